@@ -1,0 +1,3 @@
+grammar Mmu;
+file : EOF ;
+WS : [ \t\r\n]+ -> skip ;
