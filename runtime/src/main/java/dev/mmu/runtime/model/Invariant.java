@@ -1,0 +1,42 @@
+package dev.mmu.runtime.model;
+
+/**
+ * Built-in invariants. Each is a kernel rule; a step that breaks one sets its bit in
+ * {@link VmState#violations}, so "never X" is a check of one bit in every reachable state.
+ */
+public enum Invariant {
+    /** A guest access reached a host page after the host freed it (flush before the notifier returns). */
+    use_after_free("a guest access reached a host page after the host freed it"),
+    /** mmu_lock released while a TLB holds a translation its SPTE no longer grants (flush before unlock). */
+    stale_tlb_at_unlock("mmu_lock was released while a vCPU TLB still held a translation its SPTE no longer grants"),
+    /** A hardware walk reached a page table that was freed (RCU: flush before rcu_read_unlock). */
+    freed_page_table_walk("a hardware walk reached a freed page table"),
+    /** An executable huge SPTE while nx_huge_pages is on (the iTLB multihit mitigation). */
+    nx_exec_huge("an executable huge SPTE exists while nx_huge_pages is on"),
+    /** A guest write while dirty logging is on that the dirty bitmap missed. */
+    dirty_log_lost("a guest write during dirty logging is missing from the dirty bitmap"),
+    /** A huge leaf SPTE and a child table for the same range. */
+    huge_and_child("a huge leaf SPTE and a child page table map the same range"),
+    /** pages_4k/2m/1g and nx_lpage_splits differ from what the tables hold. */
+    stats_consistent("kvm->stat page counters differ from the leaf SPTEs the tables hold"),
+    /** A page table neither reachable from a root, waiting to be freed, nor freed. */
+    page_table_leak("a page table is neither reachable, queued for freeing, nor freed"),
+    /** An SPTE that still maps a deleted memslot after the delete returned. */
+    dangling_memslot("an SPTE still maps a deleted memslot"),
+    /** A primitive ran without the lock mode it requires (lockdep_assert_held*), or locks out of order. */
+    lockdep("a primitive ran without the lock it requires, or locks were taken out of order"),
+    /** A thread finished holding a lock, or released one it did not hold. */
+    lock_balance("a thread finished holding a lock or released a lock it did not hold"),
+    /** No thread can run, yet not all have finished. */
+    deadlock("threads are stuck: none can run and not all have finished");
+
+    public final String description;
+
+    Invariant(String description) {
+        this.description = description;
+    }
+
+    public boolean violatedIn(VmState s) {
+        return (s.violations & (1 << ordinal())) != 0;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.mmu.runtime.model;
+
+import java.util.Arrays;
+
+/**
+ * One page table (struct kvm_mmu_page): a TDP MMU page or a legacy shadow page. Its 512 SPTEs are
+ * kept sparse (only non-zero entries), because a scenario touches a handful of them. Mutable, but
+ * only through {@link VmState#spForWrite}, which copies it first (copy-on-write between states).
+ */
+public final class ShadowPage {
+    /** Lifecycle: linked in a tree, unlinked and waiting (RCU grace period or invalid_list commit), freed. */
+    public static final byte LIVE = 0;
+    public static final byte UNLINKED = 1;
+
+    /** Index into VmState's page array; stands for the table's host address. */
+    public final int id;
+    /** role.level: the level of the SPTEs this table holds (1 = 4K PTEs). */
+    public final int level;
+    /** sp->gfn: first gfn this table maps. */
+    public final long gfn;
+    /** is_tdp_mmu_page(sp). */
+    public final boolean tdp;
+    /** role.invalid: zapped (legacy) or an invalidated root. */
+    public boolean invalid;
+    /** sp->nx_huge_page_disallowed (old name lpage_disallowed). */
+    public boolean nxHugePageDisallowed;
+    /** LIVE or UNLINKED. */
+    public byte status;
+    /** sp->root_count (legacy) / tdp_mmu_root_count: references held by vCPUs as their root. */
+    public int rootCount;
+    /** Parent table id and the index of the SPTE that points here (sp->ptep); -1 for a root. */
+    public int parent;
+    public int parentIndex;
+    private int[] index;
+    private long[] sptes;
+
+    public ShadowPage(int id, int level, long gfn, boolean tdp) {
+        this.id = id;
+        this.level = level;
+        this.gfn = gfn;
+        this.tdp = tdp;
+        this.parent = -1;
+        this.index = new int[0];
+        this.sptes = new long[0];
+    }
+
+    private ShadowPage(ShadowPage o) {
+        this(o.id, o.level, o.gfn, o.tdp);
+        invalid = o.invalid;
+        nxHugePageDisallowed = o.nxHugePageDisallowed;
+        status = o.status;
+        rootCount = o.rootCount;
+        parent = o.parent;
+        parentIndex = o.parentIndex;
+        index = o.index.clone();
+        sptes = o.sptes.clone();
+    }
+
+    ShadowPage copy() {
+        return new ShadowPage(this);
+    }
+
+    public long spte(int i) {
+        int k = Arrays.binarySearch(index, i);
+        return k >= 0 ? sptes[k] : 0;
+    }
+
+    void setSpte(int i, long value) {
+        int k = Arrays.binarySearch(index, i);
+        if (k >= 0) {
+            if (value != 0) {
+                sptes[k] = value;
+                return;
+            }
+            int n = index.length;
+            int[] ni = new int[n - 1];
+            long[] ns = new long[n - 1];
+            System.arraycopy(index, 0, ni, 0, k);
+            System.arraycopy(index, k + 1, ni, k, n - k - 1);
+            System.arraycopy(sptes, 0, ns, 0, k);
+            System.arraycopy(sptes, k + 1, ns, k, n - k - 1);
+            index = ni;
+            sptes = ns;
+        } else if (value != 0) {
+            int at = -k - 1;
+            int n = index.length;
+            int[] ni = new int[n + 1];
+            long[] ns = new long[n + 1];
+            System.arraycopy(index, 0, ni, 0, at);
+            System.arraycopy(sptes, 0, ns, 0, at);
+            ni[at] = i;
+            ns[at] = value;
+            System.arraycopy(index, at, ni, at + 1, n - at);
+            System.arraycopy(sptes, at, ns, at + 1, n - at);
+            index = ni;
+            sptes = ns;
+        }
+    }
+
+    /** Indexes of the non-zero SPTEs, ascending. */
+    public int[] usedIndexes() {
+        return index.clone();
+    }
+
+    public int usedCount() {
+        return index.length;
+    }
+
+    /** The gfn mapped by SPTE i of this table. */
+    public long gfnOf(int i) {
+        return gfn + i * Level.pagesPerHpage(level);
+    }
+
+    /** KVM_PAGES_PER_HPAGE(level + 1): gfns covered by this whole table. */
+    public long span() {
+        return Level.pagesPerHpage(level + 1);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) return true;
+        if (!(o instanceof ShadowPage p)) return false;
+        return id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && invalid == p.invalid
+                && nxHugePageDisallowed == p.nxHugePageDisallowed && status == p.status
+                && rootCount == p.rootCount && parent == p.parent && parentIndex == p.parentIndex
+                && Arrays.equals(index, p.index) && Arrays.equals(sptes, p.sptes);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = id;
+        h = 31 * h + level;
+        h = 31 * h + Long.hashCode(gfn);
+        h = 31 * h + (tdp ? 1 : 0) + (invalid ? 2 : 0) + (nxHugePageDisallowed ? 4 : 0) + status * 8;
+        h = 31 * h + rootCount;
+        h = 31 * h + parent * 1024 + parentIndex;
+        h = 31 * h + Arrays.hashCode(index);
+        return 31 * h + Arrays.hashCode(sptes);
+    }
+
+    @Override
+    public String toString() {
+        return "sp" + id + "(L" + level + " gfn 0x" + Long.toHexString(gfn) + ")";
+    }
+}

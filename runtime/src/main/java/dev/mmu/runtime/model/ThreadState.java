@@ -1,0 +1,43 @@
+package dev.mmu.runtime.model;
+
+import java.util.Arrays;
+
+/**
+ * Where one thread is: its program counter, its locals (C stack variables such as {@code flush},
+ * {@code to_zap}, {@code sp}, {@code mmu_seq}), and the {@code invalid_list} on its stack.
+ */
+public final class ThreadState {
+    public int pc;
+    public final long[] locals;
+    /** LIST_HEAD(invalid_list) of the running path: shadow-page ids prepared but not committed. */
+    public int[] invalidList;
+    /** SPTE operations since this thread last took mmu_lock (the lock_hold_work metric). */
+    public int holdWork;
+
+    public ThreadState(int nlocals) {
+        this.locals = new long[nlocals];
+        this.invalidList = new int[0];
+    }
+
+    private ThreadState(ThreadState o) {
+        pc = o.pc;
+        locals = o.locals.clone();
+        invalidList = o.invalidList;
+        holdWork = o.holdWork;
+    }
+
+    ThreadState copy() {
+        return new ThreadState(this);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork
+                && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
+    }
+
+    @Override
+    public int hashCode() {
+        return (pc * 31 + holdWork) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.mmu.runtime.model;
+
+import java.util.List;
+
+/**
+ * The machine a scenario runs on: what KVM module parameters and VM ioctls set before the race.
+ *
+ * @param mmu             MMU flavour
+ * @param nxHugePages     kvm.nx_huge_pages (the iTLB-multihit mitigation)
+ * @param nxRecoveryRatio kvm.nx_huge_pages_recovery_ratio
+ * @param eagerPageSplit  kvm.eager_page_split
+ * @param tdpLevels       4 or 5 level EPT
+ * @param memslots        the guest memory map
+ * @param vcpus           number of vCPUs
+ */
+public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                       List<Memslot> memslots, int vcpus) {
+    public VmConfig {
+        memslots = List.copyOf(memslots);
+    }
+
+    public Memslot slotOf(long gfn) {
+        for (Memslot m : memslots) {
+            if (m.contains(gfn)) return m;
+        }
+        return null;
+    }
+
+    public Memslot slot(int id) {
+        for (Memslot m : memslots) {
+            if (m.id() == id) return m;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,247 @@
+package dev.mmu.runtime.model;
+
+import java.util.Arrays;
+
+/**
+ * Everything that can differ between two interleavings: page tables, TLBs, host pages, locks, the
+ * NX list, stats and the threads. The explorer stores millions, so it is flat, copied cheaply
+ * (page tables are shared copy-on-write) and hashed structurally. Treat a state as immutable once
+ * it has been handed to the explorer; {@link #copy()} gives a writable successor.
+ */
+public final class VmState {
+    public final VmConfig config;
+    /** Page tables by id; null = free id. */
+    ShadowPage[] sps;
+    /** Which sps this copy owns (may write in place); transient, not part of equality. */
+    private boolean[] owned;
+    /** The current root (TDP MMU root or legacy root shadow page); -1 before the first fault. */
+    public int root = -1;
+    /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
+    public int[] lpageDisallowed = new int[0];
+    /** Per-vCPU TLB, sorted by gfn. */
+    public TlbEntry[][] tlb;
+    /** Host pfn base of each backing page (by global backing-page index); 0 = not faulted in. */
+    long[] hostPfn;
+    private boolean hostOwned;
+    /** Host pfn bases freed by host_free, sorted. */
+    public long[] freedPfns = new long[0];
+    /** Host pfn bases unmapped from the hva (notifier ran) but not yet freed, sorted. */
+    public long[] unmappedPfns = new long[0];
+    /** Pairs (pfn base, gfn of the backing page) for every host page handed out, for host_free ranges. */
+    public long[] pfnOwners = new long[0];
+    /** Next host pfn the host allocator hands out. */
+    public long nextPfn = 0x1000;
+    /** mmu_lock: the writer's thread (-1 none) and the readers as a bitmask. */
+    public int mmuWriter = -1;
+    public long mmuReaders;
+    /** Owners of the mutex/spinlocks (slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock); -1 free. */
+    public int[] mutexOwner = {-1, -1, -1};
+    /** srcu and rcu readers as bitmasks of threads. */
+    public long srcuReaders;
+    public long rcuReaders;
+    /** Page tables unlinked and waiting for an RCU grace period (call_rcu). */
+    public int[] rcuPending = new int[0];
+    /** kvm->mmu_invalidate_seq, kvm->mmu_invalidate_in_progress and its gfn range. */
+    public long mmuInvalidateSeq;
+    public int mmuInvalidateInProgress;
+    public long mmuInvalidateRangeStart;
+    public long mmuInvalidateRangeEnd;
+    /** kvm->stat, indexed by Stat.ordinal(). */
+    public long[] stats = new long[Stat.values().length];
+    /** Largest number of pages freed by one kvm_mmu_commit_zap_page so far (the commit_batch metric). */
+    public long commitBatch;
+    /** Largest lock_hold_work so far. */
+    public long lockHoldWork;
+    /** Built-in invariants violated on the way here (sticky bits, by Invariant.ordinal()). */
+    public int violations;
+    /** An `assert` in a path or setup evaluated to false. */
+    public boolean assertFailed;
+    /** Threads, by index in the program. */
+    public ThreadState[] threads;
+
+    private int hash;
+
+    public VmState(VmConfig config, int nthreads, int[] nlocals, int hostPages) {
+        this.config = config;
+        this.sps = new ShadowPage[0];
+        this.owned = new boolean[0];
+        this.tlb = new TlbEntry[config.vcpus()][];
+        Arrays.fill(tlb, new TlbEntry[0]);
+        this.hostPfn = new long[hostPages];
+        this.hostOwned = true;
+        this.threads = new ThreadState[nthreads];
+        for (int i = 0; i < nthreads; i++) threads[i] = new ThreadState(nlocals[i]);
+    }
+
+    private VmState(VmState o) {
+        config = o.config;
+        sps = o.sps.clone();
+        owned = new boolean[sps.length];
+        root = o.root;
+        lpageDisallowed = o.lpageDisallowed;
+        tlb = o.tlb.clone();
+        hostPfn = o.hostPfn;
+        freedPfns = o.freedPfns;
+        unmappedPfns = o.unmappedPfns;
+        pfnOwners = o.pfnOwners;
+        nextPfn = o.nextPfn;
+        mmuWriter = o.mmuWriter;
+        mmuReaders = o.mmuReaders;
+        mutexOwner = o.mutexOwner.clone();
+        srcuReaders = o.srcuReaders;
+        rcuReaders = o.rcuReaders;
+        rcuPending = o.rcuPending;
+        mmuInvalidateSeq = o.mmuInvalidateSeq;
+        mmuInvalidateInProgress = o.mmuInvalidateInProgress;
+        mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
+        mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
+        stats = o.stats.clone();
+        commitBatch = o.commitBatch;
+        lockHoldWork = o.lockHoldWork;
+        violations = o.violations;
+        assertFailed = o.assertFailed;
+        threads = new ThreadState[o.threads.length];
+        for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
+    }
+
+    /** A writable successor; page tables are copied only when written. */
+    public VmState copy() {
+        return new VmState(this);
+    }
+
+    public ShadowPage sp(int id) {
+        return id >= 0 && id < sps.length ? sps[id] : null;
+    }
+
+    /** The page table with this id, copied into this state first if still shared with the parent. */
+    public ShadowPage spForWrite(int id) {
+        if (!owned[id]) {
+            sps[id] = sps[id].copy();
+            owned[id] = true;
+        }
+        return sps[id];
+    }
+
+    public void setSpte(int spId, int index, long value) {
+        spForWrite(spId).setSpte(index, value);
+    }
+
+    /** Allocates a page table at the lowest free id (so equal trees get equal ids more often). */
+    public ShadowPage allocSp(int level, long gfn, boolean tdp) {
+        int id = 0;
+        while (id < sps.length && sps[id] != null) id++;
+        if (id == sps.length) {
+            sps = Arrays.copyOf(sps, id + 1);
+            owned = Arrays.copyOf(owned, id + 1);
+        }
+        ShadowPage sp = new ShadowPage(id, level, gfn, tdp);
+        sps[id] = sp;
+        owned[id] = true;
+        return sp;
+    }
+
+    /** Returns the page table's memory to the allocator (free_page / kmem_cache_free). */
+    public void freeSp(int id) {
+        sps[id] = null;
+        owned[id] = false;
+    }
+
+    public int spCapacity() {
+        return sps.length;
+    }
+
+    public long hostPfn(int backingPage) {
+        return hostPfn[backingPage];
+    }
+
+    public void setHostPfn(int backingPage, long pfn) {
+        if (!hostOwned) {
+            hostPfn = hostPfn.clone();
+            hostOwned = true;
+        }
+        hostPfn[backingPage] = pfn;
+    }
+
+    /** A copy of this VM with fresh threads: the state after setup, ready for the race. */
+    public VmState withThreads(int[] nlocals) {
+        VmState c = new VmState(this);
+        c.threads = new ThreadState[nlocals.length];
+        for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
+        return c;
+    }
+
+    public long stat(Stat s) {
+        return stats[s.ordinal()];
+    }
+
+    public void addStat(Stat s, long delta) {
+        stats[s.ordinal()] += delta;
+    }
+
+    public void violate(int invariantBit) {
+        violations |= 1 << invariantBit;
+    }
+
+    public boolean holdsMmuLock(int thread) {
+        return mmuWriter == thread || (mmuReaders & (1L << thread)) != 0;
+    }
+
+    /** The gfn whose backing page got pfn base `base`, or null. */
+    public Long gfnOfPfn(long base) {
+        for (int i = 0; i < pfnOwners.length; i += 2) {
+            if (pfnOwners[i] == base) return pfnOwners[i + 1];
+        }
+        return null;
+    }
+
+    public boolean isFreedPfn(long pfn, long pagesPerBacking) {
+        long base = pfn - Math.floorMod(pfn, pagesPerBacking);
+        return Arrays.binarySearch(freedPfns, base) >= 0;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) return true;
+        if (!(o instanceof VmState s)) return false;
+        return hashCode() == s.hashCode() && root == s.root && mmuWriter == s.mmuWriter
+                && mmuReaders == s.mmuReaders && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
+                && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
+                && mmuInvalidateInProgress == s.mmuInvalidateInProgress
+                && mmuInvalidateRangeStart == s.mmuInvalidateRangeStart
+                && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd && commitBatch == s.commitBatch
+                && lockHoldWork == s.lockHoldWork && violations == s.violations && assertFailed == s.assertFailed
+                && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
+                && Arrays.deepEquals(tlb, s.tlb) && Arrays.equals(hostPfn, s.hostPfn)
+                && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
+                && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
+                && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
+                && Arrays.equals(threads, s.threads);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = hash;
+        if (h == 0) {
+            h = Arrays.hashCode(sps);
+            h = 31 * h + root;
+            h = 31 * h + Arrays.hashCode(lpageDisallowed);
+            h = 31 * h + Arrays.deepHashCode(tlb);
+            h = 31 * h + Arrays.hashCode(hostPfn);
+            h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners);
+            h = 31 * h + Long.hashCode(nextPfn);
+            h = 31 * h + mmuWriter;
+            h = 31 * h + Long.hashCode(mmuReaders * 7 + srcuReaders * 13 + rcuReaders * 17);
+            h = 31 * h + Arrays.hashCode(mutexOwner);
+            h = 31 * h + Arrays.hashCode(rcuPending);
+            h = 31 * h + Long.hashCode(mmuInvalidateSeq * 3 + mmuInvalidateInProgress + mmuInvalidateRangeStart * 5
+                    + mmuInvalidateRangeEnd * 11);
+            h = 31 * h + Arrays.hashCode(stats);
+            h = 31 * h + Long.hashCode(commitBatch * 31 + lockHoldWork);
+            h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);
+            h = 31 * h + Arrays.hashCode(threads);
+            if (h == 0) h = 1;
+            hash = h;
+        }
+        return h;
+    }
+}

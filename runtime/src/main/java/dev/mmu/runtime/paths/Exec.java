@@ -1,0 +1,59 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.ThreadState;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * One atomic step in progress: the successor state being written, the thread running, and (when
+ * replaying a trace) the text that tells a reader what the step did in kernel terms.
+ */
+public final class Exec {
+    public final Program program;
+    public final VmState s;
+    public final int thread;
+    /** Non-null only while rendering a trace: exploration does not pay for strings. */
+    private final StringBuilder trace;
+    /** Where the thread continues; ops that branch overwrite it. */
+    public int nextPc;
+    /** Set by an op that did nothing another thread could see (need_resched() false): the step goes on. */
+    boolean invisible;
+
+    Exec(Program program, VmState s, int thread, StringBuilder trace) {
+        this.program = program;
+        this.s = s;
+        this.thread = thread;
+        this.trace = trace;
+        this.nextPc = s.threads[thread].pc + 1;
+    }
+
+    public ThreadState self() {
+        return s.threads[thread];
+    }
+
+    public boolean tracing() {
+        return trace != null;
+    }
+
+    /** Appends a clause to the step's description, e.g. "SPTE L2[0] table sp2 -> 0". */
+    public void note(String text) {
+        if (trace != null) {
+            if (trace.length() > 0) trace.append("; ");
+            trace.append(text);
+        }
+    }
+
+    public void violate(Invariant inv, String why) {
+        s.violate(inv.ordinal());
+        note("!! " + inv.name() + ": " + why);
+    }
+
+    /** Counts an SPTE operation towards lock_hold_work when that metric is watched. */
+    public void work() {
+        if (program.trackMetrics()) {
+            ThreadState t = self();
+            t.holdWork++;
+            if (t.holdWork > s.lockHoldWork) s.lockHoldWork = t.holdWork;
+        }
+    }
+}

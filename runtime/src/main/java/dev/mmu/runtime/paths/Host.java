@@ -1,0 +1,119 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import java.util.Arrays;
+
+/**
+ * The host side of guest memory: the pages behind each memslot's userspace mapping. A backing page
+ * (4K, or a 2M/1G hugetlb page) is faulted in on first use (hva_to_pfn) and can be freed by the host
+ * after an MMU-notifier invalidation; the next fault then gets a new page.
+ */
+public final class Host {
+    private Host() {}
+
+    /** Number of backing pages of all memslots together. */
+    public static int backingPages(VmConfig c) {
+        int n = 0;
+        for (Memslot m : c.memslots()) n += (int) (m.npages() / Level.pagesPerHpage(m.backingLevel()));
+        return n;
+    }
+
+    /** Global index of the backing page holding gfn. */
+    static int backingPage(VmConfig c, long gfn) {
+        int n = 0;
+        for (Memslot m : c.memslots()) {
+            long per = Level.pagesPerHpage(m.backingLevel());
+            if (m.contains(gfn)) return n + (int) ((gfn - m.baseGfn()) / per);
+            n += (int) (m.npages() / per);
+        }
+        throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is in no memslot");
+    }
+
+    static long pagesPerBacking(VmConfig c, long gfn) {
+        return Level.pagesPerHpage(c.slotOf(gfn).backingLevel());
+    }
+
+    /** __gfn_to_pfn_memslot(): the pfn now behind gfn, faulting the host page in if needed. */
+    static long gfnToPfn(Exec e, long gfn) {
+        VmState s = e.s;
+        int page = backingPage(s.config, gfn);
+        long per = pagesPerBacking(s.config, gfn);
+        long base = s.hostPfn(page);
+        if (base == 0) {
+            base = s.nextPfn;
+            s.nextPfn += per;
+            s.setHostPfn(page, base);
+            s.pfnOwners = Arrays.copyOf(s.pfnOwners, s.pfnOwners.length + 2);
+            s.pfnOwners[s.pfnOwners.length - 2] = base;
+            s.pfnOwners[s.pfnOwners.length - 1] = gfn - Math.floorMod(gfn, per);
+            e.note("host faults in pfn 0x" + Long.toHexString(base));
+        }
+        return base + Math.floorMod(gfn, per);
+    }
+
+    /**
+     * The host clears its PTEs for [start, end) (zap_page_range between the notifier's halves): the
+     * pages stay allocated, waiting to be freed, and a new fault on the hva gets a new page.
+     */
+    static void unmap(Exec e, long start, long end) {
+        VmState s = e.s;
+        for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
+            int page = backingPage(s.config, gfn);
+            long base = s.hostPfn(page);
+            if (base != 0) {
+                s.unmappedPfns = insert(s.unmappedPfns, base);
+                s.setHostPfn(page, 0);
+                e.note("host unmaps pfn 0x" + Long.toHexString(base));
+            }
+        }
+    }
+
+    /**
+     * The host frees the pages of [start, end) that an invalidation unmapped (the end of munmap or
+     * MADV_DONTNEED). A page faulted in again since is a new mapping and stays.
+     */
+    static void free(Exec e, long start, long end) {
+        VmState s = e.s;
+        long[] keep = s.unmappedPfns;
+        for (long base : s.unmappedPfns) {
+            if (!inRange(s, base, start, end)) continue;
+            keep = remove(keep, base);
+            s.freedPfns = insert(s.freedPfns, base);
+            e.note("host frees pfn 0x" + Long.toHexString(base));
+        }
+        s.unmappedPfns = keep;
+    }
+
+    /** Whether the page at pfn base was last mapped at a gfn in [start, end): pfns are handed out per gfn page. */
+    private static boolean inRange(VmState s, long base, long start, long end) {
+        Long gfn = s.gfnOfPfn(base);
+        return gfn != null && gfn >= start && gfn < end;
+    }
+
+    private static long next(VmState s, long gfn) {
+        long per = pagesPerBacking(s.config, gfn);
+        return gfn - Math.floorMod(gfn, per) + per;
+    }
+
+    private static long[] insert(long[] a, long v) {
+        long[] r = Arrays.copyOf(a, a.length + 1);
+        r[a.length] = v;
+        Arrays.sort(r);
+        return r;
+    }
+
+    private static long[] remove(long[] a, long v) {
+        int i = Arrays.binarySearch(a, v);
+        long[] r = new long[a.length - 1];
+        System.arraycopy(a, 0, r, 0, i);
+        System.arraycopy(a, i + 1, r, i, a.length - i - 1);
+        return r;
+    }
+
+    static boolean freed(VmState s, long pfn, long gfn) {
+        return s.isFreedPfn(pfn, pagesPerBacking(s.config, gfn));
+    }
+}

@@ -1,0 +1,180 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+
+/**
+ * The built-in kernel paths, emitted as ops step by step as the kernel function runs them. Each
+ * names the kernel version it follows. Addresses are gpas; the kernel's gfns are gpa >> 12.
+ */
+public final class KernelPaths {
+    private KernelPaths() {}
+
+    /**
+     * kvm_recover_nx_huge_pages() (mmu.c, v6.x; kvm_recover_nx_lpages until v6.1, fixed in
+     * v5.12 by 048f49809c52 + 33a3164161fc): zap ratio-th of the NX-split pages, threading the TDP
+     * "flush needed" and the legacy invalid_list through every yield.
+     */
+    public static void recoverNxLpages(PathBuilder b, VmConfig c) {
+        int toZap = b.local("to_zap");
+        int flush = b.local("flush");
+        int sp = b.local("sp");
+        int tmp = b.local("zapped");
+        int ratio = c.nxRecoveryRatio();
+        b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
+        b.emit(new Ops.Assign(toZap, (s, t) -> ratio == 0 ? 0 : (s.stat(Stat.nx_lpage_splits) + ratio - 1) / ratio,
+                "to_zap = DIV_ROUND_UP(nx_lpage_splits, ratio)"));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        int loop = b.here();
+        int exitIfDone = b.placeholder();
+        int exitIfEmpty = b.placeholder();
+        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = list_first_entry(possible_nx_huge_pages)"));
+        int toLegacy = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("tdp_zap_sp"), new Expr[] {Expr.local(sp)}, tmp));
+        b.emit(new Ops.Assign(flush, or(flush, tmp), "flush |= kvm_tdp_mmu_zap_sp(kvm, sp)"));
+        int toCheck = b.placeholder();
+        int legacy = b.here();
+        b.emit(new Ops.Call(Primitives.get("prepare_zap"), new Expr[] {Expr.local(sp)}, -1));
+        int check = b.here();
+        int needResched = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
+        b.emit(new Ops.Release(LockId.rcu));
+        condReschedRwlockWrite(b);
+        b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        int next = b.here();
+        b.emit(new Ops.Assign(toZap, (s, t) -> s.threads[t].locals[toZap] - 1, "--to_zap"));
+        b.emit(new Ops.Jump(loop));
+        int end = b.here();
+        b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
+        b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Release(LockId.srcu));
+        b.patch(exitIfDone, new Ops.JumpUnless(Expr.local(toZap), end, "to_zap"));
+        b.patch(exitIfEmpty, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, end,
+                "!list_empty(possible_nx_huge_pages)"));
+        b.patch(toLegacy, new Ops.JumpUnless((s, t) -> {
+            var p = s.sp((int) s.threads[t].locals[sp]);
+            return p != null && p.tdp ? 1 : 0;
+        }, legacy, "is_tdp_mmu_page(sp)"));
+        b.patch(toCheck, new Ops.Jump(check));
+        b.patch(needResched, new Ops.NeedResched(next));
+    }
+
+    /** cond_resched_rwlock_write(): drop mmu_lock so a waiter or the scheduler can run, then retake it. */
+    public static void condReschedRwlockWrite(PathBuilder b) {
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+    }
+
+    /**
+     * zap_gfn_range() walk over [start, end) gfns of the root (v5.12-v5.19 with can_yield;
+     * tdp_mmu_zap_leafs() since v6.0), mmu_lock held for write by the caller. Ends with the
+     * "flush needed" flag in flushSlot, which the caller owes.
+     */
+    public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int startSlot = b.local("start");
+        int endSlot = b.local("end");
+        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot));
+        int loop = b.here();
+        int exit = b.placeholder();
+        if (canYield) {
+            int condResched = b.placeholder();
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new MmuOps.IterRestart(it, endSlot));
+            b.emit(new Ops.Jump(loop));
+            b.patch(condResched, new MmuOps.IterCondResched(it, flushSlot, b.here()));
+        }
+        b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, false));
+        b.emit(new Ops.Jump(loop));
+        b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+    }
+
+    /**
+     * kvm_tdp_mmu_zap_gfn_range() as a caller uses it (v5.12): write_lock, zap_gfn_range with
+     * can_yield, flush if the zap says so, write_unlock.
+     */
+    public static void tdpMmuZapGfnRange(PathBuilder b, Expr startGpa, Expr endGpa) {
+        int flush = b.local("flush");
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        zapGfnRange(b, gfn(startGpa), gfn(endGpa), flush, true);
+        int skip = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+        b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
+        b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
+     * An MMU-notifier invalidation (kvm_mmu_notifier_invalidate_range_start/_end, v6.x): each half
+     * takes mmu_lock for write; start unmaps and flushes before unlocking, end bumps mmu_invalidate_seq.
+     */
+    public static void mmuNotifierInvalidate(PathBuilder b, Expr startGpa, Expr endGpa) {
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new MmuOps.InvalidateRangeStart(startGpa, endGpa));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new MmuOps.HostUnmap(startGpa, endGpa));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new MmuOps.InvalidateRangeEnd());
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    public static void hostFree(PathBuilder b, Expr startGpa, Expr endGpa) {
+        b.emit(new MmuOps.HostFree(startGpa, endGpa));
+    }
+
+    public static void flushRemoteTlbs(PathBuilder b) {
+        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+    }
+
+    /**
+     * A guest access by a vCPU: TLB, hardware walk, or an EPT violation handled by
+     * kvm_tdp_page_fault() (v6.x: mmu_lock for read) / direct_page_fault() on the shadow MMU
+     * (mmu_lock for write), retried until the access succeeds.
+     */
+    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa) {
+        boolean tdp = c.mmu() != Mmu.SHADOW;
+        int seq = b.local("mmu_seq");
+        int pfn = b.local("pfn");
+        int access = b.here();
+        int accessOp = b.placeholder();
+        b.emit(new MmuOps.FaultIn(gpa, seq, pfn));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
+        b.emit(new MmuOps.FaultMap(kind, gpa, seq, pfn, tdp));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Jump(access));
+        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, b.here()));
+    }
+
+    private static Expr gfn(Expr gpa) {
+        return new Expr() {
+            public long eval(dev.mmu.runtime.model.VmState s, int thread) {
+                return gpa.eval(s, thread) >>> 12;
+            }
+
+            public boolean shared() {
+                return gpa.shared();
+            }
+        };
+    }
+
+    private static Expr or(int a, int b) {
+        return new Expr() {
+            public long eval(dev.mmu.runtime.model.VmState s, int thread) {
+                long[] l = s.threads[thread].locals;
+                return (l[a] != 0 || l[b] != 0) ? 1 : 0;
+            }
+
+            public boolean shared() {
+                return false;
+            }
+        };
+    }
+}

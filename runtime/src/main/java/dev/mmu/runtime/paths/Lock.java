@@ -1,0 +1,107 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * Acquire and release of the MMU's locks. mmu_lock is an rwlock (write_lock / read_lock); slots_lock
+ * and the spinlocks are exclusive; srcu and rcu read sections never block.
+ */
+public final class Lock {
+    public enum Mode { READ, WRITE }
+
+    private Lock() {}
+
+    static boolean available(VmState s, int thread, LockId lock, Mode mode) {
+        return switch (lock) {
+            case mmu_lock -> mode == Mode.READ ? s.mmuWriter < 0
+                    : s.mmuWriter < 0 && (s.mmuReaders & ~(1L << thread)) == 0 && s.mmuReaders == 0;
+            case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> s.mutexOwner[mutex(lock)] < 0;
+            case srcu, rcu -> true;
+        };
+    }
+
+    static boolean held(VmState s, int thread, LockId lock) {
+        long bit = 1L << thread;
+        return switch (lock) {
+            case mmu_lock -> s.holdsMmuLock(thread);
+            case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> s.mutexOwner[mutex(lock)] == thread;
+            case srcu -> (s.srcuReaders & bit) != 0;
+            case rcu -> (s.rcuReaders & bit) != 0;
+        };
+    }
+
+    static void acquire(Exec e, LockId lock, Mode mode) {
+        VmState s = e.s;
+        long bit = 1L << e.thread;
+        switch (lock) {
+            case mmu_lock -> {
+                if (mode == Mode.WRITE) s.mmuWriter = e.thread;
+                else s.mmuReaders |= bit;
+                e.self().holdWork = 0;
+            }
+            case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> {
+                // locking.rst: tdp_mmu_pages_lock and mmu_unsync_pages_lock nest inside mmu_lock.
+                if (lock != LockId.slots_lock && !s.holdsMmuLock(e.thread)) {
+                    e.violate(Invariant.lockdep, lock + " taken without mmu_lock");
+                }
+                if (lock == LockId.slots_lock && s.holdsMmuLock(e.thread)) {
+                    e.violate(Invariant.lockdep, "slots_lock taken inside mmu_lock");
+                }
+                s.mutexOwner[mutex(lock)] = e.thread;
+            }
+            case srcu -> s.srcuReaders |= bit;
+            case rcu -> s.rcuReaders |= bit;
+        }
+        e.note(name(lock, mode, true));
+    }
+
+    static void release(Exec e, LockId lock) {
+        VmState s = e.s;
+        if (!held(s, e.thread, lock)) {
+            e.violate(Invariant.lock_balance, "releases " + lock + " it does not hold");
+            return;
+        }
+        long bit = 1L << e.thread;
+        Mode mode = Mode.READ;
+        switch (lock) {
+            case mmu_lock -> {
+                String stale = Tlbs.staleEntry(s);
+                if (stale != null) e.violate(Invariant.stale_tlb_at_unlock, stale);
+                if (s.mmuWriter == e.thread) {
+                    s.mmuWriter = -1;
+                    mode = Mode.WRITE;
+                } else {
+                    s.mmuReaders &= ~bit;
+                }
+            }
+            case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> {
+                s.mutexOwner[mutex(lock)] = -1;
+                mode = Mode.WRITE;
+            }
+            case srcu -> s.srcuReaders &= ~bit;
+            case rcu -> s.rcuReaders &= ~bit;
+        }
+        e.note(name(lock, mode, false));
+    }
+
+    private static int mutex(LockId lock) {
+        return switch (lock) {
+            case slots_lock -> 0;
+            case tdp_mmu_pages_lock -> 1;
+            case mmu_unsync_pages_lock -> 2;
+            default -> throw new IllegalArgumentException(lock.name());
+        };
+    }
+
+    static String name(LockId lock, Mode mode, boolean acquire) {
+        return switch (lock) {
+            case mmu_lock -> (mode == Mode.WRITE ? "write_" : "read_") + (acquire ? "lock" : "unlock") + "(mmu_lock)";
+            case srcu -> "srcu_read_" + (acquire ? "lock" : "unlock") + "(&kvm->srcu)";
+            case rcu -> "rcu_read_" + (acquire ? "lock" : "unlock") + "()";
+            case slots_lock -> "mutex_" + (acquire ? "lock" : "unlock") + "(slots_lock)";
+            default -> "spin_" + (acquire ? "lock" : "unlock") + "(" + lock + ")";
+        };
+    }
+}

@@ -1,0 +1,296 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.VmState;
+
+/** Ops with MMU semantics: the guest access, the fault path's steps, the TDP walk, the notifier. */
+public final class MmuOps {
+    private MmuOps() {}
+
+    public enum Access {
+        READ, WRITE, EXEC;
+
+        public String word() {
+            return name().toLowerCase();
+        }
+    }
+
+    /**
+     * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
+     * host page. With no usable translation it is an EPT violation: fall through to the fault path.
+     */
+    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long g = gpa.eval(s, e.thread);
+            long gfn = g >>> 12;
+            String what = "vCPU " + vcpu + " " + kind.word() + " 0x" + Long.toHexString(g);
+            TlbEntry t = Tlbs.lookup(s, vcpu, gfn);
+            if (t != null && grants(t.writable(), t.exec())) {
+                e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
+                touch(e, t.pfnOf(gfn), gfn);
+                e.nextPc = done;
+                return;
+            }
+            Walk w = Walk.of(s, gfn);
+            if (w != null && w.presentLeaf() && grants(Spte.writable(w.spte()), Spte.exec(w.spte()))) {
+                long base = Level.alignDown(gfn, w.level());
+                Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
+                        Spte.exec(w.spte())));
+                e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
+                        + ", TLB filled");
+                touch(e, w.pfnOf(gfn), gfn);
+                e.nextPc = done;
+                return;
+            }
+            e.note(what + ": EPT violation");
+        }
+
+        private boolean grants(boolean writable, boolean exec) {
+            return switch (kind) {
+                case READ -> true;
+                case WRITE -> writable;
+                case EXEC -> exec;
+            };
+        }
+
+        private static void touch(Exec e, long pfn, long gfn) {
+            if (Host.freed(e.s, pfn, gfn)) {
+                e.violate(Invariant.use_after_free, "pfn 0x" + Long.toHexString(pfn) + " was freed by the host");
+            }
+        }
+
+        public String describe() {
+            return "vcpu " + vcpu + " " + kind.word();
+        }
+    }
+
+    /** kvm_faultin_pfn(): mmu_seq = kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). */
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            long gfn = gpa.eval(e.s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            l[seqSlot] = e.s.mmuInvalidateSeq;
+            l[pfnSlot] = Host.gfnToPfn(e, gfn);
+            e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
+        }
+
+        public String describe() {
+            return "kvm_faultin_pfn";
+        }
+    }
+
+    /**
+     * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
+     * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
+     */
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+                    && gfn < s.mmuInvalidateRangeEnd;
+            if (inRange || s.mmuInvalidateSeq != l[seqSlot]) {
+                e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
+                return;
+            }
+            e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp)) {
+                e.note("SPTE frozen by another thread -> RET_PF_RETRY");
+            }
+        }
+
+        public String describe() {
+            return tdp ? "kvm_tdp_mmu_map" : "direct_map";
+        }
+    }
+
+    /** tdp_iter_start() for a walk of [start, end) gfns, kept in locals from `it`. */
+    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            l[startSlot] = start.eval(e.s, e.thread);
+            l[endSlot] = end.eval(e.s, e.thread);
+            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot]);
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return true;
+        }
+
+        public String describe() {
+            return "tdp_iter_start";
+        }
+    }
+
+    /**
+     * tdp_mmu_iter_cond_resched() (v6.x): unless the walk has not moved since it last yielded
+     * (next_last_level_gfn == yielded_gfn), a need_resched or a waiter makes it flush if a flush is
+     * pending, drop RCU and mmu_lock. Choice 0 = no yield (jump to `skip`).
+     */
+    public record IterCondResched(int it, int flushSlot, int skip) implements Op {
+        public int choices(VmState s, int thread) {
+            long[] l = s.threads[thread].locals;
+            return l[it + TdpIter.NEXT_LAST_LEVEL_GFN] == l[it + TdpIter.YIELDED_GFN] ? 1 : 2;
+        }
+
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
+            boolean mayYield = l[it + TdpIter.NEXT_LAST_LEVEL_GFN] != l[it + TdpIter.YIELDED_GFN];
+            if (!mayYield || (choice == 0 && !contended)) {
+                e.nextPc = skip;
+                e.invisible = true;
+                return;
+            }
+            e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
+            if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
+            l[flushSlot] = 0;
+            boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
+            l[it + TdpIter.RCU_HELD] = rcu ? 1 : 0;
+            if (rcu) Lock.release(e, dev.mmu.runtime.model.LockId.rcu);
+            Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
+            Rcu.maybeEndGracePeriod(e);
+        }
+
+        public String describe() {
+            return "tdp_mmu_iter_cond_resched";
+        }
+    }
+
+    /** After cond_resched_rwlock_*() got the lock back: rcu_read_lock(); tdp_iter_restart(). */
+    public record IterRestart(int it, int endSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            if (l[it + TdpIter.RCU_HELD] != 0) Lock.acquire(e, dev.mmu.runtime.model.LockId.rcu, Lock.Mode.READ);
+            TdpIter.restart(e.s, l, it, l[endSlot]);
+            e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
+        }
+
+        public String describe() {
+            return "tdp_iter_restart";
+        }
+    }
+
+    /**
+     * One iteration of zap_gfn_range() (v5.12-v5.19; tdp_mmu_zap_leafs() since v6.0): skip a
+     * non-leaf SPTE that covers more than [start, end), else clear the SPTE (mmu_lock held for
+     * write) and note that a flush is owed; then tdp_iter_next().
+     */
+    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot, boolean leafsOnly) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long[] l = e.self().locals;
+            Walk w = TdpIter.position(s, l, it);
+            long gfn = l[it + TdpIter.GFN];
+            int level = (int) l[it + TdpIter.LEVEL];
+            if (w != null && Spte.present(w.spte())) {
+                boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
+                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                    l[flushSlot] = 1;
+                    e.note("flush pending");
+                }
+            }
+            TdpIter.next(s, l, it, l[endSlot]);
+        }
+
+        public String describe() {
+            return "zap_gfn_range step";
+        }
+    }
+
+    /**
+     * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v6.x), under mmu_lock
+     * held for write: kvm_mmu_invalidate_begin(), kvm_unmap_gfn_range() (zap leaf SPTEs), flush if
+     * anything was zapped.
+     */
+    public record InvalidateRangeStart(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long a = start.eval(s, e.thread) >>> 12;
+            long b = end.eval(s, e.thread) >>> 12;
+            if (s.mmuInvalidateInProgress == 0) {
+                s.mmuInvalidateRangeStart = a;
+                s.mmuInvalidateRangeEnd = b;
+            } else {
+                s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
+                s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+            }
+            s.mmuInvalidateInProgress++;
+            e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+            boolean flush = zapLeafs(e, a, b);
+            if (flush) Tlbs.flushRemoteTlbs(e);
+            else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+        }
+
+        public String describe() {
+            return "invalidate_range_start";
+        }
+    }
+
+    /** kvm_mmu_notifier_invalidate_range_end() -> kvm_mmu_invalidate_end(): ++mmu_invalidate_seq, --in_progress. */
+    /** Between the notifier's two halves the host clears its own PTEs: hva no longer maps the page. */
+    public record HostUnmap(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            Host.unmap(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public String describe() {
+            return "host unmaps";
+        }
+    }
+
+    public record InvalidateRangeEnd() implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            s.mmuInvalidateSeq++;
+            s.mmuInvalidateInProgress--;
+            e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+        }
+
+        public String describe() {
+            return "invalidate_range_end";
+        }
+    }
+
+    /** The host frees the pages behind a gpa range once the notifier returned. */
+    public record HostFree(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            Host.free(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public String describe() {
+            return "host_free";
+        }
+    }
+
+    /** tdp_mmu_zap_leafs() over [start, end) in one step (can_yield = false); true if a flush is owed. */
+    static boolean zapLeafs(Exec e, long start, long end) {
+        VmState s = e.s;
+        if (s.root < 0) return false;
+        long[] it = new long[TdpIter.SLOTS];
+        TdpIter.start(s, it, 0, start, end);
+        boolean flush = false;
+        while (it[TdpIter.VALID] != 0) {
+            Walk w = TdpIter.position(s, it, 0);
+            if (w != null && Spte.leaf(w.spte())) {
+                TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                flush = true;
+            }
+            TdpIter.next(s, it, 0, end);
+        }
+        return flush;
+    }
+
+    /** The memslot for a gfn, for ops that need the backing size. */
+    static Memslot slot(VmState s, long gfn) {
+        return s.config.slotOf(gfn);
+    }
+}

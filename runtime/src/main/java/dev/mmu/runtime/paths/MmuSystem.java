@@ -1,0 +1,135 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.explore.Transition;
+import dev.mmu.runtime.explore.TransitionSystem;
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.VmState;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A compiled scenario as a transition system: a step runs one thread's next op (plus the silent
+ * ops after it). The setup runs first, single-threaded and deterministically.
+ */
+public final class MmuSystem implements TransitionSystem<VmState> {
+    private final Program program;
+    private final VmState initial;
+    /** What the setup printed, step by step, for explain and traces. */
+    private final List<String> setupTrace = new ArrayList<>();
+
+    public MmuSystem(Program program) {
+        this.program = program;
+        this.initial = runSetup();
+    }
+
+    private VmState runSetup() {
+        var c = program.config();
+        VmState s = new VmState(c, 1, new int[] {program.setup().localNames().size()}, Host.backingPages(c));
+        ShadowPage root = s.allocSp(c.tdpLevels(), 0, c.mmu() != dev.mmu.runtime.model.Mmu.SHADOW);
+        root.rootCount = c.vcpus();
+        s.root = root.id;
+        Op[] ops = program.setup().ops();
+        Program setupOnly = new Program(c, program.setup(), List.of(program.setup()), program.trackMetrics());
+        while (s.threads[0].pc < ops.length) {
+            Op op = ops[s.threads[0].pc];
+            if (op.choices(s, 0) == 0) throw new IllegalStateException("setup blocks at " + op.describe());
+            StringBuilder sb = new StringBuilder();
+            Exec e = new Exec(setupOnly, s, 0, sb);
+            runStep(e, ops, op, 0);
+            if (sb.length() > 0) setupTrace.add(sb.toString());
+        }
+        int[] nlocals = program.threads().stream().mapToInt(t -> t.localNames().size()).toArray();
+        VmState ready = s.withThreads(nlocals);
+        ready.hashCode();
+        return ready;
+    }
+
+    public Program program() {
+        return program;
+    }
+
+    public List<String> setupTrace() {
+        return List.copyOf(setupTrace);
+    }
+
+    @Override
+    public VmState initial() {
+        return initial;
+    }
+
+    @Override
+    public void successors(VmState s, List<Transition<VmState>> out) {
+        for (int t = 0; t < s.threads.length; t++) {
+            Op[] ops = program.threads().get(t).ops();
+            int pc = s.threads[t].pc;
+            if (pc >= ops.length) continue;
+            Op op = ops[pc];
+            int n = op.choices(s, t);
+            for (int c = 0; c < n; c++) {
+                out.add(new Transition<>(t, c, step(s, t, c, null)));
+            }
+        }
+    }
+
+    /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
+    public VmState step(VmState s, int t, int c, StringBuilder trace) {
+        VmState n = s.copy();
+        Op[] ops = program.threads().get(t).ops();
+        Exec e = new Exec(program, n, t, trace);
+        Op op = ops[n.threads[t].pc];
+        runStep(e, ops, op, c);
+        if (trace != null && trace.length() == 0) trace.append(op.describe());
+        n.hashCode();
+        return n;
+    }
+
+    /**
+     * Runs op, then every op that follows it unseen: silent ops, and after an invisible op (a
+     * need_resched() that said no) the next op too if it has exactly one choice.
+     */
+    private static void runStep(Exec e, Op[] ops, Op op, int choice) {
+        op.exec(e, choice);
+        var self = e.self();
+        self.pc = e.nextPc;
+        while (self.pc < ops.length) {
+            Op next = ops[self.pc];
+            boolean chained = e.invisible && next.choices(e.s, e.thread) == 1;
+            if (!chained && !next.silent(e.s, e.thread)) break;
+            e.invisible = false;
+            e.nextPc = self.pc + 1;
+            next.exec(e, 0);
+            self.pc = e.nextPc;
+        }
+        if (self.pc >= ops.length) finishThread(e);
+    }
+
+    /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
+    private static void finishThread(Exec e) {
+        for (LockId l : LockId.values()) {
+            if (Lock.held(e.s, e.thread, l)) e.violate(Invariant.lock_balance, "thread ends holding " + l);
+        }
+        if (e.self().invalidList.length > 0) {
+            e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
+        }
+    }
+
+    @Override
+    public boolean finished(VmState s) {
+        for (int t = 0; t < s.threads.length; t++) {
+            if (s.threads[t].pc < program.threads().get(t).ops().length) return false;
+        }
+        return true;
+    }
+
+    @Override
+    public int threadCount() {
+        return program.threads().size();
+    }
+
+    @Override
+    public String threadName(int thread) {
+        return program.threads().get(thread).name();
+    }
+}

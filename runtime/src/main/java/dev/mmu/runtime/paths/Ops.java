@@ -1,0 +1,131 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.VmState;
+
+/** The control-flow and locking ops every path is made of, built-in or user-written. */
+public final class Ops {
+    private Ops() {}
+
+    /** Takes a lock; blocks (no choice) while another thread holds it. */
+    public record Acquire(LockId lock, Lock.Mode mode) implements Op {
+        public int choices(VmState s, int thread) {
+            return Lock.available(s, thread, lock, mode) ? 1 : 0;
+        }
+
+        public void exec(Exec e, int choice) {
+            Lock.acquire(e, lock, mode);
+        }
+
+        public String describe() {
+            return Lock.name(lock, mode, true);
+        }
+    }
+
+    public record Release(LockId lock) implements Op {
+        public void exec(Exec e, int choice) {
+            Lock.release(e, lock);
+            if (lock == LockId.rcu) Rcu.maybeEndGracePeriod(e);
+        }
+
+        public String describe() {
+            return "release " + lock;
+        }
+    }
+
+    /**
+     * {@code if (need_resched() || rwlock_needbreak(&kvm->mmu_lock))}: need_resched is the
+     * scheduler's, so the explorer takes both branches; a waiter on mmu_lock forces the yes branch.
+     * Choice 0 = no (jump to {@code otherwise}), 1 = yes (fall through).
+     */
+    public record NeedResched(int otherwise) implements Op {
+        public int choices(VmState s, int thread) {
+            return 2;
+        }
+
+        public void exec(Exec e, int choice) {
+            boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
+            if (choice == 0 && !contended) {
+                e.nextPc = otherwise;
+                e.invisible = true;
+            } else {
+                e.note(contended ? "rwlock_needbreak(mmu_lock): a waiter" : "need_resched() true");
+            }
+        }
+
+        public String describe() {
+            return "if need_resched";
+        }
+    }
+
+    public record Jump(int target) implements Op {
+        public void exec(Exec e, int choice) {
+            e.nextPc = target;
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return true;
+        }
+
+        public String describe() {
+            return "goto " + target;
+        }
+    }
+
+    /** Jumps to target when cond is zero (false). */
+    public record JumpUnless(Expr cond, int target, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            if (cond.eval(e.s, e.thread) == 0) e.nextPc = target;
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return !cond.shared() || s.mmuWriter == thread;
+        }
+
+        public String describe() {
+            return "if " + text;
+        }
+    }
+
+    public record Assign(int slot, Expr value, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            e.self().locals[slot] = value.eval(e.s, e.thread);
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return !value.shared() || s.mmuWriter == thread;
+        }
+
+        public String describe() {
+            return text;
+        }
+    }
+
+    /** {@code assert EXPR}: a false assertion stops the thread and is reported as a failure. */
+    public record Assert(Expr cond, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            if (cond.eval(e.s, e.thread) == 0) {
+                e.s.assertFailed = true;
+                e.note("assert " + text + " FAILED");
+            }
+        }
+
+        public String describe() {
+            return "assert " + text;
+        }
+    }
+
+    /** Calls a primitive with evaluated arguments, storing its result in a local (or -1). */
+    public record Call(Primitive primitive, Expr[] args, int result) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] v = new long[args.length];
+            for (int i = 0; i < v.length; i++) v[i] = args[i].eval(e.s, e.thread);
+            long r = primitive.invoke(e, v);
+            if (result >= 0) e.self().locals[result] = r;
+        }
+
+        public String describe() {
+            return primitive.name() + "()";
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+
+/**
+ * A kernel function a path can call as one atomic step, with the mmu_lock mode it asserts
+ * (lockdep_assert_held / lockdep_assert_held_write), checked every time it runs.
+ */
+public record Primitive(String name, Requires requires, String kernel, Body body) {
+    /** The mmu_lock mode a primitive requires. */
+    public enum Requires { NONE, HELD, WRITE }
+
+    @FunctionalInterface
+    public interface Body {
+        long call(Exec e, long[] args);
+    }
+
+    long invoke(Exec e, long[] args) {
+        boolean ok = switch (requires) {
+            case NONE -> true;
+            case HELD -> e.s.holdsMmuLock(e.thread);
+            case WRITE -> e.s.mmuWriter == e.thread;
+        };
+        if (!ok) {
+            e.violate(Invariant.lockdep, name + "() needs mmu_lock held" + (requires == Requires.WRITE ? " for write" : ""));
+        }
+        return body.call(e, args);
+    }
+}

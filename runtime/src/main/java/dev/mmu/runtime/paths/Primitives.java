@@ -1,0 +1,61 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.paths.Primitive.Requires;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The kernel functions a user path can call as one atomic step. Built-in paths call the same ones,
+ * so a user's rewrite of a kernel routine and the routine itself share every step.
+ * Shadow pages are passed as ids ("sp" handles).
+ */
+public final class Primitives {
+    private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
+
+    static {
+        add("tdp_zap_sp", Requires.WRITE, "kvm_tdp_mmu_zap_sp",
+                (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
+        add("prepare_zap", Requires.WRITE, "kvm_mmu_prepare_zap_page", (e, a) -> {
+            ShadowPage sp = e.s.sp((int) a[0]);
+            if (sp != null && sp.tdp) {
+                e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
+                return 0;
+            }
+            ShadowMmu.prepareZapPage(e, (int) a[0]);
+            return 0;
+        });
+        add("commit_zap", Requires.WRITE, "kvm_mmu_commit_zap_page", (e, a) -> {
+            ShadowMmu.commitZapPage(e);
+            return 0;
+        });
+        add("remote_flush_or_zap", Requires.WRITE, "kvm_mmu_remote_flush_or_zap",
+                (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
+        add("flush_remote_tlbs", Requires.NONE, "kvm_flush_remote_tlbs", (e, a) -> {
+            Tlbs.flushRemoteTlbs(e);
+            return 0;
+        });
+        add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page", (e, a) -> {
+            Nx.unaccount(e, (int) a[0]);
+            return 0;
+        });
+        add("is_tdp_mmu_page", Requires.NONE, "is_tdp_mmu_page", (e, a) -> {
+            ShadowPage sp = e.s.sp((int) a[0]);
+            return sp != null && sp.tdp ? 1 : 0;
+        });
+    }
+
+    private Primitives() {}
+
+    private static void add(String name, Requires requires, String kernel, Primitive.Body body) {
+        ALL.put(name, new Primitive(name, requires, kernel, body));
+    }
+
+    public static Primitive get(String name) {
+        return ALL.get(name);
+    }
+
+    public static Map<String, Primitive> all() {
+        return java.util.Collections.unmodifiableMap(ALL);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.ThreadState;
+import dev.mmu.runtime.model.VmState;
+import java.util.Arrays;
+
+/**
+ * The legacy (shadow) MMU's two-phase zap (arch/x86/kvm/mmu/mmu.c, v6.x): prepare unlinks a page
+ * and queues it on the caller's invalid_list; commit flushes remote TLBs and only then frees.
+ */
+public final class ShadowMmu {
+    private ShadowMmu() {}
+
+    /**
+     * __kvm_mmu_prepare_zap_page(): unlink children and parents (sp becomes unreachable), NX
+     * unaccount, role.invalid = 1, queue on invalid_list when root_count is 0. No flush, no free.
+     * Child tables are zapped with it (the kernel leaves them for later reclaim; see docs).
+     */
+    static void prepareZapPage(Exec e, int spId) {
+        VmState s = e.s;
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || sp.invalid) return;
+        for (int i : sp.usedIndexes()) { // kvm_mmu_page_unlink_children()
+            long old = sp.spte(i);
+            s.setSpte(spId, i, 0);
+            e.work();
+            if (Spte.present(old) && !Spte.leaf(old)) prepareZapPage(e, Spte.child(old));
+            else TdpMmu.handleChangedSpte(e, sp.level, old, 0);
+        }
+        if (sp.parent >= 0) { // kvm_mmu_unlink_parents()
+            s.setSpte(sp.parent, sp.parentIndex, 0);
+            e.work();
+        }
+        Nx.unaccount(e, spId);
+        ShadowPage w = s.spForWrite(spId);
+        w.invalid = true;
+        w.status = ShadowPage.UNLINKED;
+        w.parent = -1;
+        s.addStat(Stat.mmu_shadow_zapped, 1);
+        if (w.rootCount == 0) {
+            ThreadState t = e.self();
+            t.invalidList = Arrays.copyOf(t.invalidList, t.invalidList.length + 1);
+            t.invalidList[t.invalidList.length - 1] = spId;
+        }
+        e.note("kvm_mmu_prepare_zap_page(" + w + "): invalid_list=" + e.self().invalidList.length);
+    }
+
+    /** kvm_mmu_commit_zap_page(): if the list is non-empty, kvm_flush_remote_tlbs() then free each page. */
+    static void commitZapPage(Exec e) {
+        ThreadState t = e.self();
+        int n = t.invalidList.length;
+        if (n == 0) {
+            e.note("kvm_mmu_commit_zap_page: invalid_list empty, nothing to do");
+            return;
+        }
+        Tlbs.flushRemoteTlbs(e);
+        for (int id : t.invalidList) e.s.freeSp(id);
+        t.invalidList = new int[0];
+        if (n > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = n;
+        e.note("kvm_mmu_commit_zap_page frees " + n + " page" + (n == 1 ? "" : "s"));
+    }
+
+    /** kvm_mmu_remote_flush_or_zap(): commit if the list is non-empty, else flush if asked; true if either. */
+    static boolean remoteFlushOrZap(Exec e, boolean remoteFlush) {
+        if (!remoteFlush && e.self().invalidList.length == 0) {
+            e.note("kvm_mmu_remote_flush_or_zap: nothing pending");
+            return false;
+        }
+        if (e.self().invalidList.length > 0) commitZapPage(e);
+        else Tlbs.flushRemoteTlbs(e);
+        return true;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * struct tdp_iter (tdp_iter.c, v6.x) kept in five locals of the walking thread, so a walk can be
+ * interrupted by a yield: {@code next_last_level_gfn}, {@code gfn}, {@code level},
+ * {@code yielded_gfn} and {@code valid}. The SPTE at the position is re-read from the root on every
+ * step (tables are sparse maps, not host pages). Non-present SPTEs are skipped in the same step:
+ * the model does not offer a yield point at every empty slot of a table.
+ */
+public final class TdpIter {
+    static final int NEXT_LAST_LEVEL_GFN = 0;
+    static final int GFN = 1;
+    static final int LEVEL = 2;
+    static final int YIELDED_GFN = 3;
+    static final int VALID = 4;
+    /** Whether the walker held rcu_read_lock() when it yielded (v5.13+ walkers do, v5.10 had no RCU). */
+    static final int RCU_HELD = 5;
+    public static final int SLOTS = 6;
+
+    private TdpIter() {}
+
+    /** tdp_iter_start(): at the root, then skip to the first present SPTE. */
+    static void start(VmState s, long[] l, int at, long start, long end) {
+        l[at + NEXT_LAST_LEVEL_GFN] = start;
+        l[at + YIELDED_GFN] = -1;
+        toRoot(s, l, at);
+        skipNonPresent(s, l, at, end);
+    }
+
+    private static void toRoot(VmState s, long[] l, int at) {
+        int rootLevel = s.sp(s.root).level;
+        l[at + LEVEL] = rootLevel;
+        l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], rootLevel);
+        l[at + VALID] = 1;
+    }
+
+    /** tdp_iter_restart(): after a yield, walk again from the root at next_last_level_gfn. */
+    static void restart(VmState s, long[] l, int at, long end) {
+        l[at + YIELDED_GFN] = l[at + NEXT_LAST_LEVEL_GFN];
+        toRoot(s, l, at);
+        skipNonPresent(s, l, at, end);
+    }
+
+    /** Where the iterator points: the table and index of its SPTE, or null if that table is gone. */
+    static Walk position(VmState s, long[] l, int at) {
+        Walk w = Walk.to(s, s.root, l[at + GFN], (int) l[at + LEVEL]);
+        return w != null && w.level() == l[at + LEVEL] ? w : null;
+    }
+
+    static long spte(VmState s, long[] l, int at) {
+        Walk w = position(s, l, at);
+        return w == null ? 0 : w.spte();
+    }
+
+    /** tdp_iter_next(): try_step_down, else try_step_side, else try_step_up then side; skip empty SPTEs. */
+    static void next(VmState s, long[] l, int at, long end) {
+        advance(s, l, at, true);
+        skipNonPresent(s, l, at, end);
+    }
+
+    private static void skipNonPresent(VmState s, long[] l, int at, long end) {
+        while (l[at + VALID] != 0 && l[at + GFN] < end && !Spte.present(spte(s, l, at))) {
+            advance(s, l, at, false);
+        }
+        if (l[at + GFN] >= end) l[at + VALID] = 0;
+    }
+
+    private static void advance(VmState s, long[] l, int at, boolean mayStepDown) {
+        int level = (int) l[at + LEVEL];
+        long spte = spte(s, l, at);
+        if (mayStepDown && level > Level.PG_LEVEL_4K && Spte.present(spte) && !Spte.leaf(spte)) {
+            l[at + LEVEL] = level - 1;
+            l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], level - 1);
+            return;
+        }
+        int rootLevel = s.sp(s.root).level;
+        long gfn = l[at + GFN];
+        while (Level.index(gfn, level) == Level.ENTRIES - 1) {
+            if (level == rootLevel) {
+                l[at + VALID] = 0;
+                return;
+            }
+            level++;
+            gfn = Level.alignDown(gfn, level);
+        }
+        gfn += Level.pagesPerHpage(level);
+        l[at + GFN] = gfn;
+        l[at + LEVEL] = level;
+        l[at + NEXT_LAST_LEVEL_GFN] = gfn;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * The TDP MMU's SPTE bookkeeping (arch/x86/kvm/mmu/tdp_mmu.c, v6.x unless a method says otherwise):
+ * setting an SPTE, reacting to the change, tearing down removed tables, zapping one shadow page,
+ * and the map step of the fault path. Legacy shadow pages reuse the fault-path map.
+ */
+public final class TdpMmu {
+    private TdpMmu() {}
+
+    /** tdp_mmu_set_spte() / __tdp_mmu_set_spte(): write the SPTE, then handle_changed_spte(). */
+    static void setSpte(Exec e, int spId, int index, long newSpte) {
+        ShadowPage sp = e.s.sp(spId);
+        long old = sp.spte(index);
+        e.s.setSpte(spId, index, newSpte);
+        e.work();
+        e.note("SPTE L" + sp.level + "[" + index + "] gfn 0x" + Long.toHexString(sp.gfnOf(index)) + " "
+                + Spte.describe(old, sp.level) + " -> " + Spte.describe(newSpte, sp.level));
+        handleChangedSpte(e, sp.level, old, newSpte);
+    }
+
+    /** handle_changed_spte(): page stats when leafness changes; a removed table is torn down. */
+    static void handleChangedSpte(Exec e, int level, long old, long newSpte) {
+        boolean wasLeaf = Spte.present(old) && Spte.leaf(old);
+        boolean isLeaf = Spte.present(newSpte) && Spte.leaf(newSpte);
+        if (wasLeaf != isLeaf && level <= Level.PG_LEVEL_1G) {
+            e.s.addStat(Stat.pagesAt(level), isLeaf ? 1 : -1);
+        }
+        if (Spte.present(old) && !Spte.leaf(old)
+                && (!Spte.present(newSpte) || Spte.leaf(newSpte) || Spte.child(newSpte) != Spte.child(old))) {
+            handleRemovedPt(e, Spte.child(old));
+        }
+    }
+
+    /**
+     * handle_removed_pt() (v6.x): unlink the table (NX unaccount), clear each of its SPTEs
+     * recursively, and free it with call_rcu(). It never yields and does not flush: since
+     * "KVM: x86/mmu: Defer TLB flush to caller when freeing TDP MMU shadow pages" (v5.18) the
+     * caller owes the flush. (v5.10-5.17 flushed the range here before freeing.)
+     */
+    static void handleRemovedPt(Exec e, int spId) {
+        VmState s = e.s;
+        Nx.unaccount(e, spId);
+        ShadowPage sp = s.spForWrite(spId);
+        sp.status = ShadowPage.UNLINKED;
+        sp.parent = -1;
+        for (int i : sp.usedIndexes()) {
+            long old = sp.spte(i);
+            s.setSpte(spId, i, 0);
+            e.work();
+            handleChangedSpte(e, sp.level, old, 0);
+        }
+        if (sp.tdp) {
+            Rcu.callRcu(s, spId);
+        } else {
+            s.freeSp(spId);
+        }
+        e.note("handle_removed_pt(" + sp + "): call_rcu");
+    }
+
+    /** kvm_tdp_mmu_zap_sp() (v6.x): clear the one SPTE that points at sp; returns true (flush needed). */
+    static boolean zapSp(Exec e, int spId) {
+        ShadowPage sp = e.s.sp(spId);
+        if (sp == null || sp.parent < 0 || sp.status != ShadowPage.LIVE) return false;
+        setSpte(e, sp.parent, sp.parentIndex, 0);
+        return true;
+    }
+
+    /** Allocates a child table for SPTE `index` of `parent` and links it (tdp_mmu_init_child_sp + link). */
+    static ShadowPage linkChild(Exec e, int parentId, int index, boolean tdp) {
+        ShadowPage parent = e.s.sp(parentId);
+        ShadowPage child = e.s.allocSp(parent.level - 1, parent.gfnOf(index), tdp);
+        child.parent = parentId;
+        child.parentIndex = index;
+        return child;
+    }
+
+    /**
+     * The map step of the fault path: kvm_tdp_mmu_map() (v6.x) for TDP pages, direct_map() for
+     * shadow pages. Walks from the root to the goal level, applying disallowed_hugepage_adjust(),
+     * splitting a huge SPTE in the way (tdp_mmu_split_huge_page), linking missing tables (NX
+     * accounting), and installs the leaf.
+     *
+     * @return false if the fault must be retried (the SPTE was frozen by another thread)
+     */
+    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp) {
+        VmState s = e.s;
+        Memslot slot = s.config.slotOf(gfn);
+        boolean nx = s.config.nxHugePages();
+        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level; NX keeps exec at 4K.
+        int reqLevel = Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
+        boolean hugePageDisallowed = exec && nx;
+        int goalLevel = hugePageDisallowed ? Level.PG_LEVEL_4K : reqLevel;
+        int spId = s.root;
+        while (true) {
+            ShadowPage sp = s.sp(spId);
+            int level = sp.level;
+            int i = Level.index(gfn, level);
+            long old = sp.spte(i);
+            if ((old & Spte.FROZEN) != 0) return false;
+            // disallowed_hugepage_adjust(): don't re-create a huge page over a split NX region.
+            if (nx && level > Level.PG_LEVEL_4K && level == goalLevel && Spte.present(old) && !Spte.leaf(old)
+                    && s.sp(Spte.child(old)).nxHugePageDisallowed) {
+                goalLevel--;
+                e.note("disallowed_hugepage_adjust: goal_level " + Level.size(goalLevel));
+            }
+            if (level == goalLevel) {
+                long base = pfn - (gfn & (Level.pagesPerHpage(level) - 1));
+                boolean writable = !slot.readonly();
+                boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
+                long leaf = Spte.leaf(base, writable, x);
+                if (old != leaf) setSpte(e, spId, i, leaf);
+                return true;
+            }
+            if (Spte.present(old) && !Spte.leaf(old)) {
+                spId = Spte.child(old);
+                continue;
+            }
+            ShadowPage child = linkChild(e, spId, i, tdp);
+            child.nxHugePageDisallowed = hugePageDisallowed;
+            if (Spte.present(old)) {
+                splitHugePage(e, child, old);
+            }
+            setSpte(e, spId, i, Spte.table(child.id));
+            if (hugePageDisallowed && reqLevel >= level) {
+                Nx.account(e, child);
+            }
+            spId = child.id;
+        }
+    }
+
+    /**
+     * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
+     * next level (make_huge_page_split_spte: 4K children get exec back under NX).
+     */
+    private static void splitHugePage(Exec e, ShadowPage child, long huge) {
+        boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
+        long per = Level.pagesPerHpage(child.level);
+        for (int i = 0; i < Level.ENTRIES; i++) {
+            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x));
+        }
+        e.s.addStat(Stat.pagesAt(child.level), Level.ENTRIES);
+        e.note("tdp_mmu_split_huge_page: " + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
+                + Level.size(child.level) + " in " + child);
+    }
+}

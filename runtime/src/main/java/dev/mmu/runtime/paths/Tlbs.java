@@ -1,0 +1,73 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.VmState;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * vCPU TLBs: filled by a hardware walk, used on a hit, emptied by a remote flush. IPIs are
+ * synchronous in the model: kvm_flush_remote_tlbs returns once every vCPU has flushed.
+ */
+public final class Tlbs {
+    private Tlbs() {}
+
+    public static TlbEntry lookup(VmState s, int vcpu, long gfn) {
+        for (TlbEntry t : s.tlb[vcpu]) {
+            if (t.covers(gfn)) return t;
+        }
+        return null;
+    }
+
+    static void fill(VmState s, int vcpu, TlbEntry entry) {
+        List<TlbEntry> l = new ArrayList<>(List.of(s.tlb[vcpu]));
+        l.removeIf(t -> t.covers(entry.gfn()) || entry.covers(t.gfn()));
+        l.add(entry);
+        l.sort((a, b) -> Long.compare(a.gfn(), b.gfn()));
+        s.tlb[vcpu] = l.toArray(new TlbEntry[0]);
+    }
+
+    /** kvm_flush_remote_tlbs(): every vCPU's TLB is emptied; ++kvm->stat.remote_tlb_flush. */
+    public static void flushRemoteTlbs(Exec e) {
+        VmState s = e.s;
+        int dropped = 0;
+        for (int v = 0; v < s.tlb.length; v++) {
+            dropped += s.tlb[v].length;
+            s.tlb[v] = new TlbEntry[0];
+        }
+        s.addStat(Stat.remote_tlb_flush, 1);
+        e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
+                + " dropped)" : ""));
+    }
+
+    /** Whether the tables still grant everything this TLB entry grants (same pfns, at least its rights). */
+    static boolean stillGranted(VmState s, TlbEntry t) {
+        long end = t.gfn() + Level.pagesPerHpage(t.level());
+        long g = t.gfn();
+        while (g < end) {
+            Walk w = Walk.of(s, g);
+            if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
+                    || (t.writable() && !Spte.writable(w.spte())) || (t.exec() && !Spte.exec(w.spte()))) {
+                return false;
+            }
+            g = Level.alignDown(g, w.level()) + Level.pagesPerHpage(w.level());
+        }
+        return true;
+    }
+
+    /** A TLB entry some vCPU holds that the tables no longer grant, or null. */
+    static String staleEntry(VmState s) {
+        for (int v = 0; v < s.tlb.length; v++) {
+            for (TlbEntry t : s.tlb[v]) {
+                if (!stillGranted(s, t)) {
+                    return "vCPU " + v + " caches gfn 0x" + Long.toHexString(t.gfn()) + " -> pfn 0x"
+                            + Long.toHexString(t.pfn());
+                }
+            }
+        }
+        return null;
+    }
+}

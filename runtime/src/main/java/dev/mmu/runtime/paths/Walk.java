@@ -1,0 +1,39 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * A walk of the current root's tables down to one gfn, as the hardware page walker does: it stops
+ * at the first non-present or leaf SPTE. Result: the table holding that SPTE and its index.
+ */
+public record Walk(int spId, int index, int level, long spte) {
+    /** Walks from the root towards gfn; null when there is no root yet. */
+    public static Walk of(VmState s, long gfn) {
+        return to(s, s.root, gfn, 1);
+    }
+
+    /** Walks from table `from` down to at most `minLevel`. */
+    public static Walk to(VmState s, int from, long gfn, int minLevel) {
+        if (from < 0) return null;
+        ShadowPage sp = s.sp(from);
+        while (true) {
+            int i = dev.mmu.runtime.model.Level.index(gfn, sp.level);
+            long spte = sp.spte(i);
+            if (!Spte.present(spte) || Spte.leaf(spte) || sp.level <= minLevel) {
+                return new Walk(sp.id, i, sp.level, spte);
+            }
+            sp = s.sp(Spte.child(spte));
+        }
+    }
+
+    public boolean presentLeaf() {
+        return Spte.present(spte) && Spte.leaf(spte);
+    }
+
+    /** The pfn this walk's leaf maps for gfn. */
+    public long pfnOf(long gfn) {
+        return Spte.pfn(spte) + (gfn & (dev.mmu.runtime.model.Level.pagesPerHpage(level) - 1));
+    }
+}
