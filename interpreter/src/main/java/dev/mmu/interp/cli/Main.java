@@ -1,7 +1,31 @@
 package dev.mmu.interp.cli;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The `mmu` command. Exit codes: 0 all hold, 1 an expectation failed, 2 bad input, 3 internal fault, 4 unknown. */
+@Command(name = "mmu", mixinStandardHelpOptions = true, version = "mmu 0.1.0",
+        description = "Scenario language and model checker for the KVM x86 MMU.",
+        subcommands = {CheckCommand.class, ReplayCommand.class})
 public final class Main {
     public static void main(String[] args) {
-        System.out.println("mmu");
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            boolean debug = parsed.hasMatchedOption("--debug");
+            cmd.getErr().println("mmu: internal error: " + ex + " (please report it with the .mmu file"
+                    + (debug ? ")" : "; rerun with --debug for the stack trace)"));
+            if (debug) ex.printStackTrace(cmd.getErr());
+            return ExitCode.INTERNAL;
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("mmu: " + ex.getMessage());
+            ex.getCommandLine().usage(ex.getCommandLine().getErr());
+            return ExitCode.BAD_INPUT;
+        });
+        return cl.execute(args);
     }
 }

@@ -1,0 +1,40 @@
+package dev.mmu.interp.cli;
+
+import dev.mmu.runtime.explore.ExploreOptions;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Command-line overrides of a scenario's explore { } block. */
+final class ExploreFlags {
+    @Option(names = "--strategy", description = "dfs, bfs, preemption_bounded, random or pct")
+    ExploreOptions.Strategy strategy;
+
+    @Option(names = "--preemptions", description = "preemption bound (CHESS)")
+    Integer preemptions;
+
+    @Option(names = "--max-states", description = "stop with UNKNOWN after this many states")
+    Long maxStates;
+
+    @Option(names = "--time", description = "stop with UNKNOWN after this many seconds")
+    Long seconds;
+
+    @Option(names = "--seed", description = "seed for random and PCT runs")
+    Long seed;
+
+    @Option(names = "--runs", description = "number of random or PCT runs")
+    Integer runs;
+
+    @Option(names = "--debug", description = "print stack traces of internal errors")
+    boolean debug;
+
+    ExploreOptions apply(ExploreOptions base) {
+        ExploreOptions.Builder b = base.toBuilder();
+        if (strategy != null) b.strategy(strategy);
+        if (preemptions != null) b.preemptionBound(preemptions);
+        if (maxStates != null) b.maxStates(maxStates);
+        if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
+        if (seed != null) b.seed(seed);
+        if (runs != null) b.runs(runs);
+        return b.build();
+    }
+}

@@ -1,0 +1,332 @@
+package dev.mmu.interp.compile;
+
+import dev.mmu.interp.ast.Arg;
+import dev.mmu.interp.ast.Block;
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Stmt;
+import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.KernelPaths;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Ops;
+import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.Primitives;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Compiles the statements of one thread (or of the setup) onto a PathBuilder. Built-in kernel
+ * paths are emitted by the runtime's KernelPaths; user paths are inlined with their parameters
+ * bound to fresh locals, so every call gets its own C-stack variables.
+ */
+final class BodyCompiler {
+    private final CheckedScenario scenario;
+    private final VmConfig config;
+    private final ExprCompiler exprs;
+    private final PathBuilder b = new PathBuilder();
+    /** The vCPU a thread's bare accesses run on; -1 for kernel threads and setup. */
+    private final int vcpu;
+    /** Jumps that a `break` must patch to the end of the innermost loop. */
+    private final Deque<List<Integer>> breaks = new ArrayDeque<>();
+    /** The mmu_lock mode last taken, so `yield` retakes the same mode. */
+    private Mode held = Mode.WRITE;
+    /** User paths being inlined, to refuse recursion. */
+    private final Deque<String> inlining = new ArrayDeque<>();
+
+    BodyCompiler(CheckedScenario scenario, VmConfig config, ExprCompiler exprs, int vcpu) {
+        this.scenario = scenario;
+        this.config = config;
+        this.exprs = exprs;
+        this.vcpu = vcpu;
+    }
+
+    PathBuilder builder() {
+        return b;
+    }
+
+    void block(Block block, Env env) {
+        Env inner = new Env(env);
+        for (Stmt s : block.statements()) stmt(s, inner);
+    }
+
+    private void stmt(Stmt s, Env env) {
+        if (s instanceof Stmt.Access a) access(a, env);
+        else if (s instanceof Stmt.Lock l) {
+            Mode mode = l.mode() == Stmt.LockMode.READ ? Mode.READ : Mode.WRITE;
+            if (lock(l.lock()) == LockId.mmu_lock) held = mode;
+            b.emit(new Ops.Acquire(lock(l.lock()), mode));
+        } else if (s instanceof Stmt.Unlock u) b.emit(new Ops.Release(lock(u.lock())));
+        else if (s instanceof Stmt.Yield) {
+            int check = b.placeholder();
+            b.emit(new Ops.Release(LockId.mmu_lock));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, held));
+            b.patch(check, new Ops.NeedResched(b.here()));
+        } else if (s instanceof Stmt.IfNeedResched r) {
+            int check = b.placeholder();
+            block(r.then(), env);
+            branchEnd(check, r.orElse(), env, true);
+        } else if (s instanceof Stmt.If i) {
+            var cond = value(i.cond(), env);
+            int test = b.placeholder();
+            block(i.then(), env);
+            int skipElse = i.orElse().isPresent() ? b.placeholder() : -1;
+            b.patch(test, new Ops.JumpUnless(cond, b.here(), text(i.cond())));
+            if (i.orElse().isPresent()) {
+                block(i.orElse().get(), env);
+                b.patch(skipElse, new Ops.Jump(b.here()));
+            }
+        } else if (s instanceof Stmt.Let l) {
+            int slot = b.local(l.name().name());
+            b.emit(new Ops.Assign(slot, value(l.value(), env), l.name().name() + " = " + text(l.value())));
+            env.bind(l.name().name(), slot);
+        } else if (s instanceof Stmt.Assign a) assign(a, env);
+        else if (s instanceof Stmt.While w) {
+            int top = b.here();
+            var cond = value(w.cond(), env);
+            int test = b.placeholder();
+            loopBody(w.body(), env, top, test, cond, text(w.cond()));
+        } else if (s instanceof Stmt.Repeat r) {
+            int n = b.local("repeat");
+            b.emit(new Ops.Assign(n, value(r.count(), env), "repeat"));
+            int top = b.here();
+            int test = b.placeholder();
+            breaks.push(new ArrayList<>());
+            block(r.body(), env);
+            b.emit(new Ops.Assign(n, minusOne(n), "repeat--"));
+            b.emit(new Ops.Jump(top));
+            b.patch(test, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "repeat"));
+            patchBreaks();
+        } else if (s instanceof Stmt.ForLpageDisallowed f) forLpageDisallowed(f, env);
+        else if (s instanceof Stmt.Assert a) b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond())));
+        else if (s instanceof Stmt.Break br) {
+            if (breaks.isEmpty()) throw new CompileError(br.pos(), "break outside a loop");
+            breaks.peek().add(b.placeholder());
+        } else if (s instanceof Stmt.CallStmt c) call(c.call(), env, -1);
+        else if (s instanceof Stmt.ForTdpPte f) {
+            throw new CompileError(f.pos(), "for ... in tdp_pte is not modelled by the runtime yet");
+        } else if (s instanceof Stmt.Atomic a) {
+            throw new CompileError(a.pos(), "atomic { } is not modelled by the runtime yet");
+        } else {
+            throw new CompileError(s.pos(), "statement not supported");
+        }
+    }
+
+    private void branchEnd(int check, Optional<Block> orElse, Env env, boolean needResched) {
+        int skipElse = orElse.isPresent() ? b.placeholder() : -1;
+        b.patch(check, new Ops.NeedResched(b.here()));
+        if (orElse.isPresent()) {
+            block(orElse.get(), env);
+            b.patch(skipElse, new Ops.Jump(b.here()));
+        }
+    }
+
+    private void loopBody(Block body, Env env, int top, int test, dev.mmu.runtime.paths.Expr cond, String text) {
+        breaks.push(new ArrayList<>());
+        block(body, env);
+        b.emit(new Ops.Jump(top));
+        b.patch(test, new Ops.JumpUnless(cond, b.here(), text));
+        patchBreaks();
+    }
+
+    private void patchBreaks() {
+        for (int at : breaks.pop()) b.patch(at, new Ops.Jump(b.here()));
+    }
+
+    /** for sp in lpage_disallowed take N: list_first_entry() each time, at most N times, stop when empty. */
+    private void forLpageDisallowed(Stmt.ForLpageDisallowed f, Env env) {
+        int n = b.local("take");
+        b.emit(new Ops.Assign(n, value(f.take(), env), "take " + text(f.take())));
+        int sp = b.local(f.var().name());
+        Env inner = new Env(env);
+        inner.bind(f.var().name(), sp);
+        int top = b.here();
+        int exitCount = b.placeholder();
+        int exitEmpty = b.placeholder();
+        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], f.var().name() + " = list_first_entry(lpage_disallowed)"));
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        b.emit(new Ops.Assign(n, minusOne(n), "--take"));
+        b.emit(new Ops.Jump(top));
+        b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
+        b.patch(exitEmpty, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, b.here(), "!list_empty(lpage_disallowed)"));
+        patchBreaks();
+    }
+
+    private void assign(Stmt.Assign a, Env env) {
+        Integer slot = env.slot(a.name().name());
+        if (slot == null) throw new CompileError(a.name().pos(), "'" + a.name().name() + "' is not a variable");
+        var v = value(a.value(), env);
+        if (a.orAssign()) {
+            int s0 = slot;
+            var old = dev.mmu.runtime.paths.Expr.local(s0);
+            b.emit(new Ops.Assign(s0, orOf(old, v), a.name().name() + " |= " + text(a.value())));
+        } else {
+            b.emit(new Ops.Assign(slot, v, a.name().name() + " = " + text(a.value())));
+        }
+    }
+
+    private void access(Stmt.Access a, Env env) {
+        int v = vcpu;
+        if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
+        if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
+        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env));
+    }
+
+    /**
+     * A value; primitive calls inside it are run first into a temporary local, in their own
+     * step, as the C code evaluates a call before the expression that uses its result.
+     */
+    private dev.mmu.runtime.paths.Expr value(Expr e, Env env) {
+        return exprs.compile(hoist(e, env), env);
+    }
+
+    private Expr hoist(Expr e, Env env) {
+        if (e instanceof Expr.Call c && isCallable(c.name().name())) {
+            int tmp = b.local(c.name().name() + "()");
+            call(c, env, tmp);
+            String name = "$" + tmp;
+            env.bind(name, tmp);
+            return new Expr.Name(c.pos(), name);
+        }
+        if (e instanceof Expr.Binary bin) {
+            return new Expr.Binary(bin.pos(), bin.op(), hoist(bin.left(), env), hoist(bin.right(), env));
+        }
+        if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
+        return e;
+    }
+
+    private boolean isCallable(String name) {
+        return Primitives.get(name) != null || name.equals("tdp_zap_range") || scenario.paths().containsKey(name);
+    }
+
+    /** A call statement or a hoisted call: kernel path, user path, or primitive. */
+    private void call(Expr.Call c, Env env, int result) {
+        String name = c.name().name();
+        List<Arg> args = c.args();
+        switch (name) {
+            case "kvm_recover_nx_lpages" -> KernelPaths.recoverNxLpages(b, config);
+            case "kvm_tdp_mmu_zap_gfn_range" ->
+                    KernelPaths.tdpMmuZapGfnRange(b, rangeStart(c, env), rangeEnd(c, env));
+            case "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range" ->
+                    KernelPaths.mmuNotifierInvalidate(b, rangeStart(c, env), rangeEnd(c, env));
+            case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
+            case "kvm_flush_remote_tlbs", "flush_remote_tlbs" -> KernelPaths.flushRemoteTlbs(b);
+            case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
+            case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            default -> {
+                PathDecl user = scenario.paths().get(name);
+                if (user != null) {
+                    inline(user, c, env);
+                } else if (Primitives.get(name) != null) {
+                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[args.size()];
+                    for (int i = 0; i < v.length; i++) v[i] = value(args.get(i).value(), env);
+                    b.emit(new Ops.Call(Primitives.get(name), v, result));
+                } else {
+                    throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");
+                }
+            }
+        }
+    }
+
+    /** tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points; returns the flush. */
+    private void tdpZapRange(Expr.Call c, Env env, int result) {
+        int flush = result >= 0 ? result : b.local("flush");
+        Expr flushArg = named(c, "flush", 2);
+        Expr yieldArg = named(c, "can_yield", 3);
+        b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
+        boolean canYield = constant(yieldArg, env) != 0;
+        KernelPaths.zapGfnRange(b, value(c.args().get(0).value(), env), value(c.args().get(1).value(), env), flush,
+                canYield);
+    }
+
+    private void inline(PathDecl path, Expr.Call c, Env env) {
+        if (inlining.contains(path.name().name())) {
+            throw new CompileError(c.pos(), "path '" + path.name().name() + "' calls itself");
+        }
+        Env callee = new Env(null);
+        for (int i = 0; i < path.params().size(); i++) {
+            var p = path.params().get(i);
+            int slot = b.local(p.name());
+            b.emit(new Ops.Assign(slot, value(c.args().get(i).value(), env), p.name()));
+            callee.bind(p.name(), slot);
+        }
+        inlining.push(path.name().name());
+        block(path.body(), callee);
+        inlining.pop();
+    }
+
+    private Expr named(Expr.Call c, String name, int position) {
+        for (Arg a : c.args()) {
+            if (a.name().isPresent() && a.name().get().name().equals(name)) return a.value();
+        }
+        if (c.args().size() > position && c.args().get(position).name().isEmpty()) return c.args().get(position).value();
+        throw new CompileError(c.pos(), "missing argument '" + name + "'");
+    }
+
+    private dev.mmu.runtime.paths.Expr rangeStart(Expr.Call c, Env env) {
+        return value(range(c).start(), env);
+    }
+
+    private dev.mmu.runtime.paths.Expr rangeEnd(Expr.Call c, Env env) {
+        return value(range(c).end(), env);
+    }
+
+    private static Expr.Range range(Expr.Call c) {
+        if (c.args().size() == 1 && c.args().get(0).value() instanceof Expr.Range r) return r;
+        throw new CompileError(c.pos(), "'" + c.name().name() + "' takes a gpa range: START .. END");
+    }
+
+    private long constant(Expr e, Env env) {
+        var v = exprs.compile(e, env);
+        try {
+            if (!v.shared()) return v.eval(null, 0);
+        } catch (NullPointerException notConstant) {
+            // a local variable: only known while running
+        }
+        throw new CompileError(e.pos(), "must be a constant");
+    }
+
+    private static LockId lock(Stmt.LockName n) {
+        return LockId.valueOf(n.kernelName);
+    }
+
+    private static Access kind(Stmt.AccessKind k) {
+        return Access.valueOf(k.name());
+    }
+
+    private static dev.mmu.runtime.paths.Expr minusOne(int slot) {
+        return new dev.mmu.runtime.paths.Expr() {
+            public long eval(dev.mmu.runtime.model.VmState s, int t) {
+                return s.threads[t].locals[slot] - 1;
+            }
+
+            public boolean shared() {
+                return false;
+            }
+        };
+    }
+
+    private static dev.mmu.runtime.paths.Expr orOf(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr v) {
+        boolean shared = a.shared() || v.shared();
+        return new dev.mmu.runtime.paths.Expr() {
+            public long eval(dev.mmu.runtime.model.VmState s, int t) {
+                return a.eval(s, t) != 0 || v.eval(s, t) != 0 ? 1 : 0;
+            }
+
+            public boolean shared() {
+                return shared;
+            }
+        };
+    }
+
+    static String text(Expr e) {
+        return SourceText.of(e);
+    }
+}

@@ -1,0 +1,19 @@
+package dev.mmu.interp.compile;
+
+import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.explore.Expectation;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Program;
+import java.util.List;
+
+/**
+ * A scenario ready to explore: the runtime program, the expectations as predicates on VM states
+ * (in source order, each with its text), and the options its explore block asked for.
+ */
+public record CompiledScenario(CheckedScenario source, Program program, List<Expectation<VmState>> expectations,
+                               ExploreOptions options) {
+    public String name() {
+        return source.name();
+    }
+}

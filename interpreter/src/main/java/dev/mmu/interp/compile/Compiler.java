@@ -1,0 +1,100 @@
+package dev.mmu.interp.compile;
+
+import dev.mmu.interp.ast.Block;
+import dev.mmu.interp.ast.ExploreSetting;
+import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.ThreadDecl;
+import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.check.Machine;
+import dev.mmu.interp.check.MemslotSpec;
+import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.Program;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Checked scenario in, runtime program and expectations out. */
+public final class Compiler {
+    private Compiler() {}
+
+    public static CompiledScenario compile(CheckedScenario sc) {
+        Machine m = sc.machine();
+        VmConfig config = config(m);
+        ExprCompiler exprs = new ExprCompiler(m, sc.row());
+        BodyCompiler setup = new BodyCompiler(sc, config, exprs, -1);
+        for (Block b : sc.scenario().setups()) setup.block(b, new Env(null));
+        List<ThreadProgram> threads = new ArrayList<>();
+        for (ThreadDecl t : sc.scenario().threads()) {
+            int vcpu = -1;
+            if (t.vcpu().isPresent()) vcpu = (int) exprs.compile(t.vcpu().get(), null).eval(null, 0);
+            BodyCompiler body = new BodyCompiler(sc, config, exprs, vcpu);
+            body.block(t.body(), new Env(null));
+            threads.add(ThreadProgram.of(t.name(), vcpu, body.builder()));
+        }
+        boolean metrics = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Max);
+        Program program = new Program(config, ThreadProgram.of("setup", -1, setup.builder()), threads, metrics);
+        List<dev.mmu.runtime.explore.Expectation<VmState>> expectations = new ArrayList<>();
+        ExpectationCompiler ec = new ExpectationCompiler(exprs);
+        for (Expectation e : sc.scenario().expectations()) expectations.add(ec.compile(e));
+        if (program.threads().stream().anyMatch(Compiler::hasAssert)) {
+            expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
+                    (s, terminal) -> s.assertFailed));
+        }
+        return new CompiledScenario(sc, program, expectations, options(sc, exprs));
+    }
+
+    static VmConfig config(Machine m) {
+        List<Memslot> slots = new ArrayList<>();
+        for (MemslotSpec s : m.memslots()) {
+            slots.add(new Memslot(s.id(), s.gpa() >>> 12, s.size() >>> 12, Level.ofSize(s.backing()), s.dirtyLog(),
+                    s.readonly()));
+        }
+        return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
+                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus());
+    }
+
+    private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {
+        ExploreOptions.Builder o = ExploreOptions.builder();
+        boolean strategyGiven = sc.scenario().explore().stream().anyMatch(s -> s instanceof ExploreSetting.Strategy);
+        for (ExploreSetting s : sc.scenario().explore()) {
+            if (s instanceof ExploreSetting.Preemptions p) {
+                o.preemptionBound((int) constant(exprs, p.bound()));
+                if (!strategyGiven) o.strategy(ExploreOptions.Strategy.PREEMPTION_BOUNDED);
+            } else if (s instanceof ExploreSetting.Strategy st) {
+                o.strategy(switch (st.kind()) {
+                    case EXHAUSTIVE -> ExploreOptions.Strategy.DFS;
+                    case BFS -> ExploreOptions.Strategy.BFS;
+                    case RANDOM -> ExploreOptions.Strategy.RANDOM;
+                    case PCT -> ExploreOptions.Strategy.PCT;
+                });
+            } else if (s instanceof ExploreSetting.Runs r) {
+                o.runs((int) constant(exprs, r.count()));
+            } else if (s instanceof ExploreSetting.Seed sd) {
+                o.seed(constant(exprs, sd.seed()));
+            } else if (s instanceof ExploreSetting.MaxStates ms) {
+                o.maxStates(constant(exprs, ms.count()));
+            } else if (s instanceof ExploreSetting.Time t) {
+                o.timeLimit(Duration.ofMillis(t.millis()));
+            }
+        }
+        return o.build();
+    }
+
+    private static long constant(ExprCompiler exprs, dev.mmu.interp.ast.Expr e) {
+        return exprs.compile(e, null).eval(null, 0);
+    }
+
+    private static boolean hasAssert(ThreadProgram t) {
+        for (var op : t.ops()) {
+            if (op instanceof dev.mmu.runtime.paths.Ops.Assert) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.mmu.interp.compile;
+
+import dev.mmu.interp.ast.Arg;
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.check.Machine;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Queries;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToLongBiFunction;
+
+/**
+ * Turns a checked expression into a runtime expression. Booleans are 0/1; a call of a primitive
+ * inside an expression is not handled here: the body compiler hoists it into a local first.
+ */
+final class ExprCompiler {
+    private final Machine machine;
+    private final Map<String, Long> row;
+
+    ExprCompiler(Machine machine, Map<String, Long> row) {
+        this.machine = machine;
+        this.row = row;
+    }
+
+    dev.mmu.runtime.paths.Expr compile(Expr e, Env env) {
+        if (e instanceof Expr.IntLit i) return dev.mmu.runtime.paths.Expr.constant(i.value());
+        if (e instanceof Expr.BoolLit b) return dev.mmu.runtime.paths.Expr.constant(b.value() ? 1 : 0);
+        if (e instanceof Expr.Name n) return name(n, env);
+        if (e instanceof Expr.Field f) return field(f, env);
+        if (e instanceof Expr.Call c) return query(c, env);
+        if (e instanceof Expr.Unary u) return unary(u, env);
+        if (e instanceof Expr.Binary b) return binary(b, env);
+        throw new CompileError(e.pos(), "a range is only allowed as an argument");
+    }
+
+    private dev.mmu.runtime.paths.Expr name(Expr.Name n, Env env) {
+        Integer slot = env == null ? null : env.slot(n.name());
+        if (slot != null) return dev.mmu.runtime.paths.Expr.local(slot);
+        if (row.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(row.get(n.name()));
+        if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
+        throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
+    }
+
+    private dev.mmu.runtime.paths.Expr field(Expr.Field f, Env env) {
+        String field = f.field().name();
+        if (f.target() instanceof Expr.Name n && (env == null || env.slot(n.name()) == null)) {
+            switch (n.name()) {
+                case "stat" -> {
+                    Stat st = Stat.valueOf(field);
+                    return shared((s, t) -> s.stat(st));
+                }
+                case "vm" -> {
+                    return dev.mmu.runtime.paths.Expr.constant(vmKnob(f));
+                }
+                case "invalid_list" -> {
+                    return shared(Queries::invalidListLen);
+                }
+                case "lpage_disallowed" -> {
+                    return shared((s, t) -> s.lpageDisallowed.length);
+                }
+                default -> { }
+            }
+        }
+        if (f.target() instanceof Expr.Call c) {
+            String q = c.name().name();
+            if (q.equals("spte")) {
+                var gpa = compile(arg(c, 0), env);
+                return shared((s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+            }
+            if (q.equals("host")) {
+                var gpa = compile(arg(c, 0), env);
+                return shared((s, t) -> Queries.hostFreed(s, gpa.eval(s, t)));
+            }
+        }
+        var handle = compile(f.target(), env);
+        return shared((s, t) -> Queries.sp(s, handle.eval(s, t), field));
+    }
+
+    private long vmKnob(Expr.Field f) {
+        return switch (f.field().name()) {
+            case "nx_huge_pages" -> machine.nxHugePages() ? 1 : 0;
+            case "nx_recovery_ratio" -> machine.nxRecoveryRatio();
+            case "eager_page_split" -> machine.eagerPageSplit() ? 1 : 0;
+            case "tdp_levels" -> machine.tdpLevels();
+            case "vcpus" -> machine.vcpus();
+            default -> throw new CompileError(f.field().pos(), "unknown vm setting '" + f.field().name() + "'");
+        };
+    }
+
+    private dev.mmu.runtime.paths.Expr query(Expr.Call c, Env env) {
+        if (c.name().name().equals("tlb")) {
+            var vcpu = compile(arg(c, 0), env);
+            var gpa = compile(arg(c, 1), env);
+            return shared((s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
+        }
+        throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
+    }
+
+    private dev.mmu.runtime.paths.Expr unary(Expr.Unary u, Env env) {
+        var x = compile(u.operand(), env);
+        return switch (u.op()) {
+            case NOT -> derived(x, null, (s, t) -> x.eval(s, t) == 0 ? 1 : 0);
+            case NEG -> derived(x, null, (s, t) -> -x.eval(s, t));
+        };
+    }
+
+    private dev.mmu.runtime.paths.Expr binary(Expr.Binary b, Env env) {
+        var l = compile(b.left(), env);
+        var r = compile(b.right(), env);
+        ToLongBiFunction<VmState, Integer> f = switch (b.op()) {
+            case MUL -> (s, t) -> l.eval(s, t) * r.eval(s, t);
+            case DIV -> (s, t) -> {
+                long d = r.eval(s, t);
+                return d == 0 ? 0 : l.eval(s, t) / d;
+            };
+            case MOD -> (s, t) -> {
+                long d = r.eval(s, t);
+                return d == 0 ? 0 : l.eval(s, t) % d;
+            };
+            case ADD -> (s, t) -> l.eval(s, t) + r.eval(s, t);
+            case SUB -> (s, t) -> l.eval(s, t) - r.eval(s, t);
+            case BIT_OR -> (s, t) -> l.eval(s, t) | r.eval(s, t);
+            case LT -> (s, t) -> bool(l.eval(s, t) < r.eval(s, t));
+            case LE -> (s, t) -> bool(l.eval(s, t) <= r.eval(s, t));
+            case GT -> (s, t) -> bool(l.eval(s, t) > r.eval(s, t));
+            case GE -> (s, t) -> bool(l.eval(s, t) >= r.eval(s, t));
+            case EQ -> (s, t) -> bool(l.eval(s, t) == r.eval(s, t));
+            case NE -> (s, t) -> bool(l.eval(s, t) != r.eval(s, t));
+            case AND -> (s, t) -> bool(l.eval(s, t) != 0 && r.eval(s, t) != 0);
+            case OR -> (s, t) -> bool(l.eval(s, t) != 0 || r.eval(s, t) != 0);
+        };
+        return derived(l, r, f);
+    }
+
+    static Expr arg(Expr.Call c, int i) {
+        List<Arg> args = c.args();
+        return args.get(i).value();
+    }
+
+    private static long bool(boolean b) {
+        return b ? 1 : 0;
+    }
+
+    private static dev.mmu.runtime.paths.Expr shared(ToLongBiFunction<VmState, Integer> f) {
+        return (s, t) -> f.applyAsLong(s, t);
+    }
+
+    /** An expression over sub-expressions: shared if any of them is. */
+    private static dev.mmu.runtime.paths.Expr derived(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr b,
+                                                      ToLongBiFunction<VmState, Integer> f) {
+        boolean shared = a.shared() || (b != null && b.shared());
+        return new dev.mmu.runtime.paths.Expr() {
+            public long eval(VmState s, int thread) {
+                return f.applyAsLong(s, thread);
+            }
+
+            public boolean shared() {
+                return shared;
+            }
+        };
+    }
+}

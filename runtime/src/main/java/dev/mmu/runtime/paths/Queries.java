@@ -1,0 +1,64 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.VmState;
+
+/** Reads of the model state that scenarios use in expressions and expectations. */
+public final class Queries {
+    private Queries() {}
+
+    /** spte(gpa).field: the SPTE a hardware walk stops at for gpa (level 0 and not present if none). */
+    public static long spte(VmState s, long gpa, String field) {
+        Walk w = Walk.of(s, gpa >>> 12);
+        boolean leaf = w != null && w.presentLeaf();
+        return switch (field) {
+            case "present" -> leaf ? 1 : 0;
+            case "level" -> leaf ? w.level() : 0;
+            case "writable" -> leaf && Spte.writable(w.spte()) ? 1 : 0;
+            case "exec" -> leaf && Spte.exec(w.spte()) ? 1 : 0;
+            case "pfn" -> leaf ? w.pfnOf(gpa >>> 12) : 0;
+            default -> throw new IllegalArgumentException(field);
+        };
+    }
+
+    /** tlb(vcpu, gpa): whether the vCPU caches a translation for gpa. */
+    public static long tlb(VmState s, long vcpu, long gpa) {
+        return vcpu >= 0 && vcpu < s.tlb.length && Tlbs.lookup(s, (int) vcpu, gpa >>> 12) != null ? 1 : 0;
+    }
+
+    /** host(gpa).freed: the pfn last behind gpa has been freed and nothing maps gpa now. */
+    public static long hostFreed(VmState s, long gpa) {
+        long gfn = gpa >>> 12;
+        int page = Host.backingPage(s.config, gfn);
+        if (s.hostPfn(page) != 0) return 0;
+        long per = Host.pagesPerBacking(s.config, gfn);
+        long pageGfn = gfn - Math.floorMod(gfn, per);
+        for (int i = 0; i < s.pfnOwners.length; i += 2) {
+            if (s.pfnOwners[i + 1] == pageGfn && s.isFreedPfn(s.pfnOwners[i], per)) return 1;
+        }
+        return 0;
+    }
+
+    /** sp.field for a shadow-page handle. */
+    public static long sp(VmState s, long id, String field) {
+        ShadowPage sp = s.sp((int) id);
+        if (sp == null) return 0;
+        return switch (field) {
+            case "gfn" -> sp.gfn;
+            case "gfn_end" -> sp.gfn + Level.pagesPerHpage(sp.level + 1);
+            case "level" -> sp.level;
+            case "tdp" -> sp.tdp ? 1 : 0;
+            default -> throw new IllegalArgumentException(field);
+        };
+    }
+
+    /** invalid_list.len: the thread's own list, or all threads' lists together in an expectation. */
+    public static long invalidListLen(VmState s, int thread) {
+        if (thread >= 0) return s.threads[thread].invalidList.length;
+        long n = 0;
+        for (var t : s.threads) n += t.invalidList.length;
+        return n;
+    }
+}
