@@ -36,6 +36,20 @@ final class BreadthFirstSearch<S> {
     }
 
     private SearchReport run() {
+        try {
+            return search();
+        } catch (OutOfMemoryError e) {
+            // Memory is only sampled; growing the arrays or the map in between can still fail.
+            long stored = states.size();
+            int deepest = stored == 0 ? 0 : depth[states.size() - 1];
+            ids.clear();
+            states.clear();
+            parent = thread = choice = depth = null;
+            return new SearchReport(stored, transitions, deepest, budget.outOfMemory(), false, -1, 0);
+        }
+    }
+
+    private SearchReport search() {
         add(system.initial(), -1, null);
         List<Transition<S>> successors = new ArrayList<>();
         StopReason stopped = null;

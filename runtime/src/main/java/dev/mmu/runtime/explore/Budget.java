@@ -63,6 +63,14 @@ final class Budget {
         return null;
     }
 
+    /**
+     * Records that an allocation failed between two memory samples. The search must drop its
+     * visited set and stack before reporting, so that the partial result can still be built.
+     */
+    StopReason outOfMemory() {
+        return stop(StopReason.MEMORY);
+    }
+
     /** The reason the search stopped, or null if it was not stopped by this budget. */
     StopReason stopped() {
         return stopped;

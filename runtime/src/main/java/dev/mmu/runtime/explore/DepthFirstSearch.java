@@ -52,6 +52,19 @@ final class DepthFirstSearch<S> {
         S initial = system.initial();
         visited.add(initial);
         push(initial, null);
+        try {
+            return search();
+        } catch (OutOfMemoryError e) {
+            // Memory is only sampled; a large allocation in between can still fail.
+            long states = visited.size();
+            visited.clear();
+            stack.clear();
+            onStack.clear();
+            return new SearchReport(states, transitions, maxDepth, budget.outOfMemory(), false, -1, 0);
+        }
+    }
+
+    private SearchReport search() {
         StopReason stopped = null;
         while (!stack.isEmpty() && !monitor.allDecided()) {
             stopped = budget.tick(visited.size(), transitions, stack.size() - 1, stack.size());

@@ -216,7 +216,8 @@ public final class Explorer {
             Monitor.Finding<S> shortest = search.finding(j);
             Monitor.Finding<S> f = monitor.finding(goalOf.get(j));
             if (!shortest.found) {
-                f.note = f.note + " (BFS re-search stopped: " + report.stopped().label() + "; may not be shortest)";
+                String why = report.stopped() == null ? "not found" : "stopped: " + report.stopped().label();
+                f.note = f.note + " (BFS re-search " + why + "; may not be shortest)";
             } else if (f.cycleStart >= 0) {
                 Schedule cycle = f.trace.slice(f.cycleStart, f.trace.length());
                 f.trace = shortest.trace.concat(cycle);

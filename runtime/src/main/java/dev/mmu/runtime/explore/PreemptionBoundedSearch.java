@@ -68,7 +68,18 @@ final class PreemptionBoundedSearch<S> {
             fewestPreemptions = new HashMap<>();
             stack.clear();
             onStack.clear();
-            boolean pruned = explore(bound);
+            boolean pruned;
+            try {
+                pruned = explore(bound);
+            } catch (OutOfMemoryError e) {
+                // Memory is only sampled; a large allocation in between can still fail.
+                maxNodes = Math.max(maxNodes, fewestPreemptions.size());
+                fewestPreemptions = new HashMap<>();
+                stack.clear();
+                onStack.clear();
+                budget.outOfMemory();
+                pruned = true;
+            }
             stopped = budget.stopped();
             maxNodes = Math.max(maxNodes, fewestPreemptions.size());
             if (stopped != null) {

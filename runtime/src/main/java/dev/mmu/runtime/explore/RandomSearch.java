@@ -43,7 +43,14 @@ final class RandomSearch<S> {
         for (int r = 0; r < runs && stopped == null && !monitor.allDecided(); r++) {
             monitor.context("found by " + scheduler.name() + " run " + r + ", seed " + seed);
             scheduler.startRun(longestRun > 0 ? longestRun : maxSteps);
-            stopped = oneRun(scheduler, maxSteps);
+            try {
+                stopped = oneRun(scheduler, maxSteps);
+            } catch (OutOfMemoryError e) {
+                // Only the coverage set grows without bound; give it up.
+                seen.clear();
+                seenOverflowed = true;
+                stopped = budget.outOfMemory();
+            }
             if (stopped == null) {
                 completed++;
             }
