@@ -1,16 +1,47 @@
 package dev.mmu.runtime.explore;
 
-/** A finite transition system. S must implement equals/hashCode (visited set). */
+import java.util.List;
+
+/**
+ * A finite transition system: the only thing the explorer knows about a model. Keeping the
+ * explorer behind this interface lets it be tested on toy systems and reused for any model.
+ *
+ * <p>{@code S} must implement {@code equals} and {@code hashCode}: the visited set is keyed on it.
+ */
 public interface TransitionSystem<S> {
+
+    /** The state every schedule starts from. */
     S initial();
 
-    /** Appends the transitions enabled in s in a fixed, deterministic order. None = terminal state. */
-    void successors(S s, java.util.List<Transition<S>> out);
+    /**
+     * Appends the transitions enabled in {@code s} in a fixed, deterministic order. None means
+     * {@code s} is terminal. Within one state the pairs (thread, choice) must be distinct, since a
+     * {@link Schedule} names a step by that pair.
+     */
+    void successors(S s, List<Transition<S>> out);
 
     /** For a terminal state: true if every thread finished; false means stuck (deadlock). */
     boolean finished(S s);
 
+    /** Number of threads; thread ids are 0 .. threadCount() - 1. */
     int threadCount();
 
+    /** A name for reports, e.g. "vcpu0" or "nx_recovery". */
     String threadName(int thread);
+
+    /**
+     * Reserved for partial-order reduction: whether {@code a} and {@code b}, both enabled in
+     * {@code s}, commute. The explorer does not use it yet; false is always safe.
+     */
+    default boolean independent(S s, Transition<S> a, Transition<S> b) {
+        return false;
+    }
+
+    /**
+     * Reserved for symmetry reduction: a canonical representative of {@code s} (for example with
+     * identical vCPUs sorted). The explorer does not use it yet; identity is always safe.
+     */
+    default S canonical(S s) {
+        return s;
+    }
 }

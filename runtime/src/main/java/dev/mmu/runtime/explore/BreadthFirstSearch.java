@@ -1,0 +1,102 @@
+package dev.mmu.runtime.explore;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Exhaustive BFS: states are checked in order of distance from the initial state, so the first
+ * finding of each expectation has a shortest trace. Each state gets an id in discovery order; the
+ * list of states is also the queue, and parent pointers are kept in int arrays (12 bytes a state).
+ * BFS cannot see cycles; {@link Explorer} runs a DFS for {@link Expectation.Terminates}.
+ */
+final class BreadthFirstSearch<S> {
+
+    private final TransitionSystem<S> system;
+    private final Monitor<S> monitor;
+    private final Budget budget;
+    private final Map<S, Integer> ids = new HashMap<>();
+    private final List<S> states = new ArrayList<>();
+    private int[] parent = new int[1024];
+    private int[] thread = new int[1024];
+    private int[] choice = new int[1024];
+    private int[] depth = new int[1024];
+    private long transitions;
+
+    private BreadthFirstSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
+        this.system = system;
+        this.monitor = monitor;
+        this.budget = budget;
+    }
+
+    static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
+        return new BreadthFirstSearch<>(system, monitor, budget).run();
+    }
+
+    private SearchReport run() {
+        try {
+            return search();
+        } catch (OutOfMemoryError e) {
+            // Memory is only sampled; growing the arrays or the map in between can still fail.
+            long stored = states.size();
+            int deepest = stored == 0 ? 0 : depth[states.size() - 1];
+            ids.clear();
+            states.clear();
+            parent = thread = choice = depth = null;
+            return new SearchReport(stored, transitions, deepest, budget.outOfMemory(), false, -1, 0);
+        }
+    }
+
+    private SearchReport search() {
+        add(system.initial(), -1, null);
+        List<Transition<S>> successors = new ArrayList<>();
+        StopReason stopped = null;
+        int head = 0;
+        while (head < states.size() && !monitor.allDecided()) {
+            int id = head++;
+            stopped = budget.tick(states.size(), transitions, depth[id], states.size() - head);
+            if (stopped != null) {
+                break;
+            }
+            S s = states.get(id);
+            successors.clear();
+            system.successors(s, successors);
+            monitor.onState(s, successors.isEmpty(), () -> traceTo(id));
+            for (Transition<S> t : successors) {
+                transitions++;
+                if (!ids.containsKey(t.target())) {
+                    add(t.target(), id, t);
+                }
+            }
+        }
+        int maxDepth = states.isEmpty() ? 0 : depth[states.size() - 1];
+        return new SearchReport(states.size(), transitions, maxDepth, stopped, stopped == null, -1, 0);
+    }
+
+    private void add(S s, int from, Transition<S> t) {
+        int id = states.size();
+        if (id == parent.length) {
+            int n = id * 2;
+            parent = Arrays.copyOf(parent, n);
+            thread = Arrays.copyOf(thread, n);
+            choice = Arrays.copyOf(choice, n);
+            depth = Arrays.copyOf(depth, n);
+        }
+        ids.put(s, id);
+        states.add(s);
+        parent[id] = from;
+        thread[id] = t == null ? 0 : t.thread();
+        choice[id] = t == null ? 0 : t.choice();
+        depth[id] = from < 0 ? 0 : depth[from] + 1;
+    }
+
+    private Schedule traceTo(int id) {
+        Schedule.Step[] steps = new Schedule.Step[depth[id]];
+        for (int at = id; parent[at] >= 0; at = parent[at]) {
+            steps[depth[at] - 1] = new Schedule.Step(thread[at], choice[at]);
+        }
+        return new Schedule(Arrays.asList(steps));
+    }
+}

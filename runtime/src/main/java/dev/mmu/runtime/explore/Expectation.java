@@ -1,0 +1,37 @@
+package dev.mmu.runtime.explore;
+
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
+
+/**
+ * What must hold of a transition system. Each kind has its own verdict rule (see
+ * {@link Explorer}); {@code text} is the expectation as the user wrote it, used in reports.
+ */
+public sealed interface Expectation<S> {
+
+    String text();
+
+    /** Fails if a reachable state satisfies {@code bad}; {@code always e} is {@code Never(!e)}. */
+    record Never<S>(String text, StatePredicate<S> bad) implements Expectation<S> {}
+
+    /** Every terminal state must satisfy {@code ok}. */
+    record Final<S>(String text, Predicate<S> ok) implements Expectation<S> {}
+
+    /** Passes iff some reachable state satisfies {@code goal}; the witness trace is kept. */
+    record Reachable<S>(String text, Predicate<S> goal) implements Expectation<S> {}
+
+    /**
+     * A regression test for a buggy variant: passes iff some reachable state is bad (the trace is
+     * the evidence); fails if exploration completed without one.
+     */
+    record Violation<S>(String text, StatePredicate<S> bad) implements Expectation<S> {}
+
+    /** Fails if the maximum of {@code metric} over reachable states exceeds {@code bound}. */
+    record MaxMetric<S>(String text, ToLongFunction<S> metric, long bound) implements Expectation<S> {}
+
+    /** Fails if the reachable state graph has a cycle; the counterexample is a lasso. */
+    record Terminates<S>(String text) implements Expectation<S> {}
+
+    /** Fails if a terminal state is not {@link TransitionSystem#finished finished} (deadlock). */
+    record NoDeadlock<S>(String text) implements Expectation<S> {}
+}

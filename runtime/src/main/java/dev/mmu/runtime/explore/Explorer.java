@@ -1,0 +1,296 @@
+package dev.mmu.runtime.explore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+
+/**
+ * The entry point: explores a {@link TransitionSystem} and judges a list of {@link Expectation}s.
+ *
+ * <p>Verdict rules. A state expectation ({@code Never}, {@code Final}, {@code NoDeadlock}) or
+ * {@code Terminates} FAILs on the first finding and PASSes only when the search covered every
+ * reachable state. {@code Reachable} and {@code Violation} PASS on the first finding and FAIL
+ * only after a complete search. {@code MaxMetric} FAILs once the bound is exceeded and PASSes
+ * after a complete search. Anything else is UNKNOWN, with the {@link Coverage}. A preemption
+ * bounded search that completes bound K judges "for preemption bound <= K".
+ *
+ * <p>Same system and options give the same verdicts, traces and counts: every search follows
+ * the successor order, and random runs draw from one {@code Random(seed)}.
+ */
+public final class Explorer {
+
+    private Explorer() {
+    }
+
+    public static <S> ExploreResult<S> explore(
+            TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options) {
+        long startNanos = System.nanoTime();
+        switch (options.strategy()) {
+            case DFS:
+            case BFS:
+                return withPortfolio(system, systematic(system, expectations, options, startNanos), options);
+            case PREEMPTION_BOUNDED:
+                return withPortfolio(system, bounded(system, expectations, options, startNanos), options);
+            case RANDOM:
+            case PCT:
+            default:
+                return sampled(system, expectations, options, startNanos);
+        }
+    }
+
+    /**
+     * Runs {@code schedule} from the initial state.
+     *
+     * @return the states visited, the initial state first
+     * @throws IllegalArgumentException naming the first step that is not enabled
+     */
+    public static <S> List<S> replay(TransitionSystem<S> system, Schedule schedule) {
+        List<S> states = new ArrayList<>(schedule.length() + 1);
+        S s = system.initial();
+        states.add(s);
+        List<Transition<S>> enabled = new ArrayList<>();
+        for (int i = 0; i < schedule.length(); i++) {
+            Schedule.Step step = schedule.get(i);
+            enabled.clear();
+            system.successors(s, enabled);
+            Transition<S> taken = null;
+            for (Transition<S> t : enabled) {
+                if (t.thread() == step.thread() && t.choice() == step.choice()) {
+                    taken = t;
+                    break;
+                }
+            }
+            if (taken == null) {
+                String choices = enabled.stream().map(t -> t.step().token()).collect(Collectors.joining(", "));
+                throw new IllegalArgumentException("step " + (i + 1) + " (" + step.token() + ") of schedule '"
+                        + schedule.token() + "' is not enabled; enabled: "
+                        + (choices.isEmpty() ? "none (terminal state)" : choices));
+            }
+            s = taken.target();
+            states.add(s);
+        }
+        return states;
+    }
+
+    /** DFS (then BFS for shortest traces) or BFS (with a DFS for cycles). */
+    private static <S> ExploreResult<S> systematic(
+            TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
+        boolean bfs = options.strategy() == ExploreOptions.Strategy.BFS;
+        Monitor<S> monitor = new Monitor<>(system, expectations);
+        Budget budget = new Budget(options, bfs ? "BFS" : "DFS");
+        SearchReport main;
+        SearchReport cycles = null;
+        if (bfs) {
+            monitor.context("shortest (BFS)");
+            monitor.checking(true, false);
+            main = BreadthFirstSearch.run(system, monitor, budget);
+        } else {
+            monitor.context("found by DFS");
+            main = DepthFirstSearch.run(system, monitor, budget);
+        }
+        Measured measured = Measured.after(main, budget);
+        if (bfs && expectations.stream().anyMatch(e -> e instanceof Expectation.Terminates)) {
+            // BFS keeps no stack, so it cannot see a cycle: a DFS looks for one.
+            monitor.context("found by DFS");
+            monitor.checking(false, true);
+            cycles = DepthFirstSearch.run(system, monitor, new Budget(options, "DFS (cycles)"));
+        }
+        monitor.checking(true, true);
+        if (options.shortestCounterexample() && anyFailure(monitor, scope(main), scope(cycles))) {
+            shorten(system, monitor, options, !bfs);
+        }
+        List<Outcome<S>> outcomes = outcomes(monitor, scope(main), scope(cycles));
+        Coverage coverage = !main.exhaustive() ? main.coverage()
+                : cycles != null && !cycles.exhaustive() ? cycles.coverage() : null;
+        return new ExploreResult<>(outcomes, measured.stats(main, startNanos), coverage);
+    }
+
+    /** CHESS iterative deepening on the preemption bound; no re-search: its trace is the readable one. */
+    private static <S> ExploreResult<S> bounded(
+            TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
+        Monitor<S> monitor = new Monitor<>(system, expectations);
+        Budget budget = new Budget(options, "preemption bounded");
+        int k = options.preemptionBound();
+        SearchReport report = PreemptionBoundedSearch.run(system, monitor, budget, k);
+        Measured measured = Measured.after(report, budget);
+        Monitor.Scope scope = report.stopped() != null ? Monitor.Scope.partial(report.coverage().describe())
+                : report.exhaustive() ? Monitor.Scope.complete()
+                : new Monitor.Scope(true, "for preemption bound <= " + k);
+        Coverage coverage = report.stopped() != null ? report.coverage() : null;
+        return new ExploreResult<>(outcomes(monitor, scope, null), measured.stats(report, startNanos), coverage);
+    }
+
+    /** Random or PCT runs: findings are real, absence is only UNKNOWN unless the runs covered everything. */
+    private static <S> ExploreResult<S> sampled(
+            TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
+        Monitor<S> monitor = new Monitor<>(system, expectations);
+        boolean pct = options.strategy() == ExploreOptions.Strategy.PCT;
+        Budget budget = new Budget(options, pct ? "PCT" : "random");
+        Random random = new Random(options.seed());
+        RunScheduler<S> scheduler = pct ? new PctScheduler<>(random, system.threadCount(), options.pctDepth())
+                : new UniformScheduler<>(random);
+        RandomSearch<S> search = RandomSearch.create(system, monitor, budget, options.maxStates());
+        SearchReport report = search.run(scheduler, options.runs(), options.maxRunSteps(), options.seed());
+        Measured measured = Measured.after(report, budget);
+        if (report.stopped() == null && search.closed()) {
+            ExploreOptions dfs = options.toBuilder().strategy(ExploreOptions.Strategy.DFS).build();
+            ExploreResult<S> exact = systematic(system, expectations, dfs, startNanos);
+            List<Outcome<S>> outcomes = new ArrayList<>();
+            for (Outcome<S> o : exact.outcomes()) {
+                outcomes.add(withNote(o, "state space exhausted by " + report.runs() + " " + scheduler.name()
+                        + " runs (" + report.states() + " states), verdict by DFS; " + o.note()));
+            }
+            return new ExploreResult<>(outcomes, exact.stats(), null);
+        }
+        String why = "no violation in " + report.runs() + " " + scheduler.name() + " runs, seed " + options.seed()
+                + (report.stopped() == null ? "" : "; " + report.coverage().describe());
+        return new ExploreResult<>(outcomes(monitor, Monitor.Scope.partial(why), null),
+                measured.stats(report, startNanos), report.coverage());
+    }
+
+    /**
+     * When a systematic search ran out of budget (not when the user cancelled), tries random runs
+     * and PCT at depths 1..3 for the expectations still UNKNOWN, if the options ask for it.
+     */
+    private static <S> ExploreResult<S> withPortfolio(
+            TransitionSystem<S> system, ExploreResult<S> result, ExploreOptions options) {
+        boolean unknown = result.outcomes().stream().anyMatch(o -> o.verdict() == Verdict.UNKNOWN);
+        if (!options.portfolioFallback() || !unknown || options.cancel().isCancelled()) {
+            return result;
+        }
+        List<Expectation<S>> expectations = result.outcomes().stream().map(Outcome::expectation).toList();
+        Monitor<S> monitor = new Monitor<>(system, expectations);
+        Budget budget = new Budget(options, "portfolio");
+        Random random = new Random(options.seed());
+        RandomSearch<S> search = RandomSearch.create(system, monitor, budget, options.maxStates());
+        List<RunScheduler<S>> schedulers = List.of(new UniformScheduler<>(random),
+                new PctScheduler<>(random, system.threadCount(), 1),
+                new PctScheduler<>(random, system.threadCount(), 2),
+                new PctScheduler<>(random, system.threadCount(), 3));
+        long runs = 0;
+        for (RunScheduler<S> scheduler : schedulers) {
+            runs += search.run(scheduler, options.runs(), options.maxRunSteps(), options.seed()).runs();
+            if (budget.stopped() != null || monitor.allDecided()) {
+                break;
+            }
+        }
+        Monitor.Scope scope = Monitor.Scope.partial("");
+        String none = "portfolio: no violation in " + runs + " random and PCT (depth 1-3) runs, seed " + options.seed();
+        List<Outcome<S>> outcomes = new ArrayList<>();
+        for (int i = 0; i < expectations.size(); i++) {
+            Outcome<S> before = result.outcomes().get(i);
+            Outcome<S> sampled = monitor.outcome(i, scope);
+            if (before.verdict() != Verdict.UNKNOWN) {
+                outcomes.add(before);
+            } else if (sampled.verdict() != Verdict.UNKNOWN) {
+                outcomes.add(withNote(sampled, "portfolio after " + before.note() + ": " + sampled.note()));
+            } else {
+                outcomes.add(withNote(before, before.note() + "; " + none));
+            }
+        }
+        return new ExploreResult<>(outcomes, result.stats(), result.coverage());
+    }
+
+    /**
+     * Replaces the DFS traces with shortest ones: one BFS looks for every finding at once (for a
+     * lasso, for the shortest stem to the cycle's entry state; the cycle itself is kept).
+     */
+    private static <S> void shorten(
+            TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options, boolean stateFindings) {
+        List<Expectation<S>> expectations = monitor.expectations();
+        List<Expectation<S>> goals = new ArrayList<>();
+        List<Integer> goalOf = new ArrayList<>();
+        for (int i = 0; i < expectations.size(); i++) {
+            Monitor.Finding<S> f = monitor.finding(i);
+            Expectation<S> e = expectations.get(i);
+            boolean isCycle = e instanceof Expectation.Terminates;
+            if (f.trace != null && (isCycle || stateFindings)) {
+                goals.add(new Expectation.Violation<>(e.text(), goal(system, e, f)));
+                goalOf.add(i);
+            }
+        }
+        Monitor<S> search = new Monitor<>(system, goals);
+        SearchReport report = BreadthFirstSearch.run(system, search, new Budget(options, "BFS re-search"));
+        for (int j = 0; j < goals.size(); j++) {
+            Monitor.Finding<S> shortest = search.finding(j);
+            Monitor.Finding<S> f = monitor.finding(goalOf.get(j));
+            if (!shortest.found) {
+                String why = report.stopped() == null ? "not found" : "stopped: " + report.stopped().label();
+                f.note = f.note + " (BFS re-search " + why + "; may not be shortest)";
+            } else if (f.cycleStart >= 0) {
+                Schedule cycle = f.trace.slice(f.cycleStart, f.trace.length());
+                f.trace = shortest.trace.concat(cycle);
+                f.cycleStart = shortest.trace.length();
+                f.note = "shortest stem (BFS)";
+            } else {
+                f.trace = shortest.trace;
+                f.note = "shortest (BFS)";
+            }
+        }
+    }
+
+    /** The condition whose first BFS hit gives the shortest trace for finding {@code f}. */
+    private static <S> StatePredicate<S> goal(TransitionSystem<S> system, Expectation<S> e, Monitor.Finding<S> f) {
+        if (e instanceof Expectation.Never<S> n) {
+            return n.bad();
+        } else if (e instanceof Expectation.Violation<S> v) {
+            return v.bad();
+        } else if (e instanceof Expectation.Final<S> fin) {
+            return (s, terminal) -> terminal && !fin.ok().test(s);
+        } else if (e instanceof Expectation.Reachable<S> r) {
+            return (s, terminal) -> r.goal().test(s);
+        } else if (e instanceof Expectation.NoDeadlock) {
+            return (s, terminal) -> terminal && !system.finished(s);
+        } else if (e instanceof Expectation.MaxMetric<S> m) {
+            long max = f.max;
+            return (s, terminal) -> m.metric().applyAsLong(s) == max;
+        }
+        S entry = f.state;
+        return (s, terminal) -> s.equals(entry);
+    }
+
+    private static <S> boolean anyFailure(Monitor<S> monitor, Monitor.Scope main, Monitor.Scope cycles) {
+        for (Outcome<S> o : outcomes(monitor, main, cycles)) {
+            if (o.verdict() == Verdict.FAIL && o.hasTrace()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <S> List<Outcome<S>> outcomes(Monitor<S> monitor, Monitor.Scope main, Monitor.Scope cycles) {
+        List<Outcome<S>> outcomes = new ArrayList<>();
+        for (int i = 0; i < monitor.expectations().size(); i++) {
+            boolean isCycle = monitor.expectations().get(i) instanceof Expectation.Terminates;
+            outcomes.add(monitor.outcome(i, isCycle && cycles != null ? cycles : main));
+        }
+        return outcomes;
+    }
+
+    private static Monitor.Scope scope(SearchReport report) {
+        if (report == null) {
+            return null;
+        }
+        return report.exhaustive() ? Monitor.Scope.complete() : Monitor.Scope.partial(report.coverage().describe());
+    }
+
+    private static <S> Outcome<S> withNote(Outcome<S> o, String note) {
+        return new Outcome<>(o.expectation(), o.verdict(), o.trace(), note, o.cycleStart(), o.maximum());
+    }
+
+    /** Memory figures taken right after the main search, before any re-search allocates. */
+    private record Measured(long bytesPerState, long peakHeap, long searchNanos) {
+
+        static Measured after(SearchReport report, Budget budget) {
+            return new Measured(budget.approxBytesPerState(report.states()), budget.peakHeap(),
+                    budget.elapsedNanos());
+        }
+
+        Stats stats(SearchReport report, long startNanos) {
+            double seconds = Math.max(searchNanos, 1) / 1e9;
+            return new Stats(report.states(), report.transitions(), report.maxDepth(),
+                    (System.nanoTime() - startNanos) / 1_000_000, report.states() / seconds, bytesPerState, peakHeap);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.mmu.runtime.explore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * Checks the expectations on the states and cycles a search reports, keeps the first finding of
+ * each, and turns findings into verdicts. One class for every search, so that DFS, BFS,
+ * preemption bounding and sampling cannot disagree about what a verdict means.
+ *
+ * <p>Traces are passed as suppliers: building one costs O(depth) and is only needed on a finding.
+ */
+final class Monitor<S> {
+
+    /** What a search found for one expectation. */
+    static final class Finding<S> {
+        /** The expectation's condition was met: bad state, goal, bound exceeded or cycle. */
+        boolean found;
+        /** The trace to the finding (or, for MaxMetric, to the maximum); null if none. */
+        Schedule trace;
+        /** The state the trace reaches (for a lasso, the state where the cycle starts). */
+        S state;
+        /** For a lasso, the index of the first step of the cycle in {@code trace}. */
+        int cycleStart = -1;
+        /** For MaxMetric, the largest value seen. */
+        long max = Long.MIN_VALUE;
+        boolean hasMax;
+        /** How the trace was found, e.g. "found by DFS". */
+        String note = "";
+    }
+
+    /** Whether a search covered everything it claims (possibly within a bound), or not. */
+    record Scope(boolean exhaustive, String qualifier) {
+
+        static Scope complete() {
+            return new Scope(true, "");
+        }
+
+        static Scope partial(String why) {
+            return new Scope(false, why);
+        }
+    }
+
+    private final TransitionSystem<S> system;
+    private final List<Expectation<S>> expectations;
+    private final List<Finding<S>> findings = new ArrayList<>();
+    private String context = "";
+    private boolean checkStates = true;
+    private boolean checkCycles = true;
+
+    Monitor(TransitionSystem<S> system, List<Expectation<S>> expectations) {
+        this.system = system;
+        this.expectations = List.copyOf(expectations);
+        for (int i = 0; i < expectations.size(); i++) {
+            findings.add(new Finding<>());
+        }
+    }
+
+    /** How findings from now on were found, e.g. "found at preemption bound 1". */
+    void context(String howFound) {
+        this.context = howFound;
+    }
+
+    /** Restricts checking to state expectations (BFS cannot see cycles) or to cycles. */
+    void checking(boolean states, boolean cycles) {
+        this.checkStates = states;
+        this.checkCycles = cycles;
+    }
+
+    List<Expectation<S>> expectations() {
+        return expectations;
+    }
+
+    Finding<S> finding(int index) {
+        return findings.get(index);
+    }
+
+    /** True while a Terminates expectation has no cycle yet: only then must a search track cycles. */
+    boolean wantsCycles() {
+        if (!checkCycles) {
+            return false;
+        }
+        for (int i = 0; i < expectations.size(); i++) {
+            if (expectations.get(i) instanceof Expectation.Terminates && !findings.get(i).found) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when no further state or cycle can change a verdict, so the search may stop early. */
+    boolean allDecided() {
+        for (int i = 0; i < expectations.size(); i++) {
+            Expectation<S> e = expectations.get(i);
+            boolean checked = e instanceof Expectation.Terminates ? checkCycles : checkStates;
+            // MaxMetric needs the true maximum, which only a complete search knows.
+            if (checked && (e instanceof Expectation.MaxMetric || !findings.get(i).found)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A search expanded {@code s}; {@code trace} leads to it from the initial state. */
+    void onState(S s, boolean terminal, Supplier<Schedule> trace) {
+        if (!checkStates) {
+            return;
+        }
+        for (int i = 0; i < expectations.size(); i++) {
+            Expectation<S> e = expectations.get(i);
+            Finding<S> f = findings.get(i);
+            if (e instanceof Expectation.MaxMetric<S> m) {
+                long value = m.metric().applyAsLong(s);
+                if (!f.hasMax || value > f.max) {
+                    f.hasMax = true;
+                    f.max = value;
+                    record(f, s, trace);
+                    f.found = value > m.bound();
+                }
+            } else if (!f.found && holds(e, s, terminal)) {
+                record(f, s, trace);
+                f.found = true;
+            }
+        }
+    }
+
+    /**
+     * A search closed a cycle: {@code stem} leads from the initial state to {@code entry}, and
+     * {@code cycle} leads from {@code entry} back to it.
+     */
+    void onCycle(S entry, Supplier<Schedule> stem, Supplier<Schedule> cycle) {
+        if (!checkCycles) {
+            return;
+        }
+        for (int i = 0; i < expectations.size(); i++) {
+            Finding<S> f = findings.get(i);
+            if (expectations.get(i) instanceof Expectation.Terminates && !f.found) {
+                Schedule s = stem.get();
+                f.found = true;
+                f.trace = s.concat(cycle.get());
+                f.cycleStart = s.length();
+                f.state = entry;
+                f.note = context;
+            }
+        }
+    }
+
+    private void record(Finding<S> f, S s, Supplier<Schedule> trace) {
+        f.trace = trace.get();
+        f.state = s;
+        f.note = context;
+    }
+
+    /** Whether state {@code s} meets the condition a finding is about (bad, goal, stuck). */
+    private boolean holds(Expectation<S> e, S s, boolean terminal) {
+        if (e instanceof Expectation.Never<S> n) {
+            return n.bad().test(s, terminal);
+        } else if (e instanceof Expectation.Violation<S> v) {
+            return v.bad().test(s, terminal);
+        } else if (e instanceof Expectation.Final<S> fin) {
+            return terminal && !fin.ok().test(s);
+        } else if (e instanceof Expectation.Reachable<S> r) {
+            return r.goal().test(s);
+        } else if (e instanceof Expectation.NoDeadlock) {
+            return terminal && !system.finished(s);
+        }
+        return false;
+    }
+
+    /** The verdict for expectation {@code index} given what the search covered. */
+    Outcome<S> outcome(int index, Scope scope) {
+        Expectation<S> e = expectations.get(index);
+        Finding<S> f = findings.get(index);
+        String qualifier = scope.qualifier();
+        if (e instanceof Expectation.MaxMetric<S> m) {
+            OptionalLong max = f.hasMax ? OptionalLong.of(f.max) : OptionalLong.empty();
+            String figures = "max = " + (f.hasMax ? f.max : "none") + ", bound " + m.bound();
+            if (f.found) {
+                String atLeast = scope.exhaustive() ? "" : " (at least; " + qualifier + ")";
+                return new Outcome<>(e, Verdict.FAIL, f.trace, join(figures + atLeast, f.note), -1, max);
+            }
+            Verdict v = scope.exhaustive() ? Verdict.PASS : Verdict.UNKNOWN;
+            String note = scope.exhaustive() ? join(figures, qualifier) : figures + " so far; " + qualifier;
+            return new Outcome<>(e, v, f.trace, note, -1, max);
+        }
+        boolean existential = e instanceof Expectation.Reachable || e instanceof Expectation.Violation;
+        if (f.found) {
+            Verdict v = existential ? Verdict.PASS : Verdict.FAIL;
+            String note = f.cycleStart >= 0 ? join(f.note, "cycle starts at step " + f.cycleStart) : f.note;
+            return new Outcome<>(e, v, f.trace, note, f.cycleStart, OptionalLong.empty());
+        }
+        if (!scope.exhaustive()) {
+            return new Outcome<>(e, Verdict.UNKNOWN, null, qualifier, -1, OptionalLong.empty());
+        }
+        Verdict v = existential ? Verdict.FAIL : Verdict.PASS;
+        String note = existential ? join("no such state is reachable", qualifier) : qualifier;
+        return new Outcome<>(e, v, null, note, -1, OptionalLong.empty());
+    }
+
+    private static String join(String a, String b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        return b.isEmpty() ? a : a + "; " + b;
+    }
+}

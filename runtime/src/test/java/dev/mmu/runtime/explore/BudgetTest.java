@@ -1,0 +1,100 @@
+package dev.mmu.runtime.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.explore.Expectation.Never;
+import dev.mmu.runtime.explore.Expectation.Reachable;
+import dev.mmu.runtime.explore.ExploreOptions.Strategy;
+import dev.mmu.runtime.explore.Toys.Grid;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Running out of states, time, memory or patience gives UNKNOWN with coverage, never a hang. */
+class BudgetTest {
+
+    /** 1000^3 states: no test finishes it. */
+    private static final Grid HUGE = new Grid(1000);
+    /** Never true, so that no search stops early on a finding. */
+    private static final Never<Grid.State> NEVER = new Never<>("never a < 0", (s, t) -> s.a() < 0);
+
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"DFS", "BFS", "PREEMPTION_BOUNDED"})
+    void maxStatesGivesUnknownWithCoverage(Strategy strategy) {
+        ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER),
+                ExploreOptions.builder().strategy(strategy).maxStates(500).build());
+        Outcome<Grid.State> o = r.outcomes().get(0);
+        assertThat(o.verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(o.hasTrace()).isFalse();
+        assertThat(r.coverage()).isNotNull();
+        assertThat(r.coverage().reason()).isEqualTo(StopReason.MAX_STATES);
+        assertThat(r.coverage().states()).isBetween(500L, 501L);
+        assertThat(o.note()).startsWith("stopped (max-states) after ");
+        assertThat(r.verdict()).isEqualTo(Verdict.UNKNOWN);
+    }
+
+    @Test
+    void unknownIsNotAFailureForAnExistentialExpectation() {
+        ExploreResult<Grid.State> r = Explorer.explore(HUGE,
+                List.of(new Reachable<>("a < 0", s -> s.a() < 0)),
+                ExploreOptions.builder().maxStates(500).build());
+        assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
+    }
+
+    @Test
+    void timeLimitStopsTheSearch() {
+        ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER),
+                ExploreOptions.builder().timeLimit(Duration.ofMillis(200)).build());
+        assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(r.coverage().reason()).isEqualTo(StopReason.TIME);
+        assertThat(r.coverage().states()).isPositive();
+        assertThat(r.stats().elapsedMillis()).isLessThan(10_000);
+    }
+
+    @Test
+    void memoryCeilingStopsTheSearch() {
+        // A ceiling below what the JVM already uses: the first memory check must stop the search.
+        ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER),
+                ExploreOptions.builder().memoryFraction(1e-6).build());
+        assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(r.coverage().reason()).isEqualTo(StopReason.MEMORY);
+        assertThat(r.stats().peakHeapBytes()).isPositive();
+    }
+
+    @Test
+    void cancelStopsTheSearchAndKeepsThePartialResult() {
+        CancelSignal cancel = new CancelSignal();
+        List<Progress> seen = new ArrayList<>();
+        // The progress callback plays the Ctrl-C handler: it cancels on its first call.
+        ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER), ExploreOptions.builder()
+                .cancel(cancel)
+                .portfolioFallback(true)
+                .progress(p -> {
+                    seen.add(p);
+                    cancel.cancel();
+                })
+                .build());
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0).phase()).isEqualTo("DFS");
+        assertThat(seen.get(0).states()).isPositive();
+        assertThat(r.coverage().reason()).isEqualTo(StopReason.INTERRUPTED);
+        // No portfolio after a cancel: the user asked to stop.
+        assertThat(r.outcomes().get(0).note()).doesNotContain("portfolio");
+        assertThat(r.coverage().states()).isEqualTo(r.stats().statesStored());
+    }
+
+    @Test
+    void progressIsThrottled() {
+        List<Progress> seen = new ArrayList<>();
+        long start = System.nanoTime();
+        Explorer.explore(HUGE, List.of(NEVER), ExploreOptions.builder()
+                .timeLimit(Duration.ofMillis(500)).progress(seen::add).build());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(seen).isNotEmpty();
+        assertThat((long) seen.size()).isLessThanOrEqualTo(millis / 100 + 1);
+        assertThat(seen).extracting(Progress::elapsedMillis).isSorted();
+    }
+}
