@@ -11,11 +11,14 @@ public final class Diagnostics {
     private final List<Diagnostic> list = new ArrayList<>();
 
     public void error(Pos pos, String message) {
-        list.add(Diagnostic.error(pos, message));
+        add(Diagnostic.error(pos, message));
     }
 
+    /** Adds a diagnostic once: outline rows checked alike report alike. */
     public void add(Diagnostic diagnostic) {
-        list.add(diagnostic);
+        if (!list.contains(diagnostic)) {
+            list.add(diagnostic);
+        }
     }
 
     public boolean hasErrors() {

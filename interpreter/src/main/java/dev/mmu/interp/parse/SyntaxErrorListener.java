@@ -5,7 +5,9 @@ import dev.mmu.grammar.MmuParser;
 import dev.mmu.interp.diag.Diagnostics;
 import java.util.ArrayList;
 import java.util.List;
+import dev.mmu.interp.ast.Pos;
 import org.antlr.v4.runtime.BaseErrorListener;
+import org.antlr.v4.runtime.NoViableAltException;
 import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
@@ -39,10 +41,20 @@ final class SyntaxErrorListener extends BaseErrorListener {
         }
         IntervalSet expected = e != null && e.getExpectedTokens() != null
                 ? e.getExpectedTokens() : parser.getExpectedTokens();
-        diagnostics.error(positions.of(token), message(parser.getContext(), token, expected));
+        diagnostics.error(where(parser, token), message(parser.getContext(), token, expected, e));
     }
 
-    private String message(ParserRuleContext ctx, Token found, IntervalSet expected) {
+    /** The offending token; at end of file, just after the last token, where the fix goes. */
+    private Pos where(Parser parser, Token token) {
+        Token previous = token.getType() == Token.EOF ? parser.getInputStream().LT(-1) : null;
+        if (previous == null) {
+            return positions.of(token);
+        }
+        Pos last = positions.of(previous);
+        return new Pos(last.file(), last.line(), last.column() + last.length(), 1);
+    }
+
+    private String message(ParserRuleContext ctx, Token found, IntervalSet expected, RecognitionException e) {
         String foundText = describeFound(found);
         if (found.getType() == MmuLexer.BAD_CHAR) {
             return found.getText().equals("\"")
@@ -57,7 +69,8 @@ final class SyntaxErrorListener extends BaseErrorListener {
             return "expected ')', found " + foundText;
         }
         String phrase = phraseFor(ctx);
-        if (phrase != null && expected.size() > MAX_LISTED) {
+        // After a failed prediction ANTLR's expected set is the decision's first tokens, not what fits here.
+        if (phrase != null && (expected.size() > MAX_LISTED || e instanceof NoViableAltException)) {
             return "expected " + phrase + ", found " + foundText;
         }
         return "expected " + list(expected) + ", found " + foundText;
@@ -106,6 +119,9 @@ final class SyntaxErrorListener extends BaseErrorListener {
             if (c instanceof MmuParser.ExprContext || c instanceof MmuParser.PrimaryContext
                     || c instanceof MmuParser.ArgContext) {
                 return "an expression";
+            }
+            if (c instanceof MmuParser.ExpectationContext) {
+                return "never, always, final, reachable, violation, terminates or max after 'expect'";
             }
             if (c instanceof MmuParser.BlockContext || c instanceof MmuParser.StatementContext) {
                 return "a statement or '}'";

@@ -110,7 +110,7 @@ class SourceParserTest {
 
         List<Diagnostic> errors = diagnostics.sorted();
         assertThat(errors).hasSizeGreaterThanOrEqualTo(3);
-        assertThat(errors).extracting(d -> d.pos().line()).contains(2, 3, 7);
+        assertThat(errors).extracting(d -> d.pos().line()).contains(2, 3, 6);
         assertThat(errors.get(errors.size() - 1).message())
                 .isEqualTo("expected '}' to close the scenario opened at line 5, found end of file");
     }
