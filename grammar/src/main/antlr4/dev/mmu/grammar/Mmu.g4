@@ -1,3 +1,333 @@
+// The .mmu scenario language (see docs/language.md and /work/shared/design/language.md).
+//
+// Layout: newlines are whitespace. Every statement and setting is self-delimiting (it starts
+// with a keyword or a name and no statement starts with an operator, a literal or '('), so a
+// ';' is only needed to put two things on one line for readability, and is always optional.
+// Kernel paths in command form take literal arguments only (`memslot_delete 0`,
+// `mmu_notifier_invalidate 0x0 .. 0x200000`); computed arguments use the call form
+// (`mmu_notifier_invalidate(start .. end)`), which keeps a bare command followed by a
+// statement on the next line unambiguous.
+//
+// No actions: the interpreter's AstBuilder visits the labelled alternatives.
 grammar Mmu;
-file : EOF ;
-WS : [ \t\r\n]+ -> skip ;
+
+// ---------------------------------------------------------------- files
+
+file
+    : topItem* EOF
+    ;
+
+topItem
+    : IMPORT STRING                                          # importItem
+    | pathDecl                                               # pathItem
+    | scenarioDecl                                           # scenarioItem
+    | SEMI                                                   # emptyTopItem
+    ;
+
+scenarioDecl
+    : TAG* SCENARIO STRING outline? LBRACE scenarioMember* RBRACE
+    ;
+
+outline
+    : FOR outlineVar (COMMA outlineVar)*
+    ;
+
+outlineVar
+    : name=outlineName IN LBRACK expr (COMMA expr)* RBRACK
+    ;
+
+outlineName
+    : IDENT
+    | VCPUS
+    ;
+
+scenarioMember
+    : VM LBRACE (vmSetting | SEMI)* RBRACE                   # vmMember
+    | MEMSLOT id=expr LBRACE (memslotSetting | SEMI)* RBRACE # memslotMember
+    | VCPUS expr                                             # vcpusMember
+    | SETUP block                                            # setupMember
+    | THREAD VCPU expr block                                 # vcpuThreadMember
+    | THREAD IDENT block                                     # namedThreadMember
+    | pathDecl                                               # pathMember
+    | EXPLORE LBRACE (exploreSetting | SEMI)* RBRACE         # exploreMember
+    | expectation                                            # expectMember
+    | SEMI                                                   # emptyMember
+    ;
+
+// ---------------------------------------------------------------- machine
+
+vmSetting
+    : MMU flavour=(TDP | SHADOW | BOTH)                         # mmuSetting
+    | NX_HUGE_PAGES onOff                                    # nxHugePagesSetting
+    | NX_RECOVERY_RATIO expr                                 # nxRecoveryRatioSetting
+    | EAGER_PAGE_SPLIT onOff                                 # eagerPageSplitSetting
+    | TDP_LEVELS expr                                        # tdpLevelsSetting
+    ;
+
+onOff
+    : ON
+    | OFF
+    ;
+
+memslotSetting
+    : GPA expr                                               # gpaSetting
+    | SIZE expr                                              # sizeSetting
+    | BACKING expr                                           # backingSetting
+    | FLAGS memslotFlag (COMMA? memslotFlag)*                # flagsSetting
+    ;
+
+memslotFlag
+    : DIRTY_LOG
+    | READONLY
+    ;
+
+// ---------------------------------------------------------------- exploration and expectations
+
+exploreSetting
+    : PREEMPTIONS LE expr                                    # preemptionsSetting
+    | STRATEGY kind=(EXHAUSTIVE | BFS | RANDOM | PCT)        # strategySetting
+    | RUNS expr                                              # runsSetting
+    | SEED expr                                              # seedSetting
+    | MAX_STATES expr                                        # maxStatesSetting
+    | TIME DURATION                                          # timeSetting
+    | SYMMETRY VCPUS                                         # symmetrySetting
+    ;
+
+expectation
+    : EXPECT NEVER IDENT                                     # expectNever
+    | EXPECT ALWAYS expr                                     # expectAlways
+    | EXPECT FINAL expr                                      # expectFinal
+    | EXPECT REACHABLE expr                                  # expectReachable
+    | EXPECT VIOLATION IDENT                                 # expectViolation
+    | EXPECT TERMINATES                                      # expectTerminates
+    | EXPECT MAX IDENT LE expr                               # expectMax
+    ;
+
+// ---------------------------------------------------------------- paths and statements
+
+pathDecl
+    : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN block
+    ;
+
+param
+    : IDENT (COLON type=IDENT)?
+    ;
+
+block
+    : LBRACE (statement | SEMI)* RBRACE
+    ;
+
+statement
+    : (VCPU vcpu=expr)? access=(READ | WRITE | EXEC) expr    # accessStmt
+    | LOCK lockMode=(READ | WRITE) lockName?                     # lockStmt
+    | UNLOCK lockName?                                       # unlockStmt
+    | YIELD                                                  # yieldStmt
+    | IF NEED_RESCHED block (ELSE block)?                    # needReschedStmt
+    | ifStatement                                            # ifStmt
+    | LET IDENT ASSIGN expr                                  # letStmt
+    | IDENT op=(ASSIGN | OR_ASSIGN) expr                     # assignStmt
+    | WHILE expr block                                       # whileStmt
+    | FOR IDENT IN LPAGE_DISALLOWED TAKE expr block          # forLpageStmt
+    | FOR IDENT IN TDP_PTE LPAREN expr COMMA range RPAREN block # forTdpPteStmt
+    | REPEAT expr block                                      # repeatStmt
+    | ATOMIC block                                           # atomicStmt
+    | ASSERT expr                                            # assertStmt
+    | BREAK                                                  # breakStmt
+    | call                                                   # callStmt
+    | IDENT commandArg*                                      # commandStmt
+    ;
+
+ifStatement
+    : IF expr block (ELSE (block | ifStatement))?
+    ;
+
+lockName
+    : MMU_LOCK
+    | SLOTS_LOCK
+    | SRCU
+    | TDP_MMU_PAGES_LOCK
+    | MMU_UNSYNC_PAGES_LOCK
+    ;
+
+commandArg
+    : literal (DOTDOT literal)?
+    ;
+
+range
+    : expr DOTDOT expr
+    ;
+
+// ---------------------------------------------------------------- expressions
+
+expr
+    : primary                                                # primaryExpr
+    | expr DOT word                                          # fieldExpr
+    | op=(NOT | MINUS) expr                                  # unaryExpr
+    | expr op=(STAR | SLASH | PERCENT) expr                  # mulExpr
+    | expr op=(PLUS | MINUS | PIPE) expr                     # addExpr
+    | expr op=(LT | LE | GT | GE) expr                       # relExpr
+    | expr op=(EQ | NE) expr                                 # eqExpr
+    | expr AND expr                                          # andExpr
+    | expr OR expr                                           # orExpr
+    ;
+
+primary
+    : literal                                                # literalPrimary
+    | call                                                   # callPrimary
+    | name=(IDENT | VM | VCPUS | LPAGE_DISALLOWED)           # namePrimary
+    | LPAREN expr RPAREN                                     # parenPrimary
+    ;
+
+literal
+    : DECIMAL                                                # decimalLiteral
+    | HEXADECIMAL                                            # hexLiteral
+    | BYTESIZE                                               # sizeLiteral
+    | TRUE                                                   # trueLiteral
+    | FALSE                                                  # falseLiteral
+    ;
+
+call
+    : IDENT LPAREN (arg (COMMA arg)*)? RPAREN
+    ;
+
+arg
+    : (name=word COLON)? expr (DOTDOT end=expr)?
+    ;
+
+// A field or argument name may be spelt like a keyword (`spte(x).exec`, `vm.tdp_levels`).
+word
+    : IDENT
+    | keyword
+    ;
+
+keyword
+    : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
+    | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
+    | EAGER_PAGE_SPLIT | TDP_LEVELS | ON | OFF | GPA | SIZE | BACKING | FLAGS | DIRTY_LOG
+    | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
+    | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
+    | TERMINATES | MAX | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
+    | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
+    | ASSERT | BREAK | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
+    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE
+    ;
+
+// ---------------------------------------------------------------- lexer: keywords
+
+IMPORT                : 'import' ;
+SCENARIO              : 'scenario' ;
+FOR                   : 'for' ;
+IN                    : 'in' ;
+VM                    : 'vm' ;
+MEMSLOT               : 'memslot' ;
+VCPUS                 : 'vcpus' ;
+VCPU                  : 'vcpu' ;
+SETUP                 : 'setup' ;
+THREAD                : 'thread' ;
+PATH                  : 'path' ;
+EXPLORE               : 'explore' ;
+EXPECT                : 'expect' ;
+MMU                   : 'mmu' ;
+TDP                   : 'tdp' ;
+SHADOW                : 'shadow' ;
+BOTH                  : 'both' ;
+NX_HUGE_PAGES         : 'nx_huge_pages' ;
+NX_RECOVERY_RATIO     : 'nx_recovery_ratio' ;
+EAGER_PAGE_SPLIT      : 'eager_page_split' ;
+TDP_LEVELS            : 'tdp_levels' ;
+ON                    : 'on' ;
+OFF                   : 'off' ;
+GPA                   : 'gpa' ;
+SIZE                  : 'size' ;
+BACKING               : 'backing' ;
+FLAGS                 : 'flags' ;
+DIRTY_LOG             : 'dirty_log' ;
+READONLY              : 'readonly' ;
+PREEMPTIONS           : 'preemptions' ;
+STRATEGY              : 'strategy' ;
+EXHAUSTIVE            : 'exhaustive' ;
+BFS                   : 'bfs' ;
+RANDOM                : 'random' ;
+PCT                   : 'pct' ;
+RUNS                  : 'runs' ;
+SEED                  : 'seed' ;
+MAX_STATES            : 'max_states' ;
+TIME                  : 'time' ;
+SYMMETRY              : 'symmetry' ;
+NEVER                 : 'never' ;
+ALWAYS                : 'always' ;
+FINAL                 : 'final' ;
+REACHABLE             : 'reachable' ;
+VIOLATION             : 'violation' ;
+TERMINATES            : 'terminates' ;
+MAX                   : 'max' ;
+READ                  : 'read' ;
+WRITE                 : 'write' ;
+EXEC                  : 'exec' ;
+LOCK                  : 'lock' ;
+UNLOCK                : 'unlock' ;
+YIELD                 : 'yield' ;
+IF                    : 'if' ;
+ELSE                  : 'else' ;
+NEED_RESCHED          : 'need_resched' ;
+LET                   : 'let' ;
+WHILE                 : 'while' ;
+LPAGE_DISALLOWED      : 'lpage_disallowed' ;
+TAKE                  : 'take' ;
+TDP_PTE               : 'tdp_pte' ;
+REPEAT                : 'repeat' ;
+ATOMIC                : 'atomic' ;
+ASSERT                : 'assert' ;
+BREAK                 : 'break' ;
+MMU_LOCK              : 'mmu_lock' ;
+SLOTS_LOCK            : 'slots_lock' ;
+SRCU                  : 'srcu' ;
+TDP_MMU_PAGES_LOCK    : 'tdp_mmu_pages_lock' ;
+MMU_UNSYNC_PAGES_LOCK : 'mmu_unsync_pages_lock' ;
+TRUE                  : 'true' ;
+FALSE                 : 'false' ;
+
+// ---------------------------------------------------------------- lexer: literals and punctuation
+
+// Sizes: 4K, 2M, 1G (binary units: 4K = 4096). Underscores group digits: 0x1_0000_0000.
+BYTESIZE    : [0-9] [0-9_]* [KMG] ;
+DURATION    : [0-9] [0-9_]* ('ms' | 's' | 'm') ;
+HEXADECIMAL : '0' [xX] [0-9a-fA-F] [0-9a-fA-F_]* ;
+DECIMAL     : [0-9] [0-9_]* ;
+STRING      : '"' (~["\\\r\n] | '\\' .)* '"' ;
+TAG         : '@' [a-zA-Z_] [a-zA-Z0-9_-]* ;
+IDENT       : [a-zA-Z_] [a-zA-Z0-9_]* ;
+
+DOTDOT    : '..' ;
+DOT       : '.' ;
+LBRACE    : '{' ;
+RBRACE    : '}' ;
+LPAREN    : '(' ;
+RPAREN    : ')' ;
+LBRACK    : '[' ;
+RBRACK    : ']' ;
+COMMA     : ',' ;
+COLON     : ':' ;
+SEMI      : ';' ;
+OR_ASSIGN : '|=' ;
+OR        : '||' ;
+AND       : '&&' ;
+EQ        : '==' ;
+NE        : '!=' ;
+LE        : '<=' ;
+GE        : '>=' ;
+LT        : '<' ;
+GT        : '>' ;
+ASSIGN    : '=' ;
+NOT       : '!' ;
+PLUS      : '+' ;
+MINUS     : '-' ;
+STAR      : '*' ;
+SLASH     : '/' ;
+PERCENT   : '%' ;
+PIPE      : '|' ;
+
+LINE_COMMENT  : ('#' | '//') ~[\r\n]* -> skip ;
+WS            : [ \t\r\n\f]+ -> skip ;
+// Anything else is one bad character; the parser reports it with its position.
+BAD_CHAR      : . ;

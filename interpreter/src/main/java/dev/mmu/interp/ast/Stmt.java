@@ -1,0 +1,90 @@
+package dev.mmu.interp.ast;
+
+import java.util.Optional;
+
+/** Statements of setup blocks, threads and paths. */
+public sealed interface Stmt {
+
+    Pos pos();
+
+    /**
+     * A guest access {@code read|write|exec GPA}: TLB, then hardware walk, then the EPT-violation
+     * fault path. {@code vcpu} is empty inside {@code thread vcpu N} (the thread's vCPU).
+     */
+    record Access(Pos pos, Optional<Expr> vcpu, AccessKind kind, Expr gpa) implements Stmt {
+    }
+
+    /** {@code lock read|write [LOCK]}: default {@code mmu_lock}. */
+    record Lock(Pos pos, LockMode mode, LockName lock) implements Stmt {
+    }
+
+    /** {@code unlock [LOCK]}: releases whichever mode this thread holds. */
+    record Unlock(Pos pos, LockName lock) implements Stmt {
+    }
+
+    /** {@code yield}: cond_resched_rwlock_*(), may drop and retake mmu_lock. */
+    record Yield(Pos pos) implements Stmt {
+    }
+
+    /** {@code if need_resched { } else { }}: the explorer branches on both. */
+    record IfNeedResched(Pos pos, Block then, Optional<Block> orElse) implements Stmt {
+    }
+
+    /** {@code if e { } else { }}; an {@code else if} is an else block holding one If. */
+    record If(Pos pos, Expr cond, Block then, Optional<Block> orElse) implements Stmt {
+    }
+
+    record Let(Pos pos, Ident name, Expr value) implements Stmt {
+    }
+
+    /** {@code x = e} or {@code x |= e} (accumulating a pending flush, as the kernel does). */
+    record Assign(Pos pos, Ident name, boolean orAssign, Expr value) implements Stmt {
+    }
+
+    record While(Pos pos, Expr cond, Block body) implements Stmt {
+    }
+
+    /** {@code for sp in lpage_disallowed take N { }}: the head of the NX recovery list. */
+    record ForLpageDisallowed(Pos pos, Ident var, Expr take, Block body) implements Stmt {
+    }
+
+    /** {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte. */
+    record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
+    }
+
+    record Repeat(Pos pos, Expr count, Block body) implements Stmt {
+    }
+
+    /** {@code atomic { }}: one step, nothing interleaves inside. */
+    record Atomic(Pos pos, Block body) implements Stmt {
+    }
+
+    record Assert(Pos pos, Expr cond) implements Stmt {
+    }
+
+    record Break(Pos pos) implements Stmt {
+    }
+
+    /**
+     * A call as a statement. {@code command} is true for the command form
+     * ({@code mmu_notifier_invalidate 0x0 .. 0x200000}), false for {@code name(args)}.
+     */
+    record CallStmt(Pos pos, Expr.Call call, boolean command) implements Stmt {
+    }
+
+    enum AccessKind { READ, WRITE, EXEC }
+
+    enum LockMode { READ, WRITE }
+
+    /** The MMU's locks by their kernel names. */
+    enum LockName {
+        MMU_LOCK("mmu_lock"), SLOTS_LOCK("slots_lock"), SRCU("srcu"),
+        TDP_MMU_PAGES_LOCK("tdp_mmu_pages_lock"), MMU_UNSYNC_PAGES_LOCK("mmu_unsync_pages_lock");
+
+        public final String kernelName;
+
+        LockName(String kernelName) {
+            this.kernelName = kernelName;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.mmu.interp.ast;
+
+/** A setting of the {@code vm { }} block: the MMU flavour and the KVM module parameters. */
+public sealed interface VmSetting {
+
+    Pos pos();
+
+    /** {@code mmu tdp|shadow|both}; both = TDP for L1, shadow for L2. */
+    record Mmu(Pos pos, Flavour flavour) implements VmSetting {
+    }
+
+    /** The kvm.nx_huge_pages parameter (iTLB multihit mitigation). */
+    record NxHugePages(Pos pos, boolean on) implements VmSetting {
+    }
+
+    /** The kvm.nx_huge_pages_recovery_ratio parameter: recover 1/N of the list per run. */
+    record NxRecoveryRatio(Pos pos, Expr ratio) implements VmSetting {
+    }
+
+    /** The kvm.eager_page_split parameter. */
+    record EagerPageSplit(Pos pos, boolean on) implements VmSetting {
+    }
+
+    /** 4 or 5 level TDP paging. */
+    record TdpLevels(Pos pos, Expr levels) implements VmSetting {
+    }
+
+    enum Flavour { TDP, SHADOW, BOTH }
+}

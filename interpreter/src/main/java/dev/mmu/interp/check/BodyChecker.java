@@ -1,0 +1,508 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.Arg;
+import dev.mmu.interp.ast.Block;
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.ast.Stmt;
+import dev.mmu.interp.check.Builtins.Builtin;
+import dev.mmu.interp.check.Builtins.Kind;
+import dev.mmu.interp.check.Builtins.Param;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Checks the statements of one setup, thread or path, and expressions anywhere: names resolve,
+ * calls have the right arguments, types fit, constant vCPU indexes and addresses exist in the
+ * machine, and {@code unlock}/{@code yield} only occur where a lock may be held.
+ *
+ * <p>Lock tracking is a may-analysis: a lock counts as held after a branch if either branch
+ * takes it, so the checker never rejects a correct program; the explorer finds the rest.
+ */
+final class BodyChecker {
+
+    private final Diagnostics diagnostics;
+    private final Map<String, PathDecl> paths;   // user paths visible here
+    private final Map<String, Long> row;         // outline values
+    private final Machine machine;               // null when checking a file-level path
+    private final ConstEval eval;
+    private final String unit;                   // "thread", "path", "setup": for messages
+    private final boolean inVcpuThread;          // guest accesses may omit "vcpu N"
+
+    private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
+    private Set<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
+    private int loopDepth;
+
+    BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
+                String unit, boolean inVcpuThread) {
+        this.diagnostics = diagnostics;
+        this.paths = paths;
+        this.row = row;
+        this.machine = machine;
+        this.eval = new ConstEval(row);
+        this.unit = unit;
+        this.inVcpuThread = inVcpuThread;
+        scopes.push(new HashMap<>());
+    }
+
+    /** Checks a path body with its parameters in scope. */
+    void path(PathDecl path) {
+        for (PathDecl.Param p : path.params()) {
+            Type type = p.type().isEmpty() ? Type.INT : Type.ofParam(p.type());
+            if (type == null) {
+                diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool or sp");
+            }
+            scopes.peek().put(p.name(), type);
+        }
+        block(path.body());
+    }
+
+    void block(Block block) {
+        scopes.push(new HashMap<>());
+        block.statements().forEach(this::statement);
+        scopes.pop();
+    }
+
+    /** Checks a boolean expression: an assert, an if, an expectation. */
+    void condition(Expr e) {
+        expect(e, Type.BOOL, "a condition");
+    }
+
+    /** Checks an integer expression: a bound, a count. */
+    void number(Expr e, String what) {
+        expect(e, Type.INT, what);
+    }
+
+    private void statement(Stmt s) {
+        if (s instanceof Stmt.Access a) {
+            access(a);
+        } else if (s instanceof Stmt.Lock l) {
+            held.add(l.lock());
+        } else if (s instanceof Stmt.Unlock u) {
+            if (!held.remove(u.lock())) {
+                diagnostics.error(u.pos(), "unlock of " + u.lock().kernelName + " without a matching 'lock' in this " + unit);
+            }
+        } else if (s instanceof Stmt.Yield y) {
+            if (!held.contains(Stmt.LockName.MMU_LOCK)) {
+                diagnostics.error(y.pos(), "yield outside a region holding mmu_lock: cond_resched_rwlock_*() drops and "
+                        + "retakes a held lock");
+            }
+        } else if (s instanceof Stmt.IfNeedResched n) {
+            branches(n.then(), n.orElse());
+        } else if (s instanceof Stmt.If i) {
+            condition(i.cond());
+            branches(i.then(), i.orElse());
+        } else if (s instanceof Stmt.Let l) {
+            scopes.peek().put(l.name().name(), expr(l.value()));
+        } else if (s instanceof Stmt.Assign a) {
+            assign(a);
+        } else if (s instanceof Stmt.While w) {
+            condition(w.cond());
+            loop(w.body(), null, null);
+        } else if (s instanceof Stmt.ForLpageDisallowed f) {
+            expect(f.take(), Type.INT, "the number of pages to take");
+            loop(f.body(), f.var().name(), Type.SP);
+        } else if (s instanceof Stmt.ForTdpPte f) {
+            expect(f.root(), Type.ROOT, "the root to walk");
+            expect(f.range().start(), Type.INT, "the start gfn");
+            expect(f.range().end(), Type.INT, "the end gfn");
+            loop(f.body(), f.var().name(), Type.ITER);
+        } else if (s instanceof Stmt.Repeat r) {
+            expect(r.count(), Type.INT, "the repeat count");
+            loop(r.body(), null, null);
+        } else if (s instanceof Stmt.Atomic a) {
+            block(a.body());
+        } else if (s instanceof Stmt.Assert a) {
+            condition(a.cond());
+        } else if (s instanceof Stmt.Break b) {
+            if (loopDepth == 0) {
+                diagnostics.error(b.pos(), "break outside a loop");
+            }
+        } else if (s instanceof Stmt.CallStmt c) {
+            call(c.call(), true, c.command());
+        }
+    }
+
+    private void access(Stmt.Access a) {
+        if (a.vcpu().isPresent()) {
+            expect(a.vcpu().get(), Type.INT, "a vCPU index");
+            vcpuIndex(a.vcpu().get());
+        } else if (!inVcpuThread) {
+            diagnostics.error(a.pos(), "a guest access outside 'thread vcpu N' names its vCPU: 'vcpu 0 "
+                    + a.kind().name().toLowerCase(java.util.Locale.ROOT) + " ...'");
+        }
+        expect(a.gpa(), Type.INT, "a guest physical address");
+        address(a.gpa());
+    }
+
+    private void assign(Stmt.Assign a) {
+        Optional<Map<String, Type>> scope = scopes.stream().filter(m -> m.containsKey(a.name().name())).findFirst();
+        if (scope.isEmpty()) {
+            diagnostics.error(a.name().pos(), "unknown variable '" + a.name().name() + "': declare it with 'let'"
+                    + Suggestions.hint(a.name().name(), locals()));
+            expr(a.value());
+            return;
+        }
+        Type type = scope.get().get(a.name().name());
+        if (a.orAssign() && type != null && type != Type.BOOL && type != Type.INT) {
+            diagnostics.error(a.pos(), "'|=' needs a bool or int variable, '" + a.name().name() + "' is " + type.display);
+        }
+        if (type != null) {
+            expect(a.value(), type, "the value of '" + a.name().name() + "'");
+        }
+    }
+
+    private void branches(Block then, Optional<Block> orElse) {
+        Set<Stmt.LockName> before = EnumSet.copyOf(withNone(held));
+        block(then);
+        Set<Stmt.LockName> afterThen = held;
+        held = before;
+        orElse.ifPresent(this::block);
+        held.addAll(afterThen);
+    }
+
+    private void loop(Block body, String var, Type varType) {
+        Set<Stmt.LockName> before = EnumSet.copyOf(withNone(held));
+        loopDepth++;
+        scopes.push(new HashMap<>());
+        if (var != null) {
+            scopes.peek().put(var, varType);
+        }
+        block(body);
+        scopes.pop();
+        loopDepth--;
+        held.addAll(before);
+    }
+
+    private static Set<Stmt.LockName> withNone(Set<Stmt.LockName> set) {
+        return set.isEmpty() ? EnumSet.noneOf(Stmt.LockName.class) : set;
+    }
+
+    // ------------------------------------------------------------------ expressions
+
+    /** The expression's type, or null if it is wrong (already reported). */
+    Type expr(Expr e) {
+        if (e instanceof Expr.IntLit) {
+            return Type.INT;
+        }
+        if (e instanceof Expr.BoolLit) {
+            return Type.BOOL;
+        }
+        if (e instanceof Expr.Name n) {
+            return name(n);
+        }
+        if (e instanceof Expr.Field f) {
+            return field(f);
+        }
+        if (e instanceof Expr.Call c) {
+            return call(c, false, false);
+        }
+        if (e instanceof Expr.Range r) {
+            diagnostics.error(r.pos(), "a range 'a .. b' is only allowed as an argument");
+            return null;
+        }
+        if (e instanceof Expr.Unary u) {
+            Type want = u.op() == Expr.UnaryOp.NOT ? Type.BOOL : Type.INT;
+            expect(u.operand(), want, "the operand of '" + (u.op() == Expr.UnaryOp.NOT ? "!" : "-") + "'");
+            return want;
+        }
+        return binary((Expr.Binary) e);
+    }
+
+    private Type name(Expr.Name n) {
+        for (Map<String, Type> scope : scopes) {
+            if (scope.containsKey(n.name())) {
+                return scope.get(n.name());
+            }
+        }
+        if (row.containsKey(n.name())) {
+            return Type.INT;
+        }
+        Optional<Builtin> global = Builtins.lookup(n.name()).filter(b -> b.kind() == Kind.GLOBAL);
+        if (global.isPresent()) {
+            return global.get().returns();
+        }
+        List<String> candidates = new ArrayList<>(locals());
+        candidates.addAll(row.keySet());
+        candidates.addAll(Builtins.namesOf(Kind.GLOBAL));
+        String hint = Suggestions.hint(n.name(), candidates);
+        if (hint.isEmpty() && Builtins.lookup(n.name()).map(b -> b.kind() == Kind.STAT).orElse(false)) {
+            hint = "; did you mean 'stat." + n.name() + "'?";
+        }
+        diagnostics.error(n.pos(), "unknown name '" + n.name() + "'" + hint);
+        return null;
+    }
+
+    private Type field(Expr.Field f) {
+        Type target = expr(f.target());
+        if (target == null) {
+            return null;
+        }
+        Map<String, Type> fields = Builtins.fieldsOf(target);
+        String name = f.field().name();
+        if (fields.containsKey(name)) {
+            return fields.get(name);
+        }
+        String hint = Suggestions.hint(name, fields.keySet());
+        if (target == Type.STATS) {
+            diagnostics.error(f.field().pos(), "unknown stat '" + name + "'" + hint);
+        } else if (target == Type.VM) {
+            diagnostics.error(f.field().pos(), "unknown vm setting '" + name + "'" + hint);
+        } else if (fields.isEmpty()) {
+            diagnostics.error(f.field().pos(), "a value of type " + target.display + " has no fields");
+        } else {
+            diagnostics.error(f.field().pos(), "a value of type " + target.display + " has no field '" + name + "'"
+                    + (hint.isEmpty() ? ": it has " + String.join(", ", fields.keySet()) : hint));
+        }
+        return null;
+    }
+
+    private Type binary(Expr.Binary b) {
+        switch (b.op()) {
+            case AND, OR -> {
+                expect(b.left(), Type.BOOL, "the operand of '" + b.op().symbol + "'");
+                expect(b.right(), Type.BOOL, "the operand of '" + b.op().symbol + "'");
+                return Type.BOOL;
+            }
+            case LT, LE, GT, GE -> {
+                expect(b.left(), Type.INT, "the operand of '" + b.op().symbol + "'");
+                expect(b.right(), Type.INT, "the operand of '" + b.op().symbol + "'");
+                return Type.BOOL;
+            }
+            case EQ, NE -> {
+                Type left = expr(b.left());
+                Type right = expr(b.right());
+                if (left != null && right != null && left != right) {
+                    diagnostics.error(b.pos(), "'" + b.op().symbol + "' compares " + left.display + " with " + right.display);
+                }
+                return Type.BOOL;
+            }
+            default -> {
+                expect(b.left(), Type.INT, "the operand of '" + b.op().symbol + "'");
+                expect(b.right(), Type.INT, "the operand of '" + b.op().symbol + "'");
+                return Type.INT;
+            }
+        }
+    }
+
+    private void expect(Expr e, Type want, String what) {
+        Type got = expr(e);
+        if (got != null && got != want) {
+            diagnostics.error(e.pos(), what + " must be " + article(want) + ", found " + article(got));
+        }
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    private Type call(Expr.Call c, boolean statement, boolean command) {
+        String name = c.name().name();
+        PathDecl path = paths.get(name);
+        if (path != null) {
+            List<Param> params = path.params().stream()
+                    .map(p -> new Param(p.name(), p.type().isEmpty() ? Type.INT : Type.ofParam(p.type())))
+                    .toList();
+            arguments(c, "path '" + name + "'", params);
+            if (!statement) {
+                diagnostics.error(c.name().pos(), "path '" + name + "' returns no value: call it as a statement");
+                return null;
+            }
+            return Type.VOID;
+        }
+        Optional<Builtin> builtin = Builtins.lookup(name)
+                .filter(b -> b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY);
+        if (builtin.isEmpty()) {
+            unknownCall(c, statement, command);
+            return null;
+        }
+        Builtin b = builtin.get();
+        arguments(c, describe(b), b.params());
+        if (b.kind() == Kind.KERNEL_PATH) {
+            kernelPathArguments(c);
+        }
+        if (!statement && b.returns() == Type.VOID) {
+            diagnostics.error(c.name().pos(), describe(b) + " returns no value");
+            return null;
+        }
+        return b.returns();
+    }
+
+    private void unknownCall(Expr.Call c, boolean statement, boolean command) {
+        String name = c.name().name();
+        Set<String> candidates = new LinkedHashSet<>(paths.keySet());
+        candidates.addAll(Builtins.namesOf(Kind.KERNEL_PATH));
+        candidates.addAll(Builtins.namesOf(Kind.PRIMITIVE));
+        if (!statement) {
+            candidates.addAll(Builtins.namesOf(Kind.QUERY));
+        }
+        String what = command ? "kernel path or path" : statement ? "primitive, kernel path or path" : "function";
+        diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
+        c.args().forEach(a -> {
+            if (!(a.value() instanceof Expr.Range)) {
+                expr(a.value());
+            }
+        });
+    }
+
+    private void arguments(Expr.Call c, String callee, List<Param> params) {
+        Set<String> given = new HashSet<>();
+        int positional = 0;
+        boolean named = false;
+        for (Arg arg : c.args()) {
+            Param param;
+            if (arg.name().isPresent()) {
+                named = true;
+                String argName = arg.name().get().name();
+                param = params.stream().filter(p -> p.name().equals(argName)).findFirst().orElse(null);
+                if (param == null) {
+                    diagnostics.error(arg.name().get().pos(), callee + " has no parameter '" + argName + "'"
+                            + Suggestions.hint(argName, params.stream().map(Param::name).toList()));
+                    continue;
+                }
+                if (!given.add(argName)) {
+                    diagnostics.error(arg.name().get().pos(), "argument '" + argName + "' is given twice");
+                    continue;
+                }
+            } else {
+                if (named) {
+                    diagnostics.error(arg.pos(), "a positional argument cannot follow a named one");
+                    continue;
+                }
+                if (positional >= params.size()) {
+                    diagnostics.error(arg.pos(), "too many arguments: " + callee + " takes " + params.size()
+                            + signature(params));
+                    break;
+                }
+                param = params.get(positional++);
+                given.add(param.name());
+            }
+            argument(arg, param, callee);
+        }
+        List<String> missing = params.stream().map(Param::name).filter(n -> !given.contains(n)).toList();
+        if (!missing.isEmpty()) {
+            diagnostics.error(c.name().pos(), callee + " needs " + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList())
+                    + signature(params));
+        }
+    }
+
+    private void argument(Arg arg, Param param, String callee) {
+        if (param.type() == Type.RANGE) {
+            if (arg.value() instanceof Expr.Range r) {
+                expect(r.start(), Type.INT, "the start of the range");
+                expect(r.end(), Type.INT, "the end of the range");
+            } else {
+                diagnostics.error(arg.value().pos(), "argument '" + param.name() + "' of " + callee
+                        + " must be a range 'start .. end'");
+            }
+            return;
+        }
+        if (arg.value() instanceof Expr.Range r) {
+            diagnostics.error(r.pos(), "argument '" + param.name() + "' of " + callee + " must be "
+                    + article(param.type()) + ", found a range");
+            return;
+        }
+        if (param.type() != null) {
+            expect(arg.value(), param.type(), "argument '" + param.name() + "' of " + callee);
+        }
+        if (param.name().equals("vcpu")) {
+            vcpuIndex(arg.value());
+        }
+    }
+
+    /** Kernel paths take guest addresses and slot ids: those must exist in the machine. */
+    private void kernelPathArguments(Expr.Call c) {
+        if (machine == null) {
+            return;
+        }
+        for (Arg arg : c.args()) {
+            if (arg.value() instanceof Expr.Range r) {
+                OptionalLong start = eval.eval(r.start());
+                OptionalLong end = eval.eval(r.end());
+                if (start.isPresent() && end.isPresent() && end.getAsLong() <= start.getAsLong()) {
+                    diagnostics.error(r.pos(), "empty range: the end " + MachineChecker.hex(end.getAsLong())
+                            + " is not above the start " + MachineChecker.hex(start.getAsLong()));
+                    continue;
+                }
+                address(r.start());
+                if (end.isPresent() && machine.slotOf(end.getAsLong() - 1).isEmpty()) {
+                    diagnostics.error(r.end().pos(), "range end " + MachineChecker.hex(end.getAsLong())
+                            + " is outside every memslot" + slotsSummary());
+                }
+            }
+        }
+        Optional<Arg> slotArg = c.args().stream().findFirst().filter(a -> !(a.value() instanceof Expr.Range));
+        boolean takesSlot = Builtins.lookup(c.name().name()).map(b -> !b.params().isEmpty()
+                && b.params().get(0).name().equals("slot")).orElse(false);
+        if (takesSlot && slotArg.isPresent()) {
+            OptionalLong id = eval.eval(slotArg.get().value());
+            if (id.isPresent() && machine.slot(id.getAsLong()).isEmpty()) {
+                diagnostics.error(slotArg.get().value().pos(), "unknown memslot " + id.getAsLong()
+                        + ": declared slots are " + machine.memslots().stream().map(s -> String.valueOf(s.id())).toList());
+            }
+        }
+    }
+
+    private void vcpuIndex(Expr e) {
+        OptionalLong v = eval.eval(e);
+        if (machine != null && v.isPresent() && (v.getAsLong() < 0 || v.getAsLong() >= machine.vcpus())) {
+            diagnostics.error(e.pos(), "unknown vCPU " + v.getAsLong() + ": the scenario has " + machine.vcpus()
+                    + " vCPU" + (machine.vcpus() == 1 ? " (vcpu 0)" : "s (vcpu 0.." + (machine.vcpus() - 1) + ")"));
+        }
+    }
+
+    private void address(Expr e) {
+        OptionalLong v = eval.eval(e);
+        if (machine != null && v.isPresent() && machine.slotOf(v.getAsLong()).isEmpty()) {
+            diagnostics.error(e.pos(), "address " + MachineChecker.hex(v.getAsLong()) + " is outside every memslot"
+                    + slotsSummary());
+        }
+    }
+
+    private String slotsSummary() {
+        if (machine.memslots().isEmpty()) {
+            return " (the scenario declares none)";
+        }
+        return " (" + String.join(", ", machine.memslots().stream()
+                .map(s -> "memslot " + s.id() + " is [" + MachineChecker.hex(s.gpa()) + ", " + MachineChecker.hex(s.end()) + ")")
+                .toList()) + ")";
+    }
+
+    private Set<String> locals() {
+        Set<String> names = new LinkedHashSet<>();
+        scopes.forEach(m -> names.addAll(m.keySet()));
+        return names;
+    }
+
+    private static String describe(Builtin b) {
+        return switch (b.kind()) {
+            case KERNEL_PATH -> "kernel path '" + b.name() + "'";
+            case PRIMITIVE -> "primitive '" + b.name() + "'";
+            default -> "'" + b.name() + "'";
+        };
+    }
+
+    private static String signature(List<Param> params) {
+        return " (" + String.join(", ", params.stream()
+                .map(p -> p.name() + ": " + (p.type() == null ? "?" : p.type().display)).toList()) + ")";
+    }
+
+    private static String article(Type t) {
+        return switch (t) {
+            case INT -> "an int";
+            case ITER -> "an iter";
+            default -> "a " + t.display;
+        };
+    }
+}

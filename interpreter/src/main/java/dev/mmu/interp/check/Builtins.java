@@ -1,0 +1,243 @@
+package dev.mmu.interp.check;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every name the language knows without a declaration, in one table: kernel paths, primitives,
+ * queries, globals, invariants, stats and metrics. The checker resolves against it, the compiler
+ * maps each entry to the runtime, and the docs and editor grammar are generated from it.
+ */
+public final class Builtins {
+
+    /** What a built-in name denotes. */
+    public enum Kind {
+        KERNEL_PATH,  // a whole kernel routine with its own locking: command or call form
+        PRIMITIVE,    // a step a user path composes: needs the caller to hold the right lock
+        QUERY,        // reads model state in expressions: spte(gpa), tlb(vcpu, gpa), host(gpa)
+        GLOBAL,       // a name in expressions: stat, vm, root, invalid_list, lpage_disallowed
+        INVARIANT,    // expect never / expect violation
+        STAT,         // stat.NAME, as in kvm->stat
+        METRIC        // expect max NAME <= N
+    }
+
+    /** The mmu_lock mode a primitive asserts, as lockdep_assert_held*() does in the kernel. */
+    public enum LockRequirement { NONE, READ, WRITE, ANY }
+
+    /** A parameter; every parameter may be passed positionally or by name. */
+    public record Param(String name, Type type) {
+    }
+
+    /** One built-in name. {@code kernelFunction} is what it models, {@code doc} one line on why. */
+    public record Builtin(String name, Kind kind, List<Param> params, Type returns,
+                          LockRequirement lock, String kernelFunction, String doc) {
+    }
+
+    private static final Map<String, Builtin> TABLE = new LinkedHashMap<>();
+    private static final Map<String, String> ALIASES = new LinkedHashMap<>();
+
+    private static final Map<Type, Map<String, Type>> FIELDS = Map.of(
+            Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL),
+            Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL),
+            Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
+                    "exec", Type.BOOL, "pfn", Type.INT),
+            Type.HOST_PAGE, ordered("freed", Type.BOOL),
+            Type.LIST, ordered("len", Type.INT),
+            Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
+                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT));
+
+    static {
+        kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
+                "NX huge page recovery worker: zaps 1/ratio of lpage_disallowed, yielding mmu_lock (after the 2021 flush fix)");
+        kernelPath("kvm_tdp_mmu_zap_gfn_range", List.of(range()), "kvm_tdp_mmu_zap_gfn_range",
+                "zaps a gpa range in every TDP root under mmu_lock, may yield");
+        kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",
+                "host MMU notifier: unmaps a gpa range and flushes before the host may free it");
+        alias("mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range");
+        kernelPath("host_free", List.of(range()), "free_pages (host mm)",
+                "the host frees the pages backing a gpa range; valid only after an invalidation");
+        kernelPath("kvm_mmu_zap_all_fast", List.of(), "kvm_mmu_zap_all_fast",
+                "invalidates every root by generation and zaps obsolete pages, yielding");
+        kernelPath("kvm_flush_remote_tlbs", List.of(), "kvm_flush_remote_tlbs",
+                "flushes every vCPU's TLB and waits for the IPIs");
+        kernelPath("kvm_mmu_slot_remove_write_access", List.of(slot()), "kvm_mmu_slot_remove_write_access",
+                "write-protects a memslot when dirty logging is enabled");
+        alias("dirty_log_enable", "kvm_mmu_slot_remove_write_access");
+        kernelPath("dirty_log_disable", List.of(slot()), "kvm_mmu_slot_apply_flags",
+                "turns dirty logging off for a memslot and lets huge pages come back");
+        kernelPath("clear_dirty_log", List.of(slot()), "kvm_arch_mmu_enable_log_dirty_pt_masked",
+                "KVM_CLEAR_DIRTY_LOG: clears dirty bits and write-protects those pages again");
+        kernelPath("kvm_mmu_zap_collapsible_sptes", List.of(slot()), "kvm_mmu_zap_collapsible_sptes",
+                "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
+        kernelPath("memslot_delete", List.of(slot()), "kvm_set_memslot (KVM_MR_DELETE)",
+                "deletes a memslot: invalidates it, zaps its SPTEs, waits for SRCU readers");
+        kernelPath("memslot_move", List.of(slot(), new Param("gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
+                "moves a memslot to a new base gpa");
+        kernelPath("eager_split", List.of(slot()), "kvm_mmu_try_split_huge_pages",
+                "eager page split: splits huge SPTEs of a memslot under mmu_lock held for read");
+
+        primitive("tdp_zap_range", List.of(integer("start_gfn"), integer("end_gfn"), bool("flush"), bool("can_yield")),
+                Type.BOOL, LockRequirement.WRITE, "zap_gfn_range",
+                "zaps leaf and non-leaf SPTEs in [start, end); returns whether a TLB flush is pending");
+        primitive("tdp_zap_sp", List.of(sp()), Type.BOOL, LockRequirement.WRITE, "kvm_tdp_mmu_zap_sp",
+                "zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending");
+        primitive("prepare_zap", List.of(sp()), Type.VOID, LockRequirement.WRITE, "kvm_mmu_prepare_zap_page",
+                "unlinks a shadow-MMU page and queues it on invalid_list");
+        primitive("commit_zap", List.of(), Type.VOID, LockRequirement.WRITE, "kvm_mmu_commit_zap_page",
+                "flushes remote TLBs if invalid_list is not empty, then frees its pages");
+        primitive("remote_flush_or_zap", List.of(bool("flush")), Type.BOOL, LockRequirement.WRITE,
+                "kvm_mmu_remote_flush_or_zap",
+                "commits invalid_list, or flushes remote TLBs if the list is empty and flush is set");
+        primitive("flush_remote_tlbs", List.of(), Type.VOID, LockRequirement.NONE, "kvm_flush_remote_tlbs",
+                "flushes every vCPU's TLB");
+        primitive("unaccount_nx", List.of(sp()), Type.VOID, LockRequirement.WRITE, "unaccount_huge_nx_page",
+                "takes a page off lpage_disallowed and decrements nx_lpage_splits");
+        primitive("is_tdp_mmu_page", List.of(sp()), Type.BOOL, LockRequirement.NONE, "is_tdp_mmu_page",
+                "whether a shadow page belongs to the TDP MMU");
+        primitive("split_huge", List.of(integer("gfn")), Type.VOID, LockRequirement.READ, "tdp_mmu_split_huge_page",
+                "replaces the huge SPTE covering gfn with a table of smaller SPTEs");
+        primitive("set_spte", List.of(integer("gfn"), integer("level"), bool("present"), bool("writable"), bool("exec")),
+                Type.VOID, LockRequirement.WRITE, "tdp_mmu_set_spte",
+                "writes the SPTE mapping gfn at level");
+        primitive("cmpxchg_spte", List.of(integer("gfn"), bool("writable")), Type.BOOL, LockRequirement.NONE,
+                "fast_pf_fix_direct_spte",
+                "lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does");
+        primitive("tdp_mmu_iter_cond_resched", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
+                "tdp_mmu_iter_cond_resched",
+                "if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root");
+        primitive("rcu_read_lock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_lock",
+                "enters an RCU read-side section: freed page tables stay readable");
+        primitive("rcu_read_unlock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_unlock",
+                "leaves the RCU read-side section");
+
+        add("spte", Kind.QUERY, List.of(integer("gpa")), Type.SPTE, "(model state)",
+                "the SPTE mapping gpa: level, present, writable, exec, pfn");
+        add("tlb", Kind.QUERY, List.of(integer("vcpu"), integer("gpa")), Type.BOOL, "(model state)",
+                "whether the vCPU's TLB caches a translation for gpa");
+        add("host", Kind.QUERY, List.of(integer("gpa")), Type.HOST_PAGE, "(model state)",
+                "the host page backing gpa: freed");
+
+        add("stat", Kind.GLOBAL, List.of(), Type.STATS, "kvm->stat", "the VM's statistics");
+        add("vm", Kind.GLOBAL, List.of(), Type.VM, "kvm->arch", "the vm { } settings");
+        add("root", Kind.GLOBAL, List.of(), Type.ROOT, "kvm->arch.tdp_mmu_roots", "the current TDP root");
+        add("invalid_list", Kind.GLOBAL, List.of(), Type.LIST, "invalid_list",
+                "shadow pages prepared for zapping, not yet committed");
+        add("lpage_disallowed", Kind.GLOBAL, List.of(), Type.LIST, "kvm->arch.lpage_disallowed_mmu_pages",
+                "pages split because of NX huge pages, oldest first");
+        add("vcpus", Kind.GLOBAL, List.of(), Type.INT, "kvm->online_vcpus", "the number of vCPUs");
+
+        invariant("use_after_free", "a guest access reaches a host page after the host freed it");
+        invariant("stale_tlb_at_unlock", "mmu_lock released while a vCPU TLB holds a translation its SPTE no longer grants");
+        invariant("freed_page_table_walk", "a hardware walk reaches a freed page table (RCU protects them)");
+        invariant("nx_exec_huge", "an executable huge mapping while nx_huge_pages is on (iTLB multihit)");
+        invariant("dirty_log_lost", "a guest write while dirty logging is on that the dirty bitmap missed");
+        invariant("huge_and_child", "a huge leaf SPTE and a child table for the same range");
+        invariant("stats_consistent", "pages_4k/2m/1g and nx_lpage_splits equal what the tables hold");
+        invariant("page_table_leak", "a page table neither reachable from a root nor freed");
+        invariant("dangling_memslot", "an SPTE still maps a deleted memslot after the delete returned");
+        invariant("lockdep", "a primitive run without its lock mode, or locks taken out of order");
+        invariant("lock_balance", "a thread finished holding a lock");
+        invariant("deadlock", "threads that cannot make progress");
+
+        stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
+        stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");
+        stat("pages_1g", "kvm->stat.pages[PG_LEVEL_1G]: 1G leaf SPTEs");
+        stat("nx_lpage_splits", "kvm->stat.nx_lpage_splits: huge pages split for NX");
+        stat("remote_tlb_flush", "kvm->stat.generic.remote_tlb_flush: remote TLB flushes");
+        stat("mmu_shadow_zapped", "kvm->stat.mmu_shadow_zapped: shadow pages zapped");
+
+        add("commit_batch", Kind.METRIC, List.of(), Type.INT, "kvm_mmu_commit_zap_page",
+                "pages freed by one commit: grows with what was queued before a yield");
+        add("lock_hold_work", Kind.METRIC, List.of(), Type.INT, "mmu_lock",
+                "work done between taking and releasing mmu_lock");
+    }
+
+    private Builtins() {
+    }
+
+    /** The entry for a name or an alias. */
+    public static Optional<Builtin> lookup(String name) {
+        return Optional.ofNullable(TABLE.get(ALIASES.getOrDefault(name, name)));
+    }
+
+    /** Entries of one kind, in table order. */
+    public static List<Builtin> ofKind(Kind kind) {
+        return TABLE.values().stream().filter(b -> b.kind() == kind).toList();
+    }
+
+    /** Names (aliases included) of one kind, the candidates for "did you mean". */
+    public static List<String> namesOf(Kind kind) {
+        List<String> names = new java.util.ArrayList<>(ofKind(kind).stream().map(Builtin::name).toList());
+        ALIASES.forEach((alias, target) -> {
+            if (TABLE.get(target).kind() == kind) {
+                names.add(alias);
+            }
+        });
+        return names;
+    }
+
+    /** The fields of a handle type; stats are the fields of {@code stat}. */
+    public static Map<String, Type> fieldsOf(Type type) {
+        if (type == Type.STATS) {
+            Map<String, Type> stats = new LinkedHashMap<>();
+            ofKind(Kind.STAT).forEach(s -> stats.put(s.name(), Type.INT));
+            return stats;
+        }
+        return FIELDS.getOrDefault(type, Map.of());
+    }
+
+    private static void kernelPath(String name, List<Param> params, String function, String doc) {
+        TABLE.put(name, new Builtin(name, Kind.KERNEL_PATH, params, Type.VOID, LockRequirement.NONE, function, doc));
+    }
+
+    private static void primitive(String name, List<Param> params, Type returns, LockRequirement lock,
+                                  String function, String doc) {
+        TABLE.put(name, new Builtin(name, Kind.PRIMITIVE, params, returns, lock, function, doc));
+    }
+
+    private static void invariant(String name, String doc) {
+        add(name, Kind.INVARIANT, List.of(), Type.BOOL, "(invariant)", doc);
+    }
+
+    private static void stat(String name, String doc) {
+        add(name, Kind.STAT, List.of(), Type.INT, "kvm->stat", doc);
+    }
+
+    private static void add(String name, Kind kind, List<Param> params, Type returns, String function, String doc) {
+        TABLE.put(name, new Builtin(name, kind, params, returns, LockRequirement.NONE, function, doc));
+    }
+
+    private static void alias(String alias, String target) {
+        ALIASES.put(alias, target);
+    }
+
+    private static Param range() {
+        return new Param("range", Type.RANGE);
+    }
+
+    private static Param slot() {
+        return new Param("slot", Type.INT);
+    }
+
+    private static Param sp() {
+        return new Param("sp", Type.SP);
+    }
+
+    private static Param integer(String name) {
+        return new Param(name, Type.INT);
+    }
+
+    private static Param bool(String name) {
+        return new Param(name, Type.BOOL);
+    }
+
+    private static Map<String, Type> ordered(Object... pairs) {
+        Map<String, Type> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put((String) pairs[i], (Type) pairs[i + 1]);
+        }
+        return map;
+    }
+}

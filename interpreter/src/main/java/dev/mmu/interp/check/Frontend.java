@@ -1,0 +1,193 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.Import;
+import dev.mmu.interp.ast.OutlineVar;
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Scenario;
+import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.parse.SourceParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The front end's one entry point: text in, checked scenarios or diagnostics out. Parses the
+ * file and its imports (relative to the importing file), makes their paths visible, expands
+ * scenario outlines into one scenario per row and checks each. Scenarios of imported files are
+ * not run: an import brings paths.
+ */
+public final class Frontend {
+
+    /** Loads a file from disk; positions name it as {@code file} was given. */
+    public LoadResult load(Path file) {
+        Loading loading = new Loading();
+        try {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            return loading.root(file.toString(), text);
+        } catch (IOException e) {
+            loading.diagnostics.error(new dev.mmu.interp.ast.Pos(file.toString(), 1, 1, 1),
+                    "cannot read file: " + e.getMessage());
+            return loading.result(List.of());
+        }
+    }
+
+    /** Loads text named {@code name}; imports are resolved relative to {@code name}'s folder. */
+    public LoadResult load(String name, String text) {
+        return new Loading().root(name, text);
+    }
+
+    /** The state of one load: every file read, every diagnostic. */
+    private static final class Loading {
+
+        private final Diagnostics diagnostics = new Diagnostics();
+        private final Map<String, String> sources = new LinkedHashMap<>();
+        private final Map<Path, Map<String, PathDecl>> exported = new HashMap<>(); // file → paths it makes visible
+        private final List<Path> importing = new ArrayList<>();                    // the current import chain
+
+        LoadResult root(String name, String text) {
+            Path path = Path.of(name).toAbsolutePath().normalize();
+            Optional<SourceFile> file = parse(name, text);
+            if (file.isEmpty()) {
+                return result(List.of());
+            }
+            importing.add(path);
+            Map<String, PathDecl> paths = paths(file.get(), path);
+            importing.remove(importing.size() - 1);
+
+            List<CheckedScenario> scenarios = new ArrayList<>();
+            Map<String, Scenario> names = new HashMap<>();
+            ScenarioChecker checker = new ScenarioChecker(diagnostics);
+            for (Scenario s : file.get().scenarios()) {
+                Scenario earlier = names.putIfAbsent(s.name(), s);
+                if (earlier != null) {
+                    diagnostics.error(s.pos(), "scenario \"" + s.name() + "\" is already declared at line "
+                            + earlier.pos().line());
+                }
+                for (Map<String, Long> row : rows(s)) {
+                    scenarios.add(checker.check(s, s.name() + suffix(row), row, paths));
+                }
+            }
+            return result(scenarios);
+        }
+
+        LoadResult result(List<CheckedScenario> scenarios) {
+            return new LoadResult(diagnostics.hasErrors() ? List.of() : List.copyOf(scenarios),
+                    diagnostics.sorted(), Map.copyOf(sources));
+        }
+
+        private Optional<SourceFile> parse(String name, String text) {
+            sources.put(name, text);
+            return SourceParser.parse(name, text, diagnostics);
+        }
+
+        /** The paths a file sees: its imports' (transitively), then its own; file-level paths checked once. */
+        private Map<String, PathDecl> paths(SourceFile file, Path path) {
+            Map<String, PathDecl> visible = new LinkedHashMap<>();
+            for (Import imp : file.imports()) {
+                for (PathDecl p : imported(imp, path).values()) {
+                    declare(visible, p);
+                }
+            }
+            for (PathDecl p : file.paths()) {
+                declare(visible, p);
+            }
+            for (PathDecl p : file.paths()) {
+                new BodyChecker(diagnostics, visible, Map.of(), null, "path", false).path(p);
+            }
+            return visible;
+        }
+
+        private void declare(Map<String, PathDecl> visible, PathDecl p) {
+            PathDecl earlier = visible.putIfAbsent(p.name().name(), p);
+            if (earlier != null && earlier != p) {
+                diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' is already declared at "
+                        + earlier.pos());
+            }
+            if (Builtins.lookup(p.name().name()).isPresent()) {
+                diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' has the name of a built-in "
+                        + Builtins.lookup(p.name().name()).get().kind().name().toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', ' '));
+            }
+        }
+
+        private Map<String, PathDecl> imported(Import imp, Path from) {
+            Path target = from.resolveSibling(imp.path()).normalize();
+            if (importing.contains(target)) {
+                List<String> cycle = new ArrayList<>();
+                importing.subList(importing.indexOf(target), importing.size())
+                        .forEach(p -> cycle.add(p.getFileName().toString()));
+                cycle.add(target.getFileName().toString());
+                diagnostics.error(imp.pos(), "import cycle: " + String.join(" -> ", cycle));
+                return Map.of();
+            }
+            if (exported.containsKey(target)) {
+                return exported.get(target);
+            }
+            String name = Path.of(imp.pos().file()).resolveSibling(imp.path()).normalize().toString();
+            String text;
+            try {
+                text = Files.readString(target, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                diagnostics.error(imp.pos(), "cannot import \"" + imp.path() + "\": file not found");
+                return Map.of();
+            }
+            Map<String, PathDecl> paths = Map.of();
+            Optional<SourceFile> file = parse(name, text);
+            if (file.isPresent()) {
+                importing.add(target);
+                paths = paths(file.get(), target);
+                importing.remove(importing.size() - 1);
+            }
+            exported.put(target, paths);
+            return paths;
+        }
+
+        /** One map of outline values per row: the cartesian product, first variable slowest. */
+        private List<Map<String, Long>> rows(Scenario s) {
+            List<Map<String, Long>> rows = new ArrayList<>();
+            rows.add(new LinkedHashMap<>());
+            ConstEval eval = new ConstEval(Map.of());
+            for (OutlineVar v : s.outline()) {
+                if (rows.get(0).containsKey(v.name().name())) {
+                    diagnostics.error(v.name().pos(), "outline variable '" + v.name().name() + "' is already declared");
+                    continue;
+                }
+                List<Map<String, Long>> next = new ArrayList<>();
+                for (Map<String, Long> row : rows) {
+                    for (var value : v.values()) {
+                        OptionalLong n = eval.eval(value);
+                        if (n.isEmpty()) {
+                            if (row == rows.get(0)) {
+                                diagnostics.error(value.pos(), "an outline value must be a constant number");
+                            }
+                            continue;
+                        }
+                        Map<String, Long> extended = new LinkedHashMap<>(row);
+                        extended.put(v.name().name(), n.getAsLong());
+                        next.add(extended);
+                    }
+                }
+                rows = next.isEmpty() ? rows : next;
+            }
+            return rows;
+        }
+
+        private static String suffix(Map<String, Long> row) {
+            if (row.isEmpty()) {
+                return "";
+            }
+            List<String> parts = new ArrayList<>();
+            row.forEach((k, v) -> parts.add(k + "=" + v));
+            return " [" + String.join(", ", parts) + "]";
+        }
+    }
+}

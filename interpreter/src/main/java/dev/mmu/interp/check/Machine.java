@@ -1,0 +1,32 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.VmSetting;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The checked machine of one scenario (one outline row): every setting has its value, defaults
+ * filled in. Defaults follow KVM's module parameters on a host vulnerable to iTLB multihit:
+ * mmu tdp, nx_huge_pages on, nx_huge_pages_recovery_ratio 60, eager_page_split on, 4 levels,
+ * 1 vCPU.
+ */
+public record Machine(
+        VmSetting.Flavour mmu,
+        boolean nxHugePages,
+        long nxRecoveryRatio,
+        boolean eagerPageSplit,
+        int tdpLevels,
+        int vcpus,
+        List<MemslotSpec> memslots) {
+
+    public static final long DEFAULT_RECOVERY_RATIO = 60;
+
+    /** The slot holding a guest physical address, if any. */
+    public Optional<MemslotSpec> slotOf(long gpa) {
+        return memslots.stream().filter(s -> s.contains(gpa)).findFirst();
+    }
+
+    public Optional<MemslotSpec> slot(long id) {
+        return memslots.stream().filter(s -> s.id() == id).findFirst();
+    }
+}

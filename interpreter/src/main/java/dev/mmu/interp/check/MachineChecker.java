@@ -1,0 +1,155 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.Memslot;
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.ast.Scenario;
+import dev.mmu.interp.ast.VmSetting;
+import dev.mmu.interp.diag.Diagnostics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Computes the machine of one scenario row (vm settings, vCPU count, memslots) and reports what
+ * KVM would refuse: zero-size or overlapping slots, huge backing with a misaligned slot.
+ */
+final class MachineChecker {
+
+    private static final long K4 = 4096;
+    private static final long M2 = 2L << 20;
+    private static final long G1 = 1L << 30;
+
+    private final Diagnostics diagnostics;
+    private final ConstEval eval;
+    private final Map<String, Long> row;
+
+    MachineChecker(Diagnostics diagnostics, Map<String, Long> row) {
+        this.diagnostics = diagnostics;
+        this.eval = new ConstEval(row);
+        this.row = row;
+    }
+
+    Machine check(Scenario s) {
+        VmSetting.Flavour mmu = VmSetting.Flavour.TDP;
+        boolean nx = true;
+        long ratio = Machine.DEFAULT_RECOVERY_RATIO;
+        boolean eager = true;
+        int levels = 4;
+        for (VmSetting v : s.vm()) {
+            if (v instanceof VmSetting.Mmu m) {
+                mmu = m.flavour();
+            } else if (v instanceof VmSetting.NxHugePages n) {
+                nx = n.on();
+            } else if (v instanceof VmSetting.EagerPageSplit e) {
+                eager = e.on();
+            } else if (v instanceof VmSetting.NxRecoveryRatio r) {
+                ratio = constant(r.ratio(), "nx_recovery_ratio", ratio);
+                if (ratio < 0) {
+                    diagnostics.error(r.ratio().pos(), "nx_recovery_ratio must be 0 (off) or more");
+                }
+            } else if (v instanceof VmSetting.TdpLevels t) {
+                levels = (int) constant(t.levels(), "tdp_levels", levels);
+                if (levels != 4 && levels != 5) {
+                    diagnostics.error(t.levels().pos(), "tdp_levels must be 4 or 5, found " + levels);
+                }
+            }
+        }
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots()));
+    }
+
+    private int vcpus(Scenario s) {
+        if (s.vcpus().isEmpty()) {
+            return row.containsKey("vcpus") ? row.get("vcpus").intValue() : 1;
+        }
+        for (Expr extra : s.vcpus().subList(1, s.vcpus().size())) {
+            diagnostics.error(extra.pos(), "vcpus is already set at line " + s.vcpus().get(0).pos().line());
+        }
+        Expr e = s.vcpus().get(0);
+        long n = constant(e, "vcpus", 1);
+        if (n < 1 || n > 64) {
+            diagnostics.error(e.pos(), "vcpus must be between 1 and 64, found " + n);
+            return 1;
+        }
+        return (int) n;
+    }
+
+    private List<MemslotSpec> memslots(List<Memslot> slots) {
+        List<MemslotSpec> specs = new ArrayList<>();
+        for (Memslot m : slots) {
+            MemslotSpec spec = memslot(m);
+            if (spec == null) {
+                continue;
+            }
+            for (MemslotSpec other : specs) {
+                if (other.id() == spec.id()) {
+                    diagnostics.error(m.id().pos(), "memslot " + spec.id() + " is already declared at line " + other.pos().line());
+                } else if (spec.gpa() < other.end() && other.gpa() < spec.end()) {
+                    diagnostics.error(m.pos(), "memslot " + spec.id() + " " + range(spec) + " overlaps memslot "
+                            + other.id() + " " + range(other) + " declared at line " + other.pos().line());
+                }
+            }
+            specs.add(spec);
+        }
+        return List.copyOf(specs);
+    }
+
+    private MemslotSpec memslot(Memslot m) {
+        long id = constant(m.id(), "a memslot id", 0);
+        if (m.gpa().isEmpty() || m.size().isEmpty()) {
+            diagnostics.error(m.pos(), "memslot " + id + " needs " + (m.gpa().isEmpty() ? "a gpa" : "a size"));
+            return null;
+        }
+        long gpa = constant(m.gpa().get(), "gpa", 0);
+        long size = constant(m.size().get(), "size", 0);
+        long backing = m.backing().map(b -> constant(b, "backing", K4)).orElse(K4);
+        Pos backingPos = m.backing().map(Expr::pos).orElse(m.pos());
+        boolean ok = true;
+        if (backing != K4 && backing != M2 && backing != G1) {
+            diagnostics.error(backingPos, "backing must be 4K, 2M or 1G, found " + hex(backing));
+            ok = false;
+        }
+        if (size <= 0) {
+            diagnostics.error(m.size().get().pos(), "memslot " + id + " has size " + size + ": a memslot needs at least one page");
+            ok = false;
+        }
+        if (ok && gpa % backing != 0) {
+            diagnostics.error(m.gpa().get().pos(), "gpa " + hex(gpa) + " is not aligned to the " + sizeName(backing)
+                    + " backing");
+            ok = false;
+        }
+        if (ok && size % backing != 0) {
+            diagnostics.error(m.size().get().pos(), "size " + hex(size) + " is not a multiple of the " + sizeName(backing)
+                    + " backing");
+            ok = false;
+        }
+        if (!ok) {
+            return null;
+        }
+        boolean dirtyLog = m.flags().contains(Memslot.Flag.DIRTY_LOG);
+        boolean readonly = m.flags().contains(Memslot.Flag.READONLY);
+        return new MemslotSpec(m.pos(), (int) id, gpa, size, backing, dirtyLog, readonly);
+    }
+
+    private long constant(Expr e, String what, long fallback) {
+        OptionalLong v = eval.eval(e);
+        if (v.isEmpty()) {
+            diagnostics.error(e.pos(), what + " must be a constant number");
+            return fallback;
+        }
+        return v.getAsLong();
+    }
+
+    static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    private static String range(MemslotSpec s) {
+        return "[" + hex(s.gpa()) + ", " + hex(s.end()) + ")";
+    }
+
+    private static String sizeName(long backing) {
+        return backing == G1 ? "1G" : backing == M2 ? "2M" : "4K";
+    }
+}

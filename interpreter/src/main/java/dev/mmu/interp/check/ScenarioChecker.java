@@ -1,0 +1,130 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.ExploreSetting;
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.Ident;
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Scenario;
+import dev.mmu.interp.ast.ThreadDecl;
+import dev.mmu.interp.check.Builtins.Kind;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/** Checks one scenario row: its machine, setup, threads, local paths, exploration and expectations. */
+final class ScenarioChecker {
+
+    private final Diagnostics diagnostics;
+
+    ScenarioChecker(Diagnostics diagnostics) {
+        this.diagnostics = diagnostics;
+    }
+
+    /**
+     * @param filePaths user paths declared at file level or imported
+     */
+    CheckedScenario check(Scenario s, String name, Map<String, Long> row, Map<String, PathDecl> filePaths) {
+        Machine machine = new MachineChecker(diagnostics, row).check(s);
+        Map<String, PathDecl> paths = new LinkedHashMap<>(filePaths);
+        Map<String, PathDecl> local = new HashMap<>();
+        for (PathDecl p : s.paths()) {
+            PathDecl earlier = local.putIfAbsent(p.name().name(), p);
+            if (earlier != null) {
+                diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' is already declared at line "
+                        + earlier.pos().line());
+            }
+            paths.put(p.name().name(), p);
+        }
+        for (PathDecl p : s.paths()) {
+            new BodyChecker(diagnostics, paths, row, machine, "path", false).path(p);
+        }
+        for (int i = 0; i < s.setups().size(); i++) {
+            if (i > 0) {
+                diagnostics.error(s.setups().get(i).pos(), "setup is already declared at line "
+                        + s.setups().get(0).pos().line() + ": put every step in one setup");
+            }
+            new BodyChecker(diagnostics, paths, row, machine, "setup", false).block(s.setups().get(i));
+        }
+        threads(s, row, machine, paths);
+        explore(s, row);
+        expectations(s, row, machine, paths);
+        return new CheckedScenario(name, s.tags(), s, Map.copyOf(row), machine, Map.copyOf(paths));
+    }
+
+    private void threads(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
+        Map<String, ThreadDecl> seen = new HashMap<>();
+        for (ThreadDecl t : s.threads()) {
+            ThreadDecl earlier = seen.putIfAbsent(t.name(), t);
+            if (earlier != null) {
+                diagnostics.error(t.pos(), "thread '" + t.name() + "' is already declared at line " + earlier.pos().line());
+            }
+            BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "thread", t.vcpu().isPresent());
+            t.vcpu().ifPresent(v -> vcpuThreadIndex(v, row, machine));
+            checker.block(t.body());
+        }
+    }
+
+    private void vcpuThreadIndex(Expr v, Map<String, Long> row, Machine machine) {
+        OptionalLong index = new ConstEval(row).eval(v);
+        if (index.isEmpty()) {
+            diagnostics.error(v.pos(), "the vCPU of a thread must be a constant number");
+        } else if (index.getAsLong() < 0 || index.getAsLong() >= machine.vcpus()) {
+            diagnostics.error(v.pos(), "unknown vCPU " + index.getAsLong() + ": the scenario has " + machine.vcpus()
+                    + " vCPU" + (machine.vcpus() == 1 ? " (vcpu 0)" : "s (vcpu 0.." + (machine.vcpus() - 1) + ")"));
+        }
+    }
+
+    private void explore(Scenario s, Map<String, Long> row) {
+        ConstEval eval = new ConstEval(row);
+        for (ExploreSetting e : s.explore()) {
+            Expr value = e instanceof ExploreSetting.Preemptions p ? p.bound()
+                    : e instanceof ExploreSetting.Runs r ? r.count()
+                    : e instanceof ExploreSetting.Seed sd ? sd.seed()
+                    : e instanceof ExploreSetting.MaxStates m ? m.count()
+                    : null;
+            if (value == null) {
+                continue;
+            }
+            OptionalLong v = eval.eval(value);
+            if (v.isEmpty() || v.getAsLong() < 0) {
+                diagnostics.error(value.pos(), "expected a constant number, 0 or more");
+            }
+        }
+    }
+
+    private void expectations(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
+        BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "expectation", false);
+        for (Expectation e : s.expectations()) {
+            if (e instanceof Expectation.Never n) {
+                builtin(n.invariant(), Kind.INVARIANT, "invariant");
+            } else if (e instanceof Expectation.Violation v) {
+                builtin(v.invariant(), Kind.INVARIANT, "invariant");
+            } else if (e instanceof Expectation.Max m) {
+                builtin(m.metric(), Kind.METRIC, "metric");
+                checker.number(m.bound(), "the bound of a metric");
+            } else if (e instanceof Expectation.Always a) {
+                checker.condition(a.cond());
+            } else if (e instanceof Expectation.Final f) {
+                checker.condition(f.cond());
+            } else if (e instanceof Expectation.Reachable r) {
+                checker.condition(r.cond());
+            }
+        }
+    }
+
+    private void builtin(Ident name, Kind kind, String what) {
+        var found = Builtins.lookup(name.name());
+        if (found.isPresent() && found.get().kind() != kind) {
+            diagnostics.error(name.pos(), "'" + name.name() + "' is a "
+                    + found.get().kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                    + ", not a built-in " + what);
+        } else if (found.isEmpty()) {
+            diagnostics.error(name.pos(), "unknown " + what + " '" + name.name() + "'"
+                    + Suggestions.hint(name.name(), Builtins.namesOf(kind)));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.mmu.interp.check;
+
+/** The checker's value types. Handles (SP, ITER, ...) only exist inside paths and expressions. */
+public enum Type {
+    INT("int"),             // integers: addresses, gfns, counts, sizes
+    BOOL("bool"),
+    RANGE("range"),         // start .. end, half-open; only as an argument
+    SP("sp"),               // a struct kvm_mmu_page handle
+    ROOT("root"),           // the current TDP root
+    ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
+    SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
+    HOST_PAGE("host page"), // what host(gpa) returns
+    LIST("list"),           // invalid_list, lpage_disallowed
+    STATS("stats"),         // stat.NAME
+    VM("vm"),               // vm.KNOB
+    VOID("nothing");        // what a statement-only call returns
+
+    public final String display;
+
+    Type(String display) {
+        this.display = display;
+    }
+
+    /** The parameter type a path may declare: {@code x: int}, {@code b: bool}, {@code sp: sp}. */
+    public static Type ofParam(String name) {
+        return switch (name) {
+            case "int" -> INT;
+            case "bool" -> BOOL;
+            case "sp" -> SP;
+            default -> null;
+        };
+    }
+}

@@ -1,0 +1,538 @@
+package dev.mmu.interp.parse;
+
+import dev.mmu.grammar.MmuBaseVisitor;
+import dev.mmu.grammar.MmuParser;
+import dev.mmu.grammar.MmuParser.*;
+import dev.mmu.interp.ast.Arg;
+import dev.mmu.interp.ast.Block;
+import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.ExploreSetting;
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.Ident;
+import dev.mmu.interp.ast.Import;
+import dev.mmu.interp.ast.Memslot;
+import dev.mmu.interp.ast.OutlineVar;
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.ast.Scenario;
+import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.ast.Stmt;
+import dev.mmu.interp.ast.ThreadDecl;
+import dev.mmu.interp.ast.VmSetting;
+import dev.mmu.interp.diag.Diagnostics;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.antlr.v4.runtime.ParserRuleContext;
+import org.antlr.v4.runtime.Token;
+
+/**
+ * Builds the AST from a parse tree that had no syntax errors. One method per grammar rule; the
+ * labelled alternatives of statements, expressions and settings each get a small visitor.
+ * The only diagnostics it reports are about literals (a number that does not fit in 64 bits).
+ */
+final class AstBuilder {
+
+    private final Positions positions;
+    private final Diagnostics diagnostics;
+
+    AstBuilder(Positions positions, Diagnostics diagnostics) {
+        this.positions = positions;
+        this.diagnostics = diagnostics;
+    }
+
+    SourceFile file(FileContext ctx) {
+        List<Import> imports = new ArrayList<>();
+        List<PathDecl> paths = new ArrayList<>();
+        List<Scenario> scenarios = new ArrayList<>();
+        for (TopItemContext item : ctx.topItem()) {
+            if (item instanceof ImportItemContext i) {
+                imports.add(new Import(pos(i), string(i.STRING().getSymbol())));
+            } else if (item instanceof PathItemContext p) {
+                paths.add(path(p.pathDecl()));
+            } else if (item instanceof ScenarioItemContext s) {
+                scenarios.add(scenario(s.scenarioDecl()));
+            }
+        }
+        return new SourceFile(pos(ctx), imports, paths, scenarios);
+    }
+
+    private Scenario scenario(ScenarioDeclContext ctx) {
+        List<String> tags = ctx.TAG().stream().map(t -> t.getText().substring(1)).toList();
+        List<OutlineVar> outline = new ArrayList<>();
+        if (ctx.outline() != null) {
+            for (OutlineVarContext v : ctx.outline().outlineVar()) {
+                outline.add(new OutlineVar(pos(v), ident(v.name.getStart()), v.expr().stream().map(this::expr).toList()));
+            }
+        }
+        List<VmSetting> vm = new ArrayList<>();
+        List<Memslot> memslots = new ArrayList<>();
+        List<Expr> vcpus = new ArrayList<>();
+        List<Block> setups = new ArrayList<>();
+        List<ThreadDecl> threads = new ArrayList<>();
+        List<PathDecl> paths = new ArrayList<>();
+        List<ExploreSetting> explore = new ArrayList<>();
+        List<Expectation> expectations = new ArrayList<>();
+        for (ScenarioMemberContext member : ctx.scenarioMember()) {
+            if (member instanceof VmMemberContext m) {
+                m.vmSetting().forEach(s -> vm.add(vmSetting.visit(s)));
+            } else if (member instanceof MemslotMemberContext m) {
+                memslots.add(memslot(m));
+            } else if (member instanceof VcpusMemberContext m) {
+                vcpus.add(expr(m.expr()));
+            } else if (member instanceof SetupMemberContext m) {
+                setups.add(block(m.block()));
+            } else if (member instanceof VcpuThreadMemberContext m) {
+                threads.add(new ThreadDecl(pos(m), "vcpu " + m.expr().getText(), Optional.of(expr(m.expr())), block(m.block())));
+            } else if (member instanceof NamedThreadMemberContext m) {
+                threads.add(new ThreadDecl(pos(m), m.IDENT().getText(), Optional.empty(), block(m.block())));
+            } else if (member instanceof PathMemberContext m) {
+                paths.add(path(m.pathDecl()));
+            } else if (member instanceof ExploreMemberContext m) {
+                m.exploreSetting().forEach(s -> explore.add(exploreSetting.visit(s)));
+            } else if (member instanceof ExpectMemberContext m) {
+                expectations.add(expectation.visit(m.expectation()));
+            }
+        }
+        return new Scenario(pos(ctx), tags, string(ctx.STRING().getSymbol()), outline, vm, memslots, vcpus,
+                setups, threads, paths, explore, expectations);
+    }
+
+    private Memslot memslot(MemslotMemberContext ctx) {
+        Optional<Expr> gpa = Optional.empty();
+        Optional<Expr> size = Optional.empty();
+        Optional<Expr> backing = Optional.empty();
+        List<Memslot.Flag> flags = new ArrayList<>();
+        for (MemslotSettingContext s : ctx.memslotSetting()) {
+            if (s instanceof GpaSettingContext g) {
+                gpa = Optional.of(expr(g.expr()));
+            } else if (s instanceof SizeSettingContext z) {
+                size = Optional.of(expr(z.expr()));
+            } else if (s instanceof BackingSettingContext b) {
+                backing = Optional.of(expr(b.expr()));
+            } else if (s instanceof FlagsSettingContext f) {
+                f.memslotFlag().forEach(flag ->
+                        flags.add(flag.DIRTY_LOG() != null ? Memslot.Flag.DIRTY_LOG : Memslot.Flag.READONLY));
+            }
+        }
+        return new Memslot(pos(ctx), expr(ctx.id), gpa, size, backing, flags);
+    }
+
+    private PathDecl path(PathDeclContext ctx) {
+        List<PathDecl.Param> params = ctx.param().stream()
+                .map(p -> new PathDecl.Param(pos(p), p.IDENT(0).getText(), p.type == null ? "" : p.type.getText()))
+                .toList();
+        return new PathDecl(pos(ctx), ident(ctx.IDENT().getSymbol()), params, block(ctx.block()));
+    }
+
+    private Block block(BlockContext ctx) {
+        return new Block(pos(ctx.LBRACE().getSymbol()), ctx.statement().stream().map(statement::visit).toList());
+    }
+
+    private Expr expr(ExprContext ctx) {
+        return expression.visit(ctx);
+    }
+
+    private Expr.Call call(CallContext ctx) {
+        List<Arg> args = new ArrayList<>();
+        for (ArgContext a : ctx.arg()) {
+            Optional<Ident> name = a.name == null ? Optional.empty() : Optional.of(ident(a.name.getStart()));
+            Expr value = a.end == null
+                    ? expr(a.expr(0))
+                    : new Expr.Range(pos(a.expr(0)), expr(a.expr(0)), expr(a.end));
+            args.add(new Arg(pos(a), name, value));
+        }
+        return new Expr.Call(pos(ctx), ident(ctx.IDENT().getSymbol()), args);
+    }
+
+    private final MmuBaseVisitor<Stmt> statement = new MmuBaseVisitor<>() {
+        @Override
+        public Stmt visitAccessStmt(AccessStmtContext ctx) {
+            Stmt.AccessKind kind = switch (ctx.access.getType()) {
+                case MmuParser.READ -> Stmt.AccessKind.READ;
+                case MmuParser.WRITE -> Stmt.AccessKind.WRITE;
+                default -> Stmt.AccessKind.EXEC;
+            };
+            Optional<Expr> vcpu = ctx.vcpu == null ? Optional.empty() : Optional.of(expr(ctx.vcpu));
+            return new Stmt.Access(pos(ctx), vcpu, kind, expr(ctx.expr(ctx.expr().size() - 1)));
+        }
+
+        @Override
+        public Stmt visitLockStmt(LockStmtContext ctx) {
+            Stmt.LockMode mode = ctx.lockMode.getType() == MmuParser.READ ? Stmt.LockMode.READ : Stmt.LockMode.WRITE;
+            return new Stmt.Lock(pos(ctx), mode, lockName(ctx.lockName()));
+        }
+
+        @Override
+        public Stmt visitUnlockStmt(UnlockStmtContext ctx) {
+            return new Stmt.Unlock(pos(ctx), lockName(ctx.lockName()));
+        }
+
+        @Override
+        public Stmt visitYieldStmt(YieldStmtContext ctx) {
+            return new Stmt.Yield(pos(ctx));
+        }
+
+        @Override
+        public Stmt visitNeedReschedStmt(NeedReschedStmtContext ctx) {
+            Optional<Block> orElse = ctx.block().size() > 1 ? Optional.of(block(ctx.block(1))) : Optional.empty();
+            return new Stmt.IfNeedResched(pos(ctx), block(ctx.block(0)), orElse);
+        }
+
+        @Override
+        public Stmt visitIfStmt(IfStmtContext ctx) {
+            return ifStatement(ctx.ifStatement());
+        }
+
+        @Override
+        public Stmt visitLetStmt(LetStmtContext ctx) {
+            return new Stmt.Let(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()));
+        }
+
+        @Override
+        public Stmt visitAssignStmt(AssignStmtContext ctx) {
+            return new Stmt.Assign(pos(ctx), ident(ctx.IDENT().getSymbol()),
+                    ctx.op.getType() == MmuParser.OR_ASSIGN, expr(ctx.expr()));
+        }
+
+        @Override
+        public Stmt visitWhileStmt(WhileStmtContext ctx) {
+            return new Stmt.While(pos(ctx), expr(ctx.expr()), block(ctx.block()));
+        }
+
+        @Override
+        public Stmt visitForLpageStmt(ForLpageStmtContext ctx) {
+            return new Stmt.ForLpageDisallowed(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()), block(ctx.block()));
+        }
+
+        @Override
+        public Stmt visitForTdpPteStmt(ForTdpPteStmtContext ctx) {
+            RangeContext r = ctx.range();
+            Expr.Range range = new Expr.Range(pos(r), expr(r.expr(0)), expr(r.expr(1)));
+            return new Stmt.ForTdpPte(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()), range, block(ctx.block()));
+        }
+
+        @Override
+        public Stmt visitRepeatStmt(RepeatStmtContext ctx) {
+            return new Stmt.Repeat(pos(ctx), expr(ctx.expr()), block(ctx.block()));
+        }
+
+        @Override
+        public Stmt visitAtomicStmt(AtomicStmtContext ctx) {
+            return new Stmt.Atomic(pos(ctx), block(ctx.block()));
+        }
+
+        @Override
+        public Stmt visitAssertStmt(AssertStmtContext ctx) {
+            return new Stmt.Assert(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public Stmt visitBreakStmt(BreakStmtContext ctx) {
+            return new Stmt.Break(pos(ctx));
+        }
+
+        @Override
+        public Stmt visitCallStmt(CallStmtContext ctx) {
+            return new Stmt.CallStmt(pos(ctx), call(ctx.call()), false);
+        }
+
+        @Override
+        public Stmt visitCommandStmt(CommandStmtContext ctx) {
+            List<Arg> args = new ArrayList<>();
+            for (CommandArgContext a : ctx.commandArg()) {
+                Expr start = literal(a.literal(0));
+                Expr value = a.literal().size() == 2 ? new Expr.Range(pos(a), start, literal(a.literal(1))) : start;
+                args.add(new Arg(pos(a), Optional.empty(), value));
+            }
+            Ident name = ident(ctx.IDENT().getSymbol());
+            return new Stmt.CallStmt(pos(ctx), new Expr.Call(pos(ctx), name, args), true);
+        }
+    };
+
+    private Stmt.If ifStatement(IfStatementContext ctx) {
+        Optional<Block> orElse = Optional.empty();
+        if (ctx.ifStatement() != null) {
+            Stmt.If nested = ifStatement(ctx.ifStatement());
+            orElse = Optional.of(new Block(nested.pos(), List.of(nested)));
+        } else if (ctx.block().size() > 1) {
+            orElse = Optional.of(block(ctx.block(1)));
+        }
+        return new Stmt.If(pos(ctx), expr(ctx.expr()), block(ctx.block(0)), orElse);
+    }
+
+    private static Stmt.LockName lockName(LockNameContext ctx) {
+        if (ctx == null) {
+            return Stmt.LockName.MMU_LOCK;
+        }
+        return switch (ctx.getStart().getType()) {
+            case MmuParser.SLOTS_LOCK -> Stmt.LockName.SLOTS_LOCK;
+            case MmuParser.SRCU -> Stmt.LockName.SRCU;
+            case MmuParser.TDP_MMU_PAGES_LOCK -> Stmt.LockName.TDP_MMU_PAGES_LOCK;
+            case MmuParser.MMU_UNSYNC_PAGES_LOCK -> Stmt.LockName.MMU_UNSYNC_PAGES_LOCK;
+            default -> Stmt.LockName.MMU_LOCK;
+        };
+    }
+
+    private final MmuBaseVisitor<Expr> expression = new MmuBaseVisitor<>() {
+        @Override
+        public Expr visitPrimaryExpr(PrimaryExprContext ctx) {
+            return visit(ctx.primary());
+        }
+
+        @Override
+        public Expr visitFieldExpr(FieldExprContext ctx) {
+            return new Expr.Field(pos(ctx), visit(ctx.expr()), ident(ctx.word().getStart()));
+        }
+
+        @Override
+        public Expr visitUnaryExpr(UnaryExprContext ctx) {
+            Expr.UnaryOp op = ctx.op.getType() == MmuParser.NOT ? Expr.UnaryOp.NOT : Expr.UnaryOp.NEG;
+            return new Expr.Unary(pos(ctx), op, visit(ctx.expr()));
+        }
+
+        @Override
+        public Expr visitMulExpr(MulExprContext ctx) {
+            return binary(ctx, ctx.op, ctx.expr(0), ctx.expr(1));
+        }
+
+        @Override
+        public Expr visitAddExpr(AddExprContext ctx) {
+            return binary(ctx, ctx.op, ctx.expr(0), ctx.expr(1));
+        }
+
+        @Override
+        public Expr visitRelExpr(RelExprContext ctx) {
+            return binary(ctx, ctx.op, ctx.expr(0), ctx.expr(1));
+        }
+
+        @Override
+        public Expr visitEqExpr(EqExprContext ctx) {
+            return binary(ctx, ctx.op, ctx.expr(0), ctx.expr(1));
+        }
+
+        @Override
+        public Expr visitAndExpr(AndExprContext ctx) {
+            return new Expr.Binary(pos(ctx), Expr.BinaryOp.AND, visit(ctx.expr(0)), visit(ctx.expr(1)));
+        }
+
+        @Override
+        public Expr visitOrExpr(OrExprContext ctx) {
+            return new Expr.Binary(pos(ctx), Expr.BinaryOp.OR, visit(ctx.expr(0)), visit(ctx.expr(1)));
+        }
+
+        @Override
+        public Expr visitLiteralPrimary(LiteralPrimaryContext ctx) {
+            return literal(ctx.literal());
+        }
+
+        @Override
+        public Expr visitCallPrimary(CallPrimaryContext ctx) {
+            return call(ctx.call());
+        }
+
+        @Override
+        public Expr visitNamePrimary(NamePrimaryContext ctx) {
+            return new Expr.Name(pos(ctx), ctx.name.getText());
+        }
+
+        @Override
+        public Expr visitParenPrimary(ParenPrimaryContext ctx) {
+            return visit(ctx.expr());
+        }
+
+        private Expr binary(ParserRuleContext ctx, Token op, ExprContext left, ExprContext right) {
+            Expr.BinaryOp binaryOp = switch (op.getType()) {
+                case MmuParser.STAR -> Expr.BinaryOp.MUL;
+                case MmuParser.SLASH -> Expr.BinaryOp.DIV;
+                case MmuParser.PERCENT -> Expr.BinaryOp.MOD;
+                case MmuParser.PLUS -> Expr.BinaryOp.ADD;
+                case MmuParser.MINUS -> Expr.BinaryOp.SUB;
+                case MmuParser.PIPE -> Expr.BinaryOp.BIT_OR;
+                case MmuParser.LT -> Expr.BinaryOp.LT;
+                case MmuParser.LE -> Expr.BinaryOp.LE;
+                case MmuParser.GT -> Expr.BinaryOp.GT;
+                case MmuParser.GE -> Expr.BinaryOp.GE;
+                case MmuParser.EQ -> Expr.BinaryOp.EQ;
+                default -> Expr.BinaryOp.NE;
+            };
+            return new Expr.Binary(pos(ctx), binaryOp, visit(left), visit(right));
+        }
+    };
+
+    private Expr literal(LiteralContext ctx) {
+        Pos pos = pos(ctx);
+        if (ctx instanceof TrueLiteralContext || ctx instanceof FalseLiteralContext) {
+            return new Expr.BoolLit(pos, ctx instanceof TrueLiteralContext);
+        }
+        String text = ctx.getText().replace("_", "");
+        BigInteger value;
+        if (ctx instanceof HexLiteralContext) {
+            value = new BigInteger(text.substring(2), 16);
+        } else if (ctx instanceof SizeLiteralContext) {
+            int shift = switch (text.charAt(text.length() - 1)) {
+                case 'K' -> 10;
+                case 'M' -> 20;
+                default -> 30;
+            };
+            value = new BigInteger(text.substring(0, text.length() - 1)).shiftLeft(shift);
+        } else {
+            value = new BigInteger(text);
+        }
+        if (value.bitLength() > 63) {
+            diagnostics.error(pos, "number " + ctx.getText() + " does not fit in 63 bits");
+            return new Expr.IntLit(pos, 0);
+        }
+        return new Expr.IntLit(pos, value.longValue());
+    }
+
+    private final MmuBaseVisitor<VmSetting> vmSetting = new MmuBaseVisitor<>() {
+        @Override
+        public VmSetting visitMmuSetting(MmuSettingContext ctx) {
+            VmSetting.Flavour flavour = switch (ctx.flavour.getType()) {
+                case MmuParser.TDP -> VmSetting.Flavour.TDP;
+                case MmuParser.SHADOW -> VmSetting.Flavour.SHADOW;
+                default -> VmSetting.Flavour.BOTH;
+            };
+            return new VmSetting.Mmu(pos(ctx), flavour);
+        }
+
+        @Override
+        public VmSetting visitNxHugePagesSetting(NxHugePagesSettingContext ctx) {
+            return new VmSetting.NxHugePages(pos(ctx), ctx.onOff().ON() != null);
+        }
+
+        @Override
+        public VmSetting visitNxRecoveryRatioSetting(NxRecoveryRatioSettingContext ctx) {
+            return new VmSetting.NxRecoveryRatio(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public VmSetting visitEagerPageSplitSetting(EagerPageSplitSettingContext ctx) {
+            return new VmSetting.EagerPageSplit(pos(ctx), ctx.onOff().ON() != null);
+        }
+
+        @Override
+        public VmSetting visitTdpLevelsSetting(TdpLevelsSettingContext ctx) {
+            return new VmSetting.TdpLevels(pos(ctx), expr(ctx.expr()));
+        }
+    };
+
+    private final MmuBaseVisitor<ExploreSetting> exploreSetting = new MmuBaseVisitor<>() {
+        @Override
+        public ExploreSetting visitPreemptionsSetting(PreemptionsSettingContext ctx) {
+            return new ExploreSetting.Preemptions(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public ExploreSetting visitStrategySetting(StrategySettingContext ctx) {
+            ExploreSetting.Kind kind = switch (ctx.kind.getType()) {
+                case MmuParser.EXHAUSTIVE -> ExploreSetting.Kind.EXHAUSTIVE;
+                case MmuParser.BFS -> ExploreSetting.Kind.BFS;
+                case MmuParser.RANDOM -> ExploreSetting.Kind.RANDOM;
+                default -> ExploreSetting.Kind.PCT;
+            };
+            return new ExploreSetting.Strategy(pos(ctx), kind);
+        }
+
+        @Override
+        public ExploreSetting visitRunsSetting(RunsSettingContext ctx) {
+            return new ExploreSetting.Runs(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public ExploreSetting visitSeedSetting(SeedSettingContext ctx) {
+            return new ExploreSetting.Seed(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public ExploreSetting visitMaxStatesSetting(MaxStatesSettingContext ctx) {
+            return new ExploreSetting.MaxStates(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public ExploreSetting visitTimeSetting(TimeSettingContext ctx) {
+            String text = ctx.DURATION().getText().replace("_", "");
+            long millis;
+            if (text.endsWith("ms")) {
+                millis = Long.parseLong(text.substring(0, text.length() - 2));
+            } else if (text.endsWith("s")) {
+                millis = Long.parseLong(text.substring(0, text.length() - 1)) * 1000;
+            } else {
+                millis = Long.parseLong(text.substring(0, text.length() - 1)) * 60_000;
+            }
+            return new ExploreSetting.Time(pos(ctx), millis);
+        }
+
+        @Override
+        public ExploreSetting visitSymmetrySetting(SymmetrySettingContext ctx) {
+            return new ExploreSetting.SymmetryVcpus(pos(ctx));
+        }
+    };
+
+    private final MmuBaseVisitor<Expectation> expectation = new MmuBaseVisitor<>() {
+        @Override
+        public Expectation visitExpectNever(ExpectNeverContext ctx) {
+            return new Expectation.Never(pos(ctx), ident(ctx.IDENT().getSymbol()));
+        }
+
+        @Override
+        public Expectation visitExpectAlways(ExpectAlwaysContext ctx) {
+            return new Expectation.Always(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public Expectation visitExpectFinal(ExpectFinalContext ctx) {
+            return new Expectation.Final(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public Expectation visitExpectReachable(ExpectReachableContext ctx) {
+            return new Expectation.Reachable(pos(ctx), expr(ctx.expr()));
+        }
+
+        @Override
+        public Expectation visitExpectViolation(ExpectViolationContext ctx) {
+            return new Expectation.Violation(pos(ctx), ident(ctx.IDENT().getSymbol()));
+        }
+
+        @Override
+        public Expectation visitExpectTerminates(ExpectTerminatesContext ctx) {
+            return new Expectation.Terminates(pos(ctx));
+        }
+
+        @Override
+        public Expectation visitExpectMax(ExpectMaxContext ctx) {
+            return new Expectation.Max(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()));
+        }
+    };
+
+    private Ident ident(Token token) {
+        return new Ident(positions.of(token), token.getText());
+    }
+
+    private Pos pos(ParserRuleContext ctx) {
+        return positions.of(ctx);
+    }
+
+    private Pos pos(Token token) {
+        return positions.of(token);
+    }
+
+    /** The text of a STRING token without quotes, with \" \\ \n \t unescaped. */
+    private static String string(Token token) {
+        String raw = token.getText();
+        StringBuilder out = new StringBuilder();
+        for (int i = 1; i < raw.length() - 1; i++) {
+            char c = raw.charAt(i);
+            if (c == '\\' && i + 1 < raw.length() - 1) {
+                char next = raw.charAt(++i);
+                out.append(next == 'n' ? '\n' : next == 't' ? '\t' : next);
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,206 @@
+package dev.mmu.interp.parse;
+
+import dev.mmu.grammar.MmuLexer;
+import dev.mmu.grammar.MmuParser;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import dev.mmu.interp.ast.Pos;
+import org.antlr.v4.runtime.BaseErrorListener;
+import org.antlr.v4.runtime.NoViableAltException;
+import org.antlr.v4.runtime.Parser;
+import org.antlr.v4.runtime.ParserRuleContext;
+import org.antlr.v4.runtime.RecognitionException;
+import org.antlr.v4.runtime.Recognizer;
+import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.misc.IntervalSet;
+import org.antlr.v4.runtime.tree.TerminalNode;
+
+/**
+ * Reports ANTLR syntax errors as diagnostics in the user's terms ("expected '}' to close the
+ * scenario opened at line 3") instead of ANTLR's ("missing '}' at '<EOF>'"), and keeps ANTLR
+ * from printing to stderr. The parser's default strategy recovers, so one run lists several.
+ */
+final class SyntaxErrorListener extends BaseErrorListener {
+
+    private static final int MAX_LISTED = 4; // longer expectation lists read better as a phrase
+
+    /** Tokens that start a scenario member: seen inside a block, a '}' is missing before them. */
+    private static final Set<Integer> STARTS_MEMBER = Set.of(MmuLexer.VM, MmuLexer.VCPUS, MmuLexer.MEMSLOT,
+            MmuLexer.SETUP, MmuLexer.THREAD, MmuLexer.PATH, MmuLexer.EXPLORE, MmuLexer.EXPECT, MmuLexer.SCENARIO);
+
+    private final Positions positions;
+    private final Diagnostics diagnostics;
+
+    SyntaxErrorListener(Positions positions, Diagnostics diagnostics) {
+        this.positions = positions;
+        this.diagnostics = diagnostics;
+    }
+
+    @Override
+    public void syntaxError(Recognizer<?, ?> recognizer, Object offending, int line, int column,
+                            String antlrMessage, RecognitionException e) {
+        if (!(recognizer instanceof Parser parser) || !(offending instanceof Token token)) {
+            return; // the lexer never fails: BAD_CHAR takes any character the parser then rejects
+        }
+        IntervalSet expected = e != null && e.getExpectedTokens() != null
+                ? e.getExpectedTokens() : parser.getExpectedTokens();
+        diagnostics.error(where(parser, token), message(parser.getContext(), token, expected, e));
+    }
+
+    /** The offending token; at end of file, just after the last token, where the fix goes. */
+    private Pos where(Parser parser, Token token) {
+        Token previous = token.getType() == Token.EOF ? parser.getInputStream().LT(-1) : null;
+        if (previous == null) {
+            return positions.of(token);
+        }
+        Pos last = positions.of(previous);
+        return new Pos(last.file(), last.line(), last.column() + last.length(), 1);
+    }
+
+    private String message(ParserRuleContext ctx, Token found, IntervalSet expected, RecognitionException e) {
+        String foundText = describeFound(found);
+        if (found.getType() == MmuLexer.BAD_CHAR) {
+            return found.getText().equals("\"")
+                    ? "unterminated string: a string ends with '\"' on the same line"
+                    : "unexpected character " + foundText;
+        }
+        boolean atEnd = found.getType() == Token.EOF;
+        if (expected.contains(MmuParser.RBRACE) && (atEnd || expected.size() == 1)) {
+            return "expected '}' to close " + enclosing(ctx) + ", found " + foundText;
+        }
+        if (expected.size() == 1 && expected.contains(MmuParser.RPAREN)) {
+            return "expected ')', found " + foundText;
+        }
+        if (STARTS_MEMBER.contains(found.getType()) && inBlock(ctx)) {
+            return "expected '}' to close " + enclosing(ctx) + " before " + foundText;
+        }
+        String phrase = phraseFor(ctx);
+        // After a failed prediction ANTLR's expected set is the decision's first tokens, not what fits here.
+        if (phrase != null && (expected.size() > MAX_LISTED || e instanceof NoViableAltException)) {
+            return "expected " + phrase + ", found " + foundText + keywordHint(found, expected);
+        }
+        return "expected " + list(expected) + ", found " + foundText + keywordHint(found, expected);
+    }
+
+    /** "; did you mean 'nx_huge_pages'?" when a name is a typo of an expected keyword. */
+    private static String keywordHint(Token found, IntervalSet expected) {
+        if (found.getType() != MmuLexer.IDENT) {
+            return "";
+        }
+        List<String> keywords = new ArrayList<>();
+        for (int type : expected.toList()) {
+            String literal = type > 0 ? MmuLexer.VOCABULARY.getLiteralName(type) : null;
+            if (literal != null && Character.isLetter(literal.charAt(1))) {
+                keywords.add(literal.substring(1, literal.length() - 1));
+            }
+        }
+        return Suggestions.hint(found.getText(), keywords);
+    }
+
+    private static boolean inBlock(ParserRuleContext ctx) {
+        return ctx instanceof MmuParser.BlockContext || ctx instanceof MmuParser.StatementContext;
+    }
+
+    /** What an open brace belongs to: "the scenario opened at line 3". */
+    private static String enclosing(ParserRuleContext ctx) {
+        for (ParserRuleContext c = ctx; c != null; c = c.getParent()) {
+            TerminalNode brace = c.getToken(MmuParser.LBRACE, 0);
+            if (brace != null) {
+                return what(c) + " opened at line " + brace.getSymbol().getLine();
+            }
+        }
+        return "the block";
+    }
+
+    private static String what(ParserRuleContext c) {
+        if (c instanceof MmuParser.ScenarioDeclContext) {
+            return "the scenario";
+        }
+        if (c instanceof MmuParser.VmMemberContext) {
+            return "the vm block";
+        }
+        if (c instanceof MmuParser.MemslotMemberContext) {
+            return "the memslot";
+        }
+        if (c instanceof MmuParser.ExploreMemberContext) {
+            return "the explore block";
+        }
+        ParserRuleContext owner = c.getParent();
+        if (owner instanceof MmuParser.SetupMemberContext) {
+            return "setup";
+        }
+        if (owner instanceof MmuParser.NamedThreadMemberContext || owner instanceof MmuParser.VcpuThreadMemberContext) {
+            return "the thread";
+        }
+        if (owner instanceof MmuParser.PathDeclContext) {
+            return "the path";
+        }
+        return "the block";
+    }
+
+    /** A phrase for the rule being parsed, used when many tokens would fit. */
+    private static String phraseFor(ParserRuleContext ctx) {
+        for (ParserRuleContext c = ctx; c != null; c = c.getParent()) {
+            if (c instanceof MmuParser.ExprContext || c instanceof MmuParser.PrimaryContext
+                    || c instanceof MmuParser.ArgContext) {
+                return "an expression";
+            }
+            if (c instanceof MmuParser.ExpectationContext) {
+                return "never, always, final, reachable, violation, terminates or max after 'expect'";
+            }
+            if (c instanceof MmuParser.BlockContext || c instanceof MmuParser.StatementContext) {
+                return "a statement or '}'";
+            }
+            if (c instanceof MmuParser.VmMemberContext || c instanceof MmuParser.VmSettingContext) {
+                return "a vm setting (mmu, nx_huge_pages, nx_recovery_ratio, eager_page_split, tdp_levels) or '}'";
+            }
+            if (c instanceof MmuParser.MemslotMemberContext || c instanceof MmuParser.MemslotSettingContext) {
+                return "a memslot setting (gpa, size, backing, flags) or '}'";
+            }
+            if (c instanceof MmuParser.ExploreMemberContext || c instanceof MmuParser.ExploreSettingContext) {
+                return "an explore setting (preemptions, strategy, runs, seed, max_states, time, symmetry) or '}'";
+            }
+            if (c instanceof MmuParser.ScenarioDeclContext || c instanceof MmuParser.ScenarioMemberContext) {
+                return "vm, memslot, vcpus, setup, thread, path, explore, expect or '}'";
+            }
+            if (c instanceof MmuParser.FileContext || c instanceof MmuParser.TopItemContext) {
+                return "import, path or scenario";
+            }
+        }
+        return null;
+    }
+
+    private static String list(IntervalSet expected) {
+        List<String> names = new ArrayList<>();
+        for (int type : expected.toList()) {
+            names.add(describeExpected(type));
+        }
+        if (names.size() == 1) {
+            return names.get(0);
+        }
+        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    }
+
+    private static String describeExpected(int type) {
+        return switch (type) {
+            case Token.EOF -> "end of file";
+            case MmuLexer.IDENT -> "a name";
+            case MmuLexer.DECIMAL, MmuLexer.HEXADECIMAL -> "a number";
+            case MmuLexer.BYTESIZE -> "a size";
+            case MmuLexer.DURATION -> "a duration such as 30s";
+            case MmuLexer.STRING -> "a string";
+            case MmuLexer.TAG -> "a tag";
+            default -> {
+                String literal = MmuLexer.VOCABULARY.getLiteralName(type);
+                yield literal != null ? literal : MmuLexer.VOCABULARY.getDisplayName(type);
+            }
+        };
+    }
+
+    private static String describeFound(Token token) {
+        return token.getType() == Token.EOF ? "end of file" : "'" + token.getText() + "'";
+    }
+}
