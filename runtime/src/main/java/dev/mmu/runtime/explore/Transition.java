@@ -1,9 +1,5 @@
 package dev.mmu.runtime.explore;
 
-<<<<<<< HEAD
-/** One step: thread `thread` ran, taking scheduler choice `choice` (0 unless the step branches, e.g. need_resched yes/no), reaching `target`. */
-public record Transition<S>(int thread, int choice, S target) {}
-=======
 /**
  * One step: thread {@code thread} ran, taking scheduler choice {@code choice} (0 unless the step
  * branches, e.g. need_resched yes/no), reaching {@code target}.
@@ -15,4 +11,3 @@ public record Transition<S>(int thread, int choice, S target) {
         return new Schedule.Step(thread, choice);
     }
 }
->>>>>>> explore
