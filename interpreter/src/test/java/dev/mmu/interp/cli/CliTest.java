@@ -1,0 +1,95 @@
+package dev.mmu.interp.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    @TempDir
+    Path dir;
+
+    private String out;
+    private String err;
+
+    private int run(String... args) {
+        PrintStream o = System.out;
+        PrintStream e = System.err;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream();
+        ByteArrayOutputStream be = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
+        try {
+            return Main.run(args);
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+            out = bo.toString(StandardCharsets.UTF_8);
+            err = be.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Path seed(String name) {
+        return Path.of("src/test/resources/seed", name);
+    }
+
+    @Test
+    void preFixSeedShowsTheUseAfterFreeInKernelWords() {
+        int code = run("check", seed("seed-yield-pre-fix.mmu").toString());
+        assertThat(code).isZero();
+        assertThat(out).contains("PASS    expect violation use_after_free")
+                .contains("TLB hit -> pfn 0x1001")
+                .contains("!! use_after_free")
+                .contains("host frees pfn 0x1000")
+                .contains("replay: mmu replay");
+    }
+
+    @Test
+    void fixedSeedHolds() {
+        assertThat(run("check", seed("seed-yield-fixed.mmu").toString())).isZero();
+        assertThat(out).contains("PASS    expect never use_after_free").doesNotContain("!!");
+    }
+
+    @Test
+    void aFailingExpectationExitsOneWithATrace() throws IOException {
+        String text = Files.readString(seed("seed-yield-pre-fix.mmu"))
+                .replace("expect violation use_after_free", "expect never use_after_free");
+        Path f = dir.resolve("broken.mmu");
+        Files.writeString(f, text);
+        assertThat(run("check", f.toString())).isEqualTo(1);
+        assertThat(out).contains("FAIL    expect never use_after_free").contains("counterexample");
+    }
+
+    @Test
+    void badInputGetsFileLineColAndCaretAndExitTwo() throws IOException {
+        Path f = dir.resolve("bad.mmu");
+        Files.writeString(f, "scenario \"s\" {\n  vcpus 1\n  thread t { kvm_recover_nx_lpagez }\n}\n");
+        assertThat(run("check", f.toString())).isEqualTo(2);
+        assertThat(err).contains(f + ":3:14: error:").contains("kvm_recover_nx_lpages").contains("^");
+        assertThat(err).doesNotContain("Exception");
+    }
+
+    @Test
+    void replayPrintsTheSameTrace() {
+        run("check", seed("seed-yield-pre-fix.mmu").toString());
+        String token = out.lines().filter(l -> l.contains("--schedule")).findFirst().orElseThrow()
+                .replaceAll(".*--schedule ", "");
+        String checkOut = out;
+        assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", token)).isZero();
+        assertThat(out).contains("!! use_after_free");
+        String lastStep = checkOut.lines().filter(l -> l.contains("TLB hit")).findFirst().orElseThrow();
+        assertThat(out).contains(lastStep.strip());
+    }
+
+    @Test
+    void badScheduleIsBadInput() {
+        assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", "9.9.9")).isEqualTo(2);
+        assertThat(err).contains("bad schedule");
+    }
+}
