@@ -10,6 +10,7 @@ import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.check.Builtins.Param;
 import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

@@ -9,6 +9,7 @@ import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;

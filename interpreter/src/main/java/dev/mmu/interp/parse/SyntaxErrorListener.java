@@ -3,8 +3,10 @@ package dev.mmu.interp.parse;
 import dev.mmu.grammar.MmuLexer;
 import dev.mmu.grammar.MmuParser;
 import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.diag.Suggestions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import dev.mmu.interp.ast.Pos;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.NoViableAltException;
@@ -24,6 +26,10 @@ import org.antlr.v4.runtime.tree.TerminalNode;
 final class SyntaxErrorListener extends BaseErrorListener {
 
     private static final int MAX_LISTED = 4; // longer expectation lists read better as a phrase
+
+    /** Tokens that start a scenario member: seen inside a block, a '}' is missing before them. */
+    private static final Set<Integer> STARTS_MEMBER = Set.of(MmuLexer.VM, MmuLexer.VCPUS, MmuLexer.MEMSLOT,
+            MmuLexer.SETUP, MmuLexer.THREAD, MmuLexer.PATH, MmuLexer.EXPLORE, MmuLexer.EXPECT, MmuLexer.SCENARIO);
 
     private final Positions positions;
     private final Diagnostics diagnostics;
@@ -68,12 +74,34 @@ final class SyntaxErrorListener extends BaseErrorListener {
         if (expected.size() == 1 && expected.contains(MmuParser.RPAREN)) {
             return "expected ')', found " + foundText;
         }
+        if (STARTS_MEMBER.contains(found.getType()) && inBlock(ctx)) {
+            return "expected '}' to close " + enclosing(ctx) + " before " + foundText;
+        }
         String phrase = phraseFor(ctx);
         // After a failed prediction ANTLR's expected set is the decision's first tokens, not what fits here.
         if (phrase != null && (expected.size() > MAX_LISTED || e instanceof NoViableAltException)) {
-            return "expected " + phrase + ", found " + foundText;
+            return "expected " + phrase + ", found " + foundText + keywordHint(found, expected);
         }
-        return "expected " + list(expected) + ", found " + foundText;
+        return "expected " + list(expected) + ", found " + foundText + keywordHint(found, expected);
+    }
+
+    /** "; did you mean 'nx_huge_pages'?" when a name is a typo of an expected keyword. */
+    private static String keywordHint(Token found, IntervalSet expected) {
+        if (found.getType() != MmuLexer.IDENT) {
+            return "";
+        }
+        List<String> keywords = new ArrayList<>();
+        for (int type : expected.toList()) {
+            String literal = type > 0 ? MmuLexer.VOCABULARY.getLiteralName(type) : null;
+            if (literal != null && Character.isLetter(literal.charAt(1))) {
+                keywords.add(literal.substring(1, literal.length() - 1));
+            }
+        }
+        return Suggestions.hint(found.getText(), keywords);
+    }
+
+    private static boolean inBlock(ParserRuleContext ctx) {
+        return ctx instanceof MmuParser.BlockContext || ctx instanceof MmuParser.StatementContext;
     }
 
     /** What an open brace belongs to: "the scenario opened at line 3". */

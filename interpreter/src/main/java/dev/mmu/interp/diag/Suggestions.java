@@ -1,16 +1,16 @@
-package dev.mmu.interp.check;
+package dev.mmu.interp.diag;
 
 import java.util.Collection;
 import java.util.Optional;
 
 /** "did you mean 'x'?" by edit distance, so a typo in a kernel name costs one glance. */
-final class Suggestions {
+public final class Suggestions {
 
     private Suggestions() {
     }
 
     /** The closest candidate within a third of the name's length (2 edits, 1 for short names). */
-    static Optional<String> closest(String name, Collection<String> candidates) {
+    public static Optional<String> closest(String name, Collection<String> candidates) {
         String best = null;
         int bestDistance = (name.length() <= 3 ? 1 : Math.max(2, name.length() / 3)) + 1;
         for (String candidate : candidates) {
@@ -24,7 +24,7 @@ final class Suggestions {
     }
 
     /** The message suffix: "; did you mean 'x'?" or nothing. */
-    static String hint(String name, Collection<String> candidates) {
+    public static String hint(String name, Collection<String> candidates) {
         return closest(name, candidates).map(c -> "; did you mean '" + c + "'?").orElse("");
     }
 
