@@ -4,7 +4,6 @@ import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
-import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
