@@ -4,7 +4,6 @@ import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
-import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
@@ -43,7 +42,7 @@ final class BodyChecker {
     private final boolean inVcpuThread;          // guest accesses may omit "vcpu N"
 
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
-    private Set<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
+    private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
@@ -166,16 +165,16 @@ final class BodyChecker {
     }
 
     private void branches(Block then, Optional<Block> orElse) {
-        Set<Stmt.LockName> before = EnumSet.copyOf(withNone(held));
+        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
         block(then);
-        Set<Stmt.LockName> afterThen = held;
+        EnumSet<Stmt.LockName> afterThen = held;
         held = before;
         orElse.ifPresent(this::block);
         held.addAll(afterThen);
     }
 
     private void loop(Block body, String var, Type varType) {
-        Set<Stmt.LockName> before = EnumSet.copyOf(withNone(held));
+        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
         loopDepth++;
         scopes.push(new HashMap<>());
         if (var != null) {
@@ -185,10 +184,6 @@ final class BodyChecker {
         scopes.pop();
         loopDepth--;
         held.addAll(before);
-    }
-
-    private static Set<Stmt.LockName> withNone(Set<Stmt.LockName> set) {
-        return set.isEmpty() ? EnumSet.noneOf(Stmt.LockName.class) : set;
     }
 
     // ------------------------------------------------------------------ expressions
@@ -328,9 +323,9 @@ final class BodyChecker {
             return null;
         }
         Builtin b = builtin.get();
-        arguments(c, describe(b), b.params());
-        if (b.kind() == Kind.KERNEL_PATH) {
-            kernelPathArguments(c);
+        Map<String, Expr> bound = arguments(c, describe(b), b.params());
+        if (b.kind() == Kind.KERNEL_PATH && machine != null) {
+            kernelPathArguments(bound);
         }
         if (!statement && b.returns() == Type.VOID) {
             diagnostics.error(c.name().pos(), describe(b) + " returns no value");
@@ -356,7 +351,9 @@ final class BodyChecker {
         });
     }
 
-    private void arguments(Expr.Call c, String callee, List<Param> params) {
+    /** Checks the arguments against the parameters; returns the argument bound to each parameter. */
+    private Map<String, Expr> arguments(Expr.Call c, String callee, List<Param> params) {
+        Map<String, Expr> bound = new HashMap<>();
         Set<String> given = new HashSet<>();
         int positional = 0;
         boolean named = false;
@@ -389,12 +386,14 @@ final class BodyChecker {
                 given.add(param.name());
             }
             argument(arg, param, callee);
+            bound.put(param.name(), arg.value());
         }
         List<String> missing = params.stream().map(Param::name).filter(n -> !given.contains(n)).toList();
         if (!missing.isEmpty()) {
             diagnostics.error(c.name().pos(), callee + " needs " + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList())
                     + signature(params));
         }
+        return bound;
     }
 
     private void argument(Arg arg, Param param, String callee) {
@@ -421,36 +420,27 @@ final class BodyChecker {
         }
     }
 
-    /** Kernel paths take guest addresses and slot ids: those must exist in the machine. */
-    private void kernelPathArguments(Expr.Call c) {
-        if (machine == null) {
-            return;
-        }
-        for (Arg arg : c.args()) {
-            if (arg.value() instanceof Expr.Range r) {
-                OptionalLong start = eval.eval(r.start());
-                OptionalLong end = eval.eval(r.end());
-                if (start.isPresent() && end.isPresent() && end.getAsLong() <= start.getAsLong()) {
-                    diagnostics.error(r.pos(), "empty range: the end " + MachineChecker.hex(end.getAsLong())
-                            + " is not above the start " + MachineChecker.hex(start.getAsLong()));
-                    continue;
-                }
-                address(r.start());
-                if (end.isPresent() && machine.slotOf(end.getAsLong() - 1).isEmpty()) {
-                    diagnostics.error(r.end().pos(), "range end " + MachineChecker.hex(end.getAsLong())
-                            + " is outside every memslot" + slotsSummary());
-                }
+    /** Kernel paths take guest address ranges and slot ids: those must exist in the machine. */
+    private void kernelPathArguments(Map<String, Expr> bound) {
+        if (bound.get("range") instanceof Expr.Range r) {
+            OptionalLong start = eval.eval(r.start());
+            OptionalLong end = eval.eval(r.end());
+            if (start.isPresent() && end.isPresent() && end.getAsLong() <= start.getAsLong()) {
+                diagnostics.error(r.pos(), "empty range: the end " + MachineChecker.hex(end.getAsLong())
+                        + " is not above the start " + MachineChecker.hex(start.getAsLong()));
+                return;
+            }
+            address(r.start());
+            if (end.isPresent() && machine.slotOf(end.getAsLong() - 1).isEmpty()) {
+                diagnostics.error(r.end().pos(), "range end " + MachineChecker.hex(end.getAsLong())
+                        + " is outside every memslot" + slotsSummary());
             }
         }
-        Optional<Arg> slotArg = c.args().stream().findFirst().filter(a -> !(a.value() instanceof Expr.Range));
-        boolean takesSlot = Builtins.lookup(c.name().name()).map(b -> !b.params().isEmpty()
-                && b.params().get(0).name().equals("slot")).orElse(false);
-        if (takesSlot && slotArg.isPresent()) {
-            OptionalLong id = eval.eval(slotArg.get().value());
-            if (id.isPresent() && machine.slot(id.getAsLong()).isEmpty()) {
-                diagnostics.error(slotArg.get().value().pos(), "unknown memslot " + id.getAsLong()
-                        + ": declared slots are " + machine.memslots().stream().map(s -> String.valueOf(s.id())).toList());
-            }
+        Expr slot = bound.get("slot");
+        OptionalLong id = slot == null || slot instanceof Expr.Range ? OptionalLong.empty() : eval.eval(slot);
+        if (id.isPresent() && machine.slot(id.getAsLong()).isEmpty()) {
+            diagnostics.error(slot.pos(), "unknown memslot " + id.getAsLong() + ": declared slots are "
+                    + machine.memslots().stream().map(m -> String.valueOf(m.id())).toList());
         }
     }
 

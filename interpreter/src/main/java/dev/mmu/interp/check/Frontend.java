@@ -3,6 +3,7 @@ package dev.mmu.interp.check;
 import dev.mmu.interp.ast.Import;
 import dev.mmu.interp.ast.OutlineVar;
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.SourceFile;
 import dev.mmu.interp.diag.Diagnostics;
@@ -34,7 +35,7 @@ public final class Frontend {
             String text = Files.readString(file, StandardCharsets.UTF_8);
             return loading.root(file.toString(), text);
         } catch (IOException e) {
-            loading.diagnostics.error(new dev.mmu.interp.ast.Pos(file.toString(), 1, 1, 1),
+            loading.diagnostics.error(new Pos(file.toString(), 1, 1, 1),
                     "cannot read file: " + e.getMessage());
             return loading.result(List.of());
         }

@@ -42,6 +42,7 @@ final class ScenarioChecker {
         for (PathDecl p : s.paths()) {
             new BodyChecker(diagnostics, paths, row, machine, "path", false).path(p);
         }
+        new PathCycles(diagnostics, paths).check();
         for (int i = 0; i < s.setups().size(); i++) {
             if (i > 0) {
                 diagnostics.error(s.setups().get(i).pos(), "setup is already declared at line "
@@ -57,10 +58,14 @@ final class ScenarioChecker {
 
     private void threads(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
         Map<String, ThreadDecl> seen = new HashMap<>();
+        ConstEval eval = new ConstEval(row);
         for (ThreadDecl t : s.threads()) {
-            ThreadDecl earlier = seen.putIfAbsent(t.name(), t);
+            // vcpu 1 and vcpu 0x1 are the same thread
+            String key = t.vcpu().map(eval::eval).filter(OptionalLong::isPresent)
+                    .map(v -> "vcpu " + v.getAsLong()).orElse(t.name());
+            ThreadDecl earlier = seen.putIfAbsent(key, t);
             if (earlier != null) {
-                diagnostics.error(t.pos(), "thread '" + t.name() + "' is already declared at line " + earlier.pos().line());
+                diagnostics.error(t.pos(), "thread '" + key + "' is already declared at line " + earlier.pos().line());
             }
             BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "thread", t.vcpu().isPresent());
             t.vcpu().ifPresent(v -> vcpuThreadIndex(v, row, machine));

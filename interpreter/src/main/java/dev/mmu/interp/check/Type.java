@@ -5,7 +5,7 @@ public enum Type {
     INT("int"),             // integers: addresses, gfns, counts, sizes
     BOOL("bool"),
     RANGE("range"),         // start .. end, half-open; only as an argument
-    SP("sp"),               // a struct kvm_mmu_page handle
+    SP("shadow page"),      // a struct kvm_mmu_page handle
     ROOT("root"),           // the current TDP root
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
     SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
