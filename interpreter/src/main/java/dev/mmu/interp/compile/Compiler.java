@@ -43,7 +43,7 @@ public final class Compiler {
         List<dev.mmu.runtime.explore.Expectation<VmState>> expectations = new ArrayList<>();
         ExpectationCompiler ec = new ExpectationCompiler(exprs);
         for (Expectation e : sc.scenario().expectations()) expectations.add(ec.compile(e));
-        if (program.threads().stream().anyMatch(Compiler::hasAssert)) {
+        if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
         }
