@@ -41,7 +41,7 @@ public final class Compiler {
         boolean metrics = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Max);
         Program program = new Program(config, ThreadProgram.of("setup", -1, setup.builder()), threads, metrics);
         List<dev.mmu.runtime.explore.Expectation<VmState>> expectations = new ArrayList<>();
-        ExpectationCompiler ec = new ExpectationCompiler(exprs);
+        ExpectationCompiler ec = new ExpectationCompiler(exprs, finishedIn(program));
         for (Expectation e : sc.scenario().expectations()) expectations.add(ec.compile(e));
         if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
@@ -89,6 +89,16 @@ public final class Compiler {
 
     private static long constant(ExprCompiler exprs, dev.mmu.interp.ast.Expr e) {
         return exprs.compile(e, null).eval(null, 0);
+    }
+
+    /** Every thread ran to its end: a terminal state that is not, is a deadlock. */
+    private static java.util.function.Predicate<VmState> finishedIn(Program p) {
+        return s -> {
+            for (int t = 0; t < s.threads.length; t++) {
+                if (s.threads[t].pc < p.threads().get(t).ops().length) return false;
+            }
+            return true;
+        };
     }
 
     private static boolean hasAssert(ThreadProgram t) {

@@ -3,26 +3,44 @@ package dev.mmu.interp.compile;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Invariants;
 
 /** `expect ...` lines as predicates the explorer checks. Expressions see no thread (-1). */
 final class ExpectationCompiler {
     private final ExprCompiler exprs;
 
-    ExpectationCompiler(ExprCompiler exprs) {
+    private final java.util.function.Predicate<VmState> finished;
+
+    ExpectationCompiler(ExprCompiler exprs, java.util.function.Predicate<VmState> finished) {
         this.exprs = exprs;
+        this.finished = finished;
+    }
+
+    /** An invariant the runtime detects; one it cannot detect yet would pass vacuously, so it is refused. */
+    private static Invariant checked(dev.mmu.interp.ast.Ident name) {
+        Invariant inv = Invariant.valueOf(name.name());
+        if (!Invariants.CHECKED.contains(inv)) {
+            throw new CompileError(name.pos(), "invariant '" + name.name() + "' is not checked by the runtime yet");
+        }
+        return inv;
     }
 
     dev.mmu.runtime.explore.Expectation<VmState> compile(Expectation e) {
         if (e instanceof Expectation.Never n) {
             String name = n.invariant().name();
             if (name.equals("deadlock")) return new dev.mmu.runtime.explore.Expectation.NoDeadlock<>("never deadlock");
-            Invariant inv = Invariant.valueOf(name);
-            return new dev.mmu.runtime.explore.Expectation.Never<>("never " + name, (s, t) -> inv.violatedIn(s));
+            Invariant inv = checked(n.invariant());
+            return new dev.mmu.runtime.explore.Expectation.Never<>("never " + name, (s, t) -> Invariants.violated(inv, s));
         }
         if (e instanceof Expectation.Violation v) {
             String name = v.invariant().name();
-            Invariant inv = Invariant.valueOf(name);
-            return new dev.mmu.runtime.explore.Expectation.Violation<>("violation " + name, (s, t) -> inv.violatedIn(s));
+            if (name.equals("deadlock")) {
+                return new dev.mmu.runtime.explore.Expectation.Violation<>("violation deadlock",
+                        (s, terminal) -> terminal && !finished.test(s));
+            }
+            Invariant inv = checked(v.invariant());
+            return new dev.mmu.runtime.explore.Expectation.Violation<>("violation " + name,
+                    (s, t) -> Invariants.violated(inv, s));
         }
         if (e instanceof Expectation.Always a) {
             var c = exprs.compile(a.cond(), null);

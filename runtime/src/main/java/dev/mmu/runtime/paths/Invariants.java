@@ -1,0 +1,106 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmState;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Whether a state breaks a built-in invariant. Event invariants (a use after free, an unlock with a
+ * stale TLB) are recorded by the step that broke them; structural ones are computed from the
+ * tables here.
+ */
+public final class Invariants {
+    /** Invariants the runtime can detect today; the others are refused at compile time. */
+    public static final Set<Invariant> CHECKED = EnumSet.of(Invariant.use_after_free, Invariant.stale_tlb_at_unlock,
+            Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
+            Invariant.lockdep, Invariant.lock_balance, Invariant.deadlock);
+
+    private Invariants() {}
+
+    public static boolean violated(Invariant inv, VmState s) {
+        if (inv.violatedIn(s)) return true;
+        return switch (inv) {
+            case nx_exec_huge -> s.config.nxHugePages() && anyLeaf(s, (level, spte) -> level > 1 && Spte.exec(spte));
+            case huge_and_child -> hugeAndChild(s);
+            case stats_consistent -> !statsConsistent(s);
+            case page_table_leak -> leaked(s);
+            default -> false;
+        };
+    }
+
+    private interface LeafTest {
+        boolean test(int level, long spte);
+    }
+
+    private static boolean anyLeaf(VmState s, LeafTest t) {
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE) continue;
+            for (int i : sp.usedIndexes()) {
+                long spte = sp.spte(i);
+                if (Spte.present(spte) && Spte.leaf(spte) && t.test(sp.level, spte)) return true;
+            }
+        }
+        return false;
+    }
+
+    /** A live table whose parent SPTE is a huge leaf (or no longer points at it). */
+    private static boolean hugeAndChild(VmState s) {
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE || sp.parent < 0) continue;
+            long p = s.sp(sp.parent).spte(sp.parentIndex);
+            if (Spte.present(p) && Spte.leaf(p)) return true;
+        }
+        return false;
+    }
+
+    /** pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list. */
+    private static boolean statsConsistent(VmState s) {
+        long[] leaves = new long[4];
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE || sp.level > Level.PG_LEVEL_1G) continue;
+            for (int i : sp.usedIndexes()) {
+                long spte = sp.spte(i);
+                if (Spte.present(spte) && Spte.leaf(spte)) leaves[sp.level]++;
+            }
+        }
+        return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
+                && leaves[3] == s.stat(Stat.pages_1g) && s.lpageDisallowed.length == s.stat(Stat.nx_lpage_splits);
+    }
+
+    /** A live table not reachable from the root, or an unlinked one nobody will free. */
+    private static boolean leaked(VmState s) {
+        boolean[] reachable = new boolean[s.spCapacity()];
+        mark(s, s.root, reachable);
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || reachable[id]) continue;
+            if (sp.status == ShadowPage.LIVE) return true;
+            if (!queued(s, id)) return true;
+        }
+        return false;
+    }
+
+    private static void mark(VmState s, int id, boolean[] reachable) {
+        if (id < 0 || reachable[id]) return;
+        reachable[id] = true;
+        ShadowPage sp = s.sp(id);
+        for (int i : sp.usedIndexes()) {
+            long spte = sp.spte(i);
+            if (Spte.present(spte) && !Spte.leaf(spte)) mark(s, Spte.child(spte), reachable);
+        }
+    }
+
+    private static boolean queued(VmState s, int id) {
+        for (int p : s.rcuPending) if (p == id) return true;
+        for (var t : s.threads) for (int p : t.invalidList) if (p == id) return true;
+        return false;
+    }
+}
