@@ -2,12 +2,12 @@ package dev.mmu.interp.parse;
 
 import dev.mmu.grammar.MmuLexer;
 import dev.mmu.grammar.MmuParser;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.diag.Suggestions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import dev.mmu.interp.ast.Pos;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.NoViableAltException;
 import org.antlr.v4.runtime.Parser;
