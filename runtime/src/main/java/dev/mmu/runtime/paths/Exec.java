@@ -43,7 +43,9 @@ public final class Exec {
         }
     }
 
+    /** Records a broken invariant; the trace names it the first time only (the bit is sticky). */
     public void violate(Invariant inv, String why) {
+        if (inv.violatedIn(s)) return;
         s.violate(inv.ordinal());
         note("!! " + inv.name() + ": " + why);
     }

@@ -191,6 +191,11 @@ public final class MmuOps {
             int level = (int) l[it + TdpIter.LEVEL];
             if (w != null && Spte.present(w.spte())) {
                 boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                if (!Spte.leaf(w.spte()) && coversMore) {
+                    e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                            + " is a table covering more than the range: step down");
+                    e.invisible = true;
+                }
                 if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
                     if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
                     TdpMmu.setSpte(e, w.spId(), w.index(), 0);

@@ -67,10 +67,20 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             if (pc >= ops.length) continue;
             Op op = ops[pc];
             int n = op.choices(s, t);
+            int first = out.size();
             for (int c = 0; c < n; c++) {
-                out.add(new Transition<>(t, c, step(s, t, c, null)));
+                VmState next = step(s, t, c, null);
+                if (!sameAsEarlierChoice(out, first, next)) out.add(new Transition<>(t, c, next));
             }
         }
+    }
+
+    /** A choice that leads where an earlier choice of the same step led is the same transition. */
+    private static boolean sameAsEarlierChoice(List<Transition<VmState>> out, int from, VmState next) {
+        for (int i = from; i < out.size(); i++) {
+            if (out.get(i).target().equals(next)) return true;
+        }
+        return false;
     }
 
     /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
@@ -95,9 +105,9 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         self.pc = e.nextPc;
         while (self.pc < ops.length) {
             Op next = ops[self.pc];
-            boolean chained = e.invisible && next.choices(e.s, e.thread) == 1;
-            if (!chained && !next.silent(e.s, e.thread)) break;
-            e.invisible = false;
+            boolean silent = next.silent(e.s, e.thread);
+            if (!silent && !(e.invisible && next.choices(e.s, e.thread) == 1)) break;
+            if (!silent) e.invisible = false;
             e.nextPc = self.pc + 1;
             next.exec(e, 0);
             self.pc = e.nextPc;

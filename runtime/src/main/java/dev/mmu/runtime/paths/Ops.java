@@ -45,9 +45,9 @@ public final class Ops {
 
         public void exec(Exec e, int choice) {
             boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
+            e.invisible = true;
             if (choice == 0 && !contended) {
                 e.nextPc = otherwise;
-                e.invisible = true;
             } else {
                 e.note(contended ? "rwlock_needbreak(mmu_lock): a waiter" : "need_resched() true");
             }
@@ -122,6 +122,10 @@ public final class Ops {
             for (int i = 0; i < v.length; i++) v[i] = args[i].eval(e.s, e.thread);
             long r = primitive.invoke(e, v);
             if (result >= 0) e.self().locals[result] = r;
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return primitive.pure();
         }
 
         public String describe() {

@@ -6,7 +6,7 @@ import dev.mmu.runtime.model.Invariant;
  * A kernel function a path can call as one atomic step, with the mmu_lock mode it asserts
  * (lockdep_assert_held / lockdep_assert_held_write), checked every time it runs.
  */
-public record Primitive(String name, Requires requires, String kernel, Body body) {
+public record Primitive(String name, Requires requires, String kernel, boolean pure, Body body) {
     /** The mmu_lock mode a primitive requires. */
     public enum Requires { NONE, HELD, WRITE }
 

@@ -39,7 +39,7 @@ public final class Primitives {
             Nx.unaccount(e, (int) a[0]);
             return 0;
         });
-        add("is_tdp_mmu_page", Requires.NONE, "is_tdp_mmu_page", (e, a) -> {
+        addPure("is_tdp_mmu_page", "is_tdp_mmu_page", (e, a) -> {
             ShadowPage sp = e.s.sp((int) a[0]);
             return sp != null && sp.tdp ? 1 : 0;
         });
@@ -48,7 +48,12 @@ public final class Primitives {
     private Primitives() {}
 
     private static void add(String name, Requires requires, String kernel, Primitive.Body body) {
-        ALL.put(name, new Primitive(name, requires, kernel, body));
+        ALL.put(name, new Primitive(name, requires, kernel, false, body));
+    }
+
+    /** A primitive that only reads what never changes (a page's role): no other thread can tell it ran. */
+    private static void addPure(String name, String kernel, Primitive.Body body) {
+        ALL.put(name, new Primitive(name, Requires.NONE, kernel, true, body));
     }
 
     public static Primitive get(String name) {

@@ -24,10 +24,13 @@ public final class TdpIter {
 
     private TdpIter() {}
 
-    /** tdp_iter_start(): at the root, then skip to the first present SPTE. */
+    /**
+     * tdp_iter_start() -> tdp_iter_restart(): at the root; yielded_gfn = next_last_level_gfn, so the
+     * walk cannot yield before it has made progress. Then skip to the first present SPTE.
+     */
     static void start(VmState s, long[] l, int at, long start, long end) {
         l[at + NEXT_LAST_LEVEL_GFN] = start;
-        l[at + YIELDED_GFN] = -1;
+        l[at + YIELDED_GFN] = start;
         toRoot(s, l, at);
         skipNonPresent(s, l, at, end);
     }
