@@ -5,6 +5,7 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
+import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
@@ -36,6 +37,8 @@ final class BodyCompiler {
     private final Deque<List<Integer>> breaks = new ArrayDeque<>();
     /** The mmu_lock mode last taken, so `yield` retakes the same mode. */
     private Mode held = Mode.WRITE;
+    /** Enclosing for_each_tdp_pte loops, innermost first: tdp_mmu_iter_cond_resched acts on the top one. */
+    private final Deque<KernelPaths.TdpLoop> loops = new ArrayDeque<>();
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
 
@@ -108,10 +111,12 @@ final class BodyCompiler {
             if (breaks.isEmpty()) throw new CompileError(br.pos(), "break outside a loop");
             breaks.peek().add(b.placeholder());
         } else if (s instanceof Stmt.CallStmt c) call(c.call(), env, -1);
-        else if (s instanceof Stmt.ForTdpPte f) {
-            throw new CompileError(f.pos(), "for ... in tdp_pte is not modelled by the runtime yet");
-        } else if (s instanceof Stmt.Atomic a) {
-            throw new CompileError(a.pos(), "atomic { } is not modelled by the runtime yet");
+        else if (s instanceof Stmt.ForTdpPte f) forTdpPte(f, env);
+        else if (s instanceof Stmt.Atomic a) {
+            b.emit(new Ops.Note("atomic {"));
+            int from = b.here();
+            block(a.body(), env);
+            b.atomic(from);
         } else {
             throw new CompileError(s.pos(), "statement not supported");
         }
@@ -155,6 +160,19 @@ final class BodyCompiler {
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
         b.patch(exitEmpty, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, b.here(), "!list_empty(lpage_disallowed)"));
+        patchBreaks();
+    }
+
+    /** for iter in tdp_pte(root, start .. end): the kernel's for_each_tdp_pte over gfns. */
+    private void forTdpPte(Stmt.ForTdpPte f, Env env) {
+        var loop = KernelPaths.beginTdpPteLoop(b, value(f.range().start(), env), value(f.range().end(), env));
+        Env inner = new Env(env);
+        inner.bindIter(f.var().name(), loop);
+        loops.push(loop);
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        KernelPaths.endTdpPteLoop(b, loop);
+        loops.pop();
         patchBreaks();
     }
 
@@ -202,7 +220,8 @@ final class BodyCompiler {
     }
 
     private boolean isCallable(String name) {
-        return Primitives.get(name) != null || name.equals("tdp_zap_range") || scenario.paths().containsKey(name);
+        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.equals("tdp_mmu_iter_cond_resched")
+                || scenario.paths().containsKey(name);
     }
 
     /** A call statement or a hoisted call: kernel path, user path, or primitive. */
@@ -220,13 +239,21 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "tdp_mmu_iter_cond_resched" -> {
+                if (loops.isEmpty()) {
+                    throw new CompileError(c.pos(), "tdp_mmu_iter_cond_resched() belongs inside for ... in tdp_pte");
+                }
+                int r = result >= 0 ? result : b.local("yielded");
+                KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held);
+            }
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
                     inline(user, c, env);
                 } else if (Primitives.get(name) != null) {
-                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[args.size()];
-                    for (int i = 0; i < v.length; i++) v[i] = value(args.get(i).value(), env);
+                    var params = Builtins.lookup(name).orElseThrow().params();
+                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[params.size()];
+                    for (int i = 0; i < v.length; i++) v[i] = value(named(c, params.get(i).name(), i), env);
                     b.emit(new Ops.Call(Primitives.get(name), v, result));
                 } else {
                     throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");

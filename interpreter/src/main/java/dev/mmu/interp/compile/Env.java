@@ -7,6 +7,7 @@ import java.util.Map;
 final class Env {
     private final Env parent;
     private final Map<String, Integer> slots = new HashMap<>();
+    private final Map<String, dev.mmu.runtime.paths.KernelPaths.TdpLoop> iters = new HashMap<>();
 
     Env(Env parent) {
         this.parent = parent;
@@ -14,6 +15,16 @@ final class Env {
 
     void bind(String name, int slot) {
         slots.put(name, slot);
+    }
+
+    void bindIter(String name, dev.mmu.runtime.paths.KernelPaths.TdpLoop loop) {
+        iters.put(name, loop);
+    }
+
+    /** The for_each_tdp_pte loop a name iterates, or null. */
+    dev.mmu.runtime.paths.KernelPaths.TdpLoop iter(String name) {
+        var l = iters.get(name);
+        return l != null || parent == null ? l : parent.iter(name);
     }
 
     Integer slot(String name) {

@@ -44,6 +44,11 @@ final class ExprCompiler {
 
     private dev.mmu.runtime.paths.Expr field(Expr.Field f, Env env) {
         String field = f.field().name();
+        if (f.target() instanceof Expr.Name n && env != null && env.iter(n.name()) != null) {
+            var loop = env.iter(n.name());
+            int slot = loop.slot(field);
+            return slot >= 0 ? dev.mmu.runtime.paths.Expr.local(slot) : loop.spteField(field);
+        }
         if (f.target() instanceof Expr.Name n && (env == null || env.slot(n.name()) == null)) {
             switch (n.name()) {
                 case "stat" -> {

@@ -87,13 +87,58 @@ public final class KernelPaths {
         if (canYield) {
             int condResched = b.placeholder();
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(new MmuOps.IterRestart(it, endSlot));
+            b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
             b.emit(new Ops.Jump(loop));
             b.patch(condResched, new MmuOps.IterCondResched(it, flushSlot, b.here()));
         }
         b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, false));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+    }
+
+    /** A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted. */
+    public record TdpLoop(int it, int endSlot, int top, int exit) {
+        /** The local slot of an iterator field (gfn, level), or -1 for fields read from the SPTE. */
+        public int slot(String field) {
+            int f = MmuOps.iterSlot(field);
+            return f < 0 ? -1 : it + f;
+        }
+
+        public Expr spteField(String field) {
+            return MmuOps.iterSpte(it, field.equals("leaf"));
+        }
+    }
+
+    /** for_each_tdp_pte(iter, root, start, end) over gfns: the loop head; the body follows. */
+    public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr startGfn, Expr endGfn) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int startSlot = b.local("start");
+        int endSlot = b.local("end");
+        b.emit(new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot));
+        int top = b.here();
+        int exit = b.placeholder();
+        return new TdpLoop(it, endSlot, top, exit);
+    }
+
+    /** The loop's tail: tdp_iter_next() (which restarts from the root after a yield) and back to the head. */
+    public static void endTdpPteLoop(PathBuilder b, TdpLoop loop) {
+        b.emit(new MmuOps.IterNext(loop.it(), loop.endSlot()));
+        b.emit(new Ops.Jump(loop.top()));
+        b.patch(loop.exit(), new Ops.JumpUnless(Expr.local(loop.it() + TdpIter.VALID), b.here(), "iter.valid"));
+    }
+
+    /**
+     * tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared) in a user loop: result 1 if it yielded
+     * (flushing first when flush is set); the next tdp_iter_next() then restarts from the root.
+     */
+    public static void iterCondResched(PathBuilder b, TdpLoop loop, Expr flush, int result, Mode mode) {
+        int flushSlot = b.local("flush_arg");
+        b.emit(new Ops.Assign(flushSlot, flush, "flush"));
+        b.emit(new Ops.Assign(result, Expr.constant(0), "yielded = false"));
+        int check = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+        b.emit(new MmuOps.IterRestart(loop.it(), loop.endSlot(), true, result));
+        b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here()));
     }
 
     /**

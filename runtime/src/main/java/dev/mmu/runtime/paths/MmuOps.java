@@ -110,6 +110,38 @@ public final class MmuOps {
         }
     }
 
+    /** tdp_iter_next() of a user-written for_each_tdp_pte loop. */
+    public record IterNext(int it, int endSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            TdpIter.next(e.s, l, it, l[endSlot]);
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return s.mmuWriter == thread;
+        }
+
+        public String describe() {
+            return "tdp_iter_next";
+        }
+    }
+
+    /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
+    public static Expr iterSpte(int it, boolean leaf) {
+        return (s, t) -> {
+            long spte = TdpIter.spte(s, s.threads[t].locals, it);
+            return Spte.present(spte) && (!leaf || Spte.leaf(spte)) ? 1 : 0;
+        };
+    }
+
+    public static int iterSlot(String field) {
+        return switch (field) {
+            case "gfn" -> TdpIter.GFN;
+            case "level" -> TdpIter.LEVEL;
+            default -> -1;
+        };
+    }
+
     /** tdp_iter_start() for a walk of [start, end) gfns, kept in locals from `it`. */
     public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) implements Op {
         public void exec(Exec e, int choice) {
@@ -117,6 +149,7 @@ public final class MmuOps {
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             TdpIter.start(e.s, l, it, l[startSlot], l[endSlot]);
+            l[it + TdpIter.YIELDED] = 0;
         }
 
         public boolean silent(VmState s, int thread) {
@@ -164,11 +197,13 @@ public final class MmuOps {
     }
 
     /** After cond_resched_rwlock_*() got the lock back: rcu_read_lock(); tdp_iter_restart(). */
-    public record IterRestart(int it, int endSlot) implements Op {
+    public record IterRestart(int it, int endSlot, boolean keepYielded, int result) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             if (l[it + TdpIter.RCU_HELD] != 0) Lock.acquire(e, dev.mmu.runtime.model.LockId.rcu, Lock.Mode.READ);
             TdpIter.restart(e.s, l, it, l[endSlot]);
+            if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
+            if (result >= 0) l[result] = 1;
             e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
         }
 

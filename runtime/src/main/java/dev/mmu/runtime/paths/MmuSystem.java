@@ -42,8 +42,20 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
         int[] nlocals = program.threads().stream().mapToInt(t -> t.localNames().size()).toArray();
         VmState ready = s.withThreads(nlocals);
+        for (int t = 0; t < nlocals.length; t++) settle(ready, t);
         ready.hashCode();
         return ready;
+    }
+
+    /** Runs a thread's leading silent ops (parameter binding, local arithmetic): a thread never rests on one. */
+    private void settle(VmState s, int t) {
+        Op[] ops = program.threads().get(t).ops();
+        Exec e = new Exec(program, s, t, null);
+        while (s.threads[t].pc < ops.length && ops[s.threads[t].pc].silent(s, t)) {
+            e.nextPc = s.threads[t].pc + 1;
+            ops[s.threads[t].pc].exec(e, 0);
+            s.threads[t].pc = e.nextPc;
+        }
     }
 
     public Program program() {

@@ -115,6 +115,36 @@ public final class Ops {
         }
     }
 
+    /**
+     * An op inside {@code atomic { }}: it runs in the same step as the op before it, taking no
+     * scheduler choice (need_resched() is false inside), so nothing interleaves in the block.
+     */
+    public record Atomic(Op inner) implements Op {
+        public void exec(Exec e, int choice) {
+            inner.exec(e, 0);
+            e.invisible = false;
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return true;
+        }
+
+        public String describe() {
+            return inner.describe();
+        }
+    }
+
+    /** A step that only marks a point in the trace, such as the start of an atomic block. */
+    public record Note(String text) implements Op {
+        public void exec(Exec e, int choice) {
+            e.note(text);
+        }
+
+        public String describe() {
+            return text;
+        }
+    }
+
     /** Calls a primitive with evaluated arguments, storing its result in a local (or -1). */
     public record Call(Primitive primitive, Expr[] args, int result) implements Op {
         public void exec(Exec e, int choice) {

@@ -44,6 +44,11 @@ public final class PathBuilder {
         return ops.size();
     }
 
+    /** Makes ops [from, here) run inside the step of the op before them: an atomic { } block. */
+    public void atomic(int from) {
+        for (int i = from; i < ops.size(); i++) ops.set(i, new Ops.Atomic(ops.get(i)));
+    }
+
     public Op[] ops() {
         if (ops.contains(null)) throw new IllegalStateException("unpatched jump");
         return ops.toArray(new Op[0]);

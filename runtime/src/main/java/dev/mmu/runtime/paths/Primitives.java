@@ -45,6 +45,16 @@ public final class Primitives {
         });
     }
 
+    static {
+        add("split_huge", Requires.HELD, "tdp_mmu_split_huge_page", (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
+        add("set_spte", Requires.WRITE, "tdp_mmu_set_spte", (e, a) -> {
+            TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
+            return 0;
+        });
+        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte",
+                (e, a) -> TdpMmu.cmpxchgWritable(e, a[0], a[1] != 0) ? 1 : 0);
+    }
+
     private Primitives() {}
 
     private static void add(String name, Requires requires, String kernel, Primitive.Body body) {

@@ -20,7 +20,9 @@ public final class TdpIter {
     static final int VALID = 4;
     /** Whether the walker held rcu_read_lock() when it yielded (v5.13+ walkers do, v5.10 had no RCU). */
     static final int RCU_HELD = 5;
-    public static final int SLOTS = 6;
+    /** iter->yielded: the walk yielded and restarted; the next tdp_iter_next() does not advance. */
+    static final int YIELDED = 6;
+    public static final int SLOTS = 7;
 
     private TdpIter() {}
 
@@ -44,6 +46,7 @@ public final class TdpIter {
 
     /** tdp_iter_restart(): after a yield, walk again from the root at next_last_level_gfn. */
     static void restart(VmState s, long[] l, int at, long end) {
+        l[at + YIELDED] = 1;
         l[at + YIELDED_GFN] = l[at + NEXT_LAST_LEVEL_GFN];
         toRoot(s, l, at);
         skipNonPresent(s, l, at, end);
@@ -62,6 +65,10 @@ public final class TdpIter {
 
     /** tdp_iter_next(): try_step_down, else try_step_side, else try_step_up then side; skip empty SPTEs. */
     static void next(VmState s, long[] l, int at, long end) {
+        if (l[at + YIELDED] != 0) {
+            l[at + YIELDED] = 0;
+            return;
+        }
         advance(s, l, at, true);
         skipNonPresent(s, l, at, end);
     }

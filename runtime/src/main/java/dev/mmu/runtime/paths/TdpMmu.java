@@ -136,6 +136,40 @@ public final class TdpMmu {
         }
     }
 
+    /** split_huge(gfn): replace the huge leaf covering gfn by a table of next-level leaves; false if none. */
+    static boolean splitHuge(Exec e, long gfn) {
+        Walk w = Walk.of(e.s, gfn);
+        if (w == null || !w.presentLeaf() || w.level() == Level.PG_LEVEL_4K) return false;
+        ShadowPage child = linkChild(e, w.spId(), w.index(), e.s.sp(w.spId()).tdp);
+        splitHugePage(e, child, w.spte());
+        setSpte(e, w.spId(), w.index(), Spte.table(child.id));
+        return true;
+    }
+
+    /** set_spte(gfn, level, present, writable, exec): tdp_mmu_set_spte() at the SPTE mapping gfn at level. */
+    static void setSpteAt(Exec e, long gfn, int level, boolean present, boolean writable, boolean exec) {
+        Walk w = Walk.to(e.s, e.s.root, gfn, level);
+        if (w == null || w.level() != level) {
+            e.note("set_spte: no table at L" + level + " for gfn 0x" + Long.toHexString(gfn));
+            return;
+        }
+        long value = 0;
+        if (present) {
+            long pfn = Host.gfnToPfn(e, gfn);
+            value = Spte.leaf(pfn - (gfn & (Level.pagesPerHpage(level) - 1)), writable, exec);
+        }
+        setSpte(e, w.spId(), w.index(), value);
+    }
+
+    /** fast_pf_fix_direct_spte(): a lockless cmpxchg of a present leaf's writable bit; true if it changed. */
+    static boolean cmpxchgWritable(Exec e, long gfn, boolean writable) {
+        Walk w = Walk.of(e.s, gfn);
+        if (w == null || !w.presentLeaf() || Spte.writable(w.spte()) == writable) return false;
+        long updated = writable ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
+        setSpte(e, w.spId(), w.index(), updated);
+        return true;
+    }
+
     /**
      * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
      * next level (make_huge_page_split_spte: 4K children get exec back under NX).
