@@ -29,6 +29,8 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = System.out;
+        Interrupts interrupts = Interrupts.install();
+        flags.cancel = interrupts.signal();
         int worst = ExitCode.PASS;
         for (Path f : files) {
             Loaded loaded = ScenarioLoader.load(f);
@@ -40,12 +42,15 @@ final class CheckCommand implements Callable<Integer> {
             TextReport report = new TextReport(out, f.toString());
             for (CompiledScenario sc : loaded.scenarios()) {
                 MmuSystem system = new MmuSystem(sc.program());
-                ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), flags.apply(sc.options()));
+                var options = flags.apply(sc.options(), sc.name());
+                ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), options);
+                if (options.progress() instanceof ProgressDisplay p) p.close();
                 report.scenario(sc, system, r);
                 worst = Math.max(worst, code(r.verdict()));
             }
         }
-        return worst == ExitCode.UNKNOWN ? worst : worst;
+        interrupts.done();
+        return worst;
     }
 
     static int code(Verdict v) {

@@ -27,6 +27,20 @@ final class ExploreFlags {
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
 
+    @Option(names = {"-q", "--quiet"}, description = "no progress line")
+    boolean quiet;
+
+    /** Set by the command: Ctrl-C stops the search through it. */
+    dev.mmu.runtime.explore.CancelSignal cancel;
+
+    /** The scenario's explore { } options with the command line's overrides, progress and Ctrl-C. */
+    ExploreOptions apply(ExploreOptions base, String scenario) {
+        ExploreOptions.Builder b = apply(base).toBuilder();
+        b.progress(ProgressDisplay.forScenario(scenario, quiet));
+        if (cancel != null) b.cancel(cancel);
+        return b.build();
+    }
+
     ExploreOptions apply(ExploreOptions base) {
         ExploreOptions.Builder b = base.toBuilder();
         if (strategy != null) b.strategy(strategy);

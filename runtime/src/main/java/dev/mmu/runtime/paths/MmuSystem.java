@@ -125,6 +125,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             self.pc = e.nextPc;
         }
         if (self.pc >= ops.length) finishThread(e);
+        Rcu.maybeEndGracePeriod(e); // call_rcu callbacks run once no reader is left, wherever the step was
     }
 
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
