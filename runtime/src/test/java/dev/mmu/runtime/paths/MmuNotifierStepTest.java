@@ -1,0 +1,169 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GFN;
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GPA;
+import static dev.mmu.runtime.paths.Stepper.SZ_2M;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import org.junit.jupiter.api.Test;
+
+/**
+ * kvm_mmu_notifier_invalidate_range_start/_end (v6.x, kernel-notes §4a and §11 D), step by step,
+ * and the fault path's is_page_fault_stale() against it: start zaps present leaves and flushes
+ * before write_unlock; mmu_invalidate_seq is bumped only by _end; a fault that sampled mmu_seq
+ * before the invalidation goes back to the guest and retries.
+ */
+class MmuNotifierStepTest {
+    static final VmConfig VM = Stepper.vm(Mmu.TDP, 1);
+    static final int SEQ = 0;
+    static final int PFN = 1;
+
+    static ThreadProgram notifier() {
+        PathBuilder h = new PathBuilder();
+        KernelPaths.mmuNotifierInvalidate(h, Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + SZ_2M));
+        return ThreadProgram.of("host", -1, h);
+    }
+
+    static ThreadProgram vcpu0Read() {
+        PathBuilder b = new PathBuilder();
+        KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        return ThreadProgram.of("vcpu 0", 0, b);
+    }
+
+    @Test
+    void startZapsAndFlushesBeforeUnlockEndBumpsSeq() {
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        Stepper st = new Stepper(Stepper.program(VM, setup, notifier()));
+        long pfn = Spte.pfn(st.spteAt(HPAGE_GFN, 2));
+        assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);
+        assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).isNotNull();
+
+        st.step(0, "write_lock(mmu_lock)");
+        assertThat(st.s.mmuWriter).isEqualTo(0);
+
+        st.step(0, "invalidate_range_start");
+        assertThat(st.s.mmuInvalidateInProgress).isEqualTo(1);
+        assertThat(st.s.mmuInvalidateRangeStart).isEqualTo(HPAGE_GFN);
+        assertThat(st.s.mmuInvalidateRangeEnd).isEqualTo(HPAGE_GFN + 512);
+        assertThat(st.s.mmuInvalidateSeq).as("seq is bumped only in _end").isZero();
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isZero();
+        assertThat(st.tableAt(HPAGE_GFN, 2)).as("kvm_unmap_gfn_range zaps leaves, not tables").isNotNull();
+        assertThat(st.s.stat(Stat.pages_2m)).isZero();
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).isEqualTo(1);
+        assertThat(st.s.tlb[0]).isEmpty();
+        assertThat(st.s.mmuWriter).as("flushed before write_unlock").isEqualTo(0);
+
+        st.step(0, "release mmu_lock");
+        assertThat(st.s.mmuWriter).isEqualTo(-1);
+        assertThat(st.s.violations).isZero();
+
+        st.step(0, "host unmaps");
+        assertThat(st.s.unmappedPfns).containsExactly(pfn);
+        assertThat(st.s.freedPfns).isEmpty();
+
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "invalidate_range_end");
+        assertThat(st.s.mmuInvalidateSeq).isEqualTo(1);
+        assertThat(st.s.mmuInvalidateInProgress).isZero();
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).as("_end does not flush").isEqualTo(1);
+        st.step(0, "release mmu_lock");
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void faultThatSampledSeqBeforeAWholeInvalidationRetries() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), vcpu0Read(), notifier()));
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        long oldPfn = st.s.threads[0].locals[PFN];
+        assertThat(st.s.threads[0].locals[SEQ]).isZero();
+
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "invalidate_range_start");
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).as("nothing present: no flush").isZero();
+        st.step(1, "release mmu_lock");
+        st.step(1, "host unmaps");
+        assertThat(st.s.unmappedPfns).containsExactly(oldPfn);
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "invalidate_range_end");
+        st.step(1, "release mmu_lock");
+        assertThat(st.done(1)).isTrue();
+        assertThat(st.s.mmuInvalidateInProgress).isZero();
+        assertThat(st.s.mmuInvalidateSeq).isEqualTo(1);
+
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_map");
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("stale pfn never mapped").isZero();
+        assertThat(st.s.stat(Stat.pages_2m)).isZero();
+        st.step(0, "release mmu_lock");
+        assertThat(st.next(0)).as("RET_PF_RETRY: the guest re-executes the access").isEqualTo("vcpu 0 read");
+
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        long newPfn = st.s.threads[0].locals[PFN];
+        assertThat(st.s.threads[0].locals[SEQ]).isEqualTo(1);
+        assertThat(newPfn).as("the host page was unmapped: a new one").isNotEqualTo(oldPfn);
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_map");
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isEqualTo(newPfn);
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "level")).isEqualTo(2);
+        st.step(0, "release mmu_lock");
+        st.step(0, "vcpu 0 read");
+        assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN).pfn()).isEqualTo(newPfn);
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void faultDuringAnInvalidationInProgressRetriesEvenWithAnUnchangedSeq() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), vcpu0Read(), notifier()));
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        long oldPfn = st.s.threads[0].locals[PFN];
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "invalidate_range_start");
+        st.step(1, "release mmu_lock");
+
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_map");
+        assertThat(st.s.mmuInvalidateSeq).isEqualTo(st.s.threads[0].locals[SEQ]);
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("in_progress and gfn in range").isZero();
+        st.step(0, "release mmu_lock");
+
+        // The retried fault samples seq 0 and the old pfn, still mapped by the host ...
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        assertThat(st.s.threads[0].locals[PFN]).isEqualTo(oldPfn);
+        // ... then the host unmaps it and ends the invalidation: the seq check catches it.
+        st.step(1, "host unmaps");
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "invalidate_range_end");
+        st.step(1, "release mmu_lock");
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_map");
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isZero();
+        st.step(0, "release mmu_lock");
+
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_map");
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isNotEqualTo(oldPfn);
+        st.step(0, "release mmu_lock");
+        st.step(0, "vcpu 0 read");
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+}

@@ -1,0 +1,144 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GFN;
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GPA;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shadow MMU's two-phase zap (kernel-notes §5, §11 E), driven by a user-style path that calls
+ * the primitives: __kvm_mmu_prepare_zap_page() unlinks the page and queues it on the caller's
+ * invalid_list (role.invalid, no flush, no free); kvm_mmu_commit_zap_page() flushes, then frees;
+ * kvm_mmu_remote_flush_or_zap(false) with an empty list does nothing.
+ */
+class ShadowZapStepTest {
+    static final VmConfig VM = Stepper.vm(Mmu.SHADOW, 1);
+    static final int RESULT = 0;
+
+    /** The legacy L1 page under the NX-split region, found at run time. */
+    static final Expr L1 = (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 1).spId();
+
+    static Stepper user(Consumer<PathBuilder> body) {
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        PathBuilder b = new PathBuilder();
+        b.local("r");
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        body.accept(b);
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("zapper", -1, b)));
+    }
+
+    static Ops.Call call(String name, Expr... args) {
+        return new Ops.Call(Primitives.get(name), args, RESULT);
+    }
+
+    /** Checks the setup and takes write_lock; returns the L1 page. */
+    static ShadowPage lock(Stepper st) {
+        ShadowPage l1 = st.tableAt(HPAGE_GFN, 1);
+        assertThat(l1.tdp).as("legacy shadow page").isFalse();
+        assertThat(st.s.lpageDisallowed).containsExactly(l1.id);
+        assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
+        assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).isNotNull();
+        st.step(0, "write_lock(mmu_lock)");
+        assertThat(st.s.mmuWriter).isEqualTo(0);
+        return l1;
+    }
+
+    static void checkPrepared(Stepper st, ShadowPage l1) {
+        ShadowPage p = st.s.sp(l1.id);
+        assertThat(p).as("prepare_zap does not free").isNotNull();
+        assertThat(p.invalid).as("role.invalid").isTrue();
+        assertThat(p.status).isEqualTo(ShadowPage.UNLINKED);
+        assertThat(p.usedCount()).as("kvm_mmu_page_unlink_children").isZero();
+        assertThat(st.s.sp(l1.parent).spte(l1.parentIndex)).as("kvm_mmu_unlink_parents").isZero();
+        assertThat(st.s.threads[0].invalidList).containsExactly(l1.id);
+        assertThat(st.s.lpageDisallowed).as("unaccount_nx_huge_page").isEmpty();
+        assertThat(st.s.stat(Stat.nx_lpage_splits)).isZero();
+        assertThat(st.s.stat(Stat.pages_4k)).isZero();
+        assertThat(st.s.stat(Stat.mmu_shadow_zapped)).isEqualTo(1);
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).as("no flush in prepare").isZero();
+        assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).as("TLB still stale").isNotNull();
+        assertThat(st.s.mmuWriter).isEqualTo(0);
+    }
+
+    static void checkCommitted(Stepper st, ShadowPage l1) {
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).isEqualTo(1);
+        assertThat(st.s.tlb[0]).isEmpty();
+        assertThat(st.s.sp(l1.id)).as("freed after the flush").isNull();
+        assertThat(st.s.threads[0].invalidList).isEmpty();
+        assertThat(st.s.mmuWriter).as("inside the same lock hold").isEqualTo(0);
+    }
+
+    @Test
+    void prepareQueuesCommitFlushesThenFrees() {
+        Stepper st = user(b -> {
+            b.emit(call("prepare_zap", L1));
+            b.emit(call("commit_zap"));
+        });
+        ShadowPage l1 = lock(st);
+        st.step(0, "prepare_zap()");
+        checkPrepared(st, l1);
+        st.step(0, "commit_zap()");
+        checkCommitted(st, l1);
+        st.step(0, "release mmu_lock");
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void remoteFlushOrZapWithoutFlushAndEmptyListDoesNothing() {
+        Stepper st = user(b -> b.emit(call("remote_flush_or_zap", Expr.constant(0))));
+        lock(st);
+        VmState before = st.s;
+        st.s.threads[0].locals[RESULT] = 7; // the call must overwrite it with false
+        st.step(0, "remote_flush_or_zap()");
+        assertThat(st.s.threads[0].locals[RESULT]).isZero();
+        assertThat(st.s.stats).isEqualTo(before.stats);
+        assertThat(st.s.tlb).isDeepEqualTo(before.tlb);
+        assertThat(st.liveTables()).isEqualTo(4);
+        assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
+        st.step(0, "release mmu_lock");
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void remoteFlushOrZapWithAPendingListCommitsIt() {
+        Stepper st = user(b -> {
+            b.emit(call("prepare_zap", L1));
+            b.emit(call("remote_flush_or_zap", Expr.constant(0)));
+        });
+        ShadowPage l1 = lock(st);
+        st.step(0, "prepare_zap()");
+        checkPrepared(st, l1);
+        st.step(0, "remote_flush_or_zap()");
+        assertThat(st.s.threads[0].locals[RESULT]).isEqualTo(1);
+        checkCommitted(st, l1);
+        st.step(0, "release mmu_lock");
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void unlockWithoutCommitIsCaught() {
+        Stepper st = user(b -> b.emit(call("prepare_zap", L1)));
+        ShadowPage l1 = lock(st);
+        st.step(0, "prepare_zap()");
+        checkPrepared(st, l1);
+        st.step(0, "release mmu_lock");
+        assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isTrue();
+        assertThat(st.done(0)).isTrue();
+        assertThat(Invariant.page_table_leak.violatedIn(st.s)).as("thread ends with a non-empty invalid_list").isTrue();
+    }
+}
