@@ -72,7 +72,7 @@ public record ExploreOptions(
         return new Builder();
     }
 
-    /** A builder starting from the defaults of {@link #defaults()}. */
+    /** A builder holding these options, to change a few. */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.strategy = strategy;

@@ -210,6 +210,9 @@ public final class Explorer {
                 goalOf.add(i);
             }
         }
+        if (goals.isEmpty()) {
+            return;
+        }
         Monitor<S> search = new Monitor<>(system, goals);
         SearchReport report = BreadthFirstSearch.run(system, search, new Budget(options, "BFS re-search"));
         for (int j = 0; j < goals.size(); j++) {

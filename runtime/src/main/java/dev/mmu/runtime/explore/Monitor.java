@@ -90,8 +90,14 @@ final class Monitor<S> {
         return false;
     }
 
-    /** True when no further state or cycle can change a verdict, so the search may stop early. */
+    /**
+     * True when no further state or cycle can change a verdict, so the search may stop early.
+     * With no expectations at all the search runs to the end: the caller wants the statistics.
+     */
     boolean allDecided() {
+        if (expectations.isEmpty()) {
+            return false;
+        }
         for (int i = 0; i < expectations.size(); i++) {
             Expectation<S> e = expectations.get(i);
             boolean checked = e instanceof Expectation.Terminates ? checkCycles : checkStates;

@@ -42,6 +42,7 @@ final class RandomSearch<S> {
         StopReason stopped = null;
         for (int r = 0; r < runs && stopped == null && !monitor.allDecided(); r++) {
             monitor.context("found by " + scheduler.name() + " run " + r + ", seed " + seed);
+            // PCT spreads its change points over the expected run length: the longest run so far.
             scheduler.startRun(longestRun > 0 ? longestRun : maxSteps);
             try {
                 stopped = oneRun(scheduler, maxSteps);

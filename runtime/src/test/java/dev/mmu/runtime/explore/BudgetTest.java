@@ -18,6 +18,9 @@ class BudgetTest {
 
     /** 1000^3 states: no test finishes it. */
     private static final Grid HUGE = new Grid(1000);
+    /** A backstop: if the budget under test were ignored, the test fails with TIME instead of hanging. */
+    private static final Duration BACKSTOP = Duration.ofSeconds(30);
+
     /** Never true, so that no search stops early on a finding. */
     private static final Never<Grid.State> NEVER = new Never<>("never a < 0", (s, t) -> s.a() < 0);
 
@@ -25,7 +28,7 @@ class BudgetTest {
     @EnumSource(value = Strategy.class, names = {"DFS", "BFS", "PREEMPTION_BOUNDED"})
     void maxStatesGivesUnknownWithCoverage(Strategy strategy) {
         ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER),
-                ExploreOptions.builder().strategy(strategy).maxStates(500).build());
+                ExploreOptions.builder().strategy(strategy).maxStates(500).timeLimit(BACKSTOP).build());
         Outcome<Grid.State> o = r.outcomes().get(0);
         assertThat(o.verdict()).isEqualTo(Verdict.UNKNOWN);
         assertThat(o.hasTrace()).isFalse();
@@ -40,7 +43,7 @@ class BudgetTest {
     void unknownIsNotAFailureForAnExistentialExpectation() {
         ExploreResult<Grid.State> r = Explorer.explore(HUGE,
                 List.of(new Reachable<>("a < 0", s -> s.a() < 0)),
-                ExploreOptions.builder().maxStates(500).build());
+                ExploreOptions.builder().maxStates(500).timeLimit(BACKSTOP).build());
         assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
     }
 
@@ -58,7 +61,7 @@ class BudgetTest {
     void memoryCeilingStopsTheSearch() {
         // A ceiling below what the JVM already uses: the first memory check must stop the search.
         ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER),
-                ExploreOptions.builder().memoryFraction(1e-6).build());
+                ExploreOptions.builder().memoryFraction(1e-6).timeLimit(BACKSTOP).build());
         assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
         assertThat(r.coverage().reason()).isEqualTo(StopReason.MEMORY);
         assertThat(r.stats().peakHeapBytes()).isPositive();
@@ -71,6 +74,7 @@ class BudgetTest {
         // The progress callback plays the Ctrl-C handler: it cancels on its first call.
         ExploreResult<Grid.State> r = Explorer.explore(HUGE, List.of(NEVER), ExploreOptions.builder()
                 .cancel(cancel)
+                .timeLimit(BACKSTOP)
                 .portfolioFallback(true)
                 .progress(p -> {
                     seen.add(p);

@@ -224,4 +224,12 @@ class ExhaustiveSearchTest {
         assertThat(r.stats().maxDepth()).isEqualTo(strategy == Strategy.DFS ? 6 : 3);
         assertThat(r.stats().statesPerSecond()).isPositive();
     }
+
+    @Test
+    void noExpectationsStillExploresEverything() {
+        ExploreResult<Toys.Grid.State> r = Explorer.explore(new Toys.Grid(2), List.of(), ExploreOptions.defaults());
+        assertThat(r.outcomes()).isEmpty();
+        assertThat(r.stats().statesStored()).isEqualTo(27);
+        assertThat(r.verdict()).isEqualTo(Verdict.PASS);
+    }
 }
