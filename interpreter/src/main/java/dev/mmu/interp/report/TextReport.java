@@ -37,9 +37,10 @@ public final class TextReport {
         }
         result.coverageIfIncomplete().ifPresent(c -> out.println("  UNKNOWN: " + c.describe()));
         Stats s = result.stats();
-        out.printf("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, ~%d bytes/state)%n",
+        out.printf("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, ~%d bytes/state, "
+                        + "peak heap %d MiB)%n",
                 s.statesStored(), s.transitions(), s.maxDepth(), s.elapsedMillis(), s.statesPerSecond(),
-                s.approxBytesPerState());
+                s.approxBytesPerState(), s.peakHeapBytes() >> 20);
     }
 
     private static boolean isEvidence(Outcome<VmState> o) {
