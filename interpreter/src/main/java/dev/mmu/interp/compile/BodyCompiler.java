@@ -106,7 +106,9 @@ final class BodyCompiler {
             b.patch(test, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "repeat"));
             patchBreaks();
         } else if (s instanceof Stmt.ForLpageDisallowed f) forLpageDisallowed(f, env);
-        else if (s instanceof Stmt.Assert a) b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond())));
+        else if (s instanceof Stmt.Assert a) {
+            b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond()) + " (" + a.pos() + ")"));
+        }
         else if (s instanceof Stmt.Break br) {
             if (breaks.isEmpty()) throw new CompileError(br.pos(), "break outside a loop");
             breaks.peek().add(b.placeholder());

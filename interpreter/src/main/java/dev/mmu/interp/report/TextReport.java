@@ -29,6 +29,10 @@ public final class TextReport {
                 out.println();
                 out.println("  " + (o.verdict() == Verdict.FAIL ? "counterexample" : "evidence") + ", "
                         + o.trace().length() + " steps after setup:");
+                if (o.trace().length() == 0) {
+                    out.println("  it already happens in setup:");
+                    system.setupTrace().forEach(line -> out.println("    " + line));
+                }
                 out.print(TraceTable.render(system, o.trace(), o.cycleStart()));
                 out.println("  replay: mmu replay " + file + " --scenario \"" + sc.name() + "\" --schedule "
                         + (o.trace().length() == 0 ? "-" : o.trace().token()));

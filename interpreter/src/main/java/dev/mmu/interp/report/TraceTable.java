@@ -31,6 +31,7 @@ public final class TraceTable {
     public static String render(MmuSystem system, Schedule schedule, int cycleStart) {
         int n = system.threadCount();
         StringBuilder out = new StringBuilder();
+        if (schedule.length() == 0) return "";
         StringBuilder head = new StringBuilder(String.format("  %-5s", "step"));
         for (int t = 0; t < n; t++) head.append(pad(system.threadName(t)));
         out.append(head.toString().stripTrailing()).append('\n');
