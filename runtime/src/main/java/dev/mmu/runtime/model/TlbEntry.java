@@ -2,9 +2,14 @@ package dev.mmu.runtime.model;
 
 /**
  * A cached guest-physical translation in one vCPU's TLB: the hardware walk's result, kept until a
- * flush. A huge entry covers pagesPerHpage(level) gfns.
+ * flush. A huge entry covers pagesPerHpage(level) gfns. Entries of the nested guest (walked
+ * through the shadow root) are tagged apart, as the EPTP/VPID tags keep them apart in hardware.
  */
-public record TlbEntry(long gfn, int level, long pfn, boolean writable, boolean exec) {
+public record TlbEntry(long gfn, int level, long pfn, boolean writable, boolean exec, boolean nested) {
+    public TlbEntry(long gfn, int level, long pfn, boolean writable, boolean exec) {
+        this(gfn, level, pfn, writable, exec, false);
+    }
+
     public boolean covers(long g) {
         return Level.alignDown(g, level) == gfn;
     }

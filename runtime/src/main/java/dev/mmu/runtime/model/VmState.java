@@ -16,6 +16,8 @@ public final class VmState {
     private boolean[] owned;
     /** The current root (TDP MMU root or legacy root shadow page); -1 before the first fault. */
     public int root = -1;
+    /** With mmu both: the legacy shadow root of the nested (L2) guest; -1 otherwise. */
+    public int nestedRoot = -1;
     /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
     public int[] lpageDisallowed = new int[0];
     /** Per-vCPU TLB, sorted by gfn. */
@@ -78,6 +80,7 @@ public final class VmState {
         sps = o.sps.clone();
         owned = new boolean[sps.length];
         root = o.root;
+        nestedRoot = o.nestedRoot;
         lpageDisallowed = o.lpageDisallowed;
         tlb = o.tlb.clone();
         hostPfn = o.hostPfn;
@@ -203,7 +206,7 @@ public final class VmState {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
-        return hashCode() == s.hashCode() && root == s.root && mmuWriter == s.mmuWriter
+        return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
@@ -223,7 +226,7 @@ public final class VmState {
         int h = hash;
         if (h == 0) {
             h = Arrays.hashCode(sps);
-            h = 31 * h + root;
+            h = 31 * h + root * 7 + nestedRoot;
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb);
             h = 31 * h + Arrays.hashCode(hostPfn);

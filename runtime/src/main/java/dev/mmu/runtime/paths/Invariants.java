@@ -79,6 +79,7 @@ public final class Invariants {
     private static boolean leaked(VmState s) {
         boolean[] reachable = new boolean[s.spCapacity()];
         mark(s, s.root, reachable);
+        mark(s, s.nestedRoot, reachable);
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || reachable[id]) continue;

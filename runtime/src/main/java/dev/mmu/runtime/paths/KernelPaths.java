@@ -185,17 +185,25 @@ public final class KernelPaths {
      * (mmu_lock for write), retried until the access succeeds.
      */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa) {
-        boolean tdp = c.mmu() != Mmu.SHADOW;
+        guestAccess(b, c, vcpu, kind, gpa, false);
+    }
+
+    /**
+     * With nested = true (mmu both), the access is the L2 guest's: it walks the shadow root, and its
+     * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list.
+     */
+    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
+        boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
         int access = b.here();
         int accessOp = b.placeholder();
         b.emit(new MmuOps.FaultIn(gpa, seq, pfn));
         b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
-        b.emit(new MmuOps.FaultMap(kind, gpa, seq, pfn, tdp));
+        b.emit(new MmuOps.FaultMap(kind, gpa, seq, pfn, tdp, nested));
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new Ops.Jump(access));
-        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, b.here()));
+        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, b.here(), nested));
     }
 
     private static Expr gfn(Expr gpa) {

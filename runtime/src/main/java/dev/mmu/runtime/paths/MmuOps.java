@@ -23,24 +23,28 @@ public final class MmuOps {
      * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
      * host page. With no usable translation it is an EPT violation: fall through to the fault path.
      */
-    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done) implements Op {
+    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested) implements Op {
+        public GuestAccess(int vcpu, Access kind, Expr gpa, int done) {
+            this(vcpu, kind, gpa, done, false);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long g = gpa.eval(s, e.thread);
             long gfn = g >>> 12;
-            String what = "vCPU " + vcpu + " " + kind.word() + " 0x" + Long.toHexString(g);
-            TlbEntry t = Tlbs.lookup(s, vcpu, gfn);
+            String what = "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x" + Long.toHexString(g);
+            TlbEntry t = Tlbs.lookup(s, vcpu, gfn, nested);
             if (t != null && grants(t.writable(), t.exec())) {
                 e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
                 e.nextPc = done;
                 return;
             }
-            Walk w = Walk.of(s, gfn);
+            Walk w = Walk.of(s, gfn, nested);
             if (w != null && w.presentLeaf() && grants(Spte.writable(w.spte()), Spte.exec(w.spte()))) {
                 long base = Level.alignDown(gfn, w.level());
                 Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
-                        Spte.exec(w.spte())));
+                        Spte.exec(w.spte()), nested));
                 e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
                 touch(e, w.pfnOf(gfn), gfn);
@@ -88,7 +92,11 @@ public final class MmuOps {
      * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp) implements Op {
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, boolean nested) implements Op {
+        public FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp) {
+            this(kind, gpa, seqSlot, pfnSlot, tdp, false);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -100,7 +108,8 @@ public final class MmuOps {
                 return;
             }
             e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
-            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp)) {
+            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp,
+                    nested ? s.nestedRoot : s.root)) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
         }
@@ -315,6 +324,32 @@ public final class MmuOps {
     static boolean zapLeafs(Exec e, long start, long end) {
         VmState s = e.s;
         if (s.root < 0) return false;
+        boolean flush = zapLeafs(e, start, end, s.root);
+        // kvm_unmap_gfn_range() also zaps the shadow MMU's rmaps (kvm_zap_rmap): the nested guest's pages.
+        if (s.nestedRoot >= 0) flush |= zapRmapLeafs(e, s.nestedRoot, start, end);
+        return flush;
+    }
+
+    /** kvm_zap_rmap() over [start, end): every leaf SPTE of the legacy tables under spId mapping those gfns. */
+    private static boolean zapRmapLeafs(Exec e, int spId, long start, long end) {
+        var sp = e.s.sp(spId);
+        boolean flush = false;
+        for (int i : sp.usedIndexes()) {
+            long spte = sp.spte(i);
+            long g = sp.gfnOf(i);
+            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
+            if (Spte.leaf(spte)) {
+                TdpMmu.setSpte(e, spId, i, 0);
+                flush = true;
+            } else {
+                flush |= zapRmapLeafs(e, Spte.child(spte), start, end);
+            }
+        }
+        return flush;
+    }
+
+    private static boolean zapLeafs(Exec e, long start, long end, int root) {
+        VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
         TdpIter.start(s, it, 0, start, end);
         boolean flush = false;

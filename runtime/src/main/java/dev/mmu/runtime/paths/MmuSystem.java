@@ -30,6 +30,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         ShadowPage root = s.allocSp(c.tdpLevels(), 0, c.mmu() != dev.mmu.runtime.model.Mmu.SHADOW);
         root.rootCount = c.vcpus();
         s.root = root.id;
+        if (c.mmu() == dev.mmu.runtime.model.Mmu.BOTH) {
+            ShadowPage nested = s.allocSp(c.tdpLevels(), 0, false);
+            nested.rootCount = c.vcpus();
+            s.nestedRoot = nested.id;
+        }
         Op[] ops = program.setup().ops();
         Program setupOnly = new Program(c, program.setup(), List.of(program.setup()), program.trackMetrics());
         while (s.threads[0].pc < ops.length) {

@@ -91,6 +91,11 @@ public final class TdpMmu {
      * @return false if the fault must be retried (the SPTE was frozen by another thread)
      */
     static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp) {
+        return map(e, gfn, exec, write, pfn, tdp, e.s.root);
+    }
+
+    /** The map step from a given root: the nested guest's faults build legacy pages under its shadow root. */
+    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, int root) {
         VmState s = e.s;
         Memslot slot = s.config.slotOf(gfn);
         boolean nx = s.config.nxHugePages();
@@ -98,7 +103,7 @@ public final class TdpMmu {
         int reqLevel = Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
         boolean hugePageDisallowed = exec && nx;
         int goalLevel = hugePageDisallowed ? Level.PG_LEVEL_4K : reqLevel;
-        int spId = s.root;
+        int spId = root;
         while (true) {
             ShadowPage sp = s.sp(spId);
             int level = sp.level;

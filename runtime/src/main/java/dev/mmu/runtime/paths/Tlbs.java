@@ -16,17 +16,21 @@ public final class Tlbs {
     private Tlbs() {}
 
     public static TlbEntry lookup(VmState s, int vcpu, long gfn) {
+        return lookup(s, vcpu, gfn, false);
+    }
+
+    public static TlbEntry lookup(VmState s, int vcpu, long gfn, boolean nested) {
         for (TlbEntry t : s.tlb[vcpu]) {
-            if (t.covers(gfn)) return t;
+            if (t.nested() == nested && t.covers(gfn)) return t;
         }
         return null;
     }
 
     static void fill(VmState s, int vcpu, TlbEntry entry) {
         List<TlbEntry> l = new ArrayList<>(List.of(s.tlb[vcpu]));
-        l.removeIf(t -> t.covers(entry.gfn()) || entry.covers(t.gfn()));
+        l.removeIf(t -> t.nested() == entry.nested() && (t.covers(entry.gfn()) || entry.covers(t.gfn())));
         l.add(entry);
-        l.sort((a, b) -> Long.compare(a.gfn(), b.gfn()));
+        l.sort((a, b) -> a.gfn() != b.gfn() ? Long.compare(a.gfn(), b.gfn()) : Boolean.compare(a.nested(), b.nested()));
         s.tlb[vcpu] = l.toArray(new TlbEntry[0]);
     }
 
@@ -48,7 +52,7 @@ public final class Tlbs {
         long end = t.gfn() + Level.pagesPerHpage(t.level());
         long g = t.gfn();
         while (g < end) {
-            Walk w = Walk.of(s, g);
+            Walk w = Walk.of(s, g, t.nested());
             if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
                     || (t.writable() && !Spte.writable(w.spte())) || (t.exec() && !Spte.exec(w.spte()))) {
                 return false;
@@ -63,7 +67,8 @@ public final class Tlbs {
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
                 if (!stillGranted(s, t)) {
-                    return "vCPU " + v + " caches gfn 0x" + Long.toHexString(t.gfn()) + " -> pfn 0x"
+                    return "vCPU " + v + " caches " + (t.nested() ? "nested " : "") + "gfn 0x"
+                            + Long.toHexString(t.gfn()) + " -> pfn 0x"
                             + Long.toHexString(t.pfn());
                 }
             }

@@ -14,6 +14,11 @@ public record Walk(int spId, int index, int level, long spte) {
         return to(s, s.root, gfn, 1);
     }
 
+    /** Walks the nested guest's shadow root (mmu both) or the TDP root. */
+    public static Walk of(VmState s, long gfn, boolean nested) {
+        return to(s, nested ? s.nestedRoot : s.root, gfn, 1);
+    }
+
     /** Walks from table `from` down to at most `minLevel`. */
     public static Walk to(VmState s, int from, long gfn, int minLevel) {
         if (from < 0) return null;
