@@ -17,9 +17,9 @@ import org.eclipse.lsp4j.CompletionItemKind;
  */
 final class Completions {
 
-    private static final List<String> EXPECTATION_WORDS =
+    static final List<String> EXPECTATION_WORDS =
             List.of("never", "always", "final", "reachable", "violation", "terminates", "max");
-    private static final List<String> LOCK_NAMES =
+    static final List<String> LOCK_NAMES =
             List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
 
     private Completions() {
