@@ -1,0 +1,47 @@
+package dev.mmu.lsp;
+
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.check.Frontend;
+import dev.mmu.interp.diag.Severity;
+import java.util.List;
+import org.eclipse.lsp4j.Diagnostic;
+import org.eclipse.lsp4j.DiagnosticSeverity;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
+
+/** Diagnostics from the real front end, the same messages `mmu check` prints, as LSP diagnostics. */
+final class Checking {
+
+    static final String SOURCE = "mmu";
+
+    private Checking() {
+    }
+
+    static List<Diagnostic> check(String uri, String text) {
+        String name = Documents.fileName(uri);
+        return new Frontend().load(name, text).diagnostics().stream()
+                .map(d -> toLsp(name, d))
+                .toList();
+    }
+
+    /** A front-end crash, shown on the first line rather than lost in a log. */
+    static Diagnostic internalError(RuntimeException e) {
+        Range top = new Range(new Position(0, 0), new Position(0, 0));
+        return new Diagnostic(top, "internal error in the mmu front end (please report it): " + e,
+                DiagnosticSeverity.Error, SOURCE);
+    }
+
+    private static Diagnostic toLsp(String name, dev.mmu.interp.diag.Diagnostic d) {
+        Pos pos = d.pos();
+        DiagnosticSeverity severity = d.severity() == Severity.ERROR
+                ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+        if (!pos.file().equals(name)) {
+            // In an imported file: shown at the top of this one, with the place it points at.
+            Range top = new Range(new Position(0, 0), new Position(0, 0));
+            return new Diagnostic(top, pos + ": " + d.message(), severity, SOURCE);
+        }
+        Position start = new Position(pos.line() - 1, pos.column() - 1);
+        Position end = new Position(pos.line() - 1, pos.column() - 1 + Math.max(1, pos.length()));
+        return new Diagnostic(new Range(start, end), d.message(), severity, SOURCE);
+    }
+}

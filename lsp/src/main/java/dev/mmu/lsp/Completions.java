@@ -1,0 +1,133 @@
+package dev.mmu.lsp;
+
+import dev.mmu.grammar.MmuLexer;
+import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.Builtins.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.Vocabulary;
+import org.eclipse.lsp4j.CompletionItem;
+import org.eclipse.lsp4j.CompletionItemKind;
+
+/**
+ * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
+ * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
+ * {@code vcpu} the vCPU numbers; elsewhere keywords, built-ins, and the file's paths and threads.
+ */
+final class Completions {
+
+    static final List<String> EXPECTATION_WORDS =
+            List.of("never", "always", "final", "reachable", "violation", "terminates", "max");
+    static final List<String> LOCK_NAMES =
+            List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+
+    private Completions() {
+    }
+
+    static List<CompletionItem> at(String text, int line, int character) {
+        Outline outline = new Outline(text);
+        List<Token> before = outline.tokensBefore(line, character);
+        // The word being typed is not context: `stat.nx_` completes like `stat.`.
+        if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
+            before = before.subList(0, before.size() - 1);
+        }
+        // Every context is one line long: `lock write` then a newline is a statement, not `lock write mmu_lock`.
+        if (!before.isEmpty() && last(before, 0).getLine() - 1 != line) {
+            before = List.of();
+        }
+        int t0 = type(before, 0);
+        int t1 = type(before, 1);
+        if (t0 == MmuLexer.DOT && t1 == MmuLexer.IDENT && last(before, 1).getText().equals("stat")) {
+            return builtins(Kind.STAT);
+        }
+        if (t0 == MmuLexer.NEVER || t0 == MmuLexer.VIOLATION) {
+            return builtins(Kind.INVARIANT);
+        }
+        if (t0 == MmuLexer.MAX && t1 == MmuLexer.EXPECT) {
+            return builtins(Kind.METRIC);
+        }
+        if (t0 == MmuLexer.EXPECT) {
+            return keywords(EXPECTATION_WORDS);
+        }
+        if ((t0 == MmuLexer.READ || t0 == MmuLexer.WRITE) && t1 == MmuLexer.LOCK || t0 == MmuLexer.UNLOCK) {
+            return keywords(LOCK_NAMES);
+        }
+        if (t0 == MmuLexer.VCPU) {
+            List<CompletionItem> items = new ArrayList<>();
+            for (int i = 0; i < Math.max(1, outline.vcpus()); i++) {
+                items.add(item(Integer.toString(i), CompletionItemKind.Value, "vCPU " + i));
+            }
+            return items;
+        }
+        List<CompletionItem> items = new ArrayList<>(keywords(allKeywords()));
+        for (Kind kind : List.of(Kind.KERNEL_PATH, Kind.PRIMITIVE, Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
+            items.addAll(builtins(kind));
+        }
+        outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
+                "path declared at line " + d.token().getLine())));
+        outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
+                "thread declared at line " + d.token().getLine())));
+        return items;
+    }
+
+    private static List<CompletionItem> builtins(Kind kind) {
+        List<CompletionItem> items = new ArrayList<>();
+        for (String name : Builtins.namesOf(kind)) {
+            Builtins.Builtin b = Builtins.lookup(name).orElseThrow();
+            CompletionItem item = item(name, itemKind(kind), Hovers.kindLabel(kind) + ": " + b.kernelFunction());
+            item.setDocumentation(b.doc());
+            items.add(item);
+        }
+        return items;
+    }
+
+    private static CompletionItemKind itemKind(Kind kind) {
+        return switch (kind) {
+            case KERNEL_PATH, PRIMITIVE, QUERY -> CompletionItemKind.Function;
+            case GLOBAL -> CompletionItemKind.Variable;
+            case STAT -> CompletionItemKind.Field;
+            case INVARIANT, METRIC -> CompletionItemKind.Constant;
+        };
+    }
+
+    private static List<CompletionItem> keywords(List<String> words) {
+        return words.stream().map(w -> item(w, CompletionItemKind.Keyword, "keyword")).toList();
+    }
+
+    /** Every keyword token of Mmu.g4, from the lexer, so a new keyword completes without a change here. */
+    static List<String> allKeywords() {
+        Vocabulary v = MmuLexer.VOCABULARY;
+        List<String> words = new ArrayList<>();
+        for (int type = 1; type <= v.getMaxTokenType(); type++) {
+            String literal = v.getLiteralName(type);
+            if (literal != null && literal.matches("'[a-z_][a-z0-9_]*'")) {
+                words.add(literal.substring(1, literal.length() - 1));
+            }
+        }
+        return words;
+    }
+
+    private static CompletionItem item(String label, CompletionItemKind kind, String detail) {
+        CompletionItem item = new CompletionItem(label);
+        item.setKind(kind);
+        item.setDetail(detail);
+        return item;
+    }
+
+    private static boolean isWord(Token t) {
+        return Character.isLetter(t.getText().charAt(0)) || t.getText().charAt(0) == '_';
+    }
+
+    private static boolean touches(Token t, int line, int character) {
+        return t.getLine() - 1 == line && t.getCharPositionInLine() + t.getText().length() == character;
+    }
+
+    private static Token last(List<Token> tokens, int back) {
+        return tokens.get(tokens.size() - 1 - back);
+    }
+
+    private static int type(List<Token> tokens, int back) {
+        return tokens.size() > back ? last(tokens, back).getType() : Token.INVALID_TYPE;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.mmu.lsp;
+
+import dev.mmu.grammar.MmuLexer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.antlr.v4.runtime.Token;
+import org.eclipse.lsp4j.Location;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
+
+/**
+ * Go to definition: a path name jumps to its {@code path NAME(} in this file or in a file it
+ * imports (transitively, as the front end resolves them); an import's string opens the file.
+ */
+final class Definitions {
+
+    private Definitions() {
+    }
+
+    /** @param openText the text of an open document by file, so unsaved edits are seen */
+    static List<Location> at(String uri, String text, int line, int character,
+                             Function<Path, Optional<String>> openText) {
+        Outline outline = new Outline(text);
+        Optional<Token> token = outline.tokenAt(line, character);
+        if (token.isEmpty()) {
+            return List.of();
+        }
+        Path self = Path.of(Documents.fileName(uri)).toAbsolutePath().normalize();
+        Token t = token.get();
+        if (t.getType() == MmuLexer.STRING) {
+            for (Outline.Declaration imp : outline.imports()) {
+                if (imp.token() == t) {
+                    Path target = self.resolveSibling(imp.name()).normalize();
+                    return Files.exists(target) ? List.of(location(target, 0, 0, 0)) : List.of();
+                }
+            }
+            return List.of();
+        }
+        if (t.getType() != MmuLexer.IDENT) {
+            return List.of();
+        }
+        return find(t.getText(), self, outline, openText, new HashSet<>());
+    }
+
+    private static List<Location> find(String name, Path file, Outline outline,
+                                       Function<Path, Optional<String>> openText, Set<Path> seen) {
+        if (!seen.add(file)) {
+            return List.of();
+        }
+        Outline.Declaration here = outline.paths().get(name);
+        if (here != null) {
+            Token t = here.token();
+            return List.of(location(file, t.getLine() - 1, t.getCharPositionInLine(), t.getText().length()));
+        }
+        List<Location> found = new ArrayList<>();
+        for (Outline.Declaration imp : outline.imports()) {
+            Path target = file.resolveSibling(imp.name()).normalize();
+            Optional<String> text = openText.apply(target).or(() -> read(target));
+            text.ifPresent(s -> found.addAll(find(name, target, new Outline(s), openText, seen)));
+            if (!found.isEmpty()) {
+                break;
+            }
+        }
+        return found;
+    }
+
+    private static Optional<String> read(Path file) {
+        try {
+            return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Location location(Path file, int line, int column, int length) {
+        return new Location(file.toUri().toString(),
+                new Range(new Position(line, column), new Position(line, column + length)));
+    }
+}

@@ -1,0 +1,83 @@
+package dev.mmu.lsp;
+
+import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.Builtins.Builtin;
+import dev.mmu.interp.check.Builtins.Kind;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.antlr.v4.runtime.Token;
+import org.eclipse.lsp4j.Hover;
+import org.eclipse.lsp4j.MarkupContent;
+import org.eclipse.lsp4j.MarkupKind;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
+
+/** Hover text: for a built-in, the kernel function it models and why; for a user path, where it is. */
+final class Hovers {
+
+    private Hovers() {
+    }
+
+    static Optional<Hover> at(String text, int line, int character) {
+        Outline outline = new Outline(text);
+        Optional<Token> token = outline.tokenAt(line, character);
+        if (token.isEmpty()) {
+            return Optional.empty();
+        }
+        String word = token.get().getText();
+        String markdown = Builtins.lookup(word).map(b -> builtin(word, b))
+                .or(() -> Optional.ofNullable(outline.paths().get(word))
+                        .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine() + "."))
+                .orElse(null);
+        if (markdown == null) {
+            return Optional.empty();
+        }
+        Token t = token.get();
+        Range range = new Range(new Position(t.getLine() - 1, t.getCharPositionInLine()),
+                new Position(t.getLine() - 1, t.getCharPositionInLine() + word.length()));
+        return Optional.of(new Hover(new MarkupContent(MarkupKind.MARKDOWN, markdown), range));
+    }
+
+    private static String builtin(String word, Builtin b) {
+        StringBuilder md = new StringBuilder();
+        md.append("**").append(word).append("** · ").append(kindLabel(b.kind()));
+        if (!word.equals(b.name())) {
+            md.append(" (alias of `").append(b.name()).append("`)");
+        }
+        md.append("\n\n");
+        if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
+            md.append("```mmu\n").append(b.name()).append('(')
+                    .append(b.params().stream().map(p -> p.name() + ": " + p.type().display)
+                            .collect(Collectors.joining(", ")))
+                    .append(')');
+            if (b.returns() != dev.mmu.interp.check.Type.VOID) {
+                md.append(" -> ").append(b.returns().display);
+            }
+            md.append("\n```\n\n");
+        }
+        md.append("Models `").append(b.kernelFunction()).append("`.\n\n").append(capitalised(b.doc())).append('.');
+        switch (b.lock()) {
+            case READ -> md.append("\n\nNeeds `mmu_lock` held for read.");
+            case WRITE -> md.append("\n\nNeeds `mmu_lock` held for write.");
+            case ANY -> md.append("\n\nNeeds `mmu_lock` held.");
+            case NONE -> { }
+        }
+        return md.toString();
+    }
+
+    static String kindLabel(Kind kind) {
+        return switch (kind) {
+            case KERNEL_PATH -> "kernel path";
+            case PRIMITIVE -> "primitive";
+            case QUERY -> "query";
+            case GLOBAL -> "global";
+            case INVARIANT -> "invariant";
+            case STAT -> "stat";
+            case METRIC -> "metric";
+        };
+    }
+
+    private static String capitalised(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.mmu.lsp;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.lsp4j.CompletionOptions;
+import org.eclipse.lsp4j.DidChangeConfigurationParams;
+import org.eclipse.lsp4j.DidChangeWatchedFilesParams;
+import org.eclipse.lsp4j.InitializeParams;
+import org.eclipse.lsp4j.InitializeResult;
+import org.eclipse.lsp4j.ServerCapabilities;
+import org.eclipse.lsp4j.ServerInfo;
+import org.eclipse.lsp4j.TextDocumentSyncKind;
+import org.eclipse.lsp4j.services.LanguageClient;
+import org.eclipse.lsp4j.services.LanguageClientAware;
+import org.eclipse.lsp4j.services.LanguageServer;
+import org.eclipse.lsp4j.services.TextDocumentService;
+import org.eclipse.lsp4j.services.WorkspaceService;
+
+/** The mmu language server: diagnostics, completion, hover and go-to-definition for .mmu files. */
+public final class MmuLanguageServer implements LanguageServer, LanguageClientAware {
+
+    private final MmuTextDocumentService documents = new MmuTextDocumentService();
+    private int exitCode = 1; // 0 only after a shutdown request, as the protocol says
+
+    @Override
+    public CompletableFuture<InitializeResult> initialize(InitializeParams params) {
+        ServerCapabilities capabilities = new ServerCapabilities();
+        capabilities.setTextDocumentSync(TextDocumentSyncKind.Full);
+        capabilities.setCompletionProvider(new CompletionOptions(false, List.of(".")));
+        capabilities.setHoverProvider(true);
+        capabilities.setDefinitionProvider(true);
+        return CompletableFuture.completedFuture(new InitializeResult(capabilities, new ServerInfo("mmu-lsp")));
+    }
+
+    @Override
+    public CompletableFuture<Object> shutdown() {
+        exitCode = 0;
+        documents.shutdown();
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void exit() {
+        System.exit(exitCode);
+    }
+
+    @Override
+    public TextDocumentService getTextDocumentService() {
+        return documents;
+    }
+
+    @Override
+    public WorkspaceService getWorkspaceService() {
+        return new WorkspaceService() {
+            @Override
+            public void didChangeConfiguration(DidChangeConfigurationParams params) {
+                // no settings yet
+            }
+
+            @Override
+            public void didChangeWatchedFiles(DidChangeWatchedFilesParams params) {
+                // imports are re-read on every check
+            }
+        };
+    }
+
+    @Override
+    public void connect(LanguageClient client) {
+        documents.connect(client);
+    }
+}

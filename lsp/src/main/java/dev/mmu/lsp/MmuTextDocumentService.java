@@ -1,0 +1,128 @@
+package dev.mmu.lsp;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.eclipse.lsp4j.CompletionItem;
+import org.eclipse.lsp4j.CompletionList;
+import org.eclipse.lsp4j.CompletionParams;
+import org.eclipse.lsp4j.DefinitionParams;
+import org.eclipse.lsp4j.DidChangeTextDocumentParams;
+import org.eclipse.lsp4j.DidCloseTextDocumentParams;
+import org.eclipse.lsp4j.DidOpenTextDocumentParams;
+import org.eclipse.lsp4j.DidSaveTextDocumentParams;
+import org.eclipse.lsp4j.Hover;
+import org.eclipse.lsp4j.HoverParams;
+import org.eclipse.lsp4j.Location;
+import org.eclipse.lsp4j.LocationLink;
+import org.eclipse.lsp4j.PublishDiagnosticsParams;
+import org.eclipse.lsp4j.jsonrpc.messages.Either;
+import org.eclipse.lsp4j.services.LanguageClient;
+import org.eclipse.lsp4j.services.TextDocumentService;
+
+/**
+ * Text document requests. Every change re-runs the front end on the whole text (full sync: the
+ * files are small) on one worker thread, so checks publish in the order edits arrived.
+ */
+final class MmuTextDocumentService implements TextDocumentService {
+
+    private final Documents documents = new Documents();
+    private final ExecutorService checker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "mmu-lsp-check");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile LanguageClient client;
+
+    void connect(LanguageClient client) {
+        this.client = client;
+    }
+
+    void shutdown() {
+        checker.shutdown();
+    }
+
+    @Override
+    public void didOpen(DidOpenTextDocumentParams params) {
+        changed(params.getTextDocument().getUri(), params.getTextDocument().getText());
+    }
+
+    @Override
+    public void didChange(DidChangeTextDocumentParams params) {
+        var changes = params.getContentChanges();
+        if (!changes.isEmpty()) {
+            changed(params.getTextDocument().getUri(), changes.get(changes.size() - 1).getText());
+        }
+    }
+
+    @Override
+    public void didClose(DidCloseTextDocumentParams params) {
+        String uri = params.getTextDocument().getUri();
+        documents.remove(uri);
+        publish(uri, List.of());
+    }
+
+    @Override
+    public void didSave(DidSaveTextDocumentParams params) {
+        // An import may have changed on disk: check again.
+        String uri = params.getTextDocument().getUri();
+        documents.text(uri).ifPresent(text -> changed(uri, text));
+    }
+
+    private void changed(String uri, String text) {
+        documents.put(uri, text);
+        checker.execute(() -> {
+            if (!text.equals(documents.text(uri).orElse(null))) {
+                return; // an edit made this check stale
+            }
+            try {
+                publish(uri, Checking.check(uri, text));
+            } catch (RuntimeException e) {
+                // stdout carries the protocol: the trace goes to stderr, which editors log.
+                e.printStackTrace();
+                publish(uri, List.of(Checking.internalError(e)));
+            }
+        });
+    }
+
+    private void publish(String uri, List<org.eclipse.lsp4j.Diagnostic> diagnostics) {
+        LanguageClient c = client;
+        if (c != null) {
+            c.publishDiagnostics(new PublishDiagnosticsParams(uri, diagnostics));
+        }
+    }
+
+    @Override
+    public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
+        return withText(params.getTextDocument().getUri(), text -> Either.forLeft(
+                Completions.at(text, params.getPosition().getLine(), params.getPosition().getCharacter())),
+                () -> Either.forLeft(List.of()));
+    }
+
+    @Override
+    public CompletableFuture<Hover> hover(HoverParams params) {
+        return withText(params.getTextDocument().getUri(), text -> Hovers.at(text,
+                params.getPosition().getLine(), params.getPosition().getCharacter()).orElse(null), () -> null);
+    }
+
+    @Override
+    public CompletableFuture<Either<List<? extends Location>, List<? extends LocationLink>>> definition(
+            DefinitionParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> Either.forLeft(Definitions.at(uri, text, params.getPosition().getLine(),
+                params.getPosition().getCharacter(), this::openText)), () -> Either.forLeft(List.of()));
+    }
+
+    private Optional<String> openText(Path file) {
+        return documents.text(file.toUri().toString());
+    }
+
+    private <T> CompletableFuture<T> withText(String uri, java.util.function.Function<String, T> f,
+                                              Supplier<T> unknown) {
+        return CompletableFuture.supplyAsync(() -> documents.text(uri).map(f).orElseGet(unknown));
+    }
+}

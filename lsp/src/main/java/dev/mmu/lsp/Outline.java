@@ -1,0 +1,108 @@
+package dev.mmu.lsp;
+
+import dev.mmu.grammar.MmuLexer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.antlr.v4.runtime.CharStreams;
+import org.antlr.v4.runtime.Token;
+
+/**
+ * What the editor features need from a file, read from the lexer's tokens rather than the AST:
+ * a file being typed rarely parses, but it always lexes, so completion and go-to-definition keep
+ * working between two keystrokes that leave it broken.
+ */
+final class Outline {
+
+    /** A name declared in the file and the token that declares it. */
+    record Declaration(String name, Token token) {
+    }
+
+    private final List<Token> tokens;                                       // default channel, no EOF
+    private final Map<String, Declaration> paths = new LinkedHashMap<>();   // path NAME(...)
+    private final Map<String, Declaration> threads = new LinkedHashMap<>(); // thread NAME { }
+    private final List<Declaration> imports = new ArrayList<>();             // import "f.mmu", unquoted
+    private int vcpus;                                                       // the largest `vcpus N`
+
+    Outline(String text) {
+        MmuLexer lexer = new MmuLexer(CharStreams.fromString(text));
+        lexer.removeErrorListeners();
+        tokens = new ArrayList<>();
+        for (Token t = lexer.nextToken(); t.getType() != Token.EOF; t = lexer.nextToken()) {
+            tokens.add(t);
+        }
+        for (int i = 0; i + 1 < tokens.size(); i++) {
+            Token next = tokens.get(i + 1);
+            switch (tokens.get(i).getType()) {
+                case MmuLexer.PATH -> declare(paths, next);
+                case MmuLexer.THREAD -> declare(threads, next);
+                case MmuLexer.IMPORT -> {
+                    if (next.getType() == MmuLexer.STRING) {
+                        String quoted = next.getText();
+                        imports.add(new Declaration(quoted.substring(1, quoted.length() - 1), next));
+                    }
+                }
+                case MmuLexer.VCPUS -> {
+                    if (next.getType() == MmuLexer.DECIMAL) {
+                        vcpus = Math.max(vcpus, Integer.parseInt(next.getText().replace("_", "")));
+                    }
+                }
+                default -> { }
+            }
+        }
+    }
+
+    private static void declare(Map<String, Declaration> into, Token name) {
+        if (name.getType() == MmuLexer.IDENT) {
+            into.putIfAbsent(name.getText(), new Declaration(name.getText(), name));
+        }
+    }
+
+    Map<String, Declaration> paths() {
+        return paths;
+    }
+
+    Map<String, Declaration> threads() {
+        return threads;
+    }
+
+    List<Declaration> imports() {
+        return imports;
+    }
+
+    int vcpus() {
+        return vcpus;
+    }
+
+    /** The token under a 0-based LSP position, or the one just before it (the cursor ends a word). */
+    Optional<Token> tokenAt(int line, int character) {
+        Token before = null;
+        for (Token t : tokens) {
+            int tLine = t.getLine() - 1;
+            int start = t.getCharPositionInLine();
+            int end = start + t.getText().length();
+            if (tLine == line && start <= character && character < end) {
+                return Optional.of(t);
+            }
+            if (tLine == line && end == character) {
+                before = t;
+            }
+        }
+        return Optional.ofNullable(before);
+    }
+
+    /** The tokens that end before a 0-based position, most recent last: the completion context. */
+    List<Token> tokensBefore(int line, int character) {
+        List<Token> before = new ArrayList<>();
+        for (Token t : tokens) {
+            int tLine = t.getLine() - 1;
+            int end = t.getCharPositionInLine() + t.getText().length();
+            if (tLine < line || (tLine == line && end <= character)) {
+                before.add(t);
+            }
+        }
+        return before;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.mmu.lsp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.Builtins.Kind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.lsp4j.CompletionItem;
+import org.eclipse.lsp4j.CompletionParams;
+import org.eclipse.lsp4j.DefinitionParams;
+import org.eclipse.lsp4j.Diagnostic;
+import org.eclipse.lsp4j.DiagnosticSeverity;
+import org.eclipse.lsp4j.DidChangeTextDocumentParams;
+import org.eclipse.lsp4j.DidOpenTextDocumentParams;
+import org.eclipse.lsp4j.Hover;
+import org.eclipse.lsp4j.HoverParams;
+import org.eclipse.lsp4j.InitializeParams;
+import org.eclipse.lsp4j.InitializeResult;
+import org.eclipse.lsp4j.Location;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.PublishDiagnosticsParams;
+import org.eclipse.lsp4j.Range;
+import org.eclipse.lsp4j.TextDocumentContentChangeEvent;
+import org.eclipse.lsp4j.TextDocumentIdentifier;
+import org.eclipse.lsp4j.TextDocumentItem;
+import org.eclipse.lsp4j.VersionedTextDocumentIdentifier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server as an editor sees it: LSP messages in, LSP messages out. */
+class LanguageServerTest {
+
+    private static final String SCENARIO = """
+            path zap_all() {
+              lock write
+              commit_zap()
+              unlock
+            }
+
+            scenario "s" {
+              vm { mmu tdp }
+              memslot 0 { gpa 0x0  size 4M  backing 2M }
+              vcpus 2
+              thread zapper { zap_all }
+              thread vcpu 1 { read 0x1000 }
+              thread host { mmu_notifier_invalidate 0x0 .. 0x200000 }
+              expect never use_after_free
+            }
+            """;
+
+    @TempDir
+    Path dir;
+    private LspSession session;
+
+    @BeforeEach
+    void start() throws Exception {
+        session = new LspSession();
+        InitializeResult init = session.server.initialize(new InitializeParams()).get(20, TimeUnit.SECONDS);
+        assertThat(init.getCapabilities().getHoverProvider().getLeft()).isTrue();
+        assertThat(init.getCapabilities().getDefinitionProvider().getLeft()).isTrue();
+        assertThat(init.getCapabilities().getCompletionProvider().getTriggerCharacters()).contains(".");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        session.server.shutdown().get(20, TimeUnit.SECONDS);
+        session.close();
+    }
+
+    @Test
+    void aValidFileHasNoDiagnostics() throws Exception {
+        String uri = open("ok.mmu", SCENARIO);
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty();
+    }
+
+    @Test
+    void diagnosticsComeFromTheFrontEndAndFollowEdits() throws Exception {
+        String broken = SCENARIO.replace("expect never use_after_free", "expect never use_after_fre");
+        String uri = open("broken.mmu", broken);
+
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).hasSize(1);
+        Diagnostic d = diagnostics.get(0);
+        assertThat(d.getSeverity()).isEqualTo(DiagnosticSeverity.Error);
+        assertThat(d.getSource()).isEqualTo("mmu");
+        assertThat(d.getMessage().getLeft()).contains("use_after_fre").contains("use_after_free");
+        int line = 13;
+        int column = broken.lines().toList().get(line).indexOf("use_after_fre");
+        assertThat(d.getRange()).isEqualTo(new Range(new Position(line, column),
+                new Position(line, column + "use_after_fre".length())));
+
+        change(uri, 2, SCENARIO);
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty();
+    }
+
+    @Test
+    void syntaxErrorsAreReportedWhileTyping() throws Exception {
+        String uri = open("typing.mmu", "scenario \"s\" {\n  vm { mmu }\n");
+        PublishDiagnosticsParams p = session.nextDiagnostics(uri);
+        assertThat(p.getDiagnostics()).isNotEmpty()
+                .allSatisfy(d -> assertThat(d.getSeverity()).isEqualTo(DiagnosticSeverity.Error));
+    }
+
+    @Test
+    void completesInvariantsAfterExpectNever() throws Exception {
+        String text = "scenario \"s\" {\n  expect never \n}\n";
+        String uri = open("c.mmu", text);
+        assertThat(LspSession.labels(complete(uri, 1, 15)))
+                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.INVARIANT));
+    }
+
+    @Test
+    void completesStatsAfterStatDotAndMetricsAfterExpectMax() throws Exception {
+        String text = "scenario \"s\" {\n  expect always stat.nx_\n  expect max \n}\n";
+        String uri = open("c.mmu", text);
+        assertThat(LspSession.labels(complete(uri, 1, 24)))
+                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.STAT));
+        assertThat(LspSession.labels(complete(uri, 2, 13)))
+                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.METRIC));
+    }
+
+    @Test
+    void completesVcpuNumbersFromTheScenario() throws Exception {
+        String text = SCENARIO.replace("thread vcpu 1 {", "thread vcpu  {");
+        String uri = open("v.mmu", text);
+        int line = 11;
+        assertThat(LspSession.labels(complete(uri, line, "  thread vcpu ".length()))).containsExactly("0", "1");
+    }
+
+    @Test
+    void completesKeywordsBuiltinsPathsAndThreadsElsewhere() throws Exception {
+        String uri = open("e.mmu", SCENARIO);
+        List<String> labels = LspSession.labels(complete(uri, 2, 2));
+        assertThat(labels).contains("scenario", "lock", "kvm_recover_nx_lpages", "mmu_notifier_invalidate",
+                "tdp_zap_range", "spte", "use_after_free", "zap_all", "zapper");
+        assertThat(labels).containsAll(Builtins.namesOf(Kind.KERNEL_PATH)).containsAll(Builtins.namesOf(Kind.PRIMITIVE));
+    }
+
+    @Test
+    void hoverShowsTheKernelFunctionABuiltinModels() throws Exception {
+        String uri = open("h.mmu", SCENARIO);
+        int line = 12;
+        Hover hover = hover(uri, line, SCENARIO.lines().toList().get(line).indexOf("mmu_notifier") + 3);
+        String text = hover.getContents().getRight().getValue();
+        assertThat(text).contains("kernel path", "alias of `kvm_mmu_notifier_invalidate_range`",
+                "Models `kvm_mmu_notifier_invalidate_range_start`");
+
+        Hover primitive = hover(uri, 2, 4);
+        assertThat(primitive.getContents().getRight().getValue())
+                .contains("primitive", "Models `kvm_mmu_commit_zap_page`", "Needs `mmu_lock` held for write");
+    }
+
+    @Test
+    void hoverOnAPlainWordIsEmpty() throws Exception {
+        String uri = open("h.mmu", SCENARIO);
+        assertThat(hover(uri, 6, 1)).isNull(); // `scenario`
+    }
+
+    @Test
+    void definitionOfAPathInTheSameFile() throws Exception {
+        String uri = open("d.mmu", SCENARIO);
+        int line = 10;
+        List<? extends Location> locations = definition(uri, line, SCENARIO.lines().toList().get(line).indexOf("zap_all") + 2);
+        assertThat(locations).singleElement().satisfies(l -> {
+            assertThat(l.getUri()).isEqualTo(uri);
+            assertThat(l.getRange()).isEqualTo(new Range(new Position(0, 5), new Position(0, 12)));
+        });
+    }
+
+    @Test
+    void definitionFollowsImports() throws Exception {
+        Files.writeString(dir.resolve("lib.mmu"), "# helpers\npath flush_all() {\n  flush_remote_tlbs()\n}\n");
+        String text = "import \"lib.mmu\"\nscenario \"s\" {\n  thread t { flush_all }\n}\n";
+        String uri = open("main.mmu", text);
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty(); // the front end resolved it too
+
+        String lib = dir.resolve("lib.mmu").toUri().toString();
+        assertThat(definition(uri, 2, 14)).singleElement().satisfies(l -> {
+            assertThat(l.getUri()).isEqualTo(lib);
+            assertThat(l.getRange().getStart()).isEqualTo(new Position(1, 5));
+        });
+        assertThat(definition(uri, 0, 10)).singleElement()
+                .satisfies(l -> assertThat(l.getUri()).isEqualTo(lib));
+    }
+
+    private String open(String name, String text) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text);
+        String uri = file.toUri().toString();
+        session.server.getTextDocumentService().didOpen(
+                new DidOpenTextDocumentParams(new TextDocumentItem(uri, "mmu", 1, text)));
+        return uri;
+    }
+
+    private void change(String uri, int version, String text) {
+        session.server.getTextDocumentService().didChange(new DidChangeTextDocumentParams(
+                new VersionedTextDocumentIdentifier(uri, version), List.of(new TextDocumentContentChangeEvent(text))));
+    }
+
+    private List<CompletionItem> complete(String uri, int line, int character) throws Exception {
+        return session.server.getTextDocumentService()
+                .completion(new CompletionParams(new TextDocumentIdentifier(uri), new Position(line, character)))
+                .get(20, TimeUnit.SECONDS).getLeft();
+    }
+
+    private Hover hover(String uri, int line, int character) throws Exception {
+        return session.server.getTextDocumentService()
+                .hover(new HoverParams(new TextDocumentIdentifier(uri), new Position(line, character)))
+                .get(20, TimeUnit.SECONDS);
+    }
+
+    private List<? extends Location> definition(String uri, int line, int character) throws Exception {
+        return session.server.getTextDocumentService()
+                .definition(new DefinitionParams(new TextDocumentIdentifier(uri), new Position(line, character)))
+                .get(20, TimeUnit.SECONDS).getLeft();
+    }
+}
