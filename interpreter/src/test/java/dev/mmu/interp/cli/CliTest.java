@@ -92,4 +92,37 @@ class CliTest {
         assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", "9.9.9")).isEqualTo(2);
         assertThat(err).contains("bad schedule");
     }
+
+    @Test
+    void fmtCheckNamesFilesThatWouldChangeAndExitsOne() throws IOException {
+        Path messy = dir.resolve("messy.mmu");
+        Path tidy = dir.resolve("tidy.mmu");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
+        Files.writeString(tidy, "scenario \"s\" {\n  vcpus 1  # one\n}\n");
+        assertThat(run("fmt", "--check", messy.toString(), tidy.toString())).isEqualTo(1);
+        assertThat(out).contains(messy.toString()).doesNotContain(tidy.toString());
+        assertThat(Files.readString(messy)).contains("vcpus   1");
+    }
+
+    @Test
+    void fmtRewritesInPlaceAndThenChecksClean() throws IOException {
+        Path messy = dir.resolve("messy.mmu");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
+        assertThat(run("fmt", messy.toString())).isZero();
+        assertThat(Files.readString(messy)).isEqualTo("scenario \"s\" {\n  vcpus 1  # one\n}\n");
+        assertThat(run("fmt", "--check", messy.toString())).isZero();
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(messy); // no temporary file left behind
+        }
+    }
+
+    @Test
+    void fmtRefusesAFileWithSyntaxErrors() throws IOException {
+        Path bad = dir.resolve("bad.mmu");
+        String text = "scenario \"s\" {\n  vcpus\n";
+        Files.writeString(bad, text);
+        assertThat(run("fmt", bad.toString())).isEqualTo(2);
+        assertThat(err).contains(bad + ":").contains("error:");
+        assertThat(Files.readString(bad)).isEqualTo(text);
+    }
 }
