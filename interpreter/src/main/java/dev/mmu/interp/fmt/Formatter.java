@@ -59,6 +59,25 @@ public final class Formatter {
         return printer.render();
     }
 
+    /** A path as {@code mmu fmt} prints it, without comments: for {@code mmu explain}. */
+    public static String path(PathDecl path, String text) {
+        Formatter f = new Formatter(text, SourceLayout.of(text), new CommentMap());
+        f.path(path);
+        return f.render();
+    }
+
+    /** A block's statements, one per line (compound ones over several), without comments. */
+    public static String statements(Block block, String text) {
+        Formatter f = new Formatter(text, SourceLayout.of(text), new CommentMap());
+        block.statements().forEach(f::statement);
+        return f.render();
+    }
+
+    /** An expression as written, with only the parentheses it needs. */
+    public static String expr(Expr e, String text) {
+        return new ExprPrinter(text.lines().toList()).print(e);
+    }
+
     // ------------------------------------------------------------------ file
 
     private void file(SourceFile f) {
@@ -234,7 +253,8 @@ public final class Formatter {
         return "symmetry vcpus";
     }
 
-    static String duration(long millis) {
+    /** {@code 90s}, {@code 2m}, {@code 1500ms}: the largest unit that is exact. */
+    public static String duration(long millis) {
         if (millis != 0 && millis % 60_000 == 0) {
             return millis / 60_000 + "m";
         }

@@ -125,4 +125,20 @@ class CliTest {
         assertThat(err).contains(bad + ":").contains("error:");
         assertThat(Files.readString(bad)).isEqualTo(text);
     }
+
+    @Test
+    void explainPrintsTheCheckedScenarioAndExitsZero() {
+        assertThat(run("explain", seed("seed-yield-pre-fix.mmu").toString())).isZero();
+        assertThat(out).contains("slot 0  gpa 0x0 .. 0x400000  gfn 0x0 .. 0x400")
+                .contains("mmu_notifier_invalidate: kernel path, models kvm_mmu_notifier_invalidate_range_start")
+                .contains("path recover_nx_lpages_pre_fix() {");
+    }
+
+    @Test
+    void explainOfABadFileIsBadInput() throws IOException {
+        Path f = dir.resolve("bad.mmu");
+        Files.writeString(f, "scenario \"s\" {\n  thread t { kvm_recover_nx_lpagez }\n}\n");
+        assertThat(run("explain", f.toString())).isEqualTo(2);
+        assertThat(err).contains(f + ":2:14: error:");
+    }
 }
