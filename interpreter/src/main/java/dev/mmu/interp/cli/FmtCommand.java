@@ -68,10 +68,16 @@ final class FmtCommand implements Callable<Integer> {
             return ExitCode.FAIL;
         }
         // Write beside the file, then rename over it: a reader never sees half a file.
-        Path target = file.toAbsolutePath();
+        // Through a symlink to the real file, keeping its permissions.
+        Path target = file.toRealPath();
         Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
         try {
             Files.writeString(temp, formatted, StandardCharsets.UTF_8);
+            try {
+                Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(target));
+            } catch (UnsupportedOperationException notPosix) {
+                // the temporary file keeps the default permissions
+            }
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temp);

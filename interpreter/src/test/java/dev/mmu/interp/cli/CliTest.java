@@ -108,8 +108,11 @@ class CliTest {
     void fmtRewritesInPlaceAndThenChecksClean() throws IOException {
         Path messy = dir.resolve("messy.mmu");
         Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
+        var perms = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(messy, perms);
         assertThat(run("fmt", messy.toString())).isZero();
         assertThat(Files.readString(messy)).isEqualTo("scenario \"s\" {\n  vcpus 1  # one\n}\n");
+        assertThat(Files.getPosixFilePermissions(messy)).isEqualTo(perms);
         assertThat(run("fmt", "--check", messy.toString())).isZero();
         try (var files = Files.list(dir)) {
             assertThat(files).containsExactly(messy); // no temporary file left behind
