@@ -11,9 +11,11 @@ import java.util.TreeSet;
 /**
  * Ties each comment to an anchor: an item the formatter prints at the start of a line (an
  * import, a path, a scenario and each of its members, a statement) or a closing brace. A comment
- * alone on its line leads the next anchor in the source; a comment after code on its line trails
- * the last anchor before it. Anchors are found by a first formatting pass with a {@link Recorder},
- * so the formatter and this map never disagree on what an anchor is.
+ * after code trails the last anchor that starts on its line; any other comment (alone on its
+ * line, or after code that starts no anchor, such as {@code vm {}) leads the next anchor. Each
+ * anchor so gets at most one trailing comment, and the result does not move when formatted
+ * again. Anchors are found by a first formatting pass with a {@link Recorder}, so the formatter
+ * and this map never disagree on what an anchor is.
  */
 class CommentMap {
 
@@ -91,7 +93,8 @@ class CommentMap {
                 map.positions.add(at);
                 Long next = anchors.higher(at);
                 Long previous = anchors.lower(at);
-                if (!c.ownLine() && previous != null) {
+                boolean sameLine = previous != null && (previous >>> 32) == c.line();
+                if (!c.ownLine() && sameLine) {
                     map.trailing.computeIfAbsent(previous, k -> new ArrayList<>()).add(c.text());
                 } else if (next != null) {
                     map.leading.computeIfAbsent(next, k -> new ArrayList<>()).add(c);

@@ -142,9 +142,7 @@ public final class Formatter {
             settings("vm", s.vm(), this::vmSetting);
         }
         for (Memslot m : s.memslots()) {
-            item(m.pos());
-            text(memslot(m));
-            end();
+            memslot(m);
         }
         for (Expr v : s.vcpus()) {
             item(v.pos());
@@ -218,17 +216,62 @@ public final class Formatter {
         return "tdp_levels " + exprs.print(((VmSetting.TdpLevels) s).levels());
     }
 
-    private String memslot(Memslot m) {
+    /**
+     * {@code memslot 0 { gpa 0x0 size 4M backing 2M }} on one line, or one setting per line when
+     * comments sit inside the braces (each setting's value is then an anchor for them).
+     */
+    private void memslot(Memslot m) {
+        item(m.pos());
+        long open = firstBraceAfter(m.pos());
+        long close = layout.closeOf(open);
+        List<Expr> values = new ArrayList<>();
         List<String> parts = new ArrayList<>();
-        m.gpa().ifPresent(e -> parts.add("gpa " + exprs.print(e)));
-        m.size().ifPresent(e -> parts.add("size " + exprs.print(e)));
-        m.backing().ifPresent(e -> parts.add("backing " + exprs.print(e)));
+        m.gpa().ifPresent(e -> {
+            values.add(e);
+            parts.add("gpa " + exprs.print(e));
+        });
+        m.size().ifPresent(e -> {
+            values.add(e);
+            parts.add("size " + exprs.print(e));
+        });
+        m.backing().ifPresent(e -> {
+            values.add(e);
+            parts.add("backing " + exprs.print(e));
+        });
         if (!m.flags().isEmpty()) {
             parts.add("flags " + m.flags().stream().map(f -> f.name().toLowerCase(Locale.ROOT))
                     .collect(Collectors.joining(", ")));
         }
-        String id = "memslot " + exprs.print(m.id());
-        return parts.isEmpty() ? id + " {}" : id + " { " + String.join(" ", parts) + " }";
+        String head = "memslot " + exprs.print(m.id());
+        if (!comments.within(open, close)) {
+            text(parts.isEmpty() ? head + " {}" : head + " { " + String.join(" ", parts) + " }");
+            values.forEach(v -> comments.visit(key(v.pos())));
+            trailing.addAll(comments.trailing(close));
+            end();
+            return;
+        }
+        text(head + " {");
+        end();
+        indent++;
+        for (int i = 0; i < parts.size(); i++) {
+            if (i < values.size()) {
+                item(values.get(i).pos());
+            }
+            text(parts.get(i));
+            end();
+        }
+        indent--;
+        close(close);
+    }
+
+    private long firstBraceAfter(Pos pos) {
+        long start = key(pos);
+        for (long open : layout.openings()) {
+            if (open > start) {
+                return open;
+            }
+        }
+        return -1;
     }
 
     private String exploreSetting(ExploreSetting s) {
@@ -525,13 +568,7 @@ public final class Formatter {
 
     /** The scenario's '{' is the first one after its start (tags, name and outline have none). */
     private long scenarioBrace(Pos scenario) {
-        long start = key(scenario);
-        for (long open : layout.openings()) {
-            if (open > start) {
-                return layout.closeOf(open);
-            }
-        }
-        return -1;
+        return layout.closeOf(firstBraceAfter(scenario));
     }
 
     private static long key(Pos pos) {

@@ -44,6 +44,30 @@ class FormatterTest {
                         SourceLayout.of(text).comments().stream().map(SourceLayout.Comment::text).toList());
     }
 
+    /** Comments at the end of every line and on a line of their own between every two lines. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("parsingFiles")
+    void commentsEverywhereSurviveAndSettle(Path file) {
+        StringBuilder commented = new StringBuilder();
+        int n = 0;
+        for (String line : read(file).lines().toList()) {
+            boolean inString = line.chars().filter(c -> c == '"').count() % 2 == 1;
+            boolean hasComment = line.contains("#") || line.contains("//");
+            commented.append(line).append(inString || hasComment || line.isBlank() ? "" : "  # t" + n++).append('\n');
+            commented.append("# own").append(n++).append('\n');
+        }
+        String text = commented.toString();
+        Optional<SourceFile> before = parse(file.toString(), text);
+        assertThat(before).as(text).isPresent();
+        String once = Formatter.format(before.get(), text);
+        SourceFile after = parse(file.toString(), once).orElseThrow();
+        assertThat(AstShape.of(after)).isEqualTo(AstShape.of(before.get()));
+        assertThat(Formatter.format(after, once)).as(once).isEqualTo(once);
+        assertThat(SourceLayout.of(once).comments()).extracting(SourceLayout.Comment::text)
+                .containsExactlyInAnyOrderElementsOf(
+                        SourceLayout.of(text).comments().stream().map(SourceLayout.Comment::text).toList());
+    }
+
     @Test
     void messyFileComesOutCanonical() {
         Path file = RESOURCES.resolve("fmt/messy.mmu");
