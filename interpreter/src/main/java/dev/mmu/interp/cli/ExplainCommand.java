@@ -27,6 +27,10 @@ final class ExplainCommand implements Callable<Integer> {
             }
             return ExitCode.BAD_INPUT;
         }
+        if (r.scenarios().isEmpty()) {
+            System.out.println(file + " declares no scenario (a file of paths to import)");
+            return ExitCode.PASS;
+        }
         System.out.print(Explainer.explain(r.scenarios(), r.sources()));
         return ExitCode.PASS;
     }

@@ -144,4 +144,12 @@ class CliTest {
         assertThat(run("explain", f.toString())).isEqualTo(2);
         assertThat(err).contains(f + ":2:14: error:");
     }
+
+    @Test
+    void explainOfAFileOfPathsSaysSo() throws IOException {
+        Path f = dir.resolve("lib.mmu");
+        Files.writeString(f, "path p() { lock write; unlock }\n");
+        assertThat(run("explain", f.toString())).isZero();
+        assertThat(out).contains("declares no scenario");
+    }
 }
