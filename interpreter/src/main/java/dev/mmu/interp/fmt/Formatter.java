@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -169,24 +170,43 @@ public final class Formatter {
         }
     }
 
-    /** {@code vm { }} or {@code explore { }}: one line for a lone setting without comments. */
-    private <T> void settings(String keyword, List<T> settings, java.util.function.Function<T, String> print) {
+    /**
+     * {@code vm { }} or {@code explore { }}: one line for a lone setting without comments. The
+     * AST does not record the keyword; its '{' is the last one before the first setting, and the
+     * first setting's leading comments go above or below {@code vm {} as they were in the source.
+     */
+    private <T> void settings(String keyword, List<T> settings, Function<T, String> print) {
         List<Pos> positions = settings.stream().map(Formatter::posOf).toList();
-        boolean oneLine = settings.size() == 1 && !comments.has(key(positions.get(0)));
+        long first = key(positions.get(0));
+        boolean oneLine = settings.size() == 1 && !comments.has(first);
+        long brace = lastBraceBefore(first);
+        int keywordLine = brace < 0 ? positions.get(0).line() : (int) (brace >>> 32);
+        List<SourceLayout.Comment> lead = comments.leading(first);
+        List<SourceLayout.Comment> above = lead.stream().filter(c -> c.line() < keywordLine).toList();
+        List<SourceLayout.Comment> inside = lead.stream().filter(c -> c.line() >= keywordLine).toList();
+        if (blankAbove(above.isEmpty() ? keywordLine : above.get(0).line())) {
+            blankWanted = true;
+        }
+        above.forEach(this::comment);
+        if (!above.isEmpty() && blankAbove(keywordLine)) {
+            blankWanted = true;
+        }
         if (oneLine) {
-            item(positions.get(0));
             text(keyword + " { " + print.apply(settings.get(0)) + " }");
             end();
             return;
         }
-        int first = positions.get(0).line();
-        if (blankAbove(first) || blankAbove(first - 1)) {
-            blankWanted = true;   // above the keyword line, which the AST does not record
-        }
         text(keyword + " {");
         end();
         indent++;
-        for (int i = 0; i < settings.size(); i++) {
+        inside.forEach(this::comment);
+        if (!inside.isEmpty() && blankAbove(positions.get(0).line())) {
+            blankWanted = true;
+        }
+        trailing.addAll(comments.trailing(first));
+        text(print.apply(settings.get(0)));
+        end();
+        for (int i = 1; i < settings.size(); i++) {
             item(positions.get(i));
             text(print.apply(settings.get(i)));
             end();
@@ -194,6 +214,16 @@ public final class Formatter {
         indent--;
         text("}");
         end();
+    }
+
+    private long lastBraceBefore(long at) {
+        long found = -1;
+        for (long open : layout.openings()) {
+            if (open < at) {
+                found = open;
+            }
+        }
+        return found;
     }
 
     private static Pos posOf(Object setting) {
