@@ -327,7 +327,7 @@ SLASH     : '/' ;
 PERCENT   : '%' ;
 PIPE      : '|' ;
 
-LINE_COMMENT  : ('#' | '//') ~[\r\n]* -> skip ;
+LINE_COMMENT  : ('#' | '//') ~[\r\n]* -> channel(HIDDEN) ;  // kept for mmu fmt
 WS            : [ \t\r\n\f]+ -> skip ;
 // Anything else is one bad character; the parser reports it with its position.
 BAD_CHAR      : . ;

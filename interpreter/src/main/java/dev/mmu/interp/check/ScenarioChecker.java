@@ -10,7 +10,11 @@ import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.diag.Suggestions;
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.ast.VmSetting;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -29,6 +33,8 @@ final class ScenarioChecker {
      */
     CheckedScenario check(Scenario s, String name, Map<String, Long> row, Map<String, PathDecl> filePaths) {
         Machine machine = new MachineChecker(diagnostics, row).check(s);
+        onceEach(s.vm());
+        onceEach(s.explore());
         Map<String, PathDecl> paths = new LinkedHashMap<>(filePaths);
         Map<String, PathDecl> local = new HashMap<>();
         for (PathDecl p : s.paths()) {
@@ -83,9 +89,40 @@ final class ScenarioChecker {
         }
     }
 
+    /** A vm or explore setting given twice would silently lose one value: the second is an error. */
+    private void onceEach(List<?> settings) {
+        Map<String, Pos> seen = new HashMap<>();
+        for (Object setting : settings) {
+            Pos pos = setting instanceof VmSetting v ? v.pos() : ((ExploreSetting) setting).pos();
+            String name = settingName(setting);
+            Pos earlier = seen.putIfAbsent(name, pos);
+            if (earlier != null) {
+                diagnostics.error(pos, name + " is already set at line " + earlier.line());
+            }
+        }
+    }
+
+    /** The keyword of a setting: NxHugePages → nx_huge_pages, SymmetryVcpus → symmetry. */
+    private static String settingName(Object setting) {
+        if (setting instanceof ExploreSetting.SymmetryVcpus) {
+            return "symmetry";
+        }
+        return setting.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    }
+
     private void explore(Scenario s, Map<String, Long> row) {
         ConstEval eval = new ConstEval(row);
         for (ExploreSetting e : s.explore()) {
+            if (e instanceof ExploreSetting.Time t && t.millis() == 0) {
+                diagnostics.error(t.pos(), "time must be above 0: it is the budget of the search");
+            }
+            if (e instanceof ExploreSetting.SymmetryVcpus) {
+                long vcpuThreads = s.threads().stream().filter(t -> t.vcpu().isPresent()).count();
+                if (vcpuThreads < 2) {
+                    diagnostics.error(e.pos(), "symmetry vcpus needs two or more 'thread vcpu N' to interchange; "
+                            + "this scenario has " + vcpuThreads);
+                }
+            }
             Expr value = e instanceof ExploreSetting.Preemptions p ? p.bound()
                     : e instanceof ExploreSetting.Runs r ? r.count()
                     : e instanceof ExploreSetting.Seed sd ? sd.seed()

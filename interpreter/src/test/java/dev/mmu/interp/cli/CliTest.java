@@ -92,4 +92,64 @@ class CliTest {
         assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", "9.9.9")).isEqualTo(2);
         assertThat(err).contains("bad schedule");
     }
+
+    @Test
+    void fmtCheckNamesFilesThatWouldChangeAndExitsOne() throws IOException {
+        Path messy = dir.resolve("messy.mmu");
+        Path tidy = dir.resolve("tidy.mmu");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
+        Files.writeString(tidy, "scenario \"s\" {\n  vcpus 1  # one\n}\n");
+        assertThat(run("fmt", "--check", messy.toString(), tidy.toString())).isEqualTo(1);
+        assertThat(out).contains(messy.toString()).doesNotContain(tidy.toString());
+        assertThat(Files.readString(messy)).contains("vcpus   1");
+    }
+
+    @Test
+    void fmtRewritesInPlaceAndThenChecksClean() throws IOException {
+        Path messy = dir.resolve("messy.mmu");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
+        var perms = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(messy, perms);
+        assertThat(run("fmt", messy.toString())).isZero();
+        assertThat(Files.readString(messy)).isEqualTo("scenario \"s\" {\n  vcpus 1  # one\n}\n");
+        assertThat(Files.getPosixFilePermissions(messy)).isEqualTo(perms);
+        assertThat(run("fmt", "--check", messy.toString())).isZero();
+        try (var files = Files.list(dir)) {
+            assertThat(files).containsExactly(messy); // no temporary file left behind
+        }
+    }
+
+    @Test
+    void fmtRefusesAFileWithSyntaxErrors() throws IOException {
+        Path bad = dir.resolve("bad.mmu");
+        String text = "scenario \"s\" {\n  vcpus\n";
+        Files.writeString(bad, text);
+        assertThat(run("fmt", bad.toString())).isEqualTo(2);
+        assertThat(err).contains(bad + ":").contains("error:");
+        assertThat(Files.readString(bad)).isEqualTo(text);
+    }
+
+    @Test
+    void explainPrintsTheCheckedScenarioAndExitsZero() {
+        assertThat(run("explain", seed("seed-yield-pre-fix.mmu").toString())).isZero();
+        assertThat(out).contains("slot 0  gpa 0x0 .. 0x400000  gfn 0x0 .. 0x400")
+                .contains("mmu_notifier_invalidate: kernel path, models kvm_mmu_notifier_invalidate_range_start")
+                .contains("path recover_nx_lpages_pre_fix() {");
+    }
+
+    @Test
+    void explainOfABadFileIsBadInput() throws IOException {
+        Path f = dir.resolve("bad.mmu");
+        Files.writeString(f, "scenario \"s\" {\n  thread t { kvm_recover_nx_lpagez }\n}\n");
+        assertThat(run("explain", f.toString())).isEqualTo(2);
+        assertThat(err).contains(f + ":2:14: error:");
+    }
+
+    @Test
+    void explainOfAFileOfPathsSaysSo() throws IOException {
+        Path f = dir.resolve("lib.mmu");
+        Files.writeString(f, "path p() { lock write; unlock }\n");
+        assertThat(run("explain", f.toString())).isZero();
+        assertThat(out).contains("declares no scenario");
+    }
 }

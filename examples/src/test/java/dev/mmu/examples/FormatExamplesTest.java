@@ -1,0 +1,43 @@
+package dev.mmu.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.fmt.AstShape;
+import dev.mmu.interp.fmt.Formatter;
+import dev.mmu.interp.parse.SourceParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/** `mmu fmt` over every example: formatting twice changes nothing more, and the meaning stays. */
+class FormatExamplesTest {
+    @TestFactory
+    Stream<DynamicTest> formattingEveryExampleIsIdempotent() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(Path.of("."))) {
+            files = s.filter(p -> p.toString().endsWith(".mmu") && !p.toString().contains("target")).sorted().toList();
+        }
+        assertThat(files).isNotEmpty();
+        return files.stream().map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
+            String text = Files.readString(f);
+            SourceFile ast = parse(f.toString(), text);
+            String once = Formatter.format(ast, text);
+            SourceFile again = parse(f.toString(), once);
+            assertThat(AstShape.of(again)).isEqualTo(AstShape.of(ast));
+            assertThat(Formatter.format(again, once)).isEqualTo(once);
+        }));
+    }
+
+    private static SourceFile parse(String name, String text) {
+        Diagnostics d = new Diagnostics();
+        SourceFile file = SourceParser.parse(name, text, d).orElseThrow();
+        assertThat(d.hasErrors()).isFalse();
+        return file;
+    }
+}

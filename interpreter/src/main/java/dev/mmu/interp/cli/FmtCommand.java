@@ -1,0 +1,87 @@
+package dev.mmu.interp.cli;
+
+import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.interp.diag.DiagnosticPrinter;
+import dev.mmu.interp.fmt.AstShape;
+import dev.mmu.interp.fmt.Formatter;
+import dev.mmu.interp.parse.SourceParser;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `mmu fmt [--check] FILE...`: rewrite files in canonical form, or (for CI) name those that are not. */
+@Command(name = "fmt", description = "Format .mmu files canonically (comments kept). Exit 1 with --check if a file would change.")
+final class FmtCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = ".mmu files")
+    List<Path> files;
+
+    @Option(names = "--check", description = "write nothing; list the files that would change and exit 1 if any")
+    boolean check;
+
+    @Override
+    public Integer call() throws IOException {
+        int worst = ExitCode.PASS;
+        for (Path file : files) {
+            worst = Math.max(worst, format(file));
+        }
+        return worst;
+    }
+
+    private int format(Path file) throws IOException {
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            System.err.println("mmu: cannot read " + name + ": " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        }
+        dev.mmu.interp.diag.Diagnostics diagnostics = new dev.mmu.interp.diag.Diagnostics();
+        Optional<SourceFile> ast = SourceParser.parse(name, text, diagnostics);
+        if (ast.isEmpty() || diagnostics.hasErrors()) {
+            DiagnosticPrinter printer = new DiagnosticPrinter(Map.of(name, text));
+            for (Diagnostic d : diagnostics.sorted()) {
+                System.err.print(printer.render(d));
+            }
+            return ExitCode.BAD_INPUT;
+        }
+        String formatted = Formatter.format(ast.get(), text);
+        Optional<SourceFile> again = SourceParser.parse(name, formatted, new dev.mmu.interp.diag.Diagnostics());
+        if (again.isEmpty() || !AstShape.of(again.get()).equals(AstShape.of(ast.get()))) {
+            throw new IllegalStateException("formatting " + name + " would change its meaning");
+        }
+        if (formatted.equals(text)) {
+            return ExitCode.PASS;
+        }
+        if (check) {
+            System.out.println(name);
+            return ExitCode.FAIL;
+        }
+        // Write beside the file, then rename over it: a reader never sees half a file.
+        // Through a symlink to the real file, keeping its permissions.
+        Path target = file.toRealPath();
+        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+        try {
+            Files.writeString(temp, formatted, StandardCharsets.UTF_8);
+            try {
+                Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(target));
+            } catch (UnsupportedOperationException notPosix) {
+                // the temporary file keeps the default permissions
+            }
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+        return ExitCode.PASS;
+    }
+}
