@@ -220,6 +220,14 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "kvm_mmu_slot_remove_write_access", "dirty_log_enable" ->
+                    KernelPaths.dirtyLogEnable(b, config, slotArg(c, env));
+            case "dirty_log_disable" -> KernelPaths.dirtyLogDisable(b, config, slotArg(c, env));
+            case "clear_dirty_log" -> KernelPaths.clearDirtyLog(b, config, slotArg(c, env));
+            case "kvm_mmu_zap_collapsible_sptes" ->
+                    KernelPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
+            case "eager_split" -> KernelPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
+            case "memslot_delete" -> KernelPaths.memslotDelete(b, config, slotArg(c, env));
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
@@ -268,6 +276,14 @@ final class BodyCompiler {
         }
         if (c.args().size() > position && c.args().get(position).name().isEmpty()) return c.args().get(position).value();
         throw new CompileError(c.pos(), "missing argument '" + name + "'");
+    }
+
+    /** A memslot id argument: a constant naming a declared slot. */
+    private int slotArg(Expr.Call c, Env env) {
+        if (c.args().isEmpty()) throw new CompileError(c.pos(), "'" + c.name().name() + "' takes a memslot id");
+        int id = (int) constant(c.args().get(0).value(), env);
+        if (config.slot(id) == null) throw new CompileError(c.pos(), "unknown memslot " + id);
+        return id;
     }
 
     private dev.mmu.runtime.paths.Expr rangeStart(Expr.Call c, Env env) {

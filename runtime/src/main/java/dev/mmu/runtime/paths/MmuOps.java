@@ -33,6 +33,7 @@ public final class MmuOps {
             if (t != null && grants(t.writable(), t.exec())) {
                 e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
             }
@@ -43,7 +44,11 @@ public final class MmuOps {
                         Spte.exec(w.spte())));
                 e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
+                if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
+                    s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
+                }
                 touch(e, w.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
             }
@@ -58,6 +63,21 @@ public final class MmuOps {
             };
         }
 
+        /**
+         * dirty_log_lost: a write that reached memory while its slot logs dirty pages must be in the
+         * bitmap, unless a dirty-log ioctl on the slot is still in flight (its snapshot or
+         * userspace's first full copy covers the write; the ioctl's flush ends the window).
+         */
+        private static void checkLogged(Exec e, long gfn) {
+            VmState s = e.s;
+            int p = Memslots.of(s, gfn);
+            if (!Memslots.logging(s, p) || (s.dirtyLogBusy & (1 << p)) != 0) return;
+            if (!s.dirty(p, gfn - Memslots.slot(s, p).baseGfn())) {
+                e.violate(Invariant.dirty_log_lost, "write to gfn 0x" + Long.toHexString(gfn)
+                        + " while memslot " + Memslots.slot(s, p).id() + " logs dirty pages, bit not set");
+            }
+        }
+
         private static void touch(Exec e, long pfn, long gfn) {
             if (Host.freed(e.s, pfn, gfn)) {
                 e.violate(Invariant.use_after_free, "pfn 0x" + Long.toHexString(pfn) + " was freed by the host");
@@ -69,11 +89,29 @@ public final class MmuOps {
         }
     }
 
-    /** kvm_faultin_pfn(): mmu_seq = kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). */
-    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot) implements Op {
+    /**
+     * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (kvm_vcpu_srcu_read_lock):
+     * fault->slot = the gfn's memslot; no slot -> emulated MMIO (the access ends); a slot marked
+     * KVM_MEMSLOT_INVALID (being deleted or moved) -> RET_PF_RETRY; else mmu_seq =
+     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot().
+     */
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done) implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
+            long flags = Memslots.snapshot(e.s, gfn);
+            l[slotFlags] = flags;
+            if ((flags & Memslots.FOUND) == 0) {
+                e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
+                e.nextPc = done;
+                return;
+            }
+            if ((flags & Memslots.INVALID) != 0) {
+                e.note("kvm_faultin_pfn: memslot is KVM_MEMSLOT_INVALID -> RET_PF_RETRY");
+                e.nextPc = retry;
+                return;
+            }
+            Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             l[seqSlot] = e.s.mmuInvalidateSeq;
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
             e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
@@ -84,11 +122,24 @@ public final class MmuOps {
         }
     }
 
+    /** The end of the fault: read_unlock (write_unlock on the shadow MMU), then srcu_read_unlock on guest entry. */
+    public record FaultUnlock() implements Op {
+        public void exec(Exec e, int choice) {
+            Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
+            Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        }
+
+        public String describe() {
+            return "unlock mmu_lock, srcu";
+        }
+    }
+
     /**
      * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp) implements Op {
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags) implements Op {
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -100,7 +151,8 @@ public final class MmuOps {
                 return;
             }
             e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
-            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp)) {
+            boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging)) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
         }
@@ -111,12 +163,16 @@ public final class MmuOps {
     }
 
     /** tdp_iter_start() for a walk of [start, end) gfns, kept in locals from `it`. */
-    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) implements Op {
+    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot, int minLevel) implements Op {
+        public IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) {
+            this(it, start, end, startSlot, endSlot, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
+        }
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
-            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot]);
+            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
         }
 
         public boolean silent(VmState s, int thread) {
@@ -186,19 +242,26 @@ public final class MmuOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
-            Walk w = TdpIter.position(s, l, it);
-            long gfn = l[it + TdpIter.GFN];
-            int level = (int) l[it + TdpIter.LEVEL];
-            if (w != null && Spte.present(w.spte())) {
-                boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
-                if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
-                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
-                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                    l[flushSlot] = 1;
-                    e.note("flush pending");
+            do {
+                Walk w = TdpIter.position(s, l, it);
+                long gfn = l[it + TdpIter.GFN];
+                int level = (int) l[it + TdpIter.LEVEL];
+                if (w != null && Spte.present(w.spte())) {
+                    boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                    if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
+                        if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                        TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                        l[flushSlot] = 1;
+                        e.note("flush pending");
+                    }
                 }
-            }
+                // tdp_mmu_zap_leafs() (leafsOnly): the leaves of one table go in one step.
+            } while (leafsOnly ? TdpIter.nextInSameTable(s, l, it, l[endSlot]) : next(s, l));
+        }
+
+        private boolean next(VmState s, long[] l) {
             TdpIter.next(s, l, it, l[endSlot]);
+            return false;
         }
 
         public String describe() {

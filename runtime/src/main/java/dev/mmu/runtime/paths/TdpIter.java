@@ -20,12 +20,20 @@ public final class TdpIter {
     static final int VALID = 4;
     /** Whether the walker held rcu_read_lock() when it yielded (v5.13+ walkers do, v5.10 had no RCU). */
     static final int RCU_HELD = 5;
-    public static final int SLOTS = 6;
+    /** for_each_tdp_pte_min_level(): the walk does not step below this level. */
+    static final int MIN_LEVEL = 6;
+    public static final int SLOTS = 7;
 
     private TdpIter() {}
 
     /** tdp_iter_start(): at the root, then skip to the first present SPTE. */
     static void start(VmState s, long[] l, int at, long start, long end) {
+        start(s, l, at, start, end, Level.PG_LEVEL_4K);
+    }
+
+    /** for_each_tdp_pte_min_level(iter, root, minLevel, start, end). */
+    static void start(VmState s, long[] l, int at, long start, long end, int minLevel) {
+        l[at + MIN_LEVEL] = minLevel;
         l[at + NEXT_LAST_LEVEL_GFN] = start;
         l[at + YIELDED_GFN] = -1;
         toRoot(s, l, at);
@@ -57,6 +65,19 @@ public final class TdpIter {
         return w == null ? 0 : w.spte();
     }
 
+    /**
+     * tdp_iter_next() over the rest of the current table's leaf SPTEs: whether the iterator, after
+     * next(), is still at a sibling SPTE of the table it was in (same level, same parent region).
+     * Slot walks visit the leaves of one table in one step (see docs: yield points per table).
+     */
+    static boolean nextInSameTable(VmState s, long[] l, int at, long end) {
+        int level = (int) l[at + LEVEL];
+        long table = Level.alignDown(l[at + GFN], level + 1);
+        next(s, l, at, end);
+        return l[at + VALID] != 0 && l[at + LEVEL] == level && Level.alignDown(l[at + GFN], level + 1) == table
+                && Spte.leaf(spte(s, l, at));
+    }
+
     /** tdp_iter_next(): try_step_down, else try_step_side, else try_step_up then side; skip empty SPTEs. */
     static void next(VmState s, long[] l, int at, long end) {
         advance(s, l, at, true);
@@ -73,7 +94,8 @@ public final class TdpIter {
     private static void advance(VmState s, long[] l, int at, boolean mayStepDown) {
         int level = (int) l[at + LEVEL];
         long spte = spte(s, l, at);
-        if (mayStepDown && level > Level.PG_LEVEL_4K && Spte.present(spte) && !Spte.leaf(spte)) {
+        if (mayStepDown && level > Math.max(Level.PG_LEVEL_4K, l[at + MIN_LEVEL]) && Spte.present(spte)
+                && !Spte.leaf(spte)) {
             l[at + LEVEL] = level - 1;
             l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], level - 1);
             return;

@@ -90,12 +90,13 @@ public final class TdpMmu {
      *
      * @return false if the fault must be retried (the SPTE was frozen by another thread)
      */
-    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp) {
+    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging) {
         VmState s = e.s;
         Memslot slot = s.config.slotOf(gfn);
         boolean nx = s.config.nxHugePages();
-        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level; NX keeps exec at 4K.
-        int reqLevel = Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
+        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level (4K while the slot logs
+        // dirty pages: kvm_mmu_max_mapping_level / disallow_lpage); NX keeps exec at 4K.
+        int reqLevel = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
         boolean hugePageDisallowed = exec && nx;
         int goalLevel = hugePageDisallowed ? Level.PG_LEVEL_4K : reqLevel;
         int spId = s.root;
@@ -117,6 +118,8 @@ public final class TdpMmu {
                 boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
                 long leaf = Spte.leaf(base, writable, x);
                 if (old != leaf) setSpte(e, spId, i, leaf);
+                // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
+                if (writable && logging) Memslots.markDirty(e, gfn);
                 return true;
             }
             if (Spte.present(old) && !Spte.leaf(old)) {
@@ -134,6 +137,18 @@ public final class TdpMmu {
             }
             spId = child.id;
         }
+    }
+
+    /**
+     * Eager page splitting's tdp_mmu_split_huge_page() (v6.x): a new child table (not NX
+     * accounted: tdp_mmu_init_child_sp) filled with the huge SPTE's pfns, linked in place of the
+     * huge leaf with tdp_mmu_link_sp(); no flush.
+     */
+    static void splitInPlace(Exec e, int spId, int index) {
+        long huge = e.s.sp(spId).spte(index);
+        ShadowPage child = linkChild(e, spId, index, e.s.sp(spId).tdp);
+        splitHugePage(e, child, huge);
+        setSpte(e, spId, index, Spte.table(child.id));
     }
 
     /**

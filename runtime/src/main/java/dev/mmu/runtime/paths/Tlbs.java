@@ -43,14 +43,20 @@ public final class Tlbs {
                 + " dropped)" : ""));
     }
 
-    /** Whether the tables still grant everything this TLB entry grants (same pfns, at least its rights). */
+    /**
+     * Whether the tables still grant everything this TLB entry grants (same pfns, at least its
+     * rights). A writable entry over a present SPTE with the same pfn that was only write-protected
+     * counts as granted: dirty logging write-protects under mmu_lock and flushes after the unlock
+     * (kvm_mmu_slot_remove_write_access, kvm_clear_dirty_log_protect; locking.rst, MMU-writable
+     * bit), which loses nothing but dirty tracking until the ioctl's flush.
+     */
     static boolean stillGranted(VmState s, TlbEntry t) {
         long end = t.gfn() + Level.pagesPerHpage(t.level());
         long g = t.gfn();
         while (g < end) {
             Walk w = Walk.of(s, g);
             if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
-                    || (t.writable() && !Spte.writable(w.spte())) || (t.exec() && !Spte.exec(w.spte()))) {
+                    || (t.exec() && !Spte.exec(w.spte()))) {
                 return false;
             }
             g = Level.alignDown(g, w.level()) + Level.pagesPerHpage(w.level());
