@@ -254,7 +254,7 @@ public final class KernelPaths {
      * (kvm_set_memslot(KVM_MR_FLAGS_ONLY), kvm_main.c v6.x, slots_lock held) then
      * kvm_mmu_slot_apply_flags() (x86.c v6.x, no PML, no initially-all-set): eager split if
      * eager_page_split, kvm_mmu_slot_remove_write_access(PG_LEVEL_4K), and an unconditional
-     * kvm_flush_remote_tlbs_memslot() after the unlock (b64d740ea7dd, v5.17).
+     * kvm_flush_remote_tlbs_memslot() after the unlock (b64d740ea7dd, v6.0).
      */
     public static void dirtyLogEnable(PathBuilder b, VmConfig c, int slotId) {
         int pos = position(c, slotId);

@@ -118,6 +118,9 @@ public final class TdpMmu {
                 boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
                 long leaf = Spte.leaf(base, writable, x);
                 if (old != leaf) setSpte(e, spId, i, leaf);
+                // tdp_mmu_map_handle_target_level() (v6.x): replacing a table by a huge leaf
+                // flushes (kvm_flush_remote_tlbs_gfn): TLBs may hold the old smaller translations.
+                if (Spte.present(old) && !Spte.leaf(old)) Tlbs.flushRemoteTlbs(e);
                 // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
                 if (writable && logging) Memslots.markDirty(e, gfn);
                 return true;

@@ -43,6 +43,11 @@ public final class Tlbs {
                 + " dropped)" : ""));
     }
 
+    private static boolean underFrozen(VmState s, TlbEntry t) {
+        Walk w = Walk.of(s, t.gfn());
+        return w != null && (w.spte() & Spte.FROZEN) != 0;
+    }
+
     /**
      * Whether the tables still grant everything this TLB entry grants (same pfns, at least its
      * rights). A writable entry over a present SPTE with the same pfn that was only write-protected
@@ -64,11 +69,15 @@ public final class Tlbs {
         return true;
     }
 
-    /** A TLB entry some vCPU holds that the tables no longer grant, or null. */
+    /**
+     * A TLB entry some vCPU holds that the tables no longer grant, or null. An entry under a frozen
+     * SPTE is not counted: tdp_mmu_zap_spte_atomic() (v6.x) flushes before it un-freezes, and
+     * other readers may drop mmu_lock meanwhile (kernel-notes §11 H).
+     */
     static String staleEntry(VmState s) {
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
-                if (!stillGranted(s, t)) {
+                if (!stillGranted(s, t) && !underFrozen(s, t)) {
                     return "vCPU " + v + " caches gfn 0x" + Long.toHexString(t.gfn()) + " -> pfn 0x"
                             + Long.toHexString(t.pfn());
                 }
