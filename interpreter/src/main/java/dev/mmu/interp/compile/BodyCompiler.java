@@ -228,6 +228,7 @@ final class BodyCompiler {
                     KernelPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
             case "eager_split" -> KernelPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
             case "memslot_delete" -> KernelPaths.memslotDelete(b, config, slotArg(c, env));
+            case "memslot_move" -> memslotMove(c, env);
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
@@ -276,6 +277,24 @@ final class BodyCompiler {
         }
         if (c.args().size() > position && c.args().get(position).name().isEmpty()) return c.args().get(position).value();
         throw new CompileError(c.pos(), "missing argument '" + name + "'");
+    }
+
+    /**
+     * memslot_move SLOT GPA: the new gpa must keep the slot's host alignment (the model maps huge
+     * pages only where gfn and hva agree); overlapping an active slot fails with -EEXIST at run time.
+     */
+    private void memslotMove(Expr.Call c, Env env) {
+        int id = slotArg(c, env);
+        Expr gpaArg = named(c, "gpa", 1);
+        long gpa = constant(gpaArg, env);
+        var slot = config.slot(id);
+        long align = 4096L << (9 * (slot.backingLevel() - 1));
+        if (gpa % align != 0) {
+            throw new CompileError(gpaArg.pos(), "memslot " + id + " moves to 0x" + Long.toHexString(gpa)
+                    + ": must be aligned to its backing size (0x" + Long.toHexString(align) + ")");
+        }
+        long gfn = gpa >>> 12;
+        KernelPaths.memslotMove(b, config, id, gfn);
     }
 
     /** A memslot id argument: a constant naming a declared slot. */

@@ -67,6 +67,10 @@ public final class VmState {
     public int slotInvalid;
     /** Memslots (by position) deleted: no longer in the active memslots. */
     public int slotDeleted;
+    /** Current base gfn of each memslot (by position): the configured one until a KVM_MR_MOVE. */
+    public long[] slotBase;
+    /** Gfn ranges [start, end) (pairs) that a deleted or moved memslot left: nothing may map them. */
+    public long[] goneRanges = new long[0];
     /**
      * Memslots (by position) with a dirty-log ioctl in flight (enable / KVM_CLEAR_DIRTY_LOG, from the
      * bitmap or flag change until its TLB flush): a write in that window is reported by the ioctl's
@@ -88,6 +92,8 @@ public final class VmState {
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
         for (int i = 0; i < nthreads; i++) threads[i] = new ThreadState(nlocals[i]);
+        this.slotBase = new long[config.memslots().size()];
+        for (int i = 0; i < slotBase.length; i++) slotBase[i] = config.memslots().get(i).baseGfn();
         this.dirtyBitmap = new long[config.memslots().size()][];
         for (int i = 0; i < dirtyBitmap.length; i++) {
             Memslot m = config.memslots().get(i);
@@ -127,6 +133,8 @@ public final class VmState {
         slotLogging = o.slotLogging;
         slotInvalid = o.slotInvalid;
         slotDeleted = o.slotDeleted;
+        slotBase = o.slotBase;
+        goneRanges = o.goneRanges;
         dirtyLogBusy = o.dirtyLogBusy;
         threads = new ThreadState[o.threads.length];
         for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
@@ -278,6 +286,7 @@ public final class VmState {
                 && lockHoldWork == s.lockHoldWork && violations == s.violations && assertFailed == s.assertFailed
                 && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
+                && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
@@ -308,6 +317,7 @@ public final class VmState {
             h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);
             h = 31 * h + Arrays.deepHashCode(dirtyBitmap);
             h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
+            h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
             h = 31 * h + Arrays.hashCode(threads);
             if (h == 0) h = 1;
             hash = h;

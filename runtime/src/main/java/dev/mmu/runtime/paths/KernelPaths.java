@@ -183,7 +183,8 @@ public final class KernelPaths {
         int startSlot = b.local("start");
         int noFlush = b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new MmuOps.IterStart(it, Expr.constant(slot.baseGfn()), Expr.constant(slot.endGfn()), startSlot,
+        int pos = position(c, slot.id());
+        b.emit(new MmuOps.IterStart(it, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), startSlot,
                 endSlot, minLevel));
         int loop = b.here();
         int exit = b.placeholder();
@@ -308,22 +309,54 @@ public final class KernelPaths {
      */
     public static void memslotDelete(PathBuilder b, VmConfig c, int slotId) {
         int pos = position(c, slotId);
-        Memslot slot = c.memslots().get(pos);
-        int flush = b.local("flush");
         b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        invalidateAndZap(b, pos);
+        b.emit(new SlotOps.DeleteSlot(pos));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION moving a slot: kvm_set_memslot(KVM_MR_MOVE) (kvm_main.c, v6.x):
+     * the same invalidate + kvm_arch_flush_shadow_memslot(old) as a delete, then kvm_move_memslot()
+     * installs the slot at its new base gfn (swap, synchronize_srcu).
+     */
+    public static void memslotMove(PathBuilder b, VmConfig c, int slotId, long newBaseGfn) {
+        int pos = position(c, slotId);
+        long npages = c.memslots().get(pos).npages();
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        // __kvm_set_memory_region(): kvm_check_memslot_overlap() -> -EEXIST before anything changes.
+        int eexist = b.placeholder();
+        invalidateAndZap(b, pos);
+        b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        b.patch(eexist, new Ops.JumpUnless((s, t) -> {
+            for (int p = 0; p < c.memslots().size(); p++) {
+                if (p == pos || (s.slotDeleted & (1 << p)) != 0) continue;
+                if (newBaseGfn < Memslots.end(s, p) && Memslots.base(s, p) < newBaseGfn + npages) return 0;
+            }
+            return 1;
+        }, b.here(), "!kvm_check_memslot_overlap()"));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * kvm_invalidate_memslot() then kvm_arch_flush_shadow_memslot(old) -> kvm_mmu_zap_memslot()
+     * (mmu.c v6.12, KVM_X86_QUIRK_SLOT_ZAP_ALL off): write_lock; kvm_unmap_gfn_range() =
+     * tdp_mmu_zap_leafs(may_block) over the slot (flush before a yield); flush; write_unlock.
+     */
+    private static void invalidateAndZap(PathBuilder b, int pos) {
+        int flush = b.local("flush");
         b.emit(new SlotOps.InvalidateSlot(pos));
         b.emit(new SlotOps.SynchronizeSrcu());
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        zapGfnRange(b, Expr.constant(slot.baseGfn()), Expr.constant(slot.endGfn()), flush, true, true);
+        zapGfnRange(b, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), flush, true, true);
         int skip = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
         b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
         b.emit(new Ops.Release(LockId.rcu));
         b.emit(new Ops.Release(LockId.mmu_lock));
-        b.emit(new SlotOps.DeleteSlot(pos));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.emit(new Ops.Release(LockId.slots_lock));
     }
 
     private static Expr gfn(Expr gpa) {

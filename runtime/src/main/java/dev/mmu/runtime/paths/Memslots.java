@@ -27,9 +27,49 @@ public final class Memslots {
     public static int of(VmState s, long gfn) {
         var l = s.config.memslots();
         for (int i = 0; i < l.size(); i++) {
-            if ((s.slotDeleted & (1 << i)) == 0 && l.get(i).contains(gfn)) return i;
+            if ((s.slotDeleted & (1 << i)) == 0 && gfn >= s.slotBase[i] && gfn < s.slotBase[i] + l.get(i).npages()) {
+                return i;
+            }
         }
         return -1;
+    }
+
+    /** slot->base_gfn now (it changes with KVM_MR_MOVE). */
+    public static long base(VmState s, int position) {
+        return s.slotBase[position];
+    }
+
+    public static long end(VmState s, int position) {
+        return s.slotBase[position] + slot(s, position).npages();
+    }
+
+    /**
+     * The gfn's host address in configured coordinates: the gfn the configuration gives to the same
+     * offset of the same memslot (the hva does not move with KVM_MR_MOVE). Host pages are indexed by it.
+     */
+    static long hvaGfn(VmState s, long gfn) {
+        int p = of(s, gfn);
+        return p < 0 ? gfn : slot(s, p).baseGfn() + (gfn - base(s, p));
+    }
+
+    /**
+     * The gfn ranges (pairs, current coordinates) that an hva range given in configured gpas covers,
+     * slot by slot, as kvm_handle_hva_range() finds them through each memslot's hva interval.
+     */
+    static long[] gfnRangesOfHva(VmState s, long start, long end) {
+        var l = s.config.memslots();
+        long[] out = new long[0];
+        for (int i = 0; i < l.size(); i++) {
+            if ((s.slotDeleted & (1 << i)) != 0) continue;
+            Memslot m = l.get(i);
+            long a = Math.max(start, m.baseGfn());
+            long b = Math.min(end, m.endGfn());
+            if (a >= b) continue;
+            out = java.util.Arrays.copyOf(out, out.length + 2);
+            out[out.length - 2] = a - m.baseGfn() + base(s, i);
+            out[out.length - 1] = b - m.baseGfn() + base(s, i);
+        }
+        return out;
     }
 
     public static Memslot slot(VmState s, int position) {
@@ -55,7 +95,7 @@ public final class Memslots {
     static void markDirty(Exec e, long gfn) {
         int p = of(e.s, gfn);
         if (!logging(e.s, p)) return;
-        long off = gfn - slot(e.s, p).baseGfn();
+        long off = gfn - base(e.s, p);
         if (!e.s.dirty(p, off)) {
             e.s.markDirty(p, off);
             e.note("mark_page_dirty_in_slot gfn 0x" + Long.toHexString(gfn));

@@ -72,7 +72,7 @@ public final class MmuOps {
             VmState s = e.s;
             int p = Memslots.of(s, gfn);
             if (!Memslots.logging(s, p) || (s.dirtyLogBusy & (1 << p)) != 0) return;
-            if (!s.dirty(p, gfn - Memslots.slot(s, p).baseGfn())) {
+            if (!s.dirty(p, gfn - Memslots.base(s, p))) {
                 e.violate(Invariant.dirty_log_lost, "write to gfn 0x" + Long.toHexString(gfn)
                         + " while memslot " + Memslots.slot(s, p).id() + " logs dirty pages, bit not set");
             }
@@ -277,18 +277,27 @@ public final class MmuOps {
     public record InvalidateRangeStart(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            long a = start.eval(s, e.thread) >>> 12;
-            long b = end.eval(s, e.thread) >>> 12;
-            if (s.mmuInvalidateInProgress == 0) {
-                s.mmuInvalidateRangeStart = a;
-                s.mmuInvalidateRangeEnd = b;
-            } else {
-                s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
-                s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+            // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
+            long[] r = Memslots.gfnRangesOfHva(s, start.eval(s, e.thread) >>> 12, end.eval(s, e.thread) >>> 12);
+            boolean flush = false;
+            if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
+                s.mmuInvalidateRangeStart = 0;
+                s.mmuInvalidateRangeEnd = 0;
+            }
+            for (int k = 0; k < r.length; k += 2) {
+                long a = r[k];
+                long b = r[k + 1];
+                if (s.mmuInvalidateInProgress == 0 && k == 0) {
+                    s.mmuInvalidateRangeStart = a;
+                    s.mmuInvalidateRangeEnd = b;
+                } else {
+                    s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
+                    s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+                }
+                e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+                flush |= zapLeafs(e, a, b);
             }
             s.mmuInvalidateInProgress++;
-            e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
-            boolean flush = zapLeafs(e, a, b);
             if (flush) Tlbs.flushRemoteTlbs(e);
             else e.note("kvm_unmap_gfn_range: nothing present, no flush");
         }
@@ -352,8 +361,4 @@ public final class MmuOps {
         return flush;
     }
 
-    /** The memslot for a gfn, for ops that need the backing size. */
-    static Memslot slot(VmState s, long gfn) {
-        return s.config.slotOf(gfn);
-    }
 }

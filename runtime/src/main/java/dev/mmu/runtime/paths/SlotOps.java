@@ -136,11 +136,10 @@ public final class SlotOps {
             VmState s = e.s;
             long[] l = e.self().locals;
             Walk w = TdpIter.position(s, l, it);
-            Memslot slot = Memslots.slot(s, pos);
             int level = (int) l[it + TdpIter.LEVEL];
             long gfn = l[it + TdpIter.GFN];
             boolean candidate = w != null && level <= Level.PG_LEVEL_1G && Spte.present(w.spte()) && !Spte.leaf(w.spte())
-                    && gfn >= slot.baseGfn() && gfn + Level.pagesPerHpage(level) <= slot.endGfn()
+                    && gfn >= Memslots.base(s, pos) && gfn + Level.pagesPerHpage(level) <= Memslots.end(s, pos)
                     && maxMappingLevel(s, pos) >= level;
             if (!candidate) {
                 TdpIter.next(s, l, it, l[endSlot]);
@@ -191,7 +190,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "clear_dirty_pt_masked needs mmu_lock for write");
-            Memslot slot = Memslots.slot(s, pos);
+            long base = Memslots.base(s, pos);
             s.dirtyLogBusy |= 1 << pos;
             int n = 0;
             for (int word = 0; word < s.dirtyWords(pos); word++) {
@@ -202,7 +201,7 @@ public final class SlotOps {
                 for (int bit = 0; bit < 64; bit++) {
                     if ((mask & (1L << bit)) == 0) continue;
                     n++;
-                    long gfn = slot.baseGfn() + word * 64L + bit;
+                    long gfn = base + word * 64L + bit;
                     Walk w = Walk.of(s, gfn);
                     if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
                         TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
@@ -257,6 +256,7 @@ public final class SlotOps {
             s.slotInvalid &= ~(1 << pos);
             s.slotLogging &= ~(1 << pos);
             s.resetDirty(pos);
+            addGone(s, Memslots.base(s, pos), Memslots.end(s, pos));
             e.note("kvm_delete_memslot: memslot " + Memslots.slot(s, pos).id() + " removed");
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
@@ -267,9 +267,42 @@ public final class SlotOps {
         }
     }
 
-    /** An SPTE or TLB entry that still maps a gfn of a deleted memslot, or null. */
+    /**
+     * kvm_move_memslot() (kvm_main.c, v6.x): the invalid slot is replaced by the new one at the new
+     * base gfn (same hva, same dirty bitmap) and kvm_swap_active_memslots() publishes it.
+     */
+    public record MoveSlot(int pos, long newBase) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long oldBase = Memslots.base(s, pos);
+            addGone(s, oldBase, Memslots.end(s, pos));
+            s.slotBase = s.slotBase.clone();
+            s.slotBase[pos] = newBase;
+            s.slotInvalid &= ~(1 << pos);
+            e.note("kvm_move_memslot: memslot " + Memslots.slot(s, pos).id() + " gfn 0x" + Long.toHexString(oldBase)
+                    + " -> 0x" + Long.toHexString(newBase));
+            String d = dangling(s);
+            if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public String describe() {
+            return "kvm_move_memslot";
+        }
+    }
+
+    private static void addGone(VmState s, long start, long end) {
+        long[] g = java.util.Arrays.copyOf(s.goneRanges, s.goneRanges.length + 2);
+        g[g.length - 2] = start;
+        g[g.length - 1] = end;
+        s.goneRanges = g;
+    }
+
+    /**
+     * An SPTE or TLB entry that still maps a gfn a deleted or moved memslot left (and no active
+     * slot covers now), or null.
+     */
     static String dangling(VmState s) {
-        if (s.slotDeleted == 0) return null;
+        if (s.goneRanges.length == 0) return null;
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || sp.status != ShadowPage.LIVE) continue;
@@ -291,12 +324,31 @@ public final class SlotOps {
     }
 
     private static String deletedIn(VmState s, long start, long end) {
-        var l = s.config.memslots();
-        for (int p = 0; p < l.size(); p++) {
-            if ((s.slotDeleted & (1 << p)) == 0) continue;
-            Memslot m = l.get(p);
-            if (start < m.endGfn() && m.baseGfn() < end) return " maps deleted memslot " + m.id();
+        for (long g = start; g < end; ) {
+            int p = Memslots.of(s, g);
+            if (p >= 0) {
+                g = Memslots.end(s, p);
+                continue;
+            }
+            for (int k = 0; k < s.goneRanges.length; k += 2) {
+                if (g >= s.goneRanges[k] && g < s.goneRanges[k + 1]) {
+                    return " maps gfn 0x" + Long.toHexString(g) + " that a deleted or moved memslot left";
+                }
+            }
+            g = nextInteresting(s, g, end);
         }
         return null;
+    }
+
+    /** The next gfn after g where a gone range or an active slot starts (or end). */
+    private static long nextInteresting(VmState s, long g, long end) {
+        long n = end;
+        for (int k = 0; k < s.goneRanges.length; k += 2) {
+            if (s.goneRanges[k] > g) n = Math.min(n, s.goneRanges[k]);
+        }
+        for (int p = 0; p < s.slotBase.length; p++) {
+            if ((s.slotDeleted & (1 << p)) == 0 && Memslots.base(s, p) > g) n = Math.min(n, Memslots.base(s, p));
+        }
+        return n;
     }
 }

@@ -92,7 +92,7 @@ public final class TdpMmu {
      */
     static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging) {
         VmState s = e.s;
-        Memslot slot = s.config.slotOf(gfn);
+        Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
         boolean nx = s.config.nxHugePages();
         // kvm_mmu_hugepage_adjust(): the host backing size bounds the level (4K while the slot logs
         // dirty pages: kvm_mmu_max_mapping_level / disallow_lpage); NX keeps exec at 4K.

@@ -265,4 +265,47 @@ class SlotPathsTest {
         assertThat(Invariant.dangling_memslot.violatedIn(s)).isTrue();
         assertThat(Invariants.violated(Invariant.dangling_memslot, s)).isTrue();
     }
+
+    @Test
+    void memslotMoveZapsTheOldRangeAndKeepsTheHostPages() {
+        VmConfig c = new VmConfig(Mmu.TDP, false, 0, false, 4, List.of(
+                new Memslot(0, 0, 512, 1, false, false),
+                new Memslot(1, 0x200, 512, 2, false, false)), 2);
+        MmuSystem m = system(c, List.of(b -> {
+            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x201000));
+            KernelPaths.memslotMove(b, c, 1, 0x600);
+            KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x601000));
+            KernelPaths.memslotMove(b, c, 1, 0x0); // overlaps memslot 0: -EEXIST
+        }, b -> { }));
+        VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x201).presentLeaf());
+        long pfn = leaf(s, 0x201).pfnOf(0x201);
+        s = until(m, s, 0, x -> (x.slotInvalid & 2) != 0);
+        s = until(m, s, 0, x -> x.slotBase[1] == 0x600);
+        assertThat(leaf(s, 0x201).presentLeaf()).isFalse();
+        assertThat(Tlbs.lookup(s, 0, 0x201)).isNull();
+        assertThat(Memslots.of(s, 0x201)).isEqualTo(-1);
+        assertThat(Memslots.of(s, 0x601)).isEqualTo(1);
+        s = until(m, s, 0, x -> leaf(x, 0x601).presentLeaf());
+        assertThat(leaf(s, 0x601).pfnOf(0x601)).as("same hva, same host page").isEqualTo(pfn);
+        s = finish(m, s, 0);
+        assertThat(s.slotBase[1]).as("-EEXIST: the second move changes nothing").isEqualTo(0x600);
+        assertThat(s.violations).isZero();
+        assertThat(Invariants.violated(Invariant.dangling_memslot, s)).isFalse();
+    }
+
+    @Test
+    void aMoveWithoutTheZapLeavesTheOldGpaMapped() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> {
+            b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+            b.emit(new SlotOps.InvalidateSlot(1));
+            b.emit(new SlotOps.SynchronizeSrcu());
+            b.emit(new SlotOps.MoveSlot(1, 0x800)); // no kvm_arch_flush_shadow_memslot(old)
+            b.emit(new Ops.Release(LockId.slots_lock));
+        }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x401000))));
+        VmState s = finish(m, m.initial(), 1);
+        s = finish(m, s, 0);
+        assertThat(Invariant.dangling_memslot.violatedIn(s)).isTrue();
+        assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
+    }
 }
