@@ -124,8 +124,8 @@ public final class SlotOps {
     }
 
     /**
-     * One iteration of zap_collapsible_spte_range() (v6.x, "Zap non-leaf SPTEs when disabling dirty
-     * logging"; mmu_lock held for read): a present non-leaf SPTE at 2M or 1G whose range lies in the
+     * One iteration of zap_collapsible_spte_range() (since 5ba7c4c6d1c7, v5.19, "Zap non-leaf SPTEs
+     * when disabling dirty logging"; mmu_lock held for read): a present non-leaf SPTE at 2M or 1G whose range lies in the
      * slot and could be mapped at its level (kvm_mmu_max_mapping_level) is zapped with
      * tdp_mmu_zap_spte_atomic(): freeze it (handle_changed_spte tears the table down) here, then
      * the next op flushes and writes the non-present value ("a successful atomic zap also does a
@@ -218,7 +218,7 @@ public final class SlotOps {
 
     /**
      * The dirty-log ioctl's flush after mmu_lock is dropped (kvm_flush_remote_tlbs_memslot):
-     * unconditional when enabling logging (kvm_mmu_slot_apply_flags since b64d740ea7dd), `if
+     * unconditional when enabling logging (kvm_mmu_slot_apply_flags since b64d740ea7dd, v6.0), `if
      * (flush)` for KVM_CLEAR_DIRTY_LOG. It closes the ioctl's window.
      */
     public record DirtyLogFlush(int pos, int flushSlot) implements Op {
