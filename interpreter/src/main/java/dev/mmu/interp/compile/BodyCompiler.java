@@ -229,6 +229,7 @@ final class BodyCompiler {
             case "eager_split" -> KernelPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
             case "memslot_delete" -> KernelPaths.memslotDelete(b, config, slotArg(c, env));
             case "memslot_move" -> memslotMove(c, env);
+            case "kvm_mmu_zap_all_fast" -> KernelPaths.zapAllFast(b, config);
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {

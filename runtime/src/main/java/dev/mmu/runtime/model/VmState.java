@@ -77,6 +77,10 @@ public final class VmState {
      * snapshot or by userspace's first full copy, so it is not a lost write.
      */
     public int dirtyLogBusy;
+    /** kvm->arch.mmu_valid_gen, toggled by kvm_mmu_zap_all_fast(). */
+    public int mmuValidGen;
+    /** Roots replaced by kvm_mmu_zap_all_fast() and not yet zapped and freed (role.invalid / obsolete). */
+    public int[] invalidRoots = new int[0];
     /** Threads, by index in the program. */
     public ThreadState[] threads;
 
@@ -135,6 +139,8 @@ public final class VmState {
         slotDeleted = o.slotDeleted;
         slotBase = o.slotBase;
         goneRanges = o.goneRanges;
+        mmuValidGen = o.mmuValidGen;
+        invalidRoots = o.invalidRoots;
         dirtyLogBusy = o.dirtyLogBusy;
         threads = new ThreadState[o.threads.length];
         for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
@@ -171,6 +177,7 @@ public final class VmState {
             owned = Arrays.copyOf(owned, id + 1);
         }
         ShadowPage sp = new ShadowPage(id, level, gfn, tdp);
+        sp.gen = mmuValidGen;
         sps[id] = sp;
         owned[id] = true;
         return sp;
@@ -287,6 +294,7 @@ public final class VmState {
                 && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
                 && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
+                && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
@@ -318,6 +326,7 @@ public final class VmState {
             h = 31 * h + Arrays.deepHashCode(dirtyBitmap);
             h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
             h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
+            h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots);
             h = 31 * h + Arrays.hashCode(threads);
             if (h == 0) h = 1;
             hash = h;

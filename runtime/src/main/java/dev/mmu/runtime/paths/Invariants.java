@@ -81,6 +81,10 @@ public final class Invariants {
     private static boolean leaked(VmState s) {
         boolean[] reachable = new boolean[s.spCapacity()];
         mark(s, s.root, reachable);
+        for (int r : s.invalidRoots) {
+            ShadowPage p = s.sp(r);
+            if (p != null && p.status == ShadowPage.LIVE) mark(s, r, reachable); // obsolete roots, zapped later
+        }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || reachable[id]) continue;

@@ -347,8 +347,19 @@ public final class MmuOps {
     static boolean zapLeafs(Exec e, long start, long end) {
         VmState s = e.s;
         if (s.root < 0) return false;
+        boolean flush = zapLeafsIn(e, s.root, start, end);
+        // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
+        for (int r : s.invalidRoots) {
+            var p = s.sp(r);
+            if (p != null && p.status == dev.mmu.runtime.model.ShadowPage.LIVE) flush |= zapLeafsIn(e, r, start, end);
+        }
+        return flush;
+    }
+
+    private static boolean zapLeafsIn(Exec e, int root, long start, long end) {
+        VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
-        TdpIter.start(s, it, 0, start, end);
+        TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {
             Walk w = TdpIter.position(s, it, 0);

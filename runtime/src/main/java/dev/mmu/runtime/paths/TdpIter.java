@@ -22,7 +22,9 @@ public final class TdpIter {
     static final int RCU_HELD = 5;
     /** for_each_tdp_pte_min_level(): the walk does not step below this level. */
     static final int MIN_LEVEL = 6;
-    public static final int SLOTS = 7;
+    /** The root the walk runs in (kvm->arch.tdp_mmu_roots entry): the current root unless given. */
+    static final int ROOT = 7;
+    public static final int SLOTS = 8;
 
     private TdpIter() {}
 
@@ -33,6 +35,12 @@ public final class TdpIter {
 
     /** for_each_tdp_pte_min_level(iter, root, minLevel, start, end). */
     static void start(VmState s, long[] l, int at, long start, long end, int minLevel) {
+        startIn(s, l, at, s.root, start, end, minLevel);
+    }
+
+    /** for_each_tdp_pte_min_level() in a given root. */
+    static void startIn(VmState s, long[] l, int at, int root, long start, long end, int minLevel) {
+        l[at + ROOT] = root;
         l[at + MIN_LEVEL] = minLevel;
         l[at + NEXT_LAST_LEVEL_GFN] = start;
         l[at + YIELDED_GFN] = -1;
@@ -41,7 +49,7 @@ public final class TdpIter {
     }
 
     private static void toRoot(VmState s, long[] l, int at) {
-        int rootLevel = s.sp(s.root).level;
+        int rootLevel = s.sp((int) l[at + ROOT]).level;
         l[at + LEVEL] = rootLevel;
         l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], rootLevel);
         l[at + VALID] = 1;
@@ -56,7 +64,7 @@ public final class TdpIter {
 
     /** Where the iterator points: the table and index of its SPTE, or null if that table is gone. */
     static Walk position(VmState s, long[] l, int at) {
-        Walk w = Walk.to(s, s.root, l[at + GFN], (int) l[at + LEVEL]);
+        Walk w = Walk.to(s, (int) l[at + ROOT], l[at + GFN], (int) l[at + LEVEL]);
         return w != null && w.level() == l[at + LEVEL] ? w : null;
     }
 
@@ -100,7 +108,7 @@ public final class TdpIter {
             l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], level - 1);
             return;
         }
-        int rootLevel = s.sp(s.root).level;
+        int rootLevel = s.sp((int) l[at + ROOT]).level;
         long gfn = l[at + GFN];
         while (Level.index(gfn, level) == Level.ENTRIES - 1) {
             if (level == rootLevel) {

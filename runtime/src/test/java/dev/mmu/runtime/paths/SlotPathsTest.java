@@ -308,4 +308,40 @@ class SlotPathsTest {
         assertThat(Invariant.dangling_memslot.violatedIn(s)).isTrue();
         assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
     }
+
+    @Test
+    void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> KernelPaths.zapAllFast(b, c),
+                b -> KernelPaths.guestAccess(b, c, 1, Access.READ, Expr.constant(0x1000))));
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        assertThat(Tlbs.lookup(s, 0, 1)).isNotNull();
+        s = step(m, s, 0); // slots_lock
+        s = step(m, s, 0); // write_lock
+        assertThat(s.mmuWriter).isEqualTo(0);
+        s = step(m, s, 0); // new generation, roots invalidated, vCPUs reload + flush; then the obsolete-page walk
+        assertThat(s.mmuValidGen).isEqualTo(1);
+        assertThat(s.sp(oldRoot).invalid).isTrue();
+        assertThat(s.root).isNotEqualTo(oldRoot);
+        assertThat(s.sp(s.root).usedCount()).isZero();
+        assertThat(s.invalidRoots).containsExactly(oldRoot);
+        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("the old root is still accounted").isFalse();
+        s = until(m, s, 0, x -> x.mmuWriter == -1);
+        assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
+        s = step(m, s, 0); // read_lock
+        assertThat(s.mmuReaders).isEqualTo(1L);
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = until(m, s, 0, x -> x.invalidRoots.length == 0);
+        assertThat(s.sp(oldRoot).status).isEqualTo(dev.mmu.runtime.model.ShadowPage.UNLINKED);
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
+        assertThat(s.stat(Stat.pages_2m)).isZero();
+        s = finish(m, s, 0);
+        s = finish(m, s, 1);
+        assertThat(leaf(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
 }
