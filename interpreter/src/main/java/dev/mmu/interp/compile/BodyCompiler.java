@@ -248,6 +248,16 @@ final class BodyCompiler {
                 int r = result >= 0 ? result : b.local("yielded");
                 KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held);
             }
+            case "kvm_mmu_slot_remove_write_access", "dirty_log_enable" ->
+                    KernelPaths.dirtyLogEnable(b, config, slotArg(c, env));
+            case "dirty_log_disable" -> KernelPaths.dirtyLogDisable(b, config, slotArg(c, env));
+            case "clear_dirty_log" -> KernelPaths.clearDirtyLog(b, config, slotArg(c, env));
+            case "kvm_mmu_zap_collapsible_sptes" ->
+                    KernelPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
+            case "eager_split" -> KernelPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
+            case "memslot_delete" -> KernelPaths.memslotDelete(b, config, slotArg(c, env));
+            case "memslot_move" -> memslotMove(c, env);
+            case "kvm_mmu_zap_all_fast" -> KernelPaths.zapAllFast(b, config);
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
@@ -297,6 +307,32 @@ final class BodyCompiler {
         }
         if (c.args().size() > position && c.args().get(position).name().isEmpty()) return c.args().get(position).value();
         throw new CompileError(c.pos(), "missing argument '" + name + "'");
+    }
+
+    /**
+     * memslot_move SLOT GPA: the new gpa must keep the slot's host alignment (the model maps huge
+     * pages only where gfn and hva agree); overlapping an active slot fails with -EEXIST at run time.
+     */
+    private void memslotMove(Expr.Call c, Env env) {
+        int id = slotArg(c, env);
+        Expr gpaArg = named(c, "gpa", 1);
+        long gpa = constant(gpaArg, env);
+        var slot = config.slot(id);
+        long align = 4096L << (9 * (slot.backingLevel() - 1));
+        if (gpa % align != 0) {
+            throw new CompileError(gpaArg.pos(), "memslot " + id + " moves to 0x" + Long.toHexString(gpa)
+                    + ": must be aligned to its backing size (0x" + Long.toHexString(align) + ")");
+        }
+        long gfn = gpa >>> 12;
+        KernelPaths.memslotMove(b, config, id, gfn);
+    }
+
+    /** A memslot id argument: a constant naming a declared slot. */
+    private int slotArg(Expr.Call c, Env env) {
+        if (c.args().isEmpty()) throw new CompileError(c.pos(), "'" + c.name().name() + "' takes a memslot id");
+        int id = (int) constant(c.args().get(0).value(), env);
+        if (config.slot(id) == null) throw new CompileError(c.pos(), "unknown memslot " + id);
+        return id;
     }
 
     private dev.mmu.runtime.paths.Expr rangeStart(Expr.Call c, Env env) {

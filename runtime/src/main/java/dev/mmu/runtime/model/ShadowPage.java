@@ -28,6 +28,8 @@ public final class ShadowPage {
     public byte status;
     /** sp->root_count (legacy) / tdp_mmu_root_count: references held by vCPUs as their root. */
     public int rootCount;
+    /** sp->mmu_valid_gen: kvm->arch.mmu_valid_gen when the page was created (is_obsolete_sp). */
+    public int gen;
     /** Parent table id and the index of the SPTE that points here (sp->ptep); -1 for a root. */
     public int parent;
     public int parentIndex;
@@ -50,6 +52,7 @@ public final class ShadowPage {
         nxHugePageDisallowed = o.nxHugePageDisallowed;
         status = o.status;
         rootCount = o.rootCount;
+        gen = o.gen;
         parent = o.parent;
         parentIndex = o.parentIndex;
         index = o.index.clone();
@@ -122,7 +125,7 @@ public final class ShadowPage {
         if (!(o instanceof ShadowPage p)) return false;
         return id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && invalid == p.invalid
                 && nxHugePageDisallowed == p.nxHugePageDisallowed && status == p.status
-                && rootCount == p.rootCount && parent == p.parent && parentIndex == p.parentIndex
+                && rootCount == p.rootCount && gen == p.gen && parent == p.parent && parentIndex == p.parentIndex
                 && Arrays.equals(index, p.index) && Arrays.equals(sptes, p.sptes);
     }
 
@@ -132,7 +135,7 @@ public final class ShadowPage {
         h = 31 * h + level;
         h = 31 * h + Long.hashCode(gfn);
         h = 31 * h + (tdp ? 1 : 0) + (invalid ? 2 : 0) + (nxHugePageDisallowed ? 4 : 0) + status * 8;
-        h = 31 * h + rootCount;
+        h = 31 * h + rootCount + 977 * gen;
         h = 31 * h + parent * 1024 + parentIndex;
         h = 31 * h + Arrays.hashCode(index);
         return 31 * h + Arrays.hashCode(sptes);

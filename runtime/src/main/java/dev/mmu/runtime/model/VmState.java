@@ -58,6 +58,31 @@ public final class VmState {
     public int violations;
     /** An `assert` in a path or setup evaluated to false. */
     public boolean assertFailed;
+    /**
+     * Per-memslot dirty bitmap (memslot->dirty_bitmap), by position in config.memslots: one bit per
+     * 4K page. Shared between states; {@link #markDirty} copies the one slot it writes.
+     */
+    long[][] dirtyBitmap;
+    /** Memslots (by position) with KVM_MEM_LOG_DIRTY_PAGES set now. */
+    public int slotLogging;
+    /** Memslots (by position) marked KVM_MEMSLOT_INVALID by a delete or move in progress. */
+    public int slotInvalid;
+    /** Memslots (by position) deleted: no longer in the active memslots. */
+    public int slotDeleted;
+    /** Current base gfn of each memslot (by position): the configured one until a KVM_MR_MOVE. */
+    public long[] slotBase;
+    /** Gfn ranges [start, end) (pairs) that a deleted or moved memslot left: nothing may map them. */
+    public long[] goneRanges = new long[0];
+    /**
+     * Memslots (by position) with a dirty-log ioctl in flight (enable / KVM_CLEAR_DIRTY_LOG, from the
+     * bitmap or flag change until its TLB flush): a write in that window is reported by the ioctl's
+     * snapshot or by userspace's first full copy, so it is not a lost write.
+     */
+    public int dirtyLogBusy;
+    /** kvm->arch.mmu_valid_gen, toggled by kvm_mmu_zap_all_fast(). */
+    public int mmuValidGen;
+    /** Roots replaced by kvm_mmu_zap_all_fast() and not yet zapped and freed (role.invalid / obsolete). */
+    public int[] invalidRoots = new int[0];
     /** Threads, by index in the program. */
     public ThreadState[] threads;
 
@@ -73,6 +98,14 @@ public final class VmState {
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
         for (int i = 0; i < nthreads; i++) threads[i] = new ThreadState(nlocals[i]);
+        this.slotBase = new long[config.memslots().size()];
+        for (int i = 0; i < slotBase.length; i++) slotBase[i] = config.memslots().get(i).baseGfn();
+        this.dirtyBitmap = new long[config.memslots().size()][];
+        for (int i = 0; i < dirtyBitmap.length; i++) {
+            Memslot m = config.memslots().get(i);
+            dirtyBitmap[i] = new long[(int) ((m.npages() + 63) / 64)];
+            if (m.dirtyLog()) slotLogging |= 1 << i;
+        }
     }
 
     private VmState(VmState o) {
@@ -103,6 +136,15 @@ public final class VmState {
         lockHoldWork = o.lockHoldWork;
         violations = o.violations;
         assertFailed = o.assertFailed;
+        dirtyBitmap = o.dirtyBitmap;
+        slotLogging = o.slotLogging;
+        slotInvalid = o.slotInvalid;
+        slotDeleted = o.slotDeleted;
+        slotBase = o.slotBase;
+        goneRanges = o.goneRanges;
+        mmuValidGen = o.mmuValidGen;
+        invalidRoots = o.invalidRoots;
+        dirtyLogBusy = o.dirtyLogBusy;
         threads = new ThreadState[o.threads.length];
         for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
     }
@@ -138,6 +180,7 @@ public final class VmState {
             owned = Arrays.copyOf(owned, id + 1);
         }
         ShadowPage sp = new ShadowPage(id, level, gfn, tdp);
+        sp.gen = mmuValidGen;
         sps[id] = sp;
         owned[id] = true;
         return sp;
@@ -171,6 +214,44 @@ public final class VmState {
         c.threads = new ThreadState[nlocals.length];
         for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
         return c;
+    }
+
+    /** Whether the bit for page `offset` of memslot `slot` (by position) is set in its dirty bitmap. */
+    public boolean dirty(int slot, long offset) {
+        return (dirtyBitmap[slot][(int) (offset >>> 6)] & (1L << (offset & 63))) != 0;
+    }
+
+    /** mark_page_dirty_in_slot(): sets the bit, copying that slot's bitmap first. */
+    public void markDirty(int slot, long offset) {
+        if (dirty(slot, offset)) return;
+        dirtyBitmap = dirtyBitmap.clone();
+        long[] words = dirtyBitmap[slot].clone();
+        words[(int) (offset >>> 6)] |= 1L << (offset & 63);
+        dirtyBitmap[slot] = words;
+    }
+
+    /** The bitmap word `word` of a slot (read-only). */
+    public long dirtyWord(int slot, int word) {
+        return dirtyBitmap[slot][word];
+    }
+
+    public int dirtyWords(int slot) {
+        return dirtyBitmap[slot].length;
+    }
+
+    /** Clears the bits of `mask` in word `word` of a slot's bitmap (atomic_long_fetch_andnot / xchg). */
+    public void clearDirty(int slot, int word, long mask) {
+        if ((dirtyBitmap[slot][word] & mask) == 0) return;
+        dirtyBitmap = dirtyBitmap.clone();
+        long[] words = dirtyBitmap[slot].clone();
+        words[word] &= ~mask;
+        dirtyBitmap[slot] = words;
+    }
+
+    /** A zeroed bitmap for a slot (the new memslot's bitmap when KVM_MEM_LOG_DIRTY_PAGES toggles). */
+    public void resetDirty(int slot) {
+        dirtyBitmap = dirtyBitmap.clone();
+        dirtyBitmap[slot] = new long[dirtyBitmap[slot].length];
     }
 
     public long stat(Stat s) {
@@ -213,6 +294,10 @@ public final class VmState {
                 && mmuInvalidateRangeStart == s.mmuInvalidateRangeStart
                 && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd && commitBatch == s.commitBatch
                 && lockHoldWork == s.lockHoldWork && violations == s.violations && assertFailed == s.assertFailed
+                && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
+                && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
+                && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
+                && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
@@ -241,6 +326,10 @@ public final class VmState {
             h = 31 * h + Arrays.hashCode(stats);
             h = 31 * h + Long.hashCode(commitBatch * 31 + lockHoldWork);
             h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);
+            h = 31 * h + Arrays.deepHashCode(dirtyBitmap);
+            h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
+            h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
+            h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots);
             h = 31 * h + Arrays.hashCode(threads);
             if (h == 0) h = 1;
             hash = h;

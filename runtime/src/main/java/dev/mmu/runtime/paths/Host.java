@@ -39,6 +39,7 @@ public final class Host {
     /** __gfn_to_pfn_memslot(): the pfn now behind gfn, faulting the host page in if needed. */
     static long gfnToPfn(Exec e, long gfn) {
         VmState s = e.s;
+        gfn = Memslots.hvaGfn(s, gfn);
         int page = backingPage(s.config, gfn);
         long per = pagesPerBacking(s.config, gfn);
         long base = s.hostPfn(page);
@@ -114,6 +115,8 @@ public final class Host {
     }
 
     static boolean freed(VmState s, long pfn, long gfn) {
-        return s.isFreedPfn(pfn, pagesPerBacking(s.config, gfn));
+        long hva = Memslots.hvaGfn(s, gfn);
+        if (s.config.slotOf(hva) == null) return false;
+        return s.isFreedPfn(pfn, pagesPerBacking(s.config, hva));
     }
 }

@@ -18,7 +18,8 @@ public final class Invariants {
     /** Invariants the runtime can detect today; the others are refused at compile time. */
     public static final Set<Invariant> CHECKED = EnumSet.of(Invariant.use_after_free, Invariant.stale_tlb_at_unlock,
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
-            Invariant.lockdep, Invariant.lock_balance, Invariant.deadlock);
+            Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
+            Invariant.deadlock);
 
     private Invariants() {}
 
@@ -29,6 +30,7 @@ public final class Invariants {
             case huge_and_child -> hugeAndChild(s);
             case stats_consistent -> !statsConsistent(s);
             case page_table_leak -> leaked(s);
+            case dangling_memslot -> SlotOps.dangling(s) != null;
             default -> false;
         };
     }
@@ -80,6 +82,10 @@ public final class Invariants {
         boolean[] reachable = new boolean[s.spCapacity()];
         mark(s, s.root, reachable);
         mark(s, s.nestedRoot, reachable);
+        for (int r : s.invalidRoots) {
+            ShadowPage p = s.sp(r);
+            if (p != null && p.status == ShadowPage.LIVE) mark(s, r, reachable); // obsolete roots, zapped later
+        }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || reachable[id]) continue;

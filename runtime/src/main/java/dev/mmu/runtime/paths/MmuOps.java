@@ -37,6 +37,7 @@ public final class MmuOps {
             if (t != null && grants(t.writable(), t.exec())) {
                 e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
             }
@@ -47,7 +48,11 @@ public final class MmuOps {
                         Spte.exec(w.spte()), nested));
                 e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
+                if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
+                    s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
+                }
                 touch(e, w.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
             }
@@ -62,6 +67,21 @@ public final class MmuOps {
             };
         }
 
+        /**
+         * dirty_log_lost: a write that reached memory while its slot logs dirty pages must be in the
+         * bitmap, unless a dirty-log ioctl on the slot is still in flight (its snapshot or
+         * userspace's first full copy covers the write; the ioctl's flush ends the window).
+         */
+        private static void checkLogged(Exec e, long gfn) {
+            VmState s = e.s;
+            int p = Memslots.of(s, gfn);
+            if (!Memslots.logging(s, p) || (s.dirtyLogBusy & (1 << p)) != 0) return;
+            if (!s.dirty(p, gfn - Memslots.base(s, p))) {
+                e.violate(Invariant.dirty_log_lost, "write to gfn 0x" + Long.toHexString(gfn)
+                        + " while memslot " + Memslots.slot(s, p).id() + " logs dirty pages, bit not set");
+            }
+        }
+
         private static void touch(Exec e, long pfn, long gfn) {
             if (Host.freed(e.s, pfn, gfn)) {
                 e.violate(Invariant.use_after_free, "pfn 0x" + Long.toHexString(pfn) + " was freed by the host");
@@ -73,11 +93,29 @@ public final class MmuOps {
         }
     }
 
-    /** kvm_faultin_pfn(): mmu_seq = kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). */
-    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot) implements Op {
+    /**
+     * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (kvm_vcpu_srcu_read_lock):
+     * fault->slot = the gfn's memslot; no slot -> emulated MMIO (the access ends); a slot marked
+     * KVM_MEMSLOT_INVALID (being deleted or moved) -> RET_PF_RETRY; else mmu_seq =
+     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot().
+     */
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done) implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
+            long flags = Memslots.snapshot(e.s, gfn);
+            l[slotFlags] = flags;
+            if ((flags & Memslots.FOUND) == 0) {
+                e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
+                e.nextPc = done;
+                return;
+            }
+            if ((flags & Memslots.INVALID) != 0) {
+                e.note("kvm_faultin_pfn: memslot is KVM_MEMSLOT_INVALID -> RET_PF_RETRY");
+                e.nextPc = retry;
+                return;
+            }
+            Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             l[seqSlot] = e.s.mmuInvalidateSeq;
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
             e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
@@ -88,13 +126,26 @@ public final class MmuOps {
         }
     }
 
+    /** The end of the fault: read_unlock (write_unlock on the shadow MMU), then srcu_read_unlock on guest entry. */
+    public record FaultUnlock() implements Op {
+        public void exec(Exec e, int choice) {
+            Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
+            Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        }
+
+        public String describe() {
+            return "unlock mmu_lock, srcu";
+        }
+    }
+
     /**
      * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, boolean nested) implements Op {
-        public FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp) {
-            this(kind, gpa, seqSlot, pfnSlot, tdp, false);
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
+                           boolean nested) implements Op {
+        public FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags) {
+            this(kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, false);
         }
 
         public void exec(Exec e, int choice) {
@@ -108,7 +159,8 @@ public final class MmuOps {
                 return;
             }
             e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
-            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp,
+            boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
                     nested ? s.nestedRoot : s.root)) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
@@ -152,12 +204,16 @@ public final class MmuOps {
     }
 
     /** tdp_iter_start() for a walk of [start, end) gfns, kept in locals from `it`. */
-    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) implements Op {
+    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot, int minLevel) implements Op {
+        public IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) {
+            this(it, start, end, startSlot, endSlot, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
+        }
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
-            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot]);
+            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
             l[it + TdpIter.YIELDED] = 0;
         }
 
@@ -230,24 +286,32 @@ public final class MmuOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
-            Walk w = TdpIter.position(s, l, it);
-            long gfn = l[it + TdpIter.GFN];
-            int level = (int) l[it + TdpIter.LEVEL];
-            if (w != null && Spte.present(w.spte())) {
-                boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
-                if (!Spte.leaf(w.spte()) && coversMore) {
-                    e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
-                            + " is a table covering more than the range: step down");
-                    e.invisible = true;
+            do {
+                Walk w = TdpIter.position(s, l, it);
+                long gfn = l[it + TdpIter.GFN];
+                int level = (int) l[it + TdpIter.LEVEL];
+                if (w != null && Spte.present(w.spte())) {
+                    boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                    if (!Spte.leaf(w.spte()) && coversMore) {
+                        e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                                + " is a table covering more than the range: step down");
+                        e.invisible = true;
+                    }
+                    if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
+                        if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                        TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                        l[flushSlot] = 1;
+                        e.note("flush pending");
+                        e.invisible = false;
+                    }
                 }
-                if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
-                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
-                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                    l[flushSlot] = 1;
-                    e.note("flush pending");
-                }
-            }
+                // tdp_mmu_zap_leafs() (leafsOnly): the leaves of one table go in one step.
+            } while (leafsOnly ? TdpIter.nextInSameTable(s, l, it, l[endSlot]) : next(s, l));
+        }
+
+        private boolean next(VmState s, long[] l) {
             TdpIter.next(s, l, it, l[endSlot]);
+            return false;
         }
 
         public String describe() {
@@ -263,18 +327,27 @@ public final class MmuOps {
     public record InvalidateRangeStart(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            long a = start.eval(s, e.thread) >>> 12;
-            long b = end.eval(s, e.thread) >>> 12;
-            if (s.mmuInvalidateInProgress == 0) {
-                s.mmuInvalidateRangeStart = a;
-                s.mmuInvalidateRangeEnd = b;
-            } else {
-                s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
-                s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+            // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
+            long[] r = Memslots.gfnRangesOfHva(s, start.eval(s, e.thread) >>> 12, end.eval(s, e.thread) >>> 12);
+            boolean flush = false;
+            if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
+                s.mmuInvalidateRangeStart = 0;
+                s.mmuInvalidateRangeEnd = 0;
+            }
+            for (int k = 0; k < r.length; k += 2) {
+                long a = r[k];
+                long b = r[k + 1];
+                if (s.mmuInvalidateInProgress == 0 && k == 0) {
+                    s.mmuInvalidateRangeStart = a;
+                    s.mmuInvalidateRangeEnd = b;
+                } else {
+                    s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
+                    s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+                }
+                e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+                flush |= zapLeafs(e, a, b);
             }
             s.mmuInvalidateInProgress++;
-            e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
-            boolean flush = zapLeafs(e, a, b);
             if (flush) Tlbs.flushRemoteTlbs(e);
             else e.note("kvm_unmap_gfn_range: nothing present, no flush");
         }
@@ -324,7 +397,12 @@ public final class MmuOps {
     static boolean zapLeafs(Exec e, long start, long end) {
         VmState s = e.s;
         if (s.root < 0) return false;
-        boolean flush = zapLeafs(e, start, end, s.root);
+        boolean flush = zapLeafsIn(e, s.root, start, end);
+        // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
+        for (int r : s.invalidRoots) {
+            var p = s.sp(r);
+            if (p != null && p.status == dev.mmu.runtime.model.ShadowPage.LIVE) flush |= zapLeafsIn(e, r, start, end);
+        }
         // kvm_unmap_gfn_range() also zaps the shadow MMU's rmaps (kvm_zap_rmap): the nested guest's pages.
         if (s.nestedRoot >= 0) flush |= zapRmapLeafs(e, s.nestedRoot, start, end);
         return flush;
@@ -348,10 +426,10 @@ public final class MmuOps {
         return flush;
     }
 
-    private static boolean zapLeafs(Exec e, long start, long end, int root) {
+    private static boolean zapLeafsIn(Exec e, int root, long start, long end) {
         VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
-        TdpIter.start(s, it, 0, start, end);
+        TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {
             Walk w = TdpIter.position(s, it, 0);
@@ -364,8 +442,4 @@ public final class MmuOps {
         return flush;
     }
 
-    /** The memslot for a gfn, for ops that need the backing size. */
-    static Memslot slot(VmState s, long gfn) {
-        return s.config.slotOf(gfn);
-    }
 }

@@ -39,6 +39,18 @@ public final class Primitives {
             Nx.unaccount(e, (int) a[0]);
             return 0;
         });
+        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte", (e, a) -> {
+            // The lockless cmpxchg of fast_page_fault() (mmu.c, v6.x) on the leaf SPTE of gfn: sets
+            // or clears PT_WRITABLE_MASK. Unlike fast_pf_fix_direct_spte() it does not call
+            // mark_page_dirty_in_slot(); a path that adds W must mark the page itself.
+            Walk w = Walk.of(e.s, a[0]);
+            if (w == null || !w.presentLeaf()) return 0;
+            long spte = a[1] != 0 ? w.spte() | dev.mmu.runtime.model.Spte.WRITABLE
+                    : w.spte() & ~dev.mmu.runtime.model.Spte.WRITABLE;
+            if (spte == w.spte()) return 0;
+            TdpMmu.setSpte(e, w.spId(), w.index(), spte);
+            return 1;
+        });
         addPure("is_tdp_mmu_page", "is_tdp_mmu_page", (e, a) -> {
             ShadowPage sp = e.s.sp((int) a[0]);
             return sp != null && sp.tdp ? 1 : 0;
@@ -51,8 +63,6 @@ public final class Primitives {
             TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
             return 0;
         });
-        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte",
-                (e, a) -> TdpMmu.cmpxchgWritable(e, a[0], a[1] != 0) ? 1 : 0);
     }
 
     private Primitives() {}

@@ -30,7 +30,7 @@ public final class Queries {
 
     /** host(gpa).freed: the pfn last behind gpa has been freed and nothing maps gpa now. */
     public static long hostFreed(VmState s, long gpa) {
-        long gfn = gpa >>> 12;
+        long gfn = Memslots.hvaGfn(s, gpa >>> 12);
         int page = Host.backingPage(s.config, gfn);
         if (s.hostPfn(page) != 0) return 0;
         long per = Host.pagesPerBacking(s.config, gfn);

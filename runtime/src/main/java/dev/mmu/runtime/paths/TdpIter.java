@@ -20,9 +20,13 @@ public final class TdpIter {
     static final int VALID = 4;
     /** Whether the walker held rcu_read_lock() when it yielded (v5.13+ walkers do, v5.10 had no RCU). */
     static final int RCU_HELD = 5;
+    /** for_each_tdp_pte_min_level(): the walk does not step below this level. */
+    static final int MIN_LEVEL = 6;
+    /** The root the walk runs in (kvm->arch.tdp_mmu_roots entry): the current root unless given. */
+    static final int ROOT = 7;
     /** iter->yielded: the walk yielded and restarted; the next tdp_iter_next() does not advance. */
-    static final int YIELDED = 6;
-    public static final int SLOTS = 7;
+    static final int YIELDED = 8;
+    public static final int SLOTS = 9;
 
     private TdpIter() {}
 
@@ -31,6 +35,18 @@ public final class TdpIter {
      * walk cannot yield before it has made progress. Then skip to the first present SPTE.
      */
     static void start(VmState s, long[] l, int at, long start, long end) {
+        start(s, l, at, start, end, Level.PG_LEVEL_4K);
+    }
+
+    /** for_each_tdp_pte_min_level(iter, root, minLevel, start, end). */
+    static void start(VmState s, long[] l, int at, long start, long end, int minLevel) {
+        startIn(s, l, at, s.root, start, end, minLevel);
+    }
+
+    /** for_each_tdp_pte_min_level() in a given root. */
+    static void startIn(VmState s, long[] l, int at, int root, long start, long end, int minLevel) {
+        l[at + ROOT] = root;
+        l[at + MIN_LEVEL] = minLevel;
         l[at + NEXT_LAST_LEVEL_GFN] = start;
         l[at + YIELDED_GFN] = start;
         toRoot(s, l, at);
@@ -38,7 +54,7 @@ public final class TdpIter {
     }
 
     private static void toRoot(VmState s, long[] l, int at) {
-        int rootLevel = s.sp(s.root).level;
+        int rootLevel = s.sp((int) l[at + ROOT]).level;
         l[at + LEVEL] = rootLevel;
         l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], rootLevel);
         l[at + VALID] = 1;
@@ -54,13 +70,26 @@ public final class TdpIter {
 
     /** Where the iterator points: the table and index of its SPTE, or null if that table is gone. */
     static Walk position(VmState s, long[] l, int at) {
-        Walk w = Walk.to(s, s.root, l[at + GFN], (int) l[at + LEVEL]);
+        Walk w = Walk.to(s, (int) l[at + ROOT], l[at + GFN], (int) l[at + LEVEL]);
         return w != null && w.level() == l[at + LEVEL] ? w : null;
     }
 
     static long spte(VmState s, long[] l, int at) {
         Walk w = position(s, l, at);
         return w == null ? 0 : w.spte();
+    }
+
+    /**
+     * tdp_iter_next() over the rest of the current table's leaf SPTEs: whether the iterator, after
+     * next(), is still at a sibling SPTE of the table it was in (same level, same parent region).
+     * Slot walks visit the leaves of one table in one step (see docs: yield points per table).
+     */
+    static boolean nextInSameTable(VmState s, long[] l, int at, long end) {
+        int level = (int) l[at + LEVEL];
+        long table = Level.alignDown(l[at + GFN], level + 1);
+        next(s, l, at, end);
+        return l[at + VALID] != 0 && l[at + LEVEL] == level && Level.alignDown(l[at + GFN], level + 1) == table
+                && Spte.leaf(spte(s, l, at));
     }
 
     /** tdp_iter_next(): try_step_down, else try_step_side, else try_step_up then side; skip empty SPTEs. */
@@ -83,12 +112,13 @@ public final class TdpIter {
     private static void advance(VmState s, long[] l, int at, boolean mayStepDown) {
         int level = (int) l[at + LEVEL];
         long spte = spte(s, l, at);
-        if (mayStepDown && level > Level.PG_LEVEL_4K && Spte.present(spte) && !Spte.leaf(spte)) {
+        if (mayStepDown && level > Math.max(Level.PG_LEVEL_4K, l[at + MIN_LEVEL]) && Spte.present(spte)
+                && !Spte.leaf(spte)) {
             l[at + LEVEL] = level - 1;
             l[at + GFN] = Level.alignDown(l[at + NEXT_LAST_LEVEL_GFN], level - 1);
             return;
         }
-        int rootLevel = s.sp(s.root).level;
+        int rootLevel = s.sp((int) l[at + ROOT]).level;
         long gfn = l[at + GFN];
         while (Level.index(gfn, level) == Level.ENTRIES - 1) {
             if (level == rootLevel) {

@@ -90,17 +90,19 @@ public final class TdpMmu {
      *
      * @return false if the fault must be retried (the SPTE was frozen by another thread)
      */
-    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp) {
-        return map(e, gfn, exec, write, pfn, tdp, e.s.root);
+    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging) {
+        return map(e, gfn, exec, write, pfn, tdp, logging, e.s.root);
     }
 
     /** The map step from a given root: the nested guest's faults build legacy pages under its shadow root. */
-    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, int root) {
+    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging,
+                       int root) {
         VmState s = e.s;
-        Memslot slot = s.config.slotOf(gfn);
+        Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
         boolean nx = s.config.nxHugePages();
-        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level; NX keeps exec at 4K.
-        int reqLevel = Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
+        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level (4K while the slot logs
+        // dirty pages: kvm_mmu_max_mapping_level / disallow_lpage); NX keeps exec at 4K.
+        int reqLevel = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
         boolean hugePageDisallowed = exec && nx;
         int goalLevel = hugePageDisallowed ? Level.PG_LEVEL_4K : reqLevel;
         int spId = root;
@@ -122,6 +124,11 @@ public final class TdpMmu {
                 boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
                 long leaf = Spte.leaf(base, writable, x);
                 if (old != leaf) setSpte(e, spId, i, leaf);
+                // tdp_mmu_map_handle_target_level() (v6.x): replacing a table by a huge leaf
+                // flushes (kvm_flush_remote_tlbs_gfn): TLBs may hold the old smaller translations.
+                if (Spte.present(old) && !Spte.leaf(old)) Tlbs.flushRemoteTlbs(e);
+                // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
+                if (writable && logging) Memslots.markDirty(e, gfn);
                 return true;
             }
             if (Spte.present(old) && !Spte.leaf(old)) {
@@ -173,6 +180,18 @@ public final class TdpMmu {
         long updated = writable ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
         setSpte(e, w.spId(), w.index(), updated);
         return true;
+    }
+
+    /**
+     * Eager page splitting's tdp_mmu_split_huge_page() (v6.x): a new child table (not NX
+     * accounted: tdp_mmu_init_child_sp) filled with the huge SPTE's pfns, linked in place of the
+     * huge leaf with tdp_mmu_link_sp(); no flush.
+     */
+    static void splitInPlace(Exec e, int spId, int index) {
+        long huge = e.s.sp(spId).spte(index);
+        ShadowPage child = linkChild(e, spId, index, e.s.sp(spId).tdp);
+        splitHugePage(e, child, huge);
+        setSpte(e, spId, index, Spte.table(child.id));
     }
 
     /**

@@ -47,14 +47,25 @@ public final class Tlbs {
                 + " dropped)" : ""));
     }
 
-    /** Whether the tables still grant everything this TLB entry grants (same pfns, at least its rights). */
+    private static boolean underFrozen(VmState s, TlbEntry t) {
+        Walk w = Walk.of(s, t.gfn());
+        return w != null && (w.spte() & Spte.FROZEN) != 0;
+    }
+
+    /**
+     * Whether the tables still grant everything this TLB entry grants (same pfns, at least its
+     * rights). A writable entry over a present SPTE with the same pfn that was only write-protected
+     * counts as granted: dirty logging write-protects under mmu_lock and flushes after the unlock
+     * (kvm_mmu_slot_remove_write_access, kvm_clear_dirty_log_protect; locking.rst, MMU-writable
+     * bit), which loses nothing but dirty tracking until the ioctl's flush.
+     */
     static boolean stillGranted(VmState s, TlbEntry t) {
         long end = t.gfn() + Level.pagesPerHpage(t.level());
         long g = t.gfn();
         while (g < end) {
             Walk w = Walk.of(s, g, t.nested());
             if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
-                    || (t.writable() && !Spte.writable(w.spte())) || (t.exec() && !Spte.exec(w.spte()))) {
+                    || (t.exec() && !Spte.exec(w.spte()))) {
                 return false;
             }
             g = Level.alignDown(g, w.level()) + Level.pagesPerHpage(w.level());
@@ -62,11 +73,15 @@ public final class Tlbs {
         return true;
     }
 
-    /** A TLB entry some vCPU holds that the tables no longer grant, or null. */
+    /**
+     * A TLB entry some vCPU holds that the tables no longer grant, or null. An entry under a frozen
+     * SPTE is not counted: tdp_mmu_zap_spte_atomic() (v6.x) flushes before it un-freezes, and
+     * other readers may drop mmu_lock meanwhile (kernel-notes §11 H).
+     */
     static String staleEntry(VmState s) {
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
-                if (!stillGranted(s, t)) {
+                if (!stillGranted(s, t) && !underFrozen(s, t)) {
                     return "vCPU " + v + " caches " + (t.nested() ? "nested " : "") + "gfn 0x"
                             + Long.toHexString(t.gfn()) + " -> pfn 0x"
                             + Long.toHexString(t.pfn());

@@ -83,7 +83,7 @@ class FaultPathStepTest {
         assertThat(st.s.mmuReaders).as("still under read_lock").isEqualTo(1L);
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).as("the TLB fills only on the retried access").isNull();
 
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         assertThat(st.s.mmuReaders).isZero();
         assertThat(st.next(0)).as("back to the guest, which retries the access").isEqualTo("vcpu 0 exec");
 
@@ -113,7 +113,7 @@ class FaultPathStepTest {
         assertThat(st.s.stat(Stat.nx_lpage_splits)).isZero();
         assertThat(st.s.lpageDisallowed).isEmpty();
 
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         st.step(0, "vcpu 0 read");
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN + 512)).isEqualTo(new TlbEntry(HPAGE_GFN + 512, 2, pfn, true, false));
         assertThat(st.done(0)).isTrue();
@@ -157,7 +157,7 @@ class FaultPathStepTest {
         // Same pfns, more rights: the stale 2M TLB entry is still granted, no flush is owed.
         assertThat(st.s.stat(Stat.remote_tlb_flush)).isZero();
 
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isFalse();
         st.step(0, "vcpu 0 exec");
         TlbEntry t = Tlbs.lookup(st.s, 0, HPAGE_GFN + 3);
@@ -192,7 +192,7 @@ class FaultPathStepTest {
         assertThat(st.s.stat(Stat.nx_lpage_splits)).as("no new split").isEqualTo(1);
         assertThat(st.s.lpageDisallowed).containsExactly(l1.id);
 
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         st.step(0, "vcpu 0 read");
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN + 1).level()).isEqualTo(1);
         assertThat(st.done(0)).isTrue();

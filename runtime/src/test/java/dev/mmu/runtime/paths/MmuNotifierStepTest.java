@@ -104,7 +104,7 @@ class MmuNotifierStepTest {
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("stale pfn never mapped").isZero();
         assertThat(st.s.stat(Stat.pages_2m)).isZero();
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         assertThat(st.next(0)).as("RET_PF_RETRY: the guest re-executes the access").isEqualTo("vcpu 0 read");
 
         st.step(0, "vcpu 0 read");
@@ -116,7 +116,7 @@ class MmuNotifierStepTest {
         st.step(0, "kvm_tdp_mmu_map");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isEqualTo(newPfn);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "level")).isEqualTo(2);
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         st.step(0, "vcpu 0 read");
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN).pfn()).isEqualTo(newPfn);
         assertThat(st.done(0)).isTrue();
@@ -138,7 +138,7 @@ class MmuNotifierStepTest {
         assertThat(st.s.mmuInvalidateSeq).isEqualTo(st.s.threads[0].locals[SEQ]);
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("in_progress and gfn in range").isZero();
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
 
         // The retried fault samples seq 0 and the old pfn, still mapped by the host ...
         st.step(0, "vcpu 0 read");
@@ -153,7 +153,7 @@ class MmuNotifierStepTest {
         st.step(0, "kvm_tdp_mmu_map");
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isZero();
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
 
         st.step(0, "vcpu 0 read");
         st.step(0, "kvm_faultin_pfn");
@@ -161,7 +161,7 @@ class MmuNotifierStepTest {
         st.step(0, "kvm_tdp_mmu_map");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isNotEqualTo(oldPfn);
-        st.step(0, "release mmu_lock");
+        st.step(0, "unlock mmu_lock, srcu");
         st.step(0, "vcpu 0 read");
         assertThat(st.done(0)).isTrue();
         assertThat(st.s.violations).isZero();

@@ -1,0 +1,104 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * The active memslots of a state (kvm->memslots): the configured slots minus deleted ones, with
+ * the flags that change at run time (KVM_MEM_LOG_DIRTY_PAGES, KVM_MEMSLOT_INVALID). Slots are
+ * named by their position in the configuration; bit i of the state's masks is slot position i.
+ */
+public final class Memslots {
+    /** Flags a fault snapshots from its memslot (fault->slot), kept in a local. */
+    static final long FOUND = 1;
+    static final long LOGGING = 2;
+    static final long INVALID = 4;
+
+    private Memslots() {}
+
+    /** Position of the slot with this id in the configuration, or -1. */
+    public static int position(VmState s, int slotId) {
+        var l = s.config.memslots();
+        for (int i = 0; i < l.size(); i++) if (l.get(i).id() == slotId) return i;
+        return -1;
+    }
+
+    /** __gfn_to_memslot(): position of the active slot holding gfn, or -1 (no slot: emulated MMIO). */
+    public static int of(VmState s, long gfn) {
+        var l = s.config.memslots();
+        for (int i = 0; i < l.size(); i++) {
+            if ((s.slotDeleted & (1 << i)) == 0 && gfn >= s.slotBase[i] && gfn < s.slotBase[i] + l.get(i).npages()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** slot->base_gfn now (it changes with KVM_MR_MOVE). */
+    public static long base(VmState s, int position) {
+        return s.slotBase[position];
+    }
+
+    public static long end(VmState s, int position) {
+        return s.slotBase[position] + slot(s, position).npages();
+    }
+
+    /**
+     * The gfn's host address in configured coordinates: the gfn the configuration gives to the same
+     * offset of the same memslot (the hva does not move with KVM_MR_MOVE). Host pages are indexed by it.
+     */
+    static long hvaGfn(VmState s, long gfn) {
+        int p = of(s, gfn);
+        return p < 0 ? gfn : slot(s, p).baseGfn() + (gfn - base(s, p));
+    }
+
+    /**
+     * The gfn ranges (pairs, current coordinates) that an hva range given in configured gpas covers,
+     * slot by slot, as kvm_handle_hva_range() finds them through each memslot's hva interval.
+     */
+    static long[] gfnRangesOfHva(VmState s, long start, long end) {
+        var l = s.config.memslots();
+        long[] out = new long[0];
+        for (int i = 0; i < l.size(); i++) {
+            if ((s.slotDeleted & (1 << i)) != 0) continue;
+            Memslot m = l.get(i);
+            long a = Math.max(start, m.baseGfn());
+            long b = Math.min(end, m.endGfn());
+            if (a >= b) continue;
+            out = java.util.Arrays.copyOf(out, out.length + 2);
+            out[out.length - 2] = a - m.baseGfn() + base(s, i);
+            out[out.length - 1] = b - m.baseGfn() + base(s, i);
+        }
+        return out;
+    }
+
+    public static Memslot slot(VmState s, int position) {
+        return s.config.memslots().get(position);
+    }
+
+    /** kvm_slot_dirty_track_enabled(slot). */
+    public static boolean logging(VmState s, int position) {
+        return position >= 0 && (s.slotLogging & (1 << position)) != 0;
+    }
+
+    /** The fault's view of its slot (what fault->slot points at): FOUND, LOGGING, INVALID bits. */
+    static long snapshot(VmState s, long gfn) {
+        int p = of(s, gfn);
+        if (p < 0) return 0;
+        long f = FOUND;
+        if (logging(s, p)) f |= LOGGING;
+        if ((s.slotInvalid & (1 << p)) != 0) f |= INVALID;
+        return f;
+    }
+
+    /** mark_page_dirty_in_slot(kvm, slot, gfn): only while the slot logs dirty pages. */
+    static void markDirty(Exec e, long gfn) {
+        int p = of(e.s, gfn);
+        if (!logging(e.s, p)) return;
+        long off = gfn - base(e.s, p);
+        if (!e.s.dirty(p, off)) {
+            e.s.markDirty(p, off);
+            e.note("mark_page_dirty_in_slot gfn 0x" + Long.toHexString(gfn));
+        }
+    }
+}

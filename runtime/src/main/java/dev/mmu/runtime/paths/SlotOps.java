@@ -1,0 +1,354 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * Ops of the memslot and dirty-logging paths (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c,
+ * mmu/mmu.c, mmu/tdp_mmu.c; v6.x unless an op says otherwise). Slots are named by position.
+ */
+public final class SlotOps {
+    private SlotOps() {}
+
+    /**
+     * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
+     * KVM_MEM_LOG_DIRTY_PAGES toggled and a fresh (zeroed) dirty bitmap (kvm_prepare_memory_region)
+     * becomes the active one. Enabling opens the ioctl's window (see VmState.dirtyLogBusy).
+     */
+    public record SetLogDirty(int pos, boolean on) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if (on) {
+                s.slotLogging |= 1 << pos;
+                s.dirtyLogBusy |= 1 << pos;
+            } else {
+                s.slotLogging &= ~(1 << pos);
+            }
+            s.resetDirty(pos);
+            e.note("kvm_set_memslot(KVM_MR_FLAGS_ONLY): memslot " + Memslots.slot(s, pos).id()
+                    + (on ? " logs dirty pages" : " stops logging dirty pages"));
+        }
+
+        public String describe() {
+            return "kvm_set_memslot(KVM_MR_FLAGS_ONLY)";
+        }
+    }
+
+    /**
+     * synchronize_srcu_expedited(&kvm->srcu) in kvm_swap_active_memslots(): waits until no other
+     * thread is inside an srcu read section (vCPU faults hold one from kvm_faultin_pfn() to the end
+     * of the fault). The model waits for every reader, not only those that started before.
+     */
+    public record SynchronizeSrcu() implements Op {
+        public int choices(VmState s, int thread) {
+            return (s.srcuReaders & ~(1L << thread)) == 0 ? 1 : 0;
+        }
+
+        public void exec(Exec e, int choice) {
+            if (e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "synchronize_srcu under mmu_lock");
+            e.note("synchronize_srcu: no srcu readers left");
+        }
+
+        public String describe() {
+            return "synchronize_srcu";
+        }
+    }
+
+    /**
+     * One iteration of wrprot_gfn_range() (kvm_tdp_mmu_wrprot_slot, v6.x; mmu_lock held for read):
+     * skip non-present, non-leaf and non-writable SPTEs; else clear PT_WRITABLE_MASK with
+     * tdp_mmu_set_spte_atomic() (the MMU-writable bit stays, so fast_page_fault may restore W);
+     * spte_set = true. Then tdp_iter_next(). The leaves of one table are done in one step.
+     */
+    public record WrprotStep(int it, int endSlot, int spteSet) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long[] l = e.self().locals;
+            do {
+                Walk w = TdpIter.position(s, l, it);
+                if (w != null && w.presentLeaf() && Spte.writable(w.spte())) {
+                    if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "wrprot_gfn_range without mmu_lock");
+                    TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                    l[spteSet] = 1;
+                }
+            } while (TdpIter.nextInSameTable(s, l, it, l[endSlot]));
+        }
+
+        public String describe() {
+            return "wrprot_gfn_range step";
+        }
+    }
+
+    /**
+     * One iteration of tdp_mmu_split_huge_pages_root() (v6.x, shared = true): a huge leaf with no
+     * preallocated page drops RCU and mmu_lock to allocate one (GFP_KERNEL_ACCOUNT; the next ops
+     * retake the lock and restart the walk: iter.yielded = true); with one, tdp_mmu_split_huge_page()
+     * replaces the leaf by a table of smaller SPTEs (same pfns and rights, no TLB flush: "No TLB
+     * flush is necessary here"). Choice of the next op: falls through only to reacquire.
+     */
+    public record SplitStep(int it, int endSlot, int prealloc, int loop) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long[] l = e.self().locals;
+            Walk w = TdpIter.position(s, l, it);
+            if (w == null || !w.presentLeaf() || w.level() == Level.PG_LEVEL_4K) {
+                TdpIter.next(s, l, it, l[endSlot]);
+                e.nextPc = loop;
+                return;
+            }
+            if (l[prealloc] == 0) {
+                e.note("tdp_mmu_alloc_sp_for_split: drop mmu_lock to allocate");
+                l[it + TdpIter.RCU_HELD] = Lock.held(s, e.thread, LockId.rcu) ? 1 : 0;
+                if (l[it + TdpIter.RCU_HELD] != 0) Lock.release(e, LockId.rcu);
+                Lock.release(e, LockId.mmu_lock);
+                Rcu.maybeEndGracePeriod(e);
+                l[prealloc] = 1;
+                return;
+            }
+            if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_split_huge_page without mmu_lock");
+            TdpMmu.splitInPlace(e, w.spId(), w.index());
+            l[prealloc] = 0;
+            TdpIter.next(s, l, it, l[endSlot]);
+            e.nextPc = loop;
+        }
+
+        public String describe() {
+            return "tdp_mmu_split_huge_pages_root step";
+        }
+    }
+
+    /**
+     * One iteration of zap_collapsible_spte_range() (since 5ba7c4c6d1c7, v5.19, "Zap non-leaf SPTEs
+     * when disabling dirty logging"; mmu_lock held for read): a present non-leaf SPTE at 2M or 1G whose range lies in the
+     * slot and could be mapped at its level (kvm_mmu_max_mapping_level) is zapped with
+     * tdp_mmu_zap_spte_atomic(): freeze it (handle_changed_spte tears the table down) here, then
+     * the next op flushes and writes the non-present value ("a successful atomic zap also does a
+     * remote TLB flush"), then `goto retry`. Anything else: tdp_iter_next() and back to the loop.
+     */
+    public record CollapsibleStep(int it, int endSlot, int pos, int loop) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long[] l = e.self().locals;
+            Walk w = TdpIter.position(s, l, it);
+            int level = (int) l[it + TdpIter.LEVEL];
+            long gfn = l[it + TdpIter.GFN];
+            boolean candidate = w != null && level <= Level.PG_LEVEL_1G && Spte.present(w.spte()) && !Spte.leaf(w.spte())
+                    && gfn >= Memslots.base(s, pos) && gfn + Level.pagesPerHpage(level) <= Memslots.end(s, pos)
+                    && maxMappingLevel(s, pos) >= level;
+            if (!candidate) {
+                TdpIter.next(s, l, it, l[endSlot]);
+                e.nextPc = loop;
+                return;
+            }
+            if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_zap_spte_atomic without mmu_lock");
+            e.note("tdp_mmu_zap_spte_atomic: freeze");
+            TdpMmu.setSpte(e, w.spId(), w.index(), Spte.FROZEN);
+        }
+
+        public String describe() {
+            return "zap_collapsible_spte_range step";
+        }
+    }
+
+    /** kvm_mmu_max_mapping_level(): the host backing size, 4K while the slot logs dirty pages. */
+    static int maxMappingLevel(VmState s, int pos) {
+        if (Memslots.logging(s, pos)) return Level.PG_LEVEL_4K;
+        return Math.min(Memslots.slot(s, pos).backingLevel(), Level.PG_LEVEL_1G);
+    }
+
+    /**
+     * The second half of tdp_mmu_zap_spte_atomic() (v6.x): kvm_flush_remote_tlbs_gfn(), then
+     * __kvm_tdp_mmu_write_spte(SHADOW_NONPRESENT_VALUE) un-freezes the SPTE; `goto retry` revisits it.
+     */
+    public record ZapAtomicFinish(int it, int loop) implements Op {
+        public void exec(Exec e, int choice) {
+            Tlbs.flushRemoteTlbs(e);
+            Walk w = TdpIter.position(e.s, e.self().locals, it);
+            if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
+            e.nextPc = loop;
+        }
+
+        public String describe() {
+            return "tdp_mmu_zap_spte_atomic: flush, unfreeze";
+        }
+    }
+
+    /**
+     * kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c, v6.x) with an all-ones user mask, under
+     * KVM_MMU_LOCK (write_lock on x86): for each bitmap word with bits set, clear them
+     * (atomic_long_fetch_andnot), flush = true, and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
+     * kvm_tdp_mmu_clear_dirty_pt_masked(wrprot): clear W of the 4K leaf SPTEs of those gfns
+     * (write-protection dirty logging: no PML). The caller flushes after the unlock.
+     */
+    public record ClearDirtyMasked(int pos, int flushSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "clear_dirty_pt_masked needs mmu_lock for write");
+            long base = Memslots.base(s, pos);
+            s.dirtyLogBusy |= 1 << pos;
+            int n = 0;
+            for (int word = 0; word < s.dirtyWords(pos); word++) {
+                long mask = s.dirtyWord(pos, word);
+                if (mask == 0) continue;
+                s.clearDirty(pos, word, mask);
+                e.self().locals[flushSlot] = 1;
+                for (int bit = 0; bit < 64; bit++) {
+                    if ((mask & (1L << bit)) == 0) continue;
+                    n++;
+                    long gfn = base + word * 64L + bit;
+                    Walk w = Walk.of(s, gfn);
+                    if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
+                        TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                    }
+                }
+            }
+            e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
+        }
+
+        public String describe() {
+            return "kvm_clear_dirty_log_protect";
+        }
+    }
+
+    /**
+     * The dirty-log ioctl's flush after mmu_lock is dropped (kvm_flush_remote_tlbs_memslot):
+     * unconditional when enabling logging (kvm_mmu_slot_apply_flags since b64d740ea7dd, v6.0), `if
+     * (flush)` for KVM_CLEAR_DIRTY_LOG. It closes the ioctl's window.
+     */
+    public record DirtyLogFlush(int pos, int flushSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            if (flushSlot < 0 || e.self().locals[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
+            else e.note("no dirty pages: no flush");
+            e.s.dirtyLogBusy &= ~(1 << pos);
+        }
+
+        public String describe() {
+            return "kvm_flush_remote_tlbs_memslot";
+        }
+    }
+
+    /**
+     * kvm_invalidate_memslot() (kvm_main.c, v6.x) up to kvm_swap_active_memslots(): the active
+     * memslot is replaced by a copy marked KVM_MEMSLOT_INVALID; faults on it now retry.
+     */
+    public record InvalidateSlot(int pos) implements Op {
+        public void exec(Exec e, int choice) {
+            e.s.slotInvalid |= 1 << pos;
+            e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
+        }
+
+        public String describe() {
+            return "kvm_invalidate_memslot";
+        }
+    }
+
+    /** kvm_delete_memslot() (v6.x): the slot leaves the active memslots; faults now find no slot (MMIO). */
+    public record DeleteSlot(int pos) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            s.slotDeleted |= 1 << pos;
+            s.slotInvalid &= ~(1 << pos);
+            s.slotLogging &= ~(1 << pos);
+            s.resetDirty(pos);
+            addGone(s, Memslots.base(s, pos), Memslots.end(s, pos));
+            e.note("kvm_delete_memslot: memslot " + Memslots.slot(s, pos).id() + " removed");
+            String d = dangling(s);
+            if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public String describe() {
+            return "kvm_delete_memslot";
+        }
+    }
+
+    /**
+     * kvm_move_memslot() (kvm_main.c, v6.x): the invalid slot is replaced by the new one at the new
+     * base gfn (same hva, same dirty bitmap) and kvm_swap_active_memslots() publishes it.
+     */
+    public record MoveSlot(int pos, long newBase) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long oldBase = Memslots.base(s, pos);
+            addGone(s, oldBase, Memslots.end(s, pos));
+            s.slotBase = s.slotBase.clone();
+            s.slotBase[pos] = newBase;
+            s.slotInvalid &= ~(1 << pos);
+            e.note("kvm_move_memslot: memslot " + Memslots.slot(s, pos).id() + " gfn 0x" + Long.toHexString(oldBase)
+                    + " -> 0x" + Long.toHexString(newBase));
+            String d = dangling(s);
+            if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public String describe() {
+            return "kvm_move_memslot";
+        }
+    }
+
+    private static void addGone(VmState s, long start, long end) {
+        long[] g = java.util.Arrays.copyOf(s.goneRanges, s.goneRanges.length + 2);
+        g[g.length - 2] = start;
+        g[g.length - 1] = end;
+        s.goneRanges = g;
+    }
+
+    /**
+     * An SPTE or TLB entry that still maps a gfn a deleted or moved memslot left (and no active
+     * slot covers now), or null.
+     */
+    static String dangling(VmState s) {
+        if (s.goneRanges.length == 0) return null;
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE) continue;
+            for (int i : sp.usedIndexes()) {
+                long spte = sp.spte(i);
+                if (!Spte.present(spte) || !Spte.leaf(spte)) continue;
+                long gfn = sp.gfnOf(i);
+                String hit = deletedIn(s, gfn, gfn + Level.pagesPerHpage(sp.level));
+                if (hit != null) return "SPTE L" + sp.level + "[" + i + "] gfn 0x" + Long.toHexString(gfn) + hit;
+            }
+        }
+        for (int v = 0; v < s.tlb.length; v++) {
+            for (TlbEntry t : s.tlb[v]) {
+                String hit = deletedIn(s, t.gfn(), t.gfn() + Level.pagesPerHpage(t.level()));
+                if (hit != null) return "vCPU " + v + " TLB gfn 0x" + Long.toHexString(t.gfn()) + hit;
+            }
+        }
+        return null;
+    }
+
+    private static String deletedIn(VmState s, long start, long end) {
+        for (long g = start; g < end; ) {
+            int p = Memslots.of(s, g);
+            if (p >= 0) {
+                g = Memslots.end(s, p);
+                continue;
+            }
+            for (int k = 0; k < s.goneRanges.length; k += 2) {
+                if (g >= s.goneRanges[k] && g < s.goneRanges[k + 1]) {
+                    return " maps gfn 0x" + Long.toHexString(g) + " that a deleted or moved memslot left";
+                }
+            }
+            g = nextInteresting(s, g, end);
+        }
+        return null;
+    }
+
+    /** The next gfn after g where a gone range or an active slot starts (or end). */
+    private static long nextInteresting(VmState s, long g, long end) {
+        long n = end;
+        for (int k = 0; k < s.goneRanges.length; k += 2) {
+            if (s.goneRanges[k] > g) n = Math.min(n, s.goneRanges[k]);
+        }
+        for (int p = 0; p < s.slotBase.length; p++) {
+            if ((s.slotDeleted & (1 << p)) == 0 && Memslots.base(s, p) > g) n = Math.min(n, Memslots.base(s, p));
+        }
+        return n;
+    }
+}
