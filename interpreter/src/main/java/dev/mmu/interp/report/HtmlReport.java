@@ -139,9 +139,12 @@ public final class HtmlReport implements Reporter {
                 b.append(bad ? "<td class=\"bad\">" : "<td>")
                         .append(t == st.thread() ? esc(st.text().replace("; ", "\n")) : "").append("</td>");
             }
+            // Open the drawings of the steps that change them; the others stay one click away.
+            boolean changes = !o.snapshots().get(i).equals(o.snapshots().get(i + 1));
             b.append("</tr>\n<tr><td></td><td colspan=\"").append(threads.size()).append("\"><details")
-                    .append(i == o.steps().size() - 1 ? " open" : "").append("><summary>page tables and TLBs before and after step ")
-                    .append(i + 1).append("</summary>\n<div class=\"pair\">\n<figure><figcaption>before step ").append(i + 1)
+                    .append(changes ? " open" : "").append("><summary>page tables and TLBs before and after step ")
+                    .append(i + 1).append(changes ? "" : " (unchanged)")
+                    .append("</summary>\n<div class=\"pair\">\n<figure><figcaption>before step ").append(i + 1)
                     .append("</figcaption>\n")
                     .append(SvgStateDrawing.draw(o.snapshots().get(i), null, "before step " + (i + 1), id + "-b" + i))
                     .append("</figure>\n<figure><figcaption>after step ").append(i + 1)
