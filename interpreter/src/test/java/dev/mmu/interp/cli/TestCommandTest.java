@@ -153,6 +153,15 @@ class TestCommandTest {
     }
 
     @Test
+    void checkTakesTheSameReportFlags() throws IOException {
+        Path reports = dir.resolve("check-reports");
+        assertThat(run("check", "--format", "json", "--out", reports.toString(), suite.resolve("fails.mmu").toString()))
+                .isEqualTo(1);
+        assertThat(out).contains("FAIL    expect never use_after_free");
+        assertThat(Files.readString(reports.resolve("mmu-report.json"))).contains("\"status\" : \"FAIL\"");
+    }
+
+    @Test
     void tapAndKtap() {
         run("test", "--format", "tap", suite.toString());
         assertThat(out).startsWith("TAP version 13\n1..5\n").contains("\nnot ok ").contains("\nok ")

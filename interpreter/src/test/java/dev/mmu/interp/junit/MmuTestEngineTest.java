@@ -95,6 +95,27 @@ class MmuTestEngineTest {
     }
 
     @Test
+    void aScenarioFoundThroughTheTriggerIsRerunByTheIdItWasGiven() {
+        // What an IDE does: take the id from the first run's tree and select it alone.
+        UniqueId id = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute()
+                .testEvents().started().list().stream().map(e -> e.getTestDescriptor().getUniqueId())
+                .filter(u -> u.toString().contains("ratio=1")).findFirst().orElseThrow();
+        assertThat(id.getSegments()).extracting(UniqueId.Segment::getType)
+                .containsExactly("engine", "class", "file", "scenario");
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectUniqueId(id)).execute().testEvents();
+        tests.assertStatistics(s -> s.started(1).succeeded(1));
+        assertThat(tests.started().list().get(0).getTestDescriptor().getUniqueId()).isEqualTo(id);
+    }
+
+    @Test
+    void filesFoundThroughTheTriggerHangUnderItsClass() {
+        Events containers = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute()
+                .containerEvents();
+        assertThat(containers.started().list()).anySatisfy(e -> assertThat(e.getTestDescriptor().getSource())
+                .get().isEqualTo(org.junit.platform.engine.support.descriptor.ClassSource.from(Trigger.class)));
+    }
+
+    @Test
     void uniqueIdsDifferPerScenarioAndOutlineRow() {
         List<UniqueId> ids = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).execute()
                 .testEvents().started().list().stream().map(e -> e.getTestDescriptor().getUniqueId()).toList();
