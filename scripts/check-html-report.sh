@@ -20,7 +20,7 @@ sed 's/expect violation use_after_free/expect never use_after_free/; s/(pre-fix)
   "$here/examples/nx/seed-yield-pre-fix.mmu" > "$work/claimed-safe.mmu"
 cp "$here/examples/nx/seed-yield-fixed.mmu" "$work/"
 set +e
-"$here/mmu" test --format html --out "$work/out" "$work/claimed-safe.mmu" "$work/seed-yield-fixed.mmu" > "$work/test.log" 2>&1
+(cd "$work" && "$here/mmu" test --format html --out out claimed-safe.mmu seed-yield-fixed.mmu) > "$work/test.log" 2>&1
 code=$?
 set -e
 if [ "$code" != 1 ]; then

@@ -32,6 +32,7 @@ public final class HtmlReport implements Reporter {
             svg.state{background:#fbfbfd;border:1px solid #ddd}
             svg.state text{font:11px ui-monospace,monospace;fill:#222} svg.state text.head{font-weight:700}
             svg.state text.dim{fill:#888} svg.state text.changed{fill:#c00020;font-weight:700}
+            svg.state text.gone{fill:#c00020;text-decoration:line-through}
             svg.state rect.table{fill:#eef4ff;stroke:#5577aa} svg.state rect.unlinked{fill:#f3f3f3;stroke:#999;stroke-dasharray:4 3}
             svg.state rect.invalid{fill:#fff0e0;stroke:#c07000} svg.state rect.tlb{fill:#effaf0;stroke:#4a8a55}
             svg.state path.arrow{fill:none;stroke:#5577aa;stroke-width:1.3} svg.state path.arrowhead{fill:#5577aa}
@@ -145,8 +146,9 @@ public final class HtmlReport implements Reporter {
                     .append(changes ? " open" : "").append("><summary>page tables and TLBs before and after step ")
                     .append(i + 1).append(changes ? "" : " (unchanged)")
                     .append("</summary>\n<div class=\"pair\">\n<figure><figcaption>before step ").append(i + 1)
-                    .append("</figcaption>\n")
-                    .append(SvgStateDrawing.draw(o.snapshots().get(i), null, "before step " + (i + 1), id + "-b" + i))
+                    .append(" (struck through: gone after it)</figcaption>\n")
+                    .append(SvgStateDrawing.draw(o.snapshots().get(i), null, o.snapshots().get(i + 1),
+                            "before step " + (i + 1), id + "-b" + i))
                     .append("</figure>\n<figure><figcaption>after step ").append(i + 1)
                     .append(" (changes in red)</figcaption>\n")
                     .append(SvgStateDrawing.draw(o.snapshots().get(i + 1), o.snapshots().get(i), "after step " + (i + 1),

@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * Draws one VM state as inline SVG: the page-table tree from the root (one column per depth, an
  * arrow from each non-leaf SPTE to its child table), tables unlinked but not yet freed in a last
- * column, and each vCPU's TLB below. What changed since {@code before} is drawn in red.
+ * column, and each vCPU's TLB below. What changed since {@code before} is drawn in red; what is
+ * gone by {@code after} is struck through.
  */
 final class SvgStateDrawing {
     private static final int BOX_W = 230;
@@ -30,10 +31,21 @@ final class SvgStateDrawing {
 
     /** @param id unique in the page: names the arrowhead marker */
     static String draw(StateSnapshot s, StateSnapshot before, String title, String id) {
+        return draw(s, before, null, title, id);
+    }
+
+    static String draw(StateSnapshot s, StateSnapshot before, StateSnapshot after, String title, String id) {
         SvgStateDrawing d = new SvgStateDrawing();
         d.marker = "head-" + id;
+        if (after != null) {
+            d.gone = keys(s);
+            d.gone.removeAll(keys(after));
+        }
         return d.render(s, before, title);
     }
+
+    /** Keys of this state's parts that the next state no longer has. */
+    private Set<String> gone = Set.of();
 
     private String marker;
 
@@ -81,8 +93,9 @@ final class SvgStateDrawing {
             body.append(text(tlbX + 6, y + 14, "vCPU " + v + " TLB", "head"));
             if (lines.isEmpty()) body.append(text(tlbX + 6, y + HEAD + 12, "(empty)", "dim"));
             for (int i = 0; i < lines.size(); i++) {
-                boolean ch = changed.contains("tlb" + v + ":" + lines.get(i));
-                body.append(text(tlbX + 6, y + HEAD + 12 + i * ROW, lines.get(i), ch ? "changed" : ""));
+                String key = "tlb" + v + ":" + lines.get(i);
+                String cls = changed.contains(key) ? "changed" : gone.contains(key) ? "gone" : "";
+                body.append(text(tlbX + 6, y + HEAD + 12 + i * ROW, lines.get(i), cls));
             }
             tlbBottom = Math.max(tlbBottom, y + h);
             tlbX += BOX_W + GAP / 2;
@@ -124,8 +137,9 @@ final class SvgStateDrawing {
         for (int k = 0; k < t.entries().size(); k++) {
             Entry e = t.entries().get(k);
             String line = "[" + e.index() + "] " + e.text();
-            boolean ch = changed.contains("sp" + t.id() + "[" + e.index() + "]=" + e.text());
-            body.append(text(x + 6, y + HEAD + 12 + k * ROW, line, ch ? "changed" : ""));
+            String key = "sp" + t.id() + "[" + e.index() + "]=" + e.text();
+            String style = changed.contains(key) ? "changed" : gone.contains(key) ? "gone" : "";
+            body.append(text(x + 6, y + HEAD + 12 + k * ROW, line, style));
         }
         columnY[col] = y + h + 10;
     }
