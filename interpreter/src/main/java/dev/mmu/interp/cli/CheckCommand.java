@@ -1,23 +1,20 @@
 package dev.mmu.interp.cli;
 
-import dev.mmu.interp.compile.CompiledScenario;
 import dev.mmu.interp.report.TextReport;
-import dev.mmu.interp.run.Loaded;
-import dev.mmu.interp.run.ScenarioLoader;
-import dev.mmu.runtime.explore.ExploreResult;
-import dev.mmu.runtime.explore.Explorer;
-import dev.mmu.runtime.explore.Verdict;
-import dev.mmu.runtime.model.VmState;
-import dev.mmu.runtime.paths.MmuSystem;
-import java.io.PrintStream;
+import dev.mmu.interp.run.FileResult;
+import dev.mmu.interp.run.RunResult;
+import dev.mmu.interp.run.ScenarioResult;
+import dev.mmu.interp.run.ScenarioRunner;
+import dev.mmu.interp.run.TagFilter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-/** `mmu check FILE...`: explore every scenario and report each expectation. */
+/** `mmu check FILE...`: explore every scenario and report each expectation in full. */
 @Command(name = "check", description = "Explore every interleaving of each scenario and check its expectations.")
 final class CheckCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = ".mmu files")
@@ -26,38 +23,45 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin
     ExploreFlags flags;
 
+    @Mixin
+    ReportFlags reports;
+
     @Override
     public Integer call() {
-        PrintStream out = System.out;
+        String bad = reports.prepare();
+        if (bad != null) {
+            System.err.println("mmu: " + bad);
+            return ExitCode.BAD_INPUT;
+        }
         Interrupts interrupts = Interrupts.install();
         flags.cancel = interrupts.signal();
-        int worst = ExitCode.PASS;
+        flags.progress = true;
+        long start = System.currentTimeMillis();
+        ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all());
+        List<FileResult> results = new ArrayList<>();
         for (Path f : files) {
-            Loaded loaded = ScenarioLoader.load(f);
-            if (loaded.hasErrors()) {
-                Diagnostics.print(loaded);
-                worst = Math.max(worst, ExitCode.BAD_INPUT);
-                continue;
-            }
-            TextReport report = new TextReport(out, f.toString());
-            for (CompiledScenario sc : loaded.scenarios()) {
-                MmuSystem system = new MmuSystem(sc.program());
-                var options = flags.apply(sc.options(), sc.name());
-                ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), options);
-                if (options.progress() instanceof ProgressDisplay p) p.close();
-                report.scenario(sc, system, r);
-                worst = Math.max(worst, code(r.verdict()));
-            }
+            FileResult r = runner.runFile(f);
+            flags.closeProgress();
+            results.add(r);
+            if (r.broken()) System.err.print(r.diagnosticsText());
+            if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s));
         }
+        RunResult run = new RunResult(results, System.currentTimeMillis() - start);
         interrupts.done();
-        return worst;
+        String err = reports.emit(run);
+        if (err != null) {
+            System.err.println("mmu: " + err);
+            return ExitCode.BAD_INPUT;
+        }
+        return exitCode(run);
     }
 
-    static int code(Verdict v) {
-        return switch (v) {
-            case PASS -> ExitCode.PASS;
-            case FAIL -> ExitCode.FAIL;
-            case UNKNOWN -> ExitCode.UNKNOWN;
-        };
+    /** The worst outcome wins: 4 unknown, then 2 bad input, then 1 failed, else 0. */
+    static int exitCode(RunResult run) {
+        int worst = ExitCode.PASS;
+        if (run.failed() > run.broken()) worst = ExitCode.FAIL;
+        if (run.broken() > 0) worst = ExitCode.BAD_INPUT;
+        if (run.count(ScenarioResult.Status.UNKNOWN) > 0) worst = ExitCode.UNKNOWN;
+        return worst;
     }
 }

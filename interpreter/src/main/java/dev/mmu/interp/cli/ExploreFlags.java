@@ -33,12 +33,15 @@ final class ExploreFlags {
     /** Set by the command: Ctrl-C stops the search through it. */
     dev.mmu.runtime.explore.CancelSignal cancel;
 
-    /** The scenario's explore { } options with the command line's overrides, progress and Ctrl-C. */
-    ExploreOptions apply(ExploreOptions base, String scenario) {
-        ExploreOptions.Builder b = apply(base).toBuilder();
-        b.progress(ProgressDisplay.forScenario(scenario, quiet));
-        if (cancel != null) b.cancel(cancel);
-        return b.build();
+    /** Set by commands that explore one scenario at a time: a progress line per scenario on a terminal. */
+    boolean progress;
+
+    private ProgressDisplay current;
+
+    /** Ends the progress line of the last scenario, before its results are printed. */
+    void closeProgress() {
+        if (current != null) current.close();
+        current = null;
     }
 
     ExploreOptions apply(ExploreOptions base) {
@@ -49,6 +52,12 @@ final class ExploreFlags {
         if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
+        if (cancel != null) b.cancel(cancel);
+        if (progress && !quiet && System.console() != null) {
+            closeProgress();
+            current = new ProgressDisplay("exploring", System.err);
+            b.progress(current);
+        }
         return b.build();
     }
 }

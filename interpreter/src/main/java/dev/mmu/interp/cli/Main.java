@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The `mmu` command. Exit codes: 0 all hold, 1 an expectation failed, 2 bad input, 3 internal fault, 4 unknown. */
 @Command(name = "mmu", mixinStandardHelpOptions = true, version = "mmu 0.1.0",
         description = "Scenario language and model checker for the KVM x86 MMU.",
-        subcommands = {CheckCommand.class, ReplayCommand.class, FmtCommand.class, ExplainCommand.class})
+        subcommands = {CheckCommand.class, TestCommand.class, ReplayCommand.class, FmtCommand.class,
+                ExplainCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

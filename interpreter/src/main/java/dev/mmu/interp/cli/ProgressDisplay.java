@@ -22,12 +22,6 @@ final class ProgressDisplay implements ProgressListener, AutoCloseable {
         this.err = err;
     }
 
-    /** A listener for this scenario: a bar on a terminal, nothing otherwise. */
-    static ProgressListener forScenario(String scenario, boolean quiet) {
-        if (quiet || System.console() == null) return ProgressListener.NONE;
-        return new ProgressDisplay(scenario, System.err);
-    }
-
     @Override
     public void onProgress(Progress p) {
         if (bar == null) {

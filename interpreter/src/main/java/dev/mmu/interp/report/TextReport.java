@@ -1,62 +1,94 @@
 package dev.mmu.interp.report;
 
-import dev.mmu.interp.compile.CompiledScenario;
-import dev.mmu.runtime.explore.ExploreResult;
-import dev.mmu.runtime.explore.Outcome;
+import dev.mmu.interp.run.FileResult;
+import dev.mmu.interp.run.RunResult;
+import dev.mmu.interp.run.ScenarioResult;
+import dev.mmu.interp.run.ScenarioResult.OutcomeResult;
+import dev.mmu.interp.run.ScenarioResult.Status;
 import dev.mmu.runtime.explore.Stats;
 import dev.mmu.runtime.explore.Verdict;
-import dev.mmu.runtime.model.VmState;
-import dev.mmu.runtime.paths.MmuSystem;
-import java.io.PrintStream;
 
 /** The default report: a verdict line per expectation, the numbers explored, traces for failures. */
-public final class TextReport {
-    private final PrintStream out;
-    private final String file;
-
-    public TextReport(PrintStream out, String file) {
-        this.out = out;
-        this.file = file;
+public final class TextReport implements Reporter {
+    @Override
+    public String format() {
+        return "text";
     }
 
-    public void scenario(CompiledScenario sc, MmuSystem system, ExploreResult<VmState> result) {
-        Verdict v = result.verdict();
-        out.printf("%-7s %s  \"%s\"%n", word(v), file, sc.name());
-        for (Outcome<VmState> o : result.outcomes()) {
-            out.printf("  %-7s expect %s%s%n", word(o.verdict()), o.text(),
-                    o.note() == null || o.note().isEmpty() ? "" : "  (" + o.note() + ")");
-            if (o.hasTrace() && (o.verdict() == Verdict.FAIL || isEvidence(o))) {
-                out.println();
-                out.println("  " + (o.verdict() == Verdict.FAIL ? "counterexample" : "evidence") + ", "
-                        + o.trace().length() + " steps after setup:");
-                if (o.trace().length() == 0) {
-                    out.println("  it already happens in setup:");
-                    system.setupTrace().forEach(line -> out.println("    " + line));
-                }
-                out.print(TraceTable.render(system, o.trace(), o.cycleStart()));
-                out.println("  replay: mmu replay " + file + " --scenario \"" + sc.name() + "\" --schedule "
-                        + (o.trace().length() == 0 ? "-" : o.trace().token()));
-                out.println();
+    @Override
+    public String fileName() {
+        return "mmu-report.txt";
+    }
+
+    @Override
+    public String render(RunResult run) {
+        StringBuilder b = new StringBuilder();
+        for (FileResult f : run.files()) {
+            if (f.broken()) {
+                b.append(String.format("%-7s %s  (does not compile)%n", "FAIL", f.file())).append(f.diagnosticsText());
             }
+            for (ScenarioResult r : f.scenarios()) b.append(scenario(r));
         }
-        result.coverageIfIncomplete().ifPresent(c -> out.println("  UNKNOWN: " + c.describe()));
-        Stats s = result.stats();
-        out.printf("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, ~%d bytes/state, "
+        return b.append(run.summary()).append('\n').toString();
+    }
+
+    /** Everything about one scenario, as `mmu check` prints it. */
+    public static String scenario(ScenarioResult r) {
+        StringBuilder b = new StringBuilder(header(r, r.file()));
+        if (r.status() == Status.SKIPPED) return b.toString();
+        b.append(details(r));
+        Stats s = r.stats();
+        b.append(String.format(
+                "  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, ~%d bytes/state, "
                         + "peak heap %d MiB)%n",
                 s.statesStored(), s.transitions(), s.maxDepth(), s.elapsedMillis(), s.statesPerSecond(),
-                s.approxBytesPerState(), s.peakHeapBytes() >> 20);
+                s.approxBytesPerState(), s.peakHeapBytes() >> 20));
+        return b.toString();
     }
 
-    private static boolean isEvidence(Outcome<VmState> o) {
-        return o.expectation() instanceof dev.mmu.runtime.explore.Expectation.Violation
-                || o.expectation() instanceof dev.mmu.runtime.explore.Expectation.Reachable;
+    /** One line per scenario, as `mmu test` prints it, and the details when it did not pass. */
+    public static String brief(ScenarioResult r) {
+        if (r.status() == Status.SKIPPED) return header(r, r.location());
+        String head = header(r, r.location()).stripTrailing() + "  (" + r.stats().elapsedMillis() + " ms)\n";
+        return r.passed() ? head : head + details(r);
     }
 
-    private static String word(Verdict v) {
-        return switch (v) {
+    private static String header(ScenarioResult r, String where) {
+        return String.format("%-7s %s  \"%s\"%n", word(r.status()), where, r.name());
+    }
+
+    private static String details(ScenarioResult r) {
+        StringBuilder b = new StringBuilder();
+        for (OutcomeResult o : r.outcomes()) {
+            b.append(String.format("  %-7s expect %s%s%n", word(o.verdict()), o.text(),
+                    o.note().isEmpty() ? "" : "  (" + o.note() + ")"));
+            if (o.showsTrace()) {
+                b.append('\n');
+                b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size()).append(" steps after setup:\n");
+                if (o.steps().isEmpty()) {
+                    b.append("  it already happens in setup:\n");
+                    r.setup().forEach(line -> b.append("    ").append(line).append('\n'));
+                }
+                b.append(TraceTable.render(r.threads(), o.steps(), o.cycleStart()));
+                b.append("  replay: mmu replay ").append(r.file()).append(" --scenario \"").append(r.name())
+                        .append("\" --schedule ").append(o.schedule().isEmpty() ? "-" : o.schedule()).append('\n');
+                b.append('\n');
+            }
+        }
+        if (r.coverage() != null) b.append("  UNKNOWN: ").append(r.coverage()).append('\n');
+        return b.toString();
+    }
+
+    static String word(Status s) {
+        return switch (s) {
             case PASS -> "PASS";
             case FAIL -> "FAIL";
             case UNKNOWN -> "UNKNOWN";
+            case SKIPPED -> "SKIP";
         };
+    }
+
+    static String word(Verdict v) {
+        return v.name();
     }
 }

@@ -1,5 +1,6 @@
 package dev.mmu.interp.report;
 
+import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.runtime.explore.Schedule;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
@@ -29,17 +30,24 @@ public final class TraceTable {
     }
 
     public static String render(MmuSystem system, Schedule schedule, int cycleStart) {
-        int n = system.threadCount();
+        List<String> threads = new ArrayList<>();
+        for (int t = 0; t < system.threadCount(); t++) threads.add(system.threadName(t));
+        List<ScenarioResult.Step> steps = new ArrayList<>();
+        for (String[] row : steps(system, schedule)) steps.add(new ScenarioResult.Step(Integer.parseInt(row[0]), row[1]));
+        return render(threads, steps, cycleStart);
+    }
+
+    /** The table for steps already replayed (a {@link ScenarioResult}'s trace). */
+    public static String render(List<String> threads, List<ScenarioResult.Step> rows, int cycleStart) {
         StringBuilder out = new StringBuilder();
-        if (schedule.length() == 0) return "";
+        if (rows.isEmpty()) return "";
         StringBuilder head = new StringBuilder(String.format("  %-5s", "step"));
-        for (int t = 0; t < n; t++) head.append(pad(system.threadName(t)));
+        for (String name : threads) head.append(pad(name));
         out.append(head.toString().stripTrailing()).append('\n');
-        List<String[]> rows = steps(system, schedule);
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append("  -- cycle starts here: the steps below repeat forever --\n");
-            int t = Integer.parseInt(rows.get(i)[0]);
-            List<String> lines = wrap(rows.get(i)[1]);
+            int t = rows.get(i).thread();
+            List<String> lines = wrap(rows.get(i).text());
             for (int k = 0; k < lines.size(); k++) {
                 StringBuilder line = new StringBuilder(String.format("  %-5s", k == 0 ? Integer.toString(i + 1) : ""));
                 for (int c = 0; c < t; c++) line.append(pad(""));

@@ -1,0 +1,107 @@
+package dev.mmu.interp.cli;
+
+import dev.mmu.interp.report.TextReport;
+import dev.mmu.interp.run.FileResult;
+import dev.mmu.interp.run.RunResult;
+import dev.mmu.interp.run.ScenarioFiles;
+import dev.mmu.interp.run.ScenarioResult;
+import dev.mmu.interp.run.ScenarioRunner;
+import dev.mmu.interp.run.TagFilter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * `mmu test PATH...`: every scenario of every .mmu file under the paths as a test; one line each,
+ * then "N passed, N failed". Files run in parallel with --jobs; output keeps the file order.
+ */
+@Command(name = "test", description = "Run every scenario of every .mmu file under the paths as a test.")
+final class TestCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = ".mmu files or directories to search")
+    List<Path> paths;
+
+    @Option(names = "--tags", paramLabel = "TAGS",
+            description = "run only scenarios with one of these tags (comma-separated; !tag excludes)")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = "--jobs", paramLabel = "N", description = "files run in parallel (default: 1)")
+    int jobs = 1;
+
+    @Mixin
+    ExploreFlags flags;
+
+    @Mixin
+    ReportFlags reports;
+
+    @Override
+    public Integer call() throws Exception {
+        String bad = reports.prepare();
+        TagFilter filter = null;
+        try {
+            filter = TagFilter.parse(tags);
+        } catch (IllegalArgumentException e) {
+            bad = e.getMessage();
+        }
+        if (jobs < 1) bad = "--jobs must be at least 1";
+        List<Path> files = List.of();
+        if (bad == null) {
+            try {
+                files = ScenarioFiles.find(paths);
+                if (files.isEmpty()) bad = "no .mmu files under " + paths;
+            } catch (IOException e) {
+                bad = e.getMessage();
+            }
+        }
+        if (bad != null) {
+            System.err.println("mmu: " + bad);
+            return ExitCode.BAD_INPUT;
+        }
+        long start = System.currentTimeMillis();
+        ScenarioRunner runner = new ScenarioRunner(flags::apply, filter);
+        PrintStream live = reports.liveText() ? System.out : System.err;
+        List<FileResult> results = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, files.size()));
+        try {
+            List<Future<FileResult>> pending = new ArrayList<>();
+            for (Path f : files) pending.add(pool.submit(() -> runner.runFile(f)));
+            for (Future<FileResult> p : pending) {
+                FileResult r = get(p);
+                results.add(r);
+                if (r.broken()) {
+                    live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
+                    System.err.print(r.diagnosticsText());
+                }
+                for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        RunResult run = new RunResult(results, System.currentTimeMillis() - start);
+        live.println(run.summary());
+        String err = reports.emit(run);
+        if (err != null) {
+            System.err.println("mmu: " + err);
+            return ExitCode.BAD_INPUT;
+        }
+        return CheckCommand.exitCode(run);
+    }
+
+    private static FileResult get(Future<FileResult> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
+    }
+}

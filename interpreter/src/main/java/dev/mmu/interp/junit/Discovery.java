@@ -1,0 +1,140 @@
+package dev.mmu.interp.junit;
+
+import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioFiles;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.interp.run.ScenarioRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.platform.commons.support.AnnotationSupport;
+import org.junit.platform.commons.support.ReflectionSupport;
+import org.junit.platform.engine.EngineDiscoveryRequest;
+import org.junit.platform.engine.TestDescriptor;
+import org.junit.platform.engine.UniqueId;
+import org.junit.platform.engine.discovery.ClassSelector;
+import org.junit.platform.engine.discovery.DirectorySelector;
+import org.junit.platform.engine.discovery.FileSelector;
+import org.junit.platform.engine.discovery.UniqueIdSelector;
+
+/**
+ * Turns selectors into descriptors: a trigger class annotated {@link MmuScenarios} (its files go
+ * under a container for the class), a directory, a .mmu file, or a unique id (a file or one
+ * scenario of it, with or without the trigger class). Each file is loaded once per parent.
+ */
+final class Discovery {
+    private final TestDescriptor engine;
+    /** Trigger class (null: none) → file key → names of the scenarios asked for (null = all). */
+    private final Map<Class<?>, Map<String, Set<String>>> wanted = new LinkedHashMap<>();
+
+    Discovery(TestDescriptor engine) {
+        this.engine = engine;
+    }
+
+    void resolve(EngineDiscoveryRequest request) {
+        for (ClassSelector s : request.getSelectorsByType(ClassSelector.class)) fromClass(s);
+        for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) fromPath(null, s.getPath());
+        for (FileSelector s : request.getSelectorsByType(FileSelector.class)) {
+            if (s.getRawPath().endsWith(".mmu")) want(null, s.getPath(), null);
+        }
+        for (UniqueIdSelector s : request.getSelectorsByType(UniqueIdSelector.class)) fromUniqueId(s.getUniqueId());
+        for (var group : wanted.entrySet()) {
+            TestDescriptor parent = engine;
+            if (group.getKey() != null) {
+                parent = new TriggerDescriptor(engine.getUniqueId().append(TriggerDescriptor.SEGMENT,
+                        group.getKey().getName()), group.getKey());
+                engine.addChild(parent);
+            }
+            for (var file : group.getValue().entrySet()) build(parent, file.getKey(), file.getValue());
+        }
+    }
+
+    private void fromClass(ClassSelector s) {
+        Class<?> c;
+        try {
+            c = s.getJavaClass();
+        } catch (RuntimeException | LinkageError notLoadable) {
+            return; // another engine's business
+        }
+        Optional<MmuScenarios> a = AnnotationSupport.findAnnotation(c, MmuScenarios.class);
+        if (a.isEmpty()) return;
+        wanted.computeIfAbsent(c, k -> new LinkedHashMap<>());
+        for (String folder : a.get().value()) fromPath(c, Path.of(folder));
+    }
+
+    private void fromPath(Class<?> trigger, Path p) {
+        if (!Files.exists(p)) return;
+        try {
+            for (Path f : ScenarioFiles.find(List.of(p))) want(trigger, f, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void fromUniqueId(UniqueId id) {
+        if (!id.hasPrefix(engine.getUniqueId())) return;
+        List<UniqueId.Segment> segs = id.getSegments();
+        int i = 1;
+        Class<?> trigger = null;
+        if (segs.size() > i && segs.get(i).getType().equals(TriggerDescriptor.SEGMENT)) {
+            trigger = ReflectionSupport.tryToLoadClass(segs.get(i).getValue()).toOptional().orElse(null);
+            if (trigger == null) return;
+            i++;
+        }
+        if (segs.size() <= i) {
+            if (trigger != null) fromClass(org.junit.platform.engine.discovery.DiscoverySelectors.selectClass(trigger));
+            return;
+        }
+        if (!segs.get(i).getType().equals(FileDescriptor.SEGMENT)) return;
+        Path file = Path.of(segs.get(i).getValue());
+        if (!Files.isRegularFile(file)) return;
+        boolean one = segs.size() > i + 1 && segs.get(i + 1).getType().equals(ScenarioDescriptor.SEGMENT);
+        want(trigger, file, one ? segs.get(i + 1).getValue() : null);
+    }
+
+    /** Adds a file, or one scenario of it; asking for the whole file wins over single scenarios. */
+    private void want(Class<?> trigger, Path file, String scenario) {
+        Map<String, Set<String>> files = wanted.computeIfAbsent(trigger, k -> new LinkedHashMap<>());
+        String key = key(file);
+        if (files.containsKey(key) && files.get(key) == null) return;
+        if (scenario == null) {
+            files.put(key, null);
+        } else {
+            files.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(scenario);
+        }
+    }
+
+    /** The file relative to the working directory when it is below it, with '/' separators. */
+    static String key(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        Path cwd = Path.of("").toAbsolutePath();
+        Path shown = abs.startsWith(cwd) ? cwd.relativize(abs) : abs;
+        return shown.toString().replace('\\', '/');
+    }
+
+    private static void build(TestDescriptor parent, String key, Set<String> only) {
+        Path file = Path.of(key);
+        UniqueId fileId = parent.getUniqueId().append(FileDescriptor.SEGMENT, key);
+        FileDescriptor fd = new FileDescriptor(fileId, file, key);
+        Loaded loaded = ScenarioLoader.load(file);
+        if (loaded.hasErrors()) {
+            Diagnostic first = loaded.diagnostics().stream().filter(Diagnostic::isError).findFirst().orElse(null);
+            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"), file, first,
+                    ScenarioRunner.render(loaded)));
+        }
+        for (CompiledScenario sc : loaded.scenarios()) {
+            if (only != null && !only.contains(sc.name())) continue;
+            fd.addChild(new ScenarioDescriptor(fileId.append(ScenarioDescriptor.SEGMENT, sc.name()), file, sc));
+        }
+        parent.addChild(fd);
+    }
+}

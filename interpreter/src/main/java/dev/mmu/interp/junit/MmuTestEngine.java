@@ -1,0 +1,70 @@
+package dev.mmu.interp.junit;
+
+import dev.mmu.interp.report.Failures;
+import dev.mmu.interp.run.ScenarioResult;
+import dev.mmu.interp.run.ScenarioRunner;
+import org.junit.platform.engine.EngineDiscoveryRequest;
+import org.junit.platform.engine.EngineExecutionListener;
+import org.junit.platform.engine.ExecutionRequest;
+import org.junit.platform.engine.TestDescriptor;
+import org.junit.platform.engine.TestEngine;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.UniqueId;
+import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.engine.support.descriptor.EngineDescriptor;
+import org.opentest4j.AssertionFailedError;
+
+/**
+ * Runs .mmu scenarios on the JUnit Platform (engine id "mmu"): one container per file, one test
+ * per scenario or outline row. Maven Surefire finds the files through a trigger class annotated
+ * {@link MmuScenarios}; IDEs and launchers may also select directories, files or unique ids.
+ */
+public final class MmuTestEngine implements TestEngine {
+    public static final String ID = "mmu";
+
+    @Override
+    public String getId() {
+        return ID;
+    }
+
+    @Override
+    public TestDescriptor discover(EngineDiscoveryRequest request, UniqueId uniqueId) {
+        EngineDescriptor engine = new EngineDescriptor(uniqueId, "mmu scenarios");
+        new Discovery(engine).resolve(request);
+        return engine;
+    }
+
+    @Override
+    public void execute(ExecutionRequest request) {
+        EngineExecutionListener listener = request.getEngineExecutionListener();
+        TestDescriptor root = request.getRootTestDescriptor();
+        ScenarioRunner runner = new ScenarioRunner();
+        execute(runner, root, listener);
+    }
+
+    /** Containers (engine, trigger class, file) in order, then each test. */
+    private static void execute(ScenarioRunner runner, TestDescriptor d, EngineExecutionListener listener) {
+        listener.executionStarted(d);
+        if (d.isTest()) {
+            listener.executionFinished(d, run(runner, d, listener));
+            return;
+        }
+        for (TestDescriptor child : d.getChildren()) execute(runner, child, listener);
+        listener.executionFinished(d, TestExecutionResult.successful());
+    }
+
+    private static TestExecutionResult run(ScenarioRunner runner, TestDescriptor test, EngineExecutionListener listener) {
+        try {
+            if (test instanceof BrokenFileDescriptor b) {
+                return TestExecutionResult.failed(new AssertionFailedError("does not compile\n" + b.diagnostics));
+            }
+            ScenarioResult r = runner.run(((ScenarioDescriptor) test).scenario);
+            listener.reportingEntryPublished(test, ReportEntry.from("mmu", r.status() + ": "
+                    + r.stats().statesStored() + " states, " + r.stats().elapsedMillis() + " ms"));
+            if (r.passed()) return TestExecutionResult.successful();
+            return TestExecutionResult.failed(new AssertionFailedError(Failures.message(r) + "\n" + Failures.details(r)));
+        } catch (RuntimeException | StackOverflowError e) {
+            return TestExecutionResult.failed(e);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.mmu.interp.run;
+
+import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.interp.diag.DiagnosticPrinter;
+import dev.mmu.interp.run.ScenarioResult.OutcomeResult;
+import dev.mmu.interp.run.ScenarioResult.Status;
+import dev.mmu.interp.run.ScenarioResult.Step;
+import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.explore.ExploreResult;
+import dev.mmu.runtime.explore.Expectation;
+import dev.mmu.runtime.explore.Explorer;
+import dev.mmu.runtime.explore.Outcome;
+import dev.mmu.runtime.explore.Schedule;
+import dev.mmu.runtime.explore.Verdict;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuSystem;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * Loads, explores and replays: the one place a scenario is run, for `mmu check`, `mmu test`, the
+ * JUnit engine and every report. Each shown trace is replayed once, into text and snapshots.
+ */
+public final class ScenarioRunner {
+    private final UnaryOperator<ExploreOptions> overrides;
+    private final TagFilter tags;
+
+    /**
+     * @param overrides applied to each scenario's own explore options (command-line flags)
+     * @param tags scenarios it rejects are reported SKIPPED, not run
+     */
+    public ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags) {
+        this.overrides = overrides;
+        this.tags = tags;
+    }
+
+    public ScenarioRunner() {
+        this(UnaryOperator.identity(), TagFilter.all());
+    }
+
+    public FileResult runFile(Path file) {
+        Loaded loaded = ScenarioLoader.load(file);
+        if (loaded.hasErrors()) return broken(file.toString(), loaded);
+        List<ScenarioResult> results = new ArrayList<>();
+        for (CompiledScenario sc : loaded.scenarios()) results.add(run(sc));
+        return new FileResult(file.toString(), results, loaded.diagnostics(), render(loaded));
+    }
+
+    /** A file whose diagnostics stop it: no scenario runs. */
+    public static FileResult broken(String file, Loaded loaded) {
+        return new FileResult(file, List.of(), loaded.diagnostics(), render(loaded));
+    }
+
+    public static String render(Loaded loaded) {
+        DiagnosticPrinter printer = new DiagnosticPrinter(loaded.sources());
+        StringBuilder b = new StringBuilder();
+        for (Diagnostic d : loaded.diagnostics()) b.append(printer.render(d));
+        return b.toString();
+    }
+
+    public ScenarioResult run(CompiledScenario sc) {
+        var pos = sc.source().scenario().pos();
+        List<String> tagList = sc.source().tags();
+        MmuSystem system = new MmuSystem(sc.program());
+        List<String> threads = new ArrayList<>();
+        for (int t = 0; t < system.threadCount(); t++) threads.add(system.threadName(t));
+        if (!tags.accepts(tagList)) {
+            return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList, Status.SKIPPED,
+                    threads, List.of(), null, null, List.of());
+        }
+        ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), overrides.apply(sc.options()));
+        List<OutcomeResult> outcomes = new ArrayList<>();
+        for (Outcome<VmState> o : r.outcomes()) outcomes.add(outcome(system, o));
+        return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList,
+                Status.of(r.verdict()), threads, outcomes, r.stats(),
+                r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace());
+    }
+
+    private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {
+        String note = o.note() == null ? "" : o.note();
+        Long max = o.maximum().isPresent() ? o.maximum().getAsLong() : null;
+        boolean evidence = o.expectation() instanceof Expectation.Violation
+                || o.expectation() instanceof Expectation.Reachable;
+        if (!o.hasTrace() || !(o.verdict() == Verdict.FAIL || evidence)) {
+            return new OutcomeResult(o.text(), o.verdict(), note, null, null, -1, max, List.of(), List.of());
+        }
+        Schedule schedule = o.trace();
+        List<Step> steps = new ArrayList<>();
+        List<StateSnapshot> snapshots = new ArrayList<>();
+        VmState s = system.initial();
+        snapshots.add(StateSnapshot.of(s));
+        for (int i = 0; i < schedule.length(); i++) {
+            Schedule.Step st = schedule.get(i);
+            StringBuilder sb = new StringBuilder();
+            s = system.step(s, st.thread(), st.choice(), sb);
+            steps.add(new Step(st.thread(), sb.toString()));
+            snapshots.add(StateSnapshot.of(s));
+        }
+        return new OutcomeResult(o.text(), o.verdict(), note, o.verdict() == Verdict.FAIL ? "counterexample" : "evidence",
+                schedule.token(), o.cycleStart(), max, steps, snapshots);
+    }
+}

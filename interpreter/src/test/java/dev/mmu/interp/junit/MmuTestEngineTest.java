@@ -1,0 +1,130 @@
+package dev.mmu.interp.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectDirectory;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectFile;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqueId;
+import static org.junit.platform.testkit.engine.EventConditions.container;
+import static org.junit.platform.testkit.engine.EventConditions.displayName;
+import static org.junit.platform.testkit.engine.EventConditions.event;
+import static org.junit.platform.testkit.engine.EventConditions.finishedSuccessfully;
+import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
+import static org.junit.platform.testkit.engine.EventConditions.test;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.engine.TestSource;
+import org.junit.platform.engine.UniqueId;
+import org.junit.platform.engine.support.descriptor.FileSource;
+import org.junit.platform.launcher.TagFilter;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Event;
+import org.junit.platform.testkit.engine.Events;
+
+class MmuTestEngineTest {
+    private static final String DIR = "src/test/resources/engine";
+
+    /** A trigger as a user writes one; nested, so Surefire itself does not select it here. */
+    @MmuScenarios(DIR)
+    static class Trigger {}
+
+    /** Not annotated: the engine must leave it alone. */
+    static class NotATrigger {}
+
+    @Test
+    void aTriggerClassRunsEveryScenarioOfEveryFile() {
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute().testEvents();
+        // holds.mmu 1, fails.mmu 1, outline.mmu 2 rows, typo.mmu 1 "does not compile"
+        tests.assertStatistics(s -> s.started(5).succeeded(3).failed(2));
+        tests.assertThatEvents()
+                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName("ratio [ratio=4]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName("NX recovery yields with a TDP flush pending (pre-fix) must fail"),
+                        finishedWithFailure(message(m -> m.contains("expect never use_after_free failed")
+                                && m.contains("!! use_after_free") && m.contains("replay: mmu replay")))))
+                .haveExactly(1, event(test(), displayName("does not compile"),
+                        finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
+    }
+
+    @Test
+    void eachFileIsAContainerNamedByItsPath() {
+        Events containers = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute()
+                .containerEvents();
+        containers.assertThatEvents()
+                .haveExactly(1, event(container(), displayName(DIR + "/outline.mmu"), finishedSuccessfully()))
+                .haveExactly(1, event(container(), displayName(DIR + "/typo.mmu"), finishedSuccessfully()));
+    }
+
+    @Test
+    void aClassWithoutTheAnnotationSelectsNothing() {
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(NotATrigger.class)).execute().allEvents()
+                .assertStatistics(s -> s.started(1).finished(1)); // the engine alone
+    }
+
+    @Test
+    void aDirectoryOrAFileCanBeSelected() {
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).execute().testEvents()
+                .assertStatistics(s -> s.started(5));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectFile(DIR + "/outline.mmu")).execute().testEvents()
+                .assertStatistics(s -> s.started(2).succeeded(2));
+    }
+
+    @Test
+    void testsPointAtTheScenarioLine() { // a tagged scenario starts at its tag line
+        List<Event> started = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectFile(DIR + "/outline.mmu"))
+                .execute().testEvents().started().list();
+        for (Event e : started) {
+            Optional<TestSource> src = e.getTestDescriptor().getSource();
+            assertThat(src).get().isInstanceOf(FileSource.class);
+            FileSource fs = (FileSource) src.get();
+            assertThat(fs.getFile()).isAbsolute().hasName("outline.mmu");
+            assertThat(fs.getPosition()).get().satisfies(p -> assertThat(p.getLine()).isEqualTo(2));
+        }
+    }
+
+    @Test
+    void oneScenarioCanBeRerunByItsUniqueId() {
+        UniqueId id = UniqueId.forEngine(MmuTestEngine.ID).append("file", DIR + "/outline.mmu")
+                .append("scenario", "ratio [ratio=4]");
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectUniqueId(id)).execute().testEvents();
+        tests.assertStatistics(s -> s.started(1).succeeded(1));
+        assertThat(tests.started().list().get(0).getTestDescriptor().getUniqueId()).isEqualTo(id);
+    }
+
+    @Test
+    void aScenarioFoundThroughTheTriggerIsRerunByTheIdItWasGiven() {
+        // What an IDE does: take the id from the first run's tree and select it alone.
+        UniqueId id = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute()
+                .testEvents().started().list().stream().map(e -> e.getTestDescriptor().getUniqueId())
+                .filter(u -> u.toString().contains("ratio=1")).findFirst().orElseThrow();
+        assertThat(id.getSegments()).extracting(UniqueId.Segment::getType)
+                .containsExactly("engine", "class", "file", "scenario");
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectUniqueId(id)).execute().testEvents();
+        tests.assertStatistics(s -> s.started(1).succeeded(1));
+        assertThat(tests.started().list().get(0).getTestDescriptor().getUniqueId()).isEqualTo(id);
+    }
+
+    @Test
+    void filesFoundThroughTheTriggerHangUnderItsClass() {
+        Events containers = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class)).execute()
+                .containerEvents();
+        assertThat(containers.started().list()).anySatisfy(e -> assertThat(e.getTestDescriptor().getSource())
+                .get().isEqualTo(org.junit.platform.engine.support.descriptor.ClassSource.from(Trigger.class)));
+    }
+
+    @Test
+    void uniqueIdsDifferPerScenarioAndOutlineRow() {
+        List<UniqueId> ids = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).execute()
+                .testEvents().started().list().stream().map(e -> e.getTestDescriptor().getUniqueId()).toList();
+        assertThat(ids).hasSize(5).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void scenarioTagsAreJUnitTags() {
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).filters(TagFilter.includeTags("quick"))
+                .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    }
+}
