@@ -118,7 +118,7 @@ block
     ;
 
 statement
-    : (VCPU vcpu=expr)? access=(READ | WRITE | EXEC) expr    # accessStmt
+    : (VCPU vcpu=expr)? NESTED? access=(READ | WRITE | EXEC) expr    # accessStmt
     | LOCK lockMode=(READ | WRITE) lockName?                     # lockStmt
     | UNLOCK lockName?                                       # unlockStmt
     | YIELD                                                  # yieldStmt
@@ -206,7 +206,7 @@ keyword
     | EAGER_PAGE_SPLIT | TDP_LEVELS | ON | OFF | GPA | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
-    | TERMINATES | MAX | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
+    | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
     | ASSERT | BREAK | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
     | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE
@@ -261,6 +261,7 @@ REACHABLE             : 'reachable' ;
 VIOLATION             : 'violation' ;
 TERMINATES            : 'terminates' ;
 MAX                   : 'max' ;
+NESTED                : 'nested' ;
 READ                  : 'read' ;
 WRITE                 : 'write' ;
 EXEC                  : 'exec' ;

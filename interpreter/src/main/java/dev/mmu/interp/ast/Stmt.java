@@ -11,7 +11,7 @@ public sealed interface Stmt {
      * A guest access {@code read|write|exec GPA}: TLB, then hardware walk, then the EPT-violation
      * fault path. {@code vcpu} is empty inside {@code thread vcpu N} (the thread's vCPU).
      */
-    record Access(Pos pos, Optional<Expr> vcpu, AccessKind kind, Expr gpa) implements Stmt {
+    record Access(Pos pos, Optional<Expr> vcpu, boolean nested, AccessKind kind, Expr gpa) implements Stmt {
     }
 
     /** {@code lock read|write [LOCK]}: default {@code mmu_lock}. */

@@ -143,6 +143,9 @@ final class BodyChecker {
             diagnostics.error(a.pos(), "a guest access outside 'thread vcpu N' names its vCPU: 'vcpu 0 "
                     + a.kind().name().toLowerCase(java.util.Locale.ROOT) + " ...'");
         }
+        if (a.nested() && machine != null && machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.BOTH) {
+            diagnostics.error(a.pos(), "a nested access runs the L2 guest on shadow pages: it needs 'vm { mmu both }'");
+        }
         expect(a.gpa(), Type.INT, "a guest physical address");
         address(a.gpa());
     }

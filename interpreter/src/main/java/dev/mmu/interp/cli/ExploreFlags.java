@@ -24,6 +24,9 @@ final class ExploreFlags {
     @Option(names = "--runs", description = "number of random or PCT runs")
     Integer runs;
 
+    @Option(names = "--no-portfolio", description = "when a budget runs out, stop instead of trying random and PCT runs")
+    boolean noPortfolio;
+
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
 
@@ -52,6 +55,7 @@ final class ExploreFlags {
         if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
+        if (noPortfolio) b.portfolioFallback(false);
         if (cancel != null) b.cancel(cancel);
         if (progress && !quiet && System.console() != null) {
             closeProgress();

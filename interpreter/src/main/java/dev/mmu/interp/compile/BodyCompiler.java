@@ -195,7 +195,7 @@ final class BodyCompiler {
         int v = vcpu;
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
-        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env));
+        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested());
     }
 
     /**

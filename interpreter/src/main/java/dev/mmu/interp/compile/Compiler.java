@@ -61,7 +61,8 @@ public final class Compiler {
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {
-        ExploreOptions.Builder o = ExploreOptions.builder();
+        // language.md part 7: a scenario too big to exhaust falls back to random + PCT runs (seed printed).
+        ExploreOptions.Builder o = ExploreOptions.builder().portfolioFallback(true);
         boolean strategyGiven = sc.scenario().explore().stream().anyMatch(s -> s instanceof ExploreSetting.Strategy);
         for (ExploreSetting s : sc.scenario().explore()) {
             if (s instanceof ExploreSetting.Preemptions p) {

@@ -127,7 +127,7 @@ public final class Explainer {
         Set<String> accesses = new LinkedHashSet<>();
         for (Stmt s : statements(body)) {
             if (s instanceof Stmt.Access a) {
-                accesses.add(a.kind().name().toLowerCase(Locale.ROOT));
+                accesses.add((a.nested() ? "nested " : "") + a.kind().name().toLowerCase(Locale.ROOT));
             }
         }
         if (!accesses.isEmpty()) {

@@ -467,7 +467,7 @@ public final class Formatter {
     private Optional<String> simple(Stmt s) {
         String text = null;
         if (s instanceof Stmt.Access a) {
-            text = a.vcpu().map(v -> "vcpu " + exprs.print(v) + " ").orElse("")
+            text = a.vcpu().map(v -> "vcpu " + exprs.print(v) + " ").orElse("") + (a.nested() ? "nested " : "")
                     + a.kind().name().toLowerCase(Locale.ROOT) + " " + exprs.print(a.gpa());
         } else if (s instanceof Stmt.Lock l) {
             text = "lock " + l.mode().name().toLowerCase(Locale.ROOT) + lockName(l.lock());

@@ -155,7 +155,7 @@ final class AstBuilder {
                 default -> Stmt.AccessKind.EXEC;
             };
             Optional<Expr> vcpu = ctx.vcpu == null ? Optional.empty() : Optional.of(expr(ctx.vcpu));
-            return new Stmt.Access(pos(ctx), vcpu, kind, expr(ctx.expr(ctx.expr().size() - 1)));
+            return new Stmt.Access(pos(ctx), vcpu, ctx.NESTED() != null, kind, expr(ctx.expr(ctx.expr().size() - 1)));
         }
 
         @Override
