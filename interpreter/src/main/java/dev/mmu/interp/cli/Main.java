@@ -14,7 +14,7 @@ public final class Main {
     }
 
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean debug = parsed.hasMatchedOption("--debug");
             cmd.getErr().println("mmu: internal error: " + ex + " (please report it with the .mmu file"

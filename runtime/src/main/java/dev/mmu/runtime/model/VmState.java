@@ -22,6 +22,8 @@ public final class VmState {
     public int[] lpageDisallowed = new int[0];
     /** Per-vCPU TLB, sorted by gfn. */
     public TlbEntry[][] tlb;
+    /** Per-vCPU paging-structure caches (last-level tables), emptied with the TLB. */
+    public PscEntry[][] psc;
     /** Host pfn base of each backing page (by global backing-page index); 0 = not faulted in. */
     long[] hostPfn;
     private boolean hostOwned;
@@ -94,6 +96,8 @@ public final class VmState {
         this.owned = new boolean[0];
         this.tlb = new TlbEntry[config.vcpus()][];
         Arrays.fill(tlb, new TlbEntry[0]);
+        this.psc = new PscEntry[config.vcpus()][];
+        Arrays.fill(psc, new PscEntry[0]);
         this.hostPfn = new long[hostPages];
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
@@ -116,6 +120,7 @@ public final class VmState {
         nestedRoot = o.nestedRoot;
         lpageDisallowed = o.lpageDisallowed;
         tlb = o.tlb.clone();
+        psc = o.psc.clone();
         hostPfn = o.hostPfn;
         freedPfns = o.freedPfns;
         unmappedPfns = o.unmappedPfns;
@@ -299,7 +304,7 @@ public final class VmState {
                 && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
                 && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
-                && Arrays.deepEquals(tlb, s.tlb) && Arrays.equals(hostPfn, s.hostPfn)
+                && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
@@ -313,7 +318,7 @@ public final class VmState {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot;
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
-            h = 31 * h + Arrays.deepHashCode(tlb);
+            h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
             h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners);
             h = 31 * h + Long.hashCode(nextPfn);

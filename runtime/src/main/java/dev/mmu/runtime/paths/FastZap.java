@@ -40,7 +40,10 @@ public final class FastZap {
             ShadowPage root = s.allocSp(old.level, 0, s.config.mmu() != Mmu.SHADOW);
             root.rootCount = s.config.vcpus();
             s.root = root.id;
-            for (int v = 0; v < s.tlb.length; v++) s.tlb[v] = new TlbEntry[0];
+            for (int v = 0; v < s.tlb.length; v++) {
+                s.tlb[v] = new TlbEntry[0];
+                s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
+            }
             e.note("mmu_valid_gen=" + s.mmuValidGen + "; " + (old.tdp ? "kvm_tdp_mmu_invalidate_all_roots: " : "")
                     + old + " obsolete; KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + root
                     + " and flush_tlb_current");

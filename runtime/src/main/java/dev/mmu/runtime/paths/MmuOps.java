@@ -41,7 +41,12 @@ public final class MmuOps {
                 e.nextPc = done;
                 return;
             }
-            Walk w = Walk.of(s, gfn, nested);
+            Walk w = pscWalk(e, gfn, what);
+            if (w == null) w = Walk.of(s, gfn, nested);
+            if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
+                Tlbs.pscFill(s, vcpu, new dev.mmu.runtime.model.PscEntry(Level.alignDown(gfn, Level.PG_LEVEL_2M),
+                        w.spId(), s.sp(w.spId()).gfn, nested));
+            }
             if (w != null && w.presentLeaf() && grants(Spte.writable(w.spte()), Spte.exec(w.spte()))) {
                 long base = Level.alignDown(gfn, w.level());
                 Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
@@ -56,7 +61,25 @@ public final class MmuOps {
                 e.nextPc = done;
                 return;
             }
+            Tlbs.pscDrop(s, vcpu, gfn, nested);
             e.note(what + ": EPT violation");
+        }
+
+        /**
+         * A walk that starts at the table the paging-structure cache remembers: fine while that table
+         * is allocated (even unlinked, its cleared SPTEs make the walk fault), a read of freed memory
+         * once it was freed. Null when the cache has nothing for gfn.
+         */
+        private Walk pscWalk(Exec e, long gfn, String what) {
+            var p = Tlbs.pscLookup(e.s, vcpu, gfn, nested);
+            if (p == null) return null;
+            var sp = e.s.sp(p.spId());
+            if (sp == null || sp.gfn != p.spGfn() || sp.level != Level.PG_LEVEL_4K) {
+                e.violate(Invariant.freed_page_table_walk, what + " walks sp" + p.spId()
+                        + " from its paging-structure cache after the table was freed");
+                return null;
+            }
+            return Walk.to(e.s, p.spId(), gfn, Level.PG_LEVEL_4K);
         }
 
         private boolean grants(boolean writable, boolean exec) {

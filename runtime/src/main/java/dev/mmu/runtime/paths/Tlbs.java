@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.PscEntry;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.TlbEntry;
@@ -34,6 +35,33 @@ public final class Tlbs {
         s.tlb[vcpu] = l.toArray(new TlbEntry[0]);
     }
 
+    /** The vCPU's cached last-level table for gfn's 2M region, or null. */
+    static PscEntry pscLookup(VmState s, int vcpu, long gfn, boolean nested) {
+        long region = Level.alignDown(gfn, Level.PG_LEVEL_2M);
+        for (PscEntry p : s.psc[vcpu]) {
+            if (p.regionGfn() == region && p.nested() == nested) return p;
+        }
+        return null;
+    }
+
+    /** An EPT violation invalidates the paging-structure entries that led to it (SDM 28.3.3.1). */
+    static void pscDrop(VmState s, int vcpu, long gfn, boolean nested) {
+        PscEntry p = pscLookup(s, vcpu, gfn, nested);
+        if (p == null) return;
+        List<PscEntry> l = new ArrayList<>(List.of(s.psc[vcpu]));
+        l.remove(p);
+        s.psc[vcpu] = l.toArray(new PscEntry[0]);
+    }
+
+    static void pscFill(VmState s, int vcpu, PscEntry entry) {
+        List<PscEntry> l = new ArrayList<>(List.of(s.psc[vcpu]));
+        l.removeIf(p -> p.regionGfn() == entry.regionGfn() && p.nested() == entry.nested());
+        l.add(entry);
+        l.sort((a, b) -> a.regionGfn() != b.regionGfn() ? Long.compare(a.regionGfn(), b.regionGfn())
+                : Boolean.compare(a.nested(), b.nested()));
+        s.psc[vcpu] = l.toArray(new PscEntry[0]);
+    }
+
     /** kvm_flush_remote_tlbs(): every vCPU's TLB is emptied; ++kvm->stat.remote_tlb_flush. */
     public static void flushRemoteTlbs(Exec e) {
         VmState s = e.s;
@@ -41,6 +69,7 @@ public final class Tlbs {
         for (int v = 0; v < s.tlb.length; v++) {
             dropped += s.tlb[v].length;
             s.tlb[v] = new TlbEntry[0];
+            s.psc[v] = new PscEntry[0];
         }
         s.addStat(Stat.remote_tlb_flush, 1);
         e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
