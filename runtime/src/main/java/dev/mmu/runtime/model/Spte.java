@@ -14,12 +14,14 @@ public final class Spte {
     public static final long DIRTY = 1 << 5;
     /** REMOVED_SPTE / FROZEN_SPTE: being torn down by another thread, not present. */
     public static final long FROZEN = 1 << 6;
+    /** shadow_mmu_writable_mask: KVM may make the SPTE writable without mmu_lock (fast_page_fault). */
+    public static final long MMU_WRITABLE = 1 << 7;
     private static final int SHIFT = 8;
 
     private Spte() {}
 
     public static long leaf(long pfn, boolean writable, boolean exec) {
-        return (pfn << SHIFT) | PRESENT | LEAF | ACCESSED | (writable ? WRITABLE : 0) | (exec ? EXEC : 0);
+        return (pfn << SHIFT) | PRESENT | LEAF | ACCESSED | (writable ? WRITABLE | MMU_WRITABLE : 0) | (exec ? EXEC : 0);
     }
 
     /** A non-leaf SPTE: KVM makes them RWX and lets the leaf decide. */
@@ -56,6 +58,7 @@ public final class Spte {
         if (!present(spte)) return "0";
         if (!leaf(spte)) return "table sp" + child(spte);
         return Level.size(level) + " pfn 0x" + Long.toHexString(pfn(spte)) + " "
-                + "r" + (writable(spte) ? "w" : "-") + (exec(spte) ? "x" : "-");
+                + "r" + (writable(spte) ? "w" : "-") + (exec(spte) ? "x" : "-")
+                + (!writable(spte) && (spte & MMU_WRITABLE) != 0 ? " (mmu-writable)" : "");
     }
 }

@@ -204,6 +204,8 @@ public final class KernelPaths {
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
         int slot = b.local("fault->slot");
+        int oldSpte = b.local("spte (lockless read)");
+        int retries = b.local("fast_pf retries");
         int access = b.here();
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
@@ -211,8 +213,13 @@ public final class KernelPaths {
         b.emit(new MmuOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
         b.emit(new MmuOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
-        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, b.here(), nested));
-        b.patch(faultIn, new MmuOps.FaultIn(gpa, seq, pfn, slot, access, b.here()));
+        int fastPf = -1;
+        if (kind == Access.WRITE && !nested) {
+            fastPf = b.emit(new MmuOps.FastPageFault(gpa, oldSpte, retries, access, faultIn));
+        }
+        int done = b.here();
+        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte));
+        b.patch(faultIn, new MmuOps.FaultIn(gpa, seq, pfn, slot, access, done));
     }
 
     /** The mmu_lock mode of the slot walkers: read on the TDP MMU, write on the shadow MMU. */

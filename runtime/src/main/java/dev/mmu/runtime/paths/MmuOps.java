@@ -23,9 +23,10 @@ public final class MmuOps {
      * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
      * host page. With no usable translation it is an EPT violation: fall through to the fault path.
      */
-    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested) implements Op {
+    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte)
+            implements Op {
         public GuestAccess(int vcpu, Access kind, Expr gpa, int done) {
-            this(vcpu, kind, gpa, done, false);
+            this(vcpu, kind, gpa, done, false, -1, -1);
         }
 
         public void exec(Exec e, int choice) {
@@ -63,6 +64,23 @@ public final class MmuOps {
             }
             Tlbs.pscDrop(s, vcpu, gfn, nested);
             e.note(what + ": EPT violation");
+            if (fastPf >= 0 && canBeFast(s, w, gfn)) {
+                e.self().locals[oldSpte] = w.spte();
+                e.nextPc = fastPf;
+            }
+        }
+
+        /**
+         * page_fault_can_be_fast() and the checks of fast_page_fault() (mmu.c, v6.x): a write to a
+         * present leaf that lacks only PT_WRITABLE_MASK but is MMU-writable (write-protected for
+         * dirty logging), at 4K if the slot logs dirty pages.
+         */
+        private boolean canBeFast(VmState s, Walk w, long gfn) {
+            if (kind != Access.WRITE || w == null || !w.presentLeaf() || Spte.writable(w.spte())
+                    || (w.spte() & Spte.MMU_WRITABLE) == 0) {
+                return false;
+            }
+            return w.level() == Level.PG_LEVEL_4K || (Memslots.snapshot(s, gfn) & Memslots.LOGGING) == 0;
         }
 
         /**
@@ -113,6 +131,34 @@ public final class MmuOps {
 
         public String describe() {
             return "vcpu " + vcpu + " " + kind.word();
+        }
+    }
+
+    /**
+     * fast_page_fault() (mmu.c, v6.x) after the lockless walk read the SPTE into `oldSpte`:
+     * fast_pf_fix_direct_spte() is a cmpxchg that sets PT_WRITABLE_MASK only if nobody changed the
+     * SPTE since, then mark_page_dirty_in_slot(). No mmu_lock. On a lost race it retries (at most
+     * 4 times, then the slow path).
+     */
+    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath) implements Op {
+        public void exec(Exec e, int choice) {
+            long gfn = gpa.eval(e.s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            Walk w = Walk.of(e.s, gfn);
+            if (w != null && w.spte() == l[oldSpte]) {
+                e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
+                TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
+                Memslots.markDirty(e, gfn);
+                l[retries] = 0;
+                e.nextPc = access;
+                return;
+            }
+            e.note("fast_page_fault: cmpxchg lost the race (SPTE changed)");
+            e.nextPc = ++l[retries] > 4 ? slowPath : access;
+        }
+
+        public String describe() {
+            return "fast_page_fault";
         }
     }
 
