@@ -35,6 +35,8 @@ public final class ShadowPage {
     public int parentIndex;
     private int[] index;
     private long[] sptes;
+    /** Cached hashCode: a page is written only in the step that copied it (copy-on-write), before any hash. */
+    private int hash;
 
     public ShadowPage(int id, int level, long gfn, boolean tdp) {
         this.id = id;
@@ -69,6 +71,7 @@ public final class ShadowPage {
     }
 
     void setSpte(int i, long value) {
+        hash = 0;
         int k = Arrays.binarySearch(index, i);
         if (k >= 0) {
             if (value != 0) {
@@ -123,7 +126,7 @@ public final class ShadowPage {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof ShadowPage p)) return false;
-        return id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && invalid == p.invalid
+        return hashCode() == p.hashCode() && id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && invalid == p.invalid
                 && nxHugePageDisallowed == p.nxHugePageDisallowed && status == p.status
                 && rootCount == p.rootCount && gen == p.gen && parent == p.parent && parentIndex == p.parentIndex
                 && Arrays.equals(index, p.index) && Arrays.equals(sptes, p.sptes);
@@ -131,6 +134,7 @@ public final class ShadowPage {
 
     @Override
     public int hashCode() {
+        if (hash != 0) return hash;
         int h = id;
         h = 31 * h + level;
         h = 31 * h + Long.hashCode(gfn);
@@ -138,7 +142,9 @@ public final class ShadowPage {
         h = 31 * h + rootCount + 977 * gen;
         h = 31 * h + parent * 1024 + parentIndex;
         h = 31 * h + Arrays.hashCode(index);
-        return 31 * h + Arrays.hashCode(sptes);
+        h = 31 * h + Arrays.hashCode(sptes);
+        hash = h == 0 ? 1 : h;
+        return hash;
     }
 
     @Override
