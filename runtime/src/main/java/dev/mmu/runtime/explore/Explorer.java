@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
  * on the first finding and PASSes only when the search covered every reachable state.
  * {@code Terminates} FAILs on a weakly fair cycle and PASSes when the {@link FairCycleSearch} of
  * the whole reachable graph found none; DFS, BFS and preemption bounding all run that search
- * (unbounded), random and PCT runs only report fair cycles of their own runs. {@code Reachable} and {@code Violation} PASS on the first finding and FAIL
+ * (unbounded), random and PCT runs only report fair cycles of their own runs. {@code Reachable}
+ * and {@code Violation} PASS on the first finding and FAIL
  * only after a complete search. {@code MaxMetric} FAILs once the bound is exceeded and PASSes
  * after a complete search. Anything else is UNKNOWN, with the {@link Coverage}. A preemption
  * bounded search that completes bound K judges "for preemption bound <= K".

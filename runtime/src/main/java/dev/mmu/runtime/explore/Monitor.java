@@ -63,7 +63,7 @@ final class Monitor<S> {
         this.context = howFound;
     }
 
-    /** Restricts checking to state expectations (BFS cannot see cycles) or to cycles. */
+    /** Restricts checking to state expectations or to (fair) cycles, for a pass that sees only those. */
     void checking(boolean states, boolean cycles) {
         this.checkStates = states;
         this.checkCycles = cycles;
