@@ -161,6 +161,46 @@ class FairCycleTest {
         assertThat(terminates(system, ExploreOptions.defaults()).verdict()).isEqualTo(Verdict.PASS);
     }
 
+    /** One thread walking 0 .. length, then spinning at length: a graph as deep as it is long. */
+    private record Chain(int length) implements TransitionSystem<Integer> {
+
+        @Override
+        public Integer initial() {
+            return 0;
+        }
+
+        @Override
+        public void successors(Integer s, List<Transition<Integer>> out) {
+            out.add(new Transition<>(0, 0, Math.min(s + 1, length)));
+        }
+
+        @Override
+        public boolean finished(Integer s) {
+            return true;
+        }
+
+        @Override
+        public int threadCount() {
+            return 1;
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return "walker";
+        }
+    }
+
+    @Test
+    void aDeepGraphNeedsNoRecursion() {
+        // Tarjan and the walks are iterative: a recursive version would overflow the Java stack here.
+        Chain chain = new Chain(200_000);
+        Outcome<Integer> o = terminates(chain, ExploreOptions.defaults());
+        assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(o.cycleStart()).isEqualTo(200_000);
+        assertThat(o.trace().length()).isEqualTo(200_001);
+        replayLasso(chain, o);
+    }
+
     @Test
     void aBudgetRunningOutInTheFairCycleSearchGivesUnknown() {
         // Terminates alone: the DFS pass has nothing to check, so only the fair-cycle pass explores.
