@@ -10,7 +10,8 @@ import java.util.Map;
  * Exhaustive BFS: states are checked in order of distance from the initial state, so the first
  * finding of each expectation has a shortest trace. Each state gets an id in discovery order; the
  * list of states is also the queue, and parent pointers are kept in int arrays (12 bytes a state).
- * BFS cannot see cycles; {@link Explorer} runs a DFS for {@link Expectation.Terminates}.
+ * Cycles are not judged here: {@link Explorer} runs {@link FairCycleSearch} for
+ * {@link Expectation.Terminates}.
  */
 final class BreadthFirstSearch<S> {
 

@@ -1,16 +1,15 @@
 package dev.mmu.runtime.explore;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
  * Exhaustive DFS with a visited set, iterative (an explicit stack, so that a deep model cannot
- * overflow the Java stack). The stack is the trace, so no parent pointers are stored. A transition
- * back to a state on the stack closes a cycle: the lasso for {@link Expectation.Terminates}.
+ * overflow the Java stack). The stack is the trace, so no parent pointers are stored. Cycles are
+ * not judged here: {@link FairCycleSearch} looks for the fair ones {@link Expectation.Terminates}
+ * is about.
  */
 final class DepthFirstSearch<S> {
 
@@ -32,8 +31,6 @@ final class DepthFirstSearch<S> {
     private final Monitor<S> monitor;
     private final Budget budget;
     private final Set<S> visited = new HashSet<>();
-    /** State on the stack -> its stack index; only kept while a cycle is being looked for. */
-    private final Map<S, Integer> onStack = new HashMap<>();
     private final List<Frame<S>> stack = new ArrayList<>();
     private long transitions;
     private int maxDepth;
@@ -59,7 +56,6 @@ final class DepthFirstSearch<S> {
             long states = visited.size();
             visited.clear();
             stack.clear();
-            onStack.clear();
             return new SearchReport(states, transitions, maxDepth, budget.outOfMemory(), false, -1, 0);
         }
     }
@@ -74,17 +70,11 @@ final class DepthFirstSearch<S> {
             Frame<S> top = stack.get(stack.size() - 1);
             if (top.next == top.successors.size()) {
                 stack.remove(stack.size() - 1);
-                onStack.remove(top.state);
                 continue;
             }
             Transition<S> t = top.successors.get(top.next++);
             transitions++;
-            Integer at = onStack.get(t.target());
-            if (at != null && monitor.wantsCycles()) {
-                int entry = at;
-                monitor.onCycle(t.target(), () -> traceTo(entry), () -> traceTo(stack.size() - 1)
-                        .slice(entry, stack.size() - 1).concat(new Schedule(List.of(t.step()))));
-            } else if (visited.add(t.target())) {
+            if (visited.add(t.target())) {
                 push(t.target(), t);
             }
         }
@@ -96,9 +86,6 @@ final class DepthFirstSearch<S> {
         system.successors(s, successors);
         stack.add(new Frame<>(s, incoming, successors));
         maxDepth = Math.max(maxDepth, stack.size() - 1);
-        if (monitor.wantsCycles()) {
-            onStack.put(s, stack.size() - 1);
-        }
         monitor.onState(s, successors.isEmpty(), () -> traceTo(stack.size() - 1));
     }
 

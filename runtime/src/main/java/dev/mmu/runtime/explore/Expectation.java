@@ -29,7 +29,12 @@ public sealed interface Expectation<S> {
     /** Fails if the maximum of {@code metric} over reachable states exceeds {@code bound}. */
     record MaxMetric<S>(String text, ToLongFunction<S> metric, long bound) implements Expectation<S> {}
 
-    /** Fails if the reachable state graph has a cycle; the counterexample is a lasso. */
+    /**
+     * No livelock under weak fairness: fails if the reachable state graph has a weakly fair cycle,
+     * one on which every thread that is enabled in all of its states takes at least one step (a
+     * thread that spins only because another, continuously enabled thread never runs is not a
+     * livelock). The counterexample is a lasso: a stem, then the cycle.
+     */
     record Terminates<S>(String text) implements Expectation<S> {}
 
     /** Fails if a terminal state is not {@link TransitionSystem#finished finished} (deadlock). */

@@ -8,9 +8,12 @@ import java.util.stream.Collectors;
 /**
  * The entry point: explores a {@link TransitionSystem} and judges a list of {@link Expectation}s.
  *
- * <p>Verdict rules. A state expectation ({@code Never}, {@code Final}, {@code NoDeadlock}) or
- * {@code Terminates} FAILs on the first finding and PASSes only when the search covered every
- * reachable state. {@code Reachable} and {@code Violation} PASS on the first finding and FAIL
+ * <p>Verdict rules. A state expectation ({@code Never}, {@code Final}, {@code NoDeadlock}) FAILs
+ * on the first finding and PASSes only when the search covered every reachable state.
+ * {@code Terminates} FAILs on a weakly fair cycle and PASSes when the {@link FairCycleSearch} of
+ * the whole reachable graph found none; DFS, BFS and preemption bounding all run that search
+ * (unbounded), random and PCT runs only report fair cycles of their own runs. {@code Reachable}
+ * and {@code Violation} PASS on the first finding and FAIL
  * only after a complete search. {@code MaxMetric} FAILs once the bound is exceeded and PASSes
  * after a complete search. Anything else is UNKNOWN, with the {@link Coverage}. A preemption
  * bounded search that completes bound K judges "for preemption bound <= K".
@@ -73,37 +76,64 @@ public final class Explorer {
         return states;
     }
 
-    /** DFS (then BFS for shortest traces) or BFS (with a DFS for cycles). */
+    /** DFS (then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */
     private static <S> ExploreResult<S> systematic(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         boolean bfs = options.strategy() == ExploreOptions.Strategy.BFS;
         Monitor<S> monitor = new Monitor<>(system, expectations);
         Budget budget = new Budget(options, bfs ? "BFS" : "DFS");
+        monitor.checking(true, false);
         SearchReport main;
-        SearchReport cycles = null;
         if (bfs) {
             monitor.context("shortest (BFS)");
-            monitor.checking(true, false);
             main = BreadthFirstSearch.run(system, monitor, budget);
         } else {
             monitor.context("found by DFS");
             main = DepthFirstSearch.run(system, monitor, budget);
         }
         Measured measured = Measured.after(main, budget);
-        if (bfs && expectations.stream().anyMatch(e -> e instanceof Expectation.Terminates)) {
-            // BFS keeps no stack, so it cannot see a cycle: a DFS looks for one.
-            monitor.context("found by DFS");
-            monitor.checking(false, true);
-            cycles = DepthFirstSearch.run(system, monitor, new Budget(options, "DFS (cycles)"));
-        }
+        Passes passes = fairCycles(system, monitor, options, main, measured);
         monitor.checking(true, true);
-        if (options.shortestCounterexample() && anyFailure(monitor, scope(main), scope(cycles))) {
+        if (options.shortestCounterexample() && anyFailure(monitor, scope(main), passes.cycles())) {
             shorten(system, monitor, options, !bfs);
         }
-        List<Outcome<S>> outcomes = outcomes(monitor, scope(main), scope(cycles));
-        Coverage coverage = !main.exhaustive() ? main.coverage()
-                : cycles != null && !cycles.exhaustive() ? cycles.coverage() : null;
-        return new ExploreResult<>(outcomes, measured.stats(main, startNanos), coverage);
+        List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
+        return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
+    }
+
+    /**
+     * When a Terminates expectation is present, runs {@link FairCycleSearch} after the main pass
+     * (which checked states only); its figures replace the main pass's when it stored more states
+     * (the main pass stops early once every state expectation is decided).
+     */
+    private static <S> Passes fairCycles(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
+            SearchReport main, Measured measured) {
+        if (monitor.expectations().stream().noneMatch(e -> e instanceof Expectation.Terminates)) {
+            return new Passes(main, measured, null, null);
+        }
+        monitor.checking(false, true);
+        monitor.context("");
+        Budget budget = new Budget(options, "fair cycles");
+        SearchReport cycles = FairCycleSearch.run(system, monitor, budget);
+        Measured cyclesMeasured = Measured.after(cycles, budget);
+        Monitor.Scope scope = cycles.exhaustive() ? Monitor.Scope.complete()
+                : Monitor.Scope.partial("fair-cycle search " + cycles.coverage().describe());
+        return cycles.states() > main.states()
+                ? new Passes(cycles, cyclesMeasured, cycles, scope)
+                : new Passes(main, measured, cycles, scope);
+    }
+
+    /** The pass whose figures are reported, and the fair-cycle pass (null if none ran) with its scope. */
+    private record Passes(SearchReport figures, Measured measured, SearchReport cyclePass, Monitor.Scope cycles) {
+
+        Stats stats(long startNanos) {
+            return measured.stats(figures, startNanos);
+        }
+
+        Coverage coverage(SearchReport main) {
+            return main.stopped() != null || !main.exhaustive() ? main.coverage()
+                    : cyclePass != null && !cyclePass.exhaustive() ? cyclePass.coverage() : null;
+        }
     }
 
     /** CHESS iterative deepening on the preemption bound; no re-search: its trace is the readable one. */
@@ -112,13 +142,19 @@ public final class Explorer {
         Monitor<S> monitor = new Monitor<>(system, expectations);
         Budget budget = new Budget(options, "preemption bounded");
         int k = options.preemptionBound();
+        monitor.checking(true, false);
         SearchReport report = PreemptionBoundedSearch.run(system, monitor, budget, k);
         Measured measured = Measured.after(report, budget);
+        // Fair cycles are searched in the whole graph, not within the bound.
+        Passes passes = fairCycles(system, monitor, options, report, measured);
+        monitor.checking(true, true);
         Monitor.Scope scope = report.stopped() != null ? Monitor.Scope.partial(report.coverage().describe())
                 : report.exhaustive() ? Monitor.Scope.complete()
                 : new Monitor.Scope(true, "for preemption bound <= " + k);
-        Coverage coverage = report.stopped() != null ? report.coverage() : null;
-        return new ExploreResult<>(outcomes(monitor, scope, null), measured.stats(report, startNanos), coverage);
+        Coverage coverage = report.stopped() != null ? report.coverage()
+                : passes.cyclePass() != null && !passes.cyclePass().exhaustive() ? passes.cyclePass().coverage()
+                : null;
+        return new ExploreResult<>(outcomes(monitor, scope, passes.cycles()), passes.stats(startNanos), coverage);
     }
 
     /** Random or PCT runs: findings are real, absence is only UNKNOWN unless the runs covered everything. */
@@ -193,8 +229,8 @@ public final class Explorer {
     }
 
     /**
-     * Replaces the DFS traces with shortest ones: one BFS looks for every finding at once (for a
-     * lasso, for the shortest stem to the cycle's entry state; the cycle itself is kept).
+     * Replaces the DFS traces with shortest ones: one BFS looks for every finding at once. Lassos
+     * are left alone: {@link FairCycleSearch} already gives them the shortest stem.
      */
     private static <S> void shorten(
             TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options, boolean stateFindings) {
@@ -204,8 +240,7 @@ public final class Explorer {
         for (int i = 0; i < expectations.size(); i++) {
             Monitor.Finding<S> f = monitor.finding(i);
             Expectation<S> e = expectations.get(i);
-            boolean isCycle = e instanceof Expectation.Terminates;
-            if (f.trace != null && (isCycle || stateFindings)) {
+            if (f.trace != null && stateFindings && !(e instanceof Expectation.Terminates)) {
                 goals.add(new Expectation.Violation<>(e.text(), goal(system, e, f)));
                 goalOf.add(i);
             }
@@ -221,11 +256,6 @@ public final class Explorer {
             if (!shortest.found) {
                 String why = report.stopped() == null ? "not found" : "stopped: " + report.stopped().label();
                 f.note = f.note + " (BFS re-search " + why + "; may not be shortest)";
-            } else if (f.cycleStart >= 0) {
-                Schedule cycle = f.trace.slice(f.cycleStart, f.trace.length());
-                f.trace = shortest.trace.concat(cycle);
-                f.cycleStart = shortest.trace.length();
-                f.note = "shortest stem (BFS)";
             } else {
                 f.trace = shortest.trace;
                 f.note = "shortest (BFS)";
@@ -249,8 +279,7 @@ public final class Explorer {
             long max = f.max;
             return (s, terminal) -> m.metric().applyAsLong(s) == max;
         }
-        S entry = f.state;
-        return (s, terminal) -> s.equals(entry);
+        throw new IllegalArgumentException("no shortest-trace goal for " + e.text());
     }
 
     private static <S> boolean anyFailure(Monitor<S> monitor, Monitor.Scope main, Monitor.Scope cycles) {

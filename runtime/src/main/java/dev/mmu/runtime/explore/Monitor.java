@@ -63,7 +63,7 @@ final class Monitor<S> {
         this.context = howFound;
     }
 
-    /** Restricts checking to state expectations (BFS cannot see cycles) or to cycles. */
+    /** Restricts checking to state expectations or to (fair) cycles, for a pass that sees only those. */
     void checking(boolean states, boolean cycles) {
         this.checkStates = states;
         this.checkCycles = cycles;
@@ -133,10 +133,11 @@ final class Monitor<S> {
     }
 
     /**
-     * A search closed a cycle: {@code stem} leads from the initial state to {@code entry}, and
-     * {@code cycle} leads from {@code entry} back to it.
+     * A search found a weakly fair cycle (the caller checked fairness): {@code stem} leads from the
+     * initial state to {@code entry}, and {@code cycle} leads from {@code entry} back to it;
+     * {@code how} says why the cycle is fair.
      */
-    void onCycle(S entry, Supplier<Schedule> stem, Supplier<Schedule> cycle) {
+    void onCycle(S entry, Supplier<Schedule> stem, Supplier<Schedule> cycle, String how) {
         if (!checkCycles) {
             return;
         }
@@ -148,7 +149,7 @@ final class Monitor<S> {
                 f.trace = s.concat(cycle.get());
                 f.cycleStart = s.length();
                 f.state = entry;
-                f.note = context;
+                f.note = join(how, context);
             }
         }
     }

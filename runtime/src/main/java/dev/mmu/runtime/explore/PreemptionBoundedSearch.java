@@ -121,12 +121,8 @@ final class PreemptionBoundedSearch<S> {
             }
             Integer at = onStack.get(t.target());
             if (at != null) {
-                // Never push a state that is already on the stack: that would loop forever.
-                if (monitor.wantsCycles()) {
-                    int entry = at;
-                    monitor.onCycle(t.target(), () -> traceTo(entry), () -> traceTo(stack.size() - 1)
-                            .slice(entry, stack.size() - 1).concat(new Schedule(List.of(t.step()))));
-                }
+                // Never push a state that is already on the stack: that would loop forever. Cycles
+                // are judged by FairCycleSearch.
                 continue;
             }
             Node<S> node = new Node<>(t.target(), t.thread());

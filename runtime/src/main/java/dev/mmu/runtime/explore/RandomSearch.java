@@ -11,7 +11,10 @@ import java.util.Set;
  * Sampled runs from the initial state, each step picked by a {@link RunScheduler}. For state
  * spaces too big to exhaust: a run can find a bug (or a witness), but no number of runs proves
  * absence, so {@link Explorer} reports UNKNOWN unless {@link #closed} shows the runs happened to
- * visit every reachable state. A run that revisits one of its own states has closed a cycle.
+ * visit every reachable state. A run that revisits one of its own states has closed a cycle; it is
+ * reported for {@link Expectation.Terminates} only if it is weakly fair: every thread takes a step
+ * in it or is disabled in one of its states (kept per thread as the last position where it
+ * stepped and where it was disabled, so the check costs O(threads)).
  */
 final class RandomSearch<S> {
 
@@ -63,6 +66,13 @@ final class RandomSearch<S> {
         List<Schedule.Step> steps = new ArrayList<>();
         Map<S, Integer> positionInRun = new HashMap<>();
         List<Transition<S>> successors = new ArrayList<>();
+        int threads = system.threadCount();
+        // Last step index at which each thread stepped, last position at which it was disabled.
+        int[] lastStep = new int[threads];
+        int[] lastDisabled = new int[threads];
+        java.util.Arrays.fill(lastStep, -1);
+        java.util.Arrays.fill(lastDisabled, -1);
+        boolean[] enabled = new boolean[threads];
         S s = system.initial();
         while (true) {
             if (seen.size() < maxStates) {
@@ -84,18 +94,43 @@ final class RandomSearch<S> {
             boolean cycles = monitor.wantsCycles();
             if (cycles) {
                 positionInRun.putIfAbsent(s, steps.size());
+                java.util.Arrays.fill(enabled, false);
+                for (Transition<S> e : successors) {
+                    enabled[e.thread()] = true;
+                }
+                for (int thread = 0; thread < threads; thread++) {
+                    if (!enabled[thread]) {
+                        lastDisabled[thread] = steps.size();
+                    }
+                }
             }
             Transition<S> t = scheduler.pick(successors);
+            lastStep[t.thread()] = steps.size();
             steps.add(t.step());
             transitions++;
             Integer at = cycles ? positionInRun.get(t.target()) : null;
-            if (at != null) {
+            if (at != null && fair(at, lastStep, lastDisabled)) {
                 int entry = at;
+                boolean[] stepped = new boolean[threads];
+                for (int thread = 0; thread < threads; thread++) {
+                    stepped[thread] = lastStep[thread] >= entry;
+                }
                 monitor.onCycle(t.target(), () -> new Schedule(steps.subList(0, entry)),
-                        () -> new Schedule(steps.subList(entry, steps.size())));
+                        () -> new Schedule(steps.subList(entry, steps.size())),
+                        FairCycleSearch.describe(system, stepped));
             }
             s = t.target();
         }
+    }
+
+    /** Whether the run's cycle from position {@code entry} to now is weakly fair. */
+    private static boolean fair(int entry, int[] lastStep, int[] lastDisabled) {
+        for (int thread = 0; thread < lastStep.length; thread++) {
+            if (lastStep[thread] < entry && lastDisabled[thread] < entry) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -13,7 +13,7 @@ import dev.mmu.runtime.explore.ExploreOptions.Strategy;
 import dev.mmu.runtime.explore.Toys.Counter;
 import dev.mmu.runtime.explore.Toys.Deadlock;
 import dev.mmu.runtime.explore.Toys.Peterson;
-import dev.mmu.runtime.explore.Toys.Spinner;
+import dev.mmu.runtime.explore.Toys.Polite;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -111,26 +111,26 @@ class ExhaustiveSearchTest {
     }
 
     @Test
-    void cycleFailsTerminatesWithALasso() {
-        Spinner spinner = new Spinner();
-        Outcome<Spinner.State> o = only(spinner, new Terminates<>("terminates"));
+    void fairCycleFailsTerminatesWithALasso() {
+        Polite polite = new Polite();
+        Outcome<Polite.State> o = only(polite, new Terminates<>("terminates"));
         assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
         assertThat(o.isLasso()).isTrue();
-        // Thread 0 steps, then spins on its own: stem "0", cycle "0".
-        assertThat(o.trace().token()).isEqualTo("0.0");
-        assertThat(o.cycleStart()).isEqualTo(1);
-        assertThat(o.note()).contains("cycle starts at step 1");
-        List<Spinner.State> states = Explorer.replay(spinner, o.trace());
+        // Both announce, then hand the turn over and back: stem "0.1", cycle "0.1".
+        assertThat(o.trace().token()).isEqualTo("0.1.0.1");
+        assertThat(o.cycleStart()).isEqualTo(2);
+        assertThat(o.note()).contains("cycle starts at step 2");
+        List<Polite.State> states = Explorer.replay(polite, o.trace());
         assertThat(states.get(states.size() - 1)).isEqualTo(states.get(o.cycleStart()));
     }
 
     @Test
     void bfsStrategyStillFindsTheCycle() {
-        Spinner spinner = new Spinner();
-        Outcome<Spinner.State> o = only(spinner, new Terminates<>("terminates"),
+        Polite polite = new Polite();
+        Outcome<Polite.State> o = only(polite, new Terminates<>("terminates"),
                 ExploreOptions.builder().strategy(Strategy.BFS).build());
         assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
-        List<Spinner.State> states = Explorer.replay(spinner, o.trace());
+        List<Polite.State> states = Explorer.replay(polite, o.trace());
         assertThat(states.get(states.size() - 1)).isEqualTo(states.get(o.cycleStart()));
     }
 

@@ -10,7 +10,7 @@ import dev.mmu.runtime.explore.ExploreOptions.Strategy;
 import dev.mmu.runtime.explore.Toys.Counter;
 import dev.mmu.runtime.explore.Toys.Grid;
 import dev.mmu.runtime.explore.Toys.Peterson;
-import dev.mmu.runtime.explore.Toys.Spinner;
+import dev.mmu.runtime.explore.Toys.Polite;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -72,11 +72,11 @@ class SamplingTest {
 
     @Test
     void aRunThatRevisitsAStateGivesALasso() {
-        Spinner spinner = new Spinner();
-        Outcome<Spinner.State> o = Explorer.explore(spinner, List.of(new Terminates<>("terminates")),
+        Polite polite = new Polite();
+        Outcome<Polite.State> o = Explorer.explore(polite, List.of(new Terminates<>("terminates")),
                 sampled(Strategy.RANDOM).build()).outcomes().get(0);
         assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
-        List<Spinner.State> states = Explorer.replay(spinner, o.trace());
+        List<Polite.State> states = Explorer.replay(polite, o.trace());
         assertThat(states.get(states.size() - 1)).isEqualTo(states.get(o.cycleStart()));
     }
 

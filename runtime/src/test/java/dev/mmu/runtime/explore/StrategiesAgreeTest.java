@@ -13,6 +13,7 @@ import dev.mmu.runtime.explore.ExploreOptions.Strategy;
 import dev.mmu.runtime.explore.Toys.Counter;
 import dev.mmu.runtime.explore.Toys.Deadlock;
 import dev.mmu.runtime.explore.Toys.Peterson;
+import dev.mmu.runtime.explore.Toys.Polite;
 import dev.mmu.runtime.explore.Toys.Spinner;
 import java.util.List;
 import java.util.function.Consumer;
@@ -72,16 +73,19 @@ class StrategiesAgreeTest {
     }
 
     @Test
-    void deadlockAndSpinner() {
+    void deadlockSpinnerAndLivelock() {
         Deadlock deadlock = new Deadlock();
         agree(deadlock, List.of(new NoDeadlock<>("no deadlock"), new Terminates<>("terminates")),
                 List.of(Verdict.FAIL, Verdict.PASS),
                 r -> assertThat(deadlock.finished(last(deadlock, r.outcomes().get(0).trace()))).isFalse());
-        Spinner spinner = new Spinner();
-        agree(spinner, List.of(new Terminates<>("terminates"), new Reachable<>("done", s -> s.pc0() == 2)),
+        // The spinner's cycle is unfair (the setter is enabled throughout): no livelock.
+        agree(new Spinner(), List.of(new Terminates<>("terminates"), new Reachable<>("done", s -> s.pc0() == 2)),
+                List.of(Verdict.PASS, Verdict.PASS), r -> { });
+        Polite polite = new Polite();
+        agree(polite, List.of(new Terminates<>("terminates"), new Reachable<>("done", s -> s.pc0() == 2)),
                 List.of(Verdict.FAIL, Verdict.PASS), r -> {
-                    Outcome<Spinner.State> lasso = r.outcomes().get(0);
-                    List<Spinner.State> states = Explorer.replay(spinner, lasso.trace());
+                    Outcome<Polite.State> lasso = r.outcomes().get(0);
+                    List<Polite.State> states = Explorer.replay(polite, lasso.trace());
                     assertThat(states.get(states.size() - 1)).isEqualTo(states.get(lasso.cycleStart()));
                 });
     }

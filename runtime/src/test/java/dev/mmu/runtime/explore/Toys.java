@@ -196,6 +196,111 @@ final class Toys {
     }
 
     /**
+     * A genuine livelock: two polite threads each announce that they want in, then, while the
+     * other wants in too, hand the turn over (when it is theirs) or retry (when it is not). Both
+     * threads are always enabled and both take steps on the cycle turn 0 -> 1 -> 0, so weak
+     * fairness does not rule it out. pc: 0 announce, 1 polite loop, 2 done.
+     */
+    static final class Polite implements TransitionSystem<Polite.State> {
+
+        record State(int pc0, int pc1, int turn) {
+            int pc(int t) {
+                return t == 0 ? pc0 : pc1;
+            }
+
+            State with(int t, int pc, int turn) {
+                return t == 0 ? new State(pc, pc1, turn) : new State(pc0, pc, turn);
+            }
+        }
+
+        @Override
+        public State initial() {
+            return new State(0, 0, 0);
+        }
+
+        @Override
+        public void successors(State s, List<Transition<State>> out) {
+            for (int t = 0; t < 2; t++) {
+                int other = 1 - t;
+                if (s.pc(t) == 0) {
+                    out.add(new Transition<>(t, 0, s.with(t, 1, s.turn())));
+                } else if (s.pc(t) == 1) {
+                    boolean otherWants = s.pc(other) == 1;
+                    if (s.turn() != t) {
+                        // Retry: wait for the turn (a self-loop, so the thread stays enabled).
+                        out.add(new Transition<>(t, 0, s));
+                    } else if (otherWants) {
+                        out.add(new Transition<>(t, 0, s.with(t, 1, other)));
+                    } else {
+                        out.add(new Transition<>(t, 0, s.with(t, 2, other)));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public boolean finished(State s) {
+            return true;
+        }
+
+        @Override
+        public int threadCount() {
+            return 2;
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return "polite" + thread;
+        }
+    }
+
+    /**
+     * Like {@link Spinner}, but the spinner holds a lock while it spins and the setter needs the
+     * lock to set the flag: once the spinner has the lock, the setter is disabled for ever and the
+     * spin is a livelock even under weak fairness. Spinner: pc 0 lock, 1 spin until flag, 2 done.
+     * Setter: pc 0 lock, 1 set flag and unlock, 2 done.
+     */
+    static final class LockedSpinner implements TransitionSystem<LockedSpinner.State> {
+
+        /** holder: -1 free, else the thread holding the lock. */
+        record State(int pc0, int pc1, boolean flag, int holder) {}
+
+        @Override
+        public State initial() {
+            return new State(0, 0, false, -1);
+        }
+
+        @Override
+        public void successors(State s, List<Transition<State>> out) {
+            if (s.pc0() == 0 && s.holder() == -1) {
+                out.add(new Transition<>(0, 0, new State(1, s.pc1(), s.flag(), 0)));
+            } else if (s.pc0() == 1) {
+                out.add(new Transition<>(0, 0, s.flag() ? new State(2, s.pc1(), true, -1) : s));
+            }
+            if (s.pc1() == 0 && s.holder() == -1) {
+                out.add(new Transition<>(1, 0, new State(s.pc0(), 1, s.flag(), 1)));
+            } else if (s.pc1() == 1) {
+                out.add(new Transition<>(1, 0, new State(s.pc0(), 2, true, -1)));
+            }
+        }
+
+        @Override
+        public boolean finished(State s) {
+            return true;
+        }
+
+        @Override
+        public int threadCount() {
+            return 2;
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return thread == 0 ? "spinner" : "setter";
+        }
+    }
+
+    /**
      * Two locks taken in opposite order. Thread 0: lock A, lock B, unlock B, unlock A; thread 1:
      * lock B, lock A, unlock A, unlock B. Locking is enabled only when the lock is free.
      */
