@@ -38,6 +38,8 @@ public final class VmState {
     /** mmu_lock: the writer's thread (-1 none) and the readers as a bitmask. */
     public int mmuWriter = -1;
     public long mmuReaders;
+    /** Threads queued on mmu_lock, oldest first (qrwlock's wait queue): only the head may take it. */
+    public int[] mmuQueue = new int[0];
     /** Owners of the mutex/spinlocks (slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock); -1 free. */
     public int[] mutexOwner = {-1, -1, -1};
     /** srcu and rcu readers as bitmasks of threads. */
@@ -128,6 +130,7 @@ public final class VmState {
         nextPfn = o.nextPfn;
         mmuWriter = o.mmuWriter;
         mmuReaders = o.mmuReaders;
+        mmuQueue = o.mmuQueue;
         mutexOwner = o.mutexOwner.clone();
         srcuReaders = o.srcuReaders;
         rcuReaders = o.rcuReaders;
@@ -293,7 +296,7 @@ public final class VmState {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
         return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && mmuWriter == s.mmuWriter
-                && mmuReaders == s.mmuReaders && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
+                && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
                 && mmuInvalidateRangeStart == s.mmuInvalidateRangeStart
@@ -323,7 +326,7 @@ public final class VmState {
             h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners);
             h = 31 * h + Long.hashCode(nextPfn);
             h = 31 * h + mmuWriter;
-            h = 31 * h + Long.hashCode(mmuReaders * 7 + srcuReaders * 13 + rcuReaders * 17);
+            h = 31 * h + Long.hashCode(mmuReaders * 7 + srcuReaders * 13 + rcuReaders * 17) + 19 * Arrays.hashCode(mmuQueue);
             h = 31 * h + Arrays.hashCode(mutexOwner);
             h = 31 * h + Arrays.hashCode(rcuPending);
             h = 31 * h + Long.hashCode(mmuInvalidateSeq * 3 + mmuInvalidateInProgress + mmuInvalidateRangeStart * 5

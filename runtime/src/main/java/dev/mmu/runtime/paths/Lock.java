@@ -15,8 +15,8 @@ public final class Lock {
 
     static boolean available(VmState s, int thread, LockId lock, Mode mode) {
         return switch (lock) {
-            case mmu_lock -> mode == Mode.READ ? s.mmuWriter < 0
-                    : s.mmuWriter < 0 && (s.mmuReaders & ~(1L << thread)) == 0 && s.mmuReaders == 0;
+            case mmu_lock -> (mode == Mode.READ ? s.mmuWriter < 0 : s.mmuWriter < 0 && s.mmuReaders == 0)
+                    && (s.mmuQueue.length == 0 || s.mmuQueue[0] == thread);
             case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> s.mutexOwner[mutex(lock)] < 0;
             case srcu, rcu -> true;
         };
@@ -39,6 +39,9 @@ public final class Lock {
             case mmu_lock -> {
                 if (mode == Mode.WRITE) s.mmuWriter = e.thread;
                 else s.mmuReaders |= bit;
+                if (s.mmuQueue.length > 0 && s.mmuQueue[0] == e.thread) {
+                    s.mmuQueue = java.util.Arrays.copyOfRange(s.mmuQueue, 1, s.mmuQueue.length);
+                }
                 e.self().holdWork = 0;
             }
             case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> {

@@ -7,14 +7,33 @@ import dev.mmu.runtime.model.VmState;
 public final class Ops {
     private Ops() {}
 
-    /** Takes a lock; blocks (no choice) while another thread holds it. */
+    /**
+     * Takes a lock; blocks (no choice) while another thread holds it. On mmu_lock a thread that
+     * cannot get it first queues (one step) and then only the oldest waiter may take it, as with
+     * qrwlock's FIFO wait queue: a thread that keeps re-taking the lock cannot starve a waiter.
+     */
     public record Acquire(LockId lock, Lock.Mode mode) implements Op {
         public int choices(VmState s, int thread) {
-            return Lock.available(s, thread, lock, mode) ? 1 : 0;
+            if (Lock.available(s, thread, lock, mode)) return 1;
+            return queues(s, thread) ? 1 : 0;
         }
 
         public void exec(Exec e, int choice) {
-            Lock.acquire(e, lock, mode);
+            if (Lock.available(e.s, e.thread, lock, mode)) {
+                Lock.acquire(e, lock, mode);
+                return;
+            }
+            int[] q = java.util.Arrays.copyOf(e.s.mmuQueue, e.s.mmuQueue.length + 1);
+            q[q.length - 1] = e.thread;
+            e.s.mmuQueue = q;
+            e.nextPc = e.self().pc;
+            e.note(Lock.name(lock, mode, true) + ": held, queued (newcomers wait behind)");
+        }
+
+        private boolean queues(VmState s, int thread) {
+            if (lock != LockId.mmu_lock) return false;
+            for (int t : s.mmuQueue) if (t == thread) return false;
+            return true;
         }
 
         public String describe() {

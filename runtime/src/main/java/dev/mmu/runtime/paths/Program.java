@@ -31,7 +31,7 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
             Op[] ops = threads.get(t).ops();
             int pc = s.threads[t].pc;
             if (pc < ops.length && ops[pc] instanceof Ops.Acquire a && a.lock() == LockId.mmu_lock
-                    && a.choices(s, t) == 0) {
+                    && !Lock.available(s, t, LockId.mmu_lock, a.mode())) {
                 return true;
             }
         }
