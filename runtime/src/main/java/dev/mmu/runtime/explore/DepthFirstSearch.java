@@ -31,7 +31,7 @@ final class DepthFirstSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
-    private final Set<S> visited = new HashSet<>();
+    private final Set<Object> visited = new HashSet<>();
     /** State on the stack -> its stack index; only kept while a cycle is being looked for. */
     private final Map<S, Integer> onStack = new HashMap<>();
     private final List<Frame<S>> stack = new ArrayList<>();
@@ -50,7 +50,7 @@ final class DepthFirstSearch<S> {
 
     private SearchReport run() {
         S initial = system.initial();
-        visited.add(initial);
+        visited.add(system.key(initial));
         push(initial, null);
         try {
             return search();
@@ -84,7 +84,7 @@ final class DepthFirstSearch<S> {
                 int entry = at;
                 monitor.onCycle(t.target(), () -> traceTo(entry), () -> traceTo(stack.size() - 1)
                         .slice(entry, stack.size() - 1).concat(new Schedule(List.of(t.step()))));
-            } else if (visited.add(t.target())) {
+            } else if (visited.add(system.key(t.target()))) {
                 push(t.target(), t);
             }
         }

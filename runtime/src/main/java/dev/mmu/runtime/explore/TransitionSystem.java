@@ -6,7 +6,8 @@ import java.util.List;
  * A finite transition system: the only thing the explorer knows about a model. Keeping the
  * explorer behind this interface lets it be tested on toy systems and reused for any model.
  *
- * <p>{@code S} must implement {@code equals} and {@code hashCode}: the visited set is keyed on it.
+ * <p>{@code S} must implement {@code equals} and {@code hashCode}; the visited sets store
+ * {@link #key} of each state.
  */
 public interface TransitionSystem<S> {
 
@@ -28,6 +29,16 @@ public interface TransitionSystem<S> {
 
     /** A name for reports, e.g. "vcpu0" or "nx_recovery". */
     String threadName(int thread);
+
+    /**
+     * What the visited sets store for {@code s}: any value with {@code equals}/{@code hashCode}
+     * such that {@code key(a).equals(key(b))} exactly when {@code a.equals(b)} (for example a
+     * {@link PackedKey} of a compact encoding). An inexact key would merge distinct states and
+     * could change verdicts. The default, the state itself, is always exact.
+     */
+    default Object key(S s) {
+        return s;
+    }
 
     /**
      * Reserved for partial-order reduction: whether {@code a} and {@code b}, both enabled in

@@ -116,6 +116,20 @@ public final class ShadowPage {
         return Level.pagesPerHpage(level + 1);
     }
 
+    /** Appends every field that {@link #equals} compares, for {@link VmState#encode()}. */
+    void encode(StateWriter w) {
+        w.value(id).value(level).value(gfn).flag(tdp).flag(invalid).flag(nxHugePageDisallowed).value(status)
+                .value(rootCount).value(parent).value(parentIndex);
+        w.value(index.length);
+        int prevIndex = -1;
+        long prevSpte = 0;
+        for (int k = 0; k < index.length; k++) {
+            w.value(index[k] - prevIndex).value(sptes[k] - prevSpte);
+            prevIndex = index[k];
+            prevSpte = sptes[k];
+        }
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) return true;

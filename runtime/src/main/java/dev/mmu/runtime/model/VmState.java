@@ -199,6 +199,32 @@ public final class VmState {
         return Arrays.binarySearch(freedPfns, base) >= 0;
     }
 
+    /**
+     * A compact exact encoding: two states of one system (same config) are equal iff their
+     * encodings are. The explorer's visited set stores this instead of the object graph.
+     * A field added to {@link #equals} must be added here too (VmStateEncodeTest checks the list).
+     */
+    public byte[] encode() {
+        StateWriter w = new StateWriter();
+        w.value(sps.length);
+        for (ShadowPage sp : sps) {
+            w.flag(sp != null);
+            if (sp != null) sp.encode(w);
+        }
+        w.value(root).values(lpageDisallowed);
+        for (TlbEntry[] entries : tlb) {
+            w.value(entries.length);
+            for (TlbEntry e : entries) w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec());
+        }
+        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(pfnOwners).value(nextPfn);
+        w.value(mmuWriter).value(mmuReaders).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
+        w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
+                .value(mmuInvalidateRangeEnd);
+        w.values(stats).value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
+        for (ThreadState t : threads) w.value(t.pc).values(t.locals).values(t.invalidList).value(t.holdWork);
+        return w.toBytes();
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) return true;

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.explore.PackedKey;
 import dev.mmu.runtime.explore.Transition;
 import dev.mmu.runtime.explore.TransitionSystem;
 import dev.mmu.runtime.model.Invariant;
@@ -136,6 +137,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
         }
+    }
+
+    /** The visited sets store the compact exact encoding, not the state's object graph. */
+    @Override
+    public Object key(VmState s) {
+        return new PackedKey(s.encode());
     }
 
     @Override

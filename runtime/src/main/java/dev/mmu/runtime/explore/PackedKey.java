@@ -1,0 +1,31 @@
+package dev.mmu.runtime.explore;
+
+import java.util.Arrays;
+
+/**
+ * A visited-set key made of a state's exact byte encoding (see {@link TransitionSystem#key}):
+ * one small array instead of the state's object graph.
+ */
+public final class PackedKey {
+    private final byte[] bytes;
+    private final int hash;
+
+    public PackedKey(byte[] bytes) {
+        this.bytes = bytes;
+        this.hash = Arrays.hashCode(bytes);
+    }
+
+    public int length() {
+        return bytes.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PackedKey k && hash == k.hash && Arrays.equals(bytes, k.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+}
