@@ -31,6 +31,7 @@ import java.util.stream.Stream;
  *   <li>check: the scenario as `mmu check` runs it (its own strategy, expectations, early stop);
  *   <li>full: an exhaustive DFS with no expectations (the whole reachable space), timed with the
  *       visited set keyed on the compact encoding and on the state objects;
+ *   <li>sym: the full search with vCPU symmetry (only where some state has a permuted twin);
  *   <li>memory: retained heap of a visited set holding every reachable state, as objects and as
  *       encodings, measured as used heap after full GCs with and without the set (so page tables
  *       shared copy-on-write between states are counted once).
@@ -99,6 +100,31 @@ public final class Bench {
         row(name, "full", p.statesStored(), p.transitions(), packed.medianMillis, p.peakHeapBytes(),
                 perObject, perPacked, len);
         row(name, "fullO", o.statesStored(), o.transitions(), objects.medianMillis, o.peakHeapBytes(), -1, -1, -1);
+        if (!system.canonical(system.initial()).equals(system.initial()) || hasSymmetry(system)) {
+            Timed<ExploreResult<VmState>> sym = timed(repeat,
+                    () -> Explorer.explore(system, List.of(), dfs.toBuilder().symmetry(true).build()));
+            var y = sym.value.stats();
+            row(name, "sym", y.statesStored(), y.transitions(), sym.medianMillis, y.peakHeapBytes(), -1, -1, -1);
+        }
+    }
+
+    /** Whether vCPU symmetry merges anything: some reachable state is not its own canonical form. */
+    private static boolean hasSymmetry(MmuSystem system) {
+        Deque<VmState> todo = new ArrayDeque<>(List.of(system.initial()));
+        Set<Object> seen = new HashSet<>();
+        List<Transition<VmState>> out = new ArrayList<>();
+        while (!todo.isEmpty() && seen.size() < 10_000) {
+            VmState s = todo.pop();
+            if (!system.canonical(s).equals(s)) {
+                return true;
+            }
+            out.clear();
+            system.successors(s, out);
+            for (Transition<VmState> t : out) {
+                if (seen.add(system.key(t.target()))) todo.push(t.target());
+            }
+        }
+        return false;
     }
 
     private static void row(String name, String run, long states, long transitions, double millis, long peak,

@@ -49,8 +49,11 @@ public interface TransitionSystem<S> {
     }
 
     /**
-     * Reserved for symmetry reduction: a canonical representative of {@code s} (for example with
-     * identical vCPUs sorted). The explorer does not use it yet; identity is always safe.
+     * For symmetry reduction ({@link ExploreOptions#symmetry}): a canonical representative of the
+     * orbit of {@code s} under a group of permutations that map transitions to transitions (for
+     * example threads with identical programs, sorted). The explorer keys its visited sets on it
+     * but keeps exploring the real states, so traces stay real schedules. Expectations must be
+     * invariant under the same permutations. Identity is always safe.
      */
     default S canonical(S s) {
         return s;

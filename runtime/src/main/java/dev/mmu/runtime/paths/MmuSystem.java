@@ -17,12 +17,14 @@ import java.util.List;
 public final class MmuSystem implements TransitionSystem<VmState> {
     private final Program program;
     private final VmState initial;
+    private final VcpuSymmetry symmetry;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
 
     public MmuSystem(Program program) {
         this.program = program;
         this.initial = runSetup();
+        this.symmetry = new VcpuSymmetry(program);
     }
 
     private VmState runSetup() {
@@ -143,6 +145,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     @Override
     public Object key(VmState s) {
         return new PackedKey(s.encode());
+    }
+
+    /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */
+    @Override
+    public VmState canonical(VmState s) {
+        return symmetry.trivial() ? s : symmetry.canonical(s);
     }
 
     @Override
