@@ -11,8 +11,16 @@ public final class PackedKey {
     private final int hash;
 
     public PackedKey(byte[] bytes) {
+        this(bytes, Arrays.hashCode(bytes));
+    }
+
+    /**
+     * With a hash the caller already has (for example the state's cached hashCode); it must be
+     * equal for equal byte strings.
+     */
+    public PackedKey(byte[] bytes, int hash) {
         this.bytes = bytes;
-        this.hash = Arrays.hashCode(bytes);
+        this.hash = hash;
     }
 
     public int length() {

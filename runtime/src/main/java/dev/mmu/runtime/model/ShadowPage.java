@@ -116,6 +116,12 @@ public final class ShadowPage {
         return Level.pagesPerHpage(level + 1);
     }
 
+    /**
+     * This page's encoding, kept once computed for a page that no state will write again (see
+     * {@link VmState#encode()}); never copied. Not part of equality.
+     */
+    byte[] encoded;
+
     /** Appends every field that {@link #equals} compares, for {@link VmState#encode()}. */
     void encode(StateWriter w) {
         w.value(id).value(level).value(gfn).flag(tdp).flag(invalid).flag(nxHugePageDisallowed).value(status)

@@ -207,9 +207,21 @@ public final class VmState {
     public byte[] encode() {
         StateWriter w = new StateWriter();
         w.value(sps.length);
-        for (ShadowPage sp : sps) {
+        for (int i = 0; i < sps.length; i++) {
+            ShadowPage sp = sps[i];
             w.flag(sp != null);
-            if (sp != null) sp.encode(w);
+            if (sp == null) continue;
+            if (owned[i]) {
+                sp.encode(w); // written by the step that made this state: may still change
+            } else {
+                // Shared copy-on-write with the parent: frozen, so its bytes can be kept.
+                if (sp.encoded == null) {
+                    StateWriter own = StateWriter.detached();
+                    sp.encode(own);
+                    sp.encoded = own.toBytes();
+                }
+                w.raw(sp.encoded);
+            }
         }
         w.value(root).values(lpageDisallowed);
         for (TlbEntry[] entries : tlb) {

@@ -144,7 +144,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     /** The visited sets store the compact exact encoding, not the state's object graph. */
     @Override
     public Object key(VmState s) {
-        return new PackedKey(s.encode());
+        return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
     }
 
     /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */

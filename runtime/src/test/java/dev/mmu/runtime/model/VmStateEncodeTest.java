@@ -37,7 +37,7 @@ class VmStateEncodeTest {
     void shadowPageAndThreadFieldsAreAllEncoded() {
         assertThat(fields(ShadowPage.class)).as("ShadowPage fields: add a new one to encode()")
                 .containsExactlyInAnyOrder("id", "level", "gfn", "tdp", "invalid", "nxHugePageDisallowed", "status",
-                        "rootCount", "parent", "parentIndex", "index", "sptes");
+                        "rootCount", "parent", "parentIndex", "index", "sptes", "encoded");
         assertThat(fields(ThreadState.class)).as("ThreadState fields: add a new one to VmState.encode()")
                 .containsExactlyInAnyOrder("pc", "locals", "invalidList", "holdWork");
         assertThat(fields(TlbEntry.class)).containsExactlyInAnyOrder("gfn", "level", "pfn", "writable", "exec");
