@@ -32,8 +32,8 @@ import java.util.stream.Stream;
  *   <li>full: an exhaustive DFS with no expectations (the whole reachable space), timed with the
  *       visited set keyed on the compact encoding and on the state objects;
  *   <li>sym: the full search with vCPU symmetry (only where some state has a permuted twin);
- *   <li>memory: retained heap of a visited set holding every reachable state, as objects and as
- *       encodings, measured as used heap after full GCs with and without the set (so page tables
+ *   <li>memory: retained heap of a visited set holding every reachable state, as objects, as
+ *       encodings and as 64-bit fingerprints (hash compaction), measured as used heap after full GCs with and without the set (so page tables
  *       shared copy-on-write between states are counted once).
  * </ul>
  * Timings are the median of --repeat runs after one warm-up; counts are deterministic.
@@ -89,16 +89,22 @@ public final class Bench {
                 () -> Explorer.explore(new ObjectKeys<>(system), List.of(), dfs));
         long perObject = -1;
         long perPacked = -1;
+        long perFingerprint = -1;
         double len = -1;
         if (memory) {
-            perObject = retainedPerState(system, false);
-            perPacked = retainedPerState(system, true);
+            perObject = retainedPerState(system, Keys.OBJECTS);
+            perPacked = retainedPerState(system, Keys.PACKED);
+            perFingerprint = retainedPerState(system, Keys.FINGERPRINTS);
             len = meanPackedLength(system);
         }
         var p = packed.value.stats();
         var o = objects.value.stats();
         row(name, "full", p.statesStored(), p.transitions(), packed.medianMillis, p.peakHeapBytes(),
                 perObject, perPacked, len);
+        if (perFingerprint >= 0) {
+            System.out.printf(Locale.ROOT, "%-44s %-5s retained bytes/state with hash compaction: %d%n", "", "",
+                    perFingerprint);
+        }
         row(name, "fullO", o.statesStored(), o.transitions(), objects.medianMillis, o.peakHeapBytes(), -1, -1, -1);
         if (!system.canonical(system.initial()).equals(system.initial()) || hasSymmetry(system)) {
             Timed<ExploreResult<VmState>> sym = timed(repeat,
@@ -135,10 +141,13 @@ public final class Bench {
                 len < 0 ? "" : String.format(Locale.ROOT, "%.1f", len));
     }
 
+    /** What the measured visited set holds. */
+    enum Keys { OBJECTS, PACKED, FINGERPRINTS }
+
     /** Bytes of heap a visited set of every reachable state retains, per state. */
-    static long retainedPerState(MmuSystem system, boolean packed) {
+    static long retainedPerState(MmuSystem system, Keys keys) {
         long before = usedAfterGc();
-        Set<Object> set = reachable(system, packed);
+        Set<Object> set = reachable(system, keys);
         long after = usedAfterGc();
         int n = set.size();
         Reference.reachabilityFence(set);
@@ -147,7 +156,7 @@ public final class Bench {
 
     private static double meanPackedLength(MmuSystem system) {
         long total = 0;
-        Set<Object> set = reachable(system, true);
+        Set<Object> set = reachable(system, Keys.PACKED);
         for (Object k : set) {
             total += ((dev.mmu.runtime.explore.PackedKey) k).length();
         }
@@ -155,11 +164,11 @@ public final class Bench {
     }
 
     /** The reachable states (or their keys), by a plain DFS that keeps nothing else. */
-    private static Set<Object> reachable(MmuSystem system, boolean packed) {
+    private static Set<Object> reachable(MmuSystem system, Keys keys) {
         Set<Object> seen = new HashSet<>();
         Deque<VmState> todo = new ArrayDeque<>();
         VmState init = system.initial();
-        seen.add(packed ? system.key(init) : init);
+        seen.add(key(system, init, keys));
         todo.push(init);
         List<Transition<VmState>> out = new ArrayList<>();
         while (!todo.isEmpty()) {
@@ -167,12 +176,20 @@ public final class Bench {
             out.clear();
             system.successors(s, out);
             for (Transition<VmState> t : out) {
-                if (seen.add(packed ? system.key(t.target()) : t.target())) {
+                if (seen.add(key(system, t.target(), keys))) {
                     todo.push(t.target());
                 }
             }
         }
         return seen;
+    }
+
+    private static Object key(MmuSystem system, VmState s, Keys keys) {
+        return switch (keys) {
+            case OBJECTS -> s;
+            case PACKED -> system.key(s);
+            case FINGERPRINTS -> ((dev.mmu.runtime.explore.PackedKey) system.key(s)).fingerprint();
+        };
     }
 
     static long usedAfterGc() {

@@ -24,6 +24,10 @@ final class ExploreFlags {
     @Option(names = "--runs", description = "number of random or PCT runs")
     Integer runs;
 
+    @Option(names = "--hash-compaction",
+            description = "store 64-bit state fingerprints: less memory, probabilistic verdicts")
+    boolean hashCompaction;
+
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
 
@@ -49,6 +53,7 @@ final class ExploreFlags {
         if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
+        if (hashCompaction) b.hashCompaction(true);
         return b.build();
     }
 }

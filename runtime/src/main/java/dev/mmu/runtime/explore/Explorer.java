@@ -29,12 +29,19 @@ public final class Explorer {
         if (symmetric(expectations, options)) {
             system = new CanonicalKeys<>(system);
         }
+        boolean compact = options.hashCompaction() && options.strategy() != ExploreOptions.Strategy.RANDOM
+                && options.strategy() != ExploreOptions.Strategy.PCT;
+        if (compact) {
+            system = new Fingerprints<>(system);
+        }
         switch (options.strategy()) {
             case DFS:
             case BFS:
-                return withPortfolio(system, systematic(system, expectations, options, startNanos), options);
+                return compactNote(compact,
+                        withPortfolio(system, systematic(system, expectations, options, startNanos), options));
             case PREEMPTION_BOUNDED:
-                return withPortfolio(system, bounded(system, expectations, options, startNanos), options);
+                return compactNote(compact,
+                        withPortfolio(system, bounded(system, expectations, options, startNanos), options));
             case RANDOM:
             case PCT:
             default:
@@ -53,6 +60,24 @@ public final class Explorer {
                 || options.strategy() == ExploreOptions.Strategy.BFS;
         return options.symmetry() && systematic
                 && expectations.stream().noneMatch(e -> e instanceof Expectation.Terminates);
+    }
+
+    /**
+     * Under hash compaction, says so on every verdict that rests on having seen every state (a
+     * PASS or FAIL without a trace, a max within its bound); a trace is a real finding either way.
+     */
+    private static <S> ExploreResult<S> compactNote(boolean compact, ExploreResult<S> r) {
+        if (!compact) {
+            return r;
+        }
+        List<Outcome<S>> outcomes = new ArrayList<>();
+        for (Outcome<S> o : r.outcomes()) {
+            boolean needsEveryState = o.verdict() != Verdict.UNKNOWN && (!o.hasTrace()
+                    || (o.expectation() instanceof Expectation.MaxMetric && o.verdict() == Verdict.PASS));
+            outcomes.add(!needsEveryState ? o
+                    : withNote(o, o.note().isEmpty() ? Fingerprints.NOTE : o.note() + "; " + Fingerprints.NOTE));
+        }
+        return new ExploreResult<>(outcomes, r.stats(), r.coverage());
     }
 
     /** The system with its visited-set keys taken on canonical states. */

@@ -23,6 +23,15 @@ public final class PackedKey {
         this.hash = hash;
     }
 
+    /** A 64-bit FNV-1a fingerprint of the bytes, mixed (for hash compaction). */
+    public long fingerprint() {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : bytes) {
+            h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        return Fingerprints.mix(h);
+    }
+
     public int length() {
         return bytes.length;
     }
