@@ -118,9 +118,10 @@ public final class ShadowPage {
 
     /**
      * This page's encoding, kept once computed for a page that no state will write again (see
-     * {@link VmState#encode()}); never copied. Not part of equality.
+     * {@link VmState#encode()}); never copied. Not part of equality. Volatile so that two
+     * threads exploring states that share this page never see a half-published array.
      */
-    byte[] encoded;
+    volatile byte[] encoded;
 
     /** Appends every field that {@link #equals} compares, for {@link VmState#encode()}. */
     void encode(StateWriter w) {
