@@ -205,6 +205,11 @@ public final class VmState {
      * A field added to {@link #equals} must be added here too (VmStateEncodeTest checks the list).
      */
     public byte[] encode() {
+        return encode(0);
+    }
+
+    /** The encoding with the stats whose bit is set in {@code ignoredStats} written as 0. */
+    public byte[] encode(long ignoredStats) {
         StateWriter w = new StateWriter();
         w.value(sps.length);
         for (int i = 0; i < sps.length; i++) {
@@ -232,7 +237,9 @@ public final class VmState {
         w.value(mmuWriter).value(mmuReaders).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
                 .value(mmuInvalidateRangeEnd);
-        w.values(stats).value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
+        w.value(stats.length);
+        for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
+        w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
         for (ThreadState t : threads) w.value(t.pc).values(t.locals).values(t.invalidList).value(t.holdWork);
         return w.toBytes();
     }

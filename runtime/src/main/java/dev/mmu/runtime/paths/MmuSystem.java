@@ -18,6 +18,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private final Program program;
     private final VmState initial;
     private final VcpuSymmetry symmetry;
+    private final long unreadStats;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
 
@@ -25,6 +26,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         this.program = program;
         this.initial = runSetup();
         this.symmetry = new VcpuSymmetry(program);
+        this.unreadStats = program.unreadStatsMask();
     }
 
     private VmState runSetup() {
@@ -141,10 +143,18 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
     }
 
-    /** The visited sets store the compact exact encoding, not the state's object graph. */
+    /**
+     * The visited sets store the compact encoding, not the state's object graph. It is exact
+     * except for stats nothing reads (Program#unreadStatsMask, e.g. remote_tlb_flush when no
+     * expression mentions it): states that differ only there have the same futures and the same
+     * verdicts, so they are one state for the search.
+     */
     @Override
     public Object key(VmState s) {
-        return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
+        if (unreadStats == 0) {
+            return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
+        }
+        return new PackedKey(s.encode(unreadStats));
     }
 
     /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */
