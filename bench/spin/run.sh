@@ -41,11 +41,13 @@ for drop in recovery host vcpu; do
     | awk -v p="active proctype $drop()" 'index($0, p) == 1 {inp = 1} inp && /^end: false/ {sub(/^end:/, "fin: end:"); inp = 0} {print}' \
     > "without-$drop.pml"
   cp "without-$drop.pml" seed.pml.tmp && mv seed.pml seed.pml.full && mv seed.pml.tmp seed.pml
+  run_spin "SPIN seed.pml without $drop" "" "-DNOREDUCE" "" "exhaustive, no POR"
   run_spin "SPIN seed.pml without $drop, -o2" "-o2" "-DNOREDUCE" "" "exhaustive, no POR"
   mv seed.pml.full seed.pml
   grep -v "^  thread $drop\|^  explore" "$root/examples/nx/seed-yield-fixed.mmu" > "$work/seed-without-$drop.mmu"
 done
 echo
-echo "mmu explorer (check = the scenario's own options; full = exhaustive DFS, no expectations):"
+echo "mmu explorer (check = the scenario's own options; full = exhaustive DFS, no expectations,"
+echo "unread stats left out: compare with SPIN's default; fullO = every stat kept: compare with -o2):"
 cd "$root"
 "$root/bench/run.sh" --repeat 3 --no-memory examples/nx/seed-yield-fixed.mmu "$work"/seed-without-*.mmu
