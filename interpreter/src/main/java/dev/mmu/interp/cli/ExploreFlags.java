@@ -26,6 +26,9 @@ final class ExploreFlags {
 
     @Option(names = "--no-portfolio", description = "when a budget runs out, stop instead of trying random and PCT runs")
     boolean noPortfolio;
+    @Option(names = "--hash-compaction",
+            description = "store 64-bit state fingerprints: less memory, probabilistic verdicts")
+    boolean hashCompaction;
 
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
@@ -55,6 +58,7 @@ final class ExploreFlags {
         if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
+        if (hashCompaction) b.hashCompaction(true);
         if (noPortfolio) b.portfolioFallback(false);
         if (cancel != null) b.cancel(cancel);
         if (progress && !quiet && System.console() != null) {

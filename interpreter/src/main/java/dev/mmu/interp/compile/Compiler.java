@@ -43,6 +43,13 @@ public final class Compiler {
         List<dev.mmu.runtime.explore.Expectation<VmState>> expectations = new ArrayList<>();
         ExpectationCompiler ec = new ExpectationCompiler(exprs, finishedIn(program));
         for (Expectation e : sc.scenario().expectations()) expectations.add(ec.compile(e));
+        // A stat no expression reads may be left out of the state key; not with `expect
+        // terminates`, whose lassos must return to the very same state.
+        boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates);
+        if (!terminates) {
+            program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
+                    exprs.statsRead);
+        }
         if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
@@ -83,9 +90,34 @@ public final class Compiler {
                 o.maxStates(constant(exprs, ms.count()));
             } else if (s instanceof ExploreSetting.Time t) {
                 o.timeLimit(Duration.ofMillis(t.millis()));
+            } else if (s instanceof ExploreSetting.SymmetryVcpus) {
+                // Only when every expectation is blind to vCPU numbers: tlb(vcpu, gpa) is not.
+                o.symmetry(sc.scenario().expectations().stream().noneMatch(Compiler::namesVcpu));
             }
         }
         return o.build();
+    }
+
+    private static boolean namesVcpu(Expectation e) {
+        if (e instanceof Expectation.Always a) return namesVcpu(a.cond());
+        if (e instanceof Expectation.Final f) return namesVcpu(f.cond());
+        if (e instanceof Expectation.Reachable r) return namesVcpu(r.cond());
+        return false;
+    }
+
+    private static boolean namesVcpu(dev.mmu.interp.ast.Expr e) {
+        if (e instanceof dev.mmu.interp.ast.Expr.Call c) {
+            return c.name().name().equals("tlb") || c.args().stream().anyMatch(a -> namesVcpu(a.value()));
+        } else if (e instanceof dev.mmu.interp.ast.Expr.Field f) {
+            return namesVcpu(f.target());
+        } else if (e instanceof dev.mmu.interp.ast.Expr.Range r) {
+            return namesVcpu(r.start()) || namesVcpu(r.end());
+        } else if (e instanceof dev.mmu.interp.ast.Expr.Unary u) {
+            return namesVcpu(u.operand());
+        } else if (e instanceof dev.mmu.interp.ast.Expr.Binary b) {
+            return namesVcpu(b.left()) || namesVcpu(b.right());
+        }
+        return false;
     }
 
     private static long constant(ExprCompiler exprs, dev.mmu.interp.ast.Expr e) {

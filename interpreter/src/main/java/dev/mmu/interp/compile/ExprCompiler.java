@@ -18,6 +18,9 @@ final class ExprCompiler {
     private final Machine machine;
     private final Map<String, Long> row;
 
+    /** Every stat some compiled expression reads (the others may be left out of state keys). */
+    final java.util.Set<Stat> statsRead = java.util.EnumSet.noneOf(Stat.class);
+
     ExprCompiler(Machine machine, Map<String, Long> row) {
         this.machine = machine;
         this.row = row;
@@ -53,6 +56,7 @@ final class ExprCompiler {
             switch (n.name()) {
                 case "stat" -> {
                     Stat st = Stat.valueOf(field);
+                    statsRead.add(st);
                     return shared((s, t) -> s.stat(st));
                 }
                 case "vm" -> {

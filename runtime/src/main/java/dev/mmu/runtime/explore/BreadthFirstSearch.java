@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * Exhaustive BFS: states are checked in order of distance from the initial state, so the first
  * finding of each expectation has a shortest trace. Each state gets an id in discovery order; the
- * list of states is also the queue, and parent pointers are kept in int arrays (12 bytes a state).
+ * list of states is also the queue (a state is dropped from it once expanded; the map keeps its
+ * {@link TransitionSystem#key}), and parent pointers are kept in int arrays (16 bytes a state).
  * Cycles are not judged here: {@link Explorer} runs {@link FairCycleSearch} for
  * {@link Expectation.Terminates}.
  */
@@ -18,7 +19,7 @@ final class BreadthFirstSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
-    private final Map<S, Integer> ids = new HashMap<>();
+    private final Map<Object, Integer> ids = new HashMap<>();
     private final List<S> states = new ArrayList<>();
     private int[] parent = new int[1024];
     private int[] thread = new int[1024];
@@ -51,7 +52,7 @@ final class BreadthFirstSearch<S> {
     }
 
     private SearchReport search() {
-        add(system.initial(), -1, null);
+        add(system.initial(), system.key(system.initial()), -1, null);
         List<Transition<S>> successors = new ArrayList<>();
         StopReason stopped = null;
         int head = 0;
@@ -62,13 +63,15 @@ final class BreadthFirstSearch<S> {
                 break;
             }
             S s = states.get(id);
+            states.set(id, null); // expanded: only its key stays, in ids
             successors.clear();
             system.successors(s, successors);
             monitor.onState(s, successors.isEmpty(), () -> traceTo(id));
             for (Transition<S> t : successors) {
                 transitions++;
-                if (!ids.containsKey(t.target())) {
-                    add(t.target(), id, t);
+                Object key = system.key(t.target());
+                if (!ids.containsKey(key)) {
+                    add(t.target(), key, id, t);
                 }
             }
         }
@@ -76,7 +79,7 @@ final class BreadthFirstSearch<S> {
         return new SearchReport(states.size(), transitions, maxDepth, stopped, stopped == null, -1, 0);
     }
 
-    private void add(S s, int from, Transition<S> t) {
+    private void add(S s, Object key, int from, Transition<S> t) {
         int id = states.size();
         if (id == parent.length) {
             int n = id * 2;
@@ -85,7 +88,7 @@ final class BreadthFirstSearch<S> {
             choice = Arrays.copyOf(choice, n);
             depth = Arrays.copyOf(depth, n);
         }
-        ids.put(s, id);
+        ids.put(key, id);
         states.add(s);
         parent[id] = from;
         thread[id] = t == null ? 0 : t.thread();

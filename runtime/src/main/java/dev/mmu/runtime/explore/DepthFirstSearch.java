@@ -30,7 +30,7 @@ final class DepthFirstSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
-    private final Set<S> visited = new HashSet<>();
+    private final Set<Object> visited = new HashSet<>();
     private final List<Frame<S>> stack = new ArrayList<>();
     private long transitions;
     private int maxDepth;
@@ -47,7 +47,7 @@ final class DepthFirstSearch<S> {
 
     private SearchReport run() {
         S initial = system.initial();
-        visited.add(initial);
+        visited.add(system.key(initial));
         push(initial, null);
         try {
             return search();
@@ -74,7 +74,7 @@ final class DepthFirstSearch<S> {
             }
             Transition<S> t = top.successors.get(top.next++);
             transitions++;
-            if (visited.add(t.target())) {
+            if (visited.add(system.key(t.target()))) {
                 push(t.target(), t);
             }
         }

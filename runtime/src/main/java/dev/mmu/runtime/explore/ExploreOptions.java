@@ -19,6 +19,11 @@ import java.util.Objects;
  * @param pctDepth the bug depth d for {@link Strategy#PCT} (d - 1 priority change points)
  * @param maxRunSteps the longest random or PCT run
  * @param portfolioFallback when a systematic search runs out of budget, try random and PCT runs
+ * @param symmetry key the visited sets on {@link TransitionSystem#canonical} states (symmetry
+ *     reduction); applied by DFS and BFS when no {@code Terminates} is expected, ignored otherwise
+ * @param hashCompaction store a 64-bit fingerprint of each state instead of the state: far less
+ *     memory, but a fingerprint collision can hide states, so verdicts that need every state
+ *     (PASS of never/final, FAIL of reachable) become probabilistic; findings stay real traces
  * @param cancel set by another thread to stop the search
  * @param progress called about ten times a second
  */
@@ -34,6 +39,8 @@ public record ExploreOptions(
         int pctDepth,
         int maxRunSteps,
         boolean portfolioFallback,
+        boolean symmetry,
+        boolean hashCompaction,
         CancelSignal cancel,
         ProgressListener progress) {
 
@@ -86,6 +93,8 @@ public record ExploreOptions(
         b.pctDepth = pctDepth;
         b.maxRunSteps = maxRunSteps;
         b.portfolioFallback = portfolioFallback;
+        b.symmetry = symmetry;
+        b.hashCompaction = hashCompaction;
         b.cancel = cancel;
         b.progress = progress;
         return b;
@@ -104,6 +113,8 @@ public record ExploreOptions(
         private int pctDepth = 3;
         private int maxRunSteps = 10_000;
         private boolean portfolioFallback;
+        private boolean symmetry;
+        private boolean hashCompaction;
         private CancelSignal cancel = new CancelSignal();
         private ProgressListener progress = ProgressListener.NONE;
 
@@ -118,12 +129,14 @@ public record ExploreOptions(
         public Builder pctDepth(int v) { pctDepth = v; return this; }
         public Builder maxRunSteps(int v) { maxRunSteps = v; return this; }
         public Builder portfolioFallback(boolean v) { portfolioFallback = v; return this; }
+        public Builder symmetry(boolean v) { symmetry = v; return this; }
+        public Builder hashCompaction(boolean v) { hashCompaction = v; return this; }
         public Builder cancel(CancelSignal v) { cancel = v; return this; }
         public Builder progress(ProgressListener v) { progress = v; return this; }
 
         public ExploreOptions build() {
             return new ExploreOptions(strategy, maxStates, timeLimit, memoryFraction, shortestCounterexample,
-                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, cancel, progress);
+                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction, cancel, progress);
         }
     }
 }

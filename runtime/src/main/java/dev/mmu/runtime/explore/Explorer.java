@@ -29,16 +29,106 @@ public final class Explorer {
     public static <S> ExploreResult<S> explore(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options) {
         long startNanos = System.nanoTime();
+        if (symmetric(expectations, options)) {
+            system = new CanonicalKeys<>(system);
+        }
+        boolean compact = options.hashCompaction() && options.strategy() != ExploreOptions.Strategy.RANDOM
+                && options.strategy() != ExploreOptions.Strategy.PCT;
+        if (compact) {
+            system = new Fingerprints<>(system);
+        }
         switch (options.strategy()) {
             case DFS:
             case BFS:
-                return withPortfolio(system, systematic(system, expectations, options, startNanos), options);
+                return compactNote(compact,
+                        withPortfolio(system, systematic(system, expectations, options, startNanos), options));
             case PREEMPTION_BOUNDED:
-                return withPortfolio(system, bounded(system, expectations, options, startNanos), options);
+                return compactNote(compact,
+                        withPortfolio(system, bounded(system, expectations, options, startNanos), options));
             case RANDOM:
             case PCT:
             default:
                 return sampled(system, expectations, options, startNanos);
+        }
+    }
+
+    /**
+     * Symmetry reduction is applied by DFS and BFS only: a preemption bounded node also holds the
+     * thread that ran last, which the permutation would have to map too; and a cycle through a
+     * permuted copy of a state on the DFS stack is not seen as a cycle, so {@code Terminates}
+     * turns it off.
+     */
+    static <S> boolean symmetric(List<Expectation<S>> expectations, ExploreOptions options) {
+        boolean systematic = options.strategy() == ExploreOptions.Strategy.DFS
+                || options.strategy() == ExploreOptions.Strategy.BFS;
+        return options.symmetry() && systematic
+                && expectations.stream().noneMatch(e -> e instanceof Expectation.Terminates);
+    }
+
+    /**
+     * Under hash compaction, says so on every verdict that rests on having seen every state (a
+     * PASS or FAIL without a trace, a max within its bound); a trace is a real finding either way.
+     */
+    private static <S> ExploreResult<S> compactNote(boolean compact, ExploreResult<S> r) {
+        if (!compact) {
+            return r;
+        }
+        List<Outcome<S>> outcomes = new ArrayList<>();
+        for (Outcome<S> o : r.outcomes()) {
+            boolean needsEveryState = o.verdict() != Verdict.UNKNOWN && (!o.hasTrace()
+                    || (o.expectation() instanceof Expectation.MaxMetric && o.verdict() == Verdict.PASS));
+            outcomes.add(!needsEveryState ? o
+                    : withNote(o, o.note().isEmpty() ? Fingerprints.NOTE : o.note() + "; " + Fingerprints.NOTE));
+        }
+        return new ExploreResult<>(outcomes, r.stats(), r.coverage());
+    }
+
+    /** The system with its visited-set keys taken on canonical states. */
+    private static final class CanonicalKeys<S> implements TransitionSystem<S> {
+        private final TransitionSystem<S> inner;
+
+        CanonicalKeys(TransitionSystem<S> inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Object key(S s) {
+            return inner.key(inner.canonical(s));
+        }
+
+        @Override
+        public S initial() {
+            return inner.initial();
+        }
+
+        @Override
+        public void successors(S s, List<Transition<S>> out) {
+            inner.successors(s, out);
+        }
+
+        @Override
+        public boolean finished(S s) {
+            return inner.finished(s);
+        }
+
+        @Override
+        public int threadCount() {
+            return inner.threadCount();
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return inner.threadName(thread);
+        }
+
+        @Override
+        public boolean independent(S s, Transition<S> a, Transition<S> b) {
+            return inner.independent(s, a, b);
+        }
+
+        @Override
+        public S canonical(S s) {
+            return inner.canonical(s);
         }
     }
 

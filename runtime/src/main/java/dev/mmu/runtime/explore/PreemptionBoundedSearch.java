@@ -18,7 +18,7 @@ import java.util.Map;
 final class PreemptionBoundedSearch<S> {
 
     /** The preemption count depends on who ran last, so that is part of the node. */
-    private record Node<S>(S state, int lastThread) {}
+    private record Node(Object key, int lastThread) {}
 
     private static final class Frame<S> {
         final S state;
@@ -44,7 +44,7 @@ final class PreemptionBoundedSearch<S> {
     private final Budget budget;
     private final List<Frame<S>> stack = new ArrayList<>();
     private final Map<S, Integer> onStack = new HashMap<>();
-    private Map<Node<S>, Integer> fewestPreemptions = new HashMap<>();
+    private Map<Node, Integer> fewestPreemptions = new HashMap<>();
     private long transitions;
     private int maxDepth;
     private long maxNodes;
@@ -99,7 +99,7 @@ final class PreemptionBoundedSearch<S> {
     private boolean explore(int bound) {
         boolean pruned = false;
         S initial = system.initial();
-        fewestPreemptions.put(new Node<>(initial, -1), 0);
+        fewestPreemptions.put(new Node(system.key(initial), -1), 0);
         push(initial, -1, 0, null);
         while (!stack.isEmpty() && !monitor.allDecided()) {
             if (budget.tick(fewestPreemptions.size(), transitions, stack.size() - 1, stack.size()) != null) {
@@ -125,7 +125,7 @@ final class PreemptionBoundedSearch<S> {
                 // are judged by FairCycleSearch.
                 continue;
             }
-            Node<S> node = new Node<>(t.target(), t.thread());
+            Node node = new Node(system.key(t.target()), t.thread());
             Integer best = fewestPreemptions.get(node);
             if (best == null || preemptions < best) {
                 fewestPreemptions.put(node, preemptions);

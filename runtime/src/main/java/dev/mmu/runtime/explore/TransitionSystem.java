@@ -6,7 +6,8 @@ import java.util.List;
  * A finite transition system: the only thing the explorer knows about a model. Keeping the
  * explorer behind this interface lets it be tested on toy systems and reused for any model.
  *
- * <p>{@code S} must implement {@code equals} and {@code hashCode}: the visited set is keyed on it.
+ * <p>{@code S} must implement {@code equals} and {@code hashCode}; the visited sets store
+ * {@link #key} of each state.
  */
 public interface TransitionSystem<S> {
 
@@ -30,6 +31,16 @@ public interface TransitionSystem<S> {
     String threadName(int thread);
 
     /**
+     * What the visited sets store for {@code s}: any value with {@code equals}/{@code hashCode}
+     * such that {@code key(a).equals(key(b))} exactly when {@code a.equals(b)} (for example a
+     * {@link PackedKey} of a compact encoding). An inexact key would merge distinct states and
+     * could change verdicts. The default, the state itself, is always exact.
+     */
+    default Object key(S s) {
+        return s;
+    }
+
+    /**
      * Reserved for partial-order reduction: whether {@code a} and {@code b}, both enabled in
      * {@code s}, commute. The explorer does not use it yet; false is always safe.
      */
@@ -38,8 +49,11 @@ public interface TransitionSystem<S> {
     }
 
     /**
-     * Reserved for symmetry reduction: a canonical representative of {@code s} (for example with
-     * identical vCPUs sorted). The explorer does not use it yet; identity is always safe.
+     * For symmetry reduction ({@link ExploreOptions#symmetry}): a canonical representative of the
+     * orbit of {@code s} under a group of permutations that map transitions to transitions (for
+     * example threads with identical programs, sorted). The explorer keys its visited sets on it
+     * but keeps exploring the real states, so traces stay real schedules. Expectations must be
+     * invariant under the same permutations. Identity is always safe.
      */
     default S canonical(S s) {
         return s;

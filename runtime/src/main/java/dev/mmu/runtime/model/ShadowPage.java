@@ -122,6 +122,27 @@ public final class ShadowPage {
         return Level.pagesPerHpage(level + 1);
     }
 
+    /**
+     * This page's encoding, kept once computed for a page that no state will write again (see
+     * {@link VmState#encode()}); never copied. Not part of equality. Volatile so that two
+     * threads exploring states that share this page never see a half-published array.
+     */
+    volatile byte[] encoded;
+
+    /** Appends every field that {@link #equals} compares, for {@link VmState#encode()}. */
+    void encode(StateWriter w) {
+        w.value(id).value(level).value(gfn).flag(tdp).flag(invalid).flag(nxHugePageDisallowed).value(status)
+                .value(rootCount).value(gen).value(parent).value(parentIndex);
+        w.value(index.length);
+        int prevIndex = -1;
+        long prevSpte = 0;
+        for (int k = 0; k < index.length; k++) {
+            w.value(index[k] - prevIndex).value(sptes[k] - prevSpte);
+            prevIndex = index[k];
+            prevSpte = sptes[k];
+        }
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) return true;

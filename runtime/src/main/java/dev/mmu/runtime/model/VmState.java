@@ -291,6 +291,60 @@ public final class VmState {
         return Arrays.binarySearch(freedPfns, base) >= 0;
     }
 
+    /**
+     * A compact exact encoding: two states of one system (same config) are equal iff their
+     * encodings are. The explorer's visited set stores this instead of the object graph.
+     * A field added to {@link #equals} must be added here too (VmStateEncodeTest checks the list).
+     */
+    public byte[] encode() {
+        return encode(0);
+    }
+
+    /** The encoding with the stats whose bit is set in {@code ignoredStats} written as 0. */
+    public byte[] encode(long ignoredStats) {
+        StateWriter w = new StateWriter();
+        w.value(sps.length);
+        for (int i = 0; i < sps.length; i++) {
+            ShadowPage sp = sps[i];
+            w.flag(sp != null);
+            if (sp == null) continue;
+            if (owned[i]) {
+                sp.encode(w); // written by the step that made this state: may still change
+            } else {
+                // Shared copy-on-write with the parent: frozen, so its bytes can be kept.
+                if (sp.encoded == null) {
+                    StateWriter own = StateWriter.detached();
+                    sp.encode(own);
+                    sp.encoded = own.toBytes();
+                }
+                w.raw(sp.encoded);
+            }
+        }
+        w.value(root).value(nestedRoot).values(lpageDisallowed);
+        for (TlbEntry[] entries : tlb) {
+            w.value(entries.length);
+            for (TlbEntry e : entries) {
+                w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+            }
+        }
+        for (PscEntry[] entries : psc) {
+            w.value(entries.length);
+            for (PscEntry e : entries) w.value(e.regionGfn()).value(e.spId()).value(e.spGfn()).flag(e.nested());
+        }
+        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(pfnOwners).value(nextPfn);
+        w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
+        w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
+                .value(mmuInvalidateRangeEnd);
+        w.value(stats.length);
+        for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
+        w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
+        for (long[] bitmap : dirtyBitmap) w.values(bitmap);
+        w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
+                .values(goneRanges).value(mmuValidGen).values(invalidRoots);
+        for (ThreadState t : threads) w.value(t.pc).values(t.locals).values(t.invalidList).value(t.holdWork);
+        return w.toBytes();
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) return true;

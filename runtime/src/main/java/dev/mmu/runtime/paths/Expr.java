@@ -11,31 +11,37 @@ public interface Expr {
         return true;
     }
 
+    /** Constants and locals are values (equal when their number is), so equal programs compare equal. */
     static Expr constant(long v) {
-        return new Expr() {
-            public long eval(VmState s, int thread) {
-                return v;
-            }
-
-            public boolean shared() {
-                return false;
-            }
-
-            public String toString() {
-                return Long.toString(v);
-            }
-        };
+        return new Constant(v);
     }
 
     static Expr local(int slot) {
-        return new Expr() {
-            public long eval(VmState s, int thread) {
-                return s.threads[thread].locals[slot];
-            }
+        return new Local(slot);
+    }
 
-            public boolean shared() {
-                return false;
-            }
-        };
+    record Constant(long v) implements Expr {
+        public long eval(VmState s, int thread) {
+            return v;
+        }
+
+        public boolean shared() {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return Long.toString(v);
+        }
+    }
+
+    record Local(int slot) implements Expr {
+        public long eval(VmState s, int thread) {
+            return s.threads[thread].locals[slot];
+        }
+
+        public boolean shared() {
+            return false;
+        }
     }
 }

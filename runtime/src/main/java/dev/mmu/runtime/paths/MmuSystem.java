@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.explore.PackedKey;
 import dev.mmu.runtime.explore.Transition;
 import dev.mmu.runtime.explore.TransitionSystem;
 import dev.mmu.runtime.model.Invariant;
@@ -16,12 +17,16 @@ import java.util.List;
 public final class MmuSystem implements TransitionSystem<VmState> {
     private final Program program;
     private final VmState initial;
+    private final VcpuSymmetry symmetry;
+    private final long unreadStats;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
 
     public MmuSystem(Program program) {
         this.program = program;
         this.initial = runSetup();
+        this.symmetry = new VcpuSymmetry(program);
+        this.unreadStats = program.unreadStatsMask();
     }
 
     private VmState runSetup() {
@@ -141,6 +146,26 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
         }
+    }
+
+    /**
+     * The visited sets store the compact encoding, not the state's object graph. It is exact
+     * except for stats nothing reads (Program#unreadStatsMask, e.g. remote_tlb_flush when no
+     * expression mentions it): states that differ only there have the same futures and the same
+     * verdicts, so they are one state for the search.
+     */
+    @Override
+    public Object key(VmState s) {
+        if (unreadStats == 0) {
+            return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
+        }
+        return new PackedKey(s.encode(unreadStats));
+    }
+
+    /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */
+    @Override
+    public VmState canonical(VmState s) {
+        return symmetry.trivial() ? s : symmetry.canonical(s);
     }
 
     @Override

@@ -1,17 +1,29 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A compiled scenario: the machine, a setup run once before the race, and the racing threads.
  *
  * @param trackMetrics keep commit_batch and lock_hold_work (only when an expectation reads them:
  *                     they make otherwise equal states differ)
+ * @param statsRead the kvm->stat counters that some expression of the scenario (a path, a thread,
+ *                  an expectation) reads; the others, if no built-in reads them either, are left
+ *                  out of the visited-set key (see {@link MmuSystem#key})
  */
-public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics) {
+public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics,
+                      Set<Stat> statsRead) {
+    /** Every stat counts as read: no state is merged. */
+    public Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics) {
+        this(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class));
+    }
+
     /** One thread's ops. vcpu is the vCPU it runs as, or -1 for a kernel/host thread. */
     public record ThreadProgram(String name, int vcpu, Op[] ops, List<String> localNames) {
         public static ThreadProgram of(String name, int vcpu, PathBuilder b) {
@@ -21,7 +33,26 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
 
     public Program {
         threads = List.copyOf(threads);
+        statsRead = statsRead.isEmpty() ? EnumSet.noneOf(Stat.class) : EnumSet.copyOf(statsRead);
         if (threads.size() > 63) throw new IllegalArgumentException("at most 63 threads");
+    }
+
+    /** The same program with every stat counted as read (the reference for differential tests). */
+    public Program withAllStatsRead() {
+        return new Program(config, setup, threads, trackMetrics);
+    }
+
+    /**
+     * Stats that nothing can read: counters only ever incremented by the model (not pages_* and
+     * nx_lpage_splits, which invariants and kernel paths read) and read by no expression here.
+     * States that differ only in them behave alike, so the key may ignore them.
+     */
+    public long unreadStatsMask() {
+        long mask = 0;
+        for (Stat st : List.of(Stat.remote_tlb_flush, Stat.mmu_shadow_zapped)) {
+            if (!statsRead.contains(st)) mask |= 1L << st.ordinal();
+        }
+        return mask;
     }
 
     /** rwlock_needbreak(&kvm->mmu_lock): another thread is blocked taking mmu_lock. */

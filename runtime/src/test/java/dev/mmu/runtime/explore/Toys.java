@@ -30,9 +30,14 @@ final class Toys {
 
         /** Two incrementers and a bystander with the given thread id (0 or 2). */
         Counter(int bystanderThread, int bystanderSteps) {
+            this(bystanderThread, bystanderSteps, bystanderThread < 0 ? 2 : 3);
+        }
+
+        /** {@code threads} threads in all, one of them the bystander if its id is not -1. */
+        Counter(int bystanderThread, int bystanderSteps, int threads) {
             this.bystander = bystanderThread;
             this.bystanderSteps = bystanderSteps;
-            this.threads = bystanderThread < 0 ? 2 : 3;
+            this.threads = threads;
         }
 
         boolean incrementer(int thread) {

@@ -1,0 +1,69 @@
+package dev.mmu.runtime.explore;
+
+import java.util.List;
+
+/**
+ * Hash compaction (Wolper and Leroy, 1993): the visited sets store a 64-bit fingerprint of each
+ * state's key instead of the key. Opt-in ({@link ExploreOptions#hashCompaction}) because it is
+ * probabilistic: two reachable states with one fingerprint are merged, and what lies behind the
+ * second is not explored. With n states the chance of any collision is about n^2 / 2^65
+ * (1e-7 for 2 million states). A key without bytes of its own falls back on its 32-bit hashCode,
+ * which is much weaker; the MMU model's keys are {@link PackedKey}s.
+ */
+final class Fingerprints<S> implements TransitionSystem<S> {
+    static final String NOTE = "hash compaction: probabilistic (a fingerprint collision could hide states)";
+
+    private final TransitionSystem<S> inner;
+
+    Fingerprints(TransitionSystem<S> inner) {
+        this.inner = inner;
+    }
+
+    /** A 64-bit finaliser (SplitMix64), so that close inputs give unrelated fingerprints. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    @Override
+    public Object key(S s) {
+        Object k = inner.key(s);
+        return k instanceof PackedKey p ? p.fingerprint() : mix(k.hashCode());
+    }
+
+    @Override
+    public S initial() {
+        return inner.initial();
+    }
+
+    @Override
+    public void successors(S s, List<Transition<S>> out) {
+        inner.successors(s, out);
+    }
+
+    @Override
+    public boolean finished(S s) {
+        return inner.finished(s);
+    }
+
+    @Override
+    public int threadCount() {
+        return inner.threadCount();
+    }
+
+    @Override
+    public String threadName(int thread) {
+        return inner.threadName(thread);
+    }
+
+    @Override
+    public boolean independent(S s, Transition<S> a, Transition<S> b) {
+        return inner.independent(s, a, b);
+    }
+
+    @Override
+    public S canonical(S s) {
+        return inner.canonical(s);
+    }
+}

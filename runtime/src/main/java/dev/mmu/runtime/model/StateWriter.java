@@ -1,0 +1,111 @@
+package dev.mmu.runtime.model;
+
+import java.util.Arrays;
+
+/**
+ * Builds the compact exact encoding of a {@link VmState}: every value as a zigzag varint (most
+ * are small: pcs, ids, lock owners, flags; SPTEs and pfns as differences from their neighbour),
+ * every array behind its length, so the byte string is injective on the states of one system.
+ * Not thread-safe; one writer at a time per thread (they share a scratch buffer).
+ */
+public final class StateWriter {
+    /** One buffer per thread, reused: an encoding is built for every generated state. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1024]);
+
+    private byte[] buf;
+    private int n;
+
+    private final boolean scratch;
+
+    /** A writer on this thread's scratch buffer: finish it (toBytes) before starting another. */
+    public StateWriter() {
+        this(true);
+    }
+
+    private StateWriter(boolean scratch) {
+        this.scratch = scratch;
+        this.buf = scratch ? SCRATCH.get() : new byte[64];
+    }
+
+    /** A writer with a buffer of its own, usable while a scratch writer is open. */
+    public static StateWriter detached() {
+        return new StateWriter(false);
+    }
+
+    public StateWriter value(long v) {
+        long z = (v << 1) ^ (v >> 63);
+        if (n + 10 > buf.length) {
+            grow();
+        }
+        while ((z & ~0x7FL) != 0) {
+            buf[n++] = (byte) ((z & 0x7F) | 0x80);
+            z >>>= 7;
+        }
+        buf[n++] = (byte) z;
+        return this;
+    }
+
+    public StateWriter flag(boolean b) {
+        return value(b ? 1 : 0);
+    }
+
+    public StateWriter values(long[] a) {
+        value(a.length);
+        for (long v : a) value(v);
+        return this;
+    }
+
+    public StateWriter values(int[] a) {
+        value(a.length);
+        for (int v : a) value(v);
+        return this;
+    }
+
+    /** Ascending or clustered values (SPTEs, pfns): each as the difference from the one before. */
+    public StateWriter deltas(long[] a) {
+        value(a.length);
+        long prev = 0;
+        for (long v : a) {
+            value(v - prev);
+            prev = v;
+        }
+        return this;
+    }
+
+    /**
+     * Mostly-zero arrays (host pfn per backing page): the length, then (gap, delta) per non-zero
+     * entry (gap >= 1), then a 0 that no gap can be.
+     */
+    public StateWriter sparse(long[] a) {
+        value(a.length);
+        int last = -1;
+        long prev = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] != 0) {
+                value(i - last).value(a[i] - prev);
+                last = i;
+                prev = a[i];
+            }
+        }
+        return value(0);
+    }
+
+    /** Appends bytes written by another StateWriter (a cached part of an encoding). */
+    public StateWriter raw(byte[] bytes) {
+        while (n + bytes.length > buf.length) {
+            grow();
+        }
+        System.arraycopy(bytes, 0, buf, n, bytes.length);
+        n += bytes.length;
+        return this;
+    }
+
+    private void grow() {
+        buf = Arrays.copyOf(buf, buf.length * 2);
+        if (scratch) SCRATCH.set(buf);
+    }
+
+    public byte[] toBytes() {
+        return Arrays.copyOf(buf, n);
+    }
+}

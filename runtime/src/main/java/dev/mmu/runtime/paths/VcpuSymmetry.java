@@ -1,0 +1,136 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.StateWriter;
+import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.ThreadState;
+import dev.mmu.runtime.model.VmState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * vCPU symmetry: vCPU threads whose programs are equal except for the vCPU number are
+ * interchangeable. A permutation of such threads also permutes their TLBs and every place that
+ * names a thread (mmu_lock writer and readers, mutex owners, srcu and rcu readers). The canonical
+ * state sorts each class of interchangeable vCPUs by what differs between them.
+ */
+final class VcpuSymmetry {
+    /** Classes of at least two interchangeable thread ids, each ascending. */
+    private final List<int[]> classes = new ArrayList<>();
+    private final int[] vcpuOf;
+
+    VcpuSymmetry(Program program) {
+        List<Program.ThreadProgram> threads = program.threads();
+        vcpuOf = threads.stream().mapToInt(Program.ThreadProgram::vcpu).toArray();
+        boolean[] placed = new boolean[threads.size()];
+        for (int a = 0; a < threads.size(); a++) {
+            if (placed[a] || vcpuOf[a] < 0) continue;
+            List<Integer> cls = new ArrayList<>(List.of(a));
+            for (int b = a + 1; b < threads.size(); b++) {
+                if (!placed[b] && vcpuOf[b] >= 0 && vcpuOf[b] != vcpuOf[a] && sameUpToVcpu(threads.get(a), threads.get(b))) {
+                    cls.add(b);
+                    placed[b] = true;
+                }
+            }
+            if (cls.size() > 1) classes.add(cls.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    boolean trivial() {
+        return classes.isEmpty();
+    }
+
+    /**
+     * Conservative: ops must be equal as values (records) or be the same guest access by another
+     * vCPU; an op without value equality makes the threads distinct.
+     */
+    private static boolean sameUpToVcpu(Program.ThreadProgram a, Program.ThreadProgram b) {
+        if (a.ops().length != b.ops().length || !a.localNames().equals(b.localNames())) return false;
+        for (int i = 0; i < a.ops().length; i++) {
+            Op x = a.ops()[i];
+            Op y = b.ops()[i];
+            if (x instanceof MmuOps.GuestAccess gx && y instanceof MmuOps.GuestAccess gy) {
+                if (gx.vcpu() != a.vcpu() || gy.vcpu() != b.vcpu() || gx.kind() != gy.kind()
+                        || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()) {
+                    return false;
+                }
+            } else if (!x.getClass().isRecord() || !x.equals(y)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The representative of s's orbit: each class sorted by its members' signatures. */
+    VmState canonical(VmState s) {
+        VmState c = null;
+        for (int[] cls : classes) {
+            byte[][] sig = new byte[cls.length][];
+            for (int i = 0; i < cls.length; i++) sig[i] = signature(s, cls[i]);
+            Integer[] order = new Integer[cls.length];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            Arrays.sort(order, (i, j) -> Arrays.compare(sig[i], sig[j]));
+            boolean identity = true;
+            for (int i = 0; i < order.length; i++) identity &= order[i] == i;
+            if (identity) continue;
+            if (c == null) c = s.copy();
+            // The member now in slot i is the one whose signature sorts i-th.
+            int[] to = new int[s.threads.length];
+            for (int t = 0; t < to.length; t++) to[t] = t;
+            for (int i = 0; i < cls.length; i++) to[cls[order[i]]] = cls[i];
+            permute(s, c, to);
+            s = c.copy();
+        }
+        return c == null ? s : c;
+    }
+
+    /** Everything about thread t (and its vCPU) that a permutation moves. */
+    private byte[] signature(VmState s, int t) {
+        ThreadState ts = s.threads[t];
+        StateWriter w = new StateWriter().value(ts.pc).values(ts.locals).values(ts.invalidList).value(ts.holdWork);
+        long bit = 1L << t;
+        w.flag(s.mmuWriter == t).flag((s.mmuReaders & bit) != 0).flag((s.srcuReaders & bit) != 0)
+                .flag((s.rcuReaders & bit) != 0);
+        for (int owner : s.mutexOwner) w.flag(owner == t);
+        int queued = -1;
+        for (int i = 0; i < s.mmuQueue.length; i++) if (s.mmuQueue[i] == t) queued = i;
+        w.value(queued);
+        TlbEntry[] tlb = s.tlb[vcpuOf[t]];
+        w.value(tlb.length);
+        for (TlbEntry e : tlb) {
+            w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+        }
+        var psc = s.psc[vcpuOf[t]];
+        w.value(psc.length);
+        for (var p : psc) w.value(p.regionGfn()).value(p.spId()).value(p.spGfn()).flag(p.nested());
+        return w.toBytes();
+    }
+
+    /** Writes into c the state s with thread t moved to slot to[t] (and its vCPU's TLB likewise). */
+    private void permute(VmState s, VmState c, int[] to) {
+        for (int t = 0; t < to.length; t++) {
+            if (to[t] == t) continue;
+            c.threads[to[t]] = s.threads[t];
+            c.tlb[vcpuOf[to[t]]] = s.tlb[vcpuOf[t]];
+            c.psc[vcpuOf[to[t]]] = s.psc[vcpuOf[t]];
+        }
+        c.mmuQueue = s.mmuQueue.clone();
+        for (int i = 0; i < c.mmuQueue.length; i++) c.mmuQueue[i] = to[s.mmuQueue[i]];
+        c.mmuWriter = s.mmuWriter < 0 ? s.mmuWriter : to[s.mmuWriter];
+        c.mmuReaders = permuteBits(s.mmuReaders, to);
+        c.srcuReaders = permuteBits(s.srcuReaders, to);
+        c.rcuReaders = permuteBits(s.rcuReaders, to);
+        for (int i = 0; i < c.mutexOwner.length; i++) {
+            c.mutexOwner[i] = s.mutexOwner[i] < 0 ? s.mutexOwner[i] : to[s.mutexOwner[i]];
+        }
+    }
+
+    private static long permuteBits(long mask, int[] to) {
+        long r = 0;
+        for (int t = 0; t < to.length; t++) {
+            if ((mask & (1L << t)) != 0) r |= 1L << to[t];
+        }
+        return r;
+    }
+}
