@@ -73,7 +73,7 @@ final class BodyCompiler {
         } else if (s instanceof Stmt.IfNeedResched r) {
             int check = b.placeholder();
             block(r.then(), env);
-            branchEnd(check, r.orElse(), env, true);
+            branchEnd(check, r.orElse(), env);
         } else if (s instanceof Stmt.If i) {
             var cond = value(i.cond(), env);
             int test = b.placeholder();
@@ -124,7 +124,7 @@ final class BodyCompiler {
         }
     }
 
-    private void branchEnd(int check, Optional<Block> orElse, Env env, boolean needResched) {
+    private void branchEnd(int check, Optional<Block> orElse, Env env) {
         int skipElse = orElse.isPresent() ? b.placeholder() : -1;
         b.patch(check, new Ops.NeedResched(b.here()));
         if (orElse.isPresent()) {
