@@ -36,7 +36,8 @@ public final class Frontend {
             return loading.root(file.toString(), text);
         } catch (IOException e) {
             loading.diagnostics.error(new Pos(file.toString(), 1, 1, 1),
-                    "cannot read file: " + e.getMessage());
+                    "cannot read file: " + (e instanceof java.nio.charset.CharacterCodingException
+                            ? "not UTF-8 text" : e.getMessage()));
             return loading.result(List.of());
         }
     }

@@ -39,11 +39,18 @@ final class CheckCommand implements Callable<Integer> {
         long start = System.currentTimeMillis();
         ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all());
         List<FileResult> results = new ArrayList<>();
+        boolean empty = false;
         for (Path f : files) {
             FileResult r = runner.runFile(f);
             flags.closeProgress();
             results.add(r);
             if (r.broken()) System.err.print(r.diagnosticsText());
+            if (!r.broken() && r.scenarios().isEmpty()) {
+                // Nothing checked must not read as "everything holds"; a file of shared paths is
+                // checked through the scenarios of the files that import it.
+                System.err.println(f + ":1:1: error: no scenario to check in this file");
+                empty = true;
+            }
             if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s));
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
@@ -53,7 +60,7 @@ final class CheckCommand implements Callable<Integer> {
             System.err.println("mmu: " + err);
             return ExitCode.BAD_INPUT;
         }
-        return exitCode(run);
+        return empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
     }
 
     /** The worst outcome wins: 4 unknown, then 2 bad input, then 1 failed, else 0. */
