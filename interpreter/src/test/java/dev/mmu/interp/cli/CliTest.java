@@ -76,6 +76,14 @@ class CliTest {
     }
 
     @Test
+    void aFileWithNoScenarioIsNotASilentPass() throws IOException {
+        Path f = dir.resolve("paths-only.mmu");
+        Files.writeString(f, "path p() {\n  lock write\n  unlock\n}\n");
+        assertThat(run("check", f.toString())).isEqualTo(2);
+        assertThat(err).contains(f + ":1:1: error: no scenario to check in this file");
+    }
+
+    @Test
     void replayPrintsTheSameTrace() {
         run("check", seed("seed-yield-pre-fix.mmu").toString());
         String token = out.lines().filter(l -> l.contains("--schedule")).findFirst().orElseThrow()
