@@ -107,6 +107,9 @@ public final class Builtins {
         primitive("tdp_mmu_iter_cond_resched", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
                 "tdp_mmu_iter_cond_resched",
                 "if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root");
+        primitive("tdp_mmu_iter_cond_resched_unguarded", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
+                "tdp_mmu_iter_cond_resched before 'Ensure forward progress when yielding in TDP MMU iter' (5.12-rc)",
+                "as tdp_mmu_iter_cond_resched, but it may yield again before the walk made progress");
         primitive("rcu_read_lock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_lock",
                 "enters an RCU read-side section: freed page tables stay readable");
         primitive("rcu_read_unlock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_unlock",

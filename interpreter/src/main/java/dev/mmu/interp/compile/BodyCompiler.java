@@ -222,7 +222,7 @@ final class BodyCompiler {
     }
 
     private boolean isCallable(String name) {
-        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.equals("tdp_mmu_iter_cond_resched")
+        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.startsWith("tdp_mmu_iter_cond_resched")
                 || scenario.paths().containsKey(name);
     }
 
@@ -241,12 +241,13 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
-            case "tdp_mmu_iter_cond_resched" -> {
+            case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
-                    throw new CompileError(c.pos(), "tdp_mmu_iter_cond_resched() belongs inside for ... in tdp_pte");
+                    throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
                 }
                 int r = result >= 0 ? result : b.local("yielded");
-                KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held);
+                KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held,
+                        name.equals("tdp_mmu_iter_cond_resched"));
             }
             case "kvm_mmu_slot_remove_write_access", "dirty_log_enable" ->
                     KernelPaths.dirtyLogEnable(b, config, slotArg(c, env));

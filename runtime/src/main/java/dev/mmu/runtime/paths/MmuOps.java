@@ -300,16 +300,24 @@ public final class MmuOps {
      * (next_last_level_gfn == yielded_gfn), a need_resched or a waiter makes it flush if a flush is
      * pending, drop RCU and mmu_lock. Choice 0 = no yield (jump to `skip`).
      */
-    public record IterCondResched(int it, int flushSlot, int skip) implements Op {
+    public record IterCondResched(int it, int flushSlot, int skip, boolean guarded) implements Op {
+        public IterCondResched(int it, int flushSlot, int skip) {
+            this(it, flushSlot, skip, true);
+        }
+
         public int choices(VmState s, int thread) {
-            long[] l = s.threads[thread].locals;
-            return l[it + TdpIter.NEXT_LAST_LEVEL_GFN] == l[it + TdpIter.YIELDED_GFN] ? 1 : 2;
+            return mayYield(s.threads[thread].locals) ? 2 : 1;
+        }
+
+        /** The forward-progress guard (5.12-rc on): no second yield before next_last_level_gfn moved. */
+        private boolean mayYield(long[] l) {
+            return !guarded || l[it + TdpIter.NEXT_LAST_LEVEL_GFN] != l[it + TdpIter.YIELDED_GFN];
         }
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
-            boolean mayYield = l[it + TdpIter.NEXT_LAST_LEVEL_GFN] != l[it + TdpIter.YIELDED_GFN];
+            boolean mayYield = mayYield(l);
             if (!mayYield || (choice == 0 && !contended)) {
                 e.nextPc = skip;
                 e.invisible = true;
