@@ -171,16 +171,16 @@ public final class KernelPaths {
      */
     public static void mmuNotifierInvalidate(PathBuilder b, Expr startGpa, Expr endGpa) {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(new MmuOps.InvalidateRangeStart(startGpa, endGpa));
+        b.emit(new NotifierOps.InvalidateRangeStart(startGpa, endGpa));
         b.emit(new Ops.Release(LockId.mmu_lock));
-        b.emit(new MmuOps.HostUnmap(startGpa, endGpa));
+        b.emit(new NotifierOps.HostUnmap(startGpa, endGpa));
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(new MmuOps.InvalidateRangeEnd());
+        b.emit(new NotifierOps.InvalidateRangeEnd());
         b.emit(new Ops.Release(LockId.mmu_lock));
     }
 
     public static void hostFree(PathBuilder b, Expr startGpa, Expr endGpa) {
-        b.emit(new MmuOps.HostFree(startGpa, endGpa));
+        b.emit(new NotifierOps.HostFree(startGpa, endGpa));
     }
 
     public static void flushRemoteTlbs(PathBuilder b) {
@@ -211,16 +211,16 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
-        b.emit(new MmuOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
-        b.emit(new MmuOps.FaultUnlock());
+        b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
+        b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new MmuOps.FastPageFault(gpa, oldSpte, retries, access, faultIn));
+            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn));
         }
         int done = b.here();
-        b.patch(accessOp, new MmuOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte));
-        b.patch(faultIn, new MmuOps.FaultIn(gpa, seq, pfn, slot, access, done));
+        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte));
+        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done));
     }
 
     /** The mmu_lock mode of the slot walkers: read on the TDP MMU, write on the shadow MMU. */

@@ -50,7 +50,7 @@ final class VcpuSymmetry {
         for (int i = 0; i < a.ops().length; i++) {
             Op x = a.ops()[i];
             Op y = b.ops()[i];
-            if (x instanceof MmuOps.GuestAccess gx && y instanceof MmuOps.GuestAccess gy) {
+            if (x instanceof FaultOps.GuestAccess gx && y instanceof FaultOps.GuestAccess gy) {
                 if (gx.vcpu() != a.vcpu() || gy.vcpu() != b.vcpu() || gx.kind() != gy.kind()
                         || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()) {
                     return false;

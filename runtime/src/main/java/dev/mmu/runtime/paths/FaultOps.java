@@ -1,0 +1,237 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuOps.Access;
+
+/**
+ * The guest access and the vCPU fault path, op by op: TLB or hardware walk, fast_page_fault's
+ * lockless fix, kvm_faultin_pfn, the map under mmu_lock, and the unlock.
+ */
+public final class FaultOps {
+    private FaultOps() {}
+
+    /**
+     * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
+     * host page. With no usable translation it is an EPT violation: fall through to the fault path.
+     */
+    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte)
+            implements Op {
+        public GuestAccess(int vcpu, Access kind, Expr gpa, int done) {
+            this(vcpu, kind, gpa, done, false, -1, -1);
+        }
+
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long g = gpa.eval(s, e.thread);
+            long gfn = g >>> 12;
+            String what = "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x" + Long.toHexString(g);
+            TlbEntry t = Tlbs.lookup(s, vcpu, gfn, nested);
+            if (t != null && grants(t.writable(), t.exec())) {
+                e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
+                touch(e, t.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
+                e.nextPc = done;
+                return;
+            }
+            Walk w = pscWalk(e, gfn, what);
+            if (w == null) w = Walk.of(s, gfn, nested);
+            if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
+                Tlbs.pscFill(s, vcpu, new dev.mmu.runtime.model.PscEntry(Level.alignDown(gfn, Level.PG_LEVEL_2M),
+                        w.spId(), s.sp(w.spId()).gfn, nested));
+            }
+            if (w != null && w.presentLeaf() && grants(Spte.writable(w.spte()), Spte.exec(w.spte()))) {
+                long base = Level.alignDown(gfn, w.level());
+                Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
+                        Spte.exec(w.spte()), nested));
+                e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
+                        + ", TLB filled");
+                if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
+                    s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
+                }
+                touch(e, w.pfnOf(gfn), gfn);
+                if (kind == Access.WRITE) checkLogged(e, gfn);
+                e.nextPc = done;
+                return;
+            }
+            Tlbs.pscDrop(s, vcpu, gfn, nested);
+            e.note(what + ": EPT violation");
+            if (fastPf >= 0 && canBeFast(s, w, gfn)) {
+                e.self().locals[oldSpte] = w.spte();
+                e.nextPc = fastPf;
+            }
+        }
+
+        /**
+         * page_fault_can_be_fast() and the checks of fast_page_fault() (mmu.c, v6.x): a write to a
+         * present leaf that lacks only PT_WRITABLE_MASK but is MMU-writable (write-protected for
+         * dirty logging), at 4K if the slot logs dirty pages.
+         */
+        private boolean canBeFast(VmState s, Walk w, long gfn) {
+            if (kind != Access.WRITE || w == null || !w.presentLeaf() || Spte.writable(w.spte())
+                    || (w.spte() & Spte.MMU_WRITABLE) == 0) {
+                return false;
+            }
+            return w.level() == Level.PG_LEVEL_4K || (Memslots.snapshot(s, gfn) & Memslots.LOGGING) == 0;
+        }
+
+        /**
+         * A walk that starts at the table the paging-structure cache remembers: fine while that table
+         * is allocated (even unlinked, its cleared SPTEs make the walk fault), a read of freed memory
+         * once it was freed. Null when the cache has nothing for gfn.
+         */
+        private Walk pscWalk(Exec e, long gfn, String what) {
+            var p = Tlbs.pscLookup(e.s, vcpu, gfn, nested);
+            if (p == null) return null;
+            var sp = e.s.sp(p.spId());
+            if (sp == null || sp.gfn != p.spGfn() || sp.level != Level.PG_LEVEL_4K) {
+                e.violate(Invariant.freed_page_table_walk, what + " walks sp" + p.spId()
+                        + " from its paging-structure cache after the table was freed");
+                return null;
+            }
+            return Walk.to(e.s, p.spId(), gfn, Level.PG_LEVEL_4K);
+        }
+
+        private boolean grants(boolean writable, boolean exec) {
+            return switch (kind) {
+                case READ -> true;
+                case WRITE -> writable;
+                case EXEC -> exec;
+            };
+        }
+
+        /**
+         * dirty_log_lost: a write that reached memory while its slot logs dirty pages must be in the
+         * bitmap, unless a dirty-log ioctl on the slot is still in flight (its snapshot or
+         * userspace's first full copy covers the write; the ioctl's flush ends the window).
+         */
+        private static void checkLogged(Exec e, long gfn) {
+            VmState s = e.s;
+            int p = Memslots.of(s, gfn);
+            if (!Memslots.logging(s, p) || (s.dirtyLogBusy & (1 << p)) != 0) return;
+            if (!s.dirty(p, gfn - Memslots.base(s, p))) {
+                e.violate(Invariant.dirty_log_lost, "write to gfn 0x" + Long.toHexString(gfn)
+                        + " while memslot " + Memslots.slot(s, p).id() + " logs dirty pages, bit not set");
+            }
+        }
+
+        private static void touch(Exec e, long pfn, long gfn) {
+            if (Host.freed(e.s, pfn, gfn)) {
+                e.violate(Invariant.use_after_free, "pfn 0x" + Long.toHexString(pfn) + " was freed by the host");
+            }
+        }
+
+        public String describe() {
+            return "vcpu " + vcpu + " " + kind.word();
+        }
+    }
+
+    /**
+     * fast_page_fault() (mmu.c, v6.x) after the lockless walk read the SPTE into `oldSpte`:
+     * fast_pf_fix_direct_spte() is a cmpxchg that sets PT_WRITABLE_MASK only if nobody changed the
+     * SPTE since, then mark_page_dirty_in_slot(). No mmu_lock. On a lost race it retries (at most
+     * 4 times, then the slow path).
+     */
+    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath) implements Op {
+        public void exec(Exec e, int choice) {
+            long gfn = gpa.eval(e.s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            Walk w = Walk.of(e.s, gfn);
+            if (w != null && w.spte() == l[oldSpte]) {
+                e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
+                TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
+                Memslots.markDirty(e, gfn);
+                l[retries] = 0;
+                e.nextPc = access;
+                return;
+            }
+            e.note("fast_page_fault: cmpxchg lost the race (SPTE changed)");
+            e.nextPc = ++l[retries] > 4 ? slowPath : access;
+        }
+
+        public String describe() {
+            return "fast_page_fault";
+        }
+    }
+
+    /**
+     * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (kvm_vcpu_srcu_read_lock):
+     * fault->slot = the gfn's memslot; no slot -> emulated MMIO (the access ends); a slot marked
+     * KVM_MEMSLOT_INVALID (being deleted or moved) -> RET_PF_RETRY; else mmu_seq =
+     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot().
+     */
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done) implements Op {
+        public void exec(Exec e, int choice) {
+            long gfn = gpa.eval(e.s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            long flags = Memslots.snapshot(e.s, gfn);
+            l[slotFlags] = flags;
+            if ((flags & Memslots.FOUND) == 0) {
+                e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
+                e.nextPc = done;
+                return;
+            }
+            if ((flags & Memslots.INVALID) != 0) {
+                e.note("kvm_faultin_pfn: memslot is KVM_MEMSLOT_INVALID -> RET_PF_RETRY");
+                e.nextPc = retry;
+                return;
+            }
+            Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
+            l[seqSlot] = e.s.mmuInvalidateSeq;
+            l[pfnSlot] = Host.gfnToPfn(e, gfn);
+            e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
+        }
+
+        public String describe() {
+            return "kvm_faultin_pfn";
+        }
+    }
+
+    /** The end of the fault: read_unlock (write_unlock on the shadow MMU), then srcu_read_unlock on guest entry. */
+    public record FaultUnlock() implements Op {
+        public void exec(Exec e, int choice) {
+            Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
+            Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        }
+
+        public String describe() {
+            return "unlock mmu_lock, srcu";
+        }
+    }
+
+    /**
+     * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
+     * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
+     */
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
+                           boolean nested) implements Op {
+        public FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags) {
+            this(kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, false);
+        }
+
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+                    && gfn < s.mmuInvalidateRangeEnd;
+            if (inRange || s.mmuInvalidateSeq != l[seqSlot]) {
+                e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
+                return;
+            }
+            e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
+                    nested ? s.nestedRoot : s.root)) {
+                e.note("SPTE frozen by another thread -> RET_PF_RETRY");
+            }
+        }
+
+        public String describe() {
+            return tdp ? "kvm_tdp_mmu_map" : "direct_map";
+        }
+    }
+}

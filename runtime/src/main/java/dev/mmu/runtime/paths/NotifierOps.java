@@ -1,0 +1,82 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.VmState;
+
+/** The MMU notifier's halves and the host's own page-table actions, op by op. */
+public final class NotifierOps {
+    private NotifierOps() {}
+
+    /**
+     * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v6.x), under mmu_lock
+     * held for write: kvm_mmu_invalidate_begin(), kvm_unmap_gfn_range() (zap leaf SPTEs), flush if
+     * anything was zapped.
+     */
+    public record InvalidateRangeStart(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
+            long[] r = Memslots.gfnRangesOfHva(s, start.eval(s, e.thread) >>> 12, end.eval(s, e.thread) >>> 12);
+            boolean flush = false;
+            if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
+                s.mmuInvalidateRangeStart = 0;
+                s.mmuInvalidateRangeEnd = 0;
+            }
+            for (int k = 0; k < r.length; k += 2) {
+                long a = r[k];
+                long b = r[k + 1];
+                if (s.mmuInvalidateInProgress == 0 && k == 0) {
+                    s.mmuInvalidateRangeStart = a;
+                    s.mmuInvalidateRangeEnd = b;
+                } else {
+                    s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
+                    s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+                }
+                e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+                flush |= MmuOps.zapLeafs(e, a, b);
+            }
+            s.mmuInvalidateInProgress++;
+            if (flush) Tlbs.flushRemoteTlbs(e);
+            else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+        }
+
+        public String describe() {
+            return "invalidate_range_start";
+        }
+    }
+
+    /** kvm_mmu_notifier_invalidate_range_end() -> kvm_mmu_invalidate_end(): ++mmu_invalidate_seq, --in_progress. */
+    /** Between the notifier's two halves the host clears its own PTEs: hva no longer maps the page. */
+    public record HostUnmap(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            Host.unmap(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public String describe() {
+            return "host unmaps";
+        }
+    }
+
+    public record InvalidateRangeEnd() implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            s.mmuInvalidateSeq++;
+            s.mmuInvalidateInProgress--;
+            e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+        }
+
+        public String describe() {
+            return "invalidate_range_end";
+        }
+    }
+
+    /** The host frees the pages behind a gpa range once the notifier returned. */
+    public record HostFree(Expr start, Expr end) implements Op {
+        public void exec(Exec e, int choice) {
+            Host.free(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public String describe() {
+            return "host_free";
+        }
+    }
+}
