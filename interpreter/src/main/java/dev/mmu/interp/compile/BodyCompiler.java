@@ -15,6 +15,7 @@ import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitives;
+import dev.mmu.runtime.paths.SlotPaths;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -250,15 +251,15 @@ final class BodyCompiler {
                         name.equals("tdp_mmu_iter_cond_resched"));
             }
             case "kvm_mmu_slot_remove_write_access", "dirty_log_enable" ->
-                    KernelPaths.dirtyLogEnable(b, config, slotArg(c, env));
-            case "dirty_log_disable" -> KernelPaths.dirtyLogDisable(b, config, slotArg(c, env));
-            case "clear_dirty_log" -> KernelPaths.clearDirtyLog(b, config, slotArg(c, env));
+                    SlotPaths.dirtyLogEnable(b, config, slotArg(c, env));
+            case "dirty_log_disable" -> SlotPaths.dirtyLogDisable(b, config, slotArg(c, env));
+            case "clear_dirty_log" -> SlotPaths.clearDirtyLog(b, config, slotArg(c, env));
             case "kvm_mmu_zap_collapsible_sptes" ->
-                    KernelPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
-            case "eager_split" -> KernelPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
-            case "memslot_delete" -> KernelPaths.memslotDelete(b, config, slotArg(c, env));
+                    SlotPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
+            case "eager_split" -> SlotPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
+            case "memslot_delete" -> SlotPaths.memslotDelete(b, config, slotArg(c, env));
             case "memslot_move" -> memslotMove(c, env);
-            case "kvm_mmu_zap_all_fast" -> KernelPaths.zapAllFast(b, config);
+            case "kvm_mmu_zap_all_fast" -> SlotPaths.zapAllFast(b, config);
             default -> {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
@@ -325,7 +326,7 @@ final class BodyCompiler {
                     + ": must be aligned to its backing size (0x" + Long.toHexString(align) + ")");
         }
         long gfn = gpa >>> 12;
-        KernelPaths.memslotMove(b, config, id, gfn);
+        SlotPaths.memslotMove(b, config, id, gfn);
     }
 
     /** A memslot id argument: a constant naming a declared slot. */

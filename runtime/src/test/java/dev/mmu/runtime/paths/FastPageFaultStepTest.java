@@ -23,7 +23,7 @@ class FastPageFaultStepTest {
     private static Stepper loggingWithWriteProtectedPage() {
         PathBuilder setup = new PathBuilder();
         KernelPaths.guestAccess(setup, VM, 0, Access.WRITE, Expr.constant(0x1000));
-        KernelPaths.dirtyLogEnable(setup, VM, 0);
+        SlotPaths.dirtyLogEnable(setup, VM, 0);
         PathBuilder vcpu = new PathBuilder();
         KernelPaths.guestAccess(vcpu, VM, 0, Access.WRITE, Expr.constant(0x1000));
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("vcpu 0", 0, vcpu)));

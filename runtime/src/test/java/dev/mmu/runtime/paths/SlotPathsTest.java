@@ -65,7 +65,7 @@ class SlotPathsTest {
     @Test
     void enableWriteProtectsUnderReadLockAndFlushesAfterUnlock() {
         VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> KernelPaths.dirtyLogEnable(b, c, 0)));
+        MmuSystem m = system(c, List.of(b -> SlotPaths.dirtyLogEnable(b, c, 0)));
         VmState s = m.initial();
         assertThat(Spte.writable(leaf(s, 1).spte())).isTrue();
         assertThat(leaf(s, 1).level()).isEqualTo(2);
@@ -102,7 +102,7 @@ class SlotPathsTest {
     @Test
     void writeFaultOnALoggedSlotMaps4kWritableAndMarksDirty() {
         VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> KernelPaths.dirtyLogEnable(b, c, 0),
+        MmuSystem m = system(c, List.of(b -> SlotPaths.dirtyLogEnable(b, c, 0),
                 b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = finish(m, m.initial(), 0);
         assertThat(s.dirty(0, 3)).isFalse();
@@ -130,8 +130,8 @@ class SlotPathsTest {
     void clearDirtyLogReportsWriteProtectsAndFlushesAfterUnlock() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
-            KernelPaths.dirtyLogEnable(b, c, 0);
-            KernelPaths.clearDirtyLog(b, c, 0);
+            SlotPaths.dirtyLogEnable(b, c, 0);
+            SlotPaths.clearDirtyLog(b, c, 0);
         }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = until(m, m.initial(), 0, x -> x.mutexOwner[0] == -1 && x.threads[0].pc > 0);
         s = finish(m, s, 1);
@@ -162,7 +162,7 @@ class SlotPathsTest {
             b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
             b.emit(new SlotOps.SetLogDirty(0, true));
             b.emit(new SlotOps.SynchronizeSrcu());
-            KernelPaths.slotRemoveWriteAccess(b, c, c.slot(0));
+            SlotPaths.slotRemoveWriteAccess(b, c, c.slot(0));
             b.emit(new SlotOps.DirtyLogFlush(0, noFlush));
             b.emit(new Ops.Release(LockId.slots_lock));
         }, b -> { }));
@@ -179,9 +179,9 @@ class SlotPathsTest {
     void disableZapsCollapsibleTablesAtomically() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
-            KernelPaths.dirtyLogEnable(b, c, 0);
+            SlotPaths.dirtyLogEnable(b, c, 0);
             KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x3000));
-            KernelPaths.dirtyLogDisable(b, c, 0);
+            SlotPaths.dirtyLogDisable(b, c, 0);
         }, b -> { }));
         VmState s = until(m, m.initial(), 0, x -> x.stat(Stat.pages_4k) == 512 && x.mutexOwner[0] == -1);
         s = until(m, s, 0, x -> !Memslots.logging(x, 0));
@@ -203,7 +203,7 @@ class SlotPathsTest {
     @Test
     void eagerSplitDropsTheLockToAllocateAndNeverFlushes() {
         VmConfig c = vm(true);
-        MmuSystem m = system(c, List.of(b -> KernelPaths.slotTrySplitHugePages(b, c, c.slot(0)), b -> { }));
+        MmuSystem m = system(c, List.of(b -> SlotPaths.slotTrySplitHugePages(b, c, c.slot(0)), b -> { }));
         VmState s = m.initial();
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = until(m, s, 0, x -> x.mmuReaders == 1 && x.threads[0].pc > 1);
@@ -226,7 +226,7 @@ class SlotPathsTest {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
             KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x401000));
-            KernelPaths.memslotDelete(b, c, 1);
+            SlotPaths.memslotDelete(b, c, 1);
             KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x401000));
         }, b -> { }));
         VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x401).presentLeaf());
@@ -273,9 +273,9 @@ class SlotPathsTest {
                 new Memslot(1, 0x200, 512, 2, false, false)), 2);
         MmuSystem m = system(c, List.of(b -> {
             KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x201000));
-            KernelPaths.memslotMove(b, c, 1, 0x600);
+            SlotPaths.memslotMove(b, c, 1, 0x600);
             KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x601000));
-            KernelPaths.memslotMove(b, c, 1, 0x0); // overlaps memslot 0: -EEXIST
+            SlotPaths.memslotMove(b, c, 1, 0x0); // overlaps memslot 0: -EEXIST
         }, b -> { }));
         VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x201).presentLeaf());
         long pfn = leaf(s, 0x201).pfnOf(0x201);
@@ -312,7 +312,7 @@ class SlotPathsTest {
     @Test
     void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
         VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> KernelPaths.zapAllFast(b, c),
+        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
                 b -> KernelPaths.guestAccess(b, c, 1, Access.READ, Expr.constant(0x1000))));
         VmState s = m.initial();
         int oldRoot = s.root;

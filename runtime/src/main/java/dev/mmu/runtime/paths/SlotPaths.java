@@ -1,0 +1,284 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+
+/**
+ * The built-in paths of memslot ioctls and dirty logging (kvm_main.c, x86.c, mmu.c, v6.x) and
+ * kvm_mmu_zap_all_fast, emitted as ops step by step like KernelPaths.
+ */
+public final class SlotPaths {
+    private SlotPaths() {}
+
+    /** The mmu_lock mode of the slot walkers: read on the TDP MMU, write on the shadow MMU. */
+    private static Mode walkMode(VmConfig c) {
+        return c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
+    }
+
+    private static int position(VmConfig c, int slotId) {
+        for (int i = 0; i < c.memslots().size(); i++) if (c.memslots().get(i).id() == slotId) return i;
+        throw new IllegalArgumentException("no memslot " + slotId);
+    }
+
+    /**
+     * A walk of a memslot's gfns in the current root, mmu_lock held for read (TDP) by the caller:
+     * rcu_read_lock(); for_each_tdp_pte_min_level(minLevel) { retry: if
+     * (tdp_mmu_iter_cond_resched(kvm, &iter, false, true)) continue; STEP } rcu_read_unlock().
+     * Yields never flush. `step` is built by the caller with the loop head to jump back to.
+     */
+    private static void slotWalk(PathBuilder b, VmConfig c, Memslot slot, int minLevel, int it, int endSlot,
+                                 java.util.function.IntConsumer step) {
+        int startSlot = b.local("start");
+        int noFlush = b.local("flush (always false)");
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        int pos = position(c, slot.id());
+        b.emit(new MmuOps.IterStart(it, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), startSlot,
+                endSlot, minLevel));
+        int loop = b.here();
+        int exit = b.placeholder();
+        int condResched = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
+        b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
+        b.emit(new Ops.Jump(loop));
+        b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
+        step.accept(loop);
+        b.emit(new Ops.Jump(loop));
+        b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+        b.emit(new Ops.Release(LockId.rcu));
+    }
+
+    /**
+     * kvm_mmu_slot_remove_write_access(kvm, slot, PG_LEVEL_4K) (mmu.c, v6.x): TDP: read_lock;
+     * kvm_tdp_mmu_wrprot_slot() -> wrprot_gfn_range(); read_unlock. No flush here (the caller
+     * flushes after the unlock). Shadow MMU: the same walk under write_lock (walk_slot_rmaps).
+     */
+    public static void slotRemoveWriteAccess(PathBuilder b, VmConfig c, Memslot slot) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int end = b.local("end");
+        int spteSet = b.local("spte_set");
+        b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
+        slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_4K, it, end,
+                loop -> b.emit(new SlotOps.WrprotStep(it, end, spteSet)));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
+     * kvm_mmu_slot_try_split_huge_pages(kvm, slot, PG_LEVEL_4K) (mmu.c, v6.x): TDP: read_lock;
+     * kvm_tdp_mmu_try_split_huge_pages(shared = true) -> tdp_mmu_split_huge_pages_root() walking
+     * levels >= 2M, dropping the lock to allocate each new table; read_unlock. No flush.
+     */
+    public static void slotTrySplitHugePages(PathBuilder b, VmConfig c, Memslot slot) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int end = b.local("end");
+        int sp = b.local("sp (preallocated)");
+        b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
+        slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_2M, it, end, loop -> {
+            b.emit(new SlotOps.SplitStep(it, end, sp, loop));
+            // Only after the allocation dropped the locks: read_lock; rcu_read_lock; iter.yielded = true; continue.
+            b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
+            b.emit(new MmuOps.IterRestart(it, end, false, -1));
+        });
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
+     * kvm_mmu_zap_collapsible_sptes(kvm, slot) (mmu.c, v6.x): TDP: read_lock;
+     * kvm_tdp_mmu_zap_collapsible_sptes() -> zap_collapsible_spte_range() (levels >= 2M, atomic
+     * zap = freeze, flush, unfreeze); read_unlock.
+     */
+    public static void zapCollapsibleSptes(PathBuilder b, VmConfig c, Memslot slot) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int end = b.local("end");
+        int pos = position(c, slot.id());
+        b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
+        slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_2M, it, end, loop -> {
+            b.emit(new SlotOps.CollapsibleStep(it, end, pos, loop));
+            b.emit(new SlotOps.ZapAtomicFinish(it, loop));
+        });
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
+     * Enabling dirty logging on a memslot: KVM_SET_USER_MEMORY_REGION with KVM_MEM_LOG_DIRTY_PAGES
+     * (kvm_set_memslot(KVM_MR_FLAGS_ONLY), kvm_main.c v6.x, slots_lock held) then
+     * kvm_mmu_slot_apply_flags() (x86.c v6.x, no PML, no initially-all-set): eager split if
+     * eager_page_split, kvm_mmu_slot_remove_write_access(PG_LEVEL_4K), and an unconditional
+     * kvm_flush_remote_tlbs_memslot() after the unlock (b64d740ea7dd, v6.0).
+     */
+    public static void dirtyLogEnable(PathBuilder b, VmConfig c, int slotId) {
+        int pos = position(c, slotId);
+        Memslot slot = c.memslots().get(pos);
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        b.emit(new SlotOps.SetLogDirty(pos, true));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        if (c.eagerPageSplit()) slotTrySplitHugePages(b, c, slot);
+        slotRemoveWriteAccess(b, c, slot);
+        b.emit(new SlotOps.DirtyLogFlush(pos, -1));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * Disabling dirty logging: kvm_set_memslot(KVM_MR_FLAGS_ONLY) without KVM_MEM_LOG_DIRTY_PAGES
+     * (the bitmap goes away), then kvm_mmu_slot_apply_flags() -> kvm_mmu_zap_collapsible_sptes()
+     * so huge pages can come back (x86.c, v6.x).
+     */
+    public static void dirtyLogDisable(PathBuilder b, VmConfig c, int slotId) {
+        int pos = position(c, slotId);
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        b.emit(new SlotOps.SetLogDirty(pos, false));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        zapCollapsibleSptes(b, c, c.memslots().get(pos));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * KVM_CLEAR_DIRTY_LOG of the whole slot: kvm_vm_ioctl_clear_dirty_log() (slots_lock) ->
+     * kvm_clear_dirty_log_protect() (kvm_main.c, v6.x): KVM_MMU_LOCK (write); clear the bitmap
+     * words and write-protect their pages (kvm_arch_mmu_enable_log_dirty_pt_masked); KVM_MMU_UNLOCK;
+     * `if (flush) kvm_flush_remote_tlbs_memslot()` after the unlock.
+     */
+    public static void clearDirtyLog(PathBuilder b, VmConfig c, int slotId) {
+        int pos = position(c, slotId);
+        int flush = b.local("flush");
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new SlotOps.ClearDirtyMasked(pos, flush));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new SlotOps.DirtyLogFlush(pos, flush));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION deleting a slot: kvm_set_memslot(KVM_MR_DELETE) (kvm_main.c, v6.x,
+     * slots_lock held): kvm_invalidate_memslot() (KVM_MEMSLOT_INVALID, swap, synchronize_srcu), then
+     * kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_memslot() (mmu.c v6.12, slot-zap quirk off):
+     * write_lock; kvm_unmap_gfn_range() = tdp_mmu_zap_leafs(may_block) over the slot; flush;
+     * write_unlock; then kvm_delete_memslot() (swap, synchronize_srcu).
+     */
+    public static void memslotDelete(PathBuilder b, VmConfig c, int slotId) {
+        int pos = position(c, slotId);
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        invalidateAndZap(b, pos);
+        b.emit(new SlotOps.DeleteSlot(pos));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION moving a slot: kvm_set_memslot(KVM_MR_MOVE) (kvm_main.c, v6.x):
+     * the same invalidate + kvm_arch_flush_shadow_memslot(old) as a delete, then kvm_move_memslot()
+     * installs the slot at its new base gfn (swap, synchronize_srcu).
+     */
+    public static void memslotMove(PathBuilder b, VmConfig c, int slotId, long newBaseGfn) {
+        int pos = position(c, slotId);
+        long npages = c.memslots().get(pos).npages();
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        // __kvm_set_memory_region(): kvm_check_memslot_overlap() -> -EEXIST before anything changes.
+        int eexist = b.placeholder();
+        invalidateAndZap(b, pos);
+        b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        b.patch(eexist, new Ops.JumpUnless((s, t) -> {
+            for (int p = 0; p < c.memslots().size(); p++) {
+                if (p == pos || (s.slotDeleted & (1 << p)) != 0) continue;
+                if (newBaseGfn < Memslots.end(s, p) && Memslots.base(s, p) < newBaseGfn + npages) return 0;
+            }
+            return 1;
+        }, b.here(), "!kvm_check_memslot_overlap()"));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /**
+     * kvm_invalidate_memslot() then kvm_arch_flush_shadow_memslot(old) -> kvm_mmu_zap_memslot()
+     * (mmu.c v6.12, KVM_X86_QUIRK_SLOT_ZAP_ALL off): write_lock; kvm_unmap_gfn_range() =
+     * tdp_mmu_zap_leafs(may_block) over the slot (flush before a yield); flush; write_unlock.
+     */
+    private static void invalidateAndZap(PathBuilder b, int pos) {
+        int flush = b.local("flush");
+        b.emit(new SlotOps.InvalidateSlot(pos));
+        b.emit(new SlotOps.SynchronizeSrcu());
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        KernelPaths.zapGfnRange(b, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), flush, true, true);
+        int skip = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+        b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
+        b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
+     * kvm_mmu_zap_all_fast() (mmu.c, v6.x), with slots_lock held as its callers do: write_lock;
+     * new generation, invalidate the TDP roots and make every vCPU reload (FastZap.Begin);
+     * kvm_zap_obsolete_pages(): prepare each obsolete legacy page on the per-VM list, and once
+     * `batch >= BATCH_ZAP_PAGES` (10) cond_resched_rwlock_write() may yield (no flush: no vCPU
+     * can reach obsolete pages) and the walk restarts; commit (flush, free); write_unlock; then
+     * kvm_tdp_mmu_zap_invalidated_roots(kvm, true): read_lock; per invalid root rcu_read_lock,
+     * __tdp_mmu_zap_root at 1G then at the root level (yielding without flush), rcu_read_unlock,
+     * put the root; read_unlock.
+     */
+    public static void zapAllFast(PathBuilder b, VmConfig c) {
+        int sp = b.local("sp");
+        int batch = b.local("batch");
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new FastZap.Begin());
+        b.emit(new Ops.Assign(batch, Expr.constant(0), "batch = 0"));
+        int restart = b.here();
+        int next = b.placeholder();
+        int full = b.placeholder();
+        int resched = b.placeholder();
+        b.emit(new Ops.Release(LockId.mmu_lock)); // cond_resched_rwlock_write()
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Assign(batch, Expr.constant(0), "batch = 0; goto restart"));
+        b.emit(new Ops.Jump(restart));
+        int prepare = b.here();
+        b.emit(new FastZap.PrepareObsolete(sp, batch));
+        b.emit(new Ops.Jump(restart));
+        int end = b.here();
+        b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.patch(next, new FastZap.NextObsolete(sp, end));
+        b.patch(full, new Ops.JumpUnless((s, t) -> s.threads[t].locals[batch] >= FastZap.BATCH_ZAP_PAGES ? 1 : 0,
+                prepare, "batch >= BATCH_ZAP_PAGES"));
+        b.patch(resched, new Ops.NeedResched(prepare));
+        if (c.mmu() != Mmu.SHADOW) zapInvalidatedRoots(b);
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
+    /** kvm_tdp_mmu_zap_invalidated_roots(kvm, shared = true) (tdp_mmu.c, v6.x). */
+    private static void zapInvalidatedRoots(PathBuilder b) {
+        int root = b.local("root");
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int end = b.local("end");
+        int noFlush = b.local("flush (always false)");
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+        int loop = b.here();
+        int next = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        for (int zapLevel : new int[] {dev.mmu.runtime.model.Level.PG_LEVEL_1G, -1}) {
+            // -1: root->role.level, known only at run time; RootIterStart takes it from the root.
+            int lvl = zapLevel;
+            b.emit(new FastZap.RootIterStart(it, root, end, lvl));
+            int walk = b.here();
+            int exit = b.placeholder();
+            int condResched = b.placeholder();
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(new MmuOps.IterRestart(it, end, false, -1));
+            b.emit(new Ops.Jump(walk));
+            b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
+            b.emit(new FastZap.ZapRootStep(it, end, lvl));
+            b.emit(new Ops.Jump(walk));
+            b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+        }
+        b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new FastZap.PutRoot(root));
+        b.emit(new Ops.Jump(loop));
+        int done = b.here();
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.patch(next, new FastZap.NextInvalidRoot(root, done));
+    }
+}
