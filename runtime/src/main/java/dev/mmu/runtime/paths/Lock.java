@@ -52,6 +52,11 @@ public final class Lock {
                 if (lock == LockId.slots_lock && s.holdsMmuLock(e.thread)) {
                     e.violate(Invariant.lockdep, "slots_lock taken inside mmu_lock");
                 }
+                // locking.rst: synchronize_srcu(&kvm->srcu) runs under slots_lock, so taking
+                // slots_lock inside an srcu read section can deadlock.
+                if (lock == LockId.slots_lock && (s.srcuReaders & bit) != 0) {
+                    e.violate(Invariant.lockdep, "slots_lock taken inside an srcu read section");
+                }
                 s.mutexOwner[mutex(lock)] = e.thread;
             }
             case srcu -> s.srcuReaders |= bit;
