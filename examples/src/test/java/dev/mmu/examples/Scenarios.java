@@ -19,10 +19,22 @@ final class Scenarios {
 
     /** Every example, and the bench's scaled scenarios that finish in about a second. */
     static List<Path> all() throws IOException {
-        try (Stream<Path> s = Stream.concat(Files.walk(Path.of(".")), Files.walk(Path.of("../bench/scenarios")))) {
-            return s.filter(p -> p.toString().endsWith(".mmu") && !p.toString().contains("target"))
-                    .filter(p -> !p.toString().contains("zap-range") && !p.toString().contains("4vcpus")).sorted().toList();
+        // Not into target/: surefire writes and renames its reports there while the tests run,
+        // and a walk that lists a file that is gone a moment later fails.
+        List<Path> roots = new java.util.ArrayList<>();
+        try (Stream<Path> top = Files.list(Path.of("."))) {
+            top.filter(p -> !p.getFileName().toString().equals("target")).forEach(roots::add);
         }
+        roots.add(Path.of("../bench/scenarios"));
+        List<Path> files = new java.util.ArrayList<>();
+        for (Path root : roots) {
+            try (Stream<Path> s = Files.walk(root)) {
+                s.filter(p -> p.toString().endsWith(".mmu") && !p.toString().contains("target"))
+                        .filter(p -> !p.toString().contains("zap-range") && !p.toString().contains("4vcpus"))
+                        .forEach(files::add);
+            }
+        }
+        return files.stream().sorted().toList();
     }
 
     /** Verdict, trace, note, lasso start and maximum of every outcome. */
