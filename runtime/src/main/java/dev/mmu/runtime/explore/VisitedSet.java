@@ -18,19 +18,25 @@ import java.util.Set;
  * equal Long, so splitting the keys by type changes no answer of {@link #add}.
  */
 public final class VisitedSet {
-    private static final int CHUNK = 1 << 20;
+    /**
+     * Arena chunks grow from 4 KB to 256 KB: small sets stay small, and no chunk is a G1
+     * humongous object (half a region or more: regions are 1 MB at least), which would take a
+     * whole region (or two, for a 1 MB chunk plus its header) and double the arena's footprint.
+     */
+    private static final int FIRST_CHUNK = 4 << 10;
+    private static final int MAX_CHUNK = 256 << 10;
     private static final long EMPTY_FINGERPRINT = 0; // stands for itself in zeroFingerprint
 
     // PackedKeys: table of (chunk << 32 | offset) + 1, 0 = empty, with each entry's hash.
-    private long[] addr = new long[1024];
-    private int[] hashes = new int[1024];
+    private long[] addr = new long[64];
+    private int[] hashes = new int[64];
     private int packed;
     private byte[][] chunks = new byte[4][];
     private int chunkCount;
     private int chunkUsed;
 
     // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside.
-    private long[] longs = new long[1024];
+    private long[] longs = new long[64];
     private int longCount;
     private boolean zeroFingerprint;
 
@@ -84,7 +90,8 @@ public final class VisitedSet {
         int need = bytes.length + 5;
         if (chunkCount == 0 || chunkUsed + need > chunks[chunkCount - 1].length) {
             if (chunkCount == chunks.length) chunks = Arrays.copyOf(chunks, chunkCount * 2);
-            chunks[chunkCount++] = new byte[Math.max(CHUNK, need)];
+            int size = chunkCount == 0 ? FIRST_CHUNK : Math.min(MAX_CHUNK, chunks[chunkCount - 1].length * 2);
+            chunks[chunkCount++] = new byte[Math.max(size, need)];
             chunkUsed = 0;
         }
         byte[] c = chunks[chunkCount - 1];

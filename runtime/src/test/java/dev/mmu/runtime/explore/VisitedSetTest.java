@@ -32,7 +32,7 @@ class VisitedSetTest {
                     b = pool.get(r.nextInt(pool.size())).clone(); // a duplicate, as a fresh array
                 } else {
                     int len = r.nextInt(20) == 0 ? r.nextInt(3000) : r.nextInt(12);
-                    if (r.nextInt(50_000) == 0) len = (1 << 20) + r.nextInt(100); // larger than a chunk
+                    if (r.nextInt(20_000) == 0) len = (256 << 10) + r.nextInt(100); // larger than a chunk
                     b = new byte[len];
                     for (int j = 0; j < len; j++) b[j] = (byte) r.nextInt(r.nextBoolean() ? 2 : 256);
                     pool.add(b);
