@@ -33,10 +33,12 @@ public final class MmuOps {
             VmState s = e.s;
             long g = gpa.eval(s, e.thread);
             long gfn = g >>> 12;
-            String what = "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x" + Long.toHexString(g);
+            // Trace text only when rendering a trace: exploration does not pay for strings.
+            String what = e.tracing() ? "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x"
+                    + Long.toHexString(g) : "";
             TlbEntry t = Tlbs.lookup(s, vcpu, gfn, nested);
             if (t != null && grants(t.writable(), t.exec())) {
-                e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
+                if (e.tracing()) e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
@@ -52,7 +54,7 @@ public final class MmuOps {
                 long base = Level.alignDown(gfn, w.level());
                 Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
                         Spte.exec(w.spte()), nested));
-                e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
+                if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
                 if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
                     s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
@@ -63,7 +65,7 @@ public final class MmuOps {
                 return;
             }
             Tlbs.pscDrop(s, vcpu, gfn, nested);
-            e.note(what + ": EPT violation");
+            if (e.tracing()) e.note(what + ": EPT violation");
             if (fastPf >= 0 && canBeFast(s, w, gfn)) {
                 e.self().locals[oldSpte] = w.spte();
                 e.nextPc = fastPf;
@@ -175,7 +177,7 @@ public final class MmuOps {
             long flags = Memslots.snapshot(e.s, gfn);
             l[slotFlags] = flags;
             if ((flags & Memslots.FOUND) == 0) {
-                e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
+                if (e.tracing()) e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
                 e.nextPc = done;
                 return;
             }
@@ -187,7 +189,7 @@ public final class MmuOps {
             Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             l[seqSlot] = e.s.mmuInvalidateSeq;
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
-            e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
+            if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }
 
         public String describe() {
@@ -227,7 +229,7 @@ public final class MmuOps {
                 e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
                 return;
             }
-            e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
                     nested ? s.nestedRoot : s.root)) {
@@ -315,7 +317,7 @@ public final class MmuOps {
                 e.invisible = true;
                 return;
             }
-            e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
+            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
             boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
@@ -338,7 +340,7 @@ public final class MmuOps {
             TdpIter.restart(e.s, l, it, l[endSlot]);
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
             if (result >= 0) l[result] = 1;
-            e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
+            if (e.tracing()) e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
         }
 
         public String describe() {
@@ -362,7 +364,7 @@ public final class MmuOps {
                 if (w != null && Spte.present(w.spte())) {
                     boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
                     if (!Spte.leaf(w.spte()) && coversMore) {
-                        e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                        if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
                                 + " is a table covering more than the range: step down");
                         e.invisible = true;
                     }
@@ -413,7 +415,7 @@ public final class MmuOps {
                     s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
                     s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
                 }
-                e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+                if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
                 flush |= zapLeafs(e, a, b);
             }
             s.mmuInvalidateInProgress++;
@@ -443,7 +445,7 @@ public final class MmuOps {
             VmState s = e.s;
             s.mmuInvalidateSeq++;
             s.mmuInvalidateInProgress--;
-            e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+            if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
         }
 
         public String describe() {
