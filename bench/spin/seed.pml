@@ -8,6 +8,9 @@
  * below is one explorer step (an op plus the silent ops that follow it), named by the mmu trace
  * line it corresponds to. Values are abstracted to what this scenario can reach:
  *   host page A = pfn 0x1000 (faulted in by the setup), B = pfn 0x1200 (a re-fault after unmap).
+ * mmu_lock's FIFO wait queue (qrwlock) is modelled (q0..q2). The vCPUs' paging-structure caches
+ * are not: here a cache entry exists exactly when a 4K TLB entry does (walks fill both, flushes
+ * empty both, and only a TLB miss reads the cache), so they add no states (docs/performance.md).
  */
 
 /* L2[0] of the root: 0 none, 1 the NX-split table sp3, 2 2M leaf -> A, 3 2M leaf -> B */
