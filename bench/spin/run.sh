@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPIN peer comparison on the seed scenario (bench/spin/seed.pml; docs/performance.md argues the
+# SPIN peer comparison on bench/scenarios/seed-spin.mmu (bench/spin/seed.pml; docs/performance.md argues the
 # model equivalence step by step). Installs spin with apt-get if it is missing, runs SPIN
 # exhaustively with and without its partial-order reduction, then our explorer on the same
 # scenarios, and prints states stored, transitions and time side by side.
@@ -44,10 +44,10 @@ for drop in recovery host vcpu; do
   run_spin "SPIN seed.pml without $drop" "" "-DNOREDUCE" "" "exhaustive, no POR"
   run_spin "SPIN seed.pml without $drop, -o2" "-o2" "-DNOREDUCE" "" "exhaustive, no POR"
   mv seed.pml.full seed.pml
-  grep -v "^  thread $drop\|^  explore" "$root/examples/nx/seed-yield-fixed.mmu" > "$work/seed-without-$drop.mmu"
+  grep -v "^  thread $drop\|^  explore" "$root/bench/scenarios/seed-spin.mmu" > "$work/seed-without-$drop.mmu"
 done
 echo
 echo "mmu explorer (check = the scenario's own options; full = exhaustive DFS, no expectations,"
 echo "unread stats left out: compare with SPIN's default; fullO = every stat kept: compare with -o2):"
 cd "$root"
-"$root/bench/run.sh" --repeat 3 --no-memory examples/nx/seed-yield-fixed.mmu "$work"/seed-without-*.mmu
+"$root/bench/run.sh" --repeat 3 --no-memory bench/scenarios/seed-spin.mmu "$work"/seed-without-*.mmu

@@ -1,5 +1,5 @@
 /*
- * The seed scenario (examples/nx/seed-yield-fixed.mmu) in Promela, for the SPIN peer comparison
+ * The SPIN comparison scenario (bench/scenarios/seed-spin.mmu: the fixed seed with one vCPU read) in Promela, for the SPIN peer comparison
  * (bench/spin/run.sh, docs/performance.md). With -DPREFIX the flush before the yield is dropped
  * (the seed bug, injected into the fixed path): a check that the assertions can fail; the mmu
  * pre-fix example is a different user path, so its counts are not comparable.
@@ -8,6 +8,9 @@
  * below is one explorer step (an op plus the silent ops that follow it), named by the mmu trace
  * line it corresponds to. Values are abstracted to what this scenario can reach:
  *   host page A = pfn 0x1000 (faulted in by the setup), B = pfn 0x1200 (a re-fault after unmap).
+ * mmu_lock's FIFO wait queue (qrwlock) is modelled (q0..q2). The vCPUs' paging-structure caches
+ * are not: here a cache entry exists exactly when a 4K TLB entry does (walks fill both, flushes
+ * empty both, and only a TLB miss reads the cache), so they add no states (docs/performance.md).
  */
 
 /* L2[0] of the root: 0 none, 1 the NX-split table sp3, 2 2M leaf -> A, 3 2M leaf -> B */
@@ -29,6 +32,12 @@ bool aUnmapped = 0;
 bool aFreed = 0;
 /* mmu_lock: writer (0 none, 1 recovery, 2 host), vCPU 1 as reader; srcu and rcu readers */
 byte writer = 0;
+/* mmu_lock's FIFO wait queue (qrwlock; VmState.mmuQueue), oldest first: 0 empty, 1 recovery,
+   2 host, 3 vCPU 1. A thread that finds mmu_lock taken queues (one step); then only the oldest
+   waiter may take it, and taking it dequeues. */
+byte q0 = 0;
+byte q1 = 0;
+byte q2 = 0;
 bool vcpuReads = 0;
 bool recSrcu = 0;
 bool recRcu = 0;
@@ -53,11 +62,22 @@ bool staleTlbAtUnlock = 0;
 /* call_rcu callbacks run once no RCU reader is left */
 #define GRACE_PERIOD if :: sp3 == 1 && !recRcu -> sp3 = 2 :: else -> skip fi
 #define MMU_FREE     (writer == 0 && !vcpuReads)
-/* rwlock_needbreak(mmu_lock): another thread is blocked in write_lock/read_lock of mmu_lock */
-#define WAITER       (host[0]@H0 || host[0]@H4 || vcpu[1]@V2)
+/* Lock.available: free for this mode, and no queue or this thread at its head */
+#define FIRST(me)    (q0 == 0 || q0 == me)
+#define CAN_W(me)    (MMU_FREE && FIRST(me))
+#define CAN_R(me)    (writer == 0 && FIRST(me))
+#define DEQUEUE(me)  if :: q0 == me -> q0 = q1; q1 = q2; q2 = 0 :: else -> skip fi
+#define ENQUEUE(me)  if :: q0 == 0 -> q0 = me :: q0 != 0 && q1 == 0 -> q1 = me :: else -> q2 = me fi
+/* rwlock_needbreak(mmu_lock): another thread is blocked in write_lock/read_lock of mmu_lock,
+   queued (H0q, H4q, V2q) or about to queue (H0, H4, V2): Program.waitsForMmuLock */
+#define WAITER       (host[0]@H0 || host[0]@H0q || host[0]@H4 || host[0]@H4q || vcpu[1]@V2 || vcpu[1]@V2q)
 
 active proctype host() {
-H0: d_step { MMU_FREE -> writer = 2 };                      /* write_lock(mmu_lock) */
+H0: if                                                      /* write_lock(mmu_lock): */
+  :: d_step { CAN_W(2) -> writer = 2; DEQUEUE(2) }          /* takes it, */
+  :: d_step { !CAN_W(2) -> ENQUEUE(2) };                    /* or queues, */
+H0q: d_step { CAN_W(2) -> writer = 2; DEQUEUE(2) }          /* then takes it at the head */
+  fi;
   d_step {                                                  /* kvm_mmu_invalidate_begin 0x0..0x200; */
     inProgress = 1;                                         /* kvm_unmap_gfn_range: zap leaves, flush */
     if
@@ -68,7 +88,11 @@ H0: d_step { MMU_FREE -> writer = 2 };                      /* write_lock(mmu_lo
   };
   d_step { CHECK_UNLOCK; writer = 0 };                      /* write_unlock(mmu_lock) */
   d_step { hostPfn = 0; aUnmapped = 1 };                    /* host unmaps pfn 0x1000 */
-H4: d_step { MMU_FREE -> writer = 2 };                      /* write_lock(mmu_lock) */
+H4: if                                                      /* write_lock(mmu_lock) */
+  :: d_step { CAN_W(2) -> writer = 2; DEQUEUE(2) }
+  :: d_step { !CAN_W(2) -> ENQUEUE(2) };
+H4q: d_step { CAN_W(2) -> writer = 2; DEQUEUE(2) }
+  fi;
   d_step { seq = 1; inProgress = 0 };                       /* kvm_mmu_invalidate_end */
   d_step { CHECK_UNLOCK; writer = 0 };                      /* write_unlock(mmu_lock) */
   d_step { aFreed = 1 };                                    /* host frees pfn 0x1000 */
@@ -98,7 +122,11 @@ active proctype vcpu() {
        if :: hostPfn == 0 -> hostPfn = 2 :: else -> skip fi;
        pfn = hostPfn
      };
-V2:  d_step { writer == 0 -> vcpuReads = 1 };             /* read_lock(mmu_lock) */
+V2:  if                                                     /* read_lock(mmu_lock) */
+     :: d_step { CAN_R(3) -> vcpuReads = 1; DEQUEUE(3) }
+     :: d_step { !CAN_R(3) -> ENQUEUE(3) };
+V2q:    d_step { CAN_R(3) -> vcpuReads = 1; DEQUEUE(3) }
+     fi;
      d_step {
        if
        :: inProgress || seq != mmuSeq -> skip               /* is_page_fault_stale -> RET_PF_RETRY */
@@ -120,7 +148,10 @@ active proctype recovery() {
   bool flush = 0;
   d_step { recSrcu = 1 };                                   /* srcu_read_lock(&kvm->srcu) */
   d_step { toZap = nxSplits };                              /* to_zap = DIV_ROUND_UP(nx_lpage_splits, 1) */
-  d_step { MMU_FREE -> writer = 1 };                        /* write_lock(mmu_lock) */
+  if                                                        /* write_lock(mmu_lock) */
+  :: d_step { CAN_W(1) -> writer = 1; DEQUEUE(1) }
+  :: d_step { !CAN_W(1) -> ENQUEUE(1) }; d_step { CAN_W(1) -> writer = 1; DEQUEUE(1) }
+  fi;
   d_step { recRcu = 1 };                                    /* rcu_read_lock(); loop head, sp = first (silent) */
   d_step {                                                  /* kvm_tdp_mmu_zap_sp(sp3): L2[0] -> 0, */
     l2 = 0; nxListed = 0; nxSplits = 0; sp3 = 1; flush = 1; /* unaccount_nx_huge_page, */
@@ -135,7 +166,10 @@ active proctype recovery() {
      };
      d_step { recRcu = 0; GRACE_PERIOD };                   /* rcu_read_unlock() */
      d_step { CHECK_UNLOCK; writer = 0 };                   /* write_unlock(mmu_lock) (cond_resched) */
-     d_step { MMU_FREE -> writer = 1; flush = 0 };          /* write_lock(mmu_lock); flush = false */
+     if                                                     /* write_lock(mmu_lock); flush = false */
+     :: d_step { CAN_W(1) -> writer = 1; DEQUEUE(1); flush = 0 }
+     :: d_step { !CAN_W(1) -> ENQUEUE(1) }; d_step { CAN_W(1) -> writer = 1; DEQUEUE(1); flush = 0 }
+     fi;
      d_step { recRcu = 1; toZap = toZap - 1 };              /* rcu_read_lock(); --to_zap; loop exits */
      d_step {                                               /* kvm_mmu_remote_flush_or_zap(flush) */
        if :: flush -> FLUSH :: else -> skip fi

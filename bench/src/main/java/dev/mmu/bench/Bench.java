@@ -8,6 +8,7 @@ import dev.mmu.runtime.explore.ExploreResult;
 import dev.mmu.runtime.explore.Explorer;
 import dev.mmu.runtime.explore.Transition;
 import dev.mmu.runtime.explore.TransitionSystem;
+import dev.mmu.runtime.explore.VisitedSet;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
 import java.io.IOException;
@@ -90,11 +91,20 @@ public final class Bench {
         long perObject = -1;
         long perPacked = -1;
         long perFingerprint = -1;
+        long perArena = -1;
+        long perArenaFingerprint = -1;
         double len = -1;
         if (memory) {
-            perObject = retainedPerState(system, Keys.OBJECTS);
+            try {
+                perObject = retainedPerState(system, Keys.OBJECTS);
+            } catch (OutOfMemoryError e) {
+                perObject = -1; // the object graph of every state does not fit: the column stays empty
+                System.gc();
+            }
             perPacked = retainedPerState(system, Keys.PACKED);
             perFingerprint = retainedPerState(system, Keys.FINGERPRINTS);
+            perArena = retainedPerStateVisitedSet(system, Keys.PACKED);
+            perArenaFingerprint = retainedPerStateVisitedSet(system, Keys.FINGERPRINTS);
             len = meanPackedLength(system);
         }
         var p = packed.value.stats();
@@ -102,8 +112,9 @@ public final class Bench {
         row(name, "full", p.statesStored(), p.transitions(), packed.medianMillis, p.peakHeapBytes(),
                 perObject, perPacked, len);
         if (perFingerprint >= 0) {
-            System.out.printf(Locale.ROOT, "%-44s %-5s retained bytes/state with hash compaction: %d%n", "", "",
-                    perFingerprint);
+            System.out.printf(Locale.ROOT, "%-44s %-5s retained bytes/state with hash compaction: %d;"
+                    + " in the searches' VisitedSet: packed %d, fingerprints %d%n", "", "",
+                    perFingerprint, perArena, perArenaFingerprint);
         }
         row(name, "fullO", o.statesStored(), o.transitions(), objects.medianMillis, o.peakHeapBytes(), -1, -1, -1);
         if (!system.canonical(system.initial()).equals(system.initial()) || hasSymmetry(system)) {
@@ -150,6 +161,31 @@ public final class Bench {
         Set<Object> set = reachable(system, keys);
         long after = usedAfterGc();
         int n = set.size();
+        Reference.reachabilityFence(set);
+        return (after - before) / n;
+    }
+
+    /** The same for the searches' own visited set (an open-addressing arena / long table). */
+    static long retainedPerStateVisitedSet(MmuSystem system, Keys keys) {
+        long before = usedAfterGc();
+        VisitedSet set = new VisitedSet();
+        Deque<VmState> todo = new ArrayDeque<>();
+        VmState init = system.initial();
+        set.add(key(system, init, keys));
+        todo.push(init);
+        List<Transition<VmState>> out = new ArrayList<>();
+        while (!todo.isEmpty()) {
+            VmState s = todo.pop();
+            out.clear();
+            system.successors(s, out);
+            for (Transition<VmState> t : out) {
+                if (set.add(key(system, t.target(), keys))) {
+                    todo.push(t.target());
+                }
+            }
+        }
+        long after = usedAfterGc();
+        long n = set.size();
         Reference.reachabilityFence(set);
         return (after - before) / n;
     }

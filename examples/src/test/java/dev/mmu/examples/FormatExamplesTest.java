@@ -19,10 +19,7 @@ import org.junit.jupiter.api.TestFactory;
 class FormatExamplesTest {
     @TestFactory
     Stream<DynamicTest> formattingEveryExampleIsIdempotent() throws IOException {
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(Path.of("."))) {
-            files = s.filter(p -> p.toString().endsWith(".mmu") && !p.toString().contains("target")).sorted().toList();
-        }
+        List<Path> files = Scenarios.examples();
         assertThat(files).isNotEmpty();
         return files.stream().map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
             String text = Files.readString(f);

@@ -19,10 +19,38 @@ final class Scenarios {
 
     /** Every example, and the bench's scaled scenarios that finish in about a second. */
     static List<Path> all() throws IOException {
-        try (Stream<Path> s = Stream.concat(Files.walk(Path.of(".")), Files.walk(Path.of("../bench/scenarios")))) {
-            return s.filter(p -> p.toString().endsWith(".mmu") && !p.toString().contains("target"))
-                    .filter(p -> !p.toString().contains("zap-range") && !p.toString().contains("4vcpus")).sorted().toList();
-        }
+        List<Path> files = new java.util.ArrayList<>(examples());
+        files.addAll(mmuFiles(Path.of("../bench/scenarios")).stream()
+                .filter(p -> !p.toString().contains("zap-range") && !p.toString().contains("4vcpus")).toList());
+        return files.stream().sorted().toList();
+    }
+
+    /** Every .mmu file of the examples module. */
+    static List<Path> examples() throws IOException {
+        return mmuFiles(Path.of("."));
+    }
+
+    /**
+     * The .mmu files under root, never looking into target/: surefire writes and renames its
+     * reports there while the tests run, and a walk that lists a file gone a moment later fails.
+     */
+    private static List<Path> mmuFiles(Path root) throws IOException {
+        List<Path> files = new java.util.ArrayList<>();
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+                    java.nio.file.attribute.BasicFileAttributes attrs) {
+                return dir.getFileName() != null && dir.getFileName().toString().equals("target")
+                        ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (file.toString().endsWith(".mmu")) files.add(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+        return files.stream().sorted().toList();
     }
 
     /** Verdict, trace, note, lasso start and maximum of every outcome. */

@@ -2,9 +2,7 @@ package dev.mmu.runtime.explore;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Exhaustive BFS: states are checked in order of distance from the initial state, so the first
@@ -19,7 +17,7 @@ final class BreadthFirstSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
-    private final Map<Object, Integer> ids = new HashMap<>();
+    private VisitedSet ids = new VisitedSet();
     private final List<S> states = new ArrayList<>();
     private int[] parent = new int[1024];
     private int[] thread = new int[1024];
@@ -44,7 +42,7 @@ final class BreadthFirstSearch<S> {
             // Memory is only sampled; growing the arrays or the map in between can still fail.
             long stored = states.size();
             int deepest = stored == 0 ? 0 : depth[states.size() - 1];
-            ids.clear();
+            ids = null;
             states.clear();
             parent = thread = choice = depth = null;
             return new SearchReport(stored, transitions, deepest, budget.outOfMemory(), false, -1, 0);
@@ -52,7 +50,8 @@ final class BreadthFirstSearch<S> {
     }
 
     private SearchReport search() {
-        add(system.initial(), system.key(system.initial()), -1, null);
+        ids.add(system.key(system.initial()));
+        add(system.initial(), -1, null);
         List<Transition<S>> successors = new ArrayList<>();
         StopReason stopped = null;
         int head = 0;
@@ -70,8 +69,8 @@ final class BreadthFirstSearch<S> {
             for (Transition<S> t : successors) {
                 transitions++;
                 Object key = system.key(t.target());
-                if (!ids.containsKey(key)) {
-                    add(t.target(), key, id, t);
+                if (ids.add(key)) {
+                    add(t.target(), id, t);
                 }
             }
         }
@@ -79,7 +78,7 @@ final class BreadthFirstSearch<S> {
         return new SearchReport(states.size(), transitions, maxDepth, stopped, stopped == null, -1, 0);
     }
 
-    private void add(S s, Object key, int from, Transition<S> t) {
+    private void add(S s, int from, Transition<S> t) {
         int id = states.size();
         if (id == parent.length) {
             int n = id * 2;
@@ -88,7 +87,6 @@ final class BreadthFirstSearch<S> {
             choice = Arrays.copyOf(choice, n);
             depth = Arrays.copyOf(depth, n);
         }
-        ids.put(key, id);
         states.add(s);
         parent[id] = from;
         thread[id] = t == null ? 0 : t.thread();

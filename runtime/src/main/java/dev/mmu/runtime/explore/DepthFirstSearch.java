@@ -1,9 +1,7 @@
 package dev.mmu.runtime.explore;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Exhaustive DFS with a visited set, iterative (an explicit stack, so that a deep model cannot
@@ -30,7 +28,7 @@ final class DepthFirstSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
-    private final Set<Object> visited = new HashSet<>();
+    private VisitedSet visited = new VisitedSet();
     private final List<Frame<S>> stack = new ArrayList<>();
     private long transitions;
     private int maxDepth;
@@ -54,7 +52,7 @@ final class DepthFirstSearch<S> {
         } catch (OutOfMemoryError e) {
             // Memory is only sampled; a large allocation in between can still fail.
             long states = visited.size();
-            visited.clear();
+            visited = null;
             stack.clear();
             return new SearchReport(states, transitions, maxDepth, budget.outOfMemory(), false, -1, 0);
         }

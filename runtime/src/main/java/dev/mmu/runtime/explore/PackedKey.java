@@ -32,6 +32,11 @@ public final class PackedKey {
         return Fingerprints.mix(h);
     }
 
+    /** The encoding itself (not copied: callers must not change it). */
+    byte[] bytes() {
+        return bytes;
+    }
+
     public int length() {
         return bytes.length;
     }

@@ -28,10 +28,12 @@ public final class FaultOps {
             VmState s = e.s;
             long g = gpa.eval(s, e.thread);
             long gfn = g >>> 12;
-            String what = "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x" + Long.toHexString(g);
+            // Trace text only when rendering a trace: exploration does not pay for strings.
+            String what = e.tracing() ? "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x"
+                    + Long.toHexString(g) : "";
             TlbEntry t = Tlbs.lookup(s, vcpu, gfn, nested);
             if (t != null && grants(t.writable(), t.exec())) {
-                e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
+                if (e.tracing()) e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
@@ -47,7 +49,7 @@ public final class FaultOps {
                 long base = Level.alignDown(gfn, w.level());
                 Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
                         Spte.exec(w.spte()), nested));
-                e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
+                if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
                 if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
                     s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
@@ -58,7 +60,7 @@ public final class FaultOps {
                 return;
             }
             Tlbs.pscDrop(s, vcpu, gfn, nested);
-            e.note(what + ": EPT violation");
+            if (e.tracing()) e.note(what + ": EPT violation");
             if (fastPf >= 0 && canBeFast(s, w, gfn)) {
                 e.self().locals[oldSpte] = w.spte();
                 e.nextPc = fastPf;
@@ -170,7 +172,7 @@ public final class FaultOps {
             long flags = Memslots.snapshot(e.s, gfn);
             l[slotFlags] = flags;
             if ((flags & Memslots.FOUND) == 0) {
-                e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
+                if (e.tracing()) e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
                 e.nextPc = done;
                 return;
             }
@@ -182,7 +184,7 @@ public final class FaultOps {
             Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             l[seqSlot] = e.s.mmuInvalidateSeq;
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
-            e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
+            if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }
 
         public String describe() {
@@ -222,7 +224,7 @@ public final class FaultOps {
                 e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
                 return;
             }
-            e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
                     nested ? s.nestedRoot : s.root)) {

@@ -62,7 +62,7 @@ public final class Lock {
             case srcu -> s.srcuReaders |= bit;
             case rcu -> s.rcuReaders |= bit;
         }
-        e.note(name(lock, mode, true));
+        if (e.tracing()) e.note(name(lock, mode, true));
     }
 
     static void release(Exec e, LockId lock) {
@@ -91,7 +91,7 @@ public final class Lock {
             case srcu -> s.srcuReaders &= ~bit;
             case rcu -> s.rcuReaders &= ~bit;
         }
-        e.note(name(lock, mode, false));
+        if (e.tracing()) e.note(name(lock, mode, false));
     }
 
     private static int mutex(LockId lock) {

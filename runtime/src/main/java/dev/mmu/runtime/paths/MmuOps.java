@@ -100,7 +100,7 @@ public final class MmuOps {
                 e.invisible = true;
                 return;
             }
-            e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
+            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
             boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
@@ -123,7 +123,7 @@ public final class MmuOps {
             TdpIter.restart(e.s, l, it, l[endSlot]);
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
             if (result >= 0) l[result] = 1;
-            e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
+            if (e.tracing()) e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
         }
 
         public String describe() {
@@ -147,7 +147,7 @@ public final class MmuOps {
                 if (w != null && Spte.present(w.spte())) {
                     boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
                     if (!Spte.leaf(w.spte()) && coversMore) {
-                        e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                        if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
                                 + " is a table covering more than the range: step down");
                         e.invisible = true;
                     }

@@ -31,7 +31,7 @@ public final class NotifierOps {
                     s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
                     s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
                 }
-                e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+                if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
                 flush |= MmuOps.zapLeafs(e, a, b);
             }
             s.mmuInvalidateInProgress++;
@@ -61,7 +61,7 @@ public final class NotifierOps {
             VmState s = e.s;
             s.mmuInvalidateSeq++;
             s.mmuInvalidateInProgress--;
-            e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+            if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
         }
 
         public String describe() {

@@ -72,7 +72,7 @@ public final class Tlbs {
             s.psc[v] = new PscEntry[0];
         }
         s.addStat(Stat.remote_tlb_flush, 1);
-        e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
+        if (e.tracing()) e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
                 + " dropped)" : ""));
     }
 

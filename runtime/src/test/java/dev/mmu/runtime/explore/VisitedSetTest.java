@@ -1,0 +1,65 @@
+package dev.mmu.runtime.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Differential test of {@link VisitedSet} against {@link HashSet}: the same answer to every add
+ * and the same size, for packed keys (short, long, larger than an arena chunk, colliding hashes),
+ * fingerprints (including 0) and other objects, mixed. The searches' counts and traces with it
+ * are compared with object keys (HashSet path) by PackedKeysAgreeTest in examples/.
+ */
+class VisitedSetTest {
+
+    @Test
+    void agreesWithHashSet() {
+        Random r = new Random(42);
+        VisitedSet set = new VisitedSet();
+        Set<Object> reference = new HashSet<>();
+        List<byte[]> pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 200_000; i++) {
+            Object key;
+            int kind = r.nextInt(10);
+            if (kind < 6) {
+                byte[] b;
+                if (!pool.isEmpty() && r.nextInt(3) == 0) {
+                    b = pool.get(r.nextInt(pool.size())).clone(); // a duplicate, as a fresh array
+                } else {
+                    int len = r.nextInt(20) == 0 ? r.nextInt(3000) : r.nextInt(12);
+                    if (r.nextInt(20_000) == 0) len = (256 << 10) + r.nextInt(100); // larger than a chunk
+                    b = new byte[len];
+                    for (int j = 0; j < len; j++) b[j] = (byte) r.nextInt(r.nextBoolean() ? 2 : 256);
+                    pool.add(b);
+                }
+                // A weak hash (few values) as well as the real one: equal hashes, different bytes.
+                key = r.nextBoolean() ? new PackedKey(b) : new PackedKey(b, Arrays.hashCode(b) & 7);
+            } else if (kind < 9) {
+                key = r.nextInt(100) == 0 ? 0L : (long) r.nextInt(50_000) * 0x9E3779B97F4A7C15L;
+            } else {
+                key = "s" + r.nextInt(5000);
+            }
+            boolean expected = reference.add(key);
+            assertThat(set.add(key)).as("add #%d", i).isEqualTo(expected);
+        }
+        assertThat(set.size()).isEqualTo(reference.size());
+    }
+
+    /** Varint length boundaries and the empty encoding. */
+    @Test
+    void emptyAndLengthBoundaries() {
+        VisitedSet set = new VisitedSet();
+        for (int len : new int[] {0, 1, 127, 128, 16383, 16384}) {
+            byte[] b = new byte[len];
+            Arrays.fill(b, (byte) 0x80);
+            assertThat(set.add(new PackedKey(b))).isTrue();
+            assertThat(set.add(new PackedKey(b.clone()))).isFalse();
+        }
+        assertThat(set.size()).isEqualTo(6);
+    }
+}
