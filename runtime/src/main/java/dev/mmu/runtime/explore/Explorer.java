@@ -84,51 +84,14 @@ public final class Explorer {
     }
 
     /** The system with its visited-set keys taken on canonical states. */
-    private static final class CanonicalKeys<S> implements TransitionSystem<S> {
-        private final TransitionSystem<S> inner;
-
+    private static final class CanonicalKeys<S> extends ForwardingSystem<S> {
         CanonicalKeys(TransitionSystem<S> inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
         public Object key(S s) {
             return inner.key(inner.canonical(s));
-        }
-
-        @Override
-        public S initial() {
-            return inner.initial();
-        }
-
-        @Override
-        public void successors(S s, List<Transition<S>> out) {
-            inner.successors(s, out);
-        }
-
-        @Override
-        public boolean finished(S s) {
-            return inner.finished(s);
-        }
-
-        @Override
-        public int threadCount() {
-            return inner.threadCount();
-        }
-
-        @Override
-        public String threadName(int thread) {
-            return inner.threadName(thread);
-        }
-
-        @Override
-        public boolean independent(S s, Transition<S> a, Transition<S> b) {
-            return inner.independent(s, a, b);
-        }
-
-        @Override
-        public S canonical(S s) {
-            return inner.canonical(s);
         }
     }
 

@@ -1,7 +1,5 @@
 package dev.mmu.runtime.explore;
 
-import java.util.List;
-
 /**
  * Hash compaction (Wolper and Leroy, 1993): the visited sets store a 64-bit fingerprint of each
  * state's key instead of the key. Opt-in ({@link ExploreOptions#hashCompaction}) because it is
@@ -10,13 +8,11 @@ import java.util.List;
  * (1e-7 for 2 million states). A key without bytes of its own falls back on its 32-bit hashCode,
  * which is much weaker; the MMU model's keys are {@link PackedKey}s.
  */
-final class Fingerprints<S> implements TransitionSystem<S> {
+final class Fingerprints<S> extends ForwardingSystem<S> {
     static final String NOTE = "hash compaction: probabilistic (a fingerprint collision could hide states)";
 
-    private final TransitionSystem<S> inner;
-
     Fingerprints(TransitionSystem<S> inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** A 64-bit finaliser (SplitMix64), so that close inputs give unrelated fingerprints. */
@@ -30,40 +26,5 @@ final class Fingerprints<S> implements TransitionSystem<S> {
     public Object key(S s) {
         Object k = inner.key(s);
         return k instanceof PackedKey p ? p.fingerprint() : mix(k.hashCode());
-    }
-
-    @Override
-    public S initial() {
-        return inner.initial();
-    }
-
-    @Override
-    public void successors(S s, List<Transition<S>> out) {
-        inner.successors(s, out);
-    }
-
-    @Override
-    public boolean finished(S s) {
-        return inner.finished(s);
-    }
-
-    @Override
-    public int threadCount() {
-        return inner.threadCount();
-    }
-
-    @Override
-    public String threadName(int thread) {
-        return inner.threadName(thread);
-    }
-
-    @Override
-    public boolean independent(S s, Transition<S> a, Transition<S> b) {
-        return inner.independent(s, a, b);
-    }
-
-    @Override
-    public S canonical(S s) {
-        return inner.canonical(s);
     }
 }

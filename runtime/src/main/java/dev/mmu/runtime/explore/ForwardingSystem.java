@@ -1,0 +1,52 @@
+package dev.mmu.runtime.explore;
+
+import java.util.List;
+
+/** A transition system that behaves as another one; subclasses change how states are keyed. */
+abstract class ForwardingSystem<S> implements TransitionSystem<S> {
+    protected final TransitionSystem<S> inner;
+
+    ForwardingSystem(TransitionSystem<S> inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public Object key(S s) {
+        return inner.key(s);
+    }
+
+    @Override
+    public S initial() {
+        return inner.initial();
+    }
+
+    @Override
+    public void successors(S s, List<Transition<S>> out) {
+        inner.successors(s, out);
+    }
+
+    @Override
+    public boolean finished(S s) {
+        return inner.finished(s);
+    }
+
+    @Override
+    public int threadCount() {
+        return inner.threadCount();
+    }
+
+    @Override
+    public String threadName(int thread) {
+        return inner.threadName(thread);
+    }
+
+    @Override
+    public boolean independent(S s, Transition<S> a, Transition<S> b) {
+        return inner.independent(s, a, b);
+    }
+
+    @Override
+    public S canonical(S s) {
+        return inner.canonical(s);
+    }
+}
