@@ -84,7 +84,18 @@ public final class TextReport implements Reporter {
             }
         }
         if (r.coverage() != null) b.append("  UNKNOWN: ").append(r.coverage()).append('\n');
+        boolean universal = r.outcomes().stream()
+                .noneMatch(o -> o.text().startsWith("violation ") || o.text().startsWith("reachable "));
+        if (r.status() == Status.PASS && r.coverage() == null && universal) b.append("  ").append(holds(r)).append('\n');
         return b.toString();
+    }
+
+    /** What a PASS covers: every interleaving, or every one within the preemption bound searched. */
+    private static String holds(ScenarioResult r) {
+        String bound = r.outcomes().stream().map(OutcomeResult::note)
+                .filter(n -> n.startsWith("for preemption bound")).findFirst().orElse(null);
+        return "=> holds for every interleaving of this bounded scenario"
+                + (bound == null ? "" : " " + bound.replace("for preemption bound", "with preemption bound"));
     }
 
     static String word(Status s) {
