@@ -2,6 +2,7 @@ package dev.mmu.examples;
 
 import dev.mmu.runtime.explore.ExploreResult;
 import dev.mmu.runtime.explore.Outcome;
+import dev.mmu.runtime.explore.ForwardingSystem;
 import dev.mmu.runtime.explore.Transition;
 import dev.mmu.runtime.explore.TransitionSystem;
 import dev.mmu.runtime.model.VmState;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** The scenario files the differential tests run on, and how results are compared. */
 final class Scenarios {
@@ -70,35 +70,23 @@ final class Scenarios {
 }
 
 /** The same system with the visited sets keyed on the state objects: the baseline. */
-final class ObjectKeys<S> implements TransitionSystem<S> {
-    private final TransitionSystem<S> inner;
-
+final class ObjectKeys<S> extends ForwardingSystem<S> {
     ObjectKeys(TransitionSystem<S> inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     @Override
-    public S initial() {
-        return inner.initial();
+    public Object key(S s) {
+        return s;
     }
 
     @Override
-    public void successors(S s, List<Transition<S>> out) {
-        inner.successors(s, out);
+    public boolean independent(S s, Transition<S> a, Transition<S> b) {
+        return false;
     }
 
     @Override
-    public boolean finished(S s) {
-        return inner.finished(s);
-    }
-
-    @Override
-    public int threadCount() {
-        return inner.threadCount();
-    }
-
-    @Override
-    public String threadName(int thread) {
-        return inner.threadName(thread);
+    public S canonical(S s) {
+        return s;
     }
 }

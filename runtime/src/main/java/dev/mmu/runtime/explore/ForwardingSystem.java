@@ -3,10 +3,10 @@ package dev.mmu.runtime.explore;
 import java.util.List;
 
 /** A transition system that behaves as another one; subclasses change how states are keyed. */
-abstract class ForwardingSystem<S> implements TransitionSystem<S> {
+public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     protected final TransitionSystem<S> inner;
 
-    ForwardingSystem(TransitionSystem<S> inner) {
+    protected ForwardingSystem(TransitionSystem<S> inner) {
         this.inner = inner;
     }
 

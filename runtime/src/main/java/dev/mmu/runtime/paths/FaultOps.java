@@ -20,10 +20,6 @@ public final class FaultOps {
      */
     public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte)
             implements Op {
-        public GuestAccess(int vcpu, Access kind, Expr gpa, int done) {
-            this(vcpu, kind, gpa, done, false, -1, -1);
-        }
-
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long g = gpa.eval(s, e.thread);
@@ -210,10 +206,6 @@ public final class FaultOps {
      */
     public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
                            boolean nested) implements Op {
-        public FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags) {
-            this(kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, false);
-        }
-
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;

@@ -54,10 +54,6 @@ public final class PathBuilder {
         return ops.toArray(new Op[0]);
     }
 
-    public int localCount() {
-        return locals.size();
-    }
-
     public List<String> localNames() {
         return List.copyOf(locals);
     }

@@ -21,8 +21,10 @@ public final class TdpMmu {
         long old = sp.spte(index);
         e.s.setSpte(spId, index, newSpte);
         e.work();
-        e.note("SPTE L" + sp.level + "[" + index + "] gfn 0x" + Long.toHexString(sp.gfnOf(index)) + " "
-                + Spte.describe(old, sp.level) + " -> " + Spte.describe(newSpte, sp.level));
+        if (e.tracing()) {
+            e.note("SPTE L" + sp.level + "[" + index + "] gfn 0x" + Long.toHexString(sp.gfnOf(index)) + " "
+                    + Spte.describe(old, sp.level) + " -> " + Spte.describe(newSpte, sp.level));
+        }
         handleChangedSpte(e, sp.level, old, newSpte);
     }
 
