@@ -4,10 +4,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The `mmu` command. Exit codes: 0 all hold, 1 an expectation failed, 2 bad input, 3 internal fault, 4 unknown. */
-@Command(name = "mmu", mixinStandardHelpOptions = true, version = "mmu 0.1.0",
+// scope INHERIT: every subcommand gets --help and --version too (`mmu check --help`).
+@Command(name = "mmu", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "mmu 0.1.0",
         description = "Scenario language and model checker for the KVM x86 MMU.",
         subcommands = {CheckCommand.class, TestCommand.class, ReplayCommand.class, FmtCommand.class,
-                ExplainCommand.class})
+                ExplainCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));
@@ -23,8 +24,10 @@ public final class Main {
             return ExitCode.INTERNAL;
         });
         cl.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("mmu: " + ex.getMessage());
-            ex.getCommandLine().usage(ex.getCommandLine().getErr());
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("mmu: " + ex.getMessage());
+            // A typo gets picocli's "Did you mean"; anything else the usage of the command it was for.
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) cmd.usage(cmd.getErr());
             return ExitCode.BAD_INPUT;
         });
         return cl.execute(args);

@@ -32,7 +32,8 @@ final class TestCommand implements Callable<Integer> {
     List<Path> paths;
 
     @Option(names = "--tags", paramLabel = "TAGS",
-            description = "run only scenarios with one of these tags (comma-separated; !tag excludes)")
+            description = "run only scenarios whose tags match this JUnit tag expression, as -Dgroups takes "
+                    + "it: 'memslot & quick', '!slow', 'nx | tdp'; repeated or comma-separated: any of them")
     List<String> tags = new ArrayList<>();
 
     @Option(names = "--jobs", paramLabel = "N", description = "files run in parallel (default: 1)")

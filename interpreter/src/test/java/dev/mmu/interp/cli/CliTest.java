@@ -147,4 +147,20 @@ class CliTest {
         assertThat(run("explain", f.toString())).isZero();
         assertThat(out).contains("declares no scenario");
     }
+
+    @Test
+    void everySubcommandPrintsItsHelp() {
+        for (String cmd : new String[] {"check", "test", "replay", "fmt", "explain"}) {
+            assertThat(run(cmd, "--help")).as(cmd).isZero();
+            assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
+            assertThat(run("help", cmd)).as("help " + cmd).isZero();
+            assertThat(out).as("help " + cmd).startsWith("Usage: mmu " + cmd);
+        }
+    }
+
+    @Test
+    void aMistypedSubcommandGetsDidYouMean() {
+        assertThat(run("chek", "x.mmu")).isEqualTo(2);
+        assertThat(err).contains("Did you mean").contains("check");
+    }
 }

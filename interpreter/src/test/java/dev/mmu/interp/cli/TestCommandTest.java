@@ -75,6 +75,23 @@ class TestCommandTest {
         assertThat(out).endsWith("0 passed, 0 failed, 2 skipped\n");
     }
 
+    /** The same tag expressions as -Dgroups: and, or, not, parentheses; a bad one is exit 2. */
+    @Test
+    void tagsAreJunitTagExpressions() {
+        String holds = suite.resolve("holds.mmu").toString();
+        String outline = suite.resolve("outline.mmu").toString();
+        assertThat(run("test", "--tags", "quick & !slow", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "quick & slow", holds, outline)).isZero();
+        assertThat(out).endsWith("0 passed, 0 failed, 3 skipped\n");
+        assertThat(run("test", "--tags", "slow | (quick & !nx)", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "slow,quick", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "quick &", holds)).isEqualTo(2);
+        assertThat(err).contains("--tags").contains("quick &");
+    }
+
     @Test
     void parallelJobsKeepTheFileOrder() {
         run("test", suite.toString());
