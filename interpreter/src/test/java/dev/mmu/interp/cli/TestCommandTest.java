@@ -116,7 +116,7 @@ class TestCommandTest {
         run("test", "--out", reports.toString(), "--format", "text,json,junit,tap,ktap,html", suite.toString());
         try (var s = Files.list(reports)) {
             assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
-                    "mmu-junit.xml", "mmu-report.html", "mmu-report.json", "mmu-report.ktap", "mmu-report.tap",
+                    ".mmu-reports", "mmu-junit.xml", "mmu-report.html", "mmu-report.json", "mmu-report.ktap", "mmu-report.tap",
                     "mmu-report.txt");
         }
         assertThat(Files.readString(reports.resolve("mmu-report.txt"))).contains("counterexample").endsWith(
@@ -131,6 +131,23 @@ class TestCommandTest {
         assertThat(err).contains("refusing to overwrite").contains("mmu-report.json");
         assertThat(Files.readString(reports.resolve("mmu-report.json"))).isEqualTo("mine");
         assertThat(out).as("refused before running anything").doesNotContain("PASS");
+    }
+
+    @Test
+    void aRerunReplacesItsOwnReportsButNotOnesChangedSince() throws IOException {
+        Path reports = dir.resolve("reports");
+        String holds = suite.resolve("holds.mmu").toString();
+        assertThat(run("test", "--out", reports.toString(), "--format", "text,json", holds)).isZero();
+        assertThat(run("test", "--out", reports.toString(), "--format", "text,json", holds,
+                suite.resolve("outline.mmu").toString())).isZero();
+        assertThat(Files.readString(reports.resolve("mmu-report.txt"))).endsWith("3 passed, 0 failed\n");
+        try (var s = Files.list(reports)) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+        }
+        Files.writeString(reports.resolve("mmu-report.json"), "edited by hand");
+        assertThat(run("test", "--out", reports.toString(), "--format", "json", holds)).isEqualTo(2);
+        assertThat(err).contains("refusing to overwrite").contains("mmu-report.json");
+        assertThat(Files.readString(reports.resolve("mmu-report.json"))).isEqualTo("edited by hand");
     }
 
     @Test
