@@ -20,11 +20,13 @@ import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.ReflectionSupport;
 import org.junit.platform.engine.EngineDiscoveryRequest;
 import org.junit.platform.engine.TestDescriptor;
+import org.junit.platform.engine.TestSource;
 import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.discovery.ClassSelector;
 import org.junit.platform.engine.discovery.DirectorySelector;
 import org.junit.platform.engine.discovery.FileSelector;
 import org.junit.platform.engine.discovery.UniqueIdSelector;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 
 /**
  * Turns selectors into descriptors: a trigger class annotated {@link MmuScenarios} (its files go
@@ -35,6 +37,8 @@ final class Discovery {
     private final TestDescriptor engine;
     /** Trigger class (null: none) → file key → names of the scenarios asked for (null = all). */
     private final Map<Class<?>, Map<String, Set<String>>> wanted = new LinkedHashMap<>();
+    /** Trigger class (null: none) → what it selected that holds no .mmu file → why. */
+    private final Map<Class<?>, Map<String, String>> empty = new LinkedHashMap<>();
 
     Discovery(TestDescriptor engine) {
         this.engine = engine;
@@ -42,7 +46,11 @@ final class Discovery {
 
     void resolve(EngineDiscoveryRequest request) {
         for (ClassSelector s : request.getSelectorsByType(ClassSelector.class)) fromClass(s);
-        for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) fromPath(null, s.getPath());
+        for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) {
+            // Only a missing folder is an error here: other engines may be given the same directories.
+            if (Files.exists(s.getPath())) fromPath(null, s.getPath());
+            else emptySelection(null, s.getRawPath(), "no such folder: " + s.getPath().toAbsolutePath());
+        }
         for (FileSelector s : request.getSelectorsByType(FileSelector.class)) {
             if (s.getRawPath().endsWith(".mmu")) want(null, s.getPath(), null);
         }
@@ -55,6 +63,10 @@ final class Discovery {
                 engine.addChild(parent);
             }
             for (var file : group.getValue().entrySet()) build(parent, file.getKey(), file.getValue());
+            TestDescriptor p = parent;
+            TestSource source = group.getKey() == null ? null : ClassSource.from(group.getKey());
+            empty.getOrDefault(group.getKey(), Map.of()).forEach((what, why) ->
+                    p.addChild(new EmptySelectionDescriptor(p.getUniqueId(), what, why, source)));
         }
     }
 
@@ -68,7 +80,25 @@ final class Discovery {
         Optional<MmuScenarios> a = AnnotationSupport.findAnnotation(c, MmuScenarios.class);
         if (a.isEmpty()) return;
         wanted.computeIfAbsent(c, k -> new LinkedHashMap<>());
-        for (String folder : a.get().value()) fromPath(c, Path.of(folder));
+        for (String folder : a.get().value()) {
+            Path p = Path.of(folder);
+            int before = wanted.get(c).size();
+            if (!Files.exists(p)) {
+                emptySelection(c, folder, "@MmuScenarios(\"" + folder + "\") on " + c.getName()
+                        + " names no such file or folder: " + p.toAbsolutePath());
+            } else {
+                fromPath(c, p);
+                if (wanted.get(c).size() == before) {
+                    emptySelection(c, folder, "@MmuScenarios(\"" + folder + "\") on " + c.getName()
+                            + " finds no .mmu file under " + p.toAbsolutePath());
+                }
+            }
+        }
+    }
+
+    private void emptySelection(Class<?> trigger, String what, String why) {
+        wanted.computeIfAbsent(trigger, k -> new LinkedHashMap<>());
+        empty.computeIfAbsent(trigger, k -> new LinkedHashMap<>()).put(what, why);
     }
 
     private void fromPath(Class<?> trigger, Path p) {

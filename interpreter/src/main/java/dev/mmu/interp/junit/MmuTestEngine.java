@@ -55,6 +55,7 @@ public final class MmuTestEngine implements TestEngine {
 
     private static TestExecutionResult run(ScenarioRunner runner, TestDescriptor test, EngineExecutionListener listener) {
         try {
+            if (test instanceof EmptySelectionDescriptor e) return TestExecutionResult.failed(new AssertionFailedError(e.why));
             if (test instanceof BrokenFileDescriptor b) {
                 return TestExecutionResult.failed(new AssertionFailedError("does not compile\n" + b.diagnostics));
             }

@@ -31,6 +31,14 @@ class MmuTestEngineTest {
     @MmuScenarios(DIR)
     static class Trigger {}
 
+    /** A typo in the folder: the build must go red, not pass with nothing run. */
+    @MmuScenarios("src/test/mmmu")
+    static class MistypedTrigger {}
+
+    /** A folder that exists but holds no .mmu file. */
+    @MmuScenarios("src/test/java")
+    static class EmptyTrigger {}
+
     /** Not annotated: the engine must leave it alone. */
     static class NotATrigger {}
 
@@ -126,5 +134,23 @@ class MmuTestEngineTest {
     void scenarioTagsAreJUnitTags() {
         EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).filters(TagFilter.includeTags("quick"))
                 .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    }
+
+    @Test
+    void aTriggerThatSelectsNoFileFailsLoudly() {
+        for (Class<?> trigger : List.of(MistypedTrigger.class, EmptyTrigger.class)) {
+            Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(trigger)).execute().testEvents();
+            tests.assertStatistics(s -> s.started(1).failed(1));
+            tests.assertThatEvents().haveExactly(1, event(test(), finishedWithFailure(message(m ->
+                    m.contains("@MmuScenarios") && m.contains(trigger.getName())))));
+        }
+    }
+
+    @Test
+    void aMissingSelectedDirectoryFails() {
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory("src/test/mmmu")).execute()
+                .testEvents();
+        tests.assertStatistics(s -> s.started(1).failed(1));
+        tests.assertThatEvents().haveExactly(1, event(test(), finishedWithFailure(message(m -> m.contains("no such folder")))));
     }
 }
