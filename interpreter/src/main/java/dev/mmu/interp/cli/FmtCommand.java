@@ -6,6 +6,7 @@ import dev.mmu.interp.diag.DiagnosticPrinter;
 import dev.mmu.interp.fmt.AstShape;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.interp.parse.SourceParser;
+import dev.mmu.interp.run.ScenarioFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,17 +20,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** `mmu fmt [--check] FILE...`: rewrite files in canonical form, or (for CI) name those that are not. */
+/** `mmu fmt [--check] PATH...`: rewrite files in canonical form, or (for CI) name those that are not. */
 @Command(name = "fmt", description = "Format .mmu files canonically (comments kept). Exit 1 with --check if a file would change.")
 final class FmtCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = ".mmu files")
-    List<Path> files;
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = ".mmu files or directories to search")
+    List<Path> paths;
 
     @Option(names = "--check", description = "write nothing; list the files that would change and exit 1 if any")
     boolean check;
 
     @Override
     public Integer call() throws IOException {
+        List<Path> files;
+        try {
+            files = ScenarioFiles.find(paths);
+        } catch (IOException e) {
+            System.err.println("mmu: " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        }
+        if (files.isEmpty()) {
+            System.err.println("mmu: no .mmu files under " + paths);
+            return ExitCode.BAD_INPUT;
+        }
         int worst = ExitCode.PASS;
         for (Path file : files) {
             worst = Math.max(worst, format(file));

@@ -100,6 +100,19 @@ class CliTest {
     }
 
     @Test
+    void fmtCheckSearchesFoldersLikeMmuTest() throws IOException {
+        Path sub = Files.createDirectories(dir.resolve("nx"));
+        Files.writeString(sub.resolve("messy.mmu"), "scenario \"s\" {\n    vcpus   1\n}\n");
+        Files.writeString(dir.resolve("tidy.mmu"), "scenario \"s\" {\n  vcpus 1\n}\n");
+        Files.createDirectories(dir.resolve("target"));
+        Files.writeString(dir.resolve("target/skipped.mmu"), "scenario \"s\" {\n    vcpus   1\n}\n");
+        assertThat(run("fmt", "--check", dir.toString())).isEqualTo(1);
+        assertThat(out).isEqualTo(sub.resolve("messy.mmu") + "\n");
+        assertThat(run("fmt", "--check", Files.createDirectories(dir.resolve("empty")).toString())).isEqualTo(2);
+        assertThat(err).contains("no .mmu files");
+    }
+
+    @Test
     void fmtRewritesInPlaceAndThenChecksClean() throws IOException {
         Path messy = dir.resolve("messy.mmu");
         Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
