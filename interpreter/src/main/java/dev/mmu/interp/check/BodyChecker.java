@@ -345,7 +345,7 @@ final class BodyChecker {
         if (!statement) {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
-        String what = command ? "kernel path or path" : statement ? "primitive, kernel path or path" : "function";
+        String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
         diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
         c.args().forEach(a -> {
             if (!(a.value() instanceof Expr.Range)) {

@@ -51,7 +51,7 @@ final class CheckCommand implements Callable<Integer> {
                 System.err.println(f + ":1:1: error: no scenario to check in this file");
                 empty = true;
             }
-            if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s));
+            if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s, Terminal.columns()));
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
         interrupts.done();

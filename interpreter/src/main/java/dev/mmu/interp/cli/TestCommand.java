@@ -83,7 +83,7 @@ final class TestCommand implements Callable<Integer> {
                     live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
                     System.err.print(r.diagnosticsText());
                 }
-                for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s));
+                for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s, Terminal.columns()));
             }
         } finally {
             pool.shutdownNow();
