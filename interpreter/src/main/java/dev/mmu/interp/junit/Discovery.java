@@ -37,6 +37,13 @@ final class Discovery {
     private final TestDescriptor engine;
     /** Trigger class (null: none) → file key → names of the scenarios asked for (null = all). */
     private final Map<Class<?>, Map<String, Set<String>>> wanted = new LinkedHashMap<>();
+    /**
+     * {@code mmu.naming-strategy}: {@code long} (default) names a test "FILE > SCENARIO", so reports
+     * that show only test names (Surefire's XML, CI pages) tell same-named scenarios apart;
+     * {@code short} names it by the scenario alone, as Cucumber's strategies do.
+     */
+    static final String NAMING = "mmu.naming-strategy";
+    private boolean longNames = true;
     /** Trigger class (null: none) → what it selected that holds no .mmu file → why. */
     private final Map<Class<?>, Map<String, String>> empty = new LinkedHashMap<>();
 
@@ -45,6 +52,7 @@ final class Discovery {
     }
 
     void resolve(EngineDiscoveryRequest request) {
+        longNames = !request.getConfigurationParameters().get(NAMING).map("short"::equals).orElse(false);
         for (ClassSelector s : request.getSelectorsByType(ClassSelector.class)) fromClass(s);
         for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) {
             // Only a missing folder is an error here: other engines may be given the same directories.
@@ -151,20 +159,25 @@ final class Discovery {
         return shown.toString().replace('\\', '/');
     }
 
-    private static void build(TestDescriptor parent, String key, Set<String> only) {
+    private void build(TestDescriptor parent, String key, Set<String> only) {
         Path file = Path.of(key);
         UniqueId fileId = parent.getUniqueId().append(FileDescriptor.SEGMENT, key);
         FileDescriptor fd = new FileDescriptor(fileId, file, key);
         Loaded loaded = ScenarioLoader.load(file);
         if (loaded.hasErrors()) {
             Diagnostic first = loaded.diagnostics().stream().filter(Diagnostic::isError).findFirst().orElse(null);
-            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"), file, first,
-                    ScenarioRunner.render(loaded)));
+            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"),
+                    name(key, "does not compile"), file, first, ScenarioRunner.render(loaded)));
         }
         for (CompiledScenario sc : loaded.scenarios()) {
             if (only != null && !only.contains(sc.name())) continue;
-            fd.addChild(new ScenarioDescriptor(fileId.append(ScenarioDescriptor.SEGMENT, sc.name()), file, sc));
+            fd.addChild(new ScenarioDescriptor(fileId.append(ScenarioDescriptor.SEGMENT, sc.name()),
+                    name(key, sc.name()), file, sc));
         }
         parent.addChild(fd);
+    }
+
+    private String name(String fileKey, String test) {
+        return longNames ? fileKey + " > " + test : test;
     }
 }

@@ -1,6 +1,5 @@
 package dev.mmu.interp.junit;
 
-import dev.mmu.interp.report.Failures;
 import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.interp.run.ScenarioRunner;
 import org.junit.platform.engine.EngineDiscoveryRequest;
@@ -57,13 +56,13 @@ public final class MmuTestEngine implements TestEngine {
         try {
             if (test instanceof EmptySelectionDescriptor e) return TestExecutionResult.failed(new AssertionFailedError(e.why));
             if (test instanceof BrokenFileDescriptor b) {
-                return TestExecutionResult.failed(new AssertionFailedError("does not compile\n" + b.diagnostics));
+                return TestExecutionResult.failed(new AssertionFailedError(b.diagnostics));
             }
             ScenarioResult r = runner.run(((ScenarioDescriptor) test).scenario);
             listener.reportingEntryPublished(test, ReportEntry.from("mmu", r.status() + ": "
                     + r.stats().statesStored() + " states, " + r.stats().elapsedMillis() + " ms"));
             if (r.passed()) return TestExecutionResult.successful();
-            return TestExecutionResult.failed(new AssertionFailedError(Failures.message(r) + "\n" + Failures.details(r)));
+            return TestExecutionResult.failed(new ScenarioFailure(r));
         } catch (RuntimeException | StackOverflowError e) {
             return TestExecutionResult.failed(e);
         }

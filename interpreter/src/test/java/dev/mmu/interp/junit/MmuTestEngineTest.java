@@ -11,6 +11,7 @@ import static org.junit.platform.testkit.engine.EventConditions.event;
 import static org.junit.platform.testkit.engine.EventConditions.finishedSuccessfully;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
 import static org.junit.platform.testkit.engine.EventConditions.test;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.cause;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
 import java.util.List;
@@ -48,12 +49,13 @@ class MmuTestEngineTest {
         // holds.mmu 1, fails.mmu 1, outline.mmu 2 rows, typo.mmu 1 "does not compile"
         tests.assertStatistics(s -> s.started(5).succeeded(3).failed(2));
         tests.assertThatEvents()
-                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"), finishedSuccessfully()))
-                .haveExactly(1, event(test(), displayName("ratio [ratio=4]"), finishedSuccessfully()))
-                .haveExactly(1, event(test(), displayName("NX recovery yields with a TDP flush pending (pre-fix) must fail"),
-                        finishedWithFailure(message(m -> m.contains("expect never use_after_free failed")
-                                && m.contains("!! use_after_free") && m.contains("replay: mmu replay")))))
-                .haveExactly(1, event(test(), displayName("does not compile"),
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=1]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=4]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName(DIR + "/fails.mmu > NX recovery yields with a TDP flush pending (pre-fix) must fail"),
+                        finishedWithFailure(
+                                message(m -> m.equals(DIR + "/fails.mmu:33: expect never use_after_free failed")),
+                                cause(message(m -> m.contains("!! use_after_free") && m.contains("replay: mmu replay"))))))
+                .haveExactly(1, event(test(), displayName(DIR + "/typo.mmu > does not compile"),
                         finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
     }
 
@@ -152,5 +154,14 @@ class MmuTestEngineTest {
                 .testEvents();
         tests.assertStatistics(s -> s.started(1).failed(1));
         tests.assertThatEvents().haveExactly(1, event(test(), finishedWithFailure(message(m -> m.contains("no such folder")))));
+    }
+
+    @Test
+    void theShortNamingStrategyNamesTestsByScenarioAlone() {
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class))
+                .configurationParameter("mmu.naming-strategy", "short").execute().testEvents();
+        tests.assertThatEvents()
+                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName("does not compile"), finishedWithFailure()));
     }
 }
