@@ -40,7 +40,7 @@ public final class JunitXmlReport implements Reporter {
             x.writeAttribute("tests", Long.toString(run.scenarios().count() + run.broken()));
             x.writeAttribute("failures", Long.toString(run.failed()));
             x.writeAttribute("errors", Long.toString(run.count(Status.UNKNOWN)));
-            x.writeAttribute("skipped", Long.toString(run.count(Status.SKIPPED)));
+            // no "skipped" here: Jenkins's schema allows it per testsuite only
             x.writeAttribute("time", seconds(run.elapsedMillis()));
             x.writeCharacters("\n");
             String timestamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString().replace("Z", "");
@@ -69,12 +69,13 @@ public final class JunitXmlReport implements Reporter {
         x.writeAttribute("time", seconds(time));
         x.writeAttribute("timestamp", timestamp);
         x.writeAttribute("id", Integer.toString(id));
+        x.writeAttribute("file", f.file().replace('\\', '/'));
         x.writeCharacters("\n");
         String classname = f.file().replace('\\', '/');
         if (f.broken()) {
             testcase(x, "does not compile", classname, 0);
             x.writeStartElement("failure");
-            x.writeAttribute("message", "does not compile");
+            x.writeAttribute("message", f.diagnosticsText().lines().findFirst().orElse("does not compile"));
             x.writeAttribute("type", "diagnostics");
             x.writeCharacters(f.diagnosticsText());
             x.writeEndElement();
@@ -91,7 +92,7 @@ public final class JunitXmlReport implements Reporter {
                 }
                 case FAIL, UNKNOWN -> {
                     x.writeStartElement(r.status() == Status.FAIL ? "failure" : "error");
-                    x.writeAttribute("message", Failures.message(r));
+                    x.writeAttribute("message", r.location() + ": " + Failures.message(r));
                     x.writeAttribute("type", r.status().name());
                     x.writeCharacters(r.location() + "\n" + Failures.details(r));
                     x.writeEndElement();
