@@ -193,7 +193,7 @@ class TestCommandTest {
         run("test", "--format", "ktap", suite.toString());
         assertThat(out).startsWith("KTAP version 1\n1..4\n").contains("    KTAP version 1\n    # Subtest: ")
                 .contains("    ok 1 ratio [ratio=1]\n").contains("    # " + suite.resolve("typo.mmu") + ":4:14: error:")
-                .contains("\nnot ok ").endsWith("# 3 passed, 2 failed\n");
+                .contains("\nnot ok ").endsWith("# 3 passed, 2 failed\n# Totals: pass:3 fail:2 xfail:0 xpass:0 skip:0 error:0\n");
     }
 
     @Test
