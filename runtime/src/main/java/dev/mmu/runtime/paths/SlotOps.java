@@ -17,11 +17,24 @@ public final class SlotOps {
     private SlotOps() {}
 
     /**
+     * kvm_swap_active_memslots() (kvm_main.c, v6.12; since 52ac8b358b0c "KVM: Block memslot updates
+     * across range_start() and range_end()"): the new memslots are published under
+     * mn_invalidate_lock only once mn_active_invalidate_count is 0. The ops that swap wait here.
+     */
+    static int swapChoices(VmState s) {
+        return s.mnActiveInvalidateCount == 0 ? 1 : 0;
+    }
+
+    /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
      * KVM_MEM_LOG_DIRTY_PAGES toggled and a fresh (zeroed) dirty bitmap (kvm_prepare_memory_region)
      * becomes the active one. Enabling opens the ioctl's window (see VmState.dirtyLogBusy).
      */
     public record SetLogDirty(int pos, boolean on) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             if (on) {
@@ -238,6 +251,10 @@ public final class SlotOps {
      * memslot is replaced by a copy marked KVM_MEMSLOT_INVALID; faults on it now retry.
      */
     public record InvalidateSlot(int pos) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
@@ -250,6 +267,10 @@ public final class SlotOps {
 
     /** kvm_delete_memslot() (v6.x): the slot leaves the active memslots; faults now find no slot (MMIO). */
     public record DeleteSlot(int pos) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             s.slotDeleted |= 1 << pos;
@@ -272,6 +293,10 @@ public final class SlotOps {
      * base gfn (same hva, same dirty bitmap) and kvm_swap_active_memslots() publishes it.
      */
     public record MoveSlot(int pos, long newBase) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long oldBase = Memslots.base(s, pos);
