@@ -174,9 +174,12 @@ public final class FaultOps {
      * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (taken at the exit), on
      * fault->slot as looked up at the exit (a swap since then does not change it): no slot -> emulated MMIO (the access ends); a slot marked
      * KVM_MEMSLOT_INVALID (being deleted or moved) -> RET_PF_RETRY; else mmu_seq =
-     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot().
+     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). A write to a
+     * KVM_MEM_READONLY slot gets KVM_PFN_ERR_RO_FAULT, and kvm_handle_error_pfn() (mmu.c v6.x)
+     * returns RET_PF_EMULATE: the emulated write exits to userspace as MMIO, no SPTE is made.
      */
-    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done) implements Op {
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done, boolean write)
+            implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
@@ -192,6 +195,11 @@ public final class FaultOps {
                 return;
             }
             l[seqSlot] = e.s.mmuInvalidateSeq;
+            if (write && (flags & Memslots.READONLY) != 0) {
+                if (e.tracing()) e.note("kvm_faultin_pfn: write to a read-only memslot -> RET_PF_EMULATE, MMIO exit");
+                reenter(e, done);
+                return;
+            }
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
             if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }

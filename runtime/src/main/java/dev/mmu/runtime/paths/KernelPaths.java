@@ -219,7 +219,7 @@ public final class KernelPaths {
         }
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
-        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done));
+        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
     }
 
     private static Expr gfn(Expr gpa) {
