@@ -52,6 +52,8 @@ public final class VmState {
     public int mmuInvalidateInProgress;
     public long mmuInvalidateRangeStart;
     public long mmuInvalidateRangeEnd;
+    /** kvm->mn_active_invalidate_count: notifier invalidations between _start and _end; memslot swaps wait for 0. */
+    public int mnActiveInvalidateCount;
     /** kvm->stat, indexed by Stat.ordinal(). */
     public long[] stats = new long[Stat.values().length];
     /** Largest number of pages freed by one kvm_mmu_commit_zap_page so far (the commit_batch metric). */
@@ -139,6 +141,7 @@ public final class VmState {
         mmuInvalidateInProgress = o.mmuInvalidateInProgress;
         mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
         mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
+        mnActiveInvalidateCount = o.mnActiveInvalidateCount;
         stats = o.stats.clone();
         commitBatch = o.commitBatch;
         lockHoldWork = o.lockHoldWork;
@@ -334,7 +337,7 @@ public final class VmState {
         w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(pfnOwners).value(nextPfn);
         w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
-                .value(mmuInvalidateRangeEnd);
+                .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount);
         w.value(stats.length);
         for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
@@ -354,7 +357,8 @@ public final class VmState {
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
                 && mmuInvalidateRangeStart == s.mmuInvalidateRangeStart
-                && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd && commitBatch == s.commitBatch
+                && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd
+                && mnActiveInvalidateCount == s.mnActiveInvalidateCount && commitBatch == s.commitBatch
                 && lockHoldWork == s.lockHoldWork && violations == s.violations && assertFailed == s.assertFailed
                 && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
@@ -384,7 +388,7 @@ public final class VmState {
             h = 31 * h + Arrays.hashCode(mutexOwner);
             h = 31 * h + Arrays.hashCode(rcuPending);
             h = 31 * h + Long.hashCode(mmuInvalidateSeq * 3 + mmuInvalidateInProgress + mmuInvalidateRangeStart * 5
-                    + mmuInvalidateRangeEnd * 11);
+                    + mmuInvalidateRangeEnd * 11 + mnActiveInvalidateCount * 13L);
             h = 31 * h + Arrays.hashCode(stats);
             h = 31 * h + Long.hashCode(commitBatch * 31 + lockHoldWork);
             h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);

@@ -215,11 +215,11 @@ public final class KernelPaths {
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn));
+            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn, slot));
         }
         int done = b.here();
-        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte));
-        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done));
+        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
+        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
     }
 
     private static Expr gfn(Expr gpa) {

@@ -29,7 +29,7 @@ class VmStateEncodeTest {
                 "config", "sps", "owned", "root", "nestedRoot", "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
-                "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "stats", "commitBatch", "lockHoldWork",
+                "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
                 "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
                 "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "threads", "hash");
     }

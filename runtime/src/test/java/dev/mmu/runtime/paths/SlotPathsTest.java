@@ -344,4 +344,25 @@ class SlotPathsTest {
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
         assertThat(s.violations).isZero();
     }
+
+    @Test
+    void memslotSwapsWaitForAnInvalidationBetweenStartAndEnd() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> SlotPaths.memslotMove(b, c, 1, 0x800),
+                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x400000), Expr.constant(0x800000))));
+        VmState s = until(m, m.initial(), 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1);
+        assertThat(s.mnActiveInvalidateCount).isEqualTo(1);
+        s = until(m, s, 0, x -> next(m, x, 0) instanceof SlotOps.InvalidateSlot);
+        assertThat(next(m, s, 0).choices(s, 0)).as("kvm_swap_active_memslots waits for the count").isZero();
+        s = until(m, s, 1, x -> x.mnActiveInvalidateCount == 0);
+        assertThat(next(m, s, 0).choices(s, 0)).as("_end dropped the count").isOne();
+        s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.slotBase[1]).isEqualTo(0x800);
+        assertThat(s.violations).isZero();
+    }
+
+    static Op next(MmuSystem m, VmState s, int t) {
+        return m.program().threads().get(t).ops()[s.threads[t].pc];
+    }
 }
