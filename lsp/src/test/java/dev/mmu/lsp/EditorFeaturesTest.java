@@ -107,4 +107,39 @@ class EditorFeaturesTest {
         assertThat(edit.getNewText()).isEqualTo("use_after_free");
         assertThat(edit.getRange()).isEqualTo(diagnostics.get(0).getRange());
     }
+
+    private List<String> complete(String text, int line, int character) throws Exception {
+        String uri = open("c" + line + "_" + character + ".mmu", text);
+        var result = session.server.getTextDocumentService().completion(new org.eclipse.lsp4j.CompletionParams(
+                new TextDocumentIdentifier(uri), new org.eclipse.lsp4j.Position(line, character))).get(20, TimeUnit.SECONDS);
+        return LspSession.labels(result.getLeft());
+    }
+
+    @Test
+    void completionFollowsTheBlockItIsIn() throws Exception {
+        String text = """
+                scenario "s" {
+                  vm {
+                    n
+                  }
+                  memslot 0 { gpa 0x0 size 2M backing  }
+                  \s
+                  thread t {
+                    lock write
+                    \s
+                  }
+                  explore { s }
+                }
+                """;
+        // Editors filter by the word typed; the server offers what fits the block.
+        assertThat(complete(text, 2, 5)).containsExactly("mmu", "nx_huge_pages", "nx_recovery_ratio",
+                "eager_page_split", "tdp_levels");
+        assertThat(complete(text, 4, 38)).containsExactly("4K", "2M", "1G");
+        assertThat(complete(text, 5, 2)).contains("vm", "memslot", "thread", "expect").doesNotContain("read", "lock");
+        assertThat(complete(text, 8, 4)).contains("read", "lock", "kvm_recover_nx_lpages", "commit_zap")
+                .doesNotContain("use_after_free", "memslot", "nx_huge_pages");
+        assertThat(complete(text, 10, 13)).containsExactly("preemptions", "strategy", "runs", "seed", "max_states",
+                "time", "symmetry");
+        assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import");
+    }
 }
