@@ -62,7 +62,7 @@ public final class FaultOps {
             if (e.tracing()) e.note(what + ": EPT violation");
             Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             e.self().locals[slotFlags] = Memslots.snapshot(s, gfn);
-            if (fastPf >= 0 && canBeFast(s, w, gfn)) {
+            if (fastPf >= 0 && canBeFast(w, e.self().locals[slotFlags])) {
                 e.self().locals[oldSpte] = w.spte();
                 e.nextPc = fastPf;
             }
@@ -71,14 +71,14 @@ public final class FaultOps {
         /**
          * page_fault_can_be_fast() and the checks of fast_page_fault() (mmu.c, v6.x): a write to a
          * present leaf that lacks only PT_WRITABLE_MASK but is MMU-writable (write-protected for
-         * dirty logging), at 4K if the slot logs dirty pages.
+         * dirty logging), at 4K if fault->slot logs dirty pages.
          */
-        private boolean canBeFast(VmState s, Walk w, long gfn) {
+        private boolean canBeFast(Walk w, long slot) {
             if (kind != Access.WRITE || w == null || !w.presentLeaf() || Spte.writable(w.spte())
                     || (w.spte() & Spte.MMU_WRITABLE) == 0) {
                 return false;
             }
-            return w.level() == Level.PG_LEVEL_4K || (Memslots.snapshot(s, gfn) & Memslots.LOGGING) == 0;
+            return w.level() == Level.PG_LEVEL_4K || (slot & Memslots.LOGGING) == 0;
         }
 
         /**

@@ -373,7 +373,7 @@ public final class SlotOps {
                         flush = true;
                     }
                     case SPLIT -> splitDown(e, spId, i);
-                    case ZAP_COLLAPSIBLE -> {
+                    case ZAP_COLLAPSIBLE -> { // rmap levels 4K .. KVM_MAX_HUGEPAGE_LEVEL - 1
                         if (level < Level.PG_LEVEL_1G && level < maxMappingLevel(s, pos)) {
                             TdpMmu.setSpte(e, spId, i, 0);
                             flush = true;
@@ -383,9 +383,6 @@ public final class SlotOps {
             }
             if (walk == RmapWalk.ZAP && flush) e.self().locals[flushSlot] = 1;
             if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
-            if (e.tracing() && !flush && walk != RmapWalk.WRITE_PROTECT && walk != RmapWalk.SPLIT) {
-                e.note(walk.kernel + ": nothing to zap");
-            }
         }
 
         public String describe() {
