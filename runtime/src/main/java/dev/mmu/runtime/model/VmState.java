@@ -31,6 +31,11 @@ public final class VmState {
     public long[] freedPfns = new long[0];
     /** Host pfn bases unmapped from the hva (notifier ran) but not yet freed, sorted. */
     public long[] unmappedPfns = new long[0];
+    /**
+     * Backing pages (by global index) whose hva range the host unmapped and has not freed yet: a
+     * page faulted in there since is a new mapping, which the pending free leaves alone.
+     */
+    public long[] hvaUnmapped = new long[0];
     /** Pairs (pfn base, gfn of the backing page) for every host page handed out, for host_free ranges. */
     public long[] pfnOwners = new long[0];
     /** Next host pfn the host allocator hands out. */
@@ -128,6 +133,7 @@ public final class VmState {
         hostPfn = o.hostPfn;
         freedPfns = o.freedPfns;
         unmappedPfns = o.unmappedPfns;
+        hvaUnmapped = o.hvaUnmapped;
         pfnOwners = o.pfnOwners;
         nextPfn = o.nextPfn;
         mmuWriter = o.mmuWriter;
@@ -334,7 +340,7 @@ public final class VmState {
             w.value(entries.length);
             for (PscEntry e : entries) w.value(e.regionGfn()).value(e.spId()).value(e.spGfn()).flag(e.nested());
         }
-        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(pfnOwners).value(nextPfn);
+        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(hvaUnmapped).deltas(pfnOwners).value(nextPfn);
         w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
                 .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount);
@@ -367,6 +373,7 @@ public final class VmState {
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
+                && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
                 && Arrays.equals(threads, s.threads);
@@ -381,7 +388,8 @@ public final class VmState {
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
-            h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners);
+            h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners)
+                    + 11 * Arrays.hashCode(hvaUnmapped);
             h = 31 * h + Long.hashCode(nextPfn);
             h = 31 * h + mmuWriter;
             h = 31 * h + Long.hashCode(mmuReaders * 7 + srcuReaders * 13 + rcuReaders * 17) + 19 * Arrays.hashCode(mmuQueue);
