@@ -13,7 +13,8 @@ import org.eclipse.lsp4j.CompletionItemKind;
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
- * {@code vcpu} the vCPU numbers; elsewhere keywords, built-ins, and the file's paths and threads.
+ * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models; elsewhere keywords,
+ * built-ins, and the file's paths and threads.
  */
 final class Completions {
 
@@ -21,6 +22,7 @@ final class Completions {
             List.of("never", "always", "final", "reachable", "violation", "terminates", "max");
     static final List<String> LOCK_NAMES =
             List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+    static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
 
     private Completions() {
     }
@@ -52,6 +54,9 @@ final class Completions {
         }
         if ((t0 == MmuLexer.READ || t0 == MmuLexer.WRITE) && t1 == MmuLexer.LOCK || t0 == MmuLexer.UNLOCK) {
             return keywords(LOCK_NAMES);
+        }
+        if (t0 == MmuLexer.PREEMPT) {
+            return keywords(PREEMPT_MODELS);
         }
         if (t0 == MmuLexer.VCPU) {
             List<CompletionItem> items = new ArrayList<>();

@@ -243,6 +243,9 @@ public final class Formatter {
         if (s instanceof VmSetting.EagerPageSplit e) {
             return "eager_page_split " + (e.on() ? "on" : "off");
         }
+        if (s instanceof VmSetting.Preempt p) {
+            return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
+        }
         return "tdp_levels " + exprs.print(((VmSetting.TdpLevels) s).levels());
     }
 

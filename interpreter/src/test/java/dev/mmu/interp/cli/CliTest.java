@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
@@ -51,6 +54,24 @@ class CliTest {
         Files.writeString(f, text);
         assertThat(run("check", f.toString())).isEqualTo(1);
         assertThat(out).contains("FAIL    expect never use_after_free").contains("counterexample");
+    }
+
+    /**
+     * examples/tdp/forward-progress.mmu: without the forward-progress guard two write-protect walks
+     * livelock (a fair cycle in which both yield and restart), in every preemption build.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"full", "voluntary", "none"})
+    void unguardedWalksLivelockInEveryPreemptionModel(String preempt) throws IOException {
+        String text = Files.readString(Path.of("../examples/tdp/forward-progress.mmu"))
+                .replaceFirst(Pattern.quote("expect final !spte(0x0).writable && !spte(0x1000).writable"),
+                        "expect terminates")
+                .replace("nx_huge_pages off }", "nx_huge_pages off  preempt " + preempt + " }");
+        Path f = dir.resolve("livelock.mmu");
+        Files.writeString(f, text);
+        assertThat(run("check", f.toString())).isEqualTo(1);
+        assertThat(out).contains("FAIL    expect terminates  (fair cycle (weak fairness): a, b step in it")
+                .contains("PASS    " + f + "  \"with the guard both walks finish\"");
     }
 
     @Test
