@@ -12,6 +12,7 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitives;
@@ -156,7 +157,7 @@ final class BodyCompiler {
         int top = b.here();
         int exitCount = b.placeholder();
         int exitEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], f.var().name() + " = list_first_entry(lpage_disallowed)"));
+        b.emit(new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)"));
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));

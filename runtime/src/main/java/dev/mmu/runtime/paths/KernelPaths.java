@@ -33,7 +33,7 @@ public final class KernelPaths {
         int loop = b.here();
         int exitIfDone = b.placeholder();
         int exitIfEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = list_first_entry(possible_nx_huge_pages)"));
+        b.emit(new Nx.FirstEntry(sp, "sp = list_first_entry(possible_nx_huge_pages)"));
         int toLegacy = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("tdp_zap_sp"), new Expr[] {Expr.local(sp)}, tmp));
         b.emit(new Ops.Assign(flush, or(flush, tmp), "flush |= kvm_tdp_mmu_zap_sp(kvm, sp)"));
