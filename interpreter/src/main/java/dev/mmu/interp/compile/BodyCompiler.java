@@ -7,6 +7,7 @@ import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.KernelPaths;
@@ -395,6 +396,6 @@ final class BodyCompiler {
     }
 
     static String text(Expr e) {
-        return SourceText.of(e);
+        return Formatter.expr(e);
     }
 }

@@ -133,6 +133,23 @@ class CliTest {
         assertThat(run("check", f.toString())).isZero();
     }
 
+    /** Expectation texts in reports kept their operators but dropped the parentheses (D12). */
+    @Test
+    void reportsPrintExpressionsWithTheirParentheses() throws IOException {
+        Path f = dir.resolve("parens.mmu");
+        Files.writeString(f, """
+                scenario "p" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  expect always !(stat.pages_4k == 1 && false)
+                  expect final -(1 - 2) == 1
+                }
+                """);
+        assertThat(run("check", f.toString())).isZero();
+        assertThat(out).contains("PASS    expect always !(stat.pages_4k == 1 && false)")
+                .contains("PASS    expect final -(1 - 2) == 1");
+    }
+
     @Test
     void badInputGetsFileLineColAndCaretAndExitTwo() throws IOException {
         Path f = dir.resolve("bad.mmu");
