@@ -13,7 +13,8 @@ import org.eclipse.lsp4j.CompletionItemKind;
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
- * {@code vcpu} the vCPU numbers; elsewhere keywords, built-ins, and the file's paths and threads.
+ * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models; elsewhere keywords,
+ * built-ins, and the file's paths and threads.
  */
 final class Completions {
 
@@ -26,12 +27,13 @@ final class Completions {
     static final List<String> SCENARIO_WORDS =
             List.of("vm", "memslot", "vcpus", "setup", "thread", "path", "explore", "expect");
     static final List<String> VM_WORDS =
-            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "tdp_levels");
+            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "tdp_levels", "preempt");
     static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags");
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
             "yield", "if", "let", "while", "for", "repeat", "atomic", "assert", "break");
+    static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
 
     private Completions() {
     }
@@ -74,6 +76,9 @@ final class Completions {
             }
             case MmuLexer.NX_HUGE_PAGES, MmuLexer.EAGER_PAGE_SPLIT -> {
                 return keywords(List.of("on", "off"));
+            }
+            case MmuLexer.PREEMPT -> {
+                return keywords(PREEMPT_MODELS);
             }
             case MmuLexer.STRATEGY -> {
                 return keywords(List.of("exhaustive", "bfs", "random", "pct"));

@@ -125,6 +125,13 @@ class LanguageServerTest {
     }
 
     @Test
+    void completesPreemptionModelsAfterPreempt() throws Exception {
+        String uri = open("p.mmu", "scenario \"s\" {\n  vm { preempt  }\n}\n");
+        assertThat(LspSession.labels(complete(uri, 1, "  vm { preempt ".length())))
+                .containsExactly("full", "voluntary", "none");
+    }
+
+    @Test
     void completesVcpuNumbersFromTheScenario() throws Exception {
         String text = SCENARIO.replace("thread vcpu 1 {", "thread vcpu  {");
         String uri = open("v.mmu", text);

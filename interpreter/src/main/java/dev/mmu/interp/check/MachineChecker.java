@@ -37,6 +37,7 @@ final class MachineChecker {
         long ratio = Machine.DEFAULT_RECOVERY_RATIO;
         boolean eager = true;
         int levels = 4;
+        VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         for (VmSetting v : s.vm()) {
             if (v instanceof VmSetting.Mmu m) {
                 mmu = m.flavour();
@@ -54,9 +55,11 @@ final class MachineChecker {
                 if (levels != 4 && levels != 5) {
                     diagnostics.error(t.levels().pos(), "tdp_levels must be 4 or 5, found " + levels);
                 }
+            } else if (v instanceof VmSetting.Preempt p) {
+                preempt = p.model();
             }
         }
-        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots()));
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots()), preempt);
     }
 
     private int vcpus(Scenario s) {

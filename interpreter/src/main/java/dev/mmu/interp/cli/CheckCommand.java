@@ -63,12 +63,13 @@ final class CheckCommand implements Callable<Integer> {
         return empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
     }
 
-    /** The worst outcome wins: 4 unknown, then 2 bad input, then 1 failed, else 0. */
+    /** The worst outcome wins: 3 an internal fault, then 4 unknown, then 2 bad input, then 1 failed, else 0. */
     static int exitCode(RunResult run) {
         int worst = ExitCode.PASS;
         if (run.failed() > run.broken()) worst = ExitCode.FAIL;
         if (run.broken() > 0) worst = ExitCode.BAD_INPUT;
         if (run.count(ScenarioResult.Status.UNKNOWN) > 0) worst = ExitCode.UNKNOWN;
+        if (run.count(ScenarioResult.Status.ERROR) > 0) worst = ExitCode.INTERNAL;
         return worst;
     }
 }

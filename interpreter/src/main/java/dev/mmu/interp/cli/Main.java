@@ -17,7 +17,8 @@ public final class Main {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            boolean debug = parsed.hasMatchedOption("--debug");
+            boolean debug = false;
+            for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) debug |= p.hasMatchedOption("--debug");
             cmd.getErr().println("mmu: internal error: " + ex + " (please report it with the .mmu file"
                     + (debug ? ")" : "; rerun with --debug for the stack trace)"));
             if (debug) ex.printStackTrace(cmd.getErr());

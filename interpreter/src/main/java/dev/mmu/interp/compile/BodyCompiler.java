@@ -7,11 +7,13 @@ import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitives;
@@ -156,7 +158,7 @@ final class BodyCompiler {
         int top = b.here();
         int exitCount = b.placeholder();
         int exitEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], f.var().name() + " = list_first_entry(lpage_disallowed)"));
+        b.emit(new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)"));
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));
@@ -395,6 +397,6 @@ final class BodyCompiler {
     }
 
     static String text(Expr e) {
-        return SourceText.of(e);
+        return Formatter.expr(e);
     }
 }

@@ -11,6 +11,7 @@ import dev.mmu.runtime.explore.ExploreOptions;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Preempt;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.PathBuilder;
@@ -64,7 +65,7 @@ public final class Compiler {
                     s.readonly()));
         }
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
-                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus());
+                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()));
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {

@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.ast.ThreadDecl;
+import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
@@ -75,7 +76,8 @@ public final class Explainer {
                 + ", nx_huge_pages " + onOff(m.nxHugePages())
                 + ", nx_recovery_ratio " + m.nxRecoveryRatio()
                 + ", eager_page_split " + onOff(m.eagerPageSplit())
-                + ", tdp_levels " + m.tdpLevels());
+                + ", tdp_levels " + m.tdpLevels()
+                + ", preempt " + m.preempt().name().toLowerCase(Locale.ROOT));
         line(2, "vcpus " + m.vcpus() + " (" + (m.vcpus() == 1 ? "vCPU 0" : "vCPUs 0.." + (m.vcpus() - 1)) + ")");
         line(1, "memory map (ranges end-exclusive, as '..' in the language)");
         if (m.memslots().isEmpty()) {
@@ -134,12 +136,16 @@ public final class Explainer {
             line(depth, "- " + String.join(", ", accesses) + ": guest access: TLB, else hardware walk, "
                     + "else EPT-violation fault " + faultPath(sc.machine()));
         }
+        String needbreak = sc.machine().preempt() == VmSetting.PreemptModel.FULL
+                ? " or rwlock_needbreak() (true while a waiter is queued on mmu_lock: preempt full)"
+                : "; rwlock_needbreak() is 0 (preempt " + sc.machine().preempt().name().toLowerCase(Locale.ROOT) + ")";
         for (Stmt s : statements(body)) {
             if (s instanceof Stmt.Yield && seen.add("yield")) {
-                line(depth, "- yield: cond_resched_rwlock_*(): may drop and retake mmu_lock");
+                line(depth, "- yield: cond_resched_rwlock_*(): drops and retakes mmu_lock if need_resched() (the "
+                        + "explorer tries both answers)" + needbreak);
             }
             if (s instanceof Stmt.IfNeedResched && seen.add("need_resched")) {
-                line(depth, "- if need_resched: the explorer tries both answers of need_resched()");
+                line(depth, "- if need_resched: need_resched() (the explorer tries both answers)" + needbreak);
             }
         }
         for (Expr.Call c : callsIn(body)) {

@@ -79,6 +79,11 @@ public final class Formatter {
         return new ExprPrinter(text.lines().toList()).print(e);
     }
 
+    /** The same without the source at hand (trace and report texts): numbers from 4K up in hex. */
+    public static String expr(Expr e) {
+        return new ExprPrinter(List.of()).print(e);
+    }
+
     // ------------------------------------------------------------------ file
 
     private void file(SourceFile f) {
@@ -242,6 +247,9 @@ public final class Formatter {
         }
         if (s instanceof VmSetting.EagerPageSplit e) {
             return "eager_page_split " + (e.on() ? "on" : "off");
+        }
+        if (s instanceof VmSetting.Preempt p) {
+            return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }
         return "tdp_levels " + exprs.print(((VmSetting.TdpLevels) s).levels());
     }

@@ -417,6 +417,16 @@ final class AstBuilder {
         public VmSetting visitTdpLevelsSetting(TdpLevelsSettingContext ctx) {
             return new VmSetting.TdpLevels(pos(ctx), expr(ctx.expr()));
         }
+
+        @Override
+        public VmSetting visitPreemptSetting(PreemptSettingContext ctx) {
+            VmSetting.PreemptModel model = switch (ctx.model.getType()) {
+                case MmuParser.FULL -> VmSetting.PreemptModel.FULL;
+                case MmuParser.VOLUNTARY -> VmSetting.PreemptModel.VOLUNTARY;
+                default -> VmSetting.PreemptModel.NONE;
+            };
+            return new VmSetting.Preempt(pos(ctx), model);
+        }
     };
 
     private final MmuBaseVisitor<ExploreSetting> exploreSetting = new MmuBaseVisitor<>() {

@@ -39,7 +39,7 @@ public final class JunitXmlReport implements Reporter {
             x.writeAttribute("name", "mmu");
             x.writeAttribute("tests", Long.toString(run.scenarios().count() + run.broken()));
             x.writeAttribute("failures", Long.toString(run.failed()));
-            x.writeAttribute("errors", Long.toString(run.count(Status.UNKNOWN)));
+            x.writeAttribute("errors", Long.toString(run.count(Status.UNKNOWN) + run.count(Status.ERROR)));
             // no "skipped" here: Jenkins's schema allows it per testsuite only
             x.writeAttribute("time", seconds(run.elapsedMillis()));
             x.writeCharacters("\n");
@@ -64,7 +64,8 @@ public final class JunitXmlReport implements Reporter {
         x.writeAttribute("name", f.file());
         x.writeAttribute("tests", Integer.toString(f.scenarios().size() + (f.broken() ? 1 : 0)));
         x.writeAttribute("failures", Long.toString(failures));
-        x.writeAttribute("errors", Long.toString(f.scenarios().stream().filter(s -> s.status() == Status.UNKNOWN).count()));
+        x.writeAttribute("errors", Long.toString(f.scenarios().stream()
+                .filter(s -> s.status() == Status.UNKNOWN || s.status() == Status.ERROR).count()));
         x.writeAttribute("skipped", Long.toString(f.scenarios().stream().filter(s -> s.status() == Status.SKIPPED).count()));
         x.writeAttribute("time", seconds(time));
         x.writeAttribute("timestamp", timestamp);
@@ -90,7 +91,7 @@ public final class JunitXmlReport implements Reporter {
                     x.writeAttribute("message", "not selected by --tags");
                     x.writeEndElement();
                 }
-                case FAIL, UNKNOWN -> {
+                case FAIL, UNKNOWN, ERROR -> {
                     x.writeStartElement(r.status() == Status.FAIL ? "failure" : "error");
                     x.writeAttribute("message", r.location() + ": " + Failures.message(r));
                     x.writeAttribute("type", r.status().name());

@@ -44,7 +44,7 @@ public final class KtapReport implements Reporter {
                         case PASS -> b.append("    ok ").append(n).append(' ').append(name).append('\n');
                         case SKIPPED -> b.append("    ok ").append(n).append(' ').append(name)
                                 .append(" # SKIP not selected by --tags\n");
-                        case FAIL, UNKNOWN -> {
+                        case FAIL, UNKNOWN, ERROR -> {
                             diagnostics(b, r.location() + ": " + Failures.message(r) + "\n" + Failures.details(r));
                             b.append("    not ok ").append(n).append(' ').append(name).append('\n');
                             ok = false;

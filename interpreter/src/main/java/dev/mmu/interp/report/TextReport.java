@@ -42,6 +42,7 @@ public final class TextReport implements Reporter {
         StringBuilder b = new StringBuilder(header(r, r.file()));
         if (r.status() == Status.SKIPPED) return b.toString();
         b.append(details(r, width));
+        if (r.status() == Status.ERROR) return b.toString();
         Stats s = r.stats();
         b.append(String.format("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, %s"
                         + "peak heap %d MiB)%n",
@@ -62,6 +63,7 @@ public final class TextReport implements Reporter {
     /** One line per scenario, as `mmu test` prints it, and the details when it did not pass. */
     public static String brief(ScenarioResult r, int width) {
         if (r.status() == Status.SKIPPED) return header(r, r.location());
+        if (r.status() == Status.ERROR) return header(r, r.location()) + details(r, width);
         String head = header(r, r.location()).stripTrailing() + "  (" + r.stats().elapsedMillis() + " ms)\n";
         return r.passed() ? head : head + details(r, width);
     }
@@ -72,6 +74,11 @@ public final class TextReport implements Reporter {
 
     private static String details(ScenarioResult r, int width) {
         StringBuilder b = new StringBuilder();
+        if (r.status() == Status.ERROR) {
+            b.append("  ").append(r.errorText()).append('\n');
+            StackTraceElement[] frames = r.error().getStackTrace();
+            for (int i = 0; i < Math.min(5, frames.length); i++) b.append("    at ").append(frames[i]).append('\n');
+        }
         for (OutcomeResult o : r.outcomes()) {
             b.append(String.format("  %-7s expect %s%s%n", word(o.verdict()), o.text(),
                     o.note().isEmpty() ? "" : "  (" + o.note() + ")"));
@@ -119,6 +126,7 @@ public final class TextReport implements Reporter {
             case FAIL -> "FAIL";
             case UNKNOWN -> "UNKNOWN";
             case SKIPPED -> "SKIP";
+            case ERROR -> "ERROR";
         };
     }
 

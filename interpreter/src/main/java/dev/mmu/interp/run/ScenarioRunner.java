@@ -61,7 +61,21 @@ public final class ScenarioRunner {
         return b.toString();
     }
 
+    /**
+     * Runs one scenario. An internal fault (a bug of the model or the explorer) is this scenario's
+     * ERROR, so the other scenarios still run and the run still ends with its summary.
+     */
     public ScenarioResult run(CompiledScenario sc) {
+        var pos = sc.source().scenario().pos();
+        try {
+            return explore(sc);
+        } catch (RuntimeException | StackOverflowError e) {
+            return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), sc.source().tags(), Status.ERROR,
+                    List.of(), List.of(), null, null, List.of(), e);
+        }
+    }
+
+    private ScenarioResult explore(CompiledScenario sc) {
         var pos = sc.source().scenario().pos();
         List<String> tagList = sc.source().tags();
         MmuSystem system = new MmuSystem(sc.program());
@@ -69,14 +83,14 @@ public final class ScenarioRunner {
         for (int t = 0; t < system.threadCount(); t++) threads.add(system.threadName(t));
         if (!tags.accepts(tagList)) {
             return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList, Status.SKIPPED,
-                    threads, List.of(), null, null, List.of());
+                    threads, List.of(), null, null, List.of(), null);
         }
         ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), overrides.apply(sc.options()));
         List<OutcomeResult> outcomes = new ArrayList<>();
         for (Outcome<VmState> o : r.outcomes()) outcomes.add(outcome(system, o));
         return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList,
                 Status.of(r.verdict()), threads, outcomes, r.stats(),
-                r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace());
+                r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace(), null);
     }
 
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {

@@ -14,6 +14,7 @@ import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.cause;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
+import dev.mmu.interp.run.ScenarioRunner;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,23 @@ class MmuTestEngineTest {
                                 cause(message(m -> m.contains("!! use_after_free") && m.contains("replay: mmu replay"))))))
                 .haveExactly(1, event(test(), displayName(DIR + "/typo.mmu > does not compile"),
                         finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
+    }
+
+    /** An internal fault fails its own test with the fault; the file's other scenario still runs and passes. */
+    @Test
+    void anInternalFaultFailsOnlyItsScenario() {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ScenarioRunner faulty = new ScenarioRunner(o -> {
+            if (first.getAndSet(false)) throw new IllegalStateException("injected fault");
+            return o;
+        }, dev.mmu.interp.run.TagFilter.all());
+        Events tests = EngineTestKit.engine(new MmuTestEngine(faulty)).selectors(selectFile(DIR + "/outline.mmu"))
+                .execute().testEvents();
+        tests.assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+        tests.assertThatEvents()
+                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"),
+                        finishedWithFailure(message("injected fault"))))
+                .haveExactly(1, event(test(), displayName("ratio [ratio=4]"), finishedSuccessfully()));
     }
 
     @Test

@@ -34,7 +34,7 @@ public final class KernelPaths {
         int loop = b.here();
         int exitIfDone = b.placeholder();
         int exitIfEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = list_first_entry(possible_nx_huge_pages)"));
+        b.emit(new Nx.FirstEntry(sp, "sp = list_first_entry(possible_nx_huge_pages)"));
         int toUnaccount = b.placeholder();
         int toLegacy = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("tdp_zap_sp"), new Expr[] {Expr.local(sp)}, tmp));

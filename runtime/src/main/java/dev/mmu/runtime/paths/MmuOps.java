@@ -90,8 +90,9 @@ public final class MmuOps {
 
     /**
      * tdp_mmu_iter_cond_resched() (v6.x): unless the walk has not moved since it last yielded
-     * (next_last_level_gfn == yielded_gfn), a need_resched or a waiter makes it flush if a flush is
-     * pending, drop RCU and mmu_lock. Choice 0 = no yield (jump to `skip`).
+     * (next_last_level_gfn == yielded_gfn), need_resched() (a free choice) or rwlock_needbreak()
+     * (Lock#rwlockNeedbreak, which leaves no choice) makes it flush if a flush is pending, drop RCU
+     * and mmu_lock. Choice 0 = no yield (jump to `skip`).
      */
     public record IterCondResched(int it, int flushSlot, int skip, boolean guarded) implements Op {
         public IterCondResched(int it, int flushSlot, int skip) {
@@ -99,7 +100,7 @@ public final class MmuOps {
         }
 
         public int choices(VmState s, int thread) {
-            return mayYield(s.threads[thread].locals) ? 2 : 1;
+            return mayYield(s.threads[thread].locals) && !Lock.rwlockNeedbreak(s) ? 2 : 1;
         }
 
         /** The forward-progress guard (5.12-rc on): no second yield before next_last_level_gfn moved. */
@@ -109,14 +110,13 @@ public final class MmuOps {
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
-            boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
-            boolean mayYield = mayYield(l);
-            if (!mayYield || (choice == 0 && !contended)) {
+            boolean needbreak = Lock.rwlockNeedbreak(e.s);
+            if (!mayYield(l) || (choice == 0 && !needbreak)) {
                 e.nextPc = skip;
                 e.invisible = true;
                 return;
             }
-            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
+            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (needbreak ? "rwlock_needbreak" : "need_resched"));
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
             boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
