@@ -61,6 +61,11 @@ public final class TextReport implements Reporter {
     }
 
     /** One line per scenario, as `mmu test` prints it, and the details when it did not pass. */
+    public static String brief(ScenarioResult r) {
+        return brief(r, TraceTable.DEFAULT_WIDTH);
+    }
+
+    /** The same, with traces fitted to a terminal of the given width. */
     public static String brief(ScenarioResult r, int width) {
         if (r.status() == Status.SKIPPED) return header(r, r.location());
         if (r.status() == Status.ERROR) return header(r, r.location()) + details(r, width);
