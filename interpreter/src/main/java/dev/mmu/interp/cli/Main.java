@@ -19,7 +19,7 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof ScenarioError e) {
                 // an address computed while replaying: the scenario's fault, not ours
-                cmd.getErr().println("mmu: error: " + e.getMessage() + " (an address computed while exploring)");
+                cmd.getErr().println("mmu: error: " + e.getMessage() + " (an address computed at run time)");
                 return ExitCode.BAD_INPUT;
             }
             // the option belongs to the subcommand, whose parse result is the one to ask

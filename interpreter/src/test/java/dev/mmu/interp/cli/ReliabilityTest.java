@@ -1,6 +1,7 @@
 package dev.mmu.interp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -172,6 +173,24 @@ class ReliabilityTest {
             assertThat(CliRun.of("check", "-q", "--time", time, DIR + "D14-utf8-bom.mmu").code()).as(time)
                     .isEqualTo(ExitCode.PASS);
         }
+    }
+
+    /**
+     * An internal fault is one line, exit 3, and its stack trace only under --debug (which the
+     * handler looked for among the top-level options, where it never is). The input is a runtime
+     * fault of the day (issue 16, D04): once the runtime is fixed there is no fault to show.
+     */
+    @Test
+    void aFaultIsOneLineAndItsTraceOnlyUnderDebug() {
+        String file = DIR + "internal-fault-unaccount-after-zap.mmu";
+        CliRun plain = CliRun.of("check", "-q", "--max-states", "5000", file);
+        assumeTrue(plain.code() == ExitCode.INTERNAL, "the runtime no longer faults on " + file);
+        CliRun debug = CliRun.of("check", "-q", "--debug", "--max-states", "5000", file);
+
+        assertThat(plain.err()).startsWith("mmu: internal error: ").contains("rerun with --debug")
+                .doesNotContain("\tat ");
+        assertThat(debug.code()).isEqualTo(ExitCode.INTERNAL);
+        assertThat(debug.err()).contains("\tat dev.mmu.");
     }
 
     private static void noStackTrace(CliRun r) {
