@@ -28,12 +28,22 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String bad = reports.prepare();
+        String bad = flags.problem() != null ? flags.problem() : reports.prepare();
         if (bad != null) {
             System.err.println("mmu: " + bad);
             return ExitCode.BAD_INPUT;
         }
         Interrupts interrupts = Interrupts.install();
+        int code = ExitCode.INTERNAL; // unless the run gets to its verdict
+        try {
+            code = checkAll(interrupts);
+            return code;
+        } finally {
+            interrupts.done(code);
+        }
+    }
+
+    private int checkAll(Interrupts interrupts) {
         flags.cancel = interrupts.signal();
         flags.progress = true;
         long start = System.currentTimeMillis();
@@ -52,13 +62,16 @@ final class CheckCommand implements Callable<Integer> {
                 empty = true;
             }
             if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s, Terminal.columns()));
+            if (interrupts.signal().isCancelled()) break; // Ctrl-C: the partial result so far, once
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
-        interrupts.done();
         String err = reports.emit(run);
         if (err != null) {
             System.err.println("mmu: " + err);
             return ExitCode.BAD_INPUT;
+        }
+        if (interrupts.signal().isCancelled()) {
+            return ExitCode.UNKNOWN; // stopped by Ctrl-C: what was not checked is unknown
         }
         return empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
     }

@@ -1,6 +1,7 @@
 package dev.mmu.interp.cli;
 
 import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.check.Frontend;
 import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.diag.DiagnosticPrinter;
 import dev.mmu.interp.fmt.AstShape;
@@ -51,13 +52,14 @@ final class FmtCommand implements Callable<Integer> {
 
     private int format(Path file) throws IOException {
         String name = file.toString();
-        String text;
+        String raw;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            raw = Frontend.read(file);
         } catch (IOException e) {
             System.err.println("mmu: cannot read " + name + ": " + e.getMessage());
             return ExitCode.BAD_INPUT;
         }
+        String text = SourceParser.normalize(raw); // the canonical form has \n line breaks and no BOM
         dev.mmu.interp.diag.Diagnostics diagnostics = new dev.mmu.interp.diag.Diagnostics();
         Optional<SourceFile> ast = SourceParser.parse(name, text, diagnostics);
         if (ast.isEmpty() || diagnostics.hasErrors()) {
@@ -72,7 +74,7 @@ final class FmtCommand implements Callable<Integer> {
         if (again.isEmpty() || !AstShape.of(again.get()).equals(AstShape.of(ast.get()))) {
             throw new IllegalStateException("formatting " + name + " would change its meaning");
         }
-        if (formatted.equals(text)) {
+        if (formatted.equals(raw)) {
             return ExitCode.PASS;
         }
         if (check) {

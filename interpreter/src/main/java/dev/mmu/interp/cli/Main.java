@@ -1,5 +1,6 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.runtime.paths.ScenarioError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,8 +18,13 @@ public final class Main {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            boolean debug = false;
-            for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) debug |= p.hasMatchedOption("--debug");
+            if (ex instanceof ScenarioError e) {
+                // an address computed while replaying: the scenario's fault, not ours
+                cmd.getErr().println("mmu: error: " + e.getMessage() + " (an address computed at run time)");
+                return ExitCode.BAD_INPUT;
+            }
+            // the option belongs to the subcommand, whose parse result is the one to ask
+            boolean debug = cmd.getParseResult().hasMatchedOption("--debug");
             cmd.getErr().println("mmu: internal error: " + ex + " (please report it with the .mmu file"
                     + (debug ? ")" : "; rerun with --debug for the stack trace)"));
             if (debug) ex.printStackTrace(cmd.getErr());

@@ -47,7 +47,7 @@ final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String bad = reports.prepare();
+        String bad = flags.problem() != null ? flags.problem() : reports.prepare();
         TagFilter filter = null;
         try {
             filter = TagFilter.parse(tags);

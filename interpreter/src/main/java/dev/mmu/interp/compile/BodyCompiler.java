@@ -4,6 +4,7 @@ import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
@@ -42,6 +43,9 @@ final class BodyCompiler {
     private Mode held = Mode.WRITE;
     /** Enclosing for_each_tdp_pte loops, innermost first: tdp_mmu_iter_cond_resched acts on the top one. */
     private final Deque<KernelPaths.TdpLoop> loops = new ArrayDeque<>();
+    /** The statement each op came from, for errors the runtime finds in the setup; and the current one. */
+    private final List<Pos> where = new ArrayList<>();
+    private Pos at;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
 
@@ -56,12 +60,32 @@ final class BodyCompiler {
         return b;
     }
 
+    /** The statement each op was compiled from (the innermost one), by op index. */
+    List<Pos> positions() {
+        mark();
+        return List.copyOf(where);
+    }
+
+    /** Ops emitted since the last mark belong to the statement being compiled. */
+    private void mark() {
+        while (where.size() < b.here()) where.add(at);
+    }
+
     void block(Block block, Env env) {
         Env inner = new Env(env);
         for (Stmt s : block.statements()) stmt(s, inner);
     }
 
     private void stmt(Stmt s, Env env) {
+        mark();
+        Pos outer = at;
+        at = s.pos();
+        compile(s, env);
+        mark();
+        at = outer;
+    }
+
+    private void compile(Stmt s, Env env) {
         if (s instanceof Stmt.Access a) access(a, env);
         else if (s instanceof Stmt.Lock l) {
             Mode mode = l.mode() == Stmt.LockMode.READ ? Mode.READ : Mode.WRITE;

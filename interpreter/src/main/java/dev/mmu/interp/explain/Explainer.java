@@ -18,6 +18,7 @@ import dev.mmu.interp.compile.Compiler;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.explore.ExploreOptions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +37,7 @@ public final class Explainer {
     private static final int PAGE_SHIFT = 12;
 
     private final Map<String, String> sources; // file name in positions → text
+    private final Map<String, Formatter.Source> prepared = new HashMap<>(); // each file lexed once
     private final StringBuilder out = new StringBuilder();
 
     private Explainer(Map<String, String> sources) {
@@ -225,7 +227,7 @@ public final class Explainer {
         }
     }
 
-    private static String expectation(Expectation e, String text) {
+    private static String expectation(Expectation e, Formatter.Source text) {
         if (e instanceof Expectation.Never n) {
             return "expect never " + n.invariant().name() + ": in no reachable state " + doc(n.invariant().name());
         }
@@ -279,7 +281,7 @@ public final class Explainer {
                 ? "; when it runs out: random and PCT runs (portfolio), seed printed" : ""));
     }
 
-    private static String setting(ExploreSetting s, String text) {
+    private static String setting(ExploreSetting s, Formatter.Source text) {
         if (s instanceof ExploreSetting.Preemptions p) {
             return "preemptions <= " + Formatter.expr(p.bound(), text);
         }
@@ -400,8 +402,8 @@ public final class Explainer {
 
     // ------------------------------------------------------------------ output
 
-    private String source(String file) {
-        return sources.getOrDefault(file, "");
+    private Formatter.Source source(String file) {
+        return prepared.computeIfAbsent(file, f -> new Formatter.Source(sources.getOrDefault(f, "")));
     }
 
     private void line(int depth, String text) {

@@ -15,6 +15,7 @@ import dev.mmu.runtime.explore.Schedule;
 import dev.mmu.runtime.explore.Verdict;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.ScenarioError;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,17 @@ public final class ScenarioRunner {
         Loaded loaded = ScenarioLoader.load(file);
         if (loaded.hasErrors()) return broken(file.toString(), loaded);
         List<ScenarioResult> results = new ArrayList<>();
-        for (CompiledScenario sc : loaded.scenarios()) results.add(run(sc));
+        for (CompiledScenario sc : loaded.scenarios()) {
+            try {
+                results.add(run(sc));
+            } catch (ScenarioError e) {
+                // an address computed while exploring: the checker could not see it, the scenario is wrong
+                List<Diagnostic> diags = new ArrayList<>(loaded.diagnostics());
+                diags.add(Diagnostic.error(sc.source().scenario().pos(), "scenario \"" + sc.name()
+                        + "\" cannot run: " + e.getMessage() + " (an address computed while exploring)"));
+                return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));
+            }
+        }
         return new FileResult(file.toString(), results, loaded.diagnostics(), render(loaded));
     }
 

@@ -29,7 +29,7 @@ public final class Host {
             if (m.contains(gfn)) return n + (int) ((gfn - m.baseGfn()) / per);
             n += (int) (m.npages() / per);
         }
-        throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is in no memslot");
+        throw new ScenarioError("gpa 0x" + Long.toHexString(gfn << 12) + " is in no memslot");
     }
 
     static long pagesPerBacking(VmConfig c, long gfn) {
