@@ -177,6 +177,7 @@ final class BodyCompiler {
         KernelPaths.endTdpPteLoop(b, loop);
         loops.pop();
         patchBreaks();
+        KernelPaths.putTdpPteLoopRoot(b, loop);
     }
 
     private void assign(Stmt.Assign a, Env env) {

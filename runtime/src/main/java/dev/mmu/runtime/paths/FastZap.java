@@ -32,8 +32,10 @@ public final class FastZap {
             if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "kvm_mmu_zap_all_fast needs mmu_lock for write");
             s.mmuValidGen ^= 1;
             ShadowPage old = s.spForWrite(s.root);
+            // The vCPUs drop their references; kvm_tdp_mmu_invalidate_all_roots() (v6.x) takes one
+            // for the scheduled zap; walkers inside the root keep theirs (TdpMmu.getRoot).
             if (old.tdp) old.invalid = true;
-            old.rootCount = 0;
+            old.rootCount = old.tdp ? old.rootCount - s.config.vcpus() + 1 : 0;
             int[] r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
             r[r.length - 1] = old.id;
             s.invalidRoots = r;
@@ -170,16 +172,15 @@ public final class FastZap {
         return zapLevel >= 0 ? zapLevel : s.sp(root).level;
     }
 
-    /** kvm_tdp_mmu_put_root(): the last reference goes; list_del_rcu and call_rcu() free the root. */
+    /**
+     * The zapped root is no longer scheduled (tdp_mmu_scheduled_root_to_zap = false), and
+     * kvm_tdp_mmu_put_root() drops the scheduled zap's reference: a walker may still hold one.
+     */
     public record PutRoot(int root) implements Op {
         public void exec(Exec e, int choice) {
-            VmState s = e.s;
             int id = (int) e.self().locals[root];
-            ShadowPage p = s.spForWrite(id);
-            p.status = ShadowPage.UNLINKED;
-            dropInvalidRoot(s, id);
-            Rcu.callRcu(s, id);
-            e.note("kvm_tdp_mmu_put_root(" + p + "): call_rcu");
+            dropInvalidRoot(e.s, id);
+            TdpMmu.putRoot(e, id);
         }
 
         public String describe() {

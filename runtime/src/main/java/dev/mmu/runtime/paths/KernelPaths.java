@@ -100,6 +100,7 @@ public final class KernelPaths {
         b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, leafsOnly));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+        b.emit(new MmuOps.IterPutRoot(it));
     }
 
     /** A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted. */
@@ -131,6 +132,11 @@ public final class KernelPaths {
         b.emit(new MmuOps.IterNext(loop.it(), loop.endSlot()));
         b.emit(new Ops.Jump(loop.top()));
         b.patch(loop.exit(), new Ops.JumpUnless(Expr.local(loop.it() + TdpIter.VALID), b.here(), "iter.valid"));
+    }
+
+    /** After the loop (where a break lands too): the walk's root reference is put. */
+    public static void putTdpPteLoopRoot(PathBuilder b, TdpLoop loop) {
+        b.emit(new MmuOps.IterPutRoot(loop.it()));
     }
 
     /**

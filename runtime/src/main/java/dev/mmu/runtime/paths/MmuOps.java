@@ -21,6 +21,7 @@ public final class MmuOps {
     public record IterNext(int it, int endSlot) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            if (rootFreed(e, l, it)) return;
             TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
@@ -31,6 +32,18 @@ public final class MmuOps {
         public String describe() {
             return "tdp_iter_next";
         }
+    }
+
+    /**
+     * A walk whose root was freed under it (an uncounted legacy root: TDP roots are held by
+     * TdpMmu.getRoot) reads freed memory: freed_page_table_walk, and the walk ends.
+     */
+    static boolean rootFreed(Exec e, long[] l, int it) {
+        int root = (int) l[it + TdpIter.ROOT];
+        if (e.s.sp(root) != null) return false;
+        e.violate(Invariant.freed_page_table_walk, "a tdp_iter walk reads its root sp" + root + " after it was freed");
+        l[it + TdpIter.VALID] = 0;
+        return true;
     }
 
     /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
@@ -57,9 +70,12 @@ public final class MmuOps {
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            // for_each_tdp_mmu_root_yield_safe() -> tdp_mmu_next_root() (v6.x): under mmu_lock, with a reference.
+            if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
+            TdpMmu.getRoot(e, (int) l[it + TdpIter.ROOT]);
             l[it + TdpIter.YIELDED] = 0;
         }
 
@@ -115,10 +131,28 @@ public final class MmuOps {
         }
     }
 
+    /** The end of a walk: for_each_tdp_mmu_root_yield_safe() puts the root's reference (TdpMmu.putRoot). */
+    public record IterPutRoot(int it) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            if (e.s.sp((int) l[it + TdpIter.ROOT]) != null) TdpMmu.putRoot(e, (int) l[it + TdpIter.ROOT]);
+        }
+
+        /** Under mmu_lock a put commutes with the other threads' puts: nothing else reads the count. */
+        public boolean silent(VmState s, int thread) {
+            return s.holdsMmuLock(thread);
+        }
+
+        public String describe() {
+            return "kvm_tdp_mmu_put_root";
+        }
+    }
+
     /** After cond_resched_rwlock_*() got the lock back: rcu_read_lock(); tdp_iter_restart(). */
     public record IterRestart(int it, int endSlot, boolean keepYielded, int result) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            if (rootFreed(e, l, it)) return;
             if (l[it + TdpIter.RCU_HELD] != 0) Lock.acquire(e, dev.mmu.runtime.model.LockId.rcu, Lock.Mode.READ);
             TdpIter.restart(e.s, l, it, l[endSlot]);
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;

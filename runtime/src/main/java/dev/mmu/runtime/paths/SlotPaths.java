@@ -48,6 +48,7 @@ public final class SlotPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new MmuOps.IterPutRoot(it));
     }
 
     /**

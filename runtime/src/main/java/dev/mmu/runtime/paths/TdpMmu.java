@@ -75,6 +75,33 @@ public final class TdpMmu {
         return true;
     }
 
+    /**
+     * kvm_tdp_mmu_get_root() (tdp_mmu.c, v6.x) as for_each_tdp_mmu_root_yield_safe() takes it: a
+     * walk holds a reference on its TDP root, so the root outlives kvm_mmu_zap_all_fast() while the
+     * walk has dropped mmu_lock. Legacy roots are not counted (their walkers hold mmu_lock).
+     */
+    static void getRoot(Exec e, int rootId) {
+        if (e.s.sp(rootId).tdp) e.s.spForWrite(rootId).rootCount++;
+    }
+
+    /**
+     * kvm_tdp_mmu_put_root() (v6.x): drop a reference; the last one (only ever on an invalidated
+     * root) unlinks the root (list_del_rcu) and frees it with call_rcu().
+     */
+    static void putRoot(Exec e, int rootId) {
+        VmState s = e.s;
+        if (!s.sp(rootId).tdp) return;
+        ShadowPage p = s.spForWrite(rootId);
+        if (--p.rootCount > 0) {
+            e.note("kvm_tdp_mmu_put_root(" + p + "): still referenced");
+            return;
+        }
+        p.status = ShadowPage.UNLINKED;
+        FastZap.dropInvalidRoot(s, rootId);
+        Rcu.callRcu(s, rootId);
+        e.note("kvm_tdp_mmu_put_root(" + p + "): last reference, call_rcu");
+    }
+
     /** Allocates a child table for SPTE `index` of `parent` and links it (tdp_mmu_init_child_sp + link). */
     static ShadowPage linkChild(Exec e, int parentId, int index, boolean tdp) {
         ShadowPage parent = e.s.sp(parentId);
