@@ -17,7 +17,8 @@ public final class KernelPaths {
     /**
      * kvm_recover_nx_huge_pages() (mmu.c, v6.x; kvm_recover_nx_lpages until v6.1, fixed in
      * v5.12 by 048f49809c52 + 33a3164161fc): zap ratio-th of the NX-split pages, threading the TDP
-     * "flush needed" and the legacy invalid_list through every yield.
+     * "flush needed" and the legacy invalid_list through every yield; a page whose memslot logs
+     * dirty pages is only unaccounted (v6.2+, gfn_to_memslot(sp->gfn)).
      */
     public static void recoverNxLpages(PathBuilder b, VmConfig c) {
         int toZap = b.local("to_zap");
@@ -34,12 +35,17 @@ public final class KernelPaths {
         int exitIfDone = b.placeholder();
         int exitIfEmpty = b.placeholder();
         b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = list_first_entry(possible_nx_huge_pages)"));
+        int toUnaccount = b.placeholder();
         int toLegacy = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("tdp_zap_sp"), new Expr[] {Expr.local(sp)}, tmp));
         b.emit(new Ops.Assign(flush, or(flush, tmp), "flush |= kvm_tdp_mmu_zap_sp(kvm, sp)"));
         int toCheck = b.placeholder();
         int legacy = b.here();
         b.emit(new Ops.Call(Primitives.get("prepare_zap"), new Expr[] {Expr.local(sp)}, -1));
+        int toCheckFromLegacy = b.placeholder();
+        // v6.2+ (6.12, today): "Unaccount and do not attempt to recover any NX Huge Pages that are being dirty tracked".
+        int unaccount = b.here();
+        b.emit(new Ops.Call(Primitives.get("unaccount_nx"), new Expr[] {Expr.local(sp)}, -1));
         int check = b.here();
         int needResched = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
@@ -63,6 +69,11 @@ public final class KernelPaths {
             return p != null && p.tdp ? 1 : 0;
         }, legacy, "is_tdp_mmu_page(sp)"));
         b.patch(toCheck, new Ops.Jump(check));
+        b.patch(toCheckFromLegacy, new Ops.Jump(check));
+        b.patch(toUnaccount, new Ops.JumpUnless((s, t) -> {
+            var p = s.sp((int) s.threads[t].locals[sp]);
+            return p != null && Memslots.logging(s, Memslots.of(s, p.gfn)) ? 0 : 1;
+        }, unaccount, "!(slot && kvm_slot_dirty_track_enabled(slot))"));
         b.patch(needResched, new Ops.NeedResched(next));
     }
 
