@@ -244,12 +244,14 @@ public final class MmuOps {
         VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
         TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
+        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a TLB flush".
+        boolean invalidTdpRoot = s.sp(root).tdp && s.sp(root).invalid;
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {
             Walk w = TdpIter.position(s, it, 0);
             if (w != null && Spte.leaf(w.spte())) {
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                flush = true;
+                flush = !invalidTdpRoot;
             }
             TdpIter.next(s, it, 0, end);
         }

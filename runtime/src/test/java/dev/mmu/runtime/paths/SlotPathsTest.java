@@ -310,6 +310,27 @@ class SlotPathsTest {
         assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
     }
 
+    /** kvm_tdp_mmu_unmap_gfn_range() zaps invalid roots too, but tdp_mmu_zap_leafs() (v6.12) asks no flush for them. */
+    @Test
+    void theNotifierZapsAnInvalidRootWithoutAFlush() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
+                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000))));
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
+        assertThat(s.invalidRoots).containsExactly(oldRoot);
+        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
+        s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.violations).isZero();
+    }
+
     @Test
     void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
         VmConfig c = vm(false);
