@@ -73,11 +73,22 @@ public final class Host {
     }
 
     /**
-     * The host frees the pages of [start, end) that an invalidation unmapped (the end of munmap or
-     * MADV_DONTNEED). A page faulted in again since is a new mapping and stays.
+     * The host frees the pages of [start, end) (the end of munmap or MADV_DONTNEED): those an
+     * invalidation unmapped; where no invalidation unmapped anything, the page still mapped at
+     * the hva, as a host that skipped the MMU notifier would (whatever KVM still maps is then
+     * freed memory). A page faulted in again after an invalidation is a new mapping and stays.
      */
     static void free(Exec e, long start, long end) {
         VmState s = e.s;
+        for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
+            int page = backingPage(s.config, gfn);
+            long base = s.hostPfn(page);
+            long pageGfn = gfn - Math.floorMod(gfn, pagesPerBacking(s.config, gfn));
+            if (base == 0 || unmappedAt(s, pageGfn)) continue;
+            s.setHostPfn(page, 0);
+            s.freedPfns = insert(s.freedPfns, base);
+            e.note("host frees pfn 0x" + Long.toHexString(base) + ", still mapped at the hva (no invalidation)");
+        }
         long[] keep = s.unmappedPfns;
         for (long base : s.unmappedPfns) {
             if (!inRange(s, base, start, end)) continue;
@@ -86,6 +97,15 @@ public final class Host {
             e.note("host frees pfn 0x" + Long.toHexString(base));
         }
         s.unmappedPfns = keep;
+    }
+
+    /** Whether an invalidation unmapped a page of the backing page at hva gfn pageGfn, not yet freed. */
+    private static boolean unmappedAt(VmState s, long pageGfn) {
+        for (long base : s.unmappedPfns) {
+            Long g = s.gfnOfPfn(base);
+            if (g != null && g == pageGfn) return true;
+        }
+        return false;
     }
 
     /** Whether the page at pfn base was last mapped at a gfn in [start, end): pfns are handed out per gfn page. */
