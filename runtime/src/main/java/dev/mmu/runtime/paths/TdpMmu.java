@@ -225,13 +225,14 @@ public final class TdpMmu {
 
     /**
      * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
-     * next level (make_huge_page_split_spte: 4K children get exec back under NX).
+     * next level (make_huge_page_split_spte: the huge SPTE's bits, MMU-writable included; 4K
+     * children get exec back under NX).
      */
     private static void splitHugePage(Exec e, ShadowPage child, long huge) {
         boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
         long per = Level.pagesPerHpage(child.level);
         for (int i = 0; i < Level.ENTRIES; i++) {
-            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x));
+            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) | (huge & Spte.MMU_WRITABLE));
         }
         e.s.addStat(Stat.pagesAt(child.level), Level.ENTRIES);
         e.note("tdp_mmu_split_huge_page: " + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
