@@ -23,8 +23,9 @@ public final class FastZap {
      * Under mmu_lock held for write: kvm->arch.mmu_valid_gen ^= 1; kvm_tdp_mmu_invalidate_all_roots()
      * (role.invalid = true); kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which
      * kicks every vCPU out of the guest and waits: each drops its obsolete root and, before it
-     * enters the guest again, kvm_mmu_load() gives it a new root and flush_tlb_current(). The model
-     * does the reload for all vCPUs here (the request waits for them).
+     * enters the guest again, kvm_mmu_load() gives it a new root and flush_tlb_current(); with
+     * mmu both, the L2 (guest_mmu) shadow root too. The model does the reload for all vCPUs here
+     * (the request waits for them); kvm_zap_obsolete_pages() then zaps the old legacy roots.
      */
     public record Begin() implements Op {
         public void exec(Exec e, int choice) {
@@ -42,6 +43,16 @@ public final class FastZap {
             ShadowPage root = s.allocSp(old.level, 0, s.config.mmu() != Mmu.SHADOW);
             root.rootCount = s.config.vcpus();
             s.root = root.id;
+            if (s.nestedRoot >= 0) { // mmu both: the L2 shadow root is obsolete too (is_obsolete_root)
+                ShadowPage oldNested = s.spForWrite(s.nestedRoot);
+                oldNested.rootCount = 0;
+                r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
+                r[r.length - 1] = oldNested.id;
+                s.invalidRoots = r;
+                ShadowPage nested = s.allocSp(oldNested.level, 0, false);
+                nested.rootCount = s.config.vcpus();
+                s.nestedRoot = nested.id;
+            }
             for (int v = 0; v < s.tlb.length; v++) {
                 s.tlb[v] = new TlbEntry[0];
                 s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];

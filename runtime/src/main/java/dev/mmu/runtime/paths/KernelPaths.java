@@ -175,7 +175,8 @@ public final class KernelPaths {
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         zapGfnRange(b, gfn(startGpa), gfn(endGpa), flush, true);
         int skip = b.placeholder();
-        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+        // The flush; on legacy (shadow) tables also the commit of the tables the zap removed.
+        b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
         b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
         b.emit(new Ops.Release(LockId.rcu));
         b.emit(new Ops.Release(LockId.mmu_lock));

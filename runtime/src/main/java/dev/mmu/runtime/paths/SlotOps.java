@@ -181,7 +181,7 @@ public final class SlotOps {
      */
     public record ZapAtomicFinish(int it, int loop) implements Op {
         public void exec(Exec e, int choice) {
-            Tlbs.flushRemoteTlbs(e);
+            ShadowMmu.remoteFlushOrZap(e, true); // the flush; a legacy table the zap removed is freed after it
             Walk w = TdpIter.position(e.s, e.self().locals, it);
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
             e.nextPc = loop;

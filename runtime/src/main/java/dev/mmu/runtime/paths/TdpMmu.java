@@ -61,10 +61,13 @@ public final class TdpMmu {
         }
         if (sp.tdp) {
             Rcu.callRcu(s, spId);
+            e.note("handle_removed_pt(" + sp + "): call_rcu");
         } else {
-            s.freeSp(spId);
+            // A legacy page is freed only by kvm_mmu_commit_zap_page() after its flush (mmu.c, v6.x).
+            sp.invalid = true;
+            ShadowMmu.queueInvalid(e, spId);
+            e.note("legacy " + sp + " unlinked: invalid_list=" + e.self().invalidList.length);
         }
-        e.note("handle_removed_pt(" + sp + "): call_rcu");
     }
 
     /** kvm_tdp_mmu_zap_sp() (v6.x): clear the one SPTE that points at sp; returns true (flush needed). */
@@ -155,7 +158,8 @@ public final class TdpMmu {
                 if (old != leaf) setSpte(e, spId, i, leaf);
                 // tdp_mmu_map_handle_target_level() (v6.x): replacing a table by a huge leaf
                 // flushes (kvm_flush_remote_tlbs_gfn): TLBs may hold the old smaller translations.
-                if (Spte.present(old) && !Spte.leaf(old)) Tlbs.flushRemoteTlbs(e);
+                // A legacy table removed here is freed after that flush (kvm_mmu_remote_flush_or_zap).
+                if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
                 // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
                 if (writable && logging) Memslots.markDirty(e, gfn);
                 return true;
