@@ -46,7 +46,8 @@ final class ExprPrinter {
             if (u.op() == Expr.UnaryOp.NOT) {
                 return "!" + operand;
             }
-            return operand.startsWith("-") ? "-(" + operand + ")" : "-" + operand; // -(-1), not --1
+            // "- -1", not "--1" (read as C's decrement) nor "-(-1)" (a nesting level per sign)
+            return operand.startsWith("-") ? "- " + operand : "-" + operand;
         }
         Expr.Binary b = (Expr.Binary) e;
         return operand(b.left(), precedence(b)) + " " + b.op().symbol + " " + operand(b.right(), precedence(b) + 1);

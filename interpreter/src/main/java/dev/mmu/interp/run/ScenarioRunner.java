@@ -80,6 +80,8 @@ public final class ScenarioRunner {
         var pos = sc.source().scenario().pos();
         try {
             return explore(sc);
+        } catch (ScenarioError e) {
+            throw e; // the scenario's own fault, reported by runFile as a located error
         } catch (RuntimeException | StackOverflowError e) {
             return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), sc.source().tags(), Status.ERROR,
                     List.of(), List.of(), null, null, List.of(), e);

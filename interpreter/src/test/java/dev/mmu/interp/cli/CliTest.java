@@ -36,7 +36,7 @@ class CliTest {
         assertThat(out).contains("PASS    expect violation use_after_free")
                 .contains("TLB hit -> pfn 0x1001")
                 .contains("!! use_after_free")
-                .contains("host frees pfn 0x1000")
+                .contains("host frees pfns 0x1000..0x11ff") // a 2M backing page
                 .contains("replay: mmu replay");
     }
 

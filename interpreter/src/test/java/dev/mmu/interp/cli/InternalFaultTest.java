@@ -60,7 +60,7 @@ class InternalFaultTest {
                 .getSchema(Files.readString(Path.of("../docs/report-schema.json")));
         assertThat(schema.validate(json, InputFormat.JSON)).isEmpty();
         assertThat(json).contains("\"errors\" : 1", "\"status\" : \"ERROR\"", "injected fault");
-        assertThat(new JunitXmlReport().render(run)).contains("errors=\"1\"", "<error message=\"internal error: ");
+        assertThat(new JunitXmlReport().render(run)).contains("errors=\"1\"", "<error message=\"", "outline.mmu:2: internal error: ");
         assertThat(new TapReport().render(run)).contains("not ok 1 - ", "severity: error");
     }
 }

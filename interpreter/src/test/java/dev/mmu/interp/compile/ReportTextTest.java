@@ -48,7 +48,7 @@ class ReportTextTest {
                 "final (1 + 2) * 3 == 9 && 1 + 2 * 3 == 7",
                 "final 10 - (4 - 3) == 9 && 10 - 4 - 3 == 3 && 10 - 4 - 3 == 3",
                 "final !(!true || false) || !false && (true || false)",
-                "final -(-1) == 1 && -(2 * 3) == -6 && -stat.pages_4k <= 0",
+                "final - -1 == 1 && -(2 * 3) == -6 && -stat.pages_4k <= 0",
                 "reachable (spte(0x1000).present || false) && !(tlb(0, 0x1000) && true)",
                 "always 1 < 2 == true && (1 | 2) % 2 == 1");
     }

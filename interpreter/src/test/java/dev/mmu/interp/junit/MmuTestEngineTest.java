@@ -72,9 +72,9 @@ class MmuTestEngineTest {
                 .execute().testEvents();
         tests.assertStatistics(s -> s.started(2).succeeded(1).failed(1));
         tests.assertThatEvents()
-                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"),
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=1]"),
                         finishedWithFailure(message("injected fault"))))
-                .haveExactly(1, event(test(), displayName("ratio [ratio=4]"), finishedSuccessfully()));
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=4]"), finishedSuccessfully()));
     }
 
     @Test
