@@ -96,6 +96,48 @@ class TdpWalkYieldTest {
                 .noneMatch(s -> Invariants.violated(Invariant.lock_balance, s));
     }
 
+    @Test
+    void withoutContentionTheWalkMayKeepTheLockAcrossEntries() {
+        // need_resched() may answer no: one stretch under mmu_lock zaps both pages (lock_hold_work 2).
+        PathBuilder zap = new PathBuilder();
+        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0x1000), Expr.constant(0x3000));
+        Program metered = new Program(VM, ThreadProgram.of("setup", -1, warm()),
+                List.of(ThreadProgram.of("zap", -1, zap), vcpuRead(0x3000)), true);
+        assertThat(SeedModelTest.reachable(new MmuSystem(metered)))
+                .anyMatch(s -> s.mmuWriter == 0 && s.threads[0].holdWork >= 2);
+    }
+
+    /** Two 2M regions of 4K pages: zapping [0, 4M) unlinks one 4K table per step. */
+    static final VmConfig VM_4M = new VmConfig(Mmu.TDP, false, 1, false, 4,
+            List.of(new Memslot(0, 0, 1024, Level.PG_LEVEL_4K, false, false)), 1);
+
+    @Test
+    void aYieldLeavesTheRcuReadSideSoUnlinkedTablesAreFreedMeanwhile() {
+        PathBuilder setup = new PathBuilder();
+        for (long gpa : new long[] {0x1000, 0x201000}) {
+            KernelPaths.guestAccess(setup, VM_4M, 0, Access.READ, Expr.constant(gpa));
+        }
+        PathBuilder zap = new PathBuilder();
+        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0), Expr.constant(0x400000));
+        PathBuilder vcpu = new PathBuilder();
+        KernelPaths.guestAccess(vcpu, VM_4M, 0, Access.READ, Expr.constant(0x3000));
+        MmuSystem m = new MmuSystem(Stepper.program(VM_4M, setup, ThreadProgram.of("zap", -1, zap),
+                ThreadProgram.of("vcpu 0", 0, vcpu)));
+        VmState start = m.initial();
+        int tables = liveTables(start);
+        int zapLength = m.program().threads().get(0).ops().length;
+        // Yielded mid-walk (neither mmu_lock nor RCU held), one 4K table already unlinked and freed.
+        assertThat(SeedModelTest.reachable(m)).anyMatch(s -> s.threads[0].pc > 0 && s.threads[0].pc < zapLength
+                && !s.holdsMmuLock(0) && (s.rcuReaders & 1) == 0 && s.rcuPending.length == 0
+                && Spte.present(spte(s, 0x201000)) && liveTables(s) < tables);
+    }
+
+    static int liveTables(VmState s) {
+        int n = 0;
+        for (int i = 0; i < s.spCapacity(); i++) if (s.sp(i) != null) n++;
+        return n;
+    }
+
     /**
      * wrprot_gfn_range() as a user loop over gfns 0-511 (examples/tdp/forward-progress.mmu):
      * {@code if (tdp_mmu_iter_cond_resched(flush)) flush = false; else if leaf { clear W; flush = true }},
