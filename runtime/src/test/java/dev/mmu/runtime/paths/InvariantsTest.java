@@ -325,6 +325,34 @@ class InvariantsTest {
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
     }
 
+    /** A read fault on a 1G-backed slot: one 1G leaf in the root's child table (level 3). */
+    static VmState gigabyteLeafState() {
+        Memslot gig = new Memslot(0, 0, 1L << 18, Level.PG_LEVEL_1G, false, false);
+        VmConfig c = vm(Mmu.TDP, false, 1, gig);
+        VmState s = new MmuSystem(program(c, b -> KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000)),
+                thread("idle", b -> b.emit(new Ops.Note("idle"))))).initial().copy();
+        assertThat(s.stat(Stat.pages_1g)).isEqualTo(1);
+        return s;
+    }
+
+    @Test
+    void aGigabyteLeafCountsAsPages1g() {
+        VmState s = gigabyteLeafState();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        s.addStat(Stat.pages_1g, -1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    @Test
+    void aHugeLeafInTheRootBesideItsLiveChildIsHugeAndChild() {
+        VmState s = gigabyteLeafState();
+        Walk l3 = Walk.to(s, s.root, 0, 3);
+        ShadowPage table = s.sp(l3.spId());
+        assertThat(table.parent).isEqualTo(s.root);
+        s.setSpte(table.parent, table.parentIndex, Spte.leaf(0x1000, true, false));
+        assertThat(Invariants.violated(Invariant.huge_and_child, s)).isTrue();
+    }
+
     @Test
     void anNxListEntryWithoutItsCounterIsInconsistent() {
         VmState s = splitState();
