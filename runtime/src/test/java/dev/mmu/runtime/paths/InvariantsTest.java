@@ -380,6 +380,7 @@ class InvariantsTest {
         VmState s = splitState();
         int old = s.root;
         s.root = s.allocSp(4, 0, true).id; // kvm_mmu_zap_all_fast: a new root, the old one obsolete
+        s.spForWrite(old).rootCount = 0; // and no walker or vCPU holds it any more
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("old root not tracked").isTrue();
         s.invalidRoots = new int[] {old};
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
