@@ -49,6 +49,11 @@ public final class FastZap {
                     + " and flush_tlb_current");
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.INVALID_ROOTS, Resource.SPTE, Resource.TLB)
+                    .andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "kvm_mmu_zap_all_fast: new generation";
         }
@@ -71,8 +76,12 @@ public final class FastZap {
             e.nextPc = end;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return s.mmuWriter == thread;
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
         }
 
         public String describe() {
@@ -88,6 +97,10 @@ public final class FastZap {
             ShadowMmu.prepareZapPage(e, id);
             e.self().locals[batch] += Math.max(1, e.self().invalidList.length - before);
             dropInvalidRoot(e.s, id);
+        }
+
+        public Footprint footprint() {
+            return ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS);
         }
 
         public String describe() {
@@ -120,6 +133,14 @@ public final class FastZap {
             e.nextPc = end;
         }
 
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
+        }
+
         public String describe() {
             return "for_each_invalid_tdp_mmu_root";
         }
@@ -134,8 +155,8 @@ public final class FastZap {
             TdpIter.startIn(e.s, l, it, r, 0, l[endSlot], level(e.s, r, zapLevel));
         }
 
-        public boolean silent(VmState s, int thread) {
-            return true;
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE);
         }
 
         public String describe() {
@@ -160,6 +181,10 @@ public final class FastZap {
             TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
+        public Footprint footprint() {
+            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "__tdp_mmu_zap_root step";
         }
@@ -180,6 +205,11 @@ public final class FastZap {
             dropInvalidRoot(s, id);
             Rcu.callRcu(s, id);
             e.note("kvm_tdp_mmu_put_root(" + p + "): call_rcu");
+        }
+
+        /** call_rcu: freed at the end of the step if no rcu reader is left. */
+        public Footprint footprint() {
+            return Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.RCU_PENDING).andReads(Resource.RCU);
         }
 
         public String describe() {

@@ -35,6 +35,10 @@ public final class SlotOps {
                     + (on ? " logs dirty pages" : " stops logging dirty pages"));
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS).andWrites(Resource.DIRTY_BITMAP);
+        }
+
         public String describe() {
             return "kvm_set_memslot(KVM_MR_FLAGS_ONLY)";
         }
@@ -53,6 +57,10 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             if (e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "synchronize_srcu under mmu_lock");
             e.note("synchronize_srcu: no srcu readers left");
+        }
+
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SRCU, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -78,6 +86,11 @@ public final class SlotOps {
                     l[spteSet] = 1;
                 }
             } while (TdpIter.nextInSameTable(s, l, it, l[endSlot]));
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE, Resource.MMU_LOCK)
+                    .andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -118,6 +131,15 @@ public final class SlotOps {
             e.nextPc = loop;
         }
 
+        public Footprint footprint() {
+            return TdpMmu.LINK_CHILD.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS)
+                    .union(Ops.release(LockId.rcu)).union(Ops.release(LockId.mmu_lock));
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, loop};
+        }
+
         public String describe() {
             return "tdp_mmu_split_huge_pages_root step";
         }
@@ -151,6 +173,14 @@ public final class SlotOps {
             TdpMmu.setSpte(e, w.spId(), w.index(), Spte.FROZEN);
         }
 
+        public Footprint footprint() {
+            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, loop};
+        }
+
         public String describe() {
             return "zap_collapsible_spte_range step";
         }
@@ -172,6 +202,14 @@ public final class SlotOps {
             Walk w = TdpIter.position(e.s, e.self().locals, it);
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
             e.nextPc = loop;
+        }
+
+        public Footprint footprint() {
+            return Tlbs.FLUSH.andUpdates(Resource.SPTE, Resource.SPTE_ACCESS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {loop};
         }
 
         public String describe() {
@@ -211,6 +249,11 @@ public final class SlotOps {
             e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.SPTE_ACCESS, Resource.METRICS)
+                    .andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "kvm_clear_dirty_log_protect";
         }
@@ -228,6 +271,10 @@ public final class SlotOps {
             e.s.dirtyLogBusy &= ~(1 << pos);
         }
 
+        public Footprint footprint() {
+            return Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
+        }
+
         public String describe() {
             return "kvm_flush_remote_tlbs_memslot";
         }
@@ -241,6 +288,10 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS);
         }
 
         public String describe() {
@@ -260,6 +311,10 @@ public final class SlotOps {
             e.note("kvm_delete_memslot: memslot " + Memslots.slot(s, pos).id() + " removed");
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS).andWrites(Resource.DIRTY_BITMAP).union(DANGLING);
         }
 
         public String describe() {
@@ -285,6 +340,10 @@ public final class SlotOps {
             if (d != null) e.violate(Invariant.dangling_memslot, d);
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING);
+        }
+
         public String describe() {
             return "kvm_move_memslot";
         }
@@ -296,6 +355,10 @@ public final class SlotOps {
         g[g.length - 1] = end;
         s.goneRanges = g;
     }
+
+    /** What {@link #dangling} reads, and the violation it records. */
+    private static final Footprint DANGLING = Footprint.reads(Resource.SPTE, Resource.TLB, Resource.MEMSLOTS)
+            .andUpdates(Resource.VIOLATIONS);
 
     /**
      * An SPTE or TLB entry that still maps a gfn a deleted or moved memslot left (and no active

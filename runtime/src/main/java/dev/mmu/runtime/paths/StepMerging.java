@@ -1,0 +1,158 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * Which ops may run in the step of the op before them, decided from footprints (issue 11: merging
+ * on a lock alone was unsound, since TLBs, SPTE bits and host pages change without mmu_lock).
+ *
+ * <p>An op o of thread t may be moved next to t's previous op when it commutes with everything
+ * the other threads can still do before t's next step: o writes nothing they read (only t's
+ * locals), and nothing they may write is read by o. What a thread u may do from its pc is the
+ * union of the footprints of the ops reachable along control flow, stopping before an acquire u
+ * cannot pass while t holds a lock (mmu_lock for write, or for read against a writer, a mutex).
+ * The states skipped differ from the states kept only in t's locals and pc, which no expectation
+ * reads, so every verdict is kept. The same check lets a need_resched() that said no run with the
+ * op after it: that op is moved the other way ({@link #mayMerge}).
+ */
+final class StepMerging {
+    private static final long WAITERS = Resource.MMU_WAITERS.bit();
+    /** What ending a thread reads and may record (lock_balance, page_table_leak): see MmuSystem#finishThread. */
+    private static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
+            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
+            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
+
+    private final Program program;
+    private final boolean enabled;
+    /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
+    private final Footprint[][] ops;
+    /** Per thread and stop key (see {@link #stopKey}): reads and writes reachable from each pc, computed on demand. */
+    private final long[][][] reachReads;
+    private final long[][][] reachWrites;
+
+    StepMerging(Program program, boolean enabled) {
+        this.program = program;
+        this.enabled = enabled;
+        int n = program.threads().size();
+        ops = new Footprint[n][];
+        reachReads = new long[n][STOP_KEYS][];
+        reachWrites = new long[n][STOP_KEYS][];
+        for (int u = 0; u < n; u++) {
+            Op[] code = program.threads().get(u).ops();
+            ops[u] = new Footprint[code.length];
+            for (int pc = 0; pc < code.length; pc++) ops[u][pc] = inPlace(code, pc);
+        }
+    }
+
+    /**
+     * The op's footprint where it stands: moving the thread to an mmu_lock acquire makes it a
+     * waiter (what rwlock_needbreak reads), and ending the thread runs its end-of-thread checks.
+     */
+    private static Footprint inPlace(Op[] code, int pc) {
+        Footprint f = code[pc].footprint();
+        for (int q : code[pc].targets(pc)) {
+            if (q >= code.length) f = f.union(FINISH);
+            else if (unwrap(code[q]) instanceof Ops.Acquire a && a.lock() == LockId.mmu_lock) {
+                f = new Footprint(f.reads(), f.writes() | WAITERS, f.vcpus());
+            }
+        }
+        return f;
+    }
+
+    private static Op unwrap(Op op) {
+        return op instanceof Ops.Atomic a ? a.inner() : op;
+    }
+
+    /** Whether thread t's op at its pc runs in the step that brought t there. */
+    boolean silent(VmState s, int t) {
+        Op op = program.threads().get(t).ops()[s.threads[t].pc];
+        if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
+        return enabled && op.choices(s, t) == 1 && commutes(s, t, ops[t][s.threads[t].pc]);
+    }
+
+    /**
+     * After an op at pc that ran invisibly (need_resched() said no: it changed nothing shared), the
+     * next op may run in the same step if the invisible op could as well have run just before it:
+     * nothing the others can do in between changes what it read.
+     */
+    boolean mayMerge(VmState s, int t, int invisiblePc) {
+        if (!enabled) return false;
+        Op[] code = program.threads().get(t).ops();
+        Footprint read = code[invisiblePc].invisibleFootprint();
+        Footprint f = new Footprint(read.reads(), ops[t][invisiblePc].writes() & WAITERS, 0);
+        return code[s.threads[t].pc].choices(s, t) == 1 && commutes(s, t, f);
+    }
+
+    /** f writes only t's locals (or makes t a waiter), and no other thread's reachable ops conflict with it. */
+    private boolean commutes(VmState s, int t, Footprint f) {
+        if ((f.writes() & ~WAITERS) != 0) return false;
+        int key = stopKey(s, t);
+        for (int u = 0; u < ops.length; u++) {
+            int pc = s.threads[u].pc;
+            if (u == t || pc >= ops[u].length) continue;
+            if ((reach(u, key, reachWrites)[pc] & f.reads()) != 0) return false;
+            if ((reach(u, key, reachReads)[pc] & f.writes()) != 0) return false;
+        }
+        return true;
+    }
+
+    private static final int STOP_KEYS = 1 << 5;
+
+    /** The locks t holds that stop others: bit 0 mmu_lock for write, 1 for read, 2-4 the mutexes. */
+    private static int stopKey(VmState s, int t) {
+        int k = s.mmuWriter == t ? 1 : (s.mmuReaders & (1L << t)) != 0 ? 2 : 0;
+        for (int m = 0; m < s.mutexOwner.length; m++) if (s.mutexOwner[m] == t) k |= 4 << m;
+        return k;
+    }
+
+    /** Whether an op is an acquire that cannot complete while the merging thread holds what key says. */
+    private static boolean stops(Op op, int key) {
+        if (!(unwrap(op) instanceof Ops.Acquire a)) return false;
+        return switch (a.lock()) {
+            case mmu_lock -> (key & 1) != 0 || ((key & 2) != 0 && a.mode() == Lock.Mode.WRITE);
+            case slots_lock -> (key & 4) != 0;
+            case tdp_mmu_pages_lock -> (key & 8) != 0;
+            case mmu_unsync_pages_lock -> (key & 16) != 0;
+            case srcu, rcu -> false;
+        };
+    }
+
+    private long[] reach(int u, int key, long[][][] which) {
+        if (which[u][key] == null) computeReach(u, key);
+        return which[u][key];
+    }
+
+    /**
+     * Fixpoint over u's control flow: reach[pc] = footprint(pc) and, unless the op at pc is an
+     * acquire that stops, the reach of its targets. A stopping acquire still counts itself (it may queue).
+     */
+    private void computeReach(int u, int key) {
+        Op[] code = program.threads().get(u).ops();
+        long[] r = new long[code.length];
+        long[] w = new long[code.length];
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int pc = code.length - 1; pc >= 0; pc--) {
+                long nr = ops[u][pc].reads();
+                long nw = ops[u][pc].writes();
+                if (!stops(code[pc], key)) {
+                    for (int q : code[pc].targets(pc)) {
+                        if (q < code.length) {
+                            nr |= r[q];
+                            nw |= w[q];
+                        }
+                    }
+                }
+                if (nr != r[pc] || nw != w[pc]) {
+                    r[pc] = nr;
+                    w[pc] = nw;
+                    changed = true;
+                }
+            }
+        }
+        reachReads[u][key] = r;
+        reachWrites[u][key] = w;
+    }
+}
