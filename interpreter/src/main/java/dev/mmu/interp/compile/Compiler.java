@@ -64,8 +64,8 @@ public final class Compiler {
         }
         for (ExploreSetting s : sc.scenario().explore()) {
             if (!(s instanceof ExploreSetting.SymmetryVcpus)) continue;
-            for (String why : VcpuSymmetry.leftOut(program)) {
-                warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus does not apply to " + why));
+            for (String why : VcpuSymmetry.limits(program)) {
+                warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus " + why));
             }
         }
         return new CompiledScenario(sc, program, expectations, options(sc, exprs));

@@ -31,7 +31,7 @@ class SoundnessRegressionTest {
             assertThat(r.scenarios()).as(f).singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(Status.FAIL));
             assertThat(r.diagnostics()).as(f).anySatisfy(d -> {
                 assertThat(d.severity()).isEqualTo(Severity.WARNING);
-                assertThat(d.message()).startsWith("symmetry vcpus does not apply to vCPU 2");
+                assertThat(d.message()).startsWith("symmetry vcpus leaves out vCPU 2 (thread vcpu 2): named by ");
             });
         }
     }

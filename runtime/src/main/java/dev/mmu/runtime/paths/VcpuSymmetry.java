@@ -45,7 +45,7 @@ public final class VcpuSymmetry {
             for (int t : cls) {
                 String why = vcpuOf[t] < 64 ? namedBy[vcpuOf[t]] : namedBy[64];
                 if (why == null) kept.add(t);
-                else leftOut.add("vCPU " + vcpuOf[t] + " (" + threads.get(t).name() + ") is named by " + why);
+                else leftOut.add("vCPU " + vcpuOf[t] + " (thread " + threads.get(t).name() + "): named by " + why);
             }
             if (kept.size() > 1) classes.add(kept.stream().mapToInt(Integer::intValue).toArray());
         }
@@ -75,9 +75,16 @@ public final class VcpuSymmetry {
         }
     }
 
-    /** Why `symmetry vcpus` leaves vCPUs of a program out (one line each); empty if it leaves none out. */
-    public static List<String> leftOut(Program program) {
-        return List.copyOf(new VcpuSymmetry(program).leftOut);
+    /**
+     * What `symmetry vcpus` cannot do for a program, one line each: the vCPUs it leaves out and why,
+     * or that no two vCPU threads are interchangeable at all. Empty when it applies in full.
+     */
+    public static List<String> limits(Program program) {
+        VcpuSymmetry sym = new VcpuSymmetry(program);
+        List<String> l = new ArrayList<>();
+        for (String why : sym.leftOut) l.add("leaves out " + why);
+        if (sym.trivial() && l.isEmpty()) l.add("has nothing to interchange: no two vCPU threads run the same program");
+        return l;
     }
 
     boolean trivial() {
