@@ -34,10 +34,6 @@ import org.junit.jupiter.api.TestFactory;
 class FootprintsTest {
     /** Per scenario: enough for every reachable op of the examples but a few deep in the larger ones. */
     private static final int STATES = 3000;
-    /** What ending a thread reads (held locks, invalid_list) for its lock_balance and page_table_leak checks. */
-    private static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
-            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
-            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
 
     /** Every primitive and kind of expression, racing vCPUs: what the examples may not reach. */
     private static final Path COVERAGE = Path.of("../interpreter/src/test/resources/footprints/coverage.mmu");
@@ -65,7 +61,7 @@ class FootprintsTest {
                 for (int c = 0; c < ops[pc].choices(s, t); c++) {
                     VmState n = system.step(s, t, c, null);
                     Footprint f = stepFootprint(ops, pc);
-                    if (n.threads[t].pc >= ops.length) f = f.union(FINISH);
+                    if (n.threads[t].pc >= ops.length) f = f.union(MmuSystem.FINISH);
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     checkWrites(p, s, n, t, f, what);
                     checkReads(p, s, n, t, f, what, effects);

@@ -12,9 +12,6 @@ package dev.mmu.runtime.paths;
 public record Footprint(long reads, long writes, long vcpus) {
     /** Thread locals only: constants, locals, jumps. */
     public static final Footprint LOCAL = new Footprint(0, 0, 0);
-    /** Anything: what an op that cannot say must be taken to do. */
-    public static final Footprint ALL = new Footprint(-1L >>> (64 - Resource.values().length),
-            -1L >>> (64 - Resource.values().length), -1L);
 
     public static Footprint reads(Resource... rs) {
         return LOCAL.andReads(rs);
@@ -50,21 +47,11 @@ public record Footprint(long reads, long writes, long vcpus) {
         return new Footprint(reads | o.reads, writes | o.writes, vcpus | o.vcpus);
     }
 
-    public static Footprint union(Footprint... fs) {
-        Footprint r = LOCAL;
-        for (Footprint f : fs) r = r.union(f);
-        return r;
-    }
-
     /** Footprint of evaluating every expression. */
     public static Footprint of(Expr... es) {
         Footprint r = LOCAL;
         for (Expr e : es) r = r.union(e.footprint());
         return r;
-    }
-
-    public boolean readsAny(long bits) {
-        return (reads & bits) != 0;
     }
 
     @Override

@@ -165,6 +165,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return false;
     }
 
+    /** What {@link #finishThread} reads and may record: the op that ends a thread does it too. */
+    public static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
+            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
+            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
+
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
     private static void finishThread(Exec e) {
         for (LockId l : LockId.values()) {

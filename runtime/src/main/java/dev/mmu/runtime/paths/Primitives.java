@@ -42,7 +42,7 @@ public final class Primitives {
         });
         // Flips only the W bit of a present leaf: no stats, no table torn down.
         add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte",
-                Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE).andWrites(Resource.METRICS), (e, a) -> {
+                Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
             // The lockless cmpxchg of fast_page_fault() (mmu.c, v6.x) on the leaf SPTE of gfn: sets
             // or clears PT_WRITABLE_MASK. Unlike fast_pf_fix_direct_spte() it does not call
             // mark_page_dirty_in_slot(); a path that adds W must mark the page itself.

@@ -36,7 +36,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).andWrites(Resource.DIRTY_BITMAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP);
         }
 
         public String describe() {
@@ -314,7 +314,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).andWrites(Resource.DIRTY_BITMAP).union(DANGLING);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING);
         }
 
         public String describe() {

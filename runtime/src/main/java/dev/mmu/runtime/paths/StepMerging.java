@@ -14,14 +14,10 @@ import dev.mmu.runtime.model.VmState;
  * cannot pass while t holds a lock (mmu_lock for write, or for read against a writer, a mutex).
  * The states skipped differ from the states kept only in t's locals and pc, which no expectation
  * reads, so every verdict is kept. The same check lets a need_resched() that said no run with the
- * op after it: that op is moved the other way ({@link #mayMerge}).
+ * op after it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
  */
 final class StepMerging {
     private static final long WAITERS = Resource.MMU_WAITERS.bit();
-    /** What ending a thread reads and may record (lock_balance, page_table_leak): see MmuSystem#finishThread. */
-    private static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
-            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
-            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
 
     private final Program program;
     private final boolean enabled;
@@ -52,9 +48,9 @@ final class StepMerging {
     private static Footprint inPlace(Op[] code, int pc) {
         Footprint f = code[pc].footprint();
         for (int q : code[pc].targets(pc)) {
-            if (q >= code.length) f = f.union(FINISH);
+            if (q >= code.length) f = f.union(MmuSystem.FINISH);
             else if (unwrap(code[q]) instanceof Ops.Acquire a && a.lock() == LockId.mmu_lock) {
-                f = new Footprint(f.reads(), f.writes() | WAITERS, f.vcpus());
+                f = f.andWrites(Resource.MMU_WAITERS);
             }
         }
         return f;
