@@ -221,7 +221,7 @@ public final class FastZap {
 
         /** call_rcu: freed at the end of the step if no rcu reader is left. */
         public Footprint footprint() {
-            return Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.RCU_PENDING).andReads(Resource.RCU);
+            return TdpMmu.PUT_ROOT;
         }
 
         public String describe() {
