@@ -97,4 +97,49 @@ class StepMergingTest {
         MmuSystem merged = new MmuSystem(program(reader()));
         assertThat(merged.step(merged.initial(), 0, 0, null).threads[0].pc).isEqualTo(3);
     }
+    /** write_lock(mmu_lock); if need_resched: cond_resched_rwlock_write(); write_unlock. */
+    static ThreadProgram yielder() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        int check = b.placeholder();
+        KernelPaths.condReschedRwlockWrite(b);
+        b.patch(check, new Ops.NeedResched(b.here()));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("b", -1, b);
+    }
+
+    /** y = 1; write_lock(mmu_lock); write_unlock. */
+    static ThreadProgram locker() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "y = 1"));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("a", -1, b);
+    }
+
+    @Test
+    void aThreadAboutToTakeMmuLockIsNoWaiterSoTheOpBringingItThereMerges() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        assertThat(st.next(0)).as("rwlock_needbreak() sees only the queue, not where a's pc stands")
+                .isEqualTo("write_lock(mmu_lock)");
+    }
+
+    @Test
+    void aNeedReschedNoIsAStepWhileAnotherThreadCanStillQueueOnMmuLock() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "if need_resched", 0);
+        assertThat(st.next(1)).as("a may queue before the unlock: rwlock_needbreak() would then say yes")
+                .isEqualTo("release mmu_lock");
+    }
+
+    @Test
+    void aNeedReschedNoMergesOnceNoThreadCanQueue() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "release mmu_lock");
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "if need_resched", 0);
+        assertThat(st.done(1)).as("the unlock ran in the need_resched() step").isTrue();
+    }
 }
