@@ -60,8 +60,8 @@ class UnreadStatsAgreeTest {
         CompiledScenario sc = ScenarioLoader.load(Path.of("../bench/scenarios/seed-spin.mmu")).scenarios().get(0);
         ExploreOptions full = ExploreOptions.builder().build();
         assertThat(Explorer.explore(new MmuSystem(sc.program().withAllStatsRead()), List.of(), full)
-                .stats().statesStored()).isEqualTo(4465);
+                .stats().statesStored()).isEqualTo(4656);
         assertThat(Explorer.explore(new MmuSystem(sc.program()), List.of(), full).stats().statesStored())
-                .isEqualTo(3106);
+                .isEqualTo(3297);
     }
 }

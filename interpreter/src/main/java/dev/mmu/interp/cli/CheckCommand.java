@@ -54,7 +54,7 @@ final class CheckCommand implements Callable<Integer> {
             FileResult r = runner.runFile(f);
             flags.closeProgress();
             results.add(r);
-            if (r.broken()) System.err.print(r.diagnosticsText());
+            System.err.print(r.diagnosticsText()); // errors, or warnings (e.g. what symmetry leaves out)
             if (!r.broken() && r.scenarios().isEmpty()) {
                 // Nothing checked must not read as "everything holds"; a file of shared paths is
                 // checked through the scenarios of the files that import it.

@@ -99,10 +99,8 @@ final class TestCommand implements Callable<Integer> {
                 FileResult r = get(p);
                 if (r == null) continue; // not started: Ctrl-C came first
                 results.add(r);
-                if (r.broken()) {
-                    live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
-                    System.err.print(r.diagnosticsText());
-                }
+                if (r.broken()) live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
+                System.err.print(r.diagnosticsText()); // errors, or warnings
                 for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s, Terminal.columns()));
             }
         } finally {

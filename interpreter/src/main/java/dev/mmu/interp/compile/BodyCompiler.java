@@ -11,6 +11,7 @@ import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
@@ -18,6 +19,7 @@ import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitives;
+import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.SlotPaths;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -188,7 +190,7 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
-        b.patch(exitEmpty, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, b.here(), "!list_empty(lpage_disallowed)"));
+        b.patch(exitEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, b.here(), "!list_empty(lpage_disallowed)"));
         patchBreaks();
     }
 
@@ -380,7 +382,7 @@ final class BodyCompiler {
     private long constant(Expr e, Env env) {
         var v = exprs.compile(e, env);
         try {
-            if (!v.shared()) return v.eval(null, 0);
+            if (v.footprint().equals(Footprint.LOCAL)) return v.eval(null, 0);
         } catch (NullPointerException notConstant) {
             // a local variable: only known while running
         }
@@ -396,28 +398,11 @@ final class BodyCompiler {
     }
 
     private static dev.mmu.runtime.paths.Expr minusOne(int slot) {
-        return new dev.mmu.runtime.paths.Expr() {
-            public long eval(dev.mmu.runtime.model.VmState s, int t) {
-                return s.threads[t].locals[slot] - 1;
-            }
-
-            public boolean shared() {
-                return false;
-            }
-        };
+        return dev.mmu.runtime.paths.Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[slot] - 1);
     }
 
     private static dev.mmu.runtime.paths.Expr orOf(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr v) {
-        boolean shared = a.shared() || v.shared();
-        return new dev.mmu.runtime.paths.Expr() {
-            public long eval(dev.mmu.runtime.model.VmState s, int t) {
-                return a.eval(s, t) != 0 || v.eval(s, t) != 0 ? 1 : 0;
-            }
-
-            public boolean shared() {
-                return shared;
-            }
-        };
+        return dev.mmu.runtime.paths.Expr.of(Footprint.of(a, v), (s, t) -> a.eval(s, t) != 0 || v.eval(s, t) != 0 ? 1 : 0);
     }
 
     static String text(Expr e) {

@@ -20,6 +20,11 @@ import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.ScenarioError;
 import dev.mmu.runtime.paths.Program;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
+import dev.mmu.runtime.paths.VcpuSymmetry;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.runtime.model.Stat;
+import java.util.EnumSet;
+import java.util.function.Consumer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +34,11 @@ public final class Compiler {
     private Compiler() {}
 
     public static CompiledScenario compile(CheckedScenario sc) {
+        return compile(sc, warning -> { });
+    }
+
+    /** Compiles, telling {@code warnings} what the scenario asked for but does not get (symmetry). */
+    public static CompiledScenario compile(CheckedScenario sc, Consumer<Diagnostic> warnings) {
         Machine m = sc.machine();
         VmConfig config = config(m);
         ExprCompiler exprs = new ExprCompiler(m, sc.row());
@@ -50,14 +60,18 @@ public final class Compiler {
         // A stat no expression reads may be left out of the state key; not with `expect
         // terminates`, whose lassos must return to the very same state.
         boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates);
-        if (!terminates) {
-            program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
-                    exprs.statsRead);
-        }
+        program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
+                terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed);
         runsSetup(program, setup.positions(), sc);
         if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
+        }
+        for (ExploreSetting s : sc.scenario().explore()) {
+            if (!(s instanceof ExploreSetting.SymmetryVcpus)) continue;
+            for (String why : VcpuSymmetry.limits(program)) {
+                warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus " + why));
+            }
         }
         return new CompiledScenario(sc, program, expectations, options(sc, exprs));
     }
@@ -110,33 +124,10 @@ public final class Compiler {
             } else if (s instanceof ExploreSetting.Time t) {
                 o.timeLimit(Duration.ofMillis(t.millis()));
             } else if (s instanceof ExploreSetting.SymmetryVcpus) {
-                // Only when every expectation is blind to vCPU numbers: tlb(vcpu, gpa) is not.
-                o.symmetry(sc.scenario().expectations().stream().noneMatch(Compiler::namesVcpu));
+                o.symmetry(true); // vCPUs that something names stay out of it (VcpuSymmetry)
             }
         }
         return o.build();
-    }
-
-    private static boolean namesVcpu(Expectation e) {
-        if (e instanceof Expectation.Always a) return namesVcpu(a.cond());
-        if (e instanceof Expectation.Final f) return namesVcpu(f.cond());
-        if (e instanceof Expectation.Reachable r) return namesVcpu(r.cond());
-        return false;
-    }
-
-    private static boolean namesVcpu(dev.mmu.interp.ast.Expr e) {
-        if (e instanceof dev.mmu.interp.ast.Expr.Call c) {
-            return c.name().name().equals("tlb") || c.args().stream().anyMatch(a -> namesVcpu(a.value()));
-        } else if (e instanceof dev.mmu.interp.ast.Expr.Field f) {
-            return namesVcpu(f.target());
-        } else if (e instanceof dev.mmu.interp.ast.Expr.Range r) {
-            return namesVcpu(r.start()) || namesVcpu(r.end());
-        } else if (e instanceof dev.mmu.interp.ast.Expr.Unary u) {
-            return namesVcpu(u.operand());
-        } else if (e instanceof dev.mmu.interp.ast.Expr.Binary b) {
-            return namesVcpu(b.left()) || namesVcpu(b.right());
-        }
-        return false;
     }
 
     private static long constant(ExprCompiler exprs, dev.mmu.interp.ast.Expr e) {

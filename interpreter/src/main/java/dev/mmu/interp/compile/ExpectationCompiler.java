@@ -11,6 +11,9 @@ final class ExpectationCompiler {
 
     private final java.util.function.Predicate<VmState> finished;
 
+    /** The vCPUs the compiled expectations name (bit set; -1: any): symmetry must leave them in place. */
+    long vcpusNamed;
+
     ExpectationCompiler(ExprCompiler exprs, java.util.function.Predicate<VmState> finished) {
         this.exprs = exprs;
         this.finished = finished;
@@ -23,6 +26,11 @@ final class ExpectationCompiler {
             throw new CompileError(name.pos(), "invariant '" + name.name() + "' is not checked by the runtime yet");
         }
         return inv;
+    }
+
+    private dev.mmu.runtime.paths.Expr named(dev.mmu.runtime.paths.Expr c) {
+        vcpusNamed |= c.footprint().vcpus();
+        return c;
     }
 
     dev.mmu.runtime.explore.Expectation<VmState> compile(Expectation e) {
@@ -43,17 +51,17 @@ final class ExpectationCompiler {
                     (s, t) -> Invariants.violated(inv, s));
         }
         if (e instanceof Expectation.Always a) {
-            var c = exprs.compile(a.cond(), null);
+            var c = named(exprs.compile(a.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Never<>("always " + BodyCompiler.text(a.cond()),
                     (s, t) -> c.eval(s, -1) == 0);
         }
         if (e instanceof Expectation.Final f) {
-            var c = exprs.compile(f.cond(), null);
+            var c = named(exprs.compile(f.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Final<>("final " + BodyCompiler.text(f.cond()),
                     s -> c.eval(s, -1) != 0);
         }
         if (e instanceof Expectation.Reachable r) {
-            var c = exprs.compile(r.cond(), null);
+            var c = named(exprs.compile(r.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Reachable<>("reachable " + BodyCompiler.text(r.cond()),
                     s -> c.eval(s, -1) != 0);
         }

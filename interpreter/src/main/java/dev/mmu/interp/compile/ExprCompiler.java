@@ -5,7 +5,9 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.check.Machine;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Queries;
+import dev.mmu.runtime.paths.Resource;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToLongBiFunction;
@@ -57,16 +59,16 @@ final class ExprCompiler {
                 case "stat" -> {
                     Stat st = Stat.valueOf(field);
                     statsRead.add(st);
-                    return shared((s, t) -> s.stat(st));
+                    return reading(Footprint.reads(Resource.STATS), (s, t) -> s.stat(st));
                 }
                 case "vm" -> {
                     return dev.mmu.runtime.paths.Expr.constant(vmKnob(f));
                 }
                 case "invalid_list" -> {
-                    return shared(Queries::invalidListLen);
+                    return reading(Footprint.reads(Resource.INVALID_LIST), Queries::invalidListLen);
                 }
                 case "lpage_disallowed" -> {
-                    return shared((s, t) -> s.lpageDisallowed.length);
+                    return Queries.NX_LENGTH;
                 }
                 default -> { }
             }
@@ -75,15 +77,19 @@ final class ExprCompiler {
             String q = c.name().name();
             if (q.equals("spte")) {
                 var gpa = compile(arg(c, 0), env);
-                return shared((s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+                // The W bit changes without mmu_lock (fast_page_fault); the mapping does not.
+                Footprint read = field.equals("writable") ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS)
+                        : Footprint.reads(Resource.SPTE);
+                return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
             }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
-                return shared((s, t) -> Queries.hostFreed(s, gpa.eval(s, t)));
+                return reading(Footprint.reads(Resource.HOST, Resource.MEMSLOTS).union(gpa.footprint()),
+                        (s, t) -> Queries.hostFreed(s, gpa.eval(s, t)));
             }
         }
         var handle = compile(f.target(), env);
-        return shared((s, t) -> Queries.sp(s, handle.eval(s, t), field));
+        return reading(Footprint.reads(Resource.SPTE).union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field));
     }
 
     private long vmKnob(Expr.Field f) {
@@ -101,7 +107,10 @@ final class ExprCompiler {
         if (c.name().name().equals("tlb")) {
             var vcpu = compile(arg(c, 0), env);
             var gpa = compile(arg(c, 1), env);
-            return shared((s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
+            // It names a vCPU: symmetry must not permute that one (-1: known only at run time).
+            int named = vcpu instanceof dev.mmu.runtime.paths.Expr.Constant k && k.v() >= 0 && k.v() < 64 ? (int) k.v() : -1;
+            return reading(Footprint.reads(Resource.TLB).naming(named).union(Footprint.of(vcpu, gpa)),
+                    (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
         }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
     }
@@ -151,22 +160,13 @@ final class ExprCompiler {
         return b ? 1 : 0;
     }
 
-    private static dev.mmu.runtime.paths.Expr shared(ToLongBiFunction<VmState, Integer> f) {
-        return (s, t) -> f.applyAsLong(s, t);
+    private static dev.mmu.runtime.paths.Expr reading(Footprint footprint, ToLongBiFunction<VmState, Integer> f) {
+        return dev.mmu.runtime.paths.Expr.of(footprint, f::applyAsLong);
     }
 
-    /** An expression over sub-expressions: shared if any of them is. */
+    /** An expression over sub-expressions: it reads what they read. */
     private static dev.mmu.runtime.paths.Expr derived(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr b,
                                                       ToLongBiFunction<VmState, Integer> f) {
-        boolean shared = a.shared() || (b != null && b.shared());
-        return new dev.mmu.runtime.paths.Expr() {
-            public long eval(VmState s, int thread) {
-                return f.applyAsLong(s, thread);
-            }
-
-            public boolean shared() {
-                return shared;
-            }
-        };
+        return reading(b == null ? a.footprint() : Footprint.of(a, b), f);
     }
 }

@@ -30,7 +30,7 @@ public final class ScenarioLoader {
         List<CompiledScenario> out = new ArrayList<>();
         for (CheckedScenario sc : r.scenarios()) {
             try {
-                out.add(Compiler.compile(sc));
+                out.add(Compiler.compile(sc, diags::add));
             } catch (CompileError e) {
                 diags.add(new Diagnostic(e.pos, Severity.ERROR, e.getMessage()));
             }

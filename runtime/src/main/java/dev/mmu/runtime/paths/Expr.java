@@ -6,9 +6,26 @@ import dev.mmu.runtime.model.VmState;
 public interface Expr {
     long eval(VmState s, int thread);
 
-    /** False when only the thread's locals are read, so evaluating it is invisible to others. */
-    default boolean shared() {
-        return true;
+    /** What evaluating it reads: step merging and symmetry decide from it, so it must not under-state. */
+    Footprint footprint();
+
+    /** The evaluation of an {@link #of} expression. */
+    @FunctionalInterface
+    interface Eval {
+        long eval(VmState s, int thread);
+    }
+
+    /** An expression that reads what {@code footprint} says (and only the thread's locals besides). */
+    static Expr of(Footprint footprint, Eval eval) {
+        return new Expr() {
+            public long eval(VmState s, int thread) {
+                return eval.eval(s, thread);
+            }
+
+            public Footprint footprint() {
+                return footprint;
+            }
+        };
     }
 
     /** Constants and locals are values (equal when their number is), so equal programs compare equal. */
@@ -25,8 +42,8 @@ public interface Expr {
             return v;
         }
 
-        public boolean shared() {
-            return false;
+        public Footprint footprint() {
+            return Footprint.LOCAL;
         }
 
         @Override
@@ -40,8 +57,8 @@ public interface Expr {
             return s.threads[thread].locals[slot];
         }
 
-        public boolean shared() {
-            return false;
+        public Footprint footprint() {
+            return Footprint.LOCAL;
         }
     }
 }

@@ -62,6 +62,11 @@ public final class FastZap {
                     + " and flush_tlb_current");
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.INVALID_ROOTS, Resource.SPTE, Resource.TLB)
+                    .andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "kvm_mmu_zap_all_fast: new generation";
         }
@@ -84,8 +89,12 @@ public final class FastZap {
             e.nextPc = end;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return s.mmuWriter == thread;
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
         }
 
         public String describe() {
@@ -101,6 +110,10 @@ public final class FastZap {
             ShadowMmu.prepareZapPage(e, id);
             e.self().locals[batch] += Math.max(1, e.self().invalidList.length - before);
             dropInvalidRoot(e.s, id);
+        }
+
+        public Footprint footprint() {
+            return ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS);
         }
 
         public String describe() {
@@ -133,6 +146,14 @@ public final class FastZap {
             e.nextPc = end;
         }
 
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
+        }
+
         public String describe() {
             return "for_each_invalid_tdp_mmu_root";
         }
@@ -147,8 +168,8 @@ public final class FastZap {
             TdpIter.startIn(e.s, l, it, r, 0, l[endSlot], level(e.s, r, zapLevel));
         }
 
-        public boolean silent(VmState s, int thread) {
-            return true;
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE);
         }
 
         public String describe() {
@@ -173,6 +194,10 @@ public final class FastZap {
             TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
+        public Footprint footprint() {
+            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "__tdp_mmu_zap_root step";
         }
@@ -192,6 +217,11 @@ public final class FastZap {
             int id = (int) e.self().locals[root];
             dropInvalidRoot(e.s, id);
             TdpMmu.putRoot(e, id);
+        }
+
+        /** call_rcu: freed at the end of the step if no rcu reader is left. */
+        public Footprint footprint() {
+            return TdpMmu.PUT_ROOT;
         }
 
         public String describe() {

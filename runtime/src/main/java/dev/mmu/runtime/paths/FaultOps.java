@@ -127,6 +127,20 @@ public final class FaultOps {
             }
         }
 
+        /**
+         * Lockless: reads the tables, fills this vCPU's TLB, sets the D bit, checks host pages and
+         * dirty logging; an EPT violation takes srcu and reads fault->slot.
+         */
+        public Footprint footprint() {
+            return gpa.footprint().andUpdates(Resource.TLB, Resource.SPTE_ACCESS, Resource.SRCU)
+                    .andReads(Resource.SPTE, Resource.HOST, Resource.MEMSLOTS, Resource.DIRTY_BITMAP)
+                    .andUpdates(Resource.VIOLATIONS).naming(vcpu);
+        }
+
+        public int[] targets(int pc) {
+            return fastPf >= 0 ? new int[] {pc + 1, done, fastPf} : new int[] {pc + 1, done};
+        }
+
         public String describe() {
             return "vcpu " + vcpu + " " + kind.word();
         }
@@ -157,6 +171,16 @@ public final class FaultOps {
             e.note("fast_page_fault: cmpxchg lost the race (SPTE changed)");
             if (++l[retries] > 4) e.nextPc = slowPath;
             else reenter(e, access);
+        }
+
+        /** The cmpxchg flips only W of a present leaf, then marks the page dirty: no mmu_lock. */
+        public Footprint footprint() {
+            return gpa.footprint().andUpdates(Resource.SPTE_ACCESS, Resource.DIRTY_BITMAP, Resource.METRICS)
+                    .andReads(Resource.SPTE, Resource.MEMSLOTS).union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {access, slowPath};
         }
 
         public String describe() {
@@ -204,6 +228,15 @@ public final class FaultOps {
             if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }
 
+        public Footprint footprint() {
+            return gpa.footprint().union(Host.GFN_TO_PFN).union(Ops.release(dev.mmu.runtime.model.LockId.srcu))
+                    .andReads(Resource.INVALIDATE);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, retry, done};
+        }
+
         public String describe() {
             return "kvm_faultin_pfn";
         }
@@ -214,6 +247,10 @@ public final class FaultOps {
         public void exec(Exec e, int choice) {
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
             Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        }
+
+        public Footprint footprint() {
+            return Ops.release(dev.mmu.runtime.model.LockId.mmu_lock).union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
         }
 
         public String describe() {
@@ -243,6 +280,12 @@ public final class FaultOps {
                     nested ? s.nestedRoot : s.root)) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
+        }
+
+        /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */
+        public Footprint footprint() {
+            return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
+                    .andReads(Resource.INVALIDATE, Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP);
         }
 
         public String describe() {

@@ -36,6 +36,9 @@ public final class Host {
         return Level.pagesPerHpage(c.slotOf(gfn).backingLevel());
     }
 
+    /** What {@link #gfnToPfn} touches: the slot's hva, the host page it may fault in. */
+    static final Footprint GFN_TO_PFN = Footprint.updates(Resource.HOST).andReads(Resource.MEMSLOTS);
+
     /** __gfn_to_pfn_memslot(): the pfn now behind gfn, faulting the host page in if needed. */
     static long gfnToPfn(Exec e, long gfn) {
         VmState s = e.s;

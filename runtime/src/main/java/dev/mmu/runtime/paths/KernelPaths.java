@@ -27,7 +27,8 @@ public final class KernelPaths {
         int tmp = b.local("zapped");
         int ratio = c.nxRecoveryRatio();
         b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
-        b.emit(new Ops.Assign(toZap, (s, t) -> ratio == 0 ? 0 : (s.stat(Stat.nx_lpage_splits) + ratio - 1) / ratio,
+        b.emit(new Ops.Assign(toZap, Expr.of(Footprint.reads(Resource.STATS),
+                (s, t) -> ratio == 0 ? 0 : (s.stat(Stat.nx_lpage_splits) + ratio - 1) / ratio),
                 "to_zap = DIV_ROUND_UP(nx_lpage_splits, ratio)"));
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
@@ -54,7 +55,7 @@ public final class KernelPaths {
         b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         int next = b.here();
-        b.emit(new Ops.Assign(toZap, (s, t) -> s.threads[t].locals[toZap] - 1, "--to_zap"));
+        b.emit(new Ops.Assign(toZap, Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[toZap] - 1), "--to_zap"));
         b.emit(new Ops.Jump(loop));
         int end = b.here();
         b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
@@ -62,18 +63,17 @@ public final class KernelPaths {
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new Ops.Release(LockId.srcu));
         b.patch(exitIfDone, new Ops.JumpUnless(Expr.local(toZap), end, "to_zap"));
-        b.patch(exitIfEmpty, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, end,
-                "!list_empty(possible_nx_huge_pages)"));
-        b.patch(toLegacy, new Ops.JumpUnless((s, t) -> {
+        b.patch(exitIfEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, end, "!list_empty(possible_nx_huge_pages)"));
+        b.patch(toLegacy, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> {
             var p = s.sp((int) s.threads[t].locals[sp]);
             return p != null && p.tdp ? 1 : 0;
-        }, legacy, "is_tdp_mmu_page(sp)"));
+        }), legacy, "is_tdp_mmu_page(sp)"));
         b.patch(toCheck, new Ops.Jump(check));
         b.patch(toCheckFromLegacy, new Ops.Jump(check));
-        b.patch(toUnaccount, new Ops.JumpUnless((s, t) -> {
+        b.patch(toUnaccount, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE, Resource.MEMSLOTS), (s, t) -> {
             var p = s.sp((int) s.threads[t].locals[sp]);
             return p != null && Memslots.logging(s, Memslots.of(s, p.gfn)) ? 0 : 1;
-        }, unaccount, "!(slot && kvm_slot_dirty_track_enabled(slot))"));
+        }), unaccount, "!(slot && kvm_slot_dirty_track_enabled(slot))"));
         b.patch(needResched, new Ops.NeedResched(next));
     }
 
@@ -241,27 +241,13 @@ public final class KernelPaths {
     }
 
     private static Expr gfn(Expr gpa) {
-        return new Expr() {
-            public long eval(dev.mmu.runtime.model.VmState s, int thread) {
-                return gpa.eval(s, thread) >>> 12;
-            }
-
-            public boolean shared() {
-                return gpa.shared();
-            }
-        };
+        return Expr.of(gpa.footprint(), (s, t) -> gpa.eval(s, t) >>> 12);
     }
 
     private static Expr or(int a, int b) {
-        return new Expr() {
-            public long eval(dev.mmu.runtime.model.VmState s, int thread) {
-                long[] l = s.threads[thread].locals;
-                return (l[a] != 0 || l[b] != 0) ? 1 : 0;
-            }
-
-            public boolean shared() {
-                return false;
-            }
-        };
+        return Expr.of(Footprint.LOCAL, (s, t) -> {
+            long[] l = s.threads[t].locals;
+            return (l[a] != 0 || l[b] != 0) ? 1 : 0;
+        });
     }
 }

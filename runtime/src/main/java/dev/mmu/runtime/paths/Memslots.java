@@ -40,6 +40,15 @@ public final class Memslots {
         return s.slotBase[position];
     }
 
+    /** The slot's current first gfn and end gfn, as expressions (a move changes them). */
+    static Expr baseGfn(int position) {
+        return Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> base(s, position));
+    }
+
+    static Expr endGfn(int position) {
+        return Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> end(s, position));
+    }
+
     public static long end(VmState s, int position) {
         return s.slotBase[position] + slot(s, position).npages();
     }

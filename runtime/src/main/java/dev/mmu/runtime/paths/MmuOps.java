@@ -25,8 +25,9 @@ public final class MmuOps {
             TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
-        public boolean silent(VmState s, int thread) {
-            return s.mmuWriter == thread;
+        /** Reads the tables; a freed root is a violation (rootFreed). */
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -48,10 +49,10 @@ public final class MmuOps {
 
     /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
     public static Expr iterSpte(int it, boolean leaf) {
-        return (s, t) -> {
+        return Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> {
             long spte = TdpIter.spte(s, s.threads[t].locals, it);
             return Spte.present(spte) && (!leaf || Spte.leaf(spte)) ? 1 : 0;
-        };
+        });
     }
 
     public static int iterSlot(String field) {
@@ -79,8 +80,10 @@ public final class MmuOps {
             l[it + TdpIter.YIELDED] = 0;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return true;
+        /** Reads the root, takes a reference on it (its root count), lockdep. */
+        public Footprint footprint() {
+            return Footprint.of(start, end).andUpdates(Resource.SPTE).andReads(Resource.MMU_LOCK)
+                    .andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -126,6 +129,22 @@ public final class MmuOps {
             Rcu.maybeEndGracePeriod(e);
         }
 
+        /** The yield: flush if owed, rcu_read_unlock, unlock mmu_lock; or no yield, which reads the waiters. */
+        public Footprint footprint() {
+            return Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH)
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.rcu))
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.mmu_lock));
+        }
+
+        /** No yield: the decision read need_resched and rwlock_needbreak (mmu_lock's queue). */
+        public Footprint invisibleFootprint() {
+            return Footprint.reads(Resource.MMU_LOCK);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, skip};
+        }
+
         public String describe() {
             return "tdp_mmu_iter_cond_resched";
         }
@@ -138,9 +157,8 @@ public final class MmuOps {
             if (e.s.sp((int) l[it + TdpIter.ROOT]) != null) TdpMmu.putRoot(e, (int) l[it + TdpIter.ROOT]);
         }
 
-        /** Under mmu_lock a put commutes with the other threads' puts: nothing else reads the count. */
-        public boolean silent(VmState s, int thread) {
-            return s.holdsMmuLock(thread);
+        public Footprint footprint() {
+            return TdpMmu.PUT_ROOT;
         }
 
         public String describe() {
@@ -158,6 +176,10 @@ public final class MmuOps {
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
             if (result >= 0) l[result] = 1;
             if (e.tracing()) e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.RCU, Resource.VIOLATIONS).andReads(Resource.SPTE);
         }
 
         public String describe() {
@@ -200,6 +222,15 @@ public final class MmuOps {
         private boolean next(VmState s, long[] l) {
             TdpIter.next(s, l, it, l[endSlot]);
             return false;
+        }
+
+        public Footprint footprint() {
+            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */
+        public Footprint invisibleFootprint() {
+            return Footprint.reads(Resource.SPTE);
         }
 
         public String describe() {

@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A compiled scenario as a transition system: a step runs one thread's next op (plus the silent
- * ops after it). The setup runs first, single-threaded and deterministically.
+ * A compiled scenario as a transition system: a step runs one thread's next op (plus the ops after
+ * it that {@link StepMerging} proves no other thread can tell apart). The setup runs first,
+ * single-threaded and deterministically.
  */
 public final class MmuSystem implements TransitionSystem<VmState> {
     /** More ops than any real setup runs: a setup past it loops (the explorer's budgets do not apply yet). */
@@ -27,11 +28,21 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private final VmState initial;
     private final VcpuSymmetry symmetry;
     private final long unreadStats;
+    private final StepMerging merging;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
 
     public MmuSystem(Program program) {
+        this(program, true);
+    }
+
+    /**
+     * @param mergeSteps false: every op is a step of its own (but inside {@code atomic { }}), the
+     *                   reference that differential tests compare step merging against
+     */
+    public MmuSystem(Program program, boolean mergeSteps) {
         this.program = program;
+        this.merging = new StepMerging(program, mergeSteps);
         this.initial = runSetup();
         this.symmetry = new VcpuSymmetry(program);
         this.unreadStats = program.unreadStatsMask();
@@ -50,6 +61,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
         Op[] ops = program.setup().ops();
         Program setupOnly = new Program(c, program.setup(), List.of(program.setup()), program.trackMetrics());
+        StepMerging alone = new StepMerging(setupOnly, true);
         for (long ran = 0; s.threads[0].pc < ops.length; ) {
             int pc = s.threads[0].pc;
             Op op = ops[pc];
@@ -64,7 +76,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             StringBuilder sb = new StringBuilder();
             Exec e = new Exec(setupOnly, s, 0, sb);
             try {
-                ran += runStep(e, ops, op, 0);
+                ran += runStep(alone, e, ops, op, 0);
             } catch (ScenarioError err) {
                 throw err.inSetup(pc);
             }
@@ -81,8 +93,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private void settle(VmState s, int t) {
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, s, t, null);
-        for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && ops[s.threads[t].pc].silent(s, t);
-                run++) {
+        for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && merging.silent(s, t); run++) {
             e.nextPc = s.threads[t].pc + 1;
             ops[s.threads[t].pc].exec(e, 0);
             s.threads[t].pc = e.nextPc;
@@ -132,7 +143,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, n, t, trace);
         Op op = ops[n.threads[t].pc];
-        runStep(e, ops, op, c);
+        runStep(merging, e, ops, op, c);
         if (trace != null && trace.length() == 0) trace.append(op.describe());
         n.hashCode();
         return n;
@@ -140,26 +151,46 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /**
      * Runs op, then every op that follows it unseen: silent ops, and after an invisible op (a
-     * need_resched() that said no) the next op too if it has exactly one choice. Returns how many ran.
+     * need_resched() that said no) the next op too if the invisible one commutes with what the
+     * others can do meanwhile (see {@link StepMerging}). Returns how many ran.
      */
-    private static int runStep(Exec e, Op[] ops, Op op, int choice) {
-        op.exec(e, choice);
+    private static int runStep(StepMerging merging, Exec e, Op[] ops, Op op, int choice) {
         var self = e.self();
+        int at = self.pc;
+        op.exec(e, choice);
+        assert contains(op.targets(at), e.nextPc) : op.describe() + " went to " + e.nextPc + ", not a declared target";
         self.pc = e.nextPc;
+        int invisibleAt = e.invisible ? at : -1;
         int run = 0;
         for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
             Op next = ops[self.pc];
-            boolean silent = next.silent(e.s, e.thread);
-            if (!silent && !(e.invisible && next.choices(e.s, e.thread) == 1)) break;
-            if (!silent) e.invisible = false;
-            e.nextPc = self.pc + 1;
+            boolean silent = merging.silent(e.s, e.thread);
+            if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) break;
+            if (!silent) {
+                e.invisible = false;
+                invisibleAt = -1;
+            }
+            at = self.pc;
+            e.nextPc = at + 1;
             next.exec(e, 0);
+            assert contains(next.targets(at), e.nextPc) : next.describe() + " went to " + e.nextPc;
             self.pc = e.nextPc;
+            if (e.invisible && invisibleAt < 0) invisibleAt = at;
         }
         if (self.pc >= ops.length) finishThread(e);
         Rcu.maybeEndGracePeriod(e); // call_rcu callbacks run once no reader is left, wherever the step was
         return run + 1;
     }
+
+    private static boolean contains(int[] targets, int pc) {
+        for (int q : targets) if (q == pc) return true;
+        return false;
+    }
+
+    /** What {@link #finishThread} reads and may record: the op that ends a thread does it too. */
+    public static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
+            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
+            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
 
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
     private static void finishThread(Exec e) {

@@ -42,6 +42,12 @@ public final class NotifierOps {
             else e.note("kvm_unmap_gfn_range: nothing present, no flush");
         }
 
+        /** kvm_mmu_invalidate_begin, zap of the leaves in every root (new tables: none), flush. */
+        public Footprint footprint() {
+            return Footprint.of(start, end).union(TdpMmu.SET_SPTE).union(Tlbs.FLUSH)
+                    .andUpdates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS, Resource.INVALID_ROOTS);
+        }
+
         public String describe() {
             return "invalidate_range_start";
         }
@@ -51,6 +57,10 @@ public final class NotifierOps {
     public record HostUnmap(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
             Host.unmap(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public Footprint footprint() {
+            return Footprint.of(start, end).andUpdates(Resource.HOST);
         }
 
         public String describe() {
@@ -72,6 +82,10 @@ public final class NotifierOps {
             if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.INVALIDATE);
+        }
+
         public String describe() {
             return "invalidate_range_end";
         }
@@ -81,6 +95,10 @@ public final class NotifierOps {
     public record HostFree(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
             Host.free(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
+        }
+
+        public Footprint footprint() {
+            return Footprint.of(start, end).andUpdates(Resource.HOST);
         }
 
         public String describe() {

@@ -31,8 +31,9 @@ public final class Nx {
             e.self().locals[slot] = s.lpageDisallowed.length > 0 ? s.lpageDisallowed[0] : -1;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return s.mmuWriter == thread;
+        public Footprint footprint() {
+            return Footprint.reads(Resource.NX_LIST, Resource.MMU_LOCK, Resource.TDP_MMU_PAGES_LOCK)
+                    .andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {

@@ -3,9 +3,8 @@ package dev.mmu.runtime.paths;
 import dev.mmu.runtime.model.VmState;
 
 /**
- * One instruction of a thread's program. Ops that touch shared state end an atomic step: other
- * threads may run between two of them. Silent ops (jumps, local arithmetic) run in the step of
- * the op before them.
+ * One instruction of a thread's program. Each op is a step of its own, unless its footprint
+ * proves that no other thread can tell it apart from the step before it ({@link StepMerging}).
  */
 public interface Op {
     /** Scheduler choices this op offers in s: 0 = blocked (e.g. a lock held by another thread). */
@@ -16,12 +15,22 @@ public interface Op {
     void exec(Exec e, int choice);
 
     /**
-     * True when no other thread can observe the op in s: it touches only the thread's locals, or
-     * reads state that the mmu_lock the thread holds for write keeps still. It then runs in the
-     * step of the op before it.
+     * What the op may read and write of the shared state, whatever the state and the choice. It
+     * must not under-state: step merging, symmetry and (later) partial-order reduction rely on it.
      */
-    default boolean silent(VmState s, int thread) {
-        return false;
+    Footprint footprint();
+
+    /**
+     * What the op reads when it runs invisibly (sets {@code Exec.invisible}: it decided only where
+     * the thread goes next, e.g. need_resched() said no). Only such ops need a narrower one.
+     */
+    default Footprint invisibleFootprint() {
+        return footprint();
+    }
+
+    /** Where the thread may continue after this op at pc (its control-flow successors). */
+    default int[] targets(int pc) {
+        return new int[] {pc + 1};
     }
 
     /** A short name for `explain` and for the trace when the op prints nothing itself. */

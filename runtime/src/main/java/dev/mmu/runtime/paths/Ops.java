@@ -30,6 +30,22 @@ public final class Ops {
             e.note(Lock.name(lock, mode, true) + ": held, queued (newcomers wait behind)");
         }
 
+        public Footprint footprint() {
+            Resource r = Resource.of(lock);
+            return switch (lock) {
+                case mmu_lock -> Footprint.updates(r, Resource.METRICS);
+                // The mutexes' lockdep checks read mmu_lock and srcu.
+                case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock ->
+                        Footprint.updates(r).andReads(Resource.MMU_LOCK, Resource.SRCU).andUpdates(Resource.VIOLATIONS);
+                case srcu, rcu -> Footprint.updates(r);
+            };
+        }
+
+        /** Taken (pc + 1) or queued behind the lock's holder (pc again). */
+        public int[] targets(int pc) {
+            return new int[] {pc, pc + 1};
+        }
+
         private boolean queues(VmState s, int thread) {
             if (lock != LockId.mmu_lock) return false;
             for (int t : s.mmuQueue) if (t == thread) return false;
@@ -41,10 +57,28 @@ public final class Ops {
         }
     }
 
+    /**
+     * What releasing a lock may touch: a lock not held is a lock_balance violation; mmu_lock's
+     * unlock checks for stale TLB entries; the last rcu reader, or the end of a region with
+     * preemption disabled (mmu_lock, a spinlock), may end the grace period, which frees the queued tables.
+     */
+    static Footprint release(LockId lock) {
+        Footprint f = Footprint.updates(Resource.of(lock)).andUpdates(Resource.VIOLATIONS);
+        return switch (lock) {
+            case mmu_lock -> f.union(Tlbs.STALE_CHECK).union(Rcu.GRACE_PERIOD);
+            case rcu, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> f.union(Rcu.GRACE_PERIOD);
+            case slots_lock, srcu -> f;
+        };
+    }
+
     public record Release(LockId lock) implements Op {
         public void exec(Exec e, int choice) {
             Lock.release(e, lock);
             if (lock == LockId.rcu) Rcu.maybeEndGracePeriod(e);
+        }
+
+        public Footprint footprint() {
+            return release(lock);
         }
 
         public String describe() {
@@ -73,6 +107,15 @@ public final class Ops {
             }
         }
 
+        /** need_resched() reads nothing shared; rwlock_needbreak() reads mmu_lock's queue. */
+        public Footprint footprint() {
+            return Footprint.reads(Resource.MMU_LOCK);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, otherwise};
+        }
+
         public String describe() {
             return "if need_resched";
         }
@@ -83,8 +126,12 @@ public final class Ops {
             e.nextPc = target;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return true;
+        public Footprint footprint() {
+            return Footprint.LOCAL;
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {target};
         }
 
         public String describe() {
@@ -98,8 +145,12 @@ public final class Ops {
             if (cond.eval(e.s, e.thread) == 0) e.nextPc = target;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return !cond.shared() || s.mmuWriter == thread;
+        public Footprint footprint() {
+            return cond.footprint();
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, target};
         }
 
         public String describe() {
@@ -112,8 +163,8 @@ public final class Ops {
             e.self().locals[slot] = value.eval(e.s, e.thread);
         }
 
-        public boolean silent(VmState s, int thread) {
-            return !value.shared() || s.mmuWriter == thread;
+        public Footprint footprint() {
+            return value.footprint();
         }
 
         public String describe() {
@@ -128,6 +179,10 @@ public final class Ops {
                 e.s.assertFailed = true;
                 e.note("assert " + text + " FAILED");
             }
+        }
+
+        public Footprint footprint() {
+            return cond.footprint().andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -145,8 +200,12 @@ public final class Ops {
             e.invisible = false;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return true;
+        public Footprint footprint() {
+            return inner.footprint();
+        }
+
+        public int[] targets(int pc) {
+            return inner.targets(pc);
         }
 
         public String describe() {
@@ -158,6 +217,10 @@ public final class Ops {
     public record Note(String text) implements Op {
         public void exec(Exec e, int choice) {
             e.note(text);
+        }
+
+        public Footprint footprint() {
+            return Footprint.LOCAL;
         }
 
         public String describe() {
@@ -174,8 +237,8 @@ public final class Ops {
             if (result >= 0) e.self().locals[result] = r;
         }
 
-        public boolean silent(VmState s, int thread) {
-            return primitive.pure();
+        public Footprint footprint() {
+            return primitive.footprint().union(Footprint.of(args));
         }
 
         public String describe() {

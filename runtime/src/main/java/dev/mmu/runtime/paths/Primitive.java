@@ -4,15 +4,22 @@ import dev.mmu.runtime.model.Invariant;
 
 /**
  * A kernel function a path can call as one atomic step, with the mmu_lock mode it asserts
- * (lockdep_assert_held / lockdep_assert_held_write), checked every time it runs.
+ * (lockdep_assert_held / lockdep_assert_held_write), checked every time it runs, and what its body
+ * reads and writes.
  */
-public record Primitive(String name, Requires requires, String kernel, boolean pure, Body body) {
+public record Primitive(String name, Requires requires, String kernel, Footprint effects, Body body) {
     /** The mmu_lock mode a primitive requires. */
     public enum Requires { NONE, HELD, WRITE }
 
     @FunctionalInterface
     public interface Body {
         long call(Exec e, long[] args);
+    }
+
+    /** The body's effects, and the lockdep check's (it reads mmu_lock and may record a violation). */
+    public Footprint footprint() {
+        return requires == Requires.NONE ? effects
+                : effects.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
     }
 
     long invoke(Exec e, long[] args) {

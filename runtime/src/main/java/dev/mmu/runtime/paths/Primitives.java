@@ -14,9 +14,9 @@ public final class Primitives {
     private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
 
     static {
-        add("tdp_zap_sp", Requires.WRITE, "kvm_tdp_mmu_zap_sp",
+        add("tdp_zap_sp", Requires.WRITE, "kvm_tdp_mmu_zap_sp", TdpMmu.SET_SPTE,
                 (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
-        add("prepare_zap", Requires.WRITE, "kvm_mmu_prepare_zap_page", (e, a) -> {
+        add("prepare_zap", Requires.WRITE, "kvm_mmu_prepare_zap_page", ShadowMmu.PREPARE_ZAP, (e, a) -> {
             ShadowPage sp = e.s.sp((int) a[0]);
             if (sp != null && sp.tdp) {
                 e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
@@ -25,17 +25,18 @@ public final class Primitives {
             ShadowMmu.prepareZapPage(e, (int) a[0]);
             return 0;
         });
-        add("commit_zap", Requires.WRITE, "kvm_mmu_commit_zap_page", (e, a) -> {
+        add("commit_zap", Requires.WRITE, "kvm_mmu_commit_zap_page", ShadowMmu.COMMIT_ZAP, (e, a) -> {
             ShadowMmu.commitZapPage(e);
             return 0;
         });
-        add("remote_flush_or_zap", Requires.WRITE, "kvm_mmu_remote_flush_or_zap",
+        add("remote_flush_or_zap", Requires.WRITE, "kvm_mmu_remote_flush_or_zap", ShadowMmu.COMMIT_ZAP,
                 (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
-        add("flush_remote_tlbs", Requires.NONE, "kvm_flush_remote_tlbs", (e, a) -> {
+        add("flush_remote_tlbs", Requires.NONE, "kvm_flush_remote_tlbs", Tlbs.FLUSH, (e, a) -> {
             Tlbs.flushRemoteTlbs(e);
             return 0;
         });
-        add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page", (e, a) -> {
+        add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page",
+                Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
             if (e.s.sp((int) a[0]) == null) { // the page went with its RCU callback or commit: freed memory
                 e.violate(dev.mmu.runtime.model.Invariant.freed_page_table_walk,
                         "unaccount_nx_huge_page reads sp" + a[0] + " after it was freed");
@@ -44,7 +45,9 @@ public final class Primitives {
             Nx.unaccount(e, (int) a[0]);
             return 0;
         });
-        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte", (e, a) -> {
+        // Flips only the W bit of a present leaf: no stats, no table torn down.
+        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte",
+                Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
             // The lockless cmpxchg of fast_page_fault() (mmu.c, v6.x) on the leaf SPTE of gfn: sets
             // or clears PT_WRITABLE_MASK. Unlike fast_pf_fix_direct_spte() it does not call
             // mark_page_dirty_in_slot(); a path that adds W must mark the page itself.
@@ -56,15 +59,17 @@ public final class Primitives {
             TdpMmu.setSpte(e, w.spId(), w.index(), spte);
             return 1;
         });
-        addPure("is_tdp_mmu_page", "is_tdp_mmu_page", (e, a) -> {
+        // Reads the page's role, and whether the page still exists.
+        add("is_tdp_mmu_page", Requires.NONE, "is_tdp_mmu_page", Footprint.reads(Resource.SPTE), (e, a) -> {
             ShadowPage sp = e.s.sp((int) a[0]);
             return sp != null && sp.tdp ? 1 : 0;
         });
     }
 
     static {
-        add("split_huge", Requires.HELD, "tdp_mmu_split_huge_page", (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
-        add("set_spte", Requires.WRITE, "tdp_mmu_set_spte", (e, a) -> {
+        add("split_huge", Requires.HELD, "tdp_mmu_split_huge_page", TdpMmu.LINK_CHILD,
+                (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
+        add("set_spte", Requires.WRITE, "tdp_mmu_set_spte", TdpMmu.SET_SPTE.union(Host.GFN_TO_PFN), (e, a) -> {
             TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
             return 0;
         });
@@ -72,13 +77,8 @@ public final class Primitives {
 
     private Primitives() {}
 
-    private static void add(String name, Requires requires, String kernel, Primitive.Body body) {
-        ALL.put(name, new Primitive(name, requires, kernel, false, body));
-    }
-
-    /** A primitive that only reads what never changes (a page's role): no other thread can tell it ran. */
-    private static void addPure(String name, String kernel, Primitive.Body body) {
-        ALL.put(name, new Primitive(name, Requires.NONE, kernel, true, body));
+    private static void add(String name, Requires requires, String kernel, Footprint effects, Primitive.Body body) {
+        ALL.put(name, new Primitive(name, requires, kernel, effects, body));
     }
 
     public static Primitive get(String name) {

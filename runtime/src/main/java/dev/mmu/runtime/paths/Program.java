@@ -14,12 +14,14 @@ import java.util.Set;
  * @param statsRead the kvm->stat counters that some expression of the scenario (a path, a thread,
  *                  an expectation) reads; the others, if no built-in reads them either, are left
  *                  out of the visited-set key (see {@link MmuSystem#key})
+ * @param expectationVcpus the vCPUs the expectations name (tlb(2, ..)), as a bit set (-1: any):
+ *                  symmetry leaves them in place
  */
 public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics,
-                      Set<Stat> statsRead) {
-    /** Every stat counts as read: no state is merged. */
+                      Set<Stat> statsRead, long expectationVcpus) {
+    /** Every stat counts as read: no state is merged. Expectations (Java predicates) name no vCPU. */
     public Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics) {
-        this(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class));
+        this(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), 0);
     }
 
     /** One thread's ops. vcpu is the vCPU it runs as, or -1 for a kernel/host thread. */
@@ -37,7 +39,7 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
 
     /** The same program with every stat counted as read (the reference for differential tests). */
     public Program withAllStatsRead() {
-        return new Program(config, setup, threads, trackMetrics);
+        return new Program(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), expectationVcpus);
     }
 
     /**

@@ -11,6 +11,13 @@ import dev.mmu.runtime.model.VmState;
 final class Rcu {
     private Rcu() {}
 
+    /**
+     * What the end of a grace period at the end of a step reads and frees: an op that may make it
+     * possible (call_rcu, or an unlock of rcu, mmu_lock or a spinlock) has this in its footprint.
+     */
+    static final Footprint GRACE_PERIOD = Footprint.reads(Resource.RCU, Resource.MMU_LOCK,
+            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK).andUpdates(Resource.RCU_PENDING, Resource.SPTE);
+
     static void callRcu(VmState s, int spId) {
         int[] p = java.util.Arrays.copyOf(s.rcuPending, s.rcuPending.length + 1);
         p[p.length - 1] = spId;

@@ -14,6 +14,13 @@ import java.util.Arrays;
 public final class ShadowMmu {
     private ShadowMmu() {}
 
+    /** What {@link #prepareZapPage} touches: SPTEs (and their teardown) and the caller's invalid_list. */
+    static final Footprint PREPARE_ZAP = TdpMmu.SET_SPTE.andUpdates(Resource.INVALID_LIST);
+
+    /** What {@link #commitZapPage} and {@link #remoteFlushOrZap} touch: the flush, the freed pages, commit_batch. */
+    static final Footprint COMMIT_ZAP = Footprint.updates(Resource.INVALID_LIST, Resource.SPTE, Resource.METRICS)
+            .union(Tlbs.FLUSH);
+
     /**
      * __kvm_mmu_prepare_zap_page(): unlink children and parents (sp becomes unreachable), NX
      * unaccount, role.invalid = 1, queue on invalid_list when root_count is 0. No flush, no free.

@@ -25,6 +25,9 @@ public final class SlotOps {
         return s.mnActiveInvalidateCount == 0 ? 1 : 0;
     }
 
+    /** What {@link #swapChoices} reads: mn_active_invalidate_count. */
+    private static final Footprint SWAP = Footprint.reads(Resource.INVALIDATE);
+
     /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
      * KVM_MEM_LOG_DIRTY_PAGES toggled and a fresh (zeroed) dirty bitmap (kvm_prepare_memory_region)
@@ -48,6 +51,10 @@ public final class SlotOps {
                     + (on ? " logs dirty pages" : " stops logging dirty pages"));
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(SWAP);
+        }
+
         public String describe() {
             return "kvm_set_memslot(KVM_MR_FLAGS_ONLY)";
         }
@@ -66,6 +73,10 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             if (e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "synchronize_srcu under mmu_lock");
             e.note("synchronize_srcu: no srcu readers left");
+        }
+
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SRCU, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -91,6 +102,11 @@ public final class SlotOps {
                     l[spteSet] = 1;
                 }
             } while (TdpIter.nextInSameTable(s, l, it, l[endSlot]));
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE, Resource.MMU_LOCK)
+                    .andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -131,6 +147,15 @@ public final class SlotOps {
             e.nextPc = loop;
         }
 
+        public Footprint footprint() {
+            return TdpMmu.LINK_CHILD.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS)
+                    .union(Ops.release(LockId.rcu)).union(Ops.release(LockId.mmu_lock));
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, loop};
+        }
+
         public String describe() {
             return "tdp_mmu_split_huge_pages_root step";
         }
@@ -164,6 +189,14 @@ public final class SlotOps {
             TdpMmu.setSpte(e, w.spId(), w.index(), Spte.FROZEN);
         }
 
+        public Footprint footprint() {
+            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, loop};
+        }
+
         public String describe() {
             return "zap_collapsible_spte_range step";
         }
@@ -185,6 +218,14 @@ public final class SlotOps {
             Walk w = TdpIter.position(e.s, e.self().locals, it);
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
             e.nextPc = loop;
+        }
+
+        public Footprint footprint() {
+            return ShadowMmu.COMMIT_ZAP.andUpdates(Resource.SPTE, Resource.SPTE_ACCESS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {loop};
         }
 
         public String describe() {
@@ -231,6 +272,11 @@ public final class SlotOps {
             e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
         }
 
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.SPTE_ACCESS, Resource.METRICS)
+                    .andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return "kvm_clear_dirty_log_protect";
         }
@@ -246,6 +292,10 @@ public final class SlotOps {
             if (flushSlot < 0 || e.self().locals[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             else e.note("no dirty pages: no flush");
             e.s.dirtyLogBusy &= ~(1 << pos);
+        }
+
+        public Footprint footprint() {
+            return Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
         }
 
         public String describe() {
@@ -265,6 +315,10 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS).union(SWAP);
         }
 
         public String describe() {
@@ -288,6 +342,10 @@ public final class SlotOps {
             e.note("kvm_delete_memslot: memslot " + Memslots.slot(s, pos).id() + " removed");
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(SWAP);
         }
 
         public String describe() {
@@ -315,6 +373,10 @@ public final class SlotOps {
                     + " -> 0x" + Long.toHexString(newBase));
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(SWAP);
         }
 
         public String describe() {
@@ -385,6 +447,11 @@ public final class SlotOps {
             if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
         }
 
+        public Footprint footprint() {
+            return TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS)
+                    .andUpdates(Resource.VIOLATIONS);
+        }
+
         public String describe() {
             return walk.kernel;
         }
@@ -419,6 +486,10 @@ public final class SlotOps {
         g[g.length - 1] = end;
         s.goneRanges = g;
     }
+
+    /** What {@link #dangling} reads, and the violation it records. */
+    private static final Footprint DANGLING = Footprint.reads(Resource.SPTE, Resource.TLB, Resource.MEMSLOTS)
+            .andUpdates(Resource.VIOLATIONS);
 
     /**
      * An SPTE or TLB entry that still maps a gfn a deleted or moved memslot left (and no active

@@ -46,8 +46,7 @@ public final class SlotPaths {
         int noFlush = b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         int pos = position(c, slot.id());
-        b.emit(new MmuOps.IterStart(it, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), startSlot,
-                endSlot, minLevel));
+        b.emit(new MmuOps.IterStart(it, Memslots.baseGfn(pos), Memslots.endGfn(pos), startSlot, endSlot, minLevel));
         int loop = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
@@ -199,13 +198,13 @@ public final class SlotPaths {
         invalidateAndZap(b, c, pos);
         b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
         b.emit(new SlotOps.SynchronizeSrcu());
-        b.patch(eexist, new Ops.JumpUnless((s, t) -> {
+        b.patch(eexist, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> {
             for (int p = 0; p < c.memslots().size(); p++) {
                 if (p == pos || (s.slotDeleted & (1 << p)) != 0) continue;
                 if (newBaseGfn < Memslots.end(s, p) && Memslots.base(s, p) < newBaseGfn + npages) return 0;
             }
             return 1;
-        }, b.here(), "!kvm_check_memslot_overlap()"));
+        }), b.here(), "!kvm_check_memslot_overlap()"));
         b.emit(new Ops.Release(LockId.slots_lock));
     }
 
@@ -222,7 +221,7 @@ public final class SlotPaths {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         if (c.mmu() == Mmu.BOTH) b.emit(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.ZAP, pos, flush));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        KernelPaths.zapGfnRange(b, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), flush, true, true);
+        KernelPaths.zapGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), flush, true, true);
         int skip = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
         b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
@@ -262,8 +261,8 @@ public final class SlotPaths {
         b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.patch(next, new FastZap.NextObsolete(sp, end));
-        b.patch(full, new Ops.JumpUnless((s, t) -> s.threads[t].locals[batch] >= FastZap.BATCH_ZAP_PAGES ? 1 : 0,
-                prepare, "batch >= BATCH_ZAP_PAGES"));
+        b.patch(full, new Ops.JumpUnless(Expr.of(Footprint.LOCAL,
+                (s, t) -> s.threads[t].locals[batch] >= FastZap.BATCH_ZAP_PAGES ? 1 : 0), prepare, "batch >= BATCH_ZAP_PAGES"));
         b.patch(resched, new Ops.NeedResched(prepare));
         if (c.mmu() != Mmu.SHADOW) zapInvalidatedRoots(b);
         b.emit(new Ops.Release(LockId.slots_lock));

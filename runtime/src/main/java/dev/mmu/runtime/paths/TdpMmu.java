@@ -15,6 +15,20 @@ import dev.mmu.runtime.model.VmState;
 public final class TdpMmu {
     private TdpMmu() {}
 
+    /**
+     * What {@link #setSpte} may touch: the SPTE, page stats, and a removed table's teardown (NX
+     * unaccount; call_rcu, freed at the end of the step if a grace period can end; a legacy table
+     * onto the thread's invalid_list).
+     */
+    static final Footprint SET_SPTE = Footprint.updates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STATS,
+            Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST).union(Rcu.GRACE_PERIOD);
+
+    /** What {@link #putRoot} may touch: the root's count and status, the invalidated roots, call_rcu. */
+    static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS).union(Rcu.GRACE_PERIOD);
+
+    /** {@link #linkChild} and a set: a new table records mmu_valid_gen. */
+    static final Footprint LINK_CHILD = SET_SPTE.andReads(Resource.INVALID_ROOTS);
+
     /** tdp_mmu_set_spte() / __tdp_mmu_set_spte(): write the SPTE, then handle_changed_spte(). */
     static void setSpte(Exec e, int spId, int index, long newSpte) {
         ShadowPage sp = e.s.sp(spId);

@@ -62,6 +62,13 @@ public final class Tlbs {
         s.psc[vcpu] = l.toArray(new PscEntry[0]);
     }
 
+    /** What {@link #flushRemoteTlbs} touches. */
+    static final Footprint FLUSH = Footprint.updates(Resource.TLB, Resource.STATS);
+
+    /** What {@link #staleEntry} reads, and the violation it records. */
+    static final Footprint STALE_CHECK = Footprint.reads(Resource.TLB, Resource.SPTE, Resource.SPTE_ACCESS)
+            .andUpdates(Resource.VIOLATIONS);
+
     /** kvm_flush_remote_tlbs(): every vCPU's TLB is emptied; ++kvm->stat.remote_tlb_flush. */
     public static void flushRemoteTlbs(Exec e) {
         VmState s = e.s;

@@ -14,15 +14,22 @@ import java.util.Objects;
  * interchangeable. A permutation of such threads also permutes their TLBs and every place that
  * names a thread (mmu_lock writer and readers, mutex owners, srcu and rcu readers). The canonical
  * state sorts each class of interchangeable vCPUs by what differs between them.
+ *
+ * <p>A vCPU that an op or an expectation names by number (its footprint's vCPUs: tlb(2, ..), a
+ * kernel thread's `vcpu 2 read`) can be told apart from the others, so it is left out of every
+ * class. A thread naming its own vCPU is what makes two threads interchangeable, not an exception.
  */
-final class VcpuSymmetry {
+public final class VcpuSymmetry {
     /** Classes of at least two interchangeable thread ids, each ascending. */
     private final List<int[]> classes = new ArrayList<>();
     private final int[] vcpuOf;
+    /** Why a vCPU with a twin was left out, for the user. */
+    private final List<String> leftOut = new ArrayList<>();
 
     VcpuSymmetry(Program program) {
         List<Program.ThreadProgram> threads = program.threads();
         vcpuOf = threads.stream().mapToInt(Program.ThreadProgram::vcpu).toArray();
+        String[] namedBy = namedBy(program);
         boolean[] placed = new boolean[threads.size()];
         for (int a = 0; a < threads.size(); a++) {
             if (placed[a] || vcpuOf[a] < 0) continue;
@@ -33,8 +40,51 @@ final class VcpuSymmetry {
                     placed[b] = true;
                 }
             }
-            if (cls.size() > 1) classes.add(cls.stream().mapToInt(Integer::intValue).toArray());
+            if (cls.size() < 2) continue;
+            List<Integer> kept = new ArrayList<>();
+            for (int t : cls) {
+                String why = vcpuOf[t] < 64 ? namedBy[vcpuOf[t]] : namedBy[64];
+                if (why == null) kept.add(t);
+                else leftOut.add("vCPU " + vcpuOf[t] + " (thread " + threads.get(t).name() + "): named by " + why);
+            }
+            if (kept.size() > 1) classes.add(kept.stream().mapToInt(Integer::intValue).toArray());
         }
+    }
+
+    /**
+     * For each vCPU number (64: any larger one), what names it other than its own thread, or null:
+     * the expectations, or an op of a thread.
+     */
+    private static String[] namedBy(Program program) {
+        String[] why = new String[65];
+        name(why, program.expectationVcpus(), "an expectation");
+        for (Program.ThreadProgram t : program.threads()) {
+            for (Op op : t.ops()) {
+                long v = op.footprint().vcpus();
+                if (t.vcpu() >= 0 && t.vcpu() < 64 && v != -1) v &= ~(1L << t.vcpu());
+                name(why, v, "`" + op.describe() + "` in thread " + t.name());
+            }
+        }
+        return why;
+    }
+
+    private static void name(String[] why, long vcpus, String by) {
+        for (int v = 0; v < why.length; v++) {
+            boolean named = vcpus == -1 || (v < 64 && (vcpus & (1L << v)) != 0);
+            if (named && why[v] == null) why[v] = by;
+        }
+    }
+
+    /**
+     * What `symmetry vcpus` cannot do for a program, one line each: the vCPUs it leaves out and why,
+     * or that no two vCPU threads are interchangeable at all. Empty when it applies in full.
+     */
+    public static List<String> limits(Program program) {
+        VcpuSymmetry sym = new VcpuSymmetry(program);
+        List<String> l = new ArrayList<>();
+        for (String why : sym.leftOut) l.add("leaves out " + why);
+        if (sym.trivial() && l.isEmpty()) l.add("has nothing to interchange: no two vCPU threads run the same program");
+        return l;
     }
 
     boolean trivial() {

@@ -45,14 +45,16 @@ class RecoverNxStepTest {
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).isNotNull();
         assertThat(Tlbs.lookup(st.s, 1, HPAGE_GFN)).isNotNull();
 
+        // Alone, the thread's reads of shared state cannot be told apart from the step before them.
         st.step(0, "srcu_read_lock(&kvm->srcu)");
         assertThat(st.s.srcuReaders).isEqualTo(1L);
-        st.step(0, "to_zap = DIV_ROUND_UP(nx_lpage_splits, ratio)");
         assertThat(st.s.threads[0].locals[TO_ZAP]).as("DIV_ROUND_UP(1, 1)").isEqualTo(1);
         st.step(0, "write_lock(mmu_lock)");
         assertThat(st.s.mmuWriter).isEqualTo(0);
         st.step(0, "rcu_read_lock()");
         assertThat(st.s.rcuReaders).isEqualTo(1L);
+        // A step of its own: its footprint records a lockdep violation (a reader without mmu_lock for write).
+        st.step(0, "sp = list_first_entry(possible_nx_huge_pages)");
         assertThat(st.s.threads[0].locals[SP]).as("sp = first of possible_nx_huge_pages").isEqualTo(l1.id);
 
         st.step(0, "tdp_zap_sp()");

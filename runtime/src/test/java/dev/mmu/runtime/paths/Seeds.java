@@ -39,25 +39,25 @@ final class Seeds {
         int sp = b.local("sp");
         int flush = b.local("flush");
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(new Ops.Assign(toZap, (s, t) -> s.stat(Stat.nx_lpage_splits), "to_zap"));
+        b.emit(new Ops.Assign(toZap, Expr.of(Footprint.reads(Resource.STATS), (s, t) -> s.stat(Stat.nx_lpage_splits)), "to_zap"));
         int loop = b.here();
         int exit1 = b.placeholder();
         int exit2 = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = first"));
+        b.emit(new Nx.FirstEntry(sp, "sp = first"));
         b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
-        KernelPaths.zapGfnRange(b, (s, t) -> s.sp((int) s.threads[t].locals[sp]).gfn,
-                (s, t) -> s.sp((int) s.threads[t].locals[sp]).gfn + 512, flush, true);
+        KernelPaths.zapGfnRange(b, Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.sp((int) s.threads[t].locals[sp]).gfn),
+                Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.sp((int) s.threads[t].locals[sp]).gfn + 512), flush, true);
         int resched = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
         KernelPaths.condReschedRwlockWrite(b);
         int next = b.here();
-        b.emit(new Ops.Assign(toZap, (s, t) -> s.threads[t].locals[toZap] - 1, "--to_zap"));
+        b.emit(new Ops.Assign(toZap, Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[toZap] - 1), "--to_zap"));
         b.emit(new Ops.Jump(loop));
         int end = b.here();
         b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.patch(exit1, new Ops.JumpUnless(Expr.local(toZap), end, "to_zap"));
-        b.patch(exit2, new Ops.JumpUnless((s, t) -> s.lpageDisallowed.length, end, "!list_empty"));
+        b.patch(exit2, new Ops.JumpUnless(Queries.NX_LENGTH, end, "!list_empty"));
         b.patch(resched, new Ops.NeedResched(next));
     }
 

@@ -28,7 +28,7 @@ class ShadowZapStepTest {
     static final int RESULT = 0;
 
     /** The legacy L1 page under the NX-split region, found at run time. */
-    static final Expr L1 = (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 1).spId();
+    static final Expr L1 = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 1).spId());
 
     static Stepper user(Consumer<PathBuilder> body) {
         PathBuilder setup = new PathBuilder();

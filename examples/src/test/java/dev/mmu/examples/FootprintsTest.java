@@ -1,0 +1,120 @@
+package dev.mmu.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Footprint;
+import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.Op;
+import dev.mmu.runtime.paths.Ops;
+import dev.mmu.runtime.paths.Program;
+import dev.mmu.runtime.paths.Resource;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The footprints every op declares, checked against what the ops do, on the reachable states of
+ * every scenario explored op by op: a step changes only the resources its op says it writes (and
+ * its own thread's pc and locals), and two states that agree on what the op says it reads (and
+ * on the thread's locals) give the same effect. A footprint that under-states would make step
+ * merging, symmetry and partial-order reduction unsound; this catches it for every op a scenario
+ * reaches, including ops added later.
+ */
+class FootprintsTest {
+    /** Per scenario: enough for every reachable op of the examples but a few deep in the larger ones. */
+    private static final int STATES = 3000;
+
+    /** Every primitive and kind of expression, racing vCPUs: what the examples may not reach. */
+    private static final Path COVERAGE = Path.of("../interpreter/src/test/resources/footprints/coverage.mmu");
+
+    @TestFactory
+    Stream<DynamicTest> everyStepStaysInsideItsFootprint() throws Exception {
+        return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE)).map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
+            for (CompiledScenario sc : ScenarioLoader.load(f).scenarios()) check(sc.program());
+        }));
+    }
+
+    static void check(Program p) {
+        MmuSystem system = new MmuSystem(p, false);
+        Map<String, String> effects = new HashMap<>();
+        Set<VmState> seen = new HashSet<>();
+        Deque<VmState> todo = new ArrayDeque<>();
+        todo.add(system.initial());
+        seen.add(system.initial());
+        while (!todo.isEmpty() && seen.size() < STATES) {
+            VmState s = todo.pollLast(); // depth-first: the cap still reaches the ends of the paths
+            for (int t = 0; t < s.threads.length; t++) {
+                Op[] ops = p.threads().get(t).ops();
+                int pc = s.threads[t].pc;
+                if (pc >= ops.length) continue;
+                for (int c = 0; c < ops[pc].choices(s, t); c++) {
+                    VmState n = system.step(s, t, c, null);
+                    Footprint f = stepFootprint(ops, pc);
+                    if (n.threads[t].pc >= ops.length) f = f.union(MmuSystem.FINISH);
+                    String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
+                    checkWrites(s, n, t, f, what);
+                    checkReads(s, n, t, f, what, effects);
+                    if (seen.add(n)) todo.add(n);
+                }
+            }
+        }
+    }
+
+    /** The op at pc and the atomic-block ops that run in its step even when nothing is merged. */
+    private static Footprint stepFootprint(Op[] ops, int pc) {
+        Footprint f = ops[pc].footprint();
+        for (int q = pc + 1; q < ops.length && ops[q] instanceof Ops.Atomic; q++) f = f.union(ops[q].footprint());
+        return f;
+    }
+
+    /**
+     * Only declared writes change, other threads' pcs and locals never do, and the resources with
+     * the threads are the whole state.
+     */
+    private static void checkWrites(VmState s, VmState n, int t, Footprint f, String what) {
+        boolean same = true;
+        for (Resource r : Resource.values()) {
+            boolean changed = !ResourceView.of(s, r).equals(ResourceView.of(n, r));
+            same &= !changed;
+            if ((f.writes() & r.bit()) == 0) {
+                assertThat(changed).as(what + " writes " + r + ", its footprint says " + f).isFalse();
+            }
+        }
+        for (int u = 0; u < s.threads.length; u++) {
+            same &= s.threads[u].pc == n.threads[u].pc && Arrays.equals(s.threads[u].locals, n.threads[u].locals);
+            if (u == t) continue;
+            assertThat(n.threads[u].pc).as(what + " moves thread " + u).isEqualTo(s.threads[u].pc);
+            assertThat(n.threads[u].locals).as(what + " writes thread " + u + "'s locals").isEqualTo(s.threads[u].locals);
+        }
+        if (same) assertThat(n).as(what + ": a field outside every resource changed").isEqualTo(s);
+    }
+
+    /**
+     * States that agree on the declared reads and the thread's locals must see the same effect.
+     * A write of part of a resource keeps the rest, so it counts as a read too (an update).
+     */
+    private static void checkReads(VmState s, VmState n, int t, Footprint f, String what,
+                                   Map<String, String> effects) {
+        StringBuilder key = new StringBuilder(what).append(Arrays.toString(s.threads[t].locals));
+        StringBuilder effect = new StringBuilder().append(n.threads[t].pc).append(Arrays.toString(n.threads[t].locals));
+        for (Resource r : Resource.values()) {
+            if ((f.reads() & r.bit()) != 0) key.append('|').append(r).append('=').append(ResourceView.of(s, r));
+            if ((f.writes() & r.bit()) != 0) effect.append('|').append(r).append('=').append(ResourceView.of(n, r));
+        }
+        String before = effects.putIfAbsent(key.toString(), effect.toString());
+        if (before != null) {
+            assertThat(effect.toString()).as(what + " depends on more than it reads: " + f).isEqualTo(before);
+        }
+    }
+}

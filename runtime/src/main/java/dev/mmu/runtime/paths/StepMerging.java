@@ -1,0 +1,139 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * Which ops may run in the step of the op before them, decided from footprints (issue 11: merging
+ * on a lock alone was unsound, since TLBs, SPTE bits and host pages change without mmu_lock).
+ *
+ * <p>An op o of thread t may be moved next to t's previous op when it commutes with everything
+ * the other threads can still do before t's next step: o writes nothing they read (only t's
+ * locals), and nothing they may write is read by o. What a thread u may do from its pc is the
+ * union of the footprints of the ops reachable along control flow, stopping before an acquire u
+ * cannot pass while t holds a lock (mmu_lock for write, or for read against a writer, a mutex).
+ * The states skipped differ from the states kept only in t's locals and pc, which no expectation
+ * reads, so every verdict is kept. The same check lets a need_resched() that said no run with the
+ * op after it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
+ */
+final class StepMerging {
+    private final Program program;
+    private final boolean enabled;
+    /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
+    private final Footprint[][] ops;
+    /** Per thread and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand. */
+    private final long[][][] reachWrites;
+
+    StepMerging(Program program, boolean enabled) {
+        this.program = program;
+        this.enabled = enabled;
+        int n = program.threads().size();
+        ops = new Footprint[n][];
+        reachWrites = new long[n][STOP_KEYS][];
+        for (int u = 0; u < n; u++) {
+            Op[] code = program.threads().get(u).ops();
+            ops[u] = new Footprint[code.length];
+            for (int pc = 0; pc < code.length; pc++) ops[u][pc] = inPlace(code, pc);
+        }
+    }
+
+    /**
+     * The op's footprint where it stands: ending the thread runs its end-of-thread checks. Where a
+     * thread's pc stands is no resource: rwlock_needbreak sees only threads queued on mmu_lock
+     * (mmuQueue, which the acquire itself writes), not those about to take it.
+     */
+    private static Footprint inPlace(Op[] code, int pc) {
+        Footprint f = code[pc].footprint();
+        for (int q : code[pc].targets(pc)) {
+            if (q >= code.length) f = f.union(MmuSystem.FINISH);
+        }
+        return f;
+    }
+
+    private static Op unwrap(Op op) {
+        return op instanceof Ops.Atomic a ? a.inner() : op;
+    }
+
+    /** Whether thread t's op at its pc runs in the step that brought t there. */
+    boolean silent(VmState s, int t) {
+        Op op = program.threads().get(t).ops()[s.threads[t].pc];
+        if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
+        return enabled && op.choices(s, t) == 1 && commutes(s, t, ops[t][s.threads[t].pc]);
+    }
+
+    /**
+     * After an op at pc that ran invisibly (need_resched() said no: it changed nothing shared), the
+     * next op may run in the same step if the invisible op could as well have run just before it:
+     * nothing the others can do in between changes what it read.
+     */
+    boolean mayMerge(VmState s, int t, int invisiblePc) {
+        if (!enabled) return false;
+        Op[] code = program.threads().get(t).ops();
+        Footprint f = new Footprint(code[invisiblePc].invisibleFootprint().reads(), 0, 0);
+        return code[s.threads[t].pc].choices(s, t) == 1 && commutes(s, t, f);
+    }
+
+    /** f writes only t's locals, and no other thread's reachable ops conflict with it. */
+    private boolean commutes(VmState s, int t, Footprint f) {
+        if (f.writes() != 0) return false;
+        int key = stopKey(s, t);
+        for (int u = 0; u < ops.length; u++) {
+            int pc = s.threads[u].pc;
+            if (u == t || pc >= ops[u].length) continue;
+            if ((reach(u, key)[pc] & f.reads()) != 0) return false;
+        }
+        return true;
+    }
+
+    private static final int STOP_KEYS = 1 << 5;
+
+    /** The locks t holds that stop others: bit 0 mmu_lock for write, 1 for read, 2-4 the mutexes. */
+    private static int stopKey(VmState s, int t) {
+        int k = s.mmuWriter == t ? 1 : (s.mmuReaders & (1L << t)) != 0 ? 2 : 0;
+        for (int m = 0; m < s.mutexOwner.length; m++) if (s.mutexOwner[m] == t) k |= 4 << m;
+        return k;
+    }
+
+    /** Whether an op is an acquire that cannot complete while the merging thread holds what key says. */
+    private static boolean stops(Op op, int key) {
+        if (!(unwrap(op) instanceof Ops.Acquire a)) return false;
+        return switch (a.lock()) {
+            case mmu_lock -> (key & 1) != 0 || ((key & 2) != 0 && a.mode() == Lock.Mode.WRITE);
+            case slots_lock -> (key & 4) != 0;
+            case tdp_mmu_pages_lock -> (key & 8) != 0;
+            case mmu_unsync_pages_lock -> (key & 16) != 0;
+            case srcu, rcu -> false;
+        };
+    }
+
+    private long[] reach(int u, int key) {
+        if (reachWrites[u][key] == null) computeReach(u, key);
+        return reachWrites[u][key];
+    }
+
+    /**
+     * Fixpoint over u's control flow: reach[pc] = writes(pc) and, unless the op at pc is an
+     * acquire that stops, the reach of its targets. A stopping acquire still counts itself (it may
+     * queue). Only writes: a merged op writes nothing shared, so what the others read cannot conflict.
+     */
+    private void computeReach(int u, int key) {
+        Op[] code = program.threads().get(u).ops();
+        long[] w = new long[code.length];
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int pc = code.length - 1; pc >= 0; pc--) {
+                long nw = ops[u][pc].writes();
+                if (!stops(code[pc], key)) {
+                    for (int q : code[pc].targets(pc)) {
+                        if (q < code.length) nw |= w[q];
+                    }
+                }
+                if (nw != w[pc]) {
+                    w[pc] = nw;
+                    changed = true;
+                }
+            }
+        }
+        reachWrites[u][key] = w;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GPA;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import org.junit.jupiter.api.Test;
+
+/** Which ops {@link StepMerging} runs in the step before them, and which it keeps as steps. */
+class StepMergingTest {
+    static final VmConfig VM = Stepper.vm(Mmu.TDP, 2);
+    static final Expr TLB_1 = Expr.of(Footprint.reads(Resource.TLB).naming(1), (s, t) -> Queries.tlb(s, 1, HPAGE_GPA));
+
+    /** Under write_lock(mmu_lock): x = tlb(1, gpa); y = 1; then write_unlock. */
+    static ThreadProgram reader() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Assign(b.local("x"), TLB_1, "x = tlb(1)"));
+        b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "y = 1"));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("a", -1, b);
+    }
+
+    static ThreadProgram vcpu1() {
+        PathBuilder b = new PathBuilder();
+        KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
+        return ThreadProgram.of("vcpu 1", 1, b);
+    }
+
+    /** Under write_lock(mmu_lock) too: flushes every TLB. */
+    static ThreadProgram flusher() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        KernelPaths.flushRemoteTlbs(b);
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("b", -1, b);
+    }
+
+    static Program program(ThreadProgram... threads) {
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        return Stepper.program(VM, setup, threads);
+    }
+
+    @Test
+    void aTlbReadUnderMmuLockIsAStepWhileAVcpuCanStillFillTheTlb() {
+        Stepper st = new Stepper(program(reader(), vcpu1()));
+        st.step(0, "write_lock(mmu_lock)");
+        assertThat(st.next(0)).as("the guest access needs no mmu_lock").isEqualTo("x = tlb(1)");
+        st.step(0, "x = tlb(1)");
+        assertThat(st.next(0)).as("a local assignment merges").isEqualTo("release mmu_lock");
+    }
+
+    @Test
+    void aTlbReadMergesOnceNoOtherThreadCanChangeIt() {
+        Stepper st = new Stepper(program(reader(), vcpu1()));
+        st.step(1, "vcpu 1 read");
+        assertThat(st.done(1)).isTrue();
+        st.step(0, "write_lock(mmu_lock)");
+        assertThat(st.next(0)).isEqualTo("release mmu_lock");
+        assertThat(st.s.threads[0].locals[0]).as("x read in the lock's step").isEqualTo(1);
+    }
+
+    @Test
+    void whatAnotherThreadDoesOnlyAfterTakingTheHeldLockDoesNotCount() {
+        Stepper st = new Stepper(program(reader(), flusher()));
+        st.step(0, "write_lock(mmu_lock)");
+        assertThat(st.next(0)).as("b's flush waits for mmu_lock").isEqualTo("release mmu_lock");
+    }
+
+    @Test
+    void withoutTheLockTheOtherThreadsFlushCounts() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Assign(b.local("x"), TLB_1, "x = tlb(1)"));
+        b.emit(new Ops.Note("end"));
+        Stepper st = new Stepper(program(ThreadProgram.of("a", -1, b), flusher()));
+        assertThat(st.next(0)).as("not run before the race starts").isEqualTo("x = tlb(1)");
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "flush_remote_tlbs()");
+        st.step(1, "release mmu_lock");
+        st.step(0, "x = tlb(1)");
+        assertThat(st.done(0)).as("`end` is a step: ending the thread checks its locks").isFalse();
+    }
+
+    @Test
+    void mergingOffMakesEveryOpAStep() {
+        MmuSystem plain = new MmuSystem(program(reader()), false);
+        var s = plain.step(plain.initial(), 0, 0, null);
+        assertThat(s.threads[0].pc).as("x = tlb(1) is next, alone as it is").isEqualTo(1);
+        s = plain.step(s, 0, 0, null);
+        assertThat(s.threads[0].pc).as("y = 1 too").isEqualTo(2);
+        MmuSystem merged = new MmuSystem(program(reader()));
+        assertThat(merged.step(merged.initial(), 0, 0, null).threads[0].pc).isEqualTo(3);
+    }
+    /** write_lock(mmu_lock); if need_resched: cond_resched_rwlock_write(); write_unlock. */
+    static ThreadProgram yielder() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        int check = b.placeholder();
+        KernelPaths.condReschedRwlockWrite(b);
+        b.patch(check, new Ops.NeedResched(b.here()));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("b", -1, b);
+    }
+
+    /** y = 1; write_lock(mmu_lock); write_unlock. */
+    static ThreadProgram locker() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "y = 1"));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("a", -1, b);
+    }
+
+    @Test
+    void aThreadAboutToTakeMmuLockIsNoWaiterSoTheOpBringingItThereMerges() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        assertThat(st.next(0)).as("rwlock_needbreak() sees only the queue, not where a's pc stands")
+                .isEqualTo("write_lock(mmu_lock)");
+    }
+
+    @Test
+    void aNeedReschedNoIsAStepWhileAnotherThreadCanStillQueueOnMmuLock() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "if need_resched", 0);
+        assertThat(st.next(1)).as("a may queue before the unlock: rwlock_needbreak() would then say yes")
+                .isEqualTo("release mmu_lock");
+    }
+
+    @Test
+    void aNeedReschedNoMergesOnceNoThreadCanQueue() {
+        Stepper st = new Stepper(program(locker(), yielder()));
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "release mmu_lock");
+        st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "if need_resched", 0);
+        assertThat(st.done(1)).as("the unlock ran in the need_resched() step").isTrue();
+    }
+}
