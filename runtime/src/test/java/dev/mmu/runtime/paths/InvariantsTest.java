@@ -69,7 +69,7 @@ class InvariantsTest {
 
     /** The head of possible_nx_huge_pages, as `for sp in lpage_disallowed` hands it to a path. */
     static Ops.Call callOnFirstNxPage(String primitive) {
-        return new Ops.Call(Primitives.get(primitive), new Expr[] {(s, t) -> s.lpageDisallowed[0]}, -1);
+        return new Ops.Call(Primitives.get(primitive), new Expr[] {Expr.of(Footprint.reads(Resource.NX_LIST), (s, t) -> s.lpageDisallowed[0])}, -1);
     }
 
     /** Every invariant broken in some reachable state (deadlock: a stuck terminal state). */

@@ -159,7 +159,7 @@ class TdpWalkYieldTest {
         int clear = b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
         int next = b.here();
         KernelPaths.endTdpPteLoop(b, loop);
-        b.patch(ifYielded, new Ops.JumpUnless((s, t) -> s.threads[t].locals[yielded] == 0 ? 1 : 0, clear, "!yielded"));
+        b.patch(ifYielded, new Ops.JumpUnless(Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[yielded] == 0 ? 1 : 0), clear, "!yielded"));
         b.patch(ifLeaf, new Ops.JumpUnless(loop.spteField("leaf"), next, "iter.leaf"));
         b.patch(toNext, new Ops.Jump(next));
         int ifFlush = b.placeholder();
