@@ -15,7 +15,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-/** `mmu fmt` over every example: formatting twice changes nothing more, and the meaning stays. */
+/**
+ * `mmu fmt` over every example: every example is already in canonical form (what `mmu fmt --check
+ * examples` checks), formatting keeps the meaning, and formatting twice changes nothing more.
+ */
 class FormatExamplesTest {
     @TestFactory
     Stream<DynamicTest> formattingEveryExampleIsIdempotent() throws IOException {
@@ -25,6 +28,7 @@ class FormatExamplesTest {
             String text = Files.readString(f);
             SourceFile ast = parse(f.toString(), text);
             String once = Formatter.format(ast, text);
+            assertThat(once).as("%s is not in canonical form: run ./mmu fmt %s", f, f).isEqualTo(text);
             SourceFile again = parse(f.toString(), once);
             assertThat(AstShape.of(again)).isEqualTo(AstShape.of(ast));
             assertThat(Formatter.format(again, once)).isEqualTo(once);
