@@ -17,7 +17,15 @@ public final class ScenarioLoader {
     private ScenarioLoader() {}
 
     public static Loaded load(Path file) {
-        LoadResult r = new Frontend().load(file);
+        return compile(new Frontend().load(file));
+    }
+
+    /** Text named {@code name} (imports resolve relative to it), e.g. a generated scenario. */
+    public static Loaded load(String name, String text) {
+        return compile(new Frontend().load(name, text));
+    }
+
+    private static Loaded compile(LoadResult r) {
         List<Diagnostic> diags = new ArrayList<>(r.diagnostics());
         List<CompiledScenario> out = new ArrayList<>();
         for (CheckedScenario sc : r.scenarios()) {
