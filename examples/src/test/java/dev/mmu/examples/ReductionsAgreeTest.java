@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -165,8 +166,11 @@ class ReductionsAgreeTest {
         all.addAll(exhaustive);
         assertThat(Explorer.explore(reduced, List.of(), full).stats().statesStored()).as("merging unread stats")
                 .isLessThanOrEqualTo(whole.stats().statesStored());
+        // Symmetry where the checker applies it (it turns it off for expectations that read
+        // tlb(vcpu, ..)); on every example, all of which allow it.
+        boolean symmetry = example || sc.options().symmetry();
         encodingIsExact(exact);
-        canonicalIsASymmetry(reduced, expectations);
+        if (symmetry) canonicalIsASymmetry(reduced, expectations);
 
         List<String> verdicts = null;
         for (ExploreOptions o : all) {
@@ -195,7 +199,7 @@ class ReductionsAgreeTest {
                         o.toBuilder().hashCompaction(true).build());
                 compactionAgrees(merged, compact, what + " hash compaction");
             }
-            if (systematic) {
+            if (systematic && symmetry) {
                 // symmetry alone, and with hash compaction on DFS (every reduction at once)
                 ExploreOptions sym = o.toBuilder().symmetry(true).hashCompaction(dfs).build();
                 ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
@@ -360,6 +364,32 @@ class ReductionsAgreeTest {
         assertThat(Explorer.explore(plain(sc.program()), List.of(), full).stats().statesStored()).isEqualTo(2828);
         assertThat(Explorer.explore(new MmuSystem(sc.program()), List.of(), full).stats().statesStored())
                 .isEqualTo(2137);
+    }
+
+    /**
+     * Found by the generated scenarios (seed 70 of the first 300): a kernel thread's guest access
+     * as vCPU 0 ({@code vcpu 0 write}) is not permuted with the vCPU threads, so with {@code
+     * symmetry vcpus} the canonical state is not a symmetry of the model: vCPU 0's TLB is filled
+     * by a thread that the permutation does not rename. For the footprints work (branch
+     * footprints), which decides symmetry from what each op names.
+     */
+    @Test
+    @Disabled("symmetry ignores a kernel thread's access as one vCPU: fixed by the footprints branch?")
+    void symmetryRenamesAKernelThreadsAccessAsAVcpu() {
+        Loaded loaded = ScenarioLoader.load("symmetry-kernel-thread-access.mmu", """
+                scenario "a kernel thread accesses as one of two interchangeable vCPUs" {
+                  memslot 0 { gpa 0x0 size 64K }
+                  vcpus 2
+                  thread t { vcpu 0 write 0x1000 }
+                  thread vcpu 0 { read 0x1000 }
+                  thread vcpu 1 { read 0x1000 }
+                  explore { symmetry vcpus }
+                  expect never use_after_free
+                }
+                """);
+        CompiledScenario sc = loaded.scenarios().get(0);
+        assertThat(sc.options().symmetry()).isTrue();
+        canonicalIsASymmetry(new MmuSystem(sc.program()), sc.expectations());
     }
 
     /** The generator is deterministic: a seed names one scenario, so a failing seed can be rerun. */

@@ -63,7 +63,7 @@ public final class ScenarioGenerator {
         int threads = r.nextInt(20) == 0 ? 4 : pick(1, 2, 2, 2, 3, 3);
         int items = threads >= 3 ? 1 : 4 - threads; // statements per thread, at most: states grow fast
         int vcpuThreadCount = Math.min(vcpus, r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(Math.min(threads, 3)));
-        boolean sameBodies = vcpuThreadCount > 1 && r.nextBoolean();
+        boolean sameBodies = vcpuThreadCount > 1 && r.nextInt(4) > 0; // interchangeable for symmetry
         long[] shared = sameBodies ? new long[] {r.nextLong()} : null;
         List<Integer> ids = new ArrayList<>();
         for (int v = 0; v < vcpus; v++) ids.add(v);
@@ -224,15 +224,21 @@ public final class ScenarioGenerator {
         StringBuilder b = new StringBuilder();
         int n = 1 + r.nextInt(items);
         for (int i = 0; i < n; i++) {
-            int k = r.nextInt(10);
+            int k = r.nextInt(12);
             if (k < 5) {
                 b.append("    ").append(builtinPath()).append('\n');
             } else if (k < 9) {
                 b.append("    ").append(userPathCall()).append('\n');
-            } else {
+            } else if (k < 10) {
                 long gpa = address();
                 b.append("    vcpu ").append(r.nextInt(vcpus)).append(' ').append(nested())
                         .append(access(r, gpa)).append(' ').append(hex(gpa)).append('\n');
+            } else if (k < 11) {
+                // an observer: a check of what the racing threads did (it may name a vCPU)
+                b.append("    assert ").append(condition(1)).append('\n');
+            } else {
+                b.append("    if ").append(condition(1)).append(" {\n      ").append(builtinPath())
+                        .append("\n    }\n");
             }
         }
         return b.toString();
@@ -318,7 +324,10 @@ public final class ScenarioGenerator {
                 boolean srcu = r.nextBoolean();
                 if (srcu) p.append("  lock read srcu\n");
                 p.append("  lock write\n  let flush = false\n  for sp in lpage_disallowed take n {\n");
-                if (tdp()) {
+                if (r.nextInt(4) == 0) {
+                    // a dirty-logged slot's page is only unaccounted (kvm_recover_nx_huge_pages)
+                    p.append("    unaccount_nx(sp)\n");
+                } else if (tdp()) {
                     p.append("    if is_tdp_mmu_page(sp) {\n      flush |= tdp_zap_sp(sp)\n    } else {\n"
                             + "      prepare_zap(sp)\n    }\n");
                 } else {
@@ -326,7 +335,11 @@ public final class ScenarioGenerator {
                 }
                 if (r.nextBoolean()) {
                     p.append("    if need_resched {\n");
-                    if (r.nextInt(3) > 0) p.append("      remote_flush_or_zap(flush)\n      flush = false\n");
+                    if (r.nextInt(3) > 0) {
+                        p.append(r.nextBoolean() ? "      remote_flush_or_zap(flush)\n"
+                                : "      commit_zap()\n      if flush {\n        flush_remote_tlbs()\n      }\n");
+                        p.append("      flush = false\n");
+                    }
                     p.append("      yield\n    }\n");
                 }
                 p.append("  }\n  remote_flush_or_zap(flush)\n  unlock\n");
@@ -355,7 +368,9 @@ public final class ScenarioGenerator {
             case 3 -> {
                 // zap_gfn_range with or without its flush
                 p.append("path ").append(name).append("(start, end) {\n");
+                boolean slots = r.nextInt(4) == 0;
                 boolean srcu = r.nextBoolean();
+                if (slots) p.append("  lock write slots_lock\n");
                 if (srcu) p.append("  lock read srcu\n");
                 p.append("  lock write\n  let flush = tdp_zap_range(start, end, flush: false, can_yield: ")
                         .append(r.nextBoolean()).append(")\n");
@@ -367,6 +382,7 @@ public final class ScenarioGenerator {
                 if (r.nextInt(4) > 0) p.append("  if flush {\n    flush_remote_tlbs()\n  }\n");
                 p.append("  unlock\n");
                 if (srcu) p.append("  unlock srcu\n");
+                if (slots) p.append("  unlock slots_lock\n");
                 p.append("}\n");
                 Slot s = slotOf(gpa);
                 long start = r.nextBoolean() ? s.gpa() : gpa & ~(K4 - 1);
@@ -381,7 +397,10 @@ public final class ScenarioGenerator {
                 if (rcu) p.append("  rcu_read_lock()\n");
                 p.append("  for iter in tdp_pte(root, start .. end) {\n"
                         + "    if iter.present && iter.leaf && iter.level > 1 {\n      split_huge(iter.gfn)\n    }\n");
-                if (r.nextBoolean()) p.append("    tdp_mmu_iter_cond_resched(false)\n");
+                if (r.nextBoolean()) {
+                    p.append("    ").append(pick("tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded"))
+                            .append("(false)\n");
+                }
                 p.append("  }\n");
                 if (rcu) p.append("  rcu_read_unlock()\n");
                 p.append("  unlock\n}\n");
@@ -421,7 +440,7 @@ public final class ScenarioGenerator {
 
     private String explore(int vcpuThreads) {
         List<String> settings = new ArrayList<>();
-        if (vcpuThreads >= 2 && r.nextInt(3) == 0) settings.add("symmetry vcpus");
+        if (vcpuThreads >= 2 && r.nextInt(4) > 0) settings.add("symmetry vcpus");
         int k = r.nextInt(10);
         if (k == 0) settings.add("preemptions <= " + (1 + r.nextInt(3)));
         else if (k == 1) settings.add("strategy bfs");
