@@ -1,6 +1,7 @@
 package dev.mmu.interp.gen;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -64,13 +65,13 @@ public final class ScenarioGenerator {
         int items = threads >= 3 ? 1 : 4 - threads; // statements per thread, at most: states grow fast
         int vcpuThreadCount = Math.min(vcpus, r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(Math.min(threads, 3)));
         boolean sameBodies = vcpuThreadCount > 1 && r.nextInt(4) > 0; // interchangeable for symmetry
-        long[] shared = sameBodies ? new long[] {r.nextLong()} : null;
+        Long sharedBody = sameBodies ? r.nextLong() : null; // the seed of the one vCPU program
         List<Integer> ids = new ArrayList<>();
         for (int v = 0; v < vcpus; v++) ids.add(v);
-        java.util.Collections.shuffle(ids, r);
+        Collections.shuffle(ids, r);
         for (int i = 0; i < vcpuThreadCount; i++) {
             int v = ids.get(i);
-            Random body = shared != null ? new Random(shared[0]) : r;
+            Random body = sharedBody != null ? new Random(sharedBody) : r;
             vcpuThreads.add("  thread vcpu " + v + " {\n" + vcpuBody(body, v, items) + "  }\n");
         }
         List<String> kernelThreads = new ArrayList<>();
