@@ -68,9 +68,9 @@ bool staleTlbAtUnlock = 0;
 #define CAN_R(me)    (writer == 0 && FIRST(me))
 #define DEQUEUE(me)  if :: q0 == me -> q0 = q1; q1 = q2; q2 = 0 :: else -> skip fi
 #define ENQUEUE(me)  if :: q0 == 0 -> q0 = me :: q0 != 0 && q1 == 0 -> q1 = me :: else -> q2 = me fi
-/* rwlock_needbreak(mmu_lock): another thread is blocked in write_lock/read_lock of mmu_lock,
-   queued (H0q, H4q, V2q) or about to queue (H0, H4, V2): Program.waitsForMmuLock */
-#define WAITER       (host[0]@H0 || host[0]@H0q || host[0]@H4 || host[0]@H4q || vcpu[1]@V2 || vcpu[1]@V2q)
+/* rwlock_needbreak(mmu_lock) under CONFIG_PREEMPTION (vm { preempt full }, the default): another
+   thread is queued on mmu_lock: Lock.rwlockNeedbreak */
+#define WAITER       (q0 != 0)
 
 active proctype host() {
 H0: if                                                      /* write_lock(mmu_lock): */

@@ -62,6 +62,7 @@ vmSetting
     | NX_RECOVERY_RATIO expr                                 # nxRecoveryRatioSetting
     | EAGER_PAGE_SPLIT onOff                                 # eagerPageSplitSetting
     | TDP_LEVELS expr                                        # tdpLevelsSetting
+    | PREEMPT model=(FULL | VOLUNTARY | NONE)                # preemptSetting
     ;
 
 onOff
@@ -203,7 +204,8 @@ word
 keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | TDP_LEVELS | ON | OFF | GPA | SIZE | BACKING | FLAGS | DIRTY_LOG
+    | EAGER_PAGE_SPLIT | TDP_LEVELS | PREEMPT | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
@@ -235,6 +237,10 @@ NX_HUGE_PAGES         : 'nx_huge_pages' ;
 NX_RECOVERY_RATIO     : 'nx_recovery_ratio' ;
 EAGER_PAGE_SPLIT      : 'eager_page_split' ;
 TDP_LEVELS            : 'tdp_levels' ;
+PREEMPT               : 'preempt' ;
+FULL                  : 'full' ;
+VOLUNTARY             : 'voluntary' ;
+NONE                  : 'none' ;
 ON                    : 'on' ;
 OFF                   : 'off' ;
 GPA                   : 'gpa' ;

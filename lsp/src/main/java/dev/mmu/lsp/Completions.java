@@ -13,7 +13,8 @@ import org.eclipse.lsp4j.CompletionItemKind;
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
- * {@code vcpu} the vCPU numbers; elsewhere keywords, built-ins, and the file's paths and threads.
+ * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models; elsewhere keywords,
+ * built-ins, and the file's paths and threads.
  */
 final class Completions {
 
@@ -21,6 +22,18 @@ final class Completions {
             List.of("never", "always", "final", "reachable", "violation", "terminates", "max");
     static final List<String> LOCK_NAMES =
             List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+    /** What may start a line in each kind of block (Mmu.g4's member, setting and statement rules). */
+    static final List<String> FILE_WORDS = List.of("scenario", "path", "import");
+    static final List<String> SCENARIO_WORDS =
+            List.of("vm", "memslot", "vcpus", "setup", "thread", "path", "explore", "expect");
+    static final List<String> VM_WORDS =
+            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "tdp_levels", "preempt");
+    static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags");
+    static final List<String> EXPLORE_WORDS =
+            List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
+    static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "assert", "break");
+    static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
 
     private Completions() {
     }
@@ -28,6 +41,7 @@ final class Completions {
     static List<CompletionItem> at(String text, int line, int character) {
         Outline outline = new Outline(text);
         List<Token> before = outline.tokensBefore(line, character);
+        Block block = Block.around(before);
         // The word being typed is not context: `stat.nx_` completes like `stat.`.
         if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
             before = before.subList(0, before.size() - 1);
@@ -52,6 +66,48 @@ final class Completions {
         }
         if ((t0 == MmuLexer.READ || t0 == MmuLexer.WRITE) && t1 == MmuLexer.LOCK || t0 == MmuLexer.UNLOCK) {
             return keywords(LOCK_NAMES);
+        }
+        switch (t0) {
+            case MmuLexer.BACKING -> {
+                return values(List.of("4K", "2M", "1G"), "backing page size");
+            }
+            case MmuLexer.MMU -> {
+                return keywords(List.of("tdp", "shadow", "both"));
+            }
+            case MmuLexer.NX_HUGE_PAGES, MmuLexer.EAGER_PAGE_SPLIT -> {
+                return keywords(List.of("on", "off"));
+            }
+            case MmuLexer.PREEMPT -> {
+                return keywords(PREEMPT_MODELS);
+            }
+            case MmuLexer.STRATEGY -> {
+                return keywords(List.of("exhaustive", "bfs", "random", "pct"));
+            }
+            case MmuLexer.FLAGS -> {
+                return keywords(List.of("dirty_log", "readonly"));
+            }
+            default -> { }
+        }
+        // Right after `{` or `;` is the start of a member, setting or statement, as a line start is.
+        if (t0 == MmuLexer.LBRACE || t0 == MmuLexer.SEMI) before = List.of();
+        if (before.isEmpty() && block != Block.BODY) {
+            return keywords(switch (block) {
+                case FILE -> FILE_WORDS;
+                case SCENARIO -> SCENARIO_WORDS;
+                case VM -> VM_WORDS;
+                case MEMSLOT -> MEMSLOT_WORDS;
+                case EXPLORE -> EXPLORE_WORDS;
+                case BODY -> List.<String>of();
+            });
+        }
+        if (before.isEmpty()) {
+            // A statement: accesses, locking and control flow, kernel paths, primitives, user paths.
+            List<CompletionItem> items = new ArrayList<>(keywords(STATEMENT_WORDS));
+            items.addAll(builtins(Kind.KERNEL_PATH));
+            items.addAll(builtins(Kind.PRIMITIVE));
+            outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
+                    "path declared at line " + d.token().getLine())));
+            return items;
         }
         if (t0 == MmuLexer.VCPU) {
             List<CompletionItem> items = new ArrayList<>();
@@ -89,6 +145,10 @@ final class Completions {
             case STAT -> CompletionItemKind.Field;
             case INVARIANT, METRIC -> CompletionItemKind.Constant;
         };
+    }
+
+    private static List<CompletionItem> values(List<String> words, String detail) {
+        return words.stream().map(w -> item(w, CompletionItemKind.Value, detail)).toList();
     }
 
     private static List<CompletionItem> keywords(List<String> words) {

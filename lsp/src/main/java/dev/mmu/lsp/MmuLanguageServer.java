@@ -2,6 +2,8 @@ package dev.mmu.lsp;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.eclipse.lsp4j.CodeActionKind;
+import org.eclipse.lsp4j.CodeActionOptions;
 import org.eclipse.lsp4j.CompletionOptions;
 import org.eclipse.lsp4j.DidChangeConfigurationParams;
 import org.eclipse.lsp4j.DidChangeWatchedFilesParams;
@@ -29,6 +31,9 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
         capabilities.setCompletionProvider(new CompletionOptions(false, List.of(".")));
         capabilities.setHoverProvider(true);
         capabilities.setDefinitionProvider(true);
+        capabilities.setDocumentFormattingProvider(true);
+        capabilities.setDocumentSymbolProvider(true);
+        capabilities.setCodeActionProvider(new CodeActionOptions(List.of(CodeActionKind.QuickFix)));
         return CompletableFuture.completedFuture(new InitializeResult(capabilities, new ServerInfo("mmu-lsp")));
     }
 

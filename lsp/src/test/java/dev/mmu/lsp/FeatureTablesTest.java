@@ -14,6 +14,7 @@ class FeatureTablesTest {
         assertThat(Completions.allKeywords())
                 .containsAll(Completions.EXPECTATION_WORDS)
                 .containsAll(Completions.LOCK_NAMES)
+                .containsAll(Completions.PREEMPT_MODELS)
                 .contains("scenario", "path", "mmu_lock");
     }
 

@@ -125,6 +125,13 @@ class LanguageServerTest {
     }
 
     @Test
+    void completesPreemptionModelsAfterPreempt() throws Exception {
+        String uri = open("p.mmu", "scenario \"s\" {\n  vm { preempt  }\n}\n");
+        assertThat(LspSession.labels(complete(uri, 1, "  vm { preempt ".length())))
+                .containsExactly("full", "voluntary", "none");
+    }
+
+    @Test
     void completesVcpuNumbersFromTheScenario() throws Exception {
         String text = SCENARIO.replace("thread vcpu 1 {", "thread vcpu  {");
         String uri = open("v.mmu", text);
@@ -134,8 +141,9 @@ class LanguageServerTest {
 
     @Test
     void completesKeywordsBuiltinsPathsAndThreadsElsewhere() throws Exception {
-        String uri = open("e.mmu", SCENARIO);
-        List<String> labels = LspSession.labels(complete(uri, 2, 2));
+        // In an expression (after `assert `): anything a value can name.
+        String uri = open("e.mmu", SCENARIO.replace("  commit_zap()", "  assert commit_zap()"));
+        List<String> labels = LspSession.labels(complete(uri, 2, "  assert ".length()));
         assertThat(labels).contains("scenario", "lock", "kvm_recover_nx_lpages", "mmu_notifier_invalidate",
                 "tdp_zap_range", "spte", "use_after_free", "zap_all", "zapper");
         assertThat(labels).containsAll(Builtins.namesOf(Kind.KERNEL_PATH)).containsAll(Builtins.namesOf(Kind.PRIMITIVE));

@@ -24,6 +24,20 @@ public sealed interface ExploreSetting {
 
     /** {@code time 30s}; stored in milliseconds. */
     record Time(Pos pos, long millis) implements ExploreSetting {
+
+        /**
+         * A duration as the language writes it ({@code 500ms}, {@code 30s}, {@code 2m}, digits
+         * grouped by {@code _}) in milliseconds, saturated at {@code Long.MAX_VALUE}; -1 if it is not one.
+         */
+        public static long millis(String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9][0-9_]*)(ms|s|m)").matcher(text);
+            if (!m.matches()) {
+                return -1;
+            }
+            long scale = m.group(2).equals("ms") ? 1 : m.group(2).equals("s") ? 1000 : 60_000;
+            return new java.math.BigInteger(m.group(1).replace("_", "")).multiply(java.math.BigInteger.valueOf(scale))
+                    .min(java.math.BigInteger.valueOf(Long.MAX_VALUE)).longValue();
+        }
     }
 
     /** {@code symmetry vcpus}: treat vCPUs with equal programs as interchangeable. */

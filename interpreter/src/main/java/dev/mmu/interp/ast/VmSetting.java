@@ -25,5 +25,11 @@ public sealed interface VmSetting {
     record TdpLevels(Pos pos, Expr levels) implements VmSetting {
     }
 
+    /** {@code preempt full|voluntary|none}: the host kernel's preemption build (rwlock_needbreak()). */
+    record Preempt(Pos pos, PreemptModel model) implements VmSetting {
+    }
+
     enum Flavour { TDP, SHADOW, BOTH }
+
+    enum PreemptModel { FULL, VOLUNTARY, NONE }
 }

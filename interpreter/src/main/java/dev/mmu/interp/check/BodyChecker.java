@@ -330,6 +330,7 @@ final class BodyChecker {
         if (b.kind() == Kind.KERNEL_PATH && machine != null) {
             kernelPathArguments(bound);
         }
+        backedArgument(name, bound);
         if (!statement && b.returns() == Type.VOID) {
             diagnostics.error(c.name().pos(), describe(b) + " returns no value");
             return null;
@@ -345,7 +346,7 @@ final class BodyChecker {
         if (!statement) {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
-        String what = command ? "kernel path or path" : statement ? "primitive, kernel path or path" : "function";
+        String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
         diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
         c.args().forEach(a -> {
             if (!(a.value() instanceof Expr.Range)) {
@@ -444,6 +445,19 @@ final class BodyChecker {
         if (id.isPresent() && machine.slot(id.getAsLong()).isEmpty()) {
             diagnostics.error(slot.pos(), "unknown memslot " + id.getAsLong() + ": declared slots are "
                     + machine.memslots().stream().map(m -> String.valueOf(m.id())).toList());
+        }
+    }
+
+    /** host(gpa) and set_spte(gfn, ...) look up the host page behind the address: it must be in a memslot. */
+    private void backedArgument(String callee, Map<String, Expr> bound) {
+        if (callee.equals("host") && bound.containsKey("gpa")) {
+            address(bound.get("gpa"));
+        }
+        OptionalLong gfn = callee.equals("set_spte") && bound.containsKey("gfn")
+                ? eval.eval(bound.get("gfn")) : OptionalLong.empty();
+        if (machine != null && gfn.isPresent() && machine.slotOf(gfn.getAsLong() << 12).isEmpty()) {
+            diagnostics.error(bound.get("gfn").pos(), "gfn " + MachineChecker.hex(gfn.getAsLong())
+                    + " is outside every memslot" + slotsSummary());
         }
     }
 

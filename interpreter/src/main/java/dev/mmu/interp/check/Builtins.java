@@ -51,6 +51,7 @@ public final class Builtins {
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
                 "NX huge page recovery worker: zaps 1/ratio of lpage_disallowed, yielding mmu_lock (after the 2021 flush fix)");
+        alias("kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages"); // its name since v6.0
         kernelPath("kvm_tdp_mmu_zap_gfn_range", List.of(range()), "kvm_tdp_mmu_zap_gfn_range",
                 "zaps a gpa range in every TDP root under mmu_lock, may yield");
         kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",

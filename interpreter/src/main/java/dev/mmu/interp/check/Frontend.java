@@ -28,17 +28,41 @@ import java.util.OptionalLong;
  */
 public final class Frontend {
 
+    /** Larger than any scenario file; a bound so that a device or a huge file cannot exhaust memory. */
+    public static final long MAX_SOURCE_BYTES = 4 << 20;
+
     /** Loads a file from disk; positions name it as {@code file} was given. */
     public LoadResult load(Path file) {
         Loading loading = new Loading();
         try {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
-            return loading.root(file.toString(), text);
+            return loading.root(file.toString(), read(file));
         } catch (IOException e) {
-            loading.diagnostics.error(new Pos(file.toString(), 1, 1, 1),
-                    "cannot read file: " + (e instanceof java.nio.charset.CharacterCodingException
-                            ? "not UTF-8 text" : e.getMessage()));
+            loading.diagnostics.error(new Pos(file.toString(), 1, 1, 1), "cannot read file: " + e.getMessage());
             return loading.result(List.of());
+        }
+    }
+
+    /**
+     * The text of a source file: a regular file (not a device, FIFO or folder) of at most
+     * {@link #MAX_SOURCE_BYTES}, in UTF-8; otherwise an IOException saying which it is not.
+     */
+    public static String read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException("file not found");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.isDirectory(file) ? "a folder, not a file" : "not a regular file");
+        }
+        if (Files.size(file) > MAX_SOURCE_BYTES) {
+            throw new IOException("larger than " + (MAX_SOURCE_BYTES >> 20) + " MiB");
+        }
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException("not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new IOException(e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e.getMessage(), e);
         }
     }
 
@@ -86,7 +110,8 @@ public final class Frontend {
                     diagnostics.sorted(), Map.copyOf(sources));
         }
 
-        private Optional<SourceFile> parse(String name, String text) {
+        private Optional<SourceFile> parse(String name, String raw) {
+            String text = SourceParser.normalize(raw);
             sources.put(name, text);
             return SourceParser.parse(name, text, diagnostics);
         }
@@ -122,7 +147,14 @@ public final class Frontend {
         }
 
         private Map<String, PathDecl> imported(Import imp, Path from) {
-            Path target = from.resolveSibling(imp.path()).normalize();
+            Path target;
+            try {
+                target = from.resolveSibling(imp.path()).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                diagnostics.error(imp.pos(), "cannot import \"" + printable(imp.path()) + "\": not a valid path ("
+                        + e.getReason() + ")");
+                return Map.of();
+            }
             if (importing.contains(target)) {
                 List<String> cycle = new ArrayList<>();
                 importing.subList(importing.indexOf(target), importing.size())
@@ -137,9 +169,9 @@ public final class Frontend {
             String name = Path.of(imp.pos().file()).resolveSibling(imp.path()).normalize().toString();
             String text;
             try {
-                text = Files.readString(target, StandardCharsets.UTF_8);
+                text = read(target);
             } catch (IOException e) {
-                diagnostics.error(imp.pos(), "cannot import \"" + imp.path() + "\": file not found");
+                diagnostics.error(imp.pos(), "cannot import \"" + imp.path() + "\": " + e.getMessage());
                 return Map.of();
             }
             Map<String, PathDecl> paths = Map.of();
@@ -151,6 +183,14 @@ public final class Frontend {
             }
             exported.put(target, paths);
             return paths;
+        }
+
+        /** A control character shown as \\u0000, so that the message says what the path holds. */
+        private static String printable(String path) {
+            StringBuilder b = new StringBuilder();
+            path.codePoints().forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04x", c)
+                    : Character.toString(c)));
+            return b.toString();
         }
 
         /** One map of outline values per row: the cartesian product, first variable slowest. */

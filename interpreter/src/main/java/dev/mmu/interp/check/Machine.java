@@ -8,7 +8,8 @@ import java.util.Optional;
  * The checked machine of one scenario (one outline row): every setting has its value, defaults
  * filled in. Defaults follow KVM's module parameters on a host vulnerable to iTLB multihit:
  * mmu tdp, nx_huge_pages on, nx_huge_pages_recovery_ratio 60, eager_page_split on, 4 levels,
- * 1 vCPU.
+ * 1 vCPU; the host is a CONFIG_PREEMPTION build (preempt full), as every distribution kernel built
+ * with CONFIG_PREEMPT_DYNAMIC is, whatever preempt= it boots with.
  */
 public record Machine(
         VmSetting.Flavour mmu,
@@ -17,7 +18,8 @@ public record Machine(
         boolean eagerPageSplit,
         int tdpLevels,
         int vcpus,
-        List<MemslotSpec> memslots) {
+        List<MemslotSpec> memslots,
+        VmSetting.PreemptModel preempt) {
 
     public static final long DEFAULT_RECOVERY_RATIO = 60;
 

@@ -20,6 +20,14 @@ final class MachineChecker {
     private static final long K4 = 4096;
     private static final long M2 = 2L << 20;
     private static final long G1 = 1L << 30;
+    /** KVM_USER_MEM_SLOTS on x86 (SHRT_MAX less 3 internal slots): kvm_set_memory_region() refuses more. */
+    private static final long USER_MEM_SLOTS = 32764;
+    /**
+     * What the model can hold: it keeps a dirty bit per 4K page and a pfn per backing page in every
+     * state, so these bound the memory one state takes (the limits are the model's, not KVM's).
+     */
+    private static final long MAX_GUEST_MEMORY = 64 * G1;
+    private static final long MAX_BACKING_PAGES = 1 << 20;
 
     private final Diagnostics diagnostics;
     private final ConstEval eval;
@@ -37,6 +45,7 @@ final class MachineChecker {
         long ratio = Machine.DEFAULT_RECOVERY_RATIO;
         boolean eager = true;
         int levels = 4;
+        VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         for (VmSetting v : s.vm()) {
             if (v instanceof VmSetting.Mmu m) {
                 mmu = m.flavour();
@@ -54,9 +63,11 @@ final class MachineChecker {
                 if (levels != 4 && levels != 5) {
                     diagnostics.error(t.levels().pos(), "tdp_levels must be 4 or 5, found " + levels);
                 }
+            } else if (v instanceof VmSetting.Preempt p) {
+                preempt = p.model();
             }
         }
-        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots()));
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt);
     }
 
     private int vcpus(Scenario s) {
@@ -75,12 +86,24 @@ final class MachineChecker {
         return (int) n;
     }
 
-    private List<MemslotSpec> memslots(List<Memslot> slots) {
+    private List<MemslotSpec> memslots(List<Memslot> slots, int levels) {
         List<MemslotSpec> specs = new ArrayList<>();
+        long memory = 0;
+        long backingPages = 0;
         for (Memslot m : slots) {
-            MemslotSpec spec = memslot(m);
+            MemslotSpec spec = memslot(m, levels);
             if (spec == null) {
                 continue;
+            }
+            boolean fits = memory <= MAX_GUEST_MEMORY && backingPages <= MAX_BACKING_PAGES; // reported once
+            memory += spec.size();
+            backingPages += spec.size() / spec.backing();
+            if (fits && memory > MAX_GUEST_MEMORY) {
+                diagnostics.error(m.size().get().pos(), "the memslots hold " + sizeName(memory) + " in all: the model "
+                        + "handles at most " + sizeName(MAX_GUEST_MEMORY) + " of guest memory (it tracks each 4K page)");
+            } else if (fits && backingPages > MAX_BACKING_PAGES) {
+                diagnostics.error(m.size().get().pos(), "the memslots need " + backingPages + " backing pages in all: "
+                        + "the model handles at most " + MAX_BACKING_PAGES + " (use a larger backing or a smaller size)");
             }
             for (MemslotSpec other : specs) {
                 if (other.id() == spec.id()) {
@@ -95,8 +118,13 @@ final class MachineChecker {
         return List.copyOf(specs);
     }
 
-    private MemslotSpec memslot(Memslot m) {
+    private MemslotSpec memslot(Memslot m, int levels) {
         long id = constant(m.id(), "a memslot id", 0);
+        if (id < 0 || id >= USER_MEM_SLOTS) {
+            diagnostics.error(m.id().pos(), "memslot id " + id + " is out of range: KVM takes ids 0 to "
+                    + (USER_MEM_SLOTS - 1));
+            return null;
+        }
         if (m.gpa().isEmpty() || m.size().isEmpty()) {
             diagnostics.error(m.pos(), "memslot " + id + " needs " + (m.gpa().isEmpty() ? "a gpa" : "a size"));
             return null;
@@ -113,6 +141,19 @@ final class MachineChecker {
         if (size <= 0) {
             diagnostics.error(m.size().get().pos(), "memslot " + id + " has size " + size + ": a memslot needs at least one page");
             ok = false;
+        }
+        // kvm_arch_prepare_memory_region(): the last gfn must be below kvm_mmu_max_gfn(); with 4-level
+        // paging a guest physical address has 48 bits, with 5-level the x86 maximum of 52.
+        int bits = levels == 5 ? 52 : 48;
+        long limit = 1L << bits;
+        if (gpa < 0 || gpa >= limit) {
+            diagnostics.error(m.gpa().get().pos(), "gpa " + (gpa < 0 ? Long.toString(gpa) : hex(gpa))
+                    + " is outside the " + bits + "-bit guest physical address space of " + levels + "-level paging");
+            ok = false;
+        } else if (size > limit - gpa) {
+            diagnostics.error(m.size().get().pos(), "memslot " + id + " ends past " + hex(limit) + ", the end of the "
+                    + bits + "-bit guest physical address space of " + levels + "-level paging");
+            return null;
         }
         if (ok && gpa % backing != 0) {
             diagnostics.error(m.gpa().get().pos(), "gpa " + hex(gpa) + " is not aligned to the " + sizeName(backing)
@@ -149,7 +190,11 @@ final class MachineChecker {
         return "[" + hex(s.gpa()) + ", " + hex(s.end()) + ")";
     }
 
-    private static String sizeName(long backing) {
-        return backing == G1 ? "1G" : backing == M2 ? "2M" : "4K";
+    /** 4K, 2M, 64G: in the largest unit that divides it (memslot sizes are whole pages). */
+    private static String sizeName(long bytes) {
+        if (bytes % G1 == 0) {
+            return bytes / G1 + "G";
+        }
+        return bytes % (1L << 20) == 0 ? (bytes >> 20) + "M" : (bytes >> 10) + "K";
     }
 }

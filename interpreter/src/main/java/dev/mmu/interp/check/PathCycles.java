@@ -4,78 +4,132 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.parse.Nesting;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * Reports user paths that call themselves, directly or through others: a recursive path has no
- * bound, so the explorer could not enumerate its steps.
+ * bound, so the explorer could not enumerate its steps. And paths whose calls, inlined by the
+ * compiler, nest deeper than {@link Nesting#LIMIT} blocks: the compiler recurses that deep.
  */
 final class PathCycles {
 
     private final Diagnostics diagnostics;
     private final Map<String, PathDecl> paths;
-    private final Set<String> done = new HashSet<>();
-    private final List<String> stack = new ArrayList<>();
+    private final Map<String, Integer> depth = new HashMap<>(); // inlined nesting, capped at LIMIT + 1
 
     PathCycles(Diagnostics diagnostics, Map<String, PathDecl> paths) {
         this.diagnostics = diagnostics;
         this.paths = paths;
     }
 
-    void check() {
-        paths.keySet().forEach(this::visit);
+    /** One path being visited: its calls (a callee and the blocks around it) and the deepest so far. */
+    private final class Frame {
+        final String name;
+        final List<Map.Entry<String, Integer>> calls = new ArrayList<>();
+        int next;
+        int pendingLevel;   // the blocks around the call being visited
+        int deepest;
+        boolean calleeTooDeep;
+
+        Frame(String name) {
+            this.name = name;
+            PathCycles.calls(paths.get(name).body(), 1, (callee, level) -> {
+                if (paths.containsKey(callee)) {
+                    calls.add(Map.entry(callee, level));
+                }
+            });
+        }
+
+        void callee(int level, int d) {
+            calleeTooDeep |= d > Nesting.LIMIT;
+            deepest = Math.max(deepest, level + d);
+        }
     }
 
-    private void visit(String name) {
-        if (done.contains(name)) {
-            return;
-        }
-        int at = stack.indexOf(name);
-        if (at >= 0) {
-            List<String> cycle = new ArrayList<>(stack.subList(at, stack.size()));
-            cycle.add(name);
-            diagnostics.error(paths.get(name).name().pos(), "path '" + name + "' calls itself ("
-                    + String.join(" -> ", cycle) + "): a recursive path has no bound to explore");
-            return;
-        }
-        stack.add(name);
-        for (String callee : callees(paths.get(name).body(), new LinkedHashSet<>())) {
-            if (paths.containsKey(callee)) {
-                visit(callee);
+    /** Depth first, with an explicit stack: a chain of thousands of paths must not overflow ours. */
+    void check() {
+        for (String root : paths.keySet()) {
+            if (depth.containsKey(root)) {
+                continue;
+            }
+            List<Frame> stack = new ArrayList<>(List.of(new Frame(root)));
+            Set<String> onStack = new HashSet<>(Set.of(root));
+            while (!stack.isEmpty()) {
+                Frame f = stack.get(stack.size() - 1);
+                if (f.next < f.calls.size()) {
+                    Map.Entry<String, Integer> call = f.calls.get(f.next++);
+                    String callee = call.getKey();
+                    if (depth.containsKey(callee)) {
+                        f.callee(call.getValue(), depth.get(callee));
+                    } else if (onStack.contains(callee)) {
+                        cycle(stack, callee);
+                    } else {
+                        f.pendingLevel = call.getValue();
+                        stack.add(new Frame(callee));
+                        onStack.add(callee);
+                    }
+                    continue;
+                }
+                stack.remove(stack.size() - 1);
+                onStack.remove(f.name);
+                int d = Math.min(f.deepest, Nesting.LIMIT + 1);
+                if (d > Nesting.LIMIT && !f.calleeTooDeep) {
+                    diagnostics.error(paths.get(f.name).name().pos(), "path '" + f.name + "' nests more than "
+                            + Nesting.LIMIT + " levels deep with the paths it calls inlined: call fewer paths "
+                            + "inside each other");
+                }
+                depth.put(f.name, d);
+                if (!stack.isEmpty()) {
+                    Frame parent = stack.get(stack.size() - 1);
+                    parent.callee(parent.pendingLevel, d);
+                }
             }
         }
-        stack.remove(stack.size() - 1);
-        done.add(name);
     }
 
-    /** Names called as statements in a block, nested blocks included (paths have no value). */
-    private static Set<String> callees(Block block, Set<String> into) {
+    private void cycle(List<Frame> stack, String name) {
+        List<String> cycle = new ArrayList<>();
+        boolean in = false;
+        for (Frame f : stack) {
+            in |= f.name.equals(name);
+            if (in) {
+                cycle.add(f.name);
+            }
+        }
+        cycle.add(name);
+        diagnostics.error(paths.get(name).name().pos(), "path '" + name + "' calls itself ("
+                + String.join(" -> ", cycle) + "): a recursive path has no bound to explore");
+    }
+
+    /** Each path called as a statement in a block, with the number of blocks around the call. */
+    private static void calls(Block block, int level, BiConsumer<String, Integer> call) {
         for (Stmt s : block.statements()) {
             if (s instanceof Stmt.CallStmt c) {
-                into.add(c.call().name().name());
+                call.accept(c.call().name().name(), level);
             } else if (s instanceof Stmt.If i) {
-                callees(i.then(), into);
-                i.orElse().ifPresent(b -> callees(b, into));
+                calls(i.then(), level + 1, call);
+                i.orElse().ifPresent(b -> calls(b, level + 1, call));
             } else if (s instanceof Stmt.IfNeedResched n) {
-                callees(n.then(), into);
-                n.orElse().ifPresent(b -> callees(b, into));
+                calls(n.then(), level + 1, call);
+                n.orElse().ifPresent(b -> calls(b, level + 1, call));
             } else if (s instanceof Stmt.While w) {
-                callees(w.body(), into);
+                calls(w.body(), level + 1, call);
             } else if (s instanceof Stmt.ForLpageDisallowed f) {
-                callees(f.body(), into);
+                calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.ForTdpPte f) {
-                callees(f.body(), into);
+                calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.Repeat r) {
-                callees(r.body(), into);
+                calls(r.body(), level + 1, call);
             } else if (s instanceof Stmt.Atomic a) {
-                callees(a.body(), into);
+                calls(a.body(), level + 1, call);
             }
         }
-        return into;
     }
 }

@@ -12,6 +12,7 @@ import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.diag.Suggestions;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.VmSetting;
+import dev.mmu.runtime.explore.ExploreOptions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -116,6 +117,9 @@ final class ScenarioChecker {
             if (e instanceof ExploreSetting.Time t && t.millis() == 0) {
                 diagnostics.error(t.pos(), "time must be above 0: it is the budget of the search");
             }
+            if (e instanceof ExploreSetting.Time t && t.millis() > ExploreOptions.MAX_TIME_LIMIT.toMillis()) {
+                diagnostics.error(t.pos(), "time must be at most " + ExploreOptions.MAX_TIME_LIMIT.toDays() + " days");
+            }
             if (e instanceof ExploreSetting.SymmetryVcpus) {
                 long vcpuThreads = s.threads().stream().filter(t -> t.vcpu().isPresent()).count();
                 if (vcpuThreads < 2) {
@@ -132,8 +136,13 @@ final class ScenarioChecker {
                 continue;
             }
             OptionalLong v = eval.eval(value);
-            if (v.isEmpty() || v.getAsLong() < 0) {
-                diagnostics.error(value.pos(), "expected a constant number, 0 or more");
+            // max_states is the budget; preemptions and runs are counted in an int
+            long min = e instanceof ExploreSetting.MaxStates ? 1 : 0;
+            long max = e instanceof ExploreSetting.Preemptions || e instanceof ExploreSetting.Runs
+                    ? Integer.MAX_VALUE : Long.MAX_VALUE;
+            if (v.isEmpty() || v.getAsLong() < min || v.getAsLong() > max) {
+                diagnostics.error(value.pos(), "expected a constant number, " + min
+                        + (max == Long.MAX_VALUE ? " or more" : " to " + max));
             }
         }
     }

@@ -28,12 +28,22 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String bad = reports.prepare();
+        String bad = flags.problem() != null ? flags.problem() : reports.prepare();
         if (bad != null) {
             System.err.println("mmu: " + bad);
             return ExitCode.BAD_INPUT;
         }
         Interrupts interrupts = Interrupts.install();
+        int code = ExitCode.INTERNAL; // unless the run gets to its verdict
+        try {
+            code = checkAll(interrupts);
+            return code;
+        } finally {
+            interrupts.done(code);
+        }
+    }
+
+    private int checkAll(Interrupts interrupts) {
         flags.cancel = interrupts.signal();
         flags.progress = true;
         long start = System.currentTimeMillis();
@@ -51,24 +61,28 @@ final class CheckCommand implements Callable<Integer> {
                 System.err.println(f + ":1:1: error: no scenario to check in this file");
                 empty = true;
             }
-            if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s));
+            if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s, Terminal.columns()));
+            if (interrupts.signal().isCancelled()) break; // Ctrl-C: the partial result so far, once
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
-        interrupts.done();
         String err = reports.emit(run);
         if (err != null) {
             System.err.println("mmu: " + err);
             return ExitCode.BAD_INPUT;
         }
+        if (interrupts.signal().isCancelled()) {
+            return ExitCode.UNKNOWN; // stopped by Ctrl-C: what was not checked is unknown
+        }
         return empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
     }
 
-    /** The worst outcome wins: 4 unknown, then 2 bad input, then 1 failed, else 0. */
+    /** The worst outcome wins: 3 an internal fault, then 4 unknown, then 2 bad input, then 1 failed, else 0. */
     static int exitCode(RunResult run) {
         int worst = ExitCode.PASS;
         if (run.failed() > run.broken()) worst = ExitCode.FAIL;
         if (run.broken() > 0) worst = ExitCode.BAD_INPUT;
         if (run.count(ScenarioResult.Status.UNKNOWN) > 0) worst = ExitCode.UNKNOWN;
+        if (run.count(ScenarioResult.Status.ERROR) > 0) worst = ExitCode.INTERNAL;
         return worst;
     }
 }

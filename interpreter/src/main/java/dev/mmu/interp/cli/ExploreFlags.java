@@ -1,5 +1,6 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.runtime.explore.ExploreOptions;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -15,8 +16,10 @@ final class ExploreFlags {
     @Option(names = "--max-states", description = "stop with UNKNOWN after this many states")
     Long maxStates;
 
-    @Option(names = "--time", description = "stop with UNKNOWN after this many seconds")
-    Long seconds;
+    @Option(names = "--time", paramLabel = "DURATION",
+            description = "stop with UNKNOWN after this long, for the whole check of a scenario: 30s, 500ms, 2m "
+                    + "(a bare number is seconds)")
+    String time;
 
     @Option(names = "--seed", description = "seed for random and PCT runs")
     Long seed;
@@ -50,12 +53,40 @@ final class ExploreFlags {
         current = null;
     }
 
+    /** What is wrong with the flags, or null: a bad budget is bad input, not a fault in the search. */
+    String problem() {
+        if (preemptions != null && preemptions < 0) {
+            return "--preemptions must be 0 or more, found " + preemptions;
+        }
+        if (maxStates != null && maxStates < 1) {
+            return "--max-states must be 1 or more, found " + maxStates;
+        }
+        if (runs != null && runs < 0) {
+            return "--runs must be 0 or more, found " + runs;
+        }
+        if (time != null) {
+            long millis = timeMillis();
+            if (millis < 0) {
+                return "--time takes a duration such as 30s, 500ms or 2m, found '" + time + "'";
+            }
+            if (millis == 0 || millis > ExploreOptions.MAX_TIME_LIMIT.toMillis()) {
+                return "--time must be above 0 and at most " + ExploreOptions.MAX_TIME_LIMIT.toDays() + " days, found "
+                        + time;
+            }
+        }
+        return null;
+    }
+
+    private long timeMillis() {
+        return ExploreSetting.Time.millis(time.matches("[0-9][0-9_]*") ? time + "s" : time);
+    }
+
     ExploreOptions apply(ExploreOptions base) {
         ExploreOptions.Builder b = base.toBuilder();
         if (strategy != null) b.strategy(strategy);
         if (preemptions != null) b.preemptionBound(preemptions);
         if (maxStates != null) b.maxStates(maxStates);
-        if (seconds != null) b.timeLimit(Duration.ofSeconds(seconds));
+        if (time != null) b.timeLimit(Duration.ofMillis(timeMillis()));
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
         if (hashCompaction) b.hashCompaction(true);

@@ -1,11 +1,13 @@
 package dev.mmu.interp.cli;
 
 import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.check.Frontend;
 import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.diag.DiagnosticPrinter;
 import dev.mmu.interp.fmt.AstShape;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.interp.parse.SourceParser;
+import dev.mmu.interp.run.ScenarioFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,17 +21,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** `mmu fmt [--check] FILE...`: rewrite files in canonical form, or (for CI) name those that are not. */
+/** `mmu fmt [--check] PATH...`: rewrite files in canonical form, or (for CI) name those that are not. */
 @Command(name = "fmt", description = "Format .mmu files canonically (comments kept). Exit 1 with --check if a file would change.")
 final class FmtCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = ".mmu files")
-    List<Path> files;
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = ".mmu files or directories to search")
+    List<Path> paths;
 
     @Option(names = "--check", description = "write nothing; list the files that would change and exit 1 if any")
     boolean check;
 
     @Override
     public Integer call() throws IOException {
+        List<Path> files;
+        try {
+            files = ScenarioFiles.find(paths);
+        } catch (IOException e) {
+            System.err.println("mmu: " + e.getMessage());
+            return ExitCode.BAD_INPUT;
+        }
+        if (files.isEmpty()) {
+            System.err.println("mmu: no .mmu files under " + paths);
+            return ExitCode.BAD_INPUT;
+        }
         int worst = ExitCode.PASS;
         for (Path file : files) {
             worst = Math.max(worst, format(file));
@@ -39,13 +52,14 @@ final class FmtCommand implements Callable<Integer> {
 
     private int format(Path file) throws IOException {
         String name = file.toString();
-        String text;
+        String raw;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            raw = Frontend.read(file);
         } catch (IOException e) {
             System.err.println("mmu: cannot read " + name + ": " + e.getMessage());
             return ExitCode.BAD_INPUT;
         }
+        String text = SourceParser.normalize(raw); // the canonical form has \n line breaks and no BOM
         dev.mmu.interp.diag.Diagnostics diagnostics = new dev.mmu.interp.diag.Diagnostics();
         Optional<SourceFile> ast = SourceParser.parse(name, text, diagnostics);
         if (ast.isEmpty() || diagnostics.hasErrors()) {
@@ -60,7 +74,7 @@ final class FmtCommand implements Callable<Integer> {
         if (again.isEmpty() || !AstShape.of(again.get()).equals(AstShape.of(ast.get()))) {
             throw new IllegalStateException("formatting " + name + " would change its meaning");
         }
-        if (formatted.equals(text)) {
+        if (formatted.equals(raw)) {
             return ExitCode.PASS;
         }
         if (check) {

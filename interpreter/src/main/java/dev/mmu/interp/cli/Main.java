@@ -1,13 +1,15 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.runtime.paths.ScenarioError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The `mmu` command. Exit codes: 0 all hold, 1 an expectation failed, 2 bad input, 3 internal fault, 4 unknown. */
-@Command(name = "mmu", mixinStandardHelpOptions = true, version = "mmu 0.1.0",
+// scope INHERIT: every subcommand gets --help and --version too (`mmu check --help`).
+@Command(name = "mmu", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "mmu 0.1.0",
         description = "Scenario language and model checker for the KVM x86 MMU.",
         subcommands = {CheckCommand.class, TestCommand.class, ReplayCommand.class, FmtCommand.class,
-                ExplainCommand.class})
+                ExplainCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));
@@ -16,15 +18,23 @@ public final class Main {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            boolean debug = parsed.hasMatchedOption("--debug");
+            if (ex instanceof ScenarioError e) {
+                // an address computed while replaying: the scenario's fault, not ours
+                cmd.getErr().println("mmu: error: " + e.getMessage() + " (an address computed at run time)");
+                return ExitCode.BAD_INPUT;
+            }
+            // the option belongs to the subcommand, whose parse result is the one to ask
+            boolean debug = cmd.getParseResult().hasMatchedOption("--debug");
             cmd.getErr().println("mmu: internal error: " + ex + " (please report it with the .mmu file"
                     + (debug ? ")" : "; rerun with --debug for the stack trace)"));
             if (debug) ex.printStackTrace(cmd.getErr());
             return ExitCode.INTERNAL;
         });
         cl.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("mmu: " + ex.getMessage());
-            ex.getCommandLine().usage(ex.getCommandLine().getErr());
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("mmu: " + ex.getMessage());
+            // A typo gets picocli's "Did you mean"; anything else the usage of the command it was for.
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) cmd.usage(cmd.getErr());
             return ExitCode.BAD_INPUT;
         });
         return cl.execute(args);

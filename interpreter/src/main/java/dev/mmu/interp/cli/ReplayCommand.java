@@ -48,7 +48,7 @@ final class ReplayCommand implements Callable<Integer> {
             return ExitCode.BAD_INPUT;
         }
         System.out.println("replay of \"" + sc.name() + "\", " + schedule.length() + " steps after setup:");
-        System.out.print(TraceTable.render(system, schedule, -1));
+        System.out.print(TraceTable.render(system, schedule, Terminal.columns()));
         return ExitCode.PASS;
     }
 }

@@ -32,7 +32,8 @@ final class TestCommand implements Callable<Integer> {
     List<Path> paths;
 
     @Option(names = "--tags", paramLabel = "TAGS",
-            description = "run only scenarios with one of these tags (comma-separated; !tag excludes)")
+            description = "run only scenarios whose tags match this JUnit tag expression, as -Dgroups takes "
+                    + "it: 'memslot & quick', '!slow', 'nx | tdp'; repeated or comma-separated: any of them")
     List<String> tags = new ArrayList<>();
 
     @Option(names = "--jobs", paramLabel = "N", description = "files run in parallel (default: 1)")
@@ -46,7 +47,7 @@ final class TestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String bad = reports.prepare();
+        String bad = flags.problem() != null ? flags.problem() : reports.prepare();
         TagFilter filter = null;
         try {
             filter = TagFilter.parse(tags);
@@ -82,7 +83,7 @@ final class TestCommand implements Callable<Integer> {
                     live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
                     System.err.print(r.diagnosticsText());
                 }
-                for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s));
+                for (ScenarioResult s : r.scenarios()) live.print(TextReport.brief(s, Terminal.columns()));
             }
         } finally {
             pool.shutdownNow();

@@ -4,14 +4,17 @@ import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitives;
@@ -40,6 +43,9 @@ final class BodyCompiler {
     private Mode held = Mode.WRITE;
     /** Enclosing for_each_tdp_pte loops, innermost first: tdp_mmu_iter_cond_resched acts on the top one. */
     private final Deque<KernelPaths.TdpLoop> loops = new ArrayDeque<>();
+    /** The statement each op came from, for errors the runtime finds in the setup; and the current one. */
+    private final List<Pos> where = new ArrayList<>();
+    private Pos at;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
 
@@ -54,12 +60,32 @@ final class BodyCompiler {
         return b;
     }
 
+    /** The statement each op was compiled from (the innermost one), by op index. */
+    List<Pos> positions() {
+        mark();
+        return List.copyOf(where);
+    }
+
+    /** Ops emitted since the last mark belong to the statement being compiled. */
+    private void mark() {
+        while (where.size() < b.here()) where.add(at);
+    }
+
     void block(Block block, Env env) {
         Env inner = new Env(env);
         for (Stmt s : block.statements()) stmt(s, inner);
     }
 
     private void stmt(Stmt s, Env env) {
+        mark();
+        Pos outer = at;
+        at = s.pos();
+        compile(s, env);
+        mark();
+        at = outer;
+    }
+
+    private void compile(Stmt s, Env env) {
         if (s instanceof Stmt.Access a) access(a, env);
         else if (s instanceof Stmt.Lock l) {
             Mode mode = l.mode() == Stmt.LockMode.READ ? Mode.READ : Mode.WRITE;
@@ -156,7 +182,7 @@ final class BodyCompiler {
         int top = b.here();
         int exitCount = b.placeholder();
         int exitEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], f.var().name() + " = list_first_entry(lpage_disallowed)"));
+        b.emit(new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)"));
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));
@@ -177,6 +203,7 @@ final class BodyCompiler {
         KernelPaths.endTdpPteLoop(b, loop);
         loops.pop();
         patchBreaks();
+        KernelPaths.putTdpPteLoopRoot(b, loop);
     }
 
     private void assign(Stmt.Assign a, Env env) {
@@ -394,6 +421,6 @@ final class BodyCompiler {
     }
 
     static String text(Expr e) {
-        return SourceText.of(e);
+        return Formatter.expr(e);
     }
 }

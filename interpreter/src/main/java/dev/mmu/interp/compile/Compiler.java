@@ -2,6 +2,7 @@ package dev.mmu.interp.compile;
 
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.ExploreSetting;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.CheckedScenario;
@@ -11,9 +12,12 @@ import dev.mmu.runtime.explore.ExploreOptions;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Preempt;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.ScenarioError;
 import dev.mmu.runtime.paths.Program;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
 import java.time.Duration;
@@ -50,11 +54,26 @@ public final class Compiler {
             program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
                     exprs.statsRead);
         }
+        runsSetup(program, setup.positions(), sc);
         if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
         }
         return new CompiledScenario(sc, program, expectations, options(sc, exprs));
+    }
+
+    /**
+     * The setup is deterministic: run it once now, so that a setup that blocks, loops or reaches
+     * outside the memslots is an error at its statement instead of a fault while exploring.
+     */
+    private static void runsSetup(Program program, List<Pos> positions, CheckedScenario sc) {
+        try {
+            new MmuSystem(program);
+        } catch (ScenarioError e) {
+            Pos at = e.setupPc >= 0 && e.setupPc < positions.size() && positions.get(e.setupPc) != null
+                    ? positions.get(e.setupPc) : sc.scenario().pos();
+            throw new CompileError(at, e.getMessage());
+        }
     }
 
     static VmConfig config(Machine m) {
@@ -64,7 +83,7 @@ public final class Compiler {
                     s.readonly()));
         }
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
-                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus());
+                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()));
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {

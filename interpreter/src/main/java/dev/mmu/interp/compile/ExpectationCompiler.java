@@ -44,17 +44,17 @@ final class ExpectationCompiler {
         }
         if (e instanceof Expectation.Always a) {
             var c = exprs.compile(a.cond(), null);
-            return new dev.mmu.runtime.explore.Expectation.Never<>("always " + SourceText.of(a.cond()),
+            return new dev.mmu.runtime.explore.Expectation.Never<>("always " + BodyCompiler.text(a.cond()),
                     (s, t) -> c.eval(s, -1) == 0);
         }
         if (e instanceof Expectation.Final f) {
             var c = exprs.compile(f.cond(), null);
-            return new dev.mmu.runtime.explore.Expectation.Final<>("final " + SourceText.of(f.cond()),
+            return new dev.mmu.runtime.explore.Expectation.Final<>("final " + BodyCompiler.text(f.cond()),
                     s -> c.eval(s, -1) != 0);
         }
         if (e instanceof Expectation.Reachable r) {
             var c = exprs.compile(r.cond(), null);
-            return new dev.mmu.runtime.explore.Expectation.Reachable<>("reachable " + SourceText.of(r.cond()),
+            return new dev.mmu.runtime.explore.Expectation.Reachable<>("reachable " + BodyCompiler.text(r.cond()),
                     s -> c.eval(s, -1) != 0);
         }
         if (e instanceof Expectation.Terminates) {

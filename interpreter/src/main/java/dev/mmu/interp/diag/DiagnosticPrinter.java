@@ -1,6 +1,7 @@
 package dev.mmu.interp.diag;
 
 import dev.mmu.interp.ast.Pos;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -9,7 +10,8 @@ import java.util.Map;
  */
 public final class DiagnosticPrinter {
 
-    private final Map<String, String> sources; // file name as in Pos → its full text
+    private final Map<String, String> sources; // file name as in Pos → its full text, line breaks as \n
+    private final Map<String, int[]> lineStarts = new HashMap<>(); // file → offset of each line, built once
 
     public DiagnosticPrinter(Map<String, String> sources) {
         this.sources = sources;
@@ -39,7 +41,29 @@ public final class DiagnosticPrinter {
         if (text == null || lineNumber < 1) {
             return null;
         }
-        String[] lines = text.split("\r?\n", -1);
-        return lineNumber <= lines.length ? lines[lineNumber - 1] : null;
+        int[] starts = lineStarts.computeIfAbsent(file, f -> starts(text));
+        if (lineNumber > starts.length) {
+            return null;
+        }
+        int end = lineNumber < starts.length ? starts[lineNumber] - 1 : text.length();
+        return text.substring(starts[lineNumber - 1], end);
+    }
+
+    /** Where each line begins: one pass per file, so rendering n diagnostics costs O(n + text). */
+    private static int[] starts(String text) {
+        int lines = 1;
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '\n') {
+                lines++;
+            }
+        }
+        int[] starts = new int[lines];
+        int line = 1;
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) == '\n') {
+                starts[line++] = i + 1;
+            }
+        }
+        return starts;
     }
 }

@@ -3,12 +3,16 @@ package dev.mmu.interp.diag;
 import dev.mmu.interp.ast.Pos;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** The collector every front-end stage reports into, so one run shows every problem it finds. */
 public final class Diagnostics {
 
     private final List<Diagnostic> list = new ArrayList<>();
+    private final Set<Diagnostic> seen = new HashSet<>(); // so adding n diagnostics is O(n), not O(n^2)
+    private boolean errors;
 
     public void error(Pos pos, String message) {
         add(Diagnostic.error(pos, message));
@@ -16,13 +20,14 @@ public final class Diagnostics {
 
     /** Adds a diagnostic once: outline rows checked alike report alike. */
     public void add(Diagnostic diagnostic) {
-        if (!list.contains(diagnostic)) {
+        if (seen.add(diagnostic)) {
             list.add(diagnostic);
+            errors |= diagnostic.isError();
         }
     }
 
     public boolean hasErrors() {
-        return list.stream().anyMatch(Diagnostic::isError);
+        return errors;
     }
 
     /** Sorted by file, line and column, the order a user reads them in. */

@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.ast.ThreadDecl;
+import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
@@ -17,6 +18,7 @@ import dev.mmu.interp.compile.Compiler;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.explore.ExploreOptions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +37,7 @@ public final class Explainer {
     private static final int PAGE_SHIFT = 12;
 
     private final Map<String, String> sources; // file name in positions → text
+    private final Map<String, Formatter.Source> prepared = new HashMap<>(); // each file lexed once
     private final StringBuilder out = new StringBuilder();
 
     private Explainer(Map<String, String> sources) {
@@ -75,7 +78,8 @@ public final class Explainer {
                 + ", nx_huge_pages " + onOff(m.nxHugePages())
                 + ", nx_recovery_ratio " + m.nxRecoveryRatio()
                 + ", eager_page_split " + onOff(m.eagerPageSplit())
-                + ", tdp_levels " + m.tdpLevels());
+                + ", tdp_levels " + m.tdpLevels()
+                + ", preempt " + m.preempt().name().toLowerCase(Locale.ROOT));
         line(2, "vcpus " + m.vcpus() + " (" + (m.vcpus() == 1 ? "vCPU 0" : "vCPUs 0.." + (m.vcpus() - 1)) + ")");
         line(1, "memory map (ranges end-exclusive, as '..' in the language)");
         if (m.memslots().isEmpty()) {
@@ -134,12 +138,16 @@ public final class Explainer {
             line(depth, "- " + String.join(", ", accesses) + ": guest access: TLB, else hardware walk, "
                     + "else EPT-violation fault " + faultPath(sc.machine()));
         }
+        String needbreak = sc.machine().preempt() == VmSetting.PreemptModel.FULL
+                ? " or rwlock_needbreak() (true while a waiter is queued on mmu_lock: preempt full)"
+                : "; rwlock_needbreak() is 0 (preempt " + sc.machine().preempt().name().toLowerCase(Locale.ROOT) + ")";
         for (Stmt s : statements(body)) {
             if (s instanceof Stmt.Yield && seen.add("yield")) {
-                line(depth, "- yield: cond_resched_rwlock_*(): may drop and retake mmu_lock");
+                line(depth, "- yield: cond_resched_rwlock_*(): drops and retakes mmu_lock if need_resched() (the "
+                        + "explorer tries both answers)" + needbreak);
             }
             if (s instanceof Stmt.IfNeedResched && seen.add("need_resched")) {
-                line(depth, "- if need_resched: the explorer tries both answers of need_resched()");
+                line(depth, "- if need_resched: need_resched() (the explorer tries both answers)" + needbreak);
             }
         }
         for (Expr.Call c : callsIn(body)) {
@@ -219,7 +227,7 @@ public final class Explainer {
         }
     }
 
-    private static String expectation(Expectation e, String text) {
+    private static String expectation(Expectation e, Formatter.Source text) {
         if (e instanceof Expectation.Never n) {
             return "expect never " + n.invariant().name() + ": in no reachable state " + doc(n.invariant().name());
         }
@@ -273,7 +281,7 @@ public final class Explainer {
                 ? "; when it runs out: random and PCT runs (portfolio), seed printed" : ""));
     }
 
-    private static String setting(ExploreSetting s, String text) {
+    private static String setting(ExploreSetting s, Formatter.Source text) {
         if (s instanceof ExploreSetting.Preemptions p) {
             return "preemptions <= " + Formatter.expr(p.bound(), text);
         }
@@ -394,8 +402,8 @@ public final class Explainer {
 
     // ------------------------------------------------------------------ output
 
-    private String source(String file) {
-        return sources.getOrDefault(file, "");
+    private Formatter.Source source(String file) {
+        return prepared.computeIfAbsent(file, f -> new Formatter.Source(sources.getOrDefault(f, "")));
     }
 
     private void line(int depth, String text) {

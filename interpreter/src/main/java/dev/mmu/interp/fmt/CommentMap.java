@@ -22,7 +22,7 @@ class CommentMap {
     private final Map<Long, List<Comment>> leading = new HashMap<>();
     private final Map<Long, List<String>> trailing = new HashMap<>();
     private final List<Comment> atEnd = new ArrayList<>();
-    private final List<Long> positions = new ArrayList<>(); // every comment's position, sorted
+    private final TreeSet<Long> positions = new TreeSet<>(); // every comment's position
 
     /** Comments alone on their lines just before the anchor at {@code key}. */
     List<Comment> leading(long key) {
@@ -44,7 +44,8 @@ class CommentMap {
 
     /** Whether a comment sits between two source positions (a block's braces). */
     boolean within(long open, long close) {
-        return positions.stream().anyMatch(p -> p > open && p < close);
+        Long next = positions.higher(open);
+        return next != null && next < close;
     }
 
     /** Comments after the last anchor. */

@@ -24,7 +24,7 @@ final class ExprPrinter {
 
     String print(Expr e) {
         if (e instanceof Expr.IntLit i) {
-            return spelling(i.pos(), Long.toString(i.value()));
+            return spelling(i.pos(), i.value() >= 4096 ? "0x" + Long.toHexString(i.value()) : Long.toString(i.value()));
         }
         if (e instanceof Expr.BoolLit b) {
             return Boolean.toString(b.value());
@@ -42,7 +42,12 @@ final class ExprPrinter {
             return print(r.start()) + " .. " + print(r.end());
         }
         if (e instanceof Expr.Unary u) {
-            return (u.op() == Expr.UnaryOp.NOT ? "!" : "-") + operand(u.operand(), UNARY);
+            String operand = operand(u.operand(), UNARY);
+            if (u.op() == Expr.UnaryOp.NOT) {
+                return "!" + operand;
+            }
+            // "- -1", not "--1" (read as C's decrement) nor "-(-1)" (a nesting level per sign)
+            return operand.startsWith("-") ? "- " + operand : "-" + operand;
         }
         Expr.Binary b = (Expr.Binary) e;
         return operand(b.left(), precedence(b)) + " " + b.op().symbol + " " + operand(b.right(), precedence(b) + 1);

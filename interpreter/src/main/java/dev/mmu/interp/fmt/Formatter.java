@@ -15,6 +15,7 @@ import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.parse.SourceLayout;
+import dev.mmu.interp.parse.SourceParser;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -43,40 +44,60 @@ public final class Formatter {
     private int indent;
     private boolean blankWanted;
 
-    private Formatter(String text, SourceLayout layout, CommentMap comments) {
-        this.layout = layout;
-        this.lines = text.lines().toList();
+    private Formatter(Source source, CommentMap comments) {
+        this.layout = source.layout;
+        this.lines = source.lines;
         this.exprs = new ExprPrinter(lines);
         this.comments = comments;
     }
 
+    /**
+     * What the formatter needs of a file's text (its lines, braces and comments), computed once:
+     * {@code mmu explain} prints many parts of one file, and must not lex it again for each.
+     */
+    public static final class Source {
+        private final List<String> lines;
+        private final SourceLayout layout;
+
+        public Source(String text) {
+            String normalized = SourceParser.normalize(text); // positions count line breaks as the parser does
+            this.lines = normalized.lines().toList();
+            this.layout = SourceLayout.of(normalized);
+        }
+    }
+
     /** Formats {@code file}, which was parsed from {@code text} without syntax errors. */
     public static String format(SourceFile file, String text) {
-        SourceLayout layout = SourceLayout.of(text);
+        Source source = new Source(text);
         CommentMap.Recorder recorder = new CommentMap.Recorder();
-        new Formatter(text, layout, recorder).file(file);         // first pass: where the anchors are
-        Formatter printer = new Formatter(text, layout, recorder.assign(layout.comments()));
+        new Formatter(source, recorder).file(file);         // first pass: where the anchors are
+        Formatter printer = new Formatter(source, recorder.assign(source.layout.comments()));
         printer.file(file);
         return printer.render();
     }
 
     /** A path as {@code mmu fmt} prints it, without comments: for {@code mmu explain}. */
-    public static String path(PathDecl path, String text) {
-        Formatter f = new Formatter(text, SourceLayout.of(text), new CommentMap());
+    public static String path(PathDecl path, Source source) {
+        Formatter f = new Formatter(source, new CommentMap());
         f.path(path);
         return f.render();
     }
 
     /** A block's statements, one per line (compound ones over several), without comments. */
-    public static String statements(Block block, String text) {
-        Formatter f = new Formatter(text, SourceLayout.of(text), new CommentMap());
+    public static String statements(Block block, Source source) {
+        Formatter f = new Formatter(source, new CommentMap());
         block.statements().forEach(f::statement);
         return f.render();
     }
 
     /** An expression as written, with only the parentheses it needs. */
-    public static String expr(Expr e, String text) {
-        return new ExprPrinter(text.lines().toList()).print(e);
+    public static String expr(Expr e, Source source) {
+        return new ExprPrinter(source.lines).print(e);
+    }
+
+    /** The same without the source at hand (trace and report texts): numbers from 4K up in hex. */
+    public static String expr(Expr e) {
+        return new ExprPrinter(List.of()).print(e);
     }
 
     // ------------------------------------------------------------------ file
@@ -179,7 +200,7 @@ public final class Formatter {
         List<Pos> positions = settings.stream().map(Formatter::posOf).toList();
         long first = key(positions.get(0));
         boolean oneLine = settings.size() == 1 && !comments.has(first);
-        long brace = lastBraceBefore(first);
+        long brace = layout.openingBefore(first);
         int keywordLine = brace < 0 ? positions.get(0).line() : (int) (brace >>> 32);
         List<SourceLayout.Comment> lead = comments.leading(first);
         List<SourceLayout.Comment> above = lead.stream().filter(c -> c.line() < keywordLine).toList();
@@ -216,16 +237,6 @@ public final class Formatter {
         end();
     }
 
-    private long lastBraceBefore(long at) {
-        long found = -1;
-        for (long open : layout.openings()) {
-            if (open < at) {
-                found = open;
-            }
-        }
-        return found;
-    }
-
     private static Pos posOf(Object setting) {
         return setting instanceof VmSetting v ? v.pos() : ((ExploreSetting) setting).pos();
     }
@@ -242,6 +253,9 @@ public final class Formatter {
         }
         if (s instanceof VmSetting.EagerPageSplit e) {
             return "eager_page_split " + (e.on() ? "on" : "off");
+        }
+        if (s instanceof VmSetting.Preempt p) {
+            return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }
         return "tdp_levels " + exprs.print(((VmSetting.TdpLevels) s).levels());
     }
@@ -295,13 +309,7 @@ public final class Formatter {
     }
 
     private long firstBraceAfter(Pos pos) {
-        long start = key(pos);
-        for (long open : layout.openings()) {
-            if (open > start) {
-                return open;
-            }
-        }
-        return -1;
+        return layout.openingAfter(key(pos));
     }
 
     private String exploreSetting(ExploreSetting s) {

@@ -16,8 +16,8 @@ final class BrokenFileDescriptor extends AbstractTestDescriptor {
 
     final String diagnostics;
 
-    BrokenFileDescriptor(UniqueId id, Path file, Diagnostic first, String diagnostics) {
-        super(id, "does not compile", first == null ? FileSource.from(file.toAbsolutePath().toFile())
+    BrokenFileDescriptor(UniqueId id, String displayName, Path file, Diagnostic first, String diagnostics) {
+        super(id, displayName, first == null ? FileSource.from(file.toAbsolutePath().toFile())
                 : FileSource.from(file.toAbsolutePath().toFile(), FilePosition.from(first.pos().line(), first.pos().column())));
         this.diagnostics = diagnostics;
     }

@@ -20,11 +20,13 @@ import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.ReflectionSupport;
 import org.junit.platform.engine.EngineDiscoveryRequest;
 import org.junit.platform.engine.TestDescriptor;
+import org.junit.platform.engine.TestSource;
 import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.discovery.ClassSelector;
 import org.junit.platform.engine.discovery.DirectorySelector;
 import org.junit.platform.engine.discovery.FileSelector;
 import org.junit.platform.engine.discovery.UniqueIdSelector;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 
 /**
  * Turns selectors into descriptors: a trigger class annotated {@link MmuScenarios} (its files go
@@ -35,14 +37,28 @@ final class Discovery {
     private final TestDescriptor engine;
     /** Trigger class (null: none) → file key → names of the scenarios asked for (null = all). */
     private final Map<Class<?>, Map<String, Set<String>>> wanted = new LinkedHashMap<>();
+    /**
+     * {@code mmu.naming-strategy}: {@code long} (default) names a test "FILE > SCENARIO", so reports
+     * that show only test names (Surefire's XML, CI pages) tell same-named scenarios apart;
+     * {@code short} names it by the scenario alone, as Cucumber's strategies do.
+     */
+    static final String NAMING = "mmu.naming-strategy";
+    private boolean longNames = true;
+    /** Trigger class (null: none) → what it selected that holds no .mmu file → why. */
+    private final Map<Class<?>, Map<String, String>> empty = new LinkedHashMap<>();
 
     Discovery(TestDescriptor engine) {
         this.engine = engine;
     }
 
     void resolve(EngineDiscoveryRequest request) {
+        longNames = !request.getConfigurationParameters().get(NAMING).map("short"::equals).orElse(false);
         for (ClassSelector s : request.getSelectorsByType(ClassSelector.class)) fromClass(s);
-        for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) fromPath(null, s.getPath());
+        for (DirectorySelector s : request.getSelectorsByType(DirectorySelector.class)) {
+            // Only a missing folder is an error here: other engines may be given the same directories.
+            if (Files.exists(s.getPath())) fromPath(null, s.getPath());
+            else emptySelection(null, s.getRawPath(), "no such folder: " + s.getPath().toAbsolutePath());
+        }
         for (FileSelector s : request.getSelectorsByType(FileSelector.class)) {
             if (s.getRawPath().endsWith(".mmu")) want(null, s.getPath(), null);
         }
@@ -55,6 +71,10 @@ final class Discovery {
                 engine.addChild(parent);
             }
             for (var file : group.getValue().entrySet()) build(parent, file.getKey(), file.getValue());
+            TestDescriptor p = parent;
+            TestSource source = group.getKey() == null ? null : ClassSource.from(group.getKey());
+            empty.getOrDefault(group.getKey(), Map.of()).forEach((what, why) ->
+                    p.addChild(new EmptySelectionDescriptor(p.getUniqueId(), what, why, source)));
         }
     }
 
@@ -68,7 +88,25 @@ final class Discovery {
         Optional<MmuScenarios> a = AnnotationSupport.findAnnotation(c, MmuScenarios.class);
         if (a.isEmpty()) return;
         wanted.computeIfAbsent(c, k -> new LinkedHashMap<>());
-        for (String folder : a.get().value()) fromPath(c, Path.of(folder));
+        for (String folder : a.get().value()) {
+            Path p = Path.of(folder);
+            int before = wanted.get(c).size();
+            if (!Files.exists(p)) {
+                emptySelection(c, folder, "@MmuScenarios(\"" + folder + "\") on " + c.getName()
+                        + " names no such file or folder: " + p.toAbsolutePath());
+            } else {
+                fromPath(c, p);
+                if (wanted.get(c).size() == before) {
+                    emptySelection(c, folder, "@MmuScenarios(\"" + folder + "\") on " + c.getName()
+                            + " finds no .mmu file under " + p.toAbsolutePath());
+                }
+            }
+        }
+    }
+
+    private void emptySelection(Class<?> trigger, String what, String why) {
+        wanted.computeIfAbsent(trigger, k -> new LinkedHashMap<>());
+        empty.computeIfAbsent(trigger, k -> new LinkedHashMap<>()).put(what, why);
     }
 
     private void fromPath(Class<?> trigger, Path p) {
@@ -121,20 +159,25 @@ final class Discovery {
         return shown.toString().replace('\\', '/');
     }
 
-    private static void build(TestDescriptor parent, String key, Set<String> only) {
+    private void build(TestDescriptor parent, String key, Set<String> only) {
         Path file = Path.of(key);
         UniqueId fileId = parent.getUniqueId().append(FileDescriptor.SEGMENT, key);
         FileDescriptor fd = new FileDescriptor(fileId, file, key);
         Loaded loaded = ScenarioLoader.load(file);
         if (loaded.hasErrors()) {
             Diagnostic first = loaded.diagnostics().stream().filter(Diagnostic::isError).findFirst().orElse(null);
-            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"), file, first,
-                    ScenarioRunner.render(loaded)));
+            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"),
+                    name(key, "does not compile"), file, first, ScenarioRunner.render(loaded)));
         }
         for (CompiledScenario sc : loaded.scenarios()) {
             if (only != null && !only.contains(sc.name())) continue;
-            fd.addChild(new ScenarioDescriptor(fileId.append(ScenarioDescriptor.SEGMENT, sc.name()), file, sc));
+            fd.addChild(new ScenarioDescriptor(fileId.append(ScenarioDescriptor.SEGMENT, sc.name()),
+                    name(key, sc.name()), file, sc));
         }
         parent.addChild(fd);
+    }
+
+    private String name(String fileKey, String test) {
+        return longNames ? fileKey + " > " + test : test;
     }
 }

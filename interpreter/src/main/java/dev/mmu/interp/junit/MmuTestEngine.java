@@ -1,6 +1,5 @@
 package dev.mmu.interp.junit;
 
-import dev.mmu.interp.report.Failures;
 import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.interp.run.ScenarioRunner;
 import org.junit.platform.engine.EngineDiscoveryRequest;
@@ -22,6 +21,17 @@ import org.opentest4j.AssertionFailedError;
 public final class MmuTestEngine implements TestEngine {
     public static final String ID = "mmu";
 
+    private final ScenarioRunner runner;
+
+    public MmuTestEngine() {
+        this(new ScenarioRunner());
+    }
+
+    /** An engine that runs scenarios with the given runner (tests inject faults through its overrides). */
+    MmuTestEngine(ScenarioRunner runner) {
+        this.runner = runner;
+    }
+
     @Override
     public String getId() {
         return ID;
@@ -37,9 +47,7 @@ public final class MmuTestEngine implements TestEngine {
     @Override
     public void execute(ExecutionRequest request) {
         EngineExecutionListener listener = request.getEngineExecutionListener();
-        TestDescriptor root = request.getRootTestDescriptor();
-        ScenarioRunner runner = new ScenarioRunner();
-        execute(runner, root, listener);
+        execute(runner, request.getRootTestDescriptor(), listener);
     }
 
     /** Containers (engine, trigger class, file) in order, then each test. */
@@ -55,14 +63,16 @@ public final class MmuTestEngine implements TestEngine {
 
     private static TestExecutionResult run(ScenarioRunner runner, TestDescriptor test, EngineExecutionListener listener) {
         try {
+            if (test instanceof EmptySelectionDescriptor e) return TestExecutionResult.failed(new AssertionFailedError(e.why));
             if (test instanceof BrokenFileDescriptor b) {
-                return TestExecutionResult.failed(new AssertionFailedError("does not compile\n" + b.diagnostics));
+                return TestExecutionResult.failed(new AssertionFailedError(b.diagnostics));
             }
             ScenarioResult r = runner.run(((ScenarioDescriptor) test).scenario);
+            if (r.error() != null) return TestExecutionResult.failed(r.error());
             listener.reportingEntryPublished(test, ReportEntry.from("mmu", r.status() + ": "
                     + r.stats().statesStored() + " states, " + r.stats().elapsedMillis() + " ms"));
             if (r.passed()) return TestExecutionResult.successful();
-            return TestExecutionResult.failed(new AssertionFailedError(Failures.message(r) + "\n" + Failures.details(r)));
+            return TestExecutionResult.failed(new ScenarioFailure(r));
         } catch (RuntimeException | StackOverflowError e) {
             return TestExecutionResult.failed(e);
         }

@@ -19,8 +19,8 @@ final class ScenarioDescriptor extends AbstractTestDescriptor {
 
     final CompiledScenario scenario;
 
-    ScenarioDescriptor(UniqueId id, Path file, CompiledScenario scenario) {
-        super(id, scenario.name(), FileSource.from(file.toAbsolutePath().toFile(),
+    ScenarioDescriptor(UniqueId id, String displayName, Path file, CompiledScenario scenario) {
+        super(id, displayName, FileSource.from(file.toAbsolutePath().toFile(),
                 FilePosition.from(scenario.source().scenario().pos().line(), scenario.source().scenario().pos().column())));
         this.scenario = scenario;
     }

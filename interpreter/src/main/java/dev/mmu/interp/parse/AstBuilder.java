@@ -417,6 +417,16 @@ final class AstBuilder {
         public VmSetting visitTdpLevelsSetting(TdpLevelsSettingContext ctx) {
             return new VmSetting.TdpLevels(pos(ctx), expr(ctx.expr()));
         }
+
+        @Override
+        public VmSetting visitPreemptSetting(PreemptSettingContext ctx) {
+            VmSetting.PreemptModel model = switch (ctx.model.getType()) {
+                case MmuParser.FULL -> VmSetting.PreemptModel.FULL;
+                case MmuParser.VOLUNTARY -> VmSetting.PreemptModel.VOLUNTARY;
+                default -> VmSetting.PreemptModel.NONE;
+            };
+            return new VmSetting.Preempt(pos(ctx), model);
+        }
     };
 
     private final MmuBaseVisitor<ExploreSetting> exploreSetting = new MmuBaseVisitor<>() {
@@ -453,15 +463,8 @@ final class AstBuilder {
 
         @Override
         public ExploreSetting visitTimeSetting(TimeSettingContext ctx) {
-            String text = ctx.DURATION().getText().replace("_", "");
-            long millis;
-            if (text.endsWith("ms")) {
-                millis = Long.parseLong(text.substring(0, text.length() - 2));
-            } else if (text.endsWith("s")) {
-                millis = Long.parseLong(text.substring(0, text.length() - 1)) * 1000;
-            } else {
-                millis = Long.parseLong(text.substring(0, text.length() - 1)) * 60_000;
-            }
+            // past 2^63 ms it saturates: the checker bounds the budget with a located error
+            long millis = ExploreSetting.Time.millis(ctx.DURATION().getText());
             return new ExploreSetting.Time(pos(ctx), millis);
         }
 

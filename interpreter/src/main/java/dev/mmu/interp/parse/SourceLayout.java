@@ -4,9 +4,9 @@ import dev.mmu.grammar.MmuLexer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.Token;
 
@@ -21,9 +21,9 @@ public final class SourceLayout {
     }
 
     private final List<Comment> comments;
-    private final Map<Long, Long> closing; // key(line, col) of a '{' → key of its '}'
+    private final TreeMap<Long, Long> closing; // key(line, col) of a '{' → key of its '}', in source order
 
-    private SourceLayout(List<Comment> comments, Map<Long, Long> closing) {
+    private SourceLayout(List<Comment> comments, TreeMap<Long, Long> closing) {
         this.comments = comments;
         this.closing = closing;
     }
@@ -33,7 +33,7 @@ public final class SourceLayout {
         MmuLexer lexer = new MmuLexer(CharStreams.fromString(text));
         lexer.removeErrorListeners();
         List<Comment> comments = new ArrayList<>();
-        Map<Long, Long> closing = new HashMap<>();
+        TreeMap<Long, Long> closing = new TreeMap<>();
         Deque<Long> open = new ArrayDeque<>();
         int lastCodeLine = 0;
         for (Token t : lexer.getAllTokens()) {
@@ -65,9 +65,16 @@ public final class SourceLayout {
         return closing.getOrDefault(openKey, -1L);
     }
 
-    /** The '{' keys, for finding a brace that the AST does not record. */
-    public List<Long> openings() {
-        return closing.keySet().stream().sorted().toList();
+    /** The key of the first '{' after {@code key} (a brace the AST does not record), or -1. */
+    public long openingAfter(long key) {
+        Long k = closing.higherKey(key);
+        return k == null ? -1 : k;
+    }
+
+    /** The key of the last '{' before {@code key}, or -1. */
+    public long openingBefore(long key) {
+        Long k = closing.lowerKey(key);
+        return k == null ? -1 : k;
     }
 
     /** Orders positions as the source does: line, then column. */

@@ -65,7 +65,8 @@ final class SyntaxErrorListener extends BaseErrorListener {
         if (found.getType() == MmuLexer.BAD_CHAR) {
             return found.getText().equals("\"")
                     ? "unterminated string: a string ends with '\"' on the same line"
-                    : "unexpected character " + foundText;
+                    : "unexpected character " + (visible(found.getText()) ? foundText
+                            : String.format("U+%04X (invisible)", found.getText().codePointAt(0)));
         }
         boolean atEnd = found.getType() == Token.EOF;
         if (expected.contains(MmuParser.RBRACE) && (atEnd || expected.size() == 1)) {
@@ -155,7 +156,7 @@ final class SyntaxErrorListener extends BaseErrorListener {
                 return "a statement or '}'";
             }
             if (c instanceof MmuParser.VmMemberContext || c instanceof MmuParser.VmSettingContext) {
-                return "a vm setting (mmu, nx_huge_pages, nx_recovery_ratio, eager_page_split, tdp_levels) or '}'";
+                return "a vm setting (mmu, nx_huge_pages, nx_recovery_ratio, eager_page_split, tdp_levels, preempt) or '}'";
             }
             if (c instanceof MmuParser.MemslotMemberContext || c instanceof MmuParser.MemslotSettingContext) {
                 return "a memslot setting (gpa, size, backing, flags) or '}'";
@@ -198,6 +199,13 @@ final class SyntaxErrorListener extends BaseErrorListener {
                 yield literal != null ? literal : MmuLexer.VOCABULARY.getDisplayName(type);
             }
         };
+    }
+
+    /** A control, format (such as a byte order mark) or space character would print as nothing. */
+    private static boolean visible(String text) {
+        int c = text.codePointAt(0);
+        int type = Character.getType(c);
+        return !Character.isISOControl(c) && type != Character.FORMAT && !Character.isSpaceChar(c);
     }
 
     private static String describeFound(Token token) {

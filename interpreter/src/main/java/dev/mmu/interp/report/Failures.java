@@ -10,8 +10,9 @@ import java.util.stream.Collectors;
 public final class Failures {
     private Failures() {}
 
-    /** "expect never use_after_free failed", or what was unknown. */
+    /** "expect never use_after_free failed", what was unknown, or the internal fault. */
     public static String message(ScenarioResult r) {
+        if (r.status() == Status.ERROR) return r.errorText();
         Verdict v = r.status() == Status.FAIL ? Verdict.FAIL : Verdict.UNKNOWN;
         String which = r.outcomes().stream().filter(o -> o.verdict() == v).map(OutcomeResult::text)
                 .map(t -> "expect " + t).collect(Collectors.joining(", "));

@@ -64,7 +64,7 @@ public final class HtmlReport implements Reporter {
             }
             for (ScenarioResult r : f.scenarios()) {
                 n++;
-                if (r.status() == Status.FAIL || r.status() == Status.UNKNOWN) failure(b, r, n);
+                if (r.notPassed()) failure(b, r, n);
             }
         }
         b.append("</body>\n</html>\n");
@@ -83,7 +83,7 @@ public final class HtmlReport implements Reporter {
             for (ScenarioResult r : f.scenarios()) {
                 n++;
                 String word = TextReport.word(r.status());
-                boolean linked = r.status() == Status.FAIL || r.status() == Status.UNKNOWN;
+                boolean linked = r.notPassed();
                 b.append("<tr><td class=\"").append(word).append("\">").append(word).append("</td><td>")
                         .append(linked ? "<a href=\"#s" + n + "\">" + esc(r.name()) + "</a>" : esc(r.name()))
                         .append("</td><td>").append(esc(r.location())).append("</td><td>")
@@ -108,6 +108,7 @@ public final class HtmlReport implements Reporter {
         }
         b.append("</ul>\n");
         if (r.coverage() != null) b.append("<p>UNKNOWN: ").append(esc(r.coverage())).append("</p>\n");
+        if (r.error() != null) b.append("<p>").append(esc(r.errorText())).append("</p>\n");
         int k = 0;
         for (OutcomeResult o : r.outcomes()) {
             if (!o.showsTrace() || o.verdict() != dev.mmu.runtime.explore.Verdict.FAIL) continue;

@@ -43,6 +43,7 @@ public final class JsonReport implements Reporter {
             g.writeNumberField("failed", run.failed());
             g.writeNumberField("skipped", run.count(Status.SKIPPED));
             g.writeNumberField("unknown", run.count(Status.UNKNOWN));
+            g.writeNumberField("errors", run.count(Status.ERROR));
             g.writeNumberField("elapsedMillis", run.elapsedMillis());
             g.writeStringField("line", run.summary());
             g.writeEndObject();
@@ -92,6 +93,8 @@ public final class JsonReport implements Reporter {
         g.writeEndArray();
         if (r.coverage() == null) g.writeNullField("coverage");
         else g.writeStringField("coverage", r.coverage());
+        if (r.error() == null) g.writeNullField("error");
+        else g.writeStringField("error", r.errorText());
         Stats s = r.stats();
         if (s == null) {
             g.writeNullField("stats");

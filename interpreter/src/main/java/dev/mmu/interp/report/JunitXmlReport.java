@@ -39,8 +39,8 @@ public final class JunitXmlReport implements Reporter {
             x.writeAttribute("name", "mmu");
             x.writeAttribute("tests", Long.toString(run.scenarios().count() + run.broken()));
             x.writeAttribute("failures", Long.toString(run.failed()));
-            x.writeAttribute("errors", Long.toString(run.count(Status.UNKNOWN)));
-            x.writeAttribute("skipped", Long.toString(run.count(Status.SKIPPED)));
+            x.writeAttribute("errors", Long.toString(run.count(Status.UNKNOWN) + run.count(Status.ERROR)));
+            // no "skipped" here: Jenkins's schema allows it per testsuite only
             x.writeAttribute("time", seconds(run.elapsedMillis()));
             x.writeCharacters("\n");
             String timestamp = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString().replace("Z", "");
@@ -64,17 +64,19 @@ public final class JunitXmlReport implements Reporter {
         x.writeAttribute("name", f.file());
         x.writeAttribute("tests", Integer.toString(f.scenarios().size() + (f.broken() ? 1 : 0)));
         x.writeAttribute("failures", Long.toString(failures));
-        x.writeAttribute("errors", Long.toString(f.scenarios().stream().filter(s -> s.status() == Status.UNKNOWN).count()));
+        x.writeAttribute("errors", Long.toString(f.scenarios().stream()
+                .filter(s -> s.status() == Status.UNKNOWN || s.status() == Status.ERROR).count()));
         x.writeAttribute("skipped", Long.toString(f.scenarios().stream().filter(s -> s.status() == Status.SKIPPED).count()));
         x.writeAttribute("time", seconds(time));
         x.writeAttribute("timestamp", timestamp);
         x.writeAttribute("id", Integer.toString(id));
+        x.writeAttribute("file", f.file().replace('\\', '/'));
         x.writeCharacters("\n");
         String classname = f.file().replace('\\', '/');
         if (f.broken()) {
             testcase(x, "does not compile", classname, 0);
             x.writeStartElement("failure");
-            x.writeAttribute("message", "does not compile");
+            x.writeAttribute("message", f.diagnosticsText().lines().findFirst().orElse("does not compile"));
             x.writeAttribute("type", "diagnostics");
             x.writeCharacters(f.diagnosticsText());
             x.writeEndElement();
@@ -89,9 +91,9 @@ public final class JunitXmlReport implements Reporter {
                     x.writeAttribute("message", "not selected by --tags");
                     x.writeEndElement();
                 }
-                case FAIL, UNKNOWN -> {
+                case FAIL, UNKNOWN, ERROR -> {
                     x.writeStartElement(r.status() == Status.FAIL ? "failure" : "error");
-                    x.writeAttribute("message", Failures.message(r));
+                    x.writeAttribute("message", r.location() + ": " + Failures.message(r));
                     x.writeAttribute("type", r.status().name());
                     x.writeCharacters(r.location() + "\n" + Failures.details(r));
                     x.writeEndElement();

@@ -44,7 +44,7 @@ public final class KtapReport implements Reporter {
                         case PASS -> b.append("    ok ").append(n).append(' ').append(name).append('\n');
                         case SKIPPED -> b.append("    ok ").append(n).append(' ').append(name)
                                 .append(" # SKIP not selected by --tags\n");
-                        case FAIL, UNKNOWN -> {
+                        case FAIL, UNKNOWN, ERROR -> {
                             diagnostics(b, r.location() + ": " + Failures.message(r) + "\n" + Failures.details(r));
                             b.append("    not ok ").append(n).append(' ').append(name).append('\n');
                             ok = false;
@@ -55,6 +55,10 @@ public final class KtapReport implements Reporter {
             b.append(ok ? "ok " : "not ok ").append(++fileNo).append(' ').append(file).append('\n');
         }
         b.append("# ").append(run.summary()).append('\n');
+        // kselftest's closing line (ksft_print_cnts); a file that does not compile counts as a fail.
+        b.append(String.format("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:%d%n",
+                run.count(ScenarioResult.Status.PASS), run.failed(), run.count(ScenarioResult.Status.SKIPPED),
+                run.count(ScenarioResult.Status.UNKNOWN)));
         return b.toString();
     }
 

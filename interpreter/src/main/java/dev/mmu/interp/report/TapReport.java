@@ -3,7 +3,7 @@ package dev.mmu.interp.report;
 import dev.mmu.interp.run.FileResult;
 import dev.mmu.interp.run.RunResult;
 import dev.mmu.interp.run.ScenarioResult;
-import dev.mmu.interp.run.ScenarioResult.Status;
+import java.util.Locale;
 
 /**
  * TAP 13: one test point per scenario (and per file that does not compile), a YAML block with the
@@ -37,9 +37,9 @@ public final class TapReport implements Reporter {
                     case PASS -> b.append("ok ").append(++n).append(" - ").append(name).append('\n');
                     case SKIPPED -> b.append("ok ").append(++n).append(" - ").append(name)
                             .append(" # SKIP not selected by --tags\n");
-                    case FAIL, UNKNOWN -> {
+                    case FAIL, UNKNOWN, ERROR -> {
                         b.append("not ok ").append(++n).append(" - ").append(name).append('\n');
-                        yaml(b, Failures.message(r), r.status() == Status.FAIL ? "fail" : "unknown", Failures.details(r));
+                        yaml(b, Failures.message(r), r.status().name().toLowerCase(Locale.ROOT), Failures.details(r));
                     }
                 }
             }

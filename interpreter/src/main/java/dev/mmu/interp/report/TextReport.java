@@ -32,11 +32,17 @@ public final class TextReport implements Reporter {
         return b.append(run.summary()).append('\n').toString();
     }
 
-    /** Everything about one scenario, as `mmu check` prints it. */
+    /** Everything about one scenario, as `mmu check` prints it (traces fitted to 100 columns). */
     public static String scenario(ScenarioResult r) {
+        return scenario(r, TraceTable.DEFAULT_WIDTH);
+    }
+
+    /** The same, with traces fitted to a terminal of the given width. */
+    public static String scenario(ScenarioResult r, int width) {
         StringBuilder b = new StringBuilder(header(r, r.file()));
         if (r.status() == Status.SKIPPED) return b.toString();
-        b.append(details(r));
+        b.append(details(r, width));
+        if (r.status() == Status.ERROR) return b.toString();
         Stats s = r.stats();
         b.append(String.format("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, %s"
                         + "peak heap %d MiB)%n",
@@ -56,17 +62,28 @@ public final class TextReport implements Reporter {
 
     /** One line per scenario, as `mmu test` prints it, and the details when it did not pass. */
     public static String brief(ScenarioResult r) {
+        return brief(r, TraceTable.DEFAULT_WIDTH);
+    }
+
+    /** The same, with traces fitted to a terminal of the given width. */
+    public static String brief(ScenarioResult r, int width) {
         if (r.status() == Status.SKIPPED) return header(r, r.location());
+        if (r.status() == Status.ERROR) return header(r, r.location()) + details(r, width);
         String head = header(r, r.location()).stripTrailing() + "  (" + r.stats().elapsedMillis() + " ms)\n";
-        return r.passed() ? head : head + details(r);
+        return r.passed() ? head : head + details(r, width);
     }
 
     private static String header(ScenarioResult r, String where) {
         return String.format("%-7s %s  \"%s\"%n", word(r.status()), where, r.name());
     }
 
-    private static String details(ScenarioResult r) {
+    private static String details(ScenarioResult r, int width) {
         StringBuilder b = new StringBuilder();
+        if (r.status() == Status.ERROR) {
+            b.append("  ").append(r.errorText()).append('\n');
+            StackTraceElement[] frames = r.error().getStackTrace();
+            for (int i = 0; i < Math.min(5, frames.length); i++) b.append("    at ").append(frames[i]).append('\n');
+        }
         for (OutcomeResult o : r.outcomes()) {
             b.append(String.format("  %-7s expect %s%s%n", word(o.verdict()), o.text(),
                     o.note().isEmpty() ? "" : "  (" + o.note() + ")"));
@@ -77,7 +94,7 @@ public final class TextReport implements Reporter {
                     b.append("  it already happens in setup:\n");
                     r.setup().forEach(line -> b.append("    ").append(line).append('\n'));
                 }
-                b.append(TraceTable.render(r.threads(), o.steps(), o.cycleStart()));
+                b.append(TraceTable.render(r.threads(), o.steps(), o.cycleStart(), width, checkedInvariant(o.text())));
                 b.append("  replay: mmu replay ").append(r.file()).append(" --scenario \"").append(r.name())
                         .append("\" --schedule ").append(o.schedule().isEmpty() ? "-" : o.schedule()).append('\n');
                 b.append('\n');
@@ -88,6 +105,16 @@ public final class TextReport implements Reporter {
                 .noneMatch(o -> o.text().startsWith("violation ") || o.text().startsWith("reachable "));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append("  ").append(holds(r)).append('\n');
         return b.toString();
+    }
+
+    /**
+     * The invariant an expectation checks ("never X", "violation X"), marked in its trace; "" for
+     * the other kinds, whose traces list broken invariants apart from the steps.
+     */
+    private static String checkedInvariant(String expectation) {
+        String[] words = expectation.split(" ");
+        boolean invariant = words.length == 2 && (words[0].equals("never") || words[0].equals("violation"));
+        return invariant ? words[1] : "";
     }
 
     /** What a PASS covers: every interleaving, or every one within the preemption bound searched. */
@@ -104,6 +131,7 @@ public final class TextReport implements Reporter {
             case FAIL -> "FAIL";
             case UNKNOWN -> "UNKNOWN";
             case SKIPPED -> "SKIP";
+            case ERROR -> "ERROR";
         };
     }
 

@@ -5,16 +5,33 @@ import dev.mmu.runtime.explore.Schedule;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A counterexample as a step table: one column per thread, each step in the column of the thread
- * that ran it, in the kernel's words (replayed from the schedule, so it is exactly what ran).
+ * A counterexample in the kernel's words (replayed from the schedule, so it is exactly what ran),
+ * fitted to a width: one column per thread when the columns are wide enough to read, otherwise
+ * one step per line with the thread named (as TLC and Lincheck print). Only the invariant the
+ * failed expectation names is marked {@code !!} in the steps; other invariants that broke on the
+ * way are listed once below the table.
  */
 public final class TraceTable {
-    private static final int WIDTH = 44;
+    /** Columns when the width is not known (a file, a pipe, CI logs). */
+    public static final int DEFAULT_WIDTH = 100;
+    /** Narrower thread columns than this wrap too much to read: the vertical layout is used. */
+    private static final int MIN_COLUMN = 36;
+    private static final String INDENT = "  ";
 
-    private TraceTable() {}
+    private final int width;
+    private final List<String> threads;
+    /** Invariants broken on the way other than the one checked: name → "step N: why". */
+    private final Map<String, String> others = new LinkedHashMap<>();
+
+    private TraceTable(int width, List<String> threads) {
+        this.width = Math.max(40, width);
+        this.threads = threads;
+    }
 
     /** The steps of a schedule, replayed with descriptions. */
     public static List<String[]> steps(MmuSystem system, Schedule schedule) {
@@ -29,55 +46,133 @@ public final class TraceTable {
         return rows;
     }
 
-    public static String render(MmuSystem system, Schedule schedule, int cycleStart) {
+    /** A replayed schedule (`mmu replay`): every broken invariant is marked where it breaks. */
+    public static String render(MmuSystem system, Schedule schedule, int width) {
         List<String> threads = new ArrayList<>();
         for (int t = 0; t < system.threadCount(); t++) threads.add(system.threadName(t));
         List<ScenarioResult.Step> steps = new ArrayList<>();
         for (String[] row : steps(system, schedule)) steps.add(new ScenarioResult.Step(Integer.parseInt(row[0]), row[1]));
-        return render(threads, steps, cycleStart);
+        return render(threads, steps, -1, width, null);
     }
 
-    /** The table for steps already replayed (a {@link ScenarioResult}'s trace). */
-    public static String render(List<String> threads, List<ScenarioResult.Step> rows, int cycleStart) {
-        StringBuilder out = new StringBuilder();
+    /**
+     * The table for steps already replayed (a {@link ScenarioResult}'s trace).
+     *
+     * @param focus the invariant the failed expectation names, marked in the steps; null marks all
+     */
+    public static String render(List<String> threads, List<ScenarioResult.Step> rows, int cycleStart, int width,
+                                String focus) {
         if (rows.isEmpty()) return "";
-        StringBuilder head = new StringBuilder(String.format("  %-5s", "step"));
-        for (String name : threads) head.append(pad(name));
+        TraceTable t = new TraceTable(width, threads);
+        List<List<String>> clauses = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) clauses.add(t.keep(rows.get(i).text(), i + 1, focus));
+        int column = (t.width - 7) / threads.size();
+        String table = column >= MIN_COLUMN && threads.size() > 1
+                ? t.columns(rows, clauses, cycleStart, column) : t.vertical(rows, clauses, cycleStart);
+        return table + t.othersText();
+    }
+
+    /** The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. */
+    private List<String> keep(String text, int step, String focus) {
+        List<String> kept = new ArrayList<>();
+        for (String clause : text.split("; ")) {
+            if (focus != null && clause.startsWith("!! ") && !clause.startsWith("!! " + focus + ":")) {
+                int colon = clause.indexOf(':');
+                String name = colon > 3 ? clause.substring(3, colon) : clause.substring(3);
+                others.putIfAbsent(name, "step " + step + (colon > 3 ? ":" + clause.substring(colon + 1) : ""));
+            } else {
+                kept.add(clause);
+            }
+        }
+        return kept;
+    }
+
+    private String othersText() {
+        if (others.isEmpty()) return "";
+        StringBuilder b = new StringBuilder(INDENT + "also broken in this trace (not what the expectation checks):\n");
+        others.forEach((name, where) -> {
+            List<String> lines = wrap(List.of(name + " at " + where), width - 6);
+            for (String l : lines) b.append(INDENT).append("  ").append(l).append('\n');
+        });
+        return b.toString();
+    }
+
+    private String columns(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart, int column) {
+        StringBuilder out = new StringBuilder();
+        StringBuilder head = new StringBuilder(String.format(INDENT + "%-5s", "step"));
+        for (String name : threads) head.append(pad(name, column));
         out.append(head.toString().stripTrailing()).append('\n');
         for (int i = 0; i < rows.size(); i++) {
-            if (i == cycleStart) out.append("  -- cycle starts here: the steps below repeat forever --\n");
+            if (i == cycleStart) out.append(cycleLine());
             int t = rows.get(i).thread();
-            List<String> lines = wrap(rows.get(i).text());
+            List<String> lines = wrap(clauses.get(i), column - 2);
             for (int k = 0; k < lines.size(); k++) {
-                StringBuilder line = new StringBuilder(String.format("  %-5s", k == 0 ? Integer.toString(i + 1) : ""));
-                for (int c = 0; c < t; c++) line.append(pad(""));
-                line.append(lines.get(k));
+                StringBuilder line = new StringBuilder(String.format(INDENT + "%-5s", k == 0 ? Integer.toString(i + 1) : ""));
+                line.append(" ".repeat(column * t)).append(lines.get(k));
                 out.append(line.toString().stripTrailing()).append('\n');
             }
         }
         return out.toString();
     }
 
-    private static String pad(String s) {
-        return String.format("%-" + WIDTH + "s", s.length() >= WIDTH ? s.substring(0, WIDTH - 1) : s);
+    private String vertical(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart) {
+        int name = "thread".length();
+        for (String t : threads) name = Math.max(name, t.length());
+        String format = INDENT + "%-5s%-" + (name + 2) + "s";
+        StringBuilder out = new StringBuilder(String.format(format, "step", "thread")).append("what ran\n");
+        int text = Math.max(20, width - 7 - name - 2);
+        for (int i = 0; i < rows.size(); i++) {
+            if (i == cycleStart) out.append(cycleLine());
+            List<String> lines = wrap(clauses.get(i), text);
+            for (int k = 0; k < lines.size(); k++) {
+                String lead = k == 0 ? String.format(format, i + 1, threads.get(rows.get(i).thread()))
+                        : " ".repeat(7 + name + 2);
+                out.append((lead + lines.get(k)).stripTrailing()).append('\n');
+            }
+        }
+        return out.toString();
     }
 
-    /** Splits a step's clauses ("; "-separated) into lines that fit a column. */
-    static List<String> wrap(String text) {
+    private static String cycleLine() {
+        return INDENT + "-- cycle starts here: the steps below repeat forever --\n";
+    }
+
+    private static String pad(String s, int column) {
+        return String.format("%-" + column + "s", s.length() >= column ? s.substring(0, column - 1) : s);
+    }
+
+    /**
+     * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
+     * is cut); continuation lines are indented by two.
+     */
+    static List<String> wrap(List<String> clauses, int max) {
         List<String> lines = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        for (String clause : text.split("; ")) {
+        for (String clause : clauses) {
+            StringBuilder cur = new StringBuilder();
             for (String word : clause.split(" ")) {
-                if (cur.length() > 0 && cur.length() + 1 + word.length() > WIDTH - 2) {
+                while (word.length() > max - 2) { // longer than any line: cut it
+                    if (!fresh(cur)) {
+                        lines.add(cur.toString());
+                        cur = new StringBuilder("  ");
+                    }
+                    int room = max - cur.length();
+                    lines.add(cur + word.substring(0, room));
+                    word = word.substring(room);
+                    cur = new StringBuilder("  ");
+                }
+                if (!fresh(cur) && cur.length() + 1 + word.length() > max) {
                     lines.add(cur.toString());
                     cur = new StringBuilder("  ");
                 }
-                if (cur.length() > 0 && !cur.toString().equals("  ")) cur.append(' ');
+                if (!fresh(cur)) cur.append(' ');
                 cur.append(word);
             }
-            lines.add(cur.toString());
-            cur = new StringBuilder();
+            if (!cur.toString().isBlank()) lines.add(cur.toString());
         }
         return lines;
+    }
+
+    private static boolean fresh(StringBuilder line) {
+        return line.length() == 0 || line.toString().equals("  ");
     }
 }

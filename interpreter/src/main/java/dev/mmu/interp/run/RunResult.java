@@ -27,12 +27,13 @@ public record RunResult(List<FileResult> files, long elapsedMillis) {
         return count(Status.FAIL) + broken();
     }
 
-    /** "N passed, N failed[, N skipped][, N unknown]": the line CI and people read. */
+    /** "N passed, N failed[, N skipped][, N unknown][, N errors]": the line CI and people read. */
     public String summary() {
         StringBuilder b = new StringBuilder();
         b.append(count(Status.PASS)).append(" passed, ").append(failed()).append(" failed");
         if (count(Status.SKIPPED) > 0) b.append(", ").append(count(Status.SKIPPED)).append(" skipped");
         if (count(Status.UNKNOWN) > 0) b.append(", ").append(count(Status.UNKNOWN)).append(" unknown");
+        if (count(Status.ERROR) > 0) b.append(", ").append(count(Status.ERROR)).append(count(Status.ERROR) == 1 ? " error" : " errors");
         return b.toString();
     }
 }

@@ -19,10 +19,11 @@ import java.util.List;
  * @param outcomes one per expectation, in source order; empty when skipped
  * @param stats search figures; null when skipped
  * @param coverage what an incomplete search covered ("stopped (time) after ..."); null if complete
+ * @param error the internal fault (a model or explorer bug) that stopped an ERROR scenario; null otherwise
  */
 public record ScenarioResult(String file, String name, int line, int column, List<String> tags, Status status,
                              List<String> threads, List<OutcomeResult> outcomes, Stats stats, String coverage,
-                             List<String> setup) {
+                             List<String> setup, Throwable error) {
 
     public ScenarioResult {
         setup = List.copyOf(setup);
@@ -31,9 +32,9 @@ public record ScenarioResult(String file, String name, int line, int column, Lis
         outcomes = List.copyOf(outcomes);
     }
 
-    /** What a scenario came to. */
+    /** What a scenario came to; ERROR: an internal fault stopped it, so it has no verdict. */
     public enum Status {
-        PASS, FAIL, UNKNOWN, SKIPPED;
+        PASS, FAIL, UNKNOWN, SKIPPED, ERROR;
 
         static Status of(Verdict v) {
             return switch (v) {
@@ -75,6 +76,16 @@ public record ScenarioResult(String file, String name, int line, int column, Lis
 
     public boolean passed() {
         return status == Status.PASS;
+    }
+
+    /** FAIL, UNKNOWN or ERROR: the reports give it a section of its own. */
+    public boolean notPassed() {
+        return status != Status.PASS && status != Status.SKIPPED;
+    }
+
+    /** The fault as `mmu` reports it, for an ERROR scenario. */
+    public String errorText() {
+        return "internal error: " + error + " (please report it with the .mmu file)";
     }
 
     /** file:line, as editors and reports link to it. */

@@ -15,6 +15,7 @@ import dev.mmu.runtime.explore.Schedule;
 import dev.mmu.runtime.explore.Verdict;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.ScenarioError;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,17 @@ public final class ScenarioRunner {
         Loaded loaded = ScenarioLoader.load(file);
         if (loaded.hasErrors()) return broken(file.toString(), loaded);
         List<ScenarioResult> results = new ArrayList<>();
-        for (CompiledScenario sc : loaded.scenarios()) results.add(run(sc));
+        for (CompiledScenario sc : loaded.scenarios()) {
+            try {
+                results.add(run(sc));
+            } catch (ScenarioError e) {
+                // an address computed while exploring: the checker could not see it, the scenario is wrong
+                List<Diagnostic> diags = new ArrayList<>(loaded.diagnostics());
+                diags.add(Diagnostic.error(sc.source().scenario().pos(), "scenario \"" + sc.name()
+                        + "\" cannot run: " + e.getMessage() + " (an address computed while exploring)"));
+                return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));
+            }
+        }
         return new FileResult(file.toString(), results, loaded.diagnostics(), render(loaded));
     }
 
@@ -61,7 +72,23 @@ public final class ScenarioRunner {
         return b.toString();
     }
 
+    /**
+     * Runs one scenario. An internal fault (a bug of the model or the explorer) is this scenario's
+     * ERROR, so the other scenarios still run and the run still ends with its summary.
+     */
     public ScenarioResult run(CompiledScenario sc) {
+        var pos = sc.source().scenario().pos();
+        try {
+            return explore(sc);
+        } catch (ScenarioError e) {
+            throw e; // the scenario's own fault, reported by runFile as a located error
+        } catch (RuntimeException | StackOverflowError e) {
+            return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), sc.source().tags(), Status.ERROR,
+                    List.of(), List.of(), null, null, List.of(), e);
+        }
+    }
+
+    private ScenarioResult explore(CompiledScenario sc) {
         var pos = sc.source().scenario().pos();
         List<String> tagList = sc.source().tags();
         MmuSystem system = new MmuSystem(sc.program());
@@ -69,14 +96,14 @@ public final class ScenarioRunner {
         for (int t = 0; t < system.threadCount(); t++) threads.add(system.threadName(t));
         if (!tags.accepts(tagList)) {
             return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList, Status.SKIPPED,
-                    threads, List.of(), null, null, List.of());
+                    threads, List.of(), null, null, List.of(), null);
         }
         ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), overrides.apply(sc.options()));
         List<OutcomeResult> outcomes = new ArrayList<>();
         for (Outcome<VmState> o : r.outcomes()) outcomes.add(outcome(system, o));
         return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList,
                 Status.of(r.verdict()), threads, outcomes, r.stats(),
-                r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace());
+                r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace(), null);
     }
 
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
@@ -33,7 +36,7 @@ class CliTest {
         assertThat(out).contains("PASS    expect violation use_after_free")
                 .contains("TLB hit -> pfn 0x1001")
                 .contains("!! use_after_free")
-                .contains("host frees pfn 0x1000")
+                .contains("host frees pfns 0x1000..0x11ff") // a 2M backing page
                 .contains("replay: mmu replay");
     }
 
@@ -51,6 +54,100 @@ class CliTest {
         Files.writeString(f, text);
         assertThat(run("check", f.toString())).isEqualTo(1);
         assertThat(out).contains("FAIL    expect never use_after_free").contains("counterexample");
+    }
+
+    /**
+     * examples/tdp/forward-progress.mmu: without the forward-progress guard two write-protect walks
+     * livelock (a fair cycle in which both yield and restart), in every preemption build.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"full", "voluntary", "none"})
+    void unguardedWalksLivelockInEveryPreemptionModel(String preempt) throws IOException {
+        String text = Files.readString(Path.of("../examples/tdp/forward-progress.mmu"))
+                .replaceFirst(Pattern.quote("expect final !spte(0x0).writable && !spte(0x1000).writable"),
+                        "expect terminates")
+                .replace("nx_huge_pages off }", "nx_huge_pages off  preempt " + preempt + " }");
+        Path f = dir.resolve("livelock.mmu");
+        Files.writeString(f, text);
+        assertThat(run("check", f.toString())).isEqualTo(1);
+        assertThat(out).contains("FAIL    expect terminates  (fair cycle (weak fairness): a, b step in it")
+                .contains("PASS    " + f + "  \"with the guard both walks finish\"");
+    }
+
+    /**
+     * Two threads walking lpage_disallowed under the read lock: one may empty the list between the
+     * other's list_empty() check and its list_first_entry(). That crashed the explorer (exit 3); the
+     * walk without mmu_lock held for write or tdp_mmu_pages_lock is a lockdep violation.
+     */
+    @Test
+    void racingReadLockWalksOfLpageDisallowedAreALockdepViolation() throws IOException {
+        Path f = dir.resolve("walks.mmu");
+        String walk = """
+                  thread %s {
+                    lock read
+                    for sp in lpage_disallowed take 1 {
+                      unaccount_nx(sp)
+                    }
+                    unlock
+                  }
+                """;
+        Files.writeString(f, """
+                scenario "two readers walk lpage_disallowed" {
+                  vm { nx_huge_pages on  nx_recovery_ratio 1 }
+                  memslot 0 { gpa 0x0  size 4M  backing 2M }
+                  setup { vcpu 0 exec 0x1000 }
+                """ + walk.formatted("a") + walk.formatted("b") + """
+                  expect never stats_consistent
+                  expect never lockdep
+                }
+                """);
+        assertThat(run("check", "--strategy", "bfs", f.toString())).isEqualTo(1);
+        assertThat(out).contains("PASS    expect never stats_consistent", "FAIL    expect never lockdep")
+                .contains("!! lockdep: sp =", "list_first_entry(lpage_disallowed)", "tdp_mmu_pages_lock")
+                .doesNotContain("internal error");
+    }
+
+    /** unaccount_nx of a page the zap before it unaccounted and freed: nothing (it crashed, exit 3). */
+    @Test
+    void unaccountOfAZappedPageDoesNothing() throws IOException {
+        Path f = dir.resolve("unaccount.mmu");
+        Files.writeString(f, """
+                path zap_then_unaccount() {
+                  lock write
+                  for sp in lpage_disallowed take 1 {
+                    let flush = tdp_zap_sp(sp)
+                    unaccount_nx(sp)
+                  }
+                  flush_remote_tlbs()
+                  unlock
+                }
+                scenario "unaccount_nx of a page that was just zapped" {
+                  vm { nx_huge_pages on }
+                  memslot 0 { gpa 0x0 size 2M backing 2M }
+                  setup { vcpu 0 exec 0x0 }
+                  thread t { zap_then_unaccount() }
+                  expect never stats_consistent
+                  expect final lpage_disallowed.len == 0 && stat.nx_lpage_splits == 0
+                }
+                """);
+        assertThat(run("check", f.toString())).isZero();
+    }
+
+    /** Expectation texts in reports kept their operators but dropped the parentheses (D12). */
+    @Test
+    void reportsPrintExpressionsWithTheirParentheses() throws IOException {
+        Path f = dir.resolve("parens.mmu");
+        Files.writeString(f, """
+                scenario "p" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  expect always !(stat.pages_4k == 1 && false)
+                  expect final -(1 - 2) == 1
+                }
+                """);
+        assertThat(run("check", f.toString())).isZero();
+        assertThat(out).contains("PASS    expect always !(stat.pages_4k == 1 && false)")
+                .contains("PASS    expect final -(1 - 2) == 1");
     }
 
     @Test
@@ -100,6 +197,19 @@ class CliTest {
     }
 
     @Test
+    void fmtCheckSearchesFoldersLikeMmuTest() throws IOException {
+        Path sub = Files.createDirectories(dir.resolve("nx"));
+        Files.writeString(sub.resolve("messy.mmu"), "scenario \"s\" {\n    vcpus   1\n}\n");
+        Files.writeString(dir.resolve("tidy.mmu"), "scenario \"s\" {\n  vcpus 1\n}\n");
+        Files.createDirectories(dir.resolve("target"));
+        Files.writeString(dir.resolve("target/skipped.mmu"), "scenario \"s\" {\n    vcpus   1\n}\n");
+        assertThat(run("fmt", "--check", dir.toString())).isEqualTo(1);
+        assertThat(out).isEqualTo(sub.resolve("messy.mmu") + "\n");
+        assertThat(run("fmt", "--check", Files.createDirectories(dir.resolve("empty")).toString())).isEqualTo(2);
+        assertThat(err).contains("no .mmu files");
+    }
+
+    @Test
     void fmtRewritesInPlaceAndThenChecksClean() throws IOException {
         Path messy = dir.resolve("messy.mmu");
         Files.writeString(messy, "scenario \"s\" {\n    vcpus   1   # one\n}\n");
@@ -146,5 +256,21 @@ class CliTest {
         Files.writeString(f, "path p() { lock write; unlock }\n");
         assertThat(run("explain", f.toString())).isZero();
         assertThat(out).contains("declares no scenario");
+    }
+
+    @Test
+    void everySubcommandPrintsItsHelp() {
+        for (String cmd : new String[] {"check", "test", "replay", "fmt", "explain"}) {
+            assertThat(run(cmd, "--help")).as(cmd).isZero();
+            assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
+            assertThat(run("help", cmd)).as("help " + cmd).isZero();
+            assertThat(out).as("help " + cmd).startsWith("Usage: mmu " + cmd);
+        }
+    }
+
+    @Test
+    void aMistypedSubcommandGetsDidYouMean() {
+        assertThat(run("chek", "x.mmu")).isEqualTo(2);
+        assertThat(err).contains("Did you mean").contains("check");
     }
 }

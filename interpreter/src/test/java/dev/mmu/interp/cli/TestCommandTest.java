@@ -75,6 +75,23 @@ class TestCommandTest {
         assertThat(out).endsWith("0 passed, 0 failed, 2 skipped\n");
     }
 
+    /** The same tag expressions as -Dgroups: and, or, not, parentheses; a bad one is exit 2. */
+    @Test
+    void tagsAreJunitTagExpressions() {
+        String holds = suite.resolve("holds.mmu").toString();
+        String outline = suite.resolve("outline.mmu").toString();
+        assertThat(run("test", "--tags", "quick & !slow", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "quick & slow", holds, outline)).isZero();
+        assertThat(out).endsWith("0 passed, 0 failed, 3 skipped\n");
+        assertThat(run("test", "--tags", "slow | (quick & !nx)", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "slow,quick", holds, outline)).isZero();
+        assertThat(out).endsWith("2 passed, 0 failed, 1 skipped\n");
+        assertThat(run("test", "--tags", "quick &", holds)).isEqualTo(2);
+        assertThat(err).contains("--tags").contains("quick &");
+    }
+
     @Test
     void parallelJobsKeepTheFileOrder() {
         run("test", suite.toString());
@@ -99,7 +116,7 @@ class TestCommandTest {
         run("test", "--out", reports.toString(), "--format", "text,json,junit,tap,ktap,html", suite.toString());
         try (var s = Files.list(reports)) {
             assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
-                    "mmu-junit.xml", "mmu-report.html", "mmu-report.json", "mmu-report.ktap", "mmu-report.tap",
+                    ".mmu-reports", "mmu-junit.xml", "mmu-report.html", "mmu-report.json", "mmu-report.ktap", "mmu-report.tap",
                     "mmu-report.txt");
         }
         assertThat(Files.readString(reports.resolve("mmu-report.txt"))).contains("counterexample").endsWith(
@@ -117,6 +134,23 @@ class TestCommandTest {
     }
 
     @Test
+    void aRerunReplacesItsOwnReportsButNotOnesChangedSince() throws IOException {
+        Path reports = dir.resolve("reports");
+        String holds = suite.resolve("holds.mmu").toString();
+        assertThat(run("test", "--out", reports.toString(), "--format", "text,json", holds)).isZero();
+        assertThat(run("test", "--out", reports.toString(), "--format", "text,json", holds,
+                suite.resolve("outline.mmu").toString())).isZero();
+        assertThat(Files.readString(reports.resolve("mmu-report.txt"))).endsWith("3 passed, 0 failed\n");
+        try (var s = Files.list(reports)) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+        }
+        Files.writeString(reports.resolve("mmu-report.json"), "edited by hand");
+        assertThat(run("test", "--out", reports.toString(), "--format", "json", holds)).isEqualTo(2);
+        assertThat(err).contains("refusing to overwrite").contains("mmu-report.json");
+        assertThat(Files.readString(reports.resolve("mmu-report.json"))).isEqualTo("edited by hand");
+    }
+
+    @Test
     void jsonFollowsTheDocumentedSchema() throws IOException {
         run("test", "--format", "json", suite.toString());
         Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
@@ -129,14 +163,16 @@ class TestCommandTest {
     }
 
     @Test
-    void junitXmlIsValidAgainstTheCommonSchema() throws Exception {
+    void junitXmlIsValidAgainstTheJenkinsShape() throws Exception {
         run("test", "--format", "junit", suite.toString());
         var xsd = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI)
                 .newSchema(Path.of("src/test/resources/junit-common.xsd").toFile());
         xsd.newValidator().validate(new StreamSource(new java.io.StringReader(out)));
         assertThat(out).contains("<testsuites name=\"mmu\" tests=\"5\" failures=\"2\"")
-                .contains("<failure message=\"expect never use_after_free failed\" type=\"FAIL\">")
-                .contains("!! use_after_free").contains("type=\"diagnostics\"");
+                .containsPattern("<failure message=\"[^\"]*fails.mmu:33: expect never use_after_free failed\" type=\"FAIL\">")
+                .containsPattern("<testcase name=\"[^\"]*\" classname=\"[^\"]*fails.mmu\"")
+                .contains("!! use_after_free").containsPattern("message=\"[^\"]*typo.mmu:4:14: error: [^\"]*\" type=\"diagnostics\"");
+        assertThat(out.lines().filter(l -> l.startsWith("<testsuites")).findFirst().orElseThrow()).doesNotContain("skipped");
     }
 
     @Test
@@ -157,7 +193,7 @@ class TestCommandTest {
         run("test", "--format", "ktap", suite.toString());
         assertThat(out).startsWith("KTAP version 1\n1..4\n").contains("    KTAP version 1\n    # Subtest: ")
                 .contains("    ok 1 ratio [ratio=1]\n").contains("    # " + suite.resolve("typo.mmu") + ":4:14: error:")
-                .contains("\nnot ok ").endsWith("# 3 passed, 2 failed\n");
+                .contains("\nnot ok ").endsWith("# 3 passed, 2 failed\n# Totals: pass:3 fail:2 xfail:0 xpass:0 skip:0 error:0\n");
     }
 
     @Test

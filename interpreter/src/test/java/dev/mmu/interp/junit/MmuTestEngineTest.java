@@ -11,8 +11,10 @@ import static org.junit.platform.testkit.engine.EventConditions.event;
 import static org.junit.platform.testkit.engine.EventConditions.finishedSuccessfully;
 import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
 import static org.junit.platform.testkit.engine.EventConditions.test;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.cause;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
+import dev.mmu.interp.run.ScenarioRunner;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,14 @@ class MmuTestEngineTest {
     @MmuScenarios(DIR)
     static class Trigger {}
 
+    /** A typo in the folder: the build must go red, not pass with nothing run. */
+    @MmuScenarios("src/test/mmmu")
+    static class MistypedTrigger {}
+
+    /** A folder that exists but holds no .mmu file. */
+    @MmuScenarios("src/test/java")
+    static class EmptyTrigger {}
+
     /** Not annotated: the engine must leave it alone. */
     static class NotATrigger {}
 
@@ -40,13 +50,31 @@ class MmuTestEngineTest {
         // holds.mmu 1, fails.mmu 1, outline.mmu 2 rows, typo.mmu 1 "does not compile"
         tests.assertStatistics(s -> s.started(5).succeeded(3).failed(2));
         tests.assertThatEvents()
-                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"), finishedSuccessfully()))
-                .haveExactly(1, event(test(), displayName("ratio [ratio=4]"), finishedSuccessfully()))
-                .haveExactly(1, event(test(), displayName("NX recovery yields with a TDP flush pending (pre-fix) must fail"),
-                        finishedWithFailure(message(m -> m.contains("expect never use_after_free failed")
-                                && m.contains("!! use_after_free") && m.contains("replay: mmu replay")))))
-                .haveExactly(1, event(test(), displayName("does not compile"),
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=1]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=4]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName(DIR + "/fails.mmu > NX recovery yields with a TDP flush pending (pre-fix) must fail"),
+                        finishedWithFailure(
+                                message(m -> m.equals(DIR + "/fails.mmu:33: expect never use_after_free failed")),
+                                cause(message(m -> m.contains("!! use_after_free") && m.contains("replay: mmu replay"))))))
+                .haveExactly(1, event(test(), displayName(DIR + "/typo.mmu > does not compile"),
                         finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
+    }
+
+    /** An internal fault fails its own test with the fault; the file's other scenario still runs and passes. */
+    @Test
+    void anInternalFaultFailsOnlyItsScenario() {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ScenarioRunner faulty = new ScenarioRunner(o -> {
+            if (first.getAndSet(false)) throw new IllegalStateException("injected fault");
+            return o;
+        }, dev.mmu.interp.run.TagFilter.all());
+        Events tests = EngineTestKit.engine(new MmuTestEngine(faulty)).selectors(selectFile(DIR + "/outline.mmu"))
+                .execute().testEvents();
+        tests.assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+        tests.assertThatEvents()
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=1]"),
+                        finishedWithFailure(message("injected fault"))))
+                .haveExactly(1, event(test(), displayName(DIR + "/outline.mmu > ratio [ratio=4]"), finishedSuccessfully()));
     }
 
     @Test
@@ -126,5 +154,32 @@ class MmuTestEngineTest {
     void scenarioTagsAreJUnitTags() {
         EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).filters(TagFilter.includeTags("quick"))
                 .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    }
+
+    @Test
+    void aTriggerThatSelectsNoFileFailsLoudly() {
+        for (Class<?> trigger : List.of(MistypedTrigger.class, EmptyTrigger.class)) {
+            Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(trigger)).execute().testEvents();
+            tests.assertStatistics(s -> s.started(1).failed(1));
+            tests.assertThatEvents().haveExactly(1, event(test(), finishedWithFailure(message(m ->
+                    m.contains("@MmuScenarios") && m.contains(trigger.getName())))));
+        }
+    }
+
+    @Test
+    void aMissingSelectedDirectoryFails() {
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory("src/test/mmmu")).execute()
+                .testEvents();
+        tests.assertStatistics(s -> s.started(1).failed(1));
+        tests.assertThatEvents().haveExactly(1, event(test(), finishedWithFailure(message(m -> m.contains("no such folder")))));
+    }
+
+    @Test
+    void theShortNamingStrategyNamesTestsByScenarioAlone() {
+        Events tests = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectClass(Trigger.class))
+                .configurationParameter("mmu.naming-strategy", "short").execute().testEvents();
+        tests.assertThatEvents()
+                .haveExactly(1, event(test(), displayName("ratio [ratio=1]"), finishedSuccessfully()))
+                .haveExactly(1, event(test(), displayName("does not compile"), finishedWithFailure()));
     }
 }

@@ -7,6 +7,7 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.SourceFile;
 import dev.mmu.interp.ast.Stmt;
+import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.diag.Diagnostics;
 import java.io.IOException;
@@ -63,7 +64,7 @@ class SourceParserTest {
         SourceFile file = parseClean("t.mmu", """
                 @slow @nested
                 scenario "all" for vcpus in [2, 3], ratio in [1, 4] {
-                  vm { mmu both; nx_huge_pages off; nx_recovery_ratio ratio; eager_page_split on; tdp_levels 5 }
+                  vm { mmu both; nx_huge_pages off; nx_recovery_ratio ratio; eager_page_split on; tdp_levels 5; preempt none }
                   memslot 1 { gpa 1G size 2M backing 2M flags dirty_log, readonly }
                   explore { preemptions <= 3; strategy pct; runs 100; seed 42; max_states 1_000_000; time 30s; symmetry vcpus }
                   path walk(start: int, end) {
@@ -90,7 +91,8 @@ class SourceParserTest {
         Scenario s = file.scenarios().get(0);
         assertThat(s.tags()).containsExactly("slow", "nested");
         assertThat(s.outline()).extracting(v -> v.name().name()).containsExactly("vcpus", "ratio");
-        assertThat(s.vm()).hasSize(5);
+        assertThat(s.vm()).hasSize(6);
+        assertThat(s.vm().get(5)).isEqualTo(new VmSetting.Preempt(s.vm().get(5).pos(), VmSetting.PreemptModel.NONE));
         assertThat(s.explore()).hasSize(7);
         assertThat(s.expectations()).hasSize(5);
         assertThat(s.paths().get(0).body().statements()).hasSize(8);

@@ -2,13 +2,17 @@ package dev.mmu.runtime.explore;
 
 /**
  * Decides when a search must stop (states, time, memory, cancellation) and throttles progress
- * reports. The searches call {@link #tick} once per step; the costly checks run only every few
- * thousand calls, so that a budget costs nothing measurable.
+ * reports. The searches call {@link #tick} once per step. The clock is read about once a
+ * millisecond: every step when steps are slow (a huge state), every 1,024 when they are fast, so a
+ * budget costs nothing measurable and still ends the search near its deadline. Every phase of one
+ * exploration (search, fair cycles, re-search, portfolio) shares the one deadline.
  */
 final class Budget {
 
-    private static final int TIME_CHECK_EVERY = 1 << 10;
+    private static final int MAX_CLOCK_EVERY = 1 << 10;
+    private static final long CLOCK_NANOS = 1_000_000L;
     private static final int MEMORY_CHECK_EVERY = 1 << 12;
+    private static final long MEMORY_CHECK_NANOS = 20_000_000L;
     private static final long PROGRESS_EVERY_NANOS = 100_000_000L;
 
     private final ExploreOptions options;
@@ -19,15 +23,21 @@ final class Budget {
     private final long memoryCeiling;
     private final long heapAtStart;
     private long ticks;
+    private int clockEvery = 1;                 // steps between clock reads, adapted to the step's cost
+    private long nextClockTick = 1;
+    private long lastClockNanos = startNanos;
+    private long lastMemoryTick;
+    private long lastMemoryNanos = startNanos;
     private long nextProgressNanos = startNanos + PROGRESS_EVERY_NANOS;
     private long peakHeap;
     private StopReason stopped;
 
-    Budget(ExploreOptions options, String phase) {
+    /** @param explorationStart when the exploration began (System.nanoTime): the time limit counts from it */
+    Budget(ExploreOptions options, String phase, long explorationStart) {
         this.options = options;
         this.phase = phase;
         this.deadlineNanos = options.timeLimit() == null ? Long.MAX_VALUE
-                : startNanos + Math.max(0, options.timeLimit().toNanos());
+                : explorationStart + options.timeLimit().toNanos();
         this.memoryCeiling = (long) (runtime.maxMemory() * options.memoryFraction());
         this.heapAtStart = usedHeap();
         this.peakHeap = heapAtStart;
@@ -46,19 +56,32 @@ final class Budget {
         if (states > options.maxStates()) {
             return stop(StopReason.MAX_STATES);
         }
-        if (ticks % TIME_CHECK_EVERY == 0) {
-            long now = System.nanoTime();
-            if (now - deadlineNanos >= 0) {
-                return stop(StopReason.TIME);
-            }
-            if (now - nextProgressNanos >= 0) {
-                nextProgressNanos = now + PROGRESS_EVERY_NANOS;
-                options.progress().onProgress(new Progress(phase, states, transitions, depth, queueSize,
-                        (now - startNanos) / 1_000_000));
-            }
+        if (ticks < nextClockTick) {
+            return null;
         }
-        if (ticks % MEMORY_CHECK_EVERY == 0 && memoryExhausted()) {
-            return stop(StopReason.MEMORY);
+        long now = System.nanoTime();
+        long since = now - lastClockNanos;
+        if (since < CLOCK_NANOS / 2 && clockEvery < MAX_CLOCK_EVERY) {
+            clockEvery *= 2;
+        } else if (since > CLOCK_NANOS * 2 && clockEvery > 1) {
+            clockEvery /= 2;
+        }
+        lastClockNanos = now;
+        nextClockTick = ticks + clockEvery;
+        if (now - deadlineNanos >= 0) {
+            return stop(StopReason.TIME);
+        }
+        if (now - nextProgressNanos >= 0) {
+            nextProgressNanos = now + PROGRESS_EVERY_NANOS;
+            options.progress().onProgress(new Progress(phase, states, transitions, depth, queueSize,
+                    (now - startNanos) / 1_000_000));
+        }
+        if (ticks - lastMemoryTick >= MEMORY_CHECK_EVERY || now - lastMemoryNanos >= MEMORY_CHECK_NANOS) {
+            lastMemoryTick = ticks;
+            lastMemoryNanos = now;
+            if (memoryExhausted()) {
+                return stop(StopReason.MEMORY);
+            }
         }
         return null;
     }
@@ -69,6 +92,11 @@ final class Budget {
      */
     StopReason outOfMemory() {
         return stop(StopReason.MEMORY);
+    }
+
+    /** Whether the exploration's deadline has passed: a later phase then has no time to run. */
+    boolean timeIsUp() {
+        return System.nanoTime() - deadlineNanos >= 0;
     }
 
     /** The reason the search stopped, or null if it was not stopped by this budget. */

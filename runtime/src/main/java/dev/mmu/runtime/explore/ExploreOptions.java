@@ -58,6 +58,9 @@ public record ExploreOptions(
         PCT
     }
 
+    /** The longest time budget: the deadline is kept in nanoseconds, and no search should outlive it. */
+    public static final Duration MAX_TIME_LIMIT = Duration.ofDays(30);
+
     public ExploreOptions {
         Objects.requireNonNull(strategy, "strategy");
         Objects.requireNonNull(cancel, "cancel");
@@ -65,6 +68,9 @@ public record ExploreOptions(
         if (maxStates < 1 || runs < 0 || preemptionBound < 0 || pctDepth < 1 || maxRunSteps < 1) {
             throw new IllegalArgumentException("maxStates, pctDepth and maxRunSteps must be positive;"
                     + " runs and preemptionBound must not be negative");
+        }
+        if (timeLimit != null && (timeLimit.isNegative() || timeLimit.compareTo(MAX_TIME_LIMIT) > 0)) {
+            throw new IllegalArgumentException("timeLimit must be between 0 and " + MAX_TIME_LIMIT + ": " + timeLimit);
         }
         if (!(memoryFraction > 0 && memoryFraction <= 1)) {
             throw new IllegalArgumentException("memoryFraction must be in (0, 1]: " + memoryFraction);

@@ -41,10 +41,10 @@ public final class Explorer {
             case DFS:
             case BFS:
                 return compactNote(compact,
-                        withPortfolio(system, systematic(system, expectations, options, startNanos), options));
+                        withPortfolio(system, systematic(system, expectations, options, startNanos), options, startNanos));
             case PREEMPTION_BOUNDED:
                 return compactNote(compact,
-                        withPortfolio(system, bounded(system, expectations, options, startNanos), options));
+                        withPortfolio(system, bounded(system, expectations, options, startNanos), options, startNanos));
             case RANDOM:
             case PCT:
             default:
@@ -134,7 +134,7 @@ public final class Explorer {
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         boolean bfs = options.strategy() == ExploreOptions.Strategy.BFS;
         Monitor<S> monitor = new Monitor<>(system, expectations);
-        Budget budget = new Budget(options, bfs ? "BFS" : "DFS");
+        Budget budget = new Budget(options, bfs ? "BFS" : "DFS", startNanos);
         monitor.checking(true, false);
         SearchReport main;
         if (bfs) {
@@ -145,10 +145,10 @@ public final class Explorer {
             main = DepthFirstSearch.run(system, monitor, budget);
         }
         Measured measured = Measured.after(main, budget);
-        Passes passes = fairCycles(system, monitor, options, main, measured);
+        Passes passes = fairCycles(system, monitor, options, main, measured, startNanos);
         monitor.checking(true, true);
         if (options.shortestCounterexample() && anyFailure(monitor, scope(main), passes.cycles())) {
-            shorten(system, monitor, options, !bfs);
+            shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
         return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
@@ -160,13 +160,13 @@ public final class Explorer {
      * (the main pass stops early once every state expectation is decided).
      */
     private static <S> Passes fairCycles(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
-            SearchReport main, Measured measured) {
+            SearchReport main, Measured measured, long startNanos) {
         if (monitor.expectations().stream().noneMatch(e -> e instanceof Expectation.Terminates)) {
             return new Passes(main, measured, null, null);
         }
         monitor.checking(false, true);
         monitor.context("");
-        Budget budget = new Budget(options, "fair cycles");
+        Budget budget = new Budget(options, "fair cycles", startNanos);
         SearchReport cycles = FairCycleSearch.run(system, monitor, budget);
         Measured cyclesMeasured = Measured.after(cycles, budget);
         Monitor.Scope scope = cycles.exhaustive() ? Monitor.Scope.complete()
@@ -193,13 +193,13 @@ public final class Explorer {
     private static <S> ExploreResult<S> bounded(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         Monitor<S> monitor = new Monitor<>(system, expectations);
-        Budget budget = new Budget(options, "preemption bounded");
+        Budget budget = new Budget(options, "preemption bounded", startNanos);
         int k = options.preemptionBound();
         monitor.checking(true, false);
         SearchReport report = PreemptionBoundedSearch.run(system, monitor, budget, k);
         Measured measured = Measured.after(report, budget);
         // Fair cycles are searched in the whole graph, not within the bound.
-        Passes passes = fairCycles(system, monitor, options, report, measured);
+        Passes passes = fairCycles(system, monitor, options, report, measured, startNanos);
         monitor.checking(true, true);
         Monitor.Scope scope = report.stopped() != null ? Monitor.Scope.partial(report.coverage().describe())
                 : report.exhaustive() ? Monitor.Scope.complete()
@@ -215,7 +215,7 @@ public final class Explorer {
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         Monitor<S> monitor = new Monitor<>(system, expectations);
         boolean pct = options.strategy() == ExploreOptions.Strategy.PCT;
-        Budget budget = new Budget(options, pct ? "PCT" : "random");
+        Budget budget = new Budget(options, pct ? "PCT" : "random", startNanos);
         Random random = new Random(options.seed());
         RunScheduler<S> scheduler = pct ? new PctScheduler<>(random, system.threadCount(), options.pctDepth())
                 : new UniformScheduler<>(random);
@@ -243,14 +243,14 @@ public final class Explorer {
      * and PCT at depths 1..3 for the expectations still UNKNOWN, if the options ask for it.
      */
     private static <S> ExploreResult<S> withPortfolio(
-            TransitionSystem<S> system, ExploreResult<S> result, ExploreOptions options) {
+            TransitionSystem<S> system, ExploreResult<S> result, ExploreOptions options, long startNanos) {
         boolean unknown = result.outcomes().stream().anyMatch(o -> o.verdict() == Verdict.UNKNOWN);
-        if (!options.portfolioFallback() || !unknown || options.cancel().isCancelled()) {
+        Budget budget = new Budget(options, "portfolio", startNanos);
+        if (!options.portfolioFallback() || !unknown || options.cancel().isCancelled() || budget.timeIsUp()) {
             return result;
         }
         List<Expectation<S>> expectations = result.outcomes().stream().map(Outcome::expectation).toList();
         Monitor<S> monitor = new Monitor<>(system, expectations);
-        Budget budget = new Budget(options, "portfolio");
         Random random = new Random(options.seed());
         RandomSearch<S> search = RandomSearch.create(system, monitor, budget, options.maxStates());
         List<RunScheduler<S>> schedulers = List.of(new UniformScheduler<>(random),
@@ -285,8 +285,8 @@ public final class Explorer {
      * Replaces the DFS traces with shortest ones: one BFS looks for every finding at once. Lassos
      * are left alone: {@link FairCycleSearch} already gives them the shortest stem.
      */
-    private static <S> void shorten(
-            TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options, boolean stateFindings) {
+    private static <S> void shorten(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
+            boolean stateFindings, long startNanos) {
         List<Expectation<S>> expectations = monitor.expectations();
         List<Expectation<S>> goals = new ArrayList<>();
         List<Integer> goalOf = new ArrayList<>();
@@ -302,7 +302,7 @@ public final class Explorer {
             return;
         }
         Monitor<S> search = new Monitor<>(system, goals);
-        SearchReport report = BreadthFirstSearch.run(system, search, new Budget(options, "BFS re-search"));
+        SearchReport report = BreadthFirstSearch.run(system, search, new Budget(options, "BFS re-search", startNanos));
         for (int j = 0; j < goals.size(); j++) {
             Monitor.Finding<S> shortest = search.finding(j);
             Monitor.Finding<S> f = monitor.finding(goalOf.get(j));

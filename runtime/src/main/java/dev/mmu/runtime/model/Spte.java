@@ -55,7 +55,7 @@ public final class Spte {
 
     public static String describe(long spte, int level) {
         if ((spte & FROZEN) != 0) return "REMOVED";
-        if (!present(spte)) return "0";
+        if (!present(spte)) return "non-present";
         if (!leaf(spte)) return "table sp" + child(spte);
         return Level.size(level) + " pfn 0x" + Long.toHexString(pfn(spte)) + " "
                 + "r" + (writable(spte) ? "w" : "-") + (exec(spte) ? "x" : "-")

@@ -12,11 +12,18 @@ import java.util.List;
  * @param tdpLevels       4 or 5 level EPT
  * @param memslots        the guest memory map
  * @param vcpus           number of vCPUs
+ * @param preempt         the host kernel's preemption build (what rwlock_needbreak() answers)
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
-                       List<Memslot> memslots, int vcpus) {
+                       List<Memslot> memslots, int vcpus, Preempt preempt) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine on a CONFIG_PREEMPTION host, the language's default. */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, Preempt.FULL);
     }
 
     public Memslot slotOf(long gfn) {

@@ -31,6 +31,11 @@ public final class VmState {
     public long[] freedPfns = new long[0];
     /** Host pfn bases unmapped from the hva (notifier ran) but not yet freed, sorted. */
     public long[] unmappedPfns = new long[0];
+    /**
+     * Backing pages (by global index) whose hva range the host unmapped and has not freed yet: a
+     * page faulted in there since is a new mapping, which the pending free leaves alone.
+     */
+    public long[] hvaUnmapped = new long[0];
     /** Pairs (pfn base, gfn of the backing page) for every host page handed out, for host_free ranges. */
     public long[] pfnOwners = new long[0];
     /** Next host pfn the host allocator hands out. */
@@ -52,6 +57,8 @@ public final class VmState {
     public int mmuInvalidateInProgress;
     public long mmuInvalidateRangeStart;
     public long mmuInvalidateRangeEnd;
+    /** kvm->mn_active_invalidate_count: notifier invalidations between _start and _end; memslot swaps wait for 0. */
+    public int mnActiveInvalidateCount;
     /** kvm->stat, indexed by Stat.ordinal(). */
     public long[] stats = new long[Stat.values().length];
     /** Largest number of pages freed by one kvm_mmu_commit_zap_page so far (the commit_batch metric). */
@@ -126,6 +133,7 @@ public final class VmState {
         hostPfn = o.hostPfn;
         freedPfns = o.freedPfns;
         unmappedPfns = o.unmappedPfns;
+        hvaUnmapped = o.hvaUnmapped;
         pfnOwners = o.pfnOwners;
         nextPfn = o.nextPfn;
         mmuWriter = o.mmuWriter;
@@ -139,6 +147,7 @@ public final class VmState {
         mmuInvalidateInProgress = o.mmuInvalidateInProgress;
         mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
         mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
+        mnActiveInvalidateCount = o.mnActiveInvalidateCount;
         stats = o.stats.clone();
         commitBatch = o.commitBatch;
         lockHoldWork = o.lockHoldWork;
@@ -331,10 +340,10 @@ public final class VmState {
             w.value(entries.length);
             for (PscEntry e : entries) w.value(e.regionGfn()).value(e.spId()).value(e.spGfn()).flag(e.nested());
         }
-        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(pfnOwners).value(nextPfn);
+        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(hvaUnmapped).deltas(pfnOwners).value(nextPfn);
         w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
-                .value(mmuInvalidateRangeEnd);
+                .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount);
         w.value(stats.length);
         for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
@@ -354,7 +363,8 @@ public final class VmState {
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
                 && mmuInvalidateRangeStart == s.mmuInvalidateRangeStart
-                && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd && commitBatch == s.commitBatch
+                && mmuInvalidateRangeEnd == s.mmuInvalidateRangeEnd
+                && mnActiveInvalidateCount == s.mnActiveInvalidateCount && commitBatch == s.commitBatch
                 && lockHoldWork == s.lockHoldWork && violations == s.violations && assertFailed == s.assertFailed
                 && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
@@ -363,6 +373,7 @@ public final class VmState {
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
+                && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
                 && Arrays.equals(threads, s.threads);
@@ -377,14 +388,15 @@ public final class VmState {
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
-            h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners);
+            h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners)
+                    + 11 * Arrays.hashCode(hvaUnmapped);
             h = 31 * h + Long.hashCode(nextPfn);
             h = 31 * h + mmuWriter;
             h = 31 * h + Long.hashCode(mmuReaders * 7 + srcuReaders * 13 + rcuReaders * 17) + 19 * Arrays.hashCode(mmuQueue);
             h = 31 * h + Arrays.hashCode(mutexOwner);
             h = 31 * h + Arrays.hashCode(rcuPending);
             h = 31 * h + Long.hashCode(mmuInvalidateSeq * 3 + mmuInvalidateInProgress + mmuInvalidateRangeStart * 5
-                    + mmuInvalidateRangeEnd * 11);
+                    + mmuInvalidateRangeEnd * 11 + mnActiveInvalidateCount * 13L);
             h = 31 * h + Arrays.hashCode(stats);
             h = 31 * h + Long.hashCode(commitBatch * 31 + lockHoldWork);
             h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);

@@ -35,7 +35,7 @@ public final class Exec {
         return trace != null;
     }
 
-    /** Appends a clause to the step's description, e.g. "SPTE L2[0] table sp2 -> 0". */
+    /** Appends a clause to the step's description, e.g. "SPTE L2[0] table sp2 -> non-present". */
     public void note(String text) {
         if (trace != null) {
             if (trace.length() > 0) trace.append("; ");

@@ -23,8 +23,9 @@ public final class FastZap {
      * Under mmu_lock held for write: kvm->arch.mmu_valid_gen ^= 1; kvm_tdp_mmu_invalidate_all_roots()
      * (role.invalid = true); kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which
      * kicks every vCPU out of the guest and waits: each drops its obsolete root and, before it
-     * enters the guest again, kvm_mmu_load() gives it a new root and flush_tlb_current(). The model
-     * does the reload for all vCPUs here (the request waits for them).
+     * enters the guest again, kvm_mmu_load() gives it a new root and flush_tlb_current(); with
+     * mmu both, the L2 (guest_mmu) shadow root too. The model does the reload for all vCPUs here
+     * (the request waits for them); kvm_zap_obsolete_pages() then zaps the old legacy roots.
      */
     public record Begin() implements Op {
         public void exec(Exec e, int choice) {
@@ -32,14 +33,26 @@ public final class FastZap {
             if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "kvm_mmu_zap_all_fast needs mmu_lock for write");
             s.mmuValidGen ^= 1;
             ShadowPage old = s.spForWrite(s.root);
+            // The vCPUs drop their references; kvm_tdp_mmu_invalidate_all_roots() (v6.x) takes one
+            // for the scheduled zap; walkers inside the root keep theirs (TdpMmu.getRoot).
             if (old.tdp) old.invalid = true;
-            old.rootCount = 0;
+            old.rootCount = old.tdp ? old.rootCount - s.config.vcpus() + 1 : 0;
             int[] r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
             r[r.length - 1] = old.id;
             s.invalidRoots = r;
             ShadowPage root = s.allocSp(old.level, 0, s.config.mmu() != Mmu.SHADOW);
             root.rootCount = s.config.vcpus();
             s.root = root.id;
+            if (s.nestedRoot >= 0) { // mmu both: the L2 shadow root is obsolete too (is_obsolete_root)
+                ShadowPage oldNested = s.spForWrite(s.nestedRoot);
+                oldNested.rootCount = 0;
+                r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
+                r[r.length - 1] = oldNested.id;
+                s.invalidRoots = r;
+                ShadowPage nested = s.allocSp(oldNested.level, 0, false);
+                nested.rootCount = s.config.vcpus();
+                s.nestedRoot = nested.id;
+            }
             for (int v = 0; v < s.tlb.length; v++) {
                 s.tlb[v] = new TlbEntry[0];
                 s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
@@ -170,16 +183,15 @@ public final class FastZap {
         return zapLevel >= 0 ? zapLevel : s.sp(root).level;
     }
 
-    /** kvm_tdp_mmu_put_root(): the last reference goes; list_del_rcu and call_rcu() free the root. */
+    /**
+     * The zapped root is no longer scheduled (tdp_mmu_scheduled_root_to_zap = false), and
+     * kvm_tdp_mmu_put_root() drops the scheduled zap's reference: a walker may still hold one.
+     */
     public record PutRoot(int root) implements Op {
         public void exec(Exec e, int choice) {
-            VmState s = e.s;
             int id = (int) e.self().locals[root];
-            ShadowPage p = s.spForWrite(id);
-            p.status = ShadowPage.UNLINKED;
-            dropInvalidRoot(s, id);
-            Rcu.callRcu(s, id);
-            e.note("kvm_tdp_mmu_put_root(" + p + "): call_rcu");
+            dropInvalidRoot(e.s, id);
+            TdpMmu.putRoot(e, id);
         }
 
         public String describe() {

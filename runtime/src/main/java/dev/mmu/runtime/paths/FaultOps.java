@@ -17,9 +17,12 @@ public final class FaultOps {
     /**
      * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
      * host page. With no usable translation it is an EPT violation: fall through to the fault path.
+     * The VM exit retakes kvm->srcu (vcpu_enter_guest(), x86.c v6.12: the vCPU holds it from exit
+     * to the next entry), so the whole fault, fast_page_fault() included, is an srcu reader;
+     * fault->slot is looked up here, inside it.
      */
-    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte)
-            implements Op {
+    public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte,
+                              int slotFlags) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long g = gpa.eval(s, e.thread);
@@ -57,7 +60,9 @@ public final class FaultOps {
             }
             Tlbs.pscDrop(s, vcpu, gfn, nested);
             if (e.tracing()) e.note(what + ": EPT violation");
-            if (fastPf >= 0 && canBeFast(s, w, gfn)) {
+            Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
+            e.self().locals[slotFlags] = Memslots.snapshot(s, gfn);
+            if (fastPf >= 0 && canBeFast(w, e.self().locals[slotFlags])) {
                 e.self().locals[oldSpte] = w.spte();
                 e.nextPc = fastPf;
             }
@@ -66,14 +71,14 @@ public final class FaultOps {
         /**
          * page_fault_can_be_fast() and the checks of fast_page_fault() (mmu.c, v6.x): a write to a
          * present leaf that lacks only PT_WRITABLE_MASK but is MMU-writable (write-protected for
-         * dirty logging), at 4K if the slot logs dirty pages.
+         * dirty logging), at 4K if fault->slot logs dirty pages.
          */
-        private boolean canBeFast(VmState s, Walk w, long gfn) {
+        private boolean canBeFast(Walk w, long slot) {
             if (kind != Access.WRITE || w == null || !w.presentLeaf() || Spte.writable(w.spte())
                     || (w.spte() & Spte.MMU_WRITABLE) == 0) {
                 return false;
             }
-            return w.level() == Level.PG_LEVEL_4K || (Memslots.snapshot(s, gfn) & Memslots.LOGGING) == 0;
+            return w.level() == Level.PG_LEVEL_4K || (slot & Memslots.LOGGING) == 0;
         }
 
         /**
@@ -130,10 +135,12 @@ public final class FaultOps {
     /**
      * fast_page_fault() (mmu.c, v6.x) after the lockless walk read the SPTE into `oldSpte`:
      * fast_pf_fix_direct_spte() is a cmpxchg that sets PT_WRITABLE_MASK only if nobody changed the
-     * SPTE since, then mark_page_dirty_in_slot(). No mmu_lock. On a lost race it retries (at most
-     * 4 times, then the slow path).
+     * SPTE since, then mark_page_dirty_in_slot(fault->slot). No mmu_lock; inside the vCPU's srcu
+     * section, dropped when the guest is re-entered. On a lost race it retries (at most 4 times,
+     * then the slow path, still inside srcu).
      */
-    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath) implements Op {
+    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
+            implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
@@ -141,13 +148,15 @@ public final class FaultOps {
             if (w != null && w.spte() == l[oldSpte]) {
                 e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
                 TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
-                Memslots.markDirty(e, gfn);
+                // fault->slot is the memslot looked up at the exit: a newer one may be active by now.
+                if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
                 l[retries] = 0;
-                e.nextPc = access;
+                reenter(e, access);
                 return;
             }
             e.note("fast_page_fault: cmpxchg lost the race (SPTE changed)");
-            e.nextPc = ++l[retries] > 4 ? slowPath : access;
+            if (++l[retries] > 4) e.nextPc = slowPath;
+            else reenter(e, access);
         }
 
         public String describe() {
@@ -155,30 +164,42 @@ public final class FaultOps {
         }
     }
 
+    /** Back to the guest: srcu_read_unlock() before VM entry (vcpu_enter_guest(), x86.c v6.12). */
+    private static void reenter(Exec e, int pc) {
+        Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        e.nextPc = pc;
+    }
+
     /**
-     * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (kvm_vcpu_srcu_read_lock):
-     * fault->slot = the gfn's memslot; no slot -> emulated MMIO (the access ends); a slot marked
+     * kvm_faultin_pfn() (v6.x), inside the vCPU's srcu read section (taken at the exit), on
+     * fault->slot as looked up at the exit (a swap since then does not change it): no slot -> emulated MMIO (the access ends); a slot marked
      * KVM_MEMSLOT_INVALID (being deleted or moved) -> RET_PF_RETRY; else mmu_seq =
-     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot().
+     * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). A write to a
+     * KVM_MEM_READONLY slot gets KVM_PFN_ERR_RO_FAULT, and kvm_handle_error_pfn() (mmu.c v6.x)
+     * returns RET_PF_EMULATE: the emulated write exits to userspace as MMIO, no SPTE is made.
      */
-    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done) implements Op {
+    public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done, boolean write)
+            implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            long flags = Memslots.snapshot(e.s, gfn);
-            l[slotFlags] = flags;
+            long flags = l[slotFlags];
             if ((flags & Memslots.FOUND) == 0) {
                 if (e.tracing()) e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
-                e.nextPc = done;
+                reenter(e, done);
                 return;
             }
             if ((flags & Memslots.INVALID) != 0) {
                 e.note("kvm_faultin_pfn: memslot is KVM_MEMSLOT_INVALID -> RET_PF_RETRY");
-                e.nextPc = retry;
+                reenter(e, retry);
                 return;
             }
-            Lock.acquire(e, dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
             l[seqSlot] = e.s.mmuInvalidateSeq;
+            if (write && (flags & Memslots.READONLY) != 0) {
+                if (e.tracing()) e.note("kvm_faultin_pfn: write to a read-only memslot -> RET_PF_EMULATE, MMIO exit");
+                reenter(e, done);
+                return;
+            }
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
             if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }

@@ -29,7 +29,7 @@ public final class Host {
             if (m.contains(gfn)) return n + (int) ((gfn - m.baseGfn()) / per);
             n += (int) (m.npages() / per);
         }
-        throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is in no memslot");
+        throw new ScenarioError("gpa 0x" + Long.toHexString(gfn << 12) + " is in no memslot");
     }
 
     static long pagesPerBacking(VmConfig c, long gfn) {
@@ -63,29 +63,60 @@ public final class Host {
         VmState s = e.s;
         for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
             int page = backingPage(s.config, gfn);
+            if (Arrays.binarySearch(s.hvaUnmapped, page) < 0) s.hvaUnmapped = insert(s.hvaUnmapped, page);
             long base = s.hostPfn(page);
             if (base != 0) {
                 s.unmappedPfns = insert(s.unmappedPfns, base);
                 s.setHostPfn(page, 0);
-                e.note("host unmaps pfn 0x" + Long.toHexString(base));
+                if (e.tracing()) e.note("host unmaps " + pfns(base, pagesPerBacking(s.config, gfn)));
             }
         }
     }
 
     /**
-     * The host frees the pages of [start, end) that an invalidation unmapped (the end of munmap or
-     * MADV_DONTNEED). A page faulted in again since is a new mapping and stays.
+     * The host frees the pages of [start, end) (the end of munmap or MADV_DONTNEED): those an
+     * invalidation unmapped; where no invalidation unmapped anything, the page still mapped at
+     * the hva, as a host that skipped the MMU notifier would (whatever KVM still maps is then
+     * freed memory). A page faulted in again after an invalidation is a new mapping and stays.
      */
     static void free(Exec e, long start, long end) {
         VmState s = e.s;
+        for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
+            int page = backingPage(s.config, gfn);
+            long base = s.hostPfn(page);
+            long per = pagesPerBacking(s.config, gfn);
+            long pageGfn = gfn - Math.floorMod(gfn, per);
+            // A page faulted in after the host unmapped its hva is a new mapping: the free leaves it.
+            boolean newMapping = Arrays.binarySearch(s.hvaUnmapped, page) >= 0;
+            if (newMapping) s.hvaUnmapped = remove(s.hvaUnmapped, page);
+            if (base == 0 || unmappedAt(s, pageGfn) || newMapping) continue;
+            s.setHostPfn(page, 0);
+            s.freedPfns = insert(s.freedPfns, base);
+            if (e.tracing()) e.note("host frees " + pfns(base, per) + ", still mapped at the hva (no invalidation)");
+        }
         long[] keep = s.unmappedPfns;
         for (long base : s.unmappedPfns) {
             if (!inRange(s, base, start, end)) continue;
             keep = remove(keep, base);
             s.freedPfns = insert(s.freedPfns, base);
-            e.note("host frees pfn 0x" + Long.toHexString(base));
+            if (e.tracing()) e.note("host frees " + pfns(base, pagesPerBacking(s.config, s.gfnOfPfn(base))));
         }
         s.unmappedPfns = keep;
+    }
+
+    /** "pfn 0x1000" for a 4K page, "pfns 0x1000..0x11ff" for a huge one. */
+    private static String pfns(long base, long per) {
+        return per == 1 ? "pfn 0x" + Long.toHexString(base)
+                : "pfns 0x" + Long.toHexString(base) + "..0x" + Long.toHexString(base + per - 1);
+    }
+
+    /** Whether an invalidation unmapped a page of the backing page at hva gfn pageGfn, not yet freed. */
+    private static boolean unmappedAt(VmState s, long pageGfn) {
+        for (long base : s.unmappedPfns) {
+            Long g = s.gfnOfPfn(base);
+            if (g != null && g == pageGfn) return true;
+        }
+        return false;
     }
 
     /** Whether the page at pfn base was last mapped at a gfn in [start, end): pfns are handed out per gfn page. */

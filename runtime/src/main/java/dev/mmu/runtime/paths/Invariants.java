@@ -86,6 +86,10 @@ public final class Invariants {
             ShadowPage p = s.sp(r);
             if (p != null && p.status == ShadowPage.LIVE) mark(s, r, reachable); // obsolete roots, zapped later
         }
+        for (int id = 0; id < s.spCapacity(); id++) { // roots a walker still holds (TdpMmu.getRoot)
+            ShadowPage p = s.sp(id);
+            if (p != null && p.status == ShadowPage.LIVE && p.parent < 0 && p.rootCount > 0) mark(s, id, reachable);
+        }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || reachable[id]) continue;

@@ -17,7 +17,8 @@ public final class KernelPaths {
     /**
      * kvm_recover_nx_huge_pages() (mmu.c, v6.x; kvm_recover_nx_lpages until v6.1, fixed in
      * v5.12 by 048f49809c52 + 33a3164161fc): zap ratio-th of the NX-split pages, threading the TDP
-     * "flush needed" and the legacy invalid_list through every yield.
+     * "flush needed" and the legacy invalid_list through every yield; a page whose memslot logs
+     * dirty pages is only unaccounted (v6.2+, gfn_to_memslot(sp->gfn)).
      */
     public static void recoverNxLpages(PathBuilder b, VmConfig c) {
         int toZap = b.local("to_zap");
@@ -33,13 +34,18 @@ public final class KernelPaths {
         int loop = b.here();
         int exitIfDone = b.placeholder();
         int exitIfEmpty = b.placeholder();
-        b.emit(new Ops.Assign(sp, (s, t) -> s.lpageDisallowed[0], "sp = list_first_entry(possible_nx_huge_pages)"));
+        b.emit(new Nx.FirstEntry(sp, "sp = list_first_entry(possible_nx_huge_pages)"));
+        int toUnaccount = b.placeholder();
         int toLegacy = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("tdp_zap_sp"), new Expr[] {Expr.local(sp)}, tmp));
         b.emit(new Ops.Assign(flush, or(flush, tmp), "flush |= kvm_tdp_mmu_zap_sp(kvm, sp)"));
         int toCheck = b.placeholder();
         int legacy = b.here();
         b.emit(new Ops.Call(Primitives.get("prepare_zap"), new Expr[] {Expr.local(sp)}, -1));
+        int toCheckFromLegacy = b.placeholder();
+        // v6.2+ (6.12, today): "Unaccount and do not attempt to recover any NX Huge Pages that are being dirty tracked".
+        int unaccount = b.here();
+        b.emit(new Ops.Call(Primitives.get("unaccount_nx"), new Expr[] {Expr.local(sp)}, -1));
         int check = b.here();
         int needResched = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
@@ -63,6 +69,11 @@ public final class KernelPaths {
             return p != null && p.tdp ? 1 : 0;
         }, legacy, "is_tdp_mmu_page(sp)"));
         b.patch(toCheck, new Ops.Jump(check));
+        b.patch(toCheckFromLegacy, new Ops.Jump(check));
+        b.patch(toUnaccount, new Ops.JumpUnless((s, t) -> {
+            var p = s.sp((int) s.threads[t].locals[sp]);
+            return p != null && Memslots.logging(s, Memslots.of(s, p.gfn)) ? 0 : 1;
+        }, unaccount, "!(slot && kvm_slot_dirty_track_enabled(slot))"));
         b.patch(needResched, new Ops.NeedResched(next));
     }
 
@@ -100,6 +111,7 @@ public final class KernelPaths {
         b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, leafsOnly));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+        b.emit(new MmuOps.IterPutRoot(it));
     }
 
     /** A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted. */
@@ -133,6 +145,11 @@ public final class KernelPaths {
         b.patch(loop.exit(), new Ops.JumpUnless(Expr.local(loop.it() + TdpIter.VALID), b.here(), "iter.valid"));
     }
 
+    /** After the loop (where a break lands too): the walk's root reference is put. */
+    public static void putTdpPteLoopRoot(PathBuilder b, TdpLoop loop) {
+        b.emit(new MmuOps.IterPutRoot(loop.it()));
+    }
+
     /**
      * tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared) in a user loop: result 1 if it yielded
      * (flushing first when flush is set); the next tdp_iter_next() then restarts from the root.
@@ -158,7 +175,8 @@ public final class KernelPaths {
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         zapGfnRange(b, gfn(startGpa), gfn(endGpa), flush, true);
         int skip = b.placeholder();
-        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+        // The flush; on legacy (shadow) tables also the commit of the tables the zap removed.
+        b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
         b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
         b.emit(new Ops.Release(LockId.rcu));
         b.emit(new Ops.Release(LockId.mmu_lock));
@@ -215,11 +233,11 @@ public final class KernelPaths {
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn));
+            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn, slot));
         }
         int done = b.here();
-        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte));
-        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done));
+        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
+        b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
     }
 
     private static Expr gfn(Expr gpa) {

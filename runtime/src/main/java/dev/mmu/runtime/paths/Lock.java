@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Preempt;
 import dev.mmu.runtime.model.VmState;
 
 /**
@@ -20,6 +21,15 @@ public final class Lock {
             case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> s.mutexOwner[mutex(lock)] < 0;
             case srcu, rcu -> true;
         };
+    }
+
+    /**
+     * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12): with CONFIG_PREEMPTION,
+     * rwlock_is_contended(), i.e. qrwlock's wait_lock is held: a thread is queued on mmu_lock.
+     * Without CONFIG_PREEMPTION it is always false.
+     */
+    static boolean rwlockNeedbreak(VmState s) {
+        return s.config.preempt() == Preempt.FULL && s.mmuQueue.length > 0;
     }
 
     static boolean held(VmState s, int thread, LockId lock) {

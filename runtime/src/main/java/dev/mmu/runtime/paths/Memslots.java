@@ -13,6 +13,7 @@ public final class Memslots {
     static final long FOUND = 1;
     static final long LOGGING = 2;
     static final long INVALID = 4;
+    static final long READONLY = 8;
 
     private Memslots() {}
 
@@ -81,11 +82,11 @@ public final class Memslots {
         return position >= 0 && (s.slotLogging & (1 << position)) != 0;
     }
 
-    /** The fault's view of its slot (what fault->slot points at): FOUND, LOGGING, INVALID bits. */
+    /** The fault's view of its slot (what fault->slot points at): FOUND, LOGGING, INVALID, READONLY bits. */
     static long snapshot(VmState s, long gfn) {
         int p = of(s, gfn);
         if (p < 0) return 0;
-        long f = FOUND;
+        long f = slot(s, p).readonly() ? FOUND | READONLY : FOUND;
         if (logging(s, p)) f |= LOGGING;
         if ((s.slotInvalid & (1 << p)) != 0) f |= INVALID;
         return f;

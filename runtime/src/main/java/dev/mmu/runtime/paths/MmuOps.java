@@ -21,6 +21,7 @@ public final class MmuOps {
     public record IterNext(int it, int endSlot) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            if (rootFreed(e, l, it)) return;
             TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
@@ -31,6 +32,18 @@ public final class MmuOps {
         public String describe() {
             return "tdp_iter_next";
         }
+    }
+
+    /**
+     * A walk whose root was freed under it (an uncounted legacy root: TDP roots are held by
+     * TdpMmu.getRoot) reads freed memory: freed_page_table_walk, and the walk ends.
+     */
+    static boolean rootFreed(Exec e, long[] l, int it) {
+        int root = (int) l[it + TdpIter.ROOT];
+        if (e.s.sp(root) != null) return false;
+        e.violate(Invariant.freed_page_table_walk, "a tdp_iter walk reads its root sp" + root + " after it was freed");
+        l[it + TdpIter.VALID] = 0;
+        return true;
     }
 
     /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
@@ -57,9 +70,12 @@ public final class MmuOps {
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            // for_each_tdp_mmu_root_yield_safe() -> tdp_mmu_next_root() (v6.x): under mmu_lock, with a reference.
+            if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
+            TdpMmu.getRoot(e, (int) l[it + TdpIter.ROOT]);
             l[it + TdpIter.YIELDED] = 0;
         }
 
@@ -74,8 +90,9 @@ public final class MmuOps {
 
     /**
      * tdp_mmu_iter_cond_resched() (v6.x): unless the walk has not moved since it last yielded
-     * (next_last_level_gfn == yielded_gfn), a need_resched or a waiter makes it flush if a flush is
-     * pending, drop RCU and mmu_lock. Choice 0 = no yield (jump to `skip`).
+     * (next_last_level_gfn == yielded_gfn), need_resched() (a free choice) or rwlock_needbreak()
+     * (Lock#rwlockNeedbreak, which leaves no choice) makes it flush if a flush is pending, drop RCU
+     * and mmu_lock. Choice 0 = no yield (jump to `skip`).
      */
     public record IterCondResched(int it, int flushSlot, int skip, boolean guarded) implements Op {
         public IterCondResched(int it, int flushSlot, int skip) {
@@ -83,7 +100,7 @@ public final class MmuOps {
         }
 
         public int choices(VmState s, int thread) {
-            return mayYield(s.threads[thread].locals) ? 2 : 1;
+            return mayYield(s.threads[thread].locals) && !Lock.rwlockNeedbreak(s) ? 2 : 1;
         }
 
         /** The forward-progress guard (5.12-rc on): no second yield before next_last_level_gfn moved. */
@@ -93,14 +110,13 @@ public final class MmuOps {
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
-            boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
-            boolean mayYield = mayYield(l);
-            if (!mayYield || (choice == 0 && !contended)) {
+            boolean needbreak = Lock.rwlockNeedbreak(e.s);
+            if (!mayYield(l) || (choice == 0 && !needbreak)) {
                 e.nextPc = skip;
                 e.invisible = true;
                 return;
             }
-            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (contended ? "rwlock_needbreak" : "need_resched"));
+            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (needbreak ? "rwlock_needbreak" : "need_resched"));
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
             boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
@@ -115,10 +131,28 @@ public final class MmuOps {
         }
     }
 
+    /** The end of a walk: for_each_tdp_mmu_root_yield_safe() puts the root's reference (TdpMmu.putRoot). */
+    public record IterPutRoot(int it) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            if (e.s.sp((int) l[it + TdpIter.ROOT]) != null) TdpMmu.putRoot(e, (int) l[it + TdpIter.ROOT]);
+        }
+
+        /** Under mmu_lock a put commutes with the other threads' puts: nothing else reads the count. */
+        public boolean silent(VmState s, int thread) {
+            return s.holdsMmuLock(thread);
+        }
+
+        public String describe() {
+            return "kvm_tdp_mmu_put_root";
+        }
+    }
+
     /** After cond_resched_rwlock_*() got the lock back: rcu_read_lock(); tdp_iter_restart(). */
     public record IterRestart(int it, int endSlot, boolean keepYielded, int result) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
+            if (rootFreed(e, l, it)) return;
             if (l[it + TdpIter.RCU_HELD] != 0) Lock.acquire(e, dev.mmu.runtime.model.LockId.rcu, Lock.Mode.READ);
             TdpIter.restart(e.s, l, it, l[endSlot]);
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
@@ -210,12 +244,14 @@ public final class MmuOps {
         VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
         TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
+        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a TLB flush".
+        boolean invalidTdpRoot = s.sp(root).tdp && s.sp(root).invalid;
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {
             Walk w = TdpIter.position(s, it, 0);
             if (w != null && Spte.leaf(w.spte())) {
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                flush = true;
+                flush = !invalidTdpRoot;
             }
             TdpIter.next(s, it, 0, end);
         }

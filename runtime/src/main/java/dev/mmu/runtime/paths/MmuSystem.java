@@ -15,6 +15,14 @@ import java.util.List;
  * ops after it). The setup runs first, single-threaded and deterministically.
  */
 public final class MmuSystem implements TransitionSystem<VmState> {
+    /** More ops than any real setup runs: a setup past it loops (the explorer's budgets do not apply yet). */
+    public static final int MAX_SETUP_OPS = 1_000_000;
+    /**
+     * Silent ops (local arithmetic, jumps) run within the step before them; a loop of nothing but
+     * silent ops would make that step endless and out of reach of every budget. After this many the
+     * thread rests on the next one, so the loop takes steps like any other.
+     */
+    private static final int MAX_SILENT_RUN = 1 << 16;
     private final Program program;
     private final VmState initial;
     private final VcpuSymmetry symmetry;
@@ -42,12 +50,24 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
         Op[] ops = program.setup().ops();
         Program setupOnly = new Program(c, program.setup(), List.of(program.setup()), program.trackMetrics());
-        while (s.threads[0].pc < ops.length) {
-            Op op = ops[s.threads[0].pc];
-            if (op.choices(s, 0) == 0) throw new IllegalStateException("setup blocks at " + op.describe());
+        for (long ran = 0; s.threads[0].pc < ops.length; ) {
+            int pc = s.threads[0].pc;
+            Op op = ops[pc];
+            if (op.choices(s, 0) == 0) {
+                throw ScenarioError.setup(pc, "the setup blocks at " + op.describe()
+                        + ": no thread runs before the setup ends, so nothing can let it go on");
+            }
+            if (ran >= MAX_SETUP_OPS) {
+                throw ScenarioError.setup(pc, "the setup runs more than " + MAX_SETUP_OPS
+                        + " operations: it does not end");
+            }
             StringBuilder sb = new StringBuilder();
             Exec e = new Exec(setupOnly, s, 0, sb);
-            runStep(e, ops, op, 0);
+            try {
+                ran += runStep(e, ops, op, 0);
+            } catch (ScenarioError err) {
+                throw err.inSetup(pc);
+            }
             if (sb.length() > 0) setupTrace.add(sb.toString());
         }
         int[] nlocals = program.threads().stream().mapToInt(t -> t.localNames().size()).toArray();
@@ -57,11 +77,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return ready;
     }
 
-    /** Runs a thread's leading silent ops (parameter binding, local arithmetic): a thread never rests on one. */
+    /** Runs a thread's leading silent ops (parameter binding, local arithmetic), up to MAX_SILENT_RUN of them. */
     private void settle(VmState s, int t) {
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, s, t, null);
-        while (s.threads[t].pc < ops.length && ops[s.threads[t].pc].silent(s, t)) {
+        for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && ops[s.threads[t].pc].silent(s, t);
+                run++) {
             e.nextPc = s.threads[t].pc + 1;
             ops[s.threads[t].pc].exec(e, 0);
             s.threads[t].pc = e.nextPc;
@@ -119,13 +140,14 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /**
      * Runs op, then every op that follows it unseen: silent ops, and after an invisible op (a
-     * need_resched() that said no) the next op too if it has exactly one choice.
+     * need_resched() that said no) the next op too if it has exactly one choice. Returns how many ran.
      */
-    private static void runStep(Exec e, Op[] ops, Op op, int choice) {
+    private static int runStep(Exec e, Op[] ops, Op op, int choice) {
         op.exec(e, choice);
         var self = e.self();
         self.pc = e.nextPc;
-        while (self.pc < ops.length) {
+        int run = 0;
+        for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
             Op next = ops[self.pc];
             boolean silent = next.silent(e.s, e.thread);
             if (!silent && !(e.invisible && next.choices(e.s, e.thread) == 1)) break;
@@ -136,6 +158,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
         if (self.pc >= ops.length) finishThread(e);
         Rcu.maybeEndGracePeriod(e); // call_rcu callbacks run once no reader is left, wherever the step was
+        return run + 1;
     }
 
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */

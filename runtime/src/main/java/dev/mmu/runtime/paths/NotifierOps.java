@@ -9,7 +9,9 @@ public final class NotifierOps {
     /**
      * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v6.x), under mmu_lock
      * held for write: kvm_mmu_invalidate_begin(), kvm_unmap_gfn_range() (zap leaf SPTEs), flush if
-     * anything was zapped.
+     * anything was zapped. mn_active_invalidate_count++ (v6.12; the kernel raises it just before,
+     * under mn_invalidate_lock): only memslot swaps read it, and they never take mmu_lock, so
+     * raising it here admits only swaps the kernel could run just before the notifier.
      */
     public record InvalidateRangeStart(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
@@ -35,6 +37,7 @@ public final class NotifierOps {
                 flush |= MmuOps.zapLeafs(e, a, b);
             }
             s.mmuInvalidateInProgress++;
+            s.mnActiveInvalidateCount++;
             if (flush) Tlbs.flushRemoteTlbs(e);
             else e.note("kvm_unmap_gfn_range: nothing present, no flush");
         }
@@ -44,7 +47,6 @@ public final class NotifierOps {
         }
     }
 
-    /** kvm_mmu_notifier_invalidate_range_end() -> kvm_mmu_invalidate_end(): ++mmu_invalidate_seq, --in_progress. */
     /** Between the notifier's two halves the host clears its own PTEs: hva no longer maps the page. */
     public record HostUnmap(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
@@ -56,11 +58,17 @@ public final class NotifierOps {
         }
     }
 
+    /**
+     * kvm_mmu_notifier_invalidate_range_end() -> kvm_mmu_invalidate_end(): ++mmu_invalidate_seq,
+     * --in_progress; then --mn_active_invalidate_count, which at 0 wakes a waiting memslot swap
+     * (the kernel drops it just after write_unlock; see InvalidateRangeStart).
+     */
     public record InvalidateRangeEnd() implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             s.mmuInvalidateSeq++;
             s.mmuInvalidateInProgress--;
+            s.mnActiveInvalidateCount--;
             if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
         }
 

@@ -1,5 +1,7 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
@@ -10,8 +12,33 @@ import java.util.Arrays;
  * lpage_disallowed_mmu_pages) that recovery walks, and kvm->stat.nx_lpage_splits. Shared by the
  * TDP MMU and the shadow MMU, which is why one recovery loop sees both kinds of page.
  */
-final class Nx {
+public final class Nx {
     private Nx() {}
+
+    /**
+     * sp = list_first_entry(&kvm->arch.possible_nx_huge_pages) (mmu.c, v6.x), after the caller's
+     * list_empty() check. The list is mmu_lock's held for write, or tdp_mmu_pages_lock's (the TDP
+     * MMU links and unlinks pages under the read lock with it held): a reader holding neither
+     * races with them, and may find the list emptied since its check, where the kernel would take
+     * the list head for a page. That race is a lockdep violation; the page read is then none (-1).
+     */
+    public record FirstEntry(int slot, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if (s.mmuWriter != e.thread && !Lock.held(s, e.thread, LockId.tdp_mmu_pages_lock)) {
+                e.violate(Invariant.lockdep, text + " without mmu_lock held for write or tdp_mmu_pages_lock");
+            }
+            e.self().locals[slot] = s.lpageDisallowed.length > 0 ? s.lpageDisallowed[0] : -1;
+        }
+
+        public boolean silent(VmState s, int thread) {
+            return s.mmuWriter == thread;
+        }
+
+        public String describe() {
+            return text;
+        }
+    }
 
     /** account_nx_huge_page() + track_possible_nx_huge_page() (v6.x; account_huge_nx_page in v5.10). */
     static void account(Exec e, ShadowPage sp) {
@@ -28,11 +55,16 @@ final class Nx {
         e.note("account_nx_huge_page(" + sp + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
     }
 
-    /** unaccount_nx_huge_page(): clears the flag, unlinks the page from the list, --nx_lpage_splits. */
+    /**
+     * unaccount_nx_huge_page(): clears the flag, unlinks the page from the list, --nx_lpage_splits.
+     * Nothing for a page already unaccounted (untrack_possible_nx_huge_page() checks list_empty()),
+     * nor for no page or a freed one.
+     */
     static void unaccount(Exec e, int spId) {
         VmState s = e.s;
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || !sp.nxHugePageDisallowed) return;
         ShadowPage w = s.spForWrite(spId);
-        if (!w.nxHugePageDisallowed) return;
         w.nxHugePageDisallowed = false;
         int[] l = s.lpageDisallowed;
         for (int i = 0; i < l.length; i++) {

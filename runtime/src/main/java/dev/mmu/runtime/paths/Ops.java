@@ -53,22 +53,23 @@ public final class Ops {
     }
 
     /**
-     * {@code if (need_resched() || rwlock_needbreak(&kvm->mmu_lock))}: need_resched is the
-     * scheduler's, so the explorer takes both branches; a waiter on mmu_lock forces the yes branch.
+     * {@code if (need_resched() || rwlock_needbreak(&kvm->mmu_lock))}: need_resched() is the
+     * scheduler's free choice, so the explorer takes both branches, unless rwlock_needbreak() is
+     * true (Lock#rwlockNeedbreak), which leaves only the yes branch.
      * Choice 0 = no (jump to {@code otherwise}), 1 = yes (fall through).
      */
     public record NeedResched(int otherwise) implements Op {
         public int choices(VmState s, int thread) {
-            return 2;
+            return Lock.rwlockNeedbreak(s) ? 1 : 2;
         }
 
         public void exec(Exec e, int choice) {
-            boolean contended = e.program.waitsForMmuLock(e.s, e.thread);
+            boolean needbreak = Lock.rwlockNeedbreak(e.s);
             e.invisible = true;
-            if (choice == 0 && !contended) {
+            if (choice == 0 && !needbreak) {
                 e.nextPc = otherwise;
             } else {
-                e.note(contended ? "rwlock_needbreak(mmu_lock): a waiter" : "need_resched() true");
+                e.note(needbreak ? "rwlock_needbreak(mmu_lock): a waiter" : "need_resched() true");
             }
         }
 

@@ -36,6 +36,11 @@ public final class Primitives {
             return 0;
         });
         add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page", (e, a) -> {
+            if (e.s.sp((int) a[0]) == null) { // the page went with its RCU callback or commit: freed memory
+                e.violate(dev.mmu.runtime.model.Invariant.freed_page_table_walk,
+                        "unaccount_nx_huge_page reads sp" + a[0] + " after it was freed");
+                return 0;
+            }
             Nx.unaccount(e, (int) a[0]);
             return 0;
         });

@@ -1,9 +1,7 @@
 package dev.mmu.runtime.paths;
 
-import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
-import dev.mmu.runtime.model.VmState;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -53,19 +51,5 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
             if (!statsRead.contains(st)) mask |= 1L << st.ordinal();
         }
         return mask;
-    }
-
-    /** rwlock_needbreak(&kvm->mmu_lock): another thread is blocked taking mmu_lock. */
-    public boolean waitsForMmuLock(VmState s, int self) {
-        for (int t = 0; t < threads.size(); t++) {
-            if (t == self) continue;
-            Op[] ops = threads.get(t).ops();
-            int pc = s.threads[t].pc;
-            if (pc < ops.length && ops[pc] instanceof Ops.Acquire a && a.lock() == LockId.mmu_lock
-                    && !Lock.available(s, t, LockId.mmu_lock, a.mode())) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -5,7 +5,8 @@ import dev.mmu.runtime.model.VmState;
 /**
  * RCU for TDP MMU page tables: handle_removed_pt() queues a table with call_rcu() and
  * tdp_mmu_free_sp_rcu_callback() frees it after a grace period. The model ends the grace period
- * as early as the rules allow, the moment no thread is inside rcu_read_lock(), to expose the most races.
+ * as early as the rules allow, to expose the most races: the moment no thread is inside
+ * rcu_read_lock() nor in a preemption-disabled region (mmu_lock held or spun on, a spinlock held).
  */
 final class Rcu {
     private Rcu() {}
@@ -19,7 +20,7 @@ final class Rcu {
     /** Runs the queued callbacks if a grace period can have elapsed. */
     static void maybeEndGracePeriod(Exec e) {
         VmState s = e.s;
-        if (s.rcuReaders != 0 || s.rcuPending.length == 0) return;
+        if (s.rcuReaders != 0 || s.rcuPending.length == 0 || preemptionDisabled(s)) return;
         StringBuilder ids = new StringBuilder();
         for (int id : s.rcuPending) {
             s.freeSp(id);
@@ -27,5 +28,17 @@ final class Rcu {
         }
         s.rcuPending = new int[0];
         e.note("RCU grace period: tdp_mmu_free_sp_rcu_callback frees " + ids);
+    }
+
+    /**
+     * Whether some thread runs with preemption disabled, which holds off every grace period
+     * (consolidated RCU, v5.0+: such a region is a read-side critical section): read_lock() /
+     * write_lock() disable preemption while the rwlock is held and while a waiter spins for it
+     * (queued_*_lock_slowpath), as spin_lock() does (CONFIG_PREEMPT_RT, where they sleep, is not modelled).
+     */
+    private static boolean preemptionDisabled(VmState s) {
+        if (s.mmuWriter >= 0 || s.mmuReaders != 0 || s.mmuQueue.length > 0) return true;
+        // mutexOwner[0] is slots_lock, a sleeping mutex; [1] and [2] are spinlocks.
+        return s.mutexOwner[1] >= 0 || s.mutexOwner[2] >= 0;
     }
 }

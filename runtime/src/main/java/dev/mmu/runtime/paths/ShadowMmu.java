@@ -40,12 +40,15 @@ public final class ShadowMmu {
         w.status = ShadowPage.UNLINKED;
         w.parent = -1;
         s.addStat(Stat.mmu_shadow_zapped, 1);
-        if (w.rootCount == 0) {
-            ThreadState t = e.self();
-            t.invalidList = Arrays.copyOf(t.invalidList, t.invalidList.length + 1);
-            t.invalidList[t.invalidList.length - 1] = spId;
-        }
+        if (w.rootCount == 0) queueInvalid(e, spId);
         e.note("kvm_mmu_prepare_zap_page(" + w + "): invalid_list=" + e.self().invalidList.length);
+    }
+
+    /** list_move(&sp->link, invalid_list): the page waits for kvm_mmu_commit_zap_page(). */
+    static void queueInvalid(Exec e, int spId) {
+        ThreadState t = e.self();
+        t.invalidList = Arrays.copyOf(t.invalidList, t.invalidList.length + 1);
+        t.invalidList[t.invalidList.length - 1] = spId;
     }
 
     /** kvm_mmu_commit_zap_page(): if the list is non-empty, kvm_flush_remote_tlbs() then free each page. */

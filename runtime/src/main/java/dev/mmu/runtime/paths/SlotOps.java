@@ -17,11 +17,24 @@ public final class SlotOps {
     private SlotOps() {}
 
     /**
+     * kvm_swap_active_memslots() (kvm_main.c, v6.12; since 52ac8b358b0c "KVM: Block memslot updates
+     * across range_start() and range_end()"): the new memslots are published under
+     * mn_invalidate_lock only once mn_active_invalidate_count is 0. The ops that swap wait here.
+     */
+    static int swapChoices(VmState s) {
+        return s.mnActiveInvalidateCount == 0 ? 1 : 0;
+    }
+
+    /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
      * KVM_MEM_LOG_DIRTY_PAGES toggled and a fresh (zeroed) dirty bitmap (kvm_prepare_memory_region)
      * becomes the active one. Enabling opens the ioctl's window (see VmState.dirtyLogBusy).
      */
     public record SetLogDirty(int pos, boolean on) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             if (on) {
@@ -168,7 +181,7 @@ public final class SlotOps {
      */
     public record ZapAtomicFinish(int it, int loop) implements Op {
         public void exec(Exec e, int choice) {
-            Tlbs.flushRemoteTlbs(e);
+            ShadowMmu.remoteFlushOrZap(e, true); // the flush; a legacy table the zap removed is freed after it
             Walk w = TdpIter.position(e.s, e.self().locals, it);
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
             e.nextPc = loop;
@@ -184,7 +197,8 @@ public final class SlotOps {
      * KVM_MMU_LOCK (write_lock on x86): for each bitmap word with bits set, clear them
      * (atomic_long_fetch_andnot), flush = true, and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
      * kvm_tdp_mmu_clear_dirty_pt_masked(wrprot): clear W of the 4K leaf SPTEs of those gfns
-     * (write-protection dirty logging: no PML). The caller flushes after the unlock.
+     * (write-protection dirty logging: no PML), in the TDP root and, with mmu both, the nested
+     * guest's legacy pages (the 4K rmaps). The caller flushes after the unlock.
      */
     public record ClearDirtyMasked(int pos, int flushSlot) implements Op {
         public void exec(Exec e, int choice) {
@@ -205,6 +219,12 @@ public final class SlotOps {
                     Walk w = Walk.of(s, gfn);
                     if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
                         TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                    }
+                    // kvm_mmu_write_protect_pt_masked() (mmu.c v6.x): with rmaps (mmu both), also
+                    // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf.
+                    Walk nw = s.nestedRoot < 0 ? null : Walk.of(s, gfn, true);
+                    if (nw != null && nw.presentLeaf() && nw.level() == Level.PG_LEVEL_4K && Spte.writable(nw.spte())) {
+                        TdpMmu.setSpte(e, nw.spId(), nw.index(), nw.spte() & ~Spte.WRITABLE);
                     }
                 }
             }
@@ -238,6 +258,10 @@ public final class SlotOps {
      * memslot is replaced by a copy marked KVM_MEMSLOT_INVALID; faults on it now retry.
      */
     public record InvalidateSlot(int pos) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
@@ -250,6 +274,10 @@ public final class SlotOps {
 
     /** kvm_delete_memslot() (v6.x): the slot leaves the active memslots; faults now find no slot (MMIO). */
     public record DeleteSlot(int pos) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             s.slotDeleted |= 1 << pos;
@@ -272,6 +300,10 @@ public final class SlotOps {
      * base gfn (same hva, same dirty bitmap) and kvm_swap_active_memslots() publishes it.
      */
     public record MoveSlot(int pos, long newBase) implements Op {
+        public int choices(VmState s, int thread) {
+            return swapChoices(s);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long oldBase = Memslots.base(s, pos);
@@ -288,6 +320,97 @@ public final class SlotOps {
         public String describe() {
             return "kvm_move_memslot";
         }
+    }
+
+    /**
+     * The shadow MMU's half of a slot-wide operation with mmu both (kvm_memslots_have_rmaps(), mmu.c
+     * v6.x): walk_slot_rmaps() over the slot's gfns, levels 4K to maxLevel, under write_lock. The
+     * rmaps hold the leaf SPTEs of the nested guest's legacy pages, found here from its root. One
+     * step: the walk's cond_resched_rwlock_write() yields are not modelled.
+     */
+    public enum RmapWalk {
+        /** kvm_mmu_slot_remove_write_access(): slot_rmap_write_protect, spte_write_protect(pt_protect = false): W only. */
+        WRITE_PROTECT("walk_slot_rmaps(slot_rmap_write_protect)"),
+        /** kvm_mmu_zap_memslot() -> kvm_unmap_gfn_range(): kvm_zap_rmap, flush owed. */
+        ZAP("kvm_unmap_gfn_range: kvm_zap_rmap"),
+        /**
+         * kvm_shadow_mmu_try_split_huge_pages(): 1G then 2M rmaps, shadow_mmu_split_huge_page()
+         * (same pfns and rights, no flush); the topup that drops mmu_lock is not modelled.
+         */
+        SPLIT("kvm_shadow_mmu_try_split_huge_pages"),
+        /**
+         * kvm_rmap_zap_collapsible_sptes(): levels 4K..2M, zap a leaf below
+         * kvm_mmu_max_mapping_level() and flush before write_unlock (kvm_flush_remote_tlbs_memslot).
+         */
+        ZAP_COLLAPSIBLE("kvm_rmap_zap_collapsible_sptes");
+
+        final String kernel;
+
+        RmapWalk(String kernel) {
+            this.kernel = kernel;
+        }
+    }
+
+    /** One RmapWalk over the slot at `pos`; ZAP ORs "a flush is owed" into the local flushSlot. */
+    public record RmapSlotWalk(RmapWalk walk, int pos, int flushSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, walk.kernel + " needs mmu_lock for write");
+            long start = Memslots.base(s, pos);
+            long end = Memslots.end(s, pos);
+            boolean flush = false;
+            for (long[] leaf : rmapLeaves(s, s.nestedRoot, start, end)) {
+                int spId = (int) leaf[0];
+                int i = (int) leaf[1];
+                int level = s.sp(spId).level;
+                long spte = s.sp(spId).spte(i);
+                switch (walk) {
+                    case WRITE_PROTECT -> {
+                        if (Spte.writable(spte)) TdpMmu.setSpte(e, spId, i, spte & ~Spte.WRITABLE);
+                    }
+                    case ZAP -> {
+                        TdpMmu.setSpte(e, spId, i, 0);
+                        flush = true;
+                    }
+                    case SPLIT -> splitDown(e, spId, i);
+                    case ZAP_COLLAPSIBLE -> { // rmap levels 4K .. KVM_MAX_HUGEPAGE_LEVEL - 1
+                        if (level < Level.PG_LEVEL_1G && level < maxMappingLevel(s, pos)) {
+                            TdpMmu.setSpte(e, spId, i, 0);
+                            flush = true;
+                        }
+                    }
+                }
+            }
+            if (walk == RmapWalk.ZAP && flush) e.self().locals[flushSlot] = 1;
+            if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
+        }
+
+        public String describe() {
+            return walk.kernel;
+        }
+    }
+
+    /** Splits the huge leaf at (spId, i) and its children until every piece is a 4K leaf. */
+    private static void splitDown(Exec e, int spId, int i) {
+        if (e.s.sp(spId).level == Level.PG_LEVEL_4K) return;
+        TdpMmu.splitInPlace(e, spId, i);
+        int child = Spte.child(e.s.sp(spId).spte(i));
+        for (int j : e.s.sp(child).usedIndexes()) splitDown(e, child, j);
+    }
+
+    /** (spId, index) of every present leaf under table spId that maps a gfn in [start, end). */
+    private static java.util.List<long[]> rmapLeaves(VmState s, int spId, long start, long end) {
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        if (spId < 0) return out;
+        ShadowPage sp = s.sp(spId);
+        for (int i : sp.usedIndexes()) {
+            long spte = sp.spte(i);
+            long g = sp.gfnOf(i);
+            if (!Spte.present(spte) || g + Level.pagesPerHpage(sp.level) <= start || g >= end) continue;
+            if (Spte.leaf(spte)) out.add(new long[] {spId, i});
+            else out.addAll(rmapLeaves(s, Spte.child(spte), start, end));
+        }
+        return out;
     }
 
     private static void addGone(VmState s, long start, long end) {

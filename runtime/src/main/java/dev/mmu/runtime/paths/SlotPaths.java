@@ -24,6 +24,17 @@ public final class SlotPaths {
     }
 
     /**
+     * With mmu both (kvm_memslots_have_rmaps()), a slot-wide operation first runs its shadow-MMU
+     * half over the rmaps under write_lock (mmu.c v6.x), then the TDP MMU half.
+     */
+    private static void rmapHalf(PathBuilder b, VmConfig c, SlotOps.RmapWalk walk, int pos) {
+        if (c.mmu() != Mmu.BOTH) return;
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new SlotOps.RmapSlotWalk(walk, pos, -1));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+    }
+
+    /**
      * A walk of a memslot's gfns in the current root, mmu_lock held for read (TDP) by the caller:
      * rcu_read_lock(); for_each_tdp_pte_min_level(minLevel) { retry: if
      * (tdp_mmu_iter_cond_resched(kvm, &iter, false, true)) continue; STEP } rcu_read_unlock().
@@ -48,17 +59,20 @@ public final class SlotPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         b.emit(new Ops.Release(LockId.rcu));
+        b.emit(new MmuOps.IterPutRoot(it));
     }
 
     /**
      * kvm_mmu_slot_remove_write_access(kvm, slot, PG_LEVEL_4K) (mmu.c, v6.x): TDP: read_lock;
      * kvm_tdp_mmu_wrprot_slot() -> wrprot_gfn_range(); read_unlock. No flush here (the caller
      * flushes after the unlock). Shadow MMU: the same walk under write_lock (walk_slot_rmaps).
+     * mmu both: the nested guest's rmaps first, under write_lock.
      */
     public static void slotRemoveWriteAccess(PathBuilder b, VmConfig c, Memslot slot) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int end = b.local("end");
         int spteSet = b.local("spte_set");
+        rmapHalf(b, c, SlotOps.RmapWalk.WRITE_PROTECT, position(c, slot.id()));
         b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
         slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_4K, it, end,
                 loop -> b.emit(new SlotOps.WrprotStep(it, end, spteSet)));
@@ -69,11 +83,13 @@ public final class SlotPaths {
      * kvm_mmu_slot_try_split_huge_pages(kvm, slot, PG_LEVEL_4K) (mmu.c, v6.x): TDP: read_lock;
      * kvm_tdp_mmu_try_split_huge_pages(shared = true) -> tdp_mmu_split_huge_pages_root() walking
      * levels >= 2M, dropping the lock to allocate each new table; read_unlock. No flush.
+     * mmu both: kvm_shadow_mmu_try_split_huge_pages() on the nested guest's rmaps first.
      */
     public static void slotTrySplitHugePages(PathBuilder b, VmConfig c, Memslot slot) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int end = b.local("end");
         int sp = b.local("sp (preallocated)");
+        rmapHalf(b, c, SlotOps.RmapWalk.SPLIT, position(c, slot.id()));
         b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
         slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_2M, it, end, loop -> {
             b.emit(new SlotOps.SplitStep(it, end, sp, loop));
@@ -87,12 +103,14 @@ public final class SlotPaths {
     /**
      * kvm_mmu_zap_collapsible_sptes(kvm, slot) (mmu.c, v6.x): TDP: read_lock;
      * kvm_tdp_mmu_zap_collapsible_sptes() -> zap_collapsible_spte_range() (levels >= 2M, atomic
-     * zap = freeze, flush, unfreeze); read_unlock.
+     * zap = freeze, flush, unfreeze); read_unlock. mmu both: kvm_rmap_zap_collapsible_sptes()
+     * under write_lock first.
      */
     public static void zapCollapsibleSptes(PathBuilder b, VmConfig c, Memslot slot) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int end = b.local("end");
         int pos = position(c, slot.id());
+        rmapHalf(b, c, SlotOps.RmapWalk.ZAP_COLLAPSIBLE, pos);
         b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
         slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_2M, it, end, loop -> {
             b.emit(new SlotOps.CollapsibleStep(it, end, pos, loop));
@@ -161,7 +179,7 @@ public final class SlotPaths {
     public static void memslotDelete(PathBuilder b, VmConfig c, int slotId) {
         int pos = position(c, slotId);
         b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        invalidateAndZap(b, pos);
+        invalidateAndZap(b, c, pos);
         b.emit(new SlotOps.DeleteSlot(pos));
         b.emit(new SlotOps.SynchronizeSrcu());
         b.emit(new Ops.Release(LockId.slots_lock));
@@ -178,7 +196,7 @@ public final class SlotPaths {
         b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
         // __kvm_set_memory_region(): kvm_check_memslot_overlap() -> -EEXIST before anything changes.
         int eexist = b.placeholder();
-        invalidateAndZap(b, pos);
+        invalidateAndZap(b, c, pos);
         b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
         b.emit(new SlotOps.SynchronizeSrcu());
         b.patch(eexist, new Ops.JumpUnless((s, t) -> {
@@ -194,13 +212,15 @@ public final class SlotPaths {
     /**
      * kvm_invalidate_memslot() then kvm_arch_flush_shadow_memslot(old) -> kvm_mmu_zap_memslot()
      * (mmu.c v6.12, KVM_X86_QUIRK_SLOT_ZAP_ALL off): write_lock; kvm_unmap_gfn_range() =
-     * tdp_mmu_zap_leafs(may_block) over the slot (flush before a yield); flush; write_unlock.
+     * the rmaps' kvm_zap_rmap with mmu both, then tdp_mmu_zap_leafs(may_block) over the slot
+     * (flush before a yield); flush; write_unlock.
      */
-    private static void invalidateAndZap(PathBuilder b, int pos) {
+    private static void invalidateAndZap(PathBuilder b, VmConfig c, int pos) {
         int flush = b.local("flush");
         b.emit(new SlotOps.InvalidateSlot(pos));
         b.emit(new SlotOps.SynchronizeSrcu());
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        if (c.mmu() == Mmu.BOTH) b.emit(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.ZAP, pos, flush));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         KernelPaths.zapGfnRange(b, (s, t) -> Memslots.base(s, pos), (s, t) -> Memslots.end(s, pos), flush, true, true);
         int skip = b.placeholder();

@@ -61,10 +61,13 @@ public final class TdpMmu {
         }
         if (sp.tdp) {
             Rcu.callRcu(s, spId);
+            e.note("handle_removed_pt(" + sp + "): call_rcu");
         } else {
-            s.freeSp(spId);
+            // A legacy page is freed only by kvm_mmu_commit_zap_page() after its flush (mmu.c, v6.x).
+            sp.invalid = true;
+            ShadowMmu.queueInvalid(e, spId);
+            e.note("legacy " + sp + " unlinked: invalid_list=" + e.self().invalidList.length);
         }
-        e.note("handle_removed_pt(" + sp + "): call_rcu");
     }
 
     /** kvm_tdp_mmu_zap_sp() (v6.x): clear the one SPTE that points at sp; returns true (flush needed). */
@@ -73,6 +76,33 @@ public final class TdpMmu {
         if (sp == null || sp.parent < 0 || sp.status != ShadowPage.LIVE) return false;
         setSpte(e, sp.parent, sp.parentIndex, 0);
         return true;
+    }
+
+    /**
+     * kvm_tdp_mmu_get_root() (tdp_mmu.c, v6.x) as for_each_tdp_mmu_root_yield_safe() takes it: a
+     * walk holds a reference on its TDP root, so the root outlives kvm_mmu_zap_all_fast() while the
+     * walk has dropped mmu_lock. Legacy roots are not counted (their walkers hold mmu_lock).
+     */
+    static void getRoot(Exec e, int rootId) {
+        if (e.s.sp(rootId).tdp) e.s.spForWrite(rootId).rootCount++;
+    }
+
+    /**
+     * kvm_tdp_mmu_put_root() (v6.x): drop a reference; the last one (only ever on an invalidated
+     * root) unlinks the root (list_del_rcu) and frees it with call_rcu().
+     */
+    static void putRoot(Exec e, int rootId) {
+        VmState s = e.s;
+        if (!s.sp(rootId).tdp) return;
+        ShadowPage p = s.spForWrite(rootId);
+        if (--p.rootCount > 0) {
+            e.note("kvm_tdp_mmu_put_root(" + p + "): still referenced");
+            return;
+        }
+        p.status = ShadowPage.UNLINKED;
+        FastZap.dropInvalidRoot(s, rootId);
+        Rcu.callRcu(s, rootId);
+        e.note("kvm_tdp_mmu_put_root(" + p + "): last reference, call_rcu");
     }
 
     /** Allocates a child table for SPTE `index` of `parent` and links it (tdp_mmu_init_child_sp + link). */
@@ -128,7 +158,8 @@ public final class TdpMmu {
                 if (old != leaf) setSpte(e, spId, i, leaf);
                 // tdp_mmu_map_handle_target_level() (v6.x): replacing a table by a huge leaf
                 // flushes (kvm_flush_remote_tlbs_gfn): TLBs may hold the old smaller translations.
-                if (Spte.present(old) && !Spte.leaf(old)) Tlbs.flushRemoteTlbs(e);
+                // A legacy table removed here is freed after that flush (kvm_mmu_remote_flush_or_zap).
+                if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
                 // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
                 if (writable && logging) Memslots.markDirty(e, gfn);
                 return true;
@@ -198,13 +229,14 @@ public final class TdpMmu {
 
     /**
      * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
-     * next level (make_huge_page_split_spte: 4K children get exec back under NX).
+     * next level (make_huge_page_split_spte: the huge SPTE's bits, MMU-writable included; 4K
+     * children get exec back under NX).
      */
     private static void splitHugePage(Exec e, ShadowPage child, long huge) {
         boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
         long per = Level.pagesPerHpage(child.level);
         for (int i = 0; i < Level.ENTRIES; i++) {
-            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x));
+            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) | (huge & Spte.MMU_WRITABLE));
         }
         e.s.addStat(Stat.pagesAt(child.level), Level.ENTRIES);
         e.note("tdp_mmu_split_huge_page: " + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "

@@ -84,9 +84,11 @@ public final class Tlbs {
     /**
      * Whether the tables still grant everything this TLB entry grants (same pfns, at least its
      * rights). A writable entry over a present SPTE with the same pfn that was only write-protected
-     * counts as granted: dirty logging write-protects under mmu_lock and flushes after the unlock
+     * for dirty logging (PT_WRITABLE_MASK cleared, MMU-writable kept) counts as granted: dirty
+     * logging write-protects under mmu_lock and flushes after the unlock
      * (kvm_mmu_slot_remove_write_access, kvm_clear_dirty_log_protect; locking.rst, MMU-writable
-     * bit), which loses nothing but dirty tracking until the ioctl's flush.
+     * bit), which loses nothing but dirty tracking until the ioctl's flush. Any other loss of the
+     * write permission needs the flush before the unlock (mmu_spte_update(), v6.x).
      */
     static boolean stillGranted(VmState s, TlbEntry t) {
         long end = t.gfn() + Level.pagesPerHpage(t.level());
@@ -94,7 +96,8 @@ public final class Tlbs {
         while (g < end) {
             Walk w = Walk.of(s, g, t.nested());
             if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
-                    || (t.exec() && !Spte.exec(w.spte()))) {
+                    || (t.exec() && !Spte.exec(w.spte()))
+                    || (t.writable() && !Spte.writable(w.spte()) && (w.spte() & Spte.MMU_WRITABLE) == 0)) {
                 return false;
             }
             g = Level.alignDown(g, w.level()) + Level.pagesPerHpage(w.level());

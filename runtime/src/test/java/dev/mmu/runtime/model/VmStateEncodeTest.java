@@ -27,9 +27,9 @@ class VmStateEncodeTest {
         // config is the same for every state of a system; owned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
                 "config", "sps", "owned", "root", "nestedRoot", "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
-                "unmappedPfns", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
+                "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
-                "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "stats", "commitBatch", "lockHoldWork",
+                "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
                 "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
                 "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "threads", "hash");
     }

@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.Spte;
@@ -38,7 +39,9 @@ class FastPageFaultStepTest {
         assertThat(st.s.dirty(0, 1)).isFalse();
 
         st.step(0, "vcpu 0 write"); // EPT violation: page_fault_can_be_fast()
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).as("the exit retakes kvm->srcu").isTrue();
         st.step(0, "fast_page_fault");
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).as("dropped to re-enter the guest").isFalse();
         assertThat(st.s.mmuWriter).isEqualTo(-1);
         assertThat(st.s.mmuReaders).as("no mmu_lock on the fast path").isZero();
         assertThat(Spte.writable(Walk.of(st.s, 1).spte())).isTrue();
@@ -60,5 +63,39 @@ class FastPageFaultStepTest {
         assertThat(Spte.writable(Walk.of(st.s, 1).spte())).as("cmpxchg failed: nothing written").isFalse();
         assertThat(st.s.dirty(0, 1)).isFalse();
         assertThat(st.next(0)).isEqualTo("vcpu 0 write");
+    }
+
+    /**
+     * A fast page fault that found the slot not logging (a huge SPTE may be fixed then) holds
+     * kvm->srcu, so enabling dirty logging cannot write-protect and flush before the fix lands:
+     * synchronize_srcu() waits for the vCPU (vcpu_enter_guest(), x86.c v6.12).
+     */
+    @Test
+    void enablingDirtyLoggingWaitsForAFastPageFaultInFlight() {
+        VmConfig c = new VmConfig(Mmu.TDP, false, 1, false, 4, List.of(new Memslot(0, 0, 512, 2, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        SlotPaths.dirtyLogEnable(setup, c, 0);
+        SlotPaths.dirtyLogDisable(setup, c, 0); // a 2M SPTE, write-protected but MMU-writable
+        PathBuilder ioctl = new PathBuilder();
+        SlotPaths.dirtyLogEnable(ioctl, c, 0);
+        PathBuilder vcpu = new PathBuilder();
+        KernelPaths.guestAccess(vcpu, c, 0, Access.WRITE, Expr.constant(0x1000));
+        Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("ioctl", -1, ioctl),
+                ThreadProgram.of("vcpu 0", 0, vcpu)));
+        assertThat(Walk.of(st.s, 1).level()).isEqualTo(2);
+        st.step(1, "vcpu 0 write"); // EPT violation on the 2M SPTE: fast, the slot does not log
+        st.step(0, "mutex_lock(slots_lock)");
+        st.step(0, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
+        assertThat(st.next(0)).isEqualTo("synchronize_srcu");
+        assertThat(st.system.program().threads().get(0).ops()[st.s.threads[0].pc].choices(st.s, 0))
+                .as("synchronize_srcu waits for the vCPU's fault").isZero();
+        st.step(1, "fast_page_fault");
+        assertThat(Spte.writable(Walk.of(st.s, 1).spte())).isTrue();
+        assertThat(st.s.dirty(0, 1)).as("fault->slot did not log: nothing to mark").isFalse();
+        st.step(0, "synchronize_srcu");
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(Spte.writable(Walk.of(st.s, 1).spte())).as("write-protected after the fix").isFalse();
+        assertThat(st.s.violations).isZero();
     }
 }

@@ -8,6 +8,8 @@ import static dev.mmu.runtime.paths.Stepper.isTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
@@ -16,6 +18,7 @@ import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -196,6 +199,31 @@ class FaultPathStepTest {
         st.step(0, "vcpu 0 read");
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN + 1).level()).isEqualTo(1);
         assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+
+    /**
+     * A write to a KVM_MEM_READONLY slot: __gfn_to_pfn_memslot() gives KVM_PFN_ERR_RO_FAULT and
+     * kvm_handle_error_pfn() (mmu.c v6.x) returns RET_PF_EMULATE; the emulated write exits to
+     * userspace as MMIO. The access completes without mmu_lock and without a writable SPTE.
+     */
+    @Test
+    void writeToAReadOnlySlotIsEmulatedNotRetried() {
+        VmConfig c = new VmConfig(Mmu.TDP, true, 1, false, 4, List.of(new Memslot(0, 0, 512, 1, false, true)), 1);
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(0x1000));
+        PathBuilder b = new PathBuilder();
+        KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
+        Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("vcpu 0", 0, b)));
+        long readOnly = Walk.of(st.s, 1).spte();
+        assertThat(Spte.writable(readOnly)).as("the read mapped it read-only").isFalse();
+        assertThat(readOnly & Spte.MMU_WRITABLE).as("not MMU-writable: no fast path").isZero();
+        st.step(0, "vcpu 0 write"); // EPT violation
+        st.step(0, "kvm_faultin_pfn");
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("RET_PF_EMULATE");
+        assertThat(st.done(0)).as("the access ends as an MMIO exit").isTrue();
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).isFalse();
+        assertThat(Walk.of(st.s, 1).spte()).as("no SPTE made writable").isEqualTo(readOnly);
         assertThat(st.s.violations).isZero();
     }
 }

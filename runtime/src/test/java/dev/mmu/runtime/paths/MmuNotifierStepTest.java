@@ -53,6 +53,7 @@ class MmuNotifierStepTest {
         assertThat(st.s.mmuInvalidateRangeStart).isEqualTo(HPAGE_GFN);
         assertThat(st.s.mmuInvalidateRangeEnd).isEqualTo(HPAGE_GFN + 512);
         assertThat(st.s.mmuInvalidateSeq).as("seq is bumped only in _end").isZero();
+        assertThat(st.s.mnActiveInvalidateCount).as("memslot swaps wait from here to _end").isEqualTo(1);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isZero();
         assertThat(st.tableAt(HPAGE_GFN, 2)).as("kvm_unmap_gfn_range zaps leaves, not tables").isNotNull();
         assertThat(st.s.stat(Stat.pages_2m)).isZero();
@@ -72,6 +73,7 @@ class MmuNotifierStepTest {
         st.step(0, "invalidate_range_end");
         assertThat(st.s.mmuInvalidateSeq).isEqualTo(1);
         assertThat(st.s.mmuInvalidateInProgress).isZero();
+        assertThat(st.s.mnActiveInvalidateCount).isZero();
         assertThat(st.s.stat(Stat.remote_tlb_flush)).as("_end does not flush").isEqualTo(1);
         st.step(0, "release mmu_lock");
         assertThat(st.done(0)).isTrue();

@@ -95,12 +95,13 @@ class RecoverNxStepTest {
 
         st.step(0, "release rcu");
         assertThat(st.s.rcuReaders).isZero();
-        assertThat(st.s.sp(l1)).as("tdp_mmu_free_sp_rcu_callback ran").isNull();
-        assertThat(st.s.rcuPending).isEmpty();
         assertThat(st.s.mmuWriter).isEqualTo(0);
+        assertThat(st.s.sp(l1)).as("write_lock disables preemption: no grace period yet").isNotNull();
 
         st.step(0, "release mmu_lock");
         assertThat(st.s.mmuWriter).isEqualTo(-1);
+        assertThat(st.s.sp(l1)).as("tdp_mmu_free_sp_rcu_callback ran").isNull();
+        assertThat(st.s.rcuPending).isEmpty();
         st.step(0, "release srcu");
         assertThat(st.s.srcuReaders).isZero();
         assertThat(st.done(0)).isTrue();
@@ -120,9 +121,10 @@ class RecoverNxStepTest {
         assertThat(st.s.mmuWriter).isEqualTo(0);
 
         st.step(0, "release rcu");
-        assertThat(st.s.sp(l1)).isNull();
+        assertThat(st.s.sp(l1)).as("held off by write_lock").isNotNull();
         st.step(0, "release mmu_lock");
         assertThat(st.s.mmuWriter).isEqualTo(-1);
+        assertThat(st.s.sp(l1)).isNull();
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isFalse();
         st.step(0, "write_lock(mmu_lock)");
         assertThat(st.s.mmuWriter).isEqualTo(0);

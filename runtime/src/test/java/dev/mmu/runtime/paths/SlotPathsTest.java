@@ -7,6 +7,7 @@ import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -309,6 +310,27 @@ class SlotPathsTest {
         assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
     }
 
+    /** kvm_tdp_mmu_unmap_gfn_range() zaps invalid roots too, but tdp_mmu_zap_leafs() (v6.12) asks no flush for them. */
+    @Test
+    void theNotifierZapsAnInvalidRootWithoutAFlush() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
+                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000))));
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
+        assertThat(s.invalidRoots).containsExactly(oldRoot);
+        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
+        s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.violations).isZero();
+    }
+
     @Test
     void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
         VmConfig c = vm(false);
@@ -334,14 +356,38 @@ class SlotPathsTest {
         assertThat(s.mmuReaders).isEqualTo(1L);
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = until(m, s, 0, x -> x.invalidRoots.length == 0);
-        assertThat(s.sp(oldRoot)).as("unlinked and, with no RCU reader left, freed by the callback").isNull();
+        assertThat(s.sp(oldRoot).status).as("unlinked, call_rcu").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(s.sp(oldRoot)).as("read_lock disables preemption: no grace period yet").isNotNull();
         assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
         assertThat(s.stat(Stat.pages_2m)).isZero();
+        s = until(m, s, 0, x -> x.mmuReaders == 0);
+        assertThat(s.sp(oldRoot)).as("freed by the callback once read_unlock ended the grace period").isNull();
         s = finish(m, s, 0);
         s = finish(m, s, 1);
         assertThat(leaf(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
         assertThat(s.violations).isZero();
+    }
+
+    @Test
+    void memslotSwapsWaitForAnInvalidationBetweenStartAndEnd() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> SlotPaths.memslotMove(b, c, 1, 0x800),
+                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x400000), Expr.constant(0x800000))));
+        VmState s = until(m, m.initial(), 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1);
+        assertThat(s.mnActiveInvalidateCount).isEqualTo(1);
+        s = until(m, s, 0, x -> next(m, x, 0) instanceof SlotOps.InvalidateSlot);
+        assertThat(next(m, s, 0).choices(s, 0)).as("kvm_swap_active_memslots waits for the count").isZero();
+        s = until(m, s, 1, x -> x.mnActiveInvalidateCount == 0);
+        assertThat(next(m, s, 0).choices(s, 0)).as("_end dropped the count").isOne();
+        s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.slotBase[1]).isEqualTo(0x800);
+        assertThat(s.violations).isZero();
+    }
+
+    static Op next(MmuSystem m, VmState s, int t) {
+        return m.program().threads().get(t).ops()[s.threads[t].pc];
     }
 }

@@ -1,0 +1,4 @@
+import dev.mmu.interp.junit.MmuScenarios;
+
+@MmuScenarios("src/test/mmu")
+class MmuScenariosTest {}

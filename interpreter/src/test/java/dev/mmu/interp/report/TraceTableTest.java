@@ -1,0 +1,56 @@
+package dev.mmu.interp.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.run.ScenarioResult.Step;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TraceTableTest {
+    private static final List<String> THREE = List.of("recovery", "host", "vcpu 1");
+    private static final List<Step> STEPS = List.of(
+            new Step(0, "write_lock(mmu_lock)"),
+            new Step(0, "tdp_iter: L4 gfn 0x0 is a table covering more than the range: step down; "
+                    + "SPTE L2[0] gfn 0x0 table sp3 -> non-present; !! stale_tlb_at_unlock: vCPU 0 caches gfn 0x1; "
+                    + "write_unlock(mmu_lock)"),
+            new Step(1, "host frees pfn 0x1000"),
+            new Step(2, "vCPU 1 read 0x1000: TLB hit -> pfn 0x1001; "
+                    + "!! use_after_free: pfn 0x1001 was freed by the host"));
+
+    private static void fits(String table, int width) {
+        table.lines().forEach(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(width));
+    }
+
+    @Test
+    void threeThreadsInAHundredColumnsGoVerticalAndFit() {
+        String t = TraceTable.render(THREE, STEPS, -1, 100, "use_after_free");
+        fits(t, 100);
+        assertThat(t).startsWith("  step thread    what ran\n")
+                .contains("  1    recovery  write_lock(mmu_lock)\n")
+                .contains("  4    vcpu 1    vCPU 1 read 0x1000: TLB hit -> pfn 0x1001\n");
+    }
+
+    @Test
+    void wideTerminalsGetColumnsThatFit() {
+        String t = TraceTable.render(THREE, STEPS, -1, 160, "use_after_free");
+        fits(t, 160);
+        assertThat(t.lines().findFirst().orElseThrow()).contains("recovery").contains("host").contains("vcpu 1");
+        assertThat(t).doesNotContain("what ran");
+        fits(TraceTable.render(List.of("a", "b"), STEPS.subList(0, 3), -1, 80, null), 80);
+    }
+
+    @Test
+    void onlyTheCheckedInvariantIsMarkedTheOthersAreListedOnce() {
+        String t = TraceTable.render(THREE, STEPS, -1, 100, "use_after_free");
+        assertThat(t).contains("!! use_after_free").doesNotContain("!! stale_tlb_at_unlock")
+                .contains("also broken in this trace").contains("stale_tlb_at_unlock at step 2: vCPU 0 caches gfn 0x1");
+        String all = TraceTable.render(THREE, STEPS, -1, 100, null);
+        assertThat(all).contains("!! use_after_free").contains("!! stale_tlb_at_unlock").doesNotContain("also broken");
+    }
+
+    @Test
+    void wrapsAtWordBoundariesAndCutsOnlyWordsLongerThanALine() {
+        assertThat(TraceTable.wrap(List.of("aaa bbb ccc ddd"), 8)).containsExactly("aaa bbb", "  ccc", "  ddd");
+        assertThat(TraceTable.wrap(List.of("x", "abcdefghijkl"), 6)).containsExactly("x", "abcdef", "  ghij", "  kl");
+    }
+}

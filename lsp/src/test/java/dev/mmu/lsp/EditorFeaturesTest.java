@@ -1,0 +1,145 @@
+package dev.mmu.lsp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.lsp4j.CodeActionContext;
+import org.eclipse.lsp4j.CodeActionParams;
+import org.eclipse.lsp4j.Diagnostic;
+import org.eclipse.lsp4j.DidOpenTextDocumentParams;
+import org.eclipse.lsp4j.DocumentFormattingParams;
+import org.eclipse.lsp4j.DocumentSymbol;
+import org.eclipse.lsp4j.DocumentSymbolParams;
+import org.eclipse.lsp4j.FormattingOptions;
+import org.eclipse.lsp4j.InitializeParams;
+import org.eclipse.lsp4j.InitializeResult;
+import org.eclipse.lsp4j.TextDocumentIdentifier;
+import org.eclipse.lsp4j.TextDocumentItem;
+import org.eclipse.lsp4j.TextEdit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Outline, formatting and quick fixes, asked for over JSON-RPC as an editor does. */
+class EditorFeaturesTest {
+    private static final String MESSY = """
+            path zap_all() {
+                lock write
+                commit_zap()
+              unlock
+            }
+            scenario "s" {
+              memslot 0 { gpa 0x0   size 2M }
+              vcpus 2
+              thread zapper { zap_all }
+              thread vcpu 1 { read 0x1000 }
+              expect never use_after_fre
+            }
+            """;
+
+    @TempDir
+    Path dir;
+    private LspSession session;
+    private InitializeResult init;
+
+    @BeforeEach
+    void start() throws Exception {
+        session = new LspSession();
+        init = session.server.initialize(new InitializeParams()).get(20, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        session.server.shutdown().get(20, TimeUnit.SECONDS);
+        session.close();
+    }
+
+    private String open(String name, String text) {
+        String uri = dir.resolve(name).toUri().toString();
+        session.server.getTextDocumentService().didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(uri, "mmu", 1, text)));
+        return uri;
+    }
+
+    @Test
+    void theOutlineListsPathsScenariosAndThreads() throws Exception {
+        assertThat(init.getCapabilities().getDocumentSymbolProvider().getLeft()).isTrue();
+        String uri = open("o.mmu", MESSY);
+        List<DocumentSymbol> symbols = session.server.getTextDocumentService()
+                .documentSymbol(new DocumentSymbolParams(new TextDocumentIdentifier(uri))).get(20, TimeUnit.SECONDS)
+                .stream().map(e -> e.getRight()).toList();
+        assertThat(symbols).extracting(DocumentSymbol::getName).containsExactly("path zap_all", "s");
+        assertThat(symbols.get(1).getChildren()).extracting(DocumentSymbol::getName)
+                .containsExactly("thread zapper", "thread vcpu 1");
+        assertThat(symbols.get(1).getRange().getStart().getLine()).isEqualTo(5);
+    }
+
+    @Test
+    void formattingIsWhatMmuFmtWrites() throws Exception {
+        assertThat(init.getCapabilities().getDocumentFormattingProvider().getLeft()).isTrue();
+        String uri = open("f.mmu", MESSY);
+        List<? extends TextEdit> edits = session.server.getTextDocumentService()
+                .formatting(new DocumentFormattingParams(new TextDocumentIdentifier(uri), new FormattingOptions(2, true)))
+                .get(20, TimeUnit.SECONDS);
+        assertThat(edits).hasSize(1);
+        assertThat(edits.get(0).getNewText()).contains("  lock write\n  commit_zap()\n  unlock\n")
+                .contains("memslot 0 { gpa 0x0 size 2M }");
+        String broken = open("b.mmu", "scenario \"s\" {\n  vm { mmu }\n");
+        assertThat(session.server.getTextDocumentService()
+                .formatting(new DocumentFormattingParams(new TextDocumentIdentifier(broken), new FormattingOptions(2, true)))
+                .get(20, TimeUnit.SECONDS)).as("a file that does not parse is left alone").isEmpty();
+    }
+
+    @Test
+    void everyDidYouMeanIsAQuickFix() throws Exception {
+        String uri = open("q.mmu", MESSY);
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).hasSize(1);
+        var actions = session.server.getTextDocumentService().codeAction(new CodeActionParams(
+                new TextDocumentIdentifier(uri), diagnostics.get(0).getRange(), new CodeActionContext(diagnostics)))
+                .get(20, TimeUnit.SECONDS);
+        assertThat(actions).hasSize(1);
+        var fix = actions.get(0).getRight();
+        assertThat(fix.getTitle()).isEqualTo("Change to 'use_after_free'");
+        TextEdit edit = fix.getEdit().getChanges().get(uri).get(0);
+        assertThat(edit.getNewText()).isEqualTo("use_after_free");
+        assertThat(edit.getRange()).isEqualTo(diagnostics.get(0).getRange());
+    }
+
+    private List<String> complete(String text, int line, int character) throws Exception {
+        String uri = open("c" + line + "_" + character + ".mmu", text);
+        var result = session.server.getTextDocumentService().completion(new org.eclipse.lsp4j.CompletionParams(
+                new TextDocumentIdentifier(uri), new org.eclipse.lsp4j.Position(line, character))).get(20, TimeUnit.SECONDS);
+        return LspSession.labels(result.getLeft());
+    }
+
+    @Test
+    void completionFollowsTheBlockItIsIn() throws Exception {
+        String text = """
+                scenario "s" {
+                  vm {
+                    n
+                  }
+                  memslot 0 { gpa 0x0 size 2M backing  }
+                  \s
+                  thread t {
+                    lock write
+                    \s
+                  }
+                  explore { s }
+                }
+                """;
+        // Editors filter by the word typed; the server offers what fits the block.
+        assertThat(complete(text, 2, 5)).containsExactly("mmu", "nx_huge_pages", "nx_recovery_ratio",
+                "eager_page_split", "tdp_levels", "preempt");
+        assertThat(complete(text, 4, 38)).containsExactly("4K", "2M", "1G");
+        assertThat(complete(text, 5, 2)).contains("vm", "memslot", "thread", "expect").doesNotContain("read", "lock");
+        assertThat(complete(text, 8, 4)).contains("read", "lock", "kvm_recover_nx_lpages", "commit_zap")
+                .doesNotContain("use_after_free", "memslot", "nx_huge_pages");
+        assertThat(complete(text, 10, 13)).containsExactly("preemptions", "strategy", "runs", "seed", "max_states",
+                "time", "symmetry");
+        assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import");
+    }
+}

@@ -1,0 +1,119 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.SlotPathsTest.finish;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * mmu both: slot-wide operations cover the shadow MMU's rmaps (the nested guest's legacy pages) as
+ * well as the TDP MMU (mmu.c v6.x: kvm_mmu_slot_remove_write_access, kvm_mmu_slot_leaf_clear_dirty
+ * / kvm_mmu_write_protect_pt_masked, kvm_mmu_slot_try_split_huge_pages,
+ * kvm_mmu_zap_collapsible_sptes, kvm_unmap_gfn_range for a memslot delete).
+ */
+class NestedSlotOpsTest {
+    static VmConfig vm(boolean dirtyLog, boolean eagerSplit, int backing) {
+        return new VmConfig(Mmu.BOTH, false, 0, eagerSplit, 4, List.of(
+                new Memslot(0, 0, 512, backing, dirtyLog, false),
+                new Memslot(1, 0x200, 512, backing, false, false)), 1);
+    }
+
+    /** Setup: vCPU 0's L2 guest `kind`s gpa 0x1000 (a legacy leaf under the nested root); then the ioctl. */
+    static MmuSystem system(VmConfig c, Access kind, Consumer<PathBuilder> ioctl) {
+        PathBuilder setup = new PathBuilder();
+        KernelPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x1000), true);
+        KernelPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x201000), true);
+        PathBuilder b = new PathBuilder();
+        ioctl.accept(b);
+        return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+                List.of(ThreadProgram.of("ioctl", -1, b)), false));
+    }
+
+    static Walk nested(VmState s, long gfn) {
+        return Walk.of(s, gfn, true);
+    }
+
+    @Test
+    void memslotDeleteZapsTheNestedGuestsLeaves() {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
+        MmuSystem m = system(c, Access.READ, b -> SlotPaths.memslotDelete(b, c, 1));
+        VmState s = m.initial();
+        assertThat(nested(s, 0x201).presentLeaf()).isTrue();
+        assertThat(Tlbs.lookup(s, 0, 0x201, true)).isNotNull();
+        s = finish(m, s, 0);
+        assertThat(nested(s, 0x201).presentLeaf()).as("kvm_zap_rmap").isFalse();
+        assertThat(Tlbs.lookup(s, 0, 0x201, true)).as("the zap's flush").isNull();
+        assertThat(nested(s, 0x1).presentLeaf()).as("memslot 0 stays").isTrue();
+        assertThat(Invariant.dangling_memslot.violatedIn(s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
+
+    @Test
+    void enablingDirtyLoggingWriteProtectsTheNestedGuestsLeaves() {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
+        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.dirtyLogEnable(b, c, 0));
+        VmState s = m.initial();
+        assertThat(Spte.writable(nested(s, 0x1).spte())).isTrue();
+        s = finish(m, s, 0);
+        assertThat(Spte.writable(nested(s, 0x1).spte())).as("slot_rmap_write_protect").isFalse();
+        assertThat(nested(s, 0x1).spte() & Spte.MMU_WRITABLE).as("pt_protect = false").isNotZero();
+        assertThat(Spte.writable(nested(s, 0x201).spte())).as("other slot untouched").isTrue();
+        assertThat(s.violations).isZero();
+    }
+
+    @Test
+    void clearDirtyLogWriteProtectsTheNestedGuestsDirtyPages() {
+        VmConfig c = vm(true, false, Level.PG_LEVEL_4K);
+        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.clearDirtyLog(b, c, 0));
+        VmState s = m.initial();
+        assertThat(s.dirty(0, 1)).isTrue();
+        assertThat(Spte.writable(nested(s, 0x1).spte())).isTrue();
+        s = finish(m, s, 0);
+        assertThat(s.dirty(0, 1)).isFalse();
+        assertThat(Spte.writable(nested(s, 0x1).spte())).as("kvm_mmu_write_protect_pt_masked: 4K rmap").isFalse();
+        assertThat(s.violations).isZero();
+    }
+
+    @Test
+    void eagerSplitSplitsTheNestedGuestsHugePages() {
+        VmConfig c = vm(false, true, Level.PG_LEVEL_2M);
+        MmuSystem m = system(c, Access.READ, b -> SlotPaths.slotTrySplitHugePages(b, c, c.slot(0)));
+        VmState s = m.initial();
+        assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
+        long pfn = nested(s, 0x1).pfnOf(0x1);
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = finish(m, s, 0);
+        assertThat(nested(s, 0x1).level()).as("shadow_mmu_split_huge_page").isEqualTo(Level.PG_LEVEL_4K);
+        assertThat(nested(s, 0x1).pfnOf(0x1)).isEqualTo(pfn);
+        assertThat(nested(s, 0x201).level()).as("other slot untouched").isEqualTo(Level.PG_LEVEL_2M);
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("no flush").isEqualTo(flushes);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
+
+    @Test
+    void disablingDirtyLoggingZapsTheNestedGuestsCollapsibleLeaves() {
+        VmConfig c = vm(true, false, Level.PG_LEVEL_2M);
+        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.dirtyLogDisable(b, c, 0));
+        VmState s = m.initial();
+        assertThat(nested(s, 0x1).level()).as("4K while logging").isEqualTo(Level.PG_LEVEL_4K);
+        assertThat(Tlbs.lookup(s, 0, 0x1, true)).isNotNull();
+        s = finish(m, s, 0);
+        assertThat(nested(s, 0x1).presentLeaf()).as("kvm_mmu_zap_collapsible_spte").isFalse();
+        assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("flushed before write_unlock").isNull();
+        assertThat(nested(s, 0x201).presentLeaf()).as("a 2M leaf in another slot stays").isTrue();
+        assertThat(s.violations).isZero();
+    }
+}
