@@ -2,8 +2,6 @@ package dev.mmu.lsp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.mmu.interp.check.Builtins;
-import dev.mmu.interp.check.Builtins.Kind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -106,12 +104,27 @@ class LanguageServerTest {
                 .allSatisfy(d -> assertThat(d.getSeverity()).isEqualTo(DiagnosticSeverity.Error));
     }
 
+    // Written out by hand from docs/language.md (§5-§7), not read from Builtins: the completion
+    // lists are checked against what the language documents, so an entry lost from the table fails.
+    static final List<String> INVARIANTS = List.of("use_after_free", "stale_tlb_at_unlock", "freed_page_table_walk",
+            "nx_exec_huge", "dirty_log_lost", "huge_and_child", "stats_consistent", "page_table_leak",
+            "dangling_memslot", "lockdep", "lock_balance", "deadlock");
+    static final List<String> STATS = List.of("pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits",
+            "remote_tlb_flush", "mmu_shadow_zapped");
+    static final List<String> KERNEL_PATHS = List.of("kvm_recover_nx_lpages", "kvm_tdp_mmu_zap_gfn_range",
+            "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "host_free", "kvm_flush_remote_tlbs",
+            "kvm_mmu_zap_all_fast", "kvm_mmu_slot_remove_write_access", "dirty_log_enable", "dirty_log_disable",
+            "clear_dirty_log", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split");
+    static final List<String> PRIMITIVES = List.of("tdp_zap_range", "tdp_zap_sp", "prepare_zap", "commit_zap",
+            "remote_flush_or_zap", "flush_remote_tlbs", "unaccount_nx", "is_tdp_mmu_page", "rcu_read_lock",
+            "rcu_read_unlock", "split_huge", "set_spte", "cmpxchg_spte", "tdp_mmu_iter_cond_resched");
+
     @Test
     void completesInvariantsAfterExpectNever() throws Exception {
         String text = "scenario \"s\" {\n  expect never \n}\n";
         String uri = open("c.mmu", text);
         assertThat(LspSession.labels(complete(uri, 1, 15)))
-                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.INVARIANT));
+                .containsExactlyInAnyOrderElementsOf(INVARIANTS);
     }
 
     @Test
@@ -119,9 +132,9 @@ class LanguageServerTest {
         String text = "scenario \"s\" {\n  expect always stat.nx_\n  expect max \n}\n";
         String uri = open("c.mmu", text);
         assertThat(LspSession.labels(complete(uri, 1, 24)))
-                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.STAT));
+                .containsExactlyInAnyOrderElementsOf(STATS);
         assertThat(LspSession.labels(complete(uri, 2, 13)))
-                .containsExactlyInAnyOrderElementsOf(Builtins.namesOf(Kind.METRIC));
+                .containsExactlyInAnyOrderElementsOf(List.of("commit_batch", "lock_hold_work"));
     }
 
     @Test
@@ -146,7 +159,7 @@ class LanguageServerTest {
         List<String> labels = LspSession.labels(complete(uri, 2, "  assert ".length()));
         assertThat(labels).contains("scenario", "lock", "kvm_recover_nx_lpages", "mmu_notifier_invalidate",
                 "tdp_zap_range", "spte", "use_after_free", "zap_all", "zapper");
-        assertThat(labels).containsAll(Builtins.namesOf(Kind.KERNEL_PATH)).containsAll(Builtins.namesOf(Kind.PRIMITIVE));
+        assertThat(labels).containsAll(KERNEL_PATHS).containsAll(PRIMITIVES);
     }
 
     @Test

@@ -68,6 +68,23 @@ final class TestCommand implements Callable<Integer> {
             System.err.println("mmu: " + bad);
             return ExitCode.BAD_INPUT;
         }
+        Interrupts interrupts = Interrupts.install();
+        int code = ExitCode.INTERNAL; // unless the run gets to its summary
+        try {
+            code = runAll(files, filter, interrupts);
+            return code;
+        } finally {
+            interrupts.done(code);
+        }
+    }
+
+    /**
+     * Runs the files (in parallel with --jobs) and prints each one's lines in file order. On Ctrl-C
+     * the searches in flight stop with UNKNOWN, files not started are not run, and the summary and
+     * the reports cover what ran, once; the exit code is then 4.
+     */
+    private int runAll(List<Path> files, TagFilter filter, Interrupts interrupts) throws Exception {
+        flags.cancel = interrupts.signal();
         long start = System.currentTimeMillis();
         ScenarioRunner runner = new ScenarioRunner(flags::apply, filter);
         PrintStream live = reports.liveText() ? System.out : System.err;
@@ -75,9 +92,12 @@ final class TestCommand implements Callable<Integer> {
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, files.size()));
         try {
             List<Future<FileResult>> pending = new ArrayList<>();
-            for (Path f : files) pending.add(pool.submit(() -> runner.runFile(f)));
+            for (Path f : files) {
+                pending.add(pool.submit(() -> interrupts.signal().isCancelled() ? null : runner.runFile(f)));
+            }
             for (Future<FileResult> p : pending) {
                 FileResult r = get(p);
+                if (r == null) continue; // not started: Ctrl-C came first
                 results.add(r);
                 if (r.broken()) {
                     live.printf("%-7s %s  (does not compile)%n", "FAIL", r.file());
@@ -89,13 +109,15 @@ final class TestCommand implements Callable<Integer> {
             pool.shutdownNow();
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
-        live.println(run.summary());
+        boolean interrupted = interrupts.signal().isCancelled();
+        live.println(run.summary() + (interrupted ? ", interrupted: " + (files.size() - results.size())
+                + " of " + files.size() + " files not run" : ""));
         String err = reports.emit(run);
         if (err != null) {
             System.err.println("mmu: " + err);
             return ExitCode.BAD_INPUT;
         }
-        return CheckCommand.exitCode(run);
+        return interrupted ? ExitCode.UNKNOWN : CheckCommand.exitCode(run);
     }
 
     private static FileResult get(Future<FileResult> f) throws Exception {

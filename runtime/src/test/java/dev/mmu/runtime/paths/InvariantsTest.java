@@ -1,0 +1,405 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.explore.Transition;
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every built-in invariant fires: for each, a program (a buggy kernel path as a KVM developer would
+ * write it) where some interleaving breaks it, and the correct path where none does. The
+ * structural checkers that no expressible path can break (every SPTE write goes through
+ * tdp_mmu_set_spte / handle_changed_spte, which keep stats and tables consistent) are checked on
+ * states broken by hand, one condition at a time. examples/invariants/*.mmu has the same cases in
+ * the scenario language.
+ */
+class InvariantsTest {
+    static final long SZ_2M = 0x200000L;
+
+    /** One 2M-backed slot at gpa 0 (gfns 0..511), nx_huge_pages as given. */
+    static VmConfig vm(Mmu mmu, boolean nx, int vcpus, Memslot... slots) {
+        return new VmConfig(mmu, nx, 1, true, 4, List.of(slots), vcpus);
+    }
+
+    static final Memslot HUGE = new Memslot(0, 0, 512, Level.PG_LEVEL_2M, false, false);
+    static final Memslot SMALL = new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false);
+    static final Memslot SMALL_1 = new Memslot(1, 512, 512, Level.PG_LEVEL_4K, false, false);
+
+    static PathBuilder path(Consumer<PathBuilder> body) {
+        PathBuilder b = new PathBuilder();
+        body.accept(b);
+        return b;
+    }
+
+    static ThreadProgram thread(String name, Consumer<PathBuilder> body) {
+        return ThreadProgram.of(name, -1, path(body));
+    }
+
+    static ThreadProgram vcpu(VmConfig c, int v, Access kind, long gpa) {
+        return ThreadProgram.of("vcpu " + v, v, path(b -> KernelPaths.guestAccess(b, c, v, kind, Expr.constant(gpa))));
+    }
+
+    static Program program(VmConfig c, Consumer<PathBuilder> setup, ThreadProgram... threads) {
+        return new Program(c, ThreadProgram.of("setup", -1, path(setup)), List.of(threads), false);
+    }
+
+    static Ops.Call call(String primitive, long... args) {
+        Expr[] a = new Expr[args.length];
+        for (int i = 0; i < args.length; i++) a[i] = Expr.constant(args[i]);
+        return new Ops.Call(Primitives.get(primitive), a, -1);
+    }
+
+    /** The head of possible_nx_huge_pages, as `for sp in lpage_disallowed` hands it to a path. */
+    static Ops.Call callOnFirstNxPage(String primitive) {
+        return new Ops.Call(Primitives.get(primitive), new Expr[] {(s, t) -> s.lpageDisallowed[0]}, -1);
+    }
+
+    /** Every invariant broken in some reachable state (deadlock: a stuck terminal state). */
+    static Set<Invariant> broken(Program p) {
+        MmuSystem m = new MmuSystem(p);
+        Set<Invariant> found = EnumSet.noneOf(Invariant.class);
+        List<Transition<VmState>> out = new ArrayList<>();
+        for (VmState s : SeedModelTest.reachable(m)) {
+            for (Invariant inv : Invariant.values()) if (Invariants.violated(inv, s)) found.add(inv);
+            out.clear();
+            m.successors(s, out);
+            if (out.isEmpty() && !m.finished(s)) found.add(Invariant.deadlock);
+        }
+        return found;
+    }
+
+    // ---- event invariants, through paths ----
+
+    @Test
+    void useAfterFreeAndStaleTlbFireOnlyWhenTheRecoveryDropsItsFlush() {
+        assertThat(broken(Seeds.seed(false))).contains(Invariant.use_after_free, Invariant.stale_tlb_at_unlock);
+        assertThat(broken(Seeds.seed(true))).doesNotContain(Invariant.use_after_free, Invariant.stale_tlb_at_unlock);
+    }
+
+    /** zap, then unlock with (or without) the flush tdp_mmu_zap_leafs asked for; vCPU 0's TLB is warm. */
+    static Program zapRange(boolean flush) {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.READ, Expr.constant(0x1000)),
+                thread("zap", b -> {
+                    int f = b.local("flush");
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                    KernelPaths.zapGfnRange(b, Expr.constant(0), Expr.constant(512), f, false);
+                    if (flush) b.emit(call("flush_remote_tlbs"));
+                    b.emit(new Ops.Release(LockId.mmu_lock));
+                }),
+                thread("host", b -> {
+                    KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
+                    KernelPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
+                }),
+                vcpu(c, 0, Access.READ, 0x1000));
+    }
+
+    @Test
+    void aZapThatUnlocksWithoutItsFlushLeavesAStaleTlbAndAUseAfterFree() {
+        assertThat(broken(zapRange(false))).contains(Invariant.stale_tlb_at_unlock, Invariant.use_after_free);
+        assertThat(broken(zapRange(true))).doesNotContain(Invariant.stale_tlb_at_unlock, Invariant.use_after_free);
+    }
+
+    /** kvm_tdp_mmu_zap_sp on the NX-split table inside rcu_read_lock; vCPU 0 caches that table. */
+    static Program zapSplitTable(boolean flush) {
+        VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
+        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+                thread("zap", b -> {
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                    b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+                    b.emit(callOnFirstNxPage("tdp_zap_sp"));
+                    if (flush) b.emit(call("flush_remote_tlbs"));
+                    b.emit(new Ops.Release(LockId.rcu));
+                    b.emit(new Ops.Release(LockId.mmu_lock));
+                }),
+                vcpu(c, 0, Access.READ, 0x2000));
+    }
+
+    @Test
+    void aWalkFromThePagingStructureCacheReachesATableFreedWithoutAFlush() {
+        assertThat(broken(zapSplitTable(false))).contains(Invariant.freed_page_table_walk);
+        assertThat(broken(zapSplitTable(true))).doesNotContain(Invariant.freed_page_table_walk);
+    }
+
+    /** fast_page_fault's cmpxchg restoring W after dirty logging was enabled, with or without the kernel's fault. */
+    @Test
+    void aLocklessWritableRestoreWithoutMarkPageDirtyLosesTheWrite() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        Consumer<PathBuilder> setup = s -> {
+            KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
+            SlotPaths.dirtyLogEnable(s, c, 0);
+        };
+        Program buggy = program(c, setup, ThreadProgram.of("vcpu 0", 0, path(b -> {
+            b.emit(call("cmpxchg_spte", 1, 1));
+            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
+        })));
+        assertThat(broken(buggy)).contains(Invariant.dirty_log_lost);
+        Program kernel = program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
+                thread("ioctl", b -> SlotPaths.dirtyLogEnable(b, c, 0)), vcpu(c, 0, Access.WRITE, 0x1000));
+        assertThat(broken(kernel)).doesNotContain(Invariant.dirty_log_lost);
+    }
+
+    /** memslot_delete of slot 1 racing a set_spte outside srcu (buggy) or a vCPU fault (kernel). */
+    @Test
+    void anSpteInstalledOutsideSrcuOutlivesTheMemslotDelete() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL, SMALL_1);
+        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 0, Access.READ, Expr.constant(0x201000));
+        ThreadProgram admin = thread("admin", b -> SlotPaths.memslotDelete(b, c, 1));
+        Program buggy = program(c, setup, admin, thread("prefault", b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("set_spte", 0x202, 1, 1, 0, 0));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+        assertThat(broken(buggy)).contains(Invariant.dangling_memslot);
+        assertThat(broken(program(c, setup, admin, vcpu(c, 0, Access.READ, 0x202000))))
+                .doesNotContain(Invariant.dangling_memslot);
+    }
+
+    static Program setSpteUnder(Mode mode, boolean unlock) {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
+                thread("wrprot", b -> {
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+                    b.emit(call("set_spte", 1, 1, 1, 0, 0));
+                    b.emit(call("flush_remote_tlbs"));
+                    if (unlock) b.emit(new Ops.Release(LockId.mmu_lock));
+                }));
+    }
+
+    @Test
+    void tdpMmuSetSpteAssertsTheWriteLock() {
+        assertThat(broken(setSpteUnder(Mode.READ, true))).contains(Invariant.lockdep);
+        assertThat(broken(setSpteUnder(Mode.WRITE, true))).isEmpty();
+    }
+
+    @Test
+    void aPathThatReturnsHoldingMmuLockOrReleasesOneItDoesNotHoldIsUnbalanced() {
+        assertThat(broken(setSpteUnder(Mode.WRITE, false))).containsExactly(Invariant.lock_balance);
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        Program extraUnlock = program(c, s -> {}, thread("t", b -> b.emit(new Ops.Release(LockId.slots_lock))));
+        assertThat(broken(extraUnlock)).contains(Invariant.lock_balance);
+    }
+
+    /** slots_lock taken inside mmu_lock (ABBA against memslot_delete) or in the documented order. */
+    static Program slotsLockAgainstDelete(boolean inside) {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL, SMALL_1);
+        return program(c, s -> {}, thread("admin", b -> SlotPaths.memslotDelete(b, c, 1)), thread("t", b -> {
+            LockId first = inside ? LockId.mmu_lock : LockId.slots_lock;
+            LockId second = inside ? LockId.slots_lock : LockId.mmu_lock;
+            b.emit(new Ops.Acquire(first, Mode.WRITE));
+            b.emit(new Ops.Acquire(second, Mode.WRITE));
+            b.emit(new Ops.Release(second));
+            b.emit(new Ops.Release(first));
+        }));
+    }
+
+    @Test
+    void takingSlotsLockInsideMmuLockDeadlocksAgainstAMemslotDelete() {
+        assertThat(broken(slotsLockAgainstDelete(true))).contains(Invariant.deadlock, Invariant.lockdep);
+        assertThat(broken(slotsLockAgainstDelete(false))).isEmpty();
+    }
+
+    /** Shadow MMU: kvm_mmu_prepare_zap_page on the NX page, with or without kvm_mmu_commit_zap_page. */
+    static Program prepareZap(boolean commit) {
+        VmConfig c = vm(Mmu.SHADOW, true, 1, HUGE);
+        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+                thread("zap", b -> {
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                    b.emit(callOnFirstNxPage("prepare_zap"));
+                    if (commit) b.emit(call("commit_zap"));
+                    b.emit(new Ops.Release(LockId.mmu_lock));
+                }),
+                vcpu(c, 0, Access.EXEC, 0x2000));
+    }
+
+    @Test
+    void aPreparedPageNeverCommittedLeaks() {
+        assertThat(broken(prepareZap(false))).contains(Invariant.page_table_leak);
+        assertThat(broken(prepareZap(true))).isEmpty();
+    }
+
+    /** A user collapse of the NX-split region into one 2M leaf, with the given exec bit (flush inside RCU). */
+    static Program collapse(boolean nx, boolean exec) {
+        VmConfig c = vm(Mmu.TDP, nx, 1, HUGE);
+        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+                thread("collapse", b -> {
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                    b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+                    b.emit(call("set_spte", 1, 2, 1, 1, exec ? 1 : 0));
+                    b.emit(call("flush_remote_tlbs"));
+                    b.emit(new Ops.Release(LockId.rcu));
+                    b.emit(new Ops.Release(LockId.mmu_lock));
+                }),
+                vcpu(c, 0, Access.EXEC, 0x3000));
+    }
+
+    @Test
+    void anExecutableHugeSpteBreaksNxOnlyWithNxHugePagesOn() {
+        assertThat(broken(collapse(true, true))).containsExactly(Invariant.nx_exec_huge);
+        assertThat(broken(collapse(true, false))).isEmpty(); // 4K exec leaves exist throughout: only huge ones count
+        assertThat(broken(collapse(false, true))).isEmpty();
+    }
+
+    // ---- structural checkers on hand-broken states: no expressible path breaks them ----
+
+    /** After an exec fault under NX on a 2M-backed slot: root, L3, L2 tables and an NX-accounted L1 table. */
+    static VmState splitState() {
+        VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
+        VmState s = new MmuSystem(program(c, b -> {
+            KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000));
+            KernelPaths.guestAccess(b, c, 0, Access.EXEC, Expr.constant(0x1000));
+        }, thread("idle", b -> b.emit(new Ops.Note("idle"))))).initial().copy();
+        assertThat(s.stat(Stat.pages_4k)).isEqualTo(512);
+        assertThat(s.stat(Stat.nx_lpage_splits)).isEqualTo(1);
+        for (Invariant inv : Invariant.values()) assertThat(Invariants.violated(inv, s)).as("%s", inv).isFalse();
+        return s;
+    }
+
+    /** The NX-split 4K table. */
+    static ShadowPage l1(VmState s) {
+        return s.sp(Walk.to(s, s.root, 1, 1).spId());
+    }
+
+    @Test
+    void aHugeLeafBesideALiveChildTableIsHugeAndChild() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, Spte.leaf(0x1000, true, false)); // the table stays LIVE
+        assertThat(Invariants.violated(Invariant.huge_and_child, s)).isTrue();
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // an unlinked table beside the leaf is fine
+        assertThat(Invariants.violated(Invariant.huge_and_child, s)).isFalse();
+    }
+
+    @Test
+    void aTableWhoseParentSpteIsGoneIsNotHugeAndChildButLeaks() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        assertThat(Invariants.violated(Invariant.huge_and_child, s)).isFalse();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
+    }
+
+    @Test
+    void eachPageCounterAndTheNxCounterAreCheckedAgainstTheTables() {
+        for (Stat stat : List.of(Stat.pages_4k, Stat.pages_2m, Stat.pages_1g, Stat.nx_lpage_splits)) {
+            for (int delta : new int[] {1, -1}) {
+                VmState s = splitState();
+                s.addStat(stat, delta);
+                assertThat(Invariants.violated(Invariant.stats_consistent, s)).as("%s %+d", stat, delta).isTrue();
+            }
+        }
+        VmState s = splitState();
+        s.addStat(Stat.remote_tlb_flush, 5); // not a page counter
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+    }
+
+    @Test
+    void statsCountLeavesOfLiveTablesAtTheirLevel() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        // The 2M region as one huge leaf instead of 512 4K leaves, counters moved by hand.
+        s.setSpte(l1.parent, l1.parentIndex, Spte.leaf(0x1000, true, false));
+        s.addStat(Stat.pages_4k, -512);
+        s.addStat(Stat.pages_2m, 1);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // its 512 leaves no longer count
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        s.spForWrite(l1.id).status = ShadowPage.LIVE;
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    /** A read fault on a 1G-backed slot: one 1G leaf in the root's child table (level 3). */
+    static VmState gigabyteLeafState() {
+        Memslot gig = new Memslot(0, 0, 1L << 18, Level.PG_LEVEL_1G, false, false);
+        VmConfig c = vm(Mmu.TDP, false, 1, gig);
+        VmState s = new MmuSystem(program(c, b -> KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000)),
+                thread("idle", b -> b.emit(new Ops.Note("idle"))))).initial().copy();
+        assertThat(s.stat(Stat.pages_1g)).isEqualTo(1);
+        return s;
+    }
+
+    @Test
+    void aGigabyteLeafCountsAsPages1g() {
+        VmState s = gigabyteLeafState();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        s.addStat(Stat.pages_1g, -1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    @Test
+    void aHugeLeafInTheRootBesideItsLiveChildIsHugeAndChild() {
+        VmState s = gigabyteLeafState();
+        Walk l3 = Walk.to(s, s.root, 0, 3);
+        ShadowPage table = s.sp(l3.spId());
+        assertThat(table.parent).isEqualTo(s.root);
+        s.setSpte(table.parent, table.parentIndex, Spte.leaf(0x1000, true, false));
+        assertThat(Invariants.violated(Invariant.huge_and_child, s)).isTrue();
+    }
+
+    @Test
+    void anNxListEntryWithoutItsCounterIsInconsistent() {
+        VmState s = splitState();
+        s.lpageDisallowed = new int[0];
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    @Test
+    void anUnlinkedTableIsALeakUnlessRcuOrAnInvalidListWillFreeIt() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("unlinked, queued nowhere").isTrue();
+        VmState rcu = s.copy();
+        rcu.rcuPending = new int[] {l1.id};
+        assertThat(Invariants.violated(Invariant.page_table_leak, rcu)).as("waiting for call_rcu").isFalse();
+        VmState listed = s.copy();
+        listed.threads[0].invalidList = new int[] {l1.id};
+        assertThat(Invariants.violated(Invariant.page_table_leak, listed)).as("on an invalid_list").isFalse();
+    }
+
+    @Test
+    void tablesUnderAnInvalidatedRootAreNotLeaked() {
+        VmState s = splitState();
+        int old = s.root;
+        s.root = s.allocSp(4, 0, true).id; // kvm_mmu_zap_all_fast: a new root, the old one obsolete
+        s.spForWrite(old).rootCount = 0; // and no walker or vCPU holds it any more
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("old root not tracked").isTrue();
+        s.invalidRoots = new int[] {old};
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+    }
+
+    @Test
+    void tablesUnderTheNestedRootAreReachable() {
+        VmState s = splitState();
+        s.nestedRoot = s.root;
+        s.root = s.allocSp(4, 0, true).id;
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+    }
+
+    @Test
+    void aRecordedEventIsViolatedWhateverTheTables() {
+        for (Invariant inv : Invariant.values()) {
+            VmState s = splitState();
+            s.violate(inv.ordinal());
+            assertThat(Invariants.violated(inv, s)).as("%s", inv).isTrue();
+        }
+    }
+}
