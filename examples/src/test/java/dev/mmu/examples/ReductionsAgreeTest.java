@@ -1,0 +1,442 @@
+package dev.mmu.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.gen.ScenarioGenerator;
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.explore.Expectation;
+import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.explore.ExploreResult;
+import dev.mmu.runtime.explore.Explorer;
+import dev.mmu.runtime.explore.Outcome;
+import dev.mmu.runtime.explore.Transition;
+import dev.mmu.runtime.explore.TransitionSystem;
+import dev.mmu.runtime.explore.Verdict;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.Program;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The soundness suite (issue 11): on every example, every bench scenario and generated scenarios
+ * ({@link ScenarioGenerator}, fixed seeds), each reduction gives the verdicts of the plain search
+ * (exact states as keys, every stat kept), under DFS, BFS, a preemption bound high enough to be
+ * exhaustive, and the scenario's own options; the exhaustive strategies agree with each other;
+ * and every trace replays, on the system that found it and on the plain one, to a state that
+ * shows what the outcome claims. The reductions:
+ * <ul>
+ *   <li>packed keys (MmuSystem.key = VmState.encode()): same verdicts, traces, notes and counts
+ *       as keying on the state objects (DFS and own options), and encode-equality is exactly
+ *       equals() on every reachable state;</li>
+ *   <li>unread stats merged ({@code Program.withAllStatsRead()} is the reference): same verdicts,
+ *       never more states;</li>
+ *   <li>hash compaction (DFS and own options): same verdicts, traces and counts (64-bit fingerprints: no collision is
+ *       expected at these sizes), and every verdict resting on having seen every state says it is
+ *       probabilistic;</li>
+ *   <li>vCPU symmetry (DFS and BFS): same verdicts, and on every reachable state the canonical form
+ *       is a symmetry of the model (same successors up to canonical form, same conditions);</li>
+ *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS).</li>
+ * </ul>
+ * Step merging cannot be turned off yet: {@link #plain} is where the reference will run without it.
+ *
+ * <p>{@code -Dsoundness.seed=S -Dsoundness.count=N} or {@code -Dsoundness.seeds=S1,S2,..} choose the
+ * generated scenarios (bench/soundness.sh runs 10,000 and more).
+ */
+class ReductionsAgreeTest {
+
+    private static final long FIRST_SEED = Long.getLong("soundness.seed", 1);
+    private static final long COUNT = Long.getLong("soundness.count", 200);
+    /** Or a list of seeds, e.g. the disagreements of a long run: {@code -Dsoundness.seeds=70,2108}. */
+    private static final String SEEDS = System.getProperty("soundness.seeds", "");
+    /**
+     * Seeds of 1..200 that disagree today for a reason fixed on another branch: skipped, with the
+     * reason, until that is merged (each class also has a minimised test below, disabled).
+     */
+    private static final Map<Long, String> KNOWN = Map.of(
+            70L, "symmetry does not rename a kernel thread's access as a vCPU: branch footprints");
+    /** A generated scenario whose plain search needs more is skipped (counted, and bounded below). */
+    private static final long MAX_STATES = 5_000;
+    /** Exhaustive for every scenario here: deepening stops at the first bound that prunes nothing. */
+    private static final int HIGH_PREEMPTION_BOUND = 1_000;
+    private static final long PREEMPTION_BOUNDED_MAX_STATES = 500;
+
+    private static final AtomicLong generated = new AtomicLong();
+    private static final AtomicLong tooBig = new AtomicLong();
+    private static final AtomicLong disagreements = new AtomicLong();
+    private static final long started = System.nanoTime();
+
+    @TestFactory
+    Stream<DynamicTest> everyExampleAndBenchScenario() throws Exception {
+        return Scenarios.all().stream().map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
+            Loaded loaded = ScenarioLoader.load(f);
+            assertThat(loaded.hasErrors()).as(loaded.diagnostics().toString()).isFalse();
+            for (CompiledScenario sc : loaded.scenarios()) {
+                counted(() -> assertThat(agree(sc, true)).as(sc.name() + " finishes in its budget").isTrue());
+            }
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> generatedScenarios() {
+        LongStream seeds = SEEDS.isBlank() ? LongStream.range(FIRST_SEED, FIRST_SEED + COUNT)
+                : Stream.of(SEEDS.split(",")).mapToLong(x -> Long.parseLong(x.trim()));
+        return seeds.mapToObj(seed ->
+                DynamicTest.dynamicTest("seed " + seed, () -> {
+                    Assumptions.assumeFalse(KNOWN.containsKey(seed), KNOWN.get(seed));
+                    String text = ScenarioGenerator.generate(seed);
+                    Loaded loaded = ScenarioLoader.load("generated-" + seed + ".mmu", text);
+                    assertThat(loaded.hasErrors()).as("the checker rejects what the generator wrote:\n%s\n%s",
+                            loaded.diagnostics(), text).isFalse();
+                    generated.incrementAndGet();
+                    counted(() -> {
+                        try {
+                            if (!agree(loaded.scenarios().get(0), false)) tooBig.incrementAndGet();
+                        } catch (AssertionError | RuntimeException e) {
+                            throw new AssertionError("seed " + seed + ":\n" + text, e);
+                        }
+                    });
+                }));
+    }
+
+    /** Most generated scenarios are small enough: a generator that drifts to big ones tests little. */
+    @AfterAll
+    static void figures() {
+        System.out.printf("soundness: %d generated scenarios (%d over %d states, skipped), %d disagreements, %.1f s%n",
+                generated.get(), tooBig.get(), MAX_STATES, disagreements.get(), (System.nanoTime() - started) / 1e9);
+        if (generated.get() >= 100) {
+            assertThat(tooBig.get()).as("generated scenarios too big to check").isLessThanOrEqualTo(generated.get() / 10);
+        }
+    }
+
+    private interface Check {
+        void run() throws Exception;
+    }
+
+    private static void counted(Check check) throws Exception {
+        try {
+            check.run();
+        } catch (AssertionError | Exception e) {
+            disagreements.incrementAndGet();
+            throw e;
+        }
+    }
+
+    /**
+     * The reference system: exact states, every stat kept. (Step merging: once MmuSystem can turn
+     * it off, the reference runs without it and merging becomes one more reduction.)
+     */
+    private static MmuSystem plain(Program program) {
+        return new MmuSystem(program.withAllStatsRead());
+    }
+
+    /**
+     * Checks every reduction and strategy on one scenario.
+     *
+     * @return false when the plain search did not finish within {@link #MAX_STATES} (generated
+     *     scenarios only; an example uses its own budget and must finish)
+     */
+    private static boolean agree(CompiledScenario sc, boolean example) {
+        MmuSystem exact = plain(sc.program());
+        ObjectKeys<VmState> reference = new ObjectKeys<>(exact);
+        MmuSystem reduced = new MmuSystem(sc.program());
+        List<Expectation<VmState>> expectations = sc.expectations();
+        ExploreOptions base = example ? ExploreOptions.builder().build()
+                : ExploreOptions.builder().maxStates(MAX_STATES).portfolioFallback(false).build();
+        // Every state stored (no expectation stops the search early), with and without unread stats
+        ExploreOptions full = base.toBuilder().maxStates(example ? Long.MAX_VALUE : MAX_STATES).build();
+        ExploreResult<VmState> whole = Explorer.explore(exact, List.of(), full);
+        if (whole.coverage() != null) {
+            assertThat(example).as(sc.name() + ": an example explores completely").isFalse();
+            return false;
+        }
+        List<ExploreOptions> exhaustive = new ArrayList<>(List.of(base,
+                base.toBuilder().strategy(ExploreOptions.Strategy.BFS).build()));
+        // Deepening to an exhaustive bound revisits states at every bound (200,000 transitions
+        // for 1,800 states): only on small state spaces.
+        if (whole.stats().statesStored() <= PREEMPTION_BOUNDED_MAX_STATES) {
+            exhaustive.add(base.toBuilder().strategy(ExploreOptions.Strategy.PREEMPTION_BOUNDED)
+                    .preemptionBound(HIGH_PREEMPTION_BOUND).build());
+        }
+        List<ExploreOptions> all = new ArrayList<>(example ? List.of(sc.options()) : List.of());
+        all.addAll(exhaustive);
+        assertThat(Explorer.explore(reduced, List.of(), full).stats().statesStored()).as("merging unread stats")
+                .isLessThanOrEqualTo(whole.stats().statesStored());
+        // Symmetry where the checker applies it (it turns it off for expectations that read
+        // tlb(vcpu, ..)); on every example, all of which allow it.
+        boolean symmetry = example || sc.options().symmetry();
+        encodingIsExact(exact);
+        if (symmetry) canonicalIsASymmetry(reduced, expectations);
+
+        List<String> verdicts = null;
+        for (ExploreOptions o : all) {
+            String what = sc.name() + " " + o.strategy() + (o == sc.options() ? " (own options)" : "");
+            ExploreResult<VmState> ref = Explorer.explore(reference, expectations, o);
+            replays(ref, reference, exact, what + " plain");
+            if (exhaustive.contains(o)) {
+                if (verdicts == null) verdicts = verdicts(ref);
+                assertThat(verdicts(ref)).as(what + ": strategies agree").isEqualTo(verdicts);
+            }
+
+            boolean dfs = o.strategy() == ExploreOptions.Strategy.DFS;
+            boolean systematic = dfs || o.strategy() == ExploreOptions.Strategy.BFS;
+            if (dfs || o == sc.options()) {
+                ExploreResult<VmState> packed = Explorer.explore(exact, expectations, o);
+                assertThat(Scenarios.summary(packed)).as(what + " packed keys").isEqualTo(Scenarios.summary(ref));
+                assertThat(Scenarios.counts(packed)).as(what + " packed keys").isEqualTo(Scenarios.counts(ref));
+            }
+
+            ExploreResult<VmState> merged = Explorer.explore(reduced, expectations, o);
+            assertThat(verdicts(merged)).as(what + " unread stats merged").isEqualTo(verdicts(ref));
+            replays(merged, reduced, exact, what + " unread stats merged");
+
+            if (dfs || o == sc.options()) {
+                ExploreResult<VmState> compact = Explorer.explore(reduced, expectations,
+                        o.toBuilder().hashCompaction(true).build());
+                compactionAgrees(merged, compact, what + " hash compaction");
+            }
+            if (systematic && symmetry) {
+                // symmetry alone, and with hash compaction on DFS (every reduction at once)
+                ExploreOptions sym = o.toBuilder().symmetry(true).hashCompaction(dfs).build();
+                ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
+                assertThat(verdicts(symmetric)).as(what + " symmetry" + (dfs ? " and hash compaction" : ""))
+                        .isEqualTo(verdicts(ref));
+                replays(symmetric, reduced, exact, what + " symmetry");
+            }
+        }
+        return true;
+    }
+
+    private static List<String> verdicts(ExploreResult<VmState> r) {
+        return r.outcomes().stream().map(o -> o.text() + " " + o.verdict()).toList();
+    }
+
+    /** Hash compaction: the same verdicts, traces and counts, and probabilistic where it must say so. */
+    private static void compactionAgrees(ExploreResult<VmState> exact, ExploreResult<VmState> compact, String what) {
+        assertThat(Scenarios.counts(compact)).as(what).isEqualTo(Scenarios.counts(exact));
+        for (int i = 0; i < exact.outcomes().size(); i++) {
+            Outcome<VmState> a = exact.outcomes().get(i);
+            Outcome<VmState> b = compact.outcomes().get(i);
+            assertThat(b.verdict()).as(what + " " + a.text()).isEqualTo(a.verdict());
+            assertThat(b.trace() == null ? null : b.trace().token()).as(what + " " + a.text())
+                    .isEqualTo(a.trace() == null ? null : a.trace().token());
+            boolean probabilistic = b.note().contains("hash compaction: probabilistic");
+            boolean needsEveryState = b.verdict() != Verdict.UNKNOWN && (!b.hasTrace()
+                    || b.expectation() instanceof Expectation.MaxMetric && b.verdict() == Verdict.PASS);
+            assertThat(probabilistic).as(what + " " + b.note()).isEqualTo(needsEveryState);
+        }
+    }
+
+    /**
+     * Every trace replays on the system that found it and on the plain one, and its last state
+     * shows what the outcome claims: the broken invariant or condition, the reached goal, the
+     * deadlock, the exceeded metric, or for a lasso a return to the state where the cycle starts.
+     */
+    private static void replays(ExploreResult<VmState> r, TransitionSystem<VmState> found, MmuSystem exact,
+            String what) {
+        for (Outcome<VmState> o : r.outcomes()) {
+            if (!o.hasTrace()) continue;
+            String claim = what + " " + o.text() + " " + o.verdict() + " [" + o.trace().token() + "]";
+            List<VmState> own = Explorer.replay(found, o.trace());
+            assertThat(own).as(claim).hasSize(o.trace().length() + 1);
+            List<VmState> states = Explorer.replay(exact, o.trace());
+            VmState last = states.get(states.size() - 1);
+            List<Transition<VmState>> next = new ArrayList<>();
+            exact.successors(last, next);
+            boolean terminal = next.isEmpty();
+            Expectation<VmState> e = o.expectation();
+            boolean shown;
+            if (e instanceof Expectation.Never<VmState> n) {
+                shown = o.verdict() == Verdict.FAIL && n.bad().test(last, terminal);
+            } else if (e instanceof Expectation.Violation<VmState> v) {
+                shown = o.verdict() == Verdict.PASS && v.bad().test(last, terminal);
+            } else if (e instanceof Expectation.Final<VmState> f) {
+                shown = o.verdict() == Verdict.FAIL && terminal && !f.ok().test(last);
+            } else if (e instanceof Expectation.Reachable<VmState> g) {
+                shown = o.verdict() == Verdict.PASS && g.goal().test(last);
+            } else if (e instanceof Expectation.NoDeadlock) {
+                shown = o.verdict() == Verdict.FAIL && terminal && !exact.finished(last);
+            } else if (e instanceof Expectation.MaxMetric<VmState> m) {
+                long value = m.metric().applyAsLong(last);
+                shown = o.maximum().isPresent() && value == o.maximum().getAsLong()
+                        && (o.verdict() == Verdict.FAIL) == (value > m.bound());
+            } else {
+                shown = o.verdict() == Verdict.FAIL && o.isLasso()
+                        && found.key(own.get(o.cycleStart())).equals(found.key(own.get(own.size() - 1)));
+            }
+            assertThat(shown).as(claim + " replays to what it claims").isTrue();
+        }
+    }
+
+    /** Encode-equality is exactly equals() on every reachable state, and a copy encodes the same. */
+    private static void encodingIsExact(MmuSystem system) {
+        Map<VmState, Object> keyOf = new HashMap<>();
+        Map<Object, VmState> stateOf = new HashMap<>();
+        Deque<VmState> todo = new ArrayDeque<>();
+        todo.push(system.initial());
+        keyOf.put(system.initial(), system.key(system.initial()));
+        List<Transition<VmState>> out = new ArrayList<>();
+        while (!todo.isEmpty()) {
+            VmState s = todo.pop();
+            Object k = keyOf.get(s);
+            VmState other = stateOf.putIfAbsent(k, s);
+            assertThat(other == null || other.equals(s)).as("two different states share an encoding").isTrue();
+            assertThat(system.key(s.copy())).as("a copy encodes the same").isEqualTo(k);
+            out.clear();
+            system.successors(s, out);
+            for (Transition<VmState> t : out) {
+                if (!keyOf.containsKey(t.target())) {
+                    keyOf.put(t.target(), system.key(t.target()));
+                    todo.push(t.target());
+                }
+            }
+        }
+        assertThat(stateOf).hasSameSizeAs(keyOf);
+    }
+
+    /**
+     * On every reachable state s: canonical(s) has the same successors up to canonical form, and
+     * every expectation's condition says the same of both. This is what makes the quotient search
+     * sound, checked directly rather than only through verdicts.
+     */
+    private static void canonicalIsASymmetry(MmuSystem system, List<Expectation<VmState>> expectations) {
+        Set<Object> seen = new HashSet<>();
+        Deque<VmState> todo = new ArrayDeque<>(List.of(system.initial()));
+        seen.add(system.key(system.initial()));
+        List<Transition<VmState>> out = new ArrayList<>();
+        List<Transition<VmState>> outCanon = new ArrayList<>();
+        while (!todo.isEmpty()) {
+            VmState s = todo.pop();
+            VmState c = system.canonical(s);
+            out.clear();
+            outCanon.clear();
+            system.successors(s, out);
+            system.successors(c, outCanon);
+            assertThat(canonicalKeys(system, outCanon)).isEqualTo(canonicalKeys(system, out));
+            boolean terminal = out.isEmpty();
+            for (Expectation<VmState> e : expectations) {
+                assertThat(condition(e, c, terminal)).as(e.text()).isEqualTo(condition(e, s, terminal));
+            }
+            for (Transition<VmState> t : out) {
+                if (seen.add(system.key(t.target()))) todo.push(t.target());
+            }
+        }
+    }
+
+    private static Set<Object> canonicalKeys(MmuSystem system, List<Transition<VmState>> ts) {
+        Set<Object> keys = new HashSet<>();
+        for (Transition<VmState> t : ts) keys.add(system.key(system.canonical(t.target())));
+        return keys;
+    }
+
+    private static Object condition(Expectation<VmState> e, VmState s, boolean terminal) {
+        if (e instanceof Expectation.Never<VmState> n) return n.bad().test(s, terminal);
+        if (e instanceof Expectation.Violation<VmState> v) return v.bad().test(s, terminal);
+        if (e instanceof Expectation.Final<VmState> f) return f.ok().test(s);
+        if (e instanceof Expectation.Reachable<VmState> r) return r.goal().test(s);
+        if (e instanceof Expectation.MaxMetric<VmState> m) return m.metric().applyAsLong(s);
+        return null;
+    }
+
+    /** Where symmetry applies (two readers with equal programs), it stores fewer states. */
+    @Test
+    void symmetryReducesTheTwoReaderSeed() {
+        for (String name : List.of("seed-fixed-3vcpus.mmu", "seed-pre-fix-3vcpus.mmu")) {
+            CompiledScenario sc = ScenarioLoader.load(Path.of("../bench/scenarios", name)).scenarios().get(0);
+            MmuSystem system = new MmuSystem(sc.program());
+            ExploreOptions dfs = ExploreOptions.builder().build();
+            long plain = Explorer.explore(system, List.of(), dfs).stats().statesStored();
+            long reduced = Explorer.explore(system, List.of(), dfs.toBuilder().symmetry(true).build())
+                    .stats().statesStored();
+            assertThat(reduced).as(name).isLessThan(plain * 3 / 4);
+        }
+    }
+
+    /** The SPIN scenario reads no flush counter: merging states that differ only there (SPIN: dead variables). */
+    @Test
+    void unreadStatsMergeStatesThatDifferOnlyInTheFlushCount() {
+        CompiledScenario sc = ScenarioLoader.load(Path.of("../bench/scenarios/seed-spin.mmu")).scenarios().get(0);
+        ExploreOptions full = ExploreOptions.builder().build();
+        assertThat(Explorer.explore(plain(sc.program()), List.of(), full).stats().statesStored()).isEqualTo(4465);
+        assertThat(Explorer.explore(new MmuSystem(sc.program()), List.of(), full).stats().statesStored())
+                .isEqualTo(3106);
+    }
+
+    /**
+     * Found by the generated scenarios (seed 70 of the first 300): a kernel thread's guest access
+     * as vCPU 0 ({@code vcpu 0 write}) is not permuted with the vCPU threads, so with {@code
+     * symmetry vcpus} the canonical state is not a symmetry of the model: vCPU 0's TLB is filled
+     * by a thread that the permutation does not rename. For the footprints work (branch
+     * footprints), which decides symmetry from what each op names.
+     */
+    @Test
+    @Disabled("symmetry ignores a kernel thread's access as one vCPU: fixed by branch footprints (passes merged with it)")
+    void symmetryRenamesAKernelThreadsAccessAsAVcpu() {
+        Loaded loaded = ScenarioLoader.load("symmetry-kernel-thread-access.mmu", """
+                scenario "a kernel thread accesses as one of two interchangeable vCPUs" {
+                  memslot 0 { gpa 0x0 size 64K }
+                  vcpus 2
+                  thread t { vcpu 0 write 0x1000 }
+                  thread vcpu 0 { read 0x1000 }
+                  thread vcpu 1 { read 0x1000 }
+                  explore { symmetry vcpus }
+                  expect never use_after_free
+                }
+                """);
+        CompiledScenario sc = loaded.scenarios().get(0);
+        assertThat(sc.options().symmetry()).isTrue();
+        canonicalIsASymmetry(new MmuSystem(sc.program()), sc.expectations());
+    }
+
+    /**
+     * Found by the generated scenarios (14 seeds of 1..20000, 2918 the first): a user path's
+     * {@code for iter in tdp_pte(root, ..)} that yielded while {@code kvm_mmu_zap_all_fast} freed
+     * the root restarted at the freed root: NullPointerException in TdpIter. In the kernel a walk
+     * holds a reference on its root (kvm_tdp_mmu_get_root), as the model now does.
+     */
+    @Test
+    void aYieldingWalkRacingZapAllFastHasAVerdict() {
+        Loaded loaded = ScenarioLoader.load("walk-vs-zap-all-fast.mmu", """
+                path walk(start, end) {
+                  lock read
+                  for iter in tdp_pte(root, start .. end) {
+                    tdp_mmu_iter_cond_resched(false)
+                  }
+                  unlock
+                }
+                scenario "a yielding TDP walk races kvm_mmu_zap_all_fast" {
+                  memslot 0 { gpa 0x0 size 16K }
+                  setup { vcpu 0 read 0x1000 }
+                  thread walker { walk(0x0, 0x4) }
+                  thread zap { kvm_mmu_zap_all_fast }
+                  expect never freed_page_table_walk
+                }
+                """);
+        assertThat(agree(loaded.scenarios().get(0), false)).isTrue();
+    }
+
+    /** The generator is deterministic: a seed names one scenario, so a failing seed can be rerun. */
+    @Test
+    void aSeedNamesOneScenario() {
+        assertThat(ScenarioGenerator.generate(42)).isEqualTo(ScenarioGenerator.generate(42))
+                .isNotEqualTo(ScenarioGenerator.generate(43));
+    }
+}
