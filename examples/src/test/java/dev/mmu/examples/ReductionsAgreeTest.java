@@ -31,7 +31,6 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -39,11 +38,13 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The soundness suite (issue 11): on every example, every bench scenario and generated scenarios
  * ({@link ScenarioGenerator}, fixed seeds), each reduction gives the verdicts of the plain search
- * (exact states as keys, every stat kept), under DFS, BFS, a preemption bound high enough to be
+ * (every op a step, exact states as keys, every stat kept), under DFS, BFS, a preemption bound high enough to be
  * exhaustive, and the scenario's own options; the exhaustive strategies agree with each other;
- * and every trace replays, on the system that found it and on the plain one, to a state that
+ * and every trace replays, on the system that found it and with every stat kept, to a state that
  * shows what the outcome claims. The reductions:
  * <ul>
+ *   <li>step merging (the plain search runs every op as a step of its own): same verdicts,
+ *       never more states;</li>
  *   <li>packed keys (MmuSystem.key = VmState.encode()): same verdicts, traces, notes and counts
  *       as keying on the state objects (DFS and own options), and encode-equality is exactly
  *       equals() on every reachable state;</li>
@@ -56,7 +57,6 @@ import org.junit.jupiter.api.TestFactory;
  *       is a symmetry of the model (same successors up to canonical form, same conditions);</li>
  *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS).</li>
  * </ul>
- * Step merging cannot be turned off yet: {@link #plain} is where the reference will run without it.
  *
  * <p>{@code -Dsoundness.seed=S -Dsoundness.count=N} or {@code -Dsoundness.seeds=S1,S2,..} choose the
  * generated scenarios (bench/soundness.sh runs 10,000 and more).
@@ -67,12 +67,8 @@ class ReductionsAgreeTest {
     private static final long COUNT = Long.getLong("soundness.count", 200);
     /** Or a list of seeds, e.g. the disagreements of a long run: {@code -Dsoundness.seeds=70,2108}. */
     private static final String SEEDS = System.getProperty("soundness.seeds", "");
-    /**
-     * Seeds of 1..200 that disagree today for a reason fixed on another branch: skipped, with the
-     * reason, until that is merged (each class also has a minimised test below, disabled).
-     */
-    private static final Map<Long, String> KNOWN = Map.of(
-            70L, "symmetry does not rename a kernel thread's access as a vCPU: branch footprints");
+    /** Seeds of 1..200 that disagree for a known reason not fixed yet, skipped with the reason (none now). */
+    private static final Map<Long, String> KNOWN = Map.of();
     /** A generated scenario whose plain search needs more is skipped (counted, and bounded below). */
     private static final long MAX_STATES = 5_000;
     /** Exhaustive for every scenario here: deepening stops at the first bound that prunes nothing. */
@@ -140,12 +136,9 @@ class ReductionsAgreeTest {
         }
     }
 
-    /**
-     * The reference system: exact states, every stat kept. (Step merging: once MmuSystem can turn
-     * it off, the reference runs without it and merging becomes one more reduction.)
-     */
+    /** The reference system: every op a step of its own, exact states, every stat kept. */
     private static MmuSystem plain(Program program) {
-        return new MmuSystem(program.withAllStatsRead());
+        return new MmuSystem(program.withAllStatsRead(), false);
     }
 
     /**
@@ -157,6 +150,8 @@ class ReductionsAgreeTest {
     private static boolean agree(CompiledScenario sc, boolean example) {
         MmuSystem exact = plain(sc.program());
         ObjectKeys<VmState> reference = new ObjectKeys<>(exact);
+        // Step merging alone, the system its traces replay on to check what they claim
+        MmuSystem merging = new MmuSystem(sc.program().withAllStatsRead());
         MmuSystem reduced = new MmuSystem(sc.program());
         List<Expectation<VmState>> expectations = sc.expectations();
         ExploreOptions base = example ? ExploreOptions.builder().build()
@@ -178,8 +173,10 @@ class ReductionsAgreeTest {
         }
         List<ExploreOptions> all = new ArrayList<>(example ? List.of(sc.options()) : List.of());
         all.addAll(exhaustive);
+        long mergedSteps = Explorer.explore(merging, List.of(), full).stats().statesStored();
+        assertThat(mergedSteps).as("step merging").isLessThanOrEqualTo(whole.stats().statesStored());
         assertThat(Explorer.explore(reduced, List.of(), full).stats().statesStored()).as("merging unread stats")
-                .isLessThanOrEqualTo(whole.stats().statesStored());
+                .isLessThanOrEqualTo(mergedSteps);
         // Symmetry where the checker applies it (it turns it off for expectations that read
         // tlb(vcpu, ..)); on every example, all of which allow it.
         boolean symmetry = example || sc.options().symmetry();
@@ -204,9 +201,13 @@ class ReductionsAgreeTest {
                 assertThat(Scenarios.counts(packed)).as(what + " packed keys").isEqualTo(Scenarios.counts(ref));
             }
 
+            ExploreResult<VmState> steps = Explorer.explore(merging, expectations, o);
+            assertThat(verdicts(steps)).as(what + " step merging").isEqualTo(verdicts(ref));
+            replays(steps, merging, merging, what + " step merging");
+
             ExploreResult<VmState> merged = Explorer.explore(reduced, expectations, o);
             assertThat(verdicts(merged)).as(what + " unread stats merged").isEqualTo(verdicts(ref));
-            replays(merged, reduced, exact, what + " unread stats merged");
+            replays(merged, reduced, merging, what + " unread stats merged");
 
             if (dfs || o == sc.options()) {
                 ExploreResult<VmState> compact = Explorer.explore(reduced, expectations,
@@ -219,7 +220,7 @@ class ReductionsAgreeTest {
                 ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
                 assertThat(verdicts(symmetric)).as(what + " symmetry" + (dfs ? " and hash compaction" : ""))
                         .isEqualTo(verdicts(ref));
-                replays(symmetric, reduced, exact, what + " symmetry");
+                replays(symmetric, reduced, merging, what + " symmetry");
             }
         }
         return true;
@@ -246,7 +247,8 @@ class ReductionsAgreeTest {
     }
 
     /**
-     * Every trace replays on the system that found it and on the plain one, and its last state
+     * Every trace replays on the system that found it and on the same steps with every stat kept
+     * ({@code exact}), and its last state
      * shows what the outcome claims: the broken invariant or condition, the reached goal, the
      * deadlock, the exceeded metric, or for a lasso a return to the state where the cycle starts.
      */
@@ -375,20 +377,20 @@ class ReductionsAgreeTest {
     void unreadStatsMergeStatesThatDifferOnlyInTheFlushCount() {
         CompiledScenario sc = ScenarioLoader.load(Path.of("../bench/scenarios/seed-spin.mmu")).scenarios().get(0);
         ExploreOptions full = ExploreOptions.builder().build();
-        assertThat(Explorer.explore(plain(sc.program()), List.of(), full).stats().statesStored()).isEqualTo(4465);
+        assertThat(Explorer.explore(new MmuSystem(sc.program().withAllStatsRead()), List.of(), full)
+                .stats().statesStored()).isEqualTo(4656);
         assertThat(Explorer.explore(new MmuSystem(sc.program()), List.of(), full).stats().statesStored())
-                .isEqualTo(3106);
+                .isEqualTo(3297);
     }
 
     /**
      * Found by the generated scenarios (seed 70 of the first 300): a kernel thread's guest access
      * as vCPU 0 ({@code vcpu 0 write}) is not permuted with the vCPU threads, so with {@code
      * symmetry vcpus} the canonical state is not a symmetry of the model: vCPU 0's TLB is filled
-     * by a thread that the permutation does not rename. For the footprints work (branch
-     * footprints), which decides symmetry from what each op names.
+     * by a thread that the permutation does not rename. Fixed by the footprints, from which
+     * symmetry now decides: a vCPU another thread names leaves its class.
      */
     @Test
-    @Disabled("symmetry ignores a kernel thread's access as one vCPU: fixed by branch footprints (passes merged with it)")
     void symmetryRenamesAKernelThreadsAccessAsAVcpu() {
         Loaded loaded = ScenarioLoader.load("symmetry-kernel-thread-access.mmu", """
                 scenario "a kernel thread accesses as one of two interchangeable vCPUs" {
