@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * Differential test of {@link VisitedSet} against {@link HashSet}: the same answer to every add
  * and the same size, for packed keys (short, long, larger than an arena chunk, colliding hashes),
  * fingerprints (including 0) and other objects, mixed. The searches' counts and traces with it
- * are compared with object keys (HashSet path) by PackedKeysAgreeTest in examples/.
+ * are compared with object keys (HashSet path) by ReductionsAgreeTest in examples/.
  */
 class VisitedSetTest {
 
