@@ -43,4 +43,15 @@ class NotesTest {
         assertThat(r.coverage().states()).isEqualTo(19);
         assertThat(r.coverage().preemptionBoundCompleted()).isEqualTo(-1);
     }
+
+    @Test
+    void statsGiveARatePerSecond() {
+        // A few dozen states in well under a second: the rate is larger than the count.
+        Stats st = Explorer.explore(new Peterson(false),
+                List.of(new Never<Peterson.State>("never both in cs", (s, t) -> Peterson.bothInCriticalSection(s))),
+                ExploreOptions.defaults()).stats();
+        assertThat(st.statesStored()).isGreaterThan(10);
+        assertThat(st.statesPerSecond()).isGreaterThan(st.statesStored());
+        assertThat(st.elapsedMillis()).isBetween(0L, 60_000L);
+    }
 }
