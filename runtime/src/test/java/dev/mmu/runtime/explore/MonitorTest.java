@@ -1,0 +1,78 @@
+package dev.mmu.runtime.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.explore.Expectation.MaxMetric;
+import dev.mmu.runtime.explore.Expectation.Never;
+import dev.mmu.runtime.explore.Expectation.Terminates;
+import dev.mmu.runtime.explore.Toys.Counter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What the monitor asks of a search (cycles, an early stop) and the verdicts it gives. */
+class MonitorTest {
+
+    private static final Counter COUNTER = new Counter();
+    private static final Terminates<Counter.State> TERMINATES = new Terminates<>("terminates");
+    private static final Never<Counter.State> X_IS_1 = new Never<>("never x == 1", (s, t) -> s.x() == 1);
+
+    private static Counter.State x(int x) {
+        return new Counter.State(x, List.of(0, 0), List.of(0, 0));
+    }
+
+    @Test
+    void cyclesAreWantedOnlyWhileATerminatesIsOpenAndCyclesAreChecked() {
+        assertThat(new Monitor<>(COUNTER, List.of(X_IS_1)).wantsCycles()).isFalse();
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(X_IS_1, TERMINATES));
+        assertThat(m.wantsCycles()).isTrue();
+        m.checking(true, false);
+        assertThat(m.wantsCycles()).isFalse();
+        m.checking(false, true);
+        m.onCycle(x(0), Schedule::empty, () -> Schedule.parse("0.1"), "fair cycle");
+        assertThat(m.wantsCycles()).isFalse();
+        assertThat(m.outcome(1, Monitor.Scope.complete()).isLasso()).isTrue();
+    }
+
+    @Test
+    void cyclesAreIgnoredWhileOnlyStatesAreChecked() {
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(TERMINATES));
+        m.checking(true, false);
+        m.onCycle(x(0), Schedule::empty, () -> Schedule.parse("0.1"), "fair cycle");
+        assertThat(m.finding(0).found).isFalse();
+        m.checking(false, true);
+        assertThat(m.allDecided()).isFalse();
+    }
+
+    @Test
+    void statesAreIgnoredWhileOnlyCyclesAreChecked() {
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(X_IS_1));
+        m.checking(false, true);
+        m.onState(x(1), false, Schedule::empty);
+        assertThat(m.finding(0).found).isFalse();
+        m.checking(true, false);
+        m.onState(x(1), false, Schedule::empty);
+        assertThat(m.finding(0).found).isTrue();
+        assertThat(m.allDecided()).isTrue();
+    }
+
+    @Test
+    void aMaximumIsNeverDecidedEarlyAndEqualToItsBoundPasses() {
+        Monitor<Counter.State> m = new Monitor<>(COUNTER,
+                List.of(new MaxMetric<Counter.State>("max x <= 2", Counter.State::x, 2)));
+        m.onState(x(2), false, Schedule::empty);
+        m.onState(x(1), false, Schedule::empty);
+        assertThat(m.allDecided()).isFalse();
+        Outcome<Counter.State> o = m.outcome(0, Monitor.Scope.complete());
+        assertThat(o.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(o.maximum()).hasValue(2);
+        assertThat(o.note()).isEqualTo("max = 2, bound 2");
+        m.onState(x(3), false, Schedule::empty);
+        assertThat(m.outcome(0, Monitor.Scope.partial("stopped")).verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(m.outcome(0, Monitor.Scope.partial("stopped")).note()).startsWith("max = 3, bound 2 (at least; stopped)");
+    }
+
+    @Test
+    void noExpectationsMeansRunToTheEnd() {
+        assertThat(new Monitor<Counter.State>(COUNTER, List.of()).allDecided()).isFalse();
+    }
+}
