@@ -3,6 +3,7 @@ package dev.mmu.lsp;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
+import dev.mmu.runtime.paths.Lockdep;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.antlr.v4.runtime.Token;
@@ -56,11 +57,9 @@ final class Hovers {
             md.append("\n```\n\n");
         }
         md.append("Models `").append(b.kernelFunction()).append("`.\n\n").append(capitalised(b.doc())).append('.');
-        switch (b.lock()) {
-            case READ -> md.append("\n\nNeeds `mmu_lock` held for read.");
-            case WRITE -> md.append("\n\nNeeds `mmu_lock` held for write.");
-            case ANY -> md.append("\n\nNeeds `mmu_lock` held.");
-            case NONE -> { }
+        if (b.lock().mode() != Lockdep.Mode.NONE) {
+            md.append("\n\nNeeds `").append(b.lock().lock()).append('`')
+                    .append(b.lock().describe().substring(b.lock().lock().name().length())).append('.');
         }
         return md.toString();
     }

@@ -45,7 +45,7 @@ class FeatureTablesTest {
                 "tdp_zap_sp", new String[] {"primitive", "kvm_tdp_mmu_zap_sp", "held for write"},
                 "prepare_zap", new String[] {"primitive", "kvm_mmu_prepare_zap_page", "held for write"},
                 "set_spte", new String[] {"primitive", "tdp_mmu_set_spte", "held for write"},
-                "split_huge", new String[] {"primitive", "tdp_mmu_split_huge_page", "held for read"},
+                "split_huge", new String[] {"primitive", "tdp_mmu_split_huge_page", "Needs `mmu_lock` held."},
                 "cmpxchg_spte", new String[] {"primitive", "fast_pf_fix_direct_spte", ""});
         documented.forEach((name, want) -> assertThat(Hovers.at("# hover\n" + name + "\n", 1, 0))
                 .as("hover on %s", name)

@@ -392,7 +392,8 @@ final class BodyChecker {
             argument(arg, param, callee);
             bound.put(param.name(), arg.value());
         }
-        List<String> missing = params.stream().map(Param::name).filter(n -> !given.contains(n)).toList();
+        List<String> missing = params.stream().filter(p -> p.defaultValue().isEmpty()).map(Param::name)
+                .filter(n -> !given.contains(n)).toList();
         if (!missing.isEmpty()) {
             diagnostics.error(c.name().pos(), callee + " needs " + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList())
                     + signature(params));

@@ -1,14 +1,20 @@
 package dev.mmu.interp.check;
 
+import dev.mmu.runtime.paths.Lockdep;
+import dev.mmu.runtime.paths.Primitive;
+import dev.mmu.runtime.paths.Primitives;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Every name the language knows without a declaration, in one table: kernel paths, primitives,
- * queries, globals, invariants, stats and metrics. The checker resolves against it, the compiler
- * maps each entry to the runtime, and the docs and editor grammar are generated from it.
+ * queries, globals, invariants, stats and metrics. The primitives come from the runtime's registry
+ * ({@link Primitives}); the rest are declared here. The checker resolves against it, the compiler
+ * maps each entry to the runtime, the language server completes and explains it, and tests keep
+ * the docs and the editor grammar in agreement with it.
  */
 public final class Builtins {
 
@@ -23,16 +29,22 @@ public final class Builtins {
         METRIC        // expect max NAME <= N
     }
 
-    /** The mmu_lock mode a primitive asserts, as lockdep_assert_held*() does in the kernel. */
-    public enum LockRequirement { NONE, READ, WRITE, ANY }
-
-    /** A parameter; every parameter may be passed positionally or by name. */
-    public record Param(String name, Type type) {
+    /**
+     * A parameter; every parameter may be passed positionally or by name, and one with a default
+     * may be left out.
+     */
+    public record Param(String name, Type type, OptionalLong defaultValue) {
+        Param(String name, Type type) {
+            this(name, type, OptionalLong.empty());
+        }
     }
 
-    /** One built-in name. {@code kernelFunction} is what it models, {@code doc} one line on why. */
+    /**
+     * One built-in name. {@code kernelFunction} is what it models, {@code doc} one line on why,
+     * {@code lock} what a primitive asserts (lockdep).
+     */
     public record Builtin(String name, Kind kind, List<Param> params, Type returns,
-                          LockRequirement lock, String kernelFunction, String doc) {
+                          Lockdep lock, String kernelFunction, String doc) {
     }
 
     private static final Map<String, Builtin> TABLE = new LinkedHashMap<>();
@@ -76,45 +88,10 @@ public final class Builtins {
                 "deletes a memslot: invalidates it, zaps its SPTEs, waits for SRCU readers");
         kernelPath("memslot_move", List.of(slot(), new Param("gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
                 "moves a memslot to a new base gpa");
-        kernelPath("eager_split", List.of(slot()), "kvm_mmu_try_split_huge_pages",
+        kernelPath("eager_split", List.of(slot()), "kvm_mmu_slot_try_split_huge_pages",
                 "eager page split: splits huge SPTEs of a memslot under mmu_lock held for read");
 
-        primitive("tdp_zap_range", List.of(integer("start_gfn"), integer("end_gfn"), bool("flush"), bool("can_yield")),
-                Type.BOOL, LockRequirement.WRITE, "zap_gfn_range",
-                "zaps leaf and non-leaf SPTEs in [start, end); returns whether a TLB flush is pending");
-        primitive("tdp_zap_sp", List.of(sp()), Type.BOOL, LockRequirement.WRITE, "kvm_tdp_mmu_zap_sp",
-                "zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending");
-        primitive("prepare_zap", List.of(sp()), Type.VOID, LockRequirement.WRITE, "kvm_mmu_prepare_zap_page",
-                "unlinks a shadow-MMU page and queues it on invalid_list");
-        primitive("commit_zap", List.of(), Type.VOID, LockRequirement.WRITE, "kvm_mmu_commit_zap_page",
-                "flushes remote TLBs if invalid_list is not empty, then frees its pages");
-        primitive("remote_flush_or_zap", List.of(bool("flush")), Type.BOOL, LockRequirement.WRITE,
-                "kvm_mmu_remote_flush_or_zap",
-                "commits invalid_list, or flushes remote TLBs if the list is empty and flush is set");
-        primitive("flush_remote_tlbs", List.of(), Type.VOID, LockRequirement.NONE, "kvm_flush_remote_tlbs",
-                "flushes every vCPU's TLB");
-        primitive("unaccount_nx", List.of(sp()), Type.VOID, LockRequirement.WRITE, "unaccount_huge_nx_page",
-                "takes a page off lpage_disallowed and decrements nx_lpage_splits");
-        primitive("is_tdp_mmu_page", List.of(sp()), Type.BOOL, LockRequirement.NONE, "is_tdp_mmu_page",
-                "whether a shadow page belongs to the TDP MMU");
-        primitive("split_huge", List.of(integer("gfn")), Type.VOID, LockRequirement.READ, "tdp_mmu_split_huge_page",
-                "replaces the huge SPTE covering gfn with a table of smaller SPTEs");
-        primitive("set_spte", List.of(integer("gfn"), integer("level"), bool("present"), bool("writable"), bool("exec")),
-                Type.VOID, LockRequirement.WRITE, "tdp_mmu_set_spte",
-                "writes the SPTE mapping gfn at level");
-        primitive("cmpxchg_spte", List.of(integer("gfn"), bool("writable")), Type.BOOL, LockRequirement.NONE,
-                "fast_pf_fix_direct_spte",
-                "lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does");
-        primitive("tdp_mmu_iter_cond_resched", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
-                "tdp_mmu_iter_cond_resched",
-                "if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root");
-        primitive("tdp_mmu_iter_cond_resched_unguarded", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
-                "tdp_mmu_iter_cond_resched before 'Ensure forward progress when yielding in TDP MMU iter' (5.12-rc)",
-                "as tdp_mmu_iter_cond_resched, but it may yield again before the walk made progress");
-        primitive("rcu_read_lock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_lock",
-                "enters an RCU read-side section: freed page tables stay readable");
-        primitive("rcu_read_unlock", List.of(), Type.VOID, LockRequirement.NONE, "rcu_read_unlock",
-                "leaves the RCU read-side section");
+        Primitives.all().values().forEach(Builtins::primitive);
 
         add("spte", Kind.QUERY, List.of(integer("gpa")), Type.SPTE, "(model state)",
                 "the SPTE mapping gpa: level, present, writable, exec, pfn");
@@ -193,12 +170,21 @@ public final class Builtins {
     }
 
     private static void kernelPath(String name, List<Param> params, String function, String doc) {
-        TABLE.put(name, new Builtin(name, Kind.KERNEL_PATH, params, Type.VOID, LockRequirement.NONE, function, doc));
+        TABLE.put(name, new Builtin(name, Kind.KERNEL_PATH, params, Type.VOID, Lockdep.NONE, function, doc));
     }
 
-    private static void primitive(String name, List<Param> params, Type returns, LockRequirement lock,
-                                  String function, String doc) {
-        TABLE.put(name, new Builtin(name, Kind.PRIMITIVE, params, returns, lock, function, doc));
+    private static void primitive(Primitive p) {
+        List<Param> params = p.params().stream().map(q -> new Param(q.name(), type(q.type()), q.defaultValue())).toList();
+        TABLE.put(p.name(), new Builtin(p.name(), Kind.PRIMITIVE, params, type(p.returns()), p.lockdep(), p.kernel(), p.doc()));
+    }
+
+    private static Type type(Primitive.Type t) {
+        return switch (t) {
+            case INT -> Type.INT;
+            case BOOL -> Type.BOOL;
+            case SP -> Type.SP;
+            case VOID -> Type.VOID;
+        };
     }
 
     private static void invariant(String name, String doc) {
@@ -210,7 +196,7 @@ public final class Builtins {
     }
 
     private static void add(String name, Kind kind, List<Param> params, Type returns, String function, String doc) {
-        TABLE.put(name, new Builtin(name, kind, params, returns, LockRequirement.NONE, function, doc));
+        TABLE.put(name, new Builtin(name, kind, params, returns, Lockdep.NONE, function, doc));
     }
 
     private static void alias(String alias, String target) {
@@ -225,16 +211,8 @@ public final class Builtins {
         return new Param("slot", Type.INT);
     }
 
-    private static Param sp() {
-        return new Param("sp", Type.SP);
-    }
-
     private static Param integer(String name) {
         return new Param(name, Type.INT);
-    }
-
-    private static Param bool(String name) {
-        return new Param(name, Type.BOOL);
     }
 
     private static Map<String, Type> ordered(Object... pairs) {

@@ -6,7 +6,6 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
-import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
@@ -18,6 +17,7 @@ import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.SlotPaths;
@@ -252,8 +252,7 @@ final class BodyCompiler {
     }
 
     private boolean isCallable(String name) {
-        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.startsWith("tdp_mmu_iter_cond_resched")
-                || scenario.paths().containsKey(name);
+        return Primitives.get(name) != null || scenario.paths().containsKey(name);
     }
 
     /** A call statement or a hoisted call: kernel path, user path, or primitive. */
@@ -293,11 +292,11 @@ final class BodyCompiler {
                 PathDecl user = scenario.paths().get(name);
                 if (user != null) {
                     inline(user, c, env);
-                } else if (Primitives.get(name) != null) {
-                    var params = Builtins.lookup(name).orElseThrow().params();
-                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[params.size()];
-                    for (int i = 0; i < v.length; i++) v[i] = value(named(c, params.get(i).name(), i), env);
-                    b.emit(new Ops.Call(Primitives.get(name), v, result));
+                } else if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
+                    Primitive p = Primitives.get(name);
+                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[p.params().size()];
+                    for (int i = 0; i < v.length; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
+                    b.emit(new Ops.Call(p, v, result));
                 } else {
                     throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");
                 }
@@ -312,7 +311,7 @@ final class BodyCompiler {
         Expr yieldArg = named(c, "can_yield", 3);
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
-        KernelPaths.zapGfnRange(b, value(c.args().get(0).value(), env), value(c.args().get(1).value(), env), flush,
+        KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
                 canYield);
     }
 
@@ -332,11 +331,18 @@ final class BodyCompiler {
         inlining.pop();
     }
 
+    /** The argument for a parameter: by name, by position, or a primitive's default. */
     private Expr named(Expr.Call c, String name, int position) {
         for (Arg a : c.args()) {
             if (a.name().isPresent() && a.name().get().name().equals(name)) return a.value();
         }
         if (c.args().size() > position && c.args().get(position).name().isEmpty()) return c.args().get(position).value();
+        Primitive p = Primitives.get(c.name().name());
+        var param = p == null ? null : p.params().stream().filter(q -> q.name().equals(name)).findFirst().orElse(null);
+        if (param != null && param.defaultValue().isPresent()) {
+            long v = param.defaultValue().getAsLong();
+            return param.type() == Primitive.Type.BOOL ? new Expr.BoolLit(c.pos(), v != 0) : new Expr.IntLit(c.pos(), v);
+        }
         throw new CompileError(c.pos(), "missing argument '" + name + "'");
     }
 

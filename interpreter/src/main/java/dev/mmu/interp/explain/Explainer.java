@@ -185,13 +185,8 @@ public final class Explainer {
         return kind + ": " + b.doc();
     }
 
-    private static String lock(Builtins.LockRequirement lock) {
-        return switch (lock) {
-            case NONE -> "";
-            case READ -> " (needs mmu_lock held for read)";
-            case WRITE -> " (needs mmu_lock held for write)";
-            case ANY -> " (needs mmu_lock held)";
-        };
+    private static String lock(dev.mmu.runtime.paths.Lockdep lock) {
+        return lock.mode() == dev.mmu.runtime.paths.Lockdep.Mode.NONE ? "" : " (needs " + lock.describe() + ")";
     }
 
     private void userPaths(CheckedScenario sc) {

@@ -1,36 +1,71 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
 
 /**
- * A kernel function a path can call as one atomic step, with the mmu_lock mode it asserts
- * (lockdep_assert_held / lockdep_assert_held_write), checked every time it runs, and what its body
- * reads and writes.
+ * A kernel helper a path can call: its signature, the lock it asserts (checked every time it
+ * runs), the kernel function and version it mirrors, a one-line doc, and what its body reads and
+ * writes. Declared once, in {@link Primitives}; the checker, compiler, language server, editor
+ * grammar and docs take it from there.
+ *
+ * <p>{@code body} runs the call as one atomic step; it is null for the few primitives the compiler
+ * expands into several steps in place (a zap loop with yield points, a lock), see {@link #isStep()}.
  */
-public record Primitive(String name, Requires requires, String kernel, Footprint effects, Body body) {
-    /** The mmu_lock mode a primitive requires. */
-    public enum Requires { NONE, HELD, WRITE }
+public record Primitive(String name, List<Param> params, Type returns, Lockdep lockdep, String kernel,
+                        String version, String doc, Footprint effects, Body body) {
+
+    /** The value types of the language a primitive takes and returns; VOID: returns nothing. */
+    public enum Type {
+        INT("int"), BOOL("bool"), SP("sp"), VOID("");
+
+        public final String word;
+
+        Type(String word) {
+            this.word = word;
+        }
+    }
+
+    /** A parameter; every one may be passed by position or by name, one with a default may be left out. */
+    public record Param(String name, Type type, OptionalLong defaultValue) {
+        @Override
+        public String toString() {
+            return name + ": " + type.word + (defaultValue.isPresent() ? " = " + literal(type, defaultValue.getAsLong()) : "");
+        }
+    }
 
     @FunctionalInterface
     public interface Body {
         long call(Exec e, long[] args);
     }
 
-    /** The body's effects, and the lockdep check's (it reads mmu_lock and may record a violation). */
+    /** Whether it runs as one step ({@link Ops.Call}); if not, the compiler expands it in place. */
+    public boolean isStep() {
+        return body != null;
+    }
+
+    /** As the language writes it: {@code name(p: int, flush: bool = false) -> bool}. */
+    public String signature() {
+        return name + "(" + params.stream().map(Param::toString).collect(Collectors.joining(", ")) + ")"
+                + (returns == Type.VOID ? "" : " -> " + returns.word);
+    }
+
+    /** The body's effects, and the lockdep check's (it reads the lock and may record a violation). */
     public Footprint footprint() {
-        return requires == Requires.NONE ? effects
-                : effects.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        return lockdep.mode() == Lockdep.Mode.NONE ? effects
+                : effects.andReads(Resource.of(lockdep.lock())).andUpdates(Resource.VIOLATIONS);
     }
 
     long invoke(Exec e, long[] args) {
-        boolean ok = switch (requires) {
-            case NONE -> true;
-            case HELD -> e.s.holdsMmuLock(e.thread);
-            case WRITE -> e.s.mmuWriter == e.thread;
-        };
-        if (!ok) {
-            e.violate(Invariant.lockdep, name + "() needs mmu_lock held" + (requires == Requires.WRITE ? " for write" : ""));
+        if (!lockdep.satisfied(e.s, e.thread)) {
+            e.violate(Invariant.lockdep, name + "() needs " + lockdep.describe());
         }
         return body.call(e, args);
+    }
+
+    static String literal(Type type, long value) {
+        return type == Type.BOOL ? (value != 0 ? "true" : "false") : Long.toString(value);
     }
 }

@@ -1,91 +1,241 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.ShadowPage;
-import dev.mmu.runtime.paths.Primitive.Requires;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.paths.Primitive.Param;
+import dev.mmu.runtime.paths.Primitive.Type;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The kernel functions a user path can call as one atomic step. Built-in paths call the same ones,
- * so a user's rewrite of a kernel routine and the routine itself share every step.
- * Shadow pages are passed as ids ("sp" handles).
+ * The registry of primitives: the kernel helpers a path can call. Built-in paths call the same
+ * ones, so a user's rewrite of a kernel routine and the routine itself share every step. Shadow
+ * pages are passed as ids ("sp" handles). Everything else (the checker, the compiler, the language
+ * server, the editor grammar, docs/language.md) is derived from this table or tested against it.
+ *
+ * <p>To add a primitive, add one declaration to a static block below:
+ * <pre>{@code
+ * declare("tdp_zap_sp(sp: sp) -> bool")              // signature as the language writes it
+ *         .lockdep(Lockdep.MMU_WRITE)                 // what the kernel function asserts
+ *         .mirrors("kvm_tdp_mmu_zap_sp", "v6.x")     // the kernel function, the version read
+ *         .doc("zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending")
+ *         .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
+ * }</pre>
+ * Parameter types are {@code int}, {@code bool} and {@code sp}; a default ({@code flush: bool = false})
+ * lets a call leave the argument out. {@code step(footprint, body)} runs the call as one atomic step
+ * with those effects (the body gets the arguments in parameter order, bools as 0/1); a primitive
+ * the compiler expands into several steps ends with {@code expanded()} instead and needs a case in
+ * the interpreter's BodyCompiler. {@code lockdep} defaults to {@link Lockdep#NONE}.
  */
 public final class Primitives {
     private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
 
     static {
-        add("tdp_zap_sp", Requires.WRITE, "kvm_tdp_mmu_zap_sp", TdpMmu.SET_SPTE,
-                (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
-        add("prepare_zap", Requires.WRITE, "kvm_mmu_prepare_zap_page", ShadowMmu.PREPARE_ZAP, (e, a) -> {
-            ShadowPage sp = e.s.sp((int) a[0]);
-            if (sp != null && sp.tdp) {
-                e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
-                return 0;
-            }
-            ShadowMmu.prepareZapPage(e, (int) a[0]);
-            return 0;
-        });
-        add("commit_zap", Requires.WRITE, "kvm_mmu_commit_zap_page", ShadowMmu.COMMIT_ZAP, (e, a) -> {
-            ShadowMmu.commitZapPage(e);
-            return 0;
-        });
-        add("remote_flush_or_zap", Requires.WRITE, "kvm_mmu_remote_flush_or_zap", ShadowMmu.COMMIT_ZAP,
-                (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
-        add("flush_remote_tlbs", Requires.NONE, "kvm_flush_remote_tlbs", Tlbs.FLUSH, (e, a) -> {
-            Tlbs.flushRemoteTlbs(e);
-            return 0;
-        });
-        add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page",
-                Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
-            if (e.s.sp((int) a[0]) == null) { // the page went with its RCU callback or commit: freed memory
-                e.violate(dev.mmu.runtime.model.Invariant.freed_page_table_walk,
-                        "unaccount_nx_huge_page reads sp" + a[0] + " after it was freed");
-                return 0;
-            }
-            Nx.unaccount(e, (int) a[0]);
-            return 0;
-        });
-        // Flips only the W bit of a present leaf: no stats, no table torn down.
-        add("cmpxchg_spte", Requires.NONE, "fast_pf_fix_direct_spte",
-                Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
-            // The lockless cmpxchg of fast_page_fault() (mmu.c, v6.x) on the leaf SPTE of gfn: sets
-            // or clears PT_WRITABLE_MASK. Unlike fast_pf_fix_direct_spte() it does not call
-            // mark_page_dirty_in_slot(); a path that adds W must mark the page itself.
-            Walk w = Walk.of(e.s, a[0]);
-            if (w == null || !w.presentLeaf()) return 0;
-            long spte = a[1] != 0 ? w.spte() | dev.mmu.runtime.model.Spte.WRITABLE
-                    : w.spte() & ~dev.mmu.runtime.model.Spte.WRITABLE;
-            if (spte == w.spte()) return 0;
-            TdpMmu.setSpte(e, w.spId(), w.index(), spte);
-            return 1;
-        });
+        declare("tdp_zap_range(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("zap_gfn_range", "v5.12")
+                .doc("zaps leaf and non-leaf SPTEs in [start, end); returns whether a TLB flush is pending")
+                .expanded();
+        declare("tdp_zap_sp(sp: sp) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_zap_sp", "v6.x")
+                .doc("zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending")
+                .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
+        declare("prepare_zap(sp: sp)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_prepare_zap_page", "v6.x")
+                .doc("unlinks a shadow-MMU page and queues it on invalid_list")
+                .step(ShadowMmu.PREPARE_ZAP, (e, a) -> {
+                    ShadowPage sp = e.s.sp((int) a[0]);
+                    if (sp != null && sp.tdp) {
+                        e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
+                        return 0;
+                    }
+                    ShadowMmu.prepareZapPage(e, (int) a[0]);
+                    return 0;
+                });
+        declare("commit_zap()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_commit_zap_page", "v6.x")
+                .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages")
+                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> {
+                    ShadowMmu.commitZapPage(e);
+                    return 0;
+                });
+        declare("remote_flush_or_zap(flush: bool) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_remote_flush_or_zap", "v6.x")
+                .doc("commits invalid_list, or flushes remote TLBs if the list is empty and flush is set")
+                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
+        declare("flush_remote_tlbs()")
+                .mirrors("kvm_flush_remote_tlbs", "v6.x")
+                .doc("flushes every vCPU's TLB")
+                .step(Tlbs.FLUSH, (e, a) -> {
+                    Tlbs.flushRemoteTlbs(e);
+                    return 0;
+                });
+        // unaccount_nx_huge_page() asserts no lock itself: its list is mmu_lock's held for write
+        // (the shadow MMU's callers), which is what a user path calling it must hold.
+        declare("unaccount_nx(sp: sp)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("unaccount_nx_huge_page", "v6.x")
+                .doc("takes a page off lpage_disallowed and decrements nx_lpage_splits")
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE),
+                        (e, a) -> {
+                            if (e.s.sp((int) a[0]) == null) { // gone with its RCU callback or commit: freed memory
+                                e.violate(Invariant.freed_page_table_walk,
+                                        "unaccount_nx_huge_page reads sp" + a[0] + " after it was freed");
+                                return 0;
+                            }
+                            Nx.unaccount(e, (int) a[0]);
+                            return 0;
+                        });
         // Reads the page's role, and whether the page still exists.
-        add("is_tdp_mmu_page", Requires.NONE, "is_tdp_mmu_page", Footprint.reads(Resource.SPTE), (e, a) -> {
-            ShadowPage sp = e.s.sp((int) a[0]);
-            return sp != null && sp.tdp ? 1 : 0;
-        });
-    }
-
-    static {
-        add("split_huge", Requires.HELD, "tdp_mmu_split_huge_page", TdpMmu.LINK_CHILD,
-                (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
-        add("set_spte", Requires.WRITE, "tdp_mmu_set_spte", TdpMmu.SET_SPTE.union(Host.GFN_TO_PFN), (e, a) -> {
-            TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
-            return 0;
-        });
+        declare("is_tdp_mmu_page(sp: sp) -> bool")
+                .mirrors("is_tdp_mmu_page", "v6.x")
+                .doc("whether a shadow page belongs to the TDP MMU")
+                .step(Footprint.reads(Resource.SPTE), (e, a) -> {
+                    ShadowPage sp = e.s.sp((int) a[0]);
+                    return sp != null && sp.tdp ? 1 : 0;
+                });
+        declare("split_huge(gfn: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_page", "v6.x")
+                .doc("replaces the huge SPTE covering gfn with a table of smaller SPTEs")
+                .step(TdpMmu.LINK_CHILD, (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
+        declare("set_spte(gfn: int, level: int, present: bool, writable: bool, exec: bool)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.x")
+                .doc("writes the SPTE mapping gfn at level")
+                .step(TdpMmu.SET_SPTE.union(Host.GFN_TO_PFN), (e, a) -> {
+                    TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
+                    return 0;
+                });
+        // The lockless cmpxchg of fast_page_fault() on the leaf SPTE of gfn: flips only the W bit of
+        // a present leaf (no stats, no table torn down). Unlike fast_pf_fix_direct_spte() it does not
+        // call mark_page_dirty_in_slot(); a path that adds W must mark the page itself.
+        declare("cmpxchg_spte(gfn: int, writable: bool) -> bool")
+                .mirrors("fast_pf_fix_direct_spte", "v6.x")
+                .doc("lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does")
+                .step(Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
+                    Walk w = Walk.of(e.s, a[0]);
+                    if (w == null || !w.presentLeaf()) return 0;
+                    long spte = a[1] != 0 ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
+                    if (spte == w.spte()) return 0;
+                    TdpMmu.setSpte(e, w.spId(), w.index(), spte);
+                    return 1;
+                });
+        declare("tdp_mmu_iter_cond_resched(flush: bool) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_iter_cond_resched", "v6.x")
+                .doc("if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root")
+                .expanded();
+        declare("tdp_mmu_iter_cond_resched_unguarded(flush: bool) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_iter_cond_resched", "v5.11")
+                .doc("as tdp_mmu_iter_cond_resched before 'Ensure forward progress when yielding in TDP MMU iter'"
+                        + " (5.12-rc): it may yield again before the walk made progress")
+                .expanded();
+        declare("rcu_read_lock()")
+                .mirrors("rcu_read_lock", "v6.x")
+                .doc("enters an RCU read-side section: freed page tables stay readable")
+                .expanded();
+        declare("rcu_read_unlock()")
+                .mirrors("rcu_read_unlock", "v6.x")
+                .doc("leaves the RCU read-side section")
+                .expanded();
     }
 
     private Primitives() {}
 
-    private static void add(String name, Requires requires, String kernel, Footprint effects, Primitive.Body body) {
-        ALL.put(name, new Primitive(name, requires, kernel, effects, body));
-    }
-
+    /** The primitive of that name, or null. */
     public static Primitive get(String name) {
         return ALL.get(name);
     }
 
+    /** Every primitive, in declaration order. */
     public static Map<String, Primitive> all() {
-        return java.util.Collections.unmodifiableMap(ALL);
+        return Collections.unmodifiableMap(ALL);
+    }
+
+    /** Starts a declaration from its signature, e.g. {@code "remote_flush_or_zap(flush: bool) -> bool"}. */
+    static Declaration declare(String signature) {
+        return new Declaration(signature);
+    }
+
+    /** One primitive being declared: see the class comment. */
+    static final class Declaration {
+        private static final Pattern SIGNATURE =
+                Pattern.compile("(\\w+)\\(([^)]*)\\)(?:\\s*->\\s*(\\w+))?");
+        private static final Pattern PARAM = Pattern.compile("(\\w+):\\s*(\\w+)(?:\\s*=\\s*(\\w+))?");
+
+        private final String name;
+        private final List<Param> params = new ArrayList<>();
+        private final Type returns;
+        private Lockdep lockdep = Lockdep.NONE;
+        private String kernel;
+        private String version;
+        private String doc;
+
+        private Declaration(String signature) {
+            Matcher m = SIGNATURE.matcher(signature.trim());
+            if (!m.matches()) throw new IllegalArgumentException("not a signature: " + signature);
+            name = m.group(1);
+            returns = m.group(3) == null ? Type.VOID : type(m.group(3), signature);
+            for (String p : m.group(2).isBlank() ? new String[0] : m.group(2).split(",")) {
+                Matcher pm = PARAM.matcher(p.trim());
+                if (!pm.matches()) throw new IllegalArgumentException("not a parameter: '" + p + "' in " + signature);
+                Type type = type(pm.group(2), signature);
+                params.add(new Param(pm.group(1), type,
+                        pm.group(3) == null ? OptionalLong.empty() : OptionalLong.of(value(type, pm.group(3)))));
+            }
+        }
+
+        Declaration lockdep(Lockdep l) {
+            lockdep = l;
+            return this;
+        }
+
+        /** The kernel function it mirrors and the version whose code it follows ("v6.12"). */
+        Declaration mirrors(String kernelFunction, String kernelVersion) {
+            kernel = kernelFunction;
+            version = kernelVersion;
+            return this;
+        }
+
+        /** One line: what it does, lower case, no final period. */
+        Declaration doc(String line) {
+            doc = line;
+            return this;
+        }
+
+        /** Registers it as one atomic step with these effects. */
+        Primitive step(Footprint effects, Primitive.Body body) {
+            return register(Objects.requireNonNull(effects), Objects.requireNonNull(body));
+        }
+
+        /** Registers it as expanded in place by the compiler. */
+        Primitive expanded() {
+            return register(Footprint.LOCAL, null);
+        }
+
+        private Primitive register(Footprint effects, Primitive.Body body) {
+            Primitive p = new Primitive(name, List.copyOf(params), returns, lockdep,
+                    Objects.requireNonNull(kernel, name + ": mirrors(...) missing"), version,
+                    Objects.requireNonNull(doc, name + ": doc(...) missing"), effects, body);
+            if (ALL.putIfAbsent(name, p) != null) throw new IllegalStateException(name + " declared twice");
+            return p;
+        }
+
+        private static Type type(String word, String signature) {
+            for (Type t : Type.values()) if (t.word.equals(word) && t != Type.VOID) return t;
+            throw new IllegalArgumentException("unknown type '" + word + "' in " + signature + ": use int, bool or sp");
+        }
+
+        private static long value(Type type, String literal) {
+            if (type != Type.BOOL) return Long.decode(literal);
+            if (!literal.equals("true") && !literal.equals("false")) {
+                throw new IllegalArgumentException("a bool default is true or false, not " + literal);
+            }
+            return literal.equals("true") ? 1 : 0;
+        }
     }
 }
