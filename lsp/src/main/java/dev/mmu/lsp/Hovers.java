@@ -48,7 +48,7 @@ final class Hovers {
         md.append("\n\n");
         if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
             md.append("```mmu\n").append(b.name()).append('(')
-                    .append(b.params().stream().map(p -> p.name() + ": " + p.type().display)
+                    .append(b.params().stream().map(Builtins.Param::text)
                             .collect(Collectors.joining(", ")))
                     .append(')');
             if (b.returns() != dev.mmu.interp.check.Type.VOID) {
@@ -56,7 +56,9 @@ final class Hovers {
             }
             md.append("\n```\n\n");
         }
-        md.append("Models `").append(b.kernelFunction()).append("`.\n\n").append(capitalised(b.doc())).append('.');
+        md.append("Models `").append(b.kernelFunction()).append('`')
+                .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")")
+                .append(".\n\n").append(capitalised(b.doc())).append('.');
         if (b.lock().mode() != Lockdep.Mode.NONE) {
             md.append("\n\nNeeds `").append(b.lock().lock()).append('`')
                     .append(b.lock().describe().substring(b.lock().lock().name().length())).append('.');

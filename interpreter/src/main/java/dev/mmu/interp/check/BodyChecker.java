@@ -503,7 +503,7 @@ final class BodyChecker {
 
     private static String signature(List<Param> params) {
         return " (" + String.join(", ", params.stream()
-                .map(p -> p.name() + ": " + (p.type() == null ? "?" : p.type().display)).toList()) + ")";
+                .map(Param::text).toList()) + ")";
     }
 
     private static String article(Type t) {

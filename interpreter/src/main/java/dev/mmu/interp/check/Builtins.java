@@ -37,14 +37,25 @@ public final class Builtins {
         Param(String name, Type type) {
             this(name, type, OptionalLong.empty());
         }
+
+        /** As a signature shows it: {@code can_yield: bool = true}. */
+        public String text() {
+            String shown = name + ": " + (type == null ? "?" : type.display);
+            if (defaultValue.isEmpty()) {
+                return shown;
+            }
+            long v = defaultValue.getAsLong();
+            return shown + " = " + (type == Type.BOOL ? Boolean.toString(v != 0) : Long.toString(v));
+        }
     }
 
     /**
-     * One built-in name. {@code kernelFunction} is what it models, {@code doc} one line on why,
-     * {@code lock} what a primitive asserts (lockdep).
+     * One built-in name. {@code kernelFunction} is what it models, {@code kernelVersion} the version
+     * followed ("" where it is not recorded), {@code doc} one line on why, {@code lock} what a
+     * primitive asserts (lockdep).
      */
     public record Builtin(String name, Kind kind, List<Param> params, Type returns,
-                          Lockdep lock, String kernelFunction, String doc) {
+                          Lockdep lock, String kernelFunction, String kernelVersion, String doc) {
     }
 
     private static final Map<String, Builtin> TABLE = new LinkedHashMap<>();
@@ -170,12 +181,13 @@ public final class Builtins {
     }
 
     private static void kernelPath(String name, List<Param> params, String function, String doc) {
-        TABLE.put(name, new Builtin(name, Kind.KERNEL_PATH, params, Type.VOID, Lockdep.NONE, function, doc));
+        TABLE.put(name, new Builtin(name, Kind.KERNEL_PATH, params, Type.VOID, Lockdep.NONE, function, "", doc));
     }
 
     private static void primitive(Primitive p) {
         List<Param> params = p.params().stream().map(q -> new Param(q.name(), type(q.type()), q.defaultValue())).toList();
-        TABLE.put(p.name(), new Builtin(p.name(), Kind.PRIMITIVE, params, type(p.returns()), p.lockdep(), p.kernel(), p.doc()));
+        TABLE.put(p.name(), new Builtin(p.name(), Kind.PRIMITIVE, params, type(p.returns()), p.lockdep(), p.kernel(),
+                p.version(), p.doc()));
     }
 
     private static Type type(Primitive.Type t) {
@@ -196,7 +208,7 @@ public final class Builtins {
     }
 
     private static void add(String name, Kind kind, List<Param> params, Type returns, String function, String doc) {
-        TABLE.put(name, new Builtin(name, kind, params, returns, Lockdep.NONE, function, doc));
+        TABLE.put(name, new Builtin(name, kind, params, returns, Lockdep.NONE, function, "", doc));
     }
 
     private static void alias(String alias, String target) {

@@ -3,7 +3,6 @@ package dev.mmu.runtime.paths;
 import dev.mmu.runtime.model.Invariant;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.stream.Collectors;
 
 /**
  * A kernel helper a path can call: its signature, the lock it asserts (checked every time it
@@ -30,10 +29,6 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
 
     /** A parameter; every one may be passed by position or by name, one with a default may be left out. */
     public record Param(String name, Type type, OptionalLong defaultValue) {
-        @Override
-        public String toString() {
-            return name + ": " + type.word + (defaultValue.isPresent() ? " = " + literal(type, defaultValue.getAsLong()) : "");
-        }
     }
 
     @FunctionalInterface
@@ -44,12 +39,6 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
     /** Whether it runs as one step ({@link Ops.Call}); if not, the compiler expands it in place. */
     public boolean isStep() {
         return body != null;
-    }
-
-    /** As the language writes it: {@code name(p: int, flush: bool = false) -> bool}. */
-    public String signature() {
-        return name + "(" + params.stream().map(Param::toString).collect(Collectors.joining(", ")) + ")"
-                + (returns == Type.VOID ? "" : " -> " + returns.word);
     }
 
     /** The body's effects, and the lockdep check's (it reads the lock and may record a violation). */
@@ -63,9 +52,5 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
             e.violate(Invariant.lockdep, name + "() needs " + lockdep.describe());
         }
         return body.call(e, args);
-    }
-
-    static String literal(Type type, long value) {
-        return type == Type.BOOL ? (value != 0 ? "true" : "false") : Long.toString(value);
     }
 }

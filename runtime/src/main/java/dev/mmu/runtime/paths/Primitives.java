@@ -39,7 +39,9 @@ public final class Primitives {
     private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
 
     static {
-        declare("tdp_zap_range(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool) -> bool")
+        // can_yield defaults to what every caller passes since v6.0 (kvm_tdp_mmu_zap_leafs); the
+        // flush stays explicit, as forgetting it is the bug this tool looks for.
+        declare("tdp_zap_range(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("zap_gfn_range", "v5.12")
                 .doc("zaps leaf and non-leaf SPTEs in [start, end); returns whether a TLB flush is pending")
                 .expanded();

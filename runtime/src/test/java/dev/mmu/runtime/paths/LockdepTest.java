@@ -1,0 +1,64 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmState;
+import org.junit.jupiter.api.Test;
+
+/** What each lock requirement a primitive can declare accepts, and declarations the registry refuses. */
+class LockdepTest {
+    private static final int T = 0;
+    private static final int OTHER = 1;
+
+    private static VmState state() {
+        return new VmState(Stepper.vm(Mmu.TDP, 1), 2, new int[] {0, 0}, 4);
+    }
+
+    @Test
+    void mmuLockModes() {
+        VmState none = state();
+        VmState read = state();
+        read.mmuReaders = 1L << T;
+        VmState write = state();
+        write.mmuWriter = T;
+        VmState otherWrites = state();
+        otherWrites.mmuWriter = OTHER;
+        assertThat(Lockdep.NONE.satisfied(none, T)).isTrue();
+        assertThat(Lockdep.MMU_HELD.satisfied(read, T)).isTrue();
+        assertThat(Lockdep.MMU_HELD.satisfied(write, T)).isTrue();
+        assertThat(Lockdep.MMU_HELD.satisfied(none, T)).isFalse();
+        assertThat(Lockdep.MMU_HELD.satisfied(otherWrites, T)).as("held by another thread").isFalse();
+        assertThat(Lockdep.MMU_READ.satisfied(read, T)).isTrue();
+        assertThat(Lockdep.MMU_READ.satisfied(write, T)).isFalse();
+        assertThat(Lockdep.MMU_WRITE.satisfied(write, T)).isTrue();
+        assertThat(Lockdep.MMU_WRITE.satisfied(read, T)).isFalse();
+        assertThat(Lockdep.MMU_WRITE.describe()).isEqualTo("mmu_lock held for write");
+    }
+
+    @Test
+    void aSpinlockIsHeldByItsOwner() {
+        Lockdep pagesLock = Lockdep.held(LockId.tdp_mmu_pages_lock);
+        VmState s = state();
+        assertThat(pagesLock.satisfied(s, T)).isFalse();
+        s.mutexOwner[1] = OTHER;
+        assertThat(pagesLock.satisfied(s, T)).isFalse();
+        s.mutexOwner[1] = T;
+        assertThat(pagesLock.satisfied(s, T)).isTrue();
+        assertThat(pagesLock.describe()).isEqualTo("tdp_mmu_pages_lock held");
+    }
+
+    @Test
+    void declarationsTheRegistryRefuses() {
+        assertThatThrownBy(() -> Primitives.declare("f(gfn: long)")).hasMessageContaining("unknown type 'long'");
+        assertThatThrownBy(() -> Primitives.declare("f(flush: bool = 1)")).hasMessageContaining("true or false");
+        assertThatThrownBy(() -> Primitives.declare("f(gfn)")).hasMessageContaining("not a parameter");
+        assertThatThrownBy(() -> Primitives.declare("f gfn: int")).hasMessageContaining("not a signature");
+        assertThatThrownBy(() -> Primitives.declare("tdp_zap_sp(sp: sp) -> bool").mirrors("kvm_tdp_mmu_zap_sp", "v6.x")
+                .doc("again").step(Footprint.LOCAL, (e, a) -> 0)).hasMessageContaining("declared twice");
+        assertThatThrownBy(() -> Primitives.declare("g()").doc("no kernel function").expanded())
+                .hasMessageContaining("mirrors(...) missing");
+    }
+}
