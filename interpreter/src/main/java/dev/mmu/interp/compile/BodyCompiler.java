@@ -266,7 +266,7 @@ final class BodyCompiler {
             case "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range" ->
                     KernelPaths.mmuNotifierInvalidate(b, rangeStart(c, env), rangeEnd(c, env));
             case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
-            case "kvm_flush_remote_tlbs", "flush_remote_tlbs" -> KernelPaths.flushRemoteTlbs(b);
+            case "kvm_flush_remote_tlbs" -> KernelPaths.flushRemoteTlbs(b);
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * pages are passed as ids ("sp" handles). Everything else (the checker, the compiler, the language
  * server, the editor grammar, docs/language.md) is derived from this table or tested against it.
  *
- * <p>To add a primitive, add one declaration to a static block below:
+ * <p>To add a primitive, add one declaration to a static block of this class (one block per kernel
+ * source file is fine; a declaration in another class would only register once that class loads):
  * <pre>{@code
  * declare("tdp_zap_sp(sp: sp) -> bool")              // signature as the language writes it
  *         .lockdep(Lockdep.MMU_WRITE)                 // what the kernel function asserts
@@ -29,11 +30,14 @@ import java.util.regex.Pattern;
  *         .doc("zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending")
  *         .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
  * }</pre>
- * Parameter types are {@code int}, {@code bool} and {@code sp}; a default ({@code flush: bool = false})
+ * Parameter types are {@code int}, {@code bool} and {@code sp}; a default ({@code can_yield: bool = true})
  * lets a call leave the argument out. {@code step(footprint, body)} runs the call as one atomic step
  * with those effects (the body gets the arguments in parameter order, bools as 0/1); a primitive
  * the compiler expands into several steps ends with {@code expanded()} instead and needs a case in
- * the interpreter's BodyCompiler. {@code lockdep} defaults to {@link Lockdep#NONE}.
+ * the interpreter's BodyCompiler. {@code lockdep} defaults to {@link Lockdep#NONE}; the others are
+ * {@link Lockdep#MMU_READ}, {@link Lockdep#MMU_WRITE}, {@link Lockdep#MMU_HELD} (either mode) and
+ * {@code Lockdep.held(LockId.tdp_mmu_pages_lock)} for a spinlock. Then docs/language.md §6 needs its
+ * row, the editor grammar its name, and the LSP test its entry: tests fail until they agree.
  */
 public final class Primitives {
     private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
