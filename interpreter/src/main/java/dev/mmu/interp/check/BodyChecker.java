@@ -44,6 +44,7 @@ final class BodyChecker {
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
+    private int atomicDepth;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread) {
@@ -123,7 +124,11 @@ final class BodyChecker {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null);
         } else if (s instanceof Stmt.Atomic a) {
+            atomicDepth++;
             block(a.body());
+            atomicDepth--;
+        } else if (s instanceof Stmt.Choose c) {
+            choose(c);
         } else if (s instanceof Stmt.Assert a) {
             condition(a.cond());
         } else if (s instanceof Stmt.Break b) {
@@ -137,7 +142,15 @@ final class BodyChecker {
 
     private void access(Stmt.Access a) {
         if (a.vcpu().isPresent()) {
-            expect(a.vcpu().get(), Type.INT, "a vCPU index");
+            Expr vcpu = a.vcpu().get();
+            Type type = expr(vcpu);
+            if (type != null && type != Type.INT) {
+                diagnostics.error(vcpu.pos(), "a vCPU index must be an int, found " + article(type));
+            } else if (type != null && eval.eval(vcpu).isEmpty()) {
+                diagnostics.error(vcpu.pos(), "the vCPU of a guest access must be a constant (a number or an outline "
+                        + "value): each access is compiled for one vCPU; to pick one at run time, write "
+                        + "'choose { vcpu 0 read ... } or { vcpu 1 read ... }'");
+            }
             vcpuIndex(a.vcpu().get());
         } else if (!inVcpuThread) {
             diagnostics.error(a.pos(), "a guest access outside 'thread vcpu N' names its vCPU: 'vcpu 0 "
@@ -165,6 +178,25 @@ final class BodyChecker {
         if (type != null) {
             expect(a.value(), type, "the value of '" + a.name().name() + "'");
         }
+    }
+
+    /** Each branch is explored; the setup and atomic blocks take no scheduler choice, so none there. */
+    private void choose(Stmt.Choose c) {
+        if (unit.equals("setup")) {
+            diagnostics.error(c.pos(), "choose in the setup: the setup runs once, deterministically; "
+                    + "put the choice in a thread");
+        } else if (atomicDepth > 0) {
+            diagnostics.error(c.pos(), "choose inside atomic: an atomic block takes no scheduler choice; "
+                    + "put the atomic blocks inside the branches");
+        }
+        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
+        EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
+        for (Block b : c.branches()) {
+            held = EnumSet.copyOf(before);
+            block(b);
+            after.addAll(held);
+        }
+        held = after;
     }
 
     private void branches(Block then, Optional<Block> orElse) {
@@ -229,6 +261,13 @@ final class BodyChecker {
         if (row.containsKey(n.name())) {
             return Type.INT;
         }
+        if (n.name().equals("need_resched")) {
+            if (unit.equals("expectation")) {
+                diagnostics.error(n.pos(), "need_resched is the scheduler's answer to a running thread: "
+                        + "an expectation cannot read it");
+            }
+            return Type.BOOL;
+        }
         Optional<Builtin> global = Builtins.lookup(n.name()).filter(b -> b.kind() == Kind.GLOBAL);
         if (global.isPresent()) {
             return global.get().returns();
@@ -246,6 +285,9 @@ final class BodyChecker {
 
     private Type field(Expr.Field f) {
         Type target = expr(f.target());
+        if (target == Type.BOOL && f.target() instanceof Expr.Call c && c.name().name().equals("tlb")) {
+            target = Type.TLB_ENTRY; // tlb(vcpu, gpa) is a bool, and has the cached translation's fields
+        }
         if (target == null) {
             return null;
         }

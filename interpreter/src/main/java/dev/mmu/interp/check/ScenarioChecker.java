@@ -150,20 +150,30 @@ final class ScenarioChecker {
     private void expectations(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
         BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "expectation", false);
         for (Expectation e : s.expectations()) {
-            if (e instanceof Expectation.Never n) {
-                builtin(n.invariant(), Kind.INVARIANT, "invariant");
-            } else if (e instanceof Expectation.Violation v) {
-                builtin(v.invariant(), Kind.INVARIANT, "invariant");
-            } else if (e instanceof Expectation.Max m) {
-                builtin(m.metric(), Kind.METRIC, "metric");
-                checker.number(m.bound(), "the bound of a metric");
-            } else if (e instanceof Expectation.Always a) {
-                checker.condition(a.cond());
-            } else if (e instanceof Expectation.Final f) {
-                checker.condition(f.cond());
-            } else if (e instanceof Expectation.Reachable r) {
-                checker.condition(r.cond());
+            expectation(e, checker);
+        }
+    }
+
+    private void expectation(Expectation e, BodyChecker checker) {
+        if (e instanceof Expectation.Fails f) {
+            if (f.expected() instanceof Expectation.Never n) {
+                diagnostics.error(f.pos(), "a broken invariant is expected with 'expect violation "
+                        + n.invariant().name() + "'");
             }
+            expectation(f.expected(), checker);
+        } else if (e instanceof Expectation.Never n) {
+            builtin(n.invariant(), Kind.INVARIANT, "invariant");
+        } else if (e instanceof Expectation.Violation v) {
+            builtin(v.invariant(), Kind.INVARIANT, "invariant");
+        } else if (e instanceof Expectation.Max m) {
+            builtin(m.metric(), Kind.METRIC, "metric");
+            checker.number(m.bound(), "the bound of a metric");
+        } else if (e instanceof Expectation.Always a) {
+            checker.condition(a.cond());
+        } else if (e instanceof Expectation.Final f) {
+            checker.condition(f.cond());
+        } else if (e instanceof Expectation.Reachable r) {
+            checker.condition(r.cond());
         }
     }
 

@@ -48,6 +48,8 @@ final class BodyCompiler {
     /** The statement each op came from, for errors the runtime finds in the setup; and the current one. */
     private final List<Pos> where = new ArrayList<>();
     private Pos at;
+    /** Open atomic { } blocks: they take no scheduler choice, so no choose inside. */
+    private int atomicDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
 
@@ -146,11 +148,32 @@ final class BodyCompiler {
         else if (s instanceof Stmt.Atomic a) {
             b.emit(new Ops.Note("atomic {"));
             int from = b.here();
+            atomicDepth++;
             block(a.body(), env);
+            atomicDepth--;
             b.atomic(from);
+        } else if (s instanceof Stmt.Choose c) {
+            choose(c, env);
         } else {
             throw new CompileError(s.pos(), "statement not supported");
         }
+    }
+
+    /** choose { } or { }: one Choose op, each branch but the last jumping past the others at its end. */
+    private void choose(Stmt.Choose c, Env env) {
+        if (atomicDepth > 0) {
+            throw new CompileError(c.pos(), "choose inside atomic: an atomic block takes no scheduler choice");
+        }
+        int choose = b.placeholder();
+        List<Integer> starts = new ArrayList<>();
+        List<Integer> exits = new ArrayList<>();
+        for (Block branch : c.branches()) {
+            starts.add(b.here());
+            block(branch, env);
+            if (starts.size() < c.branches().size()) exits.add(b.placeholder());
+        }
+        for (int exit : exits) b.patch(exit, new Ops.Jump(b.here()));
+        b.patch(choose, new Ops.Choose(starts));
     }
 
     private void branchEnd(int check, Optional<Block> orElse, Env env) {
@@ -237,6 +260,7 @@ final class BodyCompiler {
     }
 
     private Expr hoist(Expr e, Env env) {
+        if (e instanceof Expr.Name n && n.name().equals("need_resched")) return needResched(n, env);
         if (e instanceof Expr.Call c && isCallable(c.name().name())) {
             int tmp = b.local(c.name().name() + "()");
             call(c, env, tmp);
@@ -249,6 +273,23 @@ final class BodyCompiler {
         }
         if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
         return e;
+    }
+
+    /**
+     * need_resched in an expression: the statement's choice op (both answers, only yes while
+     * rwlock_needbreak()), setting a temporary local that the expression reads.
+     */
+    private Expr needResched(Expr.Name n, Env env) {
+        int tmp = b.local("need_resched");
+        int check = b.placeholder();
+        b.emit(new Ops.Assign(tmp, dev.mmu.runtime.paths.Expr.constant(1), "need_resched"));
+        int skip = b.placeholder();
+        b.patch(check, new Ops.NeedResched(b.here()));
+        b.emit(new Ops.Assign(tmp, dev.mmu.runtime.paths.Expr.constant(0), "!need_resched"));
+        b.patch(skip, new Ops.Jump(b.here()));
+        String name = "$" + tmp;
+        env.bind(name, tmp);
+        return new Expr.Name(n.pos(), name);
     }
 
     private boolean isCallable(String name) {

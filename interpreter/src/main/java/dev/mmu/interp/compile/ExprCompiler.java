@@ -77,10 +77,15 @@ final class ExprCompiler {
             String q = c.name().name();
             if (q.equals("spte")) {
                 var gpa = compile(arg(c, 0), env);
-                // The W bit changes without mmu_lock (fast_page_fault); the mapping does not.
-                Footprint read = field.equals("writable") ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS)
-                        : Footprint.reads(Resource.SPTE);
+                // The W, A and D bits change without mmu_lock (fast_page_fault, the walker); the mapping does not.
+                Footprint read = field.equals("writable") || field.equals("accessed") || field.equals("dirty")
+                        ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS) : Footprint.reads(Resource.SPTE);
                 return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+            }
+            if (q.equals("tlb")) {
+                var vcpu = compile(arg(c, 0), env);
+                var gpa = compile(arg(c, 1), env);
+                return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
             }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
@@ -107,12 +112,15 @@ final class ExprCompiler {
         if (c.name().name().equals("tlb")) {
             var vcpu = compile(arg(c, 0), env);
             var gpa = compile(arg(c, 1), env);
-            // It names a vCPU: symmetry must not permute that one (-1: known only at run time).
-            int named = vcpu instanceof dev.mmu.runtime.paths.Expr.Constant k && k.v() >= 0 && k.v() < 64 ? (int) k.v() : -1;
-            return reading(Footprint.reads(Resource.TLB).naming(named).union(Footprint.of(vcpu, gpa)),
-                    (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
+            return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
         }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
+    }
+
+    /** tlb(vcpu, gpa) names a vCPU: symmetry must not permute that one (-1: known only at run time). */
+    private static Footprint tlbFootprint(dev.mmu.runtime.paths.Expr vcpu, dev.mmu.runtime.paths.Expr gpa) {
+        int named = vcpu instanceof dev.mmu.runtime.paths.Expr.Constant k && k.v() >= 0 && k.v() < 64 ? (int) k.v() : -1;
+        return Footprint.reads(Resource.TLB).naming(named).union(Footprint.of(vcpu, gpa));
     }
 
     private dev.mmu.runtime.paths.Expr unary(Expr.Unary u, Env env) {

@@ -121,6 +121,34 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@code choose { } or { }}: the scenario writer's free choice, one scheduler choice per
+     * branch (a branch starts at its target). It reads nothing shared, so it joins the next step.
+     */
+    public record Choose(java.util.List<Integer> branches) implements Op {
+        public int choices(VmState s, int thread) {
+            return branches.size();
+        }
+
+        public void exec(Exec e, int choice) {
+            e.invisible = true;
+            e.nextPc = branches.get(choice);
+            e.note("choose: branch " + (choice + 1) + " of " + branches.size());
+        }
+
+        public Footprint footprint() {
+            return Footprint.LOCAL;
+        }
+
+        public int[] targets(int pc) {
+            return branches.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        public String describe() {
+            return "choose";
+        }
+    }
+
     public record Jump(int target) implements Op {
         public void exec(Exec e, int choice) {
             e.nextPc = target;
