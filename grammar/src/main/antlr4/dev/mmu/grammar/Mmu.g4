@@ -21,6 +21,7 @@ topItem
     : IMPORT STRING                                          # importItem
     | pathDecl                                               # pathItem
     | scenarioDecl                                           # scenarioItem
+    | GLOBAL IDENT ASSIGN expr                               # globalItem
     | SEMI                                                   # emptyTopItem
     ;
 
@@ -214,7 +215,7 @@ keyword
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
     | ASSERT | BREAK | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
-    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH
+    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
 // ---------------------------------------------------------------- lexer: keywords
@@ -298,6 +299,7 @@ TRUE                  : 'true' ;
 FALSE                 : 'false' ;
 FAILS                 : 'fails' ;
 CHOOSE                : 'choose' ;
+GLOBAL                : 'global' ;
 OR_BRANCH             : 'or' ;
 
 // ---------------------------------------------------------------- lexer: literals and punctuation

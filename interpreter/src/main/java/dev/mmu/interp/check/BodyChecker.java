@@ -3,6 +3,7 @@ package dev.mmu.interp.check;
 import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins.Builtin;
@@ -40,6 +41,7 @@ final class BodyChecker {
     private final ConstEval eval;
     private final String unit;                   // "thread", "path", "setup": for messages
     private final boolean inVcpuThread;          // guest accesses may omit "vcpu N"
+    private final Map<String, GlobalDecl> globals; // `global x = ...` visible here
 
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
@@ -47,7 +49,8 @@ final class BodyChecker {
     private int atomicDepth;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
-                String unit, boolean inVcpuThread) {
+                String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
+        this.globals = globals;
         this.diagnostics = diagnostics;
         this.paths = paths;
         this.row = row;
@@ -165,13 +168,16 @@ final class BodyChecker {
 
     private void assign(Stmt.Assign a) {
         Optional<Map<String, Type>> scope = scopes.stream().filter(m -> m.containsKey(a.name().name())).findFirst();
-        if (scope.isEmpty()) {
+        GlobalDecl global = globals.get(a.name().name());
+        if (scope.isEmpty() && global == null) {
+            Set<String> candidates = new LinkedHashSet<>(locals());
+            candidates.addAll(globals.keySet());
             diagnostics.error(a.name().pos(), "unknown variable '" + a.name().name() + "': declare it with 'let'"
-                    + Suggestions.hint(a.name().name(), locals()));
+                    + Suggestions.hint(a.name().name(), candidates));
             expr(a.value());
             return;
         }
-        Type type = scope.get().get(a.name().name());
+        Type type = scope.isPresent() ? scope.get().get(a.name().name()) : typeOf(global);
         if (a.orAssign() && type != null && type != Type.BOOL && type != Type.INT) {
             diagnostics.error(a.pos(), "'|=' needs a bool or int variable, '" + a.name().name() + "' is " + type.display);
         }
@@ -261,6 +267,9 @@ final class BodyChecker {
         if (row.containsKey(n.name())) {
             return Type.INT;
         }
+        if (globals.containsKey(n.name())) {
+            return typeOf(globals.get(n.name()));
+        }
         if (n.name().equals("need_resched")) {
             if (unit.equals("expectation")) {
                 diagnostics.error(n.pos(), "need_resched is the scheduler's answer to a running thread: "
@@ -274,6 +283,7 @@ final class BodyChecker {
         }
         List<String> candidates = new ArrayList<>(locals());
         candidates.addAll(row.keySet());
+        candidates.addAll(globals.keySet());
         candidates.addAll(Builtins.namesOf(Kind.GLOBAL));
         String hint = Suggestions.hint(n.name(), candidates);
         if (hint.isEmpty() && Builtins.lookup(n.name()).map(b -> b.kind() == Kind.STAT).orElse(false)) {
@@ -369,6 +379,9 @@ final class BodyChecker {
         }
         Builtin b = builtin.get();
         Map<String, Expr> bound = arguments(c, describe(b), b.params());
+        if (name.equals("try_cmpxchg")) {
+            tryCmpxchgArguments(bound);
+        }
         if (b.kind() == Kind.KERNEL_PATH && machine != null) {
             kernelPathArguments(bound);
         }
@@ -464,6 +477,30 @@ final class BodyChecker {
         if (param.name().equals("vcpu")) {
             vcpuIndex(arg.value());
         }
+    }
+
+    /** try_cmpxchg(ptr, old, new): ptr names a global, old a local variable that a failure updates. */
+    private void tryCmpxchgArguments(Map<String, Expr> bound) {
+        if (bound.get("ptr") instanceof Expr.Name n && globals.containsKey(n.name()) && !isLocal(n.name())) {
+            // the global itself, not its value
+        } else if (bound.containsKey("ptr")) {
+            diagnostics.error(bound.get("ptr").pos(), "the first argument of try_cmpxchg is a global variable"
+                    + (globals.isEmpty() ? " (declare one at file level: 'global x = 0')" : ": one of "
+                    + String.join(", ", globals.keySet())));
+        }
+        if (bound.containsKey("old") && !(bound.get("old") instanceof Expr.Name n && isLocal(n.name()))) {
+            diagnostics.error(bound.get("old").pos(), "the second argument of try_cmpxchg is a local variable: "
+                    + "a failed exchange loads the current value into it");
+        }
+    }
+
+    private boolean isLocal(String name) {
+        return scopes.stream().anyMatch(m -> m.containsKey(name));
+    }
+
+    /** A global's type is its initial value's: false/true make a bool. */
+    static Type typeOf(GlobalDecl g) {
+        return g.value() instanceof Expr.BoolLit ? Type.BOOL : Type.INT;
     }
 
     /** Kernel paths take guest address ranges and slot ids: those must exist in the machine. */

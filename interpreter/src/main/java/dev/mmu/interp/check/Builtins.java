@@ -107,6 +107,9 @@ public final class Builtins {
         primitive("cmpxchg_spte", List.of(integer("gfn"), bool("writable")), Type.BOOL, LockRequirement.NONE,
                 "fast_pf_fix_direct_spte",
                 "lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does");
+        primitive("try_cmpxchg", List.of(integer("ptr"), integer("old"), integer("new")), Type.BOOL,
+                LockRequirement.NONE, "try_cmpxchg (as try_cmpxchg64 in tdp_mmu_set_spte_atomic)",
+                "on a global: stores new if it still holds old, else loads its value into old; returns success");
         primitive("tdp_mmu_iter_cond_resched", List.of(bool("flush")), Type.BOOL, LockRequirement.ANY,
                 "tdp_mmu_iter_cond_resched",
                 "if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root");

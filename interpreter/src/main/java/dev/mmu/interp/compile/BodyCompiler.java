@@ -75,6 +75,16 @@ final class BodyCompiler {
         while (where.size() < b.here()) where.add(at);
     }
 
+    /** {@code global x = v}: the setup's first store, so that every scenario starts from v. */
+    void initGlobal(dev.mmu.interp.ast.GlobalDecl g) {
+        mark();
+        at = g.pos();
+        b.emit(new Ops.SetGlobal(exprs.globals.get(g.name().name()), exprs.compile(g.value(), null),
+                "global " + g.name().name() + " = " + text(g.value())));
+        mark();
+        at = null;
+    }
+
     void block(Block block, Env env) {
         Env inner = new Env(env);
         for (Stmt s : block.statements()) stmt(s, inner);
@@ -233,6 +243,16 @@ final class BodyCompiler {
 
     private void assign(Stmt.Assign a, Env env) {
         Integer slot = env.slot(a.name().name());
+        Integer global = exprs.globals.get(a.name().name());
+        if (slot == null && global != null) {
+            // A load (for |=) and a store, each an op of its own, as C's x |= e on a shared variable.
+            Expr stored = a.orAssign()
+                    ? new Expr.Binary(a.pos(), Expr.BinaryOp.OR, new Expr.Name(a.name().pos(), a.name().name()), a.value())
+                    : a.value();
+            b.emit(new Ops.SetGlobal(global, value(stored, env), a.name().name() + (a.orAssign() ? " |= " : " = ")
+                    + text(a.value())));
+            return;
+        }
         if (slot == null) throw new CompileError(a.name().pos(), "'" + a.name().name() + "' is not a variable");
         var v = value(a.value(), env);
         if (a.orAssign()) {
@@ -261,6 +281,9 @@ final class BodyCompiler {
 
     private Expr hoist(Expr e, Env env) {
         if (e instanceof Expr.Name n && n.name().equals("need_resched")) return needResched(n, env);
+        if (e instanceof Expr.Name n && env.slot(n.name()) == null && exprs.globals.containsKey(n.name())) {
+            return load(n, env);
+        }
         if (e instanceof Expr.Call c && isCallable(c.name().name())) {
             int tmp = b.local(c.name().name() + "()");
             call(c, env, tmp);
@@ -273,6 +296,15 @@ final class BodyCompiler {
         }
         if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
         return e;
+    }
+
+    /** Reading a global: a load into a temporary local, an op of its own (C's plain load). */
+    private Expr load(Expr.Name n, Env env) {
+        int tmp = b.local(n.name());
+        b.emit(new Ops.Assign(tmp, Ops.global(exprs.globals.get(n.name())), "load " + n.name()));
+        String name = "$" + tmp;
+        env.bind(name, tmp);
+        return new Expr.Name(n.pos(), name);
     }
 
     /**
@@ -293,8 +325,8 @@ final class BodyCompiler {
     }
 
     private boolean isCallable(String name) {
-        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.startsWith("tdp_mmu_iter_cond_resched")
-                || scenario.paths().containsKey(name);
+        return Primitives.get(name) != null || name.equals("tdp_zap_range") || name.equals("try_cmpxchg")
+                || name.startsWith("tdp_mmu_iter_cond_resched") || scenario.paths().containsKey(name);
     }
 
     /** A call statement or a hoisted call: kernel path, user path, or primitive. */
@@ -312,6 +344,7 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
@@ -344,6 +377,16 @@ final class BodyCompiler {
                 }
             }
         }
+    }
+
+    /** try_cmpxchg(x, old, new) on a global: old is the caller's local, updated when the exchange fails. */
+    private void tryCmpxchg(Expr.Call c, Env env, int result) {
+        String global = ((Expr.Name) named(c, "ptr", 0)).name();
+        Expr old = named(c, "old", 1);
+        Integer oldSlot = env.slot(((Expr.Name) old).name());
+        if (oldSlot == null) throw new CompileError(old.pos(), "try_cmpxchg needs a local variable as 'old'");
+        b.emit(new Ops.TryCmpxchg(exprs.globals.get(global), oldSlot, value(named(c, "new", 2), env), result,
+                text(c)));
     }
 
     /** tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points; returns the flush. */

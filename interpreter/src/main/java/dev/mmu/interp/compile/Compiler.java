@@ -4,6 +4,8 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.GlobalDecl;
+import java.util.Map;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
@@ -41,8 +43,11 @@ public final class Compiler {
     public static CompiledScenario compile(CheckedScenario sc, Consumer<Diagnostic> warnings) {
         Machine m = sc.machine();
         VmConfig config = config(m);
-        ExprCompiler exprs = new ExprCompiler(m, sc.row());
+        Map<String, Integer> globals = new java.util.HashMap<>();
+        for (GlobalDecl g : sc.globals()) globals.put(g.name().name(), globals.size());
+        ExprCompiler exprs = new ExprCompiler(m, sc.row(), globals);
         BodyCompiler setup = new BodyCompiler(sc, config, exprs, -1);
+        for (GlobalDecl g : sc.globals()) setup.initGlobal(g);
         for (Block b : sc.scenario().setups()) setup.block(b, new Env(null));
         List<ThreadProgram> threads = new ArrayList<>();
         for (ThreadDecl t : sc.scenario().threads()) {

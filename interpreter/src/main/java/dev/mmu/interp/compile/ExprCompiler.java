@@ -19,13 +19,16 @@ import java.util.function.ToLongBiFunction;
 final class ExprCompiler {
     private final Machine machine;
     private final Map<String, Long> row;
+    /** Each global's index in the state's globals. */
+    final Map<String, Integer> globals;
 
     /** Every stat some compiled expression reads (the others may be left out of state keys). */
     final java.util.Set<Stat> statsRead = java.util.EnumSet.noneOf(Stat.class);
 
-    ExprCompiler(Machine machine, Map<String, Long> row) {
+    ExprCompiler(Machine machine, Map<String, Long> row, Map<String, Integer> globals) {
         this.machine = machine;
         this.row = row;
+        this.globals = globals;
     }
 
     dev.mmu.runtime.paths.Expr compile(Expr e, Env env) {
@@ -43,6 +46,7 @@ final class ExprCompiler {
         Integer slot = env == null ? null : env.slot(n.name());
         if (slot != null) return dev.mmu.runtime.paths.Expr.local(slot);
         if (row.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(row.get(n.name()));
+        if (globals.containsKey(n.name())) return dev.mmu.runtime.paths.Ops.global(globals.get(n.name()));
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }

@@ -65,6 +65,11 @@ public final class Explainer {
                     .sorted().collect(Collectors.joining(", ")));
         }
         machine(sc.machine());
+        if (!sc.globals().isEmpty()) {
+            line(1, "globals (shared by every thread; each load and store is a step): " + sc.globals().stream()
+                    .map(g -> g.name().name() + " = " + Formatter.expr(g.value(), source(g.pos().file())))
+                    .collect(Collectors.joining(", ")));
+        }
         setup(sc);
         threads(sc);
         userPaths(sc);

@@ -2,6 +2,7 @@ package dev.mmu.interp.fmt;
 
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.Import;
@@ -112,6 +113,15 @@ public final class Formatter {
         for (Import i : f.imports()) {
             item(i.pos());
             text("import " + quote(i.path()));
+            end();
+            first = false;
+        }
+        for (GlobalDecl g : f.globals()) {
+            if (!first && g == f.globals().get(0)) {
+                blankWanted = true;
+            }
+            item(g.pos());
+            text("global " + g.name().name() + " = " + exprs.print(g.value()));
             end();
             first = false;
         }

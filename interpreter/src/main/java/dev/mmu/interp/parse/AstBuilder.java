@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.Ident;
 import dev.mmu.interp.ast.Import;
 import dev.mmu.interp.ast.Memslot;
@@ -46,6 +47,7 @@ final class AstBuilder {
         List<Import> imports = new ArrayList<>();
         List<PathDecl> paths = new ArrayList<>();
         List<Scenario> scenarios = new ArrayList<>();
+        List<GlobalDecl> globals = new ArrayList<>();
         for (TopItemContext item : ctx.topItem()) {
             if (item instanceof ImportItemContext i) {
                 imports.add(new Import(pos(i), string(i.STRING().getSymbol())));
@@ -53,9 +55,11 @@ final class AstBuilder {
                 paths.add(path(p.pathDecl()));
             } else if (item instanceof ScenarioItemContext s) {
                 scenarios.add(scenario(s.scenarioDecl()));
+            } else if (item instanceof GlobalItemContext g) {
+                globals.add(new GlobalDecl(pos(g), ident(g.IDENT().getSymbol()), expr(g.expr())));
             }
         }
-        return new SourceFile(pos(ctx), imports, paths, scenarios);
+        return new SourceFile(pos(ctx), imports, paths, scenarios, globals);
     }
 
     private Scenario scenario(ScenarioDeclContext ctx) {

@@ -138,6 +138,62 @@ class LanguageFormsTest {
     }
 
     @Test
+    void globalsAreLoadedAndStoredInStepsOfTheirOwnAndImportedWithTheirPaths() throws IOException {
+        Files.writeString(dir.resolve("counter.mmu"), """
+                global count = 0
+
+                path inc_plain() {
+                  count = count + 1
+                }
+
+                path inc_cmpxchg() {
+                  let old = count
+                  while !try_cmpxchg(count, old, old + 1) {
+                  }
+                }
+                """);
+        String text = """
+                import "counter.mmu"
+
+                scenario "two increments" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread a { INC() }
+                  thread b { INC() }
+                  expect final count == 2
+                }
+                """;
+        CliRun plain = check(text.replace("INC", "inc_plain"));
+        assertThat(plain.code()).as(plain.out()).isEqualTo(1);
+        assertThat(plain.out()).contains("FAIL    expect final count == 2").contains("load count");
+        CliRun cmpxchg = check(text.replace("INC", "inc_cmpxchg"));
+        assertThat(cmpxchg.code()).as(cmpxchg.out()).isEqualTo(0);
+    }
+
+    @Test
+    void aCmpxchgSucceedsAcrossAnAba() throws IOException {
+        CliRun r = check("""
+                global mapping = 1
+                global changes = 0
+
+                scenario "aba" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread updater {
+                    let old = mapping
+                    let seen = changes
+                    let swapped = try_cmpxchg(mapping, old, 2)
+                    assert !swapped || changes == seen
+                  }
+                  thread zapper { mapping = 0; changes = changes + 1; mapping = 1; changes = changes + 1 }
+                  expect fails assert
+                  expect reachable mapping == 1 && changes == 2
+                  expect final mapping == 2 || changes == 2
+                }
+                """);
+        assertThat(r.code()).as(r.out()).isEqualTo(0);
+        assertThat(r.out()).contains("try_cmpxchg(mapping, old, 2): swapped");
+    }
+
+    @Test
     void theTlbEntryAndTheSpteBitsAreValues() throws IOException {
         CliRun r = check("""
                 scenario "bits" {
