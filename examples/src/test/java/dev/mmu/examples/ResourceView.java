@@ -65,6 +65,7 @@ final class ResourceView {
             }
             case INVALID_LIST -> Arrays.stream(s.threads).map(t -> Arrays.toString(t.invalidList)).toList();
             case VIOLATIONS -> List.of(s.violations, s.assertFailed);
+            case GLOBALS -> Arrays.toString(s.globals);
         };
     }
 

@@ -21,6 +21,7 @@ topItem
     : IMPORT STRING                                          # importItem
     | pathDecl                                               # pathItem
     | scenarioDecl                                           # scenarioItem
+    | GLOBAL IDENT ASSIGN expr                               # globalItem
     | SEMI                                                   # emptyTopItem
     ;
 
@@ -95,13 +96,14 @@ exploreSetting
     ;
 
 expectation
-    : EXPECT NEVER IDENT                                     # expectNever
-    | EXPECT ALWAYS expr                                     # expectAlways
-    | EXPECT FINAL expr                                      # expectFinal
-    | EXPECT REACHABLE expr                                  # expectReachable
+    : EXPECT FAILS? NEVER IDENT                              # expectNever
+    | EXPECT FAILS? ALWAYS expr                              # expectAlways
+    | EXPECT FAILS? FINAL expr                               # expectFinal
+    | EXPECT FAILS? REACHABLE expr                           # expectReachable
     | EXPECT VIOLATION IDENT                                 # expectViolation
-    | EXPECT TERMINATES                                      # expectTerminates
-    | EXPECT MAX IDENT LE expr                               # expectMax
+    | EXPECT FAILS? TERMINATES                               # expectTerminates
+    | EXPECT FAILS? MAX IDENT LE expr                        # expectMax
+    | EXPECT FAILS ASSERT                                    # expectFailsAssert
     ;
 
 // ---------------------------------------------------------------- paths and statements
@@ -110,8 +112,9 @@ pathDecl
     : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN block
     ;
 
+// A keyword as a parameter name (`gpa`) parses, so that the builder can say why it is refused.
 param
-    : IDENT (COLON type=IDENT)?
+    : name=word (COLON type=IDENT)?
     ;
 
 block
@@ -123,15 +126,16 @@ statement
     | LOCK lockMode=(READ | WRITE) lockName?                     # lockStmt
     | UNLOCK lockName?                                       # unlockStmt
     | YIELD                                                  # yieldStmt
-    | IF NEED_RESCHED block (ELSE block)?                    # needReschedStmt
     | ifStatement                                            # ifStmt
     | LET IDENT ASSIGN expr                                  # letStmt
     | IDENT op=(ASSIGN | OR_ASSIGN) expr                     # assignStmt
     | WHILE expr block                                       # whileStmt
     | FOR IDENT IN LPAGE_DISALLOWED TAKE expr block          # forLpageStmt
     | FOR IDENT IN TDP_PTE LPAREN expr COMMA range RPAREN block # forTdpPteStmt
+    | FOR IDENT IN expr block                                # forUnknownStmt
     | REPEAT expr block                                      # repeatStmt
     | ATOMIC block                                           # atomicStmt
+    | CHOOSE block (OR_BRANCH block)+                        # chooseStmt
     | ASSERT expr                                            # assertStmt
     | BREAK                                                  # breakStmt
     | call                                                   # callStmt
@@ -175,7 +179,7 @@ expr
 primary
     : literal                                                # literalPrimary
     | call                                                   # callPrimary
-    | name=(IDENT | VM | VCPUS | LPAGE_DISALLOWED)           # namePrimary
+    | name=(IDENT | VM | VCPUS | LPAGE_DISALLOWED | NEED_RESCHED | GPA) # namePrimary
     | LPAREN expr RPAREN                                     # parenPrimary
     ;
 
@@ -211,7 +215,7 @@ keyword
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
     | ASSERT | BREAK | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
-    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE
+    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
 // ---------------------------------------------------------------- lexer: keywords
@@ -293,6 +297,10 @@ TDP_MMU_PAGES_LOCK    : 'tdp_mmu_pages_lock' ;
 MMU_UNSYNC_PAGES_LOCK : 'mmu_unsync_pages_lock' ;
 TRUE                  : 'true' ;
 FALSE                 : 'false' ;
+FAILS                 : 'fails' ;
+CHOOSE                : 'choose' ;
+GLOBAL                : 'global' ;
+OR_BRANCH             : 'or' ;
 
 // ---------------------------------------------------------------- lexer: literals and punctuation
 

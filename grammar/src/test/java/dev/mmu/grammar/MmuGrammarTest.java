@@ -34,6 +34,11 @@ class MmuGrammarTest {
         "path p() { if a { } else if b { } else { }\n while x < 3 { break }\n repeat 2 { atomic { assert !x } } }",
         "path p() { for sp in lpage_disallowed take n { prepare_zap(sp) }\n for it in tdp_pte(root, 0 .. 512) { x = it.level } }",
         "path p() { read a + b * 2 - 1 | 4\n x = spte(0x1000).exec && tlb(0, 0x1000) || host(4K).freed }",
+        "path p() { choose { read 0 } or { write 0 }\n if f && need_resched { yield } else if need_resched { }\n let r = need_resched }",
+        "path p(gpa) { for x in y { }\n read gpa }",
+        "global x = 0 global y = true path p() { x = x + 1\n let ok = try_cmpxchg(x, o, 2)\n y = false }",
+        "scenario \"s\" { expect fails always x expect fails final y expect fails reachable z expect fails terminates"
+                + " expect fails max lock_hold_work <= 1 expect fails assert expect violation lockdep }",
         "@slow scenario \"s\" for vcpus in [1, 2] { vm { mmu tdp nx_huge_pages on } vcpus vcpus"
                 + " memslot 0 { gpa 0 size 4M backing 2M flags dirty_log readonly } setup { vcpu 0 read 0 }"
                 + " thread vcpu 0 { read 0 } thread t { kvm_mmu_zap_all_fast }"

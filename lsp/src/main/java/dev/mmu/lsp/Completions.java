@@ -19,11 +19,11 @@ import org.eclipse.lsp4j.CompletionItemKind;
 final class Completions {
 
     static final List<String> EXPECTATION_WORDS =
-            List.of("never", "always", "final", "reachable", "violation", "terminates", "max");
+            List.of("never", "always", "final", "reachable", "violation", "terminates", "max", "fails");
     static final List<String> LOCK_NAMES =
             List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
     /** What may start a line in each kind of block (Mmu.g4's member, setting and statement rules). */
-    static final List<String> FILE_WORDS = List.of("scenario", "path", "import");
+    static final List<String> FILE_WORDS = List.of("scenario", "path", "import", "global");
     static final List<String> SCENARIO_WORDS =
             List.of("vm", "memslot", "vcpus", "setup", "thread", "path", "explore", "expect");
     static final List<String> VM_WORDS =
@@ -32,7 +32,7 @@ final class Completions {
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
-            "yield", "if", "let", "while", "for", "repeat", "atomic", "assert", "break");
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
 
     private Completions() {

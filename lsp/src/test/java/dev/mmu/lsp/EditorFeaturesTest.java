@@ -140,6 +140,6 @@ class EditorFeaturesTest {
                 .doesNotContain("use_after_free", "memslot", "nx_huge_pages");
         assertThat(complete(text, 10, 13)).containsExactly("preemptions", "strategy", "runs", "seed", "max_states",
                 "time", "symmetry");
-        assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import");
+        assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import", "global");
     }
 }

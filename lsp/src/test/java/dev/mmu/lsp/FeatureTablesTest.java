@@ -66,6 +66,7 @@ class FeatureTablesTest {
             Map.entry("unaccount_nx", new String[] {"unaccount_nx_huge_page", "Needs `mmu_lock` held for write."}),
             Map.entry("is_tdp_mmu_page", new String[] {"is_tdp_mmu_page", ""}),
             Map.entry("rcu_read_lock", new String[] {"rcu_read_lock", ""}),
+            Map.entry("try_cmpxchg", new String[] {"try_cmpxchg", ""}),
             Map.entry("rcu_read_unlock", new String[] {"rcu_read_unlock", ""}),
             Map.entry("split_huge", new String[] {"tdp_mmu_split_huge_page", "Needs `mmu_lock` held."}),
             Map.entry("set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),

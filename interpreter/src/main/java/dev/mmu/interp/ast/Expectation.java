@@ -31,4 +31,15 @@ public sealed interface Expectation {
     /** {@code expect max METRIC <= N}: a cost metric stays bounded in every state. */
     record Max(Pos pos, Ident metric, Expr bound) implements Expectation {
     }
+
+    /**
+     * {@code expect fails always|final|reachable|terminates|max ...}: a regression test of a known
+     * bug, passing only if some interleaving breaks {@code expected} (its trace is the evidence).
+     */
+    record Fails(Pos pos, Expectation expected) implements Expectation {
+    }
+
+    /** {@code expect fails assert}: some interleaving makes an {@code assert} fail. */
+    record AssertFails(Pos pos) implements Expectation {
+    }
 }

@@ -7,5 +7,6 @@ public record SourceFile(
         Pos pos,
         List<Import> imports,      // import "f.mmu", resolved relative to this file
         List<PathDecl> paths,      // paths visible to every scenario of this file and its importers
-        List<Scenario> scenarios) {
+        List<Scenario> scenarios,
+        List<GlobalDecl> globals) { // shared variables, visible as the paths are
 }

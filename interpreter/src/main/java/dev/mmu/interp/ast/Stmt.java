@@ -59,6 +59,10 @@ public sealed interface Stmt {
     record Atomic(Pos pos, Block body) implements Stmt {
     }
 
+    /** {@code choose { } or { }}: the scenario's own free choice; the explorer tries every branch. */
+    record Choose(Pos pos, java.util.List<Block> branches) implements Stmt {
+    }
+
     record Assert(Pos pos, Expr cond) implements Stmt {
     }
 

@@ -3,6 +3,7 @@ package dev.mmu.interp.check;
 import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins.Builtin;
@@ -40,13 +41,16 @@ final class BodyChecker {
     private final ConstEval eval;
     private final String unit;                   // "thread", "path", "setup": for messages
     private final boolean inVcpuThread;          // guest accesses may omit "vcpu N"
+    private final Map<String, GlobalDecl> globals; // `global x = ...` visible here
 
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
+    private int atomicDepth;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
-                String unit, boolean inVcpuThread) {
+                String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
+        this.globals = globals;
         this.diagnostics = diagnostics;
         this.paths = paths;
         this.row = row;
@@ -123,7 +127,11 @@ final class BodyChecker {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null);
         } else if (s instanceof Stmt.Atomic a) {
+            atomicDepth++;
             block(a.body());
+            atomicDepth--;
+        } else if (s instanceof Stmt.Choose c) {
+            choose(c);
         } else if (s instanceof Stmt.Assert a) {
             condition(a.cond());
         } else if (s instanceof Stmt.Break b) {
@@ -137,7 +145,15 @@ final class BodyChecker {
 
     private void access(Stmt.Access a) {
         if (a.vcpu().isPresent()) {
-            expect(a.vcpu().get(), Type.INT, "a vCPU index");
+            Expr vcpu = a.vcpu().get();
+            Type type = expr(vcpu);
+            if (type != null && type != Type.INT) {
+                diagnostics.error(vcpu.pos(), "a vCPU index must be an int, found " + article(type));
+            } else if (type != null && eval.eval(vcpu).isEmpty()) {
+                diagnostics.error(vcpu.pos(), "the vCPU of a guest access must be a constant (a number or an outline "
+                        + "value): each access is compiled for one vCPU; to pick one at run time, write "
+                        + "'choose { vcpu 0 read ... } or { vcpu 1 read ... }'");
+            }
             vcpuIndex(a.vcpu().get());
         } else if (!inVcpuThread) {
             diagnostics.error(a.pos(), "a guest access outside 'thread vcpu N' names its vCPU: 'vcpu 0 "
@@ -152,19 +168,41 @@ final class BodyChecker {
 
     private void assign(Stmt.Assign a) {
         Optional<Map<String, Type>> scope = scopes.stream().filter(m -> m.containsKey(a.name().name())).findFirst();
-        if (scope.isEmpty()) {
+        GlobalDecl global = globals.get(a.name().name());
+        if (scope.isEmpty() && global == null) {
+            Set<String> candidates = new LinkedHashSet<>(locals());
+            candidates.addAll(globals.keySet());
             diagnostics.error(a.name().pos(), "unknown variable '" + a.name().name() + "': declare it with 'let'"
-                    + Suggestions.hint(a.name().name(), locals()));
+                    + Suggestions.hint(a.name().name(), candidates));
             expr(a.value());
             return;
         }
-        Type type = scope.get().get(a.name().name());
+        Type type = scope.isPresent() ? scope.get().get(a.name().name()) : typeOf(global);
         if (a.orAssign() && type != null && type != Type.BOOL && type != Type.INT) {
             diagnostics.error(a.pos(), "'|=' needs a bool or int variable, '" + a.name().name() + "' is " + type.display);
         }
         if (type != null) {
             expect(a.value(), type, "the value of '" + a.name().name() + "'");
         }
+    }
+
+    /** Each branch is explored; the setup and atomic blocks take no scheduler choice, so none there. */
+    private void choose(Stmt.Choose c) {
+        if (unit.equals("setup")) {
+            diagnostics.error(c.pos(), "choose in the setup: the setup runs once, deterministically; "
+                    + "put the choice in a thread");
+        } else if (atomicDepth > 0) {
+            diagnostics.error(c.pos(), "choose inside atomic: an atomic block takes no scheduler choice; "
+                    + "put the atomic blocks inside the branches");
+        }
+        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
+        EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
+        for (Block b : c.branches()) {
+            held = EnumSet.copyOf(before);
+            block(b);
+            after.addAll(held);
+        }
+        held = after;
     }
 
     private void branches(Block then, Optional<Block> orElse) {
@@ -229,12 +267,23 @@ final class BodyChecker {
         if (row.containsKey(n.name())) {
             return Type.INT;
         }
+        if (globals.containsKey(n.name())) {
+            return typeOf(globals.get(n.name()));
+        }
+        if (n.name().equals("need_resched")) {
+            if (unit.equals("expectation")) {
+                diagnostics.error(n.pos(), "need_resched is the scheduler's answer to a running thread: "
+                        + "an expectation cannot read it");
+            }
+            return Type.BOOL;
+        }
         Optional<Builtin> global = Builtins.lookup(n.name()).filter(b -> b.kind() == Kind.GLOBAL);
         if (global.isPresent()) {
             return global.get().returns();
         }
         List<String> candidates = new ArrayList<>(locals());
         candidates.addAll(row.keySet());
+        candidates.addAll(globals.keySet());
         candidates.addAll(Builtins.namesOf(Kind.GLOBAL));
         String hint = Suggestions.hint(n.name(), candidates);
         if (hint.isEmpty() && Builtins.lookup(n.name()).map(b -> b.kind() == Kind.STAT).orElse(false)) {
@@ -246,6 +295,9 @@ final class BodyChecker {
 
     private Type field(Expr.Field f) {
         Type target = expr(f.target());
+        if (target == Type.BOOL && f.target() instanceof Expr.Call c && c.name().name().equals("tlb")) {
+            target = Type.TLB_ENTRY; // tlb(vcpu, gpa) is a bool, and has the cached translation's fields
+        }
         if (target == null) {
             return null;
         }
@@ -327,6 +379,9 @@ final class BodyChecker {
         }
         Builtin b = builtin.get();
         Map<String, Expr> bound = arguments(c, describe(b), b.params());
+        if (name.equals("try_cmpxchg")) {
+            tryCmpxchgArguments(bound);
+        }
         if (b.kind() == Kind.KERNEL_PATH && machine != null) {
             kernelPathArguments(bound);
         }
@@ -423,6 +478,30 @@ final class BodyChecker {
         if (param.name().equals("vcpu")) {
             vcpuIndex(arg.value());
         }
+    }
+
+    /** try_cmpxchg(ptr, old, new): ptr names a global, old a local variable that a failure updates. */
+    private void tryCmpxchgArguments(Map<String, Expr> bound) {
+        if (bound.get("ptr") instanceof Expr.Name n && globals.containsKey(n.name()) && !isLocal(n.name())) {
+            // the global itself, not its value
+        } else if (bound.containsKey("ptr")) {
+            diagnostics.error(bound.get("ptr").pos(), "the first argument of try_cmpxchg is a global variable"
+                    + (globals.isEmpty() ? " (declare one at file level: 'global x = 0')" : ": one of "
+                    + String.join(", ", globals.keySet())));
+        }
+        if (bound.containsKey("old") && !(bound.get("old") instanceof Expr.Name n && isLocal(n.name()))) {
+            diagnostics.error(bound.get("old").pos(), "the second argument of try_cmpxchg is a local variable: "
+                    + "a failed exchange loads the current value into it");
+        }
+    }
+
+    private boolean isLocal(String name) {
+        return scopes.stream().anyMatch(m -> m.containsKey(name));
+    }
+
+    /** A global's type is its initial value's: false/true make a bool. */
+    static Type typeOf(GlobalDecl g) {
+        return g.value() instanceof Expr.BoolLit ? Type.BOOL : Type.INT;
     }
 
     /** Kernel paths take guest address ranges and slot ids: those must exist in the machine. */

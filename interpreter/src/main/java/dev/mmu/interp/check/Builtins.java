@@ -65,7 +65,9 @@ public final class Builtins {
             Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL),
             Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL),
             Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
-                    "exec", Type.BOOL, "pfn", Type.INT),
+                    "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL),
+            Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
+                    "level", Type.INT, "pfn", Type.INT),
             Type.HOST_PAGE, ordered("freed", Type.BOOL),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
@@ -105,9 +107,9 @@ public final class Builtins {
         Primitives.all().values().forEach(Builtins::primitive);
 
         add("spte", Kind.QUERY, List.of(integer("gpa")), Type.SPTE, "(model state)",
-                "the SPTE mapping gpa: level, present, writable, exec, pfn");
+                "the SPTE mapping gpa: level, present, writable, exec, pfn, accessed, dirty");
         add("tlb", Kind.QUERY, List.of(integer("vcpu"), integer("gpa")), Type.BOOL, "(model state)",
-                "whether the vCPU's TLB caches a translation for gpa");
+                "whether the vCPU's TLB caches a translation for gpa; .present, .writable, .exec, .level, .pfn");
         add("host", Kind.QUERY, List.of(integer("gpa")), Type.HOST_PAGE, "(model state)",
                 "the host page backing gpa: freed");
 

@@ -1,5 +1,6 @@
 package dev.mmu.interp.check;
 
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Scenario;
 import java.util.List;
@@ -16,5 +17,6 @@ public record CheckedScenario(
         Scenario scenario,
         Map<String, Long> row,         // outline variable → value; empty for a plain scenario
         Machine machine,
-        Map<String, PathDecl> paths) {
+        Map<String, PathDecl> paths,
+        List<GlobalDecl> globals) {    // the shared variables its threads may use, by index
 }

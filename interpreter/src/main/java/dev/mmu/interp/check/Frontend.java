@@ -1,5 +1,7 @@
 package dev.mmu.interp.check;
 
+import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.Import;
 import dev.mmu.interp.ast.OutlineVar;
 import dev.mmu.interp.ast.PathDecl;
@@ -76,7 +78,7 @@ public final class Frontend {
 
         private final Diagnostics diagnostics = new Diagnostics();
         private final Map<String, String> sources = new LinkedHashMap<>();
-        private final Map<Path, Map<String, PathDecl>> exported = new HashMap<>(); // file → paths it makes visible
+        private final Map<Path, Exports> exported = new HashMap<>();               // file → what it makes visible
         private final List<Path> importing = new ArrayList<>();                    // the current import chain
 
         LoadResult root(String name, String text) {
@@ -86,7 +88,7 @@ public final class Frontend {
                 return result(List.of());
             }
             importing.add(path);
-            Map<String, PathDecl> paths = paths(file.get(), path);
+            Exports visible = exports(file.get(), path);
             importing.remove(importing.size() - 1);
 
             List<CheckedScenario> scenarios = new ArrayList<>();
@@ -99,7 +101,7 @@ public final class Frontend {
                             + earlier.pos().line());
                 }
                 for (Map<String, Long> row : rows(s)) {
-                    scenarios.add(checker.check(s, s.name() + suffix(row), row, paths));
+                    scenarios.add(checker.check(s, s.name() + suffix(row), row, visible.paths(), visible.globals()));
                 }
             }
             return result(scenarios);
@@ -116,21 +118,47 @@ public final class Frontend {
             return SourceParser.parse(name, text, diagnostics);
         }
 
-        /** The paths a file sees: its imports' (transitively), then its own; file-level paths checked once. */
-        private Map<String, PathDecl> paths(SourceFile file, Path path) {
+        /**
+         * The paths and globals a file sees: its imports' (transitively), then its own; file-level
+         * paths checked once.
+         */
+        private Exports exports(SourceFile file, Path path) {
             Map<String, PathDecl> visible = new LinkedHashMap<>();
+            Map<String, GlobalDecl> globals = new LinkedHashMap<>();
             for (Import imp : file.imports()) {
-                for (PathDecl p : imported(imp, path).values()) {
+                Exports imported = imported(imp, path);
+                for (PathDecl p : imported.paths().values()) {
                     declare(visible, p);
+                }
+                for (GlobalDecl g : imported.globals().values()) {
+                    declare(globals, g);
                 }
             }
             for (PathDecl p : file.paths()) {
                 declare(visible, p);
             }
-            for (PathDecl p : file.paths()) {
-                new BodyChecker(diagnostics, visible, Map.of(), null, "path", false).path(p);
+            for (GlobalDecl g : file.globals()) {
+                declare(globals, g);
+                if (new ConstEval(Map.of()).eval(g.value()).isEmpty() && !(g.value() instanceof Expr.BoolLit)) {
+                    diagnostics.error(g.value().pos(), "a global starts from a constant (a number, true or false)");
+                }
             }
-            return visible;
+            for (PathDecl p : file.paths()) {
+                new BodyChecker(diagnostics, visible, Map.of(), null, "path", false, globals).path(p);
+            }
+            return new Exports(visible, globals);
+        }
+
+        private void declare(Map<String, GlobalDecl> visible, GlobalDecl g) {
+            GlobalDecl earlier = visible.putIfAbsent(g.name().name(), g);
+            if (earlier != null && earlier != g) {
+                diagnostics.error(g.name().pos(), "global '" + g.name().name() + "' is already declared at "
+                        + (earlier.pos().file().equals(g.pos().file()) ? "line " + earlier.pos().line() : earlier.pos()));
+            } else if (Builtins.lookup(g.name().name()).isPresent()) {
+                diagnostics.error(g.name().pos(), "global '" + g.name().name() + "' has the name of a built-in "
+                        + Builtins.lookup(g.name().name()).get().kind().name().toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', ' '));
+            }
         }
 
         private void declare(Map<String, PathDecl> visible, PathDecl p) {
@@ -146,14 +174,14 @@ public final class Frontend {
             }
         }
 
-        private Map<String, PathDecl> imported(Import imp, Path from) {
+        private Exports imported(Import imp, Path from) {
             Path target;
             try {
                 target = from.resolveSibling(imp.path()).normalize();
             } catch (java.nio.file.InvalidPathException e) {
                 diagnostics.error(imp.pos(), "cannot import \"" + printable(imp.path()) + "\": not a valid path ("
                         + e.getReason() + ")");
-                return Map.of();
+                return Exports.NONE;
             }
             if (importing.contains(target)) {
                 List<String> cycle = new ArrayList<>();
@@ -161,7 +189,7 @@ public final class Frontend {
                         .forEach(p -> cycle.add(p.getFileName().toString()));
                 cycle.add(target.getFileName().toString());
                 diagnostics.error(imp.pos(), "import cycle: " + String.join(" -> ", cycle));
-                return Map.of();
+                return Exports.NONE;
             }
             if (exported.containsKey(target)) {
                 return exported.get(target);
@@ -172,17 +200,22 @@ public final class Frontend {
                 text = read(target);
             } catch (IOException e) {
                 diagnostics.error(imp.pos(), "cannot import \"" + imp.path() + "\": " + e.getMessage());
-                return Map.of();
+                return Exports.NONE;
             }
-            Map<String, PathDecl> paths = Map.of();
+            Exports exports = Exports.NONE;
             Optional<SourceFile> file = parse(name, text);
             if (file.isPresent()) {
                 importing.add(target);
-                paths = paths(file.get(), target);
+                exports = exports(file.get(), target);
                 importing.remove(importing.size() - 1);
             }
-            exported.put(target, paths);
-            return paths;
+            exported.put(target, exports);
+            return exports;
+        }
+
+        /** What a file makes visible to its scenarios and importers. */
+        private record Exports(Map<String, PathDecl> paths, Map<String, GlobalDecl> globals) {
+            static final Exports NONE = new Exports(Map.of(), Map.of());
         }
 
         /** A control character shown as \\u0000, so that the message says what the path holds. */

@@ -129,6 +129,8 @@ final class PathCycles {
                 calls(r.body(), level + 1, call);
             } else if (s instanceof Stmt.Atomic a) {
                 calls(a.body(), level + 1, call);
+            } else if (s instanceof Stmt.Choose c) {
+                c.branches().forEach(b -> calls(b, level + 1, call));
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.mmu.interp.check;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.Ident;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Scenario;
@@ -24,6 +25,8 @@ import java.util.OptionalLong;
 final class ScenarioChecker {
 
     private final Diagnostics diagnostics;
+    /** The globals of the scenario being checked (its file's and imported ones). */
+    private Map<String, GlobalDecl> globals = Map.of();
 
     ScenarioChecker(Diagnostics diagnostics) {
         this.diagnostics = diagnostics;
@@ -32,7 +35,9 @@ final class ScenarioChecker {
     /**
      * @param filePaths user paths declared at file level or imported
      */
-    CheckedScenario check(Scenario s, String name, Map<String, Long> row, Map<String, PathDecl> filePaths) {
+    CheckedScenario check(Scenario s, String name, Map<String, Long> row, Map<String, PathDecl> filePaths,
+                          Map<String, GlobalDecl> globals) {
+        this.globals = globals;
         Machine machine = new MachineChecker(diagnostics, row).check(s);
         onceEach(s.vm());
         onceEach(s.explore());
@@ -47,7 +52,7 @@ final class ScenarioChecker {
             paths.put(p.name().name(), p);
         }
         for (PathDecl p : s.paths()) {
-            new BodyChecker(diagnostics, paths, row, machine, "path", false).path(p);
+            new BodyChecker(diagnostics, paths, row, machine, "path", false, globals).path(p);
         }
         new PathCycles(diagnostics, paths).check();
         for (int i = 0; i < s.setups().size(); i++) {
@@ -55,12 +60,13 @@ final class ScenarioChecker {
                 diagnostics.error(s.setups().get(i).pos(), "setup is already declared at line "
                         + s.setups().get(0).pos().line() + ": put every step in one setup");
             }
-            new BodyChecker(diagnostics, paths, row, machine, "setup", false).block(s.setups().get(i));
+            new BodyChecker(diagnostics, paths, row, machine, "setup", false, globals).block(s.setups().get(i));
         }
         threads(s, row, machine, paths);
         explore(s, row);
         expectations(s, row, machine, paths);
-        return new CheckedScenario(name, s.tags(), s, Map.copyOf(row), machine, Map.copyOf(paths));
+        return new CheckedScenario(name, s.tags(), s, Map.copyOf(row), machine, Map.copyOf(paths),
+                java.util.List.copyOf(globals.values()));
     }
 
     private void threads(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
@@ -74,7 +80,8 @@ final class ScenarioChecker {
             if (earlier != null) {
                 diagnostics.error(t.pos(), "thread '" + key + "' is already declared at line " + earlier.pos().line());
             }
-            BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "thread", t.vcpu().isPresent());
+            BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "thread", t.vcpu().isPresent(),
+                    globals);
             t.vcpu().ifPresent(v -> vcpuThreadIndex(v, row, machine));
             checker.block(t.body());
         }
@@ -148,22 +155,32 @@ final class ScenarioChecker {
     }
 
     private void expectations(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
-        BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "expectation", false);
+        BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "expectation", false, globals);
         for (Expectation e : s.expectations()) {
-            if (e instanceof Expectation.Never n) {
-                builtin(n.invariant(), Kind.INVARIANT, "invariant");
-            } else if (e instanceof Expectation.Violation v) {
-                builtin(v.invariant(), Kind.INVARIANT, "invariant");
-            } else if (e instanceof Expectation.Max m) {
-                builtin(m.metric(), Kind.METRIC, "metric");
-                checker.number(m.bound(), "the bound of a metric");
-            } else if (e instanceof Expectation.Always a) {
-                checker.condition(a.cond());
-            } else if (e instanceof Expectation.Final f) {
-                checker.condition(f.cond());
-            } else if (e instanceof Expectation.Reachable r) {
-                checker.condition(r.cond());
+            expectation(e, checker);
+        }
+    }
+
+    private void expectation(Expectation e, BodyChecker checker) {
+        if (e instanceof Expectation.Fails f) {
+            if (f.expected() instanceof Expectation.Never n) {
+                diagnostics.error(f.pos(), "a broken invariant is expected with 'expect violation "
+                        + n.invariant().name() + "'");
             }
+            expectation(f.expected(), checker);
+        } else if (e instanceof Expectation.Never n) {
+            builtin(n.invariant(), Kind.INVARIANT, "invariant");
+        } else if (e instanceof Expectation.Violation v) {
+            builtin(v.invariant(), Kind.INVARIANT, "invariant");
+        } else if (e instanceof Expectation.Max m) {
+            builtin(m.metric(), Kind.METRIC, "metric");
+            checker.number(m.bound(), "the bound of a metric");
+        } else if (e instanceof Expectation.Always a) {
+            checker.condition(a.cond());
+        } else if (e instanceof Expectation.Final f) {
+            checker.condition(f.cond());
+        } else if (e instanceof Expectation.Reachable r) {
+            checker.condition(r.cond());
         }
     }
 

@@ -48,6 +48,8 @@ final class BodyCompiler {
     /** The statement each op came from, for errors the runtime finds in the setup; and the current one. */
     private final List<Pos> where = new ArrayList<>();
     private Pos at;
+    /** Open atomic { } blocks: they take no scheduler choice, so no choose inside. */
+    private int atomicDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
 
@@ -71,6 +73,16 @@ final class BodyCompiler {
     /** Ops emitted since the last mark belong to the statement being compiled. */
     private void mark() {
         while (where.size() < b.here()) where.add(at);
+    }
+
+    /** {@code global x = v}: the setup's first store, so that every scenario starts from v. */
+    void initGlobal(dev.mmu.interp.ast.GlobalDecl g) {
+        mark();
+        at = g.pos();
+        b.emit(new Ops.SetGlobal(exprs.globals.get(g.name().name()), exprs.compile(g.value(), null),
+                "global " + g.name().name() + " = " + text(g.value())));
+        mark();
+        at = null;
     }
 
     void block(Block block, Env env) {
@@ -146,11 +158,32 @@ final class BodyCompiler {
         else if (s instanceof Stmt.Atomic a) {
             b.emit(new Ops.Note("atomic {"));
             int from = b.here();
+            atomicDepth++;
             block(a.body(), env);
+            atomicDepth--;
             b.atomic(from);
+        } else if (s instanceof Stmt.Choose c) {
+            choose(c, env);
         } else {
             throw new CompileError(s.pos(), "statement not supported");
         }
+    }
+
+    /** choose { } or { }: one Choose op, each branch but the last jumping past the others at its end. */
+    private void choose(Stmt.Choose c, Env env) {
+        if (atomicDepth > 0) {
+            throw new CompileError(c.pos(), "choose inside atomic: an atomic block takes no scheduler choice");
+        }
+        int choose = b.placeholder();
+        List<Integer> starts = new ArrayList<>();
+        List<Integer> exits = new ArrayList<>();
+        for (Block branch : c.branches()) {
+            starts.add(b.here());
+            block(branch, env);
+            if (starts.size() < c.branches().size()) exits.add(b.placeholder());
+        }
+        for (int exit : exits) b.patch(exit, new Ops.Jump(b.here()));
+        b.patch(choose, new Ops.Choose(starts));
     }
 
     private void branchEnd(int check, Optional<Block> orElse, Env env) {
@@ -210,6 +243,16 @@ final class BodyCompiler {
 
     private void assign(Stmt.Assign a, Env env) {
         Integer slot = env.slot(a.name().name());
+        Integer global = exprs.globals.get(a.name().name());
+        if (slot == null && global != null) {
+            // A load (for |=) and a store, each an op of its own, as C's x |= e on a shared variable.
+            Expr stored = a.orAssign()
+                    ? new Expr.Binary(a.pos(), Expr.BinaryOp.OR, new Expr.Name(a.name().pos(), a.name().name()), a.value())
+                    : a.value();
+            b.emit(new Ops.SetGlobal(global, value(stored, env), a.name().name() + (a.orAssign() ? " |= " : " = ")
+                    + text(a.value())));
+            return;
+        }
         if (slot == null) throw new CompileError(a.name().pos(), "'" + a.name().name() + "' is not a variable");
         var v = value(a.value(), env);
         if (a.orAssign()) {
@@ -237,6 +280,10 @@ final class BodyCompiler {
     }
 
     private Expr hoist(Expr e, Env env) {
+        if (e instanceof Expr.Name n && n.name().equals("need_resched")) return needResched(n, env);
+        if (e instanceof Expr.Name n && env.slot(n.name()) == null && exprs.globals.containsKey(n.name())) {
+            return load(n, env);
+        }
         if (e instanceof Expr.Call c && isCallable(c.name().name())) {
             int tmp = b.local(c.name().name() + "()");
             call(c, env, tmp);
@@ -249,6 +296,32 @@ final class BodyCompiler {
         }
         if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
         return e;
+    }
+
+    /** Reading a global: a load into a temporary local, an op of its own (C's plain load). */
+    private Expr load(Expr.Name n, Env env) {
+        int tmp = b.local(n.name());
+        b.emit(new Ops.Assign(tmp, Ops.global(exprs.globals.get(n.name())), "load " + n.name()));
+        String name = "$" + tmp;
+        env.bind(name, tmp);
+        return new Expr.Name(n.pos(), name);
+    }
+
+    /**
+     * need_resched in an expression: the statement's choice op (both answers, only yes while
+     * rwlock_needbreak()), setting a temporary local that the expression reads.
+     */
+    private Expr needResched(Expr.Name n, Env env) {
+        int tmp = b.local("need_resched");
+        int check = b.placeholder();
+        b.emit(new Ops.Assign(tmp, dev.mmu.runtime.paths.Expr.constant(1), "need_resched"));
+        int skip = b.placeholder();
+        b.patch(check, new Ops.NeedResched(b.here()));
+        b.emit(new Ops.Assign(tmp, dev.mmu.runtime.paths.Expr.constant(0), "!need_resched"));
+        b.patch(skip, new Ops.Jump(b.here()));
+        String name = "$" + tmp;
+        env.bind(name, tmp);
+        return new Expr.Name(n.pos(), name);
     }
 
     private boolean isCallable(String name) {
@@ -270,6 +343,7 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
@@ -302,6 +376,16 @@ final class BodyCompiler {
                 }
             }
         }
+    }
+
+    /** try_cmpxchg(x, old, new) on a global: old is the caller's local, updated when the exchange fails. */
+    private void tryCmpxchg(Expr.Call c, Env env, int result) {
+        String global = ((Expr.Name) named(c, "ptr", 0)).name();
+        Expr old = named(c, "old", 1);
+        Integer oldSlot = env.slot(((Expr.Name) old).name());
+        if (oldSlot == null) throw new CompileError(old.pos(), "try_cmpxchg needs a local variable as 'old'");
+        b.emit(new Ops.TryCmpxchg(exprs.globals.get(global), oldSlot, value(named(c, "new", 2), env), result,
+                text(c)));
     }
 
     /** tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points; returns the flush. */

@@ -4,6 +4,8 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.GlobalDecl;
+import java.util.Map;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
@@ -41,8 +43,11 @@ public final class Compiler {
     public static CompiledScenario compile(CheckedScenario sc, Consumer<Diagnostic> warnings) {
         Machine m = sc.machine();
         VmConfig config = config(m);
-        ExprCompiler exprs = new ExprCompiler(m, sc.row());
+        Map<String, Integer> globals = new java.util.HashMap<>();
+        for (GlobalDecl g : sc.globals()) globals.put(g.name().name(), globals.size());
+        ExprCompiler exprs = new ExprCompiler(m, sc.row(), globals);
         BodyCompiler setup = new BodyCompiler(sc, config, exprs, -1);
+        for (GlobalDecl g : sc.globals()) setup.initGlobal(g);
         for (Block b : sc.scenario().setups()) setup.block(b, new Env(null));
         List<ThreadProgram> threads = new ArrayList<>();
         for (ThreadDecl t : sc.scenario().threads()) {
@@ -52,18 +57,21 @@ public final class Compiler {
             body.block(t.body(), new Env(null));
             threads.add(ThreadProgram.of(t.name(), vcpu, body.builder()));
         }
-        boolean metrics = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Max);
+        boolean metrics = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Max
+                || e instanceof Expectation.Fails f && f.expected() instanceof Expectation.Max);
         Program program = new Program(config, ThreadProgram.of("setup", -1, setup.builder()), threads, metrics);
         List<dev.mmu.runtime.explore.Expectation<VmState>> expectations = new ArrayList<>();
         ExpectationCompiler ec = new ExpectationCompiler(exprs, finishedIn(program));
         for (Expectation e : sc.scenario().expectations()) expectations.add(ec.compile(e));
         // A stat no expression reads may be left out of the state key; not with `expect
         // terminates`, whose lassos must return to the very same state.
-        boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates);
+        boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates
+                || e instanceof Expectation.Fails f && f.expected() instanceof Expectation.Terminates);
         program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
                 terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed);
         runsSetup(program, setup.positions(), sc);
-        if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
+        boolean assertsMayFail = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.AssertFails);
+        if (!assertsMayFail && (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert))) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
         }

@@ -34,6 +34,10 @@ final class ExpectationCompiler {
     }
 
     dev.mmu.runtime.explore.Expectation<VmState> compile(Expectation e) {
+        if (e instanceof Expectation.Fails f) return fails(f.expected());
+        if (e instanceof Expectation.AssertFails) {
+            return new dev.mmu.runtime.explore.Expectation.Violation<>("fails assert", (s, t) -> s.assertFailed);
+        }
         if (e instanceof Expectation.Never n) {
             String name = n.invariant().name();
             if (name.equals("deadlock")) return new dev.mmu.runtime.explore.Expectation.NoDeadlock<>("never deadlock");
@@ -70,8 +74,42 @@ final class ExpectationCompiler {
         }
         Expectation.Max m = (Expectation.Max) e;
         long bound = exprs.compile(m.bound(), null).eval(null, -1);
-        String metric = m.metric().name();
-        return new dev.mmu.runtime.explore.Expectation.MaxMetric<>("max " + metric + " <= " + bound,
-                metric.equals("commit_batch") ? (VmState s) -> s.commitBatch : (VmState s) -> s.lockHoldWork, bound);
+        return new dev.mmu.runtime.explore.Expectation.MaxMetric<>("max " + m.metric().name() + " <= " + bound,
+                metric(m), bound);
+    }
+
+    private static java.util.function.ToLongFunction<VmState> metric(Expectation.Max m) {
+        return m.metric().name().equals("commit_batch") ? s -> s.commitBatch : s -> s.lockHoldWork;
+    }
+
+    /**
+     * {@code expect fails X}: X's counterexample is the evidence. A state expectation's negation is
+     * the existence of a bad state, which Violation searches for (its trace is kept and shortened);
+     * {@code fails reachable} is {@code never}; {@code fails terminates} wants a fair cycle.
+     */
+    private dev.mmu.runtime.explore.Expectation<VmState> fails(Expectation e) {
+        if (e instanceof Expectation.Always a) {
+            var c = named(exprs.compile(a.cond(), null));
+            return new dev.mmu.runtime.explore.Expectation.Violation<>("fails always " + BodyCompiler.text(a.cond()),
+                    (s, t) -> c.eval(s, -1) == 0);
+        }
+        if (e instanceof Expectation.Final f) {
+            var c = named(exprs.compile(f.cond(), null));
+            return new dev.mmu.runtime.explore.Expectation.Violation<>("fails final " + BodyCompiler.text(f.cond()),
+                    (s, terminal) -> terminal && c.eval(s, -1) == 0);
+        }
+        if (e instanceof Expectation.Reachable r) {
+            var c = named(exprs.compile(r.cond(), null));
+            return new dev.mmu.runtime.explore.Expectation.Never<>("fails reachable " + BodyCompiler.text(r.cond()),
+                    (s, t) -> c.eval(s, -1) != 0);
+        }
+        if (e instanceof Expectation.Terminates) {
+            return new dev.mmu.runtime.explore.Expectation.Terminates<>("fails terminates", true);
+        }
+        Expectation.Max m = (Expectation.Max) e;
+        long bound = exprs.compile(m.bound(), null).eval(null, -1);
+        var metric = metric(m);
+        return new dev.mmu.runtime.explore.Expectation.Violation<>("fails max " + m.metric().name() + " <= " + bound,
+                (s, t) -> metric.applyAsLong(s) > bound);
     }
 }

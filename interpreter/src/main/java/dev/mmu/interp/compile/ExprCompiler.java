@@ -19,13 +19,16 @@ import java.util.function.ToLongBiFunction;
 final class ExprCompiler {
     private final Machine machine;
     private final Map<String, Long> row;
+    /** Each global's index in the state's globals. */
+    final Map<String, Integer> globals;
 
     /** Every stat some compiled expression reads (the others may be left out of state keys). */
     final java.util.Set<Stat> statsRead = java.util.EnumSet.noneOf(Stat.class);
 
-    ExprCompiler(Machine machine, Map<String, Long> row) {
+    ExprCompiler(Machine machine, Map<String, Long> row, Map<String, Integer> globals) {
         this.machine = machine;
         this.row = row;
+        this.globals = globals;
     }
 
     dev.mmu.runtime.paths.Expr compile(Expr e, Env env) {
@@ -43,6 +46,7 @@ final class ExprCompiler {
         Integer slot = env == null ? null : env.slot(n.name());
         if (slot != null) return dev.mmu.runtime.paths.Expr.local(slot);
         if (row.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(row.get(n.name()));
+        if (globals.containsKey(n.name())) return dev.mmu.runtime.paths.Ops.global(globals.get(n.name()));
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }
@@ -77,10 +81,15 @@ final class ExprCompiler {
             String q = c.name().name();
             if (q.equals("spte")) {
                 var gpa = compile(arg(c, 0), env);
-                // The W bit changes without mmu_lock (fast_page_fault); the mapping does not.
-                Footprint read = field.equals("writable") ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS)
-                        : Footprint.reads(Resource.SPTE);
+                // The W, A and D bits change without mmu_lock (fast_page_fault, the walker); the mapping does not.
+                Footprint read = field.equals("writable") || field.equals("accessed") || field.equals("dirty")
+                        ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS) : Footprint.reads(Resource.SPTE);
                 return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+            }
+            if (q.equals("tlb")) {
+                var vcpu = compile(arg(c, 0), env);
+                var gpa = compile(arg(c, 1), env);
+                return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
             }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
@@ -107,12 +116,15 @@ final class ExprCompiler {
         if (c.name().name().equals("tlb")) {
             var vcpu = compile(arg(c, 0), env);
             var gpa = compile(arg(c, 1), env);
-            // It names a vCPU: symmetry must not permute that one (-1: known only at run time).
-            int named = vcpu instanceof dev.mmu.runtime.paths.Expr.Constant k && k.v() >= 0 && k.v() < 64 ? (int) k.v() : -1;
-            return reading(Footprint.reads(Resource.TLB).naming(named).union(Footprint.of(vcpu, gpa)),
-                    (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
+            return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
         }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
+    }
+
+    /** tlb(vcpu, gpa) names a vCPU: symmetry must not permute that one (-1: known only at run time). */
+    private static Footprint tlbFootprint(dev.mmu.runtime.paths.Expr vcpu, dev.mmu.runtime.paths.Expr gpa) {
+        int named = vcpu instanceof dev.mmu.runtime.paths.Expr.Constant k && k.v() >= 0 && k.v() < 64 ? (int) k.v() : -1;
+        return Footprint.reads(Resource.TLB).naming(named).union(Footprint.of(vcpu, gpa));
     }
 
     private dev.mmu.runtime.paths.Expr unary(Expr.Unary u, Env env) {

@@ -65,6 +65,11 @@ public final class Explainer {
                     .sorted().collect(Collectors.joining(", ")));
         }
         machine(sc.machine());
+        if (!sc.globals().isEmpty()) {
+            line(1, "globals (shared by every thread; each load and store is a step): " + sc.globals().stream()
+                    .map(g -> g.name().name() + " = " + Formatter.expr(g.value(), source(g.pos().file())))
+                    .collect(Collectors.joining(", ")));
+        }
         setup(sc);
         threads(sc);
         userPaths(sc);
@@ -149,6 +154,10 @@ public final class Explainer {
             if (s instanceof Stmt.IfNeedResched && seen.add("need_resched")) {
                 line(depth, "- if need_resched: need_resched() (the explorer tries both answers)" + needbreak);
             }
+            if (s instanceof Stmt.Choose c && seen.add("choose")) {
+                line(depth, "- choose: the scenario's free choice (the explorer tries each of the "
+                        + c.branches().size() + " branches)");
+            }
         }
         for (Expr.Call c : callsIn(body)) {
             String name = c.name().name();
@@ -223,6 +232,12 @@ public final class Explainer {
     }
 
     private static String expectation(Expectation e, Formatter.Source text) {
+        if (e instanceof Expectation.Fails f) {
+            return Formatter.expectation(f, text) + ": some interleaving must break it (a regression test for the bug)";
+        }
+        if (e instanceof Expectation.AssertFails) {
+            return "expect fails assert: some interleaving must fail an assert (a regression test for the bug)";
+        }
         if (e instanceof Expectation.Never n) {
             return "expect never " + n.invariant().name() + ": in no reachable state " + doc(n.invariant().name());
         }
@@ -330,6 +345,8 @@ public final class Explainer {
             blocks.add(r.body());
         } else if (s instanceof Stmt.Atomic a) {
             blocks.add(a.body());
+        } else if (s instanceof Stmt.Choose c) {
+            blocks.addAll(c.branches());
         }
         return blocks;
     }

@@ -2,6 +2,7 @@ package dev.mmu.interp.fmt;
 
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expectation;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.Import;
@@ -90,6 +91,11 @@ public final class Formatter {
         return f.render();
     }
 
+    /** An {@code expect} line as written. */
+    public static String expectation(Expectation e, Source source) {
+        return new Formatter(source, new CommentMap()).expectation(e);
+    }
+
     /** An expression as written, with only the parentheses it needs. */
     public static String expr(Expr e, Source source) {
         return new ExprPrinter(source.lines).print(e);
@@ -107,6 +113,15 @@ public final class Formatter {
         for (Import i : f.imports()) {
             item(i.pos());
             text("import " + quote(i.path()));
+            end();
+            first = false;
+        }
+        for (GlobalDecl g : f.globals()) {
+            if (!first && g == f.globals().get(0)) {
+                blankWanted = true;
+            }
+            item(g.pos());
+            text("global " + g.name().name() + " = " + exprs.print(g.value()));
             end();
             first = false;
         }
@@ -346,6 +361,12 @@ public final class Formatter {
     }
 
     private String expectation(Expectation e) {
+        if (e instanceof Expectation.Fails f) {
+            return "expect fails " + expectation(f.expected()).substring("expect ".length());
+        }
+        if (e instanceof Expectation.AssertFails) {
+            return "expect fails assert";
+        }
         if (e instanceof Expectation.Never n) {
             return "expect never " + n.invariant().name();
         }
@@ -427,12 +448,8 @@ public final class Formatter {
             end();
             return;
         }
-        if (s instanceof Stmt.IfNeedResched n) {
-            text("if need_resched ");
-            block(n.then(), n.orElse().isEmpty());
-            n.orElse().ifPresent(this::elseBlock);
-        } else if (s instanceof Stmt.If i) {
-            ifStatement(i);
+        if (s instanceof Stmt.IfNeedResched || s instanceof Stmt.If) {
+            ifStatement(s);
         } else if (s instanceof Stmt.While w) {
             text("while " + exprs.print(w.cond()) + " ");
             block(w.body());
@@ -448,10 +465,25 @@ public final class Formatter {
         } else if (s instanceof Stmt.Atomic a) {
             text("atomic ");
             block(a.body());
+        } else if (s instanceof Stmt.Choose c) {
+            text("choose ");
+            for (int i = 0; i < c.branches().size(); i++) {
+                if (i > 0) {
+                    text(" or ");
+                }
+                block(c.branches().get(i), i == c.branches().size() - 1);
+            }
         }
     }
 
-    private void ifStatement(Stmt.If i) {
+    private void ifStatement(Stmt s) {
+        if (s instanceof Stmt.IfNeedResched n) {
+            text("if need_resched ");
+            block(n.then(), n.orElse().isEmpty());
+            n.orElse().ifPresent(this::elseBlock);
+            return;
+        }
+        Stmt.If i = (Stmt.If) s;
         text("if " + exprs.print(i.cond()) + " ");
         block(i.then(), i.orElse().isEmpty());
         i.orElse().ifPresent(this::elseBlock);
@@ -459,8 +491,8 @@ public final class Formatter {
 
     /** {@code else if} when the parser made the else block of a nested if (it shares the if's position). */
     private void elseBlock(Block orElse) {
-        if (orElse.statements().size() == 1 && orElse.statements().get(0) instanceof Stmt.If nested
-                && nested.pos().equals(orElse.pos())) {
+        Stmt nested = orElse.statements().size() == 1 ? orElse.statements().get(0) : null;
+        if ((nested instanceof Stmt.If || nested instanceof Stmt.IfNeedResched) && nested.pos().equals(orElse.pos())) {
             text(" else ");
             trailing.addAll(comments.leading(key(nested.pos())).stream().map(SourceLayout.Comment::text).toList());
             trailing.addAll(comments.trailing(key(nested.pos())));

@@ -42,6 +42,7 @@ public final class ScenarioGenerator {
     private final List<Slot> slots = new ArrayList<>();
     private final List<Long> addresses = new ArrayList<>(); // the few gpas the threads race on
     private final List<String> paths = new ArrayList<>();   // user path declarations
+    private final List<String> globals = new ArrayList<>(); // global declarations (file level)
     private String mmu;
     private int vcpus;
     private long freeGpa;                                    // above every slot: where memslot_move goes
@@ -95,6 +96,7 @@ public final class ScenarioGenerator {
         vcpuThreads.forEach(members::append);
         members.append(explore(vcpuThreadCount));
         members.append(expectations());
+        for (String g : globals) sc.append(g);
         if (pathsAtFileLevel) {
             for (String p : paths) sc.append(p);
         }
@@ -200,8 +202,13 @@ public final class ScenarioGenerator {
             String access = access(body, address);
             String write = slotOf(address).readonly() ? "read" : "write";
             String nested = mmu.equals("both") && body.nextInt(3) == 0 ? "nested " : "";
-            if (k < 8) {
+            if (k < 7) {
                 b.append("    ").append(nested).append(access).append(' ').append(gpa).append('\n');
+            } else if (k < 8) {
+                // the scenario's own choice between two accesses (a choose reads nothing shared)
+                long other = addresses.get(body.nextInt(addresses.size()));
+                b.append("    choose { ").append(access).append(' ').append(gpa).append(" } or { ")
+                        .append(access(body, other)).append(' ').append(hex(other)).append(" }\n");
             } else if (k < 9) {
                 b.append("    repeat 2 { ").append(access).append(' ').append(gpa).append(" }\n");
             } else if (k < 10) {
@@ -363,7 +370,16 @@ public final class ScenarioGenerator {
                 p.append("path ").append(name).append("(limit) {\n  let i = 0\n  let seen = 0\n");
                 p.append("  while i < limit {\n    if ").append(condition(1)).append(" {\n      seen = seen + 1\n");
                 p.append("    } else {\n      break\n    }\n    i = i + 1\n  }\n");
-                p.append("  assert seen <= limit\n}\n");
+                p.append("  assert seen <= limit\n");
+                if (r.nextBoolean()) {
+                    // a shared counter, bumped by a plain load and store or by a try_cmpxchg loop
+                    String g = "g" + globals.size();
+                    globals.add("global " + g + " = 0\n");
+                    p.append(r.nextBoolean() ? "  " + g + " = " + g + " + seen\n"
+                            : "  let old = " + g + "\n  while !try_cmpxchg(" + g + ", old, old + seen) {\n  }\n");
+                    p.append("  assert ").append(g).append(" >= seen\n");
+                }
+                p.append("}\n");
                 call = name + "(" + (1 + r.nextInt(2)) + ")";
             }
             case 3 -> {
@@ -376,7 +392,9 @@ public final class ScenarioGenerator {
                 p.append("  lock write\n  let flush = tdp_zap_range(start, end, flush: false, can_yield: ")
                         .append(r.nextBoolean()).append(")\n");
                 if (r.nextBoolean()) {
-                    p.append("  if need_resched {\n");
+                    // need_resched as a statement, or as a value (the flush decided before the yield)
+                    boolean value = r.nextBoolean();
+                    p.append(value ? "  if flush && need_resched {\n" : "  if need_resched {\n");
                     if (r.nextInt(3) > 0) p.append("    if flush {\n      flush_remote_tlbs()\n      flush = false\n    }\n");
                     p.append("    yield\n  }\n");
                 }
@@ -458,6 +476,10 @@ public final class ScenarioGenerator {
                 e.append("  expect never ").append(pickFrom(r, INVARIANTS.toArray(String[]::new))).append('\n');
             } else if (k < 9) {
                 e.append("  expect violation ").append(pickFrom(r, INVARIANTS.toArray(String[]::new))).append('\n');
+                if (r.nextBoolean()) {
+                    e.append("  expect fails ").append(pick("always ", "final ", "reachable ")).append(condition(2))
+                            .append('\n');
+                }
             } else if (k < 12) {
                 e.append("  expect always ").append(condition(2)).append('\n');
             } else if (k < 15) {

@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.interp.ast.Expr;
+import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.Ident;
 import dev.mmu.interp.ast.Import;
 import dev.mmu.interp.ast.Memslot;
@@ -46,6 +47,7 @@ final class AstBuilder {
         List<Import> imports = new ArrayList<>();
         List<PathDecl> paths = new ArrayList<>();
         List<Scenario> scenarios = new ArrayList<>();
+        List<GlobalDecl> globals = new ArrayList<>();
         for (TopItemContext item : ctx.topItem()) {
             if (item instanceof ImportItemContext i) {
                 imports.add(new Import(pos(i), string(i.STRING().getSymbol())));
@@ -53,9 +55,11 @@ final class AstBuilder {
                 paths.add(path(p.pathDecl()));
             } else if (item instanceof ScenarioItemContext s) {
                 scenarios.add(scenario(s.scenarioDecl()));
+            } else if (item instanceof GlobalItemContext g) {
+                globals.add(new GlobalDecl(pos(g), ident(g.IDENT().getSymbol()), expr(g.expr())));
             }
         }
-        return new SourceFile(pos(ctx), imports, paths, scenarios);
+        return new SourceFile(pos(ctx), imports, paths, scenarios, globals);
     }
 
     private Scenario scenario(ScenarioDeclContext ctx) {
@@ -92,7 +96,7 @@ final class AstBuilder {
             } else if (member instanceof ExploreMemberContext m) {
                 m.exploreSetting().forEach(s -> explore.add(exploreSetting.visit(s)));
             } else if (member instanceof ExpectMemberContext m) {
-                expectations.add(expectation.visit(m.expectation()));
+                expectations.add(expectation(m.expectation()));
             }
         }
         return new Scenario(pos(ctx), tags, string(ctx.STRING().getSymbol()), outline, vm, memslots, vcpus,
@@ -119,11 +123,26 @@ final class AstBuilder {
         return new Memslot(pos(ctx), expr(ctx.id), gpa, size, backing, flags);
     }
 
+    /** {@code expect fails X} wraps X: every kind but {@code violation} (already a failure) and assert. */
+    private Expectation expectation(ExpectationContext ctx) {
+        Expectation e = expectation.visit(ctx);
+        boolean fails = ctx.getToken(MmuParser.FAILS, 0) != null;
+        return fails && !(e instanceof Expectation.AssertFails) ? new Expectation.Fails(pos(ctx), e) : e;
+    }
+
     private PathDecl path(PathDeclContext ctx) {
-        List<PathDecl.Param> params = ctx.param().stream()
-                .map(p -> new PathDecl.Param(pos(p), p.IDENT(0).getText(), p.type == null ? "" : p.type.getText()))
-                .toList();
+        List<PathDecl.Param> params = ctx.param().stream().map(this::param).toList();
         return new PathDecl(pos(ctx), ident(ctx.IDENT().getSymbol()), params, block(ctx.block()));
+    }
+
+    /** A keyword (`gpa`, `size`) cannot name a parameter: the body could not refer to it. */
+    private PathDecl.Param param(ParamContext p) {
+        if (p.name.IDENT() == null) {
+            diagnostics.error(pos(p.name), "'" + p.name.getText() + "' is a keyword and cannot name a parameter; "
+                    + "call it " + (p.name.getText().equals("gpa") ? "'addr'" : "'" + p.name.getText() + "_'")
+                    + " for example");
+        }
+        return new PathDecl.Param(pos(p), p.name.getText(), p.type == null ? "" : p.type.getText());
     }
 
     private Block block(BlockContext ctx) {
@@ -175,12 +194,6 @@ final class AstBuilder {
         }
 
         @Override
-        public Stmt visitNeedReschedStmt(NeedReschedStmtContext ctx) {
-            Optional<Block> orElse = ctx.block().size() > 1 ? Optional.of(block(ctx.block(1))) : Optional.empty();
-            return new Stmt.IfNeedResched(pos(ctx), block(ctx.block(0)), orElse);
-        }
-
-        @Override
         public Stmt visitIfStmt(IfStmtContext ctx) {
             return ifStatement(ctx.ifStatement());
         }
@@ -211,6 +224,30 @@ final class AstBuilder {
             RangeContext r = ctx.range();
             Expr.Range range = new Expr.Range(pos(r), expr(r.expr(0)), expr(r.expr(1)));
             return new Stmt.ForTdpPte(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()), range, block(ctx.block()));
+        }
+
+        /**
+         * {@code for x in SOMETHING}: only the two iterators above exist. Reported here, once, with
+         * what to write; the loop is dropped (the file does not run).
+         */
+        @Override
+        public Stmt visitForUnknownStmt(ForUnknownStmtContext ctx) {
+            Expr what = expr(ctx.expr());
+            String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
+            String loop = "'for " + ctx.IDENT().getText() + " in lpage_disallowed take N { }'";
+            String hint = "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
+                    : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
+                    : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + ctx.IDENT().getText()
+                    + " in tdp_pte(root, start .. end) { }'"
+                    : "unknown iterator" + (name == null ? "" : " '" + name + "'")
+                    + ": a for loop walks 'lpage_disallowed take N' or 'tdp_pte(root, start .. end)'";
+            diagnostics.error(what.pos(), hint);
+            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+        }
+
+        @Override
+        public Stmt visitChooseStmt(ChooseStmtContext ctx) {
+            return new Stmt.Choose(pos(ctx), ctx.block().stream().map(AstBuilder.this::block).toList());
         }
 
         @Override
@@ -251,15 +288,20 @@ final class AstBuilder {
         }
     };
 
-    private Stmt.If ifStatement(IfStatementContext ctx) {
+    /** {@code if need_resched { }} alone is the scheduler's branch, with its own op (Stmt.IfNeedResched). */
+    private Stmt ifStatement(IfStatementContext ctx) {
         Optional<Block> orElse = Optional.empty();
         if (ctx.ifStatement() != null) {
-            Stmt.If nested = ifStatement(ctx.ifStatement());
+            Stmt nested = ifStatement(ctx.ifStatement());
             orElse = Optional.of(new Block(nested.pos(), List.of(nested)));
         } else if (ctx.block().size() > 1) {
             orElse = Optional.of(block(ctx.block(1)));
         }
-        return new Stmt.If(pos(ctx), expr(ctx.expr()), block(ctx.block(0)), orElse);
+        Expr cond = expr(ctx.expr());
+        if (cond instanceof Expr.Name n && n.name().equals("need_resched")) {
+            return new Stmt.IfNeedResched(pos(ctx), block(ctx.block(0)), orElse);
+        }
+        return new Stmt.If(pos(ctx), cond, block(ctx.block(0)), orElse);
     }
 
     private static Stmt.LockName lockName(LockNameContext ctx) {
@@ -503,6 +545,11 @@ final class AstBuilder {
         @Override
         public Expectation visitExpectTerminates(ExpectTerminatesContext ctx) {
             return new Expectation.Terminates(pos(ctx));
+        }
+
+        @Override
+        public Expectation visitExpectFailsAssert(ExpectFailsAssertContext ctx) {
+            return new Expectation.AssertFails(pos(ctx));
         }
 
         @Override

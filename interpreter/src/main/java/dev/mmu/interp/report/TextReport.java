@@ -101,8 +101,8 @@ public final class TextReport implements Reporter {
             }
         }
         if (r.coverage() != null) b.append("  UNKNOWN: ").append(r.coverage()).append('\n');
-        boolean universal = r.outcomes().stream()
-                .noneMatch(o -> o.text().startsWith("violation ") || o.text().startsWith("reachable "));
+        boolean universal = r.outcomes().stream().noneMatch(o -> o.text().startsWith("violation ")
+                || o.text().startsWith("reachable ") || o.text().startsWith("fails ") && !o.text().startsWith("fails reachable "));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append("  ").append(holds(r)).append('\n');
         return b.toString();
     }

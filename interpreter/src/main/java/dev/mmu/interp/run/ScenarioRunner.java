@@ -110,7 +110,8 @@ public final class ScenarioRunner {
         String note = o.note() == null ? "" : o.note();
         Long max = o.maximum().isPresent() ? o.maximum().getAsLong() : null;
         boolean evidence = o.expectation() instanceof Expectation.Violation
-                || o.expectation() instanceof Expectation.Reachable;
+                || o.expectation() instanceof Expectation.Reachable
+                || o.expectation() instanceof Expectation.Terminates<VmState> t && t.livelockExpected();
         if (!o.hasTrace() || !(o.verdict() == Verdict.FAIL || evidence)) {
             return new OutcomeResult(o.text(), o.verdict(), note, null, null, -1, max, List.of(), List.of());
         }

@@ -33,9 +33,15 @@ public sealed interface Expectation<S> {
      * No livelock under weak fairness: fails if the reachable state graph has a weakly fair cycle,
      * one on which every thread that is enabled in all of its states takes at least one step (a
      * thread that spins only because another, continuously enabled thread never runs is not a
-     * livelock). The counterexample is a lasso: a stem, then the cycle.
+     * livelock). The counterexample is a lasso: a stem, then the cycle. With
+     * {@code livelockExpected} (a regression test of a livelock) it is the other way round: the
+     * lasso is the evidence that PASSes, and a complete search without one FAILs.
      */
-    record Terminates<S>(String text) implements Expectation<S> {}
+    record Terminates<S>(String text, boolean livelockExpected) implements Expectation<S> {
+        public Terminates(String text) {
+            this(text, false);
+        }
+    }
 
     /** Fails if a terminal state is not {@link TransitionSystem#finished finished} (deadlock). */
     record NoDeadlock<S>(String text) implements Expectation<S> {}

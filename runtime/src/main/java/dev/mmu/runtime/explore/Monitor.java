@@ -192,7 +192,8 @@ final class Monitor<S> {
             String note = scope.exhaustive() ? join(figures, qualifier) : figures + " so far; " + qualifier;
             return new Outcome<>(e, v, f.trace, note, -1, max);
         }
-        boolean existential = e instanceof Expectation.Reachable || e instanceof Expectation.Violation;
+        boolean existential = e instanceof Expectation.Reachable || e instanceof Expectation.Violation
+                || e instanceof Expectation.Terminates<S> t && t.livelockExpected();
         if (f.found) {
             Verdict v = existential ? Verdict.PASS : Verdict.FAIL;
             String note = f.cycleStart >= 0 ? join(f.note, "cycle starts at step " + f.cycleStart) : f.note;

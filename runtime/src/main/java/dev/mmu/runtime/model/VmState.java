@@ -94,6 +94,8 @@ public final class VmState {
     public int mmuValidGen;
     /** Roots replaced by kvm_mmu_zap_all_fast() and not yet zapped and freed (role.invalid / obsolete). */
     public int[] invalidRoots = new int[0];
+    /** The scenario's `global` variables, by index; shared with the parent state until written. */
+    public long[] globals = new long[0];
     /** Threads, by index in the program. */
     public ThreadState[] threads;
 
@@ -162,6 +164,7 @@ public final class VmState {
         mmuValidGen = o.mmuValidGen;
         invalidRoots = o.invalidRoots;
         dirtyLogBusy = o.dirtyLogBusy;
+        globals = o.globals;
         threads = new ThreadState[o.threads.length];
         for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
     }
@@ -271,6 +274,12 @@ public final class VmState {
         dirtyBitmap[slot] = new long[dirtyBitmap[slot].length];
     }
 
+    /** Stores a global, copying the array first (the setup's first store of a global grows it). */
+    public void setGlobal(int index, long value) {
+        globals = Arrays.copyOf(globals, Math.max(globals.length, index + 1));
+        globals[index] = value;
+    }
+
     public long stat(Stat s) {
         return stats[s.ordinal()];
     }
@@ -349,7 +358,7 @@ public final class VmState {
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
         for (long[] bitmap : dirtyBitmap) w.values(bitmap);
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
-                .values(goneRanges).value(mmuValidGen).values(invalidRoots);
+                .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals);
         for (ThreadState t : threads) w.value(t.pc).values(t.locals).values(t.invalidList).value(t.holdWork);
         return w.toBytes();
     }
@@ -376,7 +385,7 @@ public final class VmState {
                 && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
-                && Arrays.equals(threads, s.threads);
+                && Arrays.equals(globals, s.globals) && Arrays.equals(threads, s.threads);
     }
 
     @Override
@@ -404,6 +413,7 @@ public final class VmState {
             h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
             h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
             h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots);
+            h = 31 * h + Arrays.hashCode(globals);
             h = 31 * h + Arrays.hashCode(threads);
             if (h == 0) h = 1;
             hash = h;

@@ -69,6 +69,9 @@ public final class MmuSystem implements TransitionSystem<VmState> {
                 throw ScenarioError.setup(pc, "the setup blocks at " + op.describe()
                         + ": no thread runs before the setup ends, so nothing can let it go on");
             }
+            if (op instanceof Ops.Choose) {
+                throw ScenarioError.setup(pc, "choose in the setup: the setup runs once, deterministically");
+            }
             if (ran >= MAX_SETUP_OPS) {
                 throw ScenarioError.setup(pc, "the setup runs more than " + MAX_SETUP_OPS
                         + " operations: it does not end");

@@ -121,6 +121,82 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@code choose { } or { }}: the scenario writer's free choice, one scheduler choice per
+     * branch (a branch starts at its target). It reads nothing shared, so it joins the next step.
+     */
+    public record Choose(java.util.List<Integer> branches) implements Op {
+        public int choices(VmState s, int thread) {
+            return branches.size();
+        }
+
+        public void exec(Exec e, int choice) {
+            e.invisible = true;
+            e.nextPc = branches.get(choice);
+            e.note("choose: branch " + (choice + 1) + " of " + branches.size());
+        }
+
+        public Footprint footprint() {
+            return Footprint.LOCAL;
+        }
+
+        public int[] targets(int pc) {
+            return branches.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        public String describe() {
+            return "choose";
+        }
+    }
+
+    /** {@code x = e} on a {@code global}: one store, a step of its own (C's plain store). */
+    public record SetGlobal(int index, Expr value, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            e.s.setGlobal(index, value.eval(e.s, e.thread));
+        }
+
+        public Footprint footprint() {
+            return value.footprint().andWrites(Resource.GLOBALS);
+        }
+
+        public String describe() {
+            return text;
+        }
+    }
+
+    /** Reading a global: what the expression {@code x} of a {@code global x} reads. */
+    public static Expr global(int index) {
+        return Expr.of(Footprint.reads(Resource.GLOBALS), (s, t) -> s.globals[index]);
+    }
+
+    /**
+     * {@code try_cmpxchg(x, old, new)} on a global, as the kernel's try_cmpxchg() (and
+     * try_cmpxchg64() on an SPTE in tdp_mmu_set_spte_atomic()): one atomic step that stores new if
+     * x still equals the local old, else loads x's current value into old; the result is success.
+     */
+    public record TryCmpxchg(int index, int oldSlot, Expr value, int result, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            long current = e.s.globals[index];
+            long[] locals = e.self().locals;
+            boolean swapped = current == locals[oldSlot];
+            if (swapped) {
+                e.s.setGlobal(index, value.eval(e.s, e.thread));
+            } else {
+                locals[oldSlot] = current;
+            }
+            if (result >= 0) locals[result] = swapped ? 1 : 0;
+            if (e.tracing()) e.note(text + (swapped ? ": swapped" : ": failed, old = " + current));
+        }
+
+        public Footprint footprint() {
+            return value.footprint().andReads(Resource.GLOBALS).andWrites(Resource.GLOBALS);
+        }
+
+        public String describe() {
+            return text;
+        }
+    }
+
     public record Jump(int target) implements Op {
         public void exec(Exec e, int choice) {
             e.nextPc = target;

@@ -140,6 +140,11 @@ public final class Primitives {
                 .doc("as tdp_mmu_iter_cond_resched before 'Ensure forward progress when yielding in TDP MMU iter'"
                         + " (5.12-rc): it may yield again before the walk made progress")
                 .expanded();
+        declare("try_cmpxchg(ptr: int, old: int, new: int) -> bool")
+                .mirrors("try_cmpxchg", "v6.x")
+                .doc("on a global: stores new if it still holds old, else loads its value into old; returns success"
+                        + " (as try_cmpxchg64 on an SPTE in tdp_mmu_set_spte_atomic)")
+                .expanded();
         declare("rcu_read_lock()")
                 .mirrors("rcu_read_lock", "v6.x")
                 .doc("enters an RCU read-side section: freed page tables stay readable")

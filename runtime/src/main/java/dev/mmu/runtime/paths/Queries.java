@@ -22,6 +22,22 @@ public final class Queries {
             case "writable" -> leaf && Spte.writable(w.spte()) ? 1 : 0;
             case "exec" -> leaf && Spte.exec(w.spte()) ? 1 : 0;
             case "pfn" -> leaf ? w.pfnOf(gpa >>> 12) : 0;
+            // A is set when KVM installs the leaf (make_spte) and never aged here; D by the walker on a write.
+            case "accessed" -> leaf && (w.spte() & Spte.ACCESSED) != 0 ? 1 : 0;
+            case "dirty" -> leaf && (w.spte() & Spte.DIRTY) != 0 ? 1 : 0;
+            default -> throw new IllegalArgumentException(field);
+        };
+    }
+
+    /** tlb(vcpu, gpa).field: the translation that vCPU caches for gpa (not present, level 0 if none). */
+    public static long tlb(VmState s, long vcpu, long gpa, String field) {
+        var t = vcpu >= 0 && vcpu < s.tlb.length ? Tlbs.lookup(s, (int) vcpu, gpa >>> 12) : null;
+        return switch (field) {
+            case "present" -> t != null ? 1 : 0;
+            case "level" -> t != null ? t.level() : 0;
+            case "writable" -> t != null && t.writable() ? 1 : 0;
+            case "exec" -> t != null && t.exec() ? 1 : 0;
+            case "pfn" -> t != null ? t.pfnOf(gpa >>> 12) : 0;
             default -> throw new IllegalArgumentException(field);
         };
     }

@@ -44,7 +44,9 @@ public enum Resource {
     /** Each thread's invalid_list (an expectation sums them; the page-table-leak check reads them). */
     INVALID_LIST,
     /** Violated invariants and failed asserts. */
-    VIOLATIONS;
+    VIOLATIONS,
+    /** The scenario's own shared variables ({@code global x = 0}). */
+    GLOBALS;
 
     public long bit() {
         return 1L << ordinal();

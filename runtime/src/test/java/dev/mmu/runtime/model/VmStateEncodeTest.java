@@ -31,7 +31,7 @@ class VmStateEncodeTest {
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
                 "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
-                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "threads", "hash");
+                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "globals", "threads", "hash");
     }
 
     @Test
