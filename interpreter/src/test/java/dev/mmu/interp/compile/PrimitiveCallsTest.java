@@ -44,10 +44,14 @@ class PrimitiveCallsTest {
                 "primitive 'tdp_zap_range' needs 'flush' (start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true)");
     }
 
-    /** A statement calling p with an argument of each parameter's type: the sp and iter of the loops around it. */
+    /**
+     * A statement calling p with an argument of each parameter's type: the sp and iter of the loops
+     * around it; try_cmpxchg's ptr is the file's global and its old a local.
+     */
     private static String call(Primitive p, boolean named) {
+        boolean cmpxchg = p.name().equals("try_cmpxchg");
         List<String> args = p.params().stream().map(q -> (named ? q.name() + ": " : "") + switch (q.type()) {
-            case INT -> "iter.gfn";
+            case INT -> cmpxchg && q.name().equals("ptr") ? "g" : cmpxchg && q.name().equals("old") ? "o" : "iter.gfn";
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";
             case VOID -> throw new AssertionError(q);
@@ -64,7 +68,10 @@ class PrimitiveCallsTest {
 
     private static String scenario(String statement) {
         return """
+                global g = 0
+
                 path call_it() {
+                  let o = 0
                   lock write
                   for sp in lpage_disallowed take 1 {
                     for iter in tdp_pte(root, 0 .. 512) {
