@@ -105,6 +105,16 @@ class ReliabilityTest {
         assertThat(Long.parseLong(took.group(1))).as("exploring time, ms").isLessThan(2500);
     }
 
+    /** The state budget ends an explosion as UNKNOWN with how far each search got (issue 16, item 3). */
+    @Test
+    void theStateBudgetEndsAnExplosionWithItsCoverage() {
+        CliRun r = CliRun.of("check", "-q", "--max-states", "300", "--no-portfolio", DIR + "D06b-explode.mmu");
+
+        assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.UNKNOWN);
+        assertThat(r.out()).containsPattern("UNKNOWN expect never use_after_free  \\(stopped \\(max-states\\) after 30[01] states, depth \\d+\\)")
+                .containsPattern("UNKNOWN expect terminates  \\(fair-cycle search stopped \\(max-states\\) after 30\\d states");
+    }
+
     @Test
     void fmtFormatsAFileWithLoneCarriageReturns(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("cr.mmu");
