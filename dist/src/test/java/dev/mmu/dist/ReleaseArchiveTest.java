@@ -7,11 +7,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The release archive as a user gets it: unpacked into an empty folder, its launcher run from there. */
+/** The release archive as a user gets it: unpacked into an empty folder, its launcher run from there, its .vsix read. */
 class ReleaseArchiveTest {
     @TempDir
     Path empty;
@@ -40,5 +46,39 @@ class ReleaseArchiveTest {
         Path link = Files.createSymbolicLink(empty.resolve("mmu"), home.resolve("bin/mmu"));
         assertThat(run(empty, link.toString(), "--version")).isEqualTo("0\nmmu 0.1.0\n");
         assertThat(List.of(home.resolve("bin/mmu-lsp"), home.resolve("README.md"))).allMatch(Files::exists);
+        theVsixIsAnExtensionPackage(home.resolve("mmu-vscode.vsix"));
+    }
+
+    /**
+     * The .vsix as `code --install-extension` reads it: an OPC zip with its content types, the
+     * package manifest naming the extension of package.json, the extension's files, its runtime
+     * node modules and the language server; no tests or build files.
+     */
+    private static void theVsixIsAnExtensionPackage(Path vsix) throws IOException {
+        assertThat(vsix).exists();
+        Map<String, byte[]> entries = new TreeMap<>();
+        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(vsix))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) entries.put(e.getName(), zip.readAllBytes());
+        }
+        assertThat(entries).containsKeys("[Content_Types].xml", "extension.vsixmanifest", "extension/package.json",
+                "extension/README.md", "extension/extension.js", "extension/server-command.js",
+                "extension/language-configuration.json", "extension/syntaxes/mmu.tmLanguage.json",
+                "extension/snippets/mmu.code-snippets", "extension/server/mmu-lsp.jar",
+                "extension/node_modules/vscode-languageclient/node.js",
+                "extension/node_modules/vscode-languageclient/package.json",
+                "extension/node_modules/vscode-jsonrpc/package.json");
+        assertThat(entries.keySet()).noneMatch(n -> n.startsWith("extension/test/") || n.startsWith("extension/scripts/")
+                || n.endsWith("pom.xml") || n.contains("node_modules/vscode-tmgrammar-test"));
+        String packageJson = new String(entries.get("extension/package.json"), StandardCharsets.UTF_8);
+        String manifest = new String(entries.get("extension.vsixmanifest"), StandardCharsets.UTF_8);
+        Matcher identity = Pattern.compile("<Identity Language=\"en-US\" Id=\"([^\"]+)\" Version=\"([^\"]+)\" "
+                + "Publisher=\"([^\"]+)\"").matcher(manifest);
+        assertThat(identity.find()).as(manifest).isTrue();
+        assertThat(packageJson).contains("\"name\": \"" + identity.group(1) + "\"", "\"version\": \"" + identity.group(2) + "\"",
+                "\"publisher\": \"" + identity.group(3) + "\"");
+        for (String type : new String[] {".json", ".js", ".md", ".jar", ".vsixmanifest"}) {
+            assertThat(new String(entries.get("[Content_Types].xml"), StandardCharsets.UTF_8))
+                    .contains("Extension=\"" + type + "\"");
+        }
     }
 }

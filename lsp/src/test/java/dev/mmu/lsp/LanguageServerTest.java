@@ -104,6 +104,36 @@ class LanguageServerTest {
                 .allSatisfy(d -> assertThat(d.getSeverity()).isEqualTo(DiagnosticSeverity.Error));
     }
 
+    /** A half-typed line does not hide the other errors: the checker still looks at the rest. */
+    @Test
+    void otherErrorsKeepShowingWhileALineIsHalfTyped() throws Exception {
+        String halfTypedLock = "scenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread t { read 0x1000; lock wr }\n"
+                + "  thread u { kvm_recover_nx_lpagez }\n  expect never use_after_fre\n}\n";
+        String unclosedThread = halfTypedLock.replace("lock wr }", "lock write");
+        String halfTypedLet = "path p() {\n  lock write\n  let x =\n  unlock\n}\n"
+                + "scenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread u { p }\n  expect never use_after_fre\n}\n";
+
+        assertThat(messages(open("t1.mmu", halfTypedLock))).containsExactly(
+                "2:31 expected 'read' or 'write', found 'wr'",
+                "3:13 unknown kernel path or user path 'kvm_recover_nx_lpagez'; did you mean 'kvm_recover_nx_lpages'?",
+                "4:15 unknown invariant 'use_after_fre'; did you mean 'use_after_free'?");
+        assertThat(messages(open("t2.mmu", unclosedThread))).containsExactly(
+                "3:2 expected '}' to close the thread opened at line 3 before 'thread'",
+                "4:15 unknown invariant 'use_after_fre'; did you mean 'use_after_free'?");
+        assertThat(messages(open("t3.mmu", halfTypedLet))).containsExactly(
+                "3:2 expected an expression, found 'unlock'",
+                "8:15 unknown invariant 'use_after_fre'; did you mean 'use_after_free'?");
+        assertThat(messages(open("t4.mmu", "scenario \"s\" {\n  vm { mmu }\n"))).as("nothing left to check")
+                .allMatch(m -> m.startsWith("1:") || m.startsWith("2:"));
+    }
+
+    private List<String> messages(String uri) throws Exception {
+        return session.nextDiagnostics(uri).getDiagnostics().stream()
+                .map(d -> d.getRange().getStart().getLine() + ":" + d.getRange().getStart().getCharacter() + " "
+                        + d.getMessage().getLeft())
+                .toList();
+    }
+
     // Written out by hand from docs/language.md (§5, §7), not read from Builtins (the primitives are
     // FeatureTablesTest.PRIMITIVES): the completion
     // lists are checked against what the language documents, so an entry lost from the table fails.

@@ -65,15 +65,21 @@ final class CheckCommand implements Callable<Integer> {
             if (interrupts.signal().isCancelled()) break; // Ctrl-C: the partial result so far, once
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
-        String err = reports.emit(run);
-        if (err != null) {
-            System.err.println("mmu: " + err);
-            return ExitCode.BAD_INPUT;
-        }
-        if (interrupts.signal().isCancelled()) {
-            return ExitCode.UNKNOWN; // stopped by Ctrl-C: what was not checked is unknown
-        }
-        return empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
+        int code = interrupts.signal().isCancelled()
+                ? ExitCode.UNKNOWN // stopped by Ctrl-C: what was not checked is unknown
+                : empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
+        return withReports(code, reports.emit(run));
+    }
+
+    /**
+     * The exit code once the reports are written: a report that could not be written (error not
+     * null) turns a pass into 2, so CI without its reports is not green, and leaves every other
+     * code as it is: a full disk must not hide a FAIL behind "bad input".
+     */
+    static int withReports(int code, String error) {
+        if (error == null) return code;
+        System.err.println("mmu: " + error);
+        return code == ExitCode.PASS ? ExitCode.BAD_INPUT : code;
     }
 
     /** The worst outcome wins: 3 an internal fault, then 4 unknown, then 2 bad input, then 1 failed, else 0. */

@@ -16,6 +16,11 @@ public final class Main {
     }
 
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line with its handlers: an internal fault is one line, the trace under --debug. */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof ScenarioError e) {
@@ -37,6 +42,6 @@ public final class Main {
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) cmd.usage(cmd.getErr());
             return ExitCode.BAD_INPUT;
         });
-        return cl.execute(args);
+        return cl;
     }
 }

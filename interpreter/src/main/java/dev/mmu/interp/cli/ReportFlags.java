@@ -39,6 +39,7 @@ final class ReportFlags {
             return null;
         }
         try {
+            ReportFiles.checkWritable(out);
             for (Reporter r : reporters) ReportFiles.checkFree(out.resolve(r.fileName()));
         } catch (IOException e) {
             return e.getMessage();
@@ -51,7 +52,11 @@ final class ReportFlags {
         return out != null || reporters.get(0).format().equals("text");
     }
 
-    /** Writes the reports; returns an error message or null. */
+    /**
+     * Writes the reports; returns an error message or null. The caller keeps a failed or unknown
+     * verdict's exit code when this fails (a full disk must not turn FAIL into 2) and exits 2 for
+     * a pass, so that a CI job without its reports is never green.
+     */
     String emit(RunResult run) {
         if (out == null) {
             if (!liveText()) System.out.print(reporters.get(0).render(run));

@@ -110,12 +110,8 @@ final class TestCommand implements Callable<Integer> {
         boolean interrupted = interrupts.signal().isCancelled();
         live.println(run.summary() + (interrupted ? ", interrupted: " + (files.size() - results.size())
                 + " of " + files.size() + " files not run" : ""));
-        String err = reports.emit(run);
-        if (err != null) {
-            System.err.println("mmu: " + err);
-            return ExitCode.BAD_INPUT;
-        }
-        return interrupted ? ExitCode.UNKNOWN : CheckCommand.exitCode(run);
+        int code = interrupted ? ExitCode.UNKNOWN : CheckCommand.exitCode(run);
+        return CheckCommand.withReports(code, reports.emit(run));
     }
 
     private static FileResult get(Future<FileResult> f) throws Exception {

@@ -115,6 +115,18 @@ public final class JsonReport implements Reporter {
         g.writeEndObject();
     }
 
+    private static void event(JsonGenerator g, StepEvent e) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("kind", e.kind());
+        if (e.function() != null) g.writeStringField("function", e.function());
+        for (var f : e.fields().entrySet()) {
+            if (f.getValue() instanceof Number n) g.writeNumberField(f.getKey(), n.longValue());
+            else g.writeStringField(f.getKey(), f.getValue().toString());
+        }
+        g.writeStringField("text", e.text());
+        g.writeEndObject();
+    }
+
     private static void outcome(JsonGenerator g, ScenarioResult r, OutcomeResult o) throws IOException {
         g.writeStartObject();
         g.writeStringField("expectation", o.text());
@@ -137,6 +149,9 @@ public final class JsonReport implements Reporter {
                 g.writeNumberField("thread", st.thread());
                 g.writeStringField("threadName", r.threads().get(st.thread()));
                 g.writeStringField("text", st.text());
+                g.writeArrayFieldStart("events");
+                for (StepEvent e : StepEvent.of(st.text())) event(g, e);
+                g.writeEndArray();
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -158,6 +158,11 @@ class TestCommandTest {
         assertThat(schema.validate(out, InputFormat.JSON)).isEmpty();
         assertThat(out).contains("\"line\" : \"3 passed, 2 failed\"").contains("\"kind\" : \"counterexample\"")
                 .contains("\"compiled\" : false");
+        // Each step carries its events beside the text: the last one of fails.mmu's counterexample.
+        assertThat(out.replaceAll("\\s+", " ")).contains("\"events\" : [ { \"kind\" : \"access\", \"gfn\" : 1, "
+                + "\"pfn\" : 4097, \"gpa\" : 4096, \"vcpu\" : 1, \"access\" : \"read\", "
+                + "\"text\" : \"vCPU 1 read 0x1000: TLB hit -> pfn 0x1001\" }, { \"kind\" : \"invariant\", \"pfn\" : 4097, "
+                + "\"invariant\" : \"use_after_free\", \"text\" : \"!! use_after_free: pfn 0x1001 was freed by the host\" } ]");
         // The schema can fail: a report missing a required field does not pass.
         assertThat(schema.validate(out.replace("\"schemaVersion\"", "\"version\""), InputFormat.JSON)).isNotEmpty();
     }
