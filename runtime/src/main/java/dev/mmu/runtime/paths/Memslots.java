@@ -17,13 +17,6 @@ public final class Memslots {
 
     private Memslots() {}
 
-    /** Position of the slot with this id in the configuration, or -1. */
-    public static int position(VmState s, int slotId) {
-        var l = s.config.memslots();
-        for (int i = 0; i < l.size(); i++) if (l.get(i).id() == slotId) return i;
-        return -1;
-    }
-
     /** __gfn_to_memslot(): position of the active slot holding gfn, or -1 (no slot: emulated MMIO). */
     public static int of(VmState s, long gfn) {
         var l = s.config.memslots();

@@ -132,15 +132,11 @@ public final class TdpMmu {
      * The map step of the fault path: kvm_tdp_mmu_map() (v6.x) for TDP pages, direct_map() for
      * shadow pages. Walks from the root to the goal level, applying disallowed_hugepage_adjust(),
      * splitting a huge SPTE in the way (tdp_mmu_split_huge_page), linking missing tables (NX
-     * accounting), and installs the leaf.
+     * accounting), and installs the leaf. From `root`: the nested guest's faults build legacy pages
+     * under its shadow root.
      *
      * @return false if the fault must be retried (the SPTE was frozen by another thread)
      */
-    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging) {
-        return map(e, gfn, exec, write, pfn, tdp, logging, e.s.root);
-    }
-
-    /** The map step from a given root: the nested guest's faults build legacy pages under its shadow root. */
     static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging,
                        int root) {
         VmState s = e.s;
@@ -218,15 +214,6 @@ public final class TdpMmu {
             value = Spte.leaf(pfn - (gfn & (Level.pagesPerHpage(level) - 1)), writable, exec);
         }
         setSpte(e, w.spId(), w.index(), value);
-    }
-
-    /** fast_pf_fix_direct_spte(): a lockless cmpxchg of a present leaf's writable bit; true if it changed. */
-    static boolean cmpxchgWritable(Exec e, long gfn, boolean writable) {
-        Walk w = Walk.of(e.s, gfn);
-        if (w == null || !w.presentLeaf() || Spte.writable(w.spte()) == writable) return false;
-        long updated = writable ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
-        setSpte(e, w.spId(), w.index(), updated);
-        return true;
     }
 
     /**

@@ -390,8 +390,23 @@ class InvariantsTest {
     void tablesUnderTheNestedRootAreReachable() {
         VmState s = splitState();
         s.nestedRoot = s.root;
+        s.spForWrite(s.nestedRoot).rootCount = 0; // reachable as the nested root, not as a held root
         s.root = s.allocSp(4, 0, true).id;
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+    }
+
+    @Test
+    void aRootAWalkerStillHoldsIsNoLeakUntilItsLastReference() {
+        VmState s = splitState();
+        int old = s.root;
+        s.root = s.allocSp(4, 0, true).id;
+        s.spForWrite(old).rootCount = 1; // for_each_tdp_mmu_root_yield_safe() holds it (kvm_tdp_mmu_get_root)
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        s.spForWrite(old).rootCount = 0;
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
+        s.spForWrite(old).rootCount = 1;
+        s.spForWrite(old).status = ShadowPage.UNLINKED; // put on its way out, but queued nowhere
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
     }
 
     @Test

@@ -142,4 +142,84 @@ class StepMergingTest {
         st.step(1, "if need_resched", 0);
         assertThat(st.done(1)).as("the unlock ran in the need_resched() step").isTrue();
     }
+
+    /** Under mmu_lock (for `mode`) and then `lock`: x = tlb(1); release both. */
+    static ThreadProgram readerUnder(Mode mode, LockId lock) {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+        if (lock != null) b.emit(new Ops.Acquire(lock, Mode.WRITE));
+        b.emit(new Ops.Assign(b.local("x"), TLB_1, "x = tlb(1)"));
+        b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "y = 1"));
+        if (lock != null) b.emit(new Ops.Release(lock));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("a", -1, b);
+    }
+
+    /** Under mmu_lock (for `mode`) and then `lock`: flushes every TLB. */
+    static ThreadProgram flusherUnder(Mode mode, LockId lock) {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+        if (lock != null) b.emit(new Ops.Acquire(lock, Mode.WRITE));
+        KernelPaths.flushRemoteTlbs(b);
+        if (lock != null) b.emit(new Ops.Release(lock));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        return ThreadProgram.of("b", -1, b);
+    }
+
+    /** Whether a's TLB read ran in the step that took its last lock (b not started). */
+    static boolean merged(ThreadProgram a, ThreadProgram b) {
+        Stepper st = new Stepper(program(a, b));
+        while (st.next(0).contains("lock(")) st.step(0, st.next(0));
+        return !st.next(0).equals("x = tlb(1)");
+    }
+
+    @Test
+    void eachHeldLockStopsTheThreadsThatMustTakeItFirst() {
+        for (LockId lock : new LockId[] {LockId.tdp_mmu_pages_lock, LockId.mmu_unsync_pages_lock}) {
+            assertThat(merged(readerUnder(Mode.READ, lock), flusherUnder(Mode.READ, lock))).as("%s held", lock).isTrue();
+        }
+        assertThat(merged(readerUnder(Mode.READ, LockId.tdp_mmu_pages_lock), flusherUnder(Mode.READ, LockId.mmu_unsync_pages_lock)))
+                .as("another spinlock stops nothing").isFalse();
+        assertThat(merged(readerUnder(Mode.READ, LockId.mmu_unsync_pages_lock), flusherUnder(Mode.READ, LockId.tdp_mmu_pages_lock)))
+                .isFalse();
+        assertThat(merged(readerUnder(Mode.READ, null), flusherUnder(Mode.WRITE, null))).as("a reader stops a writer").isTrue();
+        assertThat(merged(readerUnder(Mode.READ, null), flusherUnder(Mode.READ, null))).as("but not another reader").isFalse();
+    }
+
+    @Test
+    void slotsLockHeldStopsAThreadThatMustTakeItFirst() {
+        PathBuilder a = new PathBuilder();
+        a.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        a.emit(new Ops.Assign(a.local("x"), TLB_1, "x = tlb(1)"));
+        a.emit(new Ops.Release(LockId.slots_lock));
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        KernelPaths.flushRemoteTlbs(b);
+        b.emit(new Ops.Release(LockId.slots_lock));
+        assertThat(merged(ThreadProgram.of("a", -1, a), ThreadProgram.of("b", -1, b))).isTrue();
+        assertThat(merged(ThreadProgram.of("a", -1, a), flusher())).as("b needs only mmu_lock").isFalse();
+        assertThat(merged(readerUnder(Mode.WRITE, null), ThreadProgram.of("b", -1, b))).as("b needs only slots_lock").isFalse();
+    }
+
+    @Test
+    void anAtomicBlockIsOneStepEvenWithMergingOff() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(new Ops.Atomic(new Ops.Assign(b.local("x"), TLB_1, "x = tlb(1)")));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        MmuSystem plain = new MmuSystem(program(ThreadProgram.of("a", -1, b), vcpu1()), false);
+        var s = plain.step(plain.initial(), 0, 0, null);
+        assertThat(s.threads[0].pc).isEqualTo(2);
+    }
+
+    @Test
+    void withMergingOffANeedReschedNoIsAStepOfItsOwn() {
+        MmuSystem plain = new MmuSystem(program(yielder()), false);
+        var s = plain.step(plain.initial(), 0, 0, null);
+        s = plain.step(s, 0, 0, null);
+        assertThat(plain.finished(s)).isFalse();
+        MmuSystem merged = new MmuSystem(program(yielder()));
+        var m = merged.step(merged.initial(), 0, 0, null);
+        assertThat(merged.finished(merged.step(m, 0, 0, null))).isTrue();
+    }
 }

@@ -3,6 +3,7 @@ package dev.mmu.runtime.paths;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -109,6 +110,146 @@ class VcpuSymmetryTest {
                 ThreadProgram.of("kernel", -1, pathOf(b -> KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(GPA)))));
         MmuSystem m = new MmuSystem(p);
         for (VmState s : SeedModelTest.reachable(m)) assertThat(m.canonical(s)).isSameAs(s);
+    }
+
+    // ---- which vCPUs are interchangeable, and what the user is told ----
+
+    static final VmConfig VM3 = Stepper.vm(Mmu.TDP, 3);
+
+    /** vCPU v's thread: lock and unlock slots_lock, an rcu read section, then a read of GPA. */
+    static ThreadProgram locking(int v) {
+        return locking(VM3, v);
+    }
+
+    static ThreadProgram locking(VmConfig c, int v) {
+        return ThreadProgram.of("vcpu " + v, v, pathOf(b -> {
+            b.emit(new Ops.Acquire(LockId.slots_lock, Lock.Mode.WRITE));
+            b.emit(new Ops.Release(LockId.slots_lock));
+            b.emit(new Ops.Acquire(LockId.rcu, Lock.Mode.READ));
+            b.emit(new Ops.Release(LockId.rcu));
+            KernelPaths.guestAccess(b, c, v, Access.READ, Expr.constant(GPA));
+        }));
+    }
+
+    /** A kernel thread reading tlb(v, GPA) into a local: it names vCPU v. */
+    static ThreadProgram watcher(int v) {
+        return ThreadProgram.of("watcher", -1, pathOf(b -> {
+            int x = b.local("x");
+            b.emit(new Ops.Assign(x, Expr.of(Footprint.reads(Resource.TLB).naming(v), (s, t) -> Queries.tlb(s, v, GPA)),
+                    "x = tlb(" + v + ", ..)"));
+        }));
+    }
+
+    static Program of(VmConfig c, long expectationVcpus, ThreadProgram... threads) {
+        return new Program(c, ThreadProgram.of("setup", -1, new PathBuilder()), java.util.List.of(threads), false,
+                java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), expectationVcpus);
+    }
+
+    @Test
+    void theLimitsSayWhichVcpusSymmetryLeavesOutAndWhy() {
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, locking(0), locking(1)))).as("a thread naming its own vCPU").isEmpty();
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, locking(1), locking(0)))).as("in any thread order").isEmpty();
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, locking(0))))
+                .containsExactly("has nothing to interchange: no two vCPU threads run the same program");
+        assertThat(VcpuSymmetry.limits(of(VM3, 0b10, locking(0), locking(1))))
+                .containsExactly("leaves out vCPU 1 (thread vcpu 1): named by an expectation");
+        assertThat(VcpuSymmetry.limits(of(VM3, -1, locking(0), locking(1)))).containsExactly(
+                "leaves out vCPU 0 (thread vcpu 0): named by an expectation",
+                "leaves out vCPU 1 (thread vcpu 1): named by an expectation");
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, locking(0), locking(1), locking(2), watcher(2))))
+                .containsExactly("leaves out vCPU 2 (thread vcpu 2): named by `x = tlb(2, ..)` in thread watcher");
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, locking(0), locking(1), watcher(0))))
+                .containsExactly("leaves out vCPU 0 (thread vcpu 0): named by `x = tlb(0, ..)` in thread watcher");
+    }
+
+    @Test
+    void threadsThatDifferInMoreThanTheirVcpuAreNotInterchangeable() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        // each vCPU thread runs the other vCPU's access
+        ThreadProgram crossed0 = ThreadProgram.of("vcpu 0", 0, pathOf(b -> KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA))));
+        ThreadProgram crossed1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> KernelPaths.guestAccess(b, VM3, 0, Access.READ, Expr.constant(GPA))));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, crossed0, crossed1))).containsExactly(none);
+        ThreadProgram twice = ThreadProgram.of("vcpu 1", 1, pathOf(b -> {
+            KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
+            KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
+        }));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, vcpu(0, Access.READ, GPA), twice))).containsExactly(none);
+        ThreadProgram x = ThreadProgram.of("vcpu 0", 0, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(1), "x = 1"))));
+        ThreadProgram y = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "x = 1"))));
+        ThreadProgram two = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(2), "x = 1"))));
+        ThreadProgram x1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(1), "x = 1"))));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, y))).as("other local names").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, two))).as("another value").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, x1))).isEmpty();
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, new ThreadProgram("vcpu 0 again", 0, x1.ops(), x1.localNames()))))
+                .as("two threads of the same vCPU").containsExactly(none);
+    }
+
+    /** s with vCPU thread i (thread i, vCPU i) moved to slot p[i], for three vCPU threads. */
+    static VmState permute(VmState s, int[] p) {
+        VmState c = s.copy();
+        VmState o = s.copy();
+        for (int i = 0; i < 3; i++) {
+            c.threads[p[i]] = o.threads[i];
+            c.tlb[p[i]] = s.tlb[i];
+            c.psc[p[i]] = s.psc[i];
+        }
+        java.util.function.IntUnaryOperator to = t -> t >= 0 && t < 3 ? p[t] : t;
+        c.mmuWriter = to.applyAsInt(s.mmuWriter);
+        c.mmuQueue = s.mmuQueue.clone();
+        for (int i = 0; i < c.mmuQueue.length; i++) c.mmuQueue[i] = to.applyAsInt(s.mmuQueue[i]);
+        for (int i = 0; i < c.mutexOwner.length; i++) c.mutexOwner[i] = to.applyAsInt(s.mutexOwner[i]);
+        c.mmuReaders = bits(s.mmuReaders, p);
+        c.srcuReaders = bits(s.srcuReaders, p);
+        c.rcuReaders = bits(s.rcuReaders, p);
+        return c;
+    }
+
+    static long bits(long mask, int[] p) {
+        long r = mask & ~0b111L;
+        for (int i = 0; i < 3; i++) if ((mask & (1L << i)) != 0) r |= 1L << p[i];
+        return r;
+    }
+
+    @Test
+    void threeInterchangeableVcpusHaveOneRepresentativePerOrbit() {
+        // TDP faults hold mmu_lock for read, shadow faults for write: both are permuted.
+        for (Mmu mmu : new Mmu[] {Mmu.TDP, Mmu.SHADOW}) {
+            VmConfig c = Stepper.vm(mmu, 3);
+            oneRepresentativePerOrbit(new MmuSystem(of(c, 0, locking(c, 0), locking(c, 1), locking(c, 2))));
+        }
+    }
+
+    static void oneRepresentativePerOrbit(MmuSystem m) {
+        int[][] perms = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        Set<VmState> all = SeedModelTest.reachable(m);
+        boolean sawMutex = false;
+        boolean sawRcu = false;
+        for (VmState s : all) {
+            VmState c = m.canonical(s);
+            java.util.List<VmState> orbit = new java.util.ArrayList<>();
+            for (int[] p : perms) orbit.add(permute(s, p));
+            assertThat(c).isIn(orbit);
+            for (VmState w : orbit) assertThat(m.canonical(w)).isEqualTo(c);
+            sawMutex |= java.util.Arrays.stream(s.mutexOwner).anyMatch(o -> o > 0);
+            sawRcu |= (s.rcuReaders & 0b110) != 0;
+        }
+        assertThat(sawMutex).isTrue();
+        assertThat(sawRcu).isTrue();
+    }
+
+    @Test
+    void aNamedVcpuStaysInPlaceWhileItsTwinsAreSorted() {
+        MmuSystem m = new MmuSystem(of(VM3, 0b100, locking(0), locking(1), locking(2)));
+        boolean sorted = false;
+        for (VmState s : SeedModelTest.reachable(m)) {
+            VmState c = m.canonical(s);
+            assertThat(c.threads[2]).isEqualTo(s.threads[2]);
+            assertThat(c.tlb[2]).isEqualTo(s.tlb[2]);
+            assertThat(c).isIn(s, permute(s, new int[] {1, 0, 2}));
+            sorted |= !c.equals(s);
+        }
+        assertThat(sorted).isTrue();
     }
 
     static PathBuilder pathOf(java.util.function.Consumer<PathBuilder> body) {

@@ -1,0 +1,79 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Footprints (what an op reads, writes and which vCPUs it names) and the program facts built on them. */
+class FootprintTest {
+    @Test
+    void aUnionKeepsEverySidesReadsWritesAndVcpus() {
+        Footprint a = Footprint.reads(Resource.SPTE).naming(1);
+        Footprint b = Footprint.updates(Resource.TLB).naming(3);
+        Footprint u = a.union(b);
+        assertThat(Resource.in(u.reads())).containsExactlyInAnyOrder(Resource.SPTE, Resource.TLB);
+        assertThat(Resource.in(u.writes())).containsExactly(Resource.TLB);
+        assertThat(u.vcpus()).isEqualTo(0b1010);
+        assertThat(Resource.in(0)).isEmpty();
+    }
+
+    @Test
+    void aVcpuNumberOutsideTheBitSetNamesAnyVcpu() {
+        assertThat(Footprint.LOCAL.naming(0).vcpus()).isEqualTo(1);
+        assertThat(Footprint.LOCAL.naming(63).vcpus()).isEqualTo(1L << 63);
+        assertThat(Footprint.LOCAL.naming(64).vcpus()).isEqualTo(-1L);
+        assertThat(Footprint.LOCAL.naming(-1).vcpus()).isEqualTo(-1L);
+    }
+
+    @Test
+    void aFootprintReadsAsItsResources() {
+        assertThat(Footprint.reads(Resource.SPTE).andWrites(Resource.TLB)).hasToString("reads [SPTE] writes [TLB]");
+        assertThat(Footprint.LOCAL.naming(2).naming(0)).hasToString("reads [] writes [] names vCPUs 101");
+        assertThat(Footprint.LOCAL.naming(70)).hasToString("reads [] writes [] names vCPUs any");
+    }
+
+    @Test
+    void kernelHelpersDeclareWhatTheyTouch() {
+        assertThat(Resource.in(Primitives.get("set_spte").footprint().writes())).as("tdp_mmu_set_spte")
+                .contains(Resource.SPTE, Resource.STATS, Resource.HOST);
+        assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().writes())).as("kvm_flush_remote_tlbs")
+                .containsExactlyInAnyOrder(Resource.TLB, Resource.STATS);
+        assertThat(Resource.in(new Ops.Release(LockId.mmu_lock).footprint().reads())).as("the unlock's stale-TLB check")
+                .contains(Resource.TLB, Resource.SPTE);
+        assertThat(Resource.in(Queries.NX_LENGTH.footprint().reads())).containsExactly(Resource.NX_LIST);
+    }
+
+    @Test
+    void aProgramHasAtMost63Threads() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
+        List<ThreadProgram> threads = new ArrayList<>();
+        for (int i = 0; i < 63; i++) threads.add(ThreadProgram.of("t" + i, -1, new PathBuilder()));
+        ThreadProgram setup = ThreadProgram.of("setup", -1, new PathBuilder());
+        assertThat(new Program(c, setup, threads, false).threads()).hasSize(63);
+        threads.add(ThreadProgram.of("t63", -1, new PathBuilder()));
+        assertThatThrownBy(() -> new Program(c, setup, threads, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void onlyCountersNothingReadsLeaveTheKey() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
+        ThreadProgram setup = ThreadProgram.of("setup", -1, new PathBuilder());
+        long flush = 1L << Stat.remote_tlb_flush.ordinal();
+        long zapped = 1L << Stat.mmu_shadow_zapped.ordinal();
+        Program none = new Program(c, setup, List.of(), false, EnumSet.noneOf(Stat.class), 0);
+        assertThat(none.unreadStatsMask()).isEqualTo(flush | zapped);
+        assertThat(new Program(c, setup, List.of(), false, EnumSet.of(Stat.remote_tlb_flush), 0).unreadStatsMask()).isEqualTo(zapped);
+        assertThat(none.withAllStatsRead().unreadStatsMask()).isZero();
+        assertThat(none.withAllStatsRead().statsRead()).isEqualTo(EnumSet.allOf(Stat.class));
+        assertThat(new Program(c, setup, List.of(), false).unreadStatsMask()).isZero();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Memslots as faults and notifiers see them: the dirty bitmap of a logging slot
+ * (mark_page_dirty_in_slot), the hva that stays behind a moved slot, the hva ranges of a
+ * notifier.
+ */
+class MemslotsTest {
+    static final long SZ_2M = 0x200000L;
+    /** Slot 0 at gpa 0, slot 1 at gpa 2M (4K pages each); slot 1 logs dirty pages. */
+    static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL,
+            new Memslot(1, 512, 512, 1, true, false));
+
+    @Test
+    void aWriteToALoggingSlotMarksItsPageDirtyOnce() {
+        Run r = Run.of(VM, b -> {
+            SlotPaths.dirtyLogEnable(b, VM, 1);
+            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M + 0x3000));
+            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(0x3000));
+            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x4000));
+        });
+        assertThat(Memslots.logging(r.s, 1)).isTrue();
+        assertThat(Memslots.logging(r.s, 0)).isFalse();
+        assertThat(Memslots.logging(r.s, -1)).as("no slot").isFalse();
+        assertThat(r.s.dirty(1, 3)).isTrue();
+        // make_spte() (v6.x) maps a read fault writable too, and marks the page of a logging slot.
+        assertThat(r.s.dirty(1, 4)).isTrue();
+        assertThat(r.s.dirty(1, 5)).isFalse();
+        assertThat(r.s.dirty(0, 3)).as("slot 0 does not log").isFalse();
+        assertThat(r.trace()).containsOnlyOnce("mark_page_dirty_in_slot gfn 0x203");
+        assertThat(Memslots.snapshot(r.s, 512 + 3) & Memslots.LOGGING).isNotZero();
+        assertThat(Memslots.snapshot(r.s, 3) & Memslots.LOGGING).isZero();
+        assertThat(Memslots.snapshot(r.s, 2048)).as("no slot: emulated MMIO").isZero();
+    }
+
+    @Test
+    void aMovedSlotKeepsItsHostPages() {
+        Run r = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x1000)), b -> {
+            SlotPaths.memslotMove(b, VM, 1, 1024);
+            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(2 * SZ_2M + 0x1000));
+        });
+        assertThat(Memslots.hvaGfn(r.s, 1024 + 1)).isEqualTo(512 + 1);
+        assertThat(Memslots.hvaGfn(r.s, 1)).isEqualTo(1);
+        assertThat(r.spte(2 * SZ_2M + 0x1000, "pfn")).as("the same host page, now at gpa 4M").isEqualTo(0x1000);
+        assertThat(Memslots.gfnRangesOfHva(r.s, 512, 1024)).as("slot 1's hva, at its new gfns").containsExactly(1024, 1536);
+        assertThat(Memslots.gfnRangesOfHva(r.s, 500, 520)).containsExactly(500, 512, 1024, 1032);
+        assertThat(Memslots.gfnRangesOfHva(r.s, 512, 512)).isEmpty();
+    }
+
+    @Test
+    void aDeletedSlotsHvaMapsNoGfns() {
+        Run r = Run.of(VM, b -> SlotPaths.memslotDelete(b, VM, 0));
+        assertThat(Memslots.gfnRangesOfHva(r.s, 0, 1024)).containsExactly(512, 1024);
+    }
+}

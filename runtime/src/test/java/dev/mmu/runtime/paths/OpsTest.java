@@ -1,0 +1,99 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.InvariantsTest.call;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import org.junit.jupiter.api.Test;
+
+/** The generic ops of a path (assert, note, jumps), how a path is built, and a primitive's lockdep check. */
+class OpsTest {
+    static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
+
+    @Test
+    void aFalseAssertFailsTheRunAndSaysWhich() {
+        Run r = Run.of(VM, b -> {
+            b.emit(new Ops.Assert(Expr.constant(1), "holds"));
+            b.emit(new Ops.Assert(Expr.constant(0), "x == 1"));
+        });
+        assertThat(r.s.assertFailed).isTrue();
+        assertThat(r.trace()).contains("assert x == 1 FAILED").doesNotContain("holds FAILED");
+        assertThat(Run.of(VM, b -> b.emit(new Ops.Assert(Expr.constant(1), "holds"))).s.assertFailed).isFalse();
+        assertThat(new Ops.Assert(Expr.constant(1), "x").describe()).isEqualTo("assert x");
+        assertThat(Resource.in(new Ops.Assert(Expr.constant(1), "x").footprint().writes())).containsExactly(Resource.VIOLATIONS);
+    }
+
+    @Test
+    void notesAndJumpsDescribeThemselves() {
+        Run r = Run.of(VM, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Note("atomic {"));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(r.trace()).contains("atomic {");
+        assertThat(new Ops.Note("atomic {").describe()).isEqualTo("atomic {");
+        assertThat(new Ops.Jump(3).describe()).isEqualTo("goto 3");
+        assertThat(new Ops.JumpUnless(Expr.constant(1), 3, "x").describe()).isEqualTo("if x");
+    }
+
+    @Test
+    void aPathWithAnUnpatchedJumpIsABugInItsBuilder() {
+        PathBuilder b = new PathBuilder();
+        b.placeholder();
+        assertThatThrownBy(b::ops).isInstanceOf(IllegalStateException.class);
+        PathBuilder named = new PathBuilder();
+        named.local("x");
+        assertThat(named.locals("iter", 3)).isEqualTo(1);
+        assertThat(named.localNames()).containsExactly("x", "iter.0", "iter.1", "iter.2");
+    }
+
+    @Test
+    void anAtomicBlockWrapsEveryOpFromItsStart() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Note("a"));
+        int from = b.here();
+        b.emit(new Ops.Note("b"));
+        b.emit(new Ops.Note("c"));
+        b.atomic(from);
+        Op[] ops = b.ops();
+        assertThat(ops[0]).isInstanceOf(Ops.Note.class);
+        assertThat(ops[1]).isInstanceOf(Ops.Atomic.class);
+        assertThat(ops[2]).isInstanceOf(Ops.Atomic.class);
+        assertThat(ops[2].describe()).isEqualTo("c");
+    }
+
+    @Test
+    void aPrimitiveCalledWithoutTheMmuLockItAssertsIsALockdepViolation() {
+        Run bare = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)),
+                b -> b.emit(call("set_spte", 1, 1, 0, 0, 0)));
+        assertThat(bare.violated(Invariant.lockdep)).isTrue();
+        assertThat(bare.trace()).contains("!! lockdep: set_spte() needs ");
+        Run read = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(call("split_huge", 1));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(read.violated(Invariant.lockdep)).as("split_huge needs mmu_lock held, in any mode").isFalse();
+        assertThat(Resource.in(Primitives.get("set_spte").footprint().reads())).contains(Resource.MMU_LOCK);
+        assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().reads())).doesNotContain(Resource.MMU_LOCK);
+    }
+
+    @Test
+    void anInvalidationTracesItsRangeAndWhetherItFlushed() {
+        Run r = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x100000), Expr.constant(0x200000));
+            KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000));
+        });
+        assertThat(r.trace()).contains("kvm_mmu_invalidate_begin gfn 0x100..0x200; kvm_unmap_gfn_range: nothing present, no flush")
+                .contains("kvm_mmu_invalidate_begin gfn 0x0..0x200")
+                .contains("kvm_mmu_invalidate_end: mmu_invalidate_seq=2");
+        assertThat(r.spte(0x1000, "present")).isZero();
+        assertThat(r.s.mmuInvalidateInProgress).isZero();
+    }
+}

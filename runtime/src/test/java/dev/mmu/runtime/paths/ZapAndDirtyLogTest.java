@@ -1,0 +1,116 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.InvariantsTest.call;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Range zaps whose range starts or ends inside a table (zap_gfn_range, v5.12, and
+ * tdp_mmu_zap_leafs, v6.x), and the dirty-log ioctls on a memslot that is not the first one.
+ */
+class ZapAndDirtyLogTest {
+    static final long SZ_2M = 0x200000L;
+    static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL, InvariantsTest.SMALL_1);
+
+    /** 4K leaves at gfns 1, 2 (one L1 table) and 600 (another). */
+    static Run afterZap(Consumer<PathBuilder> zap) {
+        return Run.of(VM, s -> {
+            for (long gpa : new long[] {0x1000, 0x2000, 600L << 12}) {
+                KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(gpa));
+            }
+        }, zap);
+    }
+
+    static boolean clean(VmState s) {
+        for (Invariant inv : new Invariant[] {Invariant.stats_consistent, Invariant.page_table_leak, Invariant.stale_tlb_at_unlock,
+            Invariant.huge_and_child, Invariant.lockdep}) {
+            if (Invariants.violated(inv, s)) return false;
+        }
+        return true;
+    }
+
+    @Test
+    void aZapStartingInsideATableZapsOnlyTheLeavesInRange() {
+        Run r = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(SZ_2M)));
+        assertThat(r.spte(0x1000, "present")).isEqualTo(1);
+        assertThat(r.spte(0x2000, "present")).isZero();
+        assertThat(r.spte(600L << 12, "present")).isEqualTo(1);
+        assertThat(Walk.of(r.s, 1).level()).as("the table stays").isEqualTo(1);
+        assertThat(clean(r.s)).isTrue();
+    }
+
+    @Test
+    void aZapEndingInsideATableZapsOnlyTheLeavesInRange() {
+        Run r = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x2000)));
+        assertThat(r.spte(0x1000, "present")).isZero();
+        assertThat(r.spte(0x2000, "present")).isEqualTo(1);
+        assertThat(clean(r.s)).isTrue();
+    }
+
+    @Test
+    void aZapCoveringATableZapsTheTableWhileTdpMmuZapLeafsKeepsIt() {
+        Run whole = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(SZ_2M)));
+        assertThat(Walk.of(whole.s, 1).level()).as("the L2 SPTE is gone with its table").isEqualTo(2);
+        assertThat(whole.spte(600L << 12, "present")).isEqualTo(1);
+        assertThat(clean(whole.s)).isTrue();
+        Run leafs = afterZap(b -> {
+            int flush = b.local("flush");
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            KernelPaths.zapGfnRange(b, Expr.constant(0), Expr.constant(512), flush, false, true);
+            b.emit(call("flush_remote_tlbs"));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(leafs.spte(0x1000, "present")).isZero();
+        assertThat(leafs.spte(0x2000, "present")).isZero();
+        assertThat(Walk.of(leafs.s, 1).level()).as("tdp_mmu_zap_leafs keeps the table").isEqualTo(1);
+        assertThat(clean(leafs.s)).isTrue();
+    }
+
+    /** Slot 0 logs from creation; slot 1 (the second position) gets dirty logging enabled. */
+    static final VmConfig LOGGING = InvariantsTest.vm(Mmu.TDP, false, 1, new Memslot(0, 0, 512, 1, true, false),
+            new Memslot(1, 512, 512, 1, false, false));
+
+    static void write(PathBuilder b, long gpa) {
+        KernelPaths.guestAccess(b, LOGGING, 0, Access.WRITE, Expr.constant(gpa));
+    }
+
+    @Test
+    void clearingTheSecondSlotsDirtyLogWriteProtectsExactlyItsDirtyPages() {
+        Run r = Run.of(LOGGING, s -> {
+            SlotPaths.dirtyLogEnable(s, LOGGING, 1);
+            write(s, SZ_2M + 0x3000);
+            write(s, SZ_2M + (65L << 12)); // bitmap word 1, bit 1
+            write(s, 0x3000);
+        }, b -> SlotPaths.clearDirtyLog(b, LOGGING, 1));
+        assertThat(r.s.dirty(1, 3)).isFalse();
+        assertThat(r.s.dirty(1, 65)).isFalse();
+        assertThat(r.s.dirty(0, 3)).as("slot 0's bitmap is not this ioctl's").isTrue();
+        assertThat(r.spte(SZ_2M + 0x3000, "writable")).isZero();
+        assertThat(r.spte(SZ_2M + (65L << 12), "writable")).isZero();
+        assertThat(r.spte(0x3000, "writable")).isEqualTo(1);
+        assertThat(r.s.dirtyLogBusy).as("the ioctl's flush ran").isZero();
+        assertThat(clean(r.s)).isTrue();
+        assertThat(r.violated(Invariant.dirty_log_lost)).isFalse();
+    }
+
+    @Test
+    void disablingOrDeletingTheSecondSlotLeavesTheFirstLogging() {
+        Run off = Run.of(LOGGING, s -> SlotPaths.dirtyLogEnable(s, LOGGING, 1), b -> SlotPaths.dirtyLogDisable(b, LOGGING, 1));
+        assertThat(Memslots.logging(off.s, 1)).isFalse();
+        assertThat(Memslots.logging(off.s, 0)).isTrue();
+        Run deleted = Run.of(LOGGING, s -> SlotPaths.dirtyLogEnable(s, LOGGING, 1), b -> SlotPaths.memslotDelete(b, LOGGING, 1));
+        assertThat(Memslots.logging(deleted.s, 1)).isFalse();
+        assertThat(Memslots.logging(deleted.s, 0)).isTrue();
+        assertThat(Memslots.of(deleted.s, 515)).as("no slot at gpa 2M").isNegative();
+    }
+}
