@@ -17,10 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * number of workers. Level by level: the workers expand the frontier (successors, keys, the
  * visited-set test), and each new state keeps the earliest place it was generated at (parent id,
  * successor index), which is where the sequential search first met it; sorting the new states by
- * that place gives them the sequential search's ids, hence its parents and traces. The
- * expectations are then checked on the frontier in id order on one thread, with the counts the
- * sequential search had at each state, so that an early stop (every verdict decided, a state
- * budget) reports its figures too. The successor function must be safe to call from several
+ * that place gives them the sequential search's ids, hence its parents and traces. The workers
+ * also evaluate the expectations' conditions; they are judged in id order on one thread, with the
+ * counts the sequential search had at each state, so that an early stop (every verdict decided, a
+ * state budget) reports its figures too. The successor function must be safe to call from several
  * threads on shared states (the MMU model's copy-on-write states are: a step only writes its copy).
  */
 final class ParallelBreadthFirstSearch<S> {
@@ -113,23 +113,15 @@ final class ParallelBreadthFirstSearch<S> {
             int lo = count - frontier.size();
             int n = frontier.size();
             int[] successors = new int[n];
-            boolean[] terminal = new boolean[n];
-            StopReason expired = expand(pool, frontier, lo, successors, terminal);
+            Monitor.Checked[] checked = new Monitor.Checked[n];
+            StopReason expired = expand(pool, frontier, lo, successors, checked);
             if (expired != null) {
                 return report(lo + n, transitions, budget.stopFor(expired));
             }
-            List<Candidate<S>> fresh = new ArrayList<>();
-            for (Segment<S> segment : segments) {
-                fresh.addAll(segment.fresh.values());
-                segment.fresh.clear();
-            }
-            fresh.sort(Comparator.comparingLong(c -> c.place));
             int[] discovered = new int[n];
-            List<S> next = new ArrayList<>(fresh.size());
-            for (Candidate<S> c : fresh) {
-                int from = (int) (c.place >>> 32);
-                assign(from, c.via);
-                discovered[from - lo]++;
+            List<S> next = new ArrayList<>();
+            for (Candidate<S> c : inOrder(lo, discovered)) {
+                assign((int) (c.place >>> 32), c.via);
                 next.add(c.via.target());
             }
             long states = lo + n;
@@ -142,7 +134,7 @@ final class ParallelBreadthFirstSearch<S> {
                 if (stopped != null) {
                     return report(states, transitions, stopped);
                 }
-                monitor.onState(frontier.get(i), terminal[i], () -> traceTo(id));
+                monitor.onChecked(frontier.get(i), checked[i], () -> traceTo(id));
                 states += discovered[i];
                 transitions += successors[i];
             }
@@ -153,8 +145,42 @@ final class ParallelBreadthFirstSearch<S> {
         }
     }
 
-    /** Expands the frontier on the workers; returns why they stopped early, or null. */
-    private StopReason expand(ExecutorService pool, List<S> frontier, int lo, int[] successors, boolean[] terminal) {
+    /**
+     * The level's new states in the order of their places, by parent (a counting sort: parents
+     * are the frontier's ids), then by successor index; counts each parent's new states.
+     */
+    private List<Candidate<S>> inOrder(int lo, int[] discovered) {
+        int total = 0;
+        for (Segment<S> segment : segments) {
+            for (Candidate<S> c : segment.fresh.values()) {
+                discovered[(int) (c.place >>> 32) - lo]++;
+                total++;
+            }
+        }
+        int[] at = new int[discovered.length];
+        for (int i = 1; i < at.length; i++) {
+            at[i] = at[i - 1] + discovered[i - 1];
+        }
+        @SuppressWarnings("unchecked")
+        Candidate<S>[] sorted = new Candidate[total];
+        for (Segment<S> segment : segments) {
+            for (Candidate<S> c : segment.fresh.values()) {
+                sorted[at[(int) (c.place >>> 32) - lo]++] = c;
+            }
+            segment.fresh.clear();
+        }
+        for (int i = 0, from = 0; i < discovered.length; from += discovered[i++]) {
+            Arrays.sort(sorted, from, from + discovered[i], Comparator.comparingLong(c -> c.place));
+        }
+        return Arrays.asList(sorted);
+    }
+
+    /**
+     * Expands the frontier on the workers, evaluating the expectations' conditions on each state
+     * too; returns why they stopped early, or null.
+     */
+    private StopReason expand(ExecutorService pool, List<S> frontier, int lo, int[] successors,
+            Monitor.Checked[] checked) {
         AtomicInteger nextChunk = new AtomicInteger();
         AtomicReference<StopReason> expired = new AtomicReference<>();
         Runnable work = () -> {
@@ -169,7 +195,7 @@ final class ParallelBreadthFirstSearch<S> {
                     out.clear();
                     system.successors(frontier.get(i), out);
                     successors[i] = out.size();
-                    terminal[i] = out.isEmpty();
+                    checked[i] = monitor.check(frontier.get(i), out.isEmpty());
                     for (int j = 0; j < out.size(); j++) {
                         offer(out.get(j), (long) (lo + i) << 32 | j);
                     }
