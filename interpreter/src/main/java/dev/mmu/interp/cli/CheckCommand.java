@@ -1,17 +1,22 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.interp.report.ReportFiles;
+import dev.mmu.interp.report.ShardFile;
 import dev.mmu.interp.report.TextReport;
 import dev.mmu.interp.run.FileResult;
 import dev.mmu.interp.run.RunResult;
 import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.interp.run.ScenarioRunner;
 import dev.mmu.interp.run.TagFilter;
+import dev.mmu.runtime.explore.Shard;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** `mmu check FILE...`: explore every scenario and report each expectation in full. */
@@ -26,9 +31,22 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin
     ReportFlags reports;
 
+    @Option(names = "--shard", paramLabel = "I/N",
+            description = "explore part I of N of each search and write the part's result to mmu-shard-I-of-N.json"
+                    + " (in --out DIR, or here); `mmu merge` combines the parts")
+    String shard;
+
     @Override
     public Integer call() {
         String bad = flags.problem() != null ? flags.problem() : reports.prepare();
+        if (bad == null && shard != null) {
+            try {
+                flags.shard = Shard.parse(shard);
+                ReportFiles.checkFree(shardFile());
+            } catch (IllegalArgumentException | IOException e) {
+                bad = e.getMessage();
+            }
+        }
         if (bad != null) {
             System.err.println("mmu: " + bad);
             return ExitCode.BAD_INPUT;
@@ -46,6 +64,7 @@ final class CheckCommand implements Callable<Integer> {
     private int checkAll(Interrupts interrupts) {
         flags.cancel = interrupts.signal();
         flags.progress = true;
+        flags.defaultWorkers = Runtime.getRuntime().availableProcessors();
         long start = System.currentTimeMillis();
         ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all());
         List<FileResult> results = new ArrayList<>();
@@ -68,7 +87,15 @@ final class CheckCommand implements Callable<Integer> {
         int code = interrupts.signal().isCancelled()
                 ? ExitCode.UNKNOWN // stopped by Ctrl-C: what was not checked is unknown
                 : empty ? Math.max(ExitCode.BAD_INPUT, exitCode(run)) : exitCode(run);
-        return withReports(code, reports.emit(run));
+        String err = reports.emit(run);
+        if (err == null && flags.shard != null) {
+            try {
+                ReportFiles.write(shardFile(), ShardFile.render(flags.shard, run));
+            } catch (IOException e) {
+                err = e.getMessage();
+            }
+        }
+        return withReports(code, err);
     }
 
     /**
@@ -80,6 +107,10 @@ final class CheckCommand implements Callable<Integer> {
         if (error == null) return code;
         System.err.println("mmu: " + error);
         return code == ExitCode.PASS ? ExitCode.BAD_INPUT : code;
+    }
+
+    private Path shardFile() {
+        return (reports.out == null ? Path.of(".") : reports.out).resolve(ShardFile.fileName(flags.shard));
     }
 
     /** The worst outcome wins: 3 an internal fault, then 4 unknown, then 2 bad input, then 1 failed, else 0. */

@@ -33,6 +33,11 @@ final class ExploreFlags {
             description = "store 64-bit state fingerprints: less memory, probabilistic verdicts")
     boolean hashCompaction;
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "threads of the breadth-first searches (--strategy bfs and the shortest-trace re-search);"
+                    + " any number gives the same verdicts, traces and counts (default: the processors, divided by --jobs in test)")
+    Integer workers;
+
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
 
@@ -41,6 +46,12 @@ final class ExploreFlags {
 
     /** Set by the command: Ctrl-C stops the search through it. */
     dev.mmu.runtime.explore.CancelSignal cancel;
+
+    /** Set by the command: the workers when --workers is not given. */
+    int defaultWorkers = 1;
+
+    /** Set by `mmu check --shard`: the part of each search to explore. */
+    dev.mmu.runtime.explore.Shard shard;
 
     /** Set by commands that explore one scenario at a time: a progress line per scenario on a terminal. */
     boolean progress;
@@ -60,6 +71,9 @@ final class ExploreFlags {
         }
         if (maxStates != null && maxStates < 1) {
             return "--max-states must be 1 or more, found " + maxStates;
+        }
+        if (workers != null && workers < 1) {
+            return "--workers must be 1 or more, found " + workers;
         }
         if (runs != null && runs < 0) {
             return "--runs must be 0 or more, found " + runs;
@@ -90,6 +104,8 @@ final class ExploreFlags {
         if (seed != null) b.seed(seed);
         if (runs != null) b.runs(runs);
         if (hashCompaction) b.hashCompaction(true);
+        b.workers(workers != null ? workers : defaultWorkers);
+        if (shard != null) b.shard(shard);
         if (noPortfolio) b.portfolioFallback(false);
         if (cancel != null) b.cancel(cancel);
         if (progress && !quiet && System.console() != null) {

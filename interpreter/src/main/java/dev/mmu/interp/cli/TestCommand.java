@@ -85,6 +85,7 @@ final class TestCommand implements Callable<Integer> {
      */
     private int runAll(List<Path> files, TagFilter filter, Interrupts interrupts) throws Exception {
         flags.cancel = interrupts.signal();
+        flags.defaultWorkers = Math.max(1, Runtime.getRuntime().availableProcessors() / jobs); // no oversubscription
         long start = System.currentTimeMillis();
         ScenarioRunner runner = new ScenarioRunner(flags::apply, filter);
         PrintStream live = reports.liveText() ? System.out : System.err;

@@ -260,7 +260,7 @@ class CliTest {
 
     @Test
     void everySubcommandPrintsItsHelp() {
-        for (String cmd : new String[] {"check", "test", "replay", "fmt", "explain"}) {
+        for (String cmd : new String[] {"check", "test", "merge", "replay", "fmt", "explain"}) {
             assertThat(run(cmd, "--help")).as(cmd).isZero();
             assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
             assertThat(run("help", cmd)).as("help " + cmd).isZero();

@@ -94,6 +94,22 @@ final class Budget {
         return stop(StopReason.MEMORY);
     }
 
+    /**
+     * Cancellation or the deadline, read now and safe from any thread: what the workers of a
+     * parallel search poll, since only one thread may {@link #tick}. Null to go on.
+     */
+    StopReason expired() {
+        if (options.cancel().isCancelled()) {
+            return StopReason.INTERRUPTED;
+        }
+        return timeIsUp() ? StopReason.TIME : null;
+    }
+
+    /** Records a stop a parallel search's workers saw ({@link #expired}). */
+    StopReason stopFor(StopReason reason) {
+        return stop(reason);
+    }
+
     /** Whether the exploration's deadline has passed: a later phase then has no time to run. */
     boolean timeIsUp() {
         return System.nanoTime() - deadlineNanos >= 0;

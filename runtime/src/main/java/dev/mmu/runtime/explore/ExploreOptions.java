@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param hashCompaction store a 64-bit fingerprint of each state instead of the state: far less
  *     memory, but a fingerprint collision can hide states, so verdicts that need every state
  *     (PASS of never/final, FAIL of reachable) become probabilistic; findings stay real traces
+ * @param workers threads of the breadth-first searches ({@link ParallelBreadthFirstSearch}); any
+ *     number gives the same verdicts, traces and counts
+ * @param shard the part of the search this run explores ({@link Shard}), or null for all of it
  * @param cancel set by another thread to stop the search
  * @param progress called about ten times a second
  */
@@ -41,6 +44,8 @@ public record ExploreOptions(
         boolean portfolioFallback,
         boolean symmetry,
         boolean hashCompaction,
+        int workers,
+        Shard shard,
         CancelSignal cancel,
         ProgressListener progress) {
 
@@ -65,6 +70,9 @@ public record ExploreOptions(
         Objects.requireNonNull(strategy, "strategy");
         Objects.requireNonNull(cancel, "cancel");
         Objects.requireNonNull(progress, "progress");
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1: " + workers);
+        }
         if (maxStates < 1 || runs < 0 || preemptionBound < 0 || pctDepth < 1 || maxRunSteps < 1) {
             throw new IllegalArgumentException("maxStates, pctDepth and maxRunSteps must be positive;"
                     + " runs and preemptionBound must not be negative");
@@ -101,6 +109,8 @@ public record ExploreOptions(
         b.portfolioFallback = portfolioFallback;
         b.symmetry = symmetry;
         b.hashCompaction = hashCompaction;
+        b.workers = workers;
+        b.shard = shard;
         b.cancel = cancel;
         b.progress = progress;
         return b;
@@ -121,6 +131,8 @@ public record ExploreOptions(
         private boolean portfolioFallback;
         private boolean symmetry;
         private boolean hashCompaction;
+        private int workers = 1;
+        private Shard shard;
         private CancelSignal cancel = new CancelSignal();
         private ProgressListener progress = ProgressListener.NONE;
 
@@ -137,12 +149,15 @@ public record ExploreOptions(
         public Builder portfolioFallback(boolean v) { portfolioFallback = v; return this; }
         public Builder symmetry(boolean v) { symmetry = v; return this; }
         public Builder hashCompaction(boolean v) { hashCompaction = v; return this; }
+        public Builder workers(int v) { workers = v; return this; }
+        public Builder shard(Shard v) { shard = v; return this; }
         public Builder cancel(CancelSignal v) { cancel = v; return this; }
         public Builder progress(ProgressListener v) { progress = v; return this; }
 
         public ExploreOptions build() {
             return new ExploreOptions(strategy, maxStates, timeLimit, memoryFraction, shortestCounterexample,
-                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction, cancel, progress);
+                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction,
+                    workers, shard, cancel, progress);
         }
     }
 }

@@ -28,6 +28,9 @@ public final class Explorer {
 
     public static <S> ExploreResult<S> explore(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options) {
+        if (options.shard() != null) {
+            return ShardedSystem.explore(system, expectations, options);
+        }
         long startNanos = System.nanoTime();
         if (symmetric(expectations, options)) {
             system = new CanonicalKeys<>(system);
@@ -139,7 +142,7 @@ public final class Explorer {
         SearchReport main;
         if (bfs) {
             monitor.context("shortest (BFS)");
-            main = BreadthFirstSearch.run(system, monitor, budget);
+            main = breadthFirst(system, monitor, budget, options);
         } else {
             monitor.context("found by DFS");
             main = DepthFirstSearch.run(system, monitor, budget);
@@ -152,6 +155,13 @@ public final class Explorer {
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
         return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
+    }
+
+    /** BFS on {@code options.workers()} threads: the same figures and traces at any number. */
+    private static <S> SearchReport breadthFirst(
+            TransitionSystem<S> system, Monitor<S> monitor, Budget budget, ExploreOptions options) {
+        return options.workers() == 1 ? BreadthFirstSearch.run(system, monitor, budget)
+                : ParallelBreadthFirstSearch.run(system, monitor, budget, options.workers());
     }
 
     /**
@@ -302,7 +312,7 @@ public final class Explorer {
             return;
         }
         Monitor<S> search = new Monitor<>(system, goals);
-        SearchReport report = BreadthFirstSearch.run(system, search, new Budget(options, "BFS re-search", startNanos));
+        SearchReport report = breadthFirst(system, search, new Budget(options, "BFS re-search", startNanos), options);
         for (int j = 0; j < goals.size(); j++) {
             Monitor.Finding<S> shortest = search.finding(j);
             Monitor.Finding<S> f = monitor.finding(goalOf.get(j));

@@ -3,6 +3,8 @@ package dev.mmu.runtime.explore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.IntPredicate;
+import java.util.function.IntToLongFunction;
 import java.util.function.Supplier;
 
 /**
@@ -114,18 +116,52 @@ final class Monitor<S> {
         if (!checkStates) {
             return;
         }
+        judge(s, trace, i -> holds(expectations.get(i), s, terminal),
+                i -> ((Expectation.MaxMetric<S>) expectations.get(i)).metric().applyAsLong(s));
+    }
+
+    /** The conditions of {@link #onState}, evaluated ahead: one per expectation. */
+    record Checked(boolean[] holds, long[] values) {}
+
+    /**
+     * Evaluates what {@link #onState} tests on {@code s} without recording anything (the
+     * conditions are pure), so that a parallel search can evaluate on its workers and judge in
+     * order with {@link #onChecked}.
+     */
+    Checked check(S s, boolean terminal) {
+        boolean[] holds = new boolean[expectations.size()];
+        long[] values = new long[expectations.size()];
+        for (int i = 0; i < expectations.size(); i++) {
+            Expectation<S> e = expectations.get(i);
+            if (e instanceof Expectation.MaxMetric<S> m) {
+                values[i] = m.metric().applyAsLong(s);
+            } else {
+                holds[i] = holds(e, s, terminal);
+            }
+        }
+        return new Checked(holds, values);
+    }
+
+    /** {@link #onState} with the conditions {@link #check} evaluated. */
+    void onChecked(S s, Checked c, Supplier<Schedule> trace) {
+        if (checkStates) {
+            judge(s, trace, i -> c.holds[i], i -> c.values[i]);
+        }
+    }
+
+    private void judge(S s, Supplier<Schedule> trace, IntPredicate holds, IntToLongFunction metric) {
         for (int i = 0; i < expectations.size(); i++) {
             Expectation<S> e = expectations.get(i);
             Finding<S> f = findings.get(i);
             if (e instanceof Expectation.MaxMetric<S> m) {
-                long value = m.metric().applyAsLong(s);
+                long value = metric.applyAsLong(i);
                 if (!f.hasMax || value > f.max) {
                     f.hasMax = true;
                     f.max = value;
                     record(f, s, trace);
                     f.found = value > m.bound();
                 }
-            } else if (!f.found && holds(e, s, terminal)) {
+            } else if (!f.found && holds.test(i)) {
                 record(f, s, trace);
                 f.found = true;
             }
