@@ -145,7 +145,6 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         Op op = ops[n.threads[t].pc];
         runStep(merging, e, ops, op, c);
         if (trace != null && trace.length() == 0) trace.append(op.describe());
-        n.hashCode();
         return n;
     }
 
@@ -210,10 +209,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      */
     @Override
     public Object key(VmState s) {
-        if (unreadStats == 0) {
-            return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
-        }
-        return new PackedKey(s.encode(unreadStats));
+        return new PackedKey(s.encode(unreadStats)); // one word-wise 64-bit hash of the bytes
     }
 
     /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */
