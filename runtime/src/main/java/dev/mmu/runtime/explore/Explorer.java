@@ -40,10 +40,10 @@ public final class Explorer {
         switch (options.strategy()) {
             case DFS:
             case BFS:
-                return compactNote(compact,
+                return compactNote(compact ? Fingerprints.NOTE : null,
                         withPortfolio(system, systematic(system, expectations, options, startNanos), options, startNanos));
             case PREEMPTION_BOUNDED:
-                return compactNote(compact,
+                return compactNote(compact ? Fingerprints.NOTE : null,
                         withPortfolio(system, bounded(system, expectations, options, startNanos), options, startNanos));
             case RANDOM:
             case PCT:
@@ -66,11 +66,12 @@ public final class Explorer {
     }
 
     /**
-     * Under hash compaction, says so on every verdict that rests on having seen every state (a
-     * PASS or FAIL without a trace, a max within its bound); a trace is a real finding either way.
+     * Under hash compaction (note: which, null if none), says so on every verdict that rests on
+     * having seen every state (a PASS or FAIL without a trace, a max within its bound); a trace is
+     * a real finding either way.
      */
-    private static <S> ExploreResult<S> compactNote(boolean compact, ExploreResult<S> r) {
-        if (!compact) {
+    private static <S> ExploreResult<S> compactNote(String note, ExploreResult<S> r) {
+        if (note == null) {
             return r;
         }
         List<Outcome<S>> outcomes = new ArrayList<>();
@@ -78,7 +79,7 @@ public final class Explorer {
             boolean needsEveryState = o.verdict() != Verdict.UNKNOWN && (!o.hasTrace()
                     || (o.expectation() instanceof Expectation.MaxMetric && o.verdict() == Verdict.PASS));
             outcomes.add(!needsEveryState ? o
-                    : withNote(o, o.note().isEmpty() ? Fingerprints.NOTE : o.note() + "; " + Fingerprints.NOTE));
+                    : withNote(o, o.note().isEmpty() ? note : o.note() + "; " + note));
         }
         return new ExploreResult<>(outcomes, r.stats(), r.coverage());
     }
@@ -151,7 +152,8 @@ public final class Explorer {
             shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
-        return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
+        String fellBack = budget.compaction() == null ? null : budget.compaction() + ": " + Fingerprints.PROBABILISTIC;
+        return compactNote(fellBack, new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main)));
     }
 
     /**

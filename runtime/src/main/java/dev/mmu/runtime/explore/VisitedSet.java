@@ -87,6 +87,11 @@ public final class VisitedSet {
         packed = 0;
     }
 
+    /** How many keys are stored exactly (as encodings); 0 once compacted. */
+    public long exactKeys() {
+        return packed;
+    }
+
     /** Whether {@link #compact} ran. */
     public boolean compacted() {
         return compacted;
