@@ -23,6 +23,7 @@ final class Budget {
     private String phase;
     private final Runtime runtime = Runtime.getRuntime();
     private final long startNanos = System.nanoTime();
+    private final long explorationStart;
     private final long deadlineNanos;
     private final long memoryCeiling;
     private final long heapAtStart;
@@ -42,6 +43,7 @@ final class Budget {
     Budget(ExploreOptions options, String phase, long explorationStart) {
         this.options = options;
         this.phase = phase;
+        this.explorationStart = explorationStart;
         this.deadlineNanos = options.timeLimit() == null ? Long.MAX_VALUE
                 : explorationStart + options.timeLimit().toNanos();
         this.memoryCeiling = (long) (runtime.maxMemory() * options.memoryFraction());
@@ -80,7 +82,7 @@ final class Budget {
         if (now - nextProgressNanos >= 0) {
             nextProgressNanos = now + PROGRESS_EVERY_NANOS;
             options.progress().onProgress(new Progress(phase, states, transitions, depth, queueSize,
-                    (now - startNanos) / 1_000_000));
+                    (now - explorationStart) / 1_000_000));
         }
         if (ticks - lastMemoryTick >= MEMORY_CHECK_EVERY || now - lastMemoryNanos >= MEMORY_CHECK_NANOS) {
             lastMemoryTick = ticks;

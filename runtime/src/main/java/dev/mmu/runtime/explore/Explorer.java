@@ -130,30 +130,76 @@ public final class Explorer {
         return states;
     }
 
-    /** DFS (then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */
+    /** DFS (with a BFS probe first, then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */
     private static <S> ExploreResult<S> systematic(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         boolean bfs = options.strategy() == ExploreOptions.Strategy.BFS;
         Monitor<S> monitor = new Monitor<>(system, expectations);
-        Budget budget = new Budget(options, bfs ? "BFS" : "DFS", startNanos);
         monitor.checking(true, false);
-        SearchReport main;
-        if (bfs) {
-            monitor.context("shortest (BFS)");
-            main = BreadthFirstSearch.run(system, monitor, budget);
-        } else {
-            monitor.context("found by DFS");
-            main = DepthFirstSearch.run(system, monitor, budget);
-        }
-        Measured measured = Measured.after(main, budget);
+        Pass pass = bfs ? pass(system, monitor, options, Long.MAX_VALUE, "BFS", startNanos)
+                : depthFirst(system, monitor, options, startNanos);
+        SearchReport main = pass.report();
+        Measured measured = Measured.after(main, pass.budget());
         Passes passes = fairCycles(system, monitor, options, main, measured, startNanos);
         monitor.checking(true, true);
         if (options.shortestCounterexample() && anyFailure(monitor, scope(main), passes.cycles())) {
             shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
-        String fellBack = budget.compaction() == null ? null : budget.compaction() + ": " + Fingerprints.PROBABILISTIC;
+        String compaction = pass.budget().compaction();
+        String fellBack = compaction == null ? null : compaction + ": " + Fingerprints.PROBABILISTIC;
         return compactNote(fellBack, new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main)));
+    }
+
+    /** States the default DFS stores before it gives way to the BFS probe: a space this small is searched once, by DFS. */
+    static final long DFS_FIRST = 20_000;
+    /** States the BFS probe stores at most before the DFS searches the whole space. */
+    static final long BFS_PROBE = 500_000;
+    private static final String SHORTEST = "shortest (BFS)";
+
+    /** One search pass and the budget it ran under (its figures and compaction). */
+    private record Pass(SearchReport report, Budget budget) {}
+
+    /**
+     * The default search. A DFS of up to {@link #DFS_FIRST} states; if the space is larger, a BFS
+     * probe of up to {@link #BFS_PROBE} states, which finds a shallow bug fast and with a shortest
+     * trace (DFS can wander millions of states deep before it); if the probe neither covers the
+     * space nor decides every expectation, the whole DFS, whose findings are then shortened by
+     * the BFS re-search. Every pass is deterministic and every finding real, and only a pass that
+     * covers the space (or decides everything) gives the verdicts, so they are those of the DFS.
+     * Without a state expectation (statistics, or only {@code expect terminates}) just the DFS.
+     */
+    private static <S> Pass depthFirst(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
+            long startNanos) {
+        boolean stateExpectations = monitor.expectations().stream().anyMatch(e -> !(e instanceof Expectation.Terminates));
+        if (stateExpectations) {
+            Pass first = pass(system, monitor, options, DFS_FIRST, "DFS", startNanos);
+            if (!stoppedAtCap(first, options, DFS_FIRST)) {
+                return first;
+            }
+            Pass probe = pass(system, monitor, options, BFS_PROBE, "BFS probe", startNanos);
+            if (!stoppedAtCap(probe, options, BFS_PROBE)) {
+                return probe;
+            }
+        }
+        return pass(system, monitor, options, Long.MAX_VALUE, "DFS", startNanos);
+    }
+
+    /** A DFS or BFS (by phase) that stores at most {@code cap} states, within the user's budget. */
+    private static <S> Pass pass(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options, long cap,
+            String phase, long startNanos) {
+        ExploreOptions capped = cap < options.maxStates() ? options.toBuilder().maxStates(cap).build() : options;
+        Budget budget = new Budget(capped, phase, startNanos);
+        boolean bfs = phase.startsWith("BFS");
+        monitor.context(bfs ? SHORTEST : "found by DFS");
+        SearchReport report = bfs ? BreadthFirstSearch.run(system, monitor, budget)
+                : DepthFirstSearch.run(system, monitor, budget);
+        return new Pass(report, budget);
+    }
+
+    /** Whether the pass stopped at its own cap, not at the user's budget: the next pass goes on. */
+    private static boolean stoppedAtCap(Pass p, ExploreOptions options, long cap) {
+        return p.report().stopped() == StopReason.MAX_STATES && cap < options.maxStates();
     }
 
     /**
@@ -295,7 +341,7 @@ public final class Explorer {
         for (int i = 0; i < expectations.size(); i++) {
             Monitor.Finding<S> f = monitor.finding(i);
             Expectation<S> e = expectations.get(i);
-            if (f.trace != null && stateFindings && !(e instanceof Expectation.Terminates)) {
+            if (f.trace != null && stateFindings && !(e instanceof Expectation.Terminates) && !SHORTEST.equals(f.note)) {
                 goals.add(new Expectation.Violation<>(e.text(), goal(system, e, f)));
                 goalOf.add(i);
             }
@@ -313,7 +359,7 @@ public final class Explorer {
                 f.note = f.note + " (BFS re-search " + why + "; may not be shortest)";
             } else {
                 f.trace = shortest.trace;
-                f.note = "shortest (BFS)";
+                f.note = SHORTEST;
             }
         }
     }
