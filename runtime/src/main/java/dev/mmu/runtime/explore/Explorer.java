@@ -59,10 +59,19 @@ public final class Explorer {
      * turns it off.
      */
     static <S> boolean symmetric(List<Expectation<S>> expectations, ExploreOptions options) {
-        boolean systematic = options.strategy() == ExploreOptions.Strategy.DFS
-                || options.strategy() == ExploreOptions.Strategy.BFS;
-        return options.symmetry() && systematic
-                && expectations.stream().noneMatch(e -> e instanceof Expectation.Terminates);
+        return options.symmetry() && symmetryOff(expectations, options) == null;
+    }
+
+    /** Why symmetry, asked for, is not applied with these expectations and options; null if it is. */
+    public static <S> String symmetryOff(List<Expectation<S>> expectations, ExploreOptions options) {
+        if (expectations.stream().anyMatch(e -> e instanceof Expectation.Terminates)) {
+            return "`expect terminates` (a cycle through a permuted copy of a state would not be seen as a cycle)";
+        }
+        return switch (options.strategy()) {
+            case DFS, BFS -> null;
+            case PREEMPTION_BOUNDED -> "under preemption bounding (a node also holds the thread that ran last)";
+            case RANDOM, PCT -> "random and PCT runs keep no visited set to reduce";
+        };
     }
 
     /**

@@ -30,6 +30,10 @@ public final class Ops {
             e.note(Lock.name(lock, mode, true) + ": held, queued (newcomers wait behind)");
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             Resource r = Resource.of(lock);
             return switch (lock) {
@@ -77,6 +81,10 @@ public final class Ops {
             if (lock == LockId.rcu) Rcu.maybeEndGracePeriod(e);
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return release(lock);
         }
@@ -108,6 +116,10 @@ public final class Ops {
         }
 
         /** need_resched() reads nothing shared; rwlock_needbreak() reads mmu_lock's queue. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.MMU_LOCK);
         }
@@ -124,6 +136,10 @@ public final class Ops {
     public record Jump(int target) implements Op {
         public void exec(Exec e, int choice) {
             e.nextPc = target;
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -145,6 +161,10 @@ public final class Ops {
             if (cond.eval(e.s, e.thread) == 0) e.nextPc = target;
         }
 
+        public int[] localsRead() {
+            return cond.locals();
+        }
+
         public Footprint footprint() {
             return cond.footprint();
         }
@@ -163,6 +183,14 @@ public final class Ops {
             e.self().locals[slot] = value.eval(e.s, e.thread);
         }
 
+        public int[] localsRead() {
+            return value.locals();
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {slot};
+        }
+
         public Footprint footprint() {
             return value.footprint();
         }
@@ -179,6 +207,10 @@ public final class Ops {
                 e.s.assertFailed = true;
                 e.note("assert " + text + " FAILED");
             }
+        }
+
+        public int[] localsRead() {
+            return cond.locals();
         }
 
         public Footprint footprint() {
@@ -200,6 +232,14 @@ public final class Ops {
             e.invisible = false;
         }
 
+        public int[] localsRead() {
+            return inner.localsRead();
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return inner.localsWritten(pc, target);
+        }
+
         public Footprint footprint() {
             return inner.footprint();
         }
@@ -217,6 +257,10 @@ public final class Ops {
     public record Note(String text) implements Op {
         public void exec(Exec e, int choice) {
             e.note(text);
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {
