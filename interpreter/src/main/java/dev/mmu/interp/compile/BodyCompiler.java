@@ -488,11 +488,12 @@ final class BodyCompiler {
     }
 
     private static dev.mmu.runtime.paths.Expr minusOne(int slot) {
-        return dev.mmu.runtime.paths.Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[slot] - 1);
+        return new dev.mmu.runtime.paths.Expr.Decrement(slot);
     }
 
     private static dev.mmu.runtime.paths.Expr orOf(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr v) {
-        return dev.mmu.runtime.paths.Expr.of(Footprint.of(a, v), (s, t) -> a.eval(s, t) != 0 || v.eval(s, t) != 0 ? 1 : 0);
+        return dev.mmu.runtime.paths.Expr.of(Footprint.of(a, v), dev.mmu.runtime.paths.Expr.locals(a, v),
+                (s, t) -> a.eval(s, t) != 0 || v.eval(s, t) != 0 ? 1 : 0);
     }
 
     static String text(Expr e) {

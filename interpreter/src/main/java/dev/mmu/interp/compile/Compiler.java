@@ -75,13 +75,16 @@ public final class Compiler {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
         }
+        ExploreOptions options = options(sc, exprs);
         for (ExploreSetting s : sc.scenario().explore()) {
             if (!(s instanceof ExploreSetting.SymmetryVcpus)) continue;
             for (String why : VcpuSymmetry.limits(program)) {
                 warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus " + why));
             }
+            String off = dev.mmu.runtime.explore.Explorer.symmetryOff(expectations, options);
+            if (off != null) warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus is not applied: " + off));
         }
-        return new CompiledScenario(sc, program, expectations, options(sc, exprs));
+        return new CompiledScenario(sc, program, expectations, options);
     }
 
     /**

@@ -179,6 +179,7 @@ final class ExprCompiler {
     /** An expression over sub-expressions: it reads what they read. */
     private static dev.mmu.runtime.paths.Expr derived(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr b,
                                                       ToLongBiFunction<VmState, Integer> f) {
-        return reading(b == null ? a.footprint() : Footprint.of(a, b), f);
+        return dev.mmu.runtime.paths.Expr.of(b == null ? a.footprint() : Footprint.of(a, b),
+                dev.mmu.runtime.paths.Expr.locals(a, b), f::applyAsLong);
     }
 }

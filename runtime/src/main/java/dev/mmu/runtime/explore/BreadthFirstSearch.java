@@ -50,6 +50,7 @@ final class BreadthFirstSearch<S> {
     }
 
     private SearchReport search() {
+        budget.watch(ids);
         ids.add(system.key(system.initial()));
         add(system.initial(), -1, null);
         List<Transition<S>> successors = new ArrayList<>();

@@ -14,11 +14,16 @@ final class Budget {
     private static final int MEMORY_CHECK_EVERY = 1 << 12;
     private static final long MEMORY_CHECK_NANOS = 20_000_000L;
     private static final long PROGRESS_EVERY_NANOS = 100_000_000L;
+    /** Hash compaction starts at this share of the memory ceiling (leaves room for its table). */
+    private static final double COMPACT_AT = 0.7;
+    /** What a fingerprint costs in the visited set's table (8 bytes at 50-75% load). */
+    private static final int FINGERPRINT_BYTES = 16;
 
     private final ExploreOptions options;
-    private final String phase;
+    private String phase;
     private final Runtime runtime = Runtime.getRuntime();
     private final long startNanos = System.nanoTime();
+    private final long explorationStart;
     private final long deadlineNanos;
     private final long memoryCeiling;
     private final long heapAtStart;
@@ -31,11 +36,14 @@ final class Budget {
     private long nextProgressNanos = startNanos + PROGRESS_EVERY_NANOS;
     private long peakHeap;
     private StopReason stopped;
+    private VisitedSet watched;
+    private String compaction;
 
     /** @param explorationStart when the exploration began (System.nanoTime): the time limit counts from it */
     Budget(ExploreOptions options, String phase, long explorationStart) {
         this.options = options;
         this.phase = phase;
+        this.explorationStart = explorationStart;
         this.deadlineNanos = options.timeLimit() == null ? Long.MAX_VALUE
                 : explorationStart + options.timeLimit().toNanos();
         this.memoryCeiling = (long) (runtime.maxMemory() * options.memoryFraction());
@@ -74,16 +82,47 @@ final class Budget {
         if (now - nextProgressNanos >= 0) {
             nextProgressNanos = now + PROGRESS_EVERY_NANOS;
             options.progress().onProgress(new Progress(phase, states, transitions, depth, queueSize,
-                    (now - startNanos) / 1_000_000));
+                    (now - explorationStart) / 1_000_000));
         }
         if (ticks - lastMemoryTick >= MEMORY_CHECK_EVERY || now - lastMemoryNanos >= MEMORY_CHECK_NANOS) {
             lastMemoryTick = ticks;
             lastMemoryNanos = now;
+            if (watched != null && watched.exactKeys() > 0 && overCeiling(COMPACT_AT)) {
+                compact(states);
+            }
             if (memoryExhausted()) {
                 return stop(StopReason.MEMORY);
             }
         }
         return null;
+    }
+
+    /**
+     * The visited set to switch to hash compaction ({@link VisitedSet#compact}) when the heap
+     * nears its ceiling, instead of stopping there with UNKNOWN.
+     */
+    void watch(VisitedSet visited) {
+        watched = visited;
+    }
+
+    /** Why and from when the watched set stores fingerprints, with the estimate; null if it never switched. */
+    String compaction() {
+        return compaction;
+    }
+
+    /**
+     * Switches to fingerprints and says so early, on the progress line too, with what the heap
+     * held per state so far and how many states the fingerprints leave room for.
+     */
+    private void compact(long states) {
+        long exact = states == 0 ? 0 : Math.max(0, usedHeap() - heapAtStart) / states;
+        watched.compact();
+        System.gc();
+        long room = Math.max(0, memoryCeiling - usedHeap()) / FINGERPRINT_BYTES;
+        compaction = String.format("hash compaction from %,d states on (heap %d%% full at ~%,d B/state exact;"
+                + " fingerprints leave room for ~%,d more states)", states,
+                Math.round(100 * COMPACT_AT * options.memoryFraction()), exact, room);
+        phase = phase + ", " + compaction;
     }
 
     /**
@@ -139,15 +178,20 @@ final class Budget {
         return reason;
     }
 
-    /** Over the ceiling twice, with a GC in between, so that garbage alone never stops a search. */
     private boolean memoryExhausted() {
+        return overCeiling(1);
+    }
+
+    /** Over that share of the ceiling twice, with a GC in between, so that garbage alone never counts. */
+    private boolean overCeiling(double share) {
         long used = usedHeap();
         peakHeap = Math.max(peakHeap, used);
-        if (used <= memoryCeiling) {
+        long limit = (long) (memoryCeiling * share);
+        if (used <= limit) {
             return false;
         }
         System.gc();
-        return usedHeap() > memoryCeiling;
+        return usedHeap() > limit;
     }
 
     private long usedHeap() {

@@ -45,6 +45,7 @@ final class DepthFirstSearch<S> {
 
     private SearchReport run() {
         S initial = system.initial();
+        budget.watch(visited);
         visited.add(system.key(initial));
         push(initial, null);
         try {

@@ -43,10 +43,10 @@ public final class Explorer {
         switch (options.strategy()) {
             case DFS:
             case BFS:
-                return compactNote(compact,
+                return compactNote(compact ? Fingerprints.NOTE : null,
                         withPortfolio(system, systematic(system, expectations, options, startNanos), options, startNanos));
             case PREEMPTION_BOUNDED:
-                return compactNote(compact,
+                return compactNote(compact ? Fingerprints.NOTE : null,
                         withPortfolio(system, bounded(system, expectations, options, startNanos), options, startNanos));
             case RANDOM:
             case PCT:
@@ -62,18 +62,28 @@ public final class Explorer {
      * turns it off.
      */
     static <S> boolean symmetric(List<Expectation<S>> expectations, ExploreOptions options) {
-        boolean systematic = options.strategy() == ExploreOptions.Strategy.DFS
-                || options.strategy() == ExploreOptions.Strategy.BFS;
-        return options.symmetry() && systematic
-                && expectations.stream().noneMatch(e -> e instanceof Expectation.Terminates);
+        return options.symmetry() && symmetryOff(expectations, options) == null;
+    }
+
+    /** Why symmetry, asked for, is not applied with these expectations and options; null if it is. */
+    public static <S> String symmetryOff(List<Expectation<S>> expectations, ExploreOptions options) {
+        if (expectations.stream().anyMatch(e -> e instanceof Expectation.Terminates)) {
+            return "`expect terminates` (a cycle through a permuted copy of a state would not be seen as a cycle)";
+        }
+        return switch (options.strategy()) {
+            case DFS, BFS -> null;
+            case PREEMPTION_BOUNDED -> "under preemption bounding (a node also holds the thread that ran last)";
+            case RANDOM, PCT -> "random and PCT runs keep no visited set to reduce";
+        };
     }
 
     /**
-     * Under hash compaction, says so on every verdict that rests on having seen every state (a
-     * PASS or FAIL without a trace, a max within its bound); a trace is a real finding either way.
+     * Under hash compaction (note: which, null if none), says so on every verdict that rests on
+     * having seen every state (a PASS or FAIL without a trace, a max within its bound); a trace is
+     * a real finding either way.
      */
-    private static <S> ExploreResult<S> compactNote(boolean compact, ExploreResult<S> r) {
-        if (!compact) {
+    private static <S> ExploreResult<S> compactNote(String note, ExploreResult<S> r) {
+        if (note == null) {
             return r;
         }
         List<Outcome<S>> outcomes = new ArrayList<>();
@@ -81,7 +91,7 @@ public final class Explorer {
             boolean needsEveryState = o.verdict() != Verdict.UNKNOWN && (!o.hasTrace()
                     || (o.expectation() instanceof Expectation.MaxMetric && o.verdict() == Verdict.PASS));
             outcomes.add(!needsEveryState ? o
-                    : withNote(o, o.note().isEmpty() ? Fingerprints.NOTE : o.note() + "; " + Fingerprints.NOTE));
+                    : withNote(o, o.note().isEmpty() ? note : o.note() + "; " + note));
         }
         return new ExploreResult<>(outcomes, r.stats(), r.coverage());
     }
@@ -132,29 +142,76 @@ public final class Explorer {
         return states;
     }
 
-    /** DFS (then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */
+    /** DFS (with a BFS probe first, then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */
     private static <S> ExploreResult<S> systematic(
             TransitionSystem<S> system, List<Expectation<S>> expectations, ExploreOptions options, long startNanos) {
         boolean bfs = options.strategy() == ExploreOptions.Strategy.BFS;
         Monitor<S> monitor = new Monitor<>(system, expectations);
-        Budget budget = new Budget(options, bfs ? "BFS" : "DFS", startNanos);
         monitor.checking(true, false);
-        SearchReport main;
-        if (bfs) {
-            monitor.context("shortest (BFS)");
-            main = breadthFirst(system, monitor, budget, options);
-        } else {
-            monitor.context("found by DFS");
-            main = DepthFirstSearch.run(system, monitor, budget);
-        }
-        Measured measured = Measured.after(main, budget);
+        Pass pass = bfs ? pass(system, monitor, options, Long.MAX_VALUE, "BFS", startNanos)
+                : depthFirst(system, monitor, options, startNanos);
+        SearchReport main = pass.report();
+        Measured measured = Measured.after(main, pass.budget());
         Passes passes = fairCycles(system, monitor, options, main, measured, startNanos);
         monitor.checking(true, true);
         if (options.shortestCounterexample() && anyFailure(monitor, scope(main), passes.cycles())) {
             shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
-        return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
+        String compaction = pass.budget().compaction();
+        String fellBack = compaction == null ? null : compaction + ": " + Fingerprints.PROBABILISTIC;
+        return compactNote(fellBack, new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main)));
+    }
+
+    /** States the default DFS stores before it gives way to the BFS probe: a space this small is searched once, by DFS. */
+    static final long DFS_FIRST = 20_000;
+    /** States the BFS probe stores at most before the DFS searches the whole space. */
+    static final long BFS_PROBE = 500_000;
+    private static final String SHORTEST = "shortest (BFS)";
+
+    /** One search pass and the budget it ran under (its figures and compaction). */
+    private record Pass(SearchReport report, Budget budget) {}
+
+    /**
+     * The default search. A DFS of up to {@link #DFS_FIRST} states; if the space is larger, a BFS
+     * probe of up to {@link #BFS_PROBE} states, which finds a shallow bug fast and with a shortest
+     * trace (DFS can wander millions of states deep before it); if the probe neither covers the
+     * space nor decides every expectation, the whole DFS, whose findings are then shortened by
+     * the BFS re-search. Every pass is deterministic and every finding real, and only a pass that
+     * covers the space (or decides everything) gives the verdicts, so they are those of the DFS.
+     * Without a state expectation (statistics, or only {@code expect terminates}) just the DFS.
+     */
+    private static <S> Pass depthFirst(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
+            long startNanos) {
+        boolean stateExpectations = monitor.expectations().stream().anyMatch(e -> !(e instanceof Expectation.Terminates));
+        if (stateExpectations) {
+            Pass first = pass(system, monitor, options, DFS_FIRST, "DFS", startNanos);
+            if (!stoppedAtCap(first, options, DFS_FIRST)) {
+                return first;
+            }
+            Pass probe = pass(system, monitor, options, BFS_PROBE, "BFS probe", startNanos);
+            if (!stoppedAtCap(probe, options, BFS_PROBE)) {
+                return probe;
+            }
+        }
+        return pass(system, monitor, options, Long.MAX_VALUE, "DFS", startNanos);
+    }
+
+    /** A DFS or BFS (by phase) that stores at most {@code cap} states, within the user's budget. */
+    private static <S> Pass pass(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options, long cap,
+            String phase, long startNanos) {
+        ExploreOptions capped = cap < options.maxStates() ? options.toBuilder().maxStates(cap).build() : options;
+        Budget budget = new Budget(capped, phase, startNanos);
+        boolean bfs = phase.startsWith("BFS");
+        monitor.context(bfs ? SHORTEST : "found by DFS");
+        SearchReport report = bfs ? breadthFirst(system, monitor, budget, capped)
+                : DepthFirstSearch.run(system, monitor, budget);
+        return new Pass(report, budget);
+    }
+
+    /** Whether the pass stopped at its own cap, not at the user's budget: the next pass goes on. */
+    private static boolean stoppedAtCap(Pass p, ExploreOptions options, long cap) {
+        return p.report().stopped() == StopReason.MAX_STATES && cap < options.maxStates();
     }
 
     /** BFS on {@code options.workers()} threads: the same figures and traces at any number. */
@@ -303,7 +360,7 @@ public final class Explorer {
         for (int i = 0; i < expectations.size(); i++) {
             Monitor.Finding<S> f = monitor.finding(i);
             Expectation<S> e = expectations.get(i);
-            if (f.trace != null && stateFindings && !(e instanceof Expectation.Terminates)) {
+            if (f.trace != null && stateFindings && !(e instanceof Expectation.Terminates) && !SHORTEST.equals(f.note)) {
                 goals.add(new Expectation.Violation<>(e.text(), goal(system, e, f)));
                 goalOf.add(i);
             }
@@ -321,7 +378,7 @@ public final class Explorer {
                 f.note = f.note + " (BFS re-search " + why + "; may not be shortest)";
             } else {
                 f.trace = shortest.trace;
-                f.note = "shortest (BFS)";
+                f.note = SHORTEST;
             }
         }
     }

@@ -9,7 +9,8 @@ package dev.mmu.runtime.explore;
  * which is much weaker; the MMU model's keys are {@link PackedKey}s.
  */
 final class Fingerprints<S> extends ForwardingSystem<S> {
-    static final String NOTE = "hash compaction: probabilistic (a fingerprint collision could hide states)";
+    static final String PROBABILISTIC = "probabilistic (a fingerprint collision could hide states)";
+    static final String NOTE = "hash compaction: " + PROBABILISTIC;
 
     Fingerprints(TransitionSystem<S> inner) {
         super(inner);

@@ -8,6 +8,6 @@ package dev.mmu.runtime.explore;
  * @param transitions transitions followed so far
  * @param depth current depth (DFS stack, BFS level, or run length)
  * @param queueSize pending work: DFS stack size or BFS queue length
- * @param elapsedMillis time since the phase started
+ * @param elapsedMillis time since the exploration started (a search may run in several phases)
  */
 public record Progress(String phase, long states, long transitions, int depth, long queueSize, long elapsedMillis) {}

@@ -11,11 +11,13 @@ import java.util.Set;
  *   <li>{@link PackedKey}s: the bytes are copied into a chunked byte arena (a varint length, then
  *       the encoding) and an open-addressing table (linear probing) holds each entry's arena
  *       address and hash; no per-state HashMap node, key object or array header;
- *   <li>{@link Long}s (hash compaction fingerprints): an open-addressing table of longs;
+ *   <li>{@link Long}s (hash compaction fingerprints): an open-addressing table of longs that grows
+ *       by half, so that it stays between half and three quarters full: 11-16 bytes a state;
  *   <li>anything else (state objects, canonical states of other systems): a {@link HashSet}.
  * </ul>
  * Exact: a PackedKey is equal to another PackedKey only (same hash and bytes) and a Long to an
- * equal Long, so splitting the keys by type changes no answer of {@link #add}.
+ * equal Long, so splitting the keys by type changes no answer of {@link #add}; until
+ * {@link #compact}, after which PackedKeys are stored as their fingerprints.
  */
 public final class VisitedSet {
     /**
@@ -35,16 +37,18 @@ public final class VisitedSet {
     private int chunkCount;
     private int chunkUsed;
 
-    // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside.
+    // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside. Not a power of two: slots
+    // are taken by multiplying (Lemire's fast range reduction).
     private long[] longs = new long[64];
     private int longCount;
     private boolean zeroFingerprint;
 
     private Set<Object> others;
+    private boolean compacted;
 
     /** Adds key; true if it was not in the set. */
     public boolean add(Object key) {
-        if (key instanceof PackedKey p) return addPacked(p.bytes(), p.hashCode());
+        if (key instanceof PackedKey p) return compacted ? addLong(p.fingerprint()) : addPacked(p.bytes(), p.hashCode());
         if (key instanceof Long l) return addLong(l);
         if (others == null) others = new HashSet<>();
         return others.add(key);
@@ -52,6 +56,45 @@ public final class VisitedSet {
 
     public long size() {
         return (long) packed + longCount + (zeroFingerprint ? 1 : 0) + (others == null ? 0 : others.size());
+    }
+
+    /**
+     * Hash compaction from now on: every stored encoding is replaced by its 64-bit fingerprint
+     * (the one {@link PackedKey#fingerprint} gives) and the arena is dropped. From then on two
+     * states with one fingerprint are taken for one (probabilistic, see {@link Fingerprints}).
+     */
+    public void compact() {
+        if (compacted) return;
+        compacted = true;
+        long[] oldAddr = addr;
+        addr = null;
+        hashes = null;
+        for (long a : oldAddr) {
+            if (a == 0) continue;
+            byte[] c = chunks[(int) ((a - 1) >>> 32)];
+            int at = (int) (a - 1);
+            int len = 0;
+            int shift = 0;
+            byte b;
+            do {
+                b = c[at++];
+                len |= (b & 0x7f) << shift;
+                shift += 7;
+            } while (b < 0);
+            addLong(PackedKey.hash64(c, at, len));
+        }
+        chunks = null;
+        packed = 0;
+    }
+
+    /** How many keys are stored exactly (as encodings); 0 once compacted. */
+    public long exactKeys() {
+        return packed;
+    }
+
+    /** Whether {@link #compact} ran. */
+    public boolean compacted() {
+        return compacted;
     }
 
     private static int slot(int hash, int mask) {
@@ -129,23 +172,28 @@ public final class VisitedSet {
             zeroFingerprint = true;
             return true;
         }
-        int mask = longs.length - 1;
-        int i = slot(Long.hashCode(f), mask);
-        for (long x; (x = longs[i]) != 0; i = (i + 1) & mask) {
+        int n = longs.length;
+        int i = longSlot(f, n);
+        for (long x; (x = longs[i]) != 0; i = i + 1 == n ? 0 : i + 1) {
             if (x == f) return false;
         }
         longs[i] = f;
-        if (++longCount > longs.length * 3L / 4) {
+        if (++longCount > n * 3L / 4) {
             long[] old = longs;
-            longs = new long[old.length * 2];
-            mask = longs.length - 1;
+            longs = new long[n + n / 2];
+            n = longs.length;
             for (long x : old) {
                 if (x == 0) continue;
-                int j = slot(Long.hashCode(x), mask);
-                while (longs[j] != 0) j = (j + 1) & mask;
+                int j = longSlot(x, n);
+                while (longs[j] != 0) j = j + 1 == n ? 0 : j + 1;
                 longs[j] = x;
             }
         }
         return true;
+    }
+
+    /** The fingerprint's high 32 bits scaled to [0, n): fingerprints are already well mixed. */
+    private static int longSlot(long f, int n) {
+        return (int) (((f >>> 32) * n) >>> 32);
     }
 }

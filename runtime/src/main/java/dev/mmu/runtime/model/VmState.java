@@ -1,6 +1,7 @@
 package dev.mmu.runtime.model;
 
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * Everything that can differ between two interleavings: page tables, TLBs, host pages, locks, the
@@ -320,6 +321,14 @@ public final class VmState {
 
     /** The encoding with the stats whose bit is set in {@code ignoredStats} written as 0. */
     public byte[] encode(long ignoredStats) {
+        return encode(ignoredStats, null);
+    }
+
+    /**
+     * And with each thread's locals that are not in {@code live[thread][pc]} written as 0 (dead:
+     * no path reads them before writing them); live null, or a null entry: every local is live.
+     */
+    public byte[] encode(long ignoredStats, BitSet[][] live) {
         StateWriter w = new StateWriter();
         w.value(sps.length);
         for (int i = 0; i < sps.length; i++) {
@@ -359,7 +368,18 @@ public final class VmState {
         for (long[] bitmap : dirtyBitmap) w.values(bitmap);
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
                 .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals);
-        for (ThreadState t : threads) w.value(t.pc).values(t.locals).values(t.invalidList).value(t.holdWork);
+        for (int i = 0; i < threads.length; i++) {
+            ThreadState t = threads[i];
+            w.value(t.pc);
+            BitSet l = live == null ? null : live[i][t.pc];
+            if (l == null) {
+                w.values(t.locals);
+            } else {
+                w.value(t.locals.length);
+                for (int j = 0; j < t.locals.length; j++) w.value(l.get(j) ? t.locals[j] : 0);
+            }
+            w.values(t.invalidList).value(t.holdWork);
+        }
         return w.toBytes();
     }
 

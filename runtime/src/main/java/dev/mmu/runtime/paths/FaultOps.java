@@ -131,6 +131,17 @@ public final class FaultOps {
          * Lockless: reads the tables, fills this vCPU's TLB, sets the D bit, checks host pages and
          * dirty logging; an EPT violation takes srcu and reads fault->slot.
          */
+        /** It writes fault->slot (and the lockless SPTE) only on the way into the fault. */
+        public int[] localsRead() {
+            return gpa.locals();
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            if (target == done) return LiveLocals.NONE;
+            if (target == fastPf) return new int[] {slotFlags, oldSpte};
+            return new int[] {slotFlags};
+        }
+
         public Footprint footprint() {
             return gpa.footprint().andUpdates(Resource.TLB, Resource.SPTE_ACCESS, Resource.SRCU)
                     .andReads(Resource.SPTE, Resource.HOST, Resource.MEMSLOTS, Resource.DIRTY_BITMAP)
@@ -228,6 +239,19 @@ public final class FaultOps {
             if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
         }
 
+        public int[] localsRead() {
+            int[] g = gpa.locals();
+            if (g == null) return null;
+            int[] r = java.util.Arrays.copyOf(g, g.length + 1);
+            r[g.length] = slotFlags;
+            return r;
+        }
+
+        /** Going on to the map, it has taken mmu_seq and the pfn. */
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && target != retry && target != done ? new int[] {seqSlot, pfnSlot} : LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return gpa.footprint().union(Host.GFN_TO_PFN).union(Ops.release(dev.mmu.runtime.model.LockId.srcu))
                     .andReads(Resource.INVALIDATE);
@@ -247,6 +271,10 @@ public final class FaultOps {
         public void exec(Exec e, int choice) {
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
             Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -283,6 +311,16 @@ public final class FaultOps {
         }
 
         /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */
+        public int[] localsRead() {
+            int[] g = gpa.locals();
+            if (g == null) return null;
+            int[] r = java.util.Arrays.copyOf(g, g.length + 3);
+            r[g.length] = seqSlot;
+            r[g.length + 1] = pfnSlot;
+            r[g.length + 2] = slotFlags;
+            return r;
+        }
+
         public Footprint footprint() {
             return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
                     .andReads(Resource.INVALIDATE, Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP);

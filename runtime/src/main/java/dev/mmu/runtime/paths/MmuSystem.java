@@ -28,6 +28,8 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private final VmState initial;
     private final VcpuSymmetry symmetry;
     private final long unreadStats;
+    /** Live locals per thread and pc ({@link LiveLocals}); null: every local kept in the key. */
+    private final java.util.BitSet[][] liveLocals;
     private final StepMerging merging;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
@@ -41,7 +43,16 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      *                   reference that differential tests compare step merging against
      */
     public MmuSystem(Program program, boolean mergeSteps) {
+        this(program, mergeSteps, true);
+    }
+
+    /**
+     * @param deadLocals false: every local stays in the state key (the reference that differential
+     *                   tests compare dead-locals elimination against)
+     */
+    public MmuSystem(Program program, boolean mergeSteps, boolean deadLocals) {
         this.program = program;
+        this.liveLocals = deadLocals ? LiveLocals.of(program) : null;
         this.merging = new StepMerging(program, mergeSteps);
         this.initial = runSetup();
         this.symmetry = new VcpuSymmetry(program);
@@ -148,7 +159,6 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         Op op = ops[n.threads[t].pc];
         runStep(merging, e, ops, op, c);
         if (trace != null && trace.length() == 0) trace.append(op.describe());
-        n.hashCode();
         return n;
     }
 
@@ -208,15 +218,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     /**
      * The visited sets store the compact encoding, not the state's object graph. It is exact
      * except for stats nothing reads (Program#unreadStatsMask, e.g. remote_tlb_flush when no
-     * expression mentions it): states that differ only there have the same futures and the same
-     * verdicts, so they are one state for the search.
+     * expression mentions it) and dead locals ({@link LiveLocals}): states that differ only there
+     * have the same futures and the same verdicts, so they are one state for the search.
      */
     @Override
     public Object key(VmState s) {
-        if (unreadStats == 0) {
-            return new PackedKey(s.encode(), s.hashCode()); // equal encodings are equal states: equal hashes
-        }
-        return new PackedKey(s.encode(unreadStats));
+        return new PackedKey(s.encode(unreadStats, liveLocals)); // one word-wise 64-bit hash of the bytes
     }
 
     /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */

@@ -33,6 +33,20 @@ public interface Op {
         return new int[] {pc + 1};
     }
 
+    /**
+     * The thread's locals it may read, in {@link #choices} or {@link #exec}, whatever the choice;
+     * null (the default): unknown, so every local counts as read. It must not under-state: the
+     * dead-locals analysis ({@link LiveLocals}) leaves the others out of the state key.
+     */
+    default int[] localsRead() {
+        return null;
+    }
+
+    /** The locals it has always written when it continues at {@code target} (a target of pc). */
+    default int[] localsWritten(int pc, int target) {
+        return LiveLocals.NONE;
+    }
+
     /** A short name for `explain` and for the trace when the op prints nothing itself. */
     String describe();
 }

@@ -30,6 +30,10 @@ public final class Ops {
             e.note(Lock.name(lock, mode, true) + ": held, queued (newcomers wait behind)");
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             Resource r = Resource.of(lock);
             return switch (lock) {
@@ -77,6 +81,10 @@ public final class Ops {
             if (lock == LockId.rcu) Rcu.maybeEndGracePeriod(e);
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return release(lock);
         }
@@ -108,6 +116,10 @@ public final class Ops {
         }
 
         /** need_resched() reads nothing shared; rwlock_needbreak() reads mmu_lock's queue. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.MMU_LOCK);
         }
@@ -202,6 +214,10 @@ public final class Ops {
             e.nextPc = target;
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.LOCAL;
         }
@@ -219,6 +235,10 @@ public final class Ops {
     public record JumpUnless(Expr cond, int target, String text) implements Op {
         public void exec(Exec e, int choice) {
             if (cond.eval(e.s, e.thread) == 0) e.nextPc = target;
+        }
+
+        public int[] localsRead() {
+            return cond.locals();
         }
 
         public Footprint footprint() {
@@ -239,6 +259,14 @@ public final class Ops {
             e.self().locals[slot] = value.eval(e.s, e.thread);
         }
 
+        public int[] localsRead() {
+            return value.locals();
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {slot};
+        }
+
         public Footprint footprint() {
             return value.footprint();
         }
@@ -255,6 +283,10 @@ public final class Ops {
                 e.s.assertFailed = true;
                 e.note("assert " + text + " FAILED");
             }
+        }
+
+        public int[] localsRead() {
+            return cond.locals();
         }
 
         public Footprint footprint() {
@@ -276,6 +308,14 @@ public final class Ops {
             e.invisible = false;
         }
 
+        public int[] localsRead() {
+            return inner.localsRead();
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return inner.localsWritten(pc, target);
+        }
+
         public Footprint footprint() {
             return inner.footprint();
         }
@@ -293,6 +333,10 @@ public final class Ops {
     public record Note(String text) implements Op {
         public void exec(Exec e, int choice) {
             e.note(text);
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {

@@ -110,6 +110,38 @@ class BudgetTickTest {
         assertThat(b.stopped()).isEqualTo(StopReason.MEMORY);
     }
 
+    /**
+     * Before the heap reaches its ceiling the watched visited set turns to fingerprints, and the
+     * budget says so with its estimate; a set of fingerprints only (the
+     * user's hash compaction) is left alone.
+     */
+    @Test
+    void nearTheCeilingTheVisitedSetTurnsToFingerprints() {
+        Budget b = budget(ExploreOptions.builder().memoryFraction(Double.MIN_VALUE).timeLimit(Duration.ofSeconds(30)));
+        VisitedSet visited = new VisitedSet();
+        visited.add(new PackedKey(new byte[] {1, 2, 3}));
+        b.watch(visited);
+        assertThat(b.compaction()).isNull();
+        StopReason r = null;
+        for (int i = 1; r == null; i++) {
+            r = b.tick(i, 0, 0, 0);
+        }
+        assertThat(visited.compacted()).isTrue();
+        assertThat(visited.size()).isEqualTo(1);
+        assertThat(visited.add(new PackedKey(new byte[] {1, 2, 3}))).isFalse();
+        assertThat(b.compaction()).startsWith("hash compaction from ").contains(" B/state exact", "room for ~");
+
+        Budget user = budget(ExploreOptions.builder().memoryFraction(Double.MIN_VALUE).timeLimit(Duration.ofSeconds(30)));
+        VisitedSet fingerprints = new VisitedSet();
+        fingerprints.add(42L);
+        user.watch(fingerprints);
+        for (int i = 1; user.tick(i, 0, 0, 0) == null; i++) {
+            // until the memory check stops it
+        }
+        assertThat(user.compaction()).isNull();
+        assertThat(fingerprints.compacted()).isFalse();
+    }
+
     @Test
     void theWholeHeapNeverStopsForMemory() {
         Budget b = budget(ExploreOptions.builder().memoryFraction(1.0));

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Hash compaction's fingerprints: the published SplitMix64 and FNV-1a values, and key delegation. */
+/** Hash compaction's fingerprints: the published SplitMix64 values, the packed keys' word-wise hash, and key delegation. */
 class FingerprintsTest {
 
     /** Keys are PackedKeys of the state's one byte; thread 1 is named, steps commute, canonical halves. */
@@ -34,13 +34,26 @@ class FingerprintsTest {
     }
 
     @Test
-    void packedKeyFingerprintIsMixedFnv1a() {
-        // FNV-1a of the empty string is the offset basis, of "a" 0xaf63dc4c8601ec8c.
-        assertThat(new PackedKey(new byte[0]).fingerprint()).isEqualTo(Fingerprints.mix(0xcbf29ce484222325L));
-        assertThat(new PackedKey(new byte[] {'a'}).fingerprint()).isEqualTo(Fingerprints.mix(0xaf63dc4c8601ec8cL));
-        // A byte >= 0x80 enters unsigned: one xor of 0x80, not of a sign-extended -128.
-        long unsigned = (0xcbf29ce484222325L ^ 0x80L) * 0x100000001b3L;
-        assertThat(new PackedKey(new byte[] {(byte) 0x80}).fingerprint()).isEqualTo(Fingerprints.mix(unsigned));
+    void packedKeyHashIsOneWordWiseHashOfTheBytes() {
+        // The empty string: the length round over a zero tail, then SplitMix64.
+        long k1 = 0xC2B2AE3D27D4EB4FL;
+        long k2 = 0x9E3779B97F4A7C15L;
+        assertThat(new PackedKey(new byte[0]).fingerprint()).isEqualTo(Fingerprints.mix(Long.rotateLeft(k2, 31) * k2));
+        // Eight bytes are one little-endian word; a ninth goes into the tail round.
+        byte[] nine = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        long word = 0x0807060504030201L;
+        long h = Long.rotateLeft((k2 ^ 9) ^ (word * k1), 31) * k2;
+        assertThat(new PackedKey(nine).fingerprint()).isEqualTo(Fingerprints.mix(Long.rotateLeft(h ^ (9 * k1), 31) * k2));
+        // A byte >= 0x80 enters unsigned, and zero padding differs by length.
+        assertThat(new PackedKey(new byte[] {(byte) 0x80}).fingerprint())
+                .isEqualTo(Fingerprints.mix(Long.rotateLeft((k2 ^ 1) ^ (0x80L * k1), 31) * k2));
+        assertThat(new PackedKey(new byte[] {0}).fingerprint()).isNotEqualTo(new PackedKey(new byte[0]).fingerprint())
+                .isNotEqualTo(new PackedKey(new byte[] {0, 0}).fingerprint());
+        // The table hash is the fingerprint folded to 32 bits; an arena slice hashes as the copy.
+        PackedKey key = new PackedKey(nine);
+        assertThat(key.hashCode()).isEqualTo((int) (key.fingerprint() ^ (key.fingerprint() >>> 32)));
+        byte[] padded = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 7};
+        assertThat(PackedKey.hash64(padded, 1, 9)).isEqualTo(key.fingerprint());
     }
 
     @Test

@@ -38,7 +38,7 @@ class VisitedSetTest {
                     pool.add(b);
                 }
                 // A weak hash (few values) as well as the real one: equal hashes, different bytes.
-                key = r.nextBoolean() ? new PackedKey(b) : new PackedKey(b, Arrays.hashCode(b) & 7);
+                key = r.nextBoolean() ? new PackedKey(b) : new PackedKey(b, Arrays.hashCode(b) & 7L);
             } else if (kind < 9) {
                 key = r.nextInt(100) == 0 ? 0L : (long) r.nextInt(50_000) * 0x9E3779B97F4A7C15L;
             } else {
@@ -61,5 +61,37 @@ class VisitedSetTest {
             assertThat(set.add(new PackedKey(b.clone()))).isFalse();
         }
         assertThat(set.size()).isEqualTo(6);
+    }
+
+    /**
+     * Hash compaction mid-way: the stored encodings become their fingerprints (the arena's bytes
+     * hash as the keys' own), so every later answer is still the HashSet's (no two of these
+     * 30,000 encodings share a fingerprint), and the size is kept.
+     */
+    @Test
+    void compactKeepsEveryAnswer() {
+        Random r = new Random(7);
+        VisitedSet set = new VisitedSet();
+        Set<Object> reference = new HashSet<>();
+        List<byte[]> pool = new java.util.ArrayList<>();
+        for (int i = 0; i < 60_000; i++) {
+            if (i == 30_000) {
+                assertThat(set.compacted()).isFalse();
+                set.compact();
+                assertThat(set.compacted()).isTrue();
+                assertThat(set.size()).isEqualTo(reference.size());
+            }
+            byte[] b;
+            if (!pool.isEmpty() && r.nextBoolean()) {
+                b = pool.get(r.nextInt(pool.size())).clone();
+            } else {
+                b = new byte[r.nextInt(40)];
+                r.nextBytes(b);
+                pool.add(b);
+            }
+            boolean expected = reference.add(new PackedKey(b));
+            assertThat(set.add(new PackedKey(b))).as("add #%d", i).isEqualTo(expected);
+        }
+        assertThat(set.size()).isEqualTo(reference.size());
     }
 }
