@@ -94,7 +94,13 @@ public final class Builtins {
         primitive("flush_remote_tlbs", List.of(), Type.VOID, LockRequirement.NONE, "kvm_flush_remote_tlbs",
                 "flushes every vCPU's TLB");
         primitive("unaccount_nx", List.of(sp()), Type.VOID, LockRequirement.WRITE, "unaccount_huge_nx_page",
-                "takes a page off lpage_disallowed and decrements nx_lpage_splits");
+                "takes a page off lpage_disallowed and decrements nx_lpage_splits (or with tdp_mmu_pages_lock held)");
+        primitive("kvm_mmu_sp_dirty_logging_enabled", List.of(sp()), Type.BOOL, LockRequirement.NONE,
+                "kvm_mmu_sp_dirty_logging_enabled",
+                "whether the memslot of a shadow page's gfn logs dirty pages (gfn_to_memslot + kvm_slot_dirty_track_enabled)");
+        primitive("tdp_mmu_zap_possible_nx_huge_page", List.of(sp()), Type.BOOL, LockRequirement.READ,
+                "kvm_tdp_mmu_zap_possible_nx_huge_page",
+                "under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed (v6.18)");
         primitive("is_tdp_mmu_page", List.of(sp()), Type.BOOL, LockRequirement.NONE, "is_tdp_mmu_page",
                 "whether a shadow page belongs to the TDP MMU");
         primitive("split_huge", List.of(integer("gfn")), Type.VOID, LockRequirement.READ, "tdp_mmu_split_huge_page",
@@ -164,6 +170,21 @@ public final class Builtins {
     /** The entry for a name or an alias. */
     public static Optional<Builtin> lookup(String name) {
         return Optional.ofNullable(TABLE.get(ALIASES.getOrDefault(name, name)));
+    }
+
+    /** Every name of the built-in called {@code name}, itself and its aliases; just the name if it is none. */
+    public static List<String> namesOfSame(String name) {
+        String target = ALIASES.getOrDefault(name, name);
+        if (!TABLE.containsKey(target)) {
+            return List.of(name);
+        }
+        List<String> names = new java.util.ArrayList<>(List.of(target));
+        ALIASES.forEach((alias, t) -> {
+            if (t.equals(target)) {
+                names.add(alias);
+            }
+        });
+        return names;
     }
 
     /** Entries of one kind, in table order. */

@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
@@ -81,7 +82,8 @@ final class BodyCompiler {
     private void stmt(Stmt s, Env env) {
         mark();
         Pos outer = at;
-        at = s.pos();
+        // Inside the prelude, errors stay at the scenario's statement that called the kernel path.
+        if (at == null || !KernelPrelude.isPrelude(s.pos().file())) at = s.pos();
         compile(s, env);
         mark();
         at = outer;
@@ -260,8 +262,12 @@ final class BodyCompiler {
     private void call(Expr.Call c, Env env, int result) {
         String name = c.name().name();
         List<Arg> args = c.args();
+        PathDecl path = scenario.paths().get(name); // the user's, or the prelude's kernel path
+        if (path != null) {
+            inline(path, c, env);
+            return;
+        }
         switch (name) {
-            case "kvm_recover_nx_lpages" -> KernelPaths.recoverNxLpages(b, config);
             case "kvm_tdp_mmu_zap_gfn_range" ->
                     KernelPaths.tdpMmuZapGfnRange(b, rangeStart(c, env), rangeEnd(c, env));
             case "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range" ->
@@ -290,10 +296,7 @@ final class BodyCompiler {
             case "memslot_move" -> memslotMove(c, env);
             case "kvm_mmu_zap_all_fast" -> SlotPaths.zapAllFast(b, config);
             default -> {
-                PathDecl user = scenario.paths().get(name);
-                if (user != null) {
-                    inline(user, c, env);
-                } else if (Primitives.get(name) != null) {
+                if (Primitives.get(name) != null) {
                     var params = Builtins.lookup(name).orElseThrow().params();
                     dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[params.size()];
                     for (int i = 0; i < v.length; i++) v[i] = value(named(c, params.get(i).name(), i), env);

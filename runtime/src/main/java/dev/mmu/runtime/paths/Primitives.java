@@ -35,7 +35,8 @@ public final class Primitives {
             Tlbs.flushRemoteTlbs(e);
             return 0;
         });
-        add("unaccount_nx", Requires.WRITE, "unaccount_nx_huge_page",
+        // The list is mmu_lock's for write, or tdp_mmu_pages_lock's (v6.18's read-lock TDP recovery).
+        add("unaccount_nx", Requires.NX_LIST, "unaccount_nx_huge_page",
                 Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
             if (e.s.sp((int) a[0]) == null) { // the page went with its RCU callback or commit: freed memory
                 e.violate(dev.mmu.runtime.model.Invariant.freed_page_table_walk,
@@ -73,6 +74,22 @@ public final class Primitives {
             TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
             return 0;
         });
+    }
+
+    static {
+        // gfn_to_memslot(sp->gfn) && kvm_slot_dirty_track_enabled(slot) (mmu.c, v6.2+; a helper of
+        // its own since v6.18): one step, as the memslots cannot change under the caller's SRCU.
+        add("kvm_mmu_sp_dirty_logging_enabled", Requires.NONE, "kvm_mmu_sp_dirty_logging_enabled",
+                Footprint.reads(Resource.SPTE, Resource.MEMSLOTS), (e, a) -> {
+            var p = e.s.sp((int) a[0]);
+            return p != null && Memslots.logging(e.s, Memslots.of(e.s, p.gfn)) ? 1 : 0;
+        });
+        // kvm_tdp_mmu_zap_possible_nx_huge_page() (tdp_mmu.c, v6.18): under the read lock, zaps the
+        // SPTE pointing at sp with tdp_mmu_set_spte_atomic(); false if another task changed it first.
+        // handle_removed_pt()'s freezing of each child SPTE is folded into this one step: the model's
+        // faults install SPTEs in one step each, so none can land between the parent's cmpxchg and it.
+        add("tdp_mmu_zap_possible_nx_huge_page", Requires.READ, "kvm_tdp_mmu_zap_possible_nx_huge_page",
+                TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
     }
 
     private Primitives() {}
