@@ -44,6 +44,7 @@ public final class Builtins {
             Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
                     "exec", Type.BOOL, "pfn", Type.INT),
             Type.HOST_PAGE, ordered("freed", Type.BOOL),
+            Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
                     "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT));
@@ -101,6 +102,13 @@ public final class Builtins {
         primitive("tdp_mmu_zap_possible_nx_huge_page", List.of(sp()), Type.BOOL, LockRequirement.READ,
                 "kvm_tdp_mmu_zap_possible_nx_huge_page",
                 "under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed (v6.18)");
+        primitive("kvm_handle_hva_range_unmap", List.of(integer("start"), integer("end")), Type.VOID,
+                LockRequirement.WRITE, "kvm_handle_hva_range",
+                "kvm_mmu_invalidate_begin, kvm_mmu_unmap_gfn_range and the flush for a gpa range, as the notifier's _start");
+        primitive("kvm_mmu_invalidate_end", List.of(), Type.VOID, LockRequirement.WRITE, "kvm_mmu_invalidate_end",
+                "++mmu_invalidate_seq, --mmu_invalidate_in_progress, as the notifier's _end");
+        primitive("host_unmap", List.of(integer("start"), integer("end")), Type.VOID, LockRequirement.NONE,
+                "zap_page_range_single (host mm)", "the host clears its own PTEs for a gpa range: the hva maps nothing");
         primitive("is_tdp_mmu_page", List.of(sp()), Type.BOOL, LockRequirement.NONE, "is_tdp_mmu_page",
                 "whether a shadow page belongs to the TDP MMU");
         primitive("split_huge", List.of(integer("gfn")), Type.VOID, LockRequirement.READ, "tdp_mmu_split_huge_page",

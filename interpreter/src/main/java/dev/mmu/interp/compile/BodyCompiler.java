@@ -268,12 +268,7 @@ final class BodyCompiler {
             return;
         }
         switch (name) {
-            case "kvm_tdp_mmu_zap_gfn_range" ->
-                    KernelPaths.tdpMmuZapGfnRange(b, rangeStart(c, env), rangeEnd(c, env));
-            case "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range" ->
-                    KernelPaths.mmuNotifierInvalidate(b, rangeStart(c, env), rangeEnd(c, env));
             case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
-            case "kvm_flush_remote_tlbs", "flush_remote_tlbs" -> KernelPaths.flushRemoteTlbs(b);
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
@@ -326,8 +321,16 @@ final class BodyCompiler {
         Env callee = new Env(null);
         for (int i = 0; i < path.params().size(); i++) {
             var p = path.params().get(i);
+            Expr arg = named(c, p.name(), i);
+            if (arg instanceof Expr.Range r) { // a range parameter: start and end in two locals
+                int start = b.locals(p.name(), 2);
+                b.emit(new Ops.Assign(start, value(r.start(), env), p.name() + ".start = " + text(r.start())));
+                b.emit(new Ops.Assign(start + 1, value(r.end(), env), p.name() + ".end = " + text(r.end())));
+                callee.bindRange(p.name(), start);
+                continue;
+            }
             int slot = b.local(p.name());
-            b.emit(new Ops.Assign(slot, value(c.args().get(i).value(), env), p.name()));
+            b.emit(new Ops.Assign(slot, value(arg, env), p.name()));
             callee.bind(p.name(), slot);
         }
         inlining.push(path.name().name());

@@ -68,6 +68,33 @@ class KernelPreludeTest {
     }
 
     @Test
+    void convertedKernelPathsComeFromThePreludeFiles() {
+        var paths = KernelPrelude.paths(Prelude.LATEST);
+        assertThat(paths.get("kvm_tdp_mmu_zap_gfn_range").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
+        assertThat(paths.get("mmu_notifier_invalidate").pos().file()).isEqualTo("kernel/kvm_main.mmu");
+        assertThat(paths.get("kvm_mmu_notifier_invalidate_range_start").pos().file()).isEqualTo("kernel/kvm_main.mmu");
+    }
+
+    @Test
+    void aRangeParameterIsPassedAsARangeAndReadAsStartAndEnd() {
+        LoadResult r = frontend.load("range.mmu", """
+                path zap_twice(r: range) {
+                  kvm_tdp_mmu_zap_gfn_range(r.start .. r.end)
+                  kvm_tdp_mmu_zap_gfn_range(r.start .. r.end)
+                }
+                scenario "ranges" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { zap_twice(0x0 .. 0x200000) }
+                  thread u { zap_twice(0x0) }
+                  thread v { kvm_tdp_mmu_zap_gfn_range 0x0 .. 0x400000 }
+                }
+                """);
+        assertThat(r.diagnostics()).extracting(d -> d.pos().line() + ": " + d.message()).containsExactly(
+                "8: argument 'r' of path 'zap_twice' must be a range 'start .. end'",
+                "9: range end 0x400000 is outside every memslot (memslot 0 is [0x0, 0x200000))");
+    }
+
+    @Test
     void aPrimitiveCannotBeReplaced() {
         LoadResult r = frontend.load("p.mmu", "path tdp_zap_sp(sp: sp) { }\n");
         assertThat(r.diagnostics()).singleElement()

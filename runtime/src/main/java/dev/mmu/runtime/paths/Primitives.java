@@ -92,6 +92,27 @@ public final class Primitives {
                 TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
     }
 
+    static {
+        // kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (kvm_main.c, v6.12)
+        // with .on_lock = kvm_mmu_invalidate_begin, .handler = kvm_mmu_unmap_gfn_range and
+        // .flush_on_ret: one step under the caller's write lock (see NotifierOps.InvalidateRangeStart).
+        add("kvm_handle_hva_range_unmap", Requires.WRITE, "kvm_handle_hva_range", NotifierOps.START, (e, a) -> {
+            NotifierOps.rangeStart(e, a[0], a[1]);
+            return 0;
+        });
+        // kvm_mmu_invalidate_end() (kvm_main.c, v6.12): ++mmu_invalidate_seq, --in_progress.
+        add("kvm_mmu_invalidate_end", Requires.WRITE, "kvm_mmu_invalidate_end", Footprint.updates(Resource.INVALIDATE),
+                (e, a) -> {
+            NotifierOps.rangeEnd(e);
+            return 0;
+        });
+        // The host mm clears its own PTEs for a gpa range (the hva range of the notifier): not KVM.
+        add("host_unmap", Requires.NONE, "zap_page_range_single (host mm)", Footprint.updates(Resource.HOST), (e, a) -> {
+            Host.unmap(e, a[0] >>> 12, a[1] >>> 12);
+            return 0;
+        });
+    }
+
     private Primitives() {}
 
     private static void add(String name, Requires requires, String kernel, Footprint effects, Primitive.Body body) {
