@@ -64,6 +64,7 @@ vmSetting
     | EAGER_PAGE_SPLIT onOff                                 # eagerPageSplitSetting
     | TDP_LEVELS expr                                        # tdpLevelsSetting
     | PREEMPT model=(FULL | VOLUNTARY | NONE)                # preemptSetting
+    | KERNEL (major=DECIMAL DOT minor=DECIMAL | IDENT)       # kernelSetting
     ;
 
 onOff
@@ -208,7 +209,7 @@ word
 keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | TDP_LEVELS | PREEMPT | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | EAGER_PAGE_SPLIT | TDP_LEVELS | PREEMPT | KERNEL | FULL | VOLUNTARY | NONE | ON | OFF | GPA
     | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
@@ -242,6 +243,7 @@ NX_RECOVERY_RATIO     : 'nx_recovery_ratio' ;
 EAGER_PAGE_SPLIT      : 'eager_page_split' ;
 TDP_LEVELS            : 'tdp_levels' ;
 PREEMPT               : 'preempt' ;
+KERNEL                : 'kernel' ;
 FULL                  : 'full' ;
 VOLUNTARY             : 'voluntary' ;
 NONE                  : 'none' ;

@@ -13,7 +13,10 @@ import org.eclipse.lsp4j.MarkupKind;
 import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.Range;
 
-/** Hover text: for a built-in, the kernel function it models and why; for a user path, where it is. */
+/**
+ * Hover text: for a built-in, the kernel function it models and why, and for a prelude kernel path
+ * its comment block; for a user path, where it is.
+ */
 final class Hovers {
 
     private Hovers() {
@@ -26,9 +29,11 @@ final class Hovers {
             return Optional.empty();
         }
         String word = token.get().getText();
-        String markdown = Builtins.lookup(word).map(b -> builtin(word, b))
+        Optional<String> prelude = PreludeFiles.doc(word);
+        String markdown = Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse(""))
                 .or(() -> Optional.ofNullable(outline.paths().get(word))
                         .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine() + "."))
+                .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .orElse(null);
         if (markdown == null) {
             return Optional.empty();

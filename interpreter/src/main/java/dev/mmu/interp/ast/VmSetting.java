@@ -29,6 +29,10 @@ public sealed interface VmSetting {
     record Preempt(Pos pos, PreemptModel model) implements VmSetting {
     }
 
+    /** {@code kernel 6.12|latest}: the kernel version whose prelude functions the scenario runs. */
+    record Kernel(Pos pos, String version) implements VmSetting {
+    }
+
     enum Flavour { TDP, SHADOW, BOTH }
 
     enum PreemptModel { FULL, VOLUNTARY, NONE }

@@ -66,7 +66,7 @@ final class BodyChecker {
         for (PathDecl.Param p : path.params()) {
             Type type = p.type().isEmpty() ? Type.INT : Type.ofParam(p.type());
             if (type == null) {
-                diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool or sp");
+                diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool, sp or range");
             }
             scopes.peek().put(p.name(), type);
         }
@@ -364,9 +364,16 @@ final class BodyChecker {
             List<Param> params = path.params().stream()
                     .map(p -> new Param(p.name(), p.type().isEmpty() ? Type.INT : Type.ofParam(p.type())))
                     .toList();
-            arguments(c, "path '" + name + "'", params);
+            // A prelude path is the kernel path the user called, by its built-in name.
+            String callee = KernelPrelude.isPrelude(path.pos().file())
+                    ? Builtins.lookup(name).map(BodyChecker::describe).orElse("kernel path '" + name + "'")
+                    : "path '" + name + "'";
+            Map<String, Expr> bound = arguments(c, callee, params);
+            if (machine != null && Builtins.lookup(name).filter(b -> b.kind() == Kind.KERNEL_PATH).isPresent()) {
+                kernelPathArguments(bound); // a prelude kernel path, or the user's copy of one
+            }
             if (!statement) {
-                diagnostics.error(c.name().pos(), "path '" + name + "' returns no value: call it as a statement");
+                diagnostics.error(c.name().pos(), callee + " returns no value: call it as a statement");
                 return null;
             }
             return Type.VOID;

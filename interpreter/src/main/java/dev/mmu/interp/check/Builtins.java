@@ -69,6 +69,7 @@ public final class Builtins {
             Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
                     "level", Type.INT, "pfn", Type.INT),
             Type.HOST_PAGE, ordered("freed", Type.BOOL),
+            Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
                     "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT));
@@ -154,6 +155,21 @@ public final class Builtins {
     /** The entry for a name or an alias. */
     public static Optional<Builtin> lookup(String name) {
         return Optional.ofNullable(TABLE.get(ALIASES.getOrDefault(name, name)));
+    }
+
+    /** Every name of the built-in called {@code name}, itself and its aliases; just the name if it is none. */
+    public static List<String> namesOfSame(String name) {
+        String target = ALIASES.getOrDefault(name, name);
+        if (!TABLE.containsKey(target)) {
+            return List.of(name);
+        }
+        List<String> names = new java.util.ArrayList<>(List.of(target));
+        ALIASES.forEach((alias, t) -> {
+            if (t.equals(target)) {
+                names.add(alias);
+            }
+        });
+        return names;
     }
 
     /** Entries of one kind, in table order. */

@@ -167,7 +167,8 @@ public final class Frontend {
                 diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' is already declared at "
                         + earlier.pos());
             }
-            if (Builtins.lookup(p.name().name()).isPresent()) {
+            // A kernel path may be replaced (it is .mmu in the prelude); a primitive, query or name may not.
+            if (Builtins.lookup(p.name().name()).filter(b -> b.kind() != Builtins.Kind.KERNEL_PATH).isPresent()) {
                 diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' has the name of a built-in "
                         + Builtins.lookup(p.name().name()).get().kind().name().toLowerCase(java.util.Locale.ROOT)
                         .replace('_', ' '));

@@ -19,7 +19,8 @@ public record Machine(
         int tdpLevels,
         int vcpus,
         List<MemslotSpec> memslots,
-        VmSetting.PreemptModel preempt) {
+        VmSetting.PreemptModel preempt,
+        String kernel) {               // the prelude version: one of Prelude.VERSIONS
 
     public static final long DEFAULT_RECOVERY_RATIO = 60;
 

@@ -5,6 +5,7 @@ import dev.mmu.interp.ast.Memslot;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.VmSetting;
+import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.interp.diag.Diagnostics;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +47,7 @@ final class MachineChecker {
         boolean eager = true;
         int levels = 4;
         VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
+        String kernel = Prelude.LATEST;
         for (VmSetting v : s.vm()) {
             if (v instanceof VmSetting.Mmu m) {
                 mmu = m.flavour();
@@ -65,9 +67,29 @@ final class MachineChecker {
                 }
             } else if (v instanceof VmSetting.Preempt p) {
                 preempt = p.model();
+            } else if (v instanceof VmSetting.Kernel k) {
+                kernel = kernel(k);
             }
         }
-        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt);
+        if (kernel.equals("6.18") && mmu != VmSetting.Flavour.TDP) {
+            s.vm().stream().filter(v -> v instanceof VmSetting.Kernel).findFirst().ifPresent(k -> diagnostics.error(
+                    k.pos(), "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the "
+                            + "model does not keep apart from the shadow MMU's: use it with mmu tdp"));
+        }
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel);
+    }
+
+    /** A version the prelude has, or latest (the default); see docs/kernel-model.md. */
+    private String kernel(VmSetting.Kernel k) {
+        if (k.version().equals("latest")) {
+            return Prelude.LATEST;
+        }
+        if (!Prelude.VERSIONS.contains(k.version())) {
+            diagnostics.error(k.pos(), "unknown kernel version '" + k.version() + "': the prelude models "
+                    + String.join(", ", Prelude.VERSIONS) + " and latest (" + Prelude.LATEST + ")");
+            return Prelude.LATEST;
+        }
+        return k.version();
     }
 
     private int vcpus(Scenario s) {

@@ -41,7 +41,10 @@ final class ScenarioChecker {
         Machine machine = new MachineChecker(diagnostics, row).check(s);
         onceEach(s.vm());
         onceEach(s.explore());
-        Map<String, PathDecl> paths = new LinkedHashMap<>(filePaths);
+        // The prelude's kernel paths, then the user's: a user path with a kernel path's name (or
+        // alias) replaces it for this scenario, also where other kernel paths call it.
+        Map<String, PathDecl> paths = new LinkedHashMap<>(KernelPrelude.paths(machine.kernel()));
+        filePaths.values().forEach(p -> declare(paths, p));
         Map<String, PathDecl> local = new HashMap<>();
         for (PathDecl p : s.paths()) {
             PathDecl earlier = local.putIfAbsent(p.name().name(), p);
@@ -49,7 +52,7 @@ final class ScenarioChecker {
                 diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' is already declared at line "
                         + earlier.pos().line());
             }
-            paths.put(p.name().name(), p);
+            declare(paths, p);
         }
         for (PathDecl p : s.paths()) {
             new BodyChecker(diagnostics, paths, row, machine, "path", false, globals).path(p);
@@ -67,6 +70,10 @@ final class ScenarioChecker {
         expectations(s, row, machine, paths);
         return new CheckedScenario(name, s.tags(), s, Map.copyOf(row), machine, Map.copyOf(paths),
                 java.util.List.copyOf(globals.values()));
+    }
+
+    private static void declare(Map<String, PathDecl> paths, PathDecl p) {
+        Builtins.namesOfSame(p.name().name()).forEach(n -> paths.put(n, p));
     }
 
     private void threads(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {

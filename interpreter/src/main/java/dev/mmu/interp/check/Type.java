@@ -4,7 +4,7 @@ package dev.mmu.interp.check;
 public enum Type {
     INT("int"),             // integers: addresses, gfns, counts, sizes
     BOOL("bool"),
-    RANGE("range"),         // start .. end, half-open; only as an argument
+    RANGE("range"),         // start .. end, half-open: an argument, or a path parameter with .start, .end
     SP("shadow page"),      // a struct kvm_mmu_page handle
     ROOT("root"),           // the current TDP root
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
@@ -28,6 +28,7 @@ public enum Type {
             case "int" -> INT;
             case "bool" -> BOOL;
             case "sp" -> SP;
+            case "range" -> RANGE;
             default -> null;
         };
     }

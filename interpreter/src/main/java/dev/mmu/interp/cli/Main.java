@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mmu", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "mmu 0.1.0",
         description = "Scenario language and model checker for the KVM x86 MMU.",
         subcommands = {CheckCommand.class, TestCommand.class, MergeCommand.class, ReplayCommand.class, FmtCommand.class,
-                ExplainCommand.class, CommandLine.HelpCommand.class})
+                ExplainCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

@@ -7,6 +7,7 @@ import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.CheckedScenario;
+import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
@@ -93,7 +94,8 @@ final class BodyCompiler {
     private void stmt(Stmt s, Env env) {
         mark();
         Pos outer = at;
-        at = s.pos();
+        // Inside the prelude, errors stay at the scenario's statement that called the kernel path.
+        if (at == null || !KernelPrelude.isPrelude(s.pos().file())) at = s.pos();
         compile(s, env);
         mark();
         at = outer;
@@ -332,14 +334,13 @@ final class BodyCompiler {
     private void call(Expr.Call c, Env env, int result) {
         String name = c.name().name();
         List<Arg> args = c.args();
+        PathDecl path = scenario.paths().get(name); // the user's, or the prelude's kernel path
+        if (path != null) {
+            inline(path, c, env);
+            return;
+        }
         switch (name) {
-            case "kvm_recover_nx_lpages" -> KernelPaths.recoverNxLpages(b, config);
-            case "kvm_tdp_mmu_zap_gfn_range" ->
-                    KernelPaths.tdpMmuZapGfnRange(b, rangeStart(c, env), rangeEnd(c, env));
-            case "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range" ->
-                    KernelPaths.mmuNotifierInvalidate(b, rangeStart(c, env), rangeEnd(c, env));
             case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
-            case "kvm_flush_remote_tlbs" -> KernelPaths.flushRemoteTlbs(b);
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
@@ -363,10 +364,7 @@ final class BodyCompiler {
             case "memslot_move" -> memslotMove(c, env);
             case "kvm_mmu_zap_all_fast" -> SlotPaths.zapAllFast(b, config);
             default -> {
-                PathDecl user = scenario.paths().get(name);
-                if (user != null) {
-                    inline(user, c, env);
-                } else if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
+                if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
                     Primitive p = Primitives.get(name);
                     dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[p.params().size()];
                     for (int i = 0; i < v.length; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
@@ -406,8 +404,16 @@ final class BodyCompiler {
         Env callee = new Env(null);
         for (int i = 0; i < path.params().size(); i++) {
             var p = path.params().get(i);
+            Expr arg = named(c, p.name(), i);
+            if (arg instanceof Expr.Range r) { // a range parameter: start and end in two locals
+                int start = b.locals(p.name(), 2);
+                b.emit(new Ops.Assign(start, value(r.start(), env), p.name() + ".start = " + text(r.start())));
+                b.emit(new Ops.Assign(start + 1, value(r.end(), env), p.name() + ".end = " + text(r.end())));
+                callee.bindRange(p.name(), start);
+                continue;
+            }
             int slot = b.local(p.name());
-            b.emit(new Ops.Assign(slot, value(c.args().get(i).value(), env), p.name()));
+            b.emit(new Ops.Assign(slot, value(arg, env), p.name()));
             callee.bind(p.name(), slot);
         }
         inlining.push(path.name().name());

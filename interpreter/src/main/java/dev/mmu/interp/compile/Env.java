@@ -8,6 +8,7 @@ final class Env {
     private final Env parent;
     private final Map<String, Integer> slots = new HashMap<>();
     private final Map<String, dev.mmu.runtime.paths.KernelPaths.TdpLoop> iters = new HashMap<>();
+    private final Map<String, Integer> ranges = new HashMap<>();
 
     Env(Env parent) {
         this.parent = parent;
@@ -15,6 +16,17 @@ final class Env {
 
     void bind(String name, int slot) {
         slots.put(name, slot);
+    }
+
+    /** A range parameter: its start in slot, its end in slot + 1. */
+    void bindRange(String name, int slot) {
+        ranges.put(name, slot);
+    }
+
+    /** The slot of a range parameter's start, or null. */
+    Integer range(String name) {
+        Integer s = ranges.get(name);
+        return s != null || parent == null ? s : parent.range(name);
     }
 
     void bindIter(String name, dev.mmu.runtime.paths.KernelPaths.TdpLoop loop) {

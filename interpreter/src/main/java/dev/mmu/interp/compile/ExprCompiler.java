@@ -58,6 +58,9 @@ final class ExprCompiler {
             int slot = loop.slot(field);
             return slot >= 0 ? dev.mmu.runtime.paths.Expr.local(slot) : loop.spteField(field);
         }
+        if (f.target() instanceof Expr.Name n && env != null && env.range(n.name()) != null) {
+            return dev.mmu.runtime.paths.Expr.local(env.range(n.name()) + (field.equals("end") ? 1 : 0));
+        }
         if (f.target() instanceof Expr.Name n && (env == null || env.slot(n.name()) == null)) {
             switch (n.name()) {
                 case "stat" -> {

@@ -10,6 +10,7 @@ import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
 import dev.mmu.interp.check.MemslotSpec;
@@ -165,6 +166,11 @@ public final class Explainer {
                 continue;
             }
             PathDecl user = sc.paths().get(name);
+            if (user != null && KernelPrelude.isPrelude(user.pos().file())) {
+                line(depth, "- " + name + ": " + Builtins.lookup(name).map(Explainer::describe).orElse("kernel path")
+                        + " (prelude " + user.pos() + ")");
+                continue;
+            }
             if (user != null) {
                 line(depth, "- " + name + ": user path (" + user.pos() + ")"
                         + (inlined.contains(name) ? ", recursive: not expanded again" : ""));
@@ -215,7 +221,7 @@ public final class Explainer {
     private void reach(Block body, CheckedScenario sc, Set<String> reached) {
         for (Expr.Call c : callsIn(body)) {
             PathDecl p = sc.paths().get(c.name().name());
-            if (p != null && reached.add(c.name().name())) {
+            if (p != null && !KernelPrelude.isPrelude(p.pos().file()) && reached.add(c.name().name())) {
                 reach(p.body(), sc, reached);
             }
         }

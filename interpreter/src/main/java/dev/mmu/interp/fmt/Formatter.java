@@ -272,6 +272,9 @@ public final class Formatter {
         if (s instanceof VmSetting.Preempt p) {
             return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }
+        if (s instanceof VmSetting.Kernel k) {
+            return "kernel " + k.version();
+        }
         return "tdp_levels " + exprs.print(((VmSetting.TdpLevels) s).levels());
     }
 

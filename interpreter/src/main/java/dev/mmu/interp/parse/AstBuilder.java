@@ -469,6 +469,13 @@ final class AstBuilder {
             };
             return new VmSetting.Preempt(pos(ctx), model);
         }
+
+        @Override
+        public VmSetting visitKernelSetting(KernelSettingContext ctx) {
+            String version = ctx.IDENT() != null ? ctx.IDENT().getText()
+                    : ctx.major.getText() + "." + ctx.minor.getText();
+            return new VmSetting.Kernel(pos(ctx), version);
+        }
     };
 
     private final MmuBaseVisitor<ExploreSetting> exploreSetting = new MmuBaseVisitor<>() {

@@ -30,6 +30,21 @@ class CliTest {
     }
 
     @Test
+    void showPrintsTheKernelPathOfTheChosenVersion() {
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
+        assertThat(out).contains("# kvm_recover_nx_lpages() (v5.10").contains("path kvm_recover_nx_huge_pages() {")
+                .contains("tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: true)");
+        assertThat(run("show")).isZero();
+        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/mmu.mmu)");
+        assertThat(run("show", "memslot_delete")).isEqualTo(2);
+        assertThat(err).contains("still written in Java");
+        assertThat(run("show", "kvm_recover_nx_huge_page")).isEqualTo(2);
+        assertThat(err).contains("did you mean 'kvm_recover_nx_huge_pages'");
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "4.19")).isEqualTo(2);
+        assertThat(err).contains("unknown kernel version '4.19'");
+    }
+
+    @Test
     void preFixSeedShowsTheUseAfterFreeInKernelWords() {
         int code = run("check", seed("seed-yield-pre-fix.mmu").toString());
         assertThat(code).isZero();

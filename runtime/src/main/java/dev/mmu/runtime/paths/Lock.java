@@ -85,7 +85,10 @@ public final class Lock {
         Mode mode = Mode.READ;
         switch (lock) {
             case mmu_lock -> {
-                String stale = Tlbs.staleEntry(s);
+                // A reader leaving while other readers hold the lock does not end their critical
+                // section: a read-lock zapper (v6.18 NX recovery) may still owe its flush. The check
+                // is at the writer's unlock and at the last reader's.
+                String stale = s.mmuWriter == e.thread || (s.mmuReaders & ~bit) == 0 ? Tlbs.staleEntry(s) : null;
                 if (stale != null) e.violate(Invariant.stale_tlb_at_unlock, stale);
                 if (s.mmuWriter == e.thread) {
                     s.mmuWriter = -1;

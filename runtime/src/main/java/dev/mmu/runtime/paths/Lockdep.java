@@ -8,7 +8,8 @@ import dev.mmu.runtime.model.VmState;
  * lockdep_assert_held_read() or lockdep_assert_held_write() do; {@link #NONE} when it asserts none.
  */
 public record Lockdep(LockId lock, Mode mode) {
-    public enum Mode { NONE, HELD, READ, WRITE }
+    /** MMU_WRITE_OR: mmu_lock held for write, or {@code lock} held (a list either lock guards). */
+    public enum Mode { NONE, HELD, READ, WRITE, MMU_WRITE_OR }
 
     public static final Lockdep NONE = new Lockdep(null, Mode.NONE);
     /** lockdep_assert_held(&kvm->mmu_lock): either mode. */
@@ -23,12 +24,18 @@ public record Lockdep(LockId lock, Mode mode) {
         return new Lockdep(lock, Mode.HELD);
     }
 
+    /** mmu_lock held for write, or the spinlock {@code lock} (the NX list: both MMUs' writers, v6.18's TDP readers). */
+    public static Lockdep mmuWriteOr(LockId lock) {
+        return new Lockdep(lock, Mode.MMU_WRITE_OR);
+    }
+
     boolean satisfied(VmState s, int thread) {
         return switch (mode) {
             case NONE -> true;
             case HELD -> Lock.held(s, thread, lock);
             case READ -> lock == LockId.mmu_lock ? (s.mmuReaders & (1L << thread)) != 0 : Lock.held(s, thread, lock);
             case WRITE -> lock == LockId.mmu_lock ? s.mmuWriter == thread : Lock.held(s, thread, lock);
+            case MMU_WRITE_OR -> s.mmuWriter == thread || Lock.held(s, thread, lock);
         };
     }
 
@@ -39,6 +46,7 @@ public record Lockdep(LockId lock, Mode mode) {
             case HELD -> lock + " held";
             case READ -> lock + " held for read";
             case WRITE -> lock + " held for write";
+            case MMU_WRITE_OR -> "mmu_lock held for write or " + lock + " held";
         };
     }
 }

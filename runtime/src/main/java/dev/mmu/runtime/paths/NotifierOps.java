@@ -6,6 +6,10 @@ import dev.mmu.runtime.model.VmState;
 public final class NotifierOps {
     private NotifierOps() {}
 
+    /** What the _start half touches, whatever its range. */
+    static final Footprint START = TdpMmu.SET_SPTE.union(Tlbs.FLUSH)
+            .andUpdates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS, Resource.INVALID_ROOTS);
+
     /**
      * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v6.x), under mmu_lock
      * held for write: kvm_mmu_invalidate_begin(), kvm_unmap_gfn_range() (zap leaf SPTEs), flush if
@@ -15,42 +19,55 @@ public final class NotifierOps {
      */
     public record InvalidateRangeStart(Expr start, Expr end) implements Op {
         public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
-            long[] r = Memslots.gfnRangesOfHva(s, start.eval(s, e.thread) >>> 12, end.eval(s, e.thread) >>> 12);
-            boolean flush = false;
-            if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
-                s.mmuInvalidateRangeStart = 0;
-                s.mmuInvalidateRangeEnd = 0;
-            }
-            for (int k = 0; k < r.length; k += 2) {
-                long a = r[k];
-                long b = r[k + 1];
-                if (s.mmuInvalidateInProgress == 0 && k == 0) {
-                    s.mmuInvalidateRangeStart = a;
-                    s.mmuInvalidateRangeEnd = b;
-                } else {
-                    s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
-                    s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
-                }
-                if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
-                flush |= MmuOps.zapLeafs(e, a, b);
-            }
-            s.mmuInvalidateInProgress++;
-            s.mnActiveInvalidateCount++;
-            if (flush) Tlbs.flushRemoteTlbs(e);
-            else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+            rangeStart(e, start.eval(e.s, e.thread), end.eval(e.s, e.thread));
         }
 
         /** kvm_mmu_invalidate_begin, zap of the leaves in every root (new tables: none), flush. */
         public Footprint footprint() {
-            return Footprint.of(start, end).union(TdpMmu.SET_SPTE).union(Tlbs.FLUSH)
-                    .andUpdates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS, Resource.INVALID_ROOTS);
+            return Footprint.of(start, end).union(START);
         }
 
         public String describe() {
             return "invalidate_range_start";
         }
+    }
+
+    /** The _start half on a gpa range (the op's and the primitive's body). */
+    static void rangeStart(Exec e, long startGpa, long endGpa) {
+        VmState s = e.s;
+        // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
+        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
+        boolean flush = false;
+        if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
+            s.mmuInvalidateRangeStart = 0;
+            s.mmuInvalidateRangeEnd = 0;
+        }
+        for (int k = 0; k < r.length; k += 2) {
+            long a = r[k];
+            long b = r[k + 1];
+            if (s.mmuInvalidateInProgress == 0 && k == 0) {
+                s.mmuInvalidateRangeStart = a;
+                s.mmuInvalidateRangeEnd = b;
+            } else {
+                s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
+                s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
+            }
+            if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+            flush |= MmuOps.zapLeafs(e, a, b);
+        }
+        s.mmuInvalidateInProgress++;
+        s.mnActiveInvalidateCount++;
+        if (flush) Tlbs.flushRemoteTlbs(e);
+        else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+    }
+
+    /** The _end half (the op's and the primitive's body). */
+    static void rangeEnd(Exec e) {
+        VmState s = e.s;
+        s.mmuInvalidateSeq++;
+        s.mmuInvalidateInProgress--;
+        s.mnActiveInvalidateCount--;
+        if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
     }
 
     /** Between the notifier's two halves the host clears its own PTEs: hva no longer maps the page. */
@@ -75,11 +92,7 @@ public final class NotifierOps {
      */
     public record InvalidateRangeEnd() implements Op {
         public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            s.mmuInvalidateSeq++;
-            s.mmuInvalidateInProgress--;
-            s.mnActiveInvalidateCount--;
-            if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+            rangeEnd(e);
         }
 
         public Footprint footprint() {

@@ -43,8 +43,9 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
 
     /** The body's effects, and the lockdep check's (it reads the lock and may record a violation). */
     public Footprint footprint() {
-        return lockdep.mode() == Lockdep.Mode.NONE ? effects
-                : effects.andReads(Resource.of(lockdep.lock())).andUpdates(Resource.VIOLATIONS);
+        if (lockdep.mode() == Lockdep.Mode.NONE) return effects;
+        Footprint f = effects.andReads(Resource.of(lockdep.lock())).andUpdates(Resource.VIOLATIONS);
+        return lockdep.mode() == Lockdep.Mode.MMU_WRITE_OR ? f.andReads(Resource.MMU_LOCK) : f;
     }
 
     long invoke(Exec e, long[] args) {

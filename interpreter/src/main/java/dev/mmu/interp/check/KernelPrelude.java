@@ -1,0 +1,112 @@
+package dev.mmu.interp.check;
+
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.parse.SourceParser;
+import dev.mmu.runtime.paths.Prelude;
+import dev.mmu.runtime.paths.Prelude.Source;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The built-in kernel paths of one kernel version, parsed and checked from the runtime jar's
+ * prelude by the normal front end, once per version. A path is visible under its kernel name and
+ * under every alias of the built-in it is (kvm_recover_nx_lpages, kvm_recover_nx_huge_pages). An
+ * error in the prelude is an internal fault, not the scenario's: the jar is broken.
+ */
+public final class KernelPrelude {
+    private static final Map<String, Map<String, PathDecl>> BY_VERSION = new ConcurrentHashMap<>();
+    private static final Map<String, String> TEXTS = new ConcurrentHashMap<>();
+
+    private KernelPrelude() {
+    }
+
+    /** The version's paths by name and alias, in the kernel's file order. */
+    public static Map<String, PathDecl> paths(String version) {
+        return BY_VERSION.computeIfAbsent(version, KernelPrelude::load);
+    }
+
+    /** The text of a prelude file by its resource name (kernel/mmu.mmu), as parsed. */
+    public static String text(String resource) {
+        return TEXTS.get(resource);
+    }
+
+    /** Whether a position lies in the prelude rather than in a user's file. */
+    public static boolean isPrelude(String file) {
+        return TEXTS.containsKey(file);
+    }
+
+    /**
+     * The source of a path as its prelude file has it, its comment block above included, for
+     * copying into a scenario; empty if the prelude has no path of that name or alias.
+     */
+    public static Optional<String> source(String version, String name) {
+        PathDecl p = paths(version).get(name);
+        if (p == null) {
+            return Optional.empty();
+        }
+        List<String> lines = TEXTS.get(p.pos().file()).lines().toList();
+        int first = p.pos().line() - 1;
+        while (first > 0 && lines.get(first - 1).startsWith("#")) {
+            first--;
+        }
+        int last = p.pos().line() - 1;
+        while (!lines.get(last).equals("}")) { // prelude files are in mmu fmt's form: a path ends at column 1
+            last++;
+        }
+        return Optional.of(String.join("\n", lines.subList(first, last + 1)) + "\n");
+    }
+
+    private static Map<String, PathDecl> load(String version) {
+        Diagnostics diagnostics = new Diagnostics();
+        Map<String, PathDecl> byName = new LinkedHashMap<>();
+        for (Source s : Prelude.latest()) {
+            parse(s, diagnostics).forEach(p -> byName.put(p.name().name(), p));
+        }
+        for (Source s : Prelude.overrides(version)) {
+            for (PathDecl p : parse(s, diagnostics)) {
+                if (byName.put(p.name().name(), p) == null) {
+                    diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' of " + version
+                            + " is not in latest's files: a version folder only replaces functions");
+                }
+            }
+        }
+        Map<String, PathDecl> visible = new LinkedHashMap<>();
+        byName.forEach((name, p) -> Builtins.namesOfSame(name).forEach(n -> visible.put(n, p)));
+        for (PathDecl p : byName.values()) {
+            new BodyChecker(diagnostics, visible, Map.of(), null, "path", false).path(p);
+        }
+        new PathCycles(diagnostics, visible).check();
+        fail(diagnostics, version);
+        return Map.copyOf(visible);
+    }
+
+    private static List<PathDecl> parse(Source s, Diagnostics diagnostics) {
+        if (s.text() == null) {
+            throw new IllegalStateException("internal fault: the prelude " + s.name() + " is missing from the jar");
+        }
+        String text = SourceParser.normalize(s.text());
+        TEXTS.put(s.name(), text);
+        Optional<SourceFile> file = SourceParser.parse(s.name(), text, diagnostics);
+        if (file.isPresent() && (!file.get().imports().isEmpty() || !file.get().scenarios().isEmpty())) {
+            diagnostics.error(file.get().pos(), "a prelude file holds paths only");
+        }
+        return file.map(SourceFile::paths).orElse(List.of());
+    }
+
+    private static void fail(Diagnostics diagnostics, String version) {
+        if (!diagnostics.hasErrors()) {
+            return;
+        }
+        StringBuilder b = new StringBuilder("internal fault: the kernel prelude (" + version + ") does not check:");
+        for (Diagnostic d : diagnostics.sorted()) {
+            b.append('\n').append(d.pos()).append(": ").append(d.message());
+        }
+        throw new IllegalStateException(b.toString());
+    }
+}

@@ -1,0 +1,70 @@
+package dev.mmu.interp.cli;
+
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.KernelPrelude;
+import dev.mmu.interp.diag.Suggestions;
+import dev.mmu.runtime.paths.Prelude;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * `mmu show NAME [--kernel V]`: prints a built-in kernel path's prelude source, to copy into a
+ * scenario and edit as a patch does (a path with the built-in's name replaces it there).
+ */
+@Command(name = "show", description = {
+        "Print the .mmu source of a built-in kernel path as the prelude has it for a kernel version.",
+        "Copy it into a scenario file and edit it: a path with a built-in's name replaces the built-in there.",
+        "Without NAME: list the kernel paths the prelude has."})
+final class ShowCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "NAME", description = "a kernel path, e.g. kvm_recover_nx_huge_pages")
+    String name;
+
+    @Option(names = "--kernel", paramLabel = "V", defaultValue = "latest",
+            description = "the kernel version: ${COMPLETION-CANDIDATES}, or latest (the default)",
+            completionCandidates = Versions.class)
+    String kernel;
+
+    @Override
+    public Integer call() {
+        String version = kernel.equals("latest") ? Prelude.LATEST : kernel;
+        if (!Prelude.VERSIONS.contains(version)) {
+            System.err.println("mmu: unknown kernel version '" + kernel + "': the prelude models "
+                    + String.join(", ", Prelude.VERSIONS) + " and latest (" + Prelude.LATEST + ")");
+            return ExitCode.BAD_INPUT;
+        }
+        if (name == null) {
+            Set<PathDecl> seen = new LinkedHashSet<>(KernelPrelude.paths(version).values());
+            for (PathDecl p : seen) {
+                System.out.println(p.name().name() + "  (" + p.pos().file() + ")");
+            }
+            return ExitCode.PASS;
+        }
+        var source = KernelPrelude.source(version, name);
+        if (source.isPresent()) {
+            System.out.print(source.get());
+            return ExitCode.PASS;
+        }
+        var builtin = Builtins.lookup(name);
+        if (builtin.isPresent() && builtin.get().kind() == Builtins.Kind.KERNEL_PATH) {
+            System.err.println("mmu: kernel path '" + name + "' is still written in Java, not in the prelude "
+                    + "(docs/kernel-model.md lists which)");
+        } else {
+            System.err.println("mmu: the prelude has no kernel path '" + name + "'"
+                    + Suggestions.hint(name, KernelPrelude.paths(version).keySet()));
+        }
+        return ExitCode.BAD_INPUT;
+    }
+
+    /** The versions picocli lists in the help. */
+    static final class Versions implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Prelude.VERSIONS.iterator();
+        }
+    }
+}

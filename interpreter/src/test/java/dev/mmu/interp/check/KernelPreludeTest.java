@@ -1,0 +1,136 @@
+package dev.mmu.interp.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.diag.Diagnostics;
+import dev.mmu.interp.fmt.Formatter;
+import dev.mmu.interp.parse.SourceParser;
+import dev.mmu.runtime.paths.Prelude;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KernelPreludeTest {
+    private final Frontend frontend = new Frontend();
+
+    @Test
+    void everyVersionOfThePreludeParsesAndChecks() {
+        for (String v : Prelude.VERSIONS) {
+            assertThat(KernelPrelude.paths(v)).as(v).containsKeys("kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages",
+                    "kvm_flush_remote_tlbs");
+        }
+    }
+
+    @Test
+    void preludeFilesAreInCanonicalForm() {
+        List<Prelude.Source> all = new ArrayList<>(Prelude.latest());
+        Prelude.VERSIONS.forEach(v -> all.addAll(Prelude.overrides(v)));
+        for (Prelude.Source s : all) {
+            var file = SourceParser.parse(s.name(), s.text(), new Diagnostics()).orElseThrow();
+            assertThat(Formatter.format(file, s.text())).as(s.name()).isEqualTo(s.text());
+        }
+    }
+
+    @Test
+    void aVersionFolderReplacesOnlyWhatChanged() {
+        assertThat(KernelPrelude.paths("5.10").get("kvm_recover_nx_huge_pages").pos().file())
+                .isEqualTo("kernel/5.10/mmu.mmu");
+        assertThat(KernelPrelude.paths("5.10").get("kvm_flush_remote_tlbs").pos().file())
+                .isEqualTo("kernel/kvm_main.mmu");
+        assertThat(KernelPrelude.paths(Prelude.LATEST).get("kvm_recover_nx_huge_pages").pos().file())
+                .isEqualTo("kernel/mmu.mmu");
+    }
+
+    @Test
+    void showGivesThePathWithItsCommentBlock() {
+        String text = KernelPrelude.source("5.12", "kvm_recover_nx_lpages").orElseThrow();
+        assertThat(text).startsWith("# kvm_recover_nx_lpages() (v5.12)").contains("path kvm_recover_nx_huge_pages() {")
+                .endsWith("\n}\n");
+        assertThat(KernelPrelude.source("6.12", "memslot_delete")).isEmpty();
+    }
+
+    @Test
+    void aUserPathWithAKernelPathsNameReplacesItUnderEveryAlias() {
+        LoadResult r = frontend.load("patch.mmu", """
+                path kvm_recover_nx_huge_pages() {
+                  lock write
+                  unlock
+                }
+                scenario "patched" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { kvm_recover_nx_lpages }
+                }
+                """);
+        assertThat(r.diagnostics()).isEmpty();
+        var paths = r.scenarios().get(0).paths();
+        assertThat(paths.get("kvm_recover_nx_lpages").pos().file()).isEqualTo("patch.mmu");
+        assertThat(paths.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("patch.mmu");
+    }
+
+    @Test
+    void convertedKernelPathsComeFromThePreludeFiles() {
+        var paths = KernelPrelude.paths(Prelude.LATEST);
+        assertThat(paths.get("kvm_tdp_mmu_zap_gfn_range").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
+        assertThat(paths.get("mmu_notifier_invalidate").pos().file()).isEqualTo("kernel/kvm_main.mmu");
+        assertThat(paths.get("kvm_mmu_notifier_invalidate_range_start").pos().file()).isEqualTo("kernel/kvm_main.mmu");
+    }
+
+    @Test
+    void aRangeParameterIsPassedAsARangeAndReadAsStartAndEnd() {
+        LoadResult r = frontend.load("range.mmu", """
+                path zap_twice(r: range) {
+                  kvm_tdp_mmu_zap_gfn_range(r.start .. r.end)
+                  kvm_tdp_mmu_zap_gfn_range(r.start .. r.end)
+                }
+                scenario "ranges" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { zap_twice(0x0 .. 0x200000) }
+                  thread u { zap_twice(0x0) }
+                  thread v { kvm_tdp_mmu_zap_gfn_range 0x0 .. 0x400000 }
+                }
+                """);
+        assertThat(r.diagnostics()).extracting(d -> d.pos().line() + ": " + d.message()).containsExactly(
+                "8: argument 'r' of path 'zap_twice' must be a range 'start .. end'",
+                "9: range end 0x400000 is outside every memslot (memslot 0 is [0x0, 0x200000))");
+    }
+
+    @Test
+    void aPrimitiveCannotBeReplaced() {
+        LoadResult r = frontend.load("p.mmu", "path tdp_zap_sp(sp: sp) { }\n");
+        assertThat(r.diagnostics()).singleElement()
+                .satisfies(d -> assertThat(d.message()).isEqualTo("path 'tdp_zap_sp' has the name of a built-in primitive"));
+    }
+
+    @Test
+    void theKernelSettingSelectsAVersion() {
+        LoadResult r = frontend.load("k.mmu", """
+                scenario "old" {
+                  vm { kernel 5.10 }
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { kvm_recover_nx_huge_pages }
+                }
+                """);
+        assertThat(r.diagnostics()).isEmpty();
+        assertThat(r.scenarios().get(0).machine().kernel()).isEqualTo("5.10");
+        assertThat(r.scenarios().get(0).paths().get("kvm_recover_nx_huge_pages").pos().file())
+                .isEqualTo("kernel/5.10/mmu.mmu");
+    }
+
+    @Test
+    void anUnknownVersionOrOneTheMachineCannotRunIsAnError() {
+        LoadResult r = frontend.load("k.mmu", """
+                scenario "unknown" {
+                  vm { kernel 4.19 }
+                  memslot 0 { gpa 0x0 size 2M }
+                }
+                scenario "both" {
+                  vm { mmu both  kernel 6.18 }
+                  memslot 0 { gpa 0x0 size 2M }
+                }
+                """);
+        assertThat(r.diagnostics()).extracting(d -> d.message()).containsExactly(
+                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18 and latest (6.12)",
+                "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the model does not "
+                        + "keep apart from the shadow MMU's: use it with mmu tdp");
+    }
+}
