@@ -65,8 +65,7 @@ final class Hovers {
                 .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")")
                 .append(".\n\n").append(capitalised(b.doc())).append('.');
         if (b.lock().mode() != Lockdep.Mode.NONE) {
-            md.append("\n\nNeeds `").append(b.lock().lock()).append('`')
-                    .append(b.lock().describe().substring(b.lock().lock().name().length())).append('.');
+            md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock)\\b", "`$1`")).append('.');
         }
         return md.toString();
     }

@@ -79,7 +79,7 @@ public final class KernelPrelude {
         Map<String, PathDecl> visible = new LinkedHashMap<>();
         byName.forEach((name, p) -> Builtins.namesOfSame(name).forEach(n -> visible.put(n, p)));
         for (PathDecl p : byName.values()) {
-            new BodyChecker(diagnostics, visible, Map.of(), null, "path", false).path(p);
+            new BodyChecker(diagnostics, visible, Map.of(), null, "path", false, Map.of()).path(p);
         }
         new PathCycles(diagnostics, visible).check();
         fail(diagnostics, version);

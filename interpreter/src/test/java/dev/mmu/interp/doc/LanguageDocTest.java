@@ -199,6 +199,7 @@ class LanguageDocTest {
             case HELD -> l.lock() == LockId.mmu_lock ? "read or write" : "`" + l.lock() + "`";
             case READ -> "read";
             case WRITE -> "write";
+            case MMU_WRITE_OR -> "write, or `" + l.lock() + "` held";
         };
     }
 

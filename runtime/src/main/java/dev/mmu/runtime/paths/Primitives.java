@@ -159,43 +159,6 @@ public final class Primitives {
     static {
         // gfn_to_memslot(sp->gfn) && kvm_slot_dirty_track_enabled(slot) (mmu.c, v6.2+; a helper of
         // its own since v6.18): one step, as the memslots cannot change under the caller's SRCU.
-        add("kvm_mmu_sp_dirty_logging_enabled", Requires.NONE, "kvm_mmu_sp_dirty_logging_enabled",
-                Footprint.reads(Resource.SPTE, Resource.MEMSLOTS), (e, a) -> {
-            var p = e.s.sp((int) a[0]);
-            return p != null && Memslots.logging(e.s, Memslots.of(e.s, p.gfn)) ? 1 : 0;
-        });
-        // kvm_tdp_mmu_zap_possible_nx_huge_page() (tdp_mmu.c, v6.18): under the read lock, zaps the
-        // SPTE pointing at sp with tdp_mmu_set_spte_atomic(); false if another task changed it first.
-        // handle_removed_pt()'s freezing of each child SPTE is folded into this one step: the model's
-        // faults install SPTEs in one step each, so none can land between the parent's cmpxchg and it.
-        add("tdp_mmu_zap_possible_nx_huge_page", Requires.READ, "kvm_tdp_mmu_zap_possible_nx_huge_page",
-                TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
-    }
-
-    static {
-        // kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (kvm_main.c, v6.12)
-        // with .on_lock = kvm_mmu_invalidate_begin, .handler = kvm_mmu_unmap_gfn_range and
-        // .flush_on_ret: one step under the caller's write lock (see NotifierOps.InvalidateRangeStart).
-        add("kvm_handle_hva_range_unmap", Requires.WRITE, "kvm_handle_hva_range", NotifierOps.START, (e, a) -> {
-            NotifierOps.rangeStart(e, a[0], a[1]);
-            return 0;
-        });
-        // kvm_mmu_invalidate_end() (kvm_main.c, v6.12): ++mmu_invalidate_seq, --in_progress.
-        add("kvm_mmu_invalidate_end", Requires.WRITE, "kvm_mmu_invalidate_end", Footprint.updates(Resource.INVALIDATE),
-                (e, a) -> {
-            NotifierOps.rangeEnd(e);
-            return 0;
-        });
-        // The host mm clears its own PTEs for a gpa range (the hva range of the notifier): not KVM.
-        add("host_unmap", Requires.NONE, "zap_page_range_single (host mm)", Footprint.updates(Resource.HOST), (e, a) -> {
-            Host.unmap(e, a[0] >>> 12, a[1] >>> 12);
-            return 0;
-        });
-    }
-
-    static {
-        // gfn_to_memslot(sp->gfn) && kvm_slot_dirty_track_enabled(slot) (mmu.c, v6.2+; a helper of
-        // its own since v6.18): one step, as the memslots cannot change under the caller's SRCU.
         declare("kvm_mmu_sp_dirty_logging_enabled(sp: sp) -> bool")
                 .mirrors("kvm_mmu_sp_dirty_logging_enabled", "v6.18")
                 .doc("whether the memslot of a shadow page's gfn logs dirty pages (gfn_to_memslot + kvm_slot_dirty_track_enabled)")
@@ -230,7 +193,7 @@ public final class Primitives {
                 });
         // The host mm clears its own PTEs for a gpa range (the hva range of the notifier): not KVM.
         declare("host_unmap(start: int, end: int)")
-                .mirrors("zap_page_range_single (host mm)", "v6.12")
+                .mirrors("zap_page_range_single", "v6.12")
                 .doc("the host clears its own PTEs for a gpa range: the hva maps nothing")
                 .step(Footprint.updates(Resource.HOST), (e, a) -> {
                     Host.unmap(e, a[0] >>> 12, a[1] >>> 12);
