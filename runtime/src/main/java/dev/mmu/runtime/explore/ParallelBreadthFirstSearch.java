@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * visited-set test), and each new state keeps the earliest place it was generated at (parent id,
  * successor index), which is where the sequential search first met it; sorting the new states by
  * that place gives them the sequential search's ids, hence its parents and traces. The workers
- * also evaluate the expectations' conditions; they are judged in id order on one thread, with the
- * counts the sequential search had at each state, so that an early stop (every verdict decided, a
- * state budget) reports its figures too. The successor function must be safe to call from several
+ * also evaluate the expectations' conditions; they are judged in id order on one thread (while the
+ * other workers already expand the next level), with the counts the sequential search had at each
+ * state, so that an early stop (every verdict decided, a state budget) reports its figures too, and
+ * a fault of the model is raised at the state where the sequential search meets it. The successor function must be safe to call from several
  * threads on shared states (the MMU model's copy-on-write states are: a step only writes its copy).
  */
 final class ParallelBreadthFirstSearch<S> {
@@ -107,41 +108,152 @@ final class ParallelBreadthFirstSearch<S> {
         Object key = system.key(initial);
         segmentOf(key).visited.add(key);
         assign(-1, null);
-        List<S> frontier = List.of(initial);
+        Level level = new Level(List.of(initial), 0);
+        level.start(pool);
         long transitions = 0;
         while (true) {
-            int lo = count - frontier.size();
-            int n = frontier.size();
-            int[] successors = new int[n];
-            Monitor.Checked[] checked = new Monitor.Checked[n];
-            StopReason expired = expand(pool, frontier, lo, successors, checked);
+            StopReason expired = level.finish();
             if (expired != null) {
-                return report(lo + n, transitions, budget.stopFor(expired));
+                return report(level.lo + level.size(), transitions, budget.stopFor(expired));
             }
+            int n = level.size();
             int[] discovered = new int[n];
             List<S> next = new ArrayList<>();
-            for (Candidate<S> c : inOrder(lo, discovered)) {
+            for (Candidate<S> c : inOrder(level.lo, discovered)) {
                 assign((int) (c.place >>> 32), c.via);
                 next.add(c.via.target());
             }
-            long states = lo + n;
-            for (int i = 0; i < n; i++) {
-                int id = lo + i;
-                if (monitor.allDecided()) {
-                    return report(states, transitions, null);
-                }
-                StopReason stopped = budget.tick(states, transitions, depth[id], states - id - 1);
-                if (stopped != null) {
-                    return report(states, transitions, stopped);
-                }
-                monitor.onChecked(frontier.get(i), checked[i], () -> traceTo(id));
-                states += discovered[i];
-                transitions += successors[i];
+            // The workers expand the next level while this one is judged; if the judging stops the
+            // search, their work is dropped (a fault they met there included: BFS never got there).
+            Level following = next.isEmpty() ? null : new Level(next, level.lo + n);
+            if (following != null) {
+                following.start(pool);
             }
-            if (next.isEmpty() || monitor.allDecided()) {
-                return report(states, transitions, null);
+            long states = level.lo + n;
+            StopReason stopped = null;
+            boolean decided = false;
+            for (int i = 0; i < n && !decided && stopped == null; i++) {
+                int id = level.lo + i;
+                decided = monitor.allDecided();
+                stopped = decided ? null : budget.tick(states, transitions, depth[id], states - id - 1);
+                if (!decided && stopped == null) {
+                    if (level.faults[i] != null) {
+                        abandon(following);
+                        throw level.faults[i]; // where BreadthFirstSearch meets it
+                    }
+                    monitor.onChecked(level.frontier.get(i), level.checked[i], () -> traceTo(id));
+                    states += discovered[i];
+                    transitions += level.successors[i];
+                }
             }
-            frontier = next;
+            if (decided || stopped != null || following == null || monitor.allDecided()) {
+                abandon(following);
+                return report(states, transitions, stopped);
+            }
+            level = following;
+        }
+    }
+
+    private static void abandon(ParallelBreadthFirstSearch<?>.Level level) {
+        if (level != null) {
+            level.abandon();
+        }
+    }
+
+    /**
+     * One BFS level being expanded: the workers claim chunks of its frontier; for each state they
+     * record its successor count, its evaluated conditions, or the fault its expansion raised.
+     */
+    private final class Level {
+        final List<S> frontier;
+        final int lo;
+        final int[] successors;
+        final Monitor.Checked[] checked;
+        final RuntimeException[] faults;
+        final AtomicInteger nextChunk = new AtomicInteger();
+        final AtomicReference<StopReason> expired = new AtomicReference<>();
+        volatile boolean dropped;
+        final List<Future<?>> helpers = new ArrayList<>();
+
+        Level(List<S> frontier, int lo) {
+            this.frontier = frontier;
+            this.lo = lo;
+            this.successors = new int[frontier.size()];
+            this.checked = new Monitor.Checked[frontier.size()];
+            this.faults = new RuntimeException[frontier.size()];
+        }
+
+        int size() {
+            return frontier.size();
+        }
+
+        /** Hands the level to the other workers (not when it is too small to share). */
+        void start(ExecutorService pool) {
+            if (pool != null && size() >= INLINE_BELOW) {
+                for (int w = 1; w < workers; w++) {
+                    helpers.add(pool.submit(this::work));
+                }
+            }
+        }
+
+        /** Works on the level on this thread too, until it is done; why the workers stopped early, or null. */
+        StopReason finish() {
+            Error failed = null;
+            try {
+                work();
+            } catch (Error e) {
+                dropped = true; // the others stop at their next chunk
+                failed = e;
+            }
+            Throwable helperFailed = null;
+            for (Future<?> f : helpers) {
+                Throwable t = outcome(f);
+                if (helperFailed == null) {
+                    helperFailed = t;
+                }
+            }
+            if (failed != null) {
+                throw failed;
+            }
+            if (helperFailed instanceof RuntimeException e) {
+                throw e;
+            }
+            if (helperFailed instanceof Error e) {
+                throw e;
+            }
+            return expired.get();
+        }
+
+        /** Stops the other workers and waits for them; what they found is dropped. */
+        void abandon() {
+            dropped = true;
+            for (Future<?> f : helpers) {
+                outcome(f);
+            }
+        }
+
+        private void work() {
+            List<Transition<S>> out = new ArrayList<>();
+            for (int from; !dropped && expired.get() == null && (from = nextChunk.getAndAdd(CHUNK)) < size(); ) {
+                StopReason why = budget.expired();
+                if (why != null) {
+                    expired.set(why);
+                    return;
+                }
+                for (int i = from; i < Math.min(from + CHUNK, size()); i++) {
+                    try {
+                        out.clear();
+                        system.successors(frontier.get(i), out);
+                        successors[i] = out.size();
+                        checked[i] = monitor.check(frontier.get(i), out.isEmpty());
+                        for (int j = 0; j < out.size(); j++) {
+                            offer(out.get(j), (long) (lo + i) << 32 | j);
+                        }
+                    } catch (RuntimeException e) {
+                        faults[i] = e; // thrown when the judging reaches this state, as BFS would
+                    }
+                }
+            }
         }
     }
 
@@ -173,63 +285,6 @@ final class ParallelBreadthFirstSearch<S> {
             Arrays.sort(sorted, from, from + discovered[i], Comparator.comparingLong(c -> c.place));
         }
         return Arrays.asList(sorted);
-    }
-
-    /**
-     * Expands the frontier on the workers, evaluating the expectations' conditions on each state
-     * too; returns why they stopped early, or null.
-     */
-    private StopReason expand(ExecutorService pool, List<S> frontier, int lo, int[] successors,
-            Monitor.Checked[] checked) {
-        AtomicInteger nextChunk = new AtomicInteger();
-        AtomicReference<StopReason> expired = new AtomicReference<>();
-        Runnable work = () -> {
-            List<Transition<S>> out = new ArrayList<>();
-            for (int from; expired.get() == null && (from = nextChunk.getAndAdd(CHUNK)) < frontier.size(); ) {
-                StopReason why = budget.expired();
-                if (why != null) {
-                    expired.set(why);
-                    return;
-                }
-                for (int i = from; i < Math.min(from + CHUNK, frontier.size()); i++) {
-                    out.clear();
-                    system.successors(frontier.get(i), out);
-                    successors[i] = out.size();
-                    checked[i] = monitor.check(frontier.get(i), out.isEmpty());
-                    for (int j = 0; j < out.size(); j++) {
-                        offer(out.get(j), (long) (lo + i) << 32 | j);
-                    }
-                }
-            }
-        };
-        if (pool == null || frontier.size() < INLINE_BELOW) {
-            work.run();
-        } else {
-            List<Future<?>> helpers = new ArrayList<>();
-            for (int w = 1; w < workers; w++) {
-                helpers.add(pool.submit(work));
-            }
-            Throwable failed = null;
-            try {
-                work.run();
-            } catch (RuntimeException | Error e) {
-                expired.set(StopReason.INTERRUPTED); // the others stop at their next chunk
-                failed = e;
-            }
-            for (Future<?> f : helpers) {
-                Throwable t = outcome(f);
-                if (failed == null) {
-                    failed = t;
-                }
-            }
-            if (failed instanceof RuntimeException r) {
-                throw r;
-            }
-            if (failed instanceof Error e) {
-                throw e;
-            }
-        }
-        return expired.get();
     }
 
     /** The successor {@code t}, generated at {@code place}: new, an earlier place of a new state, or old. */

@@ -111,4 +111,28 @@ class ParallelSearchTest {
         }
         throw new AssertionError("state 2000 is reachable in this graph: expected the fault");
     }
+
+    /** BFS stops at the first bad state of a level; a fault further along that level is never met. */
+    @Test
+    void aFaultBeyondWhereTheSearchStopsIsNotRaised() {
+        GraphSearchTest.Graph g = new GraphSearchTest.Graph(2);
+        for (int s = 1; s <= 200; s++) {
+            g.edge(0, s % 2, s).edge(s, 0, 200 + s);
+        }
+        TransitionSystem<Integer> faulty = new ForwardingSystem<>(g) {
+            @Override
+            public void successors(Integer s, List<Transition<Integer>> out) {
+                if (s == 150) throw new IllegalStateException("model fault at 150");
+                super.successors(s, out);
+            }
+        };
+        List<Expectation<Integer>> bad = List.of(new Expectation.Never<>("never 3", (s, t) -> s == 3));
+        List<String> summaries = new ArrayList<>();
+        for (int workers : new int[] {1, 2, 4}) {
+            ExploreOptions options = ExploreOptions.builder().strategy(Strategy.BFS).workers(workers).build();
+            summaries.add(summary(Explorer.explore(faulty, bad, options)));
+        }
+        assertThat(summaries.get(0)).startsWith("FAIL never 3");
+        assertThat(summaries).containsOnly(summaries.get(0));
+    }
 }
