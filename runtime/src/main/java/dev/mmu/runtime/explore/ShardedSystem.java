@@ -83,7 +83,7 @@ final class ShardedSystem<S> implements TransitionSystem<ShardedSystem.Node<S>> 
             } else if (e instanceof Expectation.MaxMetric<S> m) {
                 lifted.add(new Expectation.MaxMetric<>(m.text(), s -> m.metric().applyAsLong(s.state), m.bound()));
             } else if (e instanceof Expectation.Terminates<S> t) {
-                lifted.add(new Expectation.Terminates<>(t.text()));
+                lifted.add(new Expectation.Terminates<>(t.text(), t.livelockExpected()));
             } else {
                 lifted.add(new Expectation.NoDeadlock<>(e.text()));
             }
