@@ -33,6 +33,10 @@ final class ExploreFlags {
             description = "store 64-bit state fingerprints: less memory, probabilistic verdicts")
     boolean hashCompaction;
 
+    @Option(names = "--no-por",
+            description = "no partial-order reduction: explore every interleaving (to compare)")
+    boolean noPartialOrder;
+
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
 
@@ -91,6 +95,7 @@ final class ExploreFlags {
         if (runs != null) b.runs(runs);
         if (hashCompaction) b.hashCompaction(true);
         if (noPortfolio) b.portfolioFallback(false);
+        if (noPartialOrder) b.partialOrder(false);
         if (cancel != null) b.cancel(cancel);
         if (progress && !quiet && System.console() != null) {
             closeProgress();

@@ -61,7 +61,7 @@ public final class Compiler {
         // terminates`, whose lassos must return to the very same state.
         boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates);
         program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
-                terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed);
+                terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed, ec.reads);
         runsSetup(program, setup.positions(), sc);
         if (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert)) {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param hashCompaction store a 64-bit fingerprint of each state instead of the state: far less
  *     memory, but a fingerprint collision can hide states, so verdicts that need every state
  *     (PASS of never/final, FAIL of reachable) become probabilistic; findings stay real traces
+ * @param partialOrder partial-order reduction ({@link PartialOrder}) where the system declares its
+ *     {@link TransitionSystem#dependencies}: applied by DFS without symmetry, ignored otherwise
  * @param cancel set by another thread to stop the search
  * @param progress called about ten times a second
  */
@@ -41,6 +43,7 @@ public record ExploreOptions(
         boolean portfolioFallback,
         boolean symmetry,
         boolean hashCompaction,
+        boolean partialOrder,
         CancelSignal cancel,
         ProgressListener progress) {
 
@@ -101,12 +104,13 @@ public record ExploreOptions(
         b.portfolioFallback = portfolioFallback;
         b.symmetry = symmetry;
         b.hashCompaction = hashCompaction;
+        b.partialOrder = partialOrder;
         b.cancel = cancel;
         b.progress = progress;
         return b;
     }
 
-    /** Defaults: DFS, 10 million states, no time limit, 85% of heap, shortest traces on. */
+    /** Defaults: DFS, 10 million states, no time limit, 85% of heap, shortest traces on, partial-order reduction on. */
     public static final class Builder {
         private Strategy strategy = Strategy.DFS;
         private long maxStates = 10_000_000;
@@ -121,6 +125,7 @@ public record ExploreOptions(
         private boolean portfolioFallback;
         private boolean symmetry;
         private boolean hashCompaction;
+        private boolean partialOrder = true;
         private CancelSignal cancel = new CancelSignal();
         private ProgressListener progress = ProgressListener.NONE;
 
@@ -137,12 +142,14 @@ public record ExploreOptions(
         public Builder portfolioFallback(boolean v) { portfolioFallback = v; return this; }
         public Builder symmetry(boolean v) { symmetry = v; return this; }
         public Builder hashCompaction(boolean v) { hashCompaction = v; return this; }
+        public Builder partialOrder(boolean v) { partialOrder = v; return this; }
         public Builder cancel(CancelSignal v) { cancel = v; return this; }
         public Builder progress(ProgressListener v) { progress = v; return this; }
 
         public ExploreOptions build() {
             return new ExploreOptions(strategy, maxStates, timeLimit, memoryFraction, shortestCounterexample,
-                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction, cancel, progress);
+                    preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction,
+                    partialOrder, cancel, progress);
         }
     }
 }

@@ -137,9 +137,14 @@ public final class Explorer {
         Budget budget = new Budget(options, bfs ? "BFS" : "DFS", startNanos);
         monitor.checking(true, false);
         SearchReport main;
+        PartialOrder<S> partialOrder = null;
         if (bfs) {
             monitor.context("shortest (BFS)");
             main = BreadthFirstSearch.run(system, monitor, budget);
+        } else if (partialOrder(system, expectations, options)) {
+            monitor.context("found by DFS");
+            partialOrder = new PartialOrder<>(system, system.dependencies());
+            main = DepthFirstSearch.run(system, monitor, budget, partialOrder);
         } else {
             monitor.context("found by DFS");
             main = DepthFirstSearch.run(system, monitor, budget);
@@ -151,7 +156,33 @@ public final class Explorer {
             shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
+        if (partialOrder != null && partialOrder.reducedStates() > 0) {
+            outcomes = partialOrderNote(outcomes, partialOrder.note());
+        }
         return new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main));
+    }
+
+    /**
+     * Partial-order reduction is applied by DFS only, and not with symmetry: a sleep set names
+     * threads, which the canonical form permutes (see {@link PartialOrder}).
+     */
+    static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
+            ExploreOptions options) {
+        return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
+                && !symmetric(expectations, options) && system.dependencies() != null;
+    }
+
+    /**
+     * Where the reduction left steps out, the note says so ({@code terminates} is judged on the
+     * whole graph by the fair-cycle search).
+     */
+    private static <S> List<Outcome<S>> partialOrderNote(List<Outcome<S>> outcomes, String note) {
+        List<Outcome<S>> noted = new ArrayList<>();
+        for (Outcome<S> o : outcomes) {
+            noted.add(o.expectation() instanceof Expectation.Terminates ? o
+                    : withNote(o, o.note().isEmpty() ? note : o.note() + "; " + note));
+        }
+        return noted;
     }
 
     /**
