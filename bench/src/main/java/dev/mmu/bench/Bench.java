@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>check: the scenario as `mmu check` runs it (its own strategy, expectations, early stop);
  *   <li>full: an exhaustive DFS with no expectations (the whole reachable space), timed with the
- *       visited set keyed on the compact encoding and on the state objects;
+ *       visited set keyed on the compact encoding and on the state objects (without partial-order reduction);
+ *   <li>por: the full search with partial-order reduction (the scenario's expectations decide what is visible);
  *   <li>sym: the full search with vCPU symmetry (only where some state has a permuted twin);
  *   <li>memory: retained heap of a visited set holding every reachable state, as objects, as
  *       encodings and as 64-bit fingerprints (hash compaction), measured as used heap after full GCs with and without the set (so page tables
@@ -84,7 +85,7 @@ public final class Bench {
 
     private static void full(String name, MmuSystem system, int repeat, boolean memory) {
         ExploreOptions dfs = ExploreOptions.builder().strategy(ExploreOptions.Strategy.DFS)
-                .shortestCounterexample(false).build();
+                .shortestCounterexample(false).partialOrder(false).build();
         Timed<ExploreResult<VmState>> packed = timed(repeat, () -> Explorer.explore(system, List.of(), dfs));
         Timed<ExploreResult<VmState>> objects = timed(repeat,
                 () -> Explorer.explore(new ObjectKeys<>(system), List.of(), dfs));
@@ -117,6 +118,10 @@ public final class Bench {
                     perFingerprint, perArena, perArenaFingerprint);
         }
         row(name, "fullO", o.statesStored(), o.transitions(), objects.medianMillis, o.peakHeapBytes(), -1, -1, -1);
+        Timed<ExploreResult<VmState>> por = timed(repeat,
+                () -> Explorer.explore(system, List.of(), dfs.toBuilder().partialOrder(true).build()));
+        var r = por.value.stats();
+        row(name, "por", r.statesStored(), r.transitions(), por.medianMillis, r.peakHeapBytes(), -1, -1, -1);
         if (!system.canonical(system.initial()).equals(system.initial()) || hasSymmetry(system)) {
             Timed<ExploreResult<VmState>> sym = timed(repeat,
                     () -> Explorer.explore(system, List.of(), dfs.toBuilder().symmetry(true).build()));

@@ -101,12 +101,15 @@ class FootprintsTest {
     }
 
     /**
-     * States that agree on the declared reads and the thread's locals must see the same effect.
+     * States that agree on the declared reads and the thread's locals (and whether it holds
+     * mmu_lock or srcu) must see the same effect.
      * A write of part of a resource keeps the rest, so it counts as a read too (an update).
      */
     private static void checkReads(VmState s, VmState n, int t, Footprint f, String what,
                                    Map<String, String> effects) {
-        StringBuilder key = new StringBuilder(what).append(Arrays.toString(s.threads[t].locals));
+        // A thread's own lock holdings are its own: no other thread changes them (Primitive#footprint).
+        StringBuilder key = new StringBuilder(what).append(Arrays.toString(s.threads[t].locals))
+                .append(s.mmuWriter == t).append(s.holdsMmuLock(t)).append(s.srcuReaders >> t & 1);
         StringBuilder effect = new StringBuilder().append(n.threads[t].pc).append(Arrays.toString(n.threads[t].locals));
         for (Resource r : Resource.values()) {
             if ((f.reads() & r.bit()) != 0) key.append('|').append(r).append('=').append(ResourceView.of(s, r));

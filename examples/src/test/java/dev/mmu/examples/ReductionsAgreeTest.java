@@ -57,7 +57,10 @@ import org.junit.jupiter.api.TestFactory;
  *       probabilistic;</li>
  *   <li>vCPU symmetry (DFS and BFS): same verdicts, and on every reachable state the canonical form
  *       is a symmetry of the model (same successors up to canonical form, same conditions);</li>
- *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS).</li>
+ *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS);</li>
+ *   <li>partial-order reduction (on by default: every DFS run above but the plain reference and
+ *       packed keys uses it): same verdicts, traces that replay, never more states than the
+ *       same search without it.</li>
  * </ul>
  *
  * <p>{@code -Dsoundness.seed=S -Dsoundness.count=N} or {@code -Dsoundness.seeds=S1,S2,..} choose the
@@ -162,7 +165,8 @@ class ReductionsAgreeTest {
                 : ExploreOptions.builder().maxStates(MAX_STATES).portfolioFallback(false).build();
         // Every state stored (no expectation stops the search early), with and without unread stats
         ExploreOptions full = base.toBuilder().maxStates(example ? Long.MAX_VALUE : MAX_STATES).build();
-        ExploreResult<VmState> whole = Explorer.explore(exact, List.of(), full);
+        ExploreOptions fullNoPor = full.toBuilder().partialOrder(false).build();
+        ExploreResult<VmState> whole = Explorer.explore(exact, List.of(), fullNoPor);
         if (whole.coverage() != null) {
             assertThat(example).as(sc.name() + ": an example explores completely").isFalse();
             return false;
@@ -177,12 +181,14 @@ class ReductionsAgreeTest {
         }
         List<ExploreOptions> all = new ArrayList<>(example ? List.of(sc.options()) : List.of());
         all.addAll(exhaustive);
-        long mergedSteps = Explorer.explore(merging, List.of(), full).stats().statesStored();
+        long mergedSteps = Explorer.explore(merging, List.of(), fullNoPor).stats().statesStored();
         assertThat(mergedSteps).as("step merging").isLessThanOrEqualTo(whole.stats().statesStored());
-        long withoutDeadLocals = Explorer.explore(deadLocals, List.of(), full).stats().statesStored();
+        long withoutDeadLocals = Explorer.explore(deadLocals, List.of(), fullNoPor).stats().statesStored();
         assertThat(withoutDeadLocals).as("dead locals").isLessThanOrEqualTo(mergedSteps);
-        assertThat(Explorer.explore(reduced, List.of(), full).stats().statesStored()).as("merging unread stats")
-                .isLessThanOrEqualTo(withoutDeadLocals);
+        long unreadMerged = Explorer.explore(reduced, List.of(), fullNoPor).stats().statesStored();
+        assertThat(unreadMerged).as("merging unread stats").isLessThanOrEqualTo(withoutDeadLocals);
+        assertThat(Explorer.explore(reduced, List.of(), full).stats().statesStored()).as("partial-order reduction")
+                .isLessThanOrEqualTo(unreadMerged);
         // Symmetry where the checker applies it (it turns it off for expectations that read
         // tlb(vcpu, ..)); on every example, all of which allow it.
         boolean symmetry = example || sc.options().symmetry();
@@ -202,7 +208,8 @@ class ReductionsAgreeTest {
             boolean dfs = o.strategy() == ExploreOptions.Strategy.DFS;
             boolean systematic = dfs || o.strategy() == ExploreOptions.Strategy.BFS;
             if (dfs || o == sc.options()) {
-                ExploreResult<VmState> packed = Explorer.explore(exact, expectations, o);
+                ExploreResult<VmState> packed = Explorer.explore(exact, expectations,
+                        o.toBuilder().partialOrder(false).build());
                 assertThat(Scenarios.summary(packed)).as(what + " packed keys").isEqualTo(Scenarios.summary(ref));
                 assertThat(Scenarios.counts(packed)).as(what + " packed keys").isEqualTo(Scenarios.counts(ref));
             }
@@ -216,8 +223,14 @@ class ReductionsAgreeTest {
             replays(dead, deadLocals, merging, what + " dead locals");
 
             ExploreResult<VmState> merged = Explorer.explore(reduced, expectations, o);
-            assertThat(verdicts(merged)).as(what + " unread stats merged").isEqualTo(verdicts(ref));
+            assertThat(verdicts(merged)).as(what + " unread stats merged" + (dfs ? " and partial-order reduction" : ""))
+                    .isEqualTo(verdicts(ref));
             replays(merged, reduced, merging, what + " unread stats merged");
+            if (dfs) {
+                ExploreResult<VmState> noPor = Explorer.explore(reduced, expectations,
+                        o.toBuilder().partialOrder(false).build());
+                assertThat(verdicts(noPor)).as(what + " without partial-order reduction").isEqualTo(verdicts(ref));
+            }
 
             if (dfs || o == sc.options()) {
                 ExploreResult<VmState> compact = Explorer.explore(reduced, expectations,
@@ -392,7 +405,7 @@ class ReductionsAgreeTest {
     @Test
     void unreadStatsAndDeadLocalsMergeStatesThatDifferOnlyThere() {
         CompiledScenario sc = ScenarioLoader.load(Path.of("../bench/scenarios/seed-spin.mmu")).scenarios().get(0);
-        ExploreOptions full = ExploreOptions.builder().build();
+        ExploreOptions full = ExploreOptions.builder().partialOrder(false).build();
         Program all = sc.program().withAllStatsRead();
         assertThat(Explorer.explore(new MmuSystem(all, true, false), List.of(), full).stats().statesStored()).isEqualTo(4656);
         assertThat(Explorer.explore(new MmuSystem(sc.program(), true, false), List.of(), full).stats().statesStored())

@@ -1,9 +1,9 @@
 package dev.mmu.examples;
 
+import dev.mmu.runtime.explore.Dependencies;
 import dev.mmu.runtime.explore.ExploreResult;
 import dev.mmu.runtime.explore.Outcome;
 import dev.mmu.runtime.explore.ForwardingSystem;
-import dev.mmu.runtime.explore.Transition;
 import dev.mmu.runtime.explore.TransitionSystem;
 import dev.mmu.runtime.model.VmState;
 import java.io.IOException;
@@ -80,9 +80,10 @@ final class ObjectKeys<S> extends ForwardingSystem<S> {
         return s;
     }
 
+    /** The reference explores every step of every state. */
     @Override
-    public boolean independent(S s, Transition<S> a, Transition<S> b) {
-        return false;
+    public Dependencies<S> dependencies() {
+        return null;
     }
 
     @Override

@@ -37,6 +37,9 @@ final class ExploreFlags {
             description = "threads of the breadth-first searches (--strategy bfs and the shortest-trace re-search);"
                     + " any number gives the same verdicts, traces and counts (default: the processors, divided by --jobs in test)")
     Integer workers;
+    @Option(names = "--no-por",
+            description = "no partial-order reduction: explore every interleaving (to compare)")
+    boolean noPartialOrder;
 
     @Option(names = "--debug", description = "print stack traces of internal errors")
     boolean debug;
@@ -107,6 +110,7 @@ final class ExploreFlags {
         b.workers(workers != null ? workers : defaultWorkers);
         if (shard != null) b.shard(shard);
         if (noPortfolio) b.portfolioFallback(false);
+        if (noPartialOrder) b.partialOrder(false);
         if (cancel != null) b.cancel(cancel);
         if (progress && !quiet && System.console() != null) {
             closeProgress();

@@ -68,7 +68,7 @@ public final class Compiler {
         boolean terminates = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Terminates
                 || e instanceof Expectation.Fails f && f.expected() instanceof Expectation.Terminates);
         program = new Program(program.config(), program.setup(), program.threads(), program.trackMetrics(),
-                terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed);
+                terminates ? EnumSet.allOf(Stat.class) : exprs.statsRead, ec.vcpusNamed, ec.reads);
         runsSetup(program, setup.positions(), sc);
         boolean assertsMayFail = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.AssertFails);
         if (!assertsMayFail && (hasAssert(program.setup()) || program.threads().stream().anyMatch(Compiler::hasAssert))) {

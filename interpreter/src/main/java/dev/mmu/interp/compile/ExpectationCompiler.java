@@ -14,6 +14,13 @@ final class ExpectationCompiler {
     /** The vCPUs the compiled expectations name (bit set; -1: any): symmetry must leave them in place. */
     long vcpusNamed;
 
+    /**
+     * The resources the compiled expectations read (bit set; see Program#expectationReads).
+     * Violation bits and failed asserts are not resources: a step that sets one is visible anyway;
+     * `final` and deadlock look at terminal states only, which partial-order reduction keeps.
+     */
+    long reads;
+
     ExpectationCompiler(ExprCompiler exprs, java.util.function.Predicate<VmState> finished) {
         this.exprs = exprs;
         this.finished = finished;
@@ -33,6 +40,17 @@ final class ExpectationCompiler {
         return c;
     }
 
+    /** A state condition checked on every state: what it reads is visible. */
+    private dev.mmu.runtime.paths.Expr everyState(dev.mmu.runtime.paths.Expr c) {
+        reads |= c.footprint().reads();
+        return named(c);
+    }
+
+    private Invariant watched(Invariant inv) {
+        reads |= Invariants.reads(inv).reads();
+        return inv;
+    }
+
     dev.mmu.runtime.explore.Expectation<VmState> compile(Expectation e) {
         if (e instanceof Expectation.Fails f) return fails(f.expected());
         if (e instanceof Expectation.AssertFails) {
@@ -41,7 +59,7 @@ final class ExpectationCompiler {
         if (e instanceof Expectation.Never n) {
             String name = n.invariant().name();
             if (name.equals("deadlock")) return new dev.mmu.runtime.explore.Expectation.NoDeadlock<>("never deadlock");
-            Invariant inv = checked(n.invariant());
+            Invariant inv = watched(checked(n.invariant()));
             return new dev.mmu.runtime.explore.Expectation.Never<>("never " + name, (s, t) -> Invariants.violated(inv, s));
         }
         if (e instanceof Expectation.Violation v) {
@@ -50,12 +68,12 @@ final class ExpectationCompiler {
                 return new dev.mmu.runtime.explore.Expectation.Violation<>("violation deadlock",
                         (s, terminal) -> terminal && !finished.test(s));
             }
-            Invariant inv = checked(v.invariant());
+            Invariant inv = watched(checked(v.invariant()));
             return new dev.mmu.runtime.explore.Expectation.Violation<>("violation " + name,
                     (s, t) -> Invariants.violated(inv, s));
         }
         if (e instanceof Expectation.Always a) {
-            var c = named(exprs.compile(a.cond(), null));
+            var c = everyState(exprs.compile(a.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Never<>("always " + BodyCompiler.text(a.cond()),
                     (s, t) -> c.eval(s, -1) == 0);
         }
@@ -65,7 +83,7 @@ final class ExpectationCompiler {
                     s -> c.eval(s, -1) != 0);
         }
         if (e instanceof Expectation.Reachable r) {
-            var c = named(exprs.compile(r.cond(), null));
+            var c = everyState(exprs.compile(r.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Reachable<>("reachable " + BodyCompiler.text(r.cond()),
                     s -> c.eval(s, -1) != 0);
         }
@@ -73,6 +91,7 @@ final class ExpectationCompiler {
             return new dev.mmu.runtime.explore.Expectation.Terminates<>("terminates");
         }
         Expectation.Max m = (Expectation.Max) e;
+        reads |= dev.mmu.runtime.paths.Resource.METRICS.bit();
         long bound = exprs.compile(m.bound(), null).eval(null, -1);
         return new dev.mmu.runtime.explore.Expectation.MaxMetric<>("max " + m.metric().name() + " <= " + bound,
                 metric(m), bound);

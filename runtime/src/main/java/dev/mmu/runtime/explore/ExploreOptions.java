@@ -27,6 +27,8 @@ import java.util.Objects;
  * @param workers threads of the breadth-first searches ({@link ParallelBreadthFirstSearch}); any
  *     number gives the same verdicts, traces and counts
  * @param shard the part of the search this run explores ({@link Shard}), or null for all of it
+ * @param partialOrder partial-order reduction ({@link PartialOrder}) where the system declares its
+ *     {@link TransitionSystem#dependencies}: applied by DFS without symmetry, ignored otherwise
  * @param cancel set by another thread to stop the search
  * @param progress called about ten times a second
  */
@@ -46,6 +48,7 @@ public record ExploreOptions(
         boolean hashCompaction,
         int workers,
         Shard shard,
+        boolean partialOrder,
         CancelSignal cancel,
         ProgressListener progress) {
 
@@ -111,12 +114,13 @@ public record ExploreOptions(
         b.hashCompaction = hashCompaction;
         b.workers = workers;
         b.shard = shard;
+        b.partialOrder = partialOrder;
         b.cancel = cancel;
         b.progress = progress;
         return b;
     }
 
-    /** Defaults: DFS, 10 million states, no time limit, 85% of heap, shortest traces on. */
+    /** Defaults: DFS, 10 million states, no time limit, 85% of heap, shortest traces on, partial-order reduction on. */
     public static final class Builder {
         private Strategy strategy = Strategy.DFS;
         private long maxStates = 10_000_000;
@@ -133,6 +137,7 @@ public record ExploreOptions(
         private boolean hashCompaction;
         private int workers = 1;
         private Shard shard;
+        private boolean partialOrder = true;
         private CancelSignal cancel = new CancelSignal();
         private ProgressListener progress = ProgressListener.NONE;
 
@@ -151,13 +156,14 @@ public record ExploreOptions(
         public Builder hashCompaction(boolean v) { hashCompaction = v; return this; }
         public Builder workers(int v) { workers = v; return this; }
         public Builder shard(Shard v) { shard = v; return this; }
+        public Builder partialOrder(boolean v) { partialOrder = v; return this; }
         public Builder cancel(CancelSignal v) { cancel = v; return this; }
         public Builder progress(ProgressListener v) { progress = v; return this; }
 
         public ExploreOptions build() {
             return new ExploreOptions(strategy, maxStates, timeLimit, memoryFraction, shortestCounterexample,
                     preemptionBound, runs, seed, pctDepth, maxRunSteps, portfolioFallback, symmetry, hashCompaction,
-                    workers, shard, cancel, progress);
+                    workers, shard, partialOrder, cancel, progress);
         }
     }
 }

@@ -158,6 +158,9 @@ public final class Explorer {
             shorten(system, monitor, options, !bfs, startNanos);
         }
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
+        if (pass.partialOrder() != null && pass.partialOrder().reducedStates() > 0) {
+            outcomes = partialOrderNote(outcomes, pass.partialOrder().note());
+        }
         String compaction = pass.budget().compaction();
         String fellBack = compaction == null ? null : compaction + ": " + Fingerprints.PROBABILISTIC;
         return compactNote(fellBack, new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main)));
@@ -170,7 +173,7 @@ public final class Explorer {
     private static final String SHORTEST = "shortest (BFS)";
 
     /** One search pass and the budget it ran under (its figures and compaction). */
-    private record Pass(SearchReport report, Budget budget) {}
+    private record Pass(SearchReport report, Budget budget, PartialOrder<?> partialOrder) {}
 
     /**
      * The default search. A DFS of up to {@link #DFS_FIRST} states; if the space is larger, a BFS
@@ -204,9 +207,14 @@ public final class Explorer {
         Budget budget = new Budget(capped, phase, startNanos);
         boolean bfs = phase.startsWith("BFS");
         monitor.context(bfs ? SHORTEST : "found by DFS");
-        SearchReport report = bfs ? breadthFirst(system, monitor, budget, capped)
-                : DepthFirstSearch.run(system, monitor, budget);
-        return new Pass(report, budget);
+        if (bfs) {
+            return new Pass(breadthFirst(system, monitor, budget, capped), budget, null);
+        }
+        if (!partialOrder(system, monitor.expectations(), options)) {
+            return new Pass(DepthFirstSearch.run(system, monitor, budget), budget, null);
+        }
+        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies());
+        return new Pass(DepthFirstSearch.run(system, monitor, budget, partialOrder), budget, partialOrder);
     }
 
     /** Whether the pass stopped at its own cap, not at the user's budget: the next pass goes on. */
@@ -219,6 +227,29 @@ public final class Explorer {
             TransitionSystem<S> system, Monitor<S> monitor, Budget budget, ExploreOptions options) {
         return options.workers() == 1 ? BreadthFirstSearch.run(system, monitor, budget)
                 : ParallelBreadthFirstSearch.run(system, monitor, budget, options.workers());
+    }
+
+    /**
+     * Partial-order reduction is applied by DFS only, and not with symmetry: a sleep set names
+     * threads, which the canonical form permutes (see {@link PartialOrder}).
+     */
+    static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
+            ExploreOptions options) {
+        return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
+                && !symmetric(expectations, options) && system.dependencies() != null;
+    }
+
+    /**
+     * Where the reduction left steps out, the note says so ({@code terminates} is judged on the
+     * whole graph by the fair-cycle search).
+     */
+    private static <S> List<Outcome<S>> partialOrderNote(List<Outcome<S>> outcomes, String note) {
+        List<Outcome<S>> noted = new ArrayList<>();
+        for (Outcome<S> o : outcomes) {
+            noted.add(o.expectation() instanceof Expectation.Terminates ? o
+                    : withNote(o, o.note().isEmpty() ? note : o.note() + "; " + note));
+        }
+        return noted;
     }
 
     /**

@@ -41,8 +41,8 @@ public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     }
 
     @Override
-    public boolean independent(S s, Transition<S> a, Transition<S> b) {
-        return inner.independent(s, a, b);
+    public Dependencies<S> dependencies() {
+        return inner.dependencies();
     }
 
     @Override

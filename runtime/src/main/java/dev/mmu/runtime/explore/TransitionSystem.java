@@ -41,11 +41,12 @@ public interface TransitionSystem<S> {
     }
 
     /**
-     * Reserved for partial-order reduction: whether {@code a} and {@code b}, both enabled in
-     * {@code s}, commute. The explorer does not use it yet; false is always safe.
+     * For partial-order reduction ({@link ExploreOptions#partialOrder}): which steps commute and
+     * which are visible, or null (the default) when the system cannot tell; then every state
+     * explores every step.
      */
-    default boolean independent(S s, Transition<S> a, Transition<S> b) {
-        return false;
+    default Dependencies<S> dependencies() {
+        return null;
     }
 
     /**

@@ -35,6 +35,21 @@ public final class Invariants {
         };
     }
 
+    /**
+     * What checking the invariant reads besides its violation bit (which partial-order reduction
+     * watches step by step): the structures the structural checks below walk.
+     */
+    public static Footprint reads(Invariant inv) {
+        return switch (inv) {
+            case nx_exec_huge, huge_and_child -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS);
+            case stats_consistent -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STATS, Resource.NX_LIST);
+            case page_table_leak -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.INVALID_ROOTS,
+                    Resource.RCU_PENDING, Resource.INVALID_LIST);
+            case dangling_memslot -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.TLB, Resource.MEMSLOTS);
+            default -> Footprint.LOCAL;
+        };
+    }
+
     private interface LeafTest {
         boolean test(int level, long spte);
     }

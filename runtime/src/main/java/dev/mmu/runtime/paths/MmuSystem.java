@@ -31,6 +31,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     /** Live locals per thread and pc ({@link LiveLocals}); null: every local kept in the key. */
     private final java.util.BitSet[][] liveLocals;
     private final StepMerging merging;
+    private final Independence independence;
     /** What the setup printed, step by step, for explain and traces. */
     private final List<String> setupTrace = new ArrayList<>();
 
@@ -57,6 +58,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         this.initial = runSetup();
         this.symmetry = new VcpuSymmetry(program);
         this.unreadStats = program.unreadStatsMask();
+        this.independence = new Independence(this, program, merging);
     }
 
     private VmState runSetup() {
@@ -144,7 +146,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     }
 
     /** A choice that leads where an earlier choice of the same step led is the same transition. */
-    private static boolean sameAsEarlierChoice(List<Transition<VmState>> out, int from, VmState next) {
+    static boolean sameAsEarlierChoice(List<Transition<VmState>> out, int from, VmState next) {
         for (int i = from; i < out.size(); i++) {
             if (out.get(i).target().equals(next)) return true;
         }
@@ -153,11 +155,16 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
     public VmState step(VmState s, int t, int c, StringBuilder trace) {
+        return step(s, t, c, trace, null);
+    }
+
+    /** One step, telling {@code touched} (if not null) what it read and wrote ({@link Independence}). */
+    VmState step(VmState s, int t, int c, StringBuilder trace, StepMerging.Touched touched) {
         VmState n = s.copy();
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, n, t, trace);
         Op op = ops[n.threads[t].pc];
-        runStep(merging, e, ops, op, c);
+        runStep(merging, e, ops, op, c, touched);
         if (trace != null && trace.length() == 0) trace.append(op.describe());
         return n;
     }
@@ -168,8 +175,14 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      * others can do meanwhile (see {@link StepMerging}). Returns how many ran.
      */
     private static int runStep(StepMerging merging, Exec e, Op[] ops, Op op, int choice) {
+        return runStep(merging, e, ops, op, choice, null);
+    }
+
+    /** As above, telling {@code touched} (if not null) what the step ran and what its merging decisions read. */
+    private static int runStep(StepMerging merging, Exec e, Op[] ops, Op op, int choice, StepMerging.Touched touched) {
         var self = e.self();
         int at = self.pc;
+        if (touched != null) touched.ran(merging, e.thread, at);
         op.exec(e, choice);
         assert contains(op.targets(at), e.nextPc) : op.describe() + " went to " + e.nextPc + ", not a declared target";
         self.pc = e.nextPc;
@@ -177,6 +190,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         int run = 0;
         for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
             Op next = ops[self.pc];
+            if (touched != null && !(next instanceof Ops.Atomic)) touched.decided(merging, e.thread, self.pc, invisibleAt);
             boolean silent = merging.silent(e.s, e.thread);
             if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) break;
             if (!silent) {
@@ -185,6 +199,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             }
             at = self.pc;
             e.nextPc = at + 1;
+            if (touched != null) touched.ran(merging, e.thread, at);
             next.exec(e, 0);
             assert contains(next.targets(at), e.nextPc) : next.describe() + " went to " + e.nextPc;
             self.pc = e.nextPc;
@@ -224,6 +239,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     @Override
     public Object key(VmState s) {
         return new PackedKey(s.encode(unreadStats, liveLocals)); // one word-wise 64-bit hash of the bytes
+    }
+
+    /** Which steps commute, from their footprints: see {@link Independence}. */
+    @Override
+    public dev.mmu.runtime.explore.Dependencies<VmState> dependencies() {
+        return independence;
     }
 
     /** vCPU threads with equal programs (up to the vCPU number) sorted: see {@link VcpuSymmetry}. */

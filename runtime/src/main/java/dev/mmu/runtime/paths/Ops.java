@@ -38,9 +38,10 @@ public final class Ops {
             Resource r = Resource.of(lock);
             return switch (lock) {
                 case mmu_lock -> Footprint.updates(r, Resource.METRICS);
-                // The mutexes' lockdep checks read mmu_lock and srcu.
+                // The mutexes' lockdep checks read only whether this thread holds mmu_lock or
+                // srcu, which no other thread changes (see Primitive#footprint).
                 case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock ->
-                        Footprint.updates(r).andReads(Resource.MMU_LOCK, Resource.SRCU).andUpdates(Resource.VIOLATIONS);
+                        Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
                 case srcu, rcu -> Footprint.updates(r);
             };
         }

@@ -16,12 +16,21 @@ import java.util.Set;
  *                  out of the visited-set key (see {@link MmuSystem#key})
  * @param expectationVcpus the vCPUs the expectations name (tlb(2, ..)), as a bit set (-1: any):
  *                  symmetry leaves them in place
+ * @param expectationReads the resources the expectations read, as a bit set of {@link Resource}s
+ *                  (-1: any): a step that writes one is visible to partial-order reduction
+ *                  (violations and failed asserts are judged by what a step changes, see {@link Independence})
  */
 public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics,
-                      Set<Stat> statsRead, long expectationVcpus) {
-    /** Every stat counts as read: no state is merged. Expectations (Java predicates) name no vCPU. */
+                      Set<Stat> statsRead, long expectationVcpus, long expectationReads) {
+    /** Every stat counts as read: no state is merged. Expectations (Java predicates) name no vCPU and may read anything. */
     public Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics) {
-        this(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), 0);
+        this(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), 0, -1L);
+    }
+
+    /** Expectations that may read anything. */
+    public Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> threads, boolean trackMetrics,
+                   Set<Stat> statsRead, long expectationVcpus) {
+        this(config, setup, threads, trackMetrics, statsRead, expectationVcpus, -1L);
     }
 
     /** One thread's ops. vcpu is the vCPU it runs as, or -1 for a kernel/host thread. */
@@ -39,7 +48,8 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
 
     /** The same program with every stat counted as read (the reference for differential tests). */
     public Program withAllStatsRead() {
-        return new Program(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), expectationVcpus);
+        return new Program(config, setup, threads, trackMetrics, EnumSet.allOf(Stat.class), expectationVcpus,
+                expectationReads);
     }
 
     /**

@@ -22,6 +22,8 @@ final class StepMerging {
     private final Footprint[][] ops;
     /** Per thread and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand. */
     private final long[][][] reachWrites;
+    /** The same for reads (partial-order reduction asks what a thread may still read). */
+    private final long[][][] reachReads;
 
     StepMerging(Program program, boolean enabled) {
         this.program = program;
@@ -29,6 +31,7 @@ final class StepMerging {
         int n = program.threads().size();
         ops = new Footprint[n][];
         reachWrites = new long[n][STOP_KEYS][];
+        reachReads = new long[n][STOP_KEYS][];
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
@@ -84,10 +87,10 @@ final class StepMerging {
         return true;
     }
 
-    private static final int STOP_KEYS = 1 << 5;
+    static final int STOP_KEYS = 1 << 5;
 
     /** The locks t holds that stop others: bit 0 mmu_lock for write, 1 for read, 2-4 the mutexes. */
-    private static int stopKey(VmState s, int t) {
+    static int stopKey(VmState s, int t) {
         int k = s.mmuWriter == t ? 1 : (s.mmuReaders & (1L << t)) != 0 ? 2 : 0;
         for (int m = 0; m < s.mutexOwner.length; m++) if (s.mutexOwner[m] == t) k |= 4 << m;
         return k;
@@ -105,24 +108,32 @@ final class StepMerging {
         };
     }
 
-    private long[] reach(int u, int key) {
-        if (reachWrites[u][key] == null) computeReach(u, key);
+    /** What thread u may still write from each pc while the others hold what key says (0 past the end). */
+    long[] reach(int u, int key) {
+        if (reachWrites[u][key] == null) reachWrites[u][key] = computeReach(u, key, false);
         return reachWrites[u][key];
     }
 
+    /** What thread u may still read from each pc, as {@link #reach} (partial-order reduction). */
+    long[] reachReads(int u, int key) {
+        if (reachReads[u][key] == null) reachReads[u][key] = computeReach(u, key, true);
+        return reachReads[u][key];
+    }
+
     /**
-     * Fixpoint over u's control flow: reach[pc] = writes(pc) and, unless the op at pc is an
-     * acquire that stops, the reach of its targets. A stopping acquire still counts itself (it may
-     * queue). Only writes: a merged op writes nothing shared, so what the others read cannot conflict.
+     * Fixpoint over u's control flow: reach[pc] = writes(pc) (or reads) and, unless the op at pc
+     * is an acquire that stops, the reach of its targets. A stopping acquire still counts itself
+     * (it may queue). Merging needs only writes: a merged op writes nothing shared, so what the
+     * others read cannot conflict. One entry past the end: a finished thread does nothing.
      */
-    private void computeReach(int u, int key) {
+    private long[] computeReach(int u, int key, boolean reads) {
         Op[] code = program.threads().get(u).ops();
-        long[] w = new long[code.length];
+        long[] w = new long[code.length + 1];
         boolean changed = true;
         while (changed) {
             changed = false;
             for (int pc = code.length - 1; pc >= 0; pc--) {
-                long nw = ops[u][pc].writes();
+                long nw = reads ? ops[u][pc].reads() : ops[u][pc].writes();
                 if (!stops(code[pc], key)) {
                     for (int q : code[pc].targets(pc)) {
                         if (q < code.length) nw |= w[q];
@@ -134,6 +145,35 @@ final class StepMerging {
                 }
             }
         }
-        reachWrites[u][key] = w;
+        return w;
+    }
+
+    /**
+     * What a step read and wrote as it ran, for partial-order reduction: the ops it ran (in
+     * place, see {@link #inPlace}) and the reads of the ops whose merging it decided against the
+     * other threads' reach ({@code decided}: that decision depends on where they are).
+     */
+    static final class Touched {
+        long reads;
+        long writes;
+        long decided;
+
+        void ran(StepMerging m, int t, int pc) {
+            Footprint f = m.ops[t][pc];
+            reads |= f.reads();
+            writes |= f.writes();
+        }
+
+        /**
+         * Merging of the op at pc was decided (after an invisible op at invisiblePc, or -1). An
+         * op that writes is never silent, whatever the state: only then does the decision read nothing.
+         */
+        void decided(StepMerging m, int t, int pc, int invisiblePc) {
+            if (!m.enabled || (invisiblePc < 0 && m.ops[t][pc].writes() != 0)) return;
+            long r = m.ops[t][pc].reads();
+            if (invisiblePc >= 0) r |= m.program.threads().get(t).ops()[invisiblePc].invisibleFootprint().reads();
+            decided |= r;
+            reads |= r;
+        }
     }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** Hash compaction's fingerprints: the published SplitMix64 values, the packed keys' word-wise hash, and key delegation. */
 class FingerprintsTest {
+    private static final Dependencies<Integer> DEPENDENCIES = s -> null;
 
     /** Keys are PackedKeys of the state's one byte; thread 1 is named, steps commute, canonical halves. */
     private static final class Bytes implements TransitionSystem<Integer> {
@@ -21,7 +22,7 @@ class FingerprintsTest {
         @Override public int threadCount() { return 7; }
         @Override public String threadName(int thread) { return "t" + thread; }
         @Override public Object key(Integer s) { return new PackedKey(new byte[] {s.byteValue()}); }
-        @Override public boolean independent(Integer s, Transition<Integer> a, Transition<Integer> b) { return s == 1; }
+        @Override public Dependencies<Integer> dependencies() { return DEPENDENCIES; }
         @Override public Integer canonical(Integer s) { return s / 2; }
     }
 
@@ -96,9 +97,7 @@ class FingerprintsTest {
         assertThat(f.finished(1)).isFalse();
         assertThat(f.threadCount()).isEqualTo(7);
         assertThat(f.threadName(3)).isEqualTo("t3");
-        Transition<Integer> t = new Transition<>(1, 0, 1);
-        assertThat(f.independent(1, t, t)).isTrue();
-        assertThat(f.independent(0, t, t)).isFalse();
+        assertThat(f.dependencies()).isSameAs(DEPENDENCIES);
         assertThat(f.canonical(5)).isEqualTo(2);
     }
 }

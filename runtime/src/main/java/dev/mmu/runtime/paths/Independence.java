@@ -1,0 +1,168 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.explore.Dependencies;
+import dev.mmu.runtime.explore.Transition;
+import dev.mmu.runtime.model.VmState;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which steps of a compiled scenario commute, from the footprints (for partial-order reduction).
+ *
+ * <p>A step's footprint is what it touched as it ran: the ops it ran, in place (ending the
+ * thread runs its end-of-thread checks), and the reads of the ops whose merging
+ * {@link StepMerging} decided. Two steps of different threads are independent when neither writes
+ * what the other reads or writes, and neither moves its thread past writes the other's merging
+ * decisions looked for ({@link #dropped}): then both orders run the same ops and reach the same
+ * state. Violation bits and the failed-assert flag are left out: setting a sticky bit commutes
+ * with setting any bit, and nothing but the check itself reads them; a step that sets one is
+ * visible instead.
+ *
+ * <p>A set of threads is persistent when nothing the other threads may still do (the ops
+ * reachable from their pcs, up to an acquire of a lock a thread of the set holds: the set does
+ * not move, so it does not let go) conflicts with the set's steps, nor enables a blocked thread
+ * of the set (writes what its blocked op reads): a lock a thread of the set waits for is released
+ * by no thread outside it. A critical section under mmu_lock for write is therefore independent
+ * of threads that may touch its resources only after taking mmu_lock, and a vCPU that touches
+ * other resources.
+ */
+final class Independence implements Dependencies<VmState> {
+    private static final int ALL_STOPS = StepMerging.STOP_KEYS - 1;
+
+    private final MmuSystem system;
+    private final Program program;
+    private final StepMerging merging;
+    /** Resources an expectation reads: a step that writes one is visible. */
+    private final long visible;
+    /**
+     * Left out of every footprint: violation bits (see above), and the metrics when nothing
+     * tracks them (then no step changes them).
+     */
+    private final long notDependences;
+
+    Independence(MmuSystem system, Program program, StepMerging merging) {
+        this.system = system;
+        this.program = program;
+        this.merging = merging;
+        this.notDependences = Resource.VIOLATIONS.bit() | (program.trackMetrics() ? 0 : Resource.METRICS.bit());
+        this.visible = program.expectationReads() & ~notDependences;
+    }
+
+    @Override
+    public Dependencies.Expansion<VmState> expand(VmState s) {
+        return new Expansion(s);
+    }
+
+    /**
+     * What thread u's step from pc to next may no longer write, seen through any other thread's
+     * stop key: that thread's merging decision that reads one of these may go the other way after
+     * the step. The step took no lock that thread holds or may take (that would conflict), so
+     * next is reachable from pc under its key, and what u may write from next is a subset.
+     */
+    private long dropped(int u, int pc, int next) {
+        long[] any = merging.reach(u, 0);
+        long[] stopped = merging.reach(u, ALL_STOPS);
+        int n = any.length - 1;
+        return any[Math.min(pc, n)] & ~stopped[Math.min(next, n)];
+    }
+
+    private final class Expansion implements Dependencies.Expansion<VmState> {
+        private final VmState s;
+        private final List<Transition<VmState>> transitions = new ArrayList<>();
+        private final long[] reads;
+        private final long[] writes;
+        /** Reads of merging decisions, and writes the step put out of reach (see {@link #dropped}). */
+        private final long[] decided;
+        private final long[] dropped;
+        private final boolean[] visibleStep;
+        private long enabled;
+
+        Expansion(VmState s) {
+            this.s = s;
+            int n = program.threads().size();
+            reads = new long[n];
+            writes = new long[n];
+            decided = new long[n];
+            dropped = new long[n];
+            visibleStep = new boolean[n];
+            for (int t = 0; t < n; t++) {
+                Op[] ops = program.threads().get(t).ops();
+                int pc = s.threads[t].pc;
+                if (pc >= ops.length) continue;
+                int choices = ops[pc].choices(s, t);
+                if (choices == 0) {
+                    reads[t] = ops[pc].footprint().reads() & ~notDependences; // what may let it go on
+                    continue;
+                }
+                enabled |= 1L << t;
+                int first = transitions.size();
+                for (int c = 0; c < choices; c++) {
+                    StepMerging.Touched touched = new StepMerging.Touched();
+                    VmState next = system.step(s, t, c, null, touched);
+                    reads[t] |= touched.reads & ~notDependences;
+                    writes[t] |= touched.writes & ~notDependences;
+                    decided[t] |= touched.decided;
+                    dropped[t] |= Independence.this.dropped(t, pc, next.threads[t].pc);
+                    visibleStep[t] |= (touched.writes & visible) != 0 || next.violations != s.violations
+                            || next.assertFailed != s.assertFailed;
+                    if (!MmuSystem.sameAsEarlierChoice(transitions, first, next)) {
+                        transitions.add(new Transition<>(t, c, next));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public List<Transition<VmState>> transitions() {
+            return transitions;
+        }
+
+        @Override
+        public boolean independent(int a, int b) {
+            if (a == b || (enabled >> a & 1) == 0 || (enabled >> b & 1) == 0) return false;
+            return (writes[a] & (reads[b] | writes[b])) == 0 && (reads[a] & writes[b]) == 0
+                    && (dropped[a] & decided[b]) == 0 && (dropped[b] & decided[a]) == 0;
+        }
+
+        @Override
+        public boolean visible(int thread) {
+            return visibleStep[thread];
+        }
+
+        @Override
+        public long persistent(int seed) {
+            int n = program.threads().size();
+            long set = 1L << seed;
+            int key = StepMerging.stopKey(s, seed);
+            int[] work = new int[n];
+            int todo = 0;
+            work[todo++] = seed;
+            while (todo > 0) {
+                int u = work[--todo];
+                for (int v = 0; v < n; v++) {
+                    if ((set >> v & 1) != 0 || s.threads[v].pc >= program.threads().get(v).ops().length) continue;
+                    if (mayConflict(u, v, key)) {
+                        set |= 1L << v;
+                        key |= StepMerging.stopKey(s, v);
+                        work[todo++] = v;
+                    }
+                }
+            }
+            return set;
+        }
+
+        /**
+         * Whether something thread v may do before a thread of the set moves (its ops reachable
+         * while the set holds what key says) conflicts with u's step here, or enables u if u is
+         * blocked. A smaller key than the final set's is safe: v's reach only shrinks as it grows.
+         */
+        private boolean mayConflict(int u, int v, int key) {
+            int pc = s.threads[v].pc;
+            long futureWrites = merging.reach(v, key)[pc] & ~notDependences;
+            if ((enabled >> u & 1) == 0) return (reads[u] & futureWrites) != 0;
+            long futureReads = merging.reachReads(v, key)[pc] & ~notDependences;
+            return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
+                    || (dropped[u] & futureReads) != 0 || (decided[u] & merging.reach(v, 0)[pc]) != 0;
+        }
+    }
+}
