@@ -110,7 +110,7 @@ class ReliabilityTest {
         CliRun r = CliRun.of("check", "-q", "--max-states", "300", "--no-portfolio", DIR + "D06b-explode.mmu");
 
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.UNKNOWN);
-        assertThat(r.out()).containsPattern("UNKNOWN expect never use_after_free  \\(stopped \\(max-states\\) after 30[01] states, depth \\d+\\)")
+        assertThat(r.out()).containsPattern("UNKNOWN expect never use_after_free  \\(stopped \\(max-states\\) after 30[01] states, depth \\d+[;)]")
                 .containsPattern("UNKNOWN expect terminates  \\(fair-cycle search stopped \\(max-states\\) after 30\\d states");
     }
 

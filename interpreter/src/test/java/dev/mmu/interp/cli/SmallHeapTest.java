@@ -31,7 +31,7 @@ class SmallHeapTest {
         String text = Files.readString(out, StandardCharsets.UTF_8);
 
         assertThat(p.exitValue()).as(text).isEqualTo(ExitCode.UNKNOWN);
-        assertThat(text).containsPattern("UNKNOWN expect never use_after_free  \\(stopped \\(memory\\) after \\d+ states, depth \\d+\\)")
+        assertThat(text).containsPattern("UNKNOWN expect never use_after_free  \\(stopped \\(memory\\) after \\d+ states, depth \\d+[;)]")
                 .containsPattern("UNKNOWN expect terminates  \\(fair-cycle search stopped \\(memory\\) after \\d+ states")
                 .contains("PASS    " + suite.resolve("b.mmu"))
                 .endsWith("2 passed, 0 failed, 1 unknown\n")
