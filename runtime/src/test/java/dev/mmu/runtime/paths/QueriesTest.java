@@ -68,6 +68,49 @@ class QueriesTest {
     }
 
     @Test
+    void tlbFieldsDescribeTheTranslationAVcpuCaches() {
+        VmState s = mapped();
+        // vCPU 0 executed at 0x1000: a 4K, writable, executable translation
+        assertThat(Queries.tlb(s, 0, 0x1000, "present")).isEqualTo(1);
+        assertThat(Queries.tlb(s, 0, 0x1000, "level")).isEqualTo(1);
+        assertThat(Queries.tlb(s, 0, 0x1000, "writable")).isEqualTo(1);
+        assertThat(Queries.tlb(s, 0, 0x1000, "exec")).isEqualTo(1);
+        assertThat(Queries.tlb(s, 0, 0x1000, "pfn")).isEqualTo(Queries.spte(s, 0x1000, "pfn"));
+        // vCPU 1 read 2M + 0x5000: the whole 2M page, not executable; pfn follows the offset
+        long hugeBase = Queries.spte(s, SZ_2M, "pfn");
+        assertThat(Queries.tlb(s, 1, SZ_2M + 0x7000, "level")).isEqualTo(2);
+        assertThat(Queries.tlb(s, 1, SZ_2M + 0x7000, "exec")).isZero();
+        assertThat(Queries.tlb(s, 1, SZ_2M + 0x7000, "pfn")).isEqualTo(hugeBase + 7);
+        // the read-only slot's translation is not writable
+        assertThat(Queries.tlb(s, 1, 2 * SZ_2M + 0x3000, "present")).isEqualTo(1);
+        assertThat(Queries.tlb(s, 1, 2 * SZ_2M + 0x3000, "writable")).isZero();
+        // nothing cached: vCPU 1 never touched 0x1000; no vCPU 2 or -1
+        for (long v : new long[] {1, 2, -1}) {
+            assertThat(Queries.tlb(s, v, 0x1000, "present")).isZero();
+            assertThat(Queries.tlb(s, v, 0x1000, "level")).isZero();
+            assertThat(Queries.tlb(s, v, 0x1000, "writable")).isZero();
+            assertThat(Queries.tlb(s, v, 0x1000, "exec")).isZero();
+            assertThat(Queries.tlb(s, v, 0x1000, "pfn")).isZero();
+        }
+        assertThatThrownBy(() -> Queries.tlb(s, 0, 0x1000, "no_such_field")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aLeafIsAccessedWhenInstalledAndDirtyOnlyAfterAWrite() {
+        VmState s = Run.of(VM, b -> {
+            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M));
+            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(2 * SZ_2M - 0x1000));
+        }).s;
+        assertThat(Queries.spte(s, SZ_2M, "accessed")).isEqualTo(1);
+        assertThat(Queries.spte(s, SZ_2M, "dirty")).as("only read so far").isZero();
+        VmState written = Run.of(VM, b -> KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M))).s;
+        assertThat(Queries.spte(written, SZ_2M, "accessed")).isEqualTo(1);
+        assertThat(Queries.spte(written, SZ_2M, "dirty")).isEqualTo(1);
+        assertThat(Queries.spte(written, 0x1000, "accessed")).as("nothing mapped").isZero();
+        assertThat(Queries.spte(written, 0x1000, "dirty")).isZero();
+    }
+
+    @Test
     void spFieldsOfAHandleAndOfAFreedPage() {
         VmState s = mapped();
         int table = Walk.of(s, 1).spId(); // the 4K table of the NX-split page

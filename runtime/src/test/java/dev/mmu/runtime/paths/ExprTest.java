@@ -1,0 +1,31 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The value expressions: what they read (footprint, locals) is what step merging and dead locals trust. */
+class ExprTest {
+    @Test
+    void theLocalsTwoExpressionsReadTogether() {
+        assertThat(Expr.locals(Expr.local(1), Expr.local(2))).containsExactly(1, 2);
+        assertThat(Expr.locals(new Expr.Decrement(3), null)).containsExactly(3);
+        assertThat(Expr.locals(Expr.constant(4), Expr.local(0))).containsExactly(0);
+        Expr unknown = Expr.of(Footprint.LOCAL, (s, t) -> 0);
+        assertThat(Expr.locals(unknown, Expr.local(0))).as("unknown reads: any local").isNull();
+        assertThat(Expr.locals(Expr.local(0), unknown)).isNull();
+    }
+
+    @Test
+    void aDecrementReadsItsLocalOnly() {
+        Run r = Run.of(OpsTest.VM, b -> {
+            int n = b.local("n");
+            b.emit(new Ops.Assign(n, Expr.constant(5), "n = 5"));
+            b.emit(new Ops.Assign(n, new Expr.Decrement(n), "n = n - 1"));
+        });
+        assertThat(r.local(0)).isEqualTo(4);
+        assertThat(new Expr.Decrement(2).locals()).containsExactly(2);
+        assertThat(new Expr.Decrement(2).footprint()).isEqualTo(Footprint.LOCAL);
+        assertThat(Expr.constant(-7)).hasToString("-7");
+    }
+}
