@@ -14,6 +14,8 @@ class ExprTest {
         Expr unknown = Expr.of(Footprint.LOCAL, (s, t) -> 0);
         assertThat(Expr.locals(unknown, Expr.local(0))).as("unknown reads: any local").isNull();
         assertThat(Expr.locals(Expr.local(0), unknown)).isNull();
+        Expr declared = Expr.of(Footprint.LOCAL, new int[] {2}, (s, t) -> 0);
+        assertThat(Expr.locals(declared, null)).as("the locals an expression declares").containsExactly(2);
     }
 
     @Test

@@ -11,11 +11,11 @@ import org.junit.jupiter.api.Test;
 class GlobalOpsTest {
     static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
 
-    /** x = 5; old = oldValue; ok = try_cmpxchg(x, old, 9): returns the run, x at global 0. */
+    /** x = 5; old = oldValue; ok = try_cmpxchg(x, old, 9): x is global 0, ok local 0, old local 1. */
     static Run tryCmpxchg(long oldValue) {
         return Run.of(VM, b -> {
-            int old = b.local("old");
             int ok = b.local("ok");
+            int old = b.local("old");
             b.emit(new Ops.SetGlobal(0, Expr.constant(5), "x = 5"));
             b.emit(new Ops.Assign(old, Expr.constant(oldValue), "old = " + oldValue));
             b.emit(new Ops.Assign(ok, Expr.constant(7), "ok = 7"));
@@ -27,8 +27,8 @@ class GlobalOpsTest {
     void tryCmpxchgStoresNewWhenTheGlobalStillHoldsOld() {
         Run r = tryCmpxchg(5);
         assertThat(r.s.globals[0]).isEqualTo(9);
-        assertThat(r.local(0)).as("old untouched on success").isEqualTo(5);
-        assertThat(r.local(1)).as("success").isEqualTo(1);
+        assertThat(r.local(1)).as("old untouched on success").isEqualTo(5);
+        assertThat(r.local(0)).as("success").isEqualTo(1);
         assertThat(r.trace()).contains("ok = try_cmpxchg(x, old, 9): swapped");
     }
 
@@ -36,8 +36,8 @@ class GlobalOpsTest {
     void tryCmpxchgLoadsTheCurrentValueIntoOldWhenItFails() {
         Run r = tryCmpxchg(4);
         assertThat(r.s.globals[0]).as("x unchanged").isEqualTo(5);
-        assertThat(r.local(0)).as("old = x").isEqualTo(5);
-        assertThat(r.local(1)).as("failure").isZero();
+        assertThat(r.local(1)).as("old = x").isEqualTo(5);
+        assertThat(r.local(0)).as("failure").isZero();
         assertThat(r.trace()).contains("ok = try_cmpxchg(x, old, 9): failed, old = 5");
     }
 
