@@ -1,7 +1,6 @@
 package dev.mmu.runtime.explore;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -19,10 +18,7 @@ final class BreadthFirstSearch<S> {
     private final Budget budget;
     private VisitedSet ids = new VisitedSet();
     private final List<S> states = new ArrayList<>();
-    private int[] parent = new int[1024];
-    private int[] thread = new int[1024];
-    private int[] choice = new int[1024];
-    private int[] depth = new int[1024];
+    private ParentLinks links = new ParentLinks();
     private long transitions;
 
     private BreadthFirstSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
@@ -41,10 +37,10 @@ final class BreadthFirstSearch<S> {
         } catch (OutOfMemoryError e) {
             // Memory is only sampled; growing the arrays or the map in between can still fail.
             long stored = states.size();
-            int deepest = stored == 0 ? 0 : depth[states.size() - 1];
+            int deepest = stored == 0 ? 0 : links.depth(states.size() - 1);
             ids = null;
             states.clear();
-            parent = thread = choice = depth = null;
+            links = null;
             return new SearchReport(stored, transitions, deepest, budget.outOfMemory(), false, -1, 0);
         }
     }
@@ -58,7 +54,7 @@ final class BreadthFirstSearch<S> {
         int head = 0;
         while (head < states.size() && !monitor.allDecided()) {
             int id = head++;
-            stopped = budget.tick(states.size(), transitions, depth[id], states.size() - head);
+            stopped = budget.tick(states.size(), transitions, links.depth(id), states.size() - head);
             if (stopped != null) {
                 break;
             }
@@ -66,7 +62,7 @@ final class BreadthFirstSearch<S> {
             states.set(id, null); // expanded: only its key stays, in ids
             successors.clear();
             system.successors(s, successors);
-            monitor.onState(s, successors.isEmpty(), () -> traceTo(id));
+            monitor.onState(s, successors.isEmpty(), () -> links.traceTo(id));
             for (Transition<S> t : successors) {
                 transitions++;
                 Object key = system.key(t.target());
@@ -75,31 +71,12 @@ final class BreadthFirstSearch<S> {
                 }
             }
         }
-        int maxDepth = states.isEmpty() ? 0 : depth[states.size() - 1];
+        int maxDepth = states.isEmpty() ? 0 : links.depth(states.size() - 1);
         return new SearchReport(states.size(), transitions, maxDepth, stopped, stopped == null, -1, 0);
     }
 
     private void add(S s, int from, Transition<S> t) {
-        int id = states.size();
-        if (id == parent.length) {
-            int n = id * 2;
-            parent = Arrays.copyOf(parent, n);
-            thread = Arrays.copyOf(thread, n);
-            choice = Arrays.copyOf(choice, n);
-            depth = Arrays.copyOf(depth, n);
-        }
         states.add(s);
-        parent[id] = from;
-        thread[id] = t == null ? 0 : t.thread();
-        choice[id] = t == null ? 0 : t.choice();
-        depth[id] = from < 0 ? 0 : depth[from] + 1;
-    }
-
-    private Schedule traceTo(int id) {
-        Schedule.Step[] steps = new Schedule.Step[depth[id]];
-        for (int at = id; parent[at] >= 0; at = parent[at]) {
-            steps[depth[at] - 1] = new Schedule.Step(thread[at], choice[at]);
-        }
-        return new Schedule(Arrays.asList(steps));
+        links.add(from, t);
     }
 }

@@ -54,11 +54,7 @@ final class ParallelBreadthFirstSearch<S> {
     private final int workers;
     private final Segment<S>[] segments;
     private final int segmentShift;
-    private int count;
-    private int[] parent = new int[1024];
-    private int[] thread = new int[1024];
-    private int[] choice = new int[1024];
-    private int[] depth = new int[1024];
+    private ParentLinks links = new ParentLinks();
 
     @SuppressWarnings("unchecked")
     private ParallelBreadthFirstSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, int workers) {
@@ -95,10 +91,10 @@ final class ParallelBreadthFirstSearch<S> {
             return search(pool);
         } catch (OutOfMemoryError e) {
             // As BreadthFirstSearch: drop the visited set before the partial result is built.
-            int stored = count;
-            int deepest = stored == 0 ? 0 : depth[stored - 1];
+            int stored = links.count();
+            int deepest = stored == 0 ? 0 : links.depth(stored - 1);
             Arrays.fill(segments, null);
-            parent = thread = choice = depth = null;
+            links = null;
             return new SearchReport(stored, 0, deepest, budget.outOfMemory(), false, -1, 0);
         }
     }
@@ -107,7 +103,7 @@ final class ParallelBreadthFirstSearch<S> {
         S initial = system.initial();
         Object key = system.key(initial);
         segmentOf(key).visited.add(key);
-        assign(-1, null);
+        links.add(-1, null);
         Level level = new Level(List.of(initial), 0);
         level.start(pool);
         long transitions = 0;
@@ -120,7 +116,7 @@ final class ParallelBreadthFirstSearch<S> {
             int[] discovered = new int[n];
             List<S> next = new ArrayList<>();
             for (Candidate<S> c : inOrder(level.lo, discovered)) {
-                assign((int) (c.place >>> 32), c.via);
+                links.add((int) (c.place >>> 32), c.via);
                 next.add(c.via.target());
             }
             // The workers expand the next level while this one is judged; if the judging stops the
@@ -135,13 +131,13 @@ final class ParallelBreadthFirstSearch<S> {
             for (int i = 0; i < n && !decided && stopped == null; i++) {
                 int id = level.lo + i;
                 decided = monitor.allDecided();
-                stopped = decided ? null : budget.tick(states, transitions, depth[id], states - id - 1);
+                stopped = decided ? null : budget.tick(states, transitions, links.depth(id), states - id - 1);
                 if (!decided && stopped == null) {
                     if (level.faults[i] != null) {
                         abandon(following);
                         throw level.faults[i]; // where BreadthFirstSearch meets it
                     }
-                    monitor.onChecked(level.frontier.get(i), level.checked[i], () -> traceTo(id));
+                    monitor.onChecked(level.frontier.get(i), level.checked[i], () -> links.traceTo(id));
                     states += discovered[i];
                     transitions += level.successors[i];
                 }
@@ -322,30 +318,7 @@ final class ParallelBreadthFirstSearch<S> {
     }
 
     private SearchReport report(long states, long transitions, StopReason stopped) {
-        int maxDepth = states == 0 ? 0 : depth[(int) states - 1];
+        int maxDepth = states == 0 ? 0 : links.depth((int) states - 1);
         return new SearchReport(states, transitions, maxDepth, stopped, stopped == null, -1, 0);
-    }
-
-    private void assign(int from, Transition<S> t) {
-        int id = count++;
-        if (id == parent.length) {
-            int n = id * 2;
-            parent = Arrays.copyOf(parent, n);
-            thread = Arrays.copyOf(thread, n);
-            choice = Arrays.copyOf(choice, n);
-            depth = Arrays.copyOf(depth, n);
-        }
-        parent[id] = from;
-        thread[id] = t == null ? 0 : t.thread();
-        choice[id] = t == null ? 0 : t.choice();
-        depth[id] = from < 0 ? 0 : depth[from] + 1;
-    }
-
-    private Schedule traceTo(int id) {
-        Schedule.Step[] steps = new Schedule.Step[depth[id]];
-        for (int at = id; parent[at] >= 0; at = parent[at]) {
-            steps[depth[at] - 1] = new Schedule.Step(thread[at], choice[at]);
-        }
-        return new Schedule(Arrays.asList(steps));
     }
 }
