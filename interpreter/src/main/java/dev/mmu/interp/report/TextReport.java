@@ -5,6 +5,7 @@ import dev.mmu.interp.run.RunResult;
 import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.interp.run.ScenarioResult.OutcomeResult;
 import dev.mmu.interp.run.ScenarioResult.Status;
+import dev.mmu.interp.run.ShardMerge;
 import dev.mmu.runtime.explore.Stats;
 import dev.mmu.runtime.explore.Verdict;
 
@@ -101,8 +102,7 @@ public final class TextReport implements Reporter {
             }
         }
         if (r.coverage() != null) b.append("  UNKNOWN: ").append(r.coverage()).append('\n');
-        boolean universal = r.outcomes().stream().noneMatch(o -> o.text().startsWith("violation ")
-                || o.text().startsWith("reachable ") || o.text().startsWith("fails ") && !o.text().startsWith("fails reachable "));
+        boolean universal = r.outcomes().stream().noneMatch(o -> ShardMerge.existential(o.text()));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append("  ").append(holds(r)).append('\n');
         return b.toString();
     }

@@ -77,10 +77,7 @@ public final class ShardMerge {
 
     /** The rule for expectation {@code i}: a finding in any part, else a proof from every part. */
     private static Merged expectation(int count, Map<Integer, ShardFile.Scenario> perPart, int i, String text) {
-        // reachable, violation and an expected failure (but "fails reachable": never) pass on a
-        // finding; every other kind fails on one
-        boolean existential = text.startsWith("reachable ") || text.startsWith("violation ")
-                || text.startsWith("fails ") && !text.startsWith("fails reachable ");
+        boolean existential = existential(text);
         Verdict found = existential ? Verdict.PASS : Verdict.FAIL;
         Verdict none = existential ? Verdict.FAIL : Verdict.PASS;
         int best = 0;
@@ -117,6 +114,15 @@ public final class ShardMerge {
                 + (missing.isEmpty() || unknown.isEmpty() ? "" : "; ")
                 + (unknown.isEmpty() ? "" : "no verdict in shards " + join(unknown));
         return new Merged(text, Verdict.UNKNOWN, why, null, 0, maximum);
+    }
+
+    /**
+     * Whether a finding satisfies the expectation of that text: reachable, violation and an
+     * expected failure (but "fails reachable", which is a never); every other kind fails on one.
+     */
+    public static boolean existential(String text) {
+        return text.startsWith("reachable ") || text.startsWith("violation ")
+                || text.startsWith("fails ") && !text.startsWith("fails reachable ");
     }
 
     private static int steps(String schedule) {

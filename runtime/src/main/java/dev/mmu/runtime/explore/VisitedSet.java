@@ -72,16 +72,8 @@ public final class VisitedSet {
         for (long a : oldAddr) {
             if (a == 0) continue;
             byte[] c = chunks[(int) ((a - 1) >>> 32)];
-            int at = (int) (a - 1);
-            int len = 0;
-            int shift = 0;
-            byte b;
-            do {
-                b = c[at++];
-                len |= (b & 0x7f) << shift;
-                shift += 7;
-            } while (b < 0);
-            addLong(PackedKey.hash64(c, at, len));
+            long entry = entry(c, (int) (a - 1));
+            addLong(PackedKey.hash64(c, (int) entry, (int) (entry >>> 32)));
         }
         chunks = null;
         packed = 0;
@@ -116,7 +108,14 @@ public final class VisitedSet {
 
     private boolean sameBytes(long a, byte[] bytes) {
         byte[] c = chunks[(int) (a >>> 32)];
-        int at = (int) a;
+        long entry = entry(c, (int) a);
+        int at = (int) entry;
+        int len = (int) (entry >>> 32);
+        return len == bytes.length && Arrays.equals(c, at, at + len, bytes, 0, len);
+    }
+
+    /** The stored encoding at {@code at}: its varint length (high half) and where its bytes start (low half). */
+    private static long entry(byte[] c, int at) {
         int len = 0;
         int shift = 0;
         byte b;
@@ -125,7 +124,7 @@ public final class VisitedSet {
             len |= (b & 0x7f) << shift;
             shift += 7;
         } while (b < 0);
-        return len == bytes.length && Arrays.equals(c, at, at + len, bytes, 0, len);
+        return (long) len << 32 | at;
     }
 
     /** Copies bytes (after their varint length) into the arena; a record never spans two chunks. */
