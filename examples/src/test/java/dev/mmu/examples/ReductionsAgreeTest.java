@@ -55,8 +55,9 @@ import org.junit.jupiter.api.TestFactory;
  *   <li>hash compaction (DFS and own options): same verdicts, traces and counts (64-bit fingerprints: no collision is
  *       expected at these sizes), and every verdict resting on having seen every state says it is
  *       probabilistic;</li>
- *   <li>vCPU symmetry (DFS and BFS): same verdicts, and on every reachable state the canonical form
- *       is a symmetry of the model (same successors up to canonical form, same conditions);</li>
+ *   <li>vCPU symmetry (DFS, BFS and preemption bounding): same verdicts, and on every reachable
+ *       state the canonical form is a symmetry of the model (same successors up to canonical form,
+ *       each thread's steps those of the thread {@code canonicalThread} names, same conditions);</li>
  *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS);</li>
  *   <li>partial-order reduction (on by default: every DFS run above but the plain reference and
  *       packed keys uses it): same verdicts, traces that replay, never more states than the
@@ -237,7 +238,8 @@ class ReductionsAgreeTest {
                         o.toBuilder().hashCompaction(true).build());
                 compactionAgrees(merged, compact, what + " hash compaction");
             }
-            if (systematic && symmetry) {
+            boolean bounded = o.strategy() == ExploreOptions.Strategy.PREEMPTION_BOUNDED;
+            if ((systematic || bounded) && symmetry) {
                 // symmetry alone, and with hash compaction on DFS (every reduction at once)
                 ExploreOptions sym = o.toBuilder().symmetry(true).hashCompaction(dfs).build();
                 ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
@@ -357,6 +359,13 @@ class ReductionsAgreeTest {
             system.successors(s, out);
             system.successors(c, outCanon);
             assertThat(canonicalKeys(system, outCanon)).isEqualTo(canonicalKeys(system, out));
+            for (Transition<VmState> t : out) {
+                int image = system.canonicalThread(s, t.thread());
+                Object key = system.key(system.canonical(t.target()));
+                assertThat(outCanon.stream().anyMatch(u -> u.thread() == image && u.choice() == t.choice()
+                        && system.key(system.canonical(u.target())).equals(key)))
+                        .as("thread %d's step is thread %d's in the canonical state", t.thread(), image).isTrue();
+            }
             boolean terminal = out.isEmpty();
             for (Expectation<VmState> e : expectations) {
                 assertThat(condition(e, c, terminal)).as(e.text()).isEqualTo(condition(e, s, terminal));

@@ -253,6 +253,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return symmetry.trivial() ? s : symmetry.canonical(s);
     }
 
+    /** Where {@link #canonical} takes a thread: see {@link VcpuSymmetry}. */
+    @Override
+    public int canonicalThread(VmState s, int thread) {
+        return symmetry.trivial() ? thread : symmetry.canonicalThread(s, thread);
+    }
+
     @Override
     public boolean finished(VmState s) {
         for (int t = 0; t < s.threads.length; t++) {
