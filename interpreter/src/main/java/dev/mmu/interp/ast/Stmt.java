@@ -48,6 +48,17 @@ public sealed interface Stmt {
     record ForLpageDisallowed(Pos pos, Ident var, Expr take, Block body) implements Stmt {
     }
 
+    /**
+     * {@code for sp in obsolete_pages { }}, {@code for root in invalidated_roots { }}: a kernel list
+     * walk that starts again from the list's head each time ({@link #LISTS}).
+     */
+    record ForList(Pos pos, Ident var, Ident list, Block body) implements Stmt {
+        /** The lists, each with the kernel walk it is. */
+        public static final java.util.Map<String, String> LISTS = java.util.Map.of(
+                "obsolete_pages", "kvm_zap_obsolete_pages()'s walk of active_mmu_pages",
+                "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap");
+    }
+
     /** {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte. */
     record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
     }

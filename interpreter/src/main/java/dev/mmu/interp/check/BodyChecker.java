@@ -118,6 +118,8 @@ final class BodyChecker {
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
             expect(f.take(), Type.INT, "the number of pages to take");
             loop(f.body(), f.var().name(), Type.SP);
+        } else if (s instanceof Stmt.ForList f) {
+            loop(f.body(), f.var().name(), Type.SP);
         } else if (s instanceof Stmt.ForTdpPte f) {
             expect(f.root(), Type.ROOT, "the root to walk");
             expect(f.range().start(), Type.INT, "the start gfn");

@@ -11,6 +11,7 @@ import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Lock.Mode;
@@ -149,6 +150,7 @@ final class BodyCompiler {
             b.patch(test, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "repeat"));
             patchBreaks();
         } else if (s instanceof Stmt.ForLpageDisallowed f) forLpageDisallowed(f, env);
+        else if (s instanceof Stmt.ForList f) forList(f, env);
         else if (s instanceof Stmt.Assert a) {
             b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond()) + " (" + a.pos() + ")"));
         }
@@ -226,6 +228,24 @@ final class BodyCompiler {
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
         b.patch(exitEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, b.here(), "!list_empty(lpage_disallowed)"));
+        patchBreaks();
+    }
+
+    /**
+     * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
+     * still on the list (the body takes it off: a zap, a put), none left ends the loop.
+     */
+    private void forList(Stmt.ForList f, Env env) {
+        int var = b.local(f.var().name());
+        Env inner = new Env(env);
+        inner.bind(f.var().name(), var);
+        int top = b.here();
+        int next = b.placeholder();
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        b.emit(new Ops.Jump(top));
+        b.patch(next, f.list().name().equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+                : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }
 
@@ -344,6 +364,15 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "__tdp_mmu_zap_root" -> {
+                int root = b.local("root");
+                Expr rootArg = named(c, "root", 0);
+                b.emit(new Ops.Assign(root, value(rootArg, env), "root = " + text(rootArg)));
+                int level = b.local("zap_level");
+                Expr levelArg = named(c, "zap_level", 1);
+                b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
+                FastZap.zapRoot(b, root, level, held);
+            }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
@@ -362,7 +391,6 @@ final class BodyCompiler {
             case "eager_split" -> SlotPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
             case "memslot_delete" -> SlotPaths.memslotDelete(b, config, slotArg(c, env));
             case "memslot_move" -> memslotMove(c, env);
-            case "kvm_mmu_zap_all_fast" -> SlotPaths.zapAllFast(b, config);
             default -> {
                 if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
                     Primitive p = Primitives.get(name);

@@ -110,6 +110,7 @@ final class ExprCompiler {
             case "nx_recovery_ratio" -> machine.nxRecoveryRatio();
             case "eager_page_split" -> machine.eagerPageSplit() ? 1 : 0;
             case "tdp_levels" -> machine.tdpLevels();
+            case "tdp_mmu" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.SHADOW ? 1 : 0;
             case "vcpus" -> machine.vcpus();
             default -> throw new CompileError(f.field().pos(), "unknown vm setting '" + f.field().name() + "'");
         };

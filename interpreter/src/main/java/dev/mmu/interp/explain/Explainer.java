@@ -347,6 +347,8 @@ public final class Explainer {
             blocks.add(f.body());
         } else if (s instanceof Stmt.ForTdpPte f) {
             blocks.add(f.body());
+        } else if (s instanceof Stmt.ForList f) {
+            blocks.add(f.body());
         } else if (s instanceof Stmt.Repeat r) {
             blocks.add(r.body());
         } else if (s instanceof Stmt.Atomic a) {

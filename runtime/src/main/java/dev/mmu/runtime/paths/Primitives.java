@@ -201,6 +201,56 @@ public final class Primitives {
                 });
     }
 
+    static {
+        // kvm_mmu_zap_all_fast() (mmu.c) and kvm_tdp_mmu_zap_invalidated_roots() (tdp_mmu.c), v6.12:
+        // the steps of the fast zap; the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu combine them.
+        declare("kvm_mmu_toggle_valid_gen()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v6.12")
+                .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
+                .step(Footprint.updates(Resource.SPTE), (e, a) -> {
+                    e.s.mmuValidGen ^= 1;
+                    return 0;
+                });
+        declare("kvm_tdp_mmu_invalidate_all_roots()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
+                .doc("marks the TDP root invalid and takes a reference for its scheduled zap")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> {
+                    FastZap.invalidateAllRoots(e);
+                    return 0;
+                });
+        // kvm_make_all_cpus_request() waits for every vCPU: each has dropped its obsolete root and
+        // will load a new one, with a TLB flush, before it enters the guest again.
+        declare("kvm_make_all_cpus_request_free_obsolete_roots()")
+                .mirrors("kvm_make_all_cpus_request", "v6.12")
+                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU drops an obsolete root, loads a new one and flushes its TLB")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB), (e, a) -> {
+                    FastZap.freeObsoleteRoots(e);
+                    return 0;
+                });
+        // The kernel's out-parameter nr_zapped as the result; its `unstable` restart is the walk's own
+        // (for sp in obsolete_pages starts from the list's head each time).
+        declare("__kvm_mmu_prepare_zap_page(sp: sp) -> int")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_mmu_prepare_zap_page", "v6.12")
+                .doc("unlinks an obsolete shadow page onto invalid_list (zapped_obsolete_pages); returns nr_zapped")
+                .step(ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS), (e, a) -> FastZap.prepareObsolete(e, (int) a[0]));
+        // for_each_tdp_pte_min_level(iter, kvm, root, zap_level, 0, tdp_mmu_max_gfn_exclusive()):
+        // yields without a flush (no vCPU can use an invalid root).
+        declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v6.12")
+                .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
+                .expanded();
+        // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
+        // else reads it in between).
+        declare("kvm_tdp_mmu_put_root(root: sp)")
+                .mirrors("kvm_tdp_mmu_put_root", "v6.12")
+                .doc("drops a reference to a TDP root; the last one frees it by call_rcu")
+                .step(TdpMmu.PUT_ROOT, (e, a) -> {
+                    FastZap.dropInvalidRoot(e.s, (int) a[0]);
+                    TdpMmu.putRoot(e, (int) a[0]);
+                    return 0;
+                });
+    }
+
     private Primitives() {}
 
     /** The primitive of that name, or null. */

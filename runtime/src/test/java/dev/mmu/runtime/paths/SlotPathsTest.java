@@ -310,66 +310,6 @@ class SlotPathsTest {
         assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
     }
 
-    /** kvm_tdp_mmu_unmap_gfn_range() zaps invalid roots too, but tdp_mmu_zap_leafs() (v6.12) asks no flush for them. */
-    @Test
-    void theNotifierZapsAnInvalidRootWithoutAFlush() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
-                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000))));
-        VmState s = m.initial();
-        int oldRoot = s.root;
-        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
-        assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
-        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
-        long flushes = s.stat(Stat.remote_tlb_flush);
-        s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start
-        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
-        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
-        s = finish(m, s, 1);
-        s = finish(m, s, 0);
-        assertThat(s.violations).isZero();
-    }
-
-    @Test
-    void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
-                b -> KernelPaths.guestAccess(b, c, 1, Access.READ, Expr.constant(0x1000))));
-        VmState s = m.initial();
-        int oldRoot = s.root;
-        assertThat(Tlbs.lookup(s, 0, 1)).isNotNull();
-        s = step(m, s, 0); // slots_lock
-        s = step(m, s, 0); // write_lock
-        assertThat(s.mmuWriter).isEqualTo(0);
-        s = step(m, s, 0); // new generation, roots invalidated, vCPUs reload + flush; then the obsolete-page walk
-        assertThat(s.mmuValidGen).isEqualTo(1);
-        assertThat(s.sp(oldRoot).invalid).isTrue();
-        assertThat(s.root).isNotEqualTo(oldRoot);
-        assertThat(s.sp(s.root).usedCount()).isZero();
-        assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("the old root is still accounted").isFalse();
-        s = until(m, s, 0, x -> x.mmuWriter == -1);
-        assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
-        s = step(m, s, 0); // read_lock
-        assertThat(s.mmuReaders).isEqualTo(1L);
-        long flushes = s.stat(Stat.remote_tlb_flush);
-        s = until(m, s, 0, x -> x.invalidRoots.length == 0);
-        assertThat(s.sp(oldRoot).status).as("unlinked, call_rcu").isEqualTo(ShadowPage.UNLINKED);
-        assertThat(s.sp(oldRoot)).as("read_lock disables preemption: no grace period yet").isNotNull();
-        assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
-        assertThat(s.stat(Stat.pages_2m)).isZero();
-        s = until(m, s, 0, x -> x.mmuReaders == 0);
-        assertThat(s.sp(oldRoot)).as("freed by the callback once read_unlock ended the grace period").isNull();
-        s = finish(m, s, 0);
-        s = finish(m, s, 1);
-        assertThat(leaf(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
-        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
-        assertThat(s.violations).isZero();
-    }
-
     @Test
     void memslotSwapsWaitForAnInvalidationBetweenStartAndEnd() {
         VmConfig c = vm(false);
