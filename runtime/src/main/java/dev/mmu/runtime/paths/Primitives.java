@@ -207,7 +207,7 @@ public final class Primitives {
         declare("kvm_mmu_toggle_valid_gen()")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v6.12")
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
-                .step(Footprint.updates(Resource.SPTE), (e, a) -> {
+                .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
                     e.s.mmuValidGen ^= 1;
                     return 0;
                 });
