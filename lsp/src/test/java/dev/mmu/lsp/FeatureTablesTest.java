@@ -88,7 +88,15 @@ class FeatureTablesTest {
             Map.entry("__kvm_mmu_prepare_zap_page",
                     new String[] {"__kvm_mmu_prepare_zap_page", "Needs `mmu_lock` held for write."}),
             Map.entry("__tdp_mmu_zap_root", new String[] {"__tdp_mmu_zap_root", "Needs `mmu_lock` held."}),
-            Map.entry("kvm_tdp_mmu_put_root", new String[] {"kvm_tdp_mmu_put_root", ""}));
+            Map.entry("kvm_tdp_mmu_put_root", new String[] {"kvm_tdp_mmu_put_root", ""}),
+            Map.entry("memslot_set_invalid", new String[] {"kvm_invalidate_memslot", ""}),
+            Map.entry("memslot_remove", new String[] {"kvm_delete_memslot", ""}),
+            Map.entry("memslot_set_base", new String[] {"kvm_move_memslot", ""}),
+            Map.entry("synchronize_srcu", new String[] {"synchronize_srcu_expedited", ""}),
+            Map.entry("kvm_check_memslot_overlap", new String[] {"kvm_check_memslot_overlap", ""}),
+            Map.entry("__kvm_rmap_zap_gfn_range",
+                    new String[] {"__kvm_rmap_zap_gfn_range", "Needs `mmu_lock` held for write."}),
+            Map.entry("tdp_mmu_zap_leafs", new String[] {"tdp_mmu_zap_leafs", "Needs `mmu_lock` held for write."}));
 
     @Test
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {

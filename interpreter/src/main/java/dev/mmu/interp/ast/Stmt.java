@@ -102,4 +102,31 @@ public sealed interface Stmt {
             this.kernelName = kernelName;
         }
     }
+
+    /** The blocks a statement holds directly: its branches, its loop body. */
+    static java.util.List<Block> blocks(Stmt s) {
+        java.util.List<Block> blocks = new java.util.ArrayList<>();
+        if (s instanceof Stmt.IfNeedResched n) {
+            blocks.add(n.then());
+            n.orElse().ifPresent(blocks::add);
+        } else if (s instanceof Stmt.If i) {
+            blocks.add(i.then());
+            i.orElse().ifPresent(blocks::add);
+        } else if (s instanceof Stmt.While w) {
+            blocks.add(w.body());
+        } else if (s instanceof Stmt.ForLpageDisallowed f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.ForTdpPte f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.ForList f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.Repeat r) {
+            blocks.add(r.body());
+        } else if (s instanceof Stmt.Atomic a) {
+            blocks.add(a.body());
+        } else if (s instanceof Stmt.Choose c) {
+            blocks.addAll(c.branches());
+        }
+        return blocks;
+    }
 }

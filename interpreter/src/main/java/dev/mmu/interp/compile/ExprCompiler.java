@@ -6,6 +6,7 @@ import dev.mmu.interp.check.Machine;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Footprint;
+import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.Resource;
 import java.util.List;
@@ -94,6 +95,13 @@ final class ExprCompiler {
                 var gpa = compile(arg(c, 1), env);
                 return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
             }
+            if (q.equals("id_to_memslot")) {
+                var id = compile(arg(c, 0), env);
+                return field.equals("npages")
+                        ? reading(id.footprint(), (s, t) -> s.config.memslots().get(slot(s, id.eval(s, t))).npages())
+                        : reading(Footprint.reads(Resource.MEMSLOTS).union(id.footprint()),
+                                (s, t) -> Memslots.base(s, slot(s, id.eval(s, t))));
+            }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
                 return reading(Footprint.reads(Resource.HOST, Resource.MEMSLOTS).union(gpa.footprint()),
@@ -104,6 +112,11 @@ final class ExprCompiler {
         return reading(Footprint.reads(Resource.SPTE).union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field));
     }
 
+    /** The position of the memslot with that id; the checker made sure it exists. */
+    private static int slot(dev.mmu.runtime.model.VmState s, long id) {
+        return Memslots.position(s.config, id);
+    }
+
     private long vmKnob(Expr.Field f) {
         return switch (f.field().name()) {
             case "nx_huge_pages" -> machine.nxHugePages() ? 1 : 0;
@@ -111,6 +124,7 @@ final class ExprCompiler {
             case "eager_page_split" -> machine.eagerPageSplit() ? 1 : 0;
             case "tdp_levels" -> machine.tdpLevels();
             case "tdp_mmu" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.SHADOW ? 1 : 0;
+            case "nested_mmu" -> machine.mmu() == dev.mmu.interp.ast.VmSetting.Flavour.BOTH ? 1 : 0;
             case "vcpus" -> machine.vcpus();
             default -> throw new CompileError(f.field().pos(), "unknown vm setting '" + f.field().name() + "'");
         };

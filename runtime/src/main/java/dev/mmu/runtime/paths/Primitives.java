@@ -251,6 +251,48 @@ public final class Primitives {
                 });
     }
 
+    static {
+        // kvm_set_memslot() (kvm_main.c) deleting or moving a slot, and its kvm_arch_flush_shadow_memslot()
+        // (mmu.c), v6.12: the prelude's kernel/kvm_main.mmu and kernel/mmu.mmu combine these. A slot
+        // is named by its id, a constant (or a path parameter passed one). The three swaps are
+        // kvm_replace_memslot() + kvm_swap_active_memslots() without its synchronize_srcu, written
+        // after them; each waits while an MMU-notifier invalidation is in progress.
+        declare("memslot_set_invalid(slot: int)")
+                .mirrors("kvm_invalidate_memslot", "v6.12")
+                .doc("publishes a copy of the memslot flagged KVM_MEMSLOT_INVALID: faults on it retry")
+                .expanded();
+        declare("memslot_remove(slot: int)")
+                .mirrors("kvm_delete_memslot", "v6.12")
+                .doc("publishes the memslots without the slot: faults on it are emulated MMIO")
+                .expanded();
+        declare("memslot_set_base(slot: int, base_gpa: int)")
+                .mirrors("kvm_move_memslot", "v6.12")
+                .doc("publishes the slot at its new base gpa (a constant aligned to its backing size), same hva and bitmap")
+                .expanded();
+        declare("synchronize_srcu()")
+                .mirrors("synchronize_srcu_expedited", "v6.12")
+                .doc("waits until no other thread holds kvm->srcu for read; never under mmu_lock")
+                .expanded();
+        declare("kvm_check_memslot_overlap(slot: int, base_gpa: int) -> bool")
+                .mirrors("kvm_check_memslot_overlap", "v6.12")
+                .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")
+                .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> {
+                    int pos = Memslots.position(e.s.config, a[0]);
+                    return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
+                });
+        // The model's rmaps are the L2 guest's legacy pages (mmu both); kvm_zap_rmap on each leaf of
+        // the slot, in one step (the walk's yields are not modelled).
+        declare("__kvm_rmap_zap_gfn_range(slot: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_rmap_zap_gfn_range", "v6.12")
+                .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
+                .step(SlotOps.RmapSlotWalk.EFFECTS, (e, a) ->
+                        SlotOps.RmapSlotWalk.walk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+        declare("tdp_mmu_zap_leafs(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_zap_leafs", "v6.12")
+                .doc("zaps the leaf SPTEs in [start, end), flushing before a yield; returns whether a TLB flush is pending")
+                .expanded();
+    }
+
     private Primitives() {}
 
     /** The primitive of that name, or null. */

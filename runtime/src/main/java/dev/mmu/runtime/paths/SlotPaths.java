@@ -7,8 +7,8 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.Lock.Mode;
 
 /**
- * The built-in paths of memslot ioctls and dirty logging (kvm_main.c, x86.c, mmu.c, v6.x),
- * emitted as ops step by step like KernelPaths.
+ * The built-in paths of dirty logging (kvm_main.c, x86.c, mmu.c, v6.x), emitted as ops step by
+ * step like KernelPaths.
  */
 public final class SlotPaths {
     private SlotPaths() {}
@@ -166,66 +166,5 @@ public final class SlotPaths {
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new SlotOps.DirtyLogFlush(pos, flush));
         b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * KVM_SET_USER_MEMORY_REGION deleting a slot: kvm_set_memslot(KVM_MR_DELETE) (kvm_main.c, v6.x,
-     * slots_lock held): kvm_invalidate_memslot() (KVM_MEMSLOT_INVALID, swap, synchronize_srcu), then
-     * kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_memslot() (mmu.c v6.12, slot-zap quirk off):
-     * write_lock; kvm_unmap_gfn_range() = tdp_mmu_zap_leafs(may_block) over the slot; flush;
-     * write_unlock; then kvm_delete_memslot() (swap, synchronize_srcu).
-     */
-    public static void memslotDelete(PathBuilder b, VmConfig c, int slotId) {
-        int pos = position(c, slotId);
-        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        invalidateAndZap(b, c, pos);
-        b.emit(new SlotOps.DeleteSlot(pos));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * KVM_SET_USER_MEMORY_REGION moving a slot: kvm_set_memslot(KVM_MR_MOVE) (kvm_main.c, v6.x):
-     * the same invalidate + kvm_arch_flush_shadow_memslot(old) as a delete, then kvm_move_memslot()
-     * installs the slot at its new base gfn (swap, synchronize_srcu).
-     */
-    public static void memslotMove(PathBuilder b, VmConfig c, int slotId, long newBaseGfn) {
-        int pos = position(c, slotId);
-        long npages = c.memslots().get(pos).npages();
-        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        // __kvm_set_memory_region(): kvm_check_memslot_overlap() -> -EEXIST before anything changes.
-        int eexist = b.placeholder();
-        invalidateAndZap(b, c, pos);
-        b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.patch(eexist, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> {
-            for (int p = 0; p < c.memslots().size(); p++) {
-                if (p == pos || (s.slotDeleted & (1 << p)) != 0) continue;
-                if (newBaseGfn < Memslots.end(s, p) && Memslots.base(s, p) < newBaseGfn + npages) return 0;
-            }
-            return 1;
-        }), b.here(), "!kvm_check_memslot_overlap()"));
-        b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * kvm_invalidate_memslot() then kvm_arch_flush_shadow_memslot(old) -> kvm_mmu_zap_memslot()
-     * (mmu.c v6.12, KVM_X86_QUIRK_SLOT_ZAP_ALL off): write_lock; kvm_unmap_gfn_range() =
-     * the rmaps' kvm_zap_rmap with mmu both, then tdp_mmu_zap_leafs(may_block) over the slot
-     * (flush before a yield); flush; write_unlock.
-     */
-    private static void invalidateAndZap(PathBuilder b, VmConfig c, int pos) {
-        int flush = b.local("flush");
-        b.emit(new SlotOps.InvalidateSlot(pos));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        if (c.mmu() == Mmu.BOTH) b.emit(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.ZAP, pos, flush));
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        KernelPaths.zapGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), flush, true, true);
-        int skip = b.placeholder();
-        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
-        b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
-        b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new Ops.Release(LockId.mmu_lock));
     }
 }
