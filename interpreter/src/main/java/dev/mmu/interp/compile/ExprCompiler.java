@@ -95,12 +95,17 @@ final class ExprCompiler {
                 var gpa = compile(arg(c, 1), env);
                 return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
             }
-            if (q.equals("id_to_memslot")) {
+            if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
                 var id = compile(arg(c, 0), env);
                 return field.equals("npages")
-                        ? reading(id.footprint(), (s, t) -> s.config.memslots().get(slot(s, id.eval(s, t))).npages())
-                        : reading(Footprint.reads(Resource.MEMSLOTS).union(id.footprint()),
-                                (s, t) -> Memslots.base(s, slot(s, id.eval(s, t))));
+                        ? reading(id.footprint(), (s, t) -> {
+                            int pos = Memslots.position(s.config, id.eval(s, t));
+                            return pos < 0 ? 0 : s.config.memslots().get(pos).npages();
+                        })
+                        : reading(Footprint.reads(Resource.MEMSLOTS).union(id.footprint()), (s, t) -> {
+                            int pos = Memslots.position(s.config, id.eval(s, t));
+                            return pos < 0 ? 0 : Memslots.base(s, pos);
+                        });
             }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
@@ -110,11 +115,6 @@ final class ExprCompiler {
         }
         var handle = compile(f.target(), env);
         return reading(Footprint.reads(Resource.SPTE).union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field));
-    }
-
-    /** The position of the memslot with that id; the checker made sure it exists. */
-    private static int slot(dev.mmu.runtime.model.VmState s, long id) {
-        return Memslots.position(s.config, id);
     }
 
     private long vmKnob(Expr.Field f) {
