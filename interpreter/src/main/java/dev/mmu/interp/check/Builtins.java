@@ -69,10 +69,11 @@ public final class Builtins {
             Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
                     "level", Type.INT, "pfn", Type.INT),
             Type.HOST_PAGE, ordered("freed", Type.BOOL),
+            Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT),
             Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
-                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT));
+                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
@@ -100,7 +101,7 @@ public final class Builtins {
                 "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
         kernelPath("memslot_delete", List.of(slot()), "kvm_set_memslot (KVM_MR_DELETE)",
                 "deletes a memslot: invalidates it, zaps its SPTEs, waits for SRCU readers");
-        kernelPath("memslot_move", List.of(slot(), new Param("gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
+        kernelPath("memslot_move", List.of(slot(), new Param("base_gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
                 "moves a memslot to a new base gpa");
         kernelPath("eager_split", List.of(slot()), "kvm_mmu_slot_try_split_huge_pages",
                 "eager page split: splits huge SPTEs of a memslot under mmu_lock held for read");
@@ -113,6 +114,8 @@ public final class Builtins {
                 "whether the vCPU's TLB caches a translation for gpa; .present, .writable, .exec, .level, .pfn");
         add("host", Kind.QUERY, List.of(integer("gpa")), Type.HOST_PAGE, "(model state)",
                 "the host page backing gpa: freed");
+        add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
+                "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
 
         add("stat", Kind.GLOBAL, List.of(), Type.STATS, "kvm->stat", "the VM's statistics");
         add("vm", Kind.GLOBAL, List.of(), Type.VM, "kvm->arch", "the vm { } settings");

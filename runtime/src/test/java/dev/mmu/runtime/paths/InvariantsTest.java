@@ -157,22 +157,6 @@ class InvariantsTest {
         assertThat(broken(kernel)).doesNotContain(Invariant.dirty_log_lost);
     }
 
-    /** memslot_delete of slot 1 racing a set_spte outside srcu (buggy) or a vCPU fault (kernel). */
-    @Test
-    void anSpteInstalledOutsideSrcuOutlivesTheMemslotDelete() {
-        VmConfig c = vm(Mmu.TDP, false, 1, SMALL, SMALL_1);
-        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 0, Access.READ, Expr.constant(0x201000));
-        ThreadProgram admin = thread("admin", b -> SlotPaths.memslotDelete(b, c, 1));
-        Program buggy = program(c, setup, admin, thread("prefault", b -> {
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(call("set_spte", 0x202, 1, 1, 0, 0));
-            b.emit(new Ops.Release(LockId.mmu_lock));
-        }));
-        assertThat(broken(buggy)).contains(Invariant.dangling_memslot);
-        assertThat(broken(program(c, setup, admin, vcpu(c, 0, Access.READ, 0x202000))))
-                .doesNotContain(Invariant.dangling_memslot);
-    }
-
     static Program setSpteUnder(Mode mode, boolean unlock) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
@@ -196,25 +180,6 @@ class InvariantsTest {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         Program extraUnlock = program(c, s -> {}, thread("t", b -> b.emit(new Ops.Release(LockId.slots_lock))));
         assertThat(broken(extraUnlock)).contains(Invariant.lock_balance);
-    }
-
-    /** slots_lock taken inside mmu_lock (ABBA against memslot_delete) or in the documented order. */
-    static Program slotsLockAgainstDelete(boolean inside) {
-        VmConfig c = vm(Mmu.TDP, false, 1, SMALL, SMALL_1);
-        return program(c, s -> {}, thread("admin", b -> SlotPaths.memslotDelete(b, c, 1)), thread("t", b -> {
-            LockId first = inside ? LockId.mmu_lock : LockId.slots_lock;
-            LockId second = inside ? LockId.slots_lock : LockId.mmu_lock;
-            b.emit(new Ops.Acquire(first, Mode.WRITE));
-            b.emit(new Ops.Acquire(second, Mode.WRITE));
-            b.emit(new Ops.Release(second));
-            b.emit(new Ops.Release(first));
-        }));
-    }
-
-    @Test
-    void takingSlotsLockInsideMmuLockDeadlocksAgainstAMemslotDelete() {
-        assertThat(broken(slotsLockAgainstDelete(true))).contains(Invariant.deadlock, Invariant.lockdep);
-        assertThat(broken(slotsLockAgainstDelete(false))).isEmpty();
     }
 
     /** Shadow MMU: kvm_mmu_prepare_zap_page on the NX page, with or without kvm_mmu_commit_zap_page. */
