@@ -27,8 +27,6 @@ import java.util.List;
  * other resources.
  */
 final class Independence implements Dependencies<VmState> {
-    private static final int ALL_STOPS = StepMerging.STOP_KEYS - 1;
-
     private final MmuSystem system;
     private final Program program;
     private final StepMerging merging;
@@ -55,15 +53,19 @@ final class Independence implements Dependencies<VmState> {
 
     /**
      * What thread u's step from pc to next may no longer write, seen through any other thread's
-     * stop key: that thread's merging decision that reads one of these may go the other way after
-     * the step. The step took no lock that thread holds or may take (that would conflict), so
+     * stop key (per key, not the writes reachable under no key minus those under every key: a step
+     * within a loop drops nothing the loop's next round still does): that thread's merging
+     * decision that reads one of these may go the other way after the step. The step took no lock that thread holds or may take (that would conflict), so
      * next is reachable from pc under its key, and what u may write from next is a subset.
      */
     private long dropped(int u, int pc, int next) {
-        long[] any = merging.reach(u, 0);
-        long[] stopped = merging.reach(u, ALL_STOPS);
-        int n = any.length - 1;
-        return any[Math.min(pc, n)] & ~stopped[Math.min(next, n)];
+        long d = 0;
+        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+            long[] reach = merging.reach(u, key);
+            int n = reach.length - 1;
+            d |= reach[Math.min(pc, n)] & ~reach[Math.min(next, n)];
+        }
+        return d;
     }
 
     private final class Expansion implements Dependencies.Expansion<VmState> {
@@ -162,7 +164,8 @@ final class Independence implements Dependencies<VmState> {
             if ((enabled >> u & 1) == 0) return (reads[u] & futureWrites) != 0;
             long futureReads = merging.reachReads(v, key)[pc] & ~notDependences;
             return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
-                    || (dropped[u] & futureReads) != 0 || (decided[u] & merging.reach(v, 0)[pc]) != 0;
+                    || (dropped[u] & merging.reachDecisions(v, key)[pc]) != 0
+                    || (decided[u] & merging.reach(v, 0)[pc]) != 0;
         }
     }
 }
