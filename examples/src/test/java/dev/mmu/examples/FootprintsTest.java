@@ -113,9 +113,12 @@ class FootprintsTest {
      */
     private static void checkReads(VmState s, VmState n, int t, Footprint f, String what,
                                    Map<String, String> effects) {
-        // A thread's own lock holdings are its own: no other thread changes them (Primitive#footprint).
+        // A thread's own lock holdings and invalid_list are its own: no other thread changes them
+        // (Primitive#footprint, MmuSystem.FINISH).
         StringBuilder key = new StringBuilder(what).append(Arrays.toString(s.threads[t].locals))
-                .append(s.mmuWriter == t).append(s.holdsMmuLock(t)).append(s.srcuReaders >> t & 1);
+                .append(s.mmuWriter == t).append(s.holdsMmuLock(t)).append(s.srcuReaders >> t & 1)
+                .append(s.rcuReaders >> t & 1).append(Arrays.stream(s.mutexOwner).map(o -> o == t ? 1 : 0).boxed().toList())
+                .append(Arrays.toString(s.threads[t].invalidList));
         StringBuilder effect = new StringBuilder().append(n.threads[t].pc).append(Arrays.toString(n.threads[t].locals));
         for (ResourceView.Unit r : ResourceView.units(s)) {
             if ((f.reads() & r.bits()) != 0) key.append('|').append(r.name()).append('=').append(r.view().apply(s));

@@ -2,8 +2,8 @@ package dev.mmu.runtime.paths;
 
 /**
  * What an op or an expression may read and write of the shared state, over-approximated: bit
- * sets of {@link Resource}s (two footprints conflict iff the sets meet: see {@link Resource#bit}), and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which
- * symmetry must not permute. Thread locals are never shared, so they are not in it.
+ * sets of {@link Resource}s (two footprints conflict iff the sets meet: see {@link Resource#bit}),
+ * and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which symmetry must not permute. Thread locals are never shared, so they are not in it.
  *
  * @param reads  resources the result may depend on (a read-modify-write reads too)
  * @param writes resources it may change

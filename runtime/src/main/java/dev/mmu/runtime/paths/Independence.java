@@ -53,10 +53,11 @@ final class Independence implements Dependencies<VmState> {
 
     /**
      * What thread u's step from pc to next may no longer write, seen through any other thread's
-     * stop key (per key, not the writes reachable under no key minus those under every key: a step
-     * within a loop drops nothing the loop's next round still does): that thread's merging
-     * decision that reads one of these may go the other way after the step. The step took no lock that thread holds or may take (that would conflict), so
-     * next is reachable from pc under its key, and what u may write from next is a subset.
+     * stop key (key by key, not the writes reachable under no key minus those under every key: a
+     * step within a loop drops nothing the loop's next round still does): that thread's merging
+     * decision that reads one of these may go the other way after the step. The step took no lock
+     * that thread holds or may take (that would conflict), so next is reachable from pc under its
+     * key, and what u may write from next is a subset.
      */
     private long dropped(int u, int pc, int next) {
         long d = 0;
@@ -156,7 +157,9 @@ final class Independence implements Dependencies<VmState> {
         /**
          * Whether something thread v may do before a thread of the set moves (its ops reachable
          * while the set holds what key says) conflicts with u's step here, or enables u if u is
-         * blocked. A smaller key than the final set's is safe: v's reach only shrinks as it grows.
+         * blocked; or u's step puts out of reach a write that v's merging decisions there compare
+         * (the last clause: v moving may change u's own decisions). A smaller key than the final
+         * set's is safe: v's reach only shrinks as it grows.
          */
         private boolean mayConflict(int u, int v, int key) {
             int pc = s.threads[v].pc;

@@ -23,16 +23,16 @@ public final class Lock {
         };
     }
 
-    /**
-     * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12): with CONFIG_PREEMPTION,
-     * rwlock_is_contended(), i.e. qrwlock's wait_lock is held: a thread is queued on mmu_lock.
-     * Without CONFIG_PREEMPTION it is always false.
-     */
     /** What {@link #rwlockNeedbreak} reads: mmu_lock's queue, under full preemption only. */
     static Footprint needbreak(dev.mmu.runtime.model.VmConfig c) {
         return c.preempt() == Preempt.FULL ? Footprint.reads(Resource.MMU_LOCK) : Footprint.LOCAL;
     }
 
+    /**
+     * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12): with CONFIG_PREEMPTION,
+     * rwlock_is_contended(), i.e. qrwlock's wait_lock is held: a thread is queued on mmu_lock.
+     * Without CONFIG_PREEMPTION it is always false.
+     */
     static boolean rwlockNeedbreak(VmState s) {
         return s.config.preempt() == Preempt.FULL && s.mmuQueue.length > 0;
     }
