@@ -142,10 +142,20 @@ public final class FaultOps {
             return new int[] {slotFlags};
         }
 
+        /** Its own vCPU's TLB only; the D bit only for a write; of the host, only whether the page was freed. */
         public Footprint footprint() {
-            return gpa.footprint().andUpdates(Resource.TLB, Resource.SPTE_ACCESS, Resource.SRCU)
-                    .andReads(Resource.SPTE, Resource.HOST, Resource.MEMSLOTS, Resource.DIRTY_BITMAP)
-                    .andUpdates(Resource.VIOLATIONS).naming(vcpu);
+            Footprint f = gpa.footprint().andUpdatesTlb(vcpu).andUpdates(Resource.SRCU_SELF)
+                    .andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.DIRTY_BITMAP)
+                    .union(Host.FREED).andUpdates(Resource.VIOLATIONS).naming(vcpu);
+            return kind == Access.WRITE ? f.andWrites(Resource.SPTE_ACCESS) : f;
+        }
+
+        /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
+        public Footprint footprint(VmState s, int thread) {
+            TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
+            if (t == null || !grants(t.writable(), t.exec())) return footprint();
+            Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
+            return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 
         public int[] targets(int pc) {
