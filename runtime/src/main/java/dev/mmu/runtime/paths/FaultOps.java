@@ -50,9 +50,9 @@ public final class FaultOps {
                         Spte.exec(w.spte()), nested));
                 if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
-                if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
-                    s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
-                }
+                // The walker sets the EPT A bit, and D on a write (aging may have cleared A).
+                long ad = Spte.ACCESSED | (kind == Access.WRITE ? Spte.DIRTY : 0);
+                if ((w.spte() & ad) != ad) s.setSpte(w.spId(), w.index(), w.spte() | ad);
                 touch(e, w.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;

@@ -219,6 +219,18 @@ public final class Primitives {
                 .doc("as tdp_mmu_set_spte before 'Use atomic XCHG to write TDP MMU SPTEs with volatile bits' (v5.18):"
                         + " WRITE_ONCE, then handle_changed_spte() on old_spte")
                 .step(VolatileBits.WRITE, (e, a) -> VolatileBits.setSpte(e, a[0], (int) a[1], a[2], a[3], false));
+        // The MMU notifier's aging handlers (kvm_handle_hva_range() holds mmu_lock for write in
+        // v6.12; lockless TDP MMU aging came later). The range is in gpa, as the notifier's.
+        declare("kvm_age_gfn(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_age_gfn", "v6.12")
+                .doc("clears the A bit of the leaf SPTEs mapping a gpa range (kvm_tdp_mmu_age_gfn_range, atomic where the CPU"
+                        + " may set A/D meanwhile); returns whether one was set")
+                .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false) ? 1 : 0);
+        declare("kvm_test_age_gfn(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_test_age_gfn", "v6.12")
+                .doc("whether a leaf SPTE mapping a gpa range has its A bit set (kvm_tdp_mmu_test_age_gfn)")
+                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
+                        (e, a) -> Aging.age(e, a[0], a[1], true) ? 1 : 0);
     }
 
     private Primitives() {}
