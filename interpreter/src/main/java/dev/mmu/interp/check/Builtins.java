@@ -84,6 +84,12 @@ public final class Builtins {
         kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",
                 "host MMU notifier: unmaps a gpa range and flushes before the host may free it");
         alias("mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range");
+        kernelPath("kvm_mmu_notifier_clear_flush_young", List.of(range()), "kvm_mmu_notifier_clear_flush_young",
+                "host MMU notifier (page reclaim): clears the A bits of a gpa range, flushes if one was set");
+        kernelPath("kvm_mmu_notifier_clear_young", List.of(range()), "kvm_mmu_notifier_clear_young",
+                "host MMU notifier (page aging): clears the A bits of a gpa range without a flush");
+        kernelPath("kvm_mmu_notifier_test_young", List.of(range()), "kvm_mmu_notifier_test_young",
+                "host MMU notifier: whether an SPTE of a gpa range has its A bit set");
         kernelPath("host_free", List.of(range()), "free_pages (host mm)",
                 "the host frees the pages backing a gpa range; valid only after an invalidation");
         kernelPath("kvm_mmu_zap_all_fast", List.of(), "kvm_mmu_zap_all_fast",
@@ -138,6 +144,7 @@ public final class Builtins {
         invariant("lockdep", "a primitive run without its lock mode, or locks taken out of order");
         invariant("lock_balance", "a thread finished holding a lock");
         invariant("deadlock", "threads that cannot make progress");
+        invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

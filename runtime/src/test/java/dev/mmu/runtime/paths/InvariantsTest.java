@@ -157,6 +157,30 @@ class InvariantsTest {
         assertThat(broken(kernel)).doesNotContain(Invariant.dirty_log_lost);
     }
 
+    /**
+     * A zap under the write lock from the SPTE it read earlier, racing a guest write that sets D:
+     * WRITE_ONCE (before ba3a6120a4e7) drops the D bit; tdp_mmu_set_spte()'s xchg hands it to
+     * kvm_set_pfn_dirty().
+     */
+    @Test
+    void aWriteOnceZapDropsTheDirtyBitTheCpuSetAfterTheSnapshot() {
+        VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
+        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x1000));
+        for (String write : List.of("__tdp_mmu_set_spte", "tdp_mmu_set_spte")) {
+            Program p = program(c, setup, thread("zap", b -> {
+                int old = b.local("old");
+                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(1), Expr.constant(1)}, old));
+                b.emit(new Ops.Call(Primitives.get(write),
+                        new Expr[] {Expr.constant(1), Expr.constant(1), Expr.local(old), Expr.constant(0)}, -1));
+                b.emit(call("flush_remote_tlbs"));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+            }), vcpu(c, 0, Access.WRITE, 0x1000));
+            if (write.startsWith("__")) assertThat(broken(p)).contains(Invariant.dirty_bit_lost);
+            else assertThat(broken(p)).doesNotContain(Invariant.dirty_bit_lost);
+        }
+    }
+
     static Program setSpteUnder(Mode mode, boolean unlock) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
