@@ -117,6 +117,21 @@ class IndependenceTest {
     }
 
     @Test
+    void anOpMergedIntoTheStepCountsInItsFootprint() {
+        // choose { } or { } with both branches at the store: it decides nothing shared, so the
+        // store runs in its step.
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Choose(List.of(1, 1)));
+        b.emit(store(Resource.HOST));
+        b.emit(END);
+        Stepper st = new Stepper(program(ThreadProgram.of("a", -1, b), thread("b", store(Resource.HOST), END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(x.transitions().get(0).target().threads[0].pc).as("the store ran in the choose's step").isEqualTo(2);
+        assertThat(x.independent(0, 1)).isFalse();
+        assertThat(x.persistent(1)).isEqualTo(set(0, 1));
+    }
+
+    @Test
     void aWriteConflictsWithAReadOfTheSameResource() {
         Stepper st = new Stepper(program(thread("a", store(Resource.HOST), END), thread("b", load(Resource.HOST), END)));
         assertThat(st.next(1)).as("a may still write HOST: b's load is a step").isEqualTo("load HOST");
@@ -155,6 +170,7 @@ class IndependenceTest {
         assertThat(x.independent(0, 1)).as("violations are sticky bits: setting two commutes").isTrue();
         assertThat(x.visible(0)).as("nothing violated, though the expectations read everything").isFalse();
         assertThat(x.persistent(0)).isEqualTo(set(0));
+        assertThat(x.persistent(1)).as("a seed that touches nothing is still in its set").isEqualTo(set(1));
     }
 
     @Test
