@@ -8,7 +8,7 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import org.junit.jupiter.api.Test;
 
-/** The ops of a user-written for_each_tdp_pte loop: its fields, and a root freed under the walk. */
+/** The ops of a tdp_iter walk: a user loop's fields, a root freed under the walk, the zap step. */
 class TdpLoopOpsTest {
     static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
 
@@ -48,5 +48,22 @@ class TdpLoopOpsTest {
         live.s.threads[0].locals[TdpIter.ROOT] = live.s.root;
         new MmuOps.IterNext(0, TdpIter.SLOTS).exec(live, 0);
         assertThat(Invariant.freed_page_table_walk.violatedIn(live.s)).isFalse();
+    }
+
+    @Test
+    void aZapStepsDownTablesCoveringMoreThanItsRangeAndOwesAFlushForEachLeaf() {
+        Run r = ZapAndDirtyLogTest.afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(0x3000)));
+        assertThat(r.trace()).contains("tdp_iter: L2 gfn 0x0 is a table covering more than the range: step down")
+                .contains("flush pending");
+        assertThat(r.spte(0x2000, "present")).isZero();
+        assertThat(r.spte(0x1000, "present")).isEqualTo(1);
+    }
+
+    @Test
+    void aZapWithoutMmuLockIsALockdepViolation() {
+        String report = "!! lockdep: tdp_mmu_set_spte without mmu_lock";
+        assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> KernelPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
+                MmuOps.Access.READ, Expr.constant(0x1000)),
+                b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
     }
 }
