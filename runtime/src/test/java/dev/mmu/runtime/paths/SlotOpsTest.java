@@ -131,6 +131,13 @@ class SlotOpsTest {
             write(s, LOGGING, 65L << 12);
         }, b -> SlotPaths.clearDirtyLog(b, LOGGING, 0));
         assertThat(two.trace()).contains("kvm_clear_dirty_log_protect: 2 dirty pages reported and cleared");
+
+        Run second = Run.of(LOGGING, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new SlotOps.ClearDirtyMasked(1, b.local("flush")));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(second.s.dirtyLogBusy).as("slot 1's window, even with nothing dirty").isEqualTo(2);
     }
 
     @Test
@@ -191,6 +198,17 @@ class SlotOpsTest {
         assertThat(r.trace()).contains("tdp_mmu_zap_spte_atomic: freeze");
         assertThat(Walk.to(r.s, r.s.root, 0, 2).spte()).as("the 2M SPTE is gone").isZero();
         assertThat(r.s.violations).isZero();
+    }
+
+    @Test
+    void aSlotThatStillLogsKeepsItsSmallPagesWhenCollapsibleSptesAreZapped() {
+        // kvm_mmu_max_mapping_level() is 4K while the slot logs dirty pages: nothing is collapsible.
+        Run r = Run.of(HUGE, s -> {
+            SlotPaths.dirtyLogEnable(s, HUGE, 0);
+            write(s, HUGE, 0x3000);
+        }, b -> SlotPaths.zapCollapsibleSptes(b, HUGE, HUGE.slot(0)));
+        assertThat(Walk.of(r.s, 3).level()).isEqualTo(1);
+        assertThat(r.trace()).doesNotContain("tdp_mmu_zap_spte_atomic: freeze");
     }
 
     @Test

@@ -48,6 +48,11 @@ class SlotPathsEdgesTest {
             SlotPaths.memslotMove(b, GAP, 1, 0x100);
         });
         assertThat(r.s.slotBase[1]).as("slot 0 is gone").isEqualTo(0x100);
+        Run over1 = Run.of(GAP, b -> {
+            SlotPaths.memslotDelete(b, GAP, 1);
+            SlotPaths.memslotMove(b, GAP, 0, 0x400);
+        });
+        assertThat(over1.s.slotBase[0]).as("slot 1 is gone").isEqualTo(0x400);
     }
 
     @Test
