@@ -56,7 +56,9 @@ class ParallelBudgetTest {
         assertThat(r.outcomes().get(0).verdict()).isEqualTo(Verdict.UNKNOWN);
         assertThat(r.coverage().reason()).isEqualTo(StopReason.INTERRUPTED);
         assertThat(r.outcomes().get(0).note()).contains("stopped (interrupted)");
-        assertThat(r.stats().maxDepth()).isBetween(15, 40);
+        // The workers expand a level while the one before is judged: the cancel can stop the
+        // judging at depth 14, before any state it saw at depth 15.
+        assertThat(r.stats().maxDepth()).isBetween(14, 40);
         assertThat(r.stats().statesStored()).isLessThan(41 * 41 * 41 / 2);
     }
 
