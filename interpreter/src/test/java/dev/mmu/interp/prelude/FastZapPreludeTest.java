@@ -1,6 +1,9 @@
 package dev.mmu.interp.prelude;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.mmu.interp.prelude.PreludeStepper.finish;
+import static dev.mmu.interp.prelude.PreludeStepper.step;
+import static dev.mmu.interp.prelude.PreludeStepper.until;
 
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
@@ -13,7 +16,6 @@ import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.Tlbs;
 import dev.mmu.runtime.paths.Walk;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,21 +46,6 @@ class FastZapPreludeTest {
         Loaded loaded = ScenarioLoader.load("fast-zap.mmu", text);
         assertThat(loaded.diagnostics()).isEmpty();
         return new MmuSystem(loaded.scenarios().get(0).program());
-    }
-
-    private static VmState step(MmuSystem m, VmState s, int t) {
-        return m.step(s, t, 0, null);
-    }
-
-    /** Steps thread t (choice 0: no need_resched) until the predicate holds; fails after 300 steps. */
-    private static VmState until(MmuSystem m, VmState s, int t, Predicate<VmState> p) {
-        for (int i = 0; i < 300 && !p.test(s); i++) s = step(m, s, t);
-        assertThat(p.test(s)).as("predicate reached").isTrue();
-        return s;
-    }
-
-    private static VmState finish(MmuSystem m, VmState s, int t) {
-        return until(m, s, t, x -> x.threads[t].pc >= m.program().threads().get(t).ops().length);
     }
 
     /** Live tables that are roots (no parent SPTE). Page ids are reused once freed. */

@@ -1,6 +1,9 @@
 package dev.mmu.interp.prelude;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.mmu.interp.prelude.PreludeStepper.finish;
+import static dev.mmu.interp.prelude.PreludeStepper.step;
+import static dev.mmu.interp.prelude.PreludeStepper.until;
 
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
@@ -21,7 +24,6 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,21 +50,6 @@ class MemslotPreludeTest {
                   %s
                 }
                 """.formatted(threads));
-    }
-
-    private static VmState step(MmuSystem m, VmState s, int t) {
-        return m.step(s, t, 0, null);
-    }
-
-    /** Steps thread t (choice 0: no need_resched) until the predicate holds; fails after 300 steps. */
-    private static VmState until(MmuSystem m, VmState s, int t, Predicate<VmState> p) {
-        for (int i = 0; i < 300 && !p.test(s); i++) s = step(m, s, t);
-        assertThat(p.test(s)).as("predicate reached").isTrue();
-        return s;
-    }
-
-    private static VmState finish(MmuSystem m, VmState s, int t) {
-        return until(m, s, t, x -> x.threads[t].pc >= m.program().threads().get(t).ops().length);
     }
 
     private static Op next(MmuSystem m, VmState s, int t) {
