@@ -145,6 +145,7 @@ public final class Builtins {
         invariant("lock_balance", "a thread finished holding a lock");
         invariant("deadlock", "threads that cannot make progress");
         invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
+        invariant("freed_root_in_use", "a root's last reference put while a vCPU or a walk still uses it");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

@@ -75,7 +75,7 @@ class FastZapPreludeTest {
         VmState s = zapThenRead("tdp", "");
         assertThat(s.root).isNotEqualTo(oldRoot);
         assertThat(s.sp(s.root).tdp).isTrue();
-        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it").isEqualTo(2);
+        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it, and the TDP MMU holds its own").isEqualTo(3);
         assertThat(roots(s)).as("the obsolete root was zapped, put and freed").isEqualTo(1);
         assertThat(s.invalidRoots).isEmpty();
         assertThat(s.mmuValidGen).isEqualTo(1);

@@ -39,7 +39,7 @@ public final class FaultOps {
                 return;
             }
             Walk w = pscWalk(e, gfn, what);
-            if (w == null) w = Walk.of(s, gfn, nested);
+            if (w == null) w = Walk.of(s, vcpu, gfn, nested);
             if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
                 Tlbs.pscFill(s, vcpu, new dev.mmu.runtime.model.PscEntry(Level.alignDown(gfn, Level.PG_LEVEL_2M),
                         w.spId(), s.sp(w.spId()).gfn, nested));
@@ -176,12 +176,12 @@ public final class FaultOps {
      * section, dropped when the guest is re-entered. On a lost race it retries (at most 4 times,
      * then the slow path, still inside srcu).
      */
-    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
+    public record FastPageFault(int vcpu, Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
             implements Op {
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            Walk w = Walk.of(e.s, gfn);
+            Walk w = Walk.of(e.s, vcpu, gfn, false);
             if (w != null && w.spte() == l[oldSpte]) {
                 e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
                 TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
@@ -302,7 +302,7 @@ public final class FaultOps {
      * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
+    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
                            boolean nested) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
@@ -316,8 +316,13 @@ public final class FaultOps {
             }
             if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            if (s.sp(s.root(vcpu, nested)) == null) {
+                e.violate(Invariant.freed_root_in_use, "vCPU " + vcpu + " faults on its root sp" + s.root(vcpu, nested)
+                        + " after it was freed");
+                return;
+            }
             if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
-                    nested ? s.nestedRoot : s.root)) {
+                    s.root(vcpu, nested))) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
         }

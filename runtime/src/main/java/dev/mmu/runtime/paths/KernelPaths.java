@@ -228,12 +228,12 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
-        b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
+        b.emit(new FaultOps.FaultMap(vcpu, kind, gpa, seq, pfn, tdp, slot, nested));
         b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn, slot));
+            fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
         }
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));

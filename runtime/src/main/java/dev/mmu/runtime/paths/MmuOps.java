@@ -43,6 +43,7 @@ public final class MmuOps {
         int root = (int) l[it + TdpIter.ROOT];
         if (e.s.sp(root) != null) return false;
         e.violate(Invariant.freed_page_table_walk, "a tdp_iter walk reads its root sp" + root + " after it was freed");
+        e.violate(Invariant.freed_root_in_use, "a tdp_iter walk is still in root sp" + root + " after it was freed");
         l[it + TdpIter.VALID] = 0;
         return true;
     }
@@ -247,6 +248,7 @@ public final class MmuOps {
         VmState s = e.s;
         if (s.root < 0) return false;
         boolean flush = zapLeafsIn(e, s.root, start, end);
+        if (s.smmRoot >= 0) flush |= zapLeafsIn(e, s.smmRoot, start, end);
         // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
         for (int r : s.invalidRoots) {
             var p = s.sp(r);

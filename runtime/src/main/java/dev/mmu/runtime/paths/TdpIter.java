@@ -40,6 +40,11 @@ public final class TdpIter {
 
     /** for_each_tdp_pte_min_level(iter, root, minLevel, start, end). */
     static void start(VmState s, long[] l, int at, long start, long end, int minLevel) {
+        // These walks run in one root; the kernel's run in every root of the address space.
+        if (s.smmRoot >= 0) {
+            throw new ScenarioError("this TDP walk runs in the address-space-0 root only: with a vCPU in SMM"
+                    + " (kvm_smm_changed) the model does not walk the SMM root yet");
+        }
         startIn(s, l, at, s.root, start, end, minLevel);
     }
 
