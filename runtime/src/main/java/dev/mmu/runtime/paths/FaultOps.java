@@ -12,6 +12,13 @@ import dev.mmu.runtime.paths.MmuOps.Access;
  * lockless fix, kvm_faultin_pfn, the map under mmu_lock, and the unlock.
  */
 public final class FaultOps {
+    /** A step of one vCPU's fault, which works in that vCPU's root: the same op for another vCPU is forVcpu. */
+    public interface VcpuOp extends Op {
+        int vcpu();
+
+        VcpuOp forVcpu(int vcpu);
+    }
+
     private FaultOps() {}
 
     /**
@@ -177,7 +184,11 @@ public final class FaultOps {
      * then the slow path, still inside srcu).
      */
     public record FastPageFault(int vcpu, Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
-            implements Op {
+            implements VcpuOp {
+        public FastPageFault forVcpu(int v) {
+            return new FastPageFault(v, gpa, oldSpte, retries, access, slowPath, slotFlags);
+        }
+
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
@@ -303,7 +314,11 @@ public final class FaultOps {
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
     public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
-                           boolean nested) implements Op {
+                           boolean nested) implements VcpuOp {
+        public FaultMap forVcpu(int v) {
+            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, nested);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
