@@ -46,7 +46,8 @@ public final class SlotPaths {
         int noFlush = b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         int pos = position(c, slot.id());
-        b.emit(new MmuOps.IterStart(it, Memslots.baseGfn(pos), Memslots.endGfn(pos), startSlot, endSlot, minLevel));
+        b.emit(new MmuOps.IterStart(it, Memslots.baseGfn(pos), Memslots.endGfn(pos), startSlot, endSlot, minLevel,
+                TdpIter.Roots.VALID));
         int loop = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
@@ -58,7 +59,11 @@ public final class SlotPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new MmuOps.IterPutRoot(it));
+        // for_each_valid_tdp_mmu_root_yield_safe(): the next valid root, walked the same way.
+        int next = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        b.emit(new Ops.Jump(loop));
+        b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.VALID, b.here()));
     }
 
     /**
