@@ -56,7 +56,8 @@ public final class FastZap {
             reload = true;
         }
         if (s.smmRoot >= 0 && obsolete(s, s.sp(s.smmRoot))) {
-            s.smmRoot = inSmm == 0 ? dropRoot(e, s.smmRoot, 0) : reloadRoot(e, s.smmRoot, inSmm);
+            // No vCPU in SMM: nobody loads a new SMM root (the old one waits for its zap).
+            s.smmRoot = inSmm == 0 ? -1 : reloadRoot(e, s.smmRoot, inSmm);
             reload = true;
         }
         if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
@@ -89,11 +90,10 @@ public final class FastZap {
      * The vCPUs drop their references; walkers inside the root keep theirs (TdpMmu.getRoot), and the
      * scheduled zap its own. An obsolete shadow root waits for kvm_zap_obsolete_pages().
      */
-    private static int dropRoot(Exec e, int old, int users) {
+    private static void dropRoot(Exec e, int old, int users) {
         ShadowPage p = e.s.spForWrite(old);
         p.rootCount = p.tdp ? p.rootCount - users : 0;
         if (!p.tdp) addInvalidRoot(e.s, old);
-        return -1;
     }
 
     /**
