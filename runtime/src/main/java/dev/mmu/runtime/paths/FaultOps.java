@@ -45,6 +45,12 @@ public final class FaultOps {
                 e.nextPc = done;
                 return;
             }
+            if (s.sp(s.root(vcpu, nested)) == null) { // the EPT pointer still names the freed root
+                e.violate(Invariant.freed_root_in_use, what + ": the hardware walk starts at root sp"
+                        + s.root(vcpu, nested) + ", which was freed");
+                e.nextPc = done;
+                return;
+            }
             Walk w = pscWalk(e, gfn, what);
             if (w == null) w = Walk.of(s, vcpu, gfn, nested);
             if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
@@ -331,11 +337,7 @@ public final class FaultOps {
             }
             if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
-            if (s.sp(s.root(vcpu, nested)) == null) {
-                e.violate(Invariant.freed_root_in_use, "vCPU " + vcpu + " faults on its root sp" + s.root(vcpu, nested)
-                        + " after it was freed");
-                return;
-            }
+            if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
             if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
                     s.root(vcpu, nested))) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
