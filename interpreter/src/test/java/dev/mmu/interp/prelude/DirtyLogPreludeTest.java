@@ -7,12 +7,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Tlbs;
 import dev.mmu.runtime.paths.Walk;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -85,6 +89,9 @@ class DirtyLogPreludeTest {
         assertThat(leaf(s).level()).as("the 2M SPTE stays").isEqualTo(2);
         assertThat(s.mmuWriter).isEqualTo(-1);
         MmuSystem tdp = system("tdp", "", "thread t { eager_split 0 }");
+        assertThat(Arrays.stream(tdp.program().threads().get(0).ops()).filter(op -> !(op instanceof Ops.Assign))
+                .findFirst()).as("after the parameter, no op for `if vm.tdp_mmu`")
+                .contains(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
         assertThat(leaf(finish(tdp, tdp.initial(), 0)).level()).isEqualTo(1);
     }
 

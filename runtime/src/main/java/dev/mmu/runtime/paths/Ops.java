@@ -95,7 +95,9 @@ public final class Ops {
 
         /** slots_lock ends a dirty-log window only where one is open (an ioctl that skipped its flush). */
         public Footprint footprint(VmState s, int thread) {
-            if (lock == LockId.slots_lock && s.dirtyLogBusy == 0) return Footprint.updates(Resource.SLOTS_LOCK).andUpdates(Resource.VIOLATIONS);
+            if (lock == LockId.slots_lock && s.dirtyLogBusy == 0) {
+                return Footprint.updates(Resource.SLOTS_LOCK).andUpdates(Resource.VIOLATIONS);
+            }
             return release(lock);
         }
 
