@@ -115,6 +115,7 @@ class FeatureTablesTest {
             Map.entry("kvm_rmap_zap_collapsible_sptes",
                     new String[] {"kvm_rmap_zap_collapsible_sptes", "Needs `mmu_lock` held for write."}),
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
+            Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),
             Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}));
 

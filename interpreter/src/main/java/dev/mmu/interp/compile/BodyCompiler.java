@@ -397,7 +397,7 @@ final class BodyCompiler {
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));
             case "wrprot_gfn_range" -> SlotPaths.wrprotGfnRange(b, value(named(c, "start_gfn", 0), env),
-                    value(named(c, "end_gfn", 1), env), held, result);
+                    value(named(c, "end_gfn", 1), env), (int) constant(named(c, "min_level", 2), env), held, result);
             case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
                     value(named(c, "end_gfn", 1), env), held);
             case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);

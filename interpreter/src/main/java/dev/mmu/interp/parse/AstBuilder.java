@@ -461,6 +461,11 @@ final class AstBuilder {
         }
 
         @Override
+        public VmSetting visitPmlSetting(PmlSettingContext ctx) {
+            return new VmSetting.Pml(pos(ctx), ctx.onOff().ON() != null);
+        }
+
+        @Override
         public VmSetting visitTdpLevelsSetting(TdpLevelsSettingContext ctx) {
             return new VmSetting.TdpLevels(pos(ctx), expr(ctx.expr()));
         }

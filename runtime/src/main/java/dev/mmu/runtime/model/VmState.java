@@ -367,7 +367,7 @@ public final class VmState {
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
-                w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+                w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
             }
         }
         for (PscEntry[] entries : psc) {

@@ -396,12 +396,17 @@ public final class Primitives {
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
         // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
         // each SPTE change.
-        // min_level is PG_LEVEL_4K: write protection without PML.
-        declare("wrprot_gfn_range(start_gfn: int, end_gfn: int) -> bool")
+        // min_level is PG_LEVEL_4K for write protection without PML, PG_LEVEL_2M with it (a constant).
+        declare("wrprot_gfn_range(start_gfn: int, end_gfn: int, min_level: int = 1) -> bool")
                 .lockdep(Lockdep.MMU_HELD).mirrors("wrprot_gfn_range", "v6.12")
-                .doc("clears W of the writable leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic;"
+                .doc("clears W of the writable leaf SPTEs in [start, end) from min_level up with tdp_mmu_set_spte_atomic;"
                         + " returns whether one changed")
                 .expanded();
+        declare("clear_dirty_gfn_range(start_gfn: int, end_gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("clear_dirty_gfn_range", "v6.12")
+                .doc("clears D of the leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic (dirty logging with PML),"
+                        + " in one step; returns whether one changed")
+                .step(SlotOps.CLEAR_DIRTY_RANGE, (e, a) -> SlotOps.clearDirtyGfnRange(e, a[0], a[1]) ? 1 : 0);
         declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int)")
                 .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v6.12")
                 .doc("splits every huge leaf SPTE in [start, end) down to 4K, dropping mmu_lock to allocate each table;"

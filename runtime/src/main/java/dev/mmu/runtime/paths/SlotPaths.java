@@ -45,15 +45,15 @@ public final class SlotPaths {
     }
 
     /**
-     * wrprot_gfn_range(kvm, root, start, end, PG_LEVEL_4K) (v6.12): clears W of the writable
-     * leaves; spte_set into `result` (a local, or -1).
+     * wrprot_gfn_range(kvm, root, start, end, min_level) (v6.12): clears W of the writable
+     * leaves from minLevel up; spte_set into `result` (a local, or -1).
      */
-    public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, Mode mode, int result) {
+    public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int result) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         int spteSet = result >= 0 ? result : b.local("spte_set");
         if (result >= 0) b.emit(new Ops.Assign(spteSet, Expr.constant(0), "spte_set = false"));
-        slotWalk(b, start, end, Level.PG_LEVEL_4K, mode, it, endSlot,
+        slotWalk(b, start, end, minLevel, mode, it, endSlot,
                 loop -> b.emit(new SlotOps.WrprotStep(it, endSlot, spteSet)));
     }
 

@@ -185,7 +185,7 @@ public final class VcpuSymmetry {
         TlbEntry[] tlb = s.tlb[vcpuOf[t]];
         w.value(tlb.length);
         for (TlbEntry e : tlb) {
-            w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+            w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
         }
         var psc = s.psc[vcpuOf[t]];
         w.value(psc.length);
