@@ -287,27 +287,61 @@ public final class FaultOps {
     }
 
     /**
-     * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
-     * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
+     * is_page_fault_stale() (mmu.c, v6.12) under mmu_lock: mmu_invalidate_retry_gfn(), an
+     * invalidation that began or ended since kvm_faultin_pfn() read mmu_seq, or one in progress
+     * over the gfn. Abstracted: the obsolete-root check, as the model reloads every vCPU's root in
+     * kvm_mmu_zap_all_fast()'s own step.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
-                           boolean nested) implements Op {
+    static boolean stale(Exec e, long gfn, long mmuSeq) {
+        VmState s = e.s;
+        boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+                && gfn < s.mmuInvalidateRangeEnd;
+        if (!inRange && s.mmuInvalidateSeq == mmuSeq) return false;
+        e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
+        return true;
+    }
+
+    /** kvm_tdp_mmu_page_fault() after read_lock(): is_page_fault_stale() -> RET_PF_RETRY (to `retry`). */
+    public record PageFaultStale(Expr gpa, int seqSlot, int retry) implements Op {
+        public void exec(Exec e, int choice) {
+            if (stale(e, gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot])) e.nextPc = retry;
+        }
+
+        public int[] localsRead() {
+            int[] g = gpa.locals();
+            if (g == null) return null;
+            int[] r = java.util.Arrays.copyOf(g, g.length + 1);
+            r[g.length] = seqSlot;
+            return r;
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.INVALIDATE);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, retry};
+        }
+
+        public String describe() {
+            return "is_page_fault_stale";
+        }
+    }
+
+    /**
+     * The shadow MMU's fault under mmu_lock held for write: is_page_fault_stale() sends the fault
+     * back to the guest; otherwise direct_map() installs the mapping.
+     */
+    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, int slotFlags, boolean nested)
+            implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
-                    && gfn < s.mmuInvalidateRangeEnd;
-            if (inRange || s.mmuInvalidateSeq != l[seqSlot]) {
-                e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
-                return;
-            }
-            if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            if (stale(e, gfn, l[seqSlot])) return;
+            if (e.tracing()) e.note("direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
-            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
-                    nested ? s.nestedRoot : s.root)) {
-                e.note("SPTE frozen by another thread -> RET_PF_RETRY");
-            }
+            TdpMmu.map(e, gfn, kind == Access.EXEC, l[pfnSlot], logging, nested ? s.nestedRoot : s.root);
         }
 
         /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */
@@ -327,7 +361,7 @@ public final class FaultOps {
         }
 
         public String describe() {
-            return tdp ? "kvm_tdp_mmu_map" : "direct_map";
+            return "direct_map";
         }
     }
 }

@@ -227,8 +227,12 @@ public final class KernelPaths {
         int access = b.here();
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
-        b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
+        if (tdp) {
+            tdpMmuPageFault(b, kind, gpa, seq, pfn, slot);
+        } else {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, slot, nested));
+        }
         b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
@@ -238,6 +242,33 @@ public final class KernelPaths {
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
+    }
+
+    /**
+     * kvm_tdp_mmu_page_fault() (mmu.c, v6.12) from read_lock(): is_page_fault_stale(), then
+     * kvm_tdp_mmu_map() (tdp_mmu.c) under rcu_read_lock() step by step ({@link TdpMap}); every
+     * RET_PF_RETRY and the end fall through to the caller's unlock.
+     */
+    private static void tdpMmuPageFault(PathBuilder b, Access kind, Expr gpa, int seq, int pfn, int slot) {
+        boolean exec = kind == Access.EXEC;
+        int m = b.locals("fault", TdpMap.SLOTS);
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+        int stale = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        b.emit(new TdpMap.Start(gpa, m, slot, exec));
+        int walk = b.placeholder();
+        int link = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+        b.emit(new TdpMap.TrackNx(m));
+        b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+        int next = b.placeholder();
+        int target = b.emit(new TdpMap.Target(gpa, m, pfn, slot));
+        int retry = b.emit(new Ops.Release(LockId.rcu));
+        int unlock = b.here();
+        b.patch(stale, new FaultOps.PageFaultStale(gpa, seq, unlock));
+        b.patch(walk, new TdpMap.Walk(gpa, m, false, link, target, retry));
+        b.patch(link, new TdpMap.Link(gpa, m, exec, link + 1, next, retry));
+        b.patch(next, new TdpMap.Walk(gpa, m, true, link, target, retry));
     }
 
     private static Expr gfn(Expr gpa) {

@@ -63,7 +63,7 @@ class FaultPathStepTest {
         long pfn = st.s.threads[0].locals[1];
         assertThat(st.s.stats).as("nothing mapped before the map step").containsOnly(0L);
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         // Root(L4) -> L3 -> L2 -> L1 tables linked; the 4K leaf is executable (NX only strips exec from huge).
         assertThat(isTable(st.spteAt(HPAGE_GFN, 4))).isTrue();
         assertThat(isTable(st.spteAt(HPAGE_GFN, 3))).isTrue();
@@ -103,7 +103,7 @@ class FaultPathStepTest {
         faultUpToLock(st, "read", HPAGE_GPA + SZ_2M);
         long pfn = st.s.threads[0].locals[1];
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         long leaf = st.spteAt(HPAGE_GFN + 512, 2);
         assertThat(isLeaf(leaf)).as("2M leaf at L2").isTrue();
         assertThat(Spte.exec(leaf)).as("NX: huge SPTEs are never executable").isFalse();
@@ -139,7 +139,7 @@ class FaultPathStepTest {
         assertThat(st.s.threads[0].locals[1]).as("same host page as the 2M leaf").isEqualTo(Spte.pfn(huge) + 3);
         st.step(0, "read_lock(mmu_lock)");
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         // tdp_mmu_split_huge_page: the 2M leaf becomes a table of 512 4K leaves with the same pfns,
         // executable again at 4K (make_huge_page_split_spte under NX).
         ShadowPage l1 = st.tableAt(HPAGE_GFN, 1);
@@ -181,8 +181,8 @@ class FaultPathStepTest {
         assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
 
         faultUpToLock(st, "read", HPAGE_GPA + 0x1000);
-        st.step(0, "kvm_tdp_mmu_map");
-        assertThat(st.trace.get(st.trace.size() - 1)).contains("disallowed_hugepage_adjust");
+        st.map(0);
+        assertThat(String.join("\n", st.trace)).contains("disallowed_hugepage_adjust");
         // The read could be 2M (backing 2M), but the L2 SPTE points to an NX-disallowed table:
         // disallowed_hugepage_adjust drops the goal to 4K, keeping the split table.
         assertThat(isTable(st.spteAt(HPAGE_GFN, 2))).isTrue();

@@ -112,7 +112,8 @@ class SlotPathsTest {
         s = step(m, s, 1); // kvm_faultin_pfn: srcu_read_lock, fault->slot logs dirty pages
         assertThat(Lock.held(s, 1, LockId.srcu)).isTrue();
         s = step(m, s, 1); // read_lock
-        s = step(m, s, 1); // kvm_tdp_mmu_map: split in place, 4K writable leaf, make_spte marks dirty
+        // kvm_tdp_mmu_map: split in place (one cmpxchg), 4K writable leaf (another), make_spte marks dirty
+        s = until(m, s, 1, x -> leaf(x, 3).level() == 1 && Spte.writable(leaf(x, 3).spte()));
         Walk w = leaf(s, 3);
         assertThat(w.level()).isEqualTo(1);
         assertThat(Spte.writable(w.spte())).isTrue();
