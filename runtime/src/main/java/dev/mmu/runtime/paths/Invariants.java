@@ -77,7 +77,10 @@ public final class Invariants {
         return false;
     }
 
-    /** pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list. */
+    /**
+     * pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list, whose
+     * pages are all in the tables (one zapped stays there only if tracked after its unlink).
+     */
     private static boolean statsConsistent(VmState s) {
         long[] leaves = new long[4];
         for (int id = 0; id < s.spCapacity(); id++) {
@@ -87,6 +90,10 @@ public final class Invariants {
                 long spte = sp.spte(i);
                 if (Spte.present(spte) && Spte.leaf(spte)) leaves[sp.level]++;
             }
+        }
+        for (int id : s.lpageDisallowed) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE) return false;
         }
         return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
                 && leaves[3] == s.stat(Stat.pages_1g) && s.lpageDisallowed.length == s.stat(Stat.nx_lpage_splits);

@@ -218,6 +218,33 @@ public final class KernelPaths {
      * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list.
      */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
+        guestAccess(b, c, vcpu, kind, gpa, nested, KernelPaths::tdpMmuMapTrackNx);
+    }
+
+    /** Emits the NX tracking of kvm_tdp_mmu_map() after a link; the new table's id is in local spSlot. */
+    public interface TrackNx {
+        void emit(PathBuilder b, int spSlot);
+    }
+
+    /**
+     * The NX tracking of kvm_tdp_mmu_map() after tdp_mmu_link_sp() (v6.12), as the prelude's
+     * tdp_mmu_map_track_nx writes it (a scenario compiles that path instead, so a version or a
+     * patch can replace it): under tdp_mmu_pages_lock, if (sp->nx_huge_page_disallowed)
+     * track_possible_nx_huge_page(); a zap between the link and here cleared the flag.
+     */
+    public static void tdpMmuMapTrackNx(PathBuilder b, int spSlot) {
+        int flag = b.local("sp->nx_huge_page_disallowed");
+        b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+        b.emit(new Ops.Call(Primitives.get("nx_huge_page_disallowed"), new Expr[] {Expr.local(spSlot)}, flag));
+        int skip = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(spSlot)}, -1));
+        b.patch(skip, new Ops.JumpUnless(Expr.local(flag), b.here(), "sp->nx_huge_page_disallowed"));
+        b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+    }
+
+    /** guestAccess with the TDP fault's NX tracking emitted by trackNx. */
+    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
+                                   TrackNx trackNx) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
@@ -228,7 +255,7 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         if (tdp) {
-            tdpMmuPageFault(b, kind, gpa, seq, pfn, slot);
+            tdpMmuPageFault(b, kind, gpa, seq, pfn, slot, trackNx);
         } else {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, slot, nested));
@@ -249,7 +276,8 @@ public final class KernelPaths {
      * kvm_tdp_mmu_map() (tdp_mmu.c) under rcu_read_lock() step by step ({@link TdpMap}); every
      * RET_PF_RETRY and the end fall through to the caller's unlock.
      */
-    private static void tdpMmuPageFault(PathBuilder b, Access kind, Expr gpa, int seq, int pfn, int slot) {
+    private static void tdpMmuPageFault(PathBuilder b, Access kind, Expr gpa, int seq, int pfn, int slot,
+                                        TrackNx trackNx) {
         boolean exec = kind == Access.EXEC;
         int m = b.locals("fault", TdpMap.SLOTS);
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
@@ -258,9 +286,11 @@ public final class KernelPaths {
         b.emit(new TdpMap.Start(gpa, m, slot, exec));
         int walk = b.placeholder();
         int link = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
-        b.emit(new TdpMap.TrackNx(m));
-        b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+        // Past spin_lock(), the section is one step: the model's tdp_mmu_unlink_sp() (inside a zap's
+        // step) does not take tdp_mmu_pages_lock, so it must not land between the check and the track.
+        int locked = b.here() + 1;
+        trackNx.emit(b, m + TdpMap.CHILD);
+        b.atomic(locked);
         int next = b.placeholder();
         int target = b.emit(new TdpMap.Target(gpa, m, pfn, slot));
         int retry = b.emit(new Ops.Release(LockId.rcu));

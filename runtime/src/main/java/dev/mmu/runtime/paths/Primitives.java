@@ -201,6 +201,25 @@ public final class Primitives {
                 });
     }
 
+    static {
+        // The NX tracking of kvm_tdp_mmu_map() after a link (tdp_mmu.c, v6.12), which the prelude's
+        // tdp_mmu_map_track_nx writes out (fault branch).
+        declare("nx_huge_page_disallowed(sp: sp) -> bool")
+                .mirrors("nx_huge_page_disallowed", "v6.12")
+                .doc("sp->nx_huge_page_disallowed: set before a TDP table is linked, cleared by tdp_mmu_unlink_sp() when it is zapped")
+                .step(Footprint.reads(Resource.SPTE), (e, a) -> {
+                    ShadowPage sp = e.s.sp((int) a[0]);
+                    return sp != null && sp.nxHugePageDisallowed ? 1 : 0;
+                });
+        declare("track_possible_nx_huge_page(sp: sp)")
+                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12")
+                .doc("puts a page on possible_nx_huge_pages and increments nx_lpage_splits (nothing if it is on the list)")
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS).andReads(Resource.SPTE), (e, a) -> {
+                    Nx.track(e, (int) a[0]);
+                    return 0;
+                });
+    }
+
     private Primitives() {}
 
     /** The primitive of that name, or null. */

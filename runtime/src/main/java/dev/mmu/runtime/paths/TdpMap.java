@@ -12,7 +12,8 @@ import dev.mmu.runtime.model.VmState;
  * the walk reads SPTEs; each link of a new table and the install of the leaf is a
  * tdp_mmu_set_spte_atomic() of its own, a cmpxchg against the value the walk read, which fails if
  * another task changed the SPTE since (the fault then returns RET_PF_RETRY and the vCPU faults
- * again); the NX tracking after a link is a step of its own under tdp_mmu_pages_lock.
+ * again); the NX tracking after a link comes after it, under tdp_mmu_pages_lock
+ * ({@link KernelPaths#tdpMmuMapTrackNx}).
  *
  * <p>The fault's locals ({@link #SLOTS} from the block's first): fault->goal_level,
  * fault->req_level, and the iterator: the table and level of iter->sptep, iter->old_spte, and the
@@ -215,32 +216,6 @@ public final class TdpMap {
         if (read(s, spId, index) == old) return true;
         e.note("tdp_mmu_set_spte_atomic: cmpxchg failed, the SPTE changed since the walk read it -> RET_PF_RETRY");
         return false;
-    }
-
-    /**
-     * Under tdp_mmu_pages_lock: if (sp->nx_huge_page_disallowed) track_possible_nx_huge_page()
-     * (v6.12). A concurrent zap's tdp_mmu_unlink_sp() clears the flag under the same lock, so a
-     * table zapped between its link and here is not tracked.
-     */
-    public record TrackNx(int m) implements Op {
-        public void exec(Exec e, int choice) {
-            int id = (int) e.self().locals[m + CHILD];
-            ShadowPage sp = e.s.sp(id);
-            if (sp != null && sp.nxHugePageDisallowed) Nx.track(e, id);
-            else e.note("sp" + id + " was unlinked meanwhile: not tracked");
-        }
-
-        public int[] localsRead() {
-            return new int[] {m + CHILD};
-        }
-
-        public Footprint footprint() {
-            return Footprint.updates(Resource.NX_LIST, Resource.STATS).andReads(Resource.SPTE);
-        }
-
-        public String describe() {
-            return "track_possible_nx_huge_page";
-        }
     }
 
     /**

@@ -320,9 +320,27 @@ class InvariantsTest {
         s.addStat(Stat.pages_4k, -512);
         s.addStat(Stat.pages_2m, 1);
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // its 512 leaves no longer count
+        s.lpageDisallowed = new int[0];                    // nor does it as an NX-split page
+        s.addStat(Stat.nx_lpage_splits, -1);
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         s.spForWrite(l1.id).status = ShadowPage.LIVE;
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    @Test
+    void anNxListedPageNoLongerInTheTablesIsInconsistent() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        assertThat(s.lpageDisallowed).containsExactly(l1.id);
+        // Unlinked but left on the list, as a fault that tracked a table a zap had unlinked.
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.addStat(Stat.pages_4k, -512);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        assertThat(s.stat(Stat.nx_lpage_splits)).as("the list and the counter agree").isEqualTo(1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+        s.lpageDisallowed = new int[0];
+        s.addStat(Stat.nx_lpage_splits, -1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
     }
 
     /** A read fault on a 1G-backed slot: one 1G leaf in the root's child table (level 3). */
