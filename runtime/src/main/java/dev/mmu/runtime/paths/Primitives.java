@@ -168,8 +168,8 @@ public final class Primitives {
                 });
         // Under the read lock, zaps the SPTE pointing at sp with tdp_mmu_set_spte_atomic(); false if
         // another task changed it first. handle_removed_pt()'s freezing of each child SPTE is folded
-        // into this one step: the model's faults install SPTEs in one step each, so none can land
-        // between the parent's cmpxchg and it.
+        // into this one step: a fault's cmpxchg on an entry of the removed table then fails, as the
+        // entries of an unlinked table read as FROZEN_SPTE (TdpMap.read).
         declare("tdp_mmu_zap_possible_nx_huge_page(sp: sp) -> bool")
                 .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_zap_possible_nx_huge_page", "v6.18")
                 .doc("under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed")
