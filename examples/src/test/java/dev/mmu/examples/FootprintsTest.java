@@ -10,7 +10,6 @@ import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Program;
-import dev.mmu.runtime.paths.Resource;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -60,8 +59,9 @@ class FootprintsTest {
                 if (pc >= ops.length) continue;
                 for (int c = 0; c < ops[pc].choices(s, t); c++) {
                     VmState n = system.step(s, t, c, null);
-                    Footprint f = stepFootprint(ops, pc);
+                    Footprint f = stepFootprint(ops, pc, s, t);
                     if (n.threads[t].pc >= ops.length) f = f.union(MmuSystem.FINISH);
+                    f = f.ofThread(t);
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     checkWrites(s, n, t, f, what);
                     checkReads(s, n, t, f, what, effects);
@@ -71,9 +71,15 @@ class FootprintsTest {
         }
     }
 
-    /** The op at pc and the atomic-block ops that run in its step even when nothing is merged. */
-    private static Footprint stepFootprint(Op[] ops, int pc) {
-        Footprint f = ops[pc].footprint();
+    /**
+     * The op at pc, in s (its narrowest footprint, {@link Op#footprint(VmState, int)}, which must not
+     * exceed its static one), and the atomic-block ops that run in its step even when nothing is merged.
+     */
+    private static Footprint stepFootprint(Op[] ops, int pc, VmState s, int t) {
+        Footprint f = ops[pc].footprint(s, t);
+        Footprint whole = ops[pc].footprint(s.config).union(ops[pc].footprint());
+        assertThat(f.reads() & ~whole.reads()).as(ops[pc].describe() + " reads beyond its footprint in " + s).isZero();
+        assertThat(f.writes() & ~whole.writes()).as(ops[pc].describe() + " writes beyond its footprint in " + s).isZero();
         for (int q = pc + 1; q < ops.length && ops[q] instanceof Ops.Atomic; q++) f = f.union(ops[q].footprint());
         return f;
     }
@@ -84,11 +90,11 @@ class FootprintsTest {
      */
     private static void checkWrites(VmState s, VmState n, int t, Footprint f, String what) {
         boolean same = true;
-        for (Resource r : Resource.values()) {
-            boolean changed = !ResourceView.of(s, r).equals(ResourceView.of(n, r));
+        for (ResourceView.Unit r : ResourceView.units(s)) {
+            boolean changed = !r.view().apply(s).equals(r.view().apply(n));
             same &= !changed;
-            if ((f.writes() & r.bit()) == 0) {
-                assertThat(changed).as(what + " writes " + r + ", its footprint says " + f).isFalse();
+            if ((f.writes() & r.bits()) == 0) {
+                assertThat(changed).as(what + " writes " + r.name() + ", its footprint says " + f).isFalse();
             }
         }
         for (int u = 0; u < s.threads.length; u++) {
@@ -107,13 +113,16 @@ class FootprintsTest {
      */
     private static void checkReads(VmState s, VmState n, int t, Footprint f, String what,
                                    Map<String, String> effects) {
-        // A thread's own lock holdings are its own: no other thread changes them (Primitive#footprint).
+        // A thread's own lock holdings and invalid_list are its own: no other thread changes them
+        // (Primitive#footprint, MmuSystem.FINISH).
         StringBuilder key = new StringBuilder(what).append(Arrays.toString(s.threads[t].locals))
-                .append(s.mmuWriter == t).append(s.holdsMmuLock(t)).append(s.srcuReaders >> t & 1);
+                .append(s.mmuWriter == t).append(s.holdsMmuLock(t)).append(s.srcuReaders >> t & 1)
+                .append(s.rcuReaders >> t & 1).append(Arrays.stream(s.mutexOwner).map(o -> o == t ? 1 : 0).boxed().toList())
+                .append(Arrays.toString(s.threads[t].invalidList));
         StringBuilder effect = new StringBuilder().append(n.threads[t].pc).append(Arrays.toString(n.threads[t].locals));
-        for (Resource r : Resource.values()) {
-            if ((f.reads() & r.bit()) != 0) key.append('|').append(r).append('=').append(ResourceView.of(s, r));
-            if ((f.writes() & r.bit()) != 0) effect.append('|').append(r).append('=').append(ResourceView.of(n, r));
+        for (ResourceView.Unit r : ResourceView.units(s)) {
+            if ((f.reads() & r.bits()) != 0) key.append('|').append(r.name()).append('=').append(r.view().apply(s));
+            if ((f.writes() & r.bits()) != 0) effect.append('|').append(r.name()).append('=').append(r.view().apply(n));
         }
         String before = effects.putIfAbsent(key.toString(), effect.toString());
         if (before != null) {

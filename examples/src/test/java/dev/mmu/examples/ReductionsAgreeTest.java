@@ -6,6 +6,7 @@ import dev.mmu.interp.compile.CompiledScenario;
 import dev.mmu.interp.gen.ScenarioGenerator;
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.interp.run.ScenarioRunner;
 import dev.mmu.runtime.explore.Expectation;
 import dev.mmu.runtime.explore.ExploreOptions;
 import dev.mmu.runtime.explore.ExploreResult;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,8 +57,9 @@ import org.junit.jupiter.api.TestFactory;
  *   <li>hash compaction (DFS and own options): same verdicts, traces and counts (64-bit fingerprints: no collision is
  *       expected at these sizes), and every verdict resting on having seen every state says it is
  *       probabilistic;</li>
- *   <li>vCPU symmetry (DFS and BFS): same verdicts, and on every reachable state the canonical form
- *       is a symmetry of the model (same successors up to canonical form, same conditions);</li>
+ *   <li>vCPU symmetry (DFS, BFS and preemption bounding): same verdicts, and on every reachable
+ *       state the canonical form is a symmetry of the model (same successors up to canonical form,
+ *       each thread's steps those of the thread {@code canonicalThread} names, same conditions);</li>
  *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS);</li>
  *   <li>partial-order reduction (on by default: every DFS run above but the plain reference and
  *       packed keys uses it): same verdicts, traces that replay, never more states than the
@@ -237,7 +240,8 @@ class ReductionsAgreeTest {
                         o.toBuilder().hashCompaction(true).build());
                 compactionAgrees(merged, compact, what + " hash compaction");
             }
-            if (systematic && symmetry) {
+            boolean bounded = o.strategy() == ExploreOptions.Strategy.PREEMPTION_BOUNDED;
+            if ((systematic || bounded) && symmetry) {
                 // symmetry alone, and with hash compaction on DFS (every reduction at once)
                 ExploreOptions sym = o.toBuilder().symmetry(true).hashCompaction(dfs).build();
                 ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
@@ -357,6 +361,13 @@ class ReductionsAgreeTest {
             system.successors(s, out);
             system.successors(c, outCanon);
             assertThat(canonicalKeys(system, outCanon)).isEqualTo(canonicalKeys(system, out));
+            for (Transition<VmState> t : out) {
+                int image = system.canonicalThread(s, t.thread());
+                Object key = system.key(system.canonical(t.target()));
+                assertThat(outCanon.stream().anyMatch(u -> u.thread() == image && u.choice() == t.choice()
+                        && system.key(system.canonical(u.target())).equals(key)))
+                        .as("thread %d's step is thread %d's in the canonical state", t.thread(), image).isTrue();
+            }
             boolean terminal = out.isEmpty();
             for (Expectation<VmState> e : expectations) {
                 assertThat(condition(e, c, terminal)).as(e.text()).isEqualTo(condition(e, s, terminal));
@@ -464,6 +475,122 @@ class ReductionsAgreeTest {
                 }
                 """);
         assertThat(agree(loaded.scenarios().get(0), false)).isTrue();
+    }
+
+    /**
+     * Scenarios aimed at the fine footprints of partial-order reduction (each vCPU's TLB, each
+     * thread's srcu read side, the host's freed pfns apart from its mappings, a TLB hit that reads
+     * no SPTE, need_resched() that reads nothing without full preemption): the same address on two
+     * vCPUs, different addresses, a remote flush against TLB hits, a zap of a range against
+     * accesses inside and outside it, a memslot's synchronize_srcu against two faults, and the
+     * NX recovery against two vCPUs under `preempt none`. Each with the plain search's verdicts.
+     */
+    @TestFactory
+    Stream<DynamicTest> fineFootprintScenarios() {
+        String zaps = """
+                path zap_forgets_flush(start, end) {
+                  lock write
+                  let flush = tdp_zap_range(start, end, flush: false, can_yield: false)
+                  unlock
+                }
+                path zap_then_flush(start, end) {
+                  lock write
+                  let flush = tdp_zap_range(start, end, flush: false, can_yield: false)
+                  if flush {
+                    flush_remote_tlbs()
+                  }
+                  unlock
+                }
+                """;
+        Map<String, String> scenarios = new LinkedHashMap<>();
+        for (String zap : List.of("zap_forgets_flush", "zap_then_flush")) {
+            scenarios.put("same address on two vCPUs, " + zap, zaps + """
+                    scenario "two vCPUs read the page a zap and the host free take away" {
+                      vm { nx_huge_pages off }
+                      memslot 0 { gpa 0x0 size 2M }
+                      vcpus 2
+                      setup { vcpu 0 read 0x1000; vcpu 1 read 0x1000 }
+                      thread zap { %s(0x0, 0x200) }
+                      thread host { host_free 0x0 .. 0x200000 }
+                      thread vcpu 0 { read 0x1000 }
+                      thread vcpu 1 { read 0x1000 }
+                      expect never use_after_free
+                      expect never stale_tlb_at_unlock
+                    }
+                    """.formatted(zap));
+            scenarios.put("a zap of a range, accesses inside and outside it, " + zap, zaps + """
+                    scenario "a zap of the first 4K page against reads inside and outside it" {
+                      vm { nx_huge_pages off }
+                      memslot 0 { gpa 0x0 size 2M backing 4K }
+                      vcpus 2
+                      setup { vcpu 0 read 0x1000; vcpu 1 read 0x3000 }
+                      thread zap { %s(0x1, 0x2) }
+                      thread vcpu 0 { read 0x1000; read 0x3000 }
+                      thread vcpu 1 { read 0x3000; write 0x1000 }
+                      expect never stale_tlb_at_unlock
+                      expect reachable tlb(0, 0x1000) && !tlb(1, 0x1000)
+                    }
+                    """.formatted(zap));
+        }
+        scenarios.put("a remote flush against TLB hits and walks", """
+                scenario "a remote flush races two vCPUs' TLB hits and walks" {
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 2
+                  setup { vcpu 0 read 0x1000; vcpu 1 read 0x201000 }
+                  thread flush { lock write; flush_remote_tlbs(); unlock }
+                  thread vcpu 0 { read 0x1000; read 0x201000 }
+                  thread vcpu 1 { read 0x201000; write 0x1000 }
+                  expect always !tlb(0, 0x201000) || tlb(0, 0x1000) || !tlb(1, 0x201000)
+                  expect reachable tlb(0, 0x1000) && !tlb(1, 0x201000)
+                }
+                """);
+        scenarios.put("synchronize_srcu against two vCPUs' faults", """
+                scenario "a memslot delete waits for two vCPUs' srcu readers" {
+                  memslot 0 { gpa 0x0 size 2M backing 4K }
+                  memslot 1 { gpa 0x200000 size 2M backing 2M }
+                  vcpus 2
+                  thread ioctl { memslot_delete 1 }
+                  thread vcpu 0 { write 0x201000 }
+                  thread vcpu 1 { read 0x1000 }
+                  expect never dangling_memslot
+                  expect never use_after_free
+                }
+                """);
+        for (String flush : List.of("flush_remote_tlbs()", "let unflushed = 1")) {
+            scenarios.put("NX recovery, two vCPUs, preempt none, " + flush, """
+                    path recover() {
+                      lock read srcu
+                      lock write
+                      for sp in lpage_disallowed take 1 {
+                        tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: false)
+                        if need_resched {
+                          %s
+                          yield
+                        }
+                      }
+                      flush_remote_tlbs()
+                      unlock
+                      unlock srcu
+                    }
+                    scenario "NX recovery against two vCPUs without preemption" {
+                      vm { mmu tdp; nx_huge_pages on; nx_recovery_ratio 1; preempt none }
+                      memslot 0 { gpa 0x0 size 2M backing 2M }
+                      vcpus 2
+                      setup { vcpu 0 exec 0x1000; lock write; flush_remote_tlbs(); unlock }
+                      thread recovery { recover }
+                      thread vcpu 0 { read 0x2000 }
+                      thread vcpu 1 { read 0x1000 }
+                      expect never stale_tlb_at_unlock
+                    }
+                    """.formatted(flush));
+        }
+        return scenarios.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
+            Loaded loaded = ScenarioLoader.load("fine-footprints.mmu", e.getValue());
+            assertThat(loaded.hasErrors()).as(ScenarioRunner.render(loaded)).isFalse();
+            for (CompiledScenario sc : loaded.scenarios()) {
+                assertThat(agree(sc, false)).as(sc.name() + ": small enough to compare").isTrue();
+            }
+        }));
     }
 
     /** The generator is deterministic: a seed names one scenario, so a failing seed can be rerun. */

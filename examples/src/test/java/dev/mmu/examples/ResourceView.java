@@ -9,10 +9,11 @@ import dev.mmu.runtime.paths.Resource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * The part of a state each {@link Resource} stands for, as a comparable value: what the footprint
- * tests compare before and after a step. Every field of VmState is in exactly one resource (or is
+ * The part of a state each {@link Resource} (and each finer unit, {@link #units}) stands for, as a
+ * comparable value: what the footprint tests compare before and after a step. Every field of VmState is in exactly one resource (or is
  * a thread's pc or locals); {@link FootprintsTest} checks that states equal on all of them are equal.
  */
 final class ResourceView {
@@ -20,22 +21,55 @@ final class ResourceView {
 
     private ResourceView() {}
 
+    /** A part of the state a footprint bit (or bits) stands for: the unit the footprint tests compare. */
+    record Unit(String name, long bits, Function<VmState, Object> view) {}
+
+    /**
+     * The finest parts: every resource of one bit, each vCPU's TLB ({@link Resource#tlbOf}), each
+     * thread's srcu read side ({@link Resource#srcuOf}), the two parts of HOST.
+     */
+    static List<Unit> units(VmState s) {
+        List<Unit> l = new ArrayList<>();
+        for (Resource r : Resource.values()) {
+            switch (r) {
+                case TLB -> {
+                    for (int v = 0; v < s.tlb.length; v++) {
+                        int vcpu = v;
+                        l.add(new Unit("TLB of vCPU " + v, Resource.tlbOf(v),
+                                x -> Arrays.toString(x.tlb[vcpu]) + Arrays.toString(x.psc[vcpu])));
+                    }
+                }
+                case SRCU -> {
+                    for (int t = 0; t < s.threads.length; t++) {
+                        int thread = t;
+                        l.add(new Unit("srcu of thread " + t, Resource.srcuOf(t), x -> x.srcuReaders >> thread & 1));
+                    }
+                }
+                case SRCU_SELF, HOST -> { } // SRCU_SELF is a thread's srcu bit; HOST is HOST_PFNS and FREED_PFNS
+                default -> l.add(new Unit(r.name(), r.bit(), x -> of(x, r)));
+            }
+        }
+        return l;
+    }
+
     static Object of(VmState s, Resource r) {
         return switch (r) {
             case SPTE -> tables(s, false);
             case SPTE_ACCESS -> tables(s, true);
             case TLB -> Arrays.deepToString(s.tlb) + Arrays.deepToString(s.psc);
-            case HOST -> {
+            case HOST -> List.of(of(s, Resource.HOST_PFNS), of(s, Resource.FREED_PFNS));
+            case HOST_PFNS -> {
                 long[] pfns = new long[Host.backingPages(s.config)];
                 for (int i = 0; i < pfns.length; i++) pfns[i] = s.hostPfn(i);
-                yield List.of(Arrays.toString(pfns), Arrays.toString(s.freedPfns), Arrays.toString(s.unmappedPfns),
+                yield List.of(Arrays.toString(pfns), Arrays.toString(s.unmappedPfns),
                         Arrays.toString(s.hvaUnmapped), Arrays.toString(s.pfnOwners), s.nextPfn);
             }
+            case FREED_PFNS -> Arrays.toString(s.freedPfns);
             case MMU_LOCK -> List.of(s.mmuWriter, s.mmuReaders, Arrays.toString(s.mmuQueue));
             case SLOTS_LOCK -> s.mutexOwner[0];
             case TDP_MMU_PAGES_LOCK -> s.mutexOwner[1];
             case MMU_UNSYNC_PAGES_LOCK -> s.mutexOwner[2];
-            case SRCU -> s.srcuReaders;
+            case SRCU, SRCU_SELF -> s.srcuReaders;
             case RCU -> s.rcuReaders;
             case RCU_PENDING -> Arrays.toString(s.rcuPending);
             case NX_LIST -> {

@@ -69,6 +69,11 @@ class FeatureTablesTest {
             Map.entry("nx_huge_page_disallowed", new String[] {"nx_huge_page_disallowed", ""}),
             Map.entry("track_possible_nx_huge_page", new String[] {"track_possible_nx_huge_page",
                     "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
+            Map.entry("kvm_age_gfn", new String[] {"kvm_age_gfn", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_test_age_gfn", new String[] {"kvm_test_age_gfn", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_tdp_mmu_read_spte", new String[] {"kvm_tdp_mmu_read_spte", ""}),
+            Map.entry("tdp_mmu_set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
+            Map.entry("__tdp_mmu_set_spte", new String[] {"__tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
             Map.entry("rcu_read_lock", new String[] {"rcu_read_lock", ""}),
             Map.entry("try_cmpxchg", new String[] {"try_cmpxchg", ""}),
             Map.entry("kvm_mmu_sp_dirty_logging_enabled", new String[] {"kvm_mmu_sp_dirty_logging_enabled", ""}),
@@ -83,7 +88,23 @@ class FeatureTablesTest {
             Map.entry("cmpxchg_spte", new String[] {"fast_pf_fix_direct_spte", ""}),
             Map.entry("tdp_mmu_iter_cond_resched", new String[] {"tdp_mmu_iter_cond_resched", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_iter_cond_resched_unguarded",
-                    new String[] {"tdp_mmu_iter_cond_resched", "Needs `mmu_lock` held."}));
+                    new String[] {"tdp_mmu_iter_cond_resched", "Needs `mmu_lock` held."}),
+            Map.entry("kvm_mmu_toggle_valid_gen", new String[] {"kvm_mmu_zap_all_fast", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_tdp_mmu_invalidate_all_roots",
+                    new String[] {"kvm_tdp_mmu_invalidate_all_roots", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_make_all_cpus_request_free_obsolete_roots", new String[] {"kvm_make_all_cpus_request", ""}),
+            Map.entry("__kvm_mmu_prepare_zap_page",
+                    new String[] {"__kvm_mmu_prepare_zap_page", "Needs `mmu_lock` held for write."}),
+            Map.entry("__tdp_mmu_zap_root", new String[] {"__tdp_mmu_zap_root", "Needs `mmu_lock` held."}),
+            Map.entry("kvm_tdp_mmu_put_root", new String[] {"kvm_tdp_mmu_put_root", ""}),
+            Map.entry("memslot_set_invalid", new String[] {"kvm_invalidate_memslot", ""}),
+            Map.entry("memslot_remove", new String[] {"kvm_delete_memslot", ""}),
+            Map.entry("memslot_set_base", new String[] {"kvm_move_memslot", ""}),
+            Map.entry("synchronize_srcu", new String[] {"synchronize_srcu_expedited", ""}),
+            Map.entry("kvm_check_memslot_overlap", new String[] {"kvm_check_memslot_overlap", ""}),
+            Map.entry("__kvm_rmap_zap_gfn_range",
+                    new String[] {"__kvm_rmap_zap_gfn_range", "Needs `mmu_lock` held for write."}),
+            Map.entry("tdp_mmu_zap_leafs", new String[] {"tdp_mmu_zap_leafs", "Needs `mmu_lock` held for write."}));
 
     @Test
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {

@@ -139,11 +139,12 @@ class LanguageServerTest {
     // lists are checked against what the language documents, so an entry lost from the table fails.
     static final List<String> INVARIANTS = List.of("use_after_free", "stale_tlb_at_unlock", "freed_page_table_walk",
             "nx_exec_huge", "dirty_log_lost", "huge_and_child", "stats_consistent", "page_table_leak",
-            "dangling_memslot", "lockdep", "lock_balance", "deadlock");
+            "dangling_memslot", "lockdep", "lock_balance", "deadlock", "dirty_bit_lost");
     static final List<String> STATS = List.of("pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits",
             "remote_tlb_flush", "mmu_shadow_zapped");
     static final List<String> KERNEL_PATHS = List.of("kvm_recover_nx_lpages", "kvm_tdp_mmu_zap_gfn_range",
-            "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "host_free", "kvm_flush_remote_tlbs",
+            "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "kvm_mmu_notifier_clear_flush_young",
+            "kvm_mmu_notifier_clear_young", "kvm_mmu_notifier_test_young", "host_free", "kvm_flush_remote_tlbs",
             "kvm_mmu_zap_all_fast", "kvm_mmu_slot_remove_write_access", "dirty_log_enable", "dirty_log_disable",
             "clear_dirty_log", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split");
 

@@ -48,6 +48,17 @@ public sealed interface Stmt {
     record ForLpageDisallowed(Pos pos, Ident var, Expr take, Block body) implements Stmt {
     }
 
+    /**
+     * {@code for sp in obsolete_pages { }}, {@code for root in invalidated_roots { }}: a kernel list
+     * walk that starts again from the list's head each time ({@link #LISTS}).
+     */
+    record ForList(Pos pos, Ident var, Ident list, Block body) implements Stmt {
+        /** The lists, each with the kernel walk it is. */
+        public static final java.util.Map<String, String> LISTS = java.util.Map.of(
+                "obsolete_pages", "kvm_zap_obsolete_pages()'s walk of active_mmu_pages",
+                "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap");
+    }
+
     /** {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte. */
     record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
     }
@@ -90,5 +101,32 @@ public sealed interface Stmt {
         LockName(String kernelName) {
             this.kernelName = kernelName;
         }
+    }
+
+    /** The blocks a statement holds directly: its branches, its loop body. */
+    static java.util.List<Block> blocks(Stmt s) {
+        java.util.List<Block> blocks = new java.util.ArrayList<>();
+        if (s instanceof Stmt.IfNeedResched n) {
+            blocks.add(n.then());
+            n.orElse().ifPresent(blocks::add);
+        } else if (s instanceof Stmt.If i) {
+            blocks.add(i.then());
+            i.orElse().ifPresent(blocks::add);
+        } else if (s instanceof Stmt.While w) {
+            blocks.add(w.body());
+        } else if (s instanceof Stmt.ForLpageDisallowed f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.ForTdpPte f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.ForList f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.Repeat r) {
+            blocks.add(r.body());
+        } else if (s instanceof Stmt.Atomic a) {
+            blocks.add(a.body());
+        } else if (s instanceof Stmt.Choose c) {
+            blocks.addAll(c.branches());
+        }
+        return blocks;
     }
 }

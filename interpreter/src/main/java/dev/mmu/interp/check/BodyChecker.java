@@ -118,6 +118,8 @@ final class BodyChecker {
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
             expect(f.take(), Type.INT, "the number of pages to take");
             loop(f.body(), f.var().name(), Type.SP);
+        } else if (s instanceof Stmt.ForList f) {
+            loop(f.body(), f.var().name(), Type.SP);
         } else if (s instanceof Stmt.ForTdpPte f) {
             expect(f.root(), Type.ROOT, "the root to walk");
             expect(f.range().start(), Type.INT, "the start gfn");
@@ -532,6 +534,15 @@ final class BodyChecker {
         if (id.isPresent() && machine.slot(id.getAsLong()).isEmpty()) {
             diagnostics.error(slot.pos(), "unknown memslot " + id.getAsLong() + ": declared slots are "
                     + machine.memslots().stream().map(m -> String.valueOf(m.id())).toList());
+            return;
+        }
+        // memslot_move: the model maps huge pages only where gfn and hva agree, so a slot keeps its alignment.
+        Expr base = bound.get("base_gpa");
+        OptionalLong gpa = base == null || id.isEmpty() ? OptionalLong.empty() : eval.eval(base);
+        long align = gpa.isPresent() ? machine.slot(id.getAsLong()).get().backing() : 1;
+        if (gpa.isPresent() && gpa.getAsLong() % align != 0) {
+            diagnostics.error(base.pos(), "memslot " + id.getAsLong() + " moves to " + MachineChecker.hex(gpa.getAsLong())
+                    + ": must be aligned to its backing size (" + MachineChecker.hex(align) + ")");
         }
     }
 

@@ -69,10 +69,11 @@ public final class Builtins {
             Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
                     "level", Type.INT, "pfn", Type.INT),
             Type.HOST_PAGE, ordered("freed", Type.BOOL),
+            Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT),
             Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
-                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT));
+                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
@@ -83,6 +84,12 @@ public final class Builtins {
         kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",
                 "host MMU notifier: unmaps a gpa range and flushes before the host may free it");
         alias("mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range");
+        kernelPath("kvm_mmu_notifier_clear_flush_young", List.of(range()), "kvm_mmu_notifier_clear_flush_young",
+                "host MMU notifier (page reclaim): clears the A bits of a gpa range, flushes if one was set");
+        kernelPath("kvm_mmu_notifier_clear_young", List.of(range()), "kvm_mmu_notifier_clear_young",
+                "host MMU notifier (page aging): clears the A bits of a gpa range without a flush");
+        kernelPath("kvm_mmu_notifier_test_young", List.of(range()), "kvm_mmu_notifier_test_young",
+                "host MMU notifier: whether an SPTE of a gpa range has its A bit set");
         kernelPath("host_free", List.of(range()), "free_pages (host mm)",
                 "the host frees the pages backing a gpa range; valid only after an invalidation");
         kernelPath("kvm_mmu_zap_all_fast", List.of(), "kvm_mmu_zap_all_fast",
@@ -100,7 +107,7 @@ public final class Builtins {
                 "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
         kernelPath("memslot_delete", List.of(slot()), "kvm_set_memslot (KVM_MR_DELETE)",
                 "deletes a memslot: invalidates it, zaps its SPTEs, waits for SRCU readers");
-        kernelPath("memslot_move", List.of(slot(), new Param("gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
+        kernelPath("memslot_move", List.of(slot(), new Param("base_gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
                 "moves a memslot to a new base gpa");
         kernelPath("eager_split", List.of(slot()), "kvm_mmu_slot_try_split_huge_pages",
                 "eager page split: splits huge SPTEs of a memslot under mmu_lock held for read");
@@ -113,6 +120,8 @@ public final class Builtins {
                 "whether the vCPU's TLB caches a translation for gpa; .present, .writable, .exec, .level, .pfn");
         add("host", Kind.QUERY, List.of(integer("gpa")), Type.HOST_PAGE, "(model state)",
                 "the host page backing gpa: freed");
+        add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
+                "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
 
         add("stat", Kind.GLOBAL, List.of(), Type.STATS, "kvm->stat", "the VM's statistics");
         add("vm", Kind.GLOBAL, List.of(), Type.VM, "kvm->arch", "the vm { } settings");
@@ -135,6 +144,7 @@ public final class Builtins {
         invariant("lockdep", "a primitive run without its lock mode, or locks taken out of order");
         invariant("lock_balance", "a thread finished holding a lock");
         invariant("deadlock", "threads that cannot make progress");
+        invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

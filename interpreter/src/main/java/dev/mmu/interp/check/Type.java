@@ -10,6 +10,7 @@ public enum Type {
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
     SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
     HOST_PAGE("host page"), // what host(gpa) returns
+    MEMSLOT("memslot"),     // what id_to_memslot(id) returns
     TLB_ENTRY("tlb entry"), // tlb(vcpu, gpa) followed by a field; tlb(vcpu, gpa) alone is a bool
     LIST("list"),           // invalid_list, lpage_disallowed
     STATS("stats"),         // stat.NAME

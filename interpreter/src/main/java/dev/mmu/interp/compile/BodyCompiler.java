@@ -11,8 +11,10 @@ import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
+import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Nx;
@@ -21,6 +23,7 @@ import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
 import dev.mmu.runtime.paths.Queries;
+import dev.mmu.runtime.paths.SlotOps;
 import dev.mmu.runtime.paths.SlotPaths;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -149,6 +152,7 @@ final class BodyCompiler {
             b.patch(test, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "repeat"));
             patchBreaks();
         } else if (s instanceof Stmt.ForLpageDisallowed f) forLpageDisallowed(f, env);
+        else if (s instanceof Stmt.ForList f) forList(f, env);
         else if (s instanceof Stmt.Assert a) {
             b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond()) + " (" + a.pos() + ")"));
         }
@@ -226,6 +230,24 @@ final class BodyCompiler {
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
         b.patch(exitEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, b.here(), "!list_empty(lpage_disallowed)"));
+        patchBreaks();
+    }
+
+    /**
+     * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
+     * still on the list (the body takes it off: a zap, a put), none left ends the loop.
+     */
+    private void forList(Stmt.ForList f, Env env) {
+        int var = b.local(f.var().name());
+        Env inner = new Env(env);
+        inner.bind(f.var().name(), var);
+        int top = b.here();
+        int next = b.placeholder();
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        b.emit(new Ops.Jump(top));
+        b.patch(next, f.list().name().equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+                : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }
 
@@ -353,7 +375,16 @@ final class BodyCompiler {
             case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
-            case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "tdp_zap_range", "tdp_mmu_zap_leafs" -> tdpZapRange(c, env, result);
+            case "__tdp_mmu_zap_root" -> {
+                int root = b.local("root");
+                Expr rootArg = named(c, "root", 0);
+                b.emit(new Ops.Assign(root, value(rootArg, env), "root = " + text(rootArg)));
+                int level = b.local("zap_level");
+                Expr levelArg = named(c, "zap_level", 1);
+                b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
+                FastZap.zapRoot(b, root, level, held);
+            }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
@@ -370,12 +401,14 @@ final class BodyCompiler {
             case "kvm_mmu_zap_collapsible_sptes" ->
                     SlotPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
             case "eager_split" -> SlotPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
-            case "memslot_delete" -> SlotPaths.memslotDelete(b, config, slotArg(c, env));
-            case "memslot_move" -> memslotMove(c, env);
-            case "kvm_mmu_zap_all_fast" -> SlotPaths.zapAllFast(b, config);
+            case "memslot_set_invalid" -> b.emit(new SlotOps.InvalidateSlot(slotPosition(c, env)));
+            case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
+            case "memslot_set_base" -> memslotSetBase(c, env);
+            case "synchronize_srcu" -> b.emit(new SlotOps.SynchronizeSrcu());
             default -> {
                 if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
                     Primitive p = Primitives.get(name);
+                    if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
                     dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[p.params().size()];
                     for (int i = 0; i < v.length; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
                     b.emit(new Ops.Call(p, v, result));
@@ -396,7 +429,10 @@ final class BodyCompiler {
                 text(c)));
     }
 
-    /** tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points; returns the flush. */
+    /**
+     * tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points, or
+     * tdp_mmu_zap_leafs (leaf SPTEs only); returns the flush.
+     */
     private void tdpZapRange(Expr.Call c, Env env, int result) {
         int flush = result >= 0 ? result : b.local("flush");
         Expr flushArg = named(c, "flush", 2);
@@ -404,7 +440,7 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
         KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
-                canYield);
+                canYield, c.name().name().equals("tdp_mmu_zap_leafs"));
     }
 
     private void inline(PathDecl path, Expr.Call c, Env env) {
@@ -425,6 +461,8 @@ final class BodyCompiler {
             int slot = b.local(p.name());
             b.emit(new Ops.Assign(slot, value(arg, env), p.name()));
             callee.bind(p.name(), slot);
+            Long known = constantOrNull(arg, env);
+            if (known != null && !assigns(path.body(), p.name())) callee.bindConstant(p.name(), known);
         }
         inlining.push(path.name().name());
         block(path.body(), callee);
@@ -447,12 +485,12 @@ final class BodyCompiler {
     }
 
     /**
-     * memslot_move SLOT GPA: the new gpa must keep the slot's host alignment (the model maps huge
-     * pages only where gfn and hva agree); overlapping an active slot fails with -EEXIST at run time.
+     * memslot_set_base(slot, base_gpa): the new gpa must keep the slot's host alignment (the model
+     * maps huge pages only where gfn and hva agree).
      */
-    private void memslotMove(Expr.Call c, Env env) {
+    private void memslotSetBase(Expr.Call c, Env env) {
         int id = slotArg(c, env);
-        Expr gpaArg = named(c, "gpa", 1);
+        Expr gpaArg = named(c, "base_gpa", 1);
         long gpa = constant(gpaArg, env);
         var slot = config.slot(id);
         long align = 4096L << (9 * (slot.backingLevel() - 1));
@@ -460,8 +498,12 @@ final class BodyCompiler {
             throw new CompileError(gpaArg.pos(), "memslot " + id + " moves to 0x" + Long.toHexString(gpa)
                     + ": must be aligned to its backing size (0x" + Long.toHexString(align) + ")");
         }
-        long gfn = gpa >>> 12;
-        SlotPaths.memslotMove(b, config, id, gfn);
+        b.emit(new SlotOps.MoveSlot(Memslots.position(config, id), gpa >>> 12));
+    }
+
+    /** The configured position of a memslot id argument. */
+    private int slotPosition(Expr.Call c, Env env) {
+        return Memslots.position(config, slotArg(c, env));
     }
 
     /** A memslot id argument: a constant naming a declared slot. */
@@ -486,13 +528,31 @@ final class BodyCompiler {
     }
 
     private long constant(Expr e, Env env) {
+        Long v = constantOrNull(e, env);
+        if (v == null) throw new CompileError(e.pos(), "must be a constant");
+        return v;
+    }
+
+    /** The value of a constant expression (a parameter passed one included), or null. */
+    private Long constantOrNull(Expr e, Env env) {
+        if (e instanceof Expr.Name n && env != null && env.constant(n.name()) != null) return env.constant(n.name());
+        if (e instanceof Expr.Range || e instanceof Expr.Call) return null;
         var v = exprs.compile(e, env);
         try {
             if (v.footprint().equals(Footprint.LOCAL)) return v.eval(null, 0);
         } catch (NullPointerException notConstant) {
             // a local variable: only known while running
         }
-        throw new CompileError(e.pos(), "must be a constant");
+        return null;
+    }
+
+    /** Whether a block assigns a name anywhere (an inner `let` of the same name counts too). */
+    private static boolean assigns(Block block, String name) {
+        for (Stmt s : block.statements()) {
+            if (s instanceof Stmt.Assign a && a.name().name().equals(name)) return true;
+            for (Block inner : Stmt.blocks(s)) if (assigns(inner, name)) return true;
+        }
+        return false;
     }
 
     private static LockId lock(Stmt.LockName n) {

@@ -9,6 +9,7 @@ final class Env {
     private final Map<String, Integer> slots = new HashMap<>();
     private final Map<String, dev.mmu.runtime.paths.KernelPaths.TdpLoop> iters = new HashMap<>();
     private final Map<String, Integer> ranges = new HashMap<>();
+    private final Map<String, Long> constants = new HashMap<>();
 
     Env(Env parent) {
         this.parent = parent;
@@ -16,6 +17,20 @@ final class Env {
 
     void bind(String name, int slot) {
         slots.put(name, slot);
+    }
+
+    /**
+     * A parameter passed a constant that its path never assigns: still read from its slot at run
+     * time, and known at compile time where an argument must be constant (a memslot id).
+     */
+    void bindConstant(String name, long value) {
+        constants.put(name, value);
+    }
+
+    /** The compile-time value of a parameter bound by {@link #bindConstant}, or null. */
+    Long constant(String name) {
+        if (slots.containsKey(name)) return constants.get(name);
+        return parent == null ? null : parent.constant(name);
     }
 
     /** A range parameter: its start in slot, its end in slot + 1. */

@@ -6,6 +6,7 @@ import dev.mmu.interp.check.Machine;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Footprint;
+import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.Resource;
 import java.util.List;
@@ -94,6 +95,18 @@ final class ExprCompiler {
                 var gpa = compile(arg(c, 1), env);
                 return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
             }
+            if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
+                var id = compile(arg(c, 0), env);
+                return field.equals("npages")
+                        ? reading(id.footprint(), (s, t) -> {
+                            int pos = Memslots.position(s.config, id.eval(s, t));
+                            return pos < 0 ? 0 : s.config.memslots().get(pos).npages();
+                        })
+                        : reading(Footprint.reads(Resource.MEMSLOTS).union(id.footprint()), (s, t) -> {
+                            int pos = Memslots.position(s.config, id.eval(s, t));
+                            return pos < 0 ? 0 : Memslots.base(s, pos);
+                        });
+            }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
                 return reading(Footprint.reads(Resource.HOST, Resource.MEMSLOTS).union(gpa.footprint()),
@@ -110,6 +123,8 @@ final class ExprCompiler {
             case "nx_recovery_ratio" -> machine.nxRecoveryRatio();
             case "eager_page_split" -> machine.eagerPageSplit() ? 1 : 0;
             case "tdp_levels" -> machine.tdpLevels();
+            case "tdp_mmu" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.SHADOW ? 1 : 0;
+            case "nested_mmu" -> machine.mmu() == dev.mmu.interp.ast.VmSetting.Flavour.BOTH ? 1 : 0;
             case "vcpus" -> machine.vcpus();
             default -> throw new CompileError(f.field().pos(), "unknown vm setting '" + f.field().name() + "'");
         };

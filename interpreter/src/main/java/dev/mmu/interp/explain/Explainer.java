@@ -326,35 +326,11 @@ public final class Explainer {
         List<Stmt> all = new ArrayList<>();
         for (Stmt s : b.statements()) {
             all.add(s);
-            for (Block inner : blocks(s)) {
+            for (Block inner : Stmt.blocks(s)) {
                 all.addAll(statements(inner));
             }
         }
         return all;
-    }
-
-    private static List<Block> blocks(Stmt s) {
-        List<Block> blocks = new ArrayList<>();
-        if (s instanceof Stmt.IfNeedResched n) {
-            blocks.add(n.then());
-            n.orElse().ifPresent(blocks::add);
-        } else if (s instanceof Stmt.If i) {
-            blocks.add(i.then());
-            i.orElse().ifPresent(blocks::add);
-        } else if (s instanceof Stmt.While w) {
-            blocks.add(w.body());
-        } else if (s instanceof Stmt.ForLpageDisallowed f) {
-            blocks.add(f.body());
-        } else if (s instanceof Stmt.ForTdpPte f) {
-            blocks.add(f.body());
-        } else if (s instanceof Stmt.Repeat r) {
-            blocks.add(r.body());
-        } else if (s instanceof Stmt.Atomic a) {
-            blocks.add(a.body());
-        } else if (s instanceof Stmt.Choose c) {
-            blocks.addAll(c.branches());
-        }
-        return blocks;
     }
 
     /** Calls in statements and in the expressions they hold, in source order. */

@@ -459,6 +459,9 @@ public final class Formatter {
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
             text("for " + f.var().name() + " in lpage_disallowed take " + exprs.print(f.take()) + " ");
             block(f.body());
+        } else if (s instanceof Stmt.ForList f) {
+            text("for " + f.var().name() + " in " + f.list().name() + " ");
+            block(f.body());
         } else if (s instanceof Stmt.ForTdpPte f) {
             text("for " + f.var().name() + " in tdp_pte(" + exprs.print(f.root()) + ", " + exprs.print(f.range()) + ") ");
             block(f.body());

@@ -233,6 +233,10 @@ final class AstBuilder {
         @Override
         public Stmt visitForUnknownStmt(ForUnknownStmtContext ctx) {
             Expr what = expr(ctx.expr());
+            if (what instanceof Expr.Name n && Stmt.ForList.LISTS.containsKey(n.name())) {
+                return new Stmt.ForList(pos(ctx), ident(ctx.IDENT().getSymbol()), new Ident(n.pos(), n.name()),
+                        block(ctx.block()));
+            }
             String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
             String loop = "'for " + ctx.IDENT().getText() + " in lpage_disallowed take N { }'";
             String hint = "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
@@ -240,7 +244,8 @@ final class AstBuilder {
                     : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + ctx.IDENT().getText()
                     + " in tdp_pte(root, start .. end) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
-                    + ": a for loop walks 'lpage_disallowed take N' or 'tdp_pte(root, start .. end)'";
+                    + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
+                    + "'obsolete_pages' or 'invalidated_roots'";
             diagnostics.error(what.pos(), hint);
             return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
         }

@@ -46,12 +46,14 @@ class PrimitiveCallsTest {
 
     /**
      * A statement calling p with an argument of each parameter's type: the sp and iter of the loops
-     * around it; try_cmpxchg's ptr is the file's global and its old a local.
+     * around it; try_cmpxchg's ptr is the file's global and its old a local; a memslot id and a
+     * memslot's new base are constants.
      */
     private static String call(Primitive p, boolean named) {
         boolean cmpxchg = p.name().equals("try_cmpxchg");
         List<String> args = p.params().stream().map(q -> (named ? q.name() + ": " : "") + switch (q.type()) {
-            case INT -> cmpxchg && q.name().equals("ptr") ? "g" : cmpxchg && q.name().equals("old") ? "o" : "iter.gfn";
+            case INT -> cmpxchg && q.name().equals("ptr") ? "g" : cmpxchg && q.name().equals("old") ? "o"
+                    : q.name().equals("slot") || q.name().equals("base_gpa") ? "0" : "iter.gfn"; // memslot ids, gpas: constants
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";
             case VOID -> throw new AssertionError(q);

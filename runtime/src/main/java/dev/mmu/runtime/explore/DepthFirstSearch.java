@@ -99,7 +99,10 @@ final class DepthFirstSearch<S> {
             long sleep = top.reduced.sleepAfter(i);
             if (visited.add(key)) {
                 push(t.target(), t, key, sleep, true);
-            } else if (partialOrder.expandAgain(key, sleep)) {
+                continue;
+            }
+            partialOrder.reached(top.reduced, i, key);
+            if (partialOrder.expandAgain(key, sleep)) {
                 push(t.target(), t, key, sleep, false);
             }
         }

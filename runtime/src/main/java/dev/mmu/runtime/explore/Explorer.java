@@ -32,7 +32,7 @@ public final class Explorer {
             return ShardedSystem.explore(system, expectations, options);
         }
         long startNanos = System.nanoTime();
-        if (symmetric(expectations, options)) {
+        if (symmetric(system, expectations, options)) {
             system = new CanonicalKeys<>(system);
         }
         boolean compact = options.hashCompaction() && options.strategy() != ExploreOptions.Strategy.RANDOM
@@ -56,13 +56,16 @@ public final class Explorer {
     }
 
     /**
-     * Symmetry reduction is applied by DFS and BFS only: a preemption bounded node also holds the
-     * thread that ran last, which the permutation would have to map too; and a cycle through a
-     * permuted copy of a state on the DFS stack is not seen as a cycle, so {@code Terminates}
-     * turns it off.
+     * Symmetry reduction is applied by DFS and BFS, and by preemption bounding where the system
+     * maps the thread that ran last ({@link TransitionSystem#canonicalThread}): a node also holds
+     * that thread. A cycle through a permuted copy of a state on the DFS stack is not seen as a
+     * cycle, so {@code Terminates} turns it off (docs/performance.md says what it would take).
      */
-    static <S> boolean symmetric(List<Expectation<S>> expectations, ExploreOptions options) {
-        return options.symmetry() && symmetryOff(expectations, options) == null;
+    static <S> boolean symmetric(TransitionSystem<S> system, List<Expectation<S>> expectations,
+            ExploreOptions options) {
+        boolean mapsLastThread = options.strategy() != ExploreOptions.Strategy.PREEMPTION_BOUNDED
+                || system.canonicalThread(system.initial(), 0) >= 0;
+        return options.symmetry() && mapsLastThread && symmetryOff(expectations, options) == null;
     }
 
     /** Why symmetry, asked for, is not applied with these expectations and options; null if it is. */
@@ -71,8 +74,7 @@ public final class Explorer {
             return "`expect terminates` (a cycle through a permuted copy of a state would not be seen as a cycle)";
         }
         return switch (options.strategy()) {
-            case DFS, BFS -> null;
-            case PREEMPTION_BOUNDED -> "under preemption bounding (a node also holds the thread that ran last)";
+            case DFS, BFS, PREEMPTION_BOUNDED -> null;
             case RANDOM, PCT -> "random and PCT runs keep no visited set to reduce";
         };
     }
@@ -236,7 +238,7 @@ public final class Explorer {
     static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
         return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
-                && !symmetric(expectations, options) && system.dependencies() != null;
+                && !symmetric(system, expectations, options) && system.dependencies() != null;
     }
 
     /**
@@ -294,7 +296,8 @@ public final class Explorer {
         Budget budget = new Budget(options, "preemption bounded", startNanos);
         int k = options.preemptionBound();
         monitor.checking(true, false);
-        SearchReport report = PreemptionBoundedSearch.run(system, monitor, budget, k);
+        SearchReport report = PreemptionBoundedSearch.run(system, monitor, budget, k,
+                symmetric(system, expectations, options));
         Measured measured = Measured.after(report, budget);
         // Fair cycles are searched in the whole graph, not within the bound.
         Passes passes = fairCycles(system, monitor, options, report, measured, startNanos);

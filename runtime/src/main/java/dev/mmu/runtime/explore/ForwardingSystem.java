@@ -49,4 +49,9 @@ public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     public S canonical(S s) {
         return inner.canonical(s);
     }
+
+    @Override
+    public int canonicalThread(S s, int thread) {
+        return inner.canonicalThread(s, thread);
+    }
 }

@@ -17,7 +17,9 @@ import java.util.Map;
  *       fully expanded: no step is ignored forever around a cycle;</li>
  *   <li>terminal states (deadlocks, {@code final}) are kept by any persistent set.</li>
  * </ul>
- * Sleep sets (by thread) skip the orders already explored. With a visited set, a state reached
+ * Sleep sets (by thread) skip the orders already explored; not those through a state on the DFS
+ * stack, which is not explored yet (a thread whose step led there does not sleep after it: else a
+ * spin of one thread would hide the later steps of another). With a visited set, a state reached
  * again with a sleep set that does not cover every sleep set it was expanded with is expanded
  * again with the smaller one, so nothing a sleep set skipped is lost. {@code expect terminates}
  * is judged by {@link FairCycleSearch} on the full graph, which this does not reduce.
@@ -33,6 +35,8 @@ final class PartialOrder<S> {
         final boolean reduced;
         /** Threads asleep here, and the threads whose steps were explored so far. */
         private long sleep;
+        /** Threads with a step explored here that led to a state on the DFS stack. */
+        private long closedCycle;
 
         Reduced(Dependencies.Expansion<S> expansion, List<Transition<S>> explore, Object[] keys, boolean reduced,
                 long sleep) {
@@ -46,7 +50,8 @@ final class PartialOrder<S> {
         /** The sleep set of the state explore.get(i) leads to; call in order of i. */
         long sleepAfter(int i) {
             int t = explore.get(i).thread();
-            if (i > 0 && explore.get(i - 1).thread() != t) sleep |= 1L << explore.get(i - 1).thread();
+            int before = i > 0 ? explore.get(i - 1).thread() : t;
+            if (before != t && (closedCycle >> before & 1) == 0) sleep |= 1L << before;
             long kept = 0;
             for (long z = sleep; z != 0; z &= z - 1) {
                 int w = Long.numberOfTrailingZeros(z);
@@ -86,6 +91,14 @@ final class PartialOrder<S> {
 
     void popped(Object key) {
         onStack.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /**
+     * Step i led to a state on the DFS stack, whose exploration is not done: its thread must not
+     * sleep in the later steps' states (their orders through it are not covered yet).
+     */
+    void reached(Reduced<S> r, int i, Object key) {
+        if (onStack.containsKey(key)) r.closedCycle |= 1L << r.explore.get(i).thread();
     }
 
     /**

@@ -42,6 +42,8 @@ final class PreemptionBoundedSearch<S> {
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
+    /** Keys are canonical (symmetry): the thread that ran last is named as in the canonical state. */
+    private final boolean symmetric;
     private final List<Frame<S>> stack = new ArrayList<>();
     private final Map<S, Integer> onStack = new HashMap<>();
     private Map<Node, Integer> fewestPreemptions = new HashMap<>();
@@ -49,14 +51,18 @@ final class PreemptionBoundedSearch<S> {
     private int maxDepth;
     private long maxNodes;
 
-    private PreemptionBoundedSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
+    private PreemptionBoundedSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget,
+            boolean symmetric) {
         this.system = system;
         this.monitor = monitor;
         this.budget = budget;
+        this.symmetric = symmetric;
     }
 
-    static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, int maxBound) {
-        return new PreemptionBoundedSearch<>(system, monitor, budget).deepen(maxBound);
+    /** With symmetric: the system's keys are canonical, and the last thread is mapped with them. */
+    static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, int maxBound,
+            boolean symmetric) {
+        return new PreemptionBoundedSearch<>(system, monitor, budget, symmetric).deepen(maxBound);
     }
 
     private SearchReport deepen(int maxBound) {
@@ -125,7 +131,9 @@ final class PreemptionBoundedSearch<S> {
                 // are judged by FairCycleSearch.
                 continue;
             }
-            Node node = new Node(system.key(t.target()), t.thread());
+            // Under symmetry the key is the orbit's, and the last thread is named as in it.
+            Node node = new Node(system.key(t.target()),
+                    symmetric ? system.canonicalThread(t.target(), t.thread()) : t.thread());
             Integer best = fewestPreemptions.get(node);
             if (best == null || preemptions < best) {
                 fewestPreemptions.put(node, preemptions);

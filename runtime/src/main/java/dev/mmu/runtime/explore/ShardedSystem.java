@@ -181,7 +181,7 @@ final class ShardedSystem<S> implements TransitionSystem<ShardedSystem.Node<S>> 
             bytes[2] = (byte) (tag >>> 8);
             bytes[3] = (byte) tag;
             System.arraycopy(p.bytes(), 0, bytes, 4, p.length());
-            return new PackedKey(bytes, 31 * p.hashCode() + tag);
+            return new PackedKey(bytes); // a 64-bit hash of its own: hash compaction stores it
         }
         return new Tagged(n.layer, k);
     }

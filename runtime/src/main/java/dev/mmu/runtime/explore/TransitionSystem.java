@@ -59,4 +59,14 @@ public interface TransitionSystem<S> {
     default S canonical(S s) {
         return s;
     }
+
+    /**
+     * For symmetry under preemption bounding: the thread of {@code canonical(s)} that plays
+     * {@code thread}'s part in {@code s}, so that a node (state, thread that ran last) is keyed on
+     * its orbit; -1 (the default) if the system cannot tell, and then preemption bounding keeps
+     * exact keys.
+     */
+    default int canonicalThread(S s, int thread) {
+        return -1;
+    }
 }

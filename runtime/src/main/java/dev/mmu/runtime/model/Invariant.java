@@ -28,7 +28,9 @@ public enum Invariant {
     /** A thread finished holding a lock, or released one it did not hold. */
     lock_balance("a thread finished holding a lock or released a lock it did not hold"),
     /** No thread can run, yet not all have finished. */
-    deadlock("threads are stuck: none can run and not all have finished");
+    deadlock("threads are stuck: none can run and not all have finished"),
+    /** A D bit the CPU set in an SPTE was overwritten before kvm_set_pfn_dirty() saw it: the host page looks clean. */
+    dirty_bit_lost("a guest write's dirty bit was dropped from an SPTE before the host page was marked dirty");
 
     public final String description;
 

@@ -9,67 +9,81 @@ import dev.mmu.runtime.model.VmState;
 import java.util.Arrays;
 
 /**
- * The ops of kvm_mmu_zap_all_fast() (mmu.c, v6.x) and kvm_tdp_mmu_zap_invalidated_roots()
- * (tdp_mmu.c, v6.x): obsolete everything by generation, make every vCPU reload its root, zap the
- * obsolete legacy pages in batches and the invalidated TDP roots under the read lock.
+ * The steps of kvm_mmu_zap_all_fast() (mmu.c, v6.12) and kvm_tdp_mmu_zap_invalidated_roots()
+ * (tdp_mmu.c, v6.12) under the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu: invalidate the
+ * roots, make every vCPU reload its root, walk the obsolete legacy pages and the invalidated TDP
+ * roots, and zap a root's SPTEs under the read lock.
  */
 public final class FastZap {
-    /** BATCH_ZAP_PAGES: kvm_zap_obsolete_pages() may yield after this many zapped pages. */
-    public static final int BATCH_ZAP_PAGES = 10;
-
     private FastZap() {}
 
     /**
-     * Under mmu_lock held for write: kvm->arch.mmu_valid_gen ^= 1; kvm_tdp_mmu_invalidate_all_roots()
-     * (role.invalid = true); kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which
-     * kicks every vCPU out of the guest and waits: each drops its obsolete root and, before it
-     * enters the guest again, kvm_mmu_load() gives it a new root and flush_tlb_current(); with
-     * mmu both, the L2 (guest_mmu) shadow root too. The model does the reload for all vCPUs here
-     * (the request waits for them); kvm_zap_obsolete_pages() then zaps the old legacy roots.
+     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): the TDP root is marked invalid, so that no vCPU
+     * uses it again, and takes a reference for the scheduled zap (tdp_mmu_scheduled_root_to_zap:
+     * the root joins the invalidated roots). No TDP root (mmu shadow): nothing to do.
      */
-    public record Begin() implements Op {
-        public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "kvm_mmu_zap_all_fast needs mmu_lock for write");
-            s.mmuValidGen ^= 1;
-            ShadowPage old = s.spForWrite(s.root);
-            // The vCPUs drop their references; kvm_tdp_mmu_invalidate_all_roots() (v6.x) takes one
-            // for the scheduled zap; walkers inside the root keep theirs (TdpMmu.getRoot).
-            if (old.tdp) old.invalid = true;
-            old.rootCount = old.tdp ? old.rootCount - s.config.vcpus() + 1 : 0;
-            int[] r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
-            r[r.length - 1] = old.id;
-            s.invalidRoots = r;
+    static void invalidateAllRoots(Exec e) {
+        VmState s = e.s;
+        ShadowPage old = s.sp(s.root);
+        if (!old.tdp || old.invalid) return;
+        old = s.spForWrite(s.root);
+        old.invalid = true;
+        old.rootCount++;
+        addInvalidRoot(s, old.id);
+        e.note("kvm_tdp_mmu_invalidate_all_roots: " + old + " invalid");
+    }
+
+    /**
+     * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which kicks every vCPU out of the
+     * guest and waits: each drops its obsolete root (is_obsolete_root: an invalid TDP root, or a
+     * shadow root of the old mmu_valid_gen) and, before it enters the guest again, kvm_mmu_load()
+     * gives it a new root and flush_tlb_current(); with mmu both, the L2 (guest_mmu) shadow root
+     * too. The model does the reload for all vCPUs here (the request waits for them); an obsolete
+     * shadow root joins the invalidated roots until kvm_zap_obsolete_pages() zaps it.
+     */
+    static void freeObsoleteRoots(Exec e) {
+        VmState s = e.s;
+        int vcpus = s.config.vcpus();
+        ShadowPage old = s.sp(s.root);
+        boolean reload = obsolete(s, old);
+        if (reload) {
+            old = s.spForWrite(s.root);
+            // The vCPUs drop their references; walkers inside the root keep theirs (TdpMmu.getRoot).
+            old.rootCount = old.tdp ? old.rootCount - vcpus : 0;
+            if (!old.tdp) addInvalidRoot(s, old.id);
             ShadowPage root = s.allocSp(old.level, 0, s.config.mmu() != Mmu.SHADOW);
-            root.rootCount = s.config.vcpus();
+            root.rootCount = vcpus;
             s.root = root.id;
-            if (s.nestedRoot >= 0) { // mmu both: the L2 shadow root is obsolete too (is_obsolete_root)
-                ShadowPage oldNested = s.spForWrite(s.nestedRoot);
-                oldNested.rootCount = 0;
-                r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
-                r[r.length - 1] = oldNested.id;
-                s.invalidRoots = r;
-                ShadowPage nested = s.allocSp(oldNested.level, 0, false);
-                nested.rootCount = s.config.vcpus();
-                s.nestedRoot = nested.id;
-            }
-            for (int v = 0; v < s.tlb.length; v++) {
-                s.tlb[v] = new TlbEntry[0];
-                s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
-            }
-            e.note("mmu_valid_gen=" + s.mmuValidGen + "; " + (old.tdp ? "kvm_tdp_mmu_invalidate_all_roots: " : "")
-                    + old + " obsolete; KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + root
-                    + " and flush_tlb_current");
         }
+        if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
+            ShadowPage oldNested = s.spForWrite(s.nestedRoot);
+            oldNested.rootCount = 0;
+            addInvalidRoot(s, oldNested.id);
+            ShadowPage nested = s.allocSp(oldNested.level, 0, false);
+            nested.rootCount = vcpus;
+            s.nestedRoot = nested.id;
+            reload = true;
+        }
+        if (!reload) {
+            e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: no obsolete root");
+            return;
+        }
+        for (int v = 0; v < s.tlb.length; v++) {
+            s.tlb[v] = new TlbEntry[0];
+            s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
+        }
+        e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + s.sp(s.root) + " and flush_tlb_current");
+    }
 
-        public Footprint footprint() {
-            return Footprint.updates(Resource.INVALID_ROOTS, Resource.SPTE, Resource.TLB)
-                    .andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
-        }
+    /** is_obsolete_root(): an invalid TDP root, or a shadow root of the old generation. */
+    private static boolean obsolete(VmState s, ShadowPage root) {
+        return root.tdp ? root.invalid : root.gen != s.mmuValidGen;
+    }
 
-        public String describe() {
-            return "kvm_mmu_zap_all_fast: new generation";
-        }
+    private static void addInvalidRoot(VmState s, int id) {
+        int[] r = Arrays.copyOf(s.invalidRoots, s.invalidRoots.length + 1);
+        r[r.length - 1] = id;
+        s.invalidRoots = r;
     }
 
     /**
@@ -102,23 +116,12 @@ public final class FastZap {
         }
     }
 
-    /** __kvm_mmu_prepare_zap_page(sp, &kvm->arch.zapped_obsolete_pages, &nr_zapped); batch += nr_zapped. */
-    public record PrepareObsolete(int sp, int batch) implements Op {
-        public void exec(Exec e, int choice) {
-            int id = (int) e.self().locals[sp];
-            int before = e.self().invalidList.length;
-            ShadowMmu.prepareZapPage(e, id);
-            e.self().locals[batch] += Math.max(1, e.self().invalidList.length - before);
-            dropInvalidRoot(e.s, id);
-        }
-
-        public Footprint footprint() {
-            return ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS);
-        }
-
-        public String describe() {
-            return "kvm_mmu_prepare_zap_page";
-        }
+    /** __kvm_mmu_prepare_zap_page(sp, &kvm->arch.zapped_obsolete_pages, &nr_zapped): returns nr_zapped. */
+    static long prepareObsolete(Exec e, int id) {
+        int before = e.self().invalidList.length;
+        ShadowMmu.prepareZapPage(e, id);
+        dropInvalidRoot(e.s, id);
+        return Math.max(1, e.self().invalidList.length - before);
     }
 
     static void dropInvalidRoot(VmState s, int id) {
@@ -159,13 +162,36 @@ public final class FastZap {
         }
     }
 
-    /** tdp_iter_start in the given root, walking levels >= zapLevel (-1: the root's own level). */
+    /**
+     * __tdp_mmu_zap_root(kvm, root, shared, zap_level) (tdp_mmu.c, v6.12), the root in local
+     * `root`, the level in local `zapLevel`: for_each_tdp_pte_min_level(iter, kvm, root, zap_level,
+     * 0, max gfn) { retry: if (tdp_mmu_iter_cond_resched(kvm, &iter, false, shared)) continue; STEP }.
+     * Yields never flush.
+     */
+    public static void zapRoot(PathBuilder b, int root, int zapLevel, Lock.Mode mode) {
+        int it = b.locals("iter", TdpIter.SLOTS);
+        int end = b.local("end");
+        int noFlush = b.local("flush (always false)");
+        b.emit(new RootIterStart(it, root, end, zapLevel));
+        int walk = b.here();
+        int exit = b.placeholder();
+        int condResched = b.placeholder();
+        b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, mode));
+        b.emit(new MmuOps.IterRestart(it, end, false, -1));
+        b.emit(new Ops.Jump(walk));
+        b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
+        b.emit(new ZapRootStep(it, end, zapLevel));
+        b.emit(new Ops.Jump(walk));
+        b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+    }
+
+    /** tdp_iter_start in the root of local `root`, walking levels >= local `zapLevel`. */
     public record RootIterStart(int it, int root, int endSlot, int zapLevel) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             l[endSlot] = 1L << 36;
             int r = (int) l[root];
-            TdpIter.startIn(e.s, l, it, r, 0, l[endSlot], level(e.s, r, zapLevel));
+            TdpIter.startIn(e.s, l, it, r, 0, l[endSlot], (int) l[zapLevel]);
         }
 
         public Footprint footprint() {
@@ -179,15 +205,14 @@ public final class FastZap {
 
     /**
      * One iteration of __tdp_mmu_zap_root(kvm, root, shared = true, zap_level) (v6.x): a present
-     * SPTE at exactly zap_level is cleared with tdp_mmu_set_spte_atomic() (tables are torn down by
-     * handle_removed_pt); no flush: no vCPU can use an invalid root.
+     * SPTE at exactly zap_level (local `zapLevel`) is cleared with tdp_mmu_set_spte_atomic()
+     * (tables are torn down by handle_removed_pt); no flush: no vCPU can use an invalid root.
      */
     public record ZapRootStep(int it, int endSlot, int zapLevel) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
-            int lvl = level(e.s, (int) l[it + TdpIter.ROOT], zapLevel);
-            if (w != null && Spte.present(w.spte()) && w.level() == lvl) {
+            if (w != null && Spte.present(w.spte()) && w.level() == l[zapLevel]) {
                 if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "__tdp_mmu_zap_root without mmu_lock");
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
             }
@@ -200,32 +225,6 @@ public final class FastZap {
 
         public String describe() {
             return "__tdp_mmu_zap_root step";
-        }
-    }
-
-    /** The zap level: the root's role.level for -1. */
-    static int level(VmState s, int root, int zapLevel) {
-        return zapLevel >= 0 ? zapLevel : s.sp(root).level;
-    }
-
-    /**
-     * The zapped root is no longer scheduled (tdp_mmu_scheduled_root_to_zap = false), and
-     * kvm_tdp_mmu_put_root() drops the scheduled zap's reference: a walker may still hold one.
-     */
-    public record PutRoot(int root) implements Op {
-        public void exec(Exec e, int choice) {
-            int id = (int) e.self().locals[root];
-            dropInvalidRoot(e.s, id);
-            TdpMmu.putRoot(e, id);
-        }
-
-        /** call_rcu: freed at the end of the step if no rcu reader is left. */
-        public Footprint footprint() {
-            return TdpMmu.PUT_ROOT;
-        }
-
-        public String describe() {
-            return "kvm_tdp_mmu_put_root";
         }
     }
 }

@@ -50,9 +50,9 @@ public final class FaultOps {
                         Spte.exec(w.spte()), nested));
                 if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
-                if (kind == Access.WRITE && (w.spte() & Spte.DIRTY) == 0) {
-                    s.setSpte(w.spId(), w.index(), w.spte() | Spte.DIRTY); // the walker sets the EPT D bit
-                }
+                // The walker sets the EPT A bit, and D on a write (aging may have cleared A).
+                long ad = Spte.ACCESSED | (kind == Access.WRITE ? Spte.DIRTY : 0);
+                if ((w.spte() & ad) != ad) s.setSpte(w.spId(), w.index(), w.spte() | ad);
                 touch(e, w.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
@@ -142,10 +142,22 @@ public final class FaultOps {
             return new int[] {slotFlags};
         }
 
+        /**
+         * Its own vCPU's TLB only; the walk's A bit (aging clears it) and, on a write, D; of the
+         * host, only whether the page was freed.
+         */
         public Footprint footprint() {
-            return gpa.footprint().andUpdates(Resource.TLB, Resource.SPTE_ACCESS, Resource.SRCU)
-                    .andReads(Resource.SPTE, Resource.HOST, Resource.MEMSLOTS, Resource.DIRTY_BITMAP)
-                    .andUpdates(Resource.VIOLATIONS).naming(vcpu);
+            return gpa.footprint().andUpdatesTlb(vcpu).andUpdates(Resource.SRCU_SELF)
+                    .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.DIRTY_BITMAP).andUpdates(Resource.SPTE_ACCESS)
+                    .union(Host.FREED).andUpdates(Resource.VIOLATIONS).naming(vcpu);
+        }
+
+        /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
+        public Footprint footprint(VmState s, int thread) {
+            TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
+            if (t == null || !grants(t.writable(), t.exec())) return footprint();
+            Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
+            return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 
         public int[] targets(int pc) {

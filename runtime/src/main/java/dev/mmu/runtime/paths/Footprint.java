@@ -2,8 +2,8 @@ package dev.mmu.runtime.paths;
 
 /**
  * What an op or an expression may read and write of the shared state, over-approximated: bit
- * sets of {@link Resource}s, and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which
- * symmetry must not permute. Thread locals are never shared, so they are not in it.
+ * sets of {@link Resource}s (two footprints conflict iff the sets meet: see {@link Resource#bit}),
+ * and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which symmetry must not permute. Thread locals are never shared, so they are not in it.
  *
  * @param reads  resources the result may depend on (a read-modify-write reads too)
  * @param writes resources it may change
@@ -32,6 +32,32 @@ public record Footprint(long reads, long writes, long vcpus) {
         long b = writes;
         for (Resource r : rs) b |= r.bit();
         return new Footprint(reads, b, vcpus);
+    }
+
+    /** Reads one vCPU's TLB and paging-structure caches too ({@link Resource#tlbOf}). */
+    public Footprint andReadsTlb(int vcpu) {
+        return new Footprint(reads | Resource.tlbOf(vcpu), writes, vcpus);
+    }
+
+    /** Reads and writes one vCPU's TLB and paging-structure caches too. */
+    public Footprint andUpdatesTlb(int vcpu) {
+        long b = Resource.tlbOf(vcpu);
+        return new Footprint(reads | b, writes | b, vcpus);
+    }
+
+    /**
+     * The footprint as thread t's op: {@link Resource#SRCU_SELF} becomes t's own srcu read side
+     * (unless the op names every thread's, {@link Resource#SRCU}, too).
+     */
+    public Footprint ofThread(int t) {
+        return new Footprint(ofThread(reads, t), ofThread(writes, t), vcpus);
+    }
+
+    private static long ofThread(long bits, int t) {
+        long self = 1L << Resource.SRCU_SELF.ordinal();
+        if ((bits & self) == 0) return bits;
+        if ((bits & 1L << Resource.SRCU.ordinal()) != 0) return bits & ~self;
+        return bits & ~Resource.SRCU_SELF.bit() | Resource.srcuOf(t);
     }
 
     /** Reads and writes the given resources too. */

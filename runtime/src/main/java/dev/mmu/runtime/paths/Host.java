@@ -36,8 +36,8 @@ public final class Host {
         return Level.pagesPerHpage(c.slotOf(gfn).backingLevel());
     }
 
-    /** What {@link #gfnToPfn} touches: the slot's hva, the host page it may fault in. */
-    static final Footprint GFN_TO_PFN = Footprint.updates(Resource.HOST).andReads(Resource.MEMSLOTS);
+    /** What {@link #gfnToPfn} touches: the slot's hva, the host page it may fault in (not the freed pfns). */
+    static final Footprint GFN_TO_PFN = Footprint.updates(Resource.HOST_PFNS).andReads(Resource.MEMSLOTS);
 
     /** __gfn_to_pfn_memslot(): the pfn now behind gfn, faulting the host page in if needed. */
     static long gfnToPfn(Exec e, long gfn) {
@@ -147,6 +147,9 @@ public final class Host {
         System.arraycopy(a, i + 1, r, i, a.length - i - 1);
         return r;
     }
+
+    /** What {@link #freed} reads. */
+    static final Footprint FREED = Footprint.reads(Resource.FREED_PFNS, Resource.MEMSLOTS);
 
     static boolean freed(VmState s, long pfn, long gfn) {
         long hva = Memslots.hvaGfn(s, gfn);

@@ -27,8 +27,6 @@ import java.util.List;
  * other resources.
  */
 final class Independence implements Dependencies<VmState> {
-    private static final int ALL_STOPS = StepMerging.STOP_KEYS - 1;
-
     private final MmuSystem system;
     private final Program program;
     private final StepMerging merging;
@@ -55,15 +53,20 @@ final class Independence implements Dependencies<VmState> {
 
     /**
      * What thread u's step from pc to next may no longer write, seen through any other thread's
-     * stop key: that thread's merging decision that reads one of these may go the other way after
-     * the step. The step took no lock that thread holds or may take (that would conflict), so
-     * next is reachable from pc under its key, and what u may write from next is a subset.
+     * stop key (key by key, not the writes reachable under no key minus those under every key: a
+     * step within a loop drops nothing the loop's next round still does): that thread's merging
+     * decision that reads one of these may go the other way after the step. The step took no lock
+     * that thread holds or may take (that would conflict), so next is reachable from pc under its
+     * key, and what u may write from next is a subset.
      */
     private long dropped(int u, int pc, int next) {
-        long[] any = merging.reach(u, 0);
-        long[] stopped = merging.reach(u, ALL_STOPS);
-        int n = any.length - 1;
-        return any[Math.min(pc, n)] & ~stopped[Math.min(next, n)];
+        long d = 0;
+        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+            long[] reach = merging.reach(u, key);
+            int n = reach.length - 1;
+            d |= reach[Math.min(pc, n)] & ~reach[Math.min(next, n)];
+        }
+        return d;
     }
 
     private final class Expansion implements Dependencies.Expansion<VmState> {
@@ -154,7 +157,9 @@ final class Independence implements Dependencies<VmState> {
         /**
          * Whether something thread v may do before a thread of the set moves (its ops reachable
          * while the set holds what key says) conflicts with u's step here, or enables u if u is
-         * blocked. A smaller key than the final set's is safe: v's reach only shrinks as it grows.
+         * blocked; or u's step puts out of reach a write that v's merging decisions there compare
+         * (the last clause: v moving may change u's own decisions). A smaller key than the final
+         * set's is safe: v's reach only shrinks as it grows.
          */
         private boolean mayConflict(int u, int v, int key) {
             int pc = s.threads[v].pc;
@@ -162,7 +167,8 @@ final class Independence implements Dependencies<VmState> {
             if ((enabled >> u & 1) == 0) return (reads[u] & futureWrites) != 0;
             long futureReads = merging.reachReads(v, key)[pc] & ~notDependences;
             return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
-                    || (dropped[u] & futureReads) != 0 || (decided[u] & merging.reach(v, 0)[pc]) != 0;
+                    || (dropped[u] & merging.reachDecisions(v, key)[pc]) != 0
+                    || (decided[u] & merging.reach(v, 0)[pc]) != 0;
         }
     }
 }

@@ -23,6 +23,11 @@ public final class Lock {
         };
     }
 
+    /** What {@link #rwlockNeedbreak} reads: mmu_lock's queue, under full preemption only. */
+    static Footprint needbreak(dev.mmu.runtime.model.VmConfig c) {
+        return c.preempt() == Preempt.FULL ? Footprint.reads(Resource.MMU_LOCK) : Footprint.LOCAL;
+    }
+
     /**
      * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12): with CONFIG_PREEMPTION,
      * rwlock_is_contended(), i.e. qrwlock's wait_lock is held: a thread is queued on mmu_lock.

@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
 /**
@@ -28,6 +29,24 @@ public final class Memslots {
         return -1;
     }
 
+    /** The position of the configured memslot with this id (id_to_memslot()), or -1. */
+    public static int position(VmConfig c, long id) {
+        for (int i = 0; i < c.memslots().size(); i++) if (c.memslots().get(i).id() == id) return i;
+        return -1;
+    }
+
+    /**
+     * kvm_check_memslot_overlap(): whether [base, base + npages) meets an active slot other than
+     * the one at position `self` (__kvm_set_memory_region() then fails with -EEXIST).
+     */
+    public static boolean overlaps(VmState s, int self, long base, long npages) {
+        for (int p = 0; p < s.config.memslots().size(); p++) {
+            if (p == self || (s.slotDeleted & (1 << p)) != 0) continue;
+            if (base < end(s, p) && base(s, p) < base + npages) return true;
+        }
+        return false;
+    }
+
     /** slot->base_gfn now (it changes with KVM_MR_MOVE). */
     public static long base(VmState s, int position) {
         return s.slotBase[position];
@@ -50,7 +69,7 @@ public final class Memslots {
      * The gfn's host address in configured coordinates: the gfn the configuration gives to the same
      * offset of the same memslot (the hva does not move with KVM_MR_MOVE). Host pages are indexed by it.
      */
-    static long hvaGfn(VmState s, long gfn) {
+    public static long hvaGfn(VmState s, long gfn) {
         int p = of(s, gfn);
         return p < 0 ? gfn : slot(s, p).baseGfn() + (gfn - base(s, p));
     }
@@ -59,7 +78,7 @@ public final class Memslots {
      * The gfn ranges (pairs, current coordinates) that an hva range given in configured gpas covers,
      * slot by slot, as kvm_handle_hva_range() finds them through each memslot's hva interval.
      */
-    static long[] gfnRangesOfHva(VmState s, long start, long end) {
+    public static long[] gfnRangesOfHva(VmState s, long start, long end) {
         var l = s.config.memslots();
         long[] out = new long[0];
         for (int i = 0; i < l.size(); i++) {

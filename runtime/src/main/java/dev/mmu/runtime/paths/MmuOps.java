@@ -141,6 +141,10 @@ public final class MmuOps {
             return Footprint.reads(Resource.MMU_LOCK);
         }
 
+        public Footprint invisibleFootprint(dev.mmu.runtime.model.VmConfig config) {
+            return Lock.needbreak(config);
+        }
+
         public int[] targets(int pc) {
             return new int[] {pc + 1, skip};
         }

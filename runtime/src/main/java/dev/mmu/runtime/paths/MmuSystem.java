@@ -182,10 +182,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private static int runStep(StepMerging merging, Exec e, Op[] ops, Op op, int choice, StepMerging.Touched touched) {
         var self = e.self();
         int at = self.pc;
-        if (touched != null) touched.ran(merging, e.thread, at);
+        if (touched != null) touched.ran(merging, e.s, e.thread, at);
         op.exec(e, choice);
         assert contains(op.targets(at), e.nextPc) : op.describe() + " went to " + e.nextPc + ", not a declared target";
         self.pc = e.nextPc;
+        if (e.invisible) merging.checkInvisible(e.thread, at);
         int invisibleAt = e.invisible ? at : -1;
         int run = 0;
         for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
@@ -199,11 +200,14 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             }
             at = self.pc;
             e.nextPc = at + 1;
-            if (touched != null) touched.ran(merging, e.thread, at);
+            if (touched != null) touched.ran(merging, e.s, e.thread, at);
             next.exec(e, 0);
             assert contains(next.targets(at), e.nextPc) : next.describe() + " went to " + e.nextPc;
             self.pc = e.nextPc;
-            if (e.invisible && invisibleAt < 0) invisibleAt = at;
+            if (e.invisible && invisibleAt < 0) {
+                merging.checkInvisible(e.thread, at);
+                invisibleAt = at;
+            }
         }
         if (self.pc >= ops.length) finishThread(e);
         Rcu.maybeEndGracePeriod(e); // call_rcu callbacks run once no reader is left, wherever the step was
@@ -215,10 +219,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return false;
     }
 
-    /** What {@link #finishThread} reads and may record: the op that ends a thread does it too. */
-    public static final Footprint FINISH = Footprint.reads(Resource.MMU_LOCK, Resource.SLOTS_LOCK,
-            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK, Resource.SRCU, Resource.RCU,
-            Resource.INVALID_LIST).andUpdates(Resource.VIOLATIONS);
+    /**
+     * What {@link #finishThread} reads and may record: the op that ends a thread does it too. It
+     * reads only the ending thread's own lock holdings and invalid_list, which no other thread
+     * changes (a thread queued for mmu_lock is not at its end), so nothing shared.
+     */
+    public static final Footprint FINISH = Footprint.updates(Resource.VIOLATIONS);
 
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
     private static void finishThread(Exec e) {
@@ -251,6 +257,12 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     @Override
     public VmState canonical(VmState s) {
         return symmetry.trivial() ? s : symmetry.canonical(s);
+    }
+
+    /** Where {@link #canonical} takes a thread: see {@link VcpuSymmetry}. */
+    @Override
+    public int canonicalThread(VmState s, int thread) {
+        return symmetry.trivial() ? thread : symmetry.canonicalThread(s, thread);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
 /**
@@ -21,11 +22,36 @@ public interface Op {
     Footprint footprint();
 
     /**
+     * What the op may read and write in a VM of this configuration: at most {@link #footprint()}
+     * (rwlock_needbreak() reads mmu_lock's queue only under full preemption).
+     */
+    default Footprint footprint(VmConfig config) {
+        return footprint();
+    }
+
+    /**
+     * What the op reads and writes when it runs in s: at most {@link #footprint(VmConfig)}, and
+     * everything its effect there depends on (partial-order reduction compares the steps enabled
+     * in s). Only ops whose footprint narrows much with the state (a guest access that hits the
+     * TLB) need it.
+     */
+    default Footprint footprint(VmState s, int thread) {
+        return footprint(s.config);
+    }
+
+    /**
      * What the op reads when it runs invisibly (sets {@code Exec.invisible}: it decided only where
-     * the thread goes next, e.g. need_resched() said no). Only such ops need a narrower one.
+     * the thread goes next, e.g. need_resched() said no); null (the default) for an op that never
+     * does, which partial-order reduction relies on (an op that runs invisibly without declaring
+     * it stops the search with an internal error).
      */
     default Footprint invisibleFootprint() {
-        return footprint();
+        return null;
+    }
+
+    /** {@link #invisibleFootprint()} in a VM of this configuration. */
+    default Footprint invisibleFootprint(VmConfig config) {
+        return invisibleFootprint();
     }
 
     /** Where the thread may continue after this op at pc (its control-flow successors). */

@@ -42,7 +42,8 @@ public final class Ops {
                 // srcu, which no other thread changes (see Primitive#footprint).
                 case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock ->
                         Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
-                case srcu, rcu -> Footprint.updates(r);
+                case srcu -> Footprint.updates(Resource.SRCU_SELF); // only this thread's reader bit
+                case rcu -> Footprint.updates(r);
             };
         }
 
@@ -68,7 +69,8 @@ public final class Ops {
      * preemption disabled (mmu_lock, a spinlock), may end the grace period, which frees the queued tables.
      */
     static Footprint release(LockId lock) {
-        Footprint f = Footprint.updates(Resource.of(lock)).andUpdates(Resource.VIOLATIONS);
+        Resource r = lock == LockId.srcu ? Resource.SRCU_SELF : Resource.of(lock); // srcu: this thread's reader bit
+        Footprint f = Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
         return switch (lock) {
             case mmu_lock -> f.union(Tlbs.STALE_CHECK).union(Rcu.GRACE_PERIOD);
             case rcu, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> f.union(Rcu.GRACE_PERIOD);
@@ -125,6 +127,18 @@ public final class Ops {
             return Footprint.reads(Resource.MMU_LOCK);
         }
 
+        public Footprint invisibleFootprint() {
+            return footprint();
+        }
+
+        public Footprint footprint(dev.mmu.runtime.model.VmConfig config) {
+            return Lock.needbreak(config);
+        }
+
+        public Footprint invisibleFootprint(dev.mmu.runtime.model.VmConfig config) {
+            return Lock.needbreak(config);
+        }
+
         public int[] targets(int pc) {
             return new int[] {pc + 1, otherwise};
         }
@@ -150,6 +164,10 @@ public final class Ops {
         }
 
         public Footprint footprint() {
+            return Footprint.LOCAL;
+        }
+
+        public Footprint invisibleFootprint() {
             return Footprint.LOCAL;
         }
 
@@ -319,6 +337,14 @@ public final class Ops {
 
         public Footprint footprint() {
             return inner.footprint();
+        }
+
+        public Footprint footprint(dev.mmu.runtime.model.VmConfig config) {
+            return inner.footprint(config);
+        }
+
+        public Footprint footprint(VmState s, int thread) {
+            return inner.footprint(s, thread);
         }
 
         public int[] targets(int pc) {

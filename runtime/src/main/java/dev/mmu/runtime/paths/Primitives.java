@@ -207,7 +207,7 @@ public final class Primitives {
         declare("nx_huge_page_disallowed(sp: sp) -> bool")
                 .mirrors("nx_huge_page_disallowed", "v6.12")
                 .doc("sp->nx_huge_page_disallowed: set before a TDP table is linked, cleared by tdp_mmu_unlink_sp() when it is zapped")
-                .step(Footprint.reads(Resource.SPTE), (e, a) -> {
+                .step(Footprint.reads(Resource.SPTE, Resource.NX_LIST), (e, a) -> {
                     ShadowPage sp = e.s.sp((int) a[0]);
                     return sp != null && sp.nxHugePageDisallowed ? 1 : 0;
                 });
@@ -218,6 +218,130 @@ public final class Primitives {
                     Nx.track(e, (int) a[0]);
                     return 0;
                 });
+    }
+
+    static {
+        // kvm_mmu_zap_all_fast() (mmu.c) and kvm_tdp_mmu_zap_invalidated_roots() (tdp_mmu.c), v6.12:
+        // the steps of the fast zap; the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu combine them.
+        declare("kvm_mmu_toggle_valid_gen()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v6.12")
+                .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
+                .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
+                    e.s.mmuValidGen ^= 1;
+                    return 0;
+                });
+        declare("kvm_tdp_mmu_invalidate_all_roots()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
+                .doc("marks the TDP root invalid and takes a reference for its scheduled zap")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> {
+                    FastZap.invalidateAllRoots(e);
+                    return 0;
+                });
+        // kvm_make_all_cpus_request() waits for every vCPU: each has dropped its obsolete root and
+        // will load a new one, with a TLB flush, before it enters the guest again.
+        declare("kvm_make_all_cpus_request_free_obsolete_roots()")
+                .mirrors("kvm_make_all_cpus_request", "v6.12")
+                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU drops an obsolete root, loads a new one and flushes its TLB")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB), (e, a) -> {
+                    FastZap.freeObsoleteRoots(e);
+                    return 0;
+                });
+        // The kernel's out-parameter nr_zapped as the result; its `unstable` restart is the walk's own
+        // (for sp in obsolete_pages starts from the list's head each time).
+        declare("__kvm_mmu_prepare_zap_page(sp: sp) -> int")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_mmu_prepare_zap_page", "v6.12")
+                .doc("unlinks an obsolete shadow page onto invalid_list (zapped_obsolete_pages); returns nr_zapped")
+                .step(ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS), (e, a) -> FastZap.prepareObsolete(e, (int) a[0]));
+        // for_each_tdp_pte_min_level(iter, kvm, root, zap_level, 0, tdp_mmu_max_gfn_exclusive()):
+        // yields without a flush (no vCPU can use an invalid root).
+        declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v6.12")
+                .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
+                .expanded();
+        // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
+        // else reads it in between).
+        declare("kvm_tdp_mmu_put_root(root: sp)")
+                .mirrors("kvm_tdp_mmu_put_root", "v6.12")
+                .doc("drops a reference to a TDP root; the last one frees it by call_rcu")
+                .step(TdpMmu.PUT_ROOT, (e, a) -> {
+                    FastZap.dropInvalidRoot(e.s, (int) a[0]);
+                    TdpMmu.putRoot(e, (int) a[0]);
+                    return 0;
+                });
+    }
+
+    static {
+        // kvm_set_memslot() (kvm_main.c) deleting or moving a slot, and its kvm_arch_flush_shadow_memslot()
+        // (mmu.c), v6.12: the prelude's kernel/kvm_main.mmu and kernel/mmu.mmu combine these. A slot
+        // is named by its id, a constant (or a path parameter passed one). The three swaps are
+        // kvm_replace_memslot() + kvm_swap_active_memslots() without its synchronize_srcu, written
+        // after them; each waits while an MMU-notifier invalidation is in progress.
+        declare("memslot_set_invalid(slot: int)")
+                .mirrors("kvm_invalidate_memslot", "v6.12")
+                .doc("publishes a copy of the memslot flagged KVM_MEMSLOT_INVALID: faults on it retry")
+                .expanded();
+        declare("memslot_remove(slot: int)")
+                .mirrors("kvm_delete_memslot", "v6.12")
+                .doc("publishes the memslots without the slot: faults on it are emulated MMIO")
+                .expanded();
+        declare("memslot_set_base(slot: int, base_gpa: int)")
+                .mirrors("kvm_move_memslot", "v6.12")
+                .doc("publishes the slot at its new base gpa (a constant aligned to its backing size), same hva and bitmap")
+                .expanded();
+        declare("synchronize_srcu()")
+                .mirrors("synchronize_srcu_expedited", "v6.12")
+                .doc("waits until no other thread holds kvm->srcu for read; never under mmu_lock")
+                .expanded();
+        declare("kvm_check_memslot_overlap(slot: int, base_gpa: int) -> bool")
+                .mirrors("kvm_check_memslot_overlap", "v6.12")
+                .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")
+                .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> {
+                    int pos = Memslots.position(e.s.config, a[0]);
+                    return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
+                });
+        // The model's rmaps are the L2 guest's legacy pages (mmu both); kvm_zap_rmap on each leaf of
+        // the slot, in one step (the walk's yields are not modelled).
+        declare("__kvm_rmap_zap_gfn_range(slot: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_rmap_zap_gfn_range", "v6.12")
+                .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
+                .step(SlotOps.RmapSlotWalk.EFFECTS, (e, a) ->
+                        SlotOps.RmapSlotWalk.walk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+        declare("tdp_mmu_zap_leafs(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_zap_leafs", "v6.12")
+                .doc("zaps the leaf SPTEs in [start, end), flushing before a yield; returns whether a TLB flush is pending")
+                .expanded();
+    }
+
+    static {
+        // SPTE writes under the write lock from the caller's snapshot (iter.old_spte), while the CPU
+        // sets A/D and fast_page_fault() sets W without mmu_lock (VolatileBits; SPTE values are
+        // opaque ints: a snapshot, or 0 to zap).
+        declare("kvm_tdp_mmu_read_spte(gfn: int, level: int) -> int")
+                .mirrors("kvm_tdp_mmu_read_spte", "v6.12")
+                .doc("the SPTE mapping gfn at level (READ_ONCE, as the TDP iterator's iter.old_spte); 0 if none")
+                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS), (e, a) -> VolatileBits.read(e, a[0], (int) a[1]));
+        declare("tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.12")
+                .doc("writes the SPTE, by xchg if old_spte has volatile bits, then handle_changed_spte() on the value replaced"
+                        + " (kvm_set_pfn_dirty for a dirty leaf); returns that value")
+                .step(VolatileBits.WRITE, (e, a) -> VolatileBits.setSpte(e, a[0], (int) a[1], a[2], a[3], true));
+        declare("__tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__tdp_mmu_set_spte", "v5.17")
+                .doc("as tdp_mmu_set_spte before 'Use atomic XCHG to write TDP MMU SPTEs with volatile bits' (v5.18):"
+                        + " WRITE_ONCE, then handle_changed_spte() on old_spte")
+                .step(VolatileBits.WRITE, (e, a) -> VolatileBits.setSpte(e, a[0], (int) a[1], a[2], a[3], false));
+        // The MMU notifier's aging handlers (kvm_handle_hva_range() holds mmu_lock for write in
+        // v6.12; lockless TDP MMU aging came later). The range is in gpa, as the notifier's.
+        declare("kvm_age_gfn(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_age_gfn", "v6.12")
+                .doc("clears the A bit of the leaf SPTEs mapping a gpa range (kvm_tdp_mmu_age_gfn_range, atomic where the CPU"
+                        + " may set A/D meanwhile); returns whether one was set")
+                .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false) ? 1 : 0);
+        declare("kvm_test_age_gfn(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_test_age_gfn", "v6.12")
+                .doc("whether a leaf SPTE mapping a gpa range has its A bit set (kvm_tdp_mmu_test_age_gfn)")
+                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
+                        (e, a) -> Aging.age(e, a[0], a[1], true) ? 1 : 0);
     }
 
     private Primitives() {}

@@ -6,23 +6,41 @@ import dev.mmu.runtime.model.LockId;
  * The parts of the shared state an op or an expression may read or write ({@link Footprint}).
  * Thread locals and program counters are not resources: no other thread sees them. The split is
  * as fine as partial-order reduction can use; every field of {@code VmState} belongs to one.
+ *
+ * <p>A footprint is a bit set. Most resources are one bit; {@link #TLB} is one bit per vCPU
+ * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}) and
+ * {@link #HOST} is {@link #HOST_PFNS} and {@link #FREED_PFNS}: naming the whole resource sets
+ * every part, so two footprints conflict iff their bit sets meet, and code that names only
+ * {@code TLB}, {@code SRCU} or {@code HOST} keeps its meaning.
  */
 public enum Resource {
     /** Page-table structure and mappings: SPTEs (but their W/A/D bits), shadow-page metadata, roots, freed tables. */
     SPTE,
     /** The W, A and D bits of SPTEs: fast_page_fault's lockless cmpxchg and the walker's D bit touch only these. */
     SPTE_ACCESS,
-    /** Every vCPU's TLB and paging-structure caches (filled by hardware walks without any lock). */
+    /**
+     * Every vCPU's TLB and paging-structure caches (filled by hardware walks without any lock);
+     * one vCPU's alone is {@link #tlbOf}.
+     */
     TLB,
-    /** Host pages: pfns behind hvas, unmapped and freed pfns, hvas unmapped and not yet freed, the host allocator. */
+    /** Host pages: {@link #HOST_PFNS} and {@link #FREED_PFNS}. */
     HOST,
+    /** The pfns behind hvas, unmapped pfns, hvas unmapped and not yet freed, the host allocator. */
+    HOST_PFNS,
+    /** The pfns the host freed (what a guest access checks for use_after_free). */
+    FREED_PFNS,
     /** mmu_lock: writer, readers and the FIFO of queued threads (what rwlock_needbreak reads). */
     MMU_LOCK,
     SLOTS_LOCK,
     TDP_MMU_PAGES_LOCK,
     MMU_UNSYNC_PAGES_LOCK,
-    /** kvm->srcu read side. */
+    /** kvm->srcu read side: every thread's ({@link #srcuOf} is one thread's). */
     SRCU,
+    /**
+     * The running thread's own srcu read side (srcu_read_lock/unlock): every thread's until
+     * {@link Footprint#ofThread} names the thread.
+     */
+    SRCU_SELF,
     /** rcu_read_lock() readers. */
     RCU,
     /** Tables waiting for an RCU grace period (call_rcu). */
@@ -48,8 +66,30 @@ public enum Resource {
     /** The scenario's own shared variables ({@code global x = 0}). */
     GLOBALS;
 
+    /** Where the per-vCPU TLB bits start (above every resource's own bit), and the per-thread srcu bits. */
+    static final int TLB_SHIFT = 40;
+    static final int SRCU_SHIFT = 52;
+    private static final long EVERY_TLB = (1L << SRCU_SHIFT) - (1L << TLB_SHIFT);
+    static final long EVERY_SRCU = -1L << SRCU_SHIFT;
+
+    /** The bits of the resource: its own, and for TLB, SRCU and HOST those of every part. */
     public long bit() {
-        return 1L << ordinal();
+        return switch (this) {
+            case TLB -> 1L << ordinal() | EVERY_TLB;
+            case SRCU, SRCU_SELF -> 1L << ordinal() | EVERY_SRCU;
+            case HOST -> 1L << HOST_PFNS.ordinal() | 1L << FREED_PFNS.ordinal();
+            default -> 1L << ordinal();
+        };
+    }
+
+    /** One vCPU's TLB and paging-structure caches; every TLB when the vCPU is not known (negative) or too high. */
+    public static long tlbOf(int vcpu) {
+        return vcpu >= 0 && vcpu < SRCU_SHIFT - TLB_SHIFT ? 1L << (TLB_SHIFT + vcpu) : TLB.bit();
+    }
+
+    /** One thread's srcu read side; every thread's past the bits there are. */
+    public static long srcuOf(int thread) {
+        return thread >= 0 && thread < 64 - SRCU_SHIFT ? 1L << (SRCU_SHIFT + thread) : SRCU.bit();
     }
 
     /** The resource a lock's state is in. */
@@ -64,10 +104,21 @@ public enum Resource {
         };
     }
 
-    /** The resources of a bit set, for messages. */
+    /**
+     * The resources of a bit set, for messages: TLB and SRCU for any vCPU's or thread's (SRCU_SELF
+     * only as named), HOST when it has both parts.
+     */
     public static java.util.EnumSet<Resource> in(long bits) {
         java.util.EnumSet<Resource> r = java.util.EnumSet.noneOf(Resource.class);
         for (Resource x : values()) if ((bits & x.bit()) != 0) r.add(x);
+        if ((bits & HOST.bit()) == HOST.bit()) r.removeAll(java.util.EnumSet.of(HOST_PFNS, FREED_PFNS));
+        else r.remove(HOST);
+        if ((bits & 1L << SRCU_SELF.ordinal()) == 0) r.remove(SRCU_SELF);
+        else if ((bits & 1L << SRCU.ordinal()) == 0) r.remove(SRCU);
         return r;
+    }
+
+    static {
+        if (values().length > TLB_SHIFT) throw new AssertionError("resource bits run into the per-vCPU TLB bits");
     }
 }

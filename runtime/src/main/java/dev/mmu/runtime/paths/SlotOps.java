@@ -415,9 +415,17 @@ public final class SlotOps {
 
     /** One RmapWalk over the slot at `pos`; ZAP ORs "a flush is owed" into the local flushSlot. */
     public record RmapSlotWalk(RmapWalk walk, int pos, int flushSlot) implements Op {
+        /** What a walk may touch: splits, zaps, the flush of ZAP_COLLAPSIBLE. */
+        static final Footprint EFFECTS = TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS);
+
         public void exec(Exec e, int choice) {
+            if (e.s.mmuWriter != e.thread) e.violate(Invariant.lockdep, walk.kernel + " needs mmu_lock for write");
+            if (walk(e, walk, pos) && walk == RmapWalk.ZAP) e.self().locals[flushSlot] = 1;
+        }
+
+        /** Walks the slot at `pos`; returns whether ZAP zapped anything (a flush is owed). */
+        static boolean walk(Exec e, RmapWalk walk, int pos) {
             VmState s = e.s;
-            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, walk.kernel + " needs mmu_lock for write");
             long start = Memslots.base(s, pos);
             long end = Memslots.end(s, pos);
             boolean flush = false;
@@ -443,13 +451,12 @@ public final class SlotOps {
                     }
                 }
             }
-            if (walk == RmapWalk.ZAP && flush) e.self().locals[flushSlot] = 1;
             if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
+            return flush;
         }
 
         public Footprint footprint() {
-            return TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS)
-                    .andUpdates(Resource.VIOLATIONS);
+            return EFFECTS.andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -495,7 +502,7 @@ public final class SlotOps {
      * An SPTE or TLB entry that still maps a gfn a deleted or moved memslot left (and no active
      * slot covers now), or null.
      */
-    static String dangling(VmState s) {
+    public static String dangling(VmState s) {
         if (s.goneRanges.length == 0) return null;
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);

@@ -7,8 +7,8 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.Lock.Mode;
 
 /**
- * The built-in paths of memslot ioctls and dirty logging (kvm_main.c, x86.c, mmu.c, v6.x) and
- * kvm_mmu_zap_all_fast, emitted as ops step by step like KernelPaths.
+ * The built-in paths of dirty logging (kvm_main.c, x86.c, mmu.c, v6.x), emitted as ops step by
+ * step like KernelPaths.
  */
 public final class SlotPaths {
     private SlotPaths() {}
@@ -166,138 +166,5 @@ public final class SlotPaths {
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new SlotOps.DirtyLogFlush(pos, flush));
         b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * KVM_SET_USER_MEMORY_REGION deleting a slot: kvm_set_memslot(KVM_MR_DELETE) (kvm_main.c, v6.x,
-     * slots_lock held): kvm_invalidate_memslot() (KVM_MEMSLOT_INVALID, swap, synchronize_srcu), then
-     * kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_memslot() (mmu.c v6.12, slot-zap quirk off):
-     * write_lock; kvm_unmap_gfn_range() = tdp_mmu_zap_leafs(may_block) over the slot; flush;
-     * write_unlock; then kvm_delete_memslot() (swap, synchronize_srcu).
-     */
-    public static void memslotDelete(PathBuilder b, VmConfig c, int slotId) {
-        int pos = position(c, slotId);
-        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        invalidateAndZap(b, c, pos);
-        b.emit(new SlotOps.DeleteSlot(pos));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * KVM_SET_USER_MEMORY_REGION moving a slot: kvm_set_memslot(KVM_MR_MOVE) (kvm_main.c, v6.x):
-     * the same invalidate + kvm_arch_flush_shadow_memslot(old) as a delete, then kvm_move_memslot()
-     * installs the slot at its new base gfn (swap, synchronize_srcu).
-     */
-    public static void memslotMove(PathBuilder b, VmConfig c, int slotId, long newBaseGfn) {
-        int pos = position(c, slotId);
-        long npages = c.memslots().get(pos).npages();
-        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        // __kvm_set_memory_region(): kvm_check_memslot_overlap() -> -EEXIST before anything changes.
-        int eexist = b.placeholder();
-        invalidateAndZap(b, c, pos);
-        b.emit(new SlotOps.MoveSlot(pos, newBaseGfn));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.patch(eexist, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> {
-            for (int p = 0; p < c.memslots().size(); p++) {
-                if (p == pos || (s.slotDeleted & (1 << p)) != 0) continue;
-                if (newBaseGfn < Memslots.end(s, p) && Memslots.base(s, p) < newBaseGfn + npages) return 0;
-            }
-            return 1;
-        }), b.here(), "!kvm_check_memslot_overlap()"));
-        b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /**
-     * kvm_invalidate_memslot() then kvm_arch_flush_shadow_memslot(old) -> kvm_mmu_zap_memslot()
-     * (mmu.c v6.12, KVM_X86_QUIRK_SLOT_ZAP_ALL off): write_lock; kvm_unmap_gfn_range() =
-     * the rmaps' kvm_zap_rmap with mmu both, then tdp_mmu_zap_leafs(may_block) over the slot
-     * (flush before a yield); flush; write_unlock.
-     */
-    private static void invalidateAndZap(PathBuilder b, VmConfig c, int pos) {
-        int flush = b.local("flush");
-        b.emit(new SlotOps.InvalidateSlot(pos));
-        b.emit(new SlotOps.SynchronizeSrcu());
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        if (c.mmu() == Mmu.BOTH) b.emit(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.ZAP, pos, flush));
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        KernelPaths.zapGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), flush, true, true);
-        int skip = b.placeholder();
-        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
-        b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
-        b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new Ops.Release(LockId.mmu_lock));
-    }
-
-    /**
-     * kvm_mmu_zap_all_fast() (mmu.c, v6.x), with slots_lock held as its callers do: write_lock;
-     * new generation, invalidate the TDP roots and make every vCPU reload (FastZap.Begin);
-     * kvm_zap_obsolete_pages(): prepare each obsolete legacy page on the per-VM list, and once
-     * `batch >= BATCH_ZAP_PAGES` (10) cond_resched_rwlock_write() may yield (no flush: no vCPU
-     * can reach obsolete pages) and the walk restarts; commit (flush, free); write_unlock; then
-     * kvm_tdp_mmu_zap_invalidated_roots(kvm, true): read_lock; per invalid root rcu_read_lock,
-     * __tdp_mmu_zap_root at 1G then at the root level (yielding without flush), rcu_read_unlock,
-     * put the root; read_unlock.
-     */
-    public static void zapAllFast(PathBuilder b, VmConfig c) {
-        int sp = b.local("sp");
-        int batch = b.local("batch");
-        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(new FastZap.Begin());
-        b.emit(new Ops.Assign(batch, Expr.constant(0), "batch = 0"));
-        int restart = b.here();
-        int next = b.placeholder();
-        int full = b.placeholder();
-        int resched = b.placeholder();
-        b.emit(new Ops.Release(LockId.mmu_lock)); // cond_resched_rwlock_write()
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(new Ops.Assign(batch, Expr.constant(0), "batch = 0; goto restart"));
-        b.emit(new Ops.Jump(restart));
-        int prepare = b.here();
-        b.emit(new FastZap.PrepareObsolete(sp, batch));
-        b.emit(new Ops.Jump(restart));
-        int end = b.here();
-        b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
-        b.emit(new Ops.Release(LockId.mmu_lock));
-        b.patch(next, new FastZap.NextObsolete(sp, end));
-        b.patch(full, new Ops.JumpUnless(Expr.of(Footprint.LOCAL,
-                (s, t) -> s.threads[t].locals[batch] >= FastZap.BATCH_ZAP_PAGES ? 1 : 0), prepare, "batch >= BATCH_ZAP_PAGES"));
-        b.patch(resched, new Ops.NeedResched(prepare));
-        if (c.mmu() != Mmu.SHADOW) zapInvalidatedRoots(b);
-        b.emit(new Ops.Release(LockId.slots_lock));
-    }
-
-    /** kvm_tdp_mmu_zap_invalidated_roots(kvm, shared = true) (tdp_mmu.c, v6.x). */
-    private static void zapInvalidatedRoots(PathBuilder b) {
-        int root = b.local("root");
-        int it = b.locals("iter", TdpIter.SLOTS);
-        int end = b.local("end");
-        int noFlush = b.local("flush (always false)");
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-        int loop = b.here();
-        int next = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        for (int zapLevel : new int[] {dev.mmu.runtime.model.Level.PG_LEVEL_1G, -1}) {
-            // -1: root->role.level, known only at run time; RootIterStart takes it from the root.
-            int lvl = zapLevel;
-            b.emit(new FastZap.RootIterStart(it, root, end, lvl));
-            int walk = b.here();
-            int exit = b.placeholder();
-            int condResched = b.placeholder();
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-            b.emit(new MmuOps.IterRestart(it, end, false, -1));
-            b.emit(new Ops.Jump(walk));
-            b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
-            b.emit(new FastZap.ZapRootStep(it, end, lvl));
-            b.emit(new Ops.Jump(walk));
-            b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
-        }
-        b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new FastZap.PutRoot(root));
-        b.emit(new Ops.Jump(loop));
-        int done = b.here();
-        b.emit(new Ops.Release(LockId.mmu_lock));
-        b.patch(next, new FastZap.NextInvalidRoot(root, done));
     }
 }

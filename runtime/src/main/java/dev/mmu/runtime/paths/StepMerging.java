@@ -20,36 +20,47 @@ final class StepMerging {
     private final boolean enabled;
     /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
     private final Footprint[][] ops;
+    /** Per thread and pc: what the op reads when it runs invisibly, or null if it never does. */
+    private final Footprint[][] invisible;
     /** Per thread and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand. */
     private final long[][][] reachWrites;
     /** The same for reads (partial-order reduction asks what a thread may still read). */
     private final long[][][] reachReads;
+    /** The same for what its merging decisions may read ({@link #decisionReads}). */
+    private final long[][][] reachDecisions;
 
     StepMerging(Program program, boolean enabled) {
         this.program = program;
         this.enabled = enabled;
         int n = program.threads().size();
         ops = new Footprint[n][];
+        invisible = new Footprint[n][];
         reachWrites = new long[n][STOP_KEYS][];
         reachReads = new long[n][STOP_KEYS][];
+        reachDecisions = new long[n][STOP_KEYS][];
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
-            for (int pc = 0; pc < code.length; pc++) ops[u][pc] = inPlace(code, pc);
+            invisible[u] = new Footprint[code.length];
+            for (int pc = 0; pc < code.length; pc++) {
+                ops[u][pc] = inPlace(code, pc, u, code[pc].footprint(program.config()));
+                Footprint f = code[pc].invisibleFootprint(program.config());
+                invisible[u][pc] = f == null ? null : f.ofThread(u);
+            }
         }
     }
 
     /**
-     * The op's footprint where it stands: ending the thread runs its end-of-thread checks. Where a
-     * thread's pc stands is no resource: rwlock_needbreak sees only threads queued on mmu_lock
-     * (mmuQueue, which the acquire itself writes), not those about to take it.
+     * The op's footprint f where it stands, as thread u's ({@link Footprint#ofThread}): ending the
+     * thread runs its end-of-thread checks. Where a thread's pc stands is no resource:
+     * rwlock_needbreak sees only threads queued on mmu_lock (mmuQueue, which the acquire itself
+     * writes), not those about to take it.
      */
-    private static Footprint inPlace(Op[] code, int pc) {
-        Footprint f = code[pc].footprint();
+    private static Footprint inPlace(Op[] code, int pc, int u, Footprint f) {
         for (int q : code[pc].targets(pc)) {
-            if (q >= code.length) f = f.union(MmuSystem.FINISH);
+            if (q >= code.length) return f.union(MmuSystem.FINISH).ofThread(u);
         }
-        return f;
+        return f.ofThread(u);
     }
 
     private static Op unwrap(Op op) {
@@ -71,8 +82,26 @@ final class StepMerging {
     boolean mayMerge(VmState s, int t, int invisiblePc) {
         if (!enabled) return false;
         Op[] code = program.threads().get(t).ops();
-        Footprint f = new Footprint(code[invisiblePc].invisibleFootprint().reads(), 0, 0);
+        Footprint f = new Footprint(invisible[t][invisiblePc].reads(), 0, 0);
         return code[s.threads[t].pc].choices(s, t) == 1 && commutes(s, t, f);
+    }
+
+    /** Fails the search if thread t's op at pc ran invisibly without declaring what it then reads. */
+    void checkInvisible(int t, int pc) {
+        if (invisible[t][pc] == null) {
+            throw new IllegalStateException(program.threads().get(t).ops()[pc].describe()
+                    + " ran invisibly but declares no invisibleFootprint()");
+        }
+    }
+
+    /**
+     * What thread u's merging decision at its op at pc compares with the others' reach: the op's
+     * reads if it writes nothing ({@link #silent}), and what it reads when it runs invisibly
+     * ({@link #mayMerge} of the op after it).
+     */
+    private long decisionReads(int u, int pc) {
+        long r = ops[u][pc].writes() == 0 ? ops[u][pc].reads() : 0;
+        return invisible[u][pc] == null ? r : r | invisible[u][pc].reads();
     }
 
     /** f writes only t's locals, and no other thread's reachable ops conflict with it. */
@@ -110,15 +139,23 @@ final class StepMerging {
 
     /** What thread u may still write from each pc while the others hold what key says (0 past the end). */
     long[] reach(int u, int key) {
-        if (reachWrites[u][key] == null) reachWrites[u][key] = computeReach(u, key, false);
+        if (reachWrites[u][key] == null) reachWrites[u][key] = computeReach(u, key, Reach.WRITES);
         return reachWrites[u][key];
     }
 
     /** What thread u may still read from each pc, as {@link #reach} (partial-order reduction). */
     long[] reachReads(int u, int key) {
-        if (reachReads[u][key] == null) reachReads[u][key] = computeReach(u, key, true);
+        if (reachReads[u][key] == null) reachReads[u][key] = computeReach(u, key, Reach.READS);
         return reachReads[u][key];
     }
+
+    /** What thread u's merging decisions may still read from each pc, as {@link #reach}. */
+    long[] reachDecisions(int u, int key) {
+        if (reachDecisions[u][key] == null) reachDecisions[u][key] = computeReach(u, key, Reach.DECISIONS);
+        return reachDecisions[u][key];
+    }
+
+    private enum Reach { WRITES, READS, DECISIONS }
 
     /**
      * Fixpoint over u's control flow: reach[pc] = writes(pc) (or reads) and, unless the op at pc
@@ -126,14 +163,18 @@ final class StepMerging {
      * (it may queue). Merging needs only writes: a merged op writes nothing shared, so what the
      * others read cannot conflict. One entry past the end: a finished thread does nothing.
      */
-    private long[] computeReach(int u, int key, boolean reads) {
+    private long[] computeReach(int u, int key, Reach what) {
         Op[] code = program.threads().get(u).ops();
         long[] w = new long[code.length + 1];
         boolean changed = true;
         while (changed) {
             changed = false;
             for (int pc = code.length - 1; pc >= 0; pc--) {
-                long nw = reads ? ops[u][pc].reads() : ops[u][pc].writes();
+                long nw = switch (what) {
+                    case WRITES -> ops[u][pc].writes();
+                    case READS -> ops[u][pc].reads();
+                    case DECISIONS -> decisionReads(u, pc);
+                };
                 if (!stops(code[pc], key)) {
                     for (int q : code[pc].targets(pc)) {
                         if (q < code.length) nw |= w[q];
@@ -158,8 +199,10 @@ final class StepMerging {
         long writes;
         long decided;
 
-        void ran(StepMerging m, int t, int pc) {
-            Footprint f = m.ops[t][pc];
+        /** Thread t ran its op at pc from s (the op's footprint in s: see {@link Op#footprint(VmState, int)}). */
+        void ran(StepMerging m, VmState s, int t, int pc) {
+            Op[] code = m.program.threads().get(t).ops();
+            Footprint f = inPlace(code, pc, t, code[pc].footprint(s, t));
             reads |= f.reads();
             writes |= f.writes();
         }
@@ -167,13 +210,16 @@ final class StepMerging {
         /**
          * Merging of the op at pc was decided (after an invisible op at invisiblePc, or -1). An
          * op that writes is never silent, whatever the state: only then does the decision read nothing.
+         * Of the others' reach, {@link #silent} compares the op's reads (only if it writes nothing)
+         * and {@link #mayMerge} the invisible op's: only those are {@code decided}; the op's
+         * {@code choices} reads the state.
          */
         void decided(StepMerging m, int t, int pc, int invisiblePc) {
             if (!m.enabled || (invisiblePc < 0 && m.ops[t][pc].writes() != 0)) return;
-            long r = m.ops[t][pc].reads();
-            if (invisiblePc >= 0) r |= m.program.threads().get(t).ops()[invisiblePc].invisibleFootprint().reads();
+            long r = m.ops[t][pc].writes() == 0 ? m.ops[t][pc].reads() : 0;
+            if (invisiblePc >= 0) r |= m.invisible[t][invisiblePc].reads();
             decided |= r;
-            reads |= r;
+            reads |= r | m.ops[t][pc].reads();
         }
     }
 }

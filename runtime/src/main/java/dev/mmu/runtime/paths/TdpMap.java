@@ -59,8 +59,9 @@ public final class TdpMap {
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
             l[m + REQ] = req;
             l[m + GOAL] = hugePageDisallowed(s, exec) ? Level.PG_LEVEL_4K : req;
-            l[m + SP] = s.root;
-            l[m + LEVEL] = s.sp(s.root).level;
+            int root = root(s, e.thread);
+            l[m + SP] = root;
+            l[m + LEVEL] = s.sp(root).level;
             if (e.tracing()) e.note("kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn));
         }
 
@@ -79,6 +80,14 @@ public final class TdpMap {
         public String describe() {
             return "kvm_mmu_hugepage_adjust, tdp_iter_start";
         }
+    }
+
+    /**
+     * The root the fault walks: vcpu->arch.mmu->root.hpa (tdp_mmu_for_each_pte). The model has one
+     * TDP root, shared by every vCPU; the only place the fault path picks it.
+     */
+    static int root(VmState s, int thread) {
+        return s.root;
     }
 
     /** fault->huge_page_disallowed: an exec fault under kvm.nx_huge_pages. */
@@ -145,7 +154,7 @@ public final class TdpMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS);
+            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST);
         }
 
         public int[] targets(int pc) {

@@ -114,6 +114,18 @@ public final class VcpuSymmetry {
 
     /** The representative of s's orbit: each class sorted by its members' signatures. */
     VmState canonical(VmState s) {
+        return canonical(s, null);
+    }
+
+    /** The thread of canonical(s) that thread t of s becomes. */
+    int canonicalThread(VmState s, int t) {
+        int[] thread = {t};
+        canonical(s, thread);
+        return thread[0];
+    }
+
+    /** canonical(s), moving thread[0] (if not null) where the permutation takes it. */
+    private VmState canonical(VmState s, int[] thread) {
         VmState c = null;
         for (int[] cls : classes) {
             byte[][] sig = new byte[cls.length][];
@@ -130,6 +142,7 @@ public final class VcpuSymmetry {
             for (int t = 0; t < to.length; t++) to[t] = t;
             for (int i = 0; i < cls.length; i++) to[cls[order[i]]] = cls[i];
             permute(s, c, to);
+            if (thread != null) thread[0] = to[thread[0]];
             s = c.copy();
         }
         return c == null ? s : c;

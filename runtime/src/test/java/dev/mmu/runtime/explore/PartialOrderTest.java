@@ -117,6 +117,32 @@ class PartialOrderTest {
     }
 
     /**
+     * Sleep sets and the cycle proviso together: thread 0 flips its counter forever (invisible),
+     * thread 1 counts b up to 2 (visible). At a = 1 the flip back closes the cycle, so the state is
+     * fully expanded and thread 1 runs; had thread 0 then gone to sleep in the state b == 1
+     * ("its order was explored": but only into the state on the stack, whose exploration had left
+     * thread 1 out), b == 1 would have explored nothing and "never b == 2" would PASS.
+     */
+    @Test
+    void aThreadWhoseStepClosedACycleDoesNotSleep() {
+        TwoCounters system = new TwoCounters() {
+            @Override
+            List<Integer> step(List<Integer> s, int t) {
+                if (t == 0) return List.of(1 - s.get(0), s.get(1));
+                return s.get(1) < 2 ? List.of(s.get(0), s.get(1) + 1) : null;
+            }
+
+            @Override
+            boolean visible(int t) {
+                return t == 1;
+            }
+        };
+        Expectation<List<Integer>> never = new Expectation.Never<>("never b == 2", (s, terminal) -> s.get(1) == 2);
+        assertThat(check(system, never, false).verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(check(system, never, true).verdict()).isEqualTo(Verdict.FAIL);
+    }
+
+    /**
      * Visibility: each thread sets its own counter once; the bad state is b == 1 while a == 0
      * (thread 1 ran first). {0} is persistent, and a reduction that took it because thread 0
      * commutes with thread 1 would only see (1,0) and (1,1). Both steps write what the

@@ -87,6 +87,33 @@ class ShardedSystemTest {
         assertThat(largest).isLessThan(all / 3);
     }
 
+    /**
+     * Under hash compaction a part stores the fingerprints of its tagged keys: they must keep the
+     * inner keys' 64 bits. States 1 and 2 have fingerprints that differ but share their 32-bit
+     * hashCode (as one pair in 2^32 does); a fingerprint made from the hashCode merged them, and
+     * "never 2" passed.
+     */
+    @Test
+    void aPartsFingerprintsKeepAll64Bits() {
+        GraphSearchTest.Graph g = new GraphSearchTest.Graph(2).edge(0, 0, 1).edge(0, 1, 2);
+        TransitionSystem<Integer> packed = new ForwardingSystem<>(g) {
+            @Override
+            public Object key(Integer s) {
+                long h = (long) s << 32 | s; // hashCode (int) (h ^ h >>> 32) is 0 for every state
+                return new PackedKey(new byte[] {s.byteValue()}, h);
+            }
+        };
+        List<Expectation<Integer>> never2 = List.of(new Expectation.Never<>("never 2", (s, t) -> s == 2));
+        for (int count = 1; count <= 2; count++) {
+            List<Verdict> parts = new ArrayList<>();
+            for (int index = 1; index <= count; index++) {
+                ExploreOptions part = ExploreOptions.builder().hashCompaction(true).shard(new Shard(index, count)).build();
+                parts.add(Explorer.explore(packed, never2, part).outcomes().get(0).verdict());
+            }
+            assertThat(parts).as("%d parts", count).contains(Verdict.FAIL);
+        }
+    }
+
     @Test
     void randomRunsTakeDistinctSeedsPerPart() {
         GraphSearchTest.Graph g = ParallelSearchTest.randomGraph(7, 2000);

@@ -42,6 +42,27 @@ class SymmetryTest {
             return new Counter.State(s.x(), threads.stream().map(a -> a[0]).toList(),
                     threads.stream().map(a -> a[1]).toList());
         }
+
+        /** The stable sort above puts thread t where the threads before it in (pc, tmp) order end. */
+        @Override
+        public int canonicalThread(Counter.State s, int thread) {
+            List<Integer> order = new ArrayList<>();
+            for (int t = 0; t < s.pc().size(); t++) order.add(t);
+            order.sort(Comparator.<Integer>comparingInt(t -> s.pc().get(t)).thenComparingInt(t -> s.tmp().get(t)));
+            return order.indexOf(thread);
+        }
+    }
+
+    /** The same counter without the thread mapping: preemption bounding cannot use its symmetry. */
+    static final class UnmappedCounter extends ForwardingSystem<Counter.State> {
+        UnmappedCounter() {
+            super(new SymmetricCounter());
+        }
+
+        @Override
+        public int canonicalThread(Counter.State s, int thread) {
+            return -1;
+        }
     }
 
     private static List<Expectation<Counter.State>> expectations() {
@@ -79,17 +100,39 @@ class SymmetryTest {
     }
 
     @Test
-    void offForTerminatesAndPreemptionBounding() {
+    void offForTerminatesAndForPreemptionBoundingWithoutAThreadMapping() {
         SymmetricCounter system = new SymmetricCounter();
         ExploreOptions sym = ExploreOptions.builder().symmetry(true).build();
-        assertThat(Explorer.symmetric(List.of(new Terminates<>("t")), sym)).isFalse();
-        assertThat(Explorer.symmetric(expectations(), sym)).isTrue();
-        assertThat(Explorer.symmetric(expectations(), sym.toBuilder().strategy(Strategy.PREEMPTION_BOUNDED).build()))
-                .isFalse();
-        long plain = Explorer.explore(system, List.of(), ExploreOptions.builder()
-                .strategy(Strategy.PREEMPTION_BOUNDED).preemptionBound(9).build()).stats().statesStored();
-        long withFlag = Explorer.explore(system, List.of(), sym.toBuilder()
-                .strategy(Strategy.PREEMPTION_BOUNDED).preemptionBound(9).build()).stats().statesStored();
-        assertThat(withFlag).isEqualTo(plain);
+        ExploreOptions bounded = sym.toBuilder().strategy(Strategy.PREEMPTION_BOUNDED).preemptionBound(9).build();
+        assertThat(Explorer.symmetric(system, List.of(new Terminates<>("t")), sym)).isFalse();
+        assertThat(Explorer.symmetric(system, expectations(), sym)).isTrue();
+        assertThat(Explorer.symmetric(system, expectations(), bounded)).isTrue();
+        UnmappedCounter unmapped = new UnmappedCounter();
+        assertThat(Explorer.symmetric(unmapped, expectations(), bounded)).isFalse();
+        long plain = Explorer.explore(unmapped, List.of(), bounded.toBuilder().symmetry(false).build())
+                .stats().statesStored();
+        assertThat(Explorer.explore(unmapped, List.of(), bounded).stats().statesStored()).isEqualTo(plain);
+    }
+
+    /**
+     * Under preemption bounding a node is (state, thread that ran last): keyed on the orbit, with
+     * the last thread named as in the canonical state. Same verdicts at every bound, fewer nodes.
+     */
+    @Test
+    void preemptionBoundingKeysNodesOnTheOrbit() {
+        SymmetricCounter system = new SymmetricCounter();
+        for (int k = 0; k <= 3; k++) {
+            ExploreOptions plain = ExploreOptions.builder().strategy(Strategy.PREEMPTION_BOUNDED).preemptionBound(k).build();
+            ExploreOptions reduced = plain.toBuilder().symmetry(true).build();
+            ExploreResult<Counter.State> a = Explorer.explore(system, expectations(), plain);
+            ExploreResult<Counter.State> b = Explorer.explore(system, expectations(), reduced);
+            assertThat(b.outcomes()).as("bound " + k).extracting(Outcome::verdict)
+                    .containsExactlyElementsOf(a.outcomes().stream().map(Outcome::verdict).toList());
+            for (Outcome<Counter.State> o : b.outcomes()) {
+                if (o.hasTrace()) assertThat(Explorer.replay(system, o.trace())).hasSize(o.trace().length() + 1);
+            }
+            assertThat(Explorer.explore(system, List.of(), reduced).stats().statesStored()).as("bound " + k)
+                    .isLessThan(Explorer.explore(system, List.of(), plain).stats().statesStored());
+        }
     }
 }

@@ -42,9 +42,31 @@ class FootprintTest {
     }
 
     @Test
+    void oneVcpusTlbMeetsEveryTlbButNotAnotherVcpus() {
+        long v0 = Footprint.LOCAL.andUpdatesTlb(0).writes();
+        long v1 = Footprint.LOCAL.andReadsTlb(1).reads();
+        assertThat(v0 & v1).as("vCPU 0's TLB and vCPU 1's").isZero();
+        assertThat(v0 & Footprint.reads(Resource.TLB).reads()).as("a remote flush or tlb() reads every TLB").isEqualTo(v0);
+        assertThat(Resource.tlbOf(-1)).as("a vCPU known only at run time").isEqualTo(Resource.TLB.bit());
+        assertThat(Resource.tlbOf(64 - Resource.TLB_SHIFT)).isEqualTo(Resource.TLB.bit());
+        assertThat(Resource.in(v1)).containsExactly(Resource.TLB);
+        assertThat(v0 & ~Resource.TLB.bit()).as("no other resource").isZero();
+    }
+
+    @Test
+    void hostIsItsPfnsAndItsFreedPfns() {
+        long host = Resource.HOST.bit();
+        assertThat(host & Resource.HOST_PFNS.bit()).isNotZero();
+        assertThat(host & Resource.FREED_PFNS.bit()).isNotZero();
+        assertThat(Resource.HOST_PFNS.bit() & Resource.FREED_PFNS.bit()).isZero();
+        assertThat(Resource.in(host)).containsExactly(Resource.HOST);
+        assertThat(Resource.in(Resource.FREED_PFNS.bit())).containsExactly(Resource.FREED_PFNS);
+    }
+
+    @Test
     void kernelHelpersDeclareWhatTheyTouch() {
         assertThat(Resource.in(Primitives.get("set_spte").footprint().writes())).as("tdp_mmu_set_spte")
-                .contains(Resource.SPTE, Resource.STATS, Resource.HOST);
+                .contains(Resource.SPTE, Resource.STATS, Resource.HOST_PFNS);
         assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().writes())).as("kvm_flush_remote_tlbs")
                 .containsExactlyInAnyOrder(Resource.TLB, Resource.STATS);
         assertThat(Resource.in(new Ops.Release(LockId.mmu_lock).footprint().reads())).as("the unlock's stale-TLB check")

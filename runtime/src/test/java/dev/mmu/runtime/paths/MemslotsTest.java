@@ -41,23 +41,4 @@ class MemslotsTest {
         assertThat(Memslots.snapshot(r.s, 2048)).as("no slot: emulated MMIO").isZero();
     }
 
-    @Test
-    void aMovedSlotKeepsItsHostPages() {
-        Run r = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x1000)), b -> {
-            SlotPaths.memslotMove(b, VM, 1, 1024);
-            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(2 * SZ_2M + 0x1000));
-        });
-        assertThat(Memslots.hvaGfn(r.s, 1024 + 1)).isEqualTo(512 + 1);
-        assertThat(Memslots.hvaGfn(r.s, 1)).isEqualTo(1);
-        assertThat(r.spte(2 * SZ_2M + 0x1000, "pfn")).as("the same host page, now at gpa 4M").isEqualTo(0x1000);
-        assertThat(Memslots.gfnRangesOfHva(r.s, 512, 1024)).as("slot 1's hva, at its new gfns").containsExactly(1024, 1536);
-        assertThat(Memslots.gfnRangesOfHva(r.s, 500, 520)).containsExactly(500, 512, 1024, 1032);
-        assertThat(Memslots.gfnRangesOfHva(r.s, 512, 512)).isEmpty();
-    }
-
-    @Test
-    void aDeletedSlotsHvaMapsNoGfns() {
-        Run r = Run.of(VM, b -> SlotPaths.memslotDelete(b, VM, 0));
-        assertThat(Memslots.gfnRangesOfHva(r.s, 0, 1024)).containsExactly(512, 1024);
-    }
 }

@@ -90,4 +90,52 @@ class MmuSystemTest {
             assertThat(m.key(other)).as("pages_* are always read").isNotEqualTo(m.key(s));
         }
     }
+
+    @Test
+    void aChooseInTheSetupIsAScenarioError() {
+        assertThatThrownBy(() -> new MmuSystem(InvariantsTest.program(VM, b -> {
+            b.emit(new Ops.Choose(List.of(1, 1)));
+            b.emit(new Ops.Note("end"));
+        }))).isInstanceOf(ScenarioError.class).hasMessageContaining("choose in the setup");
+    }
+
+    @Test
+    void aSetupLoopOfStoresIsAScenarioErrorNotAHang() {
+        // Each store is an op of its own (the jump runs in its step): the count still reaches the cap.
+        assertThatThrownBy(() -> new MmuSystem(InvariantsTest.program(VM, b -> {
+            b.emit(new Ops.SetGlobal(0, Expr.constant(1), "g = 1"));
+            b.emit(new Ops.Jump(0));
+        }))).isInstanceOf(ScenarioError.class).hasMessageContaining("the setup runs more than 1000000 operations");
+    }
+
+    @Test
+    void aDeadLocalIsLeftOutOfTheKeyUnlessDeadLocalsAreKept() {
+        Program p = InvariantsTest.program(VM, b -> { }, InvariantsTest.thread("t", b -> {
+            b.emit(new Ops.Assign(b.local("x"), Expr.constant(5), "x = 5"));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+        for (boolean deadLocals : new boolean[] {true, false}) {
+            MmuSystem m = new MmuSystem(p, true, deadLocals);
+            VmState s = m.initial();
+            assertThat(s.threads[0].locals[0]).isEqualTo(5);
+            VmState other = s.copy();
+            other.threads[0].locals[0] = 6;
+            assertThat(m.key(other).equals(m.key(s))).as("x is never read again; dead locals left out: %s", deadLocals)
+                    .isEqualTo(deadLocals);
+        }
+    }
+
+    @Test
+    void anInvisibleFirstOpRunsTheNextOpInItsStep() {
+        MmuSystem m = new MmuSystem(InvariantsTest.program(VM, b -> { }, InvariantsTest.thread("t", b -> {
+            b.emit(new Ops.Choose(List.of(1, 1)));
+            b.emit(new Ops.SetGlobal(0, Expr.constant(1), "g = 1"));
+            b.emit(new Ops.Note("end"));
+        })));
+        assertThat(m.initial().threads[0].pc).as("two choices: a step").isZero();
+        VmState s = m.step(m.initial(), 0, 1, null);
+        assertThat(s.threads[0].pc).as("the store ran in the choose's step").isEqualTo(2);
+        assertThat(s.globals[0]).isEqualTo(1);
+    }
 }

@@ -50,36 +50,6 @@ class NestedBothTest {
         assertThat(Tlbs.lookup(s, 1, 0x200, false)).as("L1 and L2 translations are tagged apart").isNull();
     }
 
-    /**
-     * kvm_mmu_zap_all_fast() (mmu.c, v6.x) obsoletes the L2 shadow root too: every vCPU frees its
-     * obsolete roots (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, is_obsolete_root) and loads new ones, and
-     * kvm_zap_obsolete_pages() zaps and frees the old shadow tree.
-     */
-    @Test
-    void zapAllFastReloadsTheNestedRoot() {
-        PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(0x201000), true);
-        PathBuilder zap = new PathBuilder();
-        SlotPaths.zapAllFast(zap, VM);
-        PathBuilder l2 = new PathBuilder();
-        KernelPaths.guestAccess(l2, VM, 1, Access.READ, Expr.constant(0x201000), true);
-        MmuSystem m = new MmuSystem(new Program(VM, ThreadProgram.of("setup", -1, setup), List.of(
-                ThreadProgram.of("zap", -1, zap), ThreadProgram.of("vcpu 1 (L2)", 1, l2)), false));
-        VmState s = m.initial();
-        int oldNested = s.nestedRoot;
-        assertThat(Walk.of(s, 0x201, true).presentLeaf()).isTrue();
-        s = SlotPathsTest.finish(m, s, 0);
-        assertThat(s.nestedRoot).as("vCPUs loaded a new L2 root").isNotEqualTo(oldNested);
-        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
-        assertThat(s.sp(oldNested)).as("the obsolete shadow root was zapped and freed").isNull();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
-        s = SlotPathsTest.finish(m, s, 1);
-        assertThat(Walk.of(s, 0x201, true).presentLeaf()).as("L2 faults into its new root").isTrue();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
-        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
-        assertThat(s.violations).isZero();
-    }
-
     @Test
     void fixedRecoveryKeepsBothMmusSafe() {
         Set<VmState> all = SeedModelTest.reachable(new MmuSystem(program()));

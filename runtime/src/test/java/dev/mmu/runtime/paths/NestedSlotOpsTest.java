@@ -46,21 +46,6 @@ class NestedSlotOpsTest {
     }
 
     @Test
-    void memslotDeleteZapsTheNestedGuestsLeaves() {
-        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
-        MmuSystem m = system(c, Access.READ, b -> SlotPaths.memslotDelete(b, c, 1));
-        VmState s = m.initial();
-        assertThat(nested(s, 0x201).presentLeaf()).isTrue();
-        assertThat(Tlbs.lookup(s, 0, 0x201, true)).isNotNull();
-        s = finish(m, s, 0);
-        assertThat(nested(s, 0x201).presentLeaf()).as("kvm_zap_rmap").isFalse();
-        assertThat(Tlbs.lookup(s, 0, 0x201, true)).as("the zap's flush").isNull();
-        assertThat(nested(s, 0x1).presentLeaf()).as("memslot 0 stays").isTrue();
-        assertThat(Invariant.dangling_memslot.violatedIn(s)).isFalse();
-        assertThat(s.violations).isZero();
-    }
-
-    @Test
     void enablingDirtyLoggingWriteProtectsTheNestedGuestsLeaves() {
         VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
         MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.dirtyLogEnable(b, c, 0));

@@ -224,28 +224,6 @@ class SlotPathsTest {
     }
 
     @Test
-    void memslotDeleteZapsTheSlotBeforeRemovingIt() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> {
-            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x401000));
-            SlotPaths.memslotDelete(b, c, 1);
-            KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x401000));
-        }, b -> { }));
-        VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x401).presentLeaf());
-        s = until(m, s, 0, x -> (x.slotInvalid & 2) != 0);
-        s = until(m, s, 0, x -> x.mmuWriter == 0);
-        s = until(m, s, 0, x -> !leaf(x, 0x401).presentLeaf());
-        assertThat(leaf(s, 1).presentLeaf()).as("slot 0 stays mapped").isTrue();
-        s = until(m, s, 0, x -> x.mmuWriter == -1);
-        assertThat(Tlbs.lookup(s, 0, 0x401)).isNull();
-        s = until(m, s, 0, x -> x.slotDeleted != 0);
-        assertThat(SlotOps.dangling(s)).isNull();
-        s = finish(m, s, 0);
-        assertThat(leaf(s, 0x401).presentLeaf()).as("no slot: the read is emulated MMIO").isFalse();
-        assertThat(s.violations).isZero();
-    }
-
-    @Test
     void deleteWaitsForAFaultInsideSrcuAndSkippingTheZapDangles() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
@@ -269,33 +247,6 @@ class SlotPathsTest {
     }
 
     @Test
-    void memslotMoveZapsTheOldRangeAndKeepsTheHostPages() {
-        VmConfig c = new VmConfig(Mmu.TDP, false, 0, false, 4, List.of(
-                new Memslot(0, 0, 512, 1, false, false),
-                new Memslot(1, 0x200, 512, 2, false, false)), 2);
-        MmuSystem m = system(c, List.of(b -> {
-            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x201000));
-            SlotPaths.memslotMove(b, c, 1, 0x600);
-            KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x601000));
-            SlotPaths.memslotMove(b, c, 1, 0x0); // overlaps memslot 0: -EEXIST
-        }, b -> { }));
-        VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x201).presentLeaf());
-        long pfn = leaf(s, 0x201).pfnOf(0x201);
-        s = until(m, s, 0, x -> (x.slotInvalid & 2) != 0);
-        s = until(m, s, 0, x -> x.slotBase[1] == 0x600);
-        assertThat(leaf(s, 0x201).presentLeaf()).isFalse();
-        assertThat(Tlbs.lookup(s, 0, 0x201)).isNull();
-        assertThat(Memslots.of(s, 0x201)).isEqualTo(-1);
-        assertThat(Memslots.of(s, 0x601)).isEqualTo(1);
-        s = until(m, s, 0, x -> leaf(x, 0x601).presentLeaf());
-        assertThat(leaf(s, 0x601).pfnOf(0x601)).as("same hva, same host page").isEqualTo(pfn);
-        s = finish(m, s, 0);
-        assertThat(s.slotBase[1]).as("-EEXIST: the second move changes nothing").isEqualTo(0x600);
-        assertThat(s.violations).isZero();
-        assertThat(Invariants.violated(Invariant.dangling_memslot, s)).isFalse();
-    }
-
-    @Test
     void aMoveWithoutTheZapLeavesTheOldGpaMapped() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
@@ -309,83 +260,6 @@ class SlotPathsTest {
         s = finish(m, s, 0);
         assertThat(Invariant.dangling_memslot.violatedIn(s)).isTrue();
         assertThat(SlotOps.dangling(s)).contains("gfn 0x400");
-    }
-
-    /** kvm_tdp_mmu_unmap_gfn_range() zaps invalid roots too, but tdp_mmu_zap_leafs() (v6.12) asks no flush for them. */
-    @Test
-    void theNotifierZapsAnInvalidRootWithoutAFlush() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
-                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000))));
-        VmState s = m.initial();
-        int oldRoot = s.root;
-        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
-        assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
-        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
-        long flushes = s.stat(Stat.remote_tlb_flush);
-        s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start
-        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
-        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
-        s = finish(m, s, 1);
-        s = finish(m, s, 0);
-        assertThat(s.violations).isZero();
-    }
-
-    @Test
-    void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.zapAllFast(b, c),
-                b -> KernelPaths.guestAccess(b, c, 1, Access.READ, Expr.constant(0x1000))));
-        VmState s = m.initial();
-        int oldRoot = s.root;
-        assertThat(Tlbs.lookup(s, 0, 1)).isNotNull();
-        s = step(m, s, 0); // slots_lock
-        s = step(m, s, 0); // write_lock
-        assertThat(s.mmuWriter).isEqualTo(0);
-        s = step(m, s, 0); // new generation, roots invalidated, vCPUs reload + flush; then the obsolete-page walk
-        assertThat(s.mmuValidGen).isEqualTo(1);
-        assertThat(s.sp(oldRoot).invalid).isTrue();
-        assertThat(s.root).isNotEqualTo(oldRoot);
-        assertThat(s.sp(s.root).usedCount()).isZero();
-        assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("the old root is still accounted").isFalse();
-        s = until(m, s, 0, x -> x.mmuWriter == -1);
-        assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
-        s = step(m, s, 0); // read_lock
-        assertThat(s.mmuReaders).isEqualTo(1L);
-        long flushes = s.stat(Stat.remote_tlb_flush);
-        s = until(m, s, 0, x -> x.invalidRoots.length == 0);
-        assertThat(s.sp(oldRoot).status).as("unlinked, call_rcu").isEqualTo(ShadowPage.UNLINKED);
-        assertThat(s.sp(oldRoot)).as("read_lock disables preemption: no grace period yet").isNotNull();
-        assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
-        assertThat(s.stat(Stat.pages_2m)).isZero();
-        s = until(m, s, 0, x -> x.mmuReaders == 0);
-        assertThat(s.sp(oldRoot)).as("freed by the callback once read_unlock ended the grace period").isNull();
-        s = finish(m, s, 0);
-        s = finish(m, s, 1);
-        assertThat(leaf(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
-        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
-        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
-        assertThat(s.violations).isZero();
-    }
-
-    @Test
-    void memslotSwapsWaitForAnInvalidationBetweenStartAndEnd() {
-        VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.memslotMove(b, c, 1, 0x800),
-                b -> KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x400000), Expr.constant(0x800000))));
-        VmState s = until(m, m.initial(), 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1);
-        assertThat(s.mnActiveInvalidateCount).isEqualTo(1);
-        s = until(m, s, 0, x -> next(m, x, 0) instanceof SlotOps.InvalidateSlot);
-        assertThat(next(m, s, 0).choices(s, 0)).as("kvm_swap_active_memslots waits for the count").isZero();
-        s = until(m, s, 1, x -> x.mnActiveInvalidateCount == 0);
-        assertThat(next(m, s, 0).choices(s, 0)).as("_end dropped the count").isOne();
-        s = finish(m, s, 1);
-        s = finish(m, s, 0);
-        assertThat(s.slotBase[1]).isEqualTo(0x800);
-        assertThat(s.violations).isZero();
     }
 
     static Op next(MmuSystem m, VmState s, int t) {

@@ -257,4 +257,81 @@ class VcpuSymmetryTest {
         body.accept(b);
         return b;
     }
+
+    // ---- the representative of any state, built by hand: only who holds what tells twins apart ----
+
+    /** Threads 0 and 1 run the same ops as vCPUs 0 and 1; nothing has run yet (no TLB entries). */
+    static MmuSystem twins() {
+        return new MmuSystem(of(VM3, 0, locking(0), locking(1)));
+    }
+
+    /** s with threads 0 and 1 (vCPUs 0 and 1) exchanged, everything that names them included. */
+    static VmState swapFirstTwo(VmState s) {
+        VmState c = s.copy();
+        c.threads[0] = s.copy().threads[1];
+        c.threads[1] = s.copy().threads[0];
+        c.tlb[0] = s.tlb[1];
+        c.tlb[1] = s.tlb[0];
+        c.psc[0] = s.psc[1];
+        c.psc[1] = s.psc[0];
+        c.mmuWriter = s.mmuWriter == 0 ? 1 : s.mmuWriter == 1 ? 0 : s.mmuWriter;
+        c.mmuReaders = swapLow(s.mmuReaders);
+        c.srcuReaders = swapLow(s.srcuReaders);
+        c.rcuReaders = swapLow(s.rcuReaders);
+        c.mmuQueue = s.mmuQueue.clone();
+        for (int i = 0; i < c.mmuQueue.length; i++) c.mmuQueue[i] = 1 - s.mmuQueue[i];
+        for (int i = 0; i < c.mutexOwner.length; i++) c.mutexOwner[i] = s.mutexOwner[i] < 0 ? -1 : 1 - s.mutexOwner[i];
+        return c;
+    }
+
+    static long swapLow(long mask) {
+        return (mask & ~0b11L) | (mask & 1) << 1 | (mask >>> 1 & 1);
+    }
+
+    @Test
+    void twinsThatDifferOnlyInALockTheyHoldHaveOneRepresentative() {
+        MmuSystem m = twins();
+        VmState base = m.initial();
+        assertThat(base.threads[0].pc).isEqualTo(base.threads[1].pc);
+        java.util.List<java.util.function.Consumer<VmState>> holds = java.util.List.of(
+                s -> s.mmuWriter = 0, s -> s.mmuReaders = 1, s -> s.srcuReaders = 1, s -> s.rcuReaders = 1,
+                s -> s.mutexOwner[0] = 0, s -> s.mmuQueue = new int[] {0});
+        for (int i = 0; i < holds.size(); i++) {
+            VmState s = base.copy();
+            holds.get(i).accept(s);
+            VmState w = swapFirstTwo(s);
+            assertThat(w).isNotEqualTo(s);
+            assertThat(m.canonical(w)).as("lock state %d", i).isEqualTo(m.canonical(s)).isIn(s, w);
+        }
+    }
+
+    @Test
+    void aSortedStateIsItsOwnRepresentativeNotACopy() {
+        MmuSystem m = twins();
+        VmState s = m.initial().copy();
+        s.srcuReaders = 1;
+        VmState w = swapFirstTwo(s);
+        VmState sorted = m.canonical(s) == s ? s : w;
+        assertThat(m.canonical(sorted)).isSameAs(sorted);
+    }
+
+    @Test
+    void aKernelThreadRunningTheSameOpsAsTwoVcpusIsLeftOutOfTheirClass() {
+        java.util.function.Consumer<PathBuilder> slotsLock = b -> {
+            b.emit(new Ops.Acquire(LockId.slots_lock, Lock.Mode.WRITE));
+            b.emit(new Ops.Release(LockId.slots_lock));
+        };
+        ThreadProgram kernel = ThreadProgram.of("kernel", -1, pathOf(slotsLock));
+        ThreadProgram v0 = ThreadProgram.of("vcpu 0", 0, pathOf(slotsLock));
+        ThreadProgram v1 = ThreadProgram.of("vcpu 1", 1, pathOf(slotsLock));
+        MmuSystem m = new MmuSystem(of(VM3, 0, kernel, v0, v1));
+        VmState one = m.initial().copy();
+        one.mutexOwner[0] = 1;
+        VmState two = m.initial().copy();
+        two.mutexOwner[0] = 2;
+        assertThat(m.canonical(one)).as("vCPUs 0 and 1 are twins").isEqualTo(m.canonical(two));
+        VmState k = m.initial().copy();
+        k.mutexOwner[0] = 0;
+        assertThat(m.canonical(k)).as("the kernel thread stays where it is").isSameAs(k);
+    }
 }

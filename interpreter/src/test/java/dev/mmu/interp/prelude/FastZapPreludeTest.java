@@ -1,0 +1,188 @@
+package dev.mmu.interp.prelude;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static dev.mmu.interp.prelude.PreludeStepper.finish;
+import static dev.mmu.interp.prelude.PreludeStepper.step;
+import static dev.mmu.interp.prelude.PreludeStepper.until;
+
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Invariants;
+import dev.mmu.runtime.paths.MmuSystem;
+import dev.mmu.runtime.paths.Queries;
+import dev.mmu.runtime.paths.Tlbs;
+import dev.mmu.runtime.paths.Walk;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The prelude's kvm_mmu_zap_all_fast() (kernel/mmu.mmu) and kvm_tdp_mmu_zap_invalidated_roots()
+ * (kernel/tdp_mmu.mmu), v6.12, stepped one atomic step at a time: a new generation, new roots for
+ * every MMU, the obsolete roots zapped and freed, and guest accesses mapping in the new root.
+ */
+class FastZapPreludeTest {
+    /** Two 2M slots of 4K pages; setup maps gpa 0x1000 (vCPU 0) and 0x201000 (vCPU 1, a write). */
+    private static MmuSystem system(String mmu, String setupExtra, String threads) {
+        String text = """
+                scenario "fast zap" {
+                  vm {
+                    mmu %s
+                    nx_huge_pages off
+                  }
+                  memslot 0 { gpa 0x0 size 2M }
+                  memslot 1 { gpa 0x200000 size 2M }
+                  vcpus 2
+                  setup {
+                    vcpu 0 read 0x1000
+                    vcpu 1 write 0x201000
+                    %s
+                  }
+                  %s
+                }
+                """.formatted(mmu, setupExtra, threads);
+        Loaded loaded = ScenarioLoader.load("fast-zap.mmu", text);
+        assertThat(loaded.diagnostics()).isEmpty();
+        return new MmuSystem(loaded.scenarios().get(0).program());
+    }
+
+    /** Live tables that are roots (no parent SPTE). Page ids are reused once freed. */
+    private static int roots(VmState s) {
+        int n = 0;
+        for (int id = 0; id < s.spCapacity(); id++) {
+            var sp = s.sp(id);
+            if (sp != null && sp.parent < 0) n++;
+        }
+        return n;
+    }
+
+    private static boolean clean(VmState s) {
+        for (Invariant inv : Invariant.values()) if (Invariants.violated(inv, s)) return false;
+        return true;
+    }
+
+    /** The zap, then a vCPU 0 access, in one kernel thread run to its end. */
+    private static VmState zapThenRead(String mmu, String setupExtra) {
+        MmuSystem m = system(mmu, setupExtra, "thread t { kvm_mmu_zap_all_fast; vcpu 0 read 0x5000 }");
+        return finish(m, m.initial(), 0);
+    }
+
+    @Test
+    void theTdpMmuGetsANewRootAndTheObsoleteOneIsFreed() {
+        int oldRoot = system("tdp", "", "thread t { }").initial().root;
+        VmState s = zapThenRead("tdp", "");
+        assertThat(s.root).isNotEqualTo(oldRoot);
+        assertThat(s.sp(s.root).tdp).isTrue();
+        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it").isEqualTo(2);
+        assertThat(roots(s)).as("the obsolete root was zapped, put and freed").isEqualTo(1);
+        assertThat(s.invalidRoots).isEmpty();
+        assertThat(s.mmuValidGen).isEqualTo(1);
+        assertThat(Queries.spte(s, 0x1000, "present")).isZero();
+        assertThat(Queries.spte(s, 0x201000, "present")).isZero();
+        assertThat(Queries.spte(s, 0x5000, "present")).as("mapped in the new root").isEqualTo(1);
+        assertThat(s.stat(Stat.pages_4k)).isEqualTo(1);
+        assertThat(clean(s)).isTrue();
+    }
+
+    @Test
+    void theShadowMmuGetsALegacyRoot() {
+        MmuSystem m = system("shadow", "", "thread t { kvm_mmu_zap_all_fast; vcpu 0 read 0x5000 }");
+        StringBuilder trace = new StringBuilder();
+        VmState s = m.initial();
+        while (s.threads[0].pc < m.program().threads().get(0).ops().length) s = m.step(s, 0, 0, trace);
+        assertThat(s.sp(s.root).tdp).isFalse();
+        assertThat(Queries.spte(s, 0x1000, "present")).isZero();
+        assertThat(Queries.spte(s, 0x5000, "present")).isEqualTo(1);
+        assertThat(trace.toString()).doesNotContain("kvm_tdp_mmu_invalidate_all_roots");
+        assertThat(clean(s)).isTrue();
+    }
+
+    @Test
+    void withMmuBothTheL2RootIsReloadedToo() {
+        int oldNested = system("both", "vcpu 1 nested read 0x3000", "thread t { }").initial().nestedRoot;
+        VmState s = zapThenRead("both", "vcpu 1 nested read 0x3000");
+        assertThat(s.nestedRoot).isNotEqualTo(oldNested);
+        assertThat(s.sp(s.nestedRoot).tdp).isFalse();
+        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
+        assertThat(Walk.of(s, 3, true).presentLeaf()).as("the L2 mapping went with the old shadow root").isFalse();
+        assertThat(roots(s)).as("the new TDP and L2 roots only").isEqualTo(2);
+        assertThat(clean(s)).isTrue();
+    }
+
+    @Test
+    void zapAllFastSwitchesRootsUnderTheWriteLockAndZapsTheOldRootUnderTheReadLock() {
+        MmuSystem m = system("tdp", "", "thread t { kvm_mmu_zap_all_fast }\n  thread vcpu 1 { read 0x1000 }");
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        assertThat(Tlbs.lookup(s, 0, 1)).isNotNull();
+        s = step(m, s, 0); // slots_lock
+        s = step(m, s, 0); // write_lock
+        assertThat(s.mmuWriter).isEqualTo(0);
+        s = until(m, s, 0, x -> x.root != oldRoot); // new generation, root invalidated, vCPUs reload + flush
+        assertThat(s.mmuValidGen).isEqualTo(1);
+        assertThat(s.sp(oldRoot).invalid).isTrue();
+        assertThat(s.sp(s.root).usedCount()).isZero();
+        assertThat(s.invalidRoots).containsExactly(oldRoot);
+        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("the old root is still accounted").isFalse();
+        s = until(m, s, 0, x -> x.mmuWriter == -1);
+        assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
+        s = step(m, s, 0); // read_lock
+        assertThat(s.mmuReaders).isEqualTo(1L);
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = until(m, s, 0, x -> x.invalidRoots.length == 0);
+        assertThat(s.sp(oldRoot).status).as("unlinked, call_rcu").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(s.sp(oldRoot)).as("read_lock disables preemption: no grace period yet").isNotNull();
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
+        s = until(m, s, 0, x -> x.mmuReaders == 0);
+        assertThat(s.sp(oldRoot)).as("freed by the callback once read_unlock ended the grace period").isNull();
+        s = finish(m, s, 0);
+        s = finish(m, s, 1);
+        assertThat(Walk.of(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
+
+    /** kvm_tdp_mmu_unmap_gfn_range() zaps invalid roots too, but tdp_mmu_zap_leafs() (v6.12) asks no flush for them. */
+    @Test
+    void theNotifierZapsAnInvalidRootWithoutAFlush() {
+        MmuSystem m = system("tdp", "",
+                "thread t { kvm_mmu_zap_all_fast }\n  thread host { mmu_notifier_invalidate 0x0 .. 0x200000 }");
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
+        assertThat(s.invalidRoots).containsExactly(oldRoot);
+        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
+        s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.violations).isZero();
+    }
+
+    /** With the L2 guest's shadow pages: the old shadow tree is zapped by kvm_zap_obsolete_pages() and freed. */
+    @Test
+    void zapAllFastReloadsTheNestedRoot() {
+        MmuSystem m = system("both", "vcpu 1 nested read 0x201000",
+                "thread zap { kvm_mmu_zap_all_fast }\n  thread vcpu 1 { nested read 0x201000 }");
+        VmState s = m.initial();
+        int oldNested = s.nestedRoot;
+        assertThat(Walk.of(s, 0x201, true).presentLeaf()).isTrue();
+        s = finish(m, s, 0);
+        assertThat(s.nestedRoot).as("vCPUs loaded a new L2 root").isNotEqualTo(oldNested);
+        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
+        assertThat(s.sp(oldNested)).as("the obsolete shadow root was zapped and freed").isNull();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        s = finish(m, s, 1);
+        assertThat(Walk.of(s, 0x201, true).presentLeaf()).as("L2 faults into its new root").isTrue();
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+
+/**
+ * Page aging for the MMU notifier's clear_flush_young, clear_young and test_young: kvm_age_gfn()
+ * and kvm_test_age_gfn() (mmu.c, v6.12) over the gfns an hva range maps, in every TDP root
+ * (kvm_tdp_mmu_age_gfn_range() / kvm_tdp_mmu_test_age_gfn(), tdp_mmu.c: for_each_tdp_mmu_root,
+ * invalidated roots included) and, with `mmu both`, the nested guest's rmaps (kvm_age_rmap).
+ */
+final class Aging {
+    private Aging() {}
+
+    /** Reads the tables and the memslots (hva to gfn), clears A bits. */
+    static final Footprint AGE = Footprint.updates(Resource.SPTE_ACCESS)
+            .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.INVALID_ROOTS);
+
+    /**
+     * Whether a leaf SPTE mapping the hva range [startGpa, endGpa) has its A bit set; unless
+     * testOnly, clears it. age_gfn_range() (v6.12, A/D bits enabled) clears A with
+     * tdp_mmu_clear_spte_bits(): an atomic fetch-and when the SPTE has volatile bits, so a D bit
+     * the CPU sets meanwhile survives (the model does the walk in one step under the caller's
+     * write lock, which is the same). No handle_changed_spte(), no flush of its own.
+     */
+    static boolean age(Exec e, long startGpa, long endGpa, boolean testOnly) {
+        var s = e.s;
+        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
+        boolean young = false;
+        for (int k = 0; k < r.length; k += 2) {
+            if (s.root >= 0) young |= ageIn(e, s.root, r[k], r[k + 1], testOnly);
+            for (int root : s.invalidRoots) {
+                ShadowPage p = s.sp(root);
+                if (p != null && p.status == ShadowPage.LIVE) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
+            }
+            if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
+        }
+        if (e.tracing()) e.note((testOnly ? "kvm_test_age_gfn" : "kvm_age_gfn") + ": " + (young ? "young" : "old"));
+        return young;
+    }
+
+    private static boolean ageIn(Exec e, int spId, long start, long end, boolean testOnly) {
+        ShadowPage sp = e.s.sp(spId);
+        boolean young = false;
+        for (int i : sp.usedIndexes()) {
+            long spte = sp.spte(i);
+            long g = sp.gfnOf(i);
+            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
+            if (!Spte.leaf(spte)) {
+                young |= ageIn(e, Spte.child(spte), start, end, testOnly);
+            } else if ((spte & Spte.ACCESSED) != 0) {
+                young = true;
+                if (!testOnly) e.s.setSpte(spId, i, spte & ~Spte.ACCESSED);
+            }
+        }
+        return young;
+    }
+}

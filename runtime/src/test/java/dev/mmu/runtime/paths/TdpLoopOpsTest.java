@@ -1,0 +1,69 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import org.junit.jupiter.api.Test;
+
+/** The ops of a tdp_iter walk: a user loop's fields, a root freed under the walk, the zap step. */
+class TdpLoopOpsTest {
+    static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL);
+
+    @Test
+    void iterGfnAndLevelAreTheIteratorsLocalsTheOtherFieldsAreReadFromTheSpte() {
+        KernelPaths.TdpLoop loop = new KernelPaths.TdpLoop(10, 20, 0, 0);
+        assertThat(loop.slot("gfn")).isEqualTo(10 + TdpIter.GFN);
+        assertThat(loop.slot("level")).isEqualTo(10 + TdpIter.LEVEL);
+        assertThat(loop.slot("present")).isEqualTo(-1);
+        assertThat(loop.slot("leaf")).isEqualTo(-1);
+    }
+
+    /** A state whose only thread is inside a walk (iterator at local 0, its end right after it). */
+    static Exec walking() {
+        Program p = InvariantsTest.program(VM, b -> { }, InvariantsTest.thread("t", b -> {
+            int it = b.locals("iter", TdpIter.SLOTS);
+            b.emit(new MmuOps.IterNext(it, b.local("end")));
+        }));
+        VmState w = new MmuSystem(p).initial().copy();
+        w.threads[0].locals[TdpIter.VALID] = 1;
+        w.threads[0].locals[TdpIter.LEVEL] = 4;
+        w.threads[0].locals[TdpIter.SLOTS] = 512;
+        return new Exec(p, w, 0, new StringBuilder());
+    }
+
+    @Test
+    void aWalkWhoseRootWasFreedUnderItReadsFreedMemoryAndEnds() {
+        Exec e = walking();
+        int legacy = e.s.allocSp(4, 0, false).id;
+        e.s.threads[0].locals[TdpIter.ROOT] = legacy;
+        e.s.freeSp(legacy);
+        new MmuOps.IterNext(0, TdpIter.SLOTS).exec(e, 0);
+        assertThat(Invariant.freed_page_table_walk.violatedIn(e.s)).isTrue();
+        assertThat(e.s.threads[0].locals[TdpIter.VALID]).as("the walk ends").isZero();
+
+        Exec live = walking();
+        live.s.threads[0].locals[TdpIter.ROOT] = live.s.root;
+        new MmuOps.IterNext(0, TdpIter.SLOTS).exec(live, 0);
+        assertThat(Invariant.freed_page_table_walk.violatedIn(live.s)).isFalse();
+    }
+
+    @Test
+    void aZapStepsDownTablesCoveringMoreThanItsRangeAndOwesAFlushForEachLeaf() {
+        Run r = ZapAndDirtyLogTest.afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(0x3000)));
+        assertThat(r.trace()).contains("tdp_iter: L2 gfn 0x0 is a table covering more than the range: step down")
+                .contains("flush pending");
+        assertThat(r.spte(0x2000, "present")).isZero();
+        assertThat(r.spte(0x1000, "present")).isEqualTo(1);
+    }
+
+    @Test
+    void aZapWithoutMmuLockIsALockdepViolation() {
+        String report = "!! lockdep: tdp_mmu_set_spte without mmu_lock";
+        assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> KernelPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
+                MmuOps.Access.READ, Expr.constant(0x1000)),
+                b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
+    }
+}
