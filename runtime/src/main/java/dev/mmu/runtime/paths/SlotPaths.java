@@ -113,7 +113,7 @@ public final class SlotPaths {
         b.emit(new Ops.Acquire(LockId.mmu_lock, walkMode(c)));
         slotWalk(b, c, slot, dev.mmu.runtime.model.Level.PG_LEVEL_2M, it, end, loop -> {
             b.emit(new SlotOps.CollapsibleStep(it, end, pos, loop));
-            b.emit(new SlotOps.ZapAtomicFinish(it, loop));
+            b.emit(new SlotOps.ZapAtomicFinish(it, end, loop));
         });
         b.emit(new Ops.Release(LockId.mmu_lock));
     }

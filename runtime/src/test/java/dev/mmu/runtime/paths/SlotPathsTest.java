@@ -202,6 +202,25 @@ class SlotPathsTest {
         assertThat(s.violations).isZero();
     }
 
+    /**
+     * zap_collapsible_spte_range() moves on after a successful zap (`goto retry` is for a failed
+     * cmpxchg only): an exec fault re-linking the NX-split table behind it is not zapped again and
+     * again under one rcu_read_lock(), each time with a new table and flush. Every op a step and
+     * every stat kept, the space is finite (it was not: the zap revisited the SPTE it had zapped).
+     */
+    @Test
+    void theCollapsibleZapMovesOnAfterAZapSoAReLinkingFaultCannotKeepItBusy() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, true, 1, InvariantsTest.HUGE);
+        Program p = InvariantsTest.program(c, b -> { },
+                InvariantsTest.thread("zapper", b -> SlotPaths.zapCollapsibleSptes(b, c, c.slot(0))),
+                InvariantsTest.vcpu(c, 0, Access.EXEC, 0x1000));
+        MmuSystem plain = new MmuSystem(p.withAllStatsRead(), false, false);
+        var r = dev.mmu.runtime.explore.Explorer.explore(plain, List.of(),
+                dev.mmu.runtime.explore.ExploreOptions.builder().maxStates(20_000).partialOrder(false).build());
+        assertThat(r.coverage()).as("explored completely").isNull();
+        assertThat(r.stats().statesStored()).isLessThan(2_000);
+    }
+
     @Test
     void eagerSplitDropsTheLockToAllocateAndNeverFlushes() {
         VmConfig c = vm(true);
