@@ -19,7 +19,7 @@ public final class Invariants {
     public static final Set<Invariant> CHECKED = EnumSet.of(Invariant.freed_page_table_walk, Invariant.use_after_free, Invariant.stale_tlb_at_unlock,
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
-            Invariant.deadlock, Invariant.dirty_bit_lost);
+            Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.lost_spte_update, Invariant.accounted_after_zap);
 
     private Invariants() {}
 

@@ -57,6 +57,11 @@ public final class Nx {
         for (int id : s.lpageDisallowed) {
             if (id == spId) return;
         }
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || sp.status != ShadowPage.LIVE) {
+            e.violate(Invariant.accounted_after_zap, what + " of sp" + spId + " after a zap unlinked it: it stays on"
+                    + " possible_nx_huge_pages, counted in nx_lpage_splits, while it is freed");
+        }
         int[] l = Arrays.copyOf(s.lpageDisallowed, s.lpageDisallowed.length + 1);
         l[l.length - 1] = spId;
         s.lpageDisallowed = l;

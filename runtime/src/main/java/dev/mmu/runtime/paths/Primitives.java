@@ -214,7 +214,7 @@ public final class Primitives {
         declare("track_possible_nx_huge_page(sp: sp)")
                 .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12")
                 .doc("puts a page on possible_nx_huge_pages and increments nx_lpage_splits (nothing if it is on the list)")
-                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS).andReads(Resource.SPTE), (e, a) -> {
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
                     Nx.track(e, (int) a[0]);
                     return 0;
                 });

@@ -181,6 +181,54 @@ class InvariantsTest {
         }
     }
 
+    /**
+     * A zap from the SPTE it read, a non-present 4K SPTE (so tdp_mmu_set_spte writes with
+     * WRITE_ONCE), racing a write fault that installs the leaf with tdp_mmu_set_spte_atomic: under
+     * the read lock the zap's plain write wipes the fault's leaf; under the write lock the fault
+     * cannot run in between.
+     */
+    @Test
+    void aPlainWriteUnderTheReadLockLosesTheLeafAFaultInstalledAtomically() {
+        VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
+        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x2000));
+        for (Mode mode : Mode.values()) {
+            Program p = program(c, setup, thread("zap", b -> {
+                int old = b.local("old");
+                b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+                b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(1), Expr.constant(1)}, old));
+                b.emit(new Ops.Call(Primitives.get("tdp_mmu_set_spte"),
+                        new Expr[] {Expr.constant(1), Expr.constant(1), Expr.local(old), Expr.constant(0)}, -1));
+                b.emit(call("flush_remote_tlbs"));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+            }), vcpu(c, 0, Access.WRITE, 0x1000));
+            if (mode == Mode.READ) assertThat(broken(p)).contains(Invariant.lost_spte_update, Invariant.lockdep);
+            else assertThat(broken(p)).doesNotContain(Invariant.lost_spte_update, Invariant.lockdep);
+        }
+    }
+
+    /**
+     * An exec fault under NX links a table and tracks it after the link, while a read-lock
+     * collapsible zap unlinks it in between: tracking it without the v6.2 re-check of
+     * sp->nx_huge_page_disallowed accounts a page the zap already unlinked; the kernel's re-check
+     * (tdp_mmu_map_track_nx) does not.
+     */
+    @Test
+    void trackingATableAZapUnlinkedAfterItsLinkAccountsItAfterTheZap() {
+        VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
+        KernelPaths.TrackNx preFix = (b, sp) -> {
+            b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+            b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(sp)}, -1));
+            b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+        };
+        for (KernelPaths.TrackNx track : List.<KernelPaths.TrackNx>of(preFix, KernelPaths::tdpMmuMapTrackNx)) {
+            Program p = program(c, s -> { }, thread("zapper", b -> SlotPaths.zapCollapsibleSptes(b, c, c.slot(0))),
+                    ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
+                            Expr.constant(0x1000), false, track))));
+            if (track == preFix) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
+            else assertThat(broken(p)).doesNotContain(Invariant.accounted_after_zap, Invariant.stats_consistent);
+        }
+    }
+
     static Program setSpteUnder(Mode mode, boolean unlock) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
