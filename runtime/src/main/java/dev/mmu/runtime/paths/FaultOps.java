@@ -224,6 +224,9 @@ public final class FaultOps {
      * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). A write to a
      * KVM_MEM_READONLY slot gets KVM_PFN_ERR_RO_FAULT, and kvm_handle_error_pfn() (mmu.c v6.x)
      * returns RET_PF_EMULATE: the emulated write exits to userspace as MMIO, no SPTE is made.
+     * Abstracted: the two mmu_invalidate_retry_gfn_unsafe() pre-checks around __kvm_faultin_pfn()
+     * (mmu.c @56ea38e4): read without mmu_lock they may miss an invalidation, and one that sees it
+     * only returns RET_PF_RETRY earlier than is_page_fault_stale() would under the lock.
      */
     public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done, boolean write)
             implements Op {
@@ -299,7 +302,7 @@ public final class FaultOps {
     }
 
     /**
-     * is_page_fault_stale() (mmu.c, v6.12) under mmu_lock: mmu_invalidate_retry_gfn(), an
+     * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: mmu_invalidate_retry_gfn(), an
      * invalidation that began or ended since kvm_faultin_pfn() read mmu_seq, or one in progress
      * over the gfn. Abstracted: the obsolete-root check, as the model reloads every vCPU's root in
      * kvm_mmu_zap_all_fast()'s own step.
