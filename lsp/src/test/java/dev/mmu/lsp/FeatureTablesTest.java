@@ -104,7 +104,19 @@ class FeatureTablesTest {
             Map.entry("kvm_check_memslot_overlap", new String[] {"kvm_check_memslot_overlap", ""}),
             Map.entry("__kvm_rmap_zap_gfn_range",
                     new String[] {"__kvm_rmap_zap_gfn_range", "Needs `mmu_lock` held for write."}),
-            Map.entry("tdp_mmu_zap_leafs", new String[] {"tdp_mmu_zap_leafs", "Needs `mmu_lock` held for write."}));
+            Map.entry("tdp_mmu_zap_leafs", new String[] {"tdp_mmu_zap_leafs", "Needs `mmu_lock` held for write."}),
+            Map.entry("memslot_set_flags", new String[] {"kvm_update_flags_memslot", ""}),
+            Map.entry("kvm_flush_remote_tlbs_memslot", new String[] {"kvm_flush_remote_tlbs_memslot", ""}),
+            Map.entry("kvm_arch_mmu_enable_log_dirty_pt_masked",
+                    new String[] {"kvm_arch_mmu_enable_log_dirty_pt_masked", "Needs `mmu_lock` held for write."}),
+            Map.entry("slot_rmap_write_protect", new String[] {"walk_slot_rmaps", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_shadow_mmu_try_split_huge_pages",
+                    new String[] {"kvm_shadow_mmu_try_split_huge_pages", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_rmap_zap_collapsible_sptes",
+                    new String[] {"kvm_rmap_zap_collapsible_sptes", "Needs `mmu_lock` held for write."}),
+            Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
+            Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),
+            Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}));
 
     @Test
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {

@@ -96,12 +96,13 @@ public final class Builtins {
                 "invalidates every root by generation and zaps obsolete pages, yielding");
         kernelPath("kvm_flush_remote_tlbs", List.of(), "kvm_flush_remote_tlbs",
                 "flushes every vCPU's TLB and waits for the IPIs");
+        kernelPath("dirty_log_enable", List.of(slot()), "kvm_set_memslot (KVM_MR_FLAGS_ONLY)",
+                "turns dirty logging on for a memslot: eager split, write protection, TLB flush");
         kernelPath("kvm_mmu_slot_remove_write_access", List.of(slot()), "kvm_mmu_slot_remove_write_access",
-                "write-protects a memslot when dirty logging is enabled");
-        alias("dirty_log_enable", "kvm_mmu_slot_remove_write_access");
-        kernelPath("dirty_log_disable", List.of(slot()), "kvm_mmu_slot_apply_flags",
+                "write-protects a memslot's SPTEs (no flush: the caller flushes)");
+        kernelPath("dirty_log_disable", List.of(slot()), "kvm_set_memslot (KVM_MR_FLAGS_ONLY)",
                 "turns dirty logging off for a memslot and lets huge pages come back");
-        kernelPath("clear_dirty_log", List.of(slot()), "kvm_arch_mmu_enable_log_dirty_pt_masked",
+        kernelPath("clear_dirty_log", List.of(slot()), "kvm_clear_dirty_log_protect",
                 "KVM_CLEAR_DIRTY_LOG: clears dirty bits and write-protects those pages again");
         kernelPath("kvm_mmu_zap_collapsible_sptes", List.of(slot()), "kvm_mmu_zap_collapsible_sptes",
                 "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
@@ -111,6 +112,7 @@ public final class Builtins {
                 "moves a memslot to a new base gpa");
         kernelPath("eager_split", List.of(slot()), "kvm_mmu_slot_try_split_huge_pages",
                 "eager page split: splits huge SPTEs of a memslot under mmu_lock held for read");
+        alias("kvm_mmu_slot_try_split_huge_pages", "eager_split");
 
         Primitives.all().values().forEach(Builtins::primitive);
 

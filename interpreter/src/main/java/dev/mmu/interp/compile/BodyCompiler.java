@@ -120,6 +120,12 @@ final class BodyCompiler {
             int check = b.placeholder();
             block(r.then(), env);
             branchEnd(check, r.orElse(), env);
+        } else if (s instanceof Stmt.If i && known(i.cond(), env) != null) {
+            // A condition known when compiling (vm.tdp_mmu, a parameter passed a constant): only
+            // the branch taken, so no op of its own (a thread's first op cannot merge into a step
+            // before it).
+            if (known(i.cond(), env) != 0) block(i.then(), env);
+            else i.orElse().ifPresent(e -> block(e, env));
         } else if (s instanceof Stmt.If i) {
             var cond = value(i.cond(), env);
             int test = b.placeholder();
@@ -394,13 +400,13 @@ final class BodyCompiler {
                 KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held,
                         name.equals("tdp_mmu_iter_cond_resched"));
             }
-            case "kvm_mmu_slot_remove_write_access", "dirty_log_enable" ->
-                    SlotPaths.dirtyLogEnable(b, config, slotArg(c, env));
-            case "dirty_log_disable" -> SlotPaths.dirtyLogDisable(b, config, slotArg(c, env));
-            case "clear_dirty_log" -> SlotPaths.clearDirtyLog(b, config, slotArg(c, env));
-            case "kvm_mmu_zap_collapsible_sptes" ->
-                    SlotPaths.zapCollapsibleSptes(b, config, config.slot(slotArg(c, env)));
-            case "eager_split" -> SlotPaths.slotTrySplitHugePages(b, config, config.slot(slotArg(c, env)));
+            case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
+                    constant(named(c, "log_dirty_pages", 1), env) != 0));
+            case "wrprot_gfn_range" -> SlotPaths.wrprotGfnRange(b, value(named(c, "start_gfn", 0), env),
+                    value(named(c, "end_gfn", 1), env), held, result);
+            case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
+                    value(named(c, "end_gfn", 1), env), held);
+            case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);
             case "memslot_set_invalid" -> b.emit(new SlotOps.InvalidateSlot(slotPosition(c, env)));
             case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
             case "memslot_set_base" -> memslotSetBase(c, env);
@@ -544,6 +550,28 @@ final class BodyCompiler {
             // a local variable: only known while running
         }
         return null;
+    }
+
+    /**
+     * The value of a condition known when compiling: literals and the vm { } settings, a parameter
+     * passed a constant, and their negation; else null.
+     */
+    private Long known(Expr e, Env env) {
+        if (e instanceof Expr.Name n) return env.constant(n.name());
+        if (e instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT) {
+            Long v = known(u.operand(), env);
+            return v == null ? null : v == 0 ? 1L : 0L;
+        }
+        return ofTheMachine(e) ? constantOrNull(e, env) : null;
+    }
+
+    /** Whether an expression reads only literals and the vm { } settings (vm.tdp_mmu). */
+    private static boolean ofTheMachine(Expr e) {
+        if (e instanceof Expr.IntLit || e instanceof Expr.BoolLit) return true;
+        if (e instanceof Expr.Field f) return f.target() instanceof Expr.Name n && n.name().equals("vm");
+        if (e instanceof Expr.Unary u) return ofTheMachine(u.operand());
+        if (e instanceof Expr.Binary bin) return ofTheMachine(bin.left()) && ofTheMachine(bin.right());
+        return false;
     }
 
     /** Whether a block assigns a name anywhere (an inner `let` of the same name counts too). */

@@ -105,6 +105,9 @@ public final class Lock {
             case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> {
                 s.mutexOwner[mutex(lock)] = -1;
                 mode = Mode.WRITE;
+                // A dirty-log ioctl runs under slots_lock: its window (VmState.dirtyLogBusy) ends
+                // with it, flushed or not (a write through a stale TLB after it is lost).
+                if (lock == LockId.slots_lock) s.dirtyLogBusy = 0;
             }
             case srcu -> s.srcuReaders &= ~bit;
             case rcu -> s.rcuReaders &= ~bit;

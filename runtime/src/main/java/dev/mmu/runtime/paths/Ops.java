@@ -74,7 +74,8 @@ public final class Ops {
         return switch (lock) {
             case mmu_lock -> f.union(Tlbs.STALE_CHECK).union(Rcu.GRACE_PERIOD);
             case rcu, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> f.union(Rcu.GRACE_PERIOD);
-            case slots_lock, srcu -> f;
+            case slots_lock -> f.andUpdates(Resource.MEMSLOTS); // a dirty-log window left open (Lock.release)
+            case srcu -> f;
         };
     }
 
@@ -89,6 +90,14 @@ public final class Ops {
         }
 
         public Footprint footprint() {
+            return release(lock);
+        }
+
+        /** slots_lock ends a dirty-log window only where one is open (an ioctl that skipped its flush). */
+        public Footprint footprint(VmState s, int thread) {
+            if (lock == LockId.slots_lock && s.dirtyLogBusy == 0) {
+                return Footprint.updates(Resource.SLOTS_LOCK).andUpdates(Resource.VIOLATIONS);
+            }
             return release(lock);
         }
 

@@ -27,7 +27,7 @@ public final class Prelude {
     public static final String LATEST = "6.12";
 
     /** The kernel source files mirrored, in the order their paths are declared. */
-    public static final List<String> FILES = List.of("kvm_main.mmu", "tdp_mmu.mmu", "mmu.mmu");
+    public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 
     /** The folders that differ from latest, with the files each has. */
     private static final List<String> VERSIONED = List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/mmu.mmu");

@@ -304,8 +304,8 @@ public final class Primitives {
         declare("__kvm_rmap_zap_gfn_range(slot: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_rmap_zap_gfn_range", "v6.12")
                 .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
-                .step(SlotOps.RmapSlotWalk.EFFECTS, (e, a) ->
-                        SlotOps.RmapSlotWalk.walk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+                .step(SlotOps.RMAP_EFFECTS, (e, a) ->
+                        SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
         declare("tdp_mmu_zap_leafs(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_zap_leafs", "v6.12")
                 .doc("zaps the leaf SPTEs in [start, end), flushing before a yield; returns whether a TLB flush is pending")
@@ -342,6 +342,73 @@ public final class Primitives {
                 .doc("whether a leaf SPTE mapping a gpa range has its A bit set (kvm_tdp_mmu_test_age_gfn)")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
                         (e, a) -> Aging.age(e, a[0], a[1], true) ? 1 : 0);
+    }
+
+    static {
+        // Dirty logging (kvm_main.c, x86.c, mmu.c, tdp_mmu.c; v6.12): the prelude's kvm_main.mmu,
+        // x86.mmu, mmu.mmu and tdp_mmu.mmu combine these. A slot is named by its id, a constant.
+        declare("memslot_set_flags(slot: int, log_dirty_pages: bool)")
+                .mirrors("kvm_update_flags_memslot", "v6.12")
+                .doc("publishes the slot with KVM_MEM_LOG_DIRTY_PAGES set or cleared and a zeroed dirty bitmap;"
+                        + " waits while an MMU-notifier invalidation is in progress")
+                .expanded();
+        // The dirty-log ioctls' flush after mmu_lock is dropped: it ends the ioctl's window (VmState.dirtyLogBusy).
+        declare("kvm_flush_remote_tlbs_memslot(slot: int)")
+                .mirrors("kvm_flush_remote_tlbs_memslot", "v6.12")
+                .doc("flushes every vCPU's TLB for a memslot (the model flushes them whole)")
+                .step(SlotOps.FLUSH_MEMSLOT, (e, a) -> {
+                    SlotOps.flushRemoteTlbsMemslot(e, Memslots.position(e.s.config, a[0]));
+                    return 0;
+                });
+        // kvm_clear_dirty_log_protect()'s loop over the bitmap words, under KVM_MMU_LOCK: one step.
+        declare("kvm_arch_mmu_enable_log_dirty_pt_masked(slot: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_arch_mmu_enable_log_dirty_pt_masked", "v6.12")
+                .doc("clears every dirty bit of a memslot (atomic_long_fetch_andnot) and write-protects those pages'"
+                        + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
+                .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
+                        SlotOps.clearDirtyMasked(e, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+        // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the model's rmaps are
+        // the L2 guest's legacy pages; each walk is one step (its cond_resched_rwlock_write() yields
+        // are not modelled).
+        declare("slot_rmap_write_protect(slot: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("walk_slot_rmaps", "v6.12")
+                .doc("walk_slot_rmaps(slot_rmap_write_protect) from 4K: clears W of the shadow MMU's leaves of a memslot")
+                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
+                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.WRITE_PROTECT, Memslots.position(e.s.config, a[0]));
+                    return 0;
+                });
+        declare("kvm_shadow_mmu_try_split_huge_pages(slot: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_shadow_mmu_try_split_huge_pages", "v6.12")
+                .doc("splits the shadow MMU's huge leaves of a memslot down to 4K (same pfns and rights, no flush)")
+                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
+                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.SPLIT, Memslots.position(e.s.config, a[0]));
+                    return 0;
+                });
+        declare("kvm_rmap_zap_collapsible_sptes(slot: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_rmap_zap_collapsible_sptes", "v6.12")
+                .doc("zaps the shadow MMU's leaves of a memslot that could be mapped huge, then flushes if one went")
+                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
+                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP_COLLAPSIBLE, Memslots.position(e.s.config, a[0]));
+                    return 0;
+                });
+        // The TDP MMU's slot walks (tdp_mmu.c), over the model's one root, yielding without a flush
+        // (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at each SPTE change.
+        // min_level is PG_LEVEL_4K: write protection without PML.
+        declare("wrprot_gfn_range(start_gfn: int, end_gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("wrprot_gfn_range", "v6.12")
+                .doc("clears W of the writable leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic;"
+                        + " returns whether one changed")
+                .expanded();
+        declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v6.12")
+                .doc("splits every huge leaf SPTE in [start, end) down to 4K, dropping mmu_lock to allocate each table;"
+                        + " no flush")
+                .expanded();
+        declare("zap_collapsible_spte_range(slot: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("zap_collapsible_spte_range", "v6.12")
+                .doc("zaps each table of a memslot that could be a huge page again with tdp_mmu_zap_spte_atomic"
+                        + " (freeze, flush, clear)")
+                .expanded();
     }
 
     private Primitives() {}

@@ -238,74 +238,61 @@ public final class SlotOps {
         }
     }
 
+    /** What {@link #clearDirtyMasked} touches. */
+    static final Footprint CLEAR_DIRTY_MASKED = Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP,
+            Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE);
+
     /**
-     * kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c, v6.x) with an all-ones user mask, under
-     * KVM_MMU_LOCK (write_lock on x86): for each bitmap word with bits set, clear them
-     * (atomic_long_fetch_andnot), flush = true, and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
+     * The loop of kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c, v6.12) with an all-ones user
+     * mask, under KVM_MMU_LOCK (write_lock on x86): for each bitmap word with bits set, clear them
+     * (atomic_long_fetch_andnot) and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
      * kvm_tdp_mmu_clear_dirty_pt_masked(wrprot): clear W of the 4K leaf SPTEs of those gfns
      * (write-protection dirty logging: no PML), in the TDP root and, with mmu both, the nested
-     * guest's legacy pages (the 4K rmaps). The caller flushes after the unlock.
+     * guest's legacy pages (the 4K rmaps). Returns whether a bit was cleared (the caller's flush,
+     * after the unlock); a cleared bit opens the ioctl's window (VmState.dirtyLogBusy).
      */
-    public record ClearDirtyMasked(int pos, int flushSlot) implements Op {
-        public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "clear_dirty_pt_masked needs mmu_lock for write");
-            long base = Memslots.base(s, pos);
+    static boolean clearDirtyMasked(Exec e, int pos) {
+        VmState s = e.s;
+        long base = Memslots.base(s, pos);
+        boolean flush = false;
+        int n = 0;
+        for (int word = 0; word < s.dirtyWords(pos); word++) {
+            long mask = s.dirtyWord(pos, word);
+            if (mask == 0) continue;
+            s.clearDirty(pos, word, mask);
             s.dirtyLogBusy |= 1 << pos;
-            int n = 0;
-            for (int word = 0; word < s.dirtyWords(pos); word++) {
-                long mask = s.dirtyWord(pos, word);
-                if (mask == 0) continue;
-                s.clearDirty(pos, word, mask);
-                e.self().locals[flushSlot] = 1;
-                for (int bit = 0; bit < 64; bit++) {
-                    if ((mask & (1L << bit)) == 0) continue;
-                    n++;
-                    long gfn = base + word * 64L + bit;
-                    Walk w = Walk.of(s, gfn);
-                    if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
-                        TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
-                    }
-                    // kvm_mmu_write_protect_pt_masked() (mmu.c v6.x): with rmaps (mmu both), also
-                    // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf.
-                    Walk nw = s.nestedRoot < 0 ? null : Walk.of(s, gfn, true);
-                    if (nw != null && nw.presentLeaf() && nw.level() == Level.PG_LEVEL_4K && Spte.writable(nw.spte())) {
-                        TdpMmu.setSpte(e, nw.spId(), nw.index(), nw.spte() & ~Spte.WRITABLE);
-                    }
+            flush = true;
+            for (int bit = 0; bit < 64; bit++) {
+                if ((mask & (1L << bit)) == 0) continue;
+                n++;
+                long gfn = base + word * 64L + bit;
+                Walk w = Walk.of(s, gfn);
+                if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
+                    TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                }
+                // kvm_mmu_write_protect_pt_masked() (mmu.c v6.x): with rmaps (mmu both), also
+                // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf.
+                Walk nw = s.nestedRoot < 0 ? null : Walk.of(s, gfn, true);
+                if (nw != null && nw.presentLeaf() && nw.level() == Level.PG_LEVEL_4K && Spte.writable(nw.spte())) {
+                    TdpMmu.setSpte(e, nw.spId(), nw.index(), nw.spte() & ~Spte.WRITABLE);
                 }
             }
-            e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
         }
-
-        public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.SPTE_ACCESS, Resource.METRICS)
-                    .andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
-        }
-
-        public String describe() {
-            return "kvm_clear_dirty_log_protect";
-        }
+        e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
+        return flush;
     }
 
+    /** What {@link #flushRemoteTlbsMemslot} touches. */
+    static final Footprint FLUSH_MEMSLOT = Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
+
     /**
-     * The dirty-log ioctl's flush after mmu_lock is dropped (kvm_flush_remote_tlbs_memslot):
-     * unconditional when enabling logging (kvm_mmu_slot_apply_flags since b64d740ea7dd, v6.0), `if
-     * (flush)` for KVM_CLEAR_DIRTY_LOG. It closes the ioctl's window.
+     * kvm_flush_remote_tlbs_memslot() (kvm_main.c, v6.12) as the dirty-log ioctls call it after
+     * mmu_lock is dropped: the flush (the model flushes every TLB), which ends the ioctl's window
+     * on the slot (VmState.dirtyLogBusy; slots_lock's release ends one the ioctl left open).
      */
-    public record DirtyLogFlush(int pos, int flushSlot) implements Op {
-        public void exec(Exec e, int choice) {
-            if (flushSlot < 0 || e.self().locals[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
-            else e.note("no dirty pages: no flush");
-            e.s.dirtyLogBusy &= ~(1 << pos);
-        }
-
-        public Footprint footprint() {
-            return Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
-        }
-
-        public String describe() {
-            return "kvm_flush_remote_tlbs_memslot";
-        }
+    static void flushRemoteTlbsMemslot(Exec e, int pos) {
+        Tlbs.flushRemoteTlbs(e);
+        e.s.dirtyLogBusy &= ~(1 << pos);
     }
 
     /**
@@ -397,76 +384,54 @@ public final class SlotOps {
      */
     public enum RmapWalk {
         /** kvm_mmu_slot_remove_write_access(): slot_rmap_write_protect, spte_write_protect(pt_protect = false): W only. */
-        WRITE_PROTECT("walk_slot_rmaps(slot_rmap_write_protect)"),
+        WRITE_PROTECT,
         /** kvm_mmu_zap_memslot() -> kvm_unmap_gfn_range(): kvm_zap_rmap, flush owed. */
-        ZAP("kvm_unmap_gfn_range: kvm_zap_rmap"),
+        ZAP,
         /**
          * kvm_shadow_mmu_try_split_huge_pages(): 1G then 2M rmaps, shadow_mmu_split_huge_page()
          * (same pfns and rights, no flush); the topup that drops mmu_lock is not modelled.
          */
-        SPLIT("kvm_shadow_mmu_try_split_huge_pages"),
+        SPLIT,
         /**
          * kvm_rmap_zap_collapsible_sptes(): levels 4K..2M, zap a leaf below
          * kvm_mmu_max_mapping_level() and flush before write_unlock (kvm_flush_remote_tlbs_memslot).
          */
-        ZAP_COLLAPSIBLE("kvm_rmap_zap_collapsible_sptes");
-
-        final String kernel;
-
-        RmapWalk(String kernel) {
-            this.kernel = kernel;
-        }
+        ZAP_COLLAPSIBLE;
     }
 
-    /** One RmapWalk over the slot at `pos`; ZAP ORs "a flush is owed" into the local flushSlot. */
-    public record RmapSlotWalk(RmapWalk walk, int pos, int flushSlot) implements Op {
-        /** What a walk may touch: splits, zaps, the flush of ZAP_COLLAPSIBLE. */
-        static final Footprint EFFECTS = TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS);
+    /** What {@link #rmapWalk} may touch: splits, zaps, the flush of ZAP_COLLAPSIBLE. */
+    static final Footprint RMAP_EFFECTS = TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS);
 
-        public void exec(Exec e, int choice) {
-            if (e.s.mmuWriter != e.thread) e.violate(Invariant.lockdep, walk.kernel + " needs mmu_lock for write");
-            if (walk(e, walk, pos) && walk == RmapWalk.ZAP) e.self().locals[flushSlot] = 1;
-        }
-
-        /** Walks the slot at `pos`; returns whether ZAP zapped anything (a flush is owed). */
-        static boolean walk(Exec e, RmapWalk walk, int pos) {
-            VmState s = e.s;
-            long start = Memslots.base(s, pos);
-            long end = Memslots.end(s, pos);
-            boolean flush = false;
-            for (long[] leaf : rmapLeaves(s, s.nestedRoot, start, end)) {
-                int spId = (int) leaf[0];
-                int i = (int) leaf[1];
-                int level = s.sp(spId).level;
-                long spte = s.sp(spId).spte(i);
-                switch (walk) {
-                    case WRITE_PROTECT -> {
-                        if (Spte.writable(spte)) TdpMmu.setSpte(e, spId, i, spte & ~Spte.WRITABLE);
-                    }
-                    case ZAP -> {
+    /** Walks the slot at `pos`; returns whether ZAP zapped anything (a flush is owed). */
+    static boolean rmapWalk(Exec e, RmapWalk walk, int pos) {
+        VmState s = e.s;
+        long start = Memslots.base(s, pos);
+        long end = Memslots.end(s, pos);
+        boolean flush = false;
+        for (long[] leaf : rmapLeaves(s, s.nestedRoot, start, end)) {
+            int spId = (int) leaf[0];
+            int i = (int) leaf[1];
+            int level = s.sp(spId).level;
+            long spte = s.sp(spId).spte(i);
+            switch (walk) {
+                case WRITE_PROTECT -> {
+                    if (Spte.writable(spte)) TdpMmu.setSpte(e, spId, i, spte & ~Spte.WRITABLE);
+                }
+                case ZAP -> {
+                    TdpMmu.setSpte(e, spId, i, 0);
+                    flush = true;
+                }
+                case SPLIT -> splitDown(e, spId, i);
+                case ZAP_COLLAPSIBLE -> { // rmap levels 4K .. KVM_MAX_HUGEPAGE_LEVEL - 1
+                    if (level < Level.PG_LEVEL_1G && level < maxMappingLevel(s, pos)) {
                         TdpMmu.setSpte(e, spId, i, 0);
                         flush = true;
                     }
-                    case SPLIT -> splitDown(e, spId, i);
-                    case ZAP_COLLAPSIBLE -> { // rmap levels 4K .. KVM_MAX_HUGEPAGE_LEVEL - 1
-                        if (level < Level.PG_LEVEL_1G && level < maxMappingLevel(s, pos)) {
-                            TdpMmu.setSpte(e, spId, i, 0);
-                            flush = true;
-                        }
-                    }
                 }
             }
-            if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
-            return flush;
         }
-
-        public Footprint footprint() {
-            return EFFECTS.andUpdates(Resource.VIOLATIONS);
-        }
-
-        public String describe() {
-            return walk.kernel;
-        }
+        if (walk == RmapWalk.ZAP_COLLAPSIBLE && flush) Tlbs.flushRemoteTlbs(e);
+        return flush;
     }
 
     /** Splits the huge leaf at (spId, i) and its children until every piece is a 4K leaf. */

@@ -145,7 +145,7 @@ class InvariantsTest {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         Consumer<PathBuilder> setup = s -> {
             KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
-            SlotPaths.dirtyLogEnable(s, c, 0);
+            DirtyLogPaths.dirtyLogEnable(s, c, 0);
         };
         Program buggy = program(c, setup, ThreadProgram.of("vcpu 0", 0, path(b -> {
             b.emit(call("cmpxchg_spte", 1, 1));
@@ -153,7 +153,7 @@ class InvariantsTest {
         })));
         assertThat(broken(buggy)).contains(Invariant.dirty_log_lost);
         Program kernel = program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
-                thread("ioctl", b -> SlotPaths.dirtyLogEnable(b, c, 0)), vcpu(c, 0, Access.WRITE, 0x1000));
+                thread("ioctl", b -> DirtyLogPaths.dirtyLogEnable(b, c, 0)), vcpu(c, 0, Access.WRITE, 0x1000));
         assertThat(broken(kernel)).doesNotContain(Invariant.dirty_log_lost);
     }
 
@@ -221,7 +221,7 @@ class InvariantsTest {
             b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
         };
         for (KernelPaths.TrackNx track : List.<KernelPaths.TrackNx>of(preFix, KernelPaths::tdpMmuMapTrackNx)) {
-            Program p = program(c, s -> { }, thread("zapper", b -> SlotPaths.zapCollapsibleSptes(b, c, c.slot(0))),
+            Program p = program(c, s -> { }, thread("zapper", b -> DirtyLogPaths.zapCollapsibleSptes(b, c, 0)),
                     ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
                             Expr.constant(0x1000), false, track))));
             if (track == preFix) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);

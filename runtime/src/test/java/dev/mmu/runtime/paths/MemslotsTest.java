@@ -22,7 +22,7 @@ class MemslotsTest {
     @Test
     void aWriteToALoggingSlotMarksItsPageDirtyOnce() {
         Run r = Run.of(VM, b -> {
-            SlotPaths.dirtyLogEnable(b, VM, 1);
+            DirtyLogPaths.dirtyLogEnable(b, VM, 1);
             KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M + 0x3000));
             KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(0x3000));
             KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x4000));

@@ -48,7 +48,7 @@ class NestedSlotOpsTest {
     @Test
     void enablingDirtyLoggingWriteProtectsTheNestedGuestsLeaves() {
         VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
-        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.dirtyLogEnable(b, c, 0));
+        MmuSystem m = system(c, Access.WRITE, b -> DirtyLogPaths.dirtyLogEnable(b, c, 0));
         VmState s = m.initial();
         assertThat(Spte.writable(nested(s, 0x1).spte())).isTrue();
         s = finish(m, s, 0);
@@ -61,7 +61,7 @@ class NestedSlotOpsTest {
     @Test
     void clearDirtyLogWriteProtectsTheNestedGuestsDirtyPages() {
         VmConfig c = vm(true, false, Level.PG_LEVEL_4K);
-        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.clearDirtyLog(b, c, 0));
+        MmuSystem m = system(c, Access.WRITE, b -> DirtyLogPaths.clearDirtyLog(b, c, 0));
         VmState s = m.initial();
         assertThat(s.dirty(0, 1)).isTrue();
         assertThat(Spte.writable(nested(s, 0x1).spte())).isTrue();
@@ -74,7 +74,7 @@ class NestedSlotOpsTest {
     @Test
     void eagerSplitSplitsTheNestedGuestsHugePages() {
         VmConfig c = vm(false, true, Level.PG_LEVEL_2M);
-        MmuSystem m = system(c, Access.READ, b -> SlotPaths.slotTrySplitHugePages(b, c, c.slot(0)));
+        MmuSystem m = system(c, Access.READ, b -> DirtyLogPaths.slotTrySplitHugePages(b, c, 0));
         VmState s = m.initial();
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
         long pfn = nested(s, 0x1).pfnOf(0x1);
@@ -91,7 +91,7 @@ class NestedSlotOpsTest {
     @Test
     void disablingDirtyLoggingZapsTheNestedGuestsCollapsibleLeaves() {
         VmConfig c = vm(true, false, Level.PG_LEVEL_2M);
-        MmuSystem m = system(c, Access.WRITE, b -> SlotPaths.dirtyLogDisable(b, c, 0));
+        MmuSystem m = system(c, Access.WRITE, b -> DirtyLogPaths.dirtyLogDisable(b, c, 0));
         VmState s = m.initial();
         assertThat(nested(s, 0x1).level()).as("4K while logging").isEqualTo(Level.PG_LEVEL_4K);
         assertThat(Tlbs.lookup(s, 0, 0x1, true)).isNotNull();

@@ -12,7 +12,7 @@ class PreludeTest {
     void latestHasOneFilePerKernelSourceFileInDeclarationOrder() {
         List<Prelude.Source> latest = Prelude.latest();
         assertThat(latest).extracting(Prelude.Source::name)
-                .containsExactly("kernel/kvm_main.mmu", "kernel/tdp_mmu.mmu", "kernel/mmu.mmu");
+                .containsExactly("kernel/kvm_main.mmu", "kernel/x86.mmu", "kernel/tdp_mmu.mmu", "kernel/mmu.mmu");
         assertThat(latest).allSatisfy(src -> assertThat(src.text()).isNotBlank());
     }
 

@@ -56,12 +56,9 @@ class SlotOpsTest {
         assertThat(new SlotOps.SplitStep(0, 0, 0, 0).describe()).contains("tdp_mmu_split_huge_pages_root");
         assertThat(new SlotOps.CollapsibleStep(0, 0, 0, 0).describe()).contains("zap_collapsible_spte_range");
         assertThat(new SlotOps.ZapAtomicFinish(0, 0, 0).describe()).contains("tdp_mmu_zap_spte_atomic");
-        assertThat(new SlotOps.ClearDirtyMasked(0, 0).describe()).contains("kvm_clear_dirty_log_protect");
-        assertThat(new SlotOps.DirtyLogFlush(0, 0).describe()).contains("kvm_flush_remote_tlbs_memslot");
         assertThat(new SlotOps.InvalidateSlot(0).describe()).contains("kvm_invalidate_memslot");
         assertThat(new SlotOps.DeleteSlot(0).describe()).contains("kvm_delete_memslot");
         assertThat(new SlotOps.MoveSlot(0, 0).describe()).contains("kvm_move_memslot");
-        assertThat(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.ZAP, 0, 0).describe()).contains("kvm_zap_rmap");
     }
 
     @Test
@@ -105,10 +102,10 @@ class SlotOpsTest {
             Run r = Run.of(LOGGING, b -> {
                 int flush = b.local("flush");
                 if (mode != null) b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
-                b.emit(new SlotOps.ClearDirtyMasked(0, flush));
+                b.emit(DirtyLogPaths.clearDirtyMasked(0, flush));
                 if (mode != null) b.emit(new Ops.Release(LockId.mmu_lock));
             });
-            assertThat(r.trace()).as("%s", mode).contains("!! lockdep: clear_dirty_pt_masked needs mmu_lock for write");
+            assertThat(r.trace()).as("%s", mode).contains("!! lockdep: kvm_arch_mmu_enable_log_dirty_pt_masked() needs mmu_lock held for write");
         }
     }
 
@@ -117,7 +114,7 @@ class SlotOpsTest {
         Run one = Run.of(LOGGING, s -> write(s, LOGGING, 0x0), b -> { // gfn 0: word 0, bit 0
             int flush = b.local("flush");
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(new SlotOps.ClearDirtyMasked(0, flush));
+            b.emit(DirtyLogPaths.clearDirtyMasked(0, flush));
             b.emit(new Ops.Release(LockId.mmu_lock));
         });
         assertThat(one.trace()).contains("kvm_clear_dirty_log_protect: 1 dirty page reported and cleared");
@@ -129,53 +126,53 @@ class SlotOpsTest {
         Run two = Run.of(LOGGING, s -> {
             write(s, LOGGING, 0x3000);
             write(s, LOGGING, 65L << 12);
-        }, b -> SlotPaths.clearDirtyLog(b, LOGGING, 0));
+        }, b -> DirtyLogPaths.clearDirtyLog(b, LOGGING, 0));
         assertThat(two.trace()).contains("kvm_clear_dirty_log_protect: 2 dirty pages reported and cleared");
 
         Run second = Run.of(LOGGING, b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(new SlotOps.ClearDirtyMasked(1, b.local("flush")));
+            b.emit(DirtyLogPaths.clearDirtyMasked(1, b.local("flush")));
             b.emit(new Ops.Release(LockId.mmu_lock));
         });
-        assertThat(second.s.dirtyLogBusy).as("slot 1's window, even with nothing dirty").isEqualTo(2);
+        assertThat(second.s.dirtyLogBusy).as("nothing cleared: no window").isZero();
     }
 
     @Test
     void clearDirtyLogWithNothingDirtyOwesNoFlush() {
-        Run r = Run.of(LOGGING, b -> SlotPaths.clearDirtyLog(b, LOGGING, 0));
+        Run r = Run.of(LOGGING, b -> DirtyLogPaths.clearDirtyLog(b, LOGGING, 0));
         assertThat(r.trace()).contains("kvm_clear_dirty_log_protect: 0 dirty pages reported and cleared")
-                .contains("no dirty pages: no flush");
+                .doesNotContain("kvm_flush_remote_tlbs");
         assertThat(r.local(0)).as("flush").isZero();
         assertThat(r.s.dirtyLogBusy).isZero();
     }
 
     @Test
     void theRmapWalkWithoutMmuLockForWriteIsALockdepViolation() {
-        Run r = Run.of(HUGE, b -> b.emit(new SlotOps.RmapSlotWalk(SlotOps.RmapWalk.WRITE_PROTECT, 0, -1)));
-        assertThat(r.trace()).contains("!! lockdep: walk_slot_rmaps(slot_rmap_write_protect) needs mmu_lock for write");
+        Run r = Run.of(HUGE, b -> b.emit(DirtyLogPaths.call("slot_rmap_write_protect", -1, 0)));
+        assertThat(r.trace()).contains("!! lockdep: slot_rmap_write_protect() needs mmu_lock held for write");
     }
 
     @Test
     void theTdpSlotWalksCheckTheyHoldMmuLock() {
         String wrprot = "!! lockdep: wrprot_gfn_range without mmu_lock";
         assertThat(withoutMmuLock(HUGE, s -> write(s, HUGE, 0x1000),
-                b -> SlotPaths.slotRemoveWriteAccess(b, HUGE, HUGE.slot(0)), wrprot)).contains(wrprot);
+                b -> DirtyLogPaths.slotRemoveWriteAccess(b, HUGE, 0), wrprot)).contains(wrprot);
         String split = "!! lockdep: tdp_mmu_split_huge_page without mmu_lock";
         assertThat(withoutMmuLock(HUGE, s -> write(s, HUGE, 0x1000),
-                b -> SlotPaths.slotTrySplitHugePages(b, HUGE, HUGE.slot(0)), split)).contains(split);
+                b -> DirtyLogPaths.slotTrySplitHugePages(b, HUGE, 0), split)).contains(split);
         String collapse = "!! lockdep: tdp_mmu_zap_spte_atomic without mmu_lock";
         assertThat(withoutMmuLock(HUGE, s -> {
-            SlotPaths.dirtyLogEnable(s, HUGE, 0);
+            DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
             write(s, HUGE, 0x3000);
             s.emit(new SlotOps.SetLogDirty(0, false));
-        }, b -> SlotPaths.zapCollapsibleSptes(b, HUGE, HUGE.slot(0)), collapse)).contains(collapse);
+        }, b -> DirtyLogPaths.zapCollapsibleSptes(b, HUGE, 0), collapse)).contains(collapse);
     }
 
     @Test
     void eagerSplitDropsMmuLockToAllocateThenSplitsTheHugePageIntoTheSamePages() {
         Run r = Run.of(HUGE, s -> write(s, HUGE, 0x1000), b -> {
             b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-            SlotPaths.slotTrySplitHugePages(b, HUGE, HUGE.slot(0));
+            DirtyLogPaths.slotTrySplitHugePages(b, HUGE, 0);
             b.emit(new Ops.Release(LockId.slots_lock));
         });
         long pfn = Walk.of(new MmuSystem(InvariantsTest.program(HUGE, s -> write(s, HUGE, 0x1000))).initial(), 1).pfnOf(1);
@@ -192,9 +189,9 @@ class SlotOpsTest {
     void disablingDirtyLoggingZapsATableThatCoversExactlyTheSlot() {
         // The slot is exactly one 2M range (gfns 0..511): its first and last gfn are the table's.
         Run r = Run.of(HUGE, s -> {
-            SlotPaths.dirtyLogEnable(s, HUGE, 0);
+            DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
             write(s, HUGE, 0x3000);
-        }, b -> SlotPaths.dirtyLogDisable(b, HUGE, 0));
+        }, b -> DirtyLogPaths.dirtyLogDisable(b, HUGE, 0));
         assertThat(r.trace()).contains("tdp_mmu_zap_spte_atomic: freeze");
         assertThat(Walk.to(r.s, r.s.root, 0, 2).spte()).as("the 2M SPTE is gone").isZero();
         assertThat(r.s.violations).isZero();
@@ -204,9 +201,9 @@ class SlotOpsTest {
     void aSlotThatStillLogsKeepsItsSmallPagesWhenCollapsibleSptesAreZapped() {
         // kvm_mmu_max_mapping_level() is 4K while the slot logs dirty pages: nothing is collapsible.
         Run r = Run.of(HUGE, s -> {
-            SlotPaths.dirtyLogEnable(s, HUGE, 0);
+            DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
             write(s, HUGE, 0x3000);
-        }, b -> SlotPaths.zapCollapsibleSptes(b, HUGE, HUGE.slot(0)));
+        }, b -> DirtyLogPaths.zapCollapsibleSptes(b, HUGE, 0));
         assertThat(Walk.of(r.s, 3).level()).isEqualTo(1);
         assertThat(r.trace()).doesNotContain("tdp_mmu_zap_spte_atomic: freeze");
     }

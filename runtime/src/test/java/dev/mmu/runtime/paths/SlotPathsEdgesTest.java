@@ -61,7 +61,7 @@ class SlotPathsEdgesTest {
     void theTdpMmuWalksASlotUnderReadLockTheShadowMmuUnderWriteLock() {
         for (Mmu mmu : new Mmu[] {Mmu.TDP, Mmu.SHADOW}) {
             VmConfig c = gap(mmu, false);
-            Run r = Run.of(c, b -> SlotPaths.slotRemoveWriteAccess(b, c, c.slot(0)));
+            Run r = Run.of(c, b -> DirtyLogPaths.slotRemoveWriteAccess(b, c, 0));
             assertThat(r.trace().contains("read_lock(mmu_lock)")).as("%s", mmu).isEqualTo(mmu == Mmu.TDP);
             assertThat(r.s.violations).isZero();
         }
@@ -72,7 +72,7 @@ class SlotPathsEdgesTest {
         for (boolean eager : new boolean[] {true, false}) {
             VmConfig c = gap(Mmu.TDP, eager);
             Run r = Run.of(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
-                    b -> SlotPaths.dirtyLogEnable(b, c, 0));
+                    b -> DirtyLogPaths.dirtyLogEnable(b, c, 0));
             assertThat(Walk.of(r.s, 1).level()).as("eager split %s", eager).isEqualTo(eager ? 1 : 2);
             assertThat(r.spte(0x1000, "writable")).isZero();
             assertThat(r.s.violations).isZero();

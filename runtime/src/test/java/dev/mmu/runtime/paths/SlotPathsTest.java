@@ -66,7 +66,7 @@ class SlotPathsTest {
     @Test
     void enableWriteProtectsUnderReadLockAndFlushesAfterUnlock() {
         VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.dirtyLogEnable(b, c, 0)));
+        MmuSystem m = system(c, List.of(b -> DirtyLogPaths.dirtyLogEnable(b, c, 0)));
         VmState s = m.initial();
         assertThat(Spte.writable(leaf(s, 1).spte())).isTrue();
         assertThat(leaf(s, 1).level()).isEqualTo(2);
@@ -103,7 +103,7 @@ class SlotPathsTest {
     @Test
     void writeFaultOnALoggedSlotMaps4kWritableAndMarksDirty() {
         VmConfig c = vm(false);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.dirtyLogEnable(b, c, 0),
+        MmuSystem m = system(c, List.of(b -> DirtyLogPaths.dirtyLogEnable(b, c, 0),
                 b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = finish(m, m.initial(), 0);
         assertThat(s.dirty(0, 3)).isFalse();
@@ -132,8 +132,8 @@ class SlotPathsTest {
     void clearDirtyLogReportsWriteProtectsAndFlushesAfterUnlock() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
-            SlotPaths.dirtyLogEnable(b, c, 0);
-            SlotPaths.clearDirtyLog(b, c, 0);
+            DirtyLogPaths.dirtyLogEnable(b, c, 0);
+            DirtyLogPaths.clearDirtyLog(b, c, 0);
         }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = until(m, m.initial(), 0, x -> x.mutexOwner[0] == -1 && x.threads[0].pc > 0);
         s = finish(m, s, 1);
@@ -160,12 +160,10 @@ class SlotPathsTest {
         VmConfig c = vm(false);
         // Enabling without the final flush: vCPU 0 keeps its writable 2M TLB entry.
         MmuSystem m = system(c, List.of(b -> {
-            int noFlush = b.local("flush");
             b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
             b.emit(new SlotOps.SetLogDirty(0, true));
             b.emit(new SlotOps.SynchronizeSrcu());
-            SlotPaths.slotRemoveWriteAccess(b, c, c.slot(0));
-            b.emit(new SlotOps.DirtyLogFlush(0, noFlush));
+            DirtyLogPaths.slotRemoveWriteAccess(b, c, 0);
             b.emit(new Ops.Release(LockId.slots_lock));
         }, b -> { }));
         VmState s = finish(m, m.initial(), 0);
@@ -181,9 +179,9 @@ class SlotPathsTest {
     void disableZapsCollapsibleTablesAtomically() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
-            SlotPaths.dirtyLogEnable(b, c, 0);
+            DirtyLogPaths.dirtyLogEnable(b, c, 0);
             KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x3000));
-            SlotPaths.dirtyLogDisable(b, c, 0);
+            DirtyLogPaths.dirtyLogDisable(b, c, 0);
         }, b -> { }));
         VmState s = until(m, m.initial(), 0, x -> x.stat(Stat.pages_4k) == 512 && x.mutexOwner[0] == -1);
         s = until(m, s, 0, x -> !Memslots.logging(x, 0));
@@ -212,7 +210,7 @@ class SlotPathsTest {
     void theCollapsibleZapMovesOnAfterAZapSoAReLinkingFaultCannotKeepItBusy() {
         VmConfig c = InvariantsTest.vm(Mmu.TDP, true, 1, InvariantsTest.HUGE);
         Program p = InvariantsTest.program(c, b -> { },
-                InvariantsTest.thread("zapper", b -> SlotPaths.zapCollapsibleSptes(b, c, c.slot(0))),
+                InvariantsTest.thread("zapper", b -> DirtyLogPaths.zapCollapsibleSptes(b, c, 0)),
                 InvariantsTest.vcpu(c, 0, Access.EXEC, 0x1000));
         MmuSystem plain = new MmuSystem(p.withAllStatsRead(), false, false);
         var r = dev.mmu.runtime.explore.Explorer.explore(plain, List.of(),
@@ -224,7 +222,7 @@ class SlotPathsTest {
     @Test
     void eagerSplitDropsTheLockToAllocateAndNeverFlushes() {
         VmConfig c = vm(true);
-        MmuSystem m = system(c, List.of(b -> SlotPaths.slotTrySplitHugePages(b, c, c.slot(0)), b -> { }));
+        MmuSystem m = system(c, List.of(b -> DirtyLogPaths.slotTrySplitHugePages(b, c, 0), b -> { }));
         VmState s = m.initial();
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = until(m, s, 0, x -> x.mmuReaders == 1 && x.threads[0].pc > 1);

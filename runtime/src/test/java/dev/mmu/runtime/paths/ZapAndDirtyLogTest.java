@@ -87,11 +87,11 @@ class ZapAndDirtyLogTest {
     @Test
     void clearingTheSecondSlotsDirtyLogWriteProtectsExactlyItsDirtyPages() {
         Run r = Run.of(LOGGING, s -> {
-            SlotPaths.dirtyLogEnable(s, LOGGING, 1);
+            DirtyLogPaths.dirtyLogEnable(s, LOGGING, 1);
             write(s, SZ_2M + 0x3000);
             write(s, SZ_2M + (65L << 12)); // bitmap word 1, bit 1
             write(s, 0x3000);
-        }, b -> SlotPaths.clearDirtyLog(b, LOGGING, 1));
+        }, b -> DirtyLogPaths.clearDirtyLog(b, LOGGING, 1));
         assertThat(r.s.dirty(1, 3)).isFalse();
         assertThat(r.s.dirty(1, 65)).isFalse();
         assertThat(r.s.dirty(0, 3)).as("slot 0's bitmap is not this ioctl's").isTrue();
@@ -105,7 +105,7 @@ class ZapAndDirtyLogTest {
 
     @Test
     void disablingTheSecondSlotLeavesTheFirstLogging() {
-        Run off = Run.of(LOGGING, s -> SlotPaths.dirtyLogEnable(s, LOGGING, 1), b -> SlotPaths.dirtyLogDisable(b, LOGGING, 1));
+        Run off = Run.of(LOGGING, s -> DirtyLogPaths.dirtyLogEnable(s, LOGGING, 1), b -> DirtyLogPaths.dirtyLogDisable(b, LOGGING, 1));
         assertThat(Memslots.logging(off.s, 1)).isFalse();
         assertThat(Memslots.logging(off.s, 0)).isTrue();
     }
