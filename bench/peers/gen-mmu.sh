@@ -5,12 +5,16 @@
 # Usage: bench/peers/gen-mmu.sh NV STEPS BUGGY > file.mmu
 # Mapping: the Promela pages are three NX-split 2M regions (setup: vCPU 0 exec-faults each, then
 # a flush empties every TLB, as the Promela TLBs start empty); recovery zaps each split page under
-# mmu_lock and may yield after each (`if need_resched`); a vCPU picks one of the three pages per
-# access (two need_resched choices: the only nondeterministic branch of the language, free under
-# `preempt none`, which also keeps a queued waiter from forcing the yield, as in the Promela
-# model) and reads it: TLB hit, walk, or the fault path that re-maps it. Promela's assertion
+# mmu_lock and may yield after each (`if need_resched`: a free choice under `preempt none`, which
+# also keeps a queued waiter from forcing the yield, as in the Promela model); a vCPU picks one of
+# the three pages per access (`choose`, Promela's `if :: p = 0 :: p = 1 :: p = 2 fi`, which joins
+# the step of the access) and reads it: TLB hit, walk, or the fault path that re-maps it. Until
+# 2026-11-30 the pick was two nested `if need_resched` (before `choose` existed): a second page's
+# access took one more step, an interleaving point Promela does not have. Promela's assertion
 # (a TLB hit on a page re-mapped since) is stale_tlb_at_unlock here: a TLB entry its SPTE no
-# longer grants when mmu_lock is released.
+# longer grants when mmu_lock is released. The vCPU threads run the same program, so the scenario
+# asks for `symmetry vcpus` (an exact reduction: one state per orbit of vCPU permutations; with
+# partial-order reduction too); SYMMETRY=0 in the environment leaves it out, to compare.
 set -eu
 nv=$1 steps=$2 buggy=$3
 if [ "$buggy" = 1 ]; then variant="buggy (no flush before the yield)"; else variant="fixed"; fi
@@ -73,20 +77,19 @@ while [ "$v" -lt "$nv" ]; do
   cat <<VCPU
   thread vcpu $v {
     repeat $steps {
-      if need_resched {
+      choose {
         read 0x1000
-      } else {
-        if need_resched {
-          read 0x201000
-        } else {
-          read 0x401000
-        }
+      } or {
+        read 0x201000
+      } or {
+        read 0x401000
       }
     }
   }
 VCPU
   v=$((v + 1))
 done
+[ "${SYMMETRY:-1}" = 1 ] && printf '\n  explore { symmetry vcpus }\n'
 cat <<'TAIL'
 
   expect never stale_tlb_at_unlock

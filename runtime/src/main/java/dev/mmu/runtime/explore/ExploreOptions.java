@@ -28,7 +28,8 @@ import java.util.Objects;
  *     number gives the same verdicts, traces and counts
  * @param shard the part of the search this run explores ({@link Shard}), or null for all of it
  * @param partialOrder partial-order reduction ({@link PartialOrder}) where the system declares its
- *     {@link TransitionSystem#dependencies}: applied by DFS without symmetry, ignored otherwise
+ *     {@link TransitionSystem#dependencies}: applied by DFS (with symmetry where the system renumbers
+ *     threads into canonical states), ignored otherwise
  * @param cancel set by another thread to stop the search
  * @param progress called about ten times a second
  */

@@ -215,7 +215,8 @@ public final class Explorer {
         if (!partialOrder(system, monitor.expectations(), options)) {
             return new Pass(DepthFirstSearch.run(system, monitor, budget), budget, null);
         }
-        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies());
+        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies(),
+                symmetric(system, monitor.expectations(), options));
         return new Pass(DepthFirstSearch.run(system, monitor, budget, partialOrder), budget, partialOrder);
     }
 
@@ -232,13 +233,15 @@ public final class Explorer {
     }
 
     /**
-     * Partial-order reduction is applied by DFS only, and not with symmetry: a sleep set names
-     * threads, which the canonical form permutes (see {@link PartialOrder}).
+     * Partial-order reduction is applied by DFS only; with symmetry only where the system renumbers
+     * threads into the canonical state ({@link TransitionSystem#canonicalThread}): a sleep set
+     * names threads, which the canonical form permutes (see {@link PartialOrder}).
      */
     static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
         return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
-                && !symmetric(system, expectations, options) && system.dependencies() != null;
+                && system.dependencies() != null && (!symmetric(system, expectations, options)
+                        || system.canonicalThread(system.initial(), 0) >= 0);
     }
 
     /**

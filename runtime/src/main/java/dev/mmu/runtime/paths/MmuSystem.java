@@ -56,7 +56,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         this.liveLocals = deadLocals ? LiveLocals.of(program) : null;
         this.merging = new StepMerging(program, mergeSteps);
         this.initial = runSetup();
-        this.symmetry = new VcpuSymmetry(program);
+        this.symmetry = new VcpuSymmetry(program, liveLocals);
         this.unreadStats = program.unreadStatsMask();
         this.independence = new Independence(this, program, merging);
     }
@@ -263,6 +263,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     @Override
     public int canonicalThread(VmState s, int thread) {
         return symmetry.trivial() ? thread : symmetry.canonicalThread(s, thread);
+    }
+
+    @Override
+    public long canonicalThreads(VmState s, long threads) {
+        return symmetry.trivial() || threads == 0 ? threads : symmetry.canonicalThreads(s, threads);
     }
 
     @Override

@@ -172,6 +172,11 @@ public final class Ops {
             e.note("choose: branch " + (choice + 1) + " of " + branches.size());
         }
 
+        /** It reads no local: the locals of a finished access are dead at a choose ({@link LiveLocals}). */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.LOCAL;
         }

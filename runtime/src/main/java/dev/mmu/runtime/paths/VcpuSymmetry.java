@@ -23,10 +23,17 @@ public final class VcpuSymmetry {
     /** Classes of at least two interchangeable thread ids, each ascending. */
     private final List<int[]> classes = new ArrayList<>();
     private final int[] vcpuOf;
+    /** Live locals per thread and pc ({@link LiveLocals}), or null: every local counts. */
+    private final java.util.BitSet[][] live;
     /** Why a vCPU with a twin was left out, for the user. */
     private final List<String> leftOut = new ArrayList<>();
 
-    VcpuSymmetry(Program program) {
+    /**
+     * @param live live locals per thread and pc, or null: a dead local (which the state key
+     *             writes as 0) must not tell two twins apart, else they sort two ways
+     */
+    VcpuSymmetry(Program program, java.util.BitSet[][] live) {
+        this.live = live;
         List<Program.ThreadProgram> threads = program.threads();
         vcpuOf = threads.stream().mapToInt(Program.ThreadProgram::vcpu).toArray();
         String[] namedBy = namedBy(program);
@@ -80,7 +87,7 @@ public final class VcpuSymmetry {
      * or that no two vCPU threads are interchangeable at all. Empty when it applies in full.
      */
     public static List<String> limits(Program program) {
-        VcpuSymmetry sym = new VcpuSymmetry(program);
+        VcpuSymmetry sym = new VcpuSymmetry(program, null);
         List<String> l = new ArrayList<>();
         for (String why : sym.leftOut) l.add("leaves out " + why);
         if (sym.trivial() && l.isEmpty()) l.add("has nothing to interchange: no two vCPU threads run the same program");
@@ -119,12 +126,23 @@ public final class VcpuSymmetry {
 
     /** The thread of canonical(s) that thread t of s becomes. */
     int canonicalThread(VmState s, int t) {
-        int[] thread = {t};
-        canonical(s, thread);
-        return thread[0];
+        return permutation(s)[t];
     }
 
-    /** canonical(s), moving thread[0] (if not null) where the permutation takes it. */
+    /** The threads of canonical(s) that a set (bits) of threads of s become. */
+    long canonicalThreads(VmState s, long threads) {
+        return permuteBits(threads, permutation(s));
+    }
+
+    /** Where canonical(s) takes each thread of s. */
+    private int[] permutation(VmState s) {
+        int[] to = new int[s.threads.length];
+        for (int t = 0; t < to.length; t++) to[t] = t;
+        canonical(s, to);
+        return to;
+    }
+
+    /** canonical(s), moving each thread[i] (if not null) where the permutation takes it. */
     private VmState canonical(VmState s, int[] thread) {
         VmState c = null;
         for (int[] cls : classes) {
@@ -142,7 +160,7 @@ public final class VcpuSymmetry {
             for (int t = 0; t < to.length; t++) to[t] = t;
             for (int i = 0; i < cls.length; i++) to[cls[order[i]]] = cls[i];
             permute(s, c, to);
-            if (thread != null) thread[0] = to[thread[0]];
+            if (thread != null) for (int i = 0; i < thread.length; i++) thread[i] = to[thread[i]];
             s = c.copy();
         }
         return c == null ? s : c;
@@ -151,7 +169,10 @@ public final class VcpuSymmetry {
     /** Everything about thread t (and its vCPU) that a permutation moves. */
     private byte[] signature(VmState s, int t) {
         ThreadState ts = s.threads[t];
-        StateWriter w = new StateWriter().value(ts.pc).values(ts.locals).values(ts.invalidList).value(ts.holdWork);
+        StateWriter w = new StateWriter().value(ts.pc);
+        java.util.BitSet l = live == null ? null : live[t][ts.pc];
+        for (int j = 0; j < ts.locals.length; j++) w.value(l == null || l.get(j) ? ts.locals[j] : 0);
+        w.values(ts.invalidList).value(ts.holdWork);
         long bit = 1L << t;
         w.flag(s.mmuWriter == t).flag((s.mmuReaders & bit) != 0).flag((s.srcuReaders & bit) != 0)
                 .flag((s.rcuReaders & bit) != 0);

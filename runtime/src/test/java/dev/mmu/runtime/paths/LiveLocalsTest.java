@@ -44,6 +44,19 @@ class LiveLocalsTest {
     }
 
     @Test
+    void aChooseReadsNoLocal() {
+        // 0: x = 1   1: choose { 2: goto 4 } or { 3: x = 2 }   (4: finished): x is read nowhere after 0
+        BitSet[] live = LiveLocals.of(InvariantsTest.program(OpsTest.VM, b -> { }, InvariantsTest.thread("t", b -> {
+            int x = b.local("x");
+            b.emit(new Ops.Assign(x, Expr.constant(1), "x = 1"));
+            b.emit(new Ops.Choose(java.util.List.of(2, 3)));
+            b.emit(new Ops.Jump(4));
+            b.emit(new Ops.Assign(x, Expr.constant(2), "x = 2"));
+        })))[0];
+        assertThat(live[1]).as("live at the choose: only what a branch reads").isEqualTo(set());
+    }
+
+    @Test
     void undeclaredCodeKeepsEveryLocalAliveAndNoLocalsIsNotEveryLocal() {
         BitSet[][] live = LiveLocals.of(InvariantsTest.program(OpsTest.VM, b -> { },
                 InvariantsTest.thread("opaque", b -> {
