@@ -241,10 +241,13 @@ final class BodyCompiler {
 
     /**
      * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
-     * still on the list (the body takes it off: a zap, a put), none left ends the loop.
+     * still on the list (the body takes it off: a zap, a put), none left ends the loop. for root in
+     * tdp_mmu_roots: the root after the previous one (the variable starts before the first).
      */
     private void forList(Stmt.ForList f, Env env) {
         int var = b.local(f.var().name());
+        String list = f.list().name();
+        if (list.equals("tdp_mmu_roots")) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
         Env inner = new Env(env);
         inner.bind(f.var().name(), var);
         int top = b.here();
@@ -252,7 +255,8 @@ final class BodyCompiler {
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         b.emit(new Ops.Jump(top));
-        b.patch(next, f.list().name().equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+        b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+                : list.equals("tdp_mmu_roots") ? new FastZap.NextRoot(var, b.here())
                 : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }

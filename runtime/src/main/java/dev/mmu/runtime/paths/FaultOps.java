@@ -12,6 +12,13 @@ import dev.mmu.runtime.paths.MmuOps.Access;
  * lockless fix, kvm_faultin_pfn, the map under mmu_lock, and the unlock.
  */
 public final class FaultOps {
+    /** A step of one vCPU's fault, which works in that vCPU's root: the same op for another vCPU is forVcpu. */
+    public interface VcpuOp extends Op {
+        int vcpu();
+
+        VcpuOp forVcpu(int vcpu);
+    }
+
     private FaultOps() {}
 
     /**
@@ -38,8 +45,14 @@ public final class FaultOps {
                 e.nextPc = done;
                 return;
             }
+            if (s.sp(s.root(vcpu, nested)) == null) { // the EPT pointer still names the freed root
+                e.violate(Invariant.freed_root_in_use, what + ": the hardware walk starts at root sp"
+                        + s.root(vcpu, nested) + ", which was freed");
+                e.nextPc = done;
+                return;
+            }
             Walk w = pscWalk(e, gfn, what);
-            if (w == null) w = Walk.of(s, gfn, nested);
+            if (w == null) w = Walk.of(s, vcpu, gfn, nested);
             if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
                 Tlbs.pscFill(s, vcpu, new dev.mmu.runtime.model.PscEntry(Level.alignDown(gfn, Level.PG_LEVEL_2M),
                         w.spId(), s.sp(w.spId()).gfn, nested));
@@ -176,12 +189,16 @@ public final class FaultOps {
      * section, dropped when the guest is re-entered. On a lost race it retries (at most 4 times,
      * then the slow path, still inside srcu).
      */
-    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
-            implements Op {
+    public record FastPageFault(int vcpu, Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
+            implements VcpuOp {
+        public FastPageFault forVcpu(int v) {
+            return new FastPageFault(v, gpa, oldSpte, retries, access, slowPath, slotFlags);
+        }
+
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            Walk w = Walk.of(e.s, gfn);
+            Walk w = Walk.of(e.s, vcpu, gfn, false);
             if (w != null && w.spte() == l[oldSpte]) {
                 e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
                 TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
@@ -347,8 +364,12 @@ public final class FaultOps {
      * The shadow MMU's fault under mmu_lock held for write: is_page_fault_stale() sends the fault
      * back to the guest; otherwise direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, int slotFlags, boolean nested)
-            implements Op {
+    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, int slotFlags, boolean nested)
+            implements VcpuOp {
+        public FaultMap forVcpu(int v) {
+            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, slotFlags, nested);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -356,7 +377,8 @@ public final class FaultOps {
             if (stale(e, gfn, l[seqSlot])) return;
             if (e.tracing()) e.note("direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
-            TdpMmu.map(e, gfn, kind == Access.EXEC, l[pfnSlot], logging, nested ? s.nestedRoot : s.root);
+            if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
+            TdpMmu.map(e, gfn, kind == Access.EXEC, l[pfnSlot], logging, s.root(vcpu, nested));
         }
 
         /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */

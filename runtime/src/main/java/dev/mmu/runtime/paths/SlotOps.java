@@ -266,9 +266,12 @@ public final class SlotOps {
                 if ((mask & (1L << bit)) == 0) continue;
                 n++;
                 long gfn = base + word * 64L + bit;
-                Walk w = Walk.of(s, gfn);
-                if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
-                    TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                // kvm_tdp_mmu_clear_dirty_pt_masked(): every valid root (the SMM one too).
+                for (int root : new int[] {s.root, s.smmRoot}) {
+                    Walk w = Walk.to(s, root, gfn, 1);
+                    if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
+                        TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                    }
                 }
                 // kvm_mmu_write_protect_pt_masked() (mmu.c v6.x): with rmaps (mmu both), also
                 // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf.

@@ -16,16 +16,16 @@ public final class SlotPaths {
      * A walk of [start, end) gfns in the current root, mmu_lock held in `mode` by the caller:
      * rcu_read_lock(); for_each_tdp_pte_min_level(minLevel) { retry: if
      * (tdp_mmu_iter_cond_resched(kvm, &iter, false, shared)) continue; STEP } rcu_read_unlock().
-     * Yields never flush. The walk holds a reference to the root from its start to its end (the
-     * caller's for_each_valid_tdp_mmu_root_yield_safe() over the model's one root). `step` is
-     * built by the caller with the loop head to jump back to.
+     * Yields never flush. The walk holds a reference to the root from its start to its end, then
+     * goes on in the next valid root (the caller's for_each_valid_tdp_mmu_root_yield_safe(),
+     * MmuOps.IterNextRoot). `step` is built by the caller with the loop head to jump back to.
      */
     private static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot,
                                  java.util.function.IntConsumer step) {
         int startSlot = b.local("start");
         int noFlush = b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, minLevel));
+        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, minLevel, TdpIter.Roots.VALID));
         int loop = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
@@ -37,7 +37,11 @@ public final class SlotPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new MmuOps.IterPutRoot(it));
+        // for_each_valid_tdp_mmu_root_yield_safe(): the next valid root, walked the same way.
+        int next = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        b.emit(new Ops.Jump(loop));
+        b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.VALID, b.here()));
     }
 
     /**

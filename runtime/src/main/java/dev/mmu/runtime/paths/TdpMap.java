@@ -49,7 +49,11 @@ public final class TdpMap {
      * the host backing size (4K while fault->slot logs dirty pages); under the NX mitigation an
      * exec fault's goal is 4K (fault->huge_page_disallowed).
      */
-    public record Start(Expr gpa, int m, int slotFlags, boolean exec) implements Op {
+    public record Start(int vcpu, Expr gpa, int m, int slotFlags, boolean exec) implements FaultOps.VcpuOp {
+        public Start forVcpu(int v) {
+            return new Start(v, gpa, m, slotFlags, exec);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -59,9 +63,9 @@ public final class TdpMap {
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
             l[m + REQ] = req;
             l[m + GOAL] = hugePageDisallowed(s, exec) ? Level.PG_LEVEL_4K : req;
-            int root = root(s, e.thread);
-            l[m + SP] = root;
-            l[m + LEVEL] = s.sp(root).level;
+            int root = root(s, vcpu);
+            l[m + SP] = root; // a root freed under the fault reads as FROZEN_SPTE: the walk retries
+            l[m + LEVEL] = s.sp(root) == null ? 0 : s.sp(root).level;
             if (e.tracing()) e.note("kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn));
         }
 
@@ -83,11 +87,11 @@ public final class TdpMap {
     }
 
     /**
-     * The root the fault walks: vcpu->arch.mmu->root.hpa (tdp_mmu_for_each_pte). The model has one
-     * TDP root, shared by every vCPU; the only place the fault path picks it.
+     * The root the fault walks: vcpu->arch.mmu->root.hpa (tdp_mmu_for_each_pte), the vCPU's SMM
+     * root while it is in SMM; the only place the fault path picks it.
      */
-    static int root(VmState s, int thread) {
-        return s.root;
+    static int root(VmState s, int vcpu) {
+        return s.root(vcpu, false);
     }
 
     /** fault->huge_page_disallowed: an exec fault under kvm.nx_huge_pages. */
