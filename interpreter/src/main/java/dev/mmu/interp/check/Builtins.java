@@ -148,6 +148,8 @@ public final class Builtins {
         invariant("deadlock", "threads that cannot make progress");
         invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
         invariant("freed_root_in_use", "a root's last reference put while a vCPU or a walk still uses it");
+        invariant("lost_spte_update", "a plain SPTE write overwrote a change another thread made since the writer's snapshot");
+        invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

@@ -302,7 +302,17 @@ final class BodyCompiler {
         int v = vcpu;
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
-        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested());
+        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::trackNx);
+    }
+
+    /** The TDP fault's NX tracking after a link: the prelude's (or the user's) tdp_mmu_map_track_nx, sp bound. */
+    private void trackNx(PathBuilder builder, int spSlot) {
+        PathDecl path = scenario.paths().get("tdp_mmu_map_track_nx");
+        Env callee = new Env(null);
+        callee.bind(path.params().get(0).name(), spSlot);
+        inlining.push(path.name().name());
+        block(path.body(), callee);
+        inlining.pop();
     }
 
     /**

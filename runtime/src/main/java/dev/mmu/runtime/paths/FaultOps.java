@@ -271,6 +271,9 @@ public final class FaultOps {
      * kvm->mmu_invalidate_seq; smp_rmb(); pfn = __gfn_to_pfn_memslot(). A write to a
      * KVM_MEM_READONLY slot gets KVM_PFN_ERR_RO_FAULT, and kvm_handle_error_pfn() (mmu.c v6.x)
      * returns RET_PF_EMULATE: the emulated write exits to userspace as MMIO, no SPTE is made.
+     * Abstracted: the two mmu_invalidate_retry_gfn_unsafe() pre-checks around __kvm_faultin_pfn()
+     * (mmu.c @56ea38e4): read without mmu_lock they may miss an invalidation, and one that sees it
+     * only returns RET_PF_RETRY earlier than is_page_fault_stale() would under the lock.
      */
     public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done, boolean write)
             implements Op {
@@ -346,32 +349,66 @@ public final class FaultOps {
     }
 
     /**
-     * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
-     * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
+     * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: mmu_invalidate_retry_gfn(), an
+     * invalidation that began or ended since kvm_faultin_pfn() read mmu_seq, or one in progress
+     * over the gfn. Abstracted: the obsolete-root check, as the model reloads every vCPU's root in
+     * kvm_mmu_zap_all_fast()'s own step.
      */
-    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
-                           boolean nested) implements VcpuOp {
+    static boolean stale(Exec e, long gfn, long mmuSeq) {
+        VmState s = e.s;
+        boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+                && gfn < s.mmuInvalidateRangeEnd;
+        if (!inRange && s.mmuInvalidateSeq == mmuSeq) return false;
+        e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
+        return true;
+    }
+
+    /** kvm_tdp_mmu_page_fault() after read_lock(): is_page_fault_stale() -> RET_PF_RETRY (to `retry`). */
+    public record PageFaultStale(Expr gpa, int seqSlot, int retry) implements Op {
+        public void exec(Exec e, int choice) {
+            if (stale(e, gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot])) e.nextPc = retry;
+        }
+
+        public int[] localsRead() {
+            int[] g = gpa.locals();
+            if (g == null) return null;
+            int[] r = java.util.Arrays.copyOf(g, g.length + 1);
+            r[g.length] = seqSlot;
+            return r;
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.INVALIDATE);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, retry};
+        }
+
+        public String describe() {
+            return "is_page_fault_stale";
+        }
+    }
+
+    /**
+     * The shadow MMU's fault under mmu_lock held for write: is_page_fault_stale() sends the fault
+     * back to the guest; otherwise direct_map() installs the mapping.
+     */
+    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, int slotFlags, boolean nested)
+            implements VcpuOp {
         public FaultMap forVcpu(int v) {
-            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, nested);
+            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, slotFlags, nested);
         }
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
-                    && gfn < s.mmuInvalidateRangeEnd;
-            if (inRange || s.mmuInvalidateSeq != l[seqSlot]) {
-                e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
-                return;
-            }
-            if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
+            if (stale(e, gfn, l[seqSlot])) return;
+            if (e.tracing()) e.note("direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
-            if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
-                    s.root(vcpu, nested))) {
-                e.note("SPTE frozen by another thread -> RET_PF_RETRY");
-            }
+            TdpMmu.map(e, gfn, kind == Access.EXEC, l[pfnSlot], logging, s.root(vcpu, nested));
         }
 
         /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */
@@ -391,7 +428,7 @@ public final class FaultOps {
         }
 
         public String describe() {
-            return tdp ? "kvm_tdp_mmu_map" : "direct_map";
+            return "direct_map";
         }
     }
 }

@@ -19,7 +19,8 @@ public final class Invariants {
     public static final Set<Invariant> CHECKED = EnumSet.of(Invariant.freed_page_table_walk, Invariant.use_after_free, Invariant.stale_tlb_at_unlock,
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
-            Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use);
+            Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use,
+            Invariant.lost_spte_update, Invariant.accounted_after_zap);
 
     private Invariants() {}
 
@@ -77,7 +78,10 @@ public final class Invariants {
         return false;
     }
 
-    /** pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list. */
+    /**
+     * pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list, whose
+     * pages are all in the tables (one zapped stays there only if tracked after its unlink).
+     */
     private static boolean statsConsistent(VmState s) {
         long[] leaves = new long[4];
         for (int id = 0; id < s.spCapacity(); id++) {
@@ -87,6 +91,10 @@ public final class Invariants {
                 long spte = sp.spte(i);
                 if (Spte.present(spte) && Spte.leaf(spte)) leaves[sp.level]++;
             }
+        }
+        for (int id : s.lpageDisallowed) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE) return false;
         }
         return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
                 && leaves[3] == s.stat(Stat.pages_1g) && s.lpageDisallowed.length == s.stat(Stat.nx_lpage_splits);

@@ -43,17 +43,30 @@ public final class Nx {
 
     /** account_nx_huge_page() + track_possible_nx_huge_page() (v6.x; account_huge_nx_page in v5.10). */
     static void account(Exec e, ShadowPage sp) {
+        e.s.spForWrite(sp.id).nxHugePageDisallowed = true;
+        add(e, sp.id, "account_nx_huge_page");
+    }
+
+    /** track_possible_nx_huge_page() (v6.12): onto the list, ++nx_lpage_splits; nothing if already on it. */
+    static void track(Exec e, int spId) {
+        add(e, spId, "track_possible_nx_huge_page");
+    }
+
+    private static void add(Exec e, int spId, String what) {
         VmState s = e.s;
-        ShadowPage w = s.spForWrite(sp.id);
-        w.nxHugePageDisallowed = true;
         for (int id : s.lpageDisallowed) {
-            if (id == sp.id) return;
+            if (id == spId) return;
+        }
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || sp.status != ShadowPage.LIVE) {
+            e.violate(Invariant.accounted_after_zap, what + " of sp" + spId + " after a zap unlinked it: it stays on"
+                    + " possible_nx_huge_pages, counted in nx_lpage_splits, while it is freed");
         }
         int[] l = Arrays.copyOf(s.lpageDisallowed, s.lpageDisallowed.length + 1);
-        l[l.length - 1] = sp.id;
+        l[l.length - 1] = spId;
         s.lpageDisallowed = l;
         s.addStat(Stat.nx_lpage_splits, 1);
-        e.note("account_nx_huge_page(" + sp + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+        e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
     }
 
     /**

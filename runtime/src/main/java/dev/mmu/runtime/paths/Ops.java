@@ -391,6 +391,18 @@ public final class Ops {
 
     /** Calls a primitive with evaluated arguments, storing its result in a local (or -1). */
     public record Call(Primitive primitive, Expr[] args, int result) implements Op {
+        /** Value equality, arguments included: vCPU symmetry compares the threads' ops. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Call c && c.primitive == primitive && java.util.Arrays.equals(c.args, args)
+                    && c.result == result;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(primitive, java.util.Arrays.hashCode(args), result);
+        }
+
         public void exec(Exec e, int choice) {
             long[] v = new long[args.length];
             for (int i = 0; i < v.length; i++) v[i] = args[i].eval(e.s, e.thread);

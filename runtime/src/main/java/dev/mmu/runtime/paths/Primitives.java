@@ -168,8 +168,8 @@ public final class Primitives {
                 });
         // Under the read lock, zaps the SPTE pointing at sp with tdp_mmu_set_spte_atomic(); false if
         // another task changed it first. handle_removed_pt()'s freezing of each child SPTE is folded
-        // into this one step: the model's faults install SPTEs in one step each, so none can land
-        // between the parent's cmpxchg and it.
+        // into this one step: a fault's cmpxchg on an entry of the removed table then fails, as the
+        // entries of an unlinked table read as FROZEN_SPTE (TdpMap.read).
         declare("tdp_mmu_zap_possible_nx_huge_page(sp: sp) -> bool")
                 .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_zap_possible_nx_huge_page", "v6.18")
                 .doc("under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed")
@@ -197,6 +197,25 @@ public final class Primitives {
                 .doc("the host clears its own PTEs for a gpa range: the hva maps nothing")
                 .step(Footprint.updates(Resource.HOST), (e, a) -> {
                     Host.unmap(e, a[0] >>> 12, a[1] >>> 12);
+                    return 0;
+                });
+    }
+
+    static {
+        // The NX tracking of kvm_tdp_mmu_map() after a link (tdp_mmu.c, v6.12), which the prelude's
+        // tdp_mmu_map_track_nx writes out (fault branch).
+        declare("nx_huge_page_disallowed(sp: sp) -> bool")
+                .mirrors("nx_huge_page_disallowed", "v6.12")
+                .doc("sp->nx_huge_page_disallowed: set before a TDP table is linked, cleared by tdp_mmu_unlink_sp() when it is zapped")
+                .step(Footprint.reads(Resource.SPTE, Resource.NX_LIST), (e, a) -> {
+                    ShadowPage sp = e.s.sp((int) a[0]);
+                    return sp != null && sp.nxHugePageDisallowed ? 1 : 0;
+                });
+        declare("track_possible_nx_huge_page(sp: sp)")
+                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12")
+                .doc("puts a page on possible_nx_huge_pages and increments nx_lpage_splits (nothing if it is on the list)")
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
+                    Nx.track(e, (int) a[0]);
                     return 0;
                 });
     }

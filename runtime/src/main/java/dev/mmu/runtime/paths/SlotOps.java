@@ -167,7 +167,8 @@ public final class SlotOps {
      * slot and could be mapped at its level (kvm_mmu_max_mapping_level) is zapped with
      * tdp_mmu_zap_spte_atomic(): freeze it (handle_changed_spte tears the table down) here, then
      * the next op flushes and writes the non-present value ("a successful atomic zap also does a
-     * remote TLB flush"), then `goto retry`. Anything else: tdp_iter_next() and back to the loop.
+     * remote TLB flush"), then tdp_iter_next() (`goto retry` is only for a failed cmpxchg, which
+     * this step's read-and-freeze cannot have). Anything else: tdp_iter_next() and back to the loop.
      */
     public record CollapsibleStep(int it, int endSlot, int pos, int loop) implements Op {
         public void exec(Exec e, int choice) {
@@ -210,13 +211,17 @@ public final class SlotOps {
 
     /**
      * The second half of tdp_mmu_zap_spte_atomic() (v6.x): kvm_flush_remote_tlbs_gfn(), then
-     * __kvm_tdp_mmu_write_spte(SHADOW_NONPRESENT_VALUE) un-freezes the SPTE; `goto retry` revisits it.
+     * __kvm_tdp_mmu_write_spte(SHADOW_NONPRESENT_VALUE) un-freezes the SPTE; then the loop's
+     * tdp_iter_next(), whose try_step_down() re-reads the SPTE: the walk moves on, and steps into a
+     * table a fault linked there meanwhile only above the walk's min level (zap_collapsible_spte_range).
      */
-    public record ZapAtomicFinish(int it, int loop) implements Op {
+    public record ZapAtomicFinish(int it, int endSlot, int loop) implements Op {
         public void exec(Exec e, int choice) {
             ShadowMmu.remoteFlushOrZap(e, true); // the flush; a legacy table the zap removed is freed after it
-            Walk w = TdpIter.position(e.s, e.self().locals, it);
+            long[] l = e.self().locals;
+            Walk w = TdpIter.position(e.s, l, it);
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
+            TdpIter.next(e.s, l, it, l[endSlot]);
             e.nextPc = loop;
         }
 

@@ -78,14 +78,14 @@ public final class SlotPaths {
     /**
      * zap_collapsible_spte_range(kvm, root, slot) (v6.12): levels >= 2M; a non-leaf SPTE inside
      * the slot that could map its level is zapped by tdp_mmu_zap_spte_atomic() (freeze, flush,
-     * clear), then `goto retry`.
+     * clear), then tdp_iter_next() (`goto retry` only after a failed cmpxchg).
      */
     public static void zapCollapsibleSpteRange(PathBuilder b, int pos, Mode mode) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, loop -> {
             b.emit(new SlotOps.CollapsibleStep(it, endSlot, pos, loop));
-            b.emit(new SlotOps.ZapAtomicFinish(it, loop));
+            b.emit(new SlotOps.ZapAtomicFinish(it, endSlot, loop));
         });
     }
 }

@@ -10,8 +10,8 @@ import dev.mmu.runtime.model.VmState;
 
 /**
  * The TDP MMU's SPTE bookkeeping (arch/x86/kvm/mmu/tdp_mmu.c, v6.x unless a method says otherwise):
- * setting an SPTE, reacting to the change, tearing down removed tables, zapping one shadow page,
- * and the map step of the fault path. Legacy shadow pages reuse the fault-path map.
+ * setting an SPTE, reacting to the change, tearing down removed tables, zapping one shadow page;
+ * and the shadow MMU's map step of the fault path (direct_map).
  */
 public final class TdpMmu {
     private TdpMmu() {}
@@ -148,16 +148,13 @@ public final class TdpMmu {
     }
 
     /**
-     * The map step of the fault path: kvm_tdp_mmu_map() (v6.x) for TDP pages, direct_map() for
-     * shadow pages. Walks from the root to the goal level, applying disallowed_hugepage_adjust(),
-     * splitting a huge SPTE in the way (tdp_mmu_split_huge_page), linking missing tables (NX
-     * accounting), and installs the leaf. From `root`: the nested guest's faults build legacy pages
-     * under its shadow root.
-     *
-     * @return false if the fault must be retried (the SPTE was frozen by another thread)
+     * direct_map() (mmu.c, v6.x) under mmu_lock held for write: the shadow MMU's map step of the
+     * fault path (the TDP MMU's is {@link TdpMap}). Walks from the root to the goal level, applying
+     * disallowed_hugepage_adjust(), splitting a huge SPTE in the way, linking missing tables (NX
+     * accounting), and installs the leaf. From `root`: the nested guest's faults build legacy
+     * pages under its shadow root.
      */
-    static boolean map(Exec e, long gfn, boolean exec, boolean write, long pfn, boolean tdp, boolean logging,
-                       int root) {
+    static void map(Exec e, long gfn, boolean exec, long pfn, boolean logging, int root) {
         VmState s = e.s;
         Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
         boolean nx = s.config.nxHugePages();
@@ -172,7 +169,6 @@ public final class TdpMmu {
             int level = sp.level;
             int i = Level.index(gfn, level);
             long old = sp.spte(i);
-            if ((old & Spte.FROZEN) != 0) return false;
             // disallowed_hugepage_adjust(): don't re-create a huge page over a split NX region.
             if (nx && level > Level.PG_LEVEL_4K && level == goalLevel && Spte.present(old) && !Spte.leaf(old)
                     && s.sp(Spte.child(old)).nxHugePageDisallowed) {
@@ -185,19 +181,19 @@ public final class TdpMmu {
                 boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
                 long leaf = Spte.leaf(base, writable, x);
                 if (old != leaf) setSpte(e, spId, i, leaf);
-                // tdp_mmu_map_handle_target_level() (v6.x): replacing a table by a huge leaf
-                // flushes (kvm_flush_remote_tlbs_gfn): TLBs may hold the old smaller translations.
-                // A legacy table removed here is freed after that flush (kvm_mmu_remote_flush_or_zap).
+                // Replacing a table by a huge leaf flushes: TLBs may hold the old smaller
+                // translations. The legacy table removed here is freed after that flush
+                // (kvm_mmu_remote_flush_or_zap).
                 if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
                 // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
                 if (writable && logging) Memslots.markDirty(e, gfn);
-                return true;
+                return;
             }
             if (Spte.present(old) && !Spte.leaf(old)) {
                 spId = Spte.child(old);
                 continue;
             }
-            ShadowPage child = linkChild(e, spId, i, tdp);
+            ShadowPage child = linkChild(e, spId, i, false);
             child.nxHugePageDisallowed = hugePageDisallowed;
             if (Spte.present(old)) {
                 splitHugePage(e, child, old);
@@ -252,7 +248,7 @@ public final class TdpMmu {
      * next level (make_huge_page_split_spte: the huge SPTE's bits, MMU-writable included; 4K
      * children get exec back under NX).
      */
-    private static void splitHugePage(Exec e, ShadowPage child, long huge) {
+    static void splitHugePage(Exec e, ShadowPage child, long huge) {
         boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
         long per = Level.pagesPerHpage(child.level);
         for (int i = 0; i < Level.ENTRIES; i++) {

@@ -56,7 +56,15 @@ final class VolatileBits {
             throw new ScenarioError("tdp_mmu_set_spte: new_spte must be 0 or a leaf SPTE, not 0x" + Long.toHexString(newSpte));
         }
         long memory = w.spte();
-        long handled = atomic && needAtomicWrite(oldSpte) ? memory : (memory & ~VOLATILE) | (oldSpte & VOLATILE);
+        boolean xchg = atomic && needAtomicWrite(oldSpte);
+        if (!xchg && (memory & ~VOLATILE) != (oldSpte & ~VOLATILE)) {
+            e.violate(Invariant.lost_spte_update, "WRITE_ONCE over the SPTE of gfn 0x" + Long.toHexString(gfn) + " L" + level
+                    + " replaced " + Spte.describe(memory, level) + ", not the snapshot " + Spte.describe(oldSpte, level)
+                    + " it handles: another thread's change since the read is lost");
+        }
+        // Past a lost update the model handles memory's structure with the snapshot's W/A/D (the
+        // kernel handles the stale snapshot, e.g. a table twice); the violation is already recorded.
+        long handled = xchg ? memory : (memory & ~VOLATILE) | (oldSpte & VOLATILE);
         if (dirtyBitLost(memory, handled, newSpte)) {
             e.violate(Invariant.dirty_bit_lost, "WRITE_ONCE over the SPTE of gfn 0x" + Long.toHexString(gfn)
                     + " dropped the D bit the CPU set after the snapshot: kvm_set_pfn_dirty(0x"
@@ -65,7 +73,7 @@ final class VolatileBits {
         e.s.setSpte(w.spId(), w.index(), newSpte);
         e.work();
         if (e.tracing()) {
-            e.note((atomic && needAtomicWrite(oldSpte) ? "xchg" : "WRITE_ONCE") + " SPTE L" + level + " gfn 0x"
+            e.note((xchg ? "xchg" : "WRITE_ONCE") + " SPTE L" + level + " gfn 0x"
                     + Long.toHexString(gfn) + " " + Spte.describe(memory, level) + ((memory & Spte.DIRTY) != 0 ? " dirty" : "")
                     + " -> " + Spte.describe(newSpte, level) + ((handled & Spte.DIRTY) != 0 ? ", kvm_set_pfn_dirty" : ""));
         }

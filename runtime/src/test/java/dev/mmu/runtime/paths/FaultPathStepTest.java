@@ -63,7 +63,7 @@ class FaultPathStepTest {
         long pfn = st.s.threads[0].locals[1];
         assertThat(st.s.stats).as("nothing mapped before the map step").containsOnly(0L);
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         // Root(L4) -> L3 -> L2 -> L1 tables linked; the 4K leaf is executable (NX only strips exec from huge).
         assertThat(isTable(st.spteAt(HPAGE_GFN, 4))).isTrue();
         assertThat(isTable(st.spteAt(HPAGE_GFN, 3))).isTrue();
@@ -103,7 +103,7 @@ class FaultPathStepTest {
         faultUpToLock(st, "read", HPAGE_GPA + SZ_2M);
         long pfn = st.s.threads[0].locals[1];
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         long leaf = st.spteAt(HPAGE_GFN + 512, 2);
         assertThat(isLeaf(leaf)).as("2M leaf at L2").isTrue();
         assertThat(Spte.exec(leaf)).as("NX: huge SPTEs are never executable").isFalse();
@@ -123,6 +123,41 @@ class FaultPathStepTest {
         assertThat(st.s.violations).isZero();
     }
 
+    /** Steps thread t until its next op is `op`. */
+    static void runTo(Stepper st, int t, String op) {
+        for (int i = 0; i < 20 && !st.next(t).equals(op); i++) st.step(t, st.next(t));
+        assertThat(st.next(t)).isEqualTo(op);
+    }
+
+    @Test
+    void twoVcpusRacingToLinkTheSameTableOneCmpxchgFailsAndThatFaultRetries() {
+        VmConfig vm2 = Stepper.vm(Mmu.TDP, 2);
+        PathBuilder b0 = new PathBuilder();
+        KernelPaths.guestAccess(b0, vm2, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        PathBuilder b1 = new PathBuilder();
+        KernelPaths.guestAccess(b1, vm2, 1, Access.READ, Expr.constant(HPAGE_GPA + 0x1000));
+        Stepper st = new Stepper(Stepper.program(vm2, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, b0),
+                ThreadProgram.of("vcpu 1", 1, b1)));
+        // vCPU 0's walk reads the root's empty SPTE; vCPU 1 then links L3, L2 and its 2M leaf.
+        runTo(st, 0, "tdp_mmu_link_sp");
+        runTo(st, 1, "unlock mmu_lock, srcu");
+        ShadowPage l3 = st.tableAt(HPAGE_GFN, 3);
+        assertThat(st.liveTables()).isEqualTo(3);
+        // vCPU 0's cmpxchg expects the empty SPTE it read: it fails, frees nothing shared, RET_PF_RETRY.
+        st.step(0, "tdp_mmu_link_sp");
+        assertThat(String.join("\n", st.trace)).contains("cmpxchg failed");
+        assertThat(st.liveTables()).as("no second L3 table").isEqualTo(3);
+        assertThat(st.tableAt(HPAGE_GFN, 3).id).isEqualTo(l3.id);
+        runTo(st, 0, "unlock mmu_lock, srcu");
+        st.step(0, "unlock mmu_lock, srcu");
+        assertThat(st.next(0)).as("the guest re-executes the access").isEqualTo("vcpu 0 read");
+        st.step(0, "vcpu 0 read");
+        assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN).level()).as("vCPU 1's 2M leaf serves vCPU 0").isEqualTo(2);
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);
+        assertThat(st.s.violations).isZero();
+    }
+
     @Test
     void execFaultOn2mMappedRegionSplitsItInPlace() {
         PathBuilder setup = new PathBuilder();
@@ -139,7 +174,7 @@ class FaultPathStepTest {
         assertThat(st.s.threads[0].locals[1]).as("same host page as the 2M leaf").isEqualTo(Spte.pfn(huge) + 3);
         st.step(0, "read_lock(mmu_lock)");
 
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         // tdp_mmu_split_huge_page: the 2M leaf becomes a table of 512 4K leaves with the same pfns,
         // executable again at 4K (make_huge_page_split_spte under NX).
         ShadowPage l1 = st.tableAt(HPAGE_GFN, 1);
@@ -181,8 +216,8 @@ class FaultPathStepTest {
         assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
 
         faultUpToLock(st, "read", HPAGE_GPA + 0x1000);
-        st.step(0, "kvm_tdp_mmu_map");
-        assertThat(st.trace.get(st.trace.size() - 1)).contains("disallowed_hugepage_adjust");
+        st.map(0);
+        assertThat(String.join("\n", st.trace)).contains("disallowed_hugepage_adjust");
         // The read could be 2M (backing 2M), but the L2 SPTE points to an NX-disallowed table:
         // disallowed_hugepage_adjust drops the goal to 4K, keeping the split table.
         assertThat(isTable(st.spteAt(HPAGE_GFN, 2))).isTrue();

@@ -181,6 +181,54 @@ class InvariantsTest {
         }
     }
 
+    /**
+     * A zap from the SPTE it read, a non-present 4K SPTE (so tdp_mmu_set_spte writes with
+     * WRITE_ONCE), racing a write fault that installs the leaf with tdp_mmu_set_spte_atomic: under
+     * the read lock the zap's plain write wipes the fault's leaf; under the write lock the fault
+     * cannot run in between.
+     */
+    @Test
+    void aPlainWriteUnderTheReadLockLosesTheLeafAFaultInstalledAtomically() {
+        VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
+        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x2000));
+        for (Mode mode : Mode.values()) {
+            Program p = program(c, setup, thread("zap", b -> {
+                int old = b.local("old");
+                b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+                b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(1), Expr.constant(1)}, old));
+                b.emit(new Ops.Call(Primitives.get("tdp_mmu_set_spte"),
+                        new Expr[] {Expr.constant(1), Expr.constant(1), Expr.local(old), Expr.constant(0)}, -1));
+                b.emit(call("flush_remote_tlbs"));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+            }), vcpu(c, 0, Access.WRITE, 0x1000));
+            if (mode == Mode.READ) assertThat(broken(p)).contains(Invariant.lost_spte_update, Invariant.lockdep);
+            else assertThat(broken(p)).doesNotContain(Invariant.lost_spte_update, Invariant.lockdep);
+        }
+    }
+
+    /**
+     * An exec fault under NX links a table and tracks it after the link, while a read-lock
+     * collapsible zap unlinks it in between: tracking it without the v6.2 re-check of
+     * sp->nx_huge_page_disallowed accounts a page the zap already unlinked; the kernel's re-check
+     * (tdp_mmu_map_track_nx) does not.
+     */
+    @Test
+    void trackingATableAZapUnlinkedAfterItsLinkAccountsItAfterTheZap() {
+        VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
+        KernelPaths.TrackNx preFix = (b, sp) -> {
+            b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+            b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(sp)}, -1));
+            b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+        };
+        for (KernelPaths.TrackNx track : List.<KernelPaths.TrackNx>of(preFix, KernelPaths::tdpMmuMapTrackNx)) {
+            Program p = program(c, s -> { }, thread("zapper", b -> DirtyLogPaths.zapCollapsibleSptes(b, c, 0)),
+                    ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
+                            Expr.constant(0x1000), false, track))));
+            if (track == preFix) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
+            else assertThat(broken(p)).doesNotContain(Invariant.accounted_after_zap, Invariant.stats_consistent);
+        }
+    }
+
     static Program setSpteUnder(Mode mode, boolean unlock) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
@@ -309,9 +357,27 @@ class InvariantsTest {
         s.addStat(Stat.pages_4k, -512);
         s.addStat(Stat.pages_2m, 1);
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // its 512 leaves no longer count
+        s.lpageDisallowed = new int[0];                    // nor does it as an NX-split page
+        s.addStat(Stat.nx_lpage_splits, -1);
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         s.spForWrite(l1.id).status = ShadowPage.LIVE;
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+    }
+
+    @Test
+    void anNxListedPageNoLongerInTheTablesIsInconsistent() {
+        VmState s = splitState();
+        ShadowPage l1 = l1(s);
+        assertThat(s.lpageDisallowed).containsExactly(l1.id);
+        // Unlinked but left on the list, as a fault that tracked a table a zap had unlinked.
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.addStat(Stat.pages_4k, -512);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        assertThat(s.stat(Stat.nx_lpage_splits)).as("the list and the counter agree").isEqualTo(1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+        s.lpageDisallowed = new int[0];
+        s.addStat(Stat.nx_lpage_splits, -1);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
     }
 
     /** A read fault on a 1G-backed slot: one 1G leaf in the root's child table (level 3). */

@@ -102,7 +102,7 @@ class MmuNotifierStepTest {
         assertThat(st.s.mmuInvalidateSeq).isEqualTo(1);
 
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("stale pfn never mapped").isZero();
         assertThat(st.s.stat(Stat.pages_2m)).isZero();
@@ -115,7 +115,7 @@ class MmuNotifierStepTest {
         assertThat(st.s.threads[0].locals[SEQ]).isEqualTo(1);
         assertThat(newPfn).as("the host page was unmapped: a new one").isNotEqualTo(oldPfn);
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isEqualTo(newPfn);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "level")).isEqualTo(2);
         st.step(0, "unlock mmu_lock, srcu");
@@ -136,7 +136,7 @@ class MmuNotifierStepTest {
         st.step(1, "release mmu_lock");
 
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         assertThat(st.s.mmuInvalidateSeq).isEqualTo(st.s.threads[0].locals[SEQ]);
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).as("in_progress and gfn in range").isZero();
@@ -152,7 +152,7 @@ class MmuNotifierStepTest {
         st.step(1, "invalidate_range_end");
         st.step(1, "release mmu_lock");
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         assertThat(st.trace.get(st.trace.size() - 1)).contains("is_page_fault_stale");
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isZero();
         st.step(0, "unlock mmu_lock, srcu");
@@ -160,7 +160,7 @@ class MmuNotifierStepTest {
         st.step(0, "vcpu 0 read");
         st.step(0, "kvm_faultin_pfn");
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_map");
+        st.map(0);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "pfn")).isNotEqualTo(oldPfn);
         st.step(0, "unlock mmu_lock, srcu");

@@ -55,7 +55,7 @@ class SlotOpsTest {
         assertThat(new SlotOps.WrprotStep(0, 0, 0).describe()).contains("wrprot_gfn_range");
         assertThat(new SlotOps.SplitStep(0, 0, 0, 0).describe()).contains("tdp_mmu_split_huge_pages_root");
         assertThat(new SlotOps.CollapsibleStep(0, 0, 0, 0).describe()).contains("zap_collapsible_spte_range");
-        assertThat(new SlotOps.ZapAtomicFinish(0, 0).describe()).contains("tdp_mmu_zap_spte_atomic");
+        assertThat(new SlotOps.ZapAtomicFinish(0, 0, 0).describe()).contains("tdp_mmu_zap_spte_atomic");
         assertThat(new SlotOps.InvalidateSlot(0).describe()).contains("kvm_invalidate_memslot");
         assertThat(new SlotOps.DeleteSlot(0).describe()).contains("kvm_delete_memslot");
         assertThat(new SlotOps.MoveSlot(0, 0).describe()).contains("kvm_move_memslot");

@@ -63,6 +63,12 @@ final class Stepper {
         return s;
     }
 
+    /** Runs kvm_tdp_mmu_map()'s steps (is_page_fault_stale to rcu_read_unlock) up to the fault's unlock. */
+    void map(int t) {
+        for (int i = 0; i < 20 && !next(t).equals("unlock mmu_lock, srcu"); i++) step(t, next(t));
+        assertThat(next(t)).isEqualTo("unlock mmu_lock, srcu");
+    }
+
     boolean done(int t) {
         return s.threads[t].pc >= system.program().threads().get(t).ops().length;
     }

@@ -1,0 +1,283 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.VmState;
+
+/**
+ * kvm_tdp_mmu_map() (tdp_mmu.c, v6.12) op by op, under mmu_lock held for read and rcu_read_lock():
+ * the walk reads SPTEs; each link of a new table and the install of the leaf is a
+ * tdp_mmu_set_spte_atomic() of its own, a cmpxchg against the value the walk read, which fails if
+ * another task changed the SPTE since (the fault then returns RET_PF_RETRY and the vCPU faults
+ * again); the NX tracking after a link comes after it, under tdp_mmu_pages_lock
+ * ({@link KernelPaths#tdpMmuMapTrackNx}).
+ *
+ * <p>The fault's locals ({@link #SLOTS} from the block's first): fault->goal_level,
+ * fault->req_level, and the iterator: the table and level of iter->sptep, iter->old_spte, and the
+ * table just linked. Abstracted: the walk's consecutive reads of present tables are one step (a
+ * read racing a change there can only end in RET_PF_RETRY, which changes nothing shared).
+ */
+public final class TdpMap {
+    static final int GOAL = 0;
+    static final int REQ = 1;
+    static final int SP = 2;
+    static final int LEVEL = 3;
+    static final int OLD = 4;
+    static final int CHILD = 5;
+    public static final int SLOTS = 6;
+
+    private TdpMap() {}
+
+    /**
+     * The SPTE at iter->sptep: an entry of a table that handle_removed_pt() tore down reads as
+     * FROZEN_SPTE (it freezes every entry; the model clears them and marks the table unlinked).
+     */
+    static long read(VmState s, int spId, int index) {
+        ShadowPage sp = s.sp(spId);
+        return sp == null || sp.status != ShadowPage.LIVE ? Spte.FROZEN : sp.spte(index);
+    }
+
+    private static int index(long gfn, long[] l, int m) {
+        return Level.index(gfn, (int) l[m + LEVEL]);
+    }
+
+    /**
+     * kvm_mmu_hugepage_adjust() (mmu.c, v6.12), then tdp_iter_start() at the root: req_level is
+     * the host backing size (4K while fault->slot logs dirty pages); under the NX mitigation an
+     * exec fault's goal is 4K (fault->huge_page_disallowed).
+     */
+    public record Start(int vcpu, Expr gpa, int m, int slotFlags, boolean exec) implements FaultOps.VcpuOp {
+        public Start forVcpu(int v) {
+            return new Start(v, gpa, m, slotFlags, exec);
+        }
+
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
+            boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
+            l[m + REQ] = req;
+            l[m + GOAL] = hugePageDisallowed(s, exec) ? Level.PG_LEVEL_4K : req;
+            int root = root(s, vcpu);
+            l[m + SP] = root; // a root freed under the fault reads as FROZEN_SPTE: the walk retries
+            l[m + LEVEL] = s.sp(root) == null ? 0 : s.sp(root).level;
+            if (e.tracing()) e.note("kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn));
+        }
+
+        public int[] localsRead() {
+            return with(gpa.locals(), slotFlags);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {m + GOAL, m + REQ, m + SP, m + LEVEL};
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE);
+        }
+
+        public String describe() {
+            return "kvm_mmu_hugepage_adjust, tdp_iter_start";
+        }
+    }
+
+    /**
+     * The root the fault walks: vcpu->arch.mmu->root.hpa (tdp_mmu_for_each_pte), the vCPU's SMM
+     * root while it is in SMM; the only place the fault path picks it.
+     */
+    static int root(VmState s, int vcpu) {
+        return s.root(vcpu, false);
+    }
+
+    /** fault->huge_page_disallowed: an exec fault under kvm.nx_huge_pages. */
+    static boolean hugePageDisallowed(VmState s, boolean exec) {
+        return exec && s.config.nxHugePages();
+    }
+
+    /**
+     * One pass of tdp_mmu_for_each_pte(): read iter.old_spte; disallowed_hugepage_adjust(); a
+     * frozen SPTE -> RET_PF_RETRY; at the goal level -> map_target_level; a present table -> step
+     * down and read again; otherwise (none, or a huge page to split) -> link a new table. With
+     * afterLink, first tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and
+     * steps into the table it points at now; if it is no table any more the walk ends: RET_PF_RETRY.
+     */
+    public record Walk(Expr gpa, int m, boolean afterLink, int link, int target, int retry) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            boolean nx = s.config.nxHugePages();
+            boolean stepDown = afterLink;
+            while (true) {
+                long old = read(s, (int) l[m + SP], index(gfn, l, m));
+                l[m + OLD] = old;
+                int level = (int) l[m + LEVEL];
+                boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
+                if (stepDown && !table) {
+                    e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
+                    e.nextPc = retry;
+                    return;
+                }
+                if (!stepDown) {
+                    if (nx && level > Level.PG_LEVEL_4K && level == l[m + GOAL] && table
+                            && s.sp(Spte.child(old)).nxHugePageDisallowed) {
+                        l[m + GOAL] = level - 1;
+                        e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
+                    }
+                    if ((old & Spte.FROZEN) != 0) {
+                        e.note("kvm_tdp_mmu_map: SPTE frozen by another task -> RET_PF_RETRY");
+                        e.nextPc = retry;
+                        return;
+                    }
+                    if (level == l[m + GOAL]) {
+                        e.nextPc = target;
+                        return;
+                    }
+                    if (!table) { // tdp_mmu_alloc_sp(), then link or split
+                        e.nextPc = link;
+                        return;
+                    }
+                }
+                stepDown = false;
+                l[m + SP] = Spte.child(old);
+                l[m + LEVEL] = level - 1;
+            }
+        }
+
+        public int[] localsRead() {
+            return with(gpa.locals(), m + GOAL, m + SP, m + LEVEL);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {m + OLD};
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {link, target, retry};
+        }
+
+        public String describe() {
+            return afterLink ? "tdp_iter_next" : "tdp_mmu_for_each_pte: read SPTE";
+        }
+    }
+
+    /**
+     * tdp_mmu_link_sp(kvm, &iter, sp, shared = true), or tdp_mmu_split_huge_page() first filling
+     * the new table from the huge SPTE: sp->nx_huge_page_disallowed is set before the SPTE is
+     * (v6.2+); then tdp_mmu_set_spte_atomic(). If the cmpxchg fails, tdp_mmu_free_sp() and
+     * RET_PF_RETRY. Then NX tracking if fault->huge_page_disallowed && req_level >= iter.level.
+     */
+    public record Link(Expr gpa, int m, boolean exec, int track, int next, int retry) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            int spId = (int) l[m + SP];
+            int i = index(gfn, l, m);
+            if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
+                e.nextPc = retry;
+                return;
+            }
+            int level = (int) l[m + LEVEL];
+            ShadowPage child = TdpMmu.linkChild(e, spId, i, true);
+            child.nxHugePageDisallowed = hugePageDisallowed(s, exec);
+            if (Spte.present(l[m + OLD])) TdpMmu.splitHugePage(e, child, l[m + OLD]);
+            TdpMmu.setSpte(e, spId, i, Spte.table(child.id));
+            l[m + CHILD] = child.id;
+            e.nextPc = hugePageDisallowed(s, exec) && l[m + REQ] >= level ? track : next;
+        }
+
+        public int[] localsRead() {
+            return with(gpa.locals(), m + SP, m + LEVEL, m + OLD, m + REQ);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return target == retry ? LiveLocals.NONE : new int[] {m + CHILD};
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().union(TdpMmu.LINK_CHILD).andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {track, next, retry};
+        }
+
+        public String describe() {
+            return "tdp_mmu_link_sp";
+        }
+    }
+
+    /**
+     * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the
+     * SPTE still holds what the walk read; tdp_mmu_set_spte_atomic() asserts mmu_lock held for read.
+     */
+    static boolean cmpxchgAllowed(Exec e, int spId, int index, long old) {
+        VmState s = e.s;
+        if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.mmu_lock) || s.mmuWriter == e.thread) {
+            e.violate(Invariant.lockdep, "tdp_mmu_set_spte_atomic without mmu_lock held for read");
+        }
+        if (read(s, spId, index) == old) return true;
+        e.note("tdp_mmu_set_spte_atomic: cmpxchg failed, the SPTE changed since the walk read it -> RET_PF_RETRY");
+        return false;
+    }
+
+    /**
+     * tdp_mmu_map_handle_target_level() (v6.12): make_spte() (which marks the page dirty when it
+     * makes a writable SPTE in a dirty-logged slot); the same value -> RET_PF_SPURIOUS; else
+     * tdp_mmu_set_spte_atomic(), RET_PF_RETRY if it fails; replacing a table by a huge leaf
+     * flushes (kvm_flush_remote_tlbs_gfn).
+     */
+    public record Target(Expr gpa, int m, int pfnSlot, int slotFlags) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            int level = (int) l[m + LEVEL];
+            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
+            long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
+            boolean writable = !slot.readonly();
+            boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
+            long leaf = Spte.leaf(base, writable, x);
+            if (writable && (l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
+            long old = l[m + OLD];
+            if (old == leaf) {
+                e.note("tdp_mmu_map_handle_target_level: RET_PF_SPURIOUS");
+                return;
+            }
+            int spId = (int) l[m + SP];
+            if (!cmpxchgAllowed(e, spId, index(gfn, l, m), old)) return;
+            TdpMmu.setSpte(e, spId, index(gfn, l, m), leaf);
+            if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
+        }
+
+        public int[] localsRead() {
+            return with(gpa.locals(), m + SP, m + LEVEL, m + OLD, pfnSlot, slotFlags);
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
+                    .andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS);
+        }
+
+        public String describe() {
+            return "tdp_mmu_map_handle_target_level";
+        }
+    }
+
+    private static int[] with(int[] base, int... more) {
+        if (base == null) return null;
+        int[] r = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, r, base.length, more.length);
+        return r;
+    }
+}
