@@ -18,6 +18,7 @@ import dev.mmu.runtime.explore.Verdict;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.Program;
+import dev.mmu.runtime.paths.VcpuSymmetry;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -475,6 +476,35 @@ class ReductionsAgreeTest {
                 """);
         CompiledScenario sc = loaded.scenarios().get(0);
         assertThat(sc.options().symmetry()).isTrue();
+        canonicalIsASymmetry(new MmuSystem(sc.program()), sc.expectations());
+    }
+
+    /**
+     * A vCPU in SMM runs on the SMM root: two vCPU threads with the same program, one in SMM, are
+     * interchangeable only if a permutation moves HF_SMM_MASK (VmState.smmVcpus, indexed by vCPU)
+     * with the vCPU. Fails if VcpuSymmetry leaves the SMM bits where they were.
+     */
+    @Test
+    void symmetryMovesSmmWithItsVcpu() {
+        Loaded loaded = ScenarioLoader.load("symmetry-smm.mmu", """
+                scenario "two interchangeable vCPUs, one in SMM" {
+                  memslot 0 { gpa 0x0 size 64K }
+                  vcpus 2
+                  setup {
+                    kvm_smm_changed(1, true)
+                    vcpu 1 write 0x1000
+                  }
+                  thread t { mmu_notifier_invalidate 0x0 .. 0x10000 }
+                  thread vcpu 0 { write 0x1000 }
+                  thread vcpu 1 { write 0x1000 }
+                  explore { symmetry vcpus }
+                  expect never use_after_free
+                  expect never stale_tlb_at_unlock
+                }
+                """);
+        CompiledScenario sc = loaded.scenarios().get(0);
+        assertThat(sc.options().symmetry()).isTrue();
+        assertThat(VcpuSymmetry.limits(sc.program())).isEmpty();
         canonicalIsASymmetry(new MmuSystem(sc.program()), sc.expectations());
     }
 

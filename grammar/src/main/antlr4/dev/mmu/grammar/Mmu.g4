@@ -62,6 +62,7 @@ vmSetting
     | NX_HUGE_PAGES onOff                                    # nxHugePagesSetting
     | NX_RECOVERY_RATIO expr                                 # nxRecoveryRatioSetting
     | EAGER_PAGE_SPLIT onOff                                 # eagerPageSplitSetting
+    | PML onOff                                              # pmlSetting
     | TDP_LEVELS expr                                        # tdpLevelsSetting
     | PREEMPT model=(FULL | VOLUNTARY | NONE)                # preemptSetting
     | KERNEL (major=DECIMAL DOT minor=DECIMAL | IDENT)       # kernelSetting
@@ -209,7 +210,7 @@ word
 keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | TDP_LEVELS | PREEMPT | KERNEL | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | EAGER_PAGE_SPLIT | PML | TDP_LEVELS | PREEMPT | KERNEL | FULL | VOLUNTARY | NONE | ON | OFF | GPA
     | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
@@ -241,6 +242,7 @@ BOTH                  : 'both' ;
 NX_HUGE_PAGES         : 'nx_huge_pages' ;
 NX_RECOVERY_RATIO     : 'nx_recovery_ratio' ;
 EAGER_PAGE_SPLIT      : 'eager_page_split' ;
+PML                   : 'pml' ;
 TDP_LEVELS            : 'tdp_levels' ;
 PREEMPT               : 'preempt' ;
 KERNEL                : 'kernel' ;

@@ -94,6 +94,9 @@ class FeatureTablesTest {
                     new String[] {"__kvm_mmu_prepare_zap_page", "Needs `mmu_lock` held for write."}),
             Map.entry("__tdp_mmu_zap_root", new String[] {"__tdp_mmu_zap_root", "Needs `mmu_lock` held."}),
             Map.entry("kvm_tdp_mmu_put_root", new String[] {"kvm_tdp_mmu_put_root", ""}),
+            Map.entry("kvm_tdp_mmu_get_root", new String[] {"kvm_tdp_mmu_get_root", ""}),
+            Map.entry("kvm_mmu_put_root", new String[] {"kvm_mmu_put_root", "Needs `mmu_lock` held."}),
+            Map.entry("kvm_smm_changed", new String[] {"kvm_smm_changed", ""}),
             Map.entry("memslot_set_invalid", new String[] {"kvm_invalidate_memslot", ""}),
             Map.entry("memslot_remove", new String[] {"kvm_delete_memslot", ""}),
             Map.entry("memslot_set_base", new String[] {"kvm_move_memslot", ""}),
@@ -112,6 +115,7 @@ class FeatureTablesTest {
             Map.entry("kvm_rmap_zap_collapsible_sptes",
                     new String[] {"kvm_rmap_zap_collapsible_sptes", "Needs `mmu_lock` held for write."}),
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
+            Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),
             Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}));
 

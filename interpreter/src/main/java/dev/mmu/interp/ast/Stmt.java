@@ -50,13 +50,15 @@ public sealed interface Stmt {
 
     /**
      * {@code for sp in obsolete_pages { }}, {@code for root in invalidated_roots { }}: a kernel list
-     * walk that starts again from the list's head each time ({@link #LISTS}).
+     * walk that starts again from the list's head each time; {@code for root in tdp_mmu_roots { }}
+     * goes on after the previous root ({@link #LISTS}).
      */
     record ForList(Pos pos, Ident var, Ident list, Block body) implements Stmt {
         /** The lists, each with the kernel walk it is. */
         public static final java.util.Map<String, String> LISTS = java.util.Map.of(
                 "obsolete_pages", "kvm_zap_obsolete_pages()'s walk of active_mmu_pages",
-                "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap");
+                "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap",
+                "tdp_mmu_roots", "for_each_tdp_mmu_root(): every TDP root, under mmu_lock held for write, no reference");
     }
 
     /** {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte. */

@@ -21,6 +21,10 @@ public sealed interface VmSetting {
     record EagerPageSplit(Pos pos, boolean on) implements VmSetting {
     }
 
+    /** The kvm_intel.pml parameter: dirty logging by the CPU's page-modification log (D bits). */
+    record Pml(Pos pos, boolean on) implements VmSetting {
+    }
+
     /** 4 or 5 level TDP paging. */
     record TdpLevels(Pos pos, Expr levels) implements VmSetting {
     }

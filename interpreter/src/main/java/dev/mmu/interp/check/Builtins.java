@@ -73,7 +73,7 @@ public final class Builtins {
             Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
             Type.LIST, ordered("len", Type.INT),
             Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
-                    "eager_page_split", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL));
+                    "eager_page_split", Type.BOOL, "pml", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
@@ -147,6 +147,7 @@ public final class Builtins {
         invariant("lock_balance", "a thread finished holding a lock");
         invariant("deadlock", "threads that cannot make progress");
         invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
+        invariant("freed_root_in_use", "a root's last reference put while a vCPU or a walk still uses it");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

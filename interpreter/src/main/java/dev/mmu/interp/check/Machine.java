@@ -20,7 +20,8 @@ public record Machine(
         int vcpus,
         List<MemslotSpec> memslots,
         VmSetting.PreemptModel preempt,
-        String kernel) {               // the prelude version: one of Prelude.VERSIONS
+        String kernel,                 // the prelude version: one of Prelude.VERSIONS
+        boolean pml) {                 // kvm_intel.pml (off by default: write-protection dirty logging)
 
     public static final long DEFAULT_RECOVERY_RATIO = 60;
 

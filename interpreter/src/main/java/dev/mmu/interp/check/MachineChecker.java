@@ -45,6 +45,7 @@ final class MachineChecker {
         boolean nx = true;
         long ratio = Machine.DEFAULT_RECOVERY_RATIO;
         boolean eager = true;
+        boolean pml = false;
         int levels = 4;
         VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         String kernel = Prelude.LATEST;
@@ -55,6 +56,8 @@ final class MachineChecker {
                 nx = n.on();
             } else if (v instanceof VmSetting.EagerPageSplit e) {
                 eager = e.on();
+            } else if (v instanceof VmSetting.Pml p) {
+                pml = p.on();
             } else if (v instanceof VmSetting.NxRecoveryRatio r) {
                 ratio = constant(r.ratio(), "nx_recovery_ratio", ratio);
                 if (ratio < 0) {
@@ -76,7 +79,7 @@ final class MachineChecker {
                     k.pos(), "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the "
                             + "model does not keep apart from the shadow MMU's: use it with mmu tdp"));
         }
-        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel);
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml);
     }
 
     /** A version the prelude has, or latest (the default); see docs/kernel-model.md. */

@@ -241,10 +241,13 @@ final class BodyCompiler {
 
     /**
      * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
-     * still on the list (the body takes it off: a zap, a put), none left ends the loop.
+     * still on the list (the body takes it off: a zap, a put), none left ends the loop. for root in
+     * tdp_mmu_roots: the root after the previous one (the variable starts before the first).
      */
     private void forList(Stmt.ForList f, Env env) {
         int var = b.local(f.var().name());
+        String list = f.list().name();
+        if (list.equals("tdp_mmu_roots")) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
         Env inner = new Env(env);
         inner.bind(f.var().name(), var);
         int top = b.here();
@@ -252,7 +255,8 @@ final class BodyCompiler {
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         b.emit(new Ops.Jump(top));
-        b.patch(next, f.list().name().equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+        b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
+                : list.equals("tdp_mmu_roots") ? new FastZap.NextRoot(var, b.here())
                 : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }
@@ -393,7 +397,7 @@ final class BodyCompiler {
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));
             case "wrprot_gfn_range" -> SlotPaths.wrprotGfnRange(b, value(named(c, "start_gfn", 0), env),
-                    value(named(c, "end_gfn", 1), env), held, result);
+                    value(named(c, "end_gfn", 1), env), (int) constant(named(c, "min_level", 2), env), held, result);
             case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
                     value(named(c, "end_gfn", 1), env), held);
             case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);

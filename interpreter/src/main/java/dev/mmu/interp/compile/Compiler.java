@@ -108,7 +108,7 @@ public final class Compiler {
                     s.readonly()));
         }
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
-                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()));
+                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()), m.pml());
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {

@@ -269,6 +269,9 @@ public final class Formatter {
         if (s instanceof VmSetting.EagerPageSplit e) {
             return "eager_page_split " + (e.on() ? "on" : "off");
         }
+        if (s instanceof VmSetting.Pml p) {
+            return "pml " + (p.on() ? "on" : "off");
+        }
         if (s instanceof VmSetting.Preempt p) {
             return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }

@@ -245,7 +245,7 @@ final class AstBuilder {
                     + " in tdp_pte(root, start .. end) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
-                    + "'obsolete_pages' or 'invalidated_roots'";
+                    + "'obsolete_pages', 'invalidated_roots' or 'tdp_mmu_roots'";
             diagnostics.error(what.pos(), hint);
             return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
         }
@@ -458,6 +458,11 @@ final class AstBuilder {
         @Override
         public VmSetting visitEagerPageSplitSetting(EagerPageSplitSettingContext ctx) {
             return new VmSetting.EagerPageSplit(pos(ctx), ctx.onOff().ON() != null);
+        }
+
+        @Override
+        public VmSetting visitPmlSetting(PmlSettingContext ctx) {
+            return new VmSetting.Pml(pos(ctx), ctx.onOff().ON() != null);
         }
 
         @Override

@@ -53,7 +53,8 @@ class PrimitiveCallsTest {
         boolean cmpxchg = p.name().equals("try_cmpxchg");
         List<String> args = p.params().stream().map(q -> (named ? q.name() + ": " : "") + switch (q.type()) {
             case INT -> cmpxchg && q.name().equals("ptr") ? "g" : cmpxchg && q.name().equals("old") ? "o"
-                    : q.name().equals("slot") || q.name().equals("base_gpa") ? "0" : "iter.gfn"; // memslot ids, gpas: constants
+                    : q.name().equals("slot") || q.name().equals("base_gpa") ? "0" // memslot ids, gpas: constants
+                    : q.name().equals("min_level") ? "1" : "iter.gfn"; // wrprot_gfn_range's level: a constant
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";
             case VOID -> throw new AssertionError(q);

@@ -69,13 +69,42 @@ class FastZapPreludeTest {
         return finish(m, m.initial(), 0);
     }
 
+    /**
+     * kvm_smm_changed(): vCPU 1 puts its reference on the address-space-0 root and loads a new SMM
+     * root (count 2: its own and the TDP MMU's); leaving SMM it puts that one and takes one on the
+     * valid root of address space 0 again. The zap then invalidates and replaces both roots.
+     */
+    @Test
+    void aVcpuInSmmRunsOnTheSmmRootAndBothAreReplacedByTheZap() {
+        MmuSystem m = system("tdp", "kvm_smm_changed(1, true)", "thread t { kvm_smm_changed(1, false) }");
+        VmState s = m.initial();
+        assertThat(s.root(1, false)).isEqualTo(s.smmRoot).isNotEqualTo(s.root(0, false));
+        assertThat(s.sp(s.root).rootCount).as("vCPU 0 and the TDP MMU").isEqualTo(2);
+        assertThat(s.sp(s.smmRoot).rootCount).as("vCPU 1 and the TDP MMU").isEqualTo(2);
+        assertThat(Walk.of(s, 0, 0x201, false).presentLeaf()).as("vCPU 1 wrote 0x201000 before it entered SMM").isTrue();
+        assertThat(Walk.of(s, 1, 0x201, false).presentLeaf()).as("the new SMM root is empty").isFalse();
+        VmState out = finish(m, s, 0);
+        assertThat(out.root(1, false)).isEqualTo(out.root);
+        assertThat(out.sp(out.root).rootCount).isEqualTo(3);
+        assertThat(out.sp(out.smmRoot).rootCount).as("the TDP MMU's reference keeps it").isEqualTo(1);
+        assertThat(out.tlb[1]).as("flush_tlb_current").isEmpty();
+
+        MmuSystem z = system("tdp", "kvm_smm_changed(1, true)", "thread t { kvm_mmu_zap_all_fast }");
+        VmState zapped = finish(z, z.initial(), 0);
+        assertThat(zapped.root(1, false)).isEqualTo(zapped.smmRoot).isNotEqualTo(s.smmRoot);
+        assertThat(zapped.root).isNotEqualTo(s.root);
+        assertThat(zapped.sp(zapped.smmRoot).rootCount).isEqualTo(2);
+        assertThat(roots(zapped)).as("the two old roots were zapped, put and freed").isEqualTo(2);
+        assertThat(clean(zapped)).isTrue();
+    }
+
     @Test
     void theTdpMmuGetsANewRootAndTheObsoleteOneIsFreed() {
         int oldRoot = system("tdp", "", "thread t { }").initial().root;
         VmState s = zapThenRead("tdp", "");
         assertThat(s.root).isNotEqualTo(oldRoot);
         assertThat(s.sp(s.root).tdp).isTrue();
-        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it").isEqualTo(2);
+        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it, and the TDP MMU holds its own").isEqualTo(3);
         assertThat(roots(s)).as("the obsolete root was zapped, put and freed").isEqualTo(1);
         assertThat(s.invalidRoots).isEmpty();
         assertThat(s.mmuValidGen).isEqualTo(1);

@@ -30,7 +30,9 @@ public enum Invariant {
     /** No thread can run, yet not all have finished. */
     deadlock("threads are stuck: none can run and not all have finished"),
     /** A D bit the CPU set in an SPTE was overwritten before kvm_set_pfn_dirty() saw it: the host page looks clean. */
-    dirty_bit_lost("a guest write's dirty bit was dropped from an SPTE before the host page was marked dirty");
+    dirty_bit_lost("a guest write's dirty bit was dropped from an SPTE before the host page was marked dirty"),
+    /** A root freed (its last reference put) while a vCPU still runs on it or a walk is still in it. */
+    freed_root_in_use("a root was freed while a vCPU or a walk still used it");
 
     public final String description;
 

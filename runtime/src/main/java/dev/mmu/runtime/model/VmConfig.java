@@ -13,11 +13,19 @@ import java.util.List;
  * @param memslots        the guest memory map
  * @param vcpus           number of vCPUs
  * @param preempt         the host kernel's preemption build (what rwlock_needbreak() answers)
+ * @param pml             kvm_intel.pml: the CPU logs the gpa of each write that sets an SPTE's D bit
+ *                        (kvm_x86_ops.cpu_dirty_log_size != 0), so dirty logging clears D bits
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
-                       List<Memslot> memslots, int vcpus, Preempt preempt) {
+                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine without PML (write-protection dirty logging). */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus, Preempt preempt) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, false);
     }
 
     /** A machine on a CONFIG_PREEMPTION host, the language's default. */

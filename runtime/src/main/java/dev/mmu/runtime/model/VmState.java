@@ -19,6 +19,10 @@ public final class VmState {
     public int root = -1;
     /** With mmu both: the legacy shadow root of the nested (L2) guest; -1 otherwise. */
     public int nestedRoot = -1;
+    /** The TDP root of role.smm (address space 1) that vCPUs in SMM load; -1 until one enters SMM. */
+    public int smmRoot = -1;
+    /** vCPUs in System Management Mode (HF_SMM_MASK), as a bitmask: they run on {@link #smmRoot}. */
+    public long smmVcpus;
     /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
     public int[] lpageDisallowed = new int[0];
     /** Per-vCPU TLB, sorted by gfn. */
@@ -131,6 +135,8 @@ public final class VmState {
         owned = new boolean[sps.length];
         root = o.root;
         nestedRoot = o.nestedRoot;
+        smmRoot = o.smmRoot;
+        smmVcpus = o.smmVcpus;
         lpageDisallowed = o.lpageDisallowed;
         tlb = o.tlb.clone();
         psc = o.psc.clone();
@@ -174,6 +180,15 @@ public final class VmState {
     /** A writable successor; page tables are copied only when written. */
     public VmState copy() {
         return new VmState(this);
+    }
+
+    /**
+     * vcpu->arch.mmu->root.hpa: the root a vCPU's walks and faults use (vcpu->arch.guest_mmu's for the
+     * nested L2 guest). vCPUs of one role share a root (kvm_tdp_mmu_alloc_root() reuses it).
+     */
+    public int root(int vcpu, boolean nested) {
+        if (nested) return nestedRoot;
+        return vcpu >= 0 && vcpu < 64 && (smmVcpus & (1L << vcpu)) != 0 ? smmRoot : root;
     }
 
     public ShadowPage sp(int id) {
@@ -348,11 +363,11 @@ public final class VmState {
                 w.raw(sp.encoded);
             }
         }
-        w.value(root).value(nestedRoot).values(lpageDisallowed);
+        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(lpageDisallowed);
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
-                w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+                w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
             }
         }
         for (PscEntry[] entries : psc) {
@@ -388,7 +403,8 @@ public final class VmState {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
-        return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && mmuWriter == s.mmuWriter
+        return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
+                && smmVcpus == s.smmVcpus && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
@@ -414,7 +430,7 @@ public final class VmState {
         int h = hash;
         if (h == 0) {
             h = Arrays.hashCode(sps);
-            h = 31 * h + root * 7 + nestedRoot;
+            h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);

@@ -30,6 +30,7 @@ final class Aging {
         boolean young = false;
         for (int k = 0; k < r.length; k += 2) {
             if (s.root >= 0) young |= ageIn(e, s.root, r[k], r[k + 1], testOnly);
+            if (s.smmRoot >= 0) young |= ageIn(e, s.smmRoot, r[k], r[k + 1], testOnly);
             for (int root : s.invalidRoots) {
                 ShadowPage p = s.sp(root);
                 if (p != null && p.status == ShadowPage.LIVE) young |= ageIn(e, root, r[k], r[k + 1], testOnly);

@@ -18,42 +18,47 @@ public final class FastZap {
     private FastZap() {}
 
     /**
-     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): the TDP root is marked invalid, so that no vCPU
-     * uses it again, and takes a reference for the scheduled zap (tdp_mmu_scheduled_root_to_zap:
-     * the root joins the invalidated roots). No TDP root (mmu shadow): nothing to do.
+     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): every valid TDP root (both address spaces) is
+     * marked invalid, so that no vCPU uses it again, and the TDP MMU's own reference, held since
+     * kvm_tdp_mmu_alloc_root(), passes to the scheduled zap (tdp_mmu_scheduled_root_to_zap: the
+     * root joins the invalidated roots). No TDP root (mmu shadow): nothing to do.
      */
     static void invalidateAllRoots(Exec e) {
+        invalidate(e, e.s.root);
+        invalidate(e, e.s.smmRoot);
+    }
+
+    private static void invalidate(Exec e, int id) {
         VmState s = e.s;
-        ShadowPage old = s.sp(s.root);
-        if (!old.tdp || old.invalid) return;
-        old = s.spForWrite(s.root);
-        old.invalid = true;
-        old.rootCount++;
-        addInvalidRoot(s, old.id);
+        ShadowPage old = s.sp(id);
+        if (old == null || !old.tdp || old.invalid) return;
+        s.spForWrite(id).invalid = true;
+        addInvalidRoot(s, id);
         e.note("kvm_tdp_mmu_invalidate_all_roots: " + old + " invalid");
     }
 
     /**
      * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which kicks every vCPU out of the
-     * guest and waits: each drops its obsolete root (is_obsolete_root: an invalid TDP root, or a
-     * shadow root of the old mmu_valid_gen) and, before it enters the guest again, kvm_mmu_load()
-     * gives it a new root and flush_tlb_current(); with mmu both, the L2 (guest_mmu) shadow root
-     * too. The model does the reload for all vCPUs here (the request waits for them); an obsolete
-     * shadow root joins the invalidated roots until kvm_zap_obsolete_pages() zaps it.
+     * guest and waits: each drops its obsolete root (kvm_mmu_free_obsolete_roots(), is_obsolete_root:
+     * an invalid TDP root, or a shadow root of the old mmu_valid_gen) and, before it enters the
+     * guest again, kvm_mmu_reload() gives it a root of its role (kvm_tdp_mmu_alloc_root) and
+     * flush_tlb_current(); with mmu both, the L2 (guest_mmu) shadow root too. The model does the
+     * reload for all vCPUs here (the request waits for them); an obsolete shadow root joins the
+     * invalidated roots until kvm_zap_obsolete_pages() zaps it.
      */
     static void freeObsoleteRoots(Exec e) {
         VmState s = e.s;
         int vcpus = s.config.vcpus();
-        ShadowPage old = s.sp(s.root);
-        boolean reload = obsolete(s, old);
-        if (reload) {
-            old = s.spForWrite(s.root);
-            // The vCPUs drop their references; walkers inside the root keep theirs (TdpMmu.getRoot).
-            old.rootCount = old.tdp ? old.rootCount - vcpus : 0;
-            if (!old.tdp) addInvalidRoot(s, old.id);
-            ShadowPage root = s.allocSp(old.level, 0, s.config.mmu() != Mmu.SHADOW);
-            root.rootCount = vcpus;
-            s.root = root.id;
+        int inSmm = Long.bitCount(s.smmVcpus);
+        boolean reload = false;
+        if (obsolete(s, s.sp(s.root))) {
+            s.root = reloadRoot(e, s.root, vcpus - inSmm);
+            reload = true;
+        }
+        if (s.smmRoot >= 0 && obsolete(s, s.sp(s.smmRoot))) {
+            // No vCPU in SMM: nobody loads a new SMM root (the old one waits for its zap).
+            s.smmRoot = inSmm == 0 ? -1 : reloadRoot(e, s.smmRoot, inSmm);
+            reload = true;
         }
         if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
             ShadowPage oldNested = s.spForWrite(s.nestedRoot);
@@ -73,6 +78,70 @@ public final class FastZap {
             s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
         }
         e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + s.sp(s.root) + " and flush_tlb_current");
+    }
+
+    /** The `users` vCPUs on an obsolete root put it (kvm_mmu_free_roots) and load a new one of its role. */
+    private static int reloadRoot(Exec e, int old, int users) {
+        dropRoot(e, old, users);
+        return allocRoot(e.s, e.s.sp(old).level, e.s.config.mmu() != Mmu.SHADOW, users);
+    }
+
+    /**
+     * The vCPUs drop their references; walkers inside the root keep theirs (TdpMmu.getRoot), and the
+     * scheduled zap its own. An obsolete shadow root waits for kvm_zap_obsolete_pages().
+     */
+    private static void dropRoot(Exec e, int old, int users) {
+        ShadowPage p = e.s.spForWrite(old);
+        p.rootCount = p.tdp ? p.rootCount - users : 0;
+        if (!p.tdp) addInvalidRoot(e.s, old);
+    }
+
+    /**
+     * kvm_tdp_mmu_alloc_root() (v6.12) when no valid root of the role exists: a new root with one
+     * reference per vCPU loading it and one for the TDP MMU itself (refcount_set(.., 2) for the
+     * first vCPU), put by kvm_tdp_mmu_zap_invalidated_roots(). A shadow root has no TDP MMU reference.
+     */
+    static int allocRoot(VmState s, int level, boolean tdp, int users) {
+        ShadowPage root = s.allocSp(level, 0, tdp);
+        root.rootCount = users + (tdp ? 1 : 0);
+        return root.id;
+    }
+
+    /**
+     * kvm_smm_changed(vcpu, entering_smm) (smm.c, v6.12): HF_SMM_MASK flips and
+     * kvm_mmu_reset_context() unloads the vCPU's root (kvm_mmu_free_roots -> kvm_tdp_mmu_put_root);
+     * before it enters the guest again kvm_mmu_reload() loads a root of its new role
+     * (kvm_tdp_mmu_get_vcpu_root_hpa -> kvm_tdp_mmu_alloc_root: a valid root with the same role,
+     * address space 1 for SMM, gets a reference, else a new one) and flush_tlb_current(). One step:
+     * the vCPU runs no guest code in between (the allocation's read lock is left out).
+     */
+    static void smmChanged(Exec e, int vcpu, boolean entering) {
+        VmState s = e.s;
+        if (vcpu < 0 || vcpu >= s.config.vcpus()) throw new ScenarioError("kvm_smm_changed: no vCPU " + vcpu);
+        if (s.config.mmu() != Mmu.TDP) throw new ScenarioError("kvm_smm_changed: SMM roots are modelled with mmu tdp only");
+        boolean in = (s.smmVcpus & (1L << vcpu)) != 0;
+        if (in == entering) {
+            e.note("kvm_smm_changed: vCPU " + vcpu + " already " + (in ? "in" : "out of") + " SMM");
+            return;
+        }
+        TdpMmu.putRoot(e, s.root(vcpu, false));
+        s.smmVcpus ^= 1L << vcpu;
+        if (entering) s.smmRoot = loadRoot(s, s.smmRoot);
+        else s.root = loadRoot(s, s.root);
+        s.tlb[vcpu] = new TlbEntry[0];
+        s.psc[vcpu] = new dev.mmu.runtime.model.PscEntry[0];
+        e.note("kvm_smm_changed: vCPU " + vcpu + (entering ? " enters SMM, loads " : " leaves SMM, loads ")
+                + s.sp(s.root(vcpu, false)));
+    }
+
+    /** kvm_tdp_mmu_alloc_root(): reuse the role's valid root (a reference more), else allocate one. */
+    private static int loadRoot(VmState s, int current) {
+        ShadowPage p = s.sp(current);
+        if (p != null && p.status == ShadowPage.LIVE && !p.invalid) {
+            s.spForWrite(current).rootCount++;
+            return current;
+        }
+        return allocRoot(s, s.config.tdpLevels(), true, 1);
     }
 
     /** is_obsolete_root(): an invalid TDP root, or a shadow root of the old generation. */
@@ -133,6 +202,40 @@ public final class FastZap {
             System.arraycopy(r, i + 1, n, i, r.length - i - 1);
             s.invalidRoots = n;
             return;
+        }
+    }
+
+    /**
+     * for_each_tdp_mmu_root() (tdp_mmu.c, v6.12; v5.10 the same list walk): the TDP root after the
+     * one in local `root` (-1: the first), valid or not, into `root`; none -> `end`. The list's
+     * order is the roots' ids. No reference is taken: the caller holds mmu_lock for write
+     * (kvm_lockdep_assert_mmu_lock_held(kvm, false)), or takes one itself before it yields.
+     */
+    public record NextRoot(int root, int end) implements Op {
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "for_each_tdp_mmu_root without mmu_lock held for write");
+            long[] l = e.self().locals;
+            for (int id = (int) l[root] + 1; id < s.spCapacity(); id++) {
+                ShadowPage p = s.sp(id);
+                if (p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE) {
+                    l[root] = id;
+                    return;
+                }
+            }
+            e.nextPc = end;
+        }
+
+        public Footprint footprint() {
+            return Footprint.reads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
+        }
+
+        public String describe() {
+            return "for_each_tdp_mmu_root";
         }
     }
 

@@ -4,6 +4,7 @@ import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.TlbEntry;
+import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuOps.Access;
 
@@ -12,6 +13,13 @@ import dev.mmu.runtime.paths.MmuOps.Access;
  * lockless fix, kvm_faultin_pfn, the map under mmu_lock, and the unlock.
  */
 public final class FaultOps {
+    /** A step of one vCPU's fault, which works in that vCPU's root: the same op for another vCPU is forVcpu. */
+    public interface VcpuOp extends Op {
+        int vcpu();
+
+        VcpuOp forVcpu(int vcpu);
+    }
+
     private FaultOps() {}
 
     /**
@@ -31,28 +39,38 @@ public final class FaultOps {
             String what = e.tracing() ? "vCPU " + vcpu + (nested ? " (L2)" : "") + " " + kind.word() + " 0x"
                     + Long.toHexString(g) : "";
             TlbEntry t = Tlbs.lookup(s, vcpu, gfn, nested);
-            if (t != null && grants(t.writable(), t.exec())) {
+            if (hits(s, t)) {
                 if (e.tracing()) e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
             }
+            if (s.sp(s.root(vcpu, nested)) == null) { // the EPT pointer still names the freed root
+                e.violate(Invariant.freed_root_in_use, what + ": the hardware walk starts at root sp"
+                        + s.root(vcpu, nested) + ", which was freed");
+                e.nextPc = done;
+                return;
+            }
             Walk w = pscWalk(e, gfn, what);
-            if (w == null) w = Walk.of(s, gfn, nested);
+            if (w == null) w = Walk.of(s, vcpu, gfn, nested);
             if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K) {
                 Tlbs.pscFill(s, vcpu, new dev.mmu.runtime.model.PscEntry(Level.alignDown(gfn, Level.PG_LEVEL_2M),
                         w.spId(), s.sp(w.spId()).gfn, nested));
             }
             if (w != null && w.presentLeaf() && grants(Spte.writable(w.spte()), Spte.exec(w.spte()))) {
                 long base = Level.alignDown(gfn, w.level());
-                Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
-                        Spte.exec(w.spte()), nested));
-                if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
-                        + ", TLB filled");
                 // The walker sets the EPT A bit, and D on a write (aging may have cleared A).
                 long ad = Spte.ACCESSED | (kind == Access.WRITE ? Spte.DIRTY : 0);
+                boolean pml = pml(s);
+                Tlbs.fill(s, vcpu, new TlbEntry(base, w.level(), w.pfnOf(base), Spte.writable(w.spte()),
+                        Spte.exec(w.spte()), nested, pml && ((w.spte() | ad) & Spte.DIRTY) != 0));
+                if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
+                        + ", TLB filled");
                 if ((w.spte() & ad) != ad) s.setSpte(w.spId(), w.index(), w.spte() | ad);
+                // PML (vmx_flush_pml_buffer(), vmx.c v6.12): the CPU logs the gpa when it sets D, and
+                // KVM marks it dirty at the next exit (before the dirty log is read: abstracted as now).
+                if (pml && (ad & ~w.spte() & Spte.DIRTY) != 0) Memslots.markDirty(e, gfn);
                 touch(e, w.pfnOf(gfn), gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
@@ -96,6 +114,21 @@ public final class FaultOps {
                 return null;
             }
             return Walk.to(e.s, p.spId(), gfn, Level.PG_LEVEL_4K);
+        }
+
+        /**
+         * A usable TLB entry. With PML a write through an entry whose cached D is clear is not a
+         * hit: the CPU re-walks and sets D in the SPTE by a locked update, as the walk below does
+         * (SDM 29.3.5; the L2 guest's shadow EPT is write-protected instead, so its D is not tracked).
+         */
+        private boolean hits(VmState s, TlbEntry t) {
+            if (t == null || !grants(t.writable(), t.exec())) return false;
+            return !pml(s) || kind != Access.WRITE || t.dirty();
+        }
+
+        /** Whether the CPU logs this access's dirty bit: PML, and not the nested guest's shadow EPT. */
+        private boolean pml(VmState s) {
+            return s.config.pml() && !nested;
         }
 
         private boolean grants(boolean writable, boolean exec) {
@@ -147,6 +180,16 @@ public final class FaultOps {
          * host, only whether the page was freed.
          */
         public Footprint footprint() {
+            Footprint f = withoutPml();
+            return kind == Access.WRITE && !nested ? f.andUpdates(Resource.DIRTY_BITMAP) : f;
+        }
+
+        /** Without PML a write only checks the dirty log; with it, a walk that sets D marks the page dirty. */
+        public Footprint footprint(VmConfig config) {
+            return config.pml() ? footprint() : withoutPml();
+        }
+
+        private Footprint withoutPml() {
             return gpa.footprint().andUpdatesTlb(vcpu).andUpdates(Resource.SRCU_SELF)
                     .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.DIRTY_BITMAP).andUpdates(Resource.SPTE_ACCESS)
                     .union(Host.FREED).andUpdates(Resource.VIOLATIONS).naming(vcpu);
@@ -155,7 +198,7 @@ public final class FaultOps {
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
-            if (t == null || !grants(t.writable(), t.exec())) return footprint();
+            if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
             return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
@@ -176,12 +219,16 @@ public final class FaultOps {
      * section, dropped when the guest is re-entered. On a lost race it retries (at most 4 times,
      * then the slow path, still inside srcu).
      */
-    public record FastPageFault(Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
-            implements Op {
+    public record FastPageFault(int vcpu, Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
+            implements VcpuOp {
+        public FastPageFault forVcpu(int v) {
+            return new FastPageFault(v, gpa, oldSpte, retries, access, slowPath, slotFlags);
+        }
+
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            Walk w = Walk.of(e.s, gfn);
+            Walk w = Walk.of(e.s, vcpu, gfn, false);
             if (w != null && w.spte() == l[oldSpte]) {
                 e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
                 TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
@@ -302,8 +349,12 @@ public final class FaultOps {
      * Under mmu_lock: is_page_fault_stale() (mmu_invalidate_retry_gfn) sends the fault back to the
      * guest; otherwise kvm_tdp_mmu_map() / direct_map() installs the mapping.
      */
-    public record FaultMap(Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
-                           boolean nested) implements Op {
+    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, boolean tdp, int slotFlags,
+                           boolean nested) implements VcpuOp {
+        public FaultMap forVcpu(int v) {
+            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, tdp, slotFlags, nested);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -316,8 +367,9 @@ public final class FaultOps {
             }
             if (e.tracing()) e.note(tdp ? "kvm_tdp_mmu_map gfn 0x" + Long.toHexString(gfn) : "direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
+            if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
             if (!TdpMmu.map(e, gfn, kind == Access.EXEC, kind == Access.WRITE, l[pfnSlot], tdp, logging,
-                    nested ? s.nestedRoot : s.root)) {
+                    s.root(vcpu, nested))) {
                 e.note("SPTE frozen by another thread -> RET_PF_RETRY");
             }
         }

@@ -19,7 +19,7 @@ public final class Invariants {
     public static final Set<Invariant> CHECKED = EnumSet.of(Invariant.freed_page_table_walk, Invariant.use_after_free, Invariant.stale_tlb_at_unlock,
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
-            Invariant.deadlock, Invariant.dirty_bit_lost);
+            Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use);
 
     private Invariants() {}
 
@@ -97,6 +97,7 @@ public final class Invariants {
         boolean[] reachable = new boolean[s.spCapacity()];
         mark(s, s.root, reachable);
         mark(s, s.nestedRoot, reachable);
+        mark(s, s.smmRoot, reachable);
         for (int r : s.invalidRoots) {
             ShadowPage p = s.sp(r);
             if (p != null && p.status == ShadowPage.LIVE) mark(s, r, reachable); // obsolete roots, zapped later
@@ -115,7 +116,7 @@ public final class Invariants {
     }
 
     private static void mark(VmState s, int id, boolean[] reachable) {
-        if (id < 0 || reachable[id]) return;
+        if (id < 0 || id >= reachable.length || reachable[id] || s.sp(id) == null) return;
         reachable[id] = true;
         ShadowPage sp = s.sp(id);
         for (int i : sp.usedIndexes()) {

@@ -98,7 +98,7 @@ public final class KernelPaths {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
-        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot));
+        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, TdpIter.Roots.ALL));
         int loop = b.here();
         int exit = b.placeholder();
         if (canYield) {
@@ -111,7 +111,11 @@ public final class KernelPaths {
         b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, leafsOnly));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
-        b.emit(new MmuOps.IterPutRoot(it));
+        // for_each_tdp_mmu_root_yield_safe (v5.12), __for_each_tdp_mmu_root_yield_safe(.., false) of
+        // kvm_tdp_mmu_unmap_gfn_range (v6.12): every root, invalidated ones included.
+        int next = b.placeholder();
+        b.emit(new Ops.Jump(loop));
+        b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.ALL, b.here()));
     }
 
     /** A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted. */
@@ -132,7 +136,7 @@ public final class KernelPaths {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
-        b.emit(new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot));
+        b.emit(new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot, TdpIter.Roots.ROOT));
         int top = b.here();
         int exit = b.placeholder();
         return new TdpLoop(it, endSlot, top, exit);
@@ -228,12 +232,12 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, tdp ? Mode.READ : Mode.WRITE));
-        b.emit(new FaultOps.FaultMap(kind, gpa, seq, pfn, tdp, slot, nested));
+        b.emit(new FaultOps.FaultMap(vcpu, kind, gpa, seq, pfn, tdp, slot, nested));
         b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new FaultOps.FastPageFault(gpa, oldSpte, retries, access, faultIn, slot));
+            fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
         }
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));

@@ -43,6 +43,7 @@ public final class MmuOps {
         int root = (int) l[it + TdpIter.ROOT];
         if (e.s.sp(root) != null) return false;
         e.violate(Invariant.freed_page_table_walk, "a tdp_iter walk reads its root sp" + root + " after it was freed");
+        e.violate(Invariant.freed_root_in_use, "a tdp_iter walk is still in root sp" + root + " after it was freed");
         l[it + TdpIter.VALID] = 0;
         return true;
     }
@@ -64,9 +65,10 @@ public final class MmuOps {
     }
 
     /** tdp_iter_start() for a walk of [start, end) gfns, kept in locals from `it`. */
-    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot, int minLevel) implements Op {
-        public IterStart(int it, Expr start, Expr end, int startSlot, int endSlot) {
-            this(it, start, end, startSlot, endSlot, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
+    public record IterStart(int it, Expr start, Expr end, int startSlot, int endSlot, int minLevel, TdpIter.Roots which)
+            implements Op {
+        public IterStart(int it, Expr start, Expr end, int startSlot, int endSlot, TdpIter.Roots which) {
+            this(it, start, end, startSlot, endSlot, dev.mmu.runtime.model.Level.PG_LEVEL_4K, which);
         }
 
         public void exec(Exec e, int choice) {
@@ -76,6 +78,7 @@ public final class MmuOps {
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
+            TdpIter.planRoots(e.s, l, it, which);
             TdpMmu.getRoot(e, (int) l[it + TdpIter.ROOT]);
             l[it + TdpIter.YIELDED] = 0;
         }
@@ -151,6 +154,38 @@ public final class MmuOps {
 
         public String describe() {
             return "tdp_mmu_iter_cond_resched";
+        }
+    }
+
+    /**
+     * The end of the walk in one root: for_each_*_tdp_mmu_root_yield_safe() -> tdp_mmu_next_root()
+     * takes a reference on the next root the walk runs in (TdpIter.nextRoot) and puts the
+     * previous one's; the walk starts again there (fall through), or ends (jump to `end`).
+     */
+    public record IterNextRoot(int it, int startSlot, int endSlot, TdpIter.Roots which, int end) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            int next = TdpIter.nextRoot(e.s, l, it, which);
+            if (next >= 0) TdpMmu.getRoot(e, next);
+            if (e.s.sp((int) l[it + TdpIter.ROOT]) != null) TdpMmu.putRoot(e, (int) l[it + TdpIter.ROOT]);
+            if (next < 0) {
+                e.nextPc = end;
+                return;
+            }
+            TdpIter.startInNext(e.s, l, it, next, l[startSlot], l[endSlot]);
+            e.note("tdp_mmu_next_root: " + e.s.sp(next));
+        }
+
+        public Footprint footprint() {
+            return TdpMmu.PUT_ROOT;
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
+        }
+
+        public String describe() {
+            return "tdp_mmu_next_root";
         }
     }
 
@@ -247,6 +282,7 @@ public final class MmuOps {
         VmState s = e.s;
         if (s.root < 0) return false;
         boolean flush = zapLeafsIn(e, s.root, start, end);
+        if (s.smmRoot >= 0) flush |= zapLeafsIn(e, s.smmRoot, start, end);
         // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
         for (int r : s.invalidRoots) {
             var p = s.sp(r);

@@ -64,9 +64,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     private VmState runSetup() {
         var c = program.config();
         VmState s = new VmState(c, 1, new int[] {program.setup().localNames().size()}, Host.backingPages(c));
-        ShadowPage root = s.allocSp(c.tdpLevels(), 0, c.mmu() != dev.mmu.runtime.model.Mmu.SHADOW);
-        root.rootCount = c.vcpus();
-        s.root = root.id;
+        s.root = FastZap.allocRoot(s, c.tdpLevels(), c.mmu() != dev.mmu.runtime.model.Mmu.SHADOW, c.vcpus());
         if (c.mmu() == dev.mmu.runtime.model.Mmu.BOTH) {
             ShadowPage nested = s.allocSp(c.tdpLevels(), 0, false);
             nested.rootCount = c.vcpus();

@@ -249,6 +249,27 @@ public final class Primitives {
                     TdpMmu.putRoot(e, (int) a[0]);
                     return 0;
                 });
+        // refcount_inc_not_zero(&root->tdp_mmu_root_count) (v6.12; v5.10's kvm_mmu_get_root() is a plain ++).
+        declare("kvm_tdp_mmu_get_root(root: sp) -> bool")
+                .mirrors("kvm_tdp_mmu_get_root", "v6.12")
+                .doc("takes a reference to a TDP root unless its count already dropped to zero")
+                .step(Footprint.updates(Resource.SPTE), (e, a) -> TdpMmu.tryGetRoot(e, (int) a[0]) ? 1 : 0);
+        // v5.10 (mmu_internal.h): --sp->root_count; return !sp->root_count. Its TDP MMU callers did
+        // not free the root at zero until a889ea54b3da (v5.11, "KVM: x86/mmu: Ensure TDP MMU roots
+        // are freed after yield").
+        declare("kvm_mmu_put_root(root: sp) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("kvm_mmu_put_root", "v5.10")
+                .doc("drops a reference to a root without freeing it; true if it was the last")
+                .step(Footprint.updates(Resource.SPTE), (e, a) -> --e.s.spForWrite((int) a[0]).rootCount == 0 ? 1 : 0);
+        // kvm_smm_changed() (smm.c, v6.12) -> kvm_mmu_reset_context(), then kvm_mmu_reload() before
+        // the next guest entry: the vCPU puts its root and loads one of its new role.
+        declare("kvm_smm_changed(vcpu: int, entering_smm: bool)")
+                .mirrors("kvm_smm_changed", "v6.12")
+                .doc("a vCPU enters or leaves SMM: it puts its root and loads a root of address space 1 (or 0), flushing its TLB")
+                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB), (e, a) -> {
+                    FastZap.smmChanged(e, (int) a[0], a[1] != 0);
+                    return 0;
+                });
     }
 
     static {
@@ -372,14 +393,20 @@ public final class Primitives {
                     SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP_COLLAPSIBLE, Memslots.position(e.s.config, a[0]));
                     return 0;
                 });
-        // The TDP MMU's slot walks (tdp_mmu.c), over the model's one root, yielding without a flush
-        // (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at each SPTE change.
-        // min_level is PG_LEVEL_4K: write protection without PML.
-        declare("wrprot_gfn_range(start_gfn: int, end_gfn: int) -> bool")
+        // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
+        // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
+        // each SPTE change.
+        // min_level is PG_LEVEL_4K for write protection without PML, PG_LEVEL_2M with it (a constant).
+        declare("wrprot_gfn_range(start_gfn: int, end_gfn: int, min_level: int = 1) -> bool")
                 .lockdep(Lockdep.MMU_HELD).mirrors("wrprot_gfn_range", "v6.12")
-                .doc("clears W of the writable leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic;"
+                .doc("clears W of the writable leaf SPTEs in [start, end) from min_level up with tdp_mmu_set_spte_atomic;"
                         + " returns whether one changed")
                 .expanded();
+        declare("clear_dirty_gfn_range(start_gfn: int, end_gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_HELD).mirrors("clear_dirty_gfn_range", "v6.12")
+                .doc("clears D of the leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic (dirty logging with PML),"
+                        + " in one step; returns whether one changed")
+                .step(SlotOps.CLEAR_DIRTY_RANGE, (e, a) -> SlotOps.clearDirtyGfnRange(e, a[0], a[1]) ? 1 : 0);
         declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int)")
                 .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v6.12")
                 .doc("splits every huge leaf SPTE in [start, end) down to 4K, dropping mmu_lock to allocate each table;"

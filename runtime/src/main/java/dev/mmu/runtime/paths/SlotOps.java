@@ -243,8 +243,9 @@ public final class SlotOps {
      * (atomic_long_fetch_andnot) and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
      * kvm_tdp_mmu_clear_dirty_pt_masked(wrprot): clear W of the 4K leaf SPTEs of those gfns
      * (write-protection dirty logging: no PML), in the TDP root and, with mmu both, the nested
-     * guest's legacy pages (the 4K rmaps). Returns whether a bit was cleared (the caller's flush,
-     * after the unlock); a cleared bit opens the ioctl's window (VmState.dirtyLogBusy).
+     * guest's legacy pages (the 4K rmaps); with PML, D instead of W of the L1 leaves. Returns
+     * whether a bit was cleared (the caller's flush, after the unlock); a cleared bit opens the
+     * ioctl's window (VmState.dirtyLogBusy).
      */
     static boolean clearDirtyMasked(Exec e, int pos) {
         VmState s = e.s;
@@ -261,12 +262,20 @@ public final class SlotOps {
                 if ((mask & (1L << bit)) == 0) continue;
                 n++;
                 long gfn = base + word * 64L + bit;
-                Walk w = Walk.of(s, gfn);
-                if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && Spte.writable(w.spte())) {
-                    TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
+                // kvm_tdp_mmu_clear_dirty_pt_masked(): every valid root (the SMM one too). With PML,
+                // kvm_mmu_clear_dirty_pt_masked() (mmu.c v6.12) clears D instead of W:
+                // tdp_mmu_clear_spte_bits() / __rmap_clear_dirty(), atomic against the CPU setting it.
+                long dbit = s.config.pml() ? Spte.DIRTY : Spte.WRITABLE;
+                for (int root : new int[] {s.root, s.smmRoot}) {
+                    Walk w = Walk.to(s, root, gfn, 1);
+                    if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && (w.spte() & dbit) != 0) {
+                        TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~dbit);
+                        if (s.config.pml()) e.note("kvm_mmu_clear_dirty_pt_masked: D of gfn 0x" + Long.toHexString(gfn) + " cleared");
+                    }
                 }
                 // kvm_mmu_write_protect_pt_masked() (mmu.c v6.x): with rmaps (mmu both), also
-                // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf.
+                // rmap_write_protect() the gfn's 4K rmap: the nested guest's leaf. With PML too:
+                // __rmap_clear_dirty() write-protects guest-mode SPTEs (spte_ad_need_write_protect).
                 Walk nw = s.nestedRoot < 0 ? null : Walk.of(s, gfn, true);
                 if (nw != null && nw.presentLeaf() && nw.level() == Level.PG_LEVEL_4K && Spte.writable(nw.spte())) {
                     TdpMmu.setSpte(e, nw.spId(), nw.index(), nw.spte() & ~Spte.WRITABLE);
@@ -275,6 +284,42 @@ public final class SlotOps {
         }
         e.note("kvm_clear_dirty_log_protect: " + n + " dirty page" + (n == 1 ? "" : "s") + " reported and cleared");
         return flush;
+    }
+
+    /** What {@link #clearDirtyGfnRange} touches: D bits only. */
+    static final Footprint CLEAR_DIRTY_RANGE = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
+
+    /**
+     * clear_dirty_gfn_range(kvm, root, start, end) (tdp_mmu.c v6.12, from kvm_tdp_mmu_clear_dirty_slot()
+     * under the read lock), with A/D bits (dbit = shadow_dirty_mask): clears D of every leaf in
+     * [start, end) with tdp_mmu_set_spte_atomic(). Abstracted: the walk is one step (its
+     * cond_resched and cmpxchg retries are not modelled). Returns spte_set.
+     */
+    static boolean clearDirtyGfnRange(Exec e, long start, long end) {
+        boolean set = false;
+        // for_each_valid_tdp_mmu_root_yield_safe(): the SMM root too.
+        for (int root : new int[] {e.s.root, e.s.smmRoot}) {
+            if (root >= 0) set |= clearDirtyIn(e, root, start, end);
+        }
+        return set;
+    }
+
+    private static boolean clearDirtyIn(Exec e, int spId, long start, long end) {
+        ShadowPage sp = e.s.sp(spId);
+        boolean set = false;
+        for (int i : sp.usedIndexes()) {
+            long spte = sp.spte(i);
+            long g = sp.gfnOf(i);
+            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
+            if (!Spte.leaf(spte)) {
+                set |= clearDirtyIn(e, Spte.child(spte), start, end);
+            } else if ((spte & Spte.DIRTY) != 0) {
+                e.s.setSpte(spId, i, spte & ~Spte.DIRTY);
+                set = true;
+            }
+        }
+        if (set && e.tracing()) e.note("clear_dirty_gfn_range: D cleared under " + sp);
+        return set;
     }
 
     /** What {@link #flushRemoteTlbsMemslot} touches. */

@@ -16,16 +16,16 @@ public final class SlotPaths {
      * A walk of [start, end) gfns in the current root, mmu_lock held in `mode` by the caller:
      * rcu_read_lock(); for_each_tdp_pte_min_level(minLevel) { retry: if
      * (tdp_mmu_iter_cond_resched(kvm, &iter, false, shared)) continue; STEP } rcu_read_unlock().
-     * Yields never flush. The walk holds a reference to the root from its start to its end (the
-     * caller's for_each_valid_tdp_mmu_root_yield_safe() over the model's one root). `step` is
-     * built by the caller with the loop head to jump back to.
+     * Yields never flush. The walk holds a reference to the root from its start to its end, then
+     * goes on in the next valid root (the caller's for_each_valid_tdp_mmu_root_yield_safe(),
+     * MmuOps.IterNextRoot). `step` is built by the caller with the loop head to jump back to.
      */
     private static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot,
                                  java.util.function.IntConsumer step) {
         int startSlot = b.local("start");
         int noFlush = b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, minLevel));
+        b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, minLevel, TdpIter.Roots.VALID));
         int loop = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
@@ -37,19 +37,23 @@ public final class SlotPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         b.emit(new Ops.Release(LockId.rcu));
-        b.emit(new MmuOps.IterPutRoot(it));
+        // for_each_valid_tdp_mmu_root_yield_safe(): the next valid root, walked the same way.
+        int next = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        b.emit(new Ops.Jump(loop));
+        b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.VALID, b.here()));
     }
 
     /**
-     * wrprot_gfn_range(kvm, root, start, end, PG_LEVEL_4K) (v6.12): clears W of the writable
-     * leaves; spte_set into `result` (a local, or -1).
+     * wrprot_gfn_range(kvm, root, start, end, min_level) (v6.12): clears W of the writable
+     * leaves from minLevel up; spte_set into `result` (a local, or -1).
      */
-    public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, Mode mode, int result) {
+    public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int result) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         int spteSet = result >= 0 ? result : b.local("spte_set");
         if (result >= 0) b.emit(new Ops.Assign(spteSet, Expr.constant(0), "spte_set = false"));
-        slotWalk(b, start, end, Level.PG_LEVEL_4K, mode, it, endSlot,
+        slotWalk(b, start, end, minLevel, mode, it, endSlot,
                 loop -> b.emit(new SlotOps.WrprotStep(it, endSlot, spteSet)));
     }
 

@@ -26,7 +26,16 @@ public final class TdpIter {
     static final int ROOT = 7;
     /** iter->yielded: the walk yielded and restarted; the next tdp_iter_next() does not advance. */
     static final int YIELDED = 8;
-    public static final int SLOTS = 9;
+    /**
+     * The roots a walk over several (for_each_*_tdp_mmu_root_yield_safe) has still to visit, as a
+     * mask of ids: those on the list when it started. A root made since is added at the list's
+     * head (list_add_rcu), behind the walk, which never sees it.
+     */
+    static final int TO_VISIT = 9;
+    public static final int SLOTS = 10;
+
+    /** Which roots a walk runs in: the one of address space 0 (a user's tdp_pte), the valid ones, or all. */
+    public enum Roots { ROOT, VALID, ALL }
 
     private TdpIter() {}
 
@@ -41,6 +50,49 @@ public final class TdpIter {
     /** for_each_tdp_pte_min_level(iter, root, minLevel, start, end). */
     static void start(VmState s, long[] l, int at, long start, long end, int minLevel) {
         startIn(s, l, at, s.root, start, end, minLevel);
+    }
+
+    /**
+     * The roots a walk that started in {@code s.root} visits after it: those on the list now, the
+     * invalidated ones only for {@code ALL} (a root never becomes valid again).
+     */
+    static void planRoots(VmState s, long[] l, int at, Roots which) {
+        long roots = 0;
+        for (int id = 0; which != Roots.ROOT && id < Math.min(s.spCapacity(), 64); id++) {
+            ShadowPage p = s.sp(id);
+            if (id != s.root && isRoot(p) && (which == Roots.ALL || !p.invalid)) roots |= 1L << id;
+        }
+        l[at + TO_VISIT] = roots;
+    }
+
+    private static boolean isRoot(ShadowPage p) {
+        return p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE;
+    }
+
+    /**
+     * tdp_mmu_next_root() (v6.12) for a walk of several roots: the lowest-id root still to visit
+     * (ids stand for the list's order) that is still on the list and, for `VALID`, not
+     * invalidated, or -1; it is then off the walk's list. On the shadow MMU the one legacy root
+     * is the only one. (An id freed and reused during the walk is a new root the walk visits.)
+     */
+    static int nextRoot(VmState s, long[] l, int at, Roots which) {
+        if (which == Roots.ROOT || s.config.mmu() == dev.mmu.runtime.model.Mmu.SHADOW) return -1;
+        for (long m = l[at + TO_VISIT]; m != 0; m &= m - 1) {
+            int id = Long.numberOfTrailingZeros(m);
+            ShadowPage p = s.sp(id);
+            if (isRoot(p) && !(which == Roots.VALID && p.invalid)) {
+                l[at + TO_VISIT] &= ~(1L << id);
+                return id;
+            }
+        }
+        l[at + TO_VISIT] = 0;
+        return -1;
+    }
+
+    /** Starts the walk again, over the same gfns, in root `root`. */
+    static void startInNext(VmState s, long[] l, int at, int root, long start, long end) {
+        startIn(s, l, at, root, start, end, (int) l[at + MIN_LEVEL]);
+        l[at + YIELDED] = 0;
     }
 
     /** for_each_tdp_pte_min_level() in a given root. */

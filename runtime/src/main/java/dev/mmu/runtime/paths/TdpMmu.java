@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.ShadowPage;
@@ -24,7 +25,8 @@ public final class TdpMmu {
             Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST).union(Rcu.GRACE_PERIOD);
 
     /** What {@link #putRoot} may touch: the root's count and status, the invalidated roots, call_rcu. */
-    static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS).union(Rcu.GRACE_PERIOD);
+    static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VIOLATIONS)
+            .union(Rcu.GRACE_PERIOD);
 
     /** {@link #linkChild} and a set: a new table records mmu_valid_gen. */
     static final Footprint LINK_CHILD = SET_SPTE.andReads(Resource.INVALID_ROOTS);
@@ -101,6 +103,14 @@ public final class TdpMmu {
         if (e.s.sp(rootId).tdp) e.s.spForWrite(rootId).rootCount++;
     }
 
+    /** kvm_tdp_mmu_get_root() (v6.12): refcount_inc_not_zero(); false for a root whose last reference went. */
+    static boolean tryGetRoot(Exec e, int rootId) {
+        ShadowPage p = e.s.sp(rootId);
+        if (p == null || p.rootCount == 0) return false;
+        e.s.spForWrite(rootId).rootCount++;
+        return true;
+    }
+
     /**
      * kvm_tdp_mmu_put_root() (v6.x): drop a reference; the last one (only ever on an invalidated
      * root) unlinks the root (list_del_rcu) and frees it with call_rcu().
@@ -112,6 +122,15 @@ public final class TdpMmu {
         if (--p.rootCount > 0) {
             e.note("kvm_tdp_mmu_put_root(" + p + "): still referenced");
             return;
+        }
+        // KVM_BUG_ON(!root->role.invalid): the TDP MMU's own reference goes only with the
+        // invalidation, so a last put on a valid root means a reference was put twice.
+        for (int v = 0; v < s.config.vcpus(); v++) {
+            if (s.root(v, false) == rootId) {
+                e.violate(Invariant.freed_root_in_use, "kvm_tdp_mmu_put_root(" + p + "): the last reference, while vCPU "
+                        + v + " runs on it" + (p.invalid ? "" : " (KVM_BUG_ON: the root is valid)"));
+                break;
+            }
         }
         p.status = ShadowPage.UNLINKED;
         FastZap.dropInvalidRoot(s, rootId);

@@ -83,8 +83,8 @@ public final class Tlbs {
                 + " dropped)" : ""));
     }
 
-    private static boolean underFrozen(VmState s, TlbEntry t) {
-        Walk w = Walk.of(s, t.gfn());
+    private static boolean underFrozen(VmState s, int vcpu, TlbEntry t) {
+        Walk w = Walk.of(s, vcpu, t.gfn(), t.nested());
         return w != null && (w.spte() & Spte.FROZEN) != 0;
     }
 
@@ -97,11 +97,11 @@ public final class Tlbs {
      * bit), which loses nothing but dirty tracking until the ioctl's flush. Any other loss of the
      * write permission needs the flush before the unlock (mmu_spte_update(), v6.x).
      */
-    static boolean stillGranted(VmState s, TlbEntry t) {
+    static boolean stillGranted(VmState s, int vcpu, TlbEntry t) {
         long end = t.gfn() + Level.pagesPerHpage(t.level());
         long g = t.gfn();
         while (g < end) {
-            Walk w = Walk.of(s, g, t.nested());
+            Walk w = Walk.of(s, vcpu, g, t.nested());
             if (w == null || !w.presentLeaf() || w.pfnOf(g) != t.pfnOf(g)
                     || (t.exec() && !Spte.exec(w.spte()))
                     || (t.writable() && !Spte.writable(w.spte()) && (w.spte() & Spte.MMU_WRITABLE) == 0)) {
@@ -120,7 +120,7 @@ public final class Tlbs {
     static String staleEntry(VmState s) {
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
-                if (!stillGranted(s, t) && !underFrozen(s, t)) {
+                if (!stillGranted(s, v, t) && !underFrozen(s, v, t)) {
                     return "vCPU " + v + " caches " + (t.nested() ? "nested " : "") + "gfn 0x"
                             + Long.toHexString(t.gfn()) + " -> pfn 0x"
                             + Long.toHexString(t.pfn());

@@ -112,6 +112,8 @@ public final class VcpuSymmetry {
                         || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()) {
                     return false;
                 }
+            } else if (x instanceof FaultOps.VcpuOp vx && y instanceof FaultOps.VcpuOp vy) {
+                if (vx.vcpu() != a.vcpu() || vy.vcpu() != b.vcpu() || !vx.forVcpu(vy.vcpu()).equals(vy)) return false;
             } else if (!x.getClass().isRecord() || !x.equals(y)) {
                 return false;
             }
@@ -183,11 +185,12 @@ public final class VcpuSymmetry {
         TlbEntry[] tlb = s.tlb[vcpuOf[t]];
         w.value(tlb.length);
         for (TlbEntry e : tlb) {
-            w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested());
+            w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
         }
         var psc = s.psc[vcpuOf[t]];
         w.value(psc.length);
         for (var p : psc) w.value(p.regionGfn()).value(p.spId()).value(p.spGfn()).flag(p.nested());
+        w.flag((s.smmVcpus & (1L << vcpuOf[t])) != 0); // in SMM: on the other role's root
         return w.toBytes();
     }
 
@@ -199,6 +202,13 @@ public final class VcpuSymmetry {
             c.tlb[vcpuOf[to[t]]] = s.tlb[vcpuOf[t]];
             c.psc[vcpuOf[to[t]]] = s.psc[vcpuOf[t]];
         }
+        // HF_SMM_MASK moves with its vCPU (a bit per vCPU number, not per thread).
+        long smm = s.smmVcpus;
+        for (int t = 0; t < to.length; t++) if (to[t] != t) smm &= ~(1L << vcpuOf[to[t]]);
+        for (int t = 0; t < to.length; t++) {
+            if (to[t] != t && (s.smmVcpus & (1L << vcpuOf[t])) != 0) smm |= 1L << vcpuOf[to[t]];
+        }
+        c.smmVcpus = smm;
         c.mmuQueue = s.mmuQueue.clone();
         for (int i = 0; i < c.mmuQueue.length; i++) c.mmuQueue[i] = to[s.mmuQueue[i]];
         c.mmuWriter = s.mmuWriter < 0 ? s.mmuWriter : to[s.mmuWriter];

@@ -14,15 +14,20 @@ public record Walk(int spId, int index, int level, long spte) {
         return to(s, s.root, gfn, 1);
     }
 
-    /** Walks the nested guest's shadow root (mmu both) or the TDP root. */
+    /** A vCPU's hardware walk: from its root ({@link VmState#root(int, boolean)}). */
+    public static Walk of(VmState s, int vcpu, long gfn, boolean nested) {
+        return to(s, s.root(vcpu, nested), gfn, 1);
+    }
+
+    /** Walks the nested guest's shadow root (mmu both) or the TDP root of address space 0. */
     public static Walk of(VmState s, long gfn, boolean nested) {
         return to(s, nested ? s.nestedRoot : s.root, gfn, 1);
     }
 
     /** Walks from table `from` down to at most `minLevel`. */
     public static Walk to(VmState s, int from, long gfn, int minLevel) {
-        if (from < 0) return null;
-        ShadowPage sp = s.sp(from);
+        ShadowPage sp = from < 0 ? null : s.sp(from);
+        if (sp == null) return null; // no root yet, or a freed one (freed_root_in_use, TdpMmu.putRoot)
         while (true) {
             int i = dev.mmu.runtime.model.Level.index(gfn, sp.level);
             long spte = sp.spte(i);

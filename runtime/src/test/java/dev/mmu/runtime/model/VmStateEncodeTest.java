@@ -26,7 +26,7 @@ class VmStateEncodeTest {
     void vmStateFieldsAreAllEncoded() {
         // config is the same for every state of a system; owned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
-                "config", "sps", "owned", "root", "nestedRoot", "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
+                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
@@ -41,7 +41,7 @@ class VmStateEncodeTest {
                         "rootCount", "gen", "parent", "parentIndex", "index", "sptes", "encoded", "hash");
         assertThat(fields(ThreadState.class)).as("ThreadState fields: add a new one to VmState.encode()")
                 .containsExactlyInAnyOrder("pc", "locals", "invalidList", "holdWork");
-        assertThat(fields(TlbEntry.class)).containsExactlyInAnyOrder("gfn", "level", "pfn", "writable", "exec", "nested");
+        assertThat(fields(TlbEntry.class)).containsExactlyInAnyOrder("gfn", "level", "pfn", "writable", "exec", "nested", "dirty");
         assertThat(fields(PscEntry.class)).containsExactlyInAnyOrder("regionGfn", "spId", "spGfn", "nested");
     }
 

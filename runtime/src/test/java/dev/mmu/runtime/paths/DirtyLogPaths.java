@@ -40,7 +40,7 @@ final class DirtyLogPaths {
         int pos = Memslots.position(c, slotId);
         if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> b.emit(call("slot_rmap_write_protect", -1, slotId)));
         Mode mode = c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
-        locked(b, mode, () -> SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), mode, -1));
+        locked(b, mode, () -> SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, mode, -1));
     }
 
     static void slotTrySplitHugePages(PathBuilder b, VmConfig c, int slotId) {
