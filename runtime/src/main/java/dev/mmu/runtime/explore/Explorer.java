@@ -215,8 +215,7 @@ public final class Explorer {
         if (!partialOrder(system, monitor.expectations(), options)) {
             return new Pass(DepthFirstSearch.run(system, monitor, budget), budget, null);
         }
-        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies(),
-                symmetric(system, monitor.expectations(), options));
+        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies());
         return new Pass(DepthFirstSearch.run(system, monitor, budget, partialOrder), budget, partialOrder);
     }
 

@@ -54,9 +54,4 @@ public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     public int canonicalThread(S s, int thread) {
         return inner.canonicalThread(s, thread);
     }
-
-    @Override
-    public long canonicalThreads(S s, long threads) {
-        return inner.canonicalThreads(s, threads);
-    }
 }

@@ -23,14 +23,6 @@ import java.util.Map;
  * again with a sleep set that does not cover every sleep set it was expanded with is expanded
  * again with the smaller one, so nothing a sleep set skipped is lost. {@code expect terminates}
  * is judged by {@link FairCycleSearch} on the full graph, which this does not reduce.
- *
- * <p>Under symmetry the keys are those of canonical states, so a state reached again may be a
- * permuted twin σ(s) of the state s expanded before. What s's expansion with sleep set Z covers,
- * σ(s)'s with σ(Z) would (the system is symmetric), so the sleep sets remembered per key are kept
- * in the canonical state's thread numbering ({@link TransitionSystem#canonicalThreads}): σ(s) is
- * covered when its own sleep set, renumbered, contains the remembered one. The stack and the
- * cycle proviso compare canonical keys: a step onto a twin of a state on the stack closes a cycle
- * of the quotient, and that state is fully expanded as on any cycle.
  */
 final class PartialOrder<S> {
 
@@ -71,8 +63,6 @@ final class PartialOrder<S> {
 
     private final TransitionSystem<S> system;
     private final Dependencies<S> dependencies;
-    /** Keys are those of canonical states: sleep sets are remembered in their numbering. */
-    private final boolean symmetric;
     /** Keys of the states on the DFS stack, with how often each is there. */
     private final Map<Object, Integer> onStack = new HashMap<>();
     /** Per state expanded with a non-empty sleep set: the intersection of those sleep sets. */
@@ -81,14 +71,8 @@ final class PartialOrder<S> {
 
 
     PartialOrder(TransitionSystem<S> system, Dependencies<S> dependencies) {
-        this(system, dependencies, false);
-    }
-
-    /** @param symmetric the system's keys are those of canonical states (see above) */
-    PartialOrder(TransitionSystem<S> system, Dependencies<S> dependencies, boolean symmetric) {
         this.system = system;
         this.dependencies = dependencies;
-        this.symmetric = symmetric;
     }
 
     /** How many states explored fewer steps than they have. */
@@ -118,26 +102,19 @@ final class PartialOrder<S> {
     }
 
     /**
-     * Whether a visited state s reached again with {@code sleep} must be expanded again: some
-     * step asleep at every earlier expansion is awake now. Records the new intersection if so.
+     * Whether a visited state reached again with {@code sleep} must be expanded again: some step
+     * asleep at every earlier expansion is awake now. Records the new intersection if so.
      */
-    boolean expandAgain(Object key, S s, long sleep) {
+    boolean expandAgain(Object key, long sleep) {
         Long before = sleptAt.get(key);
-        if (before == null) return false;
-        long keyed = keyed(s, sleep);
-        if ((before & ~keyed) == 0) return false;
-        remember(key, before & keyed);
+        if (before == null || (before & ~sleep) == 0) return false;
+        remember(key, before & sleep);
         return true;
     }
 
-    /** A first expansion of a state s reached with {@code sleep}. */
-    void firstVisit(Object key, S s, long sleep) {
-        remember(key, keyed(s, sleep));
-    }
-
-    /** s's sleep set in the numbering of the state its key stands for. */
-    private long keyed(S s, long sleep) {
-        return symmetric && sleep != 0 ? system.canonicalThreads(s, sleep) : sleep;
+    /** A first expansion of a state reached with {@code sleep}. */
+    void firstVisit(Object key, long sleep) {
+        remember(key, sleep);
     }
 
     private void remember(Object key, long sleep) {

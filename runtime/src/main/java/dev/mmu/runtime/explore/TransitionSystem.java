@@ -69,14 +69,4 @@ public interface TransitionSystem<S> {
     default int canonicalThread(S s, int thread) {
         return -1;
     }
-
-    /**
-     * {@link #canonicalThread} of every thread of a set (bits): a sleep set of {@code s} in the
-     * numbering of {@code canonical(s)}, for partial-order reduction under symmetry.
-     */
-    default long canonicalThreads(S s, long threads) {
-        long c = 0;
-        for (long z = threads; z != 0; z &= z - 1) c |= 1L << canonicalThread(s, Long.numberOfTrailingZeros(z));
-        return c;
-    }
 }

@@ -264,11 +264,6 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     }
 
     @Override
-    public long canonicalThreads(VmState s, long threads) {
-        return symmetry.trivial() || threads == 0 ? threads : symmetry.canonicalThreads(s, threads);
-    }
-
-    @Override
     public boolean finished(VmState s) {
         for (int t = 0; t < s.threads.length; t++) {
             if (s.threads[t].pc < program.threads().get(t).ops().length) return false;

@@ -131,11 +131,6 @@ public final class VcpuSymmetry {
         return permutation(s)[t];
     }
 
-    /** The threads of canonical(s) that a set (bits) of threads of s become. */
-    long canonicalThreads(VmState s, long threads) {
-        return permuteBits(threads, permutation(s));
-    }
-
     /** Where canonical(s) takes each thread of s. */
     private int[] permutation(VmState s) {
         int[] to = new int[s.threads.length];
