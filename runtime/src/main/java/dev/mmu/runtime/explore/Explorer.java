@@ -233,15 +233,14 @@ public final class Explorer {
     }
 
     /**
-     * Partial-order reduction is applied by DFS only; with symmetry only where the system renumbers
-     * threads into the canonical state ({@link TransitionSystem#canonicalThread}): a sleep set
-     * names threads, which the canonical form permutes (see {@link PartialOrder}).
+     * Partial-order reduction is applied by DFS only, and not with symmetry: with cycles, sleep
+     * sets over canonical keys lose states even in the canonical thread numbering
+     * (PartialOrderProgramsTest's twins that spin), so the two do not combine yet.
      */
     static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
         return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
-                && system.dependencies() != null && (!symmetric(system, expectations, options)
-                        || system.canonicalThread(system.initial(), 0) >= 0);
+                && system.dependencies() != null && !symmetric(system, expectations, options);
     }
 
     /**

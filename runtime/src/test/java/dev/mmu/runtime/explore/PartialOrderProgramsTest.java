@@ -2,6 +2,8 @@ package dev.mmu.runtime.explore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -17,17 +19,20 @@ import org.junit.jupiter.api.Test;
 class PartialOrderProgramsTest {
 
     /** What a search saw: the visible variable's values, and the terminal states. */
-    private record Seen(Set<Integer> visible, Set<Programs.State> terminal, ExploreResult<Programs.State> result) {}
+    record Seen(Set<Integer> visible, Set<Programs.State> terminal, ExploreResult<Programs.State> result) {}
 
     private static Seen explore(Programs p, boolean partialOrder) {
+        return explore(p, ExploreOptions.builder().partialOrder(partialOrder).build());
+    }
+
+    static Seen explore(TransitionSystem<Programs.State> p, ExploreOptions o) {
         Set<Integer> visible = new HashSet<>();
         Set<Programs.State> terminal = new HashSet<>();
         Expectation<Programs.State> record = new Expectation.Never<>("records", (s, t) -> {
             visible.add(s.vars().get(0));
-            if (t) terminal.add(s);
+            if (t) terminal.add(p.canonical(s));
             return false;
         });
-        ExploreOptions o = ExploreOptions.builder().partialOrder(partialOrder).build();
         return new Seen(visible, terminal, Explorer.explore(p, List.of(record), o));
     }
 
@@ -55,5 +60,93 @@ class PartialOrderProgramsTest {
         }
         assertThat(compared).isGreaterThan(300);
         assertThat(reduced).as("programs the reduction made smaller").isGreaterThan(compared / 2);
+    }
+
+    /** Programs whose threads all run one program, sorted by (pc, local) into the canonical state. */
+    static final class Twins extends ForwardingSystem<Programs.State> {
+        Twins(Programs inner) {
+            super(inner);
+        }
+
+        private static List<Integer> order(Programs.State s) {
+            List<Integer> order = new ArrayList<>();
+            for (int t = 0; t < s.pcs().size(); t++) order.add(t);
+            order.sort(Comparator.<Integer>comparingInt(t -> s.pcs().get(t)).thenComparingInt(t -> s.locals().get(t)));
+            return order;
+        }
+
+        @Override
+        public Programs.State canonical(Programs.State s) {
+            List<Integer> order = order(s);
+            return new Programs.State(s.vars(), order.stream().map(s.pcs()::get).toList(),
+                    order.stream().map(s.locals()::get).toList());
+        }
+
+        @Override
+        public int canonicalThread(Programs.State s, int thread) {
+            return order(s).indexOf(thread);
+        }
+    }
+
+    /** Sleep sets only (every set persistent, no step visible): they must keep every state. */
+    private static final class SleepSetsOnly extends ForwardingSystem<Programs.State> implements Dependencies<Programs.State> {
+        private final Programs program;
+
+        SleepSetsOnly(Programs program) {
+            super(new Twins(program));
+            this.program = program;
+        }
+
+        @Override
+        public Dependencies<Programs.State> dependencies() {
+            return this;
+        }
+
+        @Override
+        public Expansion<Programs.State> expand(Programs.State s) {
+            Expansion<Programs.State> x = program.expand(s);
+            return new Expansion<>() {
+                @Override public List<Transition<Programs.State>> transitions() { return x.transitions(); }
+                @Override public boolean independent(int a, int b) { return x.independent(a, b); }
+                @Override public boolean visible(int thread) { return false; }
+                @Override public long persistent(int seed) { return -1L; }
+            };
+        }
+    }
+
+    /** The canonical states a search stores. */
+    private static Set<Programs.State> orbits(TransitionSystem<Programs.State> p, ExploreOptions o) {
+        Set<Programs.State> seen = new HashSet<>();
+        Explorer.explore(p, List.of(new Expectation.Never<>("records", (s, t) -> seen.add(p.canonical(s)) && false)), o);
+        return seen;
+    }
+
+    /**
+     * One program in two to four threads, in different phases: under symmetry a state is reached
+     * again as a twin numbered otherwise. Asked for both reductions, the search must see every
+     * orbit symmetry alone sees with sleep sets only (which keep every state), and every visible
+     * value and terminal orbit of the plain search. Sleep sets over canonical keys lost an orbit
+     * of twins that spin (seed 285: three threads inc, read, loop until they read 2), even in
+     * the canonical thread numbering, so the explorer does not combine them (yet).
+     */
+    @Test
+    void withSymmetryTheSearchSeesEveryOrbit() {
+        ExploreOptions plain = ExploreOptions.builder().partialOrder(false).build();
+        ExploreOptions symmetry = plain.toBuilder().symmetry(true).build();
+        ExploreOptions both = symmetry.toBuilder().partialOrder(true).build();
+        int compared = 0;
+        for (long seed = 1; seed <= 400; seed++) {
+            Programs program = Programs.randomTwins(new Random(seed));
+            Twins p = new Twins(program);
+            Seen full = explore(p, plain);
+            if (full.result().stats().statesStored() > Explorer.DFS_FIRST) continue;
+            Seen por = explore(p, both);
+            assertThat(por.visible()).as("seed %d: %s", seed, program).isEqualTo(full.visible());
+            assertThat(por.terminal()).as("seed %d: %s", seed, program).isEqualTo(full.terminal());
+            SleepSetsOnly sleeping = new SleepSetsOnly(program);
+            assertThat(orbits(sleeping, both)).as("seed %d: %s", seed, program).isEqualTo(orbits(sleeping, symmetry));
+            compared++;
+        }
+        assertThat(compared).isGreaterThan(300);
     }
 }

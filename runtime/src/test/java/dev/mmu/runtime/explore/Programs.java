@@ -39,23 +39,32 @@ record Programs(int vars, List<List<Op>> threads) implements TransitionSystem<Pr
         int vars = 2 + r.nextInt(2);
         int n = 2 + r.nextInt(2);
         List<List<Op>> threads = new ArrayList<>();
-        for (int t = 0; t < n; t++) {
-            List<Op> ops = new ArrayList<>();
-            int length = 2 + r.nextInt(3);
-            for (int pc = 0; pc < length; pc++) {
-                int v = r.nextInt(vars);
-                int c = r.nextInt(3);
-                int k = r.nextInt(10);
-                if (k < 3) ops.add(new Op(Kind.WRITE, v, c, 0));
-                else if (k < 5) ops.add(new Op(Kind.INC, v, 0, 0));
-                else if (k < 7) ops.add(new Op(Kind.READ, v, 0, 0));
-                else if (k < 8) ops.add(new Op(Kind.AWAIT, v, c, 0));
-                else if (pc > 0) ops.add(new Op(Kind.LOOP, 0, c, r.nextInt(pc)));
-                else ops.add(new Op(Kind.READ, v, 0, 0));
-            }
-            threads.add(List.copyOf(ops));
-        }
+        for (int t = 0; t < n; t++) threads.add(randomThread(r, vars));
         return new Programs(vars, List.copyOf(threads));
+    }
+
+    /** Two to four threads running one random program: interchangeable, for symmetry reduction. */
+    static Programs randomTwins(Random r) {
+        int vars = 2 + r.nextInt(2);
+        List<Op> program = randomThread(r, vars);
+        return new Programs(vars, java.util.Collections.nCopies(2 + r.nextInt(3), program));
+    }
+
+    static List<Op> randomThread(Random r, int vars) {
+        List<Op> ops = new ArrayList<>();
+        int length = 2 + r.nextInt(3);
+        for (int pc = 0; pc < length; pc++) {
+            int v = r.nextInt(vars);
+            int c = r.nextInt(3);
+            int k = r.nextInt(10);
+            if (k < 3) ops.add(new Op(Kind.WRITE, v, c, 0));
+            else if (k < 5) ops.add(new Op(Kind.INC, v, 0, 0));
+            else if (k < 7) ops.add(new Op(Kind.READ, v, 0, 0));
+            else if (k < 8) ops.add(new Op(Kind.AWAIT, v, c, 0));
+            else if (pc > 0) ops.add(new Op(Kind.LOOP, 0, c, r.nextInt(pc)));
+            else ops.add(new Op(Kind.READ, v, 0, 0));
+        }
+        return List.copyOf(ops);
     }
 
     @Override
