@@ -82,6 +82,7 @@ class FeatureTablesTest {
             Map.entry("kvm_handle_hva_range_unmap", new String[] {"kvm_handle_hva_range", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_mmu_invalidate_end", new String[] {"kvm_mmu_invalidate_end", "Needs `mmu_lock` held for write."}),
             Map.entry("host_unmap", new String[] {"zap_page_range_single", ""}),
+            Map.entry("host_free_pages", new String[] {"free_pages_and_swap_cache", ""}),
             Map.entry("rcu_read_unlock", new String[] {"rcu_read_unlock", ""}),
             Map.entry("split_huge", new String[] {"tdp_mmu_split_huge_page", "Needs `mmu_lock` held."}),
             Map.entry("set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),

@@ -90,7 +90,7 @@ public final class Builtins {
                 "host MMU notifier (page aging): clears the A bits of a gpa range without a flush");
         kernelPath("kvm_mmu_notifier_test_young", List.of(range()), "kvm_mmu_notifier_test_young",
                 "host MMU notifier: whether an SPTE of a gpa range has its A bit set");
-        kernelPath("host_free", List.of(range()), "free_pages (host mm)",
+        kernelPath("host_free", List.of(range()), "free_pages_and_swap_cache (host mm)",
                 "the host frees the pages backing a gpa range; valid only after an invalidation");
         kernelPath("kvm_mmu_zap_all_fast", List.of(), "kvm_mmu_zap_all_fast",
                 "invalidates every root by generation and zaps obsolete pages, yielding");

@@ -1,7 +1,6 @@
 package dev.mmu.interp.cli;
 
 import dev.mmu.interp.ast.PathDecl;
-import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.diag.Suggestions;
 import dev.mmu.runtime.paths.Prelude;
@@ -49,14 +48,8 @@ final class ShowCommand implements Callable<Integer> {
             System.out.print(source.get());
             return ExitCode.PASS;
         }
-        var builtin = Builtins.lookup(name);
-        if (builtin.isPresent() && builtin.get().kind() == Builtins.Kind.KERNEL_PATH) {
-            System.err.println("mmu: kernel path '" + name + "' is still written in Java, not in the prelude "
-                    + "(docs/kernel-model.md lists which)");
-        } else {
-            System.err.println("mmu: the prelude has no kernel path '" + name + "'"
-                    + Suggestions.hint(name, KernelPrelude.paths(version).keySet()));
-        }
+        System.err.println("mmu: the prelude has no kernel path '" + name + "'"
+                + Suggestions.hint(name, KernelPrelude.paths(version).keySet()));
         return ExitCode.BAD_INPUT;
     }
 

@@ -382,7 +382,6 @@ final class BodyCompiler {
             return;
         }
         switch (name) {
-            case "host_free" -> KernelPaths.hostFree(b, rangeStart(c, env), rangeEnd(c, env));
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range", "tdp_mmu_zap_leafs" -> tdpZapRange(c, env, result);
@@ -522,19 +521,6 @@ final class BodyCompiler {
         int id = (int) constant(c.args().get(0).value(), env);
         if (config.slot(id) == null) throw new CompileError(c.pos(), "unknown memslot " + id);
         return id;
-    }
-
-    private dev.mmu.runtime.paths.Expr rangeStart(Expr.Call c, Env env) {
-        return value(range(c).start(), env);
-    }
-
-    private dev.mmu.runtime.paths.Expr rangeEnd(Expr.Call c, Env env) {
-        return value(range(c).end(), env);
-    }
-
-    private static Expr.Range range(Expr.Call c) {
-        if (c.args().size() == 1 && c.args().get(0).value() instanceof Expr.Range r) return r;
-        throw new CompileError(c.pos(), "'" + c.name().name() + "' takes a gpa range: START .. END");
     }
 
     private long constant(Expr e, Env env) {

@@ -46,7 +46,7 @@ class KernelPreludeTest {
         String text = KernelPrelude.source("5.12", "kvm_recover_nx_lpages").orElseThrow();
         assertThat(text).startsWith("# kvm_recover_nx_lpages() (v5.12)").contains("path kvm_recover_nx_huge_pages() {")
                 .endsWith("\n}\n");
-        assertThat(KernelPrelude.source("6.12", "host_free")).isEmpty();
+        assertThat(KernelPrelude.source("6.12", "no_such_path")).isEmpty();
     }
 
     @Test

@@ -200,10 +200,6 @@ public final class KernelPaths {
         b.emit(new Ops.Release(LockId.mmu_lock));
     }
 
-    public static void hostFree(PathBuilder b, Expr startGpa, Expr endGpa) {
-        b.emit(new NotifierOps.HostFree(startGpa, endGpa));
-    }
-
     public static void flushRemoteTlbs(PathBuilder b) {
         b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
     }

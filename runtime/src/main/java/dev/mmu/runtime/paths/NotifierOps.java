@@ -103,19 +103,4 @@ public final class NotifierOps {
             return "invalidate_range_end";
         }
     }
-
-    /** The host frees the pages behind a gpa range once the notifier returned. */
-    public record HostFree(Expr start, Expr end) implements Op {
-        public void exec(Exec e, int choice) {
-            Host.free(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
-        }
-
-        public Footprint footprint() {
-            return Footprint.of(start, end).andUpdates(Resource.HOST);
-        }
-
-        public String describe() {
-            return "host_free";
-        }
-    }
 }

@@ -199,6 +199,15 @@ public final class Primitives {
                     Host.unmap(e, a[0] >>> 12, a[1] >>> 12);
                     return 0;
                 });
+        // The host mm dropping the last reference of the pages behind a gpa range once the notifier
+        // returned (tlb_finish_mmu() -> free_pages_and_swap_cache() at the end of an unmap): not KVM.
+        declare("host_free_pages(start: int, end: int)")
+                .mirrors("free_pages_and_swap_cache", "v6.12")
+                .doc("the host frees the pages backing a gpa range: valid only after an invalidation")
+                .step(Footprint.updates(Resource.HOST), (e, a) -> {
+                    Host.free(e, a[0] >>> 12, a[1] >>> 12);
+                    return 0;
+                });
     }
 
     static {

@@ -55,7 +55,7 @@ class FaultTraceTest {
     @Test
     void aWalkToAPageTheHostFreedIsAUseAfterFree() {
         Run r = Run.of(TDP, s -> access(s, TDP, 0, Access.READ, 0x3000), b -> {
-            KernelPaths.hostFree(b, Expr.constant(0x3000), Expr.constant(0x4000));
+            HostPaths.hostFree(b, Expr.constant(0x3000), Expr.constant(0x4000));
             KernelPaths.flushRemoteTlbs(b);
             access(b, TDP, 1, Access.READ, 0x3000);
         });

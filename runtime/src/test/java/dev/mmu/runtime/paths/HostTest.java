@@ -30,7 +30,7 @@ class HostTest {
     }
 
     static void free(PathBuilder b, long start, long end) {
-        KernelPaths.hostFree(b, Expr.constant(start), Expr.constant(end));
+        HostPaths.hostFree(b, Expr.constant(start), Expr.constant(end));
     }
 
     @Test

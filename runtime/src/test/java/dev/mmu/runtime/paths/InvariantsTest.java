@@ -107,7 +107,7 @@ class InvariantsTest {
                 }),
                 thread("host", b -> {
                     KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
-                    KernelPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
+                    HostPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
                 }),
                 vcpu(c, 0, Access.READ, 0x1000));
     }

@@ -30,7 +30,7 @@ class NestedBothTest {
         KernelPaths.recoverNxLpages(recovery, VM);
         PathBuilder host = new PathBuilder();
         KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0x200000), Expr.constant(0x400000));
-        KernelPaths.hostFree(host, Expr.constant(0x200000), Expr.constant(0x400000));
+        HostPaths.hostFree(host, Expr.constant(0x200000), Expr.constant(0x400000));
         PathBuilder l2 = new PathBuilder();
         KernelPaths.guestAccess(l2, VM, 1, Access.READ, Expr.constant(0x201000), true);
         return new Program(VM, ThreadProgram.of("setup", -1, setup), List.of(

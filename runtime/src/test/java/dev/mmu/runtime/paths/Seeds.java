@@ -24,7 +24,7 @@ final class Seeds {
         else preFixRecovery(recovery);
         PathBuilder host = new PathBuilder();
         KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0), Expr.constant(0x200000));
-        KernelPaths.hostFree(host, Expr.constant(0), Expr.constant(0x200000));
+        HostPaths.hostFree(host, Expr.constant(0), Expr.constant(0x200000));
         PathBuilder vcpu = new PathBuilder();
         KernelPaths.guestAccess(vcpu, VM, 1, Access.READ, Expr.constant(0x1000));
         return new Program(VM, ThreadProgram.of("setup", -1, setup), List.of(
