@@ -191,6 +191,23 @@ public final class VmState {
         return vcpu >= 0 && vcpu < 64 && (smmVcpus & (1L << vcpu)) != 0 ? smmRoot : root;
     }
 
+    /** for_each_valid_tdp_mmu_root(): the address-space-0 root and the SMM root, where they exist. */
+    public int[] validRoots() {
+        return root < 0 ? new int[0] : smmRoot < 0 ? new int[] {root} : new int[] {root, smmRoot};
+    }
+
+    /** for_each_tdp_mmu_root(only_valid = false): the valid roots, then the invalidated ones not yet freed. */
+    public int[] liveRoots() {
+        int[] valid = validRoots();
+        int[] r = Arrays.copyOf(valid, valid.length + invalidRoots.length);
+        int n = valid.length;
+        for (int id : invalidRoots) {
+            ShadowPage p = sp(id);
+            if (p != null && p.status == ShadowPage.LIVE) r[n++] = id;
+        }
+        return Arrays.copyOf(r, n);
+    }
+
     public ShadowPage sp(int id) {
         return id >= 0 && id < sps.length ? sps[id] : null;
     }

@@ -29,12 +29,7 @@ final class Aging {
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         boolean young = false;
         for (int k = 0; k < r.length; k += 2) {
-            if (s.root >= 0) young |= ageIn(e, s.root, r[k], r[k + 1], testOnly);
-            if (s.smmRoot >= 0) young |= ageIn(e, s.smmRoot, r[k], r[k + 1], testOnly);
-            for (int root : s.invalidRoots) {
-                ShadowPage p = s.sp(root);
-                if (p != null && p.status == ShadowPage.LIVE) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
-            }
+            for (int root : s.liveRoots()) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
             if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
         }
         if (e.tracing()) e.note((testOnly ? "kvm_test_age_gfn" : "kvm_age_gfn") + ": " + (young ? "young" : "old"));

@@ -4,7 +4,6 @@ import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
-import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.VmState;
 import java.util.Arrays;
 
@@ -73,10 +72,7 @@ public final class FastZap {
             e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: no obsolete root");
             return;
         }
-        for (int v = 0; v < s.tlb.length; v++) {
-            s.tlb[v] = new TlbEntry[0];
-            s.psc[v] = new dev.mmu.runtime.model.PscEntry[0];
-        }
+        for (int v = 0; v < s.tlb.length; v++) Tlbs.flushCurrent(s, v);
         e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + s.sp(s.root) + " and flush_tlb_current");
     }
 
@@ -128,8 +124,7 @@ public final class FastZap {
         s.smmVcpus ^= 1L << vcpu;
         if (entering) s.smmRoot = loadRoot(s, s.smmRoot);
         else s.root = loadRoot(s, s.root);
-        s.tlb[vcpu] = new TlbEntry[0];
-        s.psc[vcpu] = new dev.mmu.runtime.model.PscEntry[0];
+        Tlbs.flushCurrent(s, vcpu);
         e.note("kvm_smm_changed: vCPU " + vcpu + (entering ? " enters SMM, loads " : " leaves SMM, loads ")
                 + s.sp(s.root(vcpu, false)));
     }

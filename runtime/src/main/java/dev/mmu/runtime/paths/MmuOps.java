@@ -281,13 +281,9 @@ public final class MmuOps {
     static boolean zapLeafs(Exec e, long start, long end) {
         VmState s = e.s;
         if (s.root < 0) return false;
-        boolean flush = zapLeafsIn(e, s.root, start, end);
-        if (s.smmRoot >= 0) flush |= zapLeafsIn(e, s.smmRoot, start, end);
+        boolean flush = false;
         // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
-        for (int r : s.invalidRoots) {
-            var p = s.sp(r);
-            if (p != null && p.status == dev.mmu.runtime.model.ShadowPage.LIVE) flush |= zapLeafsIn(e, r, start, end);
-        }
+        for (int r : s.liveRoots()) flush |= zapLeafsIn(e, r, start, end);
         // kvm_unmap_gfn_range() also zaps the shadow MMU's rmaps (kvm_zap_rmap): the nested guest's pages.
         if (s.nestedRoot >= 0) flush |= zapRmapLeafs(e, s.nestedRoot, start, end);
         return flush;

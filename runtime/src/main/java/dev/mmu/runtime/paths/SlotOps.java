@@ -271,7 +271,7 @@ public final class SlotOps {
                 // kvm_mmu_clear_dirty_pt_masked() (mmu.c v6.12) clears D instead of W:
                 // tdp_mmu_clear_spte_bits() / __rmap_clear_dirty(), atomic against the CPU setting it.
                 long dbit = s.config.pml() ? Spte.DIRTY : Spte.WRITABLE;
-                for (int root : new int[] {s.root, s.smmRoot}) {
+                for (int root : s.validRoots()) {
                     Walk w = Walk.to(s, root, gfn, 1);
                     if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && (w.spte() & dbit) != 0) {
                         TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~dbit);
@@ -303,9 +303,7 @@ public final class SlotOps {
     static boolean clearDirtyGfnRange(Exec e, long start, long end) {
         boolean set = false;
         // for_each_valid_tdp_mmu_root_yield_safe(): the SMM root too.
-        for (int root : new int[] {e.s.root, e.s.smmRoot}) {
-            if (root >= 0) set |= clearDirtyIn(e, root, start, end);
-        }
+        for (int root : e.s.validRoots()) set |= clearDirtyIn(e, root, start, end);
         return set;
     }
 

@@ -75,12 +75,17 @@ public final class Tlbs {
         int dropped = 0;
         for (int v = 0; v < s.tlb.length; v++) {
             dropped += s.tlb[v].length;
-            s.tlb[v] = new TlbEntry[0];
-            s.psc[v] = new PscEntry[0];
+            flushCurrent(s, v);
         }
         s.addStat(Stat.remote_tlb_flush, 1);
         if (e.tracing()) e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
                 + " dropped)" : ""));
+    }
+
+    /** flush_tlb_current(): one vCPU's TLB and paging-structure caches are emptied. */
+    static void flushCurrent(VmState s, int vcpu) {
+        s.tlb[vcpu] = new TlbEntry[0];
+        s.psc[vcpu] = new PscEntry[0];
     }
 
     private static boolean underFrozen(VmState s, int vcpu, TlbEntry t) {
