@@ -65,6 +65,13 @@ public sealed interface Stmt {
     record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
     }
 
+    /**
+     * {@code for iter in tdp_mmu_for_each_pte(fault) { }}: kvm_tdp_mmu_map()'s walk from the vCPU's
+     * root to the fault's gfn, stepping down through present tables (TdpMap.Walk).
+     */
+    record ForTdpMmuPte(Pos pos, Ident var, Expr fault, Block body) implements Stmt {
+    }
+
     record Repeat(Pos pos, Expr count, Block body) implements Stmt {
     }
 
@@ -119,6 +126,8 @@ public sealed interface Stmt {
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
             blocks.add(f.body());
         } else if (s instanceof Stmt.ForTdpPte f) {
+            blocks.add(f.body());
+        } else if (s instanceof Stmt.ForTdpMmuPte f) {
             blocks.add(f.body());
         } else if (s instanceof Stmt.ForList f) {
             blocks.add(f.body());

@@ -125,6 +125,9 @@ final class BodyChecker {
             expect(f.range().start(), Type.INT, "the start gfn");
             expect(f.range().end(), Type.INT, "the end gfn");
             loop(f.body(), f.var().name(), Type.ITER);
+        } else if (s instanceof Stmt.ForTdpMmuPte f) {
+            expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
+            loop(f.body(), f.var().name(), Type.ITER);
         } else if (s instanceof Stmt.Repeat r) {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null);

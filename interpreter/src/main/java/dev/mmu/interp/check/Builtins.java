@@ -63,7 +63,9 @@ public final class Builtins {
 
     private static final Map<Type, Map<String, Type>> FIELDS = Map.of(
             Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL),
-            Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL),
+            Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL,
+                    "old_spte", Type.INT, "sp", Type.SP),
+            Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL),
             Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
                     "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL),
             Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
@@ -122,6 +124,8 @@ public final class Builtins {
                 "whether the vCPU's TLB caches a translation for gpa; .present, .writable, .exec, .level, .pfn");
         add("host", Kind.QUERY, List.of(integer("gpa")), Type.HOST_PAGE, "(model state)",
                 "the host page backing gpa: freed");
+        add("is_frozen_spte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_frozen_spte",
+                "whether an SPTE value is FROZEN_SPTE: another task is changing it (iter.old_spte)");
         add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
                 "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
 
@@ -228,6 +232,8 @@ public final class Builtins {
             case INT -> Type.INT;
             case BOOL -> Type.BOOL;
             case SP -> Type.SP;
+            case FAULT -> Type.FAULT;
+            case ITER -> Type.ITER;
             case VOID -> Type.VOID;
         };
     }

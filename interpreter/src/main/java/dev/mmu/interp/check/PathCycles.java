@@ -125,6 +125,8 @@ final class PathCycles {
                 calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.ForTdpPte f) {
                 calls(f.body(), level + 1, call);
+            } else if (s instanceof Stmt.ForTdpMmuPte f) {
+                calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.ForList f) {
                 calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.Repeat r) {

@@ -12,6 +12,7 @@ import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.FastZap;
+import dev.mmu.runtime.paths.FaultOps;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Memslots;
@@ -25,6 +26,7 @@ import dev.mmu.runtime.paths.Primitives;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.SlotOps;
 import dev.mmu.runtime.paths.SlotPaths;
+import dev.mmu.runtime.paths.TdpMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -126,6 +128,8 @@ final class BodyCompiler {
             // before it).
             if (known(i.cond(), env) != 0) block(i.then(), env);
             else i.orElse().ifPresent(e -> block(e, env));
+        } else if (s instanceof Stmt.If i && fusedBranch(i, env)) {
+            return;
         } else if (s instanceof Stmt.If i) {
             var cond = value(i.cond(), env);
             int test = b.placeholder();
@@ -167,6 +171,7 @@ final class BodyCompiler {
             breaks.peek().add(b.placeholder());
         } else if (s instanceof Stmt.CallStmt c) call(c.call(), env, -1);
         else if (s instanceof Stmt.ForTdpPte f) forTdpPte(f, env);
+        else if (s instanceof Stmt.ForTdpMmuPte f) forTdpMmuPte(f, env);
         else if (s instanceof Stmt.Atomic a) {
             b.emit(new Ops.Note("atomic {"));
             int from = b.here();
@@ -275,6 +280,61 @@ final class BodyCompiler {
         KernelPaths.putTdpPteLoopRoot(b, loop);
     }
 
+    /**
+     * for iter in tdp_mmu_for_each_pte(fault): kvm_mmu_hugepage_adjust() and tdp_iter_start() at the
+     * vCPU's root, then the walk down to the first SPTE the body acts on; the body's end is
+     * tdp_iter_next() after a link, which ends the loop if the walk cannot go on (iter.valid). The
+     * iterator shares the fault's locals.
+     */
+    private void forTdpMmuPte(Stmt.ForTdpMmuPte f, Env env) {
+        TdpMap.Fault fault = fault(f.fault(), env);
+        b.emit(new TdpMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec()));
+        b.emit(new TdpMap.Walk(fault.gpa(), fault.m(), false, -1));
+        int top = b.here();
+        Env inner = new Env(env);
+        inner.bindFault(f.var().name(), fault);
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        int next = b.placeholder();
+        b.emit(new Ops.Jump(top));
+        b.patch(next, new TdpMap.Walk(fault.gpa(), fault.m(), true, b.here()));
+        patchBreaks();
+    }
+
+    /**
+     * if !is_page_fault_stale(fault) { .. } and if tdp_mmu_link_sp(fault, iter) != 0 { .. }: the call
+     * jumps past the block itself, so its result takes no local (one more value in the states:
+     * LiveLocals keeps every local live before a primitive call, which declares none). False if
+     * the statement is not of these forms.
+     */
+    private boolean fusedBranch(Stmt.If i, Env env) {
+        if (i.orElse().isPresent()) return false;
+        if (i.cond() instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && u.operand() instanceof Expr.Call c
+                && c.name().name().equals("is_page_fault_stale")) {
+            TdpMap.Fault f = fault(named(c, "fault", 0), env);
+            int at = b.placeholder();
+            block(i.then(), env);
+            b.patch(at, new FaultOps.PageFaultStale(f.gpa(), f.seq(), -1, b.here()));
+            return true;
+        }
+        if (i.cond() instanceof Expr.Binary bin && bin.op() == Expr.BinaryOp.NE && bin.left() instanceof Expr.Call c
+                && c.name().name().equals("tdp_mmu_link_sp") && bin.right() instanceof Expr.IntLit z && z.value() == 0) {
+            TdpMap.Fault f = walk(c, env);
+            int at = b.placeholder();
+            block(i.then(), env);
+            b.patch(at, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1, b.here()));
+            return true;
+        }
+        return false;
+    }
+
+    /** The fault (or its walk's iterator) an argument names. */
+    private static TdpMap.Fault fault(Expr e, Env env) {
+        TdpMap.Fault f = e instanceof Expr.Name n ? env.fault(n.name()) : null;
+        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of kvm_tdp_mmu_page_fault, or its walk's iter");
+        return f;
+    }
+
     private void assign(Stmt.Assign a, Env env) {
         Integer slot = env.slot(a.name().name());
         Integer global = exprs.globals.get(a.name().name());
@@ -302,14 +362,14 @@ final class BodyCompiler {
         int v = vcpu;
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
-        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::trackNx);
+        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault);
     }
 
-    /** The TDP fault's NX tracking after a link: the prelude's (or the user's) tdp_mmu_map_track_nx, sp bound. */
-    private void trackNx(PathBuilder builder, int spSlot) {
-        PathDecl path = scenario.paths().get("tdp_mmu_map_track_nx");
+    /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
+    private void tdpPageFault(PathBuilder builder, TdpMap.Fault fault) {
+        PathDecl path = scenario.paths().get("kvm_tdp_mmu_page_fault");
         Env callee = new Env(null);
-        callee.bind(path.params().get(0).name(), spSlot);
+        callee.bindFault(path.params().get(0).name(), fault);
         inlining.push(path.name().name());
         block(path.body(), callee);
         inlining.pop();
@@ -395,6 +455,18 @@ final class BodyCompiler {
                 FastZap.zapRoot(b, root, level, held);
             }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
+            case "is_page_fault_stale" -> {
+                TdpMap.Fault f = fault(named(c, "fault", 0), env);
+                b.emit(new FaultOps.PageFaultStale(f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1));
+            }
+            case "tdp_mmu_link_sp" -> {
+                TdpMap.Fault f = walk(c, env);
+                b.emit(new TdpMap.Link(f.gpa(), f.m(), f.exec(), result >= 0 ? result : b.local("r"), -1));
+            }
+            case "tdp_mmu_map_handle_target_level" -> {
+                TdpMap.Fault f = walk(c, env);
+                b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+            }
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
@@ -426,6 +498,16 @@ final class BodyCompiler {
                 }
             }
         }
+    }
+
+    /** The fault of a (fault, iter) call: iter must be that fault's walk. */
+    private TdpMap.Fault walk(Expr.Call c, Env env) {
+        TdpMap.Fault f = fault(named(c, "fault", 0), env);
+        Expr iter = named(c, "iter", 1);
+        if (!(iter instanceof Expr.Name n) || env.fault(n.name()) != f || env.iter(n.name()) != null) {
+            throw new CompileError(iter.pos(), "'" + c.name().name() + "' takes the iter of the fault's tdp_mmu_for_each_pte");
+        }
+        return f;
     }
 
     /** try_cmpxchg(x, old, new) on a global: old is the caller's local, updated when the exchange fails. */
@@ -465,6 +547,10 @@ final class BodyCompiler {
                 b.emit(new Ops.Assign(start, value(r.start(), env), p.name() + ".start = " + text(r.start())));
                 b.emit(new Ops.Assign(start + 1, value(r.end(), env), p.name() + ".end = " + text(r.end())));
                 callee.bindRange(p.name(), start);
+                continue;
+            }
+            if (arg instanceof Expr.Name n && env.fault(n.name()) != null) { // a struct kvm_page_fault *: no copy
+                callee.bindFault(p.name(), env.fault(n.name()));
                 continue;
             }
             int slot = b.local(p.name());
@@ -548,10 +634,6 @@ final class BodyCompiler {
      */
     private Long known(Expr e, Env env) {
         if (e instanceof Expr.Name n) return env.constant(n.name());
-        if (e instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT) {
-            Long v = known(u.operand(), env);
-            return v == null ? null : v == 0 ? 1L : 0L;
-        }
         return ofTheMachine(e) ? constantOrNull(e, env) : null;
     }
 

@@ -10,6 +10,7 @@ final class Env {
     private final Map<String, dev.mmu.runtime.paths.KernelPaths.TdpLoop> iters = new HashMap<>();
     private final Map<String, Integer> ranges = new HashMap<>();
     private final Map<String, Long> constants = new HashMap<>();
+    private final Map<String, dev.mmu.runtime.paths.TdpMap.Fault> faults = new HashMap<>();
 
     Env(Env parent) {
         this.parent = parent;
@@ -52,6 +53,18 @@ final class Env {
     dev.mmu.runtime.paths.KernelPaths.TdpLoop iter(String name) {
         var l = iters.get(name);
         return l != null || parent == null ? l : parent.iter(name);
+    }
+
+    /** A guest access's fault, or the iterator of its walk: fields are its locals (TdpMap.Fault#slot). */
+    void bindFault(String name, dev.mmu.runtime.paths.TdpMap.Fault fault) {
+        faults.put(name, fault);
+    }
+
+    /** The fault (or fault walk's iterator) a name stands for, or null. */
+    dev.mmu.runtime.paths.TdpMap.Fault fault(String name) {
+        if (slots.containsKey(name) || iters.containsKey(name)) return null;
+        var f = faults.get(name);
+        return f != null || parent == null ? f : parent.fault(name);
     }
 
     Integer slot(String name) {

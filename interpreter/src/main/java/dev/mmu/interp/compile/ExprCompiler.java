@@ -5,6 +5,8 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.check.Machine;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Expr.Computed;
+import dev.mmu.runtime.paths.Expr.Operator;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Queries;
@@ -58,6 +60,13 @@ final class ExprCompiler {
             var loop = env.iter(n.name());
             int slot = loop.slot(field);
             return slot >= 0 ? dev.mmu.runtime.paths.Expr.local(slot) : loop.spteField(field);
+        }
+        if (f.target() instanceof Expr.Name n && env != null && env.fault(n.name()) != null) {
+            var fault = env.fault(n.name());
+            if (field.equals("huge_page_disallowed")) return dev.mmu.runtime.paths.Expr.constant(fault.exec() && machine.nxHugePages() ? 1 : 0);
+            int slot = fault.slot(field);
+            if (slot < 0) throw new CompileError(f.field().pos(), "'" + n.name() + "." + field + "' is not kept by the fault path");
+            return dev.mmu.runtime.paths.Expr.local(slot);
         }
         if (f.target() instanceof Expr.Name n && env != null && env.range(n.name()) != null) {
             return dev.mmu.runtime.paths.Expr.local(env.range(n.name()) + (field.equals("end") ? 1 : 0));
@@ -137,6 +146,9 @@ final class ExprCompiler {
             var gpa = compile(arg(c, 1), env);
             return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
         }
+        if (c.name().name().equals("is_frozen_spte")) {
+            return new Computed(Operator.FROZEN, compile(arg(c, 0), env), null);
+        }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
     }
 
@@ -148,38 +160,14 @@ final class ExprCompiler {
 
     private dev.mmu.runtime.paths.Expr unary(Expr.Unary u, Env env) {
         var x = compile(u.operand(), env);
-        return switch (u.op()) {
-            case NOT -> derived(x, null, (s, t) -> x.eval(s, t) == 0 ? 1 : 0);
-            case NEG -> derived(x, null, (s, t) -> -x.eval(s, t));
-        };
+        return new Computed(switch (u.op()) {
+            case NOT -> Operator.NOT;
+            case NEG -> Operator.NEG;
+        }, x, null);
     }
 
     private dev.mmu.runtime.paths.Expr binary(Expr.Binary b, Env env) {
-        var l = compile(b.left(), env);
-        var r = compile(b.right(), env);
-        ToLongBiFunction<VmState, Integer> f = switch (b.op()) {
-            case MUL -> (s, t) -> l.eval(s, t) * r.eval(s, t);
-            case DIV -> (s, t) -> {
-                long d = r.eval(s, t);
-                return d == 0 ? 0 : l.eval(s, t) / d;
-            };
-            case MOD -> (s, t) -> {
-                long d = r.eval(s, t);
-                return d == 0 ? 0 : l.eval(s, t) % d;
-            };
-            case ADD -> (s, t) -> l.eval(s, t) + r.eval(s, t);
-            case SUB -> (s, t) -> l.eval(s, t) - r.eval(s, t);
-            case BIT_OR -> (s, t) -> l.eval(s, t) | r.eval(s, t);
-            case LT -> (s, t) -> bool(l.eval(s, t) < r.eval(s, t));
-            case LE -> (s, t) -> bool(l.eval(s, t) <= r.eval(s, t));
-            case GT -> (s, t) -> bool(l.eval(s, t) > r.eval(s, t));
-            case GE -> (s, t) -> bool(l.eval(s, t) >= r.eval(s, t));
-            case EQ -> (s, t) -> bool(l.eval(s, t) == r.eval(s, t));
-            case NE -> (s, t) -> bool(l.eval(s, t) != r.eval(s, t));
-            case AND -> (s, t) -> bool(l.eval(s, t) != 0 && r.eval(s, t) != 0);
-            case OR -> (s, t) -> bool(l.eval(s, t) != 0 || r.eval(s, t) != 0);
-        };
-        return derived(l, r, f);
+        return new Computed(Operator.valueOf(b.op().name()), compile(b.left(), env), compile(b.right(), env));
     }
 
     static Expr arg(Expr.Call c, int i) {
@@ -187,18 +175,7 @@ final class ExprCompiler {
         return args.get(i).value();
     }
 
-    private static long bool(boolean b) {
-        return b ? 1 : 0;
-    }
-
     private static dev.mmu.runtime.paths.Expr reading(Footprint footprint, ToLongBiFunction<VmState, Integer> f) {
         return dev.mmu.runtime.paths.Expr.of(footprint, f::applyAsLong);
-    }
-
-    /** An expression over sub-expressions: it reads what they read. */
-    private static dev.mmu.runtime.paths.Expr derived(dev.mmu.runtime.paths.Expr a, dev.mmu.runtime.paths.Expr b,
-                                                      ToLongBiFunction<VmState, Integer> f) {
-        return dev.mmu.runtime.paths.Expr.of(b == null ? a.footprint() : Footprint.of(a, b),
-                dev.mmu.runtime.paths.Expr.locals(a, b), f::applyAsLong);
     }
 }

@@ -370,6 +370,9 @@ public final class Explainer {
         if (s instanceof Stmt.ForTdpPte f) {
             return List.of(f.root(), f.range());
         }
+        if (s instanceof Stmt.ForTdpMmuPte f) {
+            return List.of(f.fault());
+        }
         if (s instanceof Stmt.Repeat r) {
             return List.of(r.count());
         }

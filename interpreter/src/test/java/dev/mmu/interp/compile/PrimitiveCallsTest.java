@@ -26,8 +26,8 @@ class PrimitiveCallsTest {
     Stream<DynamicTest> everyPrimitiveChecksAndCompiles() {
         assertThat(Primitives.all()).isNotEmpty();
         return Primitives.all().values().stream().flatMap(p -> Stream.of(
-                DynamicTest.dynamicTest(p.name() + " by position", () -> compiles(call(p, false))),
-                DynamicTest.dynamicTest(p.name() + " by name", () -> compiles(call(p, true)))));
+                DynamicTest.dynamicTest(p.name() + " by position", () -> compiles(p, call(p, false))),
+                DynamicTest.dynamicTest(p.name() + " by name", () -> compiles(p, call(p, true)))));
     }
 
     @Test
@@ -57,10 +57,38 @@ class PrimitiveCallsTest {
                     : q.name().equals("min_level") ? "1" : "iter.gfn"; // wrprot_gfn_range's level: a constant
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";
+            case FAULT -> "fault";
+            case ITER -> "iter";
             case VOID -> throw new AssertionError(q);
         }).toList();
         String call = p.name() + "(" + String.join(", ", args) + ")";
         return p.returns() == Primitive.Type.VOID ? call : "let r = " + call;
+    }
+
+    /** A fault path's primitive compiles in a patched kvm_tdp_mmu_map, inside the fault's walk. */
+    private static void compiles(Primitive p, String statement) {
+        if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) {
+            compiles(statement);
+            return;
+        }
+        Loaded loaded = ScenarioLoader.load("call.mmu", """
+                path kvm_tdp_mmu_map(fault: fault) {
+                  rcu_read_lock()
+                  for iter in tdp_mmu_for_each_pte(fault) {
+                    %s
+                    break
+                  }
+                  rcu_read_unlock()
+                }
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  expect never lockdep
+                }
+                """.formatted(statement));
+        assertThat(loaded.diagnostics()).as(statement).isEmpty();
+        assertThat(loaded.scenarios()).as(statement).hasSize(1);
     }
 
     private static void compiles(String statement) {

@@ -111,4 +111,55 @@ public interface Expr {
             return new int[] {slot};
         }
     }
+
+    /** An operator of the language over the values of one or two expressions. */
+    enum Operator {
+        NOT, NEG, MUL, DIV, MOD, ADD, SUB, BIT_OR, LT, LE, GT, GE, EQ, NE, AND, OR,
+        /** is_frozen_spte(): the SPTE value is FROZEN_SPTE. */
+        FROZEN;
+
+        long apply(long x, long y) {
+            return switch (this) {
+                case NOT -> x == 0 ? 1 : 0;
+                case NEG -> -x;
+                case MUL -> x * y;
+                case DIV -> y == 0 ? 0 : x / y;
+                case MOD -> y == 0 ? 0 : x % y;
+                case ADD -> x + y;
+                case SUB -> x - y;
+                case BIT_OR -> x | y;
+                case LT -> x < y ? 1 : 0;
+                case LE -> x <= y ? 1 : 0;
+                case GT -> x > y ? 1 : 0;
+                case GE -> x >= y ? 1 : 0;
+                case EQ -> x == y ? 1 : 0;
+                case NE -> x != y ? 1 : 0;
+                case AND -> x != 0 && y != 0 ? 1 : 0;
+                case OR -> x != 0 || y != 0 ? 1 : 0;
+                case FROZEN -> (x & dev.mmu.runtime.model.Spte.FROZEN) != 0 ? 1 : 0;
+            };
+        }
+    }
+
+    /**
+     * An operator applied to a (and b, null for a unary one): a value when they are, so that vCPU
+     * threads whose paths test the same conditions have equal programs (symmetry). && and ||
+     * evaluate b only if a does not decide.
+     */
+    record Computed(Operator op, Expr a, Expr b) implements Expr {
+        public long eval(VmState s, int thread) {
+            long x = a.eval(s, thread);
+            if (op == Operator.AND && x == 0) return 0;
+            if (op == Operator.OR && x != 0) return 1;
+            return op.apply(x, b == null ? 0 : b.eval(s, thread));
+        }
+
+        public Footprint footprint() {
+            return b == null ? a.footprint() : Footprint.of(a, b);
+        }
+
+        public int[] locals() {
+            return Expr.locals(a, b);
+        }
+    }
 }

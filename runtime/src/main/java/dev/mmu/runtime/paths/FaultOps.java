@@ -363,10 +363,16 @@ public final class FaultOps {
         return true;
     }
 
-    /** kvm_tdp_mmu_page_fault() after read_lock(): is_page_fault_stale() -> RET_PF_RETRY (to `retry`). */
-    public record PageFaultStale(Expr gpa, int seqSlot, int retry) implements Op {
+    /**
+     * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault(): 1 if the fault must return
+     * RET_PF_RETRY, into local result (-1: none), and with ifStale >= 0 a jump there if so (the
+     * compiled `if !is_page_fault_stale(fault) { .. }`, which keeps the result out of the state).
+     */
+    public record PageFaultStale(Expr gpa, int seqSlot, int result, int ifStale) implements Op {
         public void exec(Exec e, int choice) {
-            if (stale(e, gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot])) e.nextPc = retry;
+            boolean stale = stale(e, gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot]);
+            if (result >= 0) e.self().locals[result] = stale ? 1 : 0;
+            if (stale && ifStale >= 0) e.nextPc = ifStale;
         }
 
         public int[] localsRead() {
@@ -377,12 +383,16 @@ public final class FaultOps {
             return r;
         }
 
-        public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.INVALIDATE);
+        public int[] localsWritten(int pc, int target) {
+            return result >= 0 ? new int[] {result} : LiveLocals.NONE;
         }
 
         public int[] targets(int pc) {
-            return new int[] {pc + 1, retry};
+            return ifStale >= 0 ? new int[] {pc + 1, ifStale} : new int[] {pc + 1};
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.INVALIDATE);
         }
 
         public String describe() {

@@ -205,46 +205,22 @@ public final class KernelPaths {
     }
 
     /**
-     * A guest access by a vCPU: TLB, hardware walk, or an EPT violation handled by
-     * kvm_tdp_page_fault() (v6.x: mmu_lock for read) / direct_page_fault() on the shadow MMU
-     * (mmu_lock for write), retried until the access succeeds.
+     * Emits kvm_tdp_mmu_page_fault() from its read_lock() on: the prelude's source (kernel/mmu.mmu)
+     * as the interpreter compiles it, with the struct kvm_page_fault the access made.
      */
-    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa) {
-        guestAccess(b, c, vcpu, kind, gpa, false);
+    public interface TdpPageFault {
+        void emit(PathBuilder b, TdpMap.Fault fault);
     }
 
     /**
+     * A guest access by a vCPU: TLB, hardware walk, or an EPT violation handled by
+     * kvm_tdp_page_fault() (v6.x: mmu_lock for read, the fault's steps emitted by tdpPageFault) /
+     * direct_page_fault() on the shadow MMU (mmu_lock for write), retried until the access succeeds.
      * With nested = true (mmu both), the access is the L2 guest's: it walks the shadow root, and its
      * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list.
      */
-    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
-        guestAccess(b, c, vcpu, kind, gpa, nested, KernelPaths::tdpMmuMapTrackNx);
-    }
-
-    /** Emits the NX tracking of kvm_tdp_mmu_map() after a link; the new table's id is in local spSlot. */
-    public interface TrackNx {
-        void emit(PathBuilder b, int spSlot);
-    }
-
-    /**
-     * The NX tracking of kvm_tdp_mmu_map() after tdp_mmu_link_sp() (v6.12), as the prelude's
-     * tdp_mmu_map_track_nx writes it (a scenario compiles that path instead, so a version or a
-     * patch can replace it): under tdp_mmu_pages_lock, if (sp->nx_huge_page_disallowed)
-     * track_possible_nx_huge_page(); a zap between the link and here cleared the flag.
-     */
-    public static void tdpMmuMapTrackNx(PathBuilder b, int spSlot) {
-        int flag = b.local("sp->nx_huge_page_disallowed");
-        b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
-        b.emit(new Ops.Call(Primitives.get("nx_huge_page_disallowed"), new Expr[] {Expr.local(spSlot)}, flag));
-        int skip = b.placeholder();
-        b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(spSlot)}, -1));
-        b.patch(skip, new Ops.JumpUnless(Expr.local(flag), b.here(), "sp->nx_huge_page_disallowed"));
-        b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
-    }
-
-    /** guestAccess with the TDP fault's NX tracking emitted by trackNx. */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
-                                   TrackNx trackNx) {
+                                   TdpPageFault tdpPageFault) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
@@ -255,7 +231,8 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         if (tdp) {
-            tdpMmuPageFault(b, vcpu, kind, gpa, seq, pfn, slot, trackNx);
+            int m = b.locals("fault", TdpMap.SLOTS);
+            tdpPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, kind == Access.EXEC, seq, pfn, slot, m));
         } else {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(new FaultOps.FaultMap(vcpu, kind, gpa, seq, pfn, slot, nested));
@@ -269,36 +246,6 @@ public final class KernelPaths {
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
-    }
-
-    /**
-     * kvm_tdp_mmu_page_fault() (mmu.c, v6.12) from read_lock(): is_page_fault_stale(), then
-     * kvm_tdp_mmu_map() (tdp_mmu.c) under rcu_read_lock() step by step ({@link TdpMap}); every
-     * RET_PF_RETRY and the end fall through to the caller's unlock.
-     */
-    private static void tdpMmuPageFault(PathBuilder b, int vcpu, Access kind, Expr gpa, int seq, int pfn, int slot,
-                                        TrackNx trackNx) {
-        boolean exec = kind == Access.EXEC;
-        int m = b.locals("fault", TdpMap.SLOTS);
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-        int stale = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new TdpMap.Start(vcpu, gpa, m, slot, exec));
-        int walk = b.placeholder();
-        int link = b.placeholder();
-        // Past spin_lock(), the section is one step: the model's tdp_mmu_unlink_sp() (inside a zap's
-        // step) does not take tdp_mmu_pages_lock, so it must not land between the check and the track.
-        int locked = b.here() + 1;
-        trackNx.emit(b, m + TdpMap.CHILD);
-        b.atomic(locked);
-        int next = b.placeholder();
-        int target = b.emit(new TdpMap.Target(gpa, m, pfn, slot));
-        int retry = b.emit(new Ops.Release(LockId.rcu));
-        int unlock = b.here();
-        b.patch(stale, new FaultOps.PageFaultStale(gpa, seq, unlock));
-        b.patch(walk, new TdpMap.Walk(gpa, m, false, link, target, retry));
-        b.patch(link, new TdpMap.Link(gpa, m, exec, link + 1, next, retry));
-        b.patch(next, new TdpMap.Walk(gpa, m, true, link, target, retry));
     }
 
     private static Expr gfn(Expr gpa) {

@@ -16,9 +16,13 @@ import java.util.OptionalLong;
 public record Primitive(String name, List<Param> params, Type returns, Lockdep lockdep, String kernel,
                         String version, String doc, Footprint effects, Body body) {
 
-    /** The value types of the language a primitive takes and returns; VOID: returns nothing. */
+    /**
+     * The value types of the language a primitive takes and returns; VOID: returns nothing. FAULT
+     * and ITER (a guest access's struct kvm_page_fault and its tdp_mmu_for_each_pte() iterator) are
+     * taken only by the fault path's primitives, which the compiler expands.
+     */
     public enum Type {
-        INT("int"), BOOL("bool"), SP("sp"), VOID("");
+        INT("int"), BOOL("bool"), SP("sp"), FAULT("fault"), ITER("iter"), VOID("");
 
         public final String word;
 

@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  *         .doc("zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending")
  *         .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
  * }</pre>
- * Parameter types are {@code int}, {@code bool} and {@code sp}; a default ({@code can_yield: bool = true})
+ * Parameter types are {@code int}, {@code bool} and {@code sp} ({@code fault} and {@code iter} for the
+ * fault path's expanded primitives); a default ({@code can_yield: bool = true})
  * lets a call leave the argument out. {@code step(footprint, body)} runs the call as one atomic step
  * with those effects (the body gets the arguments in parameter order, bools as 0/1); a primitive
  * the compiler expands into several steps ends with {@code expanded()} instead and needs a case in
@@ -211,8 +212,24 @@ public final class Primitives {
     }
 
     static {
-        // The NX tracking of kvm_tdp_mmu_map() after a link (tdp_mmu.c, v6.12), which the prelude's
-        // tdp_mmu_map_track_nx writes out (fault branch).
+        // The TDP fault (kvm_tdp_mmu_page_fault() in mmu.c, kvm_tdp_mmu_map() in tdp_mmu.c, v6.12),
+        // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
+        declare("is_page_fault_stale(fault: fault) -> bool")
+                .mirrors("is_page_fault_stale", "v6.12")
+                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn"
+                        + " (mmu_invalidate_retry_gfn)")
+                .expanded();
+        declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
+                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v6.12")
+                .doc("links a new table at iter.sptep with tdp_mmu_set_spte_atomic (split from iter.old_spte if that is a huge"
+                        + " page); 0, or -EBUSY if the cmpxchg failed")
+                .expanded();
+        declare("tdp_mmu_map_handle_target_level(fault: fault, iter: iter)")
+                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_map_handle_target_level", "v6.12")
+                .doc("installs the fault's leaf at iter.sptep with tdp_mmu_set_spte_atomic (not if already there or the cmpxchg"
+                        + " fails); flushes if it replaced a table")
+                .expanded();
+        // The NX tracking of kvm_tdp_mmu_map() after a link.
         declare("nx_huge_page_disallowed(sp: sp) -> bool")
                 .mirrors("nx_huge_page_disallowed", "v6.12")
                 .doc("sp->nx_huge_page_disallowed: set before a TDP table is linked, cleared by tdp_mmu_unlink_sp() when it is zapped")
@@ -530,7 +547,7 @@ public final class Primitives {
 
         private static Type type(String word, String signature) {
             for (Type t : Type.values()) if (t.word.equals(word) && t != Type.VOID) return t;
-            throw new IllegalArgumentException("unknown type '" + word + "' in " + signature + ": use int, bool or sp");
+            throw new IllegalArgumentException("unknown type '" + word + "' in " + signature + ": use int, bool, sp, fault or iter");
         }
 
         private static long value(Type type, String literal) {

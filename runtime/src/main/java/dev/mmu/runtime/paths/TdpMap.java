@@ -5,20 +5,20 @@ import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
 /**
- * kvm_tdp_mmu_map() (tdp_mmu.c, v6.12) op by op, under mmu_lock held for read and rcu_read_lock():
- * the walk reads SPTEs; each link of a new table and the install of the leaf is a
- * tdp_mmu_set_spte_atomic() of its own, a cmpxchg against the value the walk read, which fails if
- * another task changed the SPTE since (the fault then returns RET_PF_RETRY and the vCPU faults
- * again); the NX tracking after a link comes after it, under tdp_mmu_pages_lock
- * ({@link KernelPaths#tdpMmuMapTrackNx}).
+ * The steps of kvm_tdp_mmu_map() (tdp_mmu.c, v6.12) that the prelude's source of it calls
+ * (kernel/tdp_mmu.mmu), under mmu_lock held for read and rcu_read_lock(): the walk reads SPTEs;
+ * each link of a new table and the install of the leaf is a tdp_mmu_set_spte_atomic() of its own,
+ * a cmpxchg against the value the walk read at iter->sptep, which fails if another task changed the
+ * SPTE since (the fault then returns RET_PF_RETRY and the vCPU faults again).
  *
  * <p>The fault's locals ({@link #SLOTS} from the block's first): fault->goal_level,
  * fault->req_level, and the iterator: the table and level of iter->sptep, iter->old_spte, and the
- * table just linked. Abstracted: the walk's consecutive reads of present tables are one step (a
- * read racing a change there can only end in RET_PF_RETRY, which changes nothing shared).
+ * table just linked. Abstracted: the walk's consecutive reads of present tables are
+ * one step (a read racing a change there can only end in RET_PF_RETRY, which changes nothing shared).
  */
 public final class TdpMap {
     static final int GOAL = 0;
@@ -30,6 +30,30 @@ public final class TdpMap {
     public static final int SLOTS = 6;
 
     private TdpMap() {}
+
+    /**
+     * One guest access's struct kvm_page_fault as the fault path's steps take it: the vCPU, the gpa,
+     * whether it is an exec fault, and the locals of mmu_seq, fault->pfn, fault->slot's flags and
+     * the block of {@link #SLOTS} from m (the fault and its walk's iterator).
+     */
+    public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m) {
+        /** fault->huge_page_disallowed: known when the access is compiled. */
+        public boolean hugePageDisallowed(VmConfig c) {
+            return exec && c.nxHugePages();
+        }
+
+        /** The local of a field of the fault or of its walk's iterator, or -1 if it has none by that name. */
+        public int slot(String field) {
+            return switch (field) {
+                case "goal_level" -> m + GOAL;
+                case "req_level" -> m + REQ;
+                case "level" -> m + LEVEL;
+                case "old_spte" -> m + OLD;
+                case "sp" -> m + CHILD;
+                default -> -1;
+            };
+        }
+    }
 
     /**
      * The SPTE at iter->sptep: an entry of a table that handle_removed_pt() tore down reads as
@@ -100,13 +124,14 @@ public final class TdpMap {
     }
 
     /**
-     * One pass of tdp_mmu_for_each_pte(): read iter.old_spte; disallowed_hugepage_adjust(); a
-     * frozen SPTE -> RET_PF_RETRY; at the goal level -> map_target_level; a present table -> step
-     * down and read again; otherwise (none, or a huge page to split) -> link a new table. With
-     * afterLink, first tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and
-     * steps into the table it points at now; if it is no table any more the walk ends: RET_PF_RETRY.
+     * tdp_mmu_for_each_pte() up to the next SPTE the loop's body acts on: read iter.old_spte;
+     * disallowed_hugepage_adjust() (under the NX mitigation); stop at a frozen SPTE, at the goal
+     * level, or at an SPTE that is none or a huge page (to link or split); step down through a
+     * present table (the body's `continue`) and read again, in the same step. With afterLink, first
+     * tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into the table
+     * it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
      */
-    public record Walk(Expr gpa, int m, boolean afterLink, int link, int target, int retry) implements Op {
+    public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -120,7 +145,7 @@ public final class TdpMap {
                 boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
                 if (stepDown && !table) {
                     e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
-                    e.nextPc = retry;
+                    e.nextPc = exit;
                     return;
                 }
                 if (!stepDown) {
@@ -131,17 +156,9 @@ public final class TdpMap {
                     }
                     if ((old & Spte.FROZEN) != 0) {
                         e.note("kvm_tdp_mmu_map: SPTE frozen by another task -> RET_PF_RETRY");
-                        e.nextPc = retry;
                         return;
                     }
-                    if (level == l[m + GOAL]) {
-                        e.nextPc = target;
-                        return;
-                    }
-                    if (!table) { // tdp_mmu_alloc_sp(), then link or split
-                        e.nextPc = link;
-                        return;
-                    }
+                    if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
                 }
                 stepDown = false;
                 l[m + SP] = Spte.child(old);
@@ -157,12 +174,12 @@ public final class TdpMap {
             return new int[] {m + OLD};
         }
 
-        public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST);
+        public int[] targets(int pc) {
+            return afterLink ? new int[] {pc + 1, exit} : new int[] {pc + 1};
         }
 
-        public int[] targets(int pc) {
-            return new int[] {link, target, retry};
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST);
         }
 
         public String describe() {
@@ -173,10 +190,14 @@ public final class TdpMap {
     /**
      * tdp_mmu_link_sp(kvm, &iter, sp, shared = true), or tdp_mmu_split_huge_page() first filling
      * the new table from the huge SPTE: sp->nx_huge_page_disallowed is set before the SPTE is
-     * (v6.2+); then tdp_mmu_set_spte_atomic(). If the cmpxchg fails, tdp_mmu_free_sp() and
-     * RET_PF_RETRY. Then NX tracking if fault->huge_page_disallowed && req_level >= iter.level.
+     * (v6.2+); then tdp_mmu_set_spte_atomic(). Returns 0, or -EBUSY if the cmpxchg failed (the
+     * caller's tdp_mmu_free_sp() and RET_PF_RETRY; the model allocates sp only once it links):
+     * into local result (-1: none), and with linked >= 0 a jump there if it linked (the compiled
+     * `if tdp_mmu_link_sp(..) != 0 { .. }`, which keeps the result out of the state).
      */
-    public record Link(Expr gpa, int m, boolean exec, int track, int next, int retry) implements Op {
+    public record Link(Expr gpa, int m, boolean exec, int result, int linked) implements Op {
+        static final long EBUSY = 16;
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -184,32 +205,33 @@ public final class TdpMap {
             int spId = (int) l[m + SP];
             int i = index(gfn, l, m);
             if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
-                e.nextPc = retry;
+                if (result >= 0) l[result] = -EBUSY;
                 return;
             }
-            int level = (int) l[m + LEVEL];
             ShadowPage child = TdpMmu.linkChild(e, spId, i, true);
             child.nxHugePageDisallowed = hugePageDisallowed(s, exec);
             if (Spte.present(l[m + OLD])) TdpMmu.splitHugePage(e, child, l[m + OLD]);
             TdpMmu.setSpte(e, spId, i, Spte.table(child.id));
             l[m + CHILD] = child.id;
-            e.nextPc = hugePageDisallowed(s, exec) && l[m + REQ] >= level ? track : next;
+            if (result >= 0) l[result] = 0;
+            if (linked >= 0) e.nextPc = linked;
         }
 
         public int[] localsRead() {
-            return with(gpa.locals(), m + SP, m + LEVEL, m + OLD, m + REQ);
+            return with(gpa.locals(), m + SP, m + LEVEL, m + OLD);
         }
 
         public int[] localsWritten(int pc, int target) {
-            return target == retry ? LiveLocals.NONE : new int[] {m + CHILD};
+            int[] r = result >= 0 ? new int[] {result} : LiveLocals.NONE;
+            return linked >= 0 && target == linked ? with(r, m + CHILD) : r; // else it may have failed: sp unset
+        }
+
+        public int[] targets(int pc) {
+            return linked >= 0 ? new int[] {pc + 1, linked} : new int[] {pc + 1};
         }
 
         public Footprint footprint() {
             return gpa.footprint().union(TdpMmu.LINK_CHILD).andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
-        }
-
-        public int[] targets(int pc) {
-            return new int[] {track, next, retry};
         }
 
         public String describe() {

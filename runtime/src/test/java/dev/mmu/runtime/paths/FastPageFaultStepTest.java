@@ -23,10 +23,10 @@ class FastPageFaultStepTest {
 
     private static Stepper loggingWithWriteProtectedPage() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, VM, 0, Access.WRITE, Expr.constant(0x1000));
         DirtyLogPaths.dirtyLogEnable(setup, VM, 0);
         PathBuilder vcpu = new PathBuilder();
-        KernelPaths.guestAccess(vcpu, VM, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(vcpu, VM, 0, Access.WRITE, Expr.constant(0x1000));
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("vcpu 0", 0, vcpu)));
     }
 
@@ -74,13 +74,13 @@ class FastPageFaultStepTest {
     void enablingDirtyLoggingWaitsForAFastPageFaultInFlight() {
         VmConfig c = new VmConfig(Mmu.TDP, false, 1, false, 4, List.of(new Memslot(0, 0, 512, 2, false, false)), 1);
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
         DirtyLogPaths.dirtyLogEnable(setup, c, 0);
         DirtyLogPaths.dirtyLogDisable(setup, c, 0); // a 2M SPTE, write-protected but MMU-writable
         PathBuilder ioctl = new PathBuilder();
         DirtyLogPaths.dirtyLogEnable(ioctl, c, 0);
         PathBuilder vcpu = new PathBuilder();
-        KernelPaths.guestAccess(vcpu, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(vcpu, c, 0, Access.WRITE, Expr.constant(0x1000));
         Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("ioctl", -1, ioctl),
                 ThreadProgram.of("vcpu 0", 0, vcpu)));
         assertThat(Walk.of(st.s, 1).level()).isEqualTo(2);

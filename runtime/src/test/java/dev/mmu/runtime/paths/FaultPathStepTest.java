@@ -31,7 +31,7 @@ class FaultPathStepTest {
 
     static Stepper vcpu0(PathBuilder setup, Access kind, long gpa) {
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, VM, 0, kind, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, VM, 0, kind, Expr.constant(gpa));
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("vcpu 0", 0, b)));
     }
 
@@ -133,9 +133,9 @@ class FaultPathStepTest {
     void twoVcpusRacingToLinkTheSameTableOneCmpxchgFailsAndThatFaultRetries() {
         VmConfig vm2 = Stepper.vm(Mmu.TDP, 2);
         PathBuilder b0 = new PathBuilder();
-        KernelPaths.guestAccess(b0, vm2, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(b0, vm2, 0, Access.READ, Expr.constant(HPAGE_GPA));
         PathBuilder b1 = new PathBuilder();
-        KernelPaths.guestAccess(b1, vm2, 1, Access.READ, Expr.constant(HPAGE_GPA + 0x1000));
+        FaultPaths.guestAccess(b1, vm2, 1, Access.READ, Expr.constant(HPAGE_GPA + 0x1000));
         Stepper st = new Stepper(Stepper.program(vm2, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, b0),
                 ThreadProgram.of("vcpu 1", 1, b1)));
         // vCPU 0's walk reads the root's empty SPTE; vCPU 1 then links L3, L2 and its 2M leaf.
@@ -161,7 +161,7 @@ class FaultPathStepTest {
     @Test
     void execFaultOn2mMappedRegionSplitsItInPlace() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
         Stepper st = vcpu0(setup, Access.EXEC, HPAGE_GPA + 0x3000);
         long huge = st.spteAt(HPAGE_GFN, 2);
         assertThat(isLeaf(huge)).isTrue();
@@ -209,7 +209,7 @@ class FaultPathStepTest {
     @Test
     void readAfterNxSplitMaps4kNot2m() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         Stepper st = vcpu0(setup, Access.READ, HPAGE_GPA + 0x1000);
         ShadowPage l1 = st.tableAt(HPAGE_GFN, 1);
         assertThat(st.s.stat(Stat.nx_lpage_splits)).isEqualTo(1);
@@ -246,9 +246,9 @@ class FaultPathStepTest {
     void writeToAReadOnlySlotIsEmulatedNotRetried() {
         VmConfig c = new VmConfig(Mmu.TDP, true, 1, false, 4, List.of(new Memslot(0, 0, 512, 1, false, true)), 1);
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(0x1000));
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
         Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("vcpu 0", 0, b)));
         long readOnly = Walk.of(st.s, 1).spte();
         assertThat(Spte.writable(readOnly)).as("the read mapped it read-only").isFalse();

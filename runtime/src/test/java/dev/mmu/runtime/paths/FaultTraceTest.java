@@ -17,7 +17,7 @@ class FaultTraceTest {
     static final VmConfig TDP = InvariantsTest.vm(Mmu.TDP, false, 2, InvariantsTest.SMALL);
 
     static void access(PathBuilder b, VmConfig c, int vcpu, Access kind, long gpa) {
-        KernelPaths.guestAccess(b, c, vcpu, kind, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, c, vcpu, kind, Expr.constant(gpa));
     }
 
     @Test
@@ -41,7 +41,7 @@ class FaultTraceTest {
         assertThat(Run.of(shadow, b -> access(b, shadow, 0, Access.WRITE, 0x5000)).trace()).contains("direct_map gfn 0x5")
                 .contains("vCPU 0 write 0x5000");
         VmConfig both = InvariantsTest.vm(Mmu.BOTH, false, 1, InvariantsTest.SMALL);
-        Run nested = Run.of(both, b -> KernelPaths.guestAccess(b, both, 0, Access.EXEC, Expr.constant(0x5000), true));
+        Run nested = Run.of(both, b -> FaultPaths.guestAccess(b, both, 0, Access.EXEC, Expr.constant(0x5000), true));
         assertThat(nested.trace()).contains("vCPU 0 (L2) exec 0x5000").contains("direct_map gfn 0x5");
     }
 

@@ -22,7 +22,7 @@ class HostTest {
     static final VmConfig VM = InvariantsTest.vm(Mmu.TDP, false, 1, new Memslot(0, 0, 1024, Level.PG_LEVEL_2M, false, false));
 
     static void read(PathBuilder b, long gpa) {
-        KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
     }
 
     static void invalidate(PathBuilder b, long start, long end) {
@@ -141,8 +141,8 @@ class HostTest {
     void eachMemslotHasItsOwnBackingPages() {
         VmConfig two = InvariantsTest.vm(Mmu.TDP, false, 1, InvariantsTest.SMALL, InvariantsTest.SMALL_1);
         Run r = Run.of(two, b -> {
-            KernelPaths.guestAccess(b, two, 0, Access.READ, Expr.constant(0x3000));
-            KernelPaths.guestAccess(b, two, 0, Access.READ, Expr.constant(SZ_2M + 0x3000));
+            FaultPaths.guestAccess(b, two, 0, Access.READ, Expr.constant(0x3000));
+            FaultPaths.guestAccess(b, two, 0, Access.READ, Expr.constant(SZ_2M + 0x3000));
             free(b, 0x3000, 0x4000);
         });
         assertThat(r.trace()).contains("host frees pfn 0x1000, still mapped");

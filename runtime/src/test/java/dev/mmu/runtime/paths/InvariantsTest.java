@@ -54,7 +54,7 @@ class InvariantsTest {
     }
 
     static ThreadProgram vcpu(VmConfig c, int v, Access kind, long gpa) {
-        return ThreadProgram.of("vcpu " + v, v, path(b -> KernelPaths.guestAccess(b, c, v, kind, Expr.constant(gpa))));
+        return ThreadProgram.of("vcpu " + v, v, path(b -> FaultPaths.guestAccess(b, c, v, kind, Expr.constant(gpa))));
     }
 
     static Program program(VmConfig c, Consumer<PathBuilder> setup, ThreadProgram... threads) {
@@ -97,7 +97,7 @@ class InvariantsTest {
     /** zap, then unlock with (or without) the flush tdp_mmu_zap_leafs asked for; vCPU 0's TLB is warm. */
     static Program zapRange(boolean flush) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
-        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.READ, Expr.constant(0x1000)),
+        return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.READ, Expr.constant(0x1000)),
                 thread("zap", b -> {
                     int f = b.local("flush");
                     b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
@@ -121,7 +121,7 @@ class InvariantsTest {
     /** kvm_tdp_mmu_zap_sp on the NX-split table inside rcu_read_lock; vCPU 0 caches that table. */
     static Program zapSplitTable(boolean flush) {
         VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
-        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+        return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
                 thread("zap", b -> {
                     b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
                     b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
@@ -144,15 +144,15 @@ class InvariantsTest {
     void aLocklessWritableRestoreWithoutMarkPageDirtyLosesTheWrite() {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
         Consumer<PathBuilder> setup = s -> {
-            KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
+            FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
             DirtyLogPaths.dirtyLogEnable(s, c, 0);
         };
         Program buggy = program(c, setup, ThreadProgram.of("vcpu 0", 0, path(b -> {
             b.emit(call("cmpxchg_spte", 1, 1));
-            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x1000));
         })));
         assertThat(broken(buggy)).contains(Invariant.dirty_log_lost);
-        Program kernel = program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
+        Program kernel = program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
                 thread("ioctl", b -> DirtyLogPaths.dirtyLogEnable(b, c, 0)), vcpu(c, 0, Access.WRITE, 0x1000));
         assertThat(broken(kernel)).doesNotContain(Invariant.dirty_log_lost);
     }
@@ -165,7 +165,7 @@ class InvariantsTest {
     @Test
     void aWriteOnceZapDropsTheDirtyBitTheCpuSetAfterTheSnapshot() {
         VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
-        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x1000));
+        Consumer<PathBuilder> setup = s -> FaultPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x1000));
         for (String write : List.of("__tdp_mmu_set_spte", "tdp_mmu_set_spte")) {
             Program p = program(c, setup, thread("zap", b -> {
                 int old = b.local("old");
@@ -190,7 +190,7 @@ class InvariantsTest {
     @Test
     void aPlainWriteUnderTheReadLockLosesTheLeafAFaultInstalledAtomically() {
         VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
-        Consumer<PathBuilder> setup = s -> KernelPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x2000));
+        Consumer<PathBuilder> setup = s -> FaultPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x2000));
         for (Mode mode : Mode.values()) {
             Program p = program(c, setup, thread("zap", b -> {
                 int old = b.local("old");
@@ -210,28 +210,23 @@ class InvariantsTest {
      * An exec fault under NX links a table and tracks it after the link, while a read-lock
      * collapsible zap unlinks it in between: tracking it without the v6.2 re-check of
      * sp->nx_huge_page_disallowed accounts a page the zap already unlinked; the kernel's re-check
-     * (tdp_mmu_map_track_nx) does not.
+     * (kvm_tdp_mmu_map) does not.
      */
     @Test
     void trackingATableAZapUnlinkedAfterItsLinkAccountsItAfterTheZap() {
         VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
-        KernelPaths.TrackNx preFix = (b, sp) -> {
-            b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
-            b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(sp)}, -1));
-            b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
-        };
-        for (KernelPaths.TrackNx track : List.<KernelPaths.TrackNx>of(preFix, KernelPaths::tdpMmuMapTrackNx)) {
+        for (boolean recheck : new boolean[] {false, true}) {
             Program p = program(c, s -> { }, thread("zapper", b -> DirtyLogPaths.zapCollapsibleSptes(b, c, 0)),
                     ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
-                            Expr.constant(0x1000), false, track))));
-            if (track == preFix) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
+                            Expr.constant(0x1000), false, (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, c, f, recheck)))));
+            if (!recheck) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
             else assertThat(broken(p)).doesNotContain(Invariant.accounted_after_zap, Invariant.stats_consistent);
         }
     }
 
     static Program setSpteUnder(Mode mode, boolean unlock) {
         VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
-        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
+        return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
                 thread("wrprot", b -> {
                     b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
                     b.emit(call("set_spte", 1, 1, 1, 0, 0));
@@ -257,7 +252,7 @@ class InvariantsTest {
     /** Shadow MMU: kvm_mmu_prepare_zap_page on the NX page, with or without kvm_mmu_commit_zap_page. */
     static Program prepareZap(boolean commit) {
         VmConfig c = vm(Mmu.SHADOW, true, 1, HUGE);
-        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+        return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
                 thread("zap", b -> {
                     b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
                     b.emit(callOnFirstNxPage("prepare_zap"));
@@ -276,7 +271,7 @@ class InvariantsTest {
     /** A user collapse of the NX-split region into one 2M leaf, with the given exec bit (flush inside RCU). */
     static Program collapse(boolean nx, boolean exec) {
         VmConfig c = vm(Mmu.TDP, nx, 1, HUGE);
-        return program(c, s -> KernelPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
+        return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
                 thread("collapse", b -> {
                     b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
                     b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
@@ -301,8 +296,8 @@ class InvariantsTest {
     static VmState splitState() {
         VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
         VmState s = new MmuSystem(program(c, b -> {
-            KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000));
-            KernelPaths.guestAccess(b, c, 0, Access.EXEC, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, c, 0, Access.EXEC, Expr.constant(0x1000));
         }, thread("idle", b -> b.emit(new Ops.Note("idle"))))).initial().copy();
         assertThat(s.stat(Stat.pages_4k)).isEqualTo(512);
         assertThat(s.stat(Stat.nx_lpage_splits)).isEqualTo(1);
@@ -384,7 +379,7 @@ class InvariantsTest {
     static VmState gigabyteLeafState() {
         Memslot gig = new Memslot(0, 0, 1L << 18, Level.PG_LEVEL_1G, false, false);
         VmConfig c = vm(Mmu.TDP, false, 1, gig);
-        VmState s = new MmuSystem(program(c, b -> KernelPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000)),
+        VmState s = new MmuSystem(program(c, b -> FaultPaths.guestAccess(b, c, 0, Access.READ, Expr.constant(0x1000)),
                 thread("idle", b -> b.emit(new Ops.Note("idle"))))).initial().copy();
         assertThat(s.stat(Stat.pages_1g)).isEqualTo(1);
         return s;

@@ -81,8 +81,8 @@ class LockAndShadowZapTest {
 
     static Program zap(boolean trackMetrics, Op... ops) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, SHADOW, 0, Access.READ, Expr.constant(0x1000));
-        KernelPaths.guestAccess(setup, SHADOW, 0, Access.READ, Expr.constant(0x200000 + 0x1000));
+        FaultPaths.guestAccess(setup, SHADOW, 0, Access.READ, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, SHADOW, 0, Access.READ, Expr.constant(0x200000 + 0x1000));
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         for (Op op : ops) b.emit(op);

@@ -23,9 +23,9 @@ class MemslotsTest {
     void aWriteToALoggingSlotMarksItsPageDirtyOnce() {
         Run r = Run.of(VM, b -> {
             DirtyLogPaths.dirtyLogEnable(b, VM, 1);
-            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M + 0x3000));
-            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(0x3000));
-            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x4000));
+            FaultPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M + 0x3000));
+            FaultPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(0x3000));
+            FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M + 0x4000));
         });
         assertThat(Memslots.logging(r.s, 1)).isTrue();
         assertThat(Memslots.logging(r.s, 0)).isFalse();

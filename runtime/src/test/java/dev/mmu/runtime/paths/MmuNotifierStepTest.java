@@ -32,14 +32,14 @@ class MmuNotifierStepTest {
 
     static ThreadProgram vcpu0Read() {
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
         return ThreadProgram.of("vcpu 0", 0, b);
     }
 
     @Test
     void startZapsAndFlushesBeforeUnlockEndBumpsSeq() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
         Stepper st = new Stepper(Stepper.program(VM, setup, notifier()));
         long pfn = Spte.pfn(st.spteAt(HPAGE_GFN, 2));
         assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);

@@ -37,7 +37,7 @@ class MmuSystemTest {
     void theSetupTraceHasALineForEachStepThatSaidSomething() {
         MmuSystem m = new MmuSystem(InvariantsTest.program(VM, b -> {
             b.emit(new Ops.Assign(b.local("x"), Expr.constant(1), "x = 1"));
-            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(0x1000));
         }));
         List<String> trace = m.setupTrace();
         assertThat(trace).isNotEmpty().noneMatch(String::isEmpty);

@@ -41,8 +41,8 @@ class NeedReschedTest {
     static MmuSystem system(Preempt preempt, Consumer<PathBuilder> holder) {
         VmConfig c = vm(preempt);
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
-        KernelPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x201000));
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x201000));
         PathBuilder h = new PathBuilder();
         holder.accept(h);
         PathBuilder waiter = new PathBuilder();

@@ -24,15 +24,15 @@ class NestedBothTest {
 
     static Program program() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 1, Access.EXEC, Expr.constant(0x200000), true); // L2: legacy NX page
-        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));         // L1: TDP NX page
+        FaultPaths.guestAccess(setup, VM, 1, Access.EXEC, Expr.constant(0x200000), true); // L2: legacy NX page
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));         // L1: TDP NX page
         PathBuilder recovery = new PathBuilder();
         KernelPaths.recoverNxLpages(recovery, VM);
         PathBuilder host = new PathBuilder();
         KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0x200000), Expr.constant(0x400000));
         HostPaths.hostFree(host, Expr.constant(0x200000), Expr.constant(0x400000));
         PathBuilder l2 = new PathBuilder();
-        KernelPaths.guestAccess(l2, VM, 1, Access.READ, Expr.constant(0x201000), true);
+        FaultPaths.guestAccess(l2, VM, 1, Access.READ, Expr.constant(0x201000), true);
         return new Program(VM, ThreadProgram.of("setup", -1, setup), List.of(
                 ThreadProgram.of("recovery", -1, recovery), ThreadProgram.of("host", -1, host),
                 ThreadProgram.of("vcpu 1 (L2)", 1, l2)), false);

@@ -33,8 +33,8 @@ class NestedSlotOpsTest {
     /** Setup: vCPU 0's L2 guest `kind`s gpa 0x1000 (a legacy leaf under the nested root); then the ioctl. */
     static MmuSystem system(VmConfig c, Access kind, Consumer<PathBuilder> ioctl) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x1000), true);
-        KernelPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x201000), true);
+        FaultPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x1000), true);
+        FaultPaths.guestAccess(setup, c, 0, kind, Expr.constant(0x201000), true);
         PathBuilder b = new PathBuilder();
         ioctl.accept(b);
         return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),

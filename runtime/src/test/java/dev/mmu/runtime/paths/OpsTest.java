@@ -70,11 +70,11 @@ class OpsTest {
 
     @Test
     void aPrimitiveCalledWithoutTheMmuLockItAssertsIsALockdepViolation() {
-        Run bare = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)),
+        Run bare = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)),
                 b -> b.emit(call("set_spte", 1, 1, 0, 0, 0)));
         assertThat(bare.violated(Invariant.lockdep)).isTrue();
         assertThat(bare.trace()).contains("!! lockdep: set_spte() needs ");
-        Run read = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+        Run read = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
             b.emit(call("split_huge", 1));
             b.emit(new Ops.Release(LockId.mmu_lock));
@@ -86,7 +86,7 @@ class OpsTest {
 
     @Test
     void anInvalidationTracesItsRangeAndWhetherItFlushed() {
-        Run r = Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+        Run r = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
             KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x100000), Expr.constant(0x200000));
             KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000));
         });

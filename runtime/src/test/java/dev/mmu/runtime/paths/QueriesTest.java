@@ -23,9 +23,9 @@ class QueriesTest {
 
     static VmState mapped() {
         return Run.of(VM, b -> {
-            KernelPaths.guestAccess(b, VM, 0, Access.EXEC, Expr.constant(0x1000));
-            KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(SZ_2M + 0x5000));
-            KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(2 * SZ_2M + 0x3000));
+            FaultPaths.guestAccess(b, VM, 0, Access.EXEC, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(SZ_2M + 0x5000));
+            FaultPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(2 * SZ_2M + 0x3000));
         }).s;
     }
 
@@ -98,12 +98,12 @@ class QueriesTest {
     @Test
     void aLeafIsAccessedWhenInstalledAndDirtyOnlyAfterAWrite() {
         VmState s = Run.of(VM, b -> {
-            KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M));
-            KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(2 * SZ_2M - 0x1000));
+            FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(SZ_2M));
+            FaultPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(2 * SZ_2M - 0x1000));
         }).s;
         assertThat(Queries.spte(s, SZ_2M, "accessed")).isEqualTo(1);
         assertThat(Queries.spte(s, SZ_2M, "dirty")).as("only read so far").isZero();
-        VmState written = Run.of(VM, b -> KernelPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M))).s;
+        VmState written = Run.of(VM, b -> FaultPaths.guestAccess(b, VM, 0, Access.WRITE, Expr.constant(SZ_2M))).s;
         assertThat(Queries.spte(written, SZ_2M, "accessed")).isEqualTo(1);
         assertThat(Queries.spte(written, SZ_2M, "dirty")).isEqualTo(1);
         assertThat(Queries.spte(written, 0x1000, "accessed")).as("nothing mapped").isZero();
@@ -124,7 +124,7 @@ class QueriesTest {
         assertThat(Queries.sp(s, 999, "gfn_end")).as("no such page").isZero();
         assertThatThrownBy(() -> Queries.sp(s, table, "no_such_field")).isInstanceOf(IllegalArgumentException.class);
         VmConfig shadow = InvariantsTest.vm(Mmu.SHADOW, false, 1, InvariantsTest.SMALL);
-        VmState legacy = Run.of(shadow, b -> KernelPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(0x1000))).s;
+        VmState legacy = Run.of(shadow, b -> FaultPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(0x1000))).s;
         assertThat(Queries.sp(legacy, Walk.of(legacy, 1).spId(), "tdp")).isZero();
     }
 
@@ -134,8 +134,8 @@ class QueriesTest {
         Expr leafTable = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.of(s, 1).spId());
         Expr otherLeafTable = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.of(s, 513).spId());
         Program p = InvariantsTest.program(shadow, b -> {
-            KernelPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(0x1000));
-            KernelPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(SZ_2M + 0x1000));
+            FaultPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(0x1000));
+            FaultPaths.guestAccess(b, shadow, 0, Access.READ, Expr.constant(SZ_2M + 0x1000));
         }, InvariantsTest.thread("a", b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(new Ops.Call(Primitives.get("prepare_zap"), new Expr[] {leafTable}, -1));

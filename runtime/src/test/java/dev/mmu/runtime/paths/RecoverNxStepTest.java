@@ -28,8 +28,8 @@ class RecoverNxStepTest {
     /** vCPU 0 exec-faults the first 2M region (NX split to 4K), vCPU 1 reads it: both TLBs cache it. */
     static Stepper recovery() {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
-        KernelPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
         PathBuilder r = new PathBuilder();
         KernelPaths.recoverNxLpages(r, VM);
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("recovery", -1, r)));

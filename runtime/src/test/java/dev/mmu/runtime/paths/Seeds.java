@@ -17,8 +17,8 @@ final class Seeds {
 
     static Program seed(boolean fixed) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));
-        KernelPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(0x1000));
         PathBuilder recovery = new PathBuilder();
         if (fixed) KernelPaths.recoverNxLpages(recovery, VM);
         else preFixRecovery(recovery);
@@ -26,7 +26,7 @@ final class Seeds {
         KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0), Expr.constant(0x200000));
         HostPaths.hostFree(host, Expr.constant(0), Expr.constant(0x200000));
         PathBuilder vcpu = new PathBuilder();
-        KernelPaths.guestAccess(vcpu, VM, 1, Access.READ, Expr.constant(0x1000));
+        FaultPaths.guestAccess(vcpu, VM, 1, Access.READ, Expr.constant(0x1000));
         return new Program(VM, ThreadProgram.of("setup", -1, setup), List.of(
                 ThreadProgram.of("recovery", -1, recovery),
                 ThreadProgram.of("host", -1, host),

@@ -32,7 +32,7 @@ class ShadowZapStepTest {
 
     static Stepper user(Consumer<PathBuilder> body) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         PathBuilder b = new PathBuilder();
         b.local("r");
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));

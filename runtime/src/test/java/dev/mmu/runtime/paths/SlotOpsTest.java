@@ -26,7 +26,7 @@ class SlotOpsTest {
     static final VmConfig LOGGING = ZapAndDirtyLogTest.LOGGING;
 
     static void write(PathBuilder b, VmConfig c, long gpa) {
-        KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(gpa));
     }
 
     /**

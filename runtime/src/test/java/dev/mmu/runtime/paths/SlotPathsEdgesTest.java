@@ -71,7 +71,7 @@ class SlotPathsEdgesTest {
     void enablingDirtyLoggingSplitsHugePagesOnlyWithEagerPageSplit() {
         for (boolean eager : new boolean[] {true, false}) {
             VmConfig c = gap(Mmu.TDP, eager);
-            Run r = Run.of(c, s -> KernelPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
+            Run r = Run.of(c, s -> FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000)),
                     b -> DirtyLogPaths.dirtyLogEnable(b, c, 0));
             assertThat(Walk.of(r.s, 1).level()).as("eager split %s", eager).isEqualTo(eager ? 1 : 2);
             assertThat(r.spte(0x1000, "writable")).isZero();

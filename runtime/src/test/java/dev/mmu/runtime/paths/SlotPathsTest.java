@@ -34,7 +34,7 @@ class SlotPathsTest {
     /** A program: setup writes gfn 0x1 from vCPU 0 (a writable 2M SPTE cached by vCPU 0), then the threads. */
     static MmuSystem system(VmConfig c, List<Consumer<PathBuilder>> threads) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
         List<ThreadProgram> ts = new ArrayList<>();
         for (int i = 0; i < threads.size(); i++) {
             PathBuilder b = new PathBuilder();
@@ -104,7 +104,7 @@ class SlotPathsTest {
     void writeFaultOnALoggedSlotMaps4kWritableAndMarksDirty() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> DirtyLogPaths.dirtyLogEnable(b, c, 0),
-                b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
+                b -> FaultPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = finish(m, m.initial(), 0);
         assertThat(s.dirty(0, 3)).isFalse();
         s = step(m, s, 1); // EPT violation: the 2M SPTE is write-protected
@@ -134,7 +134,7 @@ class SlotPathsTest {
         MmuSystem m = system(c, List.of(b -> {
             DirtyLogPaths.dirtyLogEnable(b, c, 0);
             DirtyLogPaths.clearDirtyLog(b, c, 0);
-        }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
+        }, b -> FaultPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x3000))));
         VmState s = until(m, m.initial(), 0, x -> x.mutexOwner[0] == -1 && x.threads[0].pc > 0);
         s = finish(m, s, 1);
         assertThat(s.dirty(0, 3)).isTrue();
@@ -169,7 +169,7 @@ class SlotPathsTest {
         VmState s = finish(m, m.initial(), 0);
         assertThat(Tlbs.lookup(s, 0, 1).writable()).isTrue();
         PathBuilder w = new PathBuilder();
-        KernelPaths.guestAccess(w, c, 0, Access.WRITE, Expr.constant(0x1000));
+        FaultPaths.guestAccess(w, c, 0, Access.WRITE, Expr.constant(0x1000));
         Exec e = new Exec(m.program(), s.copy(), 1, new StringBuilder());
         w.ops()[0].exec(e, 0);
         assertThat(Invariant.dirty_log_lost.violatedIn(e.s)).isTrue();
@@ -180,7 +180,7 @@ class SlotPathsTest {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
             DirtyLogPaths.dirtyLogEnable(b, c, 0);
-            KernelPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x3000));
+            FaultPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x3000));
             DirtyLogPaths.dirtyLogDisable(b, c, 0);
         }, b -> { }));
         VmState s = until(m, m.initial(), 0, x -> x.stat(Stat.pages_4k) == 512 && x.mutexOwner[0] == -1);
@@ -249,7 +249,7 @@ class SlotPathsTest {
             b.emit(new SlotOps.SynchronizeSrcu());
             b.emit(new SlotOps.DeleteSlot(1)); // no kvm_arch_flush_shadow_memslot
             b.emit(new Ops.Release(LockId.slots_lock));
-        }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x401000))));
+        }, b -> FaultPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x401000))));
         VmState s = m.initial();
         s = step(m, s, 1); // EPT violation
         s = step(m, s, 1); // kvm_faultin_pfn: srcu held, slot valid
@@ -272,7 +272,7 @@ class SlotPathsTest {
             b.emit(new SlotOps.SynchronizeSrcu());
             b.emit(new SlotOps.MoveSlot(1, 0x800)); // no kvm_arch_flush_shadow_memslot(old)
             b.emit(new Ops.Release(LockId.slots_lock));
-        }, b -> KernelPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x401000))));
+        }, b -> FaultPaths.guestAccess(b, c, 1, Access.WRITE, Expr.constant(0x401000))));
         VmState s = finish(m, m.initial(), 1);
         s = finish(m, s, 0);
         assertThat(Invariant.dangling_memslot.violatedIn(s)).isTrue();

@@ -28,7 +28,7 @@ class StepMergingTest {
 
     static ThreadProgram vcpu1() {
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
         return ThreadProgram.of("vcpu 1", 1, b);
     }
 
@@ -43,7 +43,7 @@ class StepMergingTest {
 
     static Program program(ThreadProgram... threads) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
         return Stepper.program(VM, setup, threads);
     }
 

@@ -22,7 +22,7 @@ class TdpIterTest {
     static VmState tables() {
         return Run.of(VM, b -> {
             for (long gpa : new long[] {0x1000, 0x2000, 600L << 12}) {
-                KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
+                FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
             }
         }).s;
     }

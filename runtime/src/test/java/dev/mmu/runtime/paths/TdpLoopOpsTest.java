@@ -62,7 +62,7 @@ class TdpLoopOpsTest {
     @Test
     void aZapWithoutMmuLockIsALockdepViolation() {
         String report = "!! lockdep: tdp_mmu_set_spte without mmu_lock";
-        assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> KernelPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
+        assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> FaultPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
                 MmuOps.Access.READ, Expr.constant(0x1000)),
                 b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
     }

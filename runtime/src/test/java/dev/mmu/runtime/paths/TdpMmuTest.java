@@ -29,7 +29,7 @@ class TdpMmuTest {
     static final Memslot GIGA = new Memslot(0, 0, 512 * 512, Level.PG_LEVEL_1G, false, false);
 
     static void read(PathBuilder b, VmConfig c, int vcpu, long gpa) {
-        KernelPaths.guestAccess(b, c, vcpu, Access.READ, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, c, vcpu, Access.READ, Expr.constant(gpa));
     }
 
     /** Under mmu_lock for write: `body`, then (as the kernel's callers do) a flush before the unlock. */

@@ -39,13 +39,13 @@ class TdpWalkYieldTest {
 
     static PathBuilder warm() {
         PathBuilder setup = new PathBuilder();
-        for (long gpa : MAPPED) KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(gpa));
+        for (long gpa : MAPPED) FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(gpa));
         return setup;
     }
 
     static ThreadProgram vcpuRead(long gpa) {
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(gpa));
         return ThreadProgram.of("vcpu 0", 0, b);
     }
 
@@ -115,12 +115,12 @@ class TdpWalkYieldTest {
     void aYieldLeavesTheRcuReadSideSoUnlinkedTablesAreFreedMeanwhile() {
         PathBuilder setup = new PathBuilder();
         for (long gpa : new long[] {0x1000, 0x201000}) {
-            KernelPaths.guestAccess(setup, VM_4M, 0, Access.READ, Expr.constant(gpa));
+            FaultPaths.guestAccess(setup, VM_4M, 0, Access.READ, Expr.constant(gpa));
         }
         PathBuilder zap = new PathBuilder();
         KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0), Expr.constant(0x400000));
         PathBuilder vcpu = new PathBuilder();
-        KernelPaths.guestAccess(vcpu, VM_4M, 0, Access.READ, Expr.constant(0x3000));
+        FaultPaths.guestAccess(vcpu, VM_4M, 0, Access.READ, Expr.constant(0x3000));
         MmuSystem m = new MmuSystem(Stepper.program(VM_4M, setup, ThreadProgram.of("zap", -1, zap),
                 ThreadProgram.of("vcpu 0", 0, vcpu)));
         VmState start = m.initial();

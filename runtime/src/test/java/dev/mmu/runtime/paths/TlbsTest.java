@@ -28,7 +28,7 @@ class TlbsTest {
 
     /** vCPU 0 has read gpa 0x1000: a 4K rwx leaf and its TLB entry. */
     static VmState warm() {
-        return Run.of(VM, b -> KernelPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(0x1000))).s;
+        return Run.of(VM, b -> FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(0x1000))).s;
     }
 
     static VmState empty(VmConfig c) {
@@ -151,7 +151,7 @@ class TlbsTest {
 
     @Test
     void nestedEntriesAreCheckedAgainstTheNestedRoot() {
-        VmState s = Run.of(BOTH, b -> KernelPaths.guestAccess(b, BOTH, 1, Access.READ, Expr.constant(0x1000), true)).s;
+        VmState s = Run.of(BOTH, b -> FaultPaths.guestAccess(b, BOTH, 1, Access.READ, Expr.constant(0x1000), true)).s;
         assertThat(Tlbs.lookup(s, 1, 1, true)).isNotNull();
         assertThat(Tlbs.staleEntry(s)).isNull();
         Walk w = Walk.of(s, 1, true);
@@ -161,7 +161,7 @@ class TlbsTest {
 
     /** set_spte write-protects gpa 0x1000's leaf under mmu_lock, with or without a flush before the unlock. */
     static Run writeProtect(boolean flush) {
-        return Run.of(VM, s -> KernelPaths.guestAccess(s, VM, 0, Access.WRITE, Expr.constant(0x1000)), b -> {
+        return Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.WRITE, Expr.constant(0x1000)), b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(call("set_spte", 1, 1, 1, 0, 1));
             if (flush) b.emit(call("flush_remote_tlbs"));

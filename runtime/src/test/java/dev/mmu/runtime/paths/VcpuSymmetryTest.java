@@ -25,14 +25,14 @@ class VcpuSymmetryTest {
 
     static ThreadProgram vcpu(int v, Access kind, long gpa) {
         PathBuilder b = new PathBuilder();
-        KernelPaths.guestAccess(b, VM, v, kind, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, VM, v, kind, Expr.constant(gpa));
         return ThreadProgram.of("vcpu " + v, v, b);
     }
 
     /** A zapper (thread 0, not a vCPU) and vCPUs 0 and 1 (threads 1 and 2). */
     static Program race(ThreadProgram v0, ThreadProgram v1) {
         PathBuilder setup = new PathBuilder();
-        KernelPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(GPA));
+        FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(GPA));
         PathBuilder zap = new PathBuilder();
         KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(Stepper.HPAGE_GPA), Expr.constant(Stepper.HPAGE_GPA + Stepper.SZ_2M));
         return Stepper.program(VM, setup, ThreadProgram.of("zap", -1, zap), v0, v1);
@@ -107,7 +107,7 @@ class VcpuSymmetryTest {
         // The zapper and the vCPUs differ; with one vCPU thread there is nothing to permute.
         PathBuilder setup = new PathBuilder();
         Program p = Stepper.program(VM, setup, vcpu(0, Access.READ, GPA),
-                ThreadProgram.of("kernel", -1, pathOf(b -> KernelPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(GPA)))));
+                ThreadProgram.of("kernel", -1, pathOf(b -> FaultPaths.guestAccess(b, VM, 1, Access.READ, Expr.constant(GPA)))));
         MmuSystem m = new MmuSystem(p);
         for (VmState s : SeedModelTest.reachable(m)) assertThat(m.canonical(s)).isSameAs(s);
     }
@@ -127,7 +127,7 @@ class VcpuSymmetryTest {
             b.emit(new Ops.Release(LockId.slots_lock));
             b.emit(new Ops.Acquire(LockId.rcu, Lock.Mode.READ));
             b.emit(new Ops.Release(LockId.rcu));
-            KernelPaths.guestAccess(b, c, v, Access.READ, Expr.constant(GPA));
+            FaultPaths.guestAccess(b, c, v, Access.READ, Expr.constant(GPA));
         }));
     }
 
@@ -166,12 +166,12 @@ class VcpuSymmetryTest {
     void threadsThatDifferInMoreThanTheirVcpuAreNotInterchangeable() {
         String none = "has nothing to interchange: no two vCPU threads run the same program";
         // each vCPU thread runs the other vCPU's access
-        ThreadProgram crossed0 = ThreadProgram.of("vcpu 0", 0, pathOf(b -> KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA))));
-        ThreadProgram crossed1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> KernelPaths.guestAccess(b, VM3, 0, Access.READ, Expr.constant(GPA))));
+        ThreadProgram crossed0 = ThreadProgram.of("vcpu 0", 0, pathOf(b -> FaultPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA))));
+        ThreadProgram crossed1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> FaultPaths.guestAccess(b, VM3, 0, Access.READ, Expr.constant(GPA))));
         assertThat(VcpuSymmetry.limits(of(VM3, 0, crossed0, crossed1))).containsExactly(none);
         ThreadProgram twice = ThreadProgram.of("vcpu 1", 1, pathOf(b -> {
-            KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
-            KernelPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
+            FaultPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
+            FaultPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA));
         }));
         assertThat(VcpuSymmetry.limits(of(VM3, 0, vcpu(0, Access.READ, GPA), twice))).containsExactly(none);
         ThreadProgram x = ThreadProgram.of("vcpu 0", 0, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(1), "x = 1"))));

@@ -26,7 +26,7 @@ class ZapAndDirtyLogTest {
     static Run afterZap(Consumer<PathBuilder> zap) {
         return Run.of(VM, s -> {
             for (long gpa : new long[] {0x1000, 0x2000, 600L << 12}) {
-                KernelPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(gpa));
+                FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(gpa));
             }
         }, zap);
     }
@@ -81,7 +81,7 @@ class ZapAndDirtyLogTest {
             new Memslot(1, 512, 512, 1, false, false));
 
     static void write(PathBuilder b, long gpa) {
-        KernelPaths.guestAccess(b, LOGGING, 0, Access.WRITE, Expr.constant(gpa));
+        FaultPaths.guestAccess(b, LOGGING, 0, Access.WRITE, Expr.constant(gpa));
     }
 
     @Test

@@ -1,0 +1,80 @@
+package dev.mmu.runtime.paths;
+
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+
+/**
+ * The prelude's kvm_tdp_mmu_page_fault and kvm_tdp_mmu_map (kernel/mmu.mmu, kernel/tdp_mmu.mmu)
+ * as the interpreter compiles them, for the runtime's unit tests, which cannot load the prelude:
+ * the guest access with its TDP fault. Change it with the prelude.
+ */
+final class FaultPaths {
+    private FaultPaths() {}
+
+    static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa) {
+        guestAccess(b, c, vcpu, kind, gpa, false);
+    }
+
+    static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
+        KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true));
+    }
+
+    /**
+     * kvm_tdp_mmu_page_fault() from read_lock(); with recheck false, the NX tracking after a link
+     * without v6.2's `if (sp->nx_huge_page_disallowed)` (the pre-fix kernel).
+     */
+    static void kvmTdpMmuPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+        int stale = b.placeholder();
+        kvmTdpMmuMap(b, c, f, recheck);
+        b.patch(stale, new FaultOps.PageFaultStale(f.gpa(), f.seq(), -1, b.here()));
+    }
+
+    private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {
+        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        b.emit(new TdpMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec()));
+        b.emit(new TdpMap.Walk(f.gpa(), f.m(), false, -1));
+        int top = b.here();
+        Expr level = Expr.local(f.slot("level"));
+        int notFrozen = b.placeholder();
+        int retry = b.placeholder();
+        b.patch(notFrozen, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.FROZEN, Expr.local(f.slot("old_spte")), null),
+                b.here(), "is_frozen_spte(iter.old_spte)"));
+        int notTarget = b.placeholder();
+        b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+        int mapped = b.placeholder();
+        b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
+                b.here(), "iter.level == fault.goal_level"));
+        int link = b.placeholder();
+        int failed = b.placeholder();
+        b.patch(link, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1, b.here()));
+        // if (fault->huge_page_disallowed && fault->req_level >= iter.level): spin_lock, one step to the unlock
+        int noTrack = b.placeholder();
+        int sp = f.slot("sp");
+        b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+        int locked = b.here();
+        int flag = b.local("nx_huge_page_disallowed()");
+        int untracked = -1;
+        if (recheck) {
+            b.emit(new Ops.Call(Primitives.get("nx_huge_page_disallowed"), new Expr[] {Expr.local(sp)}, flag));
+            untracked = b.placeholder();
+        }
+        b.emit(new Ops.Call(Primitives.get("track_possible_nx_huge_page"), new Expr[] {Expr.local(sp)}, -1));
+        if (recheck) b.patch(untracked, new Ops.JumpUnless(Expr.local(flag), b.here(), "sp->nx_huge_page_disallowed"));
+        b.emit(new Ops.Release(LockId.tdp_mmu_pages_lock));
+        b.atomic(locked);
+        Expr req = new Expr.Computed(Expr.Operator.GE, Expr.local(f.slot("req_level")), level);
+        b.patch(noTrack, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.AND,
+                Expr.constant(f.hugePageDisallowed(c) ? 1 : 0), req), b.here(), "fault.huge_page_disallowed && fault.req_level >= iter.level"));
+        int next = b.placeholder();
+        b.emit(new Ops.Jump(top));
+        int end = b.here();
+        b.patch(next, new TdpMap.Walk(f.gpa(), f.m(), true, end));
+        b.patch(retry, new Ops.Jump(end));
+        b.patch(mapped, new Ops.Jump(end));
+        b.patch(failed, new Ops.Jump(end));
+        b.emit(new Ops.Release(LockId.rcu));
+    }
+}
