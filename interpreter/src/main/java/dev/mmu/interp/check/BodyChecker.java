@@ -127,7 +127,7 @@ final class BodyChecker {
             loop(f.body(), f.var().name(), Type.ITER);
         } else if (s instanceof Stmt.ForTdpMmuPte f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
-            loop(f.body(), f.var().name(), Type.ITER);
+            loop(f.body(), f.var().name(), Type.FAULT_ITER);
         } else if (s instanceof Stmt.Repeat r) {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null);

@@ -61,21 +61,21 @@ public final class Builtins {
     private static final Map<String, Builtin> TABLE = new LinkedHashMap<>();
     private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
-    private static final Map<Type, Map<String, Type>> FIELDS = Map.of(
-            Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL),
-            Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL,
-                    "old_spte", Type.INT, "sp", Type.SP),
-            Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL),
-            Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
-                    "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL),
-            Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
-                    "level", Type.INT, "pfn", Type.INT),
-            Type.HOST_PAGE, ordered("freed", Type.BOOL),
-            Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT),
-            Type.RANGE, ordered("start", Type.INT, "end", Type.INT),
-            Type.LIST, ordered("len", Type.INT),
-            Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
-                    "eager_page_split", Type.BOOL, "pml", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL));
+    private static final Map<Type, Map<String, Type>> FIELDS = Map.ofEntries(
+            Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL)),
+            Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
+            Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP)),
+            Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL)),
+            Map.entry(Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
+                    "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL)),
+            Map.entry(Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
+                    "level", Type.INT, "pfn", Type.INT)),
+            Map.entry(Type.HOST_PAGE, ordered("freed", Type.BOOL)),
+            Map.entry(Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT)),
+            Map.entry(Type.RANGE, ordered("start", Type.INT, "end", Type.INT)),
+            Map.entry(Type.LIST, ordered("len", Type.INT)),
+            Map.entry(Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
+                    "eager_page_split", Type.BOOL, "pml", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL)));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
@@ -233,7 +233,7 @@ public final class Builtins {
             case BOOL -> Type.BOOL;
             case SP -> Type.SP;
             case FAULT -> Type.FAULT;
-            case ITER -> Type.ITER;
+            case ITER -> Type.FAULT_ITER;
             case VOID -> Type.VOID;
         };
     }

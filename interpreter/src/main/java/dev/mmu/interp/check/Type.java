@@ -7,8 +7,9 @@ public enum Type {
     RANGE("range"),         // start .. end, half-open: an argument, or a path parameter with .start, .end
     SP("shadow page"),      // a struct kvm_mmu_page handle
     ROOT("root"),           // the current TDP root
-    ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...) or tdp_mmu_for_each_pte(fault)
+    ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
     FAULT("fault"),         // a guest access's struct kvm_page_fault (kvm_tdp_mmu_page_fault's parameter)
+    FAULT_ITER("fault walk's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
     SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
     HOST_PAGE("host page"), // what host(gpa) returns
     MEMSLOT("memslot"),     // what id_to_memslot(id) returns

@@ -64,9 +64,8 @@ final class ExprCompiler {
         if (f.target() instanceof Expr.Name n && env != null && env.fault(n.name()) != null) {
             var fault = env.fault(n.name());
             if (field.equals("huge_page_disallowed")) return dev.mmu.runtime.paths.Expr.constant(fault.exec() && machine.nxHugePages() ? 1 : 0);
-            int slot = fault.slot(field);
-            if (slot < 0) throw new CompileError(f.field().pos(), "'" + n.name() + "." + field + "' is not kept by the fault path");
-            return dev.mmu.runtime.paths.Expr.local(slot);
+            return dev.mmu.runtime.paths.Expr.local(fault.slot(field)); // a field the checker knows
+
         }
         if (f.target() instanceof Expr.Name n && env != null && env.range(n.name()) != null) {
             return dev.mmu.runtime.paths.Expr.local(env.range(n.name()) + (field.equals("end") ? 1 : 0));

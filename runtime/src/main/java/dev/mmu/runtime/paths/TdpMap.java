@@ -5,7 +5,6 @@ import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
-import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
 /**
@@ -37,11 +36,6 @@ public final class TdpMap {
      * the block of {@link #SLOTS} from m (the fault and its walk's iterator).
      */
     public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m) {
-        /** fault->huge_page_disallowed: known when the access is compiled. */
-        public boolean hugePageDisallowed(VmConfig c) {
-            return exec && c.nxHugePages();
-        }
-
         /** The local of a field of the fault or of its walk's iterator, or -1 if it has none by that name. */
         public int slot(String field) {
             return switch (field) {

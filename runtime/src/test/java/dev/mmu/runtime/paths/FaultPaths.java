@@ -67,7 +67,7 @@ final class FaultPaths {
         b.atomic(locked);
         Expr req = new Expr.Computed(Expr.Operator.GE, Expr.local(f.slot("req_level")), level);
         b.patch(noTrack, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.AND,
-                Expr.constant(f.hugePageDisallowed(c) ? 1 : 0), req), b.here(), "fault.huge_page_disallowed && fault.req_level >= iter.level"));
+                Expr.constant(f.exec() && c.nxHugePages() ? 1 : 0), req), b.here(), "fault.huge_page_disallowed && fault.req_level >= iter.level"));
         int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         int end = b.here();
