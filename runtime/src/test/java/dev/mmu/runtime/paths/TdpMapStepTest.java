@@ -1,0 +1,80 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GFN;
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GPA;
+import static dev.mmu.runtime.paths.Stepper.isLeaf;
+import static dev.mmu.runtime.paths.Stepper.isTable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import org.junit.jupiter.api.Test;
+
+/**
+ * kvm_tdp_mmu_map()'s steps (TdpMap) as the prelude calls them: disallowed_hugepage_adjust() in
+ * the walk, and the locals each step declares, which the dead-locals analysis trusts.
+ */
+class TdpMapStepTest {
+    static final VmConfig VM = Stepper.vm(Mmu.TDP, 1); // kvm.nx_huge_pages on, 2M hugetlb backing
+
+    /** An exec fault split the 2M region (its 4K table is NX-disallowed); then vCPU 0 reads another page of it. */
+    static Stepper readAfterExecSplit(boolean stillDisallowed) {
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        PathBuilder read = new PathBuilder();
+        FaultPaths.guestAccess(read, VM, 0, Access.READ, Expr.constant(HPAGE_GPA + 0x1000));
+        Stepper st = new Stepper(Stepper.program(VM, setup, ThreadProgram.of("vcpu 0", 0, read)));
+        assertThat(st.tableAt(HPAGE_GFN, 1).nxHugePageDisallowed).isTrue();
+        st.tableAt(HPAGE_GFN, 1).nxHugePageDisallowed = stillDisallowed;
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_faultin_pfn");
+        st.step(0, "read_lock(mmu_lock)");
+        st.map(0);
+        return st;
+    }
+
+    @Test
+    void aReadUnderAnNxSplitTableIsMappedAt4kBelowIt() {
+        Stepper st = readAfterExecSplit(true);
+        assertThat(st.trace).anyMatch(l -> l.contains("disallowed_hugepage_adjust: goal_level 4K"));
+        assertThat(isTable(st.spteAt(HPAGE_GFN, 2))).as("the NX split stays").isTrue();
+        assertThat(isLeaf(st.spteAt(HPAGE_GFN + 1, 1))).as("the read's own 4K leaf").isTrue();
+        assertThat(st.s.stat(Stat.nx_lpage_splits)).isEqualTo(1);
+    }
+
+    @Test
+    void aReadOverATableNotDisallowedReplacesItWithTheHugePage() {
+        Stepper st = readAfterExecSplit(false);
+        assertThat(st.trace).noneMatch(l -> l.contains("disallowed_hugepage_adjust"));
+        long huge = st.spteAt(HPAGE_GFN, 2);
+        assertThat(isLeaf(huge)).as("goal_level stays 2M: the table gives way to the huge leaf").isTrue();
+        assertThat(dev.mmu.runtime.model.Spte.exec(huge)).as("huge SPTEs lose exec under NX").isFalse();
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).as("replacing a table flushes").isPositive();
+    }
+
+    @Test
+    void theFusedBranchesDeclareWhatTheyWriteOnEachWay() {
+        Expr gpa = Expr.constant(HPAGE_GPA);
+        int m = 10;
+        TdpMap.Link fused = new TdpMap.Link(gpa, m, false, -1, 7);
+        assertThat(fused.targets(3)).containsExactly(4, 7);
+        assertThat(fused.localsWritten(3, 4)).as("the cmpxchg failed: sp not set").isEmpty();
+        assertThat(fused.localsWritten(3, 7)).containsExactly(m + TdpMap.CHILD);
+        TdpMap.Link valued = new TdpMap.Link(gpa, m, false, 2, -1);
+        assertThat(valued.targets(3)).containsExactly(4);
+        assertThat(valued.localsWritten(3, 4)).as("linked or not: only r is sure").containsExactly(2);
+        assertThat(valued.localsRead()).containsExactlyInAnyOrder(m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.OLD);
+
+        assertThat(new FaultOps.PageFaultStale(gpa, 0, -1, 9).targets(3)).containsExactly(4, 9);
+        assertThat(new FaultOps.PageFaultStale(gpa, 0, -1, 9).localsWritten(3, 9)).isEmpty();
+        assertThat(new FaultOps.PageFaultStale(gpa, 0, 5, -1).localsWritten(3, 4)).containsExactly(5);
+
+        assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
+        assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
+        assertThat(new TdpMap.Walk(gpa, m, true, 8).localsRead())
+                .containsExactlyInAnyOrder(m + TdpMap.GOAL, m + TdpMap.SP, m + TdpMap.LEVEL);
+    }
+}
