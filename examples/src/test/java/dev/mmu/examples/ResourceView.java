@@ -39,6 +39,12 @@ final class ResourceView {
                                 x -> Arrays.toString(x.tlb[vcpu]) + Arrays.toString(x.psc[vcpu])));
                     }
                 }
+                case VCPU_ROOTS -> {
+                    for (int v = 0; v < s.vcpuRoots.length; v++) {
+                        int vcpu = v;
+                        l.add(new Unit("root of vCPU " + v, Resource.vcpuRootsOf(v), x -> rootOf(x, vcpu)));
+                    }
+                }
                 case SRCU -> {
                     for (int t = 0; t < s.threads.length; t++) {
                         int thread = t;
@@ -100,7 +106,18 @@ final class ResourceView {
             case INVALID_LIST -> Arrays.stream(s.threads).map(t -> Arrays.toString(t.invalidList)).toList();
             case VIOLATIONS -> List.of(s.violations, s.assertFailed);
             case GLOBALS -> Arrays.toString(s.globals);
+            case VCPU_ROOTS -> {
+                List<Object> l = new ArrayList<>();
+                for (int v = 0; v < s.vcpuRoots.length; v++) l.add(rootOf(s, v));
+                yield l;
+            }
         };
+    }
+
+    /** A vCPU's root, request and SMM bits, and whether its root is invalid (is_obsolete_root() reads it). */
+    private static List<Object> rootOf(VmState s, int v) {
+        ShadowPage root = s.sp(s.vcpuRoots[v]);
+        return List.of(s.vcpuRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1, root != null && root.invalid);
     }
 
     /**
@@ -109,7 +126,9 @@ final class ResourceView {
      */
     private static List<Object> tables(VmState s, boolean accessBits) {
         List<Object> l = new ArrayList<>();
-        if (!accessBits) l.add(List.of(s.root, s.nestedRoot));
+        if (!accessBits) {
+            l.add(List.of(s.root, s.nestedRoot, s.smmRoot));
+        }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null) {

@@ -242,16 +242,16 @@ public final class Primitives {
         declare("kvm_tdp_mmu_invalidate_all_roots()")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
                 .doc("marks the TDP root invalid and takes a reference for its scheduled zap")
-                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> {
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VCPU_ROOTS), (e, a) -> {
                     FastZap.invalidateAllRoots(e);
                     return 0;
                 });
-        // kvm_make_all_cpus_request() waits for every vCPU: each has dropped its obsolete root and
-        // will load a new one, with a TLB flush, before it enters the guest again.
+        // kvm_make_all_cpus_request() kicks every vCPU out of the guest and waits for that: each
+        // serves the request at its own next entry (VcpuRoots).
         declare("kvm_make_all_cpus_request_free_obsolete_roots()")
                 .mirrors("kvm_make_all_cpus_request", "v6.12")
-                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU drops an obsolete root, loads a new one and flushes its TLB")
-                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB), (e, a) -> {
+                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU frees an obsolete root and loads a new one before it enters the guest again")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
                     FastZap.freeObsoleteRoots(e);
                     return 0;
                 });
@@ -294,7 +294,7 @@ public final class Primitives {
         declare("kvm_smm_changed(vcpu: int, entering_smm: bool)")
                 .mirrors("kvm_smm_changed", "v6.12")
                 .doc("a vCPU enters or leaves SMM: it puts its root and loads a root of address space 1 (or 0), flushing its TLB")
-                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB), (e, a) -> {
+                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
                     FastZap.smmChanged(e, (int) a[0], a[1] != 0);
                     return 0;
                 });
