@@ -85,7 +85,7 @@ final class ResourceView {
                 }
                 yield l;
             }
-            case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots));
+            case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots), heldInvalidRoots(s));
             case MEMSLOTS -> List.of(s.slotLogging, s.slotInvalid, s.slotDeleted, s.dirtyLogBusy,
                     Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges));
             case DIRTY_BITMAP -> {
@@ -114,10 +114,19 @@ final class ResourceView {
         };
     }
 
-    /** A vCPU's root, request and SMM bits, and whether its root is invalid (is_obsolete_root() reads it). */
+    /** A vCPU's root, request and SMM bits. */
     private static List<Object> rootOf(VmState s, int v) {
-        ShadowPage root = s.sp(s.vcpuRoots[v]);
-        return List.of(s.vcpuRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1, root != null && root.invalid);
+        return List.of(s.vcpuRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1);
+    }
+
+    /** The invalidated TDP roots someone still holds a reference to: is_obsolete_root() of a vCPU's root reads this. */
+    private static List<Integer> heldInvalidRoots(VmState s) {
+        List<Integer> l = new ArrayList<>();
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp != null && sp.tdp && sp.parent < 0 && sp.invalid && sp.rootCount > 0) l.add(id);
+        }
+        return l;
     }
 
     /**

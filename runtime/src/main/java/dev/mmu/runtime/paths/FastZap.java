@@ -89,30 +89,6 @@ public final class FastZap {
         return root.id;
     }
 
-    /**
-     * kvm_smm_changed(vcpu, entering_smm) (smm.c, v6.12): HF_SMM_MASK flips and
-     * kvm_mmu_reset_context() -> kvm_mmu_unload() frees the vCPU's root (kvm_mmu_free_roots ->
-     * kvm_tdp_mmu_put_root, root.hpa = INVALID_PAGE); kvm_mmu_reload() loads a root of its new role
-     * at its next guest entry ({@link VcpuRoots}). One step (kvm_mmu_free_roots()'s read lock is left out).
-     */
-    static void smmChanged(Exec e, int vcpu, boolean entering) {
-        VmState s = e.s;
-        if (vcpu < 0 || vcpu >= s.config.vcpus()) throw new ScenarioError("kvm_smm_changed: no vCPU " + vcpu);
-        if (s.config.mmu() != Mmu.TDP) throw new ScenarioError("kvm_smm_changed: SMM roots are modelled with mmu tdp only");
-        if (s.inSmm(vcpu) == entering) {
-            e.note("kvm_smm_changed: vCPU " + vcpu + " already " + (entering ? "in" : "out of") + " SMM");
-            return;
-        }
-        s.smmVcpus ^= 1L << vcpu;
-        int root = s.vcpuRoots[vcpu];
-        if (root >= 0) {
-            s.vcpuRoots[vcpu] = -1;
-            TdpMmu.putRoot(e, root);
-            Tlbs.flushCurrent(s, vcpu);
-        }
-        e.note("kvm_smm_changed: vCPU " + vcpu + (entering ? " enters" : " leaves") + " SMM, its root unloaded");
-    }
-
     /** is_obsolete_root() -> is_obsolete_sp(): an invalid root, or a shadow root of the old generation. */
     static boolean obsolete(VmState s, ShadowPage root) {
         return root != null && (root.invalid || (!root.tdp && root.gen != s.mmuValidGen));

@@ -399,7 +399,7 @@ public final class FaultOps {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.INVALIDATE).andReadsRoots(vcpu);
+            return gpa.footprint().andReads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(vcpu);
         }
 
         public int[] targets(int pc) {

@@ -47,7 +47,10 @@ public enum Resource {
     RCU_PENDING,
     /** possible_nx_huge_pages and each page's nx_huge_page_disallowed. */
     NX_LIST,
-    /** kvm->arch.mmu_valid_gen and the invalidated roots not yet zapped. */
+    /**
+     * kvm->arch.mmu_valid_gen, the invalidated roots not yet zapped, and which referenced TDP roots
+     * are invalid (what is_obsolete_root() reads of a vCPU's root).
+     */
     INVALID_ROOTS,
     /** The active memslots: bases, deleted, invalid, logging flags, the dirty-log ioctl window, left ranges. */
     MEMSLOTS,
@@ -66,9 +69,9 @@ public enum Resource {
     /** The scenario's own shared variables ({@code global x = 0}). */
     GLOBALS,
     /**
-     * Every vCPU's own root (root_mmu.root.hpa) and whether it is invalid, its pending
-     * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and HF_SMM_MASK, written without mmu_lock by the vCPU's entry
-     * and by requests made to it; one vCPU's alone is {@link #vcpuRootsOf}.
+     * Every vCPU's own root (root_mmu.root.hpa), its pending KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and
+     * HF_SMM_MASK, written without mmu_lock by the vCPU's entry and by requests made to it; one
+     * vCPU's alone is {@link #vcpuRootsOf}.
      */
     VCPU_ROOTS;
 

@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.VmState;
 
@@ -68,7 +69,7 @@ public final class VcpuRoots {
         }
 
         public Footprint footprint() {
-            return Footprint.LOCAL.andUpdatesRoots(vcpu); // is_obsolete_root() of a TDP root: role.invalid
+            return Footprint.reads(Resource.INVALID_ROOTS).andUpdatesRoots(vcpu);
         }
 
         public int[] targets(int pc) {
@@ -96,16 +97,12 @@ public final class VcpuRoots {
         }
 
         public void exec(Exec e, int choice) {
+            if ((e.s.mmuReaders & (1L << e.thread)) == 0) e.violate(Invariant.lockdep, "mmu_free_root_page without mmu_lock held for read");
             freeRoot(e, vcpu);
         }
 
-        /**
-         * TdpMmu.PUT_ROOT but the invalidated roots: a vCPU's put is never the one that ends a
-         * scheduled zap (that reference is put only by the zap).
-         */
         public Footprint footprint() {
-            return Footprint.updates(Resource.SPTE, Resource.VIOLATIONS).union(Rcu.GRACE_PERIOD)
-                    .andReads(Resource.MMU_LOCK, Resource.VCPU_ROOTS).andUpdatesRoots(vcpu).andUpdatesTlb(vcpu).naming(vcpu);
+            return TdpMmu.PUT_ROOT.andReads(Resource.MMU_LOCK).andUpdatesRoots(vcpu).andUpdatesTlb(vcpu).naming(vcpu);
         }
 
         public int[] localsRead() {
@@ -117,14 +114,32 @@ public final class VcpuRoots {
         }
     }
 
+    /** mmu_free_root_page() of the vCPU's root (the caller checks the lock). */
     static void freeRoot(Exec e, int vcpu) {
         VmState s = e.s;
         int root = s.vcpuRoots[vcpu];
         if (root < 0) return; // if (!VALID_PAGE(*root_hpa)) return;
-        if ((s.mmuReaders & (1L << e.thread)) == 0) e.violate(Invariant.lockdep, "mmu_free_root_page without mmu_lock held for read");
         s.vcpuRoots[vcpu] = -1;
         TdpMmu.putRoot(e, root);
         Tlbs.flushCurrent(s, vcpu);
+    }
+
+    /** A vCPU number passed to a primitive, checked. */
+    static int vcpu(Exec e, long v) {
+        if (v < 0 || v >= e.s.config.vcpus()) throw new ScenarioError("no vCPU " + v);
+        return (int) v;
+    }
+
+    /**
+     * kvm_smm_changed()'s hflags update (smm.c, v6.12): HF_SMM_MASK set or cleared; the root the
+     * vCPU loads next is of address space 1 in SMM. The SMM root is modelled with mmu tdp only.
+     */
+    static void setSmm(Exec e, long v, boolean smm) {
+        int vcpu = vcpu(e, v);
+        if (e.s.config.mmu() != Mmu.TDP) throw new ScenarioError("kvm_smm_changed: SMM roots are modelled with mmu tdp only");
+        if (smm) e.s.smmVcpus |= 1L << vcpu;
+        else e.s.smmVcpus &= ~(1L << vcpu);
+        e.note("vCPU " + vcpu + (smm ? " enters" : " leaves") + " SMM");
     }
 
     /** kvm_mmu_reload(): a vCPU that has a root enters the guest (`enter`); else kvm_mmu_load(). */
