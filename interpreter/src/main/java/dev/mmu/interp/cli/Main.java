@@ -13,8 +13,9 @@ import picocli.CommandLine.Command;
         description = "Scenario language and model checker for the KVM x86 MMU.")
 public final class Main {
     /** The subcommands, in the order `mmu --help` lists them. */
-    private static final List<Class<?>> SUBCOMMANDS = List.of(CheckCommand.class, TestCommand.class, MergeCommand.class,
-            ReplayCommand.class, FmtCommand.class, ExplainCommand.class, ShowCommand.class, CommandLine.HelpCommand.class);
+    private static final List<Class<?>> SUBCOMMANDS = List.of(CheckCommand.class, TestCommand.class,
+            MergeCommand.class, ReplayCommand.class, FmtCommand.class, ExplainCommand.class, ShowCommand.class,
+            CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {
         if (args.length > 0 && (args[0].equals("check") || args[0].equals("test"))) {

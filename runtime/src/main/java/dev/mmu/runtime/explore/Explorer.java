@@ -181,18 +181,18 @@ public final class Explorer {
 
     /**
      * The default search. A quick BFS probe of up to {@link #QUICK_PROBE} states, kept only if it
-     * decides every expectation and one of them fails (a shallow bug: the traces are those the
-     * re-search would give the DFS's findings, without the DFS) or the user's time or Ctrl-C stopped it;
-     * otherwise forgotten (a pass by evidence keeps the DFS's trace). It runs only where the BFS
-     * probe below would find the same bug: with shortest traces asked for and a state budget above
-     * {@link #DFS_FIRST}. Then a DFS of up to {@link #DFS_FIRST}
-     * states; if the space is larger, a BFS probe of up to {@link #BFS_PROBE} states, which finds
-     * a shallow bug fast and with a shortest trace (DFS can wander millions of states deep before
-     * it); if the probe neither covers the space nor decides every expectation, the whole DFS,
-     * whose findings are then shortened by the BFS re-search. Every pass is deterministic and
-     * every finding real, and only a pass that covers the space (or decides everything) gives the
-     * verdicts, so they are those of the DFS. Without a state expectation (statistics, or only
-     * {@code expect terminates}) just the DFS.
+     * decides every expectation and one of them fails (a shallow bug: its traces are those the
+     * re-search would give the DFS's findings) or the user's time or Ctrl-C stopped it; otherwise
+     * forgotten (a pass by evidence keeps the DFS's trace). It runs only where the BFS probe below
+     * would find the same bug: with shortest traces asked for and a state budget above
+     * {@link #DFS_FIRST}. Then a DFS of up to {@link #DFS_FIRST} states; if the space is larger, a
+     * BFS probe of up to {@link #BFS_PROBE} states, which finds a shallow bug fast and with a
+     * shortest trace (DFS can wander millions of states deep before it); if the probe neither
+     * covers the space nor decides every expectation, the whole DFS, whose findings are then
+     * shortened by the BFS re-search. Every pass is deterministic and every finding real, and only
+     * a pass that covers the space (or decides everything) gives the verdicts, so they are those
+     * of the DFS. Without a state expectation (statistics, or only {@code expect terminates}) just
+     * the DFS.
      */
     private static <S> Pass depthFirst(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
             long startNanos) {

@@ -71,7 +71,8 @@ class DefaultSearchTest {
 
     @Test
     void evidenceKeepsTheDfsTrace() {
-        Expectation.Violation<Integer> b1 = new Expectation.Violation<>("violation b = 1", (s, terminal) -> s % 1000 == 1);
+        Expectation.Violation<Integer> b1 =
+                new Expectation.Violation<>("violation b = 1", (s, terminal) -> s % 1000 == 1);
         ExploreResult<Integer> r = Explorer.explore(new Grid(), List.of(b1), ExploreOptions.defaults());
         Outcome<Integer> o = r.outcomes().get(0);
         assertThat(o.verdict()).isEqualTo(Verdict.PASS);
