@@ -314,7 +314,7 @@ final class BodyCompiler {
             TdpMap.Fault f = fault(named(c, "fault", 0), env);
             int at = b.placeholder();
             block(i.then(), env);
-            b.patch(at, new FaultOps.PageFaultStale(f.gpa(), f.seq(), -1, b.here()));
+            b.patch(at, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here()));
             return true;
         }
         if (i.cond() instanceof Expr.Binary bin && bin.op() == Expr.BinaryOp.NE && bin.left() instanceof Expr.Call c
@@ -457,7 +457,7 @@ final class BodyCompiler {
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "is_page_fault_stale" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
-                b.emit(new FaultOps.PageFaultStale(f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1));
+                b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1));
             }
             case "tdp_mmu_link_sp" -> {
                 TdpMap.Fault f = walk(c, env);

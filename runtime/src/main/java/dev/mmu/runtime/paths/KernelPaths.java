@@ -243,8 +243,10 @@ public final class KernelPaths {
         if (kind == Access.WRITE && !nested) {
             fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
         }
+        // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
+        int enterGuest = c.mmu() == Mmu.SHADOW ? -1 : VcpuRoots.emitEnterGuest(b, vcpu, access);
         int done = b.here();
-        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
+        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
     }
 

@@ -29,7 +29,7 @@ final class FaultPaths {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
         int stale = b.placeholder();
         kvmTdpMmuMap(b, c, f, recheck);
-        b.patch(stale, new FaultOps.PageFaultStale(f.gpa(), f.seq(), -1, b.here()));
+        b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here()));
     }
 
     private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {

@@ -68,9 +68,9 @@ class TdpMapStepTest {
         assertThat(valued.localsWritten(3, 4)).as("linked or not: only r is sure").containsExactly(2);
         assertThat(valued.localsRead()).containsExactlyInAnyOrder(m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.OLD);
 
-        assertThat(new FaultOps.PageFaultStale(gpa, 0, -1, 9).targets(3)).containsExactly(4, 9);
-        assertThat(new FaultOps.PageFaultStale(gpa, 0, -1, 9).localsWritten(3, 9)).isEmpty();
-        assertThat(new FaultOps.PageFaultStale(gpa, 0, 5, -1).localsWritten(3, 4)).containsExactly(5);
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).targets(3)).containsExactly(4, 9);
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).localsWritten(3, 9)).isEmpty();
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5, -1).localsWritten(3, 4)).containsExactly(5);
 
         assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
