@@ -126,13 +126,8 @@ public final class VcpuSymmetry {
         return canonical(s, null);
     }
 
-    /** The thread of canonical(s) that thread t of s becomes. */
-    int canonicalThread(VmState s, int t) {
-        return permutation(s)[t];
-    }
-
-    /** Where canonical(s) takes each thread of s. */
-    private int[] permutation(VmState s) {
+    /** Where canonical(s) takes each thread of s: thread t of s becomes thread [t] of canonical(s). */
+    int[] canonicalThreads(VmState s) {
         int[] to = new int[s.threads.length];
         for (int t = 0; t < to.length; t++) to[t] = t;
         canonical(s, to);
