@@ -5,8 +5,8 @@
 # pan alone), peak RSS, states/s, and the mmu/SPIN ratios. Installs spin (and time) with apt-get
 # when missing. Figures and how to read them: docs/performance.md, "Peers".
 # Usage: bench/run-peers.sh [NV:STEPS ...]     (default 2:3 2:4 3:3 3:4)
-# Environment: MMU_TIME (mmu's --time per run, default 120s), MMU_JAVA (JVM options, default
-# -Xmx8g), MMU_ARGS (more `mmu check` options, e.g. --hash-compaction), PAN_MEMLIM (MB, 20000).
+# Environment: MMU_TIME (mmu's --time per run, default 120s), MMU_JAVA (more JVM options, passed
+# to ./mmu as JAVA_TOOL_OPTIONS, default -Xmx8g), MMU_ARGS (more `mmu check` options, e.g. --hash-compaction), PAN_MEMLIM (MB, 20000).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -19,10 +19,7 @@ need() { # $1 command, $2 Debian package
 need spin spin
 need gcc gcc
 need /usr/bin/time time
-jar="$root/interpreter/target/mmu-interpreter-0.1.0-SNAPSHOT-cli.jar"
-if [ ! -f "$jar" ] || [ -n "$(find "$root/grammar/src" "$root/runtime/src/main" "$root/interpreter/src/main" -newer "$jar" -type f 2>/dev/null | head -1)" ]; then
-  (cd "$root" && mvn -B -ntp -q -DskipTests -Dinvoker.skip -pl interpreter -am package >&2)
-fi
+"$root/mmu" --version >/dev/null # builds the jar and its class-data sharing archive if needed, untimed
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sizes=${*:-2:3 2:4 3:3 3:4}
@@ -48,10 +45,10 @@ $(tail -1 "$d/pan.time")
 EOT
     s_wall=$(echo "$t1 - $t0" | bc)
     if [ "$s_err" = 0 ]; then s_v=PASS; else s_v=FAIL; fi
-    # mmu: the generated scenario, default options.
+    # mmu: the generated scenario, default options, run as a user runs it (./mmu: its JVM options).
     sh "$here/peers/gen-mmu.sh" "$nv" "$steps" "$buggy" > "$d/nx.mmu"
     t0=$(date +%s.%N)
-    /usr/bin/time -f '%e %M' -o "$d/mmu.time" java ${MMU_JAVA:--Xmx8g} -jar "$jar" check -q \
+    JAVA_TOOL_OPTIONS="${MMU_JAVA:--Xmx8g}" /usr/bin/time -f '%e %M' -o "$d/mmu.time" "$root/mmu" check -q \
       --time="${MMU_TIME:-120s}" ${MMU_ARGS:-} "$d/nx.mmu" >"$d/mmu.out" 2>&1 || true
     t1=$(date +%s.%N)
     m_states=$(sed -n 's/.*explored \([0-9,]*\) states.*/\1/p' "$d/mmu.out" | tr -d , | head -1)

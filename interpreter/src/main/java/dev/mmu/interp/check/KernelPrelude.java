@@ -31,6 +31,23 @@ public final class KernelPrelude {
         return BY_VERSION.computeIfAbsent(version, KernelPrelude::load);
     }
 
+    /**
+     * Starts parsing and checking {@code version}'s prelude on a daemon thread, so that it overlaps
+     * the command line's own start-up; the first caller of {@link #paths} waits for it. A fault is
+     * left to that caller's own load to report.
+     */
+    public static void preload(String version) {
+        Thread t = new Thread(() -> {
+            try {
+                paths(version);
+            } catch (RuntimeException e) {
+                // paths(version) fails again, where it is reported
+            }
+        }, "prelude");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The text of a prelude file by its resource name (kernel/mmu.mmu), as parsed. */
     public static String text(String resource) {
         return TEXTS.get(resource);

@@ -1,27 +1,50 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.interp.check.KernelPrelude;
+import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.runtime.paths.ScenarioError;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The `mmu` command. Exit codes: 0 all hold, 1 an expectation failed, 2 bad input, 3 internal fault, 4 unknown. */
 // scope INHERIT: every subcommand gets --help and --version too (`mmu check --help`).
 @Command(name = "mmu", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "mmu 0.1.0",
-        description = "Scenario language and model checker for the KVM x86 MMU.",
-        subcommands = {CheckCommand.class, TestCommand.class, MergeCommand.class, ReplayCommand.class, FmtCommand.class,
-                ExplainCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
+        description = "Scenario language and model checker for the KVM x86 MMU.")
 public final class Main {
+    /** The subcommands, in the order `mmu --help` lists them. */
+    private static final List<Class<?>> SUBCOMMANDS = List.of(CheckCommand.class, TestCommand.class,
+            MergeCommand.class, ReplayCommand.class, FmtCommand.class, ExplainCommand.class, ShowCommand.class,
+            CommandLine.HelpCommand.class);
+
     public static void main(String[] args) {
+        if (args.length > 0 && (args[0].equals("check") || args[0].equals("test"))) {
+            KernelPrelude.preload(Prelude.LATEST); // about 0.1 s of a check's start, on the other core
+        }
         System.exit(run(args));
     }
 
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return commandLine(args).execute(args);
     }
 
-    /** The command line with its handlers: an internal fault is one line, the trace under --debug. */
+    /** The command line for every subcommand. */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * The command line with its handlers: an internal fault is one line, the trace under --debug.
+     * When {@code args} start with a subcommand's name, only that subcommand is built: picocli's
+     * reflection over all of them costs about 50 ms of every start (docs/performance.md).
+     */
+    static CommandLine commandLine(String[] args) {
+        CommandLine cl = new CommandLine(new Main());
+        List<Class<?>> named = SUBCOMMANDS.stream()
+                .filter(c -> c != CommandLine.HelpCommand.class && args.length > 0
+                        && c.getAnnotation(Command.class).name().equals(args[0])).toList();
+        for (Class<?> c : named.isEmpty() ? SUBCOMMANDS : named) cl.addSubcommand(c);
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // the settings after the subcommands: picocli copies them down
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof ScenarioError e) {
                 // an address computed while replaying: the scenario's fault, not ours

@@ -168,6 +168,8 @@ public final class Explorer {
         return compactNote(fellBack, new ExploreResult<>(outcomes, passes.stats(startNanos), passes.coverage(main)));
     }
 
+    /** States the first BFS probe stores at most: it is kept only if it decides every expectation and one fails. */
+    static final long QUICK_PROBE = 5_000;
     /** States the default DFS stores before it gives way to the BFS probe: a space this small is searched once, by DFS. */
     static final long DFS_FIRST = 20_000;
     /** States the BFS probe stores at most before the DFS searches the whole space. */
@@ -178,17 +180,35 @@ public final class Explorer {
     private record Pass(SearchReport report, Budget budget, PartialOrder<?> partialOrder) {}
 
     /**
-     * The default search. A DFS of up to {@link #DFS_FIRST} states; if the space is larger, a BFS
-     * probe of up to {@link #BFS_PROBE} states, which finds a shallow bug fast and with a shortest
-     * trace (DFS can wander millions of states deep before it); if the probe neither covers the
-     * space nor decides every expectation, the whole DFS, whose findings are then shortened by
-     * the BFS re-search. Every pass is deterministic and every finding real, and only a pass that
-     * covers the space (or decides everything) gives the verdicts, so they are those of the DFS.
-     * Without a state expectation (statistics, or only {@code expect terminates}) just the DFS.
+     * The default search. A quick BFS probe of up to {@link #QUICK_PROBE} states, kept only if it
+     * decides every expectation and one of them fails (a shallow bug: its traces are those the
+     * re-search would give the DFS's findings) or the user's time or Ctrl-C stopped it; otherwise
+     * forgotten (a pass by evidence keeps the DFS's trace). It runs only where the BFS probe below
+     * would find the same bug: with shortest traces asked for and a state budget above
+     * {@link #DFS_FIRST}. Then a DFS of up to {@link #DFS_FIRST} states; if the space is larger, a
+     * BFS probe of up to {@link #BFS_PROBE} states, which finds a shallow bug fast and with a
+     * shortest trace (DFS can wander millions of states deep before it); if the probe neither
+     * covers the space nor decides every expectation, the whole DFS, whose findings are then
+     * shortened by the BFS re-search. Every pass is deterministic and every finding real, and only
+     * a pass that covers the space (or decides everything) gives the verdicts, so they are those
+     * of the DFS. Without a state expectation (statistics, or only {@code expect terminates}) just
+     * the DFS.
      */
     private static <S> Pass depthFirst(TransitionSystem<S> system, Monitor<S> monitor, ExploreOptions options,
             long startNanos) {
         boolean stateExpectations = monitor.expectations().stream().anyMatch(e -> !(e instanceof Expectation.Terminates));
+        if (stateExpectations && options.shortestCounterexample() && options.maxStates() > DFS_FIRST) {
+            // Its own monitor: a probe that decides nothing leaves no finding to change the DFS's early stop.
+            Monitor<S> quick = new Monitor<>(system, monitor.expectations());
+            quick.checking(true, false);
+            Pass shallow = pass(system, quick, options, QUICK_PROBE, "BFS probe", startNanos);
+            StopReason stopped = shallow.report().stopped();
+            boolean failed = quick.allDecided() && anyFailure(quick, scope(shallow.report()), null);
+            if (failed || (stopped != null && stopped != StopReason.MAX_STATES)) {
+                monitor.adopt(quick);
+                return shallow;
+            }
+        }
         if (stateExpectations) {
             Pass first = pass(system, monitor, options, DFS_FIRST, "DFS", startNanos);
             if (!stoppedAtCap(first, options, DFS_FIRST)) {

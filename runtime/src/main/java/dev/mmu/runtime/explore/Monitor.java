@@ -65,6 +65,13 @@ final class Monitor<S> {
         this.context = howFound;
     }
 
+    /** Takes over the findings of {@code probe}, a monitor of the same expectations, as its own. */
+    void adopt(Monitor<S> probe) {
+        for (int i = 0; i < findings.size(); i++) {
+            findings.set(i, probe.findings.get(i));
+        }
+    }
+
     /** Restricts checking to state expectations or to (fair) cycles, for a pass that sees only those. */
     void checking(boolean states, boolean cycles) {
         this.checkStates = states;

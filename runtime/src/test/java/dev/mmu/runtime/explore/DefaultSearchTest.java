@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
  * The default search (DFS) on a space larger than {@link Explorer#DFS_FIRST}: a BFS probe finds a
  * shallow bug that the DFS would reach only after the whole deep branch, with its shortest trace;
  * a space that the probe covers gets the DFS's verdict and the full count; a bug deeper than the
- * probe is still found by the DFS after it.
+ * probe is still found by the DFS after it. A shallow failure is found by the quick probe before
+ * any DFS; evidence (a PASS) keeps the DFS's trace.
  */
 class DefaultSearchTest {
 
@@ -42,6 +43,42 @@ class DefaultSearchTest {
         // The probe's figures: BFS stopped one level past the bug, far short of the chain.
         assertThat(r.stats().statesStored()).isLessThan(20);
         assertThat(r.stats().maxDepth()).isEqualTo(4);
+    }
+
+    /** States a*1000+b: thread 0 counts a up to 100, thread 1 counts b up to 100 (10,201 states). */
+    private record Grid() implements TransitionSystem<Integer> {
+        @Override public Integer initial() { return 0; }
+        @Override public void successors(Integer s, List<Transition<Integer>> out) {
+            if (s / 1000 < 100) out.add(new Transition<>(0, 0, s + 1000));
+            if (s % 1000 < 100) out.add(new Transition<>(1, 0, s + 1));
+        }
+        @Override public boolean finished(Integer s) { return true; }
+        @Override public int threadCount() { return 2; }
+        @Override public String threadName(int thread) { return "t" + thread; }
+    }
+
+    @Test
+    void aShallowFailureIsDecidedByTheQuickProbeAlone() {
+        Never<Integer> b1 = new Never<>("never b = 1", (s, terminal) -> s % 1000 == 1);
+        ExploreResult<Integer> r = Explorer.explore(new Grid(), List.of(b1), ExploreOptions.defaults());
+        Outcome<Integer> o = r.outcomes().get(0);
+        assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(o.note()).isEqualTo("shortest (BFS)");
+        assertThat(o.trace().token()).isEqualTo("1");
+        // The probe's figures (two BFS levels); the DFS, down a = 100 first, stored 102 states before it.
+        assertThat(r.stats().statesStored()).isLessThan(10);
+    }
+
+    @Test
+    void evidenceKeepsTheDfsTrace() {
+        Expectation.Violation<Integer> b1 =
+                new Expectation.Violation<>("violation b = 1", (s, terminal) -> s % 1000 == 1);
+        ExploreResult<Integer> r = Explorer.explore(new Grid(), List.of(b1), ExploreOptions.defaults());
+        Outcome<Integer> o = r.outcomes().get(0);
+        assertThat(o.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(o.note()).isEqualTo("found by DFS");
+        assertThat(o.trace().length()).isEqualTo(101);
+        assertThat(r.stats().statesStored()).isEqualTo(102);
     }
 
     @Test
