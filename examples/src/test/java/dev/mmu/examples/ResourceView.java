@@ -39,6 +39,12 @@ final class ResourceView {
                                 x -> Arrays.toString(x.tlb[vcpu]) + Arrays.toString(x.psc[vcpu])));
                     }
                 }
+                case VCPU_ROOTS -> {
+                    for (int v = 0; v < s.vcpuRoots.length; v++) {
+                        int vcpu = v;
+                        l.add(new Unit("root of vCPU " + v, Resource.vcpuRootsOf(v), x -> rootOf(x, vcpu)));
+                    }
+                }
                 case SRCU -> {
                     for (int t = 0; t < s.threads.length; t++) {
                         int thread = t;
@@ -79,7 +85,7 @@ final class ResourceView {
                 }
                 yield l;
             }
-            case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots));
+            case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots), heldInvalidRoots(s));
             case MEMSLOTS -> List.of(s.slotLogging, s.slotInvalid, s.slotDeleted, s.dirtyLogBusy,
                     Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges));
             case DIRTY_BITMAP -> {
@@ -100,7 +106,27 @@ final class ResourceView {
             case INVALID_LIST -> Arrays.stream(s.threads).map(t -> Arrays.toString(t.invalidList)).toList();
             case VIOLATIONS -> List.of(s.violations, s.assertFailed);
             case GLOBALS -> Arrays.toString(s.globals);
+            case VCPU_ROOTS -> {
+                List<Object> l = new ArrayList<>();
+                for (int v = 0; v < s.vcpuRoots.length; v++) l.add(rootOf(s, v));
+                yield l;
+            }
         };
+    }
+
+    /** A vCPU's root, request and SMM bits. */
+    private static List<Object> rootOf(VmState s, int v) {
+        return List.of(s.vcpuRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1);
+    }
+
+    /** The invalidated TDP roots someone still holds a reference to: is_obsolete_root() of a vCPU's root reads this. */
+    private static List<Integer> heldInvalidRoots(VmState s) {
+        List<Integer> l = new ArrayList<>();
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp != null && sp.tdp && sp.parent < 0 && sp.invalid && sp.rootCount > 0) l.add(id);
+        }
+        return l;
     }
 
     /**
@@ -109,7 +135,9 @@ final class ResourceView {
      */
     private static List<Object> tables(VmState s, boolean accessBits) {
         List<Object> l = new ArrayList<>();
-        if (!accessBits) l.add(List.of(s.root, s.nestedRoot));
+        if (!accessBits) {
+            l.add(List.of(s.root, s.nestedRoot, s.smmRoot));
+        }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null) {

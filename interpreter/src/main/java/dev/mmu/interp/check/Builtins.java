@@ -96,6 +96,8 @@ public final class Builtins {
                 "invalidates every root by generation and zaps obsolete pages, yielding");
         kernelPath("kvm_flush_remote_tlbs", List.of(), "kvm_flush_remote_tlbs",
                 "flushes every vCPU's TLB and waits for the IPIs");
+        kernelPath("kvm_smm_changed", List.of(integer("vcpu"), new Param("entering_smm", Type.BOOL)), "kvm_smm_changed",
+                "a vCPU enters or leaves SMM: it drops its root and loads one of address space 1 (or 0) at its next entry");
         kernelPath("dirty_log_enable", List.of(slot()), "kvm_set_memslot (KVM_MR_FLAGS_ONLY)",
                 "turns dirty logging on for a memslot: eager split, write protection, TLB flush");
         kernelPath("kvm_mmu_slot_remove_write_access", List.of(slot()), "kvm_mmu_slot_remove_write_access",

@@ -70,42 +70,69 @@ class FastZapPreludeTest {
     }
 
     /**
-     * kvm_smm_changed(): vCPU 1 puts its reference on the address-space-0 root and loads a new SMM
-     * root (count 2: its own and the TDP MMU's); leaving SMM it puts that one and takes one on the
-     * valid root of address space 0 again. The zap then invalidates and replaces both roots.
+     * kvm_smm_changed(): vCPU 1 puts its reference on the address-space-0 root and, at its next
+     * entry, loads a new SMM root (count 2: its own and the TDP MMU's); leaving SMM it puts that one
+     * and, at its next entry, takes one on the valid root of address space 0 again. The zap then
+     * invalidates both roots: each vCPU frees its own at its next entry and loads a new one.
      */
     @Test
     void aVcpuInSmmRunsOnTheSmmRootAndBothAreReplacedByTheZap() {
-        MmuSystem m = system("tdp", "kvm_smm_changed(1, true)", "thread t { kvm_smm_changed(1, false) }");
+        MmuSystem m = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000",
+                "thread t { kvm_smm_changed(1, false) }");
         VmState s = m.initial();
         assertThat(s.root(1, false)).isEqualTo(s.smmRoot).isNotEqualTo(s.root(0, false));
         assertThat(s.sp(s.root).rootCount).as("vCPU 0 and the TDP MMU").isEqualTo(2);
         assertThat(s.sp(s.smmRoot).rootCount).as("vCPU 1 and the TDP MMU").isEqualTo(2);
         assertThat(Walk.of(s, 0, 0x201, false).presentLeaf()).as("vCPU 1 wrote 0x201000 before it entered SMM").isTrue();
-        assertThat(Walk.of(s, 1, 0x201, false).presentLeaf()).as("the new SMM root is empty").isFalse();
+        assertThat(Walk.of(s, 1, 0x201, false).presentLeaf()).as("the SMM root maps only what vCPU 1 read in SMM").isFalse();
+        assertThat(Walk.of(s, 1, 0x3, false).presentLeaf()).isTrue();
         VmState out = finish(m, s, 0);
-        assertThat(out.root(1, false)).isEqualTo(out.root);
-        assertThat(out.sp(out.root).rootCount).isEqualTo(3);
+        assertThat(out.root(1, false)).as("INVALID_PAGE until its next kvm_mmu_reload()").isEqualTo(-1);
+        assertThat(out.sp(out.root).rootCount).isEqualTo(2);
         assertThat(out.sp(out.smmRoot).rootCount).as("the TDP MMU's reference keeps it").isEqualTo(1);
-        assertThat(out.tlb[1]).as("flush_tlb_current").isEmpty();
+        assertThat(out.tlb[1]).as("its entries are tagged with the root it dropped").isEmpty();
 
-        MmuSystem z = system("tdp", "kvm_smm_changed(1, true)", "thread t { kvm_mmu_zap_all_fast }");
+        MmuSystem back = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000",
+                "thread t { kvm_smm_changed(1, false); vcpu 1 read 0x1000 }");
+        VmState reloaded = finish(back, back.initial(), 0);
+        assertThat(reloaded.root(1, false)).isEqualTo(reloaded.root);
+        assertThat(reloaded.sp(reloaded.root).rootCount).isEqualTo(3);
+
+        MmuSystem z = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000", "thread t { kvm_mmu_zap_all_fast }");
         VmState zapped = finish(z, z.initial(), 0);
-        assertThat(zapped.root(1, false)).isEqualTo(zapped.smmRoot).isNotEqualTo(s.smmRoot);
-        assertThat(zapped.root).isNotEqualTo(s.root);
-        assertThat(zapped.sp(zapped.smmRoot).rootCount).isEqualTo(2);
-        assertThat(roots(zapped)).as("the two old roots were zapped, put and freed").isEqualTo(2);
+        assertThat(zapped.root).as("no valid root until a vCPU loads one").isEqualTo(-1);
+        assertThat(zapped.smmRoot).isEqualTo(-1);
+        assertThat(zapped.root(1, false)).as("vCPU 1 has not entered the guest since").isEqualTo(s.smmRoot);
+        assertThat(zapped.sp(s.smmRoot).rootCount).as("the TDP MMU's reference went with the zap").isEqualTo(1);
+        assertThat(zapped.sp(s.smmRoot).usedCount()).isZero();
+        assertThat(zapped.freeObsoleteRootsRequests).isEqualTo(0b11);
         assertThat(clean(zapped)).isTrue();
+
+        MmuSystem zr = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000",
+                "thread t { kvm_mmu_zap_all_fast; vcpu 0 read 0x1000; vcpu 1 read 0x1000 }");
+        VmState rz = finish(zr, zr.initial(), 0);
+        assertThat(rz.root(1, false)).isEqualTo(rz.smmRoot);
+        assertThat(rz.root(0, false)).isEqualTo(rz.root);
+        assertThat(rz.sp(rz.root).invalid || rz.sp(rz.smmRoot).invalid).as("new roots (freed ids are reused)").isFalse();
+        assertThat(rz.sp(rz.smmRoot).rootCount).isEqualTo(2);
+        assertThat(roots(rz)).as("the two old roots were zapped, put by their vCPUs and freed").isEqualTo(2);
+        assertThat(rz.freeObsoleteRootsRequests).isZero();
+        assertThat(clean(rz)).isTrue();
     }
 
+    /** vCPU 0 reloads at its access after the zap; vCPU 1, which has not entered since, still holds the old root. */
     @Test
     void theTdpMmuGetsANewRootAndTheObsoleteOneIsFreed() {
         int oldRoot = system("tdp", "", "thread t { }").initial().root;
         VmState s = zapThenRead("tdp", "");
         assertThat(s.root).isNotEqualTo(oldRoot);
         assertThat(s.sp(s.root).tdp).isTrue();
-        assertThat(s.sp(s.root).rootCount).as("every vCPU loaded it, and the TDP MMU holds its own").isEqualTo(3);
-        assertThat(roots(s)).as("the obsolete root was zapped, put and freed").isEqualTo(1);
+        assertThat(s.sp(s.root).rootCount).as("vCPU 0 loaded it, and the TDP MMU holds its own").isEqualTo(2);
+        assertThat(s.root(1, false)).isEqualTo(oldRoot);
+        assertThat(s.sp(oldRoot).rootCount).as("vCPU 1's reference").isEqualTo(1);
+        assertThat(s.sp(oldRoot).usedCount()).as("zapped").isZero();
+        assertThat(s.freeObsoleteRootsRequests).isEqualTo(0b10);
+        assertThat(roots(s)).isEqualTo(2);
         assertThat(s.invalidRoots).isEmpty();
         assertThat(s.mmuValidGen).isEqualTo(1);
         assertThat(Queries.spte(s, 0x1000, "present")).isZero();
@@ -136,7 +163,7 @@ class FastZapPreludeTest {
         assertThat(s.sp(s.nestedRoot).tdp).isFalse();
         assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
         assertThat(Walk.of(s, 3, true).presentLeaf()).as("the L2 mapping went with the old shadow root").isFalse();
-        assertThat(roots(s)).as("the new TDP and L2 roots only").isEqualTo(2);
+        assertThat(roots(s)).as("the new TDP and L2 roots, and the old TDP root vCPU 1 still holds").isEqualTo(3);
         assertThat(clean(s)).isTrue();
     }
 
@@ -149,12 +176,14 @@ class FastZapPreludeTest {
         s = step(m, s, 0); // slots_lock
         s = step(m, s, 0); // write_lock
         assertThat(s.mmuWriter).isEqualTo(0);
-        s = until(m, s, 0, x -> x.root != oldRoot); // new generation, root invalidated, vCPUs reload + flush
+        s = until(m, s, 0, x -> x.root != oldRoot); // new generation, root invalidated, the request made
+        assertThat(s.root).as("no valid root until a vCPU loads one").isEqualTo(-1);
         assertThat(s.mmuValidGen).isEqualTo(1);
         assertThat(s.sp(oldRoot).invalid).isTrue();
-        assertThat(s.sp(s.root).usedCount()).isZero();
+        assertThat(s.root(0, false)).as("each vCPU keeps its root until its next entry").isEqualTo(oldRoot);
+        assertThat(s.freeObsoleteRootsRequests).isEqualTo(0b11);
         assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
+        assertThat(Tlbs.lookup(s, 0, 1)).as("kicked: nothing uses the TLB before kvm_mmu_load() flushes it").isNull();
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("the old root is still accounted").isFalse();
         s = until(m, s, 0, x -> x.mmuWriter == -1);
         assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
@@ -162,13 +191,14 @@ class FastZapPreludeTest {
         assertThat(s.mmuReaders).isEqualTo(1L);
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = until(m, s, 0, x -> x.invalidRoots.length == 0);
-        assertThat(s.sp(oldRoot).status).as("unlinked, call_rcu").isEqualTo(ShadowPage.UNLINKED);
-        assertThat(s.sp(oldRoot)).as("read_lock disables preemption: no grace period yet").isNotNull();
+        assertThat(s.sp(oldRoot).usedCount()).isZero();
+        assertThat(s.sp(oldRoot).status).as("both vCPUs still hold it").isEqualTo(ShadowPage.LIVE);
+        assertThat(s.sp(oldRoot).rootCount).isEqualTo(2);
         assertThat(s.stat(Stat.remote_tlb_flush)).as("invalid roots are zapped without a flush").isEqualTo(flushes);
-        s = until(m, s, 0, x -> x.mmuReaders == 0);
-        assertThat(s.sp(oldRoot)).as("freed by the callback once read_unlock ended the grace period").isNull();
         s = finish(m, s, 0);
         s = finish(m, s, 1);
+        assertThat(s.root(1, false)).as("vCPU 1 freed the old root and loaded a new one").isEqualTo(s.root);
+        assertThat(s.sp(oldRoot).rootCount).as("vCPU 0 has not entered the guest since").isEqualTo(1);
         assertThat(Walk.of(s, 1).presentLeaf()).as("the vCPU faults into the new root").isTrue();
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
@@ -184,7 +214,7 @@ class FastZapPreludeTest {
         int oldRoot = s.root;
         s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // new generation; write_unlock
         assertThat(s.invalidRoots).containsExactly(oldRoot);
-        assertThat(Walk.of(s, 1).presentLeaf()).as("the new root is empty").isFalse();
+        assertThat(s.root).as("no valid root: no vCPU has loaded a new one").isEqualTo(-1);
         assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = until(m, s, 1, x -> x.mmuInvalidateInProgress == 1 && x.mmuWriter == -1); // invalidate_range_start

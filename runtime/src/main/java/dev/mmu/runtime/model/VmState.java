@@ -15,14 +15,24 @@ public final class VmState {
     ShadowPage[] sps;
     /** Which sps this copy owns (may write in place); transient, not part of equality. */
     private boolean[] owned;
-    /** The current root (TDP MMU root or legacy root shadow page); -1 before the first fault. */
+    /**
+     * The valid root of address space 0 (TDP MMU root or legacy root shadow page) that
+     * kvm_tdp_mmu_alloc_root() finds; -1 while none is valid (invalidated, no vCPU has loaded a new one).
+     */
     public int root = -1;
     /** With mmu both: the legacy shadow root of the nested (L2) guest; -1 otherwise. */
     public int nestedRoot = -1;
-    /** The TDP root of role.smm (address space 1) that vCPUs in SMM load; -1 until one enters SMM. */
+    /** The valid TDP root of role.smm (address space 1) that vCPUs in SMM load; -1 while none is valid. */
     public int smmRoot = -1;
-    /** vCPUs in System Management Mode (HF_SMM_MASK), as a bitmask: they run on {@link #smmRoot}. */
+    /** vCPUs in System Management Mode (HF_SMM_MASK), as a bitmask: they load {@link #smmRoot}. */
     public long smmVcpus;
+    /**
+     * Each vCPU's vcpu->arch.root_mmu.root.hpa: the root it runs on and holds a reference to, until
+     * it frees it at its own next guest entry; -1 = INVALID_PAGE (kvm_mmu_reload() loads one).
+     */
+    public int[] vcpuRoots;
+    /** vCPUs with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, as a bitmask. */
+    public long freeObsoleteRootsRequests;
     /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
     public int[] lpageDisallowed = new int[0];
     /** Per-vCPU TLB, sorted by gfn. */
@@ -115,6 +125,8 @@ public final class VmState {
         Arrays.fill(tlb, new TlbEntry[0]);
         this.psc = new PscEntry[config.vcpus()][];
         Arrays.fill(psc, new PscEntry[0]);
+        this.vcpuRoots = new int[config.vcpus()];
+        Arrays.fill(vcpuRoots, -1);
         this.hostPfn = new long[hostPages];
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
@@ -137,6 +149,8 @@ public final class VmState {
         nestedRoot = o.nestedRoot;
         smmRoot = o.smmRoot;
         smmVcpus = o.smmVcpus;
+        vcpuRoots = o.vcpuRoots.clone();
+        freeObsoleteRootsRequests = o.freeObsoleteRootsRequests;
         lpageDisallowed = o.lpageDisallowed;
         tlb = o.tlb.clone();
         psc = o.psc.clone();
@@ -184,26 +198,44 @@ public final class VmState {
 
     /**
      * vcpu->arch.mmu->root.hpa: the root a vCPU's walks and faults use (vcpu->arch.guest_mmu's for the
-     * nested L2 guest). vCPUs of one role share a root (kvm_tdp_mmu_alloc_root() reuses it).
+     * nested L2 guest); -1 (INVALID_PAGE) until kvm_mmu_reload() loads one. vCPUs of one role share
+     * a root (kvm_tdp_mmu_alloc_root() reuses it).
      */
     public int root(int vcpu, boolean nested) {
         if (nested) return nestedRoot;
-        return vcpu >= 0 && vcpu < 64 && (smmVcpus & (1L << vcpu)) != 0 ? smmRoot : root;
+        return vcpu >= 0 && vcpu < vcpuRoots.length ? vcpuRoots[vcpu] : root;
+    }
+
+    /** Whether a vCPU is in SMM (HF_SMM_MASK): its root's role is role.smm, address space 1. */
+    public boolean inSmm(int vcpu) {
+        return vcpu >= 0 && vcpu < 64 && (smmVcpus & (1L << vcpu)) != 0;
     }
 
     /** for_each_valid_tdp_mmu_root(): the address-space-0 root and the SMM root, where they exist. */
     public int[] validRoots() {
-        return root < 0 ? new int[0] : smmRoot < 0 ? new int[] {root} : new int[] {root, smmRoot};
+        if (root < 0) return smmRoot < 0 ? new int[0] : new int[] {smmRoot};
+        return smmRoot < 0 ? new int[] {root} : new int[] {root, smmRoot};
     }
 
-    /** for_each_tdp_mmu_root(only_valid = false): the valid roots, then the invalidated ones not yet freed. */
+    /**
+     * for_each_tdp_mmu_root(only_valid = false): the valid roots, then the invalidated ones not yet
+     * zapped, then those zapped that are still on kvm->arch.tdp_mmu_roots (a vCPU that has not
+     * reloaded, or a walk, still holds them).
+     */
     public int[] liveRoots() {
         int[] valid = validRoots();
-        int[] r = Arrays.copyOf(valid, valid.length + invalidRoots.length);
+        int[] r = Arrays.copyOf(valid, valid.length + invalidRoots.length + sps.length);
         int n = valid.length;
         for (int id : invalidRoots) {
             ShadowPage p = sp(id);
             if (p != null && p.status == ShadowPage.LIVE) r[n++] = id;
+        }
+        for (int id = 0; id < sps.length; id++) { // zapped, its scheduled reference put, still held
+            ShadowPage p = sps[id];
+            if (p != null && p.tdp && p.invalid && p.parent < 0 && p.status == ShadowPage.LIVE
+                    && Arrays.stream(invalidRoots).noneMatch(x -> x == p.id)) {
+                r[n++] = id;
+            }
         }
         return Arrays.copyOf(r, n);
     }
@@ -380,7 +412,8 @@ public final class VmState {
                 w.raw(sp.encoded);
             }
         }
-        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(lpageDisallowed);
+        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).value(freeObsoleteRootsRequests)
+                .values(lpageDisallowed);
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
@@ -421,7 +454,8 @@ public final class VmState {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
         return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
-                && smmVcpus == s.smmVcpus && mmuWriter == s.mmuWriter
+                && smmVcpus == s.smmVcpus && Arrays.equals(vcpuRoots, s.vcpuRoots)
+                && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
                 && mmuInvalidateInProgress == s.mmuInvalidateInProgress
@@ -448,6 +482,7 @@ public final class VmState {
         if (h == 0) {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
+            h = 31 * h + Arrays.hashCode(vcpuRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);

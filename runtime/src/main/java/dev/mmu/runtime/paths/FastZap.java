@@ -18,84 +18,70 @@ public final class FastZap {
 
     /**
      * kvm_tdp_mmu_invalidate_all_roots() (v6.12): every valid TDP root (both address spaces) is
-     * marked invalid, so that no vCPU uses it again, and the TDP MMU's own reference, held since
+     * marked invalid, so that no vCPU loads it again, and the TDP MMU's own reference, held since
      * kvm_tdp_mmu_alloc_root(), passes to the scheduled zap (tdp_mmu_scheduled_root_to_zap: the
-     * root joins the invalidated roots). No TDP root (mmu shadow): nothing to do.
+     * root joins the invalidated roots). No valid root is left until a vCPU loads one. No TDP root
+     * (mmu shadow): nothing to do.
      */
     static void invalidateAllRoots(Exec e) {
-        invalidate(e, e.s.root);
-        invalidate(e, e.s.smmRoot);
+        VmState s = e.s;
+        if (invalidate(e, s.root)) s.root = -1;
+        if (invalidate(e, s.smmRoot)) s.smmRoot = -1;
     }
 
-    private static void invalidate(Exec e, int id) {
+    private static boolean invalidate(Exec e, int id) {
         VmState s = e.s;
         ShadowPage old = s.sp(id);
-        if (old == null || !old.tdp || old.invalid) return;
+        if (old == null || !old.tdp || old.invalid) return false;
         s.spForWrite(id).invalid = true;
         addInvalidRoot(s, id);
         e.note("kvm_tdp_mmu_invalidate_all_roots: " + old + " invalid");
+        return true;
     }
 
     /**
-     * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS), which kicks every vCPU out of the
-     * guest and waits: each drops its obsolete root (kvm_mmu_free_obsolete_roots(), is_obsolete_root:
-     * an invalid TDP root, or a shadow root of the old mmu_valid_gen) and, before it enters the
-     * guest again, kvm_mmu_reload() gives it a root of its role (kvm_tdp_mmu_alloc_root) and
-     * flush_tlb_current(); with mmu both, the L2 (guest_mmu) shadow root too. The model does the
-     * reload for all vCPUs here (the request waits for them); an obsolete shadow root joins the
-     * invalidated roots until kvm_zap_obsolete_pages() zaps it.
+     * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS) (kvm_main.c, v6.12): the request
+     * is set on every vCPU, and the IPI kicks each out of the guest (KVM_REQUEST_WAIT: until it has
+     * left guest mode). Each serves it at its own next entry ({@link VcpuRoots}): until then it keeps
+     * its old root and its reference. The TLB of a vCPU whose root is obsolete is emptied here: it
+     * cannot enter the guest before kvm_mmu_load() flushes it, and only the vCPU fills it.
+     * Abstracted: legacy roots (the shadow MMU's root, the L2 guest's with mmu both) are still
+     * reloaded here for every vCPU; an obsolete shadow root joins the invalidated roots until
+     * kvm_zap_obsolete_pages() zaps it.
      */
     static void freeObsoleteRoots(Exec e) {
         VmState s = e.s;
         int vcpus = s.config.vcpus();
-        int inSmm = Long.bitCount(s.smmVcpus);
-        boolean reload = false;
-        if (obsolete(s, s.sp(s.root))) {
-            s.root = reloadRoot(e, s.root, vcpus - inSmm);
-            reload = true;
-        }
-        if (s.smmRoot >= 0 && obsolete(s, s.sp(s.smmRoot))) {
-            // No vCPU in SMM: nobody loads a new SMM root (the old one waits for its zap).
-            s.smmRoot = inSmm == 0 ? -1 : reloadRoot(e, s.smmRoot, inSmm);
-            reload = true;
+        boolean tdp = s.config.mmu() != Mmu.SHADOW;
+        boolean legacy = false;
+        if (!tdp && obsolete(s, s.sp(s.root))) {
+            dropRoot(s, s.root);
+            s.root = allocRoot(s, s.sp(s.root).level, false, vcpus);
+            java.util.Arrays.fill(s.vcpuRoots, s.root);
+            legacy = true;
         }
         if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
-            ShadowPage oldNested = s.spForWrite(s.nestedRoot);
-            oldNested.rootCount = 0;
-            addInvalidRoot(s, oldNested.id);
-            ShadowPage nested = s.allocSp(oldNested.level, 0, false);
-            nested.rootCount = vcpus;
-            s.nestedRoot = nested.id;
-            reload = true;
+            dropRoot(s, s.nestedRoot);
+            s.nestedRoot = allocRoot(s, s.sp(s.nestedRoot).level, false, vcpus);
+            legacy = true;
         }
-        if (!reload) {
-            e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: no obsolete root");
-            return;
+        for (int v = 0; v < vcpus; v++) {
+            if (tdp) s.freeObsoleteRootsRequests |= 1L << v;
+            if (legacy || (tdp && (s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v]))))) Tlbs.flushCurrent(s, v);
         }
-        for (int v = 0; v < s.tlb.length; v++) Tlbs.flushCurrent(s, v);
-        e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: vCPUs load " + s.sp(s.root) + " and flush_tlb_current");
+        e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS made on every vCPU");
     }
 
-    /** The `users` vCPUs on an obsolete root put it (kvm_mmu_free_roots) and load a new one of its role. */
-    private static int reloadRoot(Exec e, int old, int users) {
-        dropRoot(e, old, users);
-        return allocRoot(e.s, e.s.sp(old).level, e.s.config.mmu() != Mmu.SHADOW, users);
+    /** The vCPUs drop their references to an obsolete shadow root, which waits for kvm_zap_obsolete_pages(). */
+    private static void dropRoot(VmState s, int old) {
+        s.spForWrite(old).rootCount = 0;
+        addInvalidRoot(s, old);
     }
 
     /**
-     * The vCPUs drop their references; walkers inside the root keep theirs (TdpMmu.getRoot), and the
-     * scheduled zap its own. An obsolete shadow root waits for kvm_zap_obsolete_pages().
-     */
-    private static void dropRoot(Exec e, int old, int users) {
-        ShadowPage p = e.s.spForWrite(old);
-        p.rootCount = p.tdp ? p.rootCount - users : 0;
-        if (!p.tdp) addInvalidRoot(e.s, old);
-    }
-
-    /**
-     * kvm_tdp_mmu_alloc_root() (v6.12) when no valid root of the role exists: a new root with one
-     * reference per vCPU loading it and one for the TDP MMU itself (refcount_set(.., 2) for the
-     * first vCPU), put by kvm_tdp_mmu_zap_invalidated_roots(). A shadow root has no TDP MMU reference.
+     * A new root with one reference per vCPU loading it and, for a TDP root, one for the TDP MMU
+     * itself (kvm_tdp_mmu_alloc_root()'s refcount_set(.., 2) for the first vCPU), put by
+     * kvm_tdp_mmu_zap_invalidated_roots(). A shadow root has no TDP MMU reference.
      */
     static int allocRoot(VmState s, int level, boolean tdp, int users) {
         ShadowPage root = s.allocSp(level, 0, tdp);
@@ -103,45 +89,9 @@ public final class FastZap {
         return root.id;
     }
 
-    /**
-     * kvm_smm_changed(vcpu, entering_smm) (smm.c, v6.12): HF_SMM_MASK flips and
-     * kvm_mmu_reset_context() unloads the vCPU's root (kvm_mmu_free_roots -> kvm_tdp_mmu_put_root);
-     * before it enters the guest again kvm_mmu_reload() loads a root of its new role
-     * (kvm_tdp_mmu_get_vcpu_root_hpa -> kvm_tdp_mmu_alloc_root: a valid root with the same role,
-     * address space 1 for SMM, gets a reference, else a new one) and flush_tlb_current(). One step:
-     * the vCPU runs no guest code in between (the allocation's read lock is left out).
-     */
-    static void smmChanged(Exec e, int vcpu, boolean entering) {
-        VmState s = e.s;
-        if (vcpu < 0 || vcpu >= s.config.vcpus()) throw new ScenarioError("kvm_smm_changed: no vCPU " + vcpu);
-        if (s.config.mmu() != Mmu.TDP) throw new ScenarioError("kvm_smm_changed: SMM roots are modelled with mmu tdp only");
-        boolean in = (s.smmVcpus & (1L << vcpu)) != 0;
-        if (in == entering) {
-            e.note("kvm_smm_changed: vCPU " + vcpu + " already " + (in ? "in" : "out of") + " SMM");
-            return;
-        }
-        TdpMmu.putRoot(e, s.root(vcpu, false));
-        s.smmVcpus ^= 1L << vcpu;
-        if (entering) s.smmRoot = loadRoot(s, s.smmRoot);
-        else s.root = loadRoot(s, s.root);
-        Tlbs.flushCurrent(s, vcpu);
-        e.note("kvm_smm_changed: vCPU " + vcpu + (entering ? " enters SMM, loads " : " leaves SMM, loads ")
-                + s.sp(s.root(vcpu, false)));
-    }
-
-    /** kvm_tdp_mmu_alloc_root(): reuse the role's valid root (a reference more), else allocate one. */
-    private static int loadRoot(VmState s, int current) {
-        ShadowPage p = s.sp(current);
-        if (p != null && p.status == ShadowPage.LIVE && !p.invalid) {
-            s.spForWrite(current).rootCount++;
-            return current;
-        }
-        return allocRoot(s, s.config.tdpLevels(), true, 1);
-    }
-
-    /** is_obsolete_root(): an invalid TDP root, or a shadow root of the old generation. */
-    private static boolean obsolete(VmState s, ShadowPage root) {
-        return root.tdp ? root.invalid : root.gen != s.mmuValidGen;
+    /** is_obsolete_root() -> is_obsolete_sp(): an invalid root, or a shadow root of the old generation. */
+    static boolean obsolete(VmState s, ShadowPage root) {
+        return root != null && (root.invalid || (!root.tdp && root.gen != s.mmuValidGen));
     }
 
     private static void addInvalidRoot(VmState s, int id) {

@@ -27,12 +27,17 @@ public final class FaultOps {
      * host page. With no usable translation it is an EPT violation: fall through to the fault path.
      * The VM exit retakes kvm->srcu (vcpu_enter_guest(), x86.c v6.12: the vCPU holds it from exit
      * to the next entry), so the whole fault, fast_page_fault() included, is an srcu reader;
-     * fault->slot is looked up here, inside it.
+     * fault->slot is looked up here, inside it. A vCPU with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending,
+     * or without a root, first runs vcpu_enter_guest()'s root handling (`enterGuest`, {@link VcpuRoots}).
      */
     public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte,
-                              int slotFlags) implements Op {
+                              int slotFlags, int enterGuest) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) {
+                e.nextPc = enterGuest;
+                return;
+            }
             long g = gpa.eval(s, e.thread);
             long gfn = g >>> 12;
             // Trace text only when rendering a trace: exploration does not pay for strings.
@@ -170,7 +175,7 @@ public final class FaultOps {
         }
 
         public int[] localsWritten(int pc, int target) {
-            if (target == done) return LiveLocals.NONE;
+            if (target == done || target == enterGuest) return LiveLocals.NONE;
             if (target == fastPf) return new int[] {slotFlags, oldSpte};
             return new int[] {slotFlags};
         }
@@ -191,20 +196,26 @@ public final class FaultOps {
 
         private Footprint withoutPml() {
             return gpa.footprint().andUpdatesTlb(vcpu).andUpdates(Resource.SRCU_SELF)
-                    .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.DIRTY_BITMAP).andUpdates(Resource.SPTE_ACCESS)
-                    .union(Host.FREED).andUpdates(Resource.VIOLATIONS).naming(vcpu);
+                    .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.DIRTY_BITMAP).andReadsRoots(vcpu)
+                    .andUpdates(Resource.SPTE_ACCESS).union(Host.FREED).andUpdates(Resource.VIOLATIONS).naming(vcpu);
         }
 
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
+            if (enterGuest >= 0) hit = hit.union(VcpuRoots.reads(vcpu)); // no reload pending
             return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 
         public int[] targets(int pc) {
-            return fastPf >= 0 ? new int[] {pc + 1, done, fastPf} : new int[] {pc + 1, done};
+            int[] t = fastPf >= 0 ? new int[] {pc + 1, done, fastPf} : new int[] {pc + 1, done};
+            if (enterGuest < 0) return t;
+            t = java.util.Arrays.copyOf(t, t.length + 1);
+            t[t.length - 1] = enterGuest;
+            return t;
         }
 
         public String describe() {
@@ -246,7 +257,8 @@ public final class FaultOps {
         /** The cmpxchg flips only W of a present leaf, then marks the page dirty: no mmu_lock. */
         public Footprint footprint() {
             return gpa.footprint().andUpdates(Resource.SPTE_ACCESS, Resource.DIRTY_BITMAP, Resource.METRICS)
-                    .andReads(Resource.SPTE, Resource.MEMSLOTS).union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+                    .andReads(Resource.SPTE, Resource.MEMSLOTS).andReadsRoots(vcpu)
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
         }
 
         public int[] targets(int pc) {
@@ -349,13 +361,18 @@ public final class FaultOps {
     }
 
     /**
-     * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: mmu_invalidate_retry_gfn(), an
-     * invalidation that began or ended since kvm_faultin_pfn() read mmu_seq, or one in progress
-     * over the gfn. Abstracted: the obsolete-root check, as the model reloads every vCPU's root in
-     * kvm_mmu_zap_all_fast()'s own step.
+     * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: the vCPU's root is obsolete
+     * (is_obsolete_sp(): kvm_mmu_zap_all_fast() invalidated it since the vCPU entered the guest; the
+     * fault would install SPTEs into a root whose zap may have passed them, a955cad84cda, v5.16),
+     * or mmu_invalidate_retry_gfn(): an invalidation that began or ended since kvm_faultin_pfn()
+     * read mmu_seq, or one in progress over the gfn.
      */
-    static boolean stale(Exec e, long gfn, long mmuSeq) {
+    static boolean stale(Exec e, int root, long gfn, long mmuSeq) {
         VmState s = e.s;
+        if (FastZap.obsolete(s, s.sp(root))) {
+            e.note("is_page_fault_stale: the root is obsolete -> RET_PF_RETRY");
+            return true;
+        }
         boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
                 && gfn < s.mmuInvalidateRangeEnd;
         if (!inRange && s.mmuInvalidateSeq == mmuSeq) return false;
@@ -364,9 +381,13 @@ public final class FaultOps {
     }
 
     /** kvm_tdp_mmu_page_fault() after read_lock(): is_page_fault_stale() -> RET_PF_RETRY (to `retry`). */
-    public record PageFaultStale(Expr gpa, int seqSlot, int retry) implements Op {
+    public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int retry) implements VcpuOp {
+        public PageFaultStale forVcpu(int v) {
+            return new PageFaultStale(v, gpa, seqSlot, retry);
+        }
+
         public void exec(Exec e, int choice) {
-            if (stale(e, gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot])) e.nextPc = retry;
+            if (stale(e, e.s.root(vcpu, false), gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot])) e.nextPc = retry;
         }
 
         public int[] localsRead() {
@@ -378,7 +399,7 @@ public final class FaultOps {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.INVALIDATE);
+            return gpa.footprint().andReads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(vcpu);
         }
 
         public int[] targets(int pc) {
@@ -404,7 +425,7 @@ public final class FaultOps {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            if (stale(e, gfn, l[seqSlot])) return;
+            if (stale(e, s.root(vcpu, nested), gfn, l[seqSlot])) return;
             if (e.tracing()) e.note("direct_map gfn 0x" + Long.toHexString(gfn));
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
@@ -424,7 +445,7 @@ public final class FaultOps {
 
         public Footprint footprint() {
             return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
-                    .andReads(Resource.INVALIDATE, Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP);
+                    .andReads(Resource.INVALIDATE, Resource.MEMSLOTS).andReadsRoots(vcpu).andUpdates(Resource.DIRTY_BITMAP);
         }
 
         public String describe() {

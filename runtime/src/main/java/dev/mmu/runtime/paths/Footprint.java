@@ -45,6 +45,17 @@ public record Footprint(long reads, long writes, long vcpus) {
         return new Footprint(reads | b, writes | b, vcpus);
     }
 
+    /** Reads one vCPU's root, request and SMM bits ({@link Resource#vcpuRootsOf}). */
+    public Footprint andReadsRoots(int vcpu) {
+        return new Footprint(reads | Resource.vcpuRootsOf(vcpu), writes, vcpus);
+    }
+
+    /** Reads and writes one vCPU's root, request and SMM bits. */
+    public Footprint andUpdatesRoots(int vcpu) {
+        long b = Resource.vcpuRootsOf(vcpu);
+        return new Footprint(reads | b, writes | b, vcpus);
+    }
+
     /**
      * The footprint as thread t's op: {@link Resource#SRCU_SELF} becomes t's own srcu read side
      * (unless the op names every thread's, {@link Resource#SRCU}, too).

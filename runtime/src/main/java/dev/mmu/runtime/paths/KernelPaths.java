@@ -266,8 +266,10 @@ public final class KernelPaths {
         if (kind == Access.WRITE && !nested) {
             fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
         }
+        // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
+        int enterGuest = c.mmu() == Mmu.SHADOW ? -1 : VcpuRoots.emitEnterGuest(b, vcpu, access);
         int done = b.here();
-        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot));
+        b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
     }
 
@@ -295,7 +297,7 @@ public final class KernelPaths {
         int target = b.emit(new TdpMap.Target(gpa, m, pfn, slot));
         int retry = b.emit(new Ops.Release(LockId.rcu));
         int unlock = b.here();
-        b.patch(stale, new FaultOps.PageFaultStale(gpa, seq, unlock));
+        b.patch(stale, new FaultOps.PageFaultStale(vcpu, gpa, seq, unlock));
         b.patch(walk, new TdpMap.Walk(gpa, m, false, link, target, retry));
         b.patch(link, new TdpMap.Link(gpa, m, exec, link + 1, next, retry));
         b.patch(next, new TdpMap.Walk(gpa, m, true, link, target, retry));

@@ -77,9 +77,11 @@ public final class MmuOps {
             if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
-            TdpIter.start(e.s, l, it, l[startSlot], l[endSlot], minLevel);
+            // The valid root of address space 0 first, then the list's other roots.
             TdpIter.planRoots(e.s, l, it, which);
-            TdpMmu.getRoot(e, (int) l[it + TdpIter.ROOT]);
+            int first = e.s.root >= 0 ? e.s.root : TdpIter.nextRoot(e.s, l, it, which);
+            TdpIter.startIn(e.s, l, it, first, l[startSlot], l[endSlot], minLevel);
+            if (first >= 0) TdpMmu.getRoot(e, first);
             l[it + TdpIter.YIELDED] = 0;
         }
 
@@ -280,7 +282,6 @@ public final class MmuOps {
     /** tdp_mmu_zap_leafs() over [start, end) in one step (can_yield = false); true if a flush is owed. */
     static boolean zapLeafs(Exec e, long start, long end) {
         VmState s = e.s;
-        if (s.root < 0) return false;
         boolean flush = false;
         // for_each_tdp_mmu_root_yield_safe(..., only_valid = false): invalidated roots too.
         for (int r : s.liveRoots()) flush |= zapLeafsIn(e, r, start, end);

@@ -65,6 +65,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         var c = program.config();
         VmState s = new VmState(c, 1, new int[] {program.setup().localNames().size()}, Host.backingPages(c));
         s.root = FastZap.allocRoot(s, c.tdpLevels(), c.mmu() != dev.mmu.runtime.model.Mmu.SHADOW, c.vcpus());
+        java.util.Arrays.fill(s.vcpuRoots, s.root); // every vCPU has loaded it (kvm_mmu_load)
         if (c.mmu() == dev.mmu.runtime.model.Mmu.BOTH) {
             ShadowPage nested = s.allocSp(c.tdpLevels(), 0, false);
             nested.rootCount = c.vcpus();

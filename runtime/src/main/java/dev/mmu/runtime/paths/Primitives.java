@@ -246,12 +246,12 @@ public final class Primitives {
                     FastZap.invalidateAllRoots(e);
                     return 0;
                 });
-        // kvm_make_all_cpus_request() waits for every vCPU: each has dropped its obsolete root and
-        // will load a new one, with a TLB flush, before it enters the guest again.
+        // kvm_make_all_cpus_request() kicks every vCPU out of the guest and waits for that: each
+        // serves the request at its own next entry (VcpuRoots).
         declare("kvm_make_all_cpus_request_free_obsolete_roots()")
                 .mirrors("kvm_make_all_cpus_request", "v6.12")
-                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU drops an obsolete root, loads a new one and flushes its TLB")
-                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB), (e, a) -> {
+                .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU frees an obsolete root and loads a new one before it enters the guest again")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
                     FastZap.freeObsoleteRoots(e);
                     return 0;
                 });
@@ -288,14 +288,21 @@ public final class Primitives {
         declare("kvm_mmu_put_root(root: sp) -> bool")
                 .lockdep(Lockdep.MMU_HELD).mirrors("kvm_mmu_put_root", "v5.10")
                 .doc("drops a reference to a root without freeing it; true if it was the last")
-                .step(Footprint.updates(Resource.SPTE), (e, a) -> --e.s.spForWrite((int) a[0]).rootCount == 0 ? 1 : 0);
-        // kvm_smm_changed() (smm.c, v6.12) -> kvm_mmu_reset_context(), then kvm_mmu_reload() before
-        // the next guest entry: the vCPU puts its root and loads one of its new role.
-        declare("kvm_smm_changed(vcpu: int, entering_smm: bool)")
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> --e.s.spForWrite((int) a[0]).rootCount == 0 ? 1 : 0);
+        // The prelude's kvm_smm_changed() (x86.mmu) and kvm_mmu_free_roots() (mmu.mmu), v6.12: the
+        // vCPU loads a root of its new role at its next entry (VcpuRoots).
+        declare("kvm_vcpu_set_smm(vcpu: int, smm: bool)")
                 .mirrors("kvm_smm_changed", "v6.12")
-                .doc("a vCPU enters or leaves SMM: it puts its root and loads a root of address space 1 (or 0), flushing its TLB")
-                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB), (e, a) -> {
-                    FastZap.smmChanged(e, (int) a[0], a[1] != 0);
+                .doc("sets or clears HF_SMM_MASK in a vCPU's hflags: its next root is of address space 1 (or 0); mmu tdp only")
+                .step(Footprint.updates(Resource.VCPU_ROOTS), (e, a) -> {
+                    VcpuRoots.setSmm(e, (int) a[0], a[1] != 0);
+                    return 0;
+                });
+        declare("mmu_free_root_page(vcpu: int)")
+                .lockdep(Lockdep.MMU_READ).mirrors("mmu_free_root_page", "v6.12")
+                .doc("puts a vCPU's reference to its TDP root (kvm_tdp_mmu_put_root) and leaves it without a root")
+                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
+                    VcpuRoots.freeRoot(e, VcpuRoots.vcpu(e, a[0]));
                     return 0;
                 });
     }

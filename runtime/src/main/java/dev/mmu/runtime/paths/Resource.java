@@ -47,7 +47,10 @@ public enum Resource {
     RCU_PENDING,
     /** possible_nx_huge_pages and each page's nx_huge_page_disallowed. */
     NX_LIST,
-    /** kvm->arch.mmu_valid_gen and the invalidated roots not yet zapped. */
+    /**
+     * kvm->arch.mmu_valid_gen, the invalidated roots not yet zapped, and which referenced TDP roots
+     * are invalid (what is_obsolete_root() reads of a vCPU's root).
+     */
     INVALID_ROOTS,
     /** The active memslots: bases, deleted, invalid, logging flags, the dirty-log ioctl window, left ranges. */
     MEMSLOTS,
@@ -64,18 +67,29 @@ public enum Resource {
     /** Violated invariants and failed asserts. */
     VIOLATIONS,
     /** The scenario's own shared variables ({@code global x = 0}). */
-    GLOBALS;
+    GLOBALS,
+    /**
+     * Every vCPU's own root (root_mmu.root.hpa), its pending KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and
+     * HF_SMM_MASK, written without mmu_lock by the vCPU's entry and by requests made to it; one
+     * vCPU's alone is {@link #vcpuRootsOf}.
+     */
+    VCPU_ROOTS;
+
+    /** Where the per-vCPU root bits start (above every resource's own bit, below the TLB bits). */
+    static final int VCPU_ROOTS_SHIFT = 32;
 
     /** Where the per-vCPU TLB bits start (above every resource's own bit), and the per-thread srcu bits. */
     static final int TLB_SHIFT = 40;
     static final int SRCU_SHIFT = 52;
     private static final long EVERY_TLB = (1L << SRCU_SHIFT) - (1L << TLB_SHIFT);
+    private static final long EVERY_VCPU_ROOTS = (1L << TLB_SHIFT) - (1L << VCPU_ROOTS_SHIFT);
     static final long EVERY_SRCU = -1L << SRCU_SHIFT;
 
     /** The bits of the resource: its own, and for TLB, SRCU and HOST those of every part. */
     public long bit() {
         return switch (this) {
             case TLB -> 1L << ordinal() | EVERY_TLB;
+            case VCPU_ROOTS -> 1L << ordinal() | EVERY_VCPU_ROOTS;
             case SRCU, SRCU_SELF -> 1L << ordinal() | EVERY_SRCU;
             case HOST -> 1L << HOST_PFNS.ordinal() | 1L << FREED_PFNS.ordinal();
             default -> 1L << ordinal();
@@ -85,6 +99,11 @@ public enum Resource {
     /** One vCPU's TLB and paging-structure caches; every TLB when the vCPU is not known (negative) or too high. */
     public static long tlbOf(int vcpu) {
         return vcpu >= 0 && vcpu < SRCU_SHIFT - TLB_SHIFT ? 1L << (TLB_SHIFT + vcpu) : TLB.bit();
+    }
+
+    /** One vCPU's root, request and SMM bits; every vCPU's when the vCPU is not known or too high. */
+    public static long vcpuRootsOf(int vcpu) {
+        return vcpu >= 0 && vcpu < TLB_SHIFT - VCPU_ROOTS_SHIFT ? 1L << (VCPU_ROOTS_SHIFT + vcpu) : VCPU_ROOTS.bit();
     }
 
     /** One thread's srcu read side; every thread's past the bits there are. */
@@ -119,6 +138,6 @@ public enum Resource {
     }
 
     static {
-        if (values().length > TLB_SHIFT) throw new AssertionError("resource bits run into the per-vCPU TLB bits");
+        if (values().length > VCPU_ROOTS_SHIFT) throw new AssertionError("resource bits run into the per-vCPU root bits");
     }
 }

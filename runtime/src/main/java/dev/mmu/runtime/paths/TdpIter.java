@@ -101,6 +101,10 @@ public final class TdpIter {
         l[at + MIN_LEVEL] = minLevel;
         l[at + NEXT_LAST_LEVEL_GFN] = start;
         l[at + YIELDED_GFN] = start;
+        if (root < 0) { // no root to walk
+            l[at + VALID] = 0;
+            return;
+        }
         toRoot(s, l, at);
         skipNonPresent(s, l, at, end);
     }

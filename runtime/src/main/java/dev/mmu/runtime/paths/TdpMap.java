@@ -78,7 +78,7 @@ public final class TdpMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE);
+            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE).andReadsRoots(vcpu);
         }
 
         public String describe() {

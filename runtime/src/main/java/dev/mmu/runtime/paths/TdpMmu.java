@@ -26,7 +26,7 @@ public final class TdpMmu {
 
     /** What {@link #putRoot} may touch: the root's count and status, the invalidated roots, call_rcu. */
     static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VIOLATIONS)
-            .union(Rcu.GRACE_PERIOD);
+            .andReads(Resource.VCPU_ROOTS).union(Rcu.GRACE_PERIOD);
 
     /** {@link #linkChild} and a set: a new table records mmu_valid_gen. */
     static final Footprint LINK_CHILD = SET_SPTE.andReads(Resource.INVALID_ROOTS);

@@ -109,7 +109,8 @@ public final class VcpuSymmetry {
             Op y = b.ops()[i];
             if (x instanceof FaultOps.GuestAccess gx && y instanceof FaultOps.GuestAccess gy) {
                 if (gx.vcpu() != a.vcpu() || gy.vcpu() != b.vcpu() || gx.kind() != gy.kind()
-                        || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()) {
+                        || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()
+                        || gx.enterGuest() != gy.enterGuest()) {
                     return false;
                 }
             } else if (x instanceof FaultOps.VcpuOp vx && y instanceof FaultOps.VcpuOp vy) {
@@ -177,6 +178,7 @@ public final class VcpuSymmetry {
         w.value(psc.length);
         for (var p : psc) w.value(p.regionGfn()).value(p.spId()).value(p.spGfn()).flag(p.nested());
         w.flag((s.smmVcpus & (1L << vcpuOf[t])) != 0); // in SMM: on the other role's root
+        w.value(s.vcpuRoots[vcpuOf[t]]).flag((s.freeObsoleteRootsRequests & (1L << vcpuOf[t])) != 0);
         return w.toBytes();
     }
 
@@ -187,14 +189,11 @@ public final class VcpuSymmetry {
             c.threads[to[t]] = s.threads[t];
             c.tlb[vcpuOf[to[t]]] = s.tlb[vcpuOf[t]];
             c.psc[vcpuOf[to[t]]] = s.psc[vcpuOf[t]];
+            c.vcpuRoots[vcpuOf[to[t]]] = s.vcpuRoots[vcpuOf[t]];
         }
-        // HF_SMM_MASK moves with its vCPU (a bit per vCPU number, not per thread).
-        long smm = s.smmVcpus;
-        for (int t = 0; t < to.length; t++) if (to[t] != t) smm &= ~(1L << vcpuOf[to[t]]);
-        for (int t = 0; t < to.length; t++) {
-            if (to[t] != t && (s.smmVcpus & (1L << vcpuOf[t])) != 0) smm |= 1L << vcpuOf[to[t]];
-        }
-        c.smmVcpus = smm;
+        // HF_SMM_MASK and the vCPU's requests move with it (a bit per vCPU number, not per thread).
+        c.smmVcpus = permuteVcpuBits(s.smmVcpus, to);
+        c.freeObsoleteRootsRequests = permuteVcpuBits(s.freeObsoleteRootsRequests, to);
         c.mmuQueue = s.mmuQueue.clone();
         for (int i = 0; i < c.mmuQueue.length; i++) c.mmuQueue[i] = to[s.mmuQueue[i]];
         c.mmuWriter = s.mmuWriter < 0 ? s.mmuWriter : to[s.mmuWriter];
@@ -204,6 +203,15 @@ public final class VcpuSymmetry {
         for (int i = 0; i < c.mutexOwner.length; i++) {
             c.mutexOwner[i] = s.mutexOwner[i] < 0 ? s.mutexOwner[i] : to[s.mutexOwner[i]];
         }
+    }
+
+    private long permuteVcpuBits(long mask, int[] to) {
+        long r = mask;
+        for (int t = 0; t < to.length; t++) if (to[t] != t) r &= ~(1L << vcpuOf[to[t]]);
+        for (int t = 0; t < to.length; t++) {
+            if (to[t] != t && (mask & (1L << vcpuOf[t])) != 0) r |= 1L << vcpuOf[to[t]];
+        }
+        return r;
     }
 
     private static long permuteBits(long mask, int[] to) {

@@ -26,7 +26,8 @@ class VmStateEncodeTest {
     void vmStateFieldsAreAllEncoded() {
         // config is the same for every state of a system; owned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
-                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
+                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "vcpuRoots", "freeObsoleteRootsRequests",
+                "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
