@@ -13,8 +13,8 @@
 # access took one more step, an interleaving point Promela does not have. Promela's assertion
 # (a TLB hit on a page re-mapped since) is stale_tlb_at_unlock here: a TLB entry its SPTE no
 # longer grants when mmu_lock is released. The vCPU threads run the same program, so the scenario
-# asks for `symmetry vcpus` (an exact reduction: one state per orbit of vCPU permutations; it turns
-# partial-order reduction off); SYMMETRY=0 in the environment leaves it out, to compare.
+# asks for `symmetry vcpus` (an exact reduction: one state per orbit of vCPU permutations, with
+# partial-order reduction on top); SYMMETRY=0 in the environment leaves it out, to compare.
 set -eu
 nv=$1 steps=$2 buggy=$3
 if [ "$buggy" = 1 ]; then variant="buggy (no flush before the yield)"; else variant="fixed"; fi

@@ -60,9 +60,10 @@ import org.junit.jupiter.api.TestFactory;
  *       probabilistic;</li>
  *   <li>vCPU symmetry (DFS, BFS and preemption bounding): same verdicts, and on every reachable
  *       state the canonical form is a symmetry of the model (same successors up to canonical form,
- *       each thread's steps those of the thread {@code canonicalThread} names, same conditions);</li>
- *   <li>symmetry and hash compaction together (DFS; symmetry alone under BFS; partial-order
- *       reduction is not applied under symmetry, see Explorer.partialOrder);</li>
+ *       each thread's steps those of the thread {@code canonicalThreads} names, same conditions);</li>
+ *   <li>symmetry, partial-order reduction and hash compaction together (DFS, and symmetry with
+ *       partial-order reduction against symmetry alone: never more states; symmetry alone under
+ *       BFS);</li>
  *   <li>partial-order reduction (on by default: every DFS run above but the plain reference and
  *       packed keys uses it): same verdicts, traces that replay, never more states than the
  *       same search without it.</li>
@@ -254,12 +255,27 @@ class ReductionsAgreeTest {
             }
             boolean bounded = o.strategy() == ExploreOptions.Strategy.PREEMPTION_BOUNDED;
             if ((systematic || bounded) && symmetry) {
-                // symmetry alone, and with hash compaction on DFS (every reduction at once)
+                // symmetry alone, and with partial-order reduction and hash compaction on DFS
+                // (every reduction at once)
                 ExploreOptions sym = o.toBuilder().symmetry(true).hashCompaction(dfs).build();
                 ExploreResult<VmState> symmetric = Explorer.explore(reduced, expectations, sym);
-                assertThat(verdicts(symmetric)).as(what + " symmetry" + (dfs ? " and hash compaction" : ""))
+                assertThat(verdicts(symmetric)).as(what + " symmetry" + (dfs ? ", partial-order reduction and hash compaction" : ""))
                         .isEqualTo(verdicts(ref));
                 replays(symmetric, reduced, merging, what + " symmetry");
+                if (dfs) {
+                    ExploreResult<VmState> symNoPor = Explorer.explore(reduced, expectations,
+                            sym.toBuilder().partialOrder(false).build());
+                    assertThat(verdicts(symNoPor)).as(what + " symmetry without partial-order reduction")
+                            .isEqualTo(verdicts(ref));
+                    ExploreOptions symWhole = full.toBuilder().symmetry(true).build();
+                    assertThat(terminalOrbits(reduced, symWhole))
+                            .as(what + " symmetry and partial-order reduction: every terminal state's orbit")
+                            .isEqualTo(terminalOrbits(reduced, symWhole.toBuilder().partialOrder(false).build()));
+                    assertThat(Explorer.explore(reduced, List.of(), symWhole).stats().statesStored())
+                            .as(what + " symmetry and partial-order reduction: one state per orbit at most")
+                            .isLessThanOrEqualTo(Explorer.explore(reduced, List.of(),
+                                    symWhole.toBuilder().partialOrder(false).build()).stats().statesStored());
+                }
             }
         }
         return true;
@@ -385,7 +401,7 @@ class ReductionsAgreeTest {
             system.successors(c, outCanon);
             assertThat(canonicalKeys(system, outCanon)).isEqualTo(canonicalKeys(system, out));
             for (Transition<VmState> t : out) {
-                int image = system.canonicalThread(s, t.thread());
+                int image = system.canonicalThreads(s)[t.thread()];
                 Object key = system.key(system.canonical(t.target()));
                 assertThat(outCanon.stream().anyMatch(u -> u.thread() == image && u.choice() == t.choice()
                         && system.key(system.canonical(u.target())).equals(key)))

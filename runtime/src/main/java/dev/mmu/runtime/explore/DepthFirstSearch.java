@@ -102,7 +102,7 @@ final class DepthFirstSearch<S> {
                 continue;
             }
             partialOrder.reached(top.reduced, i, key);
-            if (partialOrder.expandAgain(key, sleep)) {
+            if (partialOrder.expandAgain(key, t.target(), sleep)) {
                 push(t.target(), t, key, sleep, false);
             }
         }
@@ -122,7 +122,7 @@ final class DepthFirstSearch<S> {
             frame = new Frame<>(s, incoming, successors);
             terminal = successors.isEmpty();
         } else {
-            if (first) partialOrder.firstVisit(key, sleep);
+            if (first) partialOrder.firstVisit(key, s, sleep);
             partialOrder.pushed(key); // before expanding: a step back to s itself closes a cycle too
             PartialOrder.Reduced<S> reduced = partialOrder.expand(s, sleep);
             frame = new Frame<>(s, incoming, reduced.explore);

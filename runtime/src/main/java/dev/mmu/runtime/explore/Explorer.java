@@ -57,14 +57,14 @@ public final class Explorer {
 
     /**
      * Symmetry reduction is applied by DFS and BFS, and by preemption bounding where the system
-     * maps the thread that ran last ({@link TransitionSystem#canonicalThread}): a node also holds
+     * maps the thread that ran last ({@link TransitionSystem#canonicalThreads}): a node also holds
      * that thread. A cycle through a permuted copy of a state on the DFS stack is not seen as a
      * cycle, so {@code Terminates} turns it off (docs/performance.md says what it would take).
      */
     static <S> boolean symmetric(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
         boolean mapsLastThread = options.strategy() != ExploreOptions.Strategy.PREEMPTION_BOUNDED
-                || system.canonicalThread(system.initial(), 0) >= 0;
+                || system.canonicalThreads(system.initial()) != null;
         return options.symmetry() && mapsLastThread && symmetryOff(expectations, options) == null;
     }
 
@@ -235,7 +235,8 @@ public final class Explorer {
         if (!partialOrder(system, monitor.expectations(), options)) {
             return new Pass(DepthFirstSearch.run(system, monitor, budget), budget, null);
         }
-        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies());
+        PartialOrder<S> partialOrder = new PartialOrder<>(system, system.dependencies(),
+                symmetric(system, monitor.expectations(), options));
         return new Pass(DepthFirstSearch.run(system, monitor, budget, partialOrder), budget, partialOrder);
     }
 
@@ -252,14 +253,15 @@ public final class Explorer {
     }
 
     /**
-     * Partial-order reduction is applied by DFS only, and not with symmetry: with cycles, sleep
-     * sets over canonical keys lose states even in the canonical thread numbering
-     * (PartialOrderProgramsTest's twins that spin), so the two do not combine yet.
+     * Partial-order reduction is applied by DFS only; with symmetry only where the system renumbers
+     * threads into the canonical state ({@link TransitionSystem#canonicalThreads}): a sleep set
+     * names threads, which the canonical form permutes (see {@link PartialOrder}).
      */
     static <S> boolean partialOrder(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
         return options.partialOrder() && options.strategy() == ExploreOptions.Strategy.DFS
-                && system.dependencies() != null && !symmetric(system, expectations, options);
+                && system.dependencies() != null && (!symmetric(system, expectations, options)
+                        || system.canonicalThreads(system.initial()) != null);
     }
 
     /**

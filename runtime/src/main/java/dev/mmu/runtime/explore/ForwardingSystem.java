@@ -51,7 +51,7 @@ public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     }
 
     @Override
-    public int canonicalThread(S s, int thread) {
-        return inner.canonicalThread(s, thread);
+    public int[] canonicalThreads(S s) {
+        return inner.canonicalThreads(s);
     }
 }

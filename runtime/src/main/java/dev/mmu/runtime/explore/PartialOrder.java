@@ -23,6 +23,15 @@ import java.util.Map;
  * again with a sleep set that does not cover every sleep set it was expanded with is expanded
  * again with the smaller one, so nothing a sleep set skipped is lost. {@code expect terminates}
  * is judged by {@link FairCycleSearch} on the full graph, which this does not reduce.
+ *
+ * <p>Under symmetry the keys are those of canonical states, so a state reached again may be a
+ * permuted twin of the state expanded before, its threads numbered otherwise. A sleep set is
+ * remembered in the canonical state's numbering ({@link TransitionSystem#canonicalThreads}): if
+ * α takes s and β takes s' to the canonical state, and s was expanded with Z where α(Z) ⊆ β(Z'),
+ * then s' = β⁻¹α(s) and β⁻¹α(Z) ⊆ Z', so s's expansion covers s' reached with Z' (the system is
+ * symmetric). When twins sit in one local state several permutations fit; the system picks one,
+ * and another pick can only make a state look uncovered (expanded again), never covered wrongly.
+ * The stack and the cycle proviso compare canonical keys: cycles of the quotient.
  */
 final class PartialOrder<S> {
 
@@ -63,6 +72,8 @@ final class PartialOrder<S> {
 
     private final TransitionSystem<S> system;
     private final Dependencies<S> dependencies;
+    /** Keys are those of canonical states: sleep sets are remembered in their numbering. */
+    private final boolean symmetric;
     /** Keys of the states on the DFS stack, with how often each is there. */
     private final Map<Object, Integer> onStack = new HashMap<>();
     /** Per state expanded with a non-empty sleep set: the intersection of those sleep sets. */
@@ -71,8 +82,14 @@ final class PartialOrder<S> {
 
 
     PartialOrder(TransitionSystem<S> system, Dependencies<S> dependencies) {
+        this(system, dependencies, false);
+    }
+
+    /** @param symmetric the system's keys are those of canonical states (see above) */
+    PartialOrder(TransitionSystem<S> system, Dependencies<S> dependencies, boolean symmetric) {
         this.system = system;
         this.dependencies = dependencies;
+        this.symmetric = symmetric;
     }
 
     /** How many states explored fewer steps than they have. */
@@ -102,19 +119,30 @@ final class PartialOrder<S> {
     }
 
     /**
-     * Whether a visited state reached again with {@code sleep} must be expanded again: some step
-     * asleep at every earlier expansion is awake now. Records the new intersection if so.
+     * Whether a visited state s reached again with {@code sleep} must be expanded again: some
+     * step asleep at every earlier expansion is awake now. Records the new intersection if so.
      */
-    boolean expandAgain(Object key, long sleep) {
+    boolean expandAgain(Object key, S s, long sleep) {
         Long before = sleptAt.get(key);
-        if (before == null || (before & ~sleep) == 0) return false;
-        remember(key, before & sleep);
+        if (before == null) return false;
+        long keyed = keyed(s, sleep);
+        if ((before & ~keyed) == 0) return false;
+        remember(key, before & keyed);
         return true;
     }
 
-    /** A first expansion of a state reached with {@code sleep}. */
-    void firstVisit(Object key, long sleep) {
-        remember(key, sleep);
+    /** A first expansion of a state s reached with {@code sleep}. */
+    void firstVisit(Object key, S s, long sleep) {
+        remember(key, keyed(s, sleep));
+    }
+
+    /** s's sleep set in the numbering of the state its key stands for. */
+    private long keyed(S s, long sleep) {
+        if (!symmetric || sleep == 0) return sleep;
+        int[] to = system.canonicalThreads(s);
+        long keyed = 0;
+        for (long z = sleep; z != 0; z &= z - 1) keyed |= 1L << to[Long.numberOfTrailingZeros(z)];
+        return keyed;
     }
 
     private void remember(Object key, long sleep) {

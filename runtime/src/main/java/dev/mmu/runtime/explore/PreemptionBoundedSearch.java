@@ -133,7 +133,7 @@ final class PreemptionBoundedSearch<S> {
             }
             // Under symmetry the key is the orbit's, and the last thread is named as in it.
             Node node = new Node(system.key(t.target()),
-                    symmetric ? system.canonicalThread(t.target(), t.thread()) : t.thread());
+                    symmetric ? system.canonicalThreads(t.target())[t.thread()] : t.thread());
             Integer best = fewestPreemptions.get(node);
             if (best == null || preemptions < best) {
                 fewestPreemptions.put(node, preemptions);

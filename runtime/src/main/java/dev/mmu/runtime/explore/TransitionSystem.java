@@ -61,12 +61,14 @@ public interface TransitionSystem<S> {
     }
 
     /**
-     * For symmetry under preemption bounding: the thread of {@code canonical(s)} that plays
-     * {@code thread}'s part in {@code s}, so that a node (state, thread that ran last) is keyed on
-     * its orbit; -1 (the default) if the system cannot tell, and then preemption bounding keeps
-     * exact keys.
+     * Where {@link #canonical} takes the threads of {@code s}: thread t of {@code s} plays thread
+     * {@code [t]}'s part in {@code canonical(s)}; null (the default) if the system cannot tell.
+     * Preemption bounding keys a node (state, thread that ran last) on its orbit with it, and
+     * partial-order reduction renumbers sleep sets with it; without it, preemption bounding keeps
+     * exact keys and partial-order reduction is not applied under symmetry. One method for every
+     * thread, so that a wrapper cannot map one thread otherwise than the others.
      */
-    default int canonicalThread(S s, int thread) {
-        return -1;
+    default int[] canonicalThreads(S s) {
+        return null;
     }
 }

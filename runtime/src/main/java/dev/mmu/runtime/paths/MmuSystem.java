@@ -258,10 +258,10 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return symmetry.trivial() ? s : symmetry.canonical(s);
     }
 
-    /** Where {@link #canonical} takes a thread: see {@link VcpuSymmetry}. */
+    /** Where {@link #canonical} takes the threads: see {@link VcpuSymmetry}. */
     @Override
-    public int canonicalThread(VmState s, int thread) {
-        return symmetry.trivial() ? thread : symmetry.canonicalThread(s, thread);
+    public int[] canonicalThreads(VmState s) {
+        return symmetry.canonicalThreads(s);
     }
 
     @Override

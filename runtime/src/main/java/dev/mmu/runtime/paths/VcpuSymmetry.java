@@ -124,44 +124,35 @@ public final class VcpuSymmetry {
 
     /** The representative of s's orbit: each class sorted by its members' signatures. */
     VmState canonical(VmState s) {
-        return canonical(s, null);
+        int[] to = canonicalThreads(s);
+        for (int t = 0; t < to.length; t++) {
+            if (to[t] != t) {
+                VmState c = s.copy();
+                permute(s, c, to);
+                return c;
+            }
+        }
+        return s;
     }
 
-    /** The thread of canonical(s) that thread t of s becomes. */
-    int canonicalThread(VmState s, int t) {
-        return permutation(s)[t];
-    }
-
-    /** Where canonical(s) takes each thread of s. */
-    private int[] permutation(VmState s) {
+    /**
+     * Where canonical(s) takes each thread of s: thread t of s becomes thread [t] of canonical(s).
+     * Each class sorts on s itself: the classes are disjoint and a signature names only its own
+     * thread and vCPU, which sorting another class does not move.
+     */
+    int[] canonicalThreads(VmState s) {
         int[] to = new int[s.threads.length];
         for (int t = 0; t < to.length; t++) to[t] = t;
-        canonical(s, to);
-        return to;
-    }
-
-    /** canonical(s), moving each thread[i] (if not null) where the permutation takes it. */
-    private VmState canonical(VmState s, int[] thread) {
-        VmState c = null;
         for (int[] cls : classes) {
             byte[][] sig = new byte[cls.length][];
             for (int i = 0; i < cls.length; i++) sig[i] = signature(s, cls[i]);
             Integer[] order = new Integer[cls.length];
             for (int i = 0; i < order.length; i++) order[i] = i;
             Arrays.sort(order, (i, j) -> Arrays.compare(sig[i], sig[j]));
-            boolean identity = true;
-            for (int i = 0; i < order.length; i++) identity &= order[i] == i;
-            if (identity) continue;
-            if (c == null) c = s.copy();
             // The member now in slot i is the one whose signature sorts i-th.
-            int[] to = new int[s.threads.length];
-            for (int t = 0; t < to.length; t++) to[t] = t;
             for (int i = 0; i < cls.length; i++) to[cls[order[i]]] = cls[i];
-            permute(s, c, to);
-            if (thread != null) for (int i = 0; i < thread.length; i++) thread[i] = to[thread[i]];
-            s = c.copy();
         }
-        return c == null ? s : c;
+        return to;
     }
 
     /** Everything about thread t (and its vCPU) that a permutation moves. */

@@ -155,15 +155,37 @@ class PartialOrderUnitTest {
     @Test
     void aVisitedStateIsExpandedAgainOnlyForAStepAsleepEveryTimeBefore() {
         PartialOrder<Integer> po = new PartialOrder<>(new OneState(), new OneState());
-        assertThat(po.expandAgain(5, 0)).as("never expanded with a sleep set").isFalse();
-        po.firstVisit(5, 0b011);
-        assertThat(po.expandAgain(5, 0b111)).isFalse();
-        assertThat(po.expandAgain(5, 0b011)).isFalse();
-        assertThat(po.expandAgain(5, 0b001)).isTrue();
-        assertThat(po.expandAgain(5, 0b001)).as("now expanded with {0}").isFalse();
-        assertThat(po.expandAgain(5, 0b100)).isTrue();
-        assertThat(po.expandAgain(5, 0b001)).as("expanded with an empty sleep set: everything ran").isFalse();
-        po.firstVisit(6, 0);
-        assertThat(po.expandAgain(6, 0)).isFalse();
+        assertThat(po.expandAgain(5, 0, 0)).as("never expanded with a sleep set").isFalse();
+        po.firstVisit(5, 0, 0b011);
+        assertThat(po.expandAgain(5, 0, 0b111)).isFalse();
+        assertThat(po.expandAgain(5, 0, 0b011)).isFalse();
+        assertThat(po.expandAgain(5, 0, 0b001)).isTrue();
+        assertThat(po.expandAgain(5, 0, 0b001)).as("now expanded with {0}").isFalse();
+        assertThat(po.expandAgain(5, 0, 0b100)).isTrue();
+        assertThat(po.expandAgain(5, 0, 0b001)).as("expanded with an empty sleep set: everything ran").isFalse();
+        po.firstVisit(6, 0, 0);
+        assertThat(po.expandAgain(6, 0, 0)).isFalse();
+    }
+
+    /**
+     * Under symmetry a key stands for a canonical state, and a state reached again may be a twin
+     * whose threads are numbered otherwise: its sleep set is compared in the canonical numbering.
+     * State 6 is state 5 with threads 0 and 1 swapped (both keyed 5 by the caller).
+     */
+    @Test
+    void underSymmetryATwinsSleepSetIsComparedInTheCanonicalNumbering() {
+        OneState s = new OneState() {
+            @Override public int[] canonicalThreads(Integer st) {
+                return st == 6 ? new int[] {1, 0, 2} : new int[] {0, 1, 2};
+            }
+        };
+        PartialOrder<Integer> po = new PartialOrder<>(s, s, true);
+        po.firstVisit(5, 5, 0b001);
+        assertThat(po.expandAgain(5, 6, 0b010)).as("the twin's thread 1 is thread 0 of state 5: asleep there too").isFalse();
+        assertThat(po.expandAgain(5, 6, 0b001)).as("the twin's thread 0 is thread 1 of state 5, which was awake").isTrue();
+        assertThat(po.expandAgain(5, 5, 0b011)).as("expanded with no thread asleep in the canonical numbering").isFalse();
+        PartialOrder<Integer> plain = new PartialOrder<>(s, s);
+        plain.firstVisit(5, 5, 0b001);
+        assertThat(plain.expandAgain(5, 6, 0b001)).as("without symmetry a key is one state").isFalse();
     }
 }

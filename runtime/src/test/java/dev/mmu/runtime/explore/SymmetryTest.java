@@ -45,11 +45,13 @@ class SymmetryTest {
 
         /** The stable sort above puts thread t where the threads before it in (pc, tmp) order end. */
         @Override
-        public int canonicalThread(Counter.State s, int thread) {
+        public int[] canonicalThreads(Counter.State s) {
             List<Integer> order = new ArrayList<>();
             for (int t = 0; t < s.pc().size(); t++) order.add(t);
             order.sort(Comparator.<Integer>comparingInt(t -> s.pc().get(t)).thenComparingInt(t -> s.tmp().get(t)));
-            return order.indexOf(thread);
+            int[] to = new int[order.size()];
+            for (int i = 0; i < to.length; i++) to[order.get(i)] = i;
+            return to;
         }
     }
 
@@ -60,8 +62,8 @@ class SymmetryTest {
         }
 
         @Override
-        public int canonicalThread(Counter.State s, int thread) {
-            return -1;
+        public int[] canonicalThreads(Counter.State s) {
+            return null;
         }
     }
 
