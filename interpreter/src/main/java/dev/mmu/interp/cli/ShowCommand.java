@@ -4,8 +4,9 @@ import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.diag.Suggestions;
 import dev.mmu.runtime.paths.Prelude;
-import java.util.LinkedHashSet;
+import java.util.Comparator;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,8 +38,11 @@ final class ShowCommand implements Callable<Integer> {
             return ExitCode.BAD_INPUT;
         }
         if (name == null) {
-            Set<PathDecl> seen = new LinkedHashSet<>(KernelPrelude.paths(version).values());
-            for (PathDecl p : seen) {
+            // By file, then in the file's (the kernel's) order: a reader follows it beside the .c file.
+            Set<PathDecl> sorted = new TreeSet<>(Comparator.comparing((PathDecl p) -> p.pos().file())
+                    .thenComparingInt(p -> p.pos().line()));
+            sorted.addAll(KernelPrelude.paths(version).values());
+            for (PathDecl p : sorted) {
                 System.out.println(p.name().name() + "  (" + p.pos().file() + ")");
             }
             return ExitCode.PASS;

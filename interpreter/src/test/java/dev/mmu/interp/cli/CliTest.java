@@ -36,6 +36,11 @@ class CliTest {
                 .contains("tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: true)");
         assertThat(run("show")).isZero();
         assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/mmu.mmu)");
+        // by file, then in the file's order: kvm_tdp_mmu_page_fault calls kvm_tdp_mmu_map below it
+        assertThat(out).containsSubsequence("(kernel/kvm_main.mmu)", "(kernel/mmu.mmu)", "(kernel/tdp_mmu.mmu)",
+                "(kernel/x86.mmu)");
+        assertThat(out.lines().filter(l -> l.endsWith("(kernel/kvm_main.mmu)")).count())
+                .isEqualTo(out.lines().takeWhile(l -> l.endsWith("(kernel/kvm_main.mmu)")).count());
         assertThat(run("show", "host_free")).isZero();
         assertThat(out).contains("path host_free(range: range) {", "host_free_pages(range.start, range.end)");
         assertThat(run("show", "kvm_recover_nx_huge_page")).isEqualTo(2);
