@@ -1,0 +1,241 @@
+package dev.mmu.runtime.paths;
+
+import static dev.mmu.runtime.paths.InvariantsTest.call;
+import static dev.mmu.runtime.paths.Stepper.HPAGE_GPA;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import org.junit.jupiter.api.Test;
+
+/**
+ * vcpu_enter_guest()'s root handling (VcpuRoots, v6.12): KVM_REQ_MMU_FREE_OBSOLETE_ROOTS served at
+ * each vCPU's own next entry, kvm_mmu_reload(), kvm_tdp_mmu_alloc_root(), SMM roots, one step at a time.
+ */
+class VcpuRootsTest {
+    static final VmConfig VM = Stepper.vm(Mmu.TDP, 2);
+
+    static Stepper twoVcpus(PathBuilder setup) {
+        return new Stepper(Stepper.program(VM, setup, InvariantsTest.vcpu(VM, 0, Access.READ, HPAGE_GPA),
+                InvariantsTest.vcpu(VM, 1, Access.READ, HPAGE_GPA)));
+    }
+
+    /** kvm_mmu_zap_all_fast()'s invalidation under the write lock, then the request to every vCPU. */
+    static PathBuilder fastZap() {
+        PathBuilder b = new PathBuilder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.emit(call("kvm_tdp_mmu_invalidate_all_roots"));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(call("kvm_make_all_cpus_request_free_obsolete_roots"));
+        return b;
+    }
+
+    /** Steps vCPU `v` through vcpu_enter_guest()'s root handling up to its guest access. */
+    static void enterGuest(Stepper st, int v, boolean frees) {
+        st.step(v, "vcpu " + v + " read");
+        st.step(v, "kvm_mmu_free_obsolete_roots");
+        if (frees) {
+            st.step(v, "read_lock(mmu_lock)");
+            st.step(v, "mmu_free_root_page");
+            st.step(v, "release mmu_lock");
+        }
+        st.step(v, "read_lock(mmu_lock)");
+        st.step(v, "kvm_tdp_mmu_alloc_root");
+        st.step(v, "release mmu_lock");
+        assertThat(st.next(v)).as("then the guest access").isEqualTo("vcpu " + v + " read");
+    }
+
+    @Test
+    void eachVcpuFreesItsObsoleteRootAtItsOwnEntryWhileTheOtherStillHoldsIt() {
+        Stepper st = twoVcpus(fastZap());
+        int old = st.s.root(0, false);
+        assertThat(st.s.vcpuRoots).containsExactly(old, old);
+        assertThat(st.s.sp(old).invalid).isTrue();
+        assertThat(st.s.sp(old).rootCount).as("two vCPUs and the scheduled zap").isEqualTo(3);
+        assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b11);
+
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_mmu_free_obsolete_roots");
+        assertThat(st.s.freeObsoleteRootsRequests).as("kvm_check_request clears vCPU 0's request only").isEqualTo(0b10);
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "mmu_free_root_page");
+        assertThat(st.s.vcpuRoots[0]).as("root.hpa = INVALID_PAGE").isEqualTo(-1);
+        assertThat(st.s.sp(old).rootCount).as("vCPU 0's reference put").isEqualTo(2);
+        assertThat(st.s.sp(old).status).isEqualTo(ShadowPage.LIVE);
+        st.step(0, "release mmu_lock");
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "kvm_tdp_mmu_alloc_root");
+        int fresh = st.s.vcpuRoots[0];
+        assertThat(fresh).as("a new root, not the invalid one").isNotEqualTo(old).isEqualTo(st.s.root);
+        assertThat(st.s.sp(fresh).invalid).isFalse();
+        assertThat(st.s.sp(fresh).rootCount).as("vCPU 0's and the TDP MMU's").isEqualTo(2);
+        st.step(0, "release mmu_lock");
+        assertThat(st.next(0)).isEqualTo("vcpu 0 read");
+
+        // The window: vCPU 1 has not entered the guest since the request and still runs on the old root.
+        assertThat(st.s.vcpuRoots[1]).isEqualTo(old);
+        assertThat(st.s.sp(old).rootCount).isEqualTo(2);
+        assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b10);
+
+        enterGuest(st, 1, true);
+        assertThat(st.s.vcpuRoots[1]).as("vCPU 1 takes a reference to the valid root vCPU 0 made").isEqualTo(fresh);
+        assertThat(st.s.sp(fresh).rootCount).isEqualTo(3);
+        assertThat(st.s.sp(old).rootCount).as("only the scheduled zap's reference is left").isEqualTo(1);
+        assertThat(st.s.freeObsoleteRootsRequests).isZero();
+        assertThat(st.s.violations).isZero();
+    }
+
+    @Test
+    void requestWithoutObsoleteRootGoesStraightToTheAccessWithoutTheLock() {
+        Stepper st = twoVcpus(InvariantsTest.path(b -> b.emit(call("kvm_make_all_cpus_request_free_obsolete_roots"))));
+        int root = st.s.root;
+        assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b11);
+        st.step(0, "vcpu 0 read");
+        assertThat(st.next(0)).isEqualTo("kvm_mmu_free_obsolete_roots");
+        st.step(0, "kvm_mmu_free_obsolete_roots");
+        // kvm_mmu_free_obsolete_roots() finds nothing obsolete, kvm_mmu_reload() finds the root: enter.
+        assertThat(st.next(0)).isEqualTo("vcpu 0 read");
+        assertThat(st.s.mmuReaders).isZero();
+        assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b10);
+        assertThat(st.s.vcpuRoots[0]).isEqualTo(root);
+        assertThat(st.s.sp(root).rootCount).as("no reference put or taken").isEqualTo(3);
+        st.step(0, "vcpu 0 read");
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("EPT violation");
+    }
+
+    @Test
+    void withoutRequestOrWithARootTheAccessDoesNotReload() {
+        Stepper st = twoVcpus(new PathBuilder());
+        st.step(0, "vcpu 0 read");
+        assertThat(st.next(0)).as("no request, a root: the EPT violation's fault path").isEqualTo("kvm_faultin_pfn");
+    }
+
+    @Test
+    void vcpuWithoutRootReloadsEvenWithoutRequest() {
+        Stepper st = twoVcpus(InvariantsTest.path(b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(call("mmu_free_root_page", 0));
+            b.emit(call("mmu_free_root_page", 0)); // no root: nothing to put
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+        int root = st.s.root;
+        assertThat(st.s.vcpuRoots).containsExactly(-1, root);
+        assertThat(st.s.sp(root).rootCount).isEqualTo(2);
+        enterGuest(st, 0, false);
+        assertThat(st.s.vcpuRoots[0]).as("kvm_tdp_mmu_alloc_root takes a reference to the valid root").isEqualTo(root);
+        assertThat(st.s.sp(root).rootCount).isEqualTo(3);
+    }
+
+    @Test
+    void freeRootEmptiesTheVcpusTlb() {
+        VmConfig one = Stepper.vm(Mmu.TDP, 1);
+        Stepper st = new Stepper(Stepper.program(one, new PathBuilder(), InvariantsTest.vcpu(one, 0, Access.READ, HPAGE_GPA),
+                InvariantsTest.thread("free", b -> {
+                    b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+                    b.emit(call("mmu_free_root_page", 0));
+                    b.emit(new Ops.Release(LockId.mmu_lock));
+                })));
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(Tlbs.lookup(st.s, 0, Stepper.HPAGE_GFN)).as("the access filled the TLB").isNotNull();
+        while (!st.done(1)) st.step(1, st.next(1));
+        assertThat(st.s.vcpuRoots[0]).isEqualTo(-1);
+        assertThat(Tlbs.lookup(st.s, 0, Stepper.HPAGE_GFN)).as("tagged with the root it no longer has").isNull();
+    }
+
+    @Test
+    void freeRootAndAllocRootWithoutMmuLockForReadAreLockdepViolations() {
+        VmConfig one = Stepper.vm(Mmu.TDP, 1);
+        assertThat(Run.of(one, b -> b.emit(new VcpuRoots.FreeRoot(0))).violated(Invariant.lockdep)).isTrue();
+        assertThat(Run.of(one, b -> b.emit(new VcpuRoots.AllocRoot(0))).violated(Invariant.lockdep)).isTrue();
+        assertThat(Run.of(one, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(new VcpuRoots.FreeRoot(0));
+            b.emit(new VcpuRoots.AllocRoot(0));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }).violated(Invariant.lockdep)).as("under read_lock(mmu_lock)").isFalse();
+    }
+
+    @Test
+    void vcpuInSmmLoadsTheSmmRoot() {
+        Stepper st = twoVcpus(InvariantsTest.path(b -> {
+            b.emit(call("kvm_vcpu_set_smm", 0, 1));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(call("mmu_free_root_page", 0));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+        int root = st.s.root;
+        assertThat(st.s.inSmm(0)).isTrue();
+        assertThat(st.s.inSmm(1)).isFalse();
+        assertThat(st.s.smmRoot).as("no SMM root before a vCPU in SMM loads one").isEqualTo(-1);
+        enterGuest(st, 0, false);
+        int smm = st.s.vcpuRoots[0];
+        assertThat(smm).as("address space 1: a root of its own").isNotEqualTo(root).isEqualTo(st.s.smmRoot);
+        assertThat(st.s.sp(smm).rootCount).isEqualTo(2);
+        assertThat(st.s.root).as("address space 0's root is kept").isEqualTo(root);
+        assertThat(st.s.sp(root).rootCount).isEqualTo(2);
+    }
+
+    @Test
+    void leavingSmmLoadsTheAddressSpace0Root() {
+        Stepper st = twoVcpus(InvariantsTest.path(b -> {
+            b.emit(call("kvm_vcpu_set_smm", 1, 1));
+            b.emit(call("kvm_vcpu_set_smm", 1, 0));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(call("mmu_free_root_page", 1));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+        assertThat(st.s.smmVcpus).isZero();
+        enterGuest(st, 1, false);
+        assertThat(st.s.vcpuRoots[1]).isEqualTo(st.s.root);
+        assertThat(st.s.smmRoot).isEqualTo(-1);
+    }
+
+    @Test
+    void setSmmNeedsTdpAndAVcpu() {
+        VmConfig shadow = Stepper.vm(Mmu.SHADOW, 2);
+        assertThatThrownBy(() -> Run.of(shadow, b -> b.emit(call("kvm_vcpu_set_smm", 0, 1))))
+                .isInstanceOf(ScenarioError.class).hasMessageContaining("mmu tdp only");
+        assertThatThrownBy(() -> Run.of(VM, b -> b.emit(call("kvm_vcpu_set_smm", 2, 1))))
+                .isInstanceOf(ScenarioError.class).hasMessageContaining("no vCPU 2");
+        assertThatThrownBy(() -> Run.of(VM, b -> b.emit(call("kvm_vcpu_set_smm", -1, 1))))
+                .isInstanceOf(ScenarioError.class).hasMessageContaining("no vCPU -1");
+        assertThat(Run.of(VM, b -> b.emit(call("kvm_vcpu_set_smm", 1, 1))).s.smmVcpus).isEqualTo(0b10);
+    }
+
+    @Test
+    void theLastPutFreesTheInvalidatedRootThroughRcu() {
+        VmConfig one = Stepper.vm(Mmu.TDP, 1);
+        PathBuilder setup = fastZap();
+        // kvm_tdp_mmu_zap_invalidated_roots() puts the scheduled zap's reference first: the vCPU's is the last.
+        setup.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_put_root"),
+                new Expr[] {Expr.of(Footprint.LOCAL, (s, t) -> s.vcpuRoots[0])}, -1));
+        PathBuilder reader = new PathBuilder();
+        reader.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        reader.emit(new Ops.Release(LockId.rcu));
+        Stepper st = new Stepper(Stepper.program(one, setup, InvariantsTest.vcpu(one, 0, Access.READ, HPAGE_GPA),
+                ThreadProgram.of("reader", -1, reader)));
+        int old = st.s.vcpuRoots[0];
+        assertThat(st.s.sp(old).rootCount).as("only vCPU 0's reference").isEqualTo(1);
+        st.step(1, "rcu_read_lock()");
+        st.step(0, "vcpu 0 read");
+        st.step(0, "kvm_mmu_free_obsolete_roots");
+        st.step(0, "read_lock(mmu_lock)");
+        st.step(0, "mmu_free_root_page");
+        assertThat(st.s.sp(old).rootCount).isZero();
+        assertThat(st.s.sp(old).status).as("unlinked, freed by call_rcu").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(st.s.rcuPending).containsExactly(old);
+        assertThat(st.s.violations).as("no vCPU runs on it: it was the vCPU's own last reference").isZero();
+        st.step(0, "release mmu_lock");
+        assertThat(st.s.rcuPending).as("the reader's rcu_read_lock() holds the grace period").containsExactly(old);
+        st.step(1, "release rcu");
+        assertThat(st.s.sp(old)).as("the grace period has elapsed").isNull();
+        assertThat(st.s.rcuPending).isEmpty();
+    }
+}
