@@ -307,21 +307,16 @@ public final class SlotOps {
         return set;
     }
 
-    private static boolean clearDirtyIn(Exec e, int spId, long start, long end) {
-        ShadowPage sp = e.s.sp(spId);
+    private static boolean clearDirtyIn(Exec e, int root, long start, long end) {
         boolean set = false;
-        for (int i : sp.usedIndexes()) {
-            long spte = sp.spte(i);
-            long g = sp.gfnOf(i);
-            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
-            if (!Spte.leaf(spte)) {
-                set |= clearDirtyIn(e, Spte.child(spte), start, end);
-            } else if ((spte & Spte.DIRTY) != 0) {
-                e.s.setSpte(spId, i, spte & ~Spte.DIRTY);
-                set = true;
-            }
+        for (long[] leaf : rmapLeaves(e.s, root, start, end)) {
+            int spId = (int) leaf[0], i = (int) leaf[1];
+            long spte = e.s.sp(spId).spte(i);
+            if ((spte & Spte.DIRTY) == 0) continue;
+            e.s.setSpte(spId, i, spte & ~Spte.DIRTY);
+            set = true;
         }
-        if (set && e.tracing()) e.note("clear_dirty_gfn_range: D cleared under " + sp);
+        if (set && e.tracing()) e.note("clear_dirty_gfn_range: D cleared under " + e.s.sp(root));
         return set;
     }
 
