@@ -176,6 +176,27 @@ class SlotPathsTest {
     }
 
     @Test
+    void clearDirtyGfnRangeClearsDOfTheLeavesInTheRangeOnly() {
+        VmConfig c = vm(false);
+        MmuSystem m = system(c, List.of(b -> FaultPaths.guestAccess(b, c, 0, Access.WRITE, Expr.constant(0x3000)),
+                b -> { }));
+        VmState s = finish(m, m.initial(), 0);
+        Walk leaf = Walk.of(s, 3);
+        assertThat(leaf.presentLeaf()).isTrue();
+        assertThat(leaf.spte() & Spte.DIRTY).as("the write set D").isNotZero();
+        long last = leaf.level() == 1 ? 3 : 511; // the last gfn the leaf maps
+        Exec e = new Exec(m.program(), s.copy(), 1, new StringBuilder());
+        assertThat(SlotOps.clearDirtyGfnRange(e, last + 1, last + 513)).as("a range past the leaf").isFalse();
+        long first = last - (leaf.level() == 1 ? 0 : 511);
+        assertThat(SlotOps.clearDirtyGfnRange(e, 0, first)).as("a range ending where the leaf starts").isFalse();
+        e = new Exec(m.program(), s.copy(), 1, new StringBuilder());
+        assertThat(SlotOps.clearDirtyGfnRange(e, last, last + 1)).as("the range's last gfn on the leaf").isTrue();
+        Walk after = Walk.of(e.s, 3);
+        assertThat(after.spte()).isEqualTo(leaf.spte() & ~Spte.DIRTY).as("only D cleared, W kept");
+        assertThat(SlotOps.clearDirtyGfnRange(e, 0, 512)).as("nothing left to clear").isFalse();
+    }
+
+    @Test
     void disableZapsCollapsibleTablesAtomically() {
         VmConfig c = vm(false);
         MmuSystem m = system(c, List.of(b -> {
