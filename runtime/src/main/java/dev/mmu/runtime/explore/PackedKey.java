@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * A visited-set key made of a state's exact byte encoding (see {@link TransitionSystem#key}):
  * one small array instead of the state's object graph, with one 64-bit hash of the bytes that
- * serves as the hash table's hash and as the hash compaction fingerprint.
+ * serves as the hash and as the hash compaction fingerprint, and optionally where the encoding's
+ * parts end ({@link VisitedSet} stores each part once). Equality is the bytes'.
  */
 public final class PackedKey {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -17,15 +18,30 @@ public final class PackedKey {
 
     private final byte[] bytes;
     private final long hash;
+    private final int[] cuts;
 
     public PackedKey(byte[] bytes) {
-        this(bytes, hash64(bytes, 0, bytes.length));
+        this(bytes, (int[]) null);
+    }
+
+    /**
+     * @param cuts where each part of the encoding but the last ends, ascending, or null (one
+     *             part); a function of the bytes (the same bytes are always cut the same way),
+     *             so that a visited set may store the parts apart
+     */
+    public PackedKey(byte[] bytes, int[] cuts) {
+        this(bytes, hash64(bytes, 0, bytes.length), cuts);
     }
 
     /** With a given hash, equal for equal byte strings (tests use it to force collisions). */
     PackedKey(byte[] bytes, long hash) {
+        this(bytes, hash, null);
+    }
+
+    private PackedKey(byte[] bytes, long hash, int[] cuts) {
         this.bytes = bytes;
         this.hash = hash;
+        this.cuts = cuts;
     }
 
     /**
@@ -55,6 +71,11 @@ public final class PackedKey {
     /** The encoding itself (not copied: callers must not change it). */
     byte[] bytes() {
         return bytes;
+    }
+
+    /** Where the parts end (not copied), or null: one part. */
+    int[] cuts() {
+        return cuts;
     }
 
     public int length() {

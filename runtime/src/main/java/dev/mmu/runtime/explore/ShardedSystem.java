@@ -181,7 +181,11 @@ final class ShardedSystem<S> implements TransitionSystem<ShardedSystem.Node<S>> 
             bytes[2] = (byte) (tag >>> 8);
             bytes[3] = (byte) tag;
             System.arraycopy(p.bytes(), 0, bytes, 4, p.length());
-            return new PackedKey(bytes); // a 64-bit hash of its own: hash compaction stores it
+            int[] cuts = p.cuts() == null ? null : p.cuts().clone();
+            if (cuts != null) {
+                for (int i = 0; i < cuts.length; i++) cuts[i] += 4;
+            }
+            return new PackedKey(bytes, cuts); // a 64-bit hash of its own: hash compaction stores it
         }
         return new Tagged(n.layer, k);
     }

@@ -16,6 +16,9 @@ public final class StateWriter {
     private int n;
 
     private final boolean scratch;
+    /** Where each part written so far ends ({@link #cut}). */
+    private int[] cuts;
+    private int cutCount;
 
     /** A writer on this thread's scratch buffer: finish it (toBytes) before starting another. */
     public StateWriter() {
@@ -98,6 +101,25 @@ public final class StateWriter {
         System.arraycopy(bytes, 0, buf, n, bytes.length);
         n += bytes.length;
         return this;
+    }
+
+    /**
+     * Ends a part of the encoding here: a visited set may store each part once for all the states
+     * that share it (a page table, a TLB, a thread). Parts must be cut at the same places for
+     * the same bytes.
+     */
+    public StateWriter cut() {
+        if (cuts == null) cuts = new int[32];
+        if (cutCount == cuts.length) cuts = Arrays.copyOf(cuts, 2 * cutCount);
+        cuts[cutCount++] = n;
+        return this;
+    }
+
+    /** Where the parts end, but the last, ascending (see {@link #cut}). */
+    public int[] cuts() {
+        int k = cutCount;
+        while (k > 0 && cuts[k - 1] == n) k--;
+        return cuts == null ? new int[0] : Arrays.copyOf(cuts, k);
     }
 
     private void grow() {

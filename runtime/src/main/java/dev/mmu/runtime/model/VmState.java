@@ -395,6 +395,16 @@ public final class VmState {
      */
     public byte[] encode(long ignoredStats, BitSet[][] live) {
         StateWriter w = new StateWriter();
+        encode(w, ignoredStats, live);
+        return w.toBytes();
+    }
+
+    /**
+     * The same into {@code w}, cut into parts ({@link StateWriter#cut}) that many states share:
+     * each page table, each vCPU's TLB and caches, the host pages, the locks, the stats, the
+     * memslots and globals, each thread.
+     */
+    public void encode(StateWriter w, long ignoredStats, BitSet[][] live) {
         w.value(sps.length);
         for (int i = 0; i < sps.length; i++) {
             ShadowPage sp = sps[i];
@@ -411,29 +421,32 @@ public final class VmState {
                 }
                 w.raw(sp.encoded);
             }
+            w.cut();
         }
         w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).value(freeObsoleteRootsRequests)
-                .values(lpageDisallowed);
+                .values(lpageDisallowed).cut();
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
                 w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
             }
+            w.cut();
         }
         for (PscEntry[] entries : psc) {
             w.value(entries.length);
             for (PscEntry e : entries) w.value(e.regionGfn()).value(e.spId()).value(e.spGfn()).flag(e.nested());
+            w.cut();
         }
-        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(hvaUnmapped).deltas(pfnOwners).value(nextPfn);
+        w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(hvaUnmapped).deltas(pfnOwners).value(nextPfn).cut();
         w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
-                .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount);
+                .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount).cut();
         w.value(stats.length);
         for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
-        w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed);
+        w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
         for (long[] bitmap : dirtyBitmap) w.values(bitmap);
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
-                .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals);
+                .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
             ThreadState t = threads[i];
             w.value(t.pc);
@@ -444,9 +457,8 @@ public final class VmState {
                 w.value(t.locals.length);
                 for (int j = 0; j < t.locals.length; j++) w.value(l.get(j) ? t.locals[j] : 0);
             }
-            w.values(t.invalidList).value(t.holdWork);
+            w.values(t.invalidList).value(t.holdWork).cut();
         }
-        return w.toBytes();
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.mmu.runtime.explore.TransitionSystem;
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.StateWriter;
 import dev.mmu.runtime.model.VmState;
 import java.util.ArrayList;
 import java.util.List;
@@ -243,7 +244,9 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      */
     @Override
     public Object key(VmState s) {
-        return new PackedKey(s.encode(unreadStats, liveLocals)); // one word-wise 64-bit hash of the bytes
+        StateWriter w = new StateWriter();
+        s.encode(w, unreadStats, liveLocals);
+        return new PackedKey(w.toBytes(), w.cuts()); // one word-wise 64-bit hash of the bytes; parts stored apart
     }
 
     /** Which steps commute, from their footprints: see {@link Independence}. */

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Differential test of {@link VisitedSet} against {@link HashSet}: the same answer to every add
- * and the same size, for packed keys (short, long, larger than an arena chunk, colliding hashes),
+ * and the same size, for packed keys (short, long, larger than an arena chunk, cut into parts or
+ * not, with colliding hashes),
  * fingerprints (including 0) and other objects, mixed. The searches' counts and traces with it
  * are compared with object keys (HashSet path) by ReductionsAgreeTest in examples/.
  */
@@ -19,11 +20,20 @@ class VisitedSetTest {
 
     @Test
     void agreesWithHashSet() {
+        agreesWithHashSet(new VisitedSet(), 200_000);
+    }
+
+    /** Only the top 8 bits of every hash kept: equal tags and slots, different bytes, everywhere. */
+    @Test
+    void agreesWithHashSetWhenHashesCollide() {
+        agreesWithHashSet(new VisitedSet(0xFF00_0000_0000_0000L), 20_000);
+    }
+
+    private static void agreesWithHashSet(VisitedSet set, int adds) {
         Random r = new Random(42);
-        VisitedSet set = new VisitedSet();
         Set<Object> reference = new HashSet<>();
         List<byte[]> pool = new java.util.ArrayList<>();
-        for (int i = 0; i < 200_000; i++) {
+        for (int i = 0; i < adds; i++) {
             Object key;
             int kind = r.nextInt(10);
             if (kind < 6) {
@@ -37,8 +47,8 @@ class VisitedSetTest {
                     for (int j = 0; j < len; j++) b[j] = (byte) r.nextInt(r.nextBoolean() ? 2 : 256);
                     pool.add(b);
                 }
-                // A weak hash (few values) as well as the real one: equal hashes, different bytes.
-                key = r.nextBoolean() ? new PackedKey(b) : new PackedKey(b, Arrays.hashCode(b) & 7L);
+                // Cut as an encoding is, by its bytes (after each 1), or not cut (odd lengths).
+                key = b.length % 2 == 1 ? new PackedKey(b) : new PackedKey(b, cutsAfterOnes(b));
             } else if (kind < 9) {
                 key = r.nextInt(100) == 0 ? 0L : (long) r.nextInt(50_000) * 0x9E3779B97F4A7C15L;
             } else {
@@ -48,6 +58,11 @@ class VisitedSetTest {
             assertThat(set.add(key)).as("add #%d", i).isEqualTo(expected);
         }
         assertThat(set.size()).isEqualTo(reference.size());
+    }
+
+    /** Cuts after every byte 1 (so parts repeat across keys, and some are empty or the whole key). */
+    private static int[] cutsAfterOnes(byte[] b) {
+        return java.util.stream.IntStream.range(0, b.length).filter(i -> b[i] == 1).map(i -> i + 1).toArray();
     }
 
     /** Varint length boundaries and the empty encoding. */
@@ -90,7 +105,7 @@ class VisitedSetTest {
                 pool.add(b);
             }
             boolean expected = reference.add(new PackedKey(b));
-            assertThat(set.add(new PackedKey(b))).as("add #%d", i).isEqualTo(expected);
+            assertThat(set.add(new PackedKey(b, cutsAfterOnes(b)))).as("add #%d", i).isEqualTo(expected);
         }
         assertThat(set.size()).isEqualTo(reference.size());
     }
