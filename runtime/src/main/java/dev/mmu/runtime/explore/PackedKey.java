@@ -17,7 +17,11 @@ public final class PackedKey {
     private static final long K2 = 0x9E3779B97F4A7C15L;
 
     private final byte[] bytes;
-    private final long hash;
+    /**
+     * Computed when first asked for (0: not yet): a visited set storing the parts hashes them
+     * itself, so most keys never need it. Volatile: keys cross threads in the parallel search.
+     */
+    private volatile long hash;
     private final int[] cuts;
 
     public PackedKey(byte[] bytes) {
@@ -30,7 +34,7 @@ public final class PackedKey {
      *             so that a visited set may store the parts apart
      */
     public PackedKey(byte[] bytes, int[] cuts) {
-        this(bytes, hash64(bytes, 0, bytes.length), cuts);
+        this(bytes, 0, cuts);
     }
 
     /** With a given hash, equal for equal byte strings (tests use it to force collisions). */
@@ -65,7 +69,12 @@ public final class PackedKey {
 
     /** The 64-bit hash, used as the fingerprint under hash compaction. */
     public long fingerprint() {
-        return hash;
+        long h = hash;
+        if (h == 0) {
+            h = hash64(bytes, 0, bytes.length);
+            hash = h;
+        }
+        return h;
     }
 
     /** The encoding itself (not copied: callers must not change it). */
@@ -84,11 +93,12 @@ public final class PackedKey {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PackedKey k && hash == k.hash && Arrays.equals(bytes, k.bytes);
+        return o instanceof PackedKey k && fingerprint() == k.fingerprint() && Arrays.equals(bytes, k.bytes);
     }
 
     @Override
     public int hashCode() {
-        return (int) (hash ^ (hash >>> 32));
+        long h = fingerprint();
+        return (int) (h ^ (h >>> 32));
     }
 }

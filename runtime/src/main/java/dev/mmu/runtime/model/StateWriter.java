@@ -127,6 +127,11 @@ public final class StateWriter {
         if (scratch) SCRATCH.set(buf);
     }
 
+    /** Bytes written so far. */
+    public int length() {
+        return n;
+    }
+
     public byte[] toBytes() {
         return Arrays.copyOf(buf, n);
     }

@@ -112,8 +112,10 @@ public final class VmState {
     public int[] invalidRoots = new int[0];
     /** The scenario's `global` variables, by index; shared with the parent state until written. */
     public long[] globals = new long[0];
-    /** Threads, by index in the program. */
+    /** Threads, by index in the program; shared with the parent state until written ({@link #threadForWrite}). */
     public ThreadState[] threads;
+    /** Which threads this copy owns (may write in place), as a bitmask; transient, not part of equality. */
+    private long threadsOwned;
 
     private int hash;
 
@@ -131,6 +133,7 @@ public final class VmState {
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
         for (int i = 0; i < nthreads; i++) threads[i] = new ThreadState(nlocals[i]);
+        this.threadsOwned = -1L;
         this.slotBase = new long[config.memslots().size()];
         for (int i = 0; i < slotBase.length; i++) slotBase[i] = config.memslots().get(i).baseGfn();
         this.dirtyBitmap = new long[config.memslots().size()][];
@@ -187,8 +190,7 @@ public final class VmState {
         invalidRoots = o.invalidRoots;
         dirtyLogBusy = o.dirtyLogBusy;
         globals = o.globals;
-        threads = new ThreadState[o.threads.length];
-        for (int i = 0; i < threads.length; i++) threads[i] = o.threads[i].copy();
+        threads = o.threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
     }
 
     /** A writable successor; page tables are copied only when written. */
@@ -238,6 +240,15 @@ public final class VmState {
             }
         }
         return Arrays.copyOf(r, n);
+    }
+
+    /** Thread t, copied into this state first if still shared with the parent. */
+    public ThreadState threadForWrite(int t) {
+        if (t >= 64 || (threadsOwned & (1L << t)) == 0) {
+            threads[t] = threads[t].copy();
+            if (t < 64) threadsOwned |= 1L << t;
+        }
+        return threads[t];
     }
 
     public ShadowPage sp(int id) {
@@ -299,6 +310,7 @@ public final class VmState {
         VmState c = new VmState(this);
         c.threads = new ThreadState[nlocals.length];
         for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
+        c.threadsOwned = -1L;
         return c;
     }
 

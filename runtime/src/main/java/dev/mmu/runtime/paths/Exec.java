@@ -27,8 +27,9 @@ public final class Exec {
         this.nextPc = s.threads[thread].pc + 1;
     }
 
+    /** The running thread's state, for reading or writing (the successor's own copy). */
     public ThreadState self() {
-        return s.threads[thread];
+        return s.threadForWrite(thread);
     }
 
     public boolean tracing() {

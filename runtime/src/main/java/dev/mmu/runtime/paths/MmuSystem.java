@@ -112,7 +112,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && merging.silent(s, t); run++) {
             e.nextPc = s.threads[t].pc + 1;
             ops[s.threads[t].pc].exec(e, 0);
-            s.threads[t].pc = e.nextPc;
+            e.self().pc = e.nextPc;
         }
     }
 

@@ -144,21 +144,36 @@ public final class VcpuSymmetry {
         int[] to = new int[s.threads.length];
         for (int t = 0; t < to.length; t++) to[t] = t;
         for (int[] cls : classes) {
-            byte[][] sig = new byte[cls.length][];
-            for (int i = 0; i < cls.length; i++) sig[i] = signature(s, cls[i]);
-            Integer[] order = new Integer[cls.length];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            Arrays.sort(order, (i, j) -> Arrays.compare(sig[i], sig[j]));
+            // The members' signatures one after the other in one array: member i's ends at end[i].
+            StateWriter w = new StateWriter();
+            int[] end = new int[cls.length];
+            for (int i = 0; i < cls.length; i++) {
+                signature(w, s, cls[i]);
+                end[i] = w.length();
+            }
+            byte[] sig = w.toBytes();
+            int[] order = new int[cls.length];
+            for (int i = 0; i < order.length; i++) { // a stable insertion sort: classes are small
+                int m = i;
+                int at = i;
+                for (; at > 0 && compare(sig, end, order[at - 1], m) > 0; at--) order[at] = order[at - 1];
+                order[at] = m;
+            }
             // The member now in slot i is the one whose signature sorts i-th.
             for (int i = 0; i < cls.length; i++) to[cls[order[i]]] = cls[i];
         }
         return to;
     }
 
+    /** Member a's signature against member b's (as {@link Arrays#compare(byte[], byte[])}). */
+    private static int compare(byte[] sig, int[] end, int a, int b) {
+        return Arrays.compare(sig, a == 0 ? 0 : end[a - 1], end[a], sig, b == 0 ? 0 : end[b - 1], end[b]);
+    }
+
     /** Everything about thread t (and its vCPU) that a permutation moves. */
-    private byte[] signature(VmState s, int t) {
+    private void signature(StateWriter w, VmState s, int t) {
         ThreadState ts = s.threads[t];
-        StateWriter w = new StateWriter().value(ts.pc);
+        w.value(ts.pc);
         java.util.BitSet l = live == null ? null : live[t][ts.pc];
         for (int j = 0; j < ts.locals.length; j++) w.value(l == null || l.get(j) ? ts.locals[j] : 0);
         w.values(ts.invalidList).value(ts.holdWork);
@@ -179,7 +194,6 @@ public final class VcpuSymmetry {
         for (var p : psc) w.value(p.regionGfn()).value(p.spId()).value(p.spGfn()).flag(p.nested());
         w.flag((s.smmVcpus & (1L << vcpuOf[t])) != 0); // in SMM: on the other role's root
         w.value(s.vcpuRoots[vcpuOf[t]]).flag((s.freeObsoleteRootsRequests & (1L << vcpuOf[t])) != 0);
-        return w.toBytes();
     }
 
     /** Writes into c the state s with thread t moved to slot to[t] (and its vCPU's TLB likewise). */

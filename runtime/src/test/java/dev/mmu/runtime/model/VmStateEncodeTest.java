@@ -24,7 +24,7 @@ class VmStateEncodeTest {
 
     @Test
     void vmStateFieldsAreAllEncoded() {
-        // config is the same for every state of a system; owned and hash are not part of equality.
+        // config is the same for every state of a system; owned, threadsOwned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
                 "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "vcpuRoots", "freeObsoleteRootsRequests",
                 "lpageDisallowed", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
@@ -32,7 +32,7 @@ class VmStateEncodeTest {
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
                 "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
-                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "globals", "threads", "hash");
+                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "globals", "threads", "threadsOwned", "hash");
     }
 
     @Test
