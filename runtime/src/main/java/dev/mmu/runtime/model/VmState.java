@@ -454,7 +454,15 @@ public final class VmState {
         w.value(mmuInvalidateSeq).value(mmuInvalidateInProgress).value(mmuInvalidateRangeStart)
                 .value(mmuInvalidateRangeEnd).value(mnActiveInvalidateCount).cut();
         w.value(stats.length);
-        for (int i = 0; i < stats.length; i++) w.value((ignoredStats & (1L << i)) != 0 ? 0 : stats[i]);
+        int last = -1;
+        for (int i = 0; i < stats.length; i++) { // sparse: (gap, value) per non-zero stat kept, then 0
+            long v = (ignoredStats & (1L << i)) != 0 ? 0 : stats[i];
+            if (v != 0) {
+                w.value(i - last).value(v);
+                last = i;
+            }
+        }
+        w.value(0);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
         for (long[] bitmap : dirtyBitmap) w.values(bitmap);
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
@@ -463,12 +471,16 @@ public final class VmState {
             ThreadState t = threads[i];
             w.value(t.pc);
             BitSet l = live == null ? null : live[i][t.pc];
-            if (l == null) {
-                w.values(t.locals);
-            } else {
-                w.value(t.locals.length);
-                for (int j = 0; j < t.locals.length; j++) w.value(l.get(j) ? t.locals[j] : 0);
+            w.value(t.locals.length);
+            last = -1;
+            for (int j = 0; j < t.locals.length; j++) { // sparse, as the stats: most locals are 0 or dead
+                long v = t.locals[j];
+                if (v != 0 && (l == null || l.get(j))) {
+                    w.value(j - last).value(v);
+                    last = j;
+                }
             }
+            w.value(0);
             w.values(t.invalidList).value(t.holdWork).cut();
         }
     }
