@@ -191,6 +191,8 @@ public final class Bench {
         }
         long after = usedAfterGc();
         long n = set.size();
+        System.out.printf(Locale.ROOT, "%-44s %-5s VisitedSet of %s: %,d states, its own arrays %.1f B/state%n", "", "",
+                keys, n, (double) set.bytes() / n);
         Reference.reachabilityFence(set);
         return (after - before) / n;
     }

@@ -29,8 +29,10 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * JMH microbenchmarks of the explorer's hot paths, per reachable state of a scenario (every state
- * of it, in BFS order, cycled through): the state key (encode + the one 64-bit hash), a visited
- * set insert of those keys (new, then found), and successor generation (copy + run a step).
+ * of it, in BFS order, cycled through): the state key (the encoding cut into parts; its 64-bit
+ * hash only when asked for), a visited set insert of those keys (new, then found: each part
+ * hashed and found or stored, then the state's string of part ids), and successor generation
+ * (copy + run a step).
  * Run by bench/jmh.sh; `mvn verify` only compiles them.
  */
 @State(Scope.Thread)
@@ -86,7 +88,7 @@ public class ExplorerHotPaths {
     }
 
     @Benchmark
-    public Object encodeAndHash() {
+    public Object stateKey() {
         return system.key(states[nextIndex()]);
     }
 

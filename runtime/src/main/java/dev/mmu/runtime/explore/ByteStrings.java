@@ -53,6 +53,13 @@ final class ByteStrings {
         return count;
     }
 
+    /** The bytes its arrays take on the heap (16-byte headers): the set's own accounting. */
+    long bytes() {
+        long b = 16 + 8L * table.length + 16 + 8L * chunks.length + (addressOf == null ? 0 : 16 + 8L * addressOf.length);
+        for (int i = 0; i < chunkCount; i++) b += 16 + chunks[i].length;
+        return b;
+    }
+
     /** Adds the {@code len} bytes of {@code b} from {@code off}; true if new. */
     boolean add(byte[] b, int off, int len) {
         long hash = hash(b, off, len);
@@ -68,6 +75,11 @@ final class ByteStrings {
         int i = find(b, off, len, hash);
         if (i < 0) return (int) ((table[-i - 1] & REF_MASK) - 1);
         return (int) insert(i, b, off, len, hash);
+    }
+
+    /** Whether the string with that id (a numbered set) is those bytes. */
+    boolean is(int id, byte[] b, int off, int len) {
+        return same(id, b, off, len);
     }
 
     /** The arena address of the string with that id (a numbered set); read it with {@link #chunk}, {@link #start}, {@link #length}. */

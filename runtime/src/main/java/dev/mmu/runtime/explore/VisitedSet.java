@@ -30,6 +30,11 @@ public final class VisitedSet {
     private ByteStrings parts;
     private ByteStrings states;
     private byte[] ids = new byte[64];
+    /**
+     * The id of the part found last at each position (-1: none): the next state, most often a
+     * sibling, shares most parts, and comparing with that part is cheaper than hashing and finding it.
+     */
+    private int[] recent = new int[0];
 
     // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside. Not a power of two: slots
     // are taken by multiplying (Lemire's fast range reduction).
@@ -60,6 +65,16 @@ public final class VisitedSet {
 
     public long size() {
         return (long) (states == null ? 0 : states.size()) + longCount + (zeroFingerprint ? 1 : 0) + (others == null ? 0 : others.size());
+    }
+
+    /**
+     * The bytes its own arrays take on the heap (the tables, the arenas, the fingerprints); keys of
+     * the {@link HashSet} fall-back are not counted. Divided by {@link #size}: bytes per state.
+     */
+    public long bytes() {
+        long b = 16 + 8L * longs.length;
+        if (states != null) b += states.bytes() + parts.bytes() + 16 + ids.length;
+        return b;
     }
 
     /**
@@ -96,6 +111,7 @@ public final class VisitedSet {
         states = null;
         parts = null;
         ids = null;
+        recent = null;
     }
 
     /** How many keys are stored exactly (as encodings); 0 once compacted. */
@@ -114,11 +130,20 @@ public final class VisitedSet {
         int[] cuts = p.cuts();
         int count = cuts == null ? 1 : cuts.length + 1;
         if (ids.length < count * 5) ids = new byte[count * 5];
+        if (recent.length < count) {
+            int old = recent.length;
+            recent = Arrays.copyOf(recent, count);
+            Arrays.fill(recent, old, count, -1);
+        }
         int n = 0;
         int from = 0;
         for (int k = 0; k < count; k++) {
             int to = k < count - 1 ? cuts[k] : b.length;
-            int id = parts.id(b, from, to - from);
+            int id = recent[k];
+            if (id < 0 || !parts.is(id, b, from, to - from)) {
+                id = parts.id(b, from, to - from);
+                recent[k] = id;
+            }
             while (id >= 0x80) {
                 ids[n++] = (byte) (id | 0x80);
                 id >>>= 7;
