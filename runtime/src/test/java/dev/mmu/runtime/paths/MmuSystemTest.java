@@ -120,7 +120,7 @@ class MmuSystemTest {
             VmState s = m.initial();
             assertThat(s.threads[0].locals[0]).isEqualTo(5);
             VmState other = s.copy();
-            other.threads[0].locals[0] = 6;
+            other.threadForWrite(0).locals[0] = 6; // a copy shares its threads until written
             assertThat(m.key(other).equals(m.key(s))).as("x is never read again; dead locals left out: %s", deadLocals)
                     .isEqualTo(deadLocals);
         }
