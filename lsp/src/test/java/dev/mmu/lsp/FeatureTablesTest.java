@@ -70,6 +70,7 @@ class FeatureTablesTest {
             Map.entry("track_possible_nx_huge_page", new String[] {"track_possible_nx_huge_page",
                     "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
             Map.entry("is_page_fault_stale", new String[] {"is_page_fault_stale", ""}),
+            Map.entry("mmu_invalidate_retry_gfn", new String[] {"mmu_invalidate_retry_gfn", ""}),
             Map.entry("tdp_mmu_link_sp", new String[] {"tdp_mmu_link_sp", "Needs `mmu_lock` held for read."}),
             Map.entry("tdp_mmu_map_handle_target_level",
                     new String[] {"tdp_mmu_map_handle_target_level", "Needs `mmu_lock` held for read."}),

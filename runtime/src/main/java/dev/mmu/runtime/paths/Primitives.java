@@ -216,8 +216,14 @@ public final class Primitives {
         // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
         declare("is_page_fault_stale(fault: fault) -> bool")
                 .mirrors("is_page_fault_stale", "v6.12")
-                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn"
-                        + " (mmu_invalidate_retry_gfn)")
+                .doc("whether the vCPU's root is obsolete, or an invalidation began or ended since the fault read mmu_seq,"
+                        + " or one in progress covers its gfn (mmu_invalidate_retry_gfn)")
+                .expanded();
+        // Its second half alone: the whole check under mmu_lock before a955cad84cda (v5.16).
+        declare("mmu_invalidate_retry_gfn(fault: fault) -> bool")
+                .mirrors("mmu_invalidate_retry_gfn", "v6.12")
+                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn;"
+                        + " is_page_fault_stale without its obsolete-root check")
                 .expanded();
         declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v6.12")
