@@ -102,6 +102,7 @@ class FeatureTablesTest {
             Map.entry("__kvm_mmu_prepare_zap_page",
                     new String[] {"__kvm_mmu_prepare_zap_page", "Needs `mmu_lock` held for write."}),
             Map.entry("__tdp_mmu_zap_root", new String[] {"__tdp_mmu_zap_root", "Needs `mmu_lock` held."}),
+            Map.entry("__tdp_mmu_zap_root_advancing", new String[] {"__tdp_mmu_zap_root", "Needs `mmu_lock` held."}),
             Map.entry("kvm_tdp_mmu_put_root", new String[] {"kvm_tdp_mmu_put_root", ""}),
             Map.entry("kvm_tdp_mmu_get_root", new String[] {"kvm_tdp_mmu_get_root", ""}),
             Map.entry("kvm_mmu_put_root", new String[] {"kvm_mmu_put_root", "Needs `mmu_lock` held."}),

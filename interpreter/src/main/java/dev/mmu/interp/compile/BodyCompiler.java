@@ -447,14 +447,14 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range", "tdp_mmu_zap_leafs" -> tdpZapRange(c, env, result);
-            case "__tdp_mmu_zap_root" -> {
+            case "__tdp_mmu_zap_root", "__tdp_mmu_zap_root_advancing" -> {
                 int root = b.local("root");
                 Expr rootArg = named(c, "root", 0);
                 b.emit(new Ops.Assign(root, value(rootArg, env), "root = " + text(rootArg)));
                 int level = b.local("zap_level");
                 Expr levelArg = named(c, "zap_level", 1);
                 b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
-                FastZap.zapRoot(b, root, level, held);
+                FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
             }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {

@@ -290,6 +290,13 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v6.12")
                 .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
                 .expanded();
+        // The same walk with the TDP iterator before "KVM: x86/mmu: Don't advance iterator after
+        // restart due to yielding" (3a0f64de479c, v5.16).
+        declare("__tdp_mmu_zap_root_advancing(root: sp, zap_level: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v5.15")
+                .doc("__tdp_mmu_zap_root whose walk, restarted at the root after a yield, is advanced by tdp_iter_next():"
+                        + " at the root's level it skips the SPTE it had not zapped yet")
+                .expanded();
         // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
         // else reads it in between).
         declare("kvm_tdp_mmu_put_root(root: sp)")
