@@ -228,7 +228,7 @@ public final class FastZap {
         int condResched = b.placeholder();
         b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(it, end, false, -1));
-        if (advanceAfterRestart) b.emit(new MmuOps.IterNext(it, end));
+        if (advanceAfterRestart) b.emit(new MmuOps.IterNext(it, end, true));
         b.emit(new Ops.Jump(walk));
         b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
         b.emit(new ZapRootStep(it, end, zapLevel));
