@@ -182,9 +182,11 @@ class CliTest {
     @Test
     void aFileWithNoScenarioIsNotASilentPass() throws IOException {
         Path f = dir.resolve("paths-only.mmu");
-        Files.writeString(f, "path p() {\n  lock write\n  unlock\n}\n");
+        Files.writeString(f, "# kvm_recover_nx_huge_pages() as `mmu show` printed it\npath p() {\n  lock write\n  unlock\n}\n");
         assertThat(run("check", f.toString())).isEqualTo(2);
-        assertThat(err).contains(f + ":1:1: error: no scenario to check in this file");
+        // At the path, with what runs one: `mmu show NAME > patch.mmu; mmu check patch.mmu` is how one starts.
+        assertThat(err).startsWith(f + ":2:6: error: no scenario to check in this file").contains("thread")
+                .contains("examples/nx/patch-check.mmu").contains("\npath p() {\n     ^\n");
     }
 
     @Test
