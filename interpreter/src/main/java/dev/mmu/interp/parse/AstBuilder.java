@@ -227,22 +227,30 @@ final class AstBuilder {
         }
 
         /**
-         * {@code for x in SOMETHING}: only the two iterators above exist. Reported here, once, with
-         * what to write; the loop is dropped (the file does not run).
+         * {@code for x in SOMETHING [take N]}: the lists and walks the loops above do not take.
+         * Reported here, once, with what to write; the loop is dropped (the file does not run).
          */
         @Override
         public Stmt visitForUnknownStmt(ForUnknownStmtContext ctx) {
-            Expr what = expr(ctx.expr());
-            if (what instanceof Expr.Name n && Stmt.ForList.LISTS.containsKey(n.name())) {
+            Expr what = expr(ctx.expr(0));
+            boolean take = ctx.TAKE() != null;
+            if (!take && what instanceof Expr.Name n && Stmt.ForList.LISTS.containsKey(n.name())) {
                 return new Stmt.ForList(pos(ctx), ident(ctx.IDENT().getSymbol()), new Ident(n.pos(), n.name()),
                         block(ctx.block()));
             }
-            if (what instanceof Expr.Call c && c.name().name().equals("tdp_mmu_for_each_pte") && c.args().size() == 1
+            if (!take && what instanceof Expr.Call c && c.name().name().equals("tdp_mmu_for_each_pte") && c.args().size() == 1
                     && c.args().get(0).name().isEmpty()) {
                 return new Stmt.ForTdpMmuPte(pos(ctx), ident(ctx.IDENT().getSymbol()), c.args().get(0).value(),
                         block(ctx.block()));
             }
             String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
+            boolean walk = name != null && (Stmt.ForList.LISTS.containsKey(name) || name.equals("tdp_pte")
+                    || name.equals("tdp_mmu_for_each_pte"));
+            if (take && walk) {
+                diagnostics.error(positions.of(ctx.TAKE().getSymbol()), "'take N' bounds only 'lpage_disallowed': 'for "
+                        + ctx.IDENT().getText() + " in " + ctx.expr(0).getText() + " { }'");
+                return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+            }
             String loop = "'for " + ctx.IDENT().getText() + " in lpage_disallowed take N { }'";
             String hint = "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
                     : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
@@ -384,6 +392,14 @@ final class AstBuilder {
         @Override
         public Expr visitCallPrimary(CallPrimaryContext ctx) {
             return call(ctx.call());
+        }
+
+        /** The kernel's {@code need_resched()}: one error with the fix, then read as the name. */
+        @Override
+        public Expr visitNeedReschedCallPrimary(NeedReschedCallPrimaryContext ctx) {
+            diagnostics.error(pos(ctx), "'need_resched' takes no parentheses: 'if need_resched { }'"
+                    + " (need_resched() || rwlock_needbreak())");
+            return new Expr.Name(pos(ctx), "need_resched");
         }
 
         @Override
