@@ -291,6 +291,15 @@ class CliTest {
     }
 
     @Test
+    void helpListsTheExitCodes() {
+        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"test", "--help"}}) {
+            assertThat(run(args)).isZero();
+            assertThat(out).as(String.join(" ", args)).contains("Exit codes:").contains("1   an expectation failed")
+                    .contains("2   bad input").contains("4   UNKNOWN");
+        }
+    }
+
+    @Test
     void aMistypedSubcommandGetsDidYouMean() {
         assertThat(run("chek", "x.mmu")).isEqualTo(2);
         assertThat(err).contains("Did you mean").contains("check");
