@@ -2,6 +2,7 @@ package dev.mmu.interp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.paths.Prelude;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,16 @@ class CliTest {
         assertThat(err).contains("did you mean 'kvm_recover_nx_huge_pages'");
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "4.19")).isEqualTo(2);
         assertThat(err).contains("unknown kernel version '4.19'");
+    }
+
+    @Test
+    void showSaysWhenAVersionRunsLatestsSource() {
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
+        assertThat(err).isEmpty();
+        // kvm_tdp_mmu_map's comment says v6.12: the user asked for 5.10 and must learn it is the same source.
+        assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "5.10")).isZero();
+        assertThat(out).contains("path kvm_tdp_mmu_map(");
+        assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("latest's (" + Prelude.LATEST + ")");
     }
 
     @Test
