@@ -134,7 +134,8 @@ statement
     | WHILE expr block                                       # whileStmt
     | FOR IDENT IN LPAGE_DISALLOWED TAKE expr block          # forLpageStmt
     | FOR IDENT IN TDP_PTE LPAREN expr COMMA range RPAREN block # forTdpPteStmt
-    | FOR IDENT IN expr (TAKE expr)? block                   # forUnknownStmt
+    | FOR IDENT IN IDENT TAKE expr block                     # forTakeStmt // refused, with the fix
+    | FOR IDENT IN expr block                                # forUnknownStmt
     | REPEAT expr block                                      # repeatStmt
     | ATOMIC block                                           # atomicStmt
     | CHOOSE block (OR_BRANCH block)+                        # chooseStmt

@@ -227,42 +227,51 @@ final class AstBuilder {
         }
 
         /**
-         * {@code for x in SOMETHING [take N]}: the lists and walks the loops above do not take.
-         * Reported here, once, with what to write; the loop is dropped (the file does not run).
+         * {@code for x in SOMETHING}: only the iterators above exist. Reported here, once, with
+         * what to write; the loop is dropped (the file does not run).
          */
         @Override
         public Stmt visitForUnknownStmt(ForUnknownStmtContext ctx) {
-            Expr what = expr(ctx.expr(0));
-            boolean take = ctx.TAKE() != null;
-            if (!take && what instanceof Expr.Name n && Stmt.ForList.LISTS.containsKey(n.name())) {
+            Expr what = expr(ctx.expr());
+            if (what instanceof Expr.Name n && Stmt.ForList.LISTS.containsKey(n.name())) {
                 return new Stmt.ForList(pos(ctx), ident(ctx.IDENT().getSymbol()), new Ident(n.pos(), n.name()),
                         block(ctx.block()));
             }
-            if (!take && what instanceof Expr.Call c && c.name().name().equals("tdp_mmu_for_each_pte") && c.args().size() == 1
+            if (what instanceof Expr.Call c && c.name().name().equals("tdp_mmu_for_each_pte") && c.args().size() == 1
                     && c.args().get(0).name().isEmpty()) {
                 return new Stmt.ForTdpMmuPte(pos(ctx), ident(ctx.IDENT().getSymbol()), c.args().get(0).value(),
                         block(ctx.block()));
             }
             String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
-            boolean walk = name != null && (Stmt.ForList.LISTS.containsKey(name) || name.equals("tdp_pte")
-                    || name.equals("tdp_mmu_for_each_pte"));
-            if (take && walk) {
+            diagnostics.error(what.pos(), unknownIterator(ctx.IDENT().getText(), name));
+            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+        }
+
+        /** {@code for x in NAME take N} for a NAME other than lpage_disallowed: refused, with the fix. */
+        @Override
+        public Stmt visitForTakeStmt(ForTakeStmtContext ctx) {
+            String var = ctx.IDENT(0).getText();
+            String list = ctx.IDENT(1).getText();
+            if (Stmt.ForList.LISTS.containsKey(list)) {
                 diagnostics.error(positions.of(ctx.TAKE().getSymbol()), "'take N' bounds only 'lpage_disallowed': 'for "
-                        + ctx.IDENT().getText() + " in " + ctx.expr(0).getText() + " { }'");
-                return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+                        + var + " in " + list + " { }'");
+            } else {
+                diagnostics.error(positions.of(ctx.IDENT(1).getSymbol()), unknownIterator(var, list));
             }
-            String loop = "'for " + ctx.IDENT().getText() + " in lpage_disallowed take N { }'";
-            String hint = "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
+            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+        }
+
+        private static String unknownIterator(String var, String name) {
+            String loop = "'for " + var + " in lpage_disallowed take N { }'";
+            return "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
                     : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
-                    : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + ctx.IDENT().getText()
+                    : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
                     : "tdp_mmu_for_each_pte".equals(name) ? "'tdp_mmu_for_each_pte' walks to a fault's gfn: 'for "
-                    + ctx.IDENT().getText() + " in tdp_mmu_for_each_pte(fault) { }'"
+                    + var + " in tdp_mmu_for_each_pte(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
                     + "'obsolete_pages', 'invalidated_roots' or 'tdp_mmu_roots'";
-            diagnostics.error(what.pos(), hint);
-            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
         }
 
         @Override
