@@ -134,6 +134,7 @@ statement
     | WHILE expr block                                       # whileStmt
     | FOR IDENT IN LPAGE_DISALLOWED TAKE expr block          # forLpageStmt
     | FOR IDENT IN TDP_PTE LPAREN expr COMMA range RPAREN block # forTdpPteStmt
+    | FOR IDENT IN IDENT TAKE expr block                     # forTakeStmt // refused, with the fix
     | FOR IDENT IN expr block                                # forUnknownStmt
     | REPEAT expr block                                      # repeatStmt
     | ATOMIC block                                           # atomicStmt
@@ -181,6 +182,7 @@ expr
 primary
     : literal                                                # literalPrimary
     | call                                                   # callPrimary
+    | NEED_RESCHED LPAREN RPAREN                             # needReschedCallPrimary // refused, with the fix
     | name=(IDENT | VM | VCPUS | LPAGE_DISALLOWED | NEED_RESCHED | GPA) # namePrimary
     | LPAREN expr RPAREN                                     # parenPrimary
     ;

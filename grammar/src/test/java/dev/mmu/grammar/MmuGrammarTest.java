@@ -36,6 +36,8 @@ class MmuGrammarTest {
         "path p() { read a + b * 2 - 1 | 4\n x = spte(0x1000).exec && tlb(0, 0x1000) || host(4K).freed }",
         "path p() { choose { read 0 } or { write 0 }\n if f && need_resched { yield } else if need_resched { }\n let r = need_resched }",
         "path p(gpa) { for x in y { }\n read gpa }",
+        // the kernel's spellings, parsed so that the front end can refuse them with the fix
+        "path p() { for sp in possible_nx_huge_pages take n { }\n if need_resched() { } }",
         "global x = 0 global y = true path p() { x = x + 1\n let ok = try_cmpxchg(x, o, 2)\n y = false }",
         "scenario \"s\" { expect fails always x expect fails final y expect fails reachable z expect fails terminates"
                 + " expect fails max lock_hold_work <= 1 expect fails assert expect violation lockdep }",

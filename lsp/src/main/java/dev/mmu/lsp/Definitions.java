@@ -58,7 +58,7 @@ final class Definitions {
         if (!seen.add(file)) {
             return List.of();
         }
-        Outline.Declaration here = outline.paths().get(name);
+        Outline.Declaration here = outline.path(name).orElse(null);
         if (here != null) {
             Token t = here.token();
             return List.of(location(file, t.getLine() - 1, t.getCharPositionInLine(), t.getText().length()));

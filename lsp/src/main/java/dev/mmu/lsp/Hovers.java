@@ -15,7 +15,7 @@ import org.eclipse.lsp4j.Range;
 
 /**
  * Hover text: for a built-in, the kernel function it models and why, and for a prelude kernel path
- * its comment block; for a user path, where it is.
+ * its comment block; for a path of this file (also one replacing a kernel path), where it is.
  */
 final class Hovers {
 
@@ -30,9 +30,10 @@ final class Hovers {
         }
         String word = token.get().getText();
         Optional<String> prelude = PreludeFiles.doc(word);
-        String markdown = Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse(""))
-                .or(() -> Optional.ofNullable(outline.paths().get(word))
-                        .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine() + "."))
+        // The file's own path first: one with a kernel path's name replaces the prelude's here.
+        String markdown = outline.path(word).map(d -> "**" + word + "** · path\n\nDeclared in this file at line "
+                        + d.token().getLine() + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
+                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .orElse(null);
         if (markdown == null) {

@@ -1,10 +1,12 @@
 package dev.mmu.lsp;
 
 import dev.mmu.grammar.MmuLexer;
+import dev.mmu.interp.check.Builtins;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.Token;
@@ -62,6 +64,15 @@ final class Outline {
 
     Map<String, Declaration> paths() {
         return paths;
+    }
+
+    /**
+     * The path this file declares for a name: a path named after a kernel path or one of its
+     * aliases replaces it under every name (a patch copy of kvm_recover_nx_huge_pages also runs
+     * where a thread calls kvm_recover_nx_lpages).
+     */
+    Optional<Declaration> path(String name) {
+        return Builtins.namesOfSame(name).stream().map(paths::get).filter(Objects::nonNull).findFirst();
     }
 
     Map<String, Declaration> threads() {

@@ -33,4 +33,32 @@ class PreludeFilesTest {
         String md = Hovers.at(TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages() (v6.12").contains("Prelude `kernel/mmu.mmu`");
     }
+
+    /** A patch copy: the file's path replaces the kernel path under each of its names. */
+    private static final String PATCH = """
+            path kvm_recover_nx_huge_pages() {
+              lock write
+              unlock
+            }
+            scenario "s" {
+              memslot 0 { gpa 0x0 size 2M }
+              thread t { kvm_recover_nx_lpages }
+            }
+            """;
+
+    @Test
+    void goToDefinitionOfAReplacedKernelPathStaysInTheFileUnderAnAlias() {
+        var found = Definitions.at("file:///tmp/patch.mmu", PATCH, 6, 16, p -> Optional.empty());
+        assertThat(found).singleElement().satisfies(l -> {
+            assertThat(l.getUri()).isEqualTo("file:///tmp/patch.mmu");
+            assertThat(l.getRange().getStart().getLine()).isZero();
+        });
+    }
+
+    @Test
+    void hoverOnAReplacedKernelPathSaysTheFilesPathRuns() {
+        String md = Hovers.at(PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
+        assertThat(md).contains("**kvm_recover_nx_lpages** · path", "line 1", "replaces the kernel path")
+                .doesNotContain("Prelude `kernel/mmu.mmu`");
+    }
 }

@@ -427,6 +427,7 @@ final class BodyChecker {
         Map<String, Expr> bound = new HashMap<>();
         Set<String> given = new HashSet<>();
         int positional = 0;
+        int misnamed = 0; // each probably meant a missing parameter, which is then not reported again
         boolean named = false;
         for (Arg arg : c.args()) {
             Param param;
@@ -437,6 +438,7 @@ final class BodyChecker {
                 if (param == null) {
                     diagnostics.error(arg.name().get().pos(), callee + " has no parameter '" + argName + "'"
                             + Suggestions.hint(argName, params.stream().map(Param::name).toList()));
+                    misnamed++;
                     continue;
                 }
                 if (!given.add(argName)) {
@@ -461,7 +463,7 @@ final class BodyChecker {
         }
         List<String> missing = params.stream().filter(p -> p.defaultValue().isEmpty()).map(Param::name)
                 .filter(n -> !given.contains(n)).toList();
-        if (!missing.isEmpty()) {
+        if (missing.size() > misnamed) {
             diagnostics.error(c.name().pos(), callee + " needs " + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList())
                     + signature(params));
         }

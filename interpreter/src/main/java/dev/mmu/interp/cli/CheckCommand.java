@@ -1,5 +1,11 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.check.Frontend;
+import dev.mmu.interp.diag.Diagnostic;
+import dev.mmu.interp.diag.DiagnosticPrinter;
+import dev.mmu.interp.parse.SourceParser;
 import dev.mmu.interp.report.ReportFiles;
 import dev.mmu.interp.report.ShardFile;
 import dev.mmu.interp.report.TextReport;
@@ -13,6 +19,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,9 +83,7 @@ final class CheckCommand implements Callable<Integer> {
             results.add(r);
             System.err.print(r.diagnosticsText()); // errors, or warnings (e.g. what symmetry leaves out)
             if (!r.broken() && r.scenarios().isEmpty()) {
-                // Nothing checked must not read as "everything holds"; a file of shared paths is
-                // checked through the scenarios of the files that import it.
-                System.err.println(f + ":1:1: error: no scenario to check in this file");
+                System.err.print(noScenario(f));
                 empty = true;
             }
             if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s, Terminal.columns()));
@@ -96,6 +102,27 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         return withReports(code, err);
+    }
+
+    /**
+     * Nothing checked must not read as "everything holds" (a file of shared paths is checked
+     * through the scenarios of the files that import it). `mmu show NAME > patch.mmu` makes such
+     * a file: the error points at its first path and says what runs one.
+     */
+    private static String noScenario(Path f) {
+        String text;
+        try {
+            text = SourceParser.normalize(Frontend.read(f));
+        } catch (IOException e) {
+            text = ""; // it was read a moment ago: at worst the error has no source line
+        }
+        Optional<PathDecl> first = SourceParser.parse(f.toString(), text, new dev.mmu.interp.diag.Diagnostics())
+                .flatMap(s -> s.paths().stream().findFirst());
+        String why = first.map(p -> ": a path runs in a scenario's thread (`thread t { " + p.name().name()
+                + " }`), as in examples/nx/patch-check.mmu").orElse("");
+        Pos at = first.map(p -> p.name().pos()).orElse(new Pos(f.toString(), 1, 1, 1));
+        return new DiagnosticPrinter(Map.of(f.toString(), text))
+                .render(Diagnostic.error(at, "no scenario to check in this file" + why));
     }
 
     /**

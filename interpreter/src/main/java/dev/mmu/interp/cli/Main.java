@@ -4,6 +4,7 @@ import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.runtime.paths.ScenarioError;
 import java.util.List;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,6 +45,10 @@ public final class Main {
                 .filter(c -> c != CommandLine.HelpCommand.class && args.length > 0
                         && c.getAnnotation(Command.class).name().equals(args[0])).toList();
         for (Class<?> c : named.isEmpty() ? SUBCOMMANDS : named) cl.addSubcommand(c);
+        for (CommandLine c : Stream.concat(Stream.of(cl), cl.getSubcommands().values().stream())
+                .filter(c -> List.of("mmu", "check", "test").contains(c.getCommandName())).toList()) {
+            c.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(ExitCode.HELP);
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true); // the settings after the subcommands: picocli copies them down
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof ScenarioError e) {

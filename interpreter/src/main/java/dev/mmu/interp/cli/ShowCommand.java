@@ -50,6 +50,12 @@ final class ShowCommand implements Callable<Integer> {
         var source = KernelPrelude.source(version, name);
         if (source.isPresent()) {
             System.out.print(source.get());
+            PathDecl decl = KernelPrelude.paths(version).get(name);
+            if (!version.equals(Prelude.LATEST) && decl != null && !decl.pos().file().contains("/" + version + "/")) {
+                // Its comment names the latest version: say that this version runs that same source.
+                System.err.println("mmu: the prelude has no " + version + " variant of " + name + ": `vm { kernel "
+                        + version + " }` runs latest's (" + Prelude.LATEST + "), printed above");
+            }
             return ExitCode.PASS;
         }
         System.err.println("mmu: the prelude has no kernel path '" + name + "'"

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -112,6 +113,12 @@ final class TestCommand implements Callable<Integer> {
         live.println(run.summary() + (interrupted ? ", interrupted: " + (files.size() - results.size())
                 + " of " + files.size() + " files not run" : ""));
         int code = interrupted ? ExitCode.UNKNOWN : CheckCommand.exitCode(run);
+        if (!interrupted && results.stream().allMatch(r -> !r.broken() && r.scenarios().isEmpty())) {
+            // Nothing run must not read as a pass: files of paths alone are checked by their importers.
+            System.err.println("mmu: no scenario in " + paths.stream().map(Path::toString).collect(Collectors.joining(", "))
+                    + ": a path runs in a scenario's thread, as in examples/nx/patch-check.mmu");
+            code = Math.max(ExitCode.BAD_INPUT, code);
+        }
         return CheckCommand.withReports(code, reports.emit(run));
     }
 

@@ -227,7 +227,7 @@ final class AstBuilder {
         }
 
         /**
-         * {@code for x in SOMETHING}: only the two iterators above exist. Reported here, once, with
+         * {@code for x in SOMETHING}: only the iterators above exist. Reported here, once, with
          * what to write; the loop is dropped (the file does not run).
          */
         @Override
@@ -243,18 +243,35 @@ final class AstBuilder {
                         block(ctx.block()));
             }
             String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
-            String loop = "'for " + ctx.IDENT().getText() + " in lpage_disallowed take N { }'";
-            String hint = "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
+            diagnostics.error(what.pos(), unknownIterator(ctx.IDENT().getText(), name));
+            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+        }
+
+        /** {@code for x in NAME take N} for a NAME other than lpage_disallowed: refused, with the fix. */
+        @Override
+        public Stmt visitForTakeStmt(ForTakeStmtContext ctx) {
+            String var = ctx.IDENT(0).getText();
+            String list = ctx.IDENT(1).getText();
+            if (Stmt.ForList.LISTS.containsKey(list)) {
+                diagnostics.error(positions.of(ctx.TAKE().getSymbol()), "'take N' bounds only 'lpage_disallowed': 'for "
+                        + var + " in " + list + " { }'");
+            } else {
+                diagnostics.error(positions.of(ctx.IDENT(1).getSymbol()), unknownIterator(var, list));
+            }
+            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
+        }
+
+        private static String unknownIterator(String var, String name) {
+            String loop = "'for " + var + " in lpage_disallowed take N { }'";
+            return "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
                     : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
-                    : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + ctx.IDENT().getText()
+                    : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
                     : "tdp_mmu_for_each_pte".equals(name) ? "'tdp_mmu_for_each_pte' walks to a fault's gfn: 'for "
-                    + ctx.IDENT().getText() + " in tdp_mmu_for_each_pte(fault) { }'"
+                    + var + " in tdp_mmu_for_each_pte(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
                     + "'obsolete_pages', 'invalidated_roots' or 'tdp_mmu_roots'";
-            diagnostics.error(what.pos(), hint);
-            return new Stmt.Atomic(pos(ctx), new Block(pos(ctx), List.of()));
         }
 
         @Override
@@ -384,6 +401,14 @@ final class AstBuilder {
         @Override
         public Expr visitCallPrimary(CallPrimaryContext ctx) {
             return call(ctx.call());
+        }
+
+        /** The kernel's {@code need_resched()}: one error with the fix, then read as the name. */
+        @Override
+        public Expr visitNeedReschedCallPrimary(NeedReschedCallPrimaryContext ctx) {
+            diagnostics.error(pos(ctx), "'need_resched' takes no parentheses: 'if need_resched { }'"
+                    + " (need_resched() || rwlock_needbreak())");
+            return new Expr.Name(pos(ctx), "need_resched");
         }
 
         @Override

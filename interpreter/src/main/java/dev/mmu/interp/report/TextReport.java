@@ -8,6 +8,7 @@ import dev.mmu.interp.run.ScenarioResult.Status;
 import dev.mmu.interp.run.ShardMerge;
 import dev.mmu.runtime.explore.Stats;
 import dev.mmu.runtime.explore.Verdict;
+import java.util.List;
 
 /** The default report: a verdict line per expectation, the numbers explored, traces for failures. */
 public final class TextReport implements Reporter {
@@ -45,10 +46,19 @@ public final class TextReport implements Reporter {
         b.append(details(r, width));
         if (r.status() == Status.ERROR) return b.toString();
         Stats s = r.stats();
+        // One line, however wide: where it would break depends on the timings (reports must compare
+        // equal once those are blanked), and scripts read its figures with sed.
         b.append(String.format("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, %s"
                         + "peak heap %d MiB)%n",
                 s.statesStored(), s.transitions(), s.maxDepth(), s.elapsedMillis(), s.statesPerSecond(),
                 bytesPerState(s), s.peakHeapBytes() >> 20));
+        return b.toString();
+    }
+
+    /** A line indented by two, broken at spaces to fit the width (as the traces are). */
+    private static String fit(String line, int width) {
+        StringBuilder b = new StringBuilder();
+        for (String l : TraceTable.wrap(List.of(line), width - 2)) b.append("  ").append(l).append('\n');
         return b.toString();
     }
 
@@ -86,8 +96,8 @@ public final class TextReport implements Reporter {
             for (int i = 0; i < Math.min(5, frames.length); i++) b.append("    at ").append(frames[i]).append('\n');
         }
         for (OutcomeResult o : r.outcomes()) {
-            b.append(String.format("  %-7s expect %s%s%n", word(o.verdict()), o.text(),
-                    o.note().isEmpty() ? "" : "  (" + o.note() + ")"));
+            b.append(fit(String.format("%-7s expect %s%s", word(o.verdict()), o.text(),
+                    o.note().isEmpty() ? "" : "  (" + o.note() + ")"), width));
             if (o.showsTrace()) {
                 b.append('\n');
                 b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size()).append(" steps after setup:\n");
@@ -101,9 +111,9 @@ public final class TextReport implements Reporter {
                 b.append('\n');
             }
         }
-        if (r.coverage() != null) b.append("  UNKNOWN: ").append(r.coverage()).append('\n');
+        if (r.coverage() != null) b.append(fit("UNKNOWN: " + r.coverage(), width));
         boolean universal = r.outcomes().stream().noneMatch(o -> ShardMerge.existential(o.text()));
-        if (r.status() == Status.PASS && r.coverage() == null && universal) b.append("  ").append(holds(r)).append('\n');
+        if (r.status() == Status.PASS && r.coverage() == null && universal) b.append(fit(holds(r), width));
         return b.toString();
     }
 

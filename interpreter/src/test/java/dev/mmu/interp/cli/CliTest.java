@@ -2,6 +2,7 @@ package dev.mmu.interp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.paths.Prelude;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,16 @@ class CliTest {
         assertThat(err).contains("did you mean 'kvm_recover_nx_huge_pages'");
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "4.19")).isEqualTo(2);
         assertThat(err).contains("unknown kernel version '4.19'");
+    }
+
+    @Test
+    void showSaysWhenAVersionRunsLatestsSource() {
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
+        assertThat(err).isEmpty();
+        // kvm_tdp_mmu_map's comment says v6.12: the user asked for 5.10 and must learn it is the same source.
+        assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "5.10")).isZero();
+        assertThat(out).contains("path kvm_tdp_mmu_map(");
+        assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("latest's (" + Prelude.LATEST + ")");
     }
 
     @Test
@@ -182,9 +193,11 @@ class CliTest {
     @Test
     void aFileWithNoScenarioIsNotASilentPass() throws IOException {
         Path f = dir.resolve("paths-only.mmu");
-        Files.writeString(f, "path p() {\n  lock write\n  unlock\n}\n");
+        Files.writeString(f, "# kvm_recover_nx_huge_pages() as `mmu show` printed it\npath p() {\n  lock write\n  unlock\n}\n");
         assertThat(run("check", f.toString())).isEqualTo(2);
-        assertThat(err).contains(f + ":1:1: error: no scenario to check in this file");
+        // At the path, with what runs one: `mmu show NAME > patch.mmu; mmu check patch.mmu` is how one starts.
+        assertThat(err).startsWith(f + ":2:6: error: no scenario to check in this file").contains("thread")
+                .contains("examples/nx/patch-check.mmu").contains("\npath p() {\n     ^\n");
     }
 
     @Test
@@ -285,6 +298,15 @@ class CliTest {
             assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
             assertThat(run("help", cmd)).as("help " + cmd).isZero();
             assertThat(out).as("help " + cmd).startsWith("Usage: mmu " + cmd);
+        }
+    }
+
+    @Test
+    void helpListsTheExitCodes() {
+        for (String[] args : new String[][] {{"--help"}, {"check", "--help"}, {"test", "--help"}}) {
+            assertThat(run(args)).isZero();
+            assertThat(out).as(String.join(" ", args)).contains("Exit codes:").contains("1   an expectation failed")
+                    .contains("2   bad input").contains("4   UNKNOWN");
         }
     }
 

@@ -101,6 +101,16 @@ class TestCommandTest {
     }
 
     @Test
+    void filesWithoutAScenarioAreBadInputNotAPass() throws IOException {
+        Path lib = dir.resolve("patch.mmu");
+        Files.writeString(lib, "path p() {\n  lock write\n  unlock\n}\n");
+        assertThat(run("test", lib.toString())).isEqualTo(2);
+        assertThat(err).contains("no scenario in " + lib);
+        // A file of paths beside scenarios is a library the others import: no error then.
+        assertThat(run("test", lib.toString(), suite.resolve("holds.mmu").toString())).isZero();
+    }
+
+    @Test
     void missingPathsAndBadFlagsAreBadInput() {
         assertThat(run("test", dir.resolve("nope").toString())).isEqualTo(2);
         assertThat(err).contains("nope").contains("no such file");
