@@ -36,7 +36,9 @@ import java.util.regex.Pattern;
  * lets a call leave the argument out. {@code step(footprint, body)} runs the call as one atomic step
  * with those effects (the body gets the arguments in parameter order, bools as 0/1); a primitive
  * the compiler expands into several steps ends with {@code expanded()} instead and needs a case in
- * the interpreter's BodyCompiler. {@code lockdep} defaults to {@link Lockdep#NONE}; the others are
+ * the interpreter's BodyCompiler. A parameter {@code vcpu_id: int} names a vCPU, which the compiler
+ * knows (Ops.VcpuCall): such a primitive declares {@code stepOnVcpu(v -> footprint on vCPU v, body)}.
+ * {@code lockdep} defaults to {@link Lockdep#NONE}; the others are
  * {@link Lockdep#MMU_READ}, {@link Lockdep#MMU_WRITE}, {@link Lockdep#MMU_HELD} (either mode) and
  * {@code Lockdep.held(LockId.tdp_mmu_pages_lock)} for a spinlock. Then docs/language.md §6 needs its
  * row, the editor grammar its name, and the LSP test its entry: tests fail until they agree.
