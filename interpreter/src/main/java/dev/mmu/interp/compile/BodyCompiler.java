@@ -310,6 +310,13 @@ final class BodyCompiler {
      */
     private boolean fusedBranch(Stmt.If i, Env env) {
         if (i.orElse().isPresent()) return false;
+        if (vcpuCondition(i.cond()) != null) { // if [!]p(vcpu_id): the call jumps past the block, no local
+            Expr.Call c = vcpuCondition(i.cond());
+            int at = b.placeholder();
+            block(i.then(), env);
+            b.patch(at, vcpuCall(Primitives.get(c.name().name()), c, env, -1).branch(b.here(), c != i.cond()));
+            return true;
+        }
         if (i.cond() instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && u.operand() instanceof Expr.Call c
                 && (c.name().name().equals("is_page_fault_stale") || c.name().name().equals("mmu_invalidate_retry_gfn"))) {
             TdpMap.Fault f = fault(named(c, "fault", 0), env);
@@ -364,7 +371,18 @@ final class BodyCompiler {
         int v = vcpu;
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
-        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault);
+        KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault,
+                this::vcpuEnterGuest);
+    }
+
+    /** vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's vCPU. */
+    private void vcpuEnterGuest(PathBuilder builder, int v) {
+        PathDecl path = scenario.paths().get("vcpu_enter_guest");
+        Env callee = new Env(null);
+        callee.bindVcpu(path.params().get(0).name(), v);
+        inlining.push(path.name().name());
+        block(path.body(), callee);
+        inlining.pop();
     }
 
     /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
@@ -490,7 +508,9 @@ final class BodyCompiler {
             case "memslot_set_base" -> memslotSetBase(c, env);
             case "synchronize_srcu" -> b.emit(new SlotOps.SynchronizeSrcu());
             default -> {
-                if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
+                if (Primitives.get(name) != null && Primitives.get(name).vcpuParam() >= 0) {
+                    b.emit(vcpuCall(Primitives.get(name), c, env, result));
+                } else if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
                     Primitive p = Primitives.get(name);
                     if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
                     dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[p.params().size()];
@@ -501,6 +521,36 @@ final class BodyCompiler {
                 }
             }
         }
+    }
+
+    /** A primitive called on a vCPU: the vCPU is the op's, the other arguments are values. */
+    private Ops.VcpuCall vcpuCall(Primitive p, Expr.Call c, Env env, int result) {
+        int at = p.vcpuParam();
+        int v = vcpuArg(named(c, Primitive.VCPU_ID, at), env);
+        dev.mmu.runtime.paths.Expr[] args = new dev.mmu.runtime.paths.Expr[p.params().size() - 1];
+        for (int i = 0, j = 0; i < p.params().size(); i++) {
+            if (i != at) args[j++] = value(named(c, p.params().get(i).name(), i), env);
+        }
+        return new Ops.VcpuCall(p, v, args, result);
+    }
+
+    /** The call of `if p(..)` or `if !p(..)` when p is a primitive on a vCPU returning bool, else null. */
+    private static Expr.Call vcpuCondition(Expr cond) {
+        Expr e = cond instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT ? u.operand() : cond;
+        if (!(e instanceof Expr.Call c)) return null;
+        Primitive p = Primitives.get(c.name().name());
+        return p != null && p.vcpuParam() >= 0 && p.returns() == Primitive.Type.BOOL ? c : null;
+    }
+
+    /** A vcpu_id argument: a vcpu_id parameter, or a constant naming one of the machine's vCPUs. */
+    private int vcpuArg(Expr e, Env env) {
+        if (e instanceof Expr.Name n && env.vcpu(n.name()) != null) return env.vcpu(n.name());
+        Long v = constantOrNull(e, env);
+        if (v == null) throw new CompileError(e.pos(), "a vCPU here is a constant (vcpu_id): the model compiles each vCPU's calls apart");
+        if (v < 0 || v >= config.vcpus()) {
+            throw new CompileError(e.pos(), "no vCPU " + v + ": the machine has vcpus " + config.vcpus());
+        }
+        return v.intValue();
     }
 
     /** The fault of a (fault, iter) call: iter must be that fault's walk. */
@@ -554,6 +604,10 @@ final class BodyCompiler {
             }
             if (arg instanceof Expr.Name n && env.fault(n.name()) != null) { // a struct kvm_page_fault *: no copy
                 callee.bindFault(p.name(), env.fault(n.name()));
+                continue;
+            }
+            if (p.name().equals(Primitive.VCPU_ID)) { // a struct kvm_vcpu *: no copy either
+                callee.bindVcpu(p.name(), vcpuArg(arg, env));
                 continue;
             }
             int slot = b.local(p.name());

@@ -11,6 +11,7 @@ final class Env {
     private final Map<String, Integer> ranges = new HashMap<>();
     private final Map<String, Long> constants = new HashMap<>();
     private final Map<String, dev.mmu.runtime.paths.TdpMap.Fault> faults = new HashMap<>();
+    private final Map<String, Integer> vcpus = new HashMap<>();
 
     Env(Env parent) {
         this.parent = parent;
@@ -65,6 +66,21 @@ final class Env {
         if (slots.containsKey(name) || iters.containsKey(name)) return null;
         var f = faults.get(name);
         return f != null || parent == null ? f : parent.fault(name);
+    }
+
+    /**
+     * A vcpu_id parameter: the vCPU it names, known when compiling and kept in no local, so that
+     * the ops of twin vCPUs differ only in the vCPU (Ops.VcpuCall).
+     */
+    void bindVcpu(String name, int vcpu) {
+        vcpus.put(name, vcpu);
+    }
+
+    /** The vCPU a vcpu_id parameter names, or null. */
+    Integer vcpu(String name) {
+        if (slots.containsKey(name)) return null;
+        Integer v = vcpus.get(name);
+        return v != null || parent == null ? v : parent.vcpu(name);
     }
 
     Integer slot(String name) {

@@ -48,6 +48,8 @@ final class ExprCompiler {
     private dev.mmu.runtime.paths.Expr name(Expr.Name n, Env env) {
         Integer slot = env == null ? null : env.slot(n.name());
         if (slot != null) return dev.mmu.runtime.paths.Expr.local(slot);
+        Integer vcpu = env == null ? null : env.vcpu(n.name());
+        if (vcpu != null) return dev.mmu.runtime.paths.Expr.constant(vcpu);
         if (row.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(row.get(n.name()));
         if (globals.containsKey(n.name())) return dev.mmu.runtime.paths.Ops.global(globals.get(n.name()));
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());

@@ -44,6 +44,8 @@ class CliTest {
                 .isEqualTo(out.lines().takeWhile(l -> l.endsWith("(kernel/kvm_main.mmu)")).count());
         assertThat(run("show", "host_free")).isZero();
         assertThat(out).contains("path host_free(range: range) {", "host_free_pages(range.start, range.end)");
+        assertThat(run("show", "vcpu_enter_guest")).isZero();
+        assertThat(out).contains("path vcpu_enter_guest(vcpu_id: int) {", "kvm_mmu_reload(vcpu_id)");
         assertThat(run("show", "kvm_recover_nx_huge_page")).isEqualTo(2);
         assertThat(err).contains("did you mean 'kvm_recover_nx_huge_pages'");
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "4.19")).isEqualTo(2);

@@ -46,14 +46,15 @@ class PrimitiveCallsTest {
 
     /**
      * A statement calling p with an argument of each parameter's type: the sp and iter of the loops
-     * around it; try_cmpxchg's ptr is the file's global and its old a local; a memslot id and a
-     * memslot's new base are constants.
+     * around it; try_cmpxchg's ptr is the file's global and its old a local; a memslot id, a
+     * memslot's new base and a vcpu_id are constants.
      */
     private static String call(Primitive p, boolean named) {
         boolean cmpxchg = p.name().equals("try_cmpxchg");
         List<String> args = p.params().stream().map(q -> (named ? q.name() + ": " : "") + switch (q.type()) {
             case INT -> cmpxchg && q.name().equals("ptr") ? "g" : cmpxchg && q.name().equals("old") ? "o"
-                    : q.name().equals("slot") || q.name().equals("base_gpa") ? "0" // memslot ids, gpas: constants
+                    : q.name().equals("slot") || q.name().equals("base_gpa") || q.name().equals(Primitive.VCPU_ID)
+                    ? "0" // memslot ids, gpas, vCPUs: constants
                     : q.name().equals("min_level") ? "1" : "iter.gfn"; // wrprot_gfn_range's level: a constant
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";

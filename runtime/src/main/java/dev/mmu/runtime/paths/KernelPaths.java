@@ -213,6 +213,14 @@ public final class KernelPaths {
     }
 
     /**
+     * Emits vcpu_enter_guest()'s root handling for a vCPU: the prelude's source (kernel/x86.mmu) as
+     * the interpreter compiles it, each call on that vCPU ({@link Ops.VcpuCall}).
+     */
+    public interface EnterGuest {
+        void emit(PathBuilder b, int vcpu);
+    }
+
+    /**
      * A guest access by a vCPU: TLB, hardware walk, or an EPT violation handled by
      * kvm_tdp_page_fault() (v6.x: mmu_lock for read, the fault's steps emitted by tdpPageFault) /
      * direct_page_fault() on the shadow MMU (mmu_lock for write), retried until the access succeeds.
@@ -220,7 +228,7 @@ public final class KernelPaths {
      * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list.
      */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
-                                   TdpPageFault tdpPageFault) {
+                                   TdpPageFault tdpPageFault, EnterGuest enterGuestPath) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
@@ -244,7 +252,12 @@ public final class KernelPaths {
             fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
         }
         // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
-        int enterGuest = c.mmu() == Mmu.SHADOW ? -1 : VcpuRoots.emitEnterGuest(b, vcpu, access);
+        int enterGuest = -1;
+        if (c.mmu() != Mmu.SHADOW) {
+            enterGuest = b.here();
+            enterGuestPath.emit(b, vcpu);
+            b.emit(new Ops.Jump(access));
+        }
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));

@@ -418,4 +418,77 @@ public final class Ops {
             return primitive.name() + "()";
         }
     }
+
+    /**
+     * A call of a primitive on a vCPU known when compiling (its {@code vcpu_id} parameter): the op
+     * of vCPU 0 and the op of vCPU 1 differ only in {@code vcpu}, which symmetry permutes ({@link
+     * FaultOps.VcpuOp}). {@code args} are the other parameters', in order. As the condition of an
+     * {@code if} ({@code unless} >= 0) it jumps there when the result is false ({@code negate}: true)
+     * and takes no local: a value kept in a local would tell states apart after its use, since a
+     * local stays live before any op that does not declare what it reads.
+     */
+    public record VcpuCall(Primitive primitive, int vcpu, Expr[] args, int result, int unless, boolean negate)
+            implements FaultOps.VcpuOp {
+        public VcpuCall(Primitive primitive, int vcpu, Expr[] args, int result) {
+            this(primitive, vcpu, args, result, -1, false);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof VcpuCall c && c.primitive == primitive && c.vcpu == vcpu
+                    && java.util.Arrays.equals(c.args, args) && c.result == result && c.unless == unless
+                    && c.negate == negate;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(primitive, vcpu, java.util.Arrays.hashCode(args), result, unless, negate);
+        }
+
+        public VcpuCall forVcpu(int v) {
+            return new VcpuCall(primitive, v, args, result, unless, negate);
+        }
+
+        /** The call as an if's condition: on to `unless` when it is false (negate: true). */
+        public VcpuCall branch(int unless, boolean negate) {
+            return new VcpuCall(primitive, vcpu, args, -1, unless, negate);
+        }
+
+        public void exec(Exec e, int choice) {
+            long[] v = new long[args.length + 1];
+            int at = primitive.vcpuParam();
+            for (int i = 0, j = 0; i < v.length; i++) v[i] = i == at ? vcpu : args[j++].eval(e.s, e.thread);
+            long r = primitive.invoke(e, v);
+            if (result >= 0) e.self().locals[result] = r;
+            if (unless >= 0 && (r != 0) == negate) e.nextPc = unless;
+        }
+
+        public Footprint footprint() {
+            return primitive.footprint(vcpu).union(Footprint.of(args));
+        }
+
+        public int[] targets(int pc) {
+            return unless >= 0 ? new int[] {pc + 1, unless} : new int[] {pc + 1};
+        }
+
+        public int[] localsRead() {
+            int[] r = LiveLocals.NONE;
+            for (Expr a : args) {
+                int[] l = a.locals();
+                if (l == null) return null;
+                int[] both = java.util.Arrays.copyOf(r, r.length + l.length);
+                System.arraycopy(l, 0, both, r.length, l.length);
+                r = both;
+            }
+            return r;
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return result >= 0 ? new int[] {result} : LiveLocals.NONE;
+        }
+
+        public String describe() {
+            return primitive.name() + "()";
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.mmu.runtime.paths;
 import dev.mmu.runtime.model.Invariant;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.IntFunction;
 
 /**
  * A kernel helper a path can call: its signature, the lock it asserts (checked every time it
@@ -14,7 +15,13 @@ import java.util.OptionalLong;
  * expands into several steps in place (a zap loop with yield points, a lock), see {@link #isStep()}.
  */
 public record Primitive(String name, List<Param> params, Type returns, Lockdep lockdep, String kernel,
-                        String version, String doc, Footprint effects, Body body) {
+                        String version, String doc, Footprint effects, IntFunction<Footprint> onVcpu, Body body) {
+    /**
+     * The parameter that names a vCPU: an int called {@code vcpu_id}. The compiler passes a constant
+     * (or the vCPU whose entry runs the call) and emits an {@link Ops.VcpuCall}, whose footprint is
+     * {@code onVcpu} of that vCPU; {@code effects} is its footprint for any vCPU.
+     */
+    public static final String VCPU_ID = "vcpu_id";
 
     /**
      * The value types of the language a primitive takes and returns; VOID: returns nothing. FAULT
@@ -52,6 +59,18 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
      */
     public Footprint footprint() {
         return lockdep.mode() == Lockdep.Mode.NONE ? effects : effects.andUpdates(Resource.VIOLATIONS);
+    }
+
+    /** The index of the {@link #VCPU_ID} parameter, or -1. */
+    public int vcpuParam() {
+        for (int i = 0; i < params.size(); i++) if (params.get(i).name().equals(VCPU_ID)) return i;
+        return -1;
+    }
+
+    /** The footprint of a call on a known vCPU: what it touches of that vCPU's alone, naming it. */
+    public Footprint footprint(int vcpu) {
+        Footprint f = onVcpu.apply(vcpu).naming(vcpu);
+        return lockdep.mode() == Lockdep.Mode.NONE ? f : f.andUpdates(Resource.VIOLATIONS);
     }
 
     long invoke(Exec e, long[] args) {

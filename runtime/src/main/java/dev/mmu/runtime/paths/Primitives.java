@@ -36,7 +36,9 @@ import java.util.regex.Pattern;
  * lets a call leave the argument out. {@code step(footprint, body)} runs the call as one atomic step
  * with those effects (the body gets the arguments in parameter order, bools as 0/1); a primitive
  * the compiler expands into several steps ends with {@code expanded()} instead and needs a case in
- * the interpreter's BodyCompiler. {@code lockdep} defaults to {@link Lockdep#NONE}; the others are
+ * the interpreter's BodyCompiler. A parameter {@code vcpu_id: int} names a vCPU, which the compiler
+ * knows (Ops.VcpuCall): such a primitive declares {@code stepOnVcpu(v -> footprint on vCPU v, body)}.
+ * {@code lockdep} defaults to {@link Lockdep#NONE}; the others are
  * {@link Lockdep#MMU_READ}, {@link Lockdep#MMU_WRITE}, {@link Lockdep#MMU_HELD} (either mode) and
  * {@code Lockdep.held(LockId.tdp_mmu_pages_lock)} for a spinlock. Then docs/language.md §6 needs its
  * row, the editor grammar its name, and the LSP test its entry: tests fail until they agree.
@@ -319,20 +321,52 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_HELD).mirrors("kvm_mmu_put_root", "v5.10")
                 .doc("drops a reference to a root without freeing it; true if it was the last")
                 .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> --e.s.spForWrite((int) a[0]).rootCount == 0 ? 1 : 0);
-        // The prelude's kvm_smm_changed() (x86.mmu) and kvm_mmu_free_roots() (mmu.mmu), v6.12: the
-        // vCPU loads a root of its new role at its next entry (VcpuRoots).
-        declare("kvm_vcpu_set_smm(vcpu: int, smm: bool)")
+        // The prelude's kvm_smm_changed() (x86.mmu), vcpu_enter_guest()'s root handling (x86.mmu,
+        // mmu.mmu, tdp_mmu.mmu) and kvm_mmu_free_roots() (mmu.mmu), v6.12: a vCPU's own root, request
+        // and SMM bits (VcpuRoots), each call on the vCPU it names (vCPU symmetry permutes it).
+        declare("kvm_vcpu_set_smm(vcpu_id: int, smm: bool)")
                 .mirrors("kvm_smm_changed", "v6.12")
                 .doc("sets or clears HF_SMM_MASK in a vCPU's hflags: its next root is of address space 1 (or 0); mmu tdp only")
-                .step(Footprint.updates(Resource.VCPU_ROOTS), (e, a) -> {
+                .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesRoots(v), (e, a) -> {
                     VcpuRoots.setSmm(e, (int) a[0], a[1] != 0);
                     return 0;
                 });
-        declare("mmu_free_root_page(vcpu: int)")
+        declare("kvm_check_request_free_obsolete_roots(vcpu_id: int) -> bool")
+                .mirrors("kvm_check_request", "v6.12")
+                .doc("test-and-clears the vCPU's KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: whether it was pending")
+                .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesRoots(v), (e, a) -> VcpuRoots.checkRequest(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
+        // Reads role.invalid and mmu_valid_gen of the root, without mmu_lock.
+        declare("is_obsolete_root(vcpu_id: int) -> bool")
+                .mirrors("is_obsolete_root", "v6.12")
+                .doc("whether the vCPU's current root is invalid or of an old generation (no root: false)")
+                .stepOnVcpu(v -> Footprint.reads(Resource.INVALID_ROOTS).andReadsRoots(v),
+                        (e, a) -> VcpuRoots.obsoleteRoot(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
+        declare("mmu_free_root_page(vcpu_id: int)")
                 .lockdep(Lockdep.MMU_READ).mirrors("mmu_free_root_page", "v6.12")
                 .doc("puts a vCPU's reference to its TDP root (kvm_tdp_mmu_put_root) and leaves it without a root")
-                .step(TdpMmu.PUT_ROOT.andUpdates(Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
+                .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
                     VcpuRoots.freeRoot(e, VcpuRoots.vcpu(e, a[0]));
+                    return 0;
+                });
+        declare("root_hpa_valid(vcpu_id: int) -> bool")
+                .mirrors("kvm_mmu_reload", "v6.12")
+                .doc("whether the vCPU has a root: vcpu->arch.mmu->root.hpa != INVALID_PAGE")
+                .stepOnVcpu(v -> Footprint.LOCAL.andReadsRoots(v), (e, a) -> e.s.vcpuRoots[VcpuRoots.vcpu(e, a[0])] >= 0 ? 1 : 0);
+        // The valid root of the role (for_each_valid_tdp_mmu_root_yield_safe keeps the reference it
+        // took), else the recheck under tdp_mmu_pages_lock and the new root, in one step.
+        declare("tdp_mmu_get_or_alloc_root(vcpu_id: int)")
+                .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_alloc_root", "v6.12")
+                .doc("gives the vCPU a reference to the valid root of its role (address space 1 in SMM), else a new root (count 2)")
+                .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
+                        (e, a) -> {
+                            VcpuRoots.loadRoot(e, VcpuRoots.vcpu(e, a[0]));
+                            return 0;
+                        });
+        declare("flush_tlb_current(vcpu_id: int)")
+                .mirrors("vmx_flush_tlb_current", "v6.12")
+                .doc("flushes the vCPU's TLB and paging-structure caches for its current root")
+                .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesTlb(v), (e, a) -> {
+                    Tlbs.flushCurrent(e.s, VcpuRoots.vcpu(e, a[0]));
                     return 0;
                 });
     }
@@ -552,15 +586,33 @@ public final class Primitives {
             return register(Objects.requireNonNull(effects), Objects.requireNonNull(body));
         }
 
+        /**
+         * Registers a primitive with a {@code vcpu_id} parameter as one atomic step: its effects on
+         * the vCPU it is passed ({@link Resource#vcpuRootsOf}, {@link Resource#tlbOf}); of -1, on any.
+         */
+        Primitive stepOnVcpu(java.util.function.IntFunction<Footprint> effects, Primitive.Body body) {
+            if (params.stream().noneMatch(p -> p.name().equals(Primitive.VCPU_ID))) {
+                throw new IllegalStateException(name + ": stepOnVcpu without a vcpu_id parameter");
+            }
+            return register(effects.apply(-1), effects, Objects.requireNonNull(body));
+        }
+
         /** Registers it as expanded in place by the compiler. */
         Primitive expanded() {
             return register(Footprint.LOCAL, null);
         }
 
         private Primitive register(Footprint effects, Primitive.Body body) {
+            if (params.stream().anyMatch(p -> p.name().equals(Primitive.VCPU_ID))) {
+                throw new IllegalStateException(name + ": a vcpu_id parameter needs stepOnVcpu");
+            }
+            return register(effects, null, body);
+        }
+
+        private Primitive register(Footprint effects, java.util.function.IntFunction<Footprint> onVcpu, Primitive.Body body) {
             Primitive p = new Primitive(name, List.copyOf(params), returns, lockdep,
                     Objects.requireNonNull(kernel, name + ": mirrors(...) missing"), version,
-                    Objects.requireNonNull(doc, name + ": doc(...) missing"), effects, body);
+                    Objects.requireNonNull(doc, name + ": doc(...) missing"), effects, onVcpu, body);
             if (ALL.putIfAbsent(name, p) != null) throw new IllegalStateException(name + " declared twice");
             return p;
         }

@@ -107,6 +107,10 @@ public final class VcpuSymmetry {
         for (int i = 0; i < a.ops().length; i++) {
             Op x = a.ops()[i];
             Op y = b.ops()[i];
+            if (x instanceof Ops.Atomic ax && y instanceof Ops.Atomic ay) { // atomic { } on each vCPU
+                x = ax.inner();
+                y = ay.inner();
+            }
             if (x instanceof FaultOps.GuestAccess gx && y instanceof FaultOps.GuestAccess gy) {
                 if (gx.vcpu() != a.vcpu() || gy.vcpu() != b.vcpu() || gx.kind() != gy.kind()
                         || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()

@@ -18,7 +18,36 @@ final class FaultPaths {
     }
 
     static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
-        KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true));
+        KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true),
+                FaultPaths::vcpuEnterGuest);
+    }
+
+    /**
+     * vcpu_enter_guest() (kernel/x86.mmu) with kvm_mmu_free_obsolete_roots(), kvm_mmu_reload() and
+     * kvm_mmu_load() (kernel/mmu.mmu), kvm_tdp_mmu_alloc_root() (kernel/tdp_mmu.mmu) inlined.
+     */
+    static void vcpuEnterGuest(PathBuilder b, int vcpu) {
+        int noRequest = b.placeholder();
+        int notObsolete = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+        b.emit(vcpuCall("mmu_free_root_page", vcpu, -1));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.patch(notObsolete, vcpuCall("is_obsolete_root", vcpu, -1).branch(b.here(), false));
+        b.patch(noRequest, vcpuCall("kvm_check_request_free_obsolete_roots", vcpu, -1).branch(b.here(), false));
+        int valid = b.placeholder();
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+        b.emit(vcpuCall("tdp_mmu_get_or_alloc_root", vcpu, -1));
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Note("atomic {"));
+        int flush = b.here();
+        b.emit(vcpuCall("flush_tlb_current", vcpu, -1));
+        b.atomic(flush);
+        b.patch(valid, vcpuCall("root_hpa_valid", vcpu, -1).branch(b.here(), true));
+    }
+
+    /** A primitive whose only parameter is vcpu_id, on that vCPU. */
+    static Ops.VcpuCall vcpuCall(String primitive, int vcpu, int result) {
+        return new Ops.VcpuCall(Primitives.get(primitive), vcpu, new Expr[0], result);
     }
 
     /**

@@ -16,8 +16,9 @@ import dev.mmu.runtime.paths.Program.ThreadProgram;
 import org.junit.jupiter.api.Test;
 
 /**
- * vcpu_enter_guest()'s root handling (VcpuRoots, v6.12): KVM_REQ_MMU_FREE_OBSOLETE_ROOTS served at
- * each vCPU's own next entry, kvm_mmu_reload(), kvm_tdp_mmu_alloc_root(), SMM roots, one step at a time.
+ * vcpu_enter_guest()'s root handling (the prelude's x86.mmu as FaultPaths compiles it, over the
+ * VcpuRoots primitives, v6.12): KVM_REQ_MMU_FREE_OBSOLETE_ROOTS served at each vCPU's own next
+ * entry, kvm_mmu_reload(), kvm_tdp_mmu_alloc_root(), SMM roots, one step at a time.
  */
 class VcpuRootsTest {
     static final VmConfig VM = Stepper.vm(Mmu.TDP, 2);
@@ -37,17 +38,22 @@ class VcpuRootsTest {
         return b;
     }
 
-    /** Steps vCPU `v` through vcpu_enter_guest()'s root handling up to its guest access. */
+    /**
+     * Steps vCPU `v` through vcpu_enter_guest()'s root handling up to its guest access: with a
+     * request, its lockless is_obsolete_root() is a step of its own (the other vCPU may put a root).
+     */
     static void enterGuest(Stepper st, int v, boolean frees) {
         st.step(v, "vcpu " + v + " read");
-        st.step(v, "kvm_mmu_free_obsolete_roots");
+        boolean requested = (st.s.freeObsoleteRootsRequests & (1L << v)) != 0;
+        st.step(v, "kvm_check_request_free_obsolete_roots()");
+        if (requested) st.step(v, "is_obsolete_root()");
         if (frees) {
             st.step(v, "read_lock(mmu_lock)");
-            st.step(v, "mmu_free_root_page");
+            st.step(v, "mmu_free_root_page()");
             st.step(v, "release mmu_lock");
         }
         st.step(v, "read_lock(mmu_lock)");
-        st.step(v, "kvm_tdp_mmu_alloc_root");
+        st.step(v, "tdp_mmu_get_or_alloc_root()");
         st.step(v, "release mmu_lock");
         assertThat(st.next(v)).as("then the guest access").isEqualTo("vcpu " + v + " read");
     }
@@ -62,16 +68,17 @@ class VcpuRootsTest {
         assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b11);
 
         st.step(0, "vcpu 0 read");
-        st.step(0, "kvm_mmu_free_obsolete_roots");
+        st.step(0, "kvm_check_request_free_obsolete_roots()");
         assertThat(st.s.freeObsoleteRootsRequests).as("kvm_check_request clears vCPU 0's request only").isEqualTo(0b10);
+        st.step(0, "is_obsolete_root()");
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "mmu_free_root_page");
+        st.step(0, "mmu_free_root_page()");
         assertThat(st.s.vcpuRoots[0]).as("root.hpa = INVALID_PAGE").isEqualTo(-1);
         assertThat(st.s.sp(old).rootCount).as("vCPU 0's reference put").isEqualTo(2);
         assertThat(st.s.sp(old).status).isEqualTo(ShadowPage.LIVE);
         st.step(0, "release mmu_lock");
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "kvm_tdp_mmu_alloc_root");
+        st.step(0, "tdp_mmu_get_or_alloc_root()");
         int fresh = st.s.vcpuRoots[0];
         assertThat(fresh).as("a new root, not the invalid one").isNotEqualTo(old).isEqualTo(st.s.root);
         assertThat(st.s.sp(fresh).invalid).isFalse();
@@ -98,8 +105,9 @@ class VcpuRootsTest {
         int root = st.s.root;
         assertThat(st.s.freeObsoleteRootsRequests).isEqualTo(0b11);
         st.step(0, "vcpu 0 read");
-        assertThat(st.next(0)).isEqualTo("kvm_mmu_free_obsolete_roots");
-        st.step(0, "kvm_mmu_free_obsolete_roots");
+        assertThat(st.next(0)).isEqualTo("kvm_check_request_free_obsolete_roots()");
+        st.step(0, "kvm_check_request_free_obsolete_roots()");
+        st.step(0, "is_obsolete_root()");
         // kvm_mmu_free_obsolete_roots() finds nothing obsolete, kvm_mmu_reload() finds the root: enter.
         assertThat(st.next(0)).isEqualTo("vcpu 0 read");
         assertThat(st.s.mmuReaders).isZero();
@@ -152,12 +160,12 @@ class VcpuRootsTest {
     @Test
     void freeRootAndAllocRootWithoutMmuLockForReadAreLockdepViolations() {
         VmConfig one = Stepper.vm(Mmu.TDP, 1);
-        assertThat(Run.of(one, b -> b.emit(new VcpuRoots.FreeRoot(0))).violated(Invariant.lockdep)).isTrue();
-        assertThat(Run.of(one, b -> b.emit(new VcpuRoots.AllocRoot(0))).violated(Invariant.lockdep)).isTrue();
+        assertThat(Run.of(one, b -> b.emit(FaultPaths.vcpuCall("mmu_free_root_page", 0, -1))).violated(Invariant.lockdep)).isTrue();
+        assertThat(Run.of(one, b -> b.emit(FaultPaths.vcpuCall("tdp_mmu_get_or_alloc_root", 0, -1))).violated(Invariant.lockdep)).isTrue();
         assertThat(Run.of(one, b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-            b.emit(new VcpuRoots.FreeRoot(0));
-            b.emit(new VcpuRoots.AllocRoot(0));
+            b.emit(FaultPaths.vcpuCall("mmu_free_root_page", 0, -1));
+            b.emit(FaultPaths.vcpuCall("tdp_mmu_get_or_alloc_root", 0, -1));
             b.emit(new Ops.Release(LockId.mmu_lock));
         }).violated(Invariant.lockdep)).as("under read_lock(mmu_lock)").isFalse();
     }
@@ -225,9 +233,9 @@ class VcpuRootsTest {
         assertThat(st.s.sp(old).rootCount).as("only vCPU 0's reference").isEqualTo(1);
         st.step(1, "rcu_read_lock()");
         st.step(0, "vcpu 0 read");
-        st.step(0, "kvm_mmu_free_obsolete_roots");
+        st.step(0, "kvm_check_request_free_obsolete_roots()"); // and is_obsolete_root(): the reader touches no root
         st.step(0, "read_lock(mmu_lock)");
-        st.step(0, "mmu_free_root_page");
+        st.step(0, "mmu_free_root_page()");
         assertThat(st.s.sp(old).rootCount).isZero();
         assertThat(st.s.sp(old).status).as("unlinked, freed by call_rcu").isEqualTo(ShadowPage.UNLINKED);
         assertThat(st.s.rcuPending).containsExactly(old);
