@@ -50,18 +50,30 @@ public sealed interface Stmt {
 
     /**
      * {@code for sp in obsolete_pages { }}, {@code for root in invalidated_roots { }}: a kernel list
-     * walk that starts again from the list's head each time; {@code for root in tdp_mmu_roots { }}
-     * goes on after the previous root ({@link #LISTS}).
+     * walk that starts again from the list's head each time; {@code for root in tdp_mmu_roots { }} and
+     * its valid / yield-safe forms go on after the previous root ({@link #LISTS}).
      */
     record ForList(Pos pos, Ident var, Ident list, Block body) implements Stmt {
         /** The lists, each with the kernel walk it is. */
         public static final java.util.Map<String, String> LISTS = java.util.Map.of(
                 "obsolete_pages", "kvm_zap_obsolete_pages()'s walk of active_mmu_pages",
                 "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap",
-                "tdp_mmu_roots", "for_each_tdp_mmu_root(): every TDP root, under mmu_lock held for write, no reference");
+                "tdp_mmu_roots", "for_each_tdp_mmu_root(): every TDP root, under mmu_lock held for write, no reference",
+                "valid_tdp_mmu_roots", "for_each_valid_tdp_mmu_root(): the valid TDP roots, as tdp_mmu_roots",
+                "tdp_mmu_roots_yield_safe", "for_each_tdp_mmu_root_yield_safe(): every TDP root, each with a reference",
+                "valid_tdp_mmu_roots_yield_safe",
+                "for_each_valid_tdp_mmu_root_yield_safe(): the valid TDP roots, each with a reference");
+
+        /** Whether a list is kvm->arch.tdp_mmu_roots walked from root to root (not a take-the-head list). */
+        public static boolean isRootWalk(String list) {
+            return list.contains("tdp_mmu_roots");
+        }
     }
 
-    /** {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte. */
+    /**
+     * {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte, in the valid
+     * root of address space 0 (the builtin {@code root}) or in a root a root loop gave.
+     */
     record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
     }
 

@@ -66,7 +66,7 @@ final class BodyChecker {
         for (PathDecl.Param p : path.params()) {
             Type type = p.type().isEmpty() ? Type.INT : Type.ofParam(p.type());
             if (type == null) {
-                diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool, sp or range");
+                diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool, sp, root or range");
             }
             scopes.peek().put(p.name(), type);
         }
@@ -119,9 +119,14 @@ final class BodyChecker {
             expect(f.take(), Type.INT, "the number of pages to take");
             loop(f.body(), f.var().name(), Type.SP);
         } else if (s instanceof Stmt.ForList f) {
-            loop(f.body(), f.var().name(), Type.SP);
+            loop(f.body(), f.var().name(), f.list().name().equals("obsolete_pages") ? Type.SP : Type.ROOT);
         } else if (s instanceof Stmt.ForTdpPte f) {
-            expect(f.root(), Type.ROOT, "the root to walk");
+            Type root = expr(f.root());
+            if (root != null && root != Type.ROOT) {
+                diagnostics.error(f.root().pos(), "the root to walk must be 'root' (the valid root of address space 0), "
+                        + "a root loop's variable ('for r in tdp_mmu_roots { for iter in tdp_pte(r, ..) { } }') or a "
+                        + "'root' parameter, found " + article(root));
+            }
             expect(f.range().start(), Type.INT, "the start gfn");
             expect(f.range().end(), Type.INT, "the end gfn");
             loop(f.body(), f.var().name(), Type.ITER);
@@ -355,7 +360,7 @@ final class BodyChecker {
 
     private void expect(Expr e, Type want, String what) {
         Type got = expr(e);
-        if (got != null && got != want) {
+        if (got != null && !Type.fits(got, want)) {
             diagnostics.error(e.pos(), what + " must be " + article(want) + ", found " + article(got));
         }
     }

@@ -6,7 +6,7 @@ public enum Type {
     BOOL("bool"),
     RANGE("range"),         // start .. end, half-open: an argument, or a path parameter with .start, .end
     SP("shadow page"),      // a struct kvm_mmu_page handle
-    ROOT("root"),           // the current TDP root
+    ROOT("root"),           // a TDP root: the builtin root, a root loop's variable, a root parameter; also an SP
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
     FAULT("fault"),         // a guest access's struct kvm_page_fault (kvm_tdp_mmu_page_fault's parameter)
     FAULT_ITER("fault walk's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
@@ -21,16 +21,22 @@ public enum Type {
 
     public final String display;
 
+    /** Whether a value of type `got` may stand where `want` is expected: a root is a shadow page too. */
+    public static boolean fits(Type got, Type want) {
+        return got == want || (got == ROOT && want == SP);
+    }
+
     Type(String display) {
         this.display = display;
     }
 
-    /** The parameter type a path may declare: {@code x: int}, {@code b: bool}, {@code sp: sp}. */
+    /** The parameter type a path may declare: {@code x: int}, {@code b: bool}, {@code sp: sp}, {@code r: root}. */
     public static Type ofParam(String name) {
         return switch (name) {
             case "int" -> INT;
             case "bool" -> BOOL;
             case "sp" -> SP;
+            case "root" -> ROOT;
             case "range" -> RANGE;
             case "fault" -> FAULT;
             default -> null;

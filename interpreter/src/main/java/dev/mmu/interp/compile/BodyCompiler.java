@@ -247,12 +247,14 @@ final class BodyCompiler {
     /**
      * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
      * still on the list (the body takes it off: a zap, a put), none left ends the loop. for root in
-     * tdp_mmu_roots: the root after the previous one (the variable starts before the first).
+     * [valid_]tdp_mmu_roots[_yield_safe]: the root after the previous one (the variable starts before
+     * the first).
      */
     private void forList(Stmt.ForList f, Env env) {
         int var = b.local(f.var().name());
         String list = f.list().name();
-        if (list.equals("tdp_mmu_roots")) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
+        boolean roots = Stmt.ForList.isRootWalk(list);
+        if (roots) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
         Env inner = new Env(env);
         inner.bind(f.var().name(), var);
         int top = b.here();
@@ -261,14 +263,19 @@ final class BodyCompiler {
         block(f.body(), inner);
         b.emit(new Ops.Jump(top));
         b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
-                : list.equals("tdp_mmu_roots") ? new FastZap.NextRoot(var, b.here())
+                : roots ? new FastZap.NextRoot(var, b.here(), list.startsWith("valid_"), list.endsWith("_yield_safe"))
                 : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }
 
-    /** for iter in tdp_pte(root, start .. end): the kernel's for_each_tdp_pte over gfns. */
+    /**
+     * for iter in tdp_pte(root, start .. end): the kernel's for_each_tdp_pte over gfns, in the valid
+     * root of address space 0 (the builtin `root`) or in the root the expression names.
+     */
     private void forTdpPte(Stmt.ForTdpPte f, Env env) {
-        var loop = KernelPaths.beginTdpPteLoop(b, value(f.range().start(), env), value(f.range().end(), env));
+        boolean builtin = f.root() instanceof Expr.Name n && n.name().equals("root") && env.slot("root") == null;
+        var loop = KernelPaths.beginTdpPteLoop(b, builtin ? null : value(f.root(), env), value(f.range().start(), env),
+                value(f.range().end(), env));
         Env inner = new Env(env);
         inner.bindIter(f.var().name(), loop);
         loops.push(loop);
@@ -475,6 +482,9 @@ final class BodyCompiler {
                 FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
             }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
+            // (gfn, level) name iter->sptep: in the enclosing tdp_pte loop's root (VolatileBits.root)
+            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte" ->
+                    primitive(Primitives.get(name), c, env, result, loops.isEmpty() ? null : loops.peek().root());
             case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
                 b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1,
@@ -511,11 +521,7 @@ final class BodyCompiler {
                 if (Primitives.get(name) != null && Primitives.get(name).vcpuParam() >= 0) {
                     b.emit(vcpuCall(Primitives.get(name), c, env, result));
                 } else if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
-                    Primitive p = Primitives.get(name);
-                    if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
-                    dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[p.params().size()];
-                    for (int i = 0; i < v.length; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
-                    b.emit(new Ops.Call(p, v, result));
+                    primitive(Primitives.get(name), c, env, result, null);
                 } else {
                     throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");
                 }
@@ -551,6 +557,16 @@ final class BodyCompiler {
             throw new CompileError(e.pos(), "no vCPU " + v + ": the machine has vcpus " + config.vcpus());
         }
         return v.intValue();
+    }
+
+    /** A primitive that runs as one step; `extra`, if not null, is passed after its declared arguments. */
+    private void primitive(Primitive p, Expr.Call c, Env env, int result, dev.mmu.runtime.paths.Expr extra) {
+        if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
+        int n = p.params().size();
+        dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[extra == null ? n : n + 1];
+        for (int i = 0; i < n; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
+        if (extra != null) v[n] = extra;
+        b.emit(new Ops.Call(p, v, result));
     }
 
     /** The fault of a (fault, iter) call: iter must be that fault's walk. */

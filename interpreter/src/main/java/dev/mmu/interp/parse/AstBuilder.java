@@ -271,7 +271,7 @@ final class AstBuilder {
                     + var + " in tdp_mmu_for_each_pte(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
-                    + "'obsolete_pages', 'invalidated_roots' or 'tdp_mmu_roots'";
+                    + "'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots' or '[valid_]tdp_mmu_roots_yield_safe'";
         }
 
         @Override

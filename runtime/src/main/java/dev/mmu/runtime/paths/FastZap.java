@@ -151,28 +151,45 @@ public final class FastZap {
     }
 
     /**
-     * for_each_tdp_mmu_root() (tdp_mmu.c, v6.12; v5.10 the same list walk): the TDP root after the
-     * one in local `root` (-1: the first), valid or not, into `root`; none -> `end`. The list's
-     * order is the roots' ids. No reference is taken: the caller holds mmu_lock for write
-     * (kvm_lockdep_assert_mmu_lock_held(kvm, false)), or takes one itself before it yields.
+     * The walks of kvm->arch.tdp_mmu_roots (tdp_mmu.c, v6.12; v5.10 the same list walk): the TDP root
+     * after the one in local `root` (-1: the first) into `root`; none -> `end`. The list's order is
+     * the roots' ids. for_each_tdp_mmu_root() / for_each_valid_tdp_mmu_root() take no reference: the
+     * caller holds mmu_lock for write (kvm_lockdep_assert_mmu_lock_held(kvm, false)), or takes one
+     * itself before it yields. The _yield_safe forms are tdp_mmu_next_root(): mmu_lock held in either
+     * mode, a reference taken on the next root (refcount_inc_not_zero() skips a dying one), the
+     * previous one's put; a `break` keeps the last one's, as in the kernel.
      */
-    public record NextRoot(int root, int end) implements Op {
+    public record NextRoot(int root, int end, boolean onlyValid, boolean yieldSafe) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            if (s.mmuWriter != e.thread) e.violate(Invariant.lockdep, "for_each_tdp_mmu_root without mmu_lock held for write");
+            if (yieldSafe ? !s.holdsMmuLock(e.thread) : s.mmuWriter != e.thread) {
+                e.violate(Invariant.lockdep, describe() + " without mmu_lock" + (yieldSafe ? "" : " held for write"));
+            }
             long[] l = e.self().locals;
-            for (int id = (int) l[root] + 1; id < s.spCapacity(); id++) {
+            int prev = (int) l[root];
+            int next = -1;
+            for (int id = prev + 1; id < s.spCapacity() && next < 0; id++) {
                 ShadowPage p = s.sp(id);
-                if (p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE) {
-                    l[root] = id;
-                    return;
+                if (p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE && !(onlyValid && p.invalid)
+                        && !(yieldSafe && p.rootCount == 0)) {
+                    next = id;
                 }
             }
-            e.nextPc = end;
+            if (yieldSafe) {
+                if (next >= 0) TdpMmu.getRoot(e, next);
+                if (s.sp(prev) != null) TdpMmu.putRoot(e, prev);
+            }
+            if (next < 0) {
+                e.nextPc = end;
+                return;
+            }
+            l[root] = next;
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            Footprint f = Footprint.reads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            if (onlyValid) f = f.andReads(Resource.INVALID_ROOTS); // role.invalid
+            return yieldSafe ? f.union(TdpMmu.PUT_ROOT) : f;
         }
 
         public int[] targets(int pc) {
@@ -180,7 +197,7 @@ public final class FastZap {
         }
 
         public String describe() {
-            return "for_each_tdp_mmu_root";
+            return "for_each" + (onlyValid ? "_valid" : "") + "_tdp_mmu_root" + (yieldSafe ? "_yield_safe" : "");
         }
     }
 

@@ -118,8 +118,11 @@ public final class KernelPaths {
         b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.ALL, b.here()));
     }
 
-    /** A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted. */
-    public record TdpLoop(int it, int endSlot, int top, int exit) {
+    /**
+     * A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted; `holdsRoot`: the
+     * loop took its own reference on its root (the builtin `root`), which it puts at its end.
+     */
+    public record TdpLoop(int it, int endSlot, int top, int exit, boolean holdsRoot) {
         /** The local slot of an iterator field (gfn, level), or -1 for fields read from the SPTE. */
         public int slot(String field) {
             int f = MmuOps.iterSlot(field);
@@ -129,17 +132,26 @@ public final class KernelPaths {
         public Expr spteField(String field) {
             return MmuOps.iterSpte(it, field.equals("leaf"));
         }
+
+        /** The root the walk is in: where iter.sptep points. */
+        public Expr root() {
+            return Expr.local(it + TdpIter.ROOT);
+        }
     }
 
-    /** for_each_tdp_pte(iter, root, start, end) over gfns: the loop head; the body follows. */
-    public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr startGfn, Expr endGfn) {
+    /**
+     * for_each_tdp_pte(iter, root, start, end) over gfns: the loop head; the body follows. With
+     * `root` null, the valid root of address space 0 with a reference for the walk; else that root.
+     */
+    public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr root, Expr startGfn, Expr endGfn) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
-        b.emit(new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot, TdpIter.Roots.ROOT));
+        b.emit(root == null ? new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot, TdpIter.Roots.ROOT)
+                : new MmuOps.IterStartIn(it, root, startGfn, endGfn, startSlot, endSlot));
         int top = b.here();
         int exit = b.placeholder();
-        return new TdpLoop(it, endSlot, top, exit);
+        return new TdpLoop(it, endSlot, top, exit, root == null);
     }
 
     /** The loop's tail: tdp_iter_next() (which restarts from the root after a yield) and back to the head. */
@@ -149,9 +161,9 @@ public final class KernelPaths {
         b.patch(loop.exit(), new Ops.JumpUnless(Expr.local(loop.it() + TdpIter.VALID), b.here(), "iter.valid"));
     }
 
-    /** After the loop (where a break lands too): the walk's root reference is put. */
+    /** After the loop (where a break lands too): the walk's own root reference, if it took one, is put. */
     public static void putTdpPteLoopRoot(PathBuilder b, TdpLoop loop) {
-        b.emit(new MmuOps.IterPutRoot(loop.it()));
+        if (loop.holdsRoot()) b.emit(new MmuOps.IterPutRoot(loop.it()));
     }
 
     /**

@@ -111,6 +111,33 @@ public final class MmuOps {
     }
 
     /**
+     * for_each_tdp_pte(iter, kvm, root, start, end) (tdp_iter.h, v6.12) in a root the caller chose
+     * (a root loop's): no reference of its own, the caller holds one or mmu_lock for write. A root
+     * already freed is a walk of freed memory (rootFreed).
+     */
+    public record IterStartIn(int it, Expr root, Expr start, Expr end, int startSlot, int endSlot) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
+            l[startSlot] = start.eval(e.s, e.thread);
+            l[endSlot] = end.eval(e.s, e.thread);
+            l[it + TdpIter.TO_VISIT] = 0;
+            l[it + TdpIter.YIELDED] = 0;
+            l[it + TdpIter.ROOT] = root.eval(e.s, e.thread);
+            if (rootFreed(e, l, it)) return;
+            TdpIter.startIn(e.s, l, it, (int) l[it + TdpIter.ROOT], l[startSlot], l[endSlot], Level.PG_LEVEL_4K);
+        }
+
+        public Footprint footprint() {
+            return Footprint.of(root, start, end).andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+        }
+
+        public String describe() {
+            return "tdp_iter_start";
+        }
+    }
+
+    /**
      * tdp_mmu_iter_cond_resched() (v6.x): unless the walk has not moved since it last yielded
      * (next_last_level_gfn == yielded_gfn), need_resched() (a free choice) or rwlock_needbreak()
      * (Lock#rwlockNeedbreak, which leaves no choice) makes it flush if a flush is pending, drop RCU

@@ -416,21 +416,25 @@ public final class Primitives {
     static {
         // SPTE writes under the write lock from the caller's snapshot (iter.old_spte), while the CPU
         // sets A/D and fast_page_fault() sets W without mmu_lock (VolatileBits; SPTE values are
-        // opaque ints: a snapshot, or 0 to zap).
+        // opaque ints: a snapshot, or 0 to zap). (gfn, level) name iter->sptep: inside a tdp_pte loop
+        // in the loop's root, which the compiler passes as a last argument (VolatileBits.root).
         declare("kvm_tdp_mmu_read_spte(gfn: int, level: int) -> int")
                 .mirrors("kvm_tdp_mmu_read_spte", "v6.12")
                 .doc("the SPTE mapping gfn at level (READ_ONCE, as the TDP iterator's iter.old_spte); 0 if none")
-                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS), (e, a) -> VolatileBits.read(e, a[0], (int) a[1]));
+                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS),
+                        (e, a) -> VolatileBits.read(e, VolatileBits.root(e, a, 2), a[0], (int) a[1]));
         declare("tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.12")
                 .doc("writes the SPTE, by xchg if old_spte has volatile bits, then handle_changed_spte() on the value replaced"
                         + " (kvm_set_pfn_dirty for a dirty leaf); returns that value")
-                .step(VolatileBits.WRITE, (e, a) -> VolatileBits.setSpte(e, a[0], (int) a[1], a[2], a[3], true));
+                .step(VolatileBits.WRITE,
+                        (e, a) -> VolatileBits.setSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3], true));
         declare("__tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("__tdp_mmu_set_spte", "v5.17")
                 .doc("as tdp_mmu_set_spte before 'Use atomic XCHG to write TDP MMU SPTEs with volatile bits' (v5.18):"
                         + " WRITE_ONCE, then handle_changed_spte() on old_spte")
-                .step(VolatileBits.WRITE, (e, a) -> VolatileBits.setSpte(e, a[0], (int) a[1], a[2], a[3], false));
+                .step(VolatileBits.WRITE,
+                        (e, a) -> VolatileBits.setSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3], false));
         // The MMU notifier's aging handlers (kvm_handle_hva_range() holds mmu_lock for write in
         // v6.12; lockless TDP MMU aging came later). The range is in gpa, as the notifier's.
         declare("kvm_age_gfn(start: int, end: int) -> bool")

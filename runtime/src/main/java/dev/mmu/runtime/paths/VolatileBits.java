@@ -31,9 +31,17 @@ final class VolatileBits {
         return Spte.present(oldSpte) && Spte.leaf(oldSpte) && hasVolatileBits(oldSpte);
     }
 
-    /** kvm_tdp_mmu_read_spte(): the SPTE mapping gfn at level, 0 if no table reaches that level. */
-    static long read(Exec e, long gfn, int level) {
-        Walk w = Walk.to(e.s, e.s.root, gfn, level);
+    /**
+     * The root whose SPTE a call names (iter->sptep): the enclosing tdp_pte loop's, which the compiler
+     * passes after the declared arguments at `at`, else the valid root of address space 0.
+     */
+    static int root(Exec e, long[] args, int at) {
+        return args.length > at ? (int) args[at] : e.s.root;
+    }
+
+    /** kvm_tdp_mmu_read_spte(): the SPTE mapping gfn at level in root, 0 if no table reaches that level. */
+    static long read(Exec e, int root, long gfn, int level) {
+        Walk w = Walk.to(e.s, root, gfn, level);
         return w == null || w.level() != level ? 0 : w.spte();
     }
 
@@ -44,10 +52,11 @@ final class VolatileBits {
      * for a dirty leaf that goes away. With atomic false, the form before "KVM: x86/mmu: Use atomic
      * XCHG to write TDP MMU SPTEs with volatile bits" (ba3a6120a4e7, v5.18): always WRITE_ONCE.
      * Under the write lock a snapshot differs from memory in the volatile bits only, so the value
-     * handled is memory's with the snapshot's W/A/D. Returns the value handled.
+     * handled is memory's with the snapshot's W/A/D. The SPTE is the one mapping gfn at level in
+     * root. Returns the value handled.
      */
-    static long setSpte(Exec e, long gfn, int level, long oldSpte, long newSpte, boolean atomic) {
-        Walk w = Walk.to(e.s, e.s.root, gfn, level);
+    static long setSpte(Exec e, int root, long gfn, int level, long oldSpte, long newSpte, boolean atomic) {
+        Walk w = Walk.to(e.s, root, gfn, level);
         if (w == null || w.level() != level) {
             e.note("tdp_mmu_set_spte: no table at L" + level + " for gfn 0x" + Long.toHexString(gfn));
             return 0;

@@ -14,7 +14,7 @@ class TdpLoopOpsTest {
 
     @Test
     void iterGfnAndLevelAreTheIteratorsLocalsTheOtherFieldsAreReadFromTheSpte() {
-        KernelPaths.TdpLoop loop = new KernelPaths.TdpLoop(10, 20, 0, 0);
+        KernelPaths.TdpLoop loop = new KernelPaths.TdpLoop(10, 20, 0, 0, true);
         assertThat(loop.slot("gfn")).isEqualTo(10 + TdpIter.GFN);
         assertThat(loop.slot("level")).isEqualTo(10 + TdpIter.LEVEL);
         assertThat(loop.slot("present")).isEqualTo(-1);

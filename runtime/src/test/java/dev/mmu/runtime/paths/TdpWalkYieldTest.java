@@ -147,7 +147,7 @@ class TdpWalkYieldTest {
         PathBuilder b = new PathBuilder();
         int flush = b.local("flush");
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        TdpLoop loop = KernelPaths.beginTdpPteLoop(b, Expr.constant(0), Expr.constant(512));
+        TdpLoop loop = KernelPaths.beginTdpPteLoop(b, null, Expr.constant(0), Expr.constant(512));
         int yielded = b.local("yielded");
         KernelPaths.iterCondResched(b, loop, Expr.local(flush), yielded, Mode.WRITE, guarded);
         int ifYielded = b.placeholder();
