@@ -333,7 +333,7 @@ final class BodyCompiler {
     /** The fault (or its walk's iterator) an argument names. */
     private static TdpMap.Fault fault(Expr e, Env env) {
         TdpMap.Fault f = e instanceof Expr.Name n ? env.fault(n.name()) : null;
-        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of kvm_tdp_mmu_page_fault, or its walk's iter");
+        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of fast_page_fault or kvm_tdp_mmu_page_fault, or its walk's iter");
         return f;
     }
 

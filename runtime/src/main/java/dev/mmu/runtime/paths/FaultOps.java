@@ -261,7 +261,7 @@ public final class FaultOps {
         }
 
         public int[] localsRead() {
-            return with(gpa.locals(), slotFlags);
+            return TdpMap.with(gpa.locals(), slotFlags);
         }
 
         public int[] localsWritten(int pc, int target) {
@@ -306,7 +306,7 @@ public final class FaultOps {
         }
 
         public int[] localsRead() {
-            return with(gpa.locals(), spte, slotFlags);
+            return TdpMap.with(gpa.locals(), spte, slotFlags);
         }
 
         public int[] localsWritten(int pc, int target) {
@@ -364,13 +364,6 @@ public final class FaultOps {
         public String describe() {
             return "return from fast_page_fault";
         }
-    }
-
-    private static int[] with(int[] base, int... more) {
-        if (base == null) return null;
-        int[] r = java.util.Arrays.copyOf(base, base.length + more.length);
-        System.arraycopy(more, 0, r, base.length, more.length);
-        return r;
     }
 
     /** Back to the guest: srcu_read_unlock() before VM entry (vcpu_enter_guest(), x86.c v6.12). */

@@ -292,7 +292,8 @@ public final class TdpMap {
         }
     }
 
-    private static int[] with(int[] base, int... more) {
+    /** base and more, or null (every local) if base is. */
+    static int[] with(int[] base, int... more) {
         if (base == null) return null;
         int[] r = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, r, base.length, more.length);
