@@ -1,7 +1,5 @@
 package dev.mmu.runtime.paths;
 
-import dev.mmu.runtime.model.Level;
-import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 
 /**
@@ -37,18 +35,12 @@ final class Aging {
     }
 
     private static boolean ageIn(Exec e, int spId, long start, long end, boolean testOnly) {
-        ShadowPage sp = e.s.sp(spId);
         boolean young = false;
-        for (int i : sp.usedIndexes()) {
-            long spte = sp.spte(i);
-            long g = sp.gfnOf(i);
-            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
-            if (!Spte.leaf(spte)) {
-                young |= ageIn(e, Spte.child(spte), start, end, testOnly);
-            } else if ((spte & Spte.ACCESSED) != 0) {
-                young = true;
-                if (!testOnly) e.s.setSpte(spId, i, spte & ~Spte.ACCESSED);
-            }
+        for (long[] leaf : SlotOps.rmapLeaves(e.s, spId, start, end)) {
+            long spte = e.s.sp((int) leaf[0]).spte((int) leaf[1]);
+            if ((spte & Spte.ACCESSED) == 0) continue;
+            young = true;
+            if (!testOnly) e.s.setSpte((int) leaf[0], (int) leaf[1], spte & ~Spte.ACCESSED);
         }
         return young;
     }

@@ -292,20 +292,9 @@ public final class MmuOps {
 
     /** kvm_zap_rmap() over [start, end): every leaf SPTE of the legacy tables under spId mapping those gfns. */
     private static boolean zapRmapLeafs(Exec e, int spId, long start, long end) {
-        var sp = e.s.sp(spId);
-        boolean flush = false;
-        for (int i : sp.usedIndexes()) {
-            long spte = sp.spte(i);
-            long g = sp.gfnOf(i);
-            if (g + Level.pagesPerHpage(sp.level) <= start || g >= end || !Spte.present(spte)) continue;
-            if (Spte.leaf(spte)) {
-                TdpMmu.setSpte(e, spId, i, 0);
-                flush = true;
-            } else {
-                flush |= zapRmapLeafs(e, Spte.child(spte), start, end);
-            }
-        }
-        return flush;
+        var leaves = SlotOps.rmapLeaves(e.s, spId, start, end);
+        for (long[] leaf : leaves) TdpMmu.setSpte(e, (int) leaf[0], (int) leaf[1], 0);
+        return !leaves.isEmpty();
     }
 
     private static boolean zapLeafsIn(Exec e, int root, long start, long end) {

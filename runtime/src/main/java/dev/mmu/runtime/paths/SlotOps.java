@@ -481,7 +481,7 @@ public final class SlotOps {
     }
 
     /** (spId, index) of every present leaf under table spId that maps a gfn in [start, end). */
-    private static java.util.List<long[]> rmapLeaves(VmState s, int spId, long start, long end) {
+    static java.util.List<long[]> rmapLeaves(VmState s, int spId, long start, long end) {
         java.util.List<long[]> out = new java.util.ArrayList<>();
         if (spId < 0) return out;
         ShadowPage sp = s.sp(spId);
