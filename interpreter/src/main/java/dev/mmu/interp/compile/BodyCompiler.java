@@ -304,7 +304,8 @@ final class BodyCompiler {
     }
 
     /**
-     * if !is_page_fault_stale(fault) { .. } and if tdp_mmu_link_sp(fault, iter) != 0 { .. }: the call
+     * if !is_page_fault_stale(fault) { .. } (or !mmu_invalidate_retry_gfn(fault)) and
+     * if tdp_mmu_link_sp(fault, iter) != 0 { .. }: the call
      * jumps past the block itself, so its result takes no local (one more value in the states:
      * LiveLocals keeps every local live before a primitive call, which declares none). False if
      * the statement is not of these forms.
@@ -312,11 +313,12 @@ final class BodyCompiler {
     private boolean fusedBranch(Stmt.If i, Env env) {
         if (i.orElse().isPresent()) return false;
         if (i.cond() instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && u.operand() instanceof Expr.Call c
-                && c.name().name().equals("is_page_fault_stale")) {
+                && (c.name().name().equals("is_page_fault_stale") || c.name().name().equals("mmu_invalidate_retry_gfn"))) {
             TdpMap.Fault f = fault(named(c, "fault", 0), env);
             int at = b.placeholder();
             block(i.then(), env);
-            b.patch(at, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here()));
+            b.patch(at, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here(),
+                    c.name().name().equals("is_page_fault_stale")));
             return true;
         }
         if (i.cond() instanceof Expr.Binary bin && bin.op() == Expr.BinaryOp.NE && bin.left() instanceof Expr.Call c
@@ -466,19 +468,20 @@ final class BodyCompiler {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
             case "tdp_zap_range", "tdp_mmu_zap_leafs" -> tdpZapRange(c, env, result);
-            case "__tdp_mmu_zap_root" -> {
+            case "__tdp_mmu_zap_root", "__tdp_mmu_zap_root_advancing" -> {
                 int root = b.local("root");
                 Expr rootArg = named(c, "root", 0);
                 b.emit(new Ops.Assign(root, value(rootArg, env), "root = " + text(rootArg)));
                 int level = b.local("zap_level");
                 Expr levelArg = named(c, "zap_level", 1);
                 b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
-                FastZap.zapRoot(b, root, level, held);
+                FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
             }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
-            case "is_page_fault_stale" -> {
+            case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
-                b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1));
+                b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1,
+                        name.equals("is_page_fault_stale")));
             }
             case "tdp_mmu_link_sp" -> {
                 TdpMap.Fault f = walk(c, env);

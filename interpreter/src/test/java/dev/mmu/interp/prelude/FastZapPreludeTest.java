@@ -244,4 +244,48 @@ class FastZapPreludeTest {
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         assertThat(s.violations).isZero();
     }
+
+    /**
+     * __tdp_mmu_zap_root_advancing(), the walk before 3a0f64de479c (v5.16): a zap at the root's
+     * level that yields at every chance skips the root's second entry, which the tdp_iter_next()
+     * after the restart steps past; __tdp_mmu_zap_root() zaps it.
+     */
+    @Test
+    void aRootLevelZapThatAdvancesAfterARestartSkipsTheNextEntry() {
+        assertThat(secondEntryAfterYieldingZap("__tdp_mmu_zap_root_advancing")).as("skipped").isNotZero();
+        assertThat(secondEntryAfterYieldingZap("__tdp_mmu_zap_root")).as("zapped").isZero();
+    }
+
+    /** The old root's SPTE for gpa 512G after kvm_mmu_zap_all_fast() with one pass of `zap`, yielding whenever it can. */
+    private static long secondEntryAfterYieldingZap(String zap) {
+        String text = """
+                scenario "root zap" {
+                  path tdp_mmu_zap_root(root: sp) {
+                    rcu_read_lock()
+                    %s(root, vm.tdp_levels)
+                    rcu_read_unlock()
+                  }
+                  memslot 0 { gpa 0x0 size 2M }
+                  memslot 1 { gpa 0x8000000000 size 2M }
+                  vcpus 1
+                  setup {
+                    vcpu 0 read 0x1000
+                    vcpu 0 read 0x8000001000
+                  }
+                  thread zap { kvm_mmu_zap_all_fast }
+                }
+                """.formatted(zap);
+        Loaded loaded = ScenarioLoader.load("root-zap.mmu", text);
+        assertThat(loaded.diagnostics()).isEmpty();
+        MmuSystem m = new MmuSystem(loaded.scenarios().get(0).program());
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        assertThat(s.sp(oldRoot).spte(1)).as("the setup mapped 512G").isNotZero();
+        var ops = m.program().threads().get(0).ops();
+        for (int i = 0; i < 300 && s.threads[0].pc < ops.length; i++) {
+            s = m.step(s, 0, ops[s.threads[0].pc].choices(s, 0) - 1, null); // yield whenever it may
+        }
+        assertThat(s.threads[0].pc).as("the zap ended").isGreaterThanOrEqualTo(ops.length);
+        return s.sp(oldRoot).spte(1);
+    }
 }

@@ -214,9 +214,11 @@ public final class FastZap {
      * __tdp_mmu_zap_root(kvm, root, shared, zap_level) (tdp_mmu.c, v6.12), the root in local
      * `root`, the level in local `zapLevel`: for_each_tdp_pte_min_level(iter, kvm, root, zap_level,
      * 0, max gfn) { retry: if (tdp_mmu_iter_cond_resched(kvm, &iter, false, shared)) continue; STEP }.
-     * Yields never flush.
+     * Yields never flush. With advanceAfterRestart, the iterator before 3a0f64de479c (v5.16): the
+     * `continue` after a yield ran tdp_iter_next() on the restarted walk, which at zap_level == the
+     * root's level steps past the SPTE the walk had not yet zapped.
      */
-    public static void zapRoot(PathBuilder b, int root, int zapLevel, Lock.Mode mode) {
+    public static void zapRoot(PathBuilder b, int root, int zapLevel, Lock.Mode mode, boolean advanceAfterRestart) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int end = b.local("end");
         int noFlush = b.local("flush (always false)");
@@ -226,6 +228,7 @@ public final class FastZap {
         int condResched = b.placeholder();
         b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(it, end, false, -1));
+        if (advanceAfterRestart) b.emit(new MmuOps.IterNext(it, end, true));
         b.emit(new Ops.Jump(walk));
         b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
         b.emit(new ZapRootStep(it, end, zapLevel));

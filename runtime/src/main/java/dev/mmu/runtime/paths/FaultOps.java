@@ -469,25 +469,44 @@ public final class FaultOps {
             e.note("is_page_fault_stale: the root is obsolete -> RET_PF_RETRY");
             return true;
         }
-        boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
-                && gfn < s.mmuInvalidateRangeEnd;
-        if (!inRange && s.mmuInvalidateSeq == mmuSeq) return false;
+        if (!invalidateRetryGfn(s, gfn, mmuSeq)) return false;
         e.note("is_page_fault_stale: mmu_invalidate_retry_gfn -> RET_PF_RETRY");
         return true;
+    }
+
+    /**
+     * mmu_invalidate_retry_gfn() (kvm_host.h, v6.12; mmu_notifier_retry_hva() before v6.0,
+     * mmu_invalidate_retry_hva() before v6.8): an invalidation began or ended since
+     * kvm_faultin_pfn() read mmu_seq, or one in progress covers the gfn. Before a955cad84cda
+     * (v5.16) this was all the fault checked under mmu_lock.
+     */
+    static boolean invalidateRetryGfn(VmState s, long gfn, long mmuSeq) {
+        boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+                && gfn < s.mmuInvalidateRangeEnd;
+        return inRange || s.mmuInvalidateSeq != mmuSeq;
     }
 
     /**
      * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault(): 1 if the fault must return
      * RET_PF_RETRY, into local result (-1: none), and with ifStale >= 0 a jump there if so (the
      * compiled `if !is_page_fault_stale(fault) { .. }`, which keeps the result out of the state).
+     * Without obsoleteRoot, mmu_invalidate_retry_gfn() alone: the check before a955cad84cda.
      */
-    public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int ifStale) implements VcpuOp {
+    public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int ifStale, boolean obsoleteRoot)
+            implements VcpuOp {
+        public PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int ifStale) {
+            this(vcpu, gpa, seqSlot, result, ifStale, true);
+        }
+
         public PageFaultStale forVcpu(int v) {
-            return new PageFaultStale(v, gpa, seqSlot, result, ifStale);
+            return new PageFaultStale(v, gpa, seqSlot, result, ifStale, obsoleteRoot);
         }
 
         public void exec(Exec e, int choice) {
-            boolean stale = stale(e, e.s.root(vcpu, false), gpa.eval(e.s, e.thread) >>> 12, e.self().locals[seqSlot]);
+            long gfn = gpa.eval(e.s, e.thread) >>> 12;
+            long seq = e.self().locals[seqSlot];
+            boolean stale = obsoleteRoot ? stale(e, e.s.root(vcpu, false), gfn, seq) : invalidateRetryGfn(e.s, gfn, seq);
+            if (stale && !obsoleteRoot) e.note("mmu_invalidate_retry_gfn -> RET_PF_RETRY");
             if (result >= 0) e.self().locals[result] = stale ? 1 : 0;
             if (stale && ifStale >= 0) e.nextPc = ifStale;
         }
@@ -505,7 +524,8 @@ public final class FaultOps {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(vcpu);
+            Footprint f = gpa.footprint().andReads(Resource.INVALIDATE);
+            return obsoleteRoot ? f.andReads(Resource.INVALID_ROOTS).andReadsRoots(vcpu) : f;
         }
 
         public int[] targets(int pc) {
@@ -513,7 +533,7 @@ public final class FaultOps {
         }
 
         public String describe() {
-            return "is_page_fault_stale";
+            return obsoleteRoot ? "is_page_fault_stale" : "mmu_invalidate_retry_gfn";
         }
     }
 

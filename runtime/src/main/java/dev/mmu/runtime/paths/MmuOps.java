@@ -17,12 +17,26 @@ public final class MmuOps {
         }
     }
 
-    /** tdp_iter_next() of a user-written for_each_tdp_pte loop. */
-    public record IterNext(int it, int endSlot) implements Op {
+    /**
+     * tdp_iter_next() of a user-written for_each_tdp_pte loop; afterRestart: the one the iterator
+     * before 3a0f64de479c (v5.16) ran on a walk a yield had just restarted, which moves it on from
+     * an SPTE the walk has not visited (the trace says which).
+     */
+    public record IterNext(int it, int endSlot, boolean afterRestart) implements Op {
+        public IterNext(int it, int endSlot) {
+            this(it, endSlot, false);
+        }
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             if (rootFreed(e, l, it)) return;
+            long gfn = l[it + TdpIter.GFN];
+            long level = l[it + TdpIter.LEVEL];
             TdpIter.next(e.s, l, it, l[endSlot]);
+            if (afterRestart && e.tracing()) {
+                e.note("tdp_iter_next: past the L" + level + " SPTE at gfn 0x" + Long.toHexString(gfn)
+                        + ", not visited");
+            }
         }
 
         /** Reads the tables; a freed root is a violation (rootFreed). */

@@ -235,8 +235,14 @@ public final class Primitives {
         // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
         declare("is_page_fault_stale(fault: fault) -> bool")
                 .mirrors("is_page_fault_stale", "v6.12")
-                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn"
-                        + " (mmu_invalidate_retry_gfn)")
+                .doc("whether the vCPU's root is obsolete, or an invalidation began or ended since the fault read mmu_seq,"
+                        + " or one in progress covers its gfn (mmu_invalidate_retry_gfn)")
+                .expanded();
+        // Its second half alone: the whole check under mmu_lock before a955cad84cda (v5.16).
+        declare("mmu_invalidate_retry_gfn(fault: fault) -> bool")
+                .mirrors("mmu_invalidate_retry_gfn", "v6.12")
+                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn;"
+                        + " is_page_fault_stale without its obsolete-root check")
                 .expanded();
         declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v6.12")
@@ -302,6 +308,13 @@ public final class Primitives {
         declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
                 .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v6.12")
                 .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
+                .expanded();
+        // The same walk with the TDP iterator before "KVM: x86/mmu: Don't advance iterator after
+        // restart due to yielding" (3a0f64de479c, v5.16).
+        declare("__tdp_mmu_zap_root_advancing(root: sp, zap_level: int)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v5.15")
+                .doc("__tdp_mmu_zap_root whose walk, restarted at the root after a yield, is advanced by tdp_iter_next():"
+                        + " at the root's level it skips the SPTE it had not zapped yet")
                 .expanded();
         // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
         // else reads it in between).

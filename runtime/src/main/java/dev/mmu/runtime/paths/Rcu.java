@@ -16,7 +16,8 @@ final class Rcu {
      * possible (call_rcu, or an unlock of rcu, mmu_lock or a spinlock) has this in its footprint.
      */
     static final Footprint GRACE_PERIOD = Footprint.reads(Resource.RCU, Resource.MMU_LOCK,
-            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK).andUpdates(Resource.RCU_PENDING, Resource.SPTE);
+            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK).andUpdates(Resource.RCU_PENDING, Resource.SPTE,
+            Resource.SPTE_ACCESS);
 
     static void callRcu(VmState s, int spId) {
         int[] p = java.util.Arrays.copyOf(s.rcuPending, s.rcuPending.length + 1);
