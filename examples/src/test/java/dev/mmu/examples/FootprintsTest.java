@@ -73,14 +73,23 @@ class FootprintsTest {
 
     /**
      * The op at pc, in s (its narrowest footprint, {@link Op#footprint(VmState, int)}, which must not
-     * exceed its static one), and the atomic-block ops that run in its step even when nothing is merged.
+     * exceed its static one), and the atomic-block ops that run in its step even when nothing is merged:
+     * those its targets lead to through atomic ops (a jump to one too, as to fast_page_fault's return).
      */
     private static Footprint stepFootprint(Op[] ops, int pc, VmState s, int t) {
         Footprint f = ops[pc].footprint(s, t);
         Footprint whole = ops[pc].footprint(s.config).union(ops[pc].footprint());
         assertThat(f.reads() & ~whole.reads()).as(ops[pc].describe() + " reads beyond its footprint in " + s).isZero();
         assertThat(f.writes() & ~whole.writes()).as(ops[pc].describe() + " writes beyond its footprint in " + s).isZero();
-        for (int q = pc + 1; q < ops.length && ops[q] instanceof Ops.Atomic; q++) f = f.union(ops[q].footprint());
+        Deque<Integer> next = new ArrayDeque<>();
+        Set<Integer> atomic = new HashSet<>();
+        for (int q : ops[pc].targets(pc)) next.add(q);
+        while (!next.isEmpty()) {
+            int q = next.pop();
+            if (q >= ops.length || !(ops[q] instanceof Ops.Atomic) || !atomic.add(q)) continue;
+            f = f.union(ops[q].footprint());
+            for (int r : ops[q].targets(q)) next.add(r);
+        }
         return f;
     }
 

@@ -58,6 +58,8 @@ final class BodyCompiler {
     private int atomicDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
+    /** While fast_page_fault() is compiled, the local of its lockless spte (its primitives read it); else -1. */
+    private int fastPfSpte = -1;
 
     BodyCompiler(CheckedScenario scenario, VmConfig config, ExprCompiler exprs, int vcpu) {
         this.scenario = scenario;
@@ -347,7 +349,7 @@ final class BodyCompiler {
     /** The fault (or its walk's iterator) an argument names. */
     private static TdpMap.Fault fault(Expr e, Env env) {
         TdpMap.Fault f = e instanceof Expr.Name n ? env.fault(n.name()) : null;
-        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of kvm_tdp_mmu_page_fault, or its walk's iter");
+        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of fast_page_fault or kvm_tdp_mmu_page_fault, or its walk's iter");
         return f;
     }
 
@@ -379,7 +381,7 @@ final class BodyCompiler {
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
         KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault,
-                this::vcpuEnterGuest);
+                this::fastPageFault, this::vcpuEnterGuest);
     }
 
     /** vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's vCPU. */
@@ -390,6 +392,24 @@ final class BodyCompiler {
         inlining.push(path.name().name());
         block(path.body(), callee);
         inlining.pop();
+    }
+
+    /**
+     * fast_page_fault(): the prelude's (or the user's) source, its fault bound; returns the local of
+     * its `ret` (paths return no value: the caller reads the path's own `ret`).
+     */
+    private int fastPageFault(PathBuilder builder, TdpMap.Fault fault, int spte) {
+        PathDecl path = scenario.paths().get("fast_page_fault");
+        Env callee = new Env(null);
+        callee.bindFault(path.params().get(0).name(), fault);
+        fastPfSpte = spte;
+        inlining.push(path.name().name());
+        for (Stmt s : path.body().statements()) stmt(s, callee); // its top-level `let ret` binds here
+        inlining.pop();
+        fastPfSpte = -1;
+        Integer ret = callee.slot("ret");
+        if (ret == null) throw new CompileError(path.name().pos(), "fast_page_fault must declare `let ret` (its RET_PF_*)");
+        return ret;
     }
 
     /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
@@ -494,6 +514,16 @@ final class BodyCompiler {
                 TdpMap.Fault f = walk(c, env);
                 b.emit(new TdpMap.Link(f.gpa(), f.m(), f.exec(), result >= 0 ? result : b.local("r"), -1));
             }
+            case "fast_pf_fix_direct_spte" -> {
+                TdpMap.Fault f = fastFault(c, env);
+                b.emit(new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(),
+                        result >= 0 ? result : b.local("fixed")));
+            }
+            case "kvm_tdp_mmu_fast_pf_get_last_sptep", "fast_pf_get_last_sptep" -> {
+                TdpMap.Fault f = fastFault(c, env);
+                b.emit(new FaultOps.FastPfGetLastSptep(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(),
+                        result >= 0 ? result : b.local("ret")));
+            }
             case "tdp_mmu_map_handle_target_level" -> {
                 TdpMap.Fault f = walk(c, env);
                 b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
@@ -567,6 +597,12 @@ final class BodyCompiler {
         for (int i = 0; i < n; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
         if (extra != null) v[n] = extra;
         b.emit(new Ops.Call(p, v, result));
+    }
+
+    /** The fault of a fast_page_fault() primitive: only that path's source calls them. */
+    private TdpMap.Fault fastFault(Expr.Call c, Env env) {
+        if (fastPfSpte < 0) throw new CompileError(c.pos(), "'" + c.name().name() + "' belongs in fast_page_fault");
+        return fault(named(c, "fault", 0), env);
     }
 
     /** The fault of a (fault, iter) call: iter must be that fault's walk. */

@@ -66,10 +66,30 @@ class PrimitiveCallsTest {
         return p.returns() == Primitive.Type.VOID ? call : "let r = " + call;
     }
 
-    /** A fault path's primitive compiles in a patched kvm_tdp_mmu_map, inside the fault's walk. */
+    /**
+     * A fault path's primitive compiles in a patched kvm_tdp_mmu_map, inside the fault's walk; one of
+     * fast_page_fault's in a patched fast_page_fault.
+     */
     private static void compiles(Primitive p, String statement) {
         if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) {
             compiles(statement);
+            return;
+        }
+        if (p.name().contains("fast_pf")) {
+            Loaded loaded = ScenarioLoader.load("call.mmu", """
+                    path fast_page_fault(fault: fault) {
+                      let ret = 4
+                      %s
+                    }
+
+                    scenario "s" {
+                      memslot 0 { gpa 0x0 size 2M }
+                      thread vcpu 0 { write 0x1000 }
+                      expect never lockdep
+                    }
+                    """.formatted(statement));
+            assertThat(loaded.diagnostics()).as(statement).isEmpty();
+            assertThat(loaded.scenarios()).as(statement).hasSize(1);
             return;
         }
         Loaded loaded = ScenarioLoader.load("call.mmu", """

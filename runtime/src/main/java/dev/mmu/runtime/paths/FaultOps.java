@@ -92,16 +92,11 @@ public final class FaultOps {
         }
 
         /**
-         * page_fault_can_be_fast() and the checks of fast_page_fault() (mmu.c, v6.x): a write to a
-         * present leaf that lacks only PT_WRITABLE_MASK but is MMU-writable (write-protected for
-         * dirty logging), at 4K if fault->slot logs dirty pages.
+         * page_fault_can_be_fast() (a write; mmu.c v6.12) and the first pass of fast_page_fault()'s
+         * checks on the SPTE the walk read: {@link #fastPass} says the cmpxchg may fix it.
          */
         private boolean canBeFast(Walk w, long slot) {
-            if (kind != Access.WRITE || w == null || !w.presentLeaf() || Spte.writable(w.spte())
-                    || (w.spte() & Spte.MMU_WRITABLE) == 0) {
-                return false;
-            }
-            return w.level() == Level.PG_LEVEL_4K || (slot & Memslots.LOGGING) == 0;
+            return kind == Access.WRITE && fastPass(w, slot) == RET_PF_CONTINUE;
         }
 
         /**
@@ -223,42 +218,143 @@ public final class FaultOps {
         }
     }
 
+    /** fast_page_fault()'s results (enum in mmu_internal.h, v6.12) that the model tells apart. */
+    public static final int RET_PF_CONTINUE = 0;
+    public static final int RET_PF_INVALID = 4;
+    public static final int RET_PF_FIXED = 5;
+    public static final int RET_PF_SPURIOUS = 6;
+
     /**
-     * fast_page_fault() (mmu.c, v6.x) after the lockless walk read the SPTE into `oldSpte`:
-     * fast_pf_fix_direct_spte() is a cmpxchg that sets PT_WRITABLE_MASK only if nobody changed the
-     * SPTE since, then mark_page_dirty_in_slot(fault->slot). No mmu_lock; inside the vCPU's srcu
-     * section, dropped when the guest is re-entered. On a lost race it retries (at most 4 times,
-     * then the slow path, still inside srcu).
+     * One pass of fast_page_fault()'s checks (mmu.c v6.12) on the last SPTE of the lockless walk,
+     * for a write with fault->slot's flags: not a present leaf, or not MMU-writable, or a huge SPTE
+     * while the slot logs dirty pages -> RET_PF_INVALID (the slow path); already writable ->
+     * RET_PF_SPURIOUS (is_access_allowed()); else RET_PF_CONTINUE: the cmpxchg may set W.
      */
-    public record FastPageFault(int vcpu, Expr gpa, int oldSpte, int retries, int access, int slowPath, int slotFlags)
-            implements VcpuOp {
-        public FastPageFault forVcpu(int v) {
-            return new FastPageFault(v, gpa, oldSpte, retries, access, slowPath, slotFlags);
+    static int fastPass(Walk w, long slotFlags) {
+        if (w == null || !w.presentLeaf()) return RET_PF_INVALID;
+        if (Spte.writable(w.spte())) return RET_PF_SPURIOUS;
+        if ((w.spte() & Spte.MMU_WRITABLE) == 0) return RET_PF_INVALID;
+        boolean logging = (slotFlags & Memslots.LOGGING) != 0;
+        return w.level() > Level.PG_LEVEL_4K && logging ? RET_PF_INVALID : RET_PF_CONTINUE;
+    }
+
+    /**
+     * kvm_tdp_mmu_fast_pf_get_last_sptep() / fast_pf_get_last_sptep() (mmu.c, tdp_mmu.c v6.12) and
+     * the pass's checks ({@link #fastPass}): the lockless walk from the vCPU's root to the gfn's
+     * last SPTE, read into local spte (0 if none); the pass's RET_PF_* into local result.
+     */
+    public record FastPfGetLastSptep(int vcpu, Expr gpa, int spte, int slotFlags, int result) implements VcpuOp {
+        public FastPfGetLastSptep forVcpu(int v) {
+            return new FastPfGetLastSptep(v, gpa, spte, slotFlags, result);
+        }
+
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            Walk w = Walk.of(e.s, vcpu, gpa.eval(e.s, e.thread) >>> 12, false);
+            l[spte] = w == null ? 0 : w.spte();
+            l[result] = fastPass(w, l[slotFlags]);
+            if (e.tracing()) e.note("fast_page_fault: lockless walk, " + switch ((int) l[result]) {
+                case RET_PF_SPURIOUS -> "already writable -> RET_PF_SPURIOUS";
+                case RET_PF_INVALID -> "cannot be fixed here -> RET_PF_INVALID";
+                default -> "MMU-writable, retry the cmpxchg";
+            });
+        }
+
+        public int[] localsRead() {
+            return TdpMap.with(gpa.locals(), slotFlags);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {spte, result};
+        }
+
+        /** With the return to the guest that may follow in its step (srcu_read_unlock()). */
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS).andReadsRoots(vcpu)
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+        }
+
+        public String describe() {
+            return "fast_pf_get_last_sptep";
+        }
+    }
+
+    /**
+     * fast_pf_fix_direct_spte() (mmu.c v6.12): try_cmpxchg64(sptep, &spte, spte | PT_WRITABLE_MASK),
+     * then mark_page_dirty_in_slot(fault->slot) (the memslot looked up at the exit: a newer one may
+     * be active by now). No mmu_lock: inside the vCPU's srcu section. Into local result: 1 if it
+     * swapped, 0 if another task changed the SPTE since the lockless walk read it.
+     */
+    public record FastPfFixDirectSpte(int vcpu, Expr gpa, int spte, int slotFlags, int result) implements VcpuOp {
+        public FastPfFixDirectSpte forVcpu(int v) {
+            return new FastPfFixDirectSpte(v, gpa, spte, slotFlags, result);
         }
 
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
             Walk w = Walk.of(e.s, vcpu, gfn, false);
-            if (w != null && w.spte() == l[oldSpte]) {
-                e.note("fast_page_fault: fast_pf_fix_direct_spte cmpxchg succeeds");
-                TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
-                // fault->slot is the memslot looked up at the exit: a newer one may be active by now.
-                if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
-                l[retries] = 0;
-                reenter(e, access);
+            if (w == null || w.spte() != l[spte]) {
+                e.note("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)");
+                l[result] = 0;
                 return;
             }
-            e.note("fast_page_fault: cmpxchg lost the race (SPTE changed)");
-            if (++l[retries] > 4) e.nextPc = slowPath;
-            else reenter(e, access);
+            e.note("fast_pf_fix_direct_spte: cmpxchg succeeds");
+            TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
+            if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
+            l[result] = 1;
         }
 
-        /** The cmpxchg flips only W of a present leaf, then marks the page dirty: no mmu_lock. */
+        public int[] localsRead() {
+            return TdpMap.with(gpa.locals(), spte, slotFlags);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {result};
+        }
+
+        /**
+         * The cmpxchg flips only W of a present leaf, then marks the page dirty: no mmu_lock; with the
+         * return to the guest that may follow in its step (srcu_read_unlock()).
+         */
         public Footprint footprint() {
             return gpa.footprint().andUpdates(Resource.SPTE_ACCESS, Resource.DIRTY_BITMAP, Resource.METRICS)
                     .andReads(Resource.SPTE, Resource.MEMSLOTS).andReadsRoots(vcpu)
                     .union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+        }
+
+        public String describe() {
+            return "fast_pf_fix_direct_spte";
+        }
+    }
+
+    /**
+     * The return of fast_page_fault() to its caller (kvm_tdp_page_fault(), direct_page_fault(),
+     * v6.12): RET_PF_INVALID goes on to the slow path (still inside srcu); any other result returns
+     * to the guest (srcu_read_unlock() before VM entry). Run inside the step of the path's last op;
+     * the path's locals [from, to) die here (zeroed, so that they stay out of the state).
+     */
+    public record FastPageFaultReturn(int ret, int from, int to, int access, int slowPath) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] l = e.self().locals;
+            long r = l[ret];
+            java.util.Arrays.fill(l, from, to, 0);
+            if (r == RET_PF_INVALID) e.nextPc = slowPath;
+            else reenter(e, access);
+        }
+
+        public int[] localsRead() {
+            return new int[] {ret};
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            int[] r = new int[to - from];
+            for (int i = 0; i < r.length; i++) r[i] = from + i;
+            return r;
+        }
+
+        public Footprint footprint() {
+            return Ops.release(dev.mmu.runtime.model.LockId.srcu);
         }
 
         public int[] targets(int pc) {
@@ -266,7 +362,7 @@ public final class FaultOps {
         }
 
         public String describe() {
-            return "fast_page_fault";
+            return "return from fast_page_fault";
         }
     }
 

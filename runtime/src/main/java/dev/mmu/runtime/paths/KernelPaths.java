@@ -225,6 +225,15 @@ public final class KernelPaths {
     }
 
     /**
+     * Emits fast_page_fault() after the guest access's first pass (the prelude's source, kernel/mmu.mmu,
+     * as the interpreter compiles it), the fault's lockless SPTE in local spte; returns the local
+     * of its `ret`.
+     */
+    public interface FastPageFault {
+        int emit(PathBuilder b, TdpMap.Fault fault, int spte);
+    }
+
+    /**
      * Emits vcpu_enter_guest()'s root handling for a vCPU: the prelude's source (kernel/x86.mmu) as
      * the interpreter compiles it, each call on that vCPU ({@link Ops.VcpuCall}).
      */
@@ -237,16 +246,16 @@ public final class KernelPaths {
      * kvm_tdp_page_fault() (v6.x: mmu_lock for read, the fault's steps emitted by tdpPageFault) /
      * direct_page_fault() on the shadow MMU (mmu_lock for write), retried until the access succeeds.
      * With nested = true (mmu both), the access is the L2 guest's: it walks the shadow root, and its
-     * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list.
+     * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list. A
+     * write first runs fast_page_fault() (emitted by fastPageFault) if the walk says it can be fast.
      */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
-                                   TdpPageFault tdpPageFault, EnterGuest enterGuestPath) {
+                                   TdpPageFault tdpPageFault, FastPageFault fastPageFault, EnterGuest enterGuestPath) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
         int slot = b.local("fault->slot");
         int oldSpte = b.local("spte (lockless read)");
-        int retries = b.local("fast_pf retries");
         int access = b.here();
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
@@ -261,7 +270,10 @@ public final class KernelPaths {
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
-            fastPf = b.emit(new FaultOps.FastPageFault(vcpu, gpa, oldSpte, retries, access, faultIn, slot));
+            fastPf = b.here();
+            int from = b.localNames().size();
+            int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1), oldSpte);
+            b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, from, b.localNames().size(), access, faultIn)));
         }
         // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
         int enterGuest = -1;

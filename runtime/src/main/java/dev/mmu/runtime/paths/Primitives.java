@@ -214,6 +214,25 @@ public final class Primitives {
     }
 
     static {
+        // fast_page_fault() (mmu.c, v6.12), which the prelude writes out: FaultOps' lockless steps, over
+        // the access's fault and the pass's spte (a local of fast_page_fault that the compiler binds).
+        declare("fast_pf_fix_direct_spte(fault: fault) -> bool")
+                .mirrors("fast_pf_fix_direct_spte", "v6.12")
+                .doc("try_cmpxchg64 of the SPTE the lockless walk read to itself | PT_WRITABLE_MASK, then"
+                        + " mark_page_dirty_in_slot(fault->slot); false if another task changed the SPTE since")
+                .expanded();
+        declare("kvm_tdp_mmu_fast_pf_get_last_sptep(fault: fault) -> int")
+                .mirrors("kvm_tdp_mmu_fast_pf_get_last_sptep", "v6.12")
+                .doc("the lockless walk to the fault's last SPTE, and fast_page_fault's checks of it: RET_PF_CONTINUE (0)"
+                        + " if the cmpxchg may fix it, RET_PF_SPURIOUS (6) if writable, else RET_PF_INVALID (4)")
+                .expanded();
+        declare("fast_pf_get_last_sptep(fault: fault) -> int")
+                .mirrors("fast_pf_get_last_sptep", "v6.12")
+                .doc("kvm_tdp_mmu_fast_pf_get_last_sptep's twin for the shadow MMU (for_each_shadow_entry_lockless)")
+                .expanded();
+    }
+
+    static {
         // The TDP fault (kvm_tdp_mmu_page_fault() in mmu.c, kvm_tdp_mmu_map() in tdp_mmu.c, v6.12),
         // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
         declare("is_page_fault_stale(fault: fault) -> bool")

@@ -33,11 +33,13 @@ public final class TdpMap {
     /**
      * One guest access's struct kvm_page_fault as the fault path's steps take it: the vCPU, the gpa,
      * whether it is an exec fault, and the locals of mmu_seq, fault->pfn, fault->slot's flags and
-     * the block of {@link #SLOTS} from m (the fault and its walk's iterator).
+     * the block of {@link #SLOTS} from m (the fault and its walk's iterator; -1 for fast_page_fault's
+     * fault, which has none).
      */
     public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m) {
         /** The local of a field of the fault or of its walk's iterator, or -1 if it has none by that name. */
         public int slot(String field) {
+            if (m < 0) return -1;
             return switch (field) {
                 case "goal_level" -> m + GOAL;
                 case "req_level" -> m + REQ;
@@ -290,7 +292,8 @@ public final class TdpMap {
         }
     }
 
-    private static int[] with(int[] base, int... more) {
+    /** base and more, or null (every local) if base is. */
+    static int[] with(int[] base, int... more) {
         if (base == null) return null;
         int[] r = java.util.Arrays.copyOf(base, base.length + more.length);
         System.arraycopy(more, 0, r, base.length, more.length);

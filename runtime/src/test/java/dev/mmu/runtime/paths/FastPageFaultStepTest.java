@@ -13,9 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * fast_page_fault() (mmu.c, v6.x): a write to an SPTE that dirty logging write-protected is fixed
- * without mmu_lock by a cmpxchg that restores PT_WRITABLE_MASK and marks the page dirty; a lost
- * race sends the vCPU back to the access.
+ * fast_page_fault() (mmu.c, v6.12) as the prelude writes it (FaultPaths): a write to an SPTE that
+ * dirty logging write-protected is fixed without mmu_lock by a cmpxchg that restores
+ * PT_WRITABLE_MASK and marks the page dirty; a lost race walks again inside the fault (srcu still
+ * held) and tries again, at most 4 times more, then the slow path.
  */
 class FastPageFaultStepTest {
     static final VmConfig VM = new VmConfig(Mmu.TDP, false, 1, false, 4,
@@ -40,7 +41,7 @@ class FastPageFaultStepTest {
 
         st.step(0, "vcpu 0 write"); // EPT violation: page_fault_can_be_fast()
         assertThat(Lock.held(st.s, 0, LockId.srcu)).as("the exit retakes kvm->srcu").isTrue();
-        st.step(0, "fast_page_fault");
+        st.step(0, "fast_pf_fix_direct_spte");
         assertThat(Lock.held(st.s, 0, LockId.srcu)).as("dropped to re-enter the guest").isFalse();
         assertThat(st.s.mmuWriter).isEqualTo(-1);
         assertThat(st.s.mmuReaders).as("no mmu_lock on the fast path").isZero();
@@ -51,18 +52,87 @@ class FastPageFaultStepTest {
         assertThat(st.s.violations).isZero();
     }
 
-    @Test
-    void aLostCmpxchgRetriesTheAccess() {
-        Stepper st = loggingWithWriteProtectedPage();
-        st.step(0, "vcpu 0 write");
-        // Another thread changes the SPTE between the lockless read and the cmpxchg.
+    /** Another task changes the SPTE between the lockless read and the cmpxchg (aging clears A). */
+    private static void clearAccessed(Stepper st) {
         Walk w = Walk.of(st.s, 1);
         st.s = st.s.copy();
-        st.s.setSpte(w.spId(), w.index(), w.spte() ^ Spte.ACCESSED); // e.g. aging clears the A bit
-        st.step(0, "fast_page_fault");
+        st.s.setSpte(w.spId(), w.index(), w.spte() ^ Spte.ACCESSED);
+    }
+
+    @Test
+    void aLostCmpxchgWalksAgainInsideTheFaultAndRetries() {
+        Stepper st = loggingWithWriteProtectedPage();
+        st.step(0, "vcpu 0 write");
+        clearAccessed(st);
+        st.step(0, "fast_pf_fix_direct_spte");
         assertThat(Spte.writable(Walk.of(st.s, 1).spte())).as("cmpxchg failed: nothing written").isFalse();
         assertThat(st.s.dirty(0, 1)).isFalse();
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).as("the retry stays inside srcu").isTrue();
+        st.step(0, "fast_pf_get_last_sptep"); // the next pass reads the changed SPTE: still fixable
+        assertThat(st.trace).anyMatch(l -> l.contains("lockless walk, MMU-writable, retry the cmpxchg"));
+        st.step(0, "fast_pf_fix_direct_spte");
+        assertThat(Spte.writable(Walk.of(st.s, 1).spte())).isTrue();
+        assertThat(st.s.dirty(0, 1)).isTrue();
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).as("RET_PF_FIXED: back to the guest").isFalse();
         assertThat(st.next(0)).isEqualTo("vcpu 0 write");
+    }
+
+    @Test
+    void aFifthLostCmpxchgGivesUpForTheSlowPath() {
+        Stepper st = loggingWithWriteProtectedPage();
+        st.step(0, "vcpu 0 write");
+        for (int lost = 1; lost <= 5; lost++) {
+            clearAccessed(st);
+            st.step(0, "fast_pf_fix_direct_spte");
+            if (lost < 5) st.step(0, "fast_pf_get_last_sptep");
+        }
+        assertThat(st.trace).anyMatch(l -> l.contains("cmpxchg lost the race"));
+        assertThat(st.next(0)).as("if (++retry_count > 4) break: RET_PF_INVALID").isEqualTo("kvm_faultin_pfn");
+        assertThat(Lock.held(st.s, 0, LockId.srcu)).as("the slow path runs inside srcu").isTrue();
+        assertThat(Spte.writable(Walk.of(st.s, 1).spte())).isFalse();
+        st.step(0, "kvm_faultin_pfn");
+        st.step(0, "read_lock(mmu_lock)");
+        st.map(0);
+        st.step(0, "unlock mmu_lock, srcu");
+        assertThat(Spte.writable(Walk.of(st.s, 1).spte())).as("the slow path makes it writable").isTrue();
+        assertThat(st.s.dirty(0, 1)).isTrue();
+    }
+
+    @Test
+    void theNextPassEndsTheFaultIfTheSpteIsWritableOrGone() {
+        Stepper fixed = loggingWithWriteProtectedPage();
+        fixed.step(0, "vcpu 0 write");
+        Walk w = Walk.of(fixed.s, 1);
+        fixed.s = fixed.s.copy();
+        fixed.s.setSpte(w.spId(), w.index(), w.spte() | Spte.WRITABLE); // another vCPU fixed it
+        fixed.step(0, "fast_pf_fix_direct_spte");
+        fixed.step(0, "fast_pf_get_last_sptep");
+        assertThat(fixed.trace).anyMatch(l -> l.contains("RET_PF_SPURIOUS"));
+        assertThat(fixed.next(0)).isEqualTo("vcpu 0 write");
+        assertThat(Lock.held(fixed.s, 0, LockId.srcu)).isFalse();
+        assertThat(fixed.s.dirty(0, 1)).as("no mark: this fault did not set W").isFalse();
+
+        Stepper zapped = loggingWithWriteProtectedPage();
+        zapped.step(0, "vcpu 0 write");
+        zapped.s = zapped.s.copy();
+        zapped.s.setSpte(w.spId(), w.index(), 0); // zapped meanwhile
+        zapped.step(0, "fast_pf_fix_direct_spte");
+        zapped.step(0, "fast_pf_get_last_sptep");
+        assertThat(zapped.next(0)).as("RET_PF_INVALID: the slow path").isEqualTo("kvm_faultin_pfn");
+        assertThat(Lock.held(zapped.s, 0, LockId.srcu)).isTrue();
+    }
+
+    @Test
+    void theReturnDeclaresTheFaultsLocalsDead() {
+        var ret = new FaultOps.FastPageFaultReturn(7, 7, 10, 2, 3);
+        assertThat(ret.targets(20)).containsExactly(2, 3);
+        assertThat(ret.localsRead()).containsExactly(7);
+        assertThat(ret.localsWritten(20, 2)).containsExactly(7, 8, 9);
+        Expr gpa = Expr.constant(0x1000);
+        assertThat(new FaultOps.FastPfFixDirectSpte(0, gpa, 4, 5, 6).localsRead()).containsExactlyInAnyOrder(4, 5);
+        assertThat(new FaultOps.FastPfFixDirectSpte(0, gpa, 4, 5, 6).localsWritten(1, 2)).containsExactly(6);
+        assertThat(new FaultOps.FastPfGetLastSptep(0, gpa, 4, 5, 6).localsWritten(1, 2)).containsExactlyInAnyOrder(4, 6);
+        assertThat(new FaultOps.FastPfGetLastSptep(0, gpa, 4, 5, 6).forVcpu(1).vcpu()).isEqualTo(1);
     }
 
     /**
@@ -90,7 +160,7 @@ class FastPageFaultStepTest {
         assertThat(st.next(0)).isEqualTo("synchronize_srcu");
         assertThat(st.system.program().threads().get(0).ops()[st.s.threads[0].pc].choices(st.s, 0))
                 .as("synchronize_srcu waits for the vCPU's fault").isZero();
-        st.step(1, "fast_page_fault");
+        st.step(1, "fast_pf_fix_direct_spte");
         assertThat(Spte.writable(Walk.of(st.s, 1).spte())).isTrue();
         assertThat(st.s.dirty(0, 1)).as("fault->slot did not log: nothing to mark").isFalse();
         st.step(0, "synchronize_srcu");

@@ -6,9 +6,9 @@ import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 
 /**
- * The prelude's kvm_tdp_mmu_page_fault and kvm_tdp_mmu_map (kernel/mmu.mmu, kernel/tdp_mmu.mmu)
- * as the interpreter compiles them, for the runtime's unit tests, which cannot load the prelude:
- * the guest access with its TDP fault. Change it with the prelude.
+ * The prelude's fast_page_fault, kvm_tdp_mmu_page_fault and kvm_tdp_mmu_map (kernel/mmu.mmu,
+ * kernel/tdp_mmu.mmu) as the interpreter compiles them, for the runtime's unit tests, which cannot
+ * load the prelude: the guest access with its fast path and its TDP fault. Change it with the prelude.
  */
 final class FaultPaths {
     private FaultPaths() {}
@@ -19,7 +19,7 @@ final class FaultPaths {
 
     static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
         KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true),
-                FaultPaths::vcpuEnterGuest);
+                FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest);
     }
 
     /**
@@ -48,6 +48,38 @@ final class FaultPaths {
     /** A primitive whose only parameter is vcpu_id, on that vCPU. */
     static Ops.VcpuCall vcpuCall(String primitive, int vcpu, int result) {
         return new Ops.VcpuCall(Primitives.get(primitive), vcpu, new Expr[0], result);
+    }
+
+    /** fast_page_fault() from its first cmpxchg: the retry loop; returns the local of ret. */
+    static int fastPageFault(PathBuilder b, TdpMap.Fault f, int spte) {
+        int ret = b.local("ret");
+        int retryCount = b.local("retry_count");
+        int fixed = b.local("fast_pf_fix_direct_spte()");
+        int pass = b.local("pass");
+        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_INVALID), "ret = 4"));
+        b.emit(new Ops.Assign(retryCount, Expr.constant(0), "retry_count = 0"));
+        int top = b.here();
+        b.emit(new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), spte, f.slotFlags(), fixed));
+        int lost = b.placeholder();
+        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_FIXED), "ret = 5"));
+        int fixedExit = b.placeholder();
+        b.patch(lost, new Ops.JumpUnless(Expr.local(fixed), b.here(), "fast_pf_fix_direct_spte(fault)"));
+        Expr count = Expr.local(retryCount);
+        b.emit(new Ops.Assign(retryCount, new Expr.Computed(Expr.Operator.ADD, count, Expr.constant(1)), "retry_count + 1"));
+        int again = b.placeholder();
+        int tooMany = b.placeholder();
+        b.patch(again, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.GT, count, Expr.constant(4)), b.here(),
+                "retry_count > 4"));
+        b.emit(new FaultOps.FastPfGetLastSptep(f.vcpu(), f.gpa(), spte, f.slotFlags(), pass));
+        int fixable = b.placeholder();
+        b.emit(new Ops.Assign(ret, Expr.local(pass), "ret = pass"));
+        int passExit = b.placeholder();
+        b.patch(fixable, new Ops.JumpUnless(Expr.local(pass), b.here(), "pass != 0"));
+        b.emit(new Ops.Jump(top));
+        b.patch(fixedExit, new Ops.Jump(b.here()));
+        b.patch(tooMany, new Ops.Jump(b.here()));
+        b.patch(passExit, new Ops.Jump(b.here()));
+        return ret;
     }
 
     /**
