@@ -319,11 +319,11 @@ final class BodyCompiler {
      */
     private boolean fusedBranch(Stmt.If i, Env env) {
         if (i.orElse().isPresent()) return false;
-        if (vcpuCondition(i.cond()) != null) { // if [!]p(vcpu_id): the call jumps past the block, no local
-            Expr.Call c = vcpuCondition(i.cond());
+        Expr.Call vc = vcpuCondition(i.cond());
+        if (vc != null) { // if [!]p(vcpu_id): the call jumps past the block, no local
             int at = b.placeholder();
             block(i.then(), env);
-            b.patch(at, vcpuCall(Primitives.get(c.name().name()), c, env, -1).branch(b.here(), c != i.cond()));
+            b.patch(at, vcpuCall(Primitives.get(vc.name().name()), vc, env, -1).branch(b.here(), vc != i.cond()));
             return true;
         }
         if (i.cond() instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && u.operand() instanceof Expr.Call c
@@ -386,12 +386,7 @@ final class BodyCompiler {
 
     /** vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's vCPU. */
     private void vcpuEnterGuest(PathBuilder builder, int v) {
-        PathDecl path = scenario.paths().get("vcpu_enter_guest");
-        Env callee = new Env(null);
-        callee.bindVcpu(path.params().get(0).name(), v);
-        inlining.push(path.name().name());
-        block(path.body(), callee);
-        inlining.pop();
+        inlinePath("vcpu_enter_guest", (callee, param) -> callee.bindVcpu(param, v));
     }
 
     /**
@@ -399,27 +394,33 @@ final class BodyCompiler {
      * its `ret` (paths return no value: the caller reads the path's own `ret`).
      */
     private int fastPageFault(PathBuilder builder, TdpMap.Fault fault, int spte) {
-        PathDecl path = scenario.paths().get("fast_page_fault");
-        Env callee = new Env(null);
-        callee.bindFault(path.params().get(0).name(), fault);
         fastPfSpte = spte;
-        inlining.push(path.name().name());
-        for (Stmt s : path.body().statements()) stmt(s, callee); // its top-level `let ret` binds here
-        inlining.pop();
+        Integer ret = inlinePath("fast_page_fault", (callee, param) -> callee.bindFault(param, fault)).slot("ret");
         fastPfSpte = -1;
-        Integer ret = callee.slot("ret");
-        if (ret == null) throw new CompileError(path.name().pos(), "fast_page_fault must declare `let ret` (its RET_PF_*)");
+        if (ret == null) {
+            throw new CompileError(scenario.paths().get("fast_page_fault").name().pos(),
+                    "fast_page_fault must declare `let ret` (its RET_PF_*)");
+        }
         return ret;
     }
 
     /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
     private void tdpPageFault(PathBuilder builder, TdpMap.Fault fault) {
-        PathDecl path = scenario.paths().get("kvm_tdp_mmu_page_fault");
+        inlinePath("kvm_tdp_mmu_page_fault", (callee, param) -> callee.bindFault(param, fault));
+    }
+
+    /**
+     * Inlines the path `name` the guest access runs (the prelude's or the user's), its one parameter
+     * bound by `bind`; returns the path's scope (its top-level `let`s stay readable).
+     */
+    private Env inlinePath(String name, java.util.function.BiConsumer<Env, String> bind) {
+        PathDecl path = scenario.paths().get(name);
         Env callee = new Env(null);
-        callee.bindFault(path.params().get(0).name(), fault);
-        inlining.push(path.name().name());
-        block(path.body(), callee);
+        bind.accept(callee, path.params().get(0).name());
+        inlining.push(name);
+        for (Stmt s : path.body().statements()) stmt(s, callee);
         inlining.pop();
+        return callee;
     }
 
     /**
