@@ -28,7 +28,8 @@ import org.junit.jupiter.api.TestFactory;
  * its own thread's pc and locals), and two states that agree on what the op says it reads (and
  * on the thread's locals) give the same effect. A footprint that under-states would make step
  * merging, symmetry and partial-order reduction unsound; this catches it for every op a scenario
- * reaches, including ops added later.
+ * reaches, including ops added later. The same for the locals an op says it reads (Op#localsRead),
+ * which dead-locals elimination relies on: its other locals cannot change what the step does.
  */
 class FootprintsTest {
     /** Per scenario: enough for every reachable op of the examples but a few deep in the larger ones. */
@@ -65,6 +66,7 @@ class FootprintsTest {
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     checkWrites(s, n, t, f, what);
                     checkReads(s, n, t, f, what, effects);
+                    checkLocals(system, s, n, t, c, stepLocals(ops, pc), what);
                     if (seen.add(n)) todo.add(n);
                 }
             }
@@ -91,6 +93,47 @@ class FootprintsTest {
             for (int r : ops[q].targets(q)) next.add(r);
         }
         return f;
+    }
+
+    /**
+     * The locals the step at pc declares it reads: its op's and those of the atomic-block ops that run
+     * in its step (as {@link #stepFootprint}); null if one declares none (every local counts as read).
+     */
+    private static int[] stepLocals(Op[] ops, int pc) {
+        int[] r = ops[pc].localsRead();
+        Deque<Integer> next = new ArrayDeque<>();
+        Set<Integer> atomic = new HashSet<>();
+        for (int q : ops[pc].targets(pc)) next.add(q);
+        while (!next.isEmpty() && r != null) {
+            int q = next.pop();
+            if (q >= ops.length || !(ops[q] instanceof Ops.Atomic) || !atomic.add(q)) continue;
+            int[] more = ops[q].localsRead();
+            r = more == null ? null : java.util.stream.IntStream.concat(Arrays.stream(r), Arrays.stream(more)).toArray();
+            for (int q2 : ops[q].targets(q)) next.add(q2);
+        }
+        return r;
+    }
+
+    /**
+     * The step again from s with every local the step does not declare it reads changed: it must go
+     * to the same pc and leave the same state, but for those locals where neither run wrote them.
+     */
+    private static void checkLocals(MmuSystem system, VmState s, VmState n, int t, int c, int[] read, String what) {
+        if (read == null) return;
+        VmState other = s.copy();
+        long[] l = other.threadForWrite(t).locals;
+        Set<Integer> declared = new HashSet<>();
+        for (int r : read) declared.add(r);
+        for (int j = 0; j < l.length; j++) if (!declared.contains(j)) l[j] = l[j] * 31 + 0x5a5a + j;
+        VmState m = system.step(other, t, c, null).copy();
+        long[] ml = m.threadForWrite(t).locals;
+        for (int j = 0; j < ml.length; j++) {
+            boolean untouched = ml[j] == l[j] && n.threads[t].locals[j] == s.threads[t].locals[j];
+            if (untouched) ml[j] = n.threads[t].locals[j];
+        }
+        assertThat(m).as(what + " reads locals beyond " + Arrays.toString(read) + ": "
+                + Arrays.toString(s.threads[t].locals) + " -> " + Arrays.toString(n.threads[t].locals) + ", with "
+                + Arrays.toString(l) + " -> " + Arrays.toString(ml)).isEqualTo(n);
     }
 
     /**

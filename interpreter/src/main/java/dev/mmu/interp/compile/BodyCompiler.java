@@ -16,6 +16,7 @@ import dev.mmu.runtime.paths.FaultOps;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Memslots;
+import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Nx;
@@ -32,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * Compiles the statements of one thread (or of the setup) onto a PathBuilder. Built-in kernel
@@ -130,14 +132,12 @@ final class BodyCompiler {
             // before it).
             if (known(i.cond(), env) != 0) block(i.then(), env);
             else i.orElse().ifPresent(e -> block(e, env));
-        } else if (s instanceof Stmt.If i && fusedBranch(i, env)) {
-            return;
         } else if (s instanceof Stmt.If i) {
-            var cond = value(i.cond(), env);
+            IntFunction<Op> cond = test(i.cond(), env);
             int test = b.placeholder();
             block(i.then(), env);
             int skipElse = i.orElse().isPresent() ? b.placeholder() : -1;
-            b.patch(test, new Ops.JumpUnless(cond, b.here(), text(i.cond())));
+            b.patch(test, cond.apply(b.here()));
             if (i.orElse().isPresent()) {
                 block(i.orElse().get(), env);
                 b.patch(skipElse, new Ops.Jump(b.here()));
@@ -149,9 +149,9 @@ final class BodyCompiler {
         } else if (s instanceof Stmt.Assign a) assign(a, env);
         else if (s instanceof Stmt.While w) {
             int top = b.here();
-            var cond = value(w.cond(), env);
+            IntFunction<Op> cond = test(w.cond(), env);
             int test = b.placeholder();
-            loopBody(w.body(), env, top, test, cond, text(w.cond()));
+            loopBody(w.body(), env, top, test, cond);
         } else if (s instanceof Stmt.Repeat r) {
             int n = b.local("repeat");
             b.emit(new Ops.Assign(n, value(r.count(), env), "repeat"));
@@ -214,11 +214,11 @@ final class BodyCompiler {
         }
     }
 
-    private void loopBody(Block body, Env env, int top, int test, dev.mmu.runtime.paths.Expr cond, String text) {
+    private void loopBody(Block body, Env env, int top, int test, IntFunction<Op> cond) {
         breaks.push(new ArrayList<>());
         block(body, env);
         b.emit(new Ops.Jump(top));
-        b.patch(test, new Ops.JumpUnless(cond, b.here(), text));
+        b.patch(test, cond.apply(b.here()));
         patchBreaks();
     }
 
@@ -311,39 +311,30 @@ final class BodyCompiler {
     }
 
     /**
-     * if !is_page_fault_stale(fault) { .. } (or !mmu_invalidate_retry_gfn(fault)) and
-     * if tdp_mmu_link_sp(fault, iter) != 0 { .. }: the call
-     * jumps past the block itself, so its result takes no local (one more value in the states:
-     * LiveLocals keeps every local live before a primitive call, which declares none). False if
-     * the statement is not of these forms.
+     * The test of an if or while: the op that goes on when the condition holds and jumps to its
+     * argument when not. A primitive's value as the whole condition ({@code p(..)}, {@code !p(..)},
+     * {@code p(..) != 0}, {@code p(..) == 0}) is tested by the call's own op ({@link Ops.ValueOp}),
+     * whatever the primitive: its value is kept in no local. Else the condition's value, its calls
+     * run first into locals ({@link #hoist}).
      */
-    private boolean fusedBranch(Stmt.If i, Env env) {
-        if (i.orElse().isPresent()) return false;
-        Expr.Call vc = vcpuCondition(i.cond());
-        if (vc != null) { // if [!]p(vcpu_id): the call jumps past the block, no local
-            int at = b.placeholder();
-            block(i.then(), env);
-            b.patch(at, vcpuCall(Primitives.get(vc.name().name()), vc, env, -1).branch(b.here(), vc != i.cond()));
-            return true;
+    private IntFunction<Op> test(Expr cond, Env env) {
+        boolean negate = cond instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT;
+        Expr e = negate ? ((Expr.Unary) cond).operand() : cond;
+        if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.NE || bin.op() == Expr.BinaryOp.EQ)
+                && (bin.right() instanceof Expr.IntLit z && z.value() == 0
+                        || bin.right() instanceof Expr.BoolLit f && !f.value())) {
+            negate = bin.op() == Expr.BinaryOp.EQ;
+            e = bin.left();
         }
-        if (i.cond() instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && u.operand() instanceof Expr.Call c
-                && (c.name().name().equals("is_page_fault_stale") || c.name().name().equals("mmu_invalidate_retry_gfn"))) {
-            TdpMap.Fault f = fault(named(c, "fault", 0), env);
-            int at = b.placeholder();
-            block(i.then(), env);
-            b.patch(at, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here(),
-                    c.name().name().equals("is_page_fault_stale")));
-            return true;
+        if (e instanceof Expr.Call c && !scenario.paths().containsKey(c.name().name())
+                && Primitives.get(c.name().name()) != null && Primitives.get(c.name().name()).returns() != Primitive.Type.VOID) {
+            Ops.ValueOp op = valueCall(c, env, -1);
+            boolean not = negate;
+            if (op != null) return unless -> op.branch(unless, not);
         }
-        if (i.cond() instanceof Expr.Binary bin && bin.op() == Expr.BinaryOp.NE && bin.left() instanceof Expr.Call c
-                && c.name().name().equals("tdp_mmu_link_sp") && bin.right() instanceof Expr.IntLit z && z.value() == 0) {
-            TdpMap.Fault f = walk(c, env);
-            int at = b.placeholder();
-            block(i.then(), env);
-            b.patch(at, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1, b.here()));
-            return true;
-        }
-        return false;
+        var value = value(cond, env);
+        String text = text(cond);
+        return unless -> new Ops.JumpUnless(value, unless, text);
     }
 
     /** The fault (or its walk's iterator) an argument names. */
@@ -489,6 +480,11 @@ final class BodyCompiler {
             inline(path, c, env);
             return;
         }
+        Ops.ValueOp op = valueCall(c, env, result);
+        if (op != null) {
+            b.emit(op);
+            return;
+        }
         switch (name) {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
@@ -501,29 +497,6 @@ final class BodyCompiler {
                 Expr levelArg = named(c, "zap_level", 1);
                 b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
                 FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
-            }
-            case "try_cmpxchg" -> tryCmpxchg(c, env, result);
-            // (gfn, level) name iter->sptep: in the enclosing tdp_pte loop's root (VolatileBits.root)
-            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte" ->
-                    primitive(Primitives.get(name), c, env, result, loops.isEmpty() ? null : loops.peek().root());
-            case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
-                TdpMap.Fault f = fault(named(c, "fault", 0), env);
-                b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1,
-                        name.equals("is_page_fault_stale")));
-            }
-            case "tdp_mmu_link_sp" -> {
-                TdpMap.Fault f = walk(c, env);
-                b.emit(new TdpMap.Link(f.gpa(), f.m(), f.exec(), result >= 0 ? result : b.local("r"), -1));
-            }
-            case "fast_pf_fix_direct_spte" -> {
-                TdpMap.Fault f = fastFault(c, env);
-                b.emit(new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(),
-                        result >= 0 ? result : b.local("fixed")));
-            }
-            case "kvm_tdp_mmu_fast_pf_get_last_sptep", "fast_pf_get_last_sptep" -> {
-                TdpMap.Fault f = fastFault(c, env);
-                b.emit(new FaultOps.FastPfGetLastSptep(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(),
-                        result >= 0 ? result : b.local("ret")));
             }
             case "tdp_mmu_map_handle_target_level" -> {
                 TdpMap.Fault f = walk(c, env);
@@ -548,16 +521,43 @@ final class BodyCompiler {
             case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
             case "memslot_set_base" -> memslotSetBase(c, env);
             case "synchronize_srcu" -> b.emit(new SlotOps.SynchronizeSrcu());
-            default -> {
-                if (Primitives.get(name) != null && Primitives.get(name).vcpuParam() >= 0) {
-                    b.emit(vcpuCall(Primitives.get(name), c, env, result));
-                } else if (Primitives.get(name) != null && Primitives.get(name).isStep()) {
-                    primitive(Primitives.get(name), c, env, result, null);
-                } else {
-                    throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");
-                }
-            }
+            default -> throw new CompileError(c.name().pos(), "'" + name + "' is not modelled by the runtime yet");
         }
+    }
+
+    /**
+     * A primitive call that is one op computing the primitive's value into local result (-1: none),
+     * not emitted yet; null for a primitive the compiler expands into several ops.
+     */
+    private Ops.ValueOp valueCall(Expr.Call c, Env env, int result) {
+        String name = c.name().name();
+        Primitive p = Primitives.get(name);
+        return switch (name) {
+            case "try_cmpxchg" -> tryCmpxchg(c, env, result);
+            // (gfn, level) name iter->sptep: in the enclosing tdp_pte loop's root (VolatileBits.root)
+            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte" ->
+                    primitive(p, c, env, result, loops.isEmpty() ? null : loops.peek().root());
+            case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
+                TdpMap.Fault f = fault(named(c, "fault", 0), env);
+                yield new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result, -1, false,
+                        name.equals("is_page_fault_stale"));
+            }
+            case "tdp_mmu_link_sp" -> {
+                TdpMap.Fault f = walk(c, env);
+                yield new TdpMap.Link(f.gpa(), f.m(), f.exec(), result);
+            }
+            case "fast_pf_fix_direct_spte" -> {
+                TdpMap.Fault f = fastFault(c, env);
+                yield new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(), result);
+            }
+            case "kvm_tdp_mmu_fast_pf_get_last_sptep", "fast_pf_get_last_sptep" -> {
+                TdpMap.Fault f = fastFault(c, env);
+                yield new FaultOps.FastPfGetLastSptep(f.vcpu(), f.gpa(), fastPfSpte, f.slotFlags(), result);
+            }
+            default -> p == null ? null
+                    : p.vcpuParam() >= 0 ? vcpuCall(p, c, env, result)
+                    : p.isStep() ? primitive(p, c, env, result, null) : null;
+        };
     }
 
     /** A primitive called on a vCPU: the vCPU is the op's, the other arguments are values. */
@@ -569,14 +569,6 @@ final class BodyCompiler {
             if (i != at) args[j++] = value(named(c, p.params().get(i).name(), i), env);
         }
         return new Ops.VcpuCall(p, v, args, result);
-    }
-
-    /** The call of `if p(..)` or `if !p(..)` when p is a primitive on a vCPU returning bool, else null. */
-    private static Expr.Call vcpuCondition(Expr cond) {
-        Expr e = cond instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT ? u.operand() : cond;
-        if (!(e instanceof Expr.Call c)) return null;
-        Primitive p = Primitives.get(c.name().name());
-        return p != null && p.vcpuParam() >= 0 && p.returns() == Primitive.Type.BOOL ? c : null;
     }
 
     /** A vcpu_id argument: a vcpu_id parameter, or a constant naming one of the machine's vCPUs. */
@@ -591,13 +583,13 @@ final class BodyCompiler {
     }
 
     /** A primitive that runs as one step; `extra`, if not null, is passed after its declared arguments. */
-    private void primitive(Primitive p, Expr.Call c, Env env, int result, dev.mmu.runtime.paths.Expr extra) {
+    private Ops.Call primitive(Primitive p, Expr.Call c, Env env, int result, dev.mmu.runtime.paths.Expr extra) {
         if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
         int n = p.params().size();
         dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[extra == null ? n : n + 1];
         for (int i = 0; i < n; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
         if (extra != null) v[n] = extra;
-        b.emit(new Ops.Call(p, v, result));
+        return new Ops.Call(p, v, result);
     }
 
     /** The fault of a fast_page_fault() primitive: only that path's source calls them. */
@@ -617,13 +609,12 @@ final class BodyCompiler {
     }
 
     /** try_cmpxchg(x, old, new) on a global: old is the caller's local, updated when the exchange fails. */
-    private void tryCmpxchg(Expr.Call c, Env env, int result) {
+    private Ops.TryCmpxchg tryCmpxchg(Expr.Call c, Env env, int result) {
         String global = ((Expr.Name) named(c, "ptr", 0)).name();
         Expr old = named(c, "old", 1);
         Integer oldSlot = env.slot(((Expr.Name) old).name());
         if (oldSlot == null) throw new CompileError(old.pos(), "try_cmpxchg needs a local variable as 'old'");
-        b.emit(new Ops.TryCmpxchg(exprs.globals.get(global), oldSlot, value(named(c, "new", 2), env), result,
-                text(c)));
+        return new Ops.TryCmpxchg(exprs.globals.get(global), oldSlot, value(named(c, "new", 2), env), result, text(c));
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.paths.Op;
+import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
 import java.util.Arrays;
@@ -26,8 +27,51 @@ class PrimitiveCallsTest {
     Stream<DynamicTest> everyPrimitiveChecksAndCompiles() {
         assertThat(Primitives.all()).isNotEmpty();
         return Primitives.all().values().stream().flatMap(p -> Stream.of(
-                DynamicTest.dynamicTest(p.name() + " by position", () -> compiles(p, call(p, false))),
-                DynamicTest.dynamicTest(p.name() + " by name", () -> compiles(p, call(p, true)))));
+                DynamicTest.dynamicTest(p.name() + " by position", () -> compiles(p, statement(p, false))),
+                DynamicTest.dynamicTest(p.name() + " by name", () -> compiles(p, statement(p, true)))));
+    }
+
+    /** The primitives expanded into a loop: their value is a local of the loop (the flush it owes). */
+    private static final List<String> LOOPS = List.of("tdp_zap_range", "tdp_mmu_zap_leafs", "wrprot_gfn_range",
+            "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded");
+
+    /**
+     * Every primitive that returns a value may be an if's or while's whole condition, in each form;
+     * each that runs as one op tests its value in that op, whatever the primitive (no list of names
+     * in the compiler): no local holds it, so no state keeps it after its use.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyPrimitiveReturningAValueIsAConditionWithoutALocal() {
+        return Primitives.all().values().stream().filter(p -> p.returns() != Primitive.Type.VOID).flatMap(p -> (
+                p.returns() == Primitive.Type.BOOL ? Stream.of("if %s {\n  assert true\n}",
+                        "if !%s {\n  assert true\n} else {\n  assert true\n}", "if %s == false {\n  assert true\n}",
+                        "while %s {\n  break\n}")
+                        : Stream.of("if %s != 0 {\n  assert true\n}", "if %s == 0 {\n  assert true\n} else {\n  assert true\n}",
+                        "while %s != 0 {\n  break\n}")
+        ).map(form -> DynamicTest.dynamicTest(p.name() + ": " + form.lines().findFirst().orElseThrow(), () -> {
+            Loaded loaded = compiles(p, form.formatted(call(p, false)));
+            if (LOOPS.contains(p.name())) return;
+            for (var t : loaded.scenarios().get(0).program().threads()) {
+                assertThat(t.localNames()).as(form).doesNotContain(p.name() + "()");
+            }
+        })));
+    }
+
+    /** A user-written condition on a primitive (not one the prelude uses) is that primitive's op, jumping. */
+    @Test
+    void aUserWrittenPrimitiveConditionIsTheCallsOwnBranch() {
+        Loaded loaded = ScenarioLoader.load("cond.mmu", scenario("if !is_tdp_mmu_page(sp) {\n  assert false\n}"));
+        assertThat(loaded.diagnostics()).isEmpty();
+        var thread = loaded.scenarios().get(0).program().threads().get(0);
+        assertThat(thread.localNames()).doesNotContain("is_tdp_mmu_page()");
+        var branch = Arrays.stream(thread.ops()).filter(o -> o instanceof Ops.Call c && c.primitive().name().equals("is_tdp_mmu_page"))
+                .map(o -> (Ops.Call) o).toList();
+        assertThat(branch).hasSize(1);
+        assertThat(branch.get(0).result()).as("no local").isEqualTo(-1);
+        assertThat(branch.get(0).negate()).isTrue();
+        assertThat(branch.get(0).unless()).as("past the assert").isEqualTo(Arrays.asList(thread.ops()).indexOf(branch.get(0)) + 2);
+        assertThat(ops(scenario("let r = is_tdp_mmu_page(sp)"))).as("as a value, it stores into a local")
+                .contains("is_tdp_mmu_page()");
     }
 
     @Test
@@ -49,6 +93,10 @@ class PrimitiveCallsTest {
      * around it; try_cmpxchg's ptr is the file's global and its old a local; a memslot id, a
      * memslot's new base and a vcpu_id are constants.
      */
+    private static String statement(Primitive p, boolean named) {
+        return p.returns() == Primitive.Type.VOID ? call(p, named) : "let r = " + call(p, named);
+    }
+
     private static String call(Primitive p, boolean named) {
         boolean cmpxchg = p.name().equals("try_cmpxchg");
         List<String> args = p.params().stream().map(q -> (named ? q.name() + ": " : "") + switch (q.type()) {
@@ -62,19 +110,15 @@ class PrimitiveCallsTest {
             case ITER -> "iter";
             case VOID -> throw new AssertionError(q);
         }).toList();
-        String call = p.name() + "(" + String.join(", ", args) + ")";
-        return p.returns() == Primitive.Type.VOID ? call : "let r = " + call;
+        return p.name() + "(" + String.join(", ", args) + ")";
     }
 
     /**
      * A fault path's primitive compiles in a patched kvm_tdp_mmu_map, inside the fault's walk; one of
      * fast_page_fault's in a patched fast_page_fault.
      */
-    private static void compiles(Primitive p, String statement) {
-        if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) {
-            compiles(statement);
-            return;
-        }
+    private static Loaded compiles(Primitive p, String statement) {
+        if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) return compiles(statement);
         if (p.name().contains("fast_pf")) {
             Loaded loaded = ScenarioLoader.load("call.mmu", """
                     path fast_page_fault(fault: fault) {
@@ -87,10 +131,10 @@ class PrimitiveCallsTest {
                       thread vcpu 0 { write 0x1000 }
                       expect never lockdep
                     }
-                    """.formatted(statement));
+                    """.formatted(statement.replace("\n", "\n  ")));
             assertThat(loaded.diagnostics()).as(statement).isEmpty();
             assertThat(loaded.scenarios()).as(statement).hasSize(1);
-            return;
+            return loaded;
         }
         Loaded loaded = ScenarioLoader.load("call.mmu", """
                 path kvm_tdp_mmu_map(fault: fault) {
@@ -107,15 +151,17 @@ class PrimitiveCallsTest {
                   thread vcpu 0 { read 0x1000 }
                   expect never lockdep
                 }
-                """.formatted(statement));
+                """.formatted(statement.replace("\n", "\n    ")));
         assertThat(loaded.diagnostics()).as(statement).isEmpty();
         assertThat(loaded.scenarios()).as(statement).hasSize(1);
+        return loaded;
     }
 
-    private static void compiles(String statement) {
+    private static Loaded compiles(String statement) {
         Loaded loaded = ScenarioLoader.load("call.mmu", scenario(statement));
         assertThat(loaded.diagnostics()).as(statement).isEmpty();
         assertThat(loaded.scenarios()).as(statement).hasSize(1);
+        return loaded;
     }
 
     private static String scenario(String statement) {
@@ -138,7 +184,7 @@ class PrimitiveCallsTest {
                   thread t { call_it() }
                   expect never lockdep
                 }
-                """.formatted(statement);
+                """.formatted(statement.replace("\n", "\n          "));
     }
 
     private static List<String> ops(String text) {

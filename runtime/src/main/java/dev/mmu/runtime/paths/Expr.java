@@ -14,14 +14,17 @@ public interface Expr {
         return null;
     }
 
-    /** The locals two expressions read together; null if either is unknown. */
-    static int[] locals(Expr a, Expr b) {
-        int[] x = a.locals();
-        int[] y = b == null ? LiveLocals.NONE : b.locals();
-        if (x == null || y == null) return null;
-        int[] both = java.util.Arrays.copyOf(x, x.length + y.length);
-        System.arraycopy(y, 0, both, x.length, y.length);
-        return both;
+    /** The locals expressions read together (a null expression reads none); null if one's are unknown. */
+    static int[] locals(Expr... exprs) {
+        int[] r = LiveLocals.NONE;
+        for (Expr e : exprs) {
+            int[] l = e == null ? LiveLocals.NONE : e.locals();
+            if (l == null) return null;
+            int[] both = java.util.Arrays.copyOf(r, r.length + l.length);
+            System.arraycopy(l, 0, both, r.length, l.length);
+            r = both;
+        }
+        return r;
     }
 
     /** The evaluation of an {@link #of} expression. */

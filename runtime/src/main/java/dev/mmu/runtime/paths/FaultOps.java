@@ -241,23 +241,33 @@ public final class FaultOps {
     /**
      * kvm_tdp_mmu_fast_pf_get_last_sptep() / fast_pf_get_last_sptep() (mmu.c, tdp_mmu.c v6.12) and
      * the pass's checks ({@link #fastPass}): the lockless walk from the vCPU's root to the gfn's
-     * last SPTE, read into local spte (0 if none); the pass's RET_PF_* into local result.
+     * last SPTE, read into local spte (0 if none); the pass's RET_PF_* is its value ({@link Ops.ValueOp}).
      */
-    public record FastPfGetLastSptep(int vcpu, Expr gpa, int spte, int slotFlags, int result) implements VcpuOp {
+    public record FastPfGetLastSptep(int vcpu, Expr gpa, int spte, int slotFlags, int result, int unless, boolean negate)
+            implements VcpuOp, Ops.ValueOp {
+        public FastPfGetLastSptep(int vcpu, Expr gpa, int spte, int slotFlags, int result) {
+            this(vcpu, gpa, spte, slotFlags, result, -1, false);
+        }
+
         public FastPfGetLastSptep forVcpu(int v) {
-            return new FastPfGetLastSptep(v, gpa, spte, slotFlags, result);
+            return new FastPfGetLastSptep(v, gpa, spte, slotFlags, result, unless, negate);
+        }
+
+        public FastPfGetLastSptep branch(int unless, boolean negate) {
+            return new FastPfGetLastSptep(vcpu, gpa, spte, slotFlags, -1, unless, negate);
         }
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = Walk.of(e.s, vcpu, gpa.eval(e.s, e.thread) >>> 12, false);
             l[spte] = w == null ? 0 : w.spte();
-            l[result] = fastPass(w, l[slotFlags]);
-            if (e.tracing()) e.note("fast_page_fault: lockless walk, " + switch ((int) l[result]) {
+            int pass = fastPass(w, l[slotFlags]);
+            if (e.tracing()) e.note("fast_page_fault: lockless walk, " + switch (pass) {
                 case RET_PF_SPURIOUS -> "already writable -> RET_PF_SPURIOUS";
                 case RET_PF_INVALID -> "cannot be fixed here -> RET_PF_INVALID";
                 default -> "MMU-writable, retry the cmpxchg";
             });
+            Ops.deliver(e, pass, result, unless, negate);
         }
 
         public int[] localsRead() {
@@ -265,7 +275,11 @@ public final class FaultOps {
         }
 
         public int[] localsWritten(int pc, int target) {
-            return new int[] {spte, result};
+            return TdpMap.with(Ops.written(result), spte);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         /** With the return to the guest that may follow in its step (srcu_read_unlock()). */
@@ -282,12 +296,21 @@ public final class FaultOps {
     /**
      * fast_pf_fix_direct_spte() (mmu.c v6.12): try_cmpxchg64(sptep, &spte, spte | PT_WRITABLE_MASK),
      * then mark_page_dirty_in_slot(fault->slot) (the memslot looked up at the exit: a newer one may
-     * be active by now). No mmu_lock: inside the vCPU's srcu section. Into local result: 1 if it
-     * swapped, 0 if another task changed the SPTE since the lockless walk read it.
+     * be active by now). No mmu_lock: inside the vCPU's srcu section. Its value ({@link Ops.ValueOp}):
+     * 1 if it swapped, 0 if another task changed the SPTE since the lockless walk read it.
      */
-    public record FastPfFixDirectSpte(int vcpu, Expr gpa, int spte, int slotFlags, int result) implements VcpuOp {
+    public record FastPfFixDirectSpte(int vcpu, Expr gpa, int spte, int slotFlags, int result, int unless, boolean negate)
+            implements VcpuOp, Ops.ValueOp {
+        public FastPfFixDirectSpte(int vcpu, Expr gpa, int spte, int slotFlags, int result) {
+            this(vcpu, gpa, spte, slotFlags, result, -1, false);
+        }
+
         public FastPfFixDirectSpte forVcpu(int v) {
-            return new FastPfFixDirectSpte(v, gpa, spte, slotFlags, result);
+            return new FastPfFixDirectSpte(v, gpa, spte, slotFlags, result, unless, negate);
+        }
+
+        public FastPfFixDirectSpte branch(int unless, boolean negate) {
+            return new FastPfFixDirectSpte(vcpu, gpa, spte, slotFlags, -1, unless, negate);
         }
 
         public void exec(Exec e, int choice) {
@@ -296,13 +319,13 @@ public final class FaultOps {
             Walk w = Walk.of(e.s, vcpu, gfn, false);
             if (w == null || w.spte() != l[spte]) {
                 e.note("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)");
-                l[result] = 0;
+                Ops.deliver(e, 0, result, unless, negate);
                 return;
             }
             e.note("fast_pf_fix_direct_spte: cmpxchg succeeds");
             TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
             if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
-            l[result] = 1;
+            Ops.deliver(e, 1, result, unless, negate);
         }
 
         public int[] localsRead() {
@@ -310,7 +333,11 @@ public final class FaultOps {
         }
 
         public int[] localsWritten(int pc, int target) {
-            return new int[] {result};
+            return Ops.written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         /**
@@ -332,25 +359,16 @@ public final class FaultOps {
      * The return of fast_page_fault() to its caller (kvm_tdp_page_fault(), direct_page_fault(),
      * v6.12): RET_PF_INVALID goes on to the slow path (still inside srcu); any other result returns
      * to the guest (srcu_read_unlock() before VM entry). Run inside the step of the path's last op;
-     * the path's locals [from, to) die here (zeroed, so that they stay out of the state).
+     * the path's locals are dead from here ({@link LiveLocals}): nothing after reads them.
      */
-    public record FastPageFaultReturn(int ret, int from, int to, int access, int slowPath) implements Op {
+    public record FastPageFaultReturn(int ret, int access, int slowPath) implements Op {
         public void exec(Exec e, int choice) {
-            long[] l = e.self().locals;
-            long r = l[ret];
-            java.util.Arrays.fill(l, from, to, 0);
-            if (r == RET_PF_INVALID) e.nextPc = slowPath;
+            if (e.self().locals[ret] == RET_PF_INVALID) e.nextPc = slowPath;
             else reenter(e, access);
         }
 
         public int[] localsRead() {
             return new int[] {ret};
-        }
-
-        public int[] localsWritten(int pc, int target) {
-            int[] r = new int[to - from];
-            for (int i = 0; i < r.length; i++) r[i] = from + i;
-            return r;
         }
 
         public Footprint footprint() {
@@ -487,19 +505,23 @@ public final class FaultOps {
     }
 
     /**
-     * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault(): 1 if the fault must return
-     * RET_PF_RETRY, into local result (-1: none), and with ifStale >= 0 a jump there if so (the
-     * compiled `if !is_page_fault_stale(fault) { .. }`, which keeps the result out of the state).
-     * Without obsoleteRoot, mmu_invalidate_retry_gfn() alone: the check before a955cad84cda.
+     * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault(): its value ({@link Ops.ValueOp})
+     * is 1 if the fault must return RET_PF_RETRY. Without obsoleteRoot, mmu_invalidate_retry_gfn()
+     * alone: the check before a955cad84cda.
      */
-    public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int ifStale, boolean obsoleteRoot)
-            implements VcpuOp {
-        public PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int ifStale) {
-            this(vcpu, gpa, seqSlot, result, ifStale, true);
+    public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int unless, boolean negate,
+                                 boolean obsoleteRoot) implements VcpuOp, Ops.ValueOp {
+        /** is_page_fault_stale() into local result. */
+        public PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result) {
+            this(vcpu, gpa, seqSlot, result, -1, false, true);
         }
 
         public PageFaultStale forVcpu(int v) {
-            return new PageFaultStale(v, gpa, seqSlot, result, ifStale, obsoleteRoot);
+            return new PageFaultStale(v, gpa, seqSlot, result, unless, negate, obsoleteRoot);
+        }
+
+        public PageFaultStale branch(int unless, boolean negate) {
+            return new PageFaultStale(vcpu, gpa, seqSlot, -1, unless, negate, obsoleteRoot);
         }
 
         public void exec(Exec e, int choice) {
@@ -507,20 +529,15 @@ public final class FaultOps {
             long seq = e.self().locals[seqSlot];
             boolean stale = obsoleteRoot ? stale(e, e.s.root(vcpu, false), gfn, seq) : invalidateRetryGfn(e.s, gfn, seq);
             if (stale && !obsoleteRoot) e.note("mmu_invalidate_retry_gfn -> RET_PF_RETRY");
-            if (result >= 0) e.self().locals[result] = stale ? 1 : 0;
-            if (stale && ifStale >= 0) e.nextPc = ifStale;
+            Ops.deliver(e, stale ? 1 : 0, result, unless, negate);
         }
 
         public int[] localsRead() {
-            int[] g = gpa.locals();
-            if (g == null) return null;
-            int[] r = java.util.Arrays.copyOf(g, g.length + 1);
-            r[g.length] = seqSlot;
-            return r;
+            return TdpMap.with(gpa.locals(), seqSlot);
         }
 
         public int[] localsWritten(int pc, int target) {
-            return result >= 0 ? new int[] {result} : LiveLocals.NONE;
+            return Ops.written(result);
         }
 
         public Footprint footprint() {
@@ -529,7 +546,7 @@ public final class FaultOps {
         }
 
         public int[] targets(int pc) {
-            return ifStale >= 0 ? new int[] {pc + 1, ifStale} : new int[] {pc + 1};
+            return Ops.targets(pc, unless);
         }
 
         public String describe() {

@@ -271,9 +271,8 @@ public final class KernelPaths {
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
             fastPf = b.here();
-            int from = b.localNames().size();
             int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1), oldSpte);
-            b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, from, b.localNames().size(), access, faultIn)));
+            b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, access, faultIn)));
         }
         // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
         int enterGuest = -1;

@@ -200,6 +200,10 @@ public final class Ops {
             e.s.setGlobal(index, value.eval(e.s, e.thread));
         }
 
+        public int[] localsRead() {
+            return value.locals();
+        }
+
         public Footprint footprint() {
             return value.footprint().andWrites(Resource.GLOBALS);
         }
@@ -211,15 +215,25 @@ public final class Ops {
 
     /** Reading a global: what the expression {@code x} of a {@code global x} reads. */
     public static Expr global(int index) {
-        return Expr.of(Footprint.reads(Resource.GLOBALS), (s, t) -> s.globals[index]);
+        return Expr.of(Footprint.reads(Resource.GLOBALS), LiveLocals.NONE, (s, t) -> s.globals[index]);
     }
 
     /**
      * {@code try_cmpxchg(x, old, new)} on a global, as the kernel's try_cmpxchg() (and
      * try_cmpxchg64() on an SPTE in tdp_mmu_set_spte_atomic()): one atomic step that stores new if
-     * x still equals the local old, else loads x's current value into old; the result is success.
+     * x still equals the local old, else loads x's current value into old; the result is success
+     * (a {@link ValueOp}).
      */
-    public record TryCmpxchg(int index, int oldSlot, Expr value, int result, String text) implements Op {
+    public record TryCmpxchg(int index, int oldSlot, Expr value, int result, String text, int unless, boolean negate)
+            implements ValueOp {
+        public TryCmpxchg(int index, int oldSlot, Expr value, int result, String text) {
+            this(index, oldSlot, value, result, text, -1, false);
+        }
+
+        public TryCmpxchg branch(int unless, boolean negate) {
+            return new TryCmpxchg(index, oldSlot, value, -1, text, unless, negate);
+        }
+
         public void exec(Exec e, int choice) {
             long current = e.s.globals[index];
             long[] locals = e.self().locals;
@@ -229,8 +243,20 @@ public final class Ops {
             } else {
                 locals[oldSlot] = current;
             }
-            if (result >= 0) locals[result] = swapped ? 1 : 0;
             if (e.tracing()) e.note(text + (swapped ? ": swapped" : ": failed, old = " + current));
+            deliver(e, swapped ? 1 : 0, result, unless, negate);
+        }
+
+        public int[] localsRead() {
+            return Expr.locals(value, Expr.local(oldSlot));
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         public Footprint footprint() {
@@ -389,25 +415,73 @@ public final class Ops {
         }
     }
 
-    /** Calls a primitive with evaluated arguments, storing its result in a local (or -1). */
-    public record Call(Primitive primitive, Expr[] args, int result) implements Op {
+    /**
+     * An op that computes a primitive's value into local {@code result} (-1: none). As the condition
+     * of an if or while ({@code p(..)}, {@code !p(..)}, {@code p(..) != 0}) the compiler takes
+     * {@link #branch} instead: the same op jumping to {@code unless} when the value is false
+     * ({@code negate}: when it is true), which keeps the value in no local, so not in the state.
+     */
+    public interface ValueOp extends Op {
+        ValueOp branch(int unless, boolean negate);
+    }
+
+    /** A value op's end: the value into local result (if >= 0), and the jump of its branch form (unless >= 0). */
+    static void deliver(Exec e, long value, int result, int unless, boolean negate) {
+        if (result >= 0) e.self().locals[result] = value;
+        if (unless >= 0 && (value != 0) == negate) e.nextPc = unless;
+    }
+
+    /** A value op's targets: on, and unless for its branch form. */
+    static int[] targets(int pc, int unless) {
+        return unless >= 0 ? new int[] {pc + 1, unless} : new int[] {pc + 1};
+    }
+
+    /** A value op writes its result's local, if it has one. */
+    static int[] written(int result) {
+        return result >= 0 ? new int[] {result} : LiveLocals.NONE;
+    }
+
+    /**
+     * Calls a primitive with evaluated arguments, its value into a local (or -1). The body reads
+     * no local: what the call reads of the thread's locals is its arguments' ({@link #localsRead}).
+     */
+    public record Call(Primitive primitive, Expr[] args, int result, int unless, boolean negate) implements ValueOp {
+        public Call(Primitive primitive, Expr[] args, int result) {
+            this(primitive, args, result, -1, false);
+        }
+
         /** Value equality, arguments included: vCPU symmetry compares the threads' ops. */
         @Override
         public boolean equals(Object o) {
             return o instanceof Call c && c.primitive == primitive && java.util.Arrays.equals(c.args, args)
-                    && c.result == result;
+                    && c.result == result && c.unless == unless && c.negate == negate;
         }
 
         @Override
         public int hashCode() {
-            return java.util.Objects.hash(primitive, java.util.Arrays.hashCode(args), result);
+            return java.util.Objects.hash(primitive, java.util.Arrays.hashCode(args), result, unless, negate);
+        }
+
+        public Call branch(int unless, boolean negate) {
+            return new Call(primitive, args, -1, unless, negate);
         }
 
         public void exec(Exec e, int choice) {
             long[] v = new long[args.length];
             for (int i = 0; i < v.length; i++) v[i] = args[i].eval(e.s, e.thread);
-            long r = primitive.invoke(e, v);
-            if (result >= 0) e.self().locals[result] = r;
+            deliver(e, primitive.invoke(e, v), result, unless, negate);
+        }
+
+        public int[] localsRead() {
+            return Expr.locals(args);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         public Footprint footprint() {
@@ -422,13 +496,10 @@ public final class Ops {
     /**
      * A call of a primitive on a vCPU known when compiling (its {@code vcpu_id} parameter): the op
      * of vCPU 0 and the op of vCPU 1 differ only in {@code vcpu}, which symmetry permutes ({@link
-     * FaultOps.VcpuOp}). {@code args} are the other parameters', in order. As the condition of an
-     * {@code if} ({@code unless} >= 0) it jumps there when the result is false ({@code negate}: true)
-     * and takes no local: a value kept in a local would tell states apart after its use, since a
-     * local stays live before any op that does not declare what it reads.
+     * FaultOps.VcpuOp}). {@code args} are the other parameters', in order. A {@link ValueOp}.
      */
     public record VcpuCall(Primitive primitive, int vcpu, Expr[] args, int result, int unless, boolean negate)
-            implements FaultOps.VcpuOp {
+            implements FaultOps.VcpuOp, ValueOp {
         public VcpuCall(Primitive primitive, int vcpu, Expr[] args, int result) {
             this(primitive, vcpu, args, result, -1, false);
         }
@@ -449,7 +520,6 @@ public final class Ops {
             return new VcpuCall(primitive, v, args, result, unless, negate);
         }
 
-        /** The call as an if's condition: on to `unless` when it is false (negate: true). */
         public VcpuCall branch(int unless, boolean negate) {
             return new VcpuCall(primitive, vcpu, args, -1, unless, negate);
         }
@@ -458,9 +528,7 @@ public final class Ops {
             long[] v = new long[args.length + 1];
             int at = primitive.vcpuParam();
             for (int i = 0, j = 0; i < v.length; i++) v[i] = i == at ? vcpu : args[j++].eval(e.s, e.thread);
-            long r = primitive.invoke(e, v);
-            if (result >= 0) e.self().locals[result] = r;
-            if (unless >= 0 && (r != 0) == negate) e.nextPc = unless;
+            deliver(e, primitive.invoke(e, v), result, unless, negate);
         }
 
         public Footprint footprint() {
@@ -468,23 +536,15 @@ public final class Ops {
         }
 
         public int[] targets(int pc) {
-            return unless >= 0 ? new int[] {pc + 1, unless} : new int[] {pc + 1};
+            return Ops.targets(pc, unless);
         }
 
         public int[] localsRead() {
-            int[] r = LiveLocals.NONE;
-            for (Expr a : args) {
-                int[] l = a.locals();
-                if (l == null) return null;
-                int[] both = java.util.Arrays.copyOf(r, r.length + l.length);
-                System.arraycopy(l, 0, both, r.length, l.length);
-                r = both;
-            }
-            return r;
+            return Expr.locals(args);
         }
 
         public int[] localsWritten(int pc, int target) {
-            return result >= 0 ? new int[] {result} : LiveLocals.NONE;
+            return written(result);
         }
 
         public String describe() {

@@ -188,11 +188,18 @@ public final class TdpMap {
      * the new table from the huge SPTE: sp->nx_huge_page_disallowed is set before the SPTE is
      * (v6.2+); then tdp_mmu_set_spte_atomic(). Returns 0, or -EBUSY if the cmpxchg failed (the
      * caller's tdp_mmu_free_sp() and RET_PF_RETRY; the model allocates sp only once it links):
-     * into local result (-1: none), and with linked >= 0 a jump there if it linked (the compiled
-     * `if tdp_mmu_link_sp(..) != 0 { .. }`, which keeps the result out of the state).
+     * its value ({@link Ops.ValueOp}).
      */
-    public record Link(Expr gpa, int m, boolean exec, int result, int linked) implements Op {
+    public record Link(Expr gpa, int m, boolean exec, int result, int unless, boolean negate) implements Ops.ValueOp {
         static final long EBUSY = 16;
+
+        public Link(Expr gpa, int m, boolean exec, int result) {
+            this(gpa, m, exec, result, -1, false);
+        }
+
+        public Link branch(int unless, boolean negate) {
+            return new Link(gpa, m, exec, -1, unless, negate);
+        }
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
@@ -201,7 +208,7 @@ public final class TdpMap {
             int spId = (int) l[m + SP];
             int i = index(gfn, l, m);
             if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
-                if (result >= 0) l[result] = -EBUSY;
+                Ops.deliver(e, -EBUSY, result, unless, negate);
                 return;
             }
             ShadowPage child = TdpMmu.linkChild(e, spId, i, true);
@@ -209,21 +216,22 @@ public final class TdpMap {
             if (Spte.present(l[m + OLD])) TdpMmu.splitHugePage(e, child, l[m + OLD]);
             TdpMmu.setSpte(e, spId, i, Spte.table(child.id));
             l[m + CHILD] = child.id;
-            if (result >= 0) l[result] = 0;
-            if (linked >= 0) e.nextPc = linked;
+            Ops.deliver(e, 0, result, unless, negate);
         }
 
         public int[] localsRead() {
             return with(gpa.locals(), m + SP, m + LEVEL, m + OLD);
         }
 
+        /** As a branch, sp on the way it takes when it linked (value 0); else it may have failed: sp unset. */
         public int[] localsWritten(int pc, int target) {
-            int[] r = result >= 0 ? new int[] {result} : LiveLocals.NONE;
-            return linked >= 0 && target == linked ? with(r, m + CHILD) : r; // else it may have failed: sp unset
+            int[] r = Ops.written(result);
+            boolean linked = unless >= 0 && unless != pc + 1 && (target == unless) != negate;
+            return linked ? with(r, m + CHILD) : r;
         }
 
         public int[] targets(int pc) {
-            return linked >= 0 ? new int[] {pc + 1, linked} : new int[] {pc + 1};
+            return Ops.targets(pc, unless);
         }
 
         public Footprint footprint() {

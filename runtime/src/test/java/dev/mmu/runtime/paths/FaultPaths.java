@@ -54,16 +54,14 @@ final class FaultPaths {
     static int fastPageFault(PathBuilder b, TdpMap.Fault f, int spte) {
         int ret = b.local("ret");
         int retryCount = b.local("retry_count");
-        int fixed = b.local("fast_pf_fix_direct_spte()");
         int pass = b.local("pass");
         b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_INVALID), "ret = 4"));
         b.emit(new Ops.Assign(retryCount, Expr.constant(0), "retry_count = 0"));
         int top = b.here();
-        b.emit(new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), spte, f.slotFlags(), fixed));
-        int lost = b.placeholder();
+        int fix = b.placeholder();
         b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_FIXED), "ret = 5"));
         int fixedExit = b.placeholder();
-        b.patch(lost, new Ops.JumpUnless(Expr.local(fixed), b.here(), "fast_pf_fix_direct_spte(fault)"));
+        b.patch(fix, new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), spte, f.slotFlags(), -1).branch(b.here(), false));
         Expr count = Expr.local(retryCount);
         b.emit(new Ops.Assign(retryCount, new Expr.Computed(Expr.Operator.ADD, count, Expr.constant(1)), "retry_count + 1"));
         int again = b.placeholder();
@@ -90,7 +88,7 @@ final class FaultPaths {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
         int stale = b.placeholder();
         kvmTdpMmuMap(b, c, f, recheck);
-        b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, b.here()));
+        b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), 0).branch(b.here(), true));
     }
 
     private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {
@@ -110,7 +108,7 @@ final class FaultPaths {
                 b.here(), "iter.level == fault.goal_level"));
         int link = b.placeholder();
         int failed = b.placeholder();
-        b.patch(link, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1, b.here()));
+        b.patch(link, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1).branch(b.here(), false));
         // if (fault->huge_page_disallowed && fault->req_level >= iter.level): spin_lock, one step to the unlock
         int noTrack = b.placeholder();
         int sp = f.slot("sp");

@@ -56,27 +56,31 @@ class TdpMapStepTest {
     }
 
     @Test
-    void theFusedBranchesDeclareWhatTheyWriteOnEachWay() {
+    void theBranchFormsDeclareWhatTheyWriteOnEachWay() {
         Expr gpa = Expr.constant(HPAGE_GPA);
         int m = 10;
-        TdpMap.Link fused = new TdpMap.Link(gpa, m, false, -1, 7);
+        TdpMap.Link fused = new TdpMap.Link(gpa, m, false, -1).branch(7, false); // if tdp_mmu_link_sp(..) != 0
         assertThat(fused.targets(3)).containsExactly(4, 7);
         assertThat(fused.localsWritten(3, 4)).as("the cmpxchg failed: sp not set").isEmpty();
         assertThat(fused.localsWritten(3, 7)).containsExactly(m + TdpMap.CHILD);
-        TdpMap.Link valued = new TdpMap.Link(gpa, m, false, 2, -1);
+        TdpMap.Link negated = fused.branch(7, true); // if tdp_mmu_link_sp(..) == 0: linked on the way on
+        assertThat(negated.localsWritten(3, 4)).containsExactly(m + TdpMap.CHILD);
+        assertThat(negated.localsWritten(3, 7)).isEmpty();
+        assertThat(fused.branch(4, false).localsWritten(3, 4)).as("an empty block: both ways are one").isEmpty();
+        TdpMap.Link valued = new TdpMap.Link(gpa, m, false, 2);
         assertThat(valued.targets(3)).containsExactly(4);
         assertThat(valued.localsWritten(3, 4)).as("linked or not: only r is sure").containsExactly(2);
         assertThat(valued.localsRead()).containsExactlyInAnyOrder(m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.OLD);
 
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).targets(3)).containsExactly(4, 9);
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).localsWritten(3, 9)).isEmpty();
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5, -1).localsWritten(3, 4)).containsExactly(5);
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5).branch(9, true).targets(3)).containsExactly(4, 9);
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5).branch(9, true).localsWritten(3, 9)).isEmpty();
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5).localsWritten(3, 4)).containsExactly(5);
         // mmu_invalidate_retry_gfn(), the check before a955cad84cda, reads no root: it commutes with a root's put.
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false).footprint())
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE));
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).footprint())
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(0));
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
 
         assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
