@@ -313,7 +313,7 @@ final class BodyCompiler {
     /**
      * The test of an if or while: the op that goes on when the condition holds and jumps to its
      * argument when not. A primitive's value as the whole condition ({@code p(..)}, {@code !p(..)},
-     * {@code p(..) != 0}, {@code p(..) == 0}) is tested by the call's own op ({@link Ops.ValueOp}),
+     * {@code p(..) != 0}, {@code p(..) == 0}, {@code == false}) is tested by the call's own op ({@link Ops.ValueOp}),
      * whatever the primitive: its value is kept in no local. Else the condition's value, its calls
      * run first into locals ({@link #hoist}).
      */
@@ -326,11 +326,11 @@ final class BodyCompiler {
             negate = bin.op() == Expr.BinaryOp.EQ;
             e = bin.left();
         }
-        if (e instanceof Expr.Call c && !scenario.paths().containsKey(c.name().name())
-                && Primitives.get(c.name().name()) != null && Primitives.get(c.name().name()).returns() != Primitive.Type.VOID) {
-            Ops.ValueOp op = valueCall(c, env, -1);
+        Ops.ValueOp op = e instanceof Expr.Call c && !scenario.paths().containsKey(c.name().name())
+                ? valueCall(c, env, -1) : null;
+        if (op != null) {
             boolean not = negate;
-            if (op != null) return unless -> op.branch(unless, not);
+            return unless -> op.branch(unless, not);
         }
         var value = value(cond, env);
         String text = text(cond);

@@ -98,12 +98,12 @@ final class ExprCompiler {
                 // The W, A and D bits change without mmu_lock (fast_page_fault, the walker); the mapping does not.
                 Footprint read = field.equals("writable") || field.equals("accessed") || field.equals("dirty")
                         ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS) : Footprint.reads(Resource.SPTE);
-                return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+                return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field), gpa);
             }
             if (q.equals("tlb")) {
                 var vcpu = compile(arg(c, 0), env);
                 var gpa = compile(arg(c, 1), env);
-                return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field));
+                return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field), vcpu, gpa);
             }
             if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
                 var id = compile(arg(c, 0), env);
@@ -111,20 +111,20 @@ final class ExprCompiler {
                         ? reading(id.footprint(), (s, t) -> {
                             int pos = Memslots.position(s.config, id.eval(s, t));
                             return pos < 0 ? 0 : s.config.memslots().get(pos).npages();
-                        })
+                        }, id)
                         : reading(Footprint.reads(Resource.MEMSLOTS).union(id.footprint()), (s, t) -> {
                             int pos = Memslots.position(s.config, id.eval(s, t));
                             return pos < 0 ? 0 : Memslots.base(s, pos);
-                        });
+                        }, id);
             }
             if (q.equals("host")) {
                 var gpa = compile(arg(c, 0), env);
                 return reading(Footprint.reads(Resource.HOST, Resource.MEMSLOTS).union(gpa.footprint()),
-                        (s, t) -> Queries.hostFreed(s, gpa.eval(s, t)));
+                        (s, t) -> Queries.hostFreed(s, gpa.eval(s, t)), gpa);
             }
         }
         var handle = compile(f.target(), env);
-        return reading(Footprint.reads(Resource.SPTE).union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field));
+        return reading(Footprint.reads(Resource.SPTE).union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field), handle);
     }
 
     private long vmKnob(Expr.Field f) {
@@ -145,7 +145,7 @@ final class ExprCompiler {
         if (c.name().name().equals("tlb")) {
             var vcpu = compile(arg(c, 0), env);
             var gpa = compile(arg(c, 1), env);
-            return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)));
+            return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t)), vcpu, gpa);
         }
         if (c.name().name().equals("is_frozen_spte")) {
             return new Computed(Operator.FROZEN, compile(arg(c, 0), env), null);
@@ -176,7 +176,9 @@ final class ExprCompiler {
         return args.get(i).value();
     }
 
-    private static dev.mmu.runtime.paths.Expr reading(Footprint footprint, ToLongBiFunction<VmState, Integer> f) {
-        return dev.mmu.runtime.paths.Expr.of(footprint, f::applyAsLong);
+    /** A value read from the state, and from the thread's locals only through {@code from}. */
+    private static dev.mmu.runtime.paths.Expr reading(Footprint footprint, ToLongBiFunction<VmState, Integer> f,
+                                                      dev.mmu.runtime.paths.Expr... from) {
+        return dev.mmu.runtime.paths.Expr.of(footprint, dev.mmu.runtime.paths.Expr.locals(from), f::applyAsLong);
     }
 }

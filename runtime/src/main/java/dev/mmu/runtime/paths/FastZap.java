@@ -117,6 +117,14 @@ public final class FastZap {
             e.nextPc = end;
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && target != end ? new int[] {sp} : LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
         }
@@ -186,6 +194,10 @@ public final class FastZap {
             l[root] = next;
         }
 
+        public int[] localsRead() {
+            return new int[] {root};
+        }
+
         public Footprint footprint() {
             Footprint f = Footprint.reads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
             if (onlyValid) f = f.andReads(Resource.INVALID_ROOTS); // role.invalid
@@ -212,6 +224,14 @@ public final class FastZap {
                 }
             }
             e.nextPc = end;
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && target != end ? new int[] {root} : LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -262,6 +282,10 @@ public final class FastZap {
             TdpIter.startIn(e.s, l, it, r, 0, l[endSlot], (int) l[zapLevel]);
         }
 
+        public int[] localsRead() {
+            return TdpIter.locals(it, root, endSlot, zapLevel);
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.SPTE);
         }
@@ -285,6 +309,10 @@ public final class FastZap {
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
             }
             TdpIter.next(e.s, l, it, l[endSlot]);
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot, zapLevel);
         }
 
         public Footprint footprint() {

@@ -55,7 +55,7 @@ public final class KernelPaths {
         b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         int next = b.here();
-        b.emit(new Ops.Assign(toZap, Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[toZap] - 1), "--to_zap"));
+        b.emit(new Ops.Assign(toZap, new Expr.Decrement(toZap), "--to_zap"));
         b.emit(new Ops.Jump(loop));
         int end = b.here();
         b.emit(new Ops.Call(Primitives.get("remote_flush_or_zap"), new Expr[] {Expr.local(flush)}, -1));
@@ -64,13 +64,13 @@ public final class KernelPaths {
         b.emit(new Ops.Release(LockId.srcu));
         b.patch(exitIfDone, new Ops.JumpUnless(Expr.local(toZap), end, "to_zap"));
         b.patch(exitIfEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, end, "!list_empty(possible_nx_huge_pages)"));
-        b.patch(toLegacy, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> {
+        b.patch(toLegacy, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE), new int[] {sp}, (s, t) -> {
             var p = s.sp((int) s.threads[t].locals[sp]);
             return p != null && p.tdp ? 1 : 0;
         }), legacy, "is_tdp_mmu_page(sp)"));
         b.patch(toCheck, new Ops.Jump(check));
         b.patch(toCheckFromLegacy, new Ops.Jump(check));
-        b.patch(toUnaccount, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE, Resource.MEMSLOTS), (s, t) -> {
+        b.patch(toUnaccount, new Ops.JumpUnless(Expr.of(Footprint.reads(Resource.SPTE, Resource.MEMSLOTS), new int[] {sp}, (s, t) -> {
             var p = s.sp((int) s.threads[t].locals[sp]);
             return p != null && Memslots.logging(s, Memslots.of(s, p.gfn)) ? 0 : 1;
         }), unaccount, "!(slot && kvm_slot_dirty_track_enabled(slot))"));
@@ -287,11 +287,11 @@ public final class KernelPaths {
     }
 
     private static Expr gfn(Expr gpa) {
-        return Expr.of(gpa.footprint(), (s, t) -> gpa.eval(s, t) >>> 12);
+        return Expr.of(gpa.footprint(), gpa.locals(), (s, t) -> gpa.eval(s, t) >>> 12);
     }
 
     private static Expr or(int a, int b) {
-        return Expr.of(Footprint.LOCAL, (s, t) -> {
+        return Expr.of(Footprint.LOCAL, new int[] {a, b}, (s, t) -> {
             long[] l = s.threads[t].locals;
             return (l[a] != 0 || l[b] != 0) ? 1 : 0;
         });

@@ -54,11 +54,11 @@ public final class Memslots {
 
     /** The slot's current first gfn and end gfn, as expressions (a move changes them). */
     static Expr baseGfn(int position) {
-        return Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> base(s, position));
+        return Expr.of(Footprint.reads(Resource.MEMSLOTS), LiveLocals.NONE, (s, t) -> base(s, position));
     }
 
     static Expr endGfn(int position) {
-        return Expr.of(Footprint.reads(Resource.MEMSLOTS), (s, t) -> end(s, position));
+        return Expr.of(Footprint.reads(Resource.MEMSLOTS), LiveLocals.NONE, (s, t) -> end(s, position));
     }
 
     public static long end(VmState s, int position) {

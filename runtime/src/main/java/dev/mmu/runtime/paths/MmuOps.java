@@ -40,6 +40,10 @@ public final class MmuOps {
         }
 
         /** Reads the tables; a freed root is a violation (rootFreed). */
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot);
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
         }
@@ -64,7 +68,7 @@ public final class MmuOps {
 
     /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
     public static Expr iterSpte(int it, boolean leaf) {
-        return Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> {
+        return Expr.of(Footprint.reads(Resource.SPTE), TdpIter.locals(it), (s, t) -> {
             long spte = TdpIter.spte(s, s.threads[t].locals, it);
             return Spte.present(spte) && (!leaf || Spte.leaf(spte)) ? 1 : 0;
         });
@@ -100,6 +104,10 @@ public final class MmuOps {
         }
 
         /** Reads the root, takes a reference on it (its root count), lockdep. */
+        public int[] localsRead() {
+            return TdpMap.with(Expr.locals(start, end), TdpIter.locals(it, startSlot, endSlot));
+        }
+
         public Footprint footprint() {
             return Footprint.of(start, end).andUpdates(Resource.SPTE).andReads(Resource.MMU_LOCK)
                     .andUpdates(Resource.VIOLATIONS);
@@ -126,6 +134,10 @@ public final class MmuOps {
             l[it + TdpIter.ROOT] = root.eval(e.s, e.thread);
             if (rootFreed(e, l, it)) return;
             TdpIter.startIn(e.s, l, it, (int) l[it + TdpIter.ROOT], l[startSlot], l[endSlot], Level.PG_LEVEL_4K);
+        }
+
+        public int[] localsRead() {
+            return TdpMap.with(Expr.locals(root, start, end), TdpIter.locals(it, startSlot, endSlot));
         }
 
         public Footprint footprint() {
@@ -176,6 +188,10 @@ public final class MmuOps {
         }
 
         /** The yield: flush if owed, rcu_read_unlock, unlock mmu_lock; or no yield, which reads the waiters. */
+        public int[] localsRead() {
+            return TdpIter.locals(it, flushSlot);
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH)
                     .union(Ops.release(dev.mmu.runtime.model.LockId.rcu))
@@ -219,6 +235,10 @@ public final class MmuOps {
             e.note("tdp_mmu_next_root: " + e.s.sp(next));
         }
 
+        public int[] localsRead() {
+            return TdpIter.locals(it, startSlot, endSlot);
+        }
+
         public Footprint footprint() {
             return TdpMmu.PUT_ROOT;
         }
@@ -237,6 +257,10 @@ public final class MmuOps {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             if (e.s.sp((int) l[it + TdpIter.ROOT]) != null) TdpMmu.putRoot(e, (int) l[it + TdpIter.ROOT]);
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it);
         }
 
         public Footprint footprint() {
@@ -258,6 +282,10 @@ public final class MmuOps {
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
             if (result >= 0) l[result] = 1;
             if (e.tracing()) e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot);
         }
 
         public Footprint footprint() {
@@ -304,6 +332,10 @@ public final class MmuOps {
         private boolean next(VmState s, long[] l) {
             TdpIter.next(s, l, it, l[endSlot]);
             return false;
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it, startSlot, endSlot, flushSlot);
         }
 
         public Footprint footprint() {

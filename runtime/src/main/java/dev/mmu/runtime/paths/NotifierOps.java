@@ -22,6 +22,10 @@ public final class NotifierOps {
             rangeStart(e, start.eval(e.s, e.thread), end.eval(e.s, e.thread));
         }
 
+        public int[] localsRead() {
+            return Expr.locals(start, end);
+        }
+
         /** kvm_mmu_invalidate_begin, zap of the leaves in every root (new tables: none), flush. */
         public Footprint footprint() {
             return Footprint.of(start, end).union(START);
@@ -76,6 +80,10 @@ public final class NotifierOps {
             Host.unmap(e, start.eval(e.s, e.thread) >>> 12, end.eval(e.s, e.thread) >>> 12);
         }
 
+        public int[] localsRead() {
+            return Expr.locals(start, end);
+        }
+
         public Footprint footprint() {
             return Footprint.of(start, end).andUpdates(Resource.HOST);
         }
@@ -93,6 +101,10 @@ public final class NotifierOps {
     public record InvalidateRangeEnd() implements Op {
         public void exec(Exec e, int choice) {
             rangeEnd(e);
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {

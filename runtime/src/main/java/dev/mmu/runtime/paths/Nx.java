@@ -31,6 +31,14 @@ public final class Nx {
             e.self().locals[slot] = s.lpageDisallowed.length > 0 ? s.lpageDisallowed[0] : -1;
         }
 
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {slot};
+        }
+
         public Footprint footprint() {
             return Footprint.reads(Resource.NX_LIST, Resource.MMU_LOCK, Resource.TDP_MMU_PAGES_LOCK)
                     .andUpdates(Resource.VIOLATIONS);

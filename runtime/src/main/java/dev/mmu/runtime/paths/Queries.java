@@ -10,7 +10,7 @@ public final class Queries {
     private Queries() {}
 
     /** The NX list's length (non-zero: !list_empty). */
-    public static final Expr NX_LENGTH = Expr.of(Footprint.reads(Resource.NX_LIST), (s, t) -> s.lpageDisallowed.length);
+    public static final Expr NX_LENGTH = Expr.of(Footprint.reads(Resource.NX_LIST), LiveLocals.NONE, (s, t) -> s.lpageDisallowed.length);
 
     /** spte(gpa).field: the SPTE a hardware walk stops at for gpa (level 0 and not present if none). */
     public static long spte(VmState s, long gpa, String field) {

@@ -51,6 +51,11 @@ public final class SlotOps {
                     + (on ? " logs dirty pages" : " stops logging dirty pages"));
         }
 
+        /** It reads no local: its slot is a constant. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(SWAP);
         }
@@ -73,6 +78,10 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             if (e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "synchronize_srcu under mmu_lock");
             e.note("synchronize_srcu: no srcu readers left");
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -102,6 +111,10 @@ public final class SlotOps {
                     l[spteSet] = 1;
                 }
             } while (TdpIter.nextInSameTable(s, l, it, l[endSlot]));
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot, spteSet);
         }
 
         public Footprint footprint() {
@@ -147,6 +160,10 @@ public final class SlotOps {
             e.nextPc = loop;
         }
 
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot, prealloc);
+        }
+
         public Footprint footprint() {
             return TdpMmu.LINK_CHILD.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS)
                     .union(Ops.release(LockId.rcu)).union(Ops.release(LockId.mmu_lock));
@@ -190,6 +207,10 @@ public final class SlotOps {
             TdpMmu.setSpte(e, w.spId(), w.index(), Spte.FROZEN);
         }
 
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot);
+        }
+
         public Footprint footprint() {
             return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
         }
@@ -223,6 +244,10 @@ public final class SlotOps {
             if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
             TdpIter.next(e.s, l, it, l[endSlot]);
             e.nextPc = loop;
+        }
+
+        public int[] localsRead() {
+            return TdpIter.locals(it, endSlot);
         }
 
         public Footprint footprint() {
@@ -347,6 +372,11 @@ public final class SlotOps {
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
         }
 
+        /** It reads no local: its slot is a constant. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
         public Footprint footprint() {
             return Footprint.updates(Resource.MEMSLOTS).union(SWAP);
         }
@@ -372,6 +402,11 @@ public final class SlotOps {
             e.note("kvm_delete_memslot: memslot " + Memslots.slot(s, pos).id() + " removed");
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        /** It reads no local: its slot is a constant. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -403,6 +438,11 @@ public final class SlotOps {
                     + " -> 0x" + Long.toHexString(newBase));
             String d = dangling(s);
             if (d != null) e.violate(Invariant.dangling_memslot, d);
+        }
+
+        /** It reads no local: its slot is a constant. */
+        public int[] localsRead() {
+            return LiveLocals.NONE;
         }
 
         public Footprint footprint() {

@@ -34,6 +34,14 @@ public final class TdpIter {
     static final int TO_VISIT = 9;
     public static final int SLOTS = 10;
 
+    /** The locals of an iterator op: its iterator's block from `at`, and more (dead-locals analysis). */
+    static int[] locals(int at, int... more) {
+        int[] r = new int[SLOTS + more.length];
+        for (int i = 0; i < SLOTS; i++) r[i] = at + i;
+        System.arraycopy(more, 0, r, SLOTS, more.length);
+        return r;
+    }
+
     /** Which roots a walk runs in: the one of address space 0 (a user's tdp_pte), the valid ones, or all. */
     public enum Roots { ROOT, VALID, ALL }
 
