@@ -190,6 +190,15 @@ public final class Primitives {
                     NotifierOps.rangeStart(e, a[0], a[1]);
                     return 0;
                 });
+        // The .on_lock half alone, for a path that writes the unmap itself (an older kernel's).
+        declare("kvm_mmu_invalidate_begin(start: int, end: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_begin", "v6.12")
+                .doc("++mmu_invalidate_in_progress and the gfn range of a gpa range, as the notifier's _start before it unmaps:"
+                        + " faults in the range retry until kvm_mmu_invalidate_end()")
+                .step(Footprint.updates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS), (e, a) -> {
+                    NotifierOps.invalidateBegin(e, a[0], a[1]);
+                    return 0;
+                });
         declare("kvm_mmu_invalidate_end()")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_end", "v6.12")
                 .doc("++mmu_invalidate_seq, --mmu_invalidate_in_progress, as the notifier's _end")
