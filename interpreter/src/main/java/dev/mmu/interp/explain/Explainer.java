@@ -370,7 +370,7 @@ public final class Explainer {
         if (s instanceof Stmt.ForTdpPte f) {
             return List.of(f.root(), f.range());
         }
-        if (s instanceof Stmt.ForTdpMmuPte f) {
+        if (s instanceof Stmt.ForFaultWalk f) {
             return List.of(f.fault());
         }
         if (s instanceof Stmt.Repeat r) {

@@ -72,11 +72,11 @@ class TdpMapStepTest {
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).localsWritten(3, 9)).isEmpty();
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5, -1).localsWritten(3, 4)).containsExactly(5);
         // mmu_invalidate_retry_gfn(), the check before a955cad84cda, reads no root: it commutes with a root's put.
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false).footprint())
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false, false).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE));
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(0));
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, false, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
 
         assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
