@@ -321,17 +321,19 @@ final class BodyCompiler {
     private void forShadowEntry(Stmt.ForFaultWalk f, Env env) {
         TdpMap.Fault fault = fault(f.fault(), env);
         int start = b.placeholder();
-        b.emit(new DirectMap.Walk(fault.gpa(), fault.m(), false));
+        int walk = b.placeholder();
         int top = b.here();
         Env inner = new Env(env);
         inner.bindFault(f.var().name(), fault);
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
-        b.emit(new DirectMap.Walk(fault.gpa(), fault.m(), true));
+        int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         patchBreaks();
         b.patch(start, new DirectMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec(),
                 fault.nested(), b.here()));
+        b.patch(walk, new DirectMap.Walk(fault.gpa(), fault.m(), false, b.here()));
+        b.patch(next, new DirectMap.Walk(fault.gpa(), fault.m(), true, b.here()));
     }
 
     /**

@@ -78,9 +78,11 @@ public final class DirectMap {
      * `if (sp == ERR_PTR(-EEXIST)) continue` and shadow_walk_next(), in the same step. With
      * afterLink, first shadow_walk_next() into the table just linked (under the write lock it is
      * still there). Reads only which SPTEs are present tables or leaves, which lockless tasks do
-     * not change (they set W, A and D).
+     * not change (they set W, A and D). Only a path that does not hold the write lock (a user's
+     * patch) can find the table it walks freed or the linked SPTE changed: the walk then ends, to
+     * exit (the loop's end), with nothing mapped.
      */
-    public record Walk(Expr gpa, int m, boolean afterLink) implements Op {
+    public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
@@ -90,8 +92,13 @@ public final class DirectMap {
             while (true) {
                 ShadowPage sp = s.sp((int) l[m + TdpMap.SP]);
                 int level = (int) l[m + TdpMap.LEVEL];
-                long spte = sp.spte(Level.index(gfn, level));
+                long spte = sp == null ? 0 : sp.spte(Level.index(gfn, level));
                 boolean table = Spte.present(spte) && !Spte.leaf(spte);
+                if (sp == null || (stepDown && !table)) {
+                    e.note("for_each_shadow_entry: the table walked changed under the walk, which ends");
+                    e.nextPc = exit;
+                    return;
+                }
                 if (!stepDown) {
                     if (nx && level > Level.PG_LEVEL_4K && level == l[m + TdpMap.GOAL] && table
                             && s.sp(Spte.child(spte)).nxHugePageDisallowed) {
@@ -114,6 +121,10 @@ public final class DirectMap {
             return LiveLocals.NONE;
         }
 
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, exit};
+        }
+
         public Footprint footprint() {
             return gpa.footprint().andReads(Resource.SPTE, Resource.NX_LIST);
         }
@@ -121,6 +132,13 @@ public final class DirectMap {
         public String describe() {
             return afterLink ? "shadow_walk_next" : "for_each_shadow_entry: read SPTE";
         }
+    }
+
+    /** Whether it.sptep's table was freed (only without the write lock): a write to freed memory. */
+    private static boolean freed(Exec e, int spId, String primitive) {
+        if (e.s.sp(spId) != null) return false;
+        e.violate(dev.mmu.runtime.model.Invariant.freed_page_table_walk, primitive + " writes sp" + spId + " after it was freed");
+        return true;
     }
 
     /** mmu_lock held for write, as the primitive declares (direct_page_fault()'s write_lock()). */
@@ -143,6 +161,7 @@ public final class DirectMap {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int spId = (int) l[m + TdpMap.SP];
+            if (freed(e, spId, "link_shadow_page")) return;
             int i = Level.index(gfn, (int) l[m + TdpMap.LEVEL]);
             long old = e.s.sp(spId).spte(i);
             ShadowPage child = TdpMmu.linkChild(e, spId, i, false);
@@ -182,6 +201,7 @@ public final class DirectMap {
             long[] l = e.self().locals;
             int level = (int) l[m + TdpMap.LEVEL];
             int spId = (int) l[m + TdpMap.SP];
+            if (freed(e, spId, "mmu_set_spte")) return;
             int i = Level.index(gfn, level);
             long old = s.sp(spId).spte(i);
             Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));

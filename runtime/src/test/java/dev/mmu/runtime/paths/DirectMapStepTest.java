@@ -83,6 +83,27 @@ class DirectMapStepTest {
         assertThat(st.next(0)).as("the guest re-executes the access").isEqualTo("vcpu 0 read");
     }
 
+    /**
+     * A patch that maps under the read lock: two vCPUs' walks and links race (one may link over
+     * the other's table, freeing it with the zap's commit). Its steps assert the write lock, so
+     * the verdict is a lockdep violation; a walk whose table went away ends, nothing crashes.
+     */
+    @Test
+    void mappingUnderTheReadLockIsALockdepViolation() {
+        ThreadProgram[] vcpus = new ThreadProgram[2];
+        for (int v = 0; v < 2; v++) {
+            int vcpu = v;
+            vcpus[v] = ThreadProgram.of("vcpu " + v, v, InvariantsTest.path(b -> KernelPaths.guestAccess(b, VM, vcpu,
+                    Access.EXEC, Expr.constant(HPAGE_GPA + vcpu * 0x1000), false, (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, VM, f, true),
+                    (q, f) -> FaultPaths.directPageFault(q, VM, f, dev.mmu.runtime.paths.Lock.Mode.READ),
+                    FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest)));
+        }
+        assertThat(InvariantsTest.broken(Stepper.program(VM, new PathBuilder(), vcpus)))
+                .contains(dev.mmu.runtime.model.Invariant.lockdep);
+        assertThat(InvariantsTest.broken(Stepper.program(VM, new PathBuilder(), InvariantsTest.vcpu(VM, 0, Access.EXEC, HPAGE_GPA),
+                InvariantsTest.vcpu(VM, 1, Access.EXEC, HPAGE_GPA + 0x1000)))).as("the kernel's write lock").isEmpty();
+    }
+
     @Test
     void anExecFaultAccountsEachTableItLinksUnderTheNxMitigation() {
         PathBuilder b = new PathBuilder();

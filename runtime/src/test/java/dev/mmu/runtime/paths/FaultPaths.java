@@ -25,10 +25,15 @@ final class FaultPaths {
 
     /** direct_page_fault() from write_lock(), with direct_map() inlined. */
     static void directPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f) {
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        directPageFault(b, c, f, Mode.WRITE);
+    }
+
+    /** direct_page_fault() with mmu_lock taken in `mode` (READ: a patch that breaks the kernel's locking). */
+    static void directPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f, Mode mode) {
+        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         int stale = b.placeholder();
         int start = b.placeholder();
-        b.emit(new DirectMap.Walk(f.gpa(), f.m(), false));
+        int walk = b.placeholder();
         int top = b.here();
         Expr level = Expr.local(f.slot("level"));
         int notTarget = b.placeholder();
@@ -41,9 +46,11 @@ final class FaultPaths {
             Expr possible = new Expr.Computed(Expr.Operator.GE, Expr.local(f.slot("req_level")), level);
             b.emit(new Ops.Call(Primitives.get("account_nx_huge_page"), new Expr[] {Expr.local(f.slot("sp")), possible}, -1));
         }
-        b.emit(new DirectMap.Walk(f.gpa(), f.m(), true));
+        int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         int end = b.here();
+        b.patch(walk, new DirectMap.Walk(f.gpa(), f.m(), false, end));
+        b.patch(next, new DirectMap.Walk(f.gpa(), f.m(), true, end));
         b.patch(mapped, new Ops.Jump(end));
         b.patch(start, new DirectMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec(), f.nested(), end));
         b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, end, true, f.nested()));
