@@ -78,10 +78,13 @@ public sealed interface Stmt {
     }
 
     /**
-     * {@code for iter in tdp_mmu_for_each_pte(fault) { }}: kvm_tdp_mmu_map()'s walk from the vCPU's
-     * root to the fault's gfn, stepping down through present tables (TdpMap.Walk).
+     * {@code for iter in tdp_mmu_for_each_pte(fault) { }} and {@code for it in
+     * for_each_shadow_entry(fault) { }}: kvm_tdp_mmu_map()'s and direct_map()'s walk from the vCPU's
+     * root to the fault's gfn, stepping down through present tables (TdpMap.Walk, DirectMap.Walk).
+     * {@code walk} is the iterator's name.
      */
-    record ForTdpMmuPte(Pos pos, Ident var, Expr fault, Block body) implements Stmt {
+    record ForFaultWalk(Pos pos, Ident var, Ident walk, Expr fault, Block body) implements Stmt {
+        public static final java.util.Set<String> WALKS = java.util.Set.of("tdp_mmu_for_each_pte", "for_each_shadow_entry");
     }
 
     record Repeat(Pos pos, Expr count, Block body) implements Stmt {
@@ -139,7 +142,7 @@ public sealed interface Stmt {
             blocks.add(f.body());
         } else if (s instanceof Stmt.ForTdpPte f) {
             blocks.add(f.body());
-        } else if (s instanceof Stmt.ForTdpMmuPte f) {
+        } else if (s instanceof Stmt.ForFaultWalk f) {
             blocks.add(f.body());
         } else if (s instanceof Stmt.ForList f) {
             blocks.add(f.body());

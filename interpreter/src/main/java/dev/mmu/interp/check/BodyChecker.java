@@ -130,7 +130,7 @@ final class BodyChecker {
             expect(f.range().start(), Type.INT, "the start gfn");
             expect(f.range().end(), Type.INT, "the end gfn");
             loop(f.body(), f.var().name(), Type.ITER);
-        } else if (s instanceof Stmt.ForTdpMmuPte f) {
+        } else if (s instanceof Stmt.ForFaultWalk f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
             loop(f.body(), f.var().name(), Type.FAULT_ITER);
         } else if (s instanceof Stmt.Repeat r) {

@@ -125,7 +125,7 @@ final class PathCycles {
                 calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.ForTdpPte f) {
                 calls(f.body(), level + 1, call);
-            } else if (s instanceof Stmt.ForTdpMmuPte f) {
+            } else if (s instanceof Stmt.ForFaultWalk f) {
                 calls(f.body(), level + 1, call);
             } else if (s instanceof Stmt.ForList f) {
                 calls(f.body(), level + 1, call);

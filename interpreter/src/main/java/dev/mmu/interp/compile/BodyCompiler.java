@@ -11,6 +11,7 @@ import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.paths.DirectMap;
 import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.FaultOps;
 import dev.mmu.runtime.paths.Footprint;
@@ -173,7 +174,8 @@ final class BodyCompiler {
             breaks.peek().add(b.placeholder());
         } else if (s instanceof Stmt.CallStmt c) call(c.call(), env, -1);
         else if (s instanceof Stmt.ForTdpPte f) forTdpPte(f, env);
-        else if (s instanceof Stmt.ForTdpMmuPte f) forTdpMmuPte(f, env);
+        else if (s instanceof Stmt.ForFaultWalk f && f.walk().name().equals("for_each_shadow_entry")) forShadowEntry(f, env);
+        else if (s instanceof Stmt.ForFaultWalk f) forTdpMmuPte(f, env);
         else if (s instanceof Stmt.Atomic a) {
             b.emit(new Ops.Note("atomic {"));
             int from = b.here();
@@ -300,7 +302,7 @@ final class BodyCompiler {
      * tdp_iter_next() after a link, which ends the loop if the walk cannot go on (iter.valid). The
      * iterator shares the fault's locals.
      */
-    private void forTdpMmuPte(Stmt.ForTdpMmuPte f, Env env) {
+    private void forTdpMmuPte(Stmt.ForFaultWalk f, Env env) {
         TdpMap.Fault fault = fault(f.fault(), env);
         b.emit(new TdpMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec()));
         b.emit(new TdpMap.Walk(fault.gpa(), fault.m(), false, -1));
@@ -313,6 +315,30 @@ final class BodyCompiler {
         b.emit(new Ops.Jump(top));
         b.patch(next, new TdpMap.Walk(fault.gpa(), fault.m(), true, b.here()));
         patchBreaks();
+    }
+
+    /**
+     * for it in for_each_shadow_entry(fault): kvm_mmu_hugepage_adjust() and shadow_walk_init() at the
+     * vCPU's root (the loop ends at once if that root is gone), then the walk down to the first
+     * SPTE the body acts on; the body's end is shadow_walk_next() into the table just linked. The
+     * iterator shares the fault's locals.
+     */
+    private void forShadowEntry(Stmt.ForFaultWalk f, Env env) {
+        TdpMap.Fault fault = fault(f.fault(), env);
+        int start = b.placeholder();
+        int walk = b.placeholder();
+        int top = b.here();
+        Env inner = new Env(env);
+        inner.bindFault(f.var().name(), fault);
+        breaks.push(new ArrayList<>());
+        block(f.body(), inner);
+        int next = b.placeholder();
+        b.emit(new Ops.Jump(top));
+        patchBreaks();
+        b.patch(start, new DirectMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec(),
+                fault.nested(), b.here()));
+        b.patch(walk, new DirectMap.Walk(fault.gpa(), fault.m(), false, b.here()));
+        b.patch(next, new DirectMap.Walk(fault.gpa(), fault.m(), true, b.here()));
     }
 
     /**
@@ -345,7 +371,7 @@ final class BodyCompiler {
     /** The fault (or its walk's iterator) an argument names. */
     private static TdpMap.Fault fault(Expr e, Env env) {
         TdpMap.Fault f = e instanceof Expr.Name n ? env.fault(n.name()) : null;
-        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of fast_page_fault or kvm_tdp_mmu_page_fault, or its walk's iter");
+        if (f == null) throw new CompileError(e.pos(), "a fault here is the parameter of fast_page_fault, kvm_tdp_mmu_page_fault or direct_page_fault, or its walk's iter");
         return f;
     }
 
@@ -377,7 +403,7 @@ final class BodyCompiler {
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
         KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault,
-                this::fastPageFault, this::vcpuEnterGuest);
+                this::directPageFault, this::fastPageFault, this::vcpuEnterGuest);
     }
 
     /** vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's vCPU. */
@@ -403,6 +429,11 @@ final class BodyCompiler {
     /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
     private void tdpPageFault(PathBuilder builder, TdpMap.Fault fault) {
         inlinePath("kvm_tdp_mmu_page_fault", (callee, param) -> callee.bindFault(param, fault));
+    }
+
+    /** The shadow MMU's fault from write_lock(): the prelude's (or the user's) direct_page_fault, its fault bound. */
+    private void directPageFault(PathBuilder builder, TdpMap.Fault fault) {
+        inlinePath("direct_page_fault", (callee, param) -> callee.bindFault(param, fault));
     }
 
     /**
@@ -507,6 +538,14 @@ final class BodyCompiler {
                 TdpMap.Fault f = walk(c, env);
                 b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
             }
+            case "link_shadow_page" -> {
+                TdpMap.Fault f = walk(c, env);
+                b.emit(new DirectMap.Link(f.gpa(), f.m()));
+            }
+            case "mmu_set_spte" -> {
+                TdpMap.Fault f = walk(c, env);
+                b.emit(new DirectMap.SetSpte(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+            }
             case "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded" -> {
                 if (loops.isEmpty()) {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
@@ -546,7 +585,7 @@ final class BodyCompiler {
             case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
                 yield new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result, -1, false,
-                        name.equals("is_page_fault_stale"));
+                        name.equals("is_page_fault_stale"), f.nested());
             }
             case "tdp_mmu_link_sp" -> {
                 TdpMap.Fault f = walk(c, env);
@@ -609,7 +648,7 @@ final class BodyCompiler {
         TdpMap.Fault f = fault(named(c, "fault", 0), env);
         Expr iter = named(c, "iter", 1);
         if (!(iter instanceof Expr.Name n) || env.fault(n.name()) != f || env.iter(n.name()) != null) {
-            throw new CompileError(iter.pos(), "'" + c.name().name() + "' takes the iter of the fault's tdp_mmu_for_each_pte");
+            throw new CompileError(iter.pos(), "'" + c.name().name() + "' takes the iter of the fault's walk (tdp_mmu_for_each_pte, for_each_shadow_entry)");
         }
         return f;
     }

@@ -187,7 +187,7 @@ public final class Explainer {
 
     private static String faultPath(Machine m) {
         return m.mmu() == dev.mmu.interp.ast.VmSetting.Flavour.SHADOW
-                ? "(kvm_mmu_page_fault -> shadow MMU, mmu_lock held for write)"
+                ? "(kvm_mmu_page_fault -> direct_page_fault -> direct_map, disallowed_hugepage_adjust; mmu_lock held for write)"
                 : "(kvm_tdp_page_fault -> kvm_tdp_mmu_map, disallowed_hugepage_adjust; mmu_lock held for read)";
     }
 
@@ -370,7 +370,7 @@ public final class Explainer {
         if (s instanceof Stmt.ForTdpPte f) {
             return List.of(f.root(), f.range());
         }
-        if (s instanceof Stmt.ForTdpMmuPte f) {
+        if (s instanceof Stmt.ForFaultWalk f) {
             return List.of(f.fault());
         }
         if (s instanceof Stmt.Repeat r) {

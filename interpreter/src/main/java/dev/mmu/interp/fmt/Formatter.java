@@ -468,8 +468,8 @@ public final class Formatter {
         } else if (s instanceof Stmt.ForTdpPte f) {
             text("for " + f.var().name() + " in tdp_pte(" + exprs.print(f.root()) + ", " + exprs.print(f.range()) + ") ");
             block(f.body());
-        } else if (s instanceof Stmt.ForTdpMmuPte f) {
-            text("for " + f.var().name() + " in tdp_mmu_for_each_pte(" + exprs.print(f.fault()) + ") ");
+        } else if (s instanceof Stmt.ForFaultWalk f) {
+            text("for " + f.var().name() + " in " + f.walk().name() + "(" + exprs.print(f.fault()) + ") ");
             block(f.body());
         } else if (s instanceof Stmt.Repeat r) {
             text("repeat " + exprs.print(r.count()) + " ");

@@ -237,9 +237,9 @@ final class AstBuilder {
                 return new Stmt.ForList(pos(ctx), ident(ctx.IDENT().getSymbol()), new Ident(n.pos(), n.name()),
                         block(ctx.block()));
             }
-            if (what instanceof Expr.Call c && c.name().name().equals("tdp_mmu_for_each_pte") && c.args().size() == 1
+            if (what instanceof Expr.Call c && Stmt.ForFaultWalk.WALKS.contains(c.name().name()) && c.args().size() == 1
                     && c.args().get(0).name().isEmpty()) {
-                return new Stmt.ForTdpMmuPte(pos(ctx), ident(ctx.IDENT().getSymbol()), c.args().get(0).value(),
+                return new Stmt.ForFaultWalk(pos(ctx), ident(ctx.IDENT().getSymbol()), c.name(), c.args().get(0).value(),
                         block(ctx.block()));
             }
             String name = what instanceof Expr.Call c ? c.name().name() : what instanceof Expr.Name n ? n.name() : null;
@@ -267,8 +267,8 @@ final class AstBuilder {
                     : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
                     : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
-                    : "tdp_mmu_for_each_pte".equals(name) ? "'tdp_mmu_for_each_pte' walks to a fault's gfn: 'for "
-                    + var + " in tdp_mmu_for_each_pte(fault) { }'"
+                    : Stmt.ForFaultWalk.WALKS.contains(name) ? "'" + name + "' walks to a fault's gfn: 'for "
+                    + var + " in " + name + "(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
                     + "'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots' or '[valid_]tdp_mmu_roots_yield_safe'";

@@ -46,6 +46,9 @@ class CliTest {
         assertThat(out).contains("path host_free(range: range) {", "host_free_pages(range.start, range.end)");
         assertThat(run("show", "vcpu_enter_guest")).isZero();
         assertThat(out).contains("path vcpu_enter_guest(vcpu_id: int) {", "kvm_mmu_reload(vcpu_id)");
+        assertThat(run("show", "direct_map")).isZero();
+        assertThat(out).contains("path direct_map(fault: fault) {", "for it in for_each_shadow_entry(fault) {",
+                "link_shadow_page(fault, it)");
         assertThat(run("show", "kvm_recover_nx_huge_page")).isEqualTo(2);
         assertThat(err).contains("did you mean 'kvm_recover_nx_huge_pages'");
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "4.19")).isEqualTo(2);

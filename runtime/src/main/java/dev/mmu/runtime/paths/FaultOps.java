@@ -505,29 +505,30 @@ public final class FaultOps {
     }
 
     /**
-     * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault(): its value ({@link Ops.ValueOp})
-     * is 1 if the fault must return RET_PF_RETRY. Without obsoleteRoot, mmu_invalidate_retry_gfn()
-     * alone: the check before a955cad84cda.
+     * is_page_fault_stale(vcpu, fault) in kvm_tdp_mmu_page_fault() and direct_page_fault() (nested:
+     * the L2 guest's, whose root is the nested shadow root): its value ({@link Ops.ValueOp}) is 1 if
+     * the fault must return RET_PF_RETRY. Without obsoleteRoot, mmu_invalidate_retry_gfn() alone:
+     * the check before a955cad84cda.
      */
     public record PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result, int unless, boolean negate,
-                                 boolean obsoleteRoot) implements VcpuOp, Ops.ValueOp {
-        /** is_page_fault_stale() into local result. */
+                                 boolean obsoleteRoot, boolean nested) implements VcpuOp, Ops.ValueOp {
+        /** is_page_fault_stale() of an L1 fault into local result. */
         public PageFaultStale(int vcpu, Expr gpa, int seqSlot, int result) {
-            this(vcpu, gpa, seqSlot, result, -1, false, true);
+            this(vcpu, gpa, seqSlot, result, -1, false, true, false);
         }
 
         public PageFaultStale forVcpu(int v) {
-            return new PageFaultStale(v, gpa, seqSlot, result, unless, negate, obsoleteRoot);
+            return new PageFaultStale(v, gpa, seqSlot, result, unless, negate, obsoleteRoot, nested);
         }
 
         public PageFaultStale branch(int unless, boolean negate) {
-            return new PageFaultStale(vcpu, gpa, seqSlot, -1, unless, negate, obsoleteRoot);
+            return new PageFaultStale(vcpu, gpa, seqSlot, -1, unless, negate, obsoleteRoot, nested);
         }
 
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long seq = e.self().locals[seqSlot];
-            boolean stale = obsoleteRoot ? stale(e, e.s.root(vcpu, false), gfn, seq) : invalidateRetryGfn(e.s, gfn, seq);
+            boolean stale = obsoleteRoot ? stale(e, e.s.root(vcpu, nested), gfn, seq) : invalidateRetryGfn(e.s, gfn, seq);
             if (stale && !obsoleteRoot) e.note("mmu_invalidate_retry_gfn -> RET_PF_RETRY");
             Ops.deliver(e, stale ? 1 : 0, result, unless, negate);
         }
@@ -551,48 +552,6 @@ public final class FaultOps {
 
         public String describe() {
             return obsoleteRoot ? "is_page_fault_stale" : "mmu_invalidate_retry_gfn";
-        }
-    }
-
-    /**
-     * The shadow MMU's fault under mmu_lock held for write: is_page_fault_stale() sends the fault
-     * back to the guest; otherwise direct_map() installs the mapping.
-     */
-    public record FaultMap(int vcpu, Access kind, Expr gpa, int seqSlot, int pfnSlot, int slotFlags, boolean nested)
-            implements VcpuOp {
-        public FaultMap forVcpu(int v) {
-            return new FaultMap(v, kind, gpa, seqSlot, pfnSlot, slotFlags, nested);
-        }
-
-        public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            long gfn = gpa.eval(s, e.thread) >>> 12;
-            long[] l = e.self().locals;
-            if (stale(e, s.root(vcpu, nested), gfn, l[seqSlot])) return;
-            if (e.tracing()) e.note("direct_map gfn 0x" + Long.toHexString(gfn));
-            boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
-            if (s.sp(s.root(vcpu, nested)) == null) return; // freed under the fault: GuestAccess reports it on the retry
-            TdpMmu.map(e, gfn, kind == Access.EXEC, l[pfnSlot], logging, s.root(vcpu, nested));
-        }
-
-        /** Links tables, installs the leaf, NX-accounts, may flush and mark the page dirty. */
-        public int[] localsRead() {
-            int[] g = gpa.locals();
-            if (g == null) return null;
-            int[] r = java.util.Arrays.copyOf(g, g.length + 3);
-            r[g.length] = seqSlot;
-            r[g.length + 1] = pfnSlot;
-            r[g.length + 2] = slotFlags;
-            return r;
-        }
-
-        public Footprint footprint() {
-            return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
-                    .andReads(Resource.INVALIDATE, Resource.MEMSLOTS).andReadsRoots(vcpu).andUpdates(Resource.DIRTY_BITMAP);
-        }
-
-        public String describe() {
-            return "direct_map";
         }
     }
 }

@@ -217,10 +217,11 @@ public final class KernelPaths {
     }
 
     /**
-     * Emits kvm_tdp_mmu_page_fault() from its read_lock() on: the prelude's source (kernel/mmu.mmu)
-     * as the interpreter compiles it, with the struct kvm_page_fault the access made.
+     * Emits kvm_tdp_mmu_page_fault() from its read_lock() on, or direct_page_fault() from its
+     * write_lock() on: the prelude's source (kernel/mmu.mmu) as the interpreter compiles it, with
+     * the struct kvm_page_fault the access made.
      */
-    public interface TdpPageFault {
+    public interface PageFault {
         void emit(PathBuilder b, TdpMap.Fault fault);
     }
 
@@ -244,13 +245,15 @@ public final class KernelPaths {
     /**
      * A guest access by a vCPU: TLB, hardware walk, or an EPT violation handled by
      * kvm_tdp_page_fault() (v6.x: mmu_lock for read, the fault's steps emitted by tdpPageFault) /
-     * direct_page_fault() on the shadow MMU (mmu_lock for write), retried until the access succeeds.
-     * With nested = true (mmu both), the access is the L2 guest's: it walks the shadow root, and its
-     * faults build legacy shadow pages (direct_map, mmu_lock for write) that share the NX list. A
-     * write first runs fast_page_fault() (emitted by fastPageFault) if the walk says it can be fast.
+     * direct_page_fault() on the shadow MMU (mmu_lock for write, emitted by directPageFault),
+     * retried until the access succeeds. With nested = true (mmu both), the access is the L2
+     * guest's: it walks the shadow root, and its faults build legacy shadow pages (direct_map,
+     * mmu_lock for write) that share the NX list. A write first runs fast_page_fault() (emitted by
+     * fastPageFault) if the walk says it can be fast.
      */
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
-                                   TdpPageFault tdpPageFault, FastPageFault fastPageFault, EnterGuest enterGuestPath) {
+                                   PageFault tdpPageFault, PageFault directPageFault, FastPageFault fastPageFault,
+                                   EnterGuest enterGuestPath) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
@@ -259,19 +262,15 @@ public final class KernelPaths {
         int access = b.here();
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
-        if (tdp) {
-            int m = b.locals("fault", TdpMap.SLOTS);
-            tdpPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, kind == Access.EXEC, seq, pfn, slot, m));
-        } else {
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(new FaultOps.FaultMap(vcpu, kind, gpa, seq, pfn, slot, nested));
-        }
+        int m = b.locals("fault", TdpMap.SLOTS);
+        (tdp ? tdpPageFault : directPageFault).emit(b, new TdpMap.Fault(vcpu, gpa, kind == Access.EXEC, seq, pfn, slot, m,
+                nested));
         b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
             fastPf = b.here();
-            int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1), oldSpte);
+            int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1, false), oldSpte);
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, access, faultIn)));
         }
         // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).

@@ -49,10 +49,13 @@ public final class Nx {
         }
     }
 
-    /** account_nx_huge_page() + track_possible_nx_huge_page() (v6.x; account_huge_nx_page in v5.10). */
-    static void account(Exec e, ShadowPage sp) {
-        e.s.spForWrite(sp.id).nxHugePageDisallowed = true;
-        add(e, sp.id, "account_nx_huge_page");
+    /**
+     * account_nx_huge_page(kvm, sp, nx_huge_page_possible) (v6.12; account_huge_nx_page in v5.10):
+     * sp->nx_huge_page_disallowed = true, and track_possible_nx_huge_page() if possible.
+     */
+    static void account(Exec e, int spId, boolean possible) {
+        e.s.spForWrite(spId).nxHugePageDisallowed = true;
+        if (possible) add(e, spId, "account_nx_huge_page");
     }
 
     /** track_possible_nx_huge_page() (v6.12): onto the list, ++nx_lpage_splits; nothing if already on it. */

@@ -286,6 +286,34 @@ public final class Primitives {
     }
 
     static {
+        // The shadow MMU's fault (direct_page_fault() and direct_map() in mmu.c, v6.12), which the
+        // prelude writes out: DirectMap's steps, over the access's fault and its for_each_shadow_entry()
+        // iterator, all under mmu_lock held for write (direct_page_fault()'s write_lock()).
+        declare("link_shadow_page(fault: fault, iter: iter)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("link_shadow_page", "v6.12")
+                .doc("kvm_mmu_get_child_sp() and link_shadow_page(): a new direct shadow page linked at it.sptep (split from"
+                        + " the huge SPTE there), as it.sp")
+                .expanded();
+        declare("mmu_set_spte(fault: fault, iter: iter)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_set_spte", "v6.12")
+                .doc("installs the fault's leaf at it.sptep (not if already there); flushes, and frees the table, if it replaced"
+                        + " a table")
+                .expanded();
+        declare("account_nx_huge_page(sp: sp, nx_huge_page_possible: bool)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("account_nx_huge_page", "v6.12")
+                .doc("sets sp->nx_huge_page_disallowed and, if nx_huge_page_possible, puts the page on possible_nx_huge_pages"
+                        + " (track_possible_nx_huge_page)")
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
+                    if (e.s.sp((int) a[0]) == null) { // freed memory
+                        e.violate(Invariant.freed_page_table_walk, "account_nx_huge_page reads sp" + a[0] + " after it was freed");
+                        return 0;
+                    }
+                    Nx.account(e, (int) a[0], a[1] != 0);
+                    return 0;
+                });
+    }
+
+    static {
         // kvm_mmu_zap_all_fast() (mmu.c) and kvm_tdp_mmu_zap_invalidated_roots() (tdp_mmu.c), v6.12:
         // the steps of the fast zap; the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu combine them.
         declare("kvm_mmu_toggle_valid_gen()")

@@ -34,9 +34,9 @@ public final class TdpMap {
      * One guest access's struct kvm_page_fault as the fault path's steps take it: the vCPU, the gpa,
      * whether it is an exec fault, and the locals of mmu_seq, fault->pfn, fault->slot's flags and
      * the block of {@link #SLOTS} from m (the fault and its walk's iterator; -1 for fast_page_fault's
-     * fault, which has none).
+     * fault, which has none); nested: the L2 guest's fault (mmu both), in the nested shadow root.
      */
-    public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m) {
+    public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m, boolean nested) {
         /** The local of a field of the fault or of its walk's iterator, or -1 if it has none by that name. */
         public int slot(String field) {
             if (m < 0) return -1;

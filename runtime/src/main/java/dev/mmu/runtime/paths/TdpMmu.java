@@ -2,7 +2,6 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
-import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
@@ -10,8 +9,7 @@ import dev.mmu.runtime.model.VmState;
 
 /**
  * The TDP MMU's SPTE bookkeeping (arch/x86/kvm/mmu/tdp_mmu.c, v6.x unless a method says otherwise):
- * setting an SPTE, reacting to the change, tearing down removed tables, zapping one shadow page;
- * and the shadow MMU's map step of the fault path (direct_map).
+ * setting an SPTE, reacting to the change, tearing down removed tables, zapping one shadow page.
  */
 public final class TdpMmu {
     private TdpMmu() {}
@@ -145,65 +143,6 @@ public final class TdpMmu {
         child.parent = parentId;
         child.parentIndex = index;
         return child;
-    }
-
-    /**
-     * direct_map() (mmu.c, v6.x) under mmu_lock held for write: the shadow MMU's map step of the
-     * fault path (the TDP MMU's is {@link TdpMap}). Walks from the root to the goal level, applying
-     * disallowed_hugepage_adjust(), splitting a huge SPTE in the way, linking missing tables (NX
-     * accounting), and installs the leaf. From `root`: the nested guest's faults build legacy
-     * pages under its shadow root.
-     */
-    static void map(Exec e, long gfn, boolean exec, long pfn, boolean logging, int root) {
-        VmState s = e.s;
-        Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
-        boolean nx = s.config.nxHugePages();
-        // kvm_mmu_hugepage_adjust(): the host backing size bounds the level (4K while the slot logs
-        // dirty pages: kvm_mmu_max_mapping_level / disallow_lpage); NX keeps exec at 4K.
-        int reqLevel = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
-        boolean hugePageDisallowed = exec && nx;
-        int goalLevel = hugePageDisallowed ? Level.PG_LEVEL_4K : reqLevel;
-        int spId = root;
-        while (true) {
-            ShadowPage sp = s.sp(spId);
-            int level = sp.level;
-            int i = Level.index(gfn, level);
-            long old = sp.spte(i);
-            // disallowed_hugepage_adjust(): don't re-create a huge page over a split NX region.
-            if (nx && level > Level.PG_LEVEL_4K && level == goalLevel && Spte.present(old) && !Spte.leaf(old)
-                    && s.sp(Spte.child(old)).nxHugePageDisallowed) {
-                goalLevel--;
-                e.note("disallowed_hugepage_adjust: goal_level " + Level.size(goalLevel));
-            }
-            if (level == goalLevel) {
-                long base = pfn - (gfn & (Level.pagesPerHpage(level) - 1));
-                boolean writable = !slot.readonly();
-                boolean x = !(nx && level > Level.PG_LEVEL_4K); // make_spte(): huge SPTEs lose exec under NX
-                long leaf = Spte.leaf(base, writable, x);
-                if (old != leaf) setSpte(e, spId, i, leaf);
-                // Replacing a table by a huge leaf flushes: TLBs may hold the old smaller
-                // translations. The legacy table removed here is freed after that flush
-                // (kvm_mmu_remote_flush_or_zap).
-                if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
-                // make_spte(): a writable SPTE in a dirty-logged slot marks the page dirty.
-                if (writable && logging) Memslots.markDirty(e, gfn);
-                return;
-            }
-            if (Spte.present(old) && !Spte.leaf(old)) {
-                spId = Spte.child(old);
-                continue;
-            }
-            ShadowPage child = linkChild(e, spId, i, false);
-            child.nxHugePageDisallowed = hugePageDisallowed;
-            if (Spte.present(old)) {
-                splitHugePage(e, child, old);
-            }
-            setSpte(e, spId, i, Spte.table(child.id));
-            if (hugePageDisallowed && reqLevel >= level) {
-                Nx.account(e, child);
-            }
-            spId = child.id;
-        }
     }
 
     /** split_huge(gfn): replace the huge leaf covering gfn in root by a table of next-level leaves; false if none. */

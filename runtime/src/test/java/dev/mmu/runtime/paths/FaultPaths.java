@@ -6,9 +6,10 @@ import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 
 /**
- * The prelude's fast_page_fault, kvm_tdp_mmu_page_fault and kvm_tdp_mmu_map (kernel/mmu.mmu,
- * kernel/tdp_mmu.mmu) as the interpreter compiles them, for the runtime's unit tests, which cannot
- * load the prelude: the guest access with its fast path and its TDP fault. Change it with the prelude.
+ * The prelude's fast_page_fault, kvm_tdp_mmu_page_fault and kvm_tdp_mmu_map, direct_page_fault and
+ * direct_map (kernel/mmu.mmu, kernel/tdp_mmu.mmu) as the interpreter compiles them, for the runtime's
+ * unit tests, which cannot load the prelude: the guest access with its fast path, its TDP fault and
+ * its shadow MMU fault. Change it with the prelude.
  */
 final class FaultPaths {
     private FaultPaths() {}
@@ -19,7 +20,40 @@ final class FaultPaths {
 
     static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
         KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true),
-                FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest);
+                (p, f) -> directPageFault(p, c, f), FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest);
+    }
+
+    /** direct_page_fault() from write_lock(), with direct_map() inlined. */
+    static void directPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f) {
+        directPageFault(b, c, f, Mode.WRITE);
+    }
+
+    /** direct_page_fault() with mmu_lock taken in `mode` (READ: a patch that breaks the kernel's locking). */
+    static void directPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f, Mode mode) {
+        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+        int stale = b.placeholder();
+        int start = b.placeholder();
+        int walk = b.placeholder();
+        int top = b.here();
+        Expr level = Expr.local(f.slot("level"));
+        int notTarget = b.placeholder();
+        b.emit(new DirectMap.SetSpte(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+        int mapped = b.placeholder();
+        b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
+                b.here(), "it.level == fault.goal_level"));
+        b.emit(new DirectMap.Link(f.gpa(), f.m()));
+        if (f.exec() && c.nxHugePages()) {
+            Expr possible = new Expr.Computed(Expr.Operator.GE, Expr.local(f.slot("req_level")), level);
+            b.emit(new Ops.Call(Primitives.get("account_nx_huge_page"), new Expr[] {Expr.local(f.slot("sp")), possible}, -1));
+        }
+        int next = b.placeholder();
+        b.emit(new Ops.Jump(top));
+        int end = b.here();
+        b.patch(walk, new DirectMap.Walk(f.gpa(), f.m(), false, end));
+        b.patch(next, new DirectMap.Walk(f.gpa(), f.m(), true, end));
+        b.patch(mapped, new Ops.Jump(end));
+        b.patch(start, new DirectMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec(), f.nested(), end));
+        b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), -1, end, true, true, f.nested()));
     }
 
     /**

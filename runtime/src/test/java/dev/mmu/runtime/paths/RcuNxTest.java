@@ -68,8 +68,8 @@ class RcuNxTest {
         StringBuilder trace = new StringBuilder();
         Exec e = exec(s, trace);
         ShadowPage[] sps = {s.allocSp(1, 0, true), s.allocSp(1, 512, true), s.allocSp(1, 1024, true)};
-        for (ShadowPage sp : sps) Nx.account(e, sp);
-        Nx.account(e, sps[1]);
+        for (ShadowPage sp : sps) Nx.account(e, sp.id, true);
+        Nx.account(e, sps[1].id, true);
         assertThat(s.lpageDisallowed).containsExactly(sps[0].id, sps[1].id, sps[2].id);
         assertThat(s.stat(Stat.nx_lpage_splits)).isEqualTo(3);
         assertThat(trace.toString()).contains("account_nx_huge_page(" + sps[2] + "): nx_lpage_splits=3");

@@ -76,11 +76,11 @@ class TdpMapStepTest {
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5).branch(9, true).localsWritten(3, 9)).isEmpty();
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, 5).localsWritten(3, 4)).containsExactly(5);
         // mmu_invalidate_retry_gfn(), the check before a955cad84cda, reads no root: it commutes with a root's put.
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false).footprint())
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false, false).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE));
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1).footprint())
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(0));
-        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
+        assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
 
         assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
