@@ -155,6 +155,41 @@ class FastZapPreludeTest {
         assertThat(clean(s)).isTrue();
     }
 
+    /**
+     * mmu shadow: vCPU 0 reloads at its access after the zap (mmu_alloc_root() of the new generation);
+     * vCPU 1 has not entered since and still holds the old root, which kvm_zap_obsolete_pages()
+     * zapped but could not free (root_count 1: kept invalid off invalid_list). vCPU 1's own entry
+     * puts the last reference, and its kvm_mmu_free_roots() commits the root.
+     */
+    @Test
+    void eachVcpuReloadsItsShadowRootAndTheLastPutFreesTheOldOne() {
+        MmuSystem m = system("shadow", "", "thread t { kvm_mmu_zap_all_fast; vcpu 0 read 0x5000 }\n  thread vcpu 1 { read 0x201000 }");
+        int oldRoot = m.initial().root;
+        VmState s = finish(m, m.initial(), 0);
+        assertThat(s.root(0, false)).as("vCPU 0 loaded a root of the new generation").isEqualTo(s.root).isNotEqualTo(oldRoot);
+        assertThat(s.sp(s.root).gen).isEqualTo(s.mmuValidGen);
+        assertThat(s.sp(s.root).rootCount).isOne();
+        assertThat(s.root(1, false)).as("vCPU 1 still holds the obsolete root").isEqualTo(oldRoot);
+        ShadowPage old = s.sp(oldRoot);
+        assertThat(old.invalid).isTrue();
+        assertThat(old.status).as("zapped, not freed").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(old.usedCount()).isZero();
+        assertThat(old.rootCount).isOne();
+        assertThat(s.freeObsoleteRootsRequests).isEqualTo(0b10);
+        assertThat(clean(s)).isTrue();
+        s = until(m, s, 1, x -> x.root(1, false) != oldRoot); // mmu_free_root_page(): the last put queues it
+        assertThat(s.sp(oldRoot)).as("on invalid_list until the commit").isNotNull();
+        assertThat(s.threads[1].invalidList).containsExactly(oldRoot);
+        s = until(m, s, 1, x -> x.threads[1].invalidList.length == 0);
+        assertThat(s.sp(oldRoot)).as("freed by kvm_mmu_free_roots()'s kvm_mmu_commit_zap_page()").isNull();
+        assertThat(s.mmuWriter).as("under the write lock").isEqualTo(1);
+        s = finish(m, s, 1);
+        assertThat(s.root(1, false)).isEqualTo(s.root);
+        assertThat(s.sp(s.root).rootCount).isEqualTo(2);
+        assertThat(Queries.spte(s, 0x201000, "present")).as("vCPU 1 faulted into the new root").isEqualTo(1);
+        assertThat(clean(s)).isTrue();
+    }
+
     @Test
     void withMmuBothTheL2RootIsReloadedToo() {
         int oldNested = system("both", "vcpu 1 nested read 0x3000", "thread t { }").initial().nestedRoot;

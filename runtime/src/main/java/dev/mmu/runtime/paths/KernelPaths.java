@@ -275,13 +275,9 @@ public final class KernelPaths {
             int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1), oldSpte);
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, from, b.localNames().size(), access, faultIn)));
         }
-        // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
-        int enterGuest = -1;
-        if (c.mmu() != Mmu.SHADOW) {
-            enterGuest = b.here();
-            enterGuestPath.emit(b, vcpu);
-            b.emit(new Ops.Jump(access));
-        }
+        int enterGuest = b.here();
+        enterGuestPath.emit(b, vcpu);
+        b.emit(new Ops.Jump(access));
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));

@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.paths.Primitive.Param;
@@ -360,10 +361,12 @@ public final class Primitives {
                 .doc("whether the vCPU's current root is invalid or of an old generation (no root: false)")
                 .stepOnVcpu(v -> Footprint.reads(Resource.INVALID_ROOTS).andReadsRoots(v),
                         (e, a) -> VcpuRoots.obsoleteRoot(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
+        // The read lock for a TDP root, the write lock for a legacy one (checked in VcpuRoots).
         declare("mmu_free_root_page(vcpu_id: int)")
-                .lockdep(Lockdep.MMU_READ).mirrors("mmu_free_root_page", "v6.12")
-                .doc("puts a vCPU's reference to its TDP root (kvm_tdp_mmu_put_root) and leaves it without a root")
-                .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
+                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_free_root_page", "v6.12")
+                .doc("puts a vCPU's reference to its root (kvm_tdp_mmu_put_root, or --root_count: the last on a zapped"
+                        + " legacy root queues it on invalid_list) and leaves it without a root")
+                .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdates(Resource.INVALID_LIST).andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
                     VcpuRoots.freeRoot(e, VcpuRoots.vcpu(e, a[0]));
                     return 0;
                 });
@@ -378,6 +381,16 @@ public final class Primitives {
                 .doc("gives the vCPU a reference to the valid root of its role (address space 1 in SMM), else a new root (count 2)")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
+                            VcpuRoots.loadRoot(e, VcpuRoots.vcpu(e, a[0]));
+                            return 0;
+                        });
+        // kvm_mmu_get_shadow_page(vcpu, 0, root_role) and ++sp->root_count, in one step.
+        declare("mmu_alloc_root(vcpu_id: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v6.12")
+                .doc("gives the vCPU a reference to the legacy root of the current generation, else a new root (mmu shadow)")
+                .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
+                        (e, a) -> {
+                            if (e.s.config.mmu() != Mmu.SHADOW) throw new ScenarioError("mmu_alloc_root: the legacy MMU's roots are modelled with mmu shadow only");
                             VcpuRoots.loadRoot(e, VcpuRoots.vcpu(e, a[0]));
                             return 0;
                         });

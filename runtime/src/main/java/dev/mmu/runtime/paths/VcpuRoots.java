@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.VmState;
@@ -51,8 +52,28 @@ public final class VcpuRoots {
         int root = s.vcpuRoots[vcpu];
         if (root < 0) return; // if (!VALID_PAGE(*root_hpa)) return;
         s.vcpuRoots[vcpu] = -1;
-        TdpMmu.putRoot(e, root);
+        if (s.sp(root) == null) {
+            e.violate(Invariant.freed_root_in_use, "mmu_free_root_page: vCPU " + vcpu + "'s root sp" + root + " was freed under it");
+        } else if (s.sp(root).tdp) TdpMmu.putRoot(e, root);
+        else putShadowRoot(e, root);
         Tlbs.flushCurrent(s, vcpu);
+    }
+
+    /**
+     * mmu_free_root_page() of a legacy root (v6.12), under mmu_lock for write: if (!--sp->root_count
+     * && sp->role.invalid) kvm_mmu_prepare_zap_page(). A root is invalid only once
+     * kvm_zap_obsolete_pages() prepared its zap (children unlinked, kept off invalid_list while
+     * referenced): the last put queues it for the caller's kvm_mmu_commit_zap_page().
+     */
+    static void putShadowRoot(Exec e, int root) {
+        if (e.s.mmuWriter != e.thread) {
+            e.violate(Invariant.lockdep, "mmu_free_root_page of a shadow root without mmu_lock held for write");
+        }
+        ShadowPage p = e.s.spForWrite(root);
+        if (--p.rootCount == 0 && p.invalid) {
+            ShadowMmu.queueInvalid(e, root);
+            e.note("mmu_free_root_page(" + p + "): last reference to a zapped root, on invalid_list");
+        }
     }
 
     /** A vCPU number passed to a primitive, checked. */
@@ -81,18 +102,24 @@ public final class VcpuRoots {
         VmState s = e.s;
         int root = allocRoot(s, s.inSmm(vcpu));
         s.vcpuRoots[vcpu] = root;
-        e.note("vCPU " + vcpu + ": kvm_tdp_mmu_alloc_root loads " + s.sp(root));
+        e.note("vCPU " + vcpu + ": " + (s.sp(root).tdp ? "kvm_tdp_mmu_alloc_root" : "mmu_alloc_root") + " loads " + s.sp(root));
     }
 
-    /** kvm_tdp_mmu_alloc_root(): the role's valid root with a reference more, else a new one (count 2). */
+    /**
+     * kvm_tdp_mmu_alloc_root(): the role's valid root with a reference more, else a new one (count
+     * 2). mmu_alloc_root() of the legacy MMU (mmu shadow, v6.12): kvm_mmu_get_shadow_page() finds
+     * the root of the current generation (for_each_valid_sp skips obsolete pages) or makes one, and
+     * ++sp->root_count.
+     */
     static int allocRoot(VmState s, boolean smm) {
         int current = smm ? s.smmRoot : s.root;
         ShadowPage p = s.sp(current);
-        if (p != null && p.status == ShadowPage.LIVE && !p.invalid) {
+        if (p != null && p.status == ShadowPage.LIVE && !FastZap.obsolete(s, p)) {
             s.spForWrite(current).rootCount++;
             return current;
         }
-        int root = FastZap.allocRoot(s, s.config.tdpLevels(), true, 1);
+        boolean tdp = s.config.mmu() != Mmu.SHADOW;
+        int root = FastZap.allocRoot(s, s.config.tdpLevels(), tdp, 1);
         if (smm) s.smmRoot = root;
         else s.root = root;
         return root;

@@ -461,6 +461,19 @@ class InvariantsTest {
     }
 
     @Test
+    void aZappedLegacyRootAVcpuStillHoldsIsNoLeakUntilItsLastPut() {
+        VmState s = splitState();
+        int old = s.allocSp(4, 0, false).id;
+        ShadowPage p = s.spForWrite(old);
+        p.invalid = true;
+        p.status = ShadowPage.UNLINKED; // kvm_zap_obsolete_pages() prepared it, root_count 1: kept off invalid_list
+        p.rootCount = 1;
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        p.rootCount = 0; // the last mmu_free_root_page() must queue it
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
+    }
+
+    @Test
     void aRecordedEventIsViolatedWhateverTheTables() {
         for (Invariant inv : Invariant.values()) {
             VmState s = splitState();
