@@ -46,8 +46,8 @@ public final class FastZap {
      * its old root and its reference. The TLB of a vCPU whose root is obsolete is emptied here: it
      * cannot enter the guest before kvm_mmu_load() flushes it, and only the vCPU fills it. The
      * legacy root of the old generation (mmu shadow) is no longer the one kvm_mmu_get_shadow_page()
-     * finds; it joins the invalidated roots until kvm_zap_obsolete_pages() zaps it. Abstracted: the
-     * L2 guest's root (mmu both) is still reloaded here for every vCPU.
+     * finds, nor is the L2 guest's (mmu both): each joins the invalidated roots until
+     * kvm_zap_obsolete_pages() zaps it.
      */
     static void freeObsoleteRoots(Exec e) {
         VmState s = e.s;
@@ -56,23 +56,15 @@ public final class FastZap {
             addInvalidRoot(s, s.root);
             s.root = -1;
         }
-        boolean nested = false;
         if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
-            dropRoot(s, s.nestedRoot);
-            s.nestedRoot = allocRoot(s, s.sp(s.nestedRoot).level, false, vcpus);
-            nested = true;
+            addInvalidRoot(s, s.nestedRoot);
+            s.nestedRoot = -1;
         }
         for (int v = 0; v < vcpus; v++) {
             s.freeObsoleteRootsRequests |= 1L << v;
-            if (nested || s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v]))) Tlbs.flushCurrent(s, v);
+            if (s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v])) || obsolete(s, s.sp(s.vcpuNestedRoots[v]))) Tlbs.flushCurrent(s, v);
         }
         e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS made on every vCPU");
-    }
-
-    /** The vCPUs drop their references to an obsolete shadow root, which waits for kvm_zap_obsolete_pages(). */
-    private static void dropRoot(VmState s, int old) {
-        s.spForWrite(old).rootCount = 0;
-        addInvalidRoot(s, old);
     }
 
     /**

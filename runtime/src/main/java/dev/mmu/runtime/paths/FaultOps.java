@@ -34,7 +34,7 @@ public final class FaultOps {
                               int slotFlags, int enterGuest) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) {
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) {
                 e.nextPc = enterGuest;
                 return;
             }
@@ -197,7 +197,7 @@ public final class FaultOps {
 
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
-            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);

@@ -234,11 +234,12 @@ public final class KernelPaths {
     }
 
     /**
-     * Emits vcpu_enter_guest()'s root handling for a vCPU: the prelude's source (kernel/x86.mmu) as
-     * the interpreter compiles it, each call on that vCPU ({@link Ops.VcpuCall}).
+     * Emits vcpu_enter_guest()'s root handling for a vCPU, in guest mode (is_guest_mode()) for an
+     * access of the L2 guest: the prelude's source (kernel/x86.mmu) as the interpreter compiles it,
+     * each call on that vCPU ({@link Ops.VcpuCall}).
      */
     public interface EnterGuest {
-        void emit(PathBuilder b, int vcpu);
+        void emit(PathBuilder b, int vcpu, boolean guestMode);
     }
 
     /**
@@ -276,7 +277,7 @@ public final class KernelPaths {
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, from, b.localNames().size(), access, faultIn)));
         }
         int enterGuest = b.here();
-        enterGuestPath.emit(b, vcpu);
+        enterGuestPath.emit(b, vcpu, nested);
         b.emit(new Ops.Jump(access));
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));

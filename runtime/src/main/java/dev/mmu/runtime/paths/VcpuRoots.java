@@ -20,9 +20,18 @@ public final class VcpuRoots {
         return Footprint.LOCAL.andReadsRoots(vcpu);
     }
 
-    /** Whether the vCPU must run vcpu_enter_guest() before it enters the guest: a request, or no root. */
-    static boolean mustReload(VmState s, int vcpu) {
-        return (s.freeObsoleteRootsRequests & (1L << vcpu)) != 0 || s.vcpuRoots[vcpu] < 0;
+    /**
+     * Whether the vCPU must run vcpu_enter_guest() before it enters the guest (the L2 guest if
+     * nested): a request, or no root in the MMU it runs on (vcpu->arch.mmu: guest_mmu in guest mode).
+     */
+    static boolean mustReload(VmState s, int vcpu, boolean nested) {
+        return (s.freeObsoleteRootsRequests & (1L << vcpu)) != 0 || s.root(vcpu, nested) < 0;
+    }
+
+    /** mmu->root.hpa of root_mmu, or of guest_mmu (mmu both: the L2 guest's shadow root). */
+    private static void setRoot(VmState s, int vcpu, boolean guestMmu, int root) {
+        if (guestMmu) s.vcpuNestedRoots[vcpu] = root;
+        else s.vcpuRoots[vcpu] = root;
     }
 
     /** kvm_check_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, vcpu): test and clear. */
@@ -33,11 +42,12 @@ public final class VcpuRoots {
         return requested;
     }
 
-    /** is_obsolete_root(kvm, mmu->root.hpa): the vCPU's root is invalid or of an old generation. */
-    static boolean obsoleteRoot(Exec e, int vcpu) {
+    /** is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu: the root is invalid or of an old generation. */
+    static boolean obsoleteRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
-        boolean obsolete = s.vcpuRoots[vcpu] >= 0 && FastZap.obsolete(s, s.sp(s.vcpuRoots[vcpu]));
-        if (obsolete) e.note("vCPU " + vcpu + ": " + s.sp(s.vcpuRoots[vcpu]) + " is obsolete");
+        int root = s.root(vcpu, guestMmu);
+        boolean obsolete = root >= 0 && FastZap.obsolete(s, s.sp(root));
+        if (obsolete) e.note("vCPU " + vcpu + ": " + s.sp(root) + " is obsolete");
         return obsolete;
     }
 
@@ -47,11 +57,11 @@ public final class VcpuRoots {
      * longer has, nothing reaches them before kvm_mmu_load() flushes (flush_tlb_current), and
      * nothing but this vCPU fills them.
      */
-    static void freeRoot(Exec e, int vcpu) {
+    static void freeRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
-        int root = s.vcpuRoots[vcpu];
+        int root = s.root(vcpu, guestMmu);
         if (root < 0) return; // if (!VALID_PAGE(*root_hpa)) return;
-        s.vcpuRoots[vcpu] = -1;
+        setRoot(s, vcpu, guestMmu, -1);
         if (s.sp(root) == null) {
             e.violate(Invariant.freed_root_in_use, "mmu_free_root_page: vCPU " + vcpu + "'s root sp" + root + " was freed under it");
         } else if (s.sp(root).tdp) TdpMmu.putRoot(e, root);
@@ -60,7 +70,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * mmu_free_root_page() of a legacy root (v6.12), under mmu_lock for write: if (!--sp->root_count
+     * mmu_free_root_page() of a legacy root (mmu shadow's, or the L2 guest's of guest_mmu; v6.12), under mmu_lock for write: if (!--sp->root_count
      * && sp->role.invalid) kvm_mmu_prepare_zap_page(). A root is invalid only once
      * kvm_zap_obsolete_pages() prepared its zap (children unlinked, kept off invalid_list while
      * referenced): the last put queues it for the caller's kvm_mmu_commit_zap_page().
@@ -101,7 +111,7 @@ public final class VcpuRoots {
     static void loadRoot(Exec e, int vcpu) {
         VmState s = e.s;
         int root = allocRoot(s, s.inSmm(vcpu));
-        s.vcpuRoots[vcpu] = root;
+        setRoot(s, vcpu, false, root);
         e.note("vCPU " + vcpu + ": " + (s.sp(root).tdp ? "kvm_tdp_mmu_alloc_root" : "mmu_alloc_root") + " loads " + s.sp(root));
     }
 
@@ -123,5 +133,21 @@ public final class VcpuRoots {
         if (smm) s.smmRoot = root;
         else s.root = root;
         return root;
+    }
+
+    /**
+     * mmu_alloc_shadow_roots() of guest_mmu (mmu both, v6.12): mmu_alloc_root() of the L2 guest's
+     * root, found by kvm_mmu_get_shadow_page() if of the current generation, else made; ++root_count.
+     */
+    static void loadNestedRoot(Exec e, int vcpu) {
+        VmState s = e.s;
+        ShadowPage p = s.sp(s.nestedRoot);
+        if (p != null && p.status == ShadowPage.LIVE && !FastZap.obsolete(s, p)) {
+            s.spForWrite(s.nestedRoot).rootCount++;
+        } else {
+            s.nestedRoot = FastZap.allocRoot(s, s.config.tdpLevels(), false, 1);
+        }
+        setRoot(s, vcpu, true, s.nestedRoot);
+        e.note("vCPU " + vcpu + ": mmu_alloc_root (guest_mmu) loads " + s.sp(s.nestedRoot));
     }
 }

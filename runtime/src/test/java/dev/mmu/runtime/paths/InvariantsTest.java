@@ -219,7 +219,7 @@ class InvariantsTest {
             Program p = program(c, s -> { }, thread("zapper", b -> DirtyLogPaths.zapCollapsibleSptes(b, c, 0)),
                     ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
                             Expr.constant(0x1000), false, (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, c, f, recheck),
-                            FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest))));
+                            FaultPaths::fastPageFault, (q, v, g) -> FaultPaths.vcpuEnterGuest(q, c, v, g)))));
             if (!recheck) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
             else assertThat(broken(p)).doesNotContain(Invariant.accounted_after_zap, Invariant.stats_consistent);
         }
