@@ -42,11 +42,15 @@ public final class VcpuRoots {
         return requested;
     }
 
-    /** is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu: the root is invalid or of an old generation. */
+    /**
+     * is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu (v6.12): the root is invalid or
+     * of an old generation; `return !sp || is_obsolete_sp(kvm, sp)`: a root without its shadow page
+     * (in the model: freed under the vCPU) counts as obsolete.
+     */
     static boolean obsoleteRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
         int root = s.root(vcpu, guestMmu);
-        boolean obsolete = root >= 0 && FastZap.obsolete(s, s.sp(root));
+        boolean obsolete = root >= 0 && (s.sp(root) == null || FastZap.obsolete(s, s.sp(root)));
         if (obsolete) e.note("vCPU " + vcpu + ": " + s.sp(root) + " is obsolete");
         return obsolete;
     }
