@@ -6,11 +6,11 @@ import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.VmState;
 
 /**
- * A vCPU's own root (vcpu->arch.root_mmu.root.hpa), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and
- * HF_SMM_MASK, v6.12: the primitives under the prelude's vcpu_enter_guest() (x86.mmu), which a
- * vCPU's guest access runs when it has the request pending or no root. Until then the vCPU keeps
- * its old root and its reference: the window in which an invalidated root is zapped while still
- * referenced.
+ * A vCPU's own roots (vcpu->arch.root_mmu.root.hpa, and with mmu both guest_mmu's: the L2
+ * guest's), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and HF_SMM_MASK, v6.12: the primitives under the
+ * prelude's vcpu_enter_guest() (x86.mmu), which a vCPU's guest access runs when it has the request
+ * pending or no root. Until then the vCPU keeps its old root and its reference: the window in
+ * which an obsolete root is zapped while still referenced.
  */
 public final class VcpuRoots {
     private VcpuRoots() {}
