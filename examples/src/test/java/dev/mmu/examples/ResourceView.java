@@ -114,17 +114,21 @@ final class ResourceView {
         };
     }
 
-    /** A vCPU's root, request and SMM bits. */
+    /** A vCPU's roots (root_mmu's and guest_mmu's), request and SMM bits. */
     private static List<Object> rootOf(VmState s, int v) {
-        return List.of(s.vcpuRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1);
+        return List.of(s.vcpuRoots[v], s.vcpuNestedRoots[v], s.freeObsoleteRootsRequests >> v & 1, s.smmVcpus >> v & 1);
     }
 
-    /** The invalidated TDP roots someone still holds a reference to: is_obsolete_root() of a vCPU's root reads this. */
+    /**
+     * The obsolete roots someone still holds a reference to (an invalidated TDP root; a legacy root,
+     * mmu shadow's or the L2 guest's, invalid or of an old mmu_valid_gen): is_obsolete_root() of a
+     * vCPU's root reads this (a root id can name a new root once the old one is freed).
+     */
     private static List<Integer> heldInvalidRoots(VmState s) {
         List<Integer> l = new ArrayList<>();
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
-            if (sp != null && sp.tdp && sp.parent < 0 && sp.invalid && sp.rootCount > 0) l.add(id);
+            if (sp != null && sp.parent < 0 && sp.rootCount > 0 && (sp.invalid || !sp.tdp && sp.gen != s.mmuValidGen)) l.add(id);
         }
         return l;
     }

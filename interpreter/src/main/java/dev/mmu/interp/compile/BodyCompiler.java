@@ -4,6 +4,7 @@ import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.PathDecl.Param;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.CheckedScenario;
@@ -406,9 +407,20 @@ final class BodyCompiler {
                 this::directPageFault, this::fastPageFault, this::vcpuEnterGuest);
     }
 
-    /** vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's vCPU. */
-    private void vcpuEnterGuest(PathBuilder builder, int v) {
-        inlinePath("vcpu_enter_guest", (callee, param) -> callee.bindVcpu(param, v));
+    /**
+     * vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's
+     * vCPU, its guest_mode (if it declares one) whether the access is the L2 guest's, a constant.
+     */
+    private void vcpuEnterGuest(PathBuilder builder, int v, boolean guestMode) {
+        inlinePath("vcpu_enter_guest", (callee, params) -> {
+            callee.bindVcpu(params.get(0).name(), v);
+            if (params.size() < 2) return;
+            String name = params.get(1).name();
+            int slot = b.local(name);
+            b.emit(new Ops.Assign(slot, dev.mmu.runtime.paths.Expr.constant(guestMode ? 1 : 0), name + " = " + guestMode));
+            callee.bind(name, slot);
+            callee.bindConstant(name, guestMode ? 1 : 0);
+        });
     }
 
     /**
@@ -417,7 +429,7 @@ final class BodyCompiler {
      */
     private int fastPageFault(PathBuilder builder, TdpMap.Fault fault, int spte) {
         fastPfSpte = spte;
-        Integer ret = inlinePath("fast_page_fault", (callee, param) -> callee.bindFault(param, fault)).slot("ret");
+        Integer ret = inlinePath("fast_page_fault", (callee, params) -> callee.bindFault(params.get(0).name(), fault)).slot("ret");
         fastPfSpte = -1;
         if (ret == null) {
             throw new CompileError(scenario.paths().get("fast_page_fault").name().pos(),
@@ -428,7 +440,7 @@ final class BodyCompiler {
 
     /** The TDP fault from read_lock(): the prelude's (or the user's) kvm_tdp_mmu_page_fault, its fault bound. */
     private void tdpPageFault(PathBuilder builder, TdpMap.Fault fault) {
-        inlinePath("kvm_tdp_mmu_page_fault", (callee, param) -> callee.bindFault(param, fault));
+        inlinePath("kvm_tdp_mmu_page_fault", (callee, params) -> callee.bindFault(params.get(0).name(), fault));
     }
 
     /** The shadow MMU's fault from write_lock(): the prelude's (or the user's) direct_page_fault, its fault bound. */
@@ -437,13 +449,13 @@ final class BodyCompiler {
     }
 
     /**
-     * Inlines the path `name` the guest access runs (the prelude's or the user's), its one parameter
+     * Inlines the path `name` the guest access runs (the prelude's or the user's), its parameters
      * bound by `bind`; returns the path's scope (its top-level `let`s stay readable).
      */
-    private Env inlinePath(String name, java.util.function.BiConsumer<Env, String> bind) {
+    private Env inlinePath(String name, java.util.function.BiConsumer<Env, List<Param>> bind) {
         PathDecl path = scenario.paths().get(name);
         Env callee = new Env(null);
-        bind.accept(callee, path.params().get(0).name());
+        bind.accept(callee, path.params());
         inlining.push(name);
         for (Stmt s : path.body().statements()) stmt(s, callee);
         inlining.pop();

@@ -45,7 +45,7 @@ class CliTest {
         assertThat(run("show", "host_free")).isZero();
         assertThat(out).contains("path host_free(range: range) {", "host_free_pages(range.start, range.end)");
         assertThat(run("show", "vcpu_enter_guest")).isZero();
-        assertThat(out).contains("path vcpu_enter_guest(vcpu_id: int) {", "kvm_mmu_reload(vcpu_id)");
+        assertThat(out).contains("path vcpu_enter_guest(vcpu_id: int, guest_mode: bool) {", "kvm_mmu_reload(vcpu_id, guest_mode)");
         assertThat(run("show", "direct_map")).isZero();
         assertThat(out).contains("path direct_map(fault: fault) {", "for it in for_each_shadow_entry(fault) {",
                 "link_shadow_page(fault, it)");

@@ -155,15 +155,56 @@ class FastZapPreludeTest {
         assertThat(clean(s)).isTrue();
     }
 
+    /**
+     * mmu shadow: vCPU 0 reloads at its access after the zap (mmu_alloc_root() of the new generation);
+     * vCPU 1 has not entered since and still holds the old root, which kvm_zap_obsolete_pages()
+     * zapped but could not free (root_count 1: kept invalid off invalid_list). vCPU 1's own entry
+     * puts the last reference, and its kvm_mmu_free_roots() commits the root.
+     */
     @Test
-    void withMmuBothTheL2RootIsReloadedToo() {
+    void eachVcpuReloadsItsShadowRootAndTheLastPutFreesTheOldOne() {
+        MmuSystem m = system("shadow", "", "thread t { kvm_mmu_zap_all_fast; vcpu 0 read 0x5000 }\n  thread vcpu 1 { read 0x201000 }");
+        int oldRoot = m.initial().root;
+        VmState s = finish(m, m.initial(), 0);
+        assertThat(s.root(0, false)).as("vCPU 0 loaded a root of the new generation").isEqualTo(s.root).isNotEqualTo(oldRoot);
+        assertThat(s.sp(s.root).gen).isEqualTo(s.mmuValidGen);
+        assertThat(s.sp(s.root).rootCount).isOne();
+        assertThat(s.root(1, false)).as("vCPU 1 still holds the obsolete root").isEqualTo(oldRoot);
+        ShadowPage old = s.sp(oldRoot);
+        assertThat(old.invalid).isTrue();
+        assertThat(old.status).as("zapped, not freed").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(old.usedCount()).isZero();
+        assertThat(old.rootCount).isOne();
+        assertThat(s.freeObsoleteRootsRequests).isEqualTo(0b10);
+        assertThat(clean(s)).isTrue();
+        s = until(m, s, 1, x -> x.root(1, false) != oldRoot); // mmu_free_root_page(): the last put queues it
+        assertThat(s.sp(oldRoot)).as("on invalid_list until the commit").isNotNull();
+        assertThat(s.threads[1].invalidList).containsExactly(oldRoot);
+        s = until(m, s, 1, x -> x.threads[1].invalidList.length == 0);
+        assertThat(s.sp(oldRoot)).as("freed by kvm_mmu_free_roots()'s kvm_mmu_commit_zap_page()").isNull();
+        assertThat(s.mmuWriter).as("under the write lock").isEqualTo(1);
+        s = finish(m, s, 1);
+        assertThat(s.root(1, false)).isEqualTo(s.root);
+        assertThat(s.sp(s.root).rootCount).isEqualTo(2);
+        assertThat(Queries.spte(s, 0x201000, "present")).as("vCPU 1 faulted into the new root").isEqualTo(1);
+        assertThat(clean(s)).isTrue();
+    }
+
+    /**
+     * mmu both: vCPU 0's entry after the zap frees its obsolete L2 root too (__kvm_mmu_free_obsolete_roots()
+     * of guest_mmu) but loads none (its access is L1's); vCPU 1 still holds the old L2 root, zapped.
+     */
+    @Test
+    void withMmuBothEachVcpuFreesItsObsoleteL2Root() {
         int oldNested = system("both", "vcpu 1 nested read 0x3000", "thread t { }").initial().nestedRoot;
         VmState s = zapThenRead("both", "vcpu 1 nested read 0x3000");
-        assertThat(s.nestedRoot).isNotEqualTo(oldNested);
-        assertThat(s.sp(s.nestedRoot).tdp).isFalse();
-        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
-        assertThat(Walk.of(s, 3, true).presentLeaf()).as("the L2 mapping went with the old shadow root").isFalse();
-        assertThat(roots(s)).as("the new TDP and L2 roots, and the old TDP root vCPU 1 still holds").isEqualTo(3);
+        assertThat(s.root(0, true)).as("vCPU 0 freed guest_mmu's obsolete root").isEqualTo(-1);
+        assertThat(s.root(1, true)).as("vCPU 1 has not entered since").isEqualTo(oldNested);
+        assertThat(s.nestedRoot).as("no vCPU has entered L2 since: no L2 root of the new generation").isEqualTo(-1);
+        assertThat(s.sp(oldNested).invalid).isTrue();
+        assertThat(s.sp(oldNested).usedCount()).as("zapped by kvm_zap_obsolete_pages()").isZero();
+        assertThat(s.sp(oldNested).rootCount).isOne();
+        assertThat(roots(s)).as("the new TDP root, and the old TDP and L2 roots vCPU 1 still holds").isEqualTo(3);
         assertThat(clean(s)).isTrue();
     }
 
@@ -225,20 +266,25 @@ class FastZapPreludeTest {
         assertThat(s.violations).isZero();
     }
 
-    /** With the L2 guest's shadow pages: the old shadow tree is zapped by kvm_zap_obsolete_pages() and freed. */
+    /** With the L2 guest's shadow pages: the old L2 root is zapped but kept while vCPUs hold it; each reloads its own. */
     @Test
     void zapAllFastReloadsTheNestedRoot() {
         MmuSystem m = system("both", "vcpu 1 nested read 0x201000",
                 "thread zap { kvm_mmu_zap_all_fast }\n  thread vcpu 1 { nested read 0x201000 }");
         VmState s = m.initial();
         int oldNested = s.nestedRoot;
+        assertThat(s.root(0, true)).isEqualTo(oldNested);
         assertThat(Walk.of(s, 0x201, true).presentLeaf()).isTrue();
         s = finish(m, s, 0);
-        assertThat(s.nestedRoot).as("vCPUs loaded a new L2 root").isNotEqualTo(oldNested);
-        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
-        assertThat(s.sp(oldNested)).as("the obsolete shadow root was zapped and freed").isNull();
+        assertThat(s.nestedRoot).as("no valid L2 root until a vCPU loads one").isEqualTo(-1);
+        assertThat(s.sp(oldNested).status).as("zapped, but both vCPUs still hold it").isEqualTo(ShadowPage.UNLINKED);
+        assertThat(s.sp(oldNested).rootCount).isEqualTo(2);
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
         s = finish(m, s, 1);
+        assertThat(s.root(1, true)).as("vCPU 1 loaded an L2 root of the new generation").isEqualTo(s.nestedRoot);
+        assertThat(s.sp(s.nestedRoot).gen).isEqualTo(s.mmuValidGen);
+        assertThat(s.sp(oldNested).rootCount).as("vCPU 0's reference").isOne();
+        assertThat(s.root(0, true)).isEqualTo(oldNested);
         assertThat(Walk.of(s, 0x201, true).presentLeaf()).as("L2 faults into its new root").isTrue();
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();

@@ -91,7 +91,7 @@ class VcpuEnterGuestPreludeTest {
     /** A user's kvm_mmu_free_roots() without read_lock(): every vCPU that frees its obsolete root runs it. */
     @Test
     void aUserPathOfABuiltInsNameReplacesItAtGuestEntry() {
-        String unlocked = "path kvm_mmu_free_roots(vcpu_id: int) {\n  mmu_free_root_page(vcpu_id)\n}";
+        String unlocked = "path kvm_mmu_free_roots(vcpu_id: int, guest_mmu: bool) {\n  mmu_free_root_page(vcpu_id)\n}";
         ScenarioResult patched = new ScenarioRunner().run(load(unlocked, ZAP_AND_TWO_READERS).scenarios().get(0));
         assertThat(patched.outcomes()).extracting(o -> o.text() + ": " + o.verdict()).containsExactly(
                 "never freed_root_in_use: PASS", "never lockdep: FAIL");

@@ -31,6 +31,11 @@ public final class VmState {
      * it frees it at its own next guest entry; -1 = INVALID_PAGE (kvm_mmu_reload() loads one).
      */
     public int[] vcpuRoots;
+    /**
+     * With mmu both: each vCPU's vcpu->arch.guest_mmu.root.hpa, the L2 guest's shadow root it runs
+     * on and holds a reference to (-1 = INVALID_PAGE), freed and reloaded as {@link #vcpuRoots}.
+     */
+    public int[] vcpuNestedRoots;
     /** vCPUs with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, as a bitmask. */
     public long freeObsoleteRootsRequests;
     /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
@@ -129,6 +134,7 @@ public final class VmState {
         Arrays.fill(psc, new PscEntry[0]);
         this.vcpuRoots = new int[config.vcpus()];
         Arrays.fill(vcpuRoots, -1);
+        this.vcpuNestedRoots = vcpuRoots.clone();
         this.hostPfn = new long[hostPages];
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
@@ -153,6 +159,7 @@ public final class VmState {
         smmRoot = o.smmRoot;
         smmVcpus = o.smmVcpus;
         vcpuRoots = o.vcpuRoots.clone();
+        vcpuNestedRoots = o.vcpuNestedRoots.clone();
         freeObsoleteRootsRequests = o.freeObsoleteRootsRequests;
         lpageDisallowed = o.lpageDisallowed;
         tlb = o.tlb.clone();
@@ -201,11 +208,11 @@ public final class VmState {
     /**
      * vcpu->arch.mmu->root.hpa: the root a vCPU's walks and faults use (vcpu->arch.guest_mmu's for the
      * nested L2 guest); -1 (INVALID_PAGE) until kvm_mmu_reload() loads one. vCPUs of one role share
-     * a root (kvm_tdp_mmu_alloc_root() reuses it).
+     * a root (kvm_tdp_mmu_alloc_root() and kvm_mmu_get_shadow_page() reuse it).
      */
     public int root(int vcpu, boolean nested) {
-        if (nested) return nestedRoot;
-        return vcpu >= 0 && vcpu < vcpuRoots.length ? vcpuRoots[vcpu] : root;
+        if (vcpu < 0 || vcpu >= vcpuRoots.length) return nested ? nestedRoot : root;
+        return nested ? vcpuNestedRoots[vcpu] : vcpuRoots[vcpu];
     }
 
     /** Whether a vCPU is in SMM (HF_SMM_MASK): its root's role is role.smm, address space 1. */
@@ -435,7 +442,8 @@ public final class VmState {
             }
             w.cut();
         }
-        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).value(freeObsoleteRootsRequests)
+        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).values(vcpuNestedRoots)
+                .value(freeObsoleteRootsRequests)
                 .values(lpageDisallowed).cut();
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
@@ -491,6 +499,7 @@ public final class VmState {
         if (!(o instanceof VmState s)) return false;
         return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
                 && smmVcpus == s.smmVcpus && Arrays.equals(vcpuRoots, s.vcpuRoots)
+                && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots)
                 && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
@@ -518,7 +527,7 @@ public final class VmState {
         if (h == 0) {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
-            h = 31 * h + Arrays.hashCode(vcpuRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
+            h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
             h = 31 * h + Arrays.hashCode(lpageDisallowed);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);

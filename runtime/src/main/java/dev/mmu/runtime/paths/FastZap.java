@@ -44,38 +44,27 @@ public final class FastZap {
      * is set on every vCPU, and the IPI kicks each out of the guest (KVM_REQUEST_WAIT: until it has
      * left guest mode). Each serves it at its own next entry ({@link VcpuRoots}): until then it keeps
      * its old root and its reference. The TLB of a vCPU whose root is obsolete is emptied here: it
-     * cannot enter the guest before kvm_mmu_load() flushes it, and only the vCPU fills it.
-     * Abstracted: legacy roots (the shadow MMU's root, the L2 guest's with mmu both) are still
-     * reloaded here for every vCPU; an obsolete shadow root joins the invalidated roots until
+     * cannot enter the guest before kvm_mmu_load() flushes it, and only the vCPU fills it. The
+     * legacy root of the old generation (mmu shadow) is no longer the one kvm_mmu_get_shadow_page()
+     * finds, nor is the L2 guest's (mmu both): each joins the invalidated roots until
      * kvm_zap_obsolete_pages() zaps it.
      */
     static void freeObsoleteRoots(Exec e) {
         VmState s = e.s;
         int vcpus = s.config.vcpus();
-        boolean tdp = s.config.mmu() != Mmu.SHADOW;
-        boolean legacy = false;
-        if (!tdp && obsolete(s, s.sp(s.root))) {
-            dropRoot(s, s.root);
-            s.root = allocRoot(s, s.sp(s.root).level, false, vcpus);
-            java.util.Arrays.fill(s.vcpuRoots, s.root);
-            legacy = true;
+        if (s.config.mmu() == Mmu.SHADOW && obsolete(s, s.sp(s.root))) {
+            addInvalidRoot(s, s.root);
+            s.root = -1;
         }
         if (s.nestedRoot >= 0 && obsolete(s, s.sp(s.nestedRoot))) {
-            dropRoot(s, s.nestedRoot);
-            s.nestedRoot = allocRoot(s, s.sp(s.nestedRoot).level, false, vcpus);
-            legacy = true;
+            addInvalidRoot(s, s.nestedRoot);
+            s.nestedRoot = -1;
         }
         for (int v = 0; v < vcpus; v++) {
-            if (tdp) s.freeObsoleteRootsRequests |= 1L << v;
-            if (legacy || (tdp && (s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v]))))) Tlbs.flushCurrent(s, v);
+            s.freeObsoleteRootsRequests |= 1L << v;
+            if (s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v])) || obsolete(s, s.sp(s.vcpuNestedRoots[v]))) Tlbs.flushCurrent(s, v);
         }
         e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS made on every vCPU");
-    }
-
-    /** The vCPUs drop their references to an obsolete shadow root, which waits for kvm_zap_obsolete_pages(). */
-    private static void dropRoot(VmState s, int old) {
-        s.spForWrite(old).rootCount = 0;
-        addInvalidRoot(s, old);
     }
 
     /**

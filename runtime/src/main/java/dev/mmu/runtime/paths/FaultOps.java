@@ -28,13 +28,13 @@ public final class FaultOps {
      * The VM exit retakes kvm->srcu (vcpu_enter_guest(), x86.c v6.12: the vCPU holds it from exit
      * to the next entry), so the whole fault, fast_page_fault() included, is an srcu reader;
      * fault->slot is looked up here, inside it. A vCPU with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending,
-     * or without a root, first runs vcpu_enter_guest()'s root handling (`enterGuest`, {@link VcpuRoots}).
+     * or without a root in the MMU the access runs on (guest_mmu for the L2 guest's), first runs vcpu_enter_guest()'s root handling (`enterGuest`, {@link VcpuRoots}).
      */
     public record GuestAccess(int vcpu, Access kind, Expr gpa, int done, boolean nested, int fastPf, int oldSpte,
                               int slotFlags, int enterGuest) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) {
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) {
                 e.nextPc = enterGuest;
                 return;
             }
@@ -197,7 +197,7 @@ public final class FaultOps {
 
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
-            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
+            if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);

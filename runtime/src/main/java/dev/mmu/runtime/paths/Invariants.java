@@ -113,9 +113,9 @@ public final class Invariants {
             ShadowPage p = s.sp(r);
             if (p != null && p.status == ShadowPage.LIVE) mark(s, r, reachable); // obsolete roots, zapped later
         }
-        for (int id = 0; id < s.spCapacity(); id++) { // roots a walker still holds (TdpMmu.getRoot)
+        for (int id = 0; id < s.spCapacity(); id++) { // roots a vCPU or walker still holds; a zapped legacy one waits for its last put
             ShadowPage p = s.sp(id);
-            if (p != null && p.status == ShadowPage.LIVE && p.parent < 0 && p.rootCount > 0) mark(s, id, reachable);
+            if (p != null && p.parent < 0 && p.rootCount > 0 && (p.status == ShadowPage.LIVE || !p.tdp)) mark(s, id, reachable);
         }
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);

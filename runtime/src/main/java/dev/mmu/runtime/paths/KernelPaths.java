@@ -235,11 +235,12 @@ public final class KernelPaths {
     }
 
     /**
-     * Emits vcpu_enter_guest()'s root handling for a vCPU: the prelude's source (kernel/x86.mmu) as
-     * the interpreter compiles it, each call on that vCPU ({@link Ops.VcpuCall}).
+     * Emits vcpu_enter_guest()'s root handling for a vCPU, in guest mode (is_guest_mode()) for an
+     * access of the L2 guest: the prelude's source (kernel/x86.mmu) as the interpreter compiles it,
+     * each call on that vCPU ({@link Ops.VcpuCall}).
      */
     public interface EnterGuest {
-        void emit(PathBuilder b, int vcpu);
+        void emit(PathBuilder b, int vcpu, boolean guestMode);
     }
 
     /**
@@ -273,13 +274,9 @@ public final class KernelPaths {
             int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1, false), oldSpte);
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, access, faultIn)));
         }
-        // The shadow MMU's roots are reloaded when the request is made (FastZap.freeObsoleteRoots).
-        int enterGuest = -1;
-        if (c.mmu() != Mmu.SHADOW) {
-            enterGuest = b.here();
-            enterGuestPath.emit(b, vcpu);
-            b.emit(new Ops.Jump(access));
-        }
+        int enterGuest = b.here();
+        enterGuestPath.emit(b, vcpu, nested);
+        b.emit(new Ops.Jump(access));
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));

@@ -71,6 +71,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             ShadowPage nested = s.allocSp(c.tdpLevels(), 0, false);
             nested.rootCount = c.vcpus();
             s.nestedRoot = nested.id;
+            java.util.Arrays.fill(s.vcpuNestedRoots, s.nestedRoot); // and its L2 root (kvm_mmu_load of guest_mmu)
         }
         Op[] ops = program.setup().ops();
         Program setupOnly = new Program(c, program.setup(), List.of(program.setup()), program.trackMetrics());

@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.paths.Primitive.Param;
@@ -395,22 +396,25 @@ public final class Primitives {
                 .doc("test-and-clears the vCPU's KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: whether it was pending")
                 .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesRoots(v), (e, a) -> VcpuRoots.checkRequest(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
         // Reads role.invalid and mmu_valid_gen of the root, without mmu_lock.
-        declare("is_obsolete_root(vcpu_id: int) -> bool")
+        // guest_mmu: vcpu->arch.guest_mmu (mmu both: the L2 guest's shadow root), else root_mmu.
+        declare("is_obsolete_root(vcpu_id: int, guest_mmu: bool = false) -> bool")
                 .mirrors("is_obsolete_root", "v6.12")
-                .doc("whether the vCPU's current root is invalid or of an old generation (no root: false)")
+                .doc("whether the vCPU's current root (of guest_mmu if asked) is invalid or of an old generation (no root: false)")
                 .stepOnVcpu(v -> Footprint.reads(Resource.INVALID_ROOTS).andReadsRoots(v),
-                        (e, a) -> VcpuRoots.obsoleteRoot(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
-        declare("mmu_free_root_page(vcpu_id: int)")
-                .lockdep(Lockdep.MMU_READ).mirrors("mmu_free_root_page", "v6.12")
-                .doc("puts a vCPU's reference to its TDP root (kvm_tdp_mmu_put_root) and leaves it without a root")
-                .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
-                    VcpuRoots.freeRoot(e, VcpuRoots.vcpu(e, a[0]));
+                        (e, a) -> VcpuRoots.obsoleteRoot(e, VcpuRoots.vcpu(e, a[0]), guestMmu(a)) ? 1 : 0);
+        // The read lock for a TDP root, the write lock for a legacy one (checked in VcpuRoots).
+        declare("mmu_free_root_page(vcpu_id: int, guest_mmu: bool = false)")
+                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_free_root_page", "v6.12")
+                .doc("puts a vCPU's reference to its root (kvm_tdp_mmu_put_root, or --root_count: the last on a zapped"
+                        + " legacy root queues it on invalid_list) and leaves it without a root")
+                .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdates(Resource.INVALID_LIST).andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
+                    VcpuRoots.freeRoot(e, VcpuRoots.vcpu(e, a[0]), guestMmu(a));
                     return 0;
                 });
-        declare("root_hpa_valid(vcpu_id: int) -> bool")
+        declare("root_hpa_valid(vcpu_id: int, guest_mmu: bool = false) -> bool")
                 .mirrors("kvm_mmu_reload", "v6.12")
-                .doc("whether the vCPU has a root: vcpu->arch.mmu->root.hpa != INVALID_PAGE")
-                .stepOnVcpu(v -> Footprint.LOCAL.andReadsRoots(v), (e, a) -> e.s.vcpuRoots[VcpuRoots.vcpu(e, a[0])] >= 0 ? 1 : 0);
+                .doc("whether the vCPU has a root: vcpu->arch.mmu->root.hpa != INVALID_PAGE (guest_mmu's in guest mode)")
+                .stepOnVcpu(v -> Footprint.LOCAL.andReadsRoots(v), (e, a) -> e.s.root(VcpuRoots.vcpu(e, a[0]), guestMmu(a)) >= 0 ? 1 : 0);
         // The valid root of the role (for_each_valid_tdp_mmu_root_yield_safe keeps the reference it
         // took), else the recheck under tdp_mmu_pages_lock and the new root, in one step.
         declare("tdp_mmu_get_or_alloc_root(vcpu_id: int)")
@@ -419,6 +423,21 @@ public final class Primitives {
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
                             VcpuRoots.loadRoot(e, VcpuRoots.vcpu(e, a[0]));
+                            return 0;
+                        });
+        // kvm_mmu_get_shadow_page(vcpu, gfn, root_role) and ++sp->root_count, in one step: root_mmu's
+        // direct root (mmu shadow), or guest_mmu's L2 root from mmu_alloc_shadow_roots() (mmu both).
+        declare("mmu_alloc_root(vcpu_id: int, guest_mmu: bool = false)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v6.12")
+                .doc("gives the vCPU a reference to the legacy root of the current generation (guest_mmu's: the L2 guest's), else a new root")
+                .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
+                        (e, a) -> {
+                            int v = VcpuRoots.vcpu(e, a[0]);
+                            if (guestMmu(a) ? e.s.config.mmu() != Mmu.BOTH : e.s.config.mmu() != Mmu.SHADOW) {
+                                throw new ScenarioError("mmu_alloc_root: legacy roots are modelled with mmu shadow (root_mmu) and mmu both (guest_mmu)");
+                            }
+                            if (guestMmu(a)) VcpuRoots.loadNestedRoot(e, v);
+                            else VcpuRoots.loadRoot(e, v);
                             return 0;
                         });
         declare("flush_tlb_current(vcpu_id: int)")
@@ -692,5 +711,10 @@ public final class Primitives {
             }
             return literal.equals("true") ? 1 : 0;
         }
+    }
+
+    /** A root primitive's guest_mmu argument (false when a caller compiled without it passes none). */
+    private static boolean guestMmu(long[] a) {
+        return a.length > 1 && a[1] != 0;
     }
 }

@@ -1,15 +1,16 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.VmState;
 
 /**
- * A vCPU's own root (vcpu->arch.root_mmu.root.hpa), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and
- * HF_SMM_MASK, v6.12: the primitives under the prelude's vcpu_enter_guest() (x86.mmu), which a
- * vCPU's guest access runs when it has the request pending or no root. Until then the vCPU keeps
- * its old root and its reference: the window in which an invalidated root is zapped while still
- * referenced.
+ * A vCPU's own roots (vcpu->arch.root_mmu.root.hpa, and with mmu both guest_mmu's: the L2
+ * guest's), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and HF_SMM_MASK, v6.12: the primitives under the
+ * prelude's vcpu_enter_guest() (x86.mmu), which a vCPU's guest access runs when it has the request
+ * pending or no root. Until then the vCPU keeps its old root and its reference: the window in
+ * which an obsolete root is zapped while still referenced.
  */
 public final class VcpuRoots {
     private VcpuRoots() {}
@@ -19,9 +20,18 @@ public final class VcpuRoots {
         return Footprint.LOCAL.andReadsRoots(vcpu);
     }
 
-    /** Whether the vCPU must run vcpu_enter_guest() before it enters the guest: a request, or no root. */
-    static boolean mustReload(VmState s, int vcpu) {
-        return (s.freeObsoleteRootsRequests & (1L << vcpu)) != 0 || s.vcpuRoots[vcpu] < 0;
+    /**
+     * Whether the vCPU must run vcpu_enter_guest() before it enters the guest (the L2 guest if
+     * nested): a request, or no root in the MMU it runs on (vcpu->arch.mmu: guest_mmu in guest mode).
+     */
+    static boolean mustReload(VmState s, int vcpu, boolean nested) {
+        return (s.freeObsoleteRootsRequests & (1L << vcpu)) != 0 || s.root(vcpu, nested) < 0;
+    }
+
+    /** mmu->root.hpa of root_mmu, or of guest_mmu (mmu both: the L2 guest's shadow root). */
+    private static void setRoot(VmState s, int vcpu, boolean guestMmu, int root) {
+        if (guestMmu) s.vcpuNestedRoots[vcpu] = root;
+        else s.vcpuRoots[vcpu] = root;
     }
 
     /** kvm_check_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, vcpu): test and clear. */
@@ -32,11 +42,16 @@ public final class VcpuRoots {
         return requested;
     }
 
-    /** is_obsolete_root(kvm, mmu->root.hpa): the vCPU's root is invalid or of an old generation. */
-    static boolean obsoleteRoot(Exec e, int vcpu) {
+    /**
+     * is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu (v6.12): the root is invalid or
+     * of an old generation; `return !sp || is_obsolete_sp(kvm, sp)`: a root without its shadow page
+     * (in the model: freed under the vCPU) counts as obsolete.
+     */
+    static boolean obsoleteRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
-        boolean obsolete = s.vcpuRoots[vcpu] >= 0 && FastZap.obsolete(s, s.sp(s.vcpuRoots[vcpu]));
-        if (obsolete) e.note("vCPU " + vcpu + ": " + s.sp(s.vcpuRoots[vcpu]) + " is obsolete");
+        int root = s.root(vcpu, guestMmu);
+        boolean obsolete = root >= 0 && (s.sp(root) == null || FastZap.obsolete(s, s.sp(root)));
+        if (obsolete) e.note("vCPU " + vcpu + ": " + s.sp(root) + " is obsolete");
         return obsolete;
     }
 
@@ -46,13 +61,33 @@ public final class VcpuRoots {
      * longer has, nothing reaches them before kvm_mmu_load() flushes (flush_tlb_current), and
      * nothing but this vCPU fills them.
      */
-    static void freeRoot(Exec e, int vcpu) {
+    static void freeRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
-        int root = s.vcpuRoots[vcpu];
+        int root = s.root(vcpu, guestMmu);
         if (root < 0) return; // if (!VALID_PAGE(*root_hpa)) return;
-        s.vcpuRoots[vcpu] = -1;
-        TdpMmu.putRoot(e, root);
+        setRoot(s, vcpu, guestMmu, -1);
+        if (s.sp(root) == null) {
+            e.violate(Invariant.freed_root_in_use, "mmu_free_root_page: vCPU " + vcpu + "'s root sp" + root + " was freed under it");
+        } else if (s.sp(root).tdp) TdpMmu.putRoot(e, root);
+        else putShadowRoot(e, root);
         Tlbs.flushCurrent(s, vcpu);
+    }
+
+    /**
+     * mmu_free_root_page() of a legacy root (mmu shadow's, or the L2 guest's of guest_mmu; v6.12), under mmu_lock for write: if (!--sp->root_count
+     * && sp->role.invalid) kvm_mmu_prepare_zap_page(). A root is invalid only once
+     * kvm_zap_obsolete_pages() prepared its zap (children unlinked, kept off invalid_list while
+     * referenced): the last put queues it for the caller's kvm_mmu_commit_zap_page().
+     */
+    static void putShadowRoot(Exec e, int root) {
+        if (e.s.mmuWriter != e.thread) {
+            e.violate(Invariant.lockdep, "mmu_free_root_page of a shadow root without mmu_lock held for write");
+        }
+        ShadowPage p = e.s.spForWrite(root);
+        if (--p.rootCount == 0 && p.invalid) {
+            ShadowMmu.queueInvalid(e, root);
+            e.note("mmu_free_root_page(" + p + "): last reference to a zapped root, on invalid_list");
+        }
     }
 
     /** A vCPU number passed to a primitive, checked. */
@@ -80,21 +115,43 @@ public final class VcpuRoots {
     static void loadRoot(Exec e, int vcpu) {
         VmState s = e.s;
         int root = allocRoot(s, s.inSmm(vcpu));
-        s.vcpuRoots[vcpu] = root;
-        e.note("vCPU " + vcpu + ": kvm_tdp_mmu_alloc_root loads " + s.sp(root));
+        setRoot(s, vcpu, false, root);
+        e.note("vCPU " + vcpu + ": " + (s.sp(root).tdp ? "kvm_tdp_mmu_alloc_root" : "mmu_alloc_root") + " loads " + s.sp(root));
     }
 
-    /** kvm_tdp_mmu_alloc_root(): the role's valid root with a reference more, else a new one (count 2). */
+    /**
+     * kvm_tdp_mmu_alloc_root(): the role's valid root with a reference more, else a new one (count
+     * 2). mmu_alloc_root() of the legacy MMU (mmu shadow, v6.12): kvm_mmu_get_shadow_page() finds
+     * the root of the current generation (for_each_valid_sp skips obsolete pages) or makes one, and
+     * ++sp->root_count.
+     */
     static int allocRoot(VmState s, boolean smm) {
         int current = smm ? s.smmRoot : s.root;
         ShadowPage p = s.sp(current);
-        if (p != null && p.status == ShadowPage.LIVE && !p.invalid) {
+        if (p != null && p.status == ShadowPage.LIVE && !FastZap.obsolete(s, p)) {
             s.spForWrite(current).rootCount++;
             return current;
         }
-        int root = FastZap.allocRoot(s, s.config.tdpLevels(), true, 1);
+        boolean tdp = s.config.mmu() != Mmu.SHADOW;
+        int root = FastZap.allocRoot(s, s.config.tdpLevels(), tdp, 1);
         if (smm) s.smmRoot = root;
         else s.root = root;
         return root;
+    }
+
+    /**
+     * mmu_alloc_shadow_roots() of guest_mmu (mmu both, v6.12): mmu_alloc_root() of the L2 guest's
+     * root, found by kvm_mmu_get_shadow_page() if of the current generation, else made; ++root_count.
+     */
+    static void loadNestedRoot(Exec e, int vcpu) {
+        VmState s = e.s;
+        ShadowPage p = s.sp(s.nestedRoot);
+        if (p != null && p.status == ShadowPage.LIVE && !FastZap.obsolete(s, p)) {
+            s.spForWrite(s.nestedRoot).rootCount++;
+        } else {
+            s.nestedRoot = FastZap.allocRoot(s, s.config.tdpLevels(), false, 1);
+        }
+        setRoot(s, vcpu, true, s.nestedRoot);
+        e.note("vCPU " + vcpu + ": mmu_alloc_root (guest_mmu) loads " + s.sp(s.nestedRoot));
     }
 }

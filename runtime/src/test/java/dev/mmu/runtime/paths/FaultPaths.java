@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
@@ -20,7 +21,7 @@ final class FaultPaths {
 
     static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested) {
         KernelPaths.guestAccess(b, c, vcpu, kind, gpa, nested, (p, f) -> kvmTdpMmuPageFault(p, c, f, true),
-                (p, f) -> directPageFault(p, c, f), FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest);
+                (p, f) -> directPageFault(p, c, f), FaultPaths::fastPageFault, (p, v, guestMode) -> vcpuEnterGuest(p, c, v, guestMode));
     }
 
     /** direct_page_fault() from write_lock(), with direct_map() inlined. */
@@ -58,25 +59,44 @@ final class FaultPaths {
 
     /**
      * vcpu_enter_guest() (kernel/x86.mmu) with kvm_mmu_free_obsolete_roots(), kvm_mmu_reload() and
-     * kvm_mmu_load() (kernel/mmu.mmu), kvm_tdp_mmu_alloc_root() (kernel/tdp_mmu.mmu) inlined.
+     * kvm_mmu_load() (kernel/mmu.mmu), kvm_tdp_mmu_alloc_root() (kernel/tdp_mmu.mmu) inlined, for the
+     * TDP MMU's root_mmu and (mmu both) the L2 guest's guest_mmu; in guest mode the L2 root is loaded.
      */
-    static void vcpuEnterGuest(PathBuilder b, int vcpu) {
+    static void vcpuEnterGuest(PathBuilder b, VmConfig c, int vcpu, boolean guestMode) {
         int noRequest = b.placeholder();
         int notObsolete = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
         b.emit(vcpuCall("mmu_free_root_page", vcpu, -1));
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.patch(notObsolete, vcpuCall("is_obsolete_root", vcpu, -1).branch(b.here(), false));
+        if (c.mmu() == Mmu.BOTH) {
+            int l2NotObsolete = b.placeholder();
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(guestMmuCall("mmu_free_root_page", vcpu, -1));
+            b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+            b.patch(l2NotObsolete, guestMmuCall("is_obsolete_root", vcpu, -1).branch(b.here(), false));
+        }
         b.patch(noRequest, vcpuCall("kvm_check_request_free_obsolete_roots", vcpu, -1).branch(b.here(), false));
         int valid = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-        b.emit(vcpuCall("tdp_mmu_get_or_alloc_root", vcpu, -1));
+        if (guestMode) {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(guestMmuCall("mmu_alloc_root", vcpu, -1));
+        } else {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(vcpuCall("tdp_mmu_get_or_alloc_root", vcpu, -1));
+        }
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new Ops.Note("atomic {"));
         int flush = b.here();
         b.emit(vcpuCall("flush_tlb_current", vcpu, -1));
         b.atomic(flush);
-        b.patch(valid, vcpuCall("root_hpa_valid", vcpu, -1).branch(b.here(), true));
+        b.patch(valid, (guestMode ? guestMmuCall("root_hpa_valid", vcpu, -1) : vcpuCall("root_hpa_valid", vcpu, -1)).branch(b.here(), true));
+    }
+
+    /** A root primitive on the vCPU's guest_mmu (guest_mmu = true). */
+    private static Ops.VcpuCall guestMmuCall(String primitive, int vcpu, int result) {
+        return new Ops.VcpuCall(Primitives.get(primitive), vcpu, new Expr[] {Expr.constant(1)}, result);
     }
 
     /** A primitive whose only parameter is vcpu_id, on that vCPU. */

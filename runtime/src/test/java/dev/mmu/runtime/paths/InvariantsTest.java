@@ -251,7 +251,7 @@ class InvariantsTest {
                     ThreadProgram.of("vcpu 0", 0, path(b -> KernelPaths.guestAccess(b, c, 0, Access.EXEC,
                             Expr.constant(0x1000), false, (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, c, f, recheck),
                             (q, f) -> FaultPaths.directPageFault(q, c, f), FaultPaths::fastPageFault,
-                            FaultPaths::vcpuEnterGuest))));
+                            (q, v, g) -> FaultPaths.vcpuEnterGuest(q, c, v, g)))));
             if (!recheck) assertThat(broken(p)).contains(Invariant.accounted_after_zap, Invariant.stats_consistent);
             else assertThat(broken(p)).doesNotContain(Invariant.accounted_after_zap, Invariant.stats_consistent);
         }
@@ -489,6 +489,19 @@ class InvariantsTest {
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
         s.spForWrite(old).rootCount = 1;
         s.spForWrite(old).status = ShadowPage.UNLINKED; // put on its way out, but queued nowhere
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
+    }
+
+    @Test
+    void aZappedLegacyRootAVcpuStillHoldsIsNoLeakUntilItsLastPut() {
+        VmState s = splitState();
+        int old = s.allocSp(4, 0, false).id;
+        ShadowPage p = s.spForWrite(old);
+        p.invalid = true;
+        p.status = ShadowPage.UNLINKED; // kvm_zap_obsolete_pages() prepared it, root_count 1: kept off invalid_list
+        p.rootCount = 1;
+        assertThat(Invariants.violated(Invariant.page_table_leak, s)).isFalse();
+        p.rootCount = 0; // the last mmu_free_root_page() must queue it
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
     }
 

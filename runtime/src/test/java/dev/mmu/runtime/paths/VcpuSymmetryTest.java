@@ -57,6 +57,12 @@ class VcpuSymmetryTest {
         c.tlb[1] = s.tlb[0];
         c.psc[0] = s.psc[1];
         c.psc[1] = s.psc[0];
+        c.vcpuRoots[0] = s.vcpuRoots[1];
+        c.vcpuRoots[1] = s.vcpuRoots[0];
+        c.vcpuNestedRoots[0] = s.vcpuNestedRoots[1];
+        c.vcpuNestedRoots[1] = s.vcpuNestedRoots[0];
+        c.freeObsoleteRootsRequests = swapBits(s.freeObsoleteRootsRequests << 1) >>> 1; // vCPU bits 0 and 1
+        c.smmVcpus = swapBits(s.smmVcpus << 1) >>> 1;
         c.mmuWriter = swapThread(s.mmuWriter);
         c.mmuReaders = swapBits(s.mmuReaders);
         c.srcuReaders = swapBits(s.srcuReaders);
@@ -89,6 +95,39 @@ class VcpuSymmetryTest {
         // A vCPU mid-fault holds srcu and mmu_lock for read, or waits in the queue: those moved too.
         assertThat(all).anyMatch(s -> s.mmuQueue.length > 0 && s.mmuQueue[0] != 0);
         assertThat(all).anyMatch(s -> (s.mmuReaders & 0b110L) == 0b010L);
+    }
+
+    /**
+     * mmu both: a new generation and KVM_REQ_MMU_FREE_OBSOLETE_ROOTS race two vCPUs' L2 reads; each
+     * frees its obsolete L2 root and loads a new one at its own entry, so their guest_mmu roots
+     * differ for a while, and each moves with its vCPU (thread, TLB, root_mmu root, request bit).
+     */
+    @Test
+    void eachVcpusL2RootMovesWithItsVcpu() {
+        VmConfig both = Stepper.vm(Mmu.BOTH, 2);
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, both, 0, Access.READ, Expr.constant(GPA), true);
+        PathBuilder gen = new PathBuilder();
+        gen.emit(new Ops.Acquire(LockId.mmu_lock, Lock.Mode.WRITE));
+        gen.emit(InvariantsTest.call("kvm_mmu_toggle_valid_gen"));
+        gen.emit(InvariantsTest.call("kvm_make_all_cpus_request_free_obsolete_roots"));
+        gen.emit(new Ops.Release(LockId.mmu_lock));
+        ThreadProgram[] vcpus = new ThreadProgram[2];
+        for (int v = 0; v < 2; v++) {
+            PathBuilder b = new PathBuilder();
+            FaultPaths.guestAccess(b, both, v, Access.READ, Expr.constant(GPA), true);
+            vcpus[v] = ThreadProgram.of("vcpu " + v, v, b);
+        }
+        MmuSystem m = new MmuSystem(Stepper.program(both, setup, ThreadProgram.of("gen", -1, gen), vcpus[0], vcpus[1]));
+        boolean sawSplit = false;
+        for (VmState s : SeedModelTest.reachable(m)) {
+            VmState c = m.canonical(s);
+            VmState w = swap(s);
+            assertThat(c).isIn(s, w);
+            assertThat(m.key(m.canonical(w))).as("one key per orbit").isEqualTo(m.key(c));
+            sawSplit |= s.vcpuNestedRoots[0] != s.vcpuNestedRoots[1] && s.vcpuNestedRoots[0] >= 0 && s.vcpuNestedRoots[1] >= 0;
+        }
+        assertThat(sawSplit).as("vCPU 0 on the new L2 root while vCPU 1 still holds the old one, or the reverse").isTrue();
     }
 
     @Test
@@ -274,6 +313,12 @@ class VcpuSymmetryTest {
         c.tlb[1] = s.tlb[0];
         c.psc[0] = s.psc[1];
         c.psc[1] = s.psc[0];
+        c.vcpuRoots[0] = s.vcpuRoots[1];
+        c.vcpuRoots[1] = s.vcpuRoots[0];
+        c.vcpuNestedRoots[0] = s.vcpuNestedRoots[1];
+        c.vcpuNestedRoots[1] = s.vcpuNestedRoots[0];
+        c.freeObsoleteRootsRequests = swapBits(s.freeObsoleteRootsRequests << 1) >>> 1; // vCPU bits 0 and 1
+        c.smmVcpus = swapBits(s.smmVcpus << 1) >>> 1;
         c.mmuWriter = s.mmuWriter == 0 ? 1 : s.mmuWriter == 1 ? 0 : s.mmuWriter;
         c.mmuReaders = swapLow(s.mmuReaders);
         c.srcuReaders = swapLow(s.srcuReaders);
