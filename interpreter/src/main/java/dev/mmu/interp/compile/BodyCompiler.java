@@ -445,7 +445,7 @@ final class BodyCompiler {
 
     /** The shadow MMU's fault from write_lock(): the prelude's (or the user's) direct_page_fault, its fault bound. */
     private void directPageFault(PathBuilder builder, TdpMap.Fault fault) {
-        inlinePath("direct_page_fault", (callee, param) -> callee.bindFault(param, fault));
+        inlinePath("direct_page_fault", (callee, params) -> callee.bindFault(params.get(0).name(), fault));
     }
 
     /**

@@ -96,7 +96,7 @@ class DirectMapStepTest {
             vcpus[v] = ThreadProgram.of("vcpu " + v, v, InvariantsTest.path(b -> KernelPaths.guestAccess(b, VM, vcpu,
                     Access.EXEC, Expr.constant(HPAGE_GPA + vcpu * 0x1000), false, (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, VM, f, true),
                     (q, f) -> FaultPaths.directPageFault(q, VM, f, dev.mmu.runtime.paths.Lock.Mode.READ),
-                    FaultPaths::fastPageFault, FaultPaths::vcpuEnterGuest)));
+                    FaultPaths::fastPageFault, (q, w, g) -> FaultPaths.vcpuEnterGuest(q, VM, w, g))));
         }
         assertThat(InvariantsTest.broken(Stepper.program(VM, new PathBuilder(), vcpus)))
                 .contains(dev.mmu.runtime.model.Invariant.lockdep);
