@@ -156,6 +156,7 @@ public final class TraceTable {
                         cur = new StringBuilder("  ");
                     }
                     int room = max - cur.length();
+                    if (word.length() <= room) break; // fits a clause's first line, which is not indented
                     lines.add(cur + word.substring(0, room));
                     word = word.substring(room);
                     cur = new StringBuilder("  ");
