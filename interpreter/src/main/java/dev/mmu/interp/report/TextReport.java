@@ -109,7 +109,8 @@ public final class TextReport implements Reporter {
                     notes.isEmpty() ? "" : "  (" + String.join("; ", notes) + ")"), width));
             if (o.showsTrace()) {
                 b.append('\n');
-                b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size()).append(" steps after setup:\n");
+                b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size())
+                        .append(o.steps().size() == 1 ? " step" : " steps").append(" after setup:\n");
                 if (o.steps().isEmpty()) {
                     b.append("  it already happens in setup:\n");
                     r.setup().forEach(line -> b.append("    ").append(line).append('\n'));
