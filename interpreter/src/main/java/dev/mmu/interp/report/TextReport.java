@@ -43,7 +43,7 @@ public final class TextReport implements Reporter {
 
     /** The same, with traces fitted to a terminal of the given width. */
     public static String scenario(ScenarioResult r, int width) {
-        StringBuilder b = new StringBuilder(header(r, r.file()));
+        StringBuilder b = new StringBuilder(header(r, r.file(), "", width));
         if (r.status() == Status.SKIPPED) return b.toString();
         b.append(details(r, width));
         if (r.status() == Status.ERROR) return b.toString();
@@ -81,14 +81,35 @@ public final class TextReport implements Reporter {
 
     /** The same, with traces fitted to a terminal of the given width. */
     public static String brief(ScenarioResult r, int width) {
-        if (r.status() == Status.SKIPPED) return header(r, r.location());
-        if (r.status() == Status.ERROR) return header(r, r.location()) + details(r, width);
-        String head = header(r, r.location()).stripTrailing() + "  (" + r.stats().elapsedMillis() + " ms)\n";
+        if (r.status() == Status.SKIPPED) return header(r, r.location(), "", width);
+        if (r.status() == Status.ERROR) return header(r, r.location(), "", width) + details(r, width);
+        String head = header(r, r.location(), "  (" + r.stats().elapsedMillis() + " ms)", width);
         return r.passed() ? head : head + details(r, width);
     }
 
-    private static String header(ScenarioResult r, String where) {
-        return String.format("%-7s %s  \"%s\"%n", word(r.status()), where, r.name());
+    /** Room kept on every header line for a timing suffix, so that where a name breaks never depends on the time. */
+    private static final int TIMING_ROOM = "  (99999 ms)".length();
+
+    /**
+     * The verdict, where, and the scenario's name, broken at spaces in the name to fit the width
+     * (continuation lines under the location); then the suffix. The location is never broken.
+     */
+    private static String header(ScenarioResult r, String where, String suffix, int width) {
+        int max = width - (suffix.isEmpty() ? 0 : TIMING_ROOM);
+        StringBuilder b = new StringBuilder();
+        StringBuilder line = new StringBuilder(String.format("%-7s %s ", word(r.status()), where));
+        boolean fresh = false; // the line holds only the indent
+        for (String w : ("\"" + r.name() + "\"").split(" ")) {
+            if (!fresh && line.length() + 1 + w.length() > max) {
+                b.append(line.toString().stripTrailing()).append('\n');
+                line = new StringBuilder(" ".repeat(8));
+                fresh = true;
+            }
+            if (!fresh) line.append(' ');
+            line.append(w);
+            fresh = false;
+        }
+        return b.append(line).append(suffix).append('\n').toString();
     }
 
     private static String details(ScenarioResult r, int width) {

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 class TextReportTest {
 
     /**
-     * COLUMNS=80: every line fits but the scenario's header and the replay command, which are not
-     * broken (the figures explored were one line of 100-odd columns; invalidated-root's trace threw
-     * StringIndexOutOfBoundsException at this width).
+     * COLUMNS=80: every line of `mmu check` and `mmu test` fits but the replay command, which is
+     * not broken (the figures explored and the header with a long scenario name were one line of
+     * 100-odd columns; invalidated-root's trace threw StringIndexOutOfBoundsException at this width).
      */
     @Test
     void aReportFitsAnEightyColumnTerminal() {
@@ -24,7 +24,9 @@ class TextReportTest {
             for (ScenarioResult r : f.scenarios()) {
                 String text = TextReport.scenario(r, 80);
                 assertThat(text).contains("explored ").contains(" ms\n  (").contains("expect ");
-                text.lines().skip(1).filter(l -> !l.startsWith("  replay: "))
+                String brief = TextReport.brief(r, 80);
+                assertThat(brief.replaceAll("\\s+", " ")).contains("\"" + r.name() + "\"");
+                (text + brief).lines().filter(l -> !l.startsWith("  replay: "))
                         .forEach(l -> assertThat(l.length()).as("%s: %s", file, l).isLessThanOrEqualTo(80));
             }
         }
