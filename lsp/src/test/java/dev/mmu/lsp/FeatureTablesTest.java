@@ -88,6 +88,7 @@ class FeatureTablesTest {
             Map.entry("tdp_mmu_zap_possible_nx_huge_page",
                     new String[] {"kvm_tdp_mmu_zap_possible_nx_huge_page", "Needs `mmu_lock` held for read."}),
             Map.entry("kvm_handle_hva_range_unmap", new String[] {"kvm_handle_hva_range", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_mmu_invalidate_begin", new String[] {"kvm_mmu_invalidate_begin", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_mmu_invalidate_end", new String[] {"kvm_mmu_invalidate_end", "Needs `mmu_lock` held for write."}),
             Map.entry("host_unmap", new String[] {"zap_page_range_single", ""}),
             Map.entry("host_free_pages", new String[] {"free_pages_and_swap_cache", ""}),

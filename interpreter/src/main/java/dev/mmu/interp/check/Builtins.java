@@ -156,6 +156,7 @@ public final class Builtins {
         invariant("freed_root_in_use", "a root's last reference put while a vCPU or a walk still uses it");
         invariant("lost_spte_update", "a plain SPTE write overwrote a change another thread made since the writer's snapshot");
         invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");
+        invariant("freed_page_mapped", "an SPTE, in any root, still maps a page the host freed (the notifier returned too early)");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

@@ -262,7 +262,10 @@ final class BodyCompiler {
         int top = b.here();
         int next = b.placeholder();
         breaks.push(new ArrayList<>());
+        boolean rootVar = !list.equals("obsolete_pages");
+        if (rootVar) exprs.walkRoots.push(dev.mmu.runtime.paths.Expr.local(var));
         block(f.body(), inner);
+        if (rootVar) exprs.walkRoots.pop();
         b.emit(new Ops.Jump(top));
         b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
                 : roots ? new FastZap.NextRoot(var, b.here(), list.startsWith("valid_"), list.endsWith("_yield_safe"))
@@ -281,9 +284,11 @@ final class BodyCompiler {
         Env inner = new Env(env);
         inner.bindIter(f.var().name(), loop);
         loops.push(loop);
+        exprs.walkRoots.push(loop.root());
         breaks.push(new ArrayList<>());
         block(f.body(), inner);
         KernelPaths.endTdpPteLoop(b, loop);
+        exprs.walkRoots.pop();
         loops.pop();
         patchBreaks();
         KernelPaths.putTdpPteLoopRoot(b, loop);
@@ -503,9 +508,10 @@ final class BodyCompiler {
                 FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
             }
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
-            // (gfn, level) name iter->sptep: in the enclosing tdp_pte loop's root (VolatileBits.root)
-            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte" ->
-                    primitive(Primitives.get(name), c, env, result, loops.isEmpty() ? null : loops.peek().root());
+            // gfn (and level) name iter->sptep: in the walk's root, the innermost tdp_pte loop's or root
+            // loop's (VolatileBits.root)
+            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte", "set_spte", "cmpxchg_spte", "split_huge" ->
+                    primitive(Primitives.get(name), c, env, result, exprs.walkRoots.peek());
             case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
                 b.emit(new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), result >= 0 ? result : b.local("stale"), -1,

@@ -28,6 +28,12 @@ final class ExprCompiler {
     /** Every stat some compiled expression reads (the others may be left out of state keys). */
     final java.util.Set<Stat> statsRead = java.util.EnumSet.noneOf(Stat.class);
 
+    /**
+     * The roots of the enclosing walks, innermost first (a tdp_pte loop's, a root loop's variable),
+     * pushed by the body compiler: spte(gpa) and the SPTE primitives act in the top one.
+     */
+    final java.util.Deque<dev.mmu.runtime.paths.Expr> walkRoots = new java.util.ArrayDeque<>();
+
     ExprCompiler(Machine machine, Map<String, Long> row, Map<String, Integer> globals) {
         this.machine = machine;
         this.row = row;
@@ -98,7 +104,10 @@ final class ExprCompiler {
                 // The W, A and D bits change without mmu_lock (fast_page_fault, the walker); the mapping does not.
                 Footprint read = field.equals("writable") || field.equals("accessed") || field.equals("dirty")
                         ? Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS) : Footprint.reads(Resource.SPTE);
-                return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+                var root = walkRoots.peek(); // none: the valid root of address space 0
+                if (root == null) return reading(read.union(gpa.footprint()), (s, t) -> Queries.spte(s, gpa.eval(s, t), field));
+                return reading(read.union(gpa.footprint()).union(root.footprint()),
+                        (s, t) -> Queries.spte(s, (int) root.eval(s, t), gpa.eval(s, t), field));
             }
             if (q.equals("tlb")) {
                 var vcpu = compile(arg(c, 0), env);

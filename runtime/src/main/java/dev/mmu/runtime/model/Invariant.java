@@ -36,7 +36,12 @@ public enum Invariant {
     /** A plain SPTE write (WRITE_ONCE) replaced a change another thread made atomically since the writer's snapshot. */
     lost_spte_update("a plain SPTE write overwrote a change another thread made since the writer read the SPTE"),
     /** A page table was put on possible_nx_huge_pages after a zap had unlinked it (linked, then zapped before its accounting). */
-    accounted_after_zap("a page table was accounted as a possible NX huge page after a zap had unlinked it");
+    accounted_after_zap("a page table was accounted as a possible NX huge page after a zap had unlinked it"),
+    /**
+     * A leaf SPTE, in any root (invalidated ones too), maps a page the host freed: the MMU notifier
+     * returned while KVM still referenced it (a later zap calls kvm_set_pfn_dirty() on freed memory).
+     */
+    freed_page_mapped("an SPTE still maps a page the host freed");
 
     public final String description;
 

@@ -151,6 +151,19 @@ public final class Host {
     /** What {@link #freed} reads. */
     static final Footprint FREED = Footprint.reads(Resource.FREED_PFNS, Resource.MEMSLOTS);
 
+    /**
+     * Whether a freed backing page meets pfns [pfn, pfn + n) (a leaf's): each freed page spans the
+     * backing size of the hva it was faulted in at.
+     */
+    static boolean freedIn(VmState s, long pfn, long n) {
+        for (long base : s.freedPfns) {
+            Long hva = s.gfnOfPfn(base);
+            long per = hva == null ? 1 : pagesPerBacking(s.config, hva);
+            if (base < pfn + n && pfn < base + per) return true;
+        }
+        return false;
+    }
+
     static boolean freed(VmState s, long pfn, long gfn) {
         long hva = Memslots.hvaGfn(s, gfn);
         if (s.config.slotOf(hva) == null) return false;

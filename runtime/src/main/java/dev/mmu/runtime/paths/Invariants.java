@@ -20,7 +20,7 @@ public final class Invariants {
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
             Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use,
-            Invariant.lost_spte_update, Invariant.accounted_after_zap);
+            Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped);
 
     private Invariants() {}
 
@@ -32,6 +32,8 @@ public final class Invariants {
             case stats_consistent -> !statsConsistent(s);
             case page_table_leak -> leaked(s);
             case dangling_memslot -> SlotOps.dangling(s) != null;
+            case freed_page_mapped -> s.freedPfns.length > 0
+                    && anyLeaf(s, (level, spte) -> Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(level)));
             default -> false;
         };
     }
@@ -47,6 +49,7 @@ public final class Invariants {
             case page_table_leak -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.INVALID_ROOTS,
                     Resource.RCU_PENDING, Resource.INVALID_LIST);
             case dangling_memslot -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.TLB, Resource.MEMSLOTS);
+            case freed_page_mapped -> Footprint.reads(Resource.SPTE, Resource.FREED_PFNS);
             default -> Footprint.LOCAL;
         };
     }

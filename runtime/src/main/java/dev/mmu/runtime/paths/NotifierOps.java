@@ -34,10 +34,22 @@ public final class NotifierOps {
 
     /** The _start half on a gpa range (the op's and the primitive's body). */
     static void rangeStart(Exec e, long startGpa, long endGpa) {
-        VmState s = e.s;
-        // kvm_handle_hva_range(): the hva range (configured gpas) through each memslot.
-        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
+        long[] r = invalidateBegin(e, startGpa, endGpa);
         boolean flush = false;
+        for (int k = 0; k < r.length; k += 2) flush |= MmuOps.zapLeafs(e, r[k], r[k + 1]);
+        if (flush) Tlbs.flushRemoteTlbs(e);
+        else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+    }
+
+    /**
+     * kvm_mmu_invalidate_begin() and kvm_mmu_invalidate_range_add() for a gpa range (kvm_main.c,
+     * v6.12), with mn_active_invalidate_count++ (see InvalidateRangeStart); returns the gfn ranges
+     * of the memslots the range meets (kvm_handle_hva_range(): the hva range, configured gpas,
+     * through each memslot).
+     */
+    static long[] invalidateBegin(Exec e, long startGpa, long endGpa) {
+        VmState s = e.s;
+        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
             s.mmuInvalidateRangeStart = 0;
             s.mmuInvalidateRangeEnd = 0;
@@ -53,12 +65,10 @@ public final class NotifierOps {
                 s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
             }
             if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
-            flush |= MmuOps.zapLeafs(e, a, b);
         }
         s.mmuInvalidateInProgress++;
         s.mnActiveInvalidateCount++;
-        if (flush) Tlbs.flushRemoteTlbs(e);
-        else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+        return r;
     }
 
     /** The _end half (the op's and the primitive's body). */

@@ -110,15 +110,18 @@ public final class Primitives {
                     ShadowPage sp = e.s.sp((int) a[0]);
                     return sp != null && sp.tdp ? 1 : 0;
                 });
+        // split_huge, set_spte and cmpxchg_spte name their SPTE by gfn in the walk's root: inside a
+        // tdp_pte loop or a root loop that loop's root, which the compiler passes as a last argument
+        // (VolatileBits.root), else the valid root of address space 0.
         declare("split_huge(gfn: int)")
                 .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_page", "v6.x")
                 .doc("replaces the huge SPTE covering gfn with a table of smaller SPTEs")
-                .step(TdpMmu.LINK_CHILD, (e, a) -> TdpMmu.splitHuge(e, a[0]) ? 1 : 0);
+                .step(TdpMmu.LINK_CHILD, (e, a) -> TdpMmu.splitHuge(e, VolatileBits.root(e, a, 1), a[0]) ? 1 : 0);
         declare("set_spte(gfn: int, level: int, present: bool, writable: bool, exec: bool)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.x")
                 .doc("writes the SPTE mapping gfn at level")
                 .step(TdpMmu.SET_SPTE.union(Host.GFN_TO_PFN), (e, a) -> {
-                    TdpMmu.setSpteAt(e, a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
+                    TdpMmu.setSpteAt(e, VolatileBits.root(e, a, 5), a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
                     return 0;
                 });
         // The lockless cmpxchg of fast_page_fault() on the leaf SPTE of gfn: flips only the W bit of
@@ -128,7 +131,7 @@ public final class Primitives {
                 .mirrors("fast_pf_fix_direct_spte", "v6.x")
                 .doc("lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does")
                 .step(Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
-                    Walk w = Walk.of(e.s, a[0]);
+                    Walk w = Walk.to(e.s, VolatileBits.root(e, a, 2), a[0], 1);
                     if (w == null || !w.presentLeaf()) return 0;
                     long spte = a[1] != 0 ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
                     if (spte == w.spte()) return 0;
@@ -185,6 +188,15 @@ public final class Primitives {
                 .doc("kvm_mmu_invalidate_begin, kvm_mmu_unmap_gfn_range and the flush for a gpa range, as the notifier's _start")
                 .step(NotifierOps.START, (e, a) -> {
                     NotifierOps.rangeStart(e, a[0], a[1]);
+                    return 0;
+                });
+        // The .on_lock half alone, for a path that writes the unmap itself (an older kernel's).
+        declare("kvm_mmu_invalidate_begin(start: int, end: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_begin", "v6.12")
+                .doc("++mmu_invalidate_in_progress and the gfn range of a gpa range, as the notifier's _start before it unmaps:"
+                        + " faults in the range retry until kvm_mmu_invalidate_end()")
+                .step(Footprint.updates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS), (e, a) -> {
+                    NotifierOps.invalidateBegin(e, a[0], a[1]);
                     return 0;
                 });
         declare("kvm_mmu_invalidate_end()")

@@ -12,9 +12,14 @@ public final class Queries {
     /** The NX list's length (non-zero: !list_empty). */
     public static final Expr NX_LENGTH = Expr.of(Footprint.reads(Resource.NX_LIST), (s, t) -> s.lpageDisallowed.length);
 
-    /** spte(gpa).field: the SPTE a hardware walk stops at for gpa (level 0 and not present if none). */
+    /** spte(gpa).field in the valid root of address space 0. */
     public static long spte(VmState s, long gpa, String field) {
-        Walk w = Walk.of(s, gpa >>> 12);
+        return spte(s, s.root, gpa, field);
+    }
+
+    /** spte(gpa).field: the SPTE a hardware walk from root stops at for gpa (level 0 and not present if none). */
+    public static long spte(VmState s, int root, long gpa, String field) {
+        Walk w = Walk.to(s, root, gpa >>> 12, 1);
         boolean leaf = w != null && w.presentLeaf();
         return switch (field) {
             case "present" -> leaf ? 1 : 0;

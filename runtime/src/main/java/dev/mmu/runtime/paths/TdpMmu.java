@@ -206,9 +206,9 @@ public final class TdpMmu {
         }
     }
 
-    /** split_huge(gfn): replace the huge leaf covering gfn by a table of next-level leaves; false if none. */
-    static boolean splitHuge(Exec e, long gfn) {
-        Walk w = Walk.of(e.s, gfn);
+    /** split_huge(gfn): replace the huge leaf covering gfn in root by a table of next-level leaves; false if none. */
+    static boolean splitHuge(Exec e, int root, long gfn) {
+        Walk w = Walk.to(e.s, root, gfn, 1);
         if (w == null || !w.presentLeaf() || w.level() == Level.PG_LEVEL_4K) return false;
         ShadowPage child = linkChild(e, w.spId(), w.index(), e.s.sp(w.spId()).tdp);
         splitHugePage(e, child, w.spte());
@@ -216,9 +216,9 @@ public final class TdpMmu {
         return true;
     }
 
-    /** set_spte(gfn, level, present, writable, exec): tdp_mmu_set_spte() at the SPTE mapping gfn at level. */
-    static void setSpteAt(Exec e, long gfn, int level, boolean present, boolean writable, boolean exec) {
-        Walk w = Walk.to(e.s, e.s.root, gfn, level);
+    /** set_spte(gfn, level, present, writable, exec): tdp_mmu_set_spte() at the SPTE mapping gfn at level in root. */
+    static void setSpteAt(Exec e, int root, long gfn, int level, boolean present, boolean writable, boolean exec) {
+        Walk w = Walk.to(e.s, root, gfn, level);
         if (w == null || w.level() != level) {
             e.note("set_spte: no table at L" + level + " for gfn 0x" + Long.toHexString(gfn));
             return;

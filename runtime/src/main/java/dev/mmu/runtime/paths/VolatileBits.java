@@ -32,8 +32,9 @@ final class VolatileBits {
     }
 
     /**
-     * The root whose SPTE a call names (iter->sptep): the enclosing tdp_pte loop's, which the compiler
-     * passes after the declared arguments at `at`, else the valid root of address space 0.
+     * The root whose SPTE a call names (iter->sptep): the walk's, the innermost enclosing tdp_pte
+     * loop's or root loop's, which the compiler passes after the declared arguments at `at`, else the
+     * valid root of address space 0.
      */
     static int root(Exec e, long[] args, int at) {
         return args.length > at ? (int) args[at] : e.s.root;

@@ -118,6 +118,37 @@ class InvariantsTest {
         assertThat(broken(zapRange(true))).doesNotContain(Invariant.stale_tlb_at_unlock, Invariant.use_after_free);
     }
 
+    /**
+     * vCPU 0 maps gpa 0x1000 (a 4K leaf, or a 2M one on the 2M-backed slot), the root invalidated
+     * or not; the host frees the region, after the notifier's invalidation or without it.
+     */
+    static Program hostFree(Memslot slot, boolean invalidated, boolean notifier) {
+        VmConfig c = vm(Mmu.TDP, false, 1, slot);
+        return program(c, s -> {
+            FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
+            if (invalidated) {
+                s.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                s.emit(call("kvm_tdp_mmu_invalidate_all_roots"));
+                s.emit(new Ops.Release(LockId.mmu_lock));
+            }
+        }, thread("host", b -> {
+            if (notifier) KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
+            HostPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
+        }));
+    }
+
+    @Test
+    void aPageTheHostFreesWhileAnSpteOfAnyRootMapsItIsFreedPageMapped() {
+        for (Memslot slot : List.of(SMALL, HUGE)) {
+            for (boolean invalidated : List.of(false, true)) {
+                assertThat(broken(hostFree(slot, invalidated, false))).as("%s, invalidated %s", slot, invalidated)
+                        .contains(Invariant.freed_page_mapped);
+                assertThat(broken(hostFree(slot, invalidated, true))).as("%s, invalidated %s", slot, invalidated)
+                        .doesNotContain(Invariant.freed_page_mapped);
+            }
+        }
+    }
+
     /** kvm_tdp_mmu_zap_sp on the NX-split table inside rcu_read_lock; vCPU 0 caches that table. */
     static Program zapSplitTable(boolean flush) {
         VmConfig c = vm(Mmu.TDP, true, 1, HUGE);
