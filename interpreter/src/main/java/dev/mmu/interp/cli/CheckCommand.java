@@ -16,6 +16,7 @@ import dev.mmu.interp.run.ScenarioRunner;
 import dev.mmu.interp.run.TagFilter;
 import dev.mmu.runtime.explore.Shard;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,6 +83,7 @@ final class CheckCommand implements Callable<Integer> {
             flags.closeProgress();
             results.add(r);
             System.err.print(r.diagnosticsText()); // errors, or warnings (e.g. what symmetry leaves out)
+            if (Files.isDirectory(f)) System.err.println("mmu: `mmu test " + f + "` runs every .mmu file under a folder");
             if (!r.broken() && r.scenarios().isEmpty()) {
                 System.err.print(noScenario(f));
                 empty = true;

@@ -5,6 +5,7 @@ import dev.mmu.interp.check.LoadResult;
 import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.diag.DiagnosticPrinter;
 import dev.mmu.interp.explain.Explainer;
+import dev.mmu.interp.report.TraceTable;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ final class ExplainCommand implements Callable<Integer> {
             System.out.println(file + " declares no scenario (a file of paths to import)");
             return ExitCode.PASS;
         }
-        System.out.print(Explainer.explain(r.scenarios(), r.sources()));
+        System.out.print(TraceTable.fit(Explainer.explain(r.scenarios(), r.sources()), Terminal.columns()));
         return ExitCode.PASS;
     }
 }

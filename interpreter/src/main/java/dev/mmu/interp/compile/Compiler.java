@@ -11,12 +11,14 @@ import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
 import dev.mmu.interp.check.MemslotSpec;
 import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.Preempt;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Invariants;
 import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.ScenarioError;
@@ -75,6 +77,12 @@ public final class Compiler {
             expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("every assert holds",
                     (s, terminal) -> s.assertFailed));
         }
+        for (Invariant inv : LOCKDEP) {
+            if (!named(sc.scenario().expectations(), inv)) {
+                expectations.add(new dev.mmu.runtime.explore.Expectation.Never<>("never " + inv.name(),
+                        (s, terminal) -> Invariants.violated(inv, s), true));
+            }
+        }
         ExploreOptions options = options(sc, exprs);
         for (ExploreSetting s : sc.scenario().explore()) {
             if (!(s instanceof ExploreSetting.SymmetryVcpus)) continue;
@@ -85,6 +93,22 @@ public final class Compiler {
             if (off != null) warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus is not applied: " + off));
         }
         return new CompiledScenario(sc, program, expectations, options);
+    }
+
+    /**
+     * What a kernel built with CONFIG_PROVE_LOCKING splats on: an assert_held that fails, locks out
+     * of order, a bad unlock balance, a lock held on return. Always watched, as lockdep is always
+     * on, unless an expectation names the invariant (`expect violation lockdep` of a buggy variant).
+     */
+    private static final List<Invariant> LOCKDEP = List.of(Invariant.lockdep, Invariant.lock_balance);
+
+    private static boolean named(List<Expectation> expectations, Invariant inv) {
+        for (Expectation e : expectations) {
+            Expectation x = e instanceof Expectation.Fails f ? f.expected() : e;
+            if (x instanceof Expectation.Never n && n.invariant().name().equals(inv.name())) return true;
+            if (x instanceof Expectation.Violation v && v.invariant().name().equals(inv.name())) return true;
+        }
+        return false;
     }
 
     /**

@@ -146,7 +146,40 @@ final class AstBuilder {
     }
 
     private Block block(BlockContext ctx) {
-        return new Block(pos(ctx.LBRACE().getSymbol()), ctx.statement().stream().map(statement::visit).toList());
+        List<Stmt> statements = new ArrayList<>();
+        List<StatementContext> all = ctx.statement();
+        for (int i = 0; i < all.size(); i++) {
+            Stmt.LockName typo = i + 1 < all.size() ? lockTypo(all.get(i), all.get(i + 1)) : null;
+            if (typo == null) {
+                statements.add(statement.visit(all.get(i)));
+                continue;
+            }
+            // One error, at the typo; the statement is read as meant so that no error follows from it.
+            Stmt s = statement.visit(all.get(i));
+            statements.add(s instanceof Stmt.Lock l ? new Stmt.Lock(l.pos(), l.mode(), typo) : new Stmt.Unlock(s.pos(), typo));
+            i++;
+        }
+        return new Block(pos(ctx.LBRACE().getSymbol()), statements);
+    }
+
+    /**
+     * `unlock srcuu`: a misspelt lock name parses as `unlock` (of mmu_lock) and a command `srcuu`;
+     * a bare name on the lock statement's line that is close to a lock's is reported as that typo
+     * and the lock it suggests returned (else null).
+     */
+    private Stmt.LockName lockTypo(StatementContext lock, StatementContext next) {
+        boolean bare = lock instanceof LockStmtContext l && l.lockName() == null
+                || lock instanceof UnlockStmtContext u && u.lockName() == null;
+        if (!bare || !(next instanceof CommandStmtContext c) || !c.commandArg().isEmpty()
+                || c.getStart().getLine() != lock.getStop().getLine()) {
+            return null;
+        }
+        List<String> names = java.util.Arrays.stream(Stmt.LockName.values()).map(n -> n.kernelName).toList();
+        String name = c.IDENT().getText();
+        Optional<String> meant = dev.mmu.interp.diag.Suggestions.closest(name, names);
+        if (meant.isEmpty()) return null;
+        diagnostics.error(pos(c), "unknown lock '" + name + "'; did you mean '" + meant.get() + "'?");
+        return Stmt.LockName.values()[names.indexOf(meant.get())];
     }
 
     private Expr expr(ExprContext ctx) {

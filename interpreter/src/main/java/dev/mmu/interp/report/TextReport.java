@@ -6,8 +6,10 @@ import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.interp.run.ScenarioResult.OutcomeResult;
 import dev.mmu.interp.run.ScenarioResult.Status;
 import dev.mmu.interp.run.ShardMerge;
+import dev.mmu.runtime.explore.ExploreResult;
 import dev.mmu.runtime.explore.Stats;
 import dev.mmu.runtime.explore.Verdict;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The default report: a verdict line per expectation, the numbers explored, traces for failures. */
@@ -41,17 +43,18 @@ public final class TextReport implements Reporter {
 
     /** The same, with traces fitted to a terminal of the given width. */
     public static String scenario(ScenarioResult r, int width) {
-        StringBuilder b = new StringBuilder(header(r, r.file()));
+        StringBuilder b = new StringBuilder(header(r, r.file(), "", width));
         if (r.status() == Status.SKIPPED) return b.toString();
         b.append(details(r, width));
         if (r.status() == Status.ERROR) return b.toString();
         Stats s = r.stats();
-        // One line, however wide: where it would break depends on the timings (reports must compare
-        // equal once those are blanked), and scripts read its figures with sed.
-        b.append(String.format("  explored %,d states, %,d transitions, max depth %d in %d ms (%,.0f states/s, %s"
-                        + "peak heap %d MiB)%n",
-                s.statesStored(), s.transitions(), s.maxDepth(), s.elapsedMillis(), s.statesPerSecond(),
-                bytesPerState(s), s.peakHeapBytes() >> 20));
+        // The counts and the time on one line (scripts read them with sed), the rates on the next: each
+        // fits 80 columns below millions of states, so that a break never depends on the timings
+        // (reports must compare equal once those are blanked).
+        b.append(fit(String.format("explored %,d states, %,d transitions, max depth %d in %d ms",
+                s.statesStored(), s.transitions(), s.maxDepth(), s.elapsedMillis()), width));
+        b.append(fit(String.format("(%,.0f states/s, %speak heap %d MiB)",
+                s.statesPerSecond(), bytesPerState(s), s.peakHeapBytes() >> 20), width));
         return b.toString();
     }
 
@@ -78,14 +81,35 @@ public final class TextReport implements Reporter {
 
     /** The same, with traces fitted to a terminal of the given width. */
     public static String brief(ScenarioResult r, int width) {
-        if (r.status() == Status.SKIPPED) return header(r, r.location());
-        if (r.status() == Status.ERROR) return header(r, r.location()) + details(r, width);
-        String head = header(r, r.location()).stripTrailing() + "  (" + r.stats().elapsedMillis() + " ms)\n";
+        if (r.status() == Status.SKIPPED) return header(r, r.location(), "", width);
+        if (r.status() == Status.ERROR) return header(r, r.location(), "", width) + details(r, width);
+        String head = header(r, r.location(), "  (" + r.stats().elapsedMillis() + " ms)", width);
         return r.passed() ? head : head + details(r, width);
     }
 
-    private static String header(ScenarioResult r, String where) {
-        return String.format("%-7s %s  \"%s\"%n", word(r.status()), where, r.name());
+    /** Room kept on every header line for a timing suffix, so that where a name breaks never depends on the time. */
+    private static final int TIMING_ROOM = "  (99999 ms)".length();
+
+    /**
+     * The verdict, where, and the scenario's name, broken at spaces in the name to fit the width
+     * (continuation lines under the location); then the suffix. The location is never broken.
+     */
+    private static String header(ScenarioResult r, String where, String suffix, int width) {
+        int max = width - (suffix.isEmpty() ? 0 : TIMING_ROOM);
+        StringBuilder b = new StringBuilder();
+        StringBuilder line = new StringBuilder(String.format("%-7s %s ", word(r.status()), where));
+        boolean fresh = false; // the line holds only the indent
+        for (String w : ("\"" + r.name() + "\"").split(" ")) {
+            if (!fresh && line.length() + 1 + w.length() > max) {
+                b.append(line.toString().stripTrailing()).append('\n');
+                line = new StringBuilder(" ".repeat(8));
+                fresh = true;
+            }
+            if (!fresh) line.append(' ');
+            line.append(w);
+            fresh = false;
+        }
+        return b.append(line).append(suffix).append('\n').toString();
     }
 
     private static String details(ScenarioResult r, int width) {
@@ -95,12 +119,19 @@ public final class TextReport implements Reporter {
             StackTraceElement[] frames = r.error().getStackTrace();
             for (int i = 0; i < Math.min(5, frames.length); i++) b.append("    at ").append(frames[i]).append('\n');
         }
+        String reduced = null;
         for (OutcomeResult o : r.outcomes()) {
+            List<String> notes = new ArrayList<>();
+            for (String n : o.note().split("; ")) {
+                if (n.startsWith(ExploreResult.PARTIAL_ORDER_NOTE)) reduced = n;
+                else if (!n.isEmpty()) notes.add(n);
+            }
             b.append(fit(String.format("%-7s expect %s%s", word(o.verdict()), o.text(),
-                    o.note().isEmpty() ? "" : "  (" + o.note() + ")"), width));
+                    notes.isEmpty() ? "" : "  (" + String.join("; ", notes) + ")"), width));
             if (o.showsTrace()) {
                 b.append('\n');
-                b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size()).append(" steps after setup:\n");
+                b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size())
+                        .append(o.steps().size() == 1 ? " step" : " steps").append(" after setup:\n");
                 if (o.steps().isEmpty()) {
                     b.append("  it already happens in setup:\n");
                     r.setup().forEach(line -> b.append("    ").append(line).append('\n'));
@@ -114,7 +145,19 @@ public final class TextReport implements Reporter {
         if (r.coverage() != null) b.append(fit("UNKNOWN: " + r.coverage(), width));
         boolean universal = r.outcomes().stream().noneMatch(o -> ShardMerge.existential(o.text()));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append(fit(holds(r), width));
+        if (reduced != null) b.append(fit(reduced(reduced), width));
         return b.toString();
+    }
+
+    /**
+     * The partial-order reduction note of the expectations, said once per scenario in the words of
+     * someone who reads the verdict: what was left out, and that no verdict depends on it.
+     */
+    private static String reduced(String note) {
+        String states = note.substring(ExploreResult.PARTIAL_ORDER_NOTE.length()).replace(" states", "");
+        return "(at " + states + (states.equals("1") ? " state" : " states")
+                + ", steps of different threads that touch disjoint state were run in one order only: their"
+                + " other orders cannot change a verdict; --no-por runs every order)";
     }
 
     /**

@@ -141,6 +141,23 @@ public final class TraceTable {
         return String.format("%-" + column + "s", s.length() >= column ? s.substring(0, column - 1) : s);
     }
 
+    /** Each line of an indented text broken at spaces to fit the width, continued two further in (mmu explain). */
+    public static String fit(String text, int width) {
+        StringBuilder b = new StringBuilder();
+        for (String line : text.split("\n", -1)) {
+            String content = line.stripLeading();
+            String indent = line.substring(0, line.length() - content.length());
+            if (line.length() <= width || content.isEmpty()) {
+                b.append(line).append('\n');
+                continue;
+            }
+            for (String l : wrap(List.of(content), Math.max(20, width - indent.length()))) {
+                b.append((indent + l).stripTrailing()).append('\n');
+            }
+        }
+        return b.substring(0, b.length() - 1);
+    }
+
     /**
      * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
      * is cut); continuation lines are indented by two.
@@ -156,6 +173,7 @@ public final class TraceTable {
                         cur = new StringBuilder("  ");
                     }
                     int room = max - cur.length();
+                    if (word.length() <= room) break; // fits a clause's first line, which is not indented
                     lines.add(cur + word.substring(0, room));
                     word = word.substring(room);
                     cur = new StringBuilder("  ");

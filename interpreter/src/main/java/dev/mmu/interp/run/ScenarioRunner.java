@@ -100,7 +100,11 @@ public final class ScenarioRunner {
         }
         ExploreResult<VmState> r = Explorer.explore(system, sc.expectations(), overrides.apply(sc.options()));
         List<OutcomeResult> outcomes = new ArrayList<>();
-        for (Outcome<VmState> o : r.outcomes()) outcomes.add(outcome(system, o));
+        for (Outcome<VmState> o : r.outcomes()) {
+            // lockdep, always watched: reported only when it splats
+            boolean watch = o.expectation() instanceof Expectation.Never<VmState> n && n.watch();
+            if (!watch || o.verdict() == Verdict.FAIL) outcomes.add(outcome(system, o));
+        }
         return new ScenarioResult(pos.file(), sc.name(), pos.line(), pos.column(), tagList,
                 Status.of(r.verdict()), threads, outcomes, r.stats(),
                 r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace(), null);
@@ -108,6 +112,9 @@ public final class ScenarioRunner {
 
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {
         String note = o.note() == null ? "" : o.note();
+        if (o.expectation() instanceof Expectation.Never<VmState> n && n.watch()) {
+            note = "not expected: lockdep is always on, as with CONFIG_PROVE_LOCKING" + (note.isEmpty() ? "" : "; " + note);
+        }
         Long max = o.maximum().isPresent() ? o.maximum().getAsLong() : null;
         boolean evidence = o.expectation() instanceof Expectation.Violation
                 || o.expectation() instanceof Expectation.Reachable

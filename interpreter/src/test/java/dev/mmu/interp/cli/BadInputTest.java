@@ -114,7 +114,8 @@ class BadInputTest {
         Path missing = dir.resolve("missing.mmu");
         assertThat(badInput("check", missing.toString()).err()).contains(missing + ":1:1: error: cannot read file: file not found");
         Path folder = Files.createDirectories(dir.resolve("folder"));
-        assertThat(badInput("check", folder.toString()).err()).contains("cannot read file: a folder, not a file");
+        assertThat(badInput("check", folder.toString()).err()).contains("cannot read file: a folder, not a file")
+                .contains("mmu: `mmu test " + folder + "` runs every .mmu file under a folder");
         assertThat(badInput("test", folder.toString()).err()).contains("mmu: no .mmu files under");
         assertThat(badInput("replay", SEED + "seed-yield-fixed.mmu").err()).contains("Missing required option: '--schedule");
     }

@@ -278,6 +278,8 @@ class CliTest {
         assertThat(out).contains("slot 0  gpa 0x0 .. 0x400000  gfn 0x0 .. 0x400")
                 .contains("mmu_notifier_invalidate: kernel path, models kvm_mmu_notifier_invalidate_range_start")
                 .contains("path recover_nx_lpages_pre_fix() {");
+        // fitted to the terminal (100 columns without one), as the reports are: lines ran to 200
+        assertThat(out.lines()).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
     }
 
     @Test

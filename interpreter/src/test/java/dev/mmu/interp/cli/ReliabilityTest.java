@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The minimised inputs of issue 16 that crashed, hung or ran past their budget
@@ -190,6 +191,29 @@ class ReliabilityTest {
         CliRun r = CliRun.of("check", "-q", "--max-states", "5000", DIR + "internal-fault-unaccount-after-zap.mmu");
 
         assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.PASS);
+        noStackTrace(r);
+    }
+
+    /** D05: built-in kernel paths only (eager_split racing kvm_mmu_zap_all_fast) threw NullPointerException. */
+    @ParameterizedTest
+    @ValueSource(strings = {"D05-builtin-eager-split-vs-zap-all-fast.mmu", "D05-builtin-eager-split-vs-zap-all-fast-readonly.mmu"})
+    void builtinEagerSplitRacingZapAllFastHasAVerdict(String file) {
+        CliRun r = CliRun.of("check", "-q", DIR + file);
+
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.PASS);
+        noStackTrace(r);
+    }
+
+    /**
+     * D04: a tdp_pte walk without mmu_lock racing kvm_mmu_zap_all_fast was an internal error; it
+     * is the lockdep splat a kernel with CONFIG_PROVE_LOCKING gives, though no expectation names it.
+     */
+    @Test
+    void anUnlockedWalkIsALockdepFailure() {
+        CliRun r = CliRun.of("check", "-q", DIR + "D04-unlocked-tdp-pte-vs-zap-all-fast.mmu");
+
+        assertThat(r.code()).as(r.out() + r.err()).isEqualTo(ExitCode.FAIL);
+        assertThat(r.out()).contains("FAIL    expect never lockdep").contains("!! lockdep: for_each_tdp_pte without");
         noStackTrace(r);
     }
 

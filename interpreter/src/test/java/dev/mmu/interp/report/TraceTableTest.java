@@ -52,5 +52,9 @@ class TraceTableTest {
     void wrapsAtWordBoundariesAndCutsOnlyWordsLongerThanALine() {
         assertThat(TraceTable.wrap(List.of("aaa bbb ccc ddd"), 8)).containsExactly("aaa bbb", "  ccc", "  ddd");
         assertThat(TraceTable.wrap(List.of("x", "abcdefghijkl"), 6)).containsExactly("x", "abcdef", "  ghij", "  kl");
+        // A word that fits the unindented first line but not a continuation line is not cut (it
+        // threw StringIndexOutOfBoundsException: `COLUMNS=80 mmu check examples/ad-bits/invalidated-root.mmu`).
+        assertThat(TraceTable.wrap(List.of("abcde"), 6)).containsExactly("abcde");
+        assertThat(TraceTable.wrap(List.of("x abcde"), 6)).containsExactly("x", "  abcd", "  e");
     }
 }

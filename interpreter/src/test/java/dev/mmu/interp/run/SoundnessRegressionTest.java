@@ -36,6 +36,24 @@ class SoundnessRegressionTest {
         }
     }
 
+    /**
+     * lockdep is always on: a primitive run without the lock it asserts, or an unlock of a lock not
+     * held, fails a scenario whose expectations do not name lockdep (both passed before); a
+     * scenario that expects the splat passes, and a lockdep that holds adds no verdict line.
+     */
+    @Test
+    void lockdepIsAlwaysOn() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("lockdep-always-on.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.FAIL, Status.PASS);
+        assertThat(r.scenarios().get(0).outcomes()).extracting(ScenarioResult.OutcomeResult::text)
+                .containsExactly("never use_after_free", "never lockdep");
+        assertThat(r.scenarios().get(1).outcomes()).extracting(ScenarioResult.OutcomeResult::text)
+                .containsExactly("never use_after_free", "never lock_balance");
+        assertThat(r.scenarios().get(1).outcomes().get(1).note()).startsWith("not expected: lockdep is always on");
+        assertThat(r.scenarios().get(2).outcomes()).extracting(ScenarioResult.OutcomeResult::text)
+                .containsExactly("violation lockdep");
+    }
+
     @Test
     void symmetryThatCannotApplySaysSo() {
         FileResult r = new ScenarioRunner().runFile(DIR.resolve("symmetry-nothing-to-interchange.mmu"));

@@ -11,8 +11,17 @@ public sealed interface Expectation<S> {
 
     String text();
 
-    /** Fails if a reachable state satisfies {@code bad}; {@code always e} is {@code Never(!e)}. */
-    record Never<S>(String text, StatePredicate<S> bad) implements Expectation<S> {}
+    /**
+     * Fails if a reachable state satisfies {@code bad}; {@code always e} is {@code Never(!e)}. A
+     * {@code watch} (lockdep, always on as with CONFIG_PROVE_LOCKING) is checked in every state a
+     * search visits but keeps no search going once the other expectations are decided: it fails
+     * if it is found there and passes otherwise.
+     */
+    record Never<S>(String text, StatePredicate<S> bad, boolean watch) implements Expectation<S> {
+        public Never(String text, StatePredicate<S> bad) {
+            this(text, bad, false);
+        }
+    }
 
     /** Every terminal state must satisfy {@code ok}. */
     record Final<S>(String text, Predicate<S> ok) implements Expectation<S> {}

@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param coverage what was covered when the search was not complete; null when it was
  */
 public record ExploreResult<S>(List<Outcome<S>> outcomes, Stats stats, Coverage coverage) {
+    /** How an outcome's note says that partial-order reduction left steps out: this, the count, " states". */
+    public static final String PARTIAL_ORDER_NOTE = "partial-order reduction: fewer steps at ";
 
     public ExploreResult {
         outcomes = List.copyOf(outcomes);

@@ -100,22 +100,23 @@ final class Monitor<S> {
     }
 
     /**
-     * True when no further state or cycle can change a verdict, so the search may stop early.
-     * With no expectations at all the search runs to the end: the caller wants the statistics.
+     * True when no further state or cycle can change a verdict but a watch's, so the search may
+     * stop early. With no expectations but watches the search runs to the end: the caller wants
+     * the statistics.
      */
     boolean allDecided() {
-        if (expectations.isEmpty()) {
-            return false;
-        }
+        boolean any = false;
         for (int i = 0; i < expectations.size(); i++) {
             Expectation<S> e = expectations.get(i);
+            if (e instanceof Expectation.Never<S> n && n.watch()) continue;
+            any = true;
             boolean checked = e instanceof Expectation.Terminates ? checkCycles : checkStates;
             // MaxMetric needs the true maximum, which only a complete search knows.
             if (checked && (e instanceof Expectation.MaxMetric || !findings.get(i).found)) {
                 return false;
             }
         }
-        return true;
+        return any;
     }
 
     /** A search expanded {@code s}; {@code trace} leads to it from the initial state. */
@@ -241,6 +242,10 @@ final class Monitor<S> {
             Verdict v = existential ? Verdict.PASS : Verdict.FAIL;
             String note = f.cycleStart >= 0 ? join(f.note, "cycle starts at step " + f.cycleStart) : f.note;
             return new Outcome<>(e, v, f.trace, note, f.cycleStart, OptionalLong.empty());
+        }
+        if (e instanceof Expectation.Never<S> n && n.watch()) {
+            return new Outcome<>(e, Verdict.PASS, null, scope.exhaustive() ? qualifier : "in the states searched",
+                    -1, OptionalLong.empty());
         }
         if (!scope.exhaustive()) {
             return new Outcome<>(e, Verdict.UNKNOWN, null, qualifier, -1, OptionalLong.empty());

@@ -99,7 +99,7 @@ final class PartialOrder<S> {
 
     /** What the verdicts of a search that left steps out say (--no-por compares). */
     String note() {
-        return "partial-order reduction: fewer steps at " + reducedStates + " states";
+        return ExploreResult.PARTIAL_ORDER_NOTE + reducedStates + " states";
     }
 
     void pushed(Object key) {

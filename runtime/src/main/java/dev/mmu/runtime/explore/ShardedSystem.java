@@ -73,7 +73,8 @@ final class ShardedSystem<S> implements TransitionSystem<ShardedSystem.Node<S>> 
         List<Expectation<Node<S>>> lifted = new ArrayList<>();
         for (Expectation<S> e : expectations) {
             if (e instanceof Expectation.Never<S> n) {
-                lifted.add(new Expectation.Never<>(n.text(), (s, t) -> s.layer != PRUNED && n.bad().test(s.state, t)));
+                lifted.add(new Expectation.Never<>(n.text(), (s, t) -> s.layer != PRUNED && n.bad().test(s.state, t),
+                        n.watch()));
             } else if (e instanceof Expectation.Violation<S> v) {
                 lifted.add(new Expectation.Violation<>(v.text(), (s, t) -> s.layer != PRUNED && v.bad().test(s.state, t)));
             } else if (e instanceof Expectation.Final<S> f) {

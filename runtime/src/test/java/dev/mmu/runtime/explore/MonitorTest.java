@@ -15,6 +15,7 @@ class MonitorTest {
     private static final Counter COUNTER = new Counter();
     private static final Terminates<Counter.State> TERMINATES = new Terminates<>("terminates");
     private static final Never<Counter.State> X_IS_1 = new Never<>("never x == 1", (s, t) -> s.x() == 1);
+    private static final Never<Counter.State> WATCH_X_IS_2 = new Never<>("never x == 2", (s, t) -> s.x() == 2, true);
 
     private static Counter.State x(int x) {
         return new Counter.State(x, List.of(0, 0), List.of(0, 0));
@@ -74,5 +75,19 @@ class MonitorTest {
     @Test
     void noExpectationsMeansRunToTheEnd() {
         assertThat(new Monitor<Counter.State>(COUNTER, List.of()).allDecided()).isFalse();
+        assertThat(new Monitor<>(COUNTER, List.of(WATCH_X_IS_2)).allDecided()).isFalse();
+    }
+
+    /** A watch (lockdep) keeps no search going, fails where it is found and otherwise passes. */
+    @Test
+    void aWatchDecidesNothingAndPassesUnlessFound() {
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(X_IS_1, WATCH_X_IS_2));
+        m.onState(x(1), false, Schedule::empty);
+        assertThat(m.allDecided()).isTrue();
+        Outcome<Counter.State> o = m.outcome(1, Monitor.Scope.partial("stopped early"));
+        assertThat(o.verdict()).isEqualTo(Verdict.PASS);
+        assertThat(o.note()).isEqualTo("in the states searched");
+        m.onState(x(2), false, Schedule::empty);
+        assertThat(m.outcome(1, Monitor.Scope.partial("stopped early")).verdict()).isEqualTo(Verdict.FAIL);
     }
 }
