@@ -23,8 +23,6 @@ public final class PackedKey {
      */
     private volatile long hash;
     private final int[] cuts;
-    /** Each part's source (see {@link #PackedKey(byte[], int[], byte[][])}), or null: none known. */
-    private final Object[] sources;
 
     public PackedKey(byte[] bytes) {
         this(bytes, (int[]) null);
@@ -36,30 +34,18 @@ public final class PackedKey {
      *             so that a visited set may store the parts apart
      */
     public PackedKey(byte[] bytes, int[] cuts) {
-        this(bytes, 0, cuts, null);
-    }
-
-    /**
-     * @param sources one per part, null or an object that nothing writes any more and that
-     *                determines that part's bytes (a byte[] source is those bytes): a visited set
-     *                that met the same object at that part before knows the part without
-     *                comparing it (see {@link VisitedSet})
-     */
-    public PackedKey(byte[] bytes, int[] cuts, Object[] sources) {
-        this(bytes, 0, cuts, sources);
+        this(bytes, 0, cuts);
     }
 
     /** With a given hash, equal for equal byte strings (tests use it to force collisions). */
     PackedKey(byte[] bytes, long hash) {
-        this(bytes, hash, null, null);
+        this(bytes, hash, null);
     }
 
-    private PackedKey(byte[] bytes, long hash, int[] cuts, Object[] sources) {
-        assert sources == null || sources.length == (cuts == null ? 1 : cuts.length + 1);
+    private PackedKey(byte[] bytes, long hash, int[] cuts) {
         this.bytes = bytes;
         this.hash = hash;
         this.cuts = cuts;
-        this.sources = sources;
     }
 
     /**
@@ -99,11 +85,6 @@ public final class PackedKey {
     /** Where the parts end (not copied), or null: one part. */
     int[] cuts() {
         return cuts;
-    }
-
-    /** Each part's source (not copied), or null. */
-    Object[] sources() {
-        return sources;
     }
 
     public int length() {

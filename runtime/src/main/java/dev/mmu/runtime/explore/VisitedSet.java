@@ -31,15 +31,10 @@ public final class VisitedSet {
     private ByteStrings states;
     private byte[] ids = new byte[64];
     /**
-     * The key added last and the ids of its parts: the next key, most often a sibling, shares most
-     * parts, and comparing with the last key's bytes (a run of parts of equal lengths at once) is
-     * cheaper than hashing and finding each part. A part whose source ({@link PackedKey#sources})
-     * is the last key's source at that position is the same bytes without a compare (DFS siblings
-     * share their parent's unchanged page tables, threads and TLBs).
+     * The id of the part found last at each position (-1: none): the next state, most often a
+     * sibling, shares most parts, and comparing with that part is cheaper than hashing and finding it.
      */
-    private PackedKey last;
-    private int[] lastIds = new int[0];
-    private int[] partIds = new int[0];
+    private int[] recent = new int[0];
 
     // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside. Not a power of two: slots
     // are taken by multiplying (Lemire's fast range reduction).
@@ -116,9 +111,7 @@ public final class VisitedSet {
         states = null;
         parts = null;
         ids = null;
-        last = null;
-        lastIds = null;
-        partIds = null;
+        recent = null;
     }
 
     /** How many keys are stored exactly (as encodings); 0 once compacted. */
@@ -135,74 +128,30 @@ public final class VisitedSet {
     private boolean addPacked(PackedKey p) {
         byte[] b = p.bytes();
         int[] cuts = p.cuts();
-        Object[] sources = p.sources();
         int count = cuts == null ? 1 : cuts.length + 1;
-        if (partIds.length < count) partIds = new int[count];
-        PackedKey q = last;
-        byte[] qb = q == null ? null : q.bytes();
-        int[] qc = q == null ? null : q.cuts();
-        Object[] qs = q == null ? null : q.sources();
-        int qcount = q == null ? 0 : qc == null ? 1 : qc.length + 1;
-        int from = 0;
-        for (int k = 0; k < count; ) {
-            int to = end(cuts, k, count, b.length);
-            Object source = sources == null ? null : sources[k];
-            assert !(source instanceof byte[] x) || Arrays.equals(x, 0, x.length, b, from, to) : "a part's source is not its bytes";
-            if (k < qcount && source != null && qs != null && source == qs[k]) {
-                assert parts.is(lastIds[k], b, from, to - from) : "a part's source names other bytes than before";
-                partIds[k] = lastIds[k];
-                from = to;
-                k++;
-                continue;
-            }
-            int qfrom = k < qcount ? start(qc, k) : 0;
-            if (k < qcount && end(qc, k, qcount, qb.length) - qfrom == to - from) {
-                // Parts k..m-1 have the last key's lengths: one compare finds the first that differs.
-                int m = k + 1;
-                int runEnd = to;
-                while (m < count && m < qcount
-                        && end(cuts, m, count, b.length) - runEnd == end(qc, m, qcount, qb.length) - start(qc, m)) {
-                    runEnd = end(cuts, m, count, b.length);
-                    m++;
-                }
-                int at = Arrays.mismatch(b, from, runEnd, qb, qfrom, qfrom + (runEnd - from));
-                int equalTo = at < 0 ? runEnd : from + at;
-                while (k < m && (to = end(cuts, k, count, b.length)) <= equalTo) {
-                    partIds[k] = lastIds[k];
-                    from = to;
-                    k++;
-                }
-                if (k == m) continue;
-            }
-            partIds[k] = parts.id(b, from, to - from);
-            from = to;
-            k++;
-        }
         if (ids.length < count * 5) ids = new byte[count * 5];
+        if (recent.length < count) {
+            int old = recent.length;
+            recent = Arrays.copyOf(recent, count);
+            Arrays.fill(recent, old, count, -1);
+        }
         int n = 0;
+        int from = 0;
         for (int k = 0; k < count; k++) {
-            int id = partIds[k];
+            int to = k < count - 1 ? cuts[k] : b.length;
+            int id = recent[k];
+            if (id < 0 || !parts.is(id, b, from, to - from)) {
+                id = parts.id(b, from, to - from);
+                recent[k] = id;
+            }
             while (id >= 0x80) {
                 ids[n++] = (byte) (id | 0x80);
                 id >>>= 7;
             }
             ids[n++] = (byte) id;
+            from = to;
         }
-        last = p;
-        int[] t = lastIds;
-        lastIds = partIds;
-        partIds = t;
         return states.add(ids, 0, n);
-    }
-
-    /** Where part k starts in a key cut at {@code cuts}. */
-    private static int start(int[] cuts, int k) {
-        return k == 0 ? 0 : cuts[k - 1];
-    }
-
-    /** Where part k of {@code count} ends in a key of {@code length} bytes cut at {@code cuts}. */
-    private static int end(int[] cuts, int k, int count, int length) {
-        return k < count - 1 ? cuts[k] : length;
     }
 
     private boolean addLong(long f) {

@@ -19,8 +19,6 @@ public final class StateWriter {
     /** Where each part written so far ends ({@link #cut}). */
     private int[] cuts;
     private int cutCount;
-    /** Each part's source ({@link #cut(Object)}), or null. */
-    private Object[] sources;
 
     /** A writer on this thread's scratch buffer: finish it (toBytes) before starting another. */
     public StateWriter() {
@@ -111,25 +109,8 @@ public final class StateWriter {
      * the same bytes.
      */
     public StateWriter cut() {
-        return cut(null);
-    }
-
-    /**
-     * Ends a part whose bytes {@code source} determines: an object that nothing writes any more
-     * (a frozen page table's or thread's kept encoding, which are the bytes themselves; a TLB's
-     * array, replaced at every change), so the same object again means the same bytes and a
-     * visited set may skip comparing them.
-     */
-    public StateWriter cut(Object source) {
-        if (cuts == null) {
-            cuts = new int[32];
-            sources = new Object[32];
-        }
-        if (cutCount == cuts.length) {
-            cuts = Arrays.copyOf(cuts, 2 * cutCount);
-            sources = Arrays.copyOf(sources, 2 * cutCount);
-        }
-        sources[cutCount] = source;
+        if (cuts == null) cuts = new int[32];
+        if (cutCount == cuts.length) cuts = Arrays.copyOf(cuts, 2 * cutCount);
         cuts[cutCount++] = n;
         return this;
     }
@@ -139,14 +120,6 @@ public final class StateWriter {
         int k = cutCount;
         while (k > 0 && cuts[k - 1] == n) k--;
         return cuts == null ? new int[0] : Arrays.copyOf(cuts, k);
-    }
-
-    /** Each part's source ({@link #cut(Object)}) or null, one per part of {@link #cuts}. */
-    public Object[] sources() {
-        int k = cuts().length;
-        Object[] s = new Object[k + 1];
-        if (sources != null) System.arraycopy(sources, 0, s, 0, Math.min(k + 1, cutCount));
-        return s;
     }
 
     private void grow() {

@@ -1,7 +1,6 @@
 package dev.mmu.runtime.model;
 
 import java.util.Arrays;
-import java.util.BitSet;
 
 /**
  * Where one thread is: its program counter, its locals (C stack variables such as {@code flush},
@@ -29,50 +28,6 @@ public final class ThreadState {
 
     ThreadState copy() {
         return new ThreadState(this);
-    }
-
-    /** The bytes of {@link #encode} kept for one set of live locals: a record, so that both are published together. */
-    private record Encoding(BitSet live, byte[] bytes) {
-    }
-
-    /**
-     * This thread's encoding, kept once computed for a thread that no state will write again (see
-     * {@link VmState#encode()}); never copied. Not part of equality. Volatile: threads of the
-     * parallel search share states.
-     */
-    private volatile Encoding encoded;
-
-    /**
-     * This thread's part of a state's encoding: pc, the locals live there (others written as 0)
-     * sparse, invalid_list, hold work.
-     */
-    public void encode(StateWriter w, BitSet live) {
-        w.value(pc);
-        w.value(locals.length);
-        int last = -1;
-        // Sparse, as the stats: most locals are 0 or dead, so only the live ones are looked at.
-        for (int j = live == null ? 0 : live.nextSetBit(0); j >= 0 && j < locals.length;
-                j = live == null ? j + 1 : live.nextSetBit(j + 1)) {
-            long v = locals[j];
-            if (v != 0) {
-                w.value(j - last).value(v);
-                last = j;
-            }
-        }
-        w.value(0);
-        w.values(invalidList).value(holdWork);
-    }
-
-    /** {@link #encode}'s bytes, kept: only for a frozen thread (one its state shares copy-on-write). */
-    byte[] encoding(BitSet live) {
-        Encoding e = encoded;
-        if (e == null || e.live != live) {
-            StateWriter w = StateWriter.detached();
-            encode(w, live);
-            e = new Encoding(live, w.toBytes());
-            encoded = e;
-        }
-        return e.bytes;
     }
 
     @Override

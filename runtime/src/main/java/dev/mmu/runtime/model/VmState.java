@@ -9,7 +9,7 @@ import java.util.BitSet;
  * (page tables are shared copy-on-write) and hashed structurally. Treat a state as immutable once
  * it has been handed to the explorer; {@link #copy()} gives a writable successor.
  */
-public final class VmState implements Cloneable {
+public final class VmState {
     public final VmConfig config;
     /** Page tables by id; null = free id. */
     ShadowPage[] sps;
@@ -144,31 +144,58 @@ public final class VmState implements Cloneable {
         }
     }
 
-    /**
-     * A writable successor; page tables are copied only when written. Every field is copied as it
-     * is (values, and arrays replaced rather than written, shared copy-on-write); the arrays a
-     * step writes in place are cloned, and what the copy owns starts empty. By {@link #clone}: a
-     * copy constructor would also run every field initialiser (a dozen arrays) for nothing.
-     */
+    private VmState(VmState o) {
+        config = o.config;
+        sps = o.sps.clone();
+        owned = new boolean[sps.length];
+        root = o.root;
+        nestedRoot = o.nestedRoot;
+        smmRoot = o.smmRoot;
+        smmVcpus = o.smmVcpus;
+        vcpuRoots = o.vcpuRoots.clone();
+        freeObsoleteRootsRequests = o.freeObsoleteRootsRequests;
+        lpageDisallowed = o.lpageDisallowed;
+        tlb = o.tlb.clone();
+        psc = o.psc.clone();
+        hostPfn = o.hostPfn;
+        freedPfns = o.freedPfns;
+        unmappedPfns = o.unmappedPfns;
+        hvaUnmapped = o.hvaUnmapped;
+        pfnOwners = o.pfnOwners;
+        nextPfn = o.nextPfn;
+        mmuWriter = o.mmuWriter;
+        mmuReaders = o.mmuReaders;
+        mmuQueue = o.mmuQueue;
+        mutexOwner = o.mutexOwner.clone();
+        srcuReaders = o.srcuReaders;
+        rcuReaders = o.rcuReaders;
+        rcuPending = o.rcuPending;
+        mmuInvalidateSeq = o.mmuInvalidateSeq;
+        mmuInvalidateInProgress = o.mmuInvalidateInProgress;
+        mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
+        mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
+        mnActiveInvalidateCount = o.mnActiveInvalidateCount;
+        stats = o.stats.clone();
+        commitBatch = o.commitBatch;
+        lockHoldWork = o.lockHoldWork;
+        violations = o.violations;
+        assertFailed = o.assertFailed;
+        dirtyBitmap = o.dirtyBitmap;
+        slotLogging = o.slotLogging;
+        slotInvalid = o.slotInvalid;
+        slotDeleted = o.slotDeleted;
+        slotBase = o.slotBase;
+        goneRanges = o.goneRanges;
+        mmuValidGen = o.mmuValidGen;
+        invalidRoots = o.invalidRoots;
+        dirtyLogBusy = o.dirtyLogBusy;
+        globals = o.globals;
+        threads = o.threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
+    }
+
+    /** A writable successor; page tables are copied only when written. */
     public VmState copy() {
-        VmState c;
-        try {
-            c = (VmState) super.clone();
-        } catch (CloneNotSupportedException e) {
-            throw new AssertionError(e);
-        }
-        c.sps = sps.clone();
-        c.owned = new boolean[sps.length];
-        c.vcpuRoots = vcpuRoots.clone();
-        c.tlb = tlb.clone();
-        c.psc = psc.clone();
-        c.hostOwned = false;
-        c.mutexOwner = mutexOwner.clone();
-        c.stats = stats.clone();
-        c.threads = threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
-        c.threadsOwned = 0;
-        c.hash = 0;
-        return c;
+        return new VmState(this);
     }
 
     /**
@@ -280,7 +307,7 @@ public final class VmState implements Cloneable {
 
     /** A copy of this VM with fresh threads: the state after setup, ready for the race. */
     public VmState withThreads(int[] nlocals) {
-        VmState c = copy();
+        VmState c = new VmState(this);
         c.threads = new ThreadState[nlocals.length];
         for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
         c.threadsOwned = -1L;
@@ -390,57 +417,37 @@ public final class VmState implements Cloneable {
      * memslots and globals, each thread.
      */
     public void encode(StateWriter w, long ignoredStats, BitSet[][] live) {
-        encode(w, ignoredStats, live, true);
-    }
-
-    /**
-     * The same without the kept encodings of frozen page tables and threads: every part written
-     * afresh. The kept ones must be byte-equal to it (asserted; EncodingCacheTest compares the two).
-     */
-    public void encodeAfresh(StateWriter w, long ignoredStats, BitSet[][] live) {
-        encode(w, ignoredStats, live, false);
-    }
-
-    /**
-     * A page table or thread that this state shares copy-on-write with its parent is frozen (a
-     * write would copy it first), so its bytes are computed once and kept on it; such a part is
-     * cut with those bytes as its source ({@link StateWriter#cut(byte[])}), which lets the visited
-     * set recognise it by identity.
-     */
-    private void encode(StateWriter w, long ignoredStats, BitSet[][] live, boolean kept) {
         w.value(sps.length);
-        for (ShadowPage sp : sps) w.flag(sp != null);
-        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).value(freeObsoleteRootsRequests)
-                .values(lpageDisallowed).cut();
         for (int i = 0; i < sps.length; i++) {
             ShadowPage sp = sps[i];
+            w.flag(sp != null);
             if (sp == null) continue;
-            if (owned[i] || !kept) {
+            if (owned[i]) {
                 sp.encode(w); // written by the step that made this state: may still change
-                w.cut();
             } else {
-                byte[] b = sp.encoded;
-                if (b == null) {
+                // Shared copy-on-write with the parent: frozen, so its bytes can be kept.
+                if (sp.encoded == null) {
                     StateWriter own = StateWriter.detached();
                     sp.encode(own);
-                    b = own.toBytes();
-                    sp.encoded = b;
+                    sp.encoded = own.toBytes();
                 }
-                assert Arrays.equals(b, afresh(sp)) : "page table " + i + " changed after its encoding was kept";
-                w.raw(b).cut(b);
+                w.raw(sp.encoded);
             }
+            w.cut();
         }
+        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).value(freeObsoleteRootsRequests)
+                .values(lpageDisallowed).cut();
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
                 w.value(e.gfn()).value(e.level()).value(e.pfn()).flag(e.writable()).flag(e.exec()).flag(e.nested()).flag(e.dirty());
             }
-            w.cut(entries); // a TLB changes by a new array (Tlbs), never in place
+            w.cut();
         }
         for (PscEntry[] entries : psc) {
             w.value(entries.length);
             for (PscEntry e : entries) w.value(e.regionGfn()).value(e.spId()).value(e.spGfn()).flag(e.nested());
-            w.cut(entries);
+            w.cut();
         }
         w.sparse(hostPfn).deltas(freedPfns).deltas(unmappedPfns).deltas(hvaUnmapped).deltas(pfnOwners).value(nextPfn).cut();
         w.value(mmuWriter).value(mmuReaders).values(mmuQueue).values(mutexOwner).value(srcuReaders).value(rcuReaders).values(rcuPending);
@@ -457,33 +464,25 @@ public final class VmState implements Cloneable {
         }
         w.value(0);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
-        for (long[] bitmap : dirtyBitmap) w.sparse(bitmap); // mostly 0 words (a bit per 4K page)
+        for (long[] bitmap : dirtyBitmap) w.values(bitmap);
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
                 .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
             ThreadState t = threads[i];
+            w.value(t.pc);
             BitSet l = live == null ? null : live[i][t.pc];
-            if (!kept || i >= 64 || (threadsOwned & (1L << i)) != 0) {
-                t.encode(w, l); // run by the step that made this state (or past the owned mask: copied at every write)
-                w.cut();
-            } else {
-                byte[] b = t.encoding(l);
-                assert Arrays.equals(b, afresh(t, l)) : "thread " + i + " changed after its encoding was kept";
-                w.raw(b).cut(b);
+            w.value(t.locals.length);
+            last = -1;
+            for (int j = 0; j < t.locals.length; j++) { // sparse, as the stats: most locals are 0 or dead
+                long v = t.locals[j];
+                if (v != 0 && (l == null || l.get(j))) {
+                    w.value(j - last).value(v);
+                    last = j;
+                }
             }
+            w.value(0);
+            w.values(t.invalidList).value(t.holdWork).cut();
         }
-    }
-
-    private static byte[] afresh(ShadowPage sp) {
-        StateWriter w = StateWriter.detached();
-        sp.encode(w);
-        return w.toBytes();
-    }
-
-    private static byte[] afresh(ThreadState t, BitSet live) {
-        StateWriter w = StateWriter.detached();
-        t.encode(w, live);
-        return w.toBytes();
     }
 
     @Override

@@ -246,18 +246,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     public Object key(VmState s) {
         StateWriter w = new StateWriter();
         s.encode(w, unreadStats, liveLocals);
-        // Parts stored apart; the frozen ones named by their kept bytes, which the visited set recognises.
-        return new PackedKey(w.toBytes(), w.cuts(), w.sources());
-    }
-
-    /**
-     * {@link #key} with every part encoded afresh, none of the bytes kept on frozen page tables and
-     * threads: equal to key(s) unless a write went past copy-on-write (tests compare the two).
-     */
-    public Object keyAfresh(VmState s) {
-        StateWriter w = new StateWriter();
-        s.encodeAfresh(w, unreadStats, liveLocals);
-        return new PackedKey(w.toBytes(), w.cuts());
+        return new PackedKey(w.toBytes(), w.cuts()); // one word-wise 64-bit hash of the bytes; parts stored apart
     }
 
     /** Which steps commute, from their footprints: see {@link Independence}. */

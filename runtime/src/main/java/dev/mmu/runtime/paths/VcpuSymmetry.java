@@ -177,7 +177,10 @@ public final class VcpuSymmetry {
     /** Everything about thread t (and its vCPU) that a permutation moves. */
     private void signature(StateWriter w, VmState s, int t) {
         ThreadState ts = s.threads[t];
-        ts.encode(w, live == null ? null : live[t][ts.pc]); // as in the key: the live locals sparse, not all of them
+        w.value(ts.pc);
+        java.util.BitSet l = live == null ? null : live[t][ts.pc];
+        for (int j = 0; j < ts.locals.length; j++) w.value(l == null || l.get(j) ? ts.locals[j] : 0);
+        w.values(ts.invalidList).value(ts.holdWork);
         long bit = 1L << t;
         w.flag(s.mmuWriter == t).flag((s.mmuReaders & bit) != 0).flag((s.srcuReaders & bit) != 0)
                 .flag((s.rcuReaders & bit) != 0);
