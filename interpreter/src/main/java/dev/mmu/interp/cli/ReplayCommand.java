@@ -47,7 +47,7 @@ final class ReplayCommand implements Callable<Integer> {
             System.err.println("mmu: bad schedule: " + e.getMessage());
             return ExitCode.BAD_INPUT;
         }
-        System.out.println(TraceTable.fit("replay of \"" + sc.name() + "\", " + schedule.length() + " steps after setup:",
+        System.out.println(TraceTable.fit("replay of \"" + sc.name() + "\", " + schedule.length() + (schedule.length() == 1 ? " step" : " steps") + " after setup:",
                 Terminal.columns()));
         System.out.print(TraceTable.render(system, schedule, Terminal.columns()));
         return ExitCode.PASS;

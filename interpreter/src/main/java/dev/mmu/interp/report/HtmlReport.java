@@ -114,7 +114,8 @@ public final class HtmlReport implements Reporter {
             if (!o.showsTrace() || o.verdict() != dev.mmu.runtime.explore.Verdict.FAIL) continue;
             k++;
             b.append("<h3>").append(esc(o.traceKind())).append(" for <code>expect ").append(esc(o.text()))
-                    .append("</code>, ").append(o.steps().size()).append(" steps after setup</h3>\n");
+                    .append("</code>, ").append(o.steps().size())
+                    .append(o.steps().size() == 1 ? " step" : " steps").append(" after setup</h3>\n");
             b.append("<p>replay: <code>mmu replay ").append(esc(r.file())).append(" --scenario &quot;")
                     .append(esc(r.name())).append("&quot; --schedule ").append(esc(o.schedule().isEmpty() ? "-" : o.schedule()))
                     .append("</code></p>\n");

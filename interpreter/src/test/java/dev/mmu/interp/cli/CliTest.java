@@ -218,6 +218,12 @@ class CliTest {
     }
 
     @Test
+    void replayOfOneStepSaysStep() {
+        assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", "0")).isZero();
+        assertThat(out).contains("1 step after setup:").doesNotContain("1 steps");
+    }
+
+    @Test
     void badScheduleIsBadInput() {
         assertThat(run("replay", seed("seed-yield-pre-fix.mmu").toString(), "--schedule", "9.9.9")).isEqualTo(2);
         assertThat(err).contains("bad schedule");
