@@ -8,6 +8,7 @@ import static dev.mmu.runtime.paths.Stepper.isTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.MmuOps.Access;
@@ -60,6 +61,25 @@ class DirectMapStepTest {
         st.step(1, "vcpu 1 read");
         assertThat(st.done(1)).isTrue();
         assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);
+        assertThat(st.s.violations).isZero();
+    }
+
+    /**
+     * mmu_set_spte()'s leaf for a read inside a 2M region: the huge page's first pfn (the fault's pfn
+     * less the gfn's offset in it), writable (the slot is not read-only), not executable (a huge
+     * SPTE under the NX mitigation).
+     */
+    @Test
+    void theHugeLeafMapsTheRegionsFirstPfnWritableAndNotExecutable() {
+        PathBuilder b = new PathBuilder();
+        FaultPaths.guestAccess(b, VM, 0, Access.READ, Expr.constant(HPAGE_GPA + 0x5000));
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, b)));
+        runTo(st, 0, "<done>");
+        long leaf = st.spteAt(HPAGE_GFN, 2);
+        assertThat(isLeaf(leaf)).isTrue();
+        assertThat(Spte.pfn(leaf) % 512).as("2M-aligned pfn").isZero();
+        assertThat(Spte.writable(leaf)).isTrue();
+        assertThat(Spte.exec(leaf)).as("NX: a huge SPTE is not executable").isFalse();
         assertThat(st.s.violations).isZero();
     }
 
