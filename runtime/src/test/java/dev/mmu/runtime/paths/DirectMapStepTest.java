@@ -88,7 +88,7 @@ class DirectMapStepTest {
         PathBuilder vcpu = new PathBuilder();
         FaultPaths.guestAccess(vcpu, VM, 0, Access.READ, Expr.constant(HPAGE_GPA));
         PathBuilder notifier = new PathBuilder();
-        KernelPaths.mmuNotifierInvalidate(notifier, Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + 0x200000));
+        KernelFixtures.mmuNotifierInvalidate(notifier, Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + 0x200000));
         Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, vcpu),
                 ThreadProgram.of("notifier", -1, notifier)));
         st.step(0, "vcpu 0 read");

@@ -56,7 +56,7 @@ class FaultTraceTest {
     void aWalkToAPageTheHostFreedIsAUseAfterFree() {
         Run r = Run.of(TDP, s -> access(s, TDP, 0, Access.READ, 0x3000), b -> {
             HostPaths.hostFree(b, Expr.constant(0x3000), Expr.constant(0x4000));
-            KernelPaths.flushRemoteTlbs(b);
+            KernelFixtures.flushRemoteTlbs(b);
             access(b, TDP, 1, Access.READ, 0x3000);
         });
         assertThat(r.trace()).contains("vCPU 1 read 0x3000: walk -> 4K pfn 0x1000");

@@ -26,7 +26,7 @@ class HostTest {
     }
 
     static void invalidate(PathBuilder b, long start, long end) {
-        KernelPaths.mmuNotifierInvalidate(b, Expr.constant(start), Expr.constant(end));
+        KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(start), Expr.constant(end));
     }
 
     static void free(PathBuilder b, long start, long end) {

@@ -106,7 +106,7 @@ class InvariantsTest {
                     b.emit(new Ops.Release(LockId.mmu_lock));
                 }),
                 thread("host", b -> {
-                    KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
+                    KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
                     HostPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
                 }),
                 vcpu(c, 0, Access.READ, 0x1000));
@@ -132,7 +132,7 @@ class InvariantsTest {
                 s.emit(new Ops.Release(LockId.mmu_lock));
             }
         }, thread("host", b -> {
-            if (notifier) KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
+            if (notifier) KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(SZ_2M));
             HostPaths.hostFree(b, Expr.constant(0), Expr.constant(SZ_2M));
         }));
     }

@@ -26,7 +26,7 @@ class MmuNotifierStepTest {
 
     static ThreadProgram notifier() {
         PathBuilder h = new PathBuilder();
-        KernelPaths.mmuNotifierInvalidate(h, Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + SZ_2M));
+        KernelFixtures.mmuNotifierInvalidate(h, Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + SZ_2M));
         return ThreadProgram.of("host", -1, h);
     }
 

@@ -72,7 +72,7 @@ class MmuSystemTest {
 
     static Program counting(EnumSet<Stat> read) {
         PathBuilder t = new PathBuilder();
-        KernelPaths.flushRemoteTlbs(t);
+        KernelFixtures.flushRemoteTlbs(t);
         return new Program(VM, ThreadProgram.of("setup", -1, new PathBuilder()), List.of(ThreadProgram.of("t", -1, t)), false, read, 0);
     }
 

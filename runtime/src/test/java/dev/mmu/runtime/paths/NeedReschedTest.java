@@ -58,7 +58,7 @@ class NeedReschedTest {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         int check = b.placeholder();
         b.emit(new Ops.Assign(yielded, Expr.constant(1), "yielded = 1"));
-        KernelPaths.condReschedRwlockWrite(b);
+        KernelFixtures.condReschedRwlockWrite(b);
         b.patch(check, new Ops.NeedResched(b.here()));
         b.emit(new Ops.Release(LockId.mmu_lock));
     }

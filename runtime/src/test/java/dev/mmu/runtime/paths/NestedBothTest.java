@@ -27,9 +27,9 @@ class NestedBothTest {
         FaultPaths.guestAccess(setup, VM, 1, Access.EXEC, Expr.constant(0x200000), true); // L2: legacy NX page
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));         // L1: TDP NX page
         PathBuilder recovery = new PathBuilder();
-        KernelPaths.recoverNxLpages(recovery, VM);
+        KernelFixtures.recoverNxLpages(recovery, VM);
         PathBuilder host = new PathBuilder();
-        KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0x200000), Expr.constant(0x400000));
+        KernelFixtures.mmuNotifierInvalidate(host, Expr.constant(0x200000), Expr.constant(0x400000));
         HostPaths.hostFree(host, Expr.constant(0x200000), Expr.constant(0x400000));
         PathBuilder l2 = new PathBuilder();
         FaultPaths.guestAccess(l2, VM, 1, Access.READ, Expr.constant(0x201000), true);

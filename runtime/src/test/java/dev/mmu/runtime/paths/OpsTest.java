@@ -87,8 +87,8 @@ class OpsTest {
     @Test
     void anInvalidationTracesItsRangeAndWhetherItFlushed() {
         Run r = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
-            KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0x100000), Expr.constant(0x200000));
-            KernelPaths.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000));
+            KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0x100000), Expr.constant(0x200000));
+            KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000));
         });
         assertThat(r.trace()).contains("kvm_mmu_invalidate_begin gfn 0x100..0x200; kvm_unmap_gfn_range: nothing present, no flush")
                 .contains("kvm_mmu_invalidate_begin gfn 0x0..0x200")

@@ -31,7 +31,7 @@ class RecoverNxStepTest {
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         FaultPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(HPAGE_GPA));
         PathBuilder r = new PathBuilder();
-        KernelPaths.recoverNxLpages(r, VM);
+        KernelFixtures.recoverNxLpages(r, VM);
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("recovery", -1, r)));
     }
 

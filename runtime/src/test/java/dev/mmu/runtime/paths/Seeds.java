@@ -20,10 +20,10 @@ final class Seeds {
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(0x1000));
         FaultPaths.guestAccess(setup, VM, 1, Access.READ, Expr.constant(0x1000));
         PathBuilder recovery = new PathBuilder();
-        if (fixed) KernelPaths.recoverNxLpages(recovery, VM);
+        if (fixed) KernelFixtures.recoverNxLpages(recovery, VM);
         else preFixRecovery(recovery);
         PathBuilder host = new PathBuilder();
-        KernelPaths.mmuNotifierInvalidate(host, Expr.constant(0), Expr.constant(0x200000));
+        KernelFixtures.mmuNotifierInvalidate(host, Expr.constant(0), Expr.constant(0x200000));
         HostPaths.hostFree(host, Expr.constant(0), Expr.constant(0x200000));
         PathBuilder vcpu = new PathBuilder();
         FaultPaths.guestAccess(vcpu, VM, 1, Access.READ, Expr.constant(0x1000));
@@ -49,7 +49,7 @@ final class Seeds {
                 Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.sp((int) s.threads[t].locals[sp]).gfn + 512), flush, true);
         int resched = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("commit_zap"), new Expr[0], -1));
-        KernelPaths.condReschedRwlockWrite(b);
+        KernelFixtures.condReschedRwlockWrite(b);
         int next = b.here();
         b.emit(new Ops.Assign(toZap, Expr.of(Footprint.LOCAL, (s, t) -> s.threads[t].locals[toZap] - 1), "--to_zap"));
         b.emit(new Ops.Jump(loop));

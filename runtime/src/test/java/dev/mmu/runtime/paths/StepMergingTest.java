@@ -36,7 +36,7 @@ class StepMergingTest {
     static ThreadProgram flusher() {
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        KernelPaths.flushRemoteTlbs(b);
+        KernelFixtures.flushRemoteTlbs(b);
         b.emit(new Ops.Release(LockId.mmu_lock));
         return ThreadProgram.of("b", -1, b);
     }
@@ -102,7 +102,7 @@ class StepMergingTest {
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         int check = b.placeholder();
-        KernelPaths.condReschedRwlockWrite(b);
+        KernelFixtures.condReschedRwlockWrite(b);
         b.patch(check, new Ops.NeedResched(b.here()));
         b.emit(new Ops.Release(LockId.mmu_lock));
         return ThreadProgram.of("b", -1, b);
@@ -160,7 +160,7 @@ class StepMergingTest {
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         if (lock != null) b.emit(new Ops.Acquire(lock, Mode.WRITE));
-        KernelPaths.flushRemoteTlbs(b);
+        KernelFixtures.flushRemoteTlbs(b);
         if (lock != null) b.emit(new Ops.Release(lock));
         b.emit(new Ops.Release(LockId.mmu_lock));
         return ThreadProgram.of("b", -1, b);
@@ -194,7 +194,7 @@ class StepMergingTest {
         a.emit(new Ops.Release(LockId.slots_lock));
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
-        KernelPaths.flushRemoteTlbs(b);
+        KernelFixtures.flushRemoteTlbs(b);
         b.emit(new Ops.Release(LockId.slots_lock));
         assertThat(merged(ThreadProgram.of("a", -1, a), ThreadProgram.of("b", -1, b))).isTrue();
         assertThat(merged(ThreadProgram.of("a", -1, a), flusher())).as("b needs only mmu_lock").isFalse();

@@ -52,7 +52,7 @@ class TdpLoopOpsTest {
 
     @Test
     void aZapStepsDownTablesCoveringMoreThanItsRangeAndOwesAFlushForEachLeaf() {
-        Run r = ZapAndDirtyLogTest.afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(0x3000)));
+        Run r = ZapAndDirtyLogTest.afterZap(b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(0x3000)));
         assertThat(r.trace()).contains("tdp_iter: L2 gfn 0x0 is a table covering more than the range: step down")
                 .contains("flush pending");
         assertThat(r.spte(0x2000, "present")).isZero();
@@ -64,6 +64,6 @@ class TdpLoopOpsTest {
         String report = "!! lockdep: tdp_mmu_set_spte without mmu_lock";
         assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> FaultPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
                 MmuOps.Access.READ, Expr.constant(0x1000)),
-                b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
+                b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
     }
 }

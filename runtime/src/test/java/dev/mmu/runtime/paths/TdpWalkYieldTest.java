@@ -68,7 +68,7 @@ class TdpWalkYieldTest {
     /** kvm_tdp_mmu_zap_gfn_range over the two mapped pages (can_yield), racing a vCPU fault that needs mmu_lock. */
     static MmuSystem zapRacingFault() {
         PathBuilder zap = new PathBuilder();
-        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0x1000), Expr.constant(0x3000));
+        KernelFixtures.tdpMmuZapGfnRange(zap, Expr.constant(0x1000), Expr.constant(0x3000));
         return new MmuSystem(Stepper.program(VM, warm(), ThreadProgram.of("zap", -1, zap), vcpuRead(0x3000)));
     }
 
@@ -100,7 +100,7 @@ class TdpWalkYieldTest {
     void withoutContentionTheWalkMayKeepTheLockAcrossEntries() {
         // need_resched() may answer no: one stretch under mmu_lock zaps both pages (lock_hold_work 2).
         PathBuilder zap = new PathBuilder();
-        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0x1000), Expr.constant(0x3000));
+        KernelFixtures.tdpMmuZapGfnRange(zap, Expr.constant(0x1000), Expr.constant(0x3000));
         Program metered = new Program(VM, ThreadProgram.of("setup", -1, warm()),
                 List.of(ThreadProgram.of("zap", -1, zap), vcpuRead(0x3000)), true);
         assertThat(SeedModelTest.reachable(new MmuSystem(metered)))
@@ -118,7 +118,7 @@ class TdpWalkYieldTest {
             FaultPaths.guestAccess(setup, VM_4M, 0, Access.READ, Expr.constant(gpa));
         }
         PathBuilder zap = new PathBuilder();
-        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(0), Expr.constant(0x400000));
+        KernelFixtures.tdpMmuZapGfnRange(zap, Expr.constant(0), Expr.constant(0x400000));
         PathBuilder vcpu = new PathBuilder();
         FaultPaths.guestAccess(vcpu, VM_4M, 0, Access.READ, Expr.constant(0x3000));
         MmuSystem m = new MmuSystem(Stepper.program(VM_4M, setup, ThreadProgram.of("zap", -1, zap),

@@ -34,7 +34,7 @@ class VcpuSymmetryTest {
         PathBuilder setup = new PathBuilder();
         FaultPaths.guestAccess(setup, VM, 0, Access.READ, Expr.constant(GPA));
         PathBuilder zap = new PathBuilder();
-        KernelPaths.tdpMmuZapGfnRange(zap, Expr.constant(Stepper.HPAGE_GPA), Expr.constant(Stepper.HPAGE_GPA + Stepper.SZ_2M));
+        KernelFixtures.tdpMmuZapGfnRange(zap, Expr.constant(Stepper.HPAGE_GPA), Expr.constant(Stepper.HPAGE_GPA + Stepper.SZ_2M));
         return Stepper.program(VM, setup, ThreadProgram.of("zap", -1, zap), v0, v1);
     }
 

@@ -41,7 +41,7 @@ class ZapAndDirtyLogTest {
 
     @Test
     void aZapStartingInsideATableZapsOnlyTheLeavesInRange() {
-        Run r = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(SZ_2M)));
+        Run r = afterZap(b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0x2000), Expr.constant(SZ_2M)));
         assertThat(r.spte(0x1000, "present")).isEqualTo(1);
         assertThat(r.spte(0x2000, "present")).isZero();
         assertThat(r.spte(600L << 12, "present")).isEqualTo(1);
@@ -51,7 +51,7 @@ class ZapAndDirtyLogTest {
 
     @Test
     void aZapEndingInsideATableZapsOnlyTheLeavesInRange() {
-        Run r = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x2000)));
+        Run r = afterZap(b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x2000)));
         assertThat(r.spte(0x1000, "present")).isZero();
         assertThat(r.spte(0x2000, "present")).isEqualTo(1);
         assertThat(clean(r.s)).isTrue();
@@ -59,7 +59,7 @@ class ZapAndDirtyLogTest {
 
     @Test
     void aZapCoveringATableZapsTheTableWhileTdpMmuZapLeafsKeepsIt() {
-        Run whole = afterZap(b -> KernelPaths.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(SZ_2M)));
+        Run whole = afterZap(b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(SZ_2M)));
         assertThat(Walk.of(whole.s, 1).level()).as("the L2 SPTE is gone with its table").isEqualTo(2);
         assertThat(whole.spte(600L << 12, "present")).isEqualTo(1);
         assertThat(clean(whole.s)).isTrue();
