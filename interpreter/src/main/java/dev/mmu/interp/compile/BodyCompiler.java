@@ -307,15 +307,8 @@ final class BodyCompiler {
         TdpMap.Fault fault = fault(f.fault(), env);
         b.emit(new TdpMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec()));
         b.emit(new TdpMap.Walk(fault.gpa(), fault.m(), false, -1));
-        int top = b.here();
-        Env inner = new Env(env);
-        inner.bindFault(f.var().name(), fault);
-        breaks.push(new ArrayList<>());
-        block(f.body(), inner);
-        int next = b.placeholder();
-        b.emit(new Ops.Jump(top));
+        int next = faultWalkBody(f, env, fault);
         b.patch(next, new TdpMap.Walk(fault.gpa(), fault.m(), true, b.here()));
-        patchBreaks();
     }
 
     /**
@@ -328,6 +321,18 @@ final class BodyCompiler {
         TdpMap.Fault fault = fault(f.fault(), env);
         int start = b.placeholder();
         int walk = b.placeholder();
+        int next = faultWalkBody(f, env, fault);
+        b.patch(start, new DirectMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec(),
+                fault.nested(), b.here()));
+        b.patch(walk, new DirectMap.Walk(fault.gpa(), fault.m(), false, b.here()));
+        b.patch(next, new DirectMap.Walk(fault.gpa(), fault.m(), true, b.here()));
+    }
+
+    /**
+     * A fault walk's body, its iterator bound to the fault, then the jump back to its top; returns
+     * the placeholder of the step to the next SPTE, which the caller fills (its breaks land after it).
+     */
+    private int faultWalkBody(Stmt.ForFaultWalk f, Env env, TdpMap.Fault fault) {
         int top = b.here();
         Env inner = new Env(env);
         inner.bindFault(f.var().name(), fault);
@@ -336,10 +341,7 @@ final class BodyCompiler {
         int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         patchBreaks();
-        b.patch(start, new DirectMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec(),
-                fault.nested(), b.here()));
-        b.patch(walk, new DirectMap.Walk(fault.gpa(), fault.m(), false, b.here()));
-        b.patch(next, new DirectMap.Walk(fault.gpa(), fault.m(), true, b.here()));
+        return next;
     }
 
     /**
