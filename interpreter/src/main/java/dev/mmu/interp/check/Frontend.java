@@ -10,6 +10,7 @@ import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.SourceFile;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.parse.SourceParser;
+import dev.mmu.runtime.paths.Prelude;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,8 +144,12 @@ public final class Frontend {
                     diagnostics.error(g.value().pos(), "a global starts from a constant (a number, true or false)");
                 }
             }
+            // A file-level path may call any prelude path (a copy from `mmu show` calls its helpers);
+            // the scenario's kernel version picks which one runs. Latest's names are every version's.
+            Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(Prelude.LATEST));
+            callable.putAll(visible);
             for (PathDecl p : file.paths()) {
-                new BodyChecker(diagnostics, visible, Map.of(), null, "path", false, globals).path(p);
+                new BodyChecker(diagnostics, callable, Map.of(), null, "path", false, globals).path(p);
             }
             return new Exports(visible, globals);
         }

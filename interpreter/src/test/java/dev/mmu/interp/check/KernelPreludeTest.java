@@ -67,6 +67,29 @@ class KernelPreludeTest {
         assertThat(paths.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("patch.mmu");
     }
 
+    /**
+     * README's recipe: what `mmu show NAME` prints, pasted at file level, checks in every version,
+     * alone or with a scenario that runs it (22 of the 51 paths did not: a file-level path saw only
+     * the kernel paths of the language table, not the prelude's helpers such as
+     * kvm_tdp_mmu_zap_invalidated_roots).
+     */
+    @Test
+    void everyPathMmuShowPrintsChecksWhenPastedAtFileLevel() {
+        for (String v : Prelude.VERSIONS) {
+            for (String name : KernelPrelude.paths(v).keySet()) {
+                String copy = KernelPrelude.source(v, name).orElseThrow();
+                LoadResult r = frontend.load("patch.mmu", copy + """
+                        scenario "patched" {
+                          vm { kernel %s }
+                          memslot 0 { gpa 0x0 size 2M }
+                          thread t { vcpu 0 read 0x0 }
+                        }
+                        """.formatted(v));
+                assertThat(r.diagnostics()).as("%s of %s", name, v).isEmpty();
+            }
+        }
+    }
+
     @Test
     void convertedKernelPathsComeFromThePreludeFiles() {
         var paths = KernelPrelude.paths(Prelude.LATEST);
