@@ -75,7 +75,7 @@ final class CheckCommand implements Callable<Integer> {
         flags.progress = true;
         flags.defaultWorkers = Runtime.getRuntime().availableProcessors();
         long start = System.currentTimeMillis();
-        ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all());
+        ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all(), Terminal.diagnosticColumns());
         List<FileResult> results = new ArrayList<>();
         boolean empty = false;
         for (Path f : files) {
@@ -123,7 +123,7 @@ final class CheckCommand implements Callable<Integer> {
         String why = first.map(p -> ": a path runs in a scenario's thread (`thread t { " + p.name().name()
                 + " }`), as in examples/nx/patch-check.mmu").orElse("");
         Pos at = first.map(p -> p.name().pos()).orElse(new Pos(f.toString(), 1, 1, 1));
-        return new DiagnosticPrinter(Map.of(f.toString(), text))
+        return new DiagnosticPrinter(Map.of(f.toString(), text), Terminal.diagnosticColumns())
                 .render(Diagnostic.error(at, "no scenario to check in this file" + why));
     }
 

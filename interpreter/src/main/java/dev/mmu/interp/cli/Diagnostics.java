@@ -9,7 +9,7 @@ final class Diagnostics {
     private Diagnostics() {}
 
     static void print(Loaded loaded) {
-        DiagnosticPrinter printer = new DiagnosticPrinter(loaded.sources());
+        DiagnosticPrinter printer = new DiagnosticPrinter(loaded.sources(), Terminal.diagnosticColumns());
         for (Diagnostic d : loaded.diagnostics()) System.err.print(printer.render(d));
     }
 }

@@ -4,8 +4,8 @@ import dev.mmu.interp.check.Frontend;
 import dev.mmu.interp.check.LoadResult;
 import dev.mmu.interp.diag.Diagnostic;
 import dev.mmu.interp.diag.DiagnosticPrinter;
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.explain.Explainer;
-import dev.mmu.interp.report.TraceTable;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,7 +22,7 @@ final class ExplainCommand implements Callable<Integer> {
     public Integer call() {
         LoadResult r = new Frontend().load(file);
         if (r.hasErrors()) {
-            DiagnosticPrinter printer = new DiagnosticPrinter(r.sources());
+            DiagnosticPrinter printer = new DiagnosticPrinter(r.sources(), Terminal.diagnosticColumns());
             for (Diagnostic d : r.diagnostics()) {
                 System.err.print(printer.render(d));
             }
@@ -32,7 +32,7 @@ final class ExplainCommand implements Callable<Integer> {
             System.out.println(file + " declares no scenario (a file of paths to import)");
             return ExitCode.PASS;
         }
-        System.out.print(TraceTable.fit(Explainer.explain(r.scenarios(), r.sources()), Terminal.columns()));
+        System.out.print(Wrap.fit(Explainer.explain(r.scenarios(), r.sources()), Terminal.columns()));
         return ExitCode.PASS;
     }
 }

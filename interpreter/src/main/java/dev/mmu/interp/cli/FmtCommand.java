@@ -63,7 +63,7 @@ final class FmtCommand implements Callable<Integer> {
         dev.mmu.interp.diag.Diagnostics diagnostics = new dev.mmu.interp.diag.Diagnostics();
         Optional<SourceFile> ast = SourceParser.parse(name, text, diagnostics);
         if (ast.isEmpty() || diagnostics.hasErrors()) {
-            DiagnosticPrinter printer = new DiagnosticPrinter(Map.of(name, text));
+            DiagnosticPrinter printer = new DiagnosticPrinter(Map.of(name, text), Terminal.diagnosticColumns());
             for (Diagnostic d : diagnostics.sorted()) {
                 System.err.print(printer.render(d));
             }

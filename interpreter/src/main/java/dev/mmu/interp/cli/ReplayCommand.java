@@ -1,6 +1,7 @@
 package dev.mmu.interp.cli;
 
 import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.report.TraceTable;
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
@@ -47,7 +48,7 @@ final class ReplayCommand implements Callable<Integer> {
             System.err.println("mmu: bad schedule: " + e.getMessage());
             return ExitCode.BAD_INPUT;
         }
-        System.out.println(TraceTable.fit("replay of \"" + sc.name() + "\", " + schedule.length() + (schedule.length() == 1 ? " step" : " steps") + " after setup:",
+        System.out.println(Wrap.fit("replay of \"" + sc.name() + "\", " + schedule.length() + (schedule.length() == 1 ? " step" : " steps") + " after setup:",
                 Terminal.columns()));
         System.out.print(TraceTable.render(system, schedule, Terminal.columns()));
         return ExitCode.PASS;

@@ -88,7 +88,7 @@ final class TestCommand implements Callable<Integer> {
         flags.cancel = interrupts.signal();
         flags.defaultWorkers = Math.max(1, Runtime.getRuntime().availableProcessors() / jobs); // no oversubscription
         long start = System.currentTimeMillis();
-        ScenarioRunner runner = new ScenarioRunner(flags::apply, filter);
+        ScenarioRunner runner = new ScenarioRunner(flags::apply, filter, Terminal.diagnosticColumns());
         PrintStream live = reports.liveText() ? System.out : System.err;
         List<FileResult> results = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, files.size()));

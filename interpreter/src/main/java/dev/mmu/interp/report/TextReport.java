@@ -1,5 +1,6 @@
 package dev.mmu.interp.report;
 
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.run.FileResult;
 import dev.mmu.interp.run.RunResult;
 import dev.mmu.interp.run.ScenarioResult;
@@ -61,7 +62,7 @@ public final class TextReport implements Reporter {
     /** A line indented by two, broken at spaces to fit the width (as the traces are). */
     private static String fit(String line, int width) {
         StringBuilder b = new StringBuilder();
-        for (String l : TraceTable.wrap(List.of(line), width - 2)) b.append("  ").append(l).append('\n');
+        for (String l : Wrap.wrap(List.of(line), width - 2)) b.append("  ").append(l).append('\n');
         return b.toString();
     }
 
@@ -137,8 +138,8 @@ public final class TextReport implements Reporter {
                     r.setup().forEach(line -> b.append("    ").append(line).append('\n'));
                 }
                 b.append(TraceTable.render(r.threads(), o.steps(), o.cycleStart(), width, checkedInvariant(o.text())));
-                b.append("  replay: mmu replay ").append(r.file()).append(" --scenario \"").append(r.name())
-                        .append("\" --schedule ").append(o.schedule().isEmpty() ? "-" : o.schedule()).append('\n');
+                b.append(replay(List.of("mmu replay " + r.file(), "--scenario \"" + r.name() + "\"",
+                        "--schedule " + (o.schedule().isEmpty() ? "-" : o.schedule())), width));
                 b.append('\n');
             }
         }
@@ -146,6 +147,28 @@ public final class TextReport implements Reporter {
         boolean universal = r.outcomes().stream().noneMatch(o -> ShardMerge.existential(o.text()));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append(fit(holds(r), width));
         if (reduced != null) b.append(fit(reduced(reduced), width));
+        return b.toString();
+    }
+
+    /**
+     * The replay command after "replay:", on one line if it fits, else one argument a line, each
+     * line but the last ending in " \\"; an argument longer than a line is cut with a backslash
+     * and goes on at column 1, which the shell joins back (in double quotes too): pasted, it runs.
+     */
+    static String replay(List<String> args, int width) {
+        String one = "  replay: " + String.join(" ", args);
+        if (one.length() <= width) return one + '\n';
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < args.size(); i++) {
+            String line = (i == 0 ? "  replay: " : "    ") + args.get(i);
+            String end = i == args.size() - 1 ? "" : " \\";
+            int max = Math.max(20, width) - 1; // room for the cut's backslash
+            while (line.length() + end.length() > max + 1) {
+                b.append(line, 0, max).append("\\\n");
+                line = line.substring(max);
+            }
+            b.append(line).append(end).append('\n');
+        }
         return b.toString();
     }
 

@@ -1,5 +1,6 @@
 package dev.mmu.interp.report;
 
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.run.ScenarioResult;
 import dev.mmu.runtime.explore.Schedule;
 import dev.mmu.runtime.model.VmState;
@@ -91,7 +92,7 @@ public final class TraceTable {
         if (others.isEmpty()) return "";
         StringBuilder b = new StringBuilder(INDENT + "also broken in this trace (not what the expectation checks):\n");
         others.forEach((name, where) -> {
-            List<String> lines = wrap(List.of(name + " at " + where), width - 6);
+            List<String> lines = Wrap.wrap(List.of(name + " at " + where), width - 6);
             for (String l : lines) b.append(INDENT).append("  ").append(l).append('\n');
         });
         return b.toString();
@@ -105,7 +106,7 @@ public final class TraceTable {
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
             int t = rows.get(i).thread();
-            List<String> lines = wrap(clauses.get(i), column - 2);
+            List<String> lines = Wrap.wrap(clauses.get(i), column - 2);
             for (int k = 0; k < lines.size(); k++) {
                 StringBuilder line = new StringBuilder(String.format(INDENT + "%-5s", k == 0 ? Integer.toString(i + 1) : ""));
                 line.append(" ".repeat(column * t)).append(lines.get(k));
@@ -123,7 +124,7 @@ public final class TraceTable {
         int text = Math.max(20, width - 7 - name - 2);
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
-            List<String> lines = wrap(clauses.get(i), text);
+            List<String> lines = Wrap.wrap(clauses.get(i), text);
             for (int k = 0; k < lines.size(); k++) {
                 String lead = k == 0 ? String.format(format, i + 1, threads.get(rows.get(i).thread()))
                         : " ".repeat(7 + name + 2);
@@ -139,58 +140,5 @@ public final class TraceTable {
 
     private static String pad(String s, int column) {
         return String.format("%-" + column + "s", s.length() >= column ? s.substring(0, column - 1) : s);
-    }
-
-    /** Each line of an indented text broken at spaces to fit the width, continued two further in (mmu explain). */
-    public static String fit(String text, int width) {
-        StringBuilder b = new StringBuilder();
-        for (String line : text.split("\n", -1)) {
-            String content = line.stripLeading();
-            String indent = line.substring(0, line.length() - content.length());
-            if (line.length() <= width || content.isEmpty()) {
-                b.append(line).append('\n');
-                continue;
-            }
-            for (String l : wrap(List.of(content), Math.max(20, width - indent.length()))) {
-                b.append((indent + l).stripTrailing()).append('\n');
-            }
-        }
-        return b.substring(0, b.length() - 1);
-    }
-
-    /**
-     * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
-     * is cut); continuation lines are indented by two.
-     */
-    static List<String> wrap(List<String> clauses, int max) {
-        List<String> lines = new ArrayList<>();
-        for (String clause : clauses) {
-            StringBuilder cur = new StringBuilder();
-            for (String word : clause.split(" ")) {
-                while (word.length() > max - 2) { // longer than any line: cut it
-                    if (!fresh(cur)) {
-                        lines.add(cur.toString());
-                        cur = new StringBuilder("  ");
-                    }
-                    int room = max - cur.length();
-                    if (word.length() <= room) break; // fits a clause's first line, which is not indented
-                    lines.add(cur + word.substring(0, room));
-                    word = word.substring(room);
-                    cur = new StringBuilder("  ");
-                }
-                if (!fresh(cur) && cur.length() + 1 + word.length() > max) {
-                    lines.add(cur.toString());
-                    cur = new StringBuilder("  ");
-                }
-                if (!fresh(cur)) cur.append(' ');
-                cur.append(word);
-            }
-            if (!cur.toString().isBlank()) lines.add(cur.toString());
-        }
-        return lines;
-    }
-
-    private static boolean fresh(StringBuilder line) {
-        return line.length() == 0 || line.toString().equals("  ");
     }
 }

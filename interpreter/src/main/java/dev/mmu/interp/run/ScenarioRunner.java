@@ -28,14 +28,22 @@ import java.util.function.UnaryOperator;
 public final class ScenarioRunner {
     private final UnaryOperator<ExploreOptions> overrides;
     private final TagFilter tags;
+    private final int width;
 
     /**
      * @param overrides applied to each scenario's own explore options (command-line flags)
      * @param tags scenarios it rejects are reported SKIPPED, not run
+     * @param width the terminal's, which diagnostics are fitted to
      */
-    public ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags) {
+    public ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags, int width) {
         this.overrides = overrides;
         this.tags = tags;
+        this.width = width;
+    }
+
+    /** Diagnostics unfitted, as the JUnit engine and reports outside a terminal show them. */
+    public ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags) {
+        this(overrides, tags, Integer.MAX_VALUE);
     }
 
     public ScenarioRunner() {
@@ -57,16 +65,20 @@ public final class ScenarioRunner {
                 return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));
             }
         }
-        return new FileResult(file.toString(), results, loaded.diagnostics(), render(loaded));
+        return new FileResult(file.toString(), results, loaded.diagnostics(), render(loaded, width));
     }
 
     /** A file whose diagnostics stop it: no scenario runs. */
-    public static FileResult broken(String file, Loaded loaded) {
-        return new FileResult(file, List.of(), loaded.diagnostics(), render(loaded));
+    private FileResult broken(String file, Loaded loaded) {
+        return new FileResult(file, List.of(), loaded.diagnostics(), render(loaded, width));
     }
 
     public static String render(Loaded loaded) {
-        DiagnosticPrinter printer = new DiagnosticPrinter(loaded.sources());
+        return render(loaded, Integer.MAX_VALUE);
+    }
+
+    private static String render(Loaded loaded, int width) {
+        DiagnosticPrinter printer = new DiagnosticPrinter(loaded.sources(), width);
         StringBuilder b = new StringBuilder();
         for (Diagnostic d : loaded.diagnostics()) b.append(printer.render(d));
         return b.toString();

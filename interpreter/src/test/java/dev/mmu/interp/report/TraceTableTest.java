@@ -2,6 +2,7 @@ package dev.mmu.interp.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.run.ScenarioResult.Step;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -50,11 +51,11 @@ class TraceTableTest {
 
     @Test
     void wrapsAtWordBoundariesAndCutsOnlyWordsLongerThanALine() {
-        assertThat(TraceTable.wrap(List.of("aaa bbb ccc ddd"), 8)).containsExactly("aaa bbb", "  ccc", "  ddd");
-        assertThat(TraceTable.wrap(List.of("x", "abcdefghijkl"), 6)).containsExactly("x", "abcdef", "  ghij", "  kl");
+        assertThat(Wrap.wrap(List.of("aaa bbb ccc ddd"), 8)).containsExactly("aaa bbb", "  ccc", "  ddd");
+        assertThat(Wrap.wrap(List.of("x", "abcdefghijkl"), 6)).containsExactly("x", "abcdef", "  ghij", "  kl");
         // A word that fits the unindented first line but not a continuation line is not cut (it
         // threw StringIndexOutOfBoundsException: `COLUMNS=80 mmu check examples/ad-bits/invalidated-root.mmu`).
-        assertThat(TraceTable.wrap(List.of("abcde"), 6)).containsExactly("abcde");
-        assertThat(TraceTable.wrap(List.of("x abcde"), 6)).containsExactly("x", "  abcd", "  e");
+        assertThat(Wrap.wrap(List.of("abcde"), 6)).containsExactly("abcde");
+        assertThat(Wrap.wrap(List.of("x abcde"), 6)).containsExactly("x", "  abcd", "  e");
     }
 }

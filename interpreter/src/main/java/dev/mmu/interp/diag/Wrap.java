@@ -1,0 +1,62 @@
+package dev.mmu.interp.diag;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Text broken at spaces to fit a terminal's width: traces, reports, diagnostics, mmu explain. */
+public final class Wrap {
+    private Wrap() {}
+
+    /** Each line of an indented text broken at spaces to fit the width, continued two further in (mmu explain). */
+    public static String fit(String text, int width) {
+        StringBuilder b = new StringBuilder();
+        for (String line : text.split("\n", -1)) {
+            String content = line.stripLeading();
+            String indent = line.substring(0, line.length() - content.length());
+            if (line.length() <= width || content.isEmpty()) {
+                b.append(line).append('\n');
+                continue;
+            }
+            for (String l : wrap(List.of(content), Math.max(20, width - indent.length()))) {
+                b.append((indent + l).stripTrailing()).append('\n');
+            }
+        }
+        return b.substring(0, b.length() - 1);
+    }
+
+    /**
+     * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
+     * is cut); continuation lines are indented by two.
+     */
+    public static List<String> wrap(List<String> clauses, int max) {
+        List<String> lines = new ArrayList<>();
+        for (String clause : clauses) {
+            StringBuilder cur = new StringBuilder();
+            for (String word : clause.split(" ")) {
+                while (word.length() > max - 2) { // longer than any line: cut it
+                    if (!fresh(cur)) {
+                        lines.add(cur.toString());
+                        cur = new StringBuilder("  ");
+                    }
+                    int room = max - cur.length();
+                    if (word.length() <= room) break; // fits a clause's first line, which is not indented
+                    lines.add(cur + word.substring(0, room));
+                    word = word.substring(room);
+                    cur = new StringBuilder("  ");
+                }
+                if (!fresh(cur) && cur.length() + 1 + word.length() > max) {
+                    lines.add(cur.toString());
+                    cur = new StringBuilder("  ");
+                }
+                if (!fresh(cur)) cur.append(' ');
+                cur.append(word);
+            }
+            if (!cur.toString().isBlank()) lines.add(cur.toString());
+        }
+        return lines;
+    }
+
+    private static boolean fresh(StringBuilder line) {
+        return line.length() == 0 || line.toString().equals("  ");
+    }
+}
