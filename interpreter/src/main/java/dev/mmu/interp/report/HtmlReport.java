@@ -102,11 +102,14 @@ public final class HtmlReport implements Reporter {
                 .append("</span> ").append(esc(r.name())).append("</h2>\n<p>").append(esc(r.location())).append("</p>\n");
         b.append("<ul>\n");
         for (OutcomeResult o : r.outcomes()) {
+            String notes = TextReport.withoutReduction(o.note());
             b.append("<li><span class=\"").append(o.verdict().name()).append("\">").append(o.verdict().name())
                     .append("</span> expect ").append(esc(o.text()))
-                    .append(o.note().isEmpty() ? "" : " <small>(" + esc(o.note()) + ")</small>").append("</li>\n");
+                    .append(notes.isEmpty() ? "" : " <small>(" + esc(notes) + ")</small>").append("</li>\n");
         }
         b.append("</ul>\n");
+        String reduced = TextReport.reduced(r); // once per scenario, as the text report says it
+        if (reduced != null) b.append("<p><small>").append(esc(reduced)).append("</small></p>\n");
         if (r.coverage() != null) b.append("<p>UNKNOWN: ").append(esc(r.coverage())).append("</p>\n");
         if (r.error() != null) b.append("<p>").append(esc(r.errorText())).append("</p>\n");
         int k = 0;

@@ -120,15 +120,10 @@ public final class TextReport implements Reporter {
             StackTraceElement[] frames = r.error().getStackTrace();
             for (int i = 0; i < Math.min(5, frames.length); i++) b.append("    at ").append(frames[i]).append('\n');
         }
-        String reduced = null;
         for (OutcomeResult o : r.outcomes()) {
-            List<String> notes = new ArrayList<>();
-            for (String n : o.note().split("; ")) {
-                if (n.startsWith(ExploreResult.PARTIAL_ORDER_NOTE)) reduced = n;
-                else if (!n.isEmpty()) notes.add(n);
-            }
+            String notes = withoutReduction(o.note());
             b.append(fit(String.format("%-7s expect %s%s", word(o.verdict()), o.text(),
-                    notes.isEmpty() ? "" : "  (" + String.join("; ", notes) + ")"), width));
+                    notes.isEmpty() ? "" : "  (" + notes + ")"), width));
             if (o.showsTrace()) {
                 b.append('\n');
                 b.append("  ").append(o.traceKind()).append(", ").append(o.steps().size())
@@ -146,8 +141,18 @@ public final class TextReport implements Reporter {
         if (r.coverage() != null) b.append(fit("UNKNOWN: " + r.coverage(), width));
         boolean universal = r.outcomes().stream().noneMatch(o -> ShardMerge.existential(o.text()));
         if (r.status() == Status.PASS && r.coverage() == null && universal) b.append(fit(holds(r), width));
-        if (reduced != null) b.append(fit(reduced(reduced), width));
+        String reduced = reduced(r);
+        if (reduced != null) b.append(fit(reduced, width));
         return b.toString();
+    }
+
+    /** An expectation's note without the partial-order reduction's clause, which is said once per scenario. */
+    static String withoutReduction(String note) {
+        List<String> notes = new ArrayList<>();
+        for (String n : note.split("; ")) {
+            if (!n.isEmpty() && !n.startsWith(ExploreResult.PARTIAL_ORDER_NOTE)) notes.add(n);
+        }
+        return String.join("; ", notes);
     }
 
     /**
@@ -174,9 +179,15 @@ public final class TextReport implements Reporter {
 
     /**
      * The partial-order reduction note of the expectations, said once per scenario in the words of
-     * someone who reads the verdict: what was left out, and that no verdict depends on it.
+     * someone who reads the verdict: what was left out, and that no verdict depends on it; null if
+     * the search left nothing out.
      */
-    private static String reduced(String note) {
+    static String reduced(ScenarioResult r) {
+        String note = null;
+        for (OutcomeResult o : r.outcomes()) {
+            for (String n : o.note().split("; ")) if (n.startsWith(ExploreResult.PARTIAL_ORDER_NOTE)) note = n;
+        }
+        if (note == null) return null;
         String states = note.substring(ExploreResult.PARTIAL_ORDER_NOTE.length()).replace(" states", "");
         return "(at " + states + (states.equals("1") ? " state" : " states")
                 + ", steps of different threads that touch disjoint state were run in one order only: their"

@@ -73,4 +73,21 @@ class TextReportTest {
                 "NX recovery yields with a TDP flush pending (pre-fix), a name longer than a line", "--schedule",
                 "0.1.2.".repeat(20) + "0");
     }
+
+    /**
+     * The HTML report says the partial-order reduction once per scenario too (each failed
+     * scenario's expectation list repeated "partial-order reduction: fewer steps at N states").
+     */
+    @Test
+    void theHtmlReportSaysTheReductionOncePerScenario(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String text = java.nio.file.Files.readString(Path.of("../examples/ad-bits/invalidated-root.mmu"));
+        text = text.substring(0, text.indexOf("scenario \"without the request")).replace("  expect never page_table_leak\n",
+                "  expect never page_table_leak\n  expect final stat.pages_4k == 99\n");
+        Path file = java.nio.file.Files.writeString(dir.resolve("reduced.mmu"), text);
+        FileResult f = new ScenarioRunner().runFile(file);
+        assertThat(f.scenarios().get(0).outcomes()).hasSize(4)
+                .allSatisfy(o -> assertThat(o.note()).contains(ExploreResult.PARTIAL_ORDER_NOTE));
+        String html = new HtmlReport().render(new dev.mmu.interp.run.RunResult(List.of(f), 0));
+        assertThat(html).doesNotContain("partial-order").containsOnlyOnce("were run in one order only");
+    }
 }
