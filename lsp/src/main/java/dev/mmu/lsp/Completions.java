@@ -3,6 +3,8 @@ package dev.mmu.lsp;
 import dev.mmu.grammar.MmuLexer;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Kind;
+import dev.mmu.interp.check.KernelPrelude;
+import dev.mmu.runtime.paths.Prelude;
 import java.util.ArrayList;
 import java.util.List;
 import org.antlr.v4.runtime.Token;
@@ -104,6 +106,7 @@ final class Completions {
             // A statement: accesses, locking and control flow, kernel paths, primitives, user paths.
             List<CompletionItem> items = new ArrayList<>(keywords(STATEMENT_WORDS));
             items.addAll(builtins(Kind.KERNEL_PATH));
+            items.addAll(preludeHelpers());
             items.addAll(builtins(Kind.PRIMITIVE));
             outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
                     "path declared at line " + d.token().getLine())));
@@ -124,6 +127,18 @@ final class Completions {
                 "path declared at line " + d.token().getLine())));
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
+        return items;
+    }
+
+    /** The prelude's paths that are not kernel paths of the language table: the helpers they call. */
+    private static List<CompletionItem> preludeHelpers() {
+        List<CompletionItem> items = new ArrayList<>();
+        for (String name : KernelPrelude.paths(Prelude.LATEST).keySet()) {
+            if (Builtins.lookup(name).isPresent()) continue;
+            CompletionItem item = item(name, CompletionItemKind.Function, "kernel path (prelude)");
+            PreludeFiles.doc(name).ifPresent(item::setDocumentation);
+            items.add(item);
+        }
         return items;
     }
 

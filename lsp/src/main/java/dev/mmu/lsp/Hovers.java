@@ -62,9 +62,11 @@ final class Hovers {
             }
             md.append("\n```\n\n");
         }
-        md.append("Models `").append(b.kernelFunction()).append('`')
-                .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")")
-                .append(".\n\n").append(capitalised(b.doc())).append('.');
+        if (!b.kernelFunction().startsWith("(")) { // "(invariant)", "(model state)": no kernel function
+            md.append("Models `").append(b.kernelFunction()).append('`')
+                    .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")").append(".\n\n");
+        }
+        md.append(capitalised(b.doc())).append('.');
         if (b.lock().mode() != Lockdep.Mode.NONE) {
             md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock)\\b", "`$1`")).append('.');
         }

@@ -207,6 +207,39 @@ class LanguageServerTest {
                 .contains("primitive", "Models `kvm_mmu_commit_zap_page`", "Needs `mmu_lock` held for write");
     }
 
+    /**
+     * An invariant or a query models no kernel function: its hover says what it is without a
+     * "Models" line (it read "Models `(invariant)`." and "Models `(model state)`.").
+     */
+    @Test
+    void hoverOnAnInvariantOrAQueryNamesNoKernelFunction() throws Exception {
+        String text = SCENARIO.replace("  expect never use_after_free", "  expect always spte(0x1000).present\n  expect never use_after_free");
+        String uri = open("i.mmu", text);
+        List<String> lines = text.lines().toList();
+        int invariant = lines.indexOf("  expect never use_after_free");
+        String hover = hover(uri, invariant, "  expect never use".length()).getContents().getRight().getValue();
+        assertThat(hover).contains("invariant", "freed").doesNotContain("Models");
+        String query = hover(uri, invariant - 1, "  expect always sp".length()).getContents().getRight().getValue();
+        assertThat(query).contains("query", "spte(gpa: int)").doesNotContain("Models");
+    }
+
+    /**
+     * A statement may call every path of the prelude (the helpers `mmu show` copies call, such as
+     * kvm_tdp_mmu_zap_invalidated_roots): they complete, with their comment block (only the kernel
+     * paths of the language table did).
+     */
+    @Test
+    void completesThePreludesHelperPathsInAStatement() throws Exception {
+        String uri = open("s.mmu", SCENARIO.replace("  commit_zap()\n", "  commit_zap()\n  \n"));
+        List<CompletionItem> items = complete(uri, 3, 2);
+        assertThat(LspSession.labels(items)).contains("kvm_tdp_mmu_zap_invalidated_roots", "direct_map",
+                "tdp_mmu_zap_root", "kvm_recover_nx_lpages", "commit_zap", "zap_all").doesNotHaveDuplicates();
+        CompletionItem helper = items.stream().filter(i -> i.getLabel().equals("kvm_tdp_mmu_zap_invalidated_roots"))
+                .findFirst().orElseThrow();
+        assertThat(helper.getDetail()).isEqualTo("kernel path (prelude)");
+        assertThat(helper.getDocumentation().getLeft()).contains("mmu show kvm_tdp_mmu_zap_invalidated_roots");
+    }
+
     @Test
     void hoverOnAPlainWordIsEmpty() throws Exception {
         String uri = open("h.mmu", SCENARIO);
