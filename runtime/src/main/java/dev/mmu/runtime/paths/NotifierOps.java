@@ -42,7 +42,7 @@ public final class NotifierOps {
         boolean flush = false;
         for (int k = 0; k < r.length; k += 2) flush |= MmuOps.zapLeafs(e, r[k], r[k + 1]);
         if (flush) Tlbs.flushRemoteTlbs(e);
-        else e.note("kvm_unmap_gfn_range: nothing present, no flush");
+        else e.note("kvm_unmap_gfn_range: no leaf of a valid root zapped, no flush"); // invalid roots need none
     }
 
     /**
