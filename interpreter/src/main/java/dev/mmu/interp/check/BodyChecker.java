@@ -44,6 +44,7 @@ final class BodyChecker {
     private final Map<String, GlobalDecl> globals; // `global x = ...` visible here
 
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
+    private final Set<String> untypedParams = new HashSet<>(); // `path p(flush)`: ints by default
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
     private int atomicDepth;
@@ -65,6 +66,9 @@ final class BodyChecker {
     void path(PathDecl path) {
         for (PathDecl.Param p : path.params()) {
             Type type = p.type().isEmpty() ? Type.INT : Type.ofParam(p.type());
+            if (p.type().isEmpty()) {
+                untypedParams.add(p.name());
+            }
             if (type == null) {
                 diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool, sp, root or range");
             }
@@ -192,7 +196,7 @@ final class BodyChecker {
             diagnostics.error(a.pos(), "'|=' needs a bool or int variable, '" + a.name().name() + "' is " + type.display);
         }
         if (type != null) {
-            expect(a.value(), type, "the value of '" + a.name().name() + "'");
+            expect(a.value(), type, "the value of '" + a.name().name() + "'", a.name().name());
         }
     }
 
@@ -359,10 +363,26 @@ final class BodyChecker {
     }
 
     private void expect(Expr e, Type want, String what) {
+        expect(e, want, what, e instanceof Expr.Name n ? n.name() : null);
+    }
+
+    /** The same, where {@code variable} is the one whose type decides (the argument, or the assigned). */
+    private void expect(Expr e, Type want, String what, String variable) {
         Type got = expr(e);
         if (got != null && !Type.fits(got, want)) {
-            diagnostics.error(e.pos(), what + " must be " + article(want) + ", found " + article(got));
+            diagnostics.error(e.pos(), what + " must be " + article(want) + ", found " + article(got)
+                    + untypedHint(variable, got == Type.INT ? want : got));
         }
+    }
+
+    /** Why a parameter is an int when the user meant a bool: it was declared without a type. */
+    private String untypedHint(String variable, Type meant) {
+        boolean param = variable != null && untypedParams.contains(variable)
+                && scopes.stream().filter(m -> m.containsKey(variable)).findFirst().orElse(null) == scopes.peekLast();
+        return param && meant != null && meant != Type.INT && Type.ofParam(meant.display) != null
+                ? " (parameter '" + variable + "' has no type, so it is an int: declare it '" + variable + ": "
+                        + meant.display + "')"
+                : "";
     }
 
     // ------------------------------------------------------------------ calls
@@ -419,7 +439,15 @@ final class BodyChecker {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
         String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
-        diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
+        // C words a copied kernel loop brings along
+        String message = switch (name) {
+            case "continue" -> "'continue' is not in the language: put the rest of the loop body in an 'else'"
+                    + " (as examples/tdp/zap-leafs-yield.mmu does)";
+            case "return" -> "'return' is not in the language: a path returns no value and ends at its last"
+                    + " statement (a flush it computes is acted on inside it, or kept in a 'global')";
+            default -> "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates);
+        };
+        diagnostics.error(c.name().pos(), message);
         c.args().forEach(a -> {
             if (!(a.value() instanceof Expr.Range)) {
                 expr(a.value());
