@@ -1,10 +1,13 @@
 package dev.mmu.interp.cli;
 
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.KernelPrelude;
+import dev.mmu.interp.check.Type;
 import dev.mmu.interp.diag.Suggestions;
 import dev.mmu.runtime.paths.Prelude;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -58,8 +61,24 @@ final class ShowCommand implements Callable<Integer> {
             }
             return ExitCode.PASS;
         }
-        System.err.println("mmu: the prelude has no kernel path '" + name + "'"
-                + Suggestions.hint(name, KernelPrelude.paths(version).keySet()));
+        Optional<Builtins.Builtin> primitive = Builtins.lookup(name).filter(b -> b.kind() == Builtins.Kind.PRIMITIVE);
+        if (primitive.isPresent()) {
+            // No .mmu source to copy: what it models, as comment lines a scenario file may keep.
+            Builtins.Builtin b = primitive.get();
+            System.out.println("# " + name + " is a primitive (Java in the runtime), not a path of the prelude: it models "
+                    + b.kernelFunction() + (b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")") + ".");
+            System.out.println("# " + b.doc() + ".");
+            System.out.println("# " + b.name() + "(" + String.join(", ", b.params().stream().map(Builtins.Param::text).toList())
+                    + ")" + (b.returns() == Type.VOID ? "" : " -> " + b.returns().display)
+                    + ": a path calls it (docs/language.md, section 6); a loop around it is written out in .mmu,"
+                    + " as examples/tdp/zap-leafs-yield.mmu does.");
+            return ExitCode.PASS;
+        }
+        Set<String> candidates = new TreeSet<>(KernelPrelude.paths(version).keySet());
+        candidates.addAll(Builtins.namesOf(Builtins.Kind.PRIMITIVE));
+        String hint = Suggestions.closest(name, candidates).map(c -> "; did you mean '" + c + "'"
+                + (KernelPrelude.paths(version).containsKey(c) ? "" : " (a primitive)") + "?").orElse("");
+        System.err.println("mmu: the prelude has no kernel path '" + name + "'" + hint);
         return ExitCode.BAD_INPUT;
     }
 

@@ -55,6 +55,21 @@ class CliTest {
         assertThat(err).contains("unknown kernel version '4.19'");
     }
 
+    /**
+     * The kernel names a patch changes that are primitives here (tdp_mmu_iter_cond_resched) or
+     * named after them (kvm_tdp_mmu_zap_leafs) lead to them: `show` said "no kernel path" and
+     * suggested kvm_tdp_mmu_map.
+     */
+    @Test
+    void showLeadsFromAPrimitivesNameToWhatItModels() {
+        assertThat(run("show", "tdp_mmu_iter_cond_resched")).isZero();
+        assertThat(out).startsWith("# tdp_mmu_iter_cond_resched is a primitive").contains("tdp_mmu_iter_cond_resched(flush: bool) -> bool")
+                .contains("examples/tdp/zap-leafs-yield.mmu");
+        assertThat(out.lines()).allMatch(l -> l.startsWith("# "));
+        assertThat(run("show", "kvm_tdp_mmu_zap_leafs")).isEqualTo(2);
+        assertThat(err).contains("did you mean 'tdp_mmu_zap_leafs' (a primitive)?");
+    }
+
     @Test
     void showSaysWhenAVersionRunsLatestsSource() {
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
