@@ -5,8 +5,10 @@ import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.KernelPrelude;
 import dev.mmu.interp.check.Type;
 import dev.mmu.interp.diag.Suggestions;
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.runtime.paths.Prelude;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -65,13 +67,13 @@ final class ShowCommand implements Callable<Integer> {
         if (primitive.isPresent()) {
             // No .mmu source to copy: what it models, as comment lines a scenario file may keep.
             Builtins.Builtin b = primitive.get();
-            System.out.println("# " + name + " is a primitive (Java in the runtime), not a path of the prelude: it models "
-                    + b.kernelFunction() + (b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")") + ".");
-            System.out.println("# " + b.doc() + ".");
-            System.out.println("# " + b.name() + "(" + String.join(", ", b.params().stream().map(Builtins.Param::text).toList())
-                    + ")" + (b.returns() == Type.VOID ? "" : " -> " + b.returns().display)
+            List<String> lines = List.of(name + " is a primitive (Java in the runtime), not a path of the prelude: it"
+                    + " models " + b.kernelFunction() + (b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")")
+                    + ".", b.doc() + ".", b.name() + "(" + String.join(", ", b.params().stream().map(Builtins.Param::text)
+                    .toList()) + ")" + (b.returns() == Type.VOID ? "" : " -> " + b.returns().display)
                     + ": a path calls it (docs/language.md, section 6); a loop around it is written out in .mmu,"
                     + " as examples/tdp/zap-leafs-yield.mmu does.");
+            Wrap.wrap(lines, Terminal.columns() - 2).forEach(l -> System.out.println("# " + l));
             return ExitCode.PASS;
         }
         Set<String> candidates = new TreeSet<>(KernelPrelude.paths(version).keySet());
