@@ -25,25 +25,46 @@ final class Symbols {
         var ast = SourceParser.parse(Documents.fileName(uri), text, new Diagnostics());
         List<DocumentSymbol> out = new ArrayList<>();
         if (ast.isEmpty()) return out;
-        for (PathDecl p : ast.get().paths()) out.add(path(p));
+        List<String> lines = text.lines().toList();
+        for (PathDecl p : ast.get().paths()) out.add(path(p, lines));
         for (Scenario sc : ast.get().scenarios()) {
-            DocumentSymbol s = symbol(sc.name(), SymbolKind.Class, sc.pos());
+            DocumentSymbol s = symbol(sc.name(), SymbolKind.Class, sc.pos(), null, lines);
             List<DocumentSymbol> children = new ArrayList<>();
-            for (ThreadDecl t : sc.threads()) children.add(symbol("thread " + t.name(), SymbolKind.Method, t.pos()));
-            for (PathDecl p : sc.paths()) children.add(path(p));
+            for (ThreadDecl t : sc.threads()) children.add(symbol("thread " + t.name(), SymbolKind.Method, t.pos(), null, lines));
+            for (PathDecl p : sc.paths()) children.add(path(p, lines));
             s.setChildren(children);
             out.add(s);
         }
         return out;
     }
 
-    private static DocumentSymbol path(PathDecl p) {
-        return symbol("path " + p.name().name(), SymbolKind.Function, p.pos());
+    private static DocumentSymbol path(PathDecl p, List<String> lines) {
+        return symbol("path " + p.name().name(), SymbolKind.Function, p.pos(), p.name().pos(), lines);
     }
 
-    private static DocumentSymbol symbol(String name, SymbolKind kind, Pos pos) {
+    /**
+     * The range is the declaration, whose Pos length counts its characters across lines; the
+     * selection is the name where it has a position of its own, else the declaration's first line.
+     */
+    private static DocumentSymbol symbol(String name, SymbolKind kind, Pos pos, Pos namePos, List<String> lines) {
         Position start = new Position(pos.line() - 1, pos.column() - 1);
-        Range r = new Range(start, new Position(pos.line() - 1, pos.column() - 1 + Math.max(1, pos.length())));
-        return new DocumentSymbol(name, kind, r, r);
+        Position end = advance(lines, start, Math.max(1, pos.length()));
+        Range selection = namePos != null
+                ? new Range(new Position(namePos.line() - 1, namePos.column() - 1),
+                        new Position(namePos.line() - 1, namePos.column() - 1 + namePos.length()))
+                : new Range(start, start.getLine() == end.getLine() ? end
+                        : new Position(start.getLine(), lines.get(start.getLine()).stripTrailing().length()));
+        return new DocumentSymbol(name, kind, new Range(start, end), selection);
+    }
+
+    /** The position {@code chars} characters (line breaks counted as one) after {@code from}. */
+    private static Position advance(List<String> lines, Position from, int chars) {
+        int line = from.getLine();
+        int column = from.getCharacter() + chars;
+        while (line < lines.size() - 1 && column > lines.get(line).length()) {
+            column -= lines.get(line).length() + 1;
+            line++;
+        }
+        return new Position(line, Math.min(column, line < lines.size() ? lines.get(line).length() : column));
     }
 }

@@ -15,6 +15,8 @@ import org.eclipse.lsp4j.DocumentSymbolParams;
 import org.eclipse.lsp4j.FormattingOptions;
 import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
 import org.eclipse.lsp4j.TextDocumentIdentifier;
 import org.eclipse.lsp4j.TextDocumentItem;
 import org.eclipse.lsp4j.TextEdit;
@@ -74,6 +76,34 @@ class EditorFeaturesTest {
         assertThat(symbols.get(1).getChildren()).extracting(DocumentSymbol::getName)
                 .containsExactly("thread zapper", "thread vcpu 1");
         assertThat(symbols.get(1).getRange().getStart().getLine()).isEqualTo(5);
+    }
+
+    /**
+     * Each outline entry spans its declaration, from its keyword to its closing brace, and its
+     * selection is the name, inside it, as VS Code requires (the range was one line long, ending at
+     * the declaration's length in characters: "line 0, character 58" for a five-line path).
+     */
+    @Test
+    void anOutlineEntrySpansItsDeclarationAndSelectsItsName() throws Exception {
+        String uri = open("o.mmu", MESSY);
+        List<DocumentSymbol> symbols = session.server.getTextDocumentService()
+                .documentSymbol(new DocumentSymbolParams(new TextDocumentIdentifier(uri))).get(20, TimeUnit.SECONDS)
+                .stream().map(e -> e.getRight()).toList();
+        List<String> lines = MESSY.lines().toList();
+        DocumentSymbol path = symbols.get(0);
+        assertThat(path.getRange()).isEqualTo(new Range(new Position(0, 0), new Position(4, 1)));
+        assertThat(path.getSelectionRange()).isEqualTo(new Range(new Position(0, 5), new Position(0, 12)));
+        DocumentSymbol scenario = symbols.get(1);
+        assertThat(scenario.getRange()).isEqualTo(new Range(new Position(5, 0), new Position(11, 1)));
+        DocumentSymbol thread = scenario.getChildren().get(0);
+        assertThat(thread.getRange()).isEqualTo(new Range(new Position(8, 2), new Position(8, lines.get(8).length())));
+        for (DocumentSymbol sym : List.of(path, scenario, thread)) {
+            Range r = sym.getRange();
+            Range sel = sym.getSelectionRange();
+            assertThat(sel.getStart().getLine()).as(sym.getName()).isEqualTo(r.getStart().getLine());
+            assertThat(sel.getStart().getCharacter()).isGreaterThanOrEqualTo(r.getStart().getCharacter());
+            assertThat(sel.getEnd().getCharacter()).isLessThanOrEqualTo(lines.get(sel.getEnd().getLine()).length());
+        }
     }
 
     @Test
