@@ -104,8 +104,10 @@ public final class ShardMerge {
             }
         }
         if (bestPart != null) {
-            return new Merged(text, found, "shard " + best + "/" + count + ": " + bestPart.note(), bestPart.schedule(),
-                    best, maximum);
+            String shard = "shard " + best + "/" + count;
+            // a part's note names its shard already ("shard 2/4 of the search (cut at depth 7)")
+            String note = bestPart.note().contains(shard) ? bestPart.note() : shard + ": " + bestPart.note();
+            return new Merged(text, found, note, bestPart.schedule(), best, maximum);
         }
         if (missing.isEmpty() && unknown.isEmpty()) {
             return new Merged(text, none, "every shard of " + count + " explored its part", null, 0, maximum);

@@ -59,6 +59,8 @@ class WorkersAndShardsCliTest {
         assertThat(merged.out()).contains("FAIL    " + preFix())
                 .contains("PASS    src/test/resources/seed/seed-yield-fixed.mmu").contains("schedule ")
                 .endsWith("1 passed, 1 failed\n");
+        // the part's note names its shard once (it read "shard 1/3: ...; shard 1/3 of the search ...")
+        assertThat(merged.out()).containsPattern("shard \\d/3 of the search").doesNotContainPattern("shard (\\d)/3: .*shard \\1/3");
 
         CliRun partial = CliRun.of("merge", dir.resolve("mmu-shard-1-of-3.json").toString(),
                 dir.resolve("mmu-shard-3-of-3.json").toString());
