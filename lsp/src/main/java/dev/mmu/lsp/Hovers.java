@@ -4,6 +4,7 @@ import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.runtime.paths.Lockdep;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.antlr.v4.runtime.Token;
@@ -15,12 +16,26 @@ import org.eclipse.lsp4j.Range;
 
 /**
  * Hover text: for a built-in, the kernel function it models and why, and for a prelude kernel path
- * its comment block; for a path of this file (also one replacing a kernel path), where it is.
+ * its comment block; for a path of this file (also one replacing a kernel path), where it is; for
+ * a lock, the kernel's lock it is.
  */
 final class Hovers {
 
     private Hovers() {
     }
+
+    /** The locks `lock` and `unlock` name, as the kernel has them (docs/language.md, section 6). */
+    private static final Map<String, String> LOCKS = Map.of(
+            "mmu_lock", "`kvm->mmu_lock`, an rwlock: `lock write` is write_lock(), `lock read` read_lock(); the"
+                    + " default lock of `lock` and `unlock`, dropped at every yield point.",
+            "slots_lock", "`kvm->slots_lock`, a mutex: held across memslot updates (`kvm_set_memslot`) and by"
+                    + " `kvm_mmu_zap_all_fast`'s callers.",
+            "srcu", "`kvm->srcu`: `lock read srcu` is srcu_read_lock(), around every memslot lookup;"
+                    + " `synchronize_srcu()` waits for the readers.",
+            "tdp_mmu_pages_lock", "`kvm->arch.tdp_mmu_pages_lock`, a spinlock: the TDP MMU's page lists"
+                    + " (the NX list) when `mmu_lock` is held for read.",
+            "mmu_unsync_pages_lock", "`kvm->arch.mmu_unsync_pages_lock`, a spinlock: marking shadow pages"
+                    + " unsync under `mmu_lock` held for read.");
 
     static Optional<Hover> at(String text, int line, int character) {
         Outline outline = new Outline(text);
@@ -35,6 +50,7 @@ final class Hovers {
                         + d.token().getLine() + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
                 .or(() -> Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
+                .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
                 .orElse(null);
         if (markdown == null) {
             return Optional.empty();

@@ -240,6 +240,16 @@ class LanguageServerTest {
         assertThat(helper.getDocumentation().getLeft()).contains("mmu show kvm_tdp_mmu_zap_invalidated_roots");
     }
 
+    /** A lock's name says which kernel lock it is (a hover on `slots_lock` showed nothing). */
+    @Test
+    void hoverOnALockNamesTheKernelsLock() throws Exception {
+        String text = SCENARIO.replace("  lock write\n", "  lock write slots_lock\n  lock write\n")
+                .replace("  unlock\n}", "  unlock\n  unlock slots_lock\n}");
+        String uri = open("l.mmu", text);
+        String hover = hover(uri, 1, "  lock write slo".length()).getContents().getRight().getValue();
+        assertThat(hover).contains("**slots_lock** · lock", "`kvm->slots_lock`, a mutex");
+    }
+
     @Test
     void hoverOnAPlainWordIsEmpty() throws Exception {
         String uri = open("h.mmu", SCENARIO);
