@@ -5,14 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mmu.interp.compile.CompiledScenario;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.Footprint;
+import dev.mmu.runtime.paths.MmuOps;
 import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Program;
+import dev.mmu.runtime.paths.SlotOps;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -38,14 +43,49 @@ class FootprintsTest {
     /** Every primitive and kind of expression, racing vCPUs: what the examples may not reach. */
     private static final Path COVERAGE = Path.of("../interpreter/src/test/resources/footprints/coverage.mmu");
 
+    /** Every op of the TDP iterator, each way it can go, in two roots. */
+    private static final Path ITERATORS = Path.of("../interpreter/src/test/resources/footprints/iterators.mmu");
+
+    /** The ops that keep a struct tdp_iter in locals: each declares the fields it reads. */
+    private static final Set<Class<?>> ITERATOR_OPS = Set.of(MmuOps.IterStart.class, MmuOps.IterStartIn.class,
+            MmuOps.IterNext.class, MmuOps.IterCondResched.class, MmuOps.IterRestart.class, MmuOps.IterNextRoot.class,
+            MmuOps.IterPutRoot.class, MmuOps.ZapStep.class, SlotOps.WrprotStep.class, SlotOps.SplitStep.class,
+            SlotOps.CollapsibleStep.class, SlotOps.ZapAtomicFinish.class, FastZap.RootIterStart.class,
+            FastZap.ZapRootStep.class);
+
     @TestFactory
     Stream<DynamicTest> everyStepStaysInsideItsFootprint() throws Exception {
-        return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE)).map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
+        return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE, ITERATORS)).map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
             for (CompiledScenario sc : ScenarioLoader.load(f).scenarios()) check(sc.program());
         }));
     }
 
-    static void check(Program p) {
+    /**
+     * The iterators' scenarios step every iterator op to each of its targets, so that the check of
+     * their declared locals above sees an iterator field each one reads change what it does.
+     */
+    @Test
+    void theIteratorScenariosTakeEveryIteratorOpEveryWay() throws Exception {
+        Map<Class<?>, BitSet> taken = new HashMap<>();
+        for (CompiledScenario sc : ScenarioLoader.load(ITERATORS).scenarios()) {
+            check(sc.program()).forEach((op, targets) -> taken.computeIfAbsent(op, k -> new BitSet()).or(targets));
+        }
+        for (Class<?> op : ITERATOR_OPS) {
+            BitSet targets = taken.getOrDefault(op, new BitSet());
+            // bit 2i: target i of the op's targets(pc); bit 2i+1: taken
+            for (int i = 0; targets.get(2 * i); i++) {
+                assertThat(targets.get(2 * i + 1)).as(op.getSimpleName() + " goes to its target " + i).isTrue();
+            }
+            assertThat(targets.isEmpty()).as(op.getSimpleName() + " is stepped").isFalse();
+        }
+    }
+
+    /**
+     * Checks every step of p's first states; per op class, its targets (bit 2i: it has a target i
+     * in targets(pc), bit 2i+1: a step went there).
+     */
+    static Map<Class<?>, BitSet> check(Program p) {
+        Map<Class<?>, BitSet> taken = new HashMap<>();
         MmuSystem system = new MmuSystem(p, false);
         Map<String, String> effects = new HashMap<>();
         Set<VmState> seen = new HashSet<>();
@@ -66,11 +106,18 @@ class FootprintsTest {
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     checkWrites(s, n, t, f, what);
                     checkReads(s, n, t, f, what, effects);
-                    checkLocals(system, s, n, t, c, stepLocals(ops, pc), what);
+                    checkLocals(system, s, n, t, c, stepLocals(ops, pc), written(ops, pc, n.threads[t].pc), what);
+                    int[] targets = Arrays.stream(ops[pc].targets(pc)).distinct().toArray();
+                    BitSet mine = taken.computeIfAbsent(ops[pc].getClass(), k -> new BitSet());
+                    for (int i = 0; i < targets.length; i++) {
+                        mine.set(2 * i);
+                        if (targets[i] == n.threads[t].pc) mine.set(2 * i + 1);
+                    }
                     if (seen.add(n)) todo.add(n);
                 }
             }
         }
+        return taken;
     }
 
     /**
@@ -115,23 +162,44 @@ class FootprintsTest {
     }
 
     /**
-     * The step again from s with every local the step does not declare it reads changed: it must go
-     * to the same pc and leave the same state, but for those locals where neither run wrote them.
+     * The locals the op at pc declares it has written on its way to next (Op#localsWritten), if
+     * next is one of its targets (no atomic-block op ran after it in the step); else none.
      */
-    private static void checkLocals(MmuSystem system, VmState s, VmState n, int t, int c, int[] read, String what) {
+    private static Set<Integer> written(Op[] ops, int pc, int next) {
+        Set<Integer> w = new HashSet<>();
+        if (Arrays.stream(ops[pc].targets(pc)).anyMatch(q -> q == next)) {
+            for (int j : ops[pc].localsWritten(pc, next)) w.add(j);
+        }
+        return w;
+    }
+
+    /**
+     * The step again from s with every local the step does not declare it reads changed, once to
+     * other values and once to 0 (a flag): it must go to the same pc and leave the same state, but
+     * for those locals where neither run wrote them; a local it declares written must hold the same
+     * value after both runs (it did write it).
+     */
+    private static void checkLocals(MmuSystem system, VmState s, VmState n, int t, int c, int[] read,
+                                    Set<Integer> written, String what) {
         if (read == null) return;
+        checkLocals(system, s, n, t, c, read, written, what, false);
+        checkLocals(system, s, n, t, c, read, written, what, true);
+    }
+
+    private static void checkLocals(MmuSystem system, VmState s, VmState n, int t, int c, int[] read,
+                                    Set<Integer> written, String what, boolean zero) {
         VmState other = s.copy();
         long[] l = other.threadForWrite(t).locals;
         Set<Integer> declared = new HashSet<>();
         for (int r : read) declared.add(r);
-        for (int j = 0; j < l.length; j++) if (!declared.contains(j)) l[j] = l[j] * 31 + 0x5a5a + j;
+        for (int j = 0; j < l.length; j++) if (!declared.contains(j)) l[j] = zero ? 0 : l[j] * 31 + 0x5a5a + j;
         VmState m = system.step(other, t, c, null).copy();
         long[] ml = m.threadForWrite(t).locals;
         for (int j = 0; j < ml.length; j++) {
             boolean untouched = ml[j] == l[j] && n.threads[t].locals[j] == s.threads[t].locals[j];
-            if (untouched) ml[j] = n.threads[t].locals[j];
+            if (untouched && !written.contains(j)) ml[j] = n.threads[t].locals[j];
         }
-        assertThat(m).as(what + " reads locals beyond " + Arrays.toString(read) + ": "
+        assertThat(m).as(what + " reads locals beyond " + Arrays.toString(read) + " or leaves one of " + written + " unwritten: "
                 + Arrays.toString(s.threads[t].locals) + " -> " + Arrays.toString(n.threads[t].locals) + ", with "
                 + Arrays.toString(l) + " -> " + Arrays.toString(ml)).isEqualTo(n);
     }

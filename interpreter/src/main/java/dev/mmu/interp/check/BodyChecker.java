@@ -136,7 +136,7 @@ final class BodyChecker {
             loop(f.body(), f.var().name(), Type.ITER);
         } else if (s instanceof Stmt.ForFaultWalk f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
-            loop(f.body(), f.var().name(), Type.FAULT_ITER);
+            loop(f.body(), f.var().name(), f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER);
         } else if (s instanceof Stmt.Repeat r) {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null);
@@ -325,6 +325,11 @@ final class BodyChecker {
             diagnostics.error(f.field().pos(), "unknown stat '" + name + "'" + hint);
         } else if (target == Type.VM) {
             diagnostics.error(f.field().pos(), "unknown vm setting '" + name + "'" + hint);
+        } else if (target == Type.SHADOW_ITER && name.equals("old_spte")) {
+            // struct kvm_shadow_walk_iterator (mmu.c, v6.12) keeps sptep, not the value read: under the
+            // write lock nothing changes it, there is no cmpxchg to expect a value.
+            diagnostics.error(f.field().pos(), "for_each_shadow_entry's iterator has no field 'old_spte' (that is"
+                    + " tdp_mmu_for_each_pte's, the value its cmpxchg expects): it has " + String.join(", ", fields.keySet()));
         } else if (fields.isEmpty()) {
             diagnostics.error(f.field().pos(), "a value of type " + target.display + " has no fields");
         } else {

@@ -65,6 +65,7 @@ public final class Builtins {
             Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL)),
             Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
             Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP)),
+            Map.entry(Type.SHADOW_ITER, ordered("level", Type.INT, "sp", Type.SP)),
             Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL)),
             Map.entry(Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
                     "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL)),

@@ -9,7 +9,9 @@ public enum Type {
     ROOT("root"),           // a TDP root: the builtin root, a root loop's variable, a root parameter; also an SP
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
     FAULT("fault"),         // a guest access's struct kvm_page_fault (kvm_tdp_mmu_page_fault's parameter)
-    FAULT_ITER("fault walk's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
+    FAULT_ITER("tdp_mmu_for_each_pte's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
+    // struct kvm_shadow_walk_iterator inside for it in for_each_shadow_entry(fault): no old_spte
+    SHADOW_ITER("for_each_shadow_entry's iterator"),
     SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
     HOST_PAGE("host page"), // what host(gpa) returns
     MEMSLOT("memslot"),     // what id_to_memslot(id) returns
@@ -21,9 +23,12 @@ public enum Type {
 
     public final String display;
 
-    /** Whether a value of type `got` may stand where `want` is expected: a root is a shadow page too. */
+    /**
+     * Whether a value of type `got` may stand where `want` is expected: a root is a shadow page too;
+     * a primitive's iter is either fault walk's.
+     */
     public static boolean fits(Type got, Type want) {
-        return got == want || (got == ROOT && want == SP);
+        return got == want || (got == ROOT && want == SP) || (got == SHADOW_ITER && want == FAULT_ITER);
     }
 
     Type(String display) {

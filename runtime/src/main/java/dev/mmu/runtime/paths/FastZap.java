@@ -272,7 +272,11 @@ public final class FastZap {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, root, endSlot, zapLevel);
+            return new int[] {root, zapLevel};
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return TdpIter.fields(it, TdpIter.START, endSlot);
         }
 
         public Footprint footprint() {
@@ -301,7 +305,7 @@ public final class FastZap {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot, zapLevel);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot, zapLevel);
         }
 
         public Footprint footprint() {

@@ -41,7 +41,7 @@ public final class MmuOps {
 
         /** Reads the tables; a freed root is a violation (rootFreed). */
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot);
         }
 
         public Footprint footprint() {
@@ -68,7 +68,7 @@ public final class MmuOps {
 
     /** iter.present / iter.leaf of a user loop: the SPTE at the iterator, read now. */
     public static Expr iterSpte(int it, boolean leaf) {
-        return Expr.of(Footprint.reads(Resource.SPTE), TdpIter.locals(it), (s, t) -> {
+        return Expr.of(Footprint.reads(Resource.SPTE), TdpIter.fields(it, TdpIter.POSITION), (s, t) -> {
             long spte = TdpIter.spte(s, s.threads[t].locals, it);
             return Spte.present(spte) && (!leaf || Spte.leaf(spte)) ? 1 : 0;
         });
@@ -100,12 +100,15 @@ public final class MmuOps {
             int first = e.s.root >= 0 ? e.s.root : TdpIter.nextRoot(e.s, l, it, which);
             TdpIter.startIn(e.s, l, it, first, l[startSlot], l[endSlot], minLevel);
             if (first >= 0) TdpMmu.getRoot(e, first);
-            l[it + TdpIter.YIELDED] = 0;
         }
 
-        /** Reads the root, takes a reference on it (its root count), lockdep. */
+        /** Reads the root, takes a reference on it (its root count), lockdep; no field of the iterator. */
         public int[] localsRead() {
-            return TdpMap.with(Expr.locals(start, end), TdpIter.locals(it, startSlot, endSlot));
+            return Expr.locals(start, end);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return TdpIter.fields(it, TdpIter.START, it + TdpIter.TO_VISIT, startSlot, endSlot);
         }
 
         public Footprint footprint() {
@@ -137,7 +140,13 @@ public final class MmuOps {
         }
 
         public int[] localsRead() {
-            return TdpMap.with(Expr.locals(root, start, end), TdpIter.locals(it, startSlot, endSlot));
+            return Expr.locals(root, start, end);
+        }
+
+        /** All but what tdp_iter_start() writes, which a freed root skips (valid is cleared either way). */
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {startSlot, endSlot, it + TdpIter.TO_VISIT, it + TdpIter.YIELDED, it + TdpIter.ROOT,
+                    it + TdpIter.VALID};
         }
 
         public Footprint footprint() {
@@ -189,7 +198,13 @@ public final class MmuOps {
 
         /** The yield: flush if owed, rcu_read_unlock, unlock mmu_lock; or no yield, which reads the waiters. */
         public int[] localsRead() {
-            return TdpIter.locals(it, flushSlot);
+            return guarded ? TdpIter.fields(it, new int[] {TdpIter.NEXT_LAST_LEVEL_GFN, TdpIter.YIELDED_GFN}, flushSlot)
+                    : new int[] {flushSlot};
+        }
+
+        /** A yield (on to pc + 1) clears the flush it owed and notes whether it held RCU. */
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && skip != pc + 1 ? new int[] {flushSlot, it + TdpIter.RCU_HELD} : LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -236,7 +251,12 @@ public final class MmuOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, startSlot, endSlot);
+            return TdpIter.fields(it, new int[] {TdpIter.TO_VISIT, TdpIter.ROOT, TdpIter.MIN_LEVEL}, startSlot, endSlot);
+        }
+
+        /** On to the next root (pc + 1): tdp_iter_start() there. */
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && end != pc + 1 ? TdpIter.fields(it, TdpIter.START) : LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -260,7 +280,7 @@ public final class MmuOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it);
+            return new int[] {it + TdpIter.ROOT};
         }
 
         public Footprint footprint() {
@@ -284,8 +304,13 @@ public final class MmuOps {
             if (e.tracing()) e.note("tdp_iter_restart at gfn 0x" + Long.toHexString(l[it + TdpIter.NEXT_LAST_LEVEL_GFN]));
         }
 
+        /** The root (freed?), whether to take RCU again, next_last_level_gfn; valid is written either way. */
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot);
+            return TdpIter.fields(it, new int[] {TdpIter.ROOT, TdpIter.RCU_HELD, TdpIter.NEXT_LAST_LEVEL_GFN}, endSlot);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {it + TdpIter.VALID};
         }
 
         public Footprint footprint() {
@@ -334,8 +359,9 @@ public final class MmuOps {
             return false;
         }
 
+        /** Not the flush, which it only sets. */
         public int[] localsRead() {
-            return TdpIter.locals(it, startSlot, endSlot, flushSlot);
+            return TdpIter.fields(it, TdpIter.NEXT, startSlot, endSlot);
         }
 
         public Footprint footprint() {

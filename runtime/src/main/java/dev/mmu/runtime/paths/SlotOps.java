@@ -114,7 +114,7 @@ public final class SlotOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot, spteSet);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot); // not spte_set, which it only sets
         }
 
         public Footprint footprint() {
@@ -161,7 +161,12 @@ public final class SlotOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot, prealloc);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot, prealloc);
+        }
+
+        /** The drop to allocate (on to pc + 1) notes whether it held RCU and has the page. */
+        public int[] localsWritten(int pc, int target) {
+            return target == pc + 1 && loop != pc + 1 ? new int[] {prealloc, it + TdpIter.RCU_HELD} : LiveLocals.NONE;
         }
 
         public Footprint footprint() {
@@ -208,7 +213,7 @@ public final class SlotOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot);
         }
 
         public Footprint footprint() {
@@ -247,7 +252,7 @@ public final class SlotOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.locals(it, endSlot);
+            return TdpIter.fields(it, TdpIter.NEXT, endSlot);
         }
 
         public Footprint footprint() {

@@ -34,11 +34,24 @@ public final class TdpIter {
     static final int TO_VISIT = 9;
     public static final int SLOTS = 10;
 
-    /** The locals of an iterator op: its iterator's block from `at`, and more (dead-locals analysis). */
-    static int[] locals(int at, int... more) {
-        int[] r = new int[SLOTS + more.length];
-        for (int i = 0; i < SLOTS; i++) r[i] = at + i;
-        System.arraycopy(more, 0, r, SLOTS, more.length);
+    /** What position() and spte() read: where iter.sptep points. */
+    static final int[] POSITION = {ROOT, GFN, LEVEL};
+    /**
+     * What next() reads: iter->yielded, the position, try_step_down()'s min level and
+     * next_last_level_gfn, and valid (skipping empty SPTEs tests it).
+     */
+    static final int[] NEXT = {YIELDED, ROOT, GFN, LEVEL, MIN_LEVEL, NEXT_LAST_LEVEL_GFN, VALID};
+    /** What startIn() always writes: every field but rcu_held and to_visit. */
+    static final int[] START = {ROOT, MIN_LEVEL, NEXT_LAST_LEVEL_GFN, YIELDED_GFN, GFN, LEVEL, VALID, YIELDED};
+
+    /**
+     * The locals of the given fields of the iterator at `at`, then more: what an iterator op
+     * declares it reads or writes (dead-locals analysis, {@link LiveLocals}).
+     */
+    static int[] fields(int at, int[] fields, int... more) {
+        int[] r = new int[fields.length + more.length];
+        for (int i = 0; i < fields.length; i++) r[i] = at + fields[i];
+        System.arraycopy(more, 0, r, fields.length, more.length);
         return r;
     }
 
@@ -100,17 +113,22 @@ public final class TdpIter {
     /** Starts the walk again, over the same gfns, in root `root`. */
     static void startInNext(VmState s, long[] l, int at, int root, long start, long end) {
         startIn(s, l, at, root, start, end, (int) l[at + MIN_LEVEL]);
-        l[at + YIELDED] = 0;
     }
 
-    /** for_each_tdp_pte_min_level() in a given root. */
+    /**
+     * for_each_tdp_pte_min_level() in a given root: tdp_iter_start(), whose tdp_iter_restart()
+     * clears iter->yielded. Writes every field of {@link #START}, with or without a root.
+     */
     static void startIn(VmState s, long[] l, int at, int root, long start, long end, int minLevel) {
         l[at + ROOT] = root;
         l[at + MIN_LEVEL] = minLevel;
         l[at + NEXT_LAST_LEVEL_GFN] = start;
         l[at + YIELDED_GFN] = start;
+        l[at + YIELDED] = 0;
         if (root < 0) { // no root to walk
             l[at + VALID] = 0;
+            l[at + GFN] = 0;
+            l[at + LEVEL] = 0;
             return;
         }
         toRoot(s, l, at);

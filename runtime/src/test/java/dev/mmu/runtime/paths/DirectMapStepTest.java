@@ -8,6 +8,7 @@ import static dev.mmu.runtime.paths.Stepper.isTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
@@ -139,5 +140,59 @@ class DirectMapStepTest {
                 .containsExactly(st.tableAt(HPAGE_GFN, 1).id);
         assertThat(st.s.stat(Stat.nx_lpage_splits)).isEqualTo(1);
         assertThat(isLeaf(st.spteAt(HPAGE_GFN, 1))).isTrue();
+    }
+    /**
+     * disallowed_hugepage_adjust() (mmu.c, v6.12) in direct_map()'s walk: at the goal level a present
+     * table whose child has nx_huge_page_disallowed (an exec fault split the region under the NX
+     * mitigation) makes the fault go down a level (goal_level--), so a read next to the exec'd page
+     * maps 4K in that table instead of overwriting it with a huge leaf ("We cannot overwrite existing
+     * page tables with an NX large page, as the leaf could be executable").
+     */
+    @Test
+    void aReadBesideAnNxSplitPageMaps4kInTheSplitTable() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), InvariantsTest.vcpu(VM, 0, Access.EXEC, HPAGE_GPA),
+                InvariantsTest.vcpu(VM, 1, Access.READ, HPAGE_GPA + 0x1000)));
+        runTo(st, 0, "<done>");
+        ShadowPage split = st.tableAt(HPAGE_GFN, 1);
+        assertThat(split.nxHugePageDisallowed).isTrue();
+        runTo(st, 1, "<done>");
+        assertThat(String.join("\n", st.trace)).contains("disallowed_hugepage_adjust: goal_level 4K");
+        assertThat(isTable(st.spteAt(HPAGE_GFN, 2))).as("the 2M SPTE still points at the split table").isTrue();
+        assertThat(st.tableAt(HPAGE_GFN + 1, 1).id).isEqualTo(split.id);
+        long leaf = st.spteAt(HPAGE_GFN + 1, 1);
+        assertThat(isLeaf(leaf)).as("a 4K leaf for the read").isTrue();
+        assertThat(Spte.pfn(leaf)).as("its own 4K page: the fault's pfn").isEqualTo(Spte.pfn(st.spteAt(HPAGE_GFN, 1)) + 1);
+        assertThat(Spte.exec(leaf)).as("a 4K SPTE keeps exec under NX").isTrue();
+        assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(2);
+        assertThat(st.s.stat(Stat.pages_2m)).isZero();
+        assertThat(st.s.violations).isZero();
+    }
+
+    /**
+     * The same read over a table that no exec fault split (the slot logged dirty pages when it was
+     * made): disallowed_hugepage_adjust() leaves goal_level at 2M (spte_to_child_sp(spte)->
+     * nx_huge_page_disallowed is false, v6.1+), and mmu_set_spte() replaces the table by the huge leaf.
+     */
+    @Test
+    void aReadOverATableNoExecFaultSplitMapsTheHugePage() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(),
+                InvariantsTest.thread("log on", b -> b.emit(new SlotOps.SetLogDirty(0, true))),
+                InvariantsTest.vcpu(VM, 0, Access.READ, HPAGE_GPA),
+                InvariantsTest.thread("log off", b -> b.emit(new SlotOps.SetLogDirty(0, false))),
+                InvariantsTest.vcpu(VM, 1, Access.READ, HPAGE_GPA + 0x1000)));
+        runTo(st, 0, "<done>");
+        runTo(st, 1, "<done>");
+        ShadowPage table = st.tableAt(HPAGE_GFN, 1);
+        assertThat(isLeaf(st.spteAt(HPAGE_GFN, 1))).as("4K while the slot logged dirty pages").isTrue();
+        assertThat(table.nxHugePageDisallowed).isFalse();
+        runTo(st, 2, "<done>");
+        runTo(st, 3, "<done>");
+        assertThat(String.join("\n", st.trace)).doesNotContain("disallowed_hugepage_adjust");
+        long leaf = st.spteAt(HPAGE_GFN, 2);
+        assertThat(isLeaf(leaf)).as("the 2M leaf over the old table").isTrue();
+        assertThat(Spte.pfn(leaf) % 512).isZero();
+        assertThat(st.s.sp(table.id)).as("the table it replaced is freed after the flush").isNull();
+        assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);
+        assertThat(st.s.violations).isZero();
     }
 }

@@ -13,6 +13,7 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -246,5 +247,145 @@ class VcpuRootsTest {
         st.step(1, "release rcu");
         assertThat(st.s.sp(old)).as("the grace period has elapsed").isNull();
         assertThat(st.s.rcuPending).isEmpty();
+    }
+    /** The legacy root's steps under write_lock(mmu_lock), one op after the other (KernelFixtures-style user path). */
+    static Stepper legacy(VmConfig c, Consumer<PathBuilder> body) {
+        return new Stepper(Stepper.program(c, new PathBuilder(), InvariantsTest.thread("t", b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            body.accept(b);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        })));
+    }
+
+    /** __kvm_mmu_prepare_zap_page() of the shadow MMU's root (s.root), as kvm_zap_obsolete_pages() reaches it. */
+    static Ops.Call prepareZapRoot() {
+        return new Ops.Call(Primitives.get("__kvm_mmu_prepare_zap_page"),
+                new Expr[] {Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.root)}, -1);
+    }
+
+    /**
+     * mmu_free_root_page() of a legacy root (mmu.c, v6.12): `if (!--sp->root_count && sp->role.invalid)
+     * kvm_mmu_prepare_zap_page(kvm, sp, invalid_list)`. kvm_zap_obsolete_pages() made the root invalid
+     * but, referenced by both vCPUs, kept it off the list; the first vCPU's put only drops its
+     * reference, the last one's queues the root, and kvm_mmu_commit_zap_page() frees it.
+     */
+    @Test
+    void aZappedLegacyRootGoesOnInvalidListAtItsLastPut() {
+        Stepper st = legacy(Stepper.vm(Mmu.SHADOW, 2), b -> {
+            b.emit(call("kvm_mmu_toggle_valid_gen"));
+            b.emit(prepareZapRoot());
+            b.emit(call("mmu_free_root_page", 0));
+            b.emit(call("mmu_free_root_page", 1));
+            b.emit(call("commit_zap"));
+        });
+        int root = st.s.root;
+        assertThat(st.s.vcpuRoots).containsExactly(root, root);
+        assertThat(st.s.sp(root).rootCount).isEqualTo(2);
+        for (int i = 0; i < 3; i++) st.step(0, st.next(0)); // write_lock, the toggle, the prepare
+        assertThat(st.s.sp(root).invalid).as("role.invalid").isTrue();
+        assertThat(st.s.threads[0].invalidList).as("referenced: kept off invalid_list").isEmpty();
+        st.step(0, st.next(0));
+        assertThat(st.s.vcpuRoots).as("root.hpa = INVALID_PAGE").containsExactly(-1, root);
+        assertThat(st.s.sp(root).rootCount).isEqualTo(1);
+        assertThat(st.s.threads[0].invalidList).as("vCPU 1 still holds it").isEmpty();
+        st.step(0, st.next(0));
+        assertThat(st.s.vcpuRoots).containsExactly(-1, -1);
+        assertThat(st.s.sp(root).rootCount).isZero();
+        assertThat(st.s.threads[0].invalidList).as("the last put: kvm_mmu_prepare_zap_page").containsExactly(root);
+        assertThat(st.s.sp(root)).as("not freed before the commit").isNotNull();
+        st.step(0, st.next(0));
+        assertThat(st.s.sp(root)).as("kvm_mmu_commit_zap_page frees it").isNull();
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** The same puts of a valid legacy root (role.invalid clear): at root_count 0 it stays, off invalid_list. */
+    @Test
+    void theLastPutOfAValidLegacyRootKeepsIt() {
+        Stepper st = legacy(Stepper.vm(Mmu.SHADOW, 2), b -> {
+            b.emit(call("mmu_free_root_page", 0));
+            b.emit(call("mmu_free_root_page", 1));
+        });
+        int root = st.s.root;
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(st.s.vcpuRoots).containsExactly(-1, -1);
+        assertThat(st.s.sp(root).rootCount).isZero();
+        assertThat(st.s.sp(root).status).isEqualTo(ShadowPage.LIVE);
+        assertThat(st.s.threads[0].invalidList).isEmpty();
+    }
+
+    /** mmu_free_root_page() of a legacy root asserts mmu_lock held for write (lockdep_assert_held_write, v6.12). */
+    @Test
+    void freeingALegacyRootUnderTheReadLockIsALockdepViolation() {
+        VmConfig shadow = Stepper.vm(Mmu.SHADOW, 1);
+        for (Mode mode : Mode.values()) {
+            Run r = Run.of(shadow, b -> {
+                b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+                b.emit(call("mmu_free_root_page", 0));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+            });
+            assertThat(r.violated(Invariant.lockdep)).as(mode.toString()).isEqualTo(mode == Mode.READ);
+            assertThat(r.s.vcpuRoots[0]).isEqualTo(-1);
+        }
+    }
+
+    /**
+     * mmu_alloc_shadow_roots() of guest_mmu (mmu both, v6.12): mmu_alloc_root() ->
+     * kvm_mmu_get_shadow_page() finds the L2 guest's root of the current generation and
+     * ++sp->root_count; once kvm_mmu_zap_all_fast() made it obsolete (mmu_valid_gen toggled), a new
+     * root. The vCPU's L1 (TDP) root is another MMU's: untouched throughout.
+     */
+    @Test
+    void theL2GuestsRootIsSharedUntilObsoleteThenANewOne() {
+        Stepper st = legacy(Stepper.vm(Mmu.BOTH, 2), b -> {
+            b.emit(call("mmu_free_root_page", 0, 1));
+            b.emit(call("mmu_alloc_root", 0, 1));
+            b.emit(call("kvm_mmu_toggle_valid_gen"));
+            b.emit(call("mmu_free_root_page", 0, 1));
+            b.emit(call("mmu_alloc_root", 0, 1));
+        });
+        int l1 = st.s.root;
+        int l2 = st.s.nestedRoot;
+        assertThat(st.s.vcpuNestedRoots).containsExactly(l2, l2);
+        assertThat(st.s.sp(l2).rootCount).isEqualTo(2);
+        st.step(0, st.next(0));
+        st.step(0, st.next(0));
+        assertThat(st.s.vcpuNestedRoots).as("guest_mmu's root.hpa = INVALID_PAGE").containsExactly(-1, l2);
+        assertThat(st.s.vcpuRoots).as("root_mmu's root is not guest_mmu's").containsExactly(l1, l1);
+        assertThat(st.s.sp(l2).rootCount).isEqualTo(1);
+        st.step(0, st.next(0));
+        assertThat(st.s.vcpuNestedRoots).as("the root of the current generation, found").containsExactly(l2, l2);
+        assertThat(st.s.sp(l2).rootCount).isEqualTo(2);
+        st.step(0, st.next(0));
+        st.step(0, st.next(0));
+        st.step(0, st.next(0));
+        int fresh = st.s.vcpuNestedRoots[0];
+        assertThat(fresh).as("an obsolete root is not found: a new one").isNotEqualTo(l2).isEqualTo(st.s.nestedRoot);
+        assertThat(st.s.sp(fresh).tdp).isFalse();
+        assertThat(st.s.sp(fresh).rootCount).isEqualTo(1);
+        assertThat(st.s.sp(l2).rootCount).as("vCPU 1 still holds the old one").isEqualTo(1);
+        assertThat(st.s.vcpuRoots).containsExactly(l1, l1);
+        assertThat(st.s.violations).isZero();
+    }
+
+    /**
+     * A vCPU holds a reference on its root (mmu_alloc_root's ++sp->root_count), so a path that drops
+     * it and zaps the root (v5.10's kvm_mmu_put_root, then the zap) frees the root under the vCPU:
+     * mmu_free_root_page() then finds it gone (root_to_sp() of freed memory), freed_root_in_use.
+     */
+    @Test
+    void freeingARootFreedUnderTheVcpuIsFreedRootInUse() {
+        Stepper st = legacy(Stepper.vm(Mmu.SHADOW, 1), b -> {
+            b.emit(new Ops.Call(Primitives.get("kvm_mmu_put_root"), new Expr[] {Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.root)}, -1));
+            b.emit(prepareZapRoot());
+            b.emit(call("commit_zap"));
+            b.emit(call("mmu_free_root_page", 0));
+        });
+        int root = st.s.root;
+        for (int i = 0; i < 4; i++) st.step(0, st.next(0));
+        assertThat(st.s.sp(root)).isNull();
+        assertThat(st.s.violations).isZero();
+        st.step(0, st.next(0));
+        assertThat(Invariants.violated(Invariant.freed_root_in_use, st.s)).isTrue();
+        assertThat(st.s.vcpuRoots[0]).isEqualTo(-1);
     }
 }
