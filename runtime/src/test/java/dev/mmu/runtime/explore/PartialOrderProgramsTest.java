@@ -23,7 +23,7 @@ class PartialOrderProgramsTest {
     record Seen(Set<Integer> visible, Set<Programs.State> terminal, ExploreResult<Programs.State> result) {}
 
     private static Seen explore(Programs p, boolean partialOrder) {
-        return explore(p, ExploreOptions.builder().partialOrder(partialOrder).build());
+        return explore(p, ExploreOptions.builder().partialOrder(partialOrder).shortestCounterexample(false).build());
     }
 
     static Seen explore(TransitionSystem<Programs.State> p, ExploreOptions o) {
@@ -150,7 +150,7 @@ class PartialOrderProgramsTest {
      */
     @Test
     void withSymmetryTheSearchSeesEveryOrbit() {
-        ExploreOptions plain = ExploreOptions.builder().partialOrder(false).build();
+        ExploreOptions plain = ExploreOptions.builder().partialOrder(false).shortestCounterexample(false).build();
         ExploreOptions symmetry = plain.toBuilder().symmetry(true).build();
         ExploreOptions both = symmetry.toBuilder().partialOrder(true).build();
         int compared = 0;
