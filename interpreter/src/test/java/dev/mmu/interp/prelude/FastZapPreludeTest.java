@@ -9,6 +9,7 @@ import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Invariants;
@@ -262,6 +263,61 @@ class FastZapPreludeTest {
         assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
         assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
         s = finish(m, s, 1);
+        s = finish(m, s, 0);
+        assertThat(s.violations).isZero();
+    }
+
+    /**
+     * tdp_mmu_zap_root() (v6.12; the 4K and 2M passes since v6.9) zaps the old root from the leaves
+     * up: the 4K leaf goes first, the table above it stays linked until a later pass, with a yield
+     * point between. Failed before: the prelude ran only the 1G and root-level passes (a
+     * CONFIG_KVM_PROVE_MMU build), which took the leaf with its whole subtree in one step.
+     */
+    @Test
+    void theInvalidatedRootIsZappedFromTheLeavesUp() {
+        MmuSystem m = system("tdp", "", "thread t { kvm_mmu_zap_all_fast }");
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        s = until(m, s, 0, x -> x.mmuReaders == 1L); // kvm_tdp_mmu_zap_invalidated_roots(): read_lock
+        s = until(m, s, 0, x -> !Walk.to(x, oldRoot, 1, 1).presentLeaf());
+        Walk pde = Walk.to(s, oldRoot, 1, 2);
+        assertThat(pde.level()).isEqualTo(2);
+        assertThat(Spte.present(pde.spte()) && !Spte.leaf(pde.spte())).as("the 4K table is still linked").isTrue();
+        assertThat(Walk.to(s, oldRoot, 0x201, 1).presentLeaf()).as("the other slot's leaf is zapped in its own step")
+                .isTrue();
+        s = finish(m, s, 0);
+        assertThat(s.sp(oldRoot).usedCount()).isZero();
+        assertThat(clean(s)).isTrue();
+    }
+
+    /**
+     * tdp_mmu_zap_leafs() (v6.12) asks no flush for the leaves it zaps in an invalid root, as the
+     * notifier's unmap does not (the test above). Failed before: the primitive's walk owed a flush
+     * for every leaf, as v5.12's zap_gfn_range() did.
+     */
+    @Test
+    void tdpMmuZapLeafsOwesNoFlushForAnInvalidRoot() {
+        MmuSystem m = system("tdp", "", """
+                path zap_leafs() {
+                    lock write
+                    rcu_read_lock()
+                    let flush = tdp_mmu_zap_leafs(0x0, 0x200, flush: false)
+                    if flush {
+                      flush_remote_tlbs()
+                    }
+                    rcu_read_unlock()
+                    unlock
+                  }
+                  thread t { kvm_mmu_zap_all_fast }
+                  thread z { zap_leafs }""");
+        VmState s = m.initial();
+        int oldRoot = s.root;
+        s = until(m, s, 0, x -> x.mmuValidGen == 1 && x.mmuWriter == -1); // roots invalidated; write_unlock
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("the invalid root still maps gfn 1").isTrue();
+        long flushes = s.stat(Stat.remote_tlb_flush);
+        s = finish(m, s, 1);
+        assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
+        assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
         s = finish(m, s, 0);
         assertThat(s.violations).isZero();
     }
