@@ -121,6 +121,25 @@ class FastZapPreludeTest {
         assertThat(clean(rz)).isTrue();
     }
 
+    /**
+     * kvm_mmu_free_roots() (v6.12) returns before taking mmu_lock when the vCPU has no root
+     * ("Before acquiring the MMU lock, see if we need to do any real work"): vCPU 1 left its root
+     * entering SMM and leaves SMM before its next entry. Failed before: the prelude took the read
+     * lock for nothing.
+     */
+    @Test
+    void freeingTheRootsOfAVcpuWithoutARootTakesNoLock() {
+        MmuSystem m = system("tdp", "kvm_smm_changed(1, true)", "thread t { kvm_smm_changed(1, false) }");
+        VmState s = m.initial();
+        assertThat(s.root(1, false)).as("no root until vCPU 1's next entry").isEqualTo(-1);
+        while (s.threads[0].pc < m.program().threads().get(0).ops().length) {
+            s = step(m, s, 0);
+            assertThat(s.mmuReaders).as("read_lock").isZero();
+            assertThat(s.mmuWriter).as("write_lock").isEqualTo(-1);
+        }
+        assertThat(clean(s)).isTrue();
+    }
+
     /** vCPU 0 reloads at its access after the zap; vCPU 1, which has not entered since, still holds the old root. */
     @Test
     void theTdpMmuGetsANewRootAndTheObsoleteOneIsFreed() {
