@@ -9,7 +9,6 @@ import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.ShadowPage;
-import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Invariants;
@@ -284,29 +283,6 @@ class FastZapPreludeTest {
         s = finish(m, s, 1);
         s = finish(m, s, 0);
         assertThat(s.violations).isZero();
-    }
-
-    /**
-     * tdp_mmu_zap_root() (v6.12; the 4K and 2M passes since v6.9) zaps the old root from the leaves
-     * up: the 4K leaf goes first, the table above it stays linked until a later pass, with a yield
-     * point between. Failed before: the prelude ran only the 1G and root-level passes (a
-     * CONFIG_KVM_PROVE_MMU build), which took the leaf with its whole subtree in one step.
-     */
-    @Test
-    void theInvalidatedRootIsZappedFromTheLeavesUp() {
-        MmuSystem m = system("tdp", "", "thread t { kvm_mmu_zap_all_fast }");
-        VmState s = m.initial();
-        int oldRoot = s.root;
-        s = until(m, s, 0, x -> x.mmuReaders == 1L); // kvm_tdp_mmu_zap_invalidated_roots(): read_lock
-        s = until(m, s, 0, x -> !Walk.to(x, oldRoot, 1, 1).presentLeaf());
-        Walk pde = Walk.to(s, oldRoot, 1, 2);
-        assertThat(pde.level()).isEqualTo(2);
-        assertThat(Spte.present(pde.spte()) && !Spte.leaf(pde.spte())).as("the 4K table is still linked").isTrue();
-        assertThat(Walk.to(s, oldRoot, 0x201, 1).presentLeaf()).as("the other slot's leaf is zapped in its own step")
-                .isTrue();
-        s = finish(m, s, 0);
-        assertThat(s.sp(oldRoot).usedCount()).isZero();
-        assertThat(clean(s)).isTrue();
     }
 
     /**

@@ -288,19 +288,16 @@ public final class FastZap {
      * One iteration of __tdp_mmu_zap_root(kvm, root, shared = true, zap_level) (v6.x): a present
      * SPTE at exactly zap_level (local `zapLevel`) is cleared with tdp_mmu_set_spte_atomic()
      * (tables are torn down by handle_removed_pt); no flush: no vCPU can use an invalid root.
-     * The leaves of one table go in one step, as in the slot walks (docs/kernel-model.md: yield
-     * points between tables, not between the 512 leaves of a split table).
      */
     public record ZapRootStep(int it, int endSlot, int zapLevel) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
-            do {
-                Walk w = TdpIter.position(e.s, l, it);
-                if (w != null && Spte.present(w.spte()) && w.level() == l[zapLevel]) {
-                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "__tdp_mmu_zap_root without mmu_lock");
-                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                }
-            } while (TdpIter.nextInSameTable(e.s, l, it, l[endSlot]));
+            Walk w = TdpIter.position(e.s, l, it);
+            if (w != null && Spte.present(w.spte()) && w.level() == l[zapLevel]) {
+                if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "__tdp_mmu_zap_root without mmu_lock");
+                TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+            }
+            TdpIter.next(e.s, l, it, l[endSlot]);
         }
 
         public int[] localsRead() {
