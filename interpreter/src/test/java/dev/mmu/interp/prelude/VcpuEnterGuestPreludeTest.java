@@ -55,8 +55,8 @@ class VcpuEnterGuestPreludeTest {
             List<Ops.VcpuCall> calls = Arrays.stream(p.threads().get(t).ops()).map(VcpuEnterGuestPreludeTest::unwrap)
                     .filter(Ops.VcpuCall.class::isInstance).map(Ops.VcpuCall.class::cast).toList();
             assertThat(calls).extracting(c -> c.primitive().name()).containsExactly("kvm_check_request_free_obsolete_roots",
-                    "is_obsolete_root", "mmu_free_root_page", "root_hpa_valid", "tdp_mmu_get_or_alloc_root",
-                    "flush_tlb_current");
+                    "is_obsolete_root", "root_hpa_valid", "mmu_free_root_page", "root_hpa_valid",
+                    "tdp_mmu_get_or_alloc_root", "flush_tlb_current");
             assertThat(calls).allSatisfy(c -> assertThat(c.vcpu()).isEqualTo(vcpu));
         }
         assertThat(VcpuSymmetry.limits(p)).as("the vCPU is in no local and no argument").isEmpty();

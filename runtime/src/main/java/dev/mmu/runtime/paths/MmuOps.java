@@ -345,8 +345,12 @@ public final class MmuOps {
                     if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
                         if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
                         TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                        l[flushSlot] = 1;
-                        e.note("flush pending");
+                        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a
+                        // TLB flush"; v5.12's zap_gfn_range() flushed for every root.
+                        if (!leafsOnly || !invalidTdpRoot(s, (int) l[it + TdpIter.ROOT])) {
+                            l[flushSlot] = 1;
+                            e.note("flush pending");
+                        }
                         e.invisible = false;
                     }
                 }
@@ -365,7 +369,8 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            Footprint f = TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return leafsOnly ? f.andReads(Resource.INVALID_ROOTS) : f; // role.invalid decides the flush
         }
 
         /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */
@@ -376,6 +381,12 @@ public final class MmuOps {
         public String describe() {
             return "zap_gfn_range step";
         }
+    }
+
+    /** root->role.invalid of a TDP root: no vCPU runs on it once kvm_mmu_zap_all_fast()'s request is served. */
+    private static boolean invalidTdpRoot(VmState s, int root) {
+        var sp = s.sp(root);
+        return sp != null && sp.tdp && sp.invalid;
     }
 
     /** tdp_mmu_zap_leafs() over [start, end) in one step (can_yield = false); true if a flush is owed. */
@@ -401,13 +412,13 @@ public final class MmuOps {
         long[] it = new long[TdpIter.SLOTS];
         TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
         // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a TLB flush".
-        boolean invalidTdpRoot = s.sp(root).tdp && s.sp(root).invalid;
+        boolean invalid = invalidTdpRoot(s, root);
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {
             Walk w = TdpIter.position(s, it, 0);
             if (w != null && Spte.leaf(w.spte())) {
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                flush = !invalidTdpRoot;
+                flush = !invalid;
             }
             TdpIter.next(s, it, 0, end);
         }
