@@ -108,7 +108,7 @@ final class ExpectationCompiler {
      */
     private dev.mmu.runtime.explore.Expectation<VmState> fails(Expectation e) {
         if (e instanceof Expectation.Always a) {
-            var c = named(exprs.compile(a.cond(), null));
+            var c = everyState(exprs.compile(a.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Violation<>("fails always " + BodyCompiler.text(a.cond()),
                     (s, t) -> c.eval(s, -1) == 0);
         }
@@ -118,7 +118,7 @@ final class ExpectationCompiler {
                     (s, terminal) -> terminal && c.eval(s, -1) == 0);
         }
         if (e instanceof Expectation.Reachable r) {
-            var c = named(exprs.compile(r.cond(), null));
+            var c = everyState(exprs.compile(r.cond(), null));
             return new dev.mmu.runtime.explore.Expectation.Never<>("fails reachable " + BodyCompiler.text(r.cond()),
                     (s, t) -> c.eval(s, -1) != 0);
         }

@@ -40,7 +40,7 @@ class DirtyLogPreludeTest {
                 }
                 """.formatted(paths, mmu, threads));
         assertThat(loaded.diagnostics()).isEmpty();
-        return new MmuSystem(loaded.scenarios().get(0).program());
+        return new MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation()); // op by op
     }
 
     private static Walk leaf(VmState s) {

@@ -45,7 +45,7 @@ class FastZapPreludeTest {
                 """.formatted(mmu, setupExtra, threads);
         Loaded loaded = ScenarioLoader.load("fast-zap.mmu", text);
         assertThat(loaded.diagnostics()).isEmpty();
-        return new MmuSystem(loaded.scenarios().get(0).program());
+        return new MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation()); // op by op
     }
 
     /** Live tables that are roots (no parent SPTE). Page ids are reused once freed. */

@@ -35,7 +35,7 @@ class MemslotPreludeTest {
     private static MmuSystem system(String text) {
         Loaded loaded = ScenarioLoader.load("memslot.mmu", text);
         assertThat(loaded.diagnostics()).isEmpty();
-        return new MmuSystem(loaded.scenarios().get(0).program());
+        return new MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation()); // op by op
     }
 
     /** Two slots of 2M backed by 2M pages at gpa 0 and 4M; `threads` after a setup that writes 0x1000. */

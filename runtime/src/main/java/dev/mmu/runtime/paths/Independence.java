@@ -10,10 +10,10 @@ import java.util.List;
  * Which steps of a compiled scenario commute, from the footprints (for partial-order reduction).
  *
  * <p>A step's footprint is what it touched as it ran: the ops it ran, in place (ending the
- * thread runs its end-of-thread checks), and the reads of the ops whose merging
- * {@link StepMerging} decided. Two steps of different threads are independent when neither writes
- * what the other reads or writes, and neither moves its thread past writes the other's merging
- * decisions looked for ({@link #dropped}): then both orders run the same ops and reach the same
+ * thread runs its end-of-thread checks), and the footprint of the op whose merging
+ * {@link StepMerging} decided against. Two steps of different threads are independent when neither writes
+ * what the other reads or writes, and neither moves its thread past writes or reads the other's
+ * merging decision looked for ({@link #dropped}): then both orders run the same ops and reach the same
  * state. Violation bits and the failed-assert flag are left out: setting a sticky bit commutes
  * with setting any bit, and nothing but the check itself reads them; a step that sets one is
  * visible instead.
@@ -62,11 +62,23 @@ final class Independence implements Dependencies<VmState> {
     private long dropped(int u, int pc, int next) {
         long d = 0;
         for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
-            long[] reach = merging.reach(u, key);
-            int n = reach.length - 1;
-            d |= reach[Math.min(pc, n)] & ~reach[Math.min(next, n)];
+            d |= dropped(merging.reach(u, key), pc, next);
         }
         return d;
+    }
+
+    /** The same for what u may no longer read (a merging decision on an op that writes compares those too). */
+    private long droppedReads(int u, int pc, int next) {
+        long d = 0;
+        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+            d |= dropped(merging.reachReads(u, key), pc, next);
+        }
+        return d;
+    }
+
+    private static long dropped(long[] reach, int pc, int next) {
+        int n = reach.length - 1;
+        return reach[Math.min(pc, n)] & ~reach[Math.min(next, n)];
     }
 
     private final class Expansion implements Dependencies.Expansion<VmState> {
@@ -74,9 +86,14 @@ final class Independence implements Dependencies<VmState> {
         private final List<Transition<VmState>> transitions = new ArrayList<>();
         private final long[] reads;
         private final long[] writes;
-        /** Reads of merging decisions, and writes the step put out of reach (see {@link #dropped}). */
+        /**
+         * What merging decisions compared with the others' future writes, and with their future
+         * reads and writes; the writes and reads the step put out of reach (see {@link #dropped}).
+         */
         private final long[] decided;
+        private final long[] decidedWrites;
         private final long[] dropped;
+        private final long[] droppedReads;
         private final boolean[] visibleStep;
         private long enabled;
 
@@ -86,7 +103,9 @@ final class Independence implements Dependencies<VmState> {
             reads = new long[n];
             writes = new long[n];
             decided = new long[n];
+            decidedWrites = new long[n];
             dropped = new long[n];
+            droppedReads = new long[n];
             visibleStep = new boolean[n];
             for (int t = 0; t < n; t++) {
                 Op[] ops = program.threads().get(t).ops();
@@ -105,7 +124,9 @@ final class Independence implements Dependencies<VmState> {
                     reads[t] |= touched.reads & ~notDependences;
                     writes[t] |= touched.writes & ~notDependences;
                     decided[t] |= touched.decided;
+                    decidedWrites[t] |= touched.decidedWrites;
                     dropped[t] |= Independence.this.dropped(t, pc, next.threads[t].pc);
+                    droppedReads[t] |= Independence.this.droppedReads(t, pc, next.threads[t].pc);
                     visibleStep[t] |= (touched.writes & visible) != 0 || next.violations != s.violations
                             || next.assertFailed != s.assertFailed;
                     if (!MmuSystem.sameAsEarlierChoice(transitions, first, next)) {
@@ -124,7 +145,12 @@ final class Independence implements Dependencies<VmState> {
         public boolean independent(int a, int b) {
             if (a == b || (enabled >> a & 1) == 0 || (enabled >> b & 1) == 0) return false;
             return (writes[a] & (reads[b] | writes[b])) == 0 && (reads[a] & writes[b]) == 0
-                    && (dropped[a] & decided[b]) == 0 && (dropped[b] & decided[a]) == 0;
+                    && !changesDecisions(a, b) && !changesDecisions(b, a);
+        }
+
+        /** Whether a's step puts out of reach something b's merging decisions compared. */
+        private boolean changesDecisions(int a, int b) {
+            return (dropped[a] & (decided[b] | decidedWrites[b])) != 0 || (droppedReads[a] & decidedWrites[b]) != 0;
         }
 
         @Override
@@ -157,8 +183,8 @@ final class Independence implements Dependencies<VmState> {
         /**
          * Whether something thread v may do before a thread of the set moves (its ops reachable
          * while the set holds what key says) conflicts with u's step here, or enables u if u is
-         * blocked; or u's step puts out of reach a write that v's merging decisions there compare
-         * (the last clause: v moving may change u's own decisions). A smaller key than the final
+         * blocked; or u's step puts out of reach a write or read that v's merging decisions there
+         * compare (the last clauses: v moving may change u's own decision). A smaller key than the final
          * set's is safe: v's reach only shrinks as it grows.
          */
         private boolean mayConflict(int u, int v, int key) {
@@ -166,9 +192,12 @@ final class Independence implements Dependencies<VmState> {
             long futureWrites = merging.reach(v, key)[pc] & ~notDependences;
             if ((enabled >> u & 1) == 0) return (reads[u] & futureWrites) != 0;
             long futureReads = merging.reachReads(v, key)[pc] & ~notDependences;
+            long decisionReads = merging.reachDecisions(v, key)[pc];
+            long decisionWrites = merging.reachDecisionWrites(v, key)[pc];
             return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
-                    || (dropped[u] & merging.reachDecisions(v, key)[pc]) != 0
-                    || (decided[u] & merging.reach(v, 0)[pc]) != 0;
+                    || (dropped[u] & (decisionReads | decisionWrites)) != 0 || (droppedReads[u] & decisionWrites) != 0
+                    || ((decided[u] | decidedWrites[u]) & merging.reach(v, 0)[pc]) != 0
+                    || (decidedWrites[u] & merging.reachReads(v, 0)[pc]) != 0;
         }
     }
 }

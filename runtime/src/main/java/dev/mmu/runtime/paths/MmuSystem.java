@@ -106,11 +106,15 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return ready;
     }
 
-    /** Runs a thread's leading silent ops (parameter binding, local arithmetic), up to MAX_SILENT_RUN of them. */
+    /**
+     * Runs a thread's leading silent ops that write nothing shared (parameter binding, local
+     * arithmetic), up to MAX_SILENT_RUN of them: no trace shows what runs before the race, and the
+     * end-of-thread checks run only at the end of a step.
+     */
     private void settle(VmState s, int t) {
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, s, t, null);
-        for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && merging.silent(s, t); run++) {
+        for (int run = 0; run < MAX_SILENT_RUN && s.threads[t].pc < ops.length && merging.silentAtStart(s, t); run++) {
             e.nextPc = s.threads[t].pc + 1;
             ops[s.threads[t].pc].exec(e, 0);
             e.self().pc = e.nextPc;
@@ -192,13 +196,18 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         int run = 0;
         for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
             Op next = ops[self.pc];
-            if (touched != null && !(next instanceof Ops.Atomic)) touched.decided(merging, e.thread, self.pc, invisibleAt);
             boolean silent = merging.silent(e.s, e.thread);
-            if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) break;
+            if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) {
+                // Only a decision not to merge can change as the others move on (their reach only shrinks)
+                if (touched != null) touched.decided(merging, e.thread, self.pc, invisibleAt);
+                break;
+            }
             if (!silent) {
                 e.invisible = false;
                 invisibleAt = -1;
             }
+            // A grace period ends between two ops as between two steps (a merged op may read what it frees)
+            if (!(next instanceof Ops.Atomic)) Rcu.maybeEndGracePeriod(e);
             at = self.pc;
             e.nextPc = at + 1;
             if (touched != null) touched.ran(merging, e.s, e.thread, at);

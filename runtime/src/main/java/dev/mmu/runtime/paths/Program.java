@@ -53,6 +53,14 @@ public record Program(VmConfig config, ThreadProgram setup, List<ThreadProgram> 
     }
 
     /**
+     * The same program under expectations that may read anything, as Java predicates: step merging
+     * then moves only ops that write nothing shared (tests that step a kernel path op by op).
+     */
+    public Program readByAnyExpectation() {
+        return new Program(config, setup, threads, trackMetrics, statsRead, expectationVcpus, -1L);
+    }
+
+    /**
      * Stats that nothing can read: counters only ever incremented by the model (not pages_* and
      * nx_lpage_splits, which invariants and kernel paths read) and read by no expression here.
      * States that differ only in them behave alike, so the key may ignore them.

@@ -6,14 +6,18 @@ import dev.mmu.runtime.model.VmState;
  * Which ops may run in the step of the op before them, decided from footprints (issue 11: merging
  * on a lock alone was unsound, since TLBs, SPTE bits and host pages change without mmu_lock).
  *
- * <p>An op o of thread t may be moved next to t's previous op when it commutes with everything
- * the other threads can still do before t's next step: o writes nothing they read (only t's
- * locals), and nothing they may write is read by o. What a thread u may do from its pc is the
+ * <p>An op o of thread t may be moved next to t's previous op when it is a both-mover (Lipton):
+ * it has one choice, and it commutes with everything the other threads can still do before t's
+ * next step: nothing they may write is read or written by o, nothing they may read is written by
+ * o (so none of them can disable o, nor o any of them). What a thread u may do from its pc is the
  * union of the footprints of the ops reachable along control flow, stopping before an acquire u
  * cannot pass while t holds a lock (mmu_lock for write, or for read against a writer, a mutex).
- * The states skipped differ from the states kept only in t's locals and pc, which no expectation
- * reads, so every verdict is kept. The same check lets a need_resched() that said no run with the
- * op after it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
+ * The states skipped then differ from a state kept only in o's writes and t's locals and pc, so o
+ * must write nothing an expectation reads ({@link Program#expectationReads}). Violation bits and
+ * the failed-assert flag are sticky and read by nothing but the checks: o may set one (it sets it
+ * after the same reads in every order), and they are left out of the comparisons, as in
+ * {@link Independence}. The same check lets a need_resched() that said no run with the op after
+ * it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
  */
 final class StepMerging {
     private final Program program;
@@ -28,6 +32,15 @@ final class StepMerging {
     private final long[][][] reachReads;
     /** The same for what its merging decisions may read ({@link #decisionReads}). */
     private final long[][][] reachDecisions;
+    /** The same for what its merging decisions may write ({@link #decisionWrites}). */
+    private final long[][][] reachDecisionWrites;
+    /** What a merged op must not write: what the expectations read (-1 for Java predicates: anything). */
+    private final long visible;
+    /**
+     * Left out of every comparison: violation bits (sticky, see above) and the metrics when nothing
+     * tracks them (then no op changes them).
+     */
+    private final long ignored;
 
     StepMerging(Program program, boolean enabled) {
         this.program = program;
@@ -38,6 +51,9 @@ final class StepMerging {
         reachWrites = new long[n][STOP_KEYS][];
         reachReads = new long[n][STOP_KEYS][];
         reachDecisions = new long[n][STOP_KEYS][];
+        reachDecisionWrites = new long[n][STOP_KEYS][];
+        ignored = Resource.VIOLATIONS.bit() | (program.trackMetrics() ? 0 : Resource.METRICS.bit());
+        visible = program.expectationReads() & ~(program.trackMetrics() ? 0 : Resource.METRICS.bit());
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
@@ -71,7 +87,17 @@ final class StepMerging {
     boolean silent(VmState s, int t) {
         Op op = program.threads().get(t).ops()[s.threads[t].pc];
         if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
-        return enabled && op.choices(s, t) == 1 && commutes(s, t, ops[t][s.threads[t].pc]);
+        Footprint f = ops[t][s.threads[t].pc];
+        return enabled && (f.writes() & visible) == 0 && op.choices(s, t) == 1 && commutes(s, t, f);
+    }
+
+    /**
+     * {@link #silent}, before the race starts: an op that writes something shared (violation bits
+     * included) stays a step, as no trace shows what runs there.
+     */
+    boolean silentAtStart(VmState s, int t) {
+        int pc = s.threads[t].pc;
+        return silent(s, t) && (program.threads().get(t).ops()[pc] instanceof Ops.Atomic || ops[t][pc].writes() == 0);
     }
 
     /**
@@ -94,24 +120,39 @@ final class StepMerging {
         }
     }
 
+    /** Whether {@link #silent} compares the op at u's pc with the others' reach: it writes nothing visible. */
+    private boolean mayMove(int u, int pc) {
+        return (ops[u][pc].writes() & visible) == 0;
+    }
+
     /**
-     * What thread u's merging decision at its op at pc compares with the others' reach: the op's
-     * reads if it writes nothing ({@link #silent}), and what it reads when it runs invisibly
+     * What thread u's merging decision at its op at pc compares with the others' future writes:
+     * the op's reads if it may move ({@link #silent}), and what it reads when it runs invisibly
      * ({@link #mayMerge} of the op after it).
      */
     private long decisionReads(int u, int pc) {
-        long r = ops[u][pc].writes() == 0 ? ops[u][pc].reads() : 0;
+        long r = mayMove(u, pc) ? ops[u][pc].reads() & ~ignored : 0;
         return invisible[u][pc] == null ? r : r | invisible[u][pc].reads();
     }
 
-    /** f writes only t's locals, and no other thread's reachable ops conflict with it. */
+    /** What thread u's merging decision at its op at pc compares with the others' future reads and writes. */
+    private long decisionWrites(int u, int pc) {
+        return mayMove(u, pc) ? ops[u][pc].writes() & ~ignored : 0;
+    }
+
+    /**
+     * No other thread's reachable ops conflict with f: they write nothing f reads or writes, and
+     * read nothing f writes.
+     */
     private boolean commutes(VmState s, int t, Footprint f) {
-        if (f.writes() != 0) return false;
+        long r = f.reads() & ~ignored;
+        long w = f.writes() & ~ignored;
         int key = stopKey(s, t);
         for (int u = 0; u < ops.length; u++) {
             int pc = s.threads[u].pc;
             if (u == t || pc >= ops[u].length) continue;
-            if ((reach(u, key)[pc] & f.reads()) != 0) return false;
+            if ((reach(u, key)[pc] & (r | w)) != 0) return false;
+            if (w != 0 && (reachReads(u, key)[pc] & w) != 0) return false;
         }
         return true;
     }
@@ -155,13 +196,20 @@ final class StepMerging {
         return reachDecisions[u][key];
     }
 
-    private enum Reach { WRITES, READS, DECISIONS }
+    /** What thread u's merging decisions may still write from each pc, as {@link #reach}. */
+    long[] reachDecisionWrites(int u, int key) {
+        if (reachDecisionWrites[u][key] == null) {
+            reachDecisionWrites[u][key] = computeReach(u, key, Reach.DECISION_WRITES);
+        }
+        return reachDecisionWrites[u][key];
+    }
+
+    private enum Reach { WRITES, READS, DECISIONS, DECISION_WRITES }
 
     /**
      * Fixpoint over u's control flow: reach[pc] = writes(pc) (or reads) and, unless the op at pc
      * is an acquire that stops, the reach of its targets. A stopping acquire still counts itself
-     * (it may queue). Merging needs only writes: a merged op writes nothing shared, so what the
-     * others read cannot conflict. One entry past the end: a finished thread does nothing.
+     * (it may queue). One entry past the end: a finished thread does nothing.
      */
     private long[] computeReach(int u, int key, Reach what) {
         Op[] code = program.threads().get(u).ops();
@@ -174,6 +222,7 @@ final class StepMerging {
                     case WRITES -> ops[u][pc].writes();
                     case READS -> ops[u][pc].reads();
                     case DECISIONS -> decisionReads(u, pc);
+                    case DECISION_WRITES -> decisionWrites(u, pc);
                 };
                 if (!stops(code[pc], key)) {
                     for (int q : code[pc].targets(pc)) {
@@ -191,13 +240,17 @@ final class StepMerging {
 
     /**
      * What a step read and wrote as it ran, for partial-order reduction: the ops it ran (in
-     * place, see {@link #inPlace}) and the reads of the ops whose merging it decided against the
-     * other threads' reach ({@code decided}: that decision depends on where they are).
+     * place, see {@link #inPlace}) and the footprint of the op it decided not to merge against
+     * the other threads' reach ({@code decided}, {@code decidedWrites}: that decision depends on
+     * where they are; one to merge does not change as they move on, their reach only shrinks).
      */
     static final class Touched {
         long reads;
         long writes;
+        /** Compared with the others' future writes. */
         long decided;
+        /** Compared with the others' future reads and writes. */
+        long decidedWrites;
 
         /** Thread t ran its op at pc from s (the op's footprint in s: see {@link Op#footprint(VmState, int)}). */
         void ran(StepMerging m, VmState s, int t, int pc) {
@@ -208,17 +261,18 @@ final class StepMerging {
         }
 
         /**
-         * Merging of the op at pc was decided (after an invisible op at invisiblePc, or -1). An
-         * op that writes is never silent, whatever the state: only then does the decision read nothing.
-         * Of the others' reach, {@link #silent} compares the op's reads (only if it writes nothing)
-         * and {@link #mayMerge} the invisible op's: only those are {@code decided}; the op's
-         * {@code choices} reads the state.
+         * The op at pc was decided not to merge (after an invisible op at invisiblePc, or -1). An
+         * op that writes something visible is never silent, whatever the state: only then does
+         * the decision compare nothing. Of the others' reach, {@link #silent} compares the op's
+         * footprint (if it may move) and {@link #mayMerge} the invisible op's reads: only those
+         * are decided; the op's {@code choices} reads the state.
          */
         void decided(StepMerging m, int t, int pc, int invisiblePc) {
-            if (!m.enabled || (invisiblePc < 0 && m.ops[t][pc].writes() != 0)) return;
-            long r = m.ops[t][pc].writes() == 0 ? m.ops[t][pc].reads() : 0;
+            if (!m.enabled || (invisiblePc < 0 && !m.mayMove(t, pc))) return;
+            long r = m.mayMove(t, pc) ? m.ops[t][pc].reads() & ~m.ignored : 0;
             if (invisiblePc >= 0) r |= m.invisible[t][invisiblePc].reads();
             decided |= r;
+            decidedWrites |= m.decisionWrites(t, pc);
             reads |= r | m.ops[t][pc].reads();
         }
     }

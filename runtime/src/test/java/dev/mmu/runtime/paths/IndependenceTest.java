@@ -195,7 +195,9 @@ class IndependenceTest {
                 thread("unbalanced", new Ops.Release(LockId.slots_lock), END),
                 thread("assert", new Ops.Assert(Expr.constant(0), "false"), END),
                 thread("violations only", new Touch("may violate", Footprint.updates(Resource.VIOLATIONS)), END));
-        Expansion<VmState> x = expand(new Stepper(p));
+        Stepper st = new Stepper(p);
+        for (int t = 0; t < 5; t++) assertThat(st.s.threads[t].pc).as("no op writing shared state runs before the race").isZero();
+        Expansion<VmState> x = expand(st);
         assertThat(x.visible(0)).as("writes a global").isTrue();
         assertThat(x.visible(1)).as("writes what no expectation reads").isFalse();
         assertThat(x.visible(2)).as("lock_balance").isTrue();
@@ -347,5 +349,16 @@ class IndependenceTest {
         assertThat(x.transitions()).extracting(Transition::thread).containsExactly(1);
         assertThat(x.persistent(1)).isEqualTo(set(1));
         assertThat(x.independent(0, 1)).isFalse();
+    }
+
+    @Test
+    void aStepThatPutsAReadOutOfReachChangesAnotherThreadsMergingOfAWrite() {
+        // a's step runs its load and ends; b's store HOST cannot merge while a may still load HOST
+        Program p = program(false, 0, thread("a", load(Resource.HOST), END),
+                thread("b", store(Resource.TLB), store(Resource.HOST), END), thread("c", load(Resource.TLB), END));
+        Expansion<VmState> x = expand(new Stepper(p));
+        assertThat(x.transitions().get(1).target().threads[1].pc).as("b stops before store HOST").isEqualTo(1);
+        assertThat(x.independent(0, 1)).as("after a, b's step runs the store too").isFalse();
+        assertThat(x.persistent(1)).isEqualTo(set(0, 1, 2));
     }
 }

@@ -222,4 +222,64 @@ class StepMergingTest {
         var m = merged.step(merged.initial(), 0, 0, null);
         assertThat(merged.finished(merged.step(m, 0, 0, null))).isTrue();
     }
+
+    /** The toy threads of {@link IndependenceTest}, under expectations that read only expectationReads. */
+    static Stepper toy(long expectationReads, ThreadProgram... threads) {
+        return new Stepper(IndependenceTest.program(false, expectationReads, threads));
+    }
+
+    /** load TLB (a step: b writes TLB), store HOST, end. */
+    static ThreadProgram hostWriter() {
+        return IndependenceTest.thread("a", IndependenceTest.load(Resource.TLB), IndependenceTest.store(Resource.HOST),
+                IndependenceTest.END);
+    }
+
+    @Test
+    void aSharedWriteNoOtherThreadTouchesMergesAndSoDoesTheEndOfTheThread() {
+        Stepper st = toy(0, hostWriter(), IndependenceTest.thread("b", IndependenceTest.store(Resource.TLB), IndependenceTest.END));
+        st.step(0, "load TLB");
+        assertThat(st.done(0)).as("store HOST (a both-mover) and the end checks ran in the load's step").isTrue();
+    }
+
+    @Test
+    void aSharedWriteAnotherThreadMayStillReadIsAStep() {
+        Stepper st = toy(0, hostWriter(), IndependenceTest.thread("b", IndependenceTest.store(Resource.TLB),
+                IndependenceTest.load(Resource.HOST), IndependenceTest.END));
+        st.step(0, "load TLB");
+        assertThat(st.next(0)).as("b's load would see the store or not").isEqualTo("store HOST");
+        st.step(1, "store TLB");
+        st.step(1, "load HOST");
+        assertThat(st.done(1)).isTrue();
+        st.step(0, "store HOST");
+        assertThat(st.done(0)).isTrue();
+    }
+
+    @Test
+    void aSharedWriteAnotherThreadMayStillWriteIsAStep() {
+        Stepper st = toy(0, hostWriter(), IndependenceTest.thread("b", IndependenceTest.store(Resource.TLB),
+                IndependenceTest.store(Resource.HOST), IndependenceTest.END));
+        st.step(0, "load TLB");
+        assertThat(st.next(0)).as("the last store wins").isEqualTo("store HOST");
+    }
+
+    @Test
+    void aSharedWriteAnInvariantOrAnExpectationReadsIsAStep() {
+        ThreadProgram b = IndependenceTest.thread("b", IndependenceTest.store(Resource.TLB), IndependenceTest.END);
+        Stepper st = toy(Invariants.reads(dev.mmu.runtime.model.Invariant.freed_page_mapped).reads(), hostWriter(), b);
+        st.step(0, "load TLB");
+        assertThat(st.next(0)).as("freed_page_mapped reads the freed pfns").isEqualTo("store HOST");
+        st = toy(-1L, hostWriter(), b);
+        st.step(0, "load TLB");
+        assertThat(st.next(0)).as("a Java predicate may read anything").isEqualTo("store HOST");
+    }
+
+    @Test
+    void noSharedWriteRunsBeforeTheRaceAndAMergedEndStillChecksTheLocks() {
+        Stepper st = toy(0, IndependenceTest.thread("a", new Ops.Acquire(LockId.slots_lock, Mode.WRITE), IndependenceTest.END));
+        String acquire = st.next(0);
+        assertThat(acquire).as("nothing shows what runs before the race").isNotEqualTo("<done>");
+        st.step(0, acquire);
+        assertThat(st.done(0)).as("the end ran in the acquire's step").isTrue();
+        assertThat(dev.mmu.runtime.model.Invariant.lock_balance.violatedIn(st.s)).isTrue();
+    }
 }

@@ -1,0 +1,39 @@
+package dev.mmu.interp.compile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.paths.Resource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the expectations read (Program#expectationReads): a step that writes it is visible to
+ * partial-order reduction and stays a step of its own under step merging.
+ */
+class ExpectationReadsTest {
+
+    private static long reads(String expectation) {
+        Loaded loaded = ScenarioLoader.load("reads.mmu", """
+                scenario "reads" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  %s
+                }
+                """.formatted(expectation));
+        assertThat(loaded.hasErrors()).as(loaded.diagnostics().toString()).isFalse();
+        return loaded.scenarios().get(0).program().expectationReads();
+    }
+
+    @Test
+    void aConditionCheckedOnEveryStateIsReadWhetherItIsExpectedToHoldOrToFail() {
+        long spte = Resource.SPTE.bit();
+        long stats = Resource.STATS.bit();
+        assertThat(reads("expect always spte(0x1000).present") & spte).isNotZero();
+        assertThat(reads("expect fails always spte(0x1000).present") & spte).as("a bad state is looked for on every state")
+                .isNotZero();
+        assertThat(reads("expect reachable stat.remote_tlb_flush == 1") & stats).isNotZero();
+        assertThat(reads("expect fails reachable stat.remote_tlb_flush == 1") & stats).isNotZero();
+        assertThat(reads("expect final spte(0x1000).present")).as("terminal states only").isZero();
+    }
+}
