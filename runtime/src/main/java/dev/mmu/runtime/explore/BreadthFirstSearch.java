@@ -68,6 +68,8 @@ final class BreadthFirstSearch<S> {
                 Object key = system.key(t.target());
                 if (ids.add(key)) {
                     add(t.target(), id, t);
+                    int added = states.size() - 1;
+                    monitor.onGenerated(t.target(), () -> links.traceTo(added));
                 }
             }
         }

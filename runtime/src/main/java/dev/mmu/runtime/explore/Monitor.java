@@ -128,6 +128,27 @@ final class Monitor<S> {
                 i -> ((Expectation.MaxMetric<S>) expectations.get(i)).metric().applyAsLong(s));
     }
 
+    /**
+     * A breadth-first search generated {@code s}: the conditions that do not ask whether it is
+     * terminal are judged now, so the level holding the first violation is not expanded past it.
+     * Every condition is monotone in {@code terminal} (a state condition ignores it, the others
+     * are {@code terminal && ...}), and states are generated in the order they are expanded: the
+     * state recorded is the one {@link #onState} would record first.
+     */
+    void onGenerated(S s, Supplier<Schedule> trace) {
+        if (!checkStates) {
+            return;
+        }
+        for (int i = 0; i < expectations.size(); i++) {
+            Expectation<S> e = expectations.get(i);
+            Finding<S> f = findings.get(i);
+            if (!(e instanceof Expectation.MaxMetric) && !f.found && holds(e, s, false)) {
+                record(f, s, trace);
+                f.found = true;
+            }
+        }
+    }
+
     /** The conditions of {@link #onState}, evaluated ahead: one per expectation. */
     record Checked(boolean[] holds, long[] values) {}
 

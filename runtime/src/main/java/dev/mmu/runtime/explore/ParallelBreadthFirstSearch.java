@@ -128,6 +128,7 @@ final class ParallelBreadthFirstSearch<S> {
             long states = level.lo + n;
             StopReason stopped = null;
             boolean decided = false;
+            int child = 0; // next.get(child) is the first new state of the state judged
             for (int i = 0; i < n && !decided && stopped == null; i++) {
                 int id = level.lo + i;
                 decided = monitor.allDecided();
@@ -138,6 +139,10 @@ final class ParallelBreadthFirstSearch<S> {
                         throw level.faults[i]; // where BreadthFirstSearch meets it
                     }
                     monitor.onChecked(level.frontier.get(i), level.checked[i], () -> links.traceTo(id));
+                    for (int end = child + discovered[i]; child < end; child++) { // as BreadthFirstSearch generates them
+                        int childId = level.lo + n + child;
+                        monitor.onGenerated(next.get(child), () -> links.traceTo(childId));
+                    }
                     states += discovered[i];
                     transitions += level.successors[i];
                 }
