@@ -136,16 +136,8 @@ final class Monitor<S> {
      * state recorded is the one {@link #onState} would record first.
      */
     void onGenerated(S s, Supplier<Schedule> trace) {
-        if (!checkStates) {
-            return;
-        }
-        for (int i = 0; i < expectations.size(); i++) {
-            Expectation<S> e = expectations.get(i);
-            Finding<S> f = findings.get(i);
-            if (!(e instanceof Expectation.MaxMetric) && !f.found && holds(e, s, false)) {
-                record(f, s, trace);
-                f.found = true;
-            }
+        if (checkStates) {
+            judge(s, trace, i -> holds(expectations.get(i), s, false), null);
         }
     }
 
@@ -178,11 +170,15 @@ final class Monitor<S> {
         }
     }
 
+    /** Records what {@code s} shows; metrics only with {@code metric} (null: their maximum is judged later). */
     private void judge(S s, Supplier<Schedule> trace, IntPredicate holds, IntToLongFunction metric) {
         for (int i = 0; i < expectations.size(); i++) {
             Expectation<S> e = expectations.get(i);
             Finding<S> f = findings.get(i);
             if (e instanceof Expectation.MaxMetric<S> m) {
+                if (metric == null) {
+                    continue;
+                }
                 long value = metric.applyAsLong(i);
                 if (!f.hasMax || value > f.max) {
                     f.hasMax = true;
