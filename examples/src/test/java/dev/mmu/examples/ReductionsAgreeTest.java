@@ -554,7 +554,8 @@ class ReductionsAgreeTest {
      * no SPTE, need_resched() that reads nothing without full preemption): the same address on two
      * vCPUs, different addresses, a remote flush against TLB hits, a zap of a range against
      * accesses inside and outside it, a memslot's synchronize_srcu against two faults, and the
-     * NX recovery against two vCPUs under `preempt none`. Each with the plain search's verdicts.
+     * NX recovery against two vCPUs under `preempt none`, fault-ins of present and missing host
+     * pages against the host's free. Each with the plain search's verdicts.
      */
     @TestFactory
     Stream<DynamicTest> fineFootprintScenarios() {
@@ -625,6 +626,19 @@ class ReductionsAgreeTest {
                   thread vcpu 1 { read 0x1000 }
                   expect never dangling_memslot
                   expect never use_after_free
+                }
+                """);
+        // A fault-in of a present host page only reads it; of a missing one fills it (HOST_ALLOC).
+        scenarios.put("fault-ins of present and missing host pages against the host's free", """
+                scenario "two vCPUs fault in a present and a missing host page while the host frees one" {
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 2
+                  setup { vcpu 0 exec 0x1000 }
+                  thread host { mmu_notifier_invalidate 0x0 .. 0x200000; host_free 0x0 .. 0x200000 }
+                  thread vcpu 0 { read 0x201000 }
+                  thread vcpu 1 { read 0x201000; read 0x2000 }
+                  expect never use_after_free
+                  expect reachable host(0x1000).freed
                 }
                 """);
         for (String flush : List.of("flush_remote_tlbs()", "let unflushed = 1")) {

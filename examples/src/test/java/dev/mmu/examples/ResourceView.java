@@ -4,6 +4,7 @@ import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.ThreadState;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Host;
 import dev.mmu.runtime.paths.Resource;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ final class ResourceView {
 
     /**
      * The finest parts: every resource of one bit, each vCPU's TLB ({@link Resource#tlbOf}), each
-     * thread's srcu read side ({@link Resource#srcuOf}), the two parts of HOST.
+     * thread's srcu read side ({@link Resource#srcuOf}), the three parts of HOST.
      */
     static List<Unit> units(VmState s) {
         List<Unit> l = new ArrayList<>();
@@ -51,7 +52,7 @@ final class ResourceView {
                         l.add(new Unit("srcu of thread " + t, Resource.srcuOf(t), x -> x.srcuReaders >> thread & 1));
                     }
                 }
-                case SRCU_SELF, HOST -> { } // SRCU_SELF is a thread's srcu bit; HOST is HOST_PFNS and FREED_PFNS
+                case SRCU_SELF, HOST -> { } // SRCU_SELF is a thread's srcu bit; HOST is its three parts
                 default -> l.add(new Unit(r.name(), r.bit(), x -> of(x, r)));
             }
         }
@@ -63,13 +64,10 @@ final class ResourceView {
             case SPTE -> tables(s, false);
             case SPTE_ACCESS -> tables(s, true);
             case TLB -> Arrays.deepToString(s.tlb) + Arrays.deepToString(s.psc);
-            case HOST -> List.of(of(s, Resource.HOST_PFNS), of(s, Resource.FREED_PFNS));
-            case HOST_PFNS -> {
-                long[] pfns = new long[Host.backingPages(s.config)];
-                for (int i = 0; i < pfns.length; i++) pfns[i] = s.hostPfn(i);
-                yield List.of(Arrays.toString(pfns), Arrays.toString(s.unmappedPfns),
-                        Arrays.toString(s.hvaUnmapped), Arrays.toString(s.pfnOwners), s.nextPfn);
-            }
+            case HOST -> List.of(of(s, Resource.HOST_PFNS), of(s, Resource.HOST_ALLOC), of(s, Resource.FREED_PFNS));
+            case HOST_PFNS -> List.of(Arrays.toString(hostPfns(s)), Arrays.toString(s.unmappedPfns),
+                    Arrays.toString(s.hvaUnmapped));
+            case HOST_ALLOC -> List.of(Arrays.toString(s.pfnOwners), s.nextPfn);
             case FREED_PFNS -> Arrays.toString(s.freedPfns);
             case MMU_LOCK -> List.of(s.mmuWriter, s.mmuReaders, Arrays.toString(s.mmuQueue));
             case SLOTS_LOCK -> s.mutexOwner[0];
@@ -112,6 +110,28 @@ final class ResourceView {
                 yield l;
             }
         };
+    }
+
+    private static long[] hostPfns(VmState s) {
+        long[] pfns = new long[Host.backingPages(s.config)];
+        for (int i = 0; i < pfns.length; i++) pfns[i] = s.hostPfn(i);
+        return pfns;
+    }
+
+    /**
+     * Whether a step with footprint f may change unit r without saying it writes r: a write of
+     * HOST_ALLOC alone may fill missing entries of HOST_PFNS (insert-if-absent).
+     */
+    static boolean mayFill(Unit r, Footprint f) {
+        return r.bits() == Resource.HOST_PFNS.bit() && (f.writes() & Resource.HOST_ALLOC.bit()) != 0;
+    }
+
+    /** Whether n's HOST_PFNS is s's with only missing entries filled: a reader of a present entry cannot tell. */
+    static boolean onlyFilled(VmState s, VmState n) {
+        long[] before = hostPfns(s);
+        long[] after = hostPfns(n);
+        for (int i = 0; i < before.length; i++) if (before[i] != 0 && before[i] != after[i]) return false;
+        return Arrays.equals(s.unmappedPfns, n.unmappedPfns) && Arrays.equals(s.hvaUnmapped, n.hvaUnmapped);
     }
 
     /** A vCPU's roots (root_mmu's and guest_mmu's), request and SMM bits. */

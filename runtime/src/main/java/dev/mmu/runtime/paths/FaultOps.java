@@ -441,7 +441,20 @@ public final class FaultOps {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().union(Host.GFN_TO_PFN).union(Ops.release(dev.mmu.runtime.model.LockId.srcu))
+            return withHost(Host.GFN_TO_PFN);
+        }
+
+        /**
+         * A page already behind the hva is only read: another vCPU's fault-in can fill only a missing
+         * one (Resource#HOST_ALLOC), so the two commute.
+         */
+        public Footprint footprint(VmState s, int thread) {
+            boolean found = (s.threads[thread].locals[slotFlags] & Memslots.FOUND) != 0;
+            return found && Host.present(s, gpa.eval(s, thread) >>> 12) ? withHost(Host.GFN_TO_PRESENT_PFN) : footprint();
+        }
+
+        private Footprint withHost(Footprint host) {
+            return gpa.footprint().union(host).union(Ops.release(dev.mmu.runtime.model.LockId.srcu))
                     .andReads(Resource.INVALIDATE);
         }
 

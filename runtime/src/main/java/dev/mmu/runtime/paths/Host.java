@@ -37,7 +37,19 @@ public final class Host {
     }
 
     /** What {@link #gfnToPfn} touches: the slot's hva, the host page it may fault in (not the freed pfns). */
-    static final Footprint GFN_TO_PFN = Footprint.updates(Resource.HOST_PFNS).andReads(Resource.MEMSLOTS);
+    static final Footprint GFN_TO_PFN = Footprint.reads(Resource.HOST_PFNS, Resource.MEMSLOTS).andUpdates(Resource.HOST_ALLOC);
+
+    /** What {@link #gfnToPfn} touches when the page is already behind the hva: that entry only. */
+    static final Footprint GFN_TO_PRESENT_PFN = Footprint.reads(Resource.HOST_PFNS, Resource.MEMSLOTS);
+
+    /** Whether a page is behind gfn's hva, so that {@link #gfnToPfn} faults nothing in. */
+    static boolean present(VmState s, long gfn) {
+        long hva = Memslots.hvaGfn(s, gfn);
+        for (Memslot m : s.config.memslots()) {
+            if (m.contains(hva)) return s.hostPfn(backingPage(s.config, hva)) != 0;
+        }
+        return false;
+    }
 
     /** __gfn_to_pfn_memslot(): the pfn now behind gfn, faulting the host page in if needed. */
     static long gfnToPfn(Exec e, long gfn) {

@@ -9,7 +9,7 @@ import dev.mmu.runtime.model.LockId;
  *
  * <p>A footprint is a bit set. Most resources are one bit; {@link #TLB} is one bit per vCPU
  * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}) and
- * {@link #HOST} is {@link #HOST_PFNS} and {@link #FREED_PFNS}: naming the whole resource sets
+ * {@link #HOST} is {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
  * every part, so two footprints conflict iff their bit sets meet, and code that names only
  * {@code TLB}, {@code SRCU} or {@code HOST} keeps its meaning.
  */
@@ -23,10 +23,17 @@ public enum Resource {
      * one vCPU's alone is {@link #tlbOf}.
      */
     TLB,
-    /** Host pages: {@link #HOST_PFNS} and {@link #FREED_PFNS}. */
+    /** Host pages: {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}. */
     HOST,
-    /** The pfns behind hvas, unmapped pfns, hvas unmapped and not yet freed, the host allocator. */
+    /** The pfns behind hvas, unmapped pfns, hvas unmapped and not yet freed. */
     HOST_PFNS,
+    /**
+     * The host allocator, and the hvas with no page behind them: a fault-in of a missing page
+     * fills one (insert-if-absent). Writing this and not {@link #HOST_PFNS} changes no entry that
+     * was present, so an op that read only a present entry cannot tell; an op that may see an
+     * entry missing reads this too.
+     */
+    HOST_ALLOC,
     /** The pfns the host freed (what a guest access checks for use_after_free). */
     FREED_PFNS,
     /** mmu_lock: writer, readers and the FIFO of queued threads (what rwlock_needbreak reads). */
@@ -91,7 +98,7 @@ public enum Resource {
             case TLB -> 1L << ordinal() | EVERY_TLB;
             case VCPU_ROOTS -> 1L << ordinal() | EVERY_VCPU_ROOTS;
             case SRCU, SRCU_SELF -> 1L << ordinal() | EVERY_SRCU;
-            case HOST -> 1L << HOST_PFNS.ordinal() | 1L << FREED_PFNS.ordinal();
+            case HOST -> 1L << HOST_PFNS.ordinal() | 1L << HOST_ALLOC.ordinal() | 1L << FREED_PFNS.ordinal();
             default -> 1L << ordinal();
         };
     }
@@ -125,12 +132,12 @@ public enum Resource {
 
     /**
      * The resources of a bit set, for messages: TLB and SRCU for any vCPU's or thread's (SRCU_SELF
-     * only as named), HOST when it has both parts.
+     * only as named), HOST when it has every part.
      */
     public static java.util.EnumSet<Resource> in(long bits) {
         java.util.EnumSet<Resource> r = java.util.EnumSet.noneOf(Resource.class);
         for (Resource x : values()) if ((bits & x.bit()) != 0) r.add(x);
-        if ((bits & HOST.bit()) == HOST.bit()) r.removeAll(java.util.EnumSet.of(HOST_PFNS, FREED_PFNS));
+        if ((bits & HOST.bit()) == HOST.bit()) r.removeAll(java.util.EnumSet.of(HOST_PFNS, HOST_ALLOC, FREED_PFNS));
         else r.remove(HOST);
         if ((bits & 1L << SRCU_SELF.ordinal()) == 0) r.remove(SRCU_SELF);
         else if ((bits & 1L << SRCU.ordinal()) == 0) r.remove(SRCU);

@@ -16,7 +16,10 @@ import dev.mmu.runtime.model.VmState;
  * must write nothing an expectation reads ({@link Program#expectationReads}). Violation bits and
  * the failed-assert flag are sticky and read by nothing but the checks: o may set one (it sets it
  * after the same reads in every order), and they are left out of the comparisons, as in
- * {@link Independence}. The same check lets a need_resched() that said no run with the op after
+ * {@link Independence}. The op's footprint in the state it runs from may stand for its static one
+ * (a fault-in of a page already present only reads it): it depends only on what the static one
+ * reads, so a thread that could change it conflicts with the decision ({@link Touched#decided}).
+ * The same check lets a need_resched() that said no run with the op after
  * it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
  */
 final class StepMerging {
@@ -87,8 +90,10 @@ final class StepMerging {
     boolean silent(VmState s, int t) {
         Op op = program.threads().get(t).ops()[s.threads[t].pc];
         if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
-        Footprint f = ops[t][s.threads[t].pc];
-        return enabled && (f.writes() & visible) == 0 && op.choices(s, t) == 1 && commutes(s, t, f);
+        int pc = s.threads[t].pc;
+        Footprint f = ops[t][pc];
+        return enabled && (f.writes() & visible) == 0 && op.choices(s, t) == 1
+                && (commutes(s, t, f) || commutes(s, t, inPlace(program.threads().get(t).ops(), pc, t, op.footprint(s, t))));
     }
 
     /**

@@ -54,11 +54,13 @@ class FootprintTest {
     }
 
     @Test
-    void hostIsItsPfnsAndItsFreedPfns() {
+    void hostIsItsPfnsItsAllocatorAndItsFreedPfns() {
         long host = Resource.HOST.bit();
         assertThat(host & Resource.HOST_PFNS.bit()).isNotZero();
+        assertThat(host & Resource.HOST_ALLOC.bit()).isNotZero();
         assertThat(host & Resource.FREED_PFNS.bit()).isNotZero();
         assertThat(Resource.HOST_PFNS.bit() & Resource.FREED_PFNS.bit()).isZero();
+        assertThat(Resource.HOST_PFNS.bit() & Resource.HOST_ALLOC.bit()).isZero();
         assertThat(Resource.in(host)).containsExactly(Resource.HOST);
         assertThat(Resource.in(Resource.FREED_PFNS.bit())).containsExactly(Resource.FREED_PFNS);
     }
@@ -66,7 +68,7 @@ class FootprintTest {
     @Test
     void kernelHelpersDeclareWhatTheyTouch() {
         assertThat(Resource.in(Primitives.get("set_spte").footprint().writes())).as("tdp_mmu_set_spte")
-                .contains(Resource.SPTE, Resource.STATS, Resource.HOST_PFNS);
+                .contains(Resource.SPTE, Resource.STATS, Resource.HOST_ALLOC);
         assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().writes())).as("kvm_flush_remote_tlbs")
                 .containsExactlyInAnyOrder(Resource.TLB, Resource.STATS);
         assertThat(Resource.in(new Ops.Release(LockId.mmu_lock).footprint().reads())).as("the unlock's stale-TLB check")

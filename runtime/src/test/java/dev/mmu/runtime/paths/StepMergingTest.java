@@ -282,4 +282,31 @@ class StepMergingTest {
         assertThat(st.done(0)).as("the end ran in the acquire's step").isTrue();
         assertThat(dev.mmu.runtime.model.Invariant.lock_balance.violatedIn(st.s)).isTrue();
     }
+    /**
+     * vCPU 0 and 1 read gpa on a VM whose setup ran an exec at HPAGE_GPA (nx_huge_pages: a 4K
+     * SPTE, and the 2M host page behind it faulted in); no expectation reads anything.
+     */
+    static Stepper twoFaults(long gpa) {
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        PathBuilder[] b = {new PathBuilder(), new PathBuilder()};
+        for (int v = 0; v < 2; v++) FaultPaths.guestAccess(b[v], VM, v, Access.READ, Expr.constant(gpa));
+        return new Stepper(new Program(VM, ThreadProgram.of("setup", -1, setup),
+                java.util.List.of(ThreadProgram.of("vcpu 0", 0, b[0]), ThreadProgram.of("vcpu 1", 1, b[1])), false,
+                java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0));
+    }
+
+    @Test
+    void theFaultInOfAPresentHostPageJoinsTheStepThoughTheOtherVcpuMayFaultIn() {
+        Stepper st = twoFaults(HPAGE_GPA + 0x1000); // no SPTE for it, its 2M host page is present
+        st.step(0, "vcpu 0 read");
+        assertThat(st.next(0)).as("the other fault-in can only fill a missing page").isEqualTo("read_lock(mmu_lock)");
+    }
+
+    @Test
+    void theFaultInOfAMissingHostPageIsAStepWhileTheOtherVcpuMayFaultItIn() {
+        Stepper st = twoFaults(HPAGE_GPA + Stepper.SZ_2M); // the next 2M host page: not faulted in yet
+        st.step(0, "vcpu 0 read");
+        assertThat(st.next(0)).as("which fault-in allocates first decides the pfn").isEqualTo("kvm_faultin_pfn");
+    }
 }
