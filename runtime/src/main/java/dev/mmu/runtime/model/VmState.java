@@ -9,7 +9,7 @@ import java.util.BitSet;
  * (page tables are shared copy-on-write) and hashed structurally. Treat a state as immutable once
  * it has been handed to the explorer; {@link #copy()} gives a writable successor.
  */
-public final class VmState {
+public final class VmState implements Cloneable {
     public final VmConfig config;
     /** Page tables by id; null = free id. */
     ShadowPage[] sps;
@@ -150,59 +150,28 @@ public final class VmState {
         }
     }
 
-    private VmState(VmState o) {
-        config = o.config;
-        sps = o.sps.clone();
-        owned = new boolean[sps.length];
-        root = o.root;
-        nestedRoot = o.nestedRoot;
-        smmRoot = o.smmRoot;
-        smmVcpus = o.smmVcpus;
-        vcpuRoots = o.vcpuRoots.clone();
-        vcpuNestedRoots = o.vcpuNestedRoots.clone();
-        freeObsoleteRootsRequests = o.freeObsoleteRootsRequests;
-        lpageDisallowed = o.lpageDisallowed;
-        tlb = o.tlb.clone();
-        psc = o.psc.clone();
-        hostPfn = o.hostPfn;
-        freedPfns = o.freedPfns;
-        unmappedPfns = o.unmappedPfns;
-        hvaUnmapped = o.hvaUnmapped;
-        pfnOwners = o.pfnOwners;
-        nextPfn = o.nextPfn;
-        mmuWriter = o.mmuWriter;
-        mmuReaders = o.mmuReaders;
-        mmuQueue = o.mmuQueue;
-        mutexOwner = o.mutexOwner.clone();
-        srcuReaders = o.srcuReaders;
-        rcuReaders = o.rcuReaders;
-        rcuPending = o.rcuPending;
-        mmuInvalidateSeq = o.mmuInvalidateSeq;
-        mmuInvalidateInProgress = o.mmuInvalidateInProgress;
-        mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
-        mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
-        mnActiveInvalidateCount = o.mnActiveInvalidateCount;
-        stats = o.stats.clone();
-        commitBatch = o.commitBatch;
-        lockHoldWork = o.lockHoldWork;
-        violations = o.violations;
-        assertFailed = o.assertFailed;
-        dirtyBitmap = o.dirtyBitmap;
-        slotLogging = o.slotLogging;
-        slotInvalid = o.slotInvalid;
-        slotDeleted = o.slotDeleted;
-        slotBase = o.slotBase;
-        goneRanges = o.goneRanges;
-        mmuValidGen = o.mmuValidGen;
-        invalidRoots = o.invalidRoots;
-        dirtyLogBusy = o.dirtyLogBusy;
-        globals = o.globals;
-        threads = o.threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
-    }
-
     /** A writable successor; page tables are copied only when written. */
     public VmState copy() {
-        return new VmState(this);
+        VmState c;
+        try {
+            c = (VmState) super.clone(); // every field as is, without running the field initialisers again
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+        // The arrays a step writes in place; the others are replaced when written, so shared.
+        c.sps = sps.clone();
+        c.owned = new boolean[sps.length];
+        c.vcpuRoots = vcpuRoots.clone();
+        c.vcpuNestedRoots = vcpuNestedRoots.clone();
+        c.tlb = tlb.clone();
+        c.psc = psc.clone();
+        c.hostOwned = false;
+        c.mutexOwner = mutexOwner.clone();
+        c.stats = stats.clone();
+        c.threads = threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
+        c.threadsOwned = 0;
+        c.hash = 0;
+        return c;
     }
 
     /**
@@ -314,7 +283,7 @@ public final class VmState {
 
     /** A copy of this VM with fresh threads: the state after setup, ready for the race. */
     public VmState withThreads(int[] nlocals) {
-        VmState c = new VmState(this);
+        VmState c = copy();
         c.threads = new ThreadState[nlocals.length];
         for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
         c.threadsOwned = -1L;
