@@ -48,6 +48,24 @@ public final class StateWriter {
         return this;
     }
 
+    /**
+     * How {@code value(a)}'s bytes compare with {@code value(b)}'s as {@link Arrays#compare(byte[],
+     * byte[])} does (signed bytes), without writing them.
+     */
+    public static int compareValues(long a, long b) {
+        long za = (a << 1) ^ (a >> 63);
+        long zb = (b << 1) ^ (b >> 63);
+        while (true) {
+            boolean more = (za & ~0x7FL) != 0;
+            byte x = (byte) (more ? (za & 0x7F) | 0x80 : za);
+            byte y = (byte) ((zb & ~0x7FL) != 0 ? (zb & 0x7F) | 0x80 : zb);
+            if (x != y) return Byte.compare(x, y);
+            if (!more) return 0; // equal bytes: both end here
+            za >>>= 7;
+            zb >>>= 7;
+        }
+    }
+
     public StateWriter flag(boolean b) {
         return value(b ? 1 : 0);
     }
