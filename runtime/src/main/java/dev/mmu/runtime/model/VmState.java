@@ -441,7 +441,7 @@ public final class VmState implements Cloneable {
         }
         w.value(0);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
-        for (long[] bitmap : dirtyBitmap) w.values(bitmap);
+        for (long[] bitmap : dirtyBitmap) w.sparse(bitmap); // a bit per 4K page, most words 0
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
                 .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
@@ -450,9 +450,10 @@ public final class VmState implements Cloneable {
             BitSet l = live == null ? null : live[i][t.pc];
             w.value(t.locals.length);
             last = -1;
-            for (int j = 0; j < t.locals.length; j++) { // sparse, as the stats: most locals are 0 or dead
+            // Sparse, as the stats: most locals are 0 or dead (only the live ones visited)
+            for (int j = l == null ? 0 : l.nextSetBit(0); j >= 0 && j < t.locals.length; j = l == null ? j + 1 : l.nextSetBit(j + 1)) {
                 long v = t.locals[j];
-                if (v != 0 && (l == null || l.get(j))) {
+                if (v != 0) {
                     w.value(j - last).value(v);
                     last = j;
                 }
