@@ -467,7 +467,10 @@ public final class VmState implements Cloneable {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
-        return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
+        // Hashes only where already computed: two successors of one state (MmuSystem's choices)
+        // share most arrays and differ most often in the thread that ran, compared first.
+        if (hash != 0 && s.hash != 0 && hash != s.hash) return false;
+        return Arrays.equals(threads, s.threads) && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
                 && smmVcpus == s.smmVcpus && Arrays.equals(vcpuRoots, s.vcpuRoots)
                 && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots)
                 && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
@@ -488,7 +491,7 @@ public final class VmState implements Cloneable {
                 && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
-                && Arrays.equals(globals, s.globals) && Arrays.equals(threads, s.threads);
+                && Arrays.equals(globals, s.globals);
     }
 
     @Override
