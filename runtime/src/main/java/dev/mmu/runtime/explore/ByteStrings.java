@@ -77,11 +77,6 @@ final class ByteStrings {
         return (int) insert(i, b, off, len, hash);
     }
 
-    /** Whether the string with that id (a numbered set) is those bytes. */
-    boolean is(int id, byte[] b, int off, int len) {
-        return same(id, b, off, len);
-    }
-
     /** The arena address of the string with that id (a numbered set); read it with {@link #chunk}, {@link #start}, {@link #length}. */
     long address(int id) {
         return addressOf[id];

@@ -31,10 +31,14 @@ public final class VisitedSet {
     private ByteStrings states;
     private byte[] ids = new byte[64];
     /**
-     * The id of the part found last at each position (-1: none): the next state, most often a
-     * sibling, shares most parts, and comparing with that part is cheaper than hashing and finding it.
+     * The key added last (its bytes and cuts) and its parts' ids: the next state, most often a
+     * sibling, shares most parts, and comparing a part with the same part of that key (in cache,
+     * unlike the arena's copy) is cheaper than hashing and finding it.
      */
-    private int[] recent = new int[0];
+    private byte[] lastBytes = new byte[0];
+    private int[] lastCuts;
+    private int[] lastIds = new int[0];
+    private int lastCount;
 
     // Fingerprints: 0 = empty; the fingerprint 0 itself is kept aside. Not a power of two: slots
     // are taken by multiplying (Lemire's fast range reduction).
@@ -111,7 +115,8 @@ public final class VisitedSet {
         states = null;
         parts = null;
         ids = null;
-        recent = null;
+        lastBytes = null;
+        lastIds = null;
     }
 
     /** How many keys are stored exactly (as encodings); 0 once compacted. */
@@ -130,19 +135,18 @@ public final class VisitedSet {
         int[] cuts = p.cuts();
         int count = cuts == null ? 1 : cuts.length + 1;
         if (ids.length < count * 5) ids = new byte[count * 5];
-        if (recent.length < count) {
-            int old = recent.length;
-            recent = Arrays.copyOf(recent, count);
-            Arrays.fill(recent, old, count, -1);
-        }
+        if (lastIds.length < count) lastIds = Arrays.copyOf(lastIds, count);
         int n = 0;
         int from = 0;
         for (int k = 0; k < count; k++) {
-            int to = k < count - 1 ? cuts[k] : b.length;
-            int id = recent[k];
-            if (id < 0 || !parts.is(id, b, from, to - from)) {
+            int to = end(cuts, count, k, b.length);
+            int id;
+            if (k < lastCount && Arrays.equals(b, from, to, lastBytes, k == 0 ? 0 : lastCuts[k - 1],
+                    end(lastCuts, lastCount, k, lastBytes.length))) {
+                id = lastIds[k];
+            } else {
                 id = parts.id(b, from, to - from);
-                recent[k] = id;
+                lastIds[k] = id;
             }
             while (id >= 0x80) {
                 ids[n++] = (byte) (id | 0x80);
@@ -151,7 +155,15 @@ public final class VisitedSet {
             ids[n++] = (byte) id;
             from = to;
         }
+        lastBytes = b;
+        lastCuts = cuts;
+        lastCount = count;
         return states.add(ids, 0, n);
+    }
+
+    /** Where part k of a key with {@code count} parts ends. */
+    private static int end(int[] cuts, int count, int k, int length) {
+        return k < count - 1 ? cuts[k] : length;
     }
 
     private boolean addLong(long f) {

@@ -9,30 +9,37 @@ import java.util.Arrays;
  * Not thread-safe; one writer at a time per thread (they share a scratch buffer).
  */
 public final class StateWriter {
-    /** One buffer per thread, reused: an encoding is built for every generated state. */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1024]);
+    /** One buffer and one cut list per thread, reused: an encoding is built for every generated state. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        byte[] buf = new byte[1024];
+        int[] cuts = new int[32];
+    }
 
     private byte[] buf;
     private int n;
 
-    private final boolean scratch;
+    /** This thread's scratch, or null: a detached writer with arrays of its own. */
+    private final Scratch scratch;
     /** Where each part written so far ends ({@link #cut}). */
     private int[] cuts;
     private int cutCount;
 
     /** A writer on this thread's scratch buffer: finish it (toBytes) before starting another. */
     public StateWriter() {
-        this(true);
+        this(SCRATCH.get());
     }
 
-    private StateWriter(boolean scratch) {
+    private StateWriter(Scratch scratch) {
         this.scratch = scratch;
-        this.buf = scratch ? SCRATCH.get() : new byte[64];
+        this.buf = scratch != null ? scratch.buf : new byte[64];
+        this.cuts = scratch != null ? scratch.cuts : null;
     }
 
     /** A writer with a buffer of its own, usable while a scratch writer is open. */
     public static StateWriter detached() {
-        return new StateWriter(false);
+        return new StateWriter(null);
     }
 
     public StateWriter value(long v) {
@@ -46,6 +53,24 @@ public final class StateWriter {
         }
         buf[n++] = (byte) z;
         return this;
+    }
+
+    /**
+     * How {@code value(a)}'s bytes compare with {@code value(b)}'s as {@link Arrays#compare(byte[],
+     * byte[])} does (signed bytes), without writing them.
+     */
+    public static int compareValues(long a, long b) {
+        long za = (a << 1) ^ (a >> 63);
+        long zb = (b << 1) ^ (b >> 63);
+        while (true) {
+            boolean more = (za & ~0x7FL) != 0;
+            byte x = (byte) (more ? (za & 0x7F) | 0x80 : za);
+            byte y = (byte) ((zb & ~0x7FL) != 0 ? (zb & 0x7F) | 0x80 : zb);
+            if (x != y) return Byte.compare(x, y);
+            if (!more) return 0; // equal bytes: both end here
+            za >>>= 7;
+            zb >>>= 7;
+        }
     }
 
     public StateWriter flag(boolean b) {
@@ -110,7 +135,10 @@ public final class StateWriter {
      */
     public StateWriter cut() {
         if (cuts == null) cuts = new int[32];
-        if (cutCount == cuts.length) cuts = Arrays.copyOf(cuts, 2 * cutCount);
+        if (cutCount == cuts.length) {
+            cuts = Arrays.copyOf(cuts, 2 * cutCount);
+            if (scratch != null) scratch.cuts = cuts;
+        }
         cuts[cutCount++] = n;
         return this;
     }
@@ -124,7 +152,7 @@ public final class StateWriter {
 
     private void grow() {
         buf = Arrays.copyOf(buf, buf.length * 2);
-        if (scratch) SCRATCH.set(buf);
+        if (scratch != null) scratch.buf = buf;
     }
 
     /** Bytes written so far. */

@@ -9,7 +9,7 @@ import java.util.BitSet;
  * (page tables are shared copy-on-write) and hashed structurally. Treat a state as immutable once
  * it has been handed to the explorer; {@link #copy()} gives a writable successor.
  */
-public final class VmState {
+public final class VmState implements Cloneable {
     public final VmConfig config;
     /** Page tables by id; null = free id. */
     ShadowPage[] sps;
@@ -150,59 +150,28 @@ public final class VmState {
         }
     }
 
-    private VmState(VmState o) {
-        config = o.config;
-        sps = o.sps.clone();
-        owned = new boolean[sps.length];
-        root = o.root;
-        nestedRoot = o.nestedRoot;
-        smmRoot = o.smmRoot;
-        smmVcpus = o.smmVcpus;
-        vcpuRoots = o.vcpuRoots.clone();
-        vcpuNestedRoots = o.vcpuNestedRoots.clone();
-        freeObsoleteRootsRequests = o.freeObsoleteRootsRequests;
-        lpageDisallowed = o.lpageDisallowed;
-        tlb = o.tlb.clone();
-        psc = o.psc.clone();
-        hostPfn = o.hostPfn;
-        freedPfns = o.freedPfns;
-        unmappedPfns = o.unmappedPfns;
-        hvaUnmapped = o.hvaUnmapped;
-        pfnOwners = o.pfnOwners;
-        nextPfn = o.nextPfn;
-        mmuWriter = o.mmuWriter;
-        mmuReaders = o.mmuReaders;
-        mmuQueue = o.mmuQueue;
-        mutexOwner = o.mutexOwner.clone();
-        srcuReaders = o.srcuReaders;
-        rcuReaders = o.rcuReaders;
-        rcuPending = o.rcuPending;
-        mmuInvalidateSeq = o.mmuInvalidateSeq;
-        mmuInvalidateInProgress = o.mmuInvalidateInProgress;
-        mmuInvalidateRangeStart = o.mmuInvalidateRangeStart;
-        mmuInvalidateRangeEnd = o.mmuInvalidateRangeEnd;
-        mnActiveInvalidateCount = o.mnActiveInvalidateCount;
-        stats = o.stats.clone();
-        commitBatch = o.commitBatch;
-        lockHoldWork = o.lockHoldWork;
-        violations = o.violations;
-        assertFailed = o.assertFailed;
-        dirtyBitmap = o.dirtyBitmap;
-        slotLogging = o.slotLogging;
-        slotInvalid = o.slotInvalid;
-        slotDeleted = o.slotDeleted;
-        slotBase = o.slotBase;
-        goneRanges = o.goneRanges;
-        mmuValidGen = o.mmuValidGen;
-        invalidRoots = o.invalidRoots;
-        dirtyLogBusy = o.dirtyLogBusy;
-        globals = o.globals;
-        threads = o.threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
-    }
-
     /** A writable successor; page tables are copied only when written. */
     public VmState copy() {
-        return new VmState(this);
+        VmState c;
+        try {
+            c = (VmState) super.clone(); // every field as is, without running the field initialisers again
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+        // The arrays a step writes in place; the others are replaced when written, so shared.
+        c.sps = sps.clone();
+        c.owned = new boolean[sps.length];
+        c.vcpuRoots = vcpuRoots.clone();
+        c.vcpuNestedRoots = vcpuNestedRoots.clone();
+        c.tlb = tlb.clone();
+        c.psc = psc.clone();
+        c.hostOwned = false;
+        c.mutexOwner = mutexOwner.clone();
+        c.stats = stats.clone();
+        c.threads = threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
+        c.threadsOwned = 0;
+        c.hash = 0;
+        return c;
     }
 
     /**
@@ -314,7 +283,7 @@ public final class VmState {
 
     /** A copy of this VM with fresh threads: the state after setup, ready for the race. */
     public VmState withThreads(int[] nlocals) {
-        VmState c = new VmState(this);
+        VmState c = copy();
         c.threads = new ThreadState[nlocals.length];
         for (int i = 0; i < nlocals.length; i++) c.threads[i] = new ThreadState(nlocals[i]);
         c.threadsOwned = -1L;
@@ -472,7 +441,7 @@ public final class VmState {
         }
         w.value(0);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
-        for (long[] bitmap : dirtyBitmap) w.values(bitmap);
+        for (long[] bitmap : dirtyBitmap) w.sparse(bitmap); // a bit per 4K page, most words 0
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
                 .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
@@ -481,9 +450,10 @@ public final class VmState {
             BitSet l = live == null ? null : live[i][t.pc];
             w.value(t.locals.length);
             last = -1;
-            for (int j = 0; j < t.locals.length; j++) { // sparse, as the stats: most locals are 0 or dead
+            // Sparse, as the stats: most locals are 0 or dead (only the live ones visited)
+            for (int j = l == null ? 0 : l.nextSetBit(0); j >= 0 && j < t.locals.length; j = l == null ? j + 1 : l.nextSetBit(j + 1)) {
                 long v = t.locals[j];
-                if (v != 0 && (l == null || l.get(j))) {
+                if (v != 0) {
                     w.value(j - last).value(v);
                     last = j;
                 }
@@ -497,7 +467,10 @@ public final class VmState {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof VmState s)) return false;
-        return hashCode() == s.hashCode() && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
+        // Hashes only where already computed: two successors of one state (MmuSystem's choices)
+        // share most arrays and differ most often in the thread that ran, compared first.
+        if (hash != 0 && s.hash != 0 && hash != s.hash) return false;
+        return Arrays.equals(threads, s.threads) && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
                 && smmVcpus == s.smmVcpus && Arrays.equals(vcpuRoots, s.vcpuRoots)
                 && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots)
                 && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
@@ -518,7 +491,7 @@ public final class VmState {
                 && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
                 && Arrays.equals(pfnOwners, s.pfnOwners) && Arrays.equals(mutexOwner, s.mutexOwner)
                 && Arrays.equals(rcuPending, s.rcuPending) && Arrays.equals(stats, s.stats)
-                && Arrays.equals(globals, s.globals) && Arrays.equals(threads, s.threads);
+                && Arrays.equals(globals, s.globals);
     }
 
     @Override

@@ -148,19 +148,12 @@ public final class VcpuSymmetry {
         int[] to = new int[s.threads.length];
         for (int t = 0; t < to.length; t++) to[t] = t;
         for (int[] cls : classes) {
-            // The members' signatures one after the other in one array: member i's ends at end[i].
-            StateWriter w = new StateWriter();
-            int[] end = new int[cls.length];
-            for (int i = 0; i < cls.length; i++) {
-                signature(w, s, cls[i]);
-                end[i] = w.length();
-            }
-            byte[] sig = w.toBytes();
+            Signatures sig = new Signatures(s, cls);
             int[] order = new int[cls.length];
             for (int i = 0; i < order.length; i++) { // a stable insertion sort: classes are small
                 int m = i;
                 int at = i;
-                for (; at > 0 && compare(sig, end, order[at - 1], m) > 0; at--) order[at] = order[at - 1];
+                for (; at > 0 && sig.compare(order[at - 1], m) > 0; at--) order[at] = order[at - 1];
                 order[at] = m;
             }
             // The member now in slot i is the one whose signature sorts i-th.
@@ -169,12 +162,40 @@ public final class VcpuSymmetry {
         return to;
     }
 
-    /** Member a's signature against member b's (as {@link Arrays#compare(byte[], byte[])}). */
-    private static int compare(byte[] sig, int[] end, int a, int b) {
-        return Arrays.compare(sig, a == 0 ? 0 : end[a - 1], end[a], sig, b == 0 ? 0 : end[b - 1], end[b]);
+    /**
+     * A class's members' signatures, compared as byte strings ({@link Arrays#compare(byte[], byte[])}).
+     * A signature starts with its thread's pc, a varint (no varint is a prefix of another), so
+     * members at different pcs compare as their pcs' varints: the signatures are written (all of
+     * them, one after the other: member i's ends at end[i]) only when two pcs tie.
+     */
+    private final class Signatures {
+        private final VmState s;
+        private final int[] cls;
+        private byte[] bytes;
+        private int[] end;
+
+        Signatures(VmState s, int[] cls) {
+            this.s = s;
+            this.cls = cls;
+        }
+
+        int compare(int a, int b) {
+            int byPc = StateWriter.compareValues(s.threads[cls[a]].pc, s.threads[cls[b]].pc);
+            if (byPc != 0) return byPc;
+            if (bytes == null) {
+                StateWriter w = new StateWriter();
+                end = new int[cls.length];
+                for (int i = 0; i < cls.length; i++) {
+                    signature(w, s, cls[i]);
+                    end[i] = w.length();
+                }
+                bytes = w.toBytes();
+            }
+            return Arrays.compare(bytes, a == 0 ? 0 : end[a - 1], end[a], bytes, b == 0 ? 0 : end[b - 1], end[b]);
+        }
     }
 
-    /** Everything about thread t (and its vCPU) that a permutation moves. */
+    /** Everything about thread t (and its vCPU) that a permutation moves; its pc first (see {@link Signatures}). */
     private void signature(StateWriter w, VmState s, int t) {
         ThreadState ts = s.threads[t];
         w.value(ts.pc);

@@ -46,6 +46,19 @@ class VmStateEncodeTest {
         assertThat(fields(PscEntry.class)).containsExactlyInAnyOrder("regionGfn", "spId", "spGfn", "nested");
     }
 
+    /** Symmetry sorts vCPUs by their pcs' bytes without writing them: the same order as the bytes'. */
+    @Test
+    void compareValuesOrdersAsTheBytes() {
+        java.util.Random r = new java.util.Random(3);
+        long[] edges = {0, 1, -1, 2, 63, 64, -64, -65, 127, 128, 255, 256, 8191, 8192, Long.MAX_VALUE, Long.MIN_VALUE};
+        for (int i = 0; i < 100_000; i++) {
+            long a = i < 256 ? edges[i % 16] : r.nextInt(3) == 0 ? r.nextLong() : r.nextInt(20_000) - 10_000;
+            long b = i < 256 ? edges[i / 16] : r.nextInt(3) == 0 ? r.nextLong() : r.nextInt(20_000) - 10_000;
+            int bytes = Arrays.compare(new StateWriter().value(a).toBytes(), new StateWriter().value(b).toBytes());
+            assertThat(Integer.signum(StateWriter.compareValues(a, b))).as("%d vs %d", a, b).isEqualTo(Integer.signum(bytes));
+        }
+    }
+
     @Test
     void varintsRoundTripDistinctValues() {
         // Injectivity of the value encoding on a few edge cases: distinct inputs, distinct bytes.
