@@ -34,7 +34,7 @@ final class Completions {
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
-            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break");
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
 
     private Completions() {
