@@ -140,7 +140,7 @@ statement
     | ATOMIC block                                           # atomicStmt
     | CHOOSE block (OR_BRANCH block)+                        # chooseStmt
     | ASSERT expr                                            # assertStmt
-    | BREAK                                                  # breakStmt
+    | (BREAK | CONTINUE)                                     # breakStmt
     | call                                                   # callStmt
     | IDENT commandArg*                                      # commandStmt
     ;
@@ -218,7 +218,7 @@ keyword
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
-    | ASSERT | BREAK | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
+    | ASSERT | BREAK | CONTINUE | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
     | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
@@ -296,6 +296,7 @@ REPEAT                : 'repeat' ;
 ATOMIC                : 'atomic' ;
 ASSERT                : 'assert' ;
 BREAK                 : 'break' ;
+CONTINUE              : 'continue' ;
 MMU_LOCK              : 'mmu_lock' ;
 SLOTS_LOCK            : 'slots_lock' ;
 SRCU                  : 'srcu' ;

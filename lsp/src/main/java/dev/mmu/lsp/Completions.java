@@ -34,8 +34,10 @@ final class Completions {
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
-            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break");
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
+    /** The words that start a value (Mmu.g4's primary rule), besides calls and names. */
+    static final List<String> VALUE_WORDS = List.of("true", "false", "need_resched", "vm", "stat");
 
     private Completions() {
     }
@@ -112,6 +114,16 @@ final class Completions {
                     "path declared at line " + d.token().getLine())));
             return items;
         }
+        if (block == Block.BODY && inCondition(before)) {
+            // A condition takes values: queries, globals, primitives that return one; no statement.
+            List<CompletionItem> items = new ArrayList<>(keywords(VALUE_WORDS));
+            items.addAll(builtins(Kind.QUERY));
+            items.addAll(builtins(Kind.GLOBAL));
+            builtins(Kind.PRIMITIVE).stream()
+                    .filter(i -> Builtins.lookup(i.getLabel()).orElseThrow().returns() != dev.mmu.interp.check.Type.VOID)
+                    .forEach(items::add);
+            return items;
+        }
         if (t0 == MmuLexer.VCPU) {
             List<CompletionItem> items = new ArrayList<>();
             for (int i = 0; i < Math.max(1, outline.vcpus()); i++) {
@@ -128,6 +140,22 @@ final class Completions {
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
         return items;
+    }
+
+    /** Whether the line's tokens end inside the condition of an if, a while or an assert (no block opened since). */
+    private static boolean inCondition(List<Token> line) {
+        for (int i = line.size() - 1; i >= 0; i--) {
+            switch (line.get(i).getType()) {
+                case MmuLexer.IF, MmuLexer.WHILE, MmuLexer.ASSERT -> {
+                    return true;
+                }
+                case MmuLexer.LBRACE, MmuLexer.RBRACE -> {
+                    return false;
+                }
+                default -> { }
+            }
+        }
+        return false;
     }
 
     /** The prelude's paths that are not kernel paths of the language table: the helpers they call. */

@@ -172,4 +172,25 @@ class EditorFeaturesTest {
                 "time", "symmetry");
         assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import", "global");
     }
+
+    @Test
+    void aConditionCompletesValuesNotStatements() throws Exception {
+        String text = """
+                path p() {
+                  lock write
+                  if\s
+                  while tdp_mmu_iter_cond_resched(true) && s
+                  if x { l
+                  unlock
+                }
+                """;
+        for (int[] at : new int[][] {{2, 5}, {3, 44}}) {
+            assertThat(complete(text, at[0], at[1])).as("line " + at[0])
+                    .contains("true", "need_resched", "spte", "tlb", "tdp_mmu_iter_cond_resched")
+                    .doesNotContain("lock", "read", "while", "repeat", "atomic", "kvm_recover_nx_lpages", "commit_zap",
+                            "memslot", "p");
+        }
+        // After the condition's `{` a statement starts again.
+        assertThat(complete(text, 4, 10)).contains("lock", "read", "commit_zap");
+    }
 }

@@ -185,9 +185,9 @@ class LanguageServerTest {
 
     @Test
     void completesKeywordsBuiltinsPathsAndThreadsElsewhere() throws Exception {
-        // In an expression (after `assert `): anything a value can name.
-        String uri = open("e.mmu", SCENARIO.replace("  commit_zap()", "  assert commit_zap()"));
-        List<String> labels = LspSession.labels(complete(uri, 2, "  assert ".length()));
+        // In an expression other than a condition (after `let x = `): anything a value can name.
+        String uri = open("e.mmu", SCENARIO.replace("  commit_zap()", "  let x = commit_zap()"));
+        List<String> labels = LspSession.labels(complete(uri, 2, "  let x = ".length()));
         assertThat(labels).contains("scenario", "lock", "kvm_recover_nx_lpages", "mmu_notifier_invalidate",
                 "tdp_zap_range", "spte", "use_after_free", "zap_all", "zapper");
         assertThat(labels).containsAll(KERNEL_PATHS).containsAll(FeatureTablesTest.PRIMITIVES.keySet());

@@ -101,7 +101,11 @@ public sealed interface Stmt {
     record Assert(Pos pos, Expr cond) implements Stmt {
     }
 
-    record Break(Pos pos) implements Stmt {
+    /** break (out of the innermost loop), or continue (isContinue: on to its next pass). */
+    record Break(Pos pos, boolean isContinue) implements Stmt {
+        public String word() {
+            return isContinue ? "continue" : "break";
+        }
     }
 
     /**

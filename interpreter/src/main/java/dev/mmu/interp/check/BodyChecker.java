@@ -150,7 +150,7 @@ final class BodyChecker {
             condition(a.cond());
         } else if (s instanceof Stmt.Break b) {
             if (loopDepth == 0) {
-                diagnostics.error(b.pos(), "break outside a loop");
+                diagnostics.error(b.pos(), b.word() + " outside a loop");
             }
         } else if (s instanceof Stmt.CallStmt c) {
             call(c.call(), true, c.command());
@@ -444,10 +444,8 @@ final class BodyChecker {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
         String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
-        // C words a copied kernel loop brings along
+        // A C word a copied kernel path brings along
         String message = switch (name) {
-            case "continue" -> "'continue' is not in the language: put the rest of the loop body in an 'else'"
-                    + " (as examples/tdp/zap-leafs-yield.mmu does)";
             case "return" -> "'return' is not in the language: a path returns no value and ends at its last"
                     + " statement (a flush it computes is acted on inside it, or kept in a 'global')";
             default -> "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates);

@@ -238,6 +238,7 @@ public final class Builtins {
             case SP -> Type.SP;
             case FAULT -> Type.FAULT;
             case ITER -> Type.FAULT_ITER;
+            case SHADOW_ITER -> Type.SHADOW_ITER;
             case VOID -> Type.VOID;
         };
     }

@@ -24,11 +24,11 @@ public enum Type {
     public final String display;
 
     /**
-     * Whether a value of type `got` may stand where `want` is expected: a root is a shadow page too;
-     * a primitive's iter is either fault walk's.
+     * Whether a value of type `got` may stand where `want` is expected: a root is a shadow page too.
+     * The fault walks' iterators do not mix: a TDP primitive's tdp_iter is no shadow walk's iterator.
      */
     public static boolean fits(Type got, Type want) {
-        return got == want || (got == ROOT && want == SP) || (got == SHADOW_ITER && want == FAULT_ITER);
+        return got == want || (got == ROOT && want == SP);
     }
 
     Type(String display) {

@@ -49,8 +49,8 @@ final class BodyCompiler {
     private final PathBuilder b = new PathBuilder();
     /** The vCPU a thread's bare accesses run on; -1 for kernel threads and setup. */
     private final int vcpu;
-    /** Jumps that a `break` must patch to the end of the innermost loop. */
-    private final Deque<List<Integer>> breaks = new ArrayDeque<>();
+    /** The innermost loop first: the jumps a `break` must patch to its end, a `continue` to its next pass. */
+    private final Deque<Exits> exits = new ArrayDeque<>();
     /** The mmu_lock mode last taken, so `yield` retakes the same mode. */
     private Mode held = Mode.WRITE;
     /** Enclosing for_each_tdp_pte loops, innermost first: tdp_mmu_iter_cond_resched acts on the top one. */
@@ -159,8 +159,7 @@ final class BodyCompiler {
             b.emit(new Ops.Assign(n, value(r.count(), env), "repeat"));
             int top = b.here();
             int test = b.placeholder();
-            breaks.push(new ArrayList<>());
-            block(r.body(), env);
+            loopBlock(r.body(), env);
             b.emit(new Ops.Assign(n, minusOne(n), "repeat--"));
             b.emit(new Ops.Jump(top));
             b.patch(test, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "repeat"));
@@ -176,8 +175,8 @@ final class BodyCompiler {
             }
         }
         else if (s instanceof Stmt.Break br) {
-            if (breaks.isEmpty()) throw new CompileError(br.pos(), "break outside a loop");
-            breaks.peek().add(b.placeholder());
+            if (exits.isEmpty()) throw new CompileError(br.pos(), br.word() + " outside a loop");
+            (br.isContinue() ? exits.peek().continues() : exits.peek().breaks()).add(b.placeholder());
         } else if (s instanceof Stmt.CallStmt c) call(c.call(), env, -1);
         else if (s instanceof Stmt.ForTdpPte f) forTdpPte(f, env);
         else if (s instanceof Stmt.ForFaultWalk f && f.walk().name().equals("for_each_shadow_entry")) forShadowEntry(f, env);
@@ -223,15 +222,25 @@ final class BodyCompiler {
     }
 
     private void loopBody(Block body, Env env, int top, int test, IntFunction<Op> cond) {
-        breaks.push(new ArrayList<>());
-        block(body, env);
+        loopBlock(body, env);
         b.emit(new Ops.Jump(top));
         b.patch(test, cond.apply(b.here()));
         patchBreaks();
     }
 
+    private record Exits(List<Integer> breaks, List<Integer> continues) {
+    }
+
+    /** A loop's body: a `continue` in it goes to what follows it, the loop's step to its next pass. */
+    private void loopBlock(Block body, Env env) {
+        exits.push(new Exits(new ArrayList<>(), new ArrayList<>()));
+        block(body, env);
+        for (int at : exits.peek().continues()) b.patch(at, new Ops.Jump(b.here()));
+    }
+
+    /** The end of the loop whose body {@link #loopBlock} compiled: its breaks land here. */
     private void patchBreaks() {
-        for (int at : breaks.pop()) b.patch(at, new Ops.Jump(b.here()));
+        for (int at : exits.pop().breaks()) b.patch(at, new Ops.Jump(b.here()));
     }
 
     /** for sp in lpage_disallowed take N: list_first_entry() each time, at most N times, stop when empty. */
@@ -245,8 +254,7 @@ final class BodyCompiler {
         int exitCount = b.placeholder();
         int exitEmpty = b.placeholder();
         b.emit(new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)"));
-        breaks.push(new ArrayList<>());
-        block(f.body(), inner);
+        loopBlock(f.body(), inner);
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
@@ -269,10 +277,9 @@ final class BodyCompiler {
         inner.bind(f.var().name(), var);
         int top = b.here();
         int next = b.placeholder();
-        breaks.push(new ArrayList<>());
         boolean rootVar = !list.equals("obsolete_pages");
         if (rootVar) exprs.walkRoots.push(dev.mmu.runtime.paths.Expr.local(var));
-        block(f.body(), inner);
+        loopBlock(f.body(), inner);
         if (rootVar) exprs.walkRoots.pop();
         b.emit(new Ops.Jump(top));
         b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
@@ -293,8 +300,7 @@ final class BodyCompiler {
         inner.bindIter(f.var().name(), loop);
         loops.push(loop);
         exprs.walkRoots.push(loop.root());
-        breaks.push(new ArrayList<>());
-        block(f.body(), inner);
+        loopBlock(f.body(), inner);
         KernelPaths.endTdpPteLoop(b, loop);
         exprs.walkRoots.pop();
         loops.pop();
@@ -341,8 +347,7 @@ final class BodyCompiler {
         int top = b.here();
         Env inner = new Env(env);
         inner.bindFault(f.var().name(), fault);
-        breaks.push(new ArrayList<>());
-        block(f.body(), inner);
+        loopBlock(f.body(), inner);
         int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         patchBreaks();

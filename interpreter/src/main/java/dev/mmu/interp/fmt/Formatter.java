@@ -533,8 +533,8 @@ public final class Formatter {
             text = a.name().name() + (a.orAssign() ? " |= " : " = ") + exprs.print(a.value());
         } else if (s instanceof Stmt.Assert a) {
             text = "assert " + exprs.print(a.cond());
-        } else if (s instanceof Stmt.Break) {
-            text = "break";
+        } else if (s instanceof Stmt.Break br) {
+            text = br.word();
         } else if (s instanceof Stmt.CallStmt c) {
             text = c.command()
                     ? c.call().name().name() + c.call().args().stream().map(a -> " " + exprs.print(a.value()))

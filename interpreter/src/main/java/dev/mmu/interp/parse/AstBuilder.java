@@ -329,7 +329,7 @@ final class AstBuilder {
 
         @Override
         public Stmt visitBreakStmt(BreakStmtContext ctx) {
-            return new Stmt.Break(pos(ctx));
+            return new Stmt.Break(pos(ctx), ctx.CONTINUE() != null);
         }
 
         @Override

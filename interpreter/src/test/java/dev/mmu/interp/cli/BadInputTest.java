@@ -85,6 +85,42 @@ class BadInputTest {
         assertThat(badInput("check", sum.toString()).err()).contains(sum + ":2:").contains("is outside the 48-bit");
     }
 
+    /** A walk's iterator fits its own MMU's primitives only: each kernel function takes its own struct. */
+    @Test
+    void aTdpIteratorIsNoShadowWalksIteratorNorTheOtherWayRound() throws IOException {
+        Path tdp = write("tdp.mmu", """
+                path kvm_tdp_mmu_map(fault: fault) {
+                  for iter in tdp_mmu_for_each_pte(fault) {
+                    mmu_set_spte(fault, iter)
+                    break
+                  }
+                }
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                }
+                """);
+        Path shadow = write("shadow.mmu", """
+                path direct_map(fault: fault) {
+                  for it in for_each_shadow_entry(fault) {
+                    tdp_mmu_link_sp(fault, it)
+                  }
+                }
+
+                scenario "s" {
+                  vm { mmu shadow }
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                }
+                """);
+
+        assertThat(badInput("check", tdp.toString()).err()).contains(tdp + ":3:25: error: ").contains("must be a"
+                + " for_each_shadow_entry's iterator, found a tdp_mmu_for_each_pte's iter", "                        ^~~~");
+        assertThat(badInput("check", shadow.toString()).err()).contains(shadow + ":3:28: error: ").contains("must be a"
+                + " tdp_mmu_for_each_pte's iter, found a for_each_shadow_entry's iterator", "                           ^~");
+    }
+
     @Test
     void aGarbageScheduleTokenIsBadInput() {
         assertThat(badInput("replay", SEED + "seed-yield-pre-fix.mmu", "--schedule", "zz!@#").err())

@@ -91,6 +91,53 @@ class CliTest {
                 .contains("replay: mmu replay");
     }
 
+    /**
+     * vCPUs 1 and 2 read other 2M regions and take no part in the stale TLB entry. Once they have
+     * read, recovery's zap runs in fewer steps (nothing is left to tell its ops apart), so the
+     * fewest steps went through their reads; the trace leaves them out (fewer kernel steps) and replays.
+     */
+    @Test
+    void theShortestTraceLeavesOutVcpusThatTakeNoPart() throws IOException {
+        Path f = dir.resolve("bystanders.mmu");
+        Files.writeString(f, """
+                path recover() {
+                  lock read srcu
+                  lock write
+                  for sp in lpage_disallowed take 1 {
+                    tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: true)
+                  }
+                  commit_zap()
+                  unlock
+                  unlock srcu
+                }
+
+                scenario "bystanders" {
+                  vm { mmu tdp  nx_huge_pages on  preempt none }
+                  memslot 0 { gpa 0x0 size 6M backing 2M }
+                  vcpus 3
+                  setup {
+                    vcpu 0 exec 0x1000
+                    vcpu 0 exec 0x201000
+                    vcpu 0 exec 0x401000
+                    lock write
+                    flush_remote_tlbs()
+                    unlock
+                  }
+                  thread recovery { recover }
+                  thread vcpu 0 { read 0x1000 }
+                  thread vcpu 1 { read 0x401000 }
+                  thread vcpu 2 { read 0x201000 }
+                  expect never stale_tlb_at_unlock
+                }
+                """);
+        assertThat(run("check", f.toString())).isEqualTo(1);
+        assertThat(out).contains("!! stale_tlb_at_unlock").contains("vCPU 0 read 0x1000")
+                .doesNotContain("vCPU 1 read").doesNotContain("vCPU 2 read");
+        String token = out.replaceAll("(?s).*--schedule (\\S+).*", "$1");
+        assertThat(run("replay", f.toString(), "--schedule", token)).as(out).isZero();
+        assertThat(out).contains("!! stale_tlb_at_unlock");
+    }
+
     @Test
     void fixedSeedHolds() {
         assertThat(run("check", seed("seed-yield-fixed.mmu").toString())).isZero();

@@ -213,4 +213,49 @@ class LanguageFormsTest {
                 """);
         assertThat(r.code()).as(r.out()).isEqualTo(0);
     }
+
+    /** `continue` goes on to the loop's next pass in a repeat, a while and a for walk (C code keeps its own). */
+    @Test
+    void continueGoesOnToTheLoopsNextPass() throws IOException {
+        CliRun r = check("""
+                global g = 0
+
+                path count() {
+                  let i = 0
+                  repeat 3 {
+                    i = i + 1
+                    if i == 2 {
+                      continue
+                    }
+                    g = g + i
+                  }
+                  while i < 6 {
+                    i = i + 1
+                    if i == 5 {
+                      continue
+                    }
+                    g = g + 10 * i
+                  }
+                  lock write
+                  for iter in tdp_pte(root, 0x0 .. 0x200) {
+                    if !iter.present || !iter.leaf {
+                      continue
+                    }
+                    g = g + 100
+                  }
+                  unlock
+                }
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M backing 4K }
+                  setup {
+                    vcpu 0 read 0x1000
+                    vcpu 0 read 0x3000
+                  }
+                  thread t { count() }
+                  expect final g == 1 + 3 + 40 + 60 + 200
+                }
+                """);
+        assertThat(r.code()).as(r.out()).isZero();
+    }
 }

@@ -107,7 +107,7 @@ class PrimitiveCallsTest {
             case BOOL -> "true"; // tdp_zap_range's can_yield must be a constant
             case SP -> "sp";
             case FAULT -> "fault";
-            case ITER -> "iter";
+            case ITER, SHADOW_ITER -> "iter";
             case VOID -> throw new AssertionError(q);
         }).toList();
         return p.name() + "(" + String.join(", ", args) + ")";
@@ -119,8 +119,9 @@ class PrimitiveCallsTest {
      */
     private static Loaded compiles(Primitive p, String statement) {
         if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) return compiles(statement);
+        String text;
         if (p.name().contains("fast_pf")) {
-            Loaded loaded = ScenarioLoader.load("call.mmu", """
+            text = """
                     path fast_page_fault(fault: fault) {
                       let ret = 4
                       %s
@@ -131,27 +132,42 @@ class PrimitiveCallsTest {
                       thread vcpu 0 { write 0x1000 }
                       expect never lockdep
                     }
-                    """.formatted(statement.replace("\n", "\n  ")));
-            assertThat(loaded.diagnostics()).as(statement).isEmpty();
-            assertThat(loaded.scenarios()).as(statement).hasSize(1);
-            return loaded;
-        }
-        Loaded loaded = ScenarioLoader.load("call.mmu", """
-                path kvm_tdp_mmu_map(fault: fault) {
-                  rcu_read_lock()
-                  for iter in tdp_mmu_for_each_pte(fault) {
-                    %s
-                    break
-                  }
-                  rcu_read_unlock()
-                }
+                    """.formatted(statement.replace("\n", "\n  "));
+        } else if (p.params().stream().anyMatch(q -> q.type() == Primitive.Type.SHADOW_ITER)) {
+            text = """
+                    path direct_map(fault: fault) {
+                      for iter in for_each_shadow_entry(fault) {
+                        %s
+                        break
+                      }
+                    }
 
-                scenario "s" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  thread vcpu 0 { read 0x1000 }
-                  expect never lockdep
-                }
-                """.formatted(statement.replace("\n", "\n    ")));
+                    scenario "s" {
+                      vm { mmu shadow }
+                      memslot 0 { gpa 0x0 size 2M }
+                      thread vcpu 0 { read 0x1000 }
+                      expect never lockdep
+                    }
+                    """.formatted(statement.replace("\n", "\n    "));
+        } else {
+            text = """
+                    path kvm_tdp_mmu_map(fault: fault) {
+                      rcu_read_lock()
+                      for iter in tdp_mmu_for_each_pte(fault) {
+                        %s
+                        break
+                      }
+                      rcu_read_unlock()
+                    }
+
+                    scenario "s" {
+                      memslot 0 { gpa 0x0 size 2M }
+                      thread vcpu 0 { read 0x1000 }
+                      expect never lockdep
+                    }
+                    """.formatted(statement.replace("\n", "\n    "));
+        }
+        Loaded loaded = ScenarioLoader.load("call.mmu", text);
         assertThat(loaded.diagnostics()).as(statement).isEmpty();
         assertThat(loaded.scenarios()).as(statement).hasSize(1);
         return loaded;

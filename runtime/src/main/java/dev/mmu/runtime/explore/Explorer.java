@@ -159,6 +159,7 @@ public final class Explorer {
         if (options.shortestCounterexample() && anyFailure(monitor, scope(main), passes.cycles())) {
             shorten(system, monitor, options, !bfs, startNanos);
         }
+        reduceShortest(system, monitor);
         List<Outcome<S>> outcomes = outcomes(monitor, scope(main), passes.cycles());
         if (pass.partialOrder() != null && pass.partialOrder().reducedStates() > 0) {
             outcomes = partialOrderNote(outcomes, pass.partialOrder().note());
@@ -440,6 +441,22 @@ public final class Explorer {
             } else {
                 f.trace = shortest.trace;
                 f.note = SHORTEST;
+            }
+        }
+    }
+
+    /** Leaves out of every shortest trace the kernel steps the violation does not need ({@link TraceReduction}). */
+    private static <S> void reduceShortest(TransitionSystem<S> system, Monitor<S> monitor) {
+        for (int i = 0; i < monitor.expectations().size(); i++) {
+            Monitor.Finding<S> f = monitor.finding(i);
+            Expectation<S> e = monitor.expectations().get(i);
+            if (f.trace != null && f.trace.length() > 0 && f.cycleStart < 0 && SHORTEST.equals(f.note)
+                    && !(e instanceof Expectation.Terminates)) {
+                TraceReduction.Replayed<S> r = TraceReduction.reduce(system, f.trace, goal(system, e, f));
+                if (r != null) {
+                    f.trace = r.schedule();
+                    f.state = r.state();
+                }
             }
         }
     }

@@ -54,4 +54,9 @@ public abstract class ForwardingSystem<S> implements TransitionSystem<S> {
     public int[] canonicalThreads(S s) {
         return inner.canonicalThreads(s);
     }
+
+    @Override
+    public int width(S s, Transition<S> t) {
+        return inner.width(s, t);
+    }
 }

@@ -71,4 +71,13 @@ public interface TransitionSystem<S> {
     default int[] canonicalThreads(S s) {
         return null;
     }
+
+    /**
+     * How many kernel steps (ops) transition {@code t} from {@code s} ran: more than one where a
+     * step runs the ops after its first that no other thread can tell apart. 1 (the default) when
+     * the system cannot tell. {@link TraceReduction} measures traces in them.
+     */
+    default int width(S s, Transition<S> t) {
+        return 1;
+    }
 }

@@ -163,6 +163,14 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return step(s, t, c, trace, null);
     }
 
+    /** The ops the step ran, its first and those merged into it (a trace's length in kernel steps). */
+    @Override
+    public int width(VmState s, Transition<VmState> t) {
+        VmState n = s.copy();
+        Op[] ops = program.threads().get(t.thread()).ops();
+        return runStep(merging, new Exec(program, n, t.thread(), null), ops, ops[n.threads[t.thread()].pc], t.choice());
+    }
+
     /** One step, telling {@code touched} (if not null) what it read and wrote ({@link Independence}). */
     VmState step(VmState s, int t, int c, StringBuilder trace, StepMerging.Touched touched) {
         VmState n = s.copy();

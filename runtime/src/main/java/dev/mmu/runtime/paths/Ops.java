@@ -396,10 +396,12 @@ public final class Ops {
         }
     }
 
-    /** A step that only marks a point in the trace, such as the start of an atomic block. */
+    /**
+     * A step that only marks a point in the code, such as the start of an atomic block. It prints
+     * nothing (the block's ops say what ran); its text names the step only when nothing else does.
+     */
     public record Note(String text) implements Op {
         public void exec(Exec e, int choice) {
-            e.note(text);
         }
 
         public int[] localsRead() {

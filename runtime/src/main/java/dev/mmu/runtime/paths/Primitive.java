@@ -24,12 +24,13 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
     public static final String VCPU_ID = "vcpu_id";
 
     /**
-     * The value types of the language a primitive takes and returns; VOID: returns nothing. FAULT
-     * and ITER (a guest access's struct kvm_page_fault and its tdp_mmu_for_each_pte() iterator) are
-     * taken only by the fault path's primitives, which the compiler expands.
+     * The value types of the language a primitive takes and returns; VOID: returns nothing. FAULT,
+     * ITER and SHADOW_ITER (a guest access's struct kvm_page_fault, its tdp_mmu_for_each_pte()
+     * iterator, its for_each_shadow_entry() iterator) are taken only by the fault path's
+     * primitives, which the compiler expands; a walk's iterator fits only its own MMU's primitives.
      */
     public enum Type {
-        INT("int"), BOOL("bool"), SP("sp"), FAULT("fault"), ITER("iter"), VOID("");
+        INT("int"), BOOL("bool"), SP("sp"), FAULT("fault"), ITER("iter"), SHADOW_ITER("shadow_iter"), VOID("");
 
         public final String word;
 

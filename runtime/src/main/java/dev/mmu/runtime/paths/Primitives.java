@@ -290,12 +290,12 @@ public final class Primitives {
         // The shadow MMU's fault (direct_page_fault() and direct_map() in mmu.c, v6.12), which the
         // prelude writes out: DirectMap's steps, over the access's fault and its for_each_shadow_entry()
         // iterator, all under mmu_lock held for write (direct_page_fault()'s write_lock()).
-        declare("link_shadow_page(fault: fault, iter: iter)")
+        declare("link_shadow_page(fault: fault, iter: shadow_iter)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("link_shadow_page", "v6.12")
                 .doc("kvm_mmu_get_child_sp() and link_shadow_page(): a new direct shadow page linked at it.sptep (split from"
                         + " the huge SPTE there), as it.sp")
                 .expanded();
-        declare("mmu_set_spte(fault: fault, iter: iter)")
+        declare("mmu_set_spte(fault: fault, iter: shadow_iter)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_set_spte", "v6.12")
                 .doc("installs the fault's leaf at it.sptep (not if already there); flushes, and frees the table, if it replaced"
                         + " a table")

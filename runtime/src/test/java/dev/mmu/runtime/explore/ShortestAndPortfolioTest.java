@@ -99,4 +99,58 @@ class ShortestAndPortfolioTest {
         assertThat(cancelled.verdict()).isEqualTo(Verdict.UNKNOWN);
         assertThat(cancelled.note()).startsWith("stopped (interrupted)").doesNotContain("portfolio");
     }
+
+    /**
+     * Thread 0 (a bystander) has one step; thread 1 counts to 3, one op a step while thread 0 may
+     * still run, all three ops in one step once it has run (as step merging does). The fewest
+     * steps to a == 3 go through the bystander's step (2 steps, 4 ops); the fewest kernel steps
+     * do not (3 steps, 3 ops).
+     */
+    record Merging() implements TransitionSystem<Merging.State> {
+        record State(boolean bystanderRan, int a) {}
+
+        @Override
+        public State initial() {
+            return new State(false, 0);
+        }
+
+        @Override
+        public void successors(State s, List<Transition<State>> out) {
+            if (!s.bystanderRan()) out.add(new Transition<>(0, 0, new State(true, s.a())));
+            if (s.a() < 3) out.add(new Transition<>(1, 0, new State(s.bystanderRan(), s.bystanderRan() ? 3 : s.a() + 1)));
+        }
+
+        @Override
+        public int width(State s, Transition<State> t) {
+            return t.target().a() - s.a() + (t.thread() == 0 ? 1 : 0);
+        }
+
+        @Override
+        public boolean finished(State s) {
+            return true;
+        }
+
+        @Override
+        public int threadCount() {
+            return 2;
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return "t" + thread;
+        }
+    }
+
+    @Test
+    void aShortestTraceLeavesOutAThreadThatOnlyLetsOthersRunInFewerSteps() {
+        Merging system = new Merging();
+        for (ExploreOptions.Strategy strategy : List.of(ExploreOptions.Strategy.BFS, ExploreOptions.Strategy.DFS)) {
+            Outcome<Merging.State> o = Explorer.explore(system, List.of(new Never<>("never a == 3", (s, terminal) -> s.a() == 3)),
+                    ExploreOptions.defaults().toBuilder().strategy(strategy).build()).outcomes().get(0);
+            assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+            assertThat(o.note()).isEqualTo("shortest (BFS)");
+            assertThat(o.trace().token()).isEqualTo("1.1.1");
+            assertThat(replay(system, o).get(3).a()).isEqualTo(3);
+        }
+    }
 }
