@@ -323,44 +323,31 @@ public final class MmuOps {
     }
 
     /**
-     * One iteration of zap_gfn_range() (v5.12-v5.19; tdp_mmu_zap_leafs() since v6.0): skip a
-     * non-leaf SPTE that covers more than [start, end), else clear the SPTE (mmu_lock held for
-     * write) and note that a flush is owed; then tdp_iter_next().
+     * One iteration of zap_gfn_range() (v5.12-v5.19): skip a non-leaf SPTE that covers more than
+     * [start, end), else clear the SPTE (mmu_lock held for write) and note that a flush is owed;
+     * then tdp_iter_next().
      */
-    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot, boolean leafsOnly) implements Op {
+    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
-            do {
-                Walk w = TdpIter.position(s, l, it);
-                long gfn = l[it + TdpIter.GFN];
-                int level = (int) l[it + TdpIter.LEVEL];
-                if (w != null && Spte.present(w.spte())) {
-                    boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
-                    if (!Spte.leaf(w.spte()) && coversMore) {
-                        if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
-                                + " is a table covering more than the range: step down");
-                        e.invisible = true;
-                    }
-                    if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
-                        if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
-                        TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a
-                        // TLB flush"; v5.12's zap_gfn_range() flushed for every root.
-                        if (!leafsOnly || !invalidTdpRoot(s, (int) l[it + TdpIter.ROOT])) {
-                            l[flushSlot] = 1;
-                            e.note("flush pending");
-                        }
-                        e.invisible = false;
-                    }
+            Walk w = TdpIter.position(s, l, it);
+            long gfn = l[it + TdpIter.GFN];
+            int level = (int) l[it + TdpIter.LEVEL];
+            if (w != null && Spte.present(w.spte())) {
+                boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                if (!Spte.leaf(w.spte()) && coversMore) {
+                    if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                            + " is a table covering more than the range: step down");
+                    e.invisible = true;
+                } else {
+                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                    l[flushSlot] = 1;
+                    e.note("flush pending");
                 }
-                // tdp_mmu_zap_leafs() (leafsOnly): the leaves of one table go in one step.
-            } while (leafsOnly ? TdpIter.nextInSameTable(s, l, it, l[endSlot]) : next(s, l));
-        }
-
-        private boolean next(VmState s, long[] l) {
+            }
             TdpIter.next(s, l, it, l[endSlot]);
-            return false;
         }
 
         /** Not the flush, which it only sets. */
@@ -369,8 +356,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            Footprint f = TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
-            return leafsOnly ? f.andReads(Resource.INVALID_ROOTS) : f; // role.invalid decides the flush
+            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
         }
 
         /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */
