@@ -576,8 +576,10 @@ final class BodyCompiler {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
                 }
                 int r = result >= 0 ? result : b.local("yielded");
+                // The prelude's own walks yield between tables only, as its Java walks did (a user's
+                // copy yields at every SPTE, as the kernel): docs/kernel-model.md, "Slot walks".
                 KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held,
-                        name.equals("tdp_mmu_iter_cond_resched"));
+                        name.equals("tdp_mmu_iter_cond_resched"), KernelPrelude.isPrelude(c.pos().file()));
             }
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));

@@ -93,16 +93,18 @@ public final class KernelPaths {
     /**
      * tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared) in a user loop: result 1 if it yielded
      * (flushing first when flush is set); the next tdp_iter_next() then restarts from the root.
+     * perTable: a yield point only at the first SPTE of each last-level table (the prelude's walks).
      */
     public static void iterCondResched(PathBuilder b, TdpLoop loop, Expr flush, int result, Mode mode,
-                                       boolean forwardProgressGuard) {
+                                       boolean forwardProgressGuard, boolean perTable) {
         int flushSlot = b.local("flush_arg");
+        int tableSlot = perTable ? b.local("yield_table") : -1;
         b.emit(new Ops.Assign(flushSlot, flush, "flush"));
         b.emit(new Ops.Assign(result, Expr.constant(0), "yielded = false"));
         int check = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(loop.it(), loop.endSlot(), true, result));
-        b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here(), forwardProgressGuard));
+        b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here(), forwardProgressGuard, tableSlot));
     }
 
     /**
