@@ -245,10 +245,14 @@ public final class Explorer {
         return p.report().stopped() == StopReason.MAX_STATES && cap < options.maxStates();
     }
 
-    /** BFS on {@code options.workers()} threads: the same figures and traces at any number. */
+    /**
+     * BFS on {@code options.workers()} threads: the same figures and traces at any number. The
+     * quick probe runs on one: it is over before a second thread pays for itself in a cold JVM.
+     */
     private static <S> SearchReport breadthFirst(
             TransitionSystem<S> system, Monitor<S> monitor, Budget budget, ExploreOptions options) {
-        return options.workers() == 1 ? BreadthFirstSearch.run(system, monitor, budget)
+        return options.workers() == 1 || options.maxStates() <= QUICK_PROBE
+                ? BreadthFirstSearch.run(system, monitor, budget)
                 : ParallelBreadthFirstSearch.run(system, monitor, budget, options.workers());
     }
 
