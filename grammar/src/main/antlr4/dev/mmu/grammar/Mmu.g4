@@ -110,8 +110,10 @@ expectation
 
 // ---------------------------------------------------------------- paths and statements
 
+// `-> bool` (or int): the path returns a value, by a `return` as its last statement. A bare
+// `return` ends a path with no value (it is the last statement: nothing follows it).
 pathDecl
-    : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN block
+    : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN (ARROW result=IDENT)? block
     ;
 
 // A keyword as a parameter name (`gpa`) parses, so that the builder can say why it is refused.
@@ -141,6 +143,7 @@ statement
     | CHOOSE block (OR_BRANCH block)+                        # chooseStmt
     | ASSERT expr                                            # assertStmt
     | (BREAK | CONTINUE)                                     # breakStmt
+    | RETURN expr?                                           # returnStmt
     | call                                                   # callStmt
     | IDENT commandArg*                                      # commandStmt
     ;
@@ -218,7 +221,7 @@ keyword
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
-    | ASSERT | BREAK | CONTINUE | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
+    | ASSERT | BREAK | CONTINUE | RETURN | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
     | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
@@ -297,6 +300,7 @@ ATOMIC                : 'atomic' ;
 ASSERT                : 'assert' ;
 BREAK                 : 'break' ;
 CONTINUE              : 'continue' ;
+RETURN                : 'return' ;
 MMU_LOCK              : 'mmu_lock' ;
 SLOTS_LOCK            : 'slots_lock' ;
 SRCU                  : 'srcu' ;
@@ -321,6 +325,7 @@ TAG         : '@' [a-zA-Z_] [a-zA-Z0-9_-]* ;
 IDENT       : [a-zA-Z_] [a-zA-Z0-9_]* ;
 
 DOTDOT    : '..' ;
+ARROW     : '->' ;
 DOT       : '.' ;
 LBRACE    : '{' ;
 RBRACE    : '}' ;

@@ -108,6 +108,10 @@ public sealed interface Stmt {
         }
     }
 
+    /** {@code return [e]}: a path's last statement; its value is the call's (a path declared {@code -> TYPE}). */
+    record Return(Pos pos, Optional<Expr> value) implements Stmt {
+    }
+
     /**
      * A call as a statement. {@code command} is true for the command form
      * ({@code mmu_notifier_invalidate 0x0 .. 0x200000}), false for {@code name(args)}.

@@ -48,6 +48,9 @@ final class BodyChecker {
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
     private int atomicDepth;
+    /** In a path: what it returns (VOID for none) and its last statement, where a `return` may stand. */
+    private Type returns;
+    private Stmt last;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
@@ -73,6 +76,17 @@ final class BodyChecker {
                 diagnostics.error(p.pos(), "unknown parameter type '" + p.type() + "': use int, bool, sp, root or range");
             }
             scopes.peek().put(p.name(), type);
+        }
+        returns = path.returns().map(t -> Type.ofParam(t.name())).orElse(Type.VOID);
+        if (returns != Type.VOID && returns != Type.INT && returns != Type.BOOL) {
+            diagnostics.error(path.returns().get().pos(), "a path returns an int or a bool, not '" + path.returns().get().name() + "'");
+            returns = null;
+        }
+        List<Stmt> body = path.body().statements();
+        last = body.isEmpty() ? null : body.get(body.size() - 1);
+        if (path.returns().isPresent() && !(last instanceof Stmt.Return r && r.value().isPresent())) {
+            diagnostics.error(path.name().pos(), "path '" + path.name().name() + "' returns " + path.returns().get().name()
+                    + ": its last statement must be 'return VALUE'");
         }
         block(path.body());
     }
@@ -152,8 +166,31 @@ final class BodyChecker {
             if (loopDepth == 0) {
                 diagnostics.error(b.pos(), b.word() + " outside a loop");
             }
+        } else if (s instanceof Stmt.Return r) {
+            returnStatement(r);
         } else if (s instanceof Stmt.CallStmt c) {
             call(c.call(), true, c.command());
+        }
+    }
+
+    /** `return [e]`: only as a path's last statement (its value is what the call gives), typed as declared. */
+    private void returnStatement(Stmt.Return r) {
+        if (returns == null && last == null) {
+            diagnostics.error(r.pos(), "return outside a path: a " + unit + " ends at its last statement");
+            return;
+        }
+        if (r != last) {
+            diagnostics.error(r.pos(), "return must be the path's last statement (a path returns at its end: put what"
+                    + " follows in an 'else')");
+        }
+        if (r.value().isEmpty()) {
+            return; // a path returning a value without one is reported at its name
+        }
+        if (returns == Type.VOID) {
+            diagnostics.error(r.pos(), "this path returns no value: declare what it returns, 'path NAME(...) -> bool'");
+            expr(r.value().get());
+        } else if (returns != null) {
+            expect(r.value().get(), returns, "the value returned");
         }
     }
 
@@ -407,11 +444,12 @@ final class BodyChecker {
             if (machine != null && Builtins.lookup(name).filter(b -> b.kind() == Kind.KERNEL_PATH).isPresent()) {
                 kernelPathArguments(bound); // a prelude kernel path, or the user's copy of one
             }
-            if (!statement) {
+            Type returns = path.returns().map(t -> Type.ofParam(t.name())).orElse(Type.VOID);
+            if (!statement && returns == Type.VOID) {
                 diagnostics.error(c.name().pos(), callee + " returns no value: call it as a statement");
                 return null;
             }
-            return Type.VOID;
+            return statement ? Type.VOID : returns;
         }
         Optional<Builtin> builtin = Builtins.lookup(name)
                 .filter(b -> b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY);
@@ -444,13 +482,7 @@ final class BodyChecker {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
         String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
-        // A C word a copied kernel path brings along
-        String message = switch (name) {
-            case "return" -> "'return' is not in the language: a path returns no value and ends at its last"
-                    + " statement (a flush it computes is acted on inside it, or kept in a 'global')";
-            default -> "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates);
-        };
-        diagnostics.error(c.name().pos(), message);
+        diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
         c.args().forEach(a -> {
             if (!(a.value() instanceof Expr.Range)) {
                 expr(a.value());

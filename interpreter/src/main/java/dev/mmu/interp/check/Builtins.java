@@ -62,7 +62,7 @@ public final class Builtins {
     private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
     private static final Map<Type, Map<String, Type>> FIELDS = Map.ofEntries(
-            Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL)),
+            Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL, "invalid", Type.BOOL)),
             Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
             Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP)),
             Map.entry(Type.SHADOW_ITER, ordered("level", Type.INT, "sp", Type.SP)),
@@ -218,7 +218,7 @@ public final class Builtins {
             ofKind(Kind.STAT).forEach(s -> stats.put(s.name(), Type.INT));
             return stats;
         }
-        return FIELDS.getOrDefault(type, Map.of());
+        return FIELDS.getOrDefault(type == Type.ROOT ? Type.SP : type, Map.of()); // a root is a shadow page
     }
 
     private static void kernelPath(String name, List<Param> params, String function, String doc) {

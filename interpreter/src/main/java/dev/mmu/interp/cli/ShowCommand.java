@@ -72,7 +72,7 @@ final class ShowCommand implements Callable<Integer> {
                     + ".", b.doc() + ".", b.name() + "(" + String.join(", ", b.params().stream().map(Builtins.Param::text)
                     .toList()) + ")" + (b.returns() == Type.VOID ? "" : " -> " + b.returns().display)
                     + ": a path calls it (docs/language.md, section 6); a loop around it is written out in .mmu,"
-                    + " as examples/tdp/zap-leafs-yield.mmu does.");
+                    + " as the prelude's tdp_mmu_zap_leafs does (mmu show tdp_mmu_zap_leafs).");
             Wrap.wrap(lines, Terminal.columns() - 2).forEach(l -> System.out.println("# " + l));
             return ExitCode.PASS;
         }

@@ -62,6 +62,8 @@ final class BodyCompiler {
     private int atomicDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
+    /** The local each path being inlined returns its value into (the caller's temporary; -1: called as a statement). */
+    private final Deque<Integer> returnSlots = new ArrayDeque<>();
     /** While fast_page_fault() is compiled, the local of its lockless spte (its primitives read it); else -1. */
     private int fastPfSpte = -1;
 
@@ -172,6 +174,15 @@ final class BodyCompiler {
             Long known = known(a.cond(), env);
             if (known == null || known == 0) {
                 b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond()) + " (" + a.pos() + ")"));
+            }
+        }
+        else if (s instanceof Stmt.Return r) {
+            // The path's last statement (checked): its value goes to the caller's temporary, and the
+            // inlined body ends here anyway.
+            if (r.value().isPresent()) {
+                Integer into = returnSlots.peek();
+                int slot = into != null && into >= 0 ? into : b.local("return");
+                b.emit(new Ops.Assign(slot, value(r.value().get(), env), "return " + text(r.value().get())));
             }
         }
         else if (s instanceof Stmt.Break br) {
@@ -537,7 +548,7 @@ final class BodyCompiler {
         List<Arg> args = c.args();
         PathDecl path = scenario.paths().get(name); // the user's, or the prelude's kernel path
         if (path != null) {
-            inline(path, c, env);
+            inline(path, c, env, result);
             return;
         }
         Ops.ValueOp op = valueCall(c, env, result);
@@ -548,7 +559,7 @@ final class BodyCompiler {
         switch (name) {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
-            case "tdp_zap_range", "tdp_mmu_zap_leafs" -> tdpZapRange(c, env, result);
+            case "tdp_zap_range" -> tdpZapRange(c, env, result);
             case "__tdp_mmu_zap_root", "__tdp_mmu_zap_root_advancing" -> {
                 int root = b.local("root");
                 Expr rootArg = named(c, "root", 0);
@@ -575,8 +586,10 @@ final class BodyCompiler {
                     throw new CompileError(c.pos(), name + "() belongs inside for ... in tdp_pte");
                 }
                 int r = result >= 0 ? result : b.local("yielded");
+                // The prelude's own walks yield between tables only, as its Java walks did (a user's
+                // copy yields at every SPTE, as the kernel): docs/kernel-model.md, "Slot walks".
                 KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held,
-                        name.equals("tdp_mmu_iter_cond_resched"));
+                        name.equals("tdp_mmu_iter_cond_resched"), KernelPrelude.isPrelude(c.pos().file()));
             }
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));
@@ -604,7 +617,8 @@ final class BodyCompiler {
             case "try_cmpxchg" -> tryCmpxchg(c, env, result);
             // gfn (and level) name iter->sptep: in the walk's root, the innermost tdp_pte loop's or root
             // loop's (VolatileBits.root)
-            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte", "set_spte", "cmpxchg_spte", "split_huge" ->
+            case "kvm_tdp_mmu_read_spte", "tdp_mmu_set_spte", "__tdp_mmu_set_spte", "tdp_mmu_iter_set_spte", "set_spte",
+                 "cmpxchg_spte", "split_huge" ->
                     primitive(p, c, env, result, exprs.walkRoots.peek());
             case "is_page_fault_stale", "mmu_invalidate_retry_gfn" -> {
                 TdpMap.Fault f = fault(named(c, "fault", 0), env);
@@ -686,10 +700,7 @@ final class BodyCompiler {
         return new Ops.TryCmpxchg(exprs.globals.get(global), oldSlot, value(named(c, "new", 2), env), result, text(c));
     }
 
-    /**
-     * tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points, or
-     * tdp_mmu_zap_leafs (leaf SPTEs only); returns the flush.
-     */
+    /** tdp_zap_range(start, end, flush: f, can_yield: y): zap_gfn_range with its yield points; returns the flush. */
     private void tdpZapRange(Expr.Call c, Env env, int result) {
         int flush = result >= 0 ? result : b.local("flush");
         Expr flushArg = named(c, "flush", 2);
@@ -697,10 +708,10 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
         KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
-                canYield, c.name().name().equals("tdp_mmu_zap_leafs"));
+                canYield);
     }
 
-    private void inline(PathDecl path, Expr.Call c, Env env) {
+    private void inline(PathDecl path, Expr.Call c, Env env, int result) {
         if (inlining.contains(path.name().name())) {
             throw new CompileError(c.pos(), "path '" + path.name().name() + "' calls itself");
         }
@@ -730,7 +741,9 @@ final class BodyCompiler {
             if (known != null && !assigns(path.body(), p.name())) callee.bindConstant(p.name(), known);
         }
         inlining.push(path.name().name());
+        returnSlots.push(result);
         block(path.body(), callee);
+        returnSlots.pop();
         inlining.pop();
     }
 

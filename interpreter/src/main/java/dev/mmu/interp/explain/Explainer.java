@@ -364,6 +364,9 @@ public final class Explainer {
         if (s instanceof Stmt.Assert a) {
             return List.of(a.cond());
         }
+        if (s instanceof Stmt.Return r) {
+            return r.value().map(List::of).orElse(List.of());
+        }
         if (s instanceof Stmt.ForLpageDisallowed f) {
             return List.of(f.take());
         }

@@ -149,7 +149,7 @@ public final class Formatter {
         String params = p.params().stream()
                 .map(x -> x.type().isEmpty() ? x.name() : x.name() + ": " + x.type())
                 .collect(Collectors.joining(", "));
-        text("path " + p.name().name() + "(" + params + ") ");
+        text("path " + p.name().name() + "(" + params + ") " + p.returns().map(t -> "-> " + t.name() + " ").orElse(""));
         block(p.body());
     }
 
@@ -535,6 +535,8 @@ public final class Formatter {
             text = "assert " + exprs.print(a.cond());
         } else if (s instanceof Stmt.Break br) {
             text = br.word();
+        } else if (s instanceof Stmt.Return r) {
+            text = "return" + r.value().map(v -> " " + exprs.print(v)).orElse("");
         } else if (s instanceof Stmt.CallStmt c) {
             text = c.command()
                     ? c.call().name().name() + c.call().args().stream().map(a -> " " + exprs.print(a.value()))

@@ -132,7 +132,8 @@ final class AstBuilder {
 
     private PathDecl path(PathDeclContext ctx) {
         List<PathDecl.Param> params = ctx.param().stream().map(this::param).toList();
-        return new PathDecl(pos(ctx), ident(ctx.IDENT().getSymbol()), params, block(ctx.block()));
+        Optional<Ident> returns = ctx.result == null ? Optional.empty() : Optional.of(ident(ctx.result));
+        return new PathDecl(pos(ctx), ident(ctx.IDENT(0).getSymbol()), params, returns, block(ctx.block()));
     }
 
     /** A keyword (`gpa`, `size`) cannot name a parameter: the body could not refer to it. */
@@ -330,6 +331,11 @@ final class AstBuilder {
         @Override
         public Stmt visitBreakStmt(BreakStmtContext ctx) {
             return new Stmt.Break(pos(ctx), ctx.CONTINUE() != null);
+        }
+
+        @Override
+        public Stmt visitReturnStmt(ReturnStmtContext ctx) {
+            return new Stmt.Return(pos(ctx), Optional.ofNullable(ctx.expr()).map(AstBuilder.this::expr));
         }
 
         @Override

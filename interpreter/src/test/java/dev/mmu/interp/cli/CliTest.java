@@ -56,18 +56,26 @@ class CliTest {
     }
 
     /**
-     * The kernel names a patch changes that are primitives here (tdp_mmu_iter_cond_resched) or
-     * named after them (kvm_tdp_mmu_zap_leafs) lead to them: `show` said "no kernel path" and
-     * suggested kvm_tdp_mmu_map.
+     * The kernel names a patch changes that are primitives here (tdp_mmu_iter_cond_resched) lead to
+     * what they model, and to the prelude loop around them; a name close to a prelude path's
+     * (kvm_tdp_mmu_zap_leafs) to that path: `show` said "no kernel path" and suggested kvm_tdp_mmu_map.
      */
     @Test
     void showLeadsFromAPrimitivesNameToWhatItModels() {
         assertThat(run("show", "tdp_mmu_iter_cond_resched")).isZero();
         assertThat(out).startsWith("# tdp_mmu_iter_cond_resched is a primitive").contains("tdp_mmu_iter_cond_resched(flush: bool) -> bool");
-        assertThat(out.replaceAll("\\s+#\\s+", " ")).contains("as examples/tdp/zap-leafs-yield.mmu does.");
+        assertThat(out.replaceAll("\\s+#\\s+", " ")).contains("as the prelude's tdp_mmu_zap_leafs does (mmu show tdp_mmu_zap_leafs).");
         assertThat(out.lines()).allMatch(l -> l.startsWith("# ") && l.length() <= 100);
         assertThat(run("show", "kvm_tdp_mmu_zap_leafs")).isEqualTo(2);
-        assertThat(err).contains("did you mean 'tdp_mmu_zap_leafs' (a primitive)?");
+        assertThat(err).contains("did you mean 'tdp_mmu_zap_leafs'?");
+    }
+
+    /** A kernel function a patch edits prints as source: tdp_mmu_zap_leafs was a primitive until the tenth session. */
+    @Test
+    void showPrintsTdpMmuZapLeafsAsSource() {
+        assertThat(run("show", "tdp_mmu_zap_leafs")).isZero();
+        assertThat(out).contains("path tdp_mmu_zap_leafs(root: root, start: int, end: int, can_yield: bool, flush: bool) -> bool {")
+                .contains("tdp_mmu_iter_cond_resched(flush)").contains("return flush");
     }
 
     @Test

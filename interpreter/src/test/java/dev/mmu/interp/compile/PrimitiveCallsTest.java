@@ -32,7 +32,7 @@ class PrimitiveCallsTest {
     }
 
     /** The primitives expanded into a loop: their value is a local of the loop (the flush it owes). */
-    private static final List<String> LOOPS = List.of("tdp_zap_range", "tdp_mmu_zap_leafs", "wrprot_gfn_range",
+    private static final List<String> LOOPS = List.of("tdp_zap_range", "wrprot_gfn_range",
             "tdp_mmu_iter_cond_resched", "tdp_mmu_iter_cond_resched_unguarded");
 
     /**

@@ -286,21 +286,20 @@ class FastZapPreludeTest {
     }
 
     /**
-     * tdp_mmu_zap_leafs() (v6.12) asks no flush for the leaves it zaps in an invalid root, as the
-     * notifier's unmap does not (the test above). Failed before: the primitive's walk owed a flush
-     * for every leaf, as v5.12's zap_gfn_range() did.
+     * tdp_mmu_zap_leafs() (v6.12, prelude source) asks no flush for the leaves it zaps in an invalid
+     * root, as the notifier's unmap does not (the test above), and keeps their table (leaves only).
+     * Failed before the ninth session: the walk owed a flush for every leaf, as v5.12's
+     * zap_gfn_range() did.
      */
     @Test
     void tdpMmuZapLeafsOwesNoFlushForAnInvalidRoot() {
         MmuSystem m = system("tdp", "", """
                 path zap_leafs() {
                     lock write
-                    rcu_read_lock()
-                    let flush = tdp_mmu_zap_leafs(0x0, 0x200, flush: false)
+                    let flush = kvm_tdp_mmu_unmap_gfn_range(0x0 .. 0x200, true, false)
                     if flush {
                       flush_remote_tlbs()
                     }
-                    rcu_read_unlock()
                     unlock
                   }
                   thread t { kvm_mmu_zap_all_fast }
@@ -312,6 +311,7 @@ class FastZapPreludeTest {
         long flushes = s.stat(Stat.remote_tlb_flush);
         s = finish(m, s, 1);
         assertThat(Walk.to(s, oldRoot, 1, 1).presentLeaf()).as("zapped in the invalid root").isFalse();
+        assertThat(Walk.to(s, oldRoot, 1, 1).level()).as("tdp_mmu_zap_leafs keeps the table").isEqualTo(1);
         assertThat(s.stat(Stat.remote_tlb_flush)).as("no vCPU can use an invalid root: no flush").isEqualTo(flushes);
         s = finish(m, s, 0);
         assertThat(s.violations).isZero();

@@ -14,17 +14,11 @@ public final class KernelPaths {
     private KernelPaths() {}
 
     /**
-     * zap_gfn_range() walk over [start, end) gfns of the root (v5.12-v5.19 with can_yield;
-     * tdp_mmu_zap_leafs() since v6.0), mmu_lock held for write by the caller. Ends with the
-     * "flush needed" flag in flushSlot, which the caller owes.
+     * zap_gfn_range() walk over [start, end) gfns of every root (v5.12-v5.19 with can_yield), mmu_lock
+     * held for write by the caller. Ends with the "flush needed" flag in flushSlot, which the caller
+     * owes. (Its v6.x successor, tdp_mmu_zap_leafs(), is prelude source: kernel/tdp_mmu.mmu.)
      */
     public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield) {
-        zapGfnRange(b, start, end, flushSlot, canYield, false);
-    }
-
-    /** zapGfnRange, or with leafsOnly tdp_mmu_zap_leafs() (v6.x): only leaf SPTEs are zapped. */
-    public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
-                                   boolean leafsOnly) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
@@ -38,7 +32,7 @@ public final class KernelPaths {
             b.emit(new Ops.Jump(loop));
             b.patch(condResched, new MmuOps.IterCondResched(it, flushSlot, b.here()));
         }
-        b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, leafsOnly));
+        b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         // for_each_tdp_mmu_root_yield_safe (v5.12), __for_each_tdp_mmu_root_yield_safe(.., false) of
@@ -99,16 +93,18 @@ public final class KernelPaths {
     /**
      * tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared) in a user loop: result 1 if it yielded
      * (flushing first when flush is set); the next tdp_iter_next() then restarts from the root.
+     * perTable: a yield point only at the first SPTE of each last-level table (the prelude's walks).
      */
     public static void iterCondResched(PathBuilder b, TdpLoop loop, Expr flush, int result, Mode mode,
-                                       boolean forwardProgressGuard) {
+                                       boolean forwardProgressGuard, boolean perTable) {
         int flushSlot = b.local("flush_arg");
+        int tableSlot = perTable ? b.local("yield_table") : -1;
         b.emit(new Ops.Assign(flushSlot, flush, "flush"));
         b.emit(new Ops.Assign(result, Expr.constant(0), "yielded = false"));
         int check = b.placeholder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(loop.it(), loop.endSlot(), true, result));
-        b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here(), forwardProgressGuard));
+        b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here(), forwardProgressGuard, tableSlot));
     }
 
     /**

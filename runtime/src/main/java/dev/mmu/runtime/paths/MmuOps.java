@@ -162,26 +162,39 @@ public final class MmuOps {
      * tdp_mmu_iter_cond_resched() (v6.x): unless the walk has not moved since it last yielded
      * (next_last_level_gfn == yielded_gfn), need_resched() (a free choice) or rwlock_needbreak()
      * (Lock#rwlockNeedbreak, which leaves no choice) makes it flush if a flush is pending, drop RCU
-     * and mmu_lock. Choice 0 = no yield (jump to `skip`).
+     * and mmu_lock. Choice 0 = no yield (jump to `skip`). With a tableSlot (the prelude's own
+     * walks, not a user's copy): a yield point only at the first SPTE the walk visits in each
+     * last-level table, as the Java walks had it (docs/kernel-model.md, "Slot walks do one table's
+     * leaves in one step"); tableSlot keeps that table.
      */
-    public record IterCondResched(int it, int flushSlot, int skip, boolean guarded) implements Op {
+    public record IterCondResched(int it, int flushSlot, int skip, boolean guarded, int tableSlot) implements Op {
         public IterCondResched(int it, int flushSlot, int skip) {
-            this(it, flushSlot, skip, true);
+            this(it, flushSlot, skip, true, -1);
         }
 
         public int choices(VmState s, int thread) {
-            return mayYield(s.threads[thread].locals) && !Lock.rwlockNeedbreak(s) ? 2 : 1;
+            return mayYield(s, s.threads[thread].locals) && !Lock.rwlockNeedbreak(s) ? 2 : 1;
         }
 
         /** The forward-progress guard (5.12-rc on): no second yield before next_last_level_gfn moved. */
-        private boolean mayYield(long[] l) {
-            return !guarded || l[it + TdpIter.NEXT_LAST_LEVEL_GFN] != l[it + TdpIter.YIELDED_GFN];
+        private boolean mayYield(VmState s, long[] l) {
+            return (!guarded || l[it + TdpIter.NEXT_LAST_LEVEL_GFN] != l[it + TdpIter.YIELDED_GFN])
+                    && (tableSlot < 0 || table(s, l) == 0 || table(s, l) != l[tableSlot]);
+        }
+
+        /** The last-level table the walk is in (its id + 1), else 0. */
+        private long table(VmState s, long[] l) {
+            if (l[it + TdpIter.LEVEL] != dev.mmu.runtime.model.Level.PG_LEVEL_4K) return 0;
+            Walk w = TdpIter.position(s, l, it);
+            return w == null ? 0 : w.spId() + 1;
         }
 
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             boolean needbreak = Lock.rwlockNeedbreak(e.s);
-            if (!mayYield(l) || (choice == 0 && !needbreak)) {
+            boolean may = mayYield(e.s, l);
+            if (tableSlot >= 0) l[tableSlot] = table(e.s, l);
+            if (!may || (choice == 0 && !needbreak)) {
                 e.nextPc = skip;
                 e.invisible = true;
                 return;
@@ -198,28 +211,37 @@ public final class MmuOps {
 
         /** The yield: flush if owed, rcu_read_unlock, unlock mmu_lock; or no yield, which reads the waiters. */
         public int[] localsRead() {
-            return guarded ? TdpIter.fields(it, new int[] {TdpIter.NEXT_LAST_LEVEL_GFN, TdpIter.YIELDED_GFN}, flushSlot)
+            int[] l = guarded ? TdpIter.fields(it, new int[] {TdpIter.NEXT_LAST_LEVEL_GFN, TdpIter.YIELDED_GFN}, flushSlot)
                     : new int[] {flushSlot};
+            return tableSlot < 0 ? l : TdpIter.fields(it, TdpIter.POSITION, concat(l, tableSlot));
         }
 
-        /** A yield (on to pc + 1) clears the flush it owed and notes whether it held RCU. */
+        /** A yield (on to pc + 1) clears the flush it owed and notes whether it held RCU; the table is noted either way. */
         public int[] localsWritten(int pc, int target) {
-            return target == pc + 1 && skip != pc + 1 ? new int[] {flushSlot, it + TdpIter.RCU_HELD} : LiveLocals.NONE;
+            int[] w = target == pc + 1 && skip != pc + 1 ? new int[] {flushSlot, it + TdpIter.RCU_HELD} : LiveLocals.NONE;
+            return tableSlot < 0 ? w : concat(w, tableSlot);
+        }
+
+        private static int[] concat(int[] a, int b) {
+            int[] r = java.util.Arrays.copyOf(a, a.length + 1);
+            r[a.length] = b;
+            return r;
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH)
+            Footprint f = Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH)
                     .union(Ops.release(dev.mmu.runtime.model.LockId.rcu))
                     .union(Ops.release(dev.mmu.runtime.model.LockId.mmu_lock));
+            return tableSlot < 0 ? f : f.andReads(Resource.SPTE); // the table the walk is in
         }
 
         /** No yield: the decision read need_resched and rwlock_needbreak (mmu_lock's queue). */
         public Footprint invisibleFootprint() {
-            return Footprint.reads(Resource.MMU_LOCK);
+            return tableSlot < 0 ? Footprint.reads(Resource.MMU_LOCK) : Footprint.reads(Resource.MMU_LOCK, Resource.SPTE);
         }
 
         public Footprint invisibleFootprint(dev.mmu.runtime.model.VmConfig config) {
-            return Lock.needbreak(config);
+            return tableSlot < 0 ? Lock.needbreak(config) : Lock.needbreak(config).andReads(Resource.SPTE);
         }
 
         public int[] targets(int pc) {
@@ -323,44 +345,31 @@ public final class MmuOps {
     }
 
     /**
-     * One iteration of zap_gfn_range() (v5.12-v5.19; tdp_mmu_zap_leafs() since v6.0): skip a
-     * non-leaf SPTE that covers more than [start, end), else clear the SPTE (mmu_lock held for
-     * write) and note that a flush is owed; then tdp_iter_next().
+     * One iteration of zap_gfn_range() (v5.12-v5.19): skip a non-leaf SPTE that covers more than
+     * [start, end), else clear the SPTE (mmu_lock held for write) and note that a flush is owed;
+     * then tdp_iter_next().
      */
-    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot, boolean leafsOnly) implements Op {
+    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
-            do {
-                Walk w = TdpIter.position(s, l, it);
-                long gfn = l[it + TdpIter.GFN];
-                int level = (int) l[it + TdpIter.LEVEL];
-                if (w != null && Spte.present(w.spte())) {
-                    boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
-                    if (!Spte.leaf(w.spte()) && coversMore) {
-                        if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
-                                + " is a table covering more than the range: step down");
-                        e.invisible = true;
-                    }
-                    if (Spte.leaf(w.spte()) || (!leafsOnly && !coversMore)) {
-                        if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
-                        TdpMmu.setSpte(e, w.spId(), w.index(), 0);
-                        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a
-                        // TLB flush"; v5.12's zap_gfn_range() flushed for every root.
-                        if (!leafsOnly || !invalidTdpRoot(s, (int) l[it + TdpIter.ROOT])) {
-                            l[flushSlot] = 1;
-                            e.note("flush pending");
-                        }
-                        e.invisible = false;
-                    }
+            Walk w = TdpIter.position(s, l, it);
+            long gfn = l[it + TdpIter.GFN];
+            int level = (int) l[it + TdpIter.LEVEL];
+            if (w != null && Spte.present(w.spte())) {
+                boolean coversMore = gfn < l[startSlot] || gfn + Level.pagesPerHpage(level) > l[endSlot];
+                if (!Spte.leaf(w.spte()) && coversMore) {
+                    if (e.tracing()) e.note("tdp_iter: L" + level + " gfn 0x" + Long.toHexString(gfn)
+                            + " is a table covering more than the range: step down");
+                    e.invisible = true;
+                } else {
+                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                    TdpMmu.setSpte(e, w.spId(), w.index(), 0);
+                    l[flushSlot] = 1;
+                    e.note("flush pending");
                 }
-                // tdp_mmu_zap_leafs() (leafsOnly): the leaves of one table go in one step.
-            } while (leafsOnly ? TdpIter.nextInSameTable(s, l, it, l[endSlot]) : next(s, l));
-        }
-
-        private boolean next(VmState s, long[] l) {
+            }
             TdpIter.next(s, l, it, l[endSlot]);
-            return false;
         }
 
         /** Not the flush, which it only sets. */
@@ -369,8 +378,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            Footprint f = TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
-            return leafsOnly ? f.andReads(Resource.INVALID_ROOTS) : f; // role.invalid decides the flush
+            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
         }
 
         /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */

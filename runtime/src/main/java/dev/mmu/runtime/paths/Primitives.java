@@ -485,10 +485,6 @@ public final class Primitives {
                 .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
                 .step(SlotOps.RMAP_EFFECTS, (e, a) ->
                         SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
-        declare("tdp_mmu_zap_leafs(start_gfn: int, end_gfn: int, flush: bool, can_yield: bool = true) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_zap_leafs", "v6.12")
-                .doc("zaps the leaf SPTEs in [start, end), flushing before a yield; returns whether a TLB flush is pending")
-                .expanded();
     }
 
     static {
@@ -507,6 +503,18 @@ public final class Primitives {
                         + " (kvm_set_pfn_dirty for a dirty leaf); returns that value")
                 .step(VolatileBits.WRITE,
                         (e, a) -> VolatileBits.setSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3], true));
+        // tdp_mmu_iter_set_spte(kvm, &iter, new_spte): tdp_mmu_set_spte() from iter.old_spte. Under the
+        // write lock the snapshot differs from memory in volatile bits only, which the xchg of a
+        // snapshot with volatile bits picks up: the value handled is memory's, in one step.
+        declare("tdp_mmu_iter_set_spte(gfn: int, level: int, new_spte: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_iter_set_spte", "v6.12")
+                .doc("tdp_mmu_set_spte() at iter.sptep from iter.old_spte, then handle_changed_spte(); new_spte is 0"
+                        + " (SHADOW_NONPRESENT_VALUE) or a leaf snapshot")
+                .step(VolatileBits.WRITE, (e, a) -> {
+                    int root = VolatileBits.root(e, a, 3);
+                    VolatileBits.setSpte(e, root, a[0], (int) a[1], VolatileBits.read(e, root, a[0], (int) a[1]), a[2], true);
+                    return 0;
+                });
         declare("__tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("__tdp_mmu_set_spte", "v5.17")
                 .doc("as tdp_mmu_set_spte before 'Use atomic XCHG to write TDP MMU SPTEs with volatile bits' (v5.18):"

@@ -74,6 +74,7 @@ public final class Queries {
             case "gfn_end" -> sp.gfn + Level.pagesPerHpage(sp.level + 1);
             case "level" -> sp.level;
             case "tdp" -> sp.tdp ? 1 : 0;
+            case "invalid" -> sp.invalid ? 1 : 0; // sp->role.invalid
             default -> throw new IllegalArgumentException(field);
         };
     }

@@ -149,7 +149,7 @@ class TdpWalkYieldTest {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         TdpLoop loop = KernelPaths.beginTdpPteLoop(b, null, Expr.constant(0), Expr.constant(512));
         int yielded = b.local("yielded");
-        KernelPaths.iterCondResched(b, loop, Expr.local(flush), yielded, Mode.WRITE, guarded);
+        KernelPaths.iterCondResched(b, loop, Expr.local(flush), yielded, Mode.WRITE, guarded, false);
         int ifYielded = b.placeholder();
         int ifLeaf = b.placeholder();
         b.emit(new Ops.Call(Primitives.get("set_spte"), new Expr[] {Expr.local(loop.slot("gfn")),
