@@ -123,15 +123,7 @@ public final class Explorer {
         List<Transition<S>> enabled = new ArrayList<>();
         for (int i = 0; i < schedule.length(); i++) {
             Schedule.Step step = schedule.get(i);
-            enabled.clear();
-            system.successors(s, enabled);
-            Transition<S> taken = null;
-            for (Transition<S> t : enabled) {
-                if (t.thread() == step.thread() && t.choice() == step.choice()) {
-                    taken = t;
-                    break;
-                }
-            }
+            Transition<S> taken = taken(system, s, step, enabled);
             if (taken == null) {
                 String choices = enabled.stream().map(t -> t.step().token()).collect(Collectors.joining(", "));
                 throw new IllegalArgumentException("step " + (i + 1) + " (" + step.token() + ") of schedule '"
@@ -142,6 +134,18 @@ public final class Explorer {
             states.add(s);
         }
         return states;
+    }
+
+    /** The transition of s that step names, or null; {@code enabled} is left holding s's transitions. */
+    static <S> Transition<S> taken(TransitionSystem<S> system, S s, Schedule.Step step, List<Transition<S>> enabled) {
+        enabled.clear();
+        system.successors(s, enabled);
+        for (Transition<S> t : enabled) {
+            if (t.thread() == step.thread() && t.choice() == step.choice()) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** DFS (with a BFS probe first, then BFS for shortest traces) or BFS; then the fair-cycle search for Terminates. */

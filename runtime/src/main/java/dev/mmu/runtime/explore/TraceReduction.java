@@ -134,13 +134,6 @@ final class TraceReduction<S> {
     }
 
     private Transition<S> enabled(S s, Schedule.Step step) {
-        List<Transition<S>> out = new ArrayList<>();
-        system.successors(s, out);
-        for (Transition<S> t : out) {
-            if (t.thread() == step.thread() && t.choice() == step.choice()) {
-                return t;
-            }
-        }
-        return null;
+        return Explorer.taken(system, s, step, new ArrayList<>());
     }
 }

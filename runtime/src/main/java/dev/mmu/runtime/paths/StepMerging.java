@@ -92,8 +92,11 @@ final class StepMerging {
         if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
         int pc = s.threads[t].pc;
         Footprint f = ops[t][pc];
-        return enabled && (f.writes() & visible) == 0 && op.choices(s, t) == 1
-                && (commutes(s, t, f) || commutes(s, t, inPlace(program.threads().get(t).ops(), pc, t, op.footprint(s, t))));
+        if (!enabled || (f.writes() & visible) != 0 || op.choices(s, t) != 1) return false;
+        if (commutes(s, t, f)) return true;
+        // The footprint the state narrows (a fault-in of a present host page), where it differs
+        Footprint here = inPlace(program.threads().get(t).ops(), pc, t, op.footprint(s, t));
+        return !here.equals(f) && commutes(s, t, here);
     }
 
     /**
