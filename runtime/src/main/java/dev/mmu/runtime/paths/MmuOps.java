@@ -318,8 +318,9 @@ public final class MmuOps {
     public record IterRestart(int it, int endSlot, boolean keepYielded, int result) implements Op {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
-            if (rootFreed(e, l, it)) return;
+            // rcu_read_lock() comes back before tdp_iter_restart() reads the root, freed or not
             if (l[it + TdpIter.RCU_HELD] != 0) Lock.acquire(e, dev.mmu.runtime.model.LockId.rcu, Lock.Mode.READ);
+            if (rootFreed(e, l, it)) return;
             TdpIter.restart(e.s, l, it, l[endSlot]);
             if (!keepYielded) l[it + TdpIter.YIELDED] = 0;
             if (result >= 0) l[result] = 1;
