@@ -3,6 +3,7 @@ package dev.mmu.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.gen.ScenarioGenerator;
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.explore.ExploreResult;
@@ -12,6 +13,7 @@ import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuSystem;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -26,11 +28,20 @@ import org.junit.jupiter.api.TestFactory;
  */
 class AlwaysTrueAssertTest {
     private static final String ALWAYS_TRUE = " assert stat.pages_4k >= 0;";
+    /** Generated scenarios checked (seeds 1..GENERATED). */
+    private static final int GENERATED = 100;
 
     @TestFactory
     Stream<DynamicTest> alwaysTrueAssertsKeepEveryVerdict() throws Exception {
         return Scenarios.examples().stream().map(f -> DynamicTest.dynamicTest(f.toString(),
                 () -> sameVerdicts(f.toString(), Files.readString(f))));
+    }
+
+    /** The same on the soundness suite's generated scenarios (ReductionsAgreeTest's seeds). */
+    @TestFactory
+    Stream<DynamicTest> alwaysTrueAssertsKeepEveryVerdictInGeneratedScenarios() {
+        return LongStream.rangeClosed(1, GENERATED).mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed,
+                () -> sameVerdicts("generated-" + seed + ".mmu", ScenarioGenerator.generate(seed))));
     }
 
     private static void sameVerdicts(String name, String text) {
