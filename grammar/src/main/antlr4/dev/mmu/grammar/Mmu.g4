@@ -89,7 +89,7 @@ memslotFlag
 
 exploreSetting
     : PREEMPTIONS LE expr                                    # preemptionsSetting
-    | STRATEGY kind=(EXHAUSTIVE | BFS | RANDOM | PCT)        # strategySetting
+    | STRATEGY kind=(EXHAUSTIVE | DFS | BFS | RANDOM | PCT)  # strategySetting
     | RUNS expr                                              # runsSetting
     | SEED expr                                              # seedSetting
     | MAX_STATES expr                                        # maxStatesSetting
@@ -217,7 +217,7 @@ keyword
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
     | EAGER_PAGE_SPLIT | PML | TDP_LEVELS | PREEMPT | KERNEL | FULL | VOLUNTARY | NONE | ON | OFF | GPA
     | SIZE | BACKING | FLAGS | DIRTY_LOG
-    | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | BFS | RANDOM | PCT | RUNS | SEED
+    | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | DFS | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
@@ -265,6 +265,7 @@ READONLY              : 'readonly' ;
 PREEMPTIONS           : 'preemptions' ;
 STRATEGY              : 'strategy' ;
 EXHAUSTIVE            : 'exhaustive' ;
+DFS                   : 'dfs' ;          // the command line's word for it
 BFS                   : 'bfs' ;
 RANDOM                : 'random' ;
 PCT                   : 'pct' ;

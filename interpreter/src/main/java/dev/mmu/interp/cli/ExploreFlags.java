@@ -3,12 +3,30 @@ package dev.mmu.interp.cli;
 import dev.mmu.interp.ast.ExploreSetting;
 import dev.mmu.runtime.explore.ExploreOptions;
 import java.time.Duration;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** Command-line overrides of a scenario's explore { } block. */
 final class ExploreFlags {
-    @Option(names = "--strategy", description = "dfs, bfs, preemption_bounded, random or pct")
+    @Option(names = "--strategy", converter = StrategyName.class,
+            description = "dfs (a file's `exhaustive`), bfs, preemption_bounded, random or pct")
     ExploreOptions.Strategy strategy;
+
+    /** The runtime's strategy names, and the file's `exhaustive` for dfs, in any case. */
+    static final class StrategyName implements ITypeConverter<ExploreOptions.Strategy> {
+        @Override
+        public ExploreOptions.Strategy convert(String value) {
+            String name = value.toUpperCase(Locale.ROOT);
+            if (name.equals("EXHAUSTIVE")) return ExploreOptions.Strategy.DFS;
+            for (ExploreOptions.Strategy s : ExploreOptions.Strategy.values()) {
+                if (s.name().equals(name)) return s;
+            }
+            throw new TypeConversionException("expected dfs (or exhaustive), bfs, preemption_bounded, random or pct,"
+                    + " found '" + value + "'");
+        }
+    }
 
     @Option(names = "--preemptions", description = "preemption bound (CHESS)")
     Integer preemptions;

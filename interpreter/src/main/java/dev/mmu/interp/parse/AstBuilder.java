@@ -568,7 +568,7 @@ final class AstBuilder {
         @Override
         public ExploreSetting visitStrategySetting(StrategySettingContext ctx) {
             ExploreSetting.Kind kind = switch (ctx.kind.getType()) {
-                case MmuParser.EXHAUSTIVE -> ExploreSetting.Kind.EXHAUSTIVE;
+                case MmuParser.EXHAUSTIVE, MmuParser.DFS -> ExploreSetting.Kind.EXHAUSTIVE;
                 case MmuParser.BFS -> ExploreSetting.Kind.BFS;
                 case MmuParser.RANDOM -> ExploreSetting.Kind.RANDOM;
                 default -> ExploreSetting.Kind.PCT;

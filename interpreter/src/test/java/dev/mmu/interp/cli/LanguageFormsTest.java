@@ -258,4 +258,35 @@ class LanguageFormsTest {
                 """);
         assertThat(r.code()).as(r.out()).isZero();
     }
+
+    /** The file and the command line take both words for the depth-first search (`dfs` in a file was "did you mean 'bfs'?"). */
+    @Test
+    void dfsAndExhaustiveNameTheSameSearchInTheFileAndOnTheCommandLine() throws IOException {
+        String scenario = """
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  explore { strategy WORD }
+                  expect reachable spte(0x1000).present
+                }
+                """;
+        CliRun dfs = check(scenario.replace("WORD", "dfs"));
+        CliRun exhaustive = check(scenario.replace("WORD", "exhaustive"));
+        assertThat(dfs.code()).as(dfs.out()).isZero();
+        assertThat(dfs.out()).contains("PASS    expect reachable spte(0x1000).present  (found by DFS");
+        assertThat(exhaustive.out()).contains("PASS    expect reachable spte(0x1000).present  (found by DFS");
+
+        Path f = dir.resolve("s.mmu");
+        CliRun flag = CliRun.of("check", "--strategy", "exhaustive", f.toString());
+        assertThat(flag.code()).as(flag.out()).isZero();
+        assertThat(flag.out()).contains("(found by DFS");
+        CliRun bad = CliRun.of("check", "--strategy", "depth", f.toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("expected dfs (or exhaustive), bfs, preemption_bounded, random or pct, found 'depth'");
+
+        Path formatted = dir.resolve("f.mmu");
+        Files.writeString(formatted, scenario.replace("WORD", "dfs"));
+        assertThat(CliRun.of("fmt", formatted.toString()).code()).isZero();
+        assertThat(Files.readString(formatted)).contains("explore { strategy exhaustive }");
+    }
 }
