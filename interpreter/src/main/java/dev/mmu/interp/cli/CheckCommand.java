@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,6 +45,10 @@ final class CheckCommand implements Callable<Integer> {
             description = "explore part I of N of each search and write the part's result to mmu-shard-I-of-N.json"
                     + " (in --out DIR, or here); `mmu merge` combines the parts")
     String shard;
+
+    @Option(names = "--scenario", paramLabel = "NAME",
+            description = "check only the scenario of this name (repeatable)")
+    List<String> scenarios = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -75,7 +80,8 @@ final class CheckCommand implements Callable<Integer> {
         flags.progress = true;
         flags.defaultWorkers = Runtime.getRuntime().availableProcessors();
         long start = System.currentTimeMillis();
-        ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all(), Terminal.diagnosticColumns());
+        ScenarioRunner runner = new ScenarioRunner(flags::apply, TagFilter.all(), Terminal.diagnosticColumns())
+                .only(Set.copyOf(scenarios));
         List<FileResult> results = new ArrayList<>();
         boolean empty = false;
         for (Path f : files) {
@@ -84,12 +90,18 @@ final class CheckCommand implements Callable<Integer> {
             results.add(r);
             System.err.print(r.diagnosticsText()); // errors, or warnings (e.g. what symmetry leaves out)
             if (Files.isDirectory(f)) System.err.println("mmu: `mmu test " + f + "` runs every .mmu file under a folder");
-            if (!r.broken() && r.scenarios().isEmpty()) {
+            if (!r.broken() && r.scenarios().isEmpty() && scenarios.isEmpty()) {
                 System.err.print(noScenario(f));
                 empty = true;
             }
             if (reports.liveText()) for (ScenarioResult s : r.scenarios()) System.out.print(TextReport.scenario(s, Terminal.columns()));
             if (interrupts.signal().isCancelled()) break; // Ctrl-C: the partial result so far, once
+        }
+        List<String> unmatched = new ArrayList<>(scenarios);
+        results.forEach(r -> r.scenarios().forEach(sc -> unmatched.remove(sc.name())));
+        if (!unmatched.isEmpty() && !interrupts.signal().isCancelled()) {
+            for (Path f : files) System.err.print(noneNamed(f, unmatched));
+            empty = true;
         }
         RunResult run = new RunResult(results, System.currentTimeMillis() - start);
         int code = interrupts.signal().isCancelled()
@@ -125,6 +137,19 @@ final class CheckCommand implements Callable<Integer> {
         Pos at = first.map(p -> p.name().pos()).orElse(new Pos(f.toString(), 1, 1, 1));
         return new DiagnosticPrinter(Map.of(f.toString(), text), Terminal.diagnosticColumns())
                 .render(Diagnostic.error(at, "no scenario to check in this file" + why));
+    }
+
+    /** `--scenario` names that no file has: which scenarios this one has. */
+    private static String noneNamed(Path f, List<String> names) {
+        List<String> there = new ArrayList<>();
+        try {
+            SourceParser.parse(f.toString(), SourceParser.normalize(Frontend.read(f)), new dev.mmu.interp.diag.Diagnostics())
+                    .ifPresent(file -> file.scenarios().forEach(sc -> there.add("\"" + sc.name() + "\"")));
+        } catch (IOException e) {
+            // it was read a moment ago: at worst the list is empty
+        }
+        return "mmu: " + f + ": no scenario named " + String.join(" or ", names.stream().map(n -> "\"" + n + "\"").toList())
+                + (there.isEmpty() ? "" : "; its scenarios: " + String.join(", ", there)) + "\n";
     }
 
     /**

@@ -19,6 +19,7 @@ import dev.mmu.runtime.paths.ScenarioError;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -29,6 +30,8 @@ public final class ScenarioRunner {
     private final UnaryOperator<ExploreOptions> overrides;
     private final TagFilter tags;
     private final int width;
+    /** The names of the scenarios to run (`mmu check --scenario`); empty: all of them. */
+    private final Set<String> names;
 
     /**
      * @param overrides applied to each scenario's own explore options (command-line flags)
@@ -36,9 +39,19 @@ public final class ScenarioRunner {
      * @param width the terminal's, which diagnostics are fitted to
      */
     public ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags, int width) {
+        this(overrides, tags, width, Set.of());
+    }
+
+    private ScenarioRunner(UnaryOperator<ExploreOptions> overrides, TagFilter tags, int width, Set<String> names) {
         this.overrides = overrides;
         this.tags = tags;
         this.width = width;
+        this.names = names;
+    }
+
+    /** The same runner for the scenarios of these names only; the others are left out of the results. */
+    public ScenarioRunner only(Set<String> scenarioNames) {
+        return new ScenarioRunner(overrides, tags, width, Set.copyOf(scenarioNames));
     }
 
     /** Diagnostics unfitted, as the JUnit engine and reports outside a terminal show them. */
@@ -55,6 +68,7 @@ public final class ScenarioRunner {
         if (loaded.hasErrors()) return broken(file.toString(), loaded);
         List<ScenarioResult> results = new ArrayList<>();
         for (CompiledScenario sc : loaded.scenarios()) {
+            if (!names.isEmpty() && !names.contains(sc.name())) continue;
             try {
                 results.add(run(sc));
             } catch (ScenarioError e) {

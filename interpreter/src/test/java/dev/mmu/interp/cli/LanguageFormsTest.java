@@ -289,4 +289,30 @@ class LanguageFormsTest {
         assertThat(CliRun.of("fmt", formatted.toString()).code()).isZero();
         assertThat(Files.readString(formatted)).contains("explore { strategy exhaustive }");
     }
+
+    /** `mmu check --scenario NAME` checks the scenarios of that name only; a name no file has is bad input. */
+    @Test
+    void checkRunsOnlyTheNamedScenarios() throws IOException {
+        String two = """
+                scenario "one" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                }
+                scenario "two" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { read 0x1000 }
+                  expect always !spte(0x1000).present
+                }
+                """;
+        Path f = dir.resolve("two.mmu");
+        Files.writeString(f, two);
+        CliRun one = CliRun.of("check", "-q", "--scenario", "one", f.toString());
+        assertThat(one.code()).as(one.out()).isZero();
+        assertThat(one.out()).contains("\"one\"").doesNotContain("\"two\"");
+        CliRun both = CliRun.of("check", "-q", "--scenario", "one", "--scenario", "two", f.toString());
+        assertThat(both.code()).isEqualTo(1);
+        CliRun none = CliRun.of("check", "-q", "--scenario", "three", f.toString());
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).contains("no scenario named \"three\"; its scenarios: \"one\", \"two\"");
+    }
 }
