@@ -66,17 +66,40 @@ public final class TraceTable {
         if (rows.isEmpty()) return "";
         TraceTable t = new TraceTable(width, threads);
         List<List<String>> clauses = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) clauses.add(t.keep(rows.get(i).text(), i + 1, focus));
+        for (int i = 0; i < rows.size(); i++) {
+            List<String> step = List.of(rows.get(i).text().split("; "));
+            clauses.add(t.keep(i == rows.size() - 1 ? upToViolation(step, focus) : step, i + 1, focus));
+        }
         int column = (t.width - 7) / threads.size();
         String table = column >= MIN_COLUMN && threads.size() > 1
                 ? t.columns(rows, clauses, cycleStart, column) : t.vertical(rows, clauses, cycleStart);
         return table + t.othersText();
     }
 
+    /**
+     * The last step's clauses up to the violation the expectation checks: a step that ran on past
+     * it (the thread's next statements, merged into one step once no other thread can run) would
+     * bury the violation under what followed it, which cannot undo it. One line says how much is
+     * left out; `mmu replay` prints it all.
+     */
+    private static List<String> upToViolation(List<String> clauses, String focus) {
+        if (focus == null) return clauses;
+        for (int i = 0; i < clauses.size() - 1; i++) {
+            if (clauses.get(i).startsWith("!! " + focus + ":")) {
+                List<String> kept = new ArrayList<>(clauses.subList(0, i + 1));
+                int rest = clauses.size() - i - 1;
+                kept.add("(" + rest + (rest == 1 ? " more event" : " more events")
+                        + " of this step after the violation: mmu replay prints them)");
+                return kept;
+            }
+        }
+        return clauses;
+    }
+
     /** The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. */
-    private List<String> keep(String text, int step, String focus) {
+    private List<String> keep(List<String> clauses, int step, String focus) {
         List<String> kept = new ArrayList<>();
-        for (String clause : text.split("; ")) {
+        for (String clause : clauses) {
             if (focus != null && clause.startsWith("!! ") && !clause.startsWith("!! " + focus + ":")) {
                 int colon = clause.indexOf(':');
                 String name = colon > 3 ? clause.substring(3, colon) : clause.substring(3);
