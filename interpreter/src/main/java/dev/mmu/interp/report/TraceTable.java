@@ -76,20 +76,31 @@ public final class TraceTable {
         return table + t.othersText();
     }
 
+    /** The first clause of a guest access: "vCPU 1 read 0x2000: EPT violation". */
+    private static final java.util.regex.Pattern ACCESS = java.util.regex.Pattern.compile("vCPU \\d+ (nested )?(read|write|exec) .*");
+
     /**
-     * The last step's clauses up to the violation the expectation checks: a step that ran on past
-     * it (the thread's next statements, merged into one step once no other thread can run) would
-     * bury the violation under what followed it, which cannot undo it. One line says how much is
-     * left out; `mmu replay` prints it all.
+     * The last step's clauses up to the next guest access after the violation the expectation
+     * checks: once no other thread can run, a vCPU's next accesses merge into its step, and their
+     * fault paths buried the violation (13 lines below a use_after_free). What follows in the same
+     * access stays: some violations are noted just before the event that breaks them
+     * (stale_tlb_at_unlock before the write_unlock). One line says how much is left out; `mmu
+     * replay` prints it all.
      */
     private static List<String> upToViolation(List<String> clauses, String focus) {
         if (focus == null) return clauses;
-        for (int i = 0; i < clauses.size() - 1; i++) {
-            if (clauses.get(i).startsWith("!! " + focus + ":")) {
-                List<String> kept = new ArrayList<>(clauses.subList(0, i + 1));
-                int rest = clauses.size() - i - 1;
-                kept.add("(" + rest + (rest == 1 ? " more event" : " more events")
-                        + " of this step after the violation: mmu replay prints them)");
+        int violation = -1;
+        for (int i = 0; i < clauses.size() && violation < 0; i++) {
+            if (clauses.get(i).startsWith("!! " + focus + ":")) violation = i;
+        }
+        for (int i = violation + 1; violation >= 0 && i < clauses.size(); i++) {
+            if (ACCESS.matcher(clauses.get(i)).matches()) {
+                // A hardware walk's violation is noted before its access's first clause: it goes too.
+                while (i - 1 > violation && clauses.get(i - 1).startsWith("!! ")) i--;
+                List<String> kept = new ArrayList<>(clauses.subList(0, i));
+                int rest = clauses.size() - i;
+                kept.add("(then " + rest + (rest == 1 ? " more event" : " more events")
+                        + " of later accesses in this step: mmu replay prints them)");
                 return kept;
             }
         }
