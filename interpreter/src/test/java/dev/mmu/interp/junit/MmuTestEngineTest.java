@@ -156,6 +156,22 @@ class MmuTestEngineTest {
                 .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
     }
 
+    /**
+     * A file that does not compile is reported under a tag filter that selects one of its
+     * scenarios: `mvn test -Dgroups=quick` of a consumer whose @quick scenario had a typo passed,
+     * with the file silently left out, where `mmu test --tags quick` failed.
+     */
+    @Test
+    void aBrokenFileIsReportedUnderTheTagsItsScenariosCarry(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("broken.mmu"),
+                "@quick @nx\nscenario \"typo\" {\n  thread t { kvm_recover_nx_lpagez }\n}\n");
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("quick"))
+                .execute().testEvents().assertStatistics(s -> s.started(1).failed(1));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("slow"))
+                .execute().testEvents().assertStatistics(s -> s.started(0));
+    }
+
     @Test
     void aTriggerThatSelectsNoFileFailsLoudly() {
         for (Class<?> trigger : List.of(MistypedTrigger.class, EmptyTrigger.class)) {
