@@ -57,7 +57,9 @@ class MmuTestEngineTest {
                                 message(m -> m.equals(DIR + "/fails.mmu:33: expect never use_after_free failed")),
                                 cause(message(m -> m.contains("!! use_after_free") && m.contains("replay: mmu replay"))))))
                 .haveExactly(1, event(test(), displayName(DIR + "/typo.mmu > does not compile"),
-                        finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
+                        finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")),
+                                new org.assertj.core.api.Condition<Throwable>(t -> t.getStackTrace().length == 0,
+                                        "no engine frames under the diagnostics"))));
     }
 
     /** An internal fault fails its own test with the fault; the file's other scenario still runs and passes. */
