@@ -383,6 +383,9 @@ class CliTest {
         for (String cmd : new String[] {"check", "test", "merge", "replay", "fmt", "explain"}) {
             assertThat(run(cmd, "--help")).as(cmd).isZero();
             assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
+            // A value is named as the help's other options name theirs (N, DIR, DURATION): it
+            // read --max-states=<maxStates>, the Java field's name.
+            assertThat(out).as(cmd).doesNotContainPattern("<[a-z]+[A-Z][A-Za-z]*>|=<[a-z]+>");
             assertThat(run("help", cmd)).as("help " + cmd).isZero();
             assertThat(out).as("help " + cmd).startsWith("Usage: mmu " + cmd);
         }
