@@ -20,6 +20,24 @@ enum Block {
         return open.isEmpty() ? FILE : open.peek();
     }
 
+    /** The index of the '{' that opens the outermost body still open (a path, a thread, setup), or -1. */
+    static int outermostBody(List<Token> before) {
+        Deque<Block> open = new ArrayDeque<>();
+        int body = -1;
+        for (int i = 0; i < before.size(); i++) {
+            int type = before.get(i).getType();
+            if (type == MmuLexer.LBRACE) {
+                Block b = opened(before, i, open.isEmpty() ? FILE : open.peek());
+                if (b == BODY && (open.isEmpty() || open.peek() != BODY)) body = i;
+                open.push(b);
+            }
+            if (type == MmuLexer.RBRACE && !open.isEmpty() && open.pop() == BODY && (open.isEmpty() || open.peek() != BODY)) {
+                body = -1;
+            }
+        }
+        return body;
+    }
+
     /** What the brace at i opens: decided by the keyword that begins its line of source. */
     private static Block opened(List<Token> tokens, int i, Block outer) {
         if (outer == BODY) return BODY; // if, else, while, repeat, atomic, for: more statements

@@ -50,6 +50,7 @@ final class Completions {
         if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
             before = before.subList(0, before.size() - 1);
         }
+        List<CompletionItem> locals = block == Block.BODY ? locals(before) : List.of();
         // Every context is one line long: `lock write` then a newline is a statement, not `lock write mmu_lock`.
         if (!before.isEmpty() && last(before, 0).getLine() - 1 != line) {
             before = List.of();
@@ -106,7 +107,8 @@ final class Completions {
         }
         if (before.isEmpty()) {
             // A statement: accesses, locking and control flow, kernel paths, primitives, user paths.
-            List<CompletionItem> items = new ArrayList<>(keywords(STATEMENT_WORDS));
+            List<CompletionItem> items = new ArrayList<>(locals); // `flush = ...`
+            items.addAll(keywords(STATEMENT_WORDS));
             items.addAll(builtins(Kind.KERNEL_PATH));
             items.addAll(preludeHelpers());
             items.addAll(builtins(Kind.PRIMITIVE));
@@ -114,14 +116,22 @@ final class Completions {
                     "path declared at line " + d.token().getLine())));
             return items;
         }
-        if (block == Block.BODY && inCondition(before)) {
-            // A condition takes values: queries, globals, primitives that return one; no statement.
-            List<CompletionItem> items = new ArrayList<>(keywords(VALUE_WORDS));
+        if (block == Block.BODY && (inCondition(before) || inValue(before))) {
+            // A condition or an argument takes values: the path's variables and parameters,
+            // queries, globals, primitives and paths that return one; no statement.
+            List<CompletionItem> items = new ArrayList<>(locals);
+            // vm and stat are keywords and globals: offered once, as the globals they are.
+            items.addAll(keywords(VALUE_WORDS.stream().filter(w -> !Builtins.namesOf(Kind.GLOBAL).contains(w)).toList()));
             items.addAll(builtins(Kind.QUERY));
             items.addAll(builtins(Kind.GLOBAL));
             builtins(Kind.PRIMITIVE).stream()
                     .filter(i -> Builtins.lookup(i.getLabel()).orElseThrow().returns() != dev.mmu.interp.check.Type.VOID)
                     .forEach(items::add);
+            KernelPrelude.paths(Prelude.LATEST).values().stream()
+                    .filter(d -> d.returns().isPresent() && Builtins.lookup(d.name().name()).isEmpty())
+                    .forEach(d -> items.add(item(d.name().name(), CompletionItemKind.Function, "kernel path (prelude)")));
+            outline.paths().values().stream().filter(outline::returnsValue).forEach(d -> items.add(item(d.name(),
+                    CompletionItemKind.Method, "path declared at line " + d.token().getLine())));
             return items;
         }
         if (t0 == MmuLexer.VCPU) {
@@ -140,6 +150,63 @@ final class Completions {
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
         return items;
+    }
+
+    /**
+     * Whether the line's tokens end where a value goes: after an assignment or an operator, or
+     * inside a call's parentheses ({@code remote_flush_or_zap(}).
+     */
+    private static boolean inValue(List<Token> line) {
+        int open = 0;
+        for (int i = line.size() - 1; i >= 0; i--) {
+            int type = line.get(i).getType();
+            if (i == line.size() - 1 && VALUE_AFTER.contains(type)) return true;
+            if (type == MmuLexer.RPAREN) open--;
+            if (type == MmuLexer.LPAREN && ++open > 0) return true;
+        }
+        return false;
+    }
+
+    private static final java.util.Set<Integer> VALUE_AFTER = java.util.Set.of(MmuLexer.ASSIGN, MmuLexer.OR_ASSIGN,
+            MmuLexer.COMMA, MmuLexer.DOTDOT, MmuLexer.TAKE, MmuLexer.NOT, MmuLexer.OR, MmuLexer.AND, MmuLexer.EQ,
+            MmuLexer.NE, MmuLexer.LE, MmuLexer.GE, MmuLexer.LT, MmuLexer.GT, MmuLexer.PLUS, MmuLexer.MINUS,
+            MmuLexer.STAR, MmuLexer.SLASH, MmuLexer.PERCENT, MmuLexer.PIPE);
+
+    /**
+     * The variables a statement at the end of these tokens may name: the parameters of the path
+     * it is in, and each {@code let} and loop variable of its body before it (those of a closed
+     * inner block too: the lexer does not scope them, and offering one more name costs nothing).
+     */
+    private static List<CompletionItem> locals(List<Token> before) {
+        int body = Block.outermostBody(before);
+        if (body < 0) return List.of();
+        java.util.Map<String, CompletionItem> names = new java.util.LinkedHashMap<>();
+        int start = body;
+        while (start > 0 && before.get(start - 1).getType() != MmuLexer.RBRACE
+                && before.get(start - 1).getType() != MmuLexer.LBRACE && before.get(start).getType() != MmuLexer.PATH) {
+            start--;
+        }
+        if (before.get(start).getType() == MmuLexer.PATH) {
+            for (int i = start + 2; i < body; i++) {
+                Token t = before.get(i);
+                int next = i + 1 < body ? before.get(i + 1).getType() : Token.INVALID_TYPE;
+                int previous = before.get(i - 1).getType();
+                if (t.getType() == MmuLexer.IDENT && (previous == MmuLexer.LPAREN || previous == MmuLexer.COMMA)
+                        && (next == MmuLexer.COLON || next == MmuLexer.COMMA || next == MmuLexer.RPAREN)) {
+                    names.putIfAbsent(t.getText(), item(t.getText(), CompletionItemKind.Variable,
+                            "parameter, line " + t.getLine()));
+                }
+            }
+        }
+        for (int i = body + 1; i + 1 < before.size(); i++) {
+            int type = before.get(i).getType();
+            Token name = before.get(i + 1);
+            if ((type == MmuLexer.LET || type == MmuLexer.FOR) && name.getType() == MmuLexer.IDENT) {
+                names.putIfAbsent(name.getText(), item(name.getText(), CompletionItemKind.Variable,
+                        (type == MmuLexer.LET ? "variable" : "loop variable") + ", line " + name.getLine()));
+            }
+        }
+        return new ArrayList<>(names.values());
     }
 
     /** Whether the line's tokens end inside the condition of an if, a while or an assert (no block opened since). */

@@ -37,6 +37,20 @@ final class Hovers {
             "mmu_unsync_pages_lock", "`kvm->arch.mmu_unsync_pages_lock`, a spinlock: marking shadow pages"
                     + " unsync under `mmu_lock` held for read.");
 
+    /**
+     * The statements whose kernel meaning is not in their name: what the kernel does there and
+     * how the explorer runs it (docs/language.md, "Statements").
+     */
+    private static final Map<String, String> STATEMENTS = Map.of(
+            "need_resched", "`need_resched() || rwlock_needbreak(&kvm->mmu_lock)`, the test at every kernel yield"
+                    + " point: the explorer tries both answers, except that under `preempt full` a thread queued on"
+                    + " `mmu_lock` leaves only yes.",
+            "yield", "`cond_resched_rwlock_read/write(&kvm->mmu_lock)`: if `need_resched`, drops `mmu_lock` and"
+                    + " takes it again in the same mode; only inside a region holding `mmu_lock`.",
+            "atomic", "One step: nothing interleaves inside; `need_resched` is false inside, and the locks it takes"
+                    + " must be free.",
+            "choose", "The scenario writer's free choice (`choose { } or { }`): the explorer tries every branch.");
+
     static Optional<Hover> at(String text, int line, int character) {
         Outline outline = new Outline(text);
         Optional<Token> token = outline.tokenAt(line, character);
@@ -51,6 +65,7 @@ final class Hovers {
                 .or(() -> Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
+                .or(() -> Optional.ofNullable(STATEMENTS.get(word)).map(d -> "**" + word + "** · statement\n\n" + d))
                 .orElse(null);
         if (markdown == null) {
             return Optional.empty();
@@ -101,7 +116,14 @@ final class Hovers {
         };
     }
 
-    private static String capitalised(String s) {
+    /**
+     * A doc's first letter capitalised, unless it starts with a kernel name, which is kept as code:
+     * "kvm->stat.nx_lpage_splits: ..." read "Kvm->stat.nx_lpage_splits: ...".
+     */
+    static String capitalised(String s) {
+        java.util.regex.Matcher code = java.util.regex.Pattern.compile("^([\\w>\\[\\]().-]*(_|->)[\\w>\\[\\]().-]*)(?=[:,' ]|$)")
+                .matcher(s);
+        if (code.find()) return "`" + code.group(1) + "`" + s.substring(code.end());
         return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 }

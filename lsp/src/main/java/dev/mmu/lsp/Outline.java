@@ -75,6 +75,20 @@ final class Outline {
         return Builtins.namesOfSame(name).stream().map(paths::get).filter(Objects::nonNull).findFirst();
     }
 
+    /** Whether a declared path returns a value: {@code path f(...) -> bool}. */
+    boolean returnsValue(Declaration path) {
+        int depth = 0;
+        for (int i = tokens.indexOf(path.token()) + 1; i < tokens.size(); i++) {
+            int type = tokens.get(i).getType();
+            if (type == MmuLexer.LPAREN) depth++;
+            if (type == MmuLexer.RPAREN && --depth == 0) {
+                return i + 1 < tokens.size() && tokens.get(i + 1).getType() == MmuLexer.ARROW;
+            }
+            if (type == MmuLexer.LBRACE) return false;
+        }
+        return false;
+    }
+
     Map<String, Declaration> threads() {
         return threads;
     }

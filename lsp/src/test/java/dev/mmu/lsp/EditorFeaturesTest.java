@@ -193,4 +193,37 @@ class EditorFeaturesTest {
         // After the condition's `{` a statement starts again.
         assertThat(complete(text, 4, 10)).contains("lock", "read", "commit_zap");
     }
+
+    /**
+     * In a copy of a prelude path, an argument or a statement completes the path's own variables:
+     * inside {@code remote_flush_or_zap(} the server offered 213 words, 'import' and 'scenario'
+     * among them, and not {@code flush}, {@code sp} or a parameter.
+     */
+    @Test
+    void anArgumentCompletesThePathsVariablesAndValuesOnly() throws Exception {
+        String text = """
+                path zap(ratio: int, start: int) -> bool {
+                  lock write
+                  let flush = false
+                  for sp in lpage_disallowed take ratio {
+                    flush |= tdp_zap_sp(s
+                    remote_flush_or_zap(
+                  }
+                  fl
+                  unlock
+                  return flush
+                }
+                scenario "s" {
+                  thread t { let n = 1; zap(
+                }
+                """;
+        for (int[] at : new int[][] {{4, 25}, {5, 24}, {4, 13}}) {
+            assertThat(complete(text, at[0], at[1])).as("line " + at[0])
+                    .contains("flush", "sp", "ratio", "start", "true", "spte", "tdp_zap_sp", "tdp_mmu_zap_leafs", "zap")
+                    .doesNotContain("import", "scenario", "lock", "read", "use_after_free", "commit_zap", "memslot")
+                    .doesNotHaveDuplicates();
+        }
+        assertThat(complete(text, 7, 4)).contains("flush", "sp", "ratio", "lock", "commit_zap");
+        assertThat(complete(text, 12, 29)).contains("n", "zap").doesNotContain("flush", "ratio", "sp");
+    }
 }

@@ -36,6 +36,37 @@ class FeatureTablesTest {
     }
 
     /**
+     * A doc that starts with a kernel name keeps it as code ("Kvm->stat.nx_lpage_splits: ..." was
+     * shown for stat.nx_lpage_splits), and every other doc starts with a capital.
+     */
+    @Test
+    void aHoverNeverCapitalisesAKernelName() {
+        assertThat(Hovers.at("# hover\nnx_lpage_splits\n", 1, 0).orElseThrow().getContents().getRight().getValue())
+                .contains("`kvm->stat.nx_lpage_splits`: huge pages split for NX.").doesNotContain("Kvm->");
+        assertThat(Hovers.capitalised("kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs"))
+                .isEqualTo("`kvm->stat.pages[PG_LEVEL_4K]`: 4K leaf SPTEs");
+        assertThat(Hovers.capitalised("whether a shadow page belongs to the TDP MMU"))
+                .isEqualTo("Whether a shadow page belongs to the TDP MMU");
+        for (Kind kind : Kind.values()) {
+            for (String name : Builtins.namesOf(kind)) {
+                String doc = Hovers.capitalised(Builtins.lookup(name).orElseThrow().doc());
+                assertThat(doc.charAt(0) == '`' || !Character.isLowerCase(doc.charAt(0))).as("%s: %s", name, doc).isTrue();
+                assertThat(doc).as(name).doesNotStartWith("Kvm").doesNotStartWith("Vcpu");
+            }
+        }
+    }
+
+    /** The statements whose kernel meaning is not in their name have a hover too (need_resched had none). */
+    @Test
+    void needReschedAndYieldHaveHovers() {
+        assertThat(Hovers.at("path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 8).orElseThrow()
+                .getContents().getRight().getValue()).contains("**need_resched** · statement",
+                        "rwlock_needbreak(&kvm->mmu_lock)", "both answers");
+        assertThat(Hovers.at("path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 22).orElseThrow()
+                .getContents().getRight().getValue()).contains("**yield** · statement", "cond_resched_rwlock");
+    }
+
+    /**
      * Hovers of some kernel paths against what docs/language.md §5 says they model, written out by
      * hand rather than read from Builtins (primitives: {@link #PRIMITIVES}).
      */

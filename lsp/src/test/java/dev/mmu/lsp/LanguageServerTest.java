@@ -185,12 +185,16 @@ class LanguageServerTest {
 
     @Test
     void completesKeywordsBuiltinsPathsAndThreadsElsewhere() throws Exception {
-        // In an expression other than a condition (after `let x = `): anything a value can name.
-        String uri = open("e.mmu", SCENARIO.replace("  commit_zap()", "  let x = commit_zap()"));
-        List<String> labels = LspSession.labels(complete(uri, 2, "  let x = ".length()));
+        // Where no narrower context applies (after a command's name): anything a name can be.
+        String uri = open("e.mmu", SCENARIO.replace("  commit_zap()", "  zap_all "));
+        List<String> labels = LspSession.labels(complete(uri, 2, "  zap_all ".length()));
         assertThat(labels).contains("scenario", "lock", "kvm_recover_nx_lpages", "mmu_notifier_invalidate",
                 "tdp_zap_range", "spte", "use_after_free", "zap_all", "zapper");
         assertThat(labels).containsAll(KERNEL_PATHS).containsAll(FeatureTablesTest.PRIMITIVES.keySet());
+        // After `let x = ` a value goes: values only (EditorFeaturesTest has the path's variables).
+        String let = open("l.mmu", SCENARIO.replace("  commit_zap()", "  let x = commit_zap()"));
+        assertThat(LspSession.labels(complete(let, 2, "  let x = ".length()))).contains("spte", "tdp_zap_range", "true")
+                .doesNotContain("scenario", "lock", "use_after_free", "zapper", "kvm_recover_nx_lpages");
     }
 
     @Test

@@ -93,8 +93,35 @@ final class BodyChecker {
 
     void block(Block block) {
         scopes.push(new HashMap<>());
-        block.statements().forEach(this::statement);
+        List<Stmt> statements = block.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            if (i + 1 < statements.size() && cDeclaration(statements.get(i), statements.get(i + 1))) {
+                i++; // the assignment is read as the let it means, so its later uses are not errors too
+            } else {
+                statement(statements.get(i));
+            }
+        }
         scopes.pop();
+    }
+
+    /** C's scalar types, as a pasted declaration starts: {@code bool flush = false;}. */
+    private static final Set<String> C_TYPES = Set.of("bool", "int", "long", "unsigned", "u8", "u16", "u32", "u64",
+            "s8", "s16", "s32", "s64", "gfn_t", "gpa_t", "hpa_t", "kvm_pfn_t", "size_t");
+
+    /**
+     * {@code bool flush = false} parses as a command {@code bool} and an assignment to an undeclared
+     * {@code flush}: one error with the fix instead of one per use of the variable.
+     */
+    private boolean cDeclaration(Stmt type, Stmt next) {
+        if (!(type instanceof Stmt.CallStmt c && c.command() && c.call().args().isEmpty()
+                && C_TYPES.contains(c.call().name().name()) && !paths.containsKey(c.call().name().name())
+                && next instanceof Stmt.Assign a && !a.orAssign() && a.pos().line() == c.pos().line())) {
+            return false;
+        }
+        diagnostics.error(c.call().name().pos(), "'" + c.call().name().name() + " " + a.name().name()
+                + " = ...' is a C declaration: write 'let " + a.name().name() + " = ...' (a variable's type is its value's)");
+        statement(new Stmt.Let(a.pos(), a.name(), a.value()));
+        return true;
     }
 
     /** Checks a boolean expression: an assert, an if, an expectation. */
@@ -337,6 +364,10 @@ final class BodyChecker {
         candidates.addAll(globals.keySet());
         candidates.addAll(Builtins.namesOf(Kind.GLOBAL));
         String hint = Suggestions.hint(n.name(), candidates);
+        if (n.name().equals("kvm")) {
+            // A pasted kernel argument: f(kvm, sp). "did you mean 'vm'?" misled.
+            hint = ": the model has one VM, which kernel paths and primitives take without an argument: leave 'kvm' out";
+        }
         if (hint.isEmpty() && Builtins.lookup(n.name()).map(b -> b.kind() == Kind.STAT).orElse(false)) {
             hint = "; did you mean 'stat." + n.name() + "'?";
         }
@@ -482,6 +513,15 @@ final class BodyChecker {
             candidates.addAll(Builtins.namesOf(Kind.QUERY));
         }
         String what = command ? "kernel path or user path" : statement ? "primitive, kernel path or user path" : "function";
+        List<Builtin> models = Builtins.modelling(name);
+        if (!models.isEmpty()) {
+            // A kernel function pasted under its own name, which the language calls otherwise: one
+            // error naming the built-in, not one per kernel argument (kvm, &invalid_list).
+            diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "': the model calls it "
+                    + String.join(" or ", models.stream().map(b -> "'" + b.name() + "("
+                            + String.join(", ", b.params().stream().map(Param::text).toList()) + ")'").toList()));
+            return;
+        }
         diagnostics.error(c.name().pos(), "unknown " + what + " '" + name + "'" + Suggestions.hint(name, candidates));
         c.args().forEach(a -> {
             if (!(a.value() instanceof Expr.Range)) {

@@ -195,6 +195,17 @@ public final class Builtins {
         return names;
     }
 
+    /**
+     * The kernel paths and primitives that model a kernel function under another name
+     * ({@code kvm_tdp_mmu_zap_sp} is {@code tdp_zap_sp}), for an unknown call of that function.
+     */
+    public static List<Builtin> modelling(String kernelFunction) {
+        return TABLE.values().stream()
+                .filter(b -> b.kind() == Kind.PRIMITIVE || b.kind() == Kind.KERNEL_PATH)
+                .filter(b -> !b.name().equals(kernelFunction) && b.kernelFunction().equals(kernelFunction))
+                .toList();
+    }
+
     /** Entries of one kind, in table order. */
     public static List<Builtin> ofKind(Kind kind) {
         return TABLE.values().stream().filter(b -> b.kind() == kind).toList();

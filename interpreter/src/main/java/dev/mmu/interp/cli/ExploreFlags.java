@@ -10,7 +10,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /** Command-line overrides of a scenario's explore { } block. */
 final class ExploreFlags {
-    @Option(names = "--strategy", converter = StrategyName.class,
+    @Option(names = "--strategy", paramLabel = "NAME", converter = StrategyName.class,
             description = "dfs (a file's `exhaustive`), bfs, preemption_bounded, random or pct")
     ExploreOptions.Strategy strategy;
 
@@ -28,10 +28,10 @@ final class ExploreFlags {
         }
     }
 
-    @Option(names = "--preemptions", description = "preemption bound (CHESS)")
+    @Option(names = "--preemptions", paramLabel = "N", description = "preemption bound (CHESS)")
     Integer preemptions;
 
-    @Option(names = "--max-states", description = "stop with UNKNOWN after this many states")
+    @Option(names = "--max-states", paramLabel = "N", description = "stop with UNKNOWN after this many states")
     Long maxStates;
 
     @Option(names = "--time", paramLabel = "DURATION",
@@ -39,10 +39,10 @@ final class ExploreFlags {
                     + "(a bare number is seconds)")
     String time;
 
-    @Option(names = "--seed", description = "seed for random and PCT runs")
+    @Option(names = "--seed", paramLabel = "N", description = "seed for random and PCT runs")
     Long seed;
 
-    @Option(names = "--runs", description = "number of random or PCT runs")
+    @Option(names = "--runs", paramLabel = "N", description = "number of random or PCT runs")
     Integer runs;
 
     @Option(names = "--no-portfolio", description = "when a budget runs out, stop instead of trying random and PCT runs")

@@ -17,13 +17,13 @@ import picocli.CommandLine.Parameters;
 /** `mmu replay FILE --schedule TOKEN`: re-run exactly one interleaving and print its steps. */
 @Command(name = "replay", description = "Re-run one interleaving, given by the schedule token a failure printed.")
 final class ReplayCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "FILE")
+    @Parameters(paramLabel = "FILE", description = "the .mmu file the failure named")
     Path file;
 
-    @Option(names = "--schedule", required = true, description = "the token printed after 'replay:'")
+    @Option(names = "--schedule", paramLabel = "TOKEN", required = true, description = "the token printed after 'replay:'")
     String token;
 
-    @Option(names = "--scenario", description = "scenario name (default: the first)")
+    @Option(names = "--scenario", paramLabel = "NAME", description = "scenario name (default: the first)")
     String scenario;
 
     @Override

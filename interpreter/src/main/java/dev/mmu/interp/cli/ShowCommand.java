@@ -64,6 +64,14 @@ final class ShowCommand implements Callable<Integer> {
             return ExitCode.PASS;
         }
         Optional<Builtins.Builtin> primitive = Builtins.lookup(name).filter(b -> b.kind() == Builtins.Kind.PRIMITIVE);
+        List<Builtins.Builtin> modelling = Builtins.modelling(name);
+        if (primitive.isEmpty() && modelling.size() == 1 && modelling.get(0).kind() == Builtins.Kind.PRIMITIVE) {
+            // The kernel's name of a primitive (kvm_tdp_mmu_zap_sp): show that primitive, as a
+            // patch names the kernel function ("did you mean 'kvm_tdp_mmu_map'?" led nowhere).
+            System.out.println("# " + name + " is the primitive " + modelling.get(0).name() + " here:");
+            name = modelling.get(0).name();
+            primitive = Optional.of(modelling.get(0));
+        }
         if (primitive.isPresent()) {
             // No .mmu source to copy: what it models, as comment lines a scenario file may keep.
             Builtins.Builtin b = primitive.get();

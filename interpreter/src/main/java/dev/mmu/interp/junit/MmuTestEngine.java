@@ -63,10 +63,8 @@ public final class MmuTestEngine implements TestEngine {
 
     private static TestExecutionResult run(ScenarioRunner runner, TestDescriptor test, EngineExecutionListener listener) {
         try {
-            if (test instanceof EmptySelectionDescriptor e) return TestExecutionResult.failed(new AssertionFailedError(e.why));
-            if (test instanceof BrokenFileDescriptor b) {
-                return TestExecutionResult.failed(new AssertionFailedError(b.diagnostics));
-            }
+            if (test instanceof EmptySelectionDescriptor e) return TestExecutionResult.failed(withoutFrames(e.why));
+            if (test instanceof BrokenFileDescriptor b) return TestExecutionResult.failed(withoutFrames(b.diagnostics));
             ScenarioResult r = runner.run(((ScenarioDescriptor) test).scenario);
             if (r.error() != null) return TestExecutionResult.failed(r.error());
             listener.reportingEntryPublished(test, ReportEntry.from("mmu", r.status() + ": "
@@ -76,5 +74,15 @@ public final class MmuTestEngine implements TestEngine {
         } catch (RuntimeException | StackOverflowError e) {
             return TestExecutionResult.failed(e);
         }
+    }
+
+    /**
+     * A failure that is all message: the file's diagnostics, or why nothing was selected. Its Java
+     * frames would point into the engine, and Surefire printed six of them under the diagnostics.
+     */
+    static AssertionFailedError withoutFrames(String message) {
+        AssertionFailedError e = new AssertionFailedError(message);
+        e.setStackTrace(new StackTraceElement[0]);
+        return e;
     }
 }

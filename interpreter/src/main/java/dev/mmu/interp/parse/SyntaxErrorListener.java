@@ -45,9 +45,57 @@ final class SyntaxErrorListener extends BaseErrorListener {
         if (!(recognizer instanceof Parser parser) || !(offending instanceof Token token)) {
             return; // the lexer never fails: BAD_CHAR takes any character the parser then rejects
         }
+        Pos at = where(parser, token);
+        // After C pasted into a line (`if (need_resched() || rwlock_needbreak(&kvm->mmu_lock)) {`),
+        // ANTLR's recovery reports every token it skips: that line's first error says what to write.
+        if (at.file().equals(cFile) && at.line() == cLine) {
+            return;
+        }
         IntervalSet expected = e != null && e.getExpectedTokens() != null
                 ? e.getExpectedTokens() : parser.getExpectedTokens();
-        diagnostics.error(where(parser, token), message(parser.getContext(), token, expected, e));
+        String hint = cHint(token);
+        if (!hint.isEmpty() || token.getType() == MmuLexer.BAD_CHAR) {
+            cFile = at.file();
+            cLine = at.line();
+        }
+        diagnostics.error(at, message(parser.getContext(), token, expected, e) + hint);
+    }
+
+    /** The line of the last error at C syntax, whose later syntax errors are its echoes. */
+    private String cFile;
+    private int cLine = -1;
+
+    /**
+     * What C's pointer syntax and the kernel's yield check are here, when a line has them: the
+     * language has no addresses (the VM and its locks are implicit), reads fields with '.', and
+     * writes the yield check as 'if need_resched'.
+     */
+    private static String cHint(Token found) {
+        List<String> hints = new ArrayList<>();
+        if (found.getType() == MmuLexer.BAD_CHAR && found.getText().equals("&")) {
+            hints.add("the language has no pointers: pass a value itself ('sp', not '&sp'; the VM and its locks"
+                    + " are never arguments)");
+        }
+        if (found.getType() == MmuLexer.ARROW) {
+            hints.add("C's '->' is '.' here ('sp.gfn', not 'sp->gfn')");
+        }
+        if (lineOf(found).contains("rwlock_needbreak")) {
+            hints.add("the kernel's 'need_resched() || rwlock_needbreak(&kvm->mmu_lock)' is 'if need_resched { }' here");
+        }
+        return hints.isEmpty() ? "" : ": " + String.join("; ", hints);
+    }
+
+    /** The source line a token is on, for the hints that recognise pasted kernel code. */
+    private static String lineOf(Token t) {
+        if (t.getInputStream() == null || t.getType() == Token.EOF) return "";
+        String text = t.getInputStream().getText(org.antlr.v4.runtime.misc.Interval.of(0, t.getInputStream().size() - 1));
+        int start = 0;
+        for (int l = 1; l < t.getLine() && start >= 0; l++) {
+            start = text.indexOf('\n', start) + 1;
+            if (start == 0) return "";
+        }
+        int end = text.indexOf('\n', start);
+        return end < 0 ? text.substring(start) : text.substring(start, end);
     }
 
     /** The offending token; at end of file, just after the last token, where the fix goes. */

@@ -68,6 +68,10 @@ class CliTest {
         assertThat(out.lines()).allMatch(l -> l.startsWith("# ") && l.length() <= 100);
         assertThat(run("show", "kvm_tdp_mmu_zap_leafs")).isEqualTo(2);
         assertThat(err).contains("did you mean 'tdp_mmu_zap_leafs'?");
+        // The kernel's name of a primitive shows the primitive (it said "did you mean 'kvm_tdp_mmu_map'?").
+        assertThat(run("show", "kvm_tdp_mmu_zap_sp")).isZero();
+        assertThat(out).startsWith("# kvm_tdp_mmu_zap_sp is the primitive tdp_zap_sp here:\n# tdp_zap_sp is a primitive")
+                .contains("tdp_zap_sp(sp: shadow page) -> bool");
     }
 
     /** A kernel function a patch edits prints as source: tdp_mmu_zap_leafs was a primitive until the tenth session. */
@@ -379,6 +383,9 @@ class CliTest {
         for (String cmd : new String[] {"check", "test", "merge", "replay", "fmt", "explain"}) {
             assertThat(run(cmd, "--help")).as(cmd).isZero();
             assertThat(out).as(cmd).startsWith("Usage: mmu " + cmd);
+            // A value is named as the help's other options name theirs (N, DIR, DURATION): it
+            // read --max-states=<maxStates>, the Java field's name.
+            assertThat(out).as(cmd).doesNotContainPattern("<[a-z]+[A-Z][A-Za-z]*>|=<[a-z]+>");
             assertThat(run("help", cmd)).as("help " + cmd).isZero();
             assertThat(out).as("help " + cmd).startsWith("Usage: mmu " + cmd);
         }

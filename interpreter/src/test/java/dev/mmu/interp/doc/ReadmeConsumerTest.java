@@ -53,6 +53,26 @@ class ReadmeConsumerTest {
             found++;
             assertThat(ours.toString()).as(m.group(1)).contains("<artifactId>" + m.group(1) + "</artifactId>");
         }
-        assertThat(found).isEqualTo(4); // junit-bom, mmu-interpreter, the compiler and Surefire plugins
+        assertThat(found).isEqualTo(5); // junit-bom, mmu-interpreter, the resources, compiler and Surefire plugins
+    }
+
+    /**
+     * Every plugin `mvn test` runs is pinned in the README's pom to the version this repository's
+     * build uses: left to Maven 3.8.7's defaults, the resources plugin was 2.6, which no build of
+     * this repository resolves, and `mvn -o test` of the README's consumer failed before a test ran
+     * ("maven-resources-plugin:2.6 or one of its dependencies could not be resolved").
+     */
+    @Test
+    void theReadmesPomPinsEveryPluginMvnTestRunsAtOurVersion() throws IOException {
+        String readme = Files.readString(Path.of("../README.md"));
+        String pom = block(readme, "xml", "a complete\n`pom.xml`");
+        String parent = Files.readString(Path.of("../pom.xml"));
+        for (String plugin : new String[] {"maven-resources-plugin", "maven-compiler-plugin", "maven-surefire-plugin"}) {
+            Matcher ours = Pattern.compile("<artifactId>" + plugin + "</artifactId>\\s*<version>([^<]+)</version>")
+                    .matcher(parent);
+            assertThat(ours.find()).as(plugin + " in the parent pom").isTrue();
+            assertThat(pom).as(plugin).containsPattern("<artifactId>" + plugin + "</artifactId>\\s*<version>"
+                    + Pattern.quote(ours.group(1)) + "</version>");
+        }
     }
 }

@@ -57,7 +57,9 @@ class MmuTestEngineTest {
                                 message(m -> m.equals(DIR + "/fails.mmu:33: expect never use_after_free failed")),
                                 cause(message(m -> m.contains("!! use_after_free") && m.contains("replay: mmu replay"))))))
                 .haveExactly(1, event(test(), displayName(DIR + "/typo.mmu > does not compile"),
-                        finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")))));
+                        finishedWithFailure(message(m -> m.contains("typo.mmu:4:14: error:") && m.contains("^")),
+                                new org.assertj.core.api.Condition<Throwable>(t -> t.getStackTrace().length == 0,
+                                        "no engine frames under the diagnostics"))));
     }
 
     /** An internal fault fails its own test with the fault; the file's other scenario still runs and passes. */
@@ -154,6 +156,22 @@ class MmuTestEngineTest {
     void scenarioTagsAreJUnitTags() {
         EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(DIR)).filters(TagFilter.includeTags("quick"))
                 .execute().testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    }
+
+    /**
+     * A file that does not compile is reported under a tag filter that selects one of its
+     * scenarios: `mvn test -Dgroups=quick` of a consumer whose @quick scenario had a typo passed,
+     * with the file silently left out, where `mmu test --tags quick` failed.
+     */
+    @Test
+    void aBrokenFileIsReportedUnderTheTagsItsScenariosCarry(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("broken.mmu"),
+                "@quick @nx\nscenario \"typo\" {\n  thread t { kvm_recover_nx_lpagez }\n}\n");
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("quick"))
+                .execute().testEvents().assertStatistics(s -> s.started(1).failed(1));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("slow"))
+                .execute().testEvents().assertStatistics(s -> s.started(0));
     }
 
     @Test

@@ -58,4 +58,31 @@ class TraceTableTest {
         assertThat(Wrap.wrap(List.of("abcde"), 6)).containsExactly("abcde");
         assertThat(Wrap.wrap(List.of("x abcde"), 6)).containsExactly("x", "  abcd", "  e");
     }
+
+    /**
+     * The last step ends with the access that broke the checked invariant: a vCPU's two reads
+     * merged into one step (no other thread left) printed the second read's whole fault path below
+     * the "!!" line, and listed an invariant it broke afterwards as "also broken" (`mmu check` of a copy of
+     * kvm_recover_nx_huge_pages without its flush before the yield). `mmu replay` prints it all.
+     */
+    @Test
+    void theLastStepEndsWithTheAccessThatBrokeTheCheckedInvariant() {
+        List<Step> steps = List.of(new Step(0, "write_unlock(mmu_lock)"),
+                new Step(2, "vCPU 1 read 0x1000: TLB hit -> pfn 0x1001; !! use_after_free: pfn 0x1001 was freed by "
+                        + "the host; !! freed_page_table_walk: vCPU 1 read 0x2000 walks sp3; "
+                        + "vCPU 1 read 0x2000: EPT violation; srcu_read_lock(&kvm->srcu)"));
+        String t = TraceTable.render(THREE, steps, -1, 100, "use_after_free");
+        assertThat(t).contains("!! use_after_free: pfn 0x1001 was freed by the host\n")
+                .contains("(then 3 more events of later accesses in this step: mmu replay prints them)")
+                .doesNotContain("read 0x2000").doesNotContain("freed_page_table_walk").doesNotContain("also broken");
+        String all = TraceTable.render(THREE, steps, -1, 100, null);
+        assertThat(all).contains("read 0x2000").contains("!! freed_page_table_walk");
+        String last = TraceTable.render(THREE, steps.subList(0, 1), -1, 100, "use_after_free");
+        assertThat(last).doesNotContain("more event");
+        // The unlock a stale_tlb_at_unlock is noted before is what breaks it: it stays.
+        List<Step> unlock = List.of(new Step(0, "rcu_read_unlock(); !! stale_tlb_at_unlock: vCPU 0 caches gfn 0x1 -> "
+                + "pfn 0x1001; write_unlock(mmu_lock); RCU grace period: tdp_mmu_free_sp_rcu_callback frees sp3"));
+        assertThat(TraceTable.render(THREE, unlock, -1, 100, "stale_tlb_at_unlock"))
+                .contains("write_unlock(mmu_lock)", "RCU grace period").doesNotContain("more event");
+    }
 }
