@@ -224,6 +224,33 @@ class VcpuSymmetryTest {
                 .as("two threads of the same vCPU").containsExactly(none);
     }
 
+    /**
+     * Two vCPUs whose guest accesses differ in one field of the access op only: where it goes
+     * once done, its kind, its address, where vcpu_enter_guest() runs, whether it is the L2
+     * guest's: not twins. The same op unchanged: twins (the check compares the copies field by field).
+     */
+    @Test
+    void guestAccessesThatDifferInOneFieldAreNotTwins() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        ThreadProgram v0 = ThreadProgram.of("vcpu 0", 0, pathOf(b -> FaultPaths.guestAccess(b, VM3, 0, Access.READ, Expr.constant(GPA))));
+        ThreadProgram v1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> FaultPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA))));
+        int at = -1;
+        for (int i = 0; i < v1.ops().length; i++) if (v1.ops()[i] instanceof FaultOps.GuestAccess) at = i;
+        FaultOps.GuestAccess g = (FaultOps.GuestAccess) v1.ops()[at];
+        java.util.List<FaultOps.GuestAccess> variants = java.util.List.of(
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), g.gpa(), g.done() + 1, g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), Access.WRITE, g.gpa(), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), Expr.constant(GPA + 0x1000), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), g.gpa(), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest() + 1));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, v0, v1))).isEmpty();
+        for (FaultOps.GuestAccess changed : variants) {
+            dev.mmu.runtime.paths.Op[] ops = v1.ops().clone();
+            ops[at] = changed;
+            assertThat(VcpuSymmetry.limits(of(VM3, 0, v0, new ThreadProgram("vcpu 1", 1, ops, v1.localNames()))))
+                    .as(changed.toString()).containsExactly(none);
+        }
+    }
+
     /** s with vCPU thread i (thread i, vCPU i) moved to slot p[i], for three vCPU threads. */
     static VmState permute(VmState s, int[] p) {
         VmState c = s.copy();
