@@ -377,6 +377,46 @@ class VcpuSymmetryTest {
         }
     }
 
+    /** A fault step of the thread's own vCPU, equal up to it: twins; another vCPU's, or another gpa: not. */
+    @Test
+    void vcpuOpsAreComparedUpToTheirVcpu() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        java.util.function.BiFunction<Integer, TdpMap.Start, ThreadProgram> thread = (v, op) ->
+                new ThreadProgram("vcpu " + v, v, new Op[] {op}, java.util.List.of("m"));
+        TdpMap.Start start0 = new TdpMap.Start(0, Expr.constant(GPA), 0, 0, false);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0), thread.apply(1, start0.forVcpu(1))))).isEmpty();
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0), thread.apply(1, start0))))
+                .as("vCPU 1's thread faulting in vCPU 0's root").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0.forVcpu(1)), thread.apply(1, start0.forVcpu(1)))))
+                .as("vCPU 0's thread faulting in vCPU 1's root").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0),
+                thread.apply(1, new TdpMap.Start(1, Expr.constant(GPA + 0x1000), 0, 0, false))))).as("another gpa").containsExactly(none);
+    }
+
+    /**
+     * vCPU 0 in SMM, or with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, and vCPU 1 not: the twins
+     * sort by it (one representative for the state and its swap), and vCPU 2, no twin, keeps its
+     * own bit wherever the twins go.
+     */
+    @Test
+    void twinsThatDifferOnlyInAVcpuBitHaveOneRepresentativeAndOtherVcpusKeepTheirs() {
+        ThreadProgram writer = ThreadProgram.of("vcpu 2", 2, pathOf(b -> FaultPaths.guestAccess(b, VM3, 2, Access.WRITE, Expr.constant(GPA))));
+        MmuSystem m = new MmuSystem(of(VM3, 0, locking(0), locking(1), writer));
+        java.util.List<java.util.function.Consumer<VmState>> bits = java.util.List.of(
+                s -> s.smmVcpus = 0b101, s -> s.freeObsoleteRootsRequests = 0b101);
+        for (int i = 0; i < bits.size(); i++) {
+            VmState s = m.initial().copy();
+            bits.get(i).accept(s);
+            VmState w = swapFirstTwo(s);
+            assertThat(w).isNotEqualTo(s);
+            VmState c = m.canonical(s);
+            assertThat(m.canonical(w)).as("bit %d", i).isEqualTo(c).isIn(s, w);
+            long mask = i == 0 ? c.smmVcpus : c.freeObsoleteRootsRequests;
+            assertThat(Long.bitCount(mask)).isEqualTo(2);
+            assertThat(mask & 0b100).as("vCPU 2's bit stays").isEqualTo(0b100);
+        }
+    }
+
     @Test
     void aSortedStateIsItsOwnRepresentativeNotACopy() {
         MmuSystem m = twins();
