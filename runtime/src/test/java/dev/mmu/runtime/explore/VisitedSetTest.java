@@ -152,5 +152,15 @@ class VisitedSetTest {
         for (int parts : new int[] {2, 100, 400}) assertThat(set.add(manyParts(parts, 7))).isFalse();
         assertThat(set.add(manyParts(400, 1000))).isTrue();
         assertThat(set.size()).isEqualTo(4);
+
+        // One part longer than twice compaction's first buffer (a page table's SPTEs can be).
+        VisitedSet big = new VisitedSet();
+        byte[] b = new byte[2000];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) (i * 7);
+        assertThat(big.add(new PackedKey(b, new int[] {1}))).isTrue();
+        big.compact();
+        assertThat(big.add(new PackedKey(b.clone(), new int[] {1}))).isFalse();
+        b[1999]++;
+        assertThat(big.add(new PackedKey(b, new int[] {1}))).isTrue();
     }
 }
