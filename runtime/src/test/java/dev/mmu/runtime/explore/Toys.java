@@ -402,6 +402,78 @@ final class Toys {
         }
     }
 
+    /**
+     * Threads that each run {@code ops[t]} ops, one or more a step, as step merging runs them: how
+     * many ops thread t's next step runs ({@code width}) and whether it may run ({@code enabled})
+     * are functions of every thread's pc, so a test can make one thread's ops let another's merge,
+     * or block it. A step offers choices 0..{@code choices[t]}-1, each adding itself to
+     * {@code picks[t]}: a replay that loses a step's choice reaches another state.
+     */
+    record Steps(int[] ops, int[] choices, Rule width, Guard enabled) implements TransitionSystem<Steps.State> {
+
+        record State(List<Integer> pcs, List<Integer> picks) {
+            int pc(int t) {
+                return pcs.get(t);
+            }
+        }
+
+        /** How many ops thread t's next step runs from these pcs (capped by the ops it has left). */
+        interface Rule {
+            int ops(List<Integer> pcs, int thread);
+        }
+
+        interface Guard {
+            boolean test(List<Integer> pcs, int thread);
+        }
+
+        /** One choice a step, every thread always enabled. */
+        Steps(int[] ops, Rule width) {
+            this(ops, new int[ops.length], width, (pcs, t) -> true);
+        }
+
+        @Override
+        public State initial() {
+            List<Integer> zeros = new ArrayList<>();
+            for (int t = 0; t < ops.length; t++) {
+                zeros.add(0);
+            }
+            return new State(List.copyOf(zeros), List.copyOf(zeros));
+        }
+
+        @Override
+        public void successors(State s, List<Transition<State>> out) {
+            for (int t = 0; t < ops.length; t++) {
+                int pc = s.pc(t);
+                if (pc < ops[t] && enabled.test(s.pcs(), t)) {
+                    int to = pc + Math.max(1, Math.min(width.ops(s.pcs(), t), ops[t] - pc));
+                    for (int c = 0; c < Math.max(1, choices[t]); c++) {
+                        out.add(new Transition<>(t, c, new State(set(s.pcs(), t, to), set(s.picks(), t, s.picks().get(t) + c))));
+                    }
+                }
+            }
+        }
+
+        @Override
+        public int width(State s, Transition<State> t) {
+            return t.target().pc(t.thread()) - s.pc(t.thread());
+        }
+
+        @Override
+        public boolean finished(State s) {
+            return true;
+        }
+
+        @Override
+        public int threadCount() {
+            return ops.length;
+        }
+
+        @Override
+        public String threadName(int thread) {
+            return "s" + thread;
+        }
+    }
+
     static <T> List<T> set(List<T> list, int index, T value) {
         List<T> copy = new ArrayList<>(list);
         copy.set(index, value);

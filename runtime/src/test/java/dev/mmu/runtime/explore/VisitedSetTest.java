@@ -109,4 +109,58 @@ class VisitedSetTest {
         }
         assertThat(set.size()).isEqualTo(reference.size());
     }
+
+    /** A key of {@code parts} two-byte parts, part i holding i (so ids pass 127 and take two bytes), part 7 holding {@code seven}. */
+    private static PackedKey manyParts(int parts, int seven) {
+        byte[] b = new byte[2 * parts];
+        int[] cuts = new int[parts - 1];
+        for (int i = 0; i < parts; i++) {
+            int v = i == 7 ? seven : i;
+            b[2 * i] = (byte) v;
+            b[2 * i + 1] = (byte) (v >> 8);
+            if (i < parts - 1) cuts[i] = 2 * i + 2;
+        }
+        return new PackedKey(b, cuts);
+    }
+
+    /** The first key a set sees may have more parts than its id buffer holds (ids of two bytes each). */
+    @Test
+    void aFreshSetTakesAKeyOfManyParts() {
+        for (int parts : new int[] {13, 100, 300}) {
+            VisitedSet set = new VisitedSet();
+            assertThat(set.add(manyParts(parts, 7))).isTrue();
+            assertThat(set.add(manyParts(parts, 7))).isFalse();
+            assertThat(set.add(manyParts(parts, 1000))).as("one part differs").isTrue();
+            assertThat(set.exactKeys()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * Before compaction every key is stored exactly; after it none is, the set still knows every
+     * key it had (also one longer than compaction's first buffer), and compacting again changes
+     * nothing.
+     */
+    @Test
+    void compactionOfLongKeysAndTwice() {
+        VisitedSet set = new VisitedSet();
+        for (int parts : new int[] {2, 100, 400}) assertThat(set.add(manyParts(parts, 7))).isTrue();
+        assertThat(set.exactKeys()).isEqualTo(3);
+        set.compact();
+        set.compact();
+        assertThat(set.exactKeys()).isZero();
+        assertThat(set.size()).isEqualTo(3);
+        for (int parts : new int[] {2, 100, 400}) assertThat(set.add(manyParts(parts, 7))).isFalse();
+        assertThat(set.add(manyParts(400, 1000))).isTrue();
+        assertThat(set.size()).isEqualTo(4);
+
+        // One part longer than twice compaction's first buffer (a page table's SPTEs can be).
+        VisitedSet big = new VisitedSet();
+        byte[] b = new byte[2000];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) (i * 7);
+        assertThat(big.add(new PackedKey(b, new int[] {1}))).isTrue();
+        big.compact();
+        assertThat(big.add(new PackedKey(b.clone(), new int[] {1}))).isFalse();
+        b[1999]++;
+        assertThat(big.add(new PackedKey(b, new int[] {1}))).isTrue();
+    }
 }

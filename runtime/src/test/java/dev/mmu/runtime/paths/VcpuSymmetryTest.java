@@ -224,6 +224,33 @@ class VcpuSymmetryTest {
                 .as("two threads of the same vCPU").containsExactly(none);
     }
 
+    /**
+     * Two vCPUs whose guest accesses differ in one field of the access op only: where it goes
+     * once done, its kind, its address, where vcpu_enter_guest() runs, whether it is the L2
+     * guest's: not twins. The same op unchanged: twins (the check compares the copies field by field).
+     */
+    @Test
+    void guestAccessesThatDifferInOneFieldAreNotTwins() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        ThreadProgram v0 = ThreadProgram.of("vcpu 0", 0, pathOf(b -> FaultPaths.guestAccess(b, VM3, 0, Access.READ, Expr.constant(GPA))));
+        ThreadProgram v1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> FaultPaths.guestAccess(b, VM3, 1, Access.READ, Expr.constant(GPA))));
+        int at = -1;
+        for (int i = 0; i < v1.ops().length; i++) if (v1.ops()[i] instanceof FaultOps.GuestAccess) at = i;
+        FaultOps.GuestAccess g = (FaultOps.GuestAccess) v1.ops()[at];
+        java.util.List<FaultOps.GuestAccess> variants = java.util.List.of(
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), g.gpa(), g.done() + 1, g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), Access.WRITE, g.gpa(), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), Expr.constant(GPA + 0x1000), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest()),
+                new FaultOps.GuestAccess(g.vcpu(), g.kind(), g.gpa(), g.done(), g.nested(), g.fastPf(), g.oldSpte(), g.slotFlags(), g.enterGuest() + 1));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, v0, v1))).isEmpty();
+        for (FaultOps.GuestAccess changed : variants) {
+            dev.mmu.runtime.paths.Op[] ops = v1.ops().clone();
+            ops[at] = changed;
+            assertThat(VcpuSymmetry.limits(of(VM3, 0, v0, new ThreadProgram("vcpu 1", 1, ops, v1.localNames()))))
+                    .as(changed.toString()).containsExactly(none);
+        }
+    }
+
     /** s with vCPU thread i (thread i, vCPU i) moved to slot p[i], for three vCPU threads. */
     static VmState permute(VmState s, int[] p) {
         VmState c = s.copy();
@@ -347,6 +374,46 @@ class VcpuSymmetryTest {
             VmState w = swapFirstTwo(s);
             assertThat(w).isNotEqualTo(s);
             assertThat(m.canonical(w)).as("lock state %d", i).isEqualTo(m.canonical(s)).isIn(s, w);
+        }
+    }
+
+    /** A fault step of the thread's own vCPU, equal up to it: twins; another vCPU's, or another gpa: not. */
+    @Test
+    void vcpuOpsAreComparedUpToTheirVcpu() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        java.util.function.BiFunction<Integer, TdpMap.Start, ThreadProgram> thread = (v, op) ->
+                new ThreadProgram("vcpu " + v, v, new Op[] {op}, java.util.List.of("m"));
+        TdpMap.Start start0 = new TdpMap.Start(0, Expr.constant(GPA), 0, 0, false);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0), thread.apply(1, start0.forVcpu(1))))).isEmpty();
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0), thread.apply(1, start0))))
+                .as("vCPU 1's thread faulting in vCPU 0's root").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0.forVcpu(1)), thread.apply(1, start0.forVcpu(1)))))
+                .as("vCPU 0's thread faulting in vCPU 1's root").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, thread.apply(0, start0),
+                thread.apply(1, new TdpMap.Start(1, Expr.constant(GPA + 0x1000), 0, 0, false))))).as("another gpa").containsExactly(none);
+    }
+
+    /**
+     * vCPU 0 in SMM, or with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, and vCPU 1 not: the twins
+     * sort by it (one representative for the state and its swap), and vCPU 2, no twin, keeps its
+     * own bit wherever the twins go.
+     */
+    @Test
+    void twinsThatDifferOnlyInAVcpuBitHaveOneRepresentativeAndOtherVcpusKeepTheirs() {
+        ThreadProgram writer = ThreadProgram.of("vcpu 2", 2, pathOf(b -> FaultPaths.guestAccess(b, VM3, 2, Access.WRITE, Expr.constant(GPA))));
+        MmuSystem m = new MmuSystem(of(VM3, 0, locking(0), locking(1), writer));
+        java.util.List<java.util.function.Consumer<VmState>> bits = java.util.List.of(
+                s -> s.smmVcpus = 0b101, s -> s.freeObsoleteRootsRequests = 0b101);
+        for (int i = 0; i < bits.size(); i++) {
+            VmState s = m.initial().copy();
+            bits.get(i).accept(s);
+            VmState w = swapFirstTwo(s);
+            assertThat(w).isNotEqualTo(s);
+            VmState c = m.canonical(s);
+            assertThat(m.canonical(w)).as("bit %d", i).isEqualTo(c).isIn(s, w);
+            long mask = i == 0 ? c.smmVcpus : c.freeObsoleteRootsRequests;
+            assertThat(Long.bitCount(mask)).isEqualTo(2);
+            assertThat(mask & 0b100).as("vCPU 2's bit stays").isEqualTo(0b100);
         }
     }
 
