@@ -641,6 +641,22 @@ class ReductionsAgreeTest {
                   expect reachable host(0x1000).freed
                 }
                 """);
+        // A vCPU's root handling is out of the others' reach only while it has a root, no request and
+        // nothing can still write those (the zap's request can): each vCPU reloads mid-race.
+        scenarios.put("kvm_mmu_zap_all_fast racing two vCPUs that fault and reload", """
+                scenario "kvm_mmu_zap_all_fast requests a reload while two vCPUs fault" {
+                  memslot 0 { gpa 0x0 size 2M backing 4K }
+                  vcpus 2
+                  setup { vcpu 0 read 0x1000 }
+                  thread zap { kvm_mmu_zap_all_fast }
+                  thread vcpu 0 { read 0x2000; read 0x1000 }
+                  thread vcpu 1 { read 0x1000; read 0x3000 }
+                  expect never freed_root_in_use
+                  expect never page_table_leak
+                  expect never stale_tlb_at_unlock
+                  expect reachable tlb(0, 0x1000) && !tlb(1, 0x1000)
+                }
+                """);
         for (String flush : List.of("flush_remote_tlbs()", "let unflushed = 1")) {
             scenarios.put("NX recovery, two vCPUs, preempt none, " + flush, """
                     path recover() {
