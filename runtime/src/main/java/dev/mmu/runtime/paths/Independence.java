@@ -194,7 +194,8 @@ final class Independence implements Dependencies<VmState> {
          * compare (the last clauses: v moving may change u's own decision). A smaller key than the final
          * set's is safe: v's reach only shrinks as it grows. v's reach is the pruned one if v is in
          * {@link StepMerging#pruned}: from s on, whatever runs, it stays so. v's decisions read the
-         * vCPUs' root bits (which of them are pruned): u's step writing one may change them.
+         * vCPUs' root bits (which of them are pruned): a step that lets a vCPU's root handling out
+         * wrote its bits or put their writes out of reach, and in both cases dropped them.
          */
         private boolean mayConflict(int u, int v, int key) {
             int pc = s.threads[v].pc;
@@ -204,7 +205,7 @@ final class Independence implements Dependencies<VmState> {
             long futureReads = merging.reachReads(v, key, p)[pc] & ~notDependences;
             long decisionReads = merging.reachDecisions(v, key, p)[pc];
             long decisionWrites = merging.reachDecisionWrites(v, key, p)[pc];
-            return (writes[u] & (futureReads | futureWrites | decisionReads)) != 0 || (reads[u] & futureWrites) != 0
+            return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
                     || (dropped[u] & (decisionReads | decisionWrites)) != 0 || (droppedReads[u] & decisionWrites) != 0
                     || ((decided[u] | decidedWrites[u]) & merging.reach(v, 0, p)[pc]) != 0
                     || (decidedWrites[u] & merging.reachReads(v, 0, p)[pc]) != 0;

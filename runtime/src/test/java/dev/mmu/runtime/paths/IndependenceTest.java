@@ -410,4 +410,42 @@ class IndependenceTest {
         after.step(0, "store STATS");
         assertThat(after.next(0)).as("the load joined a's step").isEqualTo("end");
     }
+
+    /**
+     * vCPU 0: store NX_LIST; if (!x) skip a store of HOST_PFNS; then its guest access, whose root
+     * handling (out of reach: nothing writes its bits) would store HOST_PFNS too.
+     */
+    static ThreadProgram skippingVcpu() {
+        PathBuilder b = new PathBuilder();
+        int x = b.local("x");
+        int oldSpte = b.local("spte");
+        int slot = b.local("fault->slot");
+        b.emit(store(Resource.NX_LIST));
+        b.emit(new Ops.JumpUnless(Expr.local(x), 3, "if (!x) goto access"));
+        b.emit(store(Resource.HOST_PFNS));
+        b.emit(new FaultOps.GuestAccess(0, MmuOps.Access.READ, Expr.constant(Stepper.HPAGE_GPA), 7, false, -1, oldSpte,
+                slot, 5));
+        b.emit(new Ops.Jump(7));
+        b.emit(new Touch("reload", Footprint.updates(Resource.HOST_PFNS).andUpdatesRoots(0)));
+        b.emit(new Ops.Jump(3));
+        b.emit(END);
+        return ThreadProgram.of("vcpu 0", 0, b);
+    }
+
+    @Test
+    void whatAStepPutsOutOfAPrunedReachIsDroppedThoughTheFullReachStillHasIt() {
+        ThreadProgram a = thread("a", store(Resource.STATS), load(Resource.HOST_PFNS), END);
+        PathBuilder setup = new PathBuilder();
+        setup.emit(new Ops.SetGlobal(0, Expr.constant(0), "g = 0"));
+        Stepper st = new Stepper(new Program(Stepper.vm(Mmu.TDP, 1), ThreadProgram.of("setup", -1, setup),
+                List.of(a, skippingVcpu()), false, EnumSet.allOf(Stat.class), 0, -1L));
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(set(1));
+        // a's step ends before its load (vCPU 0 may store HOST_PFNS); after vCPU 0's step it cannot
+        // (the root handling's store is out of reach), so a's step would take the load too
+        assertThat(expand(st).independent(0, 1)).isFalse();
+        st.step(1, "store NX_LIST");
+        assertThat(st.next(1)).isEqualTo("vcpu 0 read");
+        st.step(0, "store STATS");
+        assertThat(st.next(0)).isEqualTo("end");
+    }
 }
