@@ -131,7 +131,7 @@ final class Independence implements Dependencies<VmState> {
                     decided[t] |= touched.decided;
                     decidedWrites[t] |= touched.decidedWrites;
                     boolean was = (pruned >> t & 1) != 0;
-                    boolean is = (merging.pruned(next) >> t & 1) != 0;
+                    boolean is = was || merging.pruned(next, t); // once pruned, pruned on
                     dropped[t] |= Independence.this.dropped(t, pc, was, next.threads[t].pc, is);
                     droppedReads[t] |= Independence.this.droppedReads(t, pc, was, next.threads[t].pc, is);
                     visibleStep[t] |= (touched.writes & visible) != 0 || next.violations != s.violations

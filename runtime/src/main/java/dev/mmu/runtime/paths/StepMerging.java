@@ -127,12 +127,7 @@ final class StepMerging {
         int n = reloadVcpu.length;
         long set = 0;
         for (int u = 0; u < n; u++) {
-            int v = reloadVcpu[u];
-            if (v < 0 || s.threads[u].pc >= reloadEdge[u].length) continue;
-            if ((s.freeObsoleteRootsRequests & (1L << v)) != 0) continue;
-            if ((reloadMmus[u] & 1) != 0 && s.root(v, false) < 0) continue;
-            if ((reloadMmus[u] & 2) != 0 && s.root(v, true) < 0) continue;
-            set |= 1L << u;
+            if (mayBePruned(s, u)) set |= 1L << u;
         }
         boolean changed = set != 0;
         while (changed) {
@@ -151,6 +146,20 @@ final class StepMerging {
             }
         }
         return set;
+    }
+
+    /** Whether thread u is in {@link #pruned} of s: a shortcut for a thread that cannot be. */
+    boolean pruned(VmState s, int u) {
+        return mayBePruned(s, u) && (pruned(s) >> u & 1) != 0;
+    }
+
+    /** Whether thread u has root handling in reach, and its vCPU a root in each MMU and no request. */
+    private boolean mayBePruned(VmState s, int u) {
+        int v = reloadVcpu[u];
+        if (!pruning || v < 0 || s.threads[u].pc >= reloadEdge[u].length) return false;
+        if ((s.freeObsoleteRootsRequests & (1L << v)) != 0) return false;
+        if ((reloadMmus[u] & 1) != 0 && s.root(v, false) < 0) return false;
+        return (reloadMmus[u] & 2) == 0 || s.root(v, true) >= 0;
     }
 
     /**
@@ -245,15 +254,20 @@ final class StepMerging {
         long r = f.reads() & ~ignored;
         long w = f.writes() & ~ignored;
         int key = stopKey(s, t);
-        long pruned = pruned(s);
+        long pruned = -1; // asked only where the full reach conflicts (the pruned one is a subset)
         for (int u = 0; u < ops.length; u++) {
             int pc = s.threads[u].pc;
-            if (u == t || pc >= ops[u].length) continue;
-            boolean p = (pruned >> u & 1) != 0;
-            if ((reach(u, key, p)[pc] & (r | w)) != 0) return false;
-            if (w != 0 && (reachReads(u, key, p)[pc] & w) != 0) return false;
+            if (u == t || pc >= ops[u].length || !conflicts(u, key, false, pc, r, w)) continue;
+            if (reloadVcpu[u] < 0 || conflicts(u, key, true, pc, r, w)) return false;
+            if (pruned == -1) pruned = pruned(s);
+            if ((pruned >> u & 1) == 0) return false;
         }
         return true;
+    }
+
+    /** Whether thread u's reach from pc writes what r or w name, or reads what w names. */
+    private boolean conflicts(int u, int key, boolean pruned, int pc, long r, long w) {
+        return (reach(u, key, pruned)[pc] & (r | w)) != 0 || w != 0 && (reachReads(u, key, pruned)[pc] & w) != 0;
     }
 
     static final int STOP_KEYS = 1 << 5;
