@@ -368,4 +368,34 @@ class StepMergingTest {
         st.step(2, "store VCPU_ROOTS");
         assertThat(st.system.merging().pruned(st.s)).as("once it ran, nothing can: both out").isEqualTo(0b11);
     }
+
+    @Test
+    void whichThreadsRootHandlingIsOutOfReachDependsOnTheMmuItsAccessesRunOn() {
+        VmConfig both = Stepper.vm(Mmu.BOTH, 2);
+        PathBuilder l2 = new PathBuilder();
+        FaultPaths.guestAccess(l2, both, 0, Access.READ, Expr.constant(HPAGE_GPA), true);
+        PathBuilder l1 = new PathBuilder();
+        FaultPaths.guestAccess(l1, both, 1, Access.READ, Expr.constant(HPAGE_GPA), false);
+        PathBuilder two = new PathBuilder();
+        FaultPaths.guestAccess(two, both, 0, Access.READ, Expr.constant(HPAGE_GPA), false);
+        FaultPaths.guestAccess(two, both, 1, Access.READ, Expr.constant(HPAGE_GPA), false);
+        Stepper withTwo = new Stepper(Stepper.program(both, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, l2),
+                ThreadProgram.of("vcpu 1", 1, l1), ThreadProgram.of("both vCPUs", -1, two)));
+        assertThat(withTwo.system.merging().pruned(withTwo.s))
+                .as("a thread accessing two vCPUs keeps its root handling, which may reload either").isZero();
+        Stepper st = new Stepper(Stepper.program(both, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, l2),
+                ThreadProgram.of("vcpu 1", 1, l1), IndependenceTest.thread("a", IndependenceTest.END)));
+        var m = st.system.merging();
+        assertThat(m.pruned(st.s)).isEqualTo(0b011);
+        st.s.vcpuRoots[0] = -1;
+        assertThat(m.pruned(st.s)).as("the L2 guest's accesses run on guest_mmu").isEqualTo(0b011);
+        st.s.vcpuNestedRoots[0] = -1;
+        assertThat(m.pruned(st.s)).isEqualTo(0b010);
+        assertThat(m.pruned(st.s, 0)).isFalse();
+        assertThat(m.pruned(st.s, 1)).isTrue();
+        st.s.vcpuNestedRoots[1] = -1;
+        assertThat(m.pruned(st.s)).as("vCPU 1's accesses run on root_mmu").isEqualTo(0b010);
+        st.s.threads[1].pc = m.reach(1, 0, false).length - 1;
+        assertThat(m.pruned(st.s)).as("a finished thread has nothing to leave out").isZero();
+    }
 }
