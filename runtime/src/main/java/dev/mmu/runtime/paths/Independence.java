@@ -57,28 +57,30 @@ final class Independence implements Dependencies<VmState> {
      * step within a loop drops nothing the loop's next round still does): that thread's merging
      * decision that reads one of these may go the other way after the step. The step took no lock
      * that thread holds or may take (that would conflict), so next is reachable from pc under its
-     * key, and what u may write from next is a subset.
+     * key, and what u may write from next is a subset. Its reach there is the pruned one if u is
+     * in {@link StepMerging#pruned} (before: was, after: is), else the full one: a step that lets
+     * u's root handling out of its reach drops that too.
      */
-    private long dropped(int u, int pc, int next) {
+    private long dropped(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
         for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
-            d |= dropped(merging.reach(u, key), pc, next);
+            d |= dropped(merging.reach(u, key, was), pc, merging.reach(u, key, is), next);
         }
         return d;
     }
 
     /** The same for what u may no longer read (a merging decision on an op that writes compares those too). */
-    private long droppedReads(int u, int pc, int next) {
+    private long droppedReads(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
         for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
-            d |= dropped(merging.reachReads(u, key), pc, next);
+            d |= dropped(merging.reachReads(u, key, was), pc, merging.reachReads(u, key, is), next);
         }
         return d;
     }
 
-    private static long dropped(long[] reach, int pc, int next) {
-        int n = reach.length - 1;
-        return reach[Math.min(pc, n)] & ~reach[Math.min(next, n)];
+    private static long dropped(long[] before, int pc, long[] after, int next) {
+        int n = before.length - 1;
+        return before[Math.min(pc, n)] & ~after[Math.min(next, n)];
     }
 
     private final class Expansion implements Dependencies.Expansion<VmState> {
@@ -96,9 +98,12 @@ final class Independence implements Dependencies<VmState> {
         private final long[] droppedReads;
         private final boolean[] visibleStep;
         private long enabled;
+        /** The threads whose root handling is out of their reach in s ({@link StepMerging#pruned}). */
+        private final long pruned;
 
         Expansion(VmState s) {
             this.s = s;
+            pruned = merging.pruned(s);
             int n = program.threads().size();
             reads = new long[n];
             writes = new long[n];
@@ -125,8 +130,10 @@ final class Independence implements Dependencies<VmState> {
                     writes[t] |= touched.writes & ~notDependences;
                     decided[t] |= touched.decided;
                     decidedWrites[t] |= touched.decidedWrites;
-                    dropped[t] |= Independence.this.dropped(t, pc, next.threads[t].pc);
-                    droppedReads[t] |= Independence.this.droppedReads(t, pc, next.threads[t].pc);
+                    boolean was = (pruned >> t & 1) != 0;
+                    boolean is = was || merging.pruned(next, t); // once pruned, pruned on
+                    dropped[t] |= Independence.this.dropped(t, pc, was, next.threads[t].pc, is);
+                    droppedReads[t] |= Independence.this.droppedReads(t, pc, was, next.threads[t].pc, is);
                     visibleStep[t] |= (touched.writes & visible) != 0 || next.violations != s.violations
                             || next.assertFailed != s.assertFailed;
                     if (!MmuSystem.sameAsEarlierChoice(transitions, first, next)) {
@@ -185,19 +192,23 @@ final class Independence implements Dependencies<VmState> {
          * while the set holds what key says) conflicts with u's step here, or enables u if u is
          * blocked; or u's step puts out of reach a write or read that v's merging decisions there
          * compare (the last clauses: v moving may change u's own decision). A smaller key than the final
-         * set's is safe: v's reach only shrinks as it grows.
+         * set's is safe: v's reach only shrinks as it grows. v's reach is the pruned one if v is in
+         * {@link StepMerging#pruned}: from s on, whatever runs, it stays so. v's decisions read the
+         * vCPUs' root bits (which of them are pruned): a step that lets a vCPU's root handling out
+         * wrote its bits or put their writes out of reach, and in both cases dropped them.
          */
         private boolean mayConflict(int u, int v, int key) {
             int pc = s.threads[v].pc;
-            long futureWrites = merging.reach(v, key)[pc] & ~notDependences;
+            boolean p = (pruned >> v & 1) != 0;
+            long futureWrites = merging.reach(v, key, p)[pc] & ~notDependences;
             if ((enabled >> u & 1) == 0) return (reads[u] & futureWrites) != 0;
-            long futureReads = merging.reachReads(v, key)[pc] & ~notDependences;
-            long decisionReads = merging.reachDecisions(v, key)[pc];
-            long decisionWrites = merging.reachDecisionWrites(v, key)[pc];
+            long futureReads = merging.reachReads(v, key, p)[pc] & ~notDependences;
+            long decisionReads = merging.reachDecisions(v, key, p)[pc];
+            long decisionWrites = merging.reachDecisionWrites(v, key, p)[pc];
             return (writes[u] & (futureReads | futureWrites)) != 0 || (reads[u] & futureWrites) != 0
                     || (dropped[u] & (decisionReads | decisionWrites)) != 0 || (droppedReads[u] & decisionWrites) != 0
-                    || ((decided[u] | decidedWrites[u]) & merging.reach(v, 0)[pc]) != 0
-                    || (decidedWrites[u] & merging.reachReads(v, 0)[pc]) != 0;
+                    || ((decided[u] | decidedWrites[u]) & merging.reach(v, 0, p)[pc]) != 0
+                    || (decidedWrites[u] & merging.reachReads(v, 0, p)[pc]) != 0;
         }
     }
 }

@@ -158,6 +158,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return false;
     }
 
+    /** The step merging of this system (tests ask it which root handling is out of reach). */
+    StepMerging merging() {
+        return merging;
+    }
+
     /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
     public VmState step(VmState s, int t, int c, StringBuilder trace) {
         return step(s, t, c, trace, null);

@@ -21,6 +21,14 @@ import dev.mmu.runtime.model.VmState;
  * reads, so a thread that could change it conflicts with the decision ({@link Touched#decided}).
  * The same check lets a need_resched() that said no run with the op after
  * it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
+ *
+ * <p>A guest access goes to vcpu_enter_guest()'s root handling only with the vCPU's
+ * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending or without a root. Where neither holds and no thread can
+ * still write that vCPU's root and request bits ({@link #pruned}: a fixpoint over the reach with
+ * those edges left out), the edge is left out of its thread's reach. Once out, it stays out as the
+ * threads move on (nothing can write the bits); a decision not to merge may flip when a step lets
+ * another vCPU's edge out (it writes that vCPU's bits, or puts their writes out of its reach), so
+ * every decision reads every vCPU's bits ({@link Touched#decided}, {@link #decisionReads}).
  */
 final class StepMerging {
     private final Program program;
@@ -29,14 +37,25 @@ final class StepMerging {
     private final Footprint[][] ops;
     /** Per thread and pc: what the op reads when it runs invisibly, or null if it never does. */
     private final Footprint[][] invisible;
-    /** Per thread and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand. */
-    private final long[][][] reachWrites;
+    /**
+     * Per variant (0: every edge, 1: the root handling's left out, see {@link #pruned}), thread
+     * and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand.
+     */
+    private final long[][][][] reachWrites;
     /** The same for reads (partial-order reduction asks what a thread may still read). */
-    private final long[][][] reachReads;
+    private final long[][][][] reachReads;
     /** The same for what its merging decisions may read ({@link #decisionReads}). */
-    private final long[][][] reachDecisions;
+    private final long[][][][] reachDecisions;
     /** The same for what its merging decisions may write ({@link #decisionWrites}). */
-    private final long[][][] reachDecisionWrites;
+    private final long[][][][] reachDecisionWrites;
+    /** Per thread and pc: where its guest access enters vcpu_enter_guest()'s root handling, or -1. */
+    private final int[][] reloadEdge;
+    /** Per thread: the vCPU whose root handling its accesses may enter; -1 for none or several. */
+    private final int[] reloadVcpu;
+    /** Per thread: whether those accesses run on root_mmu (bit 0) and on guest_mmu (bit 1). */
+    private final int[] reloadMmus;
+    /** Whether some thread's root handling may be left out of its reach ({@link #pruned}). */
+    private final boolean pruning;
     /** What a merged op must not write: what the expectations read (-1 for Java predicates: anything). */
     private final long visible;
     /**
@@ -51,10 +70,14 @@ final class StepMerging {
         int n = program.threads().size();
         ops = new Footprint[n][];
         invisible = new Footprint[n][];
-        reachWrites = new long[n][STOP_KEYS][];
-        reachReads = new long[n][STOP_KEYS][];
-        reachDecisions = new long[n][STOP_KEYS][];
-        reachDecisionWrites = new long[n][STOP_KEYS][];
+        reachWrites = new long[2][n][STOP_KEYS][];
+        reachReads = new long[2][n][STOP_KEYS][];
+        reachDecisions = new long[2][n][STOP_KEYS][];
+        reachDecisionWrites = new long[2][n][STOP_KEYS][];
+        reloadEdge = new int[n][];
+        reloadVcpu = new int[n];
+        reloadMmus = new int[n];
+        boolean any = false;
         ignored = Resource.VIOLATIONS.bit() | (program.trackMetrics() ? 0 : Resource.METRICS.bit());
         visible = program.expectationReads() & ~(program.trackMetrics() ? 0 : Resource.METRICS.bit());
         for (int u = 0; u < n; u++) {
@@ -66,7 +89,77 @@ final class StepMerging {
                 Footprint f = code[pc].invisibleFootprint(program.config());
                 invisible[u][pc] = f == null ? null : f.ofThread(u);
             }
+            any |= findReloadEdges(u, code);
         }
+        pruning = enabled && any;
+    }
+
+    /** Fills reloadEdge, reloadVcpu and reloadMmus of thread u; whether its edges may be left out. */
+    private boolean findReloadEdges(int u, Op[] code) {
+        reloadEdge[u] = new int[code.length];
+        java.util.Arrays.fill(reloadEdge[u], -1);
+        reloadVcpu[u] = -1;
+        boolean several = false;
+        for (int pc = 0; pc < code.length; pc++) {
+            if (!(unwrap(code[pc]) instanceof FaultOps.GuestAccess g) || g.enterGuest() < 0) continue;
+            reloadEdge[u][pc] = g.enterGuest();
+            several |= reloadVcpu[u] >= 0 && reloadVcpu[u] != g.vcpu();
+            reloadVcpu[u] = g.vcpu();
+            reloadMmus[u] |= g.nested() ? 2 : 1;
+        }
+        if (several || reloadVcpu[u] < 0) {
+            reloadVcpu[u] = -1;
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The threads whose guest accesses cannot enter vcpu_enter_guest()'s root handling from s on,
+     * whatever runs: their vCPU has a root in each MMU they run on and no request pending, and no
+     * thread's reach (with the root handling of the threads in the set left out) writes the vCPU's
+     * root or request bits. The largest such set: if a vCPU's bits were ever written, the first
+     * write would be in its thread's reach from s, as every thread of the set kept to its pruned
+     * reach until then. It only grows as threads move: their reach only shrinks.
+     */
+    long pruned(VmState s) {
+        if (!pruning) return 0;
+        int n = reloadVcpu.length;
+        long set = 0;
+        for (int u = 0; u < n; u++) {
+            if (mayBePruned(s, u)) set |= 1L << u;
+        }
+        boolean changed = set != 0;
+        while (changed) {
+            changed = false;
+            for (int u = 0; u < n; u++) {
+                if ((set >> u & 1) == 0) continue;
+                long bits = Resource.vcpuRootsOf(reloadVcpu[u]);
+                for (int w = 0; w < n; w++) {
+                    int pc = s.threads[w].pc;
+                    if (pc < ops[w].length && (reach(w, 0, (set >> w & 1) != 0)[pc] & bits) != 0) {
+                        set &= ~(1L << u);
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        return set;
+    }
+
+    /** Whether thread u is in {@link #pruned} of s: a shortcut for a thread that cannot be. */
+    boolean pruned(VmState s, int u) {
+        return mayBePruned(s, u) && (pruned(s) >> u & 1) != 0;
+    }
+
+    /** Whether thread u has root handling in reach, and its vCPU a root in each MMU and no request. */
+    private boolean mayBePruned(VmState s, int u) {
+        int v = reloadVcpu[u];
+        if (!pruning || v < 0 || s.threads[u].pc >= reloadEdge[u].length) return false;
+        if ((s.freeObsoleteRootsRequests & (1L << v)) != 0) return false;
+        if ((reloadMmus[u] & 1) != 0 && s.root(v, false) < 0) return false;
+        return (reloadMmus[u] & 2) == 0 || s.root(v, true) >= 0;
     }
 
     /**
@@ -139,8 +232,13 @@ final class StepMerging {
      * ({@link #mayMerge} of the op after it).
      */
     private long decisionReads(int u, int pc) {
-        long r = mayMove(u, pc) ? ops[u][pc].reads() & ~ignored : 0;
-        return invisible[u][pc] == null ? r : r | invisible[u][pc].reads();
+        long r = mayMove(u, pc) ? ops[u][pc].reads() & ~ignored | prunedReads() : 0;
+        return invisible[u][pc] == null ? r : r | invisible[u][pc].reads() | prunedReads();
+    }
+
+    /** What every merging decision reads of the state through {@link #pruned}: every vCPU's root and request bits. */
+    private long prunedReads() {
+        return pruning ? Resource.VCPU_ROOTS.bit() : 0;
     }
 
     /** What thread u's merging decision at its op at pc compares with the others' future reads and writes. */
@@ -156,13 +254,20 @@ final class StepMerging {
         long r = f.reads() & ~ignored;
         long w = f.writes() & ~ignored;
         int key = stopKey(s, t);
+        long pruned = -1; // asked only where the full reach conflicts (the pruned one is a subset)
         for (int u = 0; u < ops.length; u++) {
             int pc = s.threads[u].pc;
-            if (u == t || pc >= ops[u].length) continue;
-            if ((reach(u, key)[pc] & (r | w)) != 0) return false;
-            if (w != 0 && (reachReads(u, key)[pc] & w) != 0) return false;
+            if (u == t || pc >= ops[u].length || !conflicts(u, key, false, pc, r, w)) continue;
+            if (reloadVcpu[u] < 0 || conflicts(u, key, true, pc, r, w)) return false;
+            if (pruned == -1) pruned = pruned(s);
+            if ((pruned >> u & 1) == 0) return false;
         }
         return true;
+    }
+
+    /** Whether thread u's reach from pc writes what r or w name, or reads what w names. */
+    private boolean conflicts(int u, int key, boolean pruned, int pc, long r, long w) {
+        return (reach(u, key, pruned)[pc] & (r | w)) != 0 || w != 0 && (reachReads(u, key, pruned)[pc] & w) != 0;
     }
 
     static final int STOP_KEYS = 1 << 5;
@@ -186,40 +291,48 @@ final class StepMerging {
         };
     }
 
-    /** What thread u may still write from each pc while the others hold what key says (0 past the end). */
-    long[] reach(int u, int key) {
-        if (reachWrites[u][key] == null) reachWrites[u][key] = computeReach(u, key, Reach.WRITES);
-        return reachWrites[u][key];
+    /**
+     * What thread u may still write from each pc while the others hold what key says (0 past the
+     * end); with pruned, its root handling left out (only for a thread of {@link #pruned}).
+     */
+    long[] reach(int u, int key, boolean pruned) {
+        int p = pruned ? 1 : 0;
+        if (reachWrites[p][u][key] == null) reachWrites[p][u][key] = computeReach(u, key, Reach.WRITES, pruned);
+        return reachWrites[p][u][key];
     }
 
     /** What thread u may still read from each pc, as {@link #reach} (partial-order reduction). */
-    long[] reachReads(int u, int key) {
-        if (reachReads[u][key] == null) reachReads[u][key] = computeReach(u, key, Reach.READS);
-        return reachReads[u][key];
+    long[] reachReads(int u, int key, boolean pruned) {
+        int p = pruned ? 1 : 0;
+        if (reachReads[p][u][key] == null) reachReads[p][u][key] = computeReach(u, key, Reach.READS, pruned);
+        return reachReads[p][u][key];
     }
 
     /** What thread u's merging decisions may still read from each pc, as {@link #reach}. */
-    long[] reachDecisions(int u, int key) {
-        if (reachDecisions[u][key] == null) reachDecisions[u][key] = computeReach(u, key, Reach.DECISIONS);
-        return reachDecisions[u][key];
+    long[] reachDecisions(int u, int key, boolean pruned) {
+        int p = pruned ? 1 : 0;
+        if (reachDecisions[p][u][key] == null) reachDecisions[p][u][key] = computeReach(u, key, Reach.DECISIONS, pruned);
+        return reachDecisions[p][u][key];
     }
 
     /** What thread u's merging decisions may still write from each pc, as {@link #reach}. */
-    long[] reachDecisionWrites(int u, int key) {
-        if (reachDecisionWrites[u][key] == null) {
-            reachDecisionWrites[u][key] = computeReach(u, key, Reach.DECISION_WRITES);
+    long[] reachDecisionWrites(int u, int key, boolean pruned) {
+        int p = pruned ? 1 : 0;
+        if (reachDecisionWrites[p][u][key] == null) {
+            reachDecisionWrites[p][u][key] = computeReach(u, key, Reach.DECISION_WRITES, pruned);
         }
-        return reachDecisionWrites[u][key];
+        return reachDecisionWrites[p][u][key];
     }
 
     private enum Reach { WRITES, READS, DECISIONS, DECISION_WRITES }
 
     /**
      * Fixpoint over u's control flow: reach[pc] = writes(pc) (or reads) and, unless the op at pc
-     * is an acquire that stops, the reach of its targets. A stopping acquire still counts itself
-     * (it may queue). One entry past the end: a finished thread does nothing.
+     * is an acquire that stops, the reach of its targets (with pruned, but for a guest access's
+     * root handling). A stopping acquire still counts itself (it may queue). One entry past the
+     * end: a finished thread does nothing.
      */
-    private long[] computeReach(int u, int key, Reach what) {
+    private long[] computeReach(int u, int key, Reach what, boolean pruned) {
         Op[] code = program.threads().get(u).ops();
         long[] w = new long[code.length + 1];
         boolean changed = true;
@@ -233,8 +346,9 @@ final class StepMerging {
                     case DECISION_WRITES -> decisionWrites(u, pc);
                 };
                 if (!stops(code[pc], key)) {
+                    int skip = pruned ? reloadEdge[u][pc] : -1;
                     for (int q : code[pc].targets(pc)) {
-                        if (q < code.length) nw |= w[q];
+                        if (q < code.length && q != skip) nw |= w[q];
                     }
                 }
                 if (nw != w[pc]) {
@@ -273,12 +387,14 @@ final class StepMerging {
          * op that writes something visible is never silent, whatever the state: only then does
          * the decision compare nothing. Of the others' reach, {@link #silent} compares the op's
          * footprint (if it may move) and {@link #mayMerge} the invisible op's reads: only those
-         * are decided; the op's {@code choices} reads the state.
+         * are decided; the op's {@code choices} reads the state, and so does the choice of the
+         * threads whose root handling is left out ({@link #pruned}: every vCPU's root bits).
          */
         void decided(StepMerging m, int t, int pc, int invisiblePc) {
             if (!m.enabled || (invisiblePc < 0 && !m.mayMove(t, pc))) return;
             long r = m.mayMove(t, pc) ? m.ops[t][pc].reads() & ~m.ignored : 0;
             if (invisiblePc >= 0) r |= m.invisible[t][invisiblePc].reads();
+            r |= m.prunedReads();
             decided |= r;
             decidedWrites |= m.decisionWrites(t, pc);
             reads |= r | m.ops[t][pc].reads();

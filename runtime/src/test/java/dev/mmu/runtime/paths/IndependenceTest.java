@@ -361,4 +361,91 @@ class IndependenceTest {
         assertThat(x.independent(0, 1)).as("after a, b's step runs the store too").isFalse();
         assertThat(x.persistent(1)).isEqualTo(set(0, 1, 2));
     }
+
+    /**
+     * A toy vCPU 0: its guest access (a real one: the gpa has no SPTE, so an EPT violation) goes
+     * to a toy fault that reads SPTEs and back to the access, or, with a reload pending, to a toy
+     * root handling that writes INVALID_ROOTS (as mmu_free_root_page() does) and its root bits.
+     */
+    static ThreadProgram toyVcpu() {
+        PathBuilder b = new PathBuilder();
+        int oldSpte = b.local("spte");
+        int slot = b.local("fault->slot");
+        b.emit(new FaultOps.GuestAccess(0, MmuOps.Access.READ, Expr.constant(Stepper.HPAGE_GPA), 5, false, -1, oldSpte,
+                slot, 3));
+        b.emit(load(Resource.SPTE));
+        b.emit(new Ops.Jump(0));
+        b.emit(new Touch("reload", Footprint.updates(Resource.INVALID_ROOTS).andUpdatesRoots(0)));
+        b.emit(new Ops.Jump(0));
+        b.emit(END);
+        return ThreadProgram.of("vcpu 0", 0, b);
+    }
+
+    /**
+     * a: store STATS, then load INVALID_ROOTS, which joins a's step only while vCPU 0's root
+     * handling is out of reach; r: writes every vCPU's root and request bits (a reload request).
+     */
+    static Stepper reloadRace() {
+        ThreadProgram a = thread("a", store(Resource.STATS), load(Resource.INVALID_ROOTS), END);
+        ThreadProgram r = thread("r", new Touch("request", Footprint.LOCAL.andWrites(Resource.VCPU_ROOTS)), END);
+        PathBuilder setup = new PathBuilder();
+        setup.emit(new Ops.SetGlobal(0, Expr.constant(0), "g = 0"));
+        return new Stepper(new Program(Stepper.vm(Mmu.TDP, 1), ThreadProgram.of("setup", -1, setup),
+                List.of(a, toyVcpu(), r), false, EnumSet.allOf(Stat.class), 0, -1L));
+    }
+
+    @Test
+    void aStepThatLetsAVcpusRootHandlingOutOfReachChangesTheDecisionsThatLookedAtIt() {
+        Stepper st = reloadRace();
+        assertThat(st.system.merging().pruned(st.s)).as("r may still write vCPU 0's bits").isEqualTo(0);
+        Expansion<VmState> x = expand(st);
+        // a's step ends before the load (vCPU 0 may reload); after r's, it would not: a then r
+        // and r then a end in different states
+        assertThat(x.independent(0, 2)).isFalse();
+        assertThat(x.independent(2, 0)).isFalse();
+        assertThat(x.persistent(2) & set(0)).as("r's step may change a's next step").isNotZero();
+        Stepper after = reloadRace();
+        after.step(2, "request");
+        assertThat(after.system.merging().pruned(after.s)).isEqualTo(set(1));
+        after.step(0, "store STATS");
+        assertThat(after.next(0)).as("the load joined a's step").isEqualTo("end");
+    }
+
+    /**
+     * vCPU 0: store NX_LIST; if (!x) skip a store of HOST_PFNS; then its guest access, whose root
+     * handling (out of reach: nothing writes its bits) would store HOST_PFNS too.
+     */
+    static ThreadProgram skippingVcpu() {
+        PathBuilder b = new PathBuilder();
+        int x = b.local("x");
+        int oldSpte = b.local("spte");
+        int slot = b.local("fault->slot");
+        b.emit(store(Resource.NX_LIST));
+        b.emit(new Ops.JumpUnless(Expr.local(x), 3, "if (!x) goto access"));
+        b.emit(store(Resource.HOST_PFNS));
+        b.emit(new FaultOps.GuestAccess(0, MmuOps.Access.READ, Expr.constant(Stepper.HPAGE_GPA), 7, false, -1, oldSpte,
+                slot, 5));
+        b.emit(new Ops.Jump(7));
+        b.emit(new Touch("reload", Footprint.updates(Resource.HOST_PFNS).andUpdatesRoots(0)));
+        b.emit(new Ops.Jump(3));
+        b.emit(END);
+        return ThreadProgram.of("vcpu 0", 0, b);
+    }
+
+    @Test
+    void whatAStepPutsOutOfAPrunedReachIsDroppedThoughTheFullReachStillHasIt() {
+        ThreadProgram a = thread("a", store(Resource.STATS), load(Resource.HOST_PFNS), END);
+        PathBuilder setup = new PathBuilder();
+        setup.emit(new Ops.SetGlobal(0, Expr.constant(0), "g = 0"));
+        Stepper st = new Stepper(new Program(Stepper.vm(Mmu.TDP, 1), ThreadProgram.of("setup", -1, setup),
+                List.of(a, skippingVcpu()), false, EnumSet.allOf(Stat.class), 0, -1L));
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(set(1));
+        // a's step ends before its load (vCPU 0 may store HOST_PFNS); after vCPU 0's step it cannot
+        // (the root handling's store is out of reach), so a's step would take the load too
+        assertThat(expand(st).independent(0, 1)).isFalse();
+        st.step(1, "store NX_LIST");
+        assertThat(st.next(1)).isEqualTo("vcpu 0 read");
+        st.step(0, "store STATS");
+        assertThat(st.next(0)).isEqualTo("end");
+    }
 }

@@ -309,4 +309,93 @@ class StepMergingTest {
         st.step(0, "vcpu 0 read");
         assertThat(st.next(0)).as("which fault-in allocates first decides the pfn").isEqualTo("kvm_faultin_pfn");
     }
+
+    /**
+     * twoFaults with a third thread that may later write every vCPU's root and request bits (as
+     * kvm_mmu_zap_all_fast()'s kvm_make_all_cpus_request() does).
+     */
+    static Stepper twoFaultsAndARequester(long gpa) {
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        PathBuilder[] b = {new PathBuilder(), new PathBuilder()};
+        for (int v = 0; v < 2; v++) FaultPaths.guestAccess(b[v], VM, v, Access.READ, Expr.constant(gpa));
+        ThreadProgram requester = IndependenceTest.thread("requester", IndependenceTest.store(Resource.VCPU_ROOTS),
+                IndependenceTest.END);
+        return new Stepper(new Program(VM, ThreadProgram.of("setup", -1, setup),
+                java.util.List.of(ThreadProgram.of("vcpu 0", 0, b[0]), ThreadProgram.of("vcpu 1", 1, b[1]), requester),
+                false, java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0));
+    }
+
+    /** vCPU 0 runs its fault up to the op its step ends before. */
+    private static String faultUntilItEnds(Stepper st) {
+        st.step(0, "vcpu 0 read");
+        st.step(0, "read_lock(mmu_lock)");
+        return st.next(0);
+    }
+
+    @Test
+    void theOtherVcpusRootReloadIsOutOfReachWhileItHasARootAndNoRequestAndNothingCanChangeThat() {
+        Stepper st = twoFaults(HPAGE_GPA + 0x1000);
+        assertThat(st.system.merging().pruned(st.s)).as("both vCPUs have a root and no request").isEqualTo(0b11);
+        String end = faultUntilItEnds(st);
+        assertThat(end).as("vCPU 1 cannot reach mmu_free_root_page(): is_page_fault_stale joins the step")
+                .isNotEqualTo("is_page_fault_stale");
+    }
+
+    @Test
+    void aPendingRequestKeepsTheOtherVcpusRootReloadInReach() {
+        Stepper st = twoFaults(HPAGE_GPA + 0x1000);
+        st.s.freeObsoleteRootsRequests |= 1L << 1;
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(0b01);
+        assertThat(faultUntilItEnds(st)).as("vCPU 1's mmu_free_root_page() may drop the root's count")
+                .isEqualTo("is_page_fault_stale");
+    }
+
+    @Test
+    void aVcpuWithoutARootKeepsItsRootReloadInReach() {
+        Stepper st = twoFaults(HPAGE_GPA + 0x1000);
+        st.s.vcpuRoots[1] = -1;
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(0b01);
+        assertThat(faultUntilItEnds(st)).isEqualTo("is_page_fault_stale");
+    }
+
+    @Test
+    void aThreadThatMayStillRequestAReloadKeepsEveryRootReloadInReach() {
+        Stepper st = twoFaultsAndARequester(HPAGE_GPA + 0x1000);
+        assertThat(st.system.merging().pruned(st.s)).as("the requester may write any vCPU's bits").isEqualTo(0);
+        assertThat(faultUntilItEnds(st)).as("vCPU 1 may yet reload: is_page_fault_stale stays a step")
+                .isEqualTo("is_page_fault_stale");
+        st.step(2, "store VCPU_ROOTS");
+        assertThat(st.system.merging().pruned(st.s)).as("once it ran, nothing can: both out").isEqualTo(0b11);
+    }
+
+    @Test
+    void whichThreadsRootHandlingIsOutOfReachDependsOnTheMmuItsAccessesRunOn() {
+        VmConfig both = Stepper.vm(Mmu.BOTH, 2);
+        PathBuilder l2 = new PathBuilder();
+        FaultPaths.guestAccess(l2, both, 0, Access.READ, Expr.constant(HPAGE_GPA), true);
+        PathBuilder l1 = new PathBuilder();
+        FaultPaths.guestAccess(l1, both, 1, Access.READ, Expr.constant(HPAGE_GPA), false);
+        PathBuilder two = new PathBuilder();
+        FaultPaths.guestAccess(two, both, 0, Access.READ, Expr.constant(HPAGE_GPA), false);
+        FaultPaths.guestAccess(two, both, 1, Access.READ, Expr.constant(HPAGE_GPA), false);
+        Stepper withTwo = new Stepper(Stepper.program(both, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, l2),
+                ThreadProgram.of("vcpu 1", 1, l1), ThreadProgram.of("both vCPUs", -1, two)));
+        assertThat(withTwo.system.merging().pruned(withTwo.s))
+                .as("a thread accessing two vCPUs keeps its root handling, which may reload either").isZero();
+        Stepper st = new Stepper(Stepper.program(both, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, l2),
+                ThreadProgram.of("vcpu 1", 1, l1), IndependenceTest.thread("a", IndependenceTest.END)));
+        var m = st.system.merging();
+        assertThat(m.pruned(st.s)).isEqualTo(0b011);
+        st.s.vcpuRoots[0] = -1;
+        assertThat(m.pruned(st.s)).as("the L2 guest's accesses run on guest_mmu").isEqualTo(0b011);
+        st.s.vcpuNestedRoots[0] = -1;
+        assertThat(m.pruned(st.s)).isEqualTo(0b010);
+        assertThat(m.pruned(st.s, 0)).isFalse();
+        assertThat(m.pruned(st.s, 1)).isTrue();
+        st.s.vcpuNestedRoots[1] = -1;
+        assertThat(m.pruned(st.s)).as("vCPU 1's accesses run on root_mmu").isEqualTo(0b010);
+        st.s.threads[1].pc = m.reach(1, 0, false).length - 1;
+        assertThat(m.pruned(st.s)).as("a finished thread has nothing to leave out").isZero();
+    }
 }
