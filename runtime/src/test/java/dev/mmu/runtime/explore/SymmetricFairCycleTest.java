@@ -134,9 +134,52 @@ class SymmetricFairCycleTest {
         });
     }
 
+    /**
+     * Every thread turns its own wheel (local 0..5, mod 6), always enabled: fair cycles everywhere
+     * (FAIL); four threads make 1,296 real states, the lifted graph's arrays grow past their start.
+     */
+    static Twins wheels(int n) {
+        return new Twins(n, start(n), (s, t) -> with(s, t, (s.locals().get(t) + 1) % 6, s.shared()));
+    }
+
     private static ExploreResult<State> check(Twins system, boolean symmetry) {
         ExploreOptions o = ExploreOptions.builder().symmetry(symmetry).build();
         return Explorer.explore(system, List.of(new Terminates<>("terminates")), o);
+    }
+
+    /**
+     * The search itself: one state per orbit stored and expanded (token(3): all free, and one
+     * holder; 3 + 2 steps), and the state the lasso's cycle starts at is the real one the stem
+     * reaches, not its orbit's stored state.
+     */
+    @Test
+    void theSearchStoresOneStatePerOrbitAndTheLassosRealEntry() {
+        Twins system = token(3);
+        Monitor<State> monitor = new Monitor<>(system, List.of(new Terminates<>("t")));
+        SearchReport r = FairCycleSearch.run(system, monitor,
+                new Budget(ExploreOptions.builder().build(), "fair cycles", System.nanoTime()), true);
+        assertThat(r.states()).isEqualTo(2);
+        assertThat(r.transitions()).isEqualTo(5);
+        Monitor.Finding<State> f = monitor.finding(0);
+        assertThat(f.found).isTrue();
+        List<State> states = Explorer.replay(system, f.trace);
+        assertThat(f.state).isEqualTo(states.get(f.cycleStart)).isEqualTo(states.get(states.size() - 1));
+    }
+
+    /** A budget stops the quotient's BFS or the lifting: UNKNOWN, as without symmetry. */
+    @Test
+    void aBudgetStopsItWithUnknown() {
+        for (long max : new long[] {2, 40}) {
+            ExploreOptions o = ExploreOptions.builder().symmetry(true).maxStates(max).portfolioFallback(false).build();
+            ExploreResult<State> r = Explorer.explore(wheels(3), List.of(new Terminates<>("terminates")), o);
+            assertThat(r.outcomes().get(0).verdict()).as("max " + max).isEqualTo(Verdict.UNKNOWN);
+        }
+        // the search itself (the main pass above stops first)
+        Monitor<State> monitor = new Monitor<>(wheels(3), List.of(new Terminates<>("t")));
+        SearchReport r = FairCycleSearch.run(wheels(3), monitor, new Budget(
+                ExploreOptions.builder().maxStates(10).build(), "fair cycles", System.nanoTime()), true);
+        assertThat(r.stopped()).isEqualTo(StopReason.MAX_STATES);
+        assertThat(monitor.finding(0).found).isFalse();
     }
 
     @Test
@@ -156,6 +199,7 @@ class SymmetricFairCycleTest {
             toys.add(new Toy("laggards " + n, laggards(n), Verdict.FAIL));
             toys.add(new Toy("spinners " + n, spinners(n), null));
         }
+        toys.add(new Toy("wheels 4", wheels(4), Verdict.FAIL));
         boolean fewer = false;
         for (Toy toy : toys) {
             ExploreResult<State> plain = check(toy.system(), false);
