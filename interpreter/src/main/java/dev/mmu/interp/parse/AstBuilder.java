@@ -301,7 +301,7 @@ final class AstBuilder {
                     : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
                     : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
-                    : Stmt.ForFaultWalk.WALKS.contains(name) ? "'" + name + "' walks to a fault's gfn: 'for "
+                    : name != null && Stmt.ForFaultWalk.WALKS.contains(name) ? "'" + name + "' walks to a fault's gfn: 'for "
                     + var + " in " + name + "(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
