@@ -30,7 +30,11 @@ import org.junit.jupiter.api.TestFactory;
  * body), checked as the CLI checks it.
  */
 class NoOpStatementsTest {
-    /** A dead local, a branch never taken and an assert that holds (%d: the block's depth). */
+    /**
+     * A dead local, a branch never taken and an assert that holds (%d: the block's number, so that
+     * every block's local has a name of its own: twin vCPU threads then name their locals apart,
+     * which symmetry must see through, as it compares programs up to the names of locals).
+     */
     private static final String NO_OPS = " let noop_%d = 0; if false { }; assert true;";
     /** Generated scenarios checked (seeds 1..GENERATED), each with its default budget. */
     private static final int GENERATED = 100;
@@ -80,29 +84,26 @@ class NoOpStatementsTest {
     /** The text with {@link #NO_OPS} after the opening brace of every statement block. */
     private static String withNoOps(String name, String text) {
         SourceFile file = SourceParser.parse(name, text, new Diagnostics()).orElseThrow();
-        TreeMap<Integer, Integer> depths = new TreeMap<>(); // insertion offset -> block depth
-        file.paths().forEach(p -> collect(text, p.body(), 0, depths));
+        TreeMap<Integer, Integer> blocks = new TreeMap<>(); // insertion offset -> block number
+        file.paths().forEach(p -> collect(text, p.body(), blocks));
         for (Scenario sc : file.scenarios()) {
-            sc.setups().forEach(b -> collect(text, b, 0, depths));
-            sc.threads().forEach(t -> collect(text, t.body(), 0, depths));
-            sc.paths().forEach(p -> collect(text, p.body(), 0, depths));
+            sc.setups().forEach(b -> collect(text, b, blocks));
+            sc.threads().forEach(t -> collect(text, t.body(), blocks));
+            sc.paths().forEach(p -> collect(text, p.body(), blocks));
         }
         StringBuilder out = new StringBuilder(text);
-        depths.descendingMap().forEach((at, depth) -> out.insert((int) at, NO_OPS.formatted(depth)));
+        blocks.descendingMap().forEach((at, n) -> out.insert((int) at, NO_OPS.formatted(n)));
         return out.toString();
     }
 
-    /**
-     * Where b and the blocks in it take a no-op, with their depth: the no-op's local is named by it,
-     * so twin vCPU threads get equal programs and an inner block's local shadows no outer one.
-     */
-    private static void collect(String text, Block b, int depth, Map<Integer, Integer> into) {
+    /** Where b and the blocks in it take a no-op, each numbered in the order met: its local's name. */
+    private static void collect(String text, Block b, Map<Integer, Integer> into) {
         int at = offset(text, b);
         if (text.charAt(at) == '{') { // an `else if`'s block is the `if` itself: its blocks follow
-            into.put(at + 1, depth);
+            into.put(at + 1, into.size());
         }
         for (Stmt s : b.statements()) {
-            Stmt.blocks(s).forEach(inner -> collect(text, inner, depth + 1, into));
+            Stmt.blocks(s).forEach(inner -> collect(text, inner, into));
         }
     }
 

@@ -34,6 +34,17 @@ class SourceParserTest {
                 .satisfies(a -> assertThat(a.value()).isInstanceOf(Expr.Range.class));
     }
 
+    /**
+     * A for loop whose iterator is not a name (found by FrontendFuzzTest: `t---dp_mmu_roots`) is an
+     * error at its position, not a NullPointerException in the message's suggestions.
+     */
+    @Test
+    void aForLoopOverAnExpressionIsAnError() {
+        Diagnostics d = new Diagnostics();
+        SourceParser.parse("f.mmu", "path p() {\n  for r in t--dp_mmu_roots {\n  }\n}\n", d);
+        assertThat(d.sorted()).isNotEmpty().allSatisfy(x -> assertThat(x.pos().line()).isPositive());
+    }
+
     @Test
     void parsesTheFixedSeed() throws IOException {
         SourceFile file = parseClean("seed-yield-fixed.mmu", resource("/seed/seed-yield-fixed.mmu"));

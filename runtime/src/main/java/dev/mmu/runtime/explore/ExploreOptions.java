@@ -20,7 +20,8 @@ import java.util.Objects;
  * @param maxRunSteps the longest random or PCT run
  * @param portfolioFallback when a systematic search runs out of budget, try random and PCT runs
  * @param symmetry key the visited sets on {@link TransitionSystem#canonical} states (symmetry
- *     reduction); applied by DFS and BFS when no {@code Terminates} is expected, ignored otherwise
+ *     reduction); applied by DFS, BFS, preemption bounding (where the system maps threads) and the
+ *     fair-cycle search of {@code Terminates}; ignored by random and PCT runs
  * @param hashCompaction store a 64-bit fingerprint of each state instead of the state: far less
  *     memory, but a fingerprint collision can hide states, so verdicts that need every state
  *     (PASS of never/final, FAIL of reachable) become probabilistic; findings stay real traces

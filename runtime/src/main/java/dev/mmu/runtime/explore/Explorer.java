@@ -58,8 +58,8 @@ public final class Explorer {
     /**
      * Symmetry reduction is applied by DFS and BFS, and by preemption bounding where the system
      * maps the thread that ran last ({@link TransitionSystem#canonicalThreads}): a node also holds
-     * that thread. A cycle through a permuted copy of a state on the DFS stack is not seen as a
-     * cycle, so {@code Terminates} turns it off (docs/performance.md says what it would take).
+     * that thread. {@code Terminates}'s fair-cycle search applies it where the system maps threads:
+     * it expands one state per orbit and judges fairness on the lifted graph ({@link FairCycleSearch}).
      */
     static <S> boolean symmetric(TransitionSystem<S> system, List<Expectation<S>> expectations,
             ExploreOptions options) {
@@ -70,9 +70,6 @@ public final class Explorer {
 
     /** Why symmetry, asked for, is not applied with these expectations and options; null if it is. */
     public static <S> String symmetryOff(List<Expectation<S>> expectations, ExploreOptions options) {
-        if (expectations.stream().anyMatch(e -> e instanceof Expectation.Terminates)) {
-            return "`expect terminates` (a cycle through a permuted copy of a state would not be seen as a cycle)";
-        }
         return switch (options.strategy()) {
             case DFS, BFS, PREEMPTION_BOUNDED -> null;
             case RANDOM, PCT -> "random and PCT runs keep no visited set to reduce";
@@ -299,7 +296,10 @@ public final class Explorer {
         monitor.checking(false, true);
         monitor.context("");
         Budget budget = new Budget(options, "fair cycles", startNanos);
-        SearchReport cycles = FairCycleSearch.run(system, monitor, budget);
+        // Under symmetry it expands one state per orbit and judges fairness on the lifted graph.
+        boolean symmetric = symmetric(system, monitor.expectations(), options)
+                && system.canonicalThreads(system.initial()) != null;
+        SearchReport cycles = FairCycleSearch.run(system, monitor, budget, symmetric);
         Measured cyclesMeasured = Measured.after(cycles, budget);
         Monitor.Scope scope = cycles.exhaustive() ? Monitor.Scope.complete()
                 : Monitor.Scope.partial("fair-cycle search " + cycles.coverage().describe());

@@ -46,26 +46,49 @@ final class FairCycleSearch<S> {
     private int[] memberStart;
     private int[] members;
 
-    private FairCycleSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
+    /** Under symmetry: the graph above is the lifted one ({@link #exploreLifted}), n its node count. */
+    private final boolean symmetric;
+    private int lifted;
+    /** Under symmetry, the quotient's figures: what was stored and expanded. */
+    private int quotientStates;
+    private int quotientEdges;
+
+    private FairCycleSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, boolean symmetric) {
         this.system = system;
         this.monitor = monitor;
         this.budget = budget;
         this.threads = system.threadCount();
+        this.symmetric = symmetric;
     }
 
     static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget) {
-        return new FairCycleSearch<>(system, monitor, budget).run();
+        return run(system, monitor, budget, false);
+    }
+
+    /**
+     * @param symmetric expand one state per orbit ({@link TransitionSystem#canonical}); the system
+     *     must map threads ({@link TransitionSystem#canonicalThreads} not null)
+     */
+    static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, boolean symmetric) {
+        return new FairCycleSearch<>(system, monitor, budget, symmetric).run();
+    }
+
+    /** The number of nodes of the graph searched: states, or the lifted graph's nodes. */
+    private int size() {
+        return symmetric ? lifted : states.size();
     }
 
     private SearchReport run() {
         try {
-            StopReason stopped = explore();
-            int n = states.size();
+            StopReason stopped = symmetric ? exploreLifted() : explore();
+            int n = size();
             int maxDepth = n == 0 ? 0 : depth[n - 1];
             if (stopped == null) {
                 stopped = findFairCycle();
             }
-            return new SearchReport(n, edges, maxDepth, stopped, stopped == null, -1, 0);
+            return symmetric
+                    ? new SearchReport(quotientStates, quotientEdges, maxDepth, stopped, stopped == null, -1, 0)
+                    : new SearchReport(n, edges, maxDepth, stopped, stopped == null, -1, 0);
         } catch (OutOfMemoryError e) {
             long stored = states.size();
             ids.clear();
@@ -101,6 +124,140 @@ final class FairCycleSearch<S> {
         return null;
     }
 
+    /**
+     * Under symmetry: a BFS that expands one state per orbit (the first one met), recording on
+     * each edge u -t-> x the permutation sigma with which x is its orbit's stored state s_v
+     * (x's thread i is s_v's thread sigma[i]); then the lifted graph, built from the initial node
+     * only: nodes (u, g) stand for the real state whose thread i is s_u's thread g[i], and s_u's
+     * edge by thread t is the real state's edge by thread g^-1[t], to (v, sigma o g). Every real
+     * edge lifts from each node standing for its source, so a fair cycle of the lifted graph is a
+     * fair cycle of the real one, and a real fair cycle, repeated until its lift closes, is a
+     * lifted one: the SCC judgement below and the lasso run on the lifted graph unchanged.
+     * Choices mean the same for a thread and its image (ReductionsAgreeTest checks it).
+     */
+    private StopReason exploreLifted() {
+        Map<S, Integer> orbit = new HashMap<>();
+        List<int[]> pis = new ArrayList<>(); // canonicalThreads of each stored state
+        List<int[]> out = new ArrayList<>(); // per stored state: thread, choice, target, permutation
+        List<int[]> perms = new ArrayList<>();
+        Map<String, Integer> permIds = new HashMap<>();
+        int[] identity = new int[threads];
+        for (int t = 0; t < threads; t++) identity[t] = t;
+        intern(identity, perms, permIds);
+        S init = system.initial();
+        orbit.put(system.canonical(init), 0);
+        states.add(init);
+        pis.add(system.canonicalThreads(init));
+        List<Transition<S>> successors = new ArrayList<>();
+        for (int id = 0; id < states.size(); id++) {
+            StopReason stopped = budget.tick(states.size(), quotientEdges, 0, states.size() - id);
+            if (stopped != null) {
+                return stopped;
+            }
+            successors.clear();
+            system.successors(states.get(id), successors);
+            int[] row = new int[successors.size() * 4];
+            for (int i = 0; i < successors.size(); i++) {
+                Transition<S> t = successors.get(i);
+                S x = t.target();
+                int[] pix = system.canonicalThreads(x);
+                S cx = system.canonical(x);
+                Integer v = orbit.get(cx);
+                int sigma = 0;
+                if (v == null) {
+                    v = states.size();
+                    orbit.put(cx, v);
+                    states.add(x);
+                    pis.add(pix);
+                } else {
+                    int[] piv = pis.get(v);
+                    int[] inv = new int[threads];
+                    for (int k = 0; k < threads; k++) inv[piv[k]] = k;
+                    int[] sg = new int[threads];
+                    for (int k = 0; k < threads; k++) sg[k] = inv[pix[k]];
+                    sigma = intern(sg, perms, permIds);
+                }
+                row[4 * i] = t.thread();
+                row[4 * i + 1] = t.choice();
+                row[4 * i + 2] = v;
+                row[4 * i + 3] = sigma;
+            }
+            out.add(row);
+            quotientEdges += successors.size();
+        }
+        quotientStates = states.size();
+        // The lifted graph, BFS from (initial, identity): node ids in discovery order.
+        Map<Long, Integer> liftedId = new HashMap<>();
+        Map<Long, Integer> composed = new HashMap<>();
+        List<int[]> nodes = new ArrayList<>(); // lifted id -> {stored state, permutation}
+        nodes.add(new int[] {0, 0});
+        liftedId.put(0L, 0);
+        growNodes(1);
+        parent[0] = -1;
+        parentEdge[0] = -1;
+        depth[0] = 0;
+        lifted = 1;
+        for (int id = 0; id < lifted; id++) {
+            StopReason stopped = budget.tick(quotientStates, quotientEdges, depth[id], lifted - id);
+            if (stopped != null) {
+                return stopped;
+            }
+            int u = nodes.get(id)[0];
+            int[] g = perms.get(nodes.get(id)[1]);
+            int[] gInv = new int[threads];
+            for (int k = 0; k < threads; k++) gInv[g[k]] = k;
+            int[] row = out.get(u);
+            edgeStart[id] = edges;
+            for (int i = 0; i < row.length; i += 4) {
+                int v = row[i + 2];
+                long pair = ((long) row[i + 3] << 32) | nodes.get(id)[1];
+                Integer gv = composed.get(pair);
+                if (gv == null) {
+                    int[] sg = perms.get(row[i + 3]);
+                    int[] c = new int[threads];
+                    for (int k = 0; k < threads; k++) c[k] = sg[g[k]];
+                    gv = intern(c, perms, permIds);
+                    composed.put(pair, gv);
+                }
+                long key = ((long) v << 32) | gv;
+                int e = addEdge(gInv[row[i]], row[i + 1]);
+                Integer target = liftedId.get(key);
+                if (target == null) {
+                    target = lifted++;
+                    liftedId.put(key, target);
+                    nodes.add(new int[] {v, gv});
+                    growNodes(lifted);
+                    parent[target] = id;
+                    parentEdge[target] = e;
+                    depth[target] = depth[id] + 1;
+                }
+                edgeTarget[e] = target;
+            }
+            edgeStart[id + 1] = edges;
+        }
+        return null;
+    }
+
+    /** The permutation's number, giving it one if new. */
+    private static int intern(int[] p, List<int[]> perms, Map<String, Integer> ids) {
+        return ids.computeIfAbsent(Arrays.toString(p), k -> {
+            perms.add(p);
+            return perms.size() - 1;
+        });
+    }
+
+    /** Room for n nodes in the per-node arrays. */
+    private void growNodes(int n) {
+        if (n <= parent.length) {
+            return;
+        }
+        int m = Math.max(n, parent.length * 2);
+        parent = Arrays.copyOf(parent, m);
+        parentEdge = Arrays.copyOf(parentEdge, m);
+        depth = Arrays.copyOf(depth, m);
+        edgeStart = Arrays.copyOf(edgeStart, m + 1);
+    }
+
     private int add(S s, int from, int viaEdge) {
         int id = states.size();
         if (id == parent.length) {
@@ -132,7 +289,7 @@ final class FairCycleSearch<S> {
 
     /** SCCs, then the first (in BFS order) state of a component with a fair cycle; reports the lasso. */
     private StopReason findFairCycle() {
-        int n = states.size();
+        int n = size();
         comp = new int[n];
         StopReason stopped = components();
         if (stopped != null) {
@@ -168,7 +325,7 @@ final class FairCycleSearch<S> {
 
     /** Iterative Tarjan; {@code comp[v]} gets a component number in 0 .. componentCount - 1. */
     private StopReason components() {
-        int n = states.size();
+        int n = size();
         int[] index = new int[n];
         int[] low = new int[n];
         Arrays.fill(index, -1);
@@ -267,9 +424,9 @@ final class FairCycleSearch<S> {
     private void report(int s0) {
         int c = comp[s0];
         List<Integer> cycle = new ArrayList<>();
-        int[] prevEdge = new int[states.size()];
-        int[] stamp = new int[states.size()];
-        int[] queue = new int[states.size()];
+        int[] prevEdge = new int[size()];
+        int[] stamp = new int[size()];
+        int[] queue = new int[size()];
         int round = 0;
         int at = s0;
         for (int t = 0; t < threads; t++) {
@@ -298,8 +455,14 @@ final class FairCycleSearch<S> {
             cycleSteps.add(new Schedule.Step(edgeThread[e], edgeChoice[e]));
             stepped[edgeThread[e]] = true;
         }
-        monitor.onCycle(states.get(s0), () -> new Schedule(stemSteps), () -> new Schedule(cycleSteps),
+        // Under symmetry s0 is a lifted node: its real state is the stem's end.
+        S entry = symmetric ? last(Explorer.replay(system, new Schedule(stemSteps))) : states.get(s0);
+        monitor.onCycle(entry, () -> new Schedule(stemSteps), () -> new Schedule(cycleSteps),
                 describe(system, stepped) + "; shortest stem (BFS)");
+    }
+
+    private static <T> T last(List<T> l) {
+        return l.get(l.size() - 1);
     }
 
     /**
@@ -390,7 +553,7 @@ final class FairCycleSearch<S> {
     /** The source state of edge {@code e}: edges are stored in source order. */
     private int sourceOf(int e) {
         int lo = 0;
-        int hi = states.size() - 1;
+        int hi = size() - 1;
         while (lo < hi) {
             int mid = (lo + hi + 1) >>> 1;
             if (edgeStart[mid] <= e) {

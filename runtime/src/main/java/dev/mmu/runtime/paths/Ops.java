@@ -215,7 +215,24 @@ public final class Ops {
 
     /** Reading a global: what the expression {@code x} of a {@code global x} reads. */
     public static Expr global(int index) {
-        return Expr.of(Footprint.reads(Resource.GLOBALS), LiveLocals.NONE, (s, t) -> s.globals[index]);
+        return new Global(index);
+    }
+
+    /** A global's value: a value (equal when its index is), so twin vCPUs that load it have equal programs. */
+    record Global(int index) implements Expr {
+        private static final Footprint READS = Footprint.reads(Resource.GLOBALS);
+
+        public long eval(VmState s, int thread) {
+            return s.globals[index];
+        }
+
+        public Footprint footprint() {
+            return READS;
+        }
+
+        public int[] locals() {
+            return LiveLocals.NONE;
+        }
     }
 
     /**

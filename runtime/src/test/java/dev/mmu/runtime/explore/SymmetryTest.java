@@ -102,11 +102,11 @@ class SymmetryTest {
     }
 
     @Test
-    void offForTerminatesAndForPreemptionBoundingWithoutAThreadMapping() {
+    void onForTerminatesAndOffForPreemptionBoundingWithoutAThreadMapping() {
         SymmetricCounter system = new SymmetricCounter();
         ExploreOptions sym = ExploreOptions.builder().symmetry(true).build();
         ExploreOptions bounded = sym.toBuilder().strategy(Strategy.PREEMPTION_BOUNDED).preemptionBound(9).build();
-        assertThat(Explorer.symmetric(system, List.of(new Terminates<>("t")), sym)).isFalse();
+        assertThat(Explorer.symmetric(system, List.of(new Terminates<>("t")), sym)).isTrue(); // SymmetricFairCycleTest
         assertThat(Explorer.symmetric(system, expectations(), sym)).isTrue();
         assertThat(Explorer.symmetric(system, expectations(), bounded)).isTrue();
         UnmappedCounter unmapped = new UnmappedCounter();

@@ -217,7 +217,7 @@ class VcpuSymmetryTest {
         ThreadProgram y = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("y"), Expr.constant(1), "x = 1"))));
         ThreadProgram two = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(2), "x = 1"))));
         ThreadProgram x1 = ThreadProgram.of("vcpu 1", 1, pathOf(b -> b.emit(new Ops.Assign(b.local("x"), Expr.constant(1), "x = 1"))));
-        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, y))).as("other local names").containsExactly(none);
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, x, y))).as("other local names: the same program").isEmpty();
         assertThat(VcpuSymmetry.limits(of(VM3, 0, x, two))).as("another value").containsExactly(none);
         assertThat(VcpuSymmetry.limits(of(VM3, 0, x, x1))).isEmpty();
         assertThat(VcpuSymmetry.limits(of(VM3, 0, x, new ThreadProgram("vcpu 0 again", 0, x1.ops(), x1.localNames()))))
@@ -249,6 +249,70 @@ class VcpuSymmetryTest {
             assertThat(VcpuSymmetry.limits(of(VM3, 0, v0, new ThreadProgram("vcpu 1", 1, ops, v1.localNames()))))
                     .as(changed.toString()).containsExactly(none);
         }
+    }
+
+    /**
+     * A vCPU thread with two locals, named n + "a" and n + "b", running op (quoting the names in
+     * its text): for the alpha-equivalence tests below.
+     */
+    static ThreadProgram twoLocals(int v, String n, Op op) {
+        return ThreadProgram.of("vcpu " + v, v, pathOf(b -> {
+            b.local(n + "a");
+            b.local(n + "b");
+            b.emit(op);
+        }));
+    }
+
+    /**
+     * Programs equal up to a consistent renaming of their locals are interchangeable: every op
+     * that quotes its source (so the locals' names) in its text, written with each thread's names,
+     * and in atomic { }; the same op with a real difference (another slot, value, target) is not.
+     * Slots 0 and 1 are the locals a and b.
+     */
+    @Test
+    void threadsEqualUpToTheNamesOfTheirLocalsAreInterchangeable() {
+        String none = "has nothing to interchange: no two vCPU threads run the same program";
+        java.util.function.Function<String, Op[]> quoting = n -> new Op[] {
+            new Ops.Assign(0, Expr.local(1), n + "a = " + n + "b"),
+            new Ops.Assert(Expr.local(0), n + "a (file.mmu:" + n.length() + ":3)"),
+            new Ops.JumpUnless(Expr.local(0), 1, n + "a"),
+            new Ops.SetGlobal(0, Expr.local(0), "g = " + n + "a"),
+            new Ops.TryCmpxchg(0, 0, Expr.local(1), 1, "try_cmpxchg(g, " + n + "a, " + n + "b)"),
+            new Ops.TryCmpxchg(0, 0, Expr.local(1), 1, "try_cmpxchg(g, " + n + "a, " + n + "b)").branch(1, true),
+            new Ops.Note(n + "a"),
+            new Nx.FirstEntry(0, n + "a = list_first_entry(lpage_disallowed)"),
+            new Ops.Atomic(new Ops.Assign(0, Expr.local(1), n + "a = " + n + "b")),
+            new Ops.Assign(0, Ops.global(0), "load g into " + n + "a"),
+        };
+        Op[] different = {
+            new Ops.Assign(1, Expr.local(1), "a = b"),
+            new Ops.Assert(Expr.local(1), "a (file.mmu:0:3)"),
+            new Ops.JumpUnless(Expr.local(0), 0, "a"),
+            new Ops.SetGlobal(1, Expr.local(0), "g = a"),
+            new Ops.TryCmpxchg(0, 1, Expr.local(1), 1, "try_cmpxchg(g, a, b)"),
+            new Ops.TryCmpxchg(0, 0, Expr.local(1), 1, "try_cmpxchg(g, a, b)").branch(1, false),
+            new Ops.Assign(0, Expr.local(1), "a"),
+            new Nx.FirstEntry(1, "a = list_first_entry(lpage_disallowed)"),
+            new Ops.Atomic(new Ops.Assign(0, Expr.local(0), "a = b")),
+            new Ops.Assign(0, Ops.global(1), "load g"),
+        };
+        Op[] first = quoting.apply("");
+        Op[] second = quoting.apply("other_");
+        for (int i = 0; i < first.length; i++) {
+            assertThat(first[i]).as("the texts differ").isNotEqualTo(second[i]);
+            assertThat(VcpuSymmetry.limits(of(VM3, 0, twoLocals(0, "", first[i]), twoLocals(1, "other_", second[i]))))
+                    .as(first[i] + " against " + second[i]).isEmpty();
+            assertThat(VcpuSymmetry.limits(of(VM3, 0, twoLocals(0, "", first[i]), twoLocals(1, "", different[i]))))
+                    .as(first[i] + " against " + different[i]).containsExactly(none);
+        }
+        ThreadProgram threeLocals = ThreadProgram.of("vcpu 1", 1, pathOf(b -> {
+            b.local("a");
+            b.local("b");
+            b.local("c");
+            b.emit(first[0]);
+        }));
+        assertThat(VcpuSymmetry.limits(of(VM3, 0, twoLocals(0, "", first[0]), threeLocals)))
+                .as("another number of locals").containsExactly(none);
     }
 
     /** s with vCPU thread i (thread i, vCPU i) moved to slot p[i], for three vCPU threads. */
