@@ -25,6 +25,8 @@ import org.eclipse.lsp4j.Hover;
 import org.eclipse.lsp4j.HoverParams;
 import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.LocationLink;
+import org.eclipse.lsp4j.MessageParams;
+import org.eclipse.lsp4j.MessageType;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
 import org.eclipse.lsp4j.SymbolInformation;
 import org.eclipse.lsp4j.TextEdit;
@@ -128,7 +130,12 @@ final class MmuTextDocumentService implements TextDocumentService {
     @Override
     public CompletableFuture<List<? extends TextEdit>> formatting(DocumentFormattingParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Formatting.of(uri, text), List::of);
+        return withText(uri, text -> {
+            Formatting.Result r = Formatting.of(uri, text);
+            LanguageClient c = client;
+            if (c != null) r.refused().ifPresent(why -> c.showMessage(new MessageParams(MessageType.Warning, why)));
+            return r.edits();
+        }, List::of);
     }
 
     @Override

@@ -13,6 +13,8 @@ import org.eclipse.lsp4j.DocumentFormattingParams;
 import org.eclipse.lsp4j.DocumentSymbol;
 import org.eclipse.lsp4j.DocumentSymbolParams;
 import org.eclipse.lsp4j.FormattingOptions;
+import org.eclipse.lsp4j.MessageParams;
+import org.eclipse.lsp4j.MessageType;
 import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
 import org.eclipse.lsp4j.Position;
@@ -120,6 +122,11 @@ class EditorFeaturesTest {
         assertThat(session.server.getTextDocumentService()
                 .formatting(new DocumentFormattingParams(new TextDocumentIdentifier(broken), new FormattingOptions(2, true)))
                 .get(20, TimeUnit.SECONDS)).as("a file that does not parse is left alone").isEmpty();
+        MessageParams why = session.messages.poll(20, TimeUnit.SECONDS);
+        assertThat(why).as("the user is told why nothing happened").isNotNull();
+        assertThat(why.getType()).isEqualTo(MessageType.Warning);
+        assertThat(why.getMessage()).startsWith("mmu: b.mmu is not formatted: it does not parse: line 2: ");
+        assertThat(session.messages).as("a file that formats says nothing").isEmpty();
     }
 
     @Test

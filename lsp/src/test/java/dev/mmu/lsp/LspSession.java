@@ -27,6 +27,7 @@ final class LspSession implements AutoCloseable {
 
     final LanguageServer server;                                          // the proxy: calls become messages
     final BlockingQueue<PublishDiagnosticsParams> diagnostics = new LinkedBlockingQueue<>();
+    final BlockingQueue<MessageParams> messages = new LinkedBlockingQueue<>();
     // NIO pipes, not PipedInputStream: that one breaks when a thread that wrote to it ends, and
     // the server answers from pool threads.
     private final Pipe toServer = Pipe.open();
@@ -79,6 +80,7 @@ final class LspSession implements AutoCloseable {
 
         @Override
         public void showMessage(MessageParams params) {
+            messages.add(params);
         }
 
         @Override
