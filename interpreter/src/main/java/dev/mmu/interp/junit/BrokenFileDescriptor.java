@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.Token;
@@ -16,22 +17,25 @@ import org.junit.platform.engine.support.descriptor.FilePosition;
 import org.junit.platform.engine.support.descriptor.FileSource;
 
 /**
- * A file that does not compile: one test that fails with the diagnostics, so the build goes red
- * and says why, instead of discovery crashing or the file silently running nothing. It carries
- * every tag written in the file, so that a tag filter selecting one of its scenarios
- * ({@code -Dgroups=quick}) reports it, as {@code mmu test --tags} does.
+ * A file that does not compile: a test that fails with the diagnostics, so the build goes red
+ * and says why, instead of discovery crashing or the file silently running nothing. There is one
+ * per distinct tag set of the file's scenario headers (read by the lexer: a file that does not
+ * parse still lexes), each carrying that set, so that any tag filter selecting one of its
+ * scenarios reports the file: {@code -Dgroups=quick} the @quick one's, {@code -Dgroups='!slow'}
+ * the untagged one's (one tag set for the whole file cannot match both).
  */
 final class BrokenFileDescriptor extends AbstractTestDescriptor {
     static final String SEGMENT = "diagnostics";
 
     final String diagnostics;
-    private final Path file;
+    private final Set<TestTag> tags;
 
-    BrokenFileDescriptor(UniqueId id, String displayName, Path file, Diagnostic first, String diagnostics) {
+    BrokenFileDescriptor(UniqueId id, String displayName, Path file, Diagnostic first, String diagnostics,
+                         Set<TestTag> tags) {
         super(id, displayName, first == null ? FileSource.from(file.toAbsolutePath().toFile())
                 : FileSource.from(file.toAbsolutePath().toFile(), FilePosition.from(first.pos().line(), first.pos().column())));
         this.diagnostics = diagnostics;
-        this.file = file;
+        this.tags = tags;
     }
 
     @Override
@@ -39,20 +43,34 @@ final class BrokenFileDescriptor extends AbstractTestDescriptor {
         return Type.TEST;
     }
 
-    /** The tags written in the file, read by the lexer: a file that does not parse still lexes. */
     @Override
     public Set<TestTag> getTags() {
-        Set<TestTag> tags = new LinkedHashSet<>();
+        return tags;
+    }
+
+    /**
+     * The distinct tag sets of the file's scenario headers ({@code @a @b scenario ...}), in file
+     * order; one empty set for a file with no header or that cannot be read.
+     */
+    static List<Set<TestTag>> tagSets(Path file) {
+        Set<Set<TestTag>> sets = new LinkedHashSet<>();
         try {
             MmuLexer lexer = new MmuLexer(CharStreams.fromString(Files.readString(file)));
             lexer.removeErrorListeners();
+            Set<TestTag> header = new LinkedHashSet<>();
             for (Token t = lexer.nextToken(); t.getType() != Token.EOF; t = lexer.nextToken()) {
-                String tag = t.getType() == MmuLexer.TAG ? t.getText().substring(1) : null;
-                if (tag != null && TestTag.isValid(tag)) tags.add(TestTag.create(tag));
+                if (t.getType() == MmuLexer.TAG && TestTag.isValid(t.getText().substring(1))) {
+                    header.add(TestTag.create(t.getText().substring(1)));
+                } else if (t.getType() == MmuLexer.SCENARIO) {
+                    sets.add(Set.copyOf(header));
+                    header.clear();
+                } else if (t.getType() != MmuLexer.TAG) {
+                    header.clear(); // tags belong to the scenario header they precede
+                }
             }
         } catch (IOException | RuntimeException e) {
-            return tags; // unreadable: the diagnostics say so; no tag to match
+            // unreadable: the diagnostics say so; no tag to match
         }
-        return tags;
+        return sets.isEmpty() ? List.of(Set.of()) : List.copyOf(sets);
     }
 }

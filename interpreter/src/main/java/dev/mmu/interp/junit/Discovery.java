@@ -21,6 +21,7 @@ import org.junit.platform.commons.support.ReflectionSupport;
 import org.junit.platform.engine.EngineDiscoveryRequest;
 import org.junit.platform.engine.TestDescriptor;
 import org.junit.platform.engine.TestSource;
+import org.junit.platform.engine.TestTag;
 import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.discovery.ClassSelector;
 import org.junit.platform.engine.discovery.DirectorySelector;
@@ -166,8 +167,16 @@ final class Discovery {
         Loaded loaded = ScenarioLoader.load(file);
         if (loaded.hasErrors()) {
             Diagnostic first = loaded.diagnostics().stream().filter(Diagnostic::isError).findFirst().orElse(null);
-            fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile"),
-                    name(key, "does not compile"), file, first, ScenarioRunner.render(loaded)));
+            String diagnostics = ScenarioRunner.render(loaded);
+            List<Set<TestTag>> tagSets = BrokenFileDescriptor.tagSets(file);
+            for (int i = 0; i < tagSets.size(); i++) {
+                Set<TestTag> tags = tagSets.get(i);
+                String also = tagSets.size() == 1 ? "" : tags.isEmpty() ? " (its untagged scenarios)"
+                        : " (its scenarios tagged " + tags.stream().map(t -> "@" + t.getName()).sorted()
+                                .collect(java.util.stream.Collectors.joining(" ")) + ")";
+                fd.addChild(new BrokenFileDescriptor(fileId.append(BrokenFileDescriptor.SEGMENT, "compile" + (i == 0 ? "" : "-" + i)),
+                        name(key, "does not compile" + also), file, first, diagnostics, tags));
+            }
         }
         for (CompiledScenario sc : loaded.scenarios()) {
             if (only != null && !only.contains(sc.name())) continue;

@@ -174,6 +174,36 @@ class MmuTestEngineTest {
                 .execute().testEvents().assertStatistics(s -> s.started(0));
     }
 
+    /**
+     * A broken file of one @slow and one untagged scenario is reported under `-Dgroups='!slow'`
+     * (the untagged one is selected) as under `-Dgroups=slow`: with the file's tags as one set it
+     * was left out under the exclusion, silently.
+     */
+    @Test
+    void aBrokenFileIsReportedUnderAnExclusionThatSelectsOneOfItsScenarios(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("broken.mmu"), """
+                @slow scenario "long" {
+                  thread t { kvm_recover_nx_lpages }
+                }
+                scenario "typo" {
+                  thread t { kvm_recover_nx_lpagez }
+                }
+                """);
+        Events excluded = EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile()))
+                .filters(TagFilter.excludeTags("slow")).execute().testEvents();
+        excluded.assertStatistics(s -> s.started(1).failed(1));
+        excluded.assertThatEvents().haveExactly(1, event(test(), new org.assertj.core.api.Condition<>(
+                e -> e.getTestDescriptor().getDisplayName().endsWith("does not compile (its untagged scenarios)"), "named"),
+                finishedWithFailure(message(m -> m.contains("kvm_recover_nx_lpagez")))));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("slow"))
+                .execute().testEvents().assertStatistics(s -> s.started(1).failed(1));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile())).filters(TagFilter.includeTags("quick"))
+                .execute().testEvents().assertStatistics(s -> s.started(0));
+        EngineTestKit.engine(MmuTestEngine.ID).selectors(selectDirectory(dir.toFile()))
+                .execute().testEvents().assertStatistics(s -> s.started(2).failed(2));
+    }
+
     @Test
     void aTriggerThatSelectsNoFileFailsLoudly() {
         for (Class<?> trigger : List.of(MistypedTrigger.class, EmptyTrigger.class)) {
