@@ -491,8 +491,9 @@ public final class FaultOps {
      * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: the vCPU's root is obsolete
      * (is_obsolete_sp(): kvm_mmu_zap_all_fast() invalidated it since the vCPU entered the guest; the
      * fault would install SPTEs into a root whose zap may have passed them, a955cad84cda, v5.16),
-     * or mmu_invalidate_retry_gfn(): an invalidation that began or ended since kvm_faultin_pfn()
-     * read mmu_seq, or one in progress over the gfn.
+     * or mmu_invalidate_retry_gfn(): an invalidation that ended since kvm_faultin_pfn() read
+     * mmu_seq (mmu_invalidate_seq moved), or one in progress over the gfn (one that began since on
+     * another range does not count).
      */
     static boolean stale(Exec e, int root, long gfn, long mmuSeq) {
         VmState s = e.s;
@@ -507,8 +508,8 @@ public final class FaultOps {
 
     /**
      * mmu_invalidate_retry_gfn() (kvm_host.h, v6.12; mmu_notifier_retry_hva() before v6.0,
-     * mmu_invalidate_retry_hva() before v6.8): an invalidation began or ended since
-     * kvm_faultin_pfn() read mmu_seq, or one in progress covers the gfn. Before a955cad84cda
+     * mmu_invalidate_retry_hva() before v6.8): an invalidation ended since kvm_faultin_pfn() read
+     * mmu_seq (mmu_invalidate_seq moved), or one in progress covers the gfn. Before a955cad84cda
      * (v5.16) this was all the fault checked under mmu_lock.
      */
     static boolean invalidateRetryGfn(VmState s, long gfn, long mmuSeq) {

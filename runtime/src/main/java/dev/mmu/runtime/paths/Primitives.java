@@ -250,14 +250,14 @@ public final class Primitives {
         // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
         declare("is_page_fault_stale(fault: fault) -> bool")
                 .mirrors("is_page_fault_stale", "v6.12")
-                .doc("whether the vCPU's root is obsolete, or an invalidation began or ended since the fault read mmu_seq,"
-                        + " or one in progress covers its gfn (mmu_invalidate_retry_gfn)")
+                .doc("whether the vCPU's root is obsolete, or an invalidation ended since the fault read mmu_seq (the sequence"
+                        + " moved), or one in progress covers its gfn (mmu_invalidate_retry_gfn)")
                 .expanded();
         // Its second half alone: the whole check under mmu_lock before a955cad84cda (v5.16).
         declare("mmu_invalidate_retry_gfn(fault: fault) -> bool")
                 .mirrors("mmu_invalidate_retry_gfn", "v6.12")
-                .doc("whether an invalidation began or ended since the fault read mmu_seq, or one in progress covers its gfn;"
-                        + " is_page_fault_stale without its obsolete-root check")
+                .doc("whether an invalidation ended since the fault read mmu_seq (the sequence moved), or one in progress covers"
+                        + " its gfn; is_page_fault_stale without its obsolete-root check")
                 .expanded();
         declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v6.12")
@@ -326,7 +326,7 @@ public final class Primitives {
                 });
         declare("kvm_tdp_mmu_invalidate_all_roots()")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
-                .doc("marks the TDP root invalid and takes a reference for its scheduled zap")
+                .doc("marks the TDP root invalid; the TDP MMU's own reference passes to its scheduled zap")
                 .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> {
                     FastZap.invalidateAllRoots(e);
                     return 0;
