@@ -63,7 +63,7 @@ final class Independence implements Dependencies<VmState> {
      */
     private long dropped(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
-        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+        for (int key : merging.distinctKeys(u)) {
             d |= dropped(merging.reach(u, key, was), pc, merging.reach(u, key, is), next);
         }
         return d;
@@ -72,7 +72,7 @@ final class Independence implements Dependencies<VmState> {
     /** The same for what u may no longer read (a merging decision on an op that writes compares those too). */
     private long droppedReads(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
-        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+        for (int key : merging.distinctKeys(u)) {
             d |= dropped(merging.reachReads(u, key, was), pc, merging.reachReads(u, key, is), next);
         }
         return d;
