@@ -236,6 +236,25 @@ class IndependenceTest {
     }
 
     @Test
+    void whatAStepDropsIsItsOwnThoughAStepFromTheSamePcEndedElsewhereBefore() {
+        ThreadProgram other = thread("b", store(Resource.DIRTY_BITMAP), load(Resource.HOST), store(Resource.DIRTY_BITMAP), END);
+        Stepper st = new Stepper(program(skipper(), other));
+        Expansion<VmState> skips = expand(st);
+        assertThat(skips.independent(0, 1)).as("x = 0: a's step skips its HOST store").isFalse();
+
+        // The same system (what it keeps per pc), a state where a's step from the same pc stops before the store
+        VmState s = st.s.copy();
+        s.threadForWrite(0).locals[0] = 1;
+        st.s = s;
+        Expansion<VmState> stops = expand(st);
+        assertThat(stops.transitions().get(0).target().threads[0].pc).as("x = 1: the store is a step").isEqualTo(2);
+        assertThat(stops.independent(0, 1)).as("nothing is dropped: HOST is still in a's reach").isTrue();
+        Stepper fresh = new Stepper(program(skipper(), other));
+        fresh.s = s;
+        assertThat(expand(fresh).independent(0, 1)).as("as in a fresh system").isTrue();
+    }
+
+    @Test
     void aStepThatSkipsAWriteAnotherThreadWillReadLaterIsNotPersistentAlone() {
         Stepper st = new Stepper(program(skipper(),
                 thread("b", store(Resource.DIRTY_BITMAP), store(Resource.DIRTY_BITMAP), load(Resource.HOST), END)));
@@ -447,5 +466,25 @@ class IndependenceTest {
         assertThat(st.next(1)).isEqualTo("vcpu 0 read");
         st.step(0, "store STATS");
         assertThat(st.next(0)).isEqualTo("end");
+    }
+
+    @Test
+    void whatAStepDropsFollowsWhetherItsThreadIsPrunedThoughTheSameStepWasSeenUnprunedBefore() {
+        ThreadProgram a = thread("a", store(Resource.STATS), load(Resource.HOST_PFNS), END);
+        ThreadProgram r = thread("r", new Touch("request", Footprint.LOCAL.andUpdatesRoots(0)), END);
+        PathBuilder setup = new PathBuilder();
+        setup.emit(new Ops.SetGlobal(0, Expr.constant(0), "g = 0"));
+        Stepper st = new Stepper(new Program(Stepper.vm(Mmu.TDP, 1), ThreadProgram.of("setup", -1, setup),
+                List.of(a, skippingVcpu(), r), false, EnumSet.allOf(Stat.class), 0, -1L));
+        assertThat(st.system.merging().pruned(st.s)).as("r may still write vCPU 0's bits").isEqualTo(0);
+        Expansion<VmState> unpruned = expand(st);
+        assertThat(unpruned.transitions().get(1).target().threads[1].pc).isEqualTo(3);
+        assertThat(unpruned.independent(0, 1)).as("the full reach keeps the root handling's HOST_PFNS store").isTrue();
+
+        st.step(2, "request");
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(set(1));
+        Expansion<VmState> pruned = expand(st);
+        assertThat(pruned.transitions().get(1).target().threads[1].pc).as("the same step").isEqualTo(3);
+        assertThat(pruned.independent(0, 1)).as("the pruned reach drops it: a's load may then join a's step").isFalse();
     }
 }
