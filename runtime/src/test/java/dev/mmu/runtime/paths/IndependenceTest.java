@@ -282,6 +282,19 @@ class IndependenceTest {
     }
 
     @Test
+    void aThreadThatMayReadWhatTheStepWritesOnceItTakesAFreeMutexIsInThePersistentSet() {
+        // c's load keeps a's second store out of a's step, whatever b may read
+        Stepper st = new Stepper(program(thread("a", store(Resource.SPTE), store(Resource.SPTE), END),
+                thread("b", new Ops.Acquire(LockId.slots_lock, Mode.WRITE), load(Resource.SPTE),
+                        new Ops.Release(LockId.slots_lock), END),
+                thread("c", load(Resource.SPTE), END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(st.system.merging().distinctKeys(1)).as("b's mutex_lock sees the slots_lock bit").containsExactly(0, 4);
+        assertThat(x.transitions().get(0).target().threads[0].pc).isEqualTo(1);
+        assertThat(x.persistent(0)).as("a holds no lock: b's load behind its mutex_lock counts").isEqualTo(set(0, 1, 2));
+    }
+
+    @Test
     void aReadHolderOfMmuLockStopsWritersNotReaders() {
         Stepper writer = new Stepper(program(under("a", LockId.mmu_lock, Mode.READ, Resource.SPTE),
                 under("b", LockId.mmu_lock, Mode.WRITE, Resource.SPTE)));
