@@ -295,6 +295,30 @@ class IndependenceTest {
     }
 
     @Test
+    void aThreadWhoseMergingBehindAFreeMutexLooksForWhatTheStepSkipsIsInThePersistentSet() {
+        Stepper st = new Stepper(program(skipper(), thread("b", new Ops.Acquire(LockId.slots_lock, Mode.WRITE),
+                load(Resource.HOST), new Ops.Release(LockId.slots_lock), END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(st.system.merging().distinctKeys(1)).containsExactly(0, 4);
+        assertThat(x.persistent(0)).as("after a's step b's load may join b's step").isEqualTo(set(0, 1));
+    }
+
+    @Test
+    void aThreadWhoseMergingOfAWriteBehindAFreeMutexLooksForAReadTheStepSkipsIsInThePersistentSet() {
+        PathBuilder b = new PathBuilder();
+        int x = b.local("x");
+        b.emit(store(Resource.STATS));
+        b.emit(new Ops.JumpUnless(Expr.local(x), 3, "if (!x) goto end"));
+        b.emit(load(Resource.HOST));
+        b.emit(END);
+        // No expectation reads anything: b's store may move, so its merging compares others' reads
+        Stepper st = new Stepper(program(false, 0L, ThreadProgram.of("a", -1, b), thread("b",
+                new Ops.Acquire(LockId.slots_lock, Mode.WRITE), store(Resource.HOST), new Ops.Release(LockId.slots_lock), END)));
+        Expansion<VmState> x2 = expand(st);
+        assertThat(x2.persistent(0)).as("after a's step b's store may join b's step").isEqualTo(set(0, 1));
+    }
+
+    @Test
     void aReadHolderOfMmuLockStopsWritersNotReaders() {
         Stepper writer = new Stepper(program(under("a", LockId.mmu_lock, Mode.READ, Resource.SPTE),
                 under("b", LockId.mmu_lock, Mode.WRITE, Resource.SPTE)));
