@@ -14,8 +14,8 @@ import java.util.List;
 /**
  * The per-state cost of the plain search, measured apart from the JVM's other threads: the
  * exhaustive DFS of a scenario's first scenario (its own options, e.g. symmetry; no partial-order
- * reduction, no expectations, one worker) ROUNDS times in one JVM, printing the search thread's
- * CPU time per round. On a loaded machine the thread's CPU time moves far less than the wall
+ * reduction unless POR=1 in the environment, as the default check's DFS; no expectations, one
+ * worker) ROUNDS times in one JVM, printing the search thread's CPU time per round. On a loaded machine the thread's CPU time moves far less than the wall
  * time, and later rounds run compiled code. Usage: DfsRounds FILE [ROUNDS]
  */
 public final class DfsRounds {
@@ -27,7 +27,7 @@ public final class DfsRounds {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         ExploreOptions options = scenario.options().toBuilder().strategy(ExploreOptions.Strategy.DFS)
-                .partialOrder(false).workers(1).shortestCounterexample(false).portfolioFallback(false).build();
+                .partialOrder("1".equals(System.getenv("POR"))).workers(1).shortestCounterexample(false).portfolioFallback(false).build();
         for (int r = 0; r < rounds; r++) {
             MmuSystem system = new MmuSystem(scenario.program());
             long cpu0 = cpu.getCurrentThreadCpuTime();

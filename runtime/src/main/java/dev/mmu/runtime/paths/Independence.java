@@ -37,6 +37,8 @@ final class Independence implements Dependencies<VmState> {
      * tracks them (then no step changes them).
      */
     private final long notDependences;
+    /** Per thread and pc: what the last step computed from there dropped ({@link #drop}). */
+    private final Drop[][] drops;
 
     Independence(MmuSystem system, Program program, StepMerging merging) {
         this.system = system;
@@ -44,11 +46,31 @@ final class Independence implements Dependencies<VmState> {
         this.merging = merging;
         this.notDependences = Resource.VIOLATIONS.bit() | (program.trackMetrics() ? 0 : Resource.METRICS.bit());
         this.visible = program.expectationReads() & ~notDependences;
+        this.drops = new Drop[program.threads().size()][];
+        for (int u = 0; u < drops.length; u++) drops[u] = new Drop[program.threads().get(u).ops().length];
     }
 
     @Override
     public Dependencies.Expansion<VmState> expand(VmState s) {
         return new Expansion(s);
+    }
+
+    /** What a step from a pc to next dropped, with u pruned before (was) and after (is) it. */
+    private record Drop(int next, boolean was, boolean is, long writes, long reads) {
+    }
+
+    /**
+     * {@link #dropped} and {@link #droppedReads} of thread u's step from pc to next, kept per pc
+     * for the last step from there (steps from a pc mostly end at one next; a record is immutable,
+     * so a search on another thread reads a whole one or computes its own).
+     */
+    private Drop drop(int u, int pc, boolean was, int next, boolean is) {
+        Drop d = drops[u][pc];
+        if (d == null || d.next != next || d.was != was || d.is != is) {
+            d = new Drop(next, was, is, dropped(u, pc, was, next, is), droppedReads(u, pc, was, next, is));
+            drops[u][pc] = d;
+        }
+        return d;
     }
 
     /**
@@ -63,7 +85,7 @@ final class Independence implements Dependencies<VmState> {
      */
     private long dropped(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
-        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+        for (int key : merging.distinctKeys(u)) {
             d |= dropped(merging.reach(u, key, was), pc, merging.reach(u, key, is), next);
         }
         return d;
@@ -72,7 +94,7 @@ final class Independence implements Dependencies<VmState> {
     /** The same for what u may no longer read (a merging decision on an op that writes compares those too). */
     private long droppedReads(int u, int pc, boolean was, int next, boolean is) {
         long d = 0;
-        for (int key = 0; key < StepMerging.STOP_KEYS; key++) {
+        for (int key : merging.distinctKeys(u)) {
             d |= dropped(merging.reachReads(u, key, was), pc, merging.reachReads(u, key, is), next);
         }
         return d;
@@ -132,8 +154,9 @@ final class Independence implements Dependencies<VmState> {
                     decidedWrites[t] |= touched.decidedWrites;
                     boolean was = (pruned >> t & 1) != 0;
                     boolean is = was || merging.pruned(next, t); // once pruned, pruned on
-                    dropped[t] |= Independence.this.dropped(t, pc, was, next.threads[t].pc, is);
-                    droppedReads[t] |= Independence.this.droppedReads(t, pc, was, next.threads[t].pc, is);
+                    Drop d = drop(t, pc, was, next.threads[t].pc, is);
+                    dropped[t] |= d.writes;
+                    droppedReads[t] |= d.reads;
                     visibleStep[t] |= (touched.writes & visible) != 0 || next.violations != s.violations
                             || next.assertFailed != s.assertFailed;
                     if (!MmuSystem.sameAsEarlierChoice(transitions, first, next)) {

@@ -35,6 +35,13 @@ final class StepMerging {
     private final boolean enabled;
     /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
     private final Footprint[][] ops;
+    /**
+     * Per thread and pc: whether the op's footprint in a state may be narrower than {@link #ops}
+     * (its class overrides {@link Op#footprint(VmState, int)}); for the others {@link #ops} is it.
+     */
+    private final boolean[][] byState;
+    /** Per thread and pc: whether the op may end the thread (then it runs the end-of-thread checks). */
+    private final boolean[][] ends;
     /** Per thread and pc: what the op reads when it runs invisibly, or null if it never does. */
     private final Footprint[][] invisible;
     /**
@@ -56,6 +63,13 @@ final class StepMerging {
     private final int[] reloadMmus;
     /** Whether some thread's root handling may be left out of its reach ({@link #pruned}). */
     private final boolean pruning;
+    /**
+     * Per thread: the stop-key bits that some acquire of its code can see ({@link #stops}); its
+     * reach under a key is its reach under the key's bits there, so the tables are per such key.
+     */
+    private final int[] keyBits;
+    /** Per thread: the subsets of its {@link #keyBits}, see {@link #distinctKeys}. */
+    private final int[][] distinctKeys;
     /** What a merged op must not write: what the expectations read (-1 for Java predicates: anything). */
     private final long visible;
     /**
@@ -69,6 +83,8 @@ final class StepMerging {
         this.enabled = enabled;
         int n = program.threads().size();
         ops = new Footprint[n][];
+        byState = new boolean[n][];
+        ends = new boolean[n][];
         invisible = new Footprint[n][];
         reachWrites = new long[2][n][STOP_KEYS][];
         reachReads = new long[2][n][STOP_KEYS][];
@@ -77,19 +93,28 @@ final class StepMerging {
         reloadEdge = new int[n][];
         reloadVcpu = new int[n];
         reloadMmus = new int[n];
+        keyBits = new int[n];
+        distinctKeys = new int[n][];
         boolean any = false;
         ignored = Resource.VIOLATIONS.bit() | (program.trackMetrics() ? 0 : Resource.METRICS.bit());
         visible = program.expectationReads() & ~(program.trackMetrics() ? 0 : Resource.METRICS.bit());
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
+            byState[u] = new boolean[code.length];
+            ends[u] = new boolean[code.length];
             invisible[u] = new Footprint[code.length];
             for (int pc = 0; pc < code.length; pc++) {
-                ops[u][pc] = inPlace(code, pc, u, code[pc].footprint(program.config()));
+                for (int q : code[pc].targets(pc)) ends[u][pc] |= q >= code.length;
+                byState[u][pc] = footprintByState(code[pc]);
+                ops[u][pc] = inPlace(u, pc, code[pc].footprint(program.config()));
                 Footprint f = code[pc].invisibleFootprint(program.config());
                 invisible[u][pc] = f == null ? null : f.ofThread(u);
             }
             any |= findReloadEdges(u, code);
+            keyBits[u] = keyBits(code);
+            int bits = keyBits[u];
+            distinctKeys[u] = java.util.stream.IntStream.range(0, STOP_KEYS).filter(k -> (k & ~bits) == 0).toArray();
         }
         pruning = enabled && any;
     }
@@ -168,11 +193,23 @@ final class StepMerging {
      * rwlock_needbreak sees only threads queued on mmu_lock (mmuQueue, which the acquire itself
      * writes), not those about to take it.
      */
-    private static Footprint inPlace(Op[] code, int pc, int u, Footprint f) {
-        for (int q : code[pc].targets(pc)) {
-            if (q >= code.length) return f.union(MmuSystem.FINISH).ofThread(u);
+    private Footprint inPlace(int u, int pc, Footprint f) {
+        return (ends[u][pc] ? f.union(MmuSystem.FINISH) : f).ofThread(u);
+    }
+
+    /** Thread u's op at pc in place, with its footprint in s ({@link Op#footprint(VmState, int)}). */
+    private Footprint inPlace(VmState s, int u, int pc) {
+        if (!byState[u][pc] && s.config == program.config()) return ops[u][pc];
+        return inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u));
+    }
+
+    /** Whether op's class (an atomic block's: its op's) overrides {@link Op#footprint(VmState, int)}. */
+    private static boolean footprintByState(Op op) {
+        try {
+            return unwrap(op).getClass().getMethod("footprint", VmState.class, int.class).getDeclaringClass() != Op.class;
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError(e); // every Op has it
         }
-        return f.ofThread(u);
     }
 
     private static Op unwrap(Op op) {
@@ -188,7 +225,7 @@ final class StepMerging {
         if (!enabled || (f.writes() & visible) != 0 || op.choices(s, t) != 1) return false;
         if (commutes(s, t, f)) return true;
         // The footprint the state narrows (a fault-in of a present host page), where it differs
-        Footprint here = inPlace(program.threads().get(t).ops(), pc, t, op.footprint(s, t));
+        Footprint here = inPlace(s, t, pc);
         return !here.equals(f) && commutes(s, t, here);
     }
 
@@ -279,6 +316,25 @@ final class StepMerging {
         return k;
     }
 
+    /** The stop-key bits whose flip changes whether some op of code {@link #stops}. */
+    private static int keyBits(Op[] code) {
+        int bits = 0;
+        for (int b = 1; b < STOP_KEYS; b <<= 1) {
+            for (int key = 0; key < STOP_KEYS; key++) {
+                for (Op op : code) if (stops(op, key) != stops(op, key ^ b)) bits |= b;
+            }
+        }
+        return bits;
+    }
+
+    /**
+     * The stop keys of thread u's distinct reach tables: each subset of its {@link #keyBits} (the
+     * reach under any key is the reach under one of these).
+     */
+    int[] distinctKeys(int u) {
+        return distinctKeys[u];
+    }
+
     /** Whether an op is an acquire that cannot complete while the merging thread holds what key says. */
     private static boolean stops(Op op, int key) {
         if (!(unwrap(op) instanceof Ops.Acquire a)) return false;
@@ -297,6 +353,7 @@ final class StepMerging {
      */
     long[] reach(int u, int key, boolean pruned) {
         int p = pruned ? 1 : 0;
+        key &= keyBits[u];
         if (reachWrites[p][u][key] == null) reachWrites[p][u][key] = computeReach(u, key, Reach.WRITES, pruned);
         return reachWrites[p][u][key];
     }
@@ -304,6 +361,7 @@ final class StepMerging {
     /** What thread u may still read from each pc, as {@link #reach} (partial-order reduction). */
     long[] reachReads(int u, int key, boolean pruned) {
         int p = pruned ? 1 : 0;
+        key &= keyBits[u];
         if (reachReads[p][u][key] == null) reachReads[p][u][key] = computeReach(u, key, Reach.READS, pruned);
         return reachReads[p][u][key];
     }
@@ -311,6 +369,7 @@ final class StepMerging {
     /** What thread u's merging decisions may still read from each pc, as {@link #reach}. */
     long[] reachDecisions(int u, int key, boolean pruned) {
         int p = pruned ? 1 : 0;
+        key &= keyBits[u];
         if (reachDecisions[p][u][key] == null) reachDecisions[p][u][key] = computeReach(u, key, Reach.DECISIONS, pruned);
         return reachDecisions[p][u][key];
     }
@@ -318,6 +377,7 @@ final class StepMerging {
     /** What thread u's merging decisions may still write from each pc, as {@link #reach}. */
     long[] reachDecisionWrites(int u, int key, boolean pruned) {
         int p = pruned ? 1 : 0;
+        key &= keyBits[u];
         if (reachDecisionWrites[p][u][key] == null) {
             reachDecisionWrites[p][u][key] = computeReach(u, key, Reach.DECISION_WRITES, pruned);
         }
@@ -376,8 +436,7 @@ final class StepMerging {
 
         /** Thread t ran its op at pc from s (the op's footprint in s: see {@link Op#footprint(VmState, int)}). */
         void ran(StepMerging m, VmState s, int t, int pc) {
-            Op[] code = m.program.threads().get(t).ops();
-            Footprint f = inPlace(code, pc, t, code[pc].footprint(s, t));
+            Footprint f = m.inPlace(s, t, pc);
             reads |= f.reads();
             writes |= f.writes();
         }

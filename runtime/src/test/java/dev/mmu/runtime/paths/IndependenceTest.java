@@ -236,6 +236,25 @@ class IndependenceTest {
     }
 
     @Test
+    void whatAStepDropsIsItsOwnThoughAStepFromTheSamePcEndedElsewhereBefore() {
+        ThreadProgram other = thread("b", store(Resource.DIRTY_BITMAP), load(Resource.HOST), store(Resource.DIRTY_BITMAP), END);
+        Stepper st = new Stepper(program(skipper(), other));
+        Expansion<VmState> skips = expand(st);
+        assertThat(skips.independent(0, 1)).as("x = 0: a's step skips its HOST store").isFalse();
+
+        // The same system (what it keeps per pc), a state where a's step from the same pc stops before the store
+        VmState s = st.s.copy();
+        s.threadForWrite(0).locals[0] = 1;
+        st.s = s;
+        Expansion<VmState> stops = expand(st);
+        assertThat(stops.transitions().get(0).target().threads[0].pc).as("x = 1: the store is a step").isEqualTo(2);
+        assertThat(stops.independent(0, 1)).as("nothing is dropped: HOST is still in a's reach").isTrue();
+        Stepper fresh = new Stepper(program(skipper(), other));
+        fresh.s = s;
+        assertThat(expand(fresh).independent(0, 1)).as("as in a fresh system").isTrue();
+    }
+
+    @Test
     void aStepThatSkipsAWriteAnotherThreadWillReadLaterIsNotPersistentAlone() {
         Stepper st = new Stepper(program(skipper(),
                 thread("b", store(Resource.DIRTY_BITMAP), store(Resource.DIRTY_BITMAP), load(Resource.HOST), END)));
@@ -260,6 +279,43 @@ class IndependenceTest {
         assertThat(x.persistent(0)).as("c updates SPTE without mmu_lock; b waits for it").isEqualTo(set(0, 2));
         assertThat(x.persistent(1)).as("b queueing and a's unlock both touch mmu_lock; a's update brings c")
                 .isEqualTo(set(0, 1, 2));
+    }
+
+    @Test
+    void aThreadThatMayReadWhatTheStepWritesOnceItTakesAFreeMutexIsInThePersistentSet() {
+        // c's load keeps a's second store out of a's step, whatever b may read
+        Stepper st = new Stepper(program(thread("a", store(Resource.SPTE), store(Resource.SPTE), END),
+                thread("b", new Ops.Acquire(LockId.slots_lock, Mode.WRITE), load(Resource.SPTE),
+                        new Ops.Release(LockId.slots_lock), END),
+                thread("c", load(Resource.SPTE), END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(st.system.merging().distinctKeys(1)).as("b's mutex_lock sees the slots_lock bit").containsExactly(0, 4);
+        assertThat(x.transitions().get(0).target().threads[0].pc).isEqualTo(1);
+        assertThat(x.persistent(0)).as("a holds no lock: b's load behind its mutex_lock counts").isEqualTo(set(0, 1, 2));
+    }
+
+    @Test
+    void aThreadWhoseMergingBehindAFreeMutexLooksForWhatTheStepSkipsIsInThePersistentSet() {
+        Stepper st = new Stepper(program(skipper(), thread("b", new Ops.Acquire(LockId.slots_lock, Mode.WRITE),
+                load(Resource.HOST), new Ops.Release(LockId.slots_lock), END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(st.system.merging().distinctKeys(1)).containsExactly(0, 4);
+        assertThat(x.persistent(0)).as("after a's step b's load may join b's step").isEqualTo(set(0, 1));
+    }
+
+    @Test
+    void aThreadWhoseMergingOfAWriteBehindAFreeMutexLooksForAReadTheStepSkipsIsInThePersistentSet() {
+        PathBuilder b = new PathBuilder();
+        int x = b.local("x");
+        b.emit(store(Resource.STATS));
+        b.emit(new Ops.JumpUnless(Expr.local(x), 3, "if (!x) goto end"));
+        b.emit(load(Resource.HOST));
+        b.emit(END);
+        // No expectation reads anything: b's store may move, so its merging compares others' reads
+        Stepper st = new Stepper(program(false, 0L, ThreadProgram.of("a", -1, b), thread("b",
+                new Ops.Acquire(LockId.slots_lock, Mode.WRITE), store(Resource.HOST), new Ops.Release(LockId.slots_lock), END)));
+        Expansion<VmState> x2 = expand(st);
+        assertThat(x2.persistent(0)).as("after a's step b's store may join b's step").isEqualTo(set(0, 1));
     }
 
     @Test
@@ -447,5 +503,25 @@ class IndependenceTest {
         assertThat(st.next(1)).isEqualTo("vcpu 0 read");
         st.step(0, "store STATS");
         assertThat(st.next(0)).isEqualTo("end");
+    }
+
+    @Test
+    void whatAStepDropsFollowsWhetherItsThreadIsPrunedThoughTheSameStepWasSeenUnprunedBefore() {
+        ThreadProgram a = thread("a", store(Resource.STATS), load(Resource.HOST_PFNS), END);
+        ThreadProgram r = thread("r", new Touch("request", Footprint.LOCAL.andUpdatesRoots(0)), END);
+        PathBuilder setup = new PathBuilder();
+        setup.emit(new Ops.SetGlobal(0, Expr.constant(0), "g = 0"));
+        Stepper st = new Stepper(new Program(Stepper.vm(Mmu.TDP, 1), ThreadProgram.of("setup", -1, setup),
+                List.of(a, skippingVcpu(), r), false, EnumSet.allOf(Stat.class), 0, -1L));
+        assertThat(st.system.merging().pruned(st.s)).as("r may still write vCPU 0's bits").isEqualTo(0);
+        Expansion<VmState> unpruned = expand(st);
+        assertThat(unpruned.transitions().get(1).target().threads[1].pc).isEqualTo(3);
+        assertThat(unpruned.independent(0, 1)).as("the full reach keeps the root handling's HOST_PFNS store").isTrue();
+
+        st.step(2, "request");
+        assertThat(st.system.merging().pruned(st.s)).isEqualTo(set(1));
+        Expansion<VmState> pruned = expand(st);
+        assertThat(pruned.transitions().get(1).target().threads[1].pc).as("the same step").isEqualTo(3);
+        assertThat(pruned.independent(0, 1)).as("the pruned reach drops it: a's load may then join a's step").isFalse();
     }
 }
