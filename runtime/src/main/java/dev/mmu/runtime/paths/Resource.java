@@ -9,7 +9,8 @@ import dev.mmu.runtime.model.LockId;
  *
  * <p>A footprint is a bit set. Most resources are one bit; {@link #TLB} is one bit per vCPU
  * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}), {@link #RCU}
- * one bit per thread's RCU read-side critical section ({@link #rcuOf}) and {@link #HOST} is {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
+ * one bit per thread's RCU read-side critical section ({@link #rcuOf}) and {@link #HOST} is
+ * {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
  * every part, so two footprints conflict iff their bit sets meet, and code that names only
  * {@code TLB}, {@code SRCU}, {@code RCU} or {@code HOST} keeps its meaning.
  */

@@ -69,6 +69,13 @@ class FootprintTest {
         assertThat(Resource.in(t1)).containsExactly(Resource.RCU);
         assertThat(Resource.in(Resource.RCU_SELF.bit())).containsExactly(Resource.RCU_SELF);
         assertThat(Resource.rcuOf(64 - Resource.RCU_SHIFT)).as("past the bits: every thread's").isEqualTo(Resource.RCU.bit());
+        assertThat(Resource.srcuOf(Resource.RCU_SHIFT - Resource.SRCU_SHIFT)).as("past the srcu bits").isEqualTo(Resource.SRCU.bit());
+        assertThat(Resource.tlbOf(Resource.SRCU_SHIFT - Resource.TLB_SHIFT)).as("past the TLB bits").isEqualTo(Resource.TLB.bit());
+        assertThat(new Ops.Release(LockId.srcu).footprint().ofThread(1).writes() & Resource.SRCU.bit())
+                .as("srcu_read_unlock() writes its own read side").isEqualTo(Resource.srcuOf(1));
+        assertThat(new Ops.Release(LockId.rcu).footprint().ofThread(1).writes() & Resource.RCU.bit())
+                .as("rcu_read_unlock() writes its own read side").isEqualTo(t1);
+        assertThat(Resource.in(Resource.RCU.bit() | Resource.RCU_SELF.bit())).contains(Resource.RCU, Resource.RCU_SELF);
         Footprint both = Footprint.updates(Resource.SRCU_SELF, Resource.RCU_SELF).ofThread(2);
         assertThat(both.writes()).isEqualTo(Resource.srcuOf(2) | Resource.rcuOf(2));
         assertThat(Footprint.updates(Resource.RCU, Resource.RCU_SELF).ofThread(2).writes()).as("every thread's names them all")
