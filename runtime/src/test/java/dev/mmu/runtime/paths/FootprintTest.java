@@ -70,6 +70,8 @@ class FootprintTest {
         assertThat(Resource.in(Resource.RCU_SELF.bit())).containsExactly(Resource.RCU_SELF);
         assertThat(Resource.rcuOf(64 - Resource.RCU_SHIFT)).as("past the bits: every thread's").isEqualTo(Resource.RCU.bit());
         assertThat(Resource.srcuOf(Resource.RCU_SHIFT - Resource.SRCU_SHIFT)).as("past the srcu bits").isEqualTo(Resource.SRCU.bit());
+        assertThat(Resource.srcuOf(3) & ~Resource.SRCU.bit()).as("thread 3's srcu bit is an srcu bit").isZero();
+        assertThat(Resource.srcuOf(3) & (Resource.TLB.bit() | Resource.RCU.bit())).isZero();
         assertThat(Resource.tlbOf(Resource.SRCU_SHIFT - Resource.TLB_SHIFT)).as("past the TLB bits").isEqualTo(Resource.TLB.bit());
         assertThat(new Ops.Release(LockId.srcu).footprint().ofThread(1).writes() & Resource.SRCU.bit())
                 .as("srcu_read_unlock() writes its own read side").isEqualTo(Resource.srcuOf(1));
