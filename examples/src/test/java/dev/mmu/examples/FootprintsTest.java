@@ -220,10 +220,14 @@ class FootprintsTest {
             }
         }
         for (int u = 0; u < s.threads.length; u++) {
-            same &= s.threads[u].pc == n.threads[u].pc && Arrays.equals(s.threads[u].locals, n.threads[u].locals);
+            // A thread's rcu_read_lock() nesting is its own, as its pc (the others see its rcu unit)
+            long nesting = (s.rcuReaders ^ n.rcuReaders) >> u & 1;
+            same &= s.threads[u].pc == n.threads[u].pc && Arrays.equals(s.threads[u].locals, n.threads[u].locals)
+                    && nesting == 0;
             if (u == t) continue;
             assertThat(n.threads[u].pc).as(what + " moves thread " + u).isEqualTo(s.threads[u].pc);
             assertThat(n.threads[u].locals).as(what + " writes thread " + u + "'s locals").isEqualTo(s.threads[u].locals);
+            assertThat(nesting).as(what + " changes thread " + u + "'s rcu_read_lock() nesting").isZero();
         }
         if (same) assertThat(n).as(what + ": a field outside every resource changed").isEqualTo(s);
     }

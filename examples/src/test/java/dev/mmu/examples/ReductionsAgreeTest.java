@@ -682,6 +682,69 @@ class ReductionsAgreeTest {
     }
 
     /**
+     * Each thread's RCU read side is its own: two vCPUs' faults (rcu_read_lock() under read_lock)
+     * and a lone rcu_read_lock() without mmu_lock race an NX table zap whose table call_rcu frees
+     * after a grace period, the flush before or after the unlock (a freed table still in vCPU 1's
+     * paging-structure cache). Each with the plain search's verdicts.
+     */
+    @TestFactory
+    Stream<DynamicTest> rcuReadersRacingATableFreedAfterAGracePeriod() {
+        String paths = """
+                path zap_nx_table(flush_before_unlock: bool) {
+                  lock write
+                  let flush = false
+                  for sp in lpage_disallowed take 1 {
+                    flush = tdp_zap_sp(sp)
+                  }
+                  if flush && flush_before_unlock {
+                    flush_remote_tlbs()
+                  }
+                  unlock
+                  if flush && !flush_before_unlock {
+                    flush_remote_tlbs()
+                  }
+                }
+                """;
+        Map<String, String> scenarios = new LinkedHashMap<>();
+        scenarios.put("flushed before the unlock", paths + """
+                scenario "two vCPUs' and a lone RCU reader race a table zap flushed before the unlock" {
+                  vm { nx_huge_pages on }
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 2
+                  setup { vcpu 0 exec 0x0; vcpu 1 read 0x1000 }
+                  thread zap { zap_nx_table(true) }
+                  thread vcpu 0 { read 0x201000 }
+                  thread vcpu 1 { read 0x2000; read 0x202000 }
+                  thread reader { rcu_read_lock(); rcu_read_unlock() }
+                  expect never freed_page_table_walk
+                  expect never use_after_free
+                  expect never stale_tlb_at_unlock
+                }
+                """);
+        scenarios.put("flushed after the unlock", paths + """
+                scenario "two vCPUs' and a lone RCU reader race a table zap flushed after the unlock" {
+                  vm { nx_huge_pages on }
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 2
+                  setup { vcpu 0 exec 0x0; vcpu 1 read 0x1000 }
+                  thread zap { zap_nx_table(false) }
+                  thread vcpu 0 { read 0x201000 }
+                  thread vcpu 1 { read 0x2000; read 0x202000 }
+                  thread reader { rcu_read_lock(); rcu_read_unlock() }
+                  expect violation freed_page_table_walk
+                  expect never use_after_free
+                }
+                """);
+        return scenarios.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
+            Loaded loaded = ScenarioLoader.load("rcu-readers.mmu", e.getValue());
+            assertThat(loaded.hasErrors()).as(ScenarioRunner.render(loaded)).isFalse();
+            for (CompiledScenario sc : loaded.scenarios()) {
+                assertThat(agree(sc, false, FINE_MAX_STATES)).as(sc.name() + ": small enough to compare").isTrue();
+            }
+        }));
+    }
+
+    /**
      * A vCPU's root handling is out of the others' reach only while it has a root, no request and
      * nothing can still write those (kvm_mmu_zap_all_fast()'s request can; its zap of the
      * invalidated roots is left out, for size): each vCPU reloads mid-race, one while the other

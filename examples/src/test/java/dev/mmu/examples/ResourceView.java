@@ -6,6 +6,7 @@ import dev.mmu.runtime.model.ThreadState;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Host;
+import dev.mmu.runtime.paths.Rcu;
 import dev.mmu.runtime.paths.Resource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +28,8 @@ final class ResourceView {
 
     /**
      * The finest parts: every resource of one bit, each vCPU's TLB ({@link Resource#tlbOf}), each
-     * thread's srcu read side ({@link Resource#srcuOf}), the three parts of HOST.
+     * thread's srcu read side ({@link Resource#srcuOf}) and RCU read-side critical section
+     * ({@link Resource#rcuOf}: inside rcu_read_lock() or with preemption disabled), the three parts of HOST.
      */
     static List<Unit> units(VmState s) {
         List<Unit> l = new ArrayList<>();
@@ -52,7 +54,14 @@ final class ResourceView {
                         l.add(new Unit("srcu of thread " + t, Resource.srcuOf(t), x -> x.srcuReaders >> thread & 1));
                     }
                 }
-                case SRCU_SELF, HOST -> { } // SRCU_SELF is a thread's srcu bit; HOST is its three parts
+                case RCU -> {
+                    for (int t = 0; t < s.threads.length; t++) {
+                        int thread = t;
+                        l.add(new Unit("rcu of thread " + t, Resource.rcuOf(t), x -> Rcu.holdsOffGracePeriods(x, thread)));
+                    }
+                }
+                // SRCU_SELF and RCU_SELF are a thread's bit; HOST is its three parts
+                case SRCU_SELF, RCU_SELF, HOST -> { }
                 default -> l.add(new Unit(r.name(), r.bit(), x -> of(x, r)));
             }
         }
@@ -74,7 +83,10 @@ final class ResourceView {
             case TDP_MMU_PAGES_LOCK -> s.mutexOwner[1];
             case MMU_UNSYNC_PAGES_LOCK -> s.mutexOwner[2];
             case SRCU, SRCU_SELF -> s.srcuReaders;
-            case RCU -> s.rcuReaders;
+            // A thread's rcu_read_lock() nesting is its own (as its lock holdings): what the others
+            // see of it is whether it holds off grace periods, nested or with preemption disabled.
+            case RCU, RCU_SELF -> java.util.stream.IntStream.range(0, s.threads.length)
+                    .mapToObj(t -> Rcu.holdsOffGracePeriods(s, t)).toList();
             case RCU_PENDING -> Arrays.toString(s.rcuPending);
             case NX_LIST -> {
                 List<Object> l = new ArrayList<>(List.of(Arrays.toString(s.lpageDisallowed)));

@@ -57,18 +57,25 @@ public record Footprint(long reads, long writes, long vcpus) {
     }
 
     /**
-     * The footprint as thread t's op: {@link Resource#SRCU_SELF} becomes t's own srcu read side
-     * (unless the op names every thread's, {@link Resource#SRCU}, too).
+     * The footprint as thread t's op: {@link Resource#SRCU_SELF} and {@link Resource#RCU_SELF}
+     * become t's own srcu read side and RCU read-side critical section (unless the op names every
+     * thread's, {@link Resource#SRCU} or {@link Resource#RCU}, too).
      */
     public Footprint ofThread(int t) {
         return new Footprint(ofThread(reads, t), ofThread(writes, t), vcpus);
     }
 
     private static long ofThread(long bits, int t) {
-        long self = 1L << Resource.SRCU_SELF.ordinal();
-        if ((bits & self) == 0) return bits;
-        if ((bits & 1L << Resource.SRCU.ordinal()) != 0) return bits & ~self;
-        return bits & ~Resource.SRCU_SELF.bit() | Resource.srcuOf(t);
+        return self(self(bits, Resource.SRCU_SELF, Resource.SRCU, Resource.srcuOf(t)), Resource.RCU_SELF, Resource.RCU,
+                Resource.rcuOf(t));
+    }
+
+    /** bits with the placeholder self named as the thread's own part of every (unless every's own bit is set). */
+    private static long self(long bits, Resource self, Resource every, long own) {
+        long placeholder = 1L << self.ordinal();
+        if ((bits & placeholder) == 0) return bits;
+        if ((bits & 1L << every.ordinal()) != 0) return bits & ~placeholder;
+        return bits & ~self.bit() | own;
     }
 
     /** Reads and writes the given resources too. */

@@ -337,7 +337,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.RCU, Resource.VIOLATIONS).andReads(Resource.SPTE);
+            return Footprint.updates(Resource.RCU_SELF, Resource.VIOLATIONS).andReads(Resource.SPTE);
         }
 
         public String describe() {

@@ -37,14 +37,24 @@ public final class Ops {
         public Footprint footprint() {
             Resource r = Resource.of(lock);
             return switch (lock) {
-                case mmu_lock -> Footprint.updates(r, Resource.METRICS);
+                // Spinning for it and holding it disable preemption: an RCU read-side section (Rcu)
+                case mmu_lock -> Footprint.updates(r, Resource.METRICS, Resource.RCU_SELF);
                 // The mutexes' lockdep checks read only whether this thread holds mmu_lock or
                 // srcu, which no other thread changes (see Primitive#footprint).
-                case slots_lock, tdp_mmu_pages_lock, mmu_unsync_pages_lock ->
-                        Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
+                case slots_lock -> Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
+                case tdp_mmu_pages_lock, mmu_unsync_pages_lock ->
+                        Footprint.updates(r, Resource.RCU_SELF).andUpdates(Resource.VIOLATIONS);
                 case srcu -> Footprint.updates(Resource.SRCU_SELF); // only this thread's reader bit
-                case rcu -> Footprint.updates(r);
+                case rcu -> Footprint.updates(Resource.RCU_SELF); // only this thread's read side
             };
+        }
+
+        /**
+         * rcu_read_lock() where the thread already holds off grace periods (preemption disabled,
+         * or nested) changes nothing another thread can see: only its own nesting.
+         */
+        public Footprint footprint(VmState s, int thread) {
+            return lock == LockId.rcu && Rcu.holdsOffGracePeriods(s, thread) ? Footprint.LOCAL : footprint();
         }
 
         /** Taken (pc + 1) or queued behind the lock's holder (pc again). */
@@ -69,11 +79,13 @@ public final class Ops {
      * preemption disabled (mmu_lock, a spinlock), may end the grace period, which frees the queued tables.
      */
     static Footprint release(LockId lock) {
-        Resource r = lock == LockId.srcu ? Resource.SRCU_SELF : Resource.of(lock); // srcu: this thread's reader bit
+        // srcu, rcu: this thread's reader bit; mmu_lock and the spinlocks end a preemption-disabled region
+        Resource r = lock == LockId.srcu ? Resource.SRCU_SELF : lock == LockId.rcu ? Resource.RCU_SELF : Resource.of(lock);
         Footprint f = Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
         return switch (lock) {
-            case mmu_lock -> f.union(Tlbs.STALE_CHECK).union(Rcu.GRACE_PERIOD);
-            case rcu, tdp_mmu_pages_lock, mmu_unsync_pages_lock -> f.union(Rcu.GRACE_PERIOD);
+            case mmu_lock -> f.union(Tlbs.STALE_CHECK).union(Rcu.GRACE_PERIOD).andUpdates(Resource.RCU_SELF);
+            case tdp_mmu_pages_lock, mmu_unsync_pages_lock -> f.union(Rcu.GRACE_PERIOD).andUpdates(Resource.RCU_SELF);
+            case rcu -> f.union(Rcu.GRACE_PERIOD);
             case slots_lock -> f.andUpdates(Resource.MEMSLOTS); // a dirty-log window left open (Lock.release)
             case srcu -> f;
         };
@@ -93,10 +105,17 @@ public final class Ops {
             return release(lock);
         }
 
-        /** slots_lock ends a dirty-log window only where one is open (an ioctl that skipped its flush). */
+        /**
+         * slots_lock ends a dirty-log window only where one is open (an ioctl that skipped its
+         * flush). rcu_read_unlock() with preemption disabled leaves the thread in a read-side
+         * section and ends no grace period: only its own nesting changes.
+         */
         public Footprint footprint(VmState s, int thread) {
             if (lock == LockId.slots_lock && s.dirtyLogBusy == 0) {
                 return Footprint.updates(Resource.SLOTS_LOCK).andUpdates(Resource.VIOLATIONS);
+            }
+            if (lock == LockId.rcu && Lock.held(s, thread, lock) && Rcu.preemptionDisabled(s, thread)) {
+                return Footprint.LOCAL;
             }
             return release(lock);
         }

@@ -7,8 +7,13 @@ import dev.mmu.runtime.model.VmState;
  * tdp_mmu_free_sp_rcu_callback() frees it after a grace period. The model ends the grace period
  * as early as the rules allow, to expose the most races: the moment no thread is inside
  * rcu_read_lock() nor in a preemption-disabled region (mmu_lock held or spun on, a spinlock held).
+ *
+ * <p>Whether a thread holds off grace periods is its own ({@link #holdsOffGracePeriods}, one bit of
+ * {@link Resource#RCU} per thread): only its own rcu_read_lock/unlock and lock ops change it. Inside
+ * a preemption-disabled region, rcu_read_lock/unlock change nothing another thread can see, as in
+ * the kernel, where two CPUs' read-side sections never wait for each other.
  */
-final class Rcu {
+public final class Rcu {
     private Rcu() {}
 
     /**
@@ -36,6 +41,22 @@ final class Rcu {
         }
         s.rcuPending = new int[0];
         e.note("RCU grace period: tdp_mmu_free_sp_rcu_callback frees " + ids);
+    }
+
+    /**
+     * Whether thread t is in an RCU read-side critical section: inside rcu_read_lock() or with
+     * preemption disabled (consolidated RCU, v5.0+). No grace period ends while one is; this is all
+     * of the rcu readers a grace period's end reads ({@link Resource#rcuOf} is t's part).
+     */
+    public static boolean holdsOffGracePeriods(VmState s, int t) {
+        return (s.rcuReaders >> t & 1) != 0 || preemptionDisabled(s, t);
+    }
+
+    /** Whether thread t has preemption disabled: it holds or spins for mmu_lock, or holds a spinlock. */
+    static boolean preemptionDisabled(VmState s, int t) {
+        if (s.mmuWriter == t || (s.mmuReaders >> t & 1) != 0) return true;
+        for (int q : s.mmuQueue) if (q == t) return true;
+        return s.mutexOwner[1] == t || s.mutexOwner[2] == t;
     }
 
     /**

@@ -8,10 +8,11 @@ import dev.mmu.runtime.model.LockId;
  * as fine as partial-order reduction can use; every field of {@code VmState} belongs to one.
  *
  * <p>A footprint is a bit set. Most resources are one bit; {@link #TLB} is one bit per vCPU
- * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}) and
- * {@link #HOST} is {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
+ * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}), {@link #RCU}
+ * one bit per thread's RCU read-side critical section ({@link #rcuOf}) and {@link #HOST} is
+ * {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
  * every part, so two footprints conflict iff their bit sets meet, and code that names only
- * {@code TLB}, {@code SRCU} or {@code HOST} keeps its meaning.
+ * {@code TLB}, {@code SRCU}, {@code RCU} or {@code HOST} keeps its meaning.
  */
 public enum Resource {
     /** Page-table structure and mappings: SPTEs (but their W/A/D bits), shadow-page metadata, roots, freed tables. */
@@ -48,8 +49,17 @@ public enum Resource {
      * {@link Footprint#ofThread} names the thread.
      */
     SRCU_SELF,
-    /** rcu_read_lock() readers. */
+    /**
+     * Every thread's RCU read-side critical section ({@link #rcuOf} is one thread's): inside
+     * rcu_read_lock() or with preemption disabled ({@link Rcu#holdsOffGracePeriods}), what the end
+     * of a grace period reads.
+     */
     RCU,
+    /**
+     * The running thread's own RCU read-side critical section (rcu_read_lock/unlock, and the locks
+     * that disable preemption): every thread's until {@link Footprint#ofThread} names the thread.
+     */
+    RCU_SELF,
     /** Tables waiting for an RCU grace period (call_rcu). */
     RCU_PENDING,
     /** possible_nx_huge_pages and each page's nx_huge_page_disallowed. */
@@ -85,19 +95,22 @@ public enum Resource {
     /** Where the per-vCPU root bits start (above every resource's own bit, below the TLB bits). */
     static final int VCPU_ROOTS_SHIFT = 32;
 
-    /** Where the per-vCPU TLB bits start (above every resource's own bit), and the per-thread srcu bits. */
+    /** Where the per-vCPU TLB bits start (above every resource's own bit), the per-thread srcu and rcu bits. */
     static final int TLB_SHIFT = 40;
-    static final int SRCU_SHIFT = 52;
+    static final int SRCU_SHIFT = 48;
+    static final int RCU_SHIFT = 56;
     private static final long EVERY_TLB = (1L << SRCU_SHIFT) - (1L << TLB_SHIFT);
     private static final long EVERY_VCPU_ROOTS = (1L << TLB_SHIFT) - (1L << VCPU_ROOTS_SHIFT);
-    static final long EVERY_SRCU = -1L << SRCU_SHIFT;
+    private static final long EVERY_SRCU = (1L << RCU_SHIFT) - (1L << SRCU_SHIFT);
+    private static final long EVERY_RCU = -1L << RCU_SHIFT;
 
-    /** The bits of the resource: its own, and for TLB, SRCU and HOST those of every part. */
+    /** The bits of the resource: its own, and for TLB, SRCU, RCU and HOST those of every part. */
     public long bit() {
         return switch (this) {
             case TLB -> 1L << ordinal() | EVERY_TLB;
             case VCPU_ROOTS -> 1L << ordinal() | EVERY_VCPU_ROOTS;
             case SRCU, SRCU_SELF -> 1L << ordinal() | EVERY_SRCU;
+            case RCU, RCU_SELF -> 1L << ordinal() | EVERY_RCU;
             case HOST -> 1L << HOST_PFNS.ordinal() | 1L << HOST_ALLOC.ordinal() | 1L << FREED_PFNS.ordinal();
             default -> 1L << ordinal();
         };
@@ -115,7 +128,12 @@ public enum Resource {
 
     /** One thread's srcu read side; every thread's past the bits there are. */
     public static long srcuOf(int thread) {
-        return thread >= 0 && thread < 64 - SRCU_SHIFT ? 1L << (SRCU_SHIFT + thread) : SRCU.bit();
+        return thread >= 0 && thread < RCU_SHIFT - SRCU_SHIFT ? 1L << (SRCU_SHIFT + thread) : SRCU.bit();
+    }
+
+    /** One thread's RCU read-side critical section; every thread's past the bits there are. */
+    public static long rcuOf(int thread) {
+        return thread >= 0 && thread < 64 - RCU_SHIFT ? 1L << (RCU_SHIFT + thread) : RCU.bit();
     }
 
     /** The resource a lock's state is in. */
@@ -131,8 +149,8 @@ public enum Resource {
     }
 
     /**
-     * The resources of a bit set, for messages: TLB and SRCU for any vCPU's or thread's (SRCU_SELF
-     * only as named), HOST when it has every part.
+     * The resources of a bit set, for messages: TLB, SRCU and RCU for any vCPU's or thread's
+     * (SRCU_SELF and RCU_SELF only as named), HOST when it has every part.
      */
     public static java.util.EnumSet<Resource> in(long bits) {
         java.util.EnumSet<Resource> r = java.util.EnumSet.noneOf(Resource.class);
@@ -141,6 +159,8 @@ public enum Resource {
         else r.remove(HOST);
         if ((bits & 1L << SRCU_SELF.ordinal()) == 0) r.remove(SRCU_SELF);
         else if ((bits & 1L << SRCU.ordinal()) == 0) r.remove(SRCU);
+        if ((bits & 1L << RCU_SELF.ordinal()) == 0) r.remove(RCU_SELF);
+        else if ((bits & 1L << RCU.ordinal()) == 0) r.remove(RCU);
         return r;
     }
 

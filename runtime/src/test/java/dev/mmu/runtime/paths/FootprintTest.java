@@ -54,6 +54,37 @@ class FootprintTest {
     }
 
     @Test
+    void rcuIsOneReadSidePerThreadAndAGracePeriodReadsThemAll() {
+        long t0 = new Ops.Acquire(LockId.rcu, Lock.Mode.READ).footprint().ofThread(0).writes();
+        long t1 = new Ops.Acquire(LockId.rcu, Lock.Mode.READ).footprint().ofThread(1).writes();
+        assertThat(t0).isEqualTo(Resource.rcuOf(0));
+        assertThat(t0 & t1).as("two threads' rcu_read_lock()").isZero();
+        assertThat(t0 & Resource.srcuOf(0)).as("rcu is not srcu").isZero();
+        assertThat(new Ops.Release(LockId.rcu).footprint().ofThread(1).reads() & t0)
+                .as("rcu_read_unlock() may end a grace period: it reads every read side").isEqualTo(t0);
+        assertThat(new Ops.Acquire(LockId.mmu_lock, Lock.Mode.READ).footprint().ofThread(1).writes() & t1)
+                .as("read_lock() disables preemption: a read side").isEqualTo(t1);
+        assertThat(new Ops.Acquire(LockId.slots_lock, Lock.Mode.WRITE).footprint().ofThread(1).writes() & Resource.RCU.bit())
+                .as("a sleeping mutex").isZero();
+        assertThat(Resource.in(t1)).containsExactly(Resource.RCU);
+        assertThat(Resource.in(Resource.RCU_SELF.bit())).containsExactly(Resource.RCU_SELF);
+        assertThat(Resource.rcuOf(64 - Resource.RCU_SHIFT)).as("past the bits: every thread's").isEqualTo(Resource.RCU.bit());
+        assertThat(Resource.srcuOf(Resource.RCU_SHIFT - Resource.SRCU_SHIFT)).as("past the srcu bits").isEqualTo(Resource.SRCU.bit());
+        assertThat(Resource.srcuOf(3) & ~Resource.SRCU.bit()).as("thread 3's srcu bit is an srcu bit").isZero();
+        assertThat(Resource.srcuOf(3) & (Resource.TLB.bit() | Resource.RCU.bit())).isZero();
+        assertThat(Resource.tlbOf(Resource.SRCU_SHIFT - Resource.TLB_SHIFT)).as("past the TLB bits").isEqualTo(Resource.TLB.bit());
+        assertThat(new Ops.Release(LockId.srcu).footprint().ofThread(1).writes() & Resource.SRCU.bit())
+                .as("srcu_read_unlock() writes its own read side").isEqualTo(Resource.srcuOf(1));
+        assertThat(new Ops.Release(LockId.rcu).footprint().ofThread(1).writes() & Resource.RCU.bit())
+                .as("rcu_read_unlock() writes its own read side").isEqualTo(t1);
+        assertThat(Resource.in(Resource.RCU.bit() | Resource.RCU_SELF.bit())).contains(Resource.RCU, Resource.RCU_SELF);
+        Footprint both = Footprint.updates(Resource.SRCU_SELF, Resource.RCU_SELF).ofThread(2);
+        assertThat(both.writes()).isEqualTo(Resource.srcuOf(2) | Resource.rcuOf(2));
+        assertThat(Footprint.updates(Resource.RCU, Resource.RCU_SELF).ofThread(2).writes()).as("every thread's names them all")
+                .isEqualTo(Resource.RCU.bit());
+    }
+
+    @Test
     void hostIsItsPfnsItsAllocatorAndItsFreedPfns() {
         long host = Resource.HOST.bit();
         assertThat(host & Resource.HOST_PFNS.bit()).isNotZero();

@@ -524,4 +524,24 @@ class IndependenceTest {
         assertThat(pruned.transitions().get(1).target().threads[1].pc).as("the same step").isEqualTo(3);
         assertThat(pruned.independent(0, 1)).as("the pruned reach drops it: a's load may then join a's step").isFalse();
     }
+
+    @Test
+    void twoThreadsRcuReadLocksAreIndependent() {
+        Op lock = StepMergingTest.RCU_LOCK;
+        Stepper st = new Stepper(program(false, 0, thread("a", lock, END), thread("b", lock, END)));
+        Expansion<VmState> x = expand(st);
+        assertThat(x.independent(0, 1)).as("each writes only its own read side").isTrue();
+        assertThat(x.persistent(0)).isEqualTo(set(0));
+    }
+
+    @Test
+    void anRcuReadLockAndAnotherThreadsUnlockThatMayEndAGracePeriodAreDependent() {
+        Stepper st = new Stepper(program(false, 0, thread("a", StepMergingTest.RCU_LOCK, END),
+                thread("b", StepMergingTest.RCU_LOCK, store(Resource.GLOBALS), StepMergingTest.RCU_UNLOCK, END)));
+        st.step(1, "rcu_read_lock()");
+        assertThat(st.next(1)).isEqualTo("release rcu");
+        Expansion<VmState> x = expand(st);
+        assertThat(x.independent(0, 1)).as("b's unlock ends a grace period only if a has not entered").isFalse();
+        assertThat(x.persistent(1)).isEqualTo(set(0, 1));
+    }
 }

@@ -50,6 +50,25 @@ class RcuNxTest {
     }
 
     @Test
+    void eachThreadHoldsOffGracePeriodsOnItsOwnInsideRcuReadLockOrWithPreemptionDisabled() {
+        for (Consumer<VmState> held : java.util.List.<Consumer<VmState>>of(
+                x -> x.rcuReaders = 2, x -> x.mmuWriter = 1, x -> x.mmuReaders = 2, x -> x.mmuQueue = new int[] {0, 1},
+                x -> x.mutexOwner[1] = 1, x -> x.mutexOwner[2] = 1)) {
+            VmState s = state();
+            assertThat(Rcu.holdsOffGracePeriods(s, 1)).isFalse();
+            held.accept(s);
+            assertThat(Rcu.holdsOffGracePeriods(s, 1)).as("thread 1").isTrue();
+            if (s.mmuQueue.length == 0) assertThat(Rcu.holdsOffGracePeriods(s, 0)).as("thread 0").isFalse();
+        }
+        VmState slots = state();
+        slots.mutexOwner[0] = 1;
+        assertThat(Rcu.holdsOffGracePeriods(slots, 1)).as("slots_lock is a sleeping mutex").isFalse();
+        VmState inside = state();
+        inside.rcuReaders = 2;
+        assertThat(Rcu.preemptionDisabled(inside, 1)).as("rcu_read_lock() alone leaves preemption on").isFalse();
+    }
+
+    @Test
     void readersAndDisabledPreemptionHoldTheGracePeriodOff() {
         for (Consumer<VmState> held : java.util.List.<Consumer<VmState>>of(
                 x -> x.rcuReaders = 1, x -> x.mmuWriter = 0, x -> x.mmuReaders = 1, x -> x.mmuQueue = new int[] {0},

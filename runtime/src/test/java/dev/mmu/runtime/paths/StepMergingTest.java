@@ -398,4 +398,54 @@ class StepMergingTest {
         st.s.threads[1].pc = m.reach(1, 0, false).length - 1;
         assertThat(m.pruned(st.s)).as("a finished thread has nothing to leave out").isZero();
     }
+
+    static final Op RCU_LOCK = new Ops.Acquire(LockId.rcu, Mode.READ);
+    static final Op RCU_UNLOCK = new Ops.Release(LockId.rcu);
+    static final Op READ_LOCK = new Ops.Acquire(LockId.mmu_lock, Mode.READ);
+    static final Op READ_UNLOCK = new Ops.Release(LockId.mmu_lock);
+
+    /** read_lock(mmu_lock); rcu_read_lock(); rcu_read_unlock(); read_unlock: kvm_tdp_mmu_map()'s locking. */
+    static ThreadProgram tdpMapLocking(String name) {
+        return IndependenceTest.thread(name, READ_LOCK, RCU_LOCK, RCU_UNLOCK, READ_UNLOCK, IndependenceTest.END);
+    }
+
+    @Test
+    void rcuReadLockAndUnlockWithPreemptionDisabledJoinTheStepThoughAnotherThreadMayEndAGracePeriod() {
+        Stepper st = toy(0, tdpMapLocking("a"), tdpMapLocking("b"));
+        st.step(0, "read_lock(mmu_lock)");
+        assertThat(st.next(0)).as("holding mmu_lock, a holds off every grace period with or without rcu_read_lock()")
+                .isEqualTo("release mmu_lock");
+        assertThat(Lock.held(st.s, 0, LockId.rcu)).as("the read side ran and ended").isFalse();
+    }
+
+    @Test
+    void rcuReadLockWithoutPreemptionDisabledIsAStepWhileAnotherThreadMayEndAGracePeriod() {
+        ThreadProgram a = IndependenceTest.thread("a", IndependenceTest.store(Resource.STATS), RCU_LOCK, IndependenceTest.END);
+        ThreadProgram b = IndependenceTest.thread("b", IndependenceTest.store(Resource.STATS), READ_LOCK, READ_UNLOCK,
+                IndependenceTest.END);
+        Stepper st = toy(0, a, b);
+        st.step(0, "store STATS");
+        assertThat(st.next(0)).as("b's read_unlock may end a grace period only while a is outside").isEqualTo("rcu_read_lock()");
+    }
+
+    @Test
+    void rcuReadUnlockWithoutPreemptionDisabledIsAStepWhileAnotherThreadMayEndAGracePeriod() {
+        ThreadProgram a = IndependenceTest.thread("a", RCU_LOCK, IndependenceTest.store(Resource.GLOBALS), RCU_UNLOCK,
+                IndependenceTest.END);
+        ThreadProgram b = IndependenceTest.thread("b", IndependenceTest.store(Resource.STATS), READ_LOCK, READ_UNLOCK,
+                IndependenceTest.END);
+        Stepper st = toy(0, a, b);
+        st.step(0, "rcu_read_lock()");
+        assertThat(st.next(0)).as("a leaving its read side may let b's read_unlock end a grace period")
+                .isEqualTo("release rcu");
+    }
+
+    @Test
+    void twoThreadsRcuReadLocksCommuteWhereNoThreadMayEndAGracePeriod() {
+        ThreadProgram a = IndependenceTest.thread("a", IndependenceTest.store(Resource.STATS), RCU_LOCK, IndependenceTest.END);
+        ThreadProgram b = IndependenceTest.thread("b", IndependenceTest.store(Resource.STATS), RCU_LOCK, IndependenceTest.END);
+        Stepper st = toy(0, a, b);
+        st.step(0, "store STATS");
+        assertThat(st.done(0)).as("each writes its own read side: rcu_read_lock() and the end ran in the store's step").isTrue();
+    }
 }
