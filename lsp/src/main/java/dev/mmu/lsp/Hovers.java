@@ -99,7 +99,7 @@ final class Hovers {
         }
         md.append(capitalised(b.doc())).append('.');
         if (b.lock().asserts()) {
-            md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock)\\b", "`$1`")).append('.');
+            md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock(?:\\(\\))?)", "`$1`")).append('.');
         }
         return md.toString();
     }
