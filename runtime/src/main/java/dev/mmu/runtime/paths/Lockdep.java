@@ -45,9 +45,11 @@ public record Lockdep(LockId lock, Mode mode, boolean rcu) {
         return lockHeld(s, thread) && (!rcu || Lock.held(s, thread, LockId.rcu));
     }
 
-    /** What a caller lacks, for the violation's text: the whole assertion, or only rcu_read_lock(). */
+    /** What a caller lacks, for the violation's text: the lock, rcu_read_lock(), or both. */
     String unmet(VmState s, int thread) {
-        return lockHeld(s, thread) ? "rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)" : describe();
+        boolean rcuHeld = !rcu || Lock.held(s, thread, LockId.rcu);
+        if (lockHeld(s, thread)) return "rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)";
+        return rcuHeld ? new Lockdep(lock, mode, false).describe() : describe();
     }
 
     private boolean lockHeld(VmState s, int thread) {

@@ -107,6 +107,15 @@ class OpsTest {
             b.emit(new Ops.Release(LockId.mmu_lock));
         });
         assertThat(rcu.violated(Invariant.lockdep)).isFalse();
+        Run write = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
+            b.emit(new Ops.Release(LockId.rcu));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(write.trace()).as("only the lock mode is wrong")
+                .contains("!! lockdep: tdp_mmu_zap_possible_nx_huge_page() needs mmu_lock held for read;");
         assertThat(Primitives.get("tdp_mmu_zap_possible_nx_huge_page").lockdep().describe())
                 .isEqualTo("mmu_lock held for read and rcu_read_lock()");
     }
