@@ -98,8 +98,8 @@ final class Hovers {
                     .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")").append(".\n\n");
         }
         md.append(capitalised(b.doc())).append('.');
-        if (b.lock().mode() != Lockdep.Mode.NONE) {
-            md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock)\\b", "`$1`")).append('.');
+        if (b.lock().asserts()) {
+            md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock(?:\\(\\))?)", "`$1`")).append('.');
         }
         return md.toString();
     }

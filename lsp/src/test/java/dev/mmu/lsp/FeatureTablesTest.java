@@ -123,7 +123,7 @@ class FeatureTablesTest {
             Map.entry("try_cmpxchg", new String[] {"try_cmpxchg", ""}),
             Map.entry("kvm_mmu_sp_dirty_logging_enabled", new String[] {"kvm_mmu_sp_dirty_logging_enabled", ""}),
             Map.entry("tdp_mmu_zap_possible_nx_huge_page",
-                    new String[] {"kvm_tdp_mmu_zap_possible_nx_huge_page", "Needs `mmu_lock` held for read."}),
+                    new String[] {"kvm_tdp_mmu_zap_possible_nx_huge_page", "Needs `mmu_lock` held for read and `rcu_read_lock()`."}),
             Map.entry("kvm_handle_hva_range_unmap", new String[] {"kvm_handle_hva_range", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_mmu_invalidate_begin", new String[] {"kvm_mmu_invalidate_begin", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_mmu_invalidate_end", new String[] {"kvm_mmu_invalidate_end", "Needs `mmu_lock` held for write."}),

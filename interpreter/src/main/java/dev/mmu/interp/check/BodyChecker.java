@@ -558,6 +558,11 @@ final class BodyChecker {
                     diagnostics.error(arg.pos(), "a positional argument cannot follow a named one");
                     continue;
                 }
+                if (pastedKvm(arg.value())) {
+                    // f(kvm, sp) pasted from the kernel: one error, and sp still binds the first parameter.
+                    expr(arg.value());
+                    continue;
+                }
                 if (positional >= params.size()) {
                     diagnostics.error(arg.pos(), "too many arguments: " + callee + " takes " + params.size()
                             + signature(params));
@@ -695,6 +700,12 @@ final class BodyChecker {
         return " (" + String.join(", ", machine.memslots().stream()
                 .map(s -> "memslot " + s.id() + " is [" + MachineChecker.hex(s.gpa()) + ", " + MachineChecker.hex(s.end()) + ")")
                 .toList()) + ")";
+    }
+
+    /** A bare 'kvm' that names no variable: the kernel's first argument, which the model leaves out. */
+    private boolean pastedKvm(Expr value) {
+        return value instanceof Expr.Name n && n.name().equals("kvm") && !locals().contains("kvm")
+                && !row.containsKey("kvm") && !globals.containsKey("kvm");
     }
 
     private Set<String> locals() {

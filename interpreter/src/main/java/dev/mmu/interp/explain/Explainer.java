@@ -202,7 +202,7 @@ public final class Explainer {
     }
 
     private static String lock(dev.mmu.runtime.paths.Lockdep lock) {
-        return lock.mode() == dev.mmu.runtime.paths.Lockdep.Mode.NONE ? "" : " (needs " + lock.describe() + ")";
+        return !lock.asserts() ? "" : " (needs " + lock.describe() + ")";
     }
 
     private void userPaths(CheckedScenario sc) {

@@ -53,17 +53,56 @@ final class SyntaxErrorListener extends BaseErrorListener {
         }
         IntervalSet expected = e != null && e.getExpectedTokens() != null
                 ? e.getExpectedTokens() : parser.getExpectedTokens();
-        String hint = cHint(token);
+        String message = message(parser.getContext(), token, expected, e);
+        // A C body without braces, or a C 'for (...)', leaves the braces unbalanced: the '}' or
+        // top-level error it causes further down is its echo, not a second mistake.
+        if (braceEchoOwed && (message.startsWith("expected '}' to close") || message.startsWith("expected import, path"))) {
+            braceEchoOwed = false;
+            return;
+        }
+        String braces = cBraceHint(parser, token, expected);
+        String hint = braces.isEmpty() ? cHint(token) : ": " + braces;
         if (!hint.isEmpty() || token.getType() == MmuLexer.BAD_CHAR) {
             cFile = at.file();
             cLine = at.line();
         }
-        diagnostics.error(at, message(parser.getContext(), token, expected, e) + hint);
+        braceEchoOwed |= !braces.isEmpty();
+        diagnostics.error(at, message + hint);
     }
 
     /** The line of the last error at C syntax, whose later syntax errors are its echoes. */
     private String cFile;
     private int cLine = -1;
+    /** Whether a C control statement was reported whose unbalanced braces will cause one more error. */
+    private boolean braceEchoOwed;
+
+    /**
+     * C's control statements: a one-statement body without braces ('if (flush) kvm_flush_remote_tlbs(kvm);')
+     * and 'for (...)', which this language writes 'if flush { ... }' and 'for sp in LIST { }'.
+     */
+    private static String cBraceHint(Parser parser, Token found, IntervalSet expected) {
+        Token previous = before(parser, found);
+        if (previous == null || found.getType() == Token.EOF || found.getLine() != previous.getLine()) return "";
+        if (found.getType() == MmuLexer.LPAREN && previous.getType() == MmuLexer.FOR) {
+            return "'for' takes no parentheses here: 'for sp in lpage_disallowed take 1 { }'";
+        }
+        if (expected.contains(MmuParser.LBRACE) && !expected.contains(MmuParser.RBRACE)
+                && found.getType() != MmuLexer.LBRACE && previous.getType() == MmuLexer.RPAREN) {
+            return "a body is always in braces here, even of one statement ('if flush { flush_remote_tlbs() }',"
+                    + " 'while n > 0 { n = n - 1 }')";
+        }
+        return "";
+    }
+
+    /** The token before {@code t} on the parser's channel (after a failed prediction the stream is back at its start). */
+    private static Token before(Parser parser, Token t) {
+        var tokens = parser.getInputStream();
+        for (int i = t.getTokenIndex() - 1; i >= 0; i--) {
+            Token p = tokens.get(i);
+            if (p.getChannel() == Token.DEFAULT_CHANNEL) return p;
+        }
+        return null;
+    }
 
     /**
      * What C's pointer syntax and the kernel's yield check are here, when a line has them: the

@@ -68,7 +68,7 @@ public final class TraceTable {
         List<List<String>> clauses = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             List<String> step = List.of(rows.get(i).text().split("; "));
-            clauses.add(t.keep(i == rows.size() - 1 ? upToViolation(step, focus) : step, i + 1, focus));
+            clauses.add(t.keep(i == rows.size() - 1 ? upToViolation(step, rows.get(i).opStarts(), focus) : step, i + 1, focus));
         }
         int column = (t.width - 7) / threads.size();
         String table = column >= MIN_COLUMN && threads.size() > 1
@@ -80,31 +80,43 @@ public final class TraceTable {
     private static final java.util.regex.Pattern ACCESS = java.util.regex.Pattern.compile("vCPU \\d+ (nested )?(read|write|exec) .*");
 
     /**
-     * The last step's clauses up to the next guest access after the violation the expectation
-     * checks: once no other thread can run, a vCPU's next accesses merge into its step, and their
-     * fault paths buried the violation (13 lines below a use_after_free). What follows in the same
-     * access stays: some violations are noted just before the event that breaks them
-     * (stale_tlb_at_unlock before the write_unlock). One line says how much is left out; `mmu
-     * replay` prints it all.
+     * The last step's clauses up to the end of the op that broke the invariant the expectation
+     * checks: once no other thread can run, a thread's next ops merge into its step (a vCPU's next
+     * accesses, a kernel thread's next statements), and they buried the violation (13 lines below
+     * a use_after_free). The rest of the breaking op stays: some violations are noted just before
+     * the event that breaks them (stale_tlb_at_unlock before the write_unlock). Without the ops'
+     * starts (a step built by hand) the cut is at the next guest access. One line says how much is
+     * left out; `mmu replay` prints it all.
      */
-    private static List<String> upToViolation(List<String> clauses, String focus) {
+    private static List<String> upToViolation(List<String> clauses, List<Integer> opStarts, String focus) {
         if (focus == null) return clauses;
         int violation = -1;
         for (int i = 0; i < clauses.size() && violation < 0; i++) {
             if (clauses.get(i).startsWith("!! " + focus + ":")) violation = i;
         }
-        for (int i = violation + 1; violation >= 0 && i < clauses.size(); i++) {
+        if (violation < 0) return clauses;
+        int cut = -1;
+        for (int start : opStarts) {
+            if (start > violation && start < clauses.size()) {
+                cut = start;
+                break;
+            }
+        }
+        for (int i = violation + 1; cut < 0 && opStarts.isEmpty() && i < clauses.size(); i++) {
             if (ACCESS.matcher(clauses.get(i)).matches()) {
                 // A hardware walk's violation is noted before its access's first clause: it goes too.
                 while (i - 1 > violation && clauses.get(i - 1).startsWith("!! ")) i--;
-                List<String> kept = new ArrayList<>(clauses.subList(0, i));
-                int rest = clauses.size() - i;
-                kept.add("(then " + rest + (rest == 1 ? " more event" : " more events")
-                        + " of later accesses in this step: mmu replay prints them)");
-                return kept;
+                cut = i;
             }
         }
-        return clauses;
+        if (cut < 0) return clauses;
+        List<String> kept = new ArrayList<>(clauses.subList(0, cut));
+        int rest = clauses.size() - cut;
+        boolean accesses = ACCESS.matcher(clauses.get(cut)).matches() || clauses.get(cut).startsWith("!! ")
+                && cut + 1 < clauses.size() && ACCESS.matcher(clauses.get(cut + 1)).matches();
+        kept.add("(then " + rest + (rest == 1 ? " more event" : " more events")
+                + (accesses ? " of later accesses" : " later") + " in this step: mmu replay prints " + (rest == 1 ? "it)" : "them)"));
+        return kept;
     }
 
     /** The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. */

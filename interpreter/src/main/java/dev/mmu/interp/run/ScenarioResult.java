@@ -72,7 +72,15 @@ public record ScenarioResult(String file, String name, int line, int column, Lis
     }
 
     /** One step of a trace: which thread ran and what it did, in the kernel's words. */
-    public record Step(int thread, String text) {}
+    /**
+     * A step of a trace: its thread, its description ("; "-separated clauses), and the clause each op
+     * merged into it after the first starts at (empty if not known).
+     */
+    public record Step(int thread, String text, List<Integer> opStarts) {
+        public Step(int thread, String text) {
+            this(thread, text, List.of());
+        }
+    }
 
     public boolean passed() {
         return status == Status.PASS;

@@ -156,8 +156,9 @@ public final class ScenarioRunner {
         for (int i = 0; i < schedule.length(); i++) {
             Schedule.Step st = schedule.get(i);
             StringBuilder sb = new StringBuilder();
-            s = system.step(s, st.thread(), st.choice(), sb);
-            steps.add(new Step(st.thread(), sb.toString()));
+            List<Integer> opStarts = new ArrayList<>();
+            s = system.step(s, st.thread(), st.choice(), sb, opStarts);
+            steps.add(new Step(st.thread(), sb.toString(), List.copyOf(opStarts)));
             snapshots.add(StateSnapshot.of(s));
         }
         return new OutcomeResult(o.text(), o.verdict(), note, o.verdict() == Verdict.FAIL ? "counterexample" : "evidence",

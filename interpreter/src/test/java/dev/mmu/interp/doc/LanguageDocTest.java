@@ -194,13 +194,14 @@ class LanguageDocTest {
     }
 
     private static String lock(Lockdep l) {
-        return switch (l.mode()) {
+        String held = switch (l.mode()) {
             case NONE -> "—";
             case HELD -> l.lock() == LockId.mmu_lock ? "read or write" : "`" + l.lock() + "`";
             case READ -> "read";
             case WRITE -> "write";
             case MMU_WRITE_OR -> "write, or `" + l.lock() + "` held";
         };
+        return l.rcu() ? held + ", and `rcu_read_lock()`" : held;
     }
 
     private static String literal(Primitive.Type type, long v) {

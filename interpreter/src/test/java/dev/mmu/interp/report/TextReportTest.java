@@ -34,6 +34,22 @@ class TextReportTest {
     }
 
     /**
+     * The runner records where each op merged into a step starts, so that the last step ends with
+     * the op that broke the invariant: 6.18's recovery without its flush broke stale_tlb_at_unlock
+     * at read_unlock, and the srcu_read_unlock merged after it was printed below the "!!" line.
+     */
+    @Test
+    void aKernelThreadsOpsAfterTheViolationAreLeftOut() {
+        ScenarioResult r = new ScenarioRunner().runFile(Path.of("../examples/nx/recovery-6.18.mmu")).scenarios().get(1);
+        List<ScenarioResult.Step> steps = r.outcomes().get(0).steps();
+        assertThat(steps.get(steps.size() - 1).opStarts()).isNotEmpty();
+        String text = TextReport.scenario(r, 100);
+        assertThat(text.replaceAll("\\s+", " ")).contains("!! stale_tlb_at_unlock", "read_unlock(mmu_lock)")
+                .contains("(then 1 more event later in this step: mmu replay prints it)")
+                .doesNotContain("srcu_read_unlock");
+    }
+
+    /**
      * Partial-order reduction is said once per scenario, in words that say what it means for the
      * verdict (it was repeated on every expectation line as "partial-order reduction: fewer steps
      * at N states"); the JSON keeps it in each expectation's note.

@@ -85,4 +85,21 @@ class TraceTableTest {
         assertThat(TraceTable.render(THREE, unlock, -1, 100, "stale_tlb_at_unlock"))
                 .contains("write_unlock(mmu_lock)", "RCU grace period").doesNotContain("more event");
     }
+
+    /**
+     * A kernel thread's ops merged after the violation are cut too, at the op that follows the one
+     * that broke the invariant (the cut knew guest accesses only: srcu_read_unlock stayed below a
+     * stale_tlb_at_unlock). The breaking op's own clauses stay: the unlock and its grace period.
+     */
+    @Test
+    void theLastStepEndsWithTheKernelOpThatBrokeTheCheckedInvariant() {
+        List<Step> steps = List.of(new Step(0, "rcu_read_unlock(); !! stale_tlb_at_unlock: vCPU 0 caches gfn 0x1 -> "
+                + "pfn 0x1001; read_unlock(mmu_lock); RCU grace period: tdp_mmu_free_sp_rcu_callback frees sp3; "
+                + "srcu_read_unlock(&kvm->srcu)", List.of(1, 4)));
+        String t = TraceTable.render(THREE, steps, -1, 100, "stale_tlb_at_unlock");
+        assertThat(t).contains("read_unlock(mmu_lock)", "RCU grace period")
+                .contains("(then 1 more event later in this step: mmu replay prints it)")
+                .doesNotContain("srcu_read_unlock");
+        assertThat(TraceTable.render(THREE, steps, -1, 100, null)).contains("srcu_read_unlock");
+    }
 }

@@ -18,6 +18,9 @@ public final class Exec {
     public int nextPc;
     /** Set by an op that did nothing another thread could see (need_resched() false): the step goes on. */
     boolean invisible;
+    /** Clauses noted so far, and (if asked) the clause each op merged into the step starts at. */
+    private int clauses;
+    java.util.List<Integer> opStarts;
 
     Exec(Program program, VmState s, int thread, StringBuilder trace) {
         this.program = program;
@@ -41,6 +44,14 @@ public final class Exec {
         if (trace != null) {
             if (trace.length() > 0) trace.append("; ");
             trace.append(text);
+            clauses++;
+        }
+    }
+
+    /** An op merged into the step starts here: a trace can tell its clauses from the earlier ops'. */
+    void opStart() {
+        if (opStarts != null && clauses > 0 && (opStarts.isEmpty() || opStarts.get(opStarts.size() - 1) < clauses)) {
+            opStarts.add(clauses);
         }
     }
 

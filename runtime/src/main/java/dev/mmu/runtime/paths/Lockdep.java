@@ -6,30 +6,53 @@ import dev.mmu.runtime.model.VmState;
 /**
  * The lock a primitive asserts on entry, as the kernel's lockdep_assert_held() (any mode),
  * lockdep_assert_held_read() or lockdep_assert_held_write() do; {@link #NONE} when it asserts none.
+ * {@code rcu}: it also rcu_dereference()s, which CONFIG_PROVE_RCU (on with CONFIG_PROVE_LOCKING)
+ * reports as suspicious RCU usage outside rcu_read_lock(); a held mmu_lock does not count.
  */
-public record Lockdep(LockId lock, Mode mode) {
+public record Lockdep(LockId lock, Mode mode, boolean rcu) {
     /** MMU_WRITE_OR: mmu_lock held for write, or {@code lock} held (a list either lock guards). */
     public enum Mode { NONE, HELD, READ, WRITE, MMU_WRITE_OR }
 
-    public static final Lockdep NONE = new Lockdep(null, Mode.NONE);
+    public static final Lockdep NONE = new Lockdep(null, Mode.NONE, false);
     /** lockdep_assert_held(&kvm->mmu_lock): either mode. */
-    public static final Lockdep MMU_HELD = new Lockdep(LockId.mmu_lock, Mode.HELD);
+    public static final Lockdep MMU_HELD = new Lockdep(LockId.mmu_lock, Mode.HELD, false);
     /** lockdep_assert_held_read(&kvm->mmu_lock). */
-    public static final Lockdep MMU_READ = new Lockdep(LockId.mmu_lock, Mode.READ);
+    public static final Lockdep MMU_READ = new Lockdep(LockId.mmu_lock, Mode.READ, false);
     /** lockdep_assert_held_write(&kvm->mmu_lock). */
-    public static final Lockdep MMU_WRITE = new Lockdep(LockId.mmu_lock, Mode.WRITE);
+    public static final Lockdep MMU_WRITE = new Lockdep(LockId.mmu_lock, Mode.WRITE, false);
 
     /** lockdep_assert_held(lock), e.g. of the spinlock tdp_mmu_pages_lock. */
     public static Lockdep held(LockId lock) {
-        return new Lockdep(lock, Mode.HELD);
+        return new Lockdep(lock, Mode.HELD, false);
     }
 
     /** mmu_lock held for write, or the spinlock {@code lock} (the NX list: both MMUs' writers, v6.18's TDP readers). */
     public static Lockdep mmuWriteOr(LockId lock) {
-        return new Lockdep(lock, Mode.MMU_WRITE_OR);
+        return new Lockdep(lock, Mode.MMU_WRITE_OR, false);
+    }
+
+    /** This assertion, and inside rcu_read_lock() (kvm_tdp_mmu_read_spte()'s rcu_dereference()). */
+    public Lockdep andRcu() {
+        return new Lockdep(lock, mode, true);
+    }
+
+    /** Whether it checks anything: a call may then record a lockdep violation. */
+    public boolean asserts() {
+        return mode != Mode.NONE || rcu;
     }
 
     boolean satisfied(VmState s, int thread) {
+        return lockHeld(s, thread) && (!rcu || Lock.held(s, thread, LockId.rcu));
+    }
+
+    /** What a caller lacks, for the violation's text: the lock, rcu_read_lock(), or both. */
+    String unmet(VmState s, int thread) {
+        boolean rcuHeld = !rcu || Lock.held(s, thread, LockId.rcu);
+        if (lockHeld(s, thread)) return "rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)";
+        return rcuHeld ? new Lockdep(lock, mode, false).describe() : describe();
+    }
+
+    private boolean lockHeld(VmState s, int thread) {
         return switch (mode) {
             case NONE -> true;
             case HELD -> Lock.held(s, thread, lock);
@@ -39,14 +62,16 @@ public record Lockdep(LockId lock, Mode mode) {
         };
     }
 
-    /** "mmu_lock held for write", "tdp_mmu_pages_lock held", or "" for none. */
+    /** "mmu_lock held for write", "tdp_mmu_pages_lock held", "... and rcu_read_lock()", or "" for none. */
     public String describe() {
-        return switch (mode) {
+        String held = switch (mode) {
             case NONE -> "";
             case HELD -> lock + " held";
             case READ -> lock + " held for read";
             case WRITE -> lock + " held for write";
             case MMU_WRITE_OR -> "mmu_lock held for write or " + lock + " held";
         };
+        if (!rcu) return held;
+        return held.isEmpty() ? "rcu_read_lock()" : held + " and rcu_read_lock()";
     }
 }

@@ -165,7 +165,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
     public VmState step(VmState s, int t, int c, StringBuilder trace) {
-        return step(s, t, c, trace, null);
+        return step(s, t, c, trace, (StepMerging.Touched) null);
     }
 
     /** The ops the step ran, its first and those merged into it (a trace's length in kernel steps). */
@@ -174,6 +174,22 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         VmState n = s.copy();
         Op[] ops = program.threads().get(t.thread()).ops();
         return runStep(merging, new Exec(program, n, t.thread(), null), ops, ops[n.threads[t.thread()].pc], t.choice());
+    }
+
+    /**
+     * One step described in {@code trace}, as {@link #step(VmState, int, int, StringBuilder)}; {@code opStarts}
+     * gets the index of the first clause of each op merged into it after the first (a clause is a
+     * "; "-separated part of the description), so that a report can cut the step after an op.
+     */
+    public VmState step(VmState s, int t, int c, StringBuilder trace, List<Integer> opStarts) {
+        VmState n = s.copy();
+        Op[] ops = program.threads().get(t).ops();
+        Exec e = new Exec(program, n, t, trace);
+        e.opStarts = opStarts;
+        Op op = ops[n.threads[t].pc];
+        runStep(merging, e, ops, op, c, null);
+        if (trace.length() == 0) trace.append(op.describe());
+        return n;
     }
 
     /** One step, telling {@code touched} (if not null) what it read and wrote ({@link Independence}). */
@@ -224,6 +240,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             at = self.pc;
             e.nextPc = at + 1;
             if (touched != null) touched.ran(merging, e.s, e.thread, at);
+            e.opStart();
             next.exec(e, 0);
             assert contains(next.targets(at), e.nextPc) : next.describe() + " went to " + e.nextPc;
             self.pc = e.nextPc;

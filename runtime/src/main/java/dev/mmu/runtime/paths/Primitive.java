@@ -59,7 +59,7 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
      * (partial-order reduction: a critical section does not conflict with a thread queueing).
      */
     public Footprint footprint() {
-        return lockdep.mode() == Lockdep.Mode.NONE ? effects : effects.andUpdates(Resource.VIOLATIONS);
+        return !lockdep.asserts() ? effects : effects.andUpdates(Resource.VIOLATIONS);
     }
 
     /** The index of the {@link #VCPU_ID} parameter, or -1. */
@@ -71,12 +71,12 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
     /** The footprint of a call on a known vCPU: what it touches of that vCPU's alone, naming it. */
     public Footprint footprint(int vcpu) {
         Footprint f = onVcpu.apply(vcpu).naming(vcpu);
-        return lockdep.mode() == Lockdep.Mode.NONE ? f : f.andUpdates(Resource.VIOLATIONS);
+        return !lockdep.asserts() ? f : f.andUpdates(Resource.VIOLATIONS);
     }
 
     long invoke(Exec e, long[] args) {
         if (!lockdep.satisfied(e.s, e.thread)) {
-            e.violate(Invariant.lockdep, name + "() needs " + lockdep.describe());
+            e.violate(Invariant.lockdep, name + "() needs " + lockdep.unmet(e.s, e.thread));
         }
         return body.call(e, args);
     }

@@ -176,9 +176,10 @@ public final class Primitives {
         // Under the read lock, zaps the SPTE pointing at sp with tdp_mmu_set_spte_atomic(); false if
         // another task changed it first. handle_removed_pt()'s freezing of each child SPTE is folded
         // into this one step: a fault's cmpxchg on an entry of the removed table then fails, as the
-        // entries of an unlinked table read as FROZEN_SPTE (TdpMap.read).
+        // entries of an unlinked table read as FROZEN_SPTE (TdpMap.read). It reads sp->ptep with
+        // kvm_tdp_mmu_read_spte(), an rcu_dereference(): PROVE_RCU wants rcu_read_lock() held.
         declare("tdp_mmu_zap_possible_nx_huge_page(sp: sp) -> bool")
-                .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_zap_possible_nx_huge_page", "v6.18")
+                .lockdep(Lockdep.MMU_READ.andRcu()).mirrors("kvm_tdp_mmu_zap_possible_nx_huge_page", "v6.18")
                 .doc("under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed")
                 .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
         // kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (kvm_main.c, v6.12)

@@ -94,6 +94,21 @@ public final class SlotOps {
     }
 
     /**
+     * The lockdep check of an SPTE write by a slot walk: a TDP MMU page's is
+     * tdp_mmu_set_spte_atomic() or tdp_mmu_zap_spte_atomic(), which lockdep_assert_held_read()
+     * (mmu_lock held for write fails it too); with mmu shadow the walk stands for the rmap walk,
+     * under the write lock its caller took.
+     */
+    static void assertAtomicWrite(Exec e, int spId, String walk, String atomic) {
+        VmState s = e.s;
+        if (!s.holdsMmuLock(e.thread)) {
+            e.violate(Invariant.lockdep, walk + " without mmu_lock");
+        } else if (s.mmuWriter == e.thread && s.sp(spId).tdp) {
+            e.violate(Invariant.lockdep, atomic + "() needs mmu_lock held for read, not write");
+        }
+    }
+
+    /**
      * One iteration of wrprot_gfn_range() (kvm_tdp_mmu_wrprot_slot, v6.x; mmu_lock held for read):
      * skip non-present, non-leaf and non-writable SPTEs; else clear PT_WRITABLE_MASK with
      * tdp_mmu_set_spte_atomic() (the MMU-writable bit stays, so fast_page_fault may restore W);
@@ -106,7 +121,7 @@ public final class SlotOps {
             do {
                 Walk w = TdpIter.position(s, l, it);
                 if (w != null && w.presentLeaf() && Spte.writable(w.spte())) {
-                    if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "wrprot_gfn_range without mmu_lock");
+                    assertAtomicWrite(e, w.spId(), "wrprot_gfn_range", "wrprot_gfn_range: tdp_mmu_set_spte_atomic");
                     TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~Spte.WRITABLE);
                     l[spteSet] = 1;
                 }
@@ -207,7 +222,7 @@ public final class SlotOps {
                 e.nextPc = loop;
                 return;
             }
-            if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_zap_spte_atomic without mmu_lock");
+            assertAtomicWrite(e, w.spId(), "tdp_mmu_zap_spte_atomic", "tdp_mmu_zap_spte_atomic");
             e.note("tdp_mmu_zap_spte_atomic: freeze");
             TdpMmu.setSpte(e, w.spId(), w.index(), Spte.FROZEN);
         }
@@ -343,6 +358,7 @@ public final class SlotOps {
             int spId = (int) leaf[0], i = (int) leaf[1];
             long spte = e.s.sp(spId).spte(i);
             if ((spte & Spte.DIRTY) == 0) continue;
+            assertAtomicWrite(e, spId, "clear_dirty_gfn_range", "clear_dirty_gfn_range: tdp_mmu_set_spte_atomic");
             e.s.setSpte(spId, i, spte & ~Spte.DIRTY);
             set = true;
         }

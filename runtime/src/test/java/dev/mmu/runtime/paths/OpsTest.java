@@ -84,6 +84,42 @@ class OpsTest {
         assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().reads())).doesNotContain(Resource.MMU_LOCK);
     }
 
+    /**
+     * v6.18's kvm_tdp_mmu_zap_possible_nx_huge_page() reads sp->ptep with rcu_dereference():
+     * CONFIG_PROVE_RCU reports it outside rcu_read_lock(), though the read lock holds off the
+     * grace period. A recovery loop pasted without its rcu_read_lock() passed every check.
+     */
+    @Test
+    void theReadLockNxZapNeedsRcuReadLockToo() {
+        Run bare = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(bare.violated(Invariant.lockdep)).isTrue();
+        assertThat(bare.trace()).contains("!! lockdep: tdp_mmu_zap_possible_nx_huge_page() needs rcu_read_lock()")
+                .doesNotContain("held for read"); // mmu_lock is held: only RCU is missing
+        Run rcu = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
+            b.emit(new Ops.Release(LockId.rcu));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(rcu.violated(Invariant.lockdep)).isFalse();
+        Run write = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
+            b.emit(new Ops.Release(LockId.rcu));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(write.trace()).as("only the lock mode is wrong")
+                .contains("!! lockdep: tdp_mmu_zap_possible_nx_huge_page() needs mmu_lock held for read;");
+        assertThat(Primitives.get("tdp_mmu_zap_possible_nx_huge_page").lockdep().describe())
+                .isEqualTo("mmu_lock held for read and rcu_read_lock()");
+    }
+
     @Test
     void anInvalidationTracesItsRangeAndWhetherItFlushed() {
         Run r = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {

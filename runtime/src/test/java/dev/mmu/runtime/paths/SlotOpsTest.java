@@ -168,6 +168,48 @@ class SlotOpsTest {
         }, b -> DirtyLogPaths.zapCollapsibleSptes(b, HUGE, 0), collapse)).contains(collapse);
     }
 
+    /**
+     * The TDP MMU's slot walks write SPTEs with tdp_mmu_set_spte_atomic() and
+     * tdp_mmu_zap_spte_atomic(), which lockdep_assert_held_read(): a patch that takes mmu_lock for
+     * write around kvm_tdp_mmu_wrprot_slot() passed. The shadow MMU's walk wants the write lock.
+     */
+    @Test
+    void theTdpSlotWalksUnderTheWriteLockAreALockdepViolation() {
+        int pos = Memslots.position(HUGE, 0);
+        Run wrprot = Run.of(HUGE, s -> write(s, HUGE, 0x1000), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, Mode.WRITE, -1);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(wrprot.trace()).contains(
+                "!! lockdep: wrprot_gfn_range: tdp_mmu_set_spte_atomic() needs mmu_lock held for read, not write");
+        Run read = Run.of(HUGE, s -> write(s, HUGE, 0x1000), b -> DirtyLogPaths.slotRemoveWriteAccess(b, HUGE, 0));
+        assertThat(read.violated(Invariant.lockdep)).as("under the read lock: %s", read.trace()).isFalse();
+        VmConfig shadow = InvariantsTest.vm(Mmu.SHADOW, false, 1, InvariantsTest.HUGE);
+        Run rmap = Run.of(shadow, s -> write(s, shadow, 0x1000), b -> DirtyLogPaths.slotRemoveWriteAccess(b, shadow, 0));
+        assertThat(rmap.spte(0x1000, "writable")).as("the shadow MMU's walk, under the write lock, ran").isZero();
+        assertThat(rmap.trace()).doesNotContain("!! lockdep");
+
+        Run collapse = Run.of(HUGE, s -> {
+            DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
+            write(s, HUGE, 0x3000);
+            s.emit(new SlotOps.SetLogDirty(0, false));
+        }, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            SlotPaths.zapCollapsibleSpteRange(b, pos, Mode.WRITE);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(collapse.trace()).contains("!! lockdep: tdp_mmu_zap_spte_atomic() needs mmu_lock held for read, not write");
+
+        Run clear = Run.of(HUGE, s -> write(s, HUGE, 0x1000), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(DirtyLogPaths.call("clear_dirty_gfn_range", -1, 0, 512)); // the slot: gfns 0..511
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(clear.trace()).contains(
+                "!! lockdep: clear_dirty_gfn_range: tdp_mmu_set_spte_atomic() needs mmu_lock held for read, not write");
+    }
+
     @Test
     void eagerSplitDropsMmuLockToAllocateThenSplitsTheHugePageIntoTheSamePages() {
         Run r = Run.of(HUGE, s -> write(s, HUGE, 0x1000), b -> {
