@@ -50,6 +50,46 @@ class LockdepTest {
         assertThat(pagesLock.describe()).isEqualTo("tdp_mmu_pages_lock held");
     }
 
+    /**
+     * The twelfth session's additions (PIT survivors): a thread other than 0 holding mmu_lock for
+     * read, the RCU requirement and what the violation's text says is missing, the NX list's
+     * "mmu_lock for write or the spinlock", and that only NONE asserts nothing.
+     */
+    @Test
+    void readersOtherThanThreadZeroRcuAndWhatIsMissing() {
+        VmState otherReads = state();
+        otherReads.mmuReaders = 1L << OTHER;
+        assertThat(Lockdep.MMU_READ.satisfied(otherReads, OTHER)).isTrue();
+        assertThat(Lockdep.MMU_READ.satisfied(otherReads, T)).isFalse();
+        Lockdep readRcu = Lockdep.MMU_READ.andRcu();
+        assertThat(readRcu.satisfied(otherReads, OTHER)).as("no rcu_read_lock()").isFalse();
+        assertThat(readRcu.unmet(otherReads, OTHER)).startsWith("rcu_read_lock() (CONFIG_PROVE_RCU");
+        VmState none = state();
+        assertThat(readRcu.unmet(none, OTHER)).isEqualTo("mmu_lock held for read and rcu_read_lock()");
+        none.rcuReaders = 1L << OTHER;
+        assertThat(readRcu.unmet(none, OTHER)).as("only the lock is missing").isEqualTo("mmu_lock held for read");
+        otherReads.rcuReaders = 1L << OTHER;
+        assertThat(readRcu.satisfied(otherReads, OTHER)).isTrue();
+        assertThat(Lockdep.NONE.andRcu().describe()).isEqualTo("rcu_read_lock()");
+
+        Lockdep nxList = Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock);
+        VmState write = state();
+        write.mmuWriter = T;
+        assertThat(nxList.satisfied(write, T)).isTrue();
+        VmState spin = state();
+        spin.mutexOwner[1] = T;
+        assertThat(nxList.satisfied(spin, T)).isTrue();
+        assertThat(nxList.satisfied(state(), T)).isFalse();
+        assertThat(Lockdep.held(LockId.tdp_mmu_pages_lock).describe()).isEqualTo("tdp_mmu_pages_lock held");
+        Lockdep spinWrite = new Lockdep(LockId.tdp_mmu_pages_lock, Lockdep.Mode.WRITE, false);
+        assertThat(spinWrite.satisfied(spin, T)).isTrue();
+        assertThat(spinWrite.satisfied(spin, OTHER)).isFalse();
+
+        assertThat(Lockdep.NONE.asserts()).isFalse();
+        assertThat(Lockdep.NONE.andRcu().asserts()).isTrue();
+        assertThat(Lockdep.MMU_HELD.asserts()).isTrue();
+    }
+
     @Test
     void declarationsTheRegistryRefuses() {
         assertThatThrownBy(() -> Primitives.declare("f(gfn: long)")).hasMessageContaining("unknown type 'long'");
