@@ -45,16 +45,11 @@ final class StepMerging {
     /** Per thread and pc: what the op reads when it runs invisibly, or null if it never does. */
     private final Footprint[][] invisible;
     /**
-     * Per variant (0: every edge, 1: the root handling's left out, see {@link #pruned}), thread
-     * and stop key (see {@link #stopKey}): the writes reachable from each pc, computed on demand.
+     * Per kind of reach ({@link Reach}: writes, reads, what its merging decisions read and write),
+     * variant (0: every edge, 1: the root handling's left out, see {@link #pruned}), thread and stop
+     * key (see {@link #stopKey}): what is reachable from each pc, computed on demand.
      */
-    private final long[][][][] reachWrites;
-    /** The same for reads (partial-order reduction asks what a thread may still read). */
-    private final long[][][][] reachReads;
-    /** The same for what its merging decisions may read ({@link #decisionReads}). */
-    private final long[][][][] reachDecisions;
-    /** The same for what its merging decisions may write ({@link #decisionWrites}). */
-    private final long[][][][] reachDecisionWrites;
+    private final long[][][][][] reachTables;
     /** Per thread and pc: where its guest access enters vcpu_enter_guest()'s root handling, or -1. */
     private final int[][] reloadEdge;
     /** Per thread: the vCPU whose root handling its accesses may enter; -1 for none or several. */
@@ -86,10 +81,7 @@ final class StepMerging {
         byState = new boolean[n][];
         ends = new boolean[n][];
         invisible = new Footprint[n][];
-        reachWrites = new long[2][n][STOP_KEYS][];
-        reachReads = new long[2][n][STOP_KEYS][];
-        reachDecisions = new long[2][n][STOP_KEYS][];
-        reachDecisionWrites = new long[2][n][STOP_KEYS][];
+        reachTables = new long[Reach.values().length][2][n][STOP_KEYS][];
         reloadEdge = new int[n][];
         reloadVcpu = new int[n];
         reloadMmus = new int[n];
@@ -352,36 +344,30 @@ final class StepMerging {
      * end); with pruned, its root handling left out (only for a thread of {@link #pruned}).
      */
     long[] reach(int u, int key, boolean pruned) {
-        int p = pruned ? 1 : 0;
-        key &= keyBits[u];
-        if (reachWrites[p][u][key] == null) reachWrites[p][u][key] = computeReach(u, key, Reach.WRITES, pruned);
-        return reachWrites[p][u][key];
+        return table(Reach.WRITES, u, key, pruned);
     }
 
     /** What thread u may still read from each pc, as {@link #reach} (partial-order reduction). */
     long[] reachReads(int u, int key, boolean pruned) {
-        int p = pruned ? 1 : 0;
-        key &= keyBits[u];
-        if (reachReads[p][u][key] == null) reachReads[p][u][key] = computeReach(u, key, Reach.READS, pruned);
-        return reachReads[p][u][key];
+        return table(Reach.READS, u, key, pruned);
     }
 
     /** What thread u's merging decisions may still read from each pc, as {@link #reach}. */
     long[] reachDecisions(int u, int key, boolean pruned) {
-        int p = pruned ? 1 : 0;
-        key &= keyBits[u];
-        if (reachDecisions[p][u][key] == null) reachDecisions[p][u][key] = computeReach(u, key, Reach.DECISIONS, pruned);
-        return reachDecisions[p][u][key];
+        return table(Reach.DECISIONS, u, key, pruned);
     }
 
     /** What thread u's merging decisions may still write from each pc, as {@link #reach}. */
     long[] reachDecisionWrites(int u, int key, boolean pruned) {
-        int p = pruned ? 1 : 0;
+        return table(Reach.DECISION_WRITES, u, key, pruned);
+    }
+
+    /** The table of kind r, computed once per key the thread's acquires can tell apart. */
+    private long[] table(Reach r, int u, int key, boolean pruned) {
+        long[][] tables = reachTables[r.ordinal()][pruned ? 1 : 0][u];
         key &= keyBits[u];
-        if (reachDecisionWrites[p][u][key] == null) {
-            reachDecisionWrites[p][u][key] = computeReach(u, key, Reach.DECISION_WRITES, pruned);
-        }
-        return reachDecisionWrites[p][u][key];
+        if (tables[key] == null) tables[key] = computeReach(u, key, r, pruned);
+        return tables[key];
     }
 
     private enum Reach { WRITES, READS, DECISIONS, DECISION_WRITES }
