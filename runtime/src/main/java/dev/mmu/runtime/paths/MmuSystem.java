@@ -182,21 +182,19 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      * "; "-separated part of the description), so that a report can cut the step after an op.
      */
     public VmState step(VmState s, int t, int c, StringBuilder trace, List<Integer> opStarts) {
-        VmState n = s.copy();
-        Op[] ops = program.threads().get(t).ops();
-        Exec e = new Exec(program, n, t, trace);
-        e.opStarts = opStarts;
-        Op op = ops[n.threads[t].pc];
-        runStep(merging, e, ops, op, c, null);
-        if (trace.length() == 0) trace.append(op.describe());
-        return n;
+        return step(s, t, c, trace, null, opStarts);
     }
 
     /** One step, telling {@code touched} (if not null) what it read and wrote ({@link Independence}). */
     VmState step(VmState s, int t, int c, StringBuilder trace, StepMerging.Touched touched) {
+        return step(s, t, c, trace, touched, null);
+    }
+
+    private VmState step(VmState s, int t, int c, StringBuilder trace, StepMerging.Touched touched, List<Integer> opStarts) {
         VmState n = s.copy();
         Op[] ops = program.threads().get(t).ops();
         Exec e = new Exec(program, n, t, trace);
+        e.opStarts = opStarts;
         Op op = ops[n.threads[t].pc];
         runStep(merging, e, ops, op, c, touched);
         if (trace != null && trace.length() == 0) trace.append(op.describe());
