@@ -23,7 +23,13 @@ class ReleaseArchiveTest {
     Path empty;
 
     private static String run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        return run(Map.of(), dir, command);
+    }
+
+    private static String run(Map<String, String> env, Path dir, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return p.exitValue() + "\n" + out;
@@ -45,6 +51,9 @@ class ReleaseArchiveTest {
         // Linked into a folder on PATH, as an install would do.
         Path link = Files.createSymbolicLink(empty.resolve("mmu"), home.resolve("bin/mmu"));
         assertThat(run(empty, link.toString(), "--version")).isEqualTo("0\nmmu 0.1.0\n");
+        // The launcher's collector gives way to one chosen in the environment: two stop the JVM.
+        assertThat(run(Map.of("JAVA_TOOL_OPTIONS", "-XX:+UseG1GC"), empty, link.toString(), "--version"))
+                .startsWith("0\n").endsWith("mmu 0.1.0\n");
         assertThat(List.of(home.resolve("bin/mmu-lsp"), home.resolve("README.md"))).allMatch(Files::exists);
         theVsixIsAnExtensionPackage(home.resolve("mmu-vscode.vsix"));
     }
