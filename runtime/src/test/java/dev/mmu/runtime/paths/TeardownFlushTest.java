@@ -41,4 +41,12 @@ class TeardownFlushTest {
         assertThat(v612.tlb[0]).isNotEmpty();
         assertThat(v612.stat(Stat.remote_tlb_flush)).isZero();
     }
+
+    /** The step that may flush says it writes the TLBs, or the reductions would move vCPU accesses across it. */
+    @Test
+    void onlyTheFlushingStepWritesTheTlbs() {
+        long tlb = Resource.TLB.bit();
+        assertThat(new MmuOps.ZapStep(0, 10, 11, 12, true).footprint().ofThread(0).writes() & tlb).isEqualTo(tlb);
+        assertThat(new MmuOps.ZapStep(0, 10, 11, 12, false).footprint().ofThread(0).writes() & tlb).isZero();
+    }
 }
