@@ -1,6 +1,7 @@
 package dev.mmu.lsp;
 
 import dev.mmu.grammar.MmuLexer;
+import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.check.KernelPrelude;
@@ -24,6 +25,12 @@ final class Completions {
             List.of("never", "always", "final", "reachable", "violation", "terminates", "max", "fails");
     static final List<String> LOCK_NAMES =
             List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+    /** The locks that have the mode: after `lock read`, mmu_lock and srcu; after `lock write`, all but srcu. */
+    static List<String> lockNames(Stmt.LockMode mode) {
+        return java.util.Arrays.stream(Stmt.LockName.values())
+                .filter(l -> l.onlyMode == null || l.onlyMode == mode).map(l -> l.kernelName).toList();
+    }
+
     /** What may start a line in each kind of block (Mmu.g4's member, setting and statement rules). */
     static final List<String> FILE_WORDS = List.of("scenario", "path", "import", "global");
     static final List<String> SCENARIO_WORDS =
@@ -69,7 +76,10 @@ final class Completions {
         if (t0 == MmuLexer.EXPECT) {
             return keywords(EXPECTATION_WORDS);
         }
-        if ((t0 == MmuLexer.READ || t0 == MmuLexer.WRITE) && t1 == MmuLexer.LOCK || t0 == MmuLexer.UNLOCK) {
+        if ((t0 == MmuLexer.READ || t0 == MmuLexer.WRITE) && t1 == MmuLexer.LOCK) {
+            return keywords(lockNames(t0 == MmuLexer.READ ? Stmt.LockMode.READ : Stmt.LockMode.WRITE));
+        }
+        if (t0 == MmuLexer.UNLOCK) {
             return keywords(LOCK_NAMES);
         }
         switch (t0) {

@@ -28,13 +28,13 @@ final class Hovers {
     private static final Map<String, String> LOCKS = Map.of(
             "mmu_lock", "`kvm->mmu_lock`, an rwlock: `lock write` is write_lock(), `lock read` read_lock(); the"
                     + " default lock of `lock` and `unlock`, dropped at every yield point.",
-            "slots_lock", "`kvm->slots_lock`, a mutex: held across memslot updates (`kvm_set_memslot`) and by"
+            "slots_lock", "`kvm->slots_lock`, a mutex (`lock write` only): held across memslot updates (`kvm_set_memslot`) and by"
                     + " `kvm_mmu_zap_all_fast`'s callers.",
-            "srcu", "`kvm->srcu`: `lock read srcu` is srcu_read_lock(), around every memslot lookup;"
+            "srcu", "`kvm->srcu`: `lock read srcu` is srcu_read_lock() (it has no write side), around every memslot lookup;"
                     + " `synchronize_srcu()` waits for the readers.",
-            "tdp_mmu_pages_lock", "`kvm->arch.tdp_mmu_pages_lock`, a spinlock: the TDP MMU's page lists"
+            "tdp_mmu_pages_lock", "`kvm->arch.tdp_mmu_pages_lock`, a spinlock (`lock write` only): the TDP MMU's page lists"
                     + " (the NX list) when `mmu_lock` is held for read.",
-            "mmu_unsync_pages_lock", "`kvm->arch.mmu_unsync_pages_lock`, a spinlock: marking shadow pages"
+            "mmu_unsync_pages_lock", "`kvm->arch.mmu_unsync_pages_lock`, a spinlock (`lock write` only): marking shadow pages"
                     + " unsync under `mmu_lock` held for read.");
 
     /**

@@ -175,6 +175,17 @@ class LanguageServerTest {
                 .containsExactly("full", "voluntary", "none");
     }
 
+    /** Only mmu_lock has both modes: `lock read` offers the locks with a read side, `unlock` every lock. */
+    @Test
+    void completesTheLocksThatHaveTheMode() throws Exception {
+        String uri = open("k.mmu", "path p() {\n  lock read \n  lock write \n  unlock \n}\n");
+        assertThat(LspSession.labels(complete(uri, 1, "  lock read ".length()))).containsExactly("mmu_lock", "srcu");
+        assertThat(LspSession.labels(complete(uri, 2, "  lock write ".length())))
+                .containsExactly("mmu_lock", "slots_lock", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+        assertThat(LspSession.labels(complete(uri, 3, "  unlock ".length())))
+                .containsExactly("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
+    }
+
     @Test
     void completesVcpuNumbersFromTheScenario() throws Exception {
         String text = SCENARIO.replace("thread vcpu 1 {", "thread vcpu  {");
@@ -252,6 +263,18 @@ class LanguageServerTest {
         String uri = open("l.mmu", text);
         String hover = hover(uri, 1, "  lock write slo".length()).getContents().getRight().getValue();
         assertThat(hover).contains("**slots_lock** · lock", "`kvm->slots_lock`, a mutex");
+    }
+
+    /** `lock read` of a spinlock is the checker's error in the editor too, on the word `read`. */
+    @Test
+    void aReadLockOfASpinlockIsADiagnosticOnItsMode() throws Exception {
+        String text = SCENARIO.replace("  commit_zap()\n", "  lock read tdp_mmu_pages_lock\n  unlock tdp_mmu_pages_lock\n");
+        String uri = open("spin.mmu", text);
+
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).hasSize(1);
+        assertThat(diagnostics.get(0).getMessage().getLeft()).startsWith("tdp_mmu_pages_lock is a spinlock: spin_lock() has no read mode");
+        assertThat(diagnostics.get(0).getRange()).isEqualTo(new Range(new Position(2, 7), new Position(2, 11)));
     }
 
     @Test

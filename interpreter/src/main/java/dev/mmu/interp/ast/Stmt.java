@@ -14,8 +14,8 @@ public sealed interface Stmt {
     record Access(Pos pos, Optional<Expr> vcpu, boolean nested, AccessKind kind, Expr gpa) implements Stmt {
     }
 
-    /** {@code lock read|write [LOCK]}: default {@code mmu_lock}. */
-    record Lock(Pos pos, LockMode mode, LockName lock) implements Stmt {
+    /** {@code lock read|write [LOCK]}: default {@code mmu_lock}; {@code modePos} is the word read or write. */
+    record Lock(Pos pos, LockMode mode, Pos modePos, LockName lock) implements Stmt {
     }
 
     /** {@code unlock [LOCK]}: releases whichever mode this thread holds. */
@@ -123,15 +123,22 @@ public sealed interface Stmt {
 
     enum LockMode { READ, WRITE }
 
-    /** The MMU's locks by their kernel names. */
+    /**
+     * The MMU's locks by their kernel names, and the one mode each has unless it is mmu_lock, the
+     * only rwlock: a mutex or spinlock is taken for write only, kvm->srcu has a read side only.
+     */
     enum LockName {
-        MMU_LOCK("mmu_lock"), SLOTS_LOCK("slots_lock"), SRCU("srcu"),
-        TDP_MMU_PAGES_LOCK("tdp_mmu_pages_lock"), MMU_UNSYNC_PAGES_LOCK("mmu_unsync_pages_lock");
+        MMU_LOCK("mmu_lock", null), SLOTS_LOCK("slots_lock", LockMode.WRITE), SRCU("srcu", LockMode.READ),
+        TDP_MMU_PAGES_LOCK("tdp_mmu_pages_lock", LockMode.WRITE),
+        MMU_UNSYNC_PAGES_LOCK("mmu_unsync_pages_lock", LockMode.WRITE);
 
         public final String kernelName;
+        /** The only mode the lock has, or null for both (mmu_lock). */
+        public final LockMode onlyMode;
 
-        LockName(String kernelName) {
+        LockName(String kernelName, LockMode onlyMode) {
             this.kernelName = kernelName;
+            this.onlyMode = onlyMode;
         }
     }
 

@@ -138,6 +138,7 @@ final class BodyChecker {
         if (s instanceof Stmt.Access a) {
             access(a);
         } else if (s instanceof Stmt.Lock l) {
+            lockMode(l);
             held.add(l.lock());
         } else if (s instanceof Stmt.Unlock u) {
             if (!held.remove(u.lock())) {
@@ -198,6 +199,24 @@ final class BodyChecker {
         } else if (s instanceof Stmt.CallStmt c) {
             call(c.call(), true, c.command());
         }
+    }
+
+    /**
+     * Only mmu_lock is an rwlock: `lock read` of a mutex or spinlock would be taken exclusively
+     * without a word, and kvm->srcu has no write side to take (synchronize_srcu() waits, holds nothing).
+     */
+    private void lockMode(Stmt.Lock l) {
+        Stmt.LockName lock = l.lock();
+        if (lock.onlyMode == null || l.mode() == lock.onlyMode) {
+            return;
+        }
+        diagnostics.error(l.modePos(), switch (lock) {
+            case SRCU -> "srcu has a read side only: srcu_read_lock(&kvm->srcu) is 'lock read srcu' "
+                    + "(the writer's synchronize_srcu() waits for readers, it takes no lock)";
+            case SLOTS_LOCK -> "slots_lock is a mutex: mutex_lock() has no read mode; write 'lock write slots_lock'";
+            default -> lock.kernelName + " is a spinlock: spin_lock() has no read mode (only mmu_lock is an rwlock); "
+                    + "write 'lock write " + lock.kernelName + "'";
+        });
     }
 
     /** `return [e]`: only as a path's last statement (its value is what the call gives), typed as declared. */

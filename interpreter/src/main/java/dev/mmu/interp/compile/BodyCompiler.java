@@ -708,7 +708,16 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
         KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
-                canYield);
+                canYield, teardownFlushes());
+    }
+
+    /**
+     * Whether the scenario's kernel flushes a removed TDP table before freeing it: 5.10 and 5.12
+     * (v5.10-v5.17; the caller's flush since v5.18, which 6.12 and 6.18 are).
+     */
+    private boolean teardownFlushes() {
+        String kernel = scenario.machine().kernel();
+        return kernel.equals("5.10") || kernel.equals("5.12");
     }
 
     private void inline(PathDecl path, Expr.Call c, Env env, int result) {

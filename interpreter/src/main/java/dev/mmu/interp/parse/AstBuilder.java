@@ -157,7 +157,7 @@ final class AstBuilder {
             }
             // One error, at the typo; the statement is read as meant so that no error follows from it.
             Stmt s = statement.visit(all.get(i));
-            statements.add(s instanceof Stmt.Lock l ? new Stmt.Lock(l.pos(), l.mode(), typo) : new Stmt.Unlock(s.pos(), typo));
+            statements.add(s instanceof Stmt.Lock l ? new Stmt.Lock(l.pos(), l.mode(), l.modePos(), typo) : new Stmt.Unlock(s.pos(), typo));
             i++;
         }
         return new Block(pos(ctx.LBRACE().getSymbol()), statements);
@@ -214,7 +214,7 @@ final class AstBuilder {
         @Override
         public Stmt visitLockStmt(LockStmtContext ctx) {
             Stmt.LockMode mode = ctx.lockMode.getType() == MmuParser.READ ? Stmt.LockMode.READ : Stmt.LockMode.WRITE;
-            return new Stmt.Lock(pos(ctx), mode, lockName(ctx.lockName()));
+            return new Stmt.Lock(pos(ctx), mode, pos(ctx.lockMode), lockName(ctx.lockName()));
         }
 
         @Override

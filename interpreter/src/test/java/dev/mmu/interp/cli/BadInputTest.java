@@ -121,6 +121,20 @@ class BadInputTest {
                 + " tdp_mmu_for_each_pte's iter, found a for_each_shadow_entry's iterator", "                           ^~");
     }
 
+    /** Only mmu_lock has a read mode: `lock read` of a spinlock was taken exclusively without a word. */
+    @Test
+    void aReadLockOfASpinlockIsALocatedError() throws IOException {
+        Path f = write("spin.mmu", """
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { lock read ; lock read tdp_mmu_pages_lock ; unlock tdp_mmu_pages_lock ; unlock }
+                }
+                """);
+
+        assertThat(badInput("check", f.toString()).err()).contains(f + ":3:31: error: tdp_mmu_pages_lock is a spinlock:"
+                + " spin_lock() has no read mode", "                              ^~~~");
+    }
+
     @Test
     void aGarbageScheduleTokenIsBadInput() {
         assertThat(badInput("replay", SEED + "seed-yield-pre-fix.mmu", "--schedule", "zz!@#").err())

@@ -19,6 +19,15 @@ public final class KernelPaths {
      * owes. (Its v6.x successor, tdp_mmu_zap_leafs(), is prelude source: kernel/tdp_mmu.mmu.)
      */
     public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield) {
+        zapGfnRange(b, start, end, flushSlot, canYield, false);
+    }
+
+    /**
+     * The same walk on a kernel whose teardown of a removed table flushes before freeing it
+     * (v5.10-v5.17, {@link MmuOps.ZapStep}): only a huge leaf's zap leaves a flush owed.
+     */
+    public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
+                                   boolean teardownFlushes) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
@@ -32,7 +41,7 @@ public final class KernelPaths {
             b.emit(new Ops.Jump(loop));
             b.patch(condResched, new MmuOps.IterCondResched(it, flushSlot, b.here()));
         }
-        b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot));
+        b.emit(new MmuOps.ZapStep(it, startSlot, endSlot, flushSlot, teardownFlushes));
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         // for_each_tdp_mmu_root_yield_safe (v5.12), __for_each_tdp_mmu_root_yield_safe(.., false) of

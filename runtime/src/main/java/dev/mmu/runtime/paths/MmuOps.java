@@ -348,9 +348,16 @@ public final class MmuOps {
     /**
      * One iteration of zap_gfn_range() (v5.12-v5.19): skip a non-leaf SPTE that covers more than
      * [start, end), else clear the SPTE (mmu_lock held for write) and note that a flush is owed;
-     * then tdp_iter_next().
+     * then tdp_iter_next(). With {@code teardownFlushes} (a v5.10-v5.17 kernel), clearing a table's
+     * SPTE also flushes, as handle_changed_spte() did before freeing the table (tdp_mmu.c, v5.10:
+     * kvm_flush_remote_tlbs_with_address(), every TLB without Hyper-V), until "KVM: x86/mmu: Defer
+     * TLB flush to caller when freeing TDP MMU shadow pages" (bb95dfb9e2df, v5.18).
      */
-    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot) implements Op {
+    public record ZapStep(int it, int startSlot, int endSlot, int flushSlot, boolean teardownFlushes) implements Op {
+        public ZapStep(int it, int startSlot, int endSlot, int flushSlot) {
+            this(it, startSlot, endSlot, flushSlot, false);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
@@ -368,6 +375,11 @@ public final class MmuOps {
                     TdpMmu.setSpte(e, w.spId(), w.index(), 0);
                     l[flushSlot] = 1;
                     e.note("flush pending");
+                    if (teardownFlushes && !Spte.leaf(w.spte())) {
+                        // The removed table's flush, before it is freed: a huge leaf's zap elsewhere stays owed.
+                        e.note("handle_changed_spte: kvm_flush_remote_tlbs_with_address before free_page (v5.10-v5.17)");
+                        Tlbs.flushRemoteTlbs(e);
+                    }
                 }
             }
             TdpIter.next(s, l, it, l[endSlot]);
@@ -379,7 +391,8 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            Footprint f = TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return teardownFlushes ? f.union(Tlbs.FLUSH) : f;
         }
 
         /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */
