@@ -32,26 +32,26 @@ final class ParallelBreadthFirstSearch<S> {
     /** Batches handed out ahead of the judge, per worker: enough to ride out a slow batch, few states held. */
     private static final int AHEAD_PER_WORKER = 32;
 
-    /** Queue states [from, from + size) and what expanding them gave; filled by one thread, then {@link #done}. */
+    /** Consecutive queue states and what expanding them gave; filled by one thread, then {@link #done}. */
     private final class Batch {
-        final int from;
         final List<S> parents;
         /** ends[i]: the end of parent i's successors in {@link #out} and {@link #keys}. */
         final int[] ends;
         final List<Transition<S>> out = new ArrayList<>();
         final List<Object> keys = new ArrayList<>();
         final Monitor.Checked[] checked;
-        /** The model's fault at parent {@link #faultAt}, thrown where the one-threaded search meets it. */
+        /**
+         * The model's fault in expanding parent {@link #faultAt} (its successors or one of their
+         * keys), thrown where the one-threaded search meets it: expanding that parent, before it
+         * judges anything of it (it cannot stop between judging a parent and expanding it).
+         */
         RuntimeException fault;
         int faultAt = -1;
-        /** Where in parent faultAt's successors the fault came from: -1 the successors, else the key of that one. */
-        int faultKey;
         /** An error (out of memory) that ended the batch. */
         Error error;
         boolean done; // guarded by lock
 
-        Batch(int from, List<S> parents) {
-            this.from = from;
+        Batch(List<S> parents) {
             this.parents = parents;
             this.ends = new int[parents.size()];
             this.checked = new Monitor.Checked[parents.size()];
@@ -70,35 +70,25 @@ final class ParallelBreadthFirstSearch<S> {
                     successors.clear();
                     try {
                         system.successors(s, successors);
+                        for (Transition<S> t : successors) {
+                            keys.add(system.key(t.target()));
+                            out.add(t);
+                        }
                     } catch (RuntimeException e) {
-                        fail(e, i, -1);
+                        fault = e;
+                        faultAt = i;
                         break;
                     }
+                    ends[i] = out.size();
                     try {
                         checked[i] = monitor.check(s, successors.isEmpty());
                     } catch (RuntimeException e) {
                         // It evaluates every condition; the judge evaluates them lazily, as BFS (null: judge them there).
                     }
-                    for (Transition<S> t : successors) {
-                        try {
-                            keys.add(system.key(t.target()));
-                        } catch (RuntimeException e) {
-                            fail(e, i, keys.size() - (i == 0 ? 0 : ends[i - 1]));
-                            break;
-                        }
-                        out.add(t);
-                    }
-                    ends[i] = out.size();
                 }
             } catch (Error e) {
                 error = e;
             }
-        }
-
-        private void fail(RuntimeException e, int at, int key) {
-            fault = e;
-            faultAt = at;
-            faultKey = key;
         }
     }
 
@@ -112,10 +102,9 @@ final class ParallelBreadthFirstSearch<S> {
     private long transitions;
 
     private final Object lock = new Object();
-    // Guarded by lock: the queue's states not yet handed out (the first has id next), the batches
-    // handed out and not yet judged (in id order), and whether the search is over.
+    // Guarded by lock: the queue's states not yet handed out, the batches handed out and not yet
+    // judged (in id order), and whether the search is over.
     private final ArrayDeque<S> queue = new ArrayDeque<>();
-    private int next;
     private final ArrayDeque<Batch> pending = new ArrayDeque<>();
     private boolean over;
 
@@ -212,7 +201,7 @@ final class ParallelBreadthFirstSearch<S> {
     private void judge(Batch b, int i, int id, List<S> added) {
         S s = b.parents.get(i);
         int from = i == 0 ? 0 : b.ends[i - 1];
-        if (i == b.faultAt && b.faultKey < 0) {
+        if (i == b.faultAt) {
             throw b.fault;
         }
         if (b.checked[i] != null) {
@@ -221,8 +210,7 @@ final class ParallelBreadthFirstSearch<S> {
             // The conditions faulted on the worker: evaluated here, as BFS does, a fault only where BFS meets it.
             monitor.onState(s, from == b.ends[i], () -> links.traceTo(id));
         }
-        int end = i == b.faultAt ? from + b.faultKey : b.ends[i];
-        for (int j = from; j < end; j++) {
+        for (int j = from; j < b.ends[i]; j++) {
             transitions++;
             Transition<S> t = b.out.get(j);
             if (ids.add(b.keys.get(j))) {
@@ -230,10 +218,6 @@ final class ParallelBreadthFirstSearch<S> {
                 added.add(t.target());
                 monitor.onGenerated(t.target(), () -> links.traceTo(child));
             }
-        }
-        if (i == b.faultAt) {
-            transitions++;
-            throw b.fault; // the key of successor faultKey
         }
     }
 
@@ -297,8 +281,7 @@ final class ParallelBreadthFirstSearch<S> {
         for (int k = 0; k < n; k++) {
             parents.add(queue.poll()); // expanded from here on: only its key stays, in ids
         }
-        Batch b = new Batch(next, parents);
-        next += n;
+        Batch b = new Batch(parents);
         pending.addLast(b);
         return b;
     }
