@@ -1,73 +1,119 @@
 package dev.mmu.runtime.explore;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@link BreadthFirstSearch} on several threads, with its verdicts, traces and counts at any
- * number of workers. Level by level: the workers expand the frontier (successors, keys, the
- * visited-set test), and each new state keeps the earliest place it was generated at (parent id,
- * successor index), which is where the sequential search first met it; sorting the new states by
- * that place gives them the sequential search's ids, hence its parents and traces. The workers
- * also evaluate the expectations' conditions; they are judged in id order on one thread (while the
- * other workers already expand the next level), with the counts the sequential search had at each
- * state, so that an early stop (every verdict decided, a state budget) reports its figures too, and
- * a fault of the model is raised at the state where the sequential search meets it. The successor function must be safe to call from several
- * threads on shared states (the MMU model's copy-on-write states are: a step only writes its copy).
+ * number of workers, as a pipeline. The queue's states are handed out in batches, in id order;
+ * the workers expand them (successors, their keys, the expectations' conditions), the costly part
+ * (about 70% of the one-threaded search on the MMU model: steps, encodings, symmetry). One thread,
+ * the judge, takes the finished batches in id order and replays the one-threaded loop on them:
+ * the budget's tick, the judging, the visited-set test, the new ids, in the same order with the
+ * same figures, so the ids, parents, traces, early stops and counts are the one-threaded ones by
+ * construction; the visited set stays one set touched by one thread (its collapse and sibling
+ * caches work as in the one-threaded search; it may switch to hash compaction). When its next
+ * batch is not ready the judge expands one itself. No barrier between levels: a state is handed
+ * out as soon as its parent's batch is judged. The successor function must be safe to call from
+ * several threads on shared states (the MMU model's copy-on-write states are: a step only writes
+ * its copy).
  */
 final class ParallelBreadthFirstSearch<S> {
 
-    /** Frontiers smaller than this are expanded on the calling thread: handing them out costs more. */
-    private static final int INLINE_BELOW = 64;
-    /** States a worker claims at a time. */
-    private static final int CHUNK = 16;
+    /** Queue states a worker expands as one batch: a batch costs a lock and a wake-up, its states ~0.5 ms on the MMU model. */
+    private static final int BATCH = 64;
+    /** The judge's own batches, when it has to wait: small, so that it is soon back to judging what the others did. */
+    private static final int JUDGE_BATCH = 8;
+    /** Batches handed out ahead of the judge, per worker: enough to ride out a slow batch, few states held. */
+    private static final int AHEAD_PER_WORKER = 32;
 
-    /** A state first generated in the level being expanded, at the earliest place seen so far. */
-    private static final class Candidate<S> {
-        long place;
-        Transition<S> via;
+    /** Consecutive queue states and what expanding them gave; filled by one thread, then {@link #done}. */
+    private final class Batch {
+        final List<S> parents;
+        /** ends[i]: the end of parent i's successors in {@link #out} and {@link #keys}. */
+        final int[] ends;
+        final List<Transition<S>> out = new ArrayList<>();
+        final List<Object> keys = new ArrayList<>();
+        final Monitor.Checked[] checked;
+        /**
+         * The model's fault in expanding parent {@link #faultAt} (its successors or one of their
+         * keys), thrown where the one-threaded search meets it: expanding that parent, before it
+         * judges anything of it (it cannot stop between judging a parent and expanding it).
+         */
+        RuntimeException fault;
+        int faultAt = -1;
+        /** An error (out of memory) that ended the batch. */
+        Error error;
+        boolean done; // guarded by lock
 
-        Candidate(long place, Transition<S> via) {
-            this.place = place;
-            this.via = via;
+        Batch(List<S> parents) {
+            this.parents = parents;
+            this.ends = new int[parents.size()];
+            this.checked = new Monitor.Checked[parents.size()];
         }
-    }
 
-    /** One part of the visited set, with the states it gained in the current level; locked by itself. */
-    private static final class Segment<S> {
-        final VisitedSet visited = new VisitedSet();
-        final HashMap<Object, Candidate<S>> fresh = new HashMap<>();
+        int size() {
+            return parents.size();
+        }
+
+        /** Expands the parents; a fault stops the batch at its state, an error the whole batch. */
+        void expand() {
+            try {
+                List<Transition<S>> successors = new ArrayList<>();
+                for (int i = 0; i < size() && fault == null; i++) {
+                    S s = parents.get(i);
+                    successors.clear();
+                    try {
+                        system.successors(s, successors);
+                        for (Transition<S> t : successors) {
+                            keys.add(system.key(t.target()));
+                            out.add(t);
+                        }
+                    } catch (RuntimeException e) {
+                        fault = e;
+                        faultAt = i;
+                        break;
+                    }
+                    ends[i] = out.size();
+                    try {
+                        checked[i] = monitor.check(s, successors.isEmpty());
+                    } catch (RuntimeException e) {
+                        // It evaluates every condition; the judge evaluates them lazily, as BFS (null: judge them there).
+                    }
+                }
+            } catch (Error e) {
+                error = e;
+            }
+        }
     }
 
     private final TransitionSystem<S> system;
     private final Monitor<S> monitor;
     private final Budget budget;
     private final int workers;
-    private final Segment<S>[] segments;
-    private final int segmentShift;
+    private final int ahead;
+    private VisitedSet ids = new VisitedSet();
     private ParentLinks links = new ParentLinks();
+    private long transitions;
 
-    @SuppressWarnings("unchecked")
+    private final Object lock = new Object();
+    // Guarded by lock: the queue's states not yet handed out, the batches handed out and not yet
+    // judged (in id order), and whether the search is over.
+    private final ArrayDeque<S> queue = new ArrayDeque<>();
+    private final ArrayDeque<Batch> pending = new ArrayDeque<>();
+    private boolean over;
+
     private ParallelBreadthFirstSearch(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, int workers) {
         this.system = system;
         this.monitor = monitor;
         this.budget = budget;
         this.workers = workers;
-        int bits = workers == 1 ? 0 : 32 - Integer.numberOfLeadingZeros(workers * 16 - 1);
-        this.segments = new Segment[1 << bits];
-        for (int i = 0; i < segments.length; i++) {
-            segments[i] = new Segment<>();
-        }
-        this.segmentShift = 32 - bits;
+        this.ahead = AHEAD_PER_WORKER * workers;
     }
 
     static <S> SearchReport run(TransitionSystem<S> system, Monitor<S> monitor, Budget budget, int workers) {
@@ -77,253 +123,200 @@ final class ParallelBreadthFirstSearch<S> {
             t.setDaemon(true);
             return t;
         });
+        List<Future<?>> helpers = new ArrayList<>();
         try {
-            return search.run(pool);
+            for (int w = 1; w < workers; w++) {
+                helpers.add(pool.submit(search::help));
+            }
+            return search.run();
         } finally {
+            search.end();
+            for (Future<?> f : helpers) {
+                waitFor(f); // no worker calls the model once the search has returned
+            }
             if (pool != null) {
-                pool.shutdownNow();
+                pool.shutdown();
             }
         }
     }
 
-    private SearchReport run(ExecutorService pool) {
+    private SearchReport run() {
         try {
-            return search(pool);
+            return search();
         } catch (OutOfMemoryError e) {
-            // As BreadthFirstSearch: drop the visited set before the partial result is built.
+            // As BreadthFirstSearch: drop the visited set and the queue before the partial result is built.
+            end();
             int stored = links.count();
             int deepest = stored == 0 ? 0 : links.depth(stored - 1);
-            Arrays.fill(segments, null);
+            ids = null;
+            synchronized (lock) {
+                queue.clear();
+                pending.clear();
+            }
             links = null;
-            return new SearchReport(stored, 0, deepest, budget.outOfMemory(), false, -1, 0);
+            return new SearchReport(stored, transitions, deepest, budget.outOfMemory(), false, -1, 0);
         }
     }
 
-    private SearchReport search(ExecutorService pool) {
+    private SearchReport search() {
+        budget.watch(ids);
         S initial = system.initial();
-        Object key = system.key(initial);
-        segmentOf(key).visited.add(key);
+        ids.add(system.key(initial));
         links.add(-1, null);
-        Level level = new Level(List.of(initial), 0);
-        level.start(pool);
-        long transitions = 0;
+        synchronized (lock) {
+            queue.add(initial);
+        }
+        StopReason stopped = null;
+        int head = 0; // the next id to judge, as BreadthFirstSearch's head
+        List<S> added = new ArrayList<>();
+        while (!monitor.allDecided() && stopped == null) {
+            Batch b = nextBatch();
+            if (b == null) {
+                break; // the queue is empty: every state was expanded
+            }
+            if (b.error != null) {
+                throw b.error;
+            }
+            added.clear();
+            for (int i = 0; i < b.size() && !monitor.allDecided(); i++) {
+                int id = head++;
+                int count = links.count();
+                stopped = budget.tick(count, transitions, links.depth(id), count - head);
+                if (stopped != null) {
+                    break;
+                }
+                judge(b, i, id, added);
+            }
+            synchronized (lock) {
+                queue.addAll(added);
+                lock.notifyAll();
+            }
+        }
+        int count = links.count();
+        int maxDepth = count == 0 ? 0 : links.depth(count - 1);
+        return new SearchReport(count, transitions, maxDepth, stopped, stopped == null, -1, 0);
+    }
+
+    /** BreadthFirstSearch's loop body for parent i of b, with what the worker computed. */
+    private void judge(Batch b, int i, int id, List<S> added) {
+        S s = b.parents.get(i);
+        int from = i == 0 ? 0 : b.ends[i - 1];
+        if (i == b.faultAt) {
+            throw b.fault;
+        }
+        if (b.checked[i] != null) {
+            monitor.onChecked(s, b.checked[i], () -> links.traceTo(id));
+        } else {
+            // The conditions faulted on the worker: evaluated here, as BFS does, a fault only where BFS meets it.
+            monitor.onState(s, from == b.ends[i], () -> links.traceTo(id));
+        }
+        for (int j = from; j < b.ends[i]; j++) {
+            transitions++;
+            Transition<S> t = b.out.get(j);
+            if (ids.add(b.keys.get(j))) {
+                int child = links.add(id, t);
+                added.add(t.target());
+                monitor.onGenerated(t.target(), () -> links.traceTo(child));
+            }
+        }
+    }
+
+    /**
+     * The judge's next batch, expanded: the first pending one, or the next states of the queue;
+     * expands other batches meanwhile when it has to wait. Null when the queue is empty and
+     * nothing is pending: the search is complete.
+     */
+    private Batch nextBatch() {
         while (true) {
-            StopReason expired = level.finish();
-            if (expired != null) {
-                return report(level.lo + level.size(), transitions, budget.stopFor(expired));
+            Batch mine;
+            Batch first;
+            synchronized (lock) {
+                first = pending.peekFirst();
+                if (first != null && first.done) {
+                    pending.removeFirst();
+                    lock.notifyAll(); // room ahead for the workers
+                    return first;
+                }
+                mine = handOut(JUDGE_BATCH);
+                if (first == null && mine == null) {
+                    return null;
+                }
+                if (mine == null) {
+                    waitOnLock();
+                    continue;
+                }
             }
-            int n = level.size();
-            int[] discovered = new int[n];
-            List<S> next = new ArrayList<>();
-            for (Candidate<S> c : inOrder(level.lo, discovered)) {
-                links.add((int) (c.place >>> 32), c.via);
-                next.add(c.via.target());
-            }
-            // The workers expand the next level while this one is judged; if the judging stops the
-            // search, their work is dropped (a fault they met there included: BFS never got there).
-            Level following = next.isEmpty() ? null : new Level(next, level.lo + n);
-            if (following != null) {
-                following.start(pool);
-            }
-            long states = level.lo + n;
-            StopReason stopped = null;
-            boolean decided = false;
-            int child = 0; // next.get(child) is the first new state of the state judged
-            for (int i = 0; i < n && !decided && stopped == null; i++) {
-                int id = level.lo + i;
-                decided = monitor.allDecided();
-                stopped = decided ? null : budget.tick(states, transitions, links.depth(id), states - id - 1);
-                if (!decided && stopped == null) {
-                    if (level.faults[i] != null) {
-                        abandon(following);
-                        throw level.faults[i]; // where BreadthFirstSearch meets it
+            mine.expand();
+            finished(mine);
+        }
+    }
+
+    /** A worker other than the judge: expands batches until the search is over. */
+    private void help() {
+        while (true) {
+            Batch b;
+            synchronized (lock) {
+                while ((b = handOut(BATCH)) == null) {
+                    if (over) {
+                        return;
                     }
-                    monitor.onChecked(level.frontier.get(i), level.checked[i], () -> links.traceTo(id));
-                    for (int end = child + discovered[i]; child < end; child++) { // as BreadthFirstSearch generates them
-                        int childId = level.lo + n + child;
-                        monitor.onGenerated(next.get(child), () -> links.traceTo(childId));
-                    }
-                    states += discovered[i];
-                    transitions += level.successors[i];
+                    waitOnLock();
                 }
             }
-            if (decided || stopped != null || following == null || monitor.allDecided()) {
-                abandon(following);
-                return report(states, transitions, stopped);
-            }
-            level = following;
-        }
-    }
-
-    private static void abandon(ParallelBreadthFirstSearch<?>.Level level) {
-        if (level != null) {
-            level.abandon();
-        }
-    }
-
-    /**
-     * One BFS level being expanded: the workers claim chunks of its frontier; for each state they
-     * record its successor count, its evaluated conditions, or the fault its expansion raised.
-     */
-    private final class Level {
-        final List<S> frontier;
-        final int lo;
-        final int[] successors;
-        final Monitor.Checked[] checked;
-        final RuntimeException[] faults;
-        final AtomicInteger nextChunk = new AtomicInteger();
-        final AtomicReference<StopReason> expired = new AtomicReference<>();
-        volatile boolean dropped;
-        final List<Future<?>> helpers = new ArrayList<>();
-
-        Level(List<S> frontier, int lo) {
-            this.frontier = frontier;
-            this.lo = lo;
-            this.successors = new int[frontier.size()];
-            this.checked = new Monitor.Checked[frontier.size()];
-            this.faults = new RuntimeException[frontier.size()];
-        }
-
-        int size() {
-            return frontier.size();
-        }
-
-        /** Hands the level to the other workers (not when it is too small to share). */
-        void start(ExecutorService pool) {
-            if (pool != null && size() >= INLINE_BELOW) {
-                for (int w = 1; w < workers; w++) {
-                    helpers.add(pool.submit(this::work));
-                }
-            }
-        }
-
-        /** Works on the level on this thread too, until it is done; why the workers stopped early, or null. */
-        StopReason finish() {
-            Error failed = null;
-            try {
-                work();
-            } catch (Error e) {
-                dropped = true; // the others stop at their next chunk
-                failed = e;
-            }
-            Throwable helperFailed = null;
-            for (Future<?> f : helpers) {
-                Throwable t = outcome(f);
-                if (helperFailed == null) {
-                    helperFailed = t;
-                }
-            }
-            if (failed != null) {
-                throw failed;
-            }
-            if (helperFailed instanceof RuntimeException e) {
-                throw e;
-            }
-            if (helperFailed instanceof Error e) {
-                throw e;
-            }
-            return expired.get();
-        }
-
-        /** Stops the other workers and waits for them; what they found is dropped. */
-        void abandon() {
-            dropped = true;
-            for (Future<?> f : helpers) {
-                outcome(f);
-            }
-        }
-
-        private void work() {
-            List<Transition<S>> out = new ArrayList<>();
-            for (int from; !dropped && expired.get() == null && (from = nextChunk.getAndAdd(CHUNK)) < size(); ) {
-                StopReason why = budget.expired();
-                if (why != null) {
-                    expired.set(why);
-                    return;
-                }
-                for (int i = from; i < Math.min(from + CHUNK, size()); i++) {
-                    try {
-                        out.clear();
-                        system.successors(frontier.get(i), out);
-                        successors[i] = out.size();
-                        checked[i] = monitor.check(frontier.get(i), out.isEmpty());
-                        for (int j = 0; j < out.size(); j++) {
-                            offer(out.get(j), (long) (lo + i) << 32 | j);
-                        }
-                    } catch (RuntimeException e) {
-                        faults[i] = e; // thrown when the judging reaches this state, as BFS would
-                    }
-                }
+            b.expand();
+            finished(b);
+            if (b.error != null) {
+                return; // the judge throws it when it gets there
             }
         }
     }
 
-    /**
-     * The level's new states in the order of their places, by parent (a counting sort: parents
-     * are the frontier's ids), then by successor index; counts each parent's new states.
-     */
-    private List<Candidate<S>> inOrder(int lo, int[] discovered) {
-        int total = 0;
-        for (Segment<S> segment : segments) {
-            for (Candidate<S> c : segment.fresh.values()) {
-                discovered[(int) (c.place >>> 32) - lo]++;
-                total++;
-            }
-        }
-        int[] at = new int[discovered.length];
-        for (int i = 1; i < at.length; i++) {
-            at[i] = at[i - 1] + discovered[i - 1];
-        }
-        @SuppressWarnings("unchecked")
-        Candidate<S>[] sorted = new Candidate[total];
-        for (Segment<S> segment : segments) {
-            for (Candidate<S> c : segment.fresh.values()) {
-                sorted[at[(int) (c.place >>> 32) - lo]++] = c;
-            }
-            segment.fresh.clear();
-        }
-        for (int i = 0, from = 0; i < discovered.length; from += discovered[i++]) {
-            Arrays.sort(sorted, from, from + discovered[i], Comparator.comparingLong(c -> c.place));
-        }
-        return Arrays.asList(sorted);
-    }
-
-    /** The successor {@code t}, generated at {@code place}: new, an earlier place of a new state, or old. */
-    private void offer(Transition<S> t, long place) {
-        Object key = system.key(t.target());
-        Segment<S> segment = segmentOf(key);
-        synchronized (segment) {
-            Candidate<S> c = segment.fresh.get(key);
-            if (c != null) {
-                if (place < c.place) {
-                    c.place = place;
-                    c.via = t; // with symmetry, equal keys may be different states: keep the first one's
-                }
-            } else if (segment.visited.add(key)) {
-                segment.fresh.put(key, new Candidate<>(place, t));
-            }
-        }
-    }
-
-    private Segment<S> segmentOf(Object key) {
-        return segments[segmentShift == 32 ? 0 : (key.hashCode() * 0x85EBCA6B) >>> segmentShift];
-    }
-
-    /** What a worker threw (a model fault, out of memory), or null; waits for it to end. */
-    private static Throwable outcome(Future<?> f) {
-        try {
-            f.get();
+    /** The next batch of the queue (under the lock), now pending; null if the queue is empty or enough is ahead. */
+    private Batch handOut(int most) {
+        if (over || queue.isEmpty() || pending.size() >= ahead) {
             return null;
+        }
+        int n = Math.min(most, queue.size());
+        List<S> parents = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            parents.add(queue.poll()); // expanded from here on: only its key stays, in ids
+        }
+        Batch b = new Batch(parents);
+        pending.addLast(b);
+        return b;
+    }
+
+    private void finished(Batch b) {
+        synchronized (lock) {
+            b.done = true;
+            lock.notifyAll();
+        }
+    }
+
+    /** Stops the workers at their next batch. */
+    private void end() {
+        synchronized (lock) {
+            over = true;
+            lock.notifyAll();
+        }
+    }
+
+    private void waitOnLock() {
+        try {
+            lock.wait();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new IllegalStateException("interrupted while waiting for a search worker", e);
-        } catch (ExecutionException e) {
-            return e.getCause();
+            throw new IllegalStateException("interrupted while waiting for a search worker", e);
         }
     }
 
-    private SearchReport report(long states, long transitions, StopReason stopped) {
-        int maxDepth = states == 0 ? 0 : links.depth((int) states - 1);
-        return new SearchReport(states, transitions, maxDepth, stopped, stopped == null, -1, 0);
+    private static void waitFor(Future<?> f) {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // A worker's error reached the judge through its batch, or the search ended first.
+        }
     }
 }

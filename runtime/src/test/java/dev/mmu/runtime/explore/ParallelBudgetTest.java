@@ -103,4 +103,22 @@ class ParallelBudgetTest {
             assertThat(r.coverage().states()).isGreaterThan(1000);
         }
     }
+
+    @Test
+    void nearTheMemoryCeilingTheVisitedSetTurnsToFingerprints() {
+        // Keys the visited set stores exactly, as the MMU model's, so that there is something to compact.
+        ForwardingSystem<Grid.State> packed = new ForwardingSystem<>(new Grid(40)) {
+            @Override
+            public Object key(Grid.State s) {
+                return new PackedKey(new byte[] {(byte) s.a(), (byte) s.b(), (byte) s.c()});
+            }
+        };
+        Monitor<Grid.State> monitor = new Monitor<>(packed, List.of(NEVER));
+        monitor.checking(true, false);
+        Budget budget = new Budget(ExploreOptions.builder().memoryFraction(Double.MIN_VALUE).build(), "BFS",
+                System.nanoTime());
+        SearchReport r = ParallelBreadthFirstSearch.run(packed, monitor, budget, 2);
+        assertThat(r.stopped()).isEqualTo(StopReason.MEMORY);
+        assertThat(budget.compaction()).startsWith("hash compaction from ");
+    }
 }

@@ -135,4 +135,65 @@ class ParallelSearchTest {
         assertThat(summaries.get(0)).startsWith("FAIL never 3");
         assertThat(summaries).containsOnly(summaries.get(0));
     }
+
+    /** States 0 -> 1..200 -> 201..400: two wide levels the workers expand ahead of the judge. */
+    private static GraphSearchTest.Graph twoLevels() {
+        GraphSearchTest.Graph g = new GraphSearchTest.Graph(2);
+        for (int s = 1; s <= 200; s++) {
+            g.edge(0, s % 2, s).edge(s, 0, 200 + s);
+        }
+        return g;
+    }
+
+    private static List<String> atOneTwoAndFourWorkers(TransitionSystem<Integer> system,
+            List<Expectation<Integer>> expectations) {
+        List<String> summaries = new ArrayList<>();
+        for (int workers : new int[] {1, 2, 4}) {
+            ExploreOptions options = ExploreOptions.builder().strategy(Strategy.BFS).workers(workers).build();
+            try {
+                summaries.add(summary(Explorer.explore(system, expectations, options)));
+            } catch (IllegalStateException e) {
+                summaries.add("raised " + e.getMessage());
+            }
+        }
+        return summaries;
+    }
+
+    /** The workers compute the keys: a fault in one is raised where BFS meets it, and only if it does. */
+    @Test
+    void aFaultInAKeyIsRaisedOnlyWhereTheOneThreadedSearchMeetsIt() {
+        TransitionSystem<Integer> faulty = new ForwardingSystem<>(twoLevels()) {
+            @Override
+            public Object key(Integer s) {
+                if (s == 202) throw new IllegalStateException("key fault at 202");
+                return super.key(s);
+            }
+        };
+        assertThat(atOneTwoAndFourWorkers(faulty, List.of())).containsExactly(
+                "raised key fault at 202", "raised key fault at 202", "raised key fault at 202");
+        // BFS stops once state 1 generates 201, before it expands state 2; a worker expands 1 and 2
+        // in one batch (the first batch of a level starts at its first state).
+        List<String> stopped = atOneTwoAndFourWorkers(faulty, List.of(new Expectation.Never<>("never 201", (s, t) -> s == 201)));
+        assertThat(stopped.get(0)).startsWith("FAIL never 201");
+        assertThat(stopped).containsOnly(stopped.get(0));
+    }
+
+    /**
+     * The workers evaluate every condition of a state; BFS evaluates only those of undecided
+     * expectations. A condition that faults where BFS no longer evaluates it changes nothing, and
+     * the state's other conditions are still judged there (the terminal state 350 is the first
+     * that is not below 350).
+     */
+    @Test
+    void aConditionFaultingWhereTheOneThreadedSearchSkipsItChangesNothing() {
+        List<Expectation<Integer>> expectations = List.of(
+                new Expectation.Never<>("never 5", (s, t) -> {
+                    if (s == 350) throw new IllegalStateException("condition fault at 350");
+                    return s == 5;
+                }),
+                new Expectation.Final<>("final below 350", s -> s < 350));
+        List<String> summaries = atOneTwoAndFourWorkers(twoLevels(), expectations);
+        assertThat(summaries.get(0)).startsWith("FAIL never 5").contains("FAIL final below 350");
+        assertThat(summaries).containsOnly(summaries.get(0));
+    }
 }
