@@ -112,7 +112,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.of(start, end).andUpdates(Resource.SPTE).andReads(Resource.MMU_LOCK)
+            return Footprint.of(start, end).andUpdates(Resource.SPTE) // lockdep: this thread's holding
                     .andUpdates(Resource.VIOLATIONS);
         }
 
@@ -150,7 +150,8 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.of(root, start, end).andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            // lockdep: this thread's holding
+            return Footprint.of(root, start, end).andReads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -379,7 +380,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return TdpMmu.SET_SPTE.andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
         }
 
         /** A step down into a table that covers more than the range: it read the SPTE's presence and level. */
