@@ -745,6 +745,64 @@ class ReductionsAgreeTest {
     }
 
     /**
+     * Threads that queue tables with call_rcu() while they hold off grace periods (under mmu_lock:
+     * the 6.18 NX recovery's zap under the read lock, the vCPUs' faults), so that no grace period
+     * ends in those ops, beside a lone rcu_read_lock() outside mmu_lock and a vCPU walking into the
+     * zapped table; the flush kept or dropped. Each with the plain search's verdicts.
+     */
+    @TestFactory
+    Stream<DynamicTest> callRcuWhileHoldingOffGracePeriods() {
+        String paths = """
+                path recover_nx(flush_it: bool) {
+                  let flush = false
+                  lock read srcu
+                  lock read
+                  rcu_read_lock()
+                  lock write tdp_mmu_pages_lock
+                  if lpage_disallowed.len == 0 {
+                    unlock tdp_mmu_pages_lock
+                  }
+                  for sp in lpage_disallowed take 1 {
+                    unaccount_nx(sp)
+                    unlock tdp_mmu_pages_lock
+                    flush |= tdp_mmu_zap_possible_nx_huge_page(sp)
+                  }
+                  rcu_read_unlock()
+                  if flush && flush_it {
+                    flush_remote_tlbs()
+                  }
+                  unlock
+                  unlock srcu
+                }
+                """;
+        Map<String, String> scenarios = new LinkedHashMap<>();
+        for (boolean flushed : new boolean[] {true, false}) {
+            scenarios.put(flushed ? "flushed" : "not flushed", paths + """
+                    scenario "call_rcu under the read lock beside an RCU reader, %s" {
+                      vm { nx_huge_pages on  kernel 6.18 }
+                      memslot 0 { gpa 0x0 size 4M backing 2M }
+                      vcpus 2
+                      setup { vcpu 0 exec 0x1000; vcpu 1 read 0x1000 }
+                      thread recovery { recover_nx(%s) }
+                      thread vcpu 0 { read 0x201000 }
+                      thread vcpu 1 { read 0x2000 }
+                      thread reader { rcu_read_lock(); rcu_read_unlock() }
+                      expect never freed_page_table_walk
+                      expect never use_after_free
+                      expect never stale_tlb_at_unlock
+                    }
+                    """.formatted(flushed ? "flushed" : "not flushed", flushed));
+        }
+        return scenarios.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
+            Loaded loaded = ScenarioLoader.load("call-rcu-held.mmu", e.getValue());
+            assertThat(loaded.hasErrors()).as(ScenarioRunner.render(loaded)).isFalse();
+            for (CompiledScenario sc : loaded.scenarios()) {
+                assertThat(agree(sc, false, FINE_MAX_STATES)).as(sc.name() + ": small enough to compare").isTrue();
+            }
+        }));
+    }
+
+    /**
      * A vCPU's root handling is out of the others' reach only while it has a root, no request and
      * nothing can still write those (kvm_mmu_zap_all_fast()'s request can; its zap of the
      * invalidated roots is left out, for size): each vCPU reloads mid-race, one while the other
