@@ -37,6 +37,7 @@ public record Footprint(long reads, long writes, long vcpus, long heldReads, lon
      * end during it, nor at its end.
      */
     public Footprint heldOff() {
+        if (heldReads == reads && heldWrites == writes) return this; // ends no grace period
         return new Footprint(heldReads, heldWrites, vcpus);
     }
 

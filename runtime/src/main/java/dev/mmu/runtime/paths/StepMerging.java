@@ -208,7 +208,8 @@ final class StepMerging {
 
     /** Thread u's op at pc in place, its static footprint ({@link #ops}, or {@link #held} where u holds off grace periods). */
     private Footprint staticInPlace(VmState s, int u, int pc) {
-        return Rcu.holdsOffGracePeriods(s, u) ? held[u][pc] : ops[u][pc];
+        Footprint h = held[u][pc]; // the same object where the op ends no grace period
+        return h != ops[u][pc] && Rcu.holdsOffGracePeriods(s, u) ? h : ops[u][pc];
     }
 
     /** Whether op's class (an atomic block's: its op's) overrides {@link Op#footprint(VmState, int)}. */
