@@ -226,7 +226,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             boolean silent = merging.silent(e.s, e.thread);
             if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) {
                 // Only a decision not to merge can change as the others move on (their reach only shrinks)
-                if (touched != null) touched.decided(merging, e.s, e.thread, self.pc, invisibleAt);
+                if (touched != null) touched.decided(merging, e.thread, self.pc, invisibleAt);
                 break;
             }
             if (!silent) {

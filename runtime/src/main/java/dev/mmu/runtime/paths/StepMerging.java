@@ -206,6 +206,15 @@ final class StepMerging {
         return Rcu.inPlace(s, u, inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u)));
     }
 
+    /**
+     * Thread u's op at pc in place with its whole footprint in s, the end of a grace period
+     * included: what {@link Touched} records for partial-order reduction (see there).
+     */
+    private Footprint whole(VmState s, int u, int pc) {
+        if (!byState[u][pc] && s.config == program.config()) return ops[u][pc];
+        return inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u));
+    }
+
     /** Thread u's op at pc in place, its static footprint ({@link #ops}, or {@link #held} where u holds off grace periods). */
     private Footprint staticInPlace(VmState s, int u, int pc) {
         Footprint h = held[u][pc]; // the same object where the op ends no grace period
@@ -425,9 +434,12 @@ final class StepMerging {
 
     /**
      * What a step read and wrote as it ran, for partial-order reduction: the ops it ran (in
-     * place, see {@link #inPlace}) and the footprint of the op it decided not to merge against
-     * the other threads' reach ({@code decided}, {@code decidedWrites}: that decision depends on
-     * where they are; one to merge does not change as they move on, their reach only shrinks).
+     * place, see {@link #inPlace}, but with their whole footprints: where the thread holds grace
+     * periods off the end of one is no part of what they touch, yet with it left out the search
+     * expanded more states again under sleep sets than it saved; docs/performance.md, census13)
+     * and the footprint of the op it decided not to merge against the other threads' reach
+     * ({@code decided}, {@code decidedWrites}: that decision depends on where they are; one to
+     * merge does not change as they move on, their reach only shrinks).
      */
     static final class Touched {
         long reads;
@@ -439,23 +451,24 @@ final class StepMerging {
 
         /** Thread t ran its op at pc from s (the op's footprint in s: see {@link Op#footprint(VmState, int)}). */
         void ran(StepMerging m, VmState s, int t, int pc) {
-            Footprint f = m.inPlace(s, t, pc);
+            Footprint f = m.whole(s, t, pc);
             reads |= f.reads();
             writes |= f.writes();
         }
 
         /**
-         * The op at pc was decided not to merge in s (after an invisible op at invisiblePc, or -1). An
+         * The op at pc was decided not to merge (after an invisible op at invisiblePc, or -1). An
          * op that writes something visible is never silent, whatever the state: only then does
          * the decision compare nothing. Of the others' reach, {@link #silent} compares the op's
          * footprint (if it may move; where t holds off grace periods, the one without their end,
-         * which only t's own ops change) and {@link #mayMerge} the invisible op's reads: only those
-         * are decided; the op's {@code choices} reads the state, and so does the choice of the
-         * threads whose root handling is left out ({@link #pruned}: every vCPU's root bits).
+         * which only t's own ops change: the whole one recorded here holds it) and {@link #mayMerge}
+         * the invisible op's reads: only those are decided; the op's {@code choices} reads the
+         * state, and so does the choice of the threads whose root handling is left out
+         * ({@link #pruned}: every vCPU's root bits).
          */
-        void decided(StepMerging m, VmState s, int t, int pc, int invisiblePc) {
+        void decided(StepMerging m, int t, int pc, int invisiblePc) {
             if (!m.enabled || (invisiblePc < 0 && !m.mayMove(t, pc))) return;
-            Footprint f = m.staticInPlace(s, t, pc);
+            Footprint f = m.ops[t][pc];
             long r = m.mayMove(t, pc) ? f.reads() & ~m.ignored : 0;
             if (invisiblePc >= 0) r |= m.invisible[t][invisiblePc].reads();
             r |= m.prunedReads();

@@ -544,31 +544,4 @@ class IndependenceTest {
         assertThat(x.independent(0, 1)).as("b's unlock ends a grace period only if a has not entered").isFalse();
         assertThat(x.persistent(1)).isEqualTo(set(0, 1));
     }
-
-    @Test
-    void aCallRcuUnderMmuLockAndAnotherThreadsRcuReadLockAreIndependent() {
-        // c's store keeps a's call_rcu a step of its own, and a's store one after it
-        Stepper st = new Stepper(program(false, 0,
-                thread("a", StepMergingTest.READ_LOCK, StepMergingTest.CALL_RCU, store(Resource.STATS),
-                        StepMergingTest.READ_UNLOCK, END),
-                thread("b", StepMergingTest.RCU_LOCK, END), thread("c", store(Resource.STATS), END)));
-        st.step(0, "read_lock(mmu_lock)");
-        assertThat(st.next(0)).isEqualTo("call_rcu");
-        Expansion<VmState> x = expand(st);
-        assertThat(x.independent(0, 1)).as("a holds off grace periods through its call_rcu: b's read side changes nothing of it")
-                .isTrue();
-        assertThat(x.persistent(0)).isEqualTo(set(0, 2));
-    }
-
-    @Test
-    void aCallRcuOutsideEveryReadSideAndAnotherThreadsRcuReadLockAreDependent() {
-        Stepper st = new Stepper(program(false, 0,
-                thread("a", store(Resource.GLOBALS), StepMergingTest.CALL_RCU, store(Resource.STATS), END),
-                thread("b", StepMergingTest.RCU_LOCK, END), thread("c", store(Resource.STATS), END)));
-        st.step(0, "store GLOBALS");
-        assertThat(st.next(0)).isEqualTo("call_rcu");
-        Expansion<VmState> x = expand(st);
-        assertThat(x.independent(0, 1)).as("a's step frees the table only if b has not entered").isFalse();
-        assertThat(x.persistent(0)).isEqualTo(set(0, 1, 2));
-    }
 }
