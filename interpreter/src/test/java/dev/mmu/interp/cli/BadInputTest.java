@@ -155,7 +155,7 @@ class BadInputTest {
     void replayingACounterexampleOnThePassingScenarioIsBadInput() {
         // The fixed file passes: the pre-fix counterexample's interleaving does not exist there.
         assertThat(badInput("replay", SEED + "seed-yield-fixed.mmu", "--schedule", PRE_FIX_TOKEN).err())
-                .contains("mmu: bad schedule: step 9 (0) of schedule").contains("is not enabled; enabled: 1, 2");
+                .contains("mmu: bad schedule: step 8 (0) of schedule").contains("is not enabled; enabled: 1, 2");
     }
 
     @Test

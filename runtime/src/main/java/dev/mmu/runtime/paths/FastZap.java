@@ -188,7 +188,7 @@ public final class FastZap {
         }
 
         public Footprint footprint() {
-            Footprint f = Footprint.reads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            Footprint f = Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
             if (onlyValid) f = f.andReads(Resource.INVALID_ROOTS); // role.invalid
             return yieldSafe ? f.union(TdpMmu.PUT_ROOT) : f;
         }
@@ -309,7 +309,7 @@ public final class FastZap {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return TdpMmu.SET_SPTE.andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
         }
 
         public String describe() {

@@ -5,13 +5,41 @@ package dev.mmu.runtime.paths;
  * sets of {@link Resource}s (two footprints conflict iff the sets meet: see {@link Resource#bit}),
  * and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which symmetry must not permute. Thread locals are never shared, so they are not in it.
  *
- * @param reads  resources the result may depend on (a read-modify-write reads too)
- * @param writes resources it may change
- * @param vcpus  vCPUs it names, as a bit set; -1 when a vCPU number is only known at run time
+ * <p>The end of an RCU grace period ({@link Rcu#GRACE_PERIOD}) is in the footprint of every op
+ * that may let one end. No grace period ends while the running thread holds one off
+ * ({@link Rcu#holdsOffGracePeriods}), so an op that does not change that ({@link #heldOff}) reads
+ * and frees nothing of it there: only what it touches itself counts.
+ *
+ * @param reads      resources the result may depend on (a read-modify-write reads too)
+ * @param writes     resources it may change
+ * @param vcpus      vCPUs it names, as a bit set; -1 when a vCPU number is only known at run time
+ * @param heldReads  of reads, those it may depend on where its thread holds off grace periods
+ * @param heldWrites of writes, those it may change there
  */
-public record Footprint(long reads, long writes, long vcpus) {
+public record Footprint(long reads, long writes, long vcpus, long heldReads, long heldWrites) {
     /** Thread locals only: constants, locals, jumps. */
     public static final Footprint LOCAL = new Footprint(0, 0, 0);
+
+    public Footprint {
+        if ((heldReads & ~reads) != 0 || (heldWrites & ~writes) != 0) {
+            throw new IllegalArgumentException("held parts beyond the footprint");
+        }
+    }
+
+    /** A footprint that ends no grace period: the same where its thread holds one off. */
+    public Footprint(long reads, long writes, long vcpus) {
+        this(reads, writes, vcpus, reads, writes);
+    }
+
+    /**
+     * The footprint where the running thread holds off grace periods before the op and the op does
+     * not change that (it writes no part of {@link Resource#RCU} of its thread): no grace period can
+     * end during it, nor at its end.
+     */
+    public Footprint heldOff() {
+        if (heldReads == reads && heldWrites == writes) return this; // ends no grace period
+        return new Footprint(heldReads, heldWrites, vcpus);
+    }
 
     public static Footprint reads(Resource... rs) {
         return LOCAL.andReads(rs);
@@ -23,37 +51,43 @@ public record Footprint(long reads, long writes, long vcpus) {
     }
 
     public Footprint andReads(Resource... rs) {
-        long b = reads;
+        long b = 0;
         for (Resource r : rs) b |= r.bit();
-        return new Footprint(b, writes, vcpus);
+        return new Footprint(reads | b, writes, vcpus, heldReads | b, heldWrites);
     }
 
     public Footprint andWrites(Resource... rs) {
-        long b = writes;
+        long b = 0;
         for (Resource r : rs) b |= r.bit();
-        return new Footprint(reads, b, vcpus);
+        return new Footprint(reads, writes | b, vcpus, heldReads, heldWrites | b);
     }
 
     /** Reads one vCPU's TLB and paging-structure caches too ({@link Resource#tlbOf}). */
     public Footprint andReadsTlb(int vcpu) {
-        return new Footprint(reads | Resource.tlbOf(vcpu), writes, vcpus);
+        return andReadBits(Resource.tlbOf(vcpu));
     }
 
     /** Reads and writes one vCPU's TLB and paging-structure caches too. */
     public Footprint andUpdatesTlb(int vcpu) {
-        long b = Resource.tlbOf(vcpu);
-        return new Footprint(reads | b, writes | b, vcpus);
+        return andUpdateBits(Resource.tlbOf(vcpu));
     }
 
     /** Reads one vCPU's root, request and SMM bits ({@link Resource#vcpuRootsOf}). */
     public Footprint andReadsRoots(int vcpu) {
-        return new Footprint(reads | Resource.vcpuRootsOf(vcpu), writes, vcpus);
+        return andReadBits(Resource.vcpuRootsOf(vcpu));
     }
 
     /** Reads and writes one vCPU's root, request and SMM bits. */
     public Footprint andUpdatesRoots(int vcpu) {
-        long b = Resource.vcpuRootsOf(vcpu);
-        return new Footprint(reads | b, writes | b, vcpus);
+        return andUpdateBits(Resource.vcpuRootsOf(vcpu));
+    }
+
+    private Footprint andReadBits(long b) {
+        return new Footprint(reads | b, writes, vcpus, heldReads | b, heldWrites);
+    }
+
+    private Footprint andUpdateBits(long b) {
+        return new Footprint(reads | b, writes | b, vcpus, heldReads | b, heldWrites | b);
     }
 
     /**
@@ -62,7 +96,7 @@ public record Footprint(long reads, long writes, long vcpus) {
      * thread's, {@link Resource#SRCU} or {@link Resource#RCU}, too).
      */
     public Footprint ofThread(int t) {
-        return new Footprint(ofThread(reads, t), ofThread(writes, t), vcpus);
+        return new Footprint(ofThread(reads, t), ofThread(writes, t), vcpus, ofThread(heldReads, t), ofThread(heldWrites, t));
     }
 
     private static long ofThread(long bits, int t) {
@@ -84,11 +118,12 @@ public record Footprint(long reads, long writes, long vcpus) {
     }
 
     public Footprint naming(int vcpu) {
-        return new Footprint(reads, writes, vcpus | (vcpu >= 0 && vcpu < 64 ? 1L << vcpu : -1L));
+        return new Footprint(reads, writes, vcpus | (vcpu >= 0 && vcpu < 64 ? 1L << vcpu : -1L), heldReads, heldWrites);
     }
 
     public Footprint union(Footprint o) {
-        return new Footprint(reads | o.reads, writes | o.writes, vcpus | o.vcpus);
+        return new Footprint(reads | o.reads, writes | o.writes, vcpus | o.vcpus, heldReads | o.heldReads,
+                heldWrites | o.heldWrites);
     }
 
     /** Footprint of evaluating every expression. */
@@ -101,6 +136,7 @@ public record Footprint(long reads, long writes, long vcpus) {
     @Override
     public String toString() {
         return "reads " + Resource.in(reads) + " writes " + Resource.in(writes)
-                + (vcpus == 0 ? "" : " names vCPUs " + (vcpus == -1 ? "any" : Long.toBinaryString(vcpus)));
+                + (vcpus == 0 ? "" : " names vCPUs " + (vcpus == -1 ? "any" : Long.toBinaryString(vcpus)))
+                + (heldReads == reads && heldWrites == writes ? "" : " (holding off grace periods: " + heldOff() + ")");
     }
 }

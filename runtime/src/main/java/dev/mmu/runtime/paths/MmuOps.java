@@ -112,7 +112,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.of(start, end).andUpdates(Resource.SPTE).andReads(Resource.MMU_LOCK)
+            return Footprint.of(start, end).andUpdates(Resource.SPTE) // lockdep: this thread's holding
                     .andUpdates(Resource.VIOLATIONS);
         }
 
@@ -150,7 +150,8 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.of(root, start, end).andReads(Resource.SPTE, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            // lockdep: this thread's holding
+            return Footprint.of(root, start, end).andReads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -391,7 +392,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            Footprint f = TdpMmu.SET_SPTE.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            Footprint f = TdpMmu.SET_SPTE.andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
             return teardownFlushes ? f.union(Tlbs.FLUSH) : f;
         }
 

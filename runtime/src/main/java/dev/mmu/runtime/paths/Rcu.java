@@ -19,10 +19,34 @@ public final class Rcu {
     /**
      * What the end of a grace period at the end of a step reads and frees: an op that may make it
      * possible (call_rcu, or an unlock of rcu, mmu_lock or a spinlock) has this in its footprint.
+     * Where the running thread holds off grace periods and the op leaves it so, none ends: only
+     * call_rcu's queue is left ({@link Footprint#heldOff}).
      */
-    static final Footprint GRACE_PERIOD = Footprint.reads(Resource.RCU, Resource.MMU_LOCK,
-            Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK).andUpdates(Resource.RCU_PENDING, Resource.SPTE,
-            Resource.SPTE_ACCESS);
+    static final Footprint GRACE_PERIOD = gracePeriod();
+
+    private static Footprint gracePeriod() {
+        Footprint ends = Footprint.reads(Resource.RCU, Resource.MMU_LOCK, Resource.TDP_MMU_PAGES_LOCK,
+                Resource.MMU_UNSYNC_PAGES_LOCK).andUpdates(Resource.RCU_PENDING, Resource.SPTE, Resource.SPTE_ACCESS);
+        Footprint queue = Footprint.updates(Resource.RCU_PENDING);
+        return new Footprint(ends.reads(), ends.writes(), 0, queue.reads(), queue.writes());
+    }
+
+    /**
+     * Footprint f of thread t's op (named as t's, {@link Footprint#ofThread}) as it runs from s:
+     * where t holds off grace periods and the op leaves that alone (it writes no part of t's
+     * {@link Resource#RCU}: not an unlock, not a yield), none ends during it or at its end, so the
+     * one without their end ({@link Footprint#heldOff}). Only t's own ops change whether t holds
+     * them off.
+     */
+    public static Footprint inPlace(VmState s, int t, Footprint f) {
+        if (f.heldReads() == f.reads() && f.heldWrites() == f.writes()) return f; // ends none anyway
+        return holdsOffGracePeriods(s, t) ? heldOff(t, f) : f;
+    }
+
+    /** f of thread t's op where t holds off grace periods: see {@link #inPlace}. */
+    static Footprint heldOff(int t, Footprint f) {
+        return (f.writes() & Resource.rcuOf(t)) == 0 ? f.heldOff() : f;
+    }
 
     static void callRcu(VmState s, int spId) {
         int[] p = java.util.Arrays.copyOf(s.rcuPending, s.rcuPending.length + 1);

@@ -85,7 +85,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.SRCU, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return Footprint.reads(Resource.SRCU).andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
         }
 
         public String describe() {
@@ -133,7 +133,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE, Resource.MMU_LOCK)
+            return Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE) // lockdep: own holding
                     .andUpdates(Resource.VIOLATIONS);
         }
 
@@ -185,7 +185,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.LINK_CHILD.andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS)
+            return TdpMmu.LINK_CHILD.andUpdates(Resource.VIOLATIONS) // lockdep: this thread's holding
                     .union(Ops.release(LockId.rcu)).union(Ops.release(LockId.mmu_lock));
         }
 
@@ -232,7 +232,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS).andUpdates(Resource.VIOLATIONS); // lockdep: own holding
         }
 
         public int[] targets(int pc) {

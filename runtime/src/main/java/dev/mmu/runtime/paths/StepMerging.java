@@ -19,6 +19,9 @@ import dev.mmu.runtime.model.VmState;
  * {@link Independence}. The op's footprint in the state it runs from may stand for its static one
  * (a fault-in of a page already present only reads it): it depends only on what the static one
  * reads, so a thread that could change it conflicts with the decision ({@link Touched#decided}).
+ * Where t holds off RCU grace periods and o leaves it so, o's footprint is the one without the end
+ * of a grace period ({@link Footprint#heldOff}): no other thread changes whether t holds one off, so
+ * the decision depends on nothing more than before.
  * The same check lets a need_resched() that said no run with the op after
  * it: the need_resched() is moved the other way, next to that op ({@link #mayMerge}).
  *
@@ -35,6 +38,8 @@ final class StepMerging {
     private final boolean enabled;
     /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
     private final Footprint[][] ops;
+    /** Per thread and pc: {@link #ops} where the thread holds off RCU grace periods ({@link Rcu#inPlace}). */
+    private final Footprint[][] held;
     /**
      * Per thread and pc: whether the op's footprint in a state may be narrower than {@link #ops}
      * (its class overrides {@link Op#footprint(VmState, int)}); for the others {@link #ops} is it.
@@ -78,6 +83,7 @@ final class StepMerging {
         this.enabled = enabled;
         int n = program.threads().size();
         ops = new Footprint[n][];
+        held = new Footprint[n][];
         byState = new boolean[n][];
         ends = new boolean[n][];
         invisible = new Footprint[n][];
@@ -93,6 +99,7 @@ final class StepMerging {
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
+            held[u] = new Footprint[code.length];
             byState[u] = new boolean[code.length];
             ends[u] = new boolean[code.length];
             invisible[u] = new Footprint[code.length];
@@ -100,6 +107,7 @@ final class StepMerging {
                 for (int q : code[pc].targets(pc)) ends[u][pc] |= q >= code.length;
                 byState[u][pc] = footprintByState(code[pc]);
                 ops[u][pc] = inPlace(u, pc, code[pc].footprint(program.config()));
+                held[u][pc] = Rcu.heldOff(u, ops[u][pc]);
                 Footprint f = code[pc].invisibleFootprint(program.config());
                 invisible[u][pc] = f == null ? null : f.ofThread(u);
             }
@@ -189,10 +197,28 @@ final class StepMerging {
         return (ends[u][pc] ? f.union(MmuSystem.FINISH) : f).ofThread(u);
     }
 
-    /** Thread u's op at pc in place, with its footprint in s ({@link Op#footprint(VmState, int)}). */
+    /**
+     * Thread u's op at pc in place, with its footprint in s ({@link Op#footprint(VmState, int)}),
+     * without the end of a grace period where u holds them off ({@link Rcu#inPlace}).
+     */
     private Footprint inPlace(VmState s, int u, int pc) {
+        if (!byState[u][pc] && s.config == program.config()) return staticInPlace(s, u, pc);
+        return Rcu.inPlace(s, u, inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u)));
+    }
+
+    /**
+     * Thread u's op at pc in place with its whole footprint in s, the end of a grace period
+     * included: what {@link Touched} records for partial-order reduction (see there).
+     */
+    private Footprint whole(VmState s, int u, int pc) {
         if (!byState[u][pc] && s.config == program.config()) return ops[u][pc];
         return inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u));
+    }
+
+    /** Thread u's op at pc in place, its static footprint ({@link #ops}, or {@link #held} where u holds off grace periods). */
+    private Footprint staticInPlace(VmState s, int u, int pc) {
+        Footprint h = held[u][pc]; // the same object where the op ends no grace period
+        return h != ops[u][pc] && Rcu.holdsOffGracePeriods(s, u) ? h : ops[u][pc];
     }
 
     /** Whether op's class (an atomic block's: its op's) overrides {@link Op#footprint(VmState, int)}. */
@@ -213,8 +239,8 @@ final class StepMerging {
         Op op = program.threads().get(t).ops()[s.threads[t].pc];
         if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
         int pc = s.threads[t].pc;
-        Footprint f = ops[t][pc];
-        if (!enabled || (f.writes() & visible) != 0 || op.choices(s, t) != 1) return false;
+        if (!enabled || !mayMove(t, pc) || op.choices(s, t) != 1) return false;
+        Footprint f = staticInPlace(s, t, pc);
         if (commutes(s, t, f)) return true;
         // The footprint the state narrows (a fault-in of a present host page), where it differs
         Footprint here = inPlace(s, t, pc);
@@ -408,9 +434,12 @@ final class StepMerging {
 
     /**
      * What a step read and wrote as it ran, for partial-order reduction: the ops it ran (in
-     * place, see {@link #inPlace}) and the footprint of the op it decided not to merge against
-     * the other threads' reach ({@code decided}, {@code decidedWrites}: that decision depends on
-     * where they are; one to merge does not change as they move on, their reach only shrinks).
+     * place, see {@link #inPlace}, but with their whole footprints: where the thread holds grace
+     * periods off the end of one is no part of what they touch, yet with it left out the search
+     * expanded more states again under sleep sets than it saved; docs/performance.md, census13)
+     * and the footprint of the op it decided not to merge against the other threads' reach
+     * ({@code decided}, {@code decidedWrites}: that decision depends on where they are; one to
+     * merge does not change as they move on, their reach only shrinks).
      */
     static final class Touched {
         long reads;
@@ -422,7 +451,7 @@ final class StepMerging {
 
         /** Thread t ran its op at pc from s (the op's footprint in s: see {@link Op#footprint(VmState, int)}). */
         void ran(StepMerging m, VmState s, int t, int pc) {
-            Footprint f = m.inPlace(s, t, pc);
+            Footprint f = m.whole(s, t, pc);
             reads |= f.reads();
             writes |= f.writes();
         }
@@ -431,18 +460,21 @@ final class StepMerging {
          * The op at pc was decided not to merge (after an invisible op at invisiblePc, or -1). An
          * op that writes something visible is never silent, whatever the state: only then does
          * the decision compare nothing. Of the others' reach, {@link #silent} compares the op's
-         * footprint (if it may move) and {@link #mayMerge} the invisible op's reads: only those
-         * are decided; the op's {@code choices} reads the state, and so does the choice of the
-         * threads whose root handling is left out ({@link #pruned}: every vCPU's root bits).
+         * footprint (if it may move; where t holds off grace periods, the one without their end,
+         * which only t's own ops change: the whole one recorded here holds it) and {@link #mayMerge}
+         * the invisible op's reads: only those are decided; the op's {@code choices} reads the
+         * state, and so does the choice of the threads whose root handling is left out
+         * ({@link #pruned}: every vCPU's root bits).
          */
         void decided(StepMerging m, int t, int pc, int invisiblePc) {
             if (!m.enabled || (invisiblePc < 0 && !m.mayMove(t, pc))) return;
-            long r = m.mayMove(t, pc) ? m.ops[t][pc].reads() & ~m.ignored : 0;
+            Footprint f = m.ops[t][pc];
+            long r = m.mayMove(t, pc) ? f.reads() & ~m.ignored : 0;
             if (invisiblePc >= 0) r |= m.invisible[t][invisiblePc].reads();
             r |= m.prunedReads();
             decided |= r;
             decidedWrites |= m.decisionWrites(t, pc);
-            reads |= r | m.ops[t][pc].reads();
+            reads |= r | f.reads();
         }
     }
 }

@@ -234,8 +234,9 @@ public final class TdpMap {
             return Ops.targets(pc, unless);
         }
 
+        /** Its lockdep check ({@link #cmpxchgAllowed}) reads only this thread's holding of mmu_lock: nothing shared. */
         public Footprint footprint() {
-            return gpa.footprint().union(TdpMmu.LINK_CHILD).andReads(Resource.MMU_LOCK).andUpdates(Resource.VIOLATIONS);
+            return gpa.footprint().union(TdpMmu.LINK_CHILD).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
@@ -290,9 +291,10 @@ public final class TdpMap {
             return with(gpa.locals(), m + SP, m + LEVEL, m + OLD, pfnSlot, slotFlags);
         }
 
+        /** Its lockdep check ({@link #cmpxchgAllowed}) reads only this thread's holding of mmu_lock: nothing shared. */
         public Footprint footprint() {
             return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
-                    .andReads(Resource.MEMSLOTS, Resource.MMU_LOCK).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS);
+                    .andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS);
         }
 
         public String describe() {

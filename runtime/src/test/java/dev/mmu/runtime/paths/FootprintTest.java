@@ -27,6 +27,33 @@ class FootprintTest {
     }
 
     @Test
+    void whereItsThreadHoldsOffGracePeriodsAFootprintKeepsWhatItTouchesItselfAndCallRcusQueue() {
+        Footprint f = Footprint.updates(Resource.STATS).andUpdatesTlb(1).andUpdatesRoots(2).union(Rcu.GRACE_PERIOD);
+        assertThat(f.heldOff()).isEqualTo(Footprint.updates(Resource.STATS, Resource.RCU_PENDING).andUpdatesTlb(1)
+                .andUpdatesRoots(2));
+        assertThat(Rcu.GRACE_PERIOD.union(Footprint.reads(Resource.SPTE)).heldOff())
+                .as("a read of its own stays, whichever side of the union").isEqualTo(Footprint.reads(Resource.SPTE)
+                        .andUpdates(Resource.RCU_PENDING));
+        assertThat(f.writes() & Resource.SPTE.bit()).as("where no thread holds them off it frees tables").isNotZero();
+        assertThat(Footprint.reads(Resource.SPTE).heldOff()).isEqualTo(Footprint.reads(Resource.SPTE));
+        assertThatThrownBy(() -> new Footprint(0, 0, 0, Resource.SPTE.bit(), 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Footprint(0, 0, 0, 0, Resource.SPTE.bit())).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aThreadsOpLeavesOutTheEndOfAGracePeriodOnlyWhereItHoldsThemOffAndDoesNotChangeThat() {
+        Footprint callRcu = Footprint.updates(Resource.STATS).union(Rcu.GRACE_PERIOD).ofThread(1);
+        Footprint unlock = Ops.release(LockId.mmu_lock).ofThread(1);
+        dev.mmu.runtime.model.VmState s = RcuNxTest.state();
+        assertThat(Rcu.inPlace(s, 1, callRcu)).as("nothing held off: it may end one").isEqualTo(callRcu);
+        s.mmuReaders = 2;
+        assertThat(Rcu.inPlace(s, 1, callRcu)).as("under read_lock").isEqualTo(callRcu.heldOff());
+        Footprint callRcu0 = Footprint.updates(Resource.STATS).union(Rcu.GRACE_PERIOD).ofThread(0);
+        assertThat(Rcu.inPlace(s, 0, callRcu0)).as("thread 0 holds nothing: another's hold is not its own").isEqualTo(callRcu0);
+        assertThat(Rcu.inPlace(s, 1, unlock)).as("the unlock may let it end").isEqualTo(unlock);
+    }
+
+    @Test
     void aVcpuNumberOutsideTheBitSetNamesAnyVcpu() {
         assertThat(Footprint.LOCAL.naming(0).vcpus()).isEqualTo(1);
         assertThat(Footprint.LOCAL.naming(63).vcpus()).isEqualTo(1L << 63);

@@ -448,4 +448,65 @@ class StepMergingTest {
         st.step(0, "store STATS");
         assertThat(st.done(0)).as("each writes its own read side: rcu_read_lock() and the end ran in the store's step").isTrue();
     }
+
+    static final Op WRITE_LOCK = new Ops.Acquire(LockId.mmu_lock, Mode.WRITE);
+
+    /** call_rcu(): queues a table, which the end of the step frees where no thread holds off grace periods. */
+    static final Op CALL_RCU = new IndependenceTest.Touch("call_rcu", Footprint.updates(Resource.STATS).union(Rcu.GRACE_PERIOD));
+
+    /** A yield under mmu_lock: drops it, and with it the thread's hold on grace periods, and takes it again. */
+    static final Op YIELD = new IndependenceTest.Touch("yield", Footprint.updates(Resource.RCU_SELF).union(Rcu.GRACE_PERIOD));
+
+    @Test
+    void aCallRcuUnderMmuLockJoinsTheStepThoughAnotherThreadMayTakeAnRcuReadSideOrMmuLock() {
+        Stepper st = toy(0, IndependenceTest.thread("a", READ_LOCK, CALL_RCU, READ_UNLOCK, IndependenceTest.END),
+                IndependenceTest.thread("b", RCU_LOCK, WRITE_LOCK, READ_UNLOCK, IndependenceTest.END));
+        st.step(0, "read_lock(mmu_lock)");
+        assertThat(st.next(0)).as("a holds off grace periods until its unlock: its call_rcu ends none, whatever b does")
+                .isEqualTo("release mmu_lock");
+    }
+
+    @Test
+    void aCallRcuOutsideEveryReadSideIsAStepWhileAnotherThreadMayTakeAnRcuReadSide() {
+        Stepper st = toy(0, IndependenceTest.thread("a", IndependenceTest.store(Resource.GLOBALS), CALL_RCU, IndependenceTest.END),
+                IndependenceTest.thread("b", RCU_LOCK, IndependenceTest.END));
+        st.step(0, "store GLOBALS");
+        assertThat(st.next(0)).as("with no read side left the end of a's step frees the table; b entering first keeps it")
+                .isEqualTo("call_rcu");
+    }
+
+    @Test
+    void anOpThatMayLetItsThreadsHoldOnGracePeriodsGoIsAStepWhileAnotherThreadMayTakeAnRcuReadSide() {
+        Stepper st = toy(0, IndependenceTest.thread("a", READ_LOCK, YIELD, READ_UNLOCK, IndependenceTest.END),
+                IndependenceTest.thread("b", RCU_LOCK, IndependenceTest.END));
+        st.step(0, "read_lock(mmu_lock)");
+        assertThat(st.next(0)).as("a's yield drops mmu_lock: a grace period may end in it unless b entered first")
+                .isEqualTo("yield");
+    }
+
+    @Test
+    void theFaultsSpteWriteJoinsTheStepThoughAWriterMayQueueForMmuLock() {
+        // No preemption: the walk's need_resched() reads no queue (rwlock_needbreak is off)
+        VmConfig vm = new VmConfig(VM.mmu(), VM.nxHugePages(), VM.nxRecoveryRatio(), VM.eagerPageSplit(), VM.tdpLevels(),
+                VM.memslots(), VM.vcpus(), dev.mmu.runtime.model.Preempt.NONE);
+        PathBuilder v = new PathBuilder();
+        FaultPaths.guestAccess(v, vm, 1, Access.READ, Expr.constant(HPAGE_GPA + Stepper.SZ_2M)); // not mapped
+        PathBuilder w = new PathBuilder();
+        w.emit(WRITE_LOCK);
+        w.emit(new Ops.Release(LockId.mmu_lock));
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, vm, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        Program p = new Program(vm, ThreadProgram.of("setup", -1, setup),
+                java.util.List.of(ThreadProgram.of("vcpu 1", 1, v), ThreadProgram.of("writer", -1, w)), false,
+                java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0L); // no expectation: nothing visible
+        Stepper st = new Stepper(p);
+        java.util.List<String> rests = new java.util.ArrayList<>();
+        while (!st.done(0)) {
+            rests.add(st.next(0));
+            st.step(0, st.next(0));
+        }
+        assertThat(rests).as("under read_lock the vCPU holds off grace periods and its lockdep checks read its own"
+                + " holding: queueing for mmu_lock touches nothing its map reads").contains("read_lock(mmu_lock)")
+                .doesNotContain("tdp_mmu_map_handle_target_level", "tdp_mmu_link_sp");
+    }
 }
