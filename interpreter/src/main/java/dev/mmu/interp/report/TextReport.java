@@ -67,7 +67,7 @@ public final class TextReport implements Reporter {
     }
 
     /**
-     * Heap growth per stored state; below ten thousand states GC timing dominates the figure, so it
+     * Peak heap growth per stored state; below ten thousand states garbage dominates the figure, so it
      * is left out (docs/performance.md has retained sizes measured after full GCs).
      */
     private static String bytesPerState(Stats s) {

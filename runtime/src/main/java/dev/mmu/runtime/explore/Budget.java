@@ -168,9 +168,13 @@ final class Budget {
         return peakHeap;
     }
 
-    /** Heap growth since this budget was made, per stored state; rough, GC may run meanwhile. */
+    /**
+     * The peak heap's growth since this budget was made, per stored state: what a search of that
+     * many states needed, garbage included. Not the heap at the end: once the search's visited set
+     * is garbage, a collection then (the parallel collector's) left a few bytes per state.
+     */
     long approxBytesPerState(long states) {
-        return states == 0 ? 0 : Math.max(0, usedHeap() - heapAtStart) / states;
+        return states == 0 ? 0 : Math.max(0, peakHeap() - heapAtStart) / states;
     }
 
     private StopReason stop(StopReason reason) {

@@ -8,7 +8,7 @@ package dev.mmu.runtime.explore;
  * @param maxDepth longest path from the initial state followed
  * @param elapsedMillis wall time of the whole {@link Explorer#explore} call
  * @param statesPerSecond states stored per second of the main search
- * @param approxBytesPerState heap growth of the main search divided by states stored
+ * @param approxBytesPerState the peak heap's growth during the main search divided by states stored
  * @param peakHeapBytes the largest used heap sampled
  */
 public record Stats(

@@ -168,4 +168,15 @@ class BudgetTickTest {
         assertThat(perState).isBetween(12L << 20, 40L << 20);
         assertThat(b.peakHeap()).isGreaterThanOrEqualTo(64L << 20);
     }
+
+    @Test
+    void heapFreedAfterThePeakStillCountsPerState() {
+        System.gc();
+        Budget b = budget(ExploreOptions.builder());
+        byte[][] held = {new byte[64 << 20]};
+        assertThat(b.peakHeap()).isGreaterThanOrEqualTo(64L << 20);
+        held[0] = null; // the search's visited set, garbage once it ends
+        System.gc();
+        assertThat(b.approxBytesPerState(4)).isGreaterThanOrEqualTo(12L << 20);
+    }
 }
