@@ -23,12 +23,12 @@ final class Completions {
 
     static final List<String> EXPECTATION_WORDS =
             List.of("never", "always", "final", "reachable", "violation", "terminates", "max", "fails");
-    static final List<String> LOCK_NAMES =
-            List.of("mmu_lock", "slots_lock", "srcu", "tdp_mmu_pages_lock", "mmu_unsync_pages_lock");
-    /** The locks that have the mode: after `lock read`, mmu_lock and srcu; after `lock write`, all but srcu. */
+    static final List<String> LOCK_NAMES = lockNames(null);
+
+    /** The locks that have the mode: after `lock read`, mmu_lock and srcu; after `lock write`, all but srcu; null: all. */
     static List<String> lockNames(Stmt.LockMode mode) {
         return java.util.Arrays.stream(Stmt.LockName.values())
-                .filter(l -> l.onlyMode == null || l.onlyMode == mode).map(l -> l.kernelName).toList();
+                .filter(l -> mode == null || l.onlyMode == null || l.onlyMode == mode).map(l -> l.kernelName).toList();
     }
 
     /** What may start a line in each kind of block (Mmu.g4's member, setting and statement rules). */

@@ -37,8 +37,12 @@ public record Footprint(long reads, long writes, long vcpus, long heldReads, lon
      * end during it, nor at its end.
      */
     public Footprint heldOff() {
-        if (heldReads == reads && heldWrites == writes) return this; // ends no grace period
-        return new Footprint(heldReads, heldWrites, vcpus);
+        return endsGracePeriod() ? new Footprint(heldReads, heldWrites, vcpus) : this;
+    }
+
+    /** Whether it may let a grace period end: its held parts are then narrower than the whole. */
+    public boolean endsGracePeriod() {
+        return heldReads != reads || heldWrites != writes;
     }
 
     public static Footprint reads(Resource... rs) {
@@ -137,6 +141,6 @@ public record Footprint(long reads, long writes, long vcpus, long heldReads, lon
     public String toString() {
         return "reads " + Resource.in(reads) + " writes " + Resource.in(writes)
                 + (vcpus == 0 ? "" : " names vCPUs " + (vcpus == -1 ? "any" : Long.toBinaryString(vcpus)))
-                + (heldReads == reads && heldWrites == writes ? "" : " (holding off grace periods: " + heldOff() + ")");
+                + (endsGracePeriod() ? " (holding off grace periods: " + heldOff() + ")" : "");
     }
 }

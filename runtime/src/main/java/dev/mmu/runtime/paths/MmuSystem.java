@@ -165,7 +165,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /** Runs one step of thread t with choice c; with a non-null trace, describes it there. */
     public VmState step(VmState s, int t, int c, StringBuilder trace) {
-        return step(s, t, c, trace, (StepMerging.Touched) null);
+        return step(s, t, c, trace, null, null);
     }
 
     /** The ops the step ran, its first and those merged into it (a trace's length in kernel steps). */

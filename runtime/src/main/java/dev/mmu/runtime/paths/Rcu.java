@@ -39,8 +39,7 @@ public final class Rcu {
      * them off.
      */
     public static Footprint inPlace(VmState s, int t, Footprint f) {
-        if (f.heldReads() == f.reads() && f.heldWrites() == f.writes()) return f; // ends none anyway
-        return holdsOffGracePeriods(s, t) ? heldOff(t, f) : f;
+        return f.endsGracePeriod() && holdsOffGracePeriods(s, t) ? heldOff(t, f) : f;
     }
 
     /** f of thread t's op where t holds off grace periods: see {@link #inPlace}. */

@@ -203,7 +203,7 @@ final class StepMerging {
      */
     private Footprint inPlace(VmState s, int u, int pc) {
         if (!byState[u][pc] && s.config == program.config()) return staticInPlace(s, u, pc);
-        return Rcu.inPlace(s, u, inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u)));
+        return Rcu.inPlace(s, u, whole(s, u, pc));
     }
 
     /**

@@ -99,25 +99,24 @@ class OpsTest {
         assertThat(bare.violated(Invariant.lockdep)).isTrue();
         assertThat(bare.trace()).contains("!! lockdep: tdp_mmu_zap_possible_nx_huge_page() needs rcu_read_lock()")
                 .doesNotContain("held for read"); // mmu_lock is held: only RCU is missing
-        Run rcu = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
-            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
-            b.emit(new Ops.Release(LockId.rcu));
-            b.emit(new Ops.Release(LockId.mmu_lock));
-        });
+        Run rcu = nxZapInsideRcu(Mode.READ);
         assertThat(rcu.violated(Invariant.lockdep)).isFalse();
-        Run write = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
-            b.emit(new Ops.Release(LockId.rcu));
-            b.emit(new Ops.Release(LockId.mmu_lock));
-        });
+        Run write = nxZapInsideRcu(Mode.WRITE);
         assertThat(write.trace()).as("only the lock mode is wrong")
                 .contains("!! lockdep: tdp_mmu_zap_possible_nx_huge_page() needs mmu_lock held for read;");
         assertThat(Primitives.get("tdp_mmu_zap_possible_nx_huge_page").lockdep().describe())
                 .isEqualTo("mmu_lock held for read and rcu_read_lock()");
+    }
+
+    /** The 6.18 NX zap inside rcu_read_lock(), with mmu_lock held in the given mode. */
+    private static Run nxZapInsideRcu(Mode mmuLock) {
+        return Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, mmuLock));
+            b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(call("tdp_mmu_zap_possible_nx_huge_page", 1));
+            b.emit(new Ops.Release(LockId.rcu));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
     }
 
     @Test
