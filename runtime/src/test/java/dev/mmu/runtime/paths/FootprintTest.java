@@ -158,4 +158,15 @@ class FootprintTest {
         assertThat(none.withAllStatsRead().statsRead()).isEqualTo(EnumSet.allOf(Stat.class));
         assertThat(new Program(c, setup, List.of(), false).unreadStatsMask()).isZero();
     }
+
+    @Test
+    void aFootprintThatNarrowsOnlyItsWritesHeldOffStillEndsAGracePeriod() {
+        long r = Resource.SPTE.bit(), w = Resource.RCU_PENDING.bit() | Resource.SPTE_ACCESS.bit();
+        Footprint f = new Footprint(r, w, 0, r, Resource.RCU_PENDING.bit());
+        assertThat(f.endsGracePeriod()).isTrue();
+        assertThat(f.heldOff()).isEqualTo(new Footprint(r, Resource.RCU_PENDING.bit(), 0));
+        assertThat(f.toString()).endsWith("(holding off grace periods: " + f.heldOff() + ")");
+        assertThat(f.heldOff().endsGracePeriod()).isFalse();
+        assertThat(f.heldOff().toString()).doesNotContain("holding off");
+    }
 }
