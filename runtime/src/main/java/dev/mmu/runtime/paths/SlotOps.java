@@ -498,8 +498,12 @@ public final class SlotOps {
         ZAP_COLLAPSIBLE;
     }
 
-    /** What {@link #rmapWalk} may touch: splits, zaps, the flush of ZAP_COLLAPSIBLE. */
-    static final Footprint RMAP_EFFECTS = TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MMU_LOCK, Resource.MEMSLOTS);
+    /**
+     * What {@link #rmapWalk} may touch: splits, zaps, the flush of ZAP_COLLAPSIBLE. No read of
+     * mmu_lock: __walk_slot_rmaps()'s lockdep_assert_held_write() sees only this thread's holding
+     * (Primitive#footprint), and its rwlock_needbreak() is in the yields the one step leaves out.
+     */
+    static final Footprint RMAP_EFFECTS = TdpMmu.LINK_CHILD.union(Tlbs.FLUSH).andReads(Resource.MEMSLOTS);
 
     /** Walks the slot at `pos`; returns whether ZAP zapped anything (a flush is owed). */
     static boolean rmapWalk(Exec e, RmapWalk walk, int pos) {
