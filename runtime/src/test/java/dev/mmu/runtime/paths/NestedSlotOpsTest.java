@@ -101,4 +101,71 @@ class NestedSlotOpsTest {
         assertThat(nested(s, 0x201).presentLeaf()).as("a 2M leaf in another slot stays").isTrue();
         assertThat(s.violations).isZero();
     }
+    /** Runs `body` under write_lock(mmu_lock) after the setup of {@link #system}; returns the final state. */
+    static VmState underWriteLock(VmConfig c, Access kind, Consumer<PathBuilder> body) {
+        MmuSystem m = system(c, kind, b -> {
+            b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE));
+            body.accept(b);
+            b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
+        });
+        return finish(m, m.initial(), 0);
+    }
+
+    /**
+     * kvm_mmu_zap_memslot()'s rmap half, __kvm_rmap_zap_gfn_range(): zaps the nested guest's leaves
+     * of that slot only and says a flush is owed; a second walk finds nothing and owes none.
+     */
+    @Test
+    void theRmapZapOfAMemslotZapsItsNestedLeavesAndOwesAFlushOnlyIfItZapped() {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
+        int[] flush = new int[2];
+        VmState s = underWriteLock(c, Access.WRITE, b -> {
+            flush[0] = b.local("flush");
+            flush[1] = b.local("again");
+            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[0], 0));
+            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[1], 0));
+            KernelFixtures.flushRemoteTlbs(b); // the caller's flush, before the unlock
+        });
+        assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
+        assertThat(nested(s, 0x201).presentLeaf()).as("other slot untouched").isTrue();
+        assertThat(s.threads[0].locals[flush[0]]).as("a flush is owed").isEqualTo(1);
+        assertThat(s.threads[0].locals[flush[1]]).as("nothing left to zap").isZero();
+        assertThat(s.violations).isZero();
+    }
+
+    /**
+     * kvm_mmu_zap_collapsible_spte() zaps a leaf only below kvm_mmu_max_mapping_level(): a 2M
+     * leaf of a 2M-backed slot that does not log is as large as it can be, so it stays, with no flush.
+     */
+    @Test
+    void theCollapsibleZapLeavesALeafAsLargeAsItsBacking() {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_2M);
+        VmState before = system(c, Access.READ, b -> { }).initial();
+        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_rmap_zap_collapsible_sptes", -1, 0)));
+        assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
+        assertThat(nested(s, 0x1).presentLeaf()).isTrue();
+        assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("no flush").isNotNull();
+        assertThat(s.stat(Stat.remote_tlb_flush)).isEqualTo(before.stat(Stat.remote_tlb_flush));
+    }
+
+    /**
+     * kvm_shadow_mmu_try_split_huge_pages() walks the 1G rmaps, then the 2M ones: a 1G leaf ends as
+     * 4K leaves (the 2M pieces of the first split are split in turn), same pfns.
+     */
+    @Test
+    void eagerSplitSplitsANested1GLeafDownTo4K() {
+        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, true, 4, List.of(
+                new Memslot(0, 0, 1L << 18, Level.PG_LEVEL_1G, false, false),
+                new Memslot(1, 1L << 18, 512, Level.PG_LEVEL_2M, false, false)), 1);
+        MmuSystem setupOnly = system(c, Access.READ, b -> { });
+        VmState before = setupOnly.initial();
+        assertThat(nested(before, 0x1).level()).as("a 1G legacy leaf").isEqualTo(Level.PG_LEVEL_1G);
+        long pfn = nested(before, 0x1).pfnOf(0x1);
+        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_shadow_mmu_try_split_huge_pages", -1, 0)));
+        assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_4K);
+        assertThat(nested(s, 0x1).pfnOf(0x1)).isEqualTo(pfn);
+        assertThat(nested(s, 0x3ffff).level()).as("the last 2M piece too").isEqualTo(Level.PG_LEVEL_4K);
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
+        assertThat(s.violations).isZero();
+    }
 }

@@ -99,4 +99,59 @@ class ZapAndDirtyLogTest {
         assertThat(Memslots.logging(off.s, 1)).isFalse();
         assertThat(Memslots.logging(off.s, 0)).isTrue();
     }
+
+    /**
+     * KVM_CLEAR_DIRTY_LOG on the second slot: a write through the vCPU's stale writable TLB entry
+     * between the clear and the ioctl's flush is inside the ioctl's window on that slot, not a
+     * lost write.
+     */
+    @Test
+    void aWriteBeforeTheSecondSlotsClearDirtyLogFlushIsInsideItsWindow() {
+        long gpa = SZ_2M + 0x3000;
+        Run r = Run.of(LOGGING, s -> {
+            DirtyLogPaths.dirtyLogEnable(s, LOGGING, 1);
+            write(s, gpa); // bit 3 set, a writable 4K leaf cached in vCPU 0's TLB
+        }, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(DirtyLogPaths.clearDirtyMasked(1, b.local("flush")));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+            write(b, gpa); // through the TLB: no fault marks it dirty
+            b.emit(DirtyLogPaths.flushMemslot(1));
+        });
+        assertThat(r.s.dirty(1, 3)).as("the write went through the stale TLB entry").isFalse();
+        assertThat(r.violated(Invariant.dirty_log_lost)).as("inside the ioctl's window: %s", r.trace()).isFalse();
+    }
+
+    /**
+     * The dirty-log flush of the second slot ends the window its enabling opened: an enable that
+     * skips write-protecting the slot's SPTEs then loses the next write, and the check says so.
+     */
+    @Test
+    void afterTheSecondSlotsFlushAWriteThroughAWritableSpteIsALostWrite() {
+        long gpa = SZ_2M + 0x3000;
+        Run r = Run.of(LOGGING, s -> write(s, gpa), b -> { // slot 1 does not log yet: a writable 4K leaf
+            b.emit(new SlotOps.SetLogDirty(1, true)); // no kvm_mmu_slot_remove_write_access() after it
+            b.emit(DirtyLogPaths.flushMemslot(1));
+            write(b, gpa);
+        });
+        assertThat(r.violated(Invariant.dirty_log_lost)).as(r.trace()).isTrue();
+    }
+
+    /**
+     * With PML, KVM_CLEAR_DIRTY_LOG clears the D bit of the slot's 4K leaves instead of
+     * write-protecting them (kvm_mmu_clear_dirty_pt_masked, v6.12): the next write sets D again
+     * without a fault.
+     */
+    @Test
+    void withPmlClearDirtyLogClearsTheDirtyBitAndLeavesTheLeafWritable() {
+        VmConfig pml = new VmConfig(Mmu.TDP, false, 1, true, 4, LOGGING.memslots(), 1,
+                dev.mmu.runtime.model.Preempt.FULL, true);
+        Run r = Run.of(pml, s -> FaultPaths.guestAccess(s, pml, 0, Access.WRITE, Expr.constant(0x3000)),
+                b -> DirtyLogPaths.clearDirtyLog(b, pml, 0));
+        assertThat(r.s.dirty(0, 3)).isFalse();
+        assertThat(r.spte(0x3000, "dirty")).as("D cleared").isZero();
+        assertThat(r.spte(0x3000, "writable")).as("not write-protected").isEqualTo(1);
+        assertThat(r.trace()).contains("kvm_mmu_clear_dirty_pt_masked: D of gfn 0x3 cleared");
+        assertThat(clean(r.s)).isTrue();
+    }
 }
