@@ -1,5 +1,7 @@
 package dev.mmu.runtime.explore;
 
+import java.util.function.LongSupplier;
+
 /**
  * Decides when a search must stop (states, time, memory, cancellation) and throttles progress
  * reports. The searches call {@link #tick} once per step. The clock is read about once a
@@ -19,10 +21,25 @@ final class Budget {
     /** What a fingerprint costs in the visited set's table (8 bytes at 50-75% load). */
     private static final int FINGERPRINT_BYTES = 16;
 
+    /**
+     * What a budget reads of the machine: the clock, the heap in use, a collection (before a
+     * second look at the heap) and the heap's maximum.
+     */
+    record Machine(LongSupplier nanoTime, LongSupplier usedHeap, Runnable gc, long maxHeap) {
+        /** This JVM's. */
+        static final Machine JVM = new Machine(System::nanoTime, Machine::jvmUsedHeap, System::gc,
+                Runtime.getRuntime().maxMemory());
+
+        private static long jvmUsedHeap() {
+            Runtime r = Runtime.getRuntime();
+            return r.totalMemory() - r.freeMemory();
+        }
+    }
+
     private final ExploreOptions options;
     private String phase;
-    private final Runtime runtime = Runtime.getRuntime();
-    private final long startNanos = System.nanoTime();
+    private final Machine machine;
+    private final long startNanos;
     private final long explorationStart;
     private final long deadlineNanos;
     private final long memoryCeiling;
@@ -30,10 +47,10 @@ final class Budget {
     private long ticks;
     private int clockEvery = 1;                 // steps between clock reads, adapted to the step's cost
     private long nextClockTick = 1;
-    private long lastClockNanos = startNanos;
+    private long lastClockNanos;
     private long lastMemoryTick;
-    private long lastMemoryNanos = startNanos;
-    private long nextProgressNanos = startNanos + PROGRESS_EVERY_NANOS;
+    private long lastMemoryNanos;
+    private long nextProgressNanos;
     private long peakHeap;
     private StopReason stopped;
     private VisitedSet watched;
@@ -41,12 +58,21 @@ final class Budget {
 
     /** @param explorationStart when the exploration began (System.nanoTime): the time limit counts from it */
     Budget(ExploreOptions options, String phase, long explorationStart) {
+        this(options, phase, explorationStart, Machine.JVM);
+    }
+
+    Budget(ExploreOptions options, String phase, long explorationStart, Machine machine) {
         this.options = options;
         this.phase = phase;
+        this.machine = machine;
+        this.startNanos = machine.nanoTime().getAsLong();
+        this.lastClockNanos = startNanos;
+        this.lastMemoryNanos = startNanos;
+        this.nextProgressNanos = startNanos + PROGRESS_EVERY_NANOS;
         this.explorationStart = explorationStart;
         this.deadlineNanos = options.timeLimit() == null ? Long.MAX_VALUE
                 : explorationStart + options.timeLimit().toNanos();
-        this.memoryCeiling = (long) (runtime.maxMemory() * options.memoryFraction());
+        this.memoryCeiling = (long) (machine.maxHeap() * options.memoryFraction());
         this.heapAtStart = usedHeap();
         this.peakHeap = heapAtStart;
     }
@@ -67,7 +93,7 @@ final class Budget {
         if (ticks < nextClockTick) {
             return null;
         }
-        long now = System.nanoTime();
+        long now = machine.nanoTime().getAsLong();
         long since = now - lastClockNanos;
         if (since < CLOCK_NANOS / 2 && clockEvery < MAX_CLOCK_EVERY) {
             clockEvery *= 2;
@@ -117,7 +143,7 @@ final class Budget {
     private void compact(long states) {
         long exact = states == 0 ? 0 : Math.max(0, usedHeap() - heapAtStart) / states;
         watched.compact();
-        System.gc();
+        machine.gc().run();
         long room = Math.max(0, memoryCeiling - usedHeap()) / FINGERPRINT_BYTES;
         compaction = String.format("hash compaction from %,d states on (heap %d%% full at ~%,d B/state exact;"
                 + " fingerprints leave room for ~%,d more states)", states,
@@ -151,7 +177,7 @@ final class Budget {
 
     /** Whether the exploration's deadline has passed: a later phase then has no time to run. */
     boolean timeIsUp() {
-        return System.nanoTime() - deadlineNanos >= 0;
+        return machine.nanoTime().getAsLong() - deadlineNanos >= 0;
     }
 
     /** The reason the search stopped, or null if it was not stopped by this budget. */
@@ -160,7 +186,7 @@ final class Budget {
     }
 
     long elapsedNanos() {
-        return System.nanoTime() - startNanos;
+        return machine.nanoTime().getAsLong() - startNanos;
     }
 
     long peakHeap() {
@@ -194,11 +220,11 @@ final class Budget {
         if (used <= limit) {
             return false;
         }
-        System.gc();
+        machine.gc().run();
         return usedHeap() > limit;
     }
 
     private long usedHeap() {
-        return runtime.totalMemory() - runtime.freeMemory();
+        return machine.usedHeap().getAsLong();
     }
 }
