@@ -26,6 +26,13 @@ public record Machine(
 
     public static final long DEFAULT_RECOVERY_RATIO = 60;
 
+    /**
+     * The quirks `vm { quirk NAME on|off }` may name: KVM_X86_QUIRK_SLOT_ZAP_ALL only (the other
+     * KVM_X86_QUIRK_* change no MMU path the model runs).
+     */
+    public static final String SLOT_ZAP_ALL = "slot_zap_all";
+    public static final List<String> QUIRKS = List.of(SLOT_ZAP_ALL);
+
     /** The slot holding a guest physical address, if any. */
     public Optional<MemslotSpec> slotOf(long gpa) {
         return memslots.stream().filter(s -> s.contains(gpa)).findFirst();

@@ -30,8 +30,6 @@ final class MachineChecker {
     private static final long MAX_GUEST_MEMORY = 64 * G1;
     private static final long MAX_BACKING_PAGES = 1 << 20;
 
-    /** The quirk the model has: KVM_X86_QUIRK_SLOT_ZAP_ALL, written as in `quirk slot_zap_all off`. */
-    static final String SLOT_ZAP_ALL = "slot_zap_all";
     /** The prelude's versions before KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12): they always zap all. */
     private static final List<String> BEFORE_SLOT_ZAP_ALL = List.of("5.10", "5.12");
 
@@ -96,15 +94,12 @@ final class MachineChecker {
                 slotZapAll == null || slotZapAll.on());
     }
 
-    /**
-     * Whether q names a quirk the model has (KVM_X86_QUIRK_SLOT_ZAP_ALL only: the others change no
-     * MMU path), else an error on the name.
-     */
+    /** Whether q names a quirk the model has ({@link Machine#QUIRKS}), else an error on the name. */
     private boolean quirk(VmSetting.Quirk q) {
-        if (q.name().name().equals(SLOT_ZAP_ALL)) {
+        if (Machine.QUIRKS.contains(q.name().name())) {
             return true;
         }
-        diagnostics.error(q.name().pos(), "unknown quirk '" + q.name().name() + "': the model has " + SLOT_ZAP_ALL
+        diagnostics.error(q.name().pos(), "unknown quirk '" + q.name().name() + "': the model has " + Machine.SLOT_ZAP_ALL
                 + " (KVM_X86_QUIRK_SLOT_ZAP_ALL); the other quirks change no MMU path");
         return false;
     }
