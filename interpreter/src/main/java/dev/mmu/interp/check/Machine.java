@@ -8,8 +8,9 @@ import java.util.Optional;
  * The checked machine of one scenario (one outline row): every setting has its value, defaults
  * filled in. Defaults follow KVM's module parameters on a host vulnerable to iTLB multihit:
  * mmu tdp, nx_huge_pages on, nx_huge_pages_recovery_ratio 60, eager_page_split on, 4 levels,
- * 1 vCPU, KVM_X86_QUIRK_SLOT_ZAP_ALL on (KVM's default quirks); the host is a CONFIG_PREEMPTION build (preempt full), as every distribution kernel built
- * with CONFIG_PREEMPT_DYNAMIC is, whatever preempt= it boots with.
+ * 1 vCPU, KVM_X86_QUIRK_SLOT_ZAP_ALL on (KVM's quirks are on by default); the host is a
+ * CONFIG_PREEMPTION build (preempt full), as every distribution kernel built with
+ * CONFIG_PREEMPT_DYNAMIC is, whatever preempt= it boots with.
  */
 public record Machine(
         VmSetting.Flavour mmu,
