@@ -66,6 +66,7 @@ vmSetting
     | TDP_LEVELS expr                                        # tdpLevelsSetting
     | PREEMPT model=(FULL | VOLUNTARY | NONE)                # preemptSetting
     | KERNEL (major=DECIMAL DOT minor=DECIMAL | IDENT)       # kernelSetting
+    | QUIRK name=IDENT onOff                                 # quirkSetting
     ;
 
 onOff
@@ -215,7 +216,7 @@ word
 keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | PML | TDP_LEVELS | PREEMPT | KERNEL | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | EAGER_PAGE_SPLIT | PML | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF | GPA
     | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | DFS | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
@@ -251,6 +252,7 @@ PML                   : 'pml' ;
 TDP_LEVELS            : 'tdp_levels' ;
 PREEMPT               : 'preempt' ;
 KERNEL                : 'kernel' ;
+QUIRK                 : 'quirk' ;
 FULL                  : 'full' ;
 VOLUNTARY             : 'voluntary' ;
 NONE                  : 'none' ;

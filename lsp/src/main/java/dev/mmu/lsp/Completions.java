@@ -16,7 +16,8 @@ import org.eclipse.lsp4j.CompletionItemKind;
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
- * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models; elsewhere keywords,
+ * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models, after {@code quirk} the
+ * quirks the model has and then on or off; elsewhere keywords,
  * built-ins, and the file's paths and threads.
  */
 final class Completions {
@@ -36,7 +37,7 @@ final class Completions {
     static final List<String> SCENARIO_WORDS =
             List.of("vm", "memslot", "vcpus", "setup", "thread", "path", "explore", "expect");
     static final List<String> VM_WORDS =
-            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "pml", "tdp_levels", "preempt", "kernel");
+            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "pml", "tdp_levels", "preempt", "kernel", "quirk");
     static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags");
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
@@ -82,6 +83,9 @@ final class Completions {
         if (t0 == MmuLexer.UNLOCK) {
             return keywords(LOCK_NAMES);
         }
+        if (t0 == MmuLexer.IDENT && t1 == MmuLexer.QUIRK) {
+            return keywords(List.of("on", "off"));
+        }
         switch (t0) {
             case MmuLexer.BACKING -> {
                 return values(List.of("4K", "2M", "1G"), "backing page size");
@@ -94,6 +98,10 @@ final class Completions {
             }
             case MmuLexer.PREEMPT -> {
                 return keywords(PREEMPT_MODELS);
+            }
+            case MmuLexer.QUIRK -> {
+                return dev.mmu.interp.check.Machine.QUIRKS.stream().map(q -> item(q, CompletionItemKind.Value,
+                        "KVM_X86_QUIRK_" + q.toUpperCase(java.util.Locale.ROOT))).toList();
             }
             case MmuLexer.STRATEGY -> {
                 return keywords(List.of("exhaustive", "bfs", "random", "pct"));

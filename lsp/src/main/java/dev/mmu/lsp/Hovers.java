@@ -51,6 +51,14 @@ final class Hovers {
                     + " must be free.",
             "choose", "The scenario writer's free choice (`choose { } or { }`): the explorer tries every branch.");
 
+    /** The vm block's quirk setting and the quirk it names (docs/language.md, "The machine"). */
+    private static final Map<String, String> QUIRKS = Map.of(
+            "quirk", "`quirk NAME on|off`: a `KVM_X86_QUIRK_*` of the VM. Quirks are on unless userspace disables them"
+                    + " with `KVM_CAP_DISABLE_QUIRKS2`; the model has `slot_zap_all`.",
+            "slot_zap_all", "`KVM_X86_QUIRK_SLOT_ZAP_ALL` (v6.12; on by default): a memslot delete or move runs"
+                    + " `kvm_mmu_zap_all_fast` (every root invalidated, the vCPUs reload); `off` zaps the slot's leaves"
+                    + " alone (`kvm_mmu_zap_memslot`). Before v6.12 (`kernel 5.10`, `5.12`) every delete zaps all.");
+
     static Optional<Hover> at(String text, int line, int character) {
         Outline outline = new Outline(text);
         Optional<Token> token = outline.tokenAt(line, character);
@@ -66,6 +74,7 @@ final class Hovers {
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
                 .or(() -> Optional.ofNullable(STATEMENTS.get(word)).map(d -> "**" + word + "** · statement\n\n" + d))
+                .or(() -> Optional.ofNullable(QUIRKS.get(word)).map(d -> "**" + word + "** · vm setting\n\n" + d))
                 .orElse(null);
         if (markdown == null) {
             return Optional.empty();

@@ -277,6 +277,33 @@ class LanguageServerTest {
         assertThat(diagnostics.get(0).getRange()).isEqualTo(new Range(new Position(2, 7), new Position(2, 11)));
     }
 
+    /**
+     * The slot-zap quirk in the editor: completion offers the quirk and then on/off, hover says which
+     * kernel path each value runs, and turning it off on a kernel without it is the checker's error
+     * on the value.
+     */
+    @Test
+    void theSlotZapAllQuirkCompletesHoversAndIsRefusedOffBeforeV612() throws Exception {
+        String text = SCENARIO.replace("  vm { mmu tdp }\n", "  vm {\n    kernel 5.12\n    quirk slot_zap_all off\n  }\n");
+        String uri = open("quirk.mmu", text);
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).singleElement().satisfies(d -> {
+            assertThat(d.getMessage().getLeft()).startsWith("KVM_X86_QUIRK_SLOT_ZAP_ALL came in v6.12: kernel 5.12 always zaps");
+            assertThat(d.getRange()).isEqualTo(new Range(new Position(9, 23), new Position(9, 26)));
+        });
+
+        assertThat(complete(uri, 9, "    quirk ".length())).extracting(CompletionItem::getLabel).containsExactly("slot_zap_all");
+        assertThat(complete(uri, 9, "    quirk slot_zap_all ".length())).extracting(CompletionItem::getLabel)
+                .containsExactly("on", "off");
+        String hover = hover(uri, 9, "    quirk slot_z".length()).getContents().getRight().getValue();
+        assertThat(hover).contains("**slot_zap_all** · vm setting", "KVM_X86_QUIRK_SLOT_ZAP_ALL", "kvm_mmu_zap_all_fast",
+                "kvm_mmu_zap_memslot");
+        assertThat(hover(uri, 9, "    qu".length()).getContents().getRight().getValue()).contains("KVM_CAP_DISABLE_QUIRKS2");
+
+        change(uri, 2, text.replace("    kernel 5.12\n", "    kernel 6.12\n"));
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty();
+    }
+
     @Test
     void hoverOnAPlainWordIsEmpty() throws Exception {
         String uri = open("h.mmu", SCENARIO);

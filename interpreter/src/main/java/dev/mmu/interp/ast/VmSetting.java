@@ -37,6 +37,13 @@ public sealed interface VmSetting {
     record Kernel(Pos pos, String version) implements VmSetting {
     }
 
+    /**
+     * {@code quirk NAME on|off}: a KVM_X86_QUIRK_* of the VM, on unless userspace disabled it with
+     * KVM_CAP_DISABLE_QUIRKS2 (the checker knows the names; {@code value} is where on/off stands).
+     */
+    record Quirk(Pos pos, Ident name, boolean on, Pos value) implements VmSetting {
+    }
+
     enum Flavour { TDP, SHADOW, BOTH }
 
     enum PreemptModel { FULL, VOLUNTARY, NONE }

@@ -76,7 +76,7 @@ public final class Builtins {
             Map.entry(Type.RANGE, ordered("start", Type.INT, "end", Type.INT)),
             Map.entry(Type.LIST, ordered("len", Type.INT)),
             Map.entry(Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
-                    "eager_page_split", Type.BOOL, "pml", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL)));
+                    "eager_page_split", Type.BOOL, "pml", Type.BOOL, "slot_zap_all", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL)));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
@@ -112,7 +112,8 @@ public final class Builtins {
         kernelPath("kvm_mmu_zap_collapsible_sptes", List.of(slot()), "kvm_mmu_zap_collapsible_sptes",
                 "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
         kernelPath("memslot_delete", List.of(slot()), "kvm_set_memslot (KVM_MR_DELETE)",
-                "deletes a memslot: invalidates it, zaps its SPTEs, waits for SRCU readers");
+                "deletes a memslot: invalidates it, waits for SRCU readers, zaps every root (quirk slot_zap_all, the"
+                        + " default) or only the slot's SPTEs (quirk slot_zap_all off)");
         kernelPath("memslot_move", List.of(slot(), new Param("base_gpa", Type.INT)), "kvm_set_memslot (KVM_MR_MOVE)",
                 "moves a memslot to a new base gpa");
         kernelPath("eager_split", List.of(slot()), "kvm_mmu_slot_try_split_huge_pages",

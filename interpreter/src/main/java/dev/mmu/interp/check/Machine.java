@@ -8,8 +8,9 @@ import java.util.Optional;
  * The checked machine of one scenario (one outline row): every setting has its value, defaults
  * filled in. Defaults follow KVM's module parameters on a host vulnerable to iTLB multihit:
  * mmu tdp, nx_huge_pages on, nx_huge_pages_recovery_ratio 60, eager_page_split on, 4 levels,
- * 1 vCPU; the host is a CONFIG_PREEMPTION build (preempt full), as every distribution kernel built
- * with CONFIG_PREEMPT_DYNAMIC is, whatever preempt= it boots with.
+ * 1 vCPU, KVM_X86_QUIRK_SLOT_ZAP_ALL on (KVM's quirks are on by default); the host is a
+ * CONFIG_PREEMPTION build (preempt full), as every distribution kernel built with
+ * CONFIG_PREEMPT_DYNAMIC is, whatever preempt= it boots with.
  */
 public record Machine(
         VmSetting.Flavour mmu,
@@ -21,9 +22,17 @@ public record Machine(
         List<MemslotSpec> memslots,
         VmSetting.PreemptModel preempt,
         String kernel,                 // the prelude version: one of Prelude.VERSIONS
-        boolean pml) {                 // kvm_intel.pml (off by default: write-protection dirty logging)
+        boolean pml,                   // kvm_intel.pml (off by default: write-protection dirty logging)
+        boolean slotZapAll) {          // KVM_X86_QUIRK_SLOT_ZAP_ALL (on unless disabled; always on before 6.12)
 
     public static final long DEFAULT_RECOVERY_RATIO = 60;
+
+    /**
+     * The quirks `vm { quirk NAME on|off }` may name: KVM_X86_QUIRK_SLOT_ZAP_ALL only (the other
+     * KVM_X86_QUIRK_* change no MMU path the model runs).
+     */
+    public static final String SLOT_ZAP_ALL = "slot_zap_all";
+    public static final List<String> QUIRKS = List.of(SLOT_ZAP_ALL);
 
     /** The slot holding a guest physical address, if any. */
     public Optional<MemslotSpec> slotOf(long gpa) {

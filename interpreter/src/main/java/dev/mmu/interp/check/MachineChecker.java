@@ -30,6 +30,9 @@ final class MachineChecker {
     private static final long MAX_GUEST_MEMORY = 64 * G1;
     private static final long MAX_BACKING_PAGES = 1 << 20;
 
+    /** The prelude's versions before KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12): they always zap all. */
+    private static final List<String> BEFORE_SLOT_ZAP_ALL = List.of("5.10", "5.12");
+
     private final Diagnostics diagnostics;
     private final ConstEval eval;
     private final Map<String, Long> row;
@@ -49,6 +52,7 @@ final class MachineChecker {
         int levels = 4;
         VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         String kernel = Prelude.LATEST;
+        VmSetting.Quirk slotZapAll = null;
         for (VmSetting v : s.vm()) {
             if (v instanceof VmSetting.Mmu m) {
                 mmu = m.flavour();
@@ -72,14 +76,32 @@ final class MachineChecker {
                 preempt = p.model();
             } else if (v instanceof VmSetting.Kernel k) {
                 kernel = kernel(k);
+            } else if (v instanceof VmSetting.Quirk q) {
+                if (quirk(q)) slotZapAll = q;
             }
+        }
+        if (slotZapAll != null && !slotZapAll.on() && BEFORE_SLOT_ZAP_ALL.contains(kernel)) {
+            diagnostics.error(slotZapAll.value(), "KVM_X86_QUIRK_SLOT_ZAP_ALL came in v6.12: kernel " + kernel
+                    + " always zaps every shadow page (kvm_mmu_zap_all_fast) when a memslot is deleted or moved, "
+                    + "so the quirk cannot be off; leave it on (the default) or use kernel 6.12 or later");
         }
         if (kernel.equals("6.18") && mmu != VmSetting.Flavour.TDP) {
             s.vm().stream().filter(v -> v instanceof VmSetting.Kernel).findFirst().ifPresent(k -> diagnostics.error(
                     k.pos(), "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the "
                             + "model does not keep apart from the shadow MMU's: use it with mmu tdp"));
         }
-        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml);
+        return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
+                slotZapAll == null || slotZapAll.on());
+    }
+
+    /** Whether q names a quirk the model has ({@link Machine#QUIRKS}), else an error on the name. */
+    private boolean quirk(VmSetting.Quirk q) {
+        if (Machine.QUIRKS.contains(q.name().name())) {
+            return true;
+        }
+        diagnostics.error(q.name().pos(), "unknown quirk '" + q.name().name() + "': the model has " + Machine.SLOT_ZAP_ALL
+                + " (KVM_X86_QUIRK_SLOT_ZAP_ALL); the other quirks change no MMU path");
+        return false;
     }
 
     /** A version the prelude has, or latest (the default); see docs/kernel-model.md. */

@@ -122,6 +122,9 @@ final class ScenarioChecker {
         if (setting instanceof ExploreSetting.SymmetryVcpus) {
             return "symmetry";
         }
+        if (setting instanceof VmSetting.Quirk q) { // one setting per quirk
+            return "quirk " + q.name().name();
+        }
         return setting.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 

@@ -275,6 +275,9 @@ public final class Formatter {
         if (s instanceof VmSetting.Preempt p) {
             return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }
+        if (s instanceof VmSetting.Quirk q) {
+            return "quirk " + q.name().name() + " " + (q.on() ? "on" : "off");
+        }
         if (s instanceof VmSetting.Kernel k) {
             return "kernel " + k.version();
         }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * Small random but meaningful `.mmu` scenarios, as source text, from a seed: the same seed gives
@@ -47,6 +48,7 @@ public final class ScenarioGenerator {
     private int vcpus;
     private long freeGpa;                                    // above every slot: where memslot_move goes
     private boolean moved;                                   // memslot_move at most once per scenario
+    private boolean slotZap;                                 // a memslot delete or move: the quirk matters
     private int pathCount;
 
     private ScenarioGenerator(long seed) {
@@ -149,6 +151,10 @@ public final class ScenarioGenerator {
         if (r.nextBoolean()) vm.append("    nx_recovery_ratio ").append(pick(0, 1, 1, 2, 4)).append('\n');
         if (r.nextInt(3) == 0) vm.append("    eager_page_split ").append(r.nextBoolean() ? "on" : "off").append('\n');
         if (r.nextInt(20) == 0) vm.append("    tdp_levels 5\n");
+        // KVM_X86_QUIRK_SLOT_ZAP_ALL, for a scenario that deletes or moves a memslot: half of them
+        // zap the slot alone. Drawn apart from r, so that every other line of a seed stays as it was
+        // (SplittableRandom: java.util.Random's first draws of neighbouring seeds agree).
+        if (slotZap && new SplittableRandom(seed).nextBoolean()) vm.append("    quirk slot_zap_all off\n");
         return vm.append("  }\n").toString();
     }
 
@@ -285,10 +291,12 @@ public final class ScenarioGenerator {
             case 8:
                 return "eager_split " + s.id();
             case 9:
+                slotZap = true;
                 return "memslot_delete " + s.id();
             case 10:
                 if (!moved) {
                     moved = true;
+                    slotZap = true;
                     return "memslot_move " + s.id() + " " + hex(align(freeGpa, s.backing()));
                 }
                 return "kvm_recover_nx_lpages";

@@ -557,6 +557,11 @@ final class AstBuilder {
                     : ctx.major.getText() + "." + ctx.minor.getText();
             return new VmSetting.Kernel(pos(ctx), version);
         }
+
+        @Override
+        public VmSetting visitQuirkSetting(QuirkSettingContext ctx) {
+            return new VmSetting.Quirk(pos(ctx), ident(ctx.name), ctx.onOff().ON() != null, pos(ctx.onOff()));
+        }
     };
 
     private final MmuBaseVisitor<ExploreSetting> exploreSetting = new MmuBaseVisitor<>() {

@@ -135,6 +135,21 @@ class BadInputTest {
                 + " spin_lock() has no read mode", "                              ^~~~");
     }
 
+    /** KVM_X86_QUIRK_SLOT_ZAP_ALL came in v6.12: turning it off under kernel 5.10 is bad input, at `off`. */
+    @Test
+    void theSlotZapAllQuirkOffBeforeV612IsALocatedError() throws IOException {
+        Path f = write("quirk.mmu", """
+                scenario "s" {
+                  vm { kernel 5.10  quirk slot_zap_all off }
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { memslot_delete 0 }
+                }
+                """);
+
+        assertThat(badInput("check", f.toString()).err()).contains(f + ":2:40: error: KVM_X86_QUIRK_SLOT_ZAP_ALL came in"
+                + " v6.12: kernel 5.10 always zaps every shadow page", "                                       ^~~");
+    }
+
     @Test
     void aGarbageScheduleTokenIsBadInput() {
         assertThat(badInput("replay", SEED + "seed-yield-pre-fix.mmu", "--schedule", "zz!@#").err())

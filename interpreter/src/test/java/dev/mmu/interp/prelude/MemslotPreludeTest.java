@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The prelude's memslot delete and move (kernel/kvm_main.mmu: kvm_set_memslot's
  * kvm_invalidate_memslot, kvm_delete_memslot, kvm_move_memslot; kernel/mmu.mmu:
- * kvm_mmu_zap_memslot), v6.12, stepped one atomic step at a time or explored whole.
+ * kvm_mmu_zap_memslot, or __kvm_mmu_zap_all_fast with KVM_X86_QUIRK_SLOT_ZAP_ALL), v6.12, stepped one
+ * atomic step at a time or explored whole.
  */
 class MemslotPreludeTest {
     private static MmuSystem system(String text) {
@@ -38,18 +39,28 @@ class MemslotPreludeTest {
         return new MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation()); // op by op
     }
 
-    /** Two slots of 2M backed by 2M pages at gpa 0 and 4M; `threads` after a setup that writes 0x1000. */
+    /**
+     * Two slots of 2M backed by 2M pages at gpa 0 and 4M; `threads` after a setup that writes 0x1000.
+     * KVM_X86_QUIRK_SLOT_ZAP_ALL off: a delete or move zaps the slot alone (kvm_mmu_zap_memslot).
+     */
     private static MmuSystem twoSlots(String threads) {
+        return twoSlots("quirk slot_zap_all off", threads);
+    }
+
+    private static MmuSystem twoSlots(String vm, String threads) {
         return system("""
                 scenario "s" {
-                  vm { nx_huge_pages off }
+                  vm {
+                    nx_huge_pages off
+                    %s
+                  }
                   memslot 0 { gpa 0x0 size 4M backing 2M }
                   memslot 1 { gpa 0x400000 size 4M backing 2M }
                   vcpus 2
                   setup { vcpu 0 write 0x1000 }
                   %s
                 }
-                """.formatted(threads));
+                """.formatted(vm, threads));
     }
 
     private static Op next(MmuSystem m, VmState s, int t) {
@@ -98,7 +109,10 @@ class MemslotPreludeTest {
     void memslotMoveZapsTheOldRangeAndKeepsTheHostPages() {
         MmuSystem m = system("""
                 scenario "s" {
-                  vm { nx_huge_pages off }
+                  vm {
+                    nx_huge_pages off
+                    quirk slot_zap_all off
+                  }
                   memslot 0 { gpa 0x0 size 2M }
                   memslot 1 { gpa 0x200000 size 2M backing 2M }
                   vcpus 2
@@ -153,6 +167,7 @@ class MemslotPreludeTest {
                     mmu both
                     nx_huge_pages off
                     eager_page_split off
+                    quirk slot_zap_all off
                   }
                   memslot 0 { gpa 0x0 size 2M }
                   memslot 1 { gpa 0x200000 size 2M }
@@ -227,7 +242,10 @@ class MemslotPreludeTest {
     void anSpteInstalledOutsideSrcuOutlivesTheMemslotDelete() {
         String scenario = """
                 scenario "s" {
-                  vm { nx_huge_pages off }
+                  vm {
+                    nx_huge_pages off
+                    quirk slot_zap_all off
+                  }
                   memslot 0 { gpa 0x0 size 2M }
                   memslot 1 { gpa 0x200000 size 2M }
                   vcpus 1
@@ -259,5 +277,37 @@ class MemslotPreludeTest {
         assertThat(broken(system(scenario.formatted("mmu_lock", "slots_lock", "slots_lock", "mmu_lock"))))
                 .contains(Invariant.deadlock, Invariant.lockdep);
         assertThat(broken(system(scenario.formatted("slots_lock", "mmu_lock", "mmu_lock", "slots_lock")))).isEmpty();
+    }
+
+    /**
+     * KVM_X86_QUIRK_SLOT_ZAP_ALL picks kvm_arch_flush_shadow_memslot()'s zap: on (KVM's default, and
+     * the only way before v6.12) the fast zap takes every root and both slots' leaves, and the vCPUs
+     * must reload; off, only the slot's leaves go and the root stays valid.
+     */
+    @Test
+    void theSlotZapAllQuirkPicksTheFastZapOrTheSlotsLeaves() {
+        String delete = "thread t { vcpu 0 write 0x401000; memslot_delete 1 }";
+        for (String vm : List.of("", "quirk slot_zap_all on", "kernel 5.10", "kernel 5.12")) {
+            MmuSystem m = twoSlots(vm, delete);
+            VmState s = until(m, m.initial(), 0, x -> leaf(x, 0x401).presentLeaf());
+            int root = s.root;
+            int references = s.sp(root).rootCount;
+            s = finish(m, s, 0);
+            assertThat(s.root).as(vm + ": no valid root until a vCPU loads one").isEqualTo(-1);
+            assertThat(s.root(0, false)).as(vm + ": vCPU 0 keeps the old root until its next entry").isEqualTo(root);
+            assertThat(s.sp(root).rootCount).as(vm + ": the TDP MMU's reference went with the zap").isEqualTo(references - 1);
+            assertThat(s.freeObsoleteRootsRequests).as(vm + ": KVM_REQ_MMU_FREE_OBSOLETE_ROOTS").isNotZero();
+            assertThat(Walk.of(s, 0, 0x1, false).presentLeaf()).as(vm + ": slot 0's leaf went with the root").isFalse();
+            assertThat(s.violations).isZero();
+        }
+        MmuSystem off = twoSlots("quirk slot_zap_all off", delete);
+        VmState s = until(off, off.initial(), 0, x -> leaf(x, 0x401).presentLeaf());
+        int root = s.root;
+        s = finish(off, s, 0);
+        assertThat(s.root).as("the root stays valid").isEqualTo(root);
+        assertThat(s.freeObsoleteRootsRequests).isZero();
+        assertThat(leaf(s, 1).presentLeaf()).as("slot 0 stays mapped").isTrue();
+        assertThat(leaf(s, 0x401).presentLeaf()).isFalse();
+        assertThat(s.violations).isZero();
     }
 }
