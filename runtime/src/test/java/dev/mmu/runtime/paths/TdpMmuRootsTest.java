@@ -34,15 +34,18 @@ class TdpMmuRootsTest {
         Exec e = threeRoots(VM);
         VmState s = e.s;
         assertThat(s.tdpMmuRoots).containsExactly(2, 1, 0);
-        s.spForWrite(1).invalid = true; // only an invalidated root loses its last reference
-        s.spForWrite(1).rootCount = 1;
-        TdpMmu.putRoot(e, 1);
-        assertThat(s.tdpMmuRoots).as("list_del_rcu() from the middle").containsExactly(2, 0);
+        s.spForWrite(2).invalid = true; // only an invalidated root loses its last reference
+        s.spForWrite(2).rootCount = 1;
+        TdpMmu.putRoot(e, 2);
+        assertThat(s.tdpMmuRoots).as("list_del_rcu() of the head").containsExactly(1, 0);
         TdpMmuRoots.remove(s, 7);
-        assertThat(s.tdpMmuRoots).as("a root not on the list").containsExactly(2, 0);
-        TdpMmuRoots.remove(s, 2);
-        assertThat(s.tdpMmuRoots).containsExactly(0);
+        assertThat(s.tdpMmuRoots).as("a root not on the list").containsExactly(1, 0);
+        TdpMmuRoots.add(s, 2);
+        TdpMmuRoots.remove(s, 1);
+        assertThat(s.tdpMmuRoots).as("from the middle").containsExactly(2, 0);
         TdpMmuRoots.remove(s, 0);
+        assertThat(s.tdpMmuRoots).containsExactly(2);
+        TdpMmuRoots.remove(s, 2);
         assertThat(s.tdpMmuRoots).isEmpty();
         assertThat(FastZap.allocRoot(s, VM.tdpLevels(), false, 1)).as("a shadow root is not on the list").isNotNegative();
         assertThat(s.tdpMmuRoots).isEmpty();
@@ -70,11 +73,15 @@ class TdpMmuRootsTest {
         assertThat(TdpIter.firstRoot(s, TdpIter.Roots.ALL)).isEqualTo(2);
         s.spForWrite(2).invalid = true;
         assertThat(TdpIter.firstRoot(s, TdpIter.Roots.VALID)).isEqualTo(1);
-        assertThat(TdpIter.firstRoot(s, TdpIter.Roots.ROOT)).isZero();
+        s.root = 1;
+        assertThat(TdpIter.firstRoot(s, TdpIter.Roots.ROOT)).isEqualTo(1);
         long[] l = new long[TdpIter.SLOTS];
         l[TdpIter.ROOT] = 2;
         assertThat(TdpIter.nextRoot(s, l, 0, TdpIter.Roots.ALL)).isEqualTo(1);
         assertThat(TdpIter.nextRoot(s, l, 0, TdpIter.Roots.ROOT)).isEqualTo(-1);
+        s.spForWrite(1).invalid = true;
+        assertThat(TdpIter.nextRoot(s, l, 0, TdpIter.Roots.VALID)).isZero();
+        assertThat(TdpIter.nextRoot(s, l, 0, TdpIter.Roots.ALL)).isEqualTo(1);
 
         VmState shadow = threeRoots(Stepper.vm(Mmu.SHADOW, 2)).s;
         assertThat(shadow.tdpMmuRoots).isEmpty();
