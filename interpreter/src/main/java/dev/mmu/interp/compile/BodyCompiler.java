@@ -551,6 +551,12 @@ final class BodyCompiler {
             inline(path, c, env, result);
             return;
         }
+        if (name.equals("tdp_zap_sp") && teardownFlushes()) {
+            // 5.10/5.12's kvm_tdp_mmu_zap_sp(): a range zap of every root, flushing each table it removes.
+            int flush = result >= 0 ? result : b.local("flush");
+            KernelPaths.zapSpByRange(b, value(named(c, "sp", 0), env), flush, scenario.machine().kernel().equals("5.12"));
+            return;
+        }
         Ops.ValueOp op = valueCall(c, env, result);
         if (op != null) {
             b.emit(op);
@@ -713,7 +719,8 @@ final class BodyCompiler {
 
     /**
      * Whether the scenario's kernel flushes a removed TDP table before freeing it: 5.10 and 5.12
-     * (v5.10-v5.17; the caller's flush since v5.18, which 6.12 and 6.18 are).
+     * (v5.10-v5.17; the caller's flush since v5.18, which 6.12 and 6.18 are). Their
+     * kvm_tdp_mmu_zap_sp() was a range zap too (KernelPaths.zapSpByRange).
      */
     private boolean teardownFlushes() {
         String kernel = scenario.machine().kernel();

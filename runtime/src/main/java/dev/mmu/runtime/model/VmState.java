@@ -115,6 +115,12 @@ public final class VmState implements Cloneable {
     public int mmuValidGen;
     /** Roots replaced by kvm_mmu_zap_all_fast() and not yet zapped and freed (role.invalid / obsolete). */
     public int[] invalidRoots = new int[0];
+    /**
+     * kvm->arch.tdp_mmu_roots: the TDP roots on the list, newest first. kvm_tdp_mmu_alloc_root()
+     * (v5.10's get_tdp_mmu_vcpu_root()) adds a root at the head, the last kvm_tdp_mmu_put_root()
+     * takes it off; every walk of the list visits the roots in this order (TdpMmuRoots).
+     */
+    public int[] tdpMmuRoots = new int[0];
     /** The scenario's `global` variables, by index; shared with the parent state until written. */
     public long[] globals = new long[0];
     /** Threads, by index in the program; shared with the parent state until written ({@link #threadForWrite}). */
@@ -189,31 +195,33 @@ public final class VmState implements Cloneable {
         return vcpu >= 0 && vcpu < 64 && (smmVcpus & (1L << vcpu)) != 0;
     }
 
-    /** for_each_valid_tdp_mmu_root(): the address-space-0 root and the SMM root, where they exist. */
+    /**
+     * for_each_valid_tdp_mmu_root(): the address-space-0 root and the SMM root, where they exist,
+     * in the list's order (newest first, {@link #tdpMmuRoots}); the legacy root with mmu shadow.
+     */
     public int[] validRoots() {
         if (root < 0) return smmRoot < 0 ? new int[0] : new int[] {smmRoot};
-        return smmRoot < 0 ? new int[] {root} : new int[] {root, smmRoot};
+        if (smmRoot < 0) return new int[] {root};
+        for (int id : tdpMmuRoots) {
+            if (id == smmRoot) return new int[] {smmRoot, root};
+            if (id == root) break;
+        }
+        return new int[] {root, smmRoot};
     }
 
     /**
-     * for_each_tdp_mmu_root(only_valid = false): the valid roots, then the invalidated ones not yet
-     * zapped, then those zapped that are still on kvm->arch.tdp_mmu_roots (a vCPU that has not
-     * reloaded, or a walk, still holds them).
+     * for_each_tdp_mmu_root(only_valid = false): every TDP root on kvm->arch.tdp_mmu_roots, newest
+     * first (valid, invalidated and not yet zapped, zapped but still held by a vCPU or a walk);
+     * then the legacy roots: mmu shadow's own, and those kvm_mmu_zap_all_fast() left obsolete.
      */
     public int[] liveRoots() {
-        int[] valid = validRoots();
-        int[] r = Arrays.copyOf(valid, valid.length + invalidRoots.length + sps.length);
-        int n = valid.length;
+        int[] r = Arrays.copyOf(tdpMmuRoots, tdpMmuRoots.length + 1 + invalidRoots.length);
+        int n = tdpMmuRoots.length;
+        ShadowPage legacy = sp(root);
+        if (legacy != null && !legacy.tdp) r[n++] = root;
         for (int id : invalidRoots) {
             ShadowPage p = sp(id);
-            if (p != null && p.status == ShadowPage.LIVE) r[n++] = id;
-        }
-        for (int id = 0; id < sps.length; id++) { // zapped, its scheduled reference put, still held
-            ShadowPage p = sps[id];
-            if (p != null && p.tdp && p.invalid && p.parent < 0 && p.status == ShadowPage.LIVE
-                    && Arrays.stream(invalidRoots).noneMatch(x -> x == p.id)) {
-                r[n++] = id;
-            }
+            if (p != null && !p.tdp && p.status == ShadowPage.LIVE) r[n++] = id;
         }
         return Arrays.copyOf(r, n);
     }
@@ -443,7 +451,7 @@ public final class VmState implements Cloneable {
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
         for (long[] bitmap : dirtyBitmap) w.sparse(bitmap); // a bit per 4K page, most words 0
         w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
-                .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(globals).cut();
+                .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(tdpMmuRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
             ThreadState t = threads[i];
             w.value(t.pc);
@@ -485,6 +493,7 @@ public final class VmState implements Cloneable {
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
                 && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
                 && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
+                && Arrays.equals(tdpMmuRoots, s.tdpMmuRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
@@ -519,7 +528,7 @@ public final class VmState implements Cloneable {
             h = 31 * h + Arrays.deepHashCode(dirtyBitmap);
             h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
             h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
-            h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots);
+            h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots) + 23 * Arrays.hashCode(tdpMmuRoots);
             h = 31 * h + Arrays.hashCode(globals);
             h = 31 * h + Arrays.hashCode(threads);
             if (h == 0) h = 1;

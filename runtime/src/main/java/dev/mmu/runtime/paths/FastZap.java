@@ -17,16 +17,19 @@ public final class FastZap {
     private FastZap() {}
 
     /**
-     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): every valid TDP root (both address spaces) is
-     * marked invalid, so that no vCPU loads it again, and the TDP MMU's own reference, held since
-     * kvm_tdp_mmu_alloc_root(), passes to the scheduled zap (tdp_mmu_scheduled_root_to_zap: the
-     * root joins the invalidated roots). No valid root is left until a vCPU loads one. No TDP root
-     * (mmu shadow): nothing to do.
+     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): list_for_each_entry() over the TDP roots (newest
+     * first), each valid one (both address spaces) marked invalid, so that no vCPU loads it again,
+     * and the TDP MMU's own reference, held since kvm_tdp_mmu_alloc_root(), passes to the scheduled
+     * zap (tdp_mmu_scheduled_root_to_zap: the root joins the invalidated roots). No valid root is
+     * left until a vCPU loads one. No TDP root (mmu shadow): nothing to do.
      */
     static void invalidateAllRoots(Exec e) {
         VmState s = e.s;
-        if (invalidate(e, s.root)) s.root = -1;
-        if (invalidate(e, s.smmRoot)) s.smmRoot = -1;
+        for (int id : TdpMmuRoots.all(s)) {
+            if (!invalidate(e, id)) continue;
+            if (id == s.root) s.root = -1;
+            if (id == s.smmRoot) s.smmRoot = -1;
+        }
     }
 
     private static boolean invalidate(Exec e, int id) {
@@ -70,11 +73,13 @@ public final class FastZap {
     /**
      * A new root with one reference per vCPU loading it and, for a TDP root, one for the TDP MMU
      * itself (kvm_tdp_mmu_alloc_root()'s refcount_set(.., 2) for the first vCPU), put by
-     * kvm_tdp_mmu_zap_invalidated_roots(). A shadow root has no TDP MMU reference.
+     * kvm_tdp_mmu_zap_invalidated_roots(). A shadow root has no TDP MMU reference, and is not on
+     * kvm->arch.tdp_mmu_roots; a TDP root goes to its head.
      */
     static int allocRoot(VmState s, int level, boolean tdp, int users) {
         ShadowPage root = s.allocSp(level, 0, tdp);
         root.rootCount = users + (tdp ? 1 : 0);
+        if (tdp) TdpMmuRoots.add(s, root.id);
         return root.id;
     }
 
@@ -150,11 +155,11 @@ public final class FastZap {
     /**
      * The walks of kvm->arch.tdp_mmu_roots (tdp_mmu.c, v6.12; v5.10 the same list walk): the TDP root
      * after the one in local `root` (-1: the first) into `root`; none -> `end`. The list's order is
-     * the roots' ids. for_each_tdp_mmu_root() / for_each_valid_tdp_mmu_root() take no reference: the
-     * caller holds mmu_lock for write (kvm_lockdep_assert_mmu_lock_held(kvm, false)), or takes one
-     * itself before it yields. The _yield_safe forms are tdp_mmu_next_root(): mmu_lock held in either
-     * mode, a reference taken on the next root (refcount_inc_not_zero() skips a dying one), the
-     * previous one's put; a `break` keeps the last one's, as in the kernel.
+     * newest first (TdpMmuRoots). for_each_tdp_mmu_root() / for_each_valid_tdp_mmu_root() take no
+     * reference: the caller holds mmu_lock for write (kvm_lockdep_assert_mmu_lock_held(kvm, false)),
+     * or takes one itself before it yields. The _yield_safe forms are tdp_mmu_next_root(): mmu_lock
+     * held in either mode, a reference taken on the next root (refcount_inc_not_zero() skips a dying
+     * one), the previous one's put; a `break` keeps the last one's, as in the kernel.
      */
     public record NextRoot(int root, int end, boolean onlyValid, boolean yieldSafe) implements Op {
         public void exec(Exec e, int choice) {
@@ -164,14 +169,7 @@ public final class FastZap {
             }
             long[] l = e.self().locals;
             int prev = (int) l[root];
-            int next = -1;
-            for (int id = prev + 1; id < s.spCapacity() && next < 0; id++) {
-                ShadowPage p = s.sp(id);
-                if (p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE && !(onlyValid && p.invalid)
-                        && !(yieldSafe && p.rootCount == 0)) {
-                    next = id;
-                }
-            }
+            int next = TdpMmuRoots.next(s, prev, onlyValid, yieldSafe);
             if (yieldSafe) {
                 if (next >= 0) TdpMmu.getRoot(e, next);
                 if (s.sp(prev) != null) TdpMmu.putRoot(e, prev);
@@ -202,12 +200,15 @@ public final class FastZap {
         }
     }
 
-    /** for_each_invalid_tdp_mmu_root(): the next invalidated TDP root into `root`; none -> `end`. */
+    /**
+     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (v6.12): the first root
+     * on the list (newest first) still scheduled for the zap into `root`; none -> `end`.
+     */
     public record NextInvalidRoot(int root, int end) implements Op {
         public void exec(Exec e, int choice) {
-            for (int id : e.s.invalidRoots) {
-                ShadowPage p = e.s.sp(id);
-                if (p != null && p.tdp && p.status == ShadowPage.LIVE) {
+            VmState s = e.s;
+            for (int id : TdpMmuRoots.all(s)) {
+                if (java.util.Arrays.stream(s.invalidRoots).anyMatch(x -> x == id)) {
                     e.self().locals[root] = id;
                     return;
                 }

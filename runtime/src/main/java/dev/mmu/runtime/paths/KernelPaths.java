@@ -52,6 +52,32 @@ public final class KernelPaths {
     }
 
     /**
+     * kvm_tdp_mmu_zap_sp(kvm, sp) before v5.13 (tdp_mmu.h, 5.12; 5.10.y has it by backport of
+     * 33a3164161fc): __kvm_tdp_mmu_zap_gfn_range(kvm, sp->gfn, sp->gfn +
+     * KVM_PAGES_PER_HPAGE(sp->role.level), can_yield = false), zap_gfn_range() without yields in
+     * every root one after the other. sp->role.level was then the level of the SPTE pointing at sp
+     * (alloc_tdp_mmu_page(vcpu, iter.gfn, iter.level), until v5.13's "KVM: x86/mmu: Fix TDP MMU
+     * page table level"), so the range is the whole huge page sp replaced, [sp.gfn, sp.gfn_end). A
+     * table the walk removes is flushed before it is freed (ZapStep.teardownFlushes, v5.10-v5.17).
+     * With {@code rcu} (5.12, not 5.10), zap_gfn_range() holds rcu_read_lock() over its walk, and
+     * the tables it removed wait for a grace period after it. Ends with the flush owed in flushSlot.
+     */
+    public static void zapSpByRange(PathBuilder b, Expr sp, int flushSlot, boolean rcu) {
+        int spSlot = b.local("sp");
+        b.emit(new Ops.Assign(spSlot, sp, "sp"));
+        b.emit(new Ops.Assign(flushSlot, Expr.constant(0), "flush = false"));
+        if (rcu) b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+        zapGfnRange(b, spField(spSlot, "gfn"), spField(spSlot, "gfn_end"), flushSlot, false, true);
+        if (rcu) b.emit(new Ops.Release(LockId.rcu));
+    }
+
+    /** sp->gfn, or the end of the range sp's table maps, of the shadow page in local `spSlot`. */
+    private static Expr spField(int spSlot, String field) {
+        return Expr.of(Footprint.reads(Resource.SPTE), new int[] {spSlot},
+                (s, t) -> Queries.sp(s, s.threads[t].locals[spSlot], field));
+    }
+
+    /**
      * A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted; `holdsRoot`: the
      * loop took its own reference on its root (the builtin `root`), which it puts at its end.
      */

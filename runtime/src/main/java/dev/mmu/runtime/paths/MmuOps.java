@@ -95,9 +95,7 @@ public final class MmuOps {
             if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
-            // The valid root of address space 0 first, then the list's other roots.
-            TdpIter.planRoots(e.s, l, it, which);
-            int first = e.s.root >= 0 ? e.s.root : TdpIter.nextRoot(e.s, l, it, which);
+            int first = TdpIter.firstRoot(e.s, which);
             TdpIter.startIn(e.s, l, it, first, l[startSlot], l[endSlot], minLevel);
             if (first >= 0) TdpMmu.getRoot(e, first);
         }
@@ -108,7 +106,7 @@ public final class MmuOps {
         }
 
         public int[] localsWritten(int pc, int target) {
-            return TdpIter.fields(it, TdpIter.START, it + TdpIter.TO_VISIT, startSlot, endSlot);
+            return TdpIter.fields(it, TdpIter.START, startSlot, endSlot);
         }
 
         public Footprint footprint() {
@@ -132,7 +130,6 @@ public final class MmuOps {
             if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
-            l[it + TdpIter.TO_VISIT] = 0;
             l[it + TdpIter.YIELDED] = 0;
             l[it + TdpIter.ROOT] = root.eval(e.s, e.thread);
             if (rootFreed(e, l, it)) return;
@@ -145,7 +142,7 @@ public final class MmuOps {
 
         /** All but what tdp_iter_start() writes, which a freed root skips (valid is cleared either way). */
         public int[] localsWritten(int pc, int target) {
-            return new int[] {startSlot, endSlot, it + TdpIter.TO_VISIT, it + TdpIter.YIELDED, it + TdpIter.ROOT,
+            return new int[] {startSlot, endSlot, it + TdpIter.YIELDED, it + TdpIter.ROOT,
                     it + TdpIter.VALID};
         }
 
@@ -274,7 +271,7 @@ public final class MmuOps {
         }
 
         public int[] localsRead() {
-            return TdpIter.fields(it, new int[] {TdpIter.TO_VISIT, TdpIter.ROOT, TdpIter.MIN_LEVEL}, startSlot, endSlot);
+            return TdpIter.fields(it, new int[] {TdpIter.ROOT, TdpIter.MIN_LEVEL}, startSlot, endSlot);
         }
 
         /** On to the next root (pc + 1): tdp_iter_start() there. */

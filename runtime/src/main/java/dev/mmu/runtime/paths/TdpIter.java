@@ -26,13 +26,7 @@ public final class TdpIter {
     static final int ROOT = 7;
     /** iter->yielded: the walk yielded and restarted; the next tdp_iter_next() does not advance. */
     static final int YIELDED = 8;
-    /**
-     * The roots a walk over several (for_each_*_tdp_mmu_root_yield_safe) has still to visit, as a
-     * mask of ids: those on the list when it started. A root made since is added at the list's
-     * head (list_add_rcu), behind the walk, which never sees it.
-     */
-    static final int TO_VISIT = 9;
-    public static final int SLOTS = 10;
+    public static final int SLOTS = 9;
 
     /** What position() and spte() read: where iter.sptep points. */
     static final int[] POSITION = {ROOT, GFN, LEVEL};
@@ -41,7 +35,7 @@ public final class TdpIter {
      * next_last_level_gfn, and valid (skipping empty SPTEs tests it).
      */
     static final int[] NEXT = {YIELDED, ROOT, GFN, LEVEL, MIN_LEVEL, NEXT_LAST_LEVEL_GFN, VALID};
-    /** What startIn() always writes: every field but rcu_held and to_visit. */
+    /** What startIn() always writes: every field but rcu_held. */
     static final int[] START = {ROOT, MIN_LEVEL, NEXT_LAST_LEVEL_GFN, YIELDED_GFN, GFN, LEVEL, VALID, YIELDED};
 
     /**
@@ -74,40 +68,24 @@ public final class TdpIter {
     }
 
     /**
-     * The roots a walk that started in {@code s.root} visits after it: those on the list now, the
-     * invalidated ones only for {@code ALL} (a root never becomes valid again).
+     * The root a walk of several (for_each_*_tdp_mmu_root_yield_safe) starts in: the list's first
+     * ({@link TdpMmuRoots}, newest first), the valid ones only for {@code VALID}; the one of address
+     * space 0 for {@code ROOT} (a user's tdp_pte), and on the shadow MMU the one legacy root.
      */
-    static void planRoots(VmState s, long[] l, int at, Roots which) {
-        long roots = 0;
-        for (int id = 0; which != Roots.ROOT && id < Math.min(s.spCapacity(), 64); id++) {
-            ShadowPage p = s.sp(id);
-            if (id != s.root && isRoot(p) && (which == Roots.ALL || !p.invalid)) roots |= 1L << id;
-        }
-        l[at + TO_VISIT] = roots;
-    }
-
-    private static boolean isRoot(ShadowPage p) {
-        return p != null && p.tdp && p.parent < 0 && p.status == ShadowPage.LIVE;
+    static int firstRoot(VmState s, Roots which) {
+        if (which == Roots.ROOT || s.config.mmu() == dev.mmu.runtime.model.Mmu.SHADOW) return s.root;
+        return TdpMmuRoots.next(s, -1, which == Roots.VALID, false);
     }
 
     /**
-     * tdp_mmu_next_root() (v6.12) for a walk of several roots: the lowest-id root still to visit
-     * (ids stand for the list's order) that is still on the list and, for `VALID`, not
-     * invalidated, or -1; it is then off the walk's list. On the shadow MMU the one legacy root
-     * is the only one. (An id freed and reused during the walk is a new root the walk visits.)
+     * tdp_mmu_next_root() (v6.12; 5.10's list_next_entry()) for a walk of several roots: the root
+     * after the one the walk is in, in the list's order, not invalidated for {@code VALID}, or -1.
+     * The walk holds a reference on the root it is in, so that root is still on the list. On the
+     * shadow MMU the one legacy root is the only one.
      */
     static int nextRoot(VmState s, long[] l, int at, Roots which) {
         if (which == Roots.ROOT || s.config.mmu() == dev.mmu.runtime.model.Mmu.SHADOW) return -1;
-        for (long m = l[at + TO_VISIT]; m != 0; m &= m - 1) {
-            int id = Long.numberOfTrailingZeros(m);
-            ShadowPage p = s.sp(id);
-            if (isRoot(p) && !(which == Roots.VALID && p.invalid)) {
-                l[at + TO_VISIT] &= ~(1L << id);
-                return id;
-            }
-        }
-        l[at + TO_VISIT] = 0;
-        return -1;
+        return TdpMmuRoots.next(s, (int) l[at + ROOT], which == Roots.VALID, false);
     }
 
     /** Starts the walk again, over the same gfns, in root `root`. */

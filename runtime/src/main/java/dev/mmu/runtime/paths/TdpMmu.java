@@ -131,6 +131,7 @@ public final class TdpMmu {
             }
         }
         p.status = ShadowPage.UNLINKED;
+        TdpMmuRoots.remove(s, rootId);
         FastZap.dropInvalidRoot(s, rootId);
         Rcu.callRcu(s, rootId);
         e.note("kvm_tdp_mmu_put_root(" + p + "): last reference, call_rcu");

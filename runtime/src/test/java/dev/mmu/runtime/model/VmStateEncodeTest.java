@@ -32,7 +32,7 @@ class VmStateEncodeTest {
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
                 "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
-                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "globals", "threads", "threadsOwned", "hash");
+                "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "tdpMmuRoots", "globals", "threads", "threadsOwned", "hash");
     }
 
     @Test

@@ -13,8 +13,9 @@ import dev.mmu.runtime.paths.Program.ThreadProgram;
 import org.junit.jupiter.api.Test;
 
 /**
- * The root loops of tdp_mmu.c (v6.12) a user path writes (FastZap.NextRoot): which roots each visits
- * after kvm_mmu_zap_all_fast() invalidated vCPU 1's root and vCPU 0 loaded a new one, the references
+ * The root loops of tdp_mmu.c (v6.12) a user path writes (FastZap.NextRoot): which roots each visits,
+ * and in which order (newest first: kvm_tdp_mmu_alloc_root() adds at the list's head), after
+ * kvm_mmu_zap_all_fast() invalidated vCPU 1's root and vCPU 0 loaded a new one, the references
  * the _yield_safe forms take and put, and the lock each asserts.
  */
 class RootWalksTest {
@@ -56,18 +57,18 @@ class RootWalksTest {
         Stepper st = afterReload(walker(Mode.READ, false, true));
         int old = st.s.vcpuRoots[1];
         int fresh = st.s.vcpuRoots[0];
-        assertThat(old).as("ids stand for the list's order").isLessThan(fresh);
+        assertThat(old).as("the lower id is the older root").isLessThan(fresh);
         assertThat(st.s.sp(old).rootCount).as("vCPU 1's and the scheduled zap's").isEqualTo(2);
         st.step(1, "read_lock(mmu_lock)");
         advance(st, "for_each_tdp_mmu_root_yield_safe");
+        assertThat(root(st)).as("list_add_rcu() put the new root at the head: newest first").isEqualTo(fresh);
+        assertThat(st.s.sp(fresh).rootCount).as("tdp_mmu_next_root() took one").isEqualTo(3);
+        advance(st, "for_each_tdp_mmu_root_yield_safe");
         assertThat(root(st)).isEqualTo(old);
-        assertThat(st.s.sp(old).rootCount).as("tdp_mmu_next_root() took one").isEqualTo(3);
+        assertThat(st.s.sp(fresh).rootCount).as("and put it when it moved on").isEqualTo(2);
+        assertThat(st.s.sp(old).rootCount).isEqualTo(3);
         advance(st, "for_each_tdp_mmu_root_yield_safe");
-        assertThat(root(st)).isEqualTo(fresh);
-        assertThat(st.s.sp(old).rootCount).as("and put it when it moved on").isEqualTo(2);
-        assertThat(st.s.sp(fresh).rootCount).isEqualTo(3);
-        advance(st, "for_each_tdp_mmu_root_yield_safe");
-        assertThat(st.s.sp(fresh).rootCount).as("the end of the list puts the last one").isEqualTo(2);
+        assertThat(st.s.sp(old).rootCount).as("the end of the list puts the last one").isEqualTo(2);
         assertThat(st.next(1)).isEqualTo("release mmu_lock");
         assertThat(Invariants.violated(Invariant.lockdep, st.s)).isFalse();
     }

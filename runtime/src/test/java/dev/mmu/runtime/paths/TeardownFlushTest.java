@@ -49,4 +49,30 @@ class TeardownFlushTest {
         assertThat(new MmuOps.ZapStep(0, 10, 11, 12, true).footprint().ofThread(0).writes() & tlb).isEqualTo(tlb);
         assertThat(new MmuOps.ZapStep(0, 10, 11, 12, false).footprint().ofThread(0).writes() & tlb).isZero();
     }
+
+    /**
+     * 5.12's kvm_tdp_mmu_zap_sp() (KernelPaths.zapSpByRange) of the warm 4K table: the range zap
+     * removes the table's SPTE, whose teardown flushes before call_rcu(); the flag it returns still
+     * says a flush is owed; zap_gfn_range()'s rcu_read_lock() is dropped again at its end.
+     */
+    @Test
+    void fiveTwelvesZapSpIsARangeZapWhoseTeardownFlushes() {
+        PathBuilder zap = new PathBuilder();
+        int flush = zap.local("flush");
+        zap.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        Expr table = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.of(s, 1).spId());
+        KernelPaths.zapSpByRange(zap, table, flush, true);
+        zap.emit(new Ops.Release(LockId.mmu_lock));
+        MmuSystem m = new MmuSystem(Stepper.program(TdpWalkYieldTest.VM, TdpWalkYieldTest.warm(),
+                ThreadProgram.of("zap", -1, zap)));
+        List<VmState> end = TdpWalkYieldTest.terminal(m, SeedModelTest.reachable(m));
+        assertThat(end).hasSize(1);
+        VmState s = end.get(0);
+        assertThat(Walk.of(s, 1).level()).as("the 4K table is gone").isGreaterThan(1);
+        assertThat(s.tlb[0]).isEmpty();
+        assertThat(s.stat(Stat.remote_tlb_flush)).isEqualTo(1);
+        assertThat(s.threads[0].locals[flush]).as("the flag still says a flush is owed").isEqualTo(1);
+        assertThat(s.rcuReaders).isZero();
+        assertThat(s.violations).isZero();
+    }
 }
