@@ -74,11 +74,6 @@ final class MachineChecker {
                 kernel = kernel(k);
             }
         }
-        if (kernel.equals("6.18") && mmu != VmSetting.Flavour.TDP) {
-            s.vm().stream().filter(v -> v instanceof VmSetting.Kernel).findFirst().ifPresent(k -> diagnostics.error(
-                    k.pos(), "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the "
-                            + "model does not keep apart from the shadow MMU's: use it with mmu tdp"));
-        }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml);
     }
 

@@ -250,7 +250,8 @@ final class AstBuilder {
 
         @Override
         public Stmt visitForLpageStmt(ForLpageStmtContext ctx) {
-            return new Stmt.ForLpageDisallowed(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()), block(ctx.block()));
+            return new Stmt.ForLpageDisallowed(pos(ctx), ident(ctx.IDENT().getSymbol()),
+                    ctx.call() == null ? null : call(ctx.call()), expr(ctx.expr()), block(ctx.block()));
         }
 
         @Override
