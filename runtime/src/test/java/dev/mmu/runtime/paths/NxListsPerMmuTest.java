@@ -71,6 +71,27 @@ class NxListsPerMmuTest {
         assertThat(s.lpageDisallowed).containsExactly(l2.id);
     }
 
+    /** list_first_entry(&possible_nx_huge_pages[mmu_type].pages): the head of the list the type names. */
+    @Test
+    void firstEntryReadsTheListItsTypeNames() {
+        Program p = InvariantsTest.program(PER_MMU, b -> { }, InvariantsTest.thread("t", b -> b.local("sp")));
+        VmState s = new MmuSystem(p).initial().copy();
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        ShadowPage l2 = s.allocSp(1, 0, false);
+        ShadowPage tdp = s.allocSp(1, 512, true);
+        Nx.account(e, l2.id, true);
+        Nx.account(e, tdp.id, true);
+        s.mmuWriter = 0; // the shadow MMU's list is mmu_lock's held for write
+        new Nx.FirstEntry(0, Expr.constant(VmState.KVM_TDP_MMU), "sp = first").exec(e, 0);
+        assertThat(e.self().locals[0]).isEqualTo(tdp.id);
+        new Nx.FirstEntry(0, "sp = first").exec(e, 0);
+        assertThat(e.self().locals[0]).as("lpage_disallowed is KVM_SHADOW_MMU's").isEqualTo(l2.id);
+        assertThat(s.violations).isZero();
+        // The list's type may be a local: the dead-locals analysis must keep it.
+        assertThat(new Nx.FirstEntry(0, Expr.local(3), "sp = first").localsRead()).containsExactly(3);
+        assertThat(new Nx.FirstEntry(0, "sp = first").localsRead()).isEmpty();
+    }
+
     /** Equal states have equal lists: the TDP MMU's list is part of a state (equality, hash, encoding). */
     @Test
     void theTdpMmusListIsPartOfTheState() {
