@@ -87,6 +87,13 @@ class NxListsPerMmuTest {
         new Nx.FirstEntry(0, "sp = first").exec(e, 0);
         assertThat(e.self().locals[0]).as("lpage_disallowed is KVM_SHADOW_MMU's").isEqualTo(l2.id);
         assertThat(s.violations).isZero();
+        // Without mmu_lock held for write or tdp_mmu_pages_lock, another walker may have emptied
+        // the list since the caller's check: lockdep, and the page read is none.
+        Nx.unaccount(e, tdp.id);
+        s.mmuWriter = -1;
+        new Nx.FirstEntry(0, Expr.constant(VmState.KVM_TDP_MMU), "sp = first").exec(e, 0);
+        assertThat(e.self().locals[0]).isEqualTo(-1);
+        assertThat(s.violations).isEqualTo(1 << Invariant.lockdep.ordinal());
         // The list's type may be a local: the dead-locals analysis must keep it.
         assertThat(new Nx.FirstEntry(0, Expr.local(3), "sp = first").localsRead()).containsExactly(3);
         assertThat(new Nx.FirstEntry(0, "sp = first").localsRead()).isEmpty();
