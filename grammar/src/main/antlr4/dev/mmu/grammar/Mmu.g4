@@ -135,7 +135,7 @@ statement
     | LET IDENT ASSIGN expr                                  # letStmt
     | IDENT op=(ASSIGN | OR_ASSIGN) expr                     # assignStmt
     | WHILE expr block                                       # whileStmt
-    | FOR IDENT IN LPAGE_DISALLOWED TAKE expr block          # forLpageStmt
+    | FOR IDENT IN (LPAGE_DISALLOWED | call) TAKE expr block # forLpageStmt // the call: possible_nx_huge_pages(t)
     | FOR IDENT IN TDP_PTE LPAREN expr COMMA range RPAREN block # forTdpPteStmt
     | FOR IDENT IN IDENT TAKE expr block                     # forTakeStmt // refused, with the fix
     | FOR IDENT IN expr block                                # forUnknownStmt

@@ -44,8 +44,15 @@ public sealed interface Stmt {
     record While(Pos pos, Expr cond, Block body) implements Stmt {
     }
 
-    /** {@code for sp in lpage_disallowed take N { }}: the head of the NX recovery list. */
-    record ForLpageDisallowed(Pos pos, Ident var, Expr take, Block body) implements Stmt {
+    /**
+     * {@code for sp in lpage_disallowed take N { }}: the head of the NX recovery list; with {@code
+     * list}, {@code for sp in possible_nx_huge_pages(t) take N { }}, the head of one MMU's list
+     * (v6.18). {@code list} is null for lpage_disallowed.
+     */
+    record ForLpageDisallowed(Pos pos, Ident var, Expr.Call list, Expr take, Block body) implements Stmt {
+        public ForLpageDisallowed(Pos pos, Ident var, Expr take, Block body) {
+            this(pos, var, null, take, body);
+        }
     }
 
     /**

@@ -162,6 +162,10 @@ final class BodyChecker {
             condition(w.cond());
             loop(w.body(), null, null);
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
+            if (f.list() != null && expr(f.list()) != Type.NX_LIST) {
+                diagnostics.error(f.list().pos(), "'take N' walks 'lpage_disallowed' or one MMU's NX list, "
+                        + "'possible_nx_huge_pages(KVM_TDP_MMU)'");
+            }
             expect(f.take(), Type.INT, "the number of pages to take");
             loop(f.body(), f.var().name(), Type.SP);
         } else if (s instanceof Stmt.ForList f) {

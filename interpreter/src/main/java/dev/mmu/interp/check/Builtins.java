@@ -75,6 +75,7 @@ public final class Builtins {
             Map.entry(Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT)),
             Map.entry(Type.RANGE, ordered("start", Type.INT, "end", Type.INT)),
             Map.entry(Type.LIST, ordered("len", Type.INT)),
+            Map.entry(Type.NX_LIST, ordered("nr_pages", Type.INT)),
             Map.entry(Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
                     "eager_page_split", Type.BOOL, "pml", Type.BOOL, "slot_zap_all", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL)));
 
@@ -82,6 +83,8 @@ public final class Builtins {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",
                 "NX huge page recovery worker: zaps 1/ratio of lpage_disallowed, yielding mmu_lock (after the 2021 flush fix)");
         alias("kvm_recover_nx_huge_pages", "kvm_recover_nx_lpages"); // its name since v6.0
+        kernelPath("kvm_nx_huge_page_recovery_worker", List.of(), "kvm_nx_huge_page_recovery_worker",
+                "NX huge page recovery worker's pass: kvm_recover_nx_huge_pages, once per MMU's list since 6.18 (shadow MMU first)");
         kernelPath("kvm_tdp_mmu_zap_gfn_range", List.of(range()), "kvm_tdp_mmu_zap_gfn_range",
                 "zaps a gpa range in every TDP root under mmu_lock, may yield");
         kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",
@@ -130,6 +133,9 @@ public final class Builtins {
                 "the host page backing gpa: freed");
         add("is_frozen_spte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_frozen_spte",
                 "whether an SPTE value is FROZEN_SPTE: another task is changing it (iter.old_spte)");
+        add("possible_nx_huge_pages", Kind.QUERY, List.of(integer("mmu_type")), Type.NX_LIST,
+                "kvm->arch.possible_nx_huge_pages[mmu_type]", "v6.18's NX list of one MMU (KVM_SHADOW_MMU, KVM_TDP_MMU): "
+                        + ".nr_pages, or 'for sp in possible_nx_huge_pages(t) take N'; before 6.18 every page is on KVM_SHADOW_MMU's");
         add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
                 "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
 
@@ -140,6 +146,10 @@ public final class Builtins {
                 "shadow pages prepared for zapping, not yet committed");
         add("lpage_disallowed", Kind.GLOBAL, List.of(), Type.LIST, "kvm->arch.lpage_disallowed_mmu_pages",
                 "pages split because of NX huge pages, oldest first");
+        add("KVM_SHADOW_MMU", Kind.GLOBAL, List.of(), Type.INT, "enum kvm_mmu_type",
+                "0: the shadow MMU's index of possible_nx_huge_pages (v6.18)");
+        add("KVM_TDP_MMU", Kind.GLOBAL, List.of(), Type.INT, "enum kvm_mmu_type",
+                "1: the TDP MMU's index of possible_nx_huge_pages (v6.18)");
         add("vcpus", Kind.GLOBAL, List.of(), Type.INT, "kvm->online_vcpus", "the number of vCPUs");
 
         invariant("use_after_free", "a guest access reaches a host page after the host freed it");

@@ -8,6 +8,7 @@ import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Scenario;
 import dev.mmu.interp.ast.SourceFile;
+import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.parse.SourceParser;
 import dev.mmu.runtime.paths.Prelude;
@@ -145,13 +146,27 @@ public final class Frontend {
                 }
             }
             // A file-level path may call any prelude path (a copy from `mmu show` calls its helpers);
-            // the scenario's kernel version picks which one runs. Latest's names are every version's.
-            Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(Prelude.LATEST));
+            // the scenario's kernel version picks which one runs. Latest's names are every version's,
+            // not always with latest's parameters (6.18's kvm_recover_nx_huge_pages(mmu_type)): where
+            // every scenario of the file runs one version, the paths are checked against its prelude.
+            Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(kernelOf(file)));
             callable.putAll(visible);
             for (PathDecl p : file.paths()) {
                 new BodyChecker(diagnostics, callable, Map.of(), null, "path", false, globals).path(p);
             }
             return new Exports(visible, globals);
+        }
+
+        /** The one kernel version every scenario of the file selects; latest if none or several. */
+        private static String kernelOf(SourceFile file) {
+            java.util.Set<String> versions = new java.util.HashSet<>();
+            for (Scenario s : file.scenarios()) {
+                String v = s.vm().stream().filter(x -> x instanceof VmSetting.Kernel)
+                        .map(x -> ((VmSetting.Kernel) x).version()).reduce((a, b) -> b).orElse("latest");
+                versions.add(v.equals("latest") ? Prelude.LATEST : v);
+            }
+            return versions.size() == 1 && Prelude.VERSIONS.contains(versions.iterator().next())
+                    ? versions.iterator().next() : Prelude.LATEST;
         }
 
         private void declare(Map<String, GlobalDecl> visible, GlobalDecl g) {

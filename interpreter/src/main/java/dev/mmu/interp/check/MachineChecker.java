@@ -85,11 +85,6 @@ final class MachineChecker {
                     + " always zaps every shadow page (kvm_mmu_zap_all_fast) when a memslot is deleted or moved, "
                     + "so the quirk cannot be off; leave it on (the default) or use kernel 6.12 or later");
         }
-        if (kernel.equals("6.18") && mmu != VmSetting.Flavour.TDP) {
-            s.vm().stream().filter(v -> v instanceof VmSetting.Kernel).findFirst().ifPresent(k -> diagnostics.error(
-                    k.pos(), "kernel 6.18 recovers the TDP MMU's NX huge pages from a list of their own, which the "
-                            + "model does not keep apart from the shadow MMU's: use it with mmu tdp"));
-        }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
                 slotZapAll == null || slotZapAll.on());
     }

@@ -17,6 +17,7 @@ public enum Type {
     MEMSLOT("memslot"),     // what id_to_memslot(id) returns
     TLB_ENTRY("tlb entry"), // tlb(vcpu, gpa) followed by a field; tlb(vcpu, gpa) alone is a bool
     LIST("list"),           // invalid_list, lpage_disallowed
+    NX_LIST("NX list"),     // what possible_nx_huge_pages(mmu_type) returns (v6.18's list per MMU)
     STATS("stats"),         // stat.NAME
     VM("vm"),               // vm.KNOB
     VOID("nothing");        // what a statement-only call returns

@@ -264,12 +264,16 @@ final class BodyCompiler {
         int top = b.here();
         int exitCount = b.placeholder();
         int exitEmpty = b.placeholder();
-        b.emit(new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)"));
+        var mmuType = f.list() == null ? null : value(f.list().args().get(0).value(), env);
+        String list = f.list() == null ? "lpage_disallowed" : "possible_nx_huge_pages[" + text(f.list().args().get(0).value()) + "]";
+        b.emit(mmuType == null ? new Nx.FirstEntry(sp, f.var().name() + " = list_first_entry(lpage_disallowed)")
+                : new Nx.FirstEntry(sp, mmuType, f.var().name() + " = list_first_entry(" + list + ")"));
         loopBlock(f.body(), inner);
         b.emit(new Ops.Assign(n, minusOne(n), "--take"));
         b.emit(new Ops.Jump(top));
         b.patch(exitCount, new Ops.JumpUnless(dev.mmu.runtime.paths.Expr.local(n), b.here(), "take"));
-        b.patch(exitEmpty, new Ops.JumpUnless(Queries.NX_LENGTH, b.here(), "!list_empty(lpage_disallowed)"));
+        b.patch(exitEmpty, new Ops.JumpUnless(mmuType == null ? Queries.NX_LENGTH : Queries.nxLength(mmuType), b.here(),
+                "!list_empty(" + list + ")"));
         patchBreaks();
     }
 

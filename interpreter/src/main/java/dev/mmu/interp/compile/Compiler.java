@@ -21,6 +21,7 @@ import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Invariants;
 import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.runtime.paths.ScenarioError;
 import dev.mmu.runtime.paths.Program;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
@@ -132,7 +133,8 @@ public final class Compiler {
                     s.readonly()));
         }
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
-                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()), m.pml());
+                m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()), m.pml(),
+                Prelude.nxListPerMmu(m.kernel()));
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {

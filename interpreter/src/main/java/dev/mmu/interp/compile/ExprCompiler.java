@@ -59,6 +59,8 @@ final class ExprCompiler {
         if (row.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(row.get(n.name()));
         if (globals.containsKey(n.name())) return dev.mmu.runtime.paths.Ops.global(globals.get(n.name()));
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
+        if (n.name().equals("KVM_SHADOW_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_SHADOW_MMU);
+        if (n.name().equals("KVM_TDP_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_TDP_MMU);
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }
 
@@ -113,6 +115,9 @@ final class ExprCompiler {
                 var vcpu = compile(arg(c, 0), env);
                 var gpa = compile(arg(c, 1), env);
                 return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field), vcpu, gpa);
+            }
+            if (q.equals("possible_nx_huge_pages")) { // .nr_pages: the list's length (nr_pages counts it)
+                return Queries.nxLength(compile(arg(c, 0), env));
             }
             if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
                 var id = compile(arg(c, 0), env);

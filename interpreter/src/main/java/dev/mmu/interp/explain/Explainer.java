@@ -369,7 +369,7 @@ public final class Explainer {
             return r.value().map(List::of).orElse(List.of());
         }
         if (s instanceof Stmt.ForLpageDisallowed f) {
-            return List.of(f.take());
+            return f.list() == null ? List.of(f.take()) : List.of(f.list(), f.take());
         }
         if (s instanceof Stmt.ForTdpPte f) {
             return List.of(f.root(), f.range());

@@ -463,7 +463,8 @@ public final class Formatter {
             text("while " + exprs.print(w.cond()) + " ");
             block(w.body());
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
-            text("for " + f.var().name() + " in lpage_disallowed take " + exprs.print(f.take()) + " ");
+            text("for " + f.var().name() + " in " + (f.list() == null ? "lpage_disallowed" : exprs.print(f.list()))
+                    + " take " + exprs.print(f.take()) + " ");
             block(f.body());
         } else if (s instanceof Stmt.ForList f) {
             text("for " + f.var().name() + " in " + f.list().name() + " ");

@@ -250,7 +250,8 @@ final class AstBuilder {
 
         @Override
         public Stmt visitForLpageStmt(ForLpageStmtContext ctx) {
-            return new Stmt.ForLpageDisallowed(pos(ctx), ident(ctx.IDENT().getSymbol()), expr(ctx.expr()), block(ctx.block()));
+            return new Stmt.ForLpageDisallowed(pos(ctx), ident(ctx.IDENT().getSymbol()),
+                    ctx.call() == null ? null : call(ctx.call()), expr(ctx.expr()), block(ctx.block()));
         }
 
         @Override
@@ -298,7 +299,8 @@ final class AstBuilder {
         private static String unknownIterator(String var, String name) {
             String loop = "'for " + var + " in lpage_disallowed take N { }'";
             return "lpage_disallowed".equals(name) ? "'lpage_disallowed' needs a bound: " + loop
-                    : "possible_nx_huge_pages".equals(name) ? "the NX list keeps its older name here: " + loop
+                    : "possible_nx_huge_pages".equals(name) ? "the NX list is 'lpage_disallowed': " + loop
+                    + ", or one MMU's list (6.18): 'for " + var + " in possible_nx_huge_pages(KVM_TDP_MMU) take N { }'"
                     : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
                     : name != null && Stmt.ForFaultWalk.WALKS.contains(name) ? "'" + name + "' walks to a fault's gfn: 'for "

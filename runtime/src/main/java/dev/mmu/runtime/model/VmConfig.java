@@ -15,11 +15,19 @@ import java.util.List;
  * @param preempt         the host kernel's preemption build (what rwlock_needbreak() answers)
  * @param pml             kvm_intel.pml: the CPU logs the gpa of each write that sets an SPTE's D bit
  *                        (kvm_x86_ops.cpu_dirty_log_size != 0), so dirty logging clears D bits
+ * @param nxListPerMmu    kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES] (v6.18, 6777885605e1): the TDP
+ *                        MMU's NX pages on a list of their own; before, one list for both MMUs
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
-                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml) {
+                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine whose kernel keeps one NX list for both MMUs (before v6.18). */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, pml, false);
     }
 
     /** A machine without PML (write-protection dirty logging). */

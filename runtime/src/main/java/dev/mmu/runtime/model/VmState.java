@@ -38,8 +38,27 @@ public final class VmState implements Cloneable {
     public int[] vcpuNestedRoots;
     /** vCPUs with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, as a bitmask. */
     public long freeObsoleteRootsRequests;
-    /** kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first. */
+    /**
+     * kvm->arch.possible_nx_huge_pages (old: lpage_disallowed_mmu_pages), oldest first; since v6.18
+     * possible_nx_huge_pages[KVM_SHADOW_MMU], the shadow MMU's pages only ({@link VmConfig#nxListPerMmu}).
+     */
     public int[] lpageDisallowed = new int[0];
+    /** kvm->arch.possible_nx_huge_pages[KVM_TDP_MMU] (v6.18), oldest first; empty before v6.18. */
+    public int[] tdpMmuNxHugePages = new int[0];
+
+    /** enum kvm_mmu_type (v6.18): the index of possible_nx_huge_pages. */
+    public static final int KVM_SHADOW_MMU = 0;
+    public static final int KVM_TDP_MMU = 1;
+
+    /** possible_nx_huge_pages[mmu_type].pages; its length is .nr_pages. */
+    public int[] possibleNxHugePages(int mmuType) {
+        return mmuType == KVM_TDP_MMU ? tdpMmuNxHugePages : lpageDisallowed;
+    }
+
+    public void setPossibleNxHugePages(int mmuType, int[] pages) {
+        if (mmuType == KVM_TDP_MMU) tdpMmuNxHugePages = pages;
+        else lpageDisallowed = pages;
+    }
     /** Per-vCPU TLB, sorted by gfn. */
     public TlbEntry[][] tlb;
     /** Per-vCPU paging-structure caches (last-level tables), emptied with the TLB. */
@@ -422,6 +441,7 @@ public final class VmState implements Cloneable {
         w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).values(vcpuNestedRoots)
                 .value(freeObsoleteRootsRequests)
                 .values(lpageDisallowed).cut();
+        if (config.nxListPerMmu()) w.values(tdpMmuNxHugePages).cut(); // always empty otherwise
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
@@ -495,6 +515,7 @@ public final class VmState implements Cloneable {
                 && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
                 && Arrays.equals(tdpMmuRoots, s.tdpMmuRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
+                && Arrays.equals(tdpMmuNxHugePages, s.tdpMmuNxHugePages)
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
                 && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
@@ -510,7 +531,7 @@ public final class VmState implements Cloneable {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
             h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
-            h = 31 * h + Arrays.hashCode(lpageDisallowed);
+            h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages);
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
             h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners)

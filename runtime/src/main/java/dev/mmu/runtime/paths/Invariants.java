@@ -95,12 +95,16 @@ public final class Invariants {
                 if (Spte.present(spte) && Spte.leaf(spte)) leaves[sp.level]++;
             }
         }
-        for (int id : s.lpageDisallowed) {
-            ShadowPage sp = s.sp(id);
-            if (sp == null || sp.status != ShadowPage.LIVE) return false;
+        for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
+            for (int id : s.possibleNxHugePages(mmuType)) {
+                ShadowPage sp = s.sp(id);
+                if (sp == null || sp.status != ShadowPage.LIVE) return false;
+            }
         }
+        // nx_lpage_splits counts both lists (v6.18 keeps one per MMU)
         return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
-                && leaves[3] == s.stat(Stat.pages_1g) && s.lpageDisallowed.length == s.stat(Stat.nx_lpage_splits);
+                && leaves[3] == s.stat(Stat.pages_1g)
+                && s.lpageDisallowed.length + s.tdpMmuNxHugePages.length == s.stat(Stat.nx_lpage_splits);
     }
 
     /** A live table not reachable from the root, or an unlinked one nobody will free. */

@@ -10,29 +10,38 @@ import java.util.Arrays;
 /**
  * NX huge-page accounting (mmu.c): the possible_nx_huge_pages list (old name
  * lpage_disallowed_mmu_pages) that recovery walks, and kvm->stat.nx_lpage_splits. Shared by the
- * TDP MMU and the shadow MMU, which is why one recovery loop sees both kinds of page.
+ * TDP MMU and the shadow MMU until v6.18, which is why one recovery loop sees both kinds of page;
+ * v6.18 keeps one list per MMU (possible_nx_huge_pages[KVM_NR_MMU_TYPES], {@link
+ * dev.mmu.runtime.model.VmConfig#nxListPerMmu}) and recovers each in a pass of its own.
  */
 public final class Nx {
     private Nx() {}
 
     /**
      * sp = list_first_entry(&kvm->arch.possible_nx_huge_pages) (mmu.c, v6.x), after the caller's
-     * list_empty() check. The list is mmu_lock's held for write, or tdp_mmu_pages_lock's (the TDP
-     * MMU links and unlinks pages under the read lock with it held): a reader holding neither
-     * races with them, and may find the list emptied since its check, where the kernel would take
-     * the list head for a page. That race is a lockdep violation; the page read is then none (-1).
+     * list_empty() check; since v6.18 of possible_nx_huge_pages[mmu_type].pages. The list is
+     * mmu_lock's held for write, or tdp_mmu_pages_lock's (the TDP MMU links and unlinks pages under
+     * the read lock with it held): a reader holding neither races with them, and may find the list
+     * emptied since its check, where the kernel would take the list head for a page. That race is
+     * a lockdep violation; the page read is then none (-1).
      */
-    public record FirstEntry(int slot, String text) implements Op {
+    public record FirstEntry(int slot, Expr mmuType, String text) implements Op {
+        /** Of lpage_disallowed, the one list before v6.18 (possible_nx_huge_pages[KVM_SHADOW_MMU] since). */
+        public FirstEntry(int slot, String text) {
+            this(slot, Expr.constant(VmState.KVM_SHADOW_MMU), text);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             if (s.mmuWriter != e.thread && !Lock.held(s, e.thread, LockId.tdp_mmu_pages_lock)) {
                 e.violate(Invariant.lockdep, text + " without mmu_lock held for write or tdp_mmu_pages_lock");
             }
-            e.self().locals[slot] = s.lpageDisallowed.length > 0 ? s.lpageDisallowed[0] : -1;
+            int[] list = s.possibleNxHugePages((int) mmuType.eval(s, e.thread));
+            e.self().locals[slot] = list.length > 0 ? list[0] : -1;
         }
 
         public int[] localsRead() {
-            return LiveLocals.NONE;
+            return mmuType.locals();
         }
 
         public int[] localsWritten(int pc, int target) {
@@ -41,7 +50,7 @@ public final class Nx {
 
         public Footprint footprint() {
             // The lockdep check reads only this thread's holdings (Primitive#footprint): nothing shared
-            return Footprint.reads(Resource.NX_LIST).andUpdates(Resource.VIOLATIONS);
+            return Footprint.reads(Resource.NX_LIST).andUpdates(Resource.VIOLATIONS).union(mmuType.footprint());
         }
 
         public String describe() {
@@ -63,27 +72,35 @@ public final class Nx {
         add(e, spId, "track_possible_nx_huge_page");
     }
 
+    /**
+     * Onto possible_nx_huge_pages: the one list before v6.18; since, the list of the page's MMU
+     * (track_possible_nx_huge_page(kvm, sp, KVM_TDP_MMU) in kvm_tdp_mmu_map(), KVM_SHADOW_MMU in
+     * account_nx_huge_page()), which is_tdp_mmu_page(sp) tells.
+     */
     private static void add(Exec e, int spId, String what) {
         VmState s = e.s;
-        for (int id : s.lpageDisallowed) {
+        ShadowPage sp = s.sp(spId);
+        int mmuType = s.config.nxListPerMmu() && sp != null && sp.tdp ? VmState.KVM_TDP_MMU : VmState.KVM_SHADOW_MMU;
+        int[] list = s.possibleNxHugePages(mmuType);
+        for (int id : list) {
             if (id == spId) return;
         }
-        ShadowPage sp = s.sp(spId);
         if (sp == null || sp.status != ShadowPage.LIVE) {
             e.violate(Invariant.accounted_after_zap, what + " of sp" + spId + " after a zap unlinked it: it stays on"
                     + " possible_nx_huge_pages, counted in nx_lpage_splits, while it is freed");
         }
-        int[] l = Arrays.copyOf(s.lpageDisallowed, s.lpageDisallowed.length + 1);
+        int[] l = Arrays.copyOf(list, list.length + 1);
         l[l.length - 1] = spId;
-        s.lpageDisallowed = l;
+        s.setPossibleNxHugePages(mmuType, l);
         s.addStat(Stat.nx_lpage_splits, 1);
         e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
     }
 
     /**
-     * unaccount_nx_huge_page(): clears the flag, unlinks the page from the list, --nx_lpage_splits.
+     * unaccount_nx_huge_page(): clears the flag, unlinks the page from its list, --nx_lpage_splits.
      * Nothing for a page already unaccounted (untrack_possible_nx_huge_page() checks list_empty()),
-     * nor for no page or a freed one.
+     * nor for no page or a freed one. list_del_init() needs no list head: the page leaves whichever
+     * list holds it (since v6.18 one per MMU; their nr_pages are the lists' lengths here).
      */
     static void unaccount(Exec e, int spId) {
         VmState s = e.s;
@@ -91,16 +108,18 @@ public final class Nx {
         if (sp == null || !sp.nxHugePageDisallowed) return;
         ShadowPage w = s.spForWrite(spId);
         w.nxHugePageDisallowed = false;
-        int[] l = s.lpageDisallowed;
-        for (int i = 0; i < l.length; i++) {
-            if (l[i] == spId) {
-                int[] n = new int[l.length - 1];
-                System.arraycopy(l, 0, n, 0, i);
-                System.arraycopy(l, i + 1, n, i, l.length - i - 1);
-                s.lpageDisallowed = n;
-                s.addStat(Stat.nx_lpage_splits, -1);
-                e.note("unaccount_nx_huge_page(" + w + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
-                return;
+        for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
+            int[] l = s.possibleNxHugePages(mmuType);
+            for (int i = 0; i < l.length; i++) {
+                if (l[i] == spId) {
+                    int[] n = new int[l.length - 1];
+                    System.arraycopy(l, 0, n, 0, i);
+                    System.arraycopy(l, i + 1, n, i, l.length - i - 1);
+                    s.setPossibleNxHugePages(mmuType, n);
+                    s.addStat(Stat.nx_lpage_splits, -1);
+                    e.note("unaccount_nx_huge_page(" + w + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+                    return;
+                }
             }
         }
     }

@@ -20,11 +20,18 @@ public final class Prelude {
     public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18");
 
     /**
-     * What {@code latest} and the default mean: the newest version the model runs on every machine.
-     * 6.18's read-lock NX recovery needs the TDP MMU's own NX list, which the model does not keep
-     * apart from the shadow MMU's, so it runs with {@code mmu tdp} only.
+     * What {@code latest} and the default mean: 6.12, the version every example was written for;
+     * 6.18 runs on every machine too (docs/kernel-model.md, "NX lists per MMU in 6.18").
      */
     public static final String LATEST = "6.12";
+
+    /**
+     * Whether the version keeps one NX list per MMU, kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES]
+     * (v6.18, 6777885605e1 "Track possible NX huge pages separately for TDP vs. Shadow MMU").
+     */
+    public static boolean nxListPerMmu(String version) {
+        return version.equals("6.18");
+    }
 
     /** The kernel source files mirrored, in the order their paths are declared. */
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");

@@ -12,6 +12,12 @@ public final class Queries {
     /** The NX list's length (non-zero: !list_empty). */
     public static final Expr NX_LENGTH = Expr.of(Footprint.reads(Resource.NX_LIST), LiveLocals.NONE, (s, t) -> s.lpageDisallowed.length);
 
+    /** possible_nx_huge_pages[mmu_type].nr_pages (v6.18): the length of that MMU's list (non-zero: !list_empty). */
+    public static Expr nxLength(Expr mmuType) {
+        return Expr.of(Footprint.reads(Resource.NX_LIST).union(mmuType.footprint()), mmuType.locals(),
+                (s, t) -> s.possibleNxHugePages((int) mmuType.eval(s, t)).length);
+    }
+
     /** spte(gpa).field in the valid root of address space 0. */
     public static long spte(VmState s, long gpa, String field) {
         return spte(s, s.root, gpa, field);
