@@ -18,11 +18,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * The front end's one entry point: text in, checked scenarios or diagnostics out. Parses the
@@ -159,7 +161,7 @@ public final class Frontend {
 
         /** The one kernel version every scenario of the file selects; latest if none or several. */
         private static String kernelOf(SourceFile file) {
-            java.util.Set<String> versions = new java.util.HashSet<>();
+            Set<String> versions = new HashSet<>();
             for (Scenario s : file.scenarios()) {
                 String v = s.vm().stream().filter(x -> x instanceof VmSetting.Kernel)
                         .map(x -> ((VmSetting.Kernel) x).version()).reduce((a, b) -> b).orElse("latest");

@@ -30,9 +30,6 @@ final class MachineChecker {
     private static final long MAX_GUEST_MEMORY = 64 * G1;
     private static final long MAX_BACKING_PAGES = 1 << 20;
 
-    /** The prelude's versions before KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12): they always zap all. */
-    private static final List<String> BEFORE_SLOT_ZAP_ALL = List.of("5.10", "5.12");
-
     private final Diagnostics diagnostics;
     private final ConstEval eval;
     private final Map<String, Long> row;
@@ -80,7 +77,7 @@ final class MachineChecker {
                 if (quirk(q)) slotZapAll = q;
             }
         }
-        if (slotZapAll != null && !slotZapAll.on() && BEFORE_SLOT_ZAP_ALL.contains(kernel)) {
+        if (slotZapAll != null && !slotZapAll.on() && !Prelude.hasSlotZapAllQuirk(kernel)) {
             diagnostics.error(slotZapAll.value(), "KVM_X86_QUIRK_SLOT_ZAP_ALL came in v6.12: kernel " + kernel
                     + " always zaps every shadow page (kvm_mmu_zap_all_fast) when a memslot is deleted or moved, "
                     + "so the quirk cannot be off; leave it on (the default) or use kernel 6.12 or later");

@@ -24,6 +24,7 @@ import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.PathBuilder;
+import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
 import dev.mmu.runtime.paths.Queries;
@@ -721,14 +722,9 @@ final class BodyCompiler {
                 canYield, teardownFlushes());
     }
 
-    /**
-     * Whether the scenario's kernel flushes a removed TDP table before freeing it: 5.10 and 5.12
-     * (v5.10-v5.17; the caller's flush since v5.18, which 6.12 and 6.18 are). Their
-     * kvm_tdp_mmu_zap_sp() was a range zap too (KernelPaths.zapSpByRange).
-     */
+    /** Whether the scenario's kernel flushes a removed TDP table before freeing it ({@link Prelude#teardownFlushes}). */
     private boolean teardownFlushes() {
-        String kernel = scenario.machine().kernel();
-        return kernel.equals("5.10") || kernel.equals("5.12");
+        return Prelude.teardownFlushes(scenario.machine().kernel());
     }
 
     private void inline(PathDecl path, Expr.Call c, Env env, int result) {

@@ -141,15 +141,7 @@ public final class FastZap {
     }
 
     static void dropInvalidRoot(VmState s, int id) {
-        int[] r = s.invalidRoots;
-        for (int i = 0; i < r.length; i++) {
-            if (r[i] != id) continue;
-            int[] n = new int[r.length - 1];
-            System.arraycopy(r, 0, n, 0, i);
-            System.arraycopy(r, i + 1, n, i, r.length - i - 1);
-            s.invalidRoots = n;
-            return;
-        }
+        s.invalidRoots = IdLists.without(s.invalidRoots, id);
     }
 
     /**
@@ -208,7 +200,7 @@ public final class FastZap {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             for (int id : TdpMmuRoots.all(s)) {
-                if (java.util.Arrays.stream(s.invalidRoots).anyMatch(x -> x == id)) {
+                if (IdLists.contains(s.invalidRoots, id)) {
                     e.self().locals[root] = id;
                     return;
                 }

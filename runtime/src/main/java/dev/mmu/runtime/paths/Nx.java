@@ -82,9 +82,7 @@ public final class Nx {
         ShadowPage sp = s.sp(spId);
         int mmuType = s.config.nxListPerMmu() && sp != null && sp.tdp ? VmState.KVM_TDP_MMU : VmState.KVM_SHADOW_MMU;
         int[] list = s.possibleNxHugePages(mmuType);
-        for (int id : list) {
-            if (id == spId) return;
-        }
+        if (IdLists.contains(list, spId)) return;
         if (sp == null || sp.status != ShadowPage.LIVE) {
             e.violate(Invariant.accounted_after_zap, what + " of sp" + spId + " after a zap unlinked it: it stays on"
                     + " possible_nx_huge_pages, counted in nx_lpage_splits, while it is freed");
@@ -110,17 +108,11 @@ public final class Nx {
         w.nxHugePageDisallowed = false;
         for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
             int[] l = s.possibleNxHugePages(mmuType);
-            for (int i = 0; i < l.length; i++) {
-                if (l[i] == spId) {
-                    int[] n = new int[l.length - 1];
-                    System.arraycopy(l, 0, n, 0, i);
-                    System.arraycopy(l, i + 1, n, i, l.length - i - 1);
-                    s.setPossibleNxHugePages(mmuType, n);
-                    s.addStat(Stat.nx_lpage_splits, -1);
-                    e.note("unaccount_nx_huge_page(" + w + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
-                    return;
-                }
-            }
+            if (!IdLists.contains(l, spId)) continue;
+            s.setPossibleNxHugePages(mmuType, IdLists.without(l, spId));
+            s.addStat(Stat.nx_lpage_splits, -1);
+            e.note("unaccount_nx_huge_page(" + w + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+            return;
         }
     }
 }

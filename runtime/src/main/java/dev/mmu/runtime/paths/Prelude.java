@@ -33,6 +33,25 @@ public final class Prelude {
         return version.equals("6.18");
     }
 
+    /**
+     * Whether the version's teardown of a removed TDP table flushes before freeing it (v5.10-v5.17,
+     * until bb95dfb9e2df "Defer TLB flush to caller when freeing TDP MMU shadow pages"), and its
+     * kvm_tdp_mmu_zap_sp() is a range zap of every root.
+     */
+    public static boolean teardownFlushes(String version) {
+        return !atLeast(version, "6.12"); // of the prelude's versions, 5.10 and 5.12 predate v5.18
+    }
+
+    /** Whether the version has KVM_X86_QUIRK_SLOT_ZAP_ALL (v6.12); before it a memslot update always zaps all. */
+    public static boolean hasSlotZapAllQuirk(String version) {
+        return atLeast(version, "6.12");
+    }
+
+    /** Whether a version of {@link #VERSIONS} is the other one or newer. */
+    private static boolean atLeast(String version, String other) {
+        return VERSIONS.indexOf(version) >= VERSIONS.indexOf(other);
+    }
+
     /** The kernel source files mirrored, in the order their paths are declared. */
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 

@@ -24,15 +24,7 @@ public final class TdpMmuRoots {
 
     /** list_del_rcu(&root->link). */
     static void remove(VmState s, int root) {
-        int[] r = s.tdpMmuRoots;
-        for (int i = 0; i < r.length; i++) {
-            if (r[i] != root) continue;
-            int[] n = new int[r.length - 1];
-            System.arraycopy(r, 0, n, 0, i);
-            System.arraycopy(r, i + 1, n, i, r.length - i - 1);
-            s.tdpMmuRoots = n;
-            return;
-        }
+        s.tdpMmuRoots = IdLists.without(s.tdpMmuRoots, root);
     }
 
     /**

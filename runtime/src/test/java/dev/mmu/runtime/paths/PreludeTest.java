@@ -24,4 +24,15 @@ class PreludeTest {
         assertThat(Prelude.overrides(Prelude.LATEST)).as("latest overrides nothing").isEmpty();
         assertThatThrownBy(() -> Prelude.overrides("4.19")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** What each version's kernel did, as the checker and the compiler ask it (docs/kernel-model.md). */
+    @Test
+    void theVersionsKernelFacts() {
+        assertThat(Prelude.VERSIONS).filteredOn(Prelude::teardownFlushes)
+                .as("a removed TDP table flushed before it is freed until v5.18").containsExactly("5.10", "5.12");
+        assertThat(Prelude.VERSIONS).filteredOn(Prelude::hasSlotZapAllQuirk)
+                .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18");
+        assertThat(Prelude.VERSIONS).filteredOn(Prelude::nxListPerMmu)
+                .as("one NX list per MMU since v6.18").containsExactly("6.18");
+    }
 }
