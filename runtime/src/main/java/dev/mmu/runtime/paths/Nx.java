@@ -114,8 +114,8 @@ public final class Nx {
      * kvm_mmu_prepare_zap_page() would).
      */
     static void unlink(Exec e, int spId) {
-        ShadowPage sp = e.s.sp(spId);
-        if (sp == null || !sp.nxHugePageDisallowed) return;
+        ShadowPage sp = e.s.sp(spId); // handle_removed_pt()'s table: still allocated
+        if (!sp.nxHugePageDisallowed) return;
         e.s.spForWrite(spId).nxHugePageDisallowed = false;
         untrack(e, spId, sp.tdp ? VmState.KVM_TDP_MMU : VmState.KVM_SHADOW_MMU, "unaccount_nx_huge_page");
     }

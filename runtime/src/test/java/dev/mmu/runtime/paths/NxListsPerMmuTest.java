@@ -128,10 +128,15 @@ class NxListsPerMmuTest {
         VmState s = new MmuSystem(p).initial().copy();
         Exec e = new Exec(p, s, 0, new StringBuilder());
         ShadowPage tdp = s.allocSp(1, 512, true);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
         Nx.account(e, tdp.id, true);
         assertThat(counter(s, VmState.KVM_TDP_MMU)).isEqualTo(1);
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
         Nx.unaccount(e, tdp.id);
+        assertThat(trace.toString()).as("the trace names the counter and its u64 value").endsWith("unaccount_nx_huge_page("
+                + s.sp(tdp.id) + ") with KVM_SHADOW_MMU: nx_lpage_splits=0, possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages="
+                + "18446744073709551615");
         assertThat(s.tdpMmuNxHugePages).isEmpty();
         assertThat(nrPages(s, VmState.KVM_TDP_MMU)).as(".len").isZero();
         assertThat(counter(s, VmState.KVM_TDP_MMU)).as("KVM_TDP_MMU's nr_pages still counts it").isEqualTo(1);
@@ -159,7 +164,11 @@ class NxListsPerMmuTest {
         Nx.account(e, l2.id, true);
         Nx.account(e, tdp.id, true);
         Nx.account(e, tdp2.id, true);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
         Nx.untrack(e, tdp.id, VmState.KVM_TDP_MMU, "untrack_possible_nx_huge_page");
+        assertThat(trace.toString()).isEqualTo("untrack_possible_nx_huge_page(" + s.sp(tdp.id) + ") with KVM_TDP_MMU:"
+                + " nx_lpage_splits=2, possible_nx_huge_pages[KVM_TDP_MMU].nr_pages=1");
         assertThat(s.sp(tdp.id).nxHugePageDisallowed).as("untrack leaves the flag").isTrue();
         Nx.unaccount(e, tdp.id); // clears it; the link is empty
         assertThat(s.sp(tdp.id).nxHugePageDisallowed).isFalse();
@@ -187,8 +196,12 @@ class NxListsPerMmuTest {
         Nx.account(e, tdp.id, true);
         Nx.account(e, tdp2.id, true);
         assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isEqualTo(2);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
         Nx.unaccount(e, tdp.id);
         Nx.untrack(e, tdp2.id, VmState.KVM_TDP_MMU, "untrack_possible_nx_huge_page");
+        assertThat(trace.toString()).as("the trace of 6.12 and older, as before").isEqualTo("unaccount_nx_huge_page("
+                + s.sp(tdp.id) + "): nx_lpage_splits=1; untrack_possible_nx_huge_page(" + s.sp(tdp2.id) + "): nx_lpage_splits=0");
         assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isZero();
         assertThat(counter(s, VmState.KVM_TDP_MMU)).isZero();
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
