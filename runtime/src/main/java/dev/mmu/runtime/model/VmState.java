@@ -559,7 +559,7 @@ public final class VmState implements Cloneable {
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
             h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
             h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages)
-                    + Long.hashCode(shadowMmuNxNrPages * 3 + tdpMmuNxNrPages * 5); // the lengths' before v6.18
+                    + Long.hashCode(shadowMmuNxNrPages * 3 + tdpMmuNxNrPages * 5); // before v6.18: the one list's length
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
             h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners)
