@@ -96,7 +96,11 @@ class FeatureTablesTest {
             Map.entry("commit_zap", new String[] {"kvm_mmu_commit_zap_page", "Needs `mmu_lock` held for write."}),
             Map.entry("remote_flush_or_zap", new String[] {"kvm_mmu_remote_flush_or_zap", "Needs `mmu_lock` held for write."}),
             Map.entry("flush_remote_tlbs", new String[] {"kvm_flush_remote_tlbs", ""}),
-            Map.entry("unaccount_nx", new String[] {"unaccount_nx_huge_page",
+            Map.entry("unaccount_nx_huge_page", new String[] {"unaccount_nx_huge_page",
+                    "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
+            Map.entry("unaccount_nx", new String[] {"unaccount_nx_huge_page", // its earlier name, an alias
+                    "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
+            Map.entry("untrack_possible_nx_huge_page", new String[] {"untrack_possible_nx_huge_page",
                     "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
             Map.entry("is_tdp_mmu_page", new String[] {"is_tdp_mmu_page", ""}),
             Map.entry("nx_huge_page_disallowed", new String[] {"nx_huge_page_disallowed", ""}),

@@ -75,7 +75,7 @@ public final class Builtins {
             Map.entry(Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT)),
             Map.entry(Type.RANGE, ordered("start", Type.INT, "end", Type.INT)),
             Map.entry(Type.LIST, ordered("len", Type.INT)),
-            Map.entry(Type.NX_LIST, ordered("nr_pages", Type.INT)),
+            Map.entry(Type.NX_LIST, ordered("nr_pages", Type.INT, "len", Type.INT)),
             Map.entry(Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
                     "eager_page_split", Type.BOOL, "pml", Type.BOOL, "slot_zap_all", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL, "nested_mmu", Type.BOOL)));
 
@@ -124,6 +124,7 @@ public final class Builtins {
         alias("kvm_mmu_slot_try_split_huge_pages", "eager_split");
 
         Primitives.all().values().forEach(Builtins::primitive);
+        Primitives.aliases().forEach(Builtins::alias);
 
         add("spte", Kind.QUERY, List.of(integer("gpa")), Type.SPTE, "(model state)",
                 "the SPTE mapping gpa: level, present, writable, exec, pfn, accessed, dirty");
@@ -135,7 +136,10 @@ public final class Builtins {
                 "whether an SPTE value is FROZEN_SPTE: another task is changing it (iter.old_spte)");
         add("possible_nx_huge_pages", Kind.QUERY, List.of(integer("mmu_type")), Type.NX_LIST,
                 "kvm->arch.possible_nx_huge_pages[mmu_type]", "v6.18's NX list of one MMU (KVM_SHADOW_MMU, KVM_TDP_MMU): "
-                        + ".nr_pages, or 'for sp in possible_nx_huge_pages(t) take N'; before 6.18 every page is on KVM_SHADOW_MMU's");
+                        + ".nr_pages (the u64 counter track/untrack keep), .len (the list's length: 0 is list_empty()), or"
+                        + " 'for sp in possible_nx_huge_pages(t) take N'; before 6.18 every page is on KVM_SHADOW_MMU's");
+        add("DIV_ROUND_UP", Kind.QUERY, List.of(integer("n"), integer("d")), Type.INT, "DIV_ROUND_UP",
+                "(n + d - 1) / d in unsigned 64-bit arithmetic, as the kernel's macro on a u64 (wraps; 0 if d is 0)");
         add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
                 "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
 
@@ -169,6 +173,7 @@ public final class Builtins {
         invariant("lost_spte_update", "a plain SPTE write overwrote a change another thread made since the writer's snapshot");
         invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");
         invariant("freed_page_mapped", "an SPTE, in any root, still maps a page the host freed (the notifier returned too early)");
+        invariant("nx_pages_counted", "possible_nx_huge_pages[t].nr_pages differs from the length of its list (v6.18)");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

@@ -116,8 +116,9 @@ final class ExprCompiler {
                 var gpa = compile(arg(c, 1), env);
                 return reading(tlbFootprint(vcpu, gpa), (s, t) -> Queries.tlb(s, vcpu.eval(s, t), gpa.eval(s, t), field), vcpu, gpa);
             }
-            if (q.equals("possible_nx_huge_pages")) { // .nr_pages: the list's length (nr_pages counts it)
-                return Queries.nxLength(compile(arg(c, 0), env));
+            if (q.equals("possible_nx_huge_pages")) { // .len: the list's; .nr_pages: the counter kept beside it
+                var mmuType = compile(arg(c, 0), env);
+                return field.equals("len") ? Queries.nxLength(mmuType) : Queries.nxNrPages(mmuType);
             }
             if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
                 var id = compile(arg(c, 0), env);
@@ -167,6 +168,9 @@ final class ExprCompiler {
         }
         if (c.name().name().equals("is_frozen_spte")) {
             return new Computed(Operator.FROZEN, compile(arg(c, 0), env), null);
+        }
+        if (c.name().name().equals("DIV_ROUND_UP")) {
+            return new Computed(Operator.DIV_ROUND_UP, compile(arg(c, 0), env), compile(arg(c, 1), env));
         }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
     }

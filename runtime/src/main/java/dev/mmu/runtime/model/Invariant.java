@@ -41,7 +41,12 @@ public enum Invariant {
      * A leaf SPTE, in any root (invalidated ones too), maps a page the host freed: the MMU notifier
      * returned while KVM still referenced it (a later zap calls kvm_set_pfn_dirty() on freed memory).
      */
-    freed_page_mapped("an SPTE still maps a page the host freed");
+    freed_page_mapped("an SPTE still maps a page the host freed"),
+    /**
+     * possible_nx_huge_pages[mmu_type].nr_pages differs from the length of its list (v6.18): a page
+     * untracked with another MMU's type, and nx_huge_pages_to_zap() sizes recovery by a wrong count.
+     */
+    nx_pages_counted("possible_nx_huge_pages[mmu_type].nr_pages differs from the number of pages on that list");
 
     public final String description;
 

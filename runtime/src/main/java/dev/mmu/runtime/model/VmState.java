@@ -50,7 +50,16 @@ public final class VmState implements Cloneable {
     public static final int KVM_SHADOW_MMU = 0;
     public static final int KVM_TDP_MMU = 1;
 
-    /** possible_nx_huge_pages[mmu_type].pages; its length is .nr_pages. */
+    /**
+     * possible_nx_huge_pages[KVM_SHADOW_MMU/KVM_TDP_MMU].nr_pages (v6.18): u64 counters that
+     * track_possible_nx_huge_page() and untrack_possible_nx_huge_page() keep beside the lists, by
+     * the mmu_type the caller passes, so they may differ from the lists' lengths (a long here, read
+     * as unsigned: below 0 it wraps). Before v6.18 [KVM_SHADOW_MMU] is the one list's length.
+     */
+    public long shadowMmuNxNrPages;
+    public long tdpMmuNxNrPages;
+
+    /** possible_nx_huge_pages[mmu_type].pages; .nr_pages is {@link #nxNrPages}. */
     public int[] possibleNxHugePages(int mmuType) {
         return mmuType == KVM_TDP_MMU ? tdpMmuNxHugePages : lpageDisallowed;
     }
@@ -58,6 +67,17 @@ public final class VmState implements Cloneable {
     public void setPossibleNxHugePages(int mmuType, int[] pages) {
         if (mmuType == KVM_TDP_MMU) tdpMmuNxHugePages = pages;
         else lpageDisallowed = pages;
+    }
+
+    /** possible_nx_huge_pages[mmu_type].nr_pages, as u64 bits. */
+    public long nxNrPages(int mmuType) {
+        return mmuType == KVM_TDP_MMU ? tdpMmuNxNrPages : shadowMmuNxNrPages;
+    }
+
+    /** ++ or -- possible_nx_huge_pages[mmu_type].nr_pages (u64: wraps, as a long's bits do). */
+    public void addNxNrPages(int mmuType, long delta) {
+        if (mmuType == KVM_TDP_MMU) tdpMmuNxNrPages += delta;
+        else shadowMmuNxNrPages += delta;
     }
     /** Per-vCPU TLB, sorted by gfn. */
     public TlbEntry[][] tlb;
@@ -440,8 +460,14 @@ public final class VmState implements Cloneable {
         }
         w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).values(vcpuNestedRoots)
                 .value(freeObsoleteRootsRequests)
-                .values(lpageDisallowed).cut();
-        if (config.nxListPerMmu()) w.values(tdpMmuNxHugePages).cut(); // always empty otherwise
+                .values(lpageDisallowed);
+        // nr_pages as its difference from the list's length: 0, one byte, while they agree. Before
+        // v6.18 the one counter is the list's length and the TDP MMU's list stays empty: neither is written.
+        if (config.nxListPerMmu()) {
+            w.value(shadowMmuNxNrPages - lpageDisallowed.length).cut();
+            w.values(tdpMmuNxHugePages).value(tdpMmuNxNrPages - tdpMmuNxHugePages.length);
+        }
+        w.cut();
         for (TlbEntry[] entries : tlb) {
             w.value(entries.length);
             for (TlbEntry e : entries) {
@@ -516,6 +542,7 @@ public final class VmState implements Cloneable {
                 && Arrays.equals(tdpMmuRoots, s.tdpMmuRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
                 && Arrays.equals(tdpMmuNxHugePages, s.tdpMmuNxHugePages)
+                && shadowMmuNxNrPages == s.shadowMmuNxNrPages && tdpMmuNxNrPages == s.tdpMmuNxNrPages
                 && Arrays.deepEquals(tlb, s.tlb) && Arrays.deepEquals(psc, s.psc) && Arrays.equals(hostPfn, s.hostPfn)
                 && Arrays.equals(freedPfns, s.freedPfns) && Arrays.equals(unmappedPfns, s.unmappedPfns)
                 && Arrays.equals(hvaUnmapped, s.hvaUnmapped)
@@ -531,7 +558,8 @@ public final class VmState implements Cloneable {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
             h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
-            h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages);
+            h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages)
+                    + Long.hashCode(shadowMmuNxNrPages * 3 + tdpMmuNxNrPages * 5); // before v6.18: the one list's length
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);
             h = 31 * h + Arrays.hashCode(hostPfn);
             h = 31 * h + Arrays.hashCode(freedPfns) + 7 * Arrays.hashCode(unmappedPfns) + Arrays.hashCode(pfnOwners)

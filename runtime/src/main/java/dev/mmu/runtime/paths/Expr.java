@@ -119,7 +119,9 @@ public interface Expr {
     enum Operator {
         NOT, NEG, MUL, DIV, MOD, ADD, SUB, BIT_OR, LT, LE, GT, GE, EQ, NE, AND, OR,
         /** is_frozen_spte(): the SPTE value is FROZEN_SPTE. */
-        FROZEN;
+        FROZEN,
+        /** DIV_ROUND_UP(n, d) of the kernel on u64 operands: (n + d - 1) / d, wrapping, unsigned. */
+        DIV_ROUND_UP;
 
         long apply(long x, long y) {
             return switch (this) {
@@ -140,6 +142,7 @@ public interface Expr {
                 case AND -> x != 0 && y != 0 ? 1 : 0;
                 case OR -> x != 0 || y != 0 ? 1 : 0;
                 case FROZEN -> (x & dev.mmu.runtime.model.Spte.FROZEN) != 0 ? 1 : 0;
+                case DIV_ROUND_UP -> y == 0 ? 0 : Long.divideUnsigned(x + y - 1, y);
             };
         }
     }

@@ -20,7 +20,7 @@ public final class Invariants {
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
             Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use,
-            Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped);
+            Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped, Invariant.nx_pages_counted);
 
     private Invariants() {}
 
@@ -34,6 +34,7 @@ public final class Invariants {
             case dangling_memslot -> SlotOps.dangling(s) != null;
             case freed_page_mapped -> s.freedPfns.length > 0
                     && anyLeaf(s, (level, spte) -> Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(level)));
+            case nx_pages_counted -> !nxPagesCounted(s);
             default -> false;
         };
     }
@@ -50,6 +51,7 @@ public final class Invariants {
                     Resource.RCU_PENDING, Resource.INVALID_LIST);
             case dangling_memslot -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.TLB, Resource.MEMSLOTS);
             case freed_page_mapped -> Footprint.reads(Resource.SPTE, Resource.FREED_PFNS);
+            case nx_pages_counted -> Footprint.reads(Resource.NX_LIST);
             default -> Footprint.LOCAL;
         };
     }
@@ -105,6 +107,16 @@ public final class Invariants {
         return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
                 && leaves[3] == s.stat(Stat.pages_1g)
                 && s.lpageDisallowed.length + s.tdpMmuNxHugePages.length == s.stat(Stat.nx_lpage_splits);
+    }
+
+    /**
+     * Each MMU's possible_nx_huge_pages[t].nr_pages equals the length of its list, as
+     * track_possible_nx_huge_page() and untrack_possible_nx_huge_page() keep them when called with
+     * the type of the list the page is on. Before v6.18 the one counter is the one list's length.
+     */
+    private static boolean nxPagesCounted(VmState s) {
+        return s.nxNrPages(VmState.KVM_SHADOW_MMU) == s.lpageDisallowed.length
+                && s.nxNrPages(VmState.KVM_TDP_MMU) == s.tdpMmuNxHugePages.length;
     }
 
     /** A live table not reachable from the root, or an unlinked one nobody will free. */

@@ -91,28 +91,63 @@ public final class Nx {
         l[l.length - 1] = spId;
         s.setPossibleNxHugePages(mmuType, l);
         s.addStat(Stat.nx_lpage_splits, 1);
+        s.addNxNrPages(mmuType, 1);
         e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
     }
 
     /**
-     * unaccount_nx_huge_page(): clears the flag, unlinks the page from its list, --nx_lpage_splits.
-     * Nothing for a page already unaccounted (untrack_possible_nx_huge_page() checks list_empty()),
-     * nor for no page or a freed one. list_del_init() needs no list head: the page leaves whichever
-     * list holds it (since v6.18 one per MMU; their nr_pages are the lists' lengths here).
+     * unaccount_nx_huge_page() (v6.x): clears sp->nx_huge_page_disallowed and untracks the page
+     * with KVM_SHADOW_MMU, whichever MMU's page it is (v6.18 mmu.c: "untrack_possible_nx_huge_page(kvm,
+     * sp, KVM_SHADOW_MMU)"): its callers are kvm_mmu_prepare_zap_page() and kvm_recover_nx_huge_pages(),
+     * whose TDP MMU pass calls it for TDP MMU pages too. Nothing for a page already unaccounted.
      */
     static void unaccount(Exec e, int spId) {
-        VmState s = e.s;
-        ShadowPage sp = s.sp(spId);
+        ShadowPage sp = e.s.sp(spId);
         if (sp == null || !sp.nxHugePageDisallowed) return;
-        ShadowPage w = s.spForWrite(spId);
-        w.nxHugePageDisallowed = false;
-        for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
-            int[] l = s.possibleNxHugePages(mmuType);
+        e.s.spForWrite(spId).nxHugePageDisallowed = false;
+        untrack(e, spId, VmState.KVM_SHADOW_MMU, "unaccount_nx_huge_page");
+    }
+
+    /**
+     * tdp_mmu_unlink_sp()'s accounting (v6.18): if sp->nx_huge_page_disallowed, clear it and untrack
+     * with KVM_TDP_MMU (a legacy table of handle_removed_pt() with KVM_SHADOW_MMU, as
+     * kvm_mmu_prepare_zap_page() would).
+     */
+    static void unlink(Exec e, int spId) {
+        ShadowPage sp = e.s.sp(spId); // handle_removed_pt()'s table: still allocated
+        if (!sp.nxHugePageDisallowed) return;
+        e.s.spForWrite(spId).nxHugePageDisallowed = false;
+        untrack(e, spId, sp.tdp ? VmState.KVM_TDP_MMU : VmState.KVM_SHADOW_MMU, "unaccount_nx_huge_page");
+    }
+
+    /**
+     * untrack_possible_nx_huge_page(kvm, sp, mmu_type) (v6.18; v6.12's takes no type): nothing if the
+     * page's link is empty (list_empty()); else --nx_lpage_splits, --possible_nx_huge_pages[mmu_type].nr_pages
+     * and list_del_init(), which takes the page off whichever list holds it, so a counter other than
+     * its list's may be decremented. Before v6.18 the one counter is the one list's.
+     */
+    static void untrack(Exec e, int spId, int mmuType, String what) {
+        VmState s = e.s;
+        int counted = s.config.nxListPerMmu() ? mmuType : VmState.KVM_SHADOW_MMU;
+        for (int listType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
+            int[] l = s.possibleNxHugePages(listType);
             if (!IdLists.contains(l, spId)) continue;
-            s.setPossibleNxHugePages(mmuType, IdLists.without(l, spId));
+            s.setPossibleNxHugePages(listType, IdLists.without(l, spId));
             s.addStat(Stat.nx_lpage_splits, -1);
-            e.note("unaccount_nx_huge_page(" + w + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+            s.addNxNrPages(counted, -1);
+            if (!s.config.nxListPerMmu()) {
+                e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+            } else if (e.tracing()) {
+                e.note(what + "(" + s.sp(spId) + ") with " + mmuTypeName(counted) + ": nx_lpage_splits="
+                        + s.stat(Stat.nx_lpage_splits) + ", possible_nx_huge_pages[" + mmuTypeName(counted) + "].nr_pages="
+                        + Long.toUnsignedString(s.nxNrPages(counted)));
+            }
             return;
         }
+    }
+
+    /** The enum kvm_mmu_type constant's name. */
+    static String mmuTypeName(int mmuType) {
+        return mmuType == VmState.KVM_TDP_MMU ? "KVM_TDP_MMU" : "KVM_SHADOW_MMU";
     }
 }

@@ -46,6 +46,7 @@ import java.util.regex.Pattern;
  */
 public final class Primitives {
     private static final Map<String, Primitive> ALL = new LinkedHashMap<>();
+    private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
     static {
         // can_yield defaults to what every caller passes since v6.0 (kvm_tdp_mmu_zap_leafs); the
@@ -88,19 +89,28 @@ public final class Primitives {
                     Tlbs.flushRemoteTlbs(e);
                     return 0;
                 });
-        // unaccount_nx_huge_page() asserts no lock itself: its list is mmu_lock's held for write
-        // (the shadow MMU's callers), or tdp_mmu_pages_lock's (v6.18's read-lock TDP recovery).
-        declare("unaccount_nx(sp: sp)")
-                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("unaccount_nx_huge_page", "v6.x")
-                .doc("takes a page off lpage_disallowed and decrements nx_lpage_splits")
+        // unaccount_nx_huge_page() and untrack_possible_nx_huge_page() assert no lock themselves: the
+        // lists are mmu_lock's held for write (the shadow MMU's callers), or tdp_mmu_pages_lock's
+        // (the TDP MMU's, and v6.18's read-lock TDP recovery).
+        declare("unaccount_nx_huge_page(sp: sp)")
+                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("unaccount_nx_huge_page", "v6.18")
+                .doc("clears sp->nx_huge_page_disallowed and untracks the page with KVM_SHADOW_MMU (whichever MMU's page it"
+                        + " is): off its NX list, --nx_lpage_splits, --possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages")
                 .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE),
                         (e, a) -> {
-                            if (e.s.sp((int) a[0]) == null) { // gone with its RCU callback or commit: freed memory
-                                e.violate(Invariant.freed_page_table_walk,
-                                        "unaccount_nx_huge_page reads sp" + a[0] + " after it was freed");
-                                return 0;
-                            }
+                            if (freed(e, a[0], "unaccount_nx_huge_page")) return 0;
                             Nx.unaccount(e, (int) a[0]);
+                            return 0;
+                        });
+        alias("unaccount_nx", "unaccount_nx_huge_page"); // the model's name before it had the kernel's
+        declare("untrack_possible_nx_huge_page(sp: sp, mmu_type: int)")
+                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("untrack_possible_nx_huge_page", "v6.18")
+                .doc("if the page is on an NX list: off it (list_del_init), --nx_lpage_splits and"
+                        + " --possible_nx_huge_pages[mmu_type].nr_pages (u64); leaves sp->nx_huge_page_disallowed")
+                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE),
+                        (e, a) -> {
+                            if (freed(e, a[0], "untrack_possible_nx_huge_page")) return 0;
+                            Nx.untrack(e, (int) a[0], (int) a[1], "untrack_possible_nx_huge_page");
                             return 0;
                         });
         // Reads the page's role, and whether the page still exists.
@@ -611,9 +621,25 @@ public final class Primitives {
 
     private Primitives() {}
 
-    /** The primitive of that name, or null. */
+    /** The primitive of that name or alias, or null. */
     public static Primitive get(String name) {
-        return ALL.get(name);
+        return ALL.get(ALIASES.getOrDefault(name, name));
+    }
+
+    /** Other names of primitives (alias to name): a file written with the old name still checks. */
+    public static Map<String, String> aliases() {
+        return Collections.unmodifiableMap(ALIASES);
+    }
+
+    private static void alias(String alias, String name) {
+        ALIASES.put(alias, name);
+    }
+
+    /** A page gone with its RCU callback or commit: reading it is a walk of freed memory. */
+    private static boolean freed(Exec e, long spId, String function) {
+        if (e.s.sp((int) spId) != null) return false;
+        e.violate(Invariant.freed_page_table_walk, function + " reads sp" + spId + " after it was freed");
+        return true;
     }
 
     /** Every primitive, in declaration order. */

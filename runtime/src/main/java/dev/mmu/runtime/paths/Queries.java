@@ -12,10 +12,19 @@ public final class Queries {
     /** The NX list's length (non-zero: !list_empty). */
     public static final Expr NX_LENGTH = Expr.of(Footprint.reads(Resource.NX_LIST), LiveLocals.NONE, (s, t) -> s.lpageDisallowed.length);
 
-    /** possible_nx_huge_pages[mmu_type].nr_pages (v6.18): the length of that MMU's list (non-zero: !list_empty). */
+    /** possible_nx_huge_pages[mmu_type].pages: the length of that MMU's list (0: list_empty()). */
     public static Expr nxLength(Expr mmuType) {
         return Expr.of(Footprint.reads(Resource.NX_LIST).union(mmuType.footprint()), mmuType.locals(),
                 (s, t) -> s.possibleNxHugePages((int) mmuType.eval(s, t)).length);
+    }
+
+    /**
+     * possible_nx_huge_pages[mmu_type].nr_pages (v6.18): the u64 counter track/untrack keep, as its
+     * bits (2^64 - 1 reads as -1); before v6.18 the one list's length, 0 for KVM_TDP_MMU.
+     */
+    public static Expr nxNrPages(Expr mmuType) {
+        return Expr.of(Footprint.reads(Resource.NX_LIST).union(mmuType.footprint()), mmuType.locals(),
+                (s, t) -> s.nxNrPages((int) mmuType.eval(s, t)));
     }
 
     /** spte(gpa).field in the valid root of address space 0. */

@@ -63,7 +63,7 @@ public final class TdpMmu {
      */
     static void handleRemovedPt(Exec e, int spId) {
         VmState s = e.s;
-        Nx.unaccount(e, spId);
+        Nx.unlink(e, spId); // tdp_mmu_unlink_sp(): untrack with KVM_TDP_MMU
         ShadowPage sp = s.spForWrite(spId);
         sp.status = ShadowPage.UNLINKED;
         sp.parent = -1;

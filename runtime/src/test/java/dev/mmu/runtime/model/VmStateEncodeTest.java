@@ -27,7 +27,7 @@ class VmStateEncodeTest {
         // config is the same for every state of a system; owned, threadsOwned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
                 "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "vcpuRoots", "vcpuNestedRoots", "freeObsoleteRootsRequests",
-                "lpageDisallowed", "tdpMmuNxHugePages", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
+                "lpageDisallowed", "tdpMmuNxHugePages", "shadowMmuNxNrPages", "tdpMmuNxNrPages", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",

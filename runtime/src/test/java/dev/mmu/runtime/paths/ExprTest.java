@@ -30,4 +30,18 @@ class ExprTest {
         assertThat(new Expr.Decrement(2).footprint()).isEqualTo(Footprint.LOCAL);
         assertThat(Expr.constant(-7)).hasToString("-7");
     }
+
+    /** DIV_ROUND_UP() on the kernel's unsigned long: (n + d - 1) / d wraps and divides unsigned. */
+    @Test
+    void divRoundUpIsTheKernelsOnAU64() {
+        Expr.Operator op = Expr.Operator.DIV_ROUND_UP;
+        assertThat(op.apply(3, 2)).isEqualTo(2);
+        assertThat(op.apply(0, 60)).isZero();
+        assertThat(op.apply(5, 0)).as("no division by a zero ratio").isZero();
+        assertThat(op.apply(-1, 1)).as("2^64 - 1 pages, ratio 1").isEqualTo(-1);
+        assertThat(op.apply(-1, 2)).as("2^64 - 1 + 1 wraps to 0").isZero();
+        assertThat(op.apply(-2, 2)).as("(2^64 - 1) / 2, unsigned").isEqualTo(Long.MAX_VALUE);
+        assertThat(op.apply(-60, 60)).isEqualTo(Long.divideUnsigned(-1L, 60));
+        assertThat(op.apply(-59, 60)).as("a deficit below the ratio: 0").isZero();
+    }
 }

@@ -111,4 +111,123 @@ class NxListsPerMmuTest {
         assertThat(a.hashCode()).isNotEqualTo(b.copy().hashCode());
         assertThat(a.encode()).as("the visited set's bytes").isNotEqualTo(b.encode());
     }
+
+    private static long counter(VmState s, int mmuType) {
+        return Queries.nxNrPages(Expr.constant(mmuType)).eval(s, 0);
+    }
+
+    /**
+     * v6.18: nr_pages counts by the type the caller passes, not by the list the page is on.
+     * unaccount_nx_huge_page() untracks a TDP MMU page with KVM_SHADOW_MMU: off the TDP MMU's list,
+     * KVM_TDP_MMU's nr_pages unchanged, KVM_SHADOW_MMU's 0 - 1; tdp_mmu_unlink_sp() then finds the
+     * link empty and changes nothing.
+     */
+    @Test
+    void from618UnaccountCountsTheShadowMmusCounter() {
+        Program p = InvariantsTest.program(PER_MMU, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState s = new MmuSystem(p).initial().copy();
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        ShadowPage tdp = s.allocSp(1, 512, true);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
+        Nx.account(e, tdp.id, true);
+        assertThat(counter(s, VmState.KVM_TDP_MMU)).isEqualTo(1);
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
+        Nx.unaccount(e, tdp.id);
+        assertThat(trace.toString()).as("the trace names the counter and its u64 value").endsWith("unaccount_nx_huge_page("
+                + s.sp(tdp.id) + ") with KVM_SHADOW_MMU: nx_lpage_splits=0, possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages="
+                + "18446744073709551615");
+        assertThat(s.tdpMmuNxHugePages).isEmpty();
+        assertThat(nrPages(s, VmState.KVM_TDP_MMU)).as(".len").isZero();
+        assertThat(counter(s, VmState.KVM_TDP_MMU)).as("KVM_TDP_MMU's nr_pages still counts it").isEqualTo(1);
+        assertThat(counter(s, VmState.KVM_SHADOW_MMU)).as("0 - 1 as a u64").isEqualTo(-1);
+        assertThat(s.stat(Stat.nx_lpage_splits)).isZero();
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isTrue();
+        assertThat(Invariants.violated(Invariant.stats_consistent, s)).as("nx_lpage_splits is right").isFalse();
+        Nx.unlink(e, tdp.id); // tdp_mmu_unlink_sp(): nx_huge_page_disallowed is clear, nothing to untrack
+        s.spForWrite(tdp.id).nxHugePageDisallowed = true;
+        Nx.unlink(e, tdp.id); // and with it set, the link is empty: nothing either
+        assertThat(counter(s, VmState.KVM_TDP_MMU)).isEqualTo(1);
+        assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isEqualTo(-1);
+        assertThat(s.stat(Stat.nx_lpage_splits)).isZero();
+    }
+
+    /** Untracked with the type of its list (the fix; tdp_mmu_unlink_sp()), every counter stays its list's length. */
+    @Test
+    void from618UntrackWithTheListsTypeKeepsTheCounts() {
+        Program p = InvariantsTest.program(PER_MMU, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState s = new MmuSystem(p).initial().copy();
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        ShadowPage l2 = s.allocSp(1, 0, false);
+        ShadowPage tdp = s.allocSp(1, 512, true);
+        ShadowPage tdp2 = s.allocSp(1, 1024, true);
+        Nx.account(e, l2.id, true);
+        Nx.account(e, tdp.id, true);
+        Nx.account(e, tdp2.id, true);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
+        Nx.untrack(e, tdp.id, VmState.KVM_TDP_MMU, "untrack_possible_nx_huge_page");
+        assertThat(trace.toString()).isEqualTo("untrack_possible_nx_huge_page(" + s.sp(tdp.id) + ") with KVM_TDP_MMU:"
+                + " nx_lpage_splits=2, possible_nx_huge_pages[KVM_TDP_MMU].nr_pages=1");
+        assertThat(s.sp(tdp.id).nxHugePageDisallowed).as("untrack leaves the flag").isTrue();
+        Nx.unaccount(e, tdp.id); // clears it; the link is empty
+        assertThat(s.sp(tdp.id).nxHugePageDisallowed).isFalse();
+        Nx.unlink(e, tdp2.id); // tdp_mmu_unlink_sp(): KVM_TDP_MMU
+        Nx.unaccount(e, l2.id); // kvm_mmu_prepare_zap_page(): KVM_SHADOW_MMU
+        assertThat(counter(s, VmState.KVM_TDP_MMU)).isZero();
+        assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isZero();
+        assertThat(s.stat(Stat.nx_lpage_splits)).isZero();
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
+        s.tdpMmuNxNrPages = 1;
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).as("the TDP MMU's counter is checked").isTrue();
+        s.tdpMmuNxNrPages = 0;
+        s.shadowMmuNxNrPages = -1;
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).as("the shadow MMU's too").isTrue();
+    }
+
+    /** Before 6.18 the one counter is the one list's, whatever type the caller names. */
+    @Test
+    void before618OneCounter() {
+        Program p = InvariantsTest.program(ONE_LIST, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState s = new MmuSystem(p).initial().copy();
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        ShadowPage tdp = s.allocSp(1, 512, true);
+        ShadowPage tdp2 = s.allocSp(1, 1024, true);
+        Nx.account(e, tdp.id, true);
+        Nx.account(e, tdp2.id, true);
+        assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isEqualTo(2);
+        StringBuilder trace = new StringBuilder();
+        e = new Exec(p, s, 0, trace);
+        Nx.unaccount(e, tdp.id);
+        Nx.untrack(e, tdp2.id, VmState.KVM_TDP_MMU, "untrack_possible_nx_huge_page");
+        assertThat(trace.toString()).as("the trace of 6.12 and older, as before").isEqualTo("unaccount_nx_huge_page("
+                + s.sp(tdp.id) + "): nx_lpage_splits=1; untrack_possible_nx_huge_page(" + s.sp(tdp2.id) + "): nx_lpage_splits=0");
+        assertThat(counter(s, VmState.KVM_SHADOW_MMU)).isZero();
+        assertThat(counter(s, VmState.KVM_TDP_MMU)).isZero();
+        assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
+    }
+
+    /**
+     * The counters are part of a 6.18 state (equality, hash, encoding); before 6.18 the encoding
+     * leaves them out, as the one list's length determines them: no byte and no state added.
+     */
+    @Test
+    void theCountersArePartOfA618State() {
+        Program p = InvariantsTest.program(PER_MMU, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState a = new MmuSystem(p).initial().copy();
+        for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
+            VmState b = a.copy();
+            b.addNxNrPages(mmuType, -1);
+            assertThat(a).isNotEqualTo(b);
+            assertThat(a.hashCode()).isNotEqualTo(b.copy().hashCode());
+            assertThat(a.encode()).as("the visited set's bytes").isNotEqualTo(b.encode());
+            assertThat(b.encode()).hasSameSizeAs(a.encode());
+        }
+        Program q = InvariantsTest.program(ONE_LIST, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState c = new MmuSystem(q).initial().copy();
+        VmState d = c.copy();
+        d.shadowMmuNxNrPages = 3;
+        d.tdpMmuNxNrPages = 3;
+        assertThat(d.encode()).isEqualTo(c.encode());
+    }
 }
