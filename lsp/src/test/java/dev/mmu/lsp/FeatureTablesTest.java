@@ -115,6 +115,8 @@ class FeatureTablesTest {
             Map.entry("account_nx_huge_page", new String[] {"account_nx_huge_page", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_age_gfn", new String[] {"kvm_age_gfn", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_test_age_gfn", new String[] {"kvm_test_age_gfn", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_age_gfn_lockless", new String[] {"kvm_age_gfn", ""}),
+            Map.entry("kvm_test_age_gfn_lockless", new String[] {"kvm_test_age_gfn", ""}),
             Map.entry("kvm_tdp_mmu_read_spte", new String[] {"kvm_tdp_mmu_read_spte", ""}),
             Map.entry("tdp_mmu_set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
             Map.entry("__tdp_mmu_set_spte", new String[] {"__tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
