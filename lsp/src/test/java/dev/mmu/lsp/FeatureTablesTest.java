@@ -176,7 +176,9 @@ class FeatureTablesTest {
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),
-            Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}));
+            Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}),
+            Map.entry("recover_huge_pages_range",
+                    new String[] {"recover_huge_pages_range", "Needs `mmu_lock` held for read."}));
 
     @Test
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {

@@ -42,8 +42,8 @@ class KernelPreludeTest {
     }
 
     /**
-     * 7.2 is laid over 6.18's folder: the NX recovery and the lockless aging are 6.18's functions,
-     * the rest latest's; 6.12 ages under mmu_lock.
+     * 7.2 is laid over 6.18's folder: the NX recovery, the lockless aging and the in-place huge page
+     * recovery are 6.18's functions, the rest latest's; 6.12 ages under mmu_lock.
      */
     @Test
     void kernel72RunsSixEighteensFolderOverLatest() {
@@ -51,6 +51,7 @@ class KernelPreludeTest {
         assertThat(paths72.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
         assertThat(paths72.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
         assertThat(paths72.get("kvm_mmu_notifier_clear_flush_young").pos().file()).isEqualTo("kernel/6.18/kvm_main.mmu");
+        assertThat(paths72.get("kvm_tdp_mmu_zap_collapsible_sptes").pos().file()).isEqualTo("kernel/6.18/tdp_mmu.mmu");
         assertThat(paths72.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
         assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("kvm_age_gfn_lockless(range.start, range.end)").doesNotContain("lock write");

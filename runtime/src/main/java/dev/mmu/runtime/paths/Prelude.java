@@ -60,12 +60,13 @@ public final class Prelude {
 
     /** The folders that differ from latest, with the files each has. */
     private static final List<String> VERSIONED =
-            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/kvm_main.mmu", "6.18/mmu.mmu");
+            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/kvm_main.mmu", "6.18/tdp_mmu.mmu", "6.18/mmu.mmu");
 
     /**
      * The version whose folder a version's folder is laid over, or null (over latest alone). 7.2
-     * runs 6.18's NX recovery and lockless aging unchanged (read side by side with 7.2.13), so it
-     * does not copy them; it has no folder of its own yet. One level: a base has no base.
+     * runs 6.18's NX recovery, lockless aging and in-place huge page recovery unchanged (read side
+     * by side with 7.2.13), so it does not copy them; it has no folder of its own yet. One level:
+     * a base has no base.
      */
     public static String base(String version) {
         return version.equals("7.2") ? "6.18" : null;

@@ -623,6 +623,12 @@ public final class Primitives {
                 .doc("zaps each table of a memslot that could be a huge page again with tdp_mmu_zap_spte_atomic"
                         + " (freeze, flush, clear)")
                 .expanded();
+        // Its v6.13+ replacement (6.18's and 7.2's prelude): HugePageRecovery.
+        declare("recover_huge_pages_range(slot: int)")
+                .lockdep(Lockdep.MMU_READ).mirrors("recover_huge_pages_range", "v7.2")
+                .doc("replaces each table of a memslot that could be a huge page again by a huge leaf made from a leaf"
+                        + " under it (tdp_mmu_set_spte_atomic); the flush is owed: at the next yield, or after the root")
+                .expanded();
     }
 
     private Primitives() {}

@@ -42,8 +42,8 @@ class PreludeTest {
         assertThat(Prelude.base("7.2")).isEqualTo("6.18");
         assertThat(Prelude.VERSIONS).filteredOn(v -> Prelude.base(v) != null).containsExactly("7.2");
         assertThat(Prelude.overrides("7.2")).extracting(Prelude.Source::name)
-                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/mmu.mmu");
+                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
         assertThat(Prelude.overrides("6.18")).extracting(Prelude.Source::name)
-                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/mmu.mmu");
+                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
     }
 }
