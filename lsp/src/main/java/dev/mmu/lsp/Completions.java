@@ -16,9 +16,9 @@ import org.eclipse.lsp4j.CompletionItemKind;
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
- * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models, after {@code quirk} the
- * quirks the model has and then on or off; elsewhere keywords,
- * built-ins, and the file's paths and threads.
+ * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models, after {@code kernel}
+ * the prelude's versions, after {@code quirk} the quirks the model has and then on or off;
+ * elsewhere keywords, built-ins, and the file's paths and threads.
  */
 final class Completions {
 
@@ -44,6 +44,9 @@ final class Completions {
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
             "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
+    /** What `kernel` takes: the prelude's versions, oldest first, then latest. */
+    static final List<String> KERNEL_VERSIONS =
+            java.util.stream.Stream.concat(Prelude.VERSIONS.stream(), java.util.stream.Stream.of("latest")).toList();
     /** The words that start a value (Mmu.g4's primary rule), besides calls and names. */
     static final List<String> VALUE_WORDS = List.of("true", "false", "need_resched", "vm", "stat");
 
@@ -98,6 +101,9 @@ final class Completions {
             }
             case MmuLexer.PREEMPT -> {
                 return keywords(PREEMPT_MODELS);
+            }
+            case MmuLexer.KERNEL -> {
+                return values(KERNEL_VERSIONS, "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
             }
             case MmuLexer.QUIRK -> {
                 return dev.mmu.interp.check.Machine.QUIRKS.stream().map(q -> item(q, CompletionItemKind.Value,

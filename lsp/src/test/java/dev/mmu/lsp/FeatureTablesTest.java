@@ -119,6 +119,8 @@ class FeatureTablesTest {
             Map.entry("account_nx_huge_page", new String[] {"account_nx_huge_page", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_age_gfn", new String[] {"kvm_age_gfn", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_test_age_gfn", new String[] {"kvm_test_age_gfn", "Needs `mmu_lock` held for write."}),
+            Map.entry("kvm_age_gfn_lockless", new String[] {"kvm_age_gfn", ""}),
+            Map.entry("kvm_test_age_gfn_lockless", new String[] {"kvm_test_age_gfn", ""}),
             Map.entry("kvm_tdp_mmu_read_spte", new String[] {"kvm_tdp_mmu_read_spte", ""}),
             Map.entry("tdp_mmu_set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
             Map.entry("__tdp_mmu_set_spte", new String[] {"__tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),
@@ -178,7 +180,9 @@ class FeatureTablesTest {
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),
-            Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}));
+            Map.entry("zap_collapsible_spte_range", new String[] {"zap_collapsible_spte_range", "Needs `mmu_lock` held."}),
+            Map.entry("recover_huge_pages_range",
+                    new String[] {"recover_huge_pages_range", "Needs `mmu_lock` held for read."}));
 
     @Test
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {

@@ -175,6 +175,14 @@ class LanguageServerTest {
                 .containsExactly("full", "voluntary", "none");
     }
 
+    /** `kernel` offers the prelude's versions (today's tree, 7.2, among them) and latest. */
+    @Test
+    void completesKernelVersionsAfterKernel() throws Exception {
+        String uri = open("v.mmu", "scenario \"s\" {\n  vm { kernel  }\n}\n");
+        assertThat(LspSession.labels(complete(uri, 1, "  vm { kernel ".length())))
+                .containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "latest");
+    }
+
     /** Only mmu_lock has both modes: `lock read` offers the locks with a read side, `unlock` every lock. */
     @Test
     void completesTheLocksThatHaveTheMode() throws Exception {

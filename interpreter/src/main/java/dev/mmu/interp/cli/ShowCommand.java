@@ -56,10 +56,15 @@ final class ShowCommand implements Callable<Integer> {
         if (source.isPresent()) {
             System.out.print(source.get());
             PathDecl decl = KernelPrelude.paths(version).get(name);
-            if (!version.equals(Prelude.LATEST) && decl != null && !decl.pos().file().contains("/" + version + "/")) {
-                // Its comment names the latest version: say that this version runs that same source.
+            // kernel/6.18/mmu.mmu is 6.18's folder, kernel/mmu.mmu latest's.
+            String[] parts = decl == null ? new String[0] : decl.pos().file().split("/");
+            String folder = parts.length == 3 ? parts[1] : null;
+            if (!version.equals(Prelude.LATEST) && decl != null && !version.equals(folder)) {
+                // Its comment names another version (latest, or the base 7.2 lays its folder over):
+                // say that this version runs that same source.
                 System.err.println("mmu: the prelude has no " + version + " variant of " + name + ": `vm { kernel "
-                        + version + " }` runs latest's (" + Prelude.LATEST + "), printed above");
+                        + version + " }` runs " + (folder == null ? "latest's (" + Prelude.LATEST + ")" : folder + "'s")
+                        + ", printed above");
             }
             return ExitCode.PASS;
         }

@@ -15,6 +15,7 @@ import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.DirectMap;
 import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.FaultOps;
+import dev.mmu.runtime.paths.HugePageRecovery;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Memslots;
@@ -609,6 +610,8 @@ final class BodyCompiler {
             case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
                     value(named(c, "end_gfn", 1), env), held);
             case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);
+            case "recover_huge_pages_range" ->
+                    HugePageRecovery.recoverHugePagesRange(b, slotPosition(c, env), held);
             case "memslot_set_invalid" -> b.emit(new SlotOps.InvalidateSlot(slotPosition(c, env)));
             case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
             case "memslot_set_base" -> memslotSetBase(c, env);

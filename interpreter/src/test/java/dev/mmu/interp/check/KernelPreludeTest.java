@@ -41,6 +41,24 @@ class KernelPreludeTest {
                 .isEqualTo("kernel/mmu.mmu");
     }
 
+    /**
+     * 7.2 is laid over 6.18's folder: the NX recovery, the lockless aging and the in-place huge page
+     * recovery are 6.18's functions, the rest latest's; 6.12 ages under mmu_lock.
+     */
+    @Test
+    void kernel72RunsSixEighteensFolderOverLatest() {
+        var paths72 = KernelPrelude.paths("7.2");
+        assertThat(paths72.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
+        assertThat(paths72.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
+        assertThat(paths72.get("kvm_mmu_notifier_clear_flush_young").pos().file()).isEqualTo("kernel/6.18/kvm_main.mmu");
+        assertThat(paths72.get("kvm_tdp_mmu_zap_collapsible_sptes").pos().file()).isEqualTo("kernel/6.18/tdp_mmu.mmu");
+        assertThat(paths72.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
+        assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
+                .contains("kvm_age_gfn_lockless(range.start, range.end)").doesNotContain("lock write");
+        assertThat(KernelPrelude.source(Prelude.LATEST, "kvm_mmu_notifier_clear_young").orElseThrow())
+                .contains("lock write").contains("kvm_age_gfn(range.start, range.end)");
+    }
+
     @Test
     void showGivesThePathWithItsCommentBlock() {
         String text = KernelPrelude.source("5.12", "kvm_recover_nx_lpages").orElseThrow();
@@ -148,7 +166,7 @@ class KernelPreludeTest {
                 }
                 """);
         assertThat(r.diagnostics()).extracting(d -> d.message()).containsExactly(
-                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18 and latest (6.12)");
+                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18, 7.2 and latest (6.12)");
     }
 
     /**

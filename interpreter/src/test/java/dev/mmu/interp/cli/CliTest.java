@@ -92,6 +92,17 @@ class CliTest {
         assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("latest's (" + Prelude.LATEST + ")");
     }
 
+    /** 7.2 runs 6.18's folder: show prints 6.18's function and says so, not "latest's". */
+    @Test
+    void showSaysWhenSevenTwoRunsSixEighteensSource() {
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "7.2")).isZero();
+        assertThat(out).contains("path kvm_recover_nx_huge_pages(mmu_type: int) {");
+        assertThat(err).contains("no 7.2 variant of kvm_recover_nx_huge_pages").contains("runs 6.18's, printed above")
+                .doesNotContain("latest's");
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "6.18")).isZero();
+        assertThat(err).isEmpty();
+    }
+
     @Test
     void preFixSeedShowsTheUseAfterFreeInKernelWords() {
         int code = run("check", seed("seed-yield-pre-fix.mmu").toString());

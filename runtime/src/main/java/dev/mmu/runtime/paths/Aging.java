@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 
 /**
@@ -23,11 +24,25 @@ final class Aging {
      * write lock, which is the same). No handle_changed_spte(), no flush of its own.
      */
     static boolean age(Exec e, long startGpa, long endGpa, boolean testOnly) {
+        return age(e, startGpa, endGpa, testOnly, false);
+    }
+
+    /**
+     * The same; {@code lockless} is the walk of v6.15+ (KVM_MMU_LOCKLESS_AGING):
+     * __kvm_tdp_mmu_age_gfn_range() visits the valid TDP roots only (for_each_tdp_mmu_root_rcu
+     * with KVM_DIRECT_ROOTS: "this helper must NOT be used to unmap GFNs, as it processes only
+     * valid roots"); the legacy roots' leaves are all in the rmaps, which it still walks.
+     */
+    static boolean age(Exec e, long startGpa, long endGpa, boolean testOnly, boolean lockless) {
         var s = e.s;
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         boolean young = false;
         for (int k = 0; k < r.length; k += 2) {
-            for (int root : s.liveRoots()) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
+            for (int root : s.liveRoots()) {
+                ShadowPage sp = s.sp(root);
+                if (lockless && sp != null && sp.tdp && sp.invalid) continue;
+                young |= ageIn(e, root, r[k], r[k + 1], testOnly);
+            }
             if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
         }
         if (e.tracing()) e.note((testOnly ? "kvm_test_age_gfn" : "kvm_age_gfn") + ": " + (young ? "young" : "old"));

@@ -12,16 +12,19 @@ import java.util.List;
  * one file per kernel source file ({@code mmu.mmu} beside mmu.c). The files in {@code kernel/}
  * are the latest version; a version folder ({@code kernel/5.10/mmu.mmu}) holds only the functions
  * whose text in that version differs from latest, and replaces them by name (docs/kernel-model.md).
+ * A version may lay its folder over an older version's ({@link #base}): 7.2 runs 6.18's
+ * functions, so its folder would hold only what changed after 6.18 (for the model, nothing yet).
  */
 public final class Prelude {
     private Prelude() {}
 
     /** The versions a scenario may select with {@code vm { kernel V }}, oldest first. */
-    public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18");
+    public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18", "7.2");
 
     /**
      * What {@code latest} and the default mean: 6.12, the version every example was written for;
-     * 6.18 runs on every machine too (docs/kernel-model.md, "NX lists per MMU in 6.18").
+     * 6.18 and 7.2 run on every machine too (docs/kernel-model.md, "NX lists per MMU in 6.18" and
+     * "Kernel 7.2 audit, fifteenth session").
      */
     public static final String LATEST = "6.12";
 
@@ -30,7 +33,7 @@ public final class Prelude {
      * (v6.18, 6777885605e1 "Track possible NX huge pages separately for TDP vs. Shadow MMU").
      */
     public static boolean nxListPerMmu(String version) {
-        return version.equals("6.18");
+        return atLeast(version, "6.18");
     }
 
     /**
@@ -56,7 +59,18 @@ public final class Prelude {
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 
     /** The folders that differ from latest, with the files each has. */
-    private static final List<String> VERSIONED = List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/mmu.mmu");
+    private static final List<String> VERSIONED =
+            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/kvm_main.mmu", "6.18/tdp_mmu.mmu", "6.18/mmu.mmu");
+
+    /**
+     * The version whose folder a version's folder is laid over, or null (over latest alone). 7.2
+     * runs 6.18's NX recovery, lockless aging and in-place huge page recovery unchanged (read side
+     * by side with 7.2.13), so it does not copy them; it has no folder of its own yet. One level:
+     * a base has no base.
+     */
+    public static String base(String version) {
+        return version.equals("7.2") ? "6.18" : null;
+    }
 
     /** One prelude file: its resource name ({@code kernel/mmu.mmu}) and text. */
     public record Source(String name, String text) {}
@@ -71,10 +85,15 @@ public final class Prelude {
         return sources;
     }
 
-    /** The files of one version's folder: the functions that differ from latest (none for latest). */
+    /**
+     * The functions that differ from latest (none for latest): the base's folder first, then the
+     * version's own, whose functions replace the base's of the same name.
+     */
     public static List<Source> overrides(String version) {
         if (!VERSIONS.contains(version)) throw new IllegalArgumentException("no kernel version " + version);
         List<Source> sources = new ArrayList<>();
+        String base = base(version);
+        if (base != null) sources.addAll(overrides(base));
         for (String f : VERSIONED) {
             if (f.startsWith(version + "/")) sources.add(new Source("kernel/" + f, read("kernel/" + f)));
         }

@@ -544,6 +544,22 @@ public final class Primitives {
                 .doc("whether a leaf SPTE mapping a gpa range has its A bit set (kvm_tdp_mmu_test_age_gfn)")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
                         (e, a) -> Aging.age(e, a[0], a[1], true) ? 1 : 0);
+        // The same handlers without mmu_lock (v6.15+: x86 selects KVM_MMU_LOCKLESS_AGING, so
+        // kvm_handle_hva_range() runs them with range->lockless): __kvm_tdp_mmu_age_gfn_range()
+        // walks the valid roots under its own guard(rcu)(), the rmaps under their own bit lock
+        // (kvm_rmap_lock_readonly), so the caller asserts no lock; one step, as the locked walk.
+        declare("kvm_age_gfn_lockless(start: int, end: int) -> bool")
+                .mirrors("kvm_age_gfn", "v7.2")
+                .doc("kvm_age_gfn() with range->lockless: clears the A bit of the leaf SPTEs mapping a gpa range in the"
+                        + " valid TDP roots (an atomic update, kvm_tdp_mmu_age_spte) and the rmaps, without mmu_lock;"
+                        + " returns whether one was set")
+                .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false, true) ? 1 : 0);
+        declare("kvm_test_age_gfn_lockless(start: int, end: int) -> bool")
+                .mirrors("kvm_test_age_gfn", "v7.2")
+                .doc("kvm_test_age_gfn() with range->lockless: whether a leaf SPTE mapping a gpa range in a valid TDP"
+                        + " root or the rmaps has its A bit set, without mmu_lock")
+                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
+                        (e, a) -> Aging.age(e, a[0], a[1], true, true) ? 1 : 0);
     }
 
     static {
@@ -616,6 +632,12 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_HELD).mirrors("zap_collapsible_spte_range", "v6.12")
                 .doc("zaps each table of a memslot that could be a huge page again with tdp_mmu_zap_spte_atomic"
                         + " (freeze, flush, clear)")
+                .expanded();
+        // Its v6.13+ replacement (6.18's and 7.2's prelude): HugePageRecovery.
+        declare("recover_huge_pages_range(slot: int)")
+                .lockdep(Lockdep.MMU_READ).mirrors("recover_huge_pages_range", "v7.2")
+                .doc("replaces each table of a memslot that could be a huge page again by a huge leaf made from a leaf"
+                        + " under it (tdp_mmu_set_spte_atomic); the flush is owed: at the next yield, or after the root")
                 .expanded();
     }
 

@@ -31,8 +31,19 @@ class PreludeTest {
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::teardownFlushes)
                 .as("a removed TDP table flushed before it is freed until v5.18").containsExactly("5.10", "5.12");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::hasSlotZapAllQuirk)
-                .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18");
+                .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18", "7.2");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::nxListPerMmu)
-                .as("one NX list per MMU since v6.18").containsExactly("6.18");
+                .as("one NX list per MMU since v6.18").containsExactly("6.18", "7.2");
+    }
+
+    /** 7.2 runs 6.18's folder (docs/kernel-model.md, "Kernel 7.2 audit"): its overrides are 6.18's. */
+    @Test
+    void sevenTwoIsLaidOverSixEighteen() {
+        assertThat(Prelude.base("7.2")).isEqualTo("6.18");
+        assertThat(Prelude.VERSIONS).filteredOn(v -> Prelude.base(v) != null).containsExactly("7.2");
+        assertThat(Prelude.overrides("7.2")).extracting(Prelude.Source::name)
+                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
+        assertThat(Prelude.overrides("6.18")).extracting(Prelude.Source::name)
+                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
     }
 }
