@@ -479,13 +479,14 @@ public final class Primitives {
                     int pos = Memslots.position(e.s.config, a[0]);
                     return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
                 });
-        // The model's rmaps are the L2 guest's legacy pages (mmu both); kvm_zap_rmap on each leaf of
-        // the slot, in one step (the walk's yields are not modelled).
-        declare("__kvm_rmap_zap_gfn_range(slot: int) -> bool")
+        // The model's rmaps are the L2 guest's legacy pages (mmu both); kvm_zap_rmap on each rmap head
+        // of the slot, with __walk_slot_rmaps()'s yield point after each (RmapWalks). flush_on_yield is
+        // true in the kernel's __kvm_rmap_zap_gfn_range(); a patch may pass false.
+        declare("__kvm_rmap_zap_gfn_range(slot: int, can_yield: bool = true, flush: bool = false, flush_on_yield: bool = true) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_rmap_zap_gfn_range", "v6.12")
-                .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) ->
-                        SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+                .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap), yielding after each rmap head"
+                        + " (flushing first with flush_on_yield); returns whether a flush is owed")
+                .expanded();
     }
 
     static {
@@ -560,29 +561,24 @@ public final class Primitives {
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
                         SlotOps.clearDirtyMasked(e, Memslots.position(e.s.config, a[0])) ? 1 : 0);
         // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the model's rmaps are
-        // the L2 guest's legacy pages; each walk is one step (its cond_resched_rwlock_write() yields
-        // are not modelled).
-        declare("slot_rmap_write_protect(slot: int)")
+        // the L2 guest's legacy pages; each walk is __walk_slot_rmaps() with its yield point after
+        // each rmap head (RmapWalks). flush_on_yield (a constant) is the kernel's at each call site
+        // by default; a patch may change it.
+        declare("slot_rmap_write_protect(slot: int, flush_on_yield: bool = false)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("walk_slot_rmaps", "v6.12")
-                .doc("walk_slot_rmaps(slot_rmap_write_protect) from 4K: clears W of the shadow MMU's leaves of a memslot")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.WRITE_PROTECT, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
+                .doc("walk_slot_rmaps(slot_rmap_write_protect) from 4K: clears W of the shadow MMU's leaves of a memslot,"
+                        + " yielding after each rmap head")
+                .expanded();
         declare("kvm_shadow_mmu_try_split_huge_pages(slot: int)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_shadow_mmu_try_split_huge_pages", "v6.12")
-                .doc("splits the shadow MMU's huge leaves of a memslot down to 4K (same pfns and rights, no flush)")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.SPLIT, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
-        declare("kvm_rmap_zap_collapsible_sptes(slot: int)")
+                .doc("splits the shadow MMU's huge leaves of a memslot down to 4K, a level per walk, yielding after each"
+                        + " rmap head (same pfns and rights, no flush)")
+                .expanded();
+        declare("kvm_rmap_zap_collapsible_sptes(slot: int, flush_on_yield: bool = true)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_rmap_zap_collapsible_sptes", "v6.12")
-                .doc("zaps the shadow MMU's leaves of a memslot that could be mapped huge, then flushes if one went")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP_COLLAPSIBLE, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
+                .doc("zaps the shadow MMU's leaves of a memslot that could be mapped huge, yielding after each rmap head"
+                        + " (flushing first with flush_on_yield), then flushes if one went")
+                .expanded();
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
         // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
         // each SPTE change.

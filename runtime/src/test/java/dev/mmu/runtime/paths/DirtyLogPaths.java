@@ -38,7 +38,7 @@ final class DirtyLogPaths {
 
     static void slotRemoveWriteAccess(PathBuilder b, VmConfig c, int slotId) {
         int pos = Memslots.position(c, slotId);
-        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> b.emit(call("slot_rmap_write_protect", -1, slotId)));
+        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> RmapWalks.writeProtect(b, pos, false, "slot_rmap_write_protect"));
         Mode mode = c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
         locked(b, mode, () -> SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, mode, -1));
     }
@@ -47,14 +47,16 @@ final class DirtyLogPaths {
         if (c.mmu() == Mmu.SHADOW) return;
         int pos = Memslots.position(c, slotId);
         if (c.mmu() == Mmu.BOTH) {
-            locked(b, Mode.WRITE, () -> b.emit(call("kvm_shadow_mmu_try_split_huge_pages", -1, slotId)));
+            locked(b, Mode.WRITE, () -> RmapWalks.trySplitHugePages(b, pos, "kvm_shadow_mmu_try_split_huge_pages"));
         }
         locked(b, Mode.READ, () -> SlotPaths.splitHugePagesRoot(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Mode.READ));
     }
 
     static void zapCollapsibleSptes(PathBuilder b, VmConfig c, int slotId) {
         int pos = Memslots.position(c, slotId);
-        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> b.emit(call("kvm_rmap_zap_collapsible_sptes", -1, slotId)));
+        if (c.mmu() == Mmu.BOTH) {
+            locked(b, Mode.WRITE, () -> RmapWalks.zapCollapsibleSptes(b, pos, true, "kvm_rmap_zap_collapsible_sptes"));
+        }
         Mode mode = c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
         locked(b, mode, () -> SlotPaths.zapCollapsibleSpteRange(b, pos, mode));
     }

@@ -108,7 +108,13 @@ class NestedSlotOpsTest {
             body.accept(b);
             b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
         });
-        return finish(m, m.initial(), 0);
+        // Choice 0 (need_resched() says no) at each of the walk's yield points: one step per rmap head.
+        VmState s = m.initial();
+        for (int i = 0; i < 5000 && s.threads[0].pc < m.program().threads().get(0).ops().length; i++) {
+            s = SlotPathsTest.step(m, s, 0);
+        }
+        assertThat(s.threads[0].pc).as("finished").isEqualTo(m.program().threads().get(0).ops().length);
+        return s;
     }
 
     /**
@@ -122,8 +128,8 @@ class NestedSlotOpsTest {
         VmState s = underWriteLock(c, Access.WRITE, b -> {
             flush[0] = b.local("flush");
             flush[1] = b.local("again");
-            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[0], 0));
-            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[1], 0));
+            RmapWalks.zapGfnRange(b, 0, true, true, Expr.constant(0), flush[0], "__kvm_rmap_zap_gfn_range");
+            RmapWalks.zapGfnRange(b, 0, true, true, Expr.constant(0), flush[1], "__kvm_rmap_zap_gfn_range");
             KernelFixtures.flushRemoteTlbs(b); // the caller's flush, before the unlock
         });
         assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
@@ -141,7 +147,7 @@ class NestedSlotOpsTest {
     void theCollapsibleZapLeavesALeafAsLargeAsItsBacking() {
         VmConfig c = vm(false, false, Level.PG_LEVEL_2M);
         VmState before = system(c, Access.READ, b -> { }).initial();
-        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_rmap_zap_collapsible_sptes", -1, 0)));
+        VmState s = underWriteLock(c, Access.READ, b -> RmapWalks.zapCollapsibleSptes(b, 0, true, "kvm_rmap_zap_collapsible_sptes"));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
         assertThat(nested(s, 0x1).presentLeaf()).isTrue();
         assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("no flush").isNotNull();
@@ -161,7 +167,7 @@ class NestedSlotOpsTest {
         VmState before = setupOnly.initial();
         assertThat(nested(before, 0x1).level()).as("a 1G legacy leaf").isEqualTo(Level.PG_LEVEL_1G);
         long pfn = nested(before, 0x1).pfnOf(0x1);
-        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_shadow_mmu_try_split_huge_pages", -1, 0)));
+        VmState s = underWriteLock(c, Access.READ, b -> RmapWalks.trySplitHugePages(b, 0, "kvm_shadow_mmu_try_split_huge_pages"));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_4K);
         assertThat(nested(s, 0x1).pfnOf(0x1)).isEqualTo(pfn);
         assertThat(nested(s, 0x3ffff).level()).as("the last 2M piece too").isEqualTo(Level.PG_LEVEL_4K);
