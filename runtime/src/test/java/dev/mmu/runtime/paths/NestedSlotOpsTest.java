@@ -174,4 +174,59 @@ class NestedSlotOpsTest {
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         assertThat(s.violations).isZero();
     }
+
+    /**
+     * The memslot zap of slot 0 under the write lock: vCPU 0's L2 guest read gpa 0x1000 (a 4K leaf,
+     * cached in its TLB), and the walk yields at its `yieldAt`-th yield point (from 1; 0: never).
+     */
+    static VmState zapYieldingAt(boolean flushOnYield, int yieldAt, int[] decisions, int[] flush) {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
+        MmuSystem m = system(c, Access.READ, b -> {
+            flush[0] = b.local("flush");
+            b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE));
+            RmapWalks.zapGfnRange(b, 0, true, flushOnYield, Expr.constant(0), flush[0], "__kvm_rmap_zap_gfn_range");
+            b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
+        });
+        Op[] ops = m.program().threads().get(0).ops();
+        VmState s = m.initial();
+        for (int i = 0; i < 100 && s.threads[0].pc < ops.length; i++) {
+            boolean decision = ops[s.threads[0].pc] instanceof RmapWalks.CondResched;
+            if (decision) decisions[0]++;
+            s = m.step(s, 0, decision && decisions[0] == yieldAt ? 1 : 0, null);
+        }
+        assertThat(s.threads[0].pc).as("finished").isEqualTo(ops.length);
+        return s;
+    }
+
+    /**
+     * slot_rmap_walk_next() skips the heads that hold no SPTE, but rmap_walk_init_level() starts
+     * each level at its first head: the zap of slot 0 (its one L2 leaf, gfn 0x1) asks whether to
+     * yield after head 0x0 and 0x1 at 4K, and after head 0x0 at 2M and at 1G.
+     */
+    @Test
+    void theRmapWalkAsksToYieldAfterEachHeadHoldingAnSpteAndTheFirstOfEachLevel() {
+        int[] decisions = new int[1];
+        VmState s = zapYieldingAt(true, 0, decisions, new int[1]);
+        assertThat(decisions[0]).isEqualTo(4);
+        assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
+    }
+
+    /**
+     * A yield right after the zap of gfn 0x1 (the second yield point) owes a flush: with
+     * flush_on_yield (__kvm_rmap_zap_gfn_range's) the walk flushes it before
+     * cond_resched_rwlock_write() drops mmu_lock and owes nothing after; without it mmu_lock is
+     * released while vCPU 0 still caches the zapped translation.
+     */
+    @Test
+    void aYieldOwingAFlushFlushesFirstOnlyWithFlushOnYield() {
+        int[] flush = new int[1];
+        VmState s = zapYieldingAt(true, 2, new int[1], flush);
+        assertThat(Invariant.stale_tlb_at_unlock.violatedIn(s)).isFalse();
+        assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("flushed at the yield").isNull();
+        assertThat(s.threads[0].locals[flush[0]]).as("nothing owed after the yield").isZero();
+
+        s = zapYieldingAt(false, 2, new int[1], flush);
+        assertThat(Invariant.stale_tlb_at_unlock.violatedIn(s)).as("the yield's unlock").isTrue();
+        assertThat(s.threads[0].locals[flush[0]]).as("still owed to the caller").isEqualTo(1);
+    }
 }
