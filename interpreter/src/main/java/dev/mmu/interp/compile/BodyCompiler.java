@@ -29,7 +29,6 @@ import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.SlotOps;
-import dev.mmu.runtime.paths.RmapWalks;
 import dev.mmu.runtime.paths.SlotPaths;
 import dev.mmu.runtime.paths.TdpMap;
 import java.util.ArrayDeque;
@@ -610,15 +609,6 @@ final class BodyCompiler {
             case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
                     value(named(c, "end_gfn", 1), env), held);
             case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);
-            // The shadow MMU's rmap walks (mmu both): __walk_slot_rmaps() with a yield point per rmap head.
-            case "slot_rmap_write_protect" -> RmapWalks.writeProtect(b, slotPosition(c, env),
-                    constant(named(c, "flush_on_yield", 1), env) != 0, name);
-            case "__kvm_rmap_zap_gfn_range" -> RmapWalks.zapGfnRange(b, slotPosition(c, env),
-                    constant(named(c, "can_yield", 1), env) != 0, constant(named(c, "flush_on_yield", 3), env) != 0,
-                    value(named(c, "flush", 2), env), result, name);
-            case "kvm_shadow_mmu_try_split_huge_pages" -> RmapWalks.trySplitHugePages(b, slotPosition(c, env), name);
-            case "kvm_rmap_zap_collapsible_sptes" -> RmapWalks.zapCollapsibleSptes(b, slotPosition(c, env),
-                    constant(named(c, "flush_on_yield", 1), env) != 0, name);
             case "memslot_set_invalid" -> b.emit(new SlotOps.InvalidateSlot(slotPosition(c, env)));
             case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
             case "memslot_set_base" -> memslotSetBase(c, env);

@@ -128,8 +128,8 @@ class NestedSlotOpsTest {
         VmState s = underWriteLock(c, Access.WRITE, b -> {
             flush[0] = b.local("flush");
             flush[1] = b.local("again");
-            RmapWalks.zapGfnRange(b, 0, true, true, Expr.constant(0), flush[0], "__kvm_rmap_zap_gfn_range");
-            RmapWalks.zapGfnRange(b, 0, true, true, Expr.constant(0), flush[1], "__kvm_rmap_zap_gfn_range");
+            DirtyLogPaths.zapRmaps(b, 0, 0, true, flush[0]);
+            DirtyLogPaths.zapRmaps(b, 0, 0, true, flush[1]);
             KernelFixtures.flushRemoteTlbs(b); // the caller's flush, before the unlock
         });
         assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
@@ -147,7 +147,7 @@ class NestedSlotOpsTest {
     void theCollapsibleZapLeavesALeafAsLargeAsItsBacking() {
         VmConfig c = vm(false, false, Level.PG_LEVEL_2M);
         VmState before = system(c, Access.READ, b -> { }).initial();
-        VmState s = underWriteLock(c, Access.READ, b -> RmapWalks.zapCollapsibleSptes(b, 0, true, "kvm_rmap_zap_collapsible_sptes"));
+        VmState s = underWriteLock(c, Access.READ, b -> DirtyLogPaths.zapCollapsibleRmaps(b, 0, 0, true));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
         assertThat(nested(s, 0x1).presentLeaf()).isTrue();
         assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("no flush").isNotNull();
@@ -167,7 +167,7 @@ class NestedSlotOpsTest {
         VmState before = setupOnly.initial();
         assertThat(nested(before, 0x1).level()).as("a 1G legacy leaf").isEqualTo(Level.PG_LEVEL_1G);
         long pfn = nested(before, 0x1).pfnOf(0x1);
-        VmState s = underWriteLock(c, Access.READ, b -> RmapWalks.trySplitHugePages(b, 0, "kvm_shadow_mmu_try_split_huge_pages"));
+        VmState s = underWriteLock(c, Access.READ, b -> DirtyLogPaths.trySplitRmaps(b, 0, 0));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_4K);
         assertThat(nested(s, 0x1).pfnOf(0x1)).isEqualTo(pfn);
         assertThat(nested(s, 0x3ffff).level()).as("the last 2M piece too").isEqualTo(Level.PG_LEVEL_4K);
@@ -184,13 +184,14 @@ class NestedSlotOpsTest {
         MmuSystem m = system(c, Access.READ, b -> {
             flush[0] = b.local("flush");
             b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE));
-            RmapWalks.zapGfnRange(b, 0, true, flushOnYield, Expr.constant(0), flush[0], "__kvm_rmap_zap_gfn_range");
+            b.emit(new Ops.Assign(flush[0], Expr.constant(0), "flush = false"));
+            DirtyLogPaths.zapRmaps(b, 0, 0, flushOnYield, flush[0]);
             b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
         });
         Op[] ops = m.program().threads().get(0).ops();
         VmState s = m.initial();
         for (int i = 0; i < 100 && s.threads[0].pc < ops.length; i++) {
-            boolean decision = ops[s.threads[0].pc] instanceof RmapWalks.CondResched;
+            boolean decision = ops[s.threads[0].pc] instanceof Ops.NeedResched;
             if (decision) decisions[0]++;
             s = m.step(s, 0, decision && decisions[0] == yieldAt ? 1 : 0, null);
         }

@@ -148,7 +148,7 @@ class SlotOpsTest {
 
     @Test
     void theRmapWalkWithoutMmuLockForWriteIsALockdepViolation() {
-        Run r = Run.of(HUGE, b -> RmapWalks.writeProtect(b, 0, false, "slot_rmap_write_protect"));
+        Run r = Run.of(HUGE, b -> DirtyLogPaths.writeProtectRmaps(b, 0, 0));
         assertThat(r.trace()).contains("!! lockdep: slot_rmap_write_protect() needs mmu_lock held for write");
     }
 

@@ -512,17 +512,17 @@ class StepMergingTest {
 
     /**
      * The shadow MMU's slot walks (mmu both) under write_lock, beside a writer that may queue for
-     * mmu_lock: __walk_slot_rmaps() visits an rmap head, then asks need_resched() ||
-     * rwlock_needbreak(&kvm->mmu_lock) (RmapWalks.CondResched). The first visit runs in the step of
+     * mmu_lock: __walk_slot_rmaps() (as the prelude writes it out) visits an rmap head, then asks
+     * need_resched() || rwlock_needbreak(&kvm->mmu_lock) (Ops.NeedResched). The first visit runs in the step of
      * the write_lock (its lockdep check reads only the walker's own holding); the decision is a
      * step (two answers). With the writer queued, a yes with nothing to flush read mmu_lock's queue
      * (rwlock_needbreak) under full preemption, which the writer's acquire writes: the unlock is a
      * step of its own; without preemption the decision reads nothing shared and the unlock joins it
-     * (it fails with CondResched's invisible footprint reading nothing under full preemption too).
+     * (it fails with NeedResched's invisible footprint reading nothing under full preemption too).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"slot_rmap_write_protect", "__kvm_rmap_zap_gfn_range",
-            "kvm_rmap_zap_collapsible_sptes", "kvm_shadow_mmu_try_split_huge_pages"})
+    @org.junit.jupiter.params.provider.CsvSource({"slot_rmap_write_protect", "kvm_zap_rmap",
+            "kvm_mmu_zap_collapsible_spte", "shadow_mmu_try_split_huge_pages"})
     void theRmapWalksYieldDecisionReadsMmuLocksQueueUnderFullPreemption(String walk) {
         for (dev.mmu.runtime.model.Preempt preempt : java.util.List.of(dev.mmu.runtime.model.Preempt.FULL,
                 dev.mmu.runtime.model.Preempt.NONE)) {
@@ -536,10 +536,14 @@ class StepMergingTest {
             PathBuilder ioctl = new PathBuilder();
             ioctl.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             switch (walk) {
-                case "slot_rmap_write_protect" -> RmapWalks.writeProtect(ioctl, 0, false, walk);
-                case "__kvm_rmap_zap_gfn_range" -> RmapWalks.zapGfnRange(ioctl, 0, true, true, Expr.constant(0), -1, walk);
-                case "kvm_rmap_zap_collapsible_sptes" -> RmapWalks.zapCollapsibleSptes(ioctl, 0, true, walk);
-                default -> RmapWalks.trySplitHugePages(ioctl, 1, walk);
+                case "slot_rmap_write_protect" -> DirtyLogPaths.writeProtectRmaps(ioctl, 0, 0);
+                case "kvm_zap_rmap" -> {
+                    int flush = ioctl.local("flush");
+                    ioctl.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
+                    DirtyLogPaths.zapRmaps(ioctl, 0, 0, true, flush);
+                }
+                case "kvm_mmu_zap_collapsible_spte" -> DirtyLogPaths.zapCollapsibleRmaps(ioctl, 0, 0, true);
+                default -> DirtyLogPaths.trySplitRmaps(ioctl, 1, 1);
             }
             ioctl.emit(new Ops.Release(LockId.mmu_lock));
             PathBuilder w = new PathBuilder();
@@ -550,7 +554,7 @@ class StepMergingTest {
                     java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0L); // no expectation: nothing visible
             Stepper st = new Stepper(p);
             st.step(0, "write_lock(mmu_lock)");
-            String decision = "__walk_slot_rmaps: if need_resched";
+            String decision = "if need_resched";
             assertThat(st.next(0)).as(walk + ": the first head is visited in the lock's step").isEqualTo(decision);
             st.step(1, "write_lock(mmu_lock)"); // the writer queues
             boolean full = preempt == dev.mmu.runtime.model.Preempt.FULL;
