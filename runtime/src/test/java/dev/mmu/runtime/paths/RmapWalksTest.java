@@ -59,4 +59,22 @@ class RmapWalksTest {
         assertThat(s.stat(Stat.pages_4k)).isEqualTo(pages);
         assertThat(NestedSlotOpsTest.nested(s, 0x201).level()).isEqualTo(Level.PG_LEVEL_4K);
     }
+
+    /** Slot 1 of 4M backed by 2M pages: the L2 guest read 0x401000 and 0x201000 (2M leaves at gfn 0x400, 0x200). */
+    @Test
+    void theHeadsOfA2MLevelAreItsHugePages() {
+        VmConfig c = new VmConfig(dev.mmu.runtime.model.Mmu.BOTH, false, 0, false, 4, List.of(
+                new dev.mmu.runtime.model.Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
+                new dev.mmu.runtime.model.Memslot(1, 0x200, 1024, Level.PG_LEVEL_2M, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        for (long gpa : new long[] {0x401000, 0x201000}) {
+            FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
+        }
+        VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+                List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial();
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("the second 2M head").isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x400)).isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("no 4K leaf").isEqualTo(-1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x5ff)).as("a 2M head by any of its gfns").hasSize(1);
+    }
 }
