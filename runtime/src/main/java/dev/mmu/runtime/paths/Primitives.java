@@ -555,29 +555,33 @@ public final class Primitives {
         // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the prelude writes
         // __walk_slot_rmaps()'s loop out in each caller (kernel/mmu.mmu), with its yield point and
         // flush on yield; these are its steps. The model's rmaps are the L2 guest's legacy pages;
-        // (slot, level, gfn) names the rmap head of gfn at that level (iterator.rmap).
+        // (slot, level, gfn) names the rmap head of gfn at that level (iterator.rmap), and a step
+        // visits it and the heads after it in its group (one last-level table's: RmapWalks).
         declare("slot_rmap_write_protect(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("slot_rmap_write_protect", "v6.12")
-                .doc("rmap_write_protect(rmap_head, false) of one rmap head: clears W of its L2 leaves (MMU-writable kept);"
+                .doc("rmap_write_protect(rmap_head, false) of an rmap head and the rest of its group: clears W of their L2 leaves"
+                        + " (MMU-writable kept);"
                         + " returns whether one changed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SLOT_RMAP_WRITE_PROTECT, a));
         declare("kvm_zap_rmap(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v6.12")
-                .doc("kvm_zap_all_rmap_sptes() of one rmap head: zaps its L2 leaves; returns whether it held one (a flush is owed)")
+                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group: zaps their L2 leaves; returns whether"
+                        + " one held an SPTE (a flush is owed)")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_ZAP_RMAP, a));
         declare("shadow_mmu_try_split_huge_pages(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v6.12")
-                .doc("splits each huge L2 leaf of one rmap head one level down (same pfns and rights);"
+                .doc("splits each huge L2 leaf of an rmap head and the rest of its group one level down (same pfns and rights);"
                         + " returns false: no flush is owed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, a));
         declare("kvm_mmu_zap_collapsible_spte(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v6.12")
-                .doc("zaps the L2 leaves of one rmap head below kvm_mmu_max_mapping_level(); returns whether one went"
+                .doc("zaps the L2 leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
+                        + " whether one went"
                         + " (a flush is owed)")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));
         declare("slot_rmap_walk_next(slot: int, level: int, gfn: int) -> int")
                 .mirrors("slot_rmap_walk_next", "v6.12")
-                .doc("the gfn of the next rmap head of the level after gfn's that holds an SPTE (empty heads are skipped);"
+                .doc("the gfn of the first rmap head of the level past gfn's group that holds an SPTE (empty heads are skipped);"
                         + " -1 if none is left at that level")
                 .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, Memslots.position(e.s.config, a[0]), (int) a[1], a[2]));
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),

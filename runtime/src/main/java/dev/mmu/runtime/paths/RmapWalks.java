@@ -9,7 +9,9 @@ import dev.mmu.runtime.model.VmState;
  * reads the same): the heads __walk_slot_rmaps() visits (slot_rmap_walk_next) and its handlers on
  * one head, the steps of the loops the prelude writes out (kernel/mmu.mmu) with the walk's yield
  * points. The model's rmaps are the nested guest's legacy leaves, found from its root (they hold
- * exactly its leaf SPTEs); a head is (level, iterator.gfn).
+ * exactly its leaf SPTEs); a head is (level, iterator.gfn). A step visits a head and the heads after
+ * it in its group, those whose leaves one last-level table holds: the walk yields between tables,
+ * not between the 512 heads of a split 2M page, as the TDP MMU's slot walks do.
  */
 public final class RmapWalks {
     private RmapWalks() {}
@@ -45,32 +47,52 @@ public final class RmapWalks {
         return Math.max(gfn, Memslots.base(s, pos)) / per - Memslots.base(s, pos) / per;
     }
 
-    /** The leaves (spId, index) of the nested guest's tables in the rmap head of (level, gfn). */
+    /**
+     * The gfn past the last head of gfn's group at `level`: the heads whose leaves one last-level
+     * table holds (512 heads: a 2M-aligned range at 4K, 1G-aligned at 2M). The model visits a
+     * group's heads in one step, as the TDP MMU's slot walks do one table's leaves
+     * (docs/kernel-model.md, "Slot walks do one table's leaves in one step").
+     */
+    private static long groupEnd(int level, long gfn) {
+        long span = Level.pagesPerHpage(level) * Level.ENTRIES;
+        return gfn - Math.floorMod(gfn, span) + span;
+    }
+
+    /**
+     * The leaves (spId, index) of the nested guest's tables in the rmap heads of (level, gfn) and
+     * the heads after it in its group.
+     */
     static java.util.List<long[]> rmap(VmState s, int pos, int level, long gfn) {
         java.util.List<long[]> out = new java.util.ArrayList<>();
         long head = index(s, pos, level, gfn);
+        long end = groupEnd(level, gfn);
         for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, Memslots.base(s, pos), Memslots.end(s, pos))) {
             var sp = s.sp((int) leaf[0]);
-            if (sp.level == level && index(s, pos, level, sp.gfnOf((int) leaf[1])) == head) out.add(leaf);
+            long g = sp.gfnOf((int) leaf[1]);
+            if (sp.level == level && index(s, pos, level, g) >= head && g < end) out.add(leaf);
         }
         return out;
     }
 
-    /** The iterator gfn of the first head of `level` after the one of gfn that holds an SPTE, or -1. */
+    /**
+     * The iterator gfn of the first head of `level` past gfn's group that holds an SPTE, or -1
+     * (slot_rmap_walk_next() skips the empty heads; the model also the rest of the group, which
+     * the step that visited gfn's head did).
+     */
     static long nextHead(VmState s, int pos, int level, long gfn) {
         long base = Memslots.base(s, pos);
-        long head = index(s, pos, level, gfn);
+        long end = groupEnd(level, gfn);
         long best = -1;
         for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, base, Memslots.end(s, pos))) {
             var sp = s.sp((int) leaf[0]);
-            if (sp.level != level) continue;
+            if (sp.level != level || sp.gfnOf((int) leaf[1]) < end) continue;
             long i = index(s, pos, level, sp.gfnOf((int) leaf[1]));
-            if (i > head && (best < 0 || i < best)) best = i;
+            if (best < 0 || i < best) best = i;
         }
         return best < 0 ? -1 : base + best * Level.pagesPerHpage(level);
     }
 
-    /** fn on the head of (level, gfn); returns whether it owes a TLB flush. */
+    /** fn on the heads of (level, gfn)'s group from it on; returns whether it owes a TLB flush. */
     static boolean handle(Exec e, Handler fn, int pos, int level, long gfn) {
         VmState s = e.s;
         boolean flush = false;

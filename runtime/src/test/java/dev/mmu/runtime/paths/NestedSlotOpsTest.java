@@ -201,19 +201,20 @@ class NestedSlotOpsTest {
 
     /**
      * slot_rmap_walk_next() skips the heads that hold no SPTE, but rmap_walk_init_level() starts
-     * each level at its first head: the zap of slot 0 (its one L2 leaf, gfn 0x1) asks whether to
-     * yield after head 0x0 and 0x1 at 4K, and after head 0x0 at 2M and at 1G.
+     * each level at its first head: the zap of slot 0 (its one L2 leaf, gfn 0x1, in the group of
+     * the first 4K head, which one step visits) asks whether to yield after the first head of 4K,
+     * 2M and 1G.
      */
     @Test
     void theRmapWalkAsksToYieldAfterEachHeadHoldingAnSpteAndTheFirstOfEachLevel() {
         int[] decisions = new int[1];
         VmState s = zapYieldingAt(true, 0, decisions, new int[1]);
-        assertThat(decisions[0]).isEqualTo(4);
+        assertThat(decisions[0]).isEqualTo(3);
         assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
     }
 
     /**
-     * A yield right after the zap of gfn 0x1 (the second yield point) owes a flush: with
+     * A yield at the second yield point (the first 2M head), with the zap of gfn 0x1 owed a flush: with
      * flush_on_yield (__kvm_rmap_zap_gfn_range's) the walk flushes it before
      * cond_resched_rwlock_write() drops mmu_lock and owes nothing after; without it mmu_lock is
      * released while vCPU 0 still caches the zapped translation.
