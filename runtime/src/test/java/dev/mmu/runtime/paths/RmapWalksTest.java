@@ -30,15 +30,19 @@ class RmapWalksTest {
                 List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
     }
 
-    /** 4K leaves at gfn 0x203 and 0x201 (group 0x200-0x3ff), 0x405 (0x400-0x5ff) and 0x601 (0x600-0x7ff). */
+    /**
+     * 4K leaves at gfn 0x203 and 0x201 (group 0x200-0x3ff), 0x405 and 0x400 (0x400-0x5ff, the last at
+     * the group's first gfn) and 0x601 (0x600-0x7ff).
+     */
     static VmState fourK() {
-        return state(Level.PG_LEVEL_4K, 0x203000, 0x201000, 0x405000, 0x601000);
+        return state(Level.PG_LEVEL_4K, 0x203000, 0x201000, 0x405000, 0x601000, 0x400000);
     }
 
     @Test
     void slotRmapWalkNextGoesToTheFirstHeadHoldingAnSpteInALaterGroup() {
         VmState s = fourK();
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("past the first group").isEqualTo(0x405);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("the next group's first gfn").isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x405 is in the same group").isEqualTo(0x601);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x405)).isEqualTo(0x601);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x601)).as("past the last").isEqualTo(-1);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("no 2M leaf").isEqualTo(-1);
@@ -48,8 +52,9 @@ class RmapWalksTest {
     @Test
     void aStepVisitsTheHeadsOfItsGroupFromItsFirst() {
         VmState s = fourK();
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200)).as("0x201 and 0x203").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200)).as("0x201 and 0x203, not 0x400").hasSize(2);
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x202)).as("0x203 only").hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x400 and 0x405").hasSize(2);
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x405)).hasSize(1);
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200)).as("the 4K leaves are in no 2M head").isEmpty();
     }
