@@ -489,13 +489,6 @@ public final class Primitives {
                     int pos = Memslots.position(e.s.config, a[0]);
                     return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
                 });
-        // The model's rmaps are the L2 guest's legacy pages (mmu both); kvm_zap_rmap on each leaf of
-        // the slot, in one step (the walk's yields are not modelled).
-        declare("__kvm_rmap_zap_gfn_range(slot: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_rmap_zap_gfn_range", "v6.12")
-                .doc("zaps the shadow MMU's leaf SPTEs of a whole memslot (kvm_zap_rmap); returns whether a flush is owed")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) ->
-                        SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP, Memslots.position(e.s.config, a[0])) ? 1 : 0);
     }
 
     static {
@@ -585,30 +578,38 @@ public final class Primitives {
                         + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
                         SlotOps.clearDirtyMasked(e, Memslots.position(e.s.config, a[0])) ? 1 : 0);
-        // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the model's rmaps are
-        // the L2 guest's legacy pages; each walk is one step (its cond_resched_rwlock_write() yields
-        // are not modelled).
-        declare("slot_rmap_write_protect(slot: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("walk_slot_rmaps", "v6.12")
-                .doc("walk_slot_rmaps(slot_rmap_write_protect) from 4K: clears W of the shadow MMU's leaves of a memslot")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.WRITE_PROTECT, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
-        declare("kvm_shadow_mmu_try_split_huge_pages(slot: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_shadow_mmu_try_split_huge_pages", "v6.12")
-                .doc("splits the shadow MMU's huge leaves of a memslot down to 4K (same pfns and rights, no flush)")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.SPLIT, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
-        declare("kvm_rmap_zap_collapsible_sptes(slot: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_rmap_zap_collapsible_sptes", "v6.12")
-                .doc("zaps the shadow MMU's leaves of a memslot that could be mapped huge, then flushes if one went")
-                .step(SlotOps.RMAP_EFFECTS, (e, a) -> {
-                    SlotOps.rmapWalk(e, SlotOps.RmapWalk.ZAP_COLLAPSIBLE, Memslots.position(e.s.config, a[0]));
-                    return 0;
-                });
+        // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the prelude writes
+        // __walk_slot_rmaps()'s loop out in each caller (kernel/mmu.mmu), with its yield point and
+        // flush on yield; these are its steps. The model's rmaps are the L2 guest's legacy pages;
+        // (slot, level, gfn) names the rmap head of gfn at that level (iterator.rmap), and a step
+        // visits it and the heads after it in its group (one last-level table's: RmapWalks).
+        declare("slot_rmap_write_protect(slot: int, level: int, gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("slot_rmap_write_protect", "v6.12")
+                .doc("rmap_write_protect(rmap_head, false) of an rmap head and the rest of its group: clears W of their L2 leaves"
+                        + " (MMU-writable kept);"
+                        + " returns whether one changed")
+                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SLOT_RMAP_WRITE_PROTECT, a));
+        declare("kvm_zap_rmap(slot: int, level: int, gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v6.12")
+                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group: zaps their L2 leaves; returns whether"
+                        + " one held an SPTE (a flush is owed)")
+                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_ZAP_RMAP, a));
+        declare("shadow_mmu_try_split_huge_pages(slot: int, level: int, gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v6.12")
+                .doc("splits each huge L2 leaf of an rmap head and the rest of its group one level down (same pfns and rights);"
+                        + " returns false: no flush is owed")
+                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, a));
+        declare("kvm_mmu_zap_collapsible_spte(slot: int, level: int, gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v6.12")
+                .doc("zaps the L2 leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
+                        + " whether one went"
+                        + " (a flush is owed)")
+                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));
+        declare("slot_rmap_walk_next(slot: int, level: int, gfn: int) -> int")
+                .mirrors("slot_rmap_walk_next", "v6.12")
+                .doc("the gfn of the first rmap head of the level past gfn's group that holds an SPTE (empty heads are skipped);"
+                        + " -1 if none is left at that level")
+                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, Memslots.position(e.s.config, a[0]), (int) a[1], a[2]));
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
         // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
         // each SPTE change.
@@ -639,6 +640,11 @@ public final class Primitives {
                 .doc("replaces each table of a memslot that could be a huge page again by a huge leaf made from a leaf"
                         + " under it (tdp_mmu_set_spte_atomic); the flush is owed: at the next yield, or after the root")
                 .expanded();
+    }
+
+    /** A handler of __walk_slot_rmaps() on the head of (level, gfn) of the slot with id a[0]; 1 if it owes a flush. */
+    private static long rmap(Exec e, RmapWalks.Handler fn, long[] a) {
+        return RmapWalks.handle(e, fn, Memslots.position(e.s.config, a[0]), (int) a[1], a[2]) ? 1 : 0;
     }
 
     private Primitives() {}

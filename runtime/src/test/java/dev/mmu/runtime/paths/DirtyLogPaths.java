@@ -30,6 +30,72 @@ final class DirtyLogPaths {
         return call("kvm_flush_remote_tlbs_memslot", -1, slotId);
     }
 
+    /**
+     * __walk_slot_rmaps() as the prelude writes it out in its callers (kernel/mmu.mmu): the handler
+     * `fn` on (slot, level, gfn), `flush = true` if it says so (flush a local, or -1: the result is
+     * unused), the yield point (if need_resched: with flushOnYield the flush owed, then unlock and
+     * lock write), slot_rmap_walk_next(), the next level's first head when the level is done.
+     */
+    static void walkSlotRmaps(PathBuilder b, String fn, int slotId, int pos, int startLevel, int endLevel,
+                              boolean flushOnYield, int flush) {
+        int level = b.local("level");
+        int gfn = b.local("gfn");
+        Expr[] head = {Expr.constant(slotId), Expr.local(level), Expr.local(gfn)};
+        b.emit(new Ops.Assign(level, Expr.constant(startLevel), "level"));
+        b.emit(new Ops.Assign(gfn, Memslots.baseGfn(pos), "gfn"));
+        int loop = b.here();
+        int exit = b.placeholder();
+        if (flush >= 0) {
+            int set = b.placeholder();
+            b.emit(new Ops.Assign(flush, Expr.constant(1), "flush = true"));
+            b.patch(set, new Ops.Call(Primitives.get(fn), head, -1).branch(b.here(), false));
+        } else {
+            b.emit(new Ops.Call(Primitives.get(fn), head, -1));
+        }
+        int check = b.placeholder();
+        if (flushOnYield) {
+            int skip = b.placeholder();
+            b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+            b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
+            b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
+        }
+        b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        b.patch(check, new Ops.NeedResched(b.here()));
+        b.emit(new Ops.Call(Primitives.get("slot_rmap_walk_next"), head, gfn));
+        b.emit(new Ops.JumpUnless(new Expr.Computed(Expr.Operator.LT, Expr.local(gfn), Expr.constant(0)), loop, "gfn < 0"));
+        b.emit(new Ops.Assign(level, new Expr.Computed(Expr.Operator.ADD, Expr.local(level), Expr.constant(1)), "level + 1"));
+        b.emit(new Ops.Assign(gfn, Memslots.baseGfn(pos), "gfn"));
+        b.emit(new Ops.Jump(loop));
+        b.patch(exit, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.LE, Expr.local(level), Expr.constant(endLevel)),
+                b.here(), "level <= end_level"));
+    }
+
+    /** walk_slot_rmaps(slot_rmap_write_protect, 4K .. 1G, flush_on_yield = false), its result unused. */
+    static void writeProtectRmaps(PathBuilder b, int slotId, int pos) {
+        walkSlotRmaps(b, "slot_rmap_write_protect", slotId, pos, 1, 3, false, -1);
+    }
+
+    /** kvm_shadow_mmu_try_split_huge_pages(): a walk per level, 1G then 2M; no flush is ever owed. */
+    static void trySplitRmaps(PathBuilder b, int slotId, int pos) {
+        for (int level = 3; level > 1; level--) walkSlotRmaps(b, "shadow_mmu_try_split_huge_pages", slotId, pos, level, level, false, -1);
+    }
+
+    /** kvm_rmap_zap_collapsible_sptes(): the walk over 4K .. 2M, then the flush still owed. */
+    static void zapCollapsibleRmaps(PathBuilder b, int slotId, int pos, boolean flushOnYield) {
+        int flush = b.local("flush");
+        b.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
+        walkSlotRmaps(b, "kvm_mmu_zap_collapsible_spte", slotId, pos, 1, 2, flushOnYield, flush);
+        int skip = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("flush_remote_tlbs"), new Expr[0], -1));
+        b.patch(skip, new Ops.JumpUnless(Expr.local(flush), b.here(), "flush"));
+    }
+
+    /** __kvm_rmap_zap_gfn_range() over the slot (can_yield), its flush owed in local `flush` (set first). */
+    static void zapRmaps(PathBuilder b, int slotId, int pos, boolean flushOnYield, int flush) {
+        walkSlotRmaps(b, "kvm_zap_rmap", slotId, pos, 1, 3, flushOnYield, flush);
+    }
+
     private static void locked(PathBuilder b, Mode mode, Runnable body) {
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         body.run();
@@ -38,7 +104,7 @@ final class DirtyLogPaths {
 
     static void slotRemoveWriteAccess(PathBuilder b, VmConfig c, int slotId) {
         int pos = Memslots.position(c, slotId);
-        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> b.emit(call("slot_rmap_write_protect", -1, slotId)));
+        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> writeProtectRmaps(b, slotId, pos));
         Mode mode = c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
         locked(b, mode, () -> SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, mode, -1));
     }
@@ -47,14 +113,16 @@ final class DirtyLogPaths {
         if (c.mmu() == Mmu.SHADOW) return;
         int pos = Memslots.position(c, slotId);
         if (c.mmu() == Mmu.BOTH) {
-            locked(b, Mode.WRITE, () -> b.emit(call("kvm_shadow_mmu_try_split_huge_pages", -1, slotId)));
+            locked(b, Mode.WRITE, () -> trySplitRmaps(b, slotId, pos));
         }
         locked(b, Mode.READ, () -> SlotPaths.splitHugePagesRoot(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Mode.READ));
     }
 
     static void zapCollapsibleSptes(PathBuilder b, VmConfig c, int slotId) {
         int pos = Memslots.position(c, slotId);
-        if (c.mmu() == Mmu.BOTH) locked(b, Mode.WRITE, () -> b.emit(call("kvm_rmap_zap_collapsible_sptes", -1, slotId)));
+        if (c.mmu() == Mmu.BOTH) {
+            locked(b, Mode.WRITE, () -> zapCollapsibleRmaps(b, slotId, pos, true));
+        }
         Mode mode = c.mmu() == Mmu.SHADOW ? Mode.WRITE : Mode.READ;
         locked(b, mode, () -> SlotPaths.zapCollapsibleSpteRange(b, pos, mode));
     }

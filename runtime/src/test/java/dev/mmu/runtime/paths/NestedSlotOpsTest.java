@@ -108,7 +108,13 @@ class NestedSlotOpsTest {
             body.accept(b);
             b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
         });
-        return finish(m, m.initial(), 0);
+        // Choice 0 (need_resched() says no) at each of the walk's yield points: one step per rmap head.
+        VmState s = m.initial();
+        for (int i = 0; i < 5000 && s.threads[0].pc < m.program().threads().get(0).ops().length; i++) {
+            s = SlotPathsTest.step(m, s, 0);
+        }
+        assertThat(s.threads[0].pc).as("finished").isEqualTo(m.program().threads().get(0).ops().length);
+        return s;
     }
 
     /**
@@ -122,8 +128,8 @@ class NestedSlotOpsTest {
         VmState s = underWriteLock(c, Access.WRITE, b -> {
             flush[0] = b.local("flush");
             flush[1] = b.local("again");
-            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[0], 0));
-            b.emit(DirtyLogPaths.call("__kvm_rmap_zap_gfn_range", flush[1], 0));
+            DirtyLogPaths.zapRmaps(b, 0, 0, true, flush[0]);
+            DirtyLogPaths.zapRmaps(b, 0, 0, true, flush[1]);
             KernelFixtures.flushRemoteTlbs(b); // the caller's flush, before the unlock
         });
         assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
@@ -141,7 +147,7 @@ class NestedSlotOpsTest {
     void theCollapsibleZapLeavesALeafAsLargeAsItsBacking() {
         VmConfig c = vm(false, false, Level.PG_LEVEL_2M);
         VmState before = system(c, Access.READ, b -> { }).initial();
-        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_rmap_zap_collapsible_sptes", -1, 0)));
+        VmState s = underWriteLock(c, Access.READ, b -> DirtyLogPaths.zapCollapsibleRmaps(b, 0, 0, true));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_2M);
         assertThat(nested(s, 0x1).presentLeaf()).isTrue();
         assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("no flush").isNotNull();
@@ -161,11 +167,68 @@ class NestedSlotOpsTest {
         VmState before = setupOnly.initial();
         assertThat(nested(before, 0x1).level()).as("a 1G legacy leaf").isEqualTo(Level.PG_LEVEL_1G);
         long pfn = nested(before, 0x1).pfnOf(0x1);
-        VmState s = underWriteLock(c, Access.READ, b -> b.emit(DirtyLogPaths.call("kvm_shadow_mmu_try_split_huge_pages", -1, 0)));
+        VmState s = underWriteLock(c, Access.READ, b -> DirtyLogPaths.trySplitRmaps(b, 0, 0));
         assertThat(nested(s, 0x1).level()).isEqualTo(Level.PG_LEVEL_4K);
         assertThat(nested(s, 0x1).pfnOf(0x1)).isEqualTo(pfn);
         assertThat(nested(s, 0x3ffff).level()).as("the last 2M piece too").isEqualTo(Level.PG_LEVEL_4K);
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
         assertThat(s.violations).isZero();
+    }
+
+    /**
+     * The memslot zap of slot 0 under the write lock: vCPU 0's L2 guest read gpa 0x1000 (a 4K leaf,
+     * cached in its TLB), and the walk yields at its `yieldAt`-th yield point (from 1; 0: never).
+     */
+    static VmState zapYieldingAt(boolean flushOnYield, int yieldAt, int[] decisions, int[] flush) {
+        VmConfig c = vm(false, false, Level.PG_LEVEL_4K);
+        MmuSystem m = system(c, Access.READ, b -> {
+            flush[0] = b.local("flush");
+            b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE));
+            b.emit(new Ops.Assign(flush[0], Expr.constant(0), "flush = false"));
+            DirtyLogPaths.zapRmaps(b, 0, 0, flushOnYield, flush[0]);
+            b.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
+        });
+        Op[] ops = m.program().threads().get(0).ops();
+        VmState s = m.initial();
+        for (int i = 0; i < 100 && s.threads[0].pc < ops.length; i++) {
+            boolean decision = ops[s.threads[0].pc] instanceof Ops.NeedResched;
+            if (decision) decisions[0]++;
+            s = m.step(s, 0, decision && decisions[0] == yieldAt ? 1 : 0, null);
+        }
+        assertThat(s.threads[0].pc).as("finished").isEqualTo(ops.length);
+        return s;
+    }
+
+    /**
+     * slot_rmap_walk_next() skips the heads that hold no SPTE, but rmap_walk_init_level() starts
+     * each level at its first head: the zap of slot 0 (its one L2 leaf, gfn 0x1, in the group of
+     * the first 4K head, which one step visits) asks whether to yield after the first head of 4K,
+     * 2M and 1G.
+     */
+    @Test
+    void theRmapWalkAsksToYieldAfterEachHeadHoldingAnSpteAndTheFirstOfEachLevel() {
+        int[] decisions = new int[1];
+        VmState s = zapYieldingAt(true, 0, decisions, new int[1]);
+        assertThat(decisions[0]).isEqualTo(3);
+        assertThat(nested(s, 0x1) != null && nested(s, 0x1).presentLeaf()).as("kvm_zap_rmap").isFalse();
+    }
+
+    /**
+     * A yield at the second yield point (the first 2M head), with the zap of gfn 0x1 owed a flush: with
+     * flush_on_yield (__kvm_rmap_zap_gfn_range's) the walk flushes it before
+     * cond_resched_rwlock_write() drops mmu_lock and owes nothing after; without it mmu_lock is
+     * released while vCPU 0 still caches the zapped translation.
+     */
+    @Test
+    void aYieldOwingAFlushFlushesFirstOnlyWithFlushOnYield() {
+        int[] flush = new int[1];
+        VmState s = zapYieldingAt(true, 2, new int[1], flush);
+        assertThat(Invariant.stale_tlb_at_unlock.violatedIn(s)).isFalse();
+        assertThat(Tlbs.lookup(s, 0, 0x1, true)).as("flushed at the yield").isNull();
+        assertThat(s.threads[0].locals[flush[0]]).as("nothing owed after the yield").isZero();
+
+        s = zapYieldingAt(false, 2, new int[1], flush);
+        assertThat(Invariant.stale_tlb_at_unlock.violatedIn(s)).as("the yield's unlock").isTrue();
+        assertThat(s.threads[0].locals[flush[0]]).as("still owed to the caller").isEqualTo(1);
     }
 }

@@ -148,7 +148,7 @@ class SlotOpsTest {
 
     @Test
     void theRmapWalkWithoutMmuLockForWriteIsALockdepViolation() {
-        Run r = Run.of(HUGE, b -> b.emit(DirtyLogPaths.call("slot_rmap_write_protect", -1, 0)));
+        Run r = Run.of(HUGE, b -> DirtyLogPaths.writeProtectRmaps(b, 0, 0));
         assertThat(r.trace()).contains("!! lockdep: slot_rmap_write_protect() needs mmu_lock held for write");
     }
 

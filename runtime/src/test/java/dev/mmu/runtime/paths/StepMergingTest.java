@@ -512,35 +512,56 @@ class StepMergingTest {
 
     /**
      * The shadow MMU's slot walks (mmu both) under write_lock, beside a writer that may queue for
-     * mmu_lock: __walk_slot_rmaps()'s lockdep_assert_held_write() reads only the walker's own
-     * holding and the one-step walk leaves out the yields' rwlock_needbreak(), so the walk runs in
-     * the step of its write_lock (it fails with SlotOps.RMAP_EFFECTS reading MMU_LOCK again).
+     * mmu_lock: __walk_slot_rmaps() (as the prelude writes it out) visits an rmap head, then asks
+     * need_resched() || rwlock_needbreak(&kvm->mmu_lock) (Ops.NeedResched). The first visit runs in the step of
+     * the write_lock (its lockdep check reads only the walker's own holding); the decision is a
+     * step (two answers). With the writer queued, a yes with nothing to flush read mmu_lock's queue
+     * (rwlock_needbreak) under full preemption, which the writer's acquire writes: the unlock is a
+     * step of its own; without preemption the decision reads nothing shared and the unlock joins it
+     * (it fails with NeedResched's invisible footprint reading nothing under full preemption too).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"slot_rmap_write_protect, 0, 0x1", "__kvm_rmap_zap_gfn_range, 0, 0x1",
-            "kvm_rmap_zap_collapsible_sptes, 0, 0x1", "kvm_shadow_mmu_try_split_huge_pages, 1, 0x201"})
-    void theRmapWalksJoinTheStepOfTheirWriteLockThoughAWriterMayQueueForMmuLock(String walk, int slot, String gfnHex) {
-        long gfn = Long.decode(gfnHex);
-        VmConfig c = NestedSlotOpsTest.vm(true, false, dev.mmu.runtime.model.Level.PG_LEVEL_2M);
-        PathBuilder setup = new PathBuilder(); // the nested guest writes a 4K page of slot 0 (it logs) and a 2M one of slot 1
-        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000), true);
-        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x201000), true);
-        setup.emit(new SlotOps.SetLogDirty(0, false)); // the 4K leaf could be 2M now: collapsible
-        PathBuilder ioctl = new PathBuilder();
-        ioctl.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        ioctl.emit(DirtyLogPaths.call(walk, -1, slot));
-        ioctl.emit(new Ops.Release(LockId.mmu_lock));
-        PathBuilder w = new PathBuilder();
-        w.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        w.emit(new Ops.Release(LockId.mmu_lock));
-        Program p = new Program(c, ThreadProgram.of("setup", -1, setup),
-                java.util.List.of(ThreadProgram.of("ioctl", -1, ioctl), ThreadProgram.of("writer", -1, w)), false,
-                java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0L); // no expectation: nothing visible
-        Stepper st = new Stepper(p);
-        long before = NestedSlotOpsTest.nested(st.s, gfn).spte();
-        st.step(0, "write_lock(mmu_lock)");
-        assertThat(st.next(0)).as(walk + " reads nothing the writer's queueing writes").isEqualTo("release mmu_lock");
-        assertThat(NestedSlotOpsTest.nested(st.s, gfn).spte()).as(walk + " ran in the lock's step").isNotEqualTo(before);
-        assertThat(st.s.violations).isZero();
+    @org.junit.jupiter.params.provider.CsvSource({"slot_rmap_write_protect", "kvm_zap_rmap",
+            "kvm_mmu_zap_collapsible_spte", "shadow_mmu_try_split_huge_pages"})
+    void theRmapWalksYieldDecisionReadsMmuLocksQueueUnderFullPreemption(String walk) {
+        for (dev.mmu.runtime.model.Preempt preempt : java.util.List.of(dev.mmu.runtime.model.Preempt.FULL,
+                dev.mmu.runtime.model.Preempt.NONE)) {
+            VmConfig n = NestedSlotOpsTest.vm(true, false, dev.mmu.runtime.model.Level.PG_LEVEL_2M);
+            VmConfig c = new VmConfig(n.mmu(), n.nxHugePages(), n.nxRecoveryRatio(), n.eagerPageSplit(), n.tdpLevels(),
+                    n.memslots(), n.vcpus(), preempt);
+            PathBuilder setup = new PathBuilder(); // the nested guest writes a 4K page of slot 0 (it logs) and a 2M one of slot 1
+            FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000), true);
+            FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x201000), true);
+            setup.emit(new SlotOps.SetLogDirty(0, false)); // the 4K leaf could be 2M now: collapsible
+            PathBuilder ioctl = new PathBuilder();
+            ioctl.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            switch (walk) {
+                case "slot_rmap_write_protect" -> DirtyLogPaths.writeProtectRmaps(ioctl, 0, 0);
+                case "kvm_zap_rmap" -> {
+                    int flush = ioctl.local("flush");
+                    ioctl.emit(new Ops.Assign(flush, Expr.constant(0), "flush = false"));
+                    DirtyLogPaths.zapRmaps(ioctl, 0, 0, true, flush);
+                }
+                case "kvm_mmu_zap_collapsible_spte" -> DirtyLogPaths.zapCollapsibleRmaps(ioctl, 0, 0, true);
+                default -> DirtyLogPaths.trySplitRmaps(ioctl, 1, 1);
+            }
+            ioctl.emit(new Ops.Release(LockId.mmu_lock));
+            PathBuilder w = new PathBuilder();
+            w.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            w.emit(new Ops.Release(LockId.mmu_lock));
+            Program p = new Program(c, ThreadProgram.of("setup", -1, setup),
+                    java.util.List.of(ThreadProgram.of("ioctl", -1, ioctl), ThreadProgram.of("writer", -1, w)), false,
+                    java.util.EnumSet.allOf(dev.mmu.runtime.model.Stat.class), 0, 0L); // no expectation: nothing visible
+            Stepper st = new Stepper(p);
+            st.step(0, "write_lock(mmu_lock)");
+            String decision = "if need_resched";
+            assertThat(st.next(0)).as(walk + ": the first head is visited in the lock's step").isEqualTo(decision);
+            st.step(1, "write_lock(mmu_lock)"); // the writer queues
+            boolean full = preempt == dev.mmu.runtime.model.Preempt.FULL;
+            st.step(0, decision, full ? 0 : 1); // yes: rwlock_needbreak() under full preemption, need_resched() else
+            assertThat(st.next(0)).as(walk + ", preempt " + preempt + ": whether the decision read the waiters")
+                    .isEqualTo(full ? "release mmu_lock" : "write_lock(mmu_lock)");
+            assertThat(st.s.violations).isZero();
+        }
     }
 }

@@ -1,0 +1,83 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rmap heads __walk_slot_rmaps() visits (slot_rmap_walk_next) and its handlers, in a slot that
+ * does not start at gfn 0 (slot 1, base gfn 0x200), where a head's index and its gfn differ. A step
+ * visits the heads of one group (one last-level table's: 512 heads) from its first.
+ */
+class RmapWalksTest {
+    /** Slot 1 of 6M at gfn 0x200, backed by `backing`; the L2 guest read each gpa (in that order). */
+    static VmState state(int backing, long... gpas) {
+        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
+                new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
+                new Memslot(1, 0x200, 1536, backing, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        for (long gpa : gpas) FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
+        return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+                List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
+    }
+
+    /**
+     * 4K leaves at gfn 0x203 and 0x201 (group 0x200-0x3ff), 0x405 and 0x400 (0x400-0x5ff, the last at
+     * the group's first gfn) and 0x601 (0x600-0x7ff).
+     */
+    static VmState fourK() {
+        return state(Level.PG_LEVEL_4K, 0x203000, 0x201000, 0x405000, 0x601000, 0x400000);
+    }
+
+    @Test
+    void slotRmapWalkNextGoesToTheFirstHeadHoldingAnSpteInALaterGroup() {
+        VmState s = fourK();
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("the next group's first gfn").isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x405 is in the same group").isEqualTo(0x601);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x405)).isEqualTo(0x601);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x601)).as("past the last").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("no 2M leaf").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 0, Level.PG_LEVEL_4K, 0x0)).as("slot 0 has none").isEqualTo(-1);
+    }
+
+    @Test
+    void aStepVisitsTheHeadsOfItsGroupFromItsFirst() {
+        VmState s = fourK();
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200)).as("0x201 and 0x203, not 0x400").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x202)).as("0x203 only").hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x400 and 0x405").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x405)).hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200)).as("the 4K leaves are in no 2M head").isEmpty();
+    }
+
+    /** shadow_mmu_try_split_huge_pages() splits huge leaves only: on 4K heads it does nothing. */
+    @Test
+    void theSplitHandlerLeaves4KLeavesAlone() {
+        VmState s = fourK();
+        Program p = InvariantsTest.program(s.config, b -> { }, InvariantsTest.thread("t", b -> { }));
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        long pages = s.stat(Stat.pages_4k);
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, 1, Level.PG_LEVEL_4K, 0x200)).isFalse();
+        assertThat(s.stat(Stat.pages_4k)).isEqualTo(pages);
+        assertThat(NestedSlotOpsTest.nested(s, 0x201).level()).isEqualTo(Level.PG_LEVEL_4K);
+    }
+
+    /** 2M leaves at gfn 0x400 and 0x200: one group at 2M (a 1G range); at 4K there are none. */
+    @Test
+    void theHeadsOfA2MLevelAreItsHugePages() {
+        VmState s = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200)).as("both").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x5ff)).as("the head of 0x400 by any of its gfns").hasSize(1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("one group").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("no 4K leaf").isEqualTo(-1);
+    }
+}
