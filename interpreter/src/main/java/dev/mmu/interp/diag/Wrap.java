@@ -26,7 +26,9 @@ public final class Wrap {
 
     /**
      * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
-     * is cut); continuation lines are indented by two.
+     * is cut, after a bracket, comma or dot where one is near the end of the line, so that
+     * `list_empty(possible_nx_huge_pages[KVM_TDP_MMU])` does not break inside a name); continuation
+     * lines are indented by two.
      */
     public static List<String> wrap(List<String> clauses, int max) {
         List<String> lines = new ArrayList<>();
@@ -40,8 +42,9 @@ public final class Wrap {
                     }
                     int room = max - cur.length();
                     if (word.length() <= room) break; // fits a clause's first line, which is not indented
-                    lines.add(cur + word.substring(0, room));
-                    word = word.substring(room);
+                    int cut = cut(word, room);
+                    lines.add(cur + word.substring(0, cut));
+                    word = word.substring(cut);
                     cur = new StringBuilder("  ");
                 }
                 if (!fresh(cur) && cur.length() + 1 + word.length() > max) {
@@ -54,6 +57,14 @@ public final class Wrap {
             if (!cur.toString().isBlank()) lines.add(cur.toString());
         }
         return lines;
+    }
+
+    /** Where to cut a word too long for the room: after the last ( [ , . in its second half, else at the room. */
+    static int cut(String word, int room) {
+        for (int i = room; i > room / 2; i--) {
+            if ("([,.".indexOf(word.charAt(i - 1)) >= 0) return i;
+        }
+        return room;
     }
 
     private static boolean fresh(StringBuilder line) {
