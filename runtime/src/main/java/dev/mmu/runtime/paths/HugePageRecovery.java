@@ -1,7 +1,6 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Level;
-import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
@@ -26,27 +25,9 @@ public final class HugePageRecovery {
     public static void recoverHugePagesRange(PathBuilder b, int pos, Mode mode) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
-        int startSlot = b.local("start");
         int flush = b.local("flush");
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new MmuOps.IterStart(it, Memslots.baseGfn(pos), Memslots.endGfn(pos), startSlot, endSlot,
-                Level.PG_LEVEL_2M, TdpIter.Roots.VALID));
-        int loop = b.here();
-        int exit = b.placeholder();
-        int condResched = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
-        b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
-        b.emit(new Ops.Jump(loop));
-        b.patch(condResched, new MmuOps.IterCondResched(it, flush, b.here()));
-        b.emit(new RecoverStep(it, endSlot, pos, flush));
-        b.emit(new Ops.Jump(loop));
-        b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
-        b.emit(new FlushIfOwed(flush));
-        b.emit(new Ops.Release(LockId.rcu));
-        int next = b.placeholder();
-        b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
-        b.emit(new Ops.Jump(loop));
-        b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.VALID, b.here()));
+        SlotPaths.slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, flush,
+                loop -> b.emit(new RecoverStep(it, endSlot, pos, flush)));
     }
 
     /**
@@ -65,9 +46,7 @@ public final class HugePageRecovery {
             Walk w = TdpIter.position(s, l, it);
             int level = (int) l[it + TdpIter.LEVEL];
             long gfn = l[it + TdpIter.GFN];
-            boolean candidate = w != null && level <= Level.PG_LEVEL_1G && Spte.present(w.spte()) && !Spte.leaf(w.spte())
-                    && gfn >= Memslots.base(s, pos) && gfn + Level.pagesPerHpage(level) <= Memslots.end(s, pos)
-                    && SlotOps.maxMappingLevel(s, pos) >= level;
+            boolean candidate = SlotOps.collapsible(s, w, level, gfn, pos);
             long huge = candidate ? makeHugeSpte(s, Spte.child(w.spte()), gfn, e.s.config.nxHugePages()) : 0;
             if (huge != 0) {
                 SlotOps.assertAtomicWrite(e, w.spId(), "recover_huge_pages_range", "tdp_mmu_set_spte_atomic");

@@ -199,6 +199,16 @@ public final class SlotOps {
     }
 
     /**
+     * A present table at 2M or 1G whose range lies in the slot and that kvm_mmu_max_mapping_level()
+     * allows as a huge page: what the collapsible zap (v6.12) zaps and the in-place recovery (v6.13+) replaces.
+     */
+    static boolean collapsible(VmState s, Walk w, int level, long gfn, int pos) {
+        return w != null && level <= Level.PG_LEVEL_1G && Spte.present(w.spte()) && !Spte.leaf(w.spte())
+                && gfn >= Memslots.base(s, pos) && gfn + Level.pagesPerHpage(level) <= Memslots.end(s, pos)
+                && maxMappingLevel(s, pos) >= level;
+    }
+
+    /**
      * One iteration of zap_collapsible_spte_range() (since 5ba7c4c6d1c7, v5.19, "Zap non-leaf SPTEs
      * when disabling dirty logging"; mmu_lock held for read): a present non-leaf SPTE at 2M or 1G whose range lies in the
      * slot and could be mapped at its level (kvm_mmu_max_mapping_level) is zapped with
@@ -214,9 +224,7 @@ public final class SlotOps {
             Walk w = TdpIter.position(s, l, it);
             int level = (int) l[it + TdpIter.LEVEL];
             long gfn = l[it + TdpIter.GFN];
-            boolean candidate = w != null && level <= Level.PG_LEVEL_1G && Spte.present(w.spte()) && !Spte.leaf(w.spte())
-                    && gfn >= Memslots.base(s, pos) && gfn + Level.pagesPerHpage(level) <= Memslots.end(s, pos)
-                    && maxMappingLevel(s, pos) >= level;
+            boolean candidate = collapsible(s, w, level, gfn, pos);
             if (!candidate) {
                 TdpIter.next(s, l, it, l[endSlot]);
                 e.nextPc = loop;

@@ -22,8 +22,18 @@ public final class SlotPaths {
      */
     private static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot,
                                  java.util.function.IntConsumer step) {
+        slotWalk(b, start, end, minLevel, mode, it, endSlot, -1, step);
+    }
+
+    /**
+     * The same walk with a flush owed in the local `flush` (or -1: none, as above): the yield
+     * flushes it (tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared)) and each root's walk ends
+     * with `if (flush) kvm_flush_remote_tlbs_memslot()` before rcu_read_unlock().
+     */
+    static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot, int flush,
+                         java.util.function.IntConsumer step) {
         int startSlot = b.local("start");
-        int noFlush = b.local("flush (always false)");
+        int owed = flush >= 0 ? flush : b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         b.emit(new MmuOps.IterStart(it, start, end, startSlot, endSlot, minLevel, TdpIter.Roots.VALID));
         int loop = b.here();
@@ -32,10 +42,11 @@ public final class SlotPaths {
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
         b.emit(new Ops.Jump(loop));
-        b.patch(condResched, new MmuOps.IterCondResched(it, noFlush, b.here()));
+        b.patch(condResched, new MmuOps.IterCondResched(it, owed, b.here()));
         step.accept(loop);
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
+        if (flush >= 0) b.emit(new HugePageRecovery.FlushIfOwed(flush));
         b.emit(new Ops.Release(LockId.rcu));
         // for_each_valid_tdp_mmu_root_yield_safe(): the next valid root, walked the same way.
         int next = b.placeholder();
