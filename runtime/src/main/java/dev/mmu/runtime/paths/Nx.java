@@ -15,6 +15,10 @@ import java.util.Arrays;
  * dev.mmu.runtime.model.VmConfig#nxListPerMmu}) and recovers each in a pass of its own.
  */
 public final class Nx {
+    /** What the accounting primitives touch: the NX lists and counters, the stats; they read whether the page still exists. */
+    static final Footprint ACCOUNTING = Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS)
+            .andReads(Resource.SPTE);
+
     private Nx() {}
 
     /**
@@ -92,7 +96,7 @@ public final class Nx {
         s.setPossibleNxHugePages(mmuType, l);
         s.addStat(Stat.nx_lpage_splits, 1);
         s.addNxNrPages(mmuType, 1);
-        e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
+        if (e.tracing()) e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
     }
 
     /**
@@ -135,15 +139,18 @@ public final class Nx {
             s.setPossibleNxHugePages(listType, IdLists.without(l, spId));
             s.addStat(Stat.nx_lpage_splits, -1);
             s.addNxNrPages(counted, -1);
-            if (!s.config.nxListPerMmu()) {
-                e.note(what + "(" + s.sp(spId) + "): nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits));
-            } else if (e.tracing()) {
-                e.note(what + "(" + s.sp(spId) + ") with " + mmuTypeName(counted) + ": nx_lpage_splits="
-                        + s.stat(Stat.nx_lpage_splits) + ", possible_nx_huge_pages[" + mmuTypeName(counted) + "].nr_pages="
-                        + Long.toUnsignedString(s.nxNrPages(counted)));
-            }
+            if (e.tracing()) e.note(untracked(s, spId, counted, what));
             return;
         }
+    }
+
+    /** The trace's clause for an untrack: since v6.18 with the type and the counter it decremented. */
+    private static String untracked(VmState s, int spId, int counted, String what) {
+        String splits = ": nx_lpage_splits=" + s.stat(Stat.nx_lpage_splits);
+        if (!s.config.nxListPerMmu()) return what + "(" + s.sp(spId) + ")" + splits;
+        String type = mmuTypeName(counted);
+        return what + "(" + s.sp(spId) + ") with " + type + splits + ", possible_nx_huge_pages[" + type + "].nr_pages="
+                + Long.toUnsignedString(s.nxNrPages(counted));
     }
 
     /** The enum kvm_mmu_type constant's name. */

@@ -96,7 +96,7 @@ public final class Primitives {
                 .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("unaccount_nx_huge_page", "v6.18")
                 .doc("clears sp->nx_huge_page_disallowed and untracks the page with KVM_SHADOW_MMU (whichever MMU's page it"
                         + " is): off its NX list, --nx_lpage_splits, --possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages")
-                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE),
+                .step(Nx.ACCOUNTING,
                         (e, a) -> {
                             if (freed(e, a[0], "unaccount_nx_huge_page")) return 0;
                             Nx.unaccount(e, (int) a[0]);
@@ -107,7 +107,7 @@ public final class Primitives {
                 .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("untrack_possible_nx_huge_page", "v6.18")
                 .doc("if the page is on an NX list: off it (list_del_init), --nx_lpage_splits and"
                         + " --possible_nx_huge_pages[mmu_type].nr_pages (u64); leaves sp->nx_huge_page_disallowed")
-                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE),
+                .step(Nx.ACCOUNTING,
                         (e, a) -> {
                             if (freed(e, a[0], "untrack_possible_nx_huge_page")) return 0;
                             Nx.untrack(e, (int) a[0], (int) a[1], "untrack_possible_nx_huge_page");
@@ -291,7 +291,7 @@ public final class Primitives {
         declare("track_possible_nx_huge_page(sp: sp)")
                 .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12")
                 .doc("puts a page on possible_nx_huge_pages and increments nx_lpage_splits (nothing if it is on the list)")
-                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
+                .step(Nx.ACCOUNTING, (e, a) -> {
                     Nx.track(e, (int) a[0]);
                     return 0;
                 });
@@ -315,7 +315,7 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_WRITE).mirrors("account_nx_huge_page", "v6.12")
                 .doc("sets sp->nx_huge_page_disallowed and, if nx_huge_page_possible, puts the page on possible_nx_huge_pages"
                         + " (track_possible_nx_huge_page)")
-                .step(Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS).andReads(Resource.SPTE), (e, a) -> {
+                .step(Nx.ACCOUNTING, (e, a) -> {
                     if (e.s.sp((int) a[0]) == null) { // freed memory
                         e.violate(Invariant.freed_page_table_walk, "account_nx_huge_page reads sp" + a[0] + " after it was freed");
                         return 0;

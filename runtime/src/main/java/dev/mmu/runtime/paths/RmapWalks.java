@@ -85,8 +85,9 @@ public final class RmapWalks {
         long best = -1;
         for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, base, Memslots.end(s, pos))) {
             var sp = s.sp((int) leaf[0]);
-            if (sp.level != level || sp.gfnOf((int) leaf[1]) < end) continue;
-            long i = index(s, pos, level, sp.gfnOf((int) leaf[1]));
+            long g = sp.gfnOf((int) leaf[1]);
+            if (sp.level != level || g < end) continue;
+            long i = index(s, pos, level, g);
             if (best < 0 || i < best) best = i;
         }
         return best < 0 ? -1 : base + best * Level.pagesPerHpage(level);
