@@ -156,7 +156,7 @@ final class FaultPaths {
         b.patch(notFrozen, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.FROZEN, Expr.local(f.slot("old_spte")), null),
                 b.here(), "is_frozen_spte(iter.old_spte)"));
         int notTarget = b.placeholder();
-        b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+        b.emit(new TdpMap.Target(f, false));
         int mapped = b.placeholder();
         b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
                 b.here(), "iter.level == fault.goal_level"));
