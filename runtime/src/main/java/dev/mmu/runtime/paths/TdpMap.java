@@ -280,7 +280,7 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
-            if (spuriousIfAllowed && Spte.present(l[m + OLD]) && Spte.leaf(l[m + OLD]) && accessAllowed(l[m + OLD])) {
+            if (spuriousIfAllowed && Spte.present(l[m + OLD]) && Spte.leaf(l[m + OLD]) && accessAllowed(l[m + OLD], exec, write)) {
                 e.note("tdp_mmu_map_handle_target_level: the present leaf already allows the access: RET_PF_SPURIOUS");
                 return;
             }
@@ -316,7 +316,7 @@ public final class TdpMap {
         }
 
         /** is_access_allowed(fault, spte) (spte.h): X for an exec fault, W for a write, else present. */
-        private boolean accessAllowed(long spte) {
+        static boolean accessAllowed(long spte, boolean exec, boolean write) {
             return exec ? Spte.exec(spte) : write ? Spte.writable(spte) : Spte.present(spte);
         }
     }

@@ -91,6 +91,20 @@ class TdpMapStepTest {
         assertThat(afterSecondWriteFault(false) & Spte.DIRTY).as("6.12: make_spte()'s clean leaf cmpxchg'd in").isZero();
     }
 
+    /** is_access_allowed(): what makes a present leaf's fault spurious, per access. */
+    @Test
+    void theAccessAllowedIsTheFaultsOwn() {
+        long readOnly = Spte.leaf(0x1000, false, false);
+        long writable = Spte.leaf(0x1000, true, false);
+        long exec = Spte.leaf(0x1000, false, true);
+        assertThat(TdpMap.Target.accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
+        assertThat(TdpMap.Target.accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
+        assertThat(TdpMap.Target.accessAllowed(writable, false, true)).isTrue();
+        assertThat(TdpMap.Target.accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
+        assertThat(TdpMap.Target.accessAllowed(exec, true, false)).isTrue();
+        assertThat(TdpMap.Target.accessAllowed(exec, false, true)).isFalse();
+    }
+
     @Test
     void theBranchFormsDeclareWhatTheyWriteOnEachWay() {
         Expr gpa = Expr.constant(HPAGE_GPA);
