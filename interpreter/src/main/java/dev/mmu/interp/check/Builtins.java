@@ -168,7 +168,8 @@ public final class Builtins {
         invariant("lockdep", "a primitive run without its lock mode, or locks taken out of order");
         invariant("lock_balance", "a thread finished holding a lock");
         invariant("deadlock", "threads that cannot make progress");
-        invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty");
+        invariant("dirty_bit_lost", "a guest write's dirty bit dropped from an SPTE before the host page was marked dirty"
+                + " (kernel 6.12 and older: since v6.13 the fault marks the page dirty)");
         invariant("freed_root_in_use", "a root's last reference put while a vCPU or a walk still uses it");
         invariant("lost_spte_update", "a plain SPTE write overwrote a change another thread made since the writer's snapshot");
         invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");

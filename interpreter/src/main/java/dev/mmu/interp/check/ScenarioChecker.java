@@ -14,6 +14,7 @@ import dev.mmu.interp.diag.Suggestions;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.VmSetting;
 import dev.mmu.runtime.explore.ExploreOptions;
+import dev.mmu.runtime.paths.Prelude;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -167,21 +168,23 @@ final class ScenarioChecker {
     private void expectations(Scenario s, Map<String, Long> row, Machine machine, Map<String, PathDecl> paths) {
         BodyChecker checker = new BodyChecker(diagnostics, paths, row, machine, "expectation", false, globals);
         for (Expectation e : s.expectations()) {
-            expectation(e, checker);
+            expectation(e, checker, machine.kernel());
         }
     }
 
-    private void expectation(Expectation e, BodyChecker checker) {
+    private void expectation(Expectation e, BodyChecker checker, String kernel) {
         if (e instanceof Expectation.Fails f) {
             if (f.expected() instanceof Expectation.Never n) {
                 diagnostics.error(f.pos(), "a broken invariant is expected with 'expect violation "
                         + n.invariant().name() + "'");
             }
-            expectation(f.expected(), checker);
+            expectation(f.expected(), checker, kernel);
         } else if (e instanceof Expectation.Never n) {
             builtin(n.invariant(), Kind.INVARIANT, "invariant");
+            kernelHas(n.invariant(), kernel);
         } else if (e instanceof Expectation.Violation v) {
             builtin(v.invariant(), Kind.INVARIANT, "invariant");
+            kernelHas(v.invariant(), kernel);
         } else if (e instanceof Expectation.Max m) {
             builtin(m.metric(), Kind.METRIC, "metric");
             checker.number(m.bound(), "the bound of a metric");
@@ -191,6 +194,20 @@ final class ScenarioChecker {
             checker.condition(f.cond());
         } else if (e instanceof Expectation.Reachable r) {
             checker.condition(r.cond());
+        }
+    }
+
+    /**
+     * An invariant that states a contract the scenario's kernel no longer has is refused, rather than
+     * checked (it would find nothing) or passed in silence: dirty_bit_lost is kvm_set_pfn_dirty() at
+     * the zap, which v6.13 dropped (docs/language.md, the invariants' table).
+     */
+    private void kernelHas(Ident name, String kernel) {
+        if (name.name().equals("dirty_bit_lost") && !Prelude.setsPfnDirtyOnZap(kernel)) {
+            diagnostics.error(name.pos(), "kernel " + kernel + " has no dirty_bit_lost: since v6.13 (\"Mark folio dirty"
+                    + " when creating SPTE, not when zapping/modifying\") KVM marks the page dirty when a fault makes a"
+                    + " writable SPTE and handle_changed_spte() no longer calls kvm_set_pfn_dirty(), so a D bit dropped"
+                    + " from an SPTE loses nothing; check it with kernel 6.12 or older");
         }
     }
 

@@ -583,7 +583,7 @@ final class BodyCompiler {
             }
             case "tdp_mmu_map_handle_target_level" -> {
                 TdpMap.Fault f = walk(c, env);
-                b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+                b.emit(new TdpMap.Target(f, Prelude.spuriousIfAccessAllowed(scenario.machine().kernel())));
             }
             case "link_shadow_page" -> {
                 TdpMap.Fault f = walk(c, env);

@@ -17,11 +17,23 @@ import java.util.List;
  *                        (kvm_x86_ops.cpu_dirty_log_size != 0), so dirty logging clears D bits
  * @param nxListPerMmu    kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES] (v6.18, 6777885605e1): the TDP
  *                        MMU's NX pages on a list of their own; before, one list for both MMUs
+ * @param accessedBitVolatile spte_has_volatile_bits() counts a clear A bit (until v6.15): a present leaf
+ *                        with A clear is written by xchg; since, spte_needs_atomic_update() ignores A
+ * @param setsPfnDirtyOnZap handle_changed_spte() calls kvm_set_pfn_dirty() for a dirty leaf that goes
+ *                        (until v6.13), the contract invariant dirty_bit_lost checks
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
-                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
+                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu,
+                       boolean accessedBitVolatile, boolean setsPfnDirtyOnZap) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine whose SPTE writes are v6.12's (A volatile, kvm_set_pfn_dirty() at the zap). */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, pml, nxListPerMmu,
+                true, true);
     }
 
     /** A machine whose kernel keeps one NX list for both MMUs (before v6.18). */

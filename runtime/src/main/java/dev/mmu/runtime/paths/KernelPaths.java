@@ -190,14 +190,14 @@ public final class KernelPaths {
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         int m = b.locals("fault", TdpMap.SLOTS);
-        (tdp ? tdpPageFault : directPageFault).emit(b, new TdpMap.Fault(vcpu, gpa, kind == Access.EXEC, seq, pfn, slot, m,
+        (tdp ? tdpPageFault : directPageFault).emit(b, new TdpMap.Fault(vcpu, gpa, kind == Access.EXEC, kind == Access.WRITE, seq, pfn, slot, m,
                 nested));
         b.emit(new FaultOps.FaultUnlock());
         b.emit(new Ops.Jump(access));
         int fastPf = -1;
         if (kind == Access.WRITE && !nested) {
             fastPf = b.here();
-            int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, seq, pfn, slot, -1, false), oldSpte);
+            int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, true, seq, pfn, slot, -1, false), oldSpte);
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, access, faultIn)));
         }
         int enterGuest = b.here();

@@ -50,6 +50,35 @@ public final class Prelude {
         return atLeast(version, "6.12");
     }
 
+    /**
+     * Whether the version's tdp_mmu_map_handle_target_level() returns RET_PF_SPURIOUS before
+     * make_spte() when a present leaf already allows the access (v6.13, 386d69f9f29b "Treat TDP MMU
+     * faults as spurious if access is already allowed", kvm-x86-fixes-6.13-rcN); before, it rebuilds
+     * the SPTE and cmpxchgs it in whenever the value differs.
+     */
+    public static boolean spuriousIfAccessAllowed(String version) {
+        return atLeast(version, "6.18"); // of the prelude's versions, 6.18 and 7.2 come after v6.13
+    }
+
+    /**
+     * Whether the version's handle_changed_spte() calls kvm_set_pfn_dirty() for a dirty leaf that
+     * goes away, which is what invariant dirty_bit_lost checks (until v6.13: aa85986e7150 "Mark folio
+     * dirty when creating SPTE, not when zapping/modifying" marks the folio dirty when the fault makes
+     * a writable SPTE, in kvm_release_faultin_page(), and drops the call).
+     */
+    public static boolean setsPfnDirtyOnZap(String version) {
+        return !atLeast(version, "6.18");
+    }
+
+    /**
+     * Whether the version's spte_has_volatile_bits() counts a clear A bit as volatile, so that a
+     * present leaf with A clear is written by xchg (until v6.15: 61d65f2dc766 "Don't force atomic
+     * update if only the Accessed bit is volatile", renamed spte_needs_atomic_update()).
+     */
+    public static boolean accessedBitVolatile(String version) {
+        return !atLeast(version, "6.18");
+    }
+
     /** Whether a version of {@link #VERSIONS} is the other one or newer. */
     private static boolean atLeast(String version, String other) {
         return VERSIONS.indexOf(version) >= VERSIONS.indexOf(other);

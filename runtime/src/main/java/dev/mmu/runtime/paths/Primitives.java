@@ -278,7 +278,8 @@ public final class Primitives {
         declare("tdp_mmu_map_handle_target_level(fault: fault, iter: iter)")
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_map_handle_target_level", "v6.12")
                 .doc("installs the fault's leaf at iter.sptep with tdp_mmu_set_spte_atomic (not if already there or the cmpxchg"
-                        + " fails); flushes if it replaced a table")
+                        + " fails); flushes if it replaced a table. From kernel 6.18 (v6.13) RET_PF_SPURIOUS first if"
+                        + " iter.old_spte is a present leaf that already allows the access")
                 .expanded();
         // The NX tracking of kvm_tdp_mmu_map() after a link.
         declare("nx_huge_page_disallowed(sp: sp) -> bool")
@@ -504,7 +505,8 @@ public final class Primitives {
         declare("tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.12")
                 .doc("writes the SPTE, by xchg if old_spte has volatile bits, then handle_changed_spte() on the value replaced"
-                        + " (kvm_set_pfn_dirty for a dirty leaf); returns that value")
+                        + " (kvm_set_pfn_dirty for a dirty leaf); returns that value. From kernel 6.18 a clear A bit is not"
+                        + " volatile (v6.15) and there is no kvm_set_pfn_dirty (v6.13)")
                 .step(VolatileBits.WRITE,
                         (e, a) -> VolatileBits.setSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3], true));
         // tdp_mmu_iter_set_spte(kvm, &iter, new_spte): tdp_mmu_set_spte() from iter.old_spte. Under the

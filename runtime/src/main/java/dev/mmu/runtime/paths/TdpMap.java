@@ -32,11 +32,12 @@ public final class TdpMap {
 
     /**
      * One guest access's struct kvm_page_fault as the fault path's steps take it: the vCPU, the gpa,
-     * whether it is an exec fault, and the locals of mmu_seq, fault->pfn, fault->slot's flags and
+     * whether it is an exec fault (fault->exec) or a write fault (fault->write), and the locals of mmu_seq, fault->pfn, fault->slot's flags and
      * the block of {@link #SLOTS} from m (the fault and its walk's iterator; -1 for fast_page_fault's
      * fault, which has none); nested: the L2 guest's fault (mmu both), in the nested shadow root.
      */
-    public record Fault(int vcpu, Expr gpa, boolean exec, int seq, int pfn, int slotFlags, int m, boolean nested) {
+    public record Fault(int vcpu, Expr gpa, boolean exec, boolean write, int seq, int pfn, int slotFlags, int m,
+                        boolean nested) {
         /** The local of a field of the fault or of its walk's iterator, or -1 if it has none by that name. */
         public int slot(String field) {
             if (m < 0) return -1;
@@ -262,14 +263,27 @@ public final class TdpMap {
      * tdp_mmu_map_handle_target_level() (v6.12): make_spte() (which marks the page dirty when it
      * makes a writable SPTE in a dirty-logged slot); the same value -> RET_PF_SPURIOUS; else
      * tdp_mmu_set_spte_atomic(), RET_PF_RETRY if it fails; replacing a table by a huge leaf
-     * flushes (kvm_flush_remote_tlbs_gfn).
+     * flushes (kvm_flush_remote_tlbs_gfn). With spuriousIfAllowed (v6.13+, {@link
+     * Prelude#spuriousIfAccessAllowed}), first: a present leaf that already allows the fault's access
+     * (is_access_allowed(): X for exec, W for a write, present for a read) -> RET_PF_SPURIOUS, before
+     * make_spte(), where v6.12 replaces it when make_spte()'s value differs (a dirty or aged leaf).
      */
-    public record Target(Expr gpa, int m, int pfnSlot, int slotFlags) implements Op {
+    public record Target(Expr gpa, int m, int pfnSlot, int slotFlags, boolean exec, boolean write,
+                         boolean spuriousIfAllowed) implements Op {
+        /** The step for the fault's access, as the kernel version has it. */
+        public Target(Fault f, boolean spuriousIfAllowed) {
+            this(f.gpa(), f.m(), f.pfn(), f.slotFlags(), f.exec(), f.write(), spuriousIfAllowed);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
+            if (spuriousIfAllowed && Spte.present(l[m + OLD]) && Spte.leaf(l[m + OLD]) && accessAllowed(l[m + OLD], exec, write)) {
+                e.note("tdp_mmu_map_handle_target_level: the present leaf already allows the access: RET_PF_SPURIOUS");
+                return;
+            }
             Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
             boolean writable = !slot.readonly();
@@ -299,6 +313,11 @@ public final class TdpMap {
 
         public String describe() {
             return "tdp_mmu_map_handle_target_level";
+        }
+
+        /** is_access_allowed(fault, spte) (spte.h): X for an exec fault, W for a write, else present. */
+        static boolean accessAllowed(long spte, boolean exec, boolean write) {
+            return exec ? Spte.exec(spte) : write ? Spte.writable(spte) : Spte.present(spte);
         }
     }
 

@@ -6,7 +6,8 @@ import dev.mmu.runtime.model.Spte;
 /**
  * SPTE writes under mmu_lock held for write that start from the caller's snapshot of the SPTE
  * (the TDP iterator's iter.old_spte), while bits of it may still change without mmu_lock: the
- * hardware sets A and D, fast_page_fault() sets W (spte.h, tdp_iter.h, tdp_mmu.c, v6.12).
+ * hardware sets A and D, fast_page_fault() sets W (spte.h, tdp_iter.h, tdp_mmu.c, v6.12; which of them
+ * need an xchg, and whether the zap marks the page dirty, by the machine's kernel).
  */
 final class VolatileBits {
     private VolatileBits() {}
@@ -19,16 +20,22 @@ final class VolatileBits {
 
     /**
      * spte_has_volatile_bits() (spte.h, v6.12) with A/D bits enabled (EPT A/D): the CPU may still
-     * set A, or D of a writable SPTE, and fast_page_fault() may set W of an MMU-writable one.
+     * set A, or D of a writable SPTE, and fast_page_fault() may set W of an MMU-writable one. Without
+     * accessedVolatile, spte_needs_atomic_update() (spte.c, v6.15+): A is left out, as "KVM tolerates
+     * false negatives/positives" on it, so a non-writable or dirty leaf with A clear needs no xchg.
      */
-    static boolean hasVolatileBits(long spte) {
-        return (!Spte.writable(spte) && (spte & Spte.MMU_WRITABLE) != 0) || (spte & Spte.ACCESSED) == 0
+    static boolean hasVolatileBits(long spte, boolean accessedVolatile) {
+        return (!Spte.writable(spte) && (spte & Spte.MMU_WRITABLE) != 0)
+                || (accessedVolatile && (spte & Spte.ACCESSED) == 0)
                 || (Spte.writable(spte) && (spte & Spte.DIRTY) == 0);
     }
 
-    /** kvm_tdp_mmu_spte_need_atomic_write() (tdp_iter.h, v6.12): a present leaf with volatile bits. */
-    static boolean needAtomicWrite(long oldSpte) {
-        return Spte.present(oldSpte) && Spte.leaf(oldSpte) && hasVolatileBits(oldSpte);
+    /**
+     * kvm_tdp_mmu_spte_need_atomic_write() (tdp_iter.h, v6.12; _need_atomic_update() since v6.15): a
+     * present leaf with volatile bits.
+     */
+    static boolean needAtomicWrite(long oldSpte, boolean accessedVolatile) {
+        return Spte.present(oldSpte) && Spte.leaf(oldSpte) && hasVolatileBits(oldSpte, accessedVolatile);
     }
 
     /**
@@ -48,9 +55,11 @@ final class VolatileBits {
 
     /**
      * tdp_mmu_set_spte() (tdp_mmu.c, v6.12): kvm_tdp_mmu_write_spte() exchanges the SPTE atomically
-     * when the caller's snapshot has volatile bits and handles the value it replaced, else writes it
-     * with WRITE_ONCE and handles the snapshot; handle_changed_spte() then calls kvm_set_pfn_dirty()
-     * for a dirty leaf that goes away. With atomic false, the form before "KVM: x86/mmu: Use atomic
+     * when the caller's snapshot has volatile bits (by the machine's kernel: {@link
+     * dev.mmu.runtime.model.VmConfig#accessedBitVolatile}) and handles the value it replaced, else writes
+     * it with WRITE_ONCE and handles the snapshot; handle_changed_spte() then calls kvm_set_pfn_dirty()
+     * for a dirty leaf that goes away (until v6.13: {@link dev.mmu.runtime.model.VmConfig#setsPfnDirtyOnZap};
+     * since, the fault marks the folio dirty and a dropped D bit breaks nothing). With atomic false, the form before "KVM: x86/mmu: Use atomic
      * XCHG to write TDP MMU SPTEs with volatile bits" (ba3a6120a4e7, v5.18): always WRITE_ONCE.
      * Under the write lock a snapshot differs from memory in the volatile bits only, so the value
      * handled is memory's with the snapshot's W/A/D. The SPTE is the one mapping gfn at level in
@@ -66,7 +75,8 @@ final class VolatileBits {
             throw new ScenarioError("tdp_mmu_set_spte: new_spte must be 0 or a leaf SPTE, not 0x" + Long.toHexString(newSpte));
         }
         long memory = w.spte();
-        boolean xchg = atomic && needAtomicWrite(oldSpte);
+        boolean xchg = atomic && needAtomicWrite(oldSpte, e.s.config.accessedBitVolatile());
+        boolean setPfnDirty = e.s.config.setsPfnDirtyOnZap();
         if (!xchg && (memory & ~VOLATILE) != (oldSpte & ~VOLATILE)) {
             e.violate(Invariant.lost_spte_update, "WRITE_ONCE over the SPTE of gfn 0x" + Long.toHexString(gfn) + " L" + level
                     + " replaced " + Spte.describe(memory, level) + ", not the snapshot " + Spte.describe(oldSpte, level)
@@ -75,7 +85,7 @@ final class VolatileBits {
         // Past a lost update the model handles memory's structure with the snapshot's W/A/D (the
         // kernel handles the stale snapshot, e.g. a table twice); the violation is already recorded.
         long handled = xchg ? memory : (memory & ~VOLATILE) | (oldSpte & VOLATILE);
-        if (dirtyBitLost(memory, handled, newSpte)) {
+        if (setPfnDirty && dirtyBitLost(memory, handled, newSpte)) {
             e.violate(Invariant.dirty_bit_lost, "WRITE_ONCE over the SPTE of gfn 0x" + Long.toHexString(gfn)
                     + " dropped the D bit the CPU set after the snapshot: kvm_set_pfn_dirty(0x"
                     + Long.toHexString(Spte.pfn(memory)) + ") never runs, the host sees the page clean");
@@ -85,7 +95,7 @@ final class VolatileBits {
         if (e.tracing()) {
             e.note((xchg ? "xchg" : "WRITE_ONCE") + " SPTE L" + level + " gfn 0x"
                     + Long.toHexString(gfn) + " " + Spte.describe(memory, level) + ((memory & Spte.DIRTY) != 0 ? " dirty" : "")
-                    + " -> " + Spte.describe(newSpte, level) + ((handled & Spte.DIRTY) != 0 ? ", kvm_set_pfn_dirty" : ""));
+                    + " -> " + Spte.describe(newSpte, level) + (setPfnDirty && (handled & Spte.DIRTY) != 0 ? ", kvm_set_pfn_dirty" : ""));
         }
         TdpMmu.handleChangedSpte(e, level, handled, newSpte);
         return handled;
@@ -93,7 +103,8 @@ final class VolatileBits {
 
     /**
      * The D bit in memory is gone with nobody told: handle_changed_spte() saw no D (so no
-     * kvm_set_pfn_dirty()) and the new SPTE does not keep it for the same page.
+     * kvm_set_pfn_dirty()) and the new SPTE does not keep it for the same page. A v6.12 contract:
+     * since v6.13 the folio is dirty from the fault that made the SPTE writable.
      */
     private static boolean dirtyBitLost(long memory, long handled, long newSpte) {
         boolean dirty = Spte.present(memory) && Spte.leaf(memory) && (memory & Spte.DIRTY) != 0;

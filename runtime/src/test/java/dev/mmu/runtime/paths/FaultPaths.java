@@ -139,13 +139,18 @@ final class FaultPaths {
      * without v6.2's `if (sp->nx_huge_page_disallowed)` (the pre-fix kernel).
      */
     static void kvmTdpMmuPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {
+        kvmTdpMmuPageFault(b, c, f, recheck, false);
+    }
+
+    /** The same with spuriousIfAllowed: tdp_mmu_map_handle_target_level() as v6.13+ has it. */
+    static void kvmTdpMmuPageFault(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck, boolean spuriousIfAllowed) {
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
         int stale = b.placeholder();
-        kvmTdpMmuMap(b, c, f, recheck);
+        kvmTdpMmuMap(b, c, f, recheck, spuriousIfAllowed);
         b.patch(stale, new FaultOps.PageFaultStale(f.vcpu(), f.gpa(), f.seq(), 0).branch(b.here(), true));
     }
 
-    private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck) {
+    private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck, boolean spuriousIfAllowed) {
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         b.emit(new TdpMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec()));
         b.emit(new TdpMap.Walk(f.gpa(), f.m(), false, -1));
@@ -156,7 +161,7 @@ final class FaultPaths {
         b.patch(notFrozen, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.FROZEN, Expr.local(f.slot("old_spte")), null),
                 b.here(), "is_frozen_spte(iter.old_spte)"));
         int notTarget = b.placeholder();
-        b.emit(new TdpMap.Target(f.gpa(), f.m(), f.pfn(), f.slotFlags()));
+        b.emit(new TdpMap.Target(f, spuriousIfAllowed));
         int mapped = b.placeholder();
         b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
                 b.here(), "iter.level == fault.goal_level"));

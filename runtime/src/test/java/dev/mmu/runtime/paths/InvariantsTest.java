@@ -196,20 +196,39 @@ class InvariantsTest {
     @Test
     void aWriteOnceZapDropsTheDirtyBitTheCpuSetAfterTheSnapshot() {
         VmConfig c = vm(Mmu.TDP, false, 2, SMALL);
+        assertThat(broken(zapRacingAWrite(c, "__tdp_mmu_set_spte"))).contains(Invariant.dirty_bit_lost);
+        assertThat(broken(zapRacingAWrite(c, "tdp_mmu_set_spte"))).doesNotContain(Invariant.dirty_bit_lost);
+    }
+
+    /**
+     * The same WRITE_ONCE on a kernel whose handle_changed_spte() no longer calls kvm_set_pfn_dirty()
+     * (v6.13+: the fault marked the folio dirty when it made the SPTE writable): the contract
+     * dirty_bit_lost checks is gone, so nothing is recorded (the checker refuses the name there).
+     */
+    @Test
+    void withoutKvmSetPfnDirtyAtTheZapADroppedDirtyBitIsNoViolation() {
+        VmConfig c = withSpteFacts(vm(Mmu.TDP, false, 2, SMALL), true, false);
+        assertThat(broken(zapRacingAWrite(c, "__tdp_mmu_set_spte"))).doesNotContain(Invariant.dirty_bit_lost);
+    }
+
+    /** A machine like c with the SPTE-write facts of another kernel version ({@link Prelude}). */
+    static VmConfig withSpteFacts(VmConfig c, boolean accessedBitVolatile, boolean setsPfnDirtyOnZap) {
+        return new VmConfig(c.mmu(), c.nxHugePages(), c.nxRecoveryRatio(), c.eagerPageSplit(), c.tdpLevels(),
+                c.memslots(), c.vcpus(), c.preempt(), c.pml(), c.nxListPerMmu(), accessedBitVolatile, setsPfnDirtyOnZap);
+    }
+
+    /** vCPU 1 read gfn 1 (a writable, clean SPTE); a zap writes it with `write` from its snapshot while vCPU 0 writes it. */
+    private static Program zapRacingAWrite(VmConfig c, String write) {
         Consumer<PathBuilder> setup = s -> FaultPaths.guestAccess(s, c, 1, Access.READ, Expr.constant(0x1000));
-        for (String write : List.of("__tdp_mmu_set_spte", "tdp_mmu_set_spte")) {
-            Program p = program(c, setup, thread("zap", b -> {
-                int old = b.local("old");
-                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-                b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(1), Expr.constant(1)}, old));
-                b.emit(new Ops.Call(Primitives.get(write),
-                        new Expr[] {Expr.constant(1), Expr.constant(1), Expr.local(old), Expr.constant(0)}, -1));
-                b.emit(call("flush_remote_tlbs"));
-                b.emit(new Ops.Release(LockId.mmu_lock));
-            }), vcpu(c, 0, Access.WRITE, 0x1000));
-            if (write.startsWith("__")) assertThat(broken(p)).contains(Invariant.dirty_bit_lost);
-            else assertThat(broken(p)).doesNotContain(Invariant.dirty_bit_lost);
-        }
+        return program(c, setup, thread("zap", b -> {
+            int old = b.local("old");
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(1), Expr.constant(1)}, old));
+            b.emit(new Ops.Call(Primitives.get(write),
+                    new Expr[] {Expr.constant(1), Expr.constant(1), Expr.local(old), Expr.constant(0)}, -1));
+            b.emit(call("flush_remote_tlbs"));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }), vcpu(c, 0, Access.WRITE, 0x1000));
     }
 
     /**

@@ -7,6 +7,7 @@ import static dev.mmu.runtime.paths.Stepper.isTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.paths.MmuOps.Access;
@@ -53,6 +54,55 @@ class TdpMapStepTest {
         assertThat(isLeaf(huge)).as("goal_level stays 2M: the table gives way to the huge leaf").isTrue();
         assertThat(dev.mmu.runtime.model.Spte.exec(huge)).as("huge SPTEs lose exec under NX").isFalse();
         assertThat(st.s.stat(Stat.remote_tlb_flush)).as("replacing a table flushes").isPositive();
+    }
+
+    /**
+     * vCPU 1 takes an EPT violation on a page nobody maps; vCPU 0 faults it in and writes it (its walk
+     * sets D); then vCPU 1's fault walks to the present, writable, dirty leaf. The SPTE after vCPU 1's
+     * fault, before its access walks again.
+     */
+    static long afterSecondWriteFault(boolean spuriousIfAllowed) {
+        VmConfig c = Stepper.vm(Mmu.TDP, 2);
+        PathBuilder[] vcpus = new PathBuilder[2];
+        for (int v = 0; v < 2; v++) {
+            vcpus[v] = new PathBuilder();
+            KernelPaths.guestAccess(vcpus[v], c, v, Access.WRITE, Expr.constant(HPAGE_GPA), false,
+                    (q, f) -> FaultPaths.kvmTdpMmuPageFault(q, c, f, true, spuriousIfAllowed),
+                    (q, f) -> FaultPaths.directPageFault(q, c, f), FaultPaths::fastPageFault,
+                    (q, v2, guestMode) -> FaultPaths.vcpuEnterGuest(q, c, v2, guestMode));
+        }
+        Stepper st = new Stepper(Stepper.program(c, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, vcpus[0]),
+                ThreadProgram.of("vcpu 1", 1, vcpus[1])));
+        st.step(1, st.next(1)); // the access: EPT violation
+        st.step(1, "kvm_faultin_pfn");
+        for (int i = 0; i < 40 && !st.done(0); i++) st.step(0, st.next(0));
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.spteAt(HPAGE_GFN, 2) & Spte.DIRTY).as("vCPU 0's write set D").isNotZero();
+        st.step(1, "read_lock(mmu_lock)");
+        st.map(1);
+        long spte = st.spteAt(HPAGE_GFN, 2);
+        assertThat(isLeaf(spte) && Spte.writable(spte)).isTrue();
+        return spte;
+    }
+
+    @Test
+    void aFaultOnALeafThatAllowsTheWriteIsSpuriousFromV613() {
+        assertThat(afterSecondWriteFault(true) & Spte.DIRTY).as("7.2: left alone, D kept").isNotZero();
+        assertThat(afterSecondWriteFault(false) & Spte.DIRTY).as("6.12: make_spte()'s clean leaf cmpxchg'd in").isZero();
+    }
+
+    /** is_access_allowed(): what makes a present leaf's fault spurious, per access. */
+    @Test
+    void theAccessAllowedIsTheFaultsOwn() {
+        long readOnly = Spte.leaf(0x1000, false, false);
+        long writable = Spte.leaf(0x1000, true, false);
+        long exec = Spte.leaf(0x1000, false, true);
+        assertThat(TdpMap.Target.accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
+        assertThat(TdpMap.Target.accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
+        assertThat(TdpMap.Target.accessAllowed(writable, false, true)).isTrue();
+        assertThat(TdpMap.Target.accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
+        assertThat(TdpMap.Target.accessAllowed(exec, true, false)).isTrue();
+        assertThat(TdpMap.Target.accessAllowed(exec, false, true)).isFalse();
     }
 
     @Test
