@@ -17,8 +17,9 @@ import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.Range;
 
 /**
- * The prelude (latest's paths: 6.18's folder over 6.12's shared files) for go-to-definition and hover. The files live in the runtime jar,
- * which a client cannot open, so they are copied to a cache folder named after their content
+ * The prelude (latest's paths: 6.18's folder over 6.12's shared files) for go-to-definition and
+ * hover. The files live in the runtime jar, which a client cannot open, so they are copied to a
+ * cache folder named after their content
  * ({@code $TMPDIR/mmu-prelude-HASH/kernel/mmu.mmu}): a file URI stays valid for the jar that wrote
  * it, and another version of the jar writes its own folder.
  */
