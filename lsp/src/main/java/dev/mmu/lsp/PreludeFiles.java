@@ -8,6 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.eclipse.lsp4j.Location;
@@ -15,8 +17,9 @@ import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.Range;
 
 /**
- * The prelude (latest's files) for go-to-definition and hover. The files live in the runtime jar,
- * which a client cannot open, so they are copied to a cache folder named after their content
+ * The prelude (latest's paths: 6.18's folder over 6.12's shared files) for go-to-definition and
+ * hover. The files live in the runtime jar, which a client cannot open, so they are copied to a
+ * cache folder named after their content
  * ({@code $TMPDIR/mmu-prelude-HASH/kernel/mmu.mmu}): a file URI stays valid for the jar that wrote
  * it, and another version of the jar writes its own folder.
  */
@@ -44,13 +47,18 @@ final class PreludeFiles {
             String comment = source.lines().takeWhile(l -> l.startsWith("#"))
                     .map(l -> l.replaceFirst("^# ?", "")).collect(Collectors.joining("\n"));
             PathDecl p = KernelPrelude.paths(Prelude.LATEST).get(name);
-            return comment + "\n\nPrelude `" + p.pos().file() + "` (kernel " + Prelude.LATEST + "): `mmu show " + name
+            String text = Prelude.versionOf(p.pos().file());
+            return comment + "\n\nPrelude `" + p.pos().file() + "` (kernel " + Prelude.LATEST
+                    + (text.equals(Prelude.LATEST) ? "" : ", which runs " + text + "'s text") + "): `mmu show " + name
                     + "` prints it; a path of this name replaces it.";
         });
     }
 
     private static Path extracted(String resource) {
-        String hash = Integer.toHexString(Prelude.latest().stream().map(Prelude.Source::text).toList().hashCode());
+        // Over every file latest reads: a changed version folder gets its own cache folder too.
+        List<Prelude.Source> files = new ArrayList<>(Prelude.shared());
+        files.addAll(Prelude.overrides(Prelude.LATEST));
+        String hash = Integer.toHexString(files.stream().map(Prelude.Source::text).toList().hashCode());
         Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + hash).resolve(resource);
         try {
             if (!Files.exists(file)) {

@@ -12,16 +12,17 @@ class PreludeFilesTest {
     private static final String TEXT = """
             scenario "s" {
               memslot 0 { gpa 0x0 size 2M }
-              thread t { kvm_recover_nx_huge_pages }
+              thread t { kvm_recover_nx_huge_pages(KVM_TDP_MMU) }
             }
             """;
 
+    /** latest (7.2) runs 6.18's recovery: the definition is in 6.18's folder. */
     @Test
     void goToDefinitionOfAKernelPathOpensItsPreludeFile() throws Exception {
         var found = Definitions.at("file:///tmp/s.mmu", TEXT, 2, 16, p -> Optional.empty());
         assertThat(found).singleElement().satisfies(l -> {
             Path file = Path.of(URI.create(l.getUri()));
-            assertThat(file.toString()).endsWith("kernel/mmu.mmu");
+            assertThat(file.toString()).endsWith("kernel/6.18/mmu.mmu");
             String line = Files.readAllLines(file).get(l.getRange().getStart().getLine());
             assertThat(line).startsWith("path kvm_recover_nx_huge_pages(");
             assertThat(line.substring(l.getRange().getStart().getCharacter())).startsWith("kvm_recover_nx_huge_pages");
@@ -31,7 +32,8 @@ class PreludeFilesTest {
     @Test
     void hoverOnAKernelPathShowsItsPreludeComment() {
         String md = Hovers.at(TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
-        assertThat(md).contains("kvm_recover_nx_huge_pages() (v6.12").contains("Prelude `kernel/mmu.mmu`");
+        assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v6.18")
+                .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text)");
     }
 
     /** A patch copy: the file's path replaces the kernel path under each of its names. */
@@ -59,6 +61,6 @@ class PreludeFilesTest {
     void hoverOnAReplacedKernelPathSaysTheFilesPathRuns() {
         String md = Hovers.at(PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("**kvm_recover_nx_lpages** · path", "line 1", "replaces the kernel path")
-                .doesNotContain("Prelude `kernel/mmu.mmu`");
+                .doesNotContain("Prelude `kernel/");
     }
 }

@@ -601,10 +601,18 @@ final class BodyChecker {
                 .filter(n -> !given.contains(n)).toList();
         if (missing.size() > misnamed) {
             diagnostics.error(c.name().pos(), callee + " needs " + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList())
-                    + signature(params));
+                    + signature(params) + (missing.contains("mmu_type") ? MMU_TYPE_HINT : ""));
         }
         return bound;
     }
+
+    /**
+     * The NX recovery took no argument until 6.17, and a scenario written for 6.12 (the default
+     * until the sixteenth session) calls it so: say what today's kernel takes instead.
+     */
+    private static final String MMU_TYPE_HINT = ": since 6.18 (and in 7.2, the default) NX recovery is one pass per"
+            + " MMU type: pass KVM_TDP_MMU or KVM_SHADOW_MMU, call kvm_nx_huge_page_recovery_worker for both passes,"
+            + " or say `vm { kernel 6.12 }` for the one-list loop";
 
     private void argument(Arg arg, Param param, String callee) {
         if (param.type() == Type.RANGE) {

@@ -148,8 +148,8 @@ public final class Frontend {
                 }
             }
             // A file-level path may call any prelude path (a copy from `mmu show` calls its helpers);
-            // the scenario's kernel version picks which one runs. Latest's names are every version's,
-            // not always with latest's parameters (6.18's kvm_recover_nx_huge_pages(mmu_type)): where
+            // the scenario's kernel version picks which one runs. The names are every version's, not
+            // always with the same parameters (7.2's kvm_recover_nx_huge_pages(mmu_type)): where
             // every scenario of the file runs one version, the paths are checked against its prelude.
             Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(kernelOf(file)));
             callable.putAll(visible);

@@ -82,14 +82,14 @@ public final class KernelPrelude {
     private static Map<String, PathDecl> load(String version) {
         Diagnostics diagnostics = new Diagnostics();
         Map<String, PathDecl> byName = new LinkedHashMap<>();
-        for (Source s : Prelude.latest()) {
+        for (Source s : Prelude.shared()) {
             parse(s, diagnostics).forEach(p -> byName.put(p.name().name(), p));
         }
         for (Source s : Prelude.overrides(version)) {
             for (PathDecl p : parse(s, diagnostics)) {
                 if (byName.put(p.name().name(), p) == null) {
                     diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' of " + version
-                            + " is not in latest's files: a version folder only replaces functions");
+                            + " is not in kernel/'s files (" + Prelude.SHARED + "'s): a version folder only replaces functions");
                 }
             }
         }

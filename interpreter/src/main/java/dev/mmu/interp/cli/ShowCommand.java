@@ -30,7 +30,7 @@ final class ShowCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--kernel", paramLabel = "V", defaultValue = "latest",
-            description = "the kernel version: ${COMPLETION-CANDIDATES}, or latest (the default)",
+            description = "the kernel version: ${COMPLETION-CANDIDATES}, or latest (the default: today's, " + Prelude.LATEST + ")",
             completionCandidates = Versions.class)
     String kernel;
 
@@ -56,15 +56,15 @@ final class ShowCommand implements Callable<Integer> {
         if (source.isPresent()) {
             System.out.print(source.get());
             PathDecl decl = KernelPrelude.paths(version).get(name);
-            // kernel/6.18/mmu.mmu is 6.18's folder, kernel/mmu.mmu latest's.
-            String[] parts = decl == null ? new String[0] : decl.pos().file().split("/");
-            String folder = parts.length == 3 ? parts[1] : null;
-            if (!version.equals(Prelude.LATEST) && decl != null && !version.equals(folder)) {
-                // Its comment names another version (latest, or the base 7.2 lays its folder over):
-                // say that this version runs that same source.
+            // kernel/6.18/mmu.mmu is 6.18's text, kernel/mmu.mmu 6.12's (Prelude.SHARED).
+            String text = decl == null ? version : Prelude.versionOf(decl.pos().file());
+            if (!version.equals(text)) {
+                // Its comment names another version (6.12's shared files, or the base 7.2 lays its
+                // folder over): say that this version runs that same source.
                 System.err.println("mmu: the prelude has no " + version + " variant of " + name + ": `vm { kernel "
-                        + version + " }` runs " + (folder == null ? "latest's (" + Prelude.LATEST + ")" : folder + "'s")
-                        + ", printed above");
+                        + version + " }` runs " + text + "'s, printed above"
+                        + (version.equals("7.2") ? " (docs/kernel-model.md, \"Kernel 7.2 audit\": what 7.2 changed"
+                                + " in it, and why the model's steps are the same)" : ""));
             }
             return ExitCode.PASS;
         }

@@ -49,11 +49,18 @@ public final class ScenarioGenerator {
     private long freeGpa;                                    // above every slot: where memslot_move goes
     private boolean moved;                                   // memslot_move at most once per scenario
     private boolean slotZap;                                 // a memslot delete or move: the quirk matters
+    private final boolean kernel612;                         // `kernel 6.12`, else latest (7.2)
     private int pathCount;
 
     private ScenarioGenerator(long seed) {
         this.seed = seed;
         this.r = new Random(seed);
+        // Half the scenarios run 6.12's prelude (one NX list, locked aging, the collapsible zap), the
+        // other half latest's, today's 7.2. Drawn apart from r (the quirk's stream, second draw), so
+        // that every other line of a seed stays as it was when 6.12 was the default.
+        SplittableRandom apart = new SplittableRandom(seed);
+        apart.nextBoolean();
+        this.kernel612 = apart.nextBoolean();
     }
 
     /** The scenario of {@code seed}, a whole `.mmu` file. */
@@ -155,6 +162,7 @@ public final class ScenarioGenerator {
         // zap the slot alone. Drawn apart from r, so that every other line of a seed stays as it was
         // (SplittableRandom: java.util.Random's first draws of neighbouring seeds agree).
         if (slotZap && new SplittableRandom(seed).nextBoolean()) vm.append("    quirk slot_zap_all off\n");
+        if (kernel612) vm.append("    kernel 6.12\n");
         return vm.append("  }\n").toString();
     }
 
@@ -271,7 +279,7 @@ public final class ScenarioGenerator {
         }
         switch (k) {
             case 0:
-                return "kvm_recover_nx_lpages";
+                return nxRecovery();
             case 1: {
                 String range = range();
                 return "mmu_notifier_invalidate " + range + (r.nextInt(3) > 0 ? "; host_free " + range : "");
@@ -299,7 +307,7 @@ public final class ScenarioGenerator {
                     slotZap = true;
                     return "memslot_move " + s.id() + " " + hex(align(freeGpa, s.backing()));
                 }
-                return "kvm_recover_nx_lpages";
+                return nxRecovery();
             case 11:
                 return "host_free " + range();
             case 12:
@@ -307,6 +315,11 @@ public final class ScenarioGenerator {
             default:
                 return "kvm_tdp_mmu_zap_gfn_range " + range();
         }
+    }
+
+    /** The recovery worker's run: 6.12's one loop, or 7.2's pass per MMU type (which takes the type). */
+    private String nxRecovery() {
+        return kernel612 ? "kvm_recover_nx_lpages" : "kvm_nx_huge_page_recovery_worker";
     }
 
     /** A gpa range in one slot: the whole slot, its first 2M, or the page of a raced-on address. */

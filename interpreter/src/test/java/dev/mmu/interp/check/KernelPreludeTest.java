@@ -23,7 +23,7 @@ class KernelPreludeTest {
 
     @Test
     void preludeFilesAreInCanonicalForm() {
-        List<Prelude.Source> all = new ArrayList<>(Prelude.latest());
+        List<Prelude.Source> all = new ArrayList<>(Prelude.shared());
         Prelude.VERSIONS.forEach(v -> all.addAll(Prelude.overrides(v)));
         for (Prelude.Source s : all) {
             var file = SourceParser.parse(s.name(), s.text(), new Diagnostics()).orElseThrow();
@@ -37,16 +37,18 @@ class KernelPreludeTest {
                 .isEqualTo("kernel/5.10/mmu.mmu");
         assertThat(KernelPrelude.paths("5.10").get("kvm_flush_remote_tlbs").pos().file())
                 .isEqualTo("kernel/kvm_main.mmu");
-        assertThat(KernelPrelude.paths(Prelude.LATEST).get("kvm_recover_nx_huge_pages").pos().file())
+        assertThat(KernelPrelude.paths(Prelude.SHARED).get("kvm_recover_nx_huge_pages").pos().file())
                 .isEqualTo("kernel/mmu.mmu");
     }
 
     /**
      * 7.2 is laid over 6.18's folder: the NX recovery, the lockless aging and the in-place huge page
-     * recovery are 6.18's functions, the rest latest's; 6.12 ages under mmu_lock.
+     * recovery are 6.18's functions, the rest 6.12's shared files'; 6.12 ages under mmu_lock. 7.2 is
+     * latest, the default.
      */
     @Test
-    void kernel72RunsSixEighteensFolderOverLatest() {
+    void kernel72RunsSixEighteensFolderOverTheSharedFiles() {
+        assertThat(KernelPrelude.paths(Prelude.LATEST)).isSameAs(KernelPrelude.paths("7.2"));
         var paths72 = KernelPrelude.paths("7.2");
         assertThat(paths72.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
         assertThat(paths72.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
@@ -55,7 +57,7 @@ class KernelPreludeTest {
         assertThat(paths72.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
         assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("kvm_age_gfn_lockless(range.start, range.end)").doesNotContain("lock write");
-        assertThat(KernelPrelude.source(Prelude.LATEST, "kvm_mmu_notifier_clear_young").orElseThrow())
+        assertThat(KernelPrelude.source("6.12", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("lock write").contains("kvm_age_gfn(range.start, range.end)");
     }
 
@@ -157,6 +159,29 @@ class KernelPreludeTest {
                 .isEqualTo("kernel/5.10/mmu.mmu");
     }
 
+    /**
+     * latest is 7.2: a scenario that calls the NX recovery without the MMU type, as 6.12 took it,
+     * gets an error that says what 7.2 takes; the same call with `kernel 6.12`, or the worker, checks.
+     */
+    @Test
+    void theRecoveryWithoutAnMmuTypeSaysWhatTodaysKernelTakes() {
+        String text = """
+                scenario "old call" {
+                  vm { nx_huge_pages on %s }
+                  memslot 0 { gpa 0x0 size 2M backing 2M }
+                  thread t { %s }
+                }
+                """;
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_recover_nx_lpages")).diagnostics())
+                .extracting(d -> d.message()).singleElement().asString()
+                .startsWith("kernel path 'kvm_recover_nx_lpages' needs 'mmu_type'")
+                .contains("KVM_TDP_MMU", "kvm_nx_huge_page_recovery_worker", "`vm { kernel 6.12 }`");
+        assertThat(frontend.load("k.mmu", text.formatted("kernel 6.12", "kvm_recover_nx_lpages")).diagnostics()).isEmpty();
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_nx_huge_page_recovery_worker")).diagnostics()).isEmpty();
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_recover_nx_huge_pages(KVM_TDP_MMU)")).diagnostics())
+                .isEmpty();
+    }
+
     @Test
     void anUnknownVersionIsAnError() {
         LoadResult r = frontend.load("k.mmu", """
@@ -166,7 +191,7 @@ class KernelPreludeTest {
                 }
                 """);
         assertThat(r.diagnostics()).extracting(d -> d.message()).containsExactly(
-                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18, 7.2 and latest (6.12)");
+                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18, 7.2 and latest (7.2)");
     }
 
     /**

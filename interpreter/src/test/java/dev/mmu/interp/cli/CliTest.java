@@ -35,7 +35,12 @@ class CliTest {
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
         assertThat(out).contains("# kvm_recover_nx_lpages() (v5.10").contains("path kvm_recover_nx_huge_pages() {")
                 .contains("tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: true)");
+        // latest, the default, is today's tree: 7.2's recovery takes the MMU type, from 6.18's folder.
+        assertThat(run("show", "kvm_recover_nx_huge_pages")).isZero();
+        assertThat(out).contains("path kvm_recover_nx_huge_pages(mmu_type: int) {");
         assertThat(run("show")).isZero();
+        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/6.18/mmu.mmu)", "kvm_tdp_mmu_map  (kernel/tdp_mmu.mmu)");
+        assertThat(run("show", "--kernel", "6.12")).isZero();
         assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/mmu.mmu)");
         // by file, then in the file's order: kvm_tdp_mmu_page_fault calls kvm_tdp_mmu_map below it
         assertThat(out).containsSubsequence("(kernel/kvm_main.mmu)", "(kernel/mmu.mmu)", "(kernel/tdp_mmu.mmu)",
@@ -83,13 +88,19 @@ class CliTest {
     }
 
     @Test
-    void showSaysWhenAVersionRunsLatestsSource() {
+    void showSaysWhenAVersionRunsTheSharedFilesSource() {
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
         assertThat(err).isEmpty();
         // kvm_tdp_mmu_map's comment says v6.12: the user asked for 5.10 and must learn it is the same source.
         assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "5.10")).isZero();
         assertThat(out).contains("path kvm_tdp_mmu_map(");
-        assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("latest's (" + Prelude.LATEST + ")");
+        assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("runs " + Prelude.SHARED + "'s, printed above");
+        assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "6.12")).isZero();
+        assertThat(err).isEmpty();
+        // The default is today's tree, which runs 6.12's text here: said, with where the 7.2 audit is.
+        assertThat(run("show", "kvm_tdp_mmu_map")).isZero();
+        assertThat(err).contains("no 7.2 variant of kvm_tdp_mmu_map: `vm { kernel 7.2 }` runs 6.12's, printed above")
+                .contains("Kernel 7.2 audit");
     }
 
     /** 7.2 runs 6.18's folder: show prints 6.18's function and says so, not "latest's". */
@@ -135,7 +146,7 @@ class CliTest {
                 }
 
                 scenario "bystanders" {
-                  vm { mmu tdp  nx_huge_pages on  preempt none }
+                  vm { mmu tdp  nx_huge_pages on  preempt none  kernel 6.12 }
                   memslot 0 { gpa 0x0 size 6M backing 2M }
                   vcpus 3
                   setup {
@@ -214,7 +225,7 @@ class CliTest {
                 """;
         Files.writeString(f, """
                 scenario "two readers walk lpage_disallowed" {
-                  vm { nx_huge_pages on  nx_recovery_ratio 1 }
+                  vm { nx_huge_pages on  nx_recovery_ratio 1  kernel 6.12 }
                   memslot 0 { gpa 0x0  size 4M  backing 2M }
                   setup { vcpu 0 exec 0x1000 }
                 """ + walk.formatted("a") + walk.formatted("b") + """
@@ -243,7 +254,7 @@ class CliTest {
                   unlock
                 }
                 scenario "unaccount_nx of a page that was just zapped" {
-                  vm { nx_huge_pages on }
+                  vm { nx_huge_pages on  kernel 6.12 }
                   memslot 0 { gpa 0x0 size 2M backing 2M }
                   setup { vcpu 0 exec 0x0 }
                   thread t { zap_then_unaccount() }

@@ -10,10 +10,11 @@ import java.util.List;
 /**
  * The kernel prelude: the built-in kernel paths as .mmu source under {@code kernel/} in this jar,
  * one file per kernel source file ({@code mmu.mmu} beside mmu.c). The files in {@code kernel/}
- * are the latest version; a version folder ({@code kernel/5.10/mmu.mmu}) holds only the functions
- * whose text in that version differs from latest, and replaces them by name (docs/kernel-model.md).
+ * are {@link #SHARED}'s text; a version folder ({@code kernel/5.10/mmu.mmu}) holds only the
+ * functions whose text in that version differs, and replaces them by name (docs/kernel-model.md).
  * A version may lay its folder over an older version's ({@link #base}): 7.2 runs 6.18's
  * functions, so its folder would hold only what changed after 6.18 (for the model, nothing yet).
+ * {@link #LATEST}, the default, is today's tree, 7.2: 6.18's folder over 6.12's files.
  */
 public final class Prelude {
     private Prelude() {}
@@ -22,11 +23,19 @@ public final class Prelude {
     public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18", "7.2");
 
     /**
-     * What {@code latest} and the default mean: 6.12, the version every example was written for;
-     * 6.18 and 7.2 run on every machine too (docs/kernel-model.md, "NX lists per MMU in 6.18" and
-     * "Kernel 7.2 audit, fifteenth session").
+     * What {@code latest} and the default mean: 7.2, today's tree (Linux 7.2.13 read function by
+     * function: docs/kernel-model.md, "Kernel 7.2 audit, fifteenth session"; "latest is 7.2",
+     * sixteenth session). It was 6.12 until then; a scenario about an older kernel's code says so
+     * with {@code vm { kernel V }}.
      */
-    public static final String LATEST = "6.12";
+    public static final String LATEST = "7.2";
+
+    /**
+     * The version whose text the files in {@code kernel/} are, the functions every version runs
+     * unless its folder (or its base's) replaces them: v6.12. 7.2 read the same as these for the
+     * model, apart from what 6.18's folder replaces (docs/kernel-model.md, "Kernel 7.2 audit").
+     */
+    public static final String SHARED = "6.12";
 
     /**
      * Whether the version keeps one NX list per MMU, kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES]
@@ -87,12 +96,12 @@ public final class Prelude {
     /** The kernel source files mirrored, in the order their paths are declared. */
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 
-    /** The folders that differ from latest, with the files each has. */
+    /** The folders that differ from {@link #SHARED}'s files, with the files each has. */
     private static final List<String> VERSIONED =
             List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/kvm_main.mmu", "6.18/tdp_mmu.mmu", "6.18/mmu.mmu");
 
     /**
-     * The version whose folder a version's folder is laid over, or null (over latest alone). 7.2
+     * The version whose folder a version's folder is laid over, or null (over kernel/'s files alone). 7.2
      * runs 6.18's NX recovery, lockless aging and in-place huge page recovery unchanged (read side
      * by side with 7.2.13), so it does not copy them; it has no folder of its own yet. One level:
      * a base has no base.
@@ -104,8 +113,8 @@ public final class Prelude {
     /** One prelude file: its resource name ({@code kernel/mmu.mmu}) and text. */
     public record Source(String name, String text) {}
 
-    /** latest's files, in {@link #FILES} order. */
-    public static List<Source> latest() {
+    /** The files in {@code kernel/} ({@link #SHARED}'s text), in {@link #FILES} order. */
+    public static List<Source> shared() {
         List<Source> sources = new ArrayList<>();
         for (String f : FILES) {
             String text = read("kernel/" + f);
@@ -115,8 +124,8 @@ public final class Prelude {
     }
 
     /**
-     * The functions that differ from latest (none for latest): the base's folder first, then the
-     * version's own, whose functions replace the base's of the same name.
+     * The functions that differ from {@link #shared()}'s (none for {@link #SHARED}): the base's folder
+     * first, then the version's own, whose functions replace the base's of the same name.
      */
     public static List<Source> overrides(String version) {
         if (!VERSIONS.contains(version)) throw new IllegalArgumentException("no kernel version " + version);
@@ -127,6 +136,12 @@ public final class Prelude {
             if (f.startsWith(version + "/")) sources.add(new Source("kernel/" + f, read("kernel/" + f)));
         }
         return sources;
+    }
+
+    /** The version whose text a prelude file is: its folder's ({@code kernel/6.18/mmu.mmu}), else {@link #SHARED}. */
+    public static String versionOf(String resource) {
+        String[] parts = resource.split("/");
+        return parts.length == 3 ? parts[1] : SHARED;
     }
 
     private static String read(String resource) {

@@ -6,14 +6,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The kernel prelude's resources: latest's files and a version's overriding functions. */
+/** The kernel prelude's resources: the shared files (6.12's) and a version's overriding functions. */
 class PreludeTest {
     @Test
-    void latestHasOneFilePerKernelSourceFileInDeclarationOrder() {
-        List<Prelude.Source> latest = Prelude.latest();
-        assertThat(latest).extracting(Prelude.Source::name)
+    void theSharedFilesAreOnePerKernelSourceFileInDeclarationOrder() {
+        List<Prelude.Source> shared = Prelude.shared();
+        assertThat(shared).extracting(Prelude.Source::name)
                 .containsExactly("kernel/kvm_main.mmu", "kernel/x86.mmu", "kernel/tdp_mmu.mmu", "kernel/mmu.mmu");
-        assertThat(latest).allSatisfy(src -> assertThat(src.text()).isNotBlank());
+        assertThat(shared).allSatisfy(src -> assertThat(src.text()).isNotBlank());
+    }
+
+    /**
+     * latest, the default, is today's tree (7.2), which runs 6.18's folder over the shared files;
+     * the shared files are 6.12's, which overrides nothing.
+     */
+    @Test
+    void latestIsTodaysTreeAndTheSharedFilesAreSixTwelves() {
+        assertThat(Prelude.LATEST).isEqualTo("7.2").isEqualTo(Prelude.VERSIONS.get(Prelude.VERSIONS.size() - 1));
+        assertThat(Prelude.overrides(Prelude.LATEST)).as("latest runs 6.18's folder").isNotEmpty();
+        assertThat(Prelude.overrides(Prelude.SHARED)).as("6.12 overrides nothing").isEmpty();
+        assertThat(Prelude.versionOf("kernel/mmu.mmu")).isEqualTo("6.12");
+        assertThat(Prelude.versionOf("kernel/6.18/mmu.mmu")).isEqualTo("6.18");
     }
 
     @Test
@@ -21,7 +34,6 @@ class PreludeTest {
         assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).containsExactly("kernel/5.10/mmu.mmu");
         assertThat(Prelude.overrides("5.10").get(0).text()).isNotBlank()
                 .isNotEqualTo(Prelude.overrides("6.18").get(0).text());
-        assertThat(Prelude.overrides(Prelude.LATEST)).as("latest overrides nothing").isEmpty();
         assertThatThrownBy(() -> Prelude.overrides("4.19")).isInstanceOf(IllegalArgumentException.class);
     }
 
