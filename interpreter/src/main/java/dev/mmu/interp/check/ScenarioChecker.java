@@ -204,10 +204,9 @@ final class ScenarioChecker {
      */
     private void kernelHas(Ident name, String kernel) {
         if (name.name().equals("dirty_bit_lost") && !Prelude.setsPfnDirtyOnZap(kernel)) {
-            diagnostics.error(name.pos(), "kernel " + kernel + " has no dirty_bit_lost: since v6.13 (\"Mark folio dirty"
-                    + " when creating SPTE, not when zapping/modifying\") KVM marks the page dirty when a fault makes a"
-                    + " writable SPTE and handle_changed_spte() no longer calls kvm_set_pfn_dirty(), so a D bit dropped"
-                    + " from an SPTE loses nothing; check it with kernel 6.12 or older");
+            diagnostics.error(name.pos(), "kernel " + kernel + " has no dirty_bit_lost: since v6.13 the fault marks"
+                    + " the page dirty when it makes a writable SPTE, so a dropped D bit loses nothing; check it with"
+                    + " kernel 6.12 or older");
         }
     }
 
