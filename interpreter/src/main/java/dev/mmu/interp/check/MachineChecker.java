@@ -46,6 +46,7 @@ final class MachineChecker {
         long ratio = Machine.DEFAULT_RECOVERY_RATIO;
         boolean eager = true;
         boolean pml = false;
+        boolean flushRange = false;
         int levels = 4;
         VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         String kernel = Prelude.LATEST;
@@ -59,6 +60,8 @@ final class MachineChecker {
                 eager = e.on();
             } else if (v instanceof VmSetting.Pml p) {
                 pml = p.on();
+            } else if (v instanceof VmSetting.FlushRemoteTlbsRange f) {
+                flushRange = f.on();
             } else if (v instanceof VmSetting.NxRecoveryRatio r) {
                 ratio = constant(r.ratio(), "nx_recovery_ratio", ratio);
                 if (ratio < 0) {
@@ -83,7 +86,7 @@ final class MachineChecker {
                     + "so the quirk cannot be off; leave it on (the default) or use kernel 6.12 or later");
         }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
-                slotZapAll == null || slotZapAll.on());
+                slotZapAll == null || slotZapAll.on(), flushRange);
     }
 
     /** Whether q names a quirk the model has ({@link Machine#QUIRKS}), else an error on the name. */

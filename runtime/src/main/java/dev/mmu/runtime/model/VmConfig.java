@@ -17,11 +17,21 @@ import java.util.List;
  *                        (kvm_x86_ops.cpu_dirty_log_size != 0), so dirty logging clears D bits
  * @param nxListPerMmu    kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES] (v6.18, 6777885605e1): the TDP
  *                        MMU's NX pages on a list of their own; before, one list for both MMUs
+ * @param flushRemoteTlbsRange kvm_x86_ops.flush_remote_tlbs_range is set (KVM on Hyper-V with the enlightened
+ *                        guest mapping flush: hv_flush_remote_tlbs_range), so kvm_flush_remote_tlbs_range()
+ *                        drops only the TLB entries of its gfns; without it, the kernel falls back to a full flush
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
-                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
+                       List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu,
+                       boolean flushRemoteTlbsRange) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine without a ranged remote TLB flush (bare metal). */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, pml, nxListPerMmu, false);
     }
 
     /** A machine whose kernel keeps one NX list for both MMUs (before v6.18). */
