@@ -495,7 +495,7 @@ public final class Primitives {
                 .mirrors("kvm_check_memslot_overlap", "v6.12")
                 .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> {
-                    int pos = Memslots.position(e.s.config, a[0]);
+                    int pos = slot(e, a[0]);
                     return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
                 });
     }
@@ -577,7 +577,7 @@ public final class Primitives {
                 .mirrors("kvm_flush_remote_tlbs_memslot", "v6.12")
                 .doc("kvm_flush_remote_tlbs_range() of the memslot's gfns: every vCPU's whole TLB unless flush_remote_tlbs_range is on")
                 .step(SlotOps.FLUSH_MEMSLOT, (e, a) -> {
-                    SlotOps.flushRemoteTlbsMemslot(e, Memslots.position(e.s.config, a[0]));
+                    SlotOps.flushRemoteTlbsMemslot(e, slot(e, a[0]));
                     return 0;
                 });
         // kvm_clear_dirty_log_protect()'s loop over the bitmap words, under KVM_MMU_LOCK: one step.
@@ -586,7 +586,7 @@ public final class Primitives {
                 .doc("clears every dirty bit of a memslot (atomic_long_fetch_andnot) and write-protects those pages'"
                         + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
-                        SlotOps.clearDirtyMasked(e, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+                        SlotOps.clearDirtyMasked(e, slot(e, a[0])) ? 1 : 0);
         // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the prelude writes
         // __walk_slot_rmaps()'s loop out in each caller (kernel/mmu.mmu), with its yield point and
         // flush on yield; these are its steps. The model's rmaps are the L2 guest's legacy pages;
@@ -619,14 +619,14 @@ public final class Primitives {
                 .mirrors("slot_rmap_walk_next", "v6.12")
                 .doc("iterator.gfn at the first rmap head of the level past gfn's group, up to end_gfn's, that holds an SPTE"
                         + " (empty heads are skipped); -1 if none is left at that level")
-                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, Memslots.position(e.s.config, a[0]), (int) a[1], a[2], a[3]));
+                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
         // The model's step visits a group of heads at once; a yield after it stands where the kernel's
         // iterator stands after the group's last head holding an SPTE, which the zap then empties.
         declare("slot_rmap_walk_last(slot: int, level: int, gfn: int, end_gfn: int = -1) -> int")
                 .mirrors("slot_rmap_walk_next", "v6.12")
                 .doc("iterator.gfn after a step's heads: that of the last head of gfn's group, up to end_gfn's, holding an SPTE,"
                         + " or gfn; read before the handler, for the range a yield flushes")
-                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.lastHead(e.s, Memslots.position(e.s.config, a[0]), (int) a[1], a[2], a[3]));
+                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.lastHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
         // kvm_for_each_memslot_in_gfn_range() of address space 0 (the model's memslots), for
         // kvm_rmap_zap_gfn_range()'s loop in the prelude's kvm_zap_gfn_range.
         declare("kvm_memslot_iter_start(start_gfn: int, end_gfn: int) -> int")
@@ -669,7 +669,17 @@ public final class Primitives {
     /** A handler of __walk_slot_rmaps() on the head of (level, gfn) of the slot with id a[0]; 1 if it owes a flush. */
     /** The handler on (slot, level, gfn) up to end_gfn (-1: the slot's last gfn, walk_slot_rmaps()'s). */
     private static long rmap(Exec e, RmapWalks.Handler fn, long[] a) {
-        return RmapWalks.handle(e, fn, Memslots.position(e.s.config, a[0]), (int) a[1], a[2], a.length > 3 ? a[3] : -1) ? 1 : 0;
+        return RmapWalks.handle(e, fn, slot(e, a[0]), (int) a[1], a[2], a.length > 3 ? a[3] : -1) ? 1 : 0;
+    }
+
+    /**
+     * The position of the memslot a step's `slot` argument names. A constant is checked when the
+     * path compiles; one computed while running (kvm_memslot_iter_start()) is checked here.
+     */
+    private static int slot(Exec e, long id) {
+        int pos = Memslots.position(e.s.config, id);
+        if (pos < 0) throw new ScenarioError("no memslot has id " + id);
+        return pos;
     }
 
     private Primitives() {}

@@ -100,4 +100,53 @@ class RmapWalksTest {
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).as("past the last").isEqualTo(-1);
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).hasSize(1);
     }
+
+    /** __walk_slot_rmaps()'s end_gfn (inclusive): the walk visits no head past its head. */
+    @Test
+    void aWalkEndsAtTheHeadOfItsEndGfn() {
+        VmState s = fourK();
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, 0x202)).as("0x201, not 0x203").hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, 0x203)).as("both").hasSize(2);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, 0x5ff)).isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400, 0x600)).as("0x601 is past the end").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400, 0x601)).isEqualTo(0x601);
+        VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
+        assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x3ff)).as("the head of 0x200").hasSize(1);
+        assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x400)).as("0x400's head by its first gfn").hasSize(2);
+    }
+
+    /**
+     * iterator.gfn moves by the level's pages from the walk's start: from a start inside a 2M head
+     * it keeps that offset into the next (slot_rmap_walk_next(), iterator->gfn +=
+     * KVM_PAGES_PER_HPAGE(level)).
+     */
+    @Test
+    void theIteratorKeepsTheStartsOffsetIntoEachHead() {
+        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
+                new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
+                new Memslot(1, 0x200, 0x40400, Level.PG_LEVEL_2M, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        for (long gpa : new long[] {0x201000L, 0x40201000L}) {
+            FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
+        }
+        VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+                List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x402a0);
+    }
+
+    /**
+     * Where the iterator stands after a step's heads: the last of the group holding an SPTE (up to
+     * end_gfn's head), or the step's own head; above 4K at the start's offset into it.
+     */
+    @Test
+    void afterAStepTheIteratorStandsAtTheGroupsLastHeadHoldingAnSpte() {
+        VmState s = fourK();
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x203);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x400, -1)).isEqualTo(0x405);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, 0x202)).as("0x203 is past the end").isEqualTo(0x201);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("no 2M leaf: the step's head").isEqualTo(0x200);
+        VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
+        assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x200, -1)).isEqualTo(0x400);
+        assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x4a0);
+    }
 }
