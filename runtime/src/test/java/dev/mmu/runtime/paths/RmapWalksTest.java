@@ -113,6 +113,9 @@ class RmapWalksTest {
         VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
         assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x3ff)).as("the head of 0x200").hasSize(1);
         assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x400)).as("0x400's head by its first gfn").hasSize(2);
+        VmState first = state(Level.PG_LEVEL_4K, 0x1000);
+        assertThat(RmapWalks.rmap(first, 0, Level.PG_LEVEL_4K, 0x0, 0x0)).as("a walk of gfn 0 alone").isEmpty();
+        assertThat(RmapWalks.rmap(first, 0, Level.PG_LEVEL_4K, 0x0, -1)).as("-1: to the slot's end").hasSize(1);
     }
 
     /**

@@ -192,12 +192,16 @@ class TlbsTest {
         Tlbs.fill(s, 0, new TlbEntry(0x200, 2, 0x1200, true, true, true));
         Tlbs.fill(s, 1, new TlbEntry(3, 1, 0x1003, true, true, true));
         Tlbs.pscFill(s, 1, new PscEntry(0, 2, 0, true));
+        Tlbs.pscFill(s, 1, new PscEntry(0x400, 3, 0x400, true));
         return s;
     }
 
-    static void flushRange(VmState s, long gfn, long pages) {
-        VmConfig c = s.config;
-        Tlbs.flushRemoteTlbsRange(new Exec(new MmuSystem(InvariantsTest.program(c, b -> { })).program(), s, 0, null), gfn, pages);
+    /** kvm_flush_remote_tlbs_range(); returns the trace's text. */
+    static String flushRange(VmState s, long gfn, long pages) {
+        StringBuilder trace = new StringBuilder();
+        Tlbs.flushRemoteTlbsRange(new Exec(new MmuSystem(InvariantsTest.program(s.config, b -> { })).program(), s, 0, trace),
+                gfn, pages);
+        return trace.toString();
     }
 
     /**
@@ -208,17 +212,17 @@ class TlbsTest {
     @Test
     void onHyperVTheRangedFlushDropsTheEntriesThatOverlapItsGfnsOnly() {
         VmState s = cached(HYPERV);
-        flushRange(s, 0x3, 0x3fd);
+        assertThat(flushRange(s, 0x3, 0x3fd)).contains("hv_flush_remote_tlbs_range gfn 0x3..0x400 (2 TLB entries dropped)");
         assertThat(Tlbs.lookup(s, 0, 1, false)).as("below the range").isNotNull();
         assertThat(Tlbs.lookup(s, 0, 0x200, true)).as("the 2M entry the range's last gfn 0x3ff meets").isNull();
         assertThat(Tlbs.lookup(s, 1, 3, true)).as("the range's first gfn, on vCPU 1").isNull();
-        assertThat(s.psc[1]).as("region 0's table").isEmpty();
+        assertThat(s.psc[1]).as("region 0's table, not region 0x400's").extracting(PscEntry::regionGfn).containsExactly(0x400L);
         assertThat(s.stat(Stat.remote_tlb_flush)).isZero();
-        flushRange(s, 0x2, 0);
+        assertThat(flushRange(s, 0x2, 0)).doesNotContain("dropped");
         assertThat(Tlbs.lookup(s, 0, 1, false)).as("no pages: nothing").isNotNull();
         flushRange(s, 0x0, 1);
         assertThat(Tlbs.lookup(s, 0, 1, false)).as("gfn 0 alone").isNotNull();
-        flushRange(s, 0x1, 1);
+        assertThat(flushRange(s, 0x1, 1)).contains("(1 TLB entry dropped)");
         assertThat(s.tlb[0]).isEmpty();
     }
 
