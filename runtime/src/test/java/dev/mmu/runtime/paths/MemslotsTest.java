@@ -58,6 +58,7 @@ class MemslotsTest {
         assertThat(Memslots.iterStart(s, 768, 1024)).as("slot 7 begins at the range's end").isEqualTo(-1);
         assertThat(Memslots.iterStart(s, 768, 1025)).isEqualTo(7);
         assertThat(Memslots.iterStart(s, 1536, 4096)).as("past every slot").isEqualTo(-1);
+        assertThat(Memslots.iterStart(Run.of(VM, b -> { }).s, 0, 1024)).as("the first position has the first gfn").isEqualTo(0);
         s.slotDeleted |= 1 << 2;
         assertThat(Memslots.iterStart(s, 512, 2048)).as("slot 5 deleted").isEqualTo(7);
     }
