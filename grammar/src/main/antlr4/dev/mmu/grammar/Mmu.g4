@@ -63,6 +63,7 @@ vmSetting
     | NX_RECOVERY_RATIO expr                                 # nxRecoveryRatioSetting
     | EAGER_PAGE_SPLIT onOff                                 # eagerPageSplitSetting
     | PML onOff                                              # pmlSetting
+    | FLUSH_REMOTE_TLBS_RANGE onOff                          # flushRemoteTlbsRangeSetting
     | TDP_LEVELS expr                                        # tdpLevelsSetting
     | PREEMPT model=(FULL | VOLUNTARY | NONE)                # preemptSetting
     | KERNEL (major=DECIMAL DOT minor=DECIMAL | IDENT)       # kernelSetting
@@ -216,7 +217,7 @@ word
 keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | PML | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | EAGER_PAGE_SPLIT | PML | FLUSH_REMOTE_TLBS_RANGE | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF | GPA
     | SIZE | BACKING | FLAGS | DIRTY_LOG
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | DFS | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
@@ -249,6 +250,7 @@ NX_HUGE_PAGES         : 'nx_huge_pages' ;
 NX_RECOVERY_RATIO     : 'nx_recovery_ratio' ;
 EAGER_PAGE_SPLIT      : 'eager_page_split' ;
 PML                   : 'pml' ;
+FLUSH_REMOTE_TLBS_RANGE : 'flush_remote_tlbs_range' ;
 TDP_LEVELS            : 'tdp_levels' ;
 PREEMPT               : 'preempt' ;
 KERNEL                : 'kernel' ;

@@ -170,7 +170,7 @@ class EditorFeaturesTest {
                 """;
         // Editors filter by the word typed; the server offers what fits the block.
         assertThat(complete(text, 2, 5)).containsExactly("mmu", "nx_huge_pages", "nx_recovery_ratio",
-                "eager_page_split", "pml", "tdp_levels", "preempt", "kernel", "quirk");
+                "eager_page_split", "pml", "flush_remote_tlbs_range", "tdp_levels", "preempt", "kernel", "quirk");
         assertThat(complete(text, 4, 38)).containsExactly("4K", "2M", "1G");
         assertThat(complete(text, 5, 2)).contains("vm", "memslot", "thread", "expect").doesNotContain("read", "lock");
         assertThat(complete(text, 8, 4)).contains("read", "lock", "kvm_recover_nx_lpages", "commit_zap")

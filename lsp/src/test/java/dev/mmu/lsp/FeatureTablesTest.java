@@ -96,6 +96,7 @@ class FeatureTablesTest {
             Map.entry("commit_zap", new String[] {"kvm_mmu_commit_zap_page", "Needs `mmu_lock` held for write."}),
             Map.entry("remote_flush_or_zap", new String[] {"kvm_mmu_remote_flush_or_zap", "Needs `mmu_lock` held for write."}),
             Map.entry("flush_remote_tlbs", new String[] {"kvm_flush_remote_tlbs", ""}),
+            Map.entry("kvm_flush_remote_tlbs_range", new String[] {"kvm_flush_remote_tlbs_range", ""}),
             Map.entry("unaccount_nx_huge_page", new String[] {"unaccount_nx_huge_page",
                     "Needs `mmu_lock` held for write or `tdp_mmu_pages_lock` held."}),
             Map.entry("unaccount_nx", new String[] {"unaccount_nx_huge_page", // its earlier name, an alias
@@ -177,6 +178,8 @@ class FeatureTablesTest {
             Map.entry("kvm_mmu_zap_collapsible_spte",
                     new String[] {"kvm_mmu_zap_collapsible_spte", "Needs `mmu_lock` held for write."}),
             Map.entry("slot_rmap_walk_next", new String[] {"slot_rmap_walk_next", ""}),
+            Map.entry("slot_rmap_walk_last", new String[] {"slot_rmap_walk_next", ""}),
+            Map.entry("kvm_memslot_iter_start", new String[] {"kvm_memslot_iter_start", ""}),
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("tdp_mmu_split_huge_pages_root", new String[] {"tdp_mmu_split_huge_pages_root", "Needs `mmu_lock` held."}),

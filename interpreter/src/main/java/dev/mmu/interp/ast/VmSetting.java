@@ -25,6 +25,13 @@ public sealed interface VmSetting {
     record Pml(Pos pos, boolean on) implements VmSetting {
     }
 
+    /**
+     * {@code flush_remote_tlbs_range on|off}: whether kvm_x86_ops.flush_remote_tlbs_range is set, as
+     * it is for KVM on Hyper-V with the enlightened guest mapping flush; off, a ranged flush is a full one.
+     */
+    record FlushRemoteTlbsRange(Pos pos, boolean on) implements VmSetting {
+    }
+
     /** 4 or 5 level TDP paging. */
     record TdpLevels(Pos pos, Expr levels) implements VmSetting {
     }

@@ -46,6 +46,7 @@ final class MachineChecker {
         long ratio = Machine.DEFAULT_RECOVERY_RATIO;
         boolean eager = true;
         boolean pml = false;
+        VmSetting.FlushRemoteTlbsRange flushRange = null;
         int levels = 4;
         VmSetting.PreemptModel preempt = VmSetting.PreemptModel.FULL;
         String kernel = Prelude.LATEST;
@@ -59,6 +60,8 @@ final class MachineChecker {
                 eager = e.on();
             } else if (v instanceof VmSetting.Pml p) {
                 pml = p.on();
+            } else if (v instanceof VmSetting.FlushRemoteTlbsRange f) {
+                flushRange = f;
             } else if (v instanceof VmSetting.NxRecoveryRatio r) {
                 ratio = constant(r.ratio(), "nx_recovery_ratio", ratio);
                 if (ratio < 0) {
@@ -82,8 +85,13 @@ final class MachineChecker {
                     + " always zaps every shadow page (kvm_mmu_zap_all_fast) when a memslot is deleted or moved, "
                     + "so the quirk cannot be off; leave it on (the default) or use kernel 6.12 or later");
         }
+        // vmx.c and svm_onhyperv.c set flush_remote_tlbs_range only with EPT/NPT (enable_ept, npt_enabled)
+        if (flushRange != null && flushRange.on() && mmu == VmSetting.Flavour.SHADOW) {
+            diagnostics.error(flushRange.pos(), "flush_remote_tlbs_range is Hyper-V's flush of a TDP root's guest mappings:"
+                    + " KVM sets it only with EPT or NPT (mmu tdp or both), not with shadow paging");
+        }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
-                slotZapAll == null || slotZapAll.on());
+                slotZapAll == null || slotZapAll.on(), flushRange != null && flushRange.on());
     }
 
     /** Whether q names a quirk the model has ({@link Machine#QUIRKS}), else an error on the name. */

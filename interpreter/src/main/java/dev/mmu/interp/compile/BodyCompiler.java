@@ -681,7 +681,12 @@ final class BodyCompiler {
 
     /** A primitive that runs as one step; `extra`, if not null, is passed after its declared arguments. */
     private Ops.Call primitive(Primitive p, Expr.Call c, Env env, int result, dev.mmu.runtime.paths.Expr extra) {
-        if (p.params().stream().anyMatch(q -> q.name().equals("slot"))) slotArg(c, env); // a declared id
+        // A constant slot must be a declared id; one computed while running (a memslot loop's) is
+        // checked when the step runs.
+        if (p.params().stream().anyMatch(q -> q.name().equals("slot")) && !c.args().isEmpty()
+                && constantOrNull(c.args().get(0).value(), env) != null) {
+            slotArg(c, env);
+        }
         int n = p.params().size();
         dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[extra == null ? n : n + 1];
         for (int i = 0; i < n; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);

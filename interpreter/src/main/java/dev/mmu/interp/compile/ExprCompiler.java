@@ -151,6 +151,7 @@ final class ExprCompiler {
             case "nx_recovery_ratio" -> machine.nxRecoveryRatio();
             case "eager_page_split" -> machine.eagerPageSplit() ? 1 : 0;
             case "pml" -> machine.pml() ? 1 : 0;
+            case "flush_remote_tlbs_range" -> machine.flushRemoteTlbsRange() ? 1 : 0;
             case "slot_zap_all" -> machine.slotZapAll() ? 1 : 0;
             case "tdp_levels" -> machine.tdpLevels();
             case "tdp_mmu" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.SHADOW ? 1 : 0;

@@ -85,6 +85,7 @@ public final class Explainer {
                 + ", nx_recovery_ratio " + m.nxRecoveryRatio()
                 + ", eager_page_split " + onOff(m.eagerPageSplit())
                 + (m.pml() ? ", pml on" : "")
+                + (m.flushRemoteTlbsRange() ? ", flush_remote_tlbs_range on" : "")
                 + (m.slotZapAll() ? "" : ", quirk slot_zap_all off")
                 + ", tdp_levels " + m.tdpLevels()
                 + ", preempt " + m.preempt().name().toLowerCase(Locale.ROOT));

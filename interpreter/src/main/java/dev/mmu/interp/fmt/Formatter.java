@@ -272,6 +272,9 @@ public final class Formatter {
         if (s instanceof VmSetting.Pml p) {
             return "pml " + (p.on() ? "on" : "off");
         }
+        if (s instanceof VmSetting.FlushRemoteTlbsRange f) {
+            return "flush_remote_tlbs_range " + (f.on() ? "on" : "off");
+        }
         if (s instanceof VmSetting.Preempt p) {
             return "preempt " + p.model().name().toLowerCase(Locale.ROOT);
         }

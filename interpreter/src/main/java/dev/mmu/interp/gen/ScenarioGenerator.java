@@ -163,6 +163,8 @@ public final class ScenarioGenerator {
         // (SplittableRandom: java.util.Random's first draws of neighbouring seeds agree).
         if (slotZap && new SplittableRandom(seed).nextBoolean()) vm.append("    quirk slot_zap_all off\n");
         if (kernel612) vm.append("    kernel 6.12\n");
+        // KVM on Hyper-V (a ranged remote TLB flush) for a third of the EPT/NPT machines, drawn apart too.
+        if (!mmu.equals("shadow") && new SplittableRandom(~seed).nextInt(3) == 0) vm.append("    flush_remote_tlbs_range on\n");
         return vm.append("  }\n").toString();
     }
 

@@ -539,6 +539,11 @@ final class AstBuilder {
         }
 
         @Override
+        public VmSetting visitFlushRemoteTlbsRangeSetting(FlushRemoteTlbsRangeSettingContext ctx) {
+            return new VmSetting.FlushRemoteTlbsRange(pos(ctx), ctx.onOff().ON() != null);
+        }
+
+        @Override
         public VmSetting visitTdpLevelsSetting(TdpLevelsSettingContext ctx) {
             return new VmSetting.TdpLevels(pos(ctx), expr(ctx.expr()));
         }

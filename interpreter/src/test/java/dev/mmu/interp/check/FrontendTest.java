@@ -22,7 +22,7 @@ class FrontendTest {
         CheckedScenario s = result.scenarios().get(0);
         assertThat(s.name()).isEqualTo("NX recovery yields with a TDP flush pending (pre-fix)");
         assertThat(s.machine()).isEqualTo(new Machine(VmSetting.Flavour.TDP, true, 1, true, 4, 2,
-                s.machine().memslots(), VmSetting.PreemptModel.FULL, "6.12", false, true));
+                s.machine().memslots(), VmSetting.PreemptModel.FULL, "6.12", false, true, false));
         assertThat(s.machine().memslots()).singleElement().satisfies(m -> {
             assertThat(m.gpa()).isZero();
             assertThat(m.size()).isEqualTo(4L << 20);

@@ -34,6 +34,7 @@ class ReliabilityTest {
                 Arguments.of("D03a-setup-loop.mmu", ":6:5: error: the setup runs more than 1000000 operations"),
                 Arguments.of("D03b-1T-memslot-oom.mmu", "the memslots hold 1024G in all: the model handles at most 64G"),
                 Arguments.of("D03c-import-dev-zero.mmu", "cannot import \"/dev/zero\": not a regular file"),
+                Arguments.of("D04-computed-slot-id-unknown.mmu", "no memslot has id 2"),
                 Arguments.of("D04-host-query-outside-memslots.mmu", "address 0x400000 is outside every memslot"),
                 Arguments.of("D04-import-nul.mmu", "cannot import \"lib\\u0000.mmu\": not a valid path"),
                 Arguments.of("D04-max-states-zero.mmu", "expected a constant number, 1 or more"),

@@ -21,19 +21,22 @@ import java.util.List;
  *                        with A clear is written by xchg; since, spte_needs_atomic_update() ignores A
  * @param setsPfnDirtyOnZap handle_changed_spte() calls kvm_set_pfn_dirty() for a dirty leaf that goes
  *                        (until v6.13), the contract invariant dirty_bit_lost checks
+ * @param flushRemoteTlbsRange kvm_x86_ops.flush_remote_tlbs_range is set (KVM on Hyper-V with the enlightened
+ *                        guest mapping flush: hv_flush_remote_tlbs_range), so kvm_flush_remote_tlbs_range()
+ *                        drops only the TLB entries of its gfns; without it, the kernel falls back to a full flush
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
                        List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu,
-                       boolean accessedBitVolatile, boolean setsPfnDirtyOnZap) {
+                       boolean accessedBitVolatile, boolean setsPfnDirtyOnZap, boolean flushRemoteTlbsRange) {
     public VmConfig {
         memslots = List.copyOf(memslots);
     }
 
-    /** A machine whose SPTE writes are v6.12's (A volatile, kvm_set_pfn_dirty() at the zap). */
+    /** A machine whose SPTE writes are v6.12's (A volatile, kvm_set_pfn_dirty() at the zap), on bare metal. */
     public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
                     List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu) {
         this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, pml, nxListPerMmu,
-                true, true);
+                true, true, false);
     }
 
     /** A machine whose kernel keeps one NX list for both MMUs (before v6.18). */

@@ -47,6 +47,21 @@ public final class Memslots {
         return false;
     }
 
+    /**
+     * kvm_memslot_iter_start(iter, slots, start, end) and kvm_memslot_iter_is_valid()
+     * (kvm_host.h): the id of the first memslot in gfn order that ends after start and begins
+     * before end, or -1. Called again from a slot's end it is kvm_memslot_iter_next().
+     */
+    static long iterStart(VmState s, long start, long end) {
+        var l = s.config.memslots();
+        int best = -1;
+        for (int i = 0; i < l.size(); i++) {
+            if ((s.slotDeleted & (1 << i)) != 0 || end(s, i) <= start || base(s, i) >= end) continue;
+            if (best < 0 || base(s, i) < base(s, best)) best = i;
+        }
+        return best < 0 ? -1 : l.get(best).id();
+    }
+
     /** slot->base_gfn now (it changes with KVM_MR_MOVE). */
     public static long base(VmState s, int position) {
         return s.slotBase[position];

@@ -89,6 +89,15 @@ public final class Primitives {
                     Tlbs.flushRemoteTlbs(e);
                     return 0;
                 });
+        // The ranged flush: only `vm { flush_remote_tlbs_range on }` (KVM on Hyper-V) narrows it.
+        declare("kvm_flush_remote_tlbs_range(start_gfn: int, nr_pages: int)")
+                .mirrors("kvm_flush_remote_tlbs_range", "v7.2")
+                .doc("flushes every vCPU's TLB entries of [start_gfn, start_gfn + nr_pages) with flush_remote_tlbs_range on"
+                        + " (KVM on Hyper-V); otherwise every vCPU's whole TLB, as kvm_flush_remote_tlbs()")
+                .step(Tlbs.FLUSH, (e, a) -> {
+                    Tlbs.flushRemoteTlbsRange(e, a[0], a[1]);
+                    return 0;
+                });
         // unaccount_nx_huge_page() and untrack_possible_nx_huge_page() assert no lock themselves: the
         // lists are mmu_lock's held for write (the shadow MMU's callers), or tdp_mmu_pages_lock's
         // (the TDP MMU's, and v6.18's read-lock TDP recovery).
@@ -487,7 +496,7 @@ public final class Primitives {
                 .mirrors("kvm_check_memslot_overlap", "v6.12")
                 .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> {
-                    int pos = Memslots.position(e.s.config, a[0]);
+                    int pos = slot(e, a[0]);
                     return Memslots.overlaps(e.s, pos, a[1] >>> 12, e.s.config.memslots().get(pos).npages()) ? 1 : 0;
                 });
     }
@@ -568,9 +577,9 @@ public final class Primitives {
         // The dirty-log ioctls' flush after mmu_lock is dropped: it ends the ioctl's window (VmState.dirtyLogBusy).
         declare("kvm_flush_remote_tlbs_memslot(slot: int)")
                 .mirrors("kvm_flush_remote_tlbs_memslot", "v6.12")
-                .doc("flushes every vCPU's TLB for a memslot (the model flushes them whole)")
+                .doc("kvm_flush_remote_tlbs_range() of the memslot's gfns: every vCPU's whole TLB unless flush_remote_tlbs_range is on")
                 .step(SlotOps.FLUSH_MEMSLOT, (e, a) -> {
-                    SlotOps.flushRemoteTlbsMemslot(e, Memslots.position(e.s.config, a[0]));
+                    SlotOps.flushRemoteTlbsMemslot(e, slot(e, a[0]));
                     return 0;
                 });
         // kvm_clear_dirty_log_protect()'s loop over the bitmap words, under KVM_MMU_LOCK: one step.
@@ -579,7 +588,7 @@ public final class Primitives {
                 .doc("clears every dirty bit of a memslot (atomic_long_fetch_andnot) and write-protects those pages'"
                         + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
-                        SlotOps.clearDirtyMasked(e, Memslots.position(e.s.config, a[0])) ? 1 : 0);
+                        SlotOps.clearDirtyMasked(e, slot(e, a[0])) ? 1 : 0);
         // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the prelude writes
         // __walk_slot_rmaps()'s loop out in each caller (kernel/mmu.mmu), with its yield point and
         // flush on yield; these are its steps. The model's rmaps are the L2 guest's legacy pages;
@@ -591,10 +600,11 @@ public final class Primitives {
                         + " (MMU-writable kept);"
                         + " returns whether one changed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SLOT_RMAP_WRITE_PROTECT, a));
-        declare("kvm_zap_rmap(slot: int, level: int, gfn: int) -> bool")
+        // end_gfn is __walk_slot_rmaps()'s (inclusive); -1 is the slot's last gfn, what walk_slot_rmaps() passes.
+        declare("kvm_zap_rmap(slot: int, level: int, gfn: int, end_gfn: int = -1) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v6.12")
-                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group: zaps their L2 leaves; returns whether"
-                        + " one held an SPTE (a flush is owed)")
+                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group up to end_gfn's head: zaps their L2"
+                        + " leaves; returns whether one held an SPTE (a flush is owed)")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_ZAP_RMAP, a));
         declare("shadow_mmu_try_split_huge_pages(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v6.12")
@@ -604,14 +614,28 @@ public final class Primitives {
         declare("kvm_mmu_zap_collapsible_spte(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v6.12")
                 .doc("zaps the L2 leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
-                        + " whether one went"
-                        + " (a flush is owed)")
-                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));
-        declare("slot_rmap_walk_next(slot: int, level: int, gfn: int) -> int")
+                        + " whether one went (a flush is owed); with flush_remote_tlbs_range on it flushes each one's gfns"
+                        + " instead (kvm_flush_remote_tlbs_sptep) and returns false")
+                .step(RmapWalks.VISIT_AND_FLUSH, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));
+        declare("slot_rmap_walk_next(slot: int, level: int, gfn: int, end_gfn: int = -1) -> int")
                 .mirrors("slot_rmap_walk_next", "v6.12")
-                .doc("the gfn of the first rmap head of the level past gfn's group that holds an SPTE (empty heads are skipped);"
-                        + " -1 if none is left at that level")
-                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, Memslots.position(e.s.config, a[0]), (int) a[1], a[2]));
+                .doc("iterator.gfn at the first rmap head of the level past gfn's group, up to end_gfn's, that holds an SPTE"
+                        + " (empty heads are skipped); -1 if none is left at that level")
+                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
+        // The model's step visits a group of heads at once; a yield after it stands where the kernel's
+        // iterator stands after the group's last head holding an SPTE, which the zap then empties.
+        declare("slot_rmap_walk_last(slot: int, level: int, gfn: int, end_gfn: int = -1) -> int")
+                .mirrors("slot_rmap_walk_next", "v6.12")
+                .doc("iterator.gfn after a step's heads: that of the last head of gfn's group, up to end_gfn's, holding an SPTE,"
+                        + " or gfn; read before the handler, for the range a yield flushes")
+                .step(RmapWalks.NEXT, (e, a) -> RmapWalks.lastHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
+        // kvm_for_each_memslot_in_gfn_range() of address space 0 (the model's memslots), for
+        // kvm_rmap_zap_gfn_range()'s loop in the prelude's kvm_zap_gfn_range.
+        declare("kvm_memslot_iter_start(start_gfn: int, end_gfn: int) -> int")
+                .mirrors("kvm_memslot_iter_start", "v6.12")
+                .doc("the id of the first memslot in gfn order that ends after start_gfn and begins before end_gfn, or -1;"
+                        + " from the previous slot's end, kvm_memslot_iter_next()")
+                .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> Memslots.iterStart(e.s, a[0], a[1]));
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
         // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
         // each SPTE change.
@@ -645,8 +669,19 @@ public final class Primitives {
     }
 
     /** A handler of __walk_slot_rmaps() on the head of (level, gfn) of the slot with id a[0]; 1 if it owes a flush. */
+    /** The handler on (slot, level, gfn) up to end_gfn (-1: the slot's last gfn, walk_slot_rmaps()'s). */
     private static long rmap(Exec e, RmapWalks.Handler fn, long[] a) {
-        return RmapWalks.handle(e, fn, Memslots.position(e.s.config, a[0]), (int) a[1], a[2]) ? 1 : 0;
+        return RmapWalks.handle(e, fn, slot(e, a[0]), (int) a[1], a[2], a.length > 3 ? a[3] : -1) ? 1 : 0;
+    }
+
+    /**
+     * The position of the memslot a step's `slot` argument names. A constant is checked when the
+     * path compiles; one computed while running (kvm_memslot_iter_start()) is checked here.
+     */
+    private static int slot(Exec e, long id) {
+        int pos = Memslots.position(e.s.config, id);
+        if (pos < 0) throw new ScenarioError("no memslot has id " + id);
+        return pos;
     }
 
     private Primitives() {}
@@ -686,7 +721,7 @@ public final class Primitives {
     static final class Declaration {
         private static final Pattern SIGNATURE =
                 Pattern.compile("(\\w+)\\(([^)]*)\\)(?:\\s*->\\s*(\\w+))?");
-        private static final Pattern PARAM = Pattern.compile("(\\w+):\\s*(\\w+)(?:\\s*=\\s*(\\w+))?");
+        private static final Pattern PARAM = Pattern.compile("(\\w+):\\s*(\\w+)(?:\\s*=\\s*(-?\\w+))?");
 
         private final String name;
         private final List<Param> params = new ArrayList<>();

@@ -11,7 +11,10 @@ import dev.mmu.runtime.model.VmState;
  * points. The model's rmaps are the nested guest's legacy leaves, found from its root (they hold
  * exactly its leaf SPTEs); a head is (level, iterator.gfn). A step visits a head and the heads after
  * it in its group, those whose leaves one last-level table holds: the walk yields between tables,
- * not between the 512 heads of a split 2M page, as the TDP MMU's slot walks do.
+ * not between the 512 heads of a split 2M page, as the TDP MMU's slot walks do. A walk ends at
+ * end_gfn (inclusive, as __walk_slot_rmaps() takes it: the slot's last gfn for walk_slot_rmaps(),
+ * end - 1 for __kvm_rmap_zap_gfn_range()); iterator.gfn steps from start_gfn by the level's page
+ * count, so above 4K it is start_gfn's offset into each head, not the head's first gfn.
  */
 public final class RmapWalks {
     private RmapWalks() {}
@@ -33,6 +36,9 @@ public final class RmapWalks {
 
     /** What a handler may touch: splits and zaps of the nested guest's leaves, the slot's extent and logging. */
     static final Footprint VISIT = TdpMmu.LINK_CHILD.andReads(Resource.MEMSLOTS);
+
+    /** The collapsible zap's handler also flushes the SPTE it zaps when the ranged flush exists. */
+    static final Footprint VISIT_AND_FLUSH = VISIT.union(Tlbs.FLUSH);
 
     /** What slot_rmap_walk_next() reads: which heads hold an SPTE, and where the slot lies. */
     static final Footprint NEXT = Footprint.reads(Resource.SPTE, Resource.MEMSLOTS);
@@ -59,19 +65,45 @@ public final class RmapWalks {
     }
 
     /**
-     * The leaves (spId, index) of the nested guest's tables in the rmap heads of (level, gfn) and
-     * the heads after it in its group.
+     * The walk's end_gfn: `last` itself, or the slot's last gfn for -1 (what walk_slot_rmaps()
+     * passes: slot->base_gfn + slot->npages - 1).
      */
-    static java.util.List<long[]> rmap(VmState s, int pos, int level, long gfn) {
+    static long endGfn(VmState s, int pos, long last) {
+        return last < 0 ? Memslots.end(s, pos) - 1 : last;
+    }
+
+    /**
+     * The leaves (spId, index) of the nested guest's tables in the rmap heads of (level, gfn) and
+     * the heads after it in its group, up to the head of end_gfn (iterator->end_rmap).
+     */
+    static java.util.List<long[]> rmap(VmState s, int pos, int level, long gfn, long last) {
         java.util.List<long[]> out = new java.util.ArrayList<>();
         long head = index(s, pos, level, gfn);
+        long endHead = index(s, pos, level, endGfn(s, pos, last));
         long end = groupEnd(level, gfn);
         for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, Memslots.base(s, pos), Memslots.end(s, pos))) {
             var sp = s.sp((int) leaf[0]);
             long g = sp.gfnOf((int) leaf[1]);
-            if (sp.level == level && index(s, pos, level, g) >= head && g < end) out.add(leaf);
+            long i = index(s, pos, level, g);
+            if (sp.level == level && i >= head && i <= endHead && g < end) out.add(leaf);
         }
         return out;
+    }
+
+    /**
+     * iterator.gfn once the step has visited the heads of (level, gfn)'s group: that of the last
+     * head holding an SPTE, or gfn if none does. Read before the handler zaps them: the range a
+     * yield right after the step flushes ends there (kvm_flush_remote_tlbs_range(kvm, start_gfn,
+     * iterator.gfn - start_gfn + 1)), as it would after the kernel's visit of that last head.
+     */
+    static long lastHead(VmState s, int pos, int level, long gfn, long last) {
+        long first = index(s, pos, level, gfn);
+        long best = first;
+        for (long[] leaf : rmap(s, pos, level, gfn, last)) {
+            var sp = s.sp((int) leaf[0]);
+            best = Math.max(best, index(s, pos, level, sp.gfnOf((int) leaf[1])));
+        }
+        return gfn + (best - first) * Level.pagesPerHpage(level);
     }
 
     /**
@@ -79,25 +111,29 @@ public final class RmapWalks {
      * (slot_rmap_walk_next() skips the empty heads; the model also the rest of the group, which
      * the step that visited gfn's head did).
      */
-    static long nextHead(VmState s, int pos, int level, long gfn) {
-        long base = Memslots.base(s, pos);
+    static long nextHead(VmState s, int pos, int level, long gfn, long last) {
+        long endHead = index(s, pos, level, endGfn(s, pos, last));
         long end = groupEnd(level, gfn);
         long best = -1;
-        for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, base, Memslots.end(s, pos))) {
+        for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, Memslots.base(s, pos), Memslots.end(s, pos))) {
             var sp = s.sp((int) leaf[0]);
             long g = sp.gfnOf((int) leaf[1]);
             if (sp.level != level || g < end) continue;
             long i = index(s, pos, level, g);
-            if (best < 0 || i < best) best = i;
+            if (i <= endHead && (best < 0 || i < best)) best = i;
         }
-        return best < 0 ? -1 : base + best * Level.pagesPerHpage(level);
+        // iterator->gfn += KVM_PAGES_PER_HPAGE(level) per head: the same offset into the new head
+        return best < 0 ? -1 : gfn + (best - index(s, pos, level, gfn)) * Level.pagesPerHpage(level);
     }
 
-    /** fn on the heads of (level, gfn)'s group from it on; returns whether it owes a TLB flush. */
-    static boolean handle(Exec e, Handler fn, int pos, int level, long gfn) {
+    /**
+     * fn on the heads of (level, gfn)'s group from it on, up to end_gfn's (`last`, -1 for the slot's
+     * last); returns whether it owes a TLB flush.
+     */
+    static boolean handle(Exec e, Handler fn, int pos, int level, long gfn, long last) {
         VmState s = e.s;
         boolean flush = false;
-        for (long[] leaf : rmap(s, pos, level, gfn)) {
+        for (long[] leaf : rmap(s, pos, level, gfn, last)) {
             int spId = (int) leaf[0];
             int i = (int) leaf[1];
             long spte = s.sp(spId).spte(i);
@@ -118,7 +154,13 @@ public final class RmapWalks {
                 case KVM_MMU_ZAP_COLLAPSIBLE_SPTE -> {
                     if (level < SlotOps.maxMappingLevel(s, pos)) {
                         TdpMmu.setSpte(e, spId, i, 0);
-                        flush = true;
+                        // if (kvm_available_flush_remote_tlbs_range()) kvm_flush_remote_tlbs_sptep():
+                        // the SPTE's own gfns now; else need_tlb_flush = 1, for the caller
+                        if (s.config.flushRemoteTlbsRange()) {
+                            Tlbs.flushRemoteTlbsRange(e, Level.alignDown(s.sp(spId).gfnOf(i), level), Level.pagesPerHpage(level));
+                        } else {
+                            flush = true;
+                        }
                     }
                 }
             }

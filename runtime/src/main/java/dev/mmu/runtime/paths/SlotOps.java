@@ -379,11 +379,12 @@ public final class SlotOps {
 
     /**
      * kvm_flush_remote_tlbs_memslot() (kvm_main.c, v6.12) as the dirty-log ioctls call it after
-     * mmu_lock is dropped: the flush (the model flushes every TLB), which ends the ioctl's window
-     * on the slot (VmState.dirtyLogBusy; slots_lock's release ends one the ioctl left open).
+     * mmu_lock is dropped: kvm_flush_remote_tlbs_range(kvm, memslot->base_gfn, memslot->npages) (the
+     * slot's gfns on Hyper-V, every TLB on bare metal), which ends the ioctl's window on the slot
+     * (VmState.dirtyLogBusy; slots_lock's release ends one the ioctl left open).
      */
     static void flushRemoteTlbsMemslot(Exec e, int pos) {
-        Tlbs.flushRemoteTlbs(e);
+        Tlbs.flushRemoteTlbsRange(e, Memslots.base(e.s, pos), Memslots.end(e.s, pos) - Memslots.base(e.s, pos));
         e.s.dirtyLogBusy &= ~(1 << pos);
     }
 

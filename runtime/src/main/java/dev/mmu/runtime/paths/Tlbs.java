@@ -62,7 +62,7 @@ public final class Tlbs {
         s.psc[vcpu] = l.toArray(new PscEntry[0]);
     }
 
-    /** What {@link #flushRemoteTlbs} touches. */
+    /** What {@link #flushRemoteTlbs} and {@link #flushRemoteTlbsRange} touch. */
     static final Footprint FLUSH = Footprint.updates(Resource.TLB, Resource.STATS);
 
     /** What {@link #staleEntry} reads, and the violation it records. */
@@ -80,6 +80,44 @@ public final class Tlbs {
         s.addStat(Stat.remote_tlb_flush, 1);
         if (e.tracing()) e.note("kvm_flush_remote_tlbs" + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies")
                 + " dropped)" : ""));
+    }
+
+    /**
+     * kvm_flush_remote_tlbs_range(kvm, gfn, nr_pages) (kvm_main.c, v6.12 and v7.2): with
+     * kvm_x86_ops.flush_remote_tlbs_range (KVM on Hyper-V: hv_flush_remote_tlbs_range() passes the
+     * gfn list to hyperv_flush_guest_mapping_range() for each root the vCPUs use), every vCPU drops
+     * the TLB entries and cached tables that overlap [gfn, gfn + nr_pages), of L1 and of the nested
+     * guest alike (the model's L2 gfns are L1's), and nothing is counted in remote_tlb_flush; without
+     * it the kernel falls back to kvm_flush_remote_tlbs().
+     */
+    public static void flushRemoteTlbsRange(Exec e, long gfn, long nrPages) {
+        VmState s = e.s;
+        if (!s.config.flushRemoteTlbsRange()) {
+            flushRemoteTlbs(e);
+            return;
+        }
+        long end = gfn + Math.max(nrPages, 0);
+        int dropped = 0;
+        for (int v = 0; v < s.tlb.length; v++) {
+            List<TlbEntry> keep = new ArrayList<>();
+            for (TlbEntry t : s.tlb[v]) {
+                if (overlaps(t.gfn(), Level.pagesPerHpage(t.level()), gfn, end)) dropped++;
+                else keep.add(t);
+            }
+            s.tlb[v] = keep.toArray(new TlbEntry[0]);
+            List<PscEntry> psc = new ArrayList<>();
+            for (PscEntry p : s.psc[v]) {
+                if (!overlaps(p.regionGfn(), Level.pagesPerHpage(Level.PG_LEVEL_2M), gfn, end)) psc.add(p);
+            }
+            s.psc[v] = psc.toArray(new PscEntry[0]);
+        }
+        if (e.tracing()) e.note("hv_flush_remote_tlbs_range gfn 0x" + Long.toHexString(gfn) + "..0x" + Long.toHexString(end)
+                + (dropped > 0 ? " (" + dropped + " TLB entr" + (dropped == 1 ? "y" : "ies") + " dropped)" : ""));
+    }
+
+    /** Whether [from, from + pages) meets [start, end). */
+    private static boolean overlaps(long from, long pages, long start, long end) {
+        return from < end && from + pages > start;
     }
 
     /** flush_tlb_current(): one vCPU's TLB and paging-structure caches are emptied. */

@@ -30,6 +30,11 @@ final class DirtyLogPaths {
         return call("kvm_flush_remote_tlbs_memslot", -1, slotId);
     }
 
+    /** The handler's arguments: those with end_gfn for a handler that takes it (kvm_zap_rmap). */
+    private static Expr[] args(String fn, Expr[] head, Expr[] headToEnd) {
+        return Primitives.get(fn).params().size() == headToEnd.length ? headToEnd : head;
+    }
+
     /**
      * __walk_slot_rmaps() as the prelude writes it out in its callers (kernel/mmu.mmu): the handler
      * `fn` on (slot, level, gfn), `flush = true` if it says so (flush a local, or -1: the result is
@@ -41,6 +46,7 @@ final class DirtyLogPaths {
         int level = b.local("level");
         int gfn = b.local("gfn");
         Expr[] head = {Expr.constant(slotId), Expr.local(level), Expr.local(gfn)};
+        Expr[] headToEnd = {Expr.constant(slotId), Expr.local(level), Expr.local(gfn), Expr.constant(-1)}; // end_gfn: the slot's last
         b.emit(new Ops.Assign(level, Expr.constant(startLevel), "level"));
         b.emit(new Ops.Assign(gfn, Memslots.baseGfn(pos), "gfn"));
         int loop = b.here();
@@ -48,9 +54,9 @@ final class DirtyLogPaths {
         if (flush >= 0) {
             int set = b.placeholder();
             b.emit(new Ops.Assign(flush, Expr.constant(1), "flush = true"));
-            b.patch(set, new Ops.Call(Primitives.get(fn), head, -1).branch(b.here(), false));
+            b.patch(set, new Ops.Call(Primitives.get(fn), args(fn, head, headToEnd), -1).branch(b.here(), false));
         } else {
-            b.emit(new Ops.Call(Primitives.get(fn), head, -1));
+            b.emit(new Ops.Call(Primitives.get(fn), args(fn, head, headToEnd), -1));
         }
         int check = b.placeholder();
         if (flushOnYield) {
@@ -62,7 +68,7 @@ final class DirtyLogPaths {
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         b.patch(check, new Ops.NeedResched(b.here()));
-        b.emit(new Ops.Call(Primitives.get("slot_rmap_walk_next"), head, gfn));
+        b.emit(new Ops.Call(Primitives.get("slot_rmap_walk_next"), headToEnd, gfn));
         b.emit(new Ops.JumpUnless(new Expr.Computed(Expr.Operator.LT, Expr.local(gfn), Expr.constant(0)), loop, "gfn < 0"));
         b.emit(new Ops.Assign(level, new Expr.Computed(Expr.Operator.ADD, Expr.local(level), Expr.constant(1)), "level + 1"));
         b.emit(new Ops.Assign(gfn, Memslots.baseGfn(pos), "gfn"));

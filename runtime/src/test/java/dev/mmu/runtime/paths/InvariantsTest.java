@@ -214,7 +214,8 @@ class InvariantsTest {
     /** A machine like c with the SPTE-write facts of another kernel version ({@link Prelude}). */
     static VmConfig withSpteFacts(VmConfig c, boolean accessedBitVolatile, boolean setsPfnDirtyOnZap) {
         return new VmConfig(c.mmu(), c.nxHugePages(), c.nxRecoveryRatio(), c.eagerPageSplit(), c.tdpLevels(),
-                c.memslots(), c.vcpus(), c.preempt(), c.pml(), c.nxListPerMmu(), accessedBitVolatile, setsPfnDirtyOnZap);
+                c.memslots(), c.vcpus(), c.preempt(), c.pml(), c.nxListPerMmu(), accessedBitVolatile, setsPfnDirtyOnZap,
+                c.flushRemoteTlbsRange());
     }
 
     /** vCPU 1 read gfn 1 (a writable, clean SPTE); a zap writes it with `write` from its snapshot while vCPU 0 writes it. */

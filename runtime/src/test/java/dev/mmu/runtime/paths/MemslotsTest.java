@@ -41,4 +41,25 @@ class MemslotsTest {
         assertThat(Memslots.snapshot(r.s, 2048)).as("no slot: emulated MMIO").isZero();
     }
 
+    /**
+     * kvm_for_each_memslot_in_gfn_range(): the slots a gfn range meets, in gfn order whatever their
+     * ids and declaration order, from the one holding start (or the first after it); a deleted slot
+     * is none.
+     */
+    @Test
+    void theMemslotIteratorGoesThroughTheSlotsARangeMeetsInGfnOrder() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, false, 1, new Memslot(7, 1024, 512, 1, false, false),
+                new Memslot(3, 0, 512, 1, false, false), new Memslot(5, 512, 256, 1, false, false));
+        var s = Run.of(c, b -> { }).s;
+        assertThat(Memslots.iterStart(s, 0, 2048)).isEqualTo(3);
+        assertThat(Memslots.iterStart(s, 511, 2048)).as("slot 3 ends at 512").isEqualTo(3);
+        assertThat(Memslots.iterStart(s, 512, 2048)).isEqualTo(5);
+        assertThat(Memslots.iterStart(s, 768, 2048)).as("past slot 5's end, the next slot").isEqualTo(7);
+        assertThat(Memslots.iterStart(s, 768, 1024)).as("slot 7 begins at the range's end").isEqualTo(-1);
+        assertThat(Memslots.iterStart(s, 768, 1025)).isEqualTo(7);
+        assertThat(Memslots.iterStart(s, 1536, 4096)).as("past every slot").isEqualTo(-1);
+        assertThat(Memslots.iterStart(Run.of(VM, b -> { }).s, 0, 1024)).as("the first position has the first gfn").isEqualTo(0);
+        s.slotDeleted |= 1 << 2;
+        assertThat(Memslots.iterStart(s, 512, 2048)).as("slot 5 deleted").isEqualTo(7);
+    }
 }

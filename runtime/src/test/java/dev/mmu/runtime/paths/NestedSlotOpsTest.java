@@ -231,4 +231,30 @@ class NestedSlotOpsTest {
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(s)).as("the yield's unlock").isTrue();
         assertThat(s.threads[0].locals[flush[0]]).as("still owed to the caller").isEqualTo(1);
     }
+
+    /**
+     * With the ranged flush (KVM on Hyper-V) kvm_mmu_zap_collapsible_spte() flushes each SPTE it
+     * zaps (kvm_flush_remote_tlbs_sptep(): that SPTE's gfns) and owes nothing; without it, it owes
+     * the caller a flush and leaves the TLBs alone.
+     */
+    @Test
+    void theCollapsibleZapFlushesEachSpteItselfOnlyWithTheRangedFlush() {
+        VmConfig bare = vm(true, false, Level.PG_LEVEL_2M);
+        VmConfig hyperv = new VmConfig(bare.mmu(), bare.nxHugePages(), bare.nxRecoveryRatio(), bare.eagerPageSplit(),
+                bare.tdpLevels(), bare.memslots(), bare.vcpus(), bare.preempt(), bare.pml(), bare.nxListPerMmu(), bare.accessedBitVolatile(),
+                bare.setsPfnDirtyOnZap(), true);
+        for (VmConfig c : List.of(bare, hyperv)) {
+            MmuSystem m = system(c, Access.WRITE, b -> { });
+            VmState s = m.initial().copy();
+            s.slotLogging &= ~1; // logging off: the 4K leaf of slot 0 may be 2M again
+            long flushes = s.stat(Stat.remote_tlb_flush);
+            Exec e = new Exec(m.program(), s, 0, null);
+            boolean owed = RmapWalks.handle(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, 0, Level.PG_LEVEL_4K, 0x0, -1);
+            assertThat(nested(s, 0x1).presentLeaf()).isFalse();
+            assertThat(owed).as("owed").isEqualTo(!c.flushRemoteTlbsRange());
+            assertThat(Tlbs.lookup(s, 0, 0x1, true) == null).as("0x1 flushed").isEqualTo(c.flushRemoteTlbsRange());
+            assertThat(Tlbs.lookup(s, 0, 0x201, true)).as("the other slot's entry").isNotNull();
+            assertThat(s.stat(Stat.remote_tlb_flush)).isEqualTo(flushes);
+        }
+    }
 }

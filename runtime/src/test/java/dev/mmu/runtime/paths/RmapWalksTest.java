@@ -41,22 +41,22 @@ class RmapWalksTest {
     @Test
     void slotRmapWalkNextGoesToTheFirstHeadHoldingAnSpteInALaterGroup() {
         VmState s = fourK();
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("the next group's first gfn").isEqualTo(0x400);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x405 is in the same group").isEqualTo(0x601);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x405)).isEqualTo(0x601);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x601)).as("past the last").isEqualTo(-1);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("no 2M leaf").isEqualTo(-1);
-        assertThat(RmapWalks.nextHead(s, 0, Level.PG_LEVEL_4K, 0x0)).as("slot 0 has none").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the next group's first gfn").isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400, -1)).as("0x405 is in the same group").isEqualTo(0x601);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x405, -1)).isEqualTo(0x601);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x601, -1)).as("past the last").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("no 2M leaf").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 0, Level.PG_LEVEL_4K, 0x0, -1)).as("slot 0 has none").isEqualTo(-1);
     }
 
     @Test
     void aStepVisitsTheHeadsOfItsGroupFromItsFirst() {
         VmState s = fourK();
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200)).as("0x201 and 0x203, not 0x400").hasSize(2);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x202)).as("0x203 only").hasSize(1);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x400)).as("0x400 and 0x405").hasSize(2);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x405)).hasSize(1);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200)).as("the 4K leaves are in no 2M head").isEmpty();
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("0x201 and 0x203, not 0x400").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x202, -1)).as("0x203 only").hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x400, -1)).as("0x400 and 0x405").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x405, -1)).hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("the 4K leaves are in no 2M head").isEmpty();
     }
 
     /** shadow_mmu_try_split_huge_pages() splits huge leaves only: on 4K heads it does nothing. */
@@ -66,7 +66,7 @@ class RmapWalksTest {
         Program p = InvariantsTest.program(s.config, b -> { }, InvariantsTest.thread("t", b -> { }));
         Exec e = new Exec(p, s, 0, new StringBuilder());
         long pages = s.stat(Stat.pages_4k);
-        assertThat(RmapWalks.handle(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, 1, Level.PG_LEVEL_4K, 0x200)).isFalse();
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, 1, Level.PG_LEVEL_4K, 0x200, -1)).isFalse();
         assertThat(s.stat(Stat.pages_4k)).isEqualTo(pages);
         assertThat(NestedSlotOpsTest.nested(s, 0x201).level()).isEqualTo(Level.PG_LEVEL_4K);
     }
@@ -75,10 +75,10 @@ class RmapWalksTest {
     @Test
     void theHeadsOfA2MLevelAreItsHugePages() {
         VmState s = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200)).as("both").hasSize(2);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x5ff)).as("the head of 0x400 by any of its gfns").hasSize(1);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).as("one group").isEqualTo(-1);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200)).as("no 4K leaf").isEqualTo(-1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("both").hasSize(2);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x5ff, -1)).as("the head of 0x400 by any of its gfns").hasSize(1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("one group").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("no 4K leaf").isEqualTo(-1);
     }
 
     /**
@@ -96,8 +96,60 @@ class RmapWalksTest {
         }
         VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
                 List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200)).isEqualTo(0x40200);
-        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x40200)).as("past the last").isEqualTo(-1);
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x40200)).hasSize(1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).isEqualTo(0x40200);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).as("past the last").isEqualTo(-1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).hasSize(1);
+    }
+
+    /** __walk_slot_rmaps()'s end_gfn (inclusive): the walk visits no head past its head. */
+    @Test
+    void aWalkEndsAtTheHeadOfItsEndGfn() {
+        VmState s = fourK();
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, 0x202)).as("0x201, not 0x203").hasSize(1);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, 0x203)).as("both").hasSize(2);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, 0x5ff)).isEqualTo(0x400);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400, 0x600)).as("0x601 is past the end").isEqualTo(-1);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x400, 0x601)).isEqualTo(0x601);
+        VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
+        assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x3ff)).as("the head of 0x200").hasSize(1);
+        assertThat(RmapWalks.rmap(huge, 1, Level.PG_LEVEL_2M, 0x200, 0x400)).as("0x400's head by its first gfn").hasSize(2);
+        VmState first = state(Level.PG_LEVEL_4K, 0x1000);
+        assertThat(RmapWalks.rmap(first, 0, Level.PG_LEVEL_4K, 0x0, 0x0)).as("a walk of gfn 0 alone").isEmpty();
+        assertThat(RmapWalks.rmap(first, 0, Level.PG_LEVEL_4K, 0x0, -1)).as("-1: to the slot's end").hasSize(1);
+    }
+
+    /**
+     * iterator.gfn moves by the level's pages from the walk's start: from a start inside a 2M head
+     * it keeps that offset into the next (slot_rmap_walk_next(), iterator->gfn +=
+     * KVM_PAGES_PER_HPAGE(level)).
+     */
+    @Test
+    void theIteratorKeepsTheStartsOffsetIntoEachHead() {
+        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
+                new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
+                new Memslot(1, 0x200, 0x40400, Level.PG_LEVEL_2M, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        for (long gpa : new long[] {0x201000L, 0x40201000L}) {
+            FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
+        }
+        VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+                List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x402a0);
+    }
+
+    /**
+     * Where the iterator stands after a step's heads: the last of the group holding an SPTE (up to
+     * end_gfn's head), or the step's own head; above 4K at the start's offset into it.
+     */
+    @Test
+    void afterAStepTheIteratorStandsAtTheGroupsLastHeadHoldingAnSpte() {
+        VmState s = fourK();
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x203);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x400, -1)).isEqualTo(0x405);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, 0x202)).as("0x203 is past the end").isEqualTo(0x201);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).as("no 2M leaf: the step's head").isEqualTo(0x200);
+        VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
+        assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x200, -1)).isEqualTo(0x400);
+        assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x4a0);
     }
 }

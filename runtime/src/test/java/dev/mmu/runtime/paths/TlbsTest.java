@@ -180,4 +180,61 @@ class TlbsTest {
         assertThat(flushed.violated(Invariant.stale_tlb_at_unlock)).isFalse();
         assertThat(Tlbs.lookup(flushed.s, 0, 1)).isNull();
     }
+
+    /** KVM on Hyper-V: kvm_x86_ops.flush_remote_tlbs_range set. */
+    static final VmConfig HYPERV = new VmConfig(BOTH.mmu(), BOTH.nxHugePages(), BOTH.nxRecoveryRatio(), BOTH.eagerPageSplit(),
+            BOTH.tdpLevels(), BOTH.memslots(), BOTH.vcpus(), BOTH.preempt(), BOTH.pml(), BOTH.nxListPerMmu(), BOTH.accessedBitVolatile(),
+            BOTH.setsPfnDirtyOnZap(), true);
+
+    /** Entries at gfn 0x1 (4K, L1), 0x200 (2M, nested) on vCPU 0 and 0x3 (4K, nested) on vCPU 1, a table of region 0. */
+    static VmState cached(VmConfig c) {
+        VmState s = empty(c);
+        Tlbs.fill(s, 0, new TlbEntry(1, 1, 0x1001, true, true, false));
+        Tlbs.fill(s, 0, new TlbEntry(0x200, 2, 0x1200, true, true, true));
+        Tlbs.fill(s, 1, new TlbEntry(3, 1, 0x1003, true, true, true));
+        Tlbs.pscFill(s, 1, new PscEntry(0, 2, 0, true));
+        Tlbs.pscFill(s, 1, new PscEntry(0x400, 3, 0x400, true));
+        return s;
+    }
+
+    /** kvm_flush_remote_tlbs_range(); returns the trace's text. */
+    static String flushRange(VmState s, long gfn, long pages) {
+        StringBuilder trace = new StringBuilder();
+        Tlbs.flushRemoteTlbsRange(new Exec(new MmuSystem(InvariantsTest.program(s.config, b -> { })).program(), s, 0, trace),
+                gfn, pages);
+        return trace.toString();
+    }
+
+    /**
+     * hv_flush_remote_tlbs_range(): every vCPU drops the entries that overlap the range, a huge one
+     * whole (gfn 0x3ff is in the 2M entry at 0x200), L1's and the nested guest's alike, and the
+     * cached tables of the regions it meets; kvm_flush_remote_tlbs_range() counts no remote flush.
+     */
+    @Test
+    void onHyperVTheRangedFlushDropsTheEntriesThatOverlapItsGfnsOnly() {
+        VmState s = cached(HYPERV);
+        assertThat(flushRange(s, 0x3, 0x3fd)).contains("hv_flush_remote_tlbs_range gfn 0x3..0x400 (2 TLB entries dropped)");
+        assertThat(Tlbs.lookup(s, 0, 1, false)).as("below the range").isNotNull();
+        assertThat(Tlbs.lookup(s, 0, 0x200, true)).as("the 2M entry the range's last gfn 0x3ff meets").isNull();
+        assertThat(Tlbs.lookup(s, 1, 3, true)).as("the range's first gfn, on vCPU 1").isNull();
+        assertThat(s.psc[1]).as("region 0's table, not region 0x400's").extracting(PscEntry::regionGfn).containsExactly(0x400L);
+        assertThat(s.stat(Stat.remote_tlb_flush)).isZero();
+        assertThat(flushRange(s, 0x2, 0)).doesNotContain("dropped");
+        assertThat(Tlbs.lookup(s, 0, 1, false)).as("no pages: nothing").isNotNull();
+        flushRange(s, 0x0, 1);
+        assertThat(Tlbs.lookup(s, 0, 1, false)).as("gfn 0 alone").isNotNull();
+        assertThat(flushRange(s, 0x1, 1)).contains("(1 TLB entry dropped)");
+        assertThat(s.tlb[0]).isEmpty();
+    }
+
+    /** On bare metal kvm_flush_remote_tlbs_range() falls back to kvm_flush_remote_tlbs(). */
+    @Test
+    void onBareMetalTheRangedFlushIsAFullOne() {
+        VmState s = cached(BOTH);
+        flushRange(s, 0x1000, 1);
+        assertThat(s.tlb[0]).isEmpty();
+        assertThat(s.tlb[1]).isEmpty();
+        assertThat(s.psc[1]).isEmpty();
+        assertThat(s.stat(Stat.remote_tlb_flush)).isEqualTo(1);
+    }
 }
