@@ -81,12 +81,8 @@ class RmapWalksTest {
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("no 4K leaf").isEqualTo(-1);
     }
 
-    /**
-     * 2M leaves at gfn 0x200 and 0x40200, a 1G range apart: two groups at 2M, so the walk's next
-     * head is the second's gfn (index 0x200 past slot 1's base, times 512 pages a head).
-     */
-    @Test
-    void theNextHeadOfA2MLevelIsInTheNext1GRange() {
+    /** 2M leaves at gfn 0x200 and 0x40200 of a 1G+ slot 1: one per 1G range. */
+    private static VmState twoGigRanges() {
         VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
                 new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
                 new Memslot(1, 0x200, 0x40400, Level.PG_LEVEL_2M, false, false)), 1);
@@ -94,8 +90,17 @@ class RmapWalksTest {
         for (long gpa : new long[] {0x201000L, 0x40201000L}) {
             FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
         }
-        VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
+        return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
                 List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
+    }
+
+    /**
+     * 2M leaves at gfn 0x200 and 0x40200, a 1G range apart: two groups at 2M, so the walk's next
+     * head is the second's gfn (index 0x200 past slot 1's base, times 512 pages a head).
+     */
+    @Test
+    void theNextHeadOfA2MLevelIsInTheNext1GRange() {
+        VmState s = twoGigRanges();
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x200, -1)).isEqualTo(0x40200);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).as("past the last").isEqualTo(-1);
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_2M, 0x40200, -1)).hasSize(1);
@@ -125,15 +130,7 @@ class RmapWalksTest {
      */
     @Test
     void theIteratorKeepsTheStartsOffsetIntoEachHead() {
-        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
-                new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
-                new Memslot(1, 0x200, 0x40400, Level.PG_LEVEL_2M, false, false)), 1);
-        PathBuilder setup = new PathBuilder();
-        for (long gpa : new long[] {0x201000L, 0x40201000L}) {
-            FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
-        }
-        VmState s = new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
-                List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
+        VmState s = twoGigRanges();
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x402a0);
     }
 
