@@ -37,7 +37,8 @@ final class Completions {
     static final List<String> SCENARIO_WORDS =
             List.of("vm", "memslot", "vcpus", "setup", "thread", "path", "explore", "expect");
     static final List<String> VM_WORDS =
-            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "pml", "flush_remote_tlbs_range", "tdp_levels", "preempt", "kernel", "quirk");
+            List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "pml", "flush_remote_tlbs_range",
+                    "tdp_levels", "preempt", "kernel", "quirk");
     static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags");
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");

@@ -243,7 +243,8 @@ final class SyntaxErrorListener extends BaseErrorListener {
                 return "a statement or '}'";
             }
             if (c instanceof MmuParser.VmMemberContext || c instanceof MmuParser.VmSettingContext) {
-                return "a vm setting (mmu, nx_huge_pages, nx_recovery_ratio, eager_page_split, pml, flush_remote_tlbs_range, tdp_levels, preempt, kernel, quirk) or '}'";
+                return "a vm setting (mmu, nx_huge_pages, nx_recovery_ratio, eager_page_split, pml,"
+                        + " flush_remote_tlbs_range, tdp_levels, preempt, kernel, quirk) or '}'";
             }
             if (c instanceof MmuParser.MemslotMemberContext || c instanceof MmuParser.MemslotSettingContext) {
                 return "a memslot setting (gpa, size, backing, flags) or '}'";

@@ -32,9 +32,10 @@ public final class TdpMap {
 
     /**
      * One guest access's struct kvm_page_fault as the fault path's steps take it: the vCPU, the gpa,
-     * whether it is an exec fault (fault->exec) or a write fault (fault->write), and the locals of mmu_seq, fault->pfn, fault->slot's flags and
-     * the block of {@link #SLOTS} from m (the fault and its walk's iterator; -1 for fast_page_fault's
-     * fault, which has none); nested: the L2 guest's fault (mmu both), in the nested shadow root.
+     * whether it is an exec fault (fault->exec) or a write fault (fault->write), and the locals of
+     * mmu_seq, fault->pfn, fault->slot's flags and the block of {@link #SLOTS} from m (the fault and
+     * its walk's iterator; -1 for fast_page_fault's fault, which has none); nested: the L2 guest's
+     * fault (mmu both), in the nested shadow root.
      */
     public record Fault(int vcpu, Expr gpa, boolean exec, boolean write, int seq, int pfn, int slotFlags, int m,
                         boolean nested) {
@@ -280,7 +281,8 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
-            if (spuriousIfAllowed && Spte.present(l[m + OLD]) && Spte.leaf(l[m + OLD]) && accessAllowed(l[m + OLD], exec, write)) {
+            long old = l[m + OLD];
+            if (spuriousIfAllowed && Spte.present(old) && Spte.leaf(old) && accessAllowed(old, exec, write)) {
                 e.note("tdp_mmu_map_handle_target_level: the present leaf already allows the access: RET_PF_SPURIOUS");
                 return;
             }
@@ -290,7 +292,6 @@ public final class TdpMap {
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
             long leaf = Spte.leaf(base, writable, x);
             if (writable && (l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
-            long old = l[m + OLD];
             if (old == leaf) {
                 e.note("tdp_mmu_map_handle_target_level: RET_PF_SPURIOUS");
                 return;
