@@ -72,7 +72,7 @@ public final class Builtins {
             Map.entry(Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
                     "level", Type.INT, "pfn", Type.INT)),
             Map.entry(Type.HOST_PAGE, ordered("freed", Type.BOOL)),
-            Map.entry(Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT)),
+            Map.entry(Type.MEMSLOT, ordered("base_gfn", Type.INT, "npages", Type.INT, "userspace_addr", Type.INT)),
             Map.entry(Type.RANGE, ordered("start", Type.INT, "end", Type.INT)),
             Map.entry(Type.LIST, ordered("len", Type.INT)),
             Map.entry(Type.NX_LIST, ordered("nr_pages", Type.INT, "len", Type.INT)),
@@ -143,7 +143,7 @@ public final class Builtins {
         add("DIV_ROUND_UP", Kind.QUERY, List.of(integer("n"), integer("d")), Type.INT, "DIV_ROUND_UP",
                 "(n + d - 1) / d in unsigned 64-bit arithmetic, as the kernel's macro on a u64 (wraps; 0 if d is 0)");
         add("id_to_memslot", Kind.QUERY, List.of(integer("id")), Type.MEMSLOT, "id_to_memslot",
-                "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages");
+                "the memslot with that id: base_gfn (it moves with KVM_MR_MOVE), npages, userspace_addr (its hva: the configured gpa)");
 
         add("stat", Kind.GLOBAL, List.of(), Type.STATS, "kvm->stat", "the VM's statistics");
         add("vm", Kind.GLOBAL, List.of(), Type.VM, "kvm->arch", "the vm { } settings");

@@ -122,6 +122,12 @@ final class ExprCompiler {
             }
             if (q.equals("id_to_memslot")) { // an id no slot has reads as an empty slot at gfn 0
                 var id = compile(arg(c, 0), env);
+                if (field.equals("userspace_addr")) { // the model's hva is the slot's configured gpa; a move keeps it
+                    return reading(id.footprint(), (s, t) -> {
+                        int pos = Memslots.position(s.config, id.eval(s, t));
+                        return pos < 0 ? 0 : s.config.memslots().get(pos).baseGfn() << 12;
+                    }, id);
+                }
                 return field.equals("npages")
                         ? reading(id.footprint(), (s, t) -> {
                             int pos = Memslots.position(s.config, id.eval(s, t));

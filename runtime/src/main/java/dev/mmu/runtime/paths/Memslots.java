@@ -62,6 +62,21 @@ public final class Memslots {
         return best < 0 ? -1 : l.get(best).id();
     }
 
+    /**
+     * kvm_for_each_memslot_in_hva_range(): the id of the first live memslot in hva order (the
+     * model's hva is the configured gpa) whose [userspace_addr, + npages pages) meets [start, end), or -1.
+     */
+    static long hvaIterStart(VmState s, long start, long end) {
+        var l = s.config.memslots();
+        int best = -1;
+        for (int i = 0; i < l.size(); i++) {
+            Memslot m = l.get(i);
+            if ((s.slotDeleted & (1 << i)) != 0 || (m.endGfn() << 12) <= start || (m.baseGfn() << 12) >= end) continue;
+            if (best < 0 || m.baseGfn() < l.get(best).baseGfn()) best = i;
+        }
+        return best < 0 ? -1 : l.get(best).id();
+    }
+
     /** slot->base_gfn now (it changes with KVM_MR_MOVE). */
     public static long base(VmState s, int position) {
         return s.slotBase[position];

@@ -636,6 +636,13 @@ public final class Primitives {
                 .doc("the id of the first memslot in gfn order that ends after start_gfn and begins before end_gfn, or -1;"
                         + " from the previous slot's end, kvm_memslot_iter_next()")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> Memslots.iterStart(e.s, a[0], a[1]));
+        // kvm_for_each_memslot_in_hva_range() of address space 0, for kvm_handle_hva_range()'s loop in
+        // the prelude's MMU notifier: the model's hva of a slot is its configured gpa (a move keeps it).
+        declare("kvm_memslot_hva_iter_start(start: int, end: int) -> int")
+                .mirrors("kvm_for_each_memslot_in_hva_range", "v6.12")
+                .doc("the id of the first memslot in hva order whose hvas meet [start, end), or -1; from the previous slot's"
+                        + " userspace_addr + npages * 4K for the next")
+                .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> Memslots.hvaIterStart(e.s, a[0], a[1]));
         // The TDP MMU's slot walks (tdp_mmu.c), from valid root to valid root (MmuOps.IterNextRoot),
         // yielding without a flush (tdp_mmu_iter_cond_resched(flush = false)); lockdep is checked at
         // each SPTE change.

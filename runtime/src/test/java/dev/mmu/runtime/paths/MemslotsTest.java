@@ -62,4 +62,25 @@ class MemslotsTest {
         s.slotDeleted |= 1 << 2;
         assertThat(Memslots.iterStart(s, 512, 2048)).as("slot 5 deleted").isEqualTo(7);
     }
+    /**
+     * kvm_for_each_memslot_in_hva_range(): the slots an hva range (bytes) meets, in hva order; a
+     * slot's hva is its configured gpa, which a move (a new base_gfn) keeps.
+     */
+    @Test
+    void theHvaIteratorGoesThroughTheSlotsAnHvaRangeMeetsInHvaOrder() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, false, 1, new Memslot(7, 1024, 512, 1, false, false),
+                new Memslot(3, 0, 512, 1, false, false), new Memslot(5, 512, 256, 1, false, false));
+        var s = Run.of(c, b -> { }).s;
+        assertThat(Memslots.hvaIterStart(s, 0, 2048L << 12)).isEqualTo(3);
+        assertThat(Memslots.hvaIterStart(s, (512L << 12) - 1, 2048L << 12)).as("slot 3's last byte").isEqualTo(3);
+        assertThat(Memslots.hvaIterStart(s, 512L << 12, 2048L << 12)).isEqualTo(5);
+        assertThat(Memslots.hvaIterStart(s, 768L << 12, 1024L << 12)).as("slot 7 begins at the range's end").isEqualTo(-1);
+        assertThat(Memslots.hvaIterStart(s, 768L << 12, (1024L << 12) + 1)).isEqualTo(7);
+        assertThat(Memslots.hvaIterStart(s, 1536L << 12, 4096L << 12)).as("past every slot").isEqualTo(-1);
+        s.slotBase[1] = 4096; // slot 3 moved: its hvas stay at 0
+        assertThat(Memslots.hvaIterStart(s, 0, 512L << 12)).as("a move keeps the hva").isEqualTo(3);
+        assertThat(Memslots.hvaIterStart(s, 4096L << 12, 8192L << 12)).as("the new gfns are no hvas").isEqualTo(-1);
+        s.slotDeleted |= 1 << 2;
+        assertThat(Memslots.hvaIterStart(s, 512L << 12, 2048L << 12)).as("slot 5 deleted").isEqualTo(7);
+    }
 }
