@@ -4,6 +4,8 @@ import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
+import java.util.function.IntToLongFunction;
+
 /**
  * The active memslots of a state (kvm->memslots): the configured slots minus deleted ones, with
  * the flags that change at run time (KVM_MEM_LOG_DIRTY_PAGES, KVM_MEMSLOT_INVALID). Slots are
@@ -53,28 +55,27 @@ public final class Memslots {
      * before end, or -1. Called again from a slot's end it is kvm_memslot_iter_next().
      */
     static long iterStart(VmState s, long start, long end) {
-        var l = s.config.memslots();
-        int best = -1;
-        for (int i = 0; i < l.size(); i++) {
-            if ((s.slotDeleted & (1 << i)) != 0 || end(s, i) <= start || base(s, i) >= end) continue;
-            if (best < 0 || base(s, i) < base(s, best)) best = i;
-        }
-        return best < 0 ? -1 : l.get(best).id();
+        return first(s, start, end, i -> base(s, i), i -> end(s, i));
     }
 
     /**
      * kvm_for_each_memslot_in_hva_range(): the id of the first live memslot in hva order (the
-     * model's hva is the configured gpa) whose [userspace_addr, + npages pages) meets [start, end), or -1.
+     * model's hva is the configured gpa, which a move keeps) whose [userspace_addr, + npages pages)
+     * meets [start, end), or -1.
      */
     static long hvaIterStart(VmState s, long start, long end) {
         var l = s.config.memslots();
+        return first(s, start, end, i -> l.get(i).baseGfn() << 12, i -> l.get(i).endGfn() << 12);
+    }
+
+    /** The id of the live slot with the lowest lo among those whose [lo, hi) meets [start, end), or -1. */
+    private static long first(VmState s, long start, long end, IntToLongFunction lo, IntToLongFunction hi) {
         int best = -1;
-        for (int i = 0; i < l.size(); i++) {
-            Memslot m = l.get(i);
-            if ((s.slotDeleted & (1 << i)) != 0 || (m.endGfn() << 12) <= start || (m.baseGfn() << 12) >= end) continue;
-            if (best < 0 || m.baseGfn() < l.get(best).baseGfn()) best = i;
+        for (int i = 0; i < s.config.memslots().size(); i++) {
+            if ((s.slotDeleted & (1 << i)) != 0 || hi.applyAsLong(i) <= start || lo.applyAsLong(i) >= end) continue;
+            if (best < 0 || lo.applyAsLong(i) < lo.applyAsLong(best)) best = i;
         }
-        return best < 0 ? -1 : l.get(best).id();
+        return best < 0 ? -1 : s.config.memslots().get(best).id();
     }
 
     /** slot->base_gfn now (it changes with KVM_MR_MOVE). */

@@ -4,6 +4,9 @@ import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The shadow MMU's rmaps of a memslot with mmu both (kvm_memslots_have_rmaps(), mmu.c v6.12; v7.2
  * reads the same): the heads __walk_slot_rmaps() visits (slot_rmap_walk_next) and its handlers on
@@ -76,8 +79,8 @@ public final class RmapWalks {
      * The leaves (spId, index) of the nested guest's tables in the rmap heads of (level, gfn) and
      * the heads after it in its group, up to the head of end_gfn (iterator->end_rmap).
      */
-    static java.util.List<long[]> rmap(VmState s, int pos, int level, long gfn, long last) {
-        java.util.List<long[]> out = new java.util.ArrayList<>();
+    static List<long[]> rmap(VmState s, int pos, int level, long gfn, long last) {
+        List<long[]> out = new ArrayList<>();
         long head = index(s, pos, level, gfn);
         long endHead = index(s, pos, level, endGfn(s, pos, last));
         long end = groupEnd(level, gfn);
