@@ -16,8 +16,8 @@ import org.eclipse.lsp4j.Range;
 
 /**
  * Hover text: for a built-in, the kernel function it models and why, and for a prelude kernel path
- * its comment block; for a path of this file (also one replacing a kernel path), where it is; for
- * a lock, the kernel's lock it is.
+ * its comment block in the kernel version the position pins ({@link PinnedKernel}); for a path of
+ * this file (also one replacing a kernel path), where it is; for a lock, the kernel's lock it is.
  */
 final class Hovers {
 
@@ -66,11 +66,12 @@ final class Hovers {
             return Optional.empty();
         }
         String word = token.get().getText();
-        Optional<String> prelude = PreludeFiles.doc(word);
+        PinnedKernel kernel = outline.kernelAt(line, character);
+        Optional<String> prelude = PreludeFiles.doc(kernel, word);
         // The file's own path first: one with a kernel path's name replaces the prelude's here.
         String markdown = outline.path(word).map(d -> "**" + word + "** · path\n\nDeclared in this file at line "
                         + d.token().getLine() + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
-                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
+                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b, kernel.version()) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
                 .or(() -> Optional.ofNullable(STATEMENTS.get(word)).map(d -> "**" + word + "** · statement\n\n" + d))
@@ -85,14 +86,18 @@ final class Hovers {
         return Optional.of(new Hover(new MarkupContent(MarkupKind.MARKDOWN, markdown), range));
     }
 
-    private static String builtin(String word, Builtin b) {
+    /** A built-in's hover; a kernel path's signature is its prelude path's in the version (7.2's NX recovery takes mmu_type). */
+    private static String builtin(String word, Builtin b, String version) {
         StringBuilder md = new StringBuilder();
         md.append("**").append(word).append("** · ").append(kindLabel(b.kind()));
         if (!word.equals(b.name())) {
             md.append(" (alias of `").append(b.name()).append("`)");
         }
         md.append("\n\n");
-        if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
+        Optional<String> prelude = b.kind() == Kind.KERNEL_PATH ? PreludeFiles.parameters(version, word) : Optional.empty();
+        if (prelude.isPresent()) {
+            md.append("```mmu\n").append(word).append(prelude.get()).append("\n```\n\n");
+        } else if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
             md.append("```mmu\n").append(b.name()).append('(')
                     .append(b.params().stream().map(Builtins.Param::text)
                             .collect(Collectors.joining(", ")))

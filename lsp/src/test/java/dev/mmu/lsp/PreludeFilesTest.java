@@ -33,7 +33,87 @@ class PreludeFilesTest {
     void hoverOnAKernelPathShowsItsPreludeComment() {
         String md = Hovers.at(TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v6.18")
-                .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text)");
+                .contains("kvm_recover_nx_huge_pages(mmu_type: int)\n```")
+                .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text; scenario \"s\" pins no kernel,"
+                        + " so latest): `mmu show kvm_recover_nx_huge_pages` prints it");
+    }
+
+    /** The same file pinning 6.12: the checker runs 6.12's recovery, which takes no mmu_type. */
+    private static final String PINNED = TEXT.replace("  memslot 0", "  vm { kernel 6.12 }\n  memslot 0")
+            .replace("kvm_recover_nx_huge_pages(KVM_TDP_MMU)", "kvm_recover_nx_huge_pages");
+
+    @Test
+    void hoverInAFilePinningAVersionShowsThatVersionsPath() {
+        String md = Hovers.at(PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
+        assertThat(md).contains("kvm_recover_nx_huge_pages()\n```", "kvm_recover_nx_huge_pages() (v6.12;",
+                "(kernel 6.12; scenario \"s\" pins it): `mmu show kvm_recover_nx_huge_pages --kernel 6.12` prints it")
+                .doesNotContain("mmu_type", "6.18");
+    }
+
+    @Test
+    void goToDefinitionInAFilePinningAVersionOpensThatVersionsText() throws Exception {
+        var found = Definitions.at("file:///tmp/s.mmu", PINNED, 3, 16, p -> Optional.empty());
+        assertThat(found).singleElement().satisfies(l -> {
+            Path file = Path.of(URI.create(l.getUri()));
+            assertThat(file.toString()).doesNotContain("6.18");
+            assertThat(Files.readAllLines(file).get(l.getRange().getStart().getLine()))
+                    .isEqualTo("path kvm_recover_nx_huge_pages() {");
+        });
+    }
+
+    /**
+     * Two scenarios of two kernels: each answers with its own version; a path at top level with
+     * latest, as the front end checks it when the scenarios disagree, and the hover says so.
+     */
+    private static final String TWO = """
+            scenario "old" {
+              vm { kernel 5.10 }
+              memslot 0 { gpa 0x0 size 2M }
+              thread t { kvm_recover_nx_lpages }
+            }
+            path mine() {
+              kvm_recover_nx_huge_pages(KVM_TDP_MMU)
+            }
+            scenario "new" {
+              vm {
+                kernel 6.12
+                kernel latest
+              }
+              memslot 0 { gpa 0x0 size 2M }
+              thread t { kvm_recover_nx_huge_pages(KVM_SHADOW_MMU) }
+            }
+            """;
+
+    @Test
+    void eachScenarioAnswersWithItsKernelAndTheTopLevelWithLatest() throws Exception {
+        assertThat(Hovers.at(TWO, 3, 16).orElseThrow().getContents().getRight().getValue())
+                .contains("kvm_recover_nx_lpages() (v5.10", "(kernel 5.10; scenario \"old\" pins it)", "--kernel 5.10")
+                .doesNotContain("mmu_type");
+        assertThat(Hovers.at(TWO, 6, 4).orElseThrow().getContents().getRight().getValue())
+                .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "(kernel 7.2",
+                        "; the file's scenarios run 5.10 and 7.2, so its paths are checked against latest)");
+        assertThat(Hovers.at(TWO, 14, 16).orElseThrow().getContents().getRight().getValue())
+                .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "scenario \"new\" pins latest");
+
+        var old = Definitions.at("file:///tmp/two.mmu", TWO, 3, 16, p -> Optional.empty());
+        assertThat(old).singleElement().satisfies(l -> {
+            Path file = Path.of(URI.create(l.getUri()));
+            assertThat(file.toString()).endsWith("kernel/5.10/mmu.mmu");
+            assertThat(Files.readAllLines(file).get(l.getRange().getStart().getLine())).isEqualTo("path kvm_recover_nx_huge_pages() {");
+        });
+        var latest = Definitions.at("file:///tmp/two.mmu", TWO, 14, 16, p -> Optional.empty());
+        assertThat(latest).singleElement().satisfies(l -> assertThat(
+                Files.readAllLines(Path.of(URI.create(l.getUri()))).get(l.getRange().getStart().getLine()))
+                .isEqualTo("path kvm_recover_nx_huge_pages(mmu_type: int) {"));
+    }
+
+    /** A path at top level of a file whose scenarios all run 6.12 is checked against 6.12: so it answers. */
+    @Test
+    void aTopLevelPathAnswersWithTheVersionEveryScenarioRuns() {
+        String text = "path mine() {\n  kvm_recover_nx_huge_pages\n}\n" + PINNED + PINNED.replace("\"s\"", "\"t\"");
+        assertThat(Hovers.at(text, 1, 4).orElseThrow().getContents().getRight().getValue())
+                .contains("kvm_recover_nx_huge_pages()\n```",
+                        "(kernel 6.12; every scenario of the file runs it, so its paths are checked against it)");
     }
 
     /** A patch copy: the file's path replaces the kernel path under each of its names. */
