@@ -13,6 +13,10 @@ import org.antlr.v4.runtime.Vocabulary;
 import org.eclipse.lsp4j.CompletionItem;
 import org.eclipse.lsp4j.CompletionItemKind;
 import org.eclipse.lsp4j.CompletionItemLabelDetails;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
+import org.eclipse.lsp4j.TextEdit;
+import org.eclipse.lsp4j.jsonrpc.messages.Either;
 
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
@@ -56,10 +60,10 @@ final class Completions {
     private Completions() {
     }
 
-    static List<CompletionItem> at(String text, int line, int character) {
+    static List<CompletionItem> at(String uri, String text, int line, int character) {
         Outline outline = new Outline(text);
         List<Token> before = outline.tokensBefore(line, character);
-        PinnedKernel kernel = outline.kernelAt(line, character); // whose prelude paths, with its parameters
+        PinnedKernel kernel = outline.kernelAt(uri, line, character); // whose prelude paths, with its parameters
         Block block = Block.around(before);
         // The word being typed is not context: `stat.nx_` completes like `stat.`.
         if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
@@ -69,6 +73,11 @@ final class Completions {
         // Every context is one line long: `lock write` then a newline is a statement, not `lock write mmu_lock`.
         if (!before.isEmpty() && last(before, 0).getLine() - 1 != line) {
             before = List.of();
+        }
+        Token typed = versionTyped(before, line, character);
+        if (typed != null) {
+            return versions(new Range(new Position(line, typed.getCharPositionInLine()),
+                    new Position(line, character)));
         }
         int t0 = type(before, 0);
         int t1 = type(before, 1);
@@ -107,7 +116,7 @@ final class Completions {
                 return keywords(PREEMPT_MODELS);
             }
             case MmuLexer.KERNEL -> {
-                return values(KERNEL_VERSIONS, "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
+                return versions(null);
             }
             case MmuLexer.QUIRK -> {
                 return dev.mmu.interp.check.Machine.QUIRKS.stream().map(q -> item(q, CompletionItemKind.Value,
@@ -179,6 +188,38 @@ final class Completions {
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
         return items;
+    }
+
+    /**
+     * What {@code kernel} takes, each replacing the range typed so far if any: after {@code kernel 6.}
+     * (the `.` triggers completion) "6.12" replaces "6.", where inserting it would write "6.6.12".
+     */
+    private static List<CompletionItem> versions(Range typed) {
+        return KERNEL_VERSIONS.stream().map(v -> {
+            CompletionItem item = item(v, CompletionItemKind.Value, "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
+            if (typed != null) {
+                item.setTextEdit(Either.forLeft(new TextEdit(typed, v)));
+                item.setFilterText(v);
+            }
+            return item;
+        }).toList();
+    }
+
+    /** The first token of a version being typed after {@code kernel} ({@code 6}, {@code 6.}, {@code 6.1}) up to the cursor, or null. */
+    private static Token versionTyped(List<Token> line, int lineNo, int character) {
+        int end = character;
+        for (int i = line.size() - 1; i >= 0 && i >= line.size() - 3; i--) {
+            Token t = line.get(i);
+            if ((t.getType() != MmuLexer.DECIMAL && t.getType() != MmuLexer.DOT) || t.getLine() - 1 != lineNo
+                    || t.getCharPositionInLine() + t.getText().length() != end) {
+                return null;
+            }
+            if (i > 0 && line.get(i - 1).getType() == MmuLexer.KERNEL && t.getType() == MmuLexer.DECIMAL) {
+                return t;
+            }
+            end = t.getCharPositionInLine();
+        }
+        return null;
     }
 
     /**

@@ -50,7 +50,7 @@ final class Definitions {
         }
         List<Location> found = find(t.getText(), self, outline, openText, new HashSet<>());
         // Not the user's: a kernel path of the prelude (the pinned version's source, in a cache folder).
-        return found.isEmpty() ? PreludeFiles.definition(outline.kernelAt(line, character), t.getText())
+        return found.isEmpty() ? PreludeFiles.definition(outline.kernelAt(uri, line, character), t.getText())
                 .map(List::of).orElse(List.of()) : found;
     }
 

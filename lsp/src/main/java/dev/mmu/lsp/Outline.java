@@ -90,8 +90,8 @@ final class Outline {
     }
 
     /** The kernel version whose prelude answers at a 0-based position (the enclosing scenario's, else the file's). */
-    PinnedKernel kernelAt(int line, int character) {
-        return PinnedKernel.at(tokens, line, character);
+    PinnedKernel kernelAt(String uri, int line, int character) {
+        return PinnedKernel.at(uri, tokens, line, character);
     }
 
     Map<String, Declaration> threads() {

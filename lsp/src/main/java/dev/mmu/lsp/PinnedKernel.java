@@ -11,8 +11,9 @@ import org.antlr.v4.runtime.Token;
  * The kernel version whose prelude answers hover, definition and completion at a position, by the
  * checker's rule: inside a scenario, the version its {@code vm { kernel V }} pins (the last such
  * line; none is latest); elsewhere (a path at top level), the one version every scenario of the
- * file runs, else latest, as the front end checks the file's paths (Frontend's kernelOf). Read
- * from the tokens, as the file being typed need not parse.
+ * file runs, else latest, as the front end checks the file's paths (Frontend's kernelOf); in a
+ * prelude file that go-to-definition opened, its version. Read from the tokens, as the file being
+ * typed need not parse.
  *
  * @param version a version of {@link Prelude#VERSIONS}
  * @param why     why that version, for the hover ("scenario \"s\" pins it")
@@ -23,7 +24,11 @@ record PinnedKernel(String version, String why) {
     private record Scenario(String name, Token first, Token last, String written) {
     }
 
-    static PinnedKernel at(List<Token> tokens, int line, int character) {
+    static PinnedKernel at(String uri, List<Token> tokens, int line, int character) {
+        var copy = PreludeFiles.versionOfCopy(uri); // a prelude file go-to-definition opened
+        if (copy.isPresent()) {
+            return new PinnedKernel(copy.get(), "this file is kernel " + copy.get() + "'s prelude");
+        }
         List<Scenario> scenarios = scenarios(tokens);
         for (Scenario s : scenarios) {
             if (!before(line, character, s.first()) && (s.last() == null || !after(line, character, s.last()))) {

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.Position;
@@ -18,9 +20,10 @@ import org.eclipse.lsp4j.Range;
 /**
  * The prelude of the kernel version a file pins ({@link PinnedKernel}: its version folders over
  * the shared files) for go-to-definition, hover and completion. The files live in the runtime
- * jar, which a client cannot open, so they are copied to a cache folder named after the content
- * of every file the version reads ({@code $TMPDIR/mmu-prelude-HASH/kernel/mmu.mmu}): a file URI
- * stays valid for the jar that wrote it, and another jar or version writes its own folder.
+ * jar, which a client cannot open, so they are copied to a cache folder named after the version
+ * and the content of every file it reads ({@code $TMPDIR/mmu-prelude-6.12-HASH/kernel/mmu.mmu}): a
+ * file URI stays valid for the jar that wrote it, another jar or version writes its own folder, and
+ * a copy opened in the editor answers for its version ({@link #versionOfCopy}).
  */
 final class PreludeFiles {
 
@@ -72,12 +75,21 @@ final class PreludeFiles {
                 + ")" + p.returns().map(r -> " -> " + r.name()).orElse(""));
     }
 
+    /** The copies' folders: the version is in the name, so that a copy opened in the editor answers for its version. */
+    private static final Pattern COPY = Pattern.compile("mmu-prelude-([0-9.]+)-[0-9a-f]+[/\\\\]kernel[/\\\\]");
+
+    /** The version whose prelude a file is a copy of ({@link #definition} wrote it), or empty for another file. */
+    static Optional<String> versionOfCopy(String uri) {
+        Matcher m = COPY.matcher(Documents.fileName(uri));
+        return m.find() && Prelude.VERSIONS.contains(m.group(1)) ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
     private static Path extracted(String version, String resource) {
         // Over every file the version reads: a changed version folder gets its own cache folder too.
         TreeSet<String> files = KernelPrelude.paths(version).values().stream().map(p -> p.pos().file())
                 .collect(Collectors.toCollection(TreeSet::new));
         String hash = Integer.toHexString(files.stream().map(f -> f + "\n" + KernelPrelude.text(f)).toList().hashCode());
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + hash).resolve(resource);
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + version + "-" + hash).resolve(resource);
         try {
             if (!Files.exists(file)) {
                 Files.createDirectories(file.getParent());

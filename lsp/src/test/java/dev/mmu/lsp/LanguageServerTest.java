@@ -315,6 +315,27 @@ class LanguageServerTest {
                 .isEqualTo("path kvm_recover_nx_huge_pages(mmu_type: int) {"));
     }
 
+    /**
+     * `kernel 6.` (the `.` triggers completion) offers the versions replacing what is typed: it
+     * offered every keyword; and a hover on the setting says which version answers there.
+     */
+    @Test
+    void aVersionBeingTypedCompletesAndTheSettingHovers() throws Exception {
+        String text = "scenario \"s\" {\n  vm {\n    kernel 6.\n  }\n}\n";
+        String uri = open("k.mmu", text);
+        List<CompletionItem> items = complete(uri, 2, "    kernel 6.".length());
+        assertThat(LspSession.labels(items)).containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "latest");
+        assertThat(items.get(2).getTextEdit().getLeft().getRange())
+                .isEqualTo(new Range(new Position(2, "    kernel ".length()), new Position(2, "    kernel 6.".length())));
+        assertThat(items.get(2).getTextEdit().getLeft().getNewText()).isEqualTo("6.12");
+
+        change(uri, 2, text.replace("kernel 6.", "kernel 6.12"));
+        session.nextDiagnostics(uri);
+        assertThat(hover(uri, 2, 6).getContents().getRight().getValue())
+                .contains("**kernel** · vm setting", "`latest` (the default, 7.2)", "Here: kernel 6.12 (scenario \"s\" pins it)");
+        assertThat(hover(uri, 2, "    kernel 6.1".length()).getContents().getRight().getValue()).contains("Here: kernel 6.12");
+    }
+
     private CompletionItem completionOf(String uri, int line, String label) throws Exception {
         return complete(uri, line, 4).stream().filter(i -> i.getLabel().equals(label)).findFirst().orElseThrow();
     }

@@ -31,7 +31,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverOnAKernelPathShowsItsPreludeComment() {
-        String md = Hovers.at(TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at("file:///tmp/t.mmu", TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v6.18")
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)\n```")
                 .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text; scenario \"s\" pins no kernel,"
@@ -44,7 +44,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverInAFilePinningAVersionShowsThatVersionsPath() {
-        String md = Hovers.at(PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at("file:///tmp/t.mmu", PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages()\n```", "kvm_recover_nx_huge_pages() (v6.12;",
                 "(kernel 6.12; scenario \"s\" pins it): `mmu show kvm_recover_nx_huge_pages --kernel 6.12` prints it")
                 .doesNotContain("mmu_type", "6.18");
@@ -59,6 +59,28 @@ class PreludeFilesTest {
             assertThat(Files.readAllLines(file).get(l.getRange().getStart().getLine()))
                     .isEqualTo("path kvm_recover_nx_huge_pages() {");
         });
+    }
+
+    /**
+     * The copy go-to-definition opened answers for its version: a hover on a path there is that
+     * version's prelude path (it said "Declared in this file: it replaces the kernel path of the
+     * prelude"), and its calls complete with that version's parameters, not latest's.
+     */
+    @Test
+    void aPreludeFileOpenedByDefinitionAnswersForItsVersion() throws Exception {
+        var l = Definitions.at("file:///tmp/s.mmu", PINNED, 3, 16, p -> Optional.empty()).get(0);
+        assertThat(l.getUri()).contains("/mmu-prelude-6.12-");
+        String copy = Files.readString(Path.of(URI.create(l.getUri())));
+        int line = l.getRange().getStart().getLine();
+        String md = Hovers.at(l.getUri(), copy, line, l.getRange().getStart().getCharacter() + 2).orElseThrow()
+                .getContents().getRight().getValue();
+        assertThat(md).contains("kvm_recover_nx_huge_pages()\n```", "(kernel 6.12; this file is kernel 6.12's prelude)")
+                .doesNotContain("Declared in this file");
+        var items = Completions.at(l.getUri(), copy.replace(copy.lines().toList().get(line + 1),
+                copy.lines().toList().get(line + 1) + "\n  "), line + 2, 2);
+        assertThat(items).filteredOn(i -> i.getLabel().equals("kvm_recover_nx_huge_pages") && i.getLabelDetails() != null)
+                .singleElement()
+                .satisfies(i -> assertThat(i.getLabelDetails().getDetail()).isEqualTo("()"));
     }
 
     /**
@@ -86,13 +108,13 @@ class PreludeFilesTest {
 
     @Test
     void eachScenarioAnswersWithItsKernelAndTheTopLevelWithLatest() throws Exception {
-        assertThat(Hovers.at(TWO, 3, 16).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 3, 16).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_lpages() (v5.10", "(kernel 5.10; scenario \"old\" pins it)", "--kernel 5.10")
                 .doesNotContain("mmu_type");
-        assertThat(Hovers.at(TWO, 6, 4).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 6, 4).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "(kernel 7.2",
                         "; the file's scenarios run 5.10 and 7.2, so its paths are checked against latest)");
-        assertThat(Hovers.at(TWO, 14, 16).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 14, 16).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "scenario \"new\" pins latest");
 
         var old = Definitions.at("file:///tmp/two.mmu", TWO, 3, 16, p -> Optional.empty());
@@ -111,7 +133,7 @@ class PreludeFilesTest {
     @Test
     void aTopLevelPathAnswersWithTheVersionEveryScenarioRuns() {
         String text = "path mine() {\n  kvm_recover_nx_huge_pages\n}\n" + PINNED + PINNED.replace("\"s\"", "\"t\"");
-        assertThat(Hovers.at(text, 1, 4).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at("file:///tmp/t.mmu", text, 1, 4).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages()\n```",
                         "(kernel 6.12; every scenario of the file runs it, so its paths are checked against it)");
     }
@@ -139,7 +161,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverOnAReplacedKernelPathSaysTheFilesPathRuns() {
-        String md = Hovers.at(PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at("file:///tmp/t.mmu", PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("**kvm_recover_nx_lpages** · path", "line 1", "replaces the kernel path")
                 .doesNotContain("Prelude `kernel/");
     }
