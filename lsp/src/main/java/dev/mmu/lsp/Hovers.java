@@ -107,8 +107,8 @@ final class Hovers {
             }
         }
         if (!setting) return Optional.empty();
-        return Optional.of("**kernel** · vm setting\n\n`kernel V`: the kernel version whose text of the functions that changed"
-                + " the scenario runs: " + String.join(", ", Prelude.VERSIONS) + ", or `latest` (the default, "
+        return Optional.of("**kernel** · vm setting\n\n`kernel V`: which kernel's text the scenario runs where the prelude's"
+                + " functions differ between versions: " + String.join(", ", Prelude.VERSIONS) + ", or `latest` (the default, "
                 + Prelude.LATEST + "). `mmu show NAME --kernel V` prints a kernel path's text.\n\nHere: kernel "
                 + kernel.version() + " (" + kernel.why() + "). Hover, completion and go to definition of kernel paths"
                 + " answer with its prelude.");
