@@ -196,7 +196,8 @@ final class Completions {
      */
     private static List<CompletionItem> versions(Range typed) {
         return KERNEL_VERSIONS.stream().map(v -> {
-            CompletionItem item = item(v, CompletionItemKind.Value, "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
+            CompletionItem item = item(v, CompletionItemKind.Value,
+                    "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
             if (typed != null) {
                 item.setTextEdit(Either.forLeft(new TextEdit(typed, v)));
                 item.setFilterText(v);
@@ -205,7 +206,7 @@ final class Completions {
         }).toList();
     }
 
-    /** The first token of a version being typed after {@code kernel} ({@code 6}, {@code 6.}, {@code 6.1}) up to the cursor, or null. */
+    /** The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.}, {@code 6.1}), or null. */
     private static Token versionTyped(List<Token> line, int lineNo, int character) {
         int end = character;
         for (int i = line.size() - 1; i >= 0 && i >= line.size() - 3; i--) {

@@ -1,9 +1,9 @@
 package dev.mmu.lsp;
 
+import dev.mmu.grammar.MmuLexer;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
-import dev.mmu.grammar.MmuLexer;
 import dev.mmu.runtime.paths.Lockdep;
 import dev.mmu.runtime.paths.Prelude;
 import java.util.List;
@@ -73,9 +73,11 @@ final class Hovers {
         Optional<String> prelude = PreludeFiles.doc(kernel, word);
         // The file's own path first: one with a kernel path's name replaces the prelude's here (not
         // in a prelude file go-to-definition opened: its paths are the prelude's).
-        String markdown = outline.path(word).filter(d -> PreludeFiles.versionOfCopy(uri).isEmpty()).map(d -> "**" + word + "** · path\n\nDeclared in this file at line "
-                        + d.token().getLine() + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
-                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b, kernel.version()) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
+        String markdown = outline.path(word).filter(d -> PreludeFiles.versionOfCopy(uri).isEmpty())
+                .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine()
+                        + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
+                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b, kernel.version())
+                        + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
                 .or(() -> Optional.ofNullable(STATEMENTS.get(word)).map(d -> "**" + word + "** · statement\n\n" + d))

@@ -330,7 +330,6 @@ class LanguageServerTest {
         assertThat(items.get(2).getTextEdit().getLeft().getNewText()).isEqualTo("6.12");
 
         change(uri, 2, text.replace("kernel 6.", "kernel 6.12"));
-        session.nextDiagnostics(uri);
         assertThat(hover(uri, 2, 6).getContents().getRight().getValue())
                 .contains("**kernel** · vm setting", "`latest` (the default, 7.2)", "Here: kernel 6.12 (scenario \"s\" pins it)");
         assertThat(hover(uri, 2, "    kernel 6.1".length()).getContents().getRight().getValue()).contains("Here: kernel 6.12");

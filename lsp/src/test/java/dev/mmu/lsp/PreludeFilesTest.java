@@ -9,6 +9,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class PreludeFilesTest {
+    /** The document the features answer for: a user file, not a prelude copy. */
+    private static final String FILE = "file:///tmp/t.mmu";
+
     private static final String TEXT = """
             scenario "s" {
               memslot 0 { gpa 0x0 size 2M }
@@ -31,7 +34,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverOnAKernelPathShowsItsPreludeComment() {
-        String md = Hovers.at("file:///tmp/t.mmu", TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at(FILE, TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v6.18")
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)\n```")
                 .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text; scenario \"s\" pins no kernel,"
@@ -44,7 +47,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverInAFilePinningAVersionShowsThatVersionsPath() {
-        String md = Hovers.at("file:///tmp/t.mmu", PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at(FILE, PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages()\n```", "kvm_recover_nx_huge_pages() (v6.12;",
                 "(kernel 6.12; scenario \"s\" pins it): `mmu show kvm_recover_nx_huge_pages --kernel 6.12` prints it")
                 .doesNotContain("mmu_type", "6.18");
@@ -108,13 +111,13 @@ class PreludeFilesTest {
 
     @Test
     void eachScenarioAnswersWithItsKernelAndTheTopLevelWithLatest() throws Exception {
-        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 3, 16).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at(FILE, TWO, 3, 16).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_lpages() (v5.10", "(kernel 5.10; scenario \"old\" pins it)", "--kernel 5.10")
                 .doesNotContain("mmu_type");
-        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 6, 4).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at(FILE, TWO, 6, 4).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "(kernel 7.2",
                         "; the file's scenarios run 5.10 and 7.2, so its paths are checked against latest)");
-        assertThat(Hovers.at("file:///tmp/t.mmu", TWO, 14, 16).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at(FILE, TWO, 14, 16).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)", "scenario \"new\" pins latest");
 
         var old = Definitions.at("file:///tmp/two.mmu", TWO, 3, 16, p -> Optional.empty());
@@ -133,7 +136,7 @@ class PreludeFilesTest {
     @Test
     void aTopLevelPathAnswersWithTheVersionEveryScenarioRuns() {
         String text = "path mine() {\n  kvm_recover_nx_huge_pages\n}\n" + PINNED + PINNED.replace("\"s\"", "\"t\"");
-        assertThat(Hovers.at("file:///tmp/t.mmu", text, 1, 4).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at(FILE, text, 1, 4).orElseThrow().getContents().getRight().getValue())
                 .contains("kvm_recover_nx_huge_pages()\n```",
                         "(kernel 6.12; every scenario of the file runs it, so its paths are checked against it)");
     }
@@ -161,7 +164,7 @@ class PreludeFilesTest {
 
     @Test
     void hoverOnAReplacedKernelPathSaysTheFilesPathRuns() {
-        String md = Hovers.at("file:///tmp/t.mmu", PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
+        String md = Hovers.at(FILE, PATCH, 6, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("**kvm_recover_nx_lpages** · path", "line 1", "replaces the kernel path")
                 .doesNotContain("Prelude `kernel/");
     }
