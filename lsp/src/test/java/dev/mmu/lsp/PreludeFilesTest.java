@@ -50,7 +50,7 @@ class PreludeFilesTest {
         String md = Hovers.at(FILE, PINNED, 3, 16).orElseThrow().getContents().getRight().getValue();
         assertThat(md).contains("kvm_recover_nx_huge_pages()\n```", "kvm_recover_nx_huge_pages() (v6.12;",
                 "(kernel 6.12; scenario \"s\" pins it): `mmu show kvm_recover_nx_huge_pages --kernel 6.12` prints it")
-                .doesNotContain("mmu_type", "6.18");
+                .doesNotContain("mmu_type", "6.18", "\npath "); // the comment block, not the path's text
     }
 
     @Test
@@ -61,7 +61,20 @@ class PreludeFilesTest {
             assertThat(file.toString()).doesNotContain("6.18");
             assertThat(Files.readAllLines(file).get(l.getRange().getStart().getLine()))
                     .isEqualTo("path kvm_recover_nx_huge_pages() {");
+            assertThat(l.getRange().getEnd().getCharacter() - l.getRange().getStart().getCharacter())
+                    .isEqualTo("kvm_recover_nx_huge_pages".length());
         });
+        assertThat(Definitions.at("file:///tmp/s.mmu", PINNED, 3, 9, p -> Optional.empty())).isEmpty(); // thread t
+    }
+
+    /** A path's parameters as its version declares them, with its result; none for another name. */
+    @Test
+    void parametersAreTheVersionsDeclaration() {
+        assertThat(PreludeFiles.parameters("7.2", "tdp_mmu_zap_leafs"))
+                .hasValue("(root: root, start: int, end: int, can_yield: bool, flush: bool) -> bool");
+        assertThat(PreludeFiles.parameters("7.2", "kvm_recover_nx_lpages")).hasValue("(mmu_type: int)");
+        assertThat(PreludeFiles.parameters("6.12", "kvm_recover_nx_lpages")).hasValue("()");
+        assertThat(PreludeFiles.parameters("7.2", "use_after_free")).isEmpty();
     }
 
     /**
