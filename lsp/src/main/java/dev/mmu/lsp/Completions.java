@@ -12,13 +12,19 @@ import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.Vocabulary;
 import org.eclipse.lsp4j.CompletionItem;
 import org.eclipse.lsp4j.CompletionItemKind;
+import org.eclipse.lsp4j.CompletionItemLabelDetails;
+import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.Range;
+import org.eclipse.lsp4j.TextEdit;
+import org.eclipse.lsp4j.jsonrpc.messages.Either;
 
 /**
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
  * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models, after {@code kernel}
  * the prelude's versions, after {@code quirk} the quirks the model has and then on or off;
- * elsewhere keywords, built-ins, and the file's paths and threads.
+ * elsewhere keywords, built-ins, and the file's paths and threads. Kernel paths come from the
+ * prelude of the version the position pins ({@link PinnedKernel}), with that version's parameters.
  */
 final class Completions {
 
@@ -54,9 +60,10 @@ final class Completions {
     private Completions() {
     }
 
-    static List<CompletionItem> at(String text, int line, int character) {
+    static List<CompletionItem> at(String uri, String text, int line, int character) {
         Outline outline = new Outline(text);
         List<Token> before = outline.tokensBefore(line, character);
+        PinnedKernel kernel = outline.kernelAt(uri, line, character); // whose prelude paths, with its parameters
         Block block = Block.around(before);
         // The word being typed is not context: `stat.nx_` completes like `stat.`.
         if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
@@ -66,6 +73,11 @@ final class Completions {
         // Every context is one line long: `lock write` then a newline is a statement, not `lock write mmu_lock`.
         if (!before.isEmpty() && last(before, 0).getLine() - 1 != line) {
             before = List.of();
+        }
+        Token typed = versionTyped(before, line, character);
+        if (typed != null) {
+            return versions(new Range(new Position(line, typed.getCharPositionInLine()),
+                    new Position(line, character)));
         }
         int t0 = type(before, 0);
         int t1 = type(before, 1);
@@ -104,7 +116,7 @@ final class Completions {
                 return keywords(PREEMPT_MODELS);
             }
             case MmuLexer.KERNEL -> {
-                return values(KERNEL_VERSIONS, "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
+                return versions(null);
             }
             case MmuLexer.QUIRK -> {
                 return dev.mmu.interp.check.Machine.QUIRKS.stream().map(q -> item(q, CompletionItemKind.Value,
@@ -134,8 +146,8 @@ final class Completions {
             // A statement: accesses, locking and control flow, kernel paths, primitives, user paths.
             List<CompletionItem> items = new ArrayList<>(locals); // `flush = ...`
             items.addAll(keywords(STATEMENT_WORDS));
-            items.addAll(builtins(Kind.KERNEL_PATH));
-            items.addAll(preludeHelpers());
+            items.addAll(kernelPaths(kernel));
+            items.addAll(preludeHelpers(kernel));
             items.addAll(builtins(Kind.PRIMITIVE));
             outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
                     "path declared at line " + d.token().getLine())));
@@ -152,9 +164,9 @@ final class Completions {
             builtins(Kind.PRIMITIVE).stream()
                     .filter(i -> Builtins.lookup(i.getLabel()).orElseThrow().returns() != dev.mmu.interp.check.Type.VOID)
                     .forEach(items::add);
-            KernelPrelude.paths(Prelude.LATEST).values().stream()
-                    .filter(d -> d.returns().isPresent() && Builtins.lookup(d.name().name()).isEmpty())
-                    .forEach(d -> items.add(item(d.name().name(), CompletionItemKind.Function, "kernel path (prelude)")));
+            preludeHelpers(kernel).stream()
+                    .filter(i -> KernelPrelude.paths(kernel.version()).get(i.getLabel()).returns().isPresent())
+                    .forEach(items::add);
             outline.paths().values().stream().filter(outline::returnsValue).forEach(d -> items.add(item(d.name(),
                     CompletionItemKind.Method, "path declared at line " + d.token().getLine())));
             return items;
@@ -167,7 +179,8 @@ final class Completions {
             return items;
         }
         List<CompletionItem> items = new ArrayList<>(keywords(allKeywords()));
-        for (Kind kind : List.of(Kind.KERNEL_PATH, Kind.PRIMITIVE, Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
+        items.addAll(kernelPaths(kernel));
+        for (Kind kind : List.of(Kind.PRIMITIVE, Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
             items.addAll(builtins(kind));
         }
         outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
@@ -175,6 +188,39 @@ final class Completions {
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
         return items;
+    }
+
+    /**
+     * What {@code kernel} takes, each replacing the range typed so far if any: after {@code kernel 6.}
+     * (the `.` triggers completion) "6.12" replaces "6.", where inserting it would write "6.6.12".
+     */
+    private static List<CompletionItem> versions(Range typed) {
+        return KERNEL_VERSIONS.stream().map(v -> {
+            CompletionItem item = item(v, CompletionItemKind.Value,
+                    "kernel version of the prelude (latest is " + Prelude.LATEST + ")");
+            if (typed != null) {
+                item.setTextEdit(Either.forLeft(new TextEdit(typed, v)));
+                item.setFilterText(v);
+            }
+            return item;
+        }).toList();
+    }
+
+    /** The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.}, {@code 6.1}), or null. */
+    private static Token versionTyped(List<Token> line, int lineNo, int character) {
+        int end = character;
+        for (int i = line.size() - 1; i >= 0 && i >= line.size() - 3; i--) {
+            Token t = line.get(i);
+            if ((t.getType() != MmuLexer.DECIMAL && t.getType() != MmuLexer.DOT) || t.getLine() - 1 != lineNo
+                    || t.getCharPositionInLine() + t.getText().length() != end) {
+                return null;
+            }
+            if (i > 0 && line.get(i - 1).getType() == MmuLexer.KERNEL && t.getType() == MmuLexer.DECIMAL) {
+                return t;
+            }
+            end = t.getCharPositionInLine();
+        }
+        return null;
     }
 
     /**
@@ -250,16 +296,37 @@ final class Completions {
         return false;
     }
 
-    /** The prelude's paths that are not kernel paths of the language table: the helpers they call. */
-    private static List<CompletionItem> preludeHelpers() {
+    /**
+     * The version's prelude paths that are not kernel paths of the language table (the helpers
+     * they call), each with its parameters in that version and its comment block.
+     */
+    private static List<CompletionItem> preludeHelpers(PinnedKernel kernel) {
         List<CompletionItem> items = new ArrayList<>();
-        for (String name : KernelPrelude.paths(Prelude.LATEST).keySet()) {
+        for (String name : KernelPrelude.paths(kernel.version()).keySet()) {
             if (Builtins.lookup(name).isPresent()) continue;
             CompletionItem item = item(name, CompletionItemKind.Function, "kernel path (prelude)");
-            PreludeFiles.doc(name).ifPresent(item::setDocumentation);
+            withParameters(item, kernel);
+            PreludeFiles.doc(kernel, name).ifPresent(item::setDocumentation);
             items.add(item);
         }
         return items;
+    }
+
+    /** The language table's kernel paths, each with its parameters in the version's prelude where it is prelude source. */
+    private static List<CompletionItem> kernelPaths(PinnedKernel kernel) {
+        List<CompletionItem> items = builtins(Kind.KERNEL_PATH);
+        items.forEach(i -> withParameters(i, kernel));
+        return items;
+    }
+
+    /** Shows a prelude path's parameters after its label ({@code (mmu_type: int)}) and the version they are from. */
+    private static void withParameters(CompletionItem item, PinnedKernel kernel) {
+        PreludeFiles.parameters(kernel.version(), item.getLabel()).ifPresent(p -> {
+            CompletionItemLabelDetails details = new CompletionItemLabelDetails();
+            details.setDetail(p);
+            details.setDescription("kernel " + kernel.version());
+            item.setLabelDetails(details);
+        });
     }
 
     private static List<CompletionItem> builtins(Kind kind) {

@@ -19,7 +19,7 @@ import org.eclipse.lsp4j.Range;
 /**
  * Go to definition: a path name jumps to its {@code path NAME(} in this file or in a file it
  * imports (transitively, as the front end resolves them), else a built-in kernel path to its
- * prelude source; an import's string opens the file.
+ * prelude source in the kernel version the position pins; an import's string opens the file.
  */
 final class Definitions {
 
@@ -49,8 +49,9 @@ final class Definitions {
             return List.of();
         }
         List<Location> found = find(t.getText(), self, outline, openText, new HashSet<>());
-        // Not the user's: a kernel path of the prelude (latest's source, in a cache folder).
-        return found.isEmpty() ? PreludeFiles.definition(t.getText()).map(List::of).orElse(List.of()) : found;
+        // Not the user's: a kernel path of the prelude (the pinned version's source, in a cache folder).
+        return found.isEmpty() ? PreludeFiles.definition(outline.kernelAt(uri, line, character), t.getText())
+                .map(List::of).orElse(List.of()) : found;
     }
 
     private static List<Location> find(String name, Path file, Outline outline,

@@ -1,9 +1,12 @@
 package dev.mmu.lsp;
 
+import dev.mmu.grammar.MmuLexer;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.runtime.paths.Lockdep;
+import dev.mmu.runtime.paths.Prelude;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -16,8 +19,8 @@ import org.eclipse.lsp4j.Range;
 
 /**
  * Hover text: for a built-in, the kernel function it models and why, and for a prelude kernel path
- * its comment block; for a path of this file (also one replacing a kernel path), where it is; for
- * a lock, the kernel's lock it is.
+ * its comment block in the kernel version the position pins ({@link PinnedKernel}); for a path of
+ * this file (also one replacing a kernel path), where it is; for a lock, the kernel's lock it is.
  */
 final class Hovers {
 
@@ -59,22 +62,27 @@ final class Hovers {
                     + " `kvm_mmu_zap_all_fast` (every root invalidated, the vCPUs reload); `off` zaps the slot's leaves"
                     + " alone (`kvm_mmu_zap_memslot`). Before v6.12 (`kernel 5.10`, `5.12`) every delete zaps all.");
 
-    static Optional<Hover> at(String text, int line, int character) {
+    static Optional<Hover> at(String uri, String text, int line, int character) {
         Outline outline = new Outline(text);
         Optional<Token> token = outline.tokenAt(line, character);
         if (token.isEmpty()) {
             return Optional.empty();
         }
         String word = token.get().getText();
-        Optional<String> prelude = PreludeFiles.doc(word);
-        // The file's own path first: one with a kernel path's name replaces the prelude's here.
-        String markdown = outline.path(word).map(d -> "**" + word + "** · path\n\nDeclared in this file at line "
-                        + d.token().getLine() + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
-                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b) + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
+        PinnedKernel kernel = outline.kernelAt(uri, line, character);
+        Optional<String> prelude = PreludeFiles.doc(kernel, word);
+        // The file's own path first: one with a kernel path's name replaces the prelude's here (not
+        // in a prelude file go-to-definition opened: its paths are the prelude's).
+        String markdown = outline.path(word).filter(d -> PreludeFiles.versionOfCopy(uri).isEmpty())
+                .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine()
+                        + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
+                .or(() -> Builtins.lookup(word).map(b -> builtin(word, b, kernel.version())
+                        + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
                 .or(() -> Optional.ofNullable(LOCKS.get(word)).map(d -> "**" + word + "** · lock\n\n" + d))
                 .or(() -> Optional.ofNullable(STATEMENTS.get(word)).map(d -> "**" + word + "** · statement\n\n" + d))
                 .or(() -> Optional.ofNullable(QUIRKS.get(word)).map(d -> "**" + word + "** · vm setting\n\n" + d))
+                .or(() -> kernelSetting(outline, token.get(), kernel))
                 .orElse(null);
         if (markdown == null) {
             return Optional.empty();
@@ -85,14 +93,41 @@ final class Hovers {
         return Optional.of(new Hover(new MarkupContent(MarkupKind.MARKDOWN, markdown), range));
     }
 
-    private static String builtin(String word, Builtin b) {
+    /**
+     * On {@code kernel V} of a vm block (the word or the version): what it selects, and which
+     * version answers here, as it may not be the one under the cursor (a later line wins).
+     */
+    private static Optional<String> kernelSetting(Outline outline, Token t, PinnedKernel kernel) {
+        List<Token> before = outline.tokensBefore(t.getLine() - 1, t.getCharPositionInLine() + t.getText().length());
+        boolean setting = false;
+        for (int back = 0; back < 4 && back < before.size() && !setting; back++) { // `kernel 6 . 12` on t's line
+            Token b = before.get(before.size() - 1 - back);
+            setting = b.getType() == MmuLexer.KERNEL;
+            if (b.getLine() != t.getLine() || !setting && b.getType() != MmuLexer.DECIMAL && b.getType() != MmuLexer.DOT
+                    && b.getType() != MmuLexer.IDENT) {
+                return Optional.empty();
+            }
+        }
+        if (!setting) return Optional.empty();
+        return Optional.of("**kernel** · vm setting\n\n`kernel V`: which kernel's text the scenario runs where the prelude's"
+                + " functions differ between versions: " + String.join(", ", Prelude.VERSIONS) + ", or `latest` (the default, "
+                + Prelude.LATEST + "). `mmu show NAME --kernel V` prints a kernel path's text.\n\nHere: kernel "
+                + kernel.version() + " (" + kernel.why() + "). Hover, completion and go to definition of kernel paths"
+                + " answer with its prelude.");
+    }
+
+    /** A built-in's hover; a kernel path's signature is its prelude path's in the version (7.2's NX recovery takes mmu_type). */
+    private static String builtin(String word, Builtin b, String version) {
         StringBuilder md = new StringBuilder();
         md.append("**").append(word).append("** · ").append(kindLabel(b.kind()));
         if (!word.equals(b.name())) {
             md.append(" (alias of `").append(b.name()).append("`)");
         }
         md.append("\n\n");
-        if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
+        Optional<String> prelude = b.kind() == Kind.KERNEL_PATH ? PreludeFiles.parameters(version, word) : Optional.empty();
+        if (prelude.isPresent()) {
+            md.append("```mmu\n").append(word).append(prelude.get()).append("\n```\n\n");
+        } else if (b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY) {
             md.append("```mmu\n").append(b.name()).append('(')
                     .append(b.params().stream().map(Builtins.Param::text)
                             .collect(Collectors.joining(", ")))

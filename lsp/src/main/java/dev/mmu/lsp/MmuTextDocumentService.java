@@ -108,14 +108,16 @@ final class MmuTextDocumentService implements TextDocumentService {
 
     @Override
     public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
-        return withText(params.getTextDocument().getUri(), text -> Either.forLeft(
-                Completions.at(text, params.getPosition().getLine(), params.getPosition().getCharacter())),
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> Either.forLeft(
+                Completions.at(uri, text, params.getPosition().getLine(), params.getPosition().getCharacter())),
                 () -> Either.forLeft(List.of()));
     }
 
     @Override
     public CompletableFuture<Hover> hover(HoverParams params) {
-        return withText(params.getTextDocument().getUri(), text -> Hovers.at(text,
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> Hovers.at(uri, text,
                 params.getPosition().getLine(), params.getPosition().getCharacter()).orElse(null), () -> null);
     }
 

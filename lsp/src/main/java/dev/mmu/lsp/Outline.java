@@ -89,6 +89,11 @@ final class Outline {
         return false;
     }
 
+    /** The kernel version whose prelude answers at a 0-based position (the enclosing scenario's, else the file's). */
+    PinnedKernel kernelAt(String uri, int line, int character) {
+        return PinnedKernel.at(uri, tokens, line, character);
+    }
+
     Map<String, Declaration> threads() {
         return threads;
     }

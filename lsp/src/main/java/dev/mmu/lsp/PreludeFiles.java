@@ -8,58 +8,88 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.Range;
 
 /**
- * The prelude (latest's paths: 6.18's folder over 6.12's shared files) for go-to-definition and
- * hover. The files live in the runtime jar, which a client cannot open, so they are copied to a
- * cache folder named after their content
- * ({@code $TMPDIR/mmu-prelude-HASH/kernel/mmu.mmu}): a file URI stays valid for the jar that wrote
- * it, and another version of the jar writes its own folder.
+ * The prelude of the kernel version a file pins ({@link PinnedKernel}: its version folders over
+ * the shared files) for go-to-definition, hover and completion. The files live in the runtime
+ * jar, which a client cannot open, so they are copied to a cache folder named after the version
+ * and the content of every file it reads ({@code $TMPDIR/mmu-prelude-6.12-HASH/kernel/mmu.mmu}): a
+ * file URI stays valid for the jar that wrote it, another jar or version writes its own folder, and
+ * a copy opened in the editor answers for its version ({@link #versionOfCopy}).
  */
 final class PreludeFiles {
 
     private PreludeFiles() {
     }
 
-    /** Where a kernel path of the prelude is declared, as a file URI in the cache folder. */
-    static Optional<Location> definition(String name) {
-        PathDecl p = KernelPrelude.paths(Prelude.LATEST).get(name);
+    /** Where the version's prelude declares a kernel path, as a file URI in the cache folder. */
+    static Optional<Location> definition(PinnedKernel kernel, String name) {
+        PathDecl p = KernelPrelude.paths(kernel.version()).get(name);
         if (p == null) {
             return Optional.empty();
         }
-        Path file = extracted(p.pos().file());
+        Path file = extracted(kernel.version(), p.pos().file());
         int line = p.name().pos().line() - 1;
         int column = p.name().pos().column() - 1;
         return Optional.of(new Location(file.toUri().toString(),
                 new Range(new Position(line, column), new Position(line, column + p.name().name().length()))));
     }
 
-    /** A prelude path's comment block, as hover text, and where it is; empty for other names. */
-    static Optional<String> doc(String name) {
-        return KernelPrelude.source(Prelude.LATEST, name).map(source -> {
+    /**
+     * A prelude path's comment block in the version's prelude, as hover text, and which version's
+     * file it is and why that version; empty for other names.
+     */
+    static Optional<String> doc(PinnedKernel kernel, String name) {
+        String version = kernel.version();
+        return KernelPrelude.source(version, name).map(source -> {
             String comment = source.lines().takeWhile(l -> l.startsWith("#"))
                     .map(l -> l.replaceFirst("^# ?", "")).collect(Collectors.joining("\n"));
-            PathDecl p = KernelPrelude.paths(Prelude.LATEST).get(name);
+            PathDecl p = KernelPrelude.paths(version).get(name);
             String text = Prelude.versionOf(p.pos().file());
-            return comment + "\n\nPrelude `" + p.pos().file() + "` (kernel " + Prelude.LATEST
-                    + (text.equals(Prelude.LATEST) ? "" : ", which runs " + text + "'s text") + "): `mmu show " + name
+            return comment + "\n\nPrelude `" + p.pos().file() + "` (kernel " + version
+                    + (text.equals(version) ? "" : ", which runs " + text + "'s text") + "; " + kernel.why() + "): `mmu show "
+                    + name + (version.equals(Prelude.LATEST) ? "" : " --kernel " + version)
                     + "` prints it; a path of this name replaces it.";
         });
     }
 
-    private static Path extracted(String resource) {
-        // Over every file latest reads: a changed version folder gets its own cache folder too.
-        List<Prelude.Source> files = new ArrayList<>(Prelude.shared());
-        files.addAll(Prelude.overrides(Prelude.LATEST));
-        String hash = Integer.toHexString(files.stream().map(Prelude.Source::text).toList().hashCode());
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + hash).resolve(resource);
+    /**
+     * A prelude path's parameters and result as the version declares them, the signature after its
+     * name: {@code (mmu_type: int)} for 7.2's kvm_recover_nx_huge_pages, {@code ()} for 6.12's.
+     */
+    static Optional<String> parameters(String version, String name) {
+        PathDecl p = KernelPrelude.paths(version).get(name);
+        if (p == null) {
+            return Optional.empty();
+        }
+        return Optional.of("(" + p.params().stream()
+                .map(a -> a.type().isEmpty() ? a.name() : a.name() + ": " + a.type()).collect(Collectors.joining(", "))
+                + ")" + p.returns().map(r -> " -> " + r.name()).orElse(""));
+    }
+
+    /** The copies' folders: the version is in the name, so that a copy opened in the editor answers for its version. */
+    private static final Pattern COPY = Pattern.compile("mmu-prelude-([0-9.]+)-[0-9a-f]+[/\\\\]kernel[/\\\\]");
+
+    /** The version whose prelude a file is a copy of ({@link #definition} wrote it), or empty for another file. */
+    static Optional<String> versionOfCopy(String uri) {
+        Matcher m = COPY.matcher(Documents.fileName(uri));
+        return m.find() && Prelude.VERSIONS.contains(m.group(1)) ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    private static Path extracted(String version, String resource) {
+        // Over every file the version reads: a changed version folder gets its own cache folder too.
+        TreeSet<String> files = KernelPrelude.paths(version).values().stream().map(p -> p.pos().file())
+                .collect(Collectors.toCollection(TreeSet::new));
+        String hash = Integer.toHexString(files.stream().map(f -> f + "\n" + KernelPrelude.text(f)).toList().hashCode());
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + version + "-" + hash).resolve(resource);
         try {
             if (!Files.exists(file)) {
                 Files.createDirectories(file.getParent());

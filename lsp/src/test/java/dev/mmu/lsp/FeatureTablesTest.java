@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /** The server's own word lists stay keywords of Mmu.g4, and every built-in has a hover. */
 class FeatureTablesTest {
+    /** The document the features answer for: a user file, not a prelude copy. */
+    private static final String FILE = "file:///tmp/t.mmu";
 
     @Test
     void contextWordsAreLexerKeywords() {
@@ -27,7 +29,7 @@ class FeatureTablesTest {
                 String function = Builtins.lookup(name).orElseThrow().kernelFunction();
                 // an invariant's or a query's "(invariant)", "(model state)" is no kernel function
                 String models = function.startsWith("(") ? "" : "Models `" + function + "`";
-                assertThat(Hovers.at(text, 1, 0))
+                assertThat(Hovers.at(FILE, text, 1, 0))
                         .as("hover on %s", name)
                         .hasValueSatisfying(h -> assertThat(h.getContents().getRight().getValue())
                                 .contains("**" + name + "**", Hovers.kindLabel(kind), models));
@@ -41,7 +43,7 @@ class FeatureTablesTest {
      */
     @Test
     void aHoverNeverCapitalisesAKernelName() {
-        assertThat(Hovers.at("# hover\nnx_lpage_splits\n", 1, 0).orElseThrow().getContents().getRight().getValue())
+        assertThat(Hovers.at(FILE, "# hover\nnx_lpage_splits\n", 1, 0).orElseThrow().getContents().getRight().getValue())
                 .contains("`kvm->stat.nx_lpage_splits`: huge pages split for NX.").doesNotContain("Kvm->");
         assertThat(Hovers.capitalised("kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs"))
                 .isEqualTo("`kvm->stat.pages[PG_LEVEL_4K]`: 4K leaf SPTEs");
@@ -59,10 +61,10 @@ class FeatureTablesTest {
     /** The statements whose kernel meaning is not in their name have a hover too (need_resched had none). */
     @Test
     void needReschedAndYieldHaveHovers() {
-        assertThat(Hovers.at("path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 8).orElseThrow()
+        assertThat(Hovers.at(FILE, "path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 8).orElseThrow()
                 .getContents().getRight().getValue()).contains("**need_resched** · statement",
                         "rwlock_needbreak(&kvm->mmu_lock)", "both answers");
-        assertThat(Hovers.at("path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 22).orElseThrow()
+        assertThat(Hovers.at(FILE, "path p() {\n  lock write\n  if need_resched { yield }\n  unlock\n}\n", 2, 22).orElseThrow()
                 .getContents().getRight().getValue()).contains("**yield** · statement", "cond_resched_rwlock");
     }
 
@@ -76,7 +78,7 @@ class FeatureTablesTest {
                 "kvm_tdp_mmu_zap_gfn_range", "kvm_tdp_mmu_zap_gfn_range",
                 "memslot_delete", "kvm_set_memslot",
                 "eager_split", "kvm_mmu_slot_try_split_huge_pages");
-        documented.forEach((name, function) -> assertThat(Hovers.at("# hover\n" + name + "\n", 1, 0))
+        documented.forEach((name, function) -> assertThat(Hovers.at(FILE, "# hover\n" + name + "\n", 1, 0))
                 .as("hover on %s", name)
                 .hasValueSatisfying(h -> assertThat(h.getContents().getRight().getValue())
                         .contains("**" + name + "** · kernel path", "Models `" + function)
@@ -192,7 +194,7 @@ class FeatureTablesTest {
     void completionOffersEveryPrimitiveWithTheKernelFunctionItModels() {
         String text = "path p() {\n  \n}\n";
         Map<String, String> offered = new java.util.TreeMap<>();
-        Completions.at(text, 1, 2).stream().filter(i -> i.getDetail() != null && i.getDetail().startsWith("primitive: "))
+        Completions.at(FILE, text, 1, 2).stream().filter(i -> i.getDetail() != null && i.getDetail().startsWith("primitive: "))
                 .forEach(i -> offered.put(i.getLabel(), i.getDetail()));
         Map<String, String> documented = new java.util.TreeMap<>();
         PRIMITIVES.forEach((name, want) -> documented.put(name, "primitive: " + want[0]));
@@ -202,7 +204,7 @@ class FeatureTablesTest {
     @Test
     void hoverOfEveryPrimitiveNamesItsKernelFunctionAndLock() {
         PRIMITIVES.forEach((name, want) -> {
-            String hover = Hovers.at("# hover\n" + name + "\n", 1, 0).orElseThrow().getContents().getRight().getValue();
+            String hover = Hovers.at(FILE, "# hover\n" + name + "\n", 1, 0).orElseThrow().getContents().getRight().getValue();
             assertThat(hover).as("hover on %s", name).contains("**" + name + "** · primitive", "Models `" + want[0] + "`");
             if (want[1].isEmpty()) {
                 assertThat(hover).as("hover on %s", name).doesNotContain("Needs ");

@@ -263,6 +263,82 @@ class LanguageServerTest {
         assertThat(helper.getDocumentation().getLeft()).contains("mmu show kvm_tdp_mmu_zap_invalidated_roots");
     }
 
+    /**
+     * Over the protocol, a file of two scenarios of two kernels: completion, hover and definition
+     * in each answer with its scenario's prelude (they answered with latest's, 7.2's, everywhere:
+     * kvm_recover_nx_huge_pages(mmu_type) where the checker runs 6.12's, which takes none).
+     */
+    @Test
+    void completionHoverAndDefinitionAnswerWithTheScenariosKernel() throws Exception {
+        String text = """
+                scenario "old" {
+                  vm { kernel 6.12 }
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t {
+                    kvm_recover_nx_huge_pages
+                  }
+                }
+                scenario "new" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t {
+                    kvm_recover_nx_huge_pages(KVM_TDP_MMU)
+                  }
+                }
+                """;
+        String uri = open("two.mmu", text);
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty(); // the checker agrees with both calls
+
+        CompletionItem old = completionOf(uri, 4, "kvm_recover_nx_huge_pages");
+        assertThat(old.getLabelDetails().getDetail()).isEqualTo("()");
+        assertThat(old.getLabelDetails().getDescription()).isEqualTo("kernel 6.12");
+        CompletionItem latest = completionOf(uri, 10, "kvm_recover_nx_huge_pages");
+        assertThat(latest.getLabelDetails().getDetail()).isEqualTo("(mmu_type: int)");
+        assertThat(latest.getLabelDetails().getDescription()).isEqualTo("kernel 7.2");
+        // A helper's comment block is its version's too (6.18's folder replaces this one).
+        assertThat(completionOf(uri, 4, "kvm_tdp_mmu_zap_collapsible_sptes").getDocumentation().getLeft())
+                .contains("(kernel 6.12; scenario \"old\" pins it)").doesNotContain("6.18");
+        assertThat(completionOf(uri, 10, "kvm_tdp_mmu_zap_collapsible_sptes").getDocumentation().getLeft())
+                .contains("(kernel 7.2", "scenario \"new\" pins no kernel, so latest)");
+
+        assertThat(hover(uri, 4, 8).getContents().getRight().getValue())
+                .contains("kvm_recover_nx_huge_pages()\n```", "(kernel 6.12; scenario \"old\" pins it)")
+                .doesNotContain("mmu_type");
+        assertThat(hover(uri, 10, 8).getContents().getRight().getValue())
+                .contains("kvm_recover_nx_huge_pages(mmu_type: int)\n```", "(kernel 7.2",
+                        "scenario \"new\" pins no kernel, so latest)");
+
+        assertThat(definition(uri, 4, 8)).singleElement().satisfies(l -> assertThat(Files.readAllLines(
+                Path.of(java.net.URI.create(l.getUri()))).get(l.getRange().getStart().getLine()))
+                .isEqualTo("path kvm_recover_nx_huge_pages() {"));
+        assertThat(definition(uri, 10, 8)).singleElement().satisfies(l -> assertThat(Files.readAllLines(
+                Path.of(java.net.URI.create(l.getUri()))).get(l.getRange().getStart().getLine()))
+                .isEqualTo("path kvm_recover_nx_huge_pages(mmu_type: int) {"));
+    }
+
+    /**
+     * `kernel 6.` (the `.` triggers completion) offers the versions replacing what is typed: it
+     * offered every keyword; and a hover on the setting says which version answers there.
+     */
+    @Test
+    void aVersionBeingTypedCompletesAndTheSettingHovers() throws Exception {
+        String text = "scenario \"s\" {\n  vm {\n    kernel 6.\n  }\n}\n";
+        String uri = open("k.mmu", text);
+        List<CompletionItem> items = complete(uri, 2, "    kernel 6.".length());
+        assertThat(LspSession.labels(items)).containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "latest");
+        assertThat(items.get(2).getTextEdit().getLeft().getRange())
+                .isEqualTo(new Range(new Position(2, "    kernel ".length()), new Position(2, "    kernel 6.".length())));
+        assertThat(items.get(2).getTextEdit().getLeft().getNewText()).isEqualTo("6.12");
+
+        change(uri, 2, text.replace("kernel 6.", "kernel 6.12"));
+        assertThat(hover(uri, 2, 6).getContents().getRight().getValue())
+                .contains("**kernel** · vm setting", "`latest` (the default, 7.2)", "Here: kernel 6.12 (scenario \"s\" pins it)");
+        assertThat(hover(uri, 2, "    kernel 6.1".length()).getContents().getRight().getValue()).contains("Here: kernel 6.12");
+    }
+
+    private CompletionItem completionOf(String uri, int line, String label) throws Exception {
+        return complete(uri, line, 4).stream().filter(i -> i.getLabel().equals(label)).findFirst().orElseThrow();
+    }
+
     /** A lock's name says which kernel lock it is (a hover on `slots_lock` showed nothing). */
     @Test
     void hoverOnALockNamesTheKernelsLock() throws Exception {

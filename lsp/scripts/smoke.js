@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Smoke test of the built server jar as an editor runs it: `java -jar` over stdio, LSP's
+// Content-Length framing, no lsp4j on the client side (the Java tests use lsp4j at both ends, in
+// one JVM, so they cannot see a broken shaded jar or a message lsp4j reads but another client
+// would not). It opens a file of two scenarios pinning two kernels and checks that diagnostics,
+// hover, completion and go to definition answer with each scenario's prelude. Wired into no build.
+//
+//   node lsp/scripts/smoke.js [lsp/target/mmu-lsp-<version>-server.jar]     exit 0 if all hold
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { pathToFileURL, fileURLToPath } = require('url');
+
+const target = path.resolve(__dirname, '..', 'target');
+const jar = process.argv[2] || (fs.existsSync(target)
+  && fs.readdirSync(target).filter((f) => /^mmu-lsp-.*-server\.jar$/.test(f)).map((f) => path.join(target, f))[0]);
+if (!jar || !fs.existsSync(jar)) {
+  console.error('no server jar: build it with `mvn -B -ntp -pl lsp -am package -DskipTests`, or pass its path');
+  process.exit(2);
+}
+
+const TEXT = `scenario "old" {
+  vm { kernel 6.12 }
+  memslot 0 { gpa 0x0 size 2M }
+  thread t {
+    kvm_recover_nx_huge_pages
+  }
+}
+scenario "new" {
+  memslot 0 { gpa 0x0 size 2M }
+  thread t {
+    kvm_recover_nx_huge_pages(KVM_TDP_MMU)
+  }
+}
+`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmu-lsp-smoke-'));
+const file = path.join(dir, 'two.mmu');
+fs.writeFileSync(file, TEXT);
+const uri = pathToFileURL(file).toString();
+
+const server = spawn('java', ['-jar', jar], { stdio: ['pipe', 'pipe', 'inherit'] });
+let input = Buffer.alloc(0);
+const answers = new Map();
+const notes = [];
+let lastId = 0;
+server.stdout.on('data', (chunk) => {
+  input = Buffer.concat([input, chunk]);
+  for (;;) {
+    const end = input.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const length = Number(/Content-Length: *(\d+)/i.exec(input.subarray(0, end).toString())[1]);
+    if (input.length < end + 4 + length) return;
+    const message = JSON.parse(input.subarray(end + 4, end + 4 + length).toString());
+    input = input.subarray(end + 4 + length);
+    if (message.id !== undefined && answers.has(message.id)) answers.get(message.id)(message);
+    else notes.push(message);
+  }
+});
+function send(message) {
+  const body = JSON.stringify({ jsonrpc: '2.0', ...message });
+  server.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+function request(method, params) {
+  const id = ++lastId;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(method + ': no answer in 30 s')), 30000);
+    answers.set(id, (m) => { clearTimeout(timer); return m.error ? reject(new Error(method + ': ' + m.error.message)) : resolve(m.result); });
+    send({ id, method, params });
+  });
+}
+const at = (line, character) => ({ textDocument: { uri }, position: { line, character } });
+
+let failures = 0;
+function check(what, ok, got) {
+  console.log((ok ? 'ok    ' : 'FAIL  ') + what + (ok ? '' : '\n      got: ' + JSON.stringify(got)));
+  if (!ok) failures++;
+}
+
+(async () => {
+  const init = await request('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  check('initialize: hover, definition and completion', init.capabilities.hoverProvider
+    && init.capabilities.definitionProvider && init.capabilities.completionProvider, init.capabilities);
+  send({ method: 'initialized', params: {} });
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'mmu', version: 1, text: TEXT } } });
+
+  for (const [line, version, params] of [[4, '6.12', '()'], [10, '7.2', '(mmu_type: int)']]) {
+    const hover = (await request('textDocument/hover', at(line, 8)))?.contents?.value || '';
+    check(`hover, kernel ${version}: kvm_recover_nx_huge_pages${params}`, hover.includes('kvm_recover_nx_huge_pages'
+      + params + '\n```') && hover.includes(`(kernel ${version}`), hover.slice(-300));
+    const items = await request('textDocument/completion', at(line, 4));
+    const item = (Array.isArray(items) ? items : items.items).find((i) => i.label === 'kvm_recover_nx_huge_pages' && i.labelDetails);
+    check(`completion, kernel ${version}: ${params}`, item && item.labelDetails.detail === params
+      && item.labelDetails.description === 'kernel ' + version, item);
+    const [location] = await request('textDocument/definition', at(line, 8));
+    const declared = location && fs.readFileSync(fileURLToPath(location.uri), 'utf8').split('\n')[location.range.start.line];
+    check(`definition, kernel ${version}: path kvm_recover_nx_huge_pages${params}`,
+      declared === `path kvm_recover_nx_huge_pages${params} {` && location.uri.includes(`mmu-prelude-${version}-`), location);
+  }
+  // Diagnostics come from the checking thread, whenever it is done.
+  const published = () => notes.filter((n) => n.method === 'textDocument/publishDiagnostics' && n.params.uri === uri);
+  for (let waited = 0; published().length === 0 && waited < 30000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const last = published().pop();
+  check('diagnostics: none (each call suits its kernel)', last && last.params.diagnostics.length === 0, last);
+
+  await request('shutdown', null);
+  send({ method: 'exit' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(failures ? `${failures} failed` : 'all passed');
+  process.exitCode = failures ? 1 : 0;
+})().catch((e) => {
+  console.error(e.message);
+  server.kill();
+  process.exitCode = 1;
+});
