@@ -147,7 +147,7 @@ class LanguageServerTest {
             "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "kvm_mmu_notifier_clear_flush_young",
             "kvm_mmu_notifier_clear_young", "kvm_mmu_notifier_test_young", "host_free", "kvm_flush_remote_tlbs",
             "kvm_mmu_zap_all_fast", "kvm_mmu_slot_remove_write_access", "dirty_log_enable", "dirty_log_disable",
-            "clear_dirty_log", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split",
+            "clear_dirty_log", "kvm_mmu_recover_huge_pages", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split",
             "kvm_mmu_slot_try_split_huge_pages");
 
     @Test

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The kernel prelude: the built-in kernel paths as .mmu source under {@code kernel/} in this jar,
@@ -94,12 +95,36 @@ public final class Prelude {
         return VERSIONS.indexOf(version) >= VERSIONS.indexOf(other);
     }
 
+    /**
+     * A kernel function a version renamed, which a scenario calls (or replaces) by its kernel's name:
+     * {@code older} until {@code since}, {@code newer} from then. kernel/ has it as {@code newer}
+     * (7.2's text), an older version's folder as {@code older}; each version knows only its own name,
+     * and the checker tells a scenario that uses the other one which name its kernel has.
+     */
+    public record Rename(String older, String newer, String since) {
+        /** The other name of the two. */
+        public String other(String name) {
+            return name.equals(older) ? newer : older;
+        }
+    }
+
+    /** The renames between the prelude's versions (docs/kernel-model.md, "kernel/ is 7.2's text"). */
+    public static final List<Rename> RENAMES = List.of(
+            // "KVM: x86/mmu: Recover TDP MMU huge page mappings in-place instead of zapping" (v6.13)
+            new Rename("kvm_mmu_zap_collapsible_sptes", "kvm_mmu_recover_huge_pages", "v6.13"),
+            new Rename("kvm_tdp_mmu_zap_collapsible_sptes", "kvm_tdp_mmu_recover_huge_pages", "v6.13"));
+
+    /** The rename a name is one side of, if any. */
+    public static Optional<Rename> rename(String name) {
+        return RENAMES.stream().filter(r -> r.older().equals(name) || r.newer().equals(name)).findFirst();
+    }
+
     /** The kernel source files mirrored, in the order their paths are declared. */
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 
     /** The folders that differ from {@link #SHARED}'s files, with the files each has. */
     private static final List<String> VERSIONED =
-            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.12/kvm_main.mmu", "6.12/tdp_mmu.mmu", "6.12/mmu.mmu");
+            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.12/kvm_main.mmu", "6.12/x86.mmu", "6.12/tdp_mmu.mmu", "6.12/mmu.mmu");
 
     /**
      * The version whose folder a version's folder is laid over, or null (over kernel/'s files alone).

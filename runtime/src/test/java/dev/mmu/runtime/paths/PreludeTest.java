@@ -27,7 +27,8 @@ class PreludeTest {
         assertThat(Prelude.overrides(Prelude.LATEST)).as("7.2 is kernel/'s text").isEmpty();
         assertThat(Prelude.overrides("6.18")).as("6.18 runs 7.2's text").isEmpty();
         assertThat(Prelude.overrides("6.12")).extracting(Prelude.Source::name)
-                .containsExactly("kernel/6.12/kvm_main.mmu", "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu");
+                .containsExactly("kernel/6.12/kvm_main.mmu", "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu",
+                        "kernel/6.12/mmu.mmu");
         assertThat(Prelude.versionOf("kernel/mmu.mmu")).isEqualTo("7.2");
         assertThat(Prelude.versionOf("kernel/6.12/mmu.mmu")).isEqualTo("6.12");
     }
@@ -36,9 +37,21 @@ class PreludeTest {
     void aVersionFolderOverridesOnlyItsOwnFiles() {
         assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).endsWith("kernel/5.10/mmu.mmu")
                 .doesNotContain("kernel/5.12/mmu.mmu");
-        assertThat(Prelude.overrides("5.10").get(3).text()).isNotBlank()
-                .isNotEqualTo(Prelude.overrides("5.12").get(3).text());
+        assertThat(Prelude.overrides("5.10").get(4).text()).isNotBlank()
+                .isNotEqualTo(Prelude.overrides("5.12").get(4).text());
         assertThatThrownBy(() -> Prelude.overrides("4.19")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** v6.13 renamed the collapsible zap: each side of a rename names the other. */
+    @Test
+    void aRenameKnowsBothNames() {
+        Prelude.Rename r = Prelude.rename("kvm_mmu_recover_huge_pages").orElseThrow();
+        assertThat(Prelude.rename("kvm_mmu_zap_collapsible_sptes")).contains(r);
+        assertThat(r.other("kvm_mmu_recover_huge_pages")).isEqualTo("kvm_mmu_zap_collapsible_sptes");
+        assertThat(r.other("kvm_mmu_zap_collapsible_sptes")).isEqualTo("kvm_mmu_recover_huge_pages");
+        assertThat(Prelude.rename("kvm_tdp_mmu_recover_huge_pages").orElseThrow().older())
+                .isEqualTo("kvm_tdp_mmu_zap_collapsible_sptes");
+        assertThat(Prelude.rename("kvm_tdp_mmu_map")).isEmpty();
     }
 
     /** What each version's kernel did, as the checker and the compiler ask it (docs/kernel-model.md). */
@@ -68,8 +81,8 @@ class PreludeTest {
         assertThat(Prelude.base("5.10")).isEqualTo("6.12");
         assertThat(Prelude.base("5.12")).isEqualTo("6.12");
         assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).containsExactly("kernel/6.12/kvm_main.mmu",
-                "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.10/mmu.mmu");
+                "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.10/mmu.mmu");
         assertThat(Prelude.overrides("5.12")).extracting(Prelude.Source::name).containsExactly("kernel/6.12/kvm_main.mmu",
-                "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.12/mmu.mmu");
+                "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.12/mmu.mmu");
     }
 }
