@@ -68,6 +68,16 @@ final class ShowCommand implements Callable<Integer> {
             }
             return ExitCode.PASS;
         }
+        Optional<String> own = KernelPrelude.renamedIn(version, name);
+        if (own.isPresent()) {
+            // The other version's name of a renamed function: the version has it under its own.
+            Prelude.Rename r = Prelude.rename(name).orElseThrow();
+            String older = name.equals(r.older()) ? "6.12" : Prelude.LATEST;
+            System.err.println("mmu: " + KernelPrelude.renameMessage("kernel path", name, version, own.get())
+                    + ": `mmu show " + own.get() + (version.equals(Prelude.LATEST) ? "" : " --kernel " + version)
+                    + "` prints it, `mmu show " + name + " --kernel " + older + "` " + older + "'s");
+            return ExitCode.BAD_INPUT;
+        }
         Optional<Builtins.Builtin> primitive = Builtins.lookup(name).filter(b -> b.kind() == Builtins.Kind.PRIMITIVE);
         List<Builtins.Builtin> modelling = Builtins.modelling(name);
         if (primitive.isEmpty() && modelling.size() == 1 && modelling.get(0).kind() == Builtins.Kind.PRIMITIVE) {

@@ -122,6 +122,20 @@ class CliTest {
         assertThat(err).isEmpty();
     }
 
+    /** A name v6.13 renamed: show says which name the version has and how to print each. */
+    @Test
+    void showNamesTheVersionsOwnNameOfARenamedFunction() {
+        assertThat(run("show", "kvm_mmu_zap_collapsible_sptes")).isEqualTo(2);
+        assertThat(err).contains("kernel path 'kvm_mmu_zap_collapsible_sptes' is the kernel's name before v6.13: kernel 7.2"
+                + " calls it 'kvm_mmu_recover_huge_pages': `mmu show kvm_mmu_recover_huge_pages` prints it,"
+                + " `mmu show kvm_mmu_zap_collapsible_sptes --kernel 6.12` 6.12's");
+        assertThat(run("show", "kvm_mmu_recover_huge_pages", "--kernel", "5.12")).isEqualTo(2);
+        assertThat(err).contains("kernel 5.12 calls it 'kvm_mmu_zap_collapsible_sptes': `mmu show kvm_mmu_zap_collapsible_sptes"
+                + " --kernel 5.12` prints it");
+        assertThat(run("show", "kvm_mmu_zap_collapsible_sptes", "--kernel", "6.12")).isZero();
+        assertThat(out).contains("path kvm_mmu_zap_collapsible_sptes(slot: int) {");
+    }
+
     @Test
     void preFixSeedShowsTheUseAfterFreeInKernelWords() {
         int code = run("check", seed("seed-yield-pre-fix.mmu").toString());
