@@ -147,7 +147,7 @@ class LanguageServerTest {
             "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "kvm_mmu_notifier_clear_flush_young",
             "kvm_mmu_notifier_clear_young", "kvm_mmu_notifier_test_young", "host_free", "kvm_flush_remote_tlbs",
             "kvm_mmu_zap_all_fast", "kvm_mmu_slot_remove_write_access", "dirty_log_enable", "dirty_log_disable",
-            "clear_dirty_log", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split",
+            "clear_dirty_log", "kvm_mmu_recover_huge_pages", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split",
             "kvm_mmu_slot_try_split_huge_pages");
 
     @Test
@@ -294,10 +294,10 @@ class LanguageServerTest {
         CompletionItem latest = completionOf(uri, 10, "kvm_recover_nx_huge_pages");
         assertThat(latest.getLabelDetails().getDetail()).isEqualTo("(mmu_type: int)");
         assertThat(latest.getLabelDetails().getDescription()).isEqualTo("kernel 7.2");
-        // A helper's comment block is its version's too (6.18's folder replaces this one).
+        // A helper's comment block is its version's too (7.2 renamed it: v6.13's in-place recovery).
         assertThat(completionOf(uri, 4, "kvm_tdp_mmu_zap_collapsible_sptes").getDocumentation().getLeft())
-                .contains("(kernel 6.12; scenario \"old\" pins it)").doesNotContain("6.18");
-        assertThat(completionOf(uri, 10, "kvm_tdp_mmu_zap_collapsible_sptes").getDocumentation().getLeft())
+                .contains("(kernel 6.12; scenario \"old\" pins it)").doesNotContain("v7.2");
+        assertThat(completionOf(uri, 10, "kvm_tdp_mmu_recover_huge_pages").getDocumentation().getLeft())
                 .contains("(kernel 7.2", "scenario \"new\" pins no kernel, so latest)");
 
         assertThat(hover(uri, 4, 8).getContents().getRight().getValue())

@@ -19,13 +19,13 @@ class PreludeFilesTest {
             }
             """;
 
-    /** latest (7.2) runs 6.18's recovery: the definition is in 6.18's folder. */
+    /** latest (7.2) is kernel/'s text: the definition is in kernel/mmu.mmu. */
     @Test
     void goToDefinitionOfAKernelPathOpensItsPreludeFile() throws Exception {
         var found = Definitions.at("file:///tmp/s.mmu", TEXT, 2, 16, p -> Optional.empty());
         assertThat(found).singleElement().satisfies(l -> {
             Path file = Path.of(URI.create(l.getUri()));
-            assertThat(file.toString()).endsWith("kernel/6.18/mmu.mmu");
+            assertThat(file.toString()).endsWith("kernel/mmu.mmu");
             String line = Files.readAllLines(file).get(l.getRange().getStart().getLine());
             assertThat(line).startsWith("path kvm_recover_nx_huge_pages(");
             assertThat(line.substring(l.getRange().getStart().getCharacter())).startsWith("kvm_recover_nx_huge_pages");
@@ -35,9 +35,9 @@ class PreludeFilesTest {
     @Test
     void hoverOnAKernelPathShowsItsPreludeComment() {
         String md = Hovers.at(FILE, TEXT, 2, 16).orElseThrow().getContents().getRight().getValue();
-        assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v6.18")
+        assertThat(md).contains("kvm_recover_nx_huge_pages(kvm, mmu_type) (v7.2")
                 .contains("kvm_recover_nx_huge_pages(mmu_type: int)\n```")
-                .contains("Prelude `kernel/6.18/mmu.mmu` (kernel 7.2, which runs 6.18's text; scenario \"s\" pins no kernel,"
+                .contains("Prelude `kernel/mmu.mmu` (kernel 7.2; scenario \"s\" pins no kernel,"
                         + " so latest): `mmu show kvm_recover_nx_huge_pages` prints it");
     }
 

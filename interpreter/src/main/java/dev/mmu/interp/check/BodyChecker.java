@@ -11,6 +11,7 @@ import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.check.Builtins.Param;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.diag.Suggestions;
+import dev.mmu.runtime.paths.Prelude;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -505,6 +506,16 @@ final class BodyChecker {
             }
             return statement ? Type.VOID : returns;
         }
+        Optional<String> own = renamed(name);
+        if (own.isPresent()) {
+            // The other version's name of a prelude function (kvm_mmu_zap_collapsible_sptes under 7.2):
+            // its kernel has only its own.
+            boolean older = Prelude.rename(name).orElseThrow().older().equals(name);
+            diagnostics.error(c.name().pos(), KernelPrelude.renameMessage("kernel path", name, kernel(own.get()), own.get())
+                    + (older ? "; call that, or select a kernel of the older name (`vm { kernel 6.12 }`)"
+                            : "; call that, or leave the kernel out for today's (" + Prelude.LATEST + ")"));
+            return null;
+        }
         Optional<Builtin> builtin = Builtins.lookup(name)
                 .filter(b -> b.kind() == Kind.KERNEL_PATH || b.kind() == Kind.PRIMITIVE || b.kind() == Kind.QUERY);
         if (builtin.isEmpty()) {
@@ -525,6 +536,17 @@ final class BodyChecker {
             return null;
         }
         return b.returns();
+    }
+
+    /** The name the prelude in scope has for a function it knows under another version's name (Prelude.RENAMES). */
+    private Optional<String> renamed(String name) {
+        return Prelude.rename(name).map(r -> r.other(name))
+                .filter(other -> paths.containsKey(other) && KernelPrelude.isPrelude(paths.get(other).pos().file()));
+    }
+
+    /** The kernel the paths in scope are: the scenario's, or (a file-level path) that of the file the prelude path is in. */
+    private String kernel(String preludePath) {
+        return machine != null ? machine.kernel() : Prelude.versionOf(paths.get(preludePath).pos().file());
     }
 
     private void unknownCall(Expr.Call c, boolean statement, boolean command) {

@@ -114,8 +114,10 @@ public final class Builtins {
                 "turns dirty logging off for a memslot and lets huge pages come back");
         kernelPath("clear_dirty_log", List.of(slot()), "kvm_clear_dirty_log_protect",
                 "KVM_CLEAR_DIRTY_LOG: clears dirty bits and write-protects those pages again");
+        kernelPath("kvm_mmu_recover_huge_pages", List.of(slot()), "kvm_mmu_recover_huge_pages",
+                "recovers huge mappings after dirty logging stops: the TDP MMU's in place (since v6.13; 6.18, 7.2)");
         kernelPath("kvm_mmu_zap_collapsible_sptes", List.of(slot()), "kvm_mmu_zap_collapsible_sptes",
-                "zaps 4K SPTEs that could be mapped huge again after dirty logging stops");
+                "zaps 4K SPTEs that could be mapped huge again after dirty logging stops (until v6.13; 5.10-6.12)");
         kernelPath("memslot_delete", List.of(slot()), "kvm_set_memslot (KVM_MR_DELETE)",
                 "deletes a memslot: invalidates it, waits for SRCU readers, zaps every root (quirk slot_zap_all, the"
                         + " default) or only the slot's SPTEs (quirk slot_zap_all off)");

@@ -79,6 +79,24 @@ public final class KernelPrelude {
         return Optional.of(String.join("\n", lines.subList(first, last + 1)) + "\n");
     }
 
+    /**
+     * The name {@code version}'s prelude has for a kernel function it knows under another version's
+     * name ({@code kvm_mmu_zap_collapsible_sptes} under 7.2: {@code kvm_mmu_recover_huge_pages}), or
+     * empty if the name is its own or no rename's.
+     */
+    public static Optional<String> renamedIn(String version, String name) {
+        Map<String, PathDecl> paths = paths(version);
+        return paths.containsKey(name) ? Optional.empty()
+                : Prelude.rename(name).map(r -> r.other(name)).filter(paths::containsKey);
+    }
+
+    /** What the checker says of a name {@code version} has as {@code own} ({@link #renamedIn}), to go on with why. */
+    public static String renameMessage(String what, String name, String version, String own) {
+        Prelude.Rename r = Prelude.rename(name).orElseThrow();
+        return what + " '" + name + "' is the kernel's name " + (name.equals(r.older()) ? "before " : "since ")
+                + r.since() + ": kernel " + version + " calls it '" + own + "'";
+    }
+
     private static Map<String, PathDecl> load(String version) {
         Diagnostics diagnostics = new Diagnostics();
         Map<String, PathDecl> byName = new LinkedHashMap<>();
@@ -87,9 +105,16 @@ public final class KernelPrelude {
         }
         for (Source s : Prelude.overrides(version)) {
             for (PathDecl p : parse(s, diagnostics)) {
-                if (byName.put(p.name().name(), p) == null) {
-                    diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' of " + version
-                            + " is not in kernel/'s files (" + Prelude.SHARED + "'s): a version folder only replaces functions");
+                String name = p.name().name();
+                // A function the version knows by its older name replaces the newer one: the version
+                // has only its own name (Prelude.RENAMES).
+                Optional<Prelude.Rename> renamed = Prelude.rename(name).filter(r -> r.older().equals(name));
+                if (renamed.isPresent() && byName.remove(renamed.get().newer()) != null) {
+                    byName.put(name, p);
+                } else if (byName.put(name, p) == null) {
+                    diagnostics.error(p.name().pos(), "path '" + name + "' of " + version + " is not in kernel/'s files ("
+                            + Prelude.SHARED + "'s): a version folder only replaces functions, or renames one of"
+                            + " Prelude.RENAMES");
                 }
             }
         }

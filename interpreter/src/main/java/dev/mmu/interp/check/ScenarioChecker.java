@@ -45,9 +45,11 @@ final class ScenarioChecker {
         // The prelude's kernel paths, then the user's: a user path with a kernel path's name (or
         // alias) replaces it for this scenario, also where other kernel paths call it.
         Map<String, PathDecl> paths = new LinkedHashMap<>(KernelPrelude.paths(machine.kernel()));
+        filePaths.values().forEach(p -> renamedCopy(machine, p));
         filePaths.values().forEach(p -> declare(paths, p));
         Map<String, PathDecl> local = new HashMap<>();
         for (PathDecl p : s.paths()) {
+            renamedCopy(machine, p);
             PathDecl earlier = local.putIfAbsent(p.name().name(), p);
             if (earlier != null) {
                 diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' is already declared at line "
@@ -71,6 +73,13 @@ final class ScenarioChecker {
         expectations(s, row, machine, paths);
         return new CheckedScenario(name, s.tags(), s, Map.copyOf(row), machine, Map.copyOf(paths),
                 java.util.List.copyOf(globals.values()));
+    }
+
+    /** A copy under another version's name of a kernel function would replace nothing: the kernel calls its own. */
+    private void renamedCopy(Machine machine, PathDecl p) {
+        KernelPrelude.renamedIn(machine.kernel(), p.name().name()).ifPresent(own -> diagnostics.error(p.name().pos(),
+                KernelPrelude.renameMessage("path", p.name().name(), machine.kernel(), own)
+                        + ": name the copy '" + own + "', as a copy replaces a kernel path under its kernel's name only"));
     }
 
     private static void declare(Map<String, PathDecl> paths, PathDecl p) {

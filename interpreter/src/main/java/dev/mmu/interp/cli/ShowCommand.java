@@ -56,17 +56,27 @@ final class ShowCommand implements Callable<Integer> {
         if (source.isPresent()) {
             System.out.print(source.get());
             PathDecl decl = KernelPrelude.paths(version).get(name);
-            // kernel/6.18/mmu.mmu is 6.18's text, kernel/mmu.mmu 6.12's (Prelude.SHARED).
+            // kernel/6.12/mmu.mmu is 6.12's text, kernel/mmu.mmu 7.2's (Prelude.SHARED).
             String text = decl == null ? version : Prelude.versionOf(decl.pos().file());
             if (!version.equals(text)) {
-                // Its comment names another version (6.12's shared files, or the base 7.2 lays its
-                // folder over): say that this version runs that same source.
+                // Its comment names another version (7.2's shared files, or the 6.12 folder 5.10 and
+                // 5.12 are laid over): say that this version runs that same source.
                 System.err.println("mmu: the prelude has no " + version + " variant of " + name + ": `vm { kernel "
                         + version + " }` runs " + text + "'s, printed above"
-                        + (version.equals("7.2") ? " (docs/kernel-model.md, \"Kernel 7.2 audit\": what 7.2 changed"
-                                + " in it, and why the model's steps are the same)" : ""));
+                        + (text.equals(Prelude.SHARED) ? " (docs/kernel-model.md, \"Kernel 7.2 audit\": what changed"
+                                + " in it between 6.12 and " + Prelude.SHARED + ", and why the model's steps are the same)" : ""));
             }
             return ExitCode.PASS;
+        }
+        Optional<String> own = KernelPrelude.renamedIn(version, name);
+        if (own.isPresent()) {
+            // The other version's name of a renamed function: the version has it under its own.
+            Prelude.Rename r = Prelude.rename(name).orElseThrow();
+            String older = name.equals(r.older()) ? "6.12" : Prelude.LATEST;
+            System.err.println("mmu: " + KernelPrelude.renameMessage("kernel path", name, version, own.get())
+                    + ": `mmu show " + own.get() + (version.equals(Prelude.LATEST) ? "" : " --kernel " + version)
+                    + "` prints it, `mmu show " + name + " --kernel " + older + "` " + older + "'s");
+            return ExitCode.BAD_INPUT;
         }
         Optional<Builtins.Builtin> primitive = Builtins.lookup(name).filter(b -> b.kind() == Builtins.Kind.PRIMITIVE);
         List<Builtins.Builtin> modelling = Builtins.modelling(name);

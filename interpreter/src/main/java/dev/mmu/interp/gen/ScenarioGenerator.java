@@ -297,7 +297,8 @@ public final class ScenarioGenerator {
             case 6:
                 return "clear_dirty_log " + s.id();
             case 7:
-                return "kvm_mmu_zap_collapsible_sptes " + s.id();
+                // the kernel's name: v6.13 renamed it kvm_mmu_recover_huge_pages (Prelude.RENAMES)
+                return (kernel612 ? "kvm_mmu_zap_collapsible_sptes " : "kvm_mmu_recover_huge_pages ") + s.id();
             case 8:
                 return "eager_split " + s.id();
             case 9:

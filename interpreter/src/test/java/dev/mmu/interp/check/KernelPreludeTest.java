@@ -42,23 +42,98 @@ class KernelPreludeTest {
     }
 
     /**
-     * 7.2 is laid over 6.18's folder: the NX recovery, the lockless aging and the in-place huge page
-     * recovery are 6.18's functions, the rest 6.12's shared files'; 6.12 ages under mmu_lock. 7.2 is
+     * kernel/'s files are 7.2's text: every 7.2 (and 6.18) function comes from them, with 7.2's
+     * NX recovery, lockless aging and in-place huge page recovery; 6.12 runs its folder's locked
+     * aging, collapsible zap and one-list recovery over them, and the rest of 7.2's text. 7.2 is
      * latest, the default.
      */
     @Test
-    void kernel72RunsSixEighteensFolderOverTheSharedFiles() {
+    void kernel72IsTheSharedFilesAndSixTwelveHasAFolder() {
         assertThat(KernelPrelude.paths(Prelude.LATEST)).isSameAs(KernelPrelude.paths("7.2"));
+        for (String v : new String[] {"7.2", "6.18"}) {
+            assertThat(KernelPrelude.paths(v).values()).as(v).extracting(p -> p.pos().file())
+                    .allMatch(f -> f.matches("kernel/[a-z_0-9]+\\.mmu"));
+        }
         var paths72 = KernelPrelude.paths("7.2");
-        assertThat(paths72.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
-        assertThat(paths72.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.18/mmu.mmu");
-        assertThat(paths72.get("kvm_mmu_notifier_clear_flush_young").pos().file()).isEqualTo("kernel/6.18/kvm_main.mmu");
-        assertThat(paths72.get("kvm_tdp_mmu_zap_collapsible_sptes").pos().file()).isEqualTo("kernel/6.18/tdp_mmu.mmu");
-        assertThat(paths72.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
+        assertThat(paths72.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/mmu.mmu");
+        assertThat(paths72.get("kvm_mmu_notifier_clear_flush_young").pos().file()).isEqualTo("kernel/kvm_main.mmu");
+        assertThat(KernelPrelude.source("7.2", "kvm_recover_nx_huge_pages").orElseThrow())
+                .startsWith("# kvm_recover_nx_huge_pages(kvm, mmu_type) (v7.2, mmu.c:7952");
         assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("kvm_age_gfn_lockless(range.start, range.end)").doesNotContain("lock write");
+        var paths612 = KernelPrelude.paths("6.12");
+        assertThat(paths612.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
+        assertThat(paths612.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
+        assertThat(paths612.get("kvm_mmu_notifier_clear_flush_young").pos().file()).isEqualTo("kernel/6.12/kvm_main.mmu");
+        assertThat(paths612.get("kvm_tdp_mmu_zap_collapsible_sptes").pos().file()).isEqualTo("kernel/6.12/tdp_mmu.mmu");
+        assertThat(paths612.get("kvm_mmu_slot_apply_flags").pos().file()).isEqualTo("kernel/6.12/x86.mmu");
+        assertThat(paths612.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
         assertThat(KernelPrelude.source("6.12", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("lock write").contains("kvm_age_gfn(range.start, range.end)");
+    }
+
+    /**
+     * 5.10 and 5.12 are laid over 6.12's folder: their own NX loop, 6.12's locked aging, one-list
+     * worker and collapsible zap, and 7.2's text for the rest, which 6.12 reads the same as.
+     */
+    @Test
+    void fiveTenRunsItsFolderOverSixTwelves() {
+        for (String v : new String[] {"5.10", "5.12"}) {
+            var paths = KernelPrelude.paths(v);
+            assertThat(paths.get("kvm_recover_nx_huge_pages").pos().file()).as(v).isEqualTo("kernel/" + v + "/mmu.mmu");
+            assertThat(paths.get("kvm_nx_huge_page_recovery_worker").pos().file()).as(v).isEqualTo("kernel/6.12/mmu.mmu");
+            assertThat(paths.get("kvm_mmu_notifier_clear_young").pos().file()).as(v).isEqualTo("kernel/6.12/kvm_main.mmu");
+            assertThat(paths.get("kvm_tdp_mmu_zap_collapsible_sptes").pos().file()).as(v).isEqualTo("kernel/6.12/tdp_mmu.mmu");
+            assertThat(paths.get("kvm_tdp_mmu_map").pos().file()).as(v).isEqualTo("kernel/tdp_mmu.mmu");
+        }
+    }
+
+    /**
+     * A function v6.13 renamed has each version's own name only: 7.2's kernel/ files have
+     * kvm_mmu_recover_huge_pages, 6.12's folder kvm_mmu_zap_collapsible_sptes in its place (5.10
+     * and 5.12 through it). A call of the other name, or a copy under it, is an error naming the
+     * right one; with the right name it checks.
+     */
+    @Test
+    void aRenamedFunctionHasItsKernelsNameOnly() {
+        assertThat(KernelPrelude.paths("7.2")).containsKeys("kvm_mmu_recover_huge_pages", "kvm_tdp_mmu_recover_huge_pages")
+                .doesNotContainKeys("kvm_mmu_zap_collapsible_sptes", "kvm_tdp_mmu_zap_collapsible_sptes");
+        assertThat(KernelPrelude.paths("6.18")).containsKey("kvm_mmu_recover_huge_pages");
+        for (String v : new String[] {"6.12", "5.10", "5.12"}) {
+            assertThat(KernelPrelude.paths(v)).as(v).containsKeys("kvm_mmu_zap_collapsible_sptes", "kvm_tdp_mmu_zap_collapsible_sptes")
+                    .doesNotContainKeys("kvm_mmu_recover_huge_pages", "kvm_tdp_mmu_recover_huge_pages");
+            assertThat(KernelPrelude.paths(v).get("kvm_mmu_zap_collapsible_sptes").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
+        }
+        String text = """
+                scenario "s" {
+                  vm { %s }
+                  memslot 0 { gpa 0x0 size 2M backing 2M flags dirty_log }
+                  thread t { %s(0) }
+                }
+                """;
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_mmu_zap_collapsible_sptes")).diagnostics())
+                .extracting(d -> d.pos().line() + ":" + d.pos().column() + " " + d.message()).containsExactly(
+                        "4:14 kernel path 'kvm_mmu_zap_collapsible_sptes' is the kernel's name before v6.13: kernel 7.2"
+                                + " calls it 'kvm_mmu_recover_huge_pages'; call that, or select a kernel of the older name"
+                                + " (`vm { kernel 6.12 }`)");
+        assertThat(frontend.load("k.mmu", text.formatted("kernel 5.10", "kvm_mmu_recover_huge_pages")).diagnostics())
+                .extracting(d -> d.message()).singleElement().asString()
+                .startsWith("kernel path 'kvm_mmu_recover_huge_pages' is the kernel's name since v6.13: kernel 5.10 calls it"
+                        + " 'kvm_mmu_zap_collapsible_sptes'");
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_mmu_recover_huge_pages")).diagnostics()).isEmpty();
+        assertThat(frontend.load("k.mmu", text.formatted("kernel 6.12", "kvm_mmu_zap_collapsible_sptes")).diagnostics()).isEmpty();
+        LoadResult copy = frontend.load("k.mmu", """
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M backing 2M flags dirty_log }
+                  path kvm_tdp_mmu_zap_collapsible_sptes(slot: int) {
+                    recover_huge_pages_range(slot)
+                  }
+                  thread t { dirty_log_disable 0 }
+                }
+                """);
+        assertThat(copy.diagnostics()).extracting(d -> d.pos().line() + ": " + d.message()).singleElement().asString()
+                .startsWith("3: path 'kvm_tdp_mmu_zap_collapsible_sptes' is the kernel's name before v6.13: kernel 7.2 calls it"
+                        + " 'kvm_tdp_mmu_recover_huge_pages': name the copy 'kvm_tdp_mmu_recover_huge_pages'");
     }
 
     @Test
@@ -211,7 +286,7 @@ class KernelPreludeTest {
                     """.formatted(mmu));
             assertThat(r.diagnostics()).as(mmu).isEmpty();
             assertThat(r.scenarios().get(0).paths().get("kvm_nx_huge_page_recovery_worker").pos().file())
-                    .isEqualTo("kernel/6.18/mmu.mmu");
+                    .isEqualTo("kernel/mmu.mmu");
         }
     }
 }

@@ -35,13 +35,13 @@ class CliTest {
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
         assertThat(out).contains("# kvm_recover_nx_lpages() (v5.10").contains("path kvm_recover_nx_huge_pages() {")
                 .contains("tdp_zap_range(sp.gfn, sp.gfn_end, flush: false, can_yield: true)");
-        // latest, the default, is today's tree: 7.2's recovery takes the MMU type, from 6.18's folder.
+        // latest, the default, is today's tree: 7.2's recovery takes the MMU type, from kernel/'s files.
         assertThat(run("show", "kvm_recover_nx_huge_pages")).isZero();
         assertThat(out).contains("path kvm_recover_nx_huge_pages(mmu_type: int) {");
-        assertThat(run("show")).isZero();
-        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/6.18/mmu.mmu)", "kvm_tdp_mmu_map  (kernel/tdp_mmu.mmu)");
         assertThat(run("show", "--kernel", "6.12")).isZero();
-        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/mmu.mmu)");
+        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/6.12/mmu.mmu)", "kvm_tdp_mmu_map  (kernel/tdp_mmu.mmu)");
+        assertThat(run("show")).isZero();
+        assertThat(out).contains("kvm_recover_nx_huge_pages  (kernel/mmu.mmu)", "kvm_tdp_mmu_map  (kernel/tdp_mmu.mmu)");
         // by file, then in the file's order: kvm_tdp_mmu_page_fault calls kvm_tdp_mmu_map below it
         assertThat(out).containsSubsequence("(kernel/kvm_main.mmu)", "(kernel/mmu.mmu)", "(kernel/tdp_mmu.mmu)",
                 "(kernel/x86.mmu)");
@@ -91,27 +91,49 @@ class CliTest {
     void showSaysWhenAVersionRunsTheSharedFilesSource() {
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "5.10")).isZero();
         assertThat(err).isEmpty();
-        // kvm_tdp_mmu_map's comment says v6.12: the user asked for 5.10 and must learn it is the same source.
+        // kvm_tdp_mmu_map's comment says v7.2: the user asked for 5.10 and must learn it is the same source.
         assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "5.10")).isZero();
         assertThat(out).contains("path kvm_tdp_mmu_map(");
         assertThat(err).contains("no 5.10 variant of kvm_tdp_mmu_map").contains("runs " + Prelude.SHARED + "'s, printed above");
+        // 6.12 runs 7.2's text here: said, with where the 7.2 audit is.
         assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "6.12")).isZero();
-        assertThat(err).isEmpty();
-        // The default is today's tree, which runs 6.12's text here: said, with where the 7.2 audit is.
-        assertThat(run("show", "kvm_tdp_mmu_map")).isZero();
-        assertThat(err).contains("no 7.2 variant of kvm_tdp_mmu_map: `vm { kernel 7.2 }` runs 6.12's, printed above")
+        assertThat(err).contains("no 6.12 variant of kvm_tdp_mmu_map: `vm { kernel 6.12 }` runs 7.2's, printed above")
                 .contains("Kernel 7.2 audit");
+        // The default is today's tree, whose text kernel/'s files are: nothing to say.
+        assertThat(run("show", "kvm_tdp_mmu_map")).isZero();
+        assertThat(out).contains("# kvm_tdp_mmu_map(vcpu, fault) (v7.2, tdp_mmu.c:1216)");
+        assertThat(err).isEmpty();
     }
 
-    /** 7.2 runs 6.18's folder: show prints 6.18's function and says so, not "latest's". */
+    /**
+     * 5.10 runs 6.12's locked aging (its folder is laid over 6.12's): show prints 6.12's function and
+     * says so; 6.18 runs 7.2's recovery.
+     */
     @Test
-    void showSaysWhenSevenTwoRunsSixEighteensSource() {
-        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "7.2")).isZero();
-        assertThat(out).contains("path kvm_recover_nx_huge_pages(mmu_type: int) {");
-        assertThat(err).contains("no 7.2 variant of kvm_recover_nx_huge_pages").contains("runs 6.18's, printed above")
-                .doesNotContain("latest's");
+    void showSaysWhenAVersionRunsItsBasesOrTodaysSource() {
+        assertThat(run("show", "kvm_mmu_notifier_clear_young", "--kernel", "5.10")).isZero();
+        assertThat(out).contains("# kvm_mmu_notifier_clear_young() (v6.12)").contains("lock write");
+        assertThat(err).contains("no 5.10 variant of kvm_mmu_notifier_clear_young").contains("runs 6.12's, printed above")
+                .doesNotContain("audit");
         assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "6.18")).isZero();
+        assertThat(out).contains("path kvm_recover_nx_huge_pages(mmu_type: int) {");
+        assertThat(err).contains("no 6.18 variant of kvm_recover_nx_huge_pages").contains("runs 7.2's, printed above");
+        assertThat(run("show", "kvm_recover_nx_huge_pages", "--kernel", "7.2")).isZero();
         assertThat(err).isEmpty();
+    }
+
+    /** A name v6.13 renamed: show says which name the version has and how to print each. */
+    @Test
+    void showNamesTheVersionsOwnNameOfARenamedFunction() {
+        assertThat(run("show", "kvm_mmu_zap_collapsible_sptes")).isEqualTo(2);
+        assertThat(err).contains("kernel path 'kvm_mmu_zap_collapsible_sptes' is the kernel's name before v6.13: kernel 7.2"
+                + " calls it 'kvm_mmu_recover_huge_pages': `mmu show kvm_mmu_recover_huge_pages` prints it,"
+                + " `mmu show kvm_mmu_zap_collapsible_sptes --kernel 6.12` 6.12's");
+        assertThat(run("show", "kvm_mmu_recover_huge_pages", "--kernel", "5.12")).isEqualTo(2);
+        assertThat(err).contains("kernel 5.12 calls it 'kvm_mmu_zap_collapsible_sptes': `mmu show kvm_mmu_zap_collapsible_sptes"
+                + " --kernel 5.12` prints it");
+        assertThat(run("show", "kvm_mmu_zap_collapsible_sptes", "--kernel", "6.12")).isZero();
+        assertThat(out).contains("path kvm_mmu_zap_collapsible_sptes(slot: int) {");
     }
 
     @Test

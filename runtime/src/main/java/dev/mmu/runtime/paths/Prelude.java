@@ -6,15 +6,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The kernel prelude: the built-in kernel paths as .mmu source under {@code kernel/} in this jar,
  * one file per kernel source file ({@code mmu.mmu} beside mmu.c). The files in {@code kernel/}
- * are {@link #SHARED}'s text; a version folder ({@code kernel/5.10/mmu.mmu}) holds only the
- * functions whose text in that version differs, and replaces them by name (docs/kernel-model.md).
- * A version may lay its folder over an older version's ({@link #base}): 7.2 runs 6.18's
- * functions, so its folder would hold only what changed after 6.18 (for the model, nothing yet).
- * {@link #LATEST}, the default, is today's tree, 7.2: 6.18's folder over 6.12's files.
+ * are {@link #SHARED}'s text, today's tree (7.2); a version folder ({@code kernel/6.12/mmu.mmu})
+ * holds only the functions whose steps in that version differ, and replaces them by name
+ * (docs/kernel-model.md, "kernel/ is 7.2's text"). A version may lay its folder over a newer
+ * version's ({@link #base}): 5.10 and 5.12 run 6.12's functions but for their own. 6.18 reads as
+ * 7.2 for the model and has no folder.
  */
 public final class Prelude {
     private Prelude() {}
@@ -32,10 +33,11 @@ public final class Prelude {
 
     /**
      * The version whose text the files in {@code kernel/} are, the functions every version runs
-     * unless its folder (or its base's) replaces them: v6.12. 7.2 read the same as these for the
-     * model, apart from what 6.18's folder replaces (docs/kernel-model.md, "Kernel 7.2 audit").
+     * unless its folder (or its base's) replaces them: v7.2 (7.2.13), {@link #LATEST}. Until the
+     * seventeenth session they were 6.12's, which now has a folder (docs/kernel-model.md, "kernel/
+     * is 7.2's text").
      */
-    public static final String SHARED = "6.12";
+    public static final String SHARED = "7.2";
 
     /**
      * Whether the version keeps one NX list per MMU, kvm->arch.possible_nx_huge_pages[KVM_NR_MMU_TYPES]
@@ -93,21 +95,45 @@ public final class Prelude {
         return VERSIONS.indexOf(version) >= VERSIONS.indexOf(other);
     }
 
+    /**
+     * A kernel function a version renamed, which a scenario calls (or replaces) by its kernel's name:
+     * {@code older} until {@code since}, {@code newer} from then. kernel/ has it as {@code newer}
+     * (7.2's text), an older version's folder as {@code older}; each version knows only its own name,
+     * and the checker tells a scenario that uses the other one which name its kernel has.
+     */
+    public record Rename(String older, String newer, String since) {
+        /** The other name of the two. */
+        public String other(String name) {
+            return name.equals(older) ? newer : older;
+        }
+    }
+
+    /** The renames between the prelude's versions (docs/kernel-model.md, "kernel/ is 7.2's text"). */
+    public static final List<Rename> RENAMES = List.of(
+            // "KVM: x86/mmu: Recover TDP MMU huge page mappings in-place instead of zapping" (v6.13)
+            new Rename("kvm_mmu_zap_collapsible_sptes", "kvm_mmu_recover_huge_pages", "v6.13"),
+            new Rename("kvm_tdp_mmu_zap_collapsible_sptes", "kvm_tdp_mmu_recover_huge_pages", "v6.13"));
+
+    /** The rename a name is one side of, if any. */
+    public static Optional<Rename> rename(String name) {
+        return RENAMES.stream().filter(r -> r.older().equals(name) || r.newer().equals(name)).findFirst();
+    }
+
     /** The kernel source files mirrored, in the order their paths are declared. */
     public static final List<String> FILES = List.of("kvm_main.mmu", "x86.mmu", "tdp_mmu.mmu", "mmu.mmu");
 
     /** The folders that differ from {@link #SHARED}'s files, with the files each has. */
     private static final List<String> VERSIONED =
-            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.18/kvm_main.mmu", "6.18/tdp_mmu.mmu", "6.18/mmu.mmu");
+            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.12/kvm_main.mmu", "6.12/x86.mmu", "6.12/tdp_mmu.mmu", "6.12/mmu.mmu");
 
     /**
-     * The version whose folder a version's folder is laid over, or null (over kernel/'s files alone). 7.2
-     * runs 6.18's NX recovery, lockless aging and in-place huge page recovery unchanged (read side
-     * by side with 7.2.13), so it does not copy them; it has no folder of its own yet. One level:
-     * a base has no base.
+     * The version whose folder a version's folder is laid over, or null (over kernel/'s files alone).
+     * 5.10 and 5.12 run 6.12's locked aging, collapsible-SPTE zap and one-list NX worker, so their
+     * folders hold only what differs from 6.12 (the NX loop, the memslot flush) and do not copy
+     * 6.12's. One level: a base has no base.
      */
     public static String base(String version) {
-        return version.equals("7.2") ? "6.18" : null;
+        return version.equals("5.10") || version.equals("5.12") ? "6.12" : null;
     }
 
     /** One prelude file: its resource name ({@code kernel/mmu.mmu}) and text. */
@@ -138,7 +164,7 @@ public final class Prelude {
         return sources;
     }
 
-    /** The version whose text a prelude file is: its folder's ({@code kernel/6.18/mmu.mmu}), else {@link #SHARED}. */
+    /** The version whose text a prelude file is: its folder's ({@code kernel/6.12/mmu.mmu}), else {@link #SHARED}. */
     public static String versionOf(String resource) {
         String[] parts = resource.split("/");
         return parts.length == 3 ? parts[1] : SHARED;

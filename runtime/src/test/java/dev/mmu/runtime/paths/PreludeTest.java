@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The kernel prelude's resources: the shared files (6.12's) and a version's overriding functions. */
+/** The kernel prelude's resources: the shared files (7.2's, today's tree) and a version's overriding functions. */
 class PreludeTest {
     @Test
     void theSharedFilesAreOnePerKernelSourceFileInDeclarationOrder() {
@@ -17,24 +17,41 @@ class PreludeTest {
     }
 
     /**
-     * latest, the default, is today's tree (7.2), which runs 6.18's folder over the shared files;
-     * the shared files are 6.12's, which overrides nothing.
+     * latest, the default, is today's tree (7.2), and the shared files are its text: it overrides
+     * nothing, and neither does 6.18, which reads as 7.2 for the model. 6.12 has a folder.
      */
     @Test
-    void latestIsTodaysTreeAndTheSharedFilesAreSixTwelves() {
+    void latestIsTodaysTreeAndTheSharedFilesAreItsText() {
         assertThat(Prelude.LATEST).isEqualTo("7.2").isEqualTo(Prelude.VERSIONS.get(Prelude.VERSIONS.size() - 1));
-        assertThat(Prelude.overrides(Prelude.LATEST)).as("latest runs 6.18's folder").isNotEmpty();
-        assertThat(Prelude.overrides(Prelude.SHARED)).as("6.12 overrides nothing").isEmpty();
-        assertThat(Prelude.versionOf("kernel/mmu.mmu")).isEqualTo("6.12");
-        assertThat(Prelude.versionOf("kernel/6.18/mmu.mmu")).isEqualTo("6.18");
+        assertThat(Prelude.SHARED).isEqualTo(Prelude.LATEST);
+        assertThat(Prelude.overrides(Prelude.LATEST)).as("7.2 is kernel/'s text").isEmpty();
+        assertThat(Prelude.overrides("6.18")).as("6.18 runs 7.2's text").isEmpty();
+        assertThat(Prelude.overrides("6.12")).extracting(Prelude.Source::name)
+                .containsExactly("kernel/6.12/kvm_main.mmu", "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu",
+                        "kernel/6.12/mmu.mmu");
+        assertThat(Prelude.versionOf("kernel/mmu.mmu")).isEqualTo("7.2");
+        assertThat(Prelude.versionOf("kernel/6.12/mmu.mmu")).isEqualTo("6.12");
     }
 
     @Test
     void aVersionFolderOverridesOnlyItsOwnFiles() {
-        assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).containsExactly("kernel/5.10/mmu.mmu");
-        assertThat(Prelude.overrides("5.10").get(0).text()).isNotBlank()
-                .isNotEqualTo(Prelude.overrides("6.18").get(0).text());
+        assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).endsWith("kernel/5.10/mmu.mmu")
+                .doesNotContain("kernel/5.12/mmu.mmu");
+        assertThat(Prelude.overrides("5.10").get(4).text()).isNotBlank()
+                .isNotEqualTo(Prelude.overrides("5.12").get(4).text());
         assertThatThrownBy(() -> Prelude.overrides("4.19")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** v6.13 renamed the collapsible zap: each side of a rename names the other. */
+    @Test
+    void aRenameKnowsBothNames() {
+        Prelude.Rename r = Prelude.rename("kvm_mmu_recover_huge_pages").orElseThrow();
+        assertThat(Prelude.rename("kvm_mmu_zap_collapsible_sptes")).contains(r);
+        assertThat(r.other("kvm_mmu_recover_huge_pages")).isEqualTo("kvm_mmu_zap_collapsible_sptes");
+        assertThat(r.other("kvm_mmu_zap_collapsible_sptes")).isEqualTo("kvm_mmu_recover_huge_pages");
+        assertThat(Prelude.rename("kvm_tdp_mmu_recover_huge_pages").orElseThrow().older())
+                .isEqualTo("kvm_tdp_mmu_zap_collapsible_sptes");
+        assertThat(Prelude.rename("kvm_tdp_mmu_map")).isEmpty();
     }
 
     /** What each version's kernel did, as the checker and the compiler ask it (docs/kernel-model.md). */
@@ -54,14 +71,18 @@ class PreludeTest {
                 .as("a clear A bit volatile until v6.15").containsExactly("5.10", "5.12", "6.12");
     }
 
-    /** 7.2 runs 6.18's folder (docs/kernel-model.md, "Kernel 7.2 audit"): its overrides are 6.18's. */
+    /**
+     * 5.10 and 5.12 run 6.12's functions but for their own (docs/kernel-model.md, "kernel/ is 7.2's
+     * text"): their overrides are 6.12's folder, then theirs, which replaces by name.
+     */
     @Test
-    void sevenTwoIsLaidOverSixEighteen() {
-        assertThat(Prelude.base("7.2")).isEqualTo("6.18");
-        assertThat(Prelude.VERSIONS).filteredOn(v -> Prelude.base(v) != null).containsExactly("7.2");
-        assertThat(Prelude.overrides("7.2")).extracting(Prelude.Source::name)
-                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
-        assertThat(Prelude.overrides("6.18")).extracting(Prelude.Source::name)
-                .containsExactly("kernel/6.18/kvm_main.mmu", "kernel/6.18/tdp_mmu.mmu", "kernel/6.18/mmu.mmu");
+    void fiveTenAndFiveTwelveAreLaidOverSixTwelve() {
+        assertThat(Prelude.VERSIONS).filteredOn(v -> Prelude.base(v) != null).containsExactly("5.10", "5.12");
+        assertThat(Prelude.base("5.10")).isEqualTo("6.12");
+        assertThat(Prelude.base("5.12")).isEqualTo("6.12");
+        assertThat(Prelude.overrides("5.10")).extracting(Prelude.Source::name).containsExactly("kernel/6.12/kvm_main.mmu",
+                "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.10/mmu.mmu");
+        assertThat(Prelude.overrides("5.12")).extracting(Prelude.Source::name).containsExactly("kernel/6.12/kvm_main.mmu",
+                "kernel/6.12/x86.mmu", "kernel/6.12/tdp_mmu.mmu", "kernel/6.12/mmu.mmu", "kernel/5.12/mmu.mmu");
     }
 }
