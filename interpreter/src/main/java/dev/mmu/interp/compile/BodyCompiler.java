@@ -512,10 +512,40 @@ final class BodyCompiler {
             return new Expr.Name(c.pos(), name);
         }
         if (e instanceof Expr.Binary bin) {
+            boolean and = bin.op() == Expr.BinaryOp.AND;
+            if ((and || bin.op() == Expr.BinaryOp.OR) && emits(bin.right(), env)) return shortCircuit(bin, and, env);
             return new Expr.Binary(bin.pos(), bin.op(), hoist(bin.left(), env), hoist(bin.right(), env));
         }
         if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
         return e;
+    }
+
+    /**
+     * {@code a && f()} as C runs it: f() only when a holds ({@code ||}: when it does not), so its
+     * ops (a yield, a choice) are jumped over, not run before the test and their value ignored.
+     */
+    private Expr shortCircuit(Expr.Binary bin, boolean and, Env env) {
+        int tmp = b.local(text(bin));
+        String name = "$" + tmp;
+        b.emit(new Ops.Assign(tmp, exprs.compile(hoist(bin.left(), env), env), text(bin.left())));
+        env.bind(name, tmp);
+        Expr.Name value = new Expr.Name(bin.pos(), name);
+        int skip = b.placeholder();
+        b.emit(new Ops.Assign(tmp, exprs.compile(hoist(bin.right(), env), env), text(bin.right())));
+        Expr goOn = and ? value : new Expr.Unary(bin.pos(), Expr.UnaryOp.NOT, value);
+        b.patch(skip, new Ops.JumpUnless(exprs.compile(goOn, env), b.here(), (and ? "" : "!") + text(bin.left())));
+        return value;
+    }
+
+    /** Whether hoisting an expression emits ops of its own: a call, need_resched, a global's load. */
+    private boolean emits(Expr e, Env env) {
+        if (e instanceof Expr.Name n) {
+            return n.name().equals("need_resched") || env.slot(n.name()) == null && exprs.globals.containsKey(n.name());
+        }
+        if (e instanceof Expr.Call c) return isCallable(c.name().name());
+        if (e instanceof Expr.Binary bin) return emits(bin.left(), env) || emits(bin.right(), env);
+        if (e instanceof Expr.Unary u) return emits(u.operand(), env);
+        return false;
     }
 
     /** Reading a global: a load into a temporary local, an op of its own (C's plain load). */
