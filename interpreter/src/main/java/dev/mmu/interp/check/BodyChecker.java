@@ -491,10 +491,8 @@ final class BodyChecker {
             List<Param> params = path.params().stream()
                     .map(p -> new Param(p.name(), p.type().isEmpty() ? Type.INT : Type.ofParam(p.type())))
                     .toList();
-            // A prelude path is the kernel path the user called, by its built-in name.
-            String callee = KernelPrelude.isPrelude(path.pos().file())
-                    ? Builtins.lookup(name).map(BodyChecker::describe).orElse("kernel path '" + name + "'")
-                    : "path '" + name + "'";
+            // A prelude path is the kernel path the user called, by the name written (an alias too).
+            String callee = (KernelPrelude.isPrelude(path.pos().file()) ? "kernel path '" : "path '") + name + "'";
             Map<String, Expr> bound = arguments(c, callee, params);
             if (machine != null && Builtins.lookup(name).filter(b -> b.kind() == Kind.KERNEL_PATH).isPresent()) {
                 kernelPathArguments(bound); // a prelude kernel path, or the user's copy of one

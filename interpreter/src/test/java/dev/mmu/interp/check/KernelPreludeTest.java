@@ -251,6 +251,9 @@ class KernelPreludeTest {
                 .extracting(d -> d.message()).singleElement().asString()
                 .startsWith("kernel path 'kvm_recover_nx_lpages' needs 'mmu_type'")
                 .contains("KVM_TDP_MMU", "kvm_nx_huge_page_recovery_worker", "`vm { kernel 6.12 }`");
+        assertThat(frontend.load("k.mmu", text.formatted("", "kvm_recover_nx_huge_pages")).diagnostics())
+                .extracting(d -> d.message()).singleElement().asString() // the name written, not the alias's
+                .startsWith("kernel path 'kvm_recover_nx_huge_pages' needs 'mmu_type'");
         assertThat(frontend.load("k.mmu", text.formatted("kernel 6.12", "kvm_recover_nx_lpages")).diagnostics()).isEmpty();
         assertThat(frontend.load("k.mmu", text.formatted("", "kvm_nx_huge_page_recovery_worker")).diagnostics()).isEmpty();
         assertThat(frontend.load("k.mmu", text.formatted("", "kvm_recover_nx_huge_pages(KVM_TDP_MMU)")).diagnostics())
