@@ -841,6 +841,13 @@ final class BodyCompiler {
      */
     private Long known(Expr e, Env env) {
         if (e instanceof Expr.Name n) return env.constant(n.name());
+        // C's short circuit: `can_yield && tdp_mmu_iter_cond_resched(flush)` with can_yield passed
+        // false never calls (never yields); hoisting would run the call before the test.
+        if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.AND || bin.op() == Expr.BinaryOp.OR)) {
+            Long left = known(bin.left(), env);
+            boolean and = bin.op() == Expr.BinaryOp.AND;
+            if (left != null && (left != 0) != and) return and ? 0L : 1L;
+        }
         return ofTheMachine(e) ? constantOrNull(e, env) : null;
     }
 
