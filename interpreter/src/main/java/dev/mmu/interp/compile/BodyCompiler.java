@@ -512,6 +512,8 @@ final class BodyCompiler {
             return new Expr.Name(c.pos(), name);
         }
         if (e instanceof Expr.Binary bin) {
+            Long known = bin.op() == Expr.BinaryOp.AND || bin.op() == Expr.BinaryOp.OR ? known(bin, env) : null;
+            if (known != null) return new Expr.BoolLit(bin.pos(), known != 0); // C's short circuit (known())
             return new Expr.Binary(bin.pos(), bin.op(), hoist(bin.left(), env), hoist(bin.right(), env));
         }
         if (e instanceof Expr.Unary u) return new Expr.Unary(u.pos(), u.op(), hoist(u.operand(), env));
@@ -843,6 +845,10 @@ final class BodyCompiler {
         if (e instanceof Expr.Name n) return env.constant(n.name());
         // C's short circuit: `can_yield && tdp_mmu_iter_cond_resched(flush)` with can_yield passed
         // false never calls (never yields); hoisting would run the call before the test.
+        if (e instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && !ofTheMachine(u)) {
+            Long v = known(u.operand(), env);
+            return v == null ? null : v == 0 ? 1L : 0L;
+        }
         if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.AND || bin.op() == Expr.BinaryOp.OR)) {
             Long left = known(bin.left(), env);
             boolean and = bin.op() == Expr.BinaryOp.AND;
