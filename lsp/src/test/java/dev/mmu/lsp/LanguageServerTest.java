@@ -144,7 +144,8 @@ class LanguageServerTest {
     static final List<String> STATS = List.of("pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits",
             "remote_tlb_flush", "mmu_shadow_zapped");
     static final List<String> KERNEL_PATHS = List.of("kvm_recover_nx_lpages", "kvm_tdp_mmu_zap_gfn_range",
-            "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "kvm_mmu_notifier_clear_flush_young",
+            "kvm_mmu_notifier_invalidate_range", "mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range_nonblock",
+            "mmu_notifier_invalidate_nonblock", "kvm_mmu_notifier_clear_flush_young",
             "kvm_mmu_notifier_clear_young", "kvm_mmu_notifier_test_young", "host_free", "kvm_flush_remote_tlbs",
             "kvm_mmu_zap_all_fast", "kvm_mmu_slot_remove_write_access", "dirty_log_enable", "dirty_log_disable",
             "clear_dirty_log", "kvm_mmu_recover_huge_pages", "kvm_mmu_zap_collapsible_sptes", "memslot_delete", "memslot_move", "eager_split",

@@ -92,6 +92,10 @@ public final class Builtins {
         kernelPath("kvm_mmu_notifier_invalidate_range", List.of(range()), "kvm_mmu_notifier_invalidate_range_start",
                 "host MMU notifier: unmaps a gpa range and flushes before the host may free it");
         alias("mmu_notifier_invalidate", "kvm_mmu_notifier_invalidate_range");
+        kernelPath("kvm_mmu_notifier_invalidate_range_nonblock", List.of(range()),
+                "kvm_mmu_notifier_invalidate_range_start",
+                "host MMU notifier from the OOM reaper (may_block false): unmaps a gpa range without yielding, flushes");
+        alias("mmu_notifier_invalidate_nonblock", "kvm_mmu_notifier_invalidate_range_nonblock");
         kernelPath("kvm_mmu_notifier_clear_flush_young", List.of(range()), "kvm_mmu_notifier_clear_flush_young",
                 "host MMU notifier (page reclaim): clears the A bits of a gpa range, flushes if one was set");
         kernelPath("kvm_mmu_notifier_clear_young", List.of(range()), "kvm_mmu_notifier_clear_young",

@@ -512,6 +512,8 @@ final class BodyCompiler {
             return new Expr.Name(c.pos(), name);
         }
         if (e instanceof Expr.Binary bin) {
+            Long known = bin.op() == Expr.BinaryOp.AND || bin.op() == Expr.BinaryOp.OR ? known(bin, env) : null;
+            if (known != null) return new Expr.BoolLit(bin.pos(), known != 0); // C's short circuit (known())
             boolean and = bin.op() == Expr.BinaryOp.AND;
             if ((and || bin.op() == Expr.BinaryOp.OR) && emits(bin.right(), env)) return shortCircuit(bin, and, env);
             return new Expr.Binary(bin.pos(), bin.op(), hoist(bin.left(), env), hoist(bin.right(), env));
@@ -871,6 +873,17 @@ final class BodyCompiler {
      */
     private Long known(Expr e, Env env) {
         if (e instanceof Expr.Name n) return env.constant(n.name());
+        // C's short circuit: `can_yield && tdp_mmu_iter_cond_resched(flush)` with can_yield passed
+        // false never calls (never yields); hoisting would run the call before the test.
+        if (e instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT && !ofTheMachine(u)) {
+            Long v = known(u.operand(), env);
+            return v == null ? null : v == 0 ? 1L : 0L;
+        }
+        if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.AND || bin.op() == Expr.BinaryOp.OR)) {
+            Long left = known(bin.left(), env);
+            boolean and = bin.op() == Expr.BinaryOp.AND;
+            if (left != null && (left != 0) != and) return and ? 0L : 1L;
+        }
         return ofTheMachine(e) ? constantOrNull(e, env) : null;
     }
 

@@ -81,6 +81,42 @@ class PrimitiveCallsTest {
                 .isNotEqualTo(ops(scenario("let f = tdp_zap_range(0, 512, false, false)")));
     }
 
+    /**
+     * C's short circuit: with can_yield passed false, `can_yield && tdp_mmu_iter_cond_resched()`
+     * never calls, so never yields (the OOM reaper's notifier); `true || ...` neither. Hoisting the
+     * call before the test would yield anyway.
+     */
+    @Test
+    void aLeftOperandKnownWhenCompilingDecidesWithoutTheCallOnTheRight() {
+        String text = """
+                path zap(can_yield: bool) {
+                  lock write
+                  for sp in lpage_disallowed take 1 {
+                    for iter in tdp_pte(root, 0 .. 512) {
+                      %s
+                    }
+                  }
+                  unlock
+                }
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { zap(%s) }
+                  expect never lockdep
+                }
+                """;
+        List<String> without = ops(text.formatted("assert true", "false"));
+        assertThat(ops(text.formatted("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "false")))
+                .isEqualTo(without);
+        assertThat(ops(text.formatted("if !can_yield || tdp_mmu_iter_cond_resched(false) {\n  assert true\n} else {\n"
+                + "  assert false\n}", "false"))).as("true || ...").isEqualTo(without);
+        assertThat(ops(text.formatted("let r = can_yield && tdp_mmu_iter_cond_resched(false)", "false")))
+                .as("as a value: one op, its source text").hasSameSizeAs(ops(text.formatted("let r = false", "false")))
+                .doesNotContain("tdp_mmu_iter_cond_resched()");
+        assertThat(ops(text.formatted("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "true")))
+                .as("passed true, the call runs").isNotEqualTo(without);
+    }
+
     @Test
     void aMissingArgumentIsReportedWithTheDeclaredSignature() {
         Loaded loaded = ScenarioLoader.load("missing.mmu", scenario("let f = tdp_zap_range(0, 512)"));
