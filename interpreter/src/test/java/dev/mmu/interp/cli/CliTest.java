@@ -106,6 +106,17 @@ class CliTest {
                 + " 'kvm_recover_nx_huge_pages'?\n");
     }
 
+    /**
+     * freed_page_mapped is structural, so its counterexample ended at "host frees pfn 0x1000" with
+     * no line saying which SPTE still maps the page; the step now says it (in the trace only).
+     */
+    @Test
+    void aFreedPageMappedCounterexampleNamesTheSpte() {
+        assertThat(run("check", "--strategy", "bfs", "../examples/invariants/freed_page_mapped.mmu")).isZero();
+        assertThat(out).contains("host frees pfn 0x1000", "!! freed_page_mapped: SPTE L1[1] gfn 0x1 maps pfn 0x1000,"
+                + " which the host freed");
+    }
+
     /** A kernel function a patch edits prints as source: tdp_mmu_zap_leafs was a primitive until the tenth session. */
     @Test
     void showPrintsTdpMmuZapLeafsAsSource() {
