@@ -191,10 +191,26 @@ public final class Frontend {
             }
             // A kernel path may be replaced (it is .mmu in the prelude); a primitive, query or name may not.
             if (Builtins.lookup(p.name().name()).filter(b -> b.kind() != Builtins.Kind.KERNEL_PATH).isPresent()) {
+                Builtins.Kind kind = Builtins.lookup(p.name().name()).get().kind();
                 diagnostics.error(p.name().pos(), "path '" + p.name().name() + "' has the name of a built-in "
-                        + Builtins.lookup(p.name().name()).get().kind().name().toLowerCase(java.util.Locale.ROOT)
-                        .replace('_', ' '));
+                        + kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                        + (kind == Builtins.Kind.PRIMITIVE ? primitiveHint(p.name().name()) : ""));
             }
+        }
+
+        /**
+         * A patch to a primitive (Java, not .mmu) is written in the prelude path that calls it: which
+         * one to copy, as a maintainer who pasted the primitive's name has nothing else to go on.
+         */
+        private static String primitiveHint(String name) {
+            List<String> callers = KernelPrelude.callers(Prelude.LATEST, name);
+            if (callers.isEmpty()) {
+                return " (Java, which a path cannot replace; `mmu show " + name + "` says what it models)";
+            }
+            List<String> shown = callers.subList(0, Math.min(3, callers.size()));
+            return " (Java, which a path cannot replace): copy its caller and change the call there ("
+                    + String.join(", ", shown.stream().map(c -> "`mmu show " + c + "`").toList())
+                    + (callers.size() > shown.size() ? " and " + (callers.size() - shown.size()) + " more" : "") + ")";
         }
 
         private Exports imported(Import imp, Path from) {

@@ -80,6 +80,54 @@ public final class KernelPrelude {
     }
 
     /**
+     * The prelude paths of {@code version} whose bodies call {@code name} (comments left out), in
+     * the kernel's file order: where a patch to a primitive is written, as the primitive cannot be
+     * replaced but its caller can.
+     */
+    public static List<String> callers(String version, String name) {
+        java.util.regex.Pattern call = java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(name) + "\\b");
+        List<String> found = new java.util.ArrayList<>();
+        byPosition(version).forEach((n, p) -> {
+            if (!n.equals(p.name().name()) || found.contains(n)) {
+                return; // an alias names the same path
+            }
+            List<String> body = source(version, n).orElseThrow().lines()
+                    .dropWhile(l -> l.startsWith("#")).skip(1)          // the comment block, the header
+                    .map(l -> l.replaceFirst("#.*", "")).toList();
+            if (body.stream().anyMatch(l -> call.matcher(l).find())) {
+                found.add(n);
+            }
+        });
+        return found;
+    }
+
+    /**
+     * The prelude paths of {@code version} whose source, comments included, names {@code name}: a
+     * kernel function the model has inside another path (or a helper it folds in), for `mmu show`
+     * of a name that is no path.
+     */
+    public static List<String> mentioning(String version, String name) {
+        java.util.regex.Pattern word = java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(name) + "\\b");
+        List<String> found = new java.util.ArrayList<>();
+        byPosition(version).forEach((n, p) -> {
+            if (n.equals(p.name().name()) && !found.contains(n) && word.matcher(source(version, n).orElseThrow()).find()) {
+                found.add(n);
+            }
+        });
+        return found;
+    }
+
+    /** The version's paths by file, then line: the order `mmu show` lists them in. */
+    private static Map<String, PathDecl> byPosition(String version) {
+        Map<String, PathDecl> sorted = new LinkedHashMap<>();
+        paths(version).entrySet().stream()
+                .sorted(java.util.Comparator.comparing((Map.Entry<String, PathDecl> e) -> e.getValue().pos().file())
+                        .thenComparingInt(e -> e.getValue().pos().line()).thenComparing(Map.Entry::getKey))
+                .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        return sorted;
+    }
+
+    /**
      * The name {@code version}'s prelude has for a kernel function it knows under another version's
      * name ({@code kvm_mmu_zap_collapsible_sptes} under 7.2: {@code kvm_mmu_recover_huge_pages}), or
      * empty if the name is its own or no rename's.

@@ -99,11 +99,32 @@ final class ShowCommand implements Callable<Integer> {
             Wrap.wrap(lines, Terminal.columns() - 2).forEach(l -> System.out.println("# " + l));
             return ExitCode.PASS;
         }
+        // A kernel function the model has inside a path or a primitive (a 7.3 patch to
+        // is_access_allowed() or kvm_rmap_age_gfn_range()): where it is, not the nearest spelling.
+        List<String> inside = new java.util.ArrayList<>(KernelPrelude.mentioning(version, name));
+        java.util.regex.Pattern word = java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(name) + "\\b");
+        Builtins.ofKind(Builtins.Kind.PRIMITIVE).stream()
+                .filter(b -> word.matcher(b.doc()).find() || word.matcher(b.kernelFunction()).find())
+                .forEach(b -> inside.add(b.name() + " (a primitive)"));
         Set<String> candidates = new TreeSet<>(KernelPrelude.paths(version).keySet());
         candidates.addAll(Builtins.namesOf(Builtins.Kind.PRIMITIVE));
-        String hint = Suggestions.closest(name, candidates).map(c -> "; did you mean '" + c + "'"
+        // Beside where the model has it, only a spelling that is part of the name (tdp_mmu_zap_leafs of
+        // kvm_tdp_mmu_zap_leafs): kvm_zap_gfn_range for kvm_rmap_age_gfn_range led away from aging.
+        String hint = Suggestions.closest(name, candidates)
+                .filter(c -> inside.isEmpty() || name.contains(c) || c.contains(name))
+                .map(c -> "; did you mean '" + c + "'"
                 + (KernelPrelude.paths(version).containsKey(c) ? "" : " (a primitive)") + "?").orElse("");
-        System.err.println("mmu: the prelude has no kernel path '" + name + "'" + hint);
+        String where = "";
+        if (!inside.isEmpty()) {
+            List<String> shown = inside.subList(0, Math.min(4, inside.size()));
+            where = "; the model has it inside " + String.join(", ", shown)
+                    + (inside.size() > shown.size() ? " and " + (inside.size() - shown.size()) + " more" : "")
+                    + ": `mmu show " + inside.get(0).replace(" (a primitive)", "") + "` prints "
+                    + (inside.size() == 1 ? "it" : "the first");
+        }
+        String message = "mmu: the prelude has no kernel path '" + name + "'" + where + hint;
+        // one line as before when short; the list of places is wrapped to the terminal
+        (where.isEmpty() ? List.of(message) : Wrap.wrap(List.of(message), Terminal.columns())).forEach(System.err::println);
         return ExitCode.BAD_INPUT;
     }
 

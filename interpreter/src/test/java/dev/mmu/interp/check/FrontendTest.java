@@ -104,7 +104,21 @@ class FrontendTest {
         LoadResult result = frontend.load("p.mmu", "path commit_zap() { }\n");
 
         assertThat(result.diagnostics()).singleElement()
-                .satisfies(d -> assertThat(d.message()).isEqualTo("path 'commit_zap' has the name of a built-in primitive"));
+                .satisfies(d -> assertThat(d.message()).startsWith("path 'commit_zap' has the name of a built-in primitive"
+                        + " (Java, which a path cannot replace): copy its caller and change the call there (`mmu show "));
+    }
+
+    /**
+     * A maintainer who pastes a patched primitive (v7.3's tdp_mmu_map_handle_target_level) is told
+     * which prelude path to copy instead; it said only "has the name of a built-in primitive".
+     */
+    @Test
+    void aPrimitivesNameSaysWhichPathCallsIt() {
+        LoadResult result = frontend.load("p.mmu", "path tdp_mmu_map_handle_target_level(fault: fault) { }\n");
+
+        assertThat(result.diagnostics()).singleElement().satisfies(d -> assertThat(d.message()).isEqualTo(
+                "path 'tdp_mmu_map_handle_target_level' has the name of a built-in primitive (Java, which a path"
+                        + " cannot replace): copy its caller and change the call there (`mmu show kvm_tdp_mmu_map`)"));
     }
 
     private static Path seed(String name) throws URISyntaxException {

@@ -216,7 +216,22 @@ class KernelPreludeTest {
     void aPrimitiveCannotBeReplaced() {
         LoadResult r = frontend.load("p.mmu", "path tdp_zap_sp(sp: sp) { }\n");
         assertThat(r.diagnostics()).singleElement()
-                .satisfies(d -> assertThat(d.message()).isEqualTo("path 'tdp_zap_sp' has the name of a built-in primitive"));
+                .satisfies(d -> assertThat(d.message()).isEqualTo("path 'tdp_zap_sp' has the name of a built-in primitive"
+                        + " (Java, which a path cannot replace; `mmu show tdp_zap_sp` says what it models)"));
+    }
+
+    /** Callers are calls in a body, not names in a comment; mentions are both. */
+    @Test
+    void callersAndMentionsOfAKernelFunction() {
+        assertThat(KernelPrelude.callers(Prelude.LATEST, "tdp_mmu_map_handle_target_level")).containsExactly("kvm_tdp_mmu_map");
+        assertThat(KernelPrelude.callers(Prelude.LATEST, "kvm_tdp_mmu_map")).containsExactly("kvm_tdp_mmu_page_fault");
+        // named only in comments (7.2 writes it into kvm_arch_flush_shadow_memslot's quirk-off branch)
+        assertThat(KernelPrelude.callers(Prelude.LATEST, "kvm_mmu_zap_memslot_pages_and_flush")).isEmpty();
+        assertThat(KernelPrelude.mentioning(Prelude.LATEST, "kvm_mmu_zap_memslot_pages_and_flush"))
+                .containsExactly("kvm_mmu_zap_memslot", "kvm_arch_flush_shadow_memslot");
+        // a path does not call itself by its header, and a longer name is not a call of a shorter one
+        assertThat(KernelPrelude.callers(Prelude.LATEST, "kvm_mmu_zap_all_fast")).doesNotContain("kvm_mmu_zap_all_fast");
+        assertThat(KernelPrelude.callers(Prelude.LATEST, "kvm_mmu_zap_all_fast")).doesNotContain("__kvm_mmu_zap_all_fast");
     }
 
     @Test

@@ -72,11 +72,49 @@ class CliTest {
         assertThat(out.replaceAll("\\s+#\\s+", " ")).contains("as the prelude's tdp_mmu_zap_leafs does (mmu show tdp_mmu_zap_leafs).");
         assertThat(out.lines()).allMatch(l -> l.startsWith("# ") && l.length() <= 100);
         assertThat(run("show", "kvm_tdp_mmu_zap_leafs")).isEqualTo(2);
-        assertThat(err).contains("did you mean 'tdp_mmu_zap_leafs'?");
+        assertThat(err.replaceAll("\\s+", " ")).contains("did you mean 'tdp_mmu_zap_leafs'?");
         // The kernel's name of a primitive shows the primitive (it said "did you mean 'kvm_tdp_mmu_map'?").
         assertThat(run("show", "kvm_tdp_mmu_zap_sp")).isZero();
         assertThat(out).startsWith("# kvm_tdp_mmu_zap_sp is the primitive tdp_zap_sp here:\n# tdp_zap_sp is a primitive")
                 .contains("tdp_zap_sp(sp: shadow page) -> bool");
+    }
+
+    /**
+     * v7.3-rc7's patches change kernel functions the model has inside a primitive or a path
+     * (is_access_allowed() became spte_permission_fault(); kvm_rmap_age_gfn_range()): show says
+     * where, where it said "no kernel path" with no lead, or "did you mean 'kvm_zap_gfn_range'?".
+     */
+    @Test
+    void showSaysWhichPathOrPrimitiveHasAKernelFunctionInside() {
+        assertThat(run("show", "is_access_allowed")).isEqualTo(2);
+        assertThat(err.replaceAll("\\s+", " ")).contains("mmu: the prelude has no kernel path 'is_access_allowed'; the model"
+                + " has it inside kvm_tdp_mmu_fast_pf_get_last_sptep (a primitive), tdp_mmu_map_handle_target_level (a"
+                + " primitive): `mmu show kvm_tdp_mmu_fast_pf_get_last_sptep` prints the first");
+        assertThat(err.lines()).allMatch(l -> l.length() <= 100);
+        assertThat(run("show", "spte_permission_fault")).isEqualTo(2);
+        assertThat(err.replaceAll("\\s+", " ")).contains("tdp_mmu_map_handle_target_level (a primitive)");
+        assertThat(run("show", "kvm_rmap_age_gfn_range")).isEqualTo(2);
+        assertThat(err.replaceAll("\\s+", " ")).contains("inside kvm_age_gfn_lockless (a primitive),"
+                + " kvm_test_age_gfn_lockless (a primitive)").doesNotContain("did you mean");
+        // A function a prelude path names in its comment: 7.2 writes this one into the slot zap.
+        assertThat(run("show", "kvm_mmu_zap_memslot_pages_and_flush")).isEqualTo(2);
+        assertThat(err.replaceAll("\\s+", " ")).contains("inside kvm_mmu_zap_memslot, kvm_arch_flush_shadow_memslot:"
+                + " `mmu show kvm_mmu_zap_memslot` prints the first");
+        // No path or primitive names it: as before, the nearest spelling.
+        assertThat(run("show", "kvm_recover_nx_huge_page")).isEqualTo(2);
+        assertThat(err).isEqualTo("mmu: the prelude has no kernel path 'kvm_recover_nx_huge_page'; did you mean"
+                + " 'kvm_recover_nx_huge_pages'?\n");
+    }
+
+    /**
+     * freed_page_mapped is structural, so its counterexample ended at "host frees pfn 0x1000" with
+     * no line saying which SPTE still maps the page; the step now says it (in the trace only).
+     */
+    @Test
+    void aFreedPageMappedCounterexampleNamesTheSpte() {
+        assertThat(run("check", "--strategy", "bfs", "../examples/invariants/freed_page_mapped.mmu")).isZero();
+        assertThat(out).contains("host frees pfn 0x1000", "!! freed_page_mapped: SPTE L1[1] gfn 0x1 maps pfn 0x1000,"
+                + " which the host freed");
     }
 
     /** A kernel function a patch edits prints as source: tdp_mmu_zap_leafs was a primitive until the tenth session. */

@@ -96,6 +96,7 @@ public final class Host {
      */
     static void free(Exec e, long start, long end) {
         VmState s = e.s;
+        boolean mappedBefore = e.tracing() && Invariants.freedPageMapped(s) != null;
         for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
             int page = backingPage(s.config, gfn);
             long base = s.hostPfn(page);
@@ -117,6 +118,12 @@ public final class Host {
             if (e.tracing()) e.note("host frees " + pfns(base, pagesPerBacking(s.config, s.gfnOfPfn(base))));
         }
         s.unmappedPfns = keep;
+        // freed_page_mapped is structural (Invariants), so no step records it: say here, in the
+        // trace only (no state changes), which SPTE still maps what was just freed.
+        if (e.tracing() && !mappedBefore) {
+            String mapped = Invariants.freedPageMapped(s);
+            if (mapped != null) e.note("!! freed_page_mapped: " + mapped);
+        }
     }
 
     /** "pfn 0x1000" for a 4K page, "pfns 0x1000..0x11ff" for a huge one. */

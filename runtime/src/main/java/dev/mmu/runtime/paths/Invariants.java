@@ -56,6 +56,28 @@ public final class Invariants {
         };
     }
 
+    /**
+     * The first live leaf SPTE that maps a page the host freed, as "SPTE L1[1] gfn 0x201 maps pfn
+     * 0x1000, which the host freed", or null: the trace's words for freed_page_mapped, which is
+     * structural and so had no line saying which SPTE (the step only read "host frees pfn 0x1000").
+     */
+    public static String freedPageMapped(VmState s) {
+        if (s.freedPfns.length == 0) return null;
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage sp = s.sp(id);
+            if (sp == null || sp.status != ShadowPage.LIVE) continue;
+            for (int i : sp.usedIndexes()) {
+                long spte = sp.spte(i);
+                if (Spte.present(spte) && Spte.leaf(spte)
+                        && Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(sp.level))) {
+                    return "SPTE L" + sp.level + "[" + i + "] gfn 0x" + Long.toHexString(sp.gfnOf(i)) + " maps pfn 0x"
+                            + Long.toHexString(Spte.pfn(spte)) + ", which the host freed";
+                }
+            }
+        }
+        return null;
+    }
+
     private interface LeafTest {
         boolean test(int level, long spte);
     }

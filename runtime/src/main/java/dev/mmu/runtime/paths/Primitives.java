@@ -257,7 +257,8 @@ public final class Primitives {
         declare("kvm_tdp_mmu_fast_pf_get_last_sptep(fault: fault) -> int")
                 .mirrors("kvm_tdp_mmu_fast_pf_get_last_sptep", "v6.12")
                 .doc("the lockless walk to the fault's last SPTE, and fast_page_fault's checks of it: RET_PF_CONTINUE (0)"
-                        + " if the cmpxchg may fix it, RET_PF_SPURIOUS (6) if writable, else RET_PF_INVALID (4)")
+                        + " if the cmpxchg may fix it, RET_PF_SPURIOUS (6) if writable (is_access_allowed(); spte_permission_fault() in"
+                        + " v7.3), else RET_PF_INVALID (4)")
                 .expanded();
         declare("fast_pf_get_last_sptep(fault: fault) -> int")
                 .mirrors("fast_pf_get_last_sptep", "v6.12")
@@ -288,7 +289,8 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_map_handle_target_level", "v6.12")
                 .doc("installs the fault's leaf at iter.sptep with tdp_mmu_set_spte_atomic (not if already there or the cmpxchg"
                         + " fails); flushes if it replaced a table. From kernel 6.18 (v6.13) RET_PF_SPURIOUS first if"
-                        + " iter.old_spte is a present leaf that already allows the access")
+                        + " iter.old_spte is a present leaf that already allows the access (is_access_allowed();"
+                        + " spte_permission_fault() in v7.3)")
                 .expanded();
         // The NX tracking of kvm_tdp_mmu_map() after a link.
         declare("nx_huge_page_disallowed(sp: sp) -> bool")
@@ -555,13 +557,13 @@ public final class Primitives {
         declare("kvm_age_gfn_lockless(start: int, end: int) -> bool")
                 .mirrors("kvm_age_gfn", "v7.2")
                 .doc("kvm_age_gfn() with range->lockless: clears the A bit of the leaf SPTEs mapping a gpa range in the"
-                        + " valid TDP roots (an atomic update, kvm_tdp_mmu_age_spte) and the rmaps, without mmu_lock;"
+                        + " valid TDP roots (an atomic update, kvm_tdp_mmu_age_spte) and the rmaps (kvm_rmap_age_gfn_range), without mmu_lock;"
                         + " returns whether one was set")
                 .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false, true) ? 1 : 0);
         declare("kvm_test_age_gfn_lockless(start: int, end: int) -> bool")
                 .mirrors("kvm_test_age_gfn", "v7.2")
                 .doc("kvm_test_age_gfn() with range->lockless: whether a leaf SPTE mapping a gpa range in a valid TDP"
-                        + " root or the rmaps has its A bit set, without mmu_lock")
+                        + " root or the rmaps (kvm_rmap_age_gfn_range) has its A bit set, without mmu_lock")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
                         (e, a) -> Aging.age(e, a[0], a[1], true, true) ? 1 : 0);
     }

@@ -523,20 +523,33 @@ public final class SlotOps {
                 long spte = sp.spte(i);
                 if (!Spte.present(spte) || !Spte.leaf(spte)) continue;
                 long gfn = sp.gfnOf(i);
-                String hit = deletedIn(s, gfn, gfn + Level.pagesPerHpage(sp.level));
-                if (hit != null) return "SPTE L" + sp.level + "[" + i + "] gfn 0x" + Long.toHexString(gfn) + hit;
+                long hit = deletedIn(s, gfn, gfn + Level.pagesPerHpage(sp.level));
+                if (hit >= 0) return "SPTE L" + sp.level + "[" + i + "]" + left(gfn, hit);
             }
         }
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
-                String hit = deletedIn(s, t.gfn(), t.gfn() + Level.pagesPerHpage(t.level()));
-                if (hit != null) return "vCPU " + v + " TLB gfn 0x" + Long.toHexString(t.gfn()) + hit;
+                long hit = deletedIn(s, t.gfn(), t.gfn() + Level.pagesPerHpage(t.level()));
+                if (hit >= 0) {
+                    return "vCPU " + v + "'s TLB" + (t.level() > Level.PG_LEVEL_4K ? " (L" + t.level() + ")" : "")
+                            + left(t.gfn(), hit);
+                }
             }
         }
         return null;
     }
 
-    private static String deletedIn(VmState s, long start, long end) {
+    /**
+     * " maps gfn 0x203, which ..." where the mapping starts at the gone gfn (it said "gfn 0x203
+     * maps gfn 0x203"), " at gfn 0x200 maps gfn 0x203, which ..." for a huge one that reaches it.
+     */
+    private static String left(long gfn, long hit) {
+        return (hit == gfn ? "" : " at gfn 0x" + Long.toHexString(gfn)) + " maps gfn 0x" + Long.toHexString(hit)
+                + ", which a deleted or moved memslot left";
+    }
+
+    /** The first gfn of [start, end) that no slot covers and a deleted or moved one left, or -1. */
+    private static long deletedIn(VmState s, long start, long end) {
         for (long g = start; g < end; ) {
             int p = Memslots.of(s, g);
             if (p >= 0) {
@@ -545,12 +558,12 @@ public final class SlotOps {
             }
             for (int k = 0; k < s.goneRanges.length; k += 2) {
                 if (g >= s.goneRanges[k] && g < s.goneRanges[k + 1]) {
-                    return " maps gfn 0x" + Long.toHexString(g) + " that a deleted or moved memslot left";
+                    return g;
                 }
             }
             g = nextInteresting(s, g, end);
         }
-        return null;
+        return -1;
     }
 
     /** The next gfn after g where a gone range or an active slot starts (or end). */

@@ -137,6 +137,23 @@ class InvariantsTest {
         }));
     }
 
+    /**
+     * The step that frees a page an SPTE still maps says which SPTE (freed_page_mapped is
+     * structural: no step records it), once, and only in the trace; with the notifier first it
+     * says nothing.
+     */
+    @Test
+    void theHostsFreeNamesTheSpteThatStillMapsThePage() {
+        Run r = new Run(hostFree(SMALL, false, false));
+        assertThat(Invariants.freedPageMapped(r.s)).isEqualTo("SPTE L1[1] gfn 0x1 maps pfn 0x1000, which the host freed");
+        assertThat(r.trace()).containsOnlyOnce("!! freed_page_mapped: SPTE L1[1] gfn 0x1 maps pfn 0x1000, which the host freed");
+        Run huge = new Run(hostFree(HUGE, true, false));
+        assertThat(Invariants.freedPageMapped(huge.s)).matches("SPTE L2\\[0\\] gfn 0x0 maps pfn 0x[0-9a-f]+, which the host freed");
+        Run safe = new Run(hostFree(SMALL, false, true));
+        assertThat(Invariants.freedPageMapped(safe.s)).isNull();
+        assertThat(safe.trace()).doesNotContain("freed_page_mapped");
+    }
+
     @Test
     void aPageTheHostFreesWhileAnSpteOfAnyRootMapsItIsFreedPageMapped() {
         for (Memslot slot : List.of(SMALL, HUGE)) {

@@ -277,7 +277,7 @@ class SlotOpsTest {
             b.emit(new SlotOps.DeleteSlot(1)); // no kvm_arch_flush_shadow_memslot()
         });
         assertThat(Invariant.dangling_memslot.violatedIn(r.s)).isTrue();
-        assertThat(r.trace()).contains("!! dangling_memslot: SPTE L1[3] gfn 0x203 maps gfn 0x203 that a deleted or moved memslot left");
+        assertThat(r.trace()).contains("!! dangling_memslot: SPTE L1[3] maps gfn 0x203, which a deleted or moved memslot left");
     }
 
     /** The state after the setup of HUGE with gfn 1 written: one 2M leaf over gfns 0..511, cached by vCPU 0. */
@@ -295,10 +295,10 @@ class SlotOpsTest {
 
     @Test
     void aHugeLeafDanglesAtTheFirstGoneGfnNotCoveredByASlot() {
-        assertThat(SlotOps.dangling(deletedLeaving(0, 512))).startsWith("SPTE L2[0] gfn 0x0 maps gfn 0x0 ");
+        assertThat(SlotOps.dangling(deletedLeaving(0, 512))).isEqualTo("SPTE L2[0] maps gfn 0x0, which a deleted or moved memslot left");
         assertThat(SlotOps.dangling(deletedLeaving(0x100, 0x180))).as("found past gfns no slot ever held")
-                .startsWith("SPTE L2[0] gfn 0x0 maps gfn 0x100 ");
-        assertThat(SlotOps.dangling(deletedLeaving(0x1ff, 0x200))).contains("maps gfn 0x1ff ");
+                .isEqualTo("SPTE L2[0] at gfn 0x0 maps gfn 0x100, which a deleted or moved memslot left");
+        assertThat(SlotOps.dangling(deletedLeaving(0x1ff, 0x200))).contains("maps gfn 0x1ff,");
         assertThat(SlotOps.dangling(deletedLeaving(0x200, 0x300))).as("past the leaf's end").isNull();
     }
 
@@ -309,14 +309,14 @@ class SlotOpsTest {
         s.slotBase = new long[] {0x80}; // slot 0 moved to 0x80: it covers the gone range
         assertThat(SlotOps.dangling(s)).isNull();
         s.slotBase = new long[] {0x140}; // it covers only the gone range's end
-        assertThat(SlotOps.dangling(s)).contains("maps gfn 0x100 ");
+        assertThat(SlotOps.dangling(s)).contains("maps gfn 0x100,");
     }
 
     @Test
     void aTlbEntryOfAGoneGfnDanglesWhenNoSpteDoes() {
         VmState s = deletedLeaving(0, 512);
         s.setSpte(Walk.of(s, 1).spId(), Walk.of(s, 1).index(), 0); // the SPTE is zapped, the TLB is not flushed
-        assertThat(SlotOps.dangling(s)).startsWith("vCPU 0 TLB gfn 0x0 maps gfn 0x0 ");
+        assertThat(SlotOps.dangling(s)).isEqualTo("vCPU 0's TLB (L2) maps gfn 0x0, which a deleted or moved memslot left");
         s.tlb[0] = new dev.mmu.runtime.model.TlbEntry[0];
         assertThat(SlotOps.dangling(s)).isNull();
     }
