@@ -70,9 +70,8 @@ public final class TraceTable {
             List<String> step = List.of(rows.get(i).text().split("; "));
             clauses.add(t.keep(i == rows.size() - 1 ? upToViolation(step, rows.get(i).opStarts(), focus) : step, i + 1, focus));
         }
-        int column = (t.width - 7) / threads.size();
-        String table = column >= MIN_COLUMN && threads.size() > 1
-                ? t.columns(rows, clauses, cycleStart, column) : t.vertical(rows, clauses, cycleStart);
+        int[] columns = t.widths(rows, clauses);
+        String table = columns != null ? t.columns(rows, clauses, cycleStart, columns) : t.vertical(rows, clauses, cycleStart);
         return table + t.othersText();
     }
 
@@ -144,18 +143,68 @@ public final class TraceTable {
         return b.toString();
     }
 
-    private String columns(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart, int column) {
+    /**
+     * Each thread's column width (its text and a gap of two), or null for the vertical layout. The
+     * width is shared out max-min fair by what each column needs unwrapped (its longest clause, or
+     * its name): a thread with short steps (a vCPU's one access) leaves the rest to the others, and
+     * the last column gets what is left. Columns are used only if each is as wide as its longest
+     * word (a kernel name is not cut) and as MIN_COLUMN or its need, as the even split had it.
+     */
+    private int[] widths(List<ScenarioResult.Step> rows, List<List<String>> clauses) {
+        int n = threads.size();
+        if (n < 2) return null;
+        int[] need = new int[n];
+        int[] word = new int[n];
+        for (int t = 0; t < n; t++) need[t] = threads.get(t).length() + 2;
+        for (int i = 0; i < rows.size(); i++) {
+            int t = rows.get(i).thread();
+            for (String clause : clauses.get(i)) {
+                need[t] = Math.max(need[t], clause.length() + 2);
+                for (String w : clause.split(" ")) word[t] = Math.max(word[t], w.length() + 2 + 2); // on a continuation line
+            }
+        }
+        int[] width = new int[n];
+        int left = this.width - 7;
+        boolean[] done = new boolean[n];
+        for (int open = n; open > 0; ) {
+            int share = left / open;
+            boolean fixed = false;
+            for (int t = 0; t < n; t++) {
+                if (!done[t] && need[t] <= share) {
+                    width[t] = need[t];
+                    left -= need[t];
+                    done[t] = true;
+                    open--;
+                    fixed = true;
+                }
+            }
+            if (fixed) continue;
+            for (int t = 0; t < n; t++) if (!done[t]) width[t] = share;
+            break;
+        }
+        int used = 0;
+        for (int t = 0; t < n - 1; t++) used += width[t];
+        width[n - 1] = this.width - 7 - used;
+        for (int t = 0; t < n; t++) {
+            if (width[t] < Math.min(need[t], MIN_COLUMN) || width[t] < Math.min(need[t], word[t])) return null;
+        }
+        return width;
+    }
+
+    private String columns(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart, int[] column) {
         StringBuilder out = new StringBuilder();
         StringBuilder head = new StringBuilder(String.format(INDENT + "%-5s", "step"));
-        for (String name : threads) head.append(pad(name, column));
+        for (int t = 0; t < threads.size(); t++) head.append(pad(threads.get(t), column[t]));
         out.append(head.toString().stripTrailing()).append('\n');
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
             int t = rows.get(i).thread();
-            List<String> lines = Wrap.wrap(clauses.get(i), column - 2);
+            int before = 0;
+            for (int u = 0; u < t; u++) before += column[u];
+            List<String> lines = Wrap.wrap(clauses.get(i), column[t] - 2);
             for (int k = 0; k < lines.size(); k++) {
                 StringBuilder line = new StringBuilder(String.format(INDENT + "%-5s", k == 0 ? Integer.toString(i + 1) : ""));
-                line.append(" ".repeat(column * t)).append(lines.get(k));
+                line.append(" ".repeat(before)).append(lines.get(k));
                 out.append(line.toString().stripTrailing()).append('\n');
             }
         }

@@ -487,4 +487,21 @@ class CliTest {
         assertThat(run("chek", "x.mmu")).isEqualTo(2);
         assertThat(err).contains("Did you mean").contains("check");
     }
+
+    /**
+     * A yield in a TDP walk says where the walk is and whether it flushed (a bare
+     * "tdp_mmu_iter_cond_resched" step did not: maintainer-workflow review), and a walk that
+     * does not yield says why (the forward-progress guard before the walk moved).
+     */
+    @Test
+    void condReschedStepsSayWhereTheWalkIsAndWhetherItFlushed() {
+        assertThat(run("check", "--strategy", "bfs", "../examples/tdp/zap-leafs-yield.mmu")).isZero();
+        String flat = out.replaceAll("\\s+", " ");
+        assertThat(flat).contains("tdp_mmu_iter_cond_resched at gfn 0x0 level 4: no yield (next_last_level_gfn == yielded_gfn)")
+                .contains("tdp_mmu_iter_cond_resched at gfn 0x1 level 1: need_resched, no flush owed, yield rcu_read_unlock()");
+        assertThat(run("check", "--strategy", "bfs", "../examples/tdp/notifier-yields.mmu")).isZero();
+        assertThat(out.replaceAll("\\s+", " ")).contains(
+                "tdp_mmu_iter_cond_resched at gfn 0x200 level 2: need_resched, flush owed, yield kvm_flush_remote_tlbs");
+    }
+
 }

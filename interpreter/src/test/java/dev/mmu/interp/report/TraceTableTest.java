@@ -72,7 +72,8 @@ class TraceTableTest {
                         + "the host; !! freed_page_table_walk: vCPU 1 read 0x2000 walks sp3; "
                         + "vCPU 1 read 0x2000: EPT violation; srcu_read_lock(&kvm->srcu)"));
         String t = TraceTable.render(THREE, steps, -1, 100, "use_after_free");
-        assertThat(t).contains("!! use_after_free: pfn 0x1001 was freed by the host\n")
+        assertThat(t).contains("!! use_after_free: pfn 0x1001 was freed by the host\n");
+        assertThat(t.replaceAll("\\s+", " ")) // wrapped in its column: the other threads ran little
                 .contains("(then 3 more events of later accesses in this step: mmu replay prints them)")
                 .doesNotContain("read 0x2000").doesNotContain("freed_page_table_walk").doesNotContain("also broken");
         String all = TraceTable.render(THREE, steps, -1, 100, null);
@@ -102,4 +103,27 @@ class TraceTableTest {
                 .doesNotContain("srcu_read_unlock");
         assertThat(TraceTable.render(THREE, steps, -1, 100, null)).contains("srcu_read_unlock");
     }
+
+    /**
+     * Columns share the width by need: a thread with one short step leaves the rest to the other,
+     * whose kernel names are then not cut (an even split wrapped NX recovery's first column at 39
+     * in 90 columns, `possible_nx_huge_pag` / `es[KVM_TDP_MMU])`, beside a vCPU column with little in it).
+     */
+    @Test
+    void aColumnThatNeedsLittleLeavesTheWidthToTheOthers() {
+        List<Step> steps = List.of(new Step(0, "sp = list_first_entry(possible_nx_huge_pages[KVM_TDP_MMU])"),
+                new Step(0, "unaccount_nx_huge_page(sp3(L1 gfn 0x0)) with KVM_SHADOW_MMU: nx_lpage_splits=0"),
+                new Step(1, "vCPU 1 read 0x1000: TLB hit"));
+        String t = TraceTable.render(List.of("recovery", "vcpu 1"), steps, -1, 100, null);
+        fits(t, 100);
+        assertThat(t).contains("  1    sp = list_first_entry(possible_nx_huge_pages[KVM_TDP_MMU])\n")
+                .contains("vCPU 1 read 0x1000: TLB hit\n").doesNotContain("what ran");
+        // Too narrow for a column to hold its longest name: one step per line, names whole.
+        List<Step> names = List.of(new Step(0, "possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages=18446744073709551615"),
+                new Step(1, "vCPU 1 read 0x1000: walk -> 4K pfn 0x1002, TLB filled; srcu_read_unlock(&kvm->srcu)"));
+        String v = TraceTable.render(List.of("recovery", "vcpu 1"), names, -1, 90, null);
+        fits(v, 90);
+        assertThat(v).contains("what ran").contains("possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages=18446744073709551615\n");
+    }
+
 }

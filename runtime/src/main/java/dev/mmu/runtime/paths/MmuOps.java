@@ -195,9 +195,12 @@ public final class MmuOps {
             if (!may || (choice == 0 && !needbreak)) {
                 e.nextPc = skip;
                 e.invisible = true;
+                if (e.tracing()) e.note(where(l) + "no yield" + (may || !guarded || l[it + TdpIter.NEXT_LAST_LEVEL_GFN]
+                        != l[it + TdpIter.YIELDED_GFN] ? "" : " (next_last_level_gfn == yielded_gfn)"));
                 return;
             }
-            if (e.tracing()) e.note("tdp_mmu_iter_cond_resched: " + (needbreak ? "rwlock_needbreak" : "need_resched"));
+            if (e.tracing()) e.note(where(l) + (needbreak ? "rwlock_needbreak" : "need_resched") + ", "
+                    + (l[flushSlot] != 0 ? "flush owed" : "no flush owed") + ", yield");
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
             boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
@@ -205,6 +208,12 @@ public final class MmuOps {
             if (rcu) Lock.release(e, dev.mmu.runtime.model.LockId.rcu);
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
             Rcu.maybeEndGracePeriod(e);
+        }
+
+        /** Where the walk is, for the trace: a reader sees which gfn and level it yielded (or not) at. */
+        private String where(long[] l) {
+            return "tdp_mmu_iter_cond_resched at gfn 0x" + Long.toHexString(l[it + TdpIter.GFN]) + " level "
+                    + l[it + TdpIter.LEVEL] + ": ";
         }
 
         /** The yield: flush if owed, rcu_read_unlock, unlock mmu_lock; or no yield, which reads the waiters. */
