@@ -32,8 +32,7 @@ public final class Invariants {
             case stats_consistent -> !statsConsistent(s);
             case page_table_leak -> leaked(s);
             case dangling_memslot -> SlotOps.dangling(s) != null;
-            case freed_page_mapped -> s.freedPfns.length > 0
-                    && anyLeaf(s, (level, spte) -> Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(level)));
+            case freed_page_mapped -> freedPageMapped(s) != null;
             case nx_pages_counted -> !nxPagesCounted(s);
             default -> false;
         };
@@ -58,24 +57,13 @@ public final class Invariants {
 
     /**
      * The first live leaf SPTE that maps a page the host freed, as "SPTE L1[1] gfn 0x201 maps pfn
-     * 0x1000, which the host freed", or null: the trace's words for freed_page_mapped, which is
-     * structural and so had no line saying which SPTE (the step only read "host frees pfn 0x1000").
+     * 0x1000, which the host freed", or null: the invariant, and the trace's words for it (it is
+     * structural, so the step only read "host frees pfn 0x1000").
      */
     public static String freedPageMapped(VmState s) {
         if (s.freedPfns.length == 0) return null;
-        for (int id = 0; id < s.spCapacity(); id++) {
-            ShadowPage sp = s.sp(id);
-            if (sp == null || sp.status != ShadowPage.LIVE) continue;
-            for (int i : sp.usedIndexes()) {
-                long spte = sp.spte(i);
-                if (Spte.present(spte) && Spte.leaf(spte)
-                        && Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(sp.level))) {
-                    return "SPTE L" + sp.level + "[" + i + "] gfn 0x" + Long.toHexString(sp.gfnOf(i)) + " maps pfn 0x"
-                            + Long.toHexString(Spte.pfn(spte)) + ", which the host freed";
-                }
-            }
-        }
-        return null;
+        String leaf = firstLeaf(s, (level, spte) -> Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(level)));
+        return leaf == null ? null : leaf + ", which the host freed";
     }
 
     private interface LeafTest {
@@ -83,15 +71,23 @@ public final class Invariants {
     }
 
     private static boolean anyLeaf(VmState s, LeafTest t) {
+        return firstLeaf(s, t) != null;
+    }
+
+    /** "SPTE L1[1] gfn 0x201 maps pfn 0x1000" of the first live leaf SPTE that passes the test, or null. */
+    private static String firstLeaf(VmState s, LeafTest t) {
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || sp.status != ShadowPage.LIVE) continue;
             for (int i : sp.usedIndexes()) {
                 long spte = sp.spte(i);
-                if (Spte.present(spte) && Spte.leaf(spte) && t.test(sp.level, spte)) return true;
+                if (Spte.present(spte) && Spte.leaf(spte) && t.test(sp.level, spte)) {
+                    return "SPTE L" + sp.level + "[" + i + "] gfn 0x" + Long.toHexString(sp.gfnOf(i)) + " maps pfn 0x"
+                            + Long.toHexString(Spte.pfn(spte));
+                }
             }
         }
-        return false;
+        return null;
     }
 
     /** A live table whose parent SPTE is a huge leaf (or no longer points at it). */
