@@ -20,21 +20,24 @@ import org.junit.jupiter.api.Test;
  * thread names leaves their class; a user path of a built-in's name replaces it.
  */
 class VcpuEnterGuestPreludeTest {
+    /** A scenario's name, its own paths and its threads. */
+    private static final String SCENARIO = """
+            scenario "%s" {
+              memslot 0 { gpa 0x0 size 2M }
+              vcpus 2
+              setup {
+                vcpu 0 read 0x1000
+                vcpu 1 read 0x1000
+              }
+              %s
+              %s
+              expect never freed_root_in_use
+              expect never lockdep
+            }
+            """;
+
     private static Loaded load(String paths, String threads) {
-        String text = """
-                %s
-                scenario "enter guest" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  vcpus 2
-                  setup {
-                    vcpu 0 read 0x1000
-                    vcpu 1 read 0x1000
-                  }
-                  %s
-                  expect never freed_root_in_use
-                  expect never lockdep
-                }
-                """.formatted(paths, threads);
+        String text = paths + "\n" + SCENARIO.formatted("enter guest", "", threads);
         Loaded loaded = ScenarioLoader.load("enter-guest.mmu", text);
         assertThat(loaded.diagnostics()).isEmpty();
         return loaded;
@@ -97,6 +100,19 @@ class VcpuEnterGuestPreludeTest {
                 "never freed_root_in_use: PASS", "never lockdep: FAIL");
         ScenarioResult kernel = new ScenarioRunner().run(load("", ZAP_AND_TWO_READERS).scenarios().get(0));
         assertThat(kernel.status()).isEqualTo(ScenarioResult.Status.PASS);
+    }
+
+    /** The same copy inside one scenario: that scenario's guest entries run it, the file's other scenario the kernel's. */
+    @Test
+    void aScenariosPathOfABuiltInsNameReplacesItThereOnly() {
+        String unlocked = "path kvm_mmu_free_roots(vcpu_id: int, guest_mmu: bool) {\n  mmu_free_root_page(vcpu_id)\n}";
+        Loaded file = ScenarioLoader.load("both.mmu", SCENARIO.formatted("patched", unlocked, ZAP_AND_TWO_READERS)
+                + SCENARIO.formatted("today", "", ZAP_AND_TWO_READERS));
+        assertThat(file.diagnostics()).isEmpty();
+        ScenarioRunner runner = new ScenarioRunner();
+        assertThat(runner.run(file.scenarios().get(0)).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never freed_root_in_use: PASS", "never lockdep: FAIL");
+        assertThat(runner.run(file.scenarios().get(1)).status()).isEqualTo(ScenarioResult.Status.PASS);
     }
 
     private static Op unwrap(Op op) {
