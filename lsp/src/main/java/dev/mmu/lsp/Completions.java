@@ -148,7 +148,7 @@ final class Completions {
             items.addAll(keywords(STATEMENT_WORDS));
             items.addAll(kernelPaths(kernel));
             items.addAll(preludeHelpers(kernel));
-            items.addAll(builtins(Kind.PRIMITIVE));
+            items.addAll(primitives(kernel));
             outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
                     "path declared at line " + d.token().getLine())));
             return items;
@@ -161,7 +161,7 @@ final class Completions {
             items.addAll(keywords(VALUE_WORDS.stream().filter(w -> !Builtins.namesOf(Kind.GLOBAL).contains(w)).toList()));
             items.addAll(builtins(Kind.QUERY));
             items.addAll(builtins(Kind.GLOBAL));
-            builtins(Kind.PRIMITIVE).stream()
+            primitives(kernel).stream()
                     .filter(i -> Builtins.lookup(i.getLabel()).orElseThrow().returns() != dev.mmu.interp.check.Type.VOID)
                     .forEach(items::add);
             preludeHelpers(kernel).stream()
@@ -180,7 +180,8 @@ final class Completions {
         }
         List<CompletionItem> items = new ArrayList<>(keywords(allKeywords()));
         items.addAll(kernelPaths(kernel));
-        for (Kind kind : List.of(Kind.PRIMITIVE, Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
+        items.addAll(primitives(kernel));
+        for (Kind kind : List.of(Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
             items.addAll(builtins(kind));
         }
         outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
@@ -327,6 +328,12 @@ final class Completions {
             details.setDescription("kernel " + kernel.version());
             item.setLabelDetails(details);
         });
+    }
+
+    /** The primitives the version calls: of a renamed one (Prelude.PRIMITIVE_RENAMES) only its own name. */
+    private static List<CompletionItem> primitives(PinnedKernel kernel) {
+        return builtins(Kind.PRIMITIVE).stream()
+                .filter(i -> Prelude.primitiveRenamedIn(kernel.version(), i.getLabel()).isEmpty()).toList();
     }
 
     private static List<CompletionItem> builtins(Kind kind) {

@@ -142,6 +142,12 @@ final class Hovers {
                     .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")").append(".\n\n");
         }
         md.append(capitalised(b.doc())).append('.');
+        if (b.kind() == Kind.PRIMITIVE) {
+            // The other version's name of a renamed primitive: the checker's error, before it is run.
+            Prelude.primitiveRenamedIn(version, word).ifPresent(own -> md.append("\n\nKernel ").append(version)
+                    .append(" calls it `").append(own).append("`: this name is kernel ")
+                    .append(Prelude.primitiveRename(word).orElseThrow().versionsOf(word)).append("'s, an error here."));
+        }
         if (b.lock().asserts()) {
             md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock(?:\\(\\))?)", "`$1`")).append('.');
         }

@@ -23,22 +23,22 @@ public final class FastZap {
      * zap (tdp_mmu_scheduled_root_to_zap: the root joins the invalidated roots). No valid root is
      * left until a vCPU loads one. No TDP root (mmu shadow): nothing to do.
      */
-    static void invalidateAllRoots(Exec e) {
+    static void invalidateRoots(Exec e, String name) {
         VmState s = e.s;
         for (int id : TdpMmuRoots.all(s)) {
-            if (!invalidate(e, id)) continue;
+            if (!invalidate(e, id, name)) continue;
             if (id == s.root) s.root = -1;
             if (id == s.smmRoot) s.smmRoot = -1;
         }
     }
 
-    private static boolean invalidate(Exec e, int id) {
+    private static boolean invalidate(Exec e, int id, String name) {
         VmState s = e.s;
         ShadowPage old = s.sp(id);
         if (old == null || !old.tdp || old.invalid) return false;
         s.spForWrite(id).invalid = true;
         addInvalidRoot(s, id);
-        e.note("kvm_tdp_mmu_invalidate_all_roots: " + old + " invalid");
+        e.note(name + ": " + old + " invalid");
         return true;
     }
 

@@ -38,7 +38,7 @@ public final class NotifierOps {
 
     /** The _start half on a gpa range (the op's and the primitive's body). */
     static void rangeStart(Exec e, long startGpa, long endGpa) {
-        long[] r = invalidateBegin(e, startGpa, endGpa);
+        long[] r = invalidateStart(e, startGpa, endGpa, "kvm_mmu_invalidate_start");
         boolean flush = false;
         for (int k = 0; k < r.length; k += 2) flush |= MmuOps.zapLeafs(e, r[k], r[k + 1]);
         if (flush) Tlbs.flushRemoteTlbs(e);
@@ -51,7 +51,7 @@ public final class NotifierOps {
      * of the memslots the range meets (kvm_handle_hva_range(): the hva range, configured gpas,
      * through each memslot).
      */
-    static long[] invalidateBegin(Exec e, long startGpa, long endGpa) {
+    static long[] invalidateStart(Exec e, long startGpa, long endGpa, String name) {
         VmState s = e.s;
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
@@ -68,7 +68,7 @@ public final class NotifierOps {
                 s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
                 s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
             }
-            if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+            if (e.tracing()) e.note(name + " gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
         }
         s.mmuInvalidateInProgress++;
         s.mnActiveInvalidateCount++;

@@ -212,12 +212,14 @@ public final class Primitives {
                     return 0;
                 });
         // The .on_lock half alone, for a path that writes the unmap itself (an older kernel's).
-        declare("kvm_mmu_invalidate_begin(start: int, end: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_begin", "v6.12")
+        // 7.2's name (kvm_main.c:673); 5.10-6.12 call it kvm_mmu_invalidate_begin (Prelude.PRIMITIVE_RENAMES).
+        declare("kvm_mmu_invalidate_start(start: int, end: int)")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_start", "v7.2")
+                .olderName("kvm_mmu_invalidate_begin", "v6.12")
                 .doc("++mmu_invalidate_in_progress and the gfn range of a gpa range, as the notifier's _start before it unmaps:"
                         + " faults in the range retry until kvm_mmu_invalidate_end()")
-                .step(Footprint.updates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS), (e, a) -> {
-                    NotifierOps.invalidateBegin(e, a[0], a[1]);
+                .stepNamed(Footprint.updates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS), (name, e, a) -> {
+                    NotifierOps.invalidateStart(e, a[0], a[1], name); // the trace says the version's name
                     return 0;
                 });
         declare("kvm_mmu_invalidate_end()")
@@ -347,11 +349,14 @@ public final class Primitives {
                     e.s.mmuValidGen ^= 1;
                     return 0;
                 });
-        declare("kvm_tdp_mmu_invalidate_all_roots()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
+        // 7.2's kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) (tdp_mmu.c:1068): the model's roots
+        // are all direct; 5.10-6.12 call it kvm_tdp_mmu_invalidate_all_roots (Prelude.PRIMITIVE_RENAMES).
+        declare("kvm_tdp_mmu_invalidate_roots()")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_roots", "v7.2")
+                .olderName("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
                 .doc("marks the TDP root invalid; the TDP MMU's own reference passes to its scheduled zap")
-                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> {
-                    FastZap.invalidateAllRoots(e);
+                .stepNamed(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (name, e, a) -> {
+                    FastZap.invalidateRoots(e, name);
                     return 0;
                 });
         // kvm_make_all_cpus_request() kicks every vCPU out of the guest and waits for that: each
@@ -739,6 +744,8 @@ public final class Primitives {
         private String kernel;
         private String version;
         private String doc;
+        private String older;
+        private String olderVersion;
 
         private Declaration(String signature) {
             Matcher m = SIGNATURE.matcher(signature.trim());
@@ -766,10 +773,33 @@ public final class Primitives {
             return this;
         }
 
+        /**
+         * Registers the same step under the name older versions of the prelude call it by (the
+         * version whose code that name follows): {@link Prelude#PRIMITIVE_RENAMES} says which
+         * version calls which, and the checker holds each version to its own.
+         */
+        Declaration olderName(String older, String olderVersion) {
+            this.older = older;
+            this.olderVersion = olderVersion;
+            return this;
+        }
+
         /** One line: what it does, lower case, no final period. */
         Declaration doc(String line) {
             doc = line;
             return this;
+        }
+
+        /** A body that is told the name it was called by: a renamed primitive's trace says the caller's kernel's. */
+        @FunctionalInterface
+        interface NamedBody {
+            long call(String name, Exec e, long[] args);
+        }
+
+        /** Registers it, and its {@link #olderName}, as one atomic step whose body gets the name called. */
+        Primitive stepNamed(Footprint effects, NamedBody body) {
+            Objects.requireNonNull(body);
+            return register(Objects.requireNonNull(effects), null, n -> (e, a) -> body.call(n, e, a));
         }
 
         /** Registers it as one atomic step with these effects. */
@@ -785,7 +815,8 @@ public final class Primitives {
             if (params.stream().noneMatch(p -> p.name().equals(Primitive.VCPU_ID))) {
                 throw new IllegalStateException(name + ": stepOnVcpu without a vcpu_id parameter");
             }
-            return register(effects.apply(-1), effects, Objects.requireNonNull(body));
+            Objects.requireNonNull(body);
+            return register(effects.apply(-1), effects, n -> body);
         }
 
         /** Registers it as expanded in place by the compiler. */
@@ -797,14 +828,25 @@ public final class Primitives {
             if (params.stream().anyMatch(p -> p.name().equals(Primitive.VCPU_ID))) {
                 throw new IllegalStateException(name + ": a vcpu_id parameter needs stepOnVcpu");
             }
-            return register(effects, null, body);
+            return register(effects, null, n -> body);
         }
 
-        private Primitive register(Footprint effects, java.util.function.IntFunction<Footprint> onVcpu, Primitive.Body body) {
+        /** Registers it (and its older name, if any) with the body for each name. */
+        private Primitive register(Footprint effects, java.util.function.IntFunction<Footprint> onVcpu,
+                                   java.util.function.Function<String, Primitive.Body> bodyFor) {
             Primitive p = new Primitive(name, List.copyOf(params), returns, lockdep,
                     Objects.requireNonNull(kernel, name + ": mirrors(...) missing"), version,
-                    Objects.requireNonNull(doc, name + ": doc(...) missing"), effects, onVcpu, body);
+                    Objects.requireNonNull(doc, name + ": doc(...) missing"), effects, onVcpu, bodyFor.apply(name));
             if (ALL.putIfAbsent(name, p) != null) throw new IllegalStateException(name + " declared twice");
+            if (older != null) {
+                Prelude.PrimitiveRename r = Prelude.primitiveRename(name)
+                        .filter(x -> x.newer().equals(name) && x.older().equals(older))
+                        .orElseThrow(() -> new IllegalStateException(name + ": olderName " + older + " is no Prelude.PRIMITIVE_RENAMES entry"));
+                Primitive o = new Primitive(older, p.params(), returns, lockdep, older, olderVersion,
+                        doc + " (kernel " + r.versionsOf(older) + "'s name; " + r.versionsOf(name) + " calls it " + name + ")",
+                        effects, onVcpu, bodyFor.apply(older));
+                if (ALL.putIfAbsent(older, o) != null) throw new IllegalStateException(older + " declared twice");
+            }
             return p;
         }
 
