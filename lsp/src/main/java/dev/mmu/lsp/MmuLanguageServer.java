@@ -43,6 +43,7 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
     public CompletableFuture<Object> shutdown() {
         exitCode = 0;
         documents.shutdown();
+        PreludeFiles.clean(); // the go-to-definition copies: no server answers for them any more
         return CompletableFuture.completedFuture(null);
     }
 
