@@ -207,21 +207,18 @@ final class Completions {
         }).toList();
     }
 
-    /** The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.}, {@code 6.1}), or null. */
+    /**
+     * The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.},
+     * {@code 6.1}), or null: {@link PinnedKernel#kernelSettingEndingIn}'s look-back, the hover's too,
+     * with the cursor at the end of the last token (past a space the version is written).
+     */
     private static Token versionTyped(List<Token> line, int lineNo, int character) {
-        int end = character;
-        for (int i = line.size() - 1; i >= 0 && i >= line.size() - 3; i--) {
-            Token t = line.get(i);
-            if ((t.getType() != MmuLexer.DECIMAL && t.getType() != MmuLexer.DOT) || t.getLine() - 1 != lineNo
-                    || t.getCharPositionInLine() + t.getText().length() != end) {
-                return null;
-            }
-            if (i > 0 && line.get(i - 1).getType() == MmuLexer.KERNEL && t.getType() == MmuLexer.DECIMAL) {
-                return t;
-            }
-            end = t.getCharPositionInLine();
-        }
-        return null;
+        if (line.isEmpty()) return null;
+        Token last = line.get(line.size() - 1);
+        if (last.getLine() - 1 != lineNo || last.getCharPositionInLine() + last.getText().length() != character) return null;
+        int kernel = PinnedKernel.kernelSettingEndingIn(line);
+        // A word (latest) is completed as the word being typed is, after `kernel` (versions(null)).
+        return kernel >= 0 && line.get(kernel + 1).getType() == MmuLexer.DECIMAL ? line.get(kernel + 1) : null;
     }
 
     /**

@@ -99,15 +99,7 @@ final class Hovers {
      */
     private static Optional<String> kernelSetting(Outline outline, Token t, PinnedKernel kernel) {
         List<Token> before = outline.tokensBefore(t.getLine() - 1, t.getCharPositionInLine() + t.getText().length());
-        boolean setting = false;
-        for (int back = 0; back < 4 && back < before.size() && !setting; back++) { // `kernel 6 . 12` on t's line
-            Token b = before.get(before.size() - 1 - back);
-            setting = b.getType() == MmuLexer.KERNEL;
-            if (b.getLine() != t.getLine() || !setting && b.getType() != MmuLexer.DECIMAL && b.getType() != MmuLexer.DOT
-                    && b.getType() != MmuLexer.IDENT) {
-                return Optional.empty();
-            }
-        }
+        boolean setting = t.getType() == MmuLexer.KERNEL || PinnedKernel.kernelSettingEndingIn(before) >= 0;
         if (!setting) return Optional.empty();
         return Optional.of("**kernel** · vm setting\n\n`kernel V`: which kernel's text the scenario runs where the prelude's"
                 + " functions differ between versions: " + String.join(", ", Prelude.VERSIONS) + ", or `latest` (the default, "
