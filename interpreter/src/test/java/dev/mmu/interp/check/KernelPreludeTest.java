@@ -95,6 +95,27 @@ class KernelPreludeTest {
      * right one; with the right name it checks.
      */
     @Test
+    void aPrimitiveThatSaysOnlySixTwelveIsCalledByOlderTextOnly() {
+        // Primitives.mirrors: "v6.12" for a primitive only 5.10-6.12's text calls (7.2 has another),
+        // "v7.2" or "v6.12, v7.2" for one 7.2 has (its text may still not call it: is_tdp_mmu_page). host_unmap and host_free_pages say v6.12 as the
+        // mm/ they model was not re-read; tdp_mmu_map_handle_target_level is left to its helper;
+        // zap_collapsible_spte_range is 6.12's walk that 7.2's text keeps for mmu shadow.
+        java.util.Set<String> notRead = java.util.Set.of("host_unmap", "host_free_pages", "tdp_mmu_map_handle_target_level",
+                "zap_collapsible_spte_range");
+        java.util.function.Function<String, String> text = v -> String.join("\n", KernelPrelude.paths(v).keySet().stream()
+                .map(n -> KernelPrelude.source(v, n).orElse("").replaceAll("(?m)#.*$", "")).toList());
+        String today = text.apply("7.2");
+        String old = text.apply("6.12");
+        for (dev.mmu.runtime.paths.Primitive p : dev.mmu.runtime.paths.Primitives.all().values()) {
+            java.util.regex.Pattern call = java.util.regex.Pattern.compile("\\b" + p.name() + "\\(");
+            if (p.version().equals("v6.12") && !notRead.contains(p.name())) {
+                assertThat(call.matcher(today).find()).as(p.name() + " says v6.12 only, and 7.2's text calls it").isFalse();
+                assertThat(call.matcher(old).find()).as(p.name() + " says v6.12, and 6.12's text does not call it").isTrue();
+            }
+        }
+    }
+
+    @Test
     void aRenamedPrimitiveHasItsKernelsNameOnly() {
         // The prelude of each version calls its own name: 7.2's text the new one, 6.12's folder the old.
         assertThat(KernelPrelude.source("7.2", "kvm_zap_gfn_range").orElseThrow()).contains("  kvm_mmu_invalidate_start(gfn_start");
