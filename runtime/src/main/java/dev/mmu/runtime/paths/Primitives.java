@@ -209,7 +209,8 @@ public final class Primitives {
         // .flush_on_ret: one step under the caller's write lock (see NotifierOps.InvalidateRangeStart).
         declare("kvm_handle_hva_range_unmap(start: int, end: int)")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_handle_hva_range", "v7.2")
-                .doc("kvm_mmu_invalidate_begin, kvm_mmu_unmap_gfn_range and the flush for a gpa range, as the notifier's _start")
+                .doc("kvm_mmu_invalidate_start (6.12: _begin), kvm_mmu_unmap_gfn_range and the flush for a gpa range, as the"
+                        + " notifier's _start")
                 .step(NotifierOps.START, (e, a) -> {
                     NotifierOps.rangeStart(e, a[0], a[1]);
                     return 0;

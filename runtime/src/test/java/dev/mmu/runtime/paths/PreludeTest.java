@@ -70,6 +70,7 @@ class PreludeTest {
         Prelude.PrimitiveRename r = Prelude.primitiveRename("kvm_mmu_invalidate_begin").orElseThrow();
         assertThat(r.versionsOf("kvm_mmu_invalidate_begin")).isEqualTo("5.10-6.12");
         assertThat(r.versionsOf("kvm_mmu_invalidate_start")).isEqualTo("6.18-7.2");
+        assertThat(new Prelude.PrimitiveRename("a", "b", "7.2").versionsOf("b")).isEqualTo("7.2"); // one version
         for (Prelude.PrimitiveRename x : Prelude.PRIMITIVE_RENAMES) {
             Primitive older = Primitives.get(x.older());
             Primitive newer = Primitives.get(x.newer());
