@@ -3,7 +3,7 @@
 // Content-Length framing, no lsp4j on the client side (the Java tests use lsp4j at both ends, in
 // one JVM, so they cannot see a broken shaded jar or a message lsp4j reads but another client
 // would not). It opens a file of two scenarios pinning two kernels and checks that diagnostics,
-// hover, completion and go to definition answer with each scenario's prelude. Wired into no build.
+// hover, completion, signature help and go to definition answer with each scenario's prelude. Wired into no build.
 //
 //   node lsp/scripts/smoke.js [lsp/target/mmu-lsp-<version>-server.jar]     exit 0 if all hold
 'use strict';
@@ -25,7 +25,7 @@ const TEXT = `scenario "old" {
   vm { kernel 6.12 }
   memslot 0 { gpa 0x0 size 2M }
   thread t {
-    kvm_recover_nx_huge_pages
+    kvm_recover_nx_huge_pages()
   }
 }
 scenario "new" {
@@ -82,6 +82,8 @@ function check(what, ok, got) {
   const init = await request('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
   check('initialize: hover, definition and completion', init.capabilities.hoverProvider
     && init.capabilities.definitionProvider && init.capabilities.completionProvider, init.capabilities);
+  const sig = init.capabilities.signatureHelpProvider;
+  check('initialize: signature help on ( and ,', sig && JSON.stringify(sig.triggerCharacters) === '["(",","]', sig);
   send({ method: 'initialized', params: {} });
   send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'mmu', version: 1, text: TEXT } } });
 
@@ -93,6 +95,11 @@ function check(what, ok, got) {
     const item = (Array.isArray(items) ? items : items.items).find((i) => i.label === 'kvm_recover_nx_huge_pages' && i.labelDetails);
     check(`completion, kernel ${version}: ${params}`, item && item.labelDetails.detail === params
       && item.labelDetails.description === 'kernel ' + version, item);
+    // Inside the call's parentheses: the parameters of the scenario's kernel, the first argument.
+    const help = await request('textDocument/signatureHelp', at(line, 30));
+    const signature = help && help.signatures && help.signatures[0];
+    check(`signature help, kernel ${version}: kvm_recover_nx_huge_pages${params}`, signature
+      && signature.label === 'kvm_recover_nx_huge_pages' + params && help.activeParameter === 0, help);
     const [location] = await request('textDocument/definition', at(line, 8));
     const declared = location && fs.readFileSync(fileURLToPath(location.uri), 'utf8').split('\n')[location.range.start.line];
     check(`definition, kernel ${version}: path kvm_recover_nx_huge_pages${params}`,

@@ -827,7 +827,7 @@ class ReductionsAgreeTest {
                   thread zap {
                     lock write
                     kvm_mmu_toggle_valid_gen()
-                    kvm_tdp_mmu_invalidate_all_roots()
+                    kvm_tdp_mmu_invalidate_roots()
                     kvm_make_all_cpus_request_free_obsolete_roots()
                     unlock
                   }

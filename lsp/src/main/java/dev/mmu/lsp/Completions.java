@@ -148,7 +148,7 @@ final class Completions {
             items.addAll(keywords(STATEMENT_WORDS));
             items.addAll(kernelPaths(kernel));
             items.addAll(preludeHelpers(kernel));
-            items.addAll(builtins(Kind.PRIMITIVE));
+            items.addAll(primitives(kernel));
             outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
                     "path declared at line " + d.token().getLine())));
             return items;
@@ -161,7 +161,7 @@ final class Completions {
             items.addAll(keywords(VALUE_WORDS.stream().filter(w -> !Builtins.namesOf(Kind.GLOBAL).contains(w)).toList()));
             items.addAll(builtins(Kind.QUERY));
             items.addAll(builtins(Kind.GLOBAL));
-            builtins(Kind.PRIMITIVE).stream()
+            primitives(kernel).stream()
                     .filter(i -> Builtins.lookup(i.getLabel()).orElseThrow().returns() != dev.mmu.interp.check.Type.VOID)
                     .forEach(items::add);
             preludeHelpers(kernel).stream()
@@ -180,7 +180,8 @@ final class Completions {
         }
         List<CompletionItem> items = new ArrayList<>(keywords(allKeywords()));
         items.addAll(kernelPaths(kernel));
-        for (Kind kind : List.of(Kind.PRIMITIVE, Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
+        items.addAll(primitives(kernel));
+        for (Kind kind : List.of(Kind.QUERY, Kind.GLOBAL, Kind.INVARIANT, Kind.METRIC)) {
             items.addAll(builtins(kind));
         }
         outline.paths().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Method,
@@ -206,21 +207,18 @@ final class Completions {
         }).toList();
     }
 
-    /** The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.}, {@code 6.1}), or null. */
+    /**
+     * The first token of a version typed after {@code kernel} up to the cursor ({@code 6}, {@code 6.},
+     * {@code 6.1}), or null: {@link PinnedKernel#kernelSettingEndingIn}'s look-back, the hover's too,
+     * with the cursor at the end of the last token (past a space the version is written).
+     */
     private static Token versionTyped(List<Token> line, int lineNo, int character) {
-        int end = character;
-        for (int i = line.size() - 1; i >= 0 && i >= line.size() - 3; i--) {
-            Token t = line.get(i);
-            if ((t.getType() != MmuLexer.DECIMAL && t.getType() != MmuLexer.DOT) || t.getLine() - 1 != lineNo
-                    || t.getCharPositionInLine() + t.getText().length() != end) {
-                return null;
-            }
-            if (i > 0 && line.get(i - 1).getType() == MmuLexer.KERNEL && t.getType() == MmuLexer.DECIMAL) {
-                return t;
-            }
-            end = t.getCharPositionInLine();
-        }
-        return null;
+        if (line.isEmpty()) return null;
+        Token last = line.get(line.size() - 1);
+        if (last.getLine() - 1 != lineNo || last.getCharPositionInLine() + last.getText().length() != character) return null;
+        int kernel = PinnedKernel.kernelSettingEndingIn(line);
+        // A word (latest) is completed as the word being typed is, after `kernel` (versions(null)).
+        return kernel >= 0 && line.get(kernel + 1).getType() == MmuLexer.DECIMAL ? line.get(kernel + 1) : null;
     }
 
     /**
@@ -327,6 +325,12 @@ final class Completions {
             details.setDescription("kernel " + kernel.version());
             item.setLabelDetails(details);
         });
+    }
+
+    /** The primitives the version calls: of a renamed one (Prelude.PRIMITIVE_RENAMES) only its own name. */
+    private static List<CompletionItem> primitives(PinnedKernel kernel) {
+        return builtins(Kind.PRIMITIVE).stream()
+                .filter(i -> Prelude.primitiveRenamedIn(kernel.version(), i.getLabel()).isEmpty()).toList();
     }
 
     private static List<CompletionItem> builtins(Kind kind) {

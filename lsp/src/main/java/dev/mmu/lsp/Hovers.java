@@ -99,15 +99,7 @@ final class Hovers {
      */
     private static Optional<String> kernelSetting(Outline outline, Token t, PinnedKernel kernel) {
         List<Token> before = outline.tokensBefore(t.getLine() - 1, t.getCharPositionInLine() + t.getText().length());
-        boolean setting = false;
-        for (int back = 0; back < 4 && back < before.size() && !setting; back++) { // `kernel 6 . 12` on t's line
-            Token b = before.get(before.size() - 1 - back);
-            setting = b.getType() == MmuLexer.KERNEL;
-            if (b.getLine() != t.getLine() || !setting && b.getType() != MmuLexer.DECIMAL && b.getType() != MmuLexer.DOT
-                    && b.getType() != MmuLexer.IDENT) {
-                return Optional.empty();
-            }
-        }
+        boolean setting = t.getType() == MmuLexer.KERNEL || PinnedKernel.kernelSettingEndingIn(before) >= 0;
         if (!setting) return Optional.empty();
         return Optional.of("**kernel** · vm setting\n\n`kernel V`: which kernel's text the scenario runs where the prelude's"
                 + " functions differ between versions: " + String.join(", ", Prelude.VERSIONS) + ", or `latest` (the default, "
@@ -142,6 +134,12 @@ final class Hovers {
                     .append(b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")").append(".\n\n");
         }
         md.append(capitalised(b.doc())).append('.');
+        if (b.kind() == Kind.PRIMITIVE) {
+            // The other version's name of a renamed primitive: the checker's error, before it is run.
+            Prelude.primitiveRenamedIn(version, word).ifPresent(own -> md.append("\n\nKernel ").append(version)
+                    .append(" calls it `").append(own).append("`: this name is kernel ")
+                    .append(Prelude.primitiveRename(word).orElseThrow().versionsOf(word)).append("'s, an error here."));
+        }
         if (b.lock().asserts()) {
             md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock(?:\\(\\))?)", "`$1`")).append('.');
         }

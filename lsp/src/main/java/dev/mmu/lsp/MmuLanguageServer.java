@@ -11,6 +11,7 @@ import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
 import org.eclipse.lsp4j.ServerCapabilities;
 import org.eclipse.lsp4j.ServerInfo;
+import org.eclipse.lsp4j.SignatureHelpOptions;
 import org.eclipse.lsp4j.TextDocumentSyncKind;
 import org.eclipse.lsp4j.services.LanguageClient;
 import org.eclipse.lsp4j.services.LanguageClientAware;
@@ -18,7 +19,7 @@ import org.eclipse.lsp4j.services.LanguageServer;
 import org.eclipse.lsp4j.services.TextDocumentService;
 import org.eclipse.lsp4j.services.WorkspaceService;
 
-/** The mmu language server: diagnostics, completion, hover and go-to-definition for .mmu files. */
+/** The mmu language server: diagnostics, completion, hover, signature help and go-to-definition for .mmu files. */
 public final class MmuLanguageServer implements LanguageServer, LanguageClientAware {
 
     private final MmuTextDocumentService documents = new MmuTextDocumentService();
@@ -30,6 +31,7 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
         capabilities.setTextDocumentSync(TextDocumentSyncKind.Full);
         capabilities.setCompletionProvider(new CompletionOptions(false, List.of(".")));
         capabilities.setHoverProvider(true);
+        capabilities.setSignatureHelpProvider(new SignatureHelpOptions(List.of("(", ",")));
         capabilities.setDefinitionProvider(true);
         capabilities.setDocumentFormattingProvider(true);
         capabilities.setDocumentSymbolProvider(true);
@@ -41,6 +43,7 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
     public CompletableFuture<Object> shutdown() {
         exitCode = 0;
         documents.shutdown();
+        PreludeFiles.clean(); // the go-to-definition copies: no server answers for them any more
         return CompletableFuture.completedFuture(null);
     }
 

@@ -28,6 +28,8 @@ import org.eclipse.lsp4j.LocationLink;
 import org.eclipse.lsp4j.MessageParams;
 import org.eclipse.lsp4j.MessageType;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
+import org.eclipse.lsp4j.SignatureHelp;
+import org.eclipse.lsp4j.SignatureHelpParams;
 import org.eclipse.lsp4j.SymbolInformation;
 import org.eclipse.lsp4j.TextEdit;
 import org.eclipse.lsp4j.jsonrpc.messages.Either;
@@ -112,6 +114,13 @@ final class MmuTextDocumentService implements TextDocumentService {
         return withText(uri, text -> Either.forLeft(
                 Completions.at(uri, text, params.getPosition().getLine(), params.getPosition().getCharacter())),
                 () -> Either.forLeft(List.of()));
+    }
+
+    @Override
+    public CompletableFuture<SignatureHelp> signatureHelp(SignatureHelpParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> SignatureHelps.at(uri, text,
+                params.getPosition().getLine(), params.getPosition().getCharacter()).orElse(null), () -> null);
     }
 
     @Override

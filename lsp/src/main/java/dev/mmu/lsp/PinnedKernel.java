@@ -104,6 +104,33 @@ record PinnedKernel(String version, String why) {
         return found;
     }
 
+    /** The tokens of a version after `kernel`, as Mmu.g4's kernelSetting has them: {@code 6 . 12}, or one word. */
+    private static final List<Integer> VERSION_TOKENS = List.of(MmuLexer.DECIMAL, MmuLexer.DOT, MmuLexer.DECIMAL);
+
+    /**
+     * The index of the {@code kernel} whose version the tokens end in, or -1: after it, on its line,
+     * the start of the grammar's version ({@code 6}, {@code 6 .}, {@code 6 . 12}, spaces or not) or
+     * one word ({@code latest}). The one look-back of hover (on a version) and completion (of one
+     * being typed): hover took any three numbers, dots or words on the line, completion only
+     * numbers and dots written without a space, so each answered where the other did not.
+     */
+    static int kernelSettingEndingIn(List<Token> tokens) {
+        int n = tokens.size();
+        for (int k = 1; k <= VERSION_TOKENS.size() && k < n; k++) {
+            Token kernel = tokens.get(n - 1 - k);
+            if (kernel.getType() != MmuLexer.KERNEL) continue;
+            List<Token> version = tokens.subList(n - k, n);
+            boolean shape = k == 1 && version.get(0).getType() == MmuLexer.IDENT;
+            if (!shape) {
+                shape = true;
+                for (int j = 0; j < k; j++) shape &= version.get(j).getType() == VERSION_TOKENS.get(j);
+            }
+            boolean oneLine = version.stream().allMatch(t -> t.getLine() == kernel.getLine());
+            return shape && oneLine ? n - 1 - k : -1;
+        }
+        return -1;
+    }
+
     /** The version written from index i: {@code 6.12} (DECIMAL DOT DECIMAL) or a word; null while half-typed. */
     private static String version(List<Token> tokens, int i) {
         if (i < tokens.size() && tokens.get(i).getType() == MmuLexer.IDENT) {

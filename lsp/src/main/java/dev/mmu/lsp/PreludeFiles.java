@@ -20,10 +20,12 @@ import org.eclipse.lsp4j.Range;
 /**
  * The prelude of the kernel version a file pins ({@link PinnedKernel}: its version folders over
  * the shared files) for go-to-definition, hover and completion. The files live in the runtime
- * jar, which a client cannot open, so they are copied to a cache folder named after the version
- * and the content of every file it reads ({@code $TMPDIR/mmu-prelude-6.12-HASH/kernel/mmu.mmu}): a
- * file URI stays valid for the jar that wrote it, another jar or version writes its own folder, and
- * a copy opened in the editor answers for its version ({@link #versionOfCopy}).
+ * jar, which a client cannot open, so they are copied to a folder named after the version and the
+ * content of every file it reads, inside one folder of the server's
+ * ({@code $TMPDIR/mmu-lsp-RANDOM/mmu-prelude-6.12-HASH/kernel/mmu.mmu}): a copy opened in the
+ * editor answers for its version ({@link #versionOfCopy}), and the server's folder goes at
+ * shutdown, or when the JVM exits without one ({@link #clean}), where each copy used to stay in
+ * $TMPDIR for good.
  */
 final class PreludeFiles {
 
@@ -84,22 +86,61 @@ final class PreludeFiles {
         return m.find() && Prelude.VERSIONS.contains(m.group(1)) ? Optional.of(m.group(1)) : Optional.empty();
     }
 
+    /** The server's folder of copies, made on first use; null until then and after {@link #clean}. */
+    private static Path root;
+    private static Thread onExit;
+
+    /** The server's folder, made once: every copy of this JVM goes in it, and an exit removes it. */
+    static synchronized Path root() throws IOException {
+        if (root == null) {
+            root = Files.createTempDirectory("mmu-lsp-");
+            Path mine = root;
+            onExit = new Thread(() -> delete(mine), "mmu-lsp prelude cleanup");
+            Runtime.getRuntime().addShutdownHook(onExit);
+        }
+        return root;
+    }
+
+    /**
+     * Removes the copies (at the server's shutdown; a later go-to-definition makes a new folder).
+     * A file the editor still shows from it is gone, as the server that could answer for it is.
+     */
+    static synchronized void clean() {
+        if (root == null) return;
+        delete(root);
+        try {
+            Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException exiting) {
+            // the JVM is exiting: the hook runs anyway, over a folder already gone
+        }
+        root = null;
+        onExit = null;
+    }
+
+    private static void delete(Path folder) {
+        try (java.util.stream.Stream<Path> all = Files.walk(folder)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException gone) {
+            // already removed, or unreadable: nothing more to do at exit
+        }
+    }
+
     private static Path extracted(String version, String resource) {
         // Over every file the version reads: a changed version folder gets its own cache folder too.
         TreeSet<String> files = KernelPrelude.paths(version).values().stream().map(p -> p.pos().file())
                 .collect(Collectors.toCollection(TreeSet::new));
         String hash = Integer.toHexString(files.stream().map(f -> f + "\n" + KernelPrelude.text(f)).toList().hashCode());
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), "mmu-prelude-" + version + "-" + hash).resolve(resource);
         try {
+            Path file = root().resolve("mmu-prelude-" + version + "-" + hash).resolve(resource);
             if (!Files.exists(file)) {
                 Files.createDirectories(file.getParent());
                 Path tmp = Files.createTempFile(file.getParent(), "prelude", ".tmp");
                 Files.writeString(tmp, KernelPrelude.text(resource), StandardCharsets.UTF_8);
                 Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
+            return file;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the prelude to " + file, e);
+            throw new UncheckedIOException("cannot write the prelude " + resource + " to a temporary folder", e);
         }
-        return file;
     }
 }

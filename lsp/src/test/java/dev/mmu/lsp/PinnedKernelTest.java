@@ -45,6 +45,30 @@ class PinnedKernelTest {
         assertThat(at(one.replace("  vm { kernel 6.12 }\n", ""), 0, 0).version()).isEqualTo("7.2");
     }
 
+    /**
+     * Hover and completion read `kernel V` by one look-back, the grammar's shape of a version on
+     * the line of `kernel`. Where they differed: completion took `kernel 6 .` (a space, as the
+     * grammar allows) for no version and offered the statement words, and hover took `kernel 6 6`
+     * (any three numbers, dots or words) for the setting.
+     */
+    @Test
+    void hoverAndCompletionReadTheSameVersionAfterKernel() {
+        String spaced = "scenario \"a\" {\n  vm { kernel 6 . }\n}\n";
+        var items = Completions.at(FILE, spaced, 1, 17);
+        assertThat(items).extracting(i -> i.getLabel()).containsExactlyElementsOf(Completions.KERNEL_VERSIONS);
+        assertThat(items.get(0).getTextEdit().getLeft().getRange())
+                .isEqualTo(new org.eclipse.lsp4j.Range(new org.eclipse.lsp4j.Position(1, 14), new org.eclipse.lsp4j.Position(1, 17)));
+        assertThat(Hovers.at(FILE, spaced, 1, 16)).as("hover on the dot of the same text").isPresent();
+        String twice = "scenario \"a\" {\n  vm { kernel 6 6 }\n}\n";
+        assertThat(Hovers.at(FILE, twice, 1, 16)).as("hover on a second number: no version").isEmpty();
+        assertThat(Hovers.at(FILE, twice, 1, 14)).isPresent();
+        String word = "scenario \"a\" {\n  vm { kernel latest }\n}\n";
+        assertThat(Hovers.at(FILE, word, 1, 16).orElseThrow().getContents().getRight().getValue()).startsWith("**kernel** · vm setting");
+        var tokens = new Outline(spaced).tokensBefore(1, 17);
+        assertThat(PinnedKernel.kernelSettingEndingIn(tokens)).isEqualTo(tokens.size() - 3);
+        assertThat(PinnedKernel.kernelSettingEndingIn(new Outline("kernel\n6.12\n").tokensBefore(1, 4))).as("on two lines").isEqualTo(-1);
+    }
+
     /** An unknown version is the checker's error; meanwhile latest answers, and says why. */
     @Test
     void anUnknownVersionAnswersWithLatest() {

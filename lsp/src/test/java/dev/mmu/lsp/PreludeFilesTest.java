@@ -78,6 +78,34 @@ class PreludeFilesTest {
     }
 
     /**
+     * Every copy goes in one folder of the server's in $TMPDIR, whatever the version, and the
+     * server's shutdown removes it (the copies stayed in $TMPDIR for good); the next
+     * go-to-definition makes a new one.
+     */
+    @Test
+    void theCopiesShareTheServersFolderWhichGoesAtShutdown() throws Exception {
+        Path old = Path.of(URI.create(PreludeFiles.definition(new PinnedKernel("6.12", "test"), "kvm_recover_nx_huge_pages")
+                .orElseThrow().getUri()));
+        Path latest = Path.of(URI.create(PreludeFiles.definition(new PinnedKernel("7.2", "test"), "kvm_recover_nx_huge_pages")
+                .orElseThrow().getUri()));
+        Path root = PreludeFiles.root();
+        assertThat(root.getParent()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
+        assertThat(root.getFileName().toString()).startsWith("mmu-lsp-");
+        assertThat(old).startsWith(root).exists();
+        assertThat(latest).startsWith(root).exists();
+        try (LspSession session = new LspSession()) {
+            session.server.initialize(new org.eclipse.lsp4j.InitializeParams()).get(20, java.util.concurrent.TimeUnit.SECONDS);
+            session.server.shutdown().get(20, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertThat(old).doesNotExist();
+        assertThat(root).doesNotExist();
+        Path again = Path.of(URI.create(PreludeFiles.definition(new PinnedKernel("6.12", "test"), "kvm_recover_nx_huge_pages")
+                .orElseThrow().getUri()));
+        assertThat(again).exists().startsWith(PreludeFiles.root());
+        assertThat(PreludeFiles.root()).isNotEqualTo(root);
+    }
+
+    /**
      * The copy go-to-definition opened answers for its version: a hover on a path there is that
      * version's prelude path (it said "Declared in this file: it replaces the kernel path of the
      * prelude"), and its calls complete with that version's parameters, not latest's.

@@ -39,6 +39,7 @@ final class BodyChecker {
     private final Map<String, PathDecl> paths;   // user paths visible here
     private final Map<String, Long> row;         // outline values
     private final Machine machine;               // null when checking a file-level path
+    private final String kernel;                 // the version whose names calls have: the scenario's, or the file's
     private final ConstEval eval;
     private final String unit;                   // "thread", "path", "setup": for messages
     private final boolean inVcpuThread;          // guest accesses may omit "vcpu N"
@@ -55,6 +56,13 @@ final class BodyChecker {
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
+        this(diagnostics, paths, row, machine, unit, inVcpuThread, globals, machine == null ? null : machine.kernel());
+    }
+
+    /** The same, for a path outside a scenario checked against {@code kernel}'s prelude (null: none). */
+    BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
+                String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals, String kernel) {
+        this.kernel = kernel;
         this.globals = globals;
         this.diagnostics = diagnostics;
         this.paths = paths;
@@ -521,6 +529,13 @@ final class BodyChecker {
             return null;
         }
         Builtin b = builtin.get();
+        Optional<String> ownPrimitive = b.kind() != Kind.PRIMITIVE || kernel == null ? Optional.empty()
+                : Prelude.primitiveRenamedIn(kernel, name);
+        if (ownPrimitive.isPresent()) {
+            // The other version's name of a renamed primitive (kvm_mmu_invalidate_begin under 7.2).
+            diagnostics.error(c.name().pos(), KernelPrelude.primitiveRenameMessage(name, kernel, ownPrimitive.get()));
+            return null;
+        }
         Map<String, Expr> bound = arguments(c, describe(b), b.params());
         if (name.equals("try_cmpxchg")) {
             tryCmpxchgArguments(bound);

@@ -151,10 +151,11 @@ public final class Frontend {
             // the scenario's kernel version picks which one runs. The names are every version's, not
             // always with the same parameters (7.2's kvm_recover_nx_huge_pages(mmu_type)): where
             // every scenario of the file runs one version, the paths are checked against its prelude.
-            Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(kernelOf(file)));
+            String kernel = kernelOf(file);
+            Map<String, PathDecl> callable = new LinkedHashMap<>(KernelPrelude.paths(kernel));
             callable.putAll(visible);
             for (PathDecl p : file.paths()) {
-                new BodyChecker(diagnostics, callable, Map.of(), null, "path", false, globals).path(p);
+                new BodyChecker(diagnostics, callable, Map.of(), null, "path", false, globals, kernel).path(p);
             }
             return new Exports(visible, globals);
         }

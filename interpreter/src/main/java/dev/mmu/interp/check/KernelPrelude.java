@@ -145,6 +145,19 @@ public final class KernelPrelude {
                 + r.since() + ": kernel " + version + " calls it '" + own + "'";
     }
 
+    /**
+     * What the checker says of a call of {@code name}, a renamed primitive, under {@code version},
+     * which calls it {@code own} ({@link Prelude#primitiveRenamedIn}), and what to do instead.
+     */
+    public static String primitiveRenameMessage(String name, String version, String own) {
+        Prelude.PrimitiveRename r = Prelude.primitiveRename(name).orElseThrow();
+        boolean older = r.older().equals(name);
+        return "primitive '" + name + "' is the name of kernel " + r.versionsOf(name) + ": kernel " + version
+                + " calls it '" + own + "'; call that, or "
+                + (older ? "select a kernel of the older name (`vm { kernel " + r.versionsOf(name).replaceAll(".*-", "") + " }`)"
+                        : "leave the kernel out for today's (" + Prelude.LATEST + ")");
+    }
+
     private static Map<String, PathDecl> load(String version) {
         Diagnostics diagnostics = new Diagnostics();
         Map<String, PathDecl> byName = new LinkedHashMap<>();
@@ -169,7 +182,7 @@ public final class KernelPrelude {
         Map<String, PathDecl> visible = new LinkedHashMap<>();
         byName.forEach((name, p) -> Builtins.namesOfSame(name).forEach(n -> visible.put(n, p)));
         for (PathDecl p : byName.values()) {
-            new BodyChecker(diagnostics, visible, Map.of(), null, "path", false, Map.of()).path(p);
+            new BodyChecker(diagnostics, visible, Map.of(), null, "path", false, Map.of(), version).path(p);
         }
         new PathCycles(diagnostics, visible).check();
         fail(diagnostics, version);

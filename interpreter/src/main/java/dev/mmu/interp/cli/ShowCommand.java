@@ -78,6 +78,17 @@ final class ShowCommand implements Callable<Integer> {
                     + "` prints it, `mmu show " + name + " --kernel " + older + "` " + older + "'s");
             return ExitCode.BAD_INPUT;
         }
+        Optional<String> ownPrimitive = Prelude.primitiveRenamedIn(version, name);
+        if (ownPrimitive.isPresent()) {
+            // The other version's name of a renamed primitive: the version calls it by its own.
+            Prelude.PrimitiveRename r = Prelude.primitiveRename(name).orElseThrow();
+            String theirs = r.versionsOf(name).replaceAll(".*-", "");
+            System.err.println("mmu: primitive '" + name + "' is the name of kernel " + r.versionsOf(name) + ": kernel "
+                    + version + " calls it '" + ownPrimitive.get() + "': `mmu show " + ownPrimitive.get()
+                    + (version.equals(Prelude.LATEST) ? "" : " --kernel " + version) + "` prints it, `mmu show " + name
+                    + " --kernel " + theirs + "` " + theirs + "'s");
+            return ExitCode.BAD_INPUT;
+        }
         Optional<Builtins.Builtin> primitive = Builtins.lookup(name).filter(b -> b.kind() == Builtins.Kind.PRIMITIVE);
         List<Builtins.Builtin> modelling = Builtins.modelling(name);
         if (primitive.isEmpty() && modelling.size() == 1 && modelling.get(0).kind() == Builtins.Kind.PRIMITIVE) {

@@ -145,7 +145,7 @@ final class ExprCompiler {
             }
         }
         var handle = compile(f.target(), env);
-        // role.invalid of a TDP root is kvm_tdp_mmu_invalidate_all_roots()'s (the invalid roots)
+        // role.invalid of a TDP root is kvm_tdp_mmu_invalidate_roots()'s (the invalid roots)
         Footprint read = field.equals("invalid") ? Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS)
                 : Footprint.reads(Resource.SPTE);
         return reading(read.union(handle.footprint()), (s, t) -> Queries.sp(s, handle.eval(s, t), field), handle);

@@ -162,6 +162,21 @@ class CliTest {
 
     /** A name v6.13 renamed: show says which name the version has and how to print each. */
     @Test
+    void showNamesTheVersionsOwnNameOfARenamedPrimitive() {
+        assertThat(run("show", "kvm_mmu_invalidate_begin")).isEqualTo(2);
+        assertThat(err).contains("primitive 'kvm_mmu_invalidate_begin' is the name of kernel 5.10-6.12: kernel 7.2 calls it"
+                + " 'kvm_mmu_invalidate_start': `mmu show kvm_mmu_invalidate_start` prints it, `mmu show kvm_mmu_invalidate_begin"
+                + " --kernel 6.12` 6.12's");
+        assertThat(run("show", "kvm_tdp_mmu_invalidate_roots", "--kernel", "5.10")).isEqualTo(2);
+        assertThat(err).contains("kernel 5.10 calls it 'kvm_tdp_mmu_invalidate_all_roots': `mmu show"
+                + " kvm_tdp_mmu_invalidate_all_roots --kernel 5.10` prints it");
+        assertThat(run("show", "kvm_tdp_mmu_invalidate_all_roots", "--kernel", "6.12")).isZero();
+        assertThat(out).contains("models kvm_tdp_mmu_invalidate_all_roots (v6.12)");
+        assertThat(run("show", "kvm_tdp_mmu_invalidate_roots")).isZero();
+        assertThat(out).contains("models kvm_tdp_mmu_invalidate_roots (v7.2)");
+    }
+
+    @Test
     void showNamesTheVersionsOwnNameOfARenamedFunction() {
         assertThat(run("show", "kvm_mmu_zap_collapsible_sptes")).isEqualTo(2);
         assertThat(err).contains("kernel path 'kvm_mmu_zap_collapsible_sptes' is the kernel's name before v6.13: kernel 7.2"

@@ -59,9 +59,9 @@ class StepEventTest {
 
     @Test
     void kernelCallsConditionsAndStatements() {
-        StepEvent begin = one("kvm_mmu_invalidate_begin gfn 0x0..0x200");
+        StepEvent begin = one("kvm_mmu_invalidate_start gfn 0x0..0x200");
         assertThat(begin.kind()).isEqualTo("kernel");
-        assertThat(begin.function()).isEqualTo("kvm_mmu_invalidate_begin");
+        assertThat(begin.function()).isEqualTo("kvm_mmu_invalidate_start");
         assertThat(begin.fields()).isEqualTo(Map.of("gfn", 0L));
         assertThat(one("tdp_iter: L4 gfn 0x0 is a table covering more than the range: step down").function()).isEqualTo("tdp_iter");
         assertThat(one("kvm_flush_remote_tlbs (1 TLB entry dropped)").kind()).isEqualTo("flush");

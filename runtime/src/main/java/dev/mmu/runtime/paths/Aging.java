@@ -5,7 +5,8 @@ import dev.mmu.runtime.model.Spte;
 
 /**
  * Page aging for the MMU notifier's clear_flush_young, clear_young and test_young: kvm_age_gfn()
- * and kvm_test_age_gfn() (mmu.c, v6.12) over the gfns an hva range maps, in every TDP root
+ * and kvm_test_age_gfn() (mmu.c, v6.12 under mmu_lock; v7.2's lockless walk of the valid roots,
+ * mmu.c:1785, is age(.., lockless), which 6.18 and 7.2 run) over the gfns an hva range maps, in every TDP root
  * (kvm_tdp_mmu_age_gfn_range() / kvm_tdp_mmu_test_age_gfn(), tdp_mmu.c: for_each_tdp_mmu_root,
  * invalidated roots included) and, with `mmu both`, the nested guest's rmaps (kvm_age_rmap).
  */
@@ -18,7 +19,7 @@ final class Aging {
 
     /**
      * Whether a leaf SPTE mapping the hva range [startGpa, endGpa) has its A bit set; unless
-     * testOnly, clears it. age_gfn_range() (v6.12, A/D bits enabled) clears A with
+     * testOnly, clears it. age_gfn_range() (v6.12 and v7.2, A/D bits enabled) clears A with
      * tdp_mmu_clear_spte_bits(): an atomic fetch-and when the SPTE has volatile bits, so a D bit
      * the CPU sets meanwhile survives (the model does the walk in one step under the caller's
      * write lock, which is the same). No handle_changed_spte(), no flush of its own.

@@ -7,7 +7,7 @@ import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
 /**
- * The steps of the shadow MMU's direct_map() (mmu.c, v6.12) that the prelude's source of it calls
+ * The steps of the shadow MMU's direct_map() (mmu.c:3501, v7.2 as v6.12 for the model) that the prelude's source of it calls
  * (kernel/mmu.mmu), under mmu_lock held for write: for_each_shadow_entry()'s walk reads SPTEs, and
  * each link_shadow_page() and the mmu_set_spte() of the leaf is a store of its own, which other
  * vCPUs' lockless hardware walks and fast_page_fault() see as it happens. The L2 guest's faults
@@ -20,7 +20,7 @@ public final class DirectMap {
     private DirectMap() {}
 
     /**
-     * kvm_mmu_hugepage_adjust() (mmu.c, v6.12), which direct_map() runs first, then
+     * kvm_mmu_hugepage_adjust() (mmu.c:3445, v7.2 as v6.12 for the model), which direct_map() runs first, then
      * shadow_walk_init() at the vCPU's root (the nested shadow root for the L2 guest). A root freed
      * under the fault (shadow_walk_okay() fails at once in the model; the kernel's vCPU holds
      * root_count) goes to exit: nothing is mapped, and the access reports the root on its retry.
@@ -188,7 +188,7 @@ public final class DirectMap {
     }
 
     /**
-     * mmu_set_spte(vcpu, fault->slot, it.sptep, ACC_ALL, base_gfn, fault->pfn, fault) (v6.12):
+     * mmu_set_spte(vcpu, fault->slot, it.sptep, ACC_ALL, base_gfn, fault->pfn, fault) (v6.12; 7.2's role access, mmu.c:3095, the same for direct roots):
      * make_spte() (which marks the page dirty when it makes a writable SPTE in a dirty-logged slot);
      * the same value is RET_PF_SPURIOUS; replacing a table by a huge leaf flushes, and the legacy
      * table it removed is freed after that flush (kvm_mmu_remote_flush_or_zap).

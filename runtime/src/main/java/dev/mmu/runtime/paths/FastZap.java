@@ -8,8 +8,8 @@ import dev.mmu.runtime.model.VmState;
 import java.util.Arrays;
 
 /**
- * The steps of kvm_mmu_zap_all_fast() (mmu.c, v6.12) and kvm_tdp_mmu_zap_invalidated_roots()
- * (tdp_mmu.c, v6.12) under the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu: invalidate the
+ * The steps of kvm_mmu_zap_all_fast() (mmu.c:7044 v7.2, its two halves; 6.12's one function the
+ * same steps) and kvm_tdp_mmu_zap_invalidated_roots() (tdp_mmu.c:1017, v7.2 as v6.12) under the prelude's kernel/mmu.mmu and kernel/tdp_mmu.mmu: invalidate the
  * roots, make every vCPU reload its root, walk the obsolete legacy pages and the invalidated TDP
  * roots, and zap a root's SPTEs under the read lock.
  */
@@ -17,33 +17,34 @@ public final class FastZap {
     private FastZap() {}
 
     /**
-     * kvm_tdp_mmu_invalidate_all_roots() (v6.12): list_for_each_entry() over the TDP roots (newest
+     * kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) (tdp_mmu.c:1068, v7.2; 6.12's
+     * kvm_tdp_mmu_invalidate_all_roots() the same: the model's roots are all direct): list_for_each_entry() over the TDP roots (newest
      * first), each valid one (both address spaces) marked invalid, so that no vCPU loads it again,
      * and the TDP MMU's own reference, held since kvm_tdp_mmu_alloc_root(), passes to the scheduled
      * zap (tdp_mmu_scheduled_root_to_zap: the root joins the invalidated roots). No valid root is
      * left until a vCPU loads one. No TDP root (mmu shadow): nothing to do.
      */
-    static void invalidateAllRoots(Exec e) {
+    static void invalidateRoots(Exec e, String name) {
         VmState s = e.s;
         for (int id : TdpMmuRoots.all(s)) {
-            if (!invalidate(e, id)) continue;
+            if (!invalidate(e, id, name)) continue;
             if (id == s.root) s.root = -1;
             if (id == s.smmRoot) s.smmRoot = -1;
         }
     }
 
-    private static boolean invalidate(Exec e, int id) {
+    private static boolean invalidate(Exec e, int id, String name) {
         VmState s = e.s;
         ShadowPage old = s.sp(id);
         if (old == null || !old.tdp || old.invalid) return false;
         s.spForWrite(id).invalid = true;
         addInvalidRoot(s, id);
-        e.note("kvm_tdp_mmu_invalidate_all_roots: " + old + " invalid");
+        e.note(name + ": " + old + " invalid");
         return true;
     }
 
     /**
-     * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS) (kvm_main.c, v6.12): the request
+     * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS) (kvm_main.c:270, v7.2 as v6.12): the request
      * is set on every vCPU, and the IPI kicks each out of the guest (KVM_REQUEST_WAIT: until it has
      * left guest mode). Each serves it at its own next entry ({@link VcpuRoots}): until then it keeps
      * its old root and its reference. The TLB of a vCPU whose root is obsolete is emptied here: it
@@ -145,7 +146,7 @@ public final class FastZap {
     }
 
     /**
-     * The walks of kvm->arch.tdp_mmu_roots (tdp_mmu.c, v6.12; v5.10 the same list walk): the TDP root
+     * The walks of kvm->arch.tdp_mmu_roots (tdp_mmu.c, v7.2 as v6.12; v5.10 the same list walk): the TDP root
      * after the one in local `root` (-1: the first) into `root`; none -> `end`. The list's order is
      * newest first (TdpMmuRoots). for_each_tdp_mmu_root() / for_each_valid_tdp_mmu_root() take no
      * reference: the caller holds mmu_lock for write (kvm_lockdep_assert_mmu_lock_held(kvm, false)),
@@ -193,7 +194,7 @@ public final class FastZap {
     }
 
     /**
-     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (v6.12): the first root
+     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (v7.2 as v6.12): the first root
      * on the list (newest first) still scheduled for the zap into `root`; none -> `end`.
      */
     public record NextInvalidRoot(int root, int end) implements Op {
@@ -230,7 +231,7 @@ public final class FastZap {
     }
 
     /**
-     * __tdp_mmu_zap_root(kvm, root, shared, zap_level) (tdp_mmu.c, v6.12), the root in local
+     * __tdp_mmu_zap_root(kvm, root, shared, zap_level) (tdp_mmu.c:806, v7.2 as v6.12), the root in local
      * `root`, the level in local `zapLevel`: for_each_tdp_pte_min_level(iter, kvm, root, zap_level,
      * 0, max gfn) { retry: if (tdp_mmu_iter_cond_resched(kvm, &iter, false, shared)) continue; STEP }.
      * Yields never flush. With advanceAfterRestart, the iterator before 3a0f64de479c (v5.16): the

@@ -25,7 +25,7 @@ public final class FaultOps {
     /**
      * A guest access: TLB hit, or a hardware walk that fills the TLB; either way the access reaches a
      * host page. With no usable translation it is an EPT violation: fall through to the fault path.
-     * The VM exit retakes kvm->srcu (vcpu_enter_guest(), x86.c v6.12: the vCPU holds it from exit
+     * The VM exit retakes kvm->srcu (vcpu_enter_guest(), x86.c:10673 v7.2 as v6.12: the vCPU holds it from exit
      * to the next entry), so the whole fault, fast_page_fault() included, is an srcu reader;
      * fault->slot is looked up here, inside it. A vCPU with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending,
      * or without a root in the MMU the access runs on (guest_mmu for the L2 guest's), first runs vcpu_enter_guest()'s root handling (`enterGuest`, {@link VcpuRoots}).
@@ -73,7 +73,7 @@ public final class FaultOps {
                 if (e.tracing()) e.note(what + ": walk -> " + Level.size(w.level()) + " pfn 0x" + Long.toHexString(w.pfnOf(gfn))
                         + ", TLB filled");
                 if ((w.spte() & ad) != ad) s.setSpte(w.spId(), w.index(), w.spte() | ad);
-                // PML (vmx_flush_pml_buffer(), vmx.c v6.12): the CPU logs the gpa when it sets D, and
+                // PML (vmx_flush_pml_buffer(), vmx.c, v7.2 as v6.12 for the model): the CPU logs the gpa when it sets D, and
                 // KVM marks it dirty at the next exit (before the dirty log is read: abstracted as now).
                 if (pml && (ad & ~w.spte() & Spte.DIRTY) != 0) Memslots.markDirty(e, gfn);
                 touch(e, w.pfnOf(gfn), gfn);
@@ -92,7 +92,7 @@ public final class FaultOps {
         }
 
         /**
-         * page_fault_can_be_fast() (a write; mmu.c v6.12) and the first pass of fast_page_fault()'s
+         * page_fault_can_be_fast() (a write; mmu.c, v7.2 as v6.12) and the first pass of fast_page_fault()'s
          * checks on the SPTE the walk read: {@link #fastPass} says the cmpxchg may fix it.
          */
         private boolean canBeFast(Walk w, long slot) {
@@ -218,14 +218,14 @@ public final class FaultOps {
         }
     }
 
-    /** fast_page_fault()'s results (enum in mmu_internal.h, v6.12) that the model tells apart. */
+    /** fast_page_fault()'s results (enum in mmu_internal.h, v7.2 as v6.12) that the model tells apart. */
     public static final int RET_PF_CONTINUE = 0;
     public static final int RET_PF_INVALID = 4;
     public static final int RET_PF_FIXED = 5;
     public static final int RET_PF_SPURIOUS = 6;
 
     /**
-     * One pass of fast_page_fault()'s checks (mmu.c v6.12) on the last SPTE of the lockless walk,
+     * One pass of fast_page_fault()'s checks (mmu.c:3726, v7.2 as v6.12 for the model) on the last SPTE of the lockless walk,
      * for a write with fault->slot's flags: not a present leaf, or not MMU-writable, or a huge SPTE
      * while the slot logs dirty pages -> RET_PF_INVALID (the slow path); already writable ->
      * RET_PF_SPURIOUS (is_access_allowed()); else RET_PF_CONTINUE: the cmpxchg may set W.
@@ -239,7 +239,7 @@ public final class FaultOps {
     }
 
     /**
-     * kvm_tdp_mmu_fast_pf_get_last_sptep() / fast_pf_get_last_sptep() (mmu.c, tdp_mmu.c v6.12) and
+     * kvm_tdp_mmu_fast_pf_get_last_sptep() / fast_pf_get_last_sptep() (tdp_mmu.c:1925, mmu.c:3709, v7.2 as v6.12) and
      * the pass's checks ({@link #fastPass}): the lockless walk from the vCPU's root to the gfn's
      * last SPTE, read into local spte (0 if none); the pass's RET_PF_* is its value ({@link Ops.ValueOp}).
      */
@@ -294,7 +294,7 @@ public final class FaultOps {
     }
 
     /**
-     * fast_pf_fix_direct_spte() (mmu.c v6.12): try_cmpxchg64(sptep, &spte, spte | PT_WRITABLE_MASK),
+     * fast_pf_fix_direct_spte() (mmu.c:3675, v7.2 as v6.12): try_cmpxchg64(sptep, &spte, spte | PT_WRITABLE_MASK),
      * then mark_page_dirty_in_slot(fault->slot) (the memslot looked up at the exit: a newer one may
      * be active by now). No mmu_lock: inside the vCPU's srcu section. Its value ({@link Ops.ValueOp}):
      * 1 if it swapped, 0 if another task changed the SPTE since the lockless walk read it.
@@ -357,7 +357,7 @@ public final class FaultOps {
 
     /**
      * The return of fast_page_fault() to its caller (kvm_tdp_page_fault(), direct_page_fault(),
-     * v6.12): RET_PF_INVALID goes on to the slow path (still inside srcu); any other result returns
+     * v7.2 as v6.12): RET_PF_INVALID goes on to the slow path (still inside srcu); any other result returns
      * to the guest (srcu_read_unlock() before VM entry). Run inside the step of the path's last op;
      * the path's locals are dead from here ({@link LiveLocals}): nothing after reads them.
      */
@@ -384,7 +384,7 @@ public final class FaultOps {
         }
     }
 
-    /** Back to the guest: srcu_read_unlock() before VM entry (vcpu_enter_guest(), x86.c v6.12). */
+    /** Back to the guest: srcu_read_unlock() before VM entry (vcpu_enter_guest(), x86.c v7.2 as v6.12). */
     private static void reenter(Exec e, int pc) {
         Lock.release(e, dev.mmu.runtime.model.LockId.srcu);
         e.nextPc = pc;
@@ -488,7 +488,7 @@ public final class FaultOps {
     }
 
     /**
-     * is_page_fault_stale() (mmu.c @56ea38e4, v6.12) under mmu_lock: the vCPU's root is obsolete
+     * is_page_fault_stale() (mmu.c:4807 v7.2, as v6.12 @56ea38e4) under mmu_lock: the vCPU's root is obsolete
      * (is_obsolete_sp(): kvm_mmu_zap_all_fast() invalidated it since the vCPU entered the guest; the
      * fault would install SPTEs into a root whose zap may have passed them, a955cad84cda, v5.16),
      * or mmu_invalidate_retry_gfn(): an invalidation that ended since kvm_faultin_pfn() read
@@ -507,7 +507,7 @@ public final class FaultOps {
     }
 
     /**
-     * mmu_invalidate_retry_gfn() (kvm_host.h, v6.12; mmu_notifier_retry_hva() before v6.0,
+     * mmu_invalidate_retry_gfn() (kvm_host.h:2147, v7.2 as v6.12; mmu_notifier_retry_hva() before v6.0,
      * mmu_invalidate_retry_hva() before v6.8): an invalidation ended since kvm_faultin_pfn() read
      * mmu_seq (mmu_invalidate_seq moved), or one in progress covers the gfn. Before a955cad84cda
      * (v5.16) this was all the fault checked under mmu_lock.

@@ -45,7 +45,7 @@ public final class KernelPaths {
         b.emit(new Ops.Jump(loop));
         b.patch(exit, new Ops.JumpUnless(Expr.local(it + TdpIter.VALID), b.here(), "iter.valid"));
         // for_each_tdp_mmu_root_yield_safe (v5.12), __for_each_tdp_mmu_root_yield_safe(.., false) of
-        // kvm_tdp_mmu_unmap_gfn_range (v6.12): every root, invalidated ones included.
+        // kvm_tdp_mmu_unmap_gfn_range (tdp_mmu.c:1306, v7.2 as v6.12): every root, invalidated ones included.
         int next = b.placeholder();
         b.emit(new Ops.Jump(loop));
         b.patch(next, new MmuOps.IterNextRoot(it, startSlot, endSlot, TdpIter.Roots.ALL, b.here()));

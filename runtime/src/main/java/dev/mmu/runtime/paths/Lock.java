@@ -29,7 +29,7 @@ public final class Lock {
     }
 
     /**
-     * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12): with CONFIG_PREEMPTION,
+     * rwlock_needbreak(&kvm->mmu_lock) (include/linux/spinlock.h, v6.12; not in the 7.2 tree on disk): with CONFIG_PREEMPTION,
      * rwlock_is_contended(), i.e. qrwlock's wait_lock is held: a thread is queued on mmu_lock.
      * Without CONFIG_PREEMPTION it is always false.
      */

@@ -120,7 +120,7 @@ public final class MmuOps {
     }
 
     /**
-     * for_each_tdp_pte(iter, kvm, root, start, end) (tdp_iter.h, v6.12) in a root the caller chose
+     * for_each_tdp_pte(iter, kvm, root, start, end) (tdp_iter.h, v7.2 as v6.12) in a root the caller chose
      * (a root loop's): no reference of its own, the caller holds one or mmu_lock for write. A root
      * already freed is a walk of freed memory (rootFreed).
      */
@@ -440,7 +440,7 @@ public final class MmuOps {
         VmState s = e.s;
         long[] it = new long[TdpIter.SLOTS];
         TdpIter.startIn(s, it, 0, root, start, end, dev.mmu.runtime.model.Level.PG_LEVEL_4K);
-        // tdp_mmu_zap_leafs() (v6.12): "Zappings SPTEs in invalid roots doesn't require a TLB flush".
+        // tdp_mmu_zap_leafs() (tdp_mmu.c:933, v7.2 as v6.12): "Zappings SPTEs in invalid roots doesn't require a TLB flush".
         boolean invalid = invalidTdpRoot(s, root);
         boolean flush = false;
         while (it[TdpIter.VALID] != 0) {

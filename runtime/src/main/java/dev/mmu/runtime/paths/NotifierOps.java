@@ -11,10 +11,11 @@ public final class NotifierOps {
             .andUpdates(Resource.INVALIDATE).andReads(Resource.MEMSLOTS, Resource.INVALID_ROOTS);
 
     /**
-     * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v6.x), under mmu_lock
-     * held for write: kvm_mmu_invalidate_begin(), kvm_unmap_gfn_range() (zap leaf SPTEs), flush if
-     * anything was zapped. mn_active_invalidate_count++ (v6.12; the kernel raises it just before,
-     * under mn_invalidate_lock): only memslot swaps read it, and they never take mmu_lock, so
+     * kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (kvm_main.c:560, v7.2 as
+     * v6.12), under mmu_lock held for write: kvm_mmu_invalidate_start() (6.12: _begin(); the trace
+     * says 7.2's name here, as the op is the same for every version), kvm_unmap_gfn_range() (zap
+     * leaf SPTEs), flush if anything was zapped. mn_active_invalidate_count++ (v7.2 as v6.12; the
+     * kernel raises it just before, under mn_invalidate_lock): only memslot swaps read it, and they never take mmu_lock, so
      * raising it here admits only swaps the kernel could run just before the notifier.
      */
     public record InvalidateRangeStart(Expr start, Expr end) implements Op {
@@ -26,7 +27,7 @@ public final class NotifierOps {
             return Expr.locals(start, end);
         }
 
-        /** kvm_mmu_invalidate_begin, zap of the leaves in every root (new tables: none), flush. */
+        /** kvm_mmu_invalidate_start, zap of the leaves in every root (new tables: none), flush. */
         public Footprint footprint() {
             return Footprint.of(start, end).union(START);
         }
@@ -38,7 +39,7 @@ public final class NotifierOps {
 
     /** The _start half on a gpa range (the op's and the primitive's body). */
     static void rangeStart(Exec e, long startGpa, long endGpa) {
-        long[] r = invalidateBegin(e, startGpa, endGpa);
+        long[] r = invalidateStart(e, startGpa, endGpa, "kvm_mmu_invalidate_start");
         boolean flush = false;
         for (int k = 0; k < r.length; k += 2) flush |= MmuOps.zapLeafs(e, r[k], r[k + 1]);
         if (flush) Tlbs.flushRemoteTlbs(e);
@@ -46,12 +47,12 @@ public final class NotifierOps {
     }
 
     /**
-     * kvm_mmu_invalidate_begin() and kvm_mmu_invalidate_range_add() for a gpa range (kvm_main.c,
-     * v6.12), with mn_active_invalidate_count++ (see InvalidateRangeStart); returns the gfn ranges
+     * kvm_mmu_invalidate_start() (kvm_main.c:673, v7.2; 6.12's kvm_mmu_invalidate_begin()) and
+     * kvm_mmu_invalidate_range_add() for a gpa range, in the trace by the name the caller used, with mn_active_invalidate_count++ (see InvalidateRangeStart); returns the gfn ranges
      * of the memslots the range meets (kvm_handle_hva_range(): the hva range, configured gpas,
      * through each memslot).
      */
-    static long[] invalidateBegin(Exec e, long startGpa, long endGpa) {
+    static long[] invalidateStart(Exec e, long startGpa, long endGpa, String name) {
         VmState s = e.s;
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         if (r.length == 0 && s.mmuInvalidateInProgress == 0) {
@@ -68,7 +69,7 @@ public final class NotifierOps {
                 s.mmuInvalidateRangeStart = Math.min(a, s.mmuInvalidateRangeStart);
                 s.mmuInvalidateRangeEnd = Math.max(b, s.mmuInvalidateRangeEnd);
             }
-            if (e.tracing()) e.note("kvm_mmu_invalidate_begin gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
+            if (e.tracing()) e.note(name + " gfn 0x" + Long.toHexString(a) + "..0x" + Long.toHexString(b));
         }
         s.mmuInvalidateInProgress++;
         s.mnActiveInvalidateCount++;

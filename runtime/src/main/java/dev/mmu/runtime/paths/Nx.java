@@ -63,7 +63,8 @@ public final class Nx {
     }
 
     /**
-     * account_nx_huge_page(kvm, sp, nx_huge_page_possible) (v6.12; account_huge_nx_page in v5.10):
+     * account_nx_huge_page(kvm, sp, nx_huge_page_possible) (v6.12; account_huge_nx_page in v5.10; 6.18's and
+     * 7.2's, mmu.c:828, onto the list of the MMU type, by nxListPerMmu):
      * sp->nx_huge_page_disallowed = true, and track_possible_nx_huge_page() if possible.
      */
     static void account(Exec e, int spId, boolean possible) {
@@ -71,7 +72,7 @@ public final class Nx {
         if (possible) add(e, spId, "account_nx_huge_page");
     }
 
-    /** track_possible_nx_huge_page() (v6.12): onto the list, ++nx_lpage_splits; nothing if already on it. */
+    /** track_possible_nx_huge_page() (v6.12; 7.2's mmu.c:808 by MMU type, nxListPerMmu): onto the list, ++nx_lpage_splits; nothing if already on it. */
     static void track(Exec e, int spId) {
         add(e, spId, "track_possible_nx_huge_page");
     }

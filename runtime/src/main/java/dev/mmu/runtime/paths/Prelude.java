@@ -114,6 +114,49 @@ public final class Prelude {
             new Rename("kvm_mmu_zap_collapsible_sptes", "kvm_mmu_recover_huge_pages", "v6.13"),
             new Rename("kvm_tdp_mmu_zap_collapsible_sptes", "kvm_tdp_mmu_recover_huge_pages", "v6.13"));
 
+    /**
+     * A primitive (Java, {@link Primitives}) a version renamed: the prelude's versions from {@code from}
+     * on call it {@code newer}, the older ones {@code older}. Both names are registered, with the same
+     * step; each version's prelude calls its own, and the checker tells a call of the other which name
+     * the kernel in scope has. {@code from} is a version of {@link #VERSIONS}, not the kernel release
+     * of the rename, which the comment of each entry gives.
+     */
+    public record PrimitiveRename(String older, String newer, String from) {
+        /** The name {@code version} calls it by. */
+        public String nameIn(String version) {
+            return atLeast(version, from) ? newer : older;
+        }
+
+        /** The versions of {@link #VERSIONS} that call it {@code name}, as "5.10-6.12" or "7.2". */
+        public String versionsOf(String name) {
+            List<String> vs = VERSIONS.stream().filter(v -> nameIn(v).equals(name)).toList();
+            return vs.size() == 1 ? vs.get(0) : vs.get(0) + "-" + vs.get(vs.size() - 1);
+        }
+    }
+
+    /** The primitives renamed between the prelude's versions (docs/kernel-model.md, "Primitives say 7.2"). */
+    public static final List<PrimitiveRename> PRIMITIVE_RENAMES = List.of(
+            // Renamed after v6.18 ("KVM: Rename invalidate_begin to invalidate_start for consistency",
+            // kvm list, February 2026): 6.18 reads as 7.2 for the model (no folder, no tree on disk),
+            // so it takes 7.2's name, where the kernel 6.18 still had kvm_mmu_invalidate_begin().
+            new PrimitiveRename("kvm_mmu_invalidate_begin", "kvm_mmu_invalidate_start", "6.18"),
+            // kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) since TDX's root types (after 6.12,
+            // before 6.18); the model's roots are all direct.
+            new PrimitiveRename("kvm_tdp_mmu_invalidate_all_roots", "kvm_tdp_mmu_invalidate_roots", "6.18"));
+
+    /** The primitive rename a name is one side of, if any. */
+    public static Optional<PrimitiveRename> primitiveRename(String name) {
+        return PRIMITIVE_RENAMES.stream().filter(r -> r.older().equals(name) || r.newer().equals(name)).findFirst();
+    }
+
+    /**
+     * The name {@code version} has for the primitive {@code name} where that is the other version's
+     * name of a {@link #PRIMITIVE_RENAMES} entry; empty if the name is the version's own or no rename's.
+     */
+    public static Optional<String> primitiveRenamedIn(String version, String name) {
+        return primitiveRename(name).map(r -> r.nameIn(version)).filter(own -> !own.equals(name));
+    }
+
     /** The rename a name is one side of, if any. */
     public static Optional<Rename> rename(String name) {
         return RENAMES.stream().filter(r -> r.older().equals(name) || r.newer().equals(name)).findFirst();

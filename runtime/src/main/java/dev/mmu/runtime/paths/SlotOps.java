@@ -17,7 +17,7 @@ public final class SlotOps {
     private SlotOps() {}
 
     /**
-     * kvm_swap_active_memslots() (kvm_main.c, v6.12; since 52ac8b358b0c "KVM: Block memslot updates
+     * kvm_swap_active_memslots() (kvm_main.c, v7.2 as v6.12; since 52ac8b358b0c "KVM: Block memslot updates
      * across range_start() and range_end()"): the new memslots are published under
      * mn_invalidate_lock only once mn_active_invalidate_count is 0. The ops that swap wait here.
      */
@@ -296,7 +296,7 @@ public final class SlotOps {
             Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE);
 
     /**
-     * The loop of kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c, v6.12) with an all-ones user
+     * The loop of kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c:2331, v7.2 as v6.12) with an all-ones user
      * mask, under KVM_MMU_LOCK (write_lock on x86): for each bitmap word with bits set, clear them
      * (atomic_long_fetch_andnot) and kvm_arch_mmu_enable_log_dirty_pt_masked() ->
      * kvm_tdp_mmu_clear_dirty_pt_masked(wrprot): clear W of the 4K leaf SPTEs of those gfns
@@ -321,7 +321,7 @@ public final class SlotOps {
                 n++;
                 long gfn = base + word * 64L + bit;
                 // kvm_tdp_mmu_clear_dirty_pt_masked(): every valid root (the SMM one too). With PML,
-                // kvm_mmu_clear_dirty_pt_masked() (mmu.c v6.12) clears D instead of W:
+                // kvm_mmu_clear_dirty_pt_masked() (mmu.c v7.2 as v6.12) clears D instead of W:
                 // tdp_mmu_clear_spte_bits() / __rmap_clear_dirty(), atomic against the CPU setting it.
                 long dbit = s.config.pml() ? Spte.DIRTY : Spte.WRITABLE;
                 for (int root : s.validRoots()) {
@@ -348,8 +348,8 @@ public final class SlotOps {
     static final Footprint CLEAR_DIRTY_RANGE = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
 
     /**
-     * clear_dirty_gfn_range(kvm, root, start, end) (tdp_mmu.c v6.12, from kvm_tdp_mmu_clear_dirty_slot()
-     * under the read lock), with A/D bits (dbit = shadow_dirty_mask): clears D of every leaf in
+     * clear_dirty_gfn_range(kvm, root, start, end) (tdp_mmu.c:1624 v7.2, which returns nothing; v6.12
+     * the same walk), from kvm_tdp_mmu_clear_dirty_slot() under the read lock, with A/D bits (dbit = shadow_dirty_mask): clears D of every leaf in
      * [start, end) with tdp_mmu_set_spte_atomic(). Abstracted: the walk is one step (its
      * cond_resched and cmpxchg retries are not modelled). Returns spte_set.
      */
@@ -378,7 +378,7 @@ public final class SlotOps {
     static final Footprint FLUSH_MEMSLOT = Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
 
     /**
-     * kvm_flush_remote_tlbs_memslot() (kvm_main.c, v6.12) as the dirty-log ioctls call it after
+     * kvm_flush_remote_tlbs_memslot() (kvm_main.c:327, v7.2 as v6.12) as the dirty-log ioctls call it after
      * mmu_lock is dropped: kvm_flush_remote_tlbs_range(kvm, memslot->base_gfn, memslot->npages) (the
      * slot's gfns on Hyper-V, every TLB on bare metal), which ends the ioctl's window on the slot
      * (VmState.dirtyLogBusy; slots_lock's release ends one the ioctl left open).

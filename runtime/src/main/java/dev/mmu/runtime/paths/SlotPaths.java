@@ -5,7 +5,7 @@ import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.paths.Lock.Mode;
 
 /**
- * The TDP MMU's slot walks of dirty logging (tdp_mmu.c, v6.12), the expansions of the primitives
+ * The TDP MMU's slot walks of dirty logging (tdp_mmu.c, v7.2 as v6.12 for the model), the expansions of the primitives
  * wrprot_gfn_range, tdp_mmu_split_huge_pages_root and zap_collapsible_spte_range that the prelude
  * (kernel/tdp_mmu.mmu, kernel/mmu.mmu) calls with mmu_lock held in `mode`.
  */
@@ -56,7 +56,7 @@ public final class SlotPaths {
     }
 
     /**
-     * wrprot_gfn_range(kvm, root, start, end, min_level) (v6.12): clears W of the writable
+     * wrprot_gfn_range(kvm, root, start, end, min_level) (tdp_mmu.c:1404, v7.2 as v6.12): clears W of the writable
      * leaves from minLevel up; spte_set into `result` (a local, or -1).
      */
     public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int result) {
@@ -69,7 +69,7 @@ public final class SlotPaths {
     }
 
     /**
-     * tdp_mmu_split_huge_pages_root(kvm, root, start, end, PG_LEVEL_4K, shared) (v6.12): levels
+     * tdp_mmu_split_huge_pages_root(kvm, root, start, end, PG_LEVEL_4K, shared) (tdp_mmu.c:1514, v7.2 as v6.12): levels
      * >= 2M; a huge leaf drops RCU and mmu_lock to allocate a table (tdp_mmu_alloc_sp_for_split),
      * retakes them and restarts the walk (iter.yielded = true), then tdp_mmu_split_huge_page()
      * links it with tdp_mmu_link_sp(). No flush.
@@ -87,7 +87,7 @@ public final class SlotPaths {
     }
 
     /**
-     * zap_collapsible_spte_range(kvm, root, slot) (v6.12): levels >= 2M; a non-leaf SPTE inside
+     * zap_collapsible_spte_range(kvm, root, slot) (v6.12; gone in 7.2, HugePageRecovery's): levels >= 2M; a non-leaf SPTE inside
      * the slot that could map its level is zapped by tdp_mmu_zap_spte_atomic() (freeze, flush,
      * clear), then tdp_iter_next() (`goto retry` only after a failed cmpxchg).
      */

@@ -78,7 +78,7 @@ public final class TdpIter {
     }
 
     /**
-     * tdp_mmu_next_root() (v6.12; 5.10's list_next_entry()) for a walk of several roots: the root
+     * tdp_mmu_next_root() (tdp_mmu.c:127, v7.2 as v6.12; 5.10's list_next_entry()) for a walk of several roots: the root
      * after the one the walk is in, in the list's order, not invalidated for {@code VALID}, or -1.
      * The walk holds a reference on the root it is in, so that root is still on the list. On the
      * shadow MMU the one legacy root is the only one.

@@ -101,7 +101,7 @@ public final class TdpMmu {
         if (e.s.sp(rootId).tdp) e.s.spForWrite(rootId).rootCount++;
     }
 
-    /** kvm_tdp_mmu_get_root() (v6.12): refcount_inc_not_zero(); false for a root whose last reference went. */
+    /** kvm_tdp_mmu_get_root() (tdp_mmu.h:15, v7.2 as v6.12): refcount_inc_not_zero(); false for a root whose last reference went. */
     static boolean tryGetRoot(Exec e, int rootId) {
         ShadowPage p = e.s.sp(rootId);
         if (p == null || p.rootCount == 0) return false;

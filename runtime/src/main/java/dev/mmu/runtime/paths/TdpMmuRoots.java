@@ -5,7 +5,7 @@ import dev.mmu.runtime.model.VmState;
 
 /**
  * kvm->arch.tdp_mmu_roots ({@link VmState#tdpMmuRoots}) and the order every walk of it visits the
- * roots in: newest first. kvm_tdp_mmu_alloc_root() (tdp_mmu.c, v6.12: list_add_rcu) and 5.10's
+ * roots in: newest first. kvm_tdp_mmu_alloc_root() (tdp_mmu.c:259, v7.2 as v6.12: list_add_rcu) and 5.10's
  * get_tdp_mmu_vcpu_root() (list_add) add a root at the head; the last kvm_tdp_mmu_put_root()
  * takes it off (list_del_rcu; 5.10's kvm_tdp_mmu_free_root(): list_del). for_each_tdp_mmu_root()
  * is list_for_each_entry() and tdp_mmu_next_root() follows the next pointer from the root the walk
@@ -28,7 +28,7 @@ public final class TdpMmuRoots {
     }
 
     /**
-     * The list walk's step (tdp_mmu_next_root(), v6.12; list_next_entry(), v5.10): the first root
+     * The list walk's step (tdp_mmu_next_root(), tdp_mmu.c:127 v7.2 as v6.12, by root type since; list_next_entry(), v5.10): the first root
      * after {@code prev} (-1: from the head) that is not invalid when {@code onlyValid}, nor, when
      * {@code skipDying}, one whose last reference went (refcount_inc_not_zero() fails); -1 at the
      * end of the list. A {@code prev} no longer on the list (a walk that held no reference on

@@ -7,7 +7,7 @@ import dev.mmu.runtime.model.VmState;
 
 /**
  * A vCPU's own roots (vcpu->arch.root_mmu.root.hpa, and with mmu both guest_mmu's: the L2
- * guest's), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and HF_SMM_MASK, v6.12: the primitives under the
+ * guest's), its KVM_REQ_MMU_FREE_OBSOLETE_ROOTS and HF_SMM_MASK, v7.2 as v6.12: the primitives under the
  * prelude's vcpu_enter_guest() (x86.mmu), which a vCPU's guest access runs when it has the request
  * pending or no root. Until then the vCPU keeps its old root and its reference: the window in
  * which an obsolete root is zapped while still referenced.
@@ -43,7 +43,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu (v6.12): the root is invalid or
+     * is_obsolete_root(kvm, mmu->root.hpa) of root_mmu or guest_mmu (mmu.c:6291, v7.2 as v6.12): the root is invalid or
      * of an old generation; `return !sp || is_obsolete_sp(kvm, sp)`: a root without its shadow page
      * (in the model: freed under the vCPU) counts as obsolete.
      */
@@ -74,7 +74,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * mmu_free_root_page() of a legacy root (mmu shadow's, or the L2 guest's of guest_mmu; v6.12), under mmu_lock for write: if (!--sp->root_count
+     * mmu_free_root_page() of a legacy root (mmu shadow's, or the L2 guest's of guest_mmu; mmu.c:3849, v7.2 as v6.12), under mmu_lock for write: if (!--sp->root_count
      * && sp->role.invalid) kvm_mmu_prepare_zap_page(). A root is invalid only once
      * kvm_zap_obsolete_pages() prepared its zap (children unlinked, kept off invalid_list while
      * referenced): the last put queues it for the caller's kvm_mmu_commit_zap_page().
@@ -97,7 +97,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * kvm_smm_changed()'s hflags update (smm.c, v6.12): HF_SMM_MASK set or cleared; the root the
+     * kvm_smm_changed()'s hflags update (smm.c:112, v7.2 as v6.12): HF_SMM_MASK set or cleared; the root the
      * vCPU loads next is of address space 1 in SMM. The SMM root is modelled with mmu tdp only.
      */
     static void setSmm(Exec e, long v, boolean smm) {
@@ -109,7 +109,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * kvm_tdp_mmu_alloc_root() (tdp_mmu.c, v6.12) under mmu_lock for read: a valid root of the
+     * kvm_tdp_mmu_alloc_root() (tdp_mmu.c:259, v7.2 as v6.12 for direct roots) under mmu_lock for read: a valid root of the
      * vCPU's role (address space 1 in SMM) gets a reference, else a new one; root.hpa is set.
      */
     static void loadRoot(Exec e, int vcpu) {
@@ -121,7 +121,7 @@ public final class VcpuRoots {
 
     /**
      * kvm_tdp_mmu_alloc_root(): the role's valid root with a reference more, else a new one (count
-     * 2). mmu_alloc_root() of the legacy MMU (mmu shadow, v6.12): kvm_mmu_get_shadow_page() finds
+     * 2). mmu_alloc_root() of the legacy MMU (mmu shadow, mmu.c:3966, v7.2 as v6.12): kvm_mmu_get_shadow_page() finds
      * the root of the current generation (for_each_valid_sp skips obsolete pages) or makes one, and
      * ++sp->root_count.
      */
@@ -140,7 +140,7 @@ public final class VcpuRoots {
     }
 
     /**
-     * mmu_alloc_shadow_roots() of guest_mmu (mmu both, v6.12): mmu_alloc_root() of the L2 guest's
+     * mmu_alloc_shadow_roots() of guest_mmu (mmu both, v7.2 as v6.12): mmu_alloc_root() of the L2 guest's
      * root, found by kvm_mmu_get_shadow_page() if of the current generation, else made; ++root_count.
      */
     static void loadNestedRoot(Exec e, int vcpu) {

@@ -6,7 +6,7 @@ import dev.mmu.runtime.model.Spte;
 /**
  * SPTE writes under mmu_lock held for write that start from the caller's snapshot of the SPTE
  * (the TDP iterator's iter.old_spte), while bits of it may still change without mmu_lock: the
- * hardware sets A and D, fast_page_fault() sets W (spte.h, tdp_iter.h, tdp_mmu.c, v6.12; which of them
+ * hardware sets A and D, fast_page_fault() sets W (spte.h, tdp_iter.h, tdp_mmu.c, v6.12 and v7.2; which of them
  * need an xchg, and whether the zap marks the page dirty, by the machine's kernel).
  */
 final class VolatileBits {
@@ -54,7 +54,7 @@ final class VolatileBits {
     }
 
     /**
-     * tdp_mmu_set_spte() (tdp_mmu.c, v6.12): kvm_tdp_mmu_write_spte() exchanges the SPTE atomically
+     * tdp_mmu_set_spte() (tdp_mmu.c, v6.12; 7.2's tdp_mmu.c:703 by the version's test): kvm_tdp_mmu_write_spte() exchanges the SPTE atomically
      * when the caller's snapshot has volatile bits (by the machine's kernel: {@link
      * dev.mmu.runtime.model.VmConfig#accessedBitVolatile}) and handles the value it replaced, else writes
      * it with WRITE_ONCE and handles the snapshot; handle_changed_spte() then calls kvm_set_pfn_dirty()

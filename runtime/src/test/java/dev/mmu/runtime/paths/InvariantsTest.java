@@ -128,7 +128,7 @@ class InvariantsTest {
             FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(0x1000));
             if (invalidated) {
                 s.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-                s.emit(call("kvm_tdp_mmu_invalidate_all_roots"));
+                s.emit(call("kvm_tdp_mmu_invalidate_roots"));
                 s.emit(new Ops.Release(LockId.mmu_lock));
             }
         }, thread("host", b -> {

@@ -20,7 +20,7 @@ class LocklessAgingTest {
         Run r = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
             young[0] = b.local("young");
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(DirtyLogPaths.call("kvm_tdp_mmu_invalidate_all_roots", -1));
+            b.emit(DirtyLogPaths.call("kvm_tdp_mmu_invalidate_roots", -1));
             if (!locked) b.emit(new Ops.Release(LockId.mmu_lock));
             b.emit(DirtyLogPaths.call(primitive, young[0], 0x0, 0x200000));
             if (locked) b.emit(new Ops.Release(LockId.mmu_lock));

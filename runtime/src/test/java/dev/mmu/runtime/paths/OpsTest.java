@@ -125,8 +125,8 @@ class OpsTest {
             KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0x100000), Expr.constant(0x200000));
             KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x200000));
         });
-        assertThat(r.trace()).contains("kvm_mmu_invalidate_begin gfn 0x100..0x200; kvm_unmap_gfn_range: no leaf of a valid root zapped, no flush")
-                .contains("kvm_mmu_invalidate_begin gfn 0x0..0x200")
+        assertThat(r.trace()).contains("kvm_mmu_invalidate_start gfn 0x100..0x200; kvm_unmap_gfn_range: no leaf of a valid root zapped, no flush")
+                .contains("kvm_mmu_invalidate_start gfn 0x0..0x200")
                 .contains("kvm_mmu_invalidate_end: mmu_invalidate_seq=2");
         assertThat(r.spte(0x1000, "present")).isZero();
         assertThat(r.s.mmuInvalidateInProgress).isZero();

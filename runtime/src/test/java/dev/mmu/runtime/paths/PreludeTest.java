@@ -54,6 +54,37 @@ class PreludeTest {
         assertThat(Prelude.rename("kvm_tdp_mmu_map")).isEmpty();
     }
 
+    /**
+     * A renamed primitive: each version has one name, 5.10-6.12 the older, 6.18 and 7.2 the newer,
+     * and both names are registered with the same step (the older mirrors 6.12's function).
+     */
+    @Test
+    void aRenamedPrimitiveIsOneStepUnderEachVersionsName() {
+        assertThat(Prelude.primitiveRenamedIn("7.2", "kvm_mmu_invalidate_begin")).contains("kvm_mmu_invalidate_start");
+        assertThat(Prelude.primitiveRenamedIn("6.18", "kvm_tdp_mmu_invalidate_all_roots")).contains("kvm_tdp_mmu_invalidate_roots");
+        assertThat(Prelude.primitiveRenamedIn("6.12", "kvm_mmu_invalidate_start")).contains("kvm_mmu_invalidate_begin");
+        assertThat(Prelude.primitiveRenamedIn("5.10", "kvm_tdp_mmu_invalidate_roots")).contains("kvm_tdp_mmu_invalidate_all_roots");
+        assertThat(Prelude.primitiveRenamedIn("7.2", "kvm_mmu_invalidate_start")).isEmpty();
+        assertThat(Prelude.primitiveRenamedIn("6.12", "kvm_mmu_invalidate_begin")).isEmpty();
+        assertThat(Prelude.primitiveRenamedIn("7.2", "kvm_mmu_invalidate_end")).isEmpty();
+        Prelude.PrimitiveRename r = Prelude.primitiveRename("kvm_mmu_invalidate_begin").orElseThrow();
+        assertThat(r.versionsOf("kvm_mmu_invalidate_begin")).isEqualTo("5.10-6.12");
+        assertThat(r.versionsOf("kvm_mmu_invalidate_start")).isEqualTo("6.18-7.2");
+        assertThat(new Prelude.PrimitiveRename("a", "b", "7.2").versionsOf("b")).isEqualTo("7.2"); // one version
+        for (Prelude.PrimitiveRename x : Prelude.PRIMITIVE_RENAMES) {
+            Primitive older = Primitives.get(x.older());
+            Primitive newer = Primitives.get(x.newer());
+            assertThat(older.name()).isEqualTo(x.older());
+            assertThat(newer.name()).isEqualTo(x.newer());
+            assertThat(older.params()).isEqualTo(newer.params());
+            assertThat(older.lockdep()).isEqualTo(newer.lockdep());
+            assertThat(older.footprint()).isEqualTo(newer.footprint());
+            assertThat(older.kernel()).isEqualTo(x.older());
+            assertThat(older.version()).isEqualTo("v6.12");
+            assertThat(newer.version()).isEqualTo("v7.2");
+        }
+    }
+
     /** What each version's kernel did, as the checker and the compiler ask it (docs/kernel-model.md). */
     @Test
     void theVersionsKernelFacts() {

@@ -89,14 +89,14 @@ class TdpMmuRootsTest {
         assertThat(TdpIter.nextRoot(shadow, l, 0, TdpIter.Roots.ALL)).isEqualTo(-1);
     }
 
-    /** kvm_tdp_mmu_invalidate_all_roots(): list_for_each_entry(), so the scheduled zaps go newest first too. */
+    /** kvm_tdp_mmu_invalidate_roots(): list_for_each_entry(), so the scheduled zaps go newest first too. */
     @Test
     void invalidationAndTheZapOfTheInvalidatedRootsGoNewestFirst() {
         Exec e = threeRoots(VM);
         VmState s = e.s;
         s.smmRoot = 2;
         s.spForWrite(1).invalid = true; // invalidated before, already zapped: not scheduled again
-        FastZap.invalidateAllRoots(e);
+        FastZap.invalidateRoots(e, "kvm_tdp_mmu_invalidate_roots");
         assertThat(s.invalidRoots).containsExactly(2, 0);
         assertThat(s.root).isEqualTo(-1);
         assertThat(s.smmRoot).isEqualTo(-1);

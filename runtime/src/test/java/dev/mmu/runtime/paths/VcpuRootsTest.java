@@ -33,7 +33,7 @@ class VcpuRootsTest {
     static PathBuilder fastZap() {
         PathBuilder b = new PathBuilder();
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-        b.emit(call("kvm_tdp_mmu_invalidate_all_roots"));
+        b.emit(call("kvm_tdp_mmu_invalidate_roots"));
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(call("kvm_make_all_cpus_request_free_obsolete_roots"));
         return b;
