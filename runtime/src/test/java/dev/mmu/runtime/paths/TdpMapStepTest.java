@@ -97,12 +97,18 @@ class TdpMapStepTest {
         long readOnly = Spte.leaf(0x1000, false, false);
         long writable = Spte.leaf(0x1000, true, false);
         long exec = Spte.leaf(0x1000, false, true);
-        assertThat(TdpMap.Target.accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
-        assertThat(TdpMap.Target.accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
-        assertThat(TdpMap.Target.accessAllowed(writable, false, true)).isTrue();
-        assertThat(TdpMap.Target.accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
-        assertThat(TdpMap.Target.accessAllowed(exec, true, false)).isTrue();
-        assertThat(TdpMap.Target.accessAllowed(exec, false, true)).isFalse();
+        assertThat(accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
+        assertThat(accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
+        assertThat(accessAllowed(writable, false, true)).isTrue();
+        assertThat(accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
+        assertThat(accessAllowed(exec, true, false)).isTrue();
+        assertThat(accessAllowed(exec, false, true)).isFalse();
+        assertThat(accessAllowed(0, false, false)).as("nothing is allowed by a non-present SPTE").isFalse();
+    }
+
+    static boolean accessAllowed(long spte, boolean exec, boolean write) {
+        return new Expr.Computed(Expr.Operator.ACCESS_ALLOWED, Expr.constant(spte),
+                Expr.constant(Expr.Operator.access(exec, write))).eval(null, 0) != 0;
     }
 
     @Test
