@@ -263,7 +263,8 @@ public final class TdpMap {
     /**
      * make_spte(vcpu, sp, fault->slot, ACC_ALL, iter->gfn, fault->pfn, iter->old_spte, ...) (spte.c)
      * for the fault's leaf at iter.level: the pfn of the fault's page at that level, writable
-     * unless the memslot is read-only, executable unless it is huge under the NX mitigation; it
+     * unless fault->slot (the flags the fault read) is read-only, executable unless it is huge
+     * under the NX mitigation; it
      * marks the page dirty (mark_page_dirty_in_slot()) when it makes a writable SPTE in a
      * dirty-logged slot, as the kernel's does, before the caller's cmpxchg. Its value (new_spte)
      * into local result; the kernel's return value (wrprot, for RET_PF_WRITE_PROTECTED's
@@ -279,12 +280,16 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
-            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
-            boolean writable = !slot.readonly();
+            boolean writable = (l[slotFlags] & Memslots.READONLY) == 0;
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
-            if (writable && (l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
+            if (marks(l)) Memslots.markDirty(e, gfn);
             if (result >= 0) l[result] = Spte.leaf(base, writable, x);
+        }
+
+        /** Whether it makes a writable SPTE in a dirty-logged slot, as fault->slot's flags say. */
+        private boolean marks(long[] l) {
+            return (l[slotFlags] & (Memslots.READONLY | Memslots.LOGGING)) == Memslots.LOGGING;
         }
 
         public int[] localsRead() {
@@ -300,15 +305,12 @@ public final class TdpMap {
         }
 
         /**
-         * Outside a dirty-logged slot (the fault's local slot flags) or in a read-only one it writes
-         * nothing shared: the checks around it and it then run in the walk's step, as the kernel's
-         * make_spte() only computes a value there.
+         * Outside a dirty-logged slot or in a read-only one (fault->slot's flags, a local) it reads
+         * and writes nothing shared: the kernel's make_spte() then only computes a value from the
+         * fault and its memslot snapshot.
          */
         public Footprint footprint(VmState s, int thread) {
-            long[] l = s.threads[thread].locals;
-            long gfn = gpa.eval(s, thread) >>> 12;
-            boolean marks = (l[slotFlags] & Memslots.LOGGING) != 0 && !Memslots.slot(s, Memslots.of(s, gfn)).readonly();
-            return marks ? footprint() : gpa.footprint().andReads(Resource.MEMSLOTS);
+            return marks(s.threads[thread].locals) ? footprint() : gpa.footprint();
         }
 
         public String describe() {
