@@ -270,9 +270,18 @@ public final class TdpMap {
      * into local result; the kernel's return value (wrprot, for RET_PF_WRITE_PROTECTED's
      * emulation) has no use in the model.
      */
-    public record MakeSpte(Expr gpa, int m, int pfnSlot, int slotFlags, int result) implements Op {
+    public record MakeSpte(Expr gpa, int m, int pfnSlot, int slotFlags, int result, int unless, boolean negate)
+            implements Ops.ValueOp {
         public MakeSpte(Fault f, int result) {
-            this(f.gpa(), f.m(), f.pfn(), f.slotFlags(), result);
+            this(f.gpa(), f.m(), f.pfn(), f.slotFlags(), result, -1, false);
+        }
+
+        public MakeSpte(Expr gpa, int m, int pfnSlot, int slotFlags, int result) {
+            this(gpa, m, pfnSlot, slotFlags, result, -1, false);
+        }
+
+        public MakeSpte branch(int unless, boolean negate) {
+            return new MakeSpte(gpa, m, pfnSlot, slotFlags, -1, unless, negate);
         }
 
         public void exec(Exec e, int choice) {
@@ -284,7 +293,7 @@ public final class TdpMap {
             boolean writable = (l[slotFlags] & Memslots.READONLY) == 0;
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
             if (marks(l)) Memslots.markDirty(e, gfn);
-            if (result >= 0) l[result] = Spte.leaf(base, writable, x);
+            Ops.deliver(e, Spte.leaf(base, writable, x), result, unless, negate);
         }
 
         /** Whether it makes a writable SPTE in a dirty-logged slot, as fault->slot's flags say. */
@@ -298,6 +307,10 @@ public final class TdpMap {
 
         public int[] localsWritten(int pc, int target) {
             return Ops.written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         public Footprint footprint() {
