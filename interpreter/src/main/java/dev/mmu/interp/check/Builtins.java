@@ -64,7 +64,7 @@ public final class Builtins {
     private static final Map<Type, Map<String, Type>> FIELDS = Map.ofEntries(
             Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL, "invalid", Type.BOOL)),
             Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
-            Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP)),
+            Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP, "gfn", Type.INT)),
             Map.entry(Type.SHADOW_ITER, ordered("level", Type.INT, "sp", Type.SP)),
             Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL)),
             Map.entry(Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
@@ -142,6 +142,20 @@ public final class Builtins {
                 "the host page backing gpa: freed");
         add("is_frozen_spte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_frozen_spte",
                 "whether an SPTE value is FROZEN_SPTE: another task is changing it (iter.old_spte)");
+        // The SPTE-value helpers of spte.h that tdp_mmu_map_handle_target_level() tests iter.old_spte with.
+        add("is_shadow_present_pte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_shadow_present_pte",
+                "whether an SPTE value is present (FROZEN_SPTE and 0 are not)");
+        add("is_last_spte", Kind.QUERY, List.of(integer("spte"), integer("level")), Type.BOOL, "is_last_spte",
+                "whether an SPTE value at level maps a page: level is 4K, or it is a huge leaf");
+        add("is_access_allowed", Kind.QUERY, List.of(new Param("fault", Type.FAULT), integer("spte")), Type.BOOL,
+                "is_access_allowed", "whether an SPTE value allows the fault's access: X for an exec fault, W for a write,"
+                        + " present for a read (v6.13-v7.2)");
+        add("spte_permission_fault", Kind.QUERY, List.of(integer("spte"), new Param("fault", Type.FAULT)), Type.BOOL,
+                "spte_permission_fault", "whether an SPTE value forbids the fault's access: not present, or no X for an"
+                        + " exec fault, no W for a write (v7.3; the kernel's first argument, vcpu->arch.mmu, is left out:"
+                        + " the model's SPTEs have no user or SMAP bits)");
+        add("leaf_spte_change_needs_tlb_flush", Kind.QUERY, List.of(integer("old_spte"), integer("new_spte")), Type.BOOL,
+                "leaf_spte_change_needs_tlb_flush", "whether replacing a leaf SPTE value by another drops its MMU-writable bit");
         add("possible_nx_huge_pages", Kind.QUERY, List.of(integer("mmu_type")), Type.NX_LIST,
                 "kvm->arch.possible_nx_huge_pages[mmu_type]", "v6.18's NX list of one MMU (KVM_SHADOW_MMU, KVM_TDP_MMU): "
                         + ".nr_pages (the u64 counter track/untrack keep), .len (the list's length: 0 is list_empty()), or"

@@ -45,6 +45,7 @@ public enum Type {
             case "root" -> ROOT;
             case "range" -> RANGE;
             case "fault" -> FAULT;
+            case "iter" -> FAULT_ITER; // a struct tdp_iter * of the fault's walk, passed on with it
             default -> null;
         };
     }

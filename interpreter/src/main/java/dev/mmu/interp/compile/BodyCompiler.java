@@ -613,10 +613,6 @@ final class BodyCompiler {
                 b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
                 FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
             }
-            case "tdp_mmu_map_handle_target_level" -> {
-                TdpMap.Fault f = walk(c, env);
-                b.emit(new TdpMap.Target(f, Prelude.spuriousIfAccessAllowed(scenario.machine().kernel())));
-            }
             case "link_shadow_page" -> {
                 TdpMap.Fault f = walk(c, env);
                 b.emit(new DirectMap.Link(f.gpa(), f.m()));
@@ -674,6 +670,11 @@ final class BodyCompiler {
             case "tdp_mmu_link_sp" -> {
                 TdpMap.Fault f = walk(c, env);
                 yield new TdpMap.Link(f.gpa(), f.m(), f.exec(), result);
+            }
+            case "make_spte" -> new TdpMap.MakeSpte(walk(c, env), result);
+            case "tdp_mmu_set_spte_atomic" -> {
+                TdpMap.Fault f = fault(named(c, "iter", 0), env);
+                yield new TdpMap.SetSpteAtomic(f, value(named(c, "new_spte", 1), env), result);
             }
             case "fast_pf_fix_direct_spte" -> {
                 TdpMap.Fault f = fastFault(c, env);

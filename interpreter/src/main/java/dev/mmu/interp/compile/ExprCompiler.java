@@ -74,6 +74,10 @@ final class ExprCompiler {
         if (f.target() instanceof Expr.Name n && env != null && env.fault(n.name()) != null) {
             var fault = env.fault(n.name());
             if (field.equals("huge_page_disallowed")) return dev.mmu.runtime.paths.Expr.constant(fault.exec() && machine.nxHugePages() ? 1 : 0);
+            if (field.equals("gfn")) { // iter->gfn: the fault's gfn rounded down to iter.level
+                var gfn = new Computed(Operator.DIV, fault.gpa(), dev.mmu.runtime.paths.Expr.constant(4096));
+                return new Computed(Operator.GFN_ROUND_FOR_LEVEL, gfn, dev.mmu.runtime.paths.Expr.local(fault.slot("level")));
+            }
             return dev.mmu.runtime.paths.Expr.local(fault.slot(field)); // a field the checker knows
 
         }
@@ -176,10 +180,40 @@ final class ExprCompiler {
         if (c.name().name().equals("is_frozen_spte")) {
             return new Computed(Operator.FROZEN, compile(arg(c, 0), env), null);
         }
+        switch (c.name().name()) {
+            case "is_shadow_present_pte" -> {
+                return new Computed(Operator.SHADOW_PRESENT, compile(arg(c, 0), env), null);
+            }
+            case "is_last_spte" -> {
+                return new Computed(Operator.LAST_SPTE, compile(arg(c, 0), env), compile(arg(c, 1), env));
+            }
+            case "leaf_spte_change_needs_tlb_flush" -> {
+                return new Computed(Operator.LEAF_CHANGE_NEEDS_FLUSH, compile(arg(c, 0), env), compile(arg(c, 1), env));
+            }
+            case "is_access_allowed" -> {
+                return accessAllowed(faultArg(arg(c, 0), env), compile(arg(c, 1), env));
+            }
+            case "spte_permission_fault" -> { // v7.3: !is_access_allowed() for the model's SPTEs, true if not present
+                return new Computed(Operator.NOT, accessAllowed(faultArg(arg(c, 1), env), compile(arg(c, 0), env)), null);
+            }
+            default -> { }
+        }
         if (c.name().name().equals("DIV_ROUND_UP")) {
             return new Computed(Operator.DIV_ROUND_UP, compile(arg(c, 0), env), compile(arg(c, 1), env));
         }
         throw new CompileError(c.pos(), "'" + c.name().name() + "' cannot be used as a value here");
+    }
+
+    /** is_access_allowed(fault, spte): the fault's access is a constant of its code. */
+    private static dev.mmu.runtime.paths.Expr accessAllowed(dev.mmu.runtime.paths.TdpMap.Fault f, dev.mmu.runtime.paths.Expr spte) {
+        return new Computed(Operator.ACCESS_ALLOWED, spte, dev.mmu.runtime.paths.Expr.constant(Operator.access(f.exec(), f.write())));
+    }
+
+    /** The fault an argument names (the checker typed it). */
+    private static dev.mmu.runtime.paths.TdpMap.Fault faultArg(Expr e, Env env) {
+        var f = e instanceof Expr.Name n && env != null ? env.fault(n.name()) : null;
+        if (f == null) throw new CompileError(e.pos(), "a fault here is the fault path's fault parameter");
+        return f;
     }
 
     /** tlb(vcpu, gpa) names a vCPU: symmetry must not permute that one (-1: known only at run time). */

@@ -109,15 +109,15 @@ class FrontendTest {
     }
 
     /**
-     * A maintainer who pastes a patched primitive (v7.3's tdp_mmu_map_handle_target_level) is told
-     * which prelude path to copy instead; it said only "has the name of a built-in primitive".
+     * A maintainer who pastes a patched primitive (tdp_mmu_link_sp) is told which prelude path to
+     * copy instead; it said only "has the name of a built-in primitive".
      */
     @Test
     void aPrimitivesNameSaysWhichPathCallsIt() {
-        LoadResult result = frontend.load("p.mmu", "path tdp_mmu_map_handle_target_level(fault: fault) { }\n");
+        LoadResult result = frontend.load("p.mmu", "path tdp_mmu_link_sp(fault: fault) { }\n");
 
         assertThat(result.diagnostics()).singleElement().satisfies(d -> assertThat(d.message()).isEqualTo(
-                "path 'tdp_mmu_map_handle_target_level' has the name of a built-in primitive (Java, which a path"
+                "path 'tdp_mmu_link_sp' has the name of a built-in primitive (Java, which a path"
                         + " cannot replace): copy its caller and change the call there (`mmu show kvm_tdp_mmu_map`)"));
     }
 

@@ -80,6 +80,27 @@ class CliTest {
     }
 
     /**
+     * tdp_mmu_map_handle_target_level() is prelude source a maintainer copies (it was a primitive):
+     * 7.2's with v6.13's early return, 6.12's without it and with the flush on a table only.
+     */
+    @Test
+    void showPrintsTdpMmuMapHandleTargetLevelOfEachVersion() {
+        assertThat(run("show", "tdp_mmu_map_handle_target_level")).isZero();
+        assertThat(out).contains("path tdp_mmu_map_handle_target_level(fault: fault, iter: iter) {")
+                .contains("if is_shadow_present_pte(iter.old_spte) && is_access_allowed(fault, iter.old_spte)"
+                        + " && is_last_spte(iter.old_spte, iter.level) {")
+                .contains("let new_spte = make_spte(fault, iter)")
+                .contains("} else if tdp_mmu_set_spte_atomic(iter, new_spte) != 0 {")
+                .contains("leaf_spte_change_needs_tlb_flush(iter.old_spte, new_spte)")
+                .contains("kvm_flush_remote_tlbs_gfn(iter.gfn, iter.level)");
+        assertThat(run("show", "tdp_mmu_map_handle_target_level", "--kernel", "6.12")).isZero();
+        assertThat(out).contains("(v6.12, tdp_mmu.c:1017)").doesNotContain("is_access_allowed(fault")
+                .contains("} else if is_shadow_present_pte(iter.old_spte) && !is_last_spte(iter.old_spte, iter.level) {");
+        assertThat(run("show", "tdp_mmu_map_handle_target_level", "--kernel", "5.10")).isZero();
+        assertThat(out).as("5.10 runs 6.12's").contains("(v6.12, tdp_mmu.c:1017)");
+    }
+
+    /**
      * v7.3-rc7's patches change kernel functions the model has inside a primitive or a path
      * (is_access_allowed() became spte_permission_fault(); kvm_rmap_age_gfn_range()): show says
      * where, where it said "no kernel path" with no lead, or "did you mean 'kvm_zap_gfn_range'?".
@@ -87,12 +108,13 @@ class CliTest {
     @Test
     void showSaysWhichPathOrPrimitiveHasAKernelFunctionInside() {
         assertThat(run("show", "is_access_allowed")).isEqualTo(2);
+        // tdp_mmu_map_handle_target_level is prelude source: show prints it, the first
         assertThat(err.replaceAll("\\s+", " ")).contains("mmu: the prelude has no kernel path 'is_access_allowed'; the model"
-                + " has it inside kvm_tdp_mmu_fast_pf_get_last_sptep (a primitive), tdp_mmu_map_handle_target_level (a"
-                + " primitive): `mmu show kvm_tdp_mmu_fast_pf_get_last_sptep` prints the first");
+                + " has it inside tdp_mmu_map_handle_target_level, kvm_tdp_mmu_fast_pf_get_last_sptep (a primitive): `mmu"
+                + " show tdp_mmu_map_handle_target_level` prints the first");
         assertThat(err.lines()).allMatch(l -> l.length() <= 100);
         assertThat(run("show", "spte_permission_fault")).isEqualTo(2);
-        assertThat(err.replaceAll("\\s+", " ")).contains("tdp_mmu_map_handle_target_level (a primitive)");
+        assertThat(err.replaceAll("\\s+", " ")).contains("inside kvm_tdp_mmu_fast_pf_get_last_sptep (a primitive)");
         assertThat(run("show", "kvm_rmap_age_gfn_range")).isEqualTo(2);
         assertThat(err.replaceAll("\\s+", " ")).contains("inside kvm_age_gfn_lockless (a primitive),"
                 + " kvm_test_age_gfn_lockless (a primitive)").doesNotContain("did you mean");

@@ -150,11 +150,13 @@ class PrimitiveCallsTest {
     }
 
     /**
-     * A fault path's primitive compiles in a patched kvm_tdp_mmu_map, inside the fault's walk; one of
+     * A fault path's primitive (one that takes the fault or its walk's iter) compiles in a patched
+     * kvm_tdp_mmu_map, inside the fault's walk; one of
      * fast_page_fault's in a patched fast_page_fault.
      */
     private static Loaded compiles(Primitive p, String statement) {
-        if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT)) {
+        // tdp_mmu_set_spte_atomic(iter, new_spte) takes the fault walk's iter alone
+        if (p.params().stream().noneMatch(q -> q.type() == Primitive.Type.FAULT || q.type() == Primitive.Type.ITER)) {
             // A renamed primitive's older name is called by a kernel that has it (Prelude.PRIMITIVE_RENAMES).
             boolean older = dev.mmu.runtime.paths.Prelude.primitiveRenamedIn(dev.mmu.runtime.paths.Prelude.LATEST, p.name()).isPresent();
             if (!older) return compiles(statement);

@@ -1,5 +1,7 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
 /** A value computed from a state for one thread: a local, a constant, a stat, an SPTE field. */
@@ -121,7 +123,28 @@ public interface Expr {
         /** is_frozen_spte(): the SPTE value is FROZEN_SPTE. */
         FROZEN,
         /** DIV_ROUND_UP(n, d) of the kernel on u64 operands: (n + d - 1) / d, wrapping, unsigned. */
-        DIV_ROUND_UP;
+        DIV_ROUND_UP,
+        /** is_shadow_present_pte(spte) (spte.h): present; FROZEN_SPTE and 0 are not. */
+        SHADOW_PRESENT,
+        /** is_last_spte(spte, level) (spte.h): level is 4K or the SPTE is a huge leaf. */
+        LAST_SPTE,
+        /**
+         * is_access_allowed(fault, spte) (spte.h) with b the fault's access ({@link #ACCESS_READ},
+         * {@link #ACCESS_WRITE}, {@link #ACCESS_EXEC}): X for an exec fault, W for a write, else present.
+         */
+        ACCESS_ALLOWED,
+        /** leaf_spte_change_needs_tlb_flush(old, new) (spte.h): the MMU-writable bit goes away. */
+        LEAF_CHANGE_NEEDS_FLUSH,
+        /** gfn_round_for_level(gfn, level) (mmu_internal.h): gfn down to the first of its level's pages. */
+        GFN_ROUND_FOR_LEVEL;
+
+        /** A fault's access for {@link #ACCESS_ALLOWED}: fault->exec, fault->write, else a read. */
+        public static final long ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
+
+        /** The access code of a fault. */
+        public static long access(boolean exec, boolean write) {
+            return exec ? ACCESS_EXEC : write ? ACCESS_WRITE : ACCESS_READ;
+        }
 
         long apply(long x, long y) {
             return switch (this) {
@@ -141,8 +164,13 @@ public interface Expr {
                 case NE -> x != y ? 1 : 0;
                 case AND -> x != 0 && y != 0 ? 1 : 0;
                 case OR -> x != 0 || y != 0 ? 1 : 0;
-                case FROZEN -> (x & dev.mmu.runtime.model.Spte.FROZEN) != 0 ? 1 : 0;
+                case FROZEN -> (x & Spte.FROZEN) != 0 ? 1 : 0;
                 case DIV_ROUND_UP -> y == 0 ? 0 : Long.divideUnsigned(x + y - 1, y);
+                case SHADOW_PRESENT -> Spte.present(x) ? 1 : 0;
+                case LAST_SPTE -> y == Level.PG_LEVEL_4K || Spte.leaf(x) ? 1 : 0;
+                case ACCESS_ALLOWED -> (y == ACCESS_EXEC ? Spte.exec(x) : y == ACCESS_WRITE ? Spte.writable(x) : Spte.present(x)) ? 1 : 0;
+                case LEAF_CHANGE_NEEDS_FLUSH -> (x & Spte.MMU_WRITABLE) != 0 && (y & Spte.MMU_WRITABLE) == 0 ? 1 : 0;
+                case GFN_ROUND_FOR_LEVEL -> y < Level.PG_LEVEL_4K ? x : Level.alignDown(x, (int) y);
             };
         }
     }

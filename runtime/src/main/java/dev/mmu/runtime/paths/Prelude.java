@@ -62,16 +62,6 @@ public final class Prelude {
     }
 
     /**
-     * Whether the version's tdp_mmu_map_handle_target_level() returns RET_PF_SPURIOUS before
-     * make_spte() when a present leaf already allows the access (v6.13, 386d69f9f29b "Treat TDP MMU
-     * faults as spurious if access is already allowed", kvm-x86-fixes-6.13-rcN); before, it rebuilds
-     * the SPTE and cmpxchgs it in whenever the value differs.
-     */
-    public static boolean spuriousIfAccessAllowed(String version) {
-        return atLeast(version, "6.18"); // of the prelude's versions, 6.18 and 7.2 come after v6.13
-    }
-
-    /**
      * Whether the version's handle_changed_spte() calls kvm_set_pfn_dirty() for a dirty leaf that
      * goes away, which is what invariant dirty_bit_lost checks (until v6.13: aa85986e7150 "Mark folio
      * dirty when creating SPTE, not when zapping/modifying" marks the folio dirty when the fault makes

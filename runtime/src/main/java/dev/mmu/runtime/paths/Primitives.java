@@ -91,6 +91,17 @@ public final class Primitives {
                     Tlbs.flushRemoteTlbs(e);
                     return 0;
                 });
+        // kvm_flush_remote_tlbs_gfn() (kvm_host.h): the ranged flush of the pages one SPTE at level maps.
+        declare("kvm_flush_remote_tlbs_gfn(gfn: int, level: int)")
+                .mirrors("kvm_flush_remote_tlbs_gfn", "v7.2")
+                .doc("kvm_flush_remote_tlbs_range(gfn_round_for_level(gfn, level), KVM_PAGES_PER_HPAGE(level)): the"
+                        + " TLB entries of the pages an SPTE at level maps with flush_remote_tlbs_range on, else every vCPU's TLB")
+                .step(Tlbs.FLUSH, (e, a) -> {
+                    int level = (int) Math.max(a[1], 1);
+                    Tlbs.flushRemoteTlbsRange(e, dev.mmu.runtime.model.Level.alignDown(a[0], level),
+                            dev.mmu.runtime.model.Level.pagesPerHpage(level));
+                    return 0;
+                });
         // The ranged flush: only `vm { flush_remote_tlbs_range on }` (KVM on Hyper-V) narrows it.
         declare("kvm_flush_remote_tlbs_range(start_gfn: int, nr_pages: int)")
                 .mirrors("kvm_flush_remote_tlbs_range", "v7.2")
@@ -294,12 +305,18 @@ public final class Primitives {
                 .doc("links a new table at iter.sptep with tdp_mmu_set_spte_atomic (split from iter.old_spte if that is a huge"
                         + " page); 0, or -EBUSY if the cmpxchg failed")
                 .expanded();
-        declare("tdp_mmu_map_handle_target_level(fault: fault, iter: iter)")
-                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_map_handle_target_level", "v6.12")
-                .doc("installs the fault's leaf at iter.sptep with tdp_mmu_set_spte_atomic (not if already there or the cmpxchg"
-                        + " fails); flushes if it replaced a table. From kernel 6.18 (v6.13) RET_PF_SPURIOUS first if"
-                        + " iter.old_spte is a present leaf that already allows the access (is_access_allowed();"
-                        + " spte_permission_fault() in v7.3)")
+        // tdp_mmu_map_handle_target_level() is prelude source (kernel/tdp_mmu.mmu) over these two and
+        // the SPTE queries (is_shadow_present_pte, is_last_spte, is_access_allowed).
+        declare("make_spte(fault: fault, iter: iter) -> int")
+                .mirrors("make_spte", "v7.2")
+                .doc("the fault's leaf SPTE at iter.level (new_spte): its pfn, writable unless the memslot is read-only,"
+                        + " executable unless huge under nx_huge_pages; marks the page dirty (mark_page_dirty_in_slot) if it"
+                        + " makes a writable SPTE in a dirty-logged slot")
+                .expanded();
+        declare("tdp_mmu_set_spte_atomic(iter: iter, new_spte: int) -> int")
+                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_set_spte_atomic", "v7.2")
+                .doc("cmpxchg of new_spte at iter.sptep against iter.old_spte, then handle_changed_spte(); 0, or -EBUSY if"
+                        + " the SPTE changed since the walk read it")
                 .expanded();
         // The NX tracking of kvm_tdp_mmu_map() after a link.
         declare("nx_huge_page_disallowed(sp: sp) -> bool")

@@ -261,19 +261,27 @@ public final class TdpMap {
     }
 
     /**
-     * tdp_mmu_map_handle_target_level() (v6.12): make_spte() (which marks the page dirty when it
-     * makes a writable SPTE in a dirty-logged slot); the same value -> RET_PF_SPURIOUS; else
-     * tdp_mmu_set_spte_atomic(), RET_PF_RETRY if it fails; replacing a table by a huge leaf
-     * flushes (kvm_flush_remote_tlbs_gfn). With spuriousIfAllowed (v6.13+, {@link
-     * Prelude#spuriousIfAccessAllowed}), first: a present leaf that already allows the fault's access
-     * (is_access_allowed(): X for exec, W for a write, present for a read) -> RET_PF_SPURIOUS, before
-     * make_spte(), where v6.12 replaces it when make_spte()'s value differs (a dirty or aged leaf).
+     * make_spte(vcpu, sp, fault->slot, ACC_ALL, iter->gfn, fault->pfn, iter->old_spte, ...) (spte.c)
+     * for the fault's leaf at iter.level: the pfn of the fault's page at that level, writable
+     * unless fault->slot (the flags the fault read) is read-only, executable unless it is huge
+     * under the NX mitigation; it
+     * marks the page dirty (mark_page_dirty_in_slot()) when it makes a writable SPTE in a
+     * dirty-logged slot, as the kernel's does, before the caller's cmpxchg. Its value (new_spte)
+     * into local result; the kernel's return value (wrprot, for RET_PF_WRITE_PROTECTED's
+     * emulation) has no use in the model.
      */
-    public record Target(Expr gpa, int m, int pfnSlot, int slotFlags, boolean exec, boolean write,
-                         boolean spuriousIfAllowed) implements Op {
-        /** The step for the fault's access, as the kernel version has it. */
-        public Target(Fault f, boolean spuriousIfAllowed) {
-            this(f.gpa(), f.m(), f.pfn(), f.slotFlags(), f.exec(), f.write(), spuriousIfAllowed);
+    public record MakeSpte(Expr gpa, int m, int pfnSlot, int slotFlags, int result, int unless, boolean negate)
+            implements Ops.ValueOp {
+        public MakeSpte(Fault f, int result) {
+            this(f.gpa(), f.m(), f.pfn(), f.slotFlags(), result, -1, false);
+        }
+
+        public MakeSpte(Expr gpa, int m, int pfnSlot, int slotFlags, int result) {
+            this(gpa, m, pfnSlot, slotFlags, result, -1, false);
+        }
+
+        public MakeSpte branch(int unless, boolean negate) {
+            return new MakeSpte(gpa, m, pfnSlot, slotFlags, -1, unless, negate);
         }
 
         public void exec(Exec e, int choice) {
@@ -281,44 +289,97 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
-            long old = l[m + OLD];
-            if (spuriousIfAllowed && Spte.present(old) && Spte.leaf(old) && accessAllowed(old, exec, write)) {
-                e.note("tdp_mmu_map_handle_target_level: the present leaf already allows the access: RET_PF_SPURIOUS");
-                return;
-            }
-            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
-            boolean writable = !slot.readonly();
+            boolean writable = (l[slotFlags] & Memslots.READONLY) == 0;
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
-            long leaf = Spte.leaf(base, writable, x);
-            if (writable && (l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
-            if (old == leaf) {
-                e.note("tdp_mmu_map_handle_target_level: RET_PF_SPURIOUS");
-                return;
-            }
-            int spId = (int) l[m + SP];
-            if (!cmpxchgAllowed(e, spId, index(gfn, l, m), old)) return;
-            TdpMmu.setSpte(e, spId, index(gfn, l, m), leaf);
-            if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);
+            if (marks(l)) Memslots.markDirty(e, gfn);
+            Ops.deliver(e, Spte.leaf(base, writable, x), result, unless, negate);
+        }
+
+        /** Whether it makes a writable SPTE in a dirty-logged slot, as fault->slot's flags say. */
+        private boolean marks(long[] l) {
+            return (l[slotFlags] & (Memslots.READONLY | Memslots.LOGGING)) == Memslots.LOGGING;
         }
 
         public int[] localsRead() {
-            return with(gpa.locals(), m + SP, m + LEVEL, m + OLD, pfnSlot, slotFlags);
+            return with(gpa.locals(), m + LEVEL, pfnSlot, slotFlags);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return Ops.written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
+        }
+
+        public Footprint footprint() {
+            return gpa.footprint().andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP);
+        }
+
+        /**
+         * Outside a dirty-logged slot or in a read-only one (fault->slot's flags, a local) it reads
+         * and writes nothing shared: the kernel's make_spte() then only computes a value from the
+         * fault and its memslot snapshot.
+         */
+        public Footprint footprint(VmState s, int thread) {
+            return marks(s.threads[thread].locals) ? footprint() : gpa.footprint();
+        }
+
+        public String describe() {
+            return "make_spte";
+        }
+    }
+
+    /**
+     * tdp_mmu_set_spte_atomic(kvm, iter, new_spte) for the fault's leaf: the cmpxchg against
+     * iter.old_spte ({@link #cmpxchgAllowed}), then handle_changed_spte() on the value replaced (a
+     * table replaced by a huge leaf is freed after the grace period). Returns 0, or -EBUSY if the
+     * cmpxchg failed: its value ({@link Ops.ValueOp}).
+     */
+    public record SetSpteAtomic(Expr gpa, int m, Expr newSpte, int result, int unless, boolean negate)
+            implements Ops.ValueOp {
+        public SetSpteAtomic(Fault f, Expr newSpte, int result) {
+            this(f.gpa(), f.m(), newSpte, result, -1, false);
+        }
+
+        public SetSpteAtomic branch(int unless, boolean negate) {
+            return new SetSpteAtomic(gpa, m, newSpte, -1, unless, negate);
+        }
+
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            long gfn = gpa.eval(s, e.thread) >>> 12;
+            long[] l = e.self().locals;
+            int spId = (int) l[m + SP];
+            int i = index(gfn, l, m);
+            if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
+                Ops.deliver(e, -Link.EBUSY, result, unless, negate);
+                return;
+            }
+            TdpMmu.setSpte(e, spId, i, newSpte.eval(s, e.thread));
+            Ops.deliver(e, 0, result, unless, negate);
+        }
+
+        public int[] localsRead() {
+            return with(Expr.locals(gpa, newSpte), m + SP, m + LEVEL, m + OLD);
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return Ops.written(result);
+        }
+
+        public int[] targets(int pc) {
+            return Ops.targets(pc, unless);
         }
 
         /** Its lockdep check ({@link #cmpxchgAllowed}) reads only this thread's holding of mmu_lock: nothing shared. */
         public Footprint footprint() {
-            return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
-                    .andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS);
+            return Footprint.of(gpa, newSpte).union(TdpMmu.LINK_CHILD).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
-            return "tdp_mmu_map_handle_target_level";
-        }
-
-        /** is_access_allowed(fault, spte) (spte.h): X for an exec fault, W for a write, else present. */
-        static boolean accessAllowed(long spte, boolean exec, boolean write) {
-            return exec ? Spte.exec(spte) : write ? Spte.writable(spte) : Spte.present(spte);
+            return "tdp_mmu_set_spte_atomic";
         }
     }
 

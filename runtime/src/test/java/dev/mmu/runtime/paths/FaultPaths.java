@@ -161,7 +161,7 @@ final class FaultPaths {
         b.patch(notFrozen, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.FROZEN, Expr.local(f.slot("old_spte")), null),
                 b.here(), "is_frozen_spte(iter.old_spte)"));
         int notTarget = b.placeholder();
-        b.emit(new TdpMap.Target(f, spuriousIfAllowed));
+        handleTargetLevel(b, f, spuriousIfAllowed);
         int mapped = b.placeholder();
         b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
                 b.here(), "iter.level == fault.goal_level"));
@@ -194,5 +194,41 @@ final class FaultPaths {
         b.patch(mapped, new Ops.Jump(end));
         b.patch(failed, new Ops.Jump(end));
         b.emit(new Ops.Release(LockId.rcu));
+    }
+
+    /**
+     * tdp_mmu_map_handle_target_level() as the prelude has it (kernel/tdp_mmu.mmu; with
+     * spuriousIfAllowed false, kernel/6.12/tdp_mmu.mmu's, without the early return and the leaf
+     * flush): the checks of iter.old_spte, make_spte(), tdp_mmu_set_spte_atomic(), the flush.
+     */
+    static void handleTargetLevel(PathBuilder b, TdpMap.Fault f, boolean spuriousIfAllowed) {
+        Expr old = Expr.local(f.slot("old_spte"));
+        Expr level = Expr.local(f.slot("level"));
+        Expr present = new Expr.Computed(Expr.Operator.SHADOW_PRESENT, old, null);
+        Expr last = new Expr.Computed(Expr.Operator.LAST_SPTE, old, level);
+        int spurious = spuriousIfAllowed ? b.placeholder() : -1;
+        int newSpte = b.local("new_spte");
+        b.emit(new TdpMap.MakeSpte(f, newSpte));
+        int same = b.placeholder();
+        int failed = b.placeholder();
+        Expr notLast = new Expr.Computed(Expr.Operator.NOT, last, null);
+        Expr replaced = spuriousIfAllowed ? new Expr.Computed(Expr.Operator.OR, notLast,
+                new Expr.Computed(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, old, Expr.local(newSpte))) : notLast;
+        int noFlush = b.placeholder();
+        Expr gfn = new Expr.Computed(Expr.Operator.GFN_ROUND_FOR_LEVEL,
+                new Expr.Computed(Expr.Operator.DIV, f.gpa(), Expr.constant(4096)), level);
+        b.emit(new Ops.Call(Primitives.get("kvm_flush_remote_tlbs_gfn"), new Expr[] {gfn, level}, -1));
+        int end = b.here();
+        if (spuriousIfAllowed) {
+            Expr allowed = new Expr.Computed(Expr.Operator.AND, new Expr.Computed(Expr.Operator.AND, present,
+                    new Expr.Computed(Expr.Operator.ACCESS_ALLOWED, old, Expr.constant(Expr.Operator.access(f.exec(), f.write())))), last);
+            b.patch(spurious, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.NOT, allowed, null), end,
+                    "!(is_shadow_present_pte && is_access_allowed && is_last_spte)"));
+        }
+        b.patch(same, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.NE, Expr.local(newSpte), old), end,
+                "new_spte != iter.old_spte"));
+        b.patch(failed, new TdpMap.SetSpteAtomic(f, Expr.local(newSpte), -1).branch(end, true));
+        b.patch(noFlush, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.AND, present, replaced), end,
+                "is_shadow_present_pte(iter.old_spte) && ..."));
     }
 }

@@ -94,8 +94,6 @@ class PreludeTest {
                 .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18", "7.2");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::nxListPerMmu)
                 .as("one NX list per MMU since v6.18").containsExactly("6.18", "7.2");
-        assertThat(Prelude.VERSIONS).filteredOn(Prelude::spuriousIfAccessAllowed)
-                .as("RET_PF_SPURIOUS before make_spte() since v6.13").containsExactly("6.18", "7.2");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::setsPfnDirtyOnZap)
                 .as("kvm_set_pfn_dirty() in handle_changed_spte() until v6.13").containsExactly("5.10", "5.12", "6.12");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::accessedBitVolatile)

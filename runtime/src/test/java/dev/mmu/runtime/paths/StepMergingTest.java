@@ -507,7 +507,7 @@ class StepMergingTest {
         }
         assertThat(rests).as("under read_lock the vCPU holds off grace periods and its lockdep checks read its own"
                 + " holding: queueing for mmu_lock touches nothing its map reads").contains("read_lock(mmu_lock)")
-                .doesNotContain("tdp_mmu_map_handle_target_level", "tdp_mmu_link_sp");
+                .doesNotContain("tdp_mmu_set_spte_atomic", "tdp_mmu_link_sp");
     }
 
     /**

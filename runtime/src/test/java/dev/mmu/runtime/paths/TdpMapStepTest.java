@@ -97,12 +97,66 @@ class TdpMapStepTest {
         long readOnly = Spte.leaf(0x1000, false, false);
         long writable = Spte.leaf(0x1000, true, false);
         long exec = Spte.leaf(0x1000, false, true);
-        assertThat(TdpMap.Target.accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
-        assertThat(TdpMap.Target.accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
-        assertThat(TdpMap.Target.accessAllowed(writable, false, true)).isTrue();
-        assertThat(TdpMap.Target.accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
-        assertThat(TdpMap.Target.accessAllowed(exec, true, false)).isTrue();
-        assertThat(TdpMap.Target.accessAllowed(exec, false, true)).isFalse();
+        assertThat(accessAllowed(readOnly, false, false)).as("a read: present").isTrue();
+        assertThat(accessAllowed(readOnly, false, true)).as("a write needs W").isFalse();
+        assertThat(accessAllowed(writable, false, true)).isTrue();
+        assertThat(accessAllowed(writable, true, false)).as("an exec needs X").isFalse();
+        assertThat(accessAllowed(exec, true, false)).isTrue();
+        assertThat(accessAllowed(exec, false, true)).isFalse();
+        assertThat(accessAllowed(0, false, false)).as("nothing is allowed by a non-present SPTE").isFalse();
+    }
+
+    static boolean accessAllowed(long spte, boolean exec, boolean write) {
+        return new Expr.Computed(Expr.Operator.ACCESS_ALLOWED, Expr.constant(spte),
+                Expr.constant(Expr.Operator.access(exec, write))).eval(null, 0) != 0;
+    }
+
+    /** spte.h's helpers as tdp_mmu_map_handle_target_level() (the prelude's) tests iter.old_spte with them. */
+    @Test
+    void theSpteHelpersAreTheKernels() {
+        long leaf4k = Spte.leaf(0x1000, true, true);
+        long huge = Spte.leaf(0x1000, false, false);
+        long table = Spte.table(3);
+        assertThat(op(Expr.Operator.SHADOW_PRESENT, leaf4k, 0)).isTrue();
+        assertThat(op(Expr.Operator.SHADOW_PRESENT, table, 0)).isTrue();
+        assertThat(op(Expr.Operator.SHADOW_PRESENT, 0, 0)).isFalse();
+        assertThat(op(Expr.Operator.SHADOW_PRESENT, Spte.FROZEN, 0)).as("FROZEN_SPTE is not present").isFalse();
+        assertThat(op(Expr.Operator.LAST_SPTE, huge, 2)).as("a huge leaf").isTrue();
+        assertThat(op(Expr.Operator.LAST_SPTE, table, 2)).as("a table above 4K").isFalse();
+        assertThat(op(Expr.Operator.LAST_SPTE, 0, 1)).as("level == PG_LEVEL_4K, whatever the SPTE").isTrue();
+        assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, leaf4k, huge)).as("MMU-writable lost").isTrue();
+        assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, huge, leaf4k)).isFalse();
+        assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, leaf4k, leaf4k | Spte.DIRTY)).as("A/D only").isFalse();
+        assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 2)).isEqualTo(0x200);
+        assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 1)).isEqualTo(0x203);
+        assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x40203, 3)).isEqualTo(0x40000);
+    }
+
+    private static long value(Expr.Operator op, long x, long y) {
+        return new Expr.Computed(op, Expr.constant(x), Expr.constant(y)).eval(null, 0);
+    }
+
+    private static boolean op(Expr.Operator op, long x, long y) {
+        return value(op, x, y) != 0;
+    }
+
+    /**
+     * make_spte() reads fault->slot's flags (a local): it marks the page dirty, a shared write, only
+     * for a writable SPTE in a dirty-logged slot; else its step reads nothing shared and may run in
+     * the walk's (the state counts of docs/kernel-model.md's last section rely on it).
+     */
+    @Test
+    void makeSpteTouchesSharedStateOnlyWhereItMarksThePageDirty() {
+        Stepper st = readAfterExecSplit(false);
+        TdpMap.MakeSpte make = new TdpMap.MakeSpte(Expr.constant(HPAGE_GPA), 0, 0, 1, -1);
+        long[] l = st.s.threads[0].locals;
+        l[1] = Memslots.FOUND | Memslots.LOGGING;
+        assertThat(make.footprint(st.s, 0)).isEqualTo(make.footprint())
+                .isEqualTo(Footprint.reads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP));
+        l[1] = Memslots.FOUND;
+        assertThat(make.footprint(st.s, 0)).as("not logging").isEqualTo(Footprint.LOCAL);
+        l[1] = Memslots.FOUND | Memslots.LOGGING | Memslots.READONLY;
+        assertThat(make.footprint(st.s, 0)).as("a read-only slot: no writable SPTE to mark").isEqualTo(Footprint.LOCAL);
     }
 
     @Test
