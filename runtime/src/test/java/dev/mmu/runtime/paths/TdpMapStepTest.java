@@ -53,6 +53,7 @@ class TdpMapStepTest {
         long huge = st.spteAt(HPAGE_GFN, 2);
         assertThat(isLeaf(huge)).as("goal_level stays 2M: the table gives way to the huge leaf").isTrue();
         assertThat(dev.mmu.runtime.model.Spte.exec(huge)).as("huge SPTEs lose exec under NX").isFalse();
+        assertThat(Spte.pfn(huge) % 512).as("make_spte(): the 2M page's first pfn, from the read's pfn at 0x1000").isZero();
         assertThat(st.s.stat(Stat.remote_tlb_flush)).as("replacing a table flushes").isPositive();
     }
 
@@ -186,6 +187,12 @@ class TdpMapStepTest {
                 .isEqualTo(Footprint.reads(Resource.INVALIDATE, Resource.INVALID_ROOTS).andReadsRoots(0));
         assertThat(new FaultOps.PageFaultStale(0, gpa, 0, -1, 9, true, false, false).describe()).isEqualTo("mmu_invalidate_retry_gfn");
 
+        assertThat(new TdpMap.MakeSpte(gpa, m, 20, 21, 5).localsRead()).containsExactlyInAnyOrder(m + TdpMap.LEVEL, 20, 21);
+        assertThat(new TdpMap.MakeSpte(gpa, m, 20, 21, 5).branch(9, true).targets(3)).containsExactly(4, 9);
+        TdpMap.SetSpteAtomic cmpxchg = new TdpMap.SetSpteAtomic(gpa, m, Expr.local(30), 5, -1, false);
+        assertThat(cmpxchg.localsRead()).containsExactlyInAnyOrder(30, m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.OLD);
+        assertThat(cmpxchg.localsWritten(3, 4)).containsExactly(5);
+        assertThat(cmpxchg.branch(9, true).localsWritten(3, 9)).isEmpty();
         assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).localsRead())
