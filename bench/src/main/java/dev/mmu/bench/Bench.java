@@ -32,6 +32,8 @@ import java.util.stream.Stream;
  *   <li>check: the scenario as `mmu check` runs it (its own strategy, expectations, early stop);
  *   <li>full: an exhaustive DFS with no expectations (the whole reachable space), timed with the
  *       visited set keyed on the compact encoding and on the state objects (without partial-order reduction);
+ *   <li>fullS: the full search keyed on the encoding with every stat kept and dead locals left out:
+ *       the state SPIN keeps with {@code spin -o2} (bench/spin/run.sh compares the two);
  *   <li>por: the full search with partial-order reduction (the scenario's expectations decide what is visible);
  *   <li>sym: the full search with vCPU symmetry (only where some state has a permuted twin);
  *   <li>memory: retained heap of a visited set holding every reachable state, as objects, as
@@ -118,6 +120,9 @@ public final class Bench {
                     perFingerprint, perArena, perArenaFingerprint);
         }
         row(name, "fullO", o.statesStored(), o.transitions(), objects.medianMillis, o.peakHeapBytes(), -1, -1, -1);
+        Timed<ExploreResult<VmState>> stats = timed(repeat, () -> Explorer.explore(new StatKeys(system), List.of(), dfs));
+        var k = stats.value.stats();
+        row(name, "fullS", k.statesStored(), k.transitions(), stats.medianMillis, k.peakHeapBytes(), -1, -1, -1);
         Timed<ExploreResult<VmState>> por = timed(repeat,
                 () -> Explorer.explore(system, List.of(), dfs.toBuilder().partialOrder(true).build()));
         var r = por.value.stats();
@@ -284,8 +289,24 @@ public final class Bench {
         return base + ": " + n;
     }
 
+    /**
+     * The same system keyed on the encoding with every stat kept (none is left out as unread) and
+     * dead locals left out: the state SPIN stores with {@code spin -o2}, which keeps write-only
+     * globals but still resets dead locals (its data-flow optimisation).
+     */
+    static final class StatKeys extends ObjectKeys<VmState> {
+        private final java.util.BitSet[][] live;
+
+        StatKeys(MmuSystem inner) {
+            super(inner);
+            this.live = dev.mmu.runtime.paths.LiveLocals.of(inner.program());
+        }
+
+        @Override public Object key(VmState s) { return java.nio.ByteBuffer.wrap(s.encode(0L, live)); }
+    }
+
     /** The same system with the visited sets keyed on the state objects: the baseline. */
-    static final class ObjectKeys<S> implements TransitionSystem<S> {
+    static class ObjectKeys<S> implements TransitionSystem<S> {
         private final TransitionSystem<S> inner;
 
         ObjectKeys(TransitionSystem<S> inner) {
