@@ -204,15 +204,11 @@ public final class TdpMap {
         }
 
         public void exec(Exec e, int choice) {
+            int i = trySetSpteAtomic(e, gpa, m, result, unless, negate);
+            if (i < 0) return;
             VmState s = e.s;
-            long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             int spId = (int) l[m + SP];
-            int i = index(gfn, l, m);
-            if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
-                Ops.deliver(e, -EBUSY, result, unless, negate);
-                return;
-            }
             ShadowPage child = TdpMmu.linkChild(e, spId, i, true);
             child.nxHugePageDisallowed = hugePageDisallowed(s, exec);
             if (Spte.present(l[m + OLD])) TdpMmu.splitHugePage(e, child, l[m + OLD]);
@@ -250,6 +246,18 @@ public final class TdpMap {
      * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the
      * SPTE still holds what the walk read; tdp_mmu_set_spte_atomic() asserts mmu_lock held for read.
      */
+    /**
+     * tdp_mmu_set_spte_atomic()'s cmpxchg at the walk's SPTE, which tdp_mmu_link_sp() goes through
+     * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered.
+     */
+    private static int trySetSpteAtomic(Exec e, Expr gpa, int m, int result, int unless, boolean negate) {
+        long[] l = e.self().locals;
+        int i = index(gpa.eval(e.s, e.thread) >>> 12, l, m);
+        if (cmpxchgAllowed(e, (int) l[m + SP], i, l[m + OLD])) return i;
+        Ops.deliver(e, -Link.EBUSY, result, unless, negate);
+        return -1;
+    }
+
     static boolean cmpxchgAllowed(Exec e, int spId, int index, long old) {
         VmState s = e.s;
         if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.mmu_lock) || s.mmuWriter == e.thread) {
@@ -348,16 +356,9 @@ public final class TdpMap {
         }
 
         public void exec(Exec e, int choice) {
-            VmState s = e.s;
-            long gfn = gpa.eval(s, e.thread) >>> 12;
-            long[] l = e.self().locals;
-            int spId = (int) l[m + SP];
-            int i = index(gfn, l, m);
-            if (!cmpxchgAllowed(e, spId, i, l[m + OLD])) {
-                Ops.deliver(e, -Link.EBUSY, result, unless, negate);
-                return;
-            }
-            TdpMmu.setSpte(e, spId, i, newSpte.eval(s, e.thread));
+            int i = trySetSpteAtomic(e, gpa, m, result, unless, negate);
+            if (i < 0) return;
+            TdpMmu.setSpte(e, (int) e.self().locals[m + SP], i, newSpte.eval(e.s, e.thread));
             Ops.deliver(e, 0, result, unless, negate);
         }
 
