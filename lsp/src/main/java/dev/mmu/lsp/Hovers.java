@@ -136,9 +136,7 @@ final class Hovers {
         md.append(capitalised(b.doc())).append('.');
         if (b.kind() == Kind.PRIMITIVE) {
             // The other version's name of a renamed primitive: the checker's error, before it is run.
-            Prelude.primitiveRenamedIn(version, word).ifPresent(own -> md.append("\n\nKernel ").append(version)
-                    .append(" calls it `").append(own).append("`: this name is kernel ")
-                    .append(Prelude.primitiveRename(word).orElseThrow().versionsOf(word)).append("'s, an error here."));
+            renamedNote(version, word).ifPresent(n -> md.append("\n\n").append(n));
         }
         if (b.lock().asserts()) {
             md.append("\n\nNeeds ").append(b.lock().describe().replaceAll("\\b(\\w+_lock(?:\\(\\))?)", "`$1`")).append('.');
@@ -156,6 +154,12 @@ final class Hovers {
             case STAT -> "stat";
             case METRIC -> "metric";
         };
+    }
+
+    /** For the other version's name of a renamed primitive, what the checker will say of it. */
+    static Optional<String> renamedNote(String version, String name) {
+        return Prelude.primitiveRenamedIn(version, name).map(own -> "Kernel " + version + " calls it `" + own
+                + "`: this name is kernel " + Prelude.primitiveRename(name).orElseThrow().versionsOf(name) + "'s, an error here.");
     }
 
     /**

@@ -52,8 +52,7 @@ final class PreludeFiles {
     static Optional<String> doc(PinnedKernel kernel, String name) {
         String version = kernel.version();
         return KernelPrelude.source(version, name).map(source -> {
-            String comment = source.lines().takeWhile(l -> l.startsWith("#"))
-                    .map(l -> l.replaceFirst("^# ?", "")).collect(Collectors.joining("\n"));
+            String comment = comment(source);
             PathDecl p = KernelPrelude.paths(version).get(name);
             String text = Prelude.versionOf(p.pos().file());
             return comment + "\n\nPrelude `" + p.pos().file() + "` (kernel " + version
@@ -72,9 +71,19 @@ final class PreludeFiles {
         if (p == null) {
             return Optional.empty();
         }
-        return Optional.of("(" + p.params().stream()
-                .map(a -> a.type().isEmpty() ? a.name() : a.name() + ": " + a.type()).collect(Collectors.joining(", "))
+        return Optional.of("(" + p.params().stream().map(PreludeFiles::parameter).collect(Collectors.joining(", "))
                 + ")" + p.returns().map(r -> " -> " + r.name()).orElse(""));
+    }
+
+    /** A prelude path's leading comment block, without the {@code #}s, one line per line. */
+    static String comment(String source) {
+        return source.lines().takeWhile(l -> l.startsWith("#")).map(l -> l.replaceFirst("^# ?", ""))
+                .collect(Collectors.joining("\n"));
+    }
+
+    /** A path parameter as its declaration writes it: {@code mmu_type: int}, or the bare name. */
+    static String parameter(PathDecl.Param a) {
+        return a.type().isEmpty() ? a.name() : a.name() + ": " + a.type();
     }
 
     /** The copies' folders: the version is in the name, so that a copy opened in the editor answers for its version. */

@@ -6,7 +6,6 @@ import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
 import dev.mmu.interp.check.KernelPrelude;
-import dev.mmu.runtime.paths.Prelude;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -92,7 +91,7 @@ final class SignatureHelps {
         String where = "kernel " + version + " (" + kernel.why() + ")";
         if (path != null) {
             path.params().forEach(p -> {
-                parameters.add(p.type().isEmpty() ? p.name() : p.name() + ": " + p.type());
+                parameters.add(PreludeFiles.parameter(p));
                 names.add(p.name());
             });
             returns = path.returns().map(r -> " -> " + r.name()).orElse("");
@@ -105,8 +104,8 @@ final class SignatureHelps {
                 names.add(p.name());
             });
             returns = b.returns() == dev.mmu.interp.check.Type.VOID ? "" : " -> " + b.returns().display;
-            doc = Hovers.capitalised(b.doc()) + "." + (b.kind() != Kind.PRIMITIVE ? "" : Prelude.primitiveRenamedIn(version, name)
-                    .map(own -> "\n\nKernel " + version + " calls it `" + own + "`: this name is an error here.").orElse(""));
+            doc = Hovers.capitalised(b.doc()) + "."
+                    + (b.kind() != Kind.PRIMITIVE ? "" : Hovers.renamedNote(version, name).map(n -> "\n\n" + n).orElse(""));
         } else {
             return Optional.empty();
         }
@@ -115,8 +114,7 @@ final class SignatureHelps {
 
     /** The first sentence of a prelude path's comment block: what it is, in the kernel's words. */
     private static String firstSentence(String version, String name) {
-        String comment = KernelPrelude.source(version, name).orElse("").lines().takeWhile(l -> l.startsWith("#"))
-                .map(l -> l.replaceFirst("^# ?", "")).reduce((a, b) -> a + " " + b).orElse("");
+        String comment = PreludeFiles.comment(KernelPrelude.source(version, name).orElse("")).replace('\n', ' ');
         int end = comment.indexOf(". ");
         return end < 0 ? comment : comment.substring(0, end + 1);
     }

@@ -88,32 +88,15 @@ class PrimitiveCallsTest {
      */
     @Test
     void aLeftOperandKnownWhenCompilingDecidesWithoutTheCallOnTheRight() {
-        String text = """
-                path zap(can_yield: bool) {
-                  lock write
-                  for sp in lpage_disallowed take 1 {
-                    for iter in tdp_pte(root, 0 .. 512) {
-                      %s
-                    }
-                  }
-                  unlock
-                }
-
-                scenario "s" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  thread t { zap(%s) }
-                  expect never lockdep
-                }
-                """;
-        List<String> without = ops(text.formatted("assert true", "false"));
-        assertThat(ops(text.formatted("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "false")))
+        List<String> without = ops(canYield("assert true", "false"));
+        assertThat(ops(canYield("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "false")))
                 .isEqualTo(without);
-        assertThat(ops(text.formatted("if !can_yield || tdp_mmu_iter_cond_resched(false) {\n  assert true\n} else {\n"
+        assertThat(ops(canYield("if !can_yield || tdp_mmu_iter_cond_resched(false) {\n  assert true\n} else {\n"
                 + "  assert false\n}", "false"))).as("true || ...").isEqualTo(without);
-        assertThat(ops(text.formatted("let r = can_yield && tdp_mmu_iter_cond_resched(false)", "false")))
-                .as("as a value: one op, its source text").hasSameSizeAs(ops(text.formatted("let r = false", "false")))
+        assertThat(ops(canYield("let r = can_yield && tdp_mmu_iter_cond_resched(false)", "false")))
+                .as("as a value: one op, its source text").hasSameSizeAs(ops(canYield("let r = false", "false")))
                 .doesNotContain("tdp_mmu_iter_cond_resched()");
-        assertThat(ops(text.formatted("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "true")))
+        assertThat(ops(canYield("if can_yield && tdp_mmu_iter_cond_resched(false) {\n  assert false\n}", "true")))
                 .as("passed true, the call runs").isNotEqualTo(without);
     }
 
@@ -228,10 +211,19 @@ class PrimitiveCallsTest {
     }
 
     private static String scenario(String statement) {
+        return scenario("", statement, "");
+    }
+
+    /** The statement in a path that takes {@code can_yield}, called with {@code value}. */
+    private static String canYield(String statement, String value) {
+        return scenario("can_yield: bool", statement, value);
+    }
+
+    private static String scenario(String params, String statement, String args) {
         return """
                 global g = 0
 
-                path call_it() {
+                path call_it(%s) {
                   let o = 0
                   lock write
                   for sp in lpage_disallowed take 1 {
@@ -244,10 +236,10 @@ class PrimitiveCallsTest {
 
                 scenario "s" {
                   memslot 0 { gpa 0x0 size 2M }
-                  thread t { call_it() }
+                  thread t { call_it(%s) }
                   expect never lockdep
                 }
-                """.formatted(statement.replace("\n", "\n          "));
+                """.formatted(params, statement.replace("\n", "\n          "), args);
     }
 
     private static List<String> ops(String text) {

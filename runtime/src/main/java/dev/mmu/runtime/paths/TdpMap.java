@@ -243,10 +243,6 @@ public final class TdpMap {
     }
 
     /**
-     * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the
-     * SPTE still holds what the walk read; tdp_mmu_set_spte_atomic() asserts mmu_lock held for read.
-     */
-    /**
      * tdp_mmu_set_spte_atomic()'s cmpxchg at the walk's SPTE, which tdp_mmu_link_sp() goes through
      * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered.
      */
@@ -258,6 +254,10 @@ public final class TdpMap {
         return -1;
     }
 
+    /**
+     * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the
+     * SPTE still holds what the walk read; tdp_mmu_set_spte_atomic() asserts mmu_lock held for read.
+     */
     static boolean cmpxchgAllowed(Exec e, int spId, int index, long old) {
         VmState s = e.s;
         if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.mmu_lock) || s.mmuWriter == e.thread) {
