@@ -128,6 +128,7 @@ class TdpMapStepTest {
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, leaf4k, huge)).as("MMU-writable lost").isTrue();
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, huge, leaf4k)).isFalse();
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, leaf4k, leaf4k | Spte.DIRTY)).as("A/D only").isFalse();
+        assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, huge, huge)).as("never MMU-writable: nothing lost").isFalse();
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 2)).isEqualTo(0x200);
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 1)).isEqualTo(0x203);
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x40203, 3)).isEqualTo(0x40000);
