@@ -180,7 +180,7 @@ final class BodyChecker {
         } else if (s instanceof Stmt.ForList f) {
             loop(f.body(), f.var().name(), f.list().name().equals("obsolete_pages") ? Type.SP : Type.ROOT);
         } else if (s instanceof Stmt.ForTdpPte f) {
-            Type root = expr(f.root());
+            Type root = builtinRoot(f.root()) ? Type.ROOT : expr(f.root());
             if (root != null && root != Type.ROOT) {
                 diagnostics.error(f.root().pos(), "the root to walk must be 'root' (the valid root of address space 0), "
                         + "a root loop's variable ('for r in tdp_mmu_roots { for iter in tdp_pte(r, ..) { } }') or a "
@@ -368,6 +368,11 @@ final class BodyChecker {
         return binary((Expr.Binary) e);
     }
 
+    /** The builtin `root` as a walk's root: no local of that name hides it. */
+    private boolean builtinRoot(Expr e) {
+        return e instanceof Expr.Name n && n.name().equals("root") && scopes.stream().noneMatch(s -> s.containsKey("root"));
+    }
+
     private Type name(Expr.Name n) {
         for (Map<String, Type> scope : scopes) {
             if (scope.containsKey(n.name())) {
@@ -388,6 +393,13 @@ final class BodyChecker {
             return Type.BOOL;
         }
         Optional<Builtin> global = Builtins.lookup(n.name()).filter(b -> b.kind() == Kind.GLOBAL);
+        if (n.name().equals("root")) {
+            // No kernel thread has a current root: only a walk that holds a reference on it can name it.
+            diagnostics.error(n.pos(), "the builtin 'root' is only the root a 'tdp_pte' walk names (the valid root "
+                    + "of address space 0, referenced for the walk); to pass a root on, take one from a root loop: "
+                    + "'for r in valid_tdp_mmu_roots_yield_safe { f(r, ..) }'");
+            return null;
+        }
         if (global.isPresent()) {
             return global.get().returns();
         }
