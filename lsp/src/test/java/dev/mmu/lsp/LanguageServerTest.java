@@ -181,7 +181,7 @@ class LanguageServerTest {
     void completesKernelVersionsAfterKernel() throws Exception {
         String uri = open("v.mmu", "scenario \"s\" {\n  vm { kernel  }\n}\n");
         assertThat(LspSession.labels(complete(uri, 1, "  vm { kernel ".length())))
-                .containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "latest");
+                .containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "7.3", "latest");
     }
 
     /** Only mmu_lock has both modes: `lock read` offers the locks with a read side, `unlock` every lock. */
@@ -325,7 +325,7 @@ class LanguageServerTest {
         String text = "scenario \"s\" {\n  vm {\n    kernel 6.\n  }\n}\n";
         String uri = open("k.mmu", text);
         List<CompletionItem> items = complete(uri, 2, "    kernel 6.".length());
-        assertThat(LspSession.labels(items)).containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "latest");
+        assertThat(LspSession.labels(items)).containsExactly("5.10", "5.12", "6.12", "6.18", "7.2", "7.3", "latest");
         assertThat(items.get(2).getTextEdit().getLeft().getRange())
                 .isEqualTo(new Range(new Position(2, "    kernel ".length()), new Position(2, "    kernel 6.".length())));
         assertThat(items.get(2).getTextEdit().getLeft().getNewText()).isEqualTo("6.12");

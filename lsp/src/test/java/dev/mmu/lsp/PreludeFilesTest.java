@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.eclipse.lsp4j.Location;
 import org.junit.jupiter.api.Test;
 
 class PreludeFilesTest {
@@ -65,6 +66,28 @@ class PreludeFilesTest {
                     .isEqualTo("kvm_recover_nx_huge_pages".length());
         });
         assertThat(Definitions.at("file:///tmp/s.mmu", PINNED, 3, 9, p -> Optional.empty())).isEmpty(); // thread t
+    }
+
+    /**
+     * kernel 7.3 (v7.3-rc7) has a folder of its own over kernel/'s files: the fault's target level is
+     * 7.3's text (spte_permission_fault()), the rest 7.2's, and the hover says which.
+     */
+    @Test
+    void sevenThreeOpensItsOwnTextWhereItDiffersAndSevenTwosElsewhere() throws Exception {
+        PinnedKernel k = new PinnedKernel("7.3", "scenario \"s\" pins it");
+        Location own = PreludeFiles.definition(k, "tdp_mmu_map_handle_target_level").orElseThrow();
+        Path file = Path.of(URI.create(own.getUri()));
+        assertThat(file.toString()).endsWith("kernel/7.3/tdp_mmu.mmu".replace('/', java.io.File.separatorChar));
+        assertThat(Files.readString(file)).contains("!spte_permission_fault(iter.old_spte, fault)")
+                .doesNotContain("is_access_allowed(fault, iter.old_spte) &&");
+        Location shared = PreludeFiles.definition(k, "kvm_tdp_mmu_map").orElseThrow();
+        assertThat(Path.of(URI.create(shared.getUri())).toString()).contains("mmu-prelude-7.3-")
+                .endsWith("kernel/tdp_mmu.mmu".replace('/', java.io.File.separatorChar));
+        assertThat(PreludeFiles.doc(k, "tdp_mmu_map_handle_target_level").orElseThrow())
+                .contains("(v7.3-rc7, tdp_mmu.c:1121)", "Prelude `kernel/7.3/tdp_mmu.mmu` (kernel 7.3; scenario \"s\" pins it)",
+                        "`mmu show tdp_mmu_map_handle_target_level --kernel 7.3` prints it");
+        assertThat(PreludeFiles.doc(k, "kvm_tdp_mmu_map").orElseThrow())
+                .contains("Prelude `kernel/tdp_mmu.mmu` (kernel 7.3, which runs 7.2's text;");
     }
 
     /** A path's parameters as its version declares them, with its result; none for another name. */

@@ -39,7 +39,7 @@ class RenamedPrimitivesTest {
         String old = scenario("kernel 5.12", "kvm_mmu_invalidate_begin(0, 4K)");
         assertThat(hover(old)).doesNotContain("an error here");
         assertThat(hover(scenario("kernel 6.12", "kvm_tdp_mmu_invalidate_roots()")))
-                .contains("Kernel 6.12 calls it `kvm_tdp_mmu_invalidate_all_roots`: this name is kernel 6.18-7.2's");
+                .contains("Kernel 6.12 calls it `kvm_tdp_mmu_invalidate_all_roots`: this name is kernel 6.18-7.3's");
     }
 
     private static String hover(String text) {

@@ -56,15 +56,19 @@ final class ShowCommand implements Callable<Integer> {
         if (source.isPresent()) {
             System.out.print(source.get());
             PathDecl decl = KernelPrelude.paths(version).get(name);
-            // kernel/6.12/mmu.mmu is 6.12's text, kernel/mmu.mmu 7.2's (Prelude.SHARED).
+            // kernel/6.12/mmu.mmu is 6.12's text, kernel/7.3/tdp_mmu.mmu 7.3's, kernel/mmu.mmu 7.2's (Prelude.SHARED).
             String text = decl == null ? version : Prelude.versionOf(decl.pos().file());
             if (!version.equals(text)) {
                 // Its comment names another version (7.2's shared files, or the 6.12 folder 5.10 and
                 // 5.12 are laid over): say that this version runs that same source.
                 System.err.println("mmu: the prelude has no " + version + " variant of " + name + ": `vm { kernel "
                         + version + " }` runs " + text + "'s, printed above"
-                        + (text.equals(Prelude.SHARED) ? " (docs/kernel-model.md, \"Kernel 7.2 audit\": what changed"
-                                + " in it between 6.12 and " + Prelude.SHARED + ", and why the model's steps are the same)" : ""));
+                        + (!text.equals(Prelude.SHARED) ? ""
+                                : Prelude.VERSIONS.indexOf(version) > Prelude.VERSIONS.indexOf(Prelude.SHARED)
+                                ? " (docs/kernel-model.md, \"Kernel 7.3\": " + version + " read against " + Prelude.SHARED
+                                        + ", and why its steps are the same for the model)"
+                                : " (docs/kernel-model.md, \"Kernel 7.2 audit\": what changed"
+                                        + " in it between 6.12 and " + Prelude.SHARED + ", and why the model's steps are the same)"));
             }
             return ExitCode.PASS;
         }

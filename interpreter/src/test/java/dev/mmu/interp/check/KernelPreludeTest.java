@@ -139,7 +139,7 @@ class KernelPreludeTest {
                                 + " 'kvm_mmu_invalidate_start'; call that, or select a kernel of the older name (`vm { kernel 6.12 }`)");
         assertThat(frontend.load("k.mmu", text.formatted("kernel 6.12", "kvm_tdp_mmu_invalidate_roots()")).diagnostics())
                 .extracting(d -> d.message()).containsExactly("primitive 'kvm_tdp_mmu_invalidate_roots' is the name of kernel"
-                        + " 6.18-7.2: kernel 6.12 calls it 'kvm_tdp_mmu_invalidate_all_roots'; call that, or leave the kernel"
+                        + " 6.18-7.3: kernel 6.12 calls it 'kvm_tdp_mmu_invalidate_all_roots'; call that, or leave the kernel"
                         + " out for today's (7.2)");
         assertThat(frontend.load("k.mmu", text.formatted("", "kvm_mmu_invalidate_start(0, 4K)")).diagnostics()).isEmpty();
         assertThat(frontend.load("k.mmu", text.formatted("kernel 5.12", "kvm_tdp_mmu_invalidate_all_roots()")).diagnostics()).isEmpty();
@@ -330,6 +330,37 @@ class KernelPreludeTest {
                 .isEmpty();
     }
 
+    /**
+     * kernel 7.3 (v7.3-rc7) is 7.2's text but for the function 7.3 changed in a way the prelude
+     * writes: tdp_mmu_map_handle_target_level()'s early return asks spte_permission_fault(). Every
+     * other path is 7.2's, the same declaration; a scenario pinning 7.3 checks.
+     */
+    @Test
+    void kernel73ReplacesOnlyTheTargetLevel() {
+        var seven3 = KernelPrelude.paths("7.3");
+        var seven2 = KernelPrelude.paths("7.2");
+        assertThat(seven3.keySet()).isEqualTo(seven2.keySet());
+        for (String name : seven2.keySet()) {
+            if (name.equals("tdp_mmu_map_handle_target_level")) {
+                assertThat(seven3.get(name).pos().file()).isEqualTo("kernel/7.3/tdp_mmu.mmu");
+                assertThat(KernelPrelude.source("7.3", name).orElseThrow())
+                        .contains("is_shadow_present_pte(iter.old_spte) && !spte_permission_fault(iter.old_spte, fault) &&")
+                        .doesNotContain("is_access_allowed(fault, iter.old_spte) &&");
+            } else {
+                assertThat(seven3.get(name).pos().file()).as(name).isEqualTo(seven2.get(name).pos().file());
+                assertThat(KernelPrelude.source("7.3", name)).as(name).isEqualTo(KernelPrelude.source("7.2", name));
+            }
+        }
+        LoadResult r = frontend.load("k.mmu", """
+                scenario "rc" {
+                  vm { kernel 7.3 }
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread vcpu 0 { write 0x1000 }
+                }
+                """);
+        assertThat(r.diagnostics()).isEmpty();
+    }
+
     @Test
     void anUnknownVersionIsAnError() {
         LoadResult r = frontend.load("k.mmu", """
@@ -339,7 +370,7 @@ class KernelPreludeTest {
                 }
                 """);
         assertThat(r.diagnostics()).extracting(d -> d.message()).containsExactly(
-                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18, 7.2 and latest (7.2)");
+                "unknown kernel version '4.19': the prelude models 5.10, 5.12, 6.12, 6.18, 7.2, 7.3 and latest (7.2)");
     }
 
     /**

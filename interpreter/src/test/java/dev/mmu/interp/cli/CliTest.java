@@ -101,6 +101,28 @@ class CliTest {
     }
 
     /**
+     * kernel 7.3 (v7.3-rc7, for a patch against kvm/next) runs 7.3's text where it differs:
+     * tdp_mmu_map_handle_target_level()'s early return asks spte_permission_fault(); a function 7.3
+     * did not change is 7.2's, and show says so; an unknown version lists 7.3 among the known.
+     */
+    @Test
+    void showPrintsSevenThreesTextWhereItDiffers() {
+        assertThat(run("show", "tdp_mmu_map_handle_target_level", "--kernel", "7.3")).isZero();
+        assertThat(out).contains("(v7.3-rc7, tdp_mmu.c:1121)")
+                .contains("if is_shadow_present_pte(iter.old_spte) && !spte_permission_fault(iter.old_spte, fault)"
+                        + " && is_last_spte(iter.old_spte, iter.level) {")
+                .doesNotContain("is_access_allowed(fault, iter.old_spte) &&")
+                .contains("kvm_flush_remote_tlbs_gfn(iter.gfn, iter.level)");
+        assertThat(err).isEmpty();
+        assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "7.3")).isZero();
+        assertThat(out).contains("path kvm_tdp_mmu_map(fault: fault) {");
+        assertThat(err).contains("the prelude has no 7.3 variant of kvm_tdp_mmu_map: `vm { kernel 7.3 }` runs 7.2's")
+                .contains("\"Kernel 7.3\"");
+        assertThat(run("show", "kvm_tdp_mmu_map", "--kernel", "7.4")).isEqualTo(2);
+        assertThat(err).contains("unknown kernel version '7.4'").contains("5.10, 5.12, 6.12, 6.18, 7.2, 7.3 and latest (7.2)");
+    }
+
+    /**
      * v7.3-rc7's patches change kernel functions the model has inside a primitive or a path
      * (is_access_allowed() became spte_permission_fault(); kvm_rmap_age_gfn_range()): show says
      * where, where it said "no kernel path" with no lead, or "did you mean 'kvm_zap_gfn_range'?".
@@ -195,7 +217,7 @@ class CliTest {
         assertThat(run("show", "kvm_tdp_mmu_invalidate_all_roots", "--kernel", "6.12")).isZero();
         assertThat(out).contains("models kvm_tdp_mmu_invalidate_all_roots (v6.12)");
         assertThat(run("show", "kvm_tdp_mmu_invalidate_roots")).isZero();
-        assertThat(out).contains("models kvm_tdp_mmu_invalidate_roots (v7.2)");
+        assertThat(out).contains("models kvm_tdp_mmu_invalidate_roots (v7.2, v7.3)");
     }
 
     @Test

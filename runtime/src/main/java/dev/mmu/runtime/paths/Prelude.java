@@ -15,13 +15,17 @@ import java.util.Optional;
  * holds only the functions whose steps in that version differ, and replaces them by name
  * (docs/kernel-model.md, "kernel/ is 7.2's text"). A version may lay its folder over a newer
  * version's ({@link #base}): 5.10 and 5.12 run 6.12's functions but for their own. 6.18 reads as
- * 7.2 for the model and has no folder.
+ * 7.2 for the model and has no folder. 7.3 (v7.3-rc7, a release candidate) is newer than the shared
+ * text: its folder holds 7.3's text of what it changed (docs/kernel-model.md, "kernel 7.3").
  */
 public final class Prelude {
     private Prelude() {}
 
-    /** The versions a scenario may select with {@code vm { kernel V }}, oldest first. */
-    public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18", "7.2");
+    /**
+     * The versions a scenario may select with {@code vm { kernel V }}, oldest first. 7.3 is v7.3-rc7,
+     * for a patch against kvm/next; {@link #LATEST} stays the released 7.2.
+     */
+    public static final List<String> VERSIONS = List.of("5.10", "5.12", "6.12", "6.18", "7.2", "7.3");
 
     /**
      * What {@code latest} and the default mean: 7.2, today's tree (Linux 7.2.13 read function by
@@ -157,7 +161,8 @@ public final class Prelude {
 
     /** The folders that differ from {@link #SHARED}'s files, with the files each has. */
     private static final List<String> VERSIONED =
-            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.12/kvm_main.mmu", "6.12/x86.mmu", "6.12/tdp_mmu.mmu", "6.12/mmu.mmu");
+            List.of("5.10/mmu.mmu", "5.12/mmu.mmu", "6.12/kvm_main.mmu", "6.12/x86.mmu", "6.12/tdp_mmu.mmu", "6.12/mmu.mmu",
+                    "7.3/tdp_mmu.mmu");
 
     /**
      * The version whose folder a version's folder is laid over, or null (over kernel/'s files alone).

@@ -62,7 +62,7 @@ public final class Primitives {
                 .doc("zaps the SPTE that points at a TDP shadow page; returns whether a flush is pending")
                 .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
         declare("prepare_zap(sp: sp)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_prepare_zap_page", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_prepare_zap_page", "v7.2, v7.3")
                 .doc("unlinks a shadow-MMU page and queues it on invalid_list")
                 .step(ShadowMmu.PREPARE_ZAP, (e, a) -> {
                     ShadowPage sp = e.s.sp((int) a[0]);
@@ -74,18 +74,18 @@ public final class Primitives {
                     return 0;
                 });
         declare("commit_zap()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_commit_zap_page", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
                 .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages")
                 .step(ShadowMmu.COMMIT_ZAP, (e, a) -> {
                     ShadowMmu.commitZapPage(e);
                     return 0;
                 });
         declare("remote_flush_or_zap(flush: bool) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_remote_flush_or_zap", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
                 .doc("commits invalid_list, or flushes remote TLBs if the list is empty and flush is set")
                 .step(ShadowMmu.COMMIT_ZAP, (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
         declare("flush_remote_tlbs()")
-                .mirrors("kvm_flush_remote_tlbs", "v7.2")
+                .mirrors("kvm_flush_remote_tlbs", "v7.2, v7.3")
                 .doc("flushes every vCPU's TLB")
                 .step(Tlbs.FLUSH, (e, a) -> {
                     Tlbs.flushRemoteTlbs(e);
@@ -93,7 +93,7 @@ public final class Primitives {
                 });
         // kvm_flush_remote_tlbs_gfn() (kvm_host.h): the ranged flush of the pages one SPTE at level maps.
         declare("kvm_flush_remote_tlbs_gfn(gfn: int, level: int)")
-                .mirrors("kvm_flush_remote_tlbs_gfn", "v7.2")
+                .mirrors("kvm_flush_remote_tlbs_gfn", "v7.2, v7.3")
                 .doc("kvm_flush_remote_tlbs_range(gfn_round_for_level(gfn, level), KVM_PAGES_PER_HPAGE(level)): the"
                         + " TLB entries of the pages an SPTE at level maps with flush_remote_tlbs_range on, else every vCPU's TLB")
                 .step(Tlbs.FLUSH, (e, a) -> {
@@ -104,7 +104,7 @@ public final class Primitives {
                 });
         // The ranged flush: only `vm { flush_remote_tlbs_range on }` (KVM on Hyper-V) narrows it.
         declare("kvm_flush_remote_tlbs_range(start_gfn: int, nr_pages: int)")
-                .mirrors("kvm_flush_remote_tlbs_range", "v7.2")
+                .mirrors("kvm_flush_remote_tlbs_range", "v7.2, v7.3")
                 .doc("flushes every vCPU's TLB entries of [start_gfn, start_gfn + nr_pages) with flush_remote_tlbs_range on"
                         + " (KVM on Hyper-V); otherwise every vCPU's whole TLB, as kvm_flush_remote_tlbs()")
                 .step(Tlbs.FLUSH, (e, a) -> {
@@ -137,7 +137,7 @@ public final class Primitives {
                         });
         // Reads the page's role, and whether the page still exists.
         declare("is_tdp_mmu_page(sp: sp) -> bool")
-                .mirrors("is_tdp_mmu_page", "v7.2")
+                .mirrors("is_tdp_mmu_page", "v7.2, v7.3")
                 .doc("whether a shadow page belongs to the TDP MMU")
                 .step(Footprint.reads(Resource.SPTE), (e, a) -> {
                     ShadowPage sp = e.s.sp((int) a[0]);
@@ -147,11 +147,11 @@ public final class Primitives {
         // tdp_pte loop or a root loop that loop's root, which the compiler passes as a last argument
         // (VolatileBits.root), else the valid root of address space 0.
         declare("split_huge(gfn: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_page", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_page", "v7.2, v7.3")
                 .doc("replaces the huge SPTE covering gfn with a table of smaller SPTEs")
                 .step(TdpMmu.LINK_CHILD, (e, a) -> TdpMmu.splitHuge(e, VolatileBits.root(e, a, 1), a[0]) ? 1 : 0);
         declare("set_spte(gfn: int, level: int, present: bool, writable: bool, exec: bool)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v7.2, v7.3")
                 .doc("writes the SPTE mapping gfn at level")
                 .step(TdpMmu.SET_SPTE.union(Host.GFN_TO_PFN), (e, a) -> {
                     TdpMmu.setSpteAt(e, VolatileBits.root(e, a, 5), a[0], (int) a[1], a[2] != 0, a[3] != 0, a[4] != 0);
@@ -161,7 +161,7 @@ public final class Primitives {
         // a present leaf (no stats, no table torn down). Unlike fast_pf_fix_direct_spte() it does not
         // call mark_page_dirty_in_slot(); a path that adds W must mark the page itself.
         declare("cmpxchg_spte(gfn: int, writable: bool) -> bool")
-                .mirrors("fast_pf_fix_direct_spte", "v7.2")
+                .mirrors("fast_pf_fix_direct_spte", "v7.2, v7.3")
                 .doc("lockless cmpxchg of a leaf SPTE's writable bit, as the fast page fault path does")
                 .step(Footprint.updates(Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE), (e, a) -> {
                     Walk w = Walk.to(e.s, VolatileBits.root(e, a, 2), a[0], 1);
@@ -172,7 +172,7 @@ public final class Primitives {
                     return 1;
                 });
         declare("tdp_mmu_iter_cond_resched(flush: bool) -> bool")
-                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_iter_cond_resched", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_iter_cond_resched", "v7.2, v7.3")
                 .doc("if contended: flushes if asked, drops and retakes mmu_lock, restarts the walk at the root")
                 .expanded();
         declare("tdp_mmu_iter_cond_resched_unguarded(flush: bool) -> bool")
@@ -219,7 +219,7 @@ public final class Primitives {
         // kvm_mmu_invalidate_start (6.12: _begin), .handler = kvm_mmu_unmap_gfn_range and
         // .flush_on_ret: one step under the caller's write lock (see NotifierOps.InvalidateRangeStart).
         declare("kvm_handle_hva_range_unmap(start: int, end: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_handle_hva_range", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_handle_hva_range", "v7.2, v7.3")
                 .doc("kvm_mmu_invalidate_start (6.12: _begin), kvm_mmu_unmap_gfn_range and the flush for a gpa range, as the"
                         + " notifier's _start")
                 .step(NotifierOps.START, (e, a) -> {
@@ -229,7 +229,7 @@ public final class Primitives {
         // The .on_lock half alone, for a path that writes the unmap itself (an older kernel's).
         // 7.2's name (kvm_main.c:673); 5.10-6.12 call it kvm_mmu_invalidate_begin (Prelude.PRIMITIVE_RENAMES).
         declare("kvm_mmu_invalidate_start(start: int, end: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_start", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_start", "v7.2, v7.3")
                 .olderName("kvm_mmu_invalidate_begin", "v6.12")
                 .doc("++mmu_invalidate_in_progress and the gfn range of a gpa range, as the notifier's _start before it unmaps:"
                         + " faults in the range retry until kvm_mmu_invalidate_end()")
@@ -238,7 +238,7 @@ public final class Primitives {
                     return 0;
                 });
         declare("kvm_mmu_invalidate_end()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_end", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_invalidate_end", "v7.2, v7.3")
                 .doc("++mmu_invalidate_seq, --mmu_invalidate_in_progress, as the notifier's _end")
                 .step(Footprint.updates(Resource.INVALIDATE), (e, a) -> {
                     NotifierOps.rangeEnd(e);
@@ -270,18 +270,18 @@ public final class Primitives {
         // writes out: FaultOps' lockless steps, over
         // the access's fault and the pass's spte (a local of fast_page_fault that the compiler binds).
         declare("fast_pf_fix_direct_spte(fault: fault) -> bool")
-                .mirrors("fast_pf_fix_direct_spte", "v7.2")
+                .mirrors("fast_pf_fix_direct_spte", "v7.2, v7.3")
                 .doc("try_cmpxchg64 of the SPTE the lockless walk read to itself | PT_WRITABLE_MASK, then"
                         + " mark_page_dirty_in_slot(fault->slot); false if another task changed the SPTE since")
                 .expanded();
         declare("kvm_tdp_mmu_fast_pf_get_last_sptep(fault: fault) -> int")
-                .mirrors("kvm_tdp_mmu_fast_pf_get_last_sptep", "v7.2")
+                .mirrors("kvm_tdp_mmu_fast_pf_get_last_sptep", "v7.2, v7.3")
                 .doc("the lockless walk to the fault's last SPTE, and fast_page_fault's checks of it: RET_PF_CONTINUE (0)"
                         + " if the cmpxchg may fix it, RET_PF_SPURIOUS (6) if writable (is_access_allowed(); spte_permission_fault() in"
                         + " v7.3), else RET_PF_INVALID (4)")
                 .expanded();
         declare("fast_pf_get_last_sptep(fault: fault) -> int")
-                .mirrors("fast_pf_get_last_sptep", "v7.2")
+                .mirrors("fast_pf_get_last_sptep", "v7.2, v7.3")
                 .doc("kvm_tdp_mmu_fast_pf_get_last_sptep's twin for the shadow MMU (for_each_shadow_entry_lockless)")
                 .expanded();
     }
@@ -290,44 +290,44 @@ public final class Primitives {
         // The TDP fault (kvm_tdp_mmu_page_fault() in mmu.c:4931, kvm_tdp_mmu_map() in tdp_mmu.c:1216, v7.2),
         // which the prelude writes out: TdpMap's steps, over the access's fault and its walk's iter.
         declare("is_page_fault_stale(fault: fault) -> bool")
-                .mirrors("is_page_fault_stale", "v7.2")
+                .mirrors("is_page_fault_stale", "v7.2, v7.3")
                 .doc("whether the vCPU's root is obsolete, or an invalidation ended since the fault read mmu_seq (the sequence"
                         + " moved), or one in progress covers its gfn (mmu_invalidate_retry_gfn)")
                 .expanded();
         // Its second half alone: the whole check under mmu_lock before a955cad84cda (v5.16).
         declare("mmu_invalidate_retry_gfn(fault: fault) -> bool")
-                .mirrors("mmu_invalidate_retry_gfn", "v7.2")
+                .mirrors("mmu_invalidate_retry_gfn", "v7.2, v7.3")
                 .doc("whether an invalidation ended since the fault read mmu_seq (the sequence moved), or one in progress covers"
                         + " its gfn; is_page_fault_stale without its obsolete-root check")
                 .expanded();
         declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
-                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v7.2")
+                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v7.2, v7.3")
                 .doc("links a new table at iter.sptep with tdp_mmu_set_spte_atomic (split from iter.old_spte if that is a huge"
                         + " page); 0, or -EBUSY if the cmpxchg failed")
                 .expanded();
         // tdp_mmu_map_handle_target_level() is prelude source (kernel/tdp_mmu.mmu) over these two and
         // the SPTE queries (is_shadow_present_pte, is_last_spte, is_access_allowed).
         declare("make_spte(fault: fault, iter: iter) -> int")
-                .mirrors("make_spte", "v7.2")
+                .mirrors("make_spte", "v7.2, v7.3")
                 .doc("the fault's leaf SPTE at iter.level (new_spte): its pfn, writable unless the memslot is read-only,"
                         + " executable unless huge under nx_huge_pages; marks the page dirty (mark_page_dirty_in_slot) if it"
                         + " makes a writable SPTE in a dirty-logged slot")
                 .expanded();
         declare("tdp_mmu_set_spte_atomic(iter: iter, new_spte: int) -> int")
-                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_set_spte_atomic", "v7.2")
+                .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_set_spte_atomic", "v7.2, v7.3")
                 .doc("cmpxchg of new_spte at iter.sptep against iter.old_spte, then handle_changed_spte(); 0, or -EBUSY if"
                         + " the SPTE changed since the walk read it")
                 .expanded();
         // The NX tracking of kvm_tdp_mmu_map() after a link.
         declare("nx_huge_page_disallowed(sp: sp) -> bool")
-                .mirrors("nx_huge_page_disallowed", "v7.2")
+                .mirrors("nx_huge_page_disallowed", "v7.2, v7.3")
                 .doc("sp->nx_huge_page_disallowed: set before a TDP table is linked, cleared by tdp_mmu_unlink_sp() when it is zapped")
                 .step(Footprint.reads(Resource.SPTE, Resource.NX_LIST), (e, a) -> {
                     ShadowPage sp = e.s.sp((int) a[0]);
                     return sp != null && sp.nxHugePageDisallowed ? 1 : 0;
                 });
         declare("track_possible_nx_huge_page(sp: sp)")
-                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12, v7.2")
+                .lockdep(Lockdep.mmuWriteOr(LockId.tdp_mmu_pages_lock)).mirrors("track_possible_nx_huge_page", "v6.12, v7.2, v7.3")
                 .doc("puts a page on possible_nx_huge_pages and increments nx_lpage_splits (nothing if it is on the list)")
                 .step(Nx.ACCOUNTING, (e, a) -> {
                     Nx.track(e, (int) a[0]);
@@ -340,17 +340,17 @@ public final class Primitives {
         // prelude writes out: DirectMap's steps, over the access's fault and its for_each_shadow_entry()
         // iterator, all under mmu_lock held for write (direct_page_fault()'s write_lock()).
         declare("link_shadow_page(fault: fault, iter: shadow_iter)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("link_shadow_page", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("link_shadow_page", "v7.2, v7.3")
                 .doc("kvm_mmu_get_child_sp() and link_shadow_page(): a new direct shadow page linked at it.sptep (split from"
                         + " the huge SPTE there), as it.sp")
                 .expanded();
         declare("mmu_set_spte(fault: fault, iter: shadow_iter)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_set_spte", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_set_spte", "v7.2, v7.3")
                 .doc("installs the fault's leaf at it.sptep (not if already there); flushes, and frees the table, if it replaced"
                         + " a table")
                 .expanded();
         declare("account_nx_huge_page(sp: sp, nx_huge_page_possible: bool)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("account_nx_huge_page", "v6.12, v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("account_nx_huge_page", "v6.12, v7.2, v7.3")
                 .doc("sets sp->nx_huge_page_disallowed and, if nx_huge_page_possible, puts the page on possible_nx_huge_pages"
                         + " (track_possible_nx_huge_page)")
                 .step(Nx.ACCOUNTING, (e, a) -> {
@@ -368,7 +368,7 @@ public final class Primitives {
         // (tdp_mmu.c:1017), v7.2 (6.12's one function, the same steps): the steps of the fast zap; the
         // prelude's kernel/mmu.mmu (6.12: kernel/6.12/mmu.mmu) and kernel/tdp_mmu.mmu combine them.
         declare("kvm_mmu_toggle_valid_gen()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v7.2, v7.3")
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
                 .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
                     e.s.mmuValidGen ^= 1;
@@ -377,7 +377,7 @@ public final class Primitives {
         // 7.2's kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) (tdp_mmu.c:1068): the model's roots
         // are all direct; 5.10-6.12 call it kvm_tdp_mmu_invalidate_all_roots (Prelude.PRIMITIVE_RENAMES).
         declare("kvm_tdp_mmu_invalidate_roots()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_roots", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_invalidate_roots", "v7.2, v7.3")
                 .olderName("kvm_tdp_mmu_invalidate_all_roots", "v6.12")
                 .doc("marks the TDP root invalid; the TDP MMU's own reference passes to its scheduled zap")
                 .stepNamed(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (name, e, a) -> {
@@ -387,7 +387,7 @@ public final class Primitives {
         // kvm_make_all_cpus_request() kicks every vCPU out of the guest and waits for that: each
         // serves the request at its own next entry (VcpuRoots).
         declare("kvm_make_all_cpus_request_free_obsolete_roots()")
-                .mirrors("kvm_make_all_cpus_request", "v7.2")
+                .mirrors("kvm_make_all_cpus_request", "v7.2, v7.3")
                 .doc("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: every vCPU frees an obsolete root and loads a new one before it enters the guest again")
                 .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.TLB, Resource.VCPU_ROOTS), (e, a) -> {
                     FastZap.freeObsoleteRoots(e);
@@ -396,13 +396,13 @@ public final class Primitives {
         // The kernel's out-parameter nr_zapped as the result; its `unstable` restart is the walk's own
         // (for sp in obsolete_pages starts from the list's head each time).
         declare("__kvm_mmu_prepare_zap_page(sp: sp) -> int")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_mmu_prepare_zap_page", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__kvm_mmu_prepare_zap_page", "v7.2, v7.3")
                 .doc("unlinks an obsolete shadow page onto invalid_list (zapped_obsolete_pages); returns nr_zapped")
                 .step(ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS), (e, a) -> FastZap.prepareObsolete(e, (int) a[0]));
         // for_each_tdp_pte_min_level(iter, kvm, root, zap_level, 0, tdp_mmu_max_gfn_exclusive()):
         // yields without a flush (no vCPU can use an invalid root).
         declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v7.2, v7.3")
                 .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
                 .expanded();
         // The same walk with the TDP iterator before "KVM: x86/mmu: Don't advance iterator after
@@ -415,7 +415,7 @@ public final class Primitives {
         // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
         // else reads it in between).
         declare("kvm_tdp_mmu_put_root(root: sp)")
-                .mirrors("kvm_tdp_mmu_put_root", "v7.2")
+                .mirrors("kvm_tdp_mmu_put_root", "v7.2, v7.3")
                 .doc("drops a reference to a TDP root; the last one frees it by call_rcu")
                 .step(TdpMmu.PUT_ROOT, (e, a) -> {
                     FastZap.dropInvalidRoot(e.s, (int) a[0]);
@@ -425,7 +425,7 @@ public final class Primitives {
         // refcount_inc_not_zero(&root->tdp_mmu_root_count) (v7.2, tdp_mmu.h:15, as v6.12; v5.10's
         // kvm_mmu_get_root() is a plain ++).
         declare("kvm_tdp_mmu_get_root(root: sp) -> bool")
-                .mirrors("kvm_tdp_mmu_get_root", "v7.2")
+                .mirrors("kvm_tdp_mmu_get_root", "v7.2, v7.3")
                 .doc("takes a reference to a TDP root unless its count already dropped to zero")
                 .step(Footprint.updates(Resource.SPTE), (e, a) -> TdpMmu.tryGetRoot(e, (int) a[0]) ? 1 : 0);
         // v5.10 (mmu_internal.h): --sp->root_count; return !sp->root_count. Its TDP MMU callers did
@@ -439,26 +439,26 @@ public final class Primitives {
         // mmu.mmu, tdp_mmu.mmu) and kvm_mmu_free_roots() (mmu.mmu), v7.2 (as 6.12): a vCPU's own root, request
         // and SMM bits (VcpuRoots), each call on the vCPU it names (vCPU symmetry permutes it).
         declare("kvm_vcpu_set_smm(vcpu_id: int, smm: bool)")
-                .mirrors("kvm_smm_changed", "v7.2")
+                .mirrors("kvm_smm_changed", "v7.2, v7.3")
                 .doc("sets or clears HF_SMM_MASK in a vCPU's hflags: its next root is of address space 1 (or 0); mmu tdp only")
                 .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesRoots(v), (e, a) -> {
                     VcpuRoots.setSmm(e, (int) a[0], a[1] != 0);
                     return 0;
                 });
         declare("kvm_check_request_free_obsolete_roots(vcpu_id: int) -> bool")
-                .mirrors("kvm_check_request", "v7.2")
+                .mirrors("kvm_check_request", "v7.2, v7.3")
                 .doc("test-and-clears the vCPU's KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: whether it was pending")
                 .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesRoots(v), (e, a) -> VcpuRoots.checkRequest(e, VcpuRoots.vcpu(e, a[0])) ? 1 : 0);
         // Reads role.invalid and mmu_valid_gen of the root, without mmu_lock.
         // guest_mmu: vcpu->arch.guest_mmu (mmu both: the L2 guest's shadow root), else root_mmu.
         declare("is_obsolete_root(vcpu_id: int, guest_mmu: bool = false) -> bool")
-                .mirrors("is_obsolete_root", "v7.2")
+                .mirrors("is_obsolete_root", "v7.2, v7.3")
                 .doc("whether the vCPU's current root (of guest_mmu if asked) is invalid or of an old generation (no root: false)")
                 .stepOnVcpu(v -> Footprint.reads(Resource.INVALID_ROOTS).andReadsRoots(v),
                         (e, a) -> VcpuRoots.obsoleteRoot(e, VcpuRoots.vcpu(e, a[0]), guestMmu(a)) ? 1 : 0);
         // The read lock for a TDP root, the write lock for a legacy one (checked in VcpuRoots).
         declare("mmu_free_root_page(vcpu_id: int, guest_mmu: bool = false)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_free_root_page", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_free_root_page", "v7.2, v7.3")
                 .doc("puts a vCPU's reference to its root (kvm_tdp_mmu_put_root, or --root_count: the last on a zapped"
                         + " legacy root queues it on invalid_list) and leaves it without a root")
                 .stepOnVcpu(v -> TdpMmu.PUT_ROOT.andUpdates(Resource.INVALID_LIST).andUpdatesRoots(v).andUpdatesTlb(v), (e, a) -> {
@@ -466,13 +466,13 @@ public final class Primitives {
                     return 0;
                 });
         declare("root_hpa_valid(vcpu_id: int, guest_mmu: bool = false) -> bool")
-                .mirrors("kvm_mmu_reload", "v7.2")
+                .mirrors("kvm_mmu_reload", "v7.2, v7.3")
                 .doc("whether the vCPU has a root: vcpu->arch.mmu->root.hpa != INVALID_PAGE (guest_mmu's in guest mode)")
                 .stepOnVcpu(v -> Footprint.LOCAL.andReadsRoots(v), (e, a) -> e.s.root(VcpuRoots.vcpu(e, a[0]), guestMmu(a)) >= 0 ? 1 : 0);
         // The valid root of the role (for_each_valid_tdp_mmu_root_yield_safe keeps the reference it
         // took), else the recheck under tdp_mmu_pages_lock and the new root, in one step.
         declare("tdp_mmu_get_or_alloc_root(vcpu_id: int)")
-                .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_alloc_root", "v7.2")
+                .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_alloc_root", "v7.2, v7.3")
                 .doc("gives the vCPU a reference to the valid root of its role (address space 1 in SMM), else a new root (count 2)")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
@@ -482,7 +482,7 @@ public final class Primitives {
         // kvm_mmu_get_shadow_page(vcpu, gfn, root_role) and ++sp->root_count, in one step: root_mmu's
         // direct root (mmu shadow), or guest_mmu's L2 root from mmu_alloc_shadow_roots() (mmu both).
         declare("mmu_alloc_root(vcpu_id: int, guest_mmu: bool = false)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v7.2, v7.3")
                 .doc("gives the vCPU a reference to the legacy root of the current generation (guest_mmu's: the L2 guest's), else a new root")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
@@ -495,7 +495,7 @@ public final class Primitives {
                             return 0;
                         });
         declare("flush_tlb_current(vcpu_id: int)")
-                .mirrors("vmx_flush_tlb_current", "v7.2")
+                .mirrors("vmx_flush_tlb_current", "v7.2, v7.3")
                 .doc("flushes the vCPU's TLB and paging-structure caches for its current root")
                 .stepOnVcpu(v -> Footprint.LOCAL.andUpdatesTlb(v), (e, a) -> {
                     Tlbs.flushCurrent(e.s, VcpuRoots.vcpu(e, a[0]));
@@ -511,15 +511,15 @@ public final class Primitives {
         // kvm_replace_memslot() + kvm_swap_active_memslots() without its synchronize_srcu, written
         // after them; each waits while an MMU-notifier invalidation is in progress.
         declare("memslot_set_invalid(slot: int)")
-                .mirrors("kvm_invalidate_memslot", "v7.2")
+                .mirrors("kvm_invalidate_memslot", "v7.2, v7.3")
                 .doc("publishes a copy of the memslot flagged KVM_MEMSLOT_INVALID: faults on it retry")
                 .expanded();
         declare("memslot_remove(slot: int)")
-                .mirrors("kvm_delete_memslot", "v7.2")
+                .mirrors("kvm_delete_memslot", "v7.2, v7.3")
                 .doc("publishes the memslots without the slot: faults on it are emulated MMIO")
                 .expanded();
         declare("memslot_set_base(slot: int, base_gpa: int)")
-                .mirrors("kvm_move_memslot", "v7.2")
+                .mirrors("kvm_move_memslot", "v7.2, v7.3")
                 .doc("publishes the slot at its new base gpa (a constant aligned to its backing size), same hva and bitmap")
                 .expanded();
         declare("synchronize_srcu()")
@@ -527,7 +527,7 @@ public final class Primitives {
                 .doc("waits until no other thread holds kvm->srcu for read; never under mmu_lock")
                 .expanded();
         declare("kvm_check_memslot_overlap(slot: int, base_gpa: int) -> bool")
-                .mirrors("kvm_check_memslot_overlap", "v7.2")
+                .mirrors("kvm_check_memslot_overlap", "v7.2, v7.3")
                 .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> {
                     int pos = slot(e, a[0]);
@@ -541,12 +541,12 @@ public final class Primitives {
         // opaque ints: a snapshot, or 0 to zap). (gfn, level) name iter->sptep: inside a tdp_pte loop
         // in the loop's root, which the compiler passes as a last argument (VolatileBits.root).
         declare("kvm_tdp_mmu_read_spte(gfn: int, level: int) -> int")
-                .mirrors("kvm_tdp_mmu_read_spte", "v7.2")
+                .mirrors("kvm_tdp_mmu_read_spte", "v7.2, v7.3")
                 .doc("the SPTE mapping gfn at level (READ_ONCE, as the TDP iterator's iter.old_spte); 0 if none")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS),
                         (e, a) -> VolatileBits.read(e, VolatileBits.root(e, a, 2), a[0], (int) a[1]));
         declare("tdp_mmu_set_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.12, v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_set_spte", "v6.12, v7.2, v7.3")
                 .doc("writes the SPTE, by xchg if old_spte has volatile bits, then handle_changed_spte() on the value replaced"
                         + " (kvm_set_pfn_dirty for a dirty leaf); returns that value. From kernel 6.18 a clear A bit is not"
                         + " volatile (v6.15) and there is no kvm_set_pfn_dirty (v6.13)")
@@ -556,7 +556,7 @@ public final class Primitives {
         // write lock the snapshot differs from memory in volatile bits only, which the xchg of a
         // snapshot with volatile bits picks up: the value handled is memory's, in one step.
         declare("tdp_mmu_iter_set_spte(gfn: int, level: int, new_spte: int)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_iter_set_spte", "v6.12, v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("tdp_mmu_iter_set_spte", "v6.12, v7.2, v7.3")
                 .doc("tdp_mmu_set_spte() at iter.sptep from iter.old_spte, then handle_changed_spte(); new_spte is 0"
                         + " (SHADOW_NONPRESENT_VALUE) or a leaf snapshot")
                 .step(VolatileBits.WRITE, (e, a) -> {
@@ -588,13 +588,13 @@ public final class Primitives {
         // walks the valid roots under its own guard(rcu)(), the rmaps under their own bit lock
         // (kvm_rmap_lock_readonly), so the caller asserts no lock; one step, as the locked walk.
         declare("kvm_age_gfn_lockless(start: int, end: int) -> bool")
-                .mirrors("kvm_age_gfn", "v7.2")
+                .mirrors("kvm_age_gfn", "v7.2, v7.3")
                 .doc("kvm_age_gfn() with range->lockless: clears the A bit of the leaf SPTEs mapping a gpa range in the"
                         + " valid TDP roots (an atomic update, kvm_tdp_mmu_age_spte) and the rmaps (kvm_rmap_age_gfn_range), without mmu_lock;"
                         + " returns whether one was set")
                 .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false, true) ? 1 : 0);
         declare("kvm_test_age_gfn_lockless(start: int, end: int) -> bool")
-                .mirrors("kvm_test_age_gfn", "v7.2")
+                .mirrors("kvm_test_age_gfn", "v7.2, v7.3")
                 .doc("kvm_test_age_gfn() with range->lockless: whether a leaf SPTE mapping a gpa range in a valid TDP"
                         + " root or the rmaps (kvm_rmap_age_gfn_range) has its A bit set, without mmu_lock")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
@@ -605,13 +605,13 @@ public final class Primitives {
         // Dirty logging (kvm_main.c, x86.c, mmu.c, tdp_mmu.c; v7.2, as 6.12 for the model): the prelude's kvm_main.mmu,
         // x86.mmu, mmu.mmu and tdp_mmu.mmu combine these. A slot is named by its id, a constant.
         declare("memslot_set_flags(slot: int, log_dirty_pages: bool)")
-                .mirrors("kvm_update_flags_memslot", "v7.2")
+                .mirrors("kvm_update_flags_memslot", "v7.2, v7.3")
                 .doc("publishes the slot with KVM_MEM_LOG_DIRTY_PAGES set or cleared and a zeroed dirty bitmap;"
                         + " waits while an MMU-notifier invalidation is in progress")
                 .expanded();
         // The dirty-log ioctls' flush after mmu_lock is dropped: it ends the ioctl's window (VmState.dirtyLogBusy).
         declare("kvm_flush_remote_tlbs_memslot(slot: int)")
-                .mirrors("kvm_flush_remote_tlbs_memslot", "v7.2")
+                .mirrors("kvm_flush_remote_tlbs_memslot", "v7.2, v7.3")
                 .doc("kvm_flush_remote_tlbs_range() of the memslot's gfns: every vCPU's whole TLB unless flush_remote_tlbs_range is on")
                 .step(SlotOps.FLUSH_MEMSLOT, (e, a) -> {
                     SlotOps.flushRemoteTlbsMemslot(e, slot(e, a[0]));
@@ -619,7 +619,7 @@ public final class Primitives {
                 });
         // kvm_clear_dirty_log_protect()'s loop over the bitmap words, under KVM_MMU_LOCK: one step.
         declare("kvm_arch_mmu_enable_log_dirty_pt_masked(slot: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_arch_mmu_enable_log_dirty_pt_masked", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_arch_mmu_enable_log_dirty_pt_masked", "v7.2, v7.3")
                 .doc("clears every dirty bit of a memslot (atomic_long_fetch_andnot) and write-protects those pages'"
                         + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
@@ -630,51 +630,51 @@ public final class Primitives {
         // (slot, level, gfn) names the rmap head of gfn at that level (iterator.rmap), and a step
         // visits it and the heads after it in its group (one last-level table's: RmapWalks).
         declare("slot_rmap_write_protect(slot: int, level: int, gfn: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("slot_rmap_write_protect", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("slot_rmap_write_protect", "v7.2, v7.3")
                 .doc("rmap_write_protect(rmap_head, false) of an rmap head and the rest of its group: clears W of their L2 leaves"
                         + " (MMU-writable kept);"
                         + " returns whether one changed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SLOT_RMAP_WRITE_PROTECT, a));
         // end_gfn is __walk_slot_rmaps()'s (inclusive); -1 is the slot's last gfn, what walk_slot_rmaps() passes.
         declare("kvm_zap_rmap(slot: int, level: int, gfn: int, end_gfn: int = -1) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v7.2, v7.3")
                 .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group up to end_gfn's head: zaps their L2"
                         + " leaves; returns whether one held an SPTE (a flush is owed)")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_ZAP_RMAP, a));
         declare("shadow_mmu_try_split_huge_pages(slot: int, level: int, gfn: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v7.2, v7.3")
                 .doc("splits each huge L2 leaf of an rmap head and the rest of its group one level down (same pfns and rights);"
                         + " returns false: no flush is owed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, a));
         declare("kvm_mmu_zap_collapsible_spte(slot: int, level: int, gfn: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v7.2")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v7.2, v7.3")
                 .doc("zaps the L2 leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
                         + " whether one went (a flush is owed); with flush_remote_tlbs_range on it flushes each one's gfns"
                         + " instead (kvm_flush_remote_tlbs_sptep) and returns false")
                 .step(RmapWalks.VISIT_AND_FLUSH, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));
         declare("slot_rmap_walk_next(slot: int, level: int, gfn: int, end_gfn: int = -1) -> int")
-                .mirrors("slot_rmap_walk_next", "v7.2")
+                .mirrors("slot_rmap_walk_next", "v7.2, v7.3")
                 .doc("iterator.gfn at the first rmap head of the level past gfn's group, up to end_gfn's, that holds an SPTE"
                         + " (empty heads are skipped); -1 if none is left at that level")
                 .step(RmapWalks.NEXT, (e, a) -> RmapWalks.nextHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
         // The model's step visits a group of heads at once; a yield after it stands where the kernel's
         // iterator stands after the group's last head holding an SPTE, which the zap then empties.
         declare("slot_rmap_walk_last(slot: int, level: int, gfn: int, end_gfn: int = -1) -> int")
-                .mirrors("slot_rmap_walk_next", "v7.2")
+                .mirrors("slot_rmap_walk_next", "v7.2, v7.3")
                 .doc("iterator.gfn after a step's heads: that of the last head of gfn's group, up to end_gfn's, holding an SPTE,"
                         + " or gfn; read before the handler, for the range a yield flushes")
                 .step(RmapWalks.NEXT, (e, a) -> RmapWalks.lastHead(e.s, slot(e, a[0]), (int) a[1], a[2], a[3]));
         // kvm_for_each_memslot_in_gfn_range() of address space 0 (the model's memslots), for
         // kvm_rmap_zap_gfn_range()'s loop in the prelude's kvm_zap_gfn_range.
         declare("kvm_memslot_iter_start(start_gfn: int, end_gfn: int) -> int")
-                .mirrors("kvm_memslot_iter_start", "v7.2")
+                .mirrors("kvm_memslot_iter_start", "v7.2, v7.3")
                 .doc("the id of the first memslot in gfn order that ends after start_gfn and begins before end_gfn, or -1;"
                         + " from the previous slot's end, kvm_memslot_iter_next()")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> Memslots.iterStart(e.s, a[0], a[1]));
         // kvm_for_each_memslot_in_hva_range() of address space 0, for kvm_handle_hva_range()'s loop in
         // the prelude's MMU notifier: the model's hva of a slot is its configured gpa (a move keeps it).
         declare("kvm_memslot_hva_iter_start(start: int, end: int) -> int")
-                .mirrors("kvm_for_each_memslot_in_hva_range", "v7.2")
+                .mirrors("kvm_for_each_memslot_in_hva_range", "v7.2, v7.3")
                 .doc("the id of the first memslot in hva order whose hvas meet [start, end), or -1; from the previous slot's"
                         + " userspace_addr + npages * 4K for the next")
                 .step(Footprint.reads(Resource.MEMSLOTS), (e, a) -> Memslots.hvaIterStart(e.s, a[0], a[1]));
@@ -683,17 +683,17 @@ public final class Primitives {
         // each SPTE change.
         // min_level is PG_LEVEL_4K for write protection without PML, PG_LEVEL_2M with it (a constant).
         declare("wrprot_gfn_range(start_gfn: int, end_gfn: int, min_level: int = 1) -> bool")
-                .lockdep(Lockdep.MMU_HELD).mirrors("wrprot_gfn_range", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("wrprot_gfn_range", "v7.2, v7.3")
                 .doc("clears W of the writable leaf SPTEs in [start, end) from min_level up with tdp_mmu_set_spte_atomic;"
                         + " returns whether one changed")
                 .expanded();
         declare("clear_dirty_gfn_range(start_gfn: int, end_gfn: int) -> bool")
-                .lockdep(Lockdep.MMU_HELD).mirrors("clear_dirty_gfn_range", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("clear_dirty_gfn_range", "v7.2, v7.3")
                 .doc("clears D of the leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic (dirty logging with PML),"
                         + " in one step; returns whether one changed")
                 .step(SlotOps.CLEAR_DIRTY_RANGE, (e, a) -> SlotOps.clearDirtyGfnRange(e, a[0], a[1]) ? 1 : 0);
         declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v7.2")
+                .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v7.2, v7.3")
                 .doc("splits every huge leaf SPTE in [start, end) down to 4K, dropping mmu_lock to allocate each table;"
                         + " no flush")
                 .expanded();
@@ -707,7 +707,7 @@ public final class Primitives {
                 .expanded();
         // Its v6.13+ replacement (6.18's and 7.2's prelude): HugePageRecovery.
         declare("recover_huge_pages_range(slot: int)")
-                .lockdep(Lockdep.MMU_READ).mirrors("recover_huge_pages_range", "v7.2")
+                .lockdep(Lockdep.MMU_READ).mirrors("recover_huge_pages_range", "v7.2, v7.3")
                 .doc("replaces each table of a memslot that could be a huge page again by a huge leaf made from a leaf"
                         + " under it (tdp_mmu_set_spte_atomic); the flush is owed: at the next yield, or after the root")
                 .expanded();
@@ -799,9 +799,9 @@ public final class Primitives {
 
         /**
          * The kernel function it mirrors and the version whose code it follows: "v7.2" where 7.2 has
-         * the steps the model keeps, "v6.12, v7.2" where it runs each version's (a flag of
-         * Prelude's), "v6.12" for one only older versions call (docs/kernel-model.md, "The
-         * primitives say 7.2").
+         * the steps the model keeps, "v7.2, v7.3" where v7.3-rc7 was read to keep them too,
+         * "v6.12, v7.2" where it runs each version's (a flag of Prelude's), "v6.12" for one only
+         * older versions call (docs/kernel-model.md, "The primitives say 7.2", "Kernel 7.3").
          */
         Declaration mirrors(String kernelFunction, String kernelVersion) {
             kernel = kernelFunction;

@@ -18,11 +18,16 @@ class PreludeTest {
 
     /**
      * latest, the default, is today's tree (7.2), and the shared files are its text: it overrides
-     * nothing, and neither does 6.18, which reads as 7.2 for the model. 6.12 has a folder.
+     * nothing, and neither does 6.18, which reads as 7.2 for the model. 6.12 has a folder, and so
+     * does 7.3 (v7.3-rc7), the one version newer than latest, over kernel/'s files alone.
      */
     @Test
     void latestIsTodaysTreeAndTheSharedFilesAreItsText() {
-        assertThat(Prelude.LATEST).isEqualTo("7.2").isEqualTo(Prelude.VERSIONS.get(Prelude.VERSIONS.size() - 1));
+        assertThat(Prelude.LATEST).isEqualTo("7.2").isEqualTo(Prelude.VERSIONS.get(Prelude.VERSIONS.size() - 2));
+        assertThat(Prelude.VERSIONS).endsWith("7.2", "7.3");
+        assertThat(Prelude.base("7.3")).isNull();
+        assertThat(Prelude.overrides("7.3")).extracting(Prelude.Source::name).containsExactly("kernel/7.3/tdp_mmu.mmu");
+        assertThat(Prelude.versionOf("kernel/7.3/tdp_mmu.mmu")).isEqualTo("7.3");
         assertThat(Prelude.SHARED).isEqualTo(Prelude.LATEST);
         assertThat(Prelude.overrides(Prelude.LATEST)).as("7.2 is kernel/'s text").isEmpty();
         assertThat(Prelude.overrides("6.18")).as("6.18 runs 7.2's text").isEmpty();
@@ -69,8 +74,8 @@ class PreludeTest {
         assertThat(Prelude.primitiveRenamedIn("7.2", "kvm_mmu_invalidate_end")).isEmpty();
         Prelude.PrimitiveRename r = Prelude.primitiveRename("kvm_mmu_invalidate_begin").orElseThrow();
         assertThat(r.versionsOf("kvm_mmu_invalidate_begin")).isEqualTo("5.10-6.12");
-        assertThat(r.versionsOf("kvm_mmu_invalidate_start")).isEqualTo("6.18-7.2");
-        assertThat(new Prelude.PrimitiveRename("a", "b", "7.2").versionsOf("b")).isEqualTo("7.2"); // one version
+        assertThat(r.versionsOf("kvm_mmu_invalidate_start")).isEqualTo("6.18-7.3");
+        assertThat(new Prelude.PrimitiveRename("a", "b", "7.3").versionsOf("b")).isEqualTo("7.3"); // one version
         for (Prelude.PrimitiveRename x : Prelude.PRIMITIVE_RENAMES) {
             Primitive older = Primitives.get(x.older());
             Primitive newer = Primitives.get(x.newer());
@@ -81,7 +86,7 @@ class PreludeTest {
             assertThat(older.footprint()).isEqualTo(newer.footprint());
             assertThat(older.kernel()).isEqualTo(x.older());
             assertThat(older.version()).isEqualTo("v6.12");
-            assertThat(newer.version()).isEqualTo("v7.2");
+            assertThat(newer.version()).isEqualTo("v7.2, v7.3");
         }
     }
 
@@ -91,9 +96,9 @@ class PreludeTest {
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::teardownFlushes)
                 .as("a removed TDP table flushed before it is freed until v5.18").containsExactly("5.10", "5.12");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::hasSlotZapAllQuirk)
-                .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18", "7.2");
+                .as("KVM_X86_QUIRK_SLOT_ZAP_ALL since v6.12").containsExactly("6.12", "6.18", "7.2", "7.3");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::nxListPerMmu)
-                .as("one NX list per MMU since v6.18").containsExactly("6.18", "7.2");
+                .as("one NX list per MMU since v6.18").containsExactly("6.18", "7.2", "7.3");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::setsPfnDirtyOnZap)
                 .as("kvm_set_pfn_dirty() in handle_changed_spte() until v6.13").containsExactly("5.10", "5.12", "6.12");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::accessedBitVolatile)
