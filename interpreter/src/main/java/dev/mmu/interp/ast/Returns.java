@@ -1,7 +1,5 @@
 package dev.mmu.interp.ast;
 
-import java.util.List;
-
 /**
  * Whether statements end their path on every way through them, as C's "control reaches end of
  * non-void function" asks: a {@code return}, an if/else (or choose) each of whose branches does, an
@@ -42,12 +40,5 @@ public final class Returns {
     private static boolean isLoop(Stmt s) {
         return s instanceof Stmt.While || s instanceof Stmt.Repeat || s instanceof Stmt.ForList
                 || s instanceof Stmt.ForLpageDisallowed || s instanceof Stmt.ForTdpPte || s instanceof Stmt.ForFaultWalk;
-    }
-
-    /** The statements of a block up to the first that always returns (the rest is unreachable). */
-    public static List<Stmt> reachable(Block b) {
-        List<Stmt> all = b.statements();
-        for (int i = 0; i < all.size(); i++) if (always(all.get(i))) return all.subList(0, i + 1);
-        return all;
     }
 }
