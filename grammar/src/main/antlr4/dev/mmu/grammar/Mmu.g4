@@ -112,8 +112,8 @@ expectation
 
 // ---------------------------------------------------------------- paths and statements
 
-// `-> bool` (or int): the path returns a value, by a `return` as its last statement. A bare
-// `return` ends a path with no value (it is the last statement: nothing follows it).
+// `-> bool` (or int): the path returns a value, by a `return e` on every way through it. `return`
+// stands anywhere in a path, as the kernel's early returns do; a bare one ends a path with no value.
 pathDecl
     : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN (ARROW result=IDENT)? block
     ;

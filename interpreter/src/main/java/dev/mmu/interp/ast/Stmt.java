@@ -115,7 +115,7 @@ public sealed interface Stmt {
         }
     }
 
-    /** {@code return [e]}: a path's last statement; its value is the call's (a path declared {@code -> TYPE}). */
+    /** {@code return [e]}: anywhere in a path, which ends there; its value is the call's (a path declared {@code -> TYPE}). */
     record Return(Pos pos, Optional<Expr> value) implements Stmt {
     }
 

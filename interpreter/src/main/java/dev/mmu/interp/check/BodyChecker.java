@@ -5,6 +5,7 @@ import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.GlobalDecl;
 import dev.mmu.interp.ast.PathDecl;
+import dev.mmu.interp.ast.Returns;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
@@ -31,7 +32,9 @@ import java.util.Set;
  * machine, and {@code unlock}/{@code yield} only occur where a lock may be held.
  *
  * <p>Lock tracking is a may-analysis: a lock counts as held after a branch if either branch
- * takes it, so the checker never rejects a correct program; the explorer finds the rest.
+ * takes it, so the checker never rejects a correct program; the explorer finds the rest. A branch
+ * that returns goes on nowhere: what it held is not held after the branch (a return holding a lock
+ * the path took is the explorer's {@code lock_balance}, as the kernel's missing {@code goto out_unlock}).
  */
 final class BodyChecker {
 
@@ -50,9 +53,11 @@ final class BodyChecker {
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
     private int loopDepth;
     private int atomicDepth;
-    /** In a path: what it returns (VOID for none) and its last statement, where a `return` may stand. */
+    /** In a path: what it returns (VOID for none; null if that is wrong, already reported). */
     private Type returns;
-    private Stmt last;
+    private boolean inPath;
+    /** Whether control reaches the statement being checked: false after a `return` (see {@link Returns}). */
+    private boolean live = true;
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
@@ -91,19 +96,24 @@ final class BodyChecker {
             diagnostics.error(path.returns().get().pos(), "a path returns an int or a bool, not '" + path.returns().get().name() + "'");
             returns = null;
         }
-        List<Stmt> body = path.body().statements();
-        last = body.isEmpty() ? null : body.get(body.size() - 1);
-        if (path.returns().isPresent() && !(last instanceof Stmt.Return r && r.value().isPresent())) {
-            diagnostics.error(path.name().pos(), "path '" + path.name().name() + "' returns " + path.returns().get().name()
-                    + ": its last statement must be 'return VALUE'");
-        }
+        inPath = true;
         block(path.body());
+        if (path.returns().isPresent() && !Returns.always(path.body())) {
+            // C's "control reaches end of non-void function": some way through the body returns nothing.
+            diagnostics.error(path.name().pos(), "path '" + path.name().name() + "' returns " + path.returns().get().name()
+                    + ", but control can reach its end: end every way through it with 'return VALUE'");
+        }
     }
 
     void block(Block block) {
         scopes.push(new HashMap<>());
         List<Stmt> statements = block.statements();
         for (int i = 0; i < statements.size(); i++) {
+            if (i > 0 && Returns.always(statements.get(i - 1))) {
+                // A no-op a reviewer would read as code that runs.
+                diagnostics.error(statements.get(i).pos(), "unreachable statement: the one before it "
+                        + (statements.get(i - 1) instanceof Stmt.Return ? "returns" : "returns on every way through it"));
+            }
             if (i + 1 < statements.size() && cDeclaration(statements.get(i), statements.get(i + 1))) {
                 i++; // the assignment is read as the let it means, so its later uses are not errors too
             } else {
@@ -232,18 +242,21 @@ final class BodyChecker {
         });
     }
 
-    /** `return [e]`: only as a path's last statement (its value is what the call gives), typed as declared. */
+    /**
+     * `return [e]`, anywhere in a path: the path ends there and its caller gets the value, typed as
+     * declared. Nothing goes on from it ({@link #live}).
+     */
     private void returnStatement(Stmt.Return r) {
-        if (returns == null && last == null) {
+        if (!inPath) {
             diagnostics.error(r.pos(), "return outside a path: a " + unit + " ends at its last statement");
             return;
         }
-        if (r != last) {
-            diagnostics.error(r.pos(), "return must be the path's last statement (a path returns at its end: put what"
-                    + " follows in an 'else')");
-        }
+        live = false;
         if (r.value().isEmpty()) {
-            return; // a path returning a value without one is reported at its name
+            if (returns != Type.VOID && returns != null) {
+                diagnostics.error(r.pos(), "this path returns " + returns.display + ": write 'return VALUE'");
+            }
+            return;
         }
         if (returns == Type.VOID) {
             diagnostics.error(r.pos(), "this path returns no value: declare what it returns, 'path NAME(...) -> bool'");
@@ -307,21 +320,34 @@ final class BodyChecker {
         }
         EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
         EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
+        boolean anyLive = false;
         for (Block b : c.branches()) {
             held = EnumSet.copyOf(before);
+            live = true;
             block(b);
-            after.addAll(held);
+            anyLive |= join(after);
         }
         held = after;
+        live = anyLive;
     }
 
     private void branches(Block then, Optional<Block> orElse) {
         EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
+        EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
         block(then);
-        EnumSet<Stmt.LockName> afterThen = held;
+        boolean anyLive = join(after);
         held = before;
+        live = true;
         orElse.ifPresent(this::block);
-        held.addAll(afterThen);
+        anyLive |= join(after);
+        held = after;
+        live = anyLive;
+    }
+
+    /** Adds what a branch holds at its end to after, if control goes on from there; whether it does. */
+    private boolean join(EnumSet<Stmt.LockName> after) {
+        if (live) after.addAll(held);
+        return live;
     }
 
     private void loop(Block body, String var, Type varType) {
@@ -334,7 +360,9 @@ final class BodyChecker {
         block(body);
         scopes.pop();
         loopDepth--;
+        if (!live) held = EnumSet.noneOf(Stmt.LockName.class); // a pass that returns goes on nowhere
         held.addAll(before);
+        live = true; // the loop may run no pass, or break out (a break's holdings are the body's end's)
     }
 
     // ------------------------------------------------------------------ expressions

@@ -6,6 +6,7 @@ import dev.mmu.interp.ast.Expr;
 import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.PathDecl.Param;
 import dev.mmu.interp.ast.Pos;
+import dev.mmu.interp.ast.Returns;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.KernelPrelude;
@@ -66,6 +67,14 @@ final class BodyCompiler {
     private final Deque<String> inlining = new ArrayDeque<>();
     /** The local each path being inlined returns its value into (the caller's temporary; -1: called as a statement). */
     private final Deque<Integer> returnSlots = new ArrayDeque<>();
+    /** Per path being inlined, innermost first: the jumps its early returns make to its end. */
+    private final Deque<PathExit> pathExits = new ArrayDeque<>();
+    /**
+     * Whether the statement being compiled is the last thing its path runs: a `return` there needs
+     * no jump (one at the body's end, or at the end of the last if's branch, runs into the path's end
+     * as the if's own jump does), so that early returns give the ops the else-shaped code gave.
+     */
+    private boolean tail;
     /** While fast_page_fault() is compiled, the local of its lockless spte (its primitives read it); else -1. */
     private int fastPfSpte = -1;
 
@@ -102,8 +111,24 @@ final class BodyCompiler {
     }
 
     void block(Block block, Env env) {
-        Env inner = new Env(env);
-        for (Stmt s : block.statements()) stmt(s, inner);
+        statements(block.statements(), new Env(env));
+    }
+
+    /** A block's statements in scope inner; a `return` among them is in tail position if the block is. */
+    private void statements(List<Stmt> statements, Env inner) {
+        boolean blockTail = tail;
+        for (int i = 0; i < statements.size(); i++) {
+            Stmt s = statements.get(i);
+            tail = blockTail && i == statements.size() - 1;
+            // `if (!tdp_mmu_enabled) return;` with the answer known: nothing after it runs (no op, as
+            // the else-shaped code had), and the branch it takes ends the path as the block's last would.
+            boolean rest = !(s instanceof Stmt.If f && known(f.cond(), inner) != null
+                    && (known(f.cond(), inner) != 0 ? Optional.of(f.then()) : f.orElse()).map(Returns::always).orElse(false));
+            if (!rest) tail = blockTail;
+            stmt(s, inner);
+            if (!rest) break;
+        }
+        tail = blockTail;
     }
 
     private void stmt(Stmt s, Env env) {
@@ -178,15 +203,7 @@ final class BodyCompiler {
                 b.emit(new Ops.Assert(value(a.cond(), env), text(a.cond()) + " (" + a.pos() + ")"));
             }
         }
-        else if (s instanceof Stmt.Return r) {
-            // The path's last statement (checked): its value goes to the caller's temporary, and the
-            // inlined body ends here anyway.
-            if (r.value().isPresent()) {
-                Integer into = returnSlots.peek();
-                int slot = into != null && into >= 0 ? into : b.local("return");
-                b.emit(new Ops.Assign(slot, value(r.value().get(), env), "return " + text(r.value().get())));
-            }
-        }
+        else if (s instanceof Stmt.Return r) returnStatement(r, env);
         else if (s instanceof Stmt.Break br) {
             if (exits.isEmpty()) throw new CompileError(br.pos(), br.word() + " outside a loop");
             (br.isContinue() ? exits.peek().continues() : exits.peek().breaks()).add(b.placeholder());
@@ -205,6 +222,43 @@ final class BodyCompiler {
             choose(c, env);
         } else {
             throw new CompileError(s.pos(), "statement not supported");
+        }
+    }
+
+    /**
+     * return [e]: the value into the caller's temporary, then (unless the path ends here anyway) the
+     * walks it leaves put their own root references, as a break does (a root loop's reference stays
+     * the body's to put, as the kernel's), and a jump to the path's end: no op of its own a step
+     * could end at (docs/kernel-model.md, "Early return").
+     */
+    private void returnStatement(Stmt.Return r, Env env) {
+        if (r.value().isPresent()) {
+            Integer into = returnSlots.peek();
+            int slot = into != null && into >= 0 ? into : b.local("return");
+            b.emit(new Ops.Assign(slot, value(r.value().get(), env), "return " + text(r.value().get())));
+        }
+        if (tail) return;
+        PathExit exit = pathExits.peek();
+        if (exit == null) throw new CompileError(r.pos(), "return outside a path");
+        var it = loops.iterator();
+        for (int n = loops.size() - exit.loops(); n > 0; n--) KernelPaths.putTdpPteLoopRoot(b, it.next());
+        exit.jumps().add(new int[] {b.placeholder(), atomicDepth});
+    }
+
+    /** A path being inlined: how many tdp_pte walks enclose its call, and its returns' jumps (op, in atomic). */
+    private record PathExit(int loops, List<int[]> jumps) {
+    }
+
+    /** Compiles a path's body in place, its top-level names bound in scope; its early returns land after it. */
+    private void pathBody(List<Stmt> body, Env scope) {
+        boolean outerTail = tail;
+        pathExits.push(new PathExit(loops.size(), new ArrayList<>()));
+        tail = true;
+        statements(body, scope);
+        tail = outerTail;
+        for (int[] jump : pathExits.pop().jumps()) {
+            // a jump out of an atomic block runs in its step, as falling off its end does
+            b.patch(jump[0], jump[1] > 0 ? new Ops.Atomic(new Ops.Jump(b.here())) : new Ops.Jump(b.here()));
         }
     }
 
@@ -247,7 +301,10 @@ final class BodyCompiler {
     /** A loop's body: a `continue` in it goes to what follows it, the loop's step to its next pass. */
     private void loopBlock(Block body, Env env) {
         exits.push(new Exits(new ArrayList<>(), new ArrayList<>()));
+        boolean outerTail = tail;
+        tail = false; // the loop's next pass follows its body
         block(body, env);
+        tail = outerTail;
         for (int at : exits.peek().continues()) b.patch(at, new Ops.Jump(b.here()));
     }
 
@@ -486,7 +543,7 @@ final class BodyCompiler {
         Env callee = new Env(null);
         bind.accept(callee, path.params());
         inlining.push(name);
-        for (Stmt s : path.body().statements()) stmt(s, callee);
+        pathBody(path.body().statements(), callee);
         inlining.pop();
         return callee;
     }
@@ -799,7 +856,7 @@ final class BodyCompiler {
         }
         inlining.push(path.name().name());
         returnSlots.push(result);
-        block(path.body(), callee);
+        pathBody(path.body().statements(), new Env(callee));
         returnSlots.pop();
         inlining.pop();
     }
