@@ -10,6 +10,7 @@ import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
 import org.junit.jupiter.api.Test;
@@ -198,5 +199,83 @@ class TdpMapStepTest {
         assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
         assertThat(new TdpMap.Walk(gpa, m, true, 8).localsRead())
                 .containsExactlyInAnyOrder(m + TdpMap.GOAL, m + TdpMap.SP, m + TdpMap.LEVEL);
+    }
+
+    /** A 4K-backed slot at gfn 0: every SPTE on the walk to gpa 0 is its table's first (index 0). */
+    static final VmConfig AT_ZERO = new VmConfig(Mmu.TDP, false, 1, false, 4,
+            java.util.List.of(new dev.mmu.runtime.model.Memslot(0, 0, 16, 1, false, false)), 2);
+
+    /** Two vCPUs read gpa 0; vCPU 0 stops before its leaf's cmpxchg, vCPU 1 then maps the leaf. */
+    static Stepper racedAtIndexZero() {
+        PathBuilder[] reads = new PathBuilder[2];
+        for (int v = 0; v < 2; v++) {
+            reads[v] = new PathBuilder();
+            FaultPaths.guestAccess(reads[v], AT_ZERO, v, Access.READ, Expr.constant(0));
+        }
+        Stepper st = new Stepper(Stepper.program(AT_ZERO, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, reads[0]),
+                ThreadProgram.of("vcpu 1", 1, reads[1])));
+        FaultPathStepTest.runTo(st, 0, "tdp_mmu_set_spte_atomic");
+        FaultPathStepTest.runTo(st, 1, "unlock mmu_lock, srcu");
+        return st;
+    }
+
+    /** tdp_mmu_link_sp() and the leaf's cmpxchg at index 0 of each table (trySetSpteAtomic's i < 0 boundary). */
+    @Test
+    void theCmpxchgAtIndexZeroOfEachTableSucceeds() {
+        Stepper st = racedAtIndexZero();
+        for (int level = 3; level >= 1; level--) {
+            assertThat(st.tableAt(0, level)).as("the level-%d table vCPU 0 linked at index 0", level).isNotNull();
+        }
+        assertThat(isLeaf(st.spteAt(0, 1))).as("vCPU 1's 4K leaf at index 0").isTrue();
+        assertThat(String.join("\n", st.trace)).doesNotContain("cmpxchg failed");
+        assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
+    }
+
+    /**
+     * tdp_mmu_set_spte_atomic() returns -EBUSY when the SPTE changed since the walk read it: as a
+     * value, and as the prelude's `if tdp_mmu_set_spte_atomic(..) != 0` (RET_PF_RETRY: no flush, the
+     * other vCPU's leaf stays); at index 0, and a cmpxchg that finds what it read succeeds there.
+     */
+    @Test
+    void aFailedCmpxchgDeliversMinusEbusyAndTheFaultRetries() {
+        Stepper st = racedAtIndexZero();
+        long theirs = st.spteAt(0, 1);
+        Op[] ops = st.system.program().threads().get(0).ops();
+        int pc = st.s.threads[0].pc;
+        TdpMap.SetSpteAtomic branch = (TdpMap.SetSpteAtomic) ops[pc];
+        int result = branch.m() + TdpMap.CHILD; // a local the op does not read
+        TdpMap.SetSpteAtomic valued = new TdpMap.SetSpteAtomic(branch.gpa(), branch.m(), branch.newSpte(), result, -1, false);
+
+        VmState failed = st.s.copy();
+        Exec e = new Exec(st.system.program(), failed, 0, new StringBuilder());
+        valued.exec(e, 0);
+        assertThat(failed.threads[0].locals[result]).as("-EBUSY").isEqualTo(-16);
+        assertThat(e.nextPc).as("on").isEqualTo(pc + 1);
+        assertThat(Walk.to(failed, failed.root, 0, 1).spte()).as("nothing written").isEqualTo(theirs);
+
+        // The branch forms: `if .. != 0` goes on into its block (RET_PF_RETRY), `if .. == 0` jumps past its own.
+        for (boolean negate : new boolean[] {false, true}) {
+            Exec b = new Exec(st.system.program(), st.s.copy(), 0, new StringBuilder());
+            new TdpMap.SetSpteAtomic(branch.gpa(), branch.m(), branch.newSpte(), -1, 9, negate).exec(b, 0);
+            assertThat(b.nextPc).as("negate " + negate).isEqualTo(negate ? 9 : pc + 1);
+        }
+
+        // The same cmpxchg against the value now there: 0, and the SPTE written at index 0.
+        VmState won = st.s.copy();
+        long[] l = won.threadForWrite(0).locals; // won's own copy, not st.s's
+        l[branch.m() + TdpMap.OLD] = theirs;
+        l[result] = 7;
+        new TdpMap.SetSpteAtomic(branch.gpa(), branch.m(), Expr.constant(theirs | Spte.DIRTY), result, -1, false)
+                .exec(new Exec(st.system.program(), won, 0, new StringBuilder()), 0);
+        assertThat(l[result]).isZero();
+        assertThat(Walk.to(won, won.root, 0, 1).spte()).isEqualTo(theirs | Spte.DIRTY);
+
+        long flushes = st.s.stat(Stat.remote_tlb_flush);
+        st.step(0, "tdp_mmu_set_spte_atomic");
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("cmpxchg failed");
+        assertThat(st.next(0)).as("RET_PF_RETRY: past the flush").isNotEqualTo("kvm_flush_remote_tlbs_gfn");
+        st.map(0);
+        assertThat(st.spteAt(0, 1)).isEqualTo(theirs);
+        assertThat(st.s.stat(Stat.remote_tlb_flush)).isEqualTo(flushes);
     }
 }
