@@ -50,6 +50,9 @@ final class Completions {
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
             "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return");
+    /** Words the checker refuses outside a path, and outside a loop (BodyChecker). */
+    static final java.util.Set<String> PATH_WORDS = java.util.Set.of("return");
+    static final java.util.Set<String> LOOP_WORDS = java.util.Set.of("break", "continue");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
     /** What `kernel` takes: the prelude's versions, oldest first, then latest. */
     static final List<String> KERNEL_VERSIONS =
@@ -65,6 +68,7 @@ final class Completions {
         List<Token> before = outline.tokensBefore(line, character);
         PinnedKernel kernel = outline.kernelAt(uri, line, character); // whose prelude paths, with its parameters
         Block block = Block.around(before);
+        StatementContext statement = StatementContext.after(before); // before the line's tokens are dropped
         // The word being typed is not context: `stat.nx_` completes like `stat.`.
         if (!before.isEmpty() && isWord(last(before, 0)) && touches(last(before, 0), line, character)) {
             before = before.subList(0, before.size() - 1);
@@ -145,7 +149,7 @@ final class Completions {
         if (before.isEmpty()) {
             // A statement: accesses, locking and control flow, kernel paths, primitives, user paths.
             List<CompletionItem> items = new ArrayList<>(locals); // `flush = ...`
-            items.addAll(keywords(STATEMENT_WORDS));
+            items.addAll(keywords(statementWords(statement)));
             items.addAll(kernelPaths(kernel));
             items.addAll(preludeHelpers(kernel));
             items.addAll(primitives(kernel));
@@ -189,6 +193,13 @@ final class Completions {
         outline.threads().values().forEach(d -> items.add(item(d.name(), CompletionItemKind.Class,
                 "thread declared at line " + d.token().getLine())));
         return items;
+    }
+
+    /** The statement keywords that the checker accepts where the statement starts. */
+    static List<String> statementWords(StatementContext at) {
+        return STATEMENT_WORDS.stream()
+                .filter(w -> at.inPath() || !PATH_WORDS.contains(w))
+                .filter(w -> at.inLoop() || !LOOP_WORDS.contains(w)).toList();
     }
 
     /**

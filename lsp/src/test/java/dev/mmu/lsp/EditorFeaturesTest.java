@@ -180,6 +180,43 @@ class EditorFeaturesTest {
         assertThat(complete("", 0, 0)).containsExactlyInAnyOrder("scenario", "path", "import", "global");
     }
 
+    /**
+     * `return` is offered only in a path and `break`/`continue` only in a loop, where the checker
+     * accepts them: before, every statement position offered all three.
+     */
+    @Test
+    void returnAndBreakAreOfferedWhereTheCheckerAcceptsThem() throws Exception {
+        String text = """
+                path p() {
+                  \s
+                  while need_resched {
+                    if true {
+                      \s
+                    }
+                  }
+                  if true { }
+                  \s
+                  repeat 2 { atomic {
+                    \s
+                  } }
+                }
+                scenario "s" {
+                  thread t {
+                    \s
+                    for r in tdp_mmu_roots_yield_safe {
+                      \s
+                    }
+                  }
+                }
+                """;
+        assertThat(complete(text, 1, 2)).contains("return", "lock").doesNotContain("break", "continue");
+        assertThat(complete(text, 4, 6)).contains("return", "break", "continue");
+        assertThat(complete(text, 8, 2)).contains("return").doesNotContain("break", "continue");
+        assertThat(complete(text, 10, 4)).contains("return", "break", "continue");
+        assertThat(complete(text, 15, 4)).contains("lock", "read").doesNotContain("return", "break", "continue");
+        assertThat(complete(text, 17, 6)).contains("break", "continue").doesNotContain("return");
+    }
+
     @Test
     void aConditionCompletesValuesNotStatements() throws Exception {
         String text = """

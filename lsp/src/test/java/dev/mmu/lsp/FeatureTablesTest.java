@@ -19,6 +19,8 @@ class FeatureTablesTest {
                 .containsAll(Completions.LOCK_NAMES)
                 .containsAll(Completions.PREEMPT_MODELS)
                 .contains("scenario", "path", "mmu_lock");
+        // the words offered by context are statement words: a typo would keep one offered everywhere
+        assertThat(Completions.STATEMENT_WORDS).containsAll(Completions.PATH_WORDS).containsAll(Completions.LOOP_WORDS);
     }
 
     @Test
