@@ -50,9 +50,10 @@ final class Completions {
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
             "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return");
-    /** Words the checker refuses outside a path, and outside a loop (BodyChecker). */
+    /** Words the checker refuses outside a path, outside a loop, and in the setup or atomic (BodyChecker). */
     static final java.util.Set<String> PATH_WORDS = java.util.Set.of("return");
     static final java.util.Set<String> LOOP_WORDS = java.util.Set.of("break", "continue");
+    static final java.util.Set<String> CHOICE_WORDS = java.util.Set.of("choose");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
     /** What `kernel` takes: the prelude's versions, oldest first, then latest. */
     static final List<String> KERNEL_VERSIONS =
@@ -199,7 +200,8 @@ final class Completions {
     static List<String> statementWords(StatementContext at) {
         return STATEMENT_WORDS.stream()
                 .filter(w -> at.inPath() || !PATH_WORDS.contains(w))
-                .filter(w -> at.inLoop() || !LOOP_WORDS.contains(w)).toList();
+                .filter(w -> at.inLoop() || !LOOP_WORDS.contains(w))
+                .filter(w -> at.mayChoose() || !CHOICE_WORDS.contains(w)).toList();
     }
 
     /**

@@ -8,28 +8,25 @@ import org.antlr.v4.runtime.Token;
 
 /**
  * Where a statement starts, as the checker sees it: in a path (a thread or setup ends at its last
- * statement, so `return` is refused there) and inside a loop (`break` and `continue` outside one
- * are refused). Read from the tokens before the position; the file need not parse.
+ * statement, so `return` is refused there), inside a loop (`break` and `continue` outside one
+ * are refused), and where a scheduler choice may stand (`choose` is refused in the setup and
+ * inside `atomic`). Read from the tokens before the position; the file need not parse.
  */
-record StatementContext(boolean inPath, boolean inLoop) {
+record StatementContext(boolean inPath, boolean inLoop, boolean mayChoose) {
 
     /** The context of a statement after these tokens, which end inside a body ({@link Block#outermostBody}). */
     static StatementContext after(List<Token> before) {
         int body = Block.outermostBody(before);
-        if (body < 0) return new StatementContext(false, false);
-        Deque<Boolean> loops = new ArrayDeque<>(); // per brace open inside the body: whether a loop opened it
+        if (body < 0) return new StatementContext(false, false, false);
+        Deque<Integer> open = new ArrayDeque<>(); // per brace open inside the body: the statement that opened it
         for (int i = body + 1; i < before.size(); i++) {
             int type = before.get(i).getType();
-            if (type == MmuLexer.LBRACE) loops.push(opensLoop(before, i, body));
-            if (type == MmuLexer.RBRACE && !loops.isEmpty()) loops.pop();
+            if (type == MmuLexer.LBRACE) open.push(statementKeyword(before, i, body));
+            if (type == MmuLexer.RBRACE && !open.isEmpty()) open.pop();
         }
-        return new StatementContext(opener(before, body) == MmuLexer.PATH, loops.contains(true));
-    }
-
-    /** Whether the statement whose '{' is at i is a while, for or repeat: its nearest statement keyword. */
-    private static boolean opensLoop(List<Token> tokens, int i, int body) {
-        int keyword = statementKeyword(tokens, i, body);
-        return keyword == MmuLexer.WHILE || keyword == MmuLexer.FOR || keyword == MmuLexer.REPEAT;
+        int unit = opener(before, body);
+        boolean inLoop = open.contains(MmuLexer.WHILE) || open.contains(MmuLexer.FOR) || open.contains(MmuLexer.REPEAT);
+        return new StatementContext(unit == MmuLexer.PATH, inLoop, unit != MmuLexer.SETUP && !open.contains(MmuLexer.ATOMIC));
     }
 
     /** The keyword that declares the body opened at i: path, thread or setup. */
@@ -42,6 +39,7 @@ record StatementContext(boolean inPath, boolean inLoop) {
         return Token.INVALID_TYPE;
     }
 
+    /** The keyword of the statement whose '{' is at i: the nearest statement keyword before it. */
     private static int statementKeyword(List<Token> tokens, int i, int body) {
         for (int j = i - 1; j > body; j--) {
             switch (tokens.get(j).getType()) {

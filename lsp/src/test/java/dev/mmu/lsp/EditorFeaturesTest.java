@@ -181,8 +181,9 @@ class EditorFeaturesTest {
     }
 
     /**
-     * `return` is offered only in a path and `break`/`continue` only in a loop, where the checker
-     * accepts them: before, every statement position offered all three.
+     * `return` is offered only in a path, `break`/`continue` only in a loop and `choose` neither in
+     * the setup nor in `atomic`, where the checker accepts them: before, every statement position
+     * offered them all.
      */
     @Test
     void returnAndBreakAreOfferedWhereTheCheckerAcceptsThem() throws Exception {
@@ -207,14 +208,18 @@ class EditorFeaturesTest {
                       \s
                     }
                   }
+                  setup {
+                    \s
+                  }
                 }
                 """;
-        assertThat(complete(text, 1, 2)).contains("return", "lock").doesNotContain("break", "continue");
-        assertThat(complete(text, 4, 6)).contains("return", "break", "continue");
-        assertThat(complete(text, 8, 2)).contains("return").doesNotContain("break", "continue");
-        assertThat(complete(text, 10, 4)).contains("return", "break", "continue");
-        assertThat(complete(text, 15, 4)).contains("lock", "read").doesNotContain("return", "break", "continue");
-        assertThat(complete(text, 17, 6)).contains("break", "continue").doesNotContain("return");
+        assertThat(complete(text, 1, 2)).contains("return", "lock", "choose").doesNotContain("break", "continue");
+        assertThat(complete(text, 4, 6)).contains("return", "break", "continue", "choose");
+        assertThat(complete(text, 8, 2)).contains("return", "choose").doesNotContain("break", "continue");
+        assertThat(complete(text, 10, 4)).contains("return", "break", "continue").doesNotContain("choose");
+        assertThat(complete(text, 15, 4)).contains("lock", "read", "choose").doesNotContain("return", "break", "continue");
+        assertThat(complete(text, 17, 6)).contains("break", "continue", "choose").doesNotContain("return");
+        assertThat(complete(text, 21, 4)).contains("read").doesNotContain("return", "break", "continue", "choose");
     }
 
     @Test

@@ -20,7 +20,8 @@ class FeatureTablesTest {
                 .containsAll(Completions.PREEMPT_MODELS)
                 .contains("scenario", "path", "mmu_lock");
         // the words offered by context are statement words: a typo would keep one offered everywhere
-        assertThat(Completions.STATEMENT_WORDS).containsAll(Completions.PATH_WORDS).containsAll(Completions.LOOP_WORDS);
+        assertThat(Completions.STATEMENT_WORDS).containsAll(Completions.PATH_WORDS).containsAll(Completions.LOOP_WORDS)
+                .containsAll(Completions.CHOICE_WORDS);
     }
 
     @Test
