@@ -49,7 +49,7 @@ final class Completions {
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
-            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return");
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return", "goto");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");
     /** What `kernel` takes: the prelude's versions, oldest first, then latest. */
     static final List<String> KERNEL_VERSIONS =
