@@ -114,6 +114,8 @@ expectation
 
 // `-> bool` (or int): the path returns a value, by a `return e` on every way through it. `return`
 // stands anywhere in a path, as the kernel's early returns do; a bare one ends a path with no value.
+// `goto NAME` jumps forward to `NAME:` in the same block or one enclosing it (the kernel's
+// `goto out_unlock`).
 pathDecl
     : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN (ARROW result=IDENT)? block
     ;
@@ -146,6 +148,8 @@ statement
     | ASSERT expr                                            # assertStmt
     | (BREAK | CONTINUE)                                     # breakStmt
     | RETURN expr?                                           # returnStmt
+    | GOTO IDENT                                             # gotoStmt
+    | IDENT COLON                                            # labelStmt // a goto's target, C's `out_unlock:`
     | call                                                   # callStmt
     | IDENT commandArg*                                      # commandStmt
     ;
@@ -223,7 +227,7 @@ keyword
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
     | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
-    | ASSERT | BREAK | CONTINUE | RETURN | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
+    | ASSERT | BREAK | CONTINUE | RETURN | GOTO | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
     | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
@@ -306,6 +310,7 @@ ASSERT                : 'assert' ;
 BREAK                 : 'break' ;
 CONTINUE              : 'continue' ;
 RETURN                : 'return' ;
+GOTO                  : 'goto' ;
 MMU_LOCK              : 'mmu_lock' ;
 SLOTS_LOCK            : 'slots_lock' ;
 SRCU                  : 'srcu' ;

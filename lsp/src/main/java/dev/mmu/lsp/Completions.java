@@ -49,9 +49,9 @@ final class Completions {
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
-            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return");
+            "yield", "if", "let", "while", "for", "repeat", "atomic", "choose", "assert", "break", "continue", "return", "goto");
     /** Words the checker refuses outside a path, outside a loop, and in the setup or atomic (BodyChecker). */
-    static final java.util.Set<String> PATH_WORDS = java.util.Set.of("return");
+    static final java.util.Set<String> PATH_WORDS = java.util.Set.of("return", "goto");
     static final java.util.Set<String> LOOP_WORDS = java.util.Set.of("break", "continue");
     static final java.util.Set<String> CHOICE_WORDS = java.util.Set.of("choose");
     static final List<String> PREEMPT_MODELS = List.of("full", "voluntary", "none");

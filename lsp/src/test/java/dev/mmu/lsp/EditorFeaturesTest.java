@@ -213,11 +213,11 @@ class EditorFeaturesTest {
                   }
                 }
                 """;
-        assertThat(complete(text, 1, 2)).contains("return", "lock", "choose").doesNotContain("break", "continue");
+        assertThat(complete(text, 1, 2)).contains("return", "goto", "lock", "choose").doesNotContain("break", "continue");
         assertThat(complete(text, 4, 6)).contains("return", "break", "continue", "choose");
         assertThat(complete(text, 8, 2)).contains("return", "choose").doesNotContain("break", "continue");
         assertThat(complete(text, 10, 4)).contains("return", "break", "continue").doesNotContain("choose");
-        assertThat(complete(text, 15, 4)).contains("lock", "read", "choose").doesNotContain("return", "break", "continue");
+        assertThat(complete(text, 15, 4)).contains("lock", "read", "choose").doesNotContain("return", "goto", "break", "continue");
         assertThat(complete(text, 17, 6)).contains("break", "continue", "choose").doesNotContain("return");
         assertThat(complete(text, 21, 4)).contains("read").doesNotContain("return", "break", "continue", "choose");
     }

@@ -120,6 +120,17 @@ public sealed interface Stmt {
     }
 
     /**
+     * {@code goto NAME}: a forward jump to {@code NAME:} later in the same path, in the same block or
+     * one enclosing it (docs/kernel-model.md, "Goto"); like a return, no step of its own.
+     */
+    record Goto(Pos pos, Ident label) implements Stmt {
+    }
+
+    /** {@code NAME:}: the target of the path's gotos; it runs nothing. */
+    record Label(Pos pos, Ident name) implements Stmt {
+    }
+
+    /**
      * A call as a statement. {@code command} is true for the command form
      * ({@code mmu_notifier_invalidate 0x0 .. 0x200000}), false for {@code name(args)}.
      */

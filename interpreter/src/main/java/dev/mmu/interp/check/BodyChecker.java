@@ -56,8 +56,10 @@ final class BodyChecker {
     /** In a path: what it returns (VOID for none; null if that is wrong, already reported). */
     private Type returns;
     private boolean inPath;
-    /** Whether control reaches the statement being checked: false after a `return` (see {@link Returns}). */
+    /** Whether control reaches the statement being checked: false after a `return` or `goto` (see {@link Returns}). */
     private boolean live = true;
+    /** Per label of the path, what the gotos to it may hold: joined with what falls into it. */
+    private final Map<String, EnumSet<Stmt.LockName>> atLabel = new HashMap<>();
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
@@ -97,6 +99,7 @@ final class BodyChecker {
             returns = null;
         }
         inPath = true;
+        Gotos.check(path.body(), diagnostics);
         block(path.body());
         if (path.returns().isPresent() && !Returns.always(path.body())) {
             // C's "control reaches end of non-void function": some way through the body returns nothing.
@@ -109,10 +112,13 @@ final class BodyChecker {
         scopes.push(new HashMap<>());
         List<Stmt> statements = block.statements();
         for (int i = 0; i < statements.size(); i++) {
-            if (i > 0 && Returns.always(statements.get(i - 1))) {
-                // A no-op a reviewer would read as code that runs.
+            if (i > 0 && Returns.always(statements.get(i - 1)) && !(statements.get(i) instanceof Stmt.Label)) {
+                // A no-op a reviewer would read as code that runs (a label is a goto's way in).
+                Stmt before = statements.get(i - 1);
                 diagnostics.error(statements.get(i).pos(), "unreachable statement: the one before it "
-                        + (statements.get(i - 1) instanceof Stmt.Return ? "returns" : "returns on every way through it"));
+                        + (before instanceof Stmt.Return ? "returns"
+                                : before instanceof Stmt.Goto g ? "jumps to '" + g.label().name() + "'"
+                                : jumps(before) ? "returns or jumps on every way through it" : "returns on every way through it"));
             }
             if (i + 1 < statements.size() && cDeclaration(statements.get(i), statements.get(i + 1))) {
                 i++; // the assignment is read as the let it means, so its later uses are not errors too
@@ -219,6 +225,15 @@ final class BodyChecker {
             }
         } else if (s instanceof Stmt.Return r) {
             returnStatement(r);
+        } else if (s instanceof Stmt.Goto g) {
+            if (!inPath) {
+                diagnostics.error(g.pos(), "goto outside a path: a " + unit + " has no labels to jump to");
+            } else if (live) {
+                atLabel.computeIfAbsent(g.label().name(), k -> EnumSet.noneOf(Stmt.LockName.class)).addAll(held);
+            }
+            live = false;
+        } else if (s instanceof Stmt.Label l) {
+            label(l);
         } else if (s instanceof Stmt.CallStmt c) {
             call(c.call(), true, c.command());
         }
@@ -264,6 +279,29 @@ final class BodyChecker {
         } else if (returns != null) {
             expect(r.value().get(), returns, "the value returned");
         }
+    }
+
+    /**
+     * A label: what its gotos may hold joins what falls into it (nothing, after a return or a goto);
+     * the gotos are forward only ({@link Gotos}), so every one has been seen.
+     */
+    private void label(Stmt.Label l) {
+        if (!inPath) {
+            diagnostics.error(l.pos(), "a label outside a path: gotos and their labels belong in a path");
+            return;
+        }
+        EnumSet<Stmt.LockName> jumped = atLabel.get(l.name().name());
+        if (jumped == null) return;
+        if (!live) held = EnumSet.noneOf(Stmt.LockName.class);
+        held.addAll(jumped);
+        live = true;
+    }
+
+    /** Whether a goto stands anywhere in s. */
+    private static boolean jumps(Stmt s) {
+        if (s instanceof Stmt.Goto) return true;
+        for (Block b : Stmt.blocks(s)) if (b.statements().stream().anyMatch(BodyChecker::jumps)) return true;
+        return false;
     }
 
     private void access(Stmt.Access a) {

@@ -75,6 +75,10 @@ final class BodyCompiler {
      * as the if's own jump does), so that early returns give the ops the else-shaped code gave.
      */
     private boolean tail;
+    /** The labels control runs into right after the statement being compiled (a goto to one needs no jump). */
+    private java.util.Set<String> fallsTo = java.util.Set.of();
+    /** Per path being inlined, innermost first: the labels of its open blocks, each with the jumps to it. */
+    private final Deque<java.util.Map<String, Target>> labels = new ArrayDeque<>();
     /** While fast_page_fault() is compiled, the local of its lockless spte (its primitives read it); else -1. */
     private int fastPfSpte = -1;
 
@@ -114,21 +118,95 @@ final class BodyCompiler {
         statements(block.statements(), new Env(env));
     }
 
-    /** A block's statements in scope inner; a `return` among them is in tail position if the block is. */
+    /**
+     * A block's statements in scope inner; a `return` among them is in tail position if the block is
+     * and only labels follow it, a goto needs no jump to the labels right after it.
+     */
     private void statements(List<Stmt> statements, Env inner) {
         boolean blockTail = tail;
+        java.util.Set<String> blockFalls = fallsTo;
+        for (Stmt s : statements) {
+            if (s instanceof Stmt.Label l) {
+                labels.peek().put(l.name().name(), new Target(exits.size(), loops.size(), atomicDepth, new ArrayList<>()));
+            }
+        }
         for (int i = 0; i < statements.size(); i++) {
             Stmt s = statements.get(i);
-            tail = blockTail && i == statements.size() - 1;
-            // `if (!tdp_mmu_enabled) return;` with the answer known: nothing after it runs (no op, as
-            // the else-shaped code had), and the branch it takes ends the path as the block's last would.
+            // `if (!tdp_mmu_enabled) return;` with the answer known: nothing after it runs up to the
+            // next label (no op, as the else-shaped code had), and the branch it takes stands there.
             boolean rest = !(s instanceof Stmt.If f && known(f.cond(), inner) != null
                     && (known(f.cond(), inner) != 0 ? Optional.of(f.then()) : f.orElse()).map(Returns::always).orElse(false));
-            if (!rest) tail = blockTail;
+            int next = i + 1;
+            while (!rest && next < statements.size() && !(statements.get(next) instanceof Stmt.Label)) next++;
+            fallsTo = new java.util.HashSet<>();
+            int j = next;
+            for (; j < statements.size() && statements.get(j) instanceof Stmt.Label l; j++) fallsTo.add(l.name().name());
+            tail = blockTail && j == statements.size();
+            if (j == statements.size()) fallsTo.addAll(blockFalls);
             stmt(s, inner);
-            if (!rest) break;
+            i = next - 1;
         }
         tail = blockTail;
+        fallsTo = blockFalls;
+    }
+
+    /** A label of an open block: the loops, tdp_pte walks and atomic blocks around it, and the jumps to patch to it. */
+    private record Target(int exits, int loops, int atomicDepth, List<Jump> jumps) {
+    }
+
+    /** A jump to a label, at op `at`: the op it is once the label's index is known. */
+    private record Jump(int at, IntFunction<Op> op) {
+    }
+
+    /**
+     * goto L: the walks it leaves put their root references (as a return's), then a jump to L, an
+     * atomic op out of an atomic block; none when L follows anyway (docs/kernel-model.md, "Goto").
+     */
+    private void gotoStatement(Stmt.Goto g) {
+        if (fallsTo.contains(g.label().name())) return;
+        Target t = target(g);
+        var it = loops.iterator();
+        for (int n = loops.size() - t.loops(); n > 0; n--) KernelPaths.putTdpPteLoopRoot(b, it.next());
+        boolean out = leavesAtomic(t);
+        t.jumps().add(new Jump(b.placeholder(), to -> out ? new Ops.Atomic(new Ops.Jump(to)) : new Ops.Jump(to)));
+    }
+
+    /** Whether a jump to t leaves every atomic block (one to a label inside one is wrapped at its block's end). */
+    private boolean leavesAtomic(Target t) {
+        return atomicDepth > 0 && t.atomicDepth() == 0;
+    }
+
+    private Target target(Stmt.Goto g) {
+        Target t = labels.isEmpty() ? null : labels.peek().get(g.label().name());
+        if (t == null) throw new CompileError(g.pos(), "no label '" + g.label().name() + "' to jump to");
+        return t;
+    }
+
+    /**
+     * `if c { goto L }`: the if's own test, of !c, jumping to L, as `if !c { rest }` tests and
+     * jumps past the rest; null (compile it as an if) when the goto needs more than that jump, or
+     * leaves a loop (there it is the test and jump of `if c { break }`, whose ops it keeps).
+     */
+    private Target fusedGoto(Stmt.If i) {
+        if (i.then().statements().size() != 1 || !(i.then().statements().get(0) instanceof Stmt.Goto g)) return null;
+        if (fallsTo.contains(g.label().name())) return null;
+        Target t = target(g);
+        return t.exits() == exits.size() ? t : null;
+    }
+
+    /** The label l: the jumps to it land here. */
+    private void label(Stmt.Label l) {
+        Target t = labels.peek().remove(l.name().name());
+        for (Jump j : t.jumps()) b.patch(j.at(), j.op().apply(b.here()));
+    }
+
+    /** !c, as a reader writes it: `x == y` for `x != y`, c for `!c`. */
+    private static Expr negation(Expr c) {
+        if (c instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT) return u.operand();
+        if (c instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.EQ || bin.op() == Expr.BinaryOp.NE)) {
+            return new Expr.Binary(bin.pos(), bin.op() == Expr.BinaryOp.EQ ? Expr.BinaryOp.NE : Expr.BinaryOp.EQ, bin.left(), bin.right());
+        }
+        return new Expr.Unary(c.pos(), Expr.UnaryOp.NOT, c);
     }
 
     private void stmt(Stmt s, Env env) {
@@ -163,6 +241,12 @@ final class BodyCompiler {
             // before it).
             if (known(i.cond(), env) != 0) block(i.then(), env);
             else i.orElse().ifPresent(e -> block(e, env));
+        } else if (s instanceof Stmt.If i && fusedGoto(i) != null) {
+            Target t = fusedGoto(i);
+            IntFunction<Op> cond = test(negation(i.cond()), env);
+            boolean out = leavesAtomic(t);
+            t.jumps().add(new Jump(b.placeholder(), to -> out ? new Ops.Atomic(cond.apply(to)) : cond.apply(to)));
+            i.orElse().ifPresent(e -> block(e, env));
         } else if (s instanceof Stmt.If i) {
             IntFunction<Op> cond = test(i.cond(), env);
             int test = b.placeholder();
@@ -204,6 +288,8 @@ final class BodyCompiler {
             }
         }
         else if (s instanceof Stmt.Return r) returnStatement(r, env);
+        else if (s instanceof Stmt.Goto g) gotoStatement(g);
+        else if (s instanceof Stmt.Label l) label(l);
         else if (s instanceof Stmt.Break br) {
             if (exits.isEmpty()) throw new CompileError(br.pos(), br.word() + " outside a loop");
             (br.isContinue() ? exits.peek().continues() : exits.peek().breaks()).add(b.placeholder());
@@ -253,9 +339,14 @@ final class BodyCompiler {
     private void pathBody(List<Stmt> body, Env scope) {
         boolean outerTail = tail;
         pathExits.push(new PathExit(loops.size(), new ArrayList<>()));
+        labels.push(new java.util.HashMap<>());
+        java.util.Set<String> outerFalls = fallsTo;
+        fallsTo = java.util.Set.of(); // the caller's labels are not the path's
         tail = true;
         statements(body, scope);
         tail = outerTail;
+        fallsTo = outerFalls;
+        labels.pop();
         for (int[] jump : pathExits.pop().jumps()) {
             // a jump out of an atomic block runs in its step, as falling off its end does
             b.patch(jump[0], jump[1] > 0 ? new Ops.Atomic(new Ops.Jump(b.here())) : new Ops.Jump(b.here()));
@@ -302,9 +393,12 @@ final class BodyCompiler {
     private void loopBlock(Block body, Env env) {
         exits.push(new Exits(new ArrayList<>(), new ArrayList<>()));
         boolean outerTail = tail;
+        java.util.Set<String> outerFalls = fallsTo;
         tail = false; // the loop's next pass follows its body
+        fallsTo = java.util.Set.of();
         block(body, env);
         tail = outerTail;
+        fallsTo = outerFalls;
         for (int at : exits.peek().continues()) b.patch(at, new Ops.Jump(b.here()));
     }
 

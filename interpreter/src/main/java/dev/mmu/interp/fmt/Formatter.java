@@ -455,6 +455,13 @@ public final class Formatter {
     private void statement(Stmt s) {
         item(s.pos());
         Optional<String> simple = simple(s);
+        if (s instanceof Stmt.Label) {
+            indent--; // a label stands out one level, as the kernel's at column 0 of a function
+            text(simple.get());
+            end();
+            indent++;
+            return;
+        }
         if (simple.isPresent()) {
             text(simple.get());
             end();
@@ -544,6 +551,10 @@ public final class Formatter {
             text = br.word();
         } else if (s instanceof Stmt.Return r) {
             text = "return" + r.value().map(v -> " " + exprs.print(v)).orElse("");
+        } else if (s instanceof Stmt.Goto g) {
+            text = "goto " + g.label().name();
+        } else if (s instanceof Stmt.Label l) {
+            text = l.name().name() + ":";
         } else if (s instanceof Stmt.CallStmt c) {
             text = c.command()
                     ? c.call().name().name() + c.call().args().stream().map(a -> " " + exprs.print(a.value()))

@@ -341,6 +341,16 @@ final class AstBuilder {
         }
 
         @Override
+        public Stmt visitGotoStmt(GotoStmtContext ctx) {
+            return new Stmt.Goto(pos(ctx), ident(ctx.IDENT().getSymbol()));
+        }
+
+        @Override
+        public Stmt visitLabelStmt(LabelStmtContext ctx) {
+            return new Stmt.Label(pos(ctx), ident(ctx.IDENT().getSymbol()));
+        }
+
+        @Override
         public Stmt visitCallStmt(CallStmtContext ctx) {
             return new Stmt.CallStmt(pos(ctx), call(ctx.call()), false);
         }
