@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  *
  * <p>Not changed: the locks, srcu and RCU (they decide which thread may run, which the key of
  * that check holds for the thread's own), the page tables' structure, the host's pages, the RCU
- * queue, the NX lists and the invalid_list (a change there needs other fields to agree).
+ * queue, the NX lists' order and counts, and the invalid_list (a change there needs other fields
+ * to agree). Of the NX lists, each page's sp->nx_huge_page_disallowed flips.
  */
 record Perturbation(String name, long bits, Consumer<VmState> apply) {
 
@@ -29,9 +30,9 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
         long touched = reads | writes;
         List<Perturbation> l = new ArrayList<>();
         for (Perturbation p : all(s)) {
-            boolean spteAccess = p.bits == Resource.SPTE_ACCESS.bit();
-            // A step that writes the tables may make or drop a leaf: the same SPTEs would not change in n
-            if ((touched & p.bits) == 0 && !(spteAccess && (writes & Resource.SPTE.bit()) != 0)) l.add(p);
+            boolean ofTables = p.bits == Resource.SPTE_ACCESS.bit() || p.bits == Resource.NX_LIST.bit();
+            // A step that writes the tables may make or drop a leaf or a table: the same ones would not change in n
+            if ((touched & p.bits) == 0 && !(ofTables && (writes & Resource.SPTE.bit()) != 0)) l.add(p);
         }
         return l;
     }
@@ -81,6 +82,11 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
                     long v = sp.spte(i);
                     if (Spte.present(v) && Spte.leaf(v)) x.setSpte(id, i, v ^ Spte.ACCESSED);
                 }
+            }
+        }));
+        l.add(new Perturbation("NX_LIST", Resource.NX_LIST.bit(), x -> {
+            for (int id = 0; id < x.spCapacity(); id++) {
+                if (x.sp(id) != null) x.spForWrite(id).nxHugePageDisallowed ^= true;
             }
         }));
         for (int v = 0; v < s.tlb.length; v++) {
