@@ -16,11 +16,13 @@ import dev.mmu.runtime.paths.Rcu;
 import dev.mmu.runtime.paths.SlotOps;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -36,6 +38,8 @@ import org.junit.jupiter.api.TestFactory;
  * merging, symmetry and partial-order reduction unsound; this catches it for every op a scenario
  * reaches, including ops added later. The same for the locals an op says it reads (Op#localsRead),
  * which dead-locals elimination relies on: its other locals cannot change what the step does.
+ * And the same for the resources it leaves out, each changed by hand ({@link Perturbation}): the
+ * reachable states alone seldom differ in one of them where the op runs.
  */
 class FootprintsTest {
     /** Per scenario: enough for every reachable op of the examples but a few deep in the larger ones. */
@@ -109,6 +113,7 @@ class FootprintsTest {
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     checkWrites(s, n, t, f, what);
                     checkReads(s, n, t, f, what, effects);
+                    checkUnread(system, ops[pc], s, n, t, c, f, what);
                     checkLocals(system, s, n, t, c, stepLocals(ops, pc), written(ops, pc, n.threads[t].pc), what);
                     int[] targets = Arrays.stream(ops[pc].targets(pc)).distinct().toArray();
                     BitSet mine = taken.computeIfAbsent(ops[pc].getClass(), k -> new BitSet());
@@ -233,6 +238,47 @@ class FootprintsTest {
             assertThat(nesting).as(what + " changes thread " + u + "'s rcu_read_lock() nesting").isZero();
         }
         if (same) assertThat(n).as(what + ": a field outside every resource changed").isEqualTo(s);
+    }
+
+    /**
+     * The step again from s with every unit it neither reads nor writes changed ({@link Perturbation}):
+     * it must go to the same pc and do the same, which leaves those units changed. The reachable
+     * states alone seldom differ in one such unit where the op runs ({@link #checkReads}). A unit
+     * whose change changes the op's narrowest footprint is left alone: that footprint holds where
+     * its condition does (slots_lock's release leaves the memslots alone where no dirty-log window
+     * is open, and only the lock's holder opens one), which that check covers.
+     */
+    private static void checkUnread(MmuSystem system, Op op, VmState s, VmState n, int t, int c, Footprint f, String what) {
+        List<Perturbation> ps = Perturbation.untouched(s, f.reads(), f.writes());
+        Footprint narrow = op.footprint(s, t);
+        if (!narrow.equals(op.footprint(s.config).union(op.footprint()))) {
+            ps.removeIf(p -> {
+                VmState x = s.copy();
+                p.apply().accept(x);
+                return !op.footprint(x, t).equals(narrow);
+            });
+        }
+        if (ps.isEmpty() || agrees(system, s, n, t, c, ps)) return;
+        // Name the units that change the step by themselves (or all of them, if only together)
+        List<String> culprits = new ArrayList<>();
+        for (Perturbation p : ps) if (!agrees(system, s, n, t, c, List.of(p))) culprits.add(p.name());
+        if (culprits.isEmpty()) ps.forEach(p -> culprits.add(p.name()));
+        assertThat(culprits).as(what + " reads " + String.join(", ", culprits) + ", its footprint says " + f).isEmpty();
+    }
+
+    /** Whether the step from s with ps applied does what it does from s, with ps applied after. */
+    private static boolean agrees(MmuSystem system, VmState s, VmState n, int t, int c, List<Perturbation> ps) {
+        VmState changed = s.copy();
+        VmState expected = n.copy();
+        for (Perturbation p : ps) {
+            p.apply().accept(changed);
+            p.apply().accept(expected);
+        }
+        try {
+            return system.step(changed, t, c, null).equals(expected);
+        } catch (RuntimeException | AssertionError e) {
+            return false; // it read what was changed and failed on it
+        }
     }
 
     /**
