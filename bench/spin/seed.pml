@@ -21,10 +21,14 @@
  * phase, named by its mmu pc: a function of the Promela pc, so they add no states). The reaches
  * that matter: the vCPU can still write SPTEs, TLBs, stat.nx_lpage_splits (track_possible_nx_
  * huge_page) and mmu_lock until it finishes (vp == 42), except at its read_lock while another
- * thread holds mmu_lock for write (vp == 2); the host writes the flush stat until its flush is
- * behind it (hp >= 55), mmu_lock until its last unlock (hp >= 64), the host page (which the
+ * thread holds mmu_lock for write (vp == 2); the host writes stat.nx_lpage_splits (the SPTE
+ * writes of its zap may tear a table down) until its zap loop is behind it (hp >= 54; the stats
+ * are one resource per counter group, so its flush, which adds to remote_tlb_flush, does not
+ * count), mmu_lock until its last unlock (hp >= 64), the host page (which the
  * vCPU's kvm_faultin_pfn reads) until it is freed (hp == 65), and mmu_invalidate_seq/_in_progress
- * until invalidate_end; the recovery takes mmu_lock until it finishes (rp == 31).
+ * until invalidate_end; the recovery takes mmu_lock until it finishes (rp == 31). The invariant
+ * stats_consistent reads pages_* and nx_lpage_splits, not remote_tlb_flush, so the host's flush
+ * joins its put_root step while the vCPU cannot touch its TLB (VCPU_BLOCKED).
  * Dead locals are zeroed where the mmu model drops them (its keys leave dead locals out).
  */
 
@@ -110,7 +114,7 @@ byte vp = 0;
 /* what the other threads can still do (see above) */
 #define VCPU_DONE    (vp == 42)
 #define VCPU_BLOCKED (vp == 2 || vp == 42)        /* for an op under mmu_lock held for write */
-#define HOST_NO_STAT (hp >= 55)
+#define HOST_ZAPPED  (hp >= 54)
 #define HOST_NO_LOCK (hp >= 64)
 #define HOST_DONE    (hp == 65)
 #define REC_DONE     (rp == 31)
@@ -139,7 +143,11 @@ end:
        if :: l2 == 1 -> l1 = 0 :: else -> l2 = 0 fi; ret = 1; hp = 42 }
   :: d_step { hp == 42 -> hostRcu = 0; hp = 28 }            /* rcu_read_unlock() */
   :: d_step { hp == 28 ->                                   /* kvm_tdp_mmu_put_root: still referenced */
-       if :: ret -> hp = 54 :: else -> hp = 55 fi; ret = 0 }   /* (mmu pc 27 again: 28 here) */
+       if                                                   /* (mmu pc 27 again: 28 here) */
+       :: ret && VCPU_BLOCKED -> FLUSH; hp = 55             /* + kvm_flush_remote_tlbs */
+       :: ret && !VCPU_BLOCKED -> hp = 54
+       :: else -> hp = 55
+       fi; ret = 0 }
   :: d_step { hp == 54 -> FLUSH; hp = 55 }                  /* kvm_flush_remote_tlbs */
   :: d_step { hp == 55 ->                                   /* write_unlock(mmu_lock) */
        CHECK_UNLOCK; writer = 0; GRACE_PERIOD;
@@ -224,7 +232,7 @@ end:
   do
   :: d_step { rp == 0 ->                                    /* srcu_read_lock(&kvm->srcu) */
        if
-       :: VCPU_DONE && HOST_NO_STAT ->                      /* + to_zap = DIV_ROUND_UP(nx_lpage_splits, 1) */
+       :: VCPU_DONE && HOST_ZAPPED ->                       /* + to_zap = DIV_ROUND_UP(nx_lpage_splits, 1) */
           if
           :: HOST_NO_LOCK -> writer = 1; recRcu = 1; rp = 14   /* + write_lock(mmu_lock); rcu_read_lock() */
           :: else -> rp = 3

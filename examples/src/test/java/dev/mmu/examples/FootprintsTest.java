@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.compile.CompiledScenario;
 import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.FastZap;
 import dev.mmu.runtime.paths.Footprint;
@@ -13,6 +14,7 @@ import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Program;
 import dev.mmu.runtime.paths.Rcu;
+import dev.mmu.runtime.paths.Resource;
 import dev.mmu.runtime.paths.SlotOps;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -63,6 +65,23 @@ class FootprintsTest {
         return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE, ITERATORS)).map(f -> DynamicTest.dynamicTest(f.toString(), () -> {
             for (CompiledScenario sc : ScenarioLoader.load(f).scenarios()) check(sc.program());
         }));
+    }
+
+    /**
+     * Each counter is in the resource {@link Resource#of(Stat)} names for it (what `stat.NAME` and
+     * the invariants declare): changing it changes that unit of the state and no other.
+     */
+    @Test
+    void eachCounterIsInTheResourceOfItsStat() throws Exception {
+        VmState s = new MmuSystem(ScenarioLoader.load(COVERAGE).scenarios().get(0).program(), false).initial();
+        for (Stat st : Stat.values()) {
+            VmState n = s.copy();
+            n.addStat(st, 1);
+            for (ResourceView.Unit r : ResourceView.units(s)) {
+                boolean changed = !r.view().apply(s).equals(r.view().apply(n));
+                assertThat(changed).as("%s changes %s", st, r.name()).isEqualTo(r.bits() == Resource.of(st).bit());
+            }
+        }
     }
 
     /**

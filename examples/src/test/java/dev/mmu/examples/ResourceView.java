@@ -2,6 +2,7 @@ package dev.mmu.examples;
 
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.ThreadState;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Footprint;
@@ -29,7 +30,8 @@ final class ResourceView {
     /**
      * The finest parts: every resource of one bit, each vCPU's TLB ({@link Resource#tlbOf}), each
      * thread's srcu read side ({@link Resource#srcuOf}) and RCU read-side critical section
-     * ({@link Resource#rcuOf}: inside rcu_read_lock() or with preemption disabled), the three parts of HOST.
+     * ({@link Resource#rcuOf}: inside rcu_read_lock() or with preemption disabled), the three parts of HOST,
+     * the counter groups of STATS.
      */
     static List<Unit> units(VmState s) {
         List<Unit> l = new ArrayList<>();
@@ -60,8 +62,8 @@ final class ResourceView {
                         l.add(new Unit("rcu of thread " + t, Resource.rcuOf(t), x -> Rcu.holdsOffGracePeriods(x, thread)));
                     }
                 }
-                // SRCU_SELF and RCU_SELF are a thread's bit; HOST is its three parts
-                case SRCU_SELF, RCU_SELF, HOST -> { }
+                // SRCU_SELF and RCU_SELF are a thread's bit; HOST and STATS are their parts
+                case SRCU_SELF, RCU_SELF, HOST, STATS -> { }
                 default -> l.add(new Unit(r.name(), r.bit(), x -> of(x, r)));
             }
         }
@@ -108,6 +110,10 @@ final class ResourceView {
             case INVALIDATE -> List.of(s.mmuInvalidateSeq, s.mmuInvalidateInProgress, s.mmuInvalidateRangeStart,
                     s.mmuInvalidateRangeEnd, s.mnActiveInvalidateCount);
             case STATS -> Arrays.toString(s.stats);
+            case STAT_PAGES -> List.of(s.stat(Stat.pages_4k), s.stat(Stat.pages_2m), s.stat(Stat.pages_1g));
+            case STAT_NX_LPAGE_SPLITS -> s.stat(Stat.nx_lpage_splits);
+            case STAT_REMOTE_TLB_FLUSH -> s.stat(Stat.remote_tlb_flush);
+            case STAT_MMU_SHADOW_ZAPPED -> s.stat(Stat.mmu_shadow_zapped);
             case METRICS -> {
                 List<Long> l = new ArrayList<>(List.of(s.commitBatch, s.lockHoldWork));
                 for (ThreadState t : s.threads) l.add((long) t.holdWork);

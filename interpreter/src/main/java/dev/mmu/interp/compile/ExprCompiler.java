@@ -89,7 +89,7 @@ final class ExprCompiler {
                 case "stat" -> {
                     Stat st = Stat.valueOf(field);
                     statsRead.add(st);
-                    return reading(Footprint.reads(Resource.STATS), (s, t) -> s.stat(st));
+                    return reading(Footprint.reads(Resource.of(st)), (s, t) -> s.stat(st));
                 }
                 case "vm" -> {
                     return dev.mmu.runtime.paths.Expr.constant(vmKnob(f));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.paths.Resource;
 import org.junit.jupiter.api.Test;
 
@@ -29,11 +30,15 @@ class ExpectationReadsTest {
     void aConditionCheckedOnEveryStateIsReadWhetherItIsExpectedToHoldOrToFail() {
         long spte = Resource.SPTE.bit();
         long stats = Resource.STATS.bit();
+        long flushes = Resource.STAT_REMOTE_TLB_FLUSH.bit();
         assertThat(reads("expect always spte(0x1000).present") & spte).isNotZero();
         assertThat(reads("expect fails always spte(0x1000).present") & spte).as("a bad state is looked for on every state")
                 .isNotZero();
-        assertThat(reads("expect reachable stat.remote_tlb_flush == 1") & stats).isNotZero();
-        assertThat(reads("expect fails reachable stat.remote_tlb_flush == 1") & stats).isNotZero();
+        assertThat(reads("expect reachable stat.remote_tlb_flush == 1") & stats).as("that counter only").isEqualTo(flushes);
+        assertThat(reads("expect fails reachable stat.remote_tlb_flush == 1") & stats).isEqualTo(flushes);
+        for (Stat st : Stat.values()) {
+            assertThat(reads("expect reachable stat." + st + " == 1") & stats).as("stat.%s", st).isEqualTo(Resource.of(st).bit());
+        }
         assertThat(reads("expect final spte(0x1000).present")).as("terminal states only").isZero();
     }
 }

@@ -45,7 +45,8 @@ public final class Invariants {
     public static Footprint reads(Invariant inv) {
         return switch (inv) {
             case nx_exec_huge, huge_and_child -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS);
-            case stats_consistent -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STATS, Resource.NX_LIST);
+            case stats_consistent -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STAT_PAGES,
+                    Resource.STAT_NX_LPAGE_SPLITS, Resource.NX_LIST);
             case page_table_leak -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.INVALID_ROOTS,
                     Resource.RCU_PENDING, Resource.INVALID_LIST);
             case dangling_memslot -> Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.TLB, Resource.MEMSLOTS);

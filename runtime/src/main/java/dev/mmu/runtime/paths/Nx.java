@@ -15,8 +15,8 @@ import java.util.Arrays;
  * dev.mmu.runtime.model.VmConfig#nxListPerMmu}) and recovers each in a pass of its own.
  */
 public final class Nx {
-    /** What the accounting primitives touch: the NX lists and counters, the stats; they read whether the page still exists. */
-    static final Footprint ACCOUNTING = Footprint.updates(Resource.NX_LIST, Resource.STATS, Resource.VIOLATIONS)
+    /** What the accounting primitives touch: the NX lists and counters, nx_lpage_splits; they read whether the page still exists. */
+    static final Footprint ACCOUNTING = Footprint.updates(Resource.NX_LIST, Resource.STAT_NX_LPAGE_SPLITS, Resource.VIOLATIONS)
             .andReads(Resource.SPTE);
 
     private Nx() {}

@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Stat;
 
 /**
  * The parts of the shared state an op or an expression may read or write ({@link Footprint}).
@@ -9,10 +10,11 @@ import dev.mmu.runtime.model.LockId;
  *
  * <p>A footprint is a bit set. Most resources are one bit; {@link #TLB} is one bit per vCPU
  * ({@link #tlbOf}), {@link #SRCU} one bit per thread's read side ({@link #srcuOf}), {@link #RCU}
- * one bit per thread's RCU read-side critical section ({@link #rcuOf}) and {@link #HOST} is
- * {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}: naming the whole resource sets
- * every part, so two footprints conflict iff their bit sets meet, and code that names only
- * {@code TLB}, {@code SRCU}, {@code RCU} or {@code HOST} keeps its meaning.
+ * one bit per thread's RCU read-side critical section ({@link #rcuOf}), {@link #HOST} is
+ * {@link #HOST_PFNS}, {@link #HOST_ALLOC} and {@link #FREED_PFNS}, and {@link #STATS} is one part per
+ * group of counters ({@link #of(Stat)}): naming the whole resource sets every part, so two
+ * footprints conflict iff their bit sets meet, and code that names only {@code TLB}, {@code SRCU},
+ * {@code RCU}, {@code HOST} or {@code STATS} keeps its meaning.
  */
 public enum Resource {
     /** Page-table structure and mappings: SPTEs (but their W/A/D bits), shadow-page metadata, roots, freed tables. */
@@ -75,8 +77,22 @@ public enum Resource {
     DIRTY_BITMAP,
     /** mmu_invalidate_seq, mmu_invalidate_in_progress, the range being invalidated, mn_active_invalidate_count. */
     INVALIDATE,
-    /** kvm->stat counters. */
+    /**
+     * Every kvm->stat counter: {@link #STAT_PAGES}, {@link #STAT_NX_LPAGE_SPLITS},
+     * {@link #STAT_REMOTE_TLB_FLUSH} and {@link #STAT_MMU_SHADOW_ZAPPED}.
+     */
     STATS,
+    /**
+     * pages_4k, pages_2m and pages_1g (kvm_update_page_stats): one part, as every op that changes
+     * one may change any (the level is known only at run time) and also writes SPTEs.
+     */
+    STAT_PAGES,
+    /** nx_lpage_splits: the NX accounting, and what kvm_recover_nx_huge_pages() sizes its pass by (v6.12). */
+    STAT_NX_LPAGE_SPLITS,
+    /** remote_tlb_flush: every kvm_flush_remote_tlbs(), which otherwise touches only the TLBs. */
+    STAT_REMOTE_TLB_FLUSH,
+    /** mmu_shadow_zapped: kvm_mmu_prepare_zap_page(). */
+    STAT_MMU_SHADOW_ZAPPED,
     /** The commit_batch and lock_hold_work metrics (and each thread's hold work). */
     METRICS,
     /** Each thread's invalid_list (an expectation sums them; the page-table-leak check reads them). */
@@ -112,6 +128,8 @@ public enum Resource {
             case SRCU, SRCU_SELF -> 1L << ordinal() | EVERY_SRCU;
             case RCU, RCU_SELF -> 1L << ordinal() | EVERY_RCU;
             case HOST -> 1L << HOST_PFNS.ordinal() | 1L << HOST_ALLOC.ordinal() | 1L << FREED_PFNS.ordinal();
+            case STATS -> 1L << STAT_PAGES.ordinal() | 1L << STAT_NX_LPAGE_SPLITS.ordinal()
+                    | 1L << STAT_REMOTE_TLB_FLUSH.ordinal() | 1L << STAT_MMU_SHADOW_ZAPPED.ordinal();
             default -> 1L << ordinal();
         };
     }
@@ -136,6 +154,16 @@ public enum Resource {
         return thread >= 0 && thread < 64 - RCU_SHIFT ? 1L << (RCU_SHIFT + thread) : RCU.bit();
     }
 
+    /** The resource a kvm->stat counter is in. */
+    public static Resource of(Stat stat) {
+        return switch (stat) {
+            case pages_4k, pages_2m, pages_1g -> STAT_PAGES;
+            case nx_lpage_splits -> STAT_NX_LPAGE_SPLITS;
+            case remote_tlb_flush -> STAT_REMOTE_TLB_FLUSH;
+            case mmu_shadow_zapped -> STAT_MMU_SHADOW_ZAPPED;
+        };
+    }
+
     /** The resource a lock's state is in. */
     public static Resource of(LockId lock) {
         return switch (lock) {
@@ -150,13 +178,18 @@ public enum Resource {
 
     /**
      * The resources of a bit set, for messages: TLB, SRCU and RCU for any vCPU's or thread's
-     * (SRCU_SELF and RCU_SELF only as named), HOST when it has every part.
+     * (SRCU_SELF and RCU_SELF only as named), HOST and STATS when it has every part.
      */
     public static java.util.EnumSet<Resource> in(long bits) {
         java.util.EnumSet<Resource> r = java.util.EnumSet.noneOf(Resource.class);
         for (Resource x : values()) if ((bits & x.bit()) != 0) r.add(x);
         if ((bits & HOST.bit()) == HOST.bit()) r.removeAll(java.util.EnumSet.of(HOST_PFNS, HOST_ALLOC, FREED_PFNS));
         else r.remove(HOST);
+        if ((bits & STATS.bit()) == STATS.bit()) {
+            r.removeAll(java.util.EnumSet.of(STAT_PAGES, STAT_NX_LPAGE_SPLITS, STAT_REMOTE_TLB_FLUSH, STAT_MMU_SHADOW_ZAPPED));
+        } else {
+            r.remove(STATS);
+        }
         if ((bits & 1L << SRCU_SELF.ordinal()) == 0) r.remove(SRCU_SELF);
         else if ((bits & 1L << SRCU.ordinal()) == 0) r.remove(SRCU);
         if ((bits & 1L << RCU_SELF.ordinal()) == 0) r.remove(RCU_SELF);

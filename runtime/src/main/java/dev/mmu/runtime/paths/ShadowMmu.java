@@ -14,8 +14,8 @@ import java.util.Arrays;
 public final class ShadowMmu {
     private ShadowMmu() {}
 
-    /** What {@link #prepareZapPage} touches: SPTEs (and their teardown) and the caller's invalid_list. */
-    static final Footprint PREPARE_ZAP = TdpMmu.SET_SPTE.andUpdates(Resource.INVALID_LIST);
+    /** What {@link #prepareZapPage} touches: SPTEs (and their teardown), the caller's invalid_list, mmu_shadow_zapped. */
+    static final Footprint PREPARE_ZAP = TdpMmu.SET_SPTE.andUpdates(Resource.INVALID_LIST, Resource.STAT_MMU_SHADOW_ZAPPED);
 
     /** What {@link #commitZapPage} and {@link #remoteFlushOrZap} touch: the flush, the freed pages, commit_batch. */
     static final Footprint COMMIT_ZAP = Footprint.updates(Resource.INVALID_LIST, Resource.SPTE, Resource.METRICS)

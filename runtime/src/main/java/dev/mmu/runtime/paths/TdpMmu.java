@@ -15,12 +15,12 @@ public final class TdpMmu {
     private TdpMmu() {}
 
     /**
-     * What {@link #setSpte} may touch: the SPTE, page stats, and a removed table's teardown (NX
-     * unaccount; call_rcu, freed at the end of the step if a grace period can end; a legacy table
+     * What {@link #setSpte} may touch: the SPTE, pages_*, and a removed table's teardown (NX
+     * unaccount, nx_lpage_splits; call_rcu, freed at the end of the step if a grace period can end; a legacy table
      * onto the thread's invalid_list).
      */
-    static final Footprint SET_SPTE = Footprint.updates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STATS,
-            Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST).union(Rcu.GRACE_PERIOD);
+    static final Footprint SET_SPTE = Footprint.updates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STAT_PAGES,
+            Resource.STAT_NX_LPAGE_SPLITS, Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST).union(Rcu.GRACE_PERIOD);
 
     /** What {@link #putRoot} may touch: the root's count and status, the invalidated roots, call_rcu. */
     static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VIOLATIONS)

@@ -63,7 +63,7 @@ public final class Tlbs {
     }
 
     /** What {@link #flushRemoteTlbs} and {@link #flushRemoteTlbsRange} touch. */
-    static final Footprint FLUSH = Footprint.updates(Resource.TLB, Resource.STATS);
+    static final Footprint FLUSH = Footprint.updates(Resource.TLB, Resource.STAT_REMOTE_TLB_FLUSH);
 
     /** What {@link #staleEntry} reads, and the violation it records. */
     static final Footprint STALE_CHECK = Footprint.reads(Resource.TLB, Resource.SPTE, Resource.SPTE_ACCESS)

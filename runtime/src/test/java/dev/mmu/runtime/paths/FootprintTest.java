@@ -124,11 +124,32 @@ class FootprintTest {
     }
 
     @Test
+    void statsIsOnePartPerCounterGroup() {
+        long stats = Resource.STATS.bit();
+        long seen = 0;
+        for (Stat st : Stat.values()) {
+            long part = Resource.of(st).bit();
+            assertThat(Long.bitCount(part)).as("%s", st).isOne();
+            assertThat(stats & part).as("%s", st).isEqualTo(part);
+            seen |= part;
+        }
+        assertThat(seen).as("STATS is its parts").isEqualTo(stats);
+        assertThat(Resource.of(Stat.pages_2m)).isEqualTo(Resource.of(Stat.pages_4k)).isEqualTo(Resource.of(Stat.pages_1g));
+        assertThat(Resource.of(Stat.nx_lpage_splits).bit() & Resource.of(Stat.remote_tlb_flush).bit()).isZero();
+        assertThat(Resource.in(stats)).containsExactly(Resource.STATS);
+        assertThat(Resource.in(Resource.STAT_PAGES.bit() | Resource.STAT_NX_LPAGE_SPLITS.bit()))
+                .containsExactlyInAnyOrder(Resource.STAT_PAGES, Resource.STAT_NX_LPAGE_SPLITS);
+        assertThat(Footprint.reads(Resource.STATS).union(Footprint.updates(Resource.STAT_MMU_SHADOW_ZAPPED)).reads())
+                .isEqualTo(stats);
+    }
+
+    @Test
     void kernelHelpersDeclareWhatTheyTouch() {
         assertThat(Resource.in(Primitives.get("set_spte").footprint().writes())).as("tdp_mmu_set_spte")
-                .contains(Resource.SPTE, Resource.STATS, Resource.HOST_ALLOC);
+                .contains(Resource.SPTE, Resource.STAT_PAGES, Resource.STAT_NX_LPAGE_SPLITS, Resource.HOST_ALLOC)
+                .doesNotContain(Resource.STAT_REMOTE_TLB_FLUSH);
         assertThat(Resource.in(Primitives.get("flush_remote_tlbs").footprint().writes())).as("kvm_flush_remote_tlbs")
-                .containsExactlyInAnyOrder(Resource.TLB, Resource.STATS);
+                .containsExactlyInAnyOrder(Resource.TLB, Resource.STAT_REMOTE_TLB_FLUSH);
         assertThat(Resource.in(new Ops.Release(LockId.mmu_lock).footprint().reads())).as("the unlock's stale-TLB check")
                 .contains(Resource.TLB, Resource.SPTE);
         assertThat(Resource.in(Queries.NX_LENGTH.footprint().reads())).containsExactly(Resource.NX_LIST);
