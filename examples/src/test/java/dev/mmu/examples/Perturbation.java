@@ -2,6 +2,7 @@ package dev.mmu.examples;
 
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
+import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.PscEntry;
 import dev.mmu.runtime.model.VmState;
@@ -61,9 +62,9 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
             x.mmuInvalidateRangeEnd ^= 0x400;
             x.mnActiveInvalidateCount += 1;
         }));
-        l.add(new Perturbation("STATS", Resource.STATS.bit(), x -> {
-            for (int i = 0; i < x.stats.length; i++) x.stats[i] += 1;
-        }));
+        for (Stat stat : Stat.values()) { // each counter alone: a step may write one part and leave the others
+            l.add(new Perturbation("stat " + stat, Resource.of(stat).bit(), x -> x.stats[stat.ordinal()] += 1));
+        }
         l.add(new Perturbation("METRICS", Resource.METRICS.bit(), x -> {
             x.commitBatch += 1;
             x.lockHoldWork += 1;
