@@ -535,7 +535,7 @@ final class BodyCompiler {
         if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.NE || bin.op() == Expr.BinaryOp.EQ)
                 && (bin.right() instanceof Expr.IntLit z && z.value() == 0
                         || bin.right() instanceof Expr.BoolLit f && !f.value())) {
-            negate = bin.op() == Expr.BinaryOp.EQ;
+            negate = negate != (bin.op() == Expr.BinaryOp.EQ); // !(p() == 0) is p()
             e = bin.left();
         }
         Ops.ValueOp op = e instanceof Expr.Call c && !scenario.paths().containsKey(c.name().name())
