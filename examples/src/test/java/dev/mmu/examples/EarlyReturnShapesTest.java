@@ -1,16 +1,7 @@
 package dev.mmu.examples;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.mmu.interp.compile.CompiledScenario;
-import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
-import dev.mmu.runtime.explore.ExploreResult;
-import dev.mmu.runtime.explore.Explorer;
-import dev.mmu.runtime.model.VmState;
-import dev.mmu.runtime.paths.MmuSystem;
 import dev.mmu.runtime.paths.Prelude;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -127,7 +118,7 @@ class EarlyReturnShapesTest {
 
     /** No path of the file has one of the names (a copy of its own), and its scenarios run one target level. */
     private static boolean replaceable(Path f) {
-        String text = read(f);
+        String text = SameRows.read(f);
         return NAMES.stream().noneMatch(n -> text.contains("path " + n + "(")) && targetLevel(f, text) != null;
     }
 
@@ -139,36 +130,7 @@ class EarlyReturnShapesTest {
     }
 
     private static void sameRows(Path f) {
-        String text = read(f);
-        String elseShaped = text + "\n" + targetLevel(f, text) + "\n" + EVERY_KERNEL;
-        Loaded original = ScenarioLoader.load(f.toString(), text);
-        Loaded variant = ScenarioLoader.load(f.toString(), elseShaped);
-        assertThat(variant.hasErrors()).as("%s else-shaped: %s", f, variant.diagnostics()).isFalse();
-        assertThat(variant.scenarios()).hasSameSizeAs(original.scenarios());
-        for (int i = 0; i < original.scenarios().size(); i++) {
-            CompiledScenario before = original.scenarios().get(i);
-            ExploreResult<VmState> was = check(before);
-            ExploreResult<VmState> now = check(variant.scenarios().get(i));
-            String what = f + ": " + before.name() + ", the prelude's functions else-shaped";
-            // verdicts, not traces: a user path's statements have positions of their own
-            assertThat(verdicts(now)).as("%s: verdicts", what).isEqualTo(verdicts(was));
-            assertThat(Scenarios.counts(now)).as("%s: states, transitions, depth", what).isEqualTo(Scenarios.counts(was));
-        }
-    }
-
-    private static List<String> verdicts(ExploreResult<VmState> r) {
-        return r.outcomes().stream().map(o -> o.text() + " " + o.verdict()).toList();
-    }
-
-    private static ExploreResult<VmState> check(CompiledScenario sc) {
-        return Explorer.explore(new MmuSystem(sc.program()), sc.expectations(), sc.options());
-    }
-
-    private static String read(Path f) {
-        try {
-            return Files.readString(f);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        String text = SameRows.read(f);
+        SameRows.check(f, text + "\n" + targetLevel(f, text) + "\n" + EVERY_KERNEL, "the prelude's functions else-shaped");
     }
 }

@@ -1,15 +1,5 @@
 package dev.mmu.examples;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.mmu.interp.compile.CompiledScenario;
-import dev.mmu.interp.run.Loaded;
-import dev.mmu.interp.run.ScenarioLoader;
-import dev.mmu.runtime.explore.ExploreResult;
-import dev.mmu.runtime.explore.Explorer;
-import dev.mmu.runtime.model.VmState;
-import dev.mmu.runtime.paths.MmuSystem;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -73,40 +63,11 @@ class GotoShapesTest {
     @TestFactory
     Stream<DynamicTest> ifAndBreakFormsGiveTheSameRows() throws Exception {
         return Scenarios.examples().stream().filter(f -> FOLDERS.contains(f.getName(f.getNameCount() - 2).toString()))
-                .filter(f -> NAMES.stream().noneMatch(n -> read(f).contains("path " + n + "(")))
+                .filter(f -> NAMES.stream().noneMatch(n -> SameRows.read(f).contains("path " + n + "(")))
                 .map(f -> DynamicTest.dynamicTest(f.toString(), () -> sameRows(f)));
     }
 
     private static void sameRows(Path f) {
-        String text = read(f);
-        Loaded original = ScenarioLoader.load(f.toString(), text);
-        Loaded variant = ScenarioLoader.load(f.toString(), text + "\n" + IF_AND_BREAK);
-        assertThat(variant.hasErrors()).as("%s if/break-shaped: %s", f, variant.diagnostics()).isFalse();
-        assertThat(variant.scenarios()).hasSameSizeAs(original.scenarios());
-        for (int i = 0; i < original.scenarios().size(); i++) {
-            CompiledScenario before = original.scenarios().get(i);
-            ExploreResult<VmState> was = check(before);
-            ExploreResult<VmState> now = check(variant.scenarios().get(i));
-            String what = f + ": " + before.name() + ", the fault paths if/break-shaped";
-            // verdicts, not traces: a user path's statements have positions of their own
-            assertThat(verdicts(now)).as("%s: verdicts", what).isEqualTo(verdicts(was));
-            assertThat(Scenarios.counts(now)).as("%s: states, transitions, depth", what).isEqualTo(Scenarios.counts(was));
-        }
-    }
-
-    private static List<String> verdicts(ExploreResult<VmState> r) {
-        return r.outcomes().stream().map(o -> o.text() + " " + o.verdict()).toList();
-    }
-
-    private static ExploreResult<VmState> check(CompiledScenario sc) {
-        return Explorer.explore(new MmuSystem(sc.program()), sc.expectations(), sc.options());
-    }
-
-    private static String read(Path f) {
-        try {
-            return Files.readString(f);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        SameRows.check(f, SameRows.read(f) + "\n" + IF_AND_BREAK, "the fault paths if/break-shaped");
     }
 }
