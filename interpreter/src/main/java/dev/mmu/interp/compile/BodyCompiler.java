@@ -168,7 +168,12 @@ final class BodyCompiler {
         var it = loops.iterator();
         for (int n = loops.size() - t.loops(); n > 0; n--) KernelPaths.putTdpPteLoopRoot(b, it.next());
         boolean out = leavesAtomic(t);
-        t.jumps().add(new Jump(b.placeholder(), to -> out ? new Ops.Atomic(new Ops.Jump(to)) : new Ops.Jump(to)));
+        t.jumps().add(new Jump(b.placeholder(), to -> leaving(out, new Ops.Jump(to))));
+    }
+
+    /** A jump out of an atomic block runs in its step, as falling off the block's end does. */
+    private static Op leaving(boolean atomic, Op jump) {
+        return atomic ? new Ops.Atomic(jump) : jump;
     }
 
     /** Whether a jump to t leaves every atomic block (one to a label inside one is wrapped at its block's end). */
@@ -196,8 +201,12 @@ final class BodyCompiler {
 
     /** The label l: the jumps to it land here. */
     private void label(Stmt.Label l) {
-        Target t = labels.peek().remove(l.name().name());
-        for (Jump j : t.jumps()) b.patch(j.at(), j.op().apply(b.here()));
+        land(labels.peek().remove(l.name().name()).jumps());
+    }
+
+    /** Patches each jump to land here. */
+    private void land(List<Jump> jumps) {
+        for (Jump j : jumps) b.patch(j.at(), j.op().apply(b.here()));
     }
 
     /** !c, as a reader writes it: `x == y` for `x != y`, c for `!c`. */
@@ -245,7 +254,7 @@ final class BodyCompiler {
             Target t = fusedGoto(i);
             IntFunction<Op> cond = test(negation(i.cond()), env);
             boolean out = leavesAtomic(t);
-            t.jumps().add(new Jump(b.placeholder(), to -> out ? new Ops.Atomic(cond.apply(to)) : cond.apply(to)));
+            t.jumps().add(new Jump(b.placeholder(), to -> leaving(out, cond.apply(to))));
             i.orElse().ifPresent(e -> block(e, env));
         } else if (s instanceof Stmt.If i) {
             IntFunction<Op> cond = test(i.cond(), env);
@@ -328,11 +337,12 @@ final class BodyCompiler {
         if (exit == null) throw new CompileError(r.pos(), "return outside a path");
         var it = loops.iterator();
         for (int n = loops.size() - exit.loops(); n > 0; n--) KernelPaths.putTdpPteLoopRoot(b, it.next());
-        exit.jumps().add(new int[] {b.placeholder(), atomicDepth});
+        boolean out = atomicDepth > 0;
+        exit.jumps().add(new Jump(b.placeholder(), to -> leaving(out, new Ops.Jump(to))));
     }
 
-    /** A path being inlined: how many tdp_pte walks enclose its call, and its returns' jumps (op, in atomic). */
-    private record PathExit(int loops, List<int[]> jumps) {
+    /** A path being inlined: how many tdp_pte walks enclose its call, and its returns' jumps to its end. */
+    private record PathExit(int loops, List<Jump> jumps) {
     }
 
     /** Compiles a path's body in place, its top-level names bound in scope; its early returns land after it. */
@@ -347,10 +357,7 @@ final class BodyCompiler {
         tail = outerTail;
         fallsTo = outerFalls;
         labels.pop();
-        for (int[] jump : pathExits.pop().jumps()) {
-            // a jump out of an atomic block runs in its step, as falling off its end does
-            b.patch(jump[0], jump[1] > 0 ? new Ops.Atomic(new Ops.Jump(b.here())) : new Ops.Jump(b.here()));
-        }
+        land(pathExits.pop().jumps());
     }
 
     /** choose { } or { }: one Choose op, each branch but the last jumping past the others at its end. */
