@@ -7,6 +7,7 @@ import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Expr.Computed;
 import dev.mmu.runtime.paths.Expr.Operator;
+import dev.mmu.runtime.paths.FaultOps;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Queries;
@@ -61,6 +62,7 @@ final class ExprCompiler {
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
         if (n.name().equals("KVM_SHADOW_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_SHADOW_MMU);
         if (n.name().equals("KVM_TDP_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_TDP_MMU);
+        if (FaultOps.RET_PF.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(FaultOps.RET_PF.get(n.name()));
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }
 

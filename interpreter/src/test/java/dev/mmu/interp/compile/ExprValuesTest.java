@@ -82,6 +82,18 @@ class ExprValuesTest {
                 """);
     }
 
+    /** The anonymous enum of arch/x86/kvm/mmu/mmu_internal.h (v7.2, as v6.12), written out from the kernel. */
+    @Test
+    void pageFaultResultsAreTheKernelsEnum() {
+        holds("""
+                memslot 0 { gpa 0x0 size 2M }
+                thread vcpu 0 { read 0x1000 }
+                expect always RET_PF_CONTINUE == 0 && RET_PF_RETRY == 1 && RET_PF_EMULATE == 2
+                expect always RET_PF_WRITE_PROTECTED == 3 && RET_PF_INVALID == 4
+                expect always RET_PF_FIXED == 5 && RET_PF_SPURIOUS == 6
+                """);
+    }
+
     /**
      * is_access_allowed() runs only when the walk finds a present leaf at its target level: the
      * fault that finds the leaf the other vCPU's fault made and its write dirtied (7.2) leaves it

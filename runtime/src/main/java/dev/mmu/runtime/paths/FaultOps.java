@@ -7,6 +7,7 @@ import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuOps.Access;
+import java.util.Map;
 
 /**
  * The guest access and the vCPU fault path, op by op: TLB or hardware walk, fast_page_fault's
@@ -218,11 +219,20 @@ public final class FaultOps {
         }
     }
 
-    /** fast_page_fault()'s results (enum in mmu_internal.h, v7.2 as v6.12) that the model tells apart. */
+    /** A page fault handler's results: the anonymous enum in mmu_internal.h (v7.2 as v6.12), in its order. */
     public static final int RET_PF_CONTINUE = 0;
+    public static final int RET_PF_RETRY = 1;
+    public static final int RET_PF_EMULATE = 2;
+    public static final int RET_PF_WRITE_PROTECTED = 3;
     public static final int RET_PF_INVALID = 4;
     public static final int RET_PF_FIXED = 5;
     public static final int RET_PF_SPURIOUS = 6;
+
+    /** Their names, as the language reads them (the prelude's `let ret = RET_PF_INVALID`). */
+    public static final Map<String, Integer> RET_PF = Map.of(
+            "RET_PF_CONTINUE", RET_PF_CONTINUE, "RET_PF_RETRY", RET_PF_RETRY, "RET_PF_EMULATE", RET_PF_EMULATE,
+            "RET_PF_WRITE_PROTECTED", RET_PF_WRITE_PROTECTED, "RET_PF_INVALID", RET_PF_INVALID, "RET_PF_FIXED", RET_PF_FIXED,
+            "RET_PF_SPURIOUS", RET_PF_SPURIOUS);
 
     /**
      * One pass of fast_page_fault()'s checks (mmu.c:3726, v7.2 as v6.12 for the model) on the last SPTE of the lockless walk,
