@@ -35,7 +35,7 @@ class FastPageFaultPreludeTest {
     @Test
     void aWriteRunsThePreludesRetryLoopBeforeTheSlowPath() {
         assertThat(ops(load(""))).containsSubsequence("vcpu 0 write", "kvm_faultin_pfn", "read_lock(mmu_lock)",
-                "ret = 4", "retry_count = 0", "fast_pf_fix_direct_spte", "retry_count = retry_count + 1",
+                "ret = RET_PF_INVALID", "retry_count = 0", "fast_pf_fix_direct_spte", "retry_count = retry_count + 1",
                 "fast_pf_get_last_sptep", "return from fast_page_fault");
     }
 
@@ -44,10 +44,10 @@ class FastPageFaultPreludeTest {
         // The patch: never fix without mmu_lock, always the slow path (RET_PF_INVALID).
         List<String> patched = ops(load("""
                 path fast_page_fault(fault: fault) {
-                  let ret = 4
+                  let ret = RET_PF_INVALID
                 }
                 """));
-        assertThat(patched).contains("ret = 4", "return from fast_page_fault").doesNotContain("fast_pf_fix_direct_spte");
+        assertThat(patched).contains("ret = RET_PF_INVALID", "return from fast_page_fault").doesNotContain("fast_pf_fix_direct_spte");
     }
 
     @Test

@@ -109,11 +109,11 @@ final class FaultPaths {
         int ret = b.local("ret");
         int retryCount = b.local("retry_count");
         int pass = b.local("pass");
-        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_INVALID), "ret = 4"));
+        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_INVALID), "ret = RET_PF_INVALID"));
         b.emit(new Ops.Assign(retryCount, Expr.constant(0), "retry_count = 0"));
         int top = b.here();
         int fix = b.placeholder();
-        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_FIXED), "ret = 5"));
+        b.emit(new Ops.Assign(ret, Expr.constant(FaultOps.RET_PF_FIXED), "ret = RET_PF_FIXED"));
         int fixedExit = b.placeholder();
         b.patch(fix, new FaultOps.FastPfFixDirectSpte(f.vcpu(), f.gpa(), spte, f.slotFlags(), -1).branch(b.here(), false));
         Expr count = Expr.local(retryCount);
@@ -126,7 +126,7 @@ final class FaultPaths {
         int fixable = b.placeholder();
         b.emit(new Ops.Assign(ret, Expr.local(pass), "ret = pass"));
         int passExit = b.placeholder();
-        b.patch(fixable, new Ops.JumpUnless(Expr.local(pass), b.here(), "pass != 0"));
+        b.patch(fixable, new Ops.JumpUnless(Expr.local(pass), b.here(), "pass != RET_PF_CONTINUE"));
         b.emit(new Ops.Jump(top));
         b.patch(fixedExit, new Ops.Jump(b.here()));
         b.patch(tooMany, new Ops.Jump(b.here()));
