@@ -151,6 +151,16 @@ class NamesTest {
         assertThat(refs(at(13, "out", 0), true)).containsExactly(show(at(13, "out", 0), "out"), show(at(14, "out", 0), "out"));
     }
 
+    /** {@code let n2 = n2 + 1} reads the n2 it hides, as the checker types the value before it binds the name. */
+    @Test
+    void aLetsValueReadsTheNameItHides() {
+        String text = "path p(n) {\n  let n2 = n\n  if n2 > 0 {\n    let n2 = n2 + 1\n    assert n2 > 1\n  }\n}\n";
+        assertThat(References.at(FILE, text, 1, 7, true, f -> Optional.empty())).extracting(l -> show(l.getRange()))
+                .containsExactly("1:6-8", "2:5-7", "3:13-15");
+        assertThat(References.at(FILE, text, 4, 12, true, f -> Optional.empty())).extracting(l -> show(l.getRange()))
+                .containsExactly("3:8-10", "4:11-13");
+    }
+
     @Test
     void aPathsReferencesAreItsDeclarationAndCallsAndAKernelPathsReachThePrelude() {
         assertThat(refs(at(23, "helper", 0), true)).containsExactly(show(at(1, "helper", 0), "helper"),
