@@ -41,19 +41,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmu-lsp-smoke-'));
 const file = path.join(dir, 'two.mmu');
 fs.writeFileSync(file, TEXT);
 const uri = pathToFileURL(file).toString();
-const NAMES = `path zap(n) {
-  let flush = n
-  if flush > 0 {
-    let flush = 1 # flush
-    assert flush > 0
-  }
-  lock write
-  if flush > 1 { goto out }
-  commit_zap()
-  out:
-  unlock
-}
-`;
+// The file LanguageServerTest asks the same of: a shadowed flush, a label, a kernel path, the words in a comment and a string.
+const NAMES = fs.readFileSync(path.resolve(__dirname, '..', 'src', 'test', 'resources', 'names.mmu'), 'utf8');
 const namesUri = pathToFileURL(path.join(dir, 'names.mmu')).toString();
 
 const server = spawn('java', ['-jar', jar], { stdio: ['pipe', 'pipe', 'inherit'] });

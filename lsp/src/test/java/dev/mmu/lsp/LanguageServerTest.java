@@ -441,24 +441,9 @@ class LanguageServerTest {
         assertThat(init.getCapabilities().getReferencesProvider().getLeft()).isTrue();
         assertThat(init.getCapabilities().getDocumentHighlightProvider().getLeft()).isTrue();
         assertThat(init.getCapabilities().getRenameProvider().getRight().getPrepareProvider()).isTrue();
-        String text = """
-                path zap(n) {
-                  let flush = n
-                  if flush > 0 {
-                    let flush = 1 # flush: not renamed
-                    assert flush > 0
-                  }
-                  lock write
-                  if flush > 1 { goto out }
-                  commit_zap()
-                  out:
-                  unlock
-                }
-                scenario "zap flush" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  thread t { zap(1) }
-                }
-                """;
+        // a shadowed flush, a label, a kernel path, the words in a comment and a string (smoke.js opens it too)
+        String text = new String(LanguageServerTest.class.getResourceAsStream("/names.mmu").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
         String uri = open("names.mmu", text);
         var service = session.server.getTextDocumentService();
         TextDocumentIdentifier doc = new TextDocumentIdentifier(uri);
