@@ -165,6 +165,7 @@ final class Occurrences {
             Pos at = new Pos(param.pos().file(), param.pos().line(), param.pos().column(), param.name().length());
             scopes.peek().put(param.name(), local(param.name(), at));
         }
+        scopes.peek().values().forEach(this::seen); // a parameter renamed to a later one's name: two of one name
         labels = new LinkedHashMap<>();
         collectLabels(p.body());
         labels.values().forEach(l -> {
@@ -198,7 +199,6 @@ final class Occurrences {
         local.visible.addAll(outline.keySet());
         local.visible.addAll(globals.keySet());
         local.visible.remove(local.name);
-        // a local hidden by this one is not visible here, but it is by the name: keep it out of the way
     }
 
     private void block(Block block) {

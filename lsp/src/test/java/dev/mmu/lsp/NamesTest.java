@@ -224,6 +224,8 @@ class NamesTest {
         assertThat(refusal(at(6, "x", 0), "g")).contains("already a variable");
         // the inner x's scope sees the outer x: renamed to one of the other's names they would merge
         assertThat(refusal(at(8, "x", 0), "end")).contains("already a variable");
+        // unused parameters: renamed, `path f(b, b)`
+        assertThat(refusal(new int[] {0, 7}, "path f(a, b) {\n  lock write\n  unlock\n}\n", "b")).contains("already a variable");
         assertThat(refusal(at(6, "x", 0), "stat")).contains("built-in global");
         assertThat(refusal(at(0, "g", 0), "h")).contains("global");
         assertThat(refusal(at(1, "helper", 0), "zap")).contains("already a path");
