@@ -3,7 +3,9 @@
 // Content-Length framing, no lsp4j on the client side (the Java tests use lsp4j at both ends, in
 // one JVM, so they cannot see a broken shaded jar or a message lsp4j reads but another client
 // would not). It opens a file of two scenarios pinning two kernels and checks that diagnostics,
-// hover, completion, signature help and go to definition answer with each scenario's prelude. Wired into no build.
+// hover, completion, signature help and go to definition answer with each scenario's prelude; then, in a
+// second file, that a goto completes its path's labels and that references, highlights and rename follow
+// the checker's scopes (a shadowed local and a word in a comment untouched, a kernel path refused). Wired into no build.
 //
 //   node lsp/scripts/smoke.js [lsp/target/mmu-lsp-<version>-server.jar]     exit 0 if all hold
 'use strict';
@@ -39,6 +41,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mmu-lsp-smoke-'));
 const file = path.join(dir, 'two.mmu');
 fs.writeFileSync(file, TEXT);
 const uri = pathToFileURL(file).toString();
+// The file LanguageServerTest asks the same of: a shadowed flush, a label, a kernel path, the words in a comment and a string.
+const NAMES = fs.readFileSync(path.resolve(__dirname, '..', 'src', 'test', 'resources', 'names.mmu'), 'utf8');
+const namesUri = pathToFileURL(path.join(dir, 'names.mmu')).toString();
 
 const server = spawn('java', ['-jar', jar], { stdio: ['pipe', 'pipe', 'inherit'] });
 let input = Buffer.alloc(0);
@@ -112,6 +117,32 @@ function check(what, ok, got) {
   }
   const last = published().pop();
   check('diagnostics: none (each call suits its kernel)', last && last.params.diagnostics.length === 0, last);
+
+  // Names: in a file of one path, a shadowed flush, a label and a kernel path.
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: namesUri, languageId: 'mmu', version: 1, text: NAMES } } });
+  const inNames = (line, character) => ({ textDocument: { uri: namesUri }, position: { line, character } });
+  check('initialize: references, highlights, rename with prepareRename', init.capabilities.referencesProvider
+    && init.capabilities.documentHighlightProvider && init.capabilities.renameProvider?.prepareProvider, init.capabilities);
+  const lines = (ranges) => JSON.stringify((ranges || []).map((r) => (r.range || r).start.line));
+  const refs = await request('textDocument/references', { ...inNames(7, 6), context: { includeDeclaration: true } });
+  check('references: the outer flush (lines 1, 2, 7), not the inner one', lines(refs) === '[1,2,7]', refs);
+  const labelRefs = await request('textDocument/references', { ...inNames(9, 2), context: { includeDeclaration: true } });
+  check('references: the label out and its goto', lines(labelRefs) === '[7,9]', labelRefs);
+  const highlights = await request('textDocument/documentHighlight', inNames(1, 7));
+  check('documentHighlight: the outer flush, its let a write', lines(highlights) === '[1,2,7]' && highlights[0].kind === 3, highlights);
+  const prepared = await request('textDocument/prepareRename', inNames(2, 6));
+  check('prepareRename: the word flush', prepared && prepared.start.character === 5 && prepared.end.character === 10, prepared);
+  const edit = await request('textDocument/rename', { ...inNames(2, 6), newName: 'pending' });
+  const edits = edit?.changes?.[namesUri];
+  check('rename: the outer flush, not the inner one nor the comment', lines(edits) === '[1,2,7]'
+    && edits.every((e) => e.newText === 'pending'), edit);
+  const refused = await request('textDocument/rename', { ...inNames(8, 4), newName: 'commit' }).then(() => '', (e) => e.message);
+  check('rename of a kernel path: refused with the reason', refused.includes('not declared in this file'), refused);
+  send({ method: 'textDocument/didChange', params: { textDocument: { uri: namesUri, version: 2 },
+    contentChanges: [{ text: NAMES.replace('goto out', 'goto ') }] } });
+  const labels = await request('textDocument/completion', inNames(7, 22));
+  check('completion after goto: the path\'s label', JSON.stringify((Array.isArray(labels) ? labels : labels.items)
+    .map((i) => i.label)) === '["out"]', labels);
 
   await request('shutdown', null);
   send({ method: 'exit' });

@@ -22,7 +22,8 @@ import org.eclipse.lsp4j.jsonrpc.messages.Either;
  * Completion candidates for a position, narrowed by the tokens before it: after {@code stat.} the
  * stats, after {@code expect never} the invariants, after {@code expect max} the metrics, after
  * {@code vcpu} the vCPU numbers, after {@code preempt} the preemption models, after {@code kernel}
- * the prelude's versions, after {@code quirk} the quirks the model has and then on or off;
+ * the prelude's versions, after {@code quirk} the quirks the model has and then on or off, after
+ * {@code goto} the labels of the enclosing path;
  * elsewhere keywords, built-ins, and the file's paths and threads. Kernel paths come from the
  * prelude of the version the position pins ({@link PinnedKernel}), with that version's parameters.
  */
@@ -106,6 +107,10 @@ final class Completions {
         }
         if (t0 == MmuLexer.IDENT && t1 == MmuLexer.QUIRK) {
             return keywords(List.of("on", "off"));
+        }
+        if (t0 == MmuLexer.GOTO) {
+            return outline.labelsAt(line, character).stream().map(d -> item(d.name(), CompletionItemKind.Reference,
+                    "label, line " + d.token().getLine())).toList();
         }
         switch (t0) {
             case MmuLexer.BACKING -> {

@@ -17,7 +17,8 @@ import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.Range;
 
 /**
- * Go to definition: a path name jumps to its {@code path NAME(} in this file or in a file it
+ * Go to definition: a goto's label jumps to its {@code NAME:}, a variable to its {@code let}, parameter
+ * or loop (as {@link Occurrences} resolves them); a path name to its {@code path NAME(} in this file or in a file it
  * imports (transitively, as the front end resolves them), else a built-in kernel path to its
  * prelude source in the kernel version the position pins; an import's string opens the file.
  */
@@ -47,6 +48,13 @@ final class Definitions {
         }
         if (t.getType() != MmuLexer.IDENT) {
             return List.of();
+        }
+        // A name the AST resolves in this file (a goto's label, a local, a path by its scenario): its declaration.
+        Optional<Occurrences.Symbol> resolved = Occurrences.of(uri, text).at(line, character)
+                .filter(s -> s.declaration != null);
+        if (resolved.isPresent()) {
+            Range r = References.range(resolved.get().declaration, resolved.get().name);
+            return List.of(new Location(self.toUri().toString(), r));
         }
         List<Location> found = find(t.getText(), self, outline, openText, new HashSet<>());
         // Not the user's: a kernel path of the prelude (the pinned version's source, in a cache folder).

@@ -1,6 +1,7 @@
 package dev.mmu.lsp;
 
 import dev.mmu.grammar.MmuLexer;
+import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.Builtins.Builtin;
 import dev.mmu.interp.check.Builtins.Kind;
@@ -73,9 +74,9 @@ final class Hovers {
         Optional<String> prelude = PreludeFiles.doc(kernel, word);
         // The file's own path first: one with a kernel path's name replaces the prelude's here (not
         // in a prelude file go-to-definition opened: its paths are the prelude's).
-        String markdown = outline.path(word).filter(d -> PreludeFiles.versionOfCopy(uri).isEmpty())
+        String markdown = label(uri, text, line, character).or(() -> outline.path(word).filter(d -> PreludeFiles.versionOfCopy(uri).isEmpty())
                 .map(d -> "**" + word + "** · path\n\nDeclared in this file at line " + d.token().getLine()
-                        + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : "."))
+                        + (prelude.isPresent() ? ": it replaces the kernel path of the prelude." : ".")))
                 .or(() -> Builtins.lookup(word).map(b -> builtin(word, b, kernel.version())
                         + prelude.map(d -> "\n\n---\n\n" + d).orElse("")))
                 .or(() -> prelude.map(d -> "**" + word + "** · kernel path (prelude)\n\n" + d))
@@ -91,6 +92,19 @@ final class Hovers {
         Range range = new Range(new Position(t.getLine() - 1, t.getCharPositionInLine()),
                 new Position(t.getLine() - 1, t.getCharPositionInLine() + word.length()));
         return Optional.of(new Hover(new MarkupContent(MarkupKind.MARKDOWN, markdown), range));
+    }
+
+    /** On a goto's label, the line it lands on; on a label, the lines of the gotos that jump to it. */
+    private static Optional<String> label(String uri, String text, int line, int character) {
+        return Occurrences.of(uri, text).at(line, character).filter(s -> s.kind == Occurrences.Kind.LABEL).map(s -> {
+            Pos d = s.declaration;
+            boolean onGoto = !(d.line() - 1 == line && d.column() - 1 <= character && character <= d.column() - 1 + s.name.length());
+            String gotos = s.uses.stream().map(p -> Integer.toString(p.line())).collect(Collectors.joining(", "));
+            return "**" + s.name + "** · label\n\n" + (onGoto
+                    ? "`goto " + s.name + "` lands at `" + s.name + ":`, line " + d.line() + "."
+                    : s.uses.isEmpty() ? "No goto jumps here." : "Jumped to by the goto" + (s.uses.size() > 1 ? "s" : "")
+                            + " at line" + (s.uses.size() > 1 ? "s " : " ") + gotos + ".");
+        });
     }
 
     /**

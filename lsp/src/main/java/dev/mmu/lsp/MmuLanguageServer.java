@@ -9,6 +9,7 @@ import org.eclipse.lsp4j.DidChangeConfigurationParams;
 import org.eclipse.lsp4j.DidChangeWatchedFilesParams;
 import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
+import org.eclipse.lsp4j.RenameOptions;
 import org.eclipse.lsp4j.ServerCapabilities;
 import org.eclipse.lsp4j.ServerInfo;
 import org.eclipse.lsp4j.SignatureHelpOptions;
@@ -19,7 +20,10 @@ import org.eclipse.lsp4j.services.LanguageServer;
 import org.eclipse.lsp4j.services.TextDocumentService;
 import org.eclipse.lsp4j.services.WorkspaceService;
 
-/** The mmu language server: diagnostics, completion, hover, signature help and go-to-definition for .mmu files. */
+/**
+ * The mmu language server: diagnostics, completion, hover, signature help, go-to-definition, references,
+ * highlights and rename for .mmu files.
+ */
 public final class MmuLanguageServer implements LanguageServer, LanguageClientAware {
 
     private final MmuTextDocumentService documents = new MmuTextDocumentService();
@@ -35,6 +39,9 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
         capabilities.setDefinitionProvider(true);
         capabilities.setDocumentFormattingProvider(true);
         capabilities.setDocumentSymbolProvider(true);
+        capabilities.setReferencesProvider(true);
+        capabilities.setDocumentHighlightProvider(true);
+        capabilities.setRenameProvider(new RenameOptions(true)); // with prepareRename
         capabilities.setCodeActionProvider(new CodeActionOptions(List.of(CodeActionKind.QuickFix)));
         return CompletableFuture.completedFuture(new InitializeResult(capabilities, new ServerInfo("mmu-lsp")));
     }

@@ -19,6 +19,8 @@ import org.eclipse.lsp4j.DidCloseTextDocumentParams;
 import org.eclipse.lsp4j.DidOpenTextDocumentParams;
 import org.eclipse.lsp4j.DidSaveTextDocumentParams;
 import org.eclipse.lsp4j.DocumentFormattingParams;
+import org.eclipse.lsp4j.DocumentHighlight;
+import org.eclipse.lsp4j.DocumentHighlightParams;
 import org.eclipse.lsp4j.DocumentSymbol;
 import org.eclipse.lsp4j.DocumentSymbolParams;
 import org.eclipse.lsp4j.Hover;
@@ -27,11 +29,19 @@ import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.LocationLink;
 import org.eclipse.lsp4j.MessageParams;
 import org.eclipse.lsp4j.MessageType;
+import org.eclipse.lsp4j.PrepareRenameDefaultBehavior;
+import org.eclipse.lsp4j.PrepareRenameParams;
+import org.eclipse.lsp4j.PrepareRenameResult;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
+import org.eclipse.lsp4j.Range;
+import org.eclipse.lsp4j.ReferenceParams;
+import org.eclipse.lsp4j.RenameParams;
 import org.eclipse.lsp4j.SignatureHelp;
 import org.eclipse.lsp4j.SignatureHelpParams;
 import org.eclipse.lsp4j.SymbolInformation;
 import org.eclipse.lsp4j.TextEdit;
+import org.eclipse.lsp4j.WorkspaceEdit;
+import org.eclipse.lsp4j.jsonrpc.messages.Either3;
 import org.eclipse.lsp4j.jsonrpc.messages.Either;
 import org.eclipse.lsp4j.services.LanguageClient;
 import org.eclipse.lsp4j.services.TextDocumentService;
@@ -136,6 +146,35 @@ final class MmuTextDocumentService implements TextDocumentService {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> Either.forLeft(Definitions.at(uri, text, params.getPosition().getLine(),
                 params.getPosition().getCharacter(), this::openText)), () -> Either.forLeft(List.of()));
+    }
+
+    @Override
+    public CompletableFuture<List<? extends Location>> references(ReferenceParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> References.at(uri, text, params.getPosition().getLine(),
+                params.getPosition().getCharacter(), params.getContext().isIncludeDeclaration(), this::openText), List::of);
+    }
+
+    @Override
+    public CompletableFuture<List<? extends DocumentHighlight>> documentHighlight(DocumentHighlightParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> References.highlights(uri, text, params.getPosition().getLine(),
+                params.getPosition().getCharacter()), List::of);
+    }
+
+    @Override
+    public CompletableFuture<Either3<Range, PrepareRenameResult, PrepareRenameDefaultBehavior>> prepareRename(
+            PrepareRenameParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> Either3.forFirst(Renames.prepare(uri, text, params.getPosition().getLine(),
+                params.getPosition().getCharacter())), () -> null);
+    }
+
+    @Override
+    public CompletableFuture<WorkspaceEdit> rename(RenameParams params) {
+        String uri = params.getTextDocument().getUri();
+        return withText(uri, text -> Renames.rename(uri, text, params.getPosition().getLine(),
+                params.getPosition().getCharacter(), params.getNewName()), () -> null);
     }
 
     @Override

@@ -123,6 +123,38 @@ final class Outline {
         return Optional.ofNullable(before);
     }
 
+    /**
+     * The labels ({@code NAME:} at statement level, not a named argument's {@code flush:}) of the
+     * path whose body holds a 0-based position, in source order: what a goto there may name. Every
+     * label of the path, before the position too: the checker, not completion, says which way a goto may jump.
+     */
+    List<Declaration> labelsAt(int line, int character) {
+        List<Token> before = tokensBefore(line, character);
+        int body = Block.outermostBody(before);
+        if (body < 0 || !StatementContext.after(before).inPath()) return List.of();
+        List<Declaration> labels = new ArrayList<>();
+        int depth = 0;
+        int parens = 0;
+        for (int i = body; i + 1 < tokens.size(); i++) { // before is a prefix of tokens: body indexes both
+            Token t = tokens.get(i);
+            switch (t.getType()) {
+                case MmuLexer.LBRACE -> depth++;
+                case MmuLexer.RBRACE -> depth--;
+                case MmuLexer.LPAREN -> parens++;
+                case MmuLexer.RPAREN -> parens--;
+                case MmuLexer.IDENT -> {
+                    if (parens == 0 && tokens.get(i + 1).getType() == MmuLexer.COLON
+                            && labels.stream().noneMatch(d -> d.name().equals(t.getText()))) {
+                        labels.add(new Declaration(t.getText(), t));
+                    }
+                }
+                default -> { }
+            }
+            if (depth == 0) break;
+        }
+        return labels;
+    }
+
     /** The tokens that end before a 0-based position, most recent last: the completion context. */
     List<Token> tokensBefore(int line, int character) {
         List<Token> before = new ArrayList<>();

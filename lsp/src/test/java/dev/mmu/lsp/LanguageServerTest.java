@@ -1,6 +1,7 @@
 package dev.mmu.lsp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,18 +14,26 @@ import org.eclipse.lsp4j.Diagnostic;
 import org.eclipse.lsp4j.DiagnosticSeverity;
 import org.eclipse.lsp4j.DidChangeTextDocumentParams;
 import org.eclipse.lsp4j.DidOpenTextDocumentParams;
+import org.eclipse.lsp4j.DocumentHighlight;
+import org.eclipse.lsp4j.DocumentHighlightParams;
 import org.eclipse.lsp4j.Hover;
 import org.eclipse.lsp4j.HoverParams;
 import org.eclipse.lsp4j.InitializeParams;
 import org.eclipse.lsp4j.InitializeResult;
 import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.Position;
+import org.eclipse.lsp4j.PrepareRenameParams;
 import org.eclipse.lsp4j.PublishDiagnosticsParams;
 import org.eclipse.lsp4j.Range;
+import org.eclipse.lsp4j.ReferenceContext;
+import org.eclipse.lsp4j.ReferenceParams;
+import org.eclipse.lsp4j.RenameParams;
 import org.eclipse.lsp4j.TextDocumentContentChangeEvent;
 import org.eclipse.lsp4j.TextDocumentIdentifier;
 import org.eclipse.lsp4j.TextDocumentItem;
 import org.eclipse.lsp4j.VersionedTextDocumentIdentifier;
+import org.eclipse.lsp4j.TextEdit;
+import org.eclipse.lsp4j.jsonrpc.ResponseErrorException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -420,6 +429,43 @@ class LanguageServerTest {
         });
         assertThat(definition(uri, 0, 10)).singleElement()
                 .satisfies(l -> assertThat(l.getUri()).isEqualTo(lib));
+    }
+
+    /**
+     * References, highlights and rename as a client asks for them: the capabilities are advertised,
+     * a shadowed local is left alone, and a refused rename comes back as an error with its reason.
+     */
+    @Test
+    void referencesHighlightsAndRenameOverTheProtocol() throws Exception {
+        InitializeResult init = session.server.initialize(new InitializeParams()).get(20, TimeUnit.SECONDS);
+        assertThat(init.getCapabilities().getReferencesProvider().getLeft()).isTrue();
+        assertThat(init.getCapabilities().getDocumentHighlightProvider().getLeft()).isTrue();
+        assertThat(init.getCapabilities().getRenameProvider().getRight().getPrepareProvider()).isTrue();
+        // a shadowed flush, a label, a kernel path, the words in a comment and a string (smoke.js opens it too)
+        String text = new String(LanguageServerTest.class.getResourceAsStream("/names.mmu").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        String uri = open("names.mmu", text);
+        var service = session.server.getTextDocumentService();
+        TextDocumentIdentifier doc = new TextDocumentIdentifier(uri);
+        List<? extends Location> refs = service.references(new ReferenceParams(doc, new Position(7, 6),
+                new ReferenceContext(true))).get(20, TimeUnit.SECONDS);
+        assertThat(refs).extracting(l -> l.getRange().getStart().getLine()).containsExactly(1, 2, 7);
+        List<? extends DocumentHighlight> highlights = service.documentHighlight(
+                new DocumentHighlightParams(doc, new Position(9, 2))).get(20, TimeUnit.SECONDS);
+        assertThat(highlights).extracting(h -> h.getRange().getStart().getLine()).containsExactly(7, 9);
+
+        Range prepared = service.prepareRename(new PrepareRenameParams(doc, new Position(2, 6)))
+                .get(20, TimeUnit.SECONDS).getFirst();
+        assertThat(prepared).isEqualTo(new Range(new Position(2, 5), new Position(2, 10)));
+        List<TextEdit> edits = service.rename(new RenameParams(doc, new Position(2, 6), "pending"))
+                .get(20, TimeUnit.SECONDS).getChanges().get(uri);
+        assertThat(edits).extracting(e -> e.getRange().getStart().getLine()).containsExactly(1, 2, 7);
+
+        assertThatThrownBy(() -> service.rename(new RenameParams(doc, new Position(8, 4), "commit"))
+                .get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(ResponseErrorException.class)
+                .hasMessageContaining("'commit_zap' is not declared in this file");
+        assertThatThrownBy(() -> service.rename(new RenameParams(doc, new Position(2, 6), "n"))
+                .get(20, TimeUnit.SECONDS)).hasMessageContaining("'n' is already a variable");
     }
 
     private String open(String name, String text) throws Exception {
