@@ -373,6 +373,34 @@ class GotoOpsTest {
         assertThat(ops.get(ops.size() - 1)).contains("atomic JumpUnless if !(n < 5)").endsWith(", " + label + "]");
     }
 
+    /**
+     * Dead-local elimination sees the jump back as a while's back edge: what the label's code reads
+     * is live at the jump back (LiveLocals iterates over the op graph; one sweep against the ops'
+     * order would find it dead there and merge states that differ in it).
+     */
+    @Test
+    void whatTheLabelReadsIsLiveAtTheJumpBack() {
+        Loaded loaded = ScenarioLoader.load("s.mmu", """
+                path p(c: bool, d: bool) {
+                  let n = 0
+                again:
+                  assert n < 9
+                  n = n + 1
+                  if d {
+                    goto again
+                  }
+                }
+                """ + SCENARIO.replace("MMU", "mmu tdp"));
+        assertThat(loaded.hasErrors()).as("%s", loaded.diagnostics()).isFalse();
+        Program program = loaded.scenarios().get(0).program();
+        Program.ThreadProgram t = program.threads().get(0);
+        int n = t.localNames().indexOf("n");
+        Op[] code = t.ops();
+        int back = code.length - 1;
+        assertThat(Arrays.stream(code[back].targets(back)).min().orElse(back)).as("the fused test jumps back").isLessThan(back);
+        assertThat(dev.mmu.runtime.paths.LiveLocals.of(program)[0][back].get(n)).as("n live at the jump back").isTrue();
+    }
+
     private static int indexOf(List<String> ops, String text) {
         for (int i = 0; i < ops.size(); i++) if (ops.get(i).contains(text)) return i;
         throw new AssertionError(text + " not in " + ops);
