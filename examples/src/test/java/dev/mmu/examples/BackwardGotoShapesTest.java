@@ -81,26 +81,9 @@ class BackwardGotoShapesTest {
               }
             """;
     /** The restart as a loop around the walk, left by a break when the walk ran to its end. */
-    private static final String WHILE_BREAK = """
-              while true {
-                let again = false
-                for sp in obsolete_pages {
-                  if batch >= 0 {
-                    if need_resched {
-                      unlock
-                      lock write
-                      batch = 0
-                      again = true
-                      break
-                    }
-                  }
-                  batch = batch + __kvm_mmu_prepare_zap_page(sp)
-                }
-                if !again {
-                  break
-                }
-              }
-            """;
+    private static final String WHILE_BREAK = "while true {\nlet again = false\n"
+            + GOTO_RESTART.replace("restart:\n", "").replace("goto restart", "again = true\nbreak")
+            + "if !again {\nbreak\n}\n}\n";
     /** Examples whose fast zap finds obsolete shadow pages (the restart runs there). */
     private static final List<String> ZAP_EXAMPLES = List.of("nested/zap-all-fast-both.mmu", "memslot/delete-zap-all.mmu");
 
