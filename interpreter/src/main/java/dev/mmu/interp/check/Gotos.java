@@ -82,7 +82,7 @@ final class Gotos {
                 diagnostics.error(g.pos(), "goto into a block: '" + name + ":' is inside a block this goto is not in; "
                         + "put the label in the goto's block or one enclosing it");
             } else {
-                backward |= label.indexes().get(depth) <= site.indexes().get(depth);
+                backward |= label.indexes().get(depth) < site.indexes().get(depth);
             }
         }
         labels.forEach((name, site) -> {
