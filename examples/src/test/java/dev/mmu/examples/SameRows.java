@@ -25,7 +25,13 @@ final class SameRows {
 
     /** Every scenario of f, as written and as {@code variant} (f's text with the pasted paths), described as {@code shape}. */
     static void check(Path f, String variant, String shape) {
-        Loaded original = ScenarioLoader.load(f.toString(), read(f));
+        check(f, read(f), variant, shape);
+    }
+
+    /** The same for two variants of f's text: {@code text} stands for f as written. */
+    static void check(Path f, String text, String variant, String shape) {
+        Loaded original = ScenarioLoader.load(f.toString(), text);
+        assertThat(original.hasErrors()).as("%s: %s", f, original.diagnostics()).isFalse();
         Loaded changed = ScenarioLoader.load(f.toString(), variant);
         assertThat(changed.hasErrors()).as("%s %s: %s", f, shape, changed.diagnostics()).isFalse();
         assertThat(changed.scenarios()).hasSameSizeAs(original.scenarios());

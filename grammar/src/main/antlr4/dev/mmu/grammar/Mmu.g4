@@ -114,8 +114,8 @@ expectation
 
 // `-> bool` (or int): the path returns a value, by a `return e` on every way through it. `return`
 // stands anywhere in a path, as the kernel's early returns do; a bare one ends a path with no value.
-// `goto NAME` jumps forward to `NAME:` in the same block or one enclosing it (the kernel's
-// `goto out_unlock`).
+// `goto NAME` jumps to `NAME:` in the same block or one enclosing it, forward (the kernel's
+// `goto out_unlock`) or back (`goto restart`).
 pathDecl
     : PATH IDENT LPAREN (param (COMMA param)*)? RPAREN (ARROW result=IDENT)? block
     ;

@@ -120,8 +120,8 @@ public sealed interface Stmt {
     }
 
     /**
-     * {@code goto NAME}: a forward jump to {@code NAME:} later in the same path, in the same block or
-     * one enclosing it (docs/kernel-model.md, "Goto"); like a return, no step of its own.
+     * {@code goto NAME}: a jump to {@code NAME:} of the same path, in the same block or one enclosing
+     * it, forward or back (docs/kernel-model.md, "Goto"); like a return, no step of its own.
      */
     record Goto(Pos pos, Ident label) implements Stmt {
     }

@@ -38,7 +38,8 @@ import java.util.Set;
  */
 final class BodyChecker {
 
-    private final Diagnostics diagnostics;
+    /** Where errors go; a throwaway one during the passes before a backward goto's fixed point. */
+    private Diagnostics diagnostics;
     private final Map<String, PathDecl> paths;   // user paths visible here
     private final Map<String, Long> row;         // outline values
     private final Machine machine;               // null when checking a file-level path
@@ -99,13 +100,35 @@ final class BodyChecker {
             returns = null;
         }
         inPath = true;
-        Gotos.check(path.body(), diagnostics);
+        if (Gotos.check(path.body(), diagnostics)) lockFixedPoint(path.body());
         block(path.body());
         if (path.returns().isPresent() && !Returns.always(path.body())) {
             // C's "control reaches end of non-void function": some way through the body returns nothing.
             diagnostics.error(path.name().pos(), "path '" + path.name().name() + "' returns " + path.returns().get().name()
                     + ", but control can reach its end: end every way through it with 'return VALUE'");
         }
+    }
+
+    /**
+     * A backward goto brings what it holds to a label control passed already: silent passes over
+     * the body (a pass before the fixed point may miss a lock a later goto brings back, so its
+     * errors are dropped) until what the gotos hold at each label stops growing; the caller's pass
+     * then reports, with {@link #atLabel} complete. Monotone on a finite set of locks, so it ends.
+     */
+    private void lockFixedPoint(Block body) {
+        Diagnostics reporting = diagnostics;
+        diagnostics = new Diagnostics();
+        Map<String, EnumSet<Stmt.LockName>> before;
+        do {
+            before = new HashMap<>();
+            for (var e : atLabel.entrySet()) before.put(e.getKey(), EnumSet.copyOf(e.getValue()));
+            held = EnumSet.noneOf(Stmt.LockName.class);
+            live = true;
+            block(body);
+        } while (!atLabel.equals(before));
+        diagnostics = reporting;
+        held = EnumSet.noneOf(Stmt.LockName.class);
+        live = true;
     }
 
     void block(Block block) {
@@ -283,7 +306,7 @@ final class BodyChecker {
 
     /**
      * A label: what its gotos may hold joins what falls into it (nothing, after a return or a goto);
-     * the gotos are forward only ({@link Gotos}), so every one has been seen.
+     * a forward goto has been seen, a backward one in the passes before ({@link #lockFixedPoint}).
      */
     private void label(Stmt.Label l) {
         if (!inPath) {

@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Resolves a path's gotos to its labels: each goto jumps forward to a label of its own block or of
- * one enclosing it, as C's `goto out_unlock` leaves ifs and loops (never into a block, which in C
- * skips the block's start; never back, which is a loop the language writes as one).
+ * Resolves a path's gotos to its labels: each goto jumps to a label of its own block or of one
+ * enclosing it, forward as C's `goto out_unlock` leaves ifs and loops, or back as `goto restart`
+ * runs a loop again (never into a block, which in C skips the block's start).
  */
 final class Gotos {
     /** A statement and where it stands: the blocks from the path's body down to its own, and its index in each. */
@@ -30,11 +30,14 @@ final class Gotos {
         this.diagnostics = diagnostics;
     }
 
-    /** Reports each goto without a label it may jump to, each duplicate label, and (warnings) unused labels. */
-    static void check(Block body, Diagnostics diagnostics) {
+    /**
+     * Reports each goto without a label it may jump to, each duplicate label, and (warnings) unused
+     * labels; whether some goto jumps back (its checker then iterates to a fixed point).
+     */
+    static boolean check(Block body, Diagnostics diagnostics) {
         Gotos g = new Gotos(diagnostics);
         g.collect(body, new ArrayList<>(), new ArrayList<>());
-        g.resolve();
+        return g.resolve();
     }
 
     private void collect(Block block, List<Block> blocks, List<Integer> indexes) {
@@ -60,14 +63,15 @@ final class Gotos {
         indexes.remove(indexes.size() - 1);
     }
 
-    private void resolve() {
+    private boolean resolve() {
+        boolean backward = false;
         Set<String> used = new HashSet<>();
         for (Site site : gotos) {
             Stmt.Goto g = (Stmt.Goto) site.stmt();
             String name = g.label().name();
             Site label = labels.get(name);
             if (label == null) {
-                diagnostics.error(g.label().pos(), "no label '" + name + "' in this path: a goto jumps to 'NAME:' later in its path"
+                diagnostics.error(g.label().pos(), "no label '" + name + "' in this path: a goto jumps to 'NAME:' in its block or one enclosing it"
                         + Suggestions.hint(name, labels.keySet()));
                 continue;
             }
@@ -77,8 +81,8 @@ final class Gotos {
             if (depth < 0) {
                 diagnostics.error(g.pos(), "goto into a block: '" + name + ":' is inside a block this goto is not in; "
                         + "put the label in the goto's block or one enclosing it");
-            } else if (label.indexes().get(depth) < site.indexes().get(depth)) {
-                diagnostics.error(g.pos(), "a backward goto is a loop: write it as a loop (while, repeat)");
+            } else {
+                backward |= label.indexes().get(depth) < site.indexes().get(depth);
             }
         }
         labels.forEach((name, site) -> {
@@ -86,6 +90,7 @@ final class Gotos {
                 diagnostics.add(Diagnostic.warning(((Stmt.Label) site.stmt()).name().pos(), "label '" + name + "' is never jumped to"));
             }
         });
+        return backward;
     }
 
     /** The position of block among blocks, by identity (two empty blocks are equal records). */

@@ -127,7 +127,7 @@ final class BodyCompiler {
         java.util.Set<String> blockFalls = fallsTo;
         for (Stmt s : statements) {
             if (s instanceof Stmt.Label l) {
-                labels.peek().put(l.name().name(), new Target(exits.size(), loops.size(), atomicDepth, new ArrayList<>()));
+                labels.peek().put(l.name().name(), new Target(exits.size(), loops.size(), atomicDepth, new ArrayList<>(), -1));
             }
         }
         for (int i = 0; i < statements.size(); i++) {
@@ -146,12 +146,16 @@ final class BodyCompiler {
             stmt(s, inner);
             i = next - 1;
         }
+        for (Stmt s : statements) if (s instanceof Stmt.Label l) labels.peek().remove(l.name().name()); // the block is closed
         tail = blockTail;
         fallsTo = blockFalls;
     }
 
-    /** A label of an open block: the loops, tdp_pte walks and atomic blocks around it, and the jumps to patch to it. */
-    private record Target(int exits, int loops, int atomicDepth, List<Jump> jumps) {
+    /**
+     * A label of an open block: the loops, tdp_pte walks and atomic blocks around it, the forward
+     * jumps to patch to it, and its op index once compiled (-1 before), where backward jumps go.
+     */
+    private record Target(int exits, int loops, int atomicDepth, List<Jump> jumps, int pc) {
     }
 
     /** A jump to a label, at op `at`: the op it is once the label's index is known. */
@@ -167,8 +171,20 @@ final class BodyCompiler {
         Target t = target(g);
         var it = loops.iterator();
         for (int n = loops.size() - t.loops(); n > 0; n--) KernelPaths.putTdpPteLoopRoot(b, it.next());
+        jump(t, Ops.Jump::new);
+    }
+
+    /**
+     * The jump op to t: back to its index if compiled (an atomic block it is in wraps it at the
+     * block's end, as the jump back of a while in the block), else patched when t is reached.
+     */
+    private void jump(Target t, IntFunction<Op> op) {
+        if (t.pc() >= 0) {
+            b.emit(op.apply(t.pc()));
+            return;
+        }
         boolean out = leavesAtomic(t);
-        t.jumps().add(new Jump(b.placeholder(), to -> leaving(out, new Ops.Jump(to))));
+        t.jumps().add(new Jump(b.placeholder(), to -> leaving(out, op.apply(to))));
     }
 
     /** A jump out of an atomic block runs in its step, as falling off the block's end does. */
@@ -199,9 +215,11 @@ final class BodyCompiler {
         return t.exits() == exits.size() ? t : null;
     }
 
-    /** The label l: the jumps to it land here. */
+    /** The label l: the forward jumps to it land here, the backward ones will jump here. */
     private void label(Stmt.Label l) {
-        land(labels.peek().remove(l.name().name()).jumps());
+        Target t = labels.peek().get(l.name().name());
+        land(t.jumps());
+        labels.peek().put(l.name().name(), new Target(t.exits(), t.loops(), t.atomicDepth(), List.of(), b.here()));
     }
 
     /** Patches each jump to land here. */
@@ -251,10 +269,7 @@ final class BodyCompiler {
             if (known(i.cond(), env) != 0) block(i.then(), env);
             else i.orElse().ifPresent(e -> block(e, env));
         } else if (s instanceof Stmt.If i && fusedGoto(i) != null) {
-            Target t = fusedGoto(i);
-            IntFunction<Op> cond = test(negation(i.cond()), env);
-            boolean out = leavesAtomic(t);
-            t.jumps().add(new Jump(b.placeholder(), to -> leaving(out, cond.apply(to))));
+            jump(fusedGoto(i), test(negation(i.cond()), env));
             i.orElse().ifPresent(e -> block(e, env));
         } else if (s instanceof Stmt.If i) {
             IntFunction<Op> cond = test(i.cond(), env);

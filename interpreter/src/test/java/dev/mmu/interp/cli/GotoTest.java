@@ -23,6 +23,29 @@ class GotoTest {
         return CliRun.of("check", f.toString());
     }
 
+    /**
+     * path's text and a thread that runs `assert call` under the write lock, then puts every root
+     * `puts` times: one put more than the references left frees a root the MMU still uses.
+     */
+    private CliRun rootPuts(String path, String call, int puts) throws IOException {
+        return check(path + """
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  setup { vcpu 0 read 0x1000 }
+                  thread t {
+                    lock write
+                    assert CALL
+                    for root in tdp_mmu_roots {
+                      PUTS
+                    }
+                    unlock
+                  }
+                  expect never freed_root_in_use
+                }
+                """.replace("CALL", call).replace("PUTS", "kvm_tdp_mmu_put_root(root)\n".repeat(puts)));
+    }
+
     @Test
     void aGotoLeavesEveryKindOfLoopForItsLabel() throws IOException {
         CliRun r = check("""
@@ -101,25 +124,10 @@ class GotoTest {
                 out:
                   return found
                 }
-
-                scenario "s" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  setup { vcpu 0 read 0x1000 }
-                  thread t {
-                    lock write
-                    assert find()
-                    for root in tdp_mmu_roots {
-                      PUTS
-                    }
-                    unlock
-                  }
-                  expect never freed_root_in_use
-                }
                 """;
-        String put = "kvm_tdp_mmu_put_root(root)\n";
-        CliRun one = check(text.replace("PUTS", put));
+        CliRun one = rootPuts(text, "find()", 1);
         assertThat(one.code()).as(one.out()).isZero();
-        CliRun two = check(text.replace("PUTS", put.repeat(2)));
+        CliRun two = rootPuts(text, "find()", 2);
         assertThat(two.code()).as(two.out()).isEqualTo(1);
         assertThat(two.out()).contains("freed_root_in_use");
     }
@@ -137,25 +145,10 @@ class GotoTest {
                 out:
                   return found
                 }
-
-                scenario "s" {
-                  memslot 0 { gpa 0x0 size 2M }
-                  setup { vcpu 0 read 0x1000 }
-                  thread t {
-                    lock write
-                    assert first_root()
-                    for root in tdp_mmu_roots {
-                      PUTS
-                    }
-                    unlock
-                  }
-                  expect never freed_root_in_use
-                }
                 """;
-        String put = "kvm_tdp_mmu_put_root(root)\n";
-        CliRun kept = check(text.replace("PUTS", put.repeat(2)));
+        CliRun kept = rootPuts(text, "first_root()", 2);
         assertThat(kept.code()).as(kept.out()).isZero();
-        CliRun once = check(text.replace("PUTS", put.repeat(3)));
+        CliRun once = rootPuts(text, "first_root()", 3);
         assertThat(once.code()).as(once.out()).isEqualTo(1);
         assertThat(once.out()).contains("freed_root_in_use");
     }
@@ -189,5 +182,79 @@ class GotoTest {
         assertThat(buggy.out()).contains("lock_balance").contains("thread ends holding mmu_lock");
         CliRun fixed = check(text.replace("TARGET", "out_unlock"));
         assertThat(fixed.code()).as(fixed.out()).isZero();
+    }
+    /**
+     * A goto back out of the builtin root's walk puts the walk's reference each time, as a goto
+     * forward does: the walk runs three times, and one put more than the setup's reference frees it.
+     */
+    @Test
+    void aGotoBackOutOfTheBuiltinRootsWalkPutsItsReference() throws IOException {
+        String text = """
+                path find_thrice() -> int {
+                  let n = 0
+                restart:
+                  for iter in tdp_pte(root, 0x0 .. 0x200) {
+                    if iter.present && n < 2 {
+                      n = n + 1
+                      goto restart
+                    }
+                  }
+                  return n
+                }
+                """;
+        CliRun one = rootPuts(text, "find_thrice() == 2", 1);
+        assertThat(one.code()).as(one.out()).isZero();
+        CliRun two = rootPuts(text, "find_thrice() == 2", 2);
+        assertThat(two.code()).as(two.out()).isEqualTo(1);
+        assertThat(two.out()).contains("freed_root_in_use");
+    }
+
+    /**
+     * Back inside atomic (the loop runs in one step, as a while in the block) and back out of it
+     * (each pass's block its own step): the values a while gives.
+     */
+    @Test
+    void aGotoBackInsideAndOutOfAtomic() throws IOException {
+        CliRun r = check("""
+                global g = 0
+                global h = 0
+
+                path inside() -> int {
+                  let n = 0
+                  atomic {
+                  again:
+                    n = n + 1
+                    if n < 4 {
+                      goto again
+                    }
+                  }
+                  return n
+                }
+
+                path out_of() -> int {
+                  let n = 0
+                again:
+                  atomic {
+                    n = n + 10
+                    if n < 30 {
+                      goto again
+                    }
+                  }
+                  return n
+                }
+
+                scenario "s" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t {
+                    g = inside()
+                  }
+                  thread u {
+                    h = out_of()
+                  }
+                  expect final g == 4
+                  expect final h == 30
+                }
+                """);
+        assertThat(r.code()).as(r.out()).isZero();
     }
 }

@@ -300,6 +300,112 @@ class GotoOpsTest {
         sameOps(calls, shaped, "shadow");
     }
 
+    /** A goto back at the end of an if's branch is the while of its condition: the jump back to the test. */
+    @Test
+    void aGotoBackIsTheWhileItSpells() {
+        sameOps("""
+                path p(c: bool, d: bool) {
+                  let n = 0
+                again:
+                  if n < 3 {
+                    n = n + 1
+                    if d {
+                      flush_remote_tlbs()
+                    }
+                    goto again
+                  }
+                }
+                """, """
+                path p(c: bool, d: bool) {
+                  let n = 0
+                  while n < 3 {
+                    n = n + 1
+                    if d {
+                      flush_remote_tlbs()
+                    }
+                  }
+                }
+                """, "tdp");
+    }
+
+    /** `if c { goto again }` after the label is the if's own test, jumping back to the label's op. */
+    @Test
+    void aFusedGotoBackJumpsToItsLabel() {
+        List<String> ops = ops("""
+                path p(c: bool, d: bool) {
+                  let n = 0
+                again:
+                  n = n + 1
+                  if n < 3 {
+                    goto again
+                  }
+                }
+                """, "tdp");
+        int label = indexOf(ops, "n = n + 1");
+        assertThat(ops.get(label + 1)).contains("JumpUnless").endsWith("-> [" + (label + 2) + ", " + label + "]");
+        assertThat(ops).hasSize(label + 2);
+    }
+
+    /** Back out of a loop and out of atomic: the jump back to the label before them, in the atomic block's step. */
+    @Test
+    void aGotoBackOutOfALoopAndOutOfAtomic() {
+        List<String> ops = ops("""
+                path p(c: bool, d: bool) {
+                  let n = 0
+                again:
+                  n = n + 1
+                  while c {
+                    if n < 3 {
+                      goto again
+                    }
+                  }
+                  atomic {
+                    if n < 5 {
+                      goto again
+                    }
+                  }
+                }
+                """, "tdp");
+        int label = indexOf(ops, "n = n + 1");
+        // the while's if jumps to the goto past it, which jumps back (no op of atomic's, out of no atomic)
+        assertThat(ops).as("%s", ops).anyMatch(o -> o.matches("t \\d+ Jump goto " + label + " -> \\[" + label + "\\]"));
+        // atomic's fused if: its own test, jumping back in the block's step
+        assertThat(ops.get(ops.size() - 1)).contains("atomic JumpUnless if !(n < 5)").endsWith(", " + label + "]");
+    }
+
+    /**
+     * Dead-local elimination sees the jump back as a while's back edge: what the label's code reads
+     * is live at the jump back (LiveLocals iterates over the op graph; one sweep against the ops'
+     * order would find it dead there and merge states that differ in it).
+     */
+    @Test
+    void whatTheLabelReadsIsLiveAtTheJumpBack() {
+        Loaded loaded = ScenarioLoader.load("s.mmu", """
+                path p(c: bool, d: bool) {
+                  let n = 0
+                again:
+                  assert n < 9
+                  n = n + 1
+                  if d {
+                    goto again
+                  }
+                }
+                """ + SCENARIO.replace("MMU", "mmu tdp"));
+        assertThat(loaded.hasErrors()).as("%s", loaded.diagnostics()).isFalse();
+        Program program = loaded.scenarios().get(0).program();
+        Program.ThreadProgram t = program.threads().get(0);
+        int n = t.localNames().indexOf("n");
+        Op[] code = t.ops();
+        int back = code.length - 1;
+        assertThat(Arrays.stream(code[back].targets(back)).min().orElse(back)).as("the fused test jumps back").isLessThan(back);
+        assertThat(dev.mmu.runtime.paths.LiveLocals.of(program)[0][back].get(n)).as("n live at the jump back").isTrue();
+    }
+
+    private static int indexOf(List<String> ops, String text) {
+        for (int i = 0; i < ops.size(); i++) if (ops.get(i).contains(text)) return i;
+        throw new AssertionError(text + " not in " + ops);
+    }
+
     private static void sameOps(String gotos, String shaped, String mmu) {
         assertThat(ops(gotos, mmu)).as("mmu %s", mmu).isEqualTo(ops(shaped, mmu)).isNotEmpty();
     }
