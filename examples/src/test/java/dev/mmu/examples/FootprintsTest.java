@@ -279,7 +279,7 @@ class FootprintsTest {
      * is open, and only the lock's holder opens one), which that check covers.
      */
     private static void checkUnread(MmuSystem system, Op op, VmState s, VmState n, int t, int c, Footprint f, String what) {
-        List<Perturbation> ps = Perturbation.untouched(s, f.reads(), f.writes());
+        List<Perturbation> ps = Perturbation.untouched(s, t, f.reads(), f.writes());
         Footprint narrow = op.footprint(s, t);
         if (!narrow.equals(op.footprint(s.config).union(op.footprint()))) {
             ps.removeIf(p -> {
