@@ -80,6 +80,16 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** One thread inside kvm->srcu, another waiting for it (its choices: 0 while a reader is in). */
+    private static final String SRCU = """
+            scenario "an srcu wait" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              thread r { lock read srcu; unlock srcu }
+              thread w { synchronize_srcu() }
+            }
+            """;
+
     @Test
     void theWriteCheckCatchesATlbWriteLeftOut() {
         assertCaught(FLUSH, "flush_remote_tlbs()", drop(0, Resource.TLB.bit()), Check.WRITES,
@@ -114,6 +124,18 @@ class FootprintChecksFireTest {
         assertCaught(RMAP_WALK, "slot_rmap_walk_", lie, Check.UNREAD, "reads MEMSLOTS, its footprint says");
     }
 
+    /**
+     * synchronize_srcu runs only where no other thread is inside kvm->srcu, so no two reachable
+     * states where it runs differ there: only the other thread's srcu perturbed (and the step's
+     * enabledness compared) shows what it waits for.
+     */
+    @Test
+    void onlyTheUnreadCheckCatchesAnSrcuWaitLeftOut() {
+        UnaryOperator<Footprint> lie = drop(Resource.SRCU.bit(), 0);
+        assertPasses(SRCU, "synchronize_srcu", lie, EnumSet.complementOf(EnumSet.of(Check.UNREAD)));
+        assertCaught(SRCU, "synchronize_srcu", lie, Check.UNREAD, "reads srcu of thread 0, its footprint says");
+    }
+
     @Test
     void theReadCheckCatchesAGlobalReadLeftOut() {
         assertCaught(GLOBALS, "load g", drop(Resource.GLOBALS.bit(), 0), Check.READS,
@@ -137,7 +159,8 @@ class FootprintChecksFireTest {
     @Test
     void everyCheckPassesTheHonestOps() {
         for (String[] c : List.of(new String[] {FLUSH, "flush_remote_tlbs()"}, new String[] {FAULT, "tdp_mmu_set_spte_atomic"},
-                new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."})) {
+                new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."},
+                new String[] {SRCU, "synchronize_srcu"})) {
             assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
         }
     }

@@ -21,10 +21,13 @@ import java.util.stream.LongStream;
  * where an op runs (a memslot moved under an rmap walk), so the check of the reads on them alone
  * misses a footprint that leaves such a unit out.
  *
- * <p>Not changed: the locks, srcu and RCU (they decide which thread may run, which the key of
- * that check holds for the thread's own), the page tables' structure, the host's pages, the RCU
- * queue, the NX lists' order and counts, and the invalid_list (a change there needs other fields
- * to agree). Of the NX lists, each page's sp->nx_huge_page_disallowed flips.
+ * <p>Other threads' locks, srcu and RCU read sides change too, each only where no grace period can
+ * end for it ({@link #locks}); the host frees what it unmapped; the call_rcu queue and the other
+ * threads' invalid_lists change order and get an entry that names no table; the NX lists change
+ * order and nr_pages. Not changed: the running thread's own locks, srcu, RCU and invalid_list (its
+ * own, as its pc: its end reads them), the page tables' structure (a change there needs the TLBs,
+ * rmaps, NX lists, page stats and roots' counts to agree; only the A bits and each page's
+ * nx_huge_page_disallowed flip), and the host allocator (not tried).
  */
 record Perturbation(String name, long bits, Consumer<VmState> apply) {
 
