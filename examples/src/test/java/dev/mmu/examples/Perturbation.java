@@ -6,11 +6,13 @@ import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.PscEntry;
 import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Rcu;
 import dev.mmu.runtime.paths.Resource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.LongStream;
 
 /**
  * A change of one unit of a state ({@link ResourceView#units}) that keeps the rest of the state as
@@ -19,27 +21,37 @@ import java.util.function.Consumer;
  * where an op runs (a memslot moved under an rmap walk), so the check of the reads on them alone
  * misses a footprint that leaves such a unit out.
  *
- * <p>Not changed: the locks, srcu and RCU (they decide which thread may run, which the key of
- * that check holds for the thread's own), the page tables' structure, the host's pages, the RCU
- * queue, the NX lists' order and counts, and the invalid_list (a change there needs other fields
- * to agree). Of the NX lists, each page's sp->nx_huge_page_disallowed flips.
+ * <p>Other threads' locks, srcu and RCU read sides change too, each only where no grace period can
+ * end for it ({@link #locks}); the host frees what it unmapped; the call_rcu queue and the other
+ * threads' invalid_lists change order and get an entry that names no table; the NX lists change
+ * order and nr_pages. Not changed: the running thread's own locks, srcu, RCU and invalid_list (its
+ * own, as its pc: its end reads them), the page tables' structure (a change there needs the TLBs,
+ * rmaps, NX lists, page stats and roots' counts to agree; only the A bits and each page's
+ * nx_huge_page_disallowed flip), and the host allocator (not tried).
  */
 record Perturbation(String name, long bits, Consumer<VmState> apply) {
 
-    /** Those of s's units that a step with these reads and writes leaves alone. */
-    static List<Perturbation> untouched(VmState s, long reads, long writes) {
+    /** A table id and a pfn that name nothing: the model never has that many tables, the host allocator starts at 0x1000. */
+    private static final int NO_TABLE = 1 << 20;
+    private static final long NO_PFN = 1;
+
+    /** Those of s's units that a step of thread t with these reads and writes leaves alone. */
+    static List<Perturbation> untouched(VmState s, int t, long reads, long writes) {
         long touched = reads | writes;
         List<Perturbation> l = new ArrayList<>();
-        for (Perturbation p : all(s)) {
-            boolean ofTables = p.bits == Resource.SPTE_ACCESS.bit() || p.bits == Resource.NX_LIST.bit();
+        for (Perturbation p : all(s, t)) {
+            boolean ofTables = p.name.equals("SPTE_ACCESS") || p.name.equals("NX_LIST");
             // A step that writes the tables may make or drop a leaf or a table: the same ones would not change in n
             if ((touched & p.bits) == 0 && !(ofTables && (writes & Resource.SPTE.bit()) != 0)) l.add(p);
         }
         return l;
     }
 
-    private static List<Perturbation> all(VmState s) {
+    private static List<Perturbation> all(VmState s, int t) {
         List<Perturbation> l = new ArrayList<>();
+        locks(s, t, l);
+        host(s, l);
+        queues(s, t, l);
         l.add(new Perturbation("MEMSLOTS", Resource.MEMSLOTS.bit(), x -> {
             int slots = x.slotBase.length;
             int all = (1 << slots) - 1;
@@ -90,6 +102,13 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
                 if (x.sp(id) != null) x.spForWrite(id).nxHugePageDisallowed ^= true;
             }
         }));
+        // The same pages in the other order, and nr_pages off by one (v6.18 keeps it apart from the lists' lengths)
+        l.add(new Perturbation("NX lists' order and counts", Resource.NX_LIST.bit(), x -> {
+            x.lpageDisallowed = reversed(x.lpageDisallowed);
+            x.tdpMmuNxHugePages = reversed(x.tdpMmuNxHugePages);
+            x.shadowMmuNxNrPages += 1;
+            x.tdpMmuNxNrPages += 1;
+        }));
         for (int v = 0; v < s.tlb.length; v++) {
             int vcpu = v;
             if (s.tlb[v].length == 0 && s.psc[v].length == 0) continue; // emptying it changes nothing
@@ -106,5 +125,96 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
             }));
         }
         return l;
+    }
+
+    /**
+     * Other threads' locks and srcu and RCU read sides (a thread's own are its own, as its pc: its
+     * end reads them, MmuSystem.FINISH). Each is changed where no grace period can end for it: one
+     * ends at the end of every step where no thread holds one off and tables are pending, so a
+     * change may add a thread that holds one off, and take one away only where none is pending (a
+     * step that may end one reads every thread's RCU unit, Rcu#GRACE_PERIOD).
+     */
+    private static void locks(VmState s, int t, List<Perturbation> l) {
+        boolean nonePending = s.rcuPending.length == 0;
+        int other = -1;
+        for (int u = 0; u < s.threads.length; u++) {
+            if (u == t) continue;
+            long bit = 1L << u;
+            // Only synchronize_srcu() and lockdep read another's srcu read side
+            l.add(new Perturbation("srcu of thread " + u, Resource.srcuOf(u), x -> x.srcuReaders ^= bit));
+            boolean holds = Rcu.holdsOffGracePeriods(s, u);
+            if (!holds || nonePending && (s.rcuReaders & bit) != 0) {
+                l.add(new Perturbation("rcu of thread " + u, Resource.rcuOf(u), x -> x.rcuReaders ^= bit));
+            }
+            // Spinning for mmu_lock (queued last): preemption disabled, so it holds off grace periods too
+            if (!holds && other < 0) {
+                int waiter = u;
+                l.add(new Perturbation("mmu_lock's queue", Resource.MMU_LOCK.bit() | Resource.rcuOf(u), x -> {
+                    x.mmuQueue = Arrays.copyOf(x.mmuQueue, x.mmuQueue.length + 1);
+                    x.mmuQueue[x.mmuQueue.length - 1] = waiter;
+                }));
+            }
+            if (other < 0) other = u;
+        }
+        if (other < 0) return;
+        // slots_lock (a mutex) and the two spinlocks: a free one taken by another thread, another's let go
+        // (a spinlock's holder has preemption disabled: only where no table is pending)
+        Resource[] mutexes = {Resource.SLOTS_LOCK, Resource.TDP_MMU_PAGES_LOCK, Resource.MMU_UNSYNC_PAGES_LOCK};
+        for (int i = 0; i < mutexes.length; i++) {
+            int lock = i;
+            int owner = s.mutexOwner[i];
+            if (owner == t || i > 0 && owner >= 0 && !nonePending) continue;
+            int next = owner < 0 ? other : -1;
+            long rcu = i == 0 ? 0 : Resource.rcuOf(owner < 0 ? other : owner);
+            l.add(new Perturbation(mutexes[i].name(), mutexes[i].bit() | rcu, x -> x.mutexOwner[lock] = next));
+        }
+    }
+
+    /**
+     * The host frees every pfn an invalidation unmapped (host_free over them, as a host thread may
+     * at any time) and a pfn it never handed out: no SPTE reached by a walk of the host's pages changes.
+     */
+    private static void host(VmState s, List<Perturbation> l) {
+        boolean unmapped = s.unmappedPfns.length > 0;
+        long bits = Resource.FREED_PFNS.bit() | (unmapped ? Resource.HOST_PFNS.bit() : 0);
+        l.add(new Perturbation("host's freed pfns", bits, x -> {
+            LongStream freed = LongStream.concat(Arrays.stream(x.freedPfns), LongStream.of(NO_PFN));
+            if (unmapped) {
+                freed = LongStream.concat(freed, Arrays.stream(x.unmappedPfns));
+                x.unmappedPfns = new long[0];
+            }
+            x.freedPfns = freed.sorted().distinct().toArray();
+        }));
+    }
+
+    /**
+     * The call_rcu queue (where some thread holds off grace periods: tables are pending) and the
+     * other threads' invalid_lists in the other order, with an entry that names no table: a grace
+     * period frees the whole queue at once, kvm_mmu_commit_zap_page() the whole list, so only a count
+     * or a search of them tells, and only a step that reads them (the thread's own list is its own,
+     * as its locks).
+     */
+    private static void queues(VmState s, int t, List<Perturbation> l) {
+        if (s.rcuPending.length > 0) {
+            l.add(new Perturbation("RCU_PENDING", Resource.RCU_PENDING.bit(), x -> x.rcuPending = withNoTable(x.rcuPending)));
+        }
+        if (s.threads.length < 2) return;
+        l.add(new Perturbation("INVALID_LIST", Resource.INVALID_LIST.bit(), x -> {
+            for (int u = 0; u < x.threads.length; u++) {
+                if (u != t) x.threadForWrite(u).invalidList = withNoTable(x.threads[u].invalidList);
+            }
+        }));
+    }
+
+    private static int[] withNoTable(int[] ids) {
+        int[] r = Arrays.copyOf(reversed(ids), ids.length + 1);
+        r[ids.length] = NO_TABLE;
+        return r;
+    }
+
+    private static int[] reversed(int[] a) {
+        int[] r = new int[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = a[a.length - 1 - i];
+        return r;
     }
 }

@@ -91,7 +91,8 @@ final class ResourceView {
                     .mapToObj(t -> Rcu.holdsOffGracePeriods(s, t)).toList();
             case RCU_PENDING -> Arrays.toString(s.rcuPending);
             case NX_LIST -> {
-                List<Object> l = new ArrayList<>(List.of(Arrays.toString(s.lpageDisallowed)));
+                List<Object> l = new ArrayList<>(List.of(Arrays.toString(s.lpageDisallowed), Arrays.toString(s.tdpMmuNxHugePages),
+                        s.shadowMmuNxNrPages, s.tdpMmuNxNrPages));
                 for (int id = 0; id < s.spCapacity(); id++) {
                     if (s.sp(id) != null && s.sp(id).nxHugePageDisallowed) l.add(id);
                 }

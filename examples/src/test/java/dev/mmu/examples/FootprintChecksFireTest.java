@@ -1,0 +1,274 @@
+package dev.mmu.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mmu.examples.FootprintsTest.Check;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Exec;
+import dev.mmu.runtime.paths.Footprint;
+import dev.mmu.runtime.paths.Op;
+import dev.mmu.runtime.paths.Program;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import dev.mmu.runtime.paths.Resource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FootprintsTest}'s checks fire: each runs on a small scenario in which one op (the first
+ * whose description starts with a given text) is wrapped to declare a footprint that lies by one
+ * resource, and must fail naming the op and the resource; with the honest op (the same wrapper,
+ * telling the truth) every check passes. The runtime's footprints are not touched.
+ */
+class FootprintChecksFireTest {
+    /** A vCPU's TLB holds gpa 0x1000 (the setup's access); a thread flushes every TLB. */
+    private static final String FLUSH = """
+            scenario "a flush" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread t { lock write; flush_remote_tlbs(); unlock }
+            }
+            """;
+
+    /** A vCPU's fault maps gpa 0x1000: the TDP MMU's walk, link and leaf. */
+    private static final String FAULT = """
+            scenario "a fault" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              thread vcpu 0 { read 0x1000 }
+            }
+            """;
+
+    /** The rmap walk of kvm_zap_gfn_range() over an L2 leaf (examples/hyperv/rmap-walk-range-flush.mmu). */
+    private static final String RMAP_WALK = """
+            scenario "an rmap walk" {
+              vm {
+                mmu both
+                kernel 7.2
+              }
+              memslot 0 { gpa 0x0 size 4M backing 4K }
+              vcpus 1
+              setup { vcpu 0 nested read 0x201000 }
+              thread zap { kvm_zap_gfn_range(0x0, 0x400) }
+            }
+            """;
+
+    /** One thread stores a global, another loads it, in either order. */
+    private static final String GLOBALS = """
+            global g = 0
+            scenario "a global" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              thread a { g = 1 }
+              thread b { let x = g }
+            }
+            """;
+
+    /** A thread reads one stat counter. */
+    private static final String STAT = """
+            scenario "a stat" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              thread t { let s = stat.remote_tlb_flush; assert s == 0 }
+            }
+            """;
+
+    /** One thread inside kvm->srcu, another waiting for it (its choices: 0 while a reader is in). */
+    private static final String SRCU = """
+            scenario "an srcu wait" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              thread r { lock read srcu; unlock srcu }
+              thread w { synchronize_srcu() }
+            }
+            """;
+
+    @Test
+    void theWriteCheckCatchesATlbWriteLeftOut() {
+        assertCaught(FLUSH, "flush_remote_tlbs()", drop(0, Resource.TLB.bit()), Check.WRITES,
+                "writes TLB of vCPU 0, its footprint says");
+    }
+
+    @Test
+    void theWriteCheckCatchesAnSpteWriteLeftOut() {
+        assertCaught(FAULT, "tdp_mmu_set_spte_atomic", drop(0, Resource.SPTE.bit()), Check.WRITES,
+                "writes SPTE, its footprint says");
+    }
+
+    @Test
+    void theWriteCheckCatchesAStatCounterInTheWrongPart() {
+        UnaryOperator<Footprint> lie = f -> drop(0, Resource.STAT_REMOTE_TLB_FLUSH.bit()).apply(f)
+                .andWrites(Resource.STAT_PAGES);
+        assertCaught(FLUSH, "flush_remote_tlbs()", lie, Check.WRITES, "writes STAT_REMOTE_TLB_FLUSH, its footprint says");
+    }
+
+    @Test
+    void theUnreadCheckCatchesAStatCounterReadInTheWrongPart() {
+        UnaryOperator<Footprint> lie = f -> drop(Resource.STAT_REMOTE_TLB_FLUSH.bit(), 0).apply(f)
+                .andReads(Resource.STAT_PAGES);
+        assertCaught(STAT, "s = stat.", lie, Check.UNREAD, "reads stat remote_tlb_flush, its footprint says");
+    }
+
+    /** Its only thread walks the rmaps alone: no reachable state differs in the memslots where it runs. */
+    @Test
+    void onlyTheUnreadCheckCatchesAMemslotsReadLeftOut() {
+        UnaryOperator<Footprint> lie = drop(Resource.MEMSLOTS.bit(), 0);
+        assertPasses(RMAP_WALK, "slot_rmap_walk_", lie, EnumSet.complementOf(EnumSet.of(Check.UNREAD)));
+        assertCaught(RMAP_WALK, "slot_rmap_walk_", lie, Check.UNREAD, "reads MEMSLOTS, its footprint says");
+    }
+
+    /**
+     * synchronize_srcu runs only where no other thread is inside kvm->srcu, so no two reachable
+     * states where it runs differ there: only the other thread's srcu perturbed (and the step's
+     * enabledness compared) shows what it waits for.
+     */
+    @Test
+    void onlyTheUnreadCheckCatchesAnSrcuWaitLeftOut() {
+        UnaryOperator<Footprint> lie = drop(Resource.SRCU.bit(), 0);
+        assertPasses(SRCU, "synchronize_srcu", lie, EnumSet.complementOf(EnumSet.of(Check.UNREAD)));
+        assertCaught(SRCU, "synchronize_srcu", lie, Check.UNREAD, "reads srcu of thread 0, its footprint says");
+    }
+
+    @Test
+    void theReadCheckCatchesAGlobalReadLeftOut() {
+        assertCaught(GLOBALS, "load g", drop(Resource.GLOBALS.bit(), 0), Check.READS,
+                "depends on more than it reads, on one of [GLOBALS]");
+    }
+
+    @Test
+    void theLocalsCheckCatchesALocalReadLeftOut() {
+        Program honest = program(FAULT);
+        Op real = find(honest, "tdp_mmu_set_spte_atomic").get(0);
+        int[] read = real.localsRead();
+        assertThat(read).as("the op declares the locals it reads").isNotEmpty();
+        int[] lie = Arrays.copyOfRange(read, 1, read.length);
+        Program lying = replace(honest, real, new Lying(real, UnaryOperator.identity(), lie));
+        assertThatThrownBy(() -> FootprintsTest.check(lying, EnumSet.of(Check.LOCALS)))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("`" + real.describe() + "`")
+                .hasMessageContaining("reads locals beyond " + Arrays.toString(lie));
+    }
+
+    @Test
+    void everyCheckPassesTheHonestOps() {
+        for (String[] c : List.of(new String[] {FLUSH, "flush_remote_tlbs()"}, new String[] {FAULT, "tdp_mmu_set_spte_atomic"},
+                new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."},
+                new String[] {SRCU, "synchronize_srcu"})) {
+            assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
+        }
+    }
+
+    /**
+     * The lie in scenario text (told by every op whose description starts with op) fails check,
+     * naming the op and the resource; the same check passes the honest ops.
+     */
+    private static void assertCaught(String text, String op, UnaryOperator<Footprint> lie, Check check, String message) {
+        assertPasses(text, op, UnaryOperator.identity(), EnumSet.of(check));
+        assertThatThrownBy(() -> assertPasses(text, op, lie, EnumSet.of(check)))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining("`" + op)
+                .hasMessageContaining(message);
+    }
+
+    private static void assertPasses(String text, String op, UnaryOperator<Footprint> lie, EnumSet<Check> checks) {
+        Program p = program(text);
+        for (Op real : find(p, op)) p = replace(p, real, new Lying(real, lie, real.localsRead()));
+        FootprintsTest.check(p, checks);
+    }
+
+    /** A footprint without these reads and writes. */
+    private static UnaryOperator<Footprint> drop(long reads, long writes) {
+        return f -> new Footprint(f.reads() & ~reads, f.writes() & ~writes, f.vcpus(), f.heldReads() & ~reads,
+                f.heldWrites() & ~writes);
+    }
+
+    private static Program program(String text) {
+        return ScenarioLoader.load("lie.mmu", text).scenarios().get(0).program();
+    }
+
+    /** The ops whose description starts with describe. */
+    private static List<Op> find(Program p, String describe) {
+        List<Op> found = new ArrayList<>();
+        List<String> all = new ArrayList<>();
+        for (ThreadProgram t : p.threads()) {
+            for (Op op : t.ops()) {
+                all.add(op.describe());
+                if (op.describe().startsWith(describe)) found.add(op);
+            }
+        }
+        assertThat(found).as("ops `" + describe + "` among " + all).isNotEmpty();
+        return found;
+    }
+
+    /** p with every occurrence of op (in any thread) replaced by by. */
+    private static Program replace(Program p, Op op, Op by) {
+        List<ThreadProgram> threads = new ArrayList<>();
+        for (ThreadProgram t : p.threads()) {
+            Op[] ops = t.ops().clone();
+            for (int i = 0; i < ops.length; i++) if (ops[i] == op) ops[i] = by;
+            threads.add(new ThreadProgram(t.name(), t.vcpu(), ops, t.localNames()));
+        }
+        return new Program(p.config(), p.setup(), threads, p.trackMetrics(), p.statsRead(), p.expectationVcpus(),
+                p.expectationReads());
+    }
+
+    /** The real op, forwarding everything but its footprints (lie applied) and the locals it declares it reads. */
+    private record Lying(Op real, UnaryOperator<Footprint> lie, int[] localsRead) implements Op {
+        @Override
+        public int choices(VmState s, int thread) {
+            return real.choices(s, thread);
+        }
+
+        @Override
+        public void exec(Exec e, int choice) {
+            real.exec(e, choice);
+        }
+
+        @Override
+        public Footprint footprint() {
+            return lie.apply(real.footprint());
+        }
+
+        @Override
+        public Footprint footprint(VmConfig config) {
+            return lie.apply(real.footprint(config));
+        }
+
+        @Override
+        public Footprint footprint(VmState s, int thread) {
+            return lie.apply(real.footprint(s, thread));
+        }
+
+        @Override
+        public Footprint invisibleFootprint() {
+            return real.invisibleFootprint();
+        }
+
+        @Override
+        public Footprint invisibleFootprint(VmConfig config) {
+            return real.invisibleFootprint(config);
+        }
+
+        @Override
+        public int[] targets(int pc) {
+            return real.targets(pc);
+        }
+
+        @Override
+        public int[] localsWritten(int pc, int target) {
+            return real.localsWritten(pc, target);
+        }
+
+        @Override
+        public String describe() {
+            return real.describe();
+        }
+    }
+}
