@@ -723,6 +723,17 @@ class ReductionsAgreeTest {
                   expect never use_after_free
                 }
                 """);
+        // An atomic block is a step of its own: its opening note commutes, the block need not.
+        scenarios.put("a load, then an atomic store, in two threads", """
+                global g = 0
+                scenario "a load, then an atomic store" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread a { let x = g; atomic { g = x + 1 } }
+                  thread b { atomic { g = 5 }; let y = g; atomic { g = y + 1 } }
+                  expect reachable g == 1
+                  expect final g == 7
+                }
+                """);
         // A fault-in of a present host page only reads it; of a missing one fills it (HOST_ALLOC).
         scenarios.put("fault-ins of present and missing host pages against the host's free", """
                 scenario "two vCPUs fault in a present and a missing host page while the host frees one" {

@@ -35,6 +35,16 @@ class SoundnessRegressionTest {
                 .containsExactly(Status.PASS, Status.PASS, Status.FAIL, Status.FAIL);
     }
 
+    /**
+     * An atomic block is a step of its own: whether its opening may join the step before it (or run
+     * before the race starts) is decided on the whole block's footprint, not on the opening note's.
+     */
+    @Test
+    void anAtomicBlockIsAStepOfItsOwn() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("atomic-block-merged.mmu"));
+        assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

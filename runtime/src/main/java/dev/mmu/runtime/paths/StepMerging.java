@@ -105,8 +105,13 @@ final class StepMerging {
             invisible[u] = new Footprint[code.length];
             for (int pc = 0; pc < code.length; pc++) {
                 for (int q : code[pc].targets(pc)) ends[u][pc] |= q >= code.length;
-                byState[u][pc] = footprintByState(code[pc]);
-                ops[u][pc] = inPlace(u, pc, code[pc].footprint(program.config()));
+            }
+            for (int pc = 0; pc < code.length; pc++) {
+                int block = blockEnd(code, pc);
+                byState[u][pc] = block == pc + 1 && footprintByState(code[pc]);
+                Footprint step = inPlace(u, pc, code[pc].footprint(program.config()));
+                for (int i = pc + 1; i < block; i++) step = step.union(inPlace(u, i, code[i].footprint(program.config())));
+                ops[u][pc] = step;
                 held[u][pc] = Rcu.heldOff(u, ops[u][pc]);
                 Footprint f = code[pc].invisibleFootprint(program.config());
                 invisible[u][pc] = f == null ? null : f.ofThread(u);
@@ -117,6 +122,18 @@ final class StepMerging {
             distinctKeys[u] = java.util.stream.IntStream.range(0, STOP_KEYS).filter(k -> (k & ~bits) == 0).toArray();
         }
         pruning = enabled && any;
+    }
+
+    /**
+     * The end of the step that the op at pc starts by itself: past the atomic { } block that follows
+     * it (its ops run in the op's step, see {@link Ops.Atomic}), so that whether the op may merge,
+     * or run before the race starts, is decided on the whole block's footprint, not on the opening
+     * note's alone. pc + 1 for an op inside a block or followed by none.
+     */
+    private static int blockEnd(Op[] code, int pc) {
+        int i = pc + 1;
+        if (!(code[pc] instanceof Ops.Atomic)) while (i < code.length && code[i] instanceof Ops.Atomic) i++;
+        return i;
     }
 
     /** Fills reloadEdge, reloadVcpu and reloadMmus of thread u; whether its edges may be left out. */
