@@ -107,10 +107,10 @@ final class StepMerging {
                 for (int q : code[pc].targets(pc)) ends[u][pc] |= q >= code.length;
             }
             for (int pc = 0; pc < code.length; pc++) {
-                int block = blockEnd(code, pc);
-                byState[u][pc] = block == pc + 1 && footprintByState(code[pc]);
+                int[] block = block(code, pc);
+                byState[u][pc] = block.length == 0 && footprintByState(code[pc]);
                 Footprint step = inPlace(u, pc, code[pc].footprint(program.config()));
-                for (int i = pc + 1; i < block; i++) step = step.union(inPlace(u, i, code[i].footprint(program.config())));
+                for (int i : block) step = step.union(inPlace(u, i, code[i].footprint(program.config())));
                 ops[u][pc] = step;
                 held[u][pc] = Rcu.heldOff(u, ops[u][pc]);
                 Footprint f = code[pc].invisibleFootprint(program.config());
@@ -125,15 +125,21 @@ final class StepMerging {
     }
 
     /**
-     * The end of the step that the op at pc starts by itself: past the atomic { } block that follows
-     * it (its ops run in the op's step, see {@link Ops.Atomic}), so that whether the op may merge,
-     * or run before the race starts, is decided on the whole block's footprint, not on the opening
-     * note's alone. pc + 1 for an op inside a block or followed by none.
+     * The atomic { } block the op at pc falls into (the block's ops run in the op's step, see
+     * {@link Ops.Atomic}): whether the op may merge, or run before the race starts, is decided on
+     * them too, not on the opening note's footprint alone. None for an op inside a block (the
+     * block's opening carries it) or one that does not go on to pc + 1. An atomic op jumped to
+     * from outside a block is not counted: the language's blocks are entered through their note,
+     * and fast_page_fault()'s return (the one such op of a kernel path) is declared by the ops
+     * that lead to it ({@link FaultOps.FastPageFaultReturn}).
      */
-    private static int blockEnd(Op[] code, int pc) {
-        int i = pc + 1;
-        if (!(code[pc] instanceof Ops.Atomic)) while (i < code.length && code[i] instanceof Ops.Atomic) i++;
-        return i;
+    private static int[] block(Op[] code, int pc) {
+        boolean fallsThrough = false;
+        for (int q : code[pc].targets(pc)) fallsThrough |= q == pc + 1;
+        if (code[pc] instanceof Ops.Atomic || !fallsThrough) return new int[0];
+        int end = pc + 1;
+        while (end < code.length && code[end] instanceof Ops.Atomic) end++;
+        return java.util.stream.IntStream.range(pc + 1, end).toArray();
     }
 
     /** Fills reloadEdge, reloadVcpu and reloadMmus of thread u; whether its edges may be left out. */

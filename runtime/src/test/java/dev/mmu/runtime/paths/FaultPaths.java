@@ -87,10 +87,7 @@ final class FaultPaths {
             b.emit(vcpuCall("tdp_mmu_get_or_alloc_root", vcpu, -1));
         }
         b.emit(new Ops.Release(LockId.mmu_lock));
-        b.emit(new Ops.Note("atomic {"));
-        int flush = b.here();
         b.emit(vcpuCall("flush_tlb_current", vcpu, -1));
-        b.atomic(flush);
         b.patch(valid, (guestMode ? guestMmuCall("root_hpa_valid", vcpu, -1) : vcpuCall("root_hpa_valid", vcpu, -1)).branch(b.here(), true));
     }
 
@@ -168,10 +165,11 @@ final class FaultPaths {
         int link = b.placeholder();
         int failed = b.placeholder();
         b.patch(link, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1).branch(b.here(), false));
-        // if (fault->huge_page_disallowed && fault->req_level >= iter.level): spin_lock, one step to the unlock
+        // if (fault->huge_page_disallowed && fault->req_level >= iter.level): spin_lock, then one step from the check to the unlock
         int noTrack = b.placeholder();
         int sp = f.slot("sp");
         b.emit(new Ops.Acquire(LockId.tdp_mmu_pages_lock, Mode.WRITE));
+        b.emit(new Ops.Note("atomic {"));
         int locked = b.here();
         int flag = b.local("nx_huge_page_disallowed()");
         int untracked = -1;
