@@ -41,4 +41,14 @@ class ExpectationReadsTest {
         }
         assertThat(reads("expect final spte(0x1000).present")).as("terminal states only").isZero();
     }
+
+    @Test
+    void accessedDirtyAndWritableReadTheBitsThatChangeWithoutMmuLock() {
+        long access = Resource.SPTE_ACCESS.bit();
+        for (String bit : new String[] {"writable", "accessed", "dirty"}) {
+            assertThat(reads("expect always spte(0x1000)." + bit) & access).as(bit).isNotZero();
+        }
+        assertThat(reads("expect always spte(0x1000).present") & access).isZero();
+        assertThat(reads("expect always spte(0x1000).level == 1") & access).isZero();
+    }
 }
