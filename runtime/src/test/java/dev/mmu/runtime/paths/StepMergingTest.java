@@ -212,6 +212,38 @@ class StepMergingTest {
         assertThat(s.threads[0].pc).isEqualTo(2);
     }
 
+    /**
+     * An atomic block runs in the step of the op that falls into it (its note): whether that op may
+     * join the step before is decided on the block too. Here b may store between a's load and a's
+     * block, so the note is a step of its own; on its note's footprint alone (LOCAL) the block
+     * joined the load, and the lost update that needs b in between was never explored.
+     */
+    @Test
+    void anAtomicBlockIsDecidedOnWhatItRunsNotOnItsNote() {
+        Stepper st = toy(0, IndependenceTest.thread("a", IndependenceTest.load(Resource.HOST), new Ops.Note("atomic {"),
+                new Ops.Atomic(IndependenceTest.store(Resource.HOST)), IndependenceTest.END),
+                IndependenceTest.thread("b", IndependenceTest.store(Resource.HOST), IndependenceTest.END));
+        st.step(0, "load HOST");
+        assertThat(st.next(0)).as("b may store before a's block").isEqualTo("atomic {");
+        st.step(1, "store HOST");
+        st.step(0, "atomic {");
+        assertThat(st.next(0)).as("the block ran in its note's step").isEqualTo("<done>");
+    }
+
+    /** A jump that does not fall into the atomic op after it in the code does not take it as its own. */
+    @Test
+    void aJumpOverAnAtomicOpDoesNotTakeItsFootprint() {
+        PathBuilder a = new PathBuilder();
+        a.emit(IndependenceTest.load(Resource.HOST));
+        a.emit(new Ops.Jump(3));
+        a.emit(new Ops.Atomic(IndependenceTest.store(Resource.HOST)));
+        a.emit(IndependenceTest.END);
+        Stepper st = toy(0, ThreadProgram.of("a", -1, a),
+                IndependenceTest.thread("b", IndependenceTest.store(Resource.HOST), IndependenceTest.END));
+        st.step(0, "load HOST");
+        assertThat(st.next(0)).as("the jump and the end merged into the load's step").isEqualTo("<done>");
+    }
+
     @Test
     void withMergingOffANeedReschedNoIsAStepOfItsOwn() {
         MmuSystem plain = new MmuSystem(program(yielder()), false);
