@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A loop and its goto spelling ({@code while c { B }} as {@code again: if c { B; goto again }}, a
  * continue as the goto back, a break as a goto past the loop) get the same lock errors: the
- * checker's loops and its gotos back share one fixed point. Each statement that may be reported
+ * checker's loops and its gotos back share one fixed point, and a goto back out of a {@code while
+ * true} does not leave it (Returns). Each statement that may be reported
  * carries a tag comment; errors compare as (message, tag), and against what the shape should give.
  */
 class LoopGotoFormsTest {
@@ -170,6 +171,52 @@ class LoopGotoFormsTest {
                           }
                           yield  # D
                           unlock  # C
+                        }
+                        """),
+                Arguments.of("a goto back out of an endless loop runs it again", List.of("unreachable X"), """
+                        path p(c: bool, d: bool) -> int {  # P
+                        restart:
+                          if d {
+                            return 1
+                          }
+                          while true {
+                            if c {
+                              goto restart
+                            }
+                          }
+                          lock write  # X
+                        }
+                        """, """
+                        path p(c: bool, d: bool) -> int {  # P
+                        restart:
+                          if d {
+                            return 1
+                          }
+                        again:
+                          if c {
+                            goto restart
+                          }
+                          goto again
+                          lock write  # X
+                        }
+                        """),
+                Arguments.of("a goto forward past an endless loop leaves it", List.of("path P"), """
+                        path p(c: bool) -> int {  # P
+                          while true {
+                            if c {
+                              goto out
+                            }
+                          }
+                        out:
+                        }
+                        """, """
+                        path p(c: bool) -> int {  # P
+                        again:
+                          if c {
+                            goto out
+                          }
+                          goto again
+                        out:
                         }
                         """),
                 Arguments.of("a yield whose lock a way back brings", List.of(), """
