@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Checks the statements of one setup, thread or path, and expressions anywhere: names resolve,
@@ -52,7 +53,8 @@ final class BodyChecker {
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
     private final Set<String> untypedParams = new HashSet<>(); // `path p(flush)`: ints by default
     private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
-    private int loopDepth;
+    /** The loops around the statement being checked, innermost first: what their breaks and continues hold. */
+    private final Deque<LoopEdges> loops = new ArrayDeque<>();
     private int atomicDepth;
     /** In a path: what it returns (VOID for none; null if that is wrong, already reported). */
     private Type returns;
@@ -61,6 +63,20 @@ final class BodyChecker {
     private boolean live = true;
     /** Per label of the path, what the gotos to it may hold: joined with what falls into it. */
     private final Map<String, EnumSet<Stmt.LockName>> atLabel = new HashMap<>();
+    /** Which statements end their way through: the path's, whose labels say where a goto out of a loop lands. */
+    private Returns endings = Returns.ANY;
+
+    /** What may be held where a loop's body leaves it: at its breaks, and back at its head by a continue. */
+    private static final class LoopEdges {
+        final EnumSet<Stmt.LockName> breaks = EnumSet.noneOf(Stmt.LockName.class);
+        final EnumSet<Stmt.LockName> continues = EnumSet.noneOf(Stmt.LockName.class);
+        boolean broke; // some break is reached: an endless loop is left
+
+        void jump(Stmt.Break b, EnumSet<Stmt.LockName> held) {
+            (b.isContinue() ? continues : breaks).addAll(held);
+            broke |= !b.isContinue();
+        }
+    }
 
     BodyChecker(Diagnostics diagnostics, Map<String, PathDecl> paths, Map<String, Long> row, Machine machine,
                 String unit, boolean inVcpuThread, Map<String, GlobalDecl> globals) {
@@ -100,9 +116,20 @@ final class BodyChecker {
             returns = null;
         }
         inPath = true;
-        if (Gotos.check(path.body(), diagnostics)) lockFixedPoint(path.body());
-        block(path.body());
-        if (path.returns().isPresent() && !Returns.always(path.body())) {
+        endings = Returns.of(path.body());
+        boolean backward = Gotos.check(path.body(), diagnostics);
+        Runnable pass = () -> {
+            held = EnumSet.noneOf(Stmt.LockName.class);
+            live = true;
+            block(path.body());
+        };
+        if (backward) {
+            // A goto back brings what it holds to a label control passed already.
+            lockFixedPoint(() -> copy(atLabel), pass);
+        } else {
+            pass.run();
+        }
+        if (path.returns().isPresent() && !endings.ends(path.body())) {
             // C's "control reaches end of non-void function": some way through the body returns nothing.
             diagnostics.error(path.name().pos(), "path '" + path.name().name() + "' returns " + path.returns().get().name()
                     + ", but control can reach its end: end every way through it with 'return VALUE'");
@@ -110,32 +137,35 @@ final class BodyChecker {
     }
 
     /**
-     * A backward goto brings what it holds to a label control passed already: silent passes over
-     * the body (a pass before the fixed point may miss a lock a later goto brings back, so its
-     * errors are dropped) until what the gotos hold at each label stops growing; the caller's pass
-     * then reports, with {@link #atLabel} complete. Monotone on a finite set of locks, so it ends.
+     * Repeats pass, its errors held back, until state (what a way back may hold: the gotos' at their
+     * labels, a loop's at its head) stops growing, then reports the last pass's errors: that pass
+     * started from the fixed point, so it misses no lock a way back brings. Monotone on a finite set
+     * of locks, so it ends. A goto back (for the path) and a loop's back edges (for its body) share it.
      */
-    private void lockFixedPoint(Block body) {
+    private <T> void lockFixedPoint(Supplier<T> state, Runnable pass) {
         Diagnostics reporting = diagnostics;
-        diagnostics = new Diagnostics();
-        Map<String, EnumSet<Stmt.LockName>> before;
+        T before;
         do {
-            before = new HashMap<>();
-            for (var e : atLabel.entrySet()) before.put(e.getKey(), EnumSet.copyOf(e.getValue()));
-            held = EnumSet.noneOf(Stmt.LockName.class);
-            live = true;
-            block(body);
-        } while (!atLabel.equals(before));
+            before = state.get();
+            diagnostics = new Diagnostics();
+            pass.run();
+        } while (!before.equals(state.get()));
+        Diagnostics last = diagnostics;
         diagnostics = reporting;
-        held = EnumSet.noneOf(Stmt.LockName.class);
-        live = true;
+        last.sorted().forEach(reporting::add);
+    }
+
+    private static Map<String, EnumSet<Stmt.LockName>> copy(Map<String, EnumSet<Stmt.LockName>> atLabel) {
+        Map<String, EnumSet<Stmt.LockName>> copy = new HashMap<>();
+        atLabel.forEach((k, v) -> copy.put(k, EnumSet.copyOf(v)));
+        return copy;
     }
 
     void block(Block block) {
         scopes.push(new HashMap<>());
         List<Stmt> statements = block.statements();
         for (int i = 0; i < statements.size(); i++) {
-            if (i > 0 && Returns.always(statements.get(i - 1)) && !(statements.get(i) instanceof Stmt.Label)) {
+            if (i > 0 && endings.ends(statements.get(i - 1)) && !(statements.get(i) instanceof Stmt.Label)) {
                 // A no-op a reviewer would read as code that runs (a label is a goto's way in).
                 Stmt before = statements.get(i - 1);
                 diagnostics.error(statements.get(i).pos(), "unreachable statement: the one before it "
@@ -208,16 +238,16 @@ final class BodyChecker {
             assign(a);
         } else if (s instanceof Stmt.While w) {
             condition(w.cond());
-            loop(w.body(), null, null);
+            loop(w.body(), null, null, w.cond() instanceof Expr.BoolLit b && b.value());
         } else if (s instanceof Stmt.ForLpageDisallowed f) {
             if (f.list() != null && expr(f.list()) != Type.NX_LIST) {
                 diagnostics.error(f.list().pos(), "'take N' walks 'lpage_disallowed' or one MMU's NX list, "
                         + "'possible_nx_huge_pages(KVM_TDP_MMU)'");
             }
             expect(f.take(), Type.INT, "the number of pages to take");
-            loop(f.body(), f.var().name(), Type.SP);
+            loop(f.body(), f.var().name(), Type.SP, false);
         } else if (s instanceof Stmt.ForList f) {
-            loop(f.body(), f.var().name(), f.list().name().equals("obsolete_pages") ? Type.SP : Type.ROOT);
+            loop(f.body(), f.var().name(), f.list().name().equals("obsolete_pages") ? Type.SP : Type.ROOT, false);
         } else if (s instanceof Stmt.ForTdpPte f) {
             Type root = builtinRoot(f.root()) ? Type.ROOT : expr(f.root());
             if (root != null && root != Type.ROOT) {
@@ -227,13 +257,13 @@ final class BodyChecker {
             }
             expect(f.range().start(), Type.INT, "the start gfn");
             expect(f.range().end(), Type.INT, "the end gfn");
-            loop(f.body(), f.var().name(), Type.ITER);
+            loop(f.body(), f.var().name(), Type.ITER, false);
         } else if (s instanceof Stmt.ForFaultWalk f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
-            loop(f.body(), f.var().name(), f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER);
+            loop(f.body(), f.var().name(), f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER, false);
         } else if (s instanceof Stmt.Repeat r) {
             expect(r.count(), Type.INT, "the repeat count");
-            loop(r.body(), null, null);
+            loop(r.body(), null, null, false);
         } else if (s instanceof Stmt.Atomic a) {
             atomicDepth++;
             block(a.body());
@@ -243,9 +273,12 @@ final class BodyChecker {
         } else if (s instanceof Stmt.Assert a) {
             condition(a.cond());
         } else if (s instanceof Stmt.Break b) {
-            if (loopDepth == 0) {
+            if (loops.isEmpty()) {
                 diagnostics.error(b.pos(), b.word() + " outside a loop");
+            } else if (live) {
+                loops.peek().jump(b, held);
             }
+            live = false;
         } else if (s instanceof Stmt.Return r) {
             returnStatement(r);
         } else if (s instanceof Stmt.Goto g) {
@@ -411,19 +444,34 @@ final class BodyChecker {
         return live;
     }
 
-    private void loop(Block body, String var, Type varType) {
-        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
-        loopDepth++;
-        scopes.push(new HashMap<>());
-        if (var != null) {
-            scopes.peek().put(var, varType);
-        }
-        block(body);
-        scopes.pop();
-        loopDepth--;
-        if (!live) held = EnumSet.noneOf(Stmt.LockName.class); // a pass that returns goes on nowhere
-        held.addAll(before);
-        live = true; // the loop may run no pass, or break out (a break's holdings are the body's end's)
+    /**
+     * A loop: what may be held at its head is what enters it joined with its back edges (the body's
+     * end and its continues), found by {@link #lockFixedPoint} as for a goto back, so a loop and its
+     * goto spelling ({@code again: if c { body; goto again }}) get the same errors. It is left at
+     * its head (the test fails: not an endless {@code while true}) or by a break.
+     */
+    private void loop(Block body, String var, Type varType, boolean endless) {
+        EnumSet<Stmt.LockName> head = EnumSet.copyOf(held);
+        LoopEdges[] last = new LoopEdges[1];
+        lockFixedPoint(() -> EnumSet.copyOf(head), () -> {
+            last[0] = new LoopEdges();
+            loops.push(last[0]);
+            held = EnumSet.copyOf(head);
+            live = true;
+            scopes.push(new HashMap<>());
+            if (var != null) {
+                scopes.peek().put(var, varType);
+            }
+            block(body);
+            scopes.pop();
+            loops.pop();
+            if (live) head.addAll(held);
+            head.addAll(last[0].continues);
+        });
+        live = !endless || last[0].broke;
+        held = last[0].breaks;
+        // Dead code after an endless loop sees its head, as code after a return sees what it held.
+        if (!endless || !live) held.addAll(head);
     }
 
     // ------------------------------------------------------------------ expressions
