@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * the same text. A scenario has a machine (mmu flavour, NX settings, one to three memslots of
  * every backing and flag), an optional setup that warms TLBs, one to four threads (vCPUs doing
  * guest accesses, built-in kernel paths, user paths with locks, yields, flushes and primitives,
- * correct or with a flush or lock dropped), sometimes explore settings, and expectations of every
- * kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * correct or with a flush or lock dropped), sometimes a shared counter (a `global` that threads
+ * bump by plain loads and stores, atomic blocks, try_cmpxchg loops, gotos and choose, and that
+ * expectations read), sometimes explore settings, and expectations of every kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
