@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * the same text. A scenario has a machine (mmu flavour, NX settings, one to three memslots of
  * every backing and flag), an optional setup that warms TLBs, one to four threads (vCPUs doing
  * guest accesses, built-in kernel paths, user paths with locks, yields, flushes and primitives,
- * correct or with a flush or lock dropped), sometimes explore settings, and expectations of every
- * kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * correct or with a flush or lock dropped), sometimes a shared counter (a `global` that threads
+ * bump by plain loads and stores, atomic blocks, try_cmpxchg loops, gotos and choose, and that
+ * expectations read), sometimes explore settings, and expectations of every kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
@@ -61,6 +62,13 @@ public final class ScenarioGenerator {
     private static final int LIGHT = 1;
 
     private final Random r;
+    /**
+     * The shared counter's stream (global loads and stores, atomic blocks, try_cmpxchg, gotos,
+     * choose), drawn apart from r so that a seed's other lines stay as they were without it.
+     */
+    private final Random shared;
+    private String counter;                                  // the shared counter's global, or null
+    private int bumps;                                       // the items that bump it, each by one
     private final long seed;
     private final int attempt;
     private final List<Integer> weights = new ArrayList<>(); // each racing thread's but its accesses, for cost()
@@ -86,6 +94,7 @@ public final class ScenarioGenerator {
         this.attempt = attempt;
         // The first draw is the seed's stream as it was before the budget; a redraw, another.
         this.r = new Random(attempt == 0 ? seed : new SplittableRandom(seed).split().nextLong() + attempt);
+        this.shared = new Random(new SplittableRandom(~seed * 31).split().nextLong() + attempt);
         // Half the scenarios run 6.12's prelude (one NX list, locked aging, the collapsible zap), the
         // other half latest's, today's 7.2. Drawn apart from r (the quirk's stream, second draw), so
         // that every other line of a seed stays as it was when 6.12 was the default.
@@ -143,6 +152,10 @@ public final class ScenarioGenerator {
 
     private String file() {
         machine();
+        if (shared.nextInt(5) < 2) {
+            counter = "g" + globals.size();
+            globals.add("global " + counter + " = " + shared.nextInt(2) + "\n");
+        }
         List<String> vcpuThreads = new ArrayList<>();
         int threads = r.nextInt(20) == 0 ? 4 : pick(1, 2, 2, 2, 3, 3);
         int items = threads >= 3 ? 1 : 4 - threads; // statements per thread, at most: states grow fast
@@ -158,7 +171,10 @@ public final class ScenarioGenerator {
             weight = 0;
             accessed = new ArrayList<>();
             accesses.add(accessed);
-            vcpuThreads.add("  thread vcpu " + v + " {\n" + vcpuBody(body, v, items) + "  }\n");
+            String own = vcpuBody(body, v, items);
+            // interchangeable vCPU programs get the same shared-counter item (symmetry)
+            Random item = sharedBody != null ? new Random(sharedBody ^ seed) : shared;
+            vcpuThreads.add("  thread vcpu " + v + " {\n" + withCounter(item, own, false) + "  }\n");
             weights.add(weight);
         }
         List<String> kernelThreads = new ArrayList<>();
@@ -166,7 +182,8 @@ public final class ScenarioGenerator {
             weight = 0;
             accessed = new ArrayList<>();
             accesses.add(accessed);
-            kernelThreads.add("  thread " + threadName(i) + " {\n" + kernelBody(items) + "  }\n");
+            String own = kernelBody(items);
+            kernelThreads.add("  thread " + threadName(i) + " {\n" + withCounter(shared, own, true) + "  }\n");
             weights.add(weight);
         }
 
@@ -187,6 +204,7 @@ public final class ScenarioGenerator {
         vcpuThreads.forEach(members::append);
         members.append(explore(vcpuThreadCount));
         members.append(expectations());
+        members.append(counterExpectations());
         for (String g : globals) sc.append(g);
         if (pathsAtFileLevel) {
             for (String p : paths) sc.append(p);
@@ -577,6 +595,66 @@ public final class ScenarioGenerator {
         }
         paths.add(p.toString());
         return call;
+    }
+
+    // ---- the shared counter ----------------------------------------------------------------------
+
+    /**
+     * A thread's body with, sometimes, an item on the shared counter before or after its own: a
+     * load then a store (a lost update), the store alone in an atomic block after the load (the
+     * block must be a step of its own: docs/testing.md, "An atomic block merged by its opening
+     * note"), the whole increment atomic, a try_cmpxchg retry loop, a user path with a goto back or
+     * forward, or a choose between two of them; a kernel thread's atomic block may also flush.
+     */
+    private String withCounter(Random s, String body, boolean kernel) {
+        if (counter == null || s.nextInt(4) == 0) return body;
+        String item = counterItem(s, kernel, "x");
+        bumps++;
+        return s.nextBoolean() ? item + body : body + item;
+    }
+
+    private String counterItem(Random s, boolean kernel, String x) {
+        String g = counter;
+        int k = s.nextInt(kernel ? 9 : 6);
+        String flush = kernel && s.nextBoolean() ? "; kvm_flush_remote_tlbs" : "";
+        weight += k == 2 ? 2 * LIGHT : 3 * LIGHT;
+        return switch (k) {
+            case 0 -> "    let " + x + " = " + g + "\n    " + g + " = " + x + " + 1\n";
+            case 1, 5 -> "    let " + x + " = " + g + "\n    atomic { " + g + " = " + x + " + 1" + flush + " }\n";
+            case 2 -> "    atomic { let " + x + " = " + g + "; " + g + " = " + x + " + 1" + flush + " }\n";
+            case 3 -> "    let " + x + " = " + g + "\n    while !try_cmpxchg(" + g + ", " + x + ", " + x + " + 1) {\n    }\n";
+            case 4 -> "    choose { let " + x + " = " + g + "; " + g + " = " + x + " + 1 } or { atomic { " + g + " = "
+                    + g + " + 1 } }\n";
+            default -> "    " + counterPath(s) + "\n";
+        };
+    }
+
+    /** A user path on the shared counter: a goto back (the kernel's retry) or forward (its out label). */
+    private String counterPath(Random s) {
+        String name = "p" + pathCount++;
+        String g = counter;
+        StringBuilder p = new StringBuilder("path ").append(name).append("() {\n  let old = ").append(g).append('\n');
+        if (s.nextBoolean()) {
+            p.append("  retry:\n  if !try_cmpxchg(").append(g).append(", old, old + 1) {\n    goto retry\n  }\n");
+        } else {
+            p.append("  if old > ").append(1 + s.nextInt(2)).append(" {\n    goto out\n  }\n");
+            p.append(s.nextBoolean() ? "  atomic {\n    " + g + " = old + 1\n  }\n" : "  " + g + " = old + 1\n");
+            p.append("  out:\n");
+        }
+        paths.add(p.append("}\n").toString());
+        return name + "()";
+    }
+
+    /** Expectations that read the counter, so that a lost or an invented interleaving shows in a verdict. */
+    private String counterExpectations() {
+        if (counter == null || bumps == 0) return "";
+        StringBuilder e = new StringBuilder();
+        String g = counter;
+        int n = bumps + (globals.contains("global " + g + " = 1\n") ? 1 : 0);
+        if (shared.nextInt(4) > 0) e.append("  expect final ").append(g).append(" == ").append(n).append('\n');
+        if (shared.nextBoolean()) e.append("  expect reachable ").append(g).append(" == ").append(n - 1).append('\n');
+        if (shared.nextInt(4) == 0) e.append("  expect always ").append(g).append(" <= ").append(n).append('\n');
+        return e.toString();
     }
 
     // ---- explore and expectations --------------------------------------------------------------
