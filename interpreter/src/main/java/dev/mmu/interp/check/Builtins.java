@@ -178,9 +178,8 @@ public final class Builtins {
         add("KVM_TDP_MMU", Kind.GLOBAL, List.of(), Type.INT, "enum kvm_mmu_type",
                 "1: the TDP MMU's index of possible_nx_huge_pages (v6.18)");
         add("vcpus", Kind.GLOBAL, List.of(), Type.INT, "kvm->online_vcpus", "the number of vCPUs");
-        List.of("RET_PF_CONTINUE", "RET_PF_RETRY", "RET_PF_EMULATE", "RET_PF_WRITE_PROTECTED", "RET_PF_INVALID",
-                "RET_PF_FIXED", "RET_PF_SPURIOUS").forEach(name -> add(name, Kind.GLOBAL, List.of(), Type.INT,
-                "enum in mmu_internal.h", FaultOps.RET_PF.get(name) + ": a page fault handler's result (fast_page_fault's ret)"));
+        FaultOps.RET_PF.forEach(name -> add(name, Kind.GLOBAL, List.of(), Type.INT, "enum in mmu_internal.h",
+                FaultOps.RET_PF.indexOf(name) + ": a page fault handler's result (fast_page_fault's ret)"));
 
         invariant("use_after_free", "a guest access reaches a host page after the host freed it");
         invariant("stale_tlb_at_unlock", "mmu_lock released while a vCPU TLB holds a translation its SPTE no longer grants");

@@ -62,7 +62,7 @@ final class ExprCompiler {
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
         if (n.name().equals("KVM_SHADOW_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_SHADOW_MMU);
         if (n.name().equals("KVM_TDP_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_TDP_MMU);
-        if (FaultOps.RET_PF.containsKey(n.name())) return dev.mmu.runtime.paths.Expr.constant(FaultOps.RET_PF.get(n.name()));
+        if (FaultOps.RET_PF.contains(n.name())) return dev.mmu.runtime.paths.Expr.constant(FaultOps.RET_PF.indexOf(n.name()));
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }
 

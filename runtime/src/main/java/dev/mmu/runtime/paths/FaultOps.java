@@ -7,7 +7,7 @@ import dev.mmu.runtime.model.TlbEntry;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.MmuOps.Access;
-import java.util.Map;
+import java.util.List;
 
 /**
  * The guest access and the vCPU fault path, op by op: TLB or hardware walk, fast_page_fault's
@@ -228,11 +228,9 @@ public final class FaultOps {
     public static final int RET_PF_FIXED = 5;
     public static final int RET_PF_SPURIOUS = 6;
 
-    /** Their names, as the language reads them (the prelude's `let ret = RET_PF_INVALID`). */
-    public static final Map<String, Integer> RET_PF = Map.of(
-            "RET_PF_CONTINUE", RET_PF_CONTINUE, "RET_PF_RETRY", RET_PF_RETRY, "RET_PF_EMULATE", RET_PF_EMULATE,
-            "RET_PF_WRITE_PROTECTED", RET_PF_WRITE_PROTECTED, "RET_PF_INVALID", RET_PF_INVALID, "RET_PF_FIXED", RET_PF_FIXED,
-            "RET_PF_SPURIOUS", RET_PF_SPURIOUS);
+    /** Their names in the enum's order, so a name's index is its value (the language reads them: `let ret = RET_PF_INVALID`). */
+    public static final List<String> RET_PF = List.of("RET_PF_CONTINUE", "RET_PF_RETRY", "RET_PF_EMULATE",
+            "RET_PF_WRITE_PROTECTED", "RET_PF_INVALID", "RET_PF_FIXED", "RET_PF_SPURIOUS");
 
     /**
      * One pass of fast_page_fault()'s checks (mmu.c:3726, v7.2 as v6.12 for the model) on the last SPTE of the lockless walk,
