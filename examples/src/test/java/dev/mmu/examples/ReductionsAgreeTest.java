@@ -734,6 +734,21 @@ class ReductionsAgreeTest {
                   expect final g == 7
                 }
                 """);
+        // A lock inside an atomic block ends the step before it while another thread holds it.
+        scenarios.put("atomic blocks that wait for mmu_lock beside two vCPUs' faults", """
+                global g = 0
+                scenario "atomic blocks that wait for mmu_lock" {
+                  memslot 0 { gpa 0x0 size 4M }
+                  vcpus 2
+                  thread vcpu 0 { read 0x0 }
+                  thread vcpu 1 { write 0x200000 }
+                  thread a { atomic { lock write; let x = g; g = x + 1; flush_remote_tlbs(); unlock } }
+                  thread b { let y = g; atomic { lock read; g = y + 1; unlock } }
+                  expect reachable g == 1
+                  expect final g == 2
+                  expect never stale_tlb_at_unlock
+                }
+                """);
         // A fault-in of a present host page only reads it; of a missing one fills it (HOST_ALLOC).
         scenarios.put("fault-ins of present and missing host pages against the host's free", """
                 scenario "two vCPUs fault in a present and a missing host page while the host frees one" {

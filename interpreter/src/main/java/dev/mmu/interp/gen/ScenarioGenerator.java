@@ -604,7 +604,8 @@ public final class ScenarioGenerator {
      * load then a store (a lost update), the store alone in an atomic block after the load (the
      * block must be a step of its own: docs/testing.md, "An atomic block merged by its opening
      * note"), the whole increment atomic, a try_cmpxchg retry loop, a user path with a goto back or
-     * forward, or a choose between two of them; a kernel thread's atomic block may also flush.
+     * forward, or a choose between two of them; a kernel thread's atomic block may also flush, or
+     * take mmu_lock (and wait inside the block while another thread holds it).
      */
     private String withCounter(Random s, String body, boolean kernel) {
         if (counter == null || s.nextInt(4) == 0) return body;
@@ -615,7 +616,7 @@ public final class ScenarioGenerator {
 
     private String counterItem(Random s, boolean kernel, String x) {
         String g = counter;
-        int k = s.nextInt(kernel ? 9 : 6);
+        int k = s.nextInt(kernel ? 11 : 6);
         String flush = kernel && s.nextBoolean() ? "; kvm_flush_remote_tlbs" : "";
         weight += k == 2 ? 2 * LIGHT : 3 * LIGHT;
         return switch (k) {
@@ -625,6 +626,10 @@ public final class ScenarioGenerator {
             case 3 -> "    let " + x + " = " + g + "\n    while !try_cmpxchg(" + g + ", " + x + ", " + x + " + 1) {\n    }\n";
             case 4 -> "    choose { let " + x + " = " + g + "; " + g + " = " + x + " + 1 } or { atomic { " + g + " = "
                     + g + " + 1 } }\n";
+            // mmu_lock inside the block: it waits there while a fault or a path holds the lock
+            case 9 -> "    atomic { lock write; let " + x + " = " + g + "; " + g + " = " + x + " + 1" + flush + "; unlock }\n";
+            case 10 -> "    let " + x + " = " + g + "\n    atomic { lock " + (s.nextBoolean() ? "read" : "write") + "; "
+                    + g + " = " + x + " + 1; unlock" + flush + " }\n";
             default -> "    " + counterPath(s) + "\n";
         };
     }

@@ -45,6 +45,17 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
     }
 
+    /**
+     * An op that must wait inside atomic { } ends the step before it: an acquire of a lock another
+     * thread holds re-queued itself inside one step until the budget (UNKNOWN), and
+     * synchronize_srcu() returned with a reader left (a false FAIL).
+     */
+    @Test
+    void anAtomicBlockWaitsForALockOrForSrcuReaders() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("atomic-block-waits.mmu"));
+        assertThat(r.scenarios()).hasSize(5).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -213,10 +213,14 @@ public final class Ops {
         }
     }
 
-    /** {@code x = e} on a {@code global}: one store, a step of its own (C's plain store). */
+    /**
+     * {@code x = e} on a {@code global}: one store, a step of its own (C's plain store); in a trace
+     * also where it runs inside an atomic block's step.
+     */
     public record SetGlobal(int index, Expr value, String text) implements Op {
         public void exec(Exec e, int choice) {
             e.s.setGlobal(index, value.eval(e.s, e.thread));
+            e.note(text);
         }
 
         public int[] localsRead() {
@@ -395,9 +399,23 @@ public final class Ops {
 
     /**
      * An op inside {@code atomic { }}: it runs in the same step as the op before it, taking no
-     * scheduler choice (need_resched() is false inside), so nothing interleaves in the block.
+     * scheduler choice (need_resched() is false inside), so nothing interleaves in the block. An op
+     * that must wait (a lock another thread holds, synchronize_srcu() with readers left) ends the
+     * step before it, as Promela's atomic does: the thread waits there as it would outside the
+     * block (queuing on mmu_lock first) and runs the rest of the block in one step once it may.
      */
     public record Atomic(Op inner) implements Op {
+        /** 1 if the op may run now or queue; 0 while it waits. */
+        public int choices(VmState s, int thread) {
+            return inner.choices(s, thread) == 0 ? 0 : 1;
+        }
+
+        /** Whether the op may run within the step before it: not if it waits, nor if it would only queue. */
+        boolean runsNow(VmState s, int thread) {
+            if (inner instanceof Acquire a) return Lock.available(s, thread, a.lock(), a.mode());
+            return inner.choices(s, thread) != 0;
+        }
+
         public void exec(Exec e, int choice) {
             inner.exec(e, 0);
             e.invisible = false;

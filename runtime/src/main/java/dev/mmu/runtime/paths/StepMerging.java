@@ -36,8 +36,16 @@ import dev.mmu.runtime.model.VmState;
 final class StepMerging {
     private final Program program;
     private final boolean enabled;
-    /** Per thread and pc: the op's footprint in its place (see {@link #inPlace}). */
+    /**
+     * Per thread and pc: the op's footprint in its place (see {@link #inPlace}), with the atomic
+     * block it falls into ({@link #block}): what a decision to merge it weighs.
+     */
     private final Footprint[][] ops;
+    /**
+     * Per thread and pc: the op's own footprint in its place, without its block: what the reach
+     * tables add up (they follow the block's ops one by one, and stop at an acquire inside it).
+     */
+    private final Footprint[][] own;
     /** Per thread and pc: {@link #ops} where the thread holds off RCU grace periods ({@link Rcu#inPlace}). */
     private final Footprint[][] held;
     /**
@@ -83,6 +91,7 @@ final class StepMerging {
         this.enabled = enabled;
         int n = program.threads().size();
         ops = new Footprint[n][];
+        own = new Footprint[n][];
         held = new Footprint[n][];
         byState = new boolean[n][];
         ends = new boolean[n][];
@@ -99,6 +108,7 @@ final class StepMerging {
         for (int u = 0; u < n; u++) {
             Op[] code = program.threads().get(u).ops();
             ops[u] = new Footprint[code.length];
+            own[u] = new Footprint[code.length];
             held[u] = new Footprint[code.length];
             byState[u] = new boolean[code.length];
             ends[u] = new boolean[code.length];
@@ -109,7 +119,8 @@ final class StepMerging {
             for (int pc = 0; pc < code.length; pc++) {
                 int[] block = block(code, pc);
                 byState[u][pc] = block.length == 0 && footprintByState(code[pc]);
-                Footprint step = inPlace(u, pc, code[pc].footprint(program.config()));
+                own[u][pc] = inPlace(u, pc, code[pc].footprint(program.config()));
+                Footprint step = own[u][pc];
                 for (int i : block) step = step.union(inPlace(u, i, code[i].footprint(program.config())));
                 ops[u][pc] = step;
                 held[u][pc] = Rcu.heldOff(u, ops[u][pc]);
@@ -260,7 +271,7 @@ final class StepMerging {
     /** Whether thread t's op at its pc runs in the step that brought t there. */
     boolean silent(VmState s, int t) {
         Op op = program.threads().get(t).ops()[s.threads[t].pc];
-        if (op instanceof Ops.Atomic) return true; // atomic { }: semantics, not a reduction
+        if (op instanceof Ops.Atomic a) return a.runsNow(s, t); // atomic { }: semantics, not a reduction
         int pc = s.threads[t].pc;
         if (!enabled || !mayMove(t, pc) || op.choices(s, t) != 1) return false;
         Footprint f = staticInPlace(s, t, pc);
@@ -435,8 +446,8 @@ final class StepMerging {
             changed = false;
             for (int pc = code.length - 1; pc >= 0; pc--) {
                 long nw = switch (what) {
-                    case WRITES -> ops[u][pc].writes();
-                    case READS -> ops[u][pc].reads();
+                    case WRITES -> own[u][pc].writes();
+                    case READS -> own[u][pc].reads();
                     case DECISIONS -> decisionReads(u, pc);
                     case DECISION_WRITES -> decisionWrites(u, pc);
                 };
@@ -490,6 +501,13 @@ final class StepMerging {
          * ({@link #pruned}: every vCPU's root bits).
          */
         void decided(StepMerging m, int t, int pc, int invisiblePc) {
+            if (m.program.threads().get(t).ops()[pc] instanceof Ops.Atomic) {
+                // An atomic op waits (Ops.Atomic#runsNow) on what its op reads: a lock, the srcu readers
+                long r = m.ops[t][pc].reads();
+                decided |= r;
+                reads |= r;
+                return;
+            }
             if (!m.enabled || (invisiblePc < 0 && !m.mayMove(t, pc))) return;
             Footprint f = m.ops[t][pc];
             long r = m.mayMove(t, pc) ? f.reads() & ~m.ignored : 0;
