@@ -85,6 +85,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     public void didClose(DidCloseTextDocumentParams params) {
         String uri = params.getTextDocument().getUri();
         documents.remove(uri);
+        Occurrences.forget(uri);
         publish(uri, List.of());
     }
 
@@ -102,7 +103,9 @@ final class MmuTextDocumentService implements TextDocumentService {
                 return; // an edit made this check stale
             }
             try {
-                publish(uri, Checking.check(uri, text));
+                List<org.eclipse.lsp4j.Diagnostic> found = Checking.check(uri, text);
+                Occurrences.remember(uri, text); // what names are read from while a later edit does not parse
+                publish(uri, found);
             } catch (RuntimeException e) {
                 // stdout carries the protocol: the trace goes to stderr, which editors log.
                 e.printStackTrace();

@@ -60,7 +60,14 @@ final class Renames {
 
     /** The symbol at the position if the document may rename it; else a refusal. */
     private static Occurrences.Symbol renameable(String uri, String text, int line, int character) {
-        Optional<Occurrences.Symbol> found = Occurrences.of(uri, text).at(line, character);
+        Occurrences occurrences = Occurrences.of(uri, text);
+        Optional<String> broken = occurrences.broken();
+        if (broken.isPresent()) {
+            // what the other requests answer from then leaves out the lines being typed, which may use the name
+            throw refused("the file does not parse (" + broken.get() + "): a rename must see every use of the name,"
+                    + " fix the syntax error first");
+        }
+        Optional<Occurrences.Symbol> found = occurrences.at(line, character);
         if (found.isEmpty()) {
             Optional<Token> t = new Outline(text).tokenAt(line, character);
             if (t.isPresent() && t.get().getType() != MmuLexer.IDENT && Completions.allKeywords().contains(t.get().getText())) {
