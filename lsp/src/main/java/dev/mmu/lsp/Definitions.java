@@ -62,6 +62,11 @@ final class Definitions {
                 .map(List::of).orElse(List.of()) : found;
     }
 
+    /** Where a path name a file calls is declared: the file itself or a file it imports (transitively). */
+    static Optional<Location> path(String name, Path file, String text, Function<Path, Optional<String>> openText) {
+        return find(name, file, new Outline(text), openText, new HashSet<>()).stream().findFirst();
+    }
+
     private static List<Location> find(String name, Path file, Outline outline,
                                        Function<Path, Optional<String>> openText, Set<Path> seen) {
         if (!seen.add(file)) {

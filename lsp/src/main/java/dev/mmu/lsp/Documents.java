@@ -19,6 +19,11 @@ final class Documents {
         texts.remove(uri);
     }
 
+    /** The open documents' files (file URIs only). */
+    java.util.List<Path> files() {
+        return texts.keySet().stream().filter(u -> u.startsWith("file:")).map(u -> Path.of(fileName(u))).toList();
+    }
+
     Optional<String> text(String uri) {
         return Optional.ofNullable(texts.get(uri));
     }

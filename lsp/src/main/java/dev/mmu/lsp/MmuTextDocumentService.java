@@ -59,9 +59,19 @@ final class MmuTextDocumentService implements TextDocumentService {
         return t;
     });
     private volatile LanguageClient client;
+    /** The workspace folders the client gave at initialize: where a rename looks for the files importing a path's file. */
+    private volatile List<Path> roots = List.of();
 
     void connect(LanguageClient client) {
         this.client = client;
+    }
+
+    void roots(List<Path> folders) {
+        roots = List.copyOf(folders);
+    }
+
+    private Workspace workspace() {
+        return new Workspace(roots, this::openText, documents::files);
     }
 
     void shutdown() {
@@ -170,14 +180,14 @@ final class MmuTextDocumentService implements TextDocumentService {
             PrepareRenameParams params) {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> Either3.forFirst(Renames.prepare(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter())), () -> null);
+                params.getPosition().getCharacter(), workspace())), () -> null);
     }
 
     @Override
     public CompletableFuture<WorkspaceEdit> rename(RenameParams params) {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> Renames.rename(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), params.getNewName()), () -> null);
+                params.getPosition().getCharacter(), params.getNewName(), workspace()), () -> null);
     }
 
     @Override

@@ -202,6 +202,16 @@ final class Occurrences {
         return Optional.empty();
     }
 
+    /** A path of the file (not of a scenario): the files importing this one call it too. */
+    boolean exported(Symbol s) {
+        return s.kind == Kind.PATH && filePaths.get(s.name) == s;
+    }
+
+    /** The file's own path of that name, or the calls of one declared elsewhere. */
+    Optional<Symbol> path(String name) {
+        return Optional.ofNullable(filePaths.get(name)).or(() -> Optional.ofNullable(callees.get(name)));
+    }
+
     Set<String> pathNames() {
         return allPaths;
     }

@@ -521,6 +521,35 @@ class LanguageServerTest {
         });
     }
 
+    /**
+     * A path of an imported file renamed from its caller: one WorkspaceEdit edits the library, the
+     * caller and a file of the workspace folder importing it (in a subfolder, so not found without the
+     * folder); a prelude path is refused.
+     */
+    @Test
+    void aRenameOfAnImportedPathEditsEveryImporterOverTheProtocol() throws Exception {
+        InitializeParams init = new InitializeParams();
+        init.setWorkspaceFolders(List.of(new org.eclipse.lsp4j.WorkspaceFolder(dir.toUri().toString(), "w")));
+        session.server.initialize(init).get(20, TimeUnit.SECONDS);
+        Files.writeString(dir.resolve("lib.mmu"), "path flush_all() {\n  kvm_flush_remote_tlbs()\n}\n");
+        Files.createDirectories(dir.resolve("sub")); // found through the workspace folder, not beside main.mmu
+        Files.writeString(dir.resolve("sub/other.mmu"), "import \"../lib.mmu\"\npath mine() {\n  flush_all()\n}\n");
+        String text = "import \"lib.mmu\"\nscenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n"
+                + "  thread t { flush_all; kvm_tdp_mmu_zap_invalidated_roots() }\n}\n";
+        String uri = open("main.mmu", text);
+        TextDocumentIdentifier doc = new TextDocumentIdentifier(uri);
+        var service = session.server.getTextDocumentService();
+        var changes = service.rename(new RenameParams(doc, new Position(3, 14), "flush_everything"))
+                .get(20, TimeUnit.SECONDS).getChanges();
+        assertThat(changes).containsOnlyKeys(uri, dir.resolve("lib.mmu").toUri().toString(),
+                dir.resolve("sub/other.mmu").toUri().toString());
+        assertThat(changes.get(dir.resolve("lib.mmu").toUri().toString())).singleElement()
+                .satisfies(e -> assertThat(e.getRange().getStart()).isEqualTo(new Position(0, 5)));
+        assertThatThrownBy(() -> service.prepareRename(new PrepareRenameParams(doc, new Position(3, 30)))
+                .get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(ResponseErrorException.class)
+                .hasMessageContaining("is a kernel path of the prelude").hasMessageContaining("read-only");
+    }
+
     private String open(String name, String text) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, text);
