@@ -1,7 +1,6 @@
 package dev.mmu.lsp;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,11 +45,11 @@ final class Workspace {
         return openText;
     }
 
-    /** A file's text: the open document's, else the file's on disk. */
+    /** A file's text: the open document's, else the file's on disk if the front end would read it. */
     Optional<String> text(Path file) {
         return openText.apply(file).or(() -> {
             try {
-                return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+                return Optional.of(dev.mmu.interp.check.Frontend.read(file)); // not /dev/zero, nor 4 MiB and more
             } catch (IOException | RuntimeException e) {
                 return Optional.empty();
             }
@@ -95,8 +94,8 @@ final class Workspace {
         Optional<String> text = textOf.apply(file);
         if (text.isEmpty()) return false;
         for (Outline.Declaration imp : new Outline(text.get()).imports()) {
-            Path next = file.resolveSibling(imp.name()).toAbsolutePath().normalize();
-            if (next.equals(target) || imports(next, target, textOf, seen)) return true;
+            Optional<Path> next = Outline.imported(file, imp);
+            if (next.isPresent() && (next.get().equals(target) || imports(next.get(), target, textOf, seen))) return true;
         }
         return false;
     }

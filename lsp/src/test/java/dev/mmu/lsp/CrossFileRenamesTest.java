@@ -45,6 +45,31 @@ class CrossFileRenamesTest {
         Files.writeString(dir.resolve("unrelated.mmu"), UNRELATED.replace("yield_cpu()", "kvm_flush_remote_tlbs()"));
         Files.createDirectories(dir.resolve("sub"));
         Files.writeString(dir.resolve("sub/again.mmu"), SUB);
+        Files.writeString(dir.resolve("nul.mmu"), NUL); // searched by every rename here: no path holds its import
+        Files.writeString(dir.resolve("zero.mmu"), ZERO); // and one whose import never ends
+    }
+
+    /** interpreter's reliability/D03c-import-dev-zero.mmu: read, the import would fill the heap. */
+    private static final String ZERO = "import \"/dev/zero\"\npath z() {\n  flush_all()\n}\n";
+
+    @Test
+    void anImportOfADeviceIsNotRead() {
+        String zero = uri("zero.mmu");
+        assertThat(Definitions.at(zero, ZERO, 2, 4, f -> Optional.empty())).isEmpty();
+        assertThatThrownBy(() -> Renames.rename(zero, ZERO, 2, 4, "f2", workspace()))
+                .hasMessage("'flush_all' is declared nowhere this file sees: nothing to rename");
+    }
+
+    /** An import no path can name (interpreter's reliability/D04-import-nul.mmu): skipped, not thrown. */
+    private static final String NUL = "import \"lib\0.mmu\"\npath n() {\n  flush_all()\n}\n";
+
+    @Test
+    void anImportNoPathCanNameIsSkipped() {
+        String nul = uri("nul.mmu");
+        assertThat(Definitions.at(nul, NUL, 0, 10, f -> Optional.empty())).isEmpty();
+        assertThat(Definitions.at(nul, NUL, 2, 4, f -> Optional.empty())).isEmpty();
+        assertThatThrownBy(() -> Renames.rename(nul, NUL, 2, 4, "f2", workspace()))
+                .hasMessage("'flush_all' is declared nowhere this file sees: nothing to rename");
     }
 
     private Workspace workspace() {
