@@ -217,7 +217,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     }
 
     private Optional<String> openText(Path file) {
-        return documents.text(file.toUri().toString());
+        return documents.text(file);
     }
 
     private <T> CompletableFuture<T> withText(String uri, java.util.function.Function<String, T> f,

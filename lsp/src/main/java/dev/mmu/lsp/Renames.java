@@ -103,7 +103,7 @@ final class Renames {
             if (fText.isEmpty()) {
                 throw refused("'" + name + "' is declared in " + declaredIn.getFileName() + ", which cannot be read: rename it by hand");
             }
-            String fUri = f.toUri().toString();
+            String fUri = f.equals(self) ? uri : workspace.uri(f); // the URI the client knows the document by
             Occurrences o = Occurrences.of(fUri, fText.get());
             if (o.broken().isPresent()) {
                 throw refused(f.getFileName() + " " + (declares ? "declares" : "imports") + " '" + name + "' and does not parse ("
@@ -175,7 +175,8 @@ final class Renames {
                 if (Builtins.lookup(s.name).isPresent() || KernelPrelude.paths(version).containsKey(s.name)) {
                     throw refused("'" + s.name + "' replaces the kernel path of the prelude: renamed, the kernel's would run again");
                 }
-                return new Target(s, occurrences.exported(s) ? file(uri) : null);
+                // a document with no file (untitled) is imported by none
+                return new Target(s, occurrences.exported(s) && uri.startsWith("file:") ? file(uri) : null);
             }
             default -> {
                 return new Target(s, null);

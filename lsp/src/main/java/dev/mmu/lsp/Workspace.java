@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -28,9 +28,10 @@ final class Workspace {
 
     private final List<Path> roots;
     private final Function<Path, Optional<String>> openText;
-    private final Supplier<Collection<Path>> openFiles;
+    private final Supplier<Map<Path, String>> openFiles;
 
-    Workspace(List<Path> roots, Function<Path, Optional<String>> openText, Supplier<Collection<Path>> openFiles) {
+    /** @param openFiles the open documents' files and their URIs as the client spells them */
+    Workspace(List<Path> roots, Function<Path, Optional<String>> openText, Supplier<Map<Path, String>> openFiles) {
         this.roots = List.copyOf(roots);
         this.openText = openText;
         this.openFiles = openFiles;
@@ -38,11 +39,17 @@ final class Workspace {
 
     /** No folders, nothing open: the files on disk beside the ones a rename concerns. */
     static Workspace none() {
-        return new Workspace(List.of(), f -> Optional.empty(), List::of);
+        return new Workspace(List.of(), f -> Optional.empty(), Map::of);
     }
 
     Function<Path, Optional<String>> openText() {
         return openText;
+    }
+
+    /** The URI of a file for an edit: the open document's as the client spells it, else the file's. */
+    String uri(Path file) {
+        String open = openFiles.get().get(file.toAbsolutePath().normalize());
+        return open != null ? open : file.toUri().toString();
     }
 
     /** A file's text: the open document's, else the file's on disk if the front end would read it. */
@@ -59,7 +66,7 @@ final class Workspace {
     /** The .mmu files to search, the open ones first; beside {@code near} when no folder was given. */
     Set<Path> files(Path... near) {
         Set<Path> out = new LinkedHashSet<>();
-        openFiles.get().forEach(f -> out.add(f.toAbsolutePath().normalize()));
+        openFiles.get().keySet().forEach(f -> out.add(f.toAbsolutePath().normalize()));
         List<Path> searched = new ArrayList<>();
         int depth = DEPTH;
         if (roots.isEmpty()) {

@@ -73,7 +73,7 @@ class CrossFileRenamesTest {
     }
 
     private Workspace workspace() {
-        return new Workspace(List.of(dir), f -> Optional.empty(), List::of);
+        return new Workspace(List.of(dir), f -> Optional.empty(), Map::of);
     }
 
     private String uri(String name) {
@@ -116,14 +116,25 @@ class CrossFileRenamesTest {
         assertThat(edits(edit, "flush_everything")).containsOnlyKeys("lib.mmu", "main.mmu", "other.mmu");
     }
 
+    /** The open document's unsaved text is the one edited, under its URI as the client spells it (an escaped 'o'). */
     @Test
     void anOpenDocumentsUnsavedTextIsTheOneEdited() {
         String edited = OTHER.replace("path mine() {\n", "path mine() {\n  flush_all()\n");
         Path other = dir.resolve("other.mmu").toAbsolutePath().normalize();
+        String spelled = dir.toUri().toString() + "%6Fther.mmu";
+        assertThat(Path.of(Documents.fileName(spelled))).isEqualTo(other);
         Workspace open = new Workspace(List.of(dir), f -> f.equals(other) ? Optional.of(edited) : Optional.empty(),
-                () -> List.of(other));
-        assertThat(edits(Renames.rename(uri("main.mmu"), MAIN, 3, 15, "f2", open), "f2").get("other.mmu"))
-                .containsExactly("2:2", "3:2");
+                () -> Map.of(other, spelled));
+        Map<String, List<TextEdit>> changes = Renames.rename(uri("main.mmu"), MAIN, 3, 15, "f2", open).getChanges();
+        assertThat(changes).containsKey(spelled).doesNotContainKey(other.toUri().toString());
+        assertThat(changes.get(spelled)).extracting(e -> e.getRange().getStart().getLine()).containsExactly(2, 3);
+    }
+
+    /** An unsaved, untitled document: no file imports it, its own URI is the one edited. */
+    @Test
+    void anUntitledDocumentsPathIsRenamedInItAlone() {
+        String untitled = "untitled:Untitled-1";
+        assertThat(Renames.rename(untitled, LIB, 0, 7, "f2", workspace()).getChanges()).containsOnlyKeys(untitled);
     }
 
     @Test
