@@ -7,7 +7,7 @@
 // second file, that a goto completes its path's labels and that references, highlights and rename follow
 // the checker's scopes (a shadowed local and a word in a comment untouched, a kernel path refused), and
 // still answer while it does not parse (a half-typed line, a block left open; rename refused); and a
-// pasted C declaration's variable and quick fix. Wired into no build.
+// pasted C declaration's variable and quick fix; a path of an import renamed in both files. Wired into no build.
 //
 //   node lsp/scripts/smoke.js [lsp/target/mmu-lsp-<version>-server.jar]     exit 0 if all hold
 'use strict';
@@ -182,6 +182,18 @@ function check(what, ok, got) {
   const letFix = actions?.[0]?.edit?.changes?.[pastedUri]?.[0];
   check('C declaration: the quick fix writes let over bool', letFix && letFix.newText === 'let'
     && letFix.range.start.character === 2 && letFix.range.end.character === 6, actions);
+
+  // A path of an imported file renamed from its caller: one edit of both files (no workspace folder: the files beside).
+  fs.writeFileSync(path.join(dir, 'lib.mmu'), 'path flush_all() {\n  kvm_flush_remote_tlbs()\n}\n');
+  const caller = 'import "lib.mmu"\nscenario "s" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread t { flush_all }\n}\n';
+  const callerUri = pathToFileURL(path.join(dir, 'caller.mmu')).toString();
+  fs.writeFileSync(fileURLToPath(callerUri), caller);
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: callerUri, languageId: 'mmu', version: 1, text: caller } } });
+  const across = await request('textDocument/rename', { textDocument: { uri: callerUri }, position: { line: 3, character: 14 },
+    newName: 'flush_everything' }).catch((e) => ({ refused: e.message }));
+  const libUri = pathToFileURL(path.join(dir, 'lib.mmu')).toString();
+  check('rename of an imported path: the library and its caller', JSON.stringify(Object.keys(across?.changes || {}).sort())
+    === JSON.stringify([callerUri, libUri].sort()) && across.changes[libUri][0].range.start.line === 0, across);
 
   await request('shutdown', null);
   send({ method: 'exit' });
