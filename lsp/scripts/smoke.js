@@ -5,7 +5,9 @@
 // would not). It opens a file of two scenarios pinning two kernels and checks that diagnostics,
 // hover, completion, signature help and go to definition answer with each scenario's prelude; then, in a
 // second file, that a goto completes its path's labels and that references, highlights and rename follow
-// the checker's scopes (a shadowed local and a word in a comment untouched, a kernel path refused). Wired into no build.
+// the checker's scopes (a shadowed local and a word in a comment untouched, a kernel path refused), and
+// still answer while it does not parse (a half-typed line, a block left open; rename refused); and a
+// pasted C declaration's variable and quick fix; a path of an import renamed in both files. Wired into no build.
 //
 //   node lsp/scripts/smoke.js [lsp/target/mmu-lsp-<version>-server.jar]     exit 0 if all hold
 'use strict';
@@ -143,6 +145,55 @@ function check(what, ok, got) {
   const labels = await request('textDocument/completion', inNames(7, 22));
   check('completion after goto: the path\'s label', JSON.stringify((Array.isArray(labels) ? labels : labels.items)
     .map((i) => i.label)) === '["out"]', labels);
+
+  // While a line is typed: the names answer from the other lines, a rename waits for the file to parse.
+  send({ method: 'textDocument/didChange', params: { textDocument: { uri: namesUri, version: 3 },
+    contentChanges: [{ text: NAMES.replace('  out:', '  lock wr\n  out:') }] } });
+  const typedRefs = await request('textDocument/references', { ...inNames(7, 6), context: { includeDeclaration: true } });
+  check('broken file, a line half-typed: references of flush still (lines 1, 2, 7)', lines(typedRefs) === '[1,2,7]', typedRefs);
+  const typedLabel = await request('textDocument/documentHighlight', inNames(10, 3));
+  check('broken file: the label, a line lower, and its goto', lines(typedLabel) === '[7,10]', typedLabel);
+  const waits = await request('textDocument/rename', { ...inNames(7, 6), newName: 'pending' }).then(() => '', (e) => e.message);
+  check('broken file: rename refused until it parses', waits.includes('the file does not parse'), waits);
+  // A block left open (no line blanked parses it): from the last text that parsed, moved a line down.
+  send({ method: 'textDocument/didChange', params: { textDocument: { uri: namesUri, version: 4 },
+    contentChanges: [{ text: NAMES.replace('  lock write', '  if n > 0 {\n  lock write') }] } });
+  const openRefs = await request('textDocument/references', { ...inNames(9, 4), context: { includeDeclaration: false } });
+  check('broken file, a block left open: commit_zap\'s call a line lower', lines(openRefs) === '[9]'
+    && openRefs[0].range.start.character === 2, openRefs);
+  const noLocal = await request('textDocument/references', { ...inNames(8, 6), context: { includeDeclaration: true } });
+  check('broken file, a block left open: no answer for a local (its block may have moved)', lines(noLocal) === '[]', noLocal);
+
+  // A pasted C declaration: its variable resolves, and the diagnostic's quick fix writes `let`.
+  const pasted = 'path p() {\n  bool flush = false;\n  if flush { flush = true }\n}\nscenario "s" {\n'
+    + '  memslot 0 { gpa 0x0 size 2M }\n  thread t { p }\n}\n';
+  const pastedUri = pathToFileURL(path.join(dir, 'pasted.mmu')).toString();
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: pastedUri, languageId: 'mmu', version: 1, text: pasted } } });
+  const [pastedDef] = await request('textDocument/definition', { textDocument: { uri: pastedUri }, position: { line: 2, character: 6 } });
+  check('C declaration: definition of flush is its `bool flush`', pastedDef && pastedDef.range.start.line === 1
+    && pastedDef.range.start.character === 7, pastedDef);
+  const pastedNotes = () => notes.filter((n) => n.method === 'textDocument/publishDiagnostics' && n.params.uri === pastedUri);
+  for (let waited = 0; pastedNotes().length === 0 && waited < 30000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const cDiagnostics = pastedNotes().pop().params.diagnostics;
+  const actions = await request('textDocument/codeAction', { textDocument: { uri: pastedUri }, range: cDiagnostics[0].range,
+    context: { diagnostics: cDiagnostics } });
+  const letFix = actions?.[0]?.edit?.changes?.[pastedUri]?.[0];
+  check('C declaration: the quick fix writes let over bool', letFix && letFix.newText === 'let'
+    && letFix.range.start.character === 2 && letFix.range.end.character === 6, actions);
+
+  // A path of an imported file renamed from its caller: one edit of both files (no workspace folder: the files beside).
+  fs.writeFileSync(path.join(dir, 'lib.mmu'), 'path flush_all() {\n  kvm_flush_remote_tlbs()\n}\n');
+  const caller = 'import "lib.mmu"\nscenario "s" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread t { flush_all }\n}\n';
+  const callerUri = pathToFileURL(path.join(dir, 'caller.mmu')).toString();
+  fs.writeFileSync(fileURLToPath(callerUri), caller);
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri: callerUri, languageId: 'mmu', version: 1, text: caller } } });
+  const across = await request('textDocument/rename', { textDocument: { uri: callerUri }, position: { line: 3, character: 14 },
+    newName: 'flush_everything' }).catch((e) => ({ refused: e.message }));
+  const libUri = pathToFileURL(path.join(dir, 'lib.mmu')).toString();
+  check('rename of an imported path: the library and its caller', JSON.stringify(Object.keys(across?.changes || {}).sort())
+    === JSON.stringify([callerUri, libUri].sort()) && across.changes[libUri][0].range.start.line === 0, across);
 
   await request('shutdown', null);
   send({ method: 'exit' });

@@ -3,12 +3,8 @@ package dev.mmu.lsp;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.check.Frontend;
 import dev.mmu.interp.diag.Severity;
-import dev.mmu.interp.diag.Diagnostics;
-import dev.mmu.interp.parse.SourceParser;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import org.eclipse.lsp4j.Diagnostic;
 import org.eclipse.lsp4j.DiagnosticSeverity;
 import org.eclipse.lsp4j.Position;
@@ -22,9 +18,6 @@ final class Checking {
     private Checking() {
     }
 
-    /** Rounds of blanking lines with syntax errors before giving up on the checker's errors. */
-    private static final int RECOVERY_ROUNDS = 3;
-
     static List<Diagnostic> check(String uri, String text) {
         String name = Documents.fileName(uri);
         List<dev.mmu.interp.diag.Diagnostic> found = new ArrayList<>(new Frontend().load(name, text).diagnostics());
@@ -34,40 +27,15 @@ final class Checking {
 
     /**
      * A file with a syntax error is never checked (the checker would only add noise), so while one
-     * line is half-typed every other error would vanish. Blank the lines with syntax errors (and the
-     * line before, when the error is at the start of its line: "found 'unlock'" is usually about
-     * the half-typed line above) until the rest parses, and return what the checker says about the
-     * lines kept. Nothing when the file parses, or still does not after a few rounds.
+     * line is half-typed every other error would vanish. Check the text {@link Recovery} kept (the
+     * lines with syntax errors blanked) and return what the checker says about the lines kept.
+     * Nothing when the file parses, or still does not after a few rounds.
      */
     private static List<dev.mmu.interp.diag.Diagnostic> whileTyping(String name, String text) {
-        String[] lines = SourceParser.normalize(text).split("\n", -1);
-        Set<Integer> blanked = new HashSet<>();
-        for (int round = 0; round <= RECOVERY_ROUNDS; round++) {
-            Diagnostics syntax = new Diagnostics();
-            String kept = String.join("\n", lines);
-            if (SourceParser.parse(name, kept, syntax).isPresent()) {
-                if (round == 0) return List.of();
-                return new Frontend().load(name, kept).diagnostics().stream()
-                        .filter(d -> d.pos().file().equals(name) && !blanked.contains(d.pos().line() - 1)).toList();
-            }
-            for (dev.mmu.interp.diag.Diagnostic d : syntax.sorted()) {
-                int line = d.pos().line() - 1;
-                if (line >= lines.length) continue;
-                boolean atStart = d.pos().column() - 1 <= lines[line].length() - lines[line].stripLeading().length();
-                blank(lines, line, blanked);
-                if (atStart) {
-                    int above = line - 1;
-                    while (above >= 0 && lines[above].isBlank()) above--;
-                    if (above >= 0) blank(lines, above, blanked);
-                }
-            }
-        }
-        return List.of();
-    }
-
-    private static void blank(String[] lines, int line, Set<Integer> blanked) {
-        lines[line] = " ".repeat(lines[line].length());
-        blanked.add(line);
+        return Recovery.of(name, text).filter(k -> !k.parsedAsIs())
+                .map(k -> new Frontend().load(name, k.text()).diagnostics().stream()
+                        .filter(d -> d.pos().file().equals(name) && !k.blanked().contains(d.pos().line() - 1)).toList())
+                .orElse(List.of());
     }
 
     /** A front-end crash, shown on the first line rather than lost in a log. */

@@ -2,7 +2,6 @@ package dev.mmu.lsp;
 
 import dev.mmu.grammar.MmuLexer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,8 +39,8 @@ final class Definitions {
         if (t.getType() == MmuLexer.STRING) {
             for (Outline.Declaration imp : outline.imports()) {
                 if (imp.token() == t) {
-                    Path target = self.resolveSibling(imp.name()).normalize();
-                    return Files.exists(target) ? List.of(location(target, 0, 0, 0)) : List.of();
+                    return Outline.imported(self, imp).filter(Files::exists).map(target -> List.of(location(target, 0, 0, 0)))
+                            .orElse(List.of());
                 }
             }
             return List.of();
@@ -62,6 +61,11 @@ final class Definitions {
                 .map(List::of).orElse(List.of()) : found;
     }
 
+    /** Where a path name a file calls is declared: the file itself or a file it imports (transitively). */
+    static Optional<Location> path(String name, Path file, String text, Function<Path, Optional<String>> openText) {
+        return find(name, file, new Outline(text), openText, new HashSet<>()).stream().findFirst();
+    }
+
     private static List<Location> find(String name, Path file, Outline outline,
                                        Function<Path, Optional<String>> openText, Set<Path> seen) {
         if (!seen.add(file)) {
@@ -74,7 +78,9 @@ final class Definitions {
         }
         List<Location> found = new ArrayList<>();
         for (Outline.Declaration imp : outline.imports()) {
-            Path target = file.resolveSibling(imp.name()).normalize();
+            Optional<Path> imported = Outline.imported(file, imp);
+            if (imported.isEmpty()) continue;
+            Path target = imported.get();
             Optional<String> text = openText.apply(target).or(() -> read(target));
             text.ifPresent(s -> found.addAll(find(name, target, new Outline(s), openText, seen)));
             if (!found.isEmpty()) {
@@ -86,8 +92,8 @@ final class Definitions {
 
     private static Optional<String> read(Path file) {
         try {
-            return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
+            return Optional.of(dev.mmu.interp.check.Frontend.read(file)); // not /dev/zero, nor 4 MiB and more
+        } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
     }

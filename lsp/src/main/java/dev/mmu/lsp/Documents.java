@@ -19,6 +19,29 @@ final class Documents {
         texts.remove(uri);
     }
 
+    /**
+     * The open documents' files, each with its URI as the client spells it (which may not be
+     * {@code Path.toUri}'s: an escaped letter, a drive's colon); file URIs only.
+     */
+    Map<Path, String> files() {
+        Map<Path, String> out = new java.util.LinkedHashMap<>();
+        for (String u : texts.keySet()) {
+            if (!u.startsWith("file:")) continue;
+            try {
+                out.put(Path.of(fileName(u)).toAbsolutePath().normalize(), u);
+            } catch (java.nio.file.InvalidPathException e) {
+                // a URI no path holds: not a file another one can import
+            }
+        }
+        return out;
+    }
+
+    /** An open document's text by its file, however the client spells its URI. */
+    Optional<String> text(Path file) {
+        String uri = files().get(file.toAbsolutePath().normalize());
+        return text(uri != null ? uri : file.toUri().toString());
+    }
+
     Optional<String> text(String uri) {
         return Optional.ofNullable(texts.get(uri));
     }

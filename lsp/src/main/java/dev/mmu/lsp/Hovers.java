@@ -96,7 +96,7 @@ final class Hovers {
 
     /** On a goto's label, the line it lands on; on a label, the lines of the gotos that jump to it. */
     private static Optional<String> label(String uri, String text, int line, int character) {
-        return Occurrences.of(uri, text).at(line, character).filter(s -> s.kind == Occurrences.Kind.LABEL).map(s -> {
+        return Occurrences.of(uri, text).at(line, character).filter(s -> s.kind == Occurrences.Kind.LABEL && s.declaration != null).map(s -> {
             Pos d = s.declaration;
             boolean onGoto = !(d.line() - 1 == line && d.column() - 1 <= character && character <= d.column() - 1 + s.name.length());
             String gotos = s.uses.stream().map(p -> Integer.toString(p.line())).collect(Collectors.joining(", "));

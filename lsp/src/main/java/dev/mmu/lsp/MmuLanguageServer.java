@@ -31,6 +31,7 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
 
     @Override
     public CompletableFuture<InitializeResult> initialize(InitializeParams params) {
+        documents.roots(folders(params));
         ServerCapabilities capabilities = new ServerCapabilities();
         capabilities.setTextDocumentSync(TextDocumentSyncKind.Full);
         capabilities.setCompletionProvider(new CompletionOptions(false, List.of(".")));
@@ -44,6 +45,16 @@ public final class MmuLanguageServer implements LanguageServer, LanguageClientAw
         capabilities.setRenameProvider(new RenameOptions(true)); // with prepareRename
         capabilities.setCodeActionProvider(new CodeActionOptions(List.of(CodeActionKind.QuickFix)));
         return CompletableFuture.completedFuture(new InitializeResult(capabilities, new ServerInfo("mmu-lsp")));
+    }
+
+    /** The workspace folders as paths (the deprecated rootUri when the client sends no folders). */
+    private static List<java.nio.file.Path> folders(InitializeParams params) {
+        List<String> uris = new java.util.ArrayList<>();
+        if (params.getWorkspaceFolders() != null) params.getWorkspaceFolders().forEach(f -> uris.add(f.getUri()));
+        @SuppressWarnings("deprecation")
+        String root = params.getRootUri();
+        if (uris.isEmpty() && root != null) uris.add(root);
+        return uris.stream().filter(u -> u.startsWith("file:")).map(u -> java.nio.file.Path.of(Documents.fileName(u))).toList();
     }
 
     @Override

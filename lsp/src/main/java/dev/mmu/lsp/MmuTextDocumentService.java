@@ -59,9 +59,19 @@ final class MmuTextDocumentService implements TextDocumentService {
         return t;
     });
     private volatile LanguageClient client;
+    /** The workspace folders the client gave at initialize: where a rename looks for the files importing a path's file. */
+    private volatile List<Path> roots = List.of();
 
     void connect(LanguageClient client) {
         this.client = client;
+    }
+
+    void roots(List<Path> folders) {
+        roots = List.copyOf(folders);
+    }
+
+    private Workspace workspace() {
+        return new Workspace(roots, this::openText, documents::files);
     }
 
     void shutdown() {
@@ -85,6 +95,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     public void didClose(DidCloseTextDocumentParams params) {
         String uri = params.getTextDocument().getUri();
         documents.remove(uri);
+        Occurrences.forget(uri);
         publish(uri, List.of());
     }
 
@@ -102,7 +113,9 @@ final class MmuTextDocumentService implements TextDocumentService {
                 return; // an edit made this check stale
             }
             try {
-                publish(uri, Checking.check(uri, text));
+                List<org.eclipse.lsp4j.Diagnostic> found = Checking.check(uri, text);
+                Occurrences.remember(uri, text); // what names are read from while a later edit does not parse
+                publish(uri, found);
             } catch (RuntimeException e) {
                 // stdout carries the protocol: the trace goes to stderr, which editors log.
                 e.printStackTrace();
@@ -167,14 +180,14 @@ final class MmuTextDocumentService implements TextDocumentService {
             PrepareRenameParams params) {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> Either3.forFirst(Renames.prepare(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter())), () -> null);
+                params.getPosition().getCharacter(), workspace())), () -> null);
     }
 
     @Override
     public CompletableFuture<WorkspaceEdit> rename(RenameParams params) {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> Renames.rename(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), params.getNewName()), () -> null);
+                params.getPosition().getCharacter(), params.getNewName(), workspace()), () -> null);
     }
 
     @Override
@@ -204,7 +217,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     }
 
     private Optional<String> openText(Path file) {
-        return documents.text(file.toUri().toString());
+        return documents.text(file);
     }
 
     private <T> CompletableFuture<T> withText(String uri, java.util.function.Function<String, T> f,

@@ -14,6 +14,7 @@ import dev.mmu.interp.ast.SourceFile;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.Builtins;
+import dev.mmu.interp.check.CDeclarations;
 import dev.mmu.interp.diag.Diagnostics;
 import dev.mmu.interp.parse.SourceParser;
 import java.util.ArrayDeque;
@@ -26,14 +27,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every name of a document resolved to what it names, from the parsed AST: a local (a {@code let},
  * a parameter, a loop variable) by the checker's scopes (BodyChecker: a block, a loop and a path
  * each open one; a {@code let} binds from the next statement to its block's end, a later one of
  * the same name hides it), a label by its path (Gotos: one per name in a path), a path by the
- * scenario's paths before the file's, then outline values and globals. Empty when the file does
- * not parse: a half-typed line has no AST.
+ * scenario's paths before the file's, then outline values and globals; a pasted C declaration
+ * {@code bool flush = false} as the {@code let} the checker reads it as.
+ *
+ * <p>A document that does not parse (a line being typed) is read as {@link Recovery} keeps it, the
+ * lines with syntax errors blanked, so every position is one of the document as it is; failing that,
+ * from the last text of the document that parsed, answering only for the lines before and after the
+ * lines changed since (the same text, moved by the lines added or removed). Either way a name
+ * written on a line left out (blanked or changed) is not answered for, as that line may declare,
+ * hide or use it, nor is a local or a label when such a line holds a brace (a block's edge may have
+ * moved); and {@link #broken} says why a rename must wait.
  */
 final class Occurrences {
 
@@ -47,7 +57,7 @@ final class Occurrences {
     static final class Symbol {
         final Kind kind;
         final String name;
-        final Pos declaration;
+        Pos declaration; // moved, or null when left out, for an answer from the last text that parsed
         final List<Pos> uses = new ArrayList<>();
         final List<Pos> writes = new ArrayList<>(); // of a local or global: the `x = ...` among the uses
         final Set<String> visible = new LinkedHashSet<>();
@@ -81,13 +91,103 @@ final class Occurrences {
     private Map<String, Symbol> labels = Map.of();
     private final Deque<Map<String, Symbol>> scopes = new ArrayDeque<>();
 
+    /** The last text of each document that parsed, by URI: read while it does not. */
+    private static final Map<String, String> LAST_PARSED = new ConcurrentHashMap<>();
+
+    /** Why this document does not parse as it is (its first syntax error), or null. */
+    private String broken;
+
     private Occurrences() {
     }
 
     static Occurrences of(String uri, String text) {
+        String name = Documents.fileName(uri);
         Occurrences o = new Occurrences();
-        SourceParser.parse(Documents.fileName(uri), text, new Diagnostics()).ifPresent(o::walk);
+        Optional<Recovery.Kept> kept = Recovery.of(name, text);
+        if (kept.isPresent() && kept.get().parsedAsIs()) {
+            LAST_PARSED.put(uri, text);
+            o.walk(kept.get().ast());
+            return o;
+        }
+        Diagnostics syntax = new Diagnostics();
+        SourceParser.parse(name, text, syntax);
+        o.broken = syntax.sorted().stream().findFirst().map(d -> "line " + d.pos().line() + ": " + d.message())
+                .orElse("a syntax error");
+        String[] now = lines(text);
+        if (kept.isPresent()) {
+            o.walk(kept.get().ast());
+            o.withhold(kept.get().blanked().stream().map(l -> now[l]).toList());
+            return o;
+        }
+        String last = LAST_PARSED.get(uri);
+        if (last == null) return o;
+        Optional<SourceFile> ast = SourceParser.parse(name, last, new Diagnostics());
+        if (ast.isEmpty()) return o;
+        String[] before = lines(last);
+        int same = 0; // lines alike from the start, then from the end
+        while (same < before.length && same < now.length && before[same].equals(now[same])) same++;
+        int sameEnd = 0;
+        while (sameEnd < before.length - same && sameEnd < now.length - same
+                && before[before.length - 1 - sameEnd].equals(now[now.length - 1 - sameEnd])) sameEnd++;
+        o.walk(ast.get());
+        List<String> changed = new ArrayList<>(List.of(before).subList(same, before.length - sameEnd));
+        changed.addAll(List.of(now).subList(same, now.length - sameEnd));
+        o.withhold(changed);
+        int first = same;
+        int firstAfter = before.length - sameEnd;
+        int shift = now.length - before.length;
+        o.move(line -> line < first ? line : line >= firstAfter ? line + shift : -1);
         return o;
+    }
+
+    /** Notes a document's text if it parses, so that requests while it does not can read it. */
+    static void remember(String uri, String text) {
+        if (SourceParser.parse(Documents.fileName(uri), text, new Diagnostics()).isPresent()) LAST_PARSED.put(uri, text);
+    }
+
+    static void forget(String uri) {
+        LAST_PARSED.remove(uri);
+    }
+
+    /** Why the document does not parse as it is (line and syntax error), if it does not. */
+    Optional<String> broken() {
+        return Optional.ofNullable(broken);
+    }
+
+    private static String[] lines(String text) {
+        return SourceParser.normalize(text).split("\n", -1);
+    }
+
+    /** Leaves out the names the left-out lines write, and locals and labels if they hold a brace. */
+    private void withhold(List<String> leftOut) {
+        Set<String> words = new java.util.HashSet<>();
+        boolean brace = false;
+        for (String l : leftOut) {
+            java.util.regex.Matcher m = WORD.matcher(l);
+            while (m.find()) words.add(m.group());
+            brace |= l.indexOf('{') >= 0 || l.indexOf('}') >= 0;
+        }
+        boolean blocksMoved = brace;
+        symbols.removeIf(s -> words.contains(s.name) || blocksMoved && (s.kind == Kind.LOCAL || s.kind == Kind.LABEL));
+    }
+
+    private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    /** Moves every position by a map of 0-based lines (-1: the line is gone, and so is the position). */
+    private void move(java.util.function.IntUnaryOperator line) {
+        java.util.function.Function<Pos, Pos> to = p -> {
+            int l = line.applyAsInt(p.line() - 1);
+            return l < 0 ? null : new Pos(p.file(), l + 1, p.column(), p.length());
+        };
+        for (Symbol s : symbols) {
+            s.declaration = s.declaration == null ? null : to.apply(s.declaration);
+            List<Pos> uses = s.uses.stream().map(to).filter(java.util.Objects::nonNull).toList();
+            List<Pos> writes = s.writes.stream().map(to).filter(java.util.Objects::nonNull).toList();
+            s.uses.clear();
+            s.uses.addAll(uses);
+            s.writes.clear();
+            s.writes.addAll(writes);
+        }
     }
 
     /** The symbol written at a 0-based position (the cursor inside the name or just after it). */
@@ -100,6 +200,16 @@ final class Occurrences {
             }
         }
         return Optional.empty();
+    }
+
+    /** A path of the file (not of a scenario): the files importing this one call it too. */
+    boolean exported(Symbol s) {
+        return s.kind == Kind.PATH && filePaths.get(s.name) == s;
+    }
+
+    /** The file's own path of that name, or the calls of one declared elsewhere. */
+    Optional<Symbol> path(String name) {
+        return Optional.ofNullable(filePaths.get(name)).or(() -> Optional.ofNullable(callees.get(name)));
     }
 
     Set<String> pathNames() {
@@ -203,7 +313,19 @@ final class Occurrences {
 
     private void block(Block block) {
         scopes.push(new HashMap<>());
-        for (Stmt s : block.statements()) statement(s);
+        List<Stmt> statements = block.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            Stmt s = statements.get(i);
+            Optional<Stmt.Assign> declared = i + 1 < statements.size()
+                    ? CDeclarations.of(s, statements.get(i + 1), name -> userPath(name) != null) : Optional.empty();
+            if (declared.isPresent()) { // `bool flush = false`: the let it means, as BodyChecker reads it
+                Stmt.Assign a = declared.get();
+                statement(new Stmt.Let(a.pos(), a.name(), a.value()));
+                i++;
+            } else {
+                statement(s);
+            }
+        }
         scopes.pop();
     }
 

@@ -102,6 +102,15 @@ final class Outline {
         return imports;
     }
 
+    /** The file an import names, beside {@code file}; empty for a name no path can hold (a NUL in the string). */
+    static Optional<java.nio.file.Path> imported(java.nio.file.Path file, Declaration imp) {
+        try {
+            return Optional.of(file.resolveSibling(imp.name()).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+
     int vcpus() {
         return vcpus;
     }

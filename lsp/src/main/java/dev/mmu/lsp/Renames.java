@@ -4,9 +4,13 @@ import dev.mmu.grammar.MmuLexer;
 import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.check.Builtins;
 import dev.mmu.interp.check.KernelPrelude;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.Token;
 import org.eclipse.lsp4j.Range;
@@ -30,14 +34,28 @@ final class Renames {
 
     /** The range of the name to rename, or a refusal saying why it cannot be. */
     static Range prepare(String uri, String text, int line, int character) {
-        Occurrences.Symbol s = renameable(uri, text, line, character);
+        return prepare(uri, text, line, character, Workspace.none());
+    }
+
+    static Range prepare(String uri, String text, int line, int character, Workspace workspace) {
+        Occurrences.Symbol s = renameable(uri, text, line, character, workspace).symbol();
         Pos at = s.all().stream().filter(p -> p.line() - 1 == line && p.column() - 1 <= character
                 && character <= p.column() - 1 + s.name.length()).findFirst().orElseThrow();
         return References.range(at, s.name);
     }
 
     static WorkspaceEdit rename(String uri, String text, int line, int character, String newName) {
-        Occurrences.Symbol s = renameable(uri, text, line, character);
+        return rename(uri, text, line, character, newName, Workspace.none());
+    }
+
+    /**
+     * The edits, in every file that writes the name: a path that files import (one of this file's,
+     * or one this file calls from an import) is renamed in its file and in each file found importing
+     * that file (see {@link Workspace}), or refused if one of them does not parse or has that name.
+     */
+    static WorkspaceEdit rename(String uri, String text, int line, int character, String newName, Workspace workspace) {
+        Target target = renameable(uri, text, line, character, workspace);
+        Occurrences.Symbol s = target.symbol();
         if (!isIdentifier(newName)) {
             throw refused("'" + newName + "' is not a name: a name is a letter or '_' then letters, digits or '_',"
                     + " and no keyword");
@@ -46,7 +64,7 @@ final class Renames {
             throw refused("'" + newName + "' is a built-in " + Hovers.kindLabel(Builtins.lookup(newName).get().kind())
                     + ": a " + what(s) + " of that name would hide it or be refused");
         }
-        if (s.kind == Occurrences.Kind.PATH
+        if ((s.kind == Occurrences.Kind.PATH || s.kind == Occurrences.Kind.CALLEE)
                 && KernelPrelude.paths(new Outline(text).kernelAt(uri, line, character).version()).containsKey(newName)) {
             throw refused("'" + newName + "' is a kernel path of the prelude: a path of that name replaces it");
         }
@@ -54,13 +72,75 @@ final class Renames {
             throw refused("'" + newName + "' is already a " + what(s) + " where '" + s.name + "' is used: renamed, the two"
                     + " would be one");
         }
-        List<TextEdit> edits = s.all().stream().map(p -> new TextEdit(References.range(p, s.name), newName)).toList();
-        return new WorkspaceEdit(Map.of(uri, edits));
+        if (target.declaredIn() == null) {
+            List<TextEdit> edits = s.all().stream().map(p -> new TextEdit(References.range(p, s.name), newName)).toList();
+            return new WorkspaceEdit(Map.of(uri, edits));
+        }
+        return acrossFiles(uri, text, s.name, newName, target.declaredIn(), workspace);
     }
 
-    /** The symbol at the position if the document may rename it; else a refusal. */
-    private static Occurrences.Symbol renameable(String uri, String text, int line, int character) {
-        Optional<Occurrences.Symbol> found = Occurrences.of(uri, text).at(line, character);
+    /**
+     * What a rename answers for: the symbol under the cursor and, for a path files import, the file
+     * that declares it (else null: the rename stays in this document).
+     */
+    private record Target(Occurrences.Symbol symbol, Path declaredIn) {
+    }
+
+    /** A path of {@code declaredIn} renamed there and in every file found importing it, where its calls resolve to it. */
+    private static WorkspaceEdit acrossFiles(String uri, String text, String name, String newName, Path declaredIn,
+                                             Workspace workspace) {
+        Path self = file(uri);
+        java.util.function.Function<Path, Optional<String>> textOf = f -> f.equals(self) ? Optional.of(text) : workspace.text(f);
+        Map<String, List<TextEdit>> changes = new LinkedHashMap<>();
+        Set<Path> files = new LinkedHashSet<>();
+        files.add(declaredIn);
+        files.add(self);
+        files.addAll(workspace.files(self, declaredIn));
+        for (Path f : files) {
+            boolean declares = f.equals(declaredIn);
+            if (!declares && !workspace.imports(f, declaredIn, textOf)) continue;
+            Optional<String> fText = textOf.apply(f);
+            if (fText.isEmpty()) {
+                throw refused("'" + name + "' is declared in " + declaredIn.getFileName() + ", which cannot be read: rename it by hand");
+            }
+            String fUri = f.equals(self) ? uri : workspace.uri(f); // the URI the client knows the document by
+            Occurrences o = Occurrences.of(fUri, fText.get());
+            if (o.broken().isPresent()) {
+                throw refused(f.getFileName() + " " + (declares ? "declares" : "imports") + " '" + name + "' and does not parse ("
+                        + o.broken().get() + "): a rename must see every use, fix it first");
+            }
+            if ((o.pathNames().contains(newName)
+                    || Definitions.path(newName, f, fText.get(), workspace.openText()).isPresent())) {
+                throw refused("'" + newName + "' is already a path " + f.getFileName() + " sees: renamed, the two would be one");
+            }
+            Optional<Occurrences.Symbol> symbol = o.path(name).filter(s -> declares ? o.exported(s)
+                    : s.kind == Occurrences.Kind.CALLEE && Definitions.path(name, f, fText.get(), workspace.openText())
+                            .filter(l -> file(l.getUri()).equals(declaredIn)).isPresent());
+            symbol.ifPresent(s -> changes.put(fUri, s.all().stream()
+                    .map(p -> new TextEdit(References.range(p, s.name), newName)).toList()));
+        }
+        return new WorkspaceEdit(changes);
+    }
+
+    private static Path file(String uri) {
+        return Path.of(Documents.fileName(uri)).toAbsolutePath().normalize();
+    }
+
+    /** The symbol at the position if the document may rename it, and where a path files import is declared; else a refusal. */
+    private static Target renameable(String uri, String text, int line, int character, Workspace workspace) {
+        Optional<String> copy = PreludeFiles.versionOfCopy(uri);
+        if (copy.isPresent()) {
+            throw refused("this is a copy of the prelude of kernel " + copy.get() + ", which is read-only: its paths are the"
+                    + " kernel's; a path of the same name in a scenario file replaces one there");
+        }
+        Occurrences occurrences = Occurrences.of(uri, text);
+        Optional<String> broken = occurrences.broken();
+        if (broken.isPresent()) {
+            // what the other requests answer from then leaves out the lines being typed, which may use the name
+            throw refused("the file does not parse (" + broken.get() + "): a rename must see every use of the name,"
+                    + " fix the syntax error first");
+        }
+        Optional<Occurrences.Symbol> found = occurrences.at(line, character);
         if (found.isEmpty()) {
             Optional<Token> t = new Outline(text).tokenAt(line, character);
             if (t.isPresent() && t.get().getType() != MmuLexer.IDENT && Completions.allKeywords().contains(t.get().getText())) {
@@ -70,26 +150,36 @@ final class Renames {
                 throw refused("'" + t.get().getText() + "' is a built-in "
                         + Hovers.kindLabel(Builtins.lookup(t.get().getText()).get().kind()) + ": it cannot be renamed");
             }
-            throw refused("no local, label or path of this file here (or the file does not parse)");
+            throw refused("no local, label or path of this file here");
         }
         Occurrences.Symbol s = found.get();
+        String version = new Outline(text).kernelAt(uri, line, character).version();
         switch (s.kind) {
             case CALLEE -> {
-                String what = Builtins.lookup(s.name).map(b -> "a built-in " + Hovers.kindLabel(b.kind()))
-                        .orElse("a kernel path of the prelude or a path of an import");
-                throw refused("'" + s.name + "' is not declared in this file (" + what + "): it cannot be renamed here");
+                if (Builtins.lookup(s.name).isPresent()) {
+                    throw refused("'" + s.name + "' is not declared in this file (a built-in "
+                            + Hovers.kindLabel(Builtins.lookup(s.name).get().kind()) + "): it cannot be renamed");
+                }
+                Optional<Path> declared = Definitions.path(s.name, file(uri), text, workspace.openText())
+                        .map(l -> file(l.getUri())).filter(f -> !f.equals(file(uri)));
+                if (declared.isPresent()) return new Target(s, declared.get()); // a path of an import
+                if (KernelPrelude.paths(version).containsKey(s.name)) {
+                    throw refused("'" + s.name + "' is a kernel path of the prelude (kernel " + version + "), which is"
+                            + " read-only: it cannot be renamed; a path of that name in this file would replace it");
+                }
+                throw refused("'" + s.name + "' is declared nowhere this file sees: nothing to rename");
             }
             case GLOBAL -> throw refused("'" + s.name + "' is a global: the files that import this one share it, rename it by hand");
             case OUTLINE -> throw refused("'" + s.name + "' is a scenario outline's value: rename it by hand");
             case PATH -> {
-                if (Builtins.lookup(s.name).isPresent() || KernelPrelude.paths(
-                        new Outline(text).kernelAt(uri, line, character).version()).containsKey(s.name)) {
+                if (Builtins.lookup(s.name).isPresent() || KernelPrelude.paths(version).containsKey(s.name)) {
                     throw refused("'" + s.name + "' replaces the kernel path of the prelude: renamed, the kernel's would run again");
                 }
-                return s;
+                // a document with no file (untitled) is imported by none
+                return new Target(s, occurrences.exported(s) && uri.startsWith("file:") ? file(uri) : null);
             }
             default -> {
-                return s;
+                return new Target(s, null);
             }
         }
     }

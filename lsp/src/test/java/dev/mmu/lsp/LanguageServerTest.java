@@ -126,8 +126,10 @@ class LanguageServerTest {
                 "2:31 expected 'read' or 'write', found 'wr'",
                 "3:13 unknown kernel path or user path 'kvm_recover_nx_lpagez'; did you mean 'kvm_recover_nx_lpages'?",
                 "4:15 unknown invariant 'use_after_fre'; did you mean 'use_after_free'?");
+        // the thread left open is the line above the error: blanked first, it is enough, and line 3 is checked
         assertThat(messages(open("t2.mmu", unclosedThread))).containsExactly(
                 "3:2 expected '}' to close the thread opened at line 3 before 'thread'",
+                "3:13 unknown kernel path or user path 'kvm_recover_nx_lpagez'; did you mean 'kvm_recover_nx_lpages'?",
                 "4:15 unknown invariant 'use_after_fre'; did you mean 'use_after_free'?");
         assertThat(messages(open("t3.mmu", halfTypedLet))).containsExactly(
                 "3:2 expected an expression, found 'unlock'",
@@ -466,6 +468,86 @@ class LanguageServerTest {
                 .hasMessageContaining("'commit_zap' is not declared in this file");
         assertThatThrownBy(() -> service.rename(new RenameParams(doc, new Position(2, 6), "n"))
                 .get(20, TimeUnit.SECONDS)).hasMessageContaining("'n' is already a variable");
+    }
+
+    /**
+     * While a line is typed: the requests answer from the lines that still parse (every range holds
+     * the name in the text as it is), a name on the broken line gets nothing, a rename is refused with
+     * the syntax error; a block left open answers from the last text that parsed. A pasted C
+     * declaration's variable resolves, and its diagnostic's code action writes `let`.
+     */
+    @Test
+    void aBrokenFileStillAnswersOverTheProtocol() throws Exception {
+        String good = "global g = 0\npath zap(start) {\n  let x = start\n  let y = x + 1\n  g = x + y\n}\n"
+                + "scenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread t { zap(1) }\n}\n";
+        String uri = open("typing.mmu", good);
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isEmpty();
+        var service = session.server.getTextDocumentService();
+        TextDocumentIdentifier doc = new TextDocumentIdentifier(uri);
+
+        change(uri, 2, good.replace("  g = x + y\n", "  let q = (x\n  g = x + y\n")); // line 4 half-typed
+        assertThat(session.nextDiagnostics(uri).getDiagnostics()).isNotEmpty();
+        List<? extends Location> refs = service.references(new ReferenceParams(doc, new Position(3, 6),
+                new ReferenceContext(true))).get(20, TimeUnit.SECONDS);
+        assertThat(refs).extracting(l -> l.getRange().getStart()).containsExactly(new Position(3, 6), new Position(5, 10));
+        assertThat(definition(uri, 5, 10)).singleElement().satisfies(l -> assertThat(l.getRange().getStart())
+                .isEqualTo(new Position(3, 6)));
+        assertThat(service.references(new ReferenceParams(doc, new Position(2, 6), new ReferenceContext(true)))
+                .get(20, TimeUnit.SECONDS)).as("x: on the line being typed").isEmpty();
+        assertThat(LspSession.labels(complete(uri, 4, 12))).contains("x", "y", "start");
+        assertThatThrownBy(() -> service.rename(new RenameParams(doc, new Position(3, 6), "z")).get(20, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(ResponseErrorException.class).hasMessageContaining("the file does not parse (line ");
+
+        change(uri, 3, good.replace("  g = x + y\n", "  if y > 1 {\n  g = x + y\n")); // no blanking parses this
+        session.nextDiagnostics(uri);
+        assertThat(definition(uri, 9, 14)).as("zap, a line lower").singleElement()
+                .satisfies(l -> assertThat(l.getRange().getStart()).isEqualTo(new Position(1, 5)));
+        assertThat(service.documentHighlight(new DocumentHighlightParams(doc, new Position(0, 7)))
+                .get(20, TimeUnit.SECONDS)).extracting(h -> h.getRange().getStart())
+                .containsExactly(new Position(0, 7), new Position(5, 2));
+
+        String pasted = "path p() {\n  bool flush = false;\n  if flush { flush = true }\n}\n"
+                + "scenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n  thread t { p }\n}\n";
+        String c = open("pasted.mmu", pasted);
+        List<Diagnostic> diagnostics = session.nextDiagnostics(c).getDiagnostics();
+        assertThat(definition(c, 2, 6)).singleElement().satisfies(l -> assertThat(l.getRange().getStart())
+                .isEqualTo(new Position(1, 7)));
+        var actions = service.codeAction(new org.eclipse.lsp4j.CodeActionParams(new TextDocumentIdentifier(c),
+                diagnostics.get(0).getRange(), new org.eclipse.lsp4j.CodeActionContext(diagnostics))).get(20, TimeUnit.SECONDS);
+        assertThat(actions).singleElement().satisfies(a -> {
+            TextEdit e = a.getRight().getEdit().getChanges().get(c).get(0);
+            assertThat(e.getNewText()).isEqualTo("let");
+            assertThat(e.getRange()).isEqualTo(new Range(new Position(1, 2), new Position(1, 6)));
+        });
+    }
+
+    /**
+     * A path of an imported file renamed from its caller: one WorkspaceEdit edits the library, the
+     * caller and a file of the workspace folder importing it (in a subfolder, so not found without the
+     * folder); a prelude path is refused.
+     */
+    @Test
+    void aRenameOfAnImportedPathEditsEveryImporterOverTheProtocol() throws Exception {
+        InitializeParams init = new InitializeParams();
+        init.setWorkspaceFolders(List.of(new org.eclipse.lsp4j.WorkspaceFolder(dir.toUri().toString(), "w")));
+        session.server.initialize(init).get(20, TimeUnit.SECONDS);
+        Files.writeString(dir.resolve("lib.mmu"), "path flush_all() {\n  kvm_flush_remote_tlbs()\n}\n");
+        Files.createDirectories(dir.resolve("sub")); // found through the workspace folder, not beside main.mmu
+        Files.writeString(dir.resolve("sub/other.mmu"), "import \"../lib.mmu\"\npath mine() {\n  flush_all()\n}\n");
+        String text = "import \"lib.mmu\"\nscenario \"s\" {\n  memslot 0 { gpa 0x0 size 2M }\n"
+                + "  thread t { flush_all; kvm_tdp_mmu_zap_invalidated_roots() }\n}\n";
+        String uri = open("main.mmu", text);
+        TextDocumentIdentifier doc = new TextDocumentIdentifier(uri);
+        var service = session.server.getTextDocumentService();
+        var changes = service.rename(new RenameParams(doc, new Position(3, 14), "flush_everything"))
+                .get(20, TimeUnit.SECONDS).getChanges();
+        assertThat(changes).containsOnlyKeys(uri, dir.resolve("lib.mmu").toUri().toString(),
+                dir.resolve("sub/other.mmu").toUri().toString());
+        assertThat(changes.get(dir.resolve("lib.mmu").toUri().toString())).singleElement()
+                .satisfies(e -> assertThat(e.getRange().getStart()).isEqualTo(new Position(0, 5)));
+        assertThatThrownBy(() -> service.prepareRename(new PrepareRenameParams(doc, new Position(3, 30)))
+                .get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(ResponseErrorException.class)
+                .hasMessageContaining("is a kernel path of the prelude").hasMessageContaining("read-only");
     }
 
     private String open(String name, String text) throws Exception {

@@ -182,20 +182,17 @@ final class BodyChecker {
         scopes.pop();
     }
 
-    /** C's scalar types, as a pasted declaration starts: {@code bool flush = false;}. */
-    private static final Set<String> C_TYPES = Set.of("bool", "int", "long", "unsigned", "u8", "u16", "u32", "u64",
-            "s8", "s16", "s32", "s64", "gfn_t", "gpa_t", "hpa_t", "kvm_pfn_t", "size_t");
-
     /**
      * {@code bool flush = false} parses as a command {@code bool} and an assignment to an undeclared
      * {@code flush}: one error with the fix instead of one per use of the variable.
      */
     private boolean cDeclaration(Stmt type, Stmt next) {
-        if (!(type instanceof Stmt.CallStmt c && c.command() && c.call().args().isEmpty()
-                && C_TYPES.contains(c.call().name().name()) && !paths.containsKey(c.call().name().name())
-                && next instanceof Stmt.Assign a && !a.orAssign() && a.pos().line() == c.pos().line())) {
+        java.util.Optional<Stmt.Assign> declared = CDeclarations.of(type, next, paths::containsKey);
+        if (declared.isEmpty()) {
             return false;
         }
+        Stmt.Assign a = declared.get();
+        Stmt.CallStmt c = (Stmt.CallStmt) type;
         diagnostics.error(c.call().name().pos(), "'" + c.call().name().name() + " " + a.name().name()
                 + " = ...' is a C declaration: write 'let " + a.name().name() + " = ...' (a variable's type is its value's)");
         statement(new Stmt.Let(a.pos(), a.name(), a.value()));
