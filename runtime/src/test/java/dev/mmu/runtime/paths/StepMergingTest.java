@@ -230,6 +230,31 @@ class StepMergingTest {
         assertThat(st.next(0)).as("the block ran in its note's step").isEqualTo("<done>");
     }
 
+    /**
+     * An acquire inside an atomic block whose lock another thread holds ends the step before it:
+     * the thread queues, waits, and runs the rest of the block in one step once the lock is free.
+     * It re-queued itself within the block's one step.
+     */
+    @Test
+    void anAtomicBlockWaitsForALockHeldElsewhere() {
+        var lock = new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE);
+        var unlock = new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock);
+        Stepper st = toy(0, IndependenceTest.thread("a", lock, unlock, IndependenceTest.END),
+                IndependenceTest.thread("b", new Ops.Note("atomic {"), new Ops.Atomic(lock),
+                        new Ops.Atomic(IndependenceTest.store(Resource.HOST)), new Ops.Atomic(unlock), IndependenceTest.END));
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(1, "atomic {");
+        assertThat(st.next(1)).as("the block stops at the held lock").isEqualTo("write_lock(mmu_lock)");
+        st.step(1, "write_lock(mmu_lock)");
+        assertThat(st.s.mmuQueue).as("queued once").containsExactly(1);
+        assertThat(st.next(1)).isEqualTo("write_lock(mmu_lock)");
+        assertThat(st.system.program().threads().get(1).ops()[1].choices(st.s, 1)).as("waits").isZero();
+        st.step(0, "release mmu_lock");
+        st.step(1, "write_lock(mmu_lock)");
+        assertThat(st.next(1)).as("the rest of the block in the same step").isEqualTo("<done>");
+        assertThat(st.s.mmuQueue).isEmpty();
+    }
+
     /** A jump that does not fall into the atomic op after it in the code does not take it as its own. */
     @Test
     void aJumpOverAnAtomicOpDoesNotTakeItsFootprint() {
