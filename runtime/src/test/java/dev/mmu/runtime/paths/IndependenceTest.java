@@ -102,6 +102,30 @@ class IndependenceTest {
         assertThat(x.persistent(1)).isEqualTo(set(1));
     }
 
+    /**
+     * A step that ends before an atomic op that must wait read what that op reads: here b, in its
+     * block, takes mmu_lock and stops at slots_lock, which a holds; a's release would let it go on.
+     * Every op is visible (a Java predicate), so only the wait itself records the read.
+     */
+    @Test
+    void aStepThatStopsAtAWaitInsideAnAtomicBlockReadsTheLock() {
+        var mmuLock = new Ops.Acquire(LockId.mmu_lock, Lock.Mode.WRITE);
+        var slotsLock = new Ops.Acquire(LockId.slots_lock, Lock.Mode.WRITE);
+        Stepper st = new Stepper(program(thread("a", slotsLock, new Ops.Release(LockId.slots_lock), END),
+                thread("b", new Ops.Note("atomic {"), new Ops.Atomic(mmuLock), new Ops.Atomic(slotsLock),
+                        new Ops.Atomic(new Ops.Release(LockId.slots_lock)), new Ops.Atomic(new Ops.Release(LockId.mmu_lock)), END),
+                thread("c", mmuLock, new Ops.Release(LockId.mmu_lock), END)));
+        st.step(0, "mutex_lock(slots_lock)");
+        st.step(2, "write_lock(mmu_lock)");
+        st.step(1, "atomic {");
+        st.step(1, "write_lock(mmu_lock)"); // queued
+        st.step(2, "release mmu_lock");
+        Expansion<VmState> x = expand(st);
+        assertThat(x.transitions()).filteredOn(t -> t.thread() == 1).singleElement()
+                .satisfies(t -> assertThat(t.target().threads[1].pc).as("stopped at slots_lock").isEqualTo(2));
+        assertThat(x.independent(1, 0)).as("a's release lets b's step go further").isFalse();
+    }
+
     @Test
     void theTransitionsAreTheSuccessorsWithAChoiceLeadingWhereAnEarlierOneDidLeftOut() {
         PathBuilder b = new PathBuilder();

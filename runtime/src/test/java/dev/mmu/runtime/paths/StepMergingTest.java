@@ -255,6 +255,26 @@ class StepMergingTest {
         assertThat(st.s.mmuQueue).isEmpty();
     }
 
+    /** With the lock free, the block runs in its note's step; synchronize_srcu() inside waits for a reader. */
+    @Test
+    void anAtomicBlockRunsWholeWhenNothingMakesItWait() {
+        var lock = new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE);
+        var unlock = new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock);
+        Stepper free = toy(0, IndependenceTest.thread("b", new Ops.Note("atomic {"), new Ops.Atomic(lock),
+                new Ops.Atomic(unlock), IndependenceTest.END));
+        free.step(0, "atomic {");
+        assertThat(free.next(0)).isEqualTo("<done>");
+        var srcu = new Ops.Acquire(dev.mmu.runtime.model.LockId.srcu, Lock.Mode.READ);
+        Stepper st = toy(0, IndependenceTest.thread("r", srcu, new Ops.Release(dev.mmu.runtime.model.LockId.srcu),
+                        IndependenceTest.END),
+                IndependenceTest.thread("w", new Ops.Note("atomic {"), new Ops.Atomic(new SlotOps.SynchronizeSrcu()),
+                        new Ops.Atomic(IndependenceTest.store(Resource.HOST)), IndependenceTest.END));
+        st.step(0, "srcu_read_lock(&kvm->srcu)");
+        st.step(1, "atomic {");
+        assertThat(st.next(1)).as("waits for the reader").isEqualTo("synchronize_srcu");
+        assertThat(st.system.program().threads().get(1).ops()[1].choices(st.s, 1)).isZero();
+    }
+
     /** A jump that does not fall into the atomic op after it in the code does not take it as its own. */
     @Test
     void aJumpOverAnAtomicOpDoesNotTakeItsFootprint() {
