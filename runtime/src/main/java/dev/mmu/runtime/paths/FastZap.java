@@ -194,23 +194,41 @@ public final class FastZap {
     }
 
     /**
-     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (v7.2 as v6.12): the first root
-     * on the list (newest first) still scheduled for the zap into `root`; none -> `end`.
+     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (tdp_mmu.c:1026, v7.2 as
+     * v6.12): from the root in local `root` (-1: the head), the next root on the list (newest first)
+     * still scheduled for the zap into `root`; none -> `end`. As tdp_mmu_next_root(), the iterator
+     * takes a reference on the root it gives (refcount_inc_not_zero(): a dying one is skipped) and
+     * puts the previous one's after, and the body's `root->tdp_mmu_scheduled_root_to_zap = false`
+     * is here (nothing runs between them). So a body that puts the TDP MMU's reference before its
+     * zap still zaps a live root (the iterator's reference keeps it on the list), and one that does
+     * not put it goes on to the next root (the root then keeps that reference: a leak, which
+     * kvm_mmu_uninit_tdp_mmu() WARNs about), as in the kernel. A root the kernel visits but skips
+     * (not scheduled) is got and put in the same step: nothing to model.
      */
     public record NextInvalidRoot(int root, int end) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            for (int id : TdpMmuRoots.all(s)) {
-                if (IdLists.contains(s.invalidRoots, id)) {
-                    e.self().locals[root] = id;
-                    return;
-                }
+            if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, describe() + " without mmu_lock");
+            long[] l = e.self().locals;
+            int prev = (int) l[root];
+            int next = prev;
+            do {
+                next = TdpMmuRoots.next(s, next, false, true);
+            } while (next >= 0 && !IdLists.contains(s.invalidRoots, next));
+            if (next >= 0) {
+                TdpMmu.getRoot(e, next);
+                dropInvalidRoot(s, next); // root->tdp_mmu_scheduled_root_to_zap = false
             }
-            e.nextPc = end;
+            if (prev >= 0 && s.sp(prev) != null) TdpMmu.putRoot(e, prev);
+            if (next < 0) {
+                e.nextPc = end;
+                return;
+            }
+            l[root] = next;
         }
 
         public int[] localsRead() {
-            return LiveLocals.NONE;
+            return new int[] {root};
         }
 
         public int[] localsWritten(int pc, int target) {
@@ -218,7 +236,7 @@ public final class FastZap {
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+            return Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS).union(TdpMmu.PUT_ROOT); // lockdep, the get and the put
         }
 
         public int[] targets(int pc) {

@@ -412,13 +412,12 @@ public final class Primitives {
                 .doc("__tdp_mmu_zap_root whose walk, restarted at the root after a yield, is advanced by tdp_iter_next():"
                         + " at the root's level it skips the SPTE it had not zapped yet")
                 .expanded();
-        // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
-        // else reads it in between).
+        // tdp_mmu_scheduled_root_to_zap is cleared by `for root in invalidated_roots`, as the
+        // kernel's loop body does before its zap, not by a put.
         declare("kvm_tdp_mmu_put_root(root: sp)")
                 .mirrors("kvm_tdp_mmu_put_root", "v7.2, v7.3")
                 .doc("drops a reference to a TDP root; the last one frees it by call_rcu")
                 .step(TdpMmu.PUT_ROOT, (e, a) -> {
-                    FastZap.dropInvalidRoot(e.s, (int) a[0]);
                     TdpMmu.putRoot(e, (int) a[0]);
                     return 0;
                 });

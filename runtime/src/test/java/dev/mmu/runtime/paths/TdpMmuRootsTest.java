@@ -102,12 +102,18 @@ class TdpMmuRootsTest {
         assertThat(s.smmRoot).isEqualTo(-1);
         assertThat(s.sp(0).invalid && s.sp(2).invalid).isTrue();
         int root = 0;
+        e.self().locals[root] = -1; // root = NULL
+        int count2 = s.sp(2).rootCount;
+        int count0 = s.sp(0).rootCount;
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
         assertThat(e.self().locals[root]).isEqualTo(2);
-        s.invalidRoots = new int[] {0};
+        assertThat(s.sp(2).rootCount).as("tdp_mmu_next_root() takes a reference").isEqualTo(count2 + 1);
+        assertThat(s.invalidRoots).as("tdp_mmu_scheduled_root_to_zap = false").containsExactly(0);
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
         assertThat(e.self().locals[root]).isZero();
-        s.invalidRoots = new int[0];
+        assertThat(s.sp(0).rootCount).isEqualTo(count0 + 1);
+        assertThat(s.sp(2).rootCount).as("and puts the previous root's").isEqualTo(count2);
+        assertThat(s.invalidRoots).isEmpty();
         e.nextPc = -1;
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
         assertThat(e.nextPc).as("none left").isEqualTo(9);
