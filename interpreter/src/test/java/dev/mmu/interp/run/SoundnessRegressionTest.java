@@ -56,6 +56,19 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
     }
 
+    /** The root zap's walk reads SPTEs with rcu_dereference(): without rcu_read_lock() it is a lockdep splat (trial7). */
+    @Test
+    void theRootZapNeedsRcuReadLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("root-zap-needs-rcu.mmu"));
+        assertThat(r.scenarios()).singleElement().satisfies(s -> {
+            assertThat(s.status()).isEqualTo(Status.FAIL);
+            assertThat(s.outcomes()).extracting(ScenarioResult.OutcomeResult::text)
+                    .containsExactly("never use_after_free", "never lockdep");
+        });
+        assertThat(dev.mmu.runtime.paths.Primitives.get("__tdp_mmu_zap_root").lockdep().describe())
+                .isEqualTo("mmu_lock held and rcu_read_lock()");
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -306,11 +306,18 @@ public final class FastZap {
      * (tables are torn down by handle_removed_pt); no flush: no vCPU can use an invalid root.
      */
     public record ZapRootStep(int it, int endSlot, int zapLevel) implements Op {
+        /** mmu_lock held, and inside tdp_mmu_zap_root()'s rcu_read_lock() (the iterator's rcu_dereference()). */
+        static final Lockdep LOCKDEP = Lockdep.MMU_HELD.andRcu();
+
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
             if (w != null && Spte.present(w.spte()) && w.level() == l[zapLevel]) {
-                if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "__tdp_mmu_zap_root without mmu_lock");
+                if (!LOCKDEP.satisfied(e.s, e.thread)) {
+                    e.violate(Invariant.lockdep, e.s.holdsMmuLock(e.thread) ? "__tdp_mmu_zap_root() needs " + LOCKDEP.unmet(e.s, e.thread)
+                            : "__tdp_mmu_zap_root without mmu_lock");
+                }
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
             }
             TdpIter.next(e.s, l, it, l[endSlot]);

@@ -400,15 +400,17 @@ public final class Primitives {
                 .doc("unlinks an obsolete shadow page onto invalid_list (zapped_obsolete_pages); returns nr_zapped")
                 .step(ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS), (e, a) -> FastZap.prepareObsolete(e, (int) a[0]));
         // for_each_tdp_pte_min_level(iter, kvm, root, zap_level, 0, tdp_mmu_max_gfn_exclusive()):
-        // yields without a flush (no vCPU can use an invalid root).
+        // yields without a flush (no vCPU can use an invalid root). The iterator reads each SPTE
+        // with rcu_dereference() (kvm_tdp_mmu_read_spte()): CONFIG_PROVE_RCU reports it outside
+        // tdp_mmu_zap_root()'s rcu_read_lock(), which a held mmu_lock does not stand for.
         declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v7.2, v7.3")
+                .lockdep(Lockdep.MMU_HELD.andRcu()).mirrors("__tdp_mmu_zap_root", "v7.2, v7.3")
                 .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
                 .expanded();
         // The same walk with the TDP iterator before "KVM: x86/mmu: Don't advance iterator after
         // restart due to yielding" (3a0f64de479c, v5.16).
         declare("__tdp_mmu_zap_root_advancing(root: sp, zap_level: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v5.15")
+                .lockdep(Lockdep.MMU_HELD.andRcu()).mirrors("__tdp_mmu_zap_root", "v5.15")
                 .doc("__tdp_mmu_zap_root whose walk, restarted at the root after a yield, is advanced by tdp_iter_next():"
                         + " at the root's level it skips the SPTE it had not zapped yet")
                 .expanded();
