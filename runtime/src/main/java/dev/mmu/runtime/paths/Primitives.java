@@ -372,6 +372,8 @@ public final class Primitives {
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
                 .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
                     e.s.mmuValidGen ^= 1;
+                    // said in the trace: a shadow page's obsolescence is by generation (trial7)
+                    if (e.tracing()) e.note("kvm->arch.mmu_valid_gen = " + e.s.mmuValidGen + ": every shadow page made before is obsolete");
                     return 0;
                 });
         // 7.2's kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) (tdp_mmu.c:1068): the model's roots
