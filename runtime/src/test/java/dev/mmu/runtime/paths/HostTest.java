@@ -45,6 +45,17 @@ class HostTest {
         long[] bytes = new long[2];
         for (int round = 0; round < 2; round++) { // the first round loads and compiles the classes
             long before = threads.getCurrentThreadAllocatedBytes();
+            Run unmapped = Run.of(vm4k, s -> { }, b -> {
+                KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0x800000), Expr.constant(0x1000000));
+                KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x800000));
+            });
+            assertThat(unmapped.s.hvaUnmapped).as("every hva page, sorted").hasSize(4096).isSorted();
+            Run half = Run.of(vm4k, s -> { }, b -> {
+                KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x1000000));
+                HostPaths.hostFree(b, Expr.constant(0), Expr.constant(0x800000));
+            });
+            assertThat(half.s.hvaUnmapped).as("the free forgets the pages of its range only").hasSize(2048)
+                    .startsWith(2048L).isSorted();
             Run r = Run.of(vm4k, s -> { }, b -> {
                 KernelFixtures.mmuNotifierInvalidate(b, Expr.constant(0), Expr.constant(0x1000000));
                 HostPaths.hostFree(b, Expr.constant(0), Expr.constant(0x1000000));

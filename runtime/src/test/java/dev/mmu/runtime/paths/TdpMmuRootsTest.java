@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -116,6 +117,13 @@ class TdpMmuRootsTest {
         assertThat(s.invalidRoots).isEmpty();
         e.nextPc = -1;
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
+        assertThat(s.sp(0).rootCount).as("the last root's reference put at the end").isEqualTo(count0);
+        assertThat(Invariant.lockdep.violatedIn(s)).as("for_each_tdp_mmu_root_yield_safe() without mmu_lock").isTrue();
+        e.self().locals[root] = -1;
+        e.nextPc = -1;
+        new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
+        assertThat(e.nextPc).as("from the head again: no root is scheduled, root 0 neither").isEqualTo(9);
+        assertThat(s.sp(0).rootCount).isEqualTo(count0);
         assertThat(e.nextPc).as("none left").isEqualTo(9);
     }
 
