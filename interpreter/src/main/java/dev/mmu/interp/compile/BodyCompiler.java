@@ -453,8 +453,8 @@ final class BodyCompiler {
     }
 
     /**
-     * for sp in obsolete_pages / for root in invalidated_roots: each time round, the first entry
-     * still on the list (the body takes it off: a zap, a put), none left ends the loop. for root in
+     * for sp in obsolete_pages: each time round, the first entry still on the list (the body takes
+     * it off: a zap), none left ends the loop. for root in invalidated_roots and for root in
      * [valid_]tdp_mmu_roots[_yield_safe]: the root after the previous one (the variable starts before
      * the first).
      */
@@ -462,12 +462,13 @@ final class BodyCompiler {
         int var = b.local(f.var().name());
         String list = f.list().name();
         boolean roots = Stmt.ForList.isRootWalk(list);
-        if (roots) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
+        boolean rootVar = !list.equals("obsolete_pages");
+        // the root walks start before the list's head (the iterator then takes a reference on each)
+        if (rootVar) b.emit(new Ops.Assign(var, dev.mmu.runtime.paths.Expr.constant(-1), "root = NULL"));
         Env inner = new Env(env);
         inner.bind(f.var().name(), var);
         int top = b.here();
         int next = b.placeholder();
-        boolean rootVar = !list.equals("obsolete_pages");
         if (rootVar) exprs.walkRoots.push(dev.mmu.runtime.paths.Expr.local(var));
         loopBlock(f.body(), inner);
         if (rootVar) exprs.walkRoots.pop();

@@ -62,6 +62,7 @@ final class SyntaxErrorListener extends BaseErrorListener {
         }
         String braces = cBraceHint(parser, token, expected);
         String hint = braces.isEmpty() ? cHint(token) : ": " + braces;
+        if (hint.isEmpty()) hint = violationHint(parser, token);
         if (!hint.isEmpty() || token.getType() == MmuLexer.BAD_CHAR) {
             cFile = at.file();
             cLine = at.line();
@@ -122,6 +123,23 @@ final class SyntaxErrorListener extends BaseErrorListener {
             hints.add("the kernel's 'need_resched() || rwlock_needbreak(&kvm->mmu_lock)' is 'if need_resched { }' here");
         }
         return hints.isEmpty() ? "" : ": " + String.join("; ", hints);
+    }
+
+    /**
+     * `expect violation terminates` / `expect violation assert`: 'violation' takes an invariant's
+     * name; a livelock or a failed assert is expected with 'fails' (trial7: "expected a name,
+     * found 'terminates'" did not say so).
+     */
+    private static String violationHint(Parser parser, Token found) {
+        Token previous = parser.getInputStream().LT(-1);
+        if (previous == null || previous.getType() != MmuLexer.VIOLATION) return "";
+        if (found.getType() == MmuLexer.TERMINATES) {
+            return ": 'violation' takes an invariant's name; a livelock is expected with 'expect fails terminates'";
+        }
+        if (found.getType() == MmuLexer.ASSERT) {
+            return ": 'violation' takes an invariant's name; a failing assert is expected with 'expect fails assert'";
+        }
+        return "";
     }
 
     /** The source line a token is on, for the hints that recognise pasted kernel code. */

@@ -250,7 +250,9 @@ class FastZapPreludeTest {
         s = step(m, s, 0); // read_lock
         assertThat(s.mmuReaders).isEqualTo(1L);
         long flushes = s.stat(Stat.remote_tlb_flush);
-        s = until(m, s, 0, x -> x.invalidRoots.length == 0);
+        s = until(m, s, 0, x -> x.invalidRoots.length == 0); // the walk takes the root (and a reference)
+        assertThat(s.sp(oldRoot).rootCount).isEqualTo(4);
+        s = until(m, s, 0, x -> x.mmuReaders == 0); // zapped, put, and the walk's reference put
         assertThat(s.sp(oldRoot).usedCount()).isZero();
         assertThat(s.sp(oldRoot).status).as("both vCPUs still hold it").isEqualTo(ShadowPage.LIVE);
         assertThat(s.sp(oldRoot).rootCount).isEqualTo(2);

@@ -56,6 +56,30 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).hasSize(5).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
     }
 
+    /**
+     * for_each_tdp_mmu_root_yield_safe() holds a reference on the root its body runs on, so a copy
+     * of kvm_tdp_mmu_zap_invalidated_roots() that puts the TDP MMU's reference before the zap still
+     * zaps a live root, and one without the put goes on to the next root (trial7).
+     */
+    @Test
+    void theInvalidatedRootsWalkHoldsAReferenceOnEachRoot() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("invalidated-roots-iterator-reference.mmu"));
+        assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
+    }
+
+    /** The root zap's and the TDP fault's walks read SPTEs with rcu_dereference(): without rcu_read_lock() each is a lockdep splat (trial7). */
+    @Test
+    void theRootZapNeedsRcuReadLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("root-zap-needs-rcu.mmu"));
+        assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> {
+            assertThat(s.status()).as(s.name()).isEqualTo(Status.FAIL);
+            assertThat(s.outcomes()).extracting(ScenarioResult.OutcomeResult::text)
+                    .containsExactly("never use_after_free", "never lockdep");
+        });
+        assertThat(dev.mmu.runtime.paths.Primitives.get("__tdp_mmu_zap_root").lockdep().describe())
+                .isEqualTo("mmu_lock held and rcu_read_lock()");
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -194,23 +194,41 @@ public final class FastZap {
     }
 
     /**
-     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (v7.2 as v6.12): the first root
-     * on the list (newest first) still scheduled for the zap into `root`; none -> `end`.
+     * for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap (tdp_mmu.c:1026, v7.2 as
+     * v6.12): from the root in local `root` (-1: the head), the next root on the list (newest first)
+     * still scheduled for the zap into `root`; none -> `end`. As tdp_mmu_next_root(), the iterator
+     * takes a reference on the root it gives (refcount_inc_not_zero(): a dying one is skipped) and
+     * puts the previous one's after, and the body's `root->tdp_mmu_scheduled_root_to_zap = false`
+     * is here (nothing runs between them). So a body that puts the TDP MMU's reference before its
+     * zap still zaps a live root (the iterator's reference keeps it on the list), and one that does
+     * not put it goes on to the next root (the root then keeps that reference: a leak, which
+     * kvm_mmu_uninit_tdp_mmu() WARNs about), as in the kernel. A root the kernel visits but skips
+     * (not scheduled) is got and put in the same step: nothing to model.
      */
     public record NextInvalidRoot(int root, int end) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            for (int id : TdpMmuRoots.all(s)) {
-                if (IdLists.contains(s.invalidRoots, id)) {
-                    e.self().locals[root] = id;
-                    return;
-                }
+            if (!s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, describe() + " without mmu_lock");
+            long[] l = e.self().locals;
+            int prev = (int) l[root];
+            int next = prev;
+            do {
+                next = TdpMmuRoots.next(s, next, false, true);
+            } while (next >= 0 && !IdLists.contains(s.invalidRoots, next));
+            if (next >= 0) {
+                TdpMmu.getRoot(e, next);
+                dropInvalidRoot(s, next); // root->tdp_mmu_scheduled_root_to_zap = false
             }
-            e.nextPc = end;
+            if (prev >= 0 && s.sp(prev) != null) TdpMmu.putRoot(e, prev);
+            if (next < 0) {
+                e.nextPc = end;
+                return;
+            }
+            l[root] = next;
         }
 
         public int[] localsRead() {
-            return LiveLocals.NONE;
+            return new int[] {root};
         }
 
         public int[] localsWritten(int pc, int target) {
@@ -218,7 +236,7 @@ public final class FastZap {
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS);
+            return Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS).union(TdpMmu.PUT_ROOT); // lockdep, the get and the put
         }
 
         public int[] targets(int pc) {
@@ -288,11 +306,18 @@ public final class FastZap {
      * (tables are torn down by handle_removed_pt); no flush: no vCPU can use an invalid root.
      */
     public record ZapRootStep(int it, int endSlot, int zapLevel) implements Op {
+        /** mmu_lock held, and inside tdp_mmu_zap_root()'s rcu_read_lock() (the iterator's rcu_dereference()). */
+        static final Lockdep LOCKDEP = Lockdep.MMU_HELD.andRcu();
+
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
             if (w != null && Spte.present(w.spte()) && w.level() == l[zapLevel]) {
-                if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "__tdp_mmu_zap_root without mmu_lock");
+                if (!LOCKDEP.satisfied(e.s, e.thread)) {
+                    e.violate(Invariant.lockdep, e.s.holdsMmuLock(e.thread) ? "__tdp_mmu_zap_root() needs " + LOCKDEP.unmet(e.s, e.thread)
+                            : "__tdp_mmu_zap_root without mmu_lock");
+                }
                 TdpMmu.setSpte(e, w.spId(), w.index(), 0);
             }
             TdpIter.next(e.s, l, it, l[endSlot]);

@@ -76,15 +76,28 @@ public final class Host {
      */
     static void unmap(Exec e, long start, long end) {
         VmState s = e.s;
+        // The hva pages, gathered and merged into the sorted set once: one insert per 4K page of a
+        // 2M range copied and sorted the set 512 times (megabytes of garbage per step; trial7).
+        long[] added = new long[8];
+        int n = 0;
         for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
             int page = backingPage(s.config, gfn);
-            if (Arrays.binarySearch(s.hvaUnmapped, page) < 0) s.hvaUnmapped = insert(s.hvaUnmapped, page);
+            if (Arrays.binarySearch(s.hvaUnmapped, page) < 0) {
+                if (n == added.length) added = Arrays.copyOf(added, 2 * n);
+                added[n++] = page;
+            }
             long base = s.hostPfn(page);
             if (base != 0) {
                 s.unmappedPfns = insert(s.unmappedPfns, base);
                 s.setHostPfn(page, 0);
                 if (e.tracing()) e.note("host unmaps " + pfns(base, pagesPerBacking(s.config, gfn)));
             }
+        }
+        if (n > 0) {
+            long[] r = Arrays.copyOf(s.hvaUnmapped, s.hvaUnmapped.length + n);
+            System.arraycopy(added, 0, r, s.hvaUnmapped.length, n);
+            Arrays.sort(r);
+            s.hvaUnmapped = r;
         }
     }
 
@@ -97,18 +110,29 @@ public final class Host {
     static void free(Exec e, long start, long end) {
         VmState s = e.s;
         boolean mappedBefore = e.tracing() && Invariants.freedPageMapped(s) != null;
+        long[] unmapped = s.hvaUnmapped; // each page is met once: removed from the set after the loop
+        boolean[] drop = new boolean[unmapped.length];
         for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
             int page = backingPage(s.config, gfn);
             long base = s.hostPfn(page);
             long per = pagesPerBacking(s.config, gfn);
             long pageGfn = gfn - Math.floorMod(gfn, per);
             // A page faulted in after the host unmapped its hva is a new mapping: the free leaves it.
-            boolean newMapping = Arrays.binarySearch(s.hvaUnmapped, page) >= 0;
-            if (newMapping) s.hvaUnmapped = remove(s.hvaUnmapped, page);
+            int at = Arrays.binarySearch(unmapped, page);
+            boolean newMapping = at >= 0;
+            if (newMapping) drop[at] = true;
             if (base == 0 || unmappedAt(s, pageGfn) || newMapping) continue;
             s.setHostPfn(page, 0);
             s.freedPfns = insert(s.freedPfns, base);
             if (e.tracing()) e.note("host frees " + pfns(base, per) + ", still mapped at the hva (no invalidation)");
+        }
+        int dropped = 0;
+        for (boolean d : drop) if (d) dropped++;
+        if (dropped > 0) { // a new array: the old one may be shared with other states
+            long[] r = new long[unmapped.length - dropped];
+            int k = 0;
+            for (int i = 0; i < unmapped.length; i++) if (!drop[i]) r[k++] = unmapped[i];
+            s.hvaUnmapped = r;
         }
         long[] keep = s.unmappedPfns;
         for (long base : s.unmappedPfns) {

@@ -372,6 +372,8 @@ public final class Primitives {
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
                 .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
                     e.s.mmuValidGen ^= 1;
+                    // said in the trace: a shadow page's obsolescence is by generation (trial7)
+                    if (e.tracing()) e.note("kvm->arch.mmu_valid_gen = " + e.s.mmuValidGen + ": every shadow page made before is obsolete");
                     return 0;
                 });
         // 7.2's kvm_tdp_mmu_invalidate_roots(kvm, KVM_DIRECT_ROOTS) (tdp_mmu.c:1068): the model's roots
@@ -400,25 +402,26 @@ public final class Primitives {
                 .doc("unlinks an obsolete shadow page onto invalid_list (zapped_obsolete_pages); returns nr_zapped")
                 .step(ShadowMmu.PREPARE_ZAP.andUpdates(Resource.INVALID_ROOTS), (e, a) -> FastZap.prepareObsolete(e, (int) a[0]));
         // for_each_tdp_pte_min_level(iter, kvm, root, zap_level, 0, tdp_mmu_max_gfn_exclusive()):
-        // yields without a flush (no vCPU can use an invalid root).
+        // yields without a flush (no vCPU can use an invalid root). The iterator reads each SPTE
+        // with rcu_dereference() (kvm_tdp_mmu_read_spte()): CONFIG_PROVE_RCU reports it outside
+        // tdp_mmu_zap_root()'s rcu_read_lock(), which a held mmu_lock does not stand for.
         declare("__tdp_mmu_zap_root(root: sp, zap_level: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v7.2, v7.3")
+                .lockdep(Lockdep.MMU_HELD.andRcu()).mirrors("__tdp_mmu_zap_root", "v7.2, v7.3")
                 .doc("clears every present SPTE at zap_level in a root with tdp_mmu_set_spte_atomic, yielding without a flush")
                 .expanded();
         // The same walk with the TDP iterator before "KVM: x86/mmu: Don't advance iterator after
         // restart due to yielding" (3a0f64de479c, v5.16).
         declare("__tdp_mmu_zap_root_advancing(root: sp, zap_level: int)")
-                .lockdep(Lockdep.MMU_HELD).mirrors("__tdp_mmu_zap_root", "v5.15")
+                .lockdep(Lockdep.MMU_HELD.andRcu()).mirrors("__tdp_mmu_zap_root", "v5.15")
                 .doc("__tdp_mmu_zap_root whose walk, restarted at the root after a yield, is advanced by tdp_iter_next():"
                         + " at the root's level it skips the SPTE it had not zapped yet")
                 .expanded();
-        // Also clears tdp_mmu_scheduled_root_to_zap (the kernel does it before the zap; nothing
-        // else reads it in between).
+        // tdp_mmu_scheduled_root_to_zap is cleared by `for root in invalidated_roots`, as the
+        // kernel's loop body does before its zap, not by a put.
         declare("kvm_tdp_mmu_put_root(root: sp)")
                 .mirrors("kvm_tdp_mmu_put_root", "v7.2, v7.3")
                 .doc("drops a reference to a TDP root; the last one frees it by call_rcu")
                 .step(TdpMmu.PUT_ROOT, (e, a) -> {
-                    FastZap.dropInvalidRoot(e.s, (int) a[0]);
                     TdpMmu.putRoot(e, (int) a[0]);
                     return 0;
                 });

@@ -132,6 +132,11 @@ public final class TdpMap {
     public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
+            // tdp_iter reads each SPTE with rcu_dereference(): CONFIG_PROVE_RCU reports it outside
+            // kvm_tdp_mmu_map()'s rcu_read_lock(), mmu_lock held for read or not (trial7).
+            if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
+                e.violate(Invariant.lockdep, "tdp_mmu_for_each_pte() needs rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)");
+            }
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
@@ -177,7 +182,8 @@ public final class TdpMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST);
+            return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.NX_LIST)
+                    .andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
         }
 
         public String describe() {

@@ -89,6 +89,18 @@ class OpsTest {
      * CONFIG_PROVE_RCU reports it outside rcu_read_lock(), though the read lock holds off the
      * grace period. A recovery loop pasted without its rcu_read_lock() passed every check.
      */
+    /** The toggle says so in the trace: a shadow trace never said that the generation changed (trial7). */
+    @Test
+    void theGenerationToggleIsInTheTrace() {
+        Run r = Run.of(VM, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(InvariantsTest.call("kvm_mmu_toggle_valid_gen"));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(r.trace()).contains("kvm->arch.mmu_valid_gen = 1: every shadow page made before is obsolete");
+        assertThat(r.s.mmuValidGen).isOne();
+    }
+
     @Test
     void theReadLockNxZapNeedsRcuReadLockToo() {
         Run bare = Run.of(VM, s -> FaultPaths.guestAccess(s, VM, 0, Access.READ, Expr.constant(0x1000)), b -> {

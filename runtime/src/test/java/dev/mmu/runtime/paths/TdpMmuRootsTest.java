@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -102,14 +103,27 @@ class TdpMmuRootsTest {
         assertThat(s.smmRoot).isEqualTo(-1);
         assertThat(s.sp(0).invalid && s.sp(2).invalid).isTrue();
         int root = 0;
+        e.self().locals[root] = -1; // root = NULL
+        int count2 = s.sp(2).rootCount;
+        int count0 = s.sp(0).rootCount;
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
         assertThat(e.self().locals[root]).isEqualTo(2);
-        s.invalidRoots = new int[] {0};
+        assertThat(s.sp(2).rootCount).as("tdp_mmu_next_root() takes a reference").isEqualTo(count2 + 1);
+        assertThat(s.invalidRoots).as("tdp_mmu_scheduled_root_to_zap = false").containsExactly(0);
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
         assertThat(e.self().locals[root]).isZero();
-        s.invalidRoots = new int[0];
+        assertThat(s.sp(0).rootCount).isEqualTo(count0 + 1);
+        assertThat(s.sp(2).rootCount).as("and puts the previous root's").isEqualTo(count2);
+        assertThat(s.invalidRoots).isEmpty();
         e.nextPc = -1;
         new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
+        assertThat(s.sp(0).rootCount).as("the last root's reference put at the end").isEqualTo(count0);
+        assertThat(Invariant.lockdep.violatedIn(s)).as("for_each_tdp_mmu_root_yield_safe() without mmu_lock").isTrue();
+        e.self().locals[root] = -1;
+        e.nextPc = -1;
+        new FastZap.NextInvalidRoot(root, 9).exec(e, 0);
+        assertThat(e.nextPc).as("from the head again: no root is scheduled, root 0 neither").isEqualTo(9);
+        assertThat(s.sp(0).rootCount).isEqualTo(count0);
         assertThat(e.nextPc).as("none left").isEqualTo(9);
     }
 
