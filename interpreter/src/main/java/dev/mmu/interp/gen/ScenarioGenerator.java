@@ -95,7 +95,7 @@ public final class ScenarioGenerator {
     private boolean moved;                                   // memslot_move at most once per scenario
     private boolean slotZap;                                 // a memslot delete or move: the quirk matters
     private final boolean kernel612;                         // `kernel 6.12`, else latest (7.2)
-    /** The `kernel` line: 5.10, 5.12 or 6.12 where kernel612 (their prelude names agree), else 6.18, 7.2 or none. */
+    /** The `kernel` line: 5.10, 5.12 or 6.12 where kernel612 (their prelude names agree), else 6.18, 7.2, 7.3 or none. */
     private final String kernelVersion;
     private boolean pml;                                     // `pml on`: clear_dirty_gfn_range is written
     private int pathCount;
@@ -115,7 +115,7 @@ public final class ScenarioGenerator {
         this.kernel612 = apart.nextBoolean();
         int kv = more.nextInt(12);
         this.kernelVersion = kernel612 ? (kv < 2 ? "5.12" : kv < 3 ? "5.10" : "6.12")
-                : (kv < 2 ? "6.18" : kv < 4 ? "7.2" : null);
+                : (kv < 2 ? "6.18" : kv < 4 ? "7.2" : kv < 5 ? "7.3" : null);
     }
 
     /** 5.10 and 5.12 predate KVM_X86_QUIRK_SLOT_ZAP_ALL (an error to turn off there) and aging without mmu_lock. */
@@ -686,7 +686,7 @@ public final class ScenarioGenerator {
                 int limit = 1 + more.nextInt(2);
                 String mode = more.nextBoolean() ? "read" : "write";
                 p.append("path ").append(name).append("(limit) {\n  lock ").append(mode).append("\n  let i = 0\n");
-                p.append("  while i < limit {\n");
+                p.append("  while i < limit {\n    i = i + 1\n");
                 if (counter != null && more.nextInt(3) > 0) {
                     String g = counter;
                     p.append("    let x = ").append(g).append("\n");
@@ -694,9 +694,10 @@ public final class ScenarioGenerator {
                     p.append("    ").append(g).append(" = x + 1\n");
                     bumps += limit;
                 } else {
-                    p.append("    if !spte(").append(hex(gpa)).append(").present {\n      break\n    }\n");
+                    p.append("    if !spte(").append(hex(gpa)).append(").present {\n      ")
+                            .append(more.nextBoolean() ? "break" : "continue").append("\n    }\n");
                 }
-                p.append("    if need_resched {\n      yield\n    }\n    i = i + 1\n  }\n  unlock\n}\n");
+                p.append("    if need_resched {\n      yield\n    }\n  }\n  unlock\n}\n");
                 call = name + "(" + limit + ")";
             }
             case 1 -> {
@@ -713,6 +714,17 @@ public final class ScenarioGenerator {
                 boolean rcu = more.nextBoolean();
                 long start = s.gpa() >>> 12;
                 long end = (s.gpa() + Math.min(s.size(), WALK)) >>> 12;
+                if (more.nextInt(3) == 0) {
+                    // the same walk left by a goto forward out of the loop (the kernel's goto out)
+                    p.append("path ").append(name).append("(start, end) {\n  lock read\n");
+                    if (rcu) p.append("  rcu_read_lock()\n");
+                    p.append("  for iter in tdp_pte(root, start .. end) {\n    if iter.present && iter.leaf {\n")
+                            .append("      goto out\n    }\n  }\n  out:\n");
+                    if (rcu) p.append("  rcu_read_unlock()\n");
+                    p.append(keep ? "}\n" : "  unlock\n}\n");
+                    paths.add(p.toString());
+                    return name + "(" + hex(start) + ", " + hex(end) + ")";
+                }
                 p.append("path ").append(name).append("(start, end) -> bool {\n  lock read\n");
                 if (rcu) p.append("  rcu_read_lock()\n");
                 p.append("  for iter in tdp_pte(root, start .. end) {\n    if iter.present && iter.leaf")
