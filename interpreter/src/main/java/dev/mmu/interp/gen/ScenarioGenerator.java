@@ -13,7 +13,11 @@ import java.util.SplittableRandom;
  * guest accesses, built-in kernel paths, user paths with locks, yields, flushes and primitives,
  * correct or with a flush or lock dropped), sometimes a shared counter (a `global` that threads
  * bump by plain loads and stores, atomic blocks, try_cmpxchg loops, gotos and choose, and that
- * expectations read), sometimes explore settings, and expectations of every kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * expectations read), sometimes explore settings, and expectations of every kind; and, from a
+ * stream of its own ({@link #more}), preempt modes, kernel versions 5.10 to 7.3, pml, more built-in
+ * paths (in `atomic` too), the counter in locked regions and read by vCPUs, read-lock cmpxchg
+ * paths, yielding loops, returns and gotos out of walks (docs/testing.md, "What the generator
+ * writes"). Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
