@@ -13,7 +13,11 @@ import java.util.SplittableRandom;
  * guest accesses, built-in kernel paths, user paths with locks, yields, flushes and primitives,
  * correct or with a flush or lock dropped), sometimes a shared counter (a `global` that threads
  * bump by plain loads and stores, atomic blocks, try_cmpxchg loops, gotos and choose, and that
- * expectations read), sometimes explore settings, and expectations of every kind. Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * expectations read), sometimes explore settings, and expectations of every kind; and, from a
+ * stream of its own ({@link #more}), preempt modes, kernel versions 5.10 to 7.3, pml, more built-in
+ * paths (in `atomic` too), the counter in locked regions and read by vCPUs, read-lock cmpxchg
+ * paths, yielding loops, returns and gotos out of walks (docs/testing.md, "What the generator
+ * writes"). Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
@@ -67,6 +71,14 @@ public final class ScenarioGenerator {
      * choose), drawn apart from r so that a seed's other lines stay as they were without it.
      */
     private final Random shared;
+    /**
+     * The gencover stream (docs/testing.md, "What the generator writes"): preempt modes, kernel
+     * versions, pml, the aging and non-blocking notifiers, built-in paths inside `atomic`, the
+     * counter bumped inside locked regions and read by vCPU branches, read-lock user paths with
+     * cmpxchg primitives, yields in loops and returns from inside loops and locks. Drawn apart from
+     * r and shared, so that a seed's old lines stay as they were where it draws nothing new.
+     */
+    private final Random more;
     private String counter;                                  // the shared counter's global, or null
     private int bumps;                                       // the items that bump it, each by one
     private final long seed;
@@ -87,6 +99,9 @@ public final class ScenarioGenerator {
     private boolean moved;                                   // memslot_move at most once per scenario
     private boolean slotZap;                                 // a memslot delete or move: the quirk matters
     private final boolean kernel612;                         // `kernel 6.12`, else latest (7.2)
+    /** The `kernel` line: 5.10, 5.12 or 6.12 where kernel612 (their prelude names agree), else 6.18, 7.2, 7.3 or none. */
+    private final String kernelVersion;
+    private boolean pml;                                     // `pml on`: clear_dirty_gfn_range is written
     private int pathCount;
 
     private ScenarioGenerator(long seed, int attempt) {
@@ -95,12 +110,21 @@ public final class ScenarioGenerator {
         // The first draw is the seed's stream as it was before the budget; a redraw, another.
         this.r = new Random(attempt == 0 ? seed : new SplittableRandom(seed).split().nextLong() + attempt);
         this.shared = new Random(new SplittableRandom(~seed * 31).split().nextLong() + attempt);
+        this.more = new Random(new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 7).split().nextLong() + attempt);
         // Half the scenarios run 6.12's prelude (one NX list, locked aging, the collapsible zap), the
         // other half latest's, today's 7.2. Drawn apart from r (the quirk's stream, second draw), so
         // that every other line of a seed stays as it was when 6.12 was the default.
         SplittableRandom apart = new SplittableRandom(seed);
         apart.nextBoolean();
         this.kernel612 = apart.nextBoolean();
+        int kv = more.nextInt(12);
+        this.kernelVersion = kernel612 ? (kv < 2 ? "5.12" : kv < 3 ? "5.10" : "6.12")
+                : (kv < 2 ? "6.18" : kv < 4 ? "7.2" : kv < 5 ? "7.3" : null);
+    }
+
+    /** 5.10 and 5.12 predate KVM_X86_QUIRK_SLOT_ZAP_ALL (an error to turn off there) and aging without mmu_lock. */
+    private boolean before612() {
+        return kernelVersion != null && kernelVersion.startsWith("5.");
     }
 
     /** The scenario of {@code seed}, a whole `.mmu` file. */
@@ -174,7 +198,8 @@ public final class ScenarioGenerator {
             String own = vcpuBody(body, v, items);
             // interchangeable vCPU programs get the same shared-counter item (symmetry)
             Random item = sharedBody != null ? new Random(sharedBody ^ seed) : shared;
-            vcpuThreads.add("  thread vcpu " + v + " {\n" + withCounter(item, own, false) + "  }\n");
+            Random extra = sharedBody != null ? new Random(sharedBody ^ 0x5eedL) : more;
+            vcpuThreads.add("  thread vcpu " + v + " {\n" + withCounter(item, own, false, extra) + "  }\n");
             weights.add(weight);
         }
         List<String> kernelThreads = new ArrayList<>();
@@ -244,6 +269,7 @@ public final class ScenarioGenerator {
             id += 1 + (r.nextInt(5) == 0 ? 1 : 0);
         }
         freeGpa = align(cursor, G1) + G1;
+        pml = !mmu.equals("shadow") && more.nextInt(6) == 0;
         int a = 1 + r.nextInt(3);
         for (int i = 0; i < a; i++) {
             Slot s = slot();
@@ -261,8 +287,12 @@ public final class ScenarioGenerator {
         // KVM_X86_QUIRK_SLOT_ZAP_ALL, for a scenario that deletes or moves a memslot: half of them
         // zap the slot alone. Drawn apart from r, so that every other line of a seed stays as it was
         // (SplittableRandom: java.util.Random's first draws of neighbouring seeds agree).
-        if (slotZap && new SplittableRandom(seed).nextBoolean()) vm.append("    quirk slot_zap_all off\n");
-        if (kernel612) vm.append("    kernel 6.12\n");
+        if (slotZap && new SplittableRandom(seed).nextBoolean() && !before612()) vm.append("    quirk slot_zap_all off\n");
+        if (kernelVersion != null) vm.append("    kernel ").append(kernelVersion).append('\n');
+        // rwlock_needbreak(): only under preempt full does a waiter force the yield branch
+        int p = more.nextInt(10);
+        if (p < 3) vm.append("    preempt ").append(p == 0 ? "full" : p == 1 ? "voluntary" : "none").append('\n');
+        if (pml) vm.append("    pml on\n");
         // KVM on Hyper-V (a ranged remote TLB flush) for a third of the EPT/NPT machines, drawn apart too.
         if (!mmu.equals("shadow") && new SplittableRandom(~seed).nextInt(3) == 0) vm.append("    flush_remote_tlbs_range on\n");
         return vm.append("  }\n").toString();
@@ -358,10 +388,23 @@ public final class ScenarioGenerator {
         for (int i = 0; i < n; i++) {
             int k = r.nextInt(12);
             if (k < 5) {
-                b.append("    ").append(builtinPath()).append('\n');
+                if (more.nextInt(5) == 0) {
+                    // a whole kernel path as one step (it waits at a lock or synchronize_srcu inside)
+                    int before = weight;
+                    String path = builtinPath();
+                    weight = before + 2 * LIGHT;
+                    String bump = "";
+                    if (counter != null && more.nextBoolean()) {
+                        bump = "; " + counter + " = " + counter + " + 1";
+                        bumps++;
+                    }
+                    b.append("    atomic { ").append(path).append(bump).append(" }\n");
+                } else {
+                    b.append("    ").append(builtinPath()).append('\n');
+                }
             } else if (k < 9) {
                 weight += USER_PATH;
-                b.append("    ").append(userPathCall()).append('\n');
+                b.append("    ").append(more.nextInt(3) == 0 ? extraUserPathCall() : userPathCall()).append('\n');
             } else if (k < 10) {
                 long gpa = address();
                 accessed.add(new long[] {gpa});
@@ -387,6 +430,7 @@ public final class ScenarioGenerator {
     /** One built-in kernel path in command form, its weight added to the thread's. */
     private String builtinPath() {
         String path = drawBuiltinPath();
+        if (more.nextInt(4) == 0) path = extraBuiltinPath();
         weight += path.equals("kvm_flush_remote_tlbs") ? LIGHT : path.contains(";") ? 2 * KERNEL_PATH : KERNEL_PATH;
         return path;
     }
@@ -436,6 +480,35 @@ public final class ScenarioGenerator {
             default:
                 return "kvm_tdp_mmu_zap_gfn_range " + range();
         }
+    }
+
+    /**
+     * The built-in paths drawBuiltinPath does not write: the aging notifiers (under mmu_lock in
+     * 6.12 and older, lockless since 6.15), the OOM reaper's non-blocking invalidation, the slot
+     * write-protect alone, and an SMM switch (mmu tdp only).
+     */
+    private String extraBuiltinPath() {
+        Slot s = slotWideTarget();
+        int k = more.nextInt(mmu.equals("tdp") ? 7 : 6);
+        String range = extraRange();
+        return switch (k) {
+            case 0 -> "kvm_mmu_notifier_clear_flush_young " + range;
+            case 1 -> "kvm_mmu_notifier_clear_young " + range;
+            case 2 -> "kvm_mmu_notifier_test_young " + range;
+            case 3 -> "mmu_notifier_invalidate_nonblock " + range
+                    + (more.nextBoolean() ? "; host_free " + range : "");
+            case 4, 5 -> s == null ? "kvm_mmu_notifier_clear_young " + range
+                    : "kvm_mmu_slot_remove_write_access " + s.id();
+            default -> "kvm_smm_changed " + more.nextInt(vcpus) + " " + more.nextBoolean();
+        };
+    }
+
+    /** range(), drawn from more: a whole slot (at most 2M of it) or one raced-on page. */
+    private String extraRange() {
+        Slot s = slots.get(more.nextInt(slots.size()));
+        if (more.nextBoolean()) return hex(s.gpa()) + " .. " + hex(s.gpa() + Math.min(s.size(), M2));
+        long a = addresses.get(more.nextInt(addresses.size())) & ~(K4 - 1);
+        return hex(a) + " .. " + hex(a + K4);
     }
 
     /** The recovery worker's run: 6.12's one loop, or 7.2's pass per MMU type (which takes the type). */
@@ -597,6 +670,101 @@ public final class ScenarioGenerator {
         return call;
     }
 
+    /**
+     * A user path of the gencover stream: a loop under mmu_lock that yields (and bumps the
+     * counter in the locked region), a walk that returns from inside its loop and lock (sometimes
+     * keeping the lock, the kernel's missing `goto out_unlock`), a read-lock path over a
+     * cmpxchg primitive (wrprot_gfn_range, clear_dirty_gfn_range, or lockless aging), or an SRCU
+     * read side that bumps the counter beside synchronize_srcu().
+     */
+    private String extraUserPathCall() {
+        String name = "p" + pathCount++;
+        int k = more.nextInt(tdp() ? 4 : 2);
+        if (k == 1 && counter == null) k = 0;
+        Slot s = slots.get(more.nextInt(slots.size()));
+        long gpa = addresses.get(more.nextInt(addresses.size()));
+        StringBuilder p = new StringBuilder();
+        String call;
+        switch (k) {
+            case 0 -> {
+                int limit = 1 + more.nextInt(2);
+                String mode = more.nextBoolean() ? "read" : "write";
+                p.append("path ").append(name).append("(limit) {\n  lock ").append(mode).append("\n  let i = 0\n");
+                p.append("  while i < limit {\n    i = i + 1\n");
+                if (counter != null && more.nextInt(3) > 0) {
+                    String g = counter;
+                    p.append("    let x = ").append(g).append("\n");
+                    if (more.nextBoolean()) p.append("    flush_remote_tlbs()\n");
+                    p.append("    ").append(g).append(" = x + 1\n");
+                    bumps += limit;
+                } else {
+                    p.append("    if !spte(").append(hex(gpa)).append(").present {\n      ")
+                            .append(more.nextBoolean() ? "break" : "continue").append("\n    }\n");
+                }
+                p.append("    if need_resched {\n      yield\n    }\n  }\n  unlock\n}\n");
+                call = name + "(" + limit + ")";
+            }
+            case 1 -> {
+                String g = counter;
+                p.append("path ").append(name).append("() {\n  lock read srcu\n  let x = ").append(g).append('\n');
+                p.append("  ").append(g).append(" = x + 1\n  unlock srcu\n");
+                if (more.nextBoolean()) p.append("  synchronize_srcu()\n");
+                p.append("}\n");
+                bumps++;
+                call = name + "()";
+            }
+            case 2 -> {
+                boolean keep = more.nextInt(4) == 0;
+                boolean rcu = more.nextBoolean();
+                long start = s.gpa() >>> 12;
+                long end = (s.gpa() + Math.min(s.size(), WALK)) >>> 12;
+                if (more.nextInt(3) == 0) {
+                    // the same walk left by a goto forward out of the loop (the kernel's goto out)
+                    p.append("path ").append(name).append("(start, end) {\n  lock read\n");
+                    if (rcu) p.append("  rcu_read_lock()\n");
+                    p.append("  for iter in tdp_pte(root, start .. end) {\n    if iter.present && iter.leaf {\n")
+                            .append("      goto out\n    }\n  }\n  out:\n");
+                    if (rcu) p.append("  rcu_read_unlock()\n");
+                    p.append(keep ? "}\n" : "  unlock\n}\n");
+                    paths.add(p.toString());
+                    return name + "(" + hex(start) + ", " + hex(end) + ")";
+                }
+                p.append("path ").append(name).append("(start, end) -> bool {\n  lock read\n");
+                if (rcu) p.append("  rcu_read_lock()\n");
+                p.append("  for iter in tdp_pte(root, start .. end) {\n    if iter.present && iter.leaf")
+                        .append(more.nextBoolean() ? " && iter.level > 1" : "").append(" {\n");
+                if (rcu) p.append("      rcu_read_unlock()\n");
+                if (!keep) p.append("      unlock\n");
+                p.append("      return true\n    }\n  }\n");
+                if (rcu) p.append("  rcu_read_unlock()\n");
+                p.append("  unlock\n  return false\n}\n");
+                call = "let found" + pathCount + " = " + name + "(" + hex(start) + ", " + hex(end) + ")";
+            }
+            default -> {
+                long start = s.gpa() >>> 12;
+                long end = (s.gpa() + Math.min(s.size(), WALK)) >>> 12;
+                int which = more.nextInt(pml ? 3 : 2);
+                p.append("path ").append(name).append("(start, end) {\n");
+                if (which == 1) {
+                    p.append("  let flush = kvm_age_gfn_lockless(start, end)\n");
+                } else {
+                    p.append("  lock read\n  let flush = ")
+                            .append(which == 0 ? "wrprot_gfn_range(start, end)" : "clear_dirty_gfn_range(start, end)")
+                            .append('\n');
+                    if (counter != null && more.nextBoolean()) {
+                        p.append("  if flush {\n    ").append(counter).append(" = ").append(counter).append(" + 1\n  }\n");
+                    }
+                    p.append("  unlock\n");
+                }
+                if (more.nextInt(4) > 0) p.append("  if flush {\n    flush_remote_tlbs()\n  }\n");
+                p.append("}\n");
+                call = name + "(" + hex(start) + ", " + hex(end) + ")";
+            }
+        }
+        paths.add(p.toString());
+        return call;
+    }
+
     // ---- the shared counter ----------------------------------------------------------------------
 
     /**
@@ -608,10 +776,50 @@ public final class ScenarioGenerator {
      * take mmu_lock (and wait inside the block while another thread holds it).
      */
     private String withCounter(Random s, String body, boolean kernel) {
-        if (counter == null || s.nextInt(4) == 0) return body;
+        return withCounter(s, body, kernel, more);
+    }
+
+    private String withCounter(Random s, String body, boolean kernel, Random extra) {
+        if (counter == null) return body;
+        if (extra.nextInt(4) == 0) {
+            String item = kernel ? lockedBump(extra) : counterReader(extra);
+            return extra.nextBoolean() ? item + body : body + item;
+        }
+        if (s.nextInt(4) == 0) return body;
         String item = counterItem(s, kernel, "x");
         bumps++;
         return s.nextBoolean() ? item + body : body + item;
+    }
+
+    /** A user path that bumps the counter inside mmu_lock's region (read: two holders may lose an update). */
+    private String lockedBump(Random extra) {
+        String name = "p" + pathCount++;
+        String g = counter;
+        String mode = extra.nextBoolean() ? "read" : "write";
+        StringBuilder p = new StringBuilder("path ").append(name).append("() {\n  lock ").append(mode).append('\n');
+        p.append("  let x = ").append(g).append('\n');
+        if (extra.nextBoolean()) p.append("  flush_remote_tlbs()\n");
+        p.append("  ").append(g).append(" = x + 1\n  unlock\n}\n");
+        paths.add(p.toString());
+        bumps++;
+        weight += 3 * LIGHT;
+        return "    " + name + "()\n";
+    }
+
+    /** A vCPU that reads the counter: an access chosen by it, or a load before an access and a check after. */
+    private String counterReader(Random extra) {
+        String g = counter;
+        long a = addresses.get(extra.nextInt(addresses.size()));
+        String gpa = hex(a);
+        accessed.add(new long[] {a});
+        weight += 2 * LIGHT;
+        if (extra.nextBoolean()) {
+            String w = slotOf(a).readonly() ? "read" : "write";
+            return "    if " + g + " >= " + (1 + extra.nextInt(2)) + " {\n      " + w + " " + gpa + "\n    } else {\n      read "
+                    + gpa + "\n    }\n";
+        }
+        return "    let y = " + g + "\n    " + pickFrom(extra, "read", "exec") + " " + gpa + "\n    assert y <= " + g
+                + " || !spte(" + gpa + ").present\n";
     }
 
     private String counterItem(Random s, boolean kernel, String x) {
