@@ -59,7 +59,7 @@ final class MmuTextDocumentService implements TextDocumentService {
         return t;
     });
     private volatile LanguageClient client;
-    /** The workspace folders the client gave at initialize: where a rename looks for the files importing a path's file. */
+    /** The workspace folders the client gave at initialize: where a rename or references look for the files importing a path's file. */
     private volatile List<Path> roots = List.of();
 
     void connect(LanguageClient client) {
@@ -165,7 +165,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     public CompletableFuture<List<? extends Location>> references(ReferenceParams params) {
         String uri = params.getTextDocument().getUri();
         return withText(uri, text -> References.at(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), params.getContext().isIncludeDeclaration(), this::openText), List::of);
+                params.getPosition().getCharacter(), params.getContext().isIncludeDeclaration(), workspace()), List::of);
     }
 
     @Override

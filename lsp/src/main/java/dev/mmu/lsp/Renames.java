@@ -89,40 +89,72 @@ final class Renames {
     /** A path of {@code declaredIn} renamed there and in every file found importing it, where its calls resolve to it. */
     private static WorkspaceEdit acrossFiles(String uri, String text, String name, String newName, Path declaredIn,
                                              Workspace workspace) {
-        Path self = file(uri);
-        java.util.function.Function<Path, Optional<String>> textOf = f -> f.equals(self) ? Optional.of(text) : workspace.text(f);
         Map<String, List<TextEdit>> changes = new LinkedHashMap<>();
-        Set<Path> files = new LinkedHashSet<>();
-        files.add(declaredIn);
-        files.add(self);
-        files.addAll(workspace.files(self, declaredIn));
-        for (Path f : files) {
-            boolean declares = f.equals(declaredIn);
-            if (!declares && !workspace.imports(f, declaredIn, textOf)) continue;
-            Optional<String> fText = textOf.apply(f);
-            if (fText.isEmpty()) {
+        for (FileUse u : uses(uri, text, declaredIn, workspace)) {
+            if (u.occurrences() == null) {
                 throw refused("'" + name + "' is declared in " + declaredIn.getFileName() + ", which cannot be read: rename it by hand");
             }
-            String fUri = f.equals(self) ? uri : workspace.uri(f); // the URI the client knows the document by
-            Occurrences o = Occurrences.of(fUri, fText.get());
-            if (o.broken().isPresent()) {
-                throw refused(f.getFileName() + " " + (declares ? "declares" : "imports") + " '" + name + "' and does not parse ("
-                        + o.broken().get() + "): a rename must see every use, fix it first");
+            if (u.occurrences().broken().isPresent()) {
+                throw refused(u.file().getFileName() + " " + (u.declares() ? "declares" : "imports") + " '" + name
+                        + "' and does not parse (" + u.occurrences().broken().get() + "): a rename must see every use, fix it first");
             }
-            if ((o.pathNames().contains(newName)
-                    || Definitions.path(newName, f, fText.get(), workspace.openText()).isPresent())) {
-                throw refused("'" + newName + "' is already a path " + f.getFileName() + " sees: renamed, the two would be one");
+            if (u.occurrences().pathNames().contains(newName)
+                    || Definitions.path(newName, u.file(), u.text(), workspace.openText()).isPresent()) {
+                throw refused("'" + newName + "' is already a path " + u.file().getFileName() + " sees: renamed, the two would be one");
             }
-            Optional<Occurrences.Symbol> symbol = o.path(name).filter(s -> declares ? o.exported(s)
-                    : s.kind == Occurrences.Kind.CALLEE && Definitions.path(name, f, fText.get(), workspace.openText())
-                            .filter(l -> file(l.getUri()).equals(declaredIn)).isPresent());
-            symbol.ifPresent(s -> changes.put(fUri, s.all().stream()
+            u.symbol(name, declaredIn, workspace).ifPresent(s -> changes.put(u.uri(), s.all().stream()
                     .map(p -> new TextEdit(References.range(p, s.name), newName)).toList()));
         }
         return new WorkspaceEdit(changes);
     }
 
-    private static Path file(String uri) {
+    /**
+     * A file that declares a path files import ({@code declares}) or imports its file: its URI as the
+     * client knows the document, its text and names (null: it cannot be read).
+     */
+    record FileUse(Path file, String uri, String text, Occurrences occurrences, boolean declares) {
+        /** The path of declaredIn as this file writes it: declared and exported there, or called here and resolving to it. */
+        Optional<Occurrences.Symbol> symbol(String name, Path declaredIn, Workspace workspace) {
+            return occurrences.path(name).filter(s -> declares ? occurrences.exported(s)
+                    : s.kind == Occurrences.Kind.CALLEE && Definitions.path(name, file, text, workspace.openText())
+                            .filter(l -> Renames.file(l.getUri()).equals(declaredIn)).isPresent());
+        }
+    }
+
+    /** declaredIn and each file found importing it (this document's unsaved text for itself; see {@link Workspace}). */
+    static List<FileUse> uses(String uri, String text, Path declaredIn, Workspace workspace) {
+        Path self = file(uri);
+        java.util.function.Function<Path, Optional<String>> textOf = f -> f.equals(self) ? Optional.of(text) : workspace.text(f);
+        Set<Path> files = new LinkedHashSet<>();
+        files.add(declaredIn);
+        files.add(self);
+        files.addAll(workspace.files(self, declaredIn));
+        List<FileUse> out = new java.util.ArrayList<>();
+        for (Path f : files) {
+            boolean declares = f.equals(declaredIn);
+            if (!declares && !workspace.imports(f, declaredIn, textOf)) continue;
+            Optional<String> fText = textOf.apply(f);
+            String fUri = f.equals(self) ? uri : workspace.uri(f); // the URI the client knows the document by
+            out.add(new FileUse(f, fUri, fText.orElse(null), fText.map(t -> Occurrences.of(fUri, t)).orElse(null), declares));
+        }
+        return out;
+    }
+
+    /**
+     * Where a path of another file, or one of this file that files may import, is declared: that
+     * file; else (a local, a label, a kernel path, a document with no file) empty.
+     */
+    static Optional<Path> importedFrom(String uri, String text, Occurrences.Symbol s, Occurrences occurrences,
+                                       Workspace workspace) {
+        return switch (s.kind) {
+            case CALLEE -> Definitions.path(s.name, file(uri), text, workspace.openText()).map(l -> file(l.getUri()))
+                    .filter(f -> !f.equals(file(uri)));
+            case PATH -> occurrences.exported(s) && uri.startsWith("file:") ? Optional.of(file(uri)) : Optional.empty();
+            default -> Optional.empty();
+        };
+    }
+
+    static Path file(String uri) {
         return Path.of(Documents.fileName(uri)).toAbsolutePath().normalize();
     }
 
@@ -160,8 +192,7 @@ final class Renames {
                     throw refused("'" + s.name + "' is not declared in this file (a built-in "
                             + Hovers.kindLabel(Builtins.lookup(s.name).get().kind()) + "): it cannot be renamed");
                 }
-                Optional<Path> declared = Definitions.path(s.name, file(uri), text, workspace.openText())
-                        .map(l -> file(l.getUri())).filter(f -> !f.equals(file(uri)));
+                Optional<Path> declared = importedFrom(uri, text, s, occurrences, workspace);
                 if (declared.isPresent()) return new Target(s, declared.get()); // a path of an import
                 if (KernelPrelude.paths(version).containsKey(s.name)) {
                     throw refused("'" + s.name + "' is a kernel path of the prelude (kernel " + version + "), which is"
@@ -176,7 +207,7 @@ final class Renames {
                     throw refused("'" + s.name + "' replaces the kernel path of the prelude: renamed, the kernel's would run again");
                 }
                 // a document with no file (untitled) is imported by none
-                return new Target(s, occurrences.exported(s) && uri.startsWith("file:") ? file(uri) : null);
+                return new Target(s, importedFrom(uri, text, s, occurrences, workspace).orElse(null));
             }
             default -> {
                 return new Target(s, null);

@@ -104,6 +104,29 @@ class CrossFileRenamesTest {
         assertThat(edits(edit, "flush_everything")).isEqualTo(EVERY_FILE);
     }
 
+    /** References of a path files import: in its file and every importer, as a rename edits them. */
+    @Test
+    void referencesOfAnImportedPathAreFoundInEveryImporter() throws Exception {
+        assertThat(locations(References.at(uri("main.mmu"), MAIN, 3, 15, true, workspace()))).isEqualTo(EVERY_FILE);
+        assertThat(locations(References.at(uri("lib.mmu"), LIB, 0, 7, true, workspace()))).isEqualTo(EVERY_FILE);
+        Map<String, List<String>> noDeclaration = new TreeMap<>(EVERY_FILE);
+        noDeclaration.put("lib.mmu", List.of("4:2", "5:2"));
+        assertThat(locations(References.at(uri("other.mmu"), OTHER, 2, 4, false, workspace()))).isEqualTo(noDeclaration);
+        Files.writeString(dir.resolve("other.mmu"), OTHER.replace("flush_all()", "flush_all("));
+        assertThat(locations(References.at(uri("main.mmu"), MAIN, 3, 15, true, workspace())))
+                .as("an importer that does not parse is left out").doesNotContainKey("other.mmu").containsKey("sub/again.mmu");
+    }
+
+    /** file name -> the 0-based "line:column" of each location. */
+    private Map<String, List<String>> locations(List<org.eclipse.lsp4j.Location> found) {
+        Map<String, List<String>> out = new TreeMap<>();
+        for (var l : found) {
+            out.computeIfAbsent(dir.toUri().relativize(java.net.URI.create(l.getUri())).toString(), k -> new java.util.ArrayList<>())
+                    .add(l.getRange().getStart().getLine() + ":" + l.getRange().getStart().getCharacter());
+        }
+        return out;
+    }
+
     @Test
     void renamedFromItsDeclarationTheCallersAreEditedToo() {
         WorkspaceEdit edit = Renames.rename(uri("lib.mmu"), LIB, 0, 7, "flush_everything", workspace());
