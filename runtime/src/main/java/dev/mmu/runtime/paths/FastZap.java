@@ -309,7 +309,6 @@ public final class FastZap {
         /** mmu_lock held, and inside tdp_mmu_zap_root()'s rcu_read_lock() (the iterator's rcu_dereference()). */
         static final Lockdep LOCKDEP = Lockdep.MMU_HELD.andRcu();
 
-
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
