@@ -130,13 +130,13 @@ public final class TdpMap {
      * it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
      */
     public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
+        private static final Lockdep RCU = Lockdep.NONE.andRcu();
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             // tdp_iter reads each SPTE with rcu_dereference(): CONFIG_PROVE_RCU reports it outside
             // kvm_tdp_mmu_map()'s rcu_read_lock(), mmu_lock held for read or not (trial7).
-            if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
-                e.violate(Invariant.lockdep, "tdp_mmu_for_each_pte() needs rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)");
-            }
+            if (!RCU.satisfied(s, e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_for_each_pte() needs " + RCU.unmet(s, e.thread));
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
