@@ -2,7 +2,14 @@ package dev.mmu.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.interp.compile.CompiledScenario;
+import dev.mmu.interp.run.ScenarioLoader;
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioResult;
+import dev.mmu.interp.run.ScenarioResult.OutcomeResult;
+import dev.mmu.interp.run.ScenarioRunner;
 import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.paths.Invariants;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,5 +40,32 @@ class InvariantExamplesTest {
             }
         }
         assertThat(Files.readString(DIR.resolve("terminates.mmu"))).contains("expect terminates");
+    }
+
+    /**
+     * A structural invariant (computed from the state, recorded by no op) is said in the
+     * counterexample's last step: "!! NAME: why", naming the table, SPTE or counter. Each example's
+     * violated scenario is run with `expect never NAME` instead.
+     */
+    @Test
+    void aStructuralInvariantsCounterexampleSaysWhatBrokeIt() throws IOException {
+        for (Invariant inv : Invariants.STRUCTURAL) {
+            if (NOT_EXPRESSIBLE.contains(inv)) continue;
+            Path f = DIR.resolve(inv.name() + ".mmu");
+            String text = Files.readString(f).replace("expect violation " + inv.name(), "expect never " + inv.name());
+            Loaded loaded = ScenarioLoader.load(f.toString(), text);
+            assertThat(loaded.hasErrors()).as(ScenarioRunner.render(loaded)).isFalse();
+            boolean failed = false;
+            for (CompiledScenario sc : loaded.scenarios()) {
+                ScenarioResult r = new ScenarioRunner().run(sc);
+                for (OutcomeResult o : r.outcomes()) {
+                    if (!o.showsTrace() || !o.text().equals("never " + inv.name())) continue;
+                    failed = true;
+                    String last = o.steps().get(o.steps().size() - 1).text();
+                    assertThat(last).as("%s: %s", f, sc.name()).contains("!! " + inv.name() + ": ");
+                }
+            }
+            assertThat(failed).as("%s has a counterexample", f).isTrue();
+        }
     }
 }

@@ -21,6 +21,8 @@ public final class Exec {
     /** Clauses noted so far, and (if asked) the clause each op merged into the step starts at. */
     private int clauses;
     java.util.List<Integer> opStarts;
+    /** While tracing, the structural invariants the step makes hold (else null). */
+    final StructuralNotes structural;
 
     Exec(Program program, VmState s, int thread, StringBuilder trace) {
         this.program = program;
@@ -28,6 +30,12 @@ public final class Exec {
         this.thread = thread;
         this.trace = trace;
         this.nextPc = s.threads[thread].pc + 1;
+        this.structural = trace == null ? null : new StructuralNotes(this, trace);
+    }
+
+    /** Clauses noted so far. */
+    int clauses() {
+        return clauses;
     }
 
     /** The running thread's state, for reading or writing (the successor's own copy). */

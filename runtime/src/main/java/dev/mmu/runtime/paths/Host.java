@@ -109,7 +109,6 @@ public final class Host {
      */
     static void free(Exec e, long start, long end) {
         VmState s = e.s;
-        boolean mappedBefore = e.tracing() && Invariants.freedPageMapped(s) != null;
         long[] unmapped = s.hvaUnmapped; // each page is met once: removed from the set after the loop
         boolean[] drop = new boolean[unmapped.length];
         for (long gfn = start; gfn < end; gfn = next(s, gfn)) {
@@ -141,13 +140,7 @@ public final class Host {
             s.freedPfns = insert(s.freedPfns, base);
             if (e.tracing()) e.note("host frees " + pfns(base, pagesPerBacking(s.config, s.gfnOfPfn(base))));
         }
-        s.unmappedPfns = keep;
-        // freed_page_mapped is structural (Invariants), so no step records it: say here, in the
-        // trace only (no state changes), which SPTE still maps what was just freed.
-        if (e.tracing() && !mappedBefore) {
-            String mapped = Invariants.freedPageMapped(s);
-            if (mapped != null) e.note("!! freed_page_mapped: " + mapped);
-        }
+        s.unmappedPfns = keep; // an SPTE that still maps what was freed: StructuralNotes says which
     }
 
     /** "pfn 0x1000" for a 4K page, "pfns 0x1000..0x11ff" for a huge one. */

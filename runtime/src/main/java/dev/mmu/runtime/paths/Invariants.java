@@ -24,17 +24,55 @@ public final class Invariants {
 
     private Invariants() {}
 
+    /**
+     * The invariants computed from the state rather than recorded by the step that broke them: no
+     * op says so, so a trace gets their {@link #why} where one starts to hold ({@link MmuSystem}).
+     */
+    public static final Set<Invariant> STRUCTURAL = EnumSet.of(Invariant.nx_exec_huge, Invariant.huge_and_child,
+            Invariant.stats_consistent, Invariant.page_table_leak, Invariant.dangling_memslot,
+            Invariant.freed_page_mapped, Invariant.nx_pages_counted);
+
     public static boolean violated(Invariant inv, VmState s) {
         if (inv.violatedIn(s)) return true;
         return switch (inv) {
-            case nx_exec_huge -> s.config.nxHugePages() && anyLeaf(s, (level, spte) -> level > 1 && Spte.exec(spte));
-            case huge_and_child -> hugeAndChild(s);
-            case stats_consistent -> !statsConsistent(s);
-            case page_table_leak -> leaked(s);
+            case nx_exec_huge -> s.config.nxHugePages() && execHuge(s) != null;
+            case huge_and_child -> hugeAndChild(s) >= 0;
+            case stats_consistent -> statsInconsistency(s) != null;
+            case page_table_leak -> leaked(s) >= 0;
             case dangling_memslot -> SlotOps.dangling(s) != null;
             case freed_page_mapped -> freedPageMapped(s) != null;
-            case nx_pages_counted -> !nxPagesCounted(s);
+            case nx_pages_counted -> nxPagesMiscounted(s) != null;
             default -> false;
+        };
+    }
+
+    /**
+     * Why s breaks the structural invariant inv, in the trace's words (which table, SPTE or
+     * counter), or null if it does not: {@link #violated} without the recorded bit.
+     */
+    public static String why(Invariant inv, VmState s) {
+        return switch (inv) {
+            case nx_exec_huge -> s.config.nxHugePages() ? execHuge(s) : null;
+            case huge_and_child -> {
+                int id = hugeAndChild(s);
+                if (id < 0) yield null;
+                ShadowPage sp = s.sp(id);
+                ShadowPage parent = s.sp(sp.parent);
+                yield sp + " is still live under SPTE L" + parent.level + "[" + sp.parentIndex + "] gfn 0x"
+                        + Long.toHexString(parent.gfnOf(sp.parentIndex)) + ", now a huge leaf";
+            }
+            case stats_consistent -> statsInconsistency(s);
+            case page_table_leak -> {
+                int id = leaked(s);
+                if (id < 0) yield null;
+                ShadowPage sp = s.sp(id);
+                yield sp.status == ShadowPage.LIVE ? sp + " is live but no root or walker reaches it"
+                        : sp + " is unlinked but queued on neither call_rcu nor an invalid_list";
+            }
+            case dangling_memslot -> SlotOps.dangling(s);
+            case freed_page_mapped -> freedPageMapped(s);
+            case nx_pages_counted -> nxPagesMiscounted(s);
+            default -> null;
         };
     }
 
@@ -61,18 +99,20 @@ public final class Invariants {
      * 0x1000, which the host freed", or null: the invariant, and the trace's words for it (it is
      * structural, so the step only read "host frees pfn 0x1000").
      */
-    public static String freedPageMapped(VmState s) {
+    private static String freedPageMapped(VmState s) {
         if (s.freedPfns.length == 0) return null;
         String leaf = firstLeaf(s, (level, spte) -> Host.freedIn(s, Spte.pfn(spte), Level.pagesPerHpage(level)));
         return leaf == null ? null : leaf + ", which the host freed";
     }
 
-    private interface LeafTest {
-        boolean test(int level, long spte);
+    /** The first huge leaf the guest may execute while nx_huge_pages is on, or null. */
+    private static String execHuge(VmState s) {
+        String leaf = firstLeaf(s, (level, spte) -> level > 1 && Spte.exec(spte));
+        return leaf == null ? null : leaf + " as an executable huge page";
     }
 
-    private static boolean anyLeaf(VmState s, LeafTest t) {
-        return firstLeaf(s, t) != null;
+    private interface LeafTest {
+        boolean test(int level, long spte);
     }
 
     /** "SPTE L1[1] gfn 0x201 maps pfn 0x1000" of the first live leaf SPTE that passes the test, or null. */
@@ -91,22 +131,26 @@ public final class Invariants {
         return null;
     }
 
-    /** A live table whose parent SPTE is a huge leaf (or no longer points at it). */
-    private static boolean hugeAndChild(VmState s) {
+    /**
+     * The id of a live table whose parent SPTE is a huge leaf, or -1. A live table whose parent is
+     * freed is page_table_leak's (it is no one's child any more).
+     */
+    private static int hugeAndChild(VmState s) {
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
-            if (sp == null || sp.status != ShadowPage.LIVE || sp.parent < 0) continue;
+            if (sp == null || sp.status != ShadowPage.LIVE || sp.parent < 0 || s.sp(sp.parent) == null) continue;
             long p = s.sp(sp.parent).spte(sp.parentIndex);
-            if (Spte.present(p) && Spte.leaf(p)) return true;
+            if (Spte.present(p) && Spte.leaf(p)) return id;
         }
-        return false;
+        return -1;
     }
 
     /**
      * pages_4k/2m/1g count the leaf SPTEs of live tables; nx_lpage_splits counts the NX list, whose
-     * pages are all in the tables (one zapped stays there only if tracked after its unlink).
+     * pages are all in the tables (one zapped stays there only if tracked after its unlink). The
+     * first counter that disagrees, or null.
      */
-    private static boolean statsConsistent(VmState s) {
+    private static String statsInconsistency(VmState s) {
         long[] leaves = new long[4];
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
@@ -119,27 +163,45 @@ public final class Invariants {
         for (int mmuType : new int[] {VmState.KVM_SHADOW_MMU, VmState.KVM_TDP_MMU}) {
             for (int id : s.possibleNxHugePages(mmuType)) {
                 ShadowPage sp = s.sp(id);
-                if (sp == null || sp.status != ShadowPage.LIVE) return false;
+                if (sp == null || sp.status != ShadowPage.LIVE) {
+                    return (sp == null ? "sp" + id : sp.toString()) + " is on possible_nx_huge_pages but no longer a live table";
+                }
+            }
+        }
+        Stat[] pages = {null, Stat.pages_4k, Stat.pages_2m, Stat.pages_1g};
+        for (int level = 1; level <= 3; level++) {
+            if (leaves[level] != s.stat(pages[level])) {
+                return "stat." + pages[level] + " is " + s.stat(pages[level]) + " but " + leaves[level]
+                        + " leaf SPTEs of that size are present";
             }
         }
         // nx_lpage_splits counts both lists (v6.18 keeps one per MMU)
-        return leaves[1] == s.stat(Stat.pages_4k) && leaves[2] == s.stat(Stat.pages_2m)
-                && leaves[3] == s.stat(Stat.pages_1g)
-                && s.lpageDisallowed.length + s.tdpMmuNxHugePages.length == s.stat(Stat.nx_lpage_splits);
+        long listed = s.lpageDisallowed.length + s.tdpMmuNxHugePages.length;
+        return listed == s.stat(Stat.nx_lpage_splits) ? null
+                : "stat.nx_lpage_splits is " + s.stat(Stat.nx_lpage_splits) + " but " + listed
+                        + " pages are on the possible_nx_huge_pages lists";
     }
 
     /**
      * Each MMU's possible_nx_huge_pages[t].nr_pages equals the length of its list, as
      * track_possible_nx_huge_page() and untrack_possible_nx_huge_page() keep them when called with
      * the type of the list the page is on. Before v6.18 the one counter is the one list's length.
+     * The first that disagrees, or null.
      */
-    private static boolean nxPagesCounted(VmState s) {
-        return s.nxNrPages(VmState.KVM_SHADOW_MMU) == s.lpageDisallowed.length
-                && s.nxNrPages(VmState.KVM_TDP_MMU) == s.tdpMmuNxHugePages.length;
+    private static String nxPagesMiscounted(VmState s) {
+        if (s.nxNrPages(VmState.KVM_SHADOW_MMU) != s.lpageDisallowed.length) {
+            return "possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages is " + Long.toUnsignedString(s.nxNrPages(VmState.KVM_SHADOW_MMU))
+                    + " but its list holds " + s.lpageDisallowed.length;
+        }
+        if (s.nxNrPages(VmState.KVM_TDP_MMU) != s.tdpMmuNxHugePages.length) {
+            return "possible_nx_huge_pages[KVM_TDP_MMU].nr_pages is " + Long.toUnsignedString(s.nxNrPages(VmState.KVM_TDP_MMU))
+                    + " but its list holds " + s.tdpMmuNxHugePages.length;
+        }
+        return null;
     }
 
-    /** A live table not reachable from the root, or an unlinked one nobody will free. */
-    private static boolean leaked(VmState s) {
+    /** The id of a live table not reachable from the root, or of an unlinked one nobody will free; or -1. */
+    private static int leaked(VmState s) {
         boolean[] reachable = new boolean[s.spCapacity()];
         mark(s, s.root, reachable);
         mark(s, s.nestedRoot, reachable);
@@ -155,10 +217,9 @@ public final class Invariants {
         for (int id = 0; id < s.spCapacity(); id++) {
             ShadowPage sp = s.sp(id);
             if (sp == null || reachable[id]) continue;
-            if (sp.status == ShadowPage.LIVE) return true;
-            if (!queued(s, id)) return true;
+            if (sp.status == ShadowPage.LIVE || !queued(s, id)) return id;
         }
-        return false;
+        return -1;
     }
 
     private static void mark(VmState s, int id, boolean[] reachable) {

@@ -197,7 +197,9 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         e.opStarts = opStarts;
         Op op = ops[n.threads[t].pc];
         runStep(merging, e, ops, op, c, touched);
-        if (trace != null && trace.length() == 0) trace.append(op.describe());
+        boolean described = trace != null && trace.length() == 0;
+        if (described) trace.append(op.describe());
+        if (e.structural != null) e.structural.insert(opStarts, described);
         return n;
     }
 
@@ -218,6 +220,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         op.exec(e, choice);
         assert contains(op.targets(at), e.nextPc) : op.describe() + " went to " + e.nextPc + ", not a declared target";
         self.pc = e.nextPc;
+        if (e.structural != null) e.structural.afterOp();
         if (e.invisible) merging.checkInvisible(e.thread, at);
         int invisibleAt = e.invisible ? at : -1;
         int run = 0;
@@ -242,6 +245,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             next.exec(e, 0);
             assert contains(next.targets(at), e.nextPc) : next.describe() + " went to " + e.nextPc;
             self.pc = e.nextPc;
+            if (e.structural != null) e.structural.afterOp();
             if (e.invisible && invisibleAt < 0) {
                 merging.checkInvisible(e.thread, at);
                 invisibleAt = at;
@@ -249,6 +253,7 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         }
         if (self.pc >= ops.length) finishThread(e);
         Rcu.maybeEndGracePeriod(e); // call_rcu callbacks run once no reader is left, wherever the step was
+        if (e.structural != null) e.structural.afterOp();
         return run + 1;
     }
 

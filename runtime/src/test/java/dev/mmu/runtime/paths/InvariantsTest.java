@@ -145,12 +145,12 @@ class InvariantsTest {
     @Test
     void theHostsFreeNamesTheSpteThatStillMapsThePage() {
         Run r = new Run(hostFree(SMALL, false, false));
-        assertThat(Invariants.freedPageMapped(r.s)).isEqualTo("SPTE L1[1] gfn 0x1 maps pfn 0x1000, which the host freed");
+        assertThat(Invariants.why(Invariant.freed_page_mapped, r.s)).isEqualTo("SPTE L1[1] gfn 0x1 maps pfn 0x1000, which the host freed");
         assertThat(r.trace()).containsOnlyOnce("!! freed_page_mapped: SPTE L1[1] gfn 0x1 maps pfn 0x1000, which the host freed");
         Run huge = new Run(hostFree(HUGE, true, false));
-        assertThat(Invariants.freedPageMapped(huge.s)).matches("SPTE L2\\[0\\] gfn 0x0 maps pfn 0x[0-9a-f]+, which the host freed");
+        assertThat(Invariants.why(Invariant.freed_page_mapped, huge.s)).matches("SPTE L2\\[0\\] gfn 0x0 maps pfn 0x[0-9a-f]+, which the host freed");
         Run safe = new Run(hostFree(SMALL, false, true));
-        assertThat(Invariants.freedPageMapped(safe.s)).isNull();
+        assertThat(Invariants.why(Invariant.freed_page_mapped, safe.s)).isNull();
         assertThat(safe.trace()).doesNotContain("freed_page_mapped");
     }
 
@@ -386,6 +386,8 @@ class InvariantsTest {
         ShadowPage l1 = l1(s);
         s.setSpte(l1.parent, l1.parentIndex, Spte.leaf(0x1000, true, false)); // the table stays LIVE
         assertThat(Invariants.violated(Invariant.huge_and_child, s)).isTrue();
+        assertThat(Invariants.why(Invariant.huge_and_child, s))
+                .isEqualTo(l1 + " is still live under SPTE L2[0] gfn 0x0, now a huge leaf");
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // an unlinked table beside the leaf is fine
         assertThat(Invariants.violated(Invariant.huge_and_child, s)).isFalse();
     }
@@ -396,11 +398,11 @@ class InvariantsTest {
         VmState s = splitState();
         ShadowPage l1 = l1(s);
         s.freedPfns = new long[] {Spte.pfn(l1.spte(1))};
-        assertThat(Invariants.freedPageMapped(s)).startsWith("SPTE L1[1] gfn 0x1 maps pfn 0x");
+        assertThat(Invariants.why(Invariant.freed_page_mapped, s)).startsWith("SPTE L1[1] gfn 0x1 maps pfn 0x");
         s.setSpte(l1.parent, l1.parentIndex, 0);
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
         s.rcuPending = new int[] {l1.id};
-        assertThat(Invariants.freedPageMapped(s)).isNull();
+        assertThat(Invariants.why(Invariant.freed_page_mapped, s)).isNull();
         assertThat(Invariants.violated(Invariant.freed_page_mapped, s)).isFalse();
     }
 
@@ -411,6 +413,7 @@ class InvariantsTest {
         s.setSpte(l1.parent, l1.parentIndex, 0);
         assertThat(Invariants.violated(Invariant.huge_and_child, s)).isFalse();
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
+        assertThat(Invariants.why(Invariant.page_table_leak, s)).isEqualTo(l1 + " is live but no root or walker reaches it");
     }
 
     @Test
@@ -420,6 +423,7 @@ class InvariantsTest {
                 VmState s = splitState();
                 s.addStat(stat, delta);
                 assertThat(Invariants.violated(Invariant.stats_consistent, s)).as("%s %+d", stat, delta).isTrue();
+                assertThat(Invariants.why(Invariant.stats_consistent, s)).startsWith("stat." + stat + " is " + s.stat(stat) + " but ");
             }
         }
         VmState s = splitState();
@@ -472,6 +476,8 @@ class InvariantsTest {
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
         assertThat(s.stat(Stat.nx_lpage_splits)).as("the list and the counter agree").isEqualTo(1);
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isTrue();
+        assertThat(Invariants.why(Invariant.stats_consistent, s))
+                .isEqualTo(l1 + " is on possible_nx_huge_pages but no longer a live table");
         s.lpageDisallowed = new int[0];
         s.addStat(Stat.nx_lpage_splits, -1);
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).isFalse();
@@ -519,6 +525,8 @@ class InvariantsTest {
         s.setSpte(l1.parent, l1.parentIndex, 0);
         s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).as("unlinked, queued nowhere").isTrue();
+        assertThat(Invariants.why(Invariant.page_table_leak, s))
+                .isEqualTo(l1 + " is unlinked but queued on neither call_rcu nor an invalid_list");
         VmState rcu = s.copy();
         rcu.rcuPending = new int[] {l1.id};
         assertThat(Invariants.violated(Invariant.page_table_leak, rcu)).as("waiting for call_rcu").isFalse();

@@ -143,6 +143,8 @@ class NxListsPerMmuTest {
         assertThat(counter(s, VmState.KVM_SHADOW_MMU)).as("0 - 1 as a u64").isEqualTo(-1);
         assertThat(s.stat(Stat.nx_lpage_splits)).isZero();
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isTrue();
+        assertThat(Invariants.why(Invariant.nx_pages_counted, s))
+                .isEqualTo("possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages is 18446744073709551615 but its list holds 0");
         assertThat(Invariants.violated(Invariant.stats_consistent, s)).as("nx_lpage_splits is right").isFalse();
         Nx.unlink(e, tdp.id); // tdp_mmu_unlink_sp(): nx_huge_page_disallowed is clear, nothing to untrack
         s.spForWrite(tdp.id).nxHugePageDisallowed = true;

@@ -1,0 +1,134 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Stat;
+import dev.mmu.runtime.model.VmState;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A structural invariant's "!! name: why" goes where a traced step made it hold, and only if it
+ * still holds at the step's end: the search decides on states, so one that held between two ops
+ * of a merged step broke nothing.
+ */
+class StructuralNotesTest {
+    /** The NX-split state's 4K table, unlinked and queued nowhere (its counters kept right): a page_table_leak. */
+    private static void leak(VmState s) {
+        ShadowPage l1 = InvariantsTest.l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        s.lpageDisallowed = new int[0];
+        s.addNxNrPages(VmState.KVM_SHADOW_MMU, -1);
+        s.addStat(Stat.nx_lpage_splits, -1);
+        s.addStat(Stat.pages_4k, -512);
+    }
+
+    private static Exec exec(VmState s, StringBuilder trace) {
+        return new Exec(null, s, 0, trace);
+    }
+
+    @Test
+    void theNoteFollowsTheOpThatBrokeTheInvariantAndMovesTheLaterOpsStarts() {
+        StringBuilder trace = new StringBuilder();
+        Exec e = exec(InvariantsTest.splitState(), trace);
+        List<Integer> opStarts = new ArrayList<>();
+        e.opStarts = opStarts;
+        e.note("first op");
+        e.structural.afterOp();
+        leak(e.s);
+        e.opStart();
+        e.note("second op unlinks sp2");
+        e.structural.afterOp();
+        e.opStart();
+        e.note("third op");
+        e.structural.afterOp();
+        e.structural.insert(opStarts, false);
+        assertThat(trace.toString()).matches("first op; second op unlinks sp2; !! page_table_leak: sp\\d+\\(L1 gfn 0x0\\)"
+                + " is unlinked but queued on neither call_rcu nor an invalid_list; third op");
+        assertThat(opStarts).containsExactly(1, 3);
+    }
+
+    @Test
+    void anInvariantThatHeldOnlyInsideTheStepIsNotNoted() {
+        StringBuilder trace = new StringBuilder();
+        VmState s = InvariantsTest.splitState();
+        Exec e = exec(s, trace);
+        ShadowPage l1 = InvariantsTest.l1(s);
+        long parentSpte = s.sp(l1.parent).spte(l1.parentIndex);
+        e.note("unlink");
+        leak(s);
+        e.structural.afterOp();
+        e.note("link again");
+        s.setSpte(l1.parent, l1.parentIndex, parentSpte);
+        s.spForWrite(l1.id).status = ShadowPage.LIVE;
+        s.lpageDisallowed = new int[] {l1.id};
+        s.addNxNrPages(VmState.KVM_SHADOW_MMU, 1);
+        s.addStat(Stat.nx_lpage_splits, 1);
+        s.addStat(Stat.pages_4k, 512);
+        e.structural.afterOp();
+        e.structural.insert(null, false);
+        assertThat(trace.toString()).isEqualTo("unlink; link again");
+    }
+
+    @Test
+    void anInvariantThatHeldBeforeTheStepOrThatTheStepRecordedIsNotNotedAgain() {
+        VmState s = InvariantsTest.splitState();
+        leak(s);
+        StringBuilder trace = new StringBuilder();
+        Exec e = exec(s, trace);
+        e.note("an op");
+        e.structural.afterOp();
+        e.structural.insert(null, false);
+        assertThat(trace.toString()).isEqualTo("an op");
+
+        StringBuilder recorded = new StringBuilder();
+        Exec r = exec(InvariantsTest.splitState(), recorded);
+        leak(r.s);
+        r.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
+        r.structural.afterOp();
+        r.structural.insert(null, false);
+        assertThat(recorded.toString()).isEqualTo("!! page_table_leak: thread ends with a non-empty invalid_list");
+    }
+
+    @Test
+    void aStepThatNotedNothingKeepsItsDescriptionFirst() {
+        StringBuilder trace = new StringBuilder();
+        Exec e = exec(InvariantsTest.splitState(), trace);
+        leak(e.s);
+        e.structural.afterOp();
+        trace.append("kvm_tdp_mmu_put_root"); // the op's describe(), as MmuSystem.step adds it
+        e.structural.insert(null, true);
+        assertThat(trace.toString()).startsWith("kvm_tdp_mmu_put_root; !! page_table_leak: sp");
+    }
+
+    /** Why is given exactly where violated holds, for each structural invariant (the bit aside). */
+    @Test
+    void whyAgreesWithViolated() {
+        VmState held = InvariantsTest.splitState();
+        VmState leaked = InvariantsTest.splitState();
+        leak(leaked);
+        for (Invariant inv : Invariants.STRUCTURAL) {
+            assertThat(Invariants.why(inv, held)).as("%s", inv).isNull();
+            assertThat(Invariants.why(inv, leaked) != null).as("%s", inv).isEqualTo(Invariants.violated(inv, leaked));
+        }
+        assertThat(Invariants.why(Invariant.lockdep, leaked)).as("an event invariant has no structural why").isNull();
+    }
+
+    /** Two invariants one op broke are noted after it in the order the language lists them. */
+    @Test
+    void twoInvariantsBrokenByOneOpAreNotedInTheirOrder() {
+        StringBuilder trace = new StringBuilder("zap");
+        VmState s = InvariantsTest.splitState();
+        Exec e = exec(s, trace);
+        ShadowPage l1 = InvariantsTest.l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // its NX-list entry and counters left as they were
+        e.structural.afterOp();
+        e.structural.insert(null, false);
+        assertThat(trace.toString()).matches("zap; !! stats_consistent: .*; !! page_table_leak: .*");
+    }
+}
