@@ -144,15 +144,22 @@ public final class TraceTable {
     }
 
     /**
-     * Each thread's column width (its text and a gap of two), or null for the vertical layout. The
-     * width is shared out max-min fair by what each column needs unwrapped (its longest clause, or
-     * its name): a thread with short steps (a vCPU's one access) leaves the rest to the others, and
-     * the last column gets what is left. Columns are used only if each is as wide as its longest
-     * word (a kernel name is not cut) and as MIN_COLUMN or its need, as the even split had it.
+     * Each thread's column width (its text and a gap of two; 0 for a thread that ran nothing in the
+     * trace, which gets no column), or null for the vertical layout. The width is shared out max-min
+     * fair by what each column needs unwrapped (its longest clause, or its name): a thread with short
+     * steps (a vCPU's one access) leaves the rest to the others, and the last column gets what is
+     * left. Columns are used only if each is as wide as its longest word (a kernel name is not cut)
+     * and as MIN_COLUMN or its need, as the even split had it, and if they wrap the steps into not
+     * much more lines than one step per line would (a 40-wide column of kernel clauses beside a
+     * vCPU's one access took two or three lines a step).
      */
     private int[] widths(List<ScenarioResult.Step> rows, List<List<String>> clauses) {
         int n = threads.size();
-        if (n < 2) return null;
+        boolean[] ran = new boolean[n];
+        for (ScenarioResult.Step r : rows) ran[r.thread()] = true;
+        int open = 0;
+        for (boolean r : ran) if (r) open++;
+        if (open < 2) return null;
         int[] need = new int[n];
         int[] word = new int[n];
         for (int t = 0; t < n; t++) need[t] = threads.get(t).length() + 2;
@@ -166,7 +173,8 @@ public final class TraceTable {
         int[] width = new int[n];
         int left = this.width - 7;
         boolean[] done = new boolean[n];
-        for (int open = n; open > 0; ) {
+        for (int t = 0; t < n; t++) done[t] = !ran[t];
+        while (open > 0) {
             int share = left / open;
             boolean fixed = false;
             for (int t = 0; t < n; t++) {
@@ -182,19 +190,39 @@ public final class TraceTable {
             for (int t = 0; t < n; t++) if (!done[t]) width[t] = share;
             break;
         }
+        int last = n - 1;
+        while (!ran[last]) last--;
         int used = 0;
-        for (int t = 0; t < n - 1; t++) used += width[t];
-        width[n - 1] = this.width - 7 - used;
+        for (int t = 0; t < last; t++) used += width[t];
+        width[last] = this.width - 7 - used;
         for (int t = 0; t < n; t++) {
-            if (width[t] < Math.min(need[t], MIN_COLUMN) || width[t] < Math.min(need[t], word[t])) return null;
+            if (ran[t] && (width[t] < Math.min(need[t], MIN_COLUMN) || width[t] < Math.min(need[t], word[t]))) return null;
         }
-        return width;
+        int columnLines = 0;
+        int verticalLines = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            columnLines += Wrap.wrap(clauses.get(i), width[rows.get(i).thread()] - 2).size();
+            verticalLines += Wrap.wrap(clauses.get(i), verticalText()).size();
+        }
+        // a line in four more buys the columns' view of who ran when; more is a trace hard to read
+        return columnLines <= verticalLines + Math.max(1, verticalLines / 4) ? width : null;
+    }
+
+    /** The width of the vertical layout's text column. */
+    private int verticalText() {
+        return Math.max(20, width - 7 - nameWidth() - 2);
+    }
+
+    private int nameWidth() {
+        int name = "thread".length();
+        for (String t : threads) name = Math.max(name, t.length());
+        return name;
     }
 
     private String columns(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart, int[] column) {
         StringBuilder out = new StringBuilder();
         StringBuilder head = new StringBuilder(String.format(INDENT + "%-5s", "step"));
-        for (int t = 0; t < threads.size(); t++) head.append(pad(threads.get(t), column[t]));
+        for (int t = 0; t < threads.size(); t++) if (column[t] > 0) head.append(pad(threads.get(t), column[t]));
         out.append(head.toString().stripTrailing()).append('\n');
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
@@ -212,11 +240,10 @@ public final class TraceTable {
     }
 
     private String vertical(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart) {
-        int name = "thread".length();
-        for (String t : threads) name = Math.max(name, t.length());
+        int name = nameWidth();
         String format = INDENT + "%-5s%-" + (name + 2) + "s";
         StringBuilder out = new StringBuilder(String.format(format, "step", "thread")).append("what ran\n");
-        int text = Math.max(20, width - 7 - name - 2);
+        int text = verticalText();
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
             List<String> lines = Wrap.wrap(clauses.get(i), text);

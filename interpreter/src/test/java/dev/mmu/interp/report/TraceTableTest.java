@@ -126,4 +126,34 @@ class TraceTableTest {
         assertThat(v).contains("what ran").contains("possible_nx_huge_pages[KVM_SHADOW_MMU].nr_pages=18446744073709551615\n");
     }
 
+    /** A thread that ran nothing in the trace gets no column (it was an empty one as wide as its name). */
+    @Test
+    void aThreadThatRanNothingGetsNoColumn() {
+        List<Step> steps = List.of(STEPS.get(0), STEPS.get(3));
+        String t = TraceTable.render(THREE, steps, -1, 160, null);
+        assertThat(t.lines().findFirst().orElseThrow()).contains("recovery").contains("vcpu 1").doesNotContain("host");
+        assertThat(t).doesNotContain("what ran");
+        List<Step> one = List.of(STEPS.get(0), STEPS.get(2));
+        assertThat(TraceTable.render(List.of("recovery", "host", "vcpu 1"), one, -1, 160, null))
+                .as("with the idle thread last, the last column that ran takes what is left")
+                .startsWith("  step recovery").contains("host frees pfn 0x1000");
+    }
+
+    /**
+     * Columns that would wrap the steps into more lines than one step per line are not used: a
+     * memslot delete's clauses in a 41-wide column beside a vCPU's one access took ten lines for a
+     * step that reads in six (trial7's livelock, 90 columns).
+     */
+    @Test
+    void columnsThatWrapMoreThanOneStepPerLineGoVertical() {
+        List<Step> steps = List.of(new Step(1, "vCPU 1 read 0x1000: TLB hit -> pfn 0x1001"),
+                new Step(0, "mutex_lock(slots_lock); kvm_invalidate_memslot: memslot 1 KVM_MEMSLOT_INVALID; "
+                        + "synchronize_srcu: no srcu readers left; write_lock(mmu_lock); "
+                        + "kvm->arch.mmu_valid_gen = 1: every shadow page made before is obsolete; "
+                        + "KVM_REQ_MMU_FREE_OBSOLETE_ROOTS made on every vCPU"));
+        String t = TraceTable.render(List.of("vmm", "vcpu 1"), steps, -1, 90, null);
+        fits(t, 90);
+        assertThat(t).contains("what ran").contains("kvm->arch.mmu_valid_gen = 1: every shadow page made before is obsolete\n");
+        assertThat(t.lines().count()).isEqualTo(1 + 1 + 6);
+    }
 }
