@@ -67,6 +67,19 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
     }
 
+    /**
+     * A root reference nobody puts is a page_table_leak once every thread has ended: the copy of
+     * kvm_tdp_mmu_zap_invalidated_roots() without its put passed (trial7), as the kernel leaks the
+     * root (kvm_mmu_uninit_tdp_mmu()'s WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots))).
+     */
+    @Test
+    void aRootReferenceNeverPutIsAPageTableLeak() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("root-reference-never-put.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
+        assertThat(r.scenarios().get(0).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never page_table_leak: FAIL", "terminates: PASS");
+    }
+
     /** The root zap's and the TDP fault's walks read SPTEs with rcu_dereference(): without rcu_read_lock() each is a lockdep splat (trial7). */
     @Test
     void theRootZapNeedsRcuReadLock() {

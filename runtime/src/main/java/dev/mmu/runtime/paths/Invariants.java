@@ -222,6 +222,51 @@ public final class Invariants {
         return -1;
     }
 
+    /**
+     * The first root holding a reference nobody will put, once every thread has ended, as
+     * "sp3(L4 gfn 0x0) (invalid) has tdp_mmu_root_count 1, held by none: ...", or null. The
+     * references a root may still hold then: one per vCPU whose current root it is (root_mmu's
+     * root.hpa; guest_mmu's for the L2 guest's legacy root), and for a TDP root the TDP MMU's own
+     * (kvm_tdp_mmu_alloc_root()'s refcount_set(.., 2)) while the root is valid, which
+     * kvm_tdp_mmu_invalidate_roots() gifts to the zap (tdp_mmu_scheduled_root_to_zap, in
+     * {@link VmState#invalidRoots} until kvm_tdp_mmu_zap_invalidated_roots() takes it). A walk's
+     * reference (tdp_mmu_next_root(), kvm_tdp_mmu_get_root()) ends with its thread. Any more and
+     * the root is never freed: for a TDP root kvm_mmu_uninit_tdp_mmu()'s
+     * WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots)), for a legacy one kvm_mmu_prepare_zap_page()
+     * keeps it off invalid_list. prev_roots are not modelled: a direct root stays current across
+     * CR3 loads (is_root_usable() ignores a direct role's pgd).
+     */
+    public static String leakedRootReference(VmState s) {
+        for (int id = 0; id < s.spCapacity(); id++) {
+            ShadowPage p = s.sp(id);
+            if (p == null || p.rootCount == 0) continue;
+            StringBuilder by = new StringBuilder();
+            int holders = 0;
+            for (int v = 0; v < s.config.vcpus(); v++) {
+                if (s.vcpuRoots[v] == id) holders += holder(by, "vCPU " + v);
+                if (s.vcpuNestedRoots[v] == id) holders += holder(by, "vCPU " + v + " (guest_mmu)");
+            }
+            boolean tdp = p.tdp && IdLists.contains(TdpMmuRoots.all(s), id);
+            if (tdp && !p.invalid) holders += holder(by, "the TDP MMU");
+            if (tdp && p.invalid && IdLists.contains(s.invalidRoots, id)) holders += holder(by, "the scheduled zap");
+            if (p.rootCount > holders) {
+                return p + (p.invalid ? " (invalid)" : "") + " has " + (p.tdp ? "tdp_mmu_root_count " : "root_count ")
+                        + p.rootCount + ", held by " + (holders == 0 ? "none" : by) + ": " + (p.rootCount - holders)
+                        + (p.rootCount - holders == 1 ? " reference is" : " references are") + " never put, the root never freed ("
+                        + (p.tdp ? "kvm_mmu_uninit_tdp_mmu(): WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots))"
+                                : "kvm_mmu_prepare_zap_page() keeps it off invalid_list")
+                        + ")";
+            }
+        }
+        return null;
+    }
+
+    private static int holder(StringBuilder by, String who) {
+        if (by.length() > 0) by.append(", ");
+        by.append(who);
+        return 1;
+    }
+
     private static void mark(VmState s, int id, boolean[] reachable) {
         if (id < 0 || id >= reachable.length || reachable[id] || s.sp(id) == null) return;
         reachable[id] = true;

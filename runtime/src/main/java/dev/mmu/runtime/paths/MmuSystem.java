@@ -277,6 +277,23 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
         }
+        if (allFinished(e)) {
+            String leak = Invariants.leakedRootReference(e.s);
+            if (leak != null) e.violate(Invariant.page_table_leak, "every thread has ended, and " + leak);
+        }
+    }
+
+    /**
+     * Whether the thread ending is the last one. The root check above reads roots other threads
+     * change, yet FINISH declares no such read: it runs only when no other thread has a step
+     * left, so no step of another thread can come after it, and every order of the same steps
+     * ends in the same state, checked by whichever step ends the last thread.
+     */
+    private static boolean allFinished(Exec e) {
+        for (int t = 0; t < e.s.threads.length; t++) {
+            if (t != e.thread && e.s.threads[t].pc < e.program.threads().get(t).ops().length) return false;
+        }
+        return true;
     }
 
     /**

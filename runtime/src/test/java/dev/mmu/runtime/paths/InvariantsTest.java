@@ -582,6 +582,73 @@ class InvariantsTest {
         assertThat(Invariants.violated(Invariant.page_table_leak, s)).isTrue();
     }
 
+    /** A thread that takes a reference on the root (kvm_tdp_mmu_get_root), and puts it if asked. */
+    static ThreadProgram getRoot(boolean put) {
+        return thread("walk", b -> {
+            b.emit(call("kvm_tdp_mmu_get_root", 0));
+            if (put) b.emit(call("kvm_tdp_mmu_put_root", 0));
+        });
+    }
+
+    @Test
+    void aRootReferenceTakenAndNeverPutLeaksOnceEveryThreadHasEnded() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        assertThat(broken(program(c, b -> {}, getRoot(false)))).containsExactly(Invariant.page_table_leak);
+        assertThat(broken(program(c, b -> {}, getRoot(true)))).isEmpty();
+        // The last thread to end checks, whichever it is.
+        assertThat(broken(program(c, b -> {}, getRoot(false), thread("idle", b -> b.emit(new Ops.Note("idle"))))))
+                .containsExactly(Invariant.page_table_leak);
+        // One thread takes the reference another puts: whichever ends first leaves the count off
+        // by one; only the state after the last thread is checked.
+        assertThat(broken(program(c, b -> {}, thread("get", b -> b.emit(call("kvm_tdp_mmu_get_root", 0))),
+                thread("put", b -> b.emit(call("kvm_tdp_mmu_put_root", 0)))))).isEmpty();
+    }
+
+    @Test
+    void aTdpRootsReferencesAreItsVcpusTheTdpMmusOrTheScheduledZaps() {
+        VmState s = splitState(); // one vCPU: the root's count is 2, vCPU 0's and the TDP MMU's
+        int root = s.root;
+        String sp = s.sp(root).toString();
+        assertThat(Invariants.leakedRootReference(s)).isNull();
+        s.spForWrite(root).rootCount = 3; // a walk's kvm_tdp_mmu_get_root() never put
+        assertThat(Invariants.leakedRootReference(s)).isEqualTo(sp + " has tdp_mmu_root_count 3, held by vCPU 0, the TDP MMU:"
+                + " 1 reference is never put, the root never freed (kvm_mmu_uninit_tdp_mmu(): WARN_ON(!list_empty(&kvm->arch.tdp_mmu_roots)))");
+        ShadowPage p = s.spForWrite(root);
+        p.rootCount = 2;
+        p.invalid = true; // kvm_tdp_mmu_invalidate_roots(): the TDP MMU's reference goes to the zap
+        s.root = -1;
+        s.invalidRoots = new int[] {root};
+        assertThat(Invariants.leakedRootReference(s)).isNull();
+        s.invalidRoots = new int[0]; // the zap took it, and did not put it
+        assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " (invalid) has tdp_mmu_root_count 2, held by vCPU 0: 1 reference is");
+        s.vcpuRoots[0] = -1; // vCPU 0's mmu_free_root_page(), with no put either
+        assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " (invalid) has tdp_mmu_root_count 2, held by none: 2 references are");
+        p.rootCount = 0;
+        assertThat(Invariants.leakedRootReference(s)).isNull();
+        p.rootCount = 1;
+        p.invalid = false; // a valid root off the list is no TDP MMU root: nothing holds it
+        TdpMmuRoots.remove(s, root);
+        assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " has tdp_mmu_root_count 1, held by none");
+    }
+
+    @Test
+    void aLegacyRootsReferencesAreItsVcpusOnly() {
+        VmState s = splitState();
+        int table = l1(s).id;
+        ShadowPage p = s.allocSp(4, 0, false); // the L2 guest's root (guest_mmu), no TDP MMU reference
+        s.freeSp(table); // a freed table before the root in id order is skipped
+        p.rootCount = 1;
+        String sp = p.toString();
+        assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " has root_count 1, held by none: 1 reference is never put,"
+                + " the root never freed (kvm_mmu_prepare_zap_page() keeps it off invalid_list)");
+        s.vcpuNestedRoots[0] = p.id;
+        assertThat(Invariants.leakedRootReference(s)).isNull();
+        p.invalid = true;
+        s.invalidRoots = new int[] {p.id}; // obsolete, waiting for kvm_zap_obsolete_pages(): no reference of its own
+        p.rootCount = 2;
+        assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " (invalid) has root_count 2, held by vCPU 0 (guest_mmu): 1 reference");
+    }
+
     @Test
     void aRecordedEventIsViolatedWhateverTheTables() {
         for (Invariant inv : Invariant.values()) {
