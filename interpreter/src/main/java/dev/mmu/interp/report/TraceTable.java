@@ -26,6 +26,8 @@ public final class TraceTable {
 
     private final int width;
     private final List<String> threads;
+    /** The threads that ran a step of the trace, in thread order: only they get a column. */
+    private final List<Integer> shown = new ArrayList<>();
     /** Invariants broken on the way other than the one checked: name → "step N: why". */
     private final Map<String, String> others = new LinkedHashMap<>();
 
@@ -69,6 +71,10 @@ public final class TraceTable {
         for (int i = 0; i < rows.size(); i++) {
             List<String> step = List.of(rows.get(i).text().split("; "));
             clauses.add(t.keep(i == rows.size() - 1 ? upToViolation(step, rows.get(i).opStarts(), focus) : step, i + 1, focus));
+        }
+        for (int u = 0; u < threads.size(); u++) {
+            final int thread = u;
+            if (rows.stream().anyMatch(r -> r.thread() == thread)) t.shown.add(u);
         }
         int[] columns = t.widths(rows, clauses);
         String table = columns != null ? t.columns(rows, clauses, cycleStart, columns) : t.vertical(rows, clauses, cycleStart);
@@ -148,16 +154,18 @@ public final class TraceTable {
      * width is shared out max-min fair by what each column needs unwrapped (its longest clause, or
      * its name): a thread with short steps (a vCPU's one access) leaves the rest to the others, and
      * the last column gets what is left. Columns are used only if each is as wide as its longest
-     * word (a kernel name is not cut) and as MIN_COLUMN or its need, as the even split had it.
+     * word (a kernel name is not cut) and as MIN_COLUMN or its need, as the even split had it. A
+     * thread that ran no step of the trace gets no column (an empty one squeezed the others: trial8);
+     * with one thread left the vertical layout names it on each line.
      */
     private int[] widths(List<ScenarioResult.Step> rows, List<List<String>> clauses) {
-        int n = threads.size();
+        int n = shown.size();
         if (n < 2) return null;
         int[] need = new int[n];
         int[] word = new int[n];
-        for (int t = 0; t < n; t++) need[t] = threads.get(t).length() + 2;
+        for (int t = 0; t < n; t++) need[t] = threads.get(shown.get(t)).length() + 2;
         for (int i = 0; i < rows.size(); i++) {
-            int t = rows.get(i).thread();
+            int t = shown.indexOf(rows.get(i).thread());
             for (String clause : clauses.get(i)) {
                 need[t] = Math.max(need[t], clause.length() + 2);
                 for (String w : clause.split(" ")) word[t] = Math.max(word[t], w.length() + 2 + 2); // on a continuation line
@@ -194,11 +202,11 @@ public final class TraceTable {
     private String columns(List<ScenarioResult.Step> rows, List<List<String>> clauses, int cycleStart, int[] column) {
         StringBuilder out = new StringBuilder();
         StringBuilder head = new StringBuilder(String.format(INDENT + "%-5s", "step"));
-        for (int t = 0; t < threads.size(); t++) head.append(pad(threads.get(t), column[t]));
+        for (int t = 0; t < shown.size(); t++) head.append(pad(threads.get(shown.get(t)), column[t]));
         out.append(head.toString().stripTrailing()).append('\n');
         for (int i = 0; i < rows.size(); i++) {
             if (i == cycleStart) out.append(cycleLine());
-            int t = rows.get(i).thread();
+            int t = shown.indexOf(rows.get(i).thread());
             int before = 0;
             for (int u = 0; u < t; u++) before += column[u];
             List<String> lines = Wrap.wrap(clauses.get(i), column[t] - 2);
