@@ -53,6 +53,10 @@ class TraceTableTest {
         String two = TraceTable.render(THREE, STEPS.subList(0, 3), -1, 160, null);
         assertThat(two.lines().findFirst().orElseThrow()).contains("recovery").contains("host").doesNotContain("vcpu 1");
         fits(two, 160);
+        // a shown thread's column is as wide as its name, though its steps are shorter
+        String named = TraceTable.render(List.of("nx_huge_page_recovery_worker", "host", "vcpu 1"),
+                List.of(new Step(0, "x"), new Step(2, "y")), -1, 160, null);
+        assertThat(named.lines().findFirst().orElseThrow()).contains("nx_huge_page_recovery_worker  vcpu 1");
     }
 
     @Test
