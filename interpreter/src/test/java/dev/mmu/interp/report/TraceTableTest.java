@@ -40,6 +40,25 @@ class TraceTableTest {
         fits(TraceTable.render(List.of("a", "b"), STEPS.subList(0, 3), -1, 80, null), 80);
     }
 
+    /**
+     * A thread that ran no step of the trace gets no column: a two-step lockdep trace of the zapper
+     * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
+     * layout names it; with two, only their columns.
+     */
+    @Test
+    void threadsThatRanNothingGetNoColumn() {
+        String one = TraceTable.render(THREE, STEPS.subList(0, 2), -1, 160, "stale_tlb_at_unlock");
+        assertThat(one.lines().findFirst().orElseThrow()).isEqualTo("  step thread    what ran");
+        assertThat(one).doesNotContain("host").doesNotContain("vcpu 1");
+        String two = TraceTable.render(THREE, STEPS.subList(0, 3), -1, 160, null);
+        assertThat(two.lines().findFirst().orElseThrow()).contains("recovery").contains("host").doesNotContain("vcpu 1");
+        fits(two, 160);
+        // a shown thread's column is as wide as its name, though its steps are shorter
+        String named = TraceTable.render(List.of("nx_huge_page_recovery_worker", "host", "vcpu 1"),
+                List.of(new Step(0, "x"), new Step(2, "y")), -1, 160, null);
+        assertThat(named.lines().findFirst().orElseThrow()).contains("nx_huge_page_recovery_worker  vcpu 1");
+    }
+
     @Test
     void onlyTheCheckedInvariantIsMarkedTheOthersAreListedOnce() {
         String t = TraceTable.render(THREE, STEPS, -1, 100, "use_after_free");

@@ -45,11 +45,18 @@ public record Lockdep(LockId lock, Mode mode, boolean rcu) {
         return lockHeld(s, thread) && (!rcu || Lock.held(s, thread, LockId.rcu));
     }
 
+    /**
+     * The NX list's rule is the model's, not a lockdep_assert() of the kernel: the text says so, or
+     * a maintainer looks in unaccount_nx_huge_page() for an assert that is not there (trial8).
+     */
+    static final String NX_LIST_RULE = " (the NX list's locks: the kernel asserts neither, but the list_add/list_del would race)";
+
     /** What a caller lacks, for the violation's text: the lock, rcu_read_lock(), or both. */
     String unmet(VmState s, int thread) {
         boolean rcuHeld = !rcu || Lock.held(s, thread, LockId.rcu);
         if (lockHeld(s, thread)) return "rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of an SPTE pointer)";
-        return rcuHeld ? new Lockdep(lock, mode, false).describe() : describe();
+        String lacks = rcuHeld ? new Lockdep(lock, mode, false).describe() : describe();
+        return mode == Mode.MMU_WRITE_OR ? lacks + NX_LIST_RULE : lacks;
     }
 
     private boolean lockHeld(VmState s, int thread) {

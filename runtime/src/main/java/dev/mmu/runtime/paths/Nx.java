@@ -38,7 +38,7 @@ public final class Nx {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             if (s.mmuWriter != e.thread && !Lock.held(s, e.thread, LockId.tdp_mmu_pages_lock)) {
-                e.violate(Invariant.lockdep, text + " without mmu_lock held for write or tdp_mmu_pages_lock");
+                e.violate(Invariant.lockdep, text + " without mmu_lock held for write or tdp_mmu_pages_lock" + Lockdep.NX_LIST_RULE);
             }
             int[] list = s.possibleNxHugePages((int) mmuType.eval(s, e.thread));
             e.self().locals[slot] = list.length > 0 ? list[0] : -1;

@@ -80,6 +80,9 @@ class LockdepTest {
         spin.mutexOwner[1] = T;
         assertThat(nxList.satisfied(spin, T)).isTrue();
         assertThat(nxList.satisfied(state(), T)).isFalse();
+        // the kernel asserts neither lock there: the text says the rule is the list's (trial8)
+        assertThat(nxList.unmet(state(), T)).isEqualTo("mmu_lock held for write or tdp_mmu_pages_lock held"
+                + " (the NX list's locks: the kernel asserts neither, but the list_add/list_del would race)");
         assertThat(Lockdep.held(LockId.tdp_mmu_pages_lock).describe()).isEqualTo("tdp_mmu_pages_lock held");
         Lockdep spinWrite = new Lockdep(LockId.tdp_mmu_pages_lock, Lockdep.Mode.WRITE, false);
         assertThat(spinWrite.satisfied(spin, T)).isTrue();
