@@ -56,7 +56,7 @@ final class StructuralNotes {
             String note = "!! " + n.getKey().name() + ": " + n.getValue().why();
             int at = described ? trace.length() : n.getValue().offset();
             if (at > 0) trace.insert(at, "; " + note);
-            else trace.insert(0, trace.length() == 0 ? note : note + "; ");
+            else trace.insert(0, note + "; "); // broken before the step noted anything (its text is never empty here)
             if (opStarts != null) {
                 for (int i = 0; i < opStarts.size(); i++) {
                     if (opStarts.get(i) >= n.getValue().clause()) opStarts.set(i, opStarts.get(i) + 1);

@@ -358,6 +358,11 @@ class InvariantsTest {
         assertThat(broken(collapse(true, true))).containsExactly(Invariant.nx_exec_huge);
         assertThat(broken(collapse(true, false))).isEmpty(); // 4K exec leaves exist throughout: only huge ones count
         assertThat(broken(collapse(false, true))).isEmpty();
+        for (VmState s : SeedModelTest.reachable(new MmuSystem(collapse(false, true)))) {
+            assertThat(Invariants.why(Invariant.nx_exec_huge, s)).as("nx_huge_pages off: nothing to say").isNull();
+        }
+        assertThat(SeedModelTest.reachable(new MmuSystem(collapse(true, true))))
+                .anyMatch(s -> "SPTE L2[0] gfn 0x0 maps pfn 0x1000 as an executable huge page".equals(Invariants.why(Invariant.nx_exec_huge, s)));
     }
 
     // ---- structural checkers on hand-broken states: no expressible path breaks them ----

@@ -182,6 +182,8 @@ class NxListsPerMmuTest {
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).isFalse();
         s.tdpMmuNxNrPages = 1;
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).as("the TDP MMU's counter is checked").isTrue();
+        assertThat(Invariants.why(Invariant.nx_pages_counted, s))
+                .isEqualTo("possible_nx_huge_pages[KVM_TDP_MMU].nr_pages is 1 but its list holds 0");
         s.tdpMmuNxNrPages = 0;
         s.shadowMmuNxNrPages = -1;
         assertThat(Invariants.violated(Invariant.nx_pages_counted, s)).as("the shadow MMU's too").isTrue();

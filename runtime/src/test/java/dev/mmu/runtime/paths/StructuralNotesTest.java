@@ -131,4 +131,45 @@ class StructuralNotesTest {
         e.structural.insert(null, false);
         assertThat(trace.toString()).matches("zap; !! stats_consistent: .*; !! page_table_leak: .*");
     }
+
+    /**
+     * Notes at two places go in at each (the later one first, so that the earlier one's insertion
+     * does not move it), and one broken before any clause leads the step.
+     */
+    @Test
+    void notesAtTwoPlacesAndBeforeTheFirstClause() {
+        StringBuilder trace = new StringBuilder();
+        VmState s = InvariantsTest.splitState();
+        Exec e = exec(s, trace);
+        ShadowPage l1 = InvariantsTest.l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        s.lpageDisallowed = new int[0];
+        s.addNxNrPages(VmState.KVM_SHADOW_MMU, -1);
+        s.addStat(Stat.nx_lpage_splits, -1);
+        e.structural.afterOp(); // page_table_leak and stats_consistent (pages_4k) from here, before any clause: said as they were then
+        e.note("unlink");
+        s.addStat(Stat.pages_4k, -512);
+        s.addStat(Stat.pages_2m, 1);
+        e.structural.afterOp();
+        e.note("count");
+        s.addStat(Stat.remote_tlb_flush, 1);
+        s.addNxNrPages(VmState.KVM_TDP_MMU, 1); // nx_pages_counted from here
+        e.structural.afterOp();
+        e.note("flush");
+        e.structural.insert(null, false);
+        assertThat(trace.toString()).matches("!! stats_consistent: stat.pages_4k is 512 but 0 .*; !! page_table_leak: sp\\d+.*; "
+                + "unlink; count; !! nx_pages_counted: possible_nx_huge_pages\\[KVM_TDP_MMU\\].nr_pages is 1 but its list holds 0; flush");
+    }
+
+    /** The root itself may be the table that leaks: live, on no root pointer, held by no one. */
+    @Test
+    void aRootNoOneHoldsIsALeakToo() {
+        VmState s = InvariantsTest.splitState();
+        int root = s.root;
+        s.root = -1;
+        s.spForWrite(root).rootCount = 0;
+        for (int v = 0; v < s.vcpuRoots.length; v++) s.vcpuRoots[v] = -1;
+        assertThat(Invariants.why(Invariant.page_table_leak, s)).isEqualTo(s.sp(root) + " is live but no root or walker reaches it");
+    }
 }
