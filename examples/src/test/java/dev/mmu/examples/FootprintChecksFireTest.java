@@ -125,6 +125,24 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** kvm_test_age_gfn's answer decides where the thread goes; the vCPU's read set the A bit. */
+    private static final String TEST_AGE = """
+            global g = 0
+            scenario "a test of the A bit (a gpa range)" {
+              vm { kernel 6.12 }
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread mm { lock write; if kvm_test_age_gfn(0x0, 0x200000) { g = 1 }; unlock }
+            }
+            """;
+
+    @Test
+    void theUnreadCheckCatchesATestOfTheABitReadingNoABits() {
+        assertCaught(TEST_AGE, "kvm_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
+                "reads SPTE_ACCESS, its footprint says");
+    }
+
     @Test
     void theWriteCheckCatchesClearDirtyGfnRangeWritingNoDBits() {
         assertCaught(CLEAR_DIRTY, "clear_dirty_gfn_range", drop(0, Resource.SPTE_ACCESS.bit()), Check.WRITES,
