@@ -41,8 +41,8 @@ final class FootprintCoverage {
     final Set<String> stepped = new TreeSet<>();
     final Set<String> classes = new TreeSet<>();
 
-    /** Per program: a lie's key of the read check (hashed) to the effect it saw first. */
-    private final Map<Long, Long> lieEffects = new HashMap<>();
+    /** Per program: a lie's key of the read check (hashed) to the effect it saw first (new values, what changed). */
+    private final Map<Long, long[]> lieEffects = new HashMap<>();
 
     void startProgram() {
         lieEffects.clear();
@@ -140,10 +140,13 @@ final class FootprintCoverage {
                 if (writeCaught(units, before, after, s, n, told(ops, pc, at, s, n, t, x, true))) wc.add(x);
             }
             if (askR.isEmpty()) continue;
+            // As checkReads: the new values, and what changed (FootprintsTest#written); caught if both differ
             long effect = fnv(FootprintsTest.effectPrefix(n, t));
+            long delta = effect;
             for (int i = 0; i < units.size(); i++) {
                 if ((f.writes() & units.get(i).bits()) != 0 || ResourceView.mayFill(units.get(i), f)) {
-                    effect = mix(effect, fnv(units.get(i).name() + "=" + (after[i].equals(before[i]) ? "unchanged" : after[i])));
+                    effect = mix(effect, fnv(units.get(i).name() + "=" + after[i]));
+                    delta = mix(delta, fnv(units.get(i).name() + "=" + (after[i].equals(before[i]) ? "unchanged" : after[i])));
                 }
             }
             long prefix = mix(fnv(keyPrefix), at);
@@ -157,8 +160,8 @@ final class FootprintCoverage {
                 for (int i = 0; i < units.size(); i++) {
                     if ((fl.reads() & units.get(i).bits()) != 0) key = mix(key, fnv(units.get(i).name() + "=" + before[i]));
                 }
-                Long seen = lieEffects.putIfAbsent(key, effect);
-                if (seen != null && seen != effect) rc.add(x);
+                long[] seen = lieEffects.putIfAbsent(key, new long[] {effect, delta});
+                if (seen != null && seen[0] != effect && seen[1] != delta) rc.add(x);
             }
         }
     }

@@ -124,24 +124,21 @@ class FootprintsTest {
     /** What no scenario shows, and why: a lie here passes {@link #everyStepStaysInsideItsFootprint} (docs/testing.md). */
     private static final Map<String, String> NOT_SHOWN = notShown(
             group("writes VIOLATIONS",
-                    "records a violation only where there is a bug (lockdep, an invariant it checks): none where the scenarios run it",
+                    "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
+
                     "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",
                     "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn", "FaultOps.FastPfFixDirectSpte",
-                    "FaultOps.FastPfGetLastSptep", "FaultOps.FaultIn", "HugePageRecovery.RecoverStep", "MmuOps.IterNext",
-                    "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart", "MmuOps.IterStartIn",
-                    "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep", "SlotOps.MoveSlot",
-                    "SlotOps.SplitStep", "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep", "TdpMap.Link",
-                    "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
-                    "primitive account_nx_huge_page", "primitive clear_dirty_gfn_range", "primitive commit_zap",
-                    "primitive kvm_age_gfn", "primitive kvm_arch_mmu_enable_log_dirty_pt_masked",
-                    "primitive kvm_handle_hva_range_unmap", "primitive kvm_mmu_invalidate_begin",
-                    "primitive kvm_mmu_invalidate_end", "primitive kvm_mmu_invalidate_start",
-                    "primitive kvm_mmu_put_root", "primitive kvm_mmu_toggle_valid_gen",
-                    "primitive kvm_mmu_zap_collapsible_spte", "primitive kvm_tdp_mmu_invalidate_all_roots",
-                    "primitive kvm_tdp_mmu_invalidate_roots", "primitive kvm_test_age_gfn", "primitive kvm_zap_rmap",
-                    "primitive mmu_alloc_root", "primitive prepare_zap", "primitive remote_flush_or_zap",
-                    "primitive shadow_mmu_try_split_huge_pages", "primitive slot_rmap_write_protect",
-                    "primitive split_huge", "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
+                    "FaultOps.FastPfGetLastSptep", "FaultOps.FaultIn", "HugePageRecovery.RecoverStep",
+                    "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
+                    "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
+                    "SlotOps.MoveSlot", "SlotOps.SplitStep", "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
+                    "TdpMap.Link", "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
+                    "primitive account_nx_huge_page", "primitive kvm_handle_hva_range_unmap",
+                    "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
+                    "primitive kvm_mmu_invalidate_start", "primitive kvm_mmu_put_root",
+                    "primitive kvm_tdp_mmu_invalidate_all_roots", "primitive mmu_alloc_root",
+                    "primitive prepare_zap", "primitive shadow_mmu_try_split_huge_pages",
+                    "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",
                     "primitive track_possible_nx_huge_page", "primitive untrack_possible_nx_huge_page"),
             group("reads MMU_UNSYNC_PAGES_LOCK",
@@ -633,8 +630,8 @@ class FootprintsTest {
     /**
      * States that agree on the declared reads and the thread's locals (and whether it holds
      * mmu_lock or srcu) must see the same effect.
-     * A write of part of a resource keeps the rest, so it counts as a read too (an update); a unit a
-     * step may write and left as it was is no effect of it ({@link #written}).
+     * A write of part of a resource keeps the rest, so it counts as a read too (an update); the
+     * effects differ only if they differ both in the new values and in what changed ({@link #written}).
      */
     private static void checkReads(VmState s, VmState n, int t, Footprint f, String what,
                                    Map<String, Seen> effects) {
@@ -642,12 +639,16 @@ class FootprintsTest {
         // (Primitive#footprint, MmuSystem.FINISH).
         StringBuilder key = new StringBuilder(keyPrefix(s, t, what));
         StringBuilder effect = new StringBuilder(effectPrefix(n, t));
+        StringBuilder delta = new StringBuilder(effectPrefix(n, t));
         for (ResourceView.Unit r : ResourceView.units(s)) {
             if ((f.reads() & r.bits()) != 0) key.append('|').append(r.name()).append('=').append(r.view().apply(s));
-            if ((f.writes() & r.bits()) != 0 || ResourceView.mayFill(r, f)) effect.append('|').append(r.name()).append('=').append(written(r, s, n));
+            if ((f.writes() & r.bits()) != 0 || ResourceView.mayFill(r, f)) {
+                effect.append('|').append(r.name()).append('=').append(r.view().apply(n));
+                delta.append('|').append(r.name()).append('=').append(written(r, s, n));
+            }
         }
-        Seen before = effects.putIfAbsent(key.toString(), new Seen(s, effect.toString()));
-        if (before != null && !before.effect().equals(effect.toString())) {
+        Seen before = effects.putIfAbsent(key.toString(), new Seen(s, effect.toString(), delta.toString()));
+        if (before != null && !before.effect().equals(effect.toString()) && !before.delta().equals(delta.toString())) {
             // The units the two states differ in: the footprint leaves out one of them (or a lock or pc of another thread)
             List<String> differ = new ArrayList<>();
             for (ResourceView.Unit r : ResourceView.units(s)) {
@@ -659,9 +660,10 @@ class FootprintsTest {
     }
 
     /**
-     * What a step did to a unit it may write, as {@link #checkReads} compares it: its new value, or
-     * that it left it (a write it may skip, as an atomic block's that waits for a lock: its value
-     * then is no effect of the step).
+     * What a step did to a unit it may write, as {@link #checkReads} compares it besides its new
+     * value: its new value, or that it left it. A write it may skip (an atomic block's that waits
+     * for a lock) leaves the old value, which is no effect of the step; a write of what was there
+     * already (g = 7 where g is 7) leaves it too: the two steps differ only if both compare differ.
      */
     static Object written(ResourceView.Unit r, VmState s, VmState n) {
         Object after = r.view().apply(n);
@@ -682,5 +684,5 @@ class FootprintsTest {
     }
 
     /** The first state of a key of {@link #checkReads} and the effect of the step there. */
-    private record Seen(VmState state, String effect) {}
+    private record Seen(VmState state, String effect, String delta) {}
 }
