@@ -90,6 +90,84 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** PML's clear_dirty_gfn_range() over a dirty leaf (footprints/acting.mmu): the examples reach it only where no D bit is set. */
+    private static final String CLEAR_DIRTY = """
+            scenario "a D bit cleared" {
+              vm {
+                mmu tdp
+                pml on
+              }
+              memslot 0 { gpa 0x0 size 2M backing 4K flags dirty_log }
+              vcpus 1
+              setup { vcpu 0 write 0x1000 }
+              thread t { lock read; rcu_read_lock(); let c = clear_dirty_gfn_range(0x0, 0x200); rcu_read_unlock(); unlock }
+            }
+            """;
+
+    /** A dirty slot deleted (its bitmap goes), after a move that overlaps it (and so does nothing). */
+    private static final String DELETE = """
+            scenario "a dirty slot deleted" {
+              memslot 0 { gpa 0x0 size 2M backing 4K flags dirty_log }
+              memslot 1 { gpa 0x200000 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 write 0x1000 }
+              thread t { memslot_move(1, 0x0); memslot_delete 0 }
+            }
+            """;
+
+    /** A vCPU flushes its own TLB, which holds gpa 0x1000. */
+    private static final String FLUSH_CURRENT = """
+            scenario "a flush of the current TLB" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread vcpu 0 { flush_tlb_current(0) }
+            }
+            """;
+
+    /** kvm_test_age_gfn's answer decides where the thread goes; the vCPU's read set the A bit. */
+    private static final String TEST_AGE = """
+            global g = 0
+            scenario "a test of the A bit (a gpa range)" {
+              vm { kernel 6.12 }
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread mm { lock write; if kvm_test_age_gfn(0x0, 0x200000) { g = 1 }; unlock }
+            }
+            """;
+
+    @Test
+    void theUnreadCheckCatchesATestOfTheABitReadingNoABits() {
+        assertCaught(TEST_AGE, "kvm_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
+                "reads SPTE_ACCESS, its footprint says");
+    }
+
+    @Test
+    void theWriteCheckCatchesClearDirtyGfnRangeWritingNoDBits() {
+        assertCaught(CLEAR_DIRTY, "clear_dirty_gfn_range", drop(0, Resource.SPTE_ACCESS.bit()), Check.WRITES,
+                "writes SPTE_ACCESS, its footprint says");
+    }
+
+    @Test
+    void theWriteCheckCatchesADeletedSlotsBitmapLeftOut() {
+        assertCaught(DELETE, "kvm_delete_memslot", drop(0, Resource.DIRTY_BITMAP.bit()), Check.WRITES,
+                "writes DIRTY_BITMAP, its footprint says");
+    }
+
+    @Test
+    void theWriteCheckCatchesFlushTlbCurrentsTlbLeftOut() {
+        assertCaught(FLUSH_CURRENT, "flush_tlb_current", drop(0, Resource.TLB.bit()), Check.WRITES,
+                "writes TLB of vCPU 0, its footprint says");
+    }
+
+    /** The move's check of overlap is the only reader of the memslots that decides where the path goes. */
+    @Test
+    void theUnreadCheckCatchesAnOverlapCheckReadingNoMemslots() {
+        assertCaught(DELETE, "kvm_check_memslot_overlap", drop(Resource.MEMSLOTS.bit(), 0), Check.UNREAD,
+                "reads MEMSLOTS, its footprint says");
+    }
+
     @Test
     void theWriteCheckCatchesATlbWriteLeftOut() {
         assertCaught(FLUSH, "flush_remote_tlbs()", drop(0, Resource.TLB.bit()), Check.WRITES,
@@ -160,7 +238,9 @@ class FootprintChecksFireTest {
     void everyCheckPassesTheHonestOps() {
         for (String[] c : List.of(new String[] {FLUSH, "flush_remote_tlbs()"}, new String[] {FAULT, "tdp_mmu_set_spte_atomic"},
                 new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."},
-                new String[] {SRCU, "synchronize_srcu"})) {
+                new String[] {SRCU, "synchronize_srcu"}, new String[] {CLEAR_DIRTY, "clear_dirty_gfn_range"},
+                new String[] {DELETE, "kvm_delete_memslot"}, new String[] {DELETE, "kvm_check_memslot_overlap"},
+                new String[] {FLUSH_CURRENT, "flush_tlb_current"})) {
             assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
         }
     }
