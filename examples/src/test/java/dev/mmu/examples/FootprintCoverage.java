@@ -137,7 +137,7 @@ final class FootprintCoverage {
                 }
             }
             for (Resource x : askW) {
-                if (writeCaught(units, before, after, s, n, told(ops, pc, at, s, n, t, x, true))) wc.add(x);
+                if (writeCaught(units, before, after, s, n, told(system, ops, pc, at, s, n, t, x, true))) wc.add(x);
             }
             if (askR.isEmpty()) continue;
             // As checkReads: the new values, and what changed (FootprintsTest#written); caught if both differ
@@ -151,7 +151,7 @@ final class FootprintCoverage {
             }
             long prefix = mix(fnv(keyPrefix), at);
             for (Resource x : askR) {
-                Footprint fl = told(ops, pc, at, s, n, t, x, false);
+                Footprint fl = told(system, ops, pc, at, s, n, t, x, false);
                 if (unreadCaught(system, ops[pc], s, n, t, c, f, fl, at == pc ? x : null)) {
                     rc.add(x);
                     continue;
@@ -167,10 +167,10 @@ final class FootprintCoverage {
     }
 
     /** The step's footprint with the op at `at` lying by x: the narrowest for the step's own op, the static one for an atomic-block op. */
-    private static Footprint told(Op[] ops, int pc, int at, VmState s, VmState n, int t, Resource x, boolean write) {
+    private static Footprint told(MmuSystem system, Op[] ops, int pc, int at, VmState s, VmState n, int t, Resource x, boolean write) {
         Footprint own = ops[pc].footprint(s, t);
-        if (at == pc) return FootprintsTest.stepFootprint(ops, pc, s, n, t, lie(ops[pc], own, x, write));
-        return FootprintsTest.stepFootprint(ops, pc, s, n, t, own, (q, g) -> q == at ? lie(ops[q], g, x, write) : g);
+        if (at == pc) return FootprintsTest.stepFootprint(system, ops, pc, s, n, t, lie(ops[pc], own, x, write));
+        return FootprintsTest.stepFootprint(system, ops, pc, s, n, t, own, (q, g) -> q == at ? lie(ops[q], g, x, write) : g);
     }
 
     /** Whether the write check fails with fl: a unit it does not say it writes changed. */

@@ -422,7 +422,7 @@ class FootprintsTest {
                 if (pc >= ops.length) continue;
                 for (int c = 0; c < ops[pc].choices(s, t); c++) {
                     VmState n = system.step(s, t, c, null);
-                    Footprint f = stepFootprint(ops, pc, s, n, t, narrowest(ops[pc], s, t));
+                    Footprint f = stepFootprint(system, ops, pc, s, n, t, narrowest(ops[pc], s, t));
                     String what = p.threads().get(t).name() + " pc " + pc + " `" + ops[pc].describe() + "` choice " + c;
                     if (checks.contains(Check.WRITES)) checkWrites(s, n, t, f, what);
                     if (checks.contains(Check.READS)) checkReads(s, n, t, f, what, effects);
@@ -460,12 +460,12 @@ class FootprintsTest {
      * step merging and partial-order reduction take it: without the end of a grace period where the
      * thread holds them off and the op leaves that alone.
      */
-    static Footprint stepFootprint(Op[] ops, int pc, VmState s, VmState n, int t, Footprint f) {
-        return stepFootprint(ops, pc, s, n, t, f, (q, g) -> g);
+    static Footprint stepFootprint(MmuSystem system, Op[] ops, int pc, VmState s, VmState n, int t, Footprint f) {
+        return stepFootprint(system, ops, pc, s, n, t, f, (q, g) -> g);
     }
 
     /** As above, each atomic-block op q's footprint g taken as told(q, g). */
-    static Footprint stepFootprint(Op[] ops, int pc, VmState s, VmState n, int t, Footprint f,
+    static Footprint stepFootprint(MmuSystem system, Op[] ops, int pc, VmState s, VmState n, int t, Footprint f,
                                    java.util.function.BiFunction<Integer, Footprint, Footprint> told) {
         Deque<Integer> next = new ArrayDeque<>();
         Set<Integer> atomic = new HashSet<>();
@@ -476,7 +476,7 @@ class FootprintsTest {
             f = f.union(told.apply(q, ops[q].footprint()));
             for (int r : ops[q].targets(q)) next.add(r);
         }
-        if (n.threads[t].pc >= ops.length) f = f.union(MmuSystem.FINISH);
+        if (n.threads[t].pc >= ops.length) f = f.union(system.finish(s, t));
         return Rcu.inPlace(s, t, f.ofThread(t));
     }
 

@@ -269,6 +269,20 @@ public final class MmuSystem implements TransitionSystem<VmState> {
      */
     public static final Footprint FINISH = Footprint.updates(Resource.VIOLATIONS);
 
+    /**
+     * What the end of the last thread reads besides: the root-reference check reads every root,
+     * its references and the vCPUs' roots. The search and step merging may go by {@link #FINISH}
+     * alone: no other thread has a step left to order against this one, and every order of the
+     * same steps ends in the same state, checked by whichever step ends the last thread.
+     */
+    public static final Footprint LAST_FINISH = FINISH.union(Footprint.reads(Resource.SPTE, Resource.INVALID_ROOTS,
+            Resource.VCPU_ROOTS));
+
+    /** The footprint of thread t's end in s: {@link #LAST_FINISH} if it is the last thread to end. */
+    public Footprint finish(VmState s, int t) {
+        return lastToEnd(program, s, t) ? LAST_FINISH : FINISH;
+    }
+
     /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
     private static void finishThread(Exec e) {
         for (LockId l : LockId.values()) {
@@ -277,21 +291,16 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
         }
-        if (allFinished(e)) {
+        if (lastToEnd(e.program, e.s, e.thread)) {
             String leak = Invariants.leakedRootReference(e.s);
             if (leak != null) e.violate(Invariant.page_table_leak, "every thread has ended, and " + leak);
         }
     }
 
-    /**
-     * Whether the thread ending is the last one. The root check above reads roots other threads
-     * change, yet FINISH declares no such read: it runs only when no other thread has a step
-     * left, so no step of another thread can come after it, and every order of the same steps
-     * ends in the same state, checked by whichever step ends the last thread.
-     */
-    private static boolean allFinished(Exec e) {
-        for (int t = 0; t < e.s.threads.length; t++) {
-            if (t != e.thread && e.s.threads[t].pc < e.program.threads().get(t).ops().length) return false;
+    /** Whether every thread but t has ended. */
+    private static boolean lastToEnd(Program p, VmState s, int t) {
+        for (int u = 0; u < s.threads.length; u++) {
+            if (u != t && s.threads[u].pc < p.threads().get(u).ops().length) return false;
         }
         return true;
     }
