@@ -137,6 +137,56 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** vCPU 1 is in SMM, on its own root; vCPU 0's fault walks its root to a new leaf. */
+    private static final String TWO_ROOTS = """
+            scenario "a fault with another vCPU on another root" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 2
+              setup {
+                kvm_smm_changed(1, true)
+                vcpu 0 read 0x1000
+                vcpu 1 read 0x2000
+              }
+              thread vcpu 0 { read 0x3000 }
+            }
+            """;
+
+    /** A walk of the root reads each leaf's SPTE into a local and stores it (footprints/iterators.mmu). */
+    private static final String READ_SPTE = """
+            global g = 0
+            scenario "a leaf read" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread t {
+                lock read
+                rcu_read_lock()
+                for iter in tdp_pte(root, 0x0 .. 0x200) {
+                  if iter.present && iter.leaf {
+                    let old = kvm_tdp_mmu_read_spte(iter.gfn, iter.level)
+                    g = old
+                  }
+                }
+                rcu_read_unlock()
+                unlock
+              }
+            }
+            """;
+
+    /** Which root a vCPU is on changes only by its own entry: only two vCPUs' roots swapped show a fault's read of them. */
+    @Test
+    void theUnreadCheckCatchesAFaultReadingNoVcpuRoot() {
+        assertCaught(TWO_ROOTS, "kvm_mmu_hugepage_adjust, tdp_iter_start", drop(Resource.VCPU_ROOTS.bit(), 0), Check.UNREAD,
+                "reads roots of vCPUs 0 and 1 swapped, its footprint says");
+    }
+
+    /** The tables' structure changes with TLBs, rmaps and stats: only a leaf's own bits (exec, MMU-writable) changed show it. */
+    @Test
+    void theUnreadCheckCatchesALeafReadReadingNoTables() {
+        assertCaught(READ_SPTE, "kvm_tdp_mmu_read_spte", drop(Resource.SPTE.bit(), 0), Check.UNREAD,
+                "reads leaves' ");
+    }
+
     @Test
     void theUnreadCheckCatchesATestOfTheABitReadingNoABits() {
         assertCaught(TEST_AGE, "kvm_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
@@ -240,7 +290,9 @@ class FootprintChecksFireTest {
                 new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."},
                 new String[] {SRCU, "synchronize_srcu"}, new String[] {CLEAR_DIRTY, "clear_dirty_gfn_range"},
                 new String[] {DELETE, "kvm_delete_memslot"}, new String[] {DELETE, "kvm_check_memslot_overlap"},
-                new String[] {FLUSH_CURRENT, "flush_tlb_current"})) {
+                new String[] {FLUSH_CURRENT, "flush_tlb_current"},
+                new String[] {TWO_ROOTS, "kvm_mmu_hugepage_adjust, tdp_iter_start"},
+                new String[] {READ_SPTE, "kvm_tdp_mmu_read_spte"})) {
             assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
         }
     }
