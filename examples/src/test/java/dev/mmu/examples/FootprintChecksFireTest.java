@@ -173,6 +173,38 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** vCPU 0's exec fault split gpa 0x0's 2M page (NX); a walk zaps the table (footprints/zaps.mmu). */
+    private static final String ZAP_NX_SPLIT = """
+            scenario "an NX-split table zapped" {
+              vm {
+                nx_huge_pages on
+                kernel 6.12
+              }
+              memslot 0 { gpa 0x0 size 4M backing 2M }
+              vcpus 1
+              setup { vcpu 0 exec 0x1000 }
+              thread t {
+                lock write
+                rcu_read_lock()
+                for iter in tdp_pte(root, 0x0 .. 0x200) {
+                  if iter.present && !iter.leaf && iter.level == 2 {
+                    let old = kvm_tdp_mmu_read_spte(iter.gfn, iter.level)
+                    tdp_mmu_set_spte(iter.gfn, iter.level, old, 0)
+                  }
+                }
+                rcu_read_unlock()
+                unlock
+              }
+            }
+            """;
+
+    /** The examples zap only tables that were not NX-split: the untracking shows only here. */
+    @Test
+    void theWriteCheckCatchesAZapUntrackingNoNxPage() {
+        assertCaught(ZAP_NX_SPLIT, "tdp_mmu_set_spte", drop(0, Resource.NX_LIST.bit()), Check.WRITES,
+                "writes NX_LIST, its footprint says");
+    }
+
     /** Which root a vCPU is on changes only by its own entry: only two vCPUs' roots swapped show a fault's read of them. */
     @Test
     void theUnreadCheckCatchesAFaultReadingNoVcpuRoot() {
@@ -292,7 +324,7 @@ class FootprintChecksFireTest {
                 new String[] {DELETE, "kvm_delete_memslot"}, new String[] {DELETE, "kvm_check_memslot_overlap"},
                 new String[] {FLUSH_CURRENT, "flush_tlb_current"},
                 new String[] {TWO_ROOTS, "kvm_mmu_hugepage_adjust, tdp_iter_start"},
-                new String[] {READ_SPTE, "kvm_tdp_mmu_read_spte"})) {
+                new String[] {READ_SPTE, "kvm_tdp_mmu_read_spte"}, new String[] {ZAP_NX_SPLIT, "tdp_mmu_set_spte"})) {
             assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
         }
     }

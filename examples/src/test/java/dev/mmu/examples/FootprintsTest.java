@@ -63,6 +63,9 @@ class FootprintsTest {
     /** Ops and primitives where they act: what the examples and the two above reach only where they do nothing. */
     private static final Path ACTING = Path.of("../interpreter/src/test/resources/footprints/acting.mmu");
 
+    /** Zaps that drop an NX-split table: the NX side of a zap, which the others reach only where nothing was split. */
+    private static final Path ZAPS = Path.of("../interpreter/src/test/resources/footprints/zaps.mmu");
+
     /** The ops that keep a struct tdp_iter in locals: each declares the fields it reads. */
     private static final Set<Class<?>> ITERATOR_OPS = Set.of(MmuOps.IterStart.class, MmuOps.IterStartIn.class,
             MmuOps.IterNext.class, MmuOps.IterCondResched.class, MmuOps.IterRestart.class, MmuOps.IterNextRoot.class,
@@ -81,7 +84,7 @@ class FootprintsTest {
     }
 
     private static List<Path> files() throws Exception {
-        return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE, ITERATORS, ACTING)).toList();
+        return Stream.concat(Scenarios.all().stream(), Stream.of(COVERAGE, ITERATORS, ACTING, ZAPS)).toList();
     }
 
     private static void checkCovering(Path f) {
@@ -221,25 +224,24 @@ class FootprintsTest {
                     "queues a table (call_rcu) or frees the queue only zapping a table or where tables are pending: not reached",
                     "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextRoot", "MmuOps.IterNextRoot",
                     "MmuOps.IterPutRoot", "SlotOps.SplitStep", "TdpMap.Link", "primitive __kvm_mmu_prepare_zap_page",
-                    "primitive __tdp_mmu_set_spte", "primitive kvm_handle_hva_range_unmap",
+                    "primitive kvm_handle_hva_range_unmap",
                     "primitive kvm_mmu_zap_collapsible_spte", "primitive kvm_zap_rmap", "primitive prepare_zap",
                     "primitive shadow_mmu_try_split_huge_pages", "primitive slot_rmap_write_protect",
-                    "primitive split_huge", "primitive tdp_mmu_iter_set_spte", "primitive tdp_mmu_set_spte"),
+                    "primitive split_huge"),
             group("writes STAT_NX_LPAGE_SPLITS",
                     "the NX accounting of a page it drops: reached only where the page was not NX-split",
                     "DirectMap.Link", "DirectMap.SetSpte", "HugePageRecovery.RecoverStep", "SlotOps.SplitStep",
-                    "TdpMap.Link", "TdpMap.SetSpteAtomic", "primitive __tdp_mmu_set_spte",
-                    "primitive kvm_handle_hva_range_unmap", "primitive kvm_mmu_zap_collapsible_spte",
+                    "TdpMap.Link", "TdpMap.SetSpteAtomic", "primitive kvm_handle_hva_range_unmap",
+                    "primitive kvm_mmu_zap_collapsible_spte",
                     "primitive kvm_zap_rmap", "primitive shadow_mmu_try_split_huge_pages",
-                    "primitive slot_rmap_write_protect", "primitive split_huge", "primitive tdp_mmu_iter_set_spte",
-                    "primitive tdp_mmu_set_spte"),
+                    "primitive slot_rmap_write_protect", "primitive split_huge"),
             group("writes NX_LIST",
                     "the NX accounting of a page it drops: reached only where the page was not NX-split",
                     "DirectMap.Link", "DirectMap.SetSpte", "HugePageRecovery.RecoverStep", "SlotOps.SplitStep",
-                    "TdpMap.SetSpteAtomic", "primitive __tdp_mmu_set_spte", "primitive kvm_handle_hva_range_unmap",
+                    "TdpMap.SetSpteAtomic", "primitive kvm_handle_hva_range_unmap",
                     "primitive kvm_mmu_zap_collapsible_spte", "primitive kvm_zap_rmap",
                     "primitive shadow_mmu_try_split_huge_pages", "primitive slot_rmap_write_protect",
-                    "primitive split_huge", "primitive tdp_mmu_iter_set_spte", "primitive tdp_mmu_set_spte"),
+                    "primitive split_huge"),
             group("reads INVALID_ROOTS",
                     "reads a TDP root's role.invalid, in SPTE too (its every writer writes SPTE): no state differs there alone;"
                             + " or mmu_valid_gen (perturbed) for a new table (TdpMmu.LINK_CHILD) these do not link where reached",
