@@ -26,8 +26,9 @@ import java.util.stream.LongStream;
  * threads' invalid_lists change order and get an entry that names no table; the NX lists change
  * order and nr_pages. Not changed: the running thread's own locks, srcu, RCU and invalid_list (its
  * own, as its pc: its end reads them), the page tables' structure (a change there needs the TLBs,
- * rmaps, NX lists, page stats and roots' counts to agree; only the A bits and each page's
- * nx_huge_page_disallowed flip), and the host allocator (not tried).
+ * rmaps, NX lists, page stats and roots' counts to agree; only the A bits, each page's
+ * nx_huge_page_disallowed and the leaves' exec and MMU-writable bits flip), and the host allocator
+ * (not tried). Which root a vCPU is on changes by a swap of two vCPUs' roots ({@link #rootsSwapped}).
  */
 record Perturbation(String name, long bits, Consumer<VmState> apply) {
 
