@@ -137,6 +137,88 @@ class FootprintChecksFireTest {
             }
             """;
 
+    /** vCPU 1 is in SMM, on its own root; vCPU 0's fault walks its root to a new leaf. */
+    private static final String TWO_ROOTS = """
+            scenario "a fault with another vCPU on another root" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 2
+              setup {
+                kvm_smm_changed(1, true)
+                vcpu 0 read 0x1000
+                vcpu 1 read 0x2000
+              }
+              thread vcpu 0 { read 0x3000 }
+            }
+            """;
+
+    /** A walk of the root reads each leaf's SPTE into a local and stores it (footprints/iterators.mmu). */
+    private static final String READ_SPTE = """
+            global g = 0
+            scenario "a leaf read" {
+              memslot 0 { gpa 0x0 size 2M backing 4K }
+              vcpus 1
+              setup { vcpu 0 read 0x1000 }
+              thread t {
+                lock read
+                rcu_read_lock()
+                for iter in tdp_pte(root, 0x0 .. 0x200) {
+                  if iter.present && iter.leaf {
+                    let old = kvm_tdp_mmu_read_spte(iter.gfn, iter.level)
+                    g = old
+                  }
+                }
+                rcu_read_unlock()
+                unlock
+              }
+            }
+            """;
+
+    /** vCPU 0's exec fault split gpa 0x0's 2M page (NX); a walk zaps the table (footprints/zaps.mmu). */
+    private static final String ZAP_NX_SPLIT = """
+            scenario "an NX-split table zapped" {
+              vm {
+                nx_huge_pages on
+                kernel 6.12
+              }
+              memslot 0 { gpa 0x0 size 4M backing 2M }
+              vcpus 1
+              setup { vcpu 0 exec 0x1000 }
+              thread t {
+                lock write
+                rcu_read_lock()
+                for iter in tdp_pte(root, 0x0 .. 0x200) {
+                  if iter.present && !iter.leaf && iter.level == 2 {
+                    let old = kvm_tdp_mmu_read_spte(iter.gfn, iter.level)
+                    tdp_mmu_set_spte(iter.gfn, iter.level, old, 0)
+                  }
+                }
+                rcu_read_unlock()
+                unlock
+              }
+            }
+            """;
+
+    /** The examples zap only tables that were not NX-split: the untracking shows only here. */
+    @Test
+    void theWriteCheckCatchesAZapUntrackingNoNxPage() {
+        assertCaught(ZAP_NX_SPLIT, "tdp_mmu_set_spte", drop(0, Resource.NX_LIST.bit()), Check.WRITES,
+                "writes NX_LIST, its footprint says");
+    }
+
+    /** Which root a vCPU is on changes only by its own entry: only two vCPUs' roots swapped show a fault's read of them. */
+    @Test
+    void theUnreadCheckCatchesAFaultReadingNoVcpuRoot() {
+        assertCaught(TWO_ROOTS, "kvm_mmu_hugepage_adjust, tdp_iter_start", drop(Resource.VCPU_ROOTS.bit(), 0), Check.UNREAD,
+                "reads roots of vCPUs 0 and 1 swapped, its footprint says");
+    }
+
+    /** The tables' structure changes with TLBs, rmaps and stats: only a leaf's own bits (exec, MMU-writable) changed show it. */
+    @Test
+    void theUnreadCheckCatchesALeafReadReadingNoTables() {
+        assertCaught(READ_SPTE, "kvm_tdp_mmu_read_spte", drop(Resource.SPTE.bit(), 0), Check.UNREAD,
+                "reads leaves' ");
+    }
+
     @Test
     void theUnreadCheckCatchesATestOfTheABitReadingNoABits() {
         assertCaught(TEST_AGE, "kvm_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
@@ -240,7 +322,9 @@ class FootprintChecksFireTest {
                 new String[] {RMAP_WALK, "slot_rmap_walk_"}, new String[] {GLOBALS, "load g"}, new String[] {STAT, "s = stat."},
                 new String[] {SRCU, "synchronize_srcu"}, new String[] {CLEAR_DIRTY, "clear_dirty_gfn_range"},
                 new String[] {DELETE, "kvm_delete_memslot"}, new String[] {DELETE, "kvm_check_memslot_overlap"},
-                new String[] {FLUSH_CURRENT, "flush_tlb_current"})) {
+                new String[] {FLUSH_CURRENT, "flush_tlb_current"},
+                new String[] {TWO_ROOTS, "kvm_mmu_hugepage_adjust, tdp_iter_start"},
+                new String[] {READ_SPTE, "kvm_tdp_mmu_read_spte"}, new String[] {ZAP_NX_SPLIT, "tdp_mmu_set_spte"})) {
             assertPasses(c[0], c[1], UnaryOperator.identity(), EnumSet.allOf(Check.class));
         }
     }

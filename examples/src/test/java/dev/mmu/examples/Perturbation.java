@@ -26,8 +26,9 @@ import java.util.stream.LongStream;
  * threads' invalid_lists change order and get an entry that names no table; the NX lists change
  * order and nr_pages. Not changed: the running thread's own locks, srcu, RCU and invalid_list (its
  * own, as its pc: its end reads them), the page tables' structure (a change there needs the TLBs,
- * rmaps, NX lists, page stats and roots' counts to agree; only the A bits and each page's
- * nx_huge_page_disallowed flip), and the host allocator (not tried).
+ * rmaps, NX lists, page stats and roots' counts to agree; only the A bits, each page's
+ * nx_huge_page_disallowed and the leaves' exec and MMU-writable bits flip), and the host allocator
+ * (not tried). Which root a vCPU is on changes by a swap of two vCPUs' roots ({@link #rootsSwapped}).
  */
 record Perturbation(String name, long bits, Consumer<VmState> apply) {
 
@@ -124,7 +125,69 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
                 x.smmVcpus ^= bit;
             }));
         }
+        // The leaves' bits that are neither access bits nor the structure: what a leaf grants
+        l.add(new Perturbation("leaves' MMU-writable", Resource.SPTE.bit(), x -> leaves(x, Spte.MMU_WRITABLE)));
+        l.add(new Perturbation("leaves' exec", Resource.SPTE.bit(), x -> leaves(x, Spte.EXEC)));
+        rootsSwapped(s, l);
         return l;
+    }
+
+    /**
+     * Two vCPUs that run on different roots trade them, with their requests, SMM bits and TLBs: every
+     * root keeps as many references (and every other unit its value), but a vCPU's fault, fast-path
+     * walk or root check now goes through the other's root (which root a vCPU is on changes only by
+     * its own entry or a request: no two reachable states differ there alone where it runs).
+     */
+    private static void rootsSwapped(VmState s, List<Perturbation> l) {
+        for (int v = 0; v < s.vcpuRoots.length; v++) {
+            for (int w = v + 1; w < s.vcpuRoots.length; w++) {
+                if (s.vcpuRoots[v] == s.vcpuRoots[w] && s.vcpuNestedRoots[v] == s.vcpuNestedRoots[w]) continue;
+                int a = v;
+                int b = w;
+                long bits = Resource.vcpuRootsOf(v) | Resource.vcpuRootsOf(w) | Resource.tlbOf(v) | Resource.tlbOf(w);
+                l.add(new Perturbation("roots of vCPUs " + v + " and " + w + " swapped", bits, x -> {
+                    x.vcpuRoots = x.vcpuRoots.clone();
+                    x.vcpuNestedRoots = x.vcpuNestedRoots.clone();
+                    swap(x.vcpuRoots, a, b);
+                    swap(x.vcpuNestedRoots, a, b);
+                    x.freeObsoleteRootsRequests = swapBits(x.freeObsoleteRootsRequests, a, b);
+                    x.smmVcpus = swapBits(x.smmVcpus, a, b);
+                    x.tlb = x.tlb.clone();
+                    x.psc = x.psc.clone();
+                    TlbEntry[] t = x.tlb[a];
+                    x.tlb[a] = x.tlb[b];
+                    x.tlb[b] = t;
+                    PscEntry[] c = x.psc[a];
+                    x.psc[a] = x.psc[b];
+                    x.psc[b] = c;
+                }));
+            }
+        }
+    }
+
+    /** Every present leaf with bit flipped (MMU-writable only where not writable: a writable leaf is MMU-writable). */
+    private static void leaves(VmState x, long bit) {
+        for (int id = 0; id < x.spCapacity(); id++) {
+            ShadowPage sp = x.sp(id);
+            if (sp == null) continue;
+            for (int i : sp.usedIndexes()) {
+                long v = sp.spte(i);
+                if (!Spte.present(v) || !Spte.leaf(v) || bit == Spte.MMU_WRITABLE && Spte.writable(v)) continue;
+                x.setSpte(id, i, v ^ bit);
+            }
+        }
+    }
+
+    private static void swap(int[] a, int i, int j) {
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+
+    private static long swapBits(long m, int i, int j) {
+        long bi = m >> i & 1;
+        long bj = m >> j & 1;
+        return bi == bj ? m : m ^ (1L << i | 1L << j);
     }
 
     /**
