@@ -91,6 +91,7 @@ public final class ScenarioGenerator {
     private final Random gen2;
     private long[] zapped;                                   // the gpa range a kvm_zap_gfn_range item zaps, or null
     private boolean zapRootsCopy;                            // kvm_tdp_mmu_zap_invalidated_roots declared
+    private Boolean focusedRoots;                            // a gen2 scenario: of a root walk, of a zap; else null
     private String counter;                                  // the shared counter's global, or null
     private int bumps;                                       // the items that bump it, each by one
     private final long seed;
@@ -280,6 +281,7 @@ public final class ScenarioGenerator {
         vcpuThreads.forEach(members::append);
         members.append(explore(vcpuThreadCount));
         members.append(expectations());
+        if (focusedRoots != null) members.append(focusedExpectations());
         members.append(counterExpectations());
         for (String g : globals) sc.append(g);
         if (pathsAtFileLevel) {
@@ -826,6 +828,7 @@ public final class ScenarioGenerator {
      */
     private int focused(List<String> vcpuThreads, List<String> kernelThreads) {
         boolean roots = tdp() && !before612() && gen2.nextBoolean();
+        focusedRoots = roots;
         weight = 0;
         accessed = new ArrayList<>();
         accesses.add(accessed);
@@ -886,6 +889,26 @@ public final class ScenarioGenerator {
             }
         }
         return vcpuThreadCount;
+    }
+
+    /**
+     * A gen2 scenario's own expectations, on what its shape decides: for a root walk, no root freed
+     * under a user or a reference left (the generic ones do not name freed_root_in_use); for a zap,
+     * a raced-on page of the range present at some point or absent at the end.
+     */
+    private String focusedExpectations() {
+        StringBuilder e = new StringBuilder();
+        if (focusedRoots) {
+            if (gen2.nextInt(3) > 0) e.append("  expect never freed_root_in_use\n");
+            if (gen2.nextBoolean()) e.append("  expect never page_table_leak\n");
+            return e.toString();
+        }
+        List<Long> in = addresses.stream().filter(a -> a >= zapped[0] && a < zapped[1]).toList();
+        long a = in.isEmpty() ? addresses.get(gen2.nextInt(addresses.size())) : in.get(gen2.nextInt(in.size()));
+        e.append(gen2.nextBoolean() ? "  expect reachable spte(" + hex(a) + ").present\n"
+                : "  expect final !spte(" + hex(a) + ").present\n");
+        if (gen2.nextBoolean()) e.append("  expect always !tlb(0, " + hex(a) + ") || spte(" + hex(a) + ").present\n");
+        return e.toString();
     }
 
     /** A vCPU thread's access, in the zapped range where a raced-on address lies in it. */
