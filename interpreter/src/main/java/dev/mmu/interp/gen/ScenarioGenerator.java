@@ -16,8 +16,9 @@ import java.util.SplittableRandom;
  * expectations read), sometimes explore settings, and expectations of every kind; and, from a
  * stream of its own ({@link #more}), preempt modes, kernel versions 5.10 to 7.3, pml, more built-in
  * paths (in `atomic` too), the counter in locked regions and read by vCPUs, read-lock cmpxchg
- * paths, yielding loops, returns and gotos out of walks (docs/testing.md, "What the generator
- * writes"). Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * paths, yielding loops, returns and gotos out of walks; and from a fourth ({@link #gen2}) calls of
+ * the prelude's kvm_zap_gfn_range and root-reference walks, in an eighth of the seeds as a scenario
+ * of their own with what races them (docs/testing.md, "What the generator writes"). Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
@@ -79,6 +80,18 @@ public final class ScenarioGenerator {
      * r and shared, so that a seed's old lines stay as they were where it draws nothing new.
      */
     private final Random more;
+    /**
+     * The gen2 stream (docs/testing.md, "What the generator writes", twenty-third session): calls
+     * of the prelude's kvm_zap_gfn_range (ranges inside, across and outside memslots, sometimes
+     * beside a notifier thread) and root-reference walks (yield-safe root loops left early by a
+     * break or a return with their put, an explicit get and put, copies of
+     * kvm_tdp_mmu_zap_invalidated_roots). Drawn apart from the other three, so that a seed's old
+     * lines stay as they were where it adds nothing.
+     */
+    private final Random gen2;
+    private long[] zapped;                                   // the gpa range a kvm_zap_gfn_range item zaps, or null
+    private boolean zapRootsCopy;                            // kvm_tdp_mmu_zap_invalidated_roots declared
+    private Boolean focusedRoots;                            // a gen2 scenario: of a root walk, of a zap; else null
     private String counter;                                  // the shared counter's global, or null
     private int bumps;                                       // the items that bump it, each by one
     private final long seed;
@@ -111,6 +124,7 @@ public final class ScenarioGenerator {
         this.r = new Random(attempt == 0 ? seed : new SplittableRandom(seed).split().nextLong() + attempt);
         this.shared = new Random(new SplittableRandom(~seed * 31).split().nextLong() + attempt);
         this.more = new Random(new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 7).split().nextLong() + attempt);
+        this.gen2 = new Random(new SplittableRandom(seed * 0xC2B2AE3D27D4EB4FL + 23).split().nextLong() + attempt);
         // Half the scenarios run 6.12's prelude (one NX list, locked aging, the collapsible zap), the
         // other half latest's, today's 7.2. Drawn apart from r (the quirk's stream, second draw), so
         // that every other line of a seed stays as it was when 6.12 was the default.
@@ -181,35 +195,73 @@ public final class ScenarioGenerator {
             globals.add("global " + counter + " = " + shared.nextInt(2) + "\n");
         }
         List<String> vcpuThreads = new ArrayList<>();
-        int threads = r.nextInt(20) == 0 ? 4 : pick(1, 2, 2, 2, 3, 3);
-        int items = threads >= 3 ? 1 : 4 - threads; // statements per thread, at most: states grow fast
-        int vcpuThreadCount = Math.min(vcpus, r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(Math.min(threads, 3)));
-        boolean sameBodies = vcpuThreadCount > 1 && r.nextInt(4) > 0; // interchangeable for symmetry
-        Long sharedBody = sameBodies ? r.nextLong() : null; // the seed of the one vCPU program
-        List<Integer> ids = new ArrayList<>();
-        for (int v = 0; v < vcpus; v++) ids.add(v);
-        Collections.shuffle(ids, r);
-        for (int i = 0; i < vcpuThreadCount; i++) {
-            int v = ids.get(i);
-            Random body = sharedBody != null ? new Random(sharedBody) : r;
-            weight = 0;
-            accessed = new ArrayList<>();
-            accesses.add(accessed);
-            String own = vcpuBody(body, v, items);
-            // interchangeable vCPU programs get the same shared-counter item (symmetry)
-            Random item = sharedBody != null ? new Random(sharedBody ^ seed) : shared;
-            Random extra = sharedBody != null ? new Random(sharedBody ^ 0x5eedL) : more;
-            vcpuThreads.add("  thread vcpu " + v + " {\n" + withCounter(item, own, false, extra) + "  }\n");
-            weights.add(weight);
-        }
         List<String> kernelThreads = new ArrayList<>();
-        for (int i = vcpuThreadCount; i < threads; i++) {
-            weight = 0;
-            accessed = new ArrayList<>();
-            accesses.add(accessed);
-            String own = kernelBody(items);
-            kernelThreads.add("  thread " + threadName(i) + " {\n" + withCounter(shared, own, true) + "  }\n");
-            weights.add(weight);
+        int threads;
+        int vcpuThreadCount;
+        if (gen2.nextInt(8) == 0) {
+            // a gen2 scenario: the new shape and what races it, and nothing else to crowd them out
+            vcpuThreadCount = focused(vcpuThreads, kernelThreads);
+            threads = 4;
+        } else {
+        threads = r.nextInt(20) == 0 ? 4 : pick(1, 2, 2, 2, 3, 3);
+        int items = threads >= 3 ? 1 : 4 - threads; // statements per thread, at most: states grow fast
+        vcpuThreadCount = Math.min(vcpus, r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(Math.min(threads, 3)));
+            boolean sameBodies = vcpuThreadCount > 1 && r.nextInt(4) > 0; // interchangeable for symmetry
+            Long sharedBody = sameBodies ? r.nextLong() : null; // the seed of the one vCPU program
+            List<Integer> ids = new ArrayList<>();
+            for (int v = 0; v < vcpus; v++) ids.add(v);
+            Collections.shuffle(ids, r);
+            for (int i = 0; i < vcpuThreadCount; i++) {
+                int v = ids.get(i);
+                Random body = sharedBody != null ? new Random(sharedBody) : r;
+                weight = 0;
+                accessed = new ArrayList<>();
+                accesses.add(accessed);
+                String own = vcpuBody(body, v, items);
+                // interchangeable vCPU programs get the same shared-counter item (symmetry)
+                Random item = sharedBody != null ? new Random(sharedBody ^ seed) : shared;
+                Random extra = sharedBody != null ? new Random(sharedBody ^ 0x5eedL) : more;
+                vcpuThreads.add("  thread vcpu " + v + " {\n" + withCounter(item, own, false, extra) + "  }\n");
+                weights.add(weight);
+            }
+            for (int i = vcpuThreadCount; i < threads; i++) {
+                weight = 0;
+                accessed = new ArrayList<>();
+                accesses.add(accessed);
+                String own = kernelBody(items);
+                if (gen2.nextInt(3) == 0) {
+                    String item = gen2Item();
+                    own = gen2.nextBoolean() ? item + own : own + item;
+                }
+                kernelThreads.add("  thread " + threadName(i) + " {\n" + withCounter(shared, own, true) + "  }\n");
+                weights.add(weight);
+            }
+        }
+
+        if (zapped != null && threads < 4 && (mmu.equals("both") || gen2.nextBoolean())) {
+            // the notifier racing the zap, on a range that overlaps it (inside one memslot, as the checker asks)
+            Slot in = slots.stream().filter(s -> s.gpa() < zapped[1] && zapped[0] < s.gpa() + s.size()).findFirst()
+                    .orElse(null);
+            if (in != null) {
+                long start = Math.max(zapped[0], in.gpa());
+                long end = Math.min(Math.min(zapped[1], in.gpa() + in.size()), start + M2);
+                String range = hex(start) + " .. " + hex(end);
+                accesses.add(new ArrayList<>());
+                weights.add(KERNEL_PATH);
+                boolean delete = in.backing() != G1 && (mmu.equals("both") || gen2.nextBoolean());
+                if (cost() > BUDGET) {
+                    // only where it fits: a thread more is a redraw in most scenarios
+                    accesses.remove(accesses.size() - 1);
+                    weights.remove(weights.size() - 1);
+                } else if (delete) {
+                    // or the memslot's deletion: kvm_zap_gfn_range's memslot walk (mmu both) beside it
+                    slotZap = true;
+                    kernelThreads.add("  thread mn {\n    memslot_delete " + in.id() + "\n  }\n");
+                } else {
+                    kernelThreads.add("  thread mn {\n    mmu_notifier_invalidate " + range
+                            + (gen2.nextBoolean() ? "; host_free " + range : "") + "\n  }\n");
+                }
+            }
         }
 
         StringBuilder sc = new StringBuilder();
@@ -229,6 +281,7 @@ public final class ScenarioGenerator {
         vcpuThreads.forEach(members::append);
         members.append(explore(vcpuThreadCount));
         members.append(expectations());
+        if (focusedRoots != null) members.append(focusedExpectations());
         members.append(counterExpectations());
         for (String g : globals) sc.append(g);
         if (pathsAtFileLevel) {
@@ -763,6 +816,283 @@ public final class ScenarioGenerator {
         }
         paths.add(p.toString());
         return call;
+    }
+
+    // ---- gen2: kvm_zap_gfn_range and root references ----------------------------------------
+
+    /**
+     * A scenario of the gen2 stream: a kernel thread with a kvm_zap_gfn_range call or a root-reference
+     * walk, a thread that races it (a vCPU's fault in the range, the MMU notifier, the memslot's
+     * deletion, or for a root walk kvm_mmu_zap_all_fast, which invalidates the roots and puts their
+     * references), and a vCPU more where it fits the budget. Returns the number of vCPU threads.
+     */
+    private int focused(List<String> vcpuThreads, List<String> kernelThreads) {
+        boolean roots = tdp() && !before612() && gen2.nextBoolean();
+        focusedRoots = roots;
+        weight = 0;
+        accessed = new ArrayList<>();
+        accesses.add(accessed);
+        String first;
+        if (roots) {
+            first = switch (gen2.nextInt(3)) {
+                case 0 -> rootWalkLeftEarly();
+                case 1 -> rootWalkWithItsOwnReference();
+                default -> zapInvalidatedRootsCopy();
+            };
+        } else {
+            first = zapGfnRange();
+        }
+        kernelThreads.add("  thread t0 {\n" + first + "  }\n");
+        weights.add(weight);
+
+        weight = 0;
+        accessed = new ArrayList<>();
+        accesses.add(accessed);
+        List<Slot> small = slots.stream().filter(s -> s.backing() != G1).toList();
+        int k = gen2.nextInt(4);
+        int vcpuThreadCount = 0;
+        int racer = -1;
+        if (k == 0) {
+            racer = gen2.nextInt(vcpus);
+            vcpuThreads.add(focusedAccess(racer));
+            vcpuThreadCount++;
+        } else if (k == 1 && roots) {
+            weight += KERNEL_PATH;
+            kernelThreads.add("  thread host {\n    kvm_mmu_zap_all_fast\n  }\n");
+        } else if (k == 2 && !small.isEmpty()) {
+            weight += KERNEL_PATH;
+            slotZap = true;
+            kernelThreads.add("  thread host {\n    memslot_delete " + small.get(gen2.nextInt(small.size())).id() + "\n  }\n");
+        } else {
+            weight += KERNEL_PATH;
+            String range = notifierRange();
+            kernelThreads.add("  thread host {\n    mmu_notifier_invalidate " + range
+                    + (gen2.nextBoolean() ? "; host_free " + range : "") + "\n  }\n");
+        }
+        weights.add(weight);
+
+        if (gen2.nextBoolean()) {
+            int v = gen2.nextInt(vcpus);
+            if (v != racer) {
+                weight = 0;
+                accessed = new ArrayList<>();
+                accesses.add(accessed);
+                String t = focusedAccess(v);
+                weights.add(weight);
+                if (cost() > BUDGET) {
+                    accesses.remove(accesses.size() - 1);
+                    weights.remove(weights.size() - 1);
+                } else {
+                    vcpuThreads.add(t);
+                    vcpuThreadCount++;
+                }
+            }
+        }
+        return vcpuThreadCount;
+    }
+
+    /**
+     * A gen2 scenario's own expectations, on what its shape decides: for a root walk, no root freed
+     * under a user or a reference left (the generic ones do not name freed_root_in_use); for a zap,
+     * a raced-on page of the range present at some point or absent at the end.
+     */
+    private String focusedExpectations() {
+        StringBuilder e = new StringBuilder();
+        if (focusedRoots) {
+            if (gen2.nextInt(3) > 0) e.append("  expect never freed_root_in_use\n");
+            if (gen2.nextBoolean()) e.append("  expect never page_table_leak\n");
+            return e.toString();
+        }
+        List<Long> in = addresses.stream().filter(a -> a >= zapped[0] && a < zapped[1]).toList();
+        long a = in.isEmpty() ? addresses.get(gen2.nextInt(addresses.size())) : in.get(gen2.nextInt(in.size()));
+        e.append(gen2.nextBoolean() ? "  expect reachable spte(" + hex(a) + ").present\n"
+                : "  expect final !spte(" + hex(a) + ").present\n");
+        if (gen2.nextBoolean()) e.append("  expect always !tlb(0, " + hex(a) + ") || spte(" + hex(a) + ").present\n");
+        return e.toString();
+    }
+
+    /** A vCPU thread's access, in the zapped range where a raced-on address lies in it. */
+    private String focusedAccess(int v) {
+        List<Long> in = zapped == null ? List.of()
+                : addresses.stream().filter(a -> a >= zapped[0] && a < zapped[1]).toList();
+        long a = !in.isEmpty() && gen2.nextInt(4) > 0 ? in.get(gen2.nextInt(in.size()))
+                : addresses.get(gen2.nextInt(addresses.size()));
+        accessed.add(new long[] {a});
+        return "  thread vcpu " + v + " {\n    " + access(gen2, a) + " " + hex(a) + "\n  }\n";
+    }
+
+    /** The notifier's range: the zapped range's part in a memslot if it has one, else extraRange()'s forms from gen2. */
+    private String notifierRange() {
+        if (zapped != null) {
+            for (Slot in : slots) {
+                if (in.gpa() < zapped[1] && zapped[0] < in.gpa() + in.size()) {
+                    long start = Math.max(zapped[0], in.gpa());
+                    long end = Math.min(Math.min(zapped[1], in.gpa() + in.size()), start + M2);
+                    return hex(start) + " .. " + hex(end);
+                }
+            }
+        }
+        Slot s = slots.get(gen2.nextInt(slots.size()));
+        if (gen2.nextBoolean()) return hex(s.gpa()) + " .. " + hex(s.gpa() + Math.min(s.size(), M2));
+        long a = addresses.get(gen2.nextInt(addresses.size())) & ~(K4 - 1);
+        return hex(a) + " .. " + hex(a + K4);
+    }
+
+    /**
+     * An item of the gen2 stream for a kernel thread: a call of the prelude's kvm_zap_gfn_range
+     * (half of them), else, on a TDP machine of 6.12 or later, a root-reference walk.
+     */
+    private String gen2Item() {
+        if (!tdp() || before612() || gen2.nextBoolean()) return zapGfnRange();
+        return switch (gen2.nextInt(zapRootsCopy ? 2 : 3)) {
+            case 0 -> rootWalkLeftEarly();
+            case 1 -> rootWalkWithItsOwnReference();
+            default -> zapInvalidatedRootsCopy();
+        };
+    }
+
+    /**
+     * kvm_zap_gfn_range(gfn_start, gfn_end) (the APICv inhibit's, a non-coherent DMA device's): a
+     * range inside a memslot (a raced-on page, or the slot's first 2M at most), across two slots
+     * (or the end of the last one into no slot), or outside every slot (above them, or in a gap).
+     */
+    private String zapGfnRange() {
+        weight += KERNEL_PATH;
+        List<Slot> sorted = new ArrayList<>(slots);
+        sorted.sort((a, b) -> Long.compare(a.gpa(), b.gpa()));
+        long start;
+        long end;
+        int k = gen2.nextInt(6);
+        if (k < 2) {
+            long a = addresses.get(gen2.nextInt(addresses.size())) & ~(K4 - 1);
+            start = a;
+            end = a + (k == 0 ? K4 : 4 * K4);
+            end = Math.min(end, slotOf(a).gpa() + slotOf(a).size());
+        } else if (k == 2) {
+            Slot s = sorted.get(gen2.nextInt(sorted.size()));
+            start = s.gpa();
+            end = s.gpa() + Math.min(s.size(), M2);
+        } else if (k == 3) {
+            // across: the last pages of one slot and the first of the next, or past the last slot's end
+            int i = gen2.nextInt(sorted.size());
+            Slot s = sorted.get(i);
+            start = s.gpa() + s.size() - 2 * K4;
+            end = i + 1 < sorted.size() ? sorted.get(i + 1).gpa() + 2 * K4 : s.gpa() + s.size() + 2 * K4;
+        } else if (k == 4) {
+            start = freeGpa;
+            end = freeGpa + (gen2.nextBoolean() ? K4 : M2);
+        } else {
+            // a gap between two slots if there is one, else just past the last slot
+            long gapStart = -1;
+            for (int i = 0; i + 1 < sorted.size(); i++) {
+                long e = sorted.get(i).gpa() + sorted.get(i).size();
+                if (e < sorted.get(i + 1).gpa()) gapStart = e;
+            }
+            Slot last = sorted.get(sorted.size() - 1);
+            start = gapStart >= 0 ? gapStart : last.gpa() + last.size();
+            end = start + 2 * K4;
+        }
+        zapped = new long[] {start, end};
+        return "    kvm_zap_gfn_range(" + hex(start >>> 12) + ", " + hex(end >>> 12) + ")\n";
+    }
+
+    /** A gfn range of a slot for a walk: the slot's first WALK, or a raced-on page's. */
+    private String walkRange() {
+        long start;
+        long end;
+        if (gen2.nextBoolean()) {
+            Slot s = slots.get(gen2.nextInt(slots.size()));
+            start = s.gpa();
+            end = s.gpa() + Math.min(s.size(), WALK);
+        } else {
+            long a = addresses.get(gen2.nextInt(addresses.size())) & ~(K4 - 1);
+            start = a;
+            end = a + K4;
+        }
+        return hex(start >>> 12) + ", " + hex(end >>> 12);
+    }
+
+    /**
+     * A yield-safe root loop (for_each_tdp_mmu_root_yield_safe: a reference on each root) left
+     * early, as the kernel's callers do: a return from inside the walk or a break out of the loop,
+     * each after the put of the root the loop holds; a sixth of them forget that put (a reference
+     * never put: page_table_leak).
+     */
+    private String rootWalkLeftEarly() {
+        String name = "p" + pathCount++;
+        weight += KERNEL_PATH;
+        String mode = gen2.nextBoolean() ? "read" : "write";
+        String loop = gen2.nextBoolean() ? "tdp_mmu_roots_yield_safe" : "valid_tdp_mmu_roots_yield_safe";
+        boolean put = gen2.nextInt(6) > 0;
+        boolean yield = gen2.nextBoolean();
+        String found = "iter.present && iter.leaf" + (gen2.nextInt(3) == 0 ? " && iter.level > 1" : "");
+        StringBuilder p = new StringBuilder();
+        String call;
+        if (gen2.nextBoolean()) {
+            p.append("path ").append(name).append("(start, end) -> bool {\n  lock ").append(mode).append('\n');
+            p.append("  for root in ").append(loop).append(" {\n    for iter in tdp_pte(root, start .. end) {\n");
+            p.append("      if ").append(found).append(" {\n");
+            if (put) p.append("        kvm_tdp_mmu_put_root(root)\n");
+            p.append("        unlock\n        return true\n      }\n    }\n");
+            if (yield) p.append("    if need_resched {\n      yield\n    }\n");
+            p.append("  }\n  unlock\n  return false\n}\n");
+            call = "let found" + pathCount + " = " + name + "(" + walkRange() + ")";
+        } else {
+            p.append("path ").append(name).append("(start, end) {\n  lock ").append(mode).append("\n  let found = false\n");
+            p.append("  for root in ").append(loop).append(" {\n    for iter in tdp_pte(root, start .. end) {\n");
+            p.append("      if ").append(found).append(" {\n        found = true\n        break\n      }\n    }\n");
+            p.append("    if found {\n");
+            if (put) p.append("      kvm_tdp_mmu_put_root(root)\n");
+            p.append("      break\n    }\n");
+            if (yield) p.append("    if need_resched {\n      yield\n    }\n");
+            p.append("  }\n  unlock\n}\n");
+            call = name + "(" + walkRange() + ")";
+        }
+        paths.add(p.toString());
+        return "    " + call + "\n";
+    }
+
+    /**
+     * A root loop whose body takes a reference of its own (kvm_tdp_mmu_get_root, refcount_inc_not_zero)
+     * around a walk that may yield, and puts it: under a yield-safe loop, or a plain one under the
+     * write lock (no reference of the loop's, so no yield there).
+     */
+    private String rootWalkWithItsOwnReference() {
+        String name = "p" + pathCount++;
+        weight += KERNEL_PATH;
+        boolean safe = gen2.nextBoolean();
+        boolean put = gen2.nextInt(6) > 0;
+        StringBuilder p = new StringBuilder("path ").append(name).append("(start, end) {\n  lock ")
+                .append(safe && gen2.nextBoolean() ? "read" : "write").append('\n');
+        p.append("  for root in ").append(safe ? "tdp_mmu_roots_yield_safe" : gen2.nextBoolean() ? "tdp_mmu_roots" : "valid_tdp_mmu_roots")
+                .append(" {\n    if kvm_tdp_mmu_get_root(root) {\n      for iter in tdp_pte(root, start .. end) {\n");
+        p.append(safe ? "        tdp_mmu_iter_cond_resched(false)\n" : "        if iter.present && iter.leaf {\n          break\n        }\n");
+        p.append("      }\n");
+        if (put) p.append("      kvm_tdp_mmu_put_root(root)\n");
+        p.append("    }\n  }\n  unlock\n}\n");
+        paths.add(p.toString());
+        return "    " + name + "(" + walkRange() + ")\n";
+    }
+
+    /**
+     * A copy of kvm_tdp_mmu_zap_invalidated_roots (the fast zap's back half) as a patch would
+     * write it: the put after the zap (the kernel's), before it (the loop's reference keeps the
+     * root), or dropped (the TDP MMU's reference never put), sometimes with a yield; and a thread
+     * that runs the fast zap, which calls it.
+     */
+    private String zapInvalidatedRootsCopy() {
+        zapRootsCopy = true;
+        weight += KERNEL_PATH;
+        int order = gen2.nextInt(5);
+        StringBuilder p = new StringBuilder("path kvm_tdp_mmu_zap_invalidated_roots() {\n  lock read\n");
+        p.append("  for root in invalidated_roots {\n");
+        if (order == 1) p.append("    kvm_tdp_mmu_put_root(root)\n");
+        p.append("    tdp_mmu_zap_root(root)\n");
+        if (order >= 2) p.append("    kvm_tdp_mmu_put_root(root)\n");
+        if (gen2.nextBoolean()) p.append("    if need_resched {\n      yield\n    }\n");
+        p.append("  }\n  unlock\n}\n");
+        paths.add(p.toString());
+        return "    kvm_mmu_zap_all_fast\n";
     }
 
     // ---- the shared counter ----------------------------------------------------------------------

@@ -40,6 +40,17 @@ class ScenarioGeneratorTest {
         SHAPES.put("wrprot_gfn_range|clear_dirty_gfn_range|kvm_age_gfn_lockless", 5);
         SHAPES.put("\\s+continue\\s+", 2);
         SHAPES.put("yield\\s+}\\s+}\\s+unlock\\s+}", 5);            // a yield in a loop under mmu_lock
+        // gen2 (twenty-third session): the prelude's kvm_zap_gfn_range and root references
+        SHAPES.put("kvm_zap_gfn_range\\(", 10);
+        // the zap raced by the notifier, the memslot's deletion, a vCPU's fault; a root walk by the fast zap
+        SHAPES.put("kvm_zap_gfn_range\\([^)]*\\)\\s+}\\s+thread (host|mn) \\{\\s+mmu_notifier_invalidate", 5);
+        SHAPES.put("kvm_zap_gfn_range\\([^)]*\\)\\s+}\\s+thread (host|mn) \\{\\s+memslot_delete", 2);
+        SHAPES.put("kvm_zap_gfn_range\\([^)]*\\)\\s+}(\\s+thread [a-z]+ \\{[^}]*})*\\s+thread vcpu", 5);
+        SHAPES.put("thread host \\{\\s+kvm_mmu_zap_all_fast", 2);
+        SHAPES.put("kvm_tdp_mmu_put_root\\(root\\)\\s+unlock\\s+return true", 1); // a return with its put
+        SHAPES.put("kvm_tdp_mmu_put_root\\(root\\)\\s+break", 1);  // a break out of a yield-safe loop, its put
+        SHAPES.put("if kvm_tdp_mmu_get_root\\(root\\)", 1);
+        SHAPES.put("path kvm_tdp_mmu_zap_invalidated_roots\\(\\)", 1);
     }
 
     @Test
