@@ -124,6 +124,23 @@ class FootprintsTest {
         assertThat(stale).as("listed as not shown, but shown now: take them off NOT_SHOWN").isEmpty();
     }
 
+    /** Why a spinlock read at a grace period's end is not shown. */
+    private static final String GRACE_PERIOD_LOCK =
+            "a grace period's end reads a lock only as whether its holder holds one off (its RCU unit): no change of one alone";
+
+    /** The ops whose step may end a grace period and so reads MMU_UNSYNC_PAGES_LOCK and TDP_MMU_PAGES_LOCK. */
+    private static final String[] ENDS_A_GRACE_PERIOD = {
+            "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",
+            "FastZap.ZapRootStep", "FaultOps.FaultUnlock", "HugePageRecovery.RecoverStep",
+            "MmuOps.IterCondResched", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.ZapStep",
+            "Ops.Release", "SlotOps.CollapsibleStep", "SlotOps.SplitStep", "TdpMap.Link", "TdpMap.SetSpteAtomic",
+            "primitive __kvm_mmu_prepare_zap_page", "primitive __tdp_mmu_set_spte",
+            "primitive kvm_handle_hva_range_unmap", "primitive kvm_mmu_zap_collapsible_spte",
+            "primitive kvm_tdp_mmu_put_root", "primitive kvm_zap_rmap", "primitive mmu_free_root_page",
+            "primitive prepare_zap", "primitive set_spte", "primitive shadow_mmu_try_split_huge_pages",
+            "primitive slot_rmap_write_protect", "primitive split_huge", "primitive tdp_mmu_iter_set_spte",
+            "primitive tdp_mmu_set_spte", "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp"};
+
     /** What no scenario shows, and why: a lie here passes {@link #everyStepStaysInsideItsFootprint} (docs/testing.md). */
     private static final Map<String, String> NOT_SHOWN = notShown(
             group("writes VIOLATIONS",
@@ -144,30 +161,8 @@ class FootprintsTest {
                     "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",
                     "primitive track_possible_nx_huge_page", "primitive untrack_possible_nx_huge_page"),
-            group("reads MMU_UNSYNC_PAGES_LOCK",
-                    "a grace period's end reads a lock only as whether its holder holds one off (its RCU unit): no change of one alone",
-                    "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",
-                    "FastZap.ZapRootStep", "FaultOps.FaultUnlock", "HugePageRecovery.RecoverStep",
-                    "MmuOps.IterCondResched", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.ZapStep",
-                    "Ops.Release", "SlotOps.CollapsibleStep", "SlotOps.SplitStep", "TdpMap.Link", "TdpMap.SetSpteAtomic",
-                    "primitive __kvm_mmu_prepare_zap_page", "primitive __tdp_mmu_set_spte",
-                    "primitive kvm_handle_hva_range_unmap", "primitive kvm_mmu_zap_collapsible_spte",
-                    "primitive kvm_tdp_mmu_put_root", "primitive kvm_zap_rmap", "primitive mmu_free_root_page",
-                    "primitive prepare_zap", "primitive set_spte", "primitive shadow_mmu_try_split_huge_pages",
-                    "primitive slot_rmap_write_protect", "primitive split_huge", "primitive tdp_mmu_iter_set_spte",
-                    "primitive tdp_mmu_set_spte", "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp"),
-            group("reads TDP_MMU_PAGES_LOCK",
-                    "a grace period's end reads a lock only as whether its holder holds one off (its RCU unit): no change of one alone",
-                    "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",
-                    "FastZap.ZapRootStep", "FaultOps.FaultUnlock", "HugePageRecovery.RecoverStep",
-                    "MmuOps.IterCondResched", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.ZapStep",
-                    "Ops.Release", "SlotOps.CollapsibleStep", "SlotOps.SplitStep", "TdpMap.Link", "TdpMap.SetSpteAtomic",
-                    "primitive __kvm_mmu_prepare_zap_page", "primitive __tdp_mmu_set_spte",
-                    "primitive kvm_handle_hva_range_unmap", "primitive kvm_mmu_zap_collapsible_spte",
-                    "primitive kvm_tdp_mmu_put_root", "primitive kvm_zap_rmap", "primitive mmu_free_root_page",
-                    "primitive prepare_zap", "primitive set_spte", "primitive shadow_mmu_try_split_huge_pages",
-                    "primitive slot_rmap_write_protect", "primitive split_huge", "primitive tdp_mmu_iter_set_spte",
-                    "primitive tdp_mmu_set_spte", "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp"),
+            group("reads MMU_UNSYNC_PAGES_LOCK", GRACE_PERIOD_LOCK, ENDS_A_GRACE_PERIOD),
+            group("reads TDP_MMU_PAGES_LOCK", GRACE_PERIOD_LOCK, ENDS_A_GRACE_PERIOD),
             group("reads MMU_LOCK",
                     "a grace period's end reads a lock only as whether its holder holds one off (its RCU unit): no change of one alone",
                     "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",

@@ -32,18 +32,9 @@ public final class Invariants {
             Invariant.stats_consistent, Invariant.page_table_leak, Invariant.dangling_memslot,
             Invariant.freed_page_mapped, Invariant.nx_pages_counted);
 
+    /** Recorded by a step, or (a structural one) computed from s: {@link #why} says why only on a breach. */
     public static boolean violated(Invariant inv, VmState s) {
-        if (inv.violatedIn(s)) return true;
-        return switch (inv) {
-            case nx_exec_huge -> s.config.nxHugePages() && execHuge(s) != null;
-            case huge_and_child -> hugeAndChild(s) >= 0;
-            case stats_consistent -> statsInconsistency(s) != null;
-            case page_table_leak -> leaked(s) >= 0;
-            case dangling_memslot -> SlotOps.dangling(s) != null;
-            case freed_page_mapped -> freedPageMapped(s) != null;
-            case nx_pages_counted -> nxPagesMiscounted(s) != null;
-            default -> false;
-        };
+        return inv.violatedIn(s) || why(inv, s) != null;
     }
 
     /**

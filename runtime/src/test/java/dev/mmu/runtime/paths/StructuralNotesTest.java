@@ -18,13 +18,19 @@ import org.junit.jupiter.api.Test;
 class StructuralNotesTest {
     /** The NX-split state's 4K table, unlinked and queued nowhere (its counters kept right): a page_table_leak. */
     private static void leak(VmState s) {
-        ShadowPage l1 = InvariantsTest.l1(s);
-        s.setSpte(l1.parent, l1.parentIndex, 0);
-        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        unlink(s);
         s.lpageDisallowed = new int[0];
         s.addNxNrPages(VmState.KVM_SHADOW_MMU, -1);
         s.addStat(Stat.nx_lpage_splits, -1);
         s.addStat(Stat.pages_4k, -512);
+    }
+
+    /** The NX-split state's 4K table unlinked, its NX-list entry and counters left as they were. */
+    private static ShadowPage unlink(VmState s) {
+        ShadowPage l1 = InvariantsTest.l1(s);
+        s.setSpte(l1.parent, l1.parentIndex, 0);
+        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        return l1;
     }
 
     private static Exec exec(VmState s, StringBuilder trace) {
@@ -124,9 +130,7 @@ class StructuralNotesTest {
         StringBuilder trace = new StringBuilder("zap");
         VmState s = InvariantsTest.splitState();
         Exec e = exec(s, trace);
-        ShadowPage l1 = InvariantsTest.l1(s);
-        s.setSpte(l1.parent, l1.parentIndex, 0);
-        s.spForWrite(l1.id).status = ShadowPage.UNLINKED; // its NX-list entry and counters left as they were
+        unlink(s);
         e.structural.afterOp();
         e.structural.insert(null, false);
         assertThat(trace.toString()).matches("zap; !! stats_consistent: .*; !! page_table_leak: .*");
@@ -141,9 +145,7 @@ class StructuralNotesTest {
         StringBuilder trace = new StringBuilder();
         VmState s = InvariantsTest.splitState();
         Exec e = exec(s, trace);
-        ShadowPage l1 = InvariantsTest.l1(s);
-        s.setSpte(l1.parent, l1.parentIndex, 0);
-        s.spForWrite(l1.id).status = ShadowPage.UNLINKED;
+        unlink(s);
         s.lpageDisallowed = new int[0];
         s.addNxNrPages(VmState.KVM_SHADOW_MMU, -1);
         s.addStat(Stat.nx_lpage_splits, -1);
