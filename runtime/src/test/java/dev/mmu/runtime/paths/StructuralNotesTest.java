@@ -164,6 +164,25 @@ class StructuralNotesTest {
                 + "unlink; count; !! nx_pages_counted: possible_nx_huge_pages\\[KVM_TDP_MMU\\].nr_pages is 1 but its list holds 0; flush");
     }
 
+    /**
+     * The later place goes in first even when its invariant comes earlier in the language's order
+     * (insertion at the earlier place would otherwise move the later one into the first note).
+     */
+    @Test
+    void aLaterPlaceGoesInFirstWhateverTheInvariantsOrder() {
+        StringBuilder trace = new StringBuilder();
+        VmState s = InvariantsTest.splitState();
+        Exec e = exec(s, trace);
+        s.addNxNrPages(VmState.KVM_TDP_MMU, 1); // nx_pages_counted (listed after stats_consistent) from here
+        e.structural.afterOp();
+        e.note("count");
+        s.addStat(Stat.pages_4k, -512); // stats_consistent from here
+        e.structural.afterOp();
+        e.note("stat");
+        e.structural.insert(null, false);
+        assertThat(trace.toString()).matches("!! nx_pages_counted: [^;]*; count; !! stats_consistent: [^;]*; stat");
+    }
+
     /** The root itself may be the table that leaks: live, on no root pointer, held by no one. */
     @Test
     void aRootNoOneHoldsIsALeakToo() {
