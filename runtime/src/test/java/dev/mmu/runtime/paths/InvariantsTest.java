@@ -793,6 +793,28 @@ class InvariantsTest {
                 + " (refcount_t: underflow, use-after-free)");
     }
 
+    /** v5.10's kvm_mmu_put_root(): whether the put was the last, and a put too many below the root's holders. */
+    @Test
+    void v510sPutSaysWhetherItWasTheLastAndChecksTheHolders() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        MmuSystem m = new MmuSystem(program(c, b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
+        StringBuilder trace = new StringBuilder();
+        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        int root = e.s.root;
+        e.s.spForWrite(root).rootCount = 3; // a walk's kvm_mmu_get_root()
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(e.s.violations).isZero();
+        e.s.vcpuRoots[0] = -1;
+        e.s.spForWrite(root).invalid = true; // nothing holds it now
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(TdpMmu.putRootV510(e, root)).as("the last: v5.10 does not free it").isTrue();
+        assertThat(e.s.sp(root).status).isEqualTo(ShadowPage.LIVE);
+        assertThat(e.s.violations).isZero();
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(trace.toString()).endsWith("!! freed_root_in_use: kvm_mmu_put_root(): a put too many: " + e.s.sp(root)
+                + " (invalid) has tdp_mmu_root_count -1, held by none: a put below zero");
+    }
+
     @Test
     void aRecordedEventIsViolatedWhateverTheTables() {
         for (Invariant inv : Invariant.values()) {

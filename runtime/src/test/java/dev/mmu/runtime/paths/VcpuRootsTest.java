@@ -405,4 +405,28 @@ class VcpuRootsTest {
         assertThat(Invariants.violated(Invariant.freed_root_in_use, st.s)).isTrue();
         assertThat(st.s.vcpuRoots[0]).isEqualTo(-1);
     }
+
+    /**
+     * mmu_free_root_page() of a legacy root whose root_count is already below its vCPUs (an
+     * earlier put too many): the vCPU's own put leaves it below the other vCPU's, whose put frees
+     * the zapped root under it. No path of the model gets there first (every put is checked), so
+     * the state is made by hand.
+     */
+    @Test
+    void aLegacyRootsPutBelowItsOtherVcpuIsAPutTooMany() {
+        VmConfig two = Stepper.vm(Mmu.SHADOW, 2);
+        MmuSystem m = new MmuSystem(Stepper.program(two, new PathBuilder(), InvariantsTest.thread("t", b -> b.emit(new Ops.Note("idle")))));
+        StringBuilder trace = new StringBuilder();
+        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        int root = e.s.root;
+        e.s.mmuWriter = 0; // write_lock(&kvm->mmu_lock)
+        VcpuRoots.freeRoot(e, 0, false);
+        assertThat(e.s.violations).as("root_count 2, vCPU 0's put leaves vCPU 1's").isZero();
+        e.s.vcpuRoots[0] = root; // vCPU 0 again, with no reference of its own
+        VcpuRoots.freeRoot(e, 0, false);
+        assertThat(Invariant.freed_root_in_use.violatedIn(e.s)).isTrue();
+        assertThat(trace.toString()).contains("!! freed_root_in_use: mmu_free_root_page(): a put too many: " + e.s.sp(root)
+                + " has root_count 0, held by vCPU 1: the zapped root is freed at root_count 0 (kvm_mmu_prepare_zap_page()"
+                + " queues it on invalid_list) while they still hold it");
+    }
 }
