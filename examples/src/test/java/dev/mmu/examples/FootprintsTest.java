@@ -146,8 +146,7 @@ class FootprintsTest {
             group("writes VIOLATIONS",
                     "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
 
-                    "DirectMap.Link", "DirectMap.SetSpte", "FastZap.NextInvalidRoot", "FastZap.NextRoot",
-                    "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn", "FaultOps.FastPfFixDirectSpte",
+                    "DirectMap.Link", "DirectMap.SetSpte", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn", "FaultOps.FastPfFixDirectSpte",
                     "FaultOps.FastPfGetLastSptep", "FaultOps.FaultIn", "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
@@ -155,7 +154,7 @@ class FootprintsTest {
                     "TdpMap.Link", "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page", "primitive kvm_handle_hva_range_unmap",
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
-                    "primitive kvm_mmu_invalidate_start", "primitive kvm_mmu_put_root",
+                    "primitive kvm_mmu_invalidate_start",
                     "primitive kvm_tdp_mmu_invalidate_all_roots", "primitive mmu_alloc_root",
                     "primitive prepare_zap", "primitive shadow_mmu_try_split_huge_pages",
                     "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
@@ -245,10 +244,10 @@ class FootprintsTest {
                     "primitive kvm_mmu_zap_collapsible_spte", "primitive kvm_test_age_gfn",
                     "primitive kvm_test_age_gfn_lockless", "primitive kvm_zap_rmap", "primitive slot_rmap_write_protect"),
             group("reads VCPU_ROOTS",
-                    "kvm_tdp_mmu_put_root() reads the vCPUs' roots only to flag a last put of a root one still runs on (a bug):"
-                            + " two vCPUs' roots swapped keep every root's users",
+                    "kvm_tdp_mmu_put_root() and v5.10's kvm_mmu_put_root() read the vCPUs' roots only to count a root's holders"
+                            + " (a put too many, a bug): two vCPUs' roots swapped keep every root's holders",
                     "FastZap.NextInvalidRoot", "FastZap.NextRoot", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot",
-                    "primitive kvm_tdp_mmu_put_root"),
+                    "primitive kvm_mmu_put_root", "primitive kvm_tdp_mmu_put_root"),
             group("writes SPTE_ACCESS",
                     "a grace period's end frees tables (their A/D bits go) only where tables are pending: not reached at this op",
                     "FastZap.NextInvalidRoot", "FastZap.NextRoot", "MmuOps.IterCondResched", "MmuOps.IterNextRoot",

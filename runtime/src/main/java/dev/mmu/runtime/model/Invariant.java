@@ -31,7 +31,10 @@ public enum Invariant {
     deadlock("threads are stuck: none can run and not all have finished"),
     /** A D bit the CPU set in an SPTE was overwritten before kvm_set_pfn_dirty() saw it: the host page looks clean. */
     dirty_bit_lost("a guest write's dirty bit was dropped from an SPTE before the host page was marked dirty"),
-    /** A root freed (its last reference put) while a vCPU still runs on it or a walk is still in it. */
+    /**
+     * A root freed (its last reference put) while a vCPU still runs on it or a walk is still in it,
+     * or a put too many: its count below its holders' (one of them frees it under another).
+     */
     freed_root_in_use("a root was freed while a vCPU or a walk still used it"),
     /** A plain SPTE write (WRITE_ONCE) replaced a change another thread made atomically since the writer's snapshot. */
     lost_spte_update("a plain SPTE write overwrote a change another thread made since the writer read the SPTE"),

@@ -232,14 +232,7 @@ public final class Invariants {
             ShadowPage p = s.sp(id);
             if (p == null || p.rootCount == 0) continue;
             StringBuilder by = new StringBuilder();
-            int holders = 0;
-            for (int v = 0; v < s.config.vcpus(); v++) {
-                if (s.vcpuRoots[v] == id) holders += holder(by, "vCPU " + v);
-                if (s.vcpuNestedRoots[v] == id) holders += holder(by, "vCPU " + v + " (guest_mmu)");
-            }
-            boolean tdp = p.tdp && IdLists.contains(TdpMmuRoots.all(s), id);
-            if (tdp && !p.invalid) holders += holder(by, "the TDP MMU");
-            if (tdp && p.invalid && IdLists.contains(s.invalidRoots, id)) holders += holder(by, "the scheduled zap");
+            int holders = rootHolders(s, id, by);
             if (p.rootCount > holders) {
                 return p + (p.invalid ? " (invalid)" : "") + " has " + (p.tdp ? "tdp_mmu_root_count " : "root_count ")
                         + p.rootCount + ", held by " + (holders == 0 ? "none" : by) + ": " + (p.rootCount - holders)
@@ -250,6 +243,56 @@ public final class Invariants {
             }
         }
         return null;
+    }
+
+    /**
+     * A put too many, as the put sees the root after its decrement: the root's count below its
+     * holders ({@link #leakedRootReference}'s: the vCPUs whose current root it is, the TDP MMU while
+     * the root is valid and listed, the scheduled zap while it is invalid and scheduled), as
+     * "sp0(L4 gfn 0x0) has tdp_mmu_root_count 1, held by vCPU 0, the TDP MMU: ...", or null. Every
+     * holder puts its own reference (kvm_mmu_unload(), kvm_tdp_mmu_zap_invalidated_roots()), so
+     * one of them frees the root while another still holds it. The put is the one step that can
+     * break this: each step that adds a holder adds its reference with it (kvm_tdp_mmu_alloc_root(),
+     * mmu_alloc_root(); kvm_tdp_mmu_invalidate_roots() passes the TDP MMU's to the zap), and
+     * mmu_free_root_page() clears root.hpa in the step of its put. A walk's reference
+     * (tdp_mmu_next_root(), kvm_tdp_mmu_get_root()) is no holder's: a put too many while a walk
+     * still holds one shows at a later put, the walk's at the latest.
+     */
+    public static String rootPutTooMany(VmState s, int id) {
+        ShadowPage p = s.sp(id);
+        StringBuilder by = new StringBuilder();
+        int holders = rootHolders(s, id, by);
+        if (p.rootCount >= holders) return null;
+        String held = p + (p.invalid ? " (invalid)" : "") + " has " + (p.tdp ? "tdp_mmu_root_count " : "root_count ")
+                + p.rootCount + ", held by " + (holders == 0 ? "none" : by);
+        if (holders == 0) return held + ": a put below zero";
+        if (!p.tdp) {
+            return held + ": the zapped root is freed at root_count 0 (kvm_mmu_prepare_zap_page() queues it on invalid_list)"
+                    + " while " + (p.rootCount <= 0 ? "they still hold" : "one of them still holds") + " it";
+        }
+        return held + ": " + (p.rootCount <= 0 ? "the root is freed (call_rcu) while they still hold it"
+                : "one of them frees the root (call_rcu) while another still holds it")
+                + ", whose put then underflows (refcount_t: underflow, use-after-free)"
+                + (p.rootCount == 0 && !p.invalid ? " (KVM_BUG_ON: the root is valid)" : "");
+    }
+
+    /**
+     * The references a root's holders own, each named into by: one per vCPU whose current root it
+     * is (root_mmu's root.hpa; guest_mmu's for the L2 guest's legacy root), and for a TDP root on
+     * the list the TDP MMU's own while the root is valid, or the scheduled zap's while it is
+     * invalid and still in {@link VmState#invalidRoots}.
+     */
+    static int rootHolders(VmState s, int id, StringBuilder by) {
+        ShadowPage p = s.sp(id);
+        int holders = 0;
+        for (int v = 0; v < s.config.vcpus(); v++) {
+            if (s.vcpuRoots[v] == id) holders += holder(by, "vCPU " + v);
+            if (s.vcpuNestedRoots[v] == id) holders += holder(by, "vCPU " + v + " (guest_mmu)");
+        }
+        boolean tdp = p.tdp && IdLists.contains(TdpMmuRoots.all(s), id);
+        if (tdp && !p.invalid) holders += holder(by, "the TDP MMU");
+        if (tdp && p.invalid && IdLists.contains(s.invalidRoots, id)) holders += holder(by, "the scheduled zap");
+        return holders;
     }
 
     private static int holder(StringBuilder by, String who) {

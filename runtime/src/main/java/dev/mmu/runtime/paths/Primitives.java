@@ -437,7 +437,8 @@ public final class Primitives {
         declare("kvm_mmu_put_root(root: sp) -> bool")
                 .lockdep(Lockdep.MMU_HELD).mirrors("kvm_mmu_put_root", "v5.10")
                 .doc("drops a reference to a root without freeing it; true if it was the last")
-                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS), (e, a) -> --e.s.spForWrite((int) a[0]).rootCount == 0 ? 1 : 0);
+                .step(Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VIOLATIONS).andReads(Resource.VCPU_ROOTS),
+                        (e, a) -> TdpMmu.putRootV510(e, (int) a[0]) ? 1 : 0);
         // The prelude's kvm_smm_changed() (x86.mmu), vcpu_enter_guest()'s root handling (x86.mmu,
         // mmu.mmu, tdp_mmu.mmu) and kvm_mmu_free_roots() (mmu.mmu), v7.2 (as 6.12): a vCPU's own root, request
         // and SMM bits (VcpuRoots), each call on the vCPU it names (vCPU symmetry permutes it).

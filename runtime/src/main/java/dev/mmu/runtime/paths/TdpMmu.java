@@ -110,31 +110,50 @@ public final class TdpMmu {
     }
 
     /**
-     * kvm_tdp_mmu_put_root() (v6.x): drop a reference; the last one (only ever on an invalidated
-     * root) unlinks the root (list_del_rcu) and frees it with call_rcu().
+     * kvm_tdp_mmu_put_root() (tdp_mmu.c:85, v7.2 as v6.12): refcount_dec_and_test(); the last
+     * reference (only ever on an invalidated root) unlinks the root (list_del_rcu) and frees it
+     * with call_rcu(). A put too many is freed_root_in_use ({@link Invariants#rootPutTooMany}): the
+     * count below the root's holders, the last put on a valid root (KVM_BUG_ON(!root->role.invalid))
+     * among them, or a put of a count already 0 (refcount_t's underflow WARN: the count saturates,
+     * nothing more is freed).
      */
     static void putRoot(Exec e, int rootId) {
         VmState s = e.s;
-        if (!s.sp(rootId).tdp) return;
-        ShadowPage p = s.spForWrite(rootId);
-        if (--p.rootCount > 0) {
-            e.note("kvm_tdp_mmu_put_root(" + p + "): still referenced");
+        if (s.sp(rootId) == null) {
+            e.violate(Invariant.freed_root_in_use, "kvm_tdp_mmu_put_root(sp" + rootId + "): the root was freed (refcount_t: underflow, use-after-free)");
             return;
         }
-        // KVM_BUG_ON(!root->role.invalid): the TDP MMU's own reference goes only with the
-        // invalidation, so a last put on a valid root means a reference was put twice.
-        for (int v = 0; v < s.config.vcpus(); v++) {
-            if (s.root(v, false) == rootId) {
-                e.violate(Invariant.freed_root_in_use, "kvm_tdp_mmu_put_root(" + p + "): the last reference, while vCPU "
-                        + v + " runs on it" + (p.invalid ? "" : " (KVM_BUG_ON: the root is valid)"));
-                break;
-            }
+        if (!s.sp(rootId).tdp) return;
+        ShadowPage p = s.spForWrite(rootId);
+        if (p.rootCount <= 0) {
+            e.violate(Invariant.freed_root_in_use, "kvm_tdp_mmu_put_root(" + p + "): tdp_mmu_root_count is already 0, the root"
+                    + " freed by the put that took it there (refcount_t: underflow, use-after-free)");
+            return;
+        }
+        p.rootCount--;
+        String tooMany = Invariants.rootPutTooMany(s, rootId);
+        if (tooMany != null) e.violate(Invariant.freed_root_in_use, "kvm_tdp_mmu_put_root(): a put too many: " + tooMany);
+        if (p.rootCount > 0) {
+            e.note("kvm_tdp_mmu_put_root(" + p + "): still referenced");
+            return;
         }
         p.status = ShadowPage.UNLINKED;
         TdpMmuRoots.remove(s, rootId);
         FastZap.dropInvalidRoot(s, rootId);
         Rcu.callRcu(s, rootId);
         e.note("kvm_tdp_mmu_put_root(" + p + "): last reference, call_rcu");
+    }
+
+    /**
+     * v5.10's kvm_mmu_put_root() (mmu_internal.h): --sp->root_count; return !sp->root_count. It
+     * never frees; a put too many is freed_root_in_use as for {@link #putRoot}.
+     */
+    static boolean putRootV510(Exec e, int rootId) {
+        ShadowPage p = e.s.spForWrite(rootId);
+        p.rootCount--;
+        String tooMany = Invariants.rootPutTooMany(e.s, rootId);
+        if (tooMany != null) e.violate(Invariant.freed_root_in_use, "kvm_mmu_put_root(): a put too many: " + tooMany);
+        return p.rootCount == 0;
     }
 
     /** Allocates a child table for SPTE `index` of `parent` and links it (tdp_mmu_init_child_sp + link). */

@@ -84,7 +84,10 @@ public final class VcpuRoots {
             e.violate(Invariant.lockdep, "mmu_free_root_page of a shadow root without mmu_lock held for write");
         }
         ShadowPage p = e.s.spForWrite(root);
-        if (--p.rootCount == 0 && p.invalid) {
+        p.rootCount--;
+        String tooMany = Invariants.rootPutTooMany(e.s, root);
+        if (tooMany != null) e.violate(Invariant.freed_root_in_use, "mmu_free_root_page(): a put too many: " + tooMany);
+        if (p.rootCount == 0 && p.invalid) {
             ShadowMmu.queueInvalid(e, root);
             e.note("mmu_free_root_page(" + p + "): last reference to a zapped root, on invalid_list");
         }

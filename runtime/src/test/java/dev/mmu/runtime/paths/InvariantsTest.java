@@ -604,9 +604,10 @@ class InvariantsTest {
         assertThat(broken(program(c, b -> {}, getRoot(false), thread("idle", b -> b.emit(new Ops.Note("idle"))))))
                 .containsExactly(Invariant.page_table_leak);
         // One thread takes the reference another puts: whichever ends first leaves the count off
-        // by one; only the state after the last thread is checked.
+        // by one; only the state after the last thread is checked. (A put before the get is a put
+        // too many, below the holders' two: freed_root_in_use, but no leak.)
         assertThat(broken(program(c, b -> {}, thread("get", b -> b.emit(call("kvm_tdp_mmu_get_root", 0))),
-                thread("put", b -> b.emit(call("kvm_tdp_mmu_put_root", 0)))))).isEmpty();
+                thread("put", b -> b.emit(call("kvm_tdp_mmu_put_root", 0)))))).containsExactly(Invariant.freed_root_in_use);
     }
 
     @Test
@@ -652,6 +653,166 @@ class InvariantsTest {
         s.invalidRoots = new int[] {p.id}; // obsolete, waiting for kvm_zap_obsolete_pages(): no reference of its own
         p.rootCount = 2;
         assertThat(Invariants.leakedRootReference(s)).startsWith(sp + " (invalid) has root_count 2, held by vCPU 0 (guest_mmu): 1 reference");
+    }
+
+    /** A thread of vCPU `vcpu` (a path of its own) running body under mmu_lock in `mode`. */
+    static ThreadProgram onVcpu(int vcpu, Mode mode, Consumer<PathBuilder> body) {
+        return ThreadProgram.of("vcpu " + vcpu, vcpu, path(b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+            body.accept(b);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        }));
+    }
+
+    /**
+     * A vCPU's own put too many: a patch that calls kvm_tdp_mmu_put_root() on its root before
+     * mmu_free_root_page() puts it again. Nobody touches the root afterwards, so the last put no
+     * longer finds a vCPU on it; the count went below its holders (vCPU 0's, the TDP MMU's) at the
+     * first put, and the second frees a valid root the TDP MMU still holds.
+     */
+    @Test
+    void aVcpusOwnPutTooManyIsFreedRootInUseThoughNobodyTouchesTheRootAgain() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        Consumer<PathBuilder> free = b -> b.emit(FaultPaths.vcpuCall("mmu_free_root_page", 0, -1));
+        assertThat(broken(program(c, b -> {}, onVcpu(0, Mode.READ, free)))).as("the kernel's put: vCPU 0's own").isEmpty();
+        assertThat(broken(program(c, b -> {}, onVcpu(0, Mode.READ, b -> {
+            b.emit(call("kvm_tdp_mmu_put_root", 0));
+            free.accept(b);
+        })))).containsExactly(Invariant.freed_root_in_use);
+        // v5.10's kvm_mmu_put_root(), which never frees: the count is below its holders all the same.
+        assertThat(broken(program(c, b -> {}, onVcpu(0, Mode.WRITE, b -> b.emit(call("kvm_mmu_put_root", 0))))))
+                .containsExactly(Invariant.freed_root_in_use);
+        // A legacy root (mmu shadow): root_count counts the vCPUs only.
+        VmConfig shadow = vm(Mmu.SHADOW, false, 1, SMALL);
+        assertThat(broken(program(shadow, b -> {}, onVcpu(0, Mode.WRITE, free)))).isEmpty();
+        assertThat(broken(program(shadow, b -> {}, onVcpu(0, Mode.WRITE, b -> {
+            b.emit(call("kvm_mmu_put_root", 0));
+            free.accept(b);
+        })))).containsExactly(Invariant.freed_root_in_use);
+    }
+
+    /**
+     * for_each_valid_tdp_mmu_root_yield_safe() whose body puts the root: the iterator puts the
+     * reference it took as well, and the root keeps one less than its holders.
+     */
+    static ThreadProgram yieldSafeLoop(boolean bodyPuts) {
+        return thread("walk", b -> {
+            int root = b.local("root");
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            b.emit(new Ops.Assign(root, Expr.constant(-1), "root = NULL"));
+            int next = b.placeholder();
+            if (bodyPuts) b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_put_root"), new Expr[] {Expr.local(root)}, -1));
+            b.emit(new Ops.Jump(next));
+            b.patch(next, new FastZap.NextRoot(root, b.here(), true, true));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+    }
+
+    @Test
+    void aYieldSafeLoopWhoseBodyPutsItsRootPutsOneTooMany() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        assertThat(broken(program(c, b -> {}, yieldSafeLoop(false)))).isEmpty();
+        assertThat(broken(program(c, b -> {}, yieldSafeLoop(true)))).containsExactly(Invariant.freed_root_in_use);
+        // Against a vCPU that re-enters the guest: it ends on the root either way.
+        assertThat(broken(program(c, b -> {}, yieldSafeLoop(false), vcpu(c, 0, Access.READ, 0x1000)))).isEmpty();
+    }
+
+    @Test
+    void aRootsCountBelowItsHoldersIsAPutTooMany() {
+        VmState s = splitState(); // one vCPU: the root's count is 2, vCPU 0's and the TDP MMU's
+        int root = s.root;
+        String sp = s.sp(root).toString();
+        assertThat(Invariants.rootPutTooMany(s, root)).isNull();
+        s.spForWrite(root).rootCount = 3; // a walk's: more is no put too many
+        assertThat(Invariants.rootPutTooMany(s, root)).isNull();
+        s.spForWrite(root).rootCount = 1;
+        assertThat(Invariants.rootPutTooMany(s, root)).isEqualTo(sp + " has tdp_mmu_root_count 1, held by vCPU 0, the TDP MMU:"
+                + " one of them frees the root (call_rcu) while another still holds it, whose put then underflows"
+                + " (refcount_t: underflow, use-after-free)");
+        s.spForWrite(root).rootCount = 0;
+        assertThat(Invariants.rootPutTooMany(s, root)).endsWith("tdp_mmu_root_count 0, held by vCPU 0, the TDP MMU: the root is"
+                + " freed (call_rcu) while they still hold it, whose put then underflows (refcount_t: underflow, use-after-free)"
+                + " (KVM_BUG_ON: the root is valid)");
+        ShadowPage p = s.spForWrite(root);
+        p.invalid = true; // invalidated: the zap holds the TDP MMU's reference while it is scheduled
+        s.root = -1;
+        s.invalidRoots = new int[] {root};
+        assertThat(Invariants.rootPutTooMany(s, root)).isEqualTo(sp + " (invalid) has tdp_mmu_root_count 0, held by vCPU 0, the"
+                + " scheduled zap: the root is freed (call_rcu) while they still hold it, whose put then underflows"
+                + " (refcount_t: underflow, use-after-free)");
+        p.rootCount = 2;
+        assertThat(Invariants.rootPutTooMany(s, root)).isNull();
+        s.invalidRoots = new int[0]; // the zap took it: vCPU 0 alone
+        p.rootCount = 1;
+        assertThat(Invariants.rootPutTooMany(s, root)).isNull();
+        s.vcpuRoots[0] = -1;
+        p.rootCount = 0;
+        assertThat(Invariants.rootPutTooMany(s, root)).as("the last put, nobody holds it").isNull();
+        p.rootCount = -1;
+        assertThat(Invariants.rootPutTooMany(s, root)).isEqualTo(sp + " (invalid) has tdp_mmu_root_count -1, held by none: a put below zero");
+        ShadowPage l2 = s.allocSp(4, 0, false); // a legacy root (guest_mmu's): its vCPUs only
+        s.vcpuNestedRoots[0] = l2.id;
+        assertThat(Invariants.rootPutTooMany(s, l2.id)).isEqualTo(l2 + " has root_count 0, held by vCPU 0 (guest_mmu): the zapped"
+                + " root is freed at root_count 0 (kvm_mmu_prepare_zap_page() queues it on invalid_list) while they still hold it");
+        l2.rootCount = 1;
+        assertThat(Invariants.rootPutTooMany(s, l2.id)).isNull();
+        s.vcpuRoots[0] = l2.id; // (a state no path makes: two holders)
+        assertThat(Invariants.rootPutTooMany(s, l2.id)).endsWith("held by vCPU 0, vCPU 0 (guest_mmu): the zapped root is freed at"
+                + " root_count 0 (kvm_mmu_prepare_zap_page() queues it on invalid_list) while one of them still holds it");
+    }
+
+    /**
+     * kvm_tdp_mmu_put_root() of a count already 0 (the root waits for call_rcu): refcount_t
+     * saturates and WARNs; nothing is freed twice. Of a root already freed: the same WARN.
+     */
+    @Test
+    void aPutOfARootWhoseCountIsZeroFreesNothingMore() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        MmuSystem m = new MmuSystem(program(c, b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
+        StringBuilder trace = new StringBuilder();
+        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        VmState s = e.s;
+        int root = s.root;
+        ShadowPage p = s.spForWrite(root);
+        p.invalid = true;
+        s.vcpuRoots[0] = -1;
+        p.rootCount = 1;
+        TdpMmu.putRoot(e, root);
+        assertThat(s.rcuPending).containsExactly(root);
+        assertThat(s.violations).as("the last put, nobody holds it").isZero();
+        TdpMmu.putRoot(e, root);
+        assertThat(s.sp(root).rootCount).isZero();
+        assertThat(s.rcuPending).as("call_rcu() once").containsExactly(root);
+        assertThat(Invariant.freed_root_in_use.violatedIn(s)).isTrue();
+        assertThat(trace.toString()).endsWith("!! freed_root_in_use: kvm_tdp_mmu_put_root(" + p + "): tdp_mmu_root_count is already 0,"
+                + " the root freed by the put that took it there (refcount_t: underflow, use-after-free)");
+        s.freeSp(root);
+        s.violations = 0;
+        TdpMmu.putRoot(e, root);
+        assertThat(trace.toString()).endsWith("!! freed_root_in_use: kvm_tdp_mmu_put_root(sp" + root + "): the root was freed"
+                + " (refcount_t: underflow, use-after-free)");
+    }
+
+    /** v5.10's kvm_mmu_put_root(): whether the put was the last, and a put too many below the root's holders. */
+    @Test
+    void v510sPutSaysWhetherItWasTheLastAndChecksTheHolders() {
+        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
+        MmuSystem m = new MmuSystem(program(c, b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
+        StringBuilder trace = new StringBuilder();
+        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        int root = e.s.root;
+        e.s.spForWrite(root).rootCount = 3; // a walk's kvm_mmu_get_root()
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(e.s.violations).isZero();
+        e.s.vcpuRoots[0] = -1;
+        e.s.spForWrite(root).invalid = true; // nothing holds it now
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(TdpMmu.putRootV510(e, root)).as("the last: v5.10 does not free it").isTrue();
+        assertThat(e.s.sp(root).status).isEqualTo(ShadowPage.LIVE);
+        assertThat(e.s.violations).isZero();
+        assertThat(TdpMmu.putRootV510(e, root)).isFalse();
+        assertThat(trace.toString()).endsWith("!! freed_root_in_use: kvm_mmu_put_root(): a put too many: " + e.s.sp(root)
+                + " (invalid) has tdp_mmu_root_count -1, held by none: a put below zero");
     }
 
     @Test
