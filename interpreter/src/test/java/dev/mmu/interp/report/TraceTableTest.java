@@ -45,6 +45,50 @@ class TraceTableTest {
      * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
      * layout names it; with two, only their columns.
      */
+    /** An rmap handler's step began with its zap, "SPTE L1[1] gfn 0x1 ... -> non-present", naming no function (trial9). */
+    @Test
+    void aPrimitiveWhoseFirstNoteIsAnSpteChangeIsNamed() {
+        var loaded = dev.mmu.interp.run.ScenarioLoader.load("zap.mmu", """
+                scenario "s" {
+                  vm { mmu both }
+                  memslot 0 { gpa 0x0 size 2M backing 4K }
+                  vcpus 1
+                  setup { vcpu 0 nested write 0x1000 }
+                  thread zap {
+                    lock write
+                    kvm_zap_rmap(0, 1, 0x1)
+                    unlock
+                  }
+                }
+                """);
+        assertThat(loaded.diagnostics()).isEmpty();
+        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
+        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
+        assertThat(steps.get(1)[1]).startsWith("kvm_zap_rmap(); SPTE L1[1] gfn 0x1 4K pfn ");
+    }
+
+    /** The rmaps' eager split is shadow_mmu_split_huge_page(); the trace called it tdp_mmu_split_huge_page (trial9). */
+    @Test
+    void theShadowMmusSplitIsNamedSo() {
+        var loaded = dev.mmu.interp.run.ScenarioLoader.load("split.mmu", """
+                scenario "s" {
+                  vm { mmu both }
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 1
+                  setup { vcpu 0 nested write 0x201000 }
+                  thread split {
+                    lock write
+                    shadow_mmu_try_split_huge_pages(0, 2, 0x200)
+                    unlock
+                  }
+                }
+                """);
+        assertThat(loaded.diagnostics()).isEmpty();
+        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
+        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
+        assertThat(steps.get(1)[1]).contains("shadow_mmu_split_huge_page: 2M -> 512 x 4K").doesNotContain("tdp_mmu_split");
+    }
+
     /** A walk over a split 2M page noted 512 SPTE changes in one step, 1,000 lines (trial9): a run is cut. */
     @Test
     void aRunOfLikeSpteChangesIsCut() {

@@ -199,7 +199,8 @@ public final class TdpMmu {
             e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) & ~Spte.ACCESSED | kept);
         }
         e.s.addStat(Stat.pagesAt(child.level), Level.ENTRIES);
-        e.note("tdp_mmu_split_huge_page: " + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
+        // shadow_mmu_split_huge_page() (mmu.c v7.2) for the rmaps' pages: the trace named the TDP MMU's (trial9)
+        e.note((child.tdp ? "tdp_mmu_split_huge_page: " : "shadow_mmu_split_huge_page: ") + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
                 + Level.size(child.level) + " in " + child);
     }
 }
