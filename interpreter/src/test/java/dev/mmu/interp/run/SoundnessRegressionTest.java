@@ -115,6 +115,16 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
     }
 
+    /**
+     * kvm_clear_dirty_log_protect()'s __kvm_memslots() is an srcu_dereference_check() that accepts
+     * slots_lock: a copy of clear_dirty_log without slots_lock passed (trial9); now lockdep.
+     */
+    @Test
+    void clearDirtyLogNeedsSlotsLockOrSrcu() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("clear-dirty-log-needs-slots-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

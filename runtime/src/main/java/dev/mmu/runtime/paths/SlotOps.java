@@ -307,6 +307,14 @@ public final class SlotOps {
      */
     static boolean clearDirtyMasked(Exec e, int pos) {
         VmState s = e.s;
+        // kvm_clear_dirty_log_protect() found the slot with __kvm_memslots() (kvm_host.h:1079):
+        // srcu_dereference_check(kvm->memslots[as_id], &kvm->srcu, lockdep_is_held(&kvm->slots_lock)),
+        // a CONFIG_PROVE_RCU splat without either (and a memslot update could free the slot and its
+        // bitmap meanwhile). A copy of clear_dirty_log without slots_lock passed (trial9).
+        if (!Lock.held(s, e.thread, LockId.slots_lock) && !Lock.held(s, e.thread, LockId.srcu)) {
+            e.violate(Invariant.lockdep, "kvm_clear_dirty_log_protect(): __kvm_memslots() needs slots_lock or"
+                    + " kvm->srcu held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
+        }
         long base = Memslots.base(s, pos);
         boolean flush = false;
         int n = 0;
