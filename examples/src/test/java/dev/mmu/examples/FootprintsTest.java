@@ -259,6 +259,11 @@ class FootprintsTest {
             group("reads MEMSLOTS",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
                     "primitive kvm_memslot_hva_iter_start"),
+            group("reads MEMSLOTS",
+                    "the slot's gfns bound the flush only with flush_remote_tlbs_range (Hyper-V), and the dirty-log"
+                            + " ioctls that flush it hold slots_lock, so no memslot update moves it meanwhile (trial9: the"
+                            + " flush no longer ends the dirty-log window, which was the MEMSLOTS it wrote)",
+                    "primitive kvm_flush_remote_tlbs_memslot"),
             group("reads SPTE_ACCESS",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
                     "Ops.SetGlobal"),

@@ -130,7 +130,52 @@ public final class TraceTable {
                 kept.add(clause);
             }
         }
-        return kept;
+        return collapseSpteRuns(kept);
+    }
+
+    /** "SPTE L1[7] gfn 0x207 4K pfn 0x1207 rwx -> 4K pfn 0x1207 r-x (mmu-writable)": level, index, the rest. */
+    private static final java.util.regex.Pattern SPTE = java.util.regex.Pattern.compile("SPTE L(\\d)\\[(\\d+)\\] (.*)");
+    /** A run of SPTE changes at least this long is cut to its first two, a count, and its last. */
+    static final int SPTE_RUN = 6;
+
+    /**
+     * A walk that changes every leaf of a table in one step (the write-protect or D-bit walk over
+     * a split 2M page) noted 512 "SPTE L1[i] ..." clauses, 1,000 lines of trace for one step
+     * (trial9). A run of consecutive indexes at one level changed the same way (the same words
+     * once the numbers are left out) keeps its first two and its last clause, with the count of
+     * those left out between them.
+     */
+    static List<String> collapseSpteRuns(List<String> clauses) {
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        while (i < clauses.size()) {
+            int j = i + 1;
+            java.util.regex.Matcher first = SPTE.matcher(clauses.get(i));
+            if (first.matches()) {
+                String shape = first.group(1) + " " + first.group(3).replaceAll("0x[0-9a-f]+", "#");
+                int index = Integer.parseInt(first.group(2));
+                while (j < clauses.size()) {
+                    java.util.regex.Matcher m = SPTE.matcher(clauses.get(j));
+                    if (!m.matches() || Integer.parseInt(m.group(2)) != index + (j - i)
+                            || !shape.equals(m.group(1) + " " + m.group(3).replaceAll("0x[0-9a-f]+", "#"))) break;
+                    j++;
+                }
+            }
+            if (j - i >= SPTE_RUN) {
+                out.add(clauses.get(i));
+                out.add(clauses.get(i + 1));
+                java.util.regex.Matcher last = SPTE.matcher(clauses.get(j - 1));
+                last.matches();
+                int from = Integer.parseInt(first.group(2)) + 2;
+                out.add("... " + (j - i - 3) + " more SPTEs, L" + first.group(1) + "[" + from + ".."
+                        + (Integer.parseInt(last.group(2)) - 1) + "], changed the same way");
+                out.add(clauses.get(j - 1));
+            } else {
+                out.addAll(clauses.subList(i, j));
+            }
+            i = j;
+        }
+        return out;
     }
 
     private String othersText() {

@@ -45,6 +45,77 @@ class TraceTableTest {
      * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
      * layout names it; with two, only their columns.
      */
+    /** An rmap handler's step began with its zap, "SPTE L1[1] gfn 0x1 ... -> non-present", naming no function (trial9). */
+    @Test
+    void aPrimitiveWhoseFirstNoteIsAnSpteChangeIsNamed() {
+        var loaded = dev.mmu.interp.run.ScenarioLoader.load("zap.mmu", """
+                scenario "s" {
+                  vm { mmu both }
+                  memslot 0 { gpa 0x0 size 2M backing 4K }
+                  vcpus 1
+                  setup { vcpu 0 nested write 0x1000 }
+                  thread zap {
+                    lock write
+                    kvm_zap_rmap(0, 1, 0x1)
+                    unlock
+                  }
+                }
+                """);
+        assertThat(loaded.diagnostics()).isEmpty();
+        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
+        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
+        assertThat(steps.get(1)[1]).startsWith("kvm_zap_rmap(); SPTE L1[1] gfn 0x1 4K pfn ");
+    }
+
+    /** The rmaps' eager split is shadow_mmu_split_huge_page(); the trace called it tdp_mmu_split_huge_page (trial9). */
+    @Test
+    void theShadowMmusSplitIsNamedSo() {
+        var loaded = dev.mmu.interp.run.ScenarioLoader.load("split.mmu", """
+                scenario "s" {
+                  vm { mmu both }
+                  memslot 0 { gpa 0x0 size 4M backing 2M }
+                  vcpus 1
+                  setup { vcpu 0 nested write 0x201000 }
+                  thread split {
+                    lock write
+                    shadow_mmu_try_split_huge_pages(0, 2, 0x200)
+                    unlock
+                  }
+                }
+                """);
+        assertThat(loaded.diagnostics()).isEmpty();
+        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
+        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
+        assertThat(steps.get(1)[1]).contains("shadow_mmu_split_huge_page: 2M -> 512 x 4K").doesNotContain("tdp_mmu_split");
+    }
+
+    /** A walk over a split 2M page noted 512 SPTE changes in one step, 1,000 lines (trial9): a run is cut. */
+    @Test
+    void aRunOfLikeSpteChangesIsCut() {
+        List<String> clauses = new java.util.ArrayList<>(List.of("wrprot_gfn_range step"));
+        for (int i = 0; i < 512; i++) {
+            String gfn = Integer.toHexString(0x200 + i), pfn = Integer.toHexString(0x1200 + i);
+            clauses.add("SPTE L1[" + i + "] gfn 0x" + gfn + " 4K pfn 0x" + pfn + " rwx -> 4K pfn 0x" + pfn + " r-x (mmu-writable)");
+        }
+        clauses.add("SPTE L2[1] gfn 0x200 2M pfn 0x1200 rw- -> table sp6");
+        String table = TraceTable.render(List.of("ioctl"), List.of(new Step(0, String.join("; ", clauses))), -1, 90, null);
+        assertThat(table).contains("SPTE L1[0] gfn 0x200", "SPTE L1[1] gfn 0x201", "... 509 more SPTEs, L1[2..510], changed the same way",
+                "SPTE L1[511] gfn 0x3ff", "SPTE L2[1] gfn 0x200").doesNotContain("L1[2] gfn");
+        assertThat(table.lines().count()).isLessThan(12);
+        // a short run, or one whose changes differ, is kept whole
+        List<String> five = clauses.subList(1, 6);
+        assertThat(TraceTable.collapseSpteRuns(five)).isEqualTo(five);
+        List<String> mixed = new java.util.ArrayList<>(clauses.subList(1, 7));
+        mixed.set(3, mixed.get(3).replace("r-x", "---"));
+        assertThat(TraceTable.collapseSpteRuns(mixed)).isEqualTo(mixed);
+        List<String> gap = new java.util.ArrayList<>(clauses.subList(1, 7));
+        gap.remove(3);
+        gap.add(clauses.get(8));
+        assertThat(TraceTable.collapseSpteRuns(gap)).isEqualTo(gap);
+        assertThat(TraceTable.collapseSpteRuns(clauses.subList(1, 7))).hasSize(4)
+                .element(2).isEqualTo("... 3 more SPTEs, L1[2..4], changed the same way");
+    }
+
     @Test
     void threadsThatRanNothingGetNoColumn() {
         String one = TraceTable.render(THREE, STEPS.subList(0, 2), -1, 160, "stale_tlb_at_unlock");

@@ -104,6 +104,38 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).hasSize(2).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
     }
 
+    /**
+     * Eager page splitting keeps the huge SPTE's A/D bits in its children (make_small_spte()). The
+     * model's split dropped them, so with PML a write through a split child set D and was logged,
+     * and a kvm_mmu_slot_apply_flags() without kvm_mmu_slot_leaf_clear_dirty() passed (trial9).
+     */
+    @Test
+    void aSplitChildKeepsTheHugeSptesDirtyBit() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("pml-split-keeps-dirty.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
+    }
+
+    /**
+     * kvm_clear_dirty_log_protect()'s __kvm_memslots() is an srcu_dereference_check() that accepts
+     * slots_lock: a copy of clear_dirty_log without slots_lock passed (trial9); now lockdep.
+     */
+    @Test
+    void clearDirtyLogNeedsSlotsLockOrSrcu() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("clear-dirty-log-needs-slots-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
+    }
+
+    /**
+     * A dirty-log ioctl's window ends when it returns (slots_lock's release), not at its first
+     * flush: a copy of kvm_mmu_slot_apply_flags() with an extra flush before the write-protection
+     * was a false dirty_log_lost (trial9); without the write-protection's flush it still fails.
+     */
+    @Test
+    void aDirtyLogWindowEndsWhenTheIoctlReturns() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("enable-extra-early-flush.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -145,9 +145,9 @@ public final class VmState implements Cloneable {
     public long[] goneRanges = new long[0];
     /**
      * Memslots (by position) with a dirty-log ioctl in flight (enable / KVM_CLEAR_DIRTY_LOG, from the
-     * flag change or a cleared bit until its TLB flush, or until it releases slots_lock if it skips
-     * the flush): a write in that window is reported by the ioctl's snapshot or by userspace's first
-     * full copy, so it is not a lost write.
+     * flag change or a cleared bit until the ioctl returns, releasing slots_lock): a write in that
+     * window is reported by the ioctl's snapshot or by userspace's first full copy, which comes
+     * after the ioctl, so it is not a lost write.
      */
     public int dirtyLogBusy;
     /** kvm->arch.mmu_valid_gen, toggled by kvm_mmu_zap_all_fast(). */

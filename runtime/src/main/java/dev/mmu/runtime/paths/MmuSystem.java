@@ -200,6 +200,13 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         boolean described = trace != null && trace.length() == 0;
         if (described) trace.append(op.describe());
         if (e.structural != null) e.structural.insert(opStarts, described);
+        if (!described && trace != null && (op instanceof Ops.Call || op instanceof Ops.VcpuCall)
+                && trace.indexOf("SPTE L") == 0) {
+            // A primitive whose first note is a bare SPTE change (an rmap handler's zap) is named
+            // before it: "SPTE L1[1] gfn 0x201 ... -> non-present" alone did not say who (trial9).
+            trace.insert(0, op.describe() + "; ");
+            if (opStarts != null) opStarts.replaceAll(i -> i + 1);
+        }
         return n;
     }
 

@@ -106,8 +106,7 @@ public final class Ops {
         }
 
         /**
-         * slots_lock ends a dirty-log window only where one is open (an ioctl that skipped its
-         * flush). rcu_read_unlock() with preemption disabled leaves the thread in a read-side
+         * slots_lock ends a dirty-log window only where one is open (a dirty-log ioctl returning). rcu_read_unlock() with preemption disabled leaves the thread in a read-side
          * section and ends no grace period: only its own nesting changes.
          */
         public Footprint footprint(VmState s, int thread) {

@@ -613,7 +613,7 @@ public final class Primitives {
                 .doc("publishes the slot with KVM_MEM_LOG_DIRTY_PAGES set or cleared and a zeroed dirty bitmap;"
                         + " waits while an MMU-notifier invalidation is in progress")
                 .expanded();
-        // The dirty-log ioctls' flush after mmu_lock is dropped: it ends the ioctl's window (VmState.dirtyLogBusy).
+        // The dirty-log ioctls' flush after mmu_lock is dropped (the window, VmState.dirtyLogBusy, ends with slots_lock).
         declare("kvm_flush_remote_tlbs_memslot(slot: int)")
                 .mirrors("kvm_flush_remote_tlbs_memslot", "v7.2, v7.3")
                 .doc("kvm_flush_remote_tlbs_range() of the memslot's gfns: every vCPU's whole TLB unless flush_remote_tlbs_range is on")

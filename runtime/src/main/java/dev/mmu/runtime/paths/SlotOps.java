@@ -307,6 +307,14 @@ public final class SlotOps {
      */
     static boolean clearDirtyMasked(Exec e, int pos) {
         VmState s = e.s;
+        // kvm_clear_dirty_log_protect() found the slot with __kvm_memslots() (kvm_host.h:1079):
+        // srcu_dereference_check(kvm->memslots[as_id], &kvm->srcu, lockdep_is_held(&kvm->slots_lock)),
+        // a CONFIG_PROVE_RCU splat without either (and a memslot update could free the slot and its
+        // bitmap meanwhile). A copy of clear_dirty_log without slots_lock passed (trial9).
+        if (!Lock.held(s, e.thread, LockId.slots_lock) && !Lock.held(s, e.thread, LockId.srcu)) {
+            e.violate(Invariant.lockdep, "kvm_clear_dirty_log_protect(): __kvm_memslots() needs slots_lock or"
+                    + " kvm->srcu held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
+        }
         long base = Memslots.base(s, pos);
         boolean flush = false;
         int n = 0;
@@ -375,17 +383,19 @@ public final class SlotOps {
     }
 
     /** What {@link #flushRemoteTlbsMemslot} touches. */
-    static final Footprint FLUSH_MEMSLOT = Tlbs.FLUSH.andUpdates(Resource.MEMSLOTS);
+    static final Footprint FLUSH_MEMSLOT = Tlbs.FLUSH.andReads(Resource.MEMSLOTS);
 
     /**
      * kvm_flush_remote_tlbs_memslot() (kvm_main.c:327, v7.2 as v6.12) as the dirty-log ioctls call it after
      * mmu_lock is dropped: kvm_flush_remote_tlbs_range(kvm, memslot->base_gfn, memslot->npages) (the
-     * slot's gfns on Hyper-V, every TLB on bare metal), which ends the ioctl's window on the slot
-     * (VmState.dirtyLogBusy; slots_lock's release ends one the ioctl left open).
+     * slot's gfns on Hyper-V, every TLB on bare metal). It does not end the ioctl's window on the
+     * slot (VmState.dirtyLogBusy): the ioctl's return does, with slots_lock's release. Until trial9
+     * it did, so a copy that flushed once more before write-protecting (correct, if wasteful) was a
+     * false dirty_log_lost: a write between that flush and the write-protection, which userspace's
+     * copy after the ioctl covers.
      */
     static void flushRemoteTlbsMemslot(Exec e, int pos) {
         Tlbs.flushRemoteTlbsRange(e, Memslots.base(e.s, pos), Memslots.end(e.s, pos) - Memslots.base(e.s, pos));
-        e.s.dirtyLogBusy &= ~(1 << pos);
     }
 
     /**

@@ -204,17 +204,22 @@ public final class TdpMmu {
 
     /**
      * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
-     * next level (make_huge_page_split_spte: the huge SPTE's bits, MMU-writable included; 4K
-     * children get exec back under NX).
+     * next level (make_small_spte(), spte.c:345 v7.2, make_huge_page_split_spte() before v6.13:
+     * child_spte = huge_spte plus the offset, so the huge SPTE's bits, MMU-writable and A/D
+     * included; 4K children get exec back under NX). A/D were dropped until the trial9 session: a
+     * child of a dirty huge SPTE came out clean, so with PML its next write set D and was logged,
+     * and enabling dirty logging without kvm_mmu_slot_leaf_clear_dirty() passed.
      */
     static void splitHugePage(Exec e, ShadowPage child, long huge) {
         boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
         long per = Level.pagesPerHpage(child.level);
+        long kept = huge & (Spte.MMU_WRITABLE | Spte.ACCESSED | Spte.DIRTY);
         for (int i = 0; i < Level.ENTRIES; i++) {
-            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) | (huge & Spte.MMU_WRITABLE));
+            e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) & ~Spte.ACCESSED | kept);
         }
         e.s.addStat(Stat.pagesAt(child.level), Level.ENTRIES);
-        e.note("tdp_mmu_split_huge_page: " + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
+        // shadow_mmu_split_huge_page() (mmu.c v7.2) for the rmaps' pages: the trace named the TDP MMU's (trial9)
+        e.note((child.tdp ? "tdp_mmu_split_huge_page: " : "shadow_mmu_split_huge_page: ") + Level.size(child.level + 1) + " -> " + Level.ENTRIES + " x "
                 + Level.size(child.level) + " in " + child);
     }
 }

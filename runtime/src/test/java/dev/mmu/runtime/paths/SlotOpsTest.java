@@ -109,13 +109,33 @@ class SlotOpsTest {
         }
     }
 
+    /** __kvm_memslots() accepts slots_lock or kvm->srcu (srcu_dereference_check): neither is a splat (trial9). */
+    @Test
+    void clearDirtyLogWithoutSlotsLockOrSrcuIsALockdepViolation() {
+        for (LockId outer : new LockId[] {null, LockId.srcu, LockId.slots_lock}) {
+            Run r = Run.of(LOGGING, s -> write(s, LOGGING, 0x0), b -> {
+                if (outer != null) b.emit(new Ops.Acquire(outer, outer == LockId.srcu ? Mode.READ : Mode.WRITE));
+                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                b.emit(DirtyLogPaths.clearDirtyMasked(0, b.local("flush")));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+                if (outer != null) b.emit(new Ops.Release(outer));
+            });
+            assertThat(r.violated(Invariant.lockdep)).as("%s", outer).isEqualTo(outer == null);
+            if (outer == null) {
+                assertThat(r.trace()).contains("!! lockdep: kvm_clear_dirty_log_protect(): __kvm_memslots() needs slots_lock or"
+                        + " kvm->srcu held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
+            }
+        }
+    }
+
     @Test
     void clearDirtyLogCountsEachDirtyPageOnceAndMarksTheSlotBusy() {
         Run one = Run.of(LOGGING, s -> write(s, LOGGING, 0x0), b -> { // gfn 0: word 0, bit 0
             int flush = b.local("flush");
+            b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(DirtyLogPaths.clearDirtyMasked(0, flush));
-            b.emit(new Ops.Release(LockId.mmu_lock));
+            b.emit(new Ops.Release(LockId.mmu_lock)); // slots_lock still held: its release ends the window
         });
         assertThat(one.trace()).contains("kvm_clear_dirty_log_protect: 1 dirty page reported and cleared");
         assertThat(one.local(0)).as("a flush is owed").isEqualTo(1);

@@ -75,6 +75,27 @@ class TdpMmuTest {
         assertThat(consistent(run.s)).isTrue();
     }
 
+    /** make_small_spte(): child_spte = huge_spte, A/D included; the children were built accessed and clean (trial9). */
+    @Test
+    void aSplitKeepsTheHugeLeafsAccessedAndDirtyBits() {
+        VmConfig c = InvariantsTest.vm(Mmu.TDP, true, 1, HUGE_4M);
+        Run run = Run.of(c, s -> {
+            read(s, c, 0, 0x0);                                                    // 2M leaf: A set, D clear
+            FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(SZ_2M));  // 2M leaf: A and D set
+        }, locked(b -> {
+            b.emit(call("kvm_age_gfn", 0x0, 0x1000));                             // the first one's A cleared
+            b.emit(call("split_huge", 5));
+            b.emit(call("split_huge", 0x205));
+        }));
+        assertThat(run.spte(0x5000, "level")).isEqualTo(1);
+        assertThat(run.spte(0x5000, "accessed")).as("an old huge leaf's children are old").isZero();
+        assertThat(run.spte(0x5000, "dirty")).isZero();
+        assertThat(run.spte(SZ_2M + 0x5000, "level")).isEqualTo(1);
+        assertThat(run.spte(SZ_2M + 0x5000, "accessed")).isEqualTo(1);
+        assertThat(run.spte(SZ_2M + 0x5000, "dirty")).as("a dirty huge leaf's children are dirty").isEqualTo(1);
+        assertThat(run.spte(SZ_2M + 0x5000, "writable")).isEqualTo(1);
+    }
+
     @Test
     void splittingA1gLeafUnderNxKeeps2mLeavesNonExecutable() {
         VmConfig c = InvariantsTest.vm(Mmu.TDP, true, 1, GIGA);

@@ -123,18 +123,25 @@ class ZapAndDirtyLogTest {
     }
 
     /**
-     * The dirty-log flush of the second slot ends the window its enabling opened: an enable that
-     * skips write-protecting the slot's SPTEs then loses the next write, and the check says so.
+     * The ioctl's return (slots_lock's release) ends the window its enabling opened on the second
+     * slot: an enable that skips write-protecting the slot's SPTEs then loses the next write. Its
+     * flush does not end the window (trial9: a write between an extra early flush and the
+     * write-protection was a false lost write; userspace's copy after the ioctl covers it).
      */
     @Test
-    void afterTheSecondSlotsFlushAWriteThroughAWritableSpteIsALostWrite() {
+    void afterTheSecondSlotsIoctlReturnsAWriteThroughAWritableSpteIsALostWrite() {
         long gpa = SZ_2M + 0x3000;
         Run r = Run.of(LOGGING, s -> write(s, gpa), b -> { // slot 1 does not log yet: a writable 4K leaf
+            b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
             b.emit(new SlotOps.SetLogDirty(1, true)); // no kvm_mmu_slot_remove_write_access() after it
             b.emit(DirtyLogPaths.flushMemslot(1));
             write(b, gpa);
+            b.emit(new Ops.Release(LockId.slots_lock));
+            write(b, gpa);
         });
-        assertThat(r.violated(Invariant.dirty_log_lost)).as(r.trace()).isTrue();
+        assertThat(r.trace()).containsOnlyOnce("!! dirty_log_lost");
+        assertThat(r.trace().indexOf("!! dirty_log_lost")).as("at the write after the return")
+                .isGreaterThan(r.trace().indexOf("mutex_unlock(slots_lock)"));
     }
 
     /**
