@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
  * paths (in `atomic` too), the counter in locked regions and read by vCPUs, read-lock cmpxchg
  * paths, yielding loops, returns and gotos out of walks; and from a fourth ({@link #gen2}) calls of
  * the prelude's kvm_zap_gfn_range and root-reference walks, in an eighth of the seeds as a scenario
- * of their own with what races them (docs/testing.md, "What the generator writes"). Each stays small enough to explore exhaustively in well under a second: a scenario whose
+ * of their own with what races them (docs/testing.md, "What the generator writes"); and from a fifth
+ * ({@link #gen3}) root censuses, a walk of every root racing the fast zap for an invalidated root's
+ * last reference, with expectations only that race decides. Each stays small enough to explore exhaustively in well under a second: a scenario whose
  * threads' estimated interleavings exceed {@link #BUDGET} is drawn again ({@link #cost()}).
  *
  * <p>It lives in main scope so that every test module (the soundness suite in examples, the front
