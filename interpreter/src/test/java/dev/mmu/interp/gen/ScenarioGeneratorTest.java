@@ -51,6 +51,12 @@ class ScenarioGeneratorTest {
         SHAPES.put("kvm_tdp_mmu_put_root\\(root\\)\\s+break", 1);  // a break out of a yield-safe loop, its put
         SHAPES.put("if kvm_tdp_mmu_get_root\\(root\\)", 1);
         SHAPES.put("path kvm_tdp_mmu_zap_invalidated_roots\\(\\)", 1);
+        // gen3: the root census, a yield-safe walk of every root racing the fast zap's last put
+        SHAPES.put("kvm_smm_changed \\d true\\s+}", 10);             // the setup leaves the TDP MMU's reference alone
+        SHAPES.put("for root in tdp_mmu_roots_yield_safe \\{\\s+g\\d = g\\d \\+ 1", 5);
+        SHAPES.put("if kvm_tdp_mmu_get_root\\(root\\) \\{\\s+g\\d = g\\d \\+ 1", 2);
+        SHAPES.put("g\\d = 1\\s+unlock\\s+}", 10);                  // the zap copy's end, under the read lock
+        SHAPES.put("expect reachable g\\d == 0 && g\\d == 1", 10);
     }
 
     @Test
