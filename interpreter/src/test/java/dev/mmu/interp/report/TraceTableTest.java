@@ -3,7 +3,12 @@ package dev.mmu.interp.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.diag.Wrap;
+import dev.mmu.interp.run.Loaded;
+import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.interp.run.ScenarioResult.Step;
+import dev.mmu.runtime.explore.Schedule;
+import dev.mmu.runtime.paths.MmuSystem;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -40,15 +45,18 @@ class TraceTableTest {
         fits(TraceTable.render(List.of("a", "b"), STEPS.subList(0, 3), -1, 80, null), 80);
     }
 
-    /**
-     * A thread that ran no step of the trace gets no column: a two-step lockdep trace of the zapper
-     * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
-     * layout names it; with two, only their columns.
-     */
+    /** The steps of the one-thread scenario's first schedule (setup, then its thread's step), as a trace prints them. */
+    private static List<String[]> traced(String scenario) {
+        Loaded loaded = ScenarioLoader.load("s.mmu", scenario);
+        assertThat(loaded.diagnostics()).isEmpty();
+        MmuSystem system = new MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
+        return TraceTable.steps(system, Schedule.parse("0.0"));
+    }
+
     /** An rmap handler's step began with its zap, "SPTE L1[1] gfn 0x1 ... -> non-present", naming no function (trial9). */
     @Test
     void aPrimitiveWhoseFirstNoteIsAnSpteChangeIsNamed() {
-        var loaded = dev.mmu.interp.run.ScenarioLoader.load("zap.mmu", """
+        List<String[]> steps = traced("""
                 scenario "s" {
                   vm { mmu both }
                   memslot 0 { gpa 0x0 size 2M backing 4K }
@@ -61,16 +69,13 @@ class TraceTableTest {
                   }
                 }
                 """);
-        assertThat(loaded.diagnostics()).isEmpty();
-        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
-        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
         assertThat(steps.get(1)[1]).startsWith("kvm_zap_rmap(); SPTE L1[1] gfn 0x1 4K pfn ");
     }
 
     /** The rmaps' eager split is shadow_mmu_split_huge_page(); the trace called it tdp_mmu_split_huge_page (trial9). */
     @Test
     void theShadowMmusSplitIsNamedSo() {
-        var loaded = dev.mmu.interp.run.ScenarioLoader.load("split.mmu", """
+        List<String[]> steps = traced("""
                 scenario "s" {
                   vm { mmu both }
                   memslot 0 { gpa 0x0 size 4M backing 2M }
@@ -83,16 +88,13 @@ class TraceTableTest {
                   }
                 }
                 """);
-        assertThat(loaded.diagnostics()).isEmpty();
-        var system = new dev.mmu.runtime.paths.MmuSystem(loaded.scenarios().get(0).program().readByAnyExpectation());
-        List<String[]> steps = TraceTable.steps(system, dev.mmu.runtime.explore.Schedule.parse("0.0"));
         assertThat(steps.get(1)[1]).contains("shadow_mmu_split_huge_page: 2M -> 512 x 4K").doesNotContain("tdp_mmu_split");
     }
 
     /** A walk over a split 2M page noted 512 SPTE changes in one step, 1,000 lines (trial9): a run is cut. */
     @Test
     void aRunOfLikeSpteChangesIsCut() {
-        List<String> clauses = new java.util.ArrayList<>(List.of("wrprot_gfn_range step"));
+        List<String> clauses = new ArrayList<>(List.of("wrprot_gfn_range step"));
         for (int i = 0; i < 512; i++) {
             String gfn = Integer.toHexString(0x200 + i), pfn = Integer.toHexString(0x1200 + i);
             clauses.add("SPTE L1[" + i + "] gfn 0x" + gfn + " 4K pfn 0x" + pfn + " rwx -> 4K pfn 0x" + pfn + " r-x (mmu-writable)");
@@ -105,10 +107,10 @@ class TraceTableTest {
         // a short run, or one whose changes differ, is kept whole
         List<String> five = clauses.subList(1, 6);
         assertThat(TraceTable.collapseSpteRuns(five)).isEqualTo(five);
-        List<String> mixed = new java.util.ArrayList<>(clauses.subList(1, 7));
+        List<String> mixed = new ArrayList<>(clauses.subList(1, 7));
         mixed.set(3, mixed.get(3).replace("r-x", "---"));
         assertThat(TraceTable.collapseSpteRuns(mixed)).isEqualTo(mixed);
-        List<String> gap = new java.util.ArrayList<>(clauses.subList(1, 7));
+        List<String> gap = new ArrayList<>(clauses.subList(1, 7));
         gap.remove(3);
         gap.add(clauses.get(8));
         assertThat(TraceTable.collapseSpteRuns(gap)).isEqualTo(gap);
@@ -116,6 +118,11 @@ class TraceTableTest {
                 .element(2).isEqualTo("... 3 more SPTEs, L1[2..4], changed the same way");
     }
 
+    /**
+     * A thread that ran no step of the trace gets no column: a two-step lockdep trace of the zapper
+     * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
+     * layout names it; with two, only their columns.
+     */
     @Test
     void threadsThatRanNothingGetNoColumn() {
         String one = TraceTable.render(THREE, STEPS.subList(0, 2), -1, 160, "stale_tlb_at_unlock");

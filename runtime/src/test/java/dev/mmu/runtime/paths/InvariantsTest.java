@@ -761,16 +761,20 @@ class InvariantsTest {
                 + " root_count 0 (kvm_mmu_prepare_zap_page() queues it on invalid_list) while one of them still holds it");
     }
 
+    /** An op of one idle thread on a one-vCPU TDP VM's initial state (its root loaded), tracing into trace. */
+    private static Exec idleTdpVcpu(StringBuilder trace) {
+        MmuSystem m = new MmuSystem(program(vm(Mmu.TDP, false, 1, SMALL), b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
+        return new Exec(m.program(), m.initial().copy(), 0, trace);
+    }
+
     /**
      * kvm_tdp_mmu_put_root() of a count already 0 (the root waits for call_rcu): refcount_t
      * saturates and WARNs; nothing is freed twice. Of a root already freed: the same WARN.
      */
     @Test
     void aPutOfARootWhoseCountIsZeroFreesNothingMore() {
-        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
-        MmuSystem m = new MmuSystem(program(c, b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
         StringBuilder trace = new StringBuilder();
-        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        Exec e = idleTdpVcpu(trace);
         VmState s = e.s;
         int root = s.root;
         ShadowPage p = s.spForWrite(root);
@@ -796,10 +800,8 @@ class InvariantsTest {
     /** v5.10's kvm_mmu_put_root(): whether the put was the last, and a put too many below the root's holders. */
     @Test
     void v510sPutSaysWhetherItWasTheLastAndChecksTheHolders() {
-        VmConfig c = vm(Mmu.TDP, false, 1, SMALL);
-        MmuSystem m = new MmuSystem(program(c, b -> {}, thread("t", b -> b.emit(new Ops.Note("idle")))));
         StringBuilder trace = new StringBuilder();
-        Exec e = new Exec(m.program(), m.initial().copy(), 0, trace);
+        Exec e = idleTdpVcpu(trace);
         int root = e.s.root;
         e.s.spForWrite(root).rootCount = 3; // a walk's kvm_mmu_get_root()
         assertThat(TdpMmu.putRootV510(e, root)).isFalse();
