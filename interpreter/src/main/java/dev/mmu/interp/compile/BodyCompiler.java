@@ -36,8 +36,10 @@ import dev.mmu.runtime.paths.TdpMap;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
@@ -607,7 +609,23 @@ final class BodyCompiler {
         if (a.vcpu().isPresent()) v = (int) constant(a.vcpu().get(), env);
         if (v < 0) throw new CompileError(a.pos(), "a guest access needs a vCPU: write `vcpu N " + kind(a.kind()).word() + " ...`");
         KernelPaths.guestAccess(b, config, v, kind(a.kind()), value(a.gpa(), env), a.nested(), this::tdpPageFault,
-                this::directPageFault, this::fastPageFault, this::vcpuEnterGuest);
+                this::directPageFault, this::fastPageFault, this::vcpuEnterGuest, pastesEntry("vcpu_enter_guest", new HashSet<>()));
+    }
+
+    /**
+     * Whether the scenario pastes a path that the named one runs (or the path itself): then every
+     * guest entry runs vcpu_enter_guest()'s root handling, since only the prelude's is known to do
+     * nothing for a vCPU with a root and no request (a copy of kvm_mmu_reload() without its
+     * root.hpa check takes a reference at each entry).
+     */
+    private boolean pastesEntry(String name, Set<String> seen) {
+        PathDecl p = scenario.paths().get(name);
+        if (p == null || !seen.add(name)) return false;
+        if (!KernelPrelude.isPrelude(p.pos().file())) return true;
+        for (Expr.Call c : dev.mmu.interp.explain.Explainer.callsIn(p.body())) {
+            if (pastesEntry(c.name().name(), seen)) return true;
+        }
+        return false;
     }
 
     /**

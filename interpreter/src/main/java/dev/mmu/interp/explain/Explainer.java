@@ -336,8 +336,8 @@ public final class Explainer {
         return all;
     }
 
-    /** Calls in statements and in the expressions they hold, in source order. */
-    private static List<Expr.Call> callsIn(Block b) {
+    /** Calls in statements and in the expressions they hold, in source order (the compiler's too). */
+    public static List<Expr.Call> callsIn(Block b) {
         List<Expr.Call> calls = new ArrayList<>();
         for (Stmt s : statements(b)) {
             for (Expr e : exprs(s)) {

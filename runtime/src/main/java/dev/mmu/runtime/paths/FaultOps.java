@@ -219,6 +219,46 @@ public final class FaultOps {
         }
     }
 
+    /**
+     * VM entry after vcpu_enter_guest()'s root handling (x86.c:10673, v7.2), in the step of its last
+     * op: the guest runs on vcpu->arch.mmu->root.hpa as kvm_mmu_reload() left it. A request made
+     * since cancels the entry (kvm_vcpu_exit_request()) and the handling runs again; without one, a
+     * vCPU whose root is INVALID_PAGE here enters on the EPT pointer of the root it put (a copy
+     * that frees obsolete roots after kvm_mmu_reload(): kvm_mmu_page_fault() WARNs, the hardware
+     * walks a root the vCPU holds no reference on). Never with the prelude's order.
+     */
+    public record VmEntry(int vcpu, boolean nested, int access) implements VcpuOp {
+        public VmEntry forVcpu(int other) {
+            return new VmEntry(other, nested, access);
+        }
+
+        public void exec(Exec e, int choice) {
+            VmState s = e.s;
+            if ((s.freeObsoleteRootsRequests & (1L << vcpu)) == 0 && s.root(vcpu, nested) < 0) {
+                e.violate(Invariant.freed_root_in_use, "vCPU " + vcpu + (nested ? " (L2)" : "")
+                        + " enters the guest with root.hpa INVALID_PAGE: vcpu_enter_guest() freed its root after"
+                        + " kvm_mmu_reload() (or loaded none); the EPT pointer still names the root it put");
+            }
+            e.nextPc = access;
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public Footprint footprint() {
+            return VcpuRoots.reads(vcpu).andUpdates(Resource.VIOLATIONS).naming(vcpu);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {access};
+        }
+
+        public String describe() {
+            return "vcpu " + vcpu + " VM entry";
+        }
+    }
+
     /** A page fault handler's results: the anonymous enum in mmu_internal.h (v7.2 as v6.12), in its order. */
     public static final int RET_PF_CONTINUE = 0;
     public static final int RET_PF_RETRY = 1;

@@ -181,12 +181,29 @@ public final class KernelPaths {
     public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
                                    PageFault tdpPageFault, PageFault directPageFault, FastPageFault fastPageFault,
                                    EnterGuest enterGuestPath) {
+        guestAccess(b, c, vcpu, kind, gpa, nested, tdpPageFault, directPageFault, fastPageFault, enterGuestPath, false);
+    }
+
+    /**
+     * As above; with everyEntry the access runs vcpu_enter_guest()'s root handling before each
+     * entry, as the kernel does (kvm_mmu_reload() on every entry), and not only when the vCPU has a
+     * request or no root: the compiler asks for it when the scenario pastes a path of that
+     * handling, whose copy may do something (take a reference, free a root) where the prelude's
+     * does nothing.
+     */
+    public static void guestAccess(PathBuilder b, VmConfig c, int vcpu, Access kind, Expr gpa, boolean nested,
+                                   PageFault tdpPageFault, PageFault directPageFault, FastPageFault fastPageFault,
+                                   EnterGuest enterGuestPath, boolean everyEntry) {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
         int slot = b.local("fault->slot");
         int oldSpte = b.local("spte (lockless read)");
         int access = b.here();
+        if (everyEntry) {
+            enterGuestPath.emit(b, vcpu, nested);
+            b.atomic(b.emit(new FaultOps.VmEntry(vcpu, nested, b.here() + 1)));
+        }
         int accessOp = b.placeholder();
         int faultIn = b.placeholder();
         int m = b.locals("fault", TdpMap.SLOTS);
@@ -200,9 +217,12 @@ public final class KernelPaths {
             int ret = fastPageFault.emit(b, new TdpMap.Fault(vcpu, gpa, false, true, seq, pfn, slot, -1, false), oldSpte);
             b.atomic(b.emit(new FaultOps.FastPageFaultReturn(ret, access, faultIn)));
         }
-        int enterGuest = b.here();
-        enterGuestPath.emit(b, vcpu, nested);
-        b.emit(new Ops.Jump(access));
+        int enterGuest = access;
+        if (!everyEntry) {
+            enterGuest = b.here();
+            enterGuestPath.emit(b, vcpu, nested);
+            b.atomic(b.emit(new FaultOps.VmEntry(vcpu, nested, access)));
+        }
         int done = b.here();
         b.patch(accessOp, new FaultOps.GuestAccess(vcpu, kind, gpa, done, nested, fastPf, oldSpte, slot, enterGuest));
         b.patch(faultIn, new FaultOps.FaultIn(gpa, seq, pfn, slot, access, done, kind == Access.WRITE));
