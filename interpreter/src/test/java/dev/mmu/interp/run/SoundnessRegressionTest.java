@@ -136,6 +136,33 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
     }
 
+    /**
+     * Trial 10: a copy of vcpu_enter_guest() that frees obsolete roots after kvm_mmu_reload()
+     * enters the guest without a root (it passed: the handling ran again for a vCPU without one),
+     * and a kvm_mmu_reload() without its root.hpa check takes a reference at each entry (it
+     * passed: the handling ran only for a vCPU with a request or no root). The copy passes.
+     */
+    @Test
+    void aPastedRootHandlingRunsAtEachEntryAndTheGuestEntersOnTheRootItLeft() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial10-vm-entry.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.FAIL, Status.PASS);
+        assertThat(r.scenarios().get(0).outcomes().get(0).verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL);
+        assertThat(r.scenarios().get(1).outcomes().get(0).verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL);
+    }
+
+    /**
+     * Trial 10: a memslot move without slots_lock passed (kvm_set_memory_region() asserts it), and
+     * one whose KVM_MEMSLOT_INVALID swap does not wait for SRCU readers crashed the model: the
+     * fault re-read its slot by gfn after the move instead of keeping fault->slot.
+     */
+    @Test
+    void aMemslotSwapNeedsSlotsLockAndAFaultKeepsItsSlot() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial10-memslot-move.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.FAIL);
+        assertThat(r.scenarios()).allSatisfy(s -> assertThat(s.outcomes()).singleElement()
+                .satisfies(o -> assertThat(o.verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL)));
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

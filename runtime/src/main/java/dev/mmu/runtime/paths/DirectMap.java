@@ -35,7 +35,7 @@ public final class DirectMap {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
+            Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
             l[m + TdpMap.REQ] = req;
@@ -204,7 +204,7 @@ public final class DirectMap {
             if (freed(e, spId, "mmu_set_spte")) return;
             int i = Level.index(gfn, level);
             long old = s.sp(spId).spte(i);
-            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
+            Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
             boolean writable = !slot.readonly();
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX

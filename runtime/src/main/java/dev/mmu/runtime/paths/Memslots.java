@@ -17,6 +17,13 @@ public final class Memslots {
     static final long LOGGING = 2;
     static final long INVALID = 4;
     static final long READONLY = 8;
+    /** Where {@link #snapshot} keeps the slot's position. */
+    static final int POSITION_SHIFT = 8;
+
+    /** The memslot a fault's snapshot names (fault->slot), or the gfn's now if it found none. */
+    static Memslot ofFault(VmState s, long flags, long gfn) {
+        return (flags & FOUND) != 0 ? slot(s, (int) (flags >>> POSITION_SHIFT)) : slot(s, of(s, gfn));
+    }
 
     private Memslots() {}
 
@@ -134,11 +141,16 @@ public final class Memslots {
         return position >= 0 && (s.slotLogging & (1 << position)) != 0;
     }
 
-    /** The fault's view of its slot (what fault->slot points at): FOUND, LOGGING, INVALID, READONLY bits. */
+    /**
+     * The fault's view of its slot (what fault->slot points at): FOUND, LOGGING, INVALID, READONLY
+     * bits, and the slot's position from {@link #POSITION_SHIFT}: the fault keeps using that slot
+     * (kvm_mmu_hugepage_adjust() reads fault->slot) even if a memslot update moved or removed it
+     * since, which only a swap without synchronize_srcu() lets happen.
+     */
     static long snapshot(VmState s, long gfn) {
         int p = of(s, gfn);
         if (p < 0) return 0;
-        long f = slot(s, p).readonly() ? FOUND | READONLY : FOUND;
+        long f = (slot(s, p).readonly() ? FOUND | READONLY : FOUND) | (long) p << POSITION_SHIFT;
         if (logging(s, p)) f |= LOGGING;
         if ((s.slotInvalid & (1 << p)) != 0) f |= INVALID;
         return f;

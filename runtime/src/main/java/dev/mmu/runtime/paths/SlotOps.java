@@ -25,6 +25,18 @@ public final class SlotOps {
         return s.mnActiveInvalidateCount == 0 ? 1 : 0;
     }
 
+    /**
+     * kvm_set_memory_region() asserts slots_lock (lockdep_assert_held(&kvm->slots_lock),
+     * kvm_main.c:2005, v7.2): KVM_SET_USER_MEMORY_REGION takes it around every memslot swap. A
+     * pasted memslot_move without it passed (trial10); now each swap checks it.
+     */
+    static void requireSlotsLock(Exec e, String swap) {
+        if (!Lock.held(e.s, e.thread, LockId.slots_lock)) {
+            e.violate(Invariant.lockdep, swap + " without slots_lock: kvm_set_memory_region() asserts"
+                    + " lockdep_assert_held(&kvm->slots_lock)");
+        }
+    }
+
     /** What {@link #swapChoices} reads: mn_active_invalidate_count. */
     private static final Footprint SWAP = Footprint.reads(Resource.INVALIDATE);
 
@@ -40,6 +52,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
+            requireSlotsLock(e, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
             if (on) {
                 s.slotLogging |= 1 << pos;
                 s.dirtyLogBusy |= 1 << pos;
@@ -408,6 +421,7 @@ public final class SlotOps {
         }
 
         public void exec(Exec e, int choice) {
+            requireSlotsLock(e, "kvm_invalidate_memslot");
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
         }
@@ -434,6 +448,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
+            requireSlotsLock(e, "kvm_delete_memslot");
             s.slotDeleted |= 1 << pos;
             s.slotInvalid &= ~(1 << pos);
             s.slotLogging &= ~(1 << pos);
@@ -469,6 +484,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
+            requireSlotsLock(e, "kvm_move_memslot");
             long oldBase = Memslots.base(s, pos);
             addGone(s, oldBase, Memslots.end(s, pos));
             s.slotBase = s.slotBase.clone();

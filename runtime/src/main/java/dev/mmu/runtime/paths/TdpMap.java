@@ -80,7 +80,7 @@ public final class TdpMap {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
-            Memslot slot = Memslots.slot(s, Memslots.of(s, gfn));
+            Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
             l[m + REQ] = req;

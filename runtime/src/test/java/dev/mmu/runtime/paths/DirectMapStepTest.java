@@ -176,9 +176,9 @@ class DirectMapStepTest {
     @Test
     void aReadOverATableNoExecFaultSplitMapsTheHugePage() {
         Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(),
-                InvariantsTest.thread("log on", b -> b.emit(new SlotOps.SetLogDirty(0, true))),
+                InvariantsTest.thread("log on", b -> DirtyLogPaths.setLogDirty(b, 0, true)),
                 InvariantsTest.vcpu(VM, 0, Access.READ, HPAGE_GPA),
-                InvariantsTest.thread("log off", b -> b.emit(new SlotOps.SetLogDirty(0, false))),
+                InvariantsTest.thread("log off", b -> DirtyLogPaths.setLogDirty(b, 0, false)),
                 InvariantsTest.vcpu(VM, 1, Access.READ, HPAGE_GPA + 0x1000)));
         runTo(st, 0, "<done>");
         runTo(st, 1, "<done>");

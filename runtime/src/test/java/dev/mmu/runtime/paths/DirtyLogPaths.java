@@ -133,6 +133,13 @@ final class DirtyLogPaths {
         locked(b, mode, () -> SlotPaths.zapCollapsibleSpteRange(b, pos, mode));
     }
 
+    /** kvm_set_memslot(KVM_MR_FLAGS_ONLY)'s swap alone, under slots_lock as the ioctl takes it. */
+    static void setLogDirty(PathBuilder b, int pos, boolean on) {
+        b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        b.emit(new SlotOps.SetLogDirty(pos, on));
+        b.emit(new Ops.Release(LockId.slots_lock));
+    }
+
     static void dirtyLogEnable(PathBuilder b, VmConfig c, int slotId) {
         b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
         b.emit(new SlotOps.SetLogDirty(Memslots.position(c, slotId), true));

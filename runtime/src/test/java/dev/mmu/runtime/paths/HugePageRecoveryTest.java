@@ -18,7 +18,7 @@ class HugePageRecoveryTest {
         DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
         SlotOpsTest.write(s, HUGE, 0x1000);
         SlotOpsTest.write(s, HUGE, 0x3000);
-        s.emit(new SlotOps.SetLogDirty(0, false));
+        DirtyLogPaths.setLogDirty(s, 0, false);
     }
 
     static Run recover(Mode mode) {

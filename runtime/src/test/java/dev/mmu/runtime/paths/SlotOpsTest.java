@@ -77,7 +77,7 @@ class SlotOpsTest {
         assertThat(on.s.dirtyLogBusy).as("slot 1's window only").isEqualTo(2);
         assertThat(Memslots.logging(on.s, 1)).isTrue();
         assertThat(on.trace()).contains("kvm_set_memslot(KVM_MR_FLAGS_ONLY): memslot 1 logs dirty pages");
-        Run off = Run.of(LOGGING, b -> b.emit(new SlotOps.SetLogDirty(0, false)));
+        Run off = Run.of(LOGGING, b -> DirtyLogPaths.setLogDirty(b, 0, false));
         assertThat(Memslots.logging(off.s, 0)).isFalse();
         assertThat(off.trace()).contains("memslot 0 stops logging dirty pages");
     }
@@ -184,7 +184,7 @@ class SlotOpsTest {
         assertThat(withoutMmuLock(HUGE, s -> {
             DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
             write(s, HUGE, 0x3000);
-            s.emit(new SlotOps.SetLogDirty(0, false));
+            DirtyLogPaths.setLogDirty(s, 0, false);
         }, b -> DirtyLogPaths.zapCollapsibleSptes(b, HUGE, 0), collapse)).contains(collapse);
     }
 
@@ -213,7 +213,7 @@ class SlotOpsTest {
         Run collapse = Run.of(HUGE, s -> {
             DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
             write(s, HUGE, 0x3000);
-            s.emit(new SlotOps.SetLogDirty(0, false));
+            DirtyLogPaths.setLogDirty(s, 0, false);
         }, b -> {
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             SlotPaths.zapCollapsibleSpteRange(b, pos, Mode.WRITE);

@@ -609,7 +609,7 @@ class StepMergingTest {
             PathBuilder setup = new PathBuilder(); // the nested guest writes a 4K page of slot 0 (it logs) and a 2M one of slot 1
             FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000), true);
             FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x201000), true);
-            setup.emit(new SlotOps.SetLogDirty(0, false)); // the 4K leaf could be 2M now: collapsible
+            DirtyLogPaths.setLogDirty(setup, 0, false); // the 4K leaf could be 2M now: collapsible
             PathBuilder ioctl = new PathBuilder();
             ioctl.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             switch (walk) {
