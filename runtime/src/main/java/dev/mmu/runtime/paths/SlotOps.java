@@ -70,7 +70,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
@@ -432,7 +432,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
