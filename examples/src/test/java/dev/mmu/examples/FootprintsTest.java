@@ -147,16 +147,17 @@ class FootprintsTest {
                     "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
 
                     "DirectMap.Link", "DirectMap.SetSpte", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn", "FaultOps.FastPfFixDirectSpte",
+                    "FaultOps.VmEntry", "SlotOps.SetLogDirty",
                     "FaultOps.FastPfGetLastSptep", "FaultOps.FaultIn", "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
-                    "SlotOps.MoveSlot", "SlotOps.SplitStep", "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
+                    "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
                     "TdpMap.Link", "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page", "primitive kvm_handle_hva_range_unmap",
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
                     "primitive kvm_mmu_invalidate_start",
                     "primitive kvm_tdp_mmu_invalidate_all_roots", "primitive mmu_alloc_root",
-                    "primitive prepare_zap", "primitive shadow_mmu_try_split_huge_pages",
+                    "primitive prepare_zap",
                     "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",
                     "primitive track_possible_nx_huge_page", "primitive untrack_possible_nx_huge_page"),
@@ -188,7 +189,7 @@ class FootprintsTest {
                     "reads the tables' structure (which tables and leaves exist, roots, roles), which no perturbation changes"
                             + " (a consistent change needs TLBs, rmaps, stats, counts: only leaves' exec and MMU-writable bits flip)"
                             + " and no two reached states differ in alone",
-                    "DirectMap.Start", "FastZap.NextObsolete", "FastZap.RootIterStart", "Ops.SetGlobal", "SlotOps.MoveSlot",
+                    "DirectMap.Start", "FastZap.NextObsolete", "FastZap.RootIterStart", "Ops.SetGlobal",
                     "TdpMap.Start", "primitive account_nx_huge_page", "primitive clear_dirty_gfn_range",
                     "primitive is_tdp_mmu_page", "primitive kvm_age_gfn", "primitive kvm_age_gfn_lockless",
                     "primitive kvm_mmu_sp_dirty_logging_enabled", "primitive kvm_test_age_gfn",
@@ -264,6 +265,10 @@ class FootprintsTest {
                             + " ioctls that flush it hold slots_lock, so no memslot update moves it meanwhile (trial9: the"
                             + " flush no longer ends the dirty-log window, which was the MEMSLOTS it wrote)",
                     "primitive kvm_flush_remote_tlbs_memslot"),
+            group("reads MEMSLOTS",
+                    "the map's start reads fault->slot from the fault's snapshot (trial10), the memslots only for a fault"
+                            + " that found no slot, which never maps: kept, a wider footprint is safe",
+                    "DirectMap.Start", "TdpMap.Start"),
             group("reads SPTE_ACCESS",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
                     "Ops.SetGlobal"),
@@ -287,7 +292,7 @@ class FootprintsTest {
                     "FaultOps.FastPfFixDirectSpte", "FaultOps.FastPfGetLastSptep"),
             group("writes STAT_PAGES",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
-                    "DirectMap.Link", "primitive slot_rmap_write_protect"),
+                    "primitive slot_rmap_write_protect"),
             group("reads DIRTY_BITMAP",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
                     "FaultOps.GuestAccess"),
