@@ -71,6 +71,23 @@ class SlotOpsTest {
         for (Op op : swaps) assertThat(op.choices(s, 0)).as(op.describe()).isZero();
     }
 
+    /** kvm_set_memory_region() asserts slots_lock (kvm_main.c:2005, v7.2): a bare move passed (trial10). */
+    @Test
+    void aMemslotSwapWithoutSlotsLockIsALockdepViolation() {
+        List<Op> swaps = List.of(new SlotOps.SetLogDirty(0, true), new SlotOps.InvalidateSlot(0),
+                new SlotOps.DeleteSlot(0), new SlotOps.MoveSlot(0, 0x400));
+        for (Op op : swaps) {
+            Run bare = Run.of(HUGE, b -> b.emit(op));
+            assertThat(bare.trace()).as(op.describe()).contains("!! lockdep: " + op.describe() + " without slots_lock");
+            Run locked = Run.of(HUGE, b -> {
+                b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+                b.emit(op);
+                b.emit(new Ops.Release(LockId.slots_lock));
+            });
+            assertThat(locked.violated(Invariant.lockdep)).as(op.describe()).isFalse();
+        }
+    }
+
     @Test
     void enablingDirtyLoggingOpensTheIoctlsWindowAndSaysSo() {
         Run on = Run.of(LOGGING, b -> b.emit(new SlotOps.SetLogDirty(1, true)));
