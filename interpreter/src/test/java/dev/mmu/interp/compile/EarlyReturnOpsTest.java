@@ -157,7 +157,16 @@ class EarlyReturnOpsTest {
                   kvm_mmu_slot_try_split_huge_pages(0)
                   kvm_mmu_free_roots(0, true)
                 }
+
+                path vcpu_enter_guest(vcpu_id: int, guest_mode: bool) {
+                  if kvm_check_request_free_obsolete_roots(vcpu_id) {
+                    kvm_mmu_free_obsolete_roots(vcpu_id)
+                  }
+                  kvm_mmu_reload(vcpu_id, guest_mode)
+                }
                 """;
+        // The prelude's vcpu_enter_guest pasted on both sides: pasting kvm_mmu_reload (below) makes
+        // every guest entry run the root handling (trial10), so the early-return side must too.
         String shaped = calls + """
 
                 path tdp_mmu_map_handle_target_level(fault: fault, iter: iter) {
