@@ -136,6 +136,17 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
     }
 
+    /**
+     * kvm_mmu_get_child_sp() re-reads the SPTE: under a wrong lock a table another vCPU linked since
+     * the walk's read is -EEXIST and the walk descends into it. The model split the table as a huge
+     * leaf, mapping page-table pfns as guest memory (trial11).
+     */
+    @Test
+    void aLinkOverAnotherVcpusTableDescendsIntoIt() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("direct-map-link-over-table.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {
