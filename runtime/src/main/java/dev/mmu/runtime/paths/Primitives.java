@@ -73,17 +73,23 @@ public final class Primitives {
                     ShadowMmu.prepareZapPage(e, (int) a[0]);
                     return 0;
                 });
+        // kvm_mmu_commit_zap_page() and kvm_mmu_remote_flush_or_zap() assert no lock: an empty list
+        // returns at once, and only freeing the list's pages needs mmu_lock (ShadowMmu.freeUnlocked).
         declare("commit_zap()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
+                .mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
                 .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages")
-                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> {
+                .step(ShadowMmu.COMMIT_ZAP_CHECKED, (e, a) -> {
+                    ShadowMmu.freeUnlocked(e, "kvm_mmu_commit_zap_page");
                     ShadowMmu.commitZapPage(e);
                     return 0;
                 });
         declare("remote_flush_or_zap(flush: bool) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
+                .mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
                 .doc("commits invalid_list, or flushes remote TLBs if the list is empty and flush is set")
-                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
+                .step(ShadowMmu.COMMIT_ZAP_CHECKED, (e, a) -> {
+                    ShadowMmu.freeUnlocked(e, "kvm_mmu_remote_flush_or_zap");
+                    return ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0;
+                });
         declare("flush_remote_tlbs()")
                 .mirrors("kvm_flush_remote_tlbs", "v7.2, v7.3")
                 .doc("flushes every vCPU's TLB")
