@@ -157,6 +157,16 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
     }
 
+    /**
+     * kvm_mmu_prepare_zap_page()'s rmap_remove() looks the memslot up under kvm->srcu or slots_lock:
+     * a copy of 5.10's NX recovery without srcu_read_lock() passed (trial11).
+     */
+    @Test
+    void prepareZapOfALeafNeedsSrcuOrSlotsLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("nx-recovery-needs-srcu.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -70,6 +70,7 @@ public final class Primitives {
                         e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
                         return 0;
                     }
+                    ShadowMmu.assertMemslotsReadable(e, (int) a[0]);
                     ShadowMmu.prepareZapPage(e, (int) a[0]);
                     return 0;
                 });

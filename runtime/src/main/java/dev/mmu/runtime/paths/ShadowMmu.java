@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
@@ -34,6 +35,29 @@ public final class ShadowMmu {
             e.violate(dev.mmu.runtime.model.Invariant.lockdep, fn + "() frees invalid_list's pages without mmu_lock held for"
                     + " write (the kernel asserts none, but kvm_mmu_free_shadow_page()'s hlist_del()/list_del() would race)");
         }
+    }
+
+    /**
+     * kvm_mmu_prepare_zap_page() drops each leaf SPTE with rmap_remove(), whose gfn_to_rmap() looks
+     * the memslot up with __kvm_memslots(): an srcu_dereference_check() that accepts kvm->srcu or
+     * slots_lock (v5.10 to v7.2). That is why NX recovery takes srcu_read_lock(); a copy without it
+     * passed (trial11). A page with no leaf under it looks no slot up.
+     */
+    static void assertMemslotsReadable(Exec e, int spId) {
+        if (Lock.held(e.s, e.thread, LockId.srcu) || Lock.held(e.s, e.thread, LockId.slots_lock)) return;
+        if (!hasLeaf(e.s, spId)) return;
+        e.violate(dev.mmu.runtime.model.Invariant.lockdep, "kvm_mmu_prepare_zap_page(): rmap_remove()'s gfn_to_rmap() needs"
+                + " kvm->srcu or slots_lock held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
+    }
+
+    private static boolean hasLeaf(VmState s, int spId) {
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || sp.invalid) return false;
+        for (int i : sp.usedIndexes()) {
+            long v = sp.spte(i);
+            if (Spte.leaf(v) || (Spte.present(v) && hasLeaf(s, Spte.child(v)))) return true;
+        }
+        return false;
     }
 
     /**
