@@ -167,6 +167,13 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
     }
 
+    /** The fast zap's front half asserts slots_lock: a copy without the caller's passed (trial11). */
+    @Test
+    void theFastZapNeedsSlotsLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("zap-all-fast-needs-slots-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

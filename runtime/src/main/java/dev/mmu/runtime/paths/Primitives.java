@@ -378,6 +378,13 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v7.2, v7.3")
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
                 .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
+                    // __kvm_mmu_zap_all_fast_front_half() also asserts slots_lock (v7.2 mmu.c:6977;
+                    // kvm_zap_obsolete_pages() in 5.10-6.12): two fast zaps at once would leave two
+                    // invalid generations. A copy without it passed (trial11).
+                    if (!Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.slots_lock)) {
+                        e.violate(dev.mmu.runtime.model.Invariant.lockdep,
+                                "__kvm_mmu_zap_all_fast_front_half() needs slots_lock held (lockdep_assert_held(&kvm->slots_lock))");
+                    }
                     e.s.mmuValidGen ^= 1;
                     // said in the trace: a shadow page's obsolescence is by generation (trial7)
                     if (e.tracing()) e.note("kvm->arch.mmu_valid_gen = " + e.s.mmuValidGen + ": every shadow page made before is obsolete");
