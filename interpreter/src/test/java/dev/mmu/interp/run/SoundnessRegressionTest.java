@@ -174,6 +174,23 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
     }
 
+    /**
+     * mmu_alloc_root() asserts only lockdep_assert_held(); the L2 guest's root's account_shadowed()
+     * asserts the write lock. Under read_lock() the trace named an assert the kernel lacks (trial11).
+     */
+    @Test
+    void aRootAllocatedUnderTheReadLockNamesWhatTheKernelAsserts() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("alloc-direct-root-under-read-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+        assertThat(steps(r.scenarios().get(0))).contains("the kernel asserts only lockdep_assert_held()")
+                .doesNotContain("mmu_alloc_root() needs");
+        assertThat(steps(r.scenarios().get(1))).contains("account_shadowed(): __kvm_write_track_add_gfn() needs mmu_lock held for write");
+    }
+
+    private static String steps(ScenarioResult s) {
+        return String.join("\n", s.outcomes().get(0).steps().stream().map(ScenarioResult.Step::text).toList());
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

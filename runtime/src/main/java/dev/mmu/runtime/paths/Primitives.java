@@ -78,7 +78,7 @@ public final class Primitives {
         // returns at once, and only freeing the list's pages needs mmu_lock (ShadowMmu.freeUnlocked).
         declare("commit_zap()")
                 .mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
-                .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages")
+                .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages (those under mmu_lock held for write)")
                 .step(ShadowMmu.COMMIT_ZAP_CHECKED, (e, a) -> {
                     ShadowMmu.freeUnlocked(e, "kvm_mmu_commit_zap_page");
                     ShadowMmu.commitZapPage(e);
@@ -499,14 +499,25 @@ public final class Primitives {
                         });
         // kvm_mmu_get_shadow_page(vcpu, gfn, root_role) and ++sp->root_count, in one step: root_mmu's
         // direct root (mmu shadow), or guest_mmu's L2 root from mmu_alloc_shadow_roots() (mmu both).
+        // mmu_alloc_root() asserts only lockdep_assert_held() (kvm_get_mmu_page_hash()); the guest_mmu
+        // root shadows L1's EPT root (role.direct = 0), so account_shadowed()'s write tracking asserts
+        // the write lock. A direct root under read_lock() races (list_add(), ++root_count) unasserted:
+        // the model said "mmu_alloc_root() needs mmu_lock held for write" for both (trial11).
         declare("mmu_alloc_root(vcpu_id: int, guest_mmu: bool = false)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v7.2, v7.3")
+                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_alloc_root", "v7.2, v7.3")
                 .doc("gives the vCPU a reference to the legacy root of the current generation (guest_mmu's: the L2 guest's), else a new root")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
                             int v = VcpuRoots.vcpu(e, a[0]);
                             if (guestMmu(a) ? e.s.config.mmu() != Mmu.BOTH : e.s.config.mmu() != Mmu.SHADOW) {
                                 throw new ScenarioError("mmu_alloc_root: legacy roots are modelled with mmu shadow (root_mmu) and mmu both (guest_mmu)");
+                            }
+                            if (e.s.holdsMmuLock(e.thread) && e.s.mmuWriter != e.thread) {
+                                e.violate(dev.mmu.runtime.model.Invariant.lockdep, guestMmu(a)
+                                        ? "account_shadowed(): __kvm_write_track_add_gfn() needs mmu_lock held for write"
+                                        : "mmu_alloc_root() under mmu_lock held for read (the kernel asserts only"
+                                                + " lockdep_assert_held(), but kvm_mmu_alloc_shadow_page()'s list_add() and"
+                                                + " ++root_count would race)");
                             }
                             if (guestMmu(a)) VcpuRoots.loadNestedRoot(e, v);
                             else VcpuRoots.loadRoot(e, v);

@@ -35,9 +35,12 @@ class ShadowZapStepTest {
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         PathBuilder b = new PathBuilder();
         b.local("r");
+        // kvm->srcu, as NX recovery holds it: prepare_zap's rmap_remove() looks the memslot up
+        b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         body.accept(b);
         b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Release(LockId.srcu));
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("zapper", -1, b)));
     }
 
@@ -52,6 +55,7 @@ class ShadowZapStepTest {
         assertThat(st.s.lpageDisallowed).containsExactly(l1.id);
         assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).isNotNull();
+        st.step(0, st.next(0)); // srcu_read_lock
         st.step(0, "write_lock(mmu_lock)");
         assertThat(st.s.mmuWriter).isEqualTo(0);
         return l1;
@@ -94,6 +98,7 @@ class ShadowZapStepTest {
         st.step(0, "commit_zap()");
         checkCommitted(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.done(0)).isTrue();
         assertThat(st.s.violations).isZero();
     }
@@ -111,6 +116,7 @@ class ShadowZapStepTest {
         assertThat(st.liveTables()).isEqualTo(4);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.s.violations).isZero();
     }
 
@@ -127,6 +133,7 @@ class ShadowZapStepTest {
         assertThat(st.s.threads[0].locals[RESULT]).isEqualTo(1);
         checkCommitted(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.s.violations).isZero();
     }
 
@@ -137,6 +144,7 @@ class ShadowZapStepTest {
         st.step(0, "prepare_zap()");
         checkPrepared(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isTrue();
         assertThat(st.done(0)).isTrue();
         assertThat(Invariant.page_table_leak.violatedIn(st.s)).as("thread ends with a non-empty invalid_list").isTrue();
