@@ -205,4 +205,30 @@ class ShadowZapStepTest {
             assertThat(Invariant.lockdep.violatedIn(st.s)).as(String.valueOf(held)).isEqualTo(held == null);
         }
     }
+
+    /** The L2 table above L1: its leaf is one level down. */
+    static final Expr L2 = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 2).spId());
+
+    /** The rule looks through tables to the leaves under them, and not into a page already zapped. */
+    @Test
+    void theSrcuRuleLooksForLeavesUnderThePage() {
+        Stepper above = bare(b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("prepare_zap", L2));
+        });
+        above.step(0, above.next(0));
+        above.step(0, "prepare_zap()");
+        assertThat(Invariant.lockdep.violatedIn(above.s)).as("a leaf under the L1 table").isTrue();
+
+        Stepper again = bare(b -> {
+            b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("prepare_zap", L1));
+            b.emit(new Ops.Release(LockId.srcu));
+            b.emit(call("prepare_zap", Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.threads[0].invalidList[0])));
+        });
+        for (int i = 0; i < 4; i++) again.step(0, again.next(0));
+        again.step(0, "prepare_zap()");
+        assertThat(Invariant.lockdep.violatedIn(again.s)).as("a page already zapped has no leaf left").isFalse();
+    }
 }
