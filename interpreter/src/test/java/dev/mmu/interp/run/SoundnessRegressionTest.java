@@ -163,6 +163,61 @@ class SoundnessRegressionTest {
                 .satisfies(o -> assertThat(o.verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL)));
     }
 
+    /**
+     * kvm_mmu_get_child_sp() re-reads the SPTE: under a wrong lock a table another vCPU linked since
+     * the walk's read is -EEXIST and the walk descends into it. The model split the table as a huge
+     * leaf, mapping page-table pfns as guest memory (trial11).
+     */
+    @Test
+    void aLinkOverAnotherVcpusTableDescendsIntoIt() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("direct-map-link-over-table.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
+    /**
+     * kvm_mmu_commit_zap_page() asserts no lock and returns at once on an empty list: a no-op commit
+     * after the unlock failed with lockdep (trial11); a commit that frees pages there still does.
+     */
+    @Test
+    void aCommitOfAnEmptyListNeedsNoLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("commit-zap-outside-mmu-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+    }
+
+    /**
+     * kvm_mmu_prepare_zap_page()'s rmap_remove() looks the memslot up under kvm->srcu or slots_lock:
+     * a copy of 5.10's NX recovery without srcu_read_lock() passed (trial11).
+     */
+    @Test
+    void prepareZapOfALeafNeedsSrcuOrSlotsLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("nx-recovery-needs-srcu.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
+    /** The fast zap's front half asserts slots_lock: a copy without the caller's passed (trial11). */
+    @Test
+    void theFastZapNeedsSlotsLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("zap-all-fast-needs-slots-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
+    /**
+     * mmu_alloc_root() asserts only lockdep_assert_held(); the L2 guest's root's account_shadowed()
+     * asserts the write lock. Under read_lock() the trace named an assert the kernel lacks (trial11).
+     */
+    @Test
+    void aRootAllocatedUnderTheReadLockNamesWhatTheKernelAsserts() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("alloc-direct-root-under-read-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+        assertThat(steps(r.scenarios().get(0))).contains("the kernel asserts only lockdep_assert_held()")
+                .doesNotContain("mmu_alloc_root() needs");
+        assertThat(steps(r.scenarios().get(1))).contains("account_shadowed(): __kvm_write_track_add_gfn() needs mmu_lock held for write");
+    }
+
+    private static String steps(ScenarioResult s) {
+        return String.join("\n", s.outcomes().get(0).steps().stream().map(ScenarioResult.Step::text).toList());
+    }
+
     /** D01: an assert or expectation that names a vCPU keeps that vCPU out of symmetry, and says so. */
     @Test
     void symmetryLeavesOutVcpusThatSomethingNames() {

@@ -152,8 +152,11 @@ public final class DirectMap {
      * shadow page where the SPTE is none or huge, and link_shadow_page(vcpu, it.sptep, sp): the model
      * allocates sp in the link's step (an allocated page no SPTE points at would be a leak), into
      * it.sp. A huge SPTE in the way is split into the new table (the kernel's drop_large_spte() zaps
-     * it and flushes, and the table fills by later faults; see docs/kernel-model.md). No NX flag:
-     * account_nx_huge_page() sets it after the link.
+     * it and flushes, and the table fills by later faults; see docs/kernel-model.md). A table there
+     * (linked by another thread since the walk read the SPTE, which only a wrong lock allows) is the
+     * kernel's -EEXIST: no new page, the walk goes on into it (v7.2, mmu.c:2493; until trial11 the
+     * model split the table as if it were a huge leaf). No NX flag: account_nx_huge_page() sets it
+     * after the link.
      */
     public record Link(Expr gpa, int m) implements Op {
         public void exec(Exec e, int choice) {
@@ -164,6 +167,13 @@ public final class DirectMap {
             if (freed(e, spId, "link_shadow_page")) return;
             int i = Level.index(gfn, (int) l[m + TdpMap.LEVEL]);
             long old = e.s.sp(spId).spte(i);
+            if (Spte.present(old) && !Spte.leaf(old)) {
+                // kvm_mmu_get_child_sp() re-reads *sptep: a table another thread linked since the
+                // walk read it is -EEXIST, and the walk descends into it (only under a wrong lock)
+                e.note("kvm_mmu_get_child_sp: -EEXIST, sp" + Spte.child(old) + " already linked");
+                l[m + TdpMap.CHILD] = Spte.child(old);
+                return;
+            }
             ShadowPage child = TdpMmu.linkChild(e, spId, i, false);
             if (Spte.present(old)) TdpMmu.splitHugePage(e, child, old);
             TdpMmu.setSpte(e, spId, i, Spte.table(child.id));

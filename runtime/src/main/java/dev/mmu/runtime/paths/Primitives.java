@@ -70,20 +70,27 @@ public final class Primitives {
                         e.note("kvm_mmu_prepare_zap_page on a TDP MMU page: ignored (WARN)");
                         return 0;
                     }
+                    ShadowMmu.assertMemslotsReadable(e, (int) a[0]);
                     ShadowMmu.prepareZapPage(e, (int) a[0]);
                     return 0;
                 });
+        // kvm_mmu_commit_zap_page() and kvm_mmu_remote_flush_or_zap() assert no lock: an empty list
+        // returns at once, and only freeing the list's pages needs mmu_lock (ShadowMmu.freeUnlocked).
         declare("commit_zap()")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
-                .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages")
-                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> {
+                .mirrors("kvm_mmu_commit_zap_page", "v7.2, v7.3")
+                .doc("flushes remote TLBs if invalid_list is not empty, then frees its pages (those under mmu_lock held for write)")
+                .step(ShadowMmu.COMMIT_ZAP_CHECKED, (e, a) -> {
+                    ShadowMmu.freeUnlocked(e, "kvm_mmu_commit_zap_page");
                     ShadowMmu.commitZapPage(e);
                     return 0;
                 });
         declare("remote_flush_or_zap(flush: bool) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
+                .mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
                 .doc("commits invalid_list, or flushes remote TLBs if the list is empty and flush is set")
-                .step(ShadowMmu.COMMIT_ZAP, (e, a) -> ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0);
+                .step(ShadowMmu.COMMIT_ZAP_CHECKED, (e, a) -> {
+                    ShadowMmu.freeUnlocked(e, "kvm_mmu_remote_flush_or_zap");
+                    return ShadowMmu.remoteFlushOrZap(e, a[0] != 0) ? 1 : 0;
+                });
         declare("flush_remote_tlbs()")
                 .mirrors("kvm_flush_remote_tlbs", "v7.2, v7.3")
                 .doc("flushes every vCPU's TLB")
@@ -371,6 +378,13 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_all_fast", "v7.2, v7.3")
                 .doc("kvm->arch.mmu_valid_gen ^= 1: every shadow page made before is obsolete")
                 .step(Footprint.updates(Resource.INVALID_ROOTS), (e, a) -> { // mmu_valid_gen is an INVALID_ROOTS resource
+                    // __kvm_mmu_zap_all_fast_front_half() also asserts slots_lock (v7.2 mmu.c:6977;
+                    // kvm_zap_obsolete_pages() in 5.10-6.12): two fast zaps at once would leave two
+                    // invalid generations. A copy without it passed (trial11).
+                    if (!Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.slots_lock)) {
+                        e.violate(dev.mmu.runtime.model.Invariant.lockdep,
+                                "__kvm_mmu_zap_all_fast_front_half() needs slots_lock held (lockdep_assert_held(&kvm->slots_lock))");
+                    }
                     e.s.mmuValidGen ^= 1;
                     // said in the trace: a shadow page's obsolescence is by generation (trial7)
                     if (e.tracing()) e.note("kvm->arch.mmu_valid_gen = " + e.s.mmuValidGen + ": every shadow page made before is obsolete");
@@ -485,14 +499,25 @@ public final class Primitives {
                         });
         // kvm_mmu_get_shadow_page(vcpu, gfn, root_role) and ++sp->root_count, in one step: root_mmu's
         // direct root (mmu shadow), or guest_mmu's L2 root from mmu_alloc_shadow_roots() (mmu both).
+        // mmu_alloc_root() asserts only lockdep_assert_held() (kvm_get_mmu_page_hash()); the guest_mmu
+        // root shadows L1's EPT root (role.direct = 0), so account_shadowed()'s write tracking asserts
+        // the write lock. A direct root under read_lock() races (list_add(), ++root_count) unasserted:
+        // the model said "mmu_alloc_root() needs mmu_lock held for write" for both (trial11).
         declare("mmu_alloc_root(vcpu_id: int, guest_mmu: bool = false)")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("mmu_alloc_root", "v7.2, v7.3")
+                .lockdep(Lockdep.MMU_HELD).mirrors("mmu_alloc_root", "v7.2, v7.3")
                 .doc("gives the vCPU a reference to the legacy root of the current generation (guest_mmu's: the L2 guest's), else a new root")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {
                             int v = VcpuRoots.vcpu(e, a[0]);
                             if (guestMmu(a) ? e.s.config.mmu() != Mmu.BOTH : e.s.config.mmu() != Mmu.SHADOW) {
                                 throw new ScenarioError("mmu_alloc_root: legacy roots are modelled with mmu shadow (root_mmu) and mmu both (guest_mmu)");
+                            }
+                            if (e.s.holdsMmuLock(e.thread) && e.s.mmuWriter != e.thread) {
+                                e.violate(dev.mmu.runtime.model.Invariant.lockdep, guestMmu(a)
+                                        ? "account_shadowed(): __kvm_write_track_add_gfn() needs mmu_lock held for write"
+                                        : "mmu_alloc_root() under mmu_lock held for read (the kernel asserts only"
+                                                + " lockdep_assert_held(), but kvm_mmu_alloc_shadow_page()'s list_add() and"
+                                                + " ++root_count would race)");
                             }
                             if (guestMmu(a)) VcpuRoots.loadNestedRoot(e, v);
                             else VcpuRoots.loadRoot(e, v);

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
@@ -20,6 +21,44 @@ public final class ShadowMmu {
     /** What {@link #commitZapPage} and {@link #remoteFlushOrZap} touch: the flush, the freed pages, commit_batch. */
     static final Footprint COMMIT_ZAP = Footprint.updates(Resource.INVALID_LIST, Resource.SPTE, Resource.METRICS)
             .union(Tlbs.FLUSH);
+    /** COMMIT_ZAP, and the lockdep check of {@link #freeUnlocked}. */
+    static final Footprint COMMIT_ZAP_CHECKED = COMMIT_ZAP.andUpdates(Resource.VIOLATIONS);
+
+    /**
+     * kvm_mmu_commit_zap_page() (v5.10 to v7.2) asserts no lock and returns at once on an empty
+     * list, so a commit outside mmu_lock is harmless then (trial11: the model's lockdep on entry
+     * failed a no-op commit). Freeing pages outside it is a bug the kernel does not assert:
+     * kvm_mmu_free_shadow_page()'s hlist_del()/list_del() race with every other mmu_lock holder.
+     */
+    static void freeUnlocked(Exec e, String fn) {
+        if (e.self().invalidList.length > 0 && e.s.mmuWriter != e.thread) {
+            e.violate(dev.mmu.runtime.model.Invariant.lockdep, fn + "() frees invalid_list's pages without mmu_lock held for"
+                    + " write (the kernel asserts none, but kvm_mmu_free_shadow_page()'s hlist_del()/list_del() would race)");
+        }
+    }
+
+    /**
+     * kvm_mmu_prepare_zap_page() drops each leaf SPTE with rmap_remove(), whose gfn_to_rmap() looks
+     * the memslot up with __kvm_memslots(): an srcu_dereference_check() that accepts kvm->srcu or
+     * slots_lock (v5.10 to v7.2). That is why NX recovery takes srcu_read_lock(); a copy without it
+     * passed (trial11). A page with no leaf under it looks no slot up.
+     */
+    static void assertMemslotsReadable(Exec e, int spId) {
+        if (Lock.held(e.s, e.thread, LockId.srcu) || Lock.held(e.s, e.thread, LockId.slots_lock)) return;
+        if (!hasLeaf(e.s, spId)) return;
+        e.violate(dev.mmu.runtime.model.Invariant.lockdep, "kvm_mmu_prepare_zap_page(): rmap_remove()'s gfn_to_rmap() needs"
+                + " kvm->srcu or slots_lock held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
+    }
+
+    private static boolean hasLeaf(VmState s, int spId) {
+        ShadowPage sp = s.sp(spId);
+        if (sp == null || sp.invalid) return false;
+        for (int i : sp.usedIndexes()) {
+            long v = sp.spte(i);
+            if (Spte.leaf(v) || (Spte.present(v) && hasLeaf(s, Spte.child(v)))) return true;
+        }
+        return false;
+    }
 
     /**
      * __kvm_mmu_prepare_zap_page(): unlink children and parents (sp becomes unreachable), NX

@@ -319,15 +319,20 @@ class InvariantsTest {
         assertThat(broken(extraUnlock)).contains(Invariant.lock_balance);
     }
 
-    /** Shadow MMU: kvm_mmu_prepare_zap_page on the NX page, with or without kvm_mmu_commit_zap_page. */
+    /**
+     * Shadow MMU: kvm_mmu_prepare_zap_page on the NX page, with or without kvm_mmu_commit_zap_page,
+     * under kvm->srcu as NX recovery holds it (rmap_remove()'s memslot lookup needs it).
+     */
     static Program prepareZap(boolean commit) {
         VmConfig c = vm(Mmu.SHADOW, true, 1, HUGE);
         return program(c, s -> FaultPaths.guestAccess(s, c, 0, Access.EXEC, Expr.constant(0x1000)),
                 thread("zap", b -> {
+                    b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
                     b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
                     b.emit(callOnFirstNxPage("prepare_zap"));
                     if (commit) b.emit(call("commit_zap"));
                     b.emit(new Ops.Release(LockId.mmu_lock));
+                    b.emit(new Ops.Release(LockId.srcu));
                 }),
                 vcpu(c, 0, Access.EXEC, 0x2000));
     }

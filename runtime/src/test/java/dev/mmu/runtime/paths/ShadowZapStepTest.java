@@ -35,9 +35,12 @@ class ShadowZapStepTest {
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         PathBuilder b = new PathBuilder();
         b.local("r");
+        // kvm->srcu, as NX recovery holds it: prepare_zap's rmap_remove() looks the memslot up
+        b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         body.accept(b);
         b.emit(new Ops.Release(LockId.mmu_lock));
+        b.emit(new Ops.Release(LockId.srcu));
         return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("zapper", -1, b)));
     }
 
@@ -52,6 +55,7 @@ class ShadowZapStepTest {
         assertThat(st.s.lpageDisallowed).containsExactly(l1.id);
         assertThat(st.s.stat(Stat.pages_4k)).isEqualTo(1);
         assertThat(Tlbs.lookup(st.s, 0, HPAGE_GFN)).isNotNull();
+        st.step(0, st.next(0)); // srcu_read_lock
         st.step(0, "write_lock(mmu_lock)");
         assertThat(st.s.mmuWriter).isEqualTo(0);
         return l1;
@@ -94,6 +98,7 @@ class ShadowZapStepTest {
         st.step(0, "commit_zap()");
         checkCommitted(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.done(0)).isTrue();
         assertThat(st.s.violations).isZero();
     }
@@ -111,6 +116,7 @@ class ShadowZapStepTest {
         assertThat(st.liveTables()).isEqualTo(4);
         assertThat(Queries.spte(st.s, HPAGE_GPA, "present")).isEqualTo(1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.s.violations).isZero();
     }
 
@@ -127,6 +133,7 @@ class ShadowZapStepTest {
         assertThat(st.s.threads[0].locals[RESULT]).isEqualTo(1);
         checkCommitted(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(st.s.violations).isZero();
     }
 
@@ -137,8 +144,91 @@ class ShadowZapStepTest {
         st.step(0, "prepare_zap()");
         checkPrepared(st, l1);
         st.step(0, "release mmu_lock");
+        st.step(0, st.next(0)); // srcu_read_unlock
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isTrue();
         assertThat(st.done(0)).isTrue();
         assertThat(Invariant.page_table_leak.violatedIn(st.s)).as("thread ends with a non-empty invalid_list").isTrue();
+    }
+
+    /** A thread of its own locks: no srcu, mmu_lock taken and dropped where the body says. */
+    static Stepper bare(Consumer<PathBuilder> body) {
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
+        PathBuilder b = new PathBuilder();
+        b.local("r");
+        body.accept(b);
+        return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("zapper", -1, b)));
+    }
+
+    /** kvm_mmu_commit_zap_page() returns at once on an empty list: no lock needed (trial11). */
+    @Test
+    void aCommitOfAnEmptyListOutsideMmuLockIsNoViolation() {
+        Stepper st = bare(b -> {
+            b.emit(call("commit_zap"));
+            b.emit(call("remote_flush_or_zap", Expr.constant(1)));
+        });
+        st.step(0, "commit_zap()");
+        st.step(0, "remote_flush_or_zap()");
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** Freeing a queued page outside mmu_lock is recorded, and names the kernel function. */
+    @Test
+    void aCommitThatFreesOutsideMmuLockIsLockdep() {
+        for (String commit : new String[] {"commit_zap", "remote_flush_or_zap"}) {
+            Stepper st = bare(b -> {
+                b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
+                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                b.emit(call("prepare_zap", L1));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+                b.emit(commit.equals("commit_zap") ? call(commit) : call(commit, Expr.constant(0)));
+            });
+            for (int i = 0; i < 4; i++) st.step(0, st.next(0));
+            assertThat(Invariant.lockdep.violatedIn(st.s)).as(commit + ": the prepare under the locks").isFalse();
+            st.step(0, commit + "()");
+            assertThat(Invariant.lockdep.violatedIn(st.s)).as(commit).isTrue();
+            assertThat(st.s.threads[0].invalidList).as(commit + ": the frees still happen").isEmpty();
+        }
+    }
+
+    /** prepare_zap of a page with a leaf needs kvm->srcu or slots_lock (rmap_remove()'s memslot lookup). */
+    @Test
+    void aPrepareOfALeafPageNeedsSrcuOrSlotsLock() {
+        for (LockId held : new LockId[] {null, LockId.srcu, LockId.slots_lock}) {
+            Stepper st = bare(b -> {
+                if (held != null) b.emit(new Ops.Acquire(held, held == LockId.srcu ? Mode.READ : Mode.WRITE));
+                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                b.emit(call("prepare_zap", L1));
+            });
+            for (int i = 0; i < (held == null ? 1 : 2); i++) st.step(0, st.next(0));
+            st.step(0, "prepare_zap()");
+            assertThat(Invariant.lockdep.violatedIn(st.s)).as(String.valueOf(held)).isEqualTo(held == null);
+        }
+    }
+
+    /** The L2 table above L1: its leaf is one level down. */
+    static final Expr L2 = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 2).spId());
+
+    /** The rule looks through tables to the leaves under them, and not into a page already zapped. */
+    @Test
+    void theSrcuRuleLooksForLeavesUnderThePage() {
+        Stepper above = bare(b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("prepare_zap", L2));
+        });
+        above.step(0, above.next(0));
+        above.step(0, "prepare_zap()");
+        assertThat(Invariant.lockdep.violatedIn(above.s)).as("a leaf under the L1 table").isTrue();
+
+        Stepper again = bare(b -> {
+            b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("prepare_zap", L1));
+            b.emit(new Ops.Release(LockId.srcu));
+            b.emit(call("prepare_zap", Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> s.threads[0].invalidList[0])));
+        });
+        for (int i = 0; i < 4; i++) again.step(0, again.next(0));
+        again.step(0, "prepare_zap()");
+        assertThat(Invariant.lockdep.violatedIn(again.s)).as("a page already zapped has no leaf left").isFalse();
     }
 }

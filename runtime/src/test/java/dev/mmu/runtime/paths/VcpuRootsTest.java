@@ -260,12 +260,17 @@ class VcpuRootsTest {
         assertThat(st.s.rcuPending).isEmpty();
     }
     /** The legacy root's steps under write_lock(mmu_lock), one op after the other (KernelFixtures-style user path). */
+    /** Under the slots_lock the fast zap's toggle asserts, taken before the test's steps begin. */
     static Stepper legacy(VmConfig c, Consumer<PathBuilder> body) {
-        return new Stepper(Stepper.program(c, new PathBuilder(), InvariantsTest.thread("t", b -> {
+        Stepper st = new Stepper(Stepper.program(c, new PathBuilder(), InvariantsTest.thread("t", b -> {
+            b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             body.accept(b);
             b.emit(new Ops.Release(LockId.mmu_lock));
+            b.emit(new Ops.Release(LockId.slots_lock));
         })));
+        st.step(0, st.next(0));
+        return st;
     }
 
     /** __kvm_mmu_prepare_zap_page() of the shadow MMU's root (s.root), as kvm_zap_obsolete_pages() reaches it. */
