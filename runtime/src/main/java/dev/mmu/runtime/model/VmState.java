@@ -13,10 +13,7 @@ public final class VmState implements Cloneable {
     public final VmConfig config;
     /** Page tables by id; null = free id. */
     ShadowPage[] sps;
-    /**
-     * Which sps this copy owns (may write in place); transient, not part of equality. Null while it
-     * owns none: most successors write no page table, so a copy allocates none.
-     */
+    /** Which sps this copy owns (may write in place); transient, not part of equality. */
     private boolean[] owned;
     /**
      * The valid root of address space 0 (TDP MMU root or legacy root shadow page) that
@@ -175,6 +172,7 @@ public final class VmState implements Cloneable {
     public VmState(VmConfig config, int nthreads, int[] nlocals, int hostPages) {
         this.config = config;
         this.sps = new ShadowPage[0];
+        this.owned = new boolean[0];
         this.tlb = new TlbEntry[config.vcpus()][];
         Arrays.fill(tlb, new TlbEntry[0]);
         this.psc = new PscEntry[config.vcpus()][];
@@ -207,7 +205,7 @@ public final class VmState implements Cloneable {
         }
         // The arrays a step writes in place; the others are replaced when written, so shared.
         c.sps = sps.clone();
-        c.owned = null;
+        c.owned = new boolean[sps.length];
         c.vcpuRoots = vcpuRoots.clone();
         c.vcpuNestedRoots = vcpuNestedRoots.clone();
         c.tlb = tlb.clone();
@@ -216,32 +214,6 @@ public final class VmState implements Cloneable {
         c.mutexOwner = mutexOwner.clone();
         c.stats = stats.clone();
         c.threads = threads.clone(); // a step writes one thread: it copies that one (threadForWrite)
-        c.threadsOwned = 0;
-        c.hash = 0;
-        return c;
-    }
-
-    /**
-     * A copy for a permutation of the vCPU threads (VcpuSymmetry), which writes only the threads,
-     * the per-vCPU arrays, the lock words and the queue (it replaces that one): it shares the page
-     * tables' array and the stats with this state. The result is frozen as this one is, and
-     * {@link #copy()} copies both arrays before any step writes them.
-     */
-    public VmState copyForPermutation() {
-        VmState c;
-        try {
-            c = (VmState) super.clone();
-        } catch (CloneNotSupportedException e) {
-            throw new AssertionError(e);
-        }
-        c.owned = null;
-        c.vcpuRoots = vcpuRoots.clone();
-        c.vcpuNestedRoots = vcpuNestedRoots.clone();
-        c.tlb = tlb.clone();
-        c.psc = psc.clone();
-        c.hostOwned = false;
-        c.mutexOwner = mutexOwner.clone();
-        c.threads = threads.clone();
         c.threadsOwned = 0;
         c.hash = 0;
         return c;
@@ -308,9 +280,9 @@ public final class VmState implements Cloneable {
 
     /** The page table with this id, copied into this state first if still shared with the parent. */
     public ShadowPage spForWrite(int id) {
-        if (!owns(id)) {
+        if (!owned[id]) {
             sps[id] = sps[id].copy();
-            own(id);
+            owned[id] = true;
         }
         return sps[id];
     }
@@ -325,27 +297,19 @@ public final class VmState implements Cloneable {
         while (id < sps.length && sps[id] != null) id++;
         if (id == sps.length) {
             sps = Arrays.copyOf(sps, id + 1);
+            owned = Arrays.copyOf(owned, id + 1);
         }
         ShadowPage sp = new ShadowPage(id, level, gfn, tdp);
         sp.gen = mmuValidGen;
         sps[id] = sp;
-        own(id);
+        owned[id] = true;
         return sp;
     }
 
     /** Returns the page table's memory to the allocator (free_page / kmem_cache_free). */
     public void freeSp(int id) {
         sps[id] = null;
-        if (owns(id)) owned[id] = false;
-    }
-
-    private boolean owns(int id) {
-        return owned != null && id < owned.length && owned[id];
-    }
-
-    private void own(int id) {
-        if (owned == null || id >= owned.length) owned = owned == null ? new boolean[sps.length] : Arrays.copyOf(owned, sps.length);
-        owned[id] = true;
+        owned[id] = false;
     }
 
     public int spCapacity() {
@@ -481,7 +445,7 @@ public final class VmState implements Cloneable {
             ShadowPage sp = sps[i];
             w.flag(sp != null);
             if (sp == null) continue;
-            if (owns(i)) {
+            if (owned[i]) {
                 sp.encode(w); // written by the step that made this state: may still change
             } else {
                 // Shared copy-on-write with the parent: frozen, so its bytes can be kept.

@@ -57,8 +57,6 @@ final class StepMerging {
     private final boolean[][] ends;
     /** Per thread and pc: what the op reads when it runs invisibly, or null if it never does. */
     private final Footprint[][] invisible;
-    /** Per op that depends on the state, the last {@link #inPlaceRemembered} (racy but whole: a record). */
-    private final InPlace[][] lastInPlace;
     /**
      * Per kind of reach ({@link Reach}: writes, reads, what its merging decisions read and write),
      * variant (0: every edge, 1: the root handling's left out, see {@link #pruned}), thread and stop
@@ -98,7 +96,6 @@ final class StepMerging {
         byState = new boolean[n][];
         ends = new boolean[n][];
         invisible = new Footprint[n][];
-        lastInPlace = new InPlace[n][];
         reachTables = new long[Reach.values().length][2][n][STOP_KEYS][];
         reloadEdge = new int[n][];
         reloadVcpu = new int[n];
@@ -116,7 +113,6 @@ final class StepMerging {
             byState[u] = new boolean[code.length];
             ends[u] = new boolean[code.length];
             invisible[u] = new Footprint[code.length];
-            lastInPlace[u] = new InPlace[code.length];
             for (int pc = 0; pc < code.length; pc++) {
                 for (int q : code[pc].targets(pc)) ends[u][pc] |= q >= code.length;
             }
@@ -235,23 +231,6 @@ final class StepMerging {
         return (ends[u][pc] ? f.union(MmuSystem.FINISH) : f).ofThread(u);
     }
 
-    /** A footprint and what {@link #inPlace(int, int, Footprint)} made of it: one per op, replaced whole (workers share it). */
-    private record InPlace(Footprint of, Footprint is) {
-    }
-
-    /**
-     * {@link #inPlace(int, int, Footprint)} of a footprint that depends on the state, the last
-     * one remembered per op: most such ops return one of two or three footprints, so the union
-     * and the per-thread bits were recomputed (three records) at almost every merging decision.
-     */
-    private Footprint inPlaceRemembered(int u, int pc, Footprint f) {
-        InPlace last = lastInPlace[u][pc];
-        if (last != null && last.of.equals(f)) return last.is;
-        Footprint is = inPlace(u, pc, f);
-        lastInPlace[u][pc] = new InPlace(f, is);
-        return is;
-    }
-
     /**
      * Thread u's op at pc in place, with its footprint in s ({@link Op#footprint(VmState, int)}),
      * without the end of a grace period where u holds them off ({@link Rcu#inPlace}).
@@ -267,7 +246,7 @@ final class StepMerging {
      */
     private Footprint whole(VmState s, int u, int pc) {
         if (!byState[u][pc] && s.config == program.config()) return ops[u][pc];
-        return inPlaceRemembered(u, pc, program.threads().get(u).ops()[pc].footprint(s, u));
+        return inPlace(u, pc, program.threads().get(u).ops()[pc].footprint(s, u));
     }
 
     /** Thread u's op at pc in place, its static footprint ({@link #ops}, or {@link #held} where u holds off grace periods). */

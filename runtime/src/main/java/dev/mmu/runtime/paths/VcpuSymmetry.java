@@ -158,7 +158,7 @@ public final class VcpuSymmetry {
         int[] to = canonicalThreads(s);
         for (int t = 0; t < to.length; t++) {
             if (to[t] != t) {
-                VmState c = s.copyForPermutation();
+                VmState c = s.copy();
                 permute(s, c, to);
                 return c;
             }
