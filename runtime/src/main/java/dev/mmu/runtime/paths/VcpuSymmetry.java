@@ -209,9 +209,6 @@ public final class VcpuSymmetry {
         int compare(int a, int b) {
             int byPc = StateWriter.compareValues(s.threads[cls[a]].pc, s.threads[cls[b]].pc);
             if (byPc != 0) return byPc;
-            if (s.threads[cls[a]].locals.length == s.threads[cls[b]].locals.length) {
-                return compareSignatures(s, cls[a], cls[b]);
-            }
             if (bytes == null) {
                 StateWriter w = new StateWriter();
                 end = new int[cls.length];
@@ -223,93 +220,6 @@ public final class VcpuSymmetry {
             }
             return Arrays.compare(bytes, a == 0 ? 0 : end[a - 1], end[a], bytes, b == 0 ? 0 : end[b - 1], end[b]);
         }
-    }
-
-    /**
-     * How the signatures of threads a and b (equal pcs, as many locals) compare as byte strings,
-     * without writing them: value by value in {@link #signature}'s order with
-     * {@link StateWriter#compareValues}. No varint is a prefix of another, so the first differing
-     * value decides, and up to it both strings hold the same values at the same places (an array's
-     * length is a value compared before its elements). Keep in step with {@link #signature}.
-     */
-    int compareSignatures(VmState s, int a, int b) {
-        ThreadState x = s.threads[a];
-        ThreadState y = s.threads[b];
-        java.util.BitSet lx = live == null ? null : live[a][x.pc];
-        java.util.BitSet ly = live == null ? null : live[b][y.pc];
-        int c;
-        for (int j = 0; j < x.locals.length; j++) {
-            c = StateWriter.compareValues(lx == null || lx.get(j) ? x.locals[j] : 0, ly == null || ly.get(j) ? y.locals[j] : 0);
-            if (c != 0) return c;
-        }
-        if ((c = compareArrays(x.invalidList, y.invalidList)) != 0) return c;
-        if ((c = StateWriter.compareValues(x.holdWork, y.holdWork)) != 0) return c;
-        if ((c = compareFlags(s.mmuWriter == a, s.mmuWriter == b)) != 0) return c;
-        if ((c = compareFlags((s.mmuReaders & (1L << a)) != 0, (s.mmuReaders & (1L << b)) != 0)) != 0) return c;
-        if ((c = compareFlags((s.srcuReaders & (1L << a)) != 0, (s.srcuReaders & (1L << b)) != 0)) != 0) return c;
-        if ((c = compareFlags((s.rcuReaders & (1L << a)) != 0, (s.rcuReaders & (1L << b)) != 0)) != 0) return c;
-        for (int owner : s.mutexOwner) {
-            if ((c = compareFlags(owner == a, owner == b)) != 0) return c;
-        }
-        if ((c = StateWriter.compareValues(queuedAt(s, a), queuedAt(s, b))) != 0) return c;
-        int va = vcpuOf[a];
-        int vb = vcpuOf[b];
-        TlbEntry[] ta = s.tlb[va];
-        TlbEntry[] tb = s.tlb[vb];
-        if ((c = StateWriter.compareValues(ta.length, tb.length)) != 0) return c;
-        for (int i = 0; i < ta.length; i++) {
-            TlbEntry e = ta[i];
-            TlbEntry f = tb[i];
-            if ((c = StateWriter.compareValues(e.gfn(), f.gfn())) != 0 || (c = StateWriter.compareValues(e.level(), f.level())) != 0
-                    || (c = StateWriter.compareValues(e.pfn(), f.pfn())) != 0 || (c = compareFlags(e.writable(), f.writable())) != 0
-                    || (c = compareFlags(e.exec(), f.exec())) != 0 || (c = compareFlags(e.nested(), f.nested())) != 0
-                    || (c = compareFlags(e.dirty(), f.dirty())) != 0) {
-                return c;
-            }
-        }
-        var pa = s.psc[va];
-        var pb = s.psc[vb];
-        if ((c = StateWriter.compareValues(pa.length, pb.length)) != 0) return c;
-        for (int i = 0; i < pa.length; i++) {
-            var e = pa[i];
-            var f = pb[i];
-            if ((c = StateWriter.compareValues(e.regionGfn(), f.regionGfn())) != 0 || (c = StateWriter.compareValues(e.spId(), f.spId())) != 0
-                    || (c = StateWriter.compareValues(e.spGfn(), f.spGfn())) != 0 || (c = compareFlags(e.nested(), f.nested())) != 0) {
-                return c;
-            }
-        }
-        if ((c = compareFlags((s.smmVcpus & (1L << va)) != 0, (s.smmVcpus & (1L << vb)) != 0)) != 0) return c;
-        if ((c = StateWriter.compareValues(s.vcpuRoots[va], s.vcpuRoots[vb])) != 0) return c;
-        if ((c = StateWriter.compareValues(s.vcpuNestedRoots[va], s.vcpuNestedRoots[vb])) != 0) return c;
-        return compareFlags((s.freeObsoleteRootsRequests & (1L << va)) != 0, (s.freeObsoleteRootsRequests & (1L << vb)) != 0);
-    }
-
-    /** The same order from the written signatures ({@link Arrays#compare(byte[], byte[])}): what tests hold the above to. */
-    int compareWrittenSignatures(VmState s, int a, int b) {
-        StateWriter w = StateWriter.detached();
-        signature(w, s, a);
-        int end = w.length();
-        signature(w, s, b);
-        byte[] bytes = w.toBytes();
-        return Arrays.compare(bytes, 0, end, bytes, end, bytes.length);
-    }
-
-    private static int compareFlags(boolean x, boolean y) {
-        return StateWriter.compareValues(x ? 1 : 0, y ? 1 : 0);
-    }
-
-    /** {@link StateWriter#values(int[])}'s bytes compared: the length first, then the elements. */
-    private static int compareArrays(int[] x, int[] y) {
-        int c = StateWriter.compareValues(x.length, y.length);
-        for (int i = 0; c == 0 && i < x.length; i++) c = StateWriter.compareValues(x[i], y[i]);
-        return c;
-    }
-
-    /** Where thread t waits in mmu_lock's queue (its last place), -1 if it does not. */
-    private static int queuedAt(VmState s, int t) {
-        int queued = -1;
-        for (int i = 0; i < s.mmuQueue.length; i++) if (s.mmuQueue[i] == t) queued = i;
-        return queued;
     }
 
     /** Everything about thread t (and its vCPU) that a permutation moves; its pc first (see {@link Signatures}). */
