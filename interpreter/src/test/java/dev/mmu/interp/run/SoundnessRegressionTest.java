@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mmu.interp.diag.Severity;
 import dev.mmu.interp.run.ScenarioResult.Status;
+import dev.mmu.runtime.explore.Verdict;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -146,8 +147,8 @@ class SoundnessRegressionTest {
     void aPastedRootHandlingRunsAtEachEntryAndTheGuestEntersOnTheRootItLeft() {
         FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial10-vm-entry.mmu"));
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.FAIL, Status.PASS);
-        assertThat(r.scenarios().get(0).outcomes().get(0).verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL);
-        assertThat(r.scenarios().get(1).outcomes().get(0).verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL);
+        assertThat(r.scenarios().get(0).outcomes().get(0).verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(r.scenarios().get(1).outcomes().get(0).verdict()).isEqualTo(Verdict.FAIL);
     }
 
     /**
@@ -160,7 +161,7 @@ class SoundnessRegressionTest {
         FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial10-memslot-move.mmu"));
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.FAIL);
         assertThat(r.scenarios()).allSatisfy(s -> assertThat(s.outcomes()).singleElement()
-                .satisfies(o -> assertThat(o.verdict()).isEqualTo(dev.mmu.runtime.explore.Verdict.FAIL)));
+                .satisfies(o -> assertThat(o.verdict()).isEqualTo(Verdict.FAIL)));
     }
 
     /**

@@ -381,8 +381,8 @@ public final class Primitives {
                     // __kvm_mmu_zap_all_fast_front_half() also asserts slots_lock (v7.2 mmu.c:6977;
                     // kvm_zap_obsolete_pages() in 5.10-6.12): two fast zaps at once would leave two
                     // invalid generations. A copy without it passed (trial11).
-                    if (!Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.slots_lock)) {
-                        e.violate(dev.mmu.runtime.model.Invariant.lockdep,
+                    if (!Lock.held(e.s, e.thread, LockId.slots_lock)) {
+                        e.violate(Invariant.lockdep,
                                 "__kvm_mmu_zap_all_fast_front_half() needs slots_lock held (lockdep_assert_held(&kvm->slots_lock))");
                     }
                     e.s.mmuValidGen ^= 1;
@@ -513,7 +513,7 @@ public final class Primitives {
                                 throw new ScenarioError("mmu_alloc_root: legacy roots are modelled with mmu shadow (root_mmu) and mmu both (guest_mmu)");
                             }
                             if (e.s.holdsMmuLock(e.thread) && e.s.mmuWriter != e.thread) {
-                                e.violate(dev.mmu.runtime.model.Invariant.lockdep, guestMmu(a)
+                                e.violate(Invariant.lockdep, guestMmu(a)
                                         ? "account_shadowed(): __kvm_write_track_add_gfn() needs mmu_lock held for write"
                                         : "mmu_alloc_root() under mmu_lock held for read (the kernel asserts only"
                                                 + " lockdep_assert_held(), but kvm_mmu_alloc_shadow_page()'s list_add() and"

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
@@ -32,7 +33,7 @@ public final class ShadowMmu {
      */
     static void freeUnlocked(Exec e, String fn) {
         if (e.self().invalidList.length > 0 && e.s.mmuWriter != e.thread) {
-            e.violate(dev.mmu.runtime.model.Invariant.lockdep, fn + "() frees invalid_list's pages without mmu_lock held for"
+            e.violate(Invariant.lockdep, fn + "() frees invalid_list's pages without mmu_lock held for"
                     + " write (the kernel asserts none, but kvm_mmu_free_shadow_page()'s hlist_del()/list_del() would race)");
         }
     }
@@ -46,7 +47,7 @@ public final class ShadowMmu {
     static void assertMemslotsReadable(Exec e, int spId) {
         if (Lock.held(e.s, e.thread, LockId.srcu) || Lock.held(e.s, e.thread, LockId.slots_lock)) return;
         if (!hasLeaf(e.s, spId)) return;
-        e.violate(dev.mmu.runtime.model.Invariant.lockdep, "kvm_mmu_prepare_zap_page(): rmap_remove()'s gfn_to_rmap() needs"
+        e.violate(Invariant.lockdep, "kvm_mmu_prepare_zap_page(): rmap_remove()'s gfn_to_rmap() needs"
                 + " kvm->srcu or slots_lock held (CONFIG_PROVE_RCU: srcu_dereference_check of kvm->memslots)");
     }
 
