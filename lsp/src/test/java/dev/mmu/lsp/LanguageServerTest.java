@@ -239,7 +239,8 @@ class LanguageServerTest {
 
         Hover primitive = hover(uri, 2, 4);
         assertThat(primitive.getContents().getRight().getValue())
-                .contains("primitive", "Models `kvm_mmu_commit_zap_page`", "Needs `mmu_lock` held for write");
+                .contains("primitive", "Models `kvm_mmu_commit_zap_page`")
+                .doesNotContain("Needs "); // kvm_mmu_commit_zap_page() asserts no lock (trial11)
     }
 
     /**
