@@ -48,6 +48,7 @@ public final class FaultOps {
             if (hits(s, t)) {
                 if (e.tracing()) e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
+                checkAddressSpace(e, gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
@@ -78,6 +79,7 @@ public final class FaultOps {
                 // KVM marks it dirty at the next exit (before the dirty log is read: abstracted as now).
                 if (pml && (ad & ~w.spte() & Spte.DIRTY) != 0) Memslots.markDirty(e, gfn);
                 touch(e, w.pfnOf(gfn), gfn);
+                checkAddressSpace(e, gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
@@ -153,6 +155,13 @@ public final class FaultOps {
                 e.violate(Invariant.dirty_log_lost, "write to gfn 0x" + Long.toHexString(gfn)
                         + " while memslot " + Memslots.slot(s, p).id() + " logs dirty pages, bit not set");
             }
+        }
+
+        /** wrong_address_space: the page reached through a root of the other role where SMRAM differs. */
+        private void checkAddressSpace(Exec e, long gfn) {
+            if (nested || e.s.smramEnd == 0) return;
+            String why = VcpuRoots.wrongAddressSpace(e.s, vcpu, gfn);
+            if (why != null) e.violate(Invariant.wrong_address_space, why);
         }
 
         private static void touch(Exec e, long pfn, long gfn) {
