@@ -212,6 +212,8 @@ public final class FaultOps {
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
             if (enterGuest >= 0) hit = hit.union(VcpuRoots.reads(vcpu)); // no reload pending
+            // wrong_address_space: the vCPU's root's role and HF_SMM_MASK, where SMRAM (MEMSLOTS) is declared.
+            if (s.smramEnd != 0 && !nested) hit = hit.union(VcpuRoots.reads(vcpu)).andReads(Resource.MEMSLOTS);
             return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 
