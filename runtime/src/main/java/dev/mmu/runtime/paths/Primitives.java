@@ -462,7 +462,8 @@ public final class Primitives {
                 .mirrors("kvm_set_memory_region", "v7.2, v7.3")
                 .doc("address space 1 maps SMRAM over [gpa, gpa + size): a vCPU in SMM and one outside reach different"
                         + " pages there (wrong_address_space); before any vCPU enters SMM, mmu tdp only")
-                .step(Footprint.updates(Resource.MEMSLOTS), (e, a) -> {
+                // It reads HF_SMM_MASK of every vCPU and the SMM root (smmRoot, with the tables) to refuse a late SMRAM.
+                .step(Footprint.updates(Resource.MEMSLOTS).andReads(Resource.VCPU_ROOTS, Resource.SPTE), (e, a) -> {
                     VcpuRoots.setSmram(e, a[0], a[1]);
                     return 0;
                 });
