@@ -461,9 +461,9 @@ public final class Primitives {
         declare("kvm_set_smram_region(gpa: int, size: int)")
                 .mirrors("kvm_set_memory_region", "v7.2, v7.3")
                 .doc("address space 1 maps SMRAM over [gpa, gpa + size): a vCPU in SMM and one outside reach different"
-                        + " pages there (wrong_address_space); before any vCPU enters SMM, mmu tdp only")
-                // It reads HF_SMM_MASK of every vCPU and the SMM root (smmRoot, with the tables) to refuse a late SMRAM.
-                .step(Footprint.updates(Resource.MEMSLOTS).andReads(Resource.VCPU_ROOTS, Resource.SPTE), (e, a) -> {
+                        + " pages there (wrong_address_space); while no vCPU is in SMM, mmu tdp only")
+                // It reads HF_SMM_MASK of every vCPU to refuse SMRAM under a vCPU in SMM.
+                .step(Footprint.updates(Resource.MEMSLOTS).andReads(Resource.VCPU_ROOTS), (e, a) -> {
                     VcpuRoots.setSmram(e, a[0], a[1]);
                     return 0;
                 });

@@ -113,8 +113,8 @@ public final class VcpuRoots {
 
     /**
      * SMRAM in address space 1 over [gpa, gpa + size) (QEMU's KVM_SET_USER_MEMORY_REGION of as_id 1):
-     * the SMM root maps other pages there than address space 0's. Declared before any vCPU is in
-     * SMM or has an SMM root, so that no SPTE was made under the old view.
+     * the SMM root maps other pages there than address space 0's. Refused while a vCPU is in SMM:
+     * the model's roots keep their pfns, so only the role of the root an access uses tells the spaces apart.
      */
     static void setSmram(Exec e, long gpa, long size) {
         VmState s = e.s;
@@ -122,8 +122,8 @@ public final class VcpuRoots {
         if (size <= 0 || (gpa & 0xfff) != 0 || (size & 0xfff) != 0) {
             throw new ScenarioError("kvm_set_smram_region: gpa and size must be 4K-aligned and size positive");
         }
-        if (s.smmVcpus != 0 || s.smmRoot >= 0) {
-            throw new ScenarioError("kvm_set_smram_region: declare SMRAM before a vCPU enters SMM");
+        if (s.smmVcpus != 0) {
+            throw new ScenarioError("kvm_set_smram_region: declare SMRAM while no vCPU is in SMM");
         }
         s.smramStart = gpa >>> 12;
         s.smramEnd = (gpa + size) >>> 12;
