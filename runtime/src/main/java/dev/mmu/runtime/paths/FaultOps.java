@@ -212,8 +212,11 @@ public final class FaultOps {
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
             if (enterGuest >= 0) hit = hit.union(VcpuRoots.reads(vcpu)); // no reload pending
-            // wrong_address_space: the vCPU's root's role and HF_SMM_MASK, where SMRAM (MEMSLOTS) is declared.
-            if (s.smramEnd != 0 && !nested) hit = hit.union(VcpuRoots.reads(vcpu)).andReads(Resource.MEMSLOTS);
+            // wrong_address_space reads the root's role, HF_SMM_MASK and SMRAM (MEMSLOTS): where SMRAM is
+            // declared, or the role is already wrong (SMRAM declared next would make the hit a violation).
+            if (!nested && (s.smramEnd != 0 || VcpuRoots.roleMismatch(s, vcpu))) {
+                hit = hit.union(VcpuRoots.reads(vcpu)).andReads(Resource.MEMSLOTS);
+            }
             return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 

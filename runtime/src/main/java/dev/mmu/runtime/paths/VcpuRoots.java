@@ -130,15 +130,20 @@ public final class VcpuRoots {
         e.note("address space 1 maps SMRAM at gpa 0x" + Long.toHexString(gpa) + "..0x" + Long.toHexString(gpa + size));
     }
 
+    /** Whether the vCPU runs on a root whose role.smm is not its HF_SMM_MASK (kvm_smm_changed() without the unload). */
+    static boolean roleMismatch(VmState s, int vcpu) {
+        ShadowPage root = s.sp(s.root(vcpu, false));
+        return root != null && root.smm != s.inSmm(vcpu);
+    }
+
     /**
      * wrong_address_space: a vCPU's access to gfn through a root whose role.smm is not the vCPU's
      * (kvm_mmu_reset_context() without kvm_mmu_unload()) where SMRAM makes the address spaces differ,
      * or null. The nested (L2) guest's shadow root is not an SMM one.
      */
     static String wrongAddressSpace(VmState s, int vcpu, long gfn) {
-        if (gfn < s.smramStart || gfn >= s.smramEnd) return null;
+        if (gfn < s.smramStart || gfn >= s.smramEnd || !roleMismatch(s, vcpu)) return null;
         ShadowPage root = s.sp(s.root(vcpu, false));
-        if (root == null || root.smm == s.inSmm(vcpu)) return null;
         return s.inSmm(vcpu)
                 ? "vCPU " + vcpu + " is in SMM but runs on " + root + " of address space 0 (role.smm 0): gfn 0x"
                         + Long.toHexString(gfn) + " reaches guest RAM where address space 1 maps SMRAM"
