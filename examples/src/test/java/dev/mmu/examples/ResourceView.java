@@ -100,7 +100,7 @@ final class ResourceView {
             }
             case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots), heldInvalidRoots(s));
             case MEMSLOTS -> List.of(s.slotLogging, s.slotInvalid, s.slotDeleted, s.dirtyLogBusy,
-                    Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges));
+                    Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges), s.smramStart, s.smramEnd);
             case DIRTY_BITMAP -> {
                 List<Long> words = new ArrayList<>();
                 for (int slot = 0; slot < s.config.memslots().size(); slot++) {
@@ -188,7 +188,7 @@ final class ResourceView {
                 continue;
             }
             if (!accessBits) {
-                l.add(List.of(sp.level, sp.gfn, sp.tdp, sp.invalid, sp.status, sp.rootCount, sp.gen, sp.parent,
+                l.add(List.of(sp.level, sp.gfn, sp.tdp, sp.smm, sp.invalid, sp.status, sp.rootCount, sp.gen, sp.parent,
                         sp.parentIndex));
             }
             for (int i : sp.usedIndexes()) {

@@ -161,6 +161,7 @@ class FeatureTablesTest {
             Map.entry("kvm_tdp_mmu_get_root", new String[] {"kvm_tdp_mmu_get_root", ""}),
             Map.entry("kvm_mmu_put_root", new String[] {"kvm_mmu_put_root", "Needs `mmu_lock` held."}),
             Map.entry("kvm_vcpu_set_smm", new String[] {"kvm_smm_changed", ""}),
+            Map.entry("kvm_set_smram_region", new String[] {"kvm_set_memory_region", ""}),
             Map.entry("kvm_check_request_free_obsolete_roots", new String[] {"kvm_check_request", ""}),
             Map.entry("is_obsolete_root", new String[] {"is_obsolete_root", ""}),
             Map.entry("mmu_free_root_page", new String[] {"mmu_free_root_page", "Needs `mmu_lock` held."}),

@@ -200,6 +200,8 @@ public final class Builtins {
         invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");
         invariant("freed_page_mapped", "an SPTE, in any root, still maps a page the host freed (the notifier returned too early)");
         invariant("nx_pages_counted", "possible_nx_huge_pages[t].nr_pages differs from the length of its list (v6.18)");
+        invariant("wrong_address_space", "a vCPU reached SMRAM's gfns through a root of the other address space"
+                + " (role.smm != is_smm(vcpu), kvm_set_smram_region)");
 
         stat("pages_4k", "kvm->stat.pages[PG_LEVEL_4K]: 4K leaf SPTEs");
         stat("pages_2m", "kvm->stat.pages[PG_LEVEL_2M]: 2M leaf SPTEs");

@@ -165,6 +165,17 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * kvm_mmu_reset_context() without kvm_mmu_unload(): a vCPU entering SMM keeps its address-space-0
+     * root. It passed while address space 1 had address space 0's memslots (trial10); with SMRAM
+     * (kvm_set_smram_region) the vCPU reads guest RAM where address space 1 maps SMRAM.
+     */
+    @Test
+    void aVcpuEnteringSmmOnItsAddressSpace0RootReachesTheWrongPage() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial10-smm-reset-context.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.FAIL, Status.PASS);
+    }
+
+    /**
      * kvm_mmu_get_child_sp() re-reads the SPTE: under a wrong lock a table another vCPU linked since
      * the walk's read is -EEXIST and the walk descends into it. The model split the table as a huge
      * leaf, mapping page-table pfns as guest memory (trial11).

@@ -49,7 +49,12 @@ public enum Invariant {
      * possible_nx_huge_pages[mmu_type].nr_pages differs from the length of its list (v6.18): a page
      * untracked with another MMU's type, and nx_huge_pages_to_zap() sizes recovery by a wrong count.
      */
-    nx_pages_counted("possible_nx_huge_pages[mmu_type].nr_pages differs from the number of pages on that list");
+    nx_pages_counted("possible_nx_huge_pages[mmu_type].nr_pages differs from the number of pages on that list"),
+    /**
+     * A vCPU reached a gfn that SMRAM maps differently in address space 1 through a root of the other
+     * role (role.smm != is_smm(vcpu)): kvm_smm_changed() left it a root of its old address space.
+     */
+    wrong_address_space("a vCPU reached guest memory through a root of the other address space (role.smm != is_smm(vcpu)) where SMRAM makes them differ");
 
     public final String description;
 

@@ -20,6 +20,8 @@ public final class ShadowPage {
     public final long gfn;
     /** is_tdp_mmu_page(sp). */
     public final boolean tdp;
+    /** role.smm (as_id 1): a root kvm_tdp_mmu_alloc_root() made for a vCPU in SMM; set once, at allocation. */
+    public boolean smm;
     /** role.invalid: zapped (legacy) or an invalidated root. */
     public boolean invalid;
     /** sp->nx_huge_page_disallowed (old name lpage_disallowed). */
@@ -50,6 +52,7 @@ public final class ShadowPage {
 
     private ShadowPage(ShadowPage o) {
         this(o.id, o.level, o.gfn, o.tdp);
+        smm = o.smm;
         invalid = o.invalid;
         nxHugePageDisallowed = o.nxHugePageDisallowed;
         status = o.status;
@@ -131,7 +134,7 @@ public final class ShadowPage {
 
     /** Appends every field that {@link #equals} compares, for {@link VmState#encode()}. */
     void encode(StateWriter w) {
-        w.value(id).value(level).value(gfn).flag(tdp).flag(invalid).flag(nxHugePageDisallowed).value(status)
+        w.value(id).value(level).value(gfn).flag(tdp).flag(smm).flag(invalid).flag(nxHugePageDisallowed).value(status)
                 .value(rootCount).value(gen).value(parent).value(parentIndex);
         w.value(index.length);
         int prevIndex = -1;
@@ -147,7 +150,7 @@ public final class ShadowPage {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof ShadowPage p)) return false;
-        return hashCode() == p.hashCode() && id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && invalid == p.invalid
+        return hashCode() == p.hashCode() && id == p.id && level == p.level && gfn == p.gfn && tdp == p.tdp && smm == p.smm && invalid == p.invalid
                 && nxHugePageDisallowed == p.nxHugePageDisallowed && status == p.status
                 && rootCount == p.rootCount && gen == p.gen && parent == p.parent && parentIndex == p.parentIndex
                 && Arrays.equals(index, p.index) && Arrays.equals(sptes, p.sptes);
@@ -159,7 +162,7 @@ public final class ShadowPage {
         int h = id;
         h = 31 * h + level;
         h = 31 * h + Long.hashCode(gfn);
-        h = 31 * h + (tdp ? 1 : 0) + (invalid ? 2 : 0) + (nxHugePageDisallowed ? 4 : 0) + status * 8;
+        h = 31 * h + (tdp ? 1 : 0) + (invalid ? 2 : 0) + (nxHugePageDisallowed ? 4 : 0) + status * 8 + (smm ? 1024 : 0);
         h = 31 * h + rootCount + 977 * gen;
         h = 31 * h + parent * 1024 + parentIndex;
         h = 31 * h + Arrays.hashCode(index);

@@ -27,6 +27,12 @@ public final class VmState implements Cloneable {
     /** vCPUs in System Management Mode (HF_SMM_MASK), as a bitmask: they load {@link #smmRoot}. */
     public long smmVcpus;
     /**
+     * SMRAM: gfns [smramStart, smramEnd) that address space 1 maps to memory of its own (QEMU's
+     * SMRAM memslot, KVM_SET_USER_MEMORY_REGION with as_id 1), so a root of role.smm and one of
+     * address space 0 reach different pages there; empty (0, 0) while both spaces are the same.
+     */
+    public long smramStart, smramEnd;
+    /**
      * Each vCPU's vcpu->arch.root_mmu.root.hpa: the root it runs on and holds a reference to, until
      * it frees it at its own next guest entry; -1 = INVALID_PAGE (kvm_mmu_reload() loads one).
      */
@@ -458,7 +464,7 @@ public final class VmState implements Cloneable {
             }
             w.cut();
         }
-        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).values(vcpuRoots).values(vcpuNestedRoots)
+        w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).value(smramStart).value(smramEnd).values(vcpuRoots).values(vcpuNestedRoots)
                 .value(freeObsoleteRootsRequests)
                 .values(lpageDisallowed);
         // nr_pages as its difference from the list's length: 0, one byte, while they agree. Before
@@ -525,7 +531,7 @@ public final class VmState implements Cloneable {
         // share most arrays and differ most often in the thread that ran, compared first.
         if (hash != 0 && s.hash != 0 && hash != s.hash) return false;
         return Arrays.equals(threads, s.threads) && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
-                && smmVcpus == s.smmVcpus && Arrays.equals(vcpuRoots, s.vcpuRoots)
+                && smmVcpus == s.smmVcpus && smramStart == s.smramStart && smramEnd == s.smramEnd && Arrays.equals(vcpuRoots, s.vcpuRoots)
                 && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots)
                 && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
@@ -556,7 +562,7 @@ public final class VmState implements Cloneable {
         int h = hash;
         if (h == 0) {
             h = Arrays.hashCode(sps);
-            h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17;
+            h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17 + Long.hashCode(smramEnd) * 23;
             h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
             h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages)
                     + Long.hashCode(shadowMmuNxNrPages * 3 + tdpMmuNxNrPages * 5); // before v6.18: the one list's length

@@ -48,6 +48,7 @@ public final class FaultOps {
             if (hits(s, t)) {
                 if (e.tracing()) e.note(what + ": TLB hit -> pfn 0x" + Long.toHexString(t.pfnOf(gfn)));
                 touch(e, t.pfnOf(gfn), gfn);
+                checkAddressSpace(e, gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
@@ -78,6 +79,7 @@ public final class FaultOps {
                 // KVM marks it dirty at the next exit (before the dirty log is read: abstracted as now).
                 if (pml && (ad & ~w.spte() & Spte.DIRTY) != 0) Memslots.markDirty(e, gfn);
                 touch(e, w.pfnOf(gfn), gfn);
+                checkAddressSpace(e, gfn);
                 if (kind == Access.WRITE) checkLogged(e, gfn);
                 e.nextPc = done;
                 return;
@@ -155,6 +157,13 @@ public final class FaultOps {
             }
         }
 
+        /** wrong_address_space: the page reached through a root of the other role where SMRAM differs. */
+        private void checkAddressSpace(Exec e, long gfn) {
+            if (nested || e.s.smramEnd == 0) return;
+            String why = VcpuRoots.wrongAddressSpace(e.s, vcpu, gfn);
+            if (why != null) e.violate(Invariant.wrong_address_space, why);
+        }
+
         private static void touch(Exec e, long pfn, long gfn) {
             if (Host.freed(e.s, pfn, gfn)) {
                 e.violate(Invariant.use_after_free, "pfn 0x" + Long.toHexString(pfn) + " was freed by the host");
@@ -203,6 +212,11 @@ public final class FaultOps {
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);
             if (enterGuest >= 0) hit = hit.union(VcpuRoots.reads(vcpu)); // no reload pending
+            // wrong_address_space reads the root's role, HF_SMM_MASK and SMRAM (MEMSLOTS): where SMRAM is
+            // declared, or the role is already wrong (SMRAM declared next would make the hit a violation).
+            if (!nested && (s.smramEnd != 0 || VcpuRoots.roleMismatch(s, vcpu))) {
+                hit = hit.union(VcpuRoots.reads(vcpu)).andReads(Resource.MEMSLOTS);
+            }
             return (kind == Access.WRITE ? hit.andReads(Resource.MEMSLOTS, Resource.DIRTY_BITMAP) : hit).naming(vcpu);
         }
 

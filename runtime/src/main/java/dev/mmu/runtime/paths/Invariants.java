@@ -20,7 +20,8 @@ public final class Invariants {
             Invariant.nx_exec_huge, Invariant.huge_and_child, Invariant.stats_consistent, Invariant.page_table_leak,
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
             Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use,
-            Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped, Invariant.nx_pages_counted);
+            Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped, Invariant.nx_pages_counted,
+            Invariant.wrong_address_space);
 
     private Invariants() {}
 

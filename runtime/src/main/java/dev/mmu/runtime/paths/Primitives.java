@@ -456,6 +456,17 @@ public final class Primitives {
         // The prelude's kvm_smm_changed() (x86.mmu), vcpu_enter_guest()'s root handling (x86.mmu,
         // mmu.mmu, tdp_mmu.mmu) and kvm_mmu_free_roots() (mmu.mmu), v7.2 (as 6.12): a vCPU's own root, request
         // and SMM bits (VcpuRoots), each call on the vCPU it names (vCPU symmetry permutes it).
+        // QEMU's SMRAM: a memslot of address space 1 (KVM_SET_USER_MEMORY_REGION, slot | 1 << 16,
+        // kvm_main.c v7.2) over guest RAM, so that address space 1 differs from 0 there (VmState.smramStart).
+        declare("kvm_set_smram_region(gpa: int, size: int)")
+                .mirrors("kvm_set_memory_region", "v7.2, v7.3")
+                .doc("address space 1 maps SMRAM over [gpa, gpa + size): a vCPU in SMM and one outside reach different"
+                        + " pages there (wrong_address_space); while no vCPU is in SMM, mmu tdp only")
+                // It reads HF_SMM_MASK of every vCPU to refuse SMRAM under a vCPU in SMM.
+                .step(Footprint.updates(Resource.MEMSLOTS).andReads(Resource.VCPU_ROOTS), (e, a) -> {
+                    VcpuRoots.setSmram(e, a[0], a[1]);
+                    return 0;
+                });
         declare("kvm_vcpu_set_smm(vcpu_id: int, smm: bool)")
                 .mirrors("kvm_smm_changed", "v7.2, v7.3")
                 .doc("sets or clears HF_SMM_MASK in a vCPU's hflags: its next root is of address space 1 (or 0); mmu tdp only")

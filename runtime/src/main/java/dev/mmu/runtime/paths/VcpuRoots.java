@@ -112,6 +112,46 @@ public final class VcpuRoots {
     }
 
     /**
+     * SMRAM in address space 1 over [gpa, gpa + size) (QEMU's KVM_SET_USER_MEMORY_REGION of as_id 1):
+     * the SMM root maps other pages there than address space 0's. Refused while a vCPU is in SMM:
+     * the model's roots keep their pfns, so only the role of the root an access uses tells the spaces apart.
+     */
+    static void setSmram(Exec e, long gpa, long size) {
+        VmState s = e.s;
+        if (s.config.mmu() != Mmu.TDP) throw new ScenarioError("kvm_set_smram_region: SMM roots are modelled with mmu tdp only");
+        if (size <= 0 || (gpa & 0xfff) != 0 || (size & 0xfff) != 0) {
+            throw new ScenarioError("kvm_set_smram_region: gpa and size must be 4K-aligned and size positive");
+        }
+        if (s.smmVcpus != 0) {
+            throw new ScenarioError("kvm_set_smram_region: declare SMRAM while no vCPU is in SMM");
+        }
+        s.smramStart = gpa >>> 12;
+        s.smramEnd = (gpa + size) >>> 12;
+        e.note("address space 1 maps SMRAM at gpa 0x" + Long.toHexString(gpa) + "..0x" + Long.toHexString(gpa + size));
+    }
+
+    /** Whether the vCPU runs on a root whose role.smm is not its HF_SMM_MASK (kvm_smm_changed() without the unload). */
+    static boolean roleMismatch(VmState s, int vcpu) {
+        ShadowPage root = s.sp(s.root(vcpu, false));
+        return root != null && root.smm != s.inSmm(vcpu);
+    }
+
+    /**
+     * wrong_address_space: a vCPU's access to gfn through a root whose role.smm is not the vCPU's
+     * (kvm_mmu_reset_context() without kvm_mmu_unload()) where SMRAM makes the address spaces differ,
+     * or null. The nested (L2) guest's shadow root is not an SMM one.
+     */
+    static String wrongAddressSpace(VmState s, int vcpu, long gfn) {
+        if (gfn < s.smramStart || gfn >= s.smramEnd || !roleMismatch(s, vcpu)) return null;
+        ShadowPage root = s.sp(s.root(vcpu, false));
+        return s.inSmm(vcpu)
+                ? "vCPU " + vcpu + " is in SMM but runs on " + root + " of address space 0 (role.smm 0): gfn 0x"
+                        + Long.toHexString(gfn) + " reaches guest RAM where address space 1 maps SMRAM"
+                : "vCPU " + vcpu + " left SMM but runs on " + root + " of address space 1 (role.smm 1): gfn 0x"
+                        + Long.toHexString(gfn) + " reaches SMRAM outside SMM";
+    }
+
+    /**
      * kvm_tdp_mmu_alloc_root() (tdp_mmu.c:259, v7.2 as v6.12 for direct roots) under mmu_lock for read: a valid root of the
      * vCPU's role (address space 1 in SMM) gets a reference, else a new one; root.hpa is set.
      */
@@ -137,6 +177,7 @@ public final class VcpuRoots {
         }
         boolean tdp = s.config.mmu() != Mmu.SHADOW;
         int root = FastZap.allocRoot(s, s.config.tdpLevels(), tdp, 1);
+        if (smm) s.spForWrite(root).smm = true; // kvm_mmu_page_role.smm, hence its as_id
         if (smm) s.smmRoot = root;
         else s.root = root;
         return root;

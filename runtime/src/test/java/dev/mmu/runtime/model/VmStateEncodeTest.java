@@ -26,7 +26,7 @@ class VmStateEncodeTest {
     void vmStateFieldsAreAllEncoded() {
         // config is the same for every state of a system; owned, threadsOwned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
-                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "vcpuRoots", "vcpuNestedRoots", "freeObsoleteRootsRequests",
+                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "smramStart", "smramEnd", "vcpuRoots", "vcpuNestedRoots", "freeObsoleteRootsRequests",
                 "lpageDisallowed", "tdpMmuNxHugePages", "shadowMmuNxNrPages", "tdpMmuNxNrPages", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
@@ -38,7 +38,7 @@ class VmStateEncodeTest {
     @Test
     void shadowPageAndThreadFieldsAreAllEncoded() {
         assertThat(fields(ShadowPage.class)).as("ShadowPage fields: add a new one to encode()")
-                .containsExactlyInAnyOrder("id", "level", "gfn", "tdp", "invalid", "nxHugePageDisallowed", "status",
+                .containsExactlyInAnyOrder("id", "level", "gfn", "tdp", "smm", "invalid", "nxHugePageDisallowed", "status",
                         "rootCount", "gen", "parent", "parentIndex", "index", "sptes", "encoded", "hash");
         assertThat(fields(ThreadState.class)).as("ThreadState fields: add a new one to VmState.encode()")
                 .containsExactlyInAnyOrder("pc", "locals", "invalidList", "holdWork");

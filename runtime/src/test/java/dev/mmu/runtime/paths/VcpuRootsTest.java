@@ -10,6 +10,7 @@ import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Lock.Mode;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Program.ThreadProgram;
@@ -191,6 +192,22 @@ class VcpuRootsTest {
         int smm = st.s.vcpuRoots[0];
         assertThat(smm).as("address space 1: a root of its own").isNotEqualTo(root).isEqualTo(st.s.smmRoot);
         assertThat(st.s.sp(smm).rootCount).isEqualTo(2);
+        assertThat(st.s.sp(smm).smm).as("role.smm").isTrue();
+        assertThat(st.s.sp(root).smm).isFalse();
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 0, 0x1)).as("no SMRAM: the spaces agree").isNull();
+        st.s.smramStart = 0x1;
+        st.s.smramEnd = 0x2;
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 0, 0x1)).as("in SMM on the SMM root").isNull();
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 1, 0x1)).as("outside SMM on address space 0's").isNull();
+        st.s.vcpuRoots[1] = smm;
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 1, 0x1)).isEqualTo("vCPU 1 left SMM but runs on " + st.s.sp(smm)
+                + " of address space 1 (role.smm 1): gfn 0x1 reaches SMRAM outside SMM");
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 1, 0x2)).as("past SMRAM").isNull();
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 1, 0x0)).as("before SMRAM").isNull();
+        st.s.vcpuRoots[0] = root;
+        assertThat(VcpuRoots.wrongAddressSpace(st.s, 0, 0x1)).isEqualTo("vCPU 0 is in SMM but runs on " + st.s.sp(root)
+                + " of address space 0 (role.smm 0): gfn 0x1 reaches guest RAM where address space 1 maps SMRAM");
+        st.s.vcpuRoots[0] = smm;
         assertThat(st.s.root).as("address space 0's root is kept").isEqualTo(root);
         assertThat(st.s.sp(root).rootCount).isEqualTo(2);
     }
@@ -208,6 +225,22 @@ class VcpuRootsTest {
         enterGuest(st, 1, false);
         assertThat(st.s.vcpuRoots[1]).isEqualTo(st.s.root);
         assertThat(st.s.smmRoot).isEqualTo(-1);
+    }
+
+    @Test
+    void smramIsAlignedInTdpAndNotUnderAVcpuInSmm() {
+        VmState s = Run.of(VM, b -> b.emit(call("kvm_set_smram_region", 0x10000, 0x20000))).s;
+        assertThat(new long[] {s.smramStart, s.smramEnd}).containsExactly(0x10, 0x30);
+        assertThatThrownBy(() -> Run.of(Stepper.vm(Mmu.SHADOW, 2), b -> b.emit(call("kvm_set_smram_region", 0, 0x1000))))
+                .isInstanceOf(ScenarioError.class).hasMessageContaining("mmu tdp only");
+        for (long[] bad : new long[][] {{0x800, 0x1000}, {0, 0x800}, {0, 0}, {0, -0x1000}}) {
+            assertThatThrownBy(() -> Run.of(VM, b -> b.emit(call("kvm_set_smram_region", bad[0], bad[1]))))
+                    .isInstanceOf(ScenarioError.class).hasMessageContaining("4K-aligned");
+        }
+        assertThatThrownBy(() -> Run.of(VM, b -> {
+            b.emit(call("kvm_vcpu_set_smm", 1, 1));
+            b.emit(call("kvm_set_smram_region", 0, 0x1000));
+        })).isInstanceOf(ScenarioError.class).hasMessageContaining("no vCPU is in SMM");
     }
 
     @Test
