@@ -10,6 +10,7 @@ import dev.mmu.interp.ast.Returns;
 import dev.mmu.interp.ast.Stmt;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.KernelPrelude;
+import dev.mmu.interp.explain.Explainer;
 import dev.mmu.interp.fmt.Formatter;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmConfig;
@@ -622,7 +623,7 @@ final class BodyCompiler {
         PathDecl p = scenario.paths().get(name);
         if (p == null || !seen.add(name)) return false;
         if (!KernelPrelude.isPrelude(p.pos().file())) return true;
-        for (Expr.Call c : dev.mmu.interp.explain.Explainer.callsIn(p.body())) {
+        for (Expr.Call c : Explainer.callsIn(p.body())) {
             if (pastesEntry(c.name().name(), seen)) return true;
         }
         return false;
