@@ -2,10 +2,12 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -81,9 +83,10 @@ public final class RmapWalks {
     /**
      * Every leaf of the slot that is in an rmap (mmu_set_spte()'s rmap_add(), v7.2 mmu.c): the
      * shadow MMU's. With mmu both those are the L2 guest's tables (its root); with mmu shadow the
-     * legacy tables of the VM's root and of each root a vCPU still holds (an obsolete one too, as
-     * its leaves stay in the rmaps until it is zapped), in root order, each leaf once. The SMM
-     * root is left out: its leaves are address space 1's rmaps, and the model's slots are space 0's.
+     * legacy tables of every live root (VmState.liveRoots(): the VM's and the invalidated ones not
+     * yet freed), each root a vCPU holds and the SMM root, each leaf once: an obsolete page's leaves
+     * stay in the rmaps until it is zapped. The SMM root's are address space 1's rmaps, which the
+     * model's slots stand for too, as the one-step notifier and the TDP MMU's walks zap them.
      */
     static List<long[]> leaves(VmState s, int pos) {
         long base = Memslots.base(s, pos);
@@ -92,11 +95,13 @@ public final class RmapWalks {
         List<long[]> out = new ArrayList<>();
         Set<Integer> roots = new HashSet<>();
         Set<Long> seen = new HashSet<>();
-        int[] all = new int[s.vcpuRoots.length + 1];
-        all[0] = s.root;
-        System.arraycopy(s.vcpuRoots, 0, all, 1, s.vcpuRoots.length);
+        int[] live = s.liveRoots();
+        int[] all = Arrays.copyOf(live, live.length + s.vcpuRoots.length + 1);
+        System.arraycopy(s.vcpuRoots, 0, all, live.length, s.vcpuRoots.length);
+        all[all.length - 1] = s.smmRoot;
         for (int root : all) {
-            if (root < 0 || root == s.smmRoot || !roots.add(root)) continue;
+            var sp = root < 0 ? null : s.sp(root);
+            if (sp == null || sp.tdp || sp.status != ShadowPage.LIVE || !roots.add(root)) continue;
             for (long[] leaf : SlotOps.rmapLeaves(s, root, base, end)) {
                 if (seen.add(leaf[0] * 1024 + leaf[1])) out.add(leaf);
             }

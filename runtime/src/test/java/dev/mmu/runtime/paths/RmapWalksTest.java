@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -170,11 +171,11 @@ class RmapWalksTest {
     }
 
     /**
-     * An obsolete root a vCPU still holds keeps its leaves in the rmaps until it is zapped; the SMM
-     * root's are address space 1's, not the model's slots'.
+     * An obsolete root a vCPU still holds keeps its leaves in the rmaps until it is zapped; so does
+     * the SMM root (address space 1's rmaps, which the model's slots stand for too); an unlinked one none.
      */
     @Test
-    void withMmuShadowTheRmapsHoldTheLeavesOfEveryRootAVcpuHoldsButTheSmmRoot() {
+    void withMmuShadowTheRmapsHoldTheLeavesOfEveryLiveRoot() {
         VmState s = state(Mmu.SHADOW, false, Level.PG_LEVEL_4K, 0x201000);
         int root = s.root;
         assertThat(root).isNotNegative();
@@ -184,7 +185,13 @@ class RmapWalksTest {
         s.vcpuRoots[0] = -1;
         s.root = root;
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the VM's root").hasSize(1);
+        s.root = -1;
         s.smmRoot = root;
-        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the SMM root").isEmpty();
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the SMM root").hasSize(1);
+        s.smmRoot = -1;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("no root").isEmpty();
+        s.vcpuRoots[0] = root;
+        s.spForWrite(root).status = ShadowPage.UNLINKED;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("an unlinked root (on invalid_list)").isEmpty();
     }
 }
