@@ -80,7 +80,7 @@ public final class Builtins {
             Map.entry(Type.VM, ordered("nx_huge_pages", Type.BOOL, "nx_recovery_ratio", Type.INT,
                     "eager_page_split", Type.BOOL, "pml", Type.BOOL, "flush_remote_tlbs_range", Type.BOOL,
                     "slot_zap_all", Type.BOOL, "tdp_levels", Type.INT, "vcpus", Type.INT, "tdp_mmu", Type.BOOL,
-                    "nested_mmu", Type.BOOL)));
+                    "nested_mmu", Type.BOOL, "has_rmaps", Type.BOOL)));
 
     static {
         kernelPath("kvm_recover_nx_lpages", List.of(), "kvm_recover_nx_lpages",

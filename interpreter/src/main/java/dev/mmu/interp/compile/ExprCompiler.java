@@ -168,6 +168,8 @@ final class ExprCompiler {
             case "tdp_levels" -> machine.tdpLevels();
             case "tdp_mmu" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.SHADOW ? 1 : 0;
             case "nested_mmu" -> machine.mmu() == dev.mmu.interp.ast.VmSetting.Flavour.BOTH ? 1 : 0;
+            // kvm_memslots_have_rmaps(): the shadow MMU's leaves are in rmaps with mmu shadow and mmu both
+            case "has_rmaps" -> machine.mmu() != dev.mmu.interp.ast.VmSetting.Flavour.TDP ? 1 : 0;
             case "vcpus" -> machine.vcpus();
             default -> throw new CompileError(f.field().pos(), "unknown vm setting '" + f.field().name() + "'");
         };

@@ -1,18 +1,23 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * The shadow MMU's rmaps of a memslot with mmu both (kvm_memslots_have_rmaps(), mmu.c v6.12; v7.2
- * reads the same): the heads __walk_slot_rmaps() visits (slot_rmap_walk_next) and its handlers on
+ * The shadow MMU's rmaps of a memslot with mmu both or mmu shadow (kvm_memslots_have_rmaps(), mmu.c
+ * v6.12; v7.2 reads the same): the heads __walk_slot_rmaps() visits (slot_rmap_walk_next) and its handlers on
  * one head, the steps of the loops the prelude writes out (kernel/mmu.mmu) with the walk's yield
- * points. The model's rmaps are the nested guest's legacy leaves, found from its root (they hold
- * exactly its leaf SPTEs); a head is (level, iterator.gfn). A step visits a head and the heads after
+ * points. The model's rmaps are the legacy leaves (the nested guest's with mmu both), found from
+ * their roots (they hold exactly those leaf SPTEs: {@link #leaves}); a head is (level, iterator.gfn). A step visits a head and the heads after
  * it in its group, those whose leaves one last-level table holds: the walk yields between tables,
  * not between the 512 heads of a split 2M page, as the TDP MMU's slot walks do. A walk ends at
  * end_gfn (inclusive, as __walk_slot_rmaps() takes it: the slot's last gfn for walk_slot_rmaps(),
@@ -37,7 +42,7 @@ public final class RmapWalks {
         KVM_MMU_ZAP_COLLAPSIBLE_SPTE
     }
 
-    /** What a handler may touch: splits and zaps of the nested guest's leaves, the slot's extent and logging. */
+    /** What a handler may touch: splits and zaps of the legacy leaves, the slot's extent and logging. */
     static final Footprint VISIT = TdpMmu.LINK_CHILD.andReads(Resource.MEMSLOTS);
 
     /** The collapsible zap's handler also flushes the SPTE it zaps when the ranged flush exists. */
@@ -76,7 +81,36 @@ public final class RmapWalks {
     }
 
     /**
-     * The leaves (spId, index) of the nested guest's tables in the rmap heads of (level, gfn) and
+     * Every leaf of the slot that is in an rmap (mmu_set_spte()'s rmap_add(), v7.2 mmu.c): the
+     * shadow MMU's. With mmu both those are the L2 guest's tables (its root); with mmu shadow the
+     * legacy tables of every live root (VmState.liveRoots(): the VM's and the invalidated ones not
+     * yet freed), each root a vCPU holds and the SMM root, each leaf once: an obsolete page's leaves
+     * stay in the rmaps until it is zapped. The SMM root's are address space 1's rmaps, which the
+     * model's slots stand for too, as the one-step notifier and the TDP MMU's walks zap them.
+     */
+    static List<long[]> leaves(VmState s, int pos) {
+        long base = Memslots.base(s, pos);
+        long end = Memslots.end(s, pos);
+        if (s.config.mmu() != Mmu.SHADOW) return SlotOps.rmapLeaves(s, s.nestedRoot, base, end);
+        List<long[]> out = new ArrayList<>();
+        Set<Integer> roots = new HashSet<>();
+        Set<Long> seen = new HashSet<>();
+        int[] live = s.liveRoots();
+        int[] all = Arrays.copyOf(live, live.length + s.vcpuRoots.length + 1);
+        System.arraycopy(s.vcpuRoots, 0, all, live.length, s.vcpuRoots.length);
+        all[all.length - 1] = s.smmRoot;
+        for (int root : all) {
+            var sp = root < 0 ? null : s.sp(root);
+            if (sp == null || sp.tdp || sp.status != ShadowPage.LIVE || !roots.add(root)) continue;
+            for (long[] leaf : SlotOps.rmapLeaves(s, root, base, end)) {
+                if (seen.add(leaf[0] * 1024 + leaf[1])) out.add(leaf);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The leaves (spId, index) of the shadow MMU's tables in the rmap heads of (level, gfn) and
      * the heads after it in its group, up to the head of end_gfn (iterator->end_rmap).
      */
     static List<long[]> rmap(VmState s, int pos, int level, long gfn, long last) {
@@ -84,7 +118,7 @@ public final class RmapWalks {
         long head = index(s, pos, level, gfn);
         long endHead = index(s, pos, level, endGfn(s, pos, last));
         long end = groupEnd(level, gfn);
-        for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, Memslots.base(s, pos), Memslots.end(s, pos))) {
+        for (long[] leaf : leaves(s, pos)) {
             var sp = s.sp((int) leaf[0]);
             long g = sp.gfnOf((int) leaf[1]);
             long i = index(s, pos, level, g);
@@ -118,7 +152,7 @@ public final class RmapWalks {
         long endHead = index(s, pos, level, endGfn(s, pos, last));
         long end = groupEnd(level, gfn);
         long best = -1;
-        for (long[] leaf : SlotOps.rmapLeaves(s, s.nestedRoot, Memslots.base(s, pos), Memslots.end(s, pos))) {
+        for (long[] leaf : leaves(s, pos)) {
             var sp = s.sp((int) leaf[0]);
             long g = sp.gfnOf((int) leaf[1]);
             if (sp.level != level || g < end) continue;

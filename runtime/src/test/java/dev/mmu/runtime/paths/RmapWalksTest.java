@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -21,11 +22,16 @@ import org.junit.jupiter.api.Test;
 class RmapWalksTest {
     /** Slot 1 of 6M at gfn 0x200, backed by `backing`; the L2 guest read each gpa (in that order). */
     static VmState state(int backing, long... gpas) {
-        VmConfig c = new VmConfig(Mmu.BOTH, false, 0, false, 4, List.of(
+        return state(Mmu.BOTH, true, backing, gpas);
+    }
+
+    /** The same with `mmu` as the VM's MMU, the gpas read by L1 (nested false) or by L2. */
+    static VmState state(Mmu mmu, boolean nested, int backing, long... gpas) {
+        VmConfig c = new VmConfig(mmu, false, 0, false, 4, List.of(
                 new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
                 new Memslot(1, 0x200, 1536, backing, false, false)), 1);
         PathBuilder setup = new PathBuilder();
-        for (long gpa : gpas) FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), true);
+        for (long gpa : gpas) FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), nested);
         return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
                 List.of(ThreadProgram.of("t", -1, new PathBuilder())), false)).initial().copy();
     }
@@ -148,5 +154,44 @@ class RmapWalksTest {
         VmState huge = state(Level.PG_LEVEL_2M, 0x401000, 0x201000);
         assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x200, -1)).isEqualTo(0x400);
         assertThat(RmapWalks.lastHead(huge, 1, Level.PG_LEVEL_2M, 0x2a0, -1)).isEqualTo(0x4a0);
+    }
+
+    /**
+     * With mmu shadow every legacy leaf is in an rmap (mmu_set_spte()'s rmap_add(), v7.2), L1's own:
+     * kvm_memslots_have_rmaps() is true and the walk finds them; with mmu both L1's TDP leaves are in none.
+     */
+    @Test
+    void withMmuShadowTheLegacyLeavesAreInTheRmaps() {
+        VmState s = state(Mmu.SHADOW, false, Level.PG_LEVEL_4K, 0x203000, 0x201000, 0x405000);
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("0x201 and 0x203, each once").hasSize(2);
+        assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x405);
+        assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x203);
+        VmState both = state(Mmu.BOTH, false, Level.PG_LEVEL_4K, 0x203000, 0x201000);
+        assertThat(RmapWalks.rmap(both, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("L1's TDP leaves").isEmpty();
+    }
+
+    /**
+     * An obsolete root a vCPU still holds keeps its leaves in the rmaps until it is zapped; so does
+     * the SMM root (address space 1's rmaps, which the model's slots stand for too); an unlinked one none.
+     */
+    @Test
+    void withMmuShadowTheRmapsHoldTheLeavesOfEveryLiveRoot() {
+        VmState s = state(Mmu.SHADOW, false, Level.PG_LEVEL_4K, 0x201000);
+        int root = s.root;
+        assertThat(root).isNotNegative();
+        s.vcpuRoots[0] = root;
+        s.root = -1;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the vCPU's obsolete root").hasSize(1);
+        s.vcpuRoots[0] = -1;
+        s.root = root;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the VM's root").hasSize(1);
+        s.root = -1;
+        s.smmRoot = root;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("the SMM root").hasSize(1);
+        s.smmRoot = -1;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("no root").isEmpty();
+        s.vcpuRoots[0] = root;
+        s.spForWrite(root).status = ShadowPage.UNLINKED;
+        assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("an unlinked root (on invalid_list)").isEmpty();
     }
 }
