@@ -68,6 +68,8 @@ final class BodyCompiler {
     private int atomicDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
+    /** Every path this body inlined, at any depth: a pasted path none runs is an edit left unchecked. */
+    private final Set<String> inlined = new HashSet<>();
     /** The local each path being inlined returns its value into (the caller's temporary; -1: called as a statement). */
     private final Deque<Integer> returnSlots = new ArrayDeque<>();
     /** Per path being inlined, innermost first: the jumps its early returns make to its end. */
@@ -629,6 +631,11 @@ final class BodyCompiler {
         return false;
     }
 
+    /** The paths this body ran (inlined), at any depth. */
+    Set<String> inlined() {
+        return inlined;
+    }
+
     /**
      * vcpu_enter_guest()'s root handling: the prelude's (or the user's) path, its vcpu_id the access's
      * vCPU, its guest_mode (if it declares one) whether the access is the L2 guest's, a constant.
@@ -679,6 +686,7 @@ final class BodyCompiler {
         Env callee = new Env(null);
         bind.accept(callee, path.params());
         inlining.push(name);
+        inlined.add(name);
         pathBody(path.body().statements(), callee);
         inlining.pop();
         return callee;
@@ -991,6 +999,7 @@ final class BodyCompiler {
             if (known != null && !assigns(path.body(), p.name())) callee.bindConstant(p.name(), known);
         }
         inlining.push(path.name().name());
+        inlined.add(path.name().name());
         returnSlots.push(result);
         pathBody(path.body().statements(), new Env(callee));
         returnSlots.pop();

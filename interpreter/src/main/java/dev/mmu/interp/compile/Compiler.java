@@ -6,6 +6,7 @@ import dev.mmu.interp.ast.Pos;
 import dev.mmu.interp.ast.Expectation;
 import dev.mmu.interp.ast.GlobalDecl;
 import java.util.Map;
+import dev.mmu.interp.ast.PathDecl;
 import dev.mmu.interp.ast.ThreadDecl;
 import dev.mmu.interp.check.CheckedScenario;
 import dev.mmu.interp.check.Machine;
@@ -53,13 +54,16 @@ public final class Compiler {
         for (GlobalDecl g : sc.globals()) setup.initGlobal(g);
         for (Block b : sc.scenario().setups()) setup.block(b, new Env(null));
         List<ThreadProgram> threads = new ArrayList<>();
+        java.util.Set<String> ran = new java.util.HashSet<>(setup.inlined());
         for (ThreadDecl t : sc.scenario().threads()) {
             int vcpu = -1;
             if (t.vcpu().isPresent()) vcpu = (int) exprs.compile(t.vcpu().get(), null).eval(null, 0);
             BodyCompiler body = new BodyCompiler(sc, config, exprs, vcpu);
             body.block(t.body(), new Env(null));
             threads.add(ThreadProgram.of(t.name(), vcpu, body.builder()));
+            ran.addAll(body.inlined());
         }
+        unrunPastes(sc, ran, warnings);
         boolean metrics = sc.scenario().expectations().stream().anyMatch(e -> e instanceof Expectation.Max
                 || e instanceof Expectation.Fails f && f.expected() instanceof Expectation.Max);
         Program program = new Program(config, ThreadProgram.of("setup", -1, setup.builder()), threads, metrics);
@@ -94,6 +98,28 @@ public final class Compiler {
             if (off != null) warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus is not applied: " + off));
         }
         return new CompiledScenario(sc, program, expectations, options);
+    }
+
+    /**
+     * A scenario's copy of a prelude path that nothing it runs calls: the patch in it is never
+     * checked, and the verdict is the unedited kernel's (trial13: an empty kvm_flush_remote_tlbs()
+     * passed a memslot delete whose flush is inside kvm_arch_flush_shadow_memslot's primitives).
+     */
+    private static void unrunPastes(CheckedScenario sc, java.util.Set<String> ran, Consumer<Diagnostic> warnings) {
+        String version = sc.machine().kernel();
+        Map<String, PathDecl> prelude = dev.mmu.interp.check.KernelPrelude.paths(version);
+        for (Map.Entry<String, PathDecl> e : sc.paths().entrySet()) {
+            String name = e.getKey();
+            PathDecl p = e.getValue();
+            if (dev.mmu.interp.check.KernelPrelude.isPrelude(p.pos().file()) || !prelude.containsKey(name)
+                    || ran.contains(p.name().name())) continue;
+            List<String> callers = dev.mmu.interp.check.KernelPrelude.callers(version, name);
+            warnings.accept(Diagnostic.warning(p.name().pos(), "path '" + name + "' replaces the prelude's, but nothing this"
+                    + " scenario runs calls it: the edit is not checked" + (callers.isEmpty()
+                    ? " (no prelude path calls it; a thread or setup statement may)"
+                    : " (the prelude calls it from " + String.join(", ", callers) + "; the model's other callers'"
+                    + " work is inside primitives)")));
+        }
     }
 
     /**

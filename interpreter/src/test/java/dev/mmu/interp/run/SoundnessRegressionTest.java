@@ -152,6 +152,25 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 13: a copy of kvm_flush_remote_tlbs() with its flush dropped passed a memslot delete with
+     * the unedited copy's count, silently: the delete's flush is a primitive's, so the copy never
+     * ran. A pasted prelude path that nothing the scenario runs calls is now a warning at its name;
+     * the notifier, which calls it, runs the copy (use_after_free) and warns of nothing.
+     */
+    @Test
+    void aPastedPathThatNothingRunsIsAWarning() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial13-unrun-paste.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+        assertThat(r.diagnostics()).singleElement().satisfies(d -> {
+            assertThat(d.severity()).isEqualTo(Severity.WARNING);
+            assertThat(d.pos().line()).isEqualTo(16);
+            assertThat(d.message()).isEqualTo("path 'kvm_flush_remote_tlbs' replaces the prelude's, but nothing this"
+                    + " scenario runs calls it: the edit is not checked (the prelude calls it from kvm_handle_hva_range;"
+                    + " the model's other callers' work is inside primitives)");
+        });
+    }
+
+    /**
      * Trial 10: a memslot move without slots_lock passed (kvm_set_memory_region() asserts it), and
      * one whose KVM_MEMSLOT_INVALID swap does not wait for SRCU readers crashed the model: the
      * fault re-read its slot by gfn after the move instead of keeping fault->slot.
