@@ -72,10 +72,11 @@ public final class ScenarioRunner {
             try {
                 results.add(run(sc));
             } catch (ScenarioError e) {
-                // an address computed while exploring: the checker could not see it, the scenario is wrong
+                // what the checker could not see (an address computed while exploring, a path's impossible step): the scenario is wrong
                 List<Diagnostic> diags = new ArrayList<>(loaded.diagnostics());
                 diags.add(Diagnostic.error(sc.source().scenario().pos(), "scenario \"" + sc.name()
-                        + "\" cannot run: " + e.getMessage() + " (an address computed while exploring)"));
+                        + "\" cannot run: " + e.getMessage()
+                        + (e.getMessage().contains("memslot") ? " (an address computed while exploring)" : "")));
                 return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));
             }
         }

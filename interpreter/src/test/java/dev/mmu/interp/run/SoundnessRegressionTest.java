@@ -171,6 +171,26 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 13: direct_map() without its break after mmu_set_spte() crashed the model ("no leaf at
+     * level 0": the 4K leaf split as if huge). At 4K the kernel's kvm_mmu_get_child_sp() answers
+     * -EEXIST and the walk ends (PASS); below a 2M goal_level it would link a page of role.level 0,
+     * which the model now reports as a located error.
+     */
+    @Test
+    void aDirectMapWithoutItsBreakEndsAtTheLeafOrSaysWhyNot() {
+        FileResult small = new ScenarioRunner().runFile(DIR.resolve("trial13-direct-map-no-break.mmu"));
+        assertThat(small.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+        FileResult huge = new ScenarioRunner().runFile(DIR.resolve("trial13-direct-map-no-break-huge.mmu"));
+        assertThat(huge.scenarios()).isEmpty();
+        assertThat(huge.diagnostics()).singleElement().satisfies(d -> {
+            assertThat(d.severity()).isEqualTo(Severity.ERROR);
+            assertThat(d.message()).isEqualTo("scenario \"a 2M fault without the break\" cannot run: link_shadow_page() at a"
+                    + " 4K SPTE: kvm_mmu_get_child_sp() would make a shadow page of role.level 0 and the guest would map"
+                    + " it as memory");
+        });
+    }
+
+    /**
      * Trial 10: a memslot move without slots_lock passed (kvm_set_memory_region() asserts it), and
      * one whose KVM_MEMSLOT_INVALID swap does not wait for SRCU readers crashed the model: the
      * fault re-read its slot by gfn after the move instead of keeping fault->slot.

@@ -94,6 +94,11 @@ public final class DirectMap {
                 int level = (int) l[m + TdpMap.LEVEL];
                 long spte = sp == null ? 0 : sp.spte(Level.index(gfn, level));
                 boolean table = Spte.present(spte) && !Spte.leaf(spte);
+                if (sp != null && stepDown && Spte.present(spte) && Spte.leaf(spte) && level == Level.PG_LEVEL_4K) {
+                    e.note("shadow_walk_next: a last-level SPTE ends the walk");
+                    e.nextPc = exit;
+                    return;
+                }
                 if (sp == null || (stepDown && !table)) {
                     e.note("for_each_shadow_entry: the table walked changed under the walk, which ends");
                     e.nextPc = exit;
@@ -165,8 +170,23 @@ public final class DirectMap {
             long[] l = e.self().locals;
             int spId = (int) l[m + TdpMap.SP];
             if (freed(e, spId, "link_shadow_page")) return;
-            int i = Level.index(gfn, (int) l[m + TdpMap.LEVEL]);
+            int level = (int) l[m + TdpMap.LEVEL];
+            int i = Level.index(gfn, level);
             long old = e.s.sp(spId).spte(i);
+            if (level == Level.PG_LEVEL_4K) {
+                // Only a patch links at 4K (direct_map() without its break at goal_level): a 4K leaf
+                // is not large, so kvm_mmu_get_child_sp() returns -EEXIST and shadow_walk_next() ends
+                // the walk at it (trial13: the model split it as a huge page and crashed). Below a
+                // huge goal_level the kernel's tables are new and empty (drop_large_spte() zapped the
+                // leaf the model splits into them): its 4K link gets a page of role.level 0, a page
+                // table the guest maps as memory.
+                if (!Spte.present(old) || level < l[m + TdpMap.GOAL]) {
+                    throw new ScenarioError("link_shadow_page() at a 4K SPTE: kvm_mmu_get_child_sp() would make a"
+                            + " shadow page of role.level 0 and the guest would map it as memory");
+                }
+                e.note("kvm_mmu_get_child_sp: -EEXIST (a 4K leaf is not large)");
+                return;
+            }
             if (Spte.present(old) && !Spte.leaf(old)) {
                 // kvm_mmu_get_child_sp() re-reads *sptep: a table another thread linked since the
                 // walk read it is -EEXIST, and the walk descends into it (only under a wrong lock)
@@ -181,7 +201,7 @@ public final class DirectMap {
         }
 
         public int[] localsRead() {
-            return TdpMap.with(gpa.locals(), m + TdpMap.SP, m + TdpMap.LEVEL);
+            return TdpMap.with(gpa.locals(), m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.GOAL);
         }
 
         public int[] localsWritten(int pc, int target) {
