@@ -160,7 +160,7 @@ class FootprintsTest {
                     "primitive account_nx_huge_page",
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
                     "primitive kvm_mmu_invalidate_start",
-                    "primitive kvm_tdp_mmu_invalidate_all_roots", "primitive mmu_alloc_root",
+                    "primitive kvm_tdp_mmu_invalidate_all_roots",
                     "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",
                     "primitive track_possible_nx_huge_page", "primitive untrack_possible_nx_huge_page"),
