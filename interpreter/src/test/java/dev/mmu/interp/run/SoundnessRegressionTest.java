@@ -206,6 +206,16 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
     }
 
+    /**
+     * SRCU read sections nest: a recovery worker pasted inside its own srcu_read_lock() (the
+     * kernel's pass takes kvm->srcu again) failed lock_balance at its outer unlock (trial12).
+     */
+    @Test
+    void nestedSrcuReadSectionsAreCounted() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial12-nested-srcu.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
     /** The fast zap's front half asserts slots_lock: a copy without the caller's passed (trial11). */
     @Test
     void theFastZapNeedsSlotsLock() {
