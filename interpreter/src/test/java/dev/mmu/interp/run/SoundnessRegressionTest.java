@@ -216,6 +216,17 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
     }
 
+    /**
+     * With PML, the L2 guest's 4K SPTEs are write-protected by kvm_mmu_slot_leaf_clear_dirty()'s
+     * rmap walk, not kvm_mmu_slot_remove_write_access()'s (from PG_LEVEL_2M). The prelude had no
+     * such walk and protected them in the other, so a patch dropping it passed (trial12).
+     */
+    @Test
+    void withPmlTheLeafClearDirtyRmapWalkProtectsL2Sptes() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial12-leaf-clear-dirty-rmaps.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
     /** The fast zap's front half asserts slots_lock: a copy without the caller's passed (trial11). */
     @Test
     void theFastZapNeedsSlotsLock() {
