@@ -159,7 +159,7 @@ class FootprintsTest {
                     "TdpMap.Link", "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page",
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
-                    "primitive kvm_mmu_invalidate_start",
+                    "primitive kvm_flush_remote_tlbs_memslot", "primitive kvm_mmu_invalidate_start",
                     "primitive kvm_tdp_mmu_invalidate_all_roots",
                     "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",

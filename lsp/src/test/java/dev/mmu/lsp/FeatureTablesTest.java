@@ -175,7 +175,7 @@ class FeatureTablesTest {
             Map.entry("synchronize_srcu", new String[] {"synchronize_srcu_expedited", ""}),
             Map.entry("kvm_check_memslot_overlap", new String[] {"kvm_check_memslot_overlap", ""}),
             Map.entry("memslot_set_flags", new String[] {"kvm_update_flags_memslot", ""}),
-            Map.entry("kvm_flush_remote_tlbs_memslot", new String[] {"kvm_flush_remote_tlbs_memslot", ""}),
+            Map.entry("kvm_flush_remote_tlbs_memslot", new String[] {"kvm_flush_remote_tlbs_memslot", "Needs `slots_lock` held."}),
             Map.entry("kvm_arch_mmu_enable_log_dirty_pt_masked",
                     new String[] {"kvm_arch_mmu_enable_log_dirty_pt_masked", "Needs `mmu_lock` held for write."}),
             Map.entry("slot_rmap_write_protect", new String[] {"slot_rmap_write_protect", "Needs `mmu_lock` held for write."}),

@@ -245,6 +245,38 @@ class SoundnessRegressionTest {
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
     }
 
+    /**
+     * SRCU read sections nest: a recovery worker pasted inside its own srcu_read_lock() (the
+     * kernel's pass takes kvm->srcu again) failed lock_balance at its outer unlock (trial12).
+     */
+    @Test
+    void nestedSrcuReadSectionsAreCounted() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial12-nested-srcu.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
+    /**
+     * With PML, the L2 guest's 4K SPTEs are write-protected by kvm_mmu_slot_leaf_clear_dirty()'s
+     * rmap walk, not kvm_mmu_slot_remove_write_access()'s (from PG_LEVEL_2M). The prelude had no
+     * such walk and protected them in the other, so a patch dropping it passed (trial12).
+     */
+    @Test
+    void withPmlTheLeafClearDirtyRmapWalkProtectsL2Sptes() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial12-leaf-clear-dirty-rmaps.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+    }
+
+    /**
+     * kvm_flush_remote_tlbs_memslot() asserts slots_lock: a commit moved out of it was judged
+     * dirty_log_lost at a write made before the ioctl returned, with no lockdep (trial12).
+     */
+    @Test
+    void theMemslotFlushNeedsSlotsLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial12-flush-memslot-needs-slots-lock.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS);
+        assertThat(steps(r.scenarios().get(0))).contains("kvm_flush_remote_tlbs_memslot() needs slots_lock held");
+    }
+
     /** The fast zap's front half asserts slots_lock: a copy without the caller's passed (trial11). */
     @Test
     void theFastZapNeedsSlotsLock() {

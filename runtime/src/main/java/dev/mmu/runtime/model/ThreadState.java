@@ -13,6 +13,11 @@ public final class ThreadState {
     public int[] invalidList;
     /** SPTE operations since this thread last took mmu_lock (the lock_hold_work metric). */
     public int holdWork;
+    /**
+     * srcu_read_lock()s this thread holds beyond its first (VmState.srcuReaders has its bit): SRCU
+     * read sections nest, each srcu_read_unlock() ends one.
+     */
+    public int srcuDepth;
 
     public ThreadState(int nlocals) {
         this.locals = new long[nlocals];
@@ -24,6 +29,7 @@ public final class ThreadState {
         locals = o.locals.clone();
         invalidList = o.invalidList;
         holdWork = o.holdWork;
+        srcuDepth = o.srcuDepth;
     }
 
     ThreadState copy() {
@@ -32,12 +38,12 @@ public final class ThreadState {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork
+        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth
                 && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
     }
 
     @Override
     public int hashCode() {
-        return (pc * 31 + holdWork) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+        return ((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
     }
 }

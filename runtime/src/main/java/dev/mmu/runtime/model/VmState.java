@@ -519,7 +519,8 @@ public final class VmState implements Cloneable {
                 }
             }
             w.value(0);
-            w.values(t.invalidList).value(t.holdWork).cut();
+            // srcuDepth in holdWork's high half: the same bytes as before while no section nests.
+            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32).cut();
         }
     }
 

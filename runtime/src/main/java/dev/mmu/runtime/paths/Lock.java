@@ -74,7 +74,12 @@ public final class Lock {
                 }
                 s.mutexOwner[mutex(lock)] = e.thread;
             }
-            case srcu -> s.srcuReaders |= bit;
+            case srcu -> {
+                // srcu_read_lock() nests (each returns its index): a section inside another, as
+                // a recovery worker under its caller's, is counted, not merged.
+                if ((s.srcuReaders & bit) != 0) e.self().srcuDepth++;
+                s.srcuReaders |= bit;
+            }
             case rcu -> s.rcuReaders |= bit;
         }
         if (e.tracing()) e.note(name(lock, mode, true));
@@ -109,7 +114,10 @@ public final class Lock {
                 // with it, flushed or not (a write through a stale TLB after it is lost).
                 if (lock == LockId.slots_lock) s.dirtyLogBusy = 0;
             }
-            case srcu -> s.srcuReaders &= ~bit;
+            case srcu -> {
+                if (e.self().srcuDepth > 0) e.self().srcuDepth--;
+                else s.srcuReaders &= ~bit;
+            }
             case rcu -> s.rcuReaders &= ~bit;
         }
         if (e.tracing()) e.note(name(lock, mode, false));

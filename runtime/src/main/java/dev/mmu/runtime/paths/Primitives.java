@@ -650,7 +650,10 @@ public final class Primitives {
                         + " waits while an MMU-notifier invalidation is in progress")
                 .expanded();
         // The dirty-log ioctls' flush after mmu_lock is dropped (the window, VmState.dirtyLogBusy, ends with slots_lock).
+        // It asserts lockdep_assert_held(&kvm->slots_lock) (kvm_main.c:337, v7.2): a commit moved out of
+        // slots_lock was a dirty_log_lost at a write the ioctl had not returned from (trial12).
         declare("kvm_flush_remote_tlbs_memslot(slot: int)")
+                .lockdep(Lockdep.held(LockId.slots_lock))
                 .mirrors("kvm_flush_remote_tlbs_memslot", "v7.2, v7.3")
                 .doc("kvm_flush_remote_tlbs_range() of the memslot's gfns: every vCPU's whole TLB unless flush_remote_tlbs_range is on")
                 .step(SlotOps.FLUSH_MEMSLOT, (e, a) -> {
