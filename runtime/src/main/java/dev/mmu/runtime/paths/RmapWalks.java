@@ -39,7 +39,13 @@ public final class RmapWalks {
          */
         SHADOW_MMU_TRY_SPLIT_HUGE_PAGES,
         /** kvm_zap_one_rmap_spte() of a leaf below kvm_mmu_max_mapping_level(); a flush is owed. */
-        KVM_MMU_ZAP_COLLAPSIBLE_SPTE
+        KVM_MMU_ZAP_COLLAPSIBLE_SPTE,
+        /**
+         * __rmap_clear_dirty() (v7.2 mmu.c:1380): W cleared where spte_ad_need_write_protect() (the
+         * L2 guest's pages under PML, kvm_mmu_page_ad_need_write_protect(): mmu both), else D
+         * (mmu shadow's A/D-enabled leaves); a flush is owed if a bit went.
+         */
+        RMAP_CLEAR_DIRTY
     }
 
     /** What a handler may touch: splits and zaps of the legacy leaves, the slot's extent and logging. */
@@ -178,6 +184,13 @@ public final class RmapWalks {
                 case SLOT_RMAP_WRITE_PROTECT -> {
                     if (Spte.writable(spte)) {
                         TdpMmu.setSpte(e, spId, i, spte & ~Spte.WRITABLE);
+                        flush = true;
+                    }
+                }
+                case RMAP_CLEAR_DIRTY -> {
+                    long bit = s.config.mmu() == Mmu.BOTH && s.config.pml() ? Spte.WRITABLE : Spte.DIRTY;
+                    if ((spte & bit) != 0) {
+                        TdpMmu.setSpte(e, spId, i, spte & ~bit);
                         flush = true;
                     }
                 }
