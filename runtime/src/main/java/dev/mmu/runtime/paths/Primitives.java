@@ -679,7 +679,7 @@ public final class Primitives {
                 .lockdep(Lockdep.MMU_WRITE).mirrors("__rmap_clear_dirty", "v7.2, v7.3")
                 .doc("__rmap_clear_dirty() of an rmap head and the rest of its group: clears D of their leaves, or W where"
                         + " spte_ad_need_write_protect() (the L2 guest's with mmu both); returns whether one changed")
-                .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, a));
+                .step(RmapWalks.CLEAR_DIRTY, (e, a) -> rmap(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, a));
         // end_gfn is __walk_slot_rmaps()'s (inclusive); -1 is the slot's last gfn, what walk_slot_rmaps() passes.
         declare("kvm_zap_rmap(slot: int, level: int, gfn: int, end_gfn: int = -1) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v7.2, v7.3")
