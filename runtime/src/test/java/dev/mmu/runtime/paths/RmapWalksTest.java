@@ -173,6 +173,8 @@ class RmapWalksTest {
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("0x201 and 0x203, each once").hasSize(2);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x405);
         assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x203);
+        VmState two = state(Mmu.SHADOW, false, Level.PG_LEVEL_4K, 0x201000, 0x401000);
+        assertThat(RmapWalks.leaves(two, 1)).as("index 1 of two tables: two leaves").hasSize(2);
         VmState both = state(Mmu.BOTH, false, Level.PG_LEVEL_4K, 0x203000, 0x201000);
         assertThat(RmapWalks.rmap(both, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("L1's TDP leaves").isEmpty();
     }
