@@ -213,6 +213,7 @@ class FootprintsTest {
             group("writes INVALID_LIST",
                     "queues a shadow page only where it meets one (a shadow or nested MMU's zap): not reached",
                     "DirectMap.Link", "DirectMap.SetSpte", "FastZap.ZapRootStep", "HugePageRecovery.RecoverStep",
+                    "SlotOps.CollapsibleStep", "SlotOps.ZapAtomicFinish",
                     "SlotOps.SplitStep", "TdpMap.Link", "TdpMap.SetSpteAtomic", "primitive __tdp_mmu_set_spte",
                     "primitive kvm_mmu_zap_collapsible_spte",
                     "primitive kvm_zap_rmap", "primitive set_spte", "primitive shadow_mmu_try_split_huge_pages",

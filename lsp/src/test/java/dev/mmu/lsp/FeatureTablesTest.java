@@ -179,6 +179,7 @@ class FeatureTablesTest {
             Map.entry("kvm_arch_mmu_enable_log_dirty_pt_masked",
                     new String[] {"kvm_arch_mmu_enable_log_dirty_pt_masked", "Needs `mmu_lock` held for write."}),
             Map.entry("slot_rmap_write_protect", new String[] {"slot_rmap_write_protect", "Needs `mmu_lock` held for write."}),
+            Map.entry("__rmap_clear_dirty", new String[] {"__rmap_clear_dirty", "Needs `mmu_lock` held for write."}),
             Map.entry("kvm_zap_rmap", new String[] {"kvm_zap_rmap", "Needs `mmu_lock` held for write."}),
             Map.entry("shadow_mmu_try_split_huge_pages",
                     new String[] {"shadow_mmu_try_split_huge_pages", "Needs `mmu_lock` held for write."}),

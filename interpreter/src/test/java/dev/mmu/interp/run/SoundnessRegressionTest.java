@@ -106,6 +106,17 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * mmu shadow's legacy leaves are in rmaps (v7.2 kvm_memslots_have_rmaps()): the prelude's
+     * kvm_zap_gfn_range() left them mapped (its rmap walk ran with mmu both only), and the dirty-log
+     * walks took a one-step TDP MMU walk with no rmap yields, which also cleared huge leaves' D bit.
+     */
+    @Test
+    void theRmapWalksRunOnMmuShadow() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("shadow-rmap-walks.mmu"));
+        assertThat(r.scenarios()).hasSize(6).allSatisfy(s -> assertThat(s.status()).as(s.name()).isEqualTo(Status.PASS));
+    }
+
+    /**
      * Eager page splitting keeps the huge SPTE's A/D bits in its children (make_small_spte()). The
      * model's split dropped them, so with PML a write through a split child set D and was logged,
      * and a kvm_mmu_slot_apply_flags() without kvm_mmu_slot_leaf_clear_dirty() passed (trial9).

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 
@@ -8,7 +9,8 @@ import dev.mmu.runtime.model.Spte;
  * and kvm_test_age_gfn() (mmu.c, v6.12 under mmu_lock; v7.2's lockless walk of the valid roots,
  * mmu.c:1785, is age(.., lockless), which 6.18 and 7.2 run) over the gfns an hva range maps, in every TDP root
  * (kvm_tdp_mmu_age_gfn_range() / kvm_tdp_mmu_test_age_gfn(), tdp_mmu.c: for_each_tdp_mmu_root,
- * invalidated roots included) and, with `mmu both`, the nested guest's rmaps (kvm_age_rmap).
+ * invalidated roots included) and the rmaps (kvm_rmap_age_gfn_range(): with `mmu both` the nested
+ * guest's leaves, with `mmu shadow` those of every root RmapWalks.shadowRoots() names).
  */
 final class Aging {
     private Aging() {}
@@ -38,8 +40,10 @@ final class Aging {
         var s = e.s;
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         boolean young = false;
+        // mmu shadow: kvm_rmap_age_gfn_range() over every leaf in an rmap, a vCPU's and the SMM root's too
+        int[] roots = s.config.mmu() == Mmu.SHADOW ? RmapWalks.shadowRoots(s) : s.liveRoots();
         for (int k = 0; k < r.length; k += 2) {
-            for (int root : s.liveRoots()) {
+            for (int root : roots) {
                 ShadowPage sp = s.sp(root);
                 if (lockless && sp != null && sp.tdp && sp.invalid) continue;
                 young |= ageIn(e, root, r[k], r[k + 1], testOnly);

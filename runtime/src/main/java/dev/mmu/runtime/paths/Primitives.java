@@ -667,31 +667,36 @@ public final class Primitives {
                         + " 4K SPTEs; returns whether a bit was cleared (a flush is owed)")
                 .step(SlotOps.CLEAR_DIRTY_MASKED, (e, a) ->
                         SlotOps.clearDirtyMasked(e, slot(e, a[0])) ? 1 : 0);
-        // The shadow MMU's halves with mmu both (kvm_memslots_have_rmaps()): the prelude writes
+        // The shadow MMU's halves (kvm_memslots_have_rmaps(): mmu shadow and mmu both): the prelude writes
         // __walk_slot_rmaps()'s loop out in each caller (kernel/mmu.mmu), with its yield point and
-        // flush on yield; these are its steps. The model's rmaps are the L2 guest's legacy pages;
+        // flush on yield; these are its steps. The model's rmaps are the legacy leaves (RmapWalks.leaves);
         // (slot, level, gfn) names the rmap head of gfn at that level (iterator.rmap), and a step
         // visits it and the heads after it in its group (one last-level table's: RmapWalks).
         declare("slot_rmap_write_protect(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("slot_rmap_write_protect", "v7.2, v7.3")
-                .doc("rmap_write_protect(rmap_head, false) of an rmap head and the rest of its group: clears W of their L2 leaves"
+                .doc("rmap_write_protect(rmap_head, false) of an rmap head and the rest of its group: clears W of their leaves"
                         + " (MMU-writable kept);"
                         + " returns whether one changed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SLOT_RMAP_WRITE_PROTECT, a));
+        declare("__rmap_clear_dirty(slot: int, level: int, gfn: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("__rmap_clear_dirty", "v7.2, v7.3")
+                .doc("__rmap_clear_dirty() of an rmap head and the rest of its group: clears D of their leaves, or W where"
+                        + " spte_ad_need_write_protect() (the L2 guest's with mmu both); returns whether one changed")
+                .step(RmapWalks.CLEAR_DIRTY, (e, a) -> rmap(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, a));
         // end_gfn is __walk_slot_rmaps()'s (inclusive); -1 is the slot's last gfn, what walk_slot_rmaps() passes.
         declare("kvm_zap_rmap(slot: int, level: int, gfn: int, end_gfn: int = -1) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_zap_rmap", "v7.2, v7.3")
-                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group up to end_gfn's head: zaps their L2"
+                .doc("kvm_zap_all_rmap_sptes() of an rmap head and the rest of its group up to end_gfn's head: zaps their"
                         + " leaves; returns whether one held an SPTE (a flush is owed)")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.KVM_ZAP_RMAP, a));
         declare("shadow_mmu_try_split_huge_pages(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("shadow_mmu_try_split_huge_pages", "v7.2, v7.3")
-                .doc("splits each huge L2 leaf of an rmap head and the rest of its group one level down (same pfns and rights);"
+                .doc("splits each huge leaf of an rmap head and the rest of its group one level down (same pfns and rights);"
                         + " returns false: no flush is owed")
                 .step(RmapWalks.VISIT, (e, a) -> rmap(e, RmapWalks.Handler.SHADOW_MMU_TRY_SPLIT_HUGE_PAGES, a));
         declare("kvm_mmu_zap_collapsible_spte(slot: int, level: int, gfn: int) -> bool")
                 .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_mmu_zap_collapsible_spte", "v7.2, v7.3")
-                .doc("zaps the L2 leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
+                .doc("zaps the leaves of an rmap head and the rest of its group below kvm_mmu_max_mapping_level(); returns"
                         + " whether one went (a flush is owed); with flush_remote_tlbs_range on it flushes each one's gfns"
                         + " instead (kvm_flush_remote_tlbs_sptep) and returns false")
                 .step(RmapWalks.VISIT_AND_FLUSH, (e, a) -> rmap(e, RmapWalks.Handler.KVM_MMU_ZAP_COLLAPSIBLE_SPTE, a));

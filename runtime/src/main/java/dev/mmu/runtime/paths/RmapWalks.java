@@ -9,6 +9,7 @@ import dev.mmu.runtime.model.VmState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -39,7 +40,13 @@ public final class RmapWalks {
          */
         SHADOW_MMU_TRY_SPLIT_HUGE_PAGES,
         /** kvm_zap_one_rmap_spte() of a leaf below kvm_mmu_max_mapping_level(); a flush is owed. */
-        KVM_MMU_ZAP_COLLAPSIBLE_SPTE
+        KVM_MMU_ZAP_COLLAPSIBLE_SPTE,
+        /**
+         * __rmap_clear_dirty() (v7.2 mmu.c:1380): W cleared where spte_ad_need_write_protect() (the
+         * L2 guest's pages under PML, kvm_mmu_page_ad_need_write_protect(): mmu both), else D
+         * (mmu shadow's A/D-enabled leaves); a flush is owed if a bit went.
+         */
+        RMAP_CLEAR_DIRTY
     }
 
     /** What a handler may touch: splits and zaps of the legacy leaves, the slot's extent and logging. */
@@ -47,6 +54,9 @@ public final class RmapWalks {
 
     /** The collapsible zap's handler also flushes the SPTE it zaps when the ranged flush exists. */
     static final Footprint VISIT_AND_FLUSH = VISIT.union(Tlbs.FLUSH);
+
+    /** __rmap_clear_dirty() clears W or D bits only (no handle_changed_spte(): the kernel's test_and_clear_bit). */
+    static final Footprint CLEAR_DIRTY = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE, Resource.MEMSLOTS);
 
     /** What slot_rmap_walk_next() reads: which heads hold an SPTE, and where the slot lies. */
     static final Footprint NEXT = Footprint.reads(Resource.SPTE, Resource.MEMSLOTS);
@@ -93,20 +103,31 @@ public final class RmapWalks {
         long end = Memslots.end(s, pos);
         if (s.config.mmu() != Mmu.SHADOW) return SlotOps.rmapLeaves(s, s.nestedRoot, base, end);
         List<long[]> out = new ArrayList<>();
-        Set<Integer> roots = new HashSet<>();
         Set<Long> seen = new HashSet<>();
+        for (int root : shadowRoots(s)) {
+            for (long[] leaf : SlotOps.rmapLeaves(s, root, base, end)) {
+                if (seen.add(leaf[0] * 1024 + leaf[1])) out.add(leaf);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The live legacy roots whose leaves mmu shadow's rmaps hold (see {@link #leaves}): the VM's,
+     * the invalidated ones not yet freed, each vCPU's and the SMM root, each once, in that order.
+     * The aging notifiers' kvm_rmap_age_gfn_range() visits the same (Aging).
+     */
+    static int[] shadowRoots(VmState s) {
+        Set<Integer> roots = new LinkedHashSet<>();
         int[] live = s.liveRoots();
         int[] all = Arrays.copyOf(live, live.length + s.vcpuRoots.length + 1);
         System.arraycopy(s.vcpuRoots, 0, all, live.length, s.vcpuRoots.length);
         all[all.length - 1] = s.smmRoot;
         for (int root : all) {
             var sp = root < 0 ? null : s.sp(root);
-            if (sp == null || sp.tdp || sp.status != ShadowPage.LIVE || !roots.add(root)) continue;
-            for (long[] leaf : SlotOps.rmapLeaves(s, root, base, end)) {
-                if (seen.add(leaf[0] * 1024 + leaf[1])) out.add(leaf);
-            }
+            if (sp != null && !sp.tdp && sp.status == ShadowPage.LIVE) roots.add(root);
         }
-        return out;
+        return roots.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**
@@ -178,6 +199,15 @@ public final class RmapWalks {
                 case SLOT_RMAP_WRITE_PROTECT -> {
                     if (Spte.writable(spte)) {
                         TdpMmu.setSpte(e, spId, i, spte & ~Spte.WRITABLE);
+                        flush = true;
+                    }
+                }
+                case RMAP_CLEAR_DIRTY -> {
+                    long bit = s.config.mmu() == Mmu.BOTH && s.config.pml() ? Spte.WRITABLE : Spte.DIRTY;
+                    if ((spte & bit) != 0) {
+                        s.setSpte(spId, i, spte & ~bit);
+                        if (e.tracing()) e.note("__rmap_clear_dirty: L" + level + " gfn 0x" + Long.toHexString(s.sp(spId).gfnOf(i))
+                                + (bit == Spte.WRITABLE ? " W" : " D") + " cleared");
                         flush = true;
                     }
                 }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.Preempt;
 import dev.mmu.runtime.model.ShadowPage;
+import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.Stat;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -27,9 +29,14 @@ class RmapWalksTest {
 
     /** The same with `mmu` as the VM's MMU, the gpas read by L1 (nested false) or by L2. */
     static VmState state(Mmu mmu, boolean nested, int backing, long... gpas) {
+        return state(mmu, nested, false, backing, gpas);
+    }
+
+    /** The same, with PML (`pml on`) or not. */
+    static VmState state(Mmu mmu, boolean nested, boolean pml, int backing, long... gpas) {
         VmConfig c = new VmConfig(mmu, false, 0, false, 4, List.of(
                 new Memslot(0, 0, 512, Level.PG_LEVEL_4K, false, false),
-                new Memslot(1, 0x200, 1536, backing, false, false)), 1);
+                new Memslot(1, 0x200, 1536, backing, false, false)), 1, Preempt.FULL, pml);
         PathBuilder setup = new PathBuilder();
         for (long gpa : gpas) FaultPaths.guestAccess(setup, c, 0, Access.READ, Expr.constant(gpa), nested);
         return new MmuSystem(new Program(c, ThreadProgram.of("setup", -1, setup),
@@ -166,6 +173,8 @@ class RmapWalksTest {
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("0x201 and 0x203, each once").hasSize(2);
         assertThat(RmapWalks.nextHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x405);
         assertThat(RmapWalks.lastHead(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).isEqualTo(0x203);
+        VmState two = state(Mmu.SHADOW, false, Level.PG_LEVEL_4K, 0x201000, 0x401000);
+        assertThat(RmapWalks.leaves(two, 1)).as("index 1 of two tables: two leaves").hasSize(2);
         VmState both = state(Mmu.BOTH, false, Level.PG_LEVEL_4K, 0x203000, 0x201000);
         assertThat(RmapWalks.rmap(both, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("L1's TDP leaves").isEmpty();
     }
@@ -193,5 +202,57 @@ class RmapWalksTest {
         s.vcpuRoots[0] = root;
         s.spForWrite(root).status = ShadowPage.UNLINKED;
         assertThat(RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)).as("an unlinked root (on invalid_list)").isEmpty();
+    }
+
+    /** The rmap leaves of slot 1's 4K heads from gfn 0x200, each made writable and dirty first. */
+    private static Exec dirtyAndWritable(VmState s) {
+        for (long[] leaf : RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1)) {
+            long spte = s.sp((int) leaf[0]).spte((int) leaf[1]);
+            s.spForWrite((int) leaf[0]);
+            s.setSpte((int) leaf[0], (int) leaf[1], spte | Spte.DIRTY | Spte.WRITABLE);
+        }
+        Program p = InvariantsTest.program(s.config, b -> { }, InvariantsTest.thread("t", b -> { }));
+        return new Exec(p, s, 0, new StringBuilder());
+    }
+
+    /** Every rmap leaf of slot 1's 4K heads from gfn 0x200 has `bit` set (or, with set false, clear). */
+    private static boolean all(VmState s, long bit, boolean set) {
+        var leaves = RmapWalks.rmap(s, 1, Level.PG_LEVEL_4K, 0x200, -1);
+        assertThat(leaves).hasSize(2);
+        return leaves.stream().allMatch(l -> ((s.sp((int) l[0]).spte((int) l[1]) & bit) != 0) == set);
+    }
+
+    /**
+     * __rmap_clear_dirty() (v7.2): D cleared on mmu shadow's A/D-enabled leaves, W kept; a flush is
+     * owed only if a bit went.
+     */
+    @Test
+    void clearDirtyClearsTheDBitOfLegacyLeaves() {
+        VmState s = state(Mmu.SHADOW, false, true, Level.PG_LEVEL_4K, 0x203000, 0x201000);
+        Exec e = dirtyAndWritable(s);
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, 1, Level.PG_LEVEL_4K, 0x200, -1)).isTrue();
+        assertThat(all(s, Spte.DIRTY, false)).as("D cleared").isTrue();
+        assertThat(all(s, Spte.WRITABLE, true)).as("W kept").isTrue();
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, 1, Level.PG_LEVEL_4K, 0x200, -1))
+                .as("nothing left to clear").isFalse();
+    }
+
+    /**
+     * The L2 guest's leaves under PML need write protection (kvm_mmu_page_ad_need_write_protect():
+     * cpu_dirty_log_size && role.guest_mode): W cleared, D kept; without PML D as any other.
+     */
+    @Test
+    void clearDirtyWriteProtectsTheL2GuestsLeavesUnderPml() {
+        VmState s = state(Mmu.BOTH, true, true, Level.PG_LEVEL_4K, 0x203000, 0x201000);
+        Exec e = dirtyAndWritable(s);
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, 1, Level.PG_LEVEL_4K, 0x200, -1)).isTrue();
+        assertThat(all(s, Spte.WRITABLE, false)).as("W cleared").isTrue();
+        assertThat(all(s, Spte.DIRTY, true)).as("D kept").isTrue();
+        assertThat(RmapWalks.handle(e, RmapWalks.Handler.RMAP_CLEAR_DIRTY, 1, Level.PG_LEVEL_4K, 0x200, -1)).isFalse();
+        VmState noPml = state(Mmu.BOTH, true, false, Level.PG_LEVEL_4K, 0x203000, 0x201000);
+        Exec e2 = dirtyAndWritable(noPml);
+        assertThat(RmapWalks.handle(e2, RmapWalks.Handler.RMAP_CLEAR_DIRTY, 1, Level.PG_LEVEL_4K, 0x200, -1)).isTrue();
+        assertThat(all(noPml, Spte.DIRTY, false)).isTrue();
+        assertThat(all(noPml, Spte.WRITABLE, true)).isTrue();
     }
 }
