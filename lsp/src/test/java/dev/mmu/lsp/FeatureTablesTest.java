@@ -188,6 +188,7 @@ class FeatureTablesTest {
             Map.entry("slot_rmap_walk_next", new String[] {"slot_rmap_walk_next", ""}),
             Map.entry("slot_rmap_walk_last", new String[] {"slot_rmap_walk_next", ""}),
             Map.entry("kvm_memslot_iter_start", new String[] {"kvm_memslot_iter_start", ""}),
+            Map.entry("kvm_mmu_free_shadow_page", new String[] {"kvm_mmu_free_shadow_page", ""}),
             Map.entry("kvm_memslot_hva_iter_start", new String[] {"kvm_for_each_memslot_in_hva_range", ""}),
             Map.entry("wrprot_gfn_range", new String[] {"wrprot_gfn_range", "Needs `mmu_lock` held."}),
             Map.entry("clear_dirty_gfn_range", new String[] {"clear_dirty_gfn_range", "Needs `mmu_lock` held."}),

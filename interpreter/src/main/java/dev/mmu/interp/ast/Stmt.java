@@ -56,7 +56,8 @@ public sealed interface Stmt {
     }
 
     /**
-     * {@code for sp in obsolete_pages { }}, {@code for root in invalidated_roots { }}: a kernel list
+     * {@code for sp in obsolete_pages { }}, {@code for sp in invalid_list { }} (each entry once, the
+     * next read before the body), {@code for root in invalidated_roots { }}: a kernel list
      * walk that starts again from the list's head each time; {@code for root in tdp_mmu_roots { }} and
      * its valid / yield-safe forms go on after the previous root ({@link #LISTS}).
      */
@@ -64,12 +65,18 @@ public sealed interface Stmt {
         /** The lists, each with the kernel walk it is. */
         public static final java.util.Map<String, String> LISTS = java.util.Map.of(
                 "obsolete_pages", "kvm_zap_obsolete_pages()'s walk of active_mmu_pages",
+                "invalid_list", "list_for_each_entry_safe() over this thread's invalid_list (kvm_mmu_commit_zap_page())",
                 "invalidated_roots", "for_each_tdp_mmu_root_yield_safe() with tdp_mmu_scheduled_root_to_zap",
                 "tdp_mmu_roots", "for_each_tdp_mmu_root(): every TDP root, under mmu_lock held for write, no reference",
                 "valid_tdp_mmu_roots", "for_each_valid_tdp_mmu_root(): the valid TDP roots, as tdp_mmu_roots",
                 "tdp_mmu_roots_yield_safe", "for_each_tdp_mmu_root_yield_safe(): every TDP root, each with a reference",
                 "valid_tdp_mmu_roots_yield_safe",
                 "for_each_valid_tdp_mmu_root_yield_safe(): the valid TDP roots, each with a reference");
+
+        /** Whether the loop's variable is a shadow page (not a root). */
+        public static boolean ofPages(String list) {
+            return list.equals("obsolete_pages") || list.equals("invalid_list");
+        }
 
         /** Whether a list is kvm->arch.tdp_mmu_roots walked from root to root (not a take-the-head list). */
         public static boolean isRootWalk(String list) {

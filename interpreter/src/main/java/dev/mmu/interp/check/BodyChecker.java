@@ -244,7 +244,7 @@ final class BodyChecker {
             expect(f.take(), Type.INT, "the number of pages to take");
             loop(f.body(), f.var().name(), Type.SP, false);
         } else if (s instanceof Stmt.ForList f) {
-            loop(f.body(), f.var().name(), f.list().name().equals("obsolete_pages") ? Type.SP : Type.ROOT, false);
+            loop(f.body(), f.var().name(), Stmt.ForList.ofPages(f.list().name()) ? Type.SP : Type.ROOT, false);
         } else if (s instanceof Stmt.ForTdpPte f) {
             Type root = builtinRoot(f.root()) ? Type.ROOT : expr(f.root());
             if (root != null && root != Type.ROOT) {

@@ -204,6 +204,12 @@ public final class Frontend {
          * one to copy, as a maintainer who pasted the primitive's name has nothing else to go on.
          */
         private static String primitiveHint(String name) {
+            // a one-step primitive the prelude now writes out (commit_zap: kvm_mmu_commit_zap_page)
+            String kernel = dev.mmu.runtime.paths.Primitives.get(name).kernel();
+            if (!kernel.equals(name) && KernelPrelude.paths(Prelude.LATEST).containsKey(kernel)) {
+                return " (Java, which a path cannot replace): the prelude writes " + kernel + "() out as a path;"
+                        + " copy `mmu show " + kernel + "` and edit it";
+            }
             List<String> callers = KernelPrelude.callers(Prelude.LATEST, name);
             if (callers.isEmpty()) {
                 return " (Java, which a path cannot replace; `mmu show " + name + "` says what it models)";

@@ -30,6 +30,7 @@ import dev.mmu.runtime.paths.PathBuilder;
 import dev.mmu.runtime.paths.Prelude;
 import dev.mmu.runtime.paths.Primitive;
 import dev.mmu.runtime.paths.Primitives;
+import dev.mmu.runtime.paths.ShadowMmu;
 import dev.mmu.runtime.paths.Queries;
 import dev.mmu.runtime.paths.SlotOps;
 import dev.mmu.runtime.paths.SlotPaths;
@@ -466,6 +467,10 @@ final class BodyCompiler {
     private void forList(Stmt.ForList f, Env env) {
         int var = b.local(f.var().name());
         String list = f.list().name();
+        if (list.equals("invalid_list")) {
+            forInvalidList(f, var, env);
+            return;
+        }
         boolean roots = Stmt.ForList.isRootWalk(list);
         boolean rootVar = !list.equals("obsolete_pages");
         // the root walks start before the list's head (the iterator then takes a reference on each)
@@ -481,6 +486,20 @@ final class BodyCompiler {
         b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
                 : roots ? new FastZap.NextRoot(var, b.here(), list.startsWith("valid_"), list.endsWith("_yield_safe"))
                 : new FastZap.NextInvalidRoot(var, b.here()));
+        patchBreaks();
+    }
+
+    /** for sp in invalid_list: list_for_each_entry_safe(sp, nsp, invalid_list, link), nsp read before the body. */
+    private void forInvalidList(Stmt.ForList f, int var, Env env) {
+        int nsp = b.local("nsp");
+        b.emit(new ShadowMmu.InvalidListHead(nsp));
+        Env inner = new Env(env);
+        inner.bind(f.var().name(), var);
+        int top = b.here();
+        int next = b.placeholder();
+        loopBlock(f.body(), inner);
+        b.emit(new Ops.Jump(top));
+        b.patch(next, new ShadowMmu.NextInvalid(var, nsp, b.here()));
         patchBreaks();
     }
 

@@ -101,11 +101,22 @@ class FrontendTest {
 
     @Test
     void aPathMayNotTakeTheNameOfABuiltin() {
+        LoadResult result = frontend.load("p.mmu", "path prepare_zap(sp: sp) { }\n");
+
+        assertThat(result.diagnostics()).singleElement()
+                .satisfies(d -> assertThat(d.message()).startsWith("path 'prepare_zap' has the name of a built-in primitive"
+                        + " (Java, which a path cannot replace): copy its caller and change the call there (`mmu show "));
+    }
+
+    /** commit_zap is kvm_mmu_commit_zap_page() in one step; the prelude writes that out, so say which to copy. */
+    @Test
+    void aPrimitiveThePreludeWritesOutNamesThePath() {
         LoadResult result = frontend.load("p.mmu", "path commit_zap() { }\n");
 
         assertThat(result.diagnostics()).singleElement()
-                .satisfies(d -> assertThat(d.message()).startsWith("path 'commit_zap' has the name of a built-in primitive"
-                        + " (Java, which a path cannot replace): copy its caller and change the call there (`mmu show "));
+                .satisfies(d -> assertThat(d.message()).isEqualTo("path 'commit_zap' has the name of a built-in primitive"
+                        + " (Java, which a path cannot replace): the prelude writes kvm_mmu_commit_zap_page() out as a"
+                        + " path; copy `mmu show kvm_mmu_commit_zap_page` and edit it"));
     }
 
     /**

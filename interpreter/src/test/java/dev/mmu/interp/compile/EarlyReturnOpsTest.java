@@ -194,7 +194,7 @@ class EarlyReturnOpsTest {
                     if guest_mmu {
                       lock write
                       mmu_free_root_page(vcpu_id, true)
-                      commit_zap()
+                      kvm_mmu_commit_zap_page()
                       unlock
                     } else {
                       if vm.tdp_mmu {
@@ -204,7 +204,7 @@ class EarlyReturnOpsTest {
                       } else {
                         lock write
                         mmu_free_root_page(vcpu_id)
-                        commit_zap()
+                        kvm_mmu_commit_zap_page()
                         unlock
                       }
                     }

@@ -84,6 +84,15 @@ public final class Primitives {
                     ShadowMmu.commitZapPage(e);
                     return 0;
                 });
+        // One page of kvm_mmu_commit_zap_page()'s walk, for the prelude's path (commit_zap above is
+        // the whole commit in one step, kept for pasted copies of older preludes).
+        declare("kvm_mmu_free_shadow_page(sp: sp)")
+                .mirrors("kvm_mmu_free_shadow_page", "v7.2, v7.3")
+                .doc("frees a page kvm_mmu_prepare_zap_page() queued, off invalid_list (under mmu_lock held for write)")
+                .step(Footprint.updates(Resource.INVALID_LIST, Resource.SPTE, Resource.VIOLATIONS), (e, a) -> {
+                    ShadowMmu.freeShadowPage(e, (int) a[0]);
+                    return 0;
+                });
         declare("remote_flush_or_zap(flush: bool) -> bool")
                 .mirrors("kvm_mmu_remote_flush_or_zap", "v7.2, v7.3")
                 .doc("commits invalid_list, or flushes remote TLBs if the list is empty and flush is set")

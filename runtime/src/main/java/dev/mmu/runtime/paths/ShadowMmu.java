@@ -113,6 +113,109 @@ public final class ShadowMmu {
         e.note("kvm_mmu_commit_zap_page frees " + n + " page" + (n == 1 ? "" : "s"));
     }
 
+    /**
+     * kvm_mmu_free_shadow_page(sp) (v7.2, mmu.c:1740): hlist_del(&sp->hash_link), list_del(&sp->link)
+     * (off the caller's invalid_list) and the page freed. The kernel asserts no lock: freeing
+     * outside mmu_lock held for write races the lists' other users (lockdep here, as
+     * {@link #freeUnlocked}). A page freed twice is a use-after-free.
+     */
+    static void freeShadowPage(Exec e, int spId) {
+        VmState s = e.s;
+        if (s.mmuWriter != e.thread) {
+            e.violate(Invariant.lockdep, "kvm_mmu_free_shadow_page(sp" + spId + ") without mmu_lock held for write"
+                    + " (the kernel asserts none, but its hlist_del()/list_del() would race)");
+        }
+        if (spId < 0 || spId >= s.spCapacity() || s.sp(spId) == null) {
+            e.violate(Invariant.use_after_free, "kvm_mmu_free_shadow_page(sp" + spId + "): the page was already freed");
+            return;
+        }
+        ThreadState t = e.self();
+        int at = indexOf(t.invalidList, spId);
+        if (at >= 0) {
+            int[] rest = new int[t.invalidList.length - 1];
+            System.arraycopy(t.invalidList, 0, rest, 0, at);
+            System.arraycopy(t.invalidList, at + 1, rest, at, rest.length - at);
+            t.invalidList = rest;
+        }
+        s.freeSp(spId);
+        e.note("kvm_mmu_free_shadow_page(sp" + spId + ")");
+    }
+
+    private static int indexOf(int[] list, int id) {
+        for (int i = 0; i < list.length; i++) if (list[i] == id) return i;
+        return -1;
+    }
+
+    /** What the invalid_list walk's ops read: the caller's list (and the first sets commit_batch). */
+    static final Footprint INVALID_LIST_WALK = Footprint.reads(Resource.INVALID_LIST).andUpdates(Resource.METRICS);
+
+    /**
+     * The head of list_for_each_entry_safe(sp, nsp, invalid_list, link) (kvm_mmu_commit_zap_page(),
+     * v7.2): nsp = the first entry (-1: the list is empty). The pages a commit frees are the
+     * commit_batch metric, counted here, at the walk's start.
+     */
+    public record InvalidListHead(int nsp) implements Op {
+        public void exec(Exec e, int choice) {
+            int[] list = e.self().invalidList;
+            e.self().locals[nsp] = list.length > 0 ? list[0] : -1;
+            if (list.length > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = list.length;
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return new int[] {nsp};
+        }
+
+        public Footprint footprint() {
+            return INVALID_LIST_WALK;
+        }
+
+        public String describe() {
+            return "nsp = list_first_entry(invalid_list)";
+        }
+    }
+
+    /**
+     * Each pass of list_for_each_entry_safe(sp, nsp, invalid_list, link): sp = nsp, and nsp = the entry
+     * after sp, read before the body frees sp; none left ends the walk.
+     */
+    public record NextInvalid(int sp, int nsp, int end) implements Op {
+        public void exec(Exec e, int choice) {
+            long[] locals = e.self().locals;
+            if (locals[nsp] < 0) {
+                e.nextPc = end;
+                return;
+            }
+            int[] list = e.self().invalidList;
+            int at = indexOf(list, (int) locals[nsp]);
+            locals[sp] = locals[nsp];
+            locals[nsp] = at >= 0 && at + 1 < list.length ? list[at + 1] : -1;
+        }
+
+        public int[] localsRead() {
+            return new int[] {nsp};
+        }
+
+        public int[] localsWritten(int pc, int target) {
+            return target == end ? LiveLocals.NONE : new int[] {sp, nsp};
+        }
+
+        public Footprint footprint() {
+            return Footprint.reads(Resource.INVALID_LIST);
+        }
+
+        public int[] targets(int pc) {
+            return new int[] {pc + 1, end};
+        }
+
+        public String describe() {
+            return "list_for_each_entry_safe(sp, nsp, invalid_list, link)";
+        }
+    }
+
     /** kvm_mmu_remote_flush_or_zap(): commit if the list is non-empty, else flush if asked; true if either. */
     static boolean remoteFlushOrZap(Exec e, boolean remoteFlush) {
         if (!remoteFlush && e.self().invalidList.length == 0) {

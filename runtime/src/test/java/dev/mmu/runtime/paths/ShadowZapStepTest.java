@@ -31,6 +31,11 @@ class ShadowZapStepTest {
     static final Expr L1 = Expr.of(Footprint.reads(Resource.SPTE), (s, t) -> Walk.to(s, s.root, HPAGE_GFN, 1).spId());
 
     static Stepper user(Consumer<PathBuilder> body) {
+        return user(body, false);
+    }
+
+    /** With {@code metrics}, commit_batch and lock_hold_work are kept (an expectation reads them). */
+    static Stepper user(Consumer<PathBuilder> body, boolean metrics) {
         PathBuilder setup = new PathBuilder();
         FaultPaths.guestAccess(setup, VM, 0, Access.EXEC, Expr.constant(HPAGE_GPA));
         PathBuilder b = new PathBuilder();
@@ -41,7 +46,8 @@ class ShadowZapStepTest {
         body.accept(b);
         b.emit(new Ops.Release(LockId.mmu_lock));
         b.emit(new Ops.Release(LockId.srcu));
-        return new Stepper(Stepper.program(VM, setup, ThreadProgram.of("zapper", -1, b)));
+        return new Stepper(new Program(VM, ThreadProgram.of("setup", -1, setup), java.util.List.of(ThreadProgram.of("zapper", -1, b)),
+                metrics));
     }
 
     static Ops.Call call(String name, Expr... args) {
@@ -148,6 +154,95 @@ class ShadowZapStepTest {
         assertThat(Invariant.stale_tlb_at_unlock.violatedIn(st.s)).isTrue();
         assertThat(st.done(0)).isTrue();
         assertThat(Invariant.page_table_leak.violatedIn(st.s)).as("thread ends with a non-empty invalid_list").isTrue();
+    }
+
+    /**
+     * The prelude's kvm_mmu_commit_zap_page() (v7.2) page by page: list_for_each_entry_safe() over
+     * invalid_list freeing each page with kvm_mmu_free_shadow_page(), every page once, in the
+     * list's order (the walk reads the next entry before the body frees sp); its start records
+     * commit_batch.
+     */
+    @Test
+    void theInvalidListWalkFreesEachPageInOrder() {
+        int sp = 1;
+        int nsp = 2;
+        Stepper st = user(b -> {
+            b.local("sp");
+            b.local("nsp");
+            b.emit(call("prepare_zap", L1));
+            b.emit(new ShadowMmu.InvalidListHead(nsp));
+            int top = b.here();
+            int next = b.placeholder();
+            b.emit(free(Expr.local(sp)));
+            b.emit(new Ops.Jump(top));
+            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+        }, true);
+        ShadowPage l1 = lock(st);
+        // a page queued before l1, by hand: the walk must free it first, then l1
+        ShadowPage other = st.s.allocSp(1, 0x400, false);
+        other.invalid = true;
+        st.s.threads[0].invalidList = new int[] {other.id};
+        java.util.List<Integer> freed = new java.util.ArrayList<>();
+        while (!st.next(0).equals("release mmu_lock")) {
+            boolean isFree = st.next(0).equals("kvm_mmu_free_shadow_page()");
+            int[] before = st.s.threads[0].invalidList.clone();
+            st.step(0, st.next(0));
+            if (isFree) {
+                assertThat(before).as("each free takes the list's head").isNotEmpty();
+                assertThat(st.s.sp(before[0])).isNull();
+                freed.add(before[0]);
+            }
+        }
+        assertThat(freed).containsExactly(other.id, l1.id);
+        assertThat(st.s.threads[0].invalidList).isEmpty();
+        assertThat(st.s.commitBatch).as("two pages in one commit").isEqualTo(2);
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** A page freed twice is a use-after-free; a free outside mmu_lock held for write is lockdep. */
+    @Test
+    void kvmMmuFreeShadowPageChecksItsPageAndTheLock() {
+        Stepper twice = user(b -> {
+            b.local("saved");
+            b.emit(call("prepare_zap", L1));
+            b.emit(free(L1SAVED));
+            b.emit(free(L1SAVED));
+        });
+        ShadowPage l1 = lock(twice);
+        twice.s.threads[0].locals[SAVED] = l1.id;
+        twice.step(0, "prepare_zap()");
+        twice.step(0, "kvm_mmu_free_shadow_page()");
+        assertThat(twice.s.violations).isZero();
+        assertThat(twice.s.sp(l1.id)).isNull();
+        assertThat(twice.s.threads[0].invalidList).isEmpty();
+        twice.step(0, "kvm_mmu_free_shadow_page()");
+        assertThat(Invariant.use_after_free.violatedIn(twice.s)).isTrue();
+        assertThat(Invariant.lockdep.violatedIn(twice.s)).isFalse();
+
+        Stepper unlocked = bare(b -> {
+            b.local("saved");
+            b.emit(new Ops.Acquire(LockId.srcu, Mode.READ));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(call("prepare_zap", L1));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+            b.emit(free(L1SAVED));
+        });
+        unlocked.s.threads[0].locals[SAVED] = unlocked.tableAt(HPAGE_GFN, 1).id;
+        for (int i = 0; i < 4; i++) unlocked.step(0, unlocked.next(0));
+        assertThat(Invariant.lockdep.violatedIn(unlocked.s)).isFalse();
+        unlocked.step(0, "kvm_mmu_free_shadow_page()");
+        assertThat(Invariant.lockdep.violatedIn(unlocked.s)).isTrue();
+        assertThat(Invariant.use_after_free.violatedIn(unlocked.s)).isFalse();
+        assertThat(unlocked.s.threads[0].invalidList).as("the free still happens").isEmpty();
+    }
+
+    /** The local that keeps the L1 page's id from before the zap (the walk cannot find it after). */
+    static final int SAVED = 1;
+    static final Expr L1SAVED = Expr.local(SAVED);
+
+    /** kvm_mmu_free_shadow_page(sp), returning nothing into any local. */
+    static Ops.Call free(Expr sp) {
+        return new Ops.Call(Primitives.get("kvm_mmu_free_shadow_page"), new Expr[] {sp}, -1);
     }
 
     /** A thread of its own locks: no srcu, mmu_lock taken and dropped where the body says. */
