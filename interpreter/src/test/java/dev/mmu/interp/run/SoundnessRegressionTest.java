@@ -176,8 +176,9 @@ class SoundnessRegressionTest {
             assertThat(d.severity()).isEqualTo(Severity.WARNING);
             assertThat(d.pos().line()).isEqualTo(16);
             assertThat(d.message()).isEqualTo("path 'kvm_flush_remote_tlbs' replaces the prelude's, but nothing this"
-                    + " scenario runs calls it: the edit is not checked (the prelude calls it from kvm_handle_hva_range;"
-                    + " the model's other callers' work is inside primitives)");
+                    + " scenario runs calls it: the edit is not checked (the prelude calls it from kvm_handle_hva_range,"
+                    + " kvm_mmu_commit_zap_page, kvm_mmu_remote_flush_or_zap; the model's other callers' work is inside"
+                    + " primitives)");
         });
     }
 
