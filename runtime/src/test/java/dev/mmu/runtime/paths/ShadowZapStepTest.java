@@ -236,6 +236,81 @@ class ShadowZapStepTest {
         assertThat(unlocked.s.threads[0].invalidList).as("the free still happens").isEmpty();
     }
 
+    /**
+     * A patch may free out of the list's order: the page leaves the list wherever it is, the others
+     * stay in order. An empty list ends the walk at once, freeing nothing.
+     */
+    @Test
+    void aFreeTakesThePageFromAnywhereInTheList() {
+        int sp = 1;
+        int nsp = 2;
+        Stepper st = user(b -> {
+            b.local("sp");
+            b.local("nsp");
+            b.emit(free(Expr.local(RESULT)));
+            b.emit(new ShadowMmu.InvalidListHead(nsp));
+            int top = b.here();
+            int next = b.placeholder();
+            b.emit(free(Expr.local(sp)));
+            b.emit(new Ops.Jump(top));
+            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+        });
+        lock(st);
+        ShadowPage[] queued = new ShadowPage[3];
+        for (int i = 0; i < 3; i++) {
+            queued[i] = st.s.allocSp(1, 0x400 + 0x200L * i, false);
+            queued[i].invalid = true;
+        }
+        st.s.threads[0].invalidList = new int[] {queued[0].id, queued[1].id, queued[2].id};
+        st.s.threads[0].locals[RESULT] = queued[1].id;
+        st.step(0, "kvm_mmu_free_shadow_page()");
+        assertThat(st.s.threads[0].invalidList).containsExactly(queued[0].id, queued[2].id);
+        assertThat(st.s.sp(queued[1].id)).isNull();
+        while (!st.next(0).equals("release mmu_lock")) st.step(0, st.next(0));
+        assertThat(st.s.sp(queued[0].id)).isNull();
+        assertThat(st.s.sp(queued[2].id)).isNull();
+        assertThat(st.s.violations).isZero();
+
+        Stepper empty = user(b -> {
+            b.local("sp");
+            b.local("nsp");
+            b.emit(new ShadowMmu.InvalidListHead(nsp));
+            int top = b.here();
+            int next = b.placeholder();
+            b.emit(free(Expr.local(sp)));
+            b.emit(new Ops.Jump(top));
+            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+        });
+        lock(empty);
+        // first, the page of id 0 (a zapped root's last put queues the root): walked and freed like any
+        Stepper root = user(b -> {
+            b.local("sp");
+            b.local("nsp");
+            b.emit(new ShadowMmu.InvalidListHead(nsp));
+            int top = b.here();
+            int next = b.placeholder();
+            b.emit(free(Expr.local(sp)));
+            b.emit(new Ops.Jump(top));
+            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+        });
+        assertThat(root.s.sp(0)).isNotNull();
+        root.s.spForWrite(0).invalid = true;
+        root.s.threads[0].invalidList = new int[] {0}; // before the lock: the walk's head runs in its step
+        lock(root);
+        while (!root.next(0).equals("release mmu_lock")) root.step(0, root.next(0));
+        assertThat(root.s.sp(0)).isNull();
+        assertThat(root.s.threads[0].invalidList).isEmpty();
+        assertThat(root.s.violations).isZero();
+
+        int live = empty.liveTables();
+        while (!empty.next(0).equals("release mmu_lock")) {
+            assertThat(empty.next(0)).isNotEqualTo("kvm_mmu_free_shadow_page()");
+            empty.step(0, empty.next(0));
+        }
+        assertThat(empty.liveTables()).isEqualTo(live);
+        assertThat(empty.s.violations).isZero();
+    }
+
     /** The local that keeps the L1 page's id from before the zap (the walk cannot find it after). */
     static final int SAVED = 1;
     static final Expr L1SAVED = Expr.local(SAVED);
