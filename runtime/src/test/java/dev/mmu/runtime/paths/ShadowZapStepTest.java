@@ -164,18 +164,9 @@ class ShadowZapStepTest {
      */
     @Test
     void theInvalidListWalkFreesEachPageInOrder() {
-        int sp = 1;
-        int nsp = 2;
         Stepper st = user(b -> {
-            b.local("sp");
-            b.local("nsp");
             b.emit(call("prepare_zap", L1));
-            b.emit(new ShadowMmu.InvalidListHead(nsp));
-            int top = b.here();
-            int next = b.placeholder();
-            b.emit(free(Expr.local(sp)));
-            b.emit(new Ops.Jump(top));
-            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+            freeEachQueued(b);
         }, true);
         ShadowPage l1 = lock(st);
         // a page queued before l1, by hand: the walk must free it first, then l1
@@ -242,18 +233,9 @@ class ShadowZapStepTest {
      */
     @Test
     void aFreeTakesThePageFromAnywhereInTheList() {
-        int sp = 1;
-        int nsp = 2;
         Stepper st = user(b -> {
-            b.local("sp");
-            b.local("nsp");
             b.emit(free(Expr.local(RESULT)));
-            b.emit(new ShadowMmu.InvalidListHead(nsp));
-            int top = b.here();
-            int next = b.placeholder();
-            b.emit(free(Expr.local(sp)));
-            b.emit(new Ops.Jump(top));
-            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+            freeEachQueued(b);
         });
         lock(st);
         ShadowPage[] queued = new ShadowPage[3];
@@ -272,26 +254,12 @@ class ShadowZapStepTest {
         assertThat(st.s.violations).isZero();
 
         Stepper empty = user(b -> {
-            b.local("sp");
-            b.local("nsp");
-            b.emit(new ShadowMmu.InvalidListHead(nsp));
-            int top = b.here();
-            int next = b.placeholder();
-            b.emit(free(Expr.local(sp)));
-            b.emit(new Ops.Jump(top));
-            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+            freeEachQueued(b);
         });
         lock(empty);
         // first, the page of id 0 (a zapped root's last put queues the root): walked and freed like any
         Stepper root = user(b -> {
-            b.local("sp");
-            b.local("nsp");
-            b.emit(new ShadowMmu.InvalidListHead(nsp));
-            int top = b.here();
-            int next = b.placeholder();
-            b.emit(free(Expr.local(sp)));
-            b.emit(new Ops.Jump(top));
-            b.patch(next, new ShadowMmu.NextInvalid(sp, nsp, b.here()));
+            freeEachQueued(b);
         });
         assertThat(root.s.sp(0)).isNotNull();
         root.s.spForWrite(0).invalid = true;
@@ -309,6 +277,22 @@ class ShadowZapStepTest {
         }
         assertThat(empty.liveTables()).isEqualTo(live);
         assertThat(empty.s.violations).isZero();
+    }
+
+    /** The locals of the walk below (after the result local). */
+    static final int SP = 1;
+    static final int NSP = 2;
+
+    /** for sp in invalid_list { kvm_mmu_free_shadow_page(sp) }: the prelude's kvm_mmu_commit_zap_page() walk. */
+    static void freeEachQueued(PathBuilder b) {
+        b.local("sp");
+        b.local("nsp");
+        b.emit(new ShadowMmu.InvalidListHead(NSP));
+        int top = b.here();
+        int next = b.placeholder();
+        b.emit(free(Expr.local(SP)));
+        b.emit(new Ops.Jump(top));
+        b.patch(next, new ShadowMmu.NextInvalid(SP, NSP, b.here()));
     }
 
     /** The local that keeps the L1 page's id from before the zap (the walk cannot find it after). */
