@@ -63,7 +63,7 @@ class EarlyReturnShapesTest {
                 if guest_mmu {
                   lock write
                   mmu_free_root_page(vcpu_id, true)
-                  commit_zap()
+                  kvm_mmu_commit_zap_page()
                   unlock
                 } else {
                   if vm.tdp_mmu {
@@ -73,7 +73,7 @@ class EarlyReturnShapesTest {
                   } else {
                     lock write
                     mmu_free_root_page(vcpu_id)
-                    commit_zap()
+                    kvm_mmu_commit_zap_page()
                     unlock
                   }
                 }
@@ -82,7 +82,7 @@ class EarlyReturnShapesTest {
 
             path kvm_mmu_slot_try_split_huge_pages(slot: int) {
               if vm.tdp_mmu {
-                if vm.nested_mmu {
+                if vm.has_rmaps {
                   lock write
                   let level = 3
                   while level > 1 {
