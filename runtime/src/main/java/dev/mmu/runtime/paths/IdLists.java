@@ -10,10 +10,15 @@ final class IdLists {
     private IdLists() {}
 
     static boolean contains(int[] ids, int id) {
-        for (int x : ids) {
-            if (x == id) return true;
+        return indexOf(ids, id) >= 0;
+    }
+
+    /** Where id first is on the list; -1 if it is not. */
+    static int indexOf(int[] ids, int id) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) return i;
         }
-        return false;
+        return -1;
     }
 
     /** The list without the first occurrence of id; the same array if id is not on it. */

@@ -109,7 +109,7 @@ public final class ShadowMmu {
         Tlbs.flushRemoteTlbs(e);
         for (int id : t.invalidList) e.s.freeSp(id);
         t.invalidList = new int[0];
-        if (n > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = n;
+        recordCommitBatch(e, n);
         e.note("kvm_mmu_commit_zap_page frees " + n + " page" + (n == 1 ? "" : "s"));
     }
 
@@ -129,21 +129,9 @@ public final class ShadowMmu {
             e.violate(Invariant.use_after_free, "kvm_mmu_free_shadow_page(sp" + spId + "): the page was already freed");
             return;
         }
-        ThreadState t = e.self();
-        int at = indexOf(t.invalidList, spId);
-        if (at >= 0) {
-            int[] rest = new int[t.invalidList.length - 1];
-            System.arraycopy(t.invalidList, 0, rest, 0, at);
-            System.arraycopy(t.invalidList, at + 1, rest, at, rest.length - at);
-            t.invalidList = rest;
-        }
+        e.self().invalidList = IdLists.without(e.self().invalidList, spId);
         s.freeSp(spId);
         e.note("kvm_mmu_free_shadow_page(sp" + spId + ")");
-    }
-
-    private static int indexOf(int[] list, int id) {
-        for (int i = 0; i < list.length; i++) if (list[i] == id) return i;
-        return -1;
     }
 
     /** What the invalid_list walk's ops read: the caller's list (and the first sets commit_batch). */
@@ -158,7 +146,7 @@ public final class ShadowMmu {
         public void exec(Exec e, int choice) {
             int[] list = e.self().invalidList;
             e.self().locals[nsp] = list.length > 0 ? list[0] : -1;
-            if (list.length > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = list.length;
+            recordCommitBatch(e, list.length);
         }
 
         public int[] localsRead() {
@@ -190,7 +178,7 @@ public final class ShadowMmu {
                 return;
             }
             int[] list = e.self().invalidList;
-            int at = indexOf(list, (int) locals[nsp]);
+            int at = IdLists.indexOf(list, (int) locals[nsp]);
             locals[sp] = locals[nsp];
             locals[nsp] = at >= 0 && at + 1 < list.length ? list[at + 1] : -1;
         }
@@ -214,6 +202,11 @@ public final class ShadowMmu {
         public String describe() {
             return "list_for_each_entry_safe(sp, nsp, invalid_list, link)";
         }
+    }
+
+    /** The commit_batch metric: the most pages one commit frees (kept only when an expectation reads it). */
+    private static void recordCommitBatch(Exec e, int pages) {
+        if (pages > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = pages;
     }
 
     /** kvm_mmu_remote_flush_or_zap(): commit if the list is non-empty, else flush if asked; true if either. */
