@@ -105,12 +105,18 @@ final class ShowCommand implements Callable<Integer> {
         if (primitive.isPresent()) {
             // No .mmu source to copy: what it models, as comment lines a scenario file may keep.
             Builtins.Builtin b = primitive.get();
+            // a one-step primitive the prelude now writes out (commit_zap: kvm_mmu_commit_zap_page)
+            boolean writtenOut = !b.kernelFunction().equals(name)
+                    && KernelPrelude.paths(version).containsKey(b.kernelFunction());
             List<String> lines = List.of(name + " is a primitive (Java in the runtime), not a path of the prelude: it"
                     + " models " + b.kernelFunction() + (b.kernelVersion().isEmpty() ? "" : " (" + b.kernelVersion() + ")")
                     + ".", b.doc() + ".", b.name() + "(" + String.join(", ", b.params().stream().map(Builtins.Param::text)
                     .toList()) + ")" + (b.returns() == Type.VOID ? "" : " -> " + b.returns().display)
-                    + ": a path calls it (docs/language.md, section 6); a loop around it is written out in .mmu,"
-                    + " as the prelude's tdp_mmu_zap_leafs does (mmu show tdp_mmu_zap_leafs).");
+                    + (writtenOut ? ": the prelude writes " + b.kernelFunction() + "() out as a path; a patch edits"
+                            + " the copy `mmu show " + b.kernelFunction() + (version.equals(Prelude.LATEST) ? ""
+                            : " --kernel " + version) + "` prints."
+                    : ": a path calls it (docs/language.md, section 6); a loop around it is written out in .mmu,"
+                    + " as the prelude's tdp_mmu_zap_leafs does (mmu show tdp_mmu_zap_leafs)."));
             Wrap.wrap(lines, Terminal.columns() - 2).forEach(l -> System.out.println("# " + l));
             return ExitCode.PASS;
         }

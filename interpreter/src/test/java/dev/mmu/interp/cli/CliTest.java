@@ -80,6 +80,21 @@ class CliTest {
     }
 
     /**
+     * A one-step primitive whose kernel function the prelude now writes out (commit_zap, which
+     * kvm_mmu_commit_zap_page() replaced) leads to that path, not to "a path calls it".
+     */
+    @Test
+    void showLeadsFromAWrittenOutPrimitiveToItsPath() {
+        assertThat(run("show", "commit_zap")).isZero();
+        assertThat(out.replaceAll("\\s+#\\s+", " ")).contains("the prelude writes kvm_mmu_commit_zap_page() out as a path;"
+                + " a patch edits the copy `mmu show kvm_mmu_commit_zap_page` prints.").doesNotContain("a path calls it");
+        assertThat(run("show", "commit_zap", "--kernel", "5.10")).isZero();
+        assertThat(out.replaceAll("\\s+#\\s+", " ")).contains("`mmu show kvm_mmu_commit_zap_page --kernel 5.10` prints.");
+        assertThat(run("show", "kvm_mmu_commit_zap_page")).isZero();
+        assertThat(out).contains("path kvm_mmu_commit_zap_page(");
+    }
+
+    /**
      * tdp_mmu_map_handle_target_level() is prelude source a maintainer copies (it was a primitive):
      * 7.2's with v6.13's early return, 6.12's without it and with the flush on a table only.
      */
