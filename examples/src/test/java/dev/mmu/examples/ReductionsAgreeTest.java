@@ -37,6 +37,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * The soundness suite (issue 11): on every example, every bench scenario and generated scenarios
@@ -73,7 +75,11 @@ import org.junit.jupiter.api.TestFactory;
  * compared ({@link #verdictsAgree}); one past {@code VERDICTS_MAX_STATES} too is skipped, named in
  * the figures. {@code -Dsoundness.seed=S -Dsoundness.count=N} or {@code -Dsoundness.seeds=S1,S2,..}
  * choose the generated scenarios (bench/soundness.sh runs 10,000 and more).
+ *
+ * <p>Its tests run concurrently (one per core, examples/pom.xml): each is independent and its
+ * searches single-threaded; it was 40-70 minutes of CI alone.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class ReductionsAgreeTest {
 
     private static final long FIRST_SEED = Long.getLong("soundness.seed", 1);
