@@ -28,8 +28,9 @@ public final class Memslots {
      * publishes a new one and retires the one it replaced, kfree_memslot frees the retired ones.
      * A struct is named by its generation mod GENS, packed per position into VmState.slotStructs:
      * the current one's in bits 0-1, the retired ones as a mask from RETIRED_SHIFT, the freed ones
-     * from FREED_SHIFT. A generation wraps after GENS swaps (a new struct's frees its number): a
-     * fault that held a struct across GENS swaps without a use in between is not told from the new one.
+     * from FREED_SHIFT. Generations wrap after GENS swaps (the new struct's number leaves both
+     * masks): a fault that held a struct across GENS swaps with no read between is not told from
+     * the new one (docs/kernel-model.md, "Memslot structs are freed").
      */
     static final int GENS = 4;
     private static final int GEN_MASK = GENS - 1;
@@ -173,9 +174,14 @@ public final class Memslots {
         return f;
     }
 
-    /** The generation of the position's current struct kvm_memory_slot. */
-    static int generation(VmState s, int position) {
+    /** The generation of the position's current struct kvm_memory_slot: part of {@link Resource#MEMSLOTS}. */
+    public static int generation(VmState s, int position) {
         return structs(s, position) & GEN_MASK;
+    }
+
+    /** The position's retired and freed structs (a mask each, packed): {@link Resource#MEMSLOT_STRUCTS}. */
+    public static int retiredAndFreed(VmState s, int position) {
+        return structs(s, position) & ~GEN_MASK;
     }
 
     private static int structs(VmState s, int position) {
