@@ -188,12 +188,14 @@ public final class Memslots {
         return position < s.slotStructs.length ? s.slotStructs[position] : 0;
     }
 
+    /**
+     * Only ever a non-zero value (a swap retires a struct, nothing clears the masks), so the array
+     * ends at the highest position swapped: equal contents, equal arrays.
+     */
     private static void setStructs(VmState s, int position, int packed) {
         int[] a = java.util.Arrays.copyOf(s.slotStructs, Math.max(s.slotStructs.length, position + 1));
         a[position] = packed;
-        int n = a.length;
-        while (n > 0 && a[n - 1] == 0) n--; // nothing swapped: the empty array, as before any swap
-        s.slotStructs = n == a.length ? a : java.util.Arrays.copyOf(a, n);
+        s.slotStructs = a;
     }
 
     /**

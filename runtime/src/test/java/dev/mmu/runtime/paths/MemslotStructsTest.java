@@ -65,6 +65,59 @@ class MemslotStructsTest {
         assertThat(Memslots.free(s, 0)).isZero();
     }
 
+    /** A freed struct stays freed through later swaps, until its generation comes round again. */
+    @Test
+    void aFreedStructStaysFreedAcrossLaterSwaps() {
+        VmState s = initial();
+        long first = Memslots.snapshot(s, 1);
+        Memslots.retire(s, 0);
+        long second = Memslots.snapshot(s, 1);
+        assertThat(Memslots.free(s, 0)).isEqualTo(1);
+        Memslots.retire(s, 0);
+        Memslots.retire(s, 0);
+        assertThat(Memslots.freed(s, first)).as("freed two swaps ago").isTrue();
+        assertThat(Memslots.freed(s, second)).as("retired, not freed").isFalse();
+        assertThat(Memslots.free(s, 0)).isEqualTo(2);
+        assertThat(Memslots.freed(s, second)).isTrue();
+        assertThat(Memslots.freed(s, first)).isTrue();
+        assertThat(s.slotStructs).hasSize(1);
+    }
+
+    /** Four swaps without a free: the newest struct takes the first one's number, which is then neither retired nor freed. */
+    @Test
+    void theGenerationThatComesRoundIsTheActiveStructs() {
+        VmState s = initial();
+        for (int i = 0; i < Memslots.GENS; i++) Memslots.retire(s, 0);
+        assertThat(Memslots.generation(s, 0)).isZero();
+        assertThat(Memslots.free(s, 0)).as("the three structs before it").isEqualTo(Memslots.GENS - 1);
+        assertThat(Memslots.freed(s, Memslots.snapshot(s, 1))).isFalse();
+        assertThat(Memslots.retiredAndFreed(s, 0) >>> 8).as("freed mask").isEqualTo(0b1110);
+        VmState five = initial();
+        for (int i = 0; i <= Memslots.GENS; i++) Memslots.retire(five, 0);
+        assertThat(Memslots.generation(five, 0)).isEqualTo(1);
+        assertThat(Memslots.free(five, 0)).isEqualTo(Memslots.GENS - 1);
+        assertThat(Memslots.freed(five, Memslots.snapshot(five, 1))).isFalse();
+        assertThat(Memslots.retiredAndFreed(five, 0) >>> 8).isEqualTo(0b1101);
+    }
+
+    /** Each position has its own structs; the array reaches the highest position swapped. */
+    @Test
+    void positionsAreApart() {
+        VmConfig two = new VmConfig(Mmu.TDP, false, 1, false, 4,
+                List.of(new Memslot(0, 0, 512, 1, false, false), new Memslot(1, 512, 512, 1, false, false)), 1);
+        VmState s = new MmuSystem(InvariantsTest.program(two, b -> { })).initial();
+        long slot0 = Memslots.snapshot(s, 1);
+        long slot1 = Memslots.snapshot(s, 513);
+        Memslots.retire(s, 1);
+        assertThat(s.slotStructs).containsExactly(0, Memslots.retiredAndFreed(s, 1) | 1);
+        assertThat(Memslots.free(s, 0)).isZero();
+        assertThat(Memslots.free(s, 1)).isEqualTo(1);
+        assertThat(Memslots.freed(s, slot0)).as("slot 0's struct was not swapped").isFalse();
+        assertThat(Memslots.freed(s, slot1)).isTrue();
+        assertThat(Memslots.generation(s, 0)).isZero();
+        assertThat(Memslots.generation(s, 1)).isEqualTo(1);
+    }
+
     /** ioctl: slots_lock, the flags swap, [synchronize_srcu], kfree_memslot, unlock; vCPU 0: a write fault. */
     static Stepper race(boolean wait) {
         PathBuilder ioctl = new PathBuilder();
