@@ -150,9 +150,9 @@ class FootprintsTest {
             group("writes VIOLATIONS",
                     "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
 
-                    "DirectMap.Link", "DirectMap.SetSpte", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn", "FaultOps.FastPfFixDirectSpte",
+                    "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
                     "FaultOps.VmEntry", "SlotOps.SetLogDirty",
-                    "FaultOps.FastPfGetLastSptep", "FaultOps.FaultIn", "HugePageRecovery.RecoverStep",
+                    "FaultOps.FastPfGetLastSptep", "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",

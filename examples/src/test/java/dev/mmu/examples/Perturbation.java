@@ -61,6 +61,13 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
             x.dirtyLogBusy ^= all;
             x.slotBase = Arrays.stream(x.slotBase).map(b -> b + 512).toArray(); // 2M aligned still
         }));
+        // Every struct of every slot freed or not as it was not (the freed mask, Memslots' bits 8-11):
+        // a fault's read of fault->slot then goes the other way.
+        l.add(new Perturbation("MEMSLOT_STRUCTS", Resource.MEMSLOT_STRUCTS.bit(), x -> {
+            int[] a = Arrays.copyOf(x.slotStructs, x.slotBase.length);
+            for (int p = 0; p < a.length; p++) a[p] ^= 0xf << 8;
+            x.slotStructs = a; // no entry is 0 now: the array is as Memslots keeps it
+        }));
         l.add(new Perturbation("DIRTY_BITMAP", Resource.DIRTY_BITMAP.bit(), x -> {
             for (int slot = 0; slot < x.config.memslots().size(); slot++) {
                 if (x.dirtyWords(slot) == 0) continue;

@@ -7,6 +7,7 @@ import dev.mmu.runtime.model.ThreadState;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Footprint;
 import dev.mmu.runtime.paths.Host;
+import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Rcu;
 import dev.mmu.runtime.paths.Resource;
 import java.util.ArrayList;
@@ -100,7 +101,10 @@ final class ResourceView {
             }
             case INVALID_ROOTS -> List.of(s.mmuValidGen, Arrays.toString(s.invalidRoots), heldInvalidRoots(s));
             case MEMSLOTS -> List.of(s.slotLogging, s.slotInvalid, s.slotDeleted, s.dirtyLogBusy,
-                    Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges), s.smramStart, s.smramEnd);
+                    Arrays.toString(s.slotBase), Arrays.toString(s.goneRanges), s.smramStart, s.smramEnd,
+                    perSlot(s, Memslots::generation));
+            // VmState.slotStructs is both: the current structs' generations are MEMSLOTS (the lookup reads them).
+            case MEMSLOT_STRUCTS -> perSlot(s, Memslots::retiredAndFreed);
             case DIRTY_BITMAP -> {
                 List<Long> words = new ArrayList<>();
                 for (int slot = 0; slot < s.config.memslots().size(); slot++) {
@@ -129,6 +133,10 @@ final class ResourceView {
                 yield l;
             }
         };
+    }
+
+    private static List<Integer> perSlot(VmState s, java.util.function.ToIntBiFunction<VmState, Integer> f) {
+        return java.util.stream.IntStream.range(0, s.config.memslots().size()).mapToObj(p -> f.applyAsInt(s, p)).toList();
     }
 
     private static long[] hostPfns(VmState s) {

@@ -173,6 +173,7 @@ class FeatureTablesTest {
             Map.entry("memslot_remove", new String[] {"kvm_delete_memslot", ""}),
             Map.entry("memslot_set_base", new String[] {"kvm_move_memslot", ""}),
             Map.entry("synchronize_srcu", new String[] {"synchronize_srcu_expedited", ""}),
+            Map.entry("kfree_memslot", new String[] {"kvm_set_memslot", ""}),
             Map.entry("kvm_check_memslot_overlap", new String[] {"kvm_check_memslot_overlap", ""}),
             Map.entry("memslot_set_flags", new String[] {"kvm_update_flags_memslot", ""}),
             Map.entry("kvm_flush_remote_tlbs_memslot", new String[] {"kvm_flush_remote_tlbs_memslot", "Needs `slots_lock` held."}),

@@ -5,8 +5,12 @@ package dev.mmu.runtime.model;
  * {@link VmState#violations}, so "never X" is a check of one bit in every reachable state.
  */
 public enum Invariant {
-    /** A guest access reached a host page after the host freed it (flush before the notifier returns). */
-    use_after_free("a guest access reached a host page after the host freed it"),
+    /**
+     * A guest access reached a host page after the host freed it (flush before the notifier
+     * returns), or a fault read its memslot after kvm_set_memslot() freed it (synchronize_srcu()
+     * between the swap and the free).
+     */
+    use_after_free("a guest access reached a host page after the host freed it, or a fault read its memslot after it was freed"),
     /** mmu_lock released while a TLB holds a translation its SPTE no longer grants (flush before unlock). */
     stale_tlb_at_unlock("mmu_lock was released while a vCPU TLB still held a translation its SPTE no longer grants"),
     /** A hardware walk reached a page table that was freed (RCU: flush before rcu_read_unlock). */

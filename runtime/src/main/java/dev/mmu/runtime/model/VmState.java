@@ -147,6 +147,12 @@ public final class VmState implements Cloneable {
     public int slotDeleted;
     /** Current base gfn of each memslot (by position): the configured one until a KVM_MR_MOVE. */
     public long[] slotBase;
+    /**
+     * Per memslot position, its struct kvm_memory_slot copies (paths.Memslots#retire): the current
+     * one's generation, the retired ones, the freed ones, packed; empty (every position 0) until a
+     * swap, so a scenario without one keeps its encoding. Replaced when written.
+     */
+    public int[] slotStructs = new int[0];
     /** Gfn ranges [start, end) (pairs) that a deleted or moved memslot left: nothing may map them. */
     public long[] goneRanges = new long[0];
     /**
@@ -502,7 +508,10 @@ public final class VmState implements Cloneable {
         w.value(0);
         w.value(commitBatch).value(lockHoldWork).value(violations).flag(assertFailed).cut();
         for (long[] bitmap : dirtyBitmap) w.sparse(bitmap); // a bit per 4K page, most words 0
-        w.value(slotLogging).value(slotInvalid).value(slotDeleted).value(dirtyLogBusy).values(slotBase)
+        // Bit 32 above slotDeleted's (an int's) says slotStructs follows: a state before any swap keeps its bytes.
+        w.value(slotLogging).value(slotInvalid).value((slotDeleted & 0xffffffffL) | (slotStructs.length == 0 ? 0 : 1L << 32));
+        if (slotStructs.length != 0) w.values(slotStructs);
+        w.value(dirtyLogBusy).values(slotBase)
                 .values(goneRanges).value(mmuValidGen).values(invalidRoots).values(tdpMmuRoots).values(globals).cut();
         for (int i = 0; i < threads.length; i++) {
             ThreadState t = threads[i];
@@ -545,6 +554,7 @@ public final class VmState implements Cloneable {
                 && slotLogging == s.slotLogging && slotInvalid == s.slotInvalid && slotDeleted == s.slotDeleted
                 && dirtyLogBusy == s.dirtyLogBusy && Arrays.deepEquals(dirtyBitmap, s.dirtyBitmap)
                 && Arrays.equals(slotBase, s.slotBase) && Arrays.equals(goneRanges, s.goneRanges)
+                && Arrays.equals(slotStructs, s.slotStructs)
                 && mmuValidGen == s.mmuValidGen && Arrays.equals(invalidRoots, s.invalidRoots)
                 && Arrays.equals(tdpMmuRoots, s.tdpMmuRoots)
                 && Arrays.equals(sps, s.sps) && Arrays.equals(lpageDisallowed, s.lpageDisallowed)
@@ -583,7 +593,7 @@ public final class VmState implements Cloneable {
             h = 31 * h + violations + (assertFailed ? 1 << 30 : 0);
             h = 31 * h + Arrays.deepHashCode(dirtyBitmap);
             h = 31 * h + slotLogging + 3 * slotInvalid + 7 * slotDeleted + 11 * dirtyLogBusy;
-            h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges);
+            h = 31 * h + Arrays.hashCode(slotBase) + 13 * Arrays.hashCode(goneRanges) + 17 * Arrays.hashCode(slotStructs);
             h = 31 * h + mmuValidGen + 17 * Arrays.hashCode(invalidRoots) + 23 * Arrays.hashCode(tdpMmuRoots);
             h = 31 * h + Arrays.hashCode(globals);
             h = 31 * h + Arrays.hashCode(threads);

@@ -35,6 +35,7 @@ public final class DirectMap {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
+            Memslots.use(e, l[slotFlags], "kvm_mmu_hugepage_adjust()"); // the slot's lpage_info
             Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
@@ -63,7 +64,7 @@ public final class DirectMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE).andReadsRoots(vcpu);
+            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE).andReadsRoots(vcpu).union(Memslots.USE);
         }
 
         public String describe() {
@@ -234,6 +235,7 @@ public final class DirectMap {
             if (freed(e, spId, "mmu_set_spte")) return;
             int i = Level.index(gfn, level);
             long old = s.sp(spId).spte(i);
+            Memslots.use(e, l[slotFlags], "mmu_set_spte()"); // make_spte(vcpu, sp, slot, ...)
             Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
             boolean writable = !slot.readonly();
@@ -251,7 +253,7 @@ public final class DirectMap {
 
         public Footprint footprint() {
             return gpa.footprint().union(TdpMmu.LINK_CHILD).union(ShadowMmu.COMMIT_ZAP)
-                    .andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS);
+                    .andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(Memslots.USE);
         }
 
         public String describe() {

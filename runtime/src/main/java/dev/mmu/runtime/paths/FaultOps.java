@@ -385,6 +385,7 @@ public final class FaultOps {
                 return;
             }
             e.note("fast_pf_fix_direct_spte: cmpxchg succeeds");
+            Memslots.use(e, l[slotFlags], "fast_pf_fix_direct_spte(): mark_page_dirty_in_slot()");
             TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
             if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
             Ops.deliver(e, 1, result, unless, negate);
@@ -409,7 +410,7 @@ public final class FaultOps {
         public Footprint footprint() {
             return gpa.footprint().andUpdates(Resource.SPTE_ACCESS, Resource.DIRTY_BITMAP, Resource.METRICS)
                     .andReads(Resource.SPTE, Resource.MEMSLOTS).andReadsRoots(vcpu)
-                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu)).union(Memslots.USE);
         }
 
         public String describe() {
@@ -469,6 +470,7 @@ public final class FaultOps {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
             long flags = l[slotFlags];
+            Memslots.use(e, flags, "kvm_mmu_faultin_pfn()"); // slot->flags, __kvm_faultin_pfn(slot, ...)
             if ((flags & Memslots.FOUND) == 0) {
                 if (e.tracing()) e.note("no memslot for gfn 0x" + Long.toHexString(gfn) + ": emulated MMIO");
                 reenter(e, done);
@@ -517,7 +519,7 @@ public final class FaultOps {
 
         private Footprint withHost(Footprint host) {
             return gpa.footprint().union(host).union(Ops.release(dev.mmu.runtime.model.LockId.srcu))
-                    .andReads(Resource.INVALIDATE);
+                    .andReads(Resource.INVALIDATE).union(Memslots.USE);
         }
 
         public int[] targets(int pc) {

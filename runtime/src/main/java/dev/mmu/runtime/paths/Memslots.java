@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
@@ -17,8 +18,24 @@ public final class Memslots {
     static final long LOGGING = 2;
     static final long INVALID = 4;
     static final long READONLY = 8;
+    /** Where {@link #snapshot} keeps the generation of the struct it names ({@link #GENS} values). */
+    static final int GEN_SHIFT = 4;
     /** Where {@link #snapshot} keeps the slot's position. */
     static final int POSITION_SHIFT = 8;
+
+    /**
+     * The struct kvm_memory_slot copies of one position: each swap (kvm_swap_active_memslots())
+     * publishes a new one and retires the one it replaced, kfree_memslot frees the retired ones.
+     * A struct is named by its generation mod GENS, packed per position into VmState.slotStructs:
+     * the current one's in bits 0-1, the retired ones as a mask from RETIRED_SHIFT, the freed ones
+     * from FREED_SHIFT. Generations wrap after GENS swaps (the new struct's number leaves both
+     * masks): a fault that held a struct across GENS swaps with no read between is not told from
+     * the new one (docs/kernel-model.md, "Memslot structs are freed").
+     */
+    static final int GENS = 4;
+    private static final int GEN_MASK = GENS - 1;
+    private static final int RETIRED_SHIFT = 4;
+    private static final int FREED_SHIFT = 8;
 
     /** The memslot a fault's snapshot names (fault->slot), or the gfn's now if it found none. */
     static Memslot ofFault(VmState s, long flags, long gfn) {
@@ -150,11 +167,86 @@ public final class Memslots {
     static long snapshot(VmState s, long gfn) {
         int p = of(s, gfn);
         if (p < 0) return 0;
-        long f = (slot(s, p).readonly() ? FOUND | READONLY : FOUND) | (long) p << POSITION_SHIFT;
+        long f = (slot(s, p).readonly() ? FOUND | READONLY : FOUND) | (long) p << POSITION_SHIFT
+                | (long) generation(s, p) << GEN_SHIFT;
         if (logging(s, p)) f |= LOGGING;
         if ((s.slotInvalid & (1 << p)) != 0) f |= INVALID;
         return f;
     }
+
+    /** The generation of the position's current struct kvm_memory_slot: part of {@link Resource#MEMSLOTS}. */
+    public static int generation(VmState s, int position) {
+        return structs(s, position) & GEN_MASK;
+    }
+
+    /** The position's retired and freed structs (a mask each, packed): {@link Resource#MEMSLOT_STRUCTS}. */
+    public static int retiredAndFreed(VmState s, int position) {
+        return structs(s, position) & ~GEN_MASK;
+    }
+
+    private static int structs(VmState s, int position) {
+        return position < s.slotStructs.length ? s.slotStructs[position] : 0;
+    }
+
+    /**
+     * Only ever a non-zero value (a swap retires a struct, nothing clears the masks), so the array
+     * ends at the highest position swapped: equal contents, equal arrays.
+     */
+    private static void setStructs(VmState s, int position, int packed) {
+        int[] a = java.util.Arrays.copyOf(s.slotStructs, Math.max(s.slotStructs.length, position + 1));
+        a[position] = packed;
+        s.slotStructs = a;
+    }
+
+    /**
+     * kvm_swap_active_memslots() replacing the position's struct: the new one gets the next
+     * generation, the old one is retired (still allocated: kvm_set_memslot() frees it after the
+     * swap's synchronize_srcu_expedited()).
+     */
+    static void retire(VmState s, int position) {
+        int v = structs(s, position);
+        int old = v & GEN_MASK, gen = (old + 1) & GEN_MASK;
+        int retired = ((v >>> RETIRED_SHIFT) | 1 << old) & ~(1 << gen) & 0xf;
+        int freed = (v >>> FREED_SHIFT) & ~(1 << gen) & 0xf;
+        setStructs(s, position, gen | retired << RETIRED_SHIFT | freed << FREED_SHIFT);
+    }
+
+    /**
+     * kfree(invalid_slot) in kvm_set_memslot() and kvm_free_memslot(old) / kfree(old) in
+     * kvm_commit_memory_region() (kvm_main.c:1969, 1726, 1757, v7.2): every retired struct of the
+     * position is freed. Returns how many.
+     */
+    static int free(VmState s, int position) {
+        int v = structs(s, position);
+        int retired = (v >>> RETIRED_SHIFT) & 0xf;
+        if (retired == 0) return 0;
+        setStructs(s, position, (v & GEN_MASK) | (((v >>> FREED_SHIFT) | retired) & 0xf) << FREED_SHIFT);
+        return Integer.bitCount(retired);
+    }
+
+    /** Whether the struct a fault's snapshot names was freed (what {@link #use} checks). */
+    static boolean freed(VmState s, long flags) {
+        if ((flags & FOUND) == 0) return false;
+        int p = (int) (flags >>> POSITION_SHIFT);
+        int gen = (int) (flags >>> GEN_SHIFT) & GEN_MASK;
+        return (structs(s, p) >>> FREED_SHIFT & 1 << gen) != 0;
+    }
+
+    /**
+     * A read of fault->slot (the struct kvm_vcpu_gfn_to_memslot() returned at the exit, under
+     * kvm->srcu): use_after_free if kfree_memslot freed it since, which only a swap without
+     * synchronize_srcu() before the free lets happen.
+     */
+    static void use(Exec e, long flags, String where) {
+        if (!freed(e.s, flags)) return;
+        int p = (int) (flags >>> POSITION_SHIFT);
+        e.violate(Invariant.use_after_free, where + " reads fault->slot, memslot " + slot(e.s, p).id()
+                + "'s struct kvm_memory_slot, which kvm_set_memslot() freed: the vCPU looked it up under kvm->srcu"
+                + " before a kvm_swap_active_memslots() replaced it, and no synchronize_srcu() waited for it");
+    }
+
+    /** What {@link #use} reads (and the violation it may record). */
+    static final Footprint USE = Footprint.reads(Resource.MEMSLOT_STRUCTS).andUpdates(Resource.VIOLATIONS);
 
     /** mark_page_dirty_in_slot(kvm, slot, gfn): only while the slot logs dirty pages. */
     static void markDirty(Exec e, long gfn) {

@@ -575,6 +575,23 @@ public final class Primitives {
                 .mirrors("synchronize_srcu_expedited", "v7.2")
                 .doc("waits until no other thread holds kvm->srcu for read; never under mmu_lock")
                 .expanded();
+        // The end of kvm_set_memslot() (kvm_main.c:1969, v7.2): kfree(invalid_slot) for DELETE and MOVE,
+        // then kvm_commit_memory_region() frees old (kvm_free_memslot() for DELETE, kfree() for MOVE and
+        // FLAGS_ONLY, kvm_main.c:1726, 1757): one step for both, after the last swap's synchronize_srcu().
+        declare("kfree_memslot(slot: int)")
+                .mirrors("kvm_set_memslot", "v7.2, v7.3")
+                .doc("frees the struct kvm_memory_slot copies the slot's swaps replaced (kfree(invalid_slot), kvm_free_memslot(old)"
+                        + " or kfree(old)): a fault that looked one up before its swap and reads fault->slot after is a use_after_free")
+                .step(Footprint.updates(Resource.MEMSLOT_STRUCTS), (e, a) -> {
+                    int pos = slot(e, a[0]);
+                    int n = Memslots.free(e.s, pos);
+                    if (e.tracing()) {
+                        e.note(n == 0 ? "kfree_memslot: memslot " + a[0] + " has no replaced struct kvm_memory_slot"
+                                : "kfree_memslot: " + n + " replaced struct kvm_memory_slot" + (n == 1 ? "" : "s")
+                                        + " of memslot " + a[0] + " freed");
+                    }
+                    return 0;
+                });
         declare("kvm_check_memslot_overlap(slot: int, base_gpa: int) -> bool")
                 .mirrors("kvm_check_memslot_overlap", "v7.2, v7.3")
                 .doc("whether the slot moved to base_gpa would overlap another active slot (-EEXIST)")

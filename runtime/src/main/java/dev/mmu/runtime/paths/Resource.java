@@ -106,7 +106,13 @@ public enum Resource {
      * HF_SMM_MASK, written without mmu_lock by the vCPU's entry and by requests made to it; one
      * vCPU's alone is {@link #vcpuRootsOf}.
      */
-    VCPU_ROOTS;
+    VCPU_ROOTS,
+    /**
+     * The struct kvm_memory_slot copies memslot swaps retired, and which kfree_memslot freed: what
+     * a fault's read of fault->slot checks (Memslots#use). The current struct's generation is
+     * {@link #MEMSLOTS}, which the slot lookup reads.
+     */
+    MEMSLOT_STRUCTS;
 
     /** Where the per-vCPU root bits start (above every resource's own bit, below the TLB bits). */
     static final int VCPU_ROOTS_SHIFT = 32;

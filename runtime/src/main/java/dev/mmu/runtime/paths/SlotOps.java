@@ -40,6 +40,9 @@ public final class SlotOps {
     /** What {@link #swapChoices} reads: mn_active_invalidate_count. */
     private static final Footprint SWAP = Footprint.reads(Resource.INVALIDATE);
 
+    /** What a swap's retiring of the struct it replaced writes (Memslots#retire). */
+    private static final Footprint RETIRE = Footprint.updates(Resource.MEMSLOT_STRUCTS);
+
     /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
      * KVM_MEM_LOG_DIRTY_PAGES toggled and a fresh (zeroed) dirty bitmap (kvm_prepare_memory_region)
@@ -53,6 +56,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
+            Memslots.retire(s, pos); // old: kfree()d by kvm_commit_memory_region()
             if (on) {
                 s.slotLogging |= 1 << pos;
                 s.dirtyLogBusy |= 1 << pos;
@@ -70,7 +74,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
         }
 
         public String describe() {
@@ -422,6 +426,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             requireSlotsLock(e, "kvm_invalidate_memslot");
+            Memslots.retire(e.s, pos); // old: kvm_free_memslot()d by kvm_commit_memory_region()
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
         }
@@ -432,7 +437,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
         }
 
         public String describe() {
@@ -449,6 +454,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_delete_memslot");
+            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             s.slotDeleted |= 1 << pos;
             s.slotInvalid &= ~(1 << pos);
             s.slotLogging &= ~(1 << pos);
@@ -465,7 +471,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(RETIRE).union(SWAP);
         }
 
         public String describe() {
@@ -485,6 +491,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_move_memslot");
+            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             long oldBase = Memslots.base(s, pos);
             addGone(s, oldBase, Memslots.end(s, pos));
             s.slotBase = s.slotBase.clone();
@@ -502,7 +509,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(SWAP);
+            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(RETIRE).union(SWAP);
         }
 
         public String describe() {

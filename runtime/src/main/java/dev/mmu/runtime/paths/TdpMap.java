@@ -80,6 +80,7 @@ public final class TdpMap {
             VmState s = e.s;
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
+            Memslots.use(e, l[slotFlags], "kvm_mmu_hugepage_adjust()"); // the slot's lpage_info
             Memslot slot = Memslots.ofFault(s, l[slotFlags], gfn);
             boolean logging = (l[slotFlags] & Memslots.LOGGING) != 0;
             int req = logging ? Level.PG_LEVEL_4K : Math.min(slot.backingLevel(), Level.PG_LEVEL_1G);
@@ -100,7 +101,7 @@ public final class TdpMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE).andReadsRoots(vcpu);
+            return gpa.footprint().andReads(Resource.MEMSLOTS, Resource.SPTE).andReadsRoots(vcpu).union(Memslots.USE);
         }
 
         public String describe() {
@@ -306,7 +307,10 @@ public final class TdpMap {
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
             boolean writable = (l[slotFlags] & Memslots.READONLY) == 0;
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
-            if (marks(l)) Memslots.markDirty(e, gfn);
+            if (marks(l)) {
+                Memslots.use(e, l[slotFlags], "make_spte(): mark_page_dirty_in_slot()");
+                Memslots.markDirty(e, gfn);
+            }
             Ops.deliver(e, Spte.leaf(base, writable, x), result, unless, negate);
         }
 
@@ -328,7 +332,7 @@ public final class TdpMap {
         }
 
         public Footprint footprint() {
-            return gpa.footprint().andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP);
+            return gpa.footprint().andReads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP).union(Memslots.USE);
         }
 
         /**

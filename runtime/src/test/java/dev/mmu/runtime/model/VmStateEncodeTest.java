@@ -31,7 +31,7 @@ class VmStateEncodeTest {
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",
                 "mmuInvalidateRangeStart", "mmuInvalidateRangeEnd", "mnActiveInvalidateCount", "stats", "commitBatch", "lockHoldWork",
-                "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotBase",
+                "violations", "assertFailed", "dirtyBitmap", "slotLogging", "slotInvalid", "slotDeleted", "slotStructs", "slotBase",
                 "goneRanges", "dirtyLogBusy", "mmuValidGen", "invalidRoots", "tdpMmuRoots", "globals", "threads", "threadsOwned", "hash");
     }
 

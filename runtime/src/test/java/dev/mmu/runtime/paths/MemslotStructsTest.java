@@ -1,0 +1,172 @@
+package dev.mmu.runtime.paths;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
+import dev.mmu.runtime.model.Memslot;
+import dev.mmu.runtime.model.Mmu;
+import dev.mmu.runtime.model.VmConfig;
+import dev.mmu.runtime.model.VmState;
+import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.MmuOps.Access;
+import dev.mmu.runtime.paths.Program.ThreadProgram;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lifetime of struct kvm_memory_slot (kvm_main.c v7.2): a swap retires the struct it replaced,
+ * kfree_memslot (the end of kvm_set_memslot()) frees the retired ones, and a fault that looked one
+ * up before its swap and reads fault->slot after the free is a use_after_free.
+ */
+class MemslotStructsTest {
+    /** One 4K-backed slot at gfn 0. */
+    static final VmConfig VM = new VmConfig(Mmu.TDP, false, 1, false, 4, List.of(new Memslot(0, 0, 512, 1, false, false)), 1);
+
+    static VmState initial() {
+        return new MmuSystem(InvariantsTest.program(VM, b -> { })).initial();
+    }
+
+    @Test
+    void aSwapRetiresTheStructItReplacedAndTheFreeFreesOnlyRetiredOnes() {
+        VmState s = initial();
+        long before = Memslots.snapshot(s, 1);
+        byte[] untouched = s.encode();
+        assertThat(s.slotStructs).as("no swap yet: nothing in the state").isEmpty();
+        assertThat(Memslots.free(s, 0)).as("nothing replaced, nothing freed").isZero();
+        assertThat(s.slotStructs).isEmpty();
+        assertThat(s.encode()).as("a free with nothing retired changes no byte").isEqualTo(untouched);
+
+        Memslots.retire(s, 0); // kvm_invalidate_memslot()'s swap
+        long invalid = Memslots.snapshot(s, 1);
+        assertThat(Memslots.generation(s, 0)).isEqualTo(1);
+        assertThat(Memslots.freed(s, before)).as("retired, not freed: still readable").isFalse();
+        assertThat(s.encode()).isNotEqualTo(untouched);
+        Memslots.retire(s, 0); // kvm_move_memslot()'s swap
+        long moved = Memslots.snapshot(s, 1);
+        assertThat(Memslots.free(s, 0)).as("kfree(invalid_slot), kfree(old)").isEqualTo(2);
+        assertThat(Memslots.freed(s, before)).isTrue();
+        assertThat(Memslots.freed(s, invalid)).isTrue();
+        assertThat(Memslots.freed(s, moved)).as("the active struct").isFalse();
+        assertThat(Memslots.free(s, 0)).as("freed once").isZero();
+        assertThat(Memslots.freed(s, 0)).as("no slot found: no struct").isFalse();
+    }
+
+    /** Generations wrap after GENS swaps: the new struct's number is never a freed or retired one. */
+    @Test
+    void aNewStructIsNeverFreedEvenWhenItsGenerationWraps() {
+        VmState s = initial();
+        for (int i = 0; i < 3 * Memslots.GENS; i++) {
+            Memslots.retire(s, 0);
+            assertThat(Memslots.freed(s, Memslots.snapshot(s, 1))).as("after swap %d", i).isFalse();
+            if (i % 2 == 1) assertThat(Memslots.free(s, 0)).isEqualTo(2);
+            assertThat(Memslots.freed(s, Memslots.snapshot(s, 1))).as("after swap %d's free", i).isFalse();
+        }
+        assertThat(Memslots.free(s, 0)).isZero();
+    }
+
+    /** A freed struct stays freed through later swaps, until its generation comes round again. */
+    @Test
+    void aFreedStructStaysFreedAcrossLaterSwaps() {
+        VmState s = initial();
+        long first = Memslots.snapshot(s, 1);
+        Memslots.retire(s, 0);
+        long second = Memslots.snapshot(s, 1);
+        assertThat(Memslots.free(s, 0)).isEqualTo(1);
+        Memslots.retire(s, 0);
+        Memslots.retire(s, 0);
+        assertThat(Memslots.freed(s, first)).as("freed two swaps ago").isTrue();
+        assertThat(Memslots.freed(s, second)).as("retired, not freed").isFalse();
+        assertThat(Memslots.free(s, 0)).isEqualTo(2);
+        assertThat(Memslots.freed(s, second)).isTrue();
+        assertThat(Memslots.freed(s, first)).isTrue();
+        assertThat(s.slotStructs).hasSize(1);
+    }
+
+    /** Four swaps without a free: the newest struct takes the first one's number, which is then neither retired nor freed. */
+    @Test
+    void theGenerationThatComesRoundIsTheActiveStructs() {
+        VmState s = initial();
+        for (int i = 0; i < Memslots.GENS; i++) Memslots.retire(s, 0);
+        assertThat(Memslots.generation(s, 0)).isZero();
+        assertThat(Memslots.free(s, 0)).as("the three structs before it").isEqualTo(Memslots.GENS - 1);
+        assertThat(Memslots.freed(s, Memslots.snapshot(s, 1))).isFalse();
+        assertThat(Memslots.retiredAndFreed(s, 0) >>> 8).as("freed mask").isEqualTo(0b1110);
+        VmState five = initial();
+        for (int i = 0; i <= Memslots.GENS; i++) Memslots.retire(five, 0);
+        assertThat(Memslots.generation(five, 0)).isEqualTo(1);
+        assertThat(Memslots.free(five, 0)).isEqualTo(Memslots.GENS - 1);
+        assertThat(Memslots.freed(five, Memslots.snapshot(five, 1))).isFalse();
+        assertThat(Memslots.retiredAndFreed(five, 0) >>> 8).isEqualTo(0b1101);
+    }
+
+    /** Each position has its own structs; the array reaches the highest position swapped. */
+    @Test
+    void positionsAreApart() {
+        VmConfig two = new VmConfig(Mmu.TDP, false, 1, false, 4,
+                List.of(new Memslot(0, 0, 512, 1, false, false), new Memslot(1, 512, 512, 1, false, false)), 1);
+        VmState s = new MmuSystem(InvariantsTest.program(two, b -> { })).initial();
+        long slot0 = Memslots.snapshot(s, 1);
+        long slot1 = Memslots.snapshot(s, 513);
+        Memslots.retire(s, 1);
+        assertThat(s.slotStructs).containsExactly(0, Memslots.retiredAndFreed(s, 1) | 1);
+        assertThat(Memslots.free(s, 0)).isZero();
+        assertThat(Memslots.free(s, 1)).isEqualTo(1);
+        assertThat(Memslots.freed(s, slot0)).as("slot 0's struct was not swapped").isFalse();
+        assertThat(Memslots.freed(s, slot1)).isTrue();
+        assertThat(Memslots.generation(s, 0)).isZero();
+        assertThat(Memslots.generation(s, 1)).isEqualTo(1);
+    }
+
+    /** ioctl: slots_lock, the flags swap, [synchronize_srcu], kfree_memslot, unlock; vCPU 0: a write fault. */
+    static Stepper race(boolean wait) {
+        PathBuilder ioctl = new PathBuilder();
+        ioctl.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        ioctl.emit(new SlotOps.SetLogDirty(0, true));
+        if (wait) ioctl.emit(new SlotOps.SynchronizeSrcu());
+        ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+        ioctl.emit(new Ops.Release(LockId.slots_lock));
+        PathBuilder vcpu = new PathBuilder();
+        FaultPaths.guestAccess(vcpu, VM, 0, Access.WRITE, Expr.constant(0x1000));
+        return new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("ioctl", -1, ioctl),
+                ThreadProgram.of("vcpu 0", 0, vcpu)));
+    }
+
+    @Test
+    void aFaultThatReadsItsSlotAfterTheFreeIsAUseAfterFree() {
+        Stepper st = race(false);
+        st.step(1, "vcpu 0 write"); // EPT violation: srcu_read_lock, fault->slot (not logging)
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(st.trace).anyMatch(l -> l.contains("kfree_memslot: 1 replaced struct kvm_memory_slot of memslot 0 freed"));
+        st.step(1, "kvm_faultin_pfn");
+        assertThat(Invariants.violated(Invariant.use_after_free, st.s)).isTrue();
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("!! use_after_free: kvm_mmu_faultin_pfn() reads fault->slot,"
+                + " memslot 0's struct kvm_memory_slot, which kvm_set_memslot() freed");
+    }
+
+    @Test
+    void synchronizeSrcuBetweenTheSwapAndTheFreeWaitsForTheFault() {
+        Stepper st = race(true);
+        st.step(1, "vcpu 0 write");
+        st.step(0, "mutex_lock(slots_lock)");
+        st.step(0, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
+        assertThat(st.system.program().threads().get(0).ops()[st.s.threads[0].pc].choices(st.s, 0))
+                .as("synchronize_srcu waits for the fault").isZero();
+        while (!st.done(1)) st.step(1, st.next(1));
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** The free's footprint meets the fault's reads of fault->slot, so partial-order reduction orders them. */
+    @Test
+    void theFreeConflictsWithAReadOfTheSlotAndNotWithTheLookup() {
+        Footprint free = Primitives.get("kfree_memslot").footprint();
+        assertThat(conflict(free, Memslots.USE)).isTrue();
+        assertThat(conflict(free, Footprint.reads(Resource.MEMSLOTS))).as("the lookup reads the active memslots only").isFalse();
+        assertThat(conflict(new SlotOps.DeleteSlot(0).footprint(), Memslots.USE)).as("a swap retires").isTrue();
+    }
+
+    private static boolean conflict(Footprint a, Footprint b) {
+        return (a.writes() & (b.reads() | b.writes())) != 0 || (a.reads() & b.writes()) != 0;
+    }
+}
