@@ -163,6 +163,32 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 14: an invalidate_range_end() that ends twice leaves mmu_invalidate_in_progress at -1;
+     * the kernel's non-zero test keeps the fault retrying (and KVM_BUG_ON()s the VM), the model's
+     * "> 0" let it map.
+     */
+    @Test
+    void anEndTooManyKeepsTheRangesFaultsRetrying() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial14-invalidate-end-twice.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
+        assertThat(r.scenarios().get(1).outcomes()).extracting(o -> o.verdict())
+                .containsExactly(Verdict.PASS, Verdict.PASS, Verdict.PASS, Verdict.PASS, Verdict.PASS, Verdict.FAIL);
+    }
+
+    /**
+     * Trial 14: kvm_tdp_mmu_map() without is_frozen_spte() cmpxchg'd a table over the SPTE v6.12's
+     * collapse had frozen; the model's un-freeze wrote only a still-frozen SPTE, so the edit passed.
+     * The kernel's __kvm_tdp_mmu_write_spte() writes regardless and the linked table is lost.
+     */
+    @Test
+    void aWriteOverAFrozenSpteIsLostWhenTheZapUnfreezesIt() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial14-tdp-map-frozen.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
+        assertThat(r.scenarios().get(1).outcomes()).singleElement()
+                .satisfies(o -> assertThat(o.verdict()).isEqualTo(Verdict.FAIL));
+    }
+
+    /**
      * Trial 13: a copy of kvm_flush_remote_tlbs() with its flush dropped passed a memslot delete with
      * the unedited copy's count, silently: the delete's flush was a primitive's, so the copy never
      * ran. The prelude's kvm_mmu_zap_memslot() now flushes through kvm_mmu_remote_flush_or_zap(), as

@@ -574,10 +574,11 @@ public final class FaultOps {
      * mmu_invalidate_retry_gfn() (kvm_host.h:2147, v7.2 as v6.12; mmu_notifier_retry_hva() before v6.0,
      * mmu_invalidate_retry_hva() before v6.8): an invalidation ended since kvm_faultin_pfn() read
      * mmu_seq (mmu_invalidate_seq moved), or one in progress covers the gfn. Before a955cad84cda
-     * (v5.16) this was all the fault checked under mmu_lock.
+     * (v5.16) this was all the fault checked under mmu_lock. The kernel tests in_progress for
+     * non-zero: an _end too many (negative, KVM_BUG_ON) keeps the last range's faults retrying.
      */
     static boolean invalidateRetryGfn(VmState s, long gfn, long mmuSeq) {
-        boolean inRange = s.mmuInvalidateInProgress > 0 && gfn >= s.mmuInvalidateRangeStart
+        boolean inRange = s.mmuInvalidateInProgress != 0 && gfn >= s.mmuInvalidateRangeStart
                 && gfn < s.mmuInvalidateRangeEnd;
         return inRange || s.mmuInvalidateSeq != mmuSeq;
     }

@@ -83,6 +83,9 @@ public final class NotifierOps {
         s.mmuInvalidateInProgress--;
         s.mnActiveInvalidateCount--;
         if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
+        if (s.mmuInvalidateInProgress < 0) {
+            e.note("KVM_BUG_ON(kvm->mmu_invalidate_in_progress < 0): an _end without its _start; the VM is bugged");
+        }
     }
 
     /** Between the notifier's two halves the host clears its own PTEs: hva no longer maps the page. */

@@ -286,9 +286,23 @@ public final class SlotOps {
             ShadowMmu.remoteFlushOrZap(e, true); // the flush; a legacy table the zap removed is freed after it
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
-            if (w != null && w.spte() == Spte.FROZEN) e.s.setSpte(w.spId(), w.index(), 0);
+            if (w != null && w.spte() != 0) unfreeze(e, w);
             TdpIter.next(e.s, l, it, l[endSlot]);
             e.nextPc = loop;
+        }
+
+        /**
+         * __kvm_tdp_mmu_write_spte() is a plain write, not a cmpxchg: every other writer gives up at
+         * a frozen SPTE (is_frozen_spte()), so a value a patch wrote over FROZEN_SPTE meanwhile is
+         * overwritten with no handle_changed_spte() (trial14: kvm_tdp_mmu_map without the check).
+         */
+        private static void unfreeze(Exec e, Walk w) {
+            if (w.spte() != Spte.FROZEN) {
+                e.violate(Invariant.lost_spte_update, "tdp_mmu_zap_spte_atomic un-froze the SPTE at "
+                        + Spte.describe(w.spte(), e.s.sp(w.spId()).level) + ": another task wrote over FROZEN_SPTE, and"
+                        + " __kvm_tdp_mmu_write_spte(SHADOW_NONPRESENT_VALUE) loses its change");
+            }
+            e.s.setSpte(w.spId(), w.index(), 0);
         }
 
         public int[] localsRead() {
@@ -296,7 +310,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return ShadowMmu.COMMIT_ZAP.andUpdates(Resource.SPTE, Resource.SPTE_ACCESS);
+            return ShadowMmu.COMMIT_ZAP.andUpdates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.VIOLATIONS);
         }
 
         public int[] targets(int pc) {

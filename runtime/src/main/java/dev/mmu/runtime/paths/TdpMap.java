@@ -159,7 +159,7 @@ public final class TdpMap {
                         e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
                     }
                     if ((old & Spte.FROZEN) != 0) {
-                        e.note("kvm_tdp_mmu_map: SPTE frozen by another task -> RET_PF_RETRY");
+                        e.note("tdp_mmu_for_each_pte: SPTE L" + level + " frozen by another task (is_frozen_spte(iter.old_spte))");
                         return;
                     }
                     if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()

@@ -56,7 +56,8 @@ public final class VcpuRoots {
     }
 
     /**
-     * mmu_free_root_page() of the vCPU's root (the caller checks the lock): kvm_tdp_mmu_put_root(),
+     * mmu_free_root_page() of the vCPU's root (the caller checks mmu_lock is held; v7.2 asserts it
+     * held for read for a TDP MMU root, for write for a legacy one): kvm_tdp_mmu_put_root(),
      * root.hpa = INVALID_PAGE. The vCPU's TLB entries are emptied here: tagged with the root it no
      * longer has, nothing reaches them before kvm_mmu_load() flushes (flush_tlb_current), and
      * nothing but this vCPU fills them.
@@ -68,8 +69,13 @@ public final class VcpuRoots {
         setRoot(s, vcpu, guestMmu, -1);
         if (s.sp(root) == null) {
             e.violate(Invariant.freed_root_in_use, "mmu_free_root_page: vCPU " + vcpu + "'s root sp" + root + " was freed under it");
-        } else if (s.sp(root).tdp) TdpMmu.putRoot(e, root);
-        else putShadowRoot(e, root);
+        } else if (s.sp(root).tdp) {
+            // lockdep_assert_held_read(): mmu_lock held for write fails it too (trial14)
+            if (s.mmuWriter == e.thread) {
+                e.violate(Invariant.lockdep, "mmu_free_root_page of a TDP MMU root with mmu_lock held for write, not read");
+            }
+            TdpMmu.putRoot(e, root);
+        } else putShadowRoot(e, root);
         Tlbs.flushCurrent(s, vcpu);
     }
 

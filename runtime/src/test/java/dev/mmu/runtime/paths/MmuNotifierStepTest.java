@@ -36,6 +36,23 @@ class MmuNotifierStepTest {
         return ThreadProgram.of("vcpu 0", 0, b);
     }
 
+    /**
+     * mmu_invalidate_retry_gfn() tests mmu_invalidate_in_progress for non-zero (kvm_host.h:2158,
+     * v7.2): after an _end too many (-1, KVM_BUG_ON) a fault in the last range still retries
+     * (trial14: the model tested > 0 and such a patch passed).
+     */
+    @Test
+    void aNegativeInvalidateCountStillMakesTheRangesFaultsRetry() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), notifier()));
+        st.s.mmuInvalidateRangeStart = HPAGE_GFN;
+        st.s.mmuInvalidateRangeEnd = HPAGE_GFN + 512;
+        st.s.mmuInvalidateInProgress = -1;
+        assertThat(FaultOps.invalidateRetryGfn(st.s, HPAGE_GFN, st.s.mmuInvalidateSeq)).isTrue();
+        assertThat(FaultOps.invalidateRetryGfn(st.s, HPAGE_GFN + 512, st.s.mmuInvalidateSeq)).as("outside the range").isFalse();
+        st.s.mmuInvalidateInProgress = 0;
+        assertThat(FaultOps.invalidateRetryGfn(st.s, HPAGE_GFN, st.s.mmuInvalidateSeq)).isFalse();
+    }
+
     @Test
     void startZapsAndFlushesBeforeUnlockEndBumpsSeq() {
         PathBuilder setup = new PathBuilder();

@@ -362,6 +362,25 @@ class VcpuRootsTest {
         assertThat(st.s.threads[0].invalidList).isEmpty();
     }
 
+    /**
+     * mmu_free_root_page() of a TDP MMU root asserts mmu_lock held for read (v7.2 mmu.c:3862,
+     * lockdep_assert_held_read, which the write lock fails too): trial14's kvm_mmu_free_roots()
+     * under write_lock() passed.
+     */
+    @Test
+    void freeingATdpRootUnderTheWriteLockIsALockdepViolation() {
+        VmConfig tdp = Stepper.vm(Mmu.TDP, 1);
+        for (Mode mode : Mode.values()) {
+            Run r = Run.of(tdp, b -> {
+                b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
+                b.emit(call("mmu_free_root_page", 0));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+            });
+            assertThat(r.violated(Invariant.lockdep)).as(mode.toString()).isEqualTo(mode == Mode.WRITE);
+            assertThat(r.s.vcpuRoots[0]).isEqualTo(-1);
+        }
+    }
+
     /** mmu_free_root_page() of a legacy root asserts mmu_lock held for write (lockdep_assert_held_write, v6.12). */
     @Test
     void freeingALegacyRootUnderTheReadLockIsALockdepViolation() {
