@@ -305,13 +305,6 @@ class FootprintsTest {
             group("reads HOST_ALLOC",
                     "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
                     "Ops.Assign"),
-            group("reads INVALID_LIST",
-                    "not reached where it changes it (or where its change changes the op): left, docs/testing.md",
-                    "Ops.Assign"),
-            group("reads INVALID_LIST",
-                    "reads only its own thread's invalid_list (kvm_mmu_commit_zap_page()'s list_empty() and walk), which"
-                            + " the perturbation leaves alone: a thread's list is its own, as its locks",
-                    "Ops.JumpUnless", "ShadowMmu.InvalidListHead", "ShadowMmu.NextInvalid"),
             group("writes FREED_PFNS",
                     "declared as all of HOST (updates(HOST)): the host's unmap frees nothing (host_free_pages does)",
                     "primitive host_unmap"),

@@ -28,12 +28,24 @@ final class Scenarios {
         files.addAll(mmuFiles(Path.of("../bench/scenarios")).stream()
                 .filter(p -> !p.toString().contains("zap-range") && !p.toString().contains("4vcpus")
                         && !p.toString().contains("fixed-3vcpus")).toList());
-        return files.stream().sorted().toList();
+        return only(files.stream().sorted().toList());
     }
 
     /** Every .mmu file of the examples module. */
     static List<Path> examples() throws IOException {
-        return mmuFiles(Path.of("."));
+        return only(mmuFiles(Path.of(".")));
+    }
+
+    /**
+     * The files whose path (as ./shadow/x.mmu, ../bench/scenarios/y.mmu) the regular expression of
+     * -Dscenarios.only finds a match in; every file without it. For differential tests on the
+     * examples a change reaches (docs/testing.md), not for the full runs.
+     */
+    static List<Path> only(List<Path> files) {
+        String only = System.getProperty("scenarios.only", "");
+        if (only.isEmpty()) return files;
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(only);
+        return files.stream().filter(f -> p.matcher(f.toString()).find()).toList();
     }
 
     /**

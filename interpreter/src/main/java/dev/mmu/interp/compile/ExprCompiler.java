@@ -96,8 +96,8 @@ final class ExprCompiler {
                 case "vm" -> {
                     return dev.mmu.runtime.paths.Expr.constant(vmKnob(f));
                 }
-                case "invalid_list" -> {
-                    return reading(Footprint.reads(Resource.INVALID_LIST), Queries::invalidListLen);
+                case "invalid_list" -> { // in a path (env), the thread's own list: thread-local
+                    return env != null ? Queries.OWN_INVALID_LIST_LEN : Queries.EVERY_INVALID_LIST_LEN;
                 }
                 case "lpage_disallowed" -> {
                     return Queries.NX_LENGTH;

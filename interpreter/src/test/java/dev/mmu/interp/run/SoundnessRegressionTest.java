@@ -205,7 +205,7 @@ class SoundnessRegressionTest {
             assertThat(d.pos().line()).isEqualTo(53);
             assertThat(d.message()).isEqualTo("path 'kvm_flush_remote_tlbs' replaces the prelude's, but nothing this"
                     + " scenario runs calls it: the edit is not checked (the prelude calls it from kvm_handle_hva_range,"
-                    + " kvm_mmu_commit_zap_page, kvm_mmu_remote_flush_or_zap, kvm_recover_nx_huge_pages; the model's other"
+                    + " kvm_mmu_commit_zap_page, kvm_mmu_remote_flush_or_zap; the model's other"
                     + " callers' work is inside primitives)");
         });
     }

@@ -94,6 +94,17 @@ public final class Queries {
         };
     }
 
+    /**
+     * invalid_list.len in a path: the running thread's own list, which no other thread writes, so
+     * it reads no resource (see {@link ShadowMmu}).
+     */
+    public static final Expr OWN_INVALID_LIST_LEN = Expr.of(Footprint.LOCAL, LiveLocals.NONE,
+            (s, t) -> s.threads[t].invalidList.length);
+
+    /** invalid_list.len in an expectation: every thread's list, summed (the resource every queue and free writes). */
+    public static final Expr EVERY_INVALID_LIST_LEN = Expr.of(Footprint.reads(Resource.INVALID_LIST), LiveLocals.NONE,
+            Queries::invalidListLen);
+
     /** invalid_list.len: the thread's own list, or all threads' lists together in an expectation. */
     public static long invalidListLen(VmState s, int thread) {
         if (thread >= 0) return s.threads[thread].invalidList.length;

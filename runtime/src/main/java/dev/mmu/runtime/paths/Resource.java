@@ -95,7 +95,11 @@ public enum Resource {
     STAT_MMU_SHADOW_ZAPPED,
     /** The commit_batch and lock_hold_work metrics (and each thread's hold work). */
     METRICS,
-    /** Each thread's invalid_list (an expectation sums them; the page-table-leak check reads them). */
+    /**
+     * Every thread's invalid_list, as what reads them all sees them (an expectation sums them; the
+     * page-table-leak check searches them): the ops that queue or free write it. A thread's read of
+     * its own list is thread-local, no resource: only its owner changes it ({@link ShadowMmu}).
+     */
     INVALID_LIST,
     /** Violated invariants and failed asserts. */
     VIOLATIONS,

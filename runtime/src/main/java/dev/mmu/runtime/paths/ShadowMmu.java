@@ -12,6 +12,15 @@ import java.util.Arrays;
 /**
  * The legacy (shadow) MMU's two-phase zap (arch/x86/kvm/mmu/mmu.c, v6.x): prepare unlinks a page
  * and queues it on the caller's invalid_list; commit flushes remote TLBs and only then frees.
+ *
+ * <p>The list is the caller's: LIST_HEAD(invalid_list) on its stack (v7.2), here
+ * {@code ThreadState.invalidList}, and every op changes only its own thread's ({@code e.self()}).
+ * So a thread's read of its own list (list_empty(), the commit's walk) is thread-local, as its
+ * locals are, and declares no resource ({@link #INVALID_LIST_WALK}, {@link NextInvalid},
+ * {@link Queries#OWN_INVALID_LIST_LEN}). What other threads see of a queued page is its shared
+ * state (role.invalid, its SPTEs, root_count: {@link Resource#SPTE}), which the ops that queue and
+ * free declare. They declare {@link Resource#INVALID_LIST} too, for what reads every thread's list:
+ * the page_table_leak check and an expectation's invalid_list.len.
  */
 public final class ShadowMmu {
     private ShadowMmu() {}
@@ -134,8 +143,11 @@ public final class ShadowMmu {
         e.note("kvm_mmu_free_shadow_page(sp" + spId + ")");
     }
 
-    /** What the invalid_list walk's ops read: the caller's list (and the first sets commit_batch). */
-    static final Footprint INVALID_LIST_WALK = Footprint.reads(Resource.INVALID_LIST).andUpdates(Resource.METRICS);
+    /**
+     * What the invalid_list walk's head touches: the commit_batch metric. The caller's own list it
+     * reads is thread-local (see the class comment).
+     */
+    static final Footprint INVALID_LIST_WALK = Footprint.updates(Resource.METRICS);
 
     /**
      * The head of list_for_each_entry_safe(sp, nsp, invalid_list, link) (kvm_mmu_commit_zap_page(),
@@ -191,8 +203,9 @@ public final class ShadowMmu {
             return target == end ? LiveLocals.NONE : new int[] {sp, nsp};
         }
 
+        /** Its thread's own list and locals only: thread-local (see the class comment). */
         public Footprint footprint() {
-            return Footprint.reads(Resource.INVALID_LIST);
+            return Footprint.LOCAL;
         }
 
         public int[] targets(int pc) {
