@@ -39,7 +39,9 @@ class DirectMapStepTest {
         st.step(0, "vcpu 0 read");
         st.step(0, "kvm_faultin_pfn");
         st.step(0, "write_lock(mmu_lock)");
-        // The stale check and the walk run in the lock's step: vCPU 0 links L3, then L2.
+        // kvm_mmu_hugepage_adjust() reads fault->slot's struct, which a memslot free may race
+        // (a step of its own); the walk runs in it: vCPU 0 links L3, then L2.
+        st.step(0, "kvm_mmu_hugepage_adjust, shadow_walk_init");
         st.step(0, "link_shadow_page");
         assertThat(isTable(st.spteAt(HPAGE_GFN, 4))).as("the L3 table is linked, and visible").isTrue();
         assertThat(st.spteAt(HPAGE_GFN, 3)).as("nothing below it yet").isZero();
@@ -55,6 +57,7 @@ class DirectMapStepTest {
         // vCPU 1 under the lock: the walk steps through both tables (kvm_mmu_get_child_sp()'s -EEXIST)
         // to the 2M SPTE, which already holds the leaf it would make.
         st.step(1, "write_lock(mmu_lock)");
+        st.step(1, "kvm_mmu_hugepage_adjust, shadow_walk_init");
         st.step(1, "mmu_set_spte");
         assertThat(String.join("\n", st.trace)).contains("mmu_set_spte: RET_PF_SPURIOUS");
         assertThat(st.liveTables()).as("no second table").isEqualTo(tables);

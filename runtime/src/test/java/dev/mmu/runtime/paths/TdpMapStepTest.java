@@ -155,7 +155,7 @@ class TdpMapStepTest {
         long[] l = st.s.threads[0].locals;
         l[1] = Memslots.FOUND | Memslots.LOGGING;
         assertThat(make.footprint(st.s, 0)).isEqualTo(make.footprint())
-                .isEqualTo(Footprint.reads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP));
+                .isEqualTo(Footprint.reads(Resource.MEMSLOTS).andUpdates(Resource.DIRTY_BITMAP).union(Memslots.USE));
         l[1] = Memslots.FOUND;
         assertThat(make.footprint(st.s, 0)).as("not logging").isEqualTo(Footprint.LOCAL);
         l[1] = Memslots.FOUND | Memslots.LOGGING | Memslots.READONLY;
