@@ -369,29 +369,25 @@ class VcpuRootsTest {
      */
     @Test
     void freeingATdpRootUnderTheWriteLockIsALockdepViolation() {
-        VmConfig tdp = Stepper.vm(Mmu.TDP, 1);
-        for (Mode mode : Mode.values()) {
-            Run r = Run.of(tdp, b -> {
-                b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
-                b.emit(call("mmu_free_root_page", 0));
-                b.emit(new Ops.Release(LockId.mmu_lock));
-            });
-            assertThat(r.violated(Invariant.lockdep)).as(mode.toString()).isEqualTo(mode == Mode.WRITE);
-            assertThat(r.s.vcpuRoots[0]).isEqualTo(-1);
-        }
+        freeingTheRootIsALockdepViolationUnder(Mmu.TDP, Mode.WRITE);
     }
 
     /** mmu_free_root_page() of a legacy root asserts mmu_lock held for write (lockdep_assert_held_write, v6.12). */
     @Test
     void freeingALegacyRootUnderTheReadLockIsALockdepViolation() {
-        VmConfig shadow = Stepper.vm(Mmu.SHADOW, 1);
+        freeingTheRootIsALockdepViolationUnder(Mmu.SHADOW, Mode.READ);
+    }
+
+    /** mmu_free_root_page() under mmu_lock in each mode: lockdep in the wrong one, the root freed in both. */
+    private static void freeingTheRootIsALockdepViolationUnder(Mmu mmu, Mode wrong) {
+        VmConfig vm = Stepper.vm(mmu, 1);
         for (Mode mode : Mode.values()) {
-            Run r = Run.of(shadow, b -> {
+            Run r = Run.of(vm, b -> {
                 b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
                 b.emit(call("mmu_free_root_page", 0));
                 b.emit(new Ops.Release(LockId.mmu_lock));
             });
-            assertThat(r.violated(Invariant.lockdep)).as(mode.toString()).isEqualTo(mode == Mode.READ);
+            assertThat(r.violated(Invariant.lockdep)).as(mode.toString()).isEqualTo(mode == wrong);
             assertThat(r.s.vcpuRoots[0]).isEqualTo(-1);
         }
     }
