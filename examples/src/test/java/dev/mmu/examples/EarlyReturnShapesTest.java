@@ -47,14 +47,9 @@ class EarlyReturnShapesTest {
     /** The functions every kernel runs, with the rest of the body in the branch that does not return. */
     private static final String EVERY_KERNEL = """
             path kvm_mmu_reload(vcpu_id: int, guest_mode: bool) {
-              if guest_mode {
-                if !root_hpa_valid(vcpu_id, true) {
-                  kvm_mmu_load(vcpu_id, true)
-                }
+              if root_hpa_valid(vcpu_id, guest_mode) {
               } else {
-                if !root_hpa_valid(vcpu_id) {
-                  kvm_mmu_load(vcpu_id, false)
-                }
+                kvm_mmu_load(vcpu_id, guest_mode)
               }
             }
 
