@@ -34,6 +34,8 @@ public final class Memslots {
      */
     static final int GENS = 4;
     private static final int GEN_MASK = GENS - 1;
+    /** A mask with one bit per generation (the retired and the freed masks). */
+    private static final int EVERY_GEN = (1 << GENS) - 1;
     private static final int RETIRED_SHIFT = 4;
     private static final int FREED_SHIFT = 8;
 
@@ -206,8 +208,8 @@ public final class Memslots {
     static void retire(VmState s, int position) {
         int v = structs(s, position);
         int old = v & GEN_MASK, gen = (old + 1) & GEN_MASK;
-        int retired = ((v >>> RETIRED_SHIFT) | 1 << old) & ~(1 << gen) & 0xf;
-        int freed = (v >>> FREED_SHIFT) & ~(1 << gen) & 0xf;
+        int retired = ((v >>> RETIRED_SHIFT) | 1 << old) & ~(1 << gen) & EVERY_GEN;
+        int freed = (v >>> FREED_SHIFT) & ~(1 << gen) & EVERY_GEN;
         setStructs(s, position, gen | retired << RETIRED_SHIFT | freed << FREED_SHIFT);
     }
 
@@ -218,9 +220,9 @@ public final class Memslots {
      */
     static int free(VmState s, int position) {
         int v = structs(s, position);
-        int retired = (v >>> RETIRED_SHIFT) & 0xf;
+        int retired = (v >>> RETIRED_SHIFT) & EVERY_GEN;
         if (retired == 0) return 0;
-        setStructs(s, position, (v & GEN_MASK) | (((v >>> FREED_SHIFT) | retired) & 0xf) << FREED_SHIFT);
+        setStructs(s, position, (v & GEN_MASK) | (((v >>> FREED_SHIFT) | retired) & EVERY_GEN) << FREED_SHIFT);
         return Integer.bitCount(retired);
     }
 
