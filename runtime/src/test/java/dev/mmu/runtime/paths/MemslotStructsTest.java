@@ -157,6 +157,31 @@ class MemslotStructsTest {
         assertThat(st.s.violations).isZero();
     }
 
+    /**
+     * Every kvm_swap_active_memslots() retires the struct it replaced: kvm_invalidate_memslot(), then
+     * kvm_delete_memslot() or kvm_move_memslot() (two swaps), kvm_update_flags_memslot() (one).
+     */
+    @Test
+    void everySwapRetiresTheStructItReplaced() {
+        List<List<Op>> ioctls = List.of(List.of(new SlotOps.InvalidateSlot(0)),
+                List.of(new SlotOps.InvalidateSlot(0), new SlotOps.DeleteSlot(0)),
+                List.of(new SlotOps.InvalidateSlot(0), new SlotOps.MoveSlot(0, 0x1000)),
+                List.of(new SlotOps.SetLogDirty(0, true)));
+        for (List<Op> swaps : ioctls) {
+            PathBuilder ioctl = new PathBuilder();
+            ioctl.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+            swaps.forEach(ioctl::emit);
+            ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+            ioctl.emit(new Ops.Release(LockId.slots_lock));
+            Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("ioctl", -1, ioctl)));
+            long before = Memslots.snapshot(st.s, 1);
+            while (!st.done(0)) st.step(0, st.next(0));
+            assertThat(Memslots.generation(st.s, 0)).as("%s", swaps).isEqualTo(swaps.size());
+            assertThat(Memslots.freed(st.s, before)).as("%s: the struct before them is freed", swaps).isTrue();
+            assertThat(st.trace).as("%s", swaps).anyMatch(l -> l.contains("kfree_memslot: " + swaps.size() + " replaced"));
+        }
+    }
+
     /** The free's footprint meets the fault's reads of fault->slot, so partial-order reduction orders them. */
     @Test
     void theFreeConflictsWithAReadOfTheSlotAndNotWithTheLookup() {
