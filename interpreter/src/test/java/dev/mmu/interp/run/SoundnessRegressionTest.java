@@ -176,6 +176,19 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 14's known gap: kvm_tdp_mmu_map() as the kernel has it, the re-check and track under
+     * tdp_mmu_pages_lock with no atomic block, failed accounted_after_zap against v6.12's collapse,
+     * whose step unlinked the table between the two: tdp_mmu_unlink_sp() spins on that lock. The
+     * step now waits (PagesLockWait); the pre-v6.2 track without the re-check still fails, and a zap
+     * under the lock its own thread holds never returns.
+     */
+    @Test
+    void aZapThatUnlinksAnNxTableWaitsForTdpMmuPagesLock() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("pages-lock-unlink-waits.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS, Status.PASS);
+    }
+
+    /**
      * Trial 14: kvm_tdp_mmu_map() without is_frozen_spte() cmpxchg'd a table over the SPTE v6.12's
      * collapse had frozen; the model's un-freeze wrote only a still-frozen SPTE, so the edit passed.
      * The kernel's __kvm_tdp_mmu_write_spte() writes regardless and the linked table is lost.

@@ -23,14 +23,43 @@ public final class Exec {
     java.util.List<Integer> opStarts;
     /** While tracing, the structural invariants the step makes hold (else null). */
     final StructuralNotes structural;
+    /** A trial run on a copy ({@link PagesLockWait}): nothing of it is kept, and program is null. */
+    private final boolean probe;
+    /** Set on a trial run that reached a tdp_mmu_unlink_sp() spinning on tdp_mmu_pages_lock. */
+    boolean spunOnPagesLock;
 
     Exec(Program program, VmState s, int thread, StringBuilder trace) {
+        this(program, s, thread, trace, false);
+    }
+
+    private Exec(Program program, VmState s, int thread, StringBuilder trace, boolean probe) {
+        this.probe = probe;
         this.program = program;
         this.s = s;
         this.thread = thread;
         this.trace = trace;
         this.nextPc = s.threads[thread].pc + 1;
         this.structural = trace == null ? null : new StructuralNotes(this, trace);
+    }
+
+    /** A trial run of thread's op on s, a copy: no program, no trace, no metrics. */
+    static Exec probe(VmState s, int thread) {
+        return new Exec(null, s, thread, null, true);
+    }
+
+    /**
+     * tdp_mmu_unlink_sp() reached spin_lock(&kvm->arch.tdp_mmu_pages_lock) while a thread holds
+     * it: a trial run notes it (the op waits); a real step goes on as before (an op that does not
+     * ask {@link PagesLockWait} in its choices() runs under the write lock, where no other thread
+     * holds the spinlock unless it took it without mmu_lock, a lockdep violation of its own).
+     */
+    void spinOnPagesLock() {
+        if (probe) spunOnPagesLock = true;
+    }
+
+    /** Whether metrics are kept: an expectation reads them (never on a trial run). */
+    boolean trackMetrics() {
+        return program != null && program.trackMetrics();
     }
 
     /** Clauses noted so far. */
@@ -72,7 +101,7 @@ public final class Exec {
 
     /** Counts an SPTE operation towards lock_hold_work when that metric is watched. */
     public void work() {
-        if (program.trackMetrics()) {
+        if (trackMetrics()) {
             ThreadState t = self();
             t.holdWork++;
             if (t.holdWork > s.lockHoldWork) s.lockHoldWork = t.holdWork;

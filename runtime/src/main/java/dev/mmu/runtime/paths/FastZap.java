@@ -309,6 +309,11 @@ public final class FastZap {
         /** mmu_lock held, and inside tdp_mmu_zap_root()'s rcu_read_lock() (the iterator's rcu_dereference()). */
         static final Lockdep LOCKDEP = Lockdep.MMU_HELD.andRcu();
 
+        /** shared = true: a table it zaps may be NX-disallowed; it waits for tdp_mmu_pages_lock ({@link PagesLockWait}). */
+        public int choices(VmState s, int thread) {
+            return PagesLockWait.choices(this, s, thread);
+        }
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             Walk w = TdpIter.position(e.s, l, it);
@@ -327,7 +332,7 @@ public final class FastZap {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
+            return TdpMmu.SET_SPTE_SHARED.andUpdates(Resource.VIOLATIONS); // lockdep: this thread's holding
         }
 
         public String describe() {

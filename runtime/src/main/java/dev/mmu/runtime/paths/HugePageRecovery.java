@@ -40,6 +40,11 @@ public final class HugePageRecovery {
      * parent's position when need_resched(), which the loop's own yield point offers too).
      */
     record RecoverStep(int it, int endSlot, int pos, int flush) implements Op {
+        /** The table it replaces may hold NX-disallowed ones: it waits for tdp_mmu_pages_lock ({@link PagesLockWait}). */
+        public int choices(VmState s, int thread) {
+            return PagesLockWait.choices(this, s, thread);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
@@ -67,7 +72,7 @@ public final class HugePageRecovery {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS).andUpdates(Resource.VIOLATIONS); // lockdep: own holding
+            return TdpMmu.SET_SPTE_SHARED.andReads(Resource.MEMSLOTS).andUpdates(Resource.VIOLATIONS); // lockdep: own holding
         }
 
         public String describe() {

@@ -37,6 +37,11 @@ public final class Lock {
         return s.config.preempt() == Preempt.FULL && s.mmuQueue.length > 0;
     }
 
+    /** The thread holding a mutex or spinlock, or -1. */
+    static int owner(VmState s, LockId lock) {
+        return s.mutexOwner[mutex(lock)];
+    }
+
     static boolean held(VmState s, int thread, LockId lock) {
         long bit = 1L << thread;
         return switch (lock) {

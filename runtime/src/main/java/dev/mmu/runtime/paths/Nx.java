@@ -114,13 +114,16 @@ public final class Nx {
     }
 
     /**
-     * tdp_mmu_unlink_sp()'s accounting (v6.18): if sp->nx_huge_page_disallowed, clear it and untrack
+     * tdp_mmu_unlink_sp()'s accounting (v6.18): if sp->nx_huge_page_disallowed, under
+     * tdp_mmu_pages_lock (the step waits for it: {@link PagesLockWait}), clear it and untrack
      * with KVM_TDP_MMU (a legacy table of handle_removed_pt() with KVM_SHADOW_MMU, as
      * kvm_mmu_prepare_zap_page() would).
      */
     static void unlink(Exec e, int spId) {
         ShadowPage sp = e.s.sp(spId); // handle_removed_pt()'s table: still allocated
         if (!sp.nxHugePageDisallowed) return;
+        // spin_lock(&kvm->arch.tdp_mmu_pages_lock): the step waits while a thread holds it (PagesLockWait)
+        if (Lock.owner(e.s, LockId.tdp_mmu_pages_lock) >= 0) e.spinOnPagesLock();
         e.s.spForWrite(spId).nxHugePageDisallowed = false;
         untrack(e, spId, sp.tdp ? VmState.KVM_TDP_MMU : VmState.KVM_SHADOW_MMU, "unaccount_nx_huge_page");
     }

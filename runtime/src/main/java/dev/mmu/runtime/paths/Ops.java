@@ -521,6 +521,11 @@ public final class Ops {
             return new Call(primitive, args, -1, unless, negate);
         }
 
+        /** A read-lock zap primitive waits for tdp_mmu_pages_lock ({@link Primitive#mayWaitForPagesLock}). */
+        public int choices(VmState s, int thread) {
+            return primitive.mayWaitForPagesLock() ? PagesLockWait.choices(this, s, thread) : 1;
+        }
+
         public void exec(Exec e, int choice) {
             long[] v = new long[args.length];
             for (int i = 0; i < v.length; i++) v[i] = args[i].eval(e.s, e.thread);
@@ -577,6 +582,11 @@ public final class Ops {
 
         public VcpuCall branch(int unless, boolean negate) {
             return new VcpuCall(primitive, vcpu, args, -1, unless, negate);
+        }
+
+        /** As {@link Call#choices}. */
+        public int choices(VmState s, int thread) {
+            return primitive.mayWaitForPagesLock() ? PagesLockWait.choices(this, s, thread) : 1;
         }
 
         public void exec(Exec e, int choice) {

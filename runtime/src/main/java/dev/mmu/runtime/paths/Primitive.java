@@ -62,6 +62,15 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
         return !lockdep.asserts() ? effects : effects.andUpdates(Resource.VIOLATIONS);
     }
 
+    /**
+     * Whether a step of it may wait for tdp_mmu_pages_lock ({@link PagesLockWait}): it reads the
+     * lock where its thread holds off grace periods, i.e. not only as a grace period's end does
+     * ({@link TdpMmu#SET_SPTE_SHARED}: a table it removes may be NX-disallowed).
+     */
+    boolean mayWaitForPagesLock() {
+        return isStep() && (effects.heldReads() & Resource.TDP_MMU_PAGES_LOCK.bit()) != 0;
+    }
+
     /** The index of the {@link #VCPU_ID} parameter, or -1. */
     public int vcpuParam() {
         for (int i = 0; i < params.size(); i++) if (params.get(i).name().equals(VCPU_ID)) return i;

@@ -229,7 +229,7 @@ public final class Primitives {
         declare("tdp_mmu_zap_possible_nx_huge_page(sp: sp) -> bool")
                 .lockdep(Lockdep.MMU_READ.andRcu()).mirrors("kvm_tdp_mmu_zap_possible_nx_huge_page", "v6.18")
                 .doc("under the read lock, zaps the SPTE pointing at a TDP shadow page by cmpxchg; false if it changed")
-                .step(TdpMmu.SET_SPTE, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
+                .step(TdpMmu.SET_SPTE_SHARED, (e, a) -> TdpMmu.zapSp(e, (int) a[0]) ? 1 : 0);
         // kvm_mmu_notifier_invalidate_range_start() -> kvm_handle_hva_range() (v7.2, kvm_main.c:560;
         // 6.12's __kvm_handle_hva_range() the same for the model) with .on_lock =
         // kvm_mmu_invalidate_start (6.12: _begin), .handler = kvm_mmu_unmap_gfn_range and

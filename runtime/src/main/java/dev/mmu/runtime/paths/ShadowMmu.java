@@ -219,7 +219,7 @@ public final class ShadowMmu {
 
     /** The commit_batch metric: the most pages one commit frees (kept only when an expectation reads it). */
     private static void recordCommitBatch(Exec e, int pages) {
-        if (pages > e.s.commitBatch && e.program.trackMetrics()) e.s.commitBatch = pages;
+        if (pages > e.s.commitBatch && e.trackMetrics()) e.s.commitBatch = pages;
     }
 
     /** kvm_mmu_remote_flush_or_zap(): commit if the list is non-empty, else flush if asked; true if either. */

@@ -235,6 +235,11 @@ public final class SlotOps {
      * this step's read-and-freeze cannot have). Anything else: tdp_iter_next() and back to the loop.
      */
     public record CollapsibleStep(int it, int endSlot, int pos, int loop) implements Op {
+        /** The table it freezes may be NX-disallowed: it waits for tdp_mmu_pages_lock ({@link PagesLockWait}). */
+        public int choices(VmState s, int thread) {
+            return PagesLockWait.choices(this, s, thread);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             long[] l = e.self().locals;
@@ -257,7 +262,7 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return TdpMmu.SET_SPTE.andReads(Resource.MEMSLOTS).andUpdates(Resource.VIOLATIONS); // lockdep: own holding
+            return TdpMmu.SET_SPTE_SHARED.andReads(Resource.MEMSLOTS).andUpdates(Resource.VIOLATIONS); // lockdep: own holding
         }
 
         public int[] targets(int pc) {

@@ -365,6 +365,11 @@ public final class TdpMap {
             return new SetSpteAtomic(gpa, m, newSpte, -1, unless, negate);
         }
 
+        /** A table it replaces may be NX-disallowed: it waits for tdp_mmu_pages_lock ({@link PagesLockWait}). */
+        public int choices(VmState s, int thread) {
+            return PagesLockWait.choices(this, s, thread);
+        }
+
         public void exec(Exec e, int choice) {
             int i = trySetSpteAtomic(e, gpa, m, result, unless, negate);
             if (i < 0) return;
@@ -386,7 +391,8 @@ public final class TdpMap {
 
         /** Its lockdep check ({@link #cmpxchgAllowed}) reads only this thread's holding of mmu_lock: nothing shared. */
         public Footprint footprint() {
-            return Footprint.of(gpa, newSpte).union(TdpMmu.LINK_CHILD).andUpdates(Resource.VIOLATIONS);
+            return Footprint.of(gpa, newSpte).union(TdpMmu.LINK_CHILD).union(TdpMmu.SET_SPTE_SHARED)
+                    .andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {

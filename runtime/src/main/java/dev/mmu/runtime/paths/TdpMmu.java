@@ -29,6 +29,12 @@ public final class TdpMmu {
     /** {@link #linkChild} and a set: a new table records mmu_valid_gen. */
     static final Footprint LINK_CHILD = SET_SPTE.andReads(Resource.INVALID_ROOTS);
 
+    /**
+     * {@link #SET_SPTE} under mmu_lock held for read: a table it removes may be NX-disallowed, whose
+     * tdp_mmu_unlink_sp() waits for tdp_mmu_pages_lock ({@link PagesLockWait}), so it reads the lock.
+     */
+    static final Footprint SET_SPTE_SHARED = SET_SPTE.andReads(Resource.TDP_MMU_PAGES_LOCK);
+
     /** tdp_mmu_set_spte() / __tdp_mmu_set_spte(): write the SPTE, then handle_changed_spte(). */
     static void setSpte(Exec e, int spId, int index, long newSpte) {
         ShadowPage sp = e.s.sp(spId);
