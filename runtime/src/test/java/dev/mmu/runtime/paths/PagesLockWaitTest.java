@@ -87,6 +87,23 @@ class PagesLockWaitTest {
         assertThat(trial.spunOnPagesLock).as("lock free: no spin").isFalse();
     }
 
+    /** A trial run has no program: it keeps no metrics, where a real step of a metered program does. */
+    @Test
+    void aTrialRunKeepsNoMetrics() {
+        Program metered = new Program(VM, InvariantsTest.thread("setup", b -> { }),
+                java.util.List.of(InvariantsTest.thread("t", b -> { })), true);
+        VmState s = new MmuSystem(metered).initial().copy();
+        assertThat(new Exec(metered, s, 0, null).trackMetrics()).isTrue();
+        assertThat(new Exec(tree(false, false).p(), s, 0, null).trackMetrics()).isFalse();
+        Exec trial = Exec.probe(s, 0);
+        assertThat(trial.trackMetrics()).isFalse();
+        trial.work();
+        assertThat(s.lockHoldWork).isZero();
+        Exec real = new Exec(metered, s, 0, null);
+        real.work();
+        assertThat(s.lockHoldWork).isEqualTo(1);
+    }
+
     @Test
     void onlyReadLockZapPrimitivesAsk() {
         assertThat(Primitives.get("tdp_mmu_zap_possible_nx_huge_page").mayWaitForPagesLock()).isTrue();
