@@ -62,6 +62,16 @@ class WarnOnOnceTest {
         assertThat(run(scenario("", "WARN_ON(spte(0x1000).present)", "expect never nx_exec_huge"))).isEqualTo(Verdict.FAIL);
     }
 
+    /**
+     * Beside `expect terminates` alone too: its states pass counted terminates as a state
+     * expectation decided, stopped after one state, and the fair-cycle pass checks no watch.
+     */
+    @Test
+    void aWarnIsCheckedBesideExpectTerminatesAlone() throws Exception {
+        assertThat(run(scenario("", "WARN_ON_ONCE(spte(0x1000).present)", "expect terminates"))).isEqualTo(Verdict.FAIL);
+        assertThat(run(scenario("", "WARN_ON_ONCE(!spte(0x1000).present)", "expect terminates"))).isEqualTo(Verdict.PASS);
+    }
+
     /** `if WARN_ON_ONCE(c) { .. }` warns and branches on c, as the kernel's if (WARN_ON_ONCE(c)). */
     @Test
     void asAnIfsConditionItIsItsConditionsValue() throws Exception {
