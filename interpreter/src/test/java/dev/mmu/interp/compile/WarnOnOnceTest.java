@@ -58,6 +58,39 @@ class WarnOnOnceTest {
                         " kvm_tdp_mmu_map(): WARN_ON_ONCE(iter.level == fault.goal_level)");
     }
 
+    /**
+     * A copy without the step-down test and without the goto retry after the target level, two
+     * faults on one page: the later one reached tdp_mmu_link_sp() over the present 4K leaf and the
+     * model split it ("internal error: no leaf at level 0"); it is refused, naming the kernel's test.
+     */
+    @Test
+    void aLinkOverAPresent4kLeafIsRefusedNamingTheMissingTest() throws Exception {
+        String copy = """
+                path kvm_tdp_mmu_map(fault: fault) {
+                  rcu_read_lock()
+                  for iter in tdp_mmu_for_each_pte(fault) {
+                    if iter.level == fault.goal_level {
+                      tdp_mmu_map_handle_target_level(fault, iter)
+                    }
+                    if tdp_mmu_link_sp(fault, iter) != 0 {
+                      goto retry
+                    }
+                  }
+                retry:
+                  rcu_read_unlock()
+                }
+                """;
+        String text = scenario(copy, "", "expect never stats_consistent").replace("vcpus 1", "vcpus 2")
+                .replace("thread vcpu 0 { read 0x1000;  }", "thread vcpu 0 { read 0x1000 }\n  thread vcpu 1 { read 0x1000 }");
+        Path file = java.nio.file.Files.createTempFile("link", ".mmu");
+        java.nio.file.Files.writeString(file, text);
+        FileResult r = new ScenarioRunner().runFile(file);
+        java.nio.file.Files.delete(file);
+        assertThat(r.scenarios()).isEmpty();
+        assertThat(r.diagnostics()).singleElement().extracting(Diagnostic::message).asString()
+                .contains("cannot run: tdp_mmu_link_sp() over a present 4K SPTE", "!is_large_pte(iter.old_spte)) continue;");
+    }
+
     /** Named by an expectation, it is the scenario's own: `expect violation kernel_warning` passes. */
     @Test
     void anExpectationNamingItDecidesIt() throws Exception {
