@@ -31,18 +31,18 @@ import org.junit.jupiter.api.TestFactory;
  */
 class NoOpStatementsTest {
     /**
-     * A dead local, a branch never taken and an assert that holds (%d: the block's number, so that
+     * A dead local, a branch never taken, an assert that holds and a WARN that cannot fire (%d: the block's number, so that
      * every block's local has a name of its own: twin vCPU threads then name their locals apart,
      * which symmetry must see through, as it compares programs up to the names of locals).
      */
-    private static final String NO_OPS = " let noop_%d = 0; if false { }; assert true;";
+    private static final String NO_OPS = " let noop_%d = 0; if false { }; assert true; WARN_ON_ONCE(false);";
     /** Generated scenarios checked (seeds 1..GENERATED), each with its default budget. */
     private static final int GENERATED = 100;
 
     /**
      * A dead local writes only itself, reads nothing shared and never blocks: it joins the step
-     * after it and leaves nothing in the stored state; a branch never taken and an assert that
-     * holds are known when compiling and compile to nothing. So every outcome keeps its verdict
+     * after it and leaves nothing in the stored state; a branch never taken, an assert that
+     * holds and a WARN_ON_ONCE(false) are known when compiling and compile to nothing. So every outcome keeps its verdict
      * and trace, and the search its states, transitions and depth. (An `assert true` used to add
      * its own step and its "every assert holds", which kept the search going past an expected
      * violation: roots/walk-every-root's buggy walk then met a lock_balance splat past its bug.)

@@ -151,7 +151,7 @@ class LanguageServerTest {
     static final List<String> INVARIANTS = List.of("use_after_free", "stale_tlb_at_unlock", "freed_page_table_walk",
             "nx_exec_huge", "dirty_log_lost", "huge_and_child", "stats_consistent", "page_table_leak",
             "dangling_memslot", "lockdep", "lock_balance", "deadlock", "dirty_bit_lost", "freed_root_in_use",
-            "lost_spte_update", "accounted_after_zap", "freed_page_mapped", "nx_pages_counted",
+            "lost_spte_update", "accounted_after_zap", "freed_page_mapped", "nx_pages_counted", "kernel_warning",
             "wrong_address_space");
     static final List<String> STATS = List.of("pages_4k", "pages_2m", "pages_1g", "nx_lpage_splits",
             "remote_tlb_flush", "mmu_shadow_zapped");

@@ -204,6 +204,21 @@ final class BodyChecker {
         expect(e, Type.BOOL, "a condition");
     }
 
+    /**
+     * WARN_ON_ONCE(c) or WARN_ON(c), as a statement or an if's whole condition: one condition, a
+     * bool (the kernel's takes any scalar; the model's conditions are bools).
+     */
+    private void warn(Expr.Call c) {
+        String name = c.name().name();
+        if (c.args().size() != 1 || c.args().get(0).name().isPresent()) {
+            diagnostics.error(c.args().size() == 1 ? c.args().get(0).pos() : c.name().pos(), name
+                    + "() takes one condition, unnamed: " + name + "(iter.level == fault.goal_level)");
+            c.args().forEach(a -> expr(a.value()));
+            return;
+        }
+        expect(c.args().get(0).value(), Type.BOOL, name + "()'s condition");
+    }
+
     /** Checks an integer expression: a bound, a count. */
     void number(Expr e, String what) {
         expect(e, Type.INT, what);
@@ -227,7 +242,8 @@ final class BodyChecker {
         } else if (s instanceof Stmt.IfNeedResched n) {
             branches(n.then(), n.orElse());
         } else if (s instanceof Stmt.If i) {
-            condition(i.cond());
+            if (Builtins.isWarn(i.cond())) warn((Expr.Call) i.cond());
+            else condition(i.cond());
             branches(i.then(), i.orElse());
         } else if (s instanceof Stmt.Let l) {
             scopes.peek().put(l.name().name(), expr(l.value()));
@@ -257,7 +273,11 @@ final class BodyChecker {
             loop(f.body(), f.var().name(), Type.ITER, false);
         } else if (s instanceof Stmt.ForFaultWalk f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
-            loop(f.body(), f.var().name(), f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER, false);
+            Type iter = f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER;
+            loop(f.body(), f.var().name(), iter, false);
+            // C declares the iterator at the function's top: after the loop it is where the walk
+            // ended (kvm_tdp_mmu_map()'s WARN_ON_ONCE(iter.level == fault->goal_level)).
+            if (iter == Type.FAULT_ITER) scopes.peek().put(f.var().name(), iter);
         } else if (s instanceof Stmt.Repeat r) {
             expect(r.count(), Type.INT, "the repeat count");
             loop(r.body(), null, null, false);
@@ -287,6 +307,8 @@ final class BodyChecker {
             live = false;
         } else if (s instanceof Stmt.Label l) {
             label(l);
+        } else if (s instanceof Stmt.CallStmt c && Builtins.isWarn(c.call())) {
+            warn(c.call());
         } else if (s instanceof Stmt.CallStmt c) {
             call(c.call(), true, c.command());
         }
@@ -486,6 +508,11 @@ final class BodyChecker {
         }
         if (e instanceof Expr.Field f) {
             return field(f);
+        }
+        if (e instanceof Expr.Call c && Builtins.isWarn(c)) {
+            diagnostics.error(c.name().pos(), c.name().name() + "() stands as a statement or as an if's whole condition"
+                    + " (`if " + c.name().name() + "(c) { .. }`), not inside a larger expression");
+            return null;
         }
         if (e instanceof Expr.Call c) {
             return call(c, false, false);

@@ -59,6 +59,9 @@ public final class Builtins {
                           Lockdep lock, String kernelFunction, String kernelVersion, String doc) {
     }
 
+    /** The kernel's WARN macros a path may write: a statement, or an if's whole condition. */
+    public static final List<String> WARNS = List.of("WARN_ON_ONCE", "WARN_ON");
+
     private static final Map<String, Builtin> TABLE = new LinkedHashMap<>();
     private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
@@ -146,6 +149,12 @@ public final class Builtins {
         // The SPTE-value helpers of spte.h that tdp_mmu_map_handle_target_level() tests iter.old_spte with.
         add("is_shadow_present_pte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_shadow_present_pte",
                 "whether an SPTE value is present (FROZEN_SPTE and 0 are not)");
+        // include/asm-generic/bug.h: a statement, or an if's whole condition (`if WARN_ON_ONCE(c) { return }`).
+        for (String warn : WARNS) {
+            add(warn, Kind.QUERY, List.of(new Param("condition", Type.BOOL)), Type.BOOL, warn,
+                    "the kernel's warning: its condition's value; when it holds, a kernel_warning violation"
+                            + " (always checked: a WARN splat is a bug). A statement or an if's whole condition");
+        }
         add("is_last_spte", Kind.QUERY, List.of(integer("spte"), integer("level")), Type.BOOL, "is_last_spte",
                 "whether an SPTE value at level maps a page: level is 4K, or it is a huge leaf");
         add("is_access_allowed", Kind.QUERY, List.of(new Param("fault", Type.FAULT), integer("spte")), Type.BOOL,
@@ -200,6 +209,8 @@ public final class Builtins {
         invariant("accounted_after_zap", "a page table accounted as a possible NX huge page after a zap unlinked it");
         invariant("freed_page_mapped", "an SPTE, in any root, still maps a page the host freed (the notifier returned too early)");
         invariant("nx_pages_counted", "possible_nx_huge_pages[t].nr_pages differs from the length of its list (v6.18)");
+        invariant("kernel_warning", "a WARN_ON_ONCE() or WARN_ON() in a kernel path fired (always checked, as syzbot's"
+                + " panic_on_warn)");
         invariant("wrong_address_space", "a vCPU reached SMRAM's gfns through a root of the other address space"
                 + " (role.smm != is_smm(vcpu), kvm_set_smram_region)");
 
@@ -296,6 +307,11 @@ public final class Builtins {
             case SHADOW_ITER -> Type.SHADOW_ITER;
             case VOID -> Type.VOID;
         };
+    }
+
+    /** Whether e is a WARN_ON_ONCE(..)/WARN_ON(..) call. */
+    public static boolean isWarn(dev.mmu.interp.ast.Expr e) {
+        return e instanceof dev.mmu.interp.ast.Expr.Call c && WARNS.contains(c.name().name());
     }
 
     private static void invariant(String name, String doc) {

@@ -253,7 +253,13 @@ final class BodyCompiler {
     }
 
     private void compile(Stmt s, Env env) {
-        if (s instanceof Stmt.Access a) access(a, env);
+        if (s instanceof Stmt.CallStmt c && dev.mmu.interp.check.Builtins.isWarn(c.call())) warn(c.call(), env);
+        else if (s instanceof Stmt.If i && dev.mmu.interp.check.Builtins.isWarn(i.cond())) {
+            // if (WARN_ON_ONCE(c)) ...: the warning, then the if on c (the macro's value is c's)
+            Expr.Call w = (Expr.Call) i.cond();
+            warn(w, env);
+            compile(new Stmt.If(i.pos(), w.args().get(0).value(), i.then(), i.orElse()), env);
+        } else if (s instanceof Stmt.Access a) access(a, env);
         else if (s instanceof Stmt.Lock l) {
             Mode mode = l.mode() == Stmt.LockMode.READ ? Mode.READ : Mode.WRITE;
             if (lock(l.lock()) == LockId.mmu_lock) held = mode;
@@ -339,6 +345,19 @@ final class BodyCompiler {
         } else {
             throw new CompileError(s.pos(), "statement not supported");
         }
+    }
+
+    /**
+     * WARN_ON_ONCE(c): an op that reports kernel_warning when c holds, with the kernel's "WARNING:
+     * at FILE:LINE FUNCTION" (the .mmu source and the path it is in). One whose c is known false
+     * when compiling is no op, as a known assert is (NoOpStatementsTest).
+     */
+    private void warn(Expr.Call w, Env env) {
+        Expr cond = w.args().get(0).value();
+        Long known = known(cond, env);
+        if (known != null && known == 0) return;
+        String function = inlining.isEmpty() ? "" : " " + inlining.peek() + "()";
+        b.emit(new Ops.Warn(value(cond, env), "at " + w.pos() + function + ": " + w.name().name() + "(" + text(cond) + ")"));
     }
 
     /**
@@ -535,6 +554,7 @@ final class BodyCompiler {
         b.emit(new TdpMap.Walk(fault.gpa(), fault.m(), false, -1));
         int next = faultWalkBody(f, env, fault);
         b.patch(next, new TdpMap.Walk(fault.gpa(), fault.m(), true, b.here()));
+        env.bindFault(f.var().name(), fault); // C's iter outlives the loop: where the walk ended
     }
 
     /**

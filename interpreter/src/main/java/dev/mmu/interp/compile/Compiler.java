@@ -124,10 +124,11 @@ public final class Compiler {
 
     /**
      * What a kernel built with CONFIG_PROVE_LOCKING splats on: an assert_held that fails, locks out
-     * of order, a bad unlock balance, a lock held on return. Always watched, as lockdep is always
-     * on, unless an expectation names the invariant (`expect violation lockdep` of a buggy variant).
+     * of order, a bad unlock balance, a lock held on return; and a WARN_ON_ONCE() that fires, which
+     * syzbot's panic_on_warn makes a crash. Always watched, as lockdep is always on, unless an
+     * expectation names the invariant (`expect violation lockdep` of a buggy variant).
      */
-    private static final List<Invariant> LOCKDEP = List.of(Invariant.lockdep, Invariant.lock_balance);
+    private static final List<Invariant> LOCKDEP = List.of(Invariant.lockdep, Invariant.lock_balance, Invariant.kernel_warning);
 
     private static boolean named(List<Expectation> expectations, Invariant inv) {
         for (Expectation e : expectations) {

@@ -140,7 +140,10 @@ public final class ScenarioRunner {
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {
         String note = o.note() == null ? "" : o.note();
         if (o.expectation() instanceof Expectation.Never<VmState> n && n.watch()) {
-            note = "not expected: lockdep is always on, as with CONFIG_PROVE_LOCKING" + (note.isEmpty() ? "" : "; " + note);
+            String why = n.text().equals("never kernel_warning")
+                    ? "a WARN splat is a bug (syzbot runs with panic_on_warn)"
+                    : "lockdep is always on, as with CONFIG_PROVE_LOCKING";
+            note = "not expected: " + why + (note.isEmpty() ? "" : "; " + note);
         }
         Long max = o.maximum().isPresent() ? o.maximum().getAsLong() : null;
         boolean evidence = o.expectation() instanceof Expectation.Violation

@@ -170,7 +170,8 @@ class EarlyReturnOpsTest {
         String shaped = calls + """
 
                 path tdp_mmu_map_handle_target_level(fault: fault, iter: iter) {
-                  if is_shadow_present_pte(iter.old_spte) && is_access_allowed(fault, iter.old_spte) && is_last_spte(iter.old_spte, iter.level) {
+                  if WARN_ON_ONCE(iter.level != fault.goal_level) {
+                  } else if is_shadow_present_pte(iter.old_spte) && is_access_allowed(fault, iter.old_spte) && is_last_spte(iter.old_spte, iter.level) {
                   } else {
                     let new_spte = make_spte(fault, iter)
                     if new_spte == iter.old_spte {
@@ -255,7 +256,7 @@ class EarlyReturnOpsTest {
             for (int pc = 0; pc < ops.length; pc++) {
                 Op op = ops[pc] instanceof dev.mmu.runtime.paths.Ops.Atomic a ? a.inner() : ops[pc];
                 out.add(t.name() + " " + pc + " " + (op == ops[pc] ? "" : "atomic ") + op.getClass().getSimpleName()
-                        + " " + op.describe().replaceAll(" \\(s\\.mmu:\\d+:\\d+\\)", "") + " -> " + Arrays.toString(ops[pc].targets(pc)));
+                        + " " + op.describe().replaceAll(" \\(s\\.mmu:\\d+:\\d+\\)", "").replaceAll("^at \\S+:\\d+:\\d+ ", "at ") + " -> " + Arrays.toString(ops[pc].targets(pc)));
             }
         }
         return out;

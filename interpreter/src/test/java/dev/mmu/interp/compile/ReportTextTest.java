@@ -51,7 +51,7 @@ class ReportTextTest {
                 "final - -1 == 1 && -(2 * 3) == -6 && -stat.pages_4k <= 0",
                 "reachable (spte(0x1000).present || false) && !(tlb(0, 0x1000) && true)",
                 "always 1 < 2 == true && (1 | 2) % 2 == 1",
-                "never lockdep", "never lock_balance"); // lockdep, always watched
+                "never lockdep", "never lock_balance", "never kernel_warning"); // lockdep and WARNs, always watched
     }
 
     @Test

@@ -58,7 +58,12 @@ public enum Invariant {
      * A vCPU reached a gfn that SMRAM maps differently in address space 1 through a root of the other
      * role (role.smm != is_smm(vcpu)): kvm_smm_changed() left it a root of its old address space.
      */
-    wrong_address_space("a vCPU reached guest memory through a root of the other address space (role.smm != is_smm(vcpu)) where SMRAM makes them differ");
+    wrong_address_space("a vCPU reached guest memory through a root of the other address space (role.smm != is_smm(vcpu)) where SMRAM makes them differ"),
+    /**
+     * A WARN_ON_ONCE()/WARN_ON() of a kernel path fired: the kernel prints "WARNING: ... at file:line"
+     * and a backtrace, and syzbot (panic_on_warn) reports it as a bug. The last bit, so the others keep theirs.
+     */
+    kernel_warning("a WARN_ON_ONCE() or WARN_ON() in a kernel path fired: its condition held");
 
     public final String description;
 

@@ -21,7 +21,7 @@ public final class Invariants {
             Invariant.dirty_log_lost, Invariant.dangling_memslot, Invariant.lockdep, Invariant.lock_balance,
             Invariant.deadlock, Invariant.dirty_bit_lost, Invariant.freed_root_in_use,
             Invariant.lost_spte_update, Invariant.accounted_after_zap, Invariant.freed_page_mapped, Invariant.nx_pages_counted,
-            Invariant.wrong_address_space);
+            Invariant.wrong_address_space, Invariant.kernel_warning);
 
     private Invariants() {}
 

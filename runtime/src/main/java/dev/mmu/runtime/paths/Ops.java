@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.VmState;
 
@@ -393,6 +394,29 @@ public final class Ops {
 
         public String describe() {
             return "assert " + text;
+        }
+    }
+
+    /**
+     * {@code WARN_ON_ONCE(EXPR)}: the condition's value decides nothing here (an `if` on it is its
+     * own op); when it holds, the kernel's splat, as {@code kernel_warning}. It reads what its
+     * condition reads and nothing else, so it runs in the step of the op before it.
+     */
+    public record Warn(Expr cond, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            if (cond.eval(e.s, e.thread) != 0) e.violate(Invariant.kernel_warning, "WARNING: " + text);
+        }
+
+        public int[] localsRead() {
+            return cond.locals();
+        }
+
+        public Footprint footprint() {
+            return cond.footprint().andUpdates(Resource.VIOLATIONS);
+        }
+
+        public String describe() {
+            return text;
         }
     }
 

@@ -211,6 +211,15 @@ public final class TdpMap {
         }
 
         public void exec(Exec e, int choice) {
+            long[] before = e.self().locals;
+            if (before[m + LEVEL] == Level.PG_LEVEL_4K && Spte.present(before[m + OLD])) {
+                // Only a copy without the kernel's step-down test (is_shadow_present_pte() &&
+                // !is_large_pte(): continue) after a target level it went on from gets here: the
+                // kernel would split a 4K page (the model crashed: "no leaf at level 0").
+                throw new ScenarioError("tdp_mmu_link_sp() over a present 4K SPTE: kvm_tdp_mmu_map()'s"
+                        + " `if (is_shadow_present_pte(iter.old_spte) && !is_large_pte(iter.old_spte)) continue;`"
+                        + " is missing (mmu show kvm_tdp_mmu_map)");
+            }
             int i = trySetSpteAtomic(e, gpa, m, result, unless, negate);
             if (i < 0) return;
             VmState s = e.s;

@@ -143,6 +143,7 @@ public final class VcpuSymmetry {
         if (op instanceof Ops.Atomic a) return new Ops.Atomic(textless(a.inner()));
         if (op instanceof Ops.Assign a) return new Ops.Assign(a.slot(), a.value(), "");
         if (op instanceof Ops.Assert a) return new Ops.Assert(a.cond(), "");
+        if (op instanceof Ops.Warn w) return new Ops.Warn(w.cond(), "");
         if (op instanceof Ops.JumpUnless j) return new Ops.JumpUnless(j.cond(), j.target(), "");
         if (op instanceof Ops.SetGlobal g) return new Ops.SetGlobal(g.index(), g.value(), "");
         if (op instanceof Ops.TryCmpxchg c) {
