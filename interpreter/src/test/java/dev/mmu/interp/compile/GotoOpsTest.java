@@ -313,12 +313,10 @@ class GotoOpsTest {
                     }
                     if fault.huge_page_disallowed && fault.req_level >= iter.level {
                       lock write tdp_mmu_pages_lock
-                      atomic {
-                        if nx_huge_page_disallowed(iter.sp) {
-                          track_possible_nx_huge_page(iter.sp)
-                        }
-                        unlock tdp_mmu_pages_lock
+                      if nx_huge_page_disallowed(iter.sp) {
+                        track_possible_nx_huge_page(iter.sp)
                       }
+                      unlock tdp_mmu_pages_lock
                     }
                   }
                 retry:
