@@ -42,6 +42,7 @@ class GotoShapesTest {
                   break
                 }
                 if tdp_mmu_link_sp(fault, iter) != 0 {
+                  tdp_mmu_free_unused_sp()
                   break
                 }
                 if fault.huge_page_disallowed && fault.req_level >= iter.level {

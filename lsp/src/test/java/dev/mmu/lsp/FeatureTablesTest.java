@@ -119,6 +119,7 @@ class FeatureTablesTest {
             Map.entry("is_page_fault_stale", new String[] {"is_page_fault_stale", ""}),
             Map.entry("mmu_invalidate_retry_gfn", new String[] {"mmu_invalidate_retry_gfn", ""}),
             Map.entry("tdp_mmu_link_sp", new String[] {"tdp_mmu_link_sp", "Needs `mmu_lock` held for read."}),
+            Map.entry("tdp_mmu_free_unused_sp", new String[] {"tdp_mmu_free_unused_sp", ""}),
             Map.entry("make_spte", new String[] {"make_spte", ""}),
             Map.entry("tdp_mmu_set_spte_atomic", new String[] {"tdp_mmu_set_spte_atomic", "Needs `mmu_lock` held for read."}),
             Map.entry("link_shadow_page", new String[] {"link_shadow_page", "Needs `mmu_lock` held for write."}),

@@ -202,6 +202,25 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 14: the model allocated kvm_tdp_mmu_map()'s sp only when tdp_mmu_link_sp() succeeded, so a
+     * copy without tdp_mmu_free_unused_sp(sp), or one that ignored the failure, passed; the kernel
+     * leaks sp. A failed link now leaves sp to the thread until the free; freeing after a successful
+     * link frees the table just installed.
+     */
+    @Test
+    void aFailedLinksSpIsFreedOrLeaked() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("link-fail-frees-sp.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL);
+        for (int i = 1; i < 3; i++) {
+            assertThat(r.scenarios().get(i).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                    .containsExactly("never page_table_leak: FAIL", "never freed_page_table_walk: PASS");
+        }
+        assertThat(r.scenarios().get(3).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never page_table_leak: PASS", "never freed_page_table_walk: FAIL");
+    }
+
+    /**
      * Trial 13: a copy of kvm_flush_remote_tlbs() with its flush dropped passed a memslot delete with
      * the unedited copy's count, silently: the delete's flush was a primitive's, so the copy never
      * ran. The prelude's kvm_mmu_zap_memslot() now flushes through kvm_mmu_remote_flush_or_zap(), as

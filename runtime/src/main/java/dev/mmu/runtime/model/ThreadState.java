@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Where one thread is: its program counter, its locals (C stack variables such as {@code flush},
- * {@code to_zap}, {@code sp}, {@code mmu_seq}), and the {@code invalid_list} on its stack.
+ * {@code to_zap}, {@code sp}, {@code mmu_seq}), the {@code invalid_list} on its stack, and an sp
+ * kvm_tdp_mmu_map() allocated that a failed link left unlinked.
  */
 public final class ThreadState {
     public int pc;
@@ -18,6 +19,12 @@ public final class ThreadState {
      * read sections nest, each srcu_read_unlock() ends one.
      */
     public int srcuDepth;
+    /**
+     * 1 while this thread holds kvm_tdp_mmu_map()'s sp that tdp_mmu_link_sp() failed to link (v7.2,
+     * tdp_mmu.c:1267): tdp_mmu_free_unused_sp() clears it; a thread that ends or allocates again
+     * with it set leaked that page table.
+     */
+    public int unusedSp;
 
     public ThreadState(int nlocals) {
         this.locals = new long[nlocals];
@@ -30,6 +37,7 @@ public final class ThreadState {
         invalidList = o.invalidList;
         holdWork = o.holdWork;
         srcuDepth = o.srcuDepth;
+        unusedSp = o.unusedSp;
     }
 
     ThreadState copy() {
@@ -39,11 +47,11 @@ public final class ThreadState {
     @Override
     public boolean equals(Object o) {
         return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth
-                && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
+                && unusedSp == t.unusedSp && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
     }
 
     @Override
     public int hashCode() {
-        return ((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+        return (((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + unusedSp) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
     }
 }

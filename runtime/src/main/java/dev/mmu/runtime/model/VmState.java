@@ -528,8 +528,9 @@ public final class VmState implements Cloneable {
                 }
             }
             w.value(0);
-            // srcuDepth in holdWork's high half: the same bytes as before while no section nests.
-            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32).cut();
+            // srcuDepth and unusedSp in holdWork's high half: the same bytes as before while no
+            // section nests and no failed link holds its sp.
+            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32 | (long) t.unusedSp << 48).cut();
         }
     }
 

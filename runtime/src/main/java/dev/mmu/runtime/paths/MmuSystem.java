@@ -298,6 +298,10 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");
         }
+        if (e.self().unusedSp != 0) {
+            e.violate(Invariant.page_table_leak, "thread ends holding the sp of a failed tdp_mmu_link_sp, not freed"
+                    + " (tdp_mmu_free_unused_sp)");
+        }
         if (lastToEnd(e.program, e.s, e.thread)) {
             String leak = Invariants.leakedRootReference(e.s);
             if (leak != null) e.violate(Invariant.page_table_leak, "every thread has ended, and " + leak);

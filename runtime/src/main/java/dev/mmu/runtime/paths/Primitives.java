@@ -319,8 +319,22 @@ public final class Primitives {
         declare("tdp_mmu_link_sp(fault: fault, iter: iter) -> int")
                 .lockdep(Lockdep.MMU_READ).mirrors("tdp_mmu_link_sp", "v7.2, v7.3")
                 .doc("links a new table at iter.sptep with tdp_mmu_set_spte_atomic (split from iter.old_spte if that is a huge"
-                        + " page); 0, or -EBUSY if the cmpxchg failed")
+                        + " page); 0, or -EBUSY if the cmpxchg failed (the thread then holds the unused sp)")
                 .expanded();
+        // The failed link's sp, which only this thread's stack points to: a thread-local step, merged
+        // into the step of the link that failed.
+        declare("tdp_mmu_free_unused_sp()")
+                .mirrors("tdp_mmu_free_unused_sp", "v7.2")
+                .doc("frees the sp a failed tdp_mmu_link_sp left this thread (sp and its external_spt); a thread that has"
+                        + " none would free a linked table")
+                .step(Footprint.LOCAL.andUpdates(Resource.VIOLATIONS), (e, a) -> {
+                    if (e.self().unusedSp == 0) {
+                        e.violate(Invariant.freed_page_table_walk, "tdp_mmu_free_unused_sp without a failed link's sp:"
+                                + " it frees the table the link installed, which walks still reach");
+                    }
+                    e.self().unusedSp = 0;
+                    return 0;
+                });
         // tdp_mmu_map_handle_target_level() is prelude source (kernel/tdp_mmu.mmu) over these two and
         // the SPTE queries (is_shadow_present_pte, is_last_spte, is_access_allowed).
         declare("make_spte(fault: fault, iter: iter) -> int")

@@ -195,9 +195,9 @@ public final class TdpMap {
     /**
      * tdp_mmu_link_sp(kvm, &iter, sp, shared = true), or tdp_mmu_split_huge_page() first filling
      * the new table from the huge SPTE: sp->nx_huge_page_disallowed is set before the SPTE is
-     * (v6.2+); then tdp_mmu_set_spte_atomic(). Returns 0, or -EBUSY if the cmpxchg failed (the
-     * caller's tdp_mmu_free_sp() and RET_PF_RETRY; the model allocates sp only once it links):
-     * its value ({@link Ops.ValueOp}).
+     * (v6.2+); then tdp_mmu_set_spte_atomic(). Returns 0, or -EBUSY if the cmpxchg failed: the
+     * thread then holds the unused sp ({@code ThreadState.unusedSp}) until the caller's
+     * tdp_mmu_free_unused_sp(), and an allocation over it leaks it. Its value ({@link Ops.ValueOp}).
      */
     public record Link(Expr gpa, int m, boolean exec, int result, int unless, boolean negate) implements Ops.ValueOp {
         static final long EBUSY = 16;
@@ -220,8 +220,16 @@ public final class TdpMap {
                         + " `if (is_shadow_present_pte(iter.old_spte) && !is_large_pte(iter.old_spte)) continue;`"
                         + " is missing (mmu show kvm_tdp_mmu_map)");
             }
+            // sp = tdp_mmu_alloc_sp(vcpu) overwrites the only pointer to a failed link's sp not freed
+            if (e.self().unusedSp != 0) {
+                e.violate(Invariant.page_table_leak, "kvm_tdp_mmu_map allocates sp while a failed tdp_mmu_link_sp's is not"
+                        + " freed (tdp_mmu_free_unused_sp)");
+            }
             int i = trySetSpteAtomic(e, gpa, m, result, unless, negate);
-            if (i < 0) return;
+            if (i < 0) {
+                e.self().unusedSp = 1;
+                return;
+            }
             VmState s = e.s;
             long[] l = e.self().locals;
             int spId = (int) l[m + SP];

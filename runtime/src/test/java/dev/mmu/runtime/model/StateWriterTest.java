@@ -241,6 +241,8 @@ class StateWriterTest {
                 changes.put("local " + t + " " + local, s -> s.threadForWrite(thread).locals[local] = 1);
             }
             changes.put("pc " + t, s -> s.threadForWrite(thread).pc = 1);
+            // a failed link's sp not freed: a leak the thread's end reports, not the clean state
+            changes.put("unused sp " + t, s -> s.threadForWrite(thread).unusedSp = 1);
         }
         changes.put("global 0", s -> s.setGlobal(0, 1));
         changes.put("global 1", s -> s.setGlobal(1, 1));

@@ -148,6 +148,9 @@ class FaultPathStepTest {
         assertThat(String.join("\n", st.trace)).contains("cmpxchg failed");
         assertThat(st.liveTables()).as("no second L3 table").isEqualTo(3);
         assertThat(st.tableAt(HPAGE_GFN, 3).id).isEqualTo(l3.id);
+        assertThat(st.s.threads[0].unusedSp).as("the unused sp, vCPU 0's to free").isEqualTo(1);
+        st.step(0, "tdp_mmu_free_unused_sp()");
+        assertThat(st.s.threads[0].unusedSp).isZero();
         runTo(st, 0, "unlock mmu_lock, srcu");
         st.step(0, "unlock mmu_lock, srcu");
         assertThat(st.next(0)).as("the guest re-executes the access").isEqualTo("vcpu 0 read");
@@ -156,6 +159,56 @@ class FaultPathStepTest {
         assertThat(st.done(0)).isTrue();
         assertThat(st.s.stat(Stat.pages_2m)).isEqualTo(1);
         assertThat(st.s.violations).isZero();
+    }
+
+    /** vCPU 0 to its failed link, vCPU 1 having linked L3, L2 and its 2M leaf first. */
+    private static Stepper failedLink() {
+        VmConfig vm2 = Stepper.vm(Mmu.TDP, 2);
+        PathBuilder b0 = new PathBuilder();
+        FaultPaths.guestAccess(b0, vm2, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        PathBuilder b1 = new PathBuilder();
+        FaultPaths.guestAccess(b1, vm2, 1, Access.READ, Expr.constant(HPAGE_GPA + 0x1000));
+        Stepper st = new Stepper(Stepper.program(vm2, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, b0),
+                ThreadProgram.of("vcpu 1", 1, b1)));
+        runTo(st, 0, "tdp_mmu_link_sp");
+        runTo(st, 1, "unlock mmu_lock, srcu");
+        st.step(0, "tdp_mmu_link_sp");
+        assertThat(st.next(0)).isEqualTo("tdp_mmu_free_unused_sp()");
+        return st;
+    }
+
+    /** A copy without tdp_mmu_free_unused_sp(sp): vCPU 0's retry maps through vCPU 1's leaf and ends holding sp. */
+    @Test
+    void aThreadThatEndsHoldingAFailedLinksSpLeaksIt() {
+        Stepper st = failedLink();
+        st.s.threadForWrite(0).pc++; // the free dropped
+        for (int i = 0; i < 30 && !st.done(0); i++) st.step(0, st.next(0));
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isEqualTo(1 << Invariant.page_table_leak.ordinal());
+        assertThat(String.join("\n", st.trace)).contains("thread ends holding the sp of a failed tdp_mmu_link_sp");
+    }
+
+    /** The next tdp_mmu_alloc_sp() over a failed link's sp: the only pointer to it is lost. */
+    @Test
+    void aLinkWhileHoldingAFailedLinksSpLeaksIt() {
+        Stepper st = failedLink();
+        st.s.threadForWrite(0).pc--; // the link again, the free not run
+        st.step(0, "tdp_mmu_link_sp");
+        assertThat(st.s.violations).isEqualTo(1 << Invariant.page_table_leak.ordinal());
+        assertThat(st.s.threads[0].unusedSp).isEqualTo(1);
+    }
+
+    /** tdp_mmu_free_unused_sp() with no failed link's sp would free the table the link installed. */
+    @Test
+    void aFreeWithNoUnusedSpFreesALinkedTable() {
+        Stepper st = failedLink();
+        int free = st.s.threads[0].pc;
+        st.step(0, "tdp_mmu_free_unused_sp()");
+        assertThat(st.s.violations).isZero();
+        st.s.threadForWrite(0).pc = free; // the free again
+        st.step(0, "tdp_mmu_free_unused_sp()");
+        assertThat(st.s.violations).isEqualTo(1 << Invariant.freed_page_table_walk.ordinal());
+        assertThat(st.s.threads[0].unusedSp).isZero();
     }
 
     @Test

@@ -163,6 +163,7 @@ final class FaultPaths {
         b.patch(notTarget, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.EQ, level, Expr.local(f.slot("goal_level"))),
                 b.here(), "iter.level == fault.goal_level"));
         int link = b.placeholder();
+        b.emit(new Ops.Call(Primitives.get("tdp_mmu_free_unused_sp"), new Expr[0], -1));
         int failed = b.placeholder();
         b.patch(link, new TdpMap.Link(f.gpa(), f.m(), f.exec(), -1).branch(b.here(), false));
         // if (fault->huge_page_disallowed && fault->req_level >= iter.level): spin_lock, then one step from the check to the unlock
