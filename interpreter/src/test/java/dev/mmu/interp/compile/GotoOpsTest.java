@@ -310,6 +310,7 @@ class GotoOpsTest {
                       goto retry
                     }
                     if tdp_mmu_link_sp(fault, iter) != 0 {
+                      tdp_mmu_free_unused_sp()
                       goto retry
                     }
                     if fault.huge_page_disallowed && fault.req_level >= iter.level {
