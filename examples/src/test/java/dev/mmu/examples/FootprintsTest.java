@@ -152,7 +152,7 @@ class FootprintsTest {
 
                     "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
                     "FaultOps.VmEntry", "SlotOps.SetLogDirty",
-                    "FaultOps.FastPfGetLastSptep", "HugePageRecovery.RecoverStep",
+                    "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",

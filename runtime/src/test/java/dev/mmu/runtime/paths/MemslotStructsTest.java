@@ -158,6 +158,88 @@ class MemslotStructsTest {
     }
 
     /**
+     * A fast page fault on a 2M SPTE that dirty logging write-protected and left (enabled, then
+     * disabled: MMU-writable, not writable, the slot not logging); the ioctl enables logging again
+     * with the swap [, synchronize_srcu] and kfree_memslot, nothing else.
+     */
+    static Stepper fastRace(boolean wait, int backingLevel) {
+        VmConfig c = new VmConfig(Mmu.TDP, false, 1, false, 4, List.of(new Memslot(0, 0, 512, backingLevel, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        DirtyLogPaths.dirtyLogEnable(setup, c, 0);
+        DirtyLogPaths.dirtyLogDisable(setup, c, 0);
+        PathBuilder ioctl = new PathBuilder();
+        ioctl.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        ioctl.emit(new SlotOps.SetLogDirty(0, true));
+        if (wait) ioctl.emit(new SlotOps.SynchronizeSrcu());
+        ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+        ioctl.emit(new Ops.Release(LockId.slots_lock));
+        PathBuilder vcpu = new PathBuilder();
+        FaultPaths.guestAccess(vcpu, c, 0, Access.WRITE, Expr.constant(0x1000));
+        Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("ioctl", -1, ioctl), ThreadProgram.of("vcpu 0", 0, vcpu)));
+        assertThat(Walk.of(st.s, 1).level()).isEqualTo(backingLevel);
+        st.step(1, "vcpu 0 write"); // EPT violation, fast: fault->slot does not log
+        return st;
+    }
+
+    /** The cmpxchg loses (aging clears A meanwhile): fast_page_fault() walks again. */
+    private static void loseTheCmpxchg(Stepper st) {
+        Walk w = Walk.of(st.s, 1);
+        st.s = st.s.copy();
+        st.s.setSpte(w.spId(), w.index(), w.spte() ^ dev.mmu.runtime.model.Spte.ACCESSED);
+        st.step(1, "fast_pf_fix_direct_spte");
+        assertThat(st.trace).anyMatch(l -> l.contains("cmpxchg lost the race"));
+    }
+
+    /** fast_page_fault()'s next pass reads kvm_slot_dirty_track_enabled(fault->slot) for a huge leaf (mmu.c:3813). */
+    @Test
+    void theFastPathsNextPassReadsFaultSlotForAHugeLeaf() {
+        Stepper st = fastRace(false, 2);
+        while (!st.done(0)) st.step(0, st.next(0));
+        // the setup's two swaps (DirtyLogPaths frees nothing) and the ioctl's
+        assertThat(st.trace).anyMatch(l -> l.contains("kfree_memslot: 3 replaced struct kvm_memory_slots of memslot 0 freed"));
+        loseTheCmpxchg(st);
+        assertThat(st.s.violations).isZero();
+        st.step(1, "fast_pf_get_last_sptep");
+        assertThat(Invariants.violated(Invariant.use_after_free, st.s)).isTrue();
+        assertThat(st.trace).anyMatch(l -> l.contains("!! use_after_free: fast_page_fault(): kvm_slot_dirty_track_enabled() reads"
+                + " fault->slot, memslot 0's struct kvm_memory_slot"));
+    }
+
+    /** A 4K leaf: `sp->role.level > PG_LEVEL_4K &&` stops before the slot is read. */
+    @Test
+    void theFastPathsNextPassDoesNotReadFaultSlotForA4kLeaf() {
+        Stepper st = fastRace(false, 1);
+        while (!st.done(0)) st.step(0, st.next(0));
+        loseTheCmpxchg(st);
+        st.step(1, "fast_pf_get_last_sptep");
+        assertThat(st.s.violations).isZero();
+        assertThat(st.next(1)).as("retries the cmpxchg, which reads fault->slot").isEqualTo("fast_pf_fix_direct_spte");
+        st.step(1, "fast_pf_fix_direct_spte");
+        assertThat(Invariants.violated(Invariant.use_after_free, st.s)).isTrue();
+    }
+
+    @Test
+    void synchronizeSrcuKeepsTheFastPathsStructAlive() {
+        Stepper st = fastRace(true, 2);
+        st.step(0, "mutex_lock(slots_lock)");
+        st.step(0, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
+        loseTheCmpxchg(st);
+        st.step(1, "fast_pf_get_last_sptep");
+        while (!st.done(1)) st.step(1, st.next(1));
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(st.trace).anyMatch(l -> l.contains("kfree_memslot: 3 replaced"));
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** The next pass's footprint meets the free's, so partial-order reduction orders them. */
+    @Test
+    void theFastPathsNextPassConflictsWithTheFree() {
+        Footprint pass = new FaultOps.FastPfGetLastSptep(0, Expr.constant(0x1000), 1, 2, 3).footprint();
+        assertThat(conflict(Primitives.get("kfree_memslot").footprint(), pass)).isTrue();
+    }
+
+    /**
      * Every kvm_swap_active_memslots() retires the struct it replaced: kvm_invalidate_memslot(), then
      * kvm_delete_memslot() or kvm_move_memslot() (two swaps), kvm_update_flags_memslot() (one).
      */
