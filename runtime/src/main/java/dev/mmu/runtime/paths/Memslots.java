@@ -20,6 +20,11 @@ public final class Memslots {
     static final long READONLY = 8;
     /** Where {@link #snapshot} keeps the generation of the struct it names ({@link #GENS} values). */
     static final int GEN_SHIFT = 4;
+    /**
+     * Set in a fault's snapshot by the swap whose new struct took its struct's generation while the
+     * struct was freed ({@link #retire(Exec, int)}): it stays freed, whatever the masks say later.
+     */
+    static final long STALE = 1L << 6;
     /** Where {@link #snapshot} keeps the slot's position. */
     static final int POSITION_SHIFT = 8;
 
@@ -29,8 +34,8 @@ public final class Memslots {
      * A struct is named by its generation mod GENS, packed per position into VmState.slotStructs:
      * the current one's in bits 0-1, the retired ones as a mask from RETIRED_SHIFT, the freed ones
      * from FREED_SHIFT. Generations wrap after GENS swaps (the new struct's number leaves both
-     * masks): a fault that held a struct across GENS swaps with no read between is not told from
-     * the new one (docs/kernel-model.md, "Memslot structs are freed").
+     * masks): the swap marks a fault that still holds the freed struct of that number STALE
+     * (docs/kernel-model.md, "Memslot structs are freed").
      */
     static final int GENS = 4;
     private static final int GEN_MASK = GENS - 1;
@@ -201,6 +206,48 @@ public final class Memslots {
     }
 
     /**
+     * {@link #retire(VmState, int)} in a step: where the new struct's generation comes round to one
+     * a fault (a thread inside kvm->srcu) still holds, the fault's snapshot is marked {@link #STALE}
+     * if that struct was freed, so its next read is still a use_after_free; if it was only retired
+     * (GENS swaps with no kfree_memslot between: a copy that never frees), the model cannot tell
+     * when it is freed and stops with an error. Only a swap without synchronize_srcu() lets a fault
+     * hold a struct across GENS swaps, so scenarios that keep the wait never reach either.
+     */
+    static void retire(Exec e, int position) {
+        VmState s = e.s;
+        int v = structs(s, position);
+        int gen = ((v & GEN_MASK) + 1) & GEN_MASK;
+        if (((v >>> RETIRED_SHIFT | v >>> FREED_SHIFT) & 1 << gen) != 0) outlive(e, position, gen, (v >>> FREED_SHIFT & 1 << gen) != 0);
+        retire(s, position);
+    }
+
+    /** Marks the snapshots of the position's struct `gen` that faults inside kvm->srcu still hold. */
+    private static void outlive(Exec e, int position, int gen, boolean wasFreed) {
+        VmState s = e.s;
+        for (int t = 0; t < s.threads.length; t++) {
+            if (!Lock.held(s, t, dev.mmu.runtime.model.LockId.srcu)) continue;
+            java.util.List<String> names = e.program.threads().get(t).localNames();
+            for (int i = 0; i < names.size(); i++) {
+                long f = s.threads[t].locals[i];
+                if (!names.get(i).equals(FAULT_SLOT) || (f & (FOUND | STALE)) != FOUND || (int) (f >>> POSITION_SHIFT) != position
+                        || (int) (f >>> GEN_SHIFT & GEN_MASK) != gen) {
+                    continue;
+                }
+                if (!wasFreed) {
+                    // (no "memslot" in the text: ScenarioRunner would call it an address computed while exploring)
+                    throw new ScenarioError("thread " + e.program.threads().get(t).name() + " holds the struct kvm_memory_slot of slot id "
+                            + slot(s, position).id() + " that " + GENS + " swaps replaced with no free between; the model tells only "
+                            + GENS + " of a slot's structs apart (Memslots.GENS)");
+                }
+                s.threadForWrite(t).locals[i] = f | STALE;
+            }
+        }
+    }
+
+    /** The name of the local that holds a fault's snapshot (KernelPaths.guestAccess). */
+    static final String FAULT_SLOT = "fault->slot";
+
+    /**
      * kvm_swap_active_memslots() replacing the position's struct: the new one gets the next
      * generation, the old one is retired (still allocated: kvm_set_memslot() frees it after the
      * swap's synchronize_srcu_expedited()).
@@ -229,6 +276,7 @@ public final class Memslots {
     /** Whether the struct a fault's snapshot names was freed (what {@link #use} checks). */
     static boolean freed(VmState s, long flags) {
         if ((flags & FOUND) == 0) return false;
+        if ((flags & STALE) != 0) return true;
         int p = (int) (flags >>> POSITION_SHIFT);
         int gen = (int) (flags >>> GEN_SHIFT) & GEN_MASK;
         return (structs(s, p) >>> FREED_SHIFT & 1 << gen) != 0;

@@ -56,7 +56,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
-            Memslots.retire(s, pos); // old: kfree()d by kvm_commit_memory_region()
+            Memslots.retire(e, pos); // old: kfree()d by kvm_commit_memory_region()
             if (on) {
                 s.slotLogging |= 1 << pos;
                 s.dirtyLogBusy |= 1 << pos;
@@ -440,7 +440,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             requireSlotsLock(e, "kvm_invalidate_memslot");
-            Memslots.retire(e.s, pos); // old: kvm_free_memslot()d by kvm_commit_memory_region()
+            Memslots.retire(e, pos); // old: kvm_free_memslot()d by kvm_commit_memory_region()
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
         }
@@ -468,7 +468,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_delete_memslot");
-            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
+            Memslots.retire(e, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             s.slotDeleted |= 1 << pos;
             s.slotInvalid &= ~(1 << pos);
             s.slotLogging &= ~(1 << pos);
@@ -505,7 +505,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_move_memslot");
-            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
+            Memslots.retire(e, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             long oldBase = Memslots.base(s, pos);
             addGone(s, oldBase, Memslots.end(s, pos));
             s.slotBase = s.slotBase.clone();

@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
@@ -116,6 +117,78 @@ class MemslotStructsTest {
         assertThat(Memslots.freed(s, slot1)).isTrue();
         assertThat(Memslots.generation(s, 0)).isZero();
         assertThat(Memslots.generation(s, 1)).isEqualTo(1);
+    }
+
+    /** ioctl: slots_lock, `swaps` flag flips without a wait, each freed if `free`, then one free; vCPU 0: a write fault. */
+    static Stepper flips(int swaps, boolean free) {
+        PathBuilder ioctl = new PathBuilder();
+        ioctl.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        for (int i = 0; i < swaps; i++) {
+            ioctl.emit(new SlotOps.SetLogDirty(0, i % 2 == 0));
+            if (free) ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+        }
+        ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+        ioctl.emit(new Ops.Release(LockId.slots_lock));
+        PathBuilder vcpu = new PathBuilder();
+        FaultPaths.guestAccess(vcpu, VM, 0, Access.WRITE, Expr.constant(0x1000));
+        return new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("ioctl", -1, ioctl),
+                ThreadProgram.of("vcpu 0", 0, vcpu)));
+    }
+
+    /**
+     * GENS swaps (and more) while a fault holds the first struct: its generation comes round to the
+     * new struct's, and the fault still reads a freed struct (it passed before the STALE mark).
+     */
+    @Test
+    void aFaultThatHeldItsStructAcrossAGenerationWrapStillReadsAFreedStruct() {
+        for (int swaps : new int[] {Memslots.GENS - 1, Memslots.GENS, Memslots.GENS + 1, 2 * Memslots.GENS}) {
+            Stepper st = flips(swaps, true);
+            st.step(1, "vcpu 0 write");
+            long held = st.s.threads[1].locals[st.system.program().threads().get(1).localNames().indexOf(Memslots.FAULT_SLOT)];
+            while (!st.done(0)) st.step(0, st.next(0));
+            assertThat(Memslots.generation(st.s, 0)).isEqualTo(swaps % Memslots.GENS);
+            st.step(1, "kvm_faultin_pfn");
+            assertThat(Invariants.violated(Invariant.use_after_free, st.s)).as("%d swaps", swaps).isTrue();
+            long now = st.s.threads[1].locals[st.system.program().threads().get(1).localNames().indexOf(Memslots.FAULT_SLOT)];
+            assertThat(now).as("%d swaps: marked only where the generation came round", swaps)
+                    .isEqualTo(swaps >= Memslots.GENS ? held | Memslots.STALE : held);
+        }
+    }
+
+    /** A fault that looks its slot up after the swaps holds the active struct, STALE or not. */
+    @Test
+    void aFaultThatBeganAfterTheWrapHoldsTheActiveStruct() {
+        Stepper st = flips(Memslots.GENS, true);
+        while (!st.done(0)) st.step(0, st.next(0));
+        while (!st.done(1)) st.step(1, st.next(1));
+        assertThat(st.s.violations).isZero();
+    }
+
+    /** Only a thread inside kvm->srcu holds a struct: a snapshot left by an ended fault is not marked. */
+    @Test
+    void anEndedFaultsSnapshotIsNotMarked() {
+        Stepper st = flips(Memslots.GENS, true);
+        while (!st.done(1)) st.step(1, st.next(1));
+        int slot = st.system.program().threads().get(1).localNames().indexOf(Memslots.FAULT_SLOT);
+        st.s = st.s.copy();
+        st.s.threadForWrite(1).locals[slot] = Memslots.snapshot(st.s, 1); // as if dead locals were kept
+        long held = st.s.threads[1].locals[slot];
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(st.s.threads[1].locals[slot]).isEqualTo(held);
+    }
+
+    /** GENS swaps with no free between: the held struct is only retired when its number comes round; the model says so. */
+    @Test
+    void aWrapOntoARetiredStructAFaultHoldsIsAnError() {
+        Stepper st = flips(Memslots.GENS, false);
+        st.step(1, "vcpu 0 write");
+        for (int i = 0; i < Memslots.GENS; i++) st.step(0, st.next(0));
+        assertThatThrownBy(() -> st.step(0, st.next(0))).isInstanceOf(ScenarioError.class)
+                .hasMessageContaining("thread vcpu 0 holds the struct kvm_memory_slot of slot id 0 that 4 swaps replaced")
+                .hasMessageNotContaining("memslot");
+        Stepper ended = flips(Memslots.GENS, false);
+        while (!ended.done(0)) ended.step(0, ended.next(0));
+        assertThat(ended.s.violations).as("no fault holds it: no error").isZero();
     }
 
     /** ioctl: slots_lock, the flags swap, [synchronize_srcu], kfree_memslot, unlock; vCPU 0: a write fault. */
