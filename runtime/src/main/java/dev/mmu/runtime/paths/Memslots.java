@@ -214,15 +214,16 @@ public final class Memslots {
      * hold a struct across GENS swaps, so scenarios that keep the wait never reach either.
      */
     static void retire(Exec e, int position) {
-        VmState s = e.s;
-        int v = structs(s, position);
-        int gen = ((v & GEN_MASK) + 1) & GEN_MASK;
-        if (((v >>> RETIRED_SHIFT | v >>> FREED_SHIFT) & 1 << gen) != 0) outlive(e, position, gen, (v >>> FREED_SHIFT & 1 << gen) != 0);
-        retire(s, position);
+        outlive(e, position, (generation(e.s, position) + 1) & GEN_MASK);
+        retire(e.s, position);
     }
 
-    /** Marks the snapshots of the position's struct `gen` that faults inside kvm->srcu still hold. */
-    private static void outlive(Exec e, int position, int gen, boolean wasFreed) {
+    /**
+     * Marks the snapshots of the position's struct `gen` that faults inside kvm->srcu still hold.
+     * A fault can hold only a struct it found active, so one held here is retired or freed: the
+     * new struct is about to take its number.
+     */
+    private static void outlive(Exec e, int position, int gen) {
         VmState s = e.s;
         for (int t = 0; t < s.threads.length; t++) {
             if (!Lock.held(s, t, dev.mmu.runtime.model.LockId.srcu)) continue;
@@ -233,7 +234,7 @@ public final class Memslots {
                         || (int) (f >>> GEN_SHIFT & GEN_MASK) != gen) {
                     continue;
                 }
-                if (!wasFreed) {
+                if ((structs(s, position) >>> FREED_SHIFT & 1 << gen) == 0) {
                     // (no "memslot" in the text: ScenarioRunner would call it an address computed while exploring)
                     throw new ScenarioError("thread " + e.program.threads().get(t).name() + " holds the struct kvm_memory_slot of slot id "
                             + slot(s, position).id() + " that " + GENS + " swaps replaced with no free between; the model tells only "

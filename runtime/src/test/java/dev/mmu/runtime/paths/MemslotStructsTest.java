@@ -155,6 +155,51 @@ class MemslotStructsTest {
         }
     }
 
+    /** A fault that found the second struct (generation 1) is marked by the swap that gives 1 again, not before. */
+    @Test
+    void theMarkWaitsForTheHeldGeneration() {
+        Stepper st = flips(Memslots.GENS + 1, true);
+        for (int i = 0; i < 3; i++) st.step(0, st.next(0)); // slots_lock, a swap, its free
+        st.step(1, "vcpu 0 write");
+        int slot = st.system.program().threads().get(1).localNames().indexOf(Memslots.FAULT_SLOT);
+        long held = st.s.threads[1].locals[slot];
+        for (int i = 0; i < 2 * (Memslots.GENS - 1); i++) st.step(0, st.next(0)); // to generation 0
+        assertThat(Memslots.generation(st.s, 0)).isZero();
+        assertThat(st.s.threads[1].locals[slot]).as("its generation has not come round").isEqualTo(held);
+        st.step(0, st.next(0)); // generation 1 again
+        assertThat(Memslots.generation(st.s, 0)).isEqualTo(1);
+        assertThat(st.s.threads[1].locals[slot]).isEqualTo(held | Memslots.STALE);
+        while (!st.done(0)) st.step(0, st.next(0));
+        st.step(1, "kvm_faultin_pfn");
+        assertThat(Invariants.violated(Invariant.use_after_free, st.s)).isTrue();
+    }
+
+    /** GENS swaps of slot 0 leave a fault on slot 1, whose struct has slot 0's old number, alone. */
+    @Test
+    void aWrapMarksOnlyTheSwappedSlotsStructs() {
+        VmConfig two = new VmConfig(Mmu.TDP, false, 1, false, 4,
+                List.of(new Memslot(0, 0, 512, 1, false, false), new Memslot(1, 512, 512, 1, false, false)), 1);
+        PathBuilder ioctl = new PathBuilder();
+        ioctl.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+        for (int i = 0; i < Memslots.GENS; i++) {
+            ioctl.emit(new SlotOps.SetLogDirty(0, i % 2 == 0));
+            ioctl.emit(new Ops.Call(Primitives.get("kfree_memslot"), new Expr[] {Expr.constant(0)}, -1));
+        }
+        ioctl.emit(new Ops.Release(LockId.slots_lock));
+        PathBuilder vcpu = new PathBuilder();
+        FaultPaths.guestAccess(vcpu, two, 0, Access.WRITE, Expr.constant(0x201000));
+        Stepper st = new Stepper(Stepper.program(two, new PathBuilder(), ThreadProgram.of("ioctl", -1, ioctl),
+                ThreadProgram.of("vcpu 0", 0, vcpu)));
+        st.step(1, "vcpu 0 write");
+        int slot = st.system.program().threads().get(1).localNames().indexOf(Memslots.FAULT_SLOT);
+        long held = st.s.threads[1].locals[slot];
+        while (!st.done(0)) st.step(0, st.next(0));
+        assertThat(Memslots.generation(st.s, 0)).isZero();
+        assertThat(st.s.threads[1].locals[slot]).isEqualTo(held);
+        while (!st.done(1)) st.step(1, st.next(1));
+        assertThat(st.s.violations).isZero();
+    }
+
     /** A fault that looks its slot up after the swaps holds the active struct, STALE or not. */
     @Test
     void aFaultThatBeganAfterTheWrapHoldsTheActiveStruct() {
