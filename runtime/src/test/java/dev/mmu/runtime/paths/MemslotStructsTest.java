@@ -324,6 +324,20 @@ class MemslotStructsTest {
                 + " fault->slot, memslot 0's struct kvm_memory_slot"));
     }
 
+    /** A leaf no longer MMU-writable (write-tracked meanwhile): `is_mmu_writable_spte()` fails first, no read. */
+    @Test
+    void theFastPathsNextPassDoesNotReadFaultSlotForALeafThatIsNotMmuWritable() {
+        Stepper st = fastRace(false, 2);
+        while (!st.done(0)) st.step(0, st.next(0));
+        loseTheCmpxchg(st);
+        Walk w = Walk.of(st.s, 1);
+        st.s = st.s.copy();
+        st.s.setSpte(w.spId(), w.index(), w.spte() & ~dev.mmu.runtime.model.Spte.MMU_WRITABLE);
+        st.step(1, "fast_pf_get_last_sptep");
+        assertThat(st.s.violations).isZero();
+        assertThat(st.next(1)).as("RET_PF_INVALID: the slow path").isEqualTo("kvm_faultin_pfn");
+    }
+
     /** A 4K leaf: `sp->role.level > PG_LEVEL_4K &&` stops before the slot is read. */
     @Test
     void theFastPathsNextPassDoesNotReadFaultSlotForA4kLeaf() {
