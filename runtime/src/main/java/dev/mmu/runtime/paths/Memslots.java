@@ -246,7 +246,32 @@ public final class Memslots {
     }
 
     /** The name of the local that holds a fault's snapshot (KernelPaths.guestAccess). */
-    static final String FAULT_SLOT = "fault->slot";
+    public static final String FAULT_SLOT = "fault->slot";
+
+    /**
+     * What {@link #outlive} reads and writes: every thread's srcu read side, which holds the
+     * thread's fault->slot (the struct a fault holds is held under kvm->srcu; only the thread
+     * itself writes the local otherwise, taking srcu as it does, GuestAccess). A footprint cannot
+     * name another thread's locals, so the scan of a thread's snapshot reads its srcu unit and the
+     * mark writes it; every read of the mark reads the reader's own unit ({@link #USE}).
+     */
+    static final Footprint OUTLIVE = Footprint.updates(Resource.SRCU);
+
+    /**
+     * {@link #OUTLIVE} where the swap of the position may mark a snapshot in s: the new struct's
+     * number names a retired or freed struct (a held one is one of these; only from the 4th swap
+     * of a position on). Else the scan finds nothing whatever the threads hold: nothing.
+     */
+    static Footprint outliveFootprint(VmState s, int position) {
+        int gen = (generation(s, position) + 1) & GEN_MASK;
+        int v = structs(s, position);
+        return ((v >>> RETIRED_SHIFT | v >>> FREED_SHIFT) & 1 << gen) != 0 ? OUTLIVE : Footprint.LOCAL;
+    }
+
+    /** flags with the {@link #STALE} mark flipped if they name a struct (what the footprint tests perturb). */
+    public static long markFlipped(long flags) {
+        return (flags & FOUND) != 0 ? flags ^ STALE : flags;
+    }
 
     /**
      * kvm_swap_active_memslots() replacing the position's struct: the new one gets the next
@@ -296,8 +321,12 @@ public final class Memslots {
                 + " before a kvm_swap_active_memslots() replaced it, and no synchronize_srcu() waited for it");
     }
 
-    /** What {@link #use} reads (and the violation it may record). */
-    static final Footprint USE = Footprint.reads(Resource.MEMSLOT_STRUCTS).andUpdates(Resource.VIOLATIONS);
+    /**
+     * What {@link #use} reads (and the violation it may record): the masks, and its own srcu read
+     * side, which holds its fault->slot and so the {@link #STALE} mark another thread's swap sets
+     * ({@link #OUTLIVE}).
+     */
+    static final Footprint USE = Footprint.reads(Resource.MEMSLOT_STRUCTS, Resource.SRCU_SELF).andUpdates(Resource.VIOLATIONS);
 
     /** mark_page_dirty_in_slot(kvm, slot, gfn): only while the slot logs dirty pages. */
     static void markDirty(Exec e, long gfn) {

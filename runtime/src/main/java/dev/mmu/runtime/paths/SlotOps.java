@@ -40,8 +40,16 @@ public final class SlotOps {
     /** What {@link #swapChoices} reads: mn_active_invalidate_count. */
     private static final Footprint SWAP = Footprint.reads(Resource.INVALIDATE);
 
-    /** What a swap's retiring of the struct it replaced writes (Memslots#retire). */
-    private static final Footprint RETIRE = Footprint.updates(Resource.MEMSLOT_STRUCTS);
+    /**
+     * What a swap's retiring of the struct it replaced writes (Memslots#retire), with the scan for
+     * faults that still hold the struct whose number the new one takes ({@link Memslots#OUTLIVE}).
+     */
+    private static final Footprint RETIRE = Footprint.updates(Resource.MEMSLOT_STRUCTS).union(Memslots.OUTLIVE);
+
+    /** {@link #RETIRE} in s: the scan only where the new struct's number may be held ({@link Memslots#outliveFootprint}). */
+    private static Footprint retire(VmState s, int pos) {
+        return Footprint.updates(Resource.MEMSLOT_STRUCTS).union(Memslots.outliveFootprint(s, pos));
+    }
 
     /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
@@ -74,7 +82,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
@@ -451,7 +468,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
@@ -485,7 +511,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(SWAP);
         }
 
         public String describe() {
@@ -523,7 +558,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(SWAP);
         }
 
         public String describe() {

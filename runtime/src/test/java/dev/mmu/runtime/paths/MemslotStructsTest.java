@@ -405,6 +405,33 @@ class MemslotStructsTest {
         assertThat(conflict(new SlotOps.DeleteSlot(0).footprint(), Memslots.USE)).as("a swap retires").isTrue();
     }
 
+    /**
+     * The swap that may mark a held snapshot says so: from the GENS-th swap of a position on (the
+     * new struct's number names a retired or freed one) it reads every thread's srcu unit, which
+     * holds the thread's fault->slot, and writes it (the mark); before, neither. Its static
+     * footprint has both, and the mark's readers read their own unit (Memslots.USE).
+     */
+    @Test
+    void aSwapDeclaresTheScanAndTheMarkWhereTheGenerationComesRound() {
+        Stepper st = flips(Memslots.GENS, true);
+        st.step(1, "vcpu 0 write");
+        st.step(0, st.next(0)); // slots_lock
+        long srcu = Resource.SRCU.bit() & ~(1L << Resource.SRCU_SELF.ordinal());
+        for (int swap = 0; swap < Memslots.GENS; swap++) {
+            Op op = st.system.program().threads().get(0).ops()[st.s.threads[0].pc];
+            assertThat(op).isInstanceOf(SlotOps.SetLogDirty.class);
+            Footprint f = op.footprint(st.s, 0);
+            boolean wraps = swap == Memslots.GENS - 1;
+            assertThat(f.reads() & Resource.srcuOf(1)).as("swap %d reads the fault's srcu unit", swap).isEqualTo(wraps ? Resource.srcuOf(1) : 0);
+            assertThat(f.writes() & Resource.srcuOf(1)).as("swap %d writes it", swap).isEqualTo(wraps ? Resource.srcuOf(1) : 0);
+            assertThat(op.footprint().reads() & op.footprint().writes() & srcu).isEqualTo(srcu);
+            st.step(0, st.next(0)); // the swap
+            st.step(0, st.next(0)); // its free
+        }
+        assertThat(conflict(new SlotOps.SetLogDirty(0, true).footprint(), Memslots.USE.ofThread(1))).isTrue();
+        assertThat(Memslots.USE.ofThread(1).reads() & Resource.srcuOf(1)).as("a read of the mark").isNotZero();
+    }
+
     private static boolean conflict(Footprint a, Footprint b) {
         return (a.writes() & (b.reads() | b.writes())) != 0 || (a.reads() & b.writes()) != 0;
     }
