@@ -211,7 +211,7 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
         for (int u = 0; u < s.threads.length; u++) {
             if (u == t) continue;
             long bit = 1L << u;
-            // Only synchronize_srcu() and lockdep read another's srcu read side
+            // Only synchronize_srcu(), lockdep and a swap's scan for held structs read another's srcu read side
             l.add(new Perturbation("srcu of thread " + u, Resource.srcuOf(u), x -> x.srcuReaders ^= bit));
             staleMark(u, l);
             boolean holds = Rcu.holdsOffGracePeriods(s, u);
