@@ -207,11 +207,13 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
     private static void locks(VmState s, int t, List<Perturbation> l) {
         boolean nonePending = s.rcuPending.length == 0;
         int other = -1;
+        staleMark(t, l); // the running thread's own too: a swap of another thread sets it
         for (int u = 0; u < s.threads.length; u++) {
             if (u == t) continue;
             long bit = 1L << u;
-            // Only synchronize_srcu() and lockdep read another's srcu read side
+            // Only synchronize_srcu(), lockdep and a swap's scan for held structs read another's srcu read side
             l.add(new Perturbation("srcu of thread " + u, Resource.srcuOf(u), x -> x.srcuReaders ^= bit));
+            staleMark(u, l);
             boolean holds = Rcu.holdsOffGracePeriods(s, u);
             if (!holds || nonePending && (s.rcuReaders & bit) != 0) {
                 l.add(new Perturbation("rcu of thread " + u, Resource.rcuOf(u), x -> x.rcuReaders ^= bit));
@@ -238,6 +240,20 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
             long rcu = i == 0 ? 0 : Resource.rcuOf(owner < 0 ? other : owner);
             l.add(new Perturbation(mutexes[i].name(), mutexes[i].bit() | rcu, x -> x.mutexOwner[lock] = next));
         }
+    }
+
+    /**
+     * Thread u's fault->slot with its STALE mark flipped (where it names a struct): part of u's srcu
+     * unit, which a swap writes when it marks it (Memslots#OUTLIVE); a step that does not say it
+     * reads u's srcu unit must not tell, as another thread's swap may set it at any time.
+     */
+    private static void staleMark(int u, List<Perturbation> l) {
+        int slot = ResourceView.faultSlot(u);
+        if (slot < 0) return;
+        l.add(new Perturbation("fault->slot's mark of thread " + u, Resource.srcuOf(u), x -> {
+            long[] locals = x.threadForWrite(u).locals;
+            locals[slot] = dev.mmu.runtime.paths.Memslots.markFlipped(locals[slot]);
+        }));
     }
 
     /**

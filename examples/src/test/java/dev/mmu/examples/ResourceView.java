@@ -25,12 +25,32 @@ final class ResourceView {
 
     private ResourceView() {}
 
+    /**
+     * Per thread of the program being checked, the index of its fault->slot local or -1
+     * ({@link #faultSlots(dev.mmu.runtime.paths.Program)}): the struct kvm_memory_slot a fault holds
+     * under kvm->srcu, which is part of its srcu unit (another thread's swap marks it, Memslots#OUTLIVE).
+     */
+    private static final ThreadLocal<int[]> FAULT_SLOTS = ThreadLocal.withInitial(() -> new int[0]);
+
+    /** Names the program's fault->slot locals for the views and perturbations made on this thread from now on. */
+    static void faultSlots(dev.mmu.runtime.paths.Program p) {
+        int[] r = new int[p.threads().size()];
+        for (int t = 0; t < r.length; t++) r[t] = p.threads().get(t).localNames().indexOf(Memslots.FAULT_SLOT);
+        FAULT_SLOTS.set(r);
+    }
+
+    /** Thread t's fault->slot local, or -1. */
+    static int faultSlot(int t) {
+        int[] r = FAULT_SLOTS.get();
+        return t < r.length ? r[t] : -1;
+    }
+
     /** A part of the state a footprint bit (or bits) stands for: the unit the footprint tests compare. */
     record Unit(String name, long bits, Function<VmState, Object> view) {}
 
     /**
      * The finest parts: every resource of one bit, each vCPU's TLB ({@link Resource#tlbOf}), each
-     * thread's srcu read side ({@link Resource#srcuOf}) and RCU read-side critical section
+     * thread's srcu read side ({@link Resource#srcuOf}, with the fault->slot it holds) and RCU read-side critical section
      * ({@link Resource#rcuOf}: inside rcu_read_lock() or with preemption disabled), the three parts of HOST,
      * the counter groups of STATS.
      */
@@ -54,7 +74,9 @@ final class ResourceView {
                 case SRCU -> {
                     for (int t = 0; t < s.threads.length; t++) {
                         int thread = t;
-                        l.add(new Unit("srcu of thread " + t, Resource.srcuOf(t), x -> x.srcuReaders >> thread & 1));
+                        int slot = faultSlot(t);
+                        l.add(new Unit("srcu of thread " + t, Resource.srcuOf(t),
+                                x -> List.of(x.srcuReaders >> thread & 1, slot < 0 ? 0L : x.threads[thread].locals[slot])));
                     }
                 }
                 case RCU -> {

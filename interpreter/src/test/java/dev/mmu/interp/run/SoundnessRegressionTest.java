@@ -263,6 +263,26 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Memslot struct generations are kept mod 4 (Memslots.GENS): four flag updates without
+     * synchronize_srcu() while a fault held fault->slot gave the new struct the freed one's number,
+     * and the fault's read passed. The swap now marks the fault's snapshot STALE; a wrap onto a struct
+     * only retired (no free between) is a located error, never a silent PASS.
+     */
+    @Test
+    void aFaultThatHoldsItsMemslotAcrossAGenerationWrapStillReadsFreedMemory() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("memslot-generation-wrap.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS, Status.PASS);
+        FileResult leak = new ScenarioRunner().runFile(DIR.resolve("memslot-generation-wrap-leak.mmu"));
+        assertThat(leak.scenarios()).isEmpty();
+        assertThat(leak.diagnostics()).singleElement().satisfies(d -> {
+            assertThat(d.severity()).isEqualTo(Severity.ERROR);
+            assertThat(d.message()).isEqualTo("scenario \"four swaps without a free while a fault holds fault->slot\" cannot run:"
+                    + " thread vcpu 0 holds the struct kvm_memory_slot of slot id 0 that 4 swaps replaced with no free between;"
+                    + " the model tells only 4 of a slot's structs apart (Memslots.GENS)");
+        });
+    }
+
+    /**
      * Trial 10: a memslot move without slots_lock passed (kvm_set_memory_region() asserts it), and
      * one whose KVM_MEMSLOT_INVALID swap does not wait for SRCU readers crashed the model: the
      * fault re-read its slot by gfn after the move instead of keeping fault->slot.

@@ -297,7 +297,17 @@ public final class FaultOps {
         if (Spte.writable(w.spte())) return RET_PF_SPURIOUS;
         if ((w.spte() & Spte.MMU_WRITABLE) == 0) return RET_PF_INVALID;
         boolean logging = (slotFlags & Memslots.LOGGING) != 0;
-        return w.level() > Level.PG_LEVEL_4K && logging ? RET_PF_INVALID : RET_PF_CONTINUE;
+        return readsSlot(w) && logging ? RET_PF_INVALID : RET_PF_CONTINUE;
+    }
+
+    /**
+     * Whether the pass reads fault->slot: `sp->role.level > PG_LEVEL_4K &&
+     * kvm_slot_dirty_track_enabled(fault->slot)` (mmu.c:3813) dereferences it only for a huge,
+     * MMU-writable leaf that the write would make writable.
+     */
+    static boolean readsSlot(Walk w) {
+        return w != null && w.presentLeaf() && !Spte.writable(w.spte()) && (w.spte() & Spte.MMU_WRITABLE) != 0
+                && w.level() > Level.PG_LEVEL_4K;
     }
 
     /**
@@ -324,6 +334,9 @@ public final class FaultOps {
             Walk w = Walk.of(e.s, vcpu, gpa.eval(e.s, e.thread) >>> 12, false);
             l[spte] = w == null ? 0 : w.spte();
             int pass = fastPass(w, l[slotFlags]);
+            // The guest access's first pass read the slot it had just looked up (the active struct); a
+            // later pass reads it after the lost cmpxchg, when a swap without a wait may have freed it.
+            if (readsSlot(w)) Memslots.use(e, l[slotFlags], "fast_page_fault(): kvm_slot_dirty_track_enabled()");
             if (e.tracing()) e.note("fast_page_fault: lockless walk, " + switch (pass) {
                 case RET_PF_SPURIOUS -> "already writable -> RET_PF_SPURIOUS";
                 case RET_PF_INVALID -> "cannot be fixed here -> RET_PF_INVALID";
@@ -344,10 +357,13 @@ public final class FaultOps {
             return Ops.targets(pc, unless);
         }
 
-        /** With the return to the guest that may follow in its step (srcu_read_unlock()). */
+        /**
+         * With the return to the guest that may follow in its step (srcu_read_unlock()) and, for a
+         * huge leaf, the read of fault->slot ({@link Memslots#USE}).
+         */
         public Footprint footprint() {
             return gpa.footprint().andReads(Resource.SPTE, Resource.SPTE_ACCESS).andReadsRoots(vcpu)
-                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu));
+                    .union(Ops.release(dev.mmu.runtime.model.LockId.srcu)).union(Memslots.USE);
         }
 
         public String describe() {

@@ -3,7 +3,8 @@ package dev.mmu.runtime.paths;
 /**
  * What an op or an expression may read and write of the shared state, over-approximated: bit
  * sets of {@link Resource}s (two footprints conflict iff the sets meet: see {@link Resource#bit}),
- * and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which symmetry must not permute. Thread locals are never shared, so they are not in it.
+ * and the vCPUs it names by number (tlb(2, ..), `vcpu 2 read`), which symmetry must not permute. Thread locals are never shared, so they are not in it (but a fault's
+ * fault->slot, which counts as its thread's srcu unit: Memslots#OUTLIVE).
  *
  * <p>The end of an RCU grace period ({@link Rcu#GRACE_PERIOD}) is in the footprint of every op
  * that may let one end. No grace period ends while the running thread holds one off

@@ -197,7 +197,7 @@ public final class KernelPaths {
         boolean tdp = c.mmu() != Mmu.SHADOW && !nested;
         int seq = b.local("mmu_seq");
         int pfn = b.local("pfn");
-        int slot = b.local("fault->slot");
+        int slot = b.local(Memslots.FAULT_SLOT);
         int oldSpte = b.local("spte (lockless read)");
         int access = b.here();
         if (everyEntry) {

@@ -20,6 +20,11 @@ public final class Memslots {
     static final long READONLY = 8;
     /** Where {@link #snapshot} keeps the generation of the struct it names ({@link #GENS} values). */
     static final int GEN_SHIFT = 4;
+    /**
+     * Set in a fault's snapshot by the swap whose new struct took its struct's generation while the
+     * struct was freed ({@link #retire(Exec, int)}): it stays freed, whatever the masks say later.
+     */
+    static final long STALE = 1L << 6;
     /** Where {@link #snapshot} keeps the slot's position. */
     static final int POSITION_SHIFT = 8;
 
@@ -29,8 +34,8 @@ public final class Memslots {
      * A struct is named by its generation mod GENS, packed per position into VmState.slotStructs:
      * the current one's in bits 0-1, the retired ones as a mask from RETIRED_SHIFT, the freed ones
      * from FREED_SHIFT. Generations wrap after GENS swaps (the new struct's number leaves both
-     * masks): a fault that held a struct across GENS swaps with no read between is not told from
-     * the new one (docs/kernel-model.md, "Memslot structs are freed").
+     * masks): the swap marks a fault that still holds the freed struct of that number STALE
+     * (docs/kernel-model.md, "Memslot structs are freed").
      */
     static final int GENS = 4;
     private static final int GEN_MASK = GENS - 1;
@@ -201,6 +206,74 @@ public final class Memslots {
     }
 
     /**
+     * {@link #retire(VmState, int)} in a step: where the new struct's generation comes round to one
+     * a fault (a thread inside kvm->srcu) still holds, the fault's snapshot is marked {@link #STALE}
+     * if that struct was freed, so its next read is still a use_after_free; if it was only retired
+     * (GENS swaps with no kfree_memslot between: a copy that never frees), the model cannot tell
+     * when it is freed and stops with an error. Only a swap without synchronize_srcu() lets a fault
+     * hold a struct across GENS swaps, so scenarios that keep the wait never reach either.
+     */
+    static void retire(Exec e, int position) {
+        outlive(e, position, (generation(e.s, position) + 1) & GEN_MASK);
+        retire(e.s, position);
+    }
+
+    /**
+     * Marks the snapshots of the position's struct `gen` that faults inside kvm->srcu still hold.
+     * A fault can hold only a struct it found active, so one held here is retired or freed: the
+     * new struct is about to take its number.
+     */
+    private static void outlive(Exec e, int position, int gen) {
+        VmState s = e.s;
+        for (int t = 0; t < s.threads.length; t++) {
+            if (!Lock.held(s, t, dev.mmu.runtime.model.LockId.srcu)) continue;
+            java.util.List<String> names = e.program.threads().get(t).localNames();
+            for (int i = 0; i < names.size(); i++) {
+                long f = s.threads[t].locals[i];
+                if (!names.get(i).equals(FAULT_SLOT) || (f & (FOUND | STALE)) != FOUND || (int) (f >>> POSITION_SHIFT) != position
+                        || (int) (f >>> GEN_SHIFT & GEN_MASK) != gen) {
+                    continue;
+                }
+                if ((structs(s, position) >>> FREED_SHIFT & 1 << gen) == 0) {
+                    // (no "memslot" in the text: ScenarioRunner would call it an address computed while exploring)
+                    throw new ScenarioError("thread " + e.program.threads().get(t).name() + " holds the struct kvm_memory_slot of slot id "
+                            + slot(s, position).id() + " that " + GENS + " swaps replaced with no free between; the model tells only "
+                            + GENS + " of a slot's structs apart (Memslots.GENS)");
+                }
+                s.threadForWrite(t).locals[i] = f | STALE;
+            }
+        }
+    }
+
+    /** The name of the local that holds a fault's snapshot (KernelPaths.guestAccess). */
+    public static final String FAULT_SLOT = "fault->slot";
+
+    /**
+     * What {@link #outlive} reads and writes: every thread's srcu read side, which holds the
+     * thread's fault->slot (the struct a fault holds is held under kvm->srcu; only the thread
+     * itself writes the local otherwise, taking srcu as it does, GuestAccess). A footprint cannot
+     * name another thread's locals, so the scan of a thread's snapshot reads its srcu unit and the
+     * mark writes it; every read of the mark reads the reader's own unit ({@link #USE}).
+     */
+    static final Footprint OUTLIVE = Footprint.updates(Resource.SRCU);
+
+    /**
+     * {@link #OUTLIVE} where the swap of the position may mark a snapshot in s: the new struct's
+     * number names a retired or freed struct (a held one is one of these; only from the 4th swap
+     * of a position on). Else the scan finds nothing whatever the threads hold: nothing.
+     */
+    static Footprint outliveFootprint(VmState s, int position) {
+        int gen = (generation(s, position) + 1) & GEN_MASK;
+        int v = structs(s, position);
+        return ((v >>> RETIRED_SHIFT | v >>> FREED_SHIFT) & 1 << gen) != 0 ? OUTLIVE : Footprint.LOCAL;
+    }
+
+    /** flags with the {@link #STALE} mark flipped if they name a struct (what the footprint tests perturb). */
+    public static long markFlipped(long flags) {
+        return (flags & FOUND) != 0 ? flags ^ STALE : flags;
+    }
+
+    /**
      * kvm_swap_active_memslots() replacing the position's struct: the new one gets the next
      * generation, the old one is retired (still allocated: kvm_set_memslot() frees it after the
      * swap's synchronize_srcu_expedited()).
@@ -229,6 +302,7 @@ public final class Memslots {
     /** Whether the struct a fault's snapshot names was freed (what {@link #use} checks). */
     static boolean freed(VmState s, long flags) {
         if ((flags & FOUND) == 0) return false;
+        if ((flags & STALE) != 0) return true;
         int p = (int) (flags >>> POSITION_SHIFT);
         int gen = (int) (flags >>> GEN_SHIFT) & GEN_MASK;
         return (structs(s, p) >>> FREED_SHIFT & 1 << gen) != 0;
@@ -247,8 +321,12 @@ public final class Memslots {
                 + " before a kvm_swap_active_memslots() replaced it, and no synchronize_srcu() waited for it");
     }
 
-    /** What {@link #use} reads (and the violation it may record). */
-    static final Footprint USE = Footprint.reads(Resource.MEMSLOT_STRUCTS).andUpdates(Resource.VIOLATIONS);
+    /**
+     * What {@link #use} reads (and the violation it may record): the masks, and its own srcu read
+     * side, which holds its fault->slot and so the {@link #STALE} mark another thread's swap sets
+     * ({@link #OUTLIVE}).
+     */
+    static final Footprint USE = Footprint.reads(Resource.MEMSLOT_STRUCTS, Resource.SRCU_SELF).andUpdates(Resource.VIOLATIONS);
 
     /** mark_page_dirty_in_slot(kvm, slot, gfn): only while the slot logs dirty pages. */
     static void markDirty(Exec e, long gfn) {

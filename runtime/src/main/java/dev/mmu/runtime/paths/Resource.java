@@ -44,7 +44,10 @@ public enum Resource {
     SLOTS_LOCK,
     TDP_MMU_PAGES_LOCK,
     MMU_UNSYNC_PAGES_LOCK,
-    /** kvm->srcu read side: every thread's ({@link #srcuOf} is one thread's). */
+    /**
+     * kvm->srcu read side: every thread's ({@link #srcuOf} is one thread's), each with the
+     * fault->slot its thread holds under it, which another thread's swap may mark (Memslots#OUTLIVE).
+     */
     SRCU,
     /**
      * The running thread's own srcu read side (srcu_read_lock/unlock): every thread's until

@@ -40,8 +40,16 @@ public final class SlotOps {
     /** What {@link #swapChoices} reads: mn_active_invalidate_count. */
     private static final Footprint SWAP = Footprint.reads(Resource.INVALIDATE);
 
-    /** What a swap's retiring of the struct it replaced writes (Memslots#retire). */
-    private static final Footprint RETIRE = Footprint.updates(Resource.MEMSLOT_STRUCTS);
+    /**
+     * What a swap's retiring of the struct it replaced writes (Memslots#retire), with the scan for
+     * faults that still hold the struct whose number the new one takes ({@link Memslots#OUTLIVE}).
+     */
+    private static final Footprint RETIRE = Footprint.updates(Resource.MEMSLOT_STRUCTS).union(Memslots.OUTLIVE);
+
+    /** {@link #RETIRE} in s: the scan only where the new struct's number may be held ({@link Memslots#outliveFootprint}). */
+    private static Footprint retire(VmState s, int pos) {
+        return Footprint.updates(Resource.MEMSLOT_STRUCTS).union(Memslots.outliveFootprint(s, pos));
+    }
 
     /**
      * kvm_set_memslot(KVM_MR_FLAGS_ONLY) up to kvm_swap_active_memslots(): the new memslot with
@@ -56,7 +64,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_set_memslot(KVM_MR_FLAGS_ONLY)");
-            Memslots.retire(s, pos); // old: kfree()d by kvm_commit_memory_region()
+            Memslots.retire(e, pos); // old: kfree()d by kvm_commit_memory_region()
             if (on) {
                 s.slotLogging |= 1 << pos;
                 s.dirtyLogBusy |= 1 << pos;
@@ -74,7 +82,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
@@ -445,7 +462,7 @@ public final class SlotOps {
 
         public void exec(Exec e, int choice) {
             requireSlotsLock(e, "kvm_invalidate_memslot");
-            Memslots.retire(e.s, pos); // old: kvm_free_memslot()d by kvm_commit_memory_region()
+            Memslots.retire(e, pos); // old: kvm_free_memslot()d by kvm_commit_memory_region()
             e.s.slotInvalid |= 1 << pos;
             e.note("kvm_invalidate_memslot: memslot " + Memslots.slot(e.s, pos).id() + " KVM_MEMSLOT_INVALID");
         }
@@ -456,7 +473,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.VIOLATIONS).union(SWAP);
         }
 
         public String describe() {
@@ -473,7 +499,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_delete_memslot");
-            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
+            Memslots.retire(e, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             s.slotDeleted |= 1 << pos;
             s.slotInvalid &= ~(1 << pos);
             s.slotLogging &= ~(1 << pos);
@@ -490,7 +516,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP).union(DANGLING).union(SWAP);
         }
 
         public String describe() {
@@ -510,7 +545,7 @@ public final class SlotOps {
         public void exec(Exec e, int choice) {
             VmState s = e.s;
             requireSlotsLock(e, "kvm_move_memslot");
-            Memslots.retire(s, pos); // invalid_slot: kfree()d by kvm_set_memslot()
+            Memslots.retire(e, pos); // invalid_slot: kfree()d by kvm_set_memslot()
             long oldBase = Memslots.base(s, pos);
             addGone(s, oldBase, Memslots.end(s, pos));
             s.slotBase = s.slotBase.clone();
@@ -528,7 +563,16 @@ public final class SlotOps {
         }
 
         public Footprint footprint() {
-            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(RETIRE).union(SWAP);
+            return rest().union(RETIRE);
+        }
+
+        /** The swap's scan of the faults' snapshots only where the new struct's number may be held. */
+        public Footprint footprint(VmState s, int thread) {
+            return rest().union(retire(s, pos));
+        }
+
+        private static Footprint rest() {
+            return Footprint.updates(Resource.MEMSLOTS).union(DANGLING).union(SWAP);
         }
 
         public String describe() {

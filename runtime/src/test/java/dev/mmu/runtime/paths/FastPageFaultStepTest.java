@@ -148,6 +148,26 @@ class FastPageFaultStepTest {
     }
 
     /**
+     * A 2M SPTE that enabling dirty logging write-protected: fast_page_fault() does not make it
+     * writable (only the first 4K page would be marked dirty), the slow path splits it.
+     */
+    @Test
+    void aHugeSpteOfALoggingSlotIsLeftToTheSlowPath() {
+        VmConfig c = new VmConfig(Mmu.TDP, false, 1, false, 4, List.of(new Memslot(0, 0, 512, 2, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, c, 0, Access.WRITE, Expr.constant(0x1000));
+        DirtyLogPaths.dirtyLogEnable(setup, c, 0);
+        PathBuilder vcpu = new PathBuilder();
+        FaultPaths.guestAccess(vcpu, c, 0, Access.WRITE, Expr.constant(0x1000));
+        Stepper st = new Stepper(Stepper.program(c, setup, ThreadProgram.of("vcpu 0", 0, vcpu)));
+        Walk w = Walk.of(st.s, 1);
+        assertThat(w.level()).isEqualTo(2);
+        assertThat(w.spte() & Spte.MMU_WRITABLE).isNotZero();
+        st.step(0, "vcpu 0 write");
+        assertThat(st.next(0)).isEqualTo("kvm_faultin_pfn");
+    }
+
+    /**
      * A fast page fault that found the slot not logging (a huge SPTE may be fixed then) holds
      * kvm->srcu, so enabling dirty logging cannot write-protect and flush before the fix lands:
      * synchronize_srcu() waits for the vCPU (vcpu_enter_guest(), x86.c v6.12).
