@@ -73,6 +73,28 @@ class MonitorTest {
     }
 
     @Test
+    void aStatesPassBesideTerminatesAloneRunsToTheEnd() {
+        // The watches (lockdep, kernel_warning) are judged in the states pass; `terminates`, which
+        // that pass does not check, must not let it stop after the first state.
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(TERMINATES, WATCH_X_IS_2));
+        m.checking(true, false);
+        m.onState(x(0), false, Schedule::empty);
+        assertThat(m.allDecided()).isFalse();
+        // Even once the cycles pass has found the lasso.
+        m.checking(false, true);
+        m.onCycle(x(0), Schedule::empty, () -> Schedule.parse("0.1"), "fair cycle");
+        m.checking(true, false);
+        assertThat(m.allDecided()).isFalse();
+    }
+
+    @Test
+    void aWatchDoesNotKeepADecidedSearchGoing() {
+        Monitor<Counter.State> m = new Monitor<>(COUNTER, List.of(X_IS_1, WATCH_X_IS_2));
+        m.onState(x(1), false, Schedule::empty);
+        assertThat(m.allDecided()).isTrue();
+    }
+
+    @Test
     void noExpectationsMeansRunToTheEnd() {
         assertThat(new Monitor<Counter.State>(COUNTER, List.of()).allDecided()).isFalse();
         assertThat(new Monitor<>(COUNTER, List.of(WATCH_X_IS_2)).allDecided()).isFalse();
