@@ -1,10 +1,12 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Memslot;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 
+import java.util.List;
 import java.util.function.IntToLongFunction;
 
 /**
@@ -226,8 +228,8 @@ public final class Memslots {
     private static void outlive(Exec e, int position, int gen) {
         VmState s = e.s;
         for (int t = 0; t < s.threads.length; t++) {
-            if (!Lock.held(s, t, dev.mmu.runtime.model.LockId.srcu)) continue;
-            java.util.List<String> names = e.program.threads().get(t).localNames();
+            if (!Lock.held(s, t, LockId.srcu)) continue;
+            List<String> names = e.program.threads().get(t).localNames();
             for (int i = 0; i < names.size(); i++) {
                 long f = s.threads[t].locals[i];
                 if (!names.get(i).equals(FAULT_SLOT) || (f & (FOUND | STALE)) != FOUND || (int) (f >>> POSITION_SHIFT) != position

@@ -545,9 +545,9 @@ public final class Ops {
             return new Call(primitive, args, -1, unless, negate);
         }
 
-        /** A read-lock zap primitive waits for tdp_mmu_pages_lock ({@link Primitive#mayWaitForPagesLock}). */
+        /** A read-lock zap primitive waits for tdp_mmu_pages_lock ({@link Primitive#choices}). */
         public int choices(VmState s, int thread) {
-            return primitive.mayWaitForPagesLock() ? PagesLockWait.choices(this, s, thread) : 1;
+            return primitive.choices(this, s, thread);
         }
 
         public void exec(Exec e, int choice) {
@@ -610,7 +610,7 @@ public final class Ops {
 
         /** As {@link Call#choices}. */
         public int choices(VmState s, int thread) {
-            return primitive.mayWaitForPagesLock() ? PagesLockWait.choices(this, s, thread) : 1;
+            return primitive.choices(this, s, thread);
         }
 
         public void exec(Exec e, int choice) {

@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
+import dev.mmu.runtime.model.VmState;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.IntFunction;
@@ -69,6 +70,11 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
      */
     boolean mayWaitForPagesLock() {
         return isStep() && (effects.heldReads() & Resource.TDP_MMU_PAGES_LOCK.bit()) != 0;
+    }
+
+    /** The choices of op, a call of this primitive: 1, or 0 while a read-lock zap waits ({@link PagesLockWait}). */
+    int choices(Op op, VmState s, int thread) {
+        return mayWaitForPagesLock() ? PagesLockWait.choices(op, s, thread) : 1;
     }
 
     /** The index of the {@link #VCPU_ID} parameter, or -1. */
