@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Census for `symmetry vcpus` over vCPUs whose programs differ only in addresses (issue 14 item 2).
+
+Reads every scenario of examples/**/*.mmu and bench/scenarios/*.mmu as text and lists those with
+two vCPU threads (on different vCPUs) whose bodies are equal once every number is blanked out: the
+scenarios a vCPU-and-page symmetry could apply to. With --run, it also measures what such a
+symmetry could save at best on each: the plain search (--no-por) of the scenario alone ("orig"),
+of the variant where every such vCPU thread runs the first one's program ("same": the vCPUs touch
+the same page), and of that variant with `symmetry vcpus` ("samesym", which today's symmetry
+applies). Figures: docs/performance.md, "Symmetry where it is not applied, and why".
+Usage (from the checkout, after building the CLI): python3 bench/address-symmetry.py [--run]
+"""
+import glob, itertools, os, re, subprocess, sys, tempfile
+
+NUM = re.compile(r'\b(0x[0-9a-fA-F]+|\d+[KMG]?)\b')
+
+
+def blocks(text, kw):
+    """(start, end, header, body) of each `kw header { body }` at the start of a line."""
+    out = []
+    for m in re.finditer(r'(?m)^[ \t]*' + kw + r'\s+([^{\n]*)\{', text):
+        i, depth = m.end(), 1
+        while depth:
+            depth += (text[i] == '{') - (text[i] == '}')
+            i += 1
+        out.append((m.start(), i, m.group(1).strip(), text[m.end():i - 1]))
+    return out
+
+
+def flat(body):
+    return ' '.join(body.split())
+
+
+def main():
+    run = '--run' in sys.argv
+    files = sorted(glob.glob('examples/**/*.mmu', recursive=True)) + sorted(glob.glob('bench/scenarios/*.mmu'))
+    n = dict(scenarios=0, two_vcpus=0, equal=0, addresses_only=0)
+    tmp = tempfile.mkdtemp(prefix='address-symmetry-')
+    for f in files:
+        src = re.sub(r'(?m)(^|[ \t])#[^\n]*', r'\1', open(f).read())  # comments may hold braces
+        scs = blocks(src, 'scenario')
+        if not scs:
+            continue
+        paths = ''.join(src[a:b] + '\n' for a, b, _, _ in blocks(src[:scs[0][0]], 'path'))
+        for a, b, name, _ in scs:
+            n['scenarios'] += 1
+            sc = src[a:b]
+            vt = [(int(re.match(r'vcpu\s+(\d+)', h).group(1)), s, e, flat(body))
+                  for s, e, h, body in blocks(sc, 'thread') if re.match(r'vcpu\s+\d+', h)]
+            if len({v for v, *_ in vt}) < 2:
+                continue
+            n['two_vcpus'] += 1
+            pairs = [(x, y) for x, y in itertools.combinations(vt, 2) if x[0] != y[0]]
+            if any(x[3] == y[3] for x, y in pairs):
+                n['equal'] += 1
+            addr = [(x, y) for x, y in pairs if x[3] != y[3] and NUM.sub('N', x[3]) == NUM.sub('N', y[3])]
+            if not addr:
+                continue
+            n['addresses_only'] += 1
+            print('%s %s: %s' % (f, name, '; '.join('vcpu %d {%s} / vcpu %d {%s}' % (x[0], x[3], y[0], y[3])
+                                                   for x, y in addr)))
+            if run:
+                measure(tmp, paths, sc, vt)
+    print(n)
+
+
+def measure(tmp, paths, sc, vt):
+    first = vt[0][3]
+    same = sc
+    for v, s, e, body in reversed(vt):
+        if NUM.sub('N', body) == NUM.sub('N', first):
+            same = same[:s] + '  thread vcpu %d { %s }' % (v, first) + same[e:]
+    if re.search(r'\bexplore\s*\{', same):
+        sym = re.sub(r'\bexplore\s*\{', 'explore {\n    symmetry vcpus\n', same, count=1)
+    else:
+        i = same.rindex('}')
+        sym = same[:i] + '  explore { symmetry vcpus }\n' + same[i:]
+    row = []
+    for tag, text in (('orig', sc), ('same', same), ('samesym', sym)):
+        path = os.path.join(tmp, tag + '.mmu')
+        open(path, 'w').write(paths + text + '\n')
+        r = subprocess.run(['./mmu', 'check', '-q', '--no-por', path], capture_output=True, text=True)
+        states = re.search(r'explored ([0-9,]+) states', r.stdout)
+        verdict = r.stdout.split()[0] if r.stdout else 'ERROR'
+        row.append('%s %s %s' % (tag, verdict, states.group(1) if states else '?'))
+    print('    ' + ', '.join(row))
+
+
+if __name__ == '__main__':
+    main()
