@@ -8,7 +8,9 @@ symmetry could save at best on each: the plain search (--no-por) of the scenario
 of the variant where every such vCPU thread runs the first one's program ("same": the vCPUs touch
 the same page), and of that variant with `symmetry vcpus` ("samesym", which today's symmetry
 applies). Figures: docs/performance.md, "Symmetry where it is not applied, and why".
-Usage (from the checkout, after building the CLI): python3 bench/address-symmetry.py [--run]
+With --mirror, it runs each beside its mirror: the two programs' pages swapped in the vCPU threads
+and the setup, the other threads unchanged; a page swap that is a symmetry gives the same search.
+Usage (from the checkout, after building the CLI): python3 bench/address-symmetry.py [--run] [--mirror]
 """
 import glob, itertools, os, re, subprocess, sys, tempfile
 
@@ -33,6 +35,7 @@ def flat(body):
 
 def main():
     run = '--run' in sys.argv
+    mirror_run = '--mirror' in sys.argv
     files = sorted(glob.glob('examples/**/*.mmu', recursive=True)) + sorted(glob.glob('bench/scenarios/*.mmu'))
     n = dict(scenarios=0, two_vcpus=0, equal=0, addresses_only=0)
     tmp = tempfile.mkdtemp(prefix='address-symmetry-')
@@ -61,6 +64,8 @@ def main():
                                                    for x, y in addr)))
             if run:
                 measure(tmp, paths, sc, vt)
+            if mirror_run:
+                mirror(tmp, paths, sc, vt, addr[0])
     print(n)
 
 
@@ -84,6 +89,39 @@ def measure(tmp, paths, sc, vt):
         verdict = r.stdout.split()[0] if r.stdout else 'ERROR'
         row.append('%s %s %s' % (tag, verdict, states.group(1) if states else '?'))
     print('    ' + ', '.join(row))
+
+
+def mirror(tmp, paths, sc, vt, pair):
+    """The scenario with the two vCPU programs' pages swapped in every vCPU thread and every setup
+    access, the other threads left as they are: up to renaming the two vCPUs, the image of the
+    scenario under the vCPU-and-page swap. If that swap is a symmetry of the transitions, the
+    mirror's search is the original's renamed (the same verdicts and counts); different counts show
+    it is not. Equal counts prove nothing: where the setup is itself symmetric, the mirror is the
+    original with its setup reordered."""
+    x, y = NUM.findall(pair[0][3]), NUM.findall(pair[1][3])
+    swap = {}
+    for a, b in zip(x, y):
+        if a != b:
+            if swap.get(a, b) != b or swap.get(b, a) != a:
+                print('    mirror: no page swap maps one program to the other')
+                return
+            swap[a], swap[b] = b, a
+    def page_swap(text):
+        return NUM.sub(lambda m: swap.get(m.group(0), m.group(0)), text)
+    out = sc
+    for v, s, e, body in reversed(vt):
+        out = out[:s] + '  thread vcpu %d { %s }' % (v, page_swap(body)) + out[e:]
+    out = re.sub(r'(?m)^([ \t]*vcpu \d+ (?:nested )?(?:read|write|exec) )(\S+)',
+                 lambda m: m.group(1) + page_swap(m.group(2)), out)
+    row = []
+    for tag, text in (('orig', sc), ('mirror', out)):
+        path = os.path.join(tmp, tag + '.mmu')
+        open(path, 'w').write(paths + text + '\n')
+        r = subprocess.run(['./mmu', 'check', '-q', '--no-por', path], capture_output=True, text=True)
+        verdicts = ' '.join(re.findall(r'(?m)^  (PASS|FAIL|UNKNOWN) ', r.stdout))
+        counts = re.search(r'explored ([0-9,]+) states, ([0-9,]+) transitions, max depth (\d+)', r.stdout)
+        row.append('%s [%s] %s' % (tag, verdicts, '/'.join(counts.groups()) if counts else '?'))
+    print('    swap %s: %s' % (' '.join('%s<->%s' % (a, b) for a, b in swap.items() if a < b), ', '.join(row)))
 
 
 if __name__ == '__main__':
