@@ -108,20 +108,30 @@ def mirror(tmp, paths, sc, vt, pair):
             swap[a], swap[b] = b, a
     def page_swap(text):
         return NUM.sub(lambda m: swap.get(m.group(0), m.group(0)), text)
-    out = sc
-    for v, s, e, body in reversed(vt):
-        out = out[:s] + '  thread vcpu %d { %s }' % (v, page_swap(body)) + out[e:]
-    out = re.sub(r'(?m)^([ \t]*vcpu \d+ (?:nested )?(?:read|write|exec) )(\S+)',
-                 lambda m: m.group(1) + page_swap(m.group(2)), out)
-    row = []
-    for tag, text in (('orig', sc), ('mirror', out)):
-        path = os.path.join(tmp, tag + '.mmu')
-        open(path, 'w').write(paths + text + '\n')
-        r = subprocess.run(['./mmu', 'check', '-q', '--no-por', path], capture_output=True, text=True)
-        verdicts = ' '.join(re.findall(r'(?m)^  (PASS|FAIL|UNKNOWN) ', r.stdout))
-        counts = re.search(r'explored ([0-9,]+) states, ([0-9,]+) transitions, max depth (\d+)', r.stdout)
-        row.append('%s [%s] %s' % (tag, verdicts, '/'.join(counts.groups()) if counts else '?'))
-    print('    swap %s: %s' % (' '.join('%s<->%s' % (a, b) for a, b in swap.items() if a < b), ', '.join(row)))
+    second = pair[1][0]
+    access = r'(?m)^[ \t]*vcpu %d (?:nested )?(?:read|write|exec) \S+[^\n]*\n' % second
+    for asym in (False, True):
+        # asym: without the second vCPU's setup accesses, so that a symmetric setup does not make
+        # the mirror the original reordered
+        base = re.sub(access, '', sc) if asym else sc
+        if asym and base == sc:
+            continue
+        spans = [(s, e) for s, e, h, _ in blocks(base, 'thread') if re.match(r'vcpu\s+\d+', h)]
+        out = base
+        for (v, _, _, body), (s, e) in reversed(list(zip(vt, spans))):
+            out = out[:s] + '  thread vcpu %d { %s }' % (v, page_swap(body)) + out[e:]
+        out = re.sub(r'(?m)^([ \t]*vcpu \d+ (?:nested )?(?:read|write|exec) )(\S+)',
+                     lambda m: m.group(1) + page_swap(m.group(2)), out)
+        row = []
+        for tag, text in (('orig', base), ('mirror', out)):
+            path = os.path.join(tmp, tag + '.mmu')
+            open(path, 'w').write(paths + text + '\n')
+            r = subprocess.run(['./mmu', 'check', '-q', '--no-por', path], capture_output=True, text=True)
+            verdicts = ' '.join(re.findall(r'(?m)^  (PASS|FAIL|UNKNOWN) ', r.stdout))
+            counts = re.search(r'explored ([0-9,]+) states, ([0-9,]+) transitions, max depth (\d+)', r.stdout)
+            row.append('%s [%s] %s' % (tag, verdicts, '/'.join(counts.groups()) if counts else '?'))
+        print('    swap %s%s: %s' % (' '.join('%s<->%s' % (a, b) for a, b in swap.items() if a < b),
+                                     ' without vcpu %d\'s setup accesses' % second if asym else '', ', '.join(row)))
 
 
 if __name__ == '__main__':
