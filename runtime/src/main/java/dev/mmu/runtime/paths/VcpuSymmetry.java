@@ -120,6 +120,8 @@ public final class VcpuSymmetry {
                 y = ay.inner();
             }
             if (x instanceof FaultOps.GuestAccess gx && y instanceof FaultOps.GuestAccess gy) {
+                // The same address too: twins touching different pages would need the pages permuted as
+                // well (docs/performance.md, "vCPUs whose programs differ only in addresses").
                 if (gx.vcpu() != a.vcpu() || gy.vcpu() != b.vcpu() || gx.kind() != gy.kind()
                         || !Objects.equals(gx.gpa(), gy.gpa()) || gx.done() != gy.done()
                         || gx.enterGuest() != gy.enterGuest()) {

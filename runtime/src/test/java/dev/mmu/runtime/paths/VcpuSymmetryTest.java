@@ -130,6 +130,7 @@ class VcpuSymmetryTest {
         assertThat(sawSplit).as("vCPU 0 on the new L2 root while vCPU 1 still holds the old one, or the reverse").isTrue();
     }
 
+    /** Different pages are not twins: see docs/performance.md, "vCPUs whose programs differ only in addresses". */
     @Test
     void vcpusRunningDifferentAccessesAreNotInterchangeable() {
         for (Program p : new Program[] {
