@@ -159,8 +159,7 @@ class FootprintsTest {
                     "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
 
                     "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
-                    "FaultOps.VmEntry", "SlotOps.SetLogDirty",
-                    "HugePageRecovery.RecoverStep",
+                    "FaultOps.VmEntry",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
@@ -169,7 +168,7 @@ class FootprintsTest {
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
                     "primitive kvm_flush_remote_tlbs_memslot", "primitive kvm_mmu_invalidate_start",
                     "primitive kvm_tdp_mmu_invalidate_all_roots",
-                    "primitive tdp_mmu_free_unused_sp", "primitive tdp_mmu_get_or_alloc_root", "primitive tdp_mmu_iter_set_spte",
+                    "primitive tdp_mmu_free_unused_sp", "primitive tdp_mmu_get_or_alloc_root",
                     "primitive tdp_mmu_zap_possible_nx_huge_page", "primitive tdp_zap_sp",
                     "primitive untrack_possible_nx_huge_page"),
             group("reads MMU_UNSYNC_PAGES_LOCK", GRACE_PERIOD_LOCK, ENDS_A_GRACE_PERIOD),

@@ -118,18 +118,25 @@ public final class TraceTable {
         return kept;
     }
 
-    /** The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. */
+    /**
+     * The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. A
+     * step left with no clause says what was set aside: an empty step printed no row, and the list
+     * below named a step the table skipped (trial15: "lockdep at step 4" under steps 3, 5).
+     */
     private List<String> keep(List<String> clauses, int step, String focus) {
         List<String> kept = new ArrayList<>();
+        List<String> aside = new ArrayList<>();
         for (String clause : clauses) {
             if (focus != null && clause.startsWith("!! ") && !clause.startsWith("!! " + focus + ":")) {
                 int colon = clause.indexOf(':');
                 String name = colon > 3 ? clause.substring(3, colon) : clause.substring(3);
                 others.putIfAbsent(name, "step " + step + (colon > 3 ? ":" + clause.substring(colon + 1) : ""));
+                aside.add(name);
             } else {
                 kept.add(clause);
             }
         }
+        if (kept.isEmpty() && !aside.isEmpty()) kept.add("(" + String.join(", ", aside) + ": see below the table)");
         return collapseSpteRuns(kept);
     }
 

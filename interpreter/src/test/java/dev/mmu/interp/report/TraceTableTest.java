@@ -148,6 +148,25 @@ class TraceTableTest {
         assertThat(all).contains("!! use_after_free").contains("!! stale_tlb_at_unlock").doesNotContain("also broken");
     }
 
+    /**
+     * A step whose only clause is another invariant's violation keeps a row that points below
+     * (trial15: a path without write_lock() failed lock_balance, and the table went from step 3 to
+     * step 5 while the list below said "lockdep at step 4").
+     */
+    @Test
+    void aStepWhoseOnlyClauseIsSetAsideKeepsItsRow() {
+        List<Step> steps = List.of(
+                new Step(0, "mutex_lock(slots_lock)"),
+                new Step(0, "!! lockdep: for_each_tdp_mmu_root_yield_safe without mmu_lock"),
+                new Step(0, "rcu_read_unlock(); !! lock_balance: releases mmu_lock it does not hold"));
+        for (int width : new int[] {60, 160}) {
+            String t = TraceTable.render(THREE, steps, -1, width, "lock_balance");
+            assertThat(t).contains("2    recovery  (lockdep: see below the table)")
+                    .contains("lockdep at step 2: for_each_tdp_mmu_root_yield_safe")
+                    .doesNotContain("!! lockdep");
+        }
+    }
+
     @Test
     void wrapsAtWordBoundariesAndCutsOnlyWordsLongerThanALine() {
         assertThat(Wrap.wrap(List.of("aaa bbb ccc ddd"), 8)).containsExactly("aaa bbb", "  ccc", "  ddd");

@@ -176,6 +176,17 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 15: a huge page recovery while the slot still logs dirty pages (dirty_log_disable with
+     * the flags change after kvm_mmu_slot_apply_flags()) is recover_huge_pages_range()'s
+     * WARN_ON_ONCE(kvm_slot_dirty_track_enabled(slot)); the model recovered nothing and passed.
+     */
+    @Test
+    void aRecoveryWhileTheSlotLogsDirtyPagesWarns() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial15-recover-while-logging.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+    }
+
+    /**
      * Trial 14's known gap: kvm_tdp_mmu_map() as the kernel has it, the re-check and track under
      * tdp_mmu_pages_lock with no atomic block, failed accounted_after_zap against v6.12's collapse,
      * whose step unlinked the table between the two: tdp_mmu_unlink_sp() spins on that lock. The

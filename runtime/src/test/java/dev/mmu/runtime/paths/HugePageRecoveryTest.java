@@ -68,6 +68,35 @@ class HugePageRecoveryTest {
         assertThat(HugePageRecovery.makeHugeSpte(s, 9999, 0, false)).as("no such table").isZero();
     }
 
+    /**
+     * if (WARN_ON_ONCE(kvm_slot_dirty_track_enabled(slot))) return; (tdp_mmu.c:1764): a recovery
+     * while the slot still logs dirty pages splats and leaves every table, taking no RCU and no root
+     * reference (trial15); once logging is off the same path recovers without a warning.
+     */
+    @Test
+    void aRecoveryWhileTheSlotLogsDirtyPagesWarnsAndRecoversNothing() {
+        int pos = Memslots.position(HUGE, 0);
+        Run r = Run.of(HUGE, s -> {
+            DirtyLogPaths.dirtyLogEnable(s, HUGE, 0);
+            SlotOpsTest.write(s, HUGE, 0x1000);
+        }, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.READ));
+            HugePageRecovery.recoverHugePagesRange(b, pos, Mode.READ);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(r.trace()).contains("!! kernel_warning: WARNING: at arch/x86/kvm/mmu/tdp_mmu.c:1764"
+                + " recover_huge_pages_range(): WARN_ON_ONCE(kvm_slot_dirty_track_enabled(slot))");
+        assertThat(r.violated(dev.mmu.runtime.model.Invariant.kernel_warning)).isTrue();
+        assertThat(Walk.of(r.s, 1).level()).as("the table is left: %s", r.trace()).isEqualTo(1);
+        String after = r.trace().substring(r.trace().indexOf("!! kernel_warning"));
+        assertThat(after).as("no walk after the splat").doesNotContain("rcu_read_lock").doesNotContain("put_root")
+                .contains("read_unlock(mmu_lock)");
+        assertThat(r.trace()).doesNotContain("in place of its table");
+        assertThat(r.violated(dev.mmu.runtime.model.Invariant.lock_balance)).as(r.trace()).isFalse();
+        Run off = recover(Mode.READ);
+        assertThat(off.violated(dev.mmu.runtime.model.Invariant.kernel_warning)).isFalse();
+    }
+
     @Test
     void underTheWriteLockTheAtomicInstallIsALockdepViolation() {
         assertThat(recover(Mode.WRITE).trace())
