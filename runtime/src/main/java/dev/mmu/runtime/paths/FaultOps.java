@@ -209,8 +209,8 @@ public final class FaultOps {
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
             if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
-            // Parked entries: Tlbs.enter reads the root's page and role.invalid, and unparks or drops them.
-            if (Tlbs.parked(s, vcpu, nested) >= 0) return footprint(s.config).andReads(Resource.INVALID_ROOTS);
+            // Parked entries: Tlbs.enter compares their page with the root's, and unparks or drops them.
+            if (Tlbs.parked(s, vcpu, nested) >= 0) return footprint(s.config);
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);

@@ -169,8 +169,8 @@ public final class Tlbs {
 
     /**
      * At a guest access (VM entry), parked entries meet the root the vCPU runs on: on the page they
-     * were cached under and a live root (the allocator handed the freed root's page out again, or
-     * the vCPU reloaded the root it put), they hit again, unflushed; stale ones are reported. Under
+     * were cached under (the allocator handed the freed root's page out again, the vCPU reloaded the
+     * root it put, or kept the obsolete one), they hit again, unflushed; stale ones are reported. Under
      * another page they are dropped: the model keeps one tag per kind, and the kernel's copy tagged
      * with the old page matters only if that page is a root of this vCPU again.
      */
@@ -180,10 +180,10 @@ public final class Tlbs {
         if (page < 0) return;
         setParked(s, vcpu, nested, -1);
         int root = s.root(vcpu, nested);
-        if (root == page && s.sp(root) != null && !FastZap.obsolete(s, s.sp(root))) {
+        if (root == page) {
             String stale = staleEntry(s, vcpu, nested);
             if (stale != null) {
-                e.violate(Invariant.stale_tlb_at_unlock, "vCPU " + vcpu + (nested ? " (L2)" : "") + " runs on " + s.sp(root)
+                e.violate(Invariant.stale_tlb_at_unlock, "vCPU " + vcpu + (nested ? " (L2)" : "") + " runs on sp" + root
                         + ", at the hpa of the root its TLB entries were cached under, without a flush (kvm_mmu_load() skipped"
                         + " flush_tlb_current()): " + stale);
             }
