@@ -183,9 +183,9 @@ public final class Tlbs {
         if (root == page) {
             String stale = staleEntry(s, vcpu, nested);
             if (stale != null) {
-                e.violate(Invariant.stale_tlb_at_unlock, "vCPU " + vcpu + (nested ? " (L2)" : "") + " runs on sp" + root
-                        + ", at the hpa of the root its TLB entries were cached under, without a flush (kvm_mmu_load() skipped"
-                        + " flush_tlb_current()): " + stale);
+                e.violate(Invariant.stale_tlb_at_unlock, "vCPU " + vcpu + (nested ? " (L2)" : "") + " enters the guest on sp" + root
+                        + ", the root page its TLB entries were cached under, unflushed since it left it (no flush_tlb_current()): "
+                        + stale);
             }
             return;
         }

@@ -158,8 +158,8 @@ class TlbsTest {
         assertThat(Tlbs.parked(s, 0, false)).isEqualTo(-1);
         assertThat(Tlbs.lookup(s, 0, 1).pfn()).isEqualTo(0x1000);
         assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, s)).isTrue();
-        assertThat(trace.toString()).contains("vCPU 0 runs on sp" + root + ", at the hpa of the root its TLB entries were cached under,"
-                + " without a flush (kvm_mmu_load() skipped flush_tlb_current()): vCPU 0 caches gfn 0x1 -> pfn 0x1000");
+        assertThat(trace.toString()).contains("vCPU 0 enters the guest on sp" + root + ", the root page its TLB entries were cached under,"
+                + " unflushed since it left it (no flush_tlb_current()): vCPU 0 caches gfn 0x1 -> pfn 0x1000");
 
         other.vcpuRoots[0] = root + 1;
         Exec o = exec(other, new StringBuilder());
