@@ -179,6 +179,37 @@ class TlbsTest {
         assertThat(unparked.tlb[0]).as("nothing parked: nothing changes").hasSize(1);
     }
 
+    /**
+     * The L2 guest's entries park under guest_mmu's root apart from L1's, a cached table alone is
+     * worth parking, and page 0 is a page like any other; at the L2 guest's entry on its page a
+     * stale entry is named as the L2 guest's, and L1's entries elsewhere are left alone.
+     */
+    @Test
+    void eachKindParksApartAndPageZeroIsAPage() {
+        VmState s = empty(BOTH);
+        s.vcpuRoots[0] = 0;
+        s.vcpuNestedRoots[0] = 4;
+        Tlbs.pscFill(s, 0, new PscEntry(0, 3, 0, false));
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).as("a cached table alone, under page 0").isEqualTo(0);
+        s.vcpuRoots[0] = 5;
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).as("parked once").isEqualTo(0);
+        Tlbs.fill(s, 0, new TlbEntry(1, 1, 0x2000, true, true, true));
+        Tlbs.pscFill(s, 0, new PscEntry(0, 2, 0, true));
+        Tlbs.park(s, 0, true);
+        assertThat(Tlbs.parked(s, 0, true)).isEqualTo(4);
+        assertThat(Tlbs.parked(s, 0, false)).isEqualTo(0);
+        StringBuilder trace = new StringBuilder();
+        Tlbs.enter(exec(s, trace), 0, true);
+        assertThat(Tlbs.parked(s, 0, true)).isEqualTo(-1);
+        assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, s)).as("guest_mmu's root maps nothing").isTrue();
+        assertThat(trace.toString()).contains("vCPU 0 (L2) enters the guest on sp4");
+        assertThat(s.psc[0]).as("L1's cached table is still parked, not dropped").hasSize(2);
+        Tlbs.enter(exec(s, new StringBuilder()), 0, false);
+        assertThat(s.psc[0]).as("L1's dropped (another page), L2's kept").containsExactly(new PscEntry(0, 2, 0, true));
+    }
+
     /** The leaf SPTE of gfn 1 in a warm state, rewritten. */
     static VmState withLeaf(VmState warm, long spte) {
         VmState s = warm.copy();
