@@ -123,6 +123,8 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
             l.add(new Perturbation("TLB of vCPU " + v, Resource.tlbOf(v), x -> {
                 x.tlb[vcpu] = new TlbEntry[0];
                 x.psc[vcpu] = new PscEntry[0];
+                x.parkedTlbRoots[vcpu] = -1;
+                x.parkedNestedTlbRoots[vcpu] = -1;
             }));
         }
         for (int v = 0; v < s.vcpuRoots.length; v++) {
@@ -167,6 +169,10 @@ record Perturbation(String name, long bits, Consumer<VmState> apply) {
                     PscEntry[] c = x.psc[a];
                     x.psc[a] = x.psc[b];
                     x.psc[b] = c;
+                    x.parkedTlbRoots = x.parkedTlbRoots.clone();
+                    x.parkedNestedTlbRoots = x.parkedNestedTlbRoots.clone();
+                    swap(x.parkedTlbRoots, a, b);
+                    swap(x.parkedNestedTlbRoots, a, b);
                 }));
             }
         }

@@ -62,7 +62,8 @@ final class ResourceView {
                     for (int v = 0; v < s.tlb.length; v++) {
                         int vcpu = v;
                         l.add(new Unit("TLB of vCPU " + v, Resource.tlbOf(v),
-                                x -> Arrays.toString(x.tlb[vcpu]) + Arrays.toString(x.psc[vcpu])));
+                                x -> Arrays.toString(x.tlb[vcpu]) + Arrays.toString(x.psc[vcpu])
+                                        + x.parkedTlbRoots[vcpu] + "/" + x.parkedNestedTlbRoots[vcpu]));
                     }
                 }
                 case VCPU_ROOTS -> {

@@ -90,13 +90,17 @@ class FastZapPreludeTest {
         assertThat(out.root(1, false)).as("INVALID_PAGE until its next kvm_mmu_reload()").isEqualTo(-1);
         assertThat(out.sp(out.root).rootCount).isEqualTo(2);
         assertThat(out.sp(out.smmRoot).rootCount).as("the TDP MMU's reference keeps it").isEqualTo(1);
-        assertThat(out.tlb[1]).as("its entries are tagged with the root it dropped").isEmpty();
+        assertThat(out.tlb[1]).as("kept, unflushed, until its next kvm_mmu_load()").hasSize(1);
+        assertThat(Tlbs.parked(out, 1, false)).as("its entries are tagged with the root it dropped").isEqualTo(out.smmRoot);
+        assertThat(Tlbs.lookup(out, 1, 0x3)).as("out of the guest: no hit").isNull();
 
         MmuSystem back = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000",
                 "thread t { kvm_smm_changed(1, false); vcpu 1 read 0x1000 }");
         VmState reloaded = finish(back, back.initial(), 0);
         assertThat(reloaded.root(1, false)).isEqualTo(reloaded.root);
         assertThat(reloaded.sp(reloaded.root).rootCount).isEqualTo(3);
+        assertThat(Tlbs.parked(reloaded, 1, false)).as("kvm_mmu_load()'s flush_tlb_current() dropped them").isEqualTo(-1);
+        assertThat(Tlbs.lookup(reloaded, 1, 0x3)).isNull();
 
         MmuSystem z = system("tdp", "kvm_smm_changed(1, true)\n    vcpu 1 read 0x3000", "thread t { kvm_mmu_zap_all_fast }");
         VmState zapped = finish(z, z.initial(), 0);

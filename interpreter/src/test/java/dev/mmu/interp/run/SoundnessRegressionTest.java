@@ -318,6 +318,20 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * kvm_mmu_load() without flush_tlb_current(): the TDP MMU frees a root without a flush and the
+     * new root may take its page, the EPTP its entries are tagged with. The model emptied the TLB
+     * when the vCPU put its root, so the copy passed; the legacy MMU flushes before it frees a root.
+     */
+    @Test
+    void aNewRootOnAFreedRootsPageNeedsTheLoadsFlush() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("mmu-load-needs-flush.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.FAIL, Status.PASS, Status.PASS, Status.PASS);
+        assertThat(r.scenarios().get(0).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never stale_tlb_at_unlock: FAIL", "never use_after_free: FAIL");
+    }
+
+    /**
      * kvm_mmu_get_child_sp() re-reads the SPTE: under a wrong lock a table another vCPU linked since
      * the walk's read is -EEXIST and the walk descends into it. The model split the table as a huge
      * leaf, mapping page-table pfns as guest memory (trial11).

@@ -42,6 +42,15 @@ public final class VmState implements Cloneable {
      * on and holds a reference to (-1 = INVALID_PAGE), freed and reloaded as {@link #vcpuRoots}.
      */
     public int[] vcpuNestedRoots;
+    /**
+     * Per vCPU, the root page (sp id: its hpa, the EPTP's tag) its TLB and paging-structure cache
+     * entries of L1 were cached under once the vCPU left that root (put it, or was kicked off it as
+     * obsolete), or -1: they are under its current root. A page the allocator hands out again as a
+     * root tags them anew: they hit unless kvm_mmu_load()'s flush_tlb_current() dropped them.
+     */
+    public int[] parkedTlbRoots;
+    /** As {@link #parkedTlbRoots}, for the L2 guest's entries (guest_mmu's root, mmu both). */
+    public int[] parkedNestedTlbRoots;
     /** vCPUs with KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending, as a bitmask. */
     public long freeObsoleteRootsRequests;
     /**
@@ -192,6 +201,8 @@ public final class VmState implements Cloneable {
         this.vcpuRoots = new int[config.vcpus()];
         Arrays.fill(vcpuRoots, -1);
         this.vcpuNestedRoots = vcpuRoots.clone();
+        this.parkedTlbRoots = vcpuRoots.clone();
+        this.parkedNestedTlbRoots = vcpuRoots.clone();
         this.hostPfn = new long[hostPages];
         this.hostOwned = true;
         this.threads = new ThreadState[nthreads];
@@ -220,6 +231,8 @@ public final class VmState implements Cloneable {
         c.owned = new boolean[sps.length];
         c.vcpuRoots = vcpuRoots.clone();
         c.vcpuNestedRoots = vcpuNestedRoots.clone();
+        c.parkedTlbRoots = parkedTlbRoots.clone();
+        c.parkedNestedTlbRoots = parkedNestedTlbRoots.clone();
         c.tlb = tlb.clone();
         c.psc = psc.clone();
         c.hostOwned = false;
@@ -471,7 +484,7 @@ public final class VmState implements Cloneable {
             w.cut();
         }
         w.value(root).value(nestedRoot).value(smmRoot).value(smmVcpus).value(smramStart).value(smramEnd).values(vcpuRoots).values(vcpuNestedRoots)
-                .value(freeObsoleteRootsRequests)
+                .values(parkedTlbRoots).values(parkedNestedTlbRoots).value(freeObsoleteRootsRequests)
                 .values(lpageDisallowed);
         // nr_pages as its difference from the list's length: 0, one byte, while they agree. Before
         // v6.18 the one counter is the list's length and the TDP MMU's list stays empty: neither is written.
@@ -543,7 +556,8 @@ public final class VmState implements Cloneable {
         if (hash != 0 && s.hash != 0 && hash != s.hash) return false;
         return Arrays.equals(threads, s.threads) && root == s.root && nestedRoot == s.nestedRoot && smmRoot == s.smmRoot
                 && smmVcpus == s.smmVcpus && smramStart == s.smramStart && smramEnd == s.smramEnd && Arrays.equals(vcpuRoots, s.vcpuRoots)
-                && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots)
+                && Arrays.equals(vcpuNestedRoots, s.vcpuNestedRoots) && Arrays.equals(parkedTlbRoots, s.parkedTlbRoots)
+                && Arrays.equals(parkedNestedTlbRoots, s.parkedNestedTlbRoots)
                 && freeObsoleteRootsRequests == s.freeObsoleteRootsRequests && mmuWriter == s.mmuWriter
                 && mmuReaders == s.mmuReaders && Arrays.equals(mmuQueue, s.mmuQueue) && srcuReaders == s.srcuReaders && rcuReaders == s.rcuReaders
                 && nextPfn == s.nextPfn && mmuInvalidateSeq == s.mmuInvalidateSeq
@@ -575,7 +589,8 @@ public final class VmState implements Cloneable {
         if (h == 0) {
             h = Arrays.hashCode(sps);
             h = 31 * h + root * 7 + nestedRoot + 13 * smmRoot + Long.hashCode(smmVcpus) * 17 + Long.hashCode(smramEnd) * 23;
-            h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests);
+            h = 31 * h + Arrays.hashCode(vcpuRoots) + 7 * Arrays.hashCode(vcpuNestedRoots) + 19 * Long.hashCode(freeObsoleteRootsRequests)
+                    + 11 * Arrays.hashCode(parkedTlbRoots) + 5 * Arrays.hashCode(parkedNestedTlbRoots);
             h = 31 * h + Arrays.hashCode(lpageDisallowed) + 7 * Arrays.hashCode(tdpMmuNxHugePages)
                     + Long.hashCode(shadowMmuNxNrPages * 3 + tdpMmuNxNrPages * 5); // before v6.18: the one list's length
             h = 31 * h + Arrays.deepHashCode(tlb) + 7 * Arrays.deepHashCode(psc);

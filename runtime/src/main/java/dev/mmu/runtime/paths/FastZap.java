@@ -47,8 +47,9 @@ public final class FastZap {
      * kvm_make_all_cpus_request(KVM_REQ_MMU_FREE_OBSOLETE_ROOTS) (kvm_main.c:270, v7.2 as v6.12): the request
      * is set on every vCPU, and the IPI kicks each out of the guest (KVM_REQUEST_WAIT: until it has
      * left guest mode). Each serves it at its own next entry ({@link VcpuRoots}): until then it keeps
-     * its old root and its reference. The TLB of a vCPU whose root is obsolete is emptied here: it
-     * cannot enter the guest before kvm_mmu_load() flushes it, and only the vCPU fills it. The
+     * its old root and its reference. The TLB entries of a vCPU whose root is obsolete are parked
+     * here ({@link Tlbs#park}): kicked out of the guest, it runs on that root no more, so the zap
+     * of the invalidated root need not flush them (tdp_mmu.c:1034, v7.2): kvm_mmu_load() will. The
      * legacy root of the old generation (mmu shadow) is no longer the one kvm_mmu_get_shadow_page()
      * finds, nor is the L2 guest's (mmu both): each joins the invalidated roots until
      * kvm_zap_obsolete_pages() zaps it.
@@ -66,7 +67,8 @@ public final class FastZap {
         }
         for (int v = 0; v < vcpus; v++) {
             s.freeObsoleteRootsRequests |= 1L << v;
-            if (s.vcpuRoots[v] < 0 || obsolete(s, s.sp(s.vcpuRoots[v])) || obsolete(s, s.sp(s.vcpuNestedRoots[v]))) Tlbs.flushCurrent(s, v);
+            if (obsolete(s, s.sp(s.vcpuRoots[v]))) Tlbs.park(s, v, false);
+            if (obsolete(s, s.sp(s.vcpuNestedRoots[v]))) Tlbs.park(s, v, true);
         }
         e.note("KVM_REQ_MMU_FREE_OBSOLETE_ROOTS made on every vCPU");
     }

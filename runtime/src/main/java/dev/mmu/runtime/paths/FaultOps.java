@@ -39,6 +39,7 @@ public final class FaultOps {
                 e.nextPc = enterGuest;
                 return;
             }
+            Tlbs.enter(e, vcpu, nested); // the vCPU runs on its root: entries parked under its page hit again
             long g = gpa.eval(s, e.thread);
             long gfn = g >>> 12;
             // Trace text only when rendering a trace: exploration does not pay for strings.
@@ -208,6 +209,8 @@ public final class FaultOps {
         /** A TLB hit reads the vCPU's TLB, the host's freed pfns and, for a write, the dirty log: no SPTE. */
         public Footprint footprint(VmState s, int thread) {
             if (enterGuest >= 0 && VcpuRoots.mustReload(s, vcpu, nested)) return gpa.footprint().union(VcpuRoots.reads(vcpu)).naming(vcpu);
+            // Parked entries: Tlbs.enter compares their page with the root's, and unparks or drops them.
+            if (Tlbs.parked(s, vcpu, nested) >= 0) return footprint(s.config);
             TlbEntry t = Tlbs.lookup(s, vcpu, gpa.eval(s, thread) >>> 12, nested);
             if (!hits(s, t)) return footprint(s.config);
             Footprint hit = gpa.footprint().andReadsTlb(vcpu).union(Host.FREED).andUpdates(Resource.VIOLATIONS);

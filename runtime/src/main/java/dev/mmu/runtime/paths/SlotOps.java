@@ -625,6 +625,7 @@ public final class SlotOps {
         }
         for (int v = 0; v < s.tlb.length; v++) {
             for (TlbEntry t : s.tlb[v]) {
+                if (Tlbs.parked(s, v, t.nested()) >= 0) continue; // out of the guest until it flushes or runs on that page
                 long hit = deletedIn(s, t.gfn(), t.gfn() + Level.pagesPerHpage(t.level()));
                 if (hit >= 0) {
                     return "vCPU " + v + "'s TLB" + (t.level() > Level.PG_LEVEL_4K ? " (L" + t.level() + ")" : "")

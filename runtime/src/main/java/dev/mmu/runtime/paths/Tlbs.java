@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.PscEntry;
 import dev.mmu.runtime.model.Spte;
@@ -20,7 +21,9 @@ public final class Tlbs {
         return lookup(s, vcpu, gfn, false);
     }
 
+    /** The vCPU's entry for gfn under its current root, or null (none, or its entries are parked). */
     public static TlbEntry lookup(VmState s, int vcpu, long gfn, boolean nested) {
+        if (parked(s, vcpu, nested) >= 0) return null;
         for (TlbEntry t : s.tlb[vcpu]) {
             if (t.nested() == nested && t.covers(gfn)) return t;
         }
@@ -37,6 +40,7 @@ public final class Tlbs {
 
     /** The vCPU's cached last-level table for gfn's 2M region, or null. */
     static PscEntry pscLookup(VmState s, int vcpu, long gfn, boolean nested) {
+        if (parked(s, vcpu, nested) >= 0) return null;
         long region = Level.alignDown(gfn, Level.PG_LEVEL_2M);
         for (PscEntry p : s.psc[vcpu]) {
             if (p.regionGfn() == region && p.nested() == nested) return p;
@@ -120,10 +124,77 @@ public final class Tlbs {
         return from < end && from + pages > start;
     }
 
-    /** flush_tlb_current(): one vCPU's TLB and paging-structure caches are emptied. */
+    /**
+     * flush_tlb_current(): one vCPU's TLB and paging-structure caches are emptied, L1's and the L2
+     * guest's, parked or not (vmx_flush_tlb_current() flushes only the current root's EPTP: the
+     * model flushes more, which can hide a bug but never makes one).
+     */
     static void flushCurrent(VmState s, int vcpu) {
         s.tlb[vcpu] = new TlbEntry[0];
         s.psc[vcpu] = new PscEntry[0];
+        s.parkedTlbRoots[vcpu] = -1;
+        s.parkedNestedTlbRoots[vcpu] = -1;
+    }
+
+    /**
+     * The root page the vCPU's entries of one kind (L1's, or the L2 guest's) are parked under, or
+     * -1: they are under its current root, in use from the next guest access on.
+     */
+    public static int parked(VmState s, int vcpu, boolean nested) {
+        return nested ? s.parkedNestedTlbRoots[vcpu] : s.parkedTlbRoots[vcpu];
+    }
+
+    private static void setParked(VmState s, int vcpu, boolean nested, int root) {
+        if (nested) s.parkedNestedTlbRoots[vcpu] = root;
+        else s.parkedTlbRoots[vcpu] = root;
+    }
+
+    /**
+     * The vCPU leaves its root of one kind (mmu_free_root_page(), or kicked off an obsolete root by
+     * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS): nothing flushes its entries (kvm_tdp_mmu_put_root() and the
+     * zap of an invalidated root skip the flush, tdp_mmu.c:1034 v7.2), which stay in the hardware
+     * tagged with the root's hpa (the EPTP) and unused until the vCPU runs on that page again.
+     */
+    static void park(VmState s, int vcpu, boolean nested) {
+        int root = s.root(vcpu, nested);
+        if (root < 0 || parked(s, vcpu, nested) >= 0 || !holdsEntries(s, vcpu, nested)) return;
+        setParked(s, vcpu, nested, root);
+    }
+
+    private static boolean holdsEntries(VmState s, int vcpu, boolean nested) {
+        for (TlbEntry t : s.tlb[vcpu]) if (t.nested() == nested) return true;
+        for (PscEntry p : s.psc[vcpu]) if (p.nested() == nested) return true;
+        return false;
+    }
+
+    /**
+     * At a guest access (VM entry), parked entries meet the root the vCPU runs on: on the page they
+     * were cached under (the allocator handed the freed root's page out again, the vCPU reloaded the
+     * root it put, or kept the obsolete one), they hit again, unflushed; stale ones are reported. Under
+     * another page they are dropped: the model keeps one tag per kind, and the kernel's copy tagged
+     * with the old page matters only if that page is a root of this vCPU again.
+     */
+    static void enter(Exec e, int vcpu, boolean nested) {
+        VmState s = e.s;
+        int page = parked(s, vcpu, nested);
+        if (page < 0) return;
+        setParked(s, vcpu, nested, -1);
+        int root = s.root(vcpu, nested);
+        if (root == page) {
+            String stale = staleEntry(s, vcpu, nested);
+            if (stale != null) {
+                e.violate(Invariant.stale_tlb_at_unlock, "vCPU " + vcpu + (nested ? " (L2)" : "") + " enters the guest on sp" + root
+                        + ", the root page its TLB entries were cached under, unflushed since it left it (no flush_tlb_current()): "
+                        + stale);
+            }
+            return;
+        }
+        List<TlbEntry> tlb = new ArrayList<>(List.of(s.tlb[vcpu]));
+        tlb.removeIf(t -> t.nested() == nested);
+        s.tlb[vcpu] = tlb.toArray(new TlbEntry[0]);
+        List<PscEntry> psc = new ArrayList<>(List.of(s.psc[vcpu]));
+        psc.removeIf(p -> p.nested() == nested);
+        s.psc[vcpu] = psc.toArray(new PscEntry[0]);
     }
 
     private static boolean underFrozen(VmState s, int vcpu, TlbEntry t) {
@@ -162,12 +233,24 @@ public final class Tlbs {
      */
     static String staleEntry(VmState s) {
         for (int v = 0; v < s.tlb.length; v++) {
-            for (TlbEntry t : s.tlb[v]) {
-                if (!stillGranted(s, v, t) && !underFrozen(s, v, t)) {
-                    return "vCPU " + v + " caches " + (t.nested() ? "nested " : "") + "gfn 0x"
-                            + Long.toHexString(t.gfn()) + " -> pfn 0x"
-                            + Long.toHexString(t.pfn());
-                }
+            String stale = staleEntry(s, v, false);
+            if (stale == null) stale = staleEntry(s, v, true);
+            if (stale != null) return stale;
+        }
+        return null;
+    }
+
+    /**
+     * Of one vCPU's entries of one kind, in use (not parked: a vCPU off its root is out of the guest
+     * until {@link #enter}), one the tables no longer grant, or null.
+     */
+    static String staleEntry(VmState s, int v, boolean nested) {
+        if (parked(s, v, nested) >= 0) return null;
+        for (TlbEntry t : s.tlb[v]) {
+            if (t.nested() == nested && !stillGranted(s, v, t) && !underFrozen(s, v, t)) {
+                return "vCPU " + v + " caches " + (t.nested() ? "nested " : "") + "gfn 0x"
+                        + Long.toHexString(t.gfn()) + " -> pfn 0x"
+                        + Long.toHexString(t.pfn());
             }
         }
         return null;

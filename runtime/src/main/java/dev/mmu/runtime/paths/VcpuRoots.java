@@ -58,14 +58,14 @@ public final class VcpuRoots {
     /**
      * mmu_free_root_page() of the vCPU's root (the caller checks mmu_lock is held; v7.2 asserts it
      * held for read for a TDP MMU root, for write for a legacy one): kvm_tdp_mmu_put_root(),
-     * root.hpa = INVALID_PAGE. The vCPU's TLB entries are emptied here: tagged with the root it no
-     * longer has, nothing reaches them before kvm_mmu_load() flushes (flush_tlb_current), and
-     * nothing but this vCPU fills them.
+     * root.hpa = INVALID_PAGE. Nothing flushes the vCPU's TLB: its entries stay tagged with the
+     * root's page ({@link Tlbs#park}) until kvm_mmu_load()'s flush_tlb_current().
      */
     static void freeRoot(Exec e, int vcpu, boolean guestMmu) {
         VmState s = e.s;
         int root = s.root(vcpu, guestMmu);
         if (root < 0) return; // if (!VALID_PAGE(*root_hpa)) return;
+        Tlbs.park(s, vcpu, guestMmu);
         setRoot(s, vcpu, guestMmu, -1);
         if (s.sp(root) == null) {
             e.violate(Invariant.freed_root_in_use, "mmu_free_root_page: vCPU " + vcpu + "'s root sp" + root + " was freed under it");
@@ -76,7 +76,6 @@ public final class VcpuRoots {
             }
             TdpMmu.putRoot(e, root);
         } else putShadowRoot(e, root);
-        Tlbs.flushCurrent(s, vcpu);
     }
 
     /**

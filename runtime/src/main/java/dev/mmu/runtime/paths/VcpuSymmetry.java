@@ -248,7 +248,8 @@ public final class VcpuSymmetry {
         w.value(psc.length);
         for (var p : psc) w.value(p.regionGfn()).value(p.spId()).value(p.spGfn()).flag(p.nested());
         w.flag((s.smmVcpus & (1L << vcpuOf[t])) != 0); // in SMM: on the other role's root
-        w.value(s.vcpuRoots[vcpuOf[t]]).value(s.vcpuNestedRoots[vcpuOf[t]]).flag((s.freeObsoleteRootsRequests & (1L << vcpuOf[t])) != 0);
+        w.value(s.vcpuRoots[vcpuOf[t]]).value(s.vcpuNestedRoots[vcpuOf[t]])
+                .value(s.parkedTlbRoots[vcpuOf[t]]).value(s.parkedNestedTlbRoots[vcpuOf[t]]).flag((s.freeObsoleteRootsRequests & (1L << vcpuOf[t])) != 0);
     }
 
     /** Writes into c the state s with thread t moved to slot to[t] (and its vCPU's TLB likewise). */
@@ -260,6 +261,8 @@ public final class VcpuSymmetry {
             c.psc[vcpuOf[to[t]]] = s.psc[vcpuOf[t]];
             c.vcpuRoots[vcpuOf[to[t]]] = s.vcpuRoots[vcpuOf[t]];
             c.vcpuNestedRoots[vcpuOf[to[t]]] = s.vcpuNestedRoots[vcpuOf[t]];
+            c.parkedTlbRoots[vcpuOf[to[t]]] = s.parkedTlbRoots[vcpuOf[t]];
+            c.parkedNestedTlbRoots[vcpuOf[to[t]]] = s.parkedNestedTlbRoots[vcpuOf[t]];
         }
         // HF_SMM_MASK and the vCPU's requests move with it (a bit per vCPU number, not per thread).
         c.smmVcpus = permuteVcpuBits(s.smmVcpus, to);

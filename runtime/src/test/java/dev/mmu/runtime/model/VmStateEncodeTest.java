@@ -26,7 +26,8 @@ class VmStateEncodeTest {
     void vmStateFieldsAreAllEncoded() {
         // config is the same for every state of a system; owned, threadsOwned and hash are not part of equality.
         assertThat(fields(VmState.class)).as("VmState fields: add a new one to encode()").containsExactlyInAnyOrder(
-                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "smramStart", "smramEnd", "vcpuRoots", "vcpuNestedRoots", "freeObsoleteRootsRequests",
+                "config", "sps", "owned", "root", "nestedRoot", "smmRoot", "smmVcpus", "smramStart", "smramEnd", "vcpuRoots", "vcpuNestedRoots", "parkedTlbRoots",
+                "parkedNestedTlbRoots", "freeObsoleteRootsRequests",
                 "lpageDisallowed", "tdpMmuNxHugePages", "shadowMmuNxNrPages", "tdpMmuNxNrPages", "tlb", "psc", "hostPfn", "hostOwned", "freedPfns",
                 "unmappedPfns", "hvaUnmapped", "pfnOwners", "nextPfn", "mmuWriter", "mmuReaders", "mmuQueue", "mutexOwner", "srcuReaders",
                 "rcuReaders", "rcuPending", "mmuInvalidateSeq", "mmuInvalidateInProgress",

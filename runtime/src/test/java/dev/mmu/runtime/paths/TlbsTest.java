@@ -107,6 +107,109 @@ class TlbsTest {
         assertThat(s.stat(Stat.remote_tlb_flush)).isEqualTo(before + 3);
     }
 
+    static Exec exec(VmState s, StringBuilder trace) {
+        return new Exec(new MmuSystem(InvariantsTest.program(VM, b -> { })).program(), s, 0, trace);
+    }
+
+    /**
+     * A vCPU that leaves its root keeps its entries, parked under the root's page (the EPTP tags
+     * them): out of the guest, no lookup, cached table or stale check sees them, and they are one
+     * kind's (L1's here), parked once.
+     */
+    @Test
+    void entriesOfARootTheVcpuLeftAreParkedUnderItsPage() {
+        VmState s = warm();
+        int root = s.root(0, false);
+        Tlbs.pscFill(s, 0, new PscEntry(0, 3, 0, false));
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).isEqualTo(root);
+        assertThat(Tlbs.parked(s, 0, true)).as("no L2 entries: nothing parked").isEqualTo(-1);
+        assertThat(s.tlb[0]).hasSize(1);
+        assertThat(Tlbs.lookup(s, 0, 1)).isNull();
+        assertThat(Tlbs.pscLookup(s, 0, 1, false)).isNull();
+        assertThat(Tlbs.staleEntry(withLeaf(s, 0))).as("a parked entry is not in use").isNull();
+        s.vcpuRoots[0] = -1;
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).as("parked once, under the first page").isEqualTo(root);
+        VmState none = empty(VM);
+        none.vcpuRoots[1] = 0;
+        Tlbs.park(none, 1, false);
+        assertThat(Tlbs.parked(none, 1, false)).as("no entries: nothing to park").isEqualTo(-1);
+        Tlbs.flushCurrent(s, 0);
+        assertThat(Tlbs.parked(s, 0, false)).as("flush_tlb_current drops them").isEqualTo(-1);
+        assertThat(s.tlb[0]).isEmpty();
+    }
+
+    /**
+     * At the next guest access a parked entry meets the vCPU's root: on the same page (a new root on
+     * the freed root's page) it is in use again, and stale there; under another page it is dropped.
+     */
+    @Test
+    void aParkedEntryHitsAgainOnlyOnItsOwnPage() {
+        VmState s = withLeaf(warm(), 0);
+        int root = s.root(0, false);
+        Tlbs.pscFill(s, 0, new PscEntry(0, 3, 0, false));
+        Tlbs.fill(s, 0, new TlbEntry(1, 1, 0x2000, true, true, true));
+        Tlbs.park(s, 0, false);
+        VmState other = s.copy();
+        StringBuilder trace = new StringBuilder();
+        Exec e = exec(s, trace);
+        Tlbs.enter(e, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).isEqualTo(-1);
+        assertThat(Tlbs.lookup(s, 0, 1).pfn()).isEqualTo(0x1000);
+        assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, s)).isTrue();
+        assertThat(trace.toString()).contains("vCPU 0 enters the guest on sp" + root + ", the root page its TLB entries were cached under,"
+                + " unflushed since it left it (no flush_tlb_current()): vCPU 0 caches gfn 0x1 -> pfn 0x1000");
+
+        other.vcpuRoots[0] = root + 1;
+        Exec o = exec(other, new StringBuilder());
+        Tlbs.enter(o, 0, false);
+        assertThat(Tlbs.parked(other, 0, false)).isEqualTo(-1);
+        assertThat(other.tlb[0]).as("L1's entry dropped, L2's kept").containsExactly(new TlbEntry(1, 1, 0x2000, true, true, true));
+        assertThat(other.psc[0]).isEmpty();
+        assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, other)).isFalse();
+
+        VmState granted = warm();
+        Tlbs.park(granted, 0, false);
+        Tlbs.enter(exec(granted, new StringBuilder()), 0, false);
+        assertThat(Tlbs.lookup(granted, 0, 1)).as("the same root again: still granted, no violation").isNotNull();
+        assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, granted)).isFalse();
+        VmState unparked = warm();
+        Tlbs.enter(exec(unparked, new StringBuilder()), 0, false);
+        assertThat(unparked.tlb[0]).as("nothing parked: nothing changes").hasSize(1);
+    }
+
+    /**
+     * The L2 guest's entries park under guest_mmu's root apart from L1's, a cached table alone is
+     * worth parking, and page 0 is a page like any other; at the L2 guest's entry on its page a
+     * stale entry is named as the L2 guest's, and L1's entries elsewhere are left alone.
+     */
+    @Test
+    void eachKindParksApartAndPageZeroIsAPage() {
+        VmState s = empty(BOTH);
+        s.vcpuRoots[0] = 0;
+        s.vcpuNestedRoots[0] = 4;
+        Tlbs.pscFill(s, 0, new PscEntry(0, 3, 0, false));
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).as("a cached table alone, under page 0").isEqualTo(0);
+        s.vcpuRoots[0] = 5;
+        Tlbs.park(s, 0, false);
+        assertThat(Tlbs.parked(s, 0, false)).as("parked once").isEqualTo(0);
+        Tlbs.fill(s, 0, new TlbEntry(1, 1, 0x2000, true, true, true));
+        Tlbs.pscFill(s, 0, new PscEntry(0, 2, 0, true));
+        Tlbs.park(s, 0, true);
+        assertThat(Tlbs.parked(s, 0, true)).isEqualTo(4);
+        assertThat(Tlbs.parked(s, 0, false)).isEqualTo(0);
+        StringBuilder trace = new StringBuilder();
+        Tlbs.enter(exec(s, trace), 0, true);
+        assertThat(Tlbs.parked(s, 0, true)).isEqualTo(-1);
+        assertThat(Invariants.violated(Invariant.stale_tlb_at_unlock, s)).as("guest_mmu's root maps nothing").isTrue();
+        assertThat(trace.toString()).contains("vCPU 0 (L2) enters the guest on sp4");
+        assertThat(s.psc[0]).as("L1's cached table is still parked, not dropped").hasSize(2);
+        Tlbs.enter(exec(s, new StringBuilder()), 0, false);
+        assertThat(s.psc[0]).as("L1's dropped (another page), L2's kept").containsExactly(new PscEntry(0, 2, 0, true));
+    }
+
     /** The leaf SPTE of gfn 1 in a warm state, rewritten. */
     static VmState withLeaf(VmState warm, long spte) {
         VmState s = warm.copy();

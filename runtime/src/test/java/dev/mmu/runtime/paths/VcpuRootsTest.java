@@ -63,6 +63,31 @@ class VcpuRootsTest {
         assertThat(st.next(v)).as("then the guest access").isEqualTo("vcpu " + v + " read");
     }
 
+    /**
+     * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS kicks each vCPU off its obsolete roots: their entries, L1's
+     * and the L2 guest's, are parked under the roots' pages (the zap of an invalidated root does not
+     * flush them); a vCPU without entries has nothing parked.
+     */
+    @Test
+    void theRequestParksTheEntriesOfEachObsoleteRoot() {
+        VmConfig both = Stepper.vm(Mmu.BOTH, 2);
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, both, 0, Access.READ, Expr.constant(HPAGE_GPA), true);
+        FaultPaths.guestAccess(setup, both, 0, Access.READ, Expr.constant(HPAGE_GPA));
+        setup.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+        setup.emit(call("kvm_tdp_mmu_invalidate_roots"));
+        setup.emit(call("kvm_mmu_toggle_valid_gen"));
+        setup.emit(new Ops.Release(LockId.mmu_lock));
+        setup.emit(call("kvm_make_all_cpus_request_free_obsolete_roots"));
+        Stepper st = new Stepper(Stepper.program(both, setup, InvariantsTest.vcpu(both, 1, Access.READ, HPAGE_GPA)));
+        VmState s = st.s;
+        assertThat(s.freeObsoleteRootsRequests).isEqualTo(0b11);
+        assertThat(Tlbs.parked(s, 0, false)).isEqualTo(s.vcpuRoots[0]).isNotEqualTo(-1);
+        assertThat(Tlbs.parked(s, 0, true)).isEqualTo(s.vcpuNestedRoots[0]).isNotEqualTo(-1);
+        assertThat(s.tlb[0]).as("kept, not flushed").hasSize(2);
+        assertThat(Tlbs.parked(s, 1, false)).as("no entries: nothing parked").isEqualTo(-1);
+    }
+
     @Test
     void eachVcpuFreesItsObsoleteRootAtItsOwnEntryWhileTheOtherStillHoldsIt() {
         Stepper st = twoVcpus(fastZap());

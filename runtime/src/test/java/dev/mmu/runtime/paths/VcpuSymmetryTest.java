@@ -61,6 +61,10 @@ class VcpuSymmetryTest {
         c.vcpuRoots[1] = s.vcpuRoots[0];
         c.vcpuNestedRoots[0] = s.vcpuNestedRoots[1];
         c.vcpuNestedRoots[1] = s.vcpuNestedRoots[0];
+        c.parkedTlbRoots[0] = s.parkedTlbRoots[1];
+        c.parkedTlbRoots[1] = s.parkedTlbRoots[0];
+        c.parkedNestedTlbRoots[0] = s.parkedNestedTlbRoots[1];
+        c.parkedNestedTlbRoots[1] = s.parkedNestedTlbRoots[0];
         c.freeObsoleteRootsRequests = swapBits(s.freeObsoleteRootsRequests << 1) >>> 1; // vCPU bits 0 and 1
         c.smmVcpus = swapBits(s.smmVcpus << 1) >>> 1;
         c.mmuWriter = swapThread(s.mmuWriter);
@@ -409,6 +413,10 @@ class VcpuSymmetryTest {
         c.vcpuRoots[1] = s.vcpuRoots[0];
         c.vcpuNestedRoots[0] = s.vcpuNestedRoots[1];
         c.vcpuNestedRoots[1] = s.vcpuNestedRoots[0];
+        c.parkedTlbRoots[0] = s.parkedTlbRoots[1];
+        c.parkedTlbRoots[1] = s.parkedTlbRoots[0];
+        c.parkedNestedTlbRoots[0] = s.parkedNestedTlbRoots[1];
+        c.parkedNestedTlbRoots[1] = s.parkedNestedTlbRoots[0];
         c.freeObsoleteRootsRequests = swapBits(s.freeObsoleteRootsRequests << 1) >>> 1; // vCPU bits 0 and 1
         c.smmVcpus = swapBits(s.smmVcpus << 1) >>> 1;
         c.mmuWriter = s.mmuWriter == 0 ? 1 : s.mmuWriter == 1 ? 0 : s.mmuWriter;
