@@ -126,12 +126,29 @@ public final class TdpMap {
      * tdp_mmu_for_each_pte() up to the next SPTE the loop's body acts on: read iter.old_spte;
      * disallowed_hugepage_adjust() (under the NX mitigation); stop at a frozen SPTE, at the goal
      * level, or at an SPTE that is none or a huge page (to link or split); step down through a
-     * present table (the body's `continue`) and read again, in the same step. With afterLink, first
-     * tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into the table
-     * it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
+     * present table (the body's `continue`, tdp_iter_next()'s try_step_down()). With afterLink,
+     * first tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into
+     * the table it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
+     *
+     * <p>A step down ends the op: the walk without afterLink goes on at resume (its own pc), the one
+     * with afterLink at pc + 1, which leads there. The table's SPTE (tdp_iter_refresh_sptep()) is
+     * read by an op of its own, as a read-lock zap may unlink the table in between, and
+     * handle_removed_pt() freezes its SPTEs for good (v7.2 tdp_mmu.c:411): the walk reads
+     * FROZEN_SPTE there. Step merging runs that op in the same step where no other thread may write
+     * SPTEs meanwhile ({@link StepMerging}).
      */
-    public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
+    public record Walk(Expr gpa, int m, boolean afterLink, int exit, int resume) implements Op {
         private static final Lockdep RCU = Lockdep.NONE.andRcu();
+
+        /** The walk without afterLink, at pc: after a step down it reads again at pc. */
+        public static Walk at(Expr gpa, int m, int pc) {
+            return new Walk(gpa, m, false, -1, pc);
+        }
+
+        /** tdp_iter_next() after a link: the walk ends at exit; after a step down pc + 1 leads back to the walk. */
+        public static Walk afterLink(Expr gpa, int m, int exit) {
+            return new Walk(gpa, m, true, exit, -1);
+        }
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
@@ -141,33 +158,30 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
-            boolean stepDown = afterLink;
-            while (true) {
-                long old = read(s, (int) l[m + SP], index(gfn, l, m));
-                l[m + OLD] = old;
-                int level = (int) l[m + LEVEL];
-                boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
-                if (stepDown && !table) {
-                    e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
-                    e.nextPc = exit;
+            long old = read(s, (int) l[m + SP], index(gfn, l, m));
+            l[m + OLD] = old;
+            int level = (int) l[m + LEVEL];
+            boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
+            if (afterLink && !table) {
+                e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
+                e.nextPc = exit;
+                return;
+            }
+            if (!afterLink) {
+                if (nx && level > Level.PG_LEVEL_4K && level == l[m + GOAL] && table
+                        && s.sp(Spte.child(old)).nxHugePageDisallowed) {
+                    l[m + GOAL] = level - 1;
+                    e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
+                }
+                if ((old & Spte.FROZEN) != 0) {
+                    e.note("tdp_mmu_for_each_pte: SPTE L" + level + " frozen by another task (is_frozen_spte(iter.old_spte))");
                     return;
                 }
-                if (!stepDown) {
-                    if (nx && level > Level.PG_LEVEL_4K && level == l[m + GOAL] && table
-                            && s.sp(Spte.child(old)).nxHugePageDisallowed) {
-                        l[m + GOAL] = level - 1;
-                        e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
-                    }
-                    if ((old & Spte.FROZEN) != 0) {
-                        e.note("tdp_mmu_for_each_pte: SPTE L" + level + " frozen by another task (is_frozen_spte(iter.old_spte))");
-                        return;
-                    }
-                    if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
-                }
-                stepDown = false;
-                l[m + SP] = Spte.child(old);
-                l[m + LEVEL] = level - 1;
+                if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
             }
+            l[m + SP] = Spte.child(old);
+            l[m + LEVEL] = level - 1;
+            if (!afterLink) e.nextPc = resume; // the table's SPTE is the next op's to read
         }
 
         public int[] localsRead() {
@@ -179,7 +193,7 @@ public final class TdpMap {
         }
 
         public int[] targets(int pc) {
-            return afterLink ? new int[] {pc + 1, exit} : new int[] {pc + 1};
+            return afterLink ? new int[] {pc + 1, exit} : new int[] {pc + 1, resume};
         }
 
         public Footprint footprint() {
@@ -268,15 +282,22 @@ public final class TdpMap {
 
     /**
      * tdp_mmu_set_spte_atomic()'s cmpxchg at the walk's SPTE, which tdp_mmu_link_sp() goes through
-     * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered.
+     * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered. __tdp_mmu_set_spte_atomic()
+     * first warns of a frozen iter.old_spte (its callers must check is_frozen_spte()); the cmpxchg
+     * against it then succeeds, into a table handle_removed_pt() froze (iter->yielded: the fault's
+     * walk never yields).
      */
     private static int trySetSpteAtomic(Exec e, Expr gpa, int m, int result, int unless, boolean negate) {
         long[] l = e.self().locals;
+        if ((l[m + OLD] & Spte.FROZEN) != 0) e.violate(Invariant.kernel_warning, WARN_FROZEN);
         int i = index(gpa.eval(e.s, e.thread) >>> 12, l, m);
         if (cmpxchgAllowed(e, (int) l[m + SP], i, l[m + OLD])) return i;
         Ops.deliver(e, -Link.EBUSY, result, unless, negate);
         return -1;
     }
+
+    static final String WARN_FROZEN = "WARNING: at arch/x86/kvm/mmu/tdp_mmu.c:603 __tdp_mmu_set_spte_atomic():"
+            + " WARN_ON_ONCE(iter->yielded || is_frozen_spte(iter->old_spte))";
 
     /**
      * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the

@@ -150,8 +150,8 @@ final class FaultPaths {
     private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck, boolean spuriousIfAllowed) {
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         b.emit(new TdpMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec()));
-        b.emit(new TdpMap.Walk(f.gpa(), f.m(), false, -1));
-        int top = b.here();
+        int walk = b.here();
+        b.emit(TdpMap.Walk.at(f.gpa(), f.m(), walk));
         Expr level = Expr.local(f.slot("level"));
         int notFrozen = b.placeholder();
         int retry = b.placeholder();
@@ -186,9 +186,9 @@ final class FaultPaths {
         b.patch(noTrack, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.AND,
                 Expr.constant(f.exec() && c.nxHugePages() ? 1 : 0), req), b.here(), "fault.huge_page_disallowed && fault.req_level >= iter.level"));
         int next = b.placeholder();
-        b.emit(new Ops.Jump(top));
+        b.emit(new Ops.Jump(walk));
         int end = b.here();
-        b.patch(next, new TdpMap.Walk(f.gpa(), f.m(), true, end));
+        b.patch(next, TdpMap.Walk.afterLink(f.gpa(), f.m(), end));
         b.patch(retry, new Ops.Jump(end));
         b.patch(mapped, new Ops.Jump(end));
         b.patch(failed, new Ops.Jump(end));
