@@ -553,8 +553,8 @@ final class BodyCompiler {
         b.emit(new TdpMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec()));
         int walk = b.here();
         b.emit(TdpMap.Walk.at(fault.gpa(), fault.m(), walk));
-        int next = faultWalkBody(f, env, fault, walk);
-        b.patch(next, TdpMap.Walk.afterLink(fault.gpa(), fault.m(), b.here()));
+        int next = faultWalkBody(f, env, fault);
+        b.patch(next, TdpMap.Walk.afterLink(fault.gpa(), fault.m(), b.here(), walk));
         env.bindFault(f.var().name(), fault); // C's iter outlives the loop: where the walk ended
     }
 
@@ -568,7 +568,7 @@ final class BodyCompiler {
         TdpMap.Fault fault = fault(f.fault(), env);
         int start = b.placeholder();
         int walk = b.placeholder();
-        int next = faultWalkBody(f, env, fault, walk + 1);
+        int next = faultWalkBody(f, env, fault);
         b.patch(start, new DirectMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec(),
                 fault.nested(), b.here()));
         b.patch(walk, new DirectMap.Walk(fault.gpa(), fault.m(), false, b.here()));
@@ -576,16 +576,16 @@ final class BodyCompiler {
     }
 
     /**
-     * A fault walk's body, its iterator bound to the fault, then the jump to again (its top, or the
-     * TDP walk's read before it); returns the placeholder of the step to the next SPTE, which the
-     * caller fills (its breaks land after it).
+     * A fault walk's body, its iterator bound to the fault, then the jump back to its top; returns
+     * the placeholder of the step to the next SPTE, which the caller fills (its breaks land after it).
      */
-    private int faultWalkBody(Stmt.ForFaultWalk f, Env env, TdpMap.Fault fault, int again) {
+    private int faultWalkBody(Stmt.ForFaultWalk f, Env env, TdpMap.Fault fault) {
+        int top = b.here();
         Env inner = new Env(env);
         inner.bindFault(f.var().name(), fault);
         loopBlock(f.body(), inner);
         int next = b.placeholder();
-        b.emit(new Ops.Jump(again));
+        b.emit(new Ops.Jump(top));
         patchBreaks();
         return next;
     }

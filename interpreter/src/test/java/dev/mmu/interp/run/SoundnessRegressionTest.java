@@ -202,6 +202,22 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * kvm_tdp_mmu_map() without is_frozen_spte() under v7.2: the walk read every present table down
+     * to the SPTE the body acts on in one step, so a read-lock removal (here the in-place huge page
+     * recovery) never froze a table the fault stood in, and the patch passed. A step down now ends
+     * the walk's op; the fault reads FROZEN_SPTE, and its cmpxchg over it fires the WARN_ON_ONCE of
+     * __tdp_mmu_set_spte_atomic() (tdp_mmu.c:603) and counts a leaf no live table holds.
+     */
+    @Test
+    void aRemovalBetweenTwoLevelsOfTheFaultWalkFreezesTheTableItEntered() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("frozen-walk-7.2.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
+        assertThat(r.scenarios().get(1).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never kernel_warning: FAIL", "never stats_consistent: FAIL",
+                        "never page_table_leak: PASS", "never freed_page_table_walk: PASS");
+    }
+
+    /**
      * Trial 14: the model allocated kvm_tdp_mmu_map()'s sp only when tdp_mmu_link_sp() succeeded, so a
      * copy without tdp_mmu_free_unused_sp(sp), or one that ignored the failure, passed; the kernel
      * leaks sp. A failed link now leaves sp to the thread until the free; freeing after a successful

@@ -130,12 +130,13 @@ public final class TdpMap {
      * first tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into
      * the table it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
      *
-     * <p>A step down ends the op: the walk without afterLink goes on at resume (its own pc), the one
-     * with afterLink at pc + 1, which leads there. The table's SPTE (tdp_iter_refresh_sptep()) is
-     * read by an op of its own, as a read-lock zap may unlink the table in between, and
-     * handle_removed_pt() freezes its SPTEs for good (v7.2 tdp_mmu.c:411): the walk reads
-     * FROZEN_SPTE there. Step merging runs that op in the same step where no other thread may write
-     * SPTEs meanwhile ({@link StepMerging}).
+     * <p>Where another thread may unlink a table under mmu_lock held for read ({@link ReadLockRemovers}),
+     * a step down ends the op, and the walk goes on at resume (the walk without afterLink): the
+     * table's SPTE (tdp_iter_refresh_sptep()) is read by an op of its own, as the removal may come
+     * in between, and handle_removed_pt() freezes the table's SPTEs for good (v7.2 tdp_mmu.c:411):
+     * the walk reads FROZEN_SPTE there. Step merging runs that op in the same step where no other
+     * thread may write SPTEs meanwhile ({@link StepMerging}). Elsewhere the walk reads on in the
+     * op (a read racing any other change can only end in RET_PF_RETRY).
      */
     public record Walk(Expr gpa, int m, boolean afterLink, int exit, int resume) implements Op {
         private static final Lockdep RCU = Lockdep.NONE.andRcu();
@@ -145,9 +146,9 @@ public final class TdpMap {
             return new Walk(gpa, m, false, -1, pc);
         }
 
-        /** tdp_iter_next() after a link: the walk ends at exit; after a step down pc + 1 leads back to the walk. */
-        public static Walk afterLink(Expr gpa, int m, int exit) {
-            return new Walk(gpa, m, true, exit, -1);
+        /** tdp_iter_next() after a link, of the walk at walkPc: it ends at exit, or goes on there. */
+        public static Walk afterLink(Expr gpa, int m, int exit, int walkPc) {
+            return new Walk(gpa, m, true, exit, walkPc);
         }
 
         public void exec(Exec e, int choice) {
@@ -158,30 +159,43 @@ public final class TdpMap {
             long gfn = gpa.eval(s, e.thread) >>> 12;
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
-            long old = read(s, (int) l[m + SP], index(gfn, l, m));
-            l[m + OLD] = old;
-            int level = (int) l[m + LEVEL];
-            boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
-            if (afterLink && !table) {
-                e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
-                e.nextPc = exit;
-                return;
-            }
-            if (!afterLink) {
-                if (nx && level > Level.PG_LEVEL_4K && level == l[m + GOAL] && table
-                        && s.sp(Spte.child(old)).nxHugePageDisallowed) {
-                    l[m + GOAL] = level - 1;
-                    e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
-                }
-                if ((old & Spte.FROZEN) != 0) {
-                    e.note("tdp_mmu_for_each_pte: SPTE L" + level + " frozen by another task (is_frozen_spte(iter.old_spte))");
+            boolean stepDown = afterLink;
+            boolean stands = standsIn(e);
+            while (true) {
+                long old = read(s, (int) l[m + SP], index(gfn, l, m));
+                l[m + OLD] = old;
+                int level = (int) l[m + LEVEL];
+                boolean table = Spte.present(old) && !Spte.leaf(old) && (old & Spte.FROZEN) == 0;
+                if (stepDown && !table) {
+                    e.note("tdp_iter_next: the linked SPTE changed meanwhile, the walk ends -> RET_PF_RETRY");
+                    e.nextPc = exit;
                     return;
                 }
-                if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
+                if (!stepDown) {
+                    if (nx && level > Level.PG_LEVEL_4K && level == l[m + GOAL] && table
+                            && s.sp(Spte.child(old)).nxHugePageDisallowed) {
+                        l[m + GOAL] = level - 1;
+                        e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
+                    }
+                    if ((old & Spte.FROZEN) != 0) {
+                        e.note("tdp_mmu_for_each_pte: SPTE L" + level + " is FROZEN_SPTE: another task unlinked the table");
+                        return;
+                    }
+                    if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
+                }
+                stepDown = false;
+                l[m + SP] = Spte.child(old);
+                l[m + LEVEL] = level - 1;
+                if (stands) {
+                    e.nextPc = resume; // the table's SPTE is the walk's next op to read
+                    return;
+                }
             }
-            l[m + SP] = Spte.child(old);
-            l[m + LEVEL] = level - 1;
-            if (!afterLink) e.nextPc = resume; // the table's SPTE is the next op's to read
+        }
+
+        /** Whether the walk stands in each table it enters: another thread may unlink it under the read lock. */
+        private static boolean standsIn(Exec e) {
+            return e.program == null || ReadLockRemovers.beside(e.program, e.thread);
         }
 
         public int[] localsRead() {
@@ -193,7 +207,7 @@ public final class TdpMap {
         }
 
         public int[] targets(int pc) {
-            return afterLink ? new int[] {pc + 1, exit} : new int[] {pc + 1, resume};
+            return afterLink ? new int[] {pc + 1, exit, resume} : new int[] {pc + 1, resume};
         }
 
         public Footprint footprint() {

@@ -152,6 +152,7 @@ final class FaultPaths {
         b.emit(new TdpMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec()));
         int walk = b.here();
         b.emit(TdpMap.Walk.at(f.gpa(), f.m(), walk));
+        int top = b.here();
         Expr level = Expr.local(f.slot("level"));
         int notFrozen = b.placeholder();
         int retry = b.placeholder();
@@ -186,9 +187,9 @@ final class FaultPaths {
         b.patch(noTrack, new Ops.JumpUnless(new Expr.Computed(Expr.Operator.AND,
                 Expr.constant(f.exec() && c.nxHugePages() ? 1 : 0), req), b.here(), "fault.huge_page_disallowed && fault.req_level >= iter.level"));
         int next = b.placeholder();
-        b.emit(new Ops.Jump(walk));
+        b.emit(new Ops.Jump(top));
         int end = b.here();
-        b.patch(next, TdpMap.Walk.afterLink(f.gpa(), f.m(), end));
+        b.patch(next, TdpMap.Walk.afterLink(f.gpa(), f.m(), end, walk));
         b.patch(retry, new Ops.Jump(end));
         b.patch(mapped, new Ops.Jump(end));
         b.patch(failed, new Ops.Jump(end));

@@ -196,8 +196,8 @@ class TdpMapStepTest {
         assertThat(cmpxchg.localsWritten(3, 4)).containsExactly(5);
         assertThat(cmpxchg.branch(9, true).localsWritten(3, 9)).isEmpty();
         assertThat(TdpMap.Walk.at(gpa, m, 3).targets(3)).containsExactly(4, 3);
-        assertThat(TdpMap.Walk.afterLink(gpa, m, 8).targets(3)).containsExactly(4, 8);
-        assertThat(TdpMap.Walk.afterLink(gpa, m, 8).localsRead())
+        assertThat(TdpMap.Walk.afterLink(gpa, m, 8, 1).targets(3)).containsExactly(4, 8, 1);
+        assertThat(TdpMap.Walk.afterLink(gpa, m, 8, 1).localsRead())
                 .containsExactlyInAnyOrder(m + TdpMap.GOAL, m + TdpMap.SP, m + TdpMap.LEVEL);
     }
 
