@@ -160,7 +160,7 @@ public final class TdpMap {
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
             boolean stepDown = afterLink;
-            boolean stands = standsIn(e);
+            int beside = e.program == null ? ReadLockRemovers.ANY : ReadLockRemovers.beside(e.program, e.thread);
             while (true) {
                 long old = read(s, (int) l[m + SP], index(gfn, l, m));
                 l[m + OLD] = old;
@@ -186,16 +186,11 @@ public final class TdpMap {
                 stepDown = false;
                 l[m + SP] = Spte.child(old);
                 l[m + LEVEL] = level - 1;
-                if (stands) {
+                if (ReadLockRemovers.standsIn(beside, level)) {
                     e.nextPc = resume; // the table's SPTE is the walk's next op to read
                     return;
                 }
             }
-        }
-
-        /** Whether the walk stands in each table it enters: another thread may unlink it under the read lock. */
-        private static boolean standsIn(Exec e) {
-            return e.program == null || ReadLockRemovers.beside(e.program, e.thread);
         }
 
         public int[] localsRead() {
