@@ -197,8 +197,9 @@ class SoundnessRegressionTest {
     void aWriteOverAFrozenSpteIsLostWhenTheZapUnfreezesIt() {
         FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial14-tdp-map-frozen.mmu"));
         assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL);
-        assertThat(r.scenarios().get(1).outcomes()).singleElement()
-                .satisfies(o -> assertThat(o.verdict()).isEqualTo(Verdict.FAIL));
+        // and the cmpxchg against FROZEN_SPTE fires __tdp_mmu_set_spte_atomic()'s WARN (frozen branch)
+        assertThat(r.scenarios().get(1).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never lost_spte_update: FAIL", "never kernel_warning: FAIL");
     }
 
     /**
