@@ -98,6 +98,34 @@ class ReadLockRemoversTest {
         assertThat(st.trace.get(st.trace.size() - 1)).contains("FROZEN_SPTE");
     }
 
+    /**
+     * A copy without is_frozen_spte() goes on to the cmpxchg against FROZEN_SPTE: the WARN_ON_ONCE of
+     * __tdp_mmu_set_spte_atomic() (tdp_mmu.c:603), then the cmpxchg succeeds into the unlinked table.
+     */
+    @Test
+    void aCmpxchgAgainstFrozenSpteWarnsAndLandsInTheUnlinkedTable() {
+        Stepper st = readBesideNxZap(true);
+        st.step(1, st.next(1));
+        st.step(1, st.next(1));
+        while (!st.next(0).startsWith("tdp_mmu_for_each_pte")) st.step(0, st.next(0));
+        st.step(0, "tdp_mmu_for_each_pte: read SPTE");
+        st.step(1, st.next(1));
+        st.step(0, "tdp_mmu_for_each_pte: read SPTE");
+        int m = java.util.Arrays.stream(st.system.program().threads().get(0).ops())
+                .filter(o -> o instanceof TdpMap.Walk).map(o -> ((TdpMap.Walk) o).m()).findFirst().orElseThrow();
+        long leaf = dev.mmu.runtime.model.Spte.leaf(0x1001, true, false);
+        dev.mmu.runtime.model.VmState s = st.s.copy();
+        Exec e = new Exec(st.system.program(), s, 0, new StringBuilder());
+        new TdpMap.SetSpteAtomic(Expr.constant(HPAGE_GPA + 0x1000), m, Expr.constant(leaf), -1, -1, false).exec(e, 0);
+        assertThat(dev.mmu.runtime.model.Invariant.kernel_warning.violatedIn(s)).isTrue();
+        assertThat(s.sp(3).spte(1)).isEqualTo(leaf);
+        // a cmpxchg against what the walk read of a live table warns of nothing
+        Stepper live = readBesideNxZap(false);
+        live.map(0);
+        assertThat(live.trace).anyMatch(t -> t.contains("4K pfn"));
+        assertThat(dev.mmu.runtime.model.Invariant.kernel_warning.violatedIn(live.s)).isFalse();
+    }
+
     @Test
     void withoutAZapBesideTheWalkReadsOnInOneStep() {
         Stepper st = readBesideNxZap(false);
