@@ -17,7 +17,8 @@ import dev.mmu.runtime.model.VmState;
  * <p>The fault's locals ({@link #SLOTS} from the block's first): fault->goal_level,
  * fault->req_level, and the iterator: the table and level of iter->sptep, iter->old_spte, and the
  * table just linked. Abstracted: the walk's consecutive reads of present tables are
- * one step (a read racing a change there can only end in RET_PF_RETRY, which changes nothing shared).
+ * one step (a read racing a change there can only end in RET_PF_RETRY, which changes nothing shared),
+ * but for a table another thread may unlink under the read lock ({@link Walk}).
  */
 public final class TdpMap {
     static final int GOAL = 0;
