@@ -163,7 +163,7 @@ class FootprintsTest {
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
-                    "TdpMap.Link", "TdpMap.SetSpteAtomic", "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
+                    "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page",
                     "primitive kvm_mmu_invalidate_begin", "primitive kvm_mmu_invalidate_end",
                     "primitive kvm_flush_remote_tlbs_memslot", "primitive kvm_mmu_invalidate_start",

@@ -551,9 +551,10 @@ final class BodyCompiler {
     private void forTdpMmuPte(Stmt.ForFaultWalk f, Env env) {
         TdpMap.Fault fault = fault(f.fault(), env);
         b.emit(new TdpMap.Start(fault.vcpu(), fault.gpa(), fault.m(), fault.slotFlags(), fault.exec()));
-        b.emit(new TdpMap.Walk(fault.gpa(), fault.m(), false, -1));
+        int walk = b.here();
+        b.emit(TdpMap.Walk.at(fault.gpa(), fault.m(), walk));
         int next = faultWalkBody(f, env, fault);
-        b.patch(next, new TdpMap.Walk(fault.gpa(), fault.m(), true, b.here()));
+        b.patch(next, TdpMap.Walk.afterLink(fault.gpa(), fault.m(), b.here(), walk));
         env.bindFault(f.var().name(), fault); // C's iter outlives the loop: where the walk ended
     }
 

@@ -17,7 +17,8 @@ import dev.mmu.runtime.model.VmState;
  * <p>The fault's locals ({@link #SLOTS} from the block's first): fault->goal_level,
  * fault->req_level, and the iterator: the table and level of iter->sptep, iter->old_spte, and the
  * table just linked. Abstracted: the walk's consecutive reads of present tables are
- * one step (a read racing a change there can only end in RET_PF_RETRY, which changes nothing shared).
+ * one step (a read racing a change there can only end in RET_PF_RETRY, which changes nothing shared),
+ * but for a table another thread may unlink under the read lock ({@link Walk}).
  */
 public final class TdpMap {
     static final int GOAL = 0;
@@ -126,12 +127,30 @@ public final class TdpMap {
      * tdp_mmu_for_each_pte() up to the next SPTE the loop's body acts on: read iter.old_spte;
      * disallowed_hugepage_adjust() (under the NX mitigation); stop at a frozen SPTE, at the goal
      * level, or at an SPTE that is none or a huge page (to link or split); step down through a
-     * present table (the body's `continue`) and read again, in the same step. With afterLink, first
-     * tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into the table
-     * it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
+     * present table (the body's `continue`, tdp_iter_next()'s try_step_down()). With afterLink,
+     * first tdp_iter_next() after a link: try_step_down() re-reads the linked SPTE and steps into
+     * the table it points at now; if it is no table any more, the walk ends: to exit (the loop's end).
+     *
+     * <p>Where another thread may unlink a table under mmu_lock held for read ({@link ReadLockRemovers}),
+     * a step down ends the op, and the walk goes on at resume (the walk without afterLink): the
+     * table's SPTE (tdp_iter_refresh_sptep()) is read by an op of its own, as the removal may come
+     * in between, and handle_removed_pt() freezes the table's SPTEs for good (v7.2 tdp_mmu.c:411):
+     * the walk reads FROZEN_SPTE there. Step merging runs that op in the same step where no other
+     * thread may write SPTEs meanwhile ({@link StepMerging}). Elsewhere the walk reads on in the
+     * op (a read racing any other change can only end in RET_PF_RETRY).
      */
-    public record Walk(Expr gpa, int m, boolean afterLink, int exit) implements Op {
+    public record Walk(Expr gpa, int m, boolean afterLink, int exit, int resume) implements Op {
         private static final Lockdep RCU = Lockdep.NONE.andRcu();
+
+        /** The walk without afterLink, at pc: after a step down it reads again at pc. */
+        public static Walk at(Expr gpa, int m, int pc) {
+            return new Walk(gpa, m, false, -1, pc);
+        }
+
+        /** tdp_iter_next() after a link, of the walk at walkPc: it ends at exit, or goes on there. */
+        public static Walk afterLink(Expr gpa, int m, int exit, int walkPc) {
+            return new Walk(gpa, m, true, exit, walkPc);
+        }
 
         public void exec(Exec e, int choice) {
             VmState s = e.s;
@@ -142,6 +161,7 @@ public final class TdpMap {
             long[] l = e.self().locals;
             boolean nx = s.config.nxHugePages();
             boolean stepDown = afterLink;
+            int beside = e.program == null ? ReadLockRemovers.ANY : ReadLockRemovers.beside(e.program, e.thread);
             while (true) {
                 long old = read(s, (int) l[m + SP], index(gfn, l, m));
                 l[m + OLD] = old;
@@ -159,7 +179,7 @@ public final class TdpMap {
                         e.note("disallowed_hugepage_adjust: goal_level " + Level.size(level - 1));
                     }
                     if ((old & Spte.FROZEN) != 0) {
-                        e.note("tdp_mmu_for_each_pte: SPTE L" + level + " frozen by another task (is_frozen_spte(iter.old_spte))");
+                        e.note("tdp_mmu_for_each_pte: SPTE L" + level + " is FROZEN_SPTE: another task unlinked the table");
                         return;
                     }
                     if (level == l[m + GOAL] || !table) return; // map_target_level, or tdp_mmu_alloc_sp()
@@ -167,6 +187,10 @@ public final class TdpMap {
                 stepDown = false;
                 l[m + SP] = Spte.child(old);
                 l[m + LEVEL] = level - 1;
+                if (ReadLockRemovers.standsIn(beside, level)) {
+                    e.nextPc = resume; // the table's SPTE is the walk's next op to read
+                    return;
+                }
             }
         }
 
@@ -179,7 +203,7 @@ public final class TdpMap {
         }
 
         public int[] targets(int pc) {
-            return afterLink ? new int[] {pc + 1, exit} : new int[] {pc + 1};
+            return afterLink ? new int[] {pc + 1, exit, resume} : new int[] {pc + 1, resume};
         }
 
         public Footprint footprint() {
@@ -268,15 +292,22 @@ public final class TdpMap {
 
     /**
      * tdp_mmu_set_spte_atomic()'s cmpxchg at the walk's SPTE, which tdp_mmu_link_sp() goes through
-     * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered.
+     * too: the SPTE's index in iter.sp, or -1 once -EBUSY is delivered. __tdp_mmu_set_spte_atomic()
+     * first warns of a frozen iter.old_spte (its callers must check is_frozen_spte()); the cmpxchg
+     * against it then succeeds, into a table handle_removed_pt() froze (iter->yielded: the fault's
+     * walk never yields).
      */
     private static int trySetSpteAtomic(Exec e, Expr gpa, int m, int result, int unless, boolean negate) {
         long[] l = e.self().locals;
+        if ((l[m + OLD] & Spte.FROZEN) != 0) e.violate(Invariant.kernel_warning, WARN_FROZEN);
         int i = index(gpa.eval(e.s, e.thread) >>> 12, l, m);
         if (cmpxchgAllowed(e, (int) l[m + SP], i, l[m + OLD])) return i;
         Ops.deliver(e, -Link.EBUSY, result, unless, negate);
         return -1;
     }
+
+    static final String WARN_FROZEN = "WARNING: at arch/x86/kvm/mmu/tdp_mmu.c:603 __tdp_mmu_set_spte_atomic():"
+            + " WARN_ON_ONCE(iter->yielded || is_frozen_spte(iter->old_spte))";
 
     /**
      * __tdp_mmu_set_spte_atomic()'s try_cmpxchg64(iter->sptep, &iter->old_spte, new): whether the

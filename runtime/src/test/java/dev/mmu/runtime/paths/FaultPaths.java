@@ -150,7 +150,8 @@ final class FaultPaths {
     private static void kvmTdpMmuMap(PathBuilder b, VmConfig c, TdpMap.Fault f, boolean recheck, boolean spuriousIfAllowed) {
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
         b.emit(new TdpMap.Start(f.vcpu(), f.gpa(), f.m(), f.slotFlags(), f.exec()));
-        b.emit(new TdpMap.Walk(f.gpa(), f.m(), false, -1));
+        int walk = b.here();
+        b.emit(TdpMap.Walk.at(f.gpa(), f.m(), walk));
         int top = b.here();
         Expr level = Expr.local(f.slot("level"));
         int notFrozen = b.placeholder();
@@ -188,7 +189,7 @@ final class FaultPaths {
         int next = b.placeholder();
         b.emit(new Ops.Jump(top));
         int end = b.here();
-        b.patch(next, new TdpMap.Walk(f.gpa(), f.m(), true, end));
+        b.patch(next, TdpMap.Walk.afterLink(f.gpa(), f.m(), end, walk));
         b.patch(retry, new Ops.Jump(end));
         b.patch(mapped, new Ops.Jump(end));
         b.patch(failed, new Ops.Jump(end));

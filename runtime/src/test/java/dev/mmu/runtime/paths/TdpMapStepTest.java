@@ -195,9 +195,9 @@ class TdpMapStepTest {
         assertThat(cmpxchg.localsRead()).containsExactlyInAnyOrder(30, m + TdpMap.SP, m + TdpMap.LEVEL, m + TdpMap.OLD);
         assertThat(cmpxchg.localsWritten(3, 4)).containsExactly(5);
         assertThat(cmpxchg.branch(9, true).localsWritten(3, 9)).isEmpty();
-        assertThat(new TdpMap.Walk(gpa, m, false, -1).targets(3)).containsExactly(4);
-        assertThat(new TdpMap.Walk(gpa, m, true, 8).targets(3)).containsExactly(4, 8);
-        assertThat(new TdpMap.Walk(gpa, m, true, 8).localsRead())
+        assertThat(TdpMap.Walk.at(gpa, m, 3).targets(3)).containsExactly(4, 3);
+        assertThat(TdpMap.Walk.afterLink(gpa, m, 8, 1).targets(3)).containsExactly(4, 8, 1);
+        assertThat(TdpMap.Walk.afterLink(gpa, m, 8, 1).localsRead())
                 .containsExactlyInAnyOrder(m + TdpMap.GOAL, m + TdpMap.SP, m + TdpMap.LEVEL);
     }
 
