@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
@@ -43,7 +44,7 @@ public final class HugePageRecovery {
     record DirtyTrackWarn(int pos, int skip) implements Op {
         public void exec(Exec e, int choice) {
             if (!Memslots.logging(e.s, pos)) return;
-            e.violate(dev.mmu.runtime.model.Invariant.kernel_warning, "WARNING: at arch/x86/kvm/mmu/tdp_mmu.c:1764"
+            e.violate(Invariant.kernel_warning, "WARNING: at arch/x86/kvm/mmu/tdp_mmu.c:1764"
                     + " recover_huge_pages_range(): WARN_ON_ONCE(kvm_slot_dirty_track_enabled(slot))");
             e.nextPc = skip;
         }
