@@ -187,6 +187,24 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 15: a host path that calls the notifier's _start and never its _end (or an _end
+     * without kvm_mmu_invalidate_end()) passed unless the scenario said `expect terminates`. The
+     * thread now ends inside the invalidation it began: lock_balance, always on.
+     */
+    @Test
+    void aThreadThatEndsInsideItsInvalidationBreaksLockBalance() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial15-start-without-end.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.FAIL, Status.FAIL);
+        for (ScenarioResult s : r.scenarios().subList(1, 3)) {
+            assertThat(s.outcomes()).anySatisfy(o -> {
+                assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+                assertThat(o.text()).contains("lock_balance");
+                assertThat(String.valueOf(o.steps())).contains("thread ends inside the invalidation");
+            });
+        }
+    }
+
+    /**
      * Trial 14's known gap: kvm_tdp_mmu_map() as the kernel has it, the re-check and track under
      * tdp_mmu_pages_lock with no atomic block, failed accounted_after_zap against v6.12's collapse,
      * whose step unlinked the table between the two: tdp_mmu_unlink_sp() spins on that lock. The

@@ -29,8 +29,11 @@ public enum Invariant {
     dangling_memslot("an SPTE still maps a deleted memslot"),
     /** A primitive ran without the lock mode it requires (lockdep_assert_held*), or locks out of order. */
     lockdep("a primitive ran without the lock it requires, or locks were taken out of order"),
-    /** A thread finished holding a lock, or released one it did not hold. */
-    lock_balance("a thread finished holding a lock or released a lock it did not hold"),
+    /**
+     * A thread finished holding a lock, or released one it did not hold, or finished inside an MMU
+     * notifier invalidation it began (_start without _end: in_progress stays raised).
+     */
+    lock_balance("a thread finished holding a lock or inside an invalidation it began, or released a lock it did not hold"),
     /** No thread can run, yet not all have finished. */
     deadlock("threads are stuck: none can run and not all have finished"),
     /** A D bit the CPU set in an SPTE was overwritten before kvm_set_pfn_dirty() saw it: the host page looks clean. */

@@ -25,6 +25,12 @@ public final class ThreadState {
      * with it set leaked that page table.
      */
     public int unusedSp;
+    /**
+     * MMU-notifier invalidations this thread began (kvm_mmu_invalidate_start) and has not ended
+     * (kvm_mmu_invalidate_end): the mm calls _start and _end in pairs from one task, so a thread
+     * that ends with one open leaves mmu_invalidate_in_progress raised (lock_balance).
+     */
+    public int invalidating;
 
     public ThreadState(int nlocals) {
         this.locals = new long[nlocals];
@@ -38,6 +44,7 @@ public final class ThreadState {
         holdWork = o.holdWork;
         srcuDepth = o.srcuDepth;
         unusedSp = o.unusedSp;
+        invalidating = o.invalidating;
     }
 
     ThreadState copy() {
@@ -47,11 +54,12 @@ public final class ThreadState {
     @Override
     public boolean equals(Object o) {
         return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth
-                && unusedSp == t.unusedSp && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
+                && unusedSp == t.unusedSp && invalidating == t.invalidating
+                && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
     }
 
     @Override
     public int hashCode() {
-        return (((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + unusedSp) * 31 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+        return (((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + unusedSp) * 31 + invalidating * 7 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
     }
 }

@@ -541,9 +541,10 @@ public final class VmState implements Cloneable {
                 }
             }
             w.value(0);
-            // srcuDepth and unusedSp in holdWork's high half: the same bytes as before while no
-            // section nests and no failed link holds its sp.
-            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32 | (long) t.unusedSp << 48).cut();
+            // srcuDepth, unusedSp and invalidating in holdWork's high half: the same bytes as before
+            // while no section nests, no failed link holds its sp and no invalidation is open.
+            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32 | (long) t.unusedSp << 48
+                    | (long) (t.invalidating & 0xff) << 56).cut();
         }
     }
 

@@ -271,8 +271,9 @@ public final class MmuSystem implements TransitionSystem<VmState> {
 
     /**
      * What {@link #finishThread} reads and may record: the op that ends a thread does it too. It
-     * reads only the ending thread's own lock holdings and invalid_list, which no other thread
-     * changes (a thread queued for mmu_lock is not at its end), so nothing shared.
+     * reads only the ending thread's own lock holdings, invalid_list and open invalidations, which
+     * no other thread changes (a thread queued for mmu_lock is not at its end), so nothing shared
+     * (the invalidated range it names is the trace's text, not the verdict).
      */
     public static final Footprint FINISH = Footprint.updates(Resource.VIOLATIONS);
 
@@ -290,10 +291,21 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         return lastToEnd(program, s, t) ? LAST_FINISH : FINISH;
     }
 
-    /** A thread that ends holding a lock breaks lock_balance (the kernel would leak it). */
+    /**
+     * A thread that ends holding a lock breaks lock_balance (the kernel would leak it), and so does
+     * one that ends inside an invalidation it began: the mm pairs _start and _end in one task.
+     */
     private static void finishThread(Exec e) {
         for (LockId l : LockId.values()) {
             if (Lock.held(e.s, e.thread, l)) e.violate(Invariant.lock_balance, "thread ends holding " + l);
+        }
+        if (e.self().invalidating > 0) {
+            VmState s = e.s;
+            e.violate(Invariant.lock_balance, "thread ends inside the invalidation of gfn 0x"
+                    + Long.toHexString(s.mmuInvalidateRangeStart) + "..0x" + Long.toHexString(s.mmuInvalidateRangeEnd)
+                    + " it began (kvm_mmu_invalidate_start, no kvm_mmu_invalidate_end): mmu_invalidate_in_progress stays "
+                    + s.mmuInvalidateInProgress + ", every fault on the range retries for ever and memslot updates"
+                    + " wait for ever on mn_active_invalidate_count");
         }
         if (e.self().invalidList.length > 0) {
             e.violate(Invariant.page_table_leak, "thread ends with a non-empty invalid_list");

@@ -73,6 +73,7 @@ public final class NotifierOps {
         }
         s.mmuInvalidateInProgress++;
         s.mnActiveInvalidateCount++;
+        e.self().invalidating++; // this thread's to end (MmuSystem.finishThread)
         return r;
     }
 
@@ -82,6 +83,7 @@ public final class NotifierOps {
         s.mmuInvalidateSeq++;
         s.mmuInvalidateInProgress--;
         s.mnActiveInvalidateCount--;
+        e.self().invalidating--;
         if (e.tracing()) e.note("kvm_mmu_invalidate_end: mmu_invalidate_seq=" + s.mmuInvalidateSeq);
         if (s.mmuInvalidateInProgress < 0) {
             e.note("KVM_BUG_ON(kvm->mmu_invalidate_in_progress < 0): an _end without its _start; the VM is bugged");

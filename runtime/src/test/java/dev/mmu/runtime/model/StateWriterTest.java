@@ -243,6 +243,8 @@ class StateWriterTest {
             changes.put("pc " + t, s -> s.threadForWrite(thread).pc = 1);
             // a failed link's sp not freed: a leak the thread's end reports, not the clean state
             changes.put("unused sp " + t, s -> s.threadForWrite(thread).unusedSp = 1);
+            // an invalidation begun and not ended: lock_balance at the thread's end
+            changes.put("invalidating " + t, s -> s.threadForWrite(thread).invalidating = 1);
         }
         changes.put("global 0", s -> s.setGlobal(0, 1));
         changes.put("global 1", s -> s.setGlobal(1, 1));

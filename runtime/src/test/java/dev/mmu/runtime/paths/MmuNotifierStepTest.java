@@ -53,6 +53,46 @@ class MmuNotifierStepTest {
         assertThat(FaultOps.invalidateRetryGfn(st.s, HPAGE_GFN, st.s.mmuInvalidateSeq)).isFalse();
     }
 
+    /**
+     * The mm pairs _start and _end in one task (mmu_notifier.h: "must be paired"): a host that ends
+     * after _start alone leaves mmu_invalidate_in_progress raised, lock_balance at its end (trial15:
+     * only `expect terminates` saw it). Each half counts on the thread that ran it.
+     */
+    @Test
+    void aThreadThatEndsInsideTheInvalidationItBeganBreaksLockBalance() {
+        PathBuilder h = new PathBuilder();
+        h.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, Lock.Mode.WRITE));
+        h.emit(new NotifierOps.InvalidateRangeStart(Expr.constant(HPAGE_GPA), Expr.constant(HPAGE_GPA + SZ_2M)));
+        h.emit(new Ops.Release(dev.mmu.runtime.model.LockId.mmu_lock));
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), ThreadProgram.of("host", -1, h)));
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "invalidate_range_start");
+        assertThat(st.s.threads[0].invalidating).isEqualTo(1);
+        assertThat(dev.mmu.runtime.model.Invariant.lock_balance.violatedIn(st.s)).as("not yet ended").isFalse();
+        st.step(0, "release mmu_lock");
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isEqualTo(1 << dev.mmu.runtime.model.Invariant.lock_balance.ordinal());
+        assertThat(String.join("\n", st.trace)).contains("thread ends inside the invalidation of gfn 0x"
+                + Long.toHexString(HPAGE_GFN) + "..0x" + Long.toHexString(HPAGE_GFN + 512) + " it began")
+                .contains("mmu_invalidate_in_progress stays 1");
+    }
+
+    /** An _end brings the count back: the paired host ends clean (the test below checks its violations). */
+    @Test
+    void theEndHalfClosesTheInvalidationOnTheThreadThatRanIt() {
+        Stepper st = new Stepper(Stepper.program(VM, new PathBuilder(), notifier()));
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "invalidate_range_start");
+        st.step(0, "release mmu_lock");
+        st.step(0, "host unmaps");
+        st.step(0, "write_lock(mmu_lock)");
+        st.step(0, "invalidate_range_end");
+        assertThat(st.s.threads[0].invalidating).isZero();
+        st.step(0, "release mmu_lock");
+        assertThat(st.done(0)).isTrue();
+        assertThat(st.s.violations).isZero();
+    }
+
     @Test
     void startZapsAndFlushesBeforeUnlockEndBumpsSeq() {
         PathBuilder setup = new PathBuilder();

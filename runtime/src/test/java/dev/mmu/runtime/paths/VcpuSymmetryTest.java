@@ -441,7 +441,8 @@ class VcpuSymmetryTest {
         java.util.List<java.util.function.Consumer<VmState>> holds = java.util.List.of(
                 s -> s.mmuWriter = 0, s -> s.mmuReaders = 1, s -> s.srcuReaders = 1, s -> s.rcuReaders = 1,
                 s -> s.mutexOwner[0] = 0, s -> s.mmuQueue = new int[] {0},
-                s -> s.threadForWrite(0).unusedSp = 1); // and a failed link's sp, which its signature carries
+                s -> s.threadForWrite(0).unusedSp = 1, // and a failed link's sp, which its signature carries
+                s -> s.threadForWrite(0).invalidating = 1); // and an invalidation it began
         for (int i = 0; i < holds.size(); i++) {
             VmState s = base.copy();
             holds.get(i).accept(s);
