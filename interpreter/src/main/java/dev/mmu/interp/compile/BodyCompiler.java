@@ -67,6 +67,14 @@ final class BodyCompiler {
     private Pos at;
     /** Open atomic { } blocks: they take no scheduler choice, so no choose inside. */
     private int atomicDepth;
+    /**
+     * The range's locals while a non-blockable invalidate_range_start() is being inlined (the mm
+     * wraps the callback in non_block_start()/non_block_end(), mm/mmu_notifier.c:596), else -1: a
+     * sleep compiled there reports __might_resched()'s splat ({@link Ops.MightResched}).
+     */
+    private int nonBlockRange = -1;
+    /** How many `if need_resched { }` branches enclose the statement: an unlock there is cond_resched_rwlock_*(). */
+    private int needReschedDepth;
     /** User paths being inlined, to refuse recursion. */
     private final Deque<String> inlining = new ArrayDeque<>();
     /** Every path this body inlined, at any depth: a pasted path none runs is an edit left unchecked. */
@@ -261,18 +269,25 @@ final class BodyCompiler {
             compile(new Stmt.If(i.pos(), w.args().get(0).value(), i.then(), i.orElse()), env);
         } else if (s instanceof Stmt.Access a) access(a, env);
         else if (s instanceof Stmt.Lock l) {
+            if (lock(l.lock()) == LockId.slots_lock) mightResched(l.pos(), "mutex_lock(&kvm->slots_lock)");
             Mode mode = l.mode() == Stmt.LockMode.READ ? Mode.READ : Mode.WRITE;
             if (lock(l.lock()) == LockId.mmu_lock) held = mode;
             b.emit(new Ops.Acquire(lock(l.lock()), mode));
-        } else if (s instanceof Stmt.Unlock u) b.emit(new Ops.Release(lock(u.lock())));
-        else if (s instanceof Stmt.Yield) {
+        } else if (s instanceof Stmt.Unlock u) {
+            // the kernel's yield written out: `if need_resched { unlock; lock write }`
+            if (needReschedDepth > 0 && lock(u.lock()) == LockId.mmu_lock) mightResched(u.pos(), condResched());
+            b.emit(new Ops.Release(lock(u.lock())));
+        } else if (s instanceof Stmt.Yield) {
             int check = b.placeholder();
+            mightResched(s.pos(), condResched());
             b.emit(new Ops.Release(LockId.mmu_lock));
             b.emit(new Ops.Acquire(LockId.mmu_lock, held));
             b.patch(check, new Ops.NeedResched(b.here()));
         } else if (s instanceof Stmt.IfNeedResched r) {
             int check = b.placeholder();
+            needReschedDepth++;
             block(r.then(), env);
+            needReschedDepth--;
             branchEnd(check, r.orElse(), env);
         } else if (s instanceof Stmt.If i && known(i.cond(), env) != null) {
             // A condition known when compiling (vm.tdp_mmu, a parameter passed a constant): only
@@ -352,6 +367,22 @@ final class BodyCompiler {
      * at FILE:LINE FUNCTION" (the .mmu source and the path it is in). One whose c is known false
      * when compiling is no op, as a known assert is (NoOpStatementsTest).
      */
+    /** A sleep at pos: in a non-blockable invalidate_range_start(), __might_resched()'s splat. */
+    private void mightResched(Pos pos, String sleep) {
+        Op op = mightReschedOp(pos, sleep);
+        if (op != null) b.emit(op);
+    }
+
+    private Op mightReschedOp(Pos pos, String sleep) {
+        if (nonBlockRange < 0) return null;
+        String function = inlining.isEmpty() ? "" : " " + inlining.peek() + "()";
+        return new Ops.MightResched(nonBlockRange, "at " + pos + function + ": " + sleep);
+    }
+
+    private String condResched() {
+        return held == Mode.READ ? "cond_resched_rwlock_read(&kvm->mmu_lock)" : "cond_resched_rwlock_write(&kvm->mmu_lock)";
+    }
+
     private void warn(Expr.Call w, Env env) {
         Expr cond = w.args().get(0).value();
         Long known = known(cond, env);
@@ -836,6 +867,7 @@ final class BodyCompiler {
             KernelPaths.zapSpByRange(b, value(named(c, "sp", 0), env), flush, scenario.machine().kernel().equals("5.12"));
             return;
         }
+        if (name.equals("synchronize_srcu")) mightResched(c.pos(), "synchronize_srcu_expedited(&kvm->srcu)");
         Ops.ValueOp op = valueCall(c, env, result);
         if (op != null) {
             b.emit(op);
@@ -870,7 +902,8 @@ final class BodyCompiler {
                 // The prelude's own walks yield between tables only, as its Java walks did (a user's
                 // copy yields at every SPTE, as the kernel): docs/kernel-model.md, "Slot walks".
                 KernelPaths.iterCondResched(b, loops.peek(), value(named(c, "flush", 0), env), r, held,
-                        name.equals("tdp_mmu_iter_cond_resched"), KernelPrelude.isPrelude(c.pos().file()));
+                        name.equals("tdp_mmu_iter_cond_resched"), KernelPrelude.isPrelude(c.pos().file()),
+                        mightReschedOp(c.pos(), name + "() -> " + condResched()));
             }
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));
@@ -1001,13 +1034,16 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
         KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
-                canYield, teardownFlushes());
+                canYield, teardownFlushes(), mightReschedOp(c.pos(), "tdp_zap_range() -> " + condResched()));
     }
 
     /** Whether the scenario's kernel flushes a removed TDP table before freeing it ({@link Prelude#teardownFlushes}). */
     private boolean teardownFlushes() {
         return Prelude.teardownFlushes(scenario.machine().kernel());
     }
+
+    /** The mm's non-blockable start, whose body (KVM's callback, the prelude's or a copy) must not sleep. */
+    static final String NON_BLOCK_START = "mmu_notifier_invalidate_range_start_nonblock";
 
     private void inline(PathDecl path, Expr.Call c, Env env, int result) {
         if (inlining.contains(path.name().name())) {
@@ -1038,12 +1074,18 @@ final class BodyCompiler {
             Long known = constantOrNull(arg, env);
             if (known != null && !assigns(path.body(), p.name())) callee.bindConstant(p.name(), known);
         }
+        int outerNonBlock = nonBlockRange;
+        if (path.name().name().equals(NON_BLOCK_START) && nonBlockRange < 0 && !path.params().isEmpty()
+                && callee.range(path.params().get(0).name()) != null) {
+            nonBlockRange = callee.range(path.params().get(0).name());
+        }
         inlining.push(path.name().name());
         inlined.add(path.name().name());
         returnSlots.push(result);
         pathBody(path.body().statements(), new Env(callee));
         returnSlots.pop();
         inlining.pop();
+        nonBlockRange = outerNonBlock;
     }
 
     /** The argument for a parameter: by name, by position, or a primitive's default. */

@@ -187,6 +187,31 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 15: a copy of the OOM reaper's non-blockable _start passing .may_block = true yields in
+     * its zap, where the kernel's __might_resched() splats (the mm wraps the callback in
+     * non_block_start()); the model had no such notion and passed. A yield of the TDP zap, of the
+     * rmap walk, and a mutex_lock() there now report kernel_warning; the prelude's, and a blockable
+     * start that yields, stay silent.
+     */
+    @Test
+    void aSleepInANonBlockableInvalidationSplats() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial15-nonblock-may-block.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.PASS, Status.PASS, Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL);
+        List<String> sleeps = List.of("tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_write",
+                "kvm_handle_hva_range(): cond_resched_rwlock_write", "mutex_lock(&kvm->slots_lock)");
+        for (int i = 0; i < 3; i++) {
+            String sleep = sleeps.get(i);
+            assertThat(r.scenarios().get(3 + i).outcomes()).anySatisfy(o -> {
+                assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+                assertThat(o.text()).contains("kernel_warning");
+                assertThat(String.valueOf(o.steps())).contains("BUG: sleeping function called from invalid context")
+                        .contains(sleep).contains("of 0x0..0x200000");
+            });
+        }
+    }
+
+    /**
      * Trial 15: a host path that calls the notifier's _start and never its _end (or an _end
      * without kvm_mmu_invalidate_end()) passed unless the scenario said `expect terminates`. The
      * thread now ends inside the invalidation it began: lock_balance, always on.

@@ -28,6 +28,12 @@ public final class KernelPaths {
      */
     public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
                                    boolean teardownFlushes) {
+        zapGfnRange(b, start, end, flushSlot, canYield, teardownFlushes, null);
+    }
+
+    /** As above; atYield (if not null) runs at each yield, before mmu_lock is retaken (a {@link Ops.MightResched}). */
+    public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
+                                   boolean teardownFlushes, Op atYield) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
@@ -36,6 +42,7 @@ public final class KernelPaths {
         int exit = b.placeholder();
         if (canYield) {
             int condResched = b.placeholder();
+            if (atYield != null) b.emit(atYield);
             b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
             b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
             b.emit(new Ops.Jump(loop));
@@ -132,11 +139,18 @@ public final class KernelPaths {
      */
     public static void iterCondResched(PathBuilder b, TdpLoop loop, Expr flush, int result, Mode mode,
                                        boolean forwardProgressGuard, boolean perTable) {
+        iterCondResched(b, loop, flush, result, mode, forwardProgressGuard, perTable, null);
+    }
+
+    /** As above; atYield (if not null) runs when it yields, before it retakes mmu_lock (a {@link Ops.MightResched}). */
+    public static void iterCondResched(PathBuilder b, TdpLoop loop, Expr flush, int result, Mode mode,
+                                       boolean forwardProgressGuard, boolean perTable, Op atYield) {
         int flushSlot = b.local("flush_arg");
         int tableSlot = perTable ? b.local("yield_table") : -1;
         b.emit(new Ops.Assign(flushSlot, flush, "flush"));
         b.emit(new Ops.Assign(result, Expr.constant(0), "yielded = false"));
         int check = b.placeholder();
+        if (atYield != null) b.emit(atYield);
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(loop.it(), loop.endSlot(), true, result));
         b.patch(check, new MmuOps.IterCondResched(loop.it(), flushSlot, b.here(), forwardProgressGuard, tableSlot));

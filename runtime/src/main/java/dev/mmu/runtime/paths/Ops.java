@@ -421,6 +421,33 @@ public final class Ops {
     }
 
     /**
+     * __might_resched() (kernel/sched/core.c:9214, v7.2; from cond_resched_rwlock_*() and
+     * might_sleep()) where sleeping is prohibited: the mm runs a non-blockable range's
+     * invalidate_range_start() between non_block_start() and non_block_end() (mm/mmu_notifier.c:596),
+     * so a sleep there is the splat "BUG: sleeping function called from invalid context" (non_block: 1).
+     * Emitted only where the compiler put a sleep in such a callback, the range's locals at range.
+     */
+    public record MightResched(int range, String text) implements Op {
+        public void exec(Exec e, int choice) {
+            e.violate(Invariant.kernel_warning, "BUG: sleeping function called from invalid context " + text
+                    + " inside the non-blockable invalidate_range_start() of 0x" + Long.toHexString(e.s.threads[e.thread].locals[range])
+                    + "..0x" + Long.toHexString(e.s.threads[e.thread].locals[range + 1]) + " (__might_resched(): non_block: 1)");
+        }
+
+        public int[] localsRead() {
+            return new int[] {range, range + 1};
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.VIOLATIONS);
+        }
+
+        public String describe() {
+            return "__might_resched(): " + text;
+        }
+    }
+
+    /**
      * An op inside {@code atomic { }}: it runs in the same step as the op before it, taking no
      * scheduler choice (need_resched() is false inside), so nothing interleaves in the block. An op
      * that must wait (a lock another thread holds, synchronize_srcu() with readers left) ends the
