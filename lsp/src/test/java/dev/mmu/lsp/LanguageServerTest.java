@@ -167,8 +167,9 @@ class LanguageServerTest {
     void completesInvariantsAfterExpectNever() throws Exception {
         String text = "scenario \"s\" {\n  expect never \n}\n";
         String uri = open("c.mmu", text);
+        // Under latest (7.2) all but dirty_bit_lost, which the checker refuses there (a 6.12 invariant).
         assertThat(LspSession.labels(complete(uri, 1, 15)))
-                .containsExactlyInAnyOrderElementsOf(INVARIANTS);
+                .containsExactlyInAnyOrderElementsOf(INVARIANTS.stream().filter(i -> !i.equals("dirty_bit_lost")).toList());
     }
 
     @Test
