@@ -364,6 +364,23 @@ class LanguageServerTest {
         assertThat(hover).contains("**slots_lock** · lock", "`kvm->slots_lock`, a mutex");
     }
 
+    /**
+     * LSP counts a line's characters in UTF-16 units, the front end in code points: a character
+     * outside the BMP (an emoji in a scenario's name) before the error on its line moved the
+     * squiggle one unit left per such character (the thirtieth session's user trial).
+     */
+    @Test
+    void aDiagnosticRangeCountsUtf16UnitsAfterAnEmoji() throws Exception {
+        String text = "scenario \"s\u00e9\uD83D\uDE00\" { vm { mmu tdpp } }\n";
+        String uri = open("emoji.mmu", text);
+
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).hasSize(1);
+        int column = text.indexOf("tdpp"); // String indices are UTF-16 units
+        assertThat(diagnostics.get(0).getRange()).isEqualTo(new Range(new Position(0, column),
+                new Position(0, column + "tdpp".length())));
+    }
+
     /** `lock read` of a spinlock is the checker's error in the editor too, on the word `read`. */
     @Test
     void aReadLockOfASpinlockIsADiagnosticOnItsMode() throws Exception {
