@@ -125,7 +125,7 @@ final class TestCommand implements Callable<Integer> {
             // Still exit 0 (a filter may rightly select nothing), but not in silence: name the tags there are.
             var there = results.stream().flatMap(r -> r.scenarios().stream()).flatMap(sc -> sc.tags().stream())
                     .map(t -> "@" + t).collect(Collectors.toCollection(java.util.TreeSet::new));
-            Wrap.wrap(List.of("mmu: --tags " + String.join(",", tags) + " selects none of the " + scenarios
+            Wrap.wrap(List.of("mmu: --tags '" + String.join(",", tags) + "' selects none of the " + scenarios
                     + " scenarios" + (there.isEmpty() ? ", which carry no tag" : "; their tags: " + String.join(" ", there))),
                     Terminal.diagnosticColumns()).forEach(System.err::println);
         }

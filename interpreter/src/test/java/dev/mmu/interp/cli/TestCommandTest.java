@@ -75,7 +75,7 @@ class TestCommandTest {
         assertThat(out).endsWith("0 passed, 0 failed, 2 skipped\n");
         // A filter that selects nothing says so, with the tags there are (the README's `--tags 'quick &
         // !slow' examples` ran none of 374 untagged scenarios in silence: thirtieth session's user trial).
-        assertThat(err).contains("mmu: --tags !quick selects none of the 2 scenarios; their tags: @quick");
+        assertThat(err).contains("mmu: --tags '!quick' selects none of the 2 scenarios; their tags: @quick");
         assertThat(run("test", "--tags", "quick", suite.resolve("holds.mmu").toString(),
                 suite.resolve("outline.mmu").toString())).isZero();
         assertThat(err).doesNotContain("selects none");
