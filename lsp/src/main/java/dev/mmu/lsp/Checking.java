@@ -22,7 +22,8 @@ final class Checking {
         String name = Documents.fileName(uri);
         List<dev.mmu.interp.diag.Diagnostic> found = new ArrayList<>(new Frontend().load(name, text).diagnostics());
         found.addAll(whileTyping(name, text));
-        return found.stream().map(d -> toLsp(name, d)).toList();
+        List<String> lines = text.lines().toList();
+        return found.stream().map(d -> toLsp(name, lines, d)).toList();
     }
 
     /**
@@ -45,7 +46,7 @@ final class Checking {
                 DiagnosticSeverity.Error, SOURCE);
     }
 
-    private static Diagnostic toLsp(String name, dev.mmu.interp.diag.Diagnostic d) {
+    private static Diagnostic toLsp(String name, List<String> lines, dev.mmu.interp.diag.Diagnostic d) {
         Pos pos = d.pos();
         DiagnosticSeverity severity = d.severity() == Severity.ERROR
                 ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
@@ -54,8 +55,18 @@ final class Checking {
             Range top = new Range(new Position(0, 0), new Position(0, 0));
             return new Diagnostic(top, pos + ": " + d.message(), severity, SOURCE);
         }
-        Position start = new Position(pos.line() - 1, pos.column() - 1);
-        Position end = new Position(pos.line() - 1, pos.column() - 1 + Math.max(1, pos.length()));
+        String line = pos.line() - 1 < lines.size() ? lines.get(pos.line() - 1) : "";
+        Position start = new Position(pos.line() - 1, utf16(line, pos.column() - 1));
+        Position end = new Position(pos.line() - 1, utf16(line, pos.column() - 1 + Math.max(1, pos.length())));
         return new Diagnostic(new Range(start, end), d.message(), severity, SOURCE);
+    }
+
+    /**
+     * The front end counts a line's code points (ANTLR's), LSP its UTF-16 units: they differ after a
+     * character outside the BMP. Past the line's end (an error at the end of the file) as many more.
+     */
+    static int utf16(String line, int codePoints) {
+        int inLine = Math.min(codePoints, line.codePointCount(0, line.length()));
+        return line.offsetByCodePoints(0, inLine) + (codePoints - inLine);
     }
 }

@@ -91,7 +91,9 @@ final class Completions {
             return builtins(Kind.STAT);
         }
         if (t0 == MmuLexer.NEVER || t0 == MmuLexer.VIOLATION) {
-            return builtins(Kind.INVARIANT);
+            // The checker refuses dirty_bit_lost where the kernel marks the page dirty at the fault.
+            return builtins(Kind.INVARIANT).stream().filter(i -> !i.getLabel().equals("dirty_bit_lost")
+                    || Prelude.setsPfnDirtyOnZap(kernel.version())).toList();
         }
         if (t0 == MmuLexer.MAX && t1 == MmuLexer.EXPECT) {
             return builtins(Kind.METRIC);

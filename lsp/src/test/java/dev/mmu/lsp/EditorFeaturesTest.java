@@ -181,6 +181,26 @@ class EditorFeaturesTest {
     }
 
     /**
+     * dirty_bit_lost is offered only where the scenario's kernel has it (6.12 and older): the
+     * checker refuses it under 6.18 and later (the thirtieth session's user trial found 7.2's
+     * completion offering it, and the file then did not compile).
+     */
+    @Test
+    void invariantsAreOfferedForThePinnedKernel() throws Exception {
+        String text = """
+                scenario "new" {
+                  expect never\s
+                }
+                scenario "old" {
+                  vm { kernel 6.12 }
+                  expect never\s
+                }
+                """;
+        assertThat(complete(text, 1, 15)).contains("use_after_free", "lock_balance").doesNotContain("dirty_bit_lost");
+        assertThat(complete(text, 5, 15)).contains("use_after_free", "dirty_bit_lost");
+    }
+
+    /**
      * `return` is offered only in a path, `break`/`continue` only in a loop and `choose` neither in
      * the setup nor in `atomic`, where the checker accepts them: before, every statement position
      * offered them all.

@@ -167,8 +167,9 @@ class LanguageServerTest {
     void completesInvariantsAfterExpectNever() throws Exception {
         String text = "scenario \"s\" {\n  expect never \n}\n";
         String uri = open("c.mmu", text);
+        // Under latest (7.2) all but dirty_bit_lost, which the checker refuses there (a 6.12 invariant).
         assertThat(LspSession.labels(complete(uri, 1, 15)))
-                .containsExactlyInAnyOrderElementsOf(INVARIANTS);
+                .containsExactlyInAnyOrderElementsOf(INVARIANTS.stream().filter(i -> !i.equals("dirty_bit_lost")).toList());
     }
 
     @Test
@@ -361,6 +362,23 @@ class LanguageServerTest {
         String uri = open("l.mmu", text);
         String hover = hover(uri, 1, "  lock write slo".length()).getContents().getRight().getValue();
         assertThat(hover).contains("**slots_lock** · lock", "`kvm->slots_lock`, a mutex");
+    }
+
+    /**
+     * LSP counts a line's characters in UTF-16 units, the front end in code points: a character
+     * outside the BMP (an emoji in a scenario's name) before the error on its line moved the
+     * squiggle one unit left per such character (the thirtieth session's user trial).
+     */
+    @Test
+    void aDiagnosticRangeCountsUtf16UnitsAfterAnEmoji() throws Exception {
+        String text = "scenario \"s\u00e9\uD83D\uDE00\" { vm { mmu tdpp } }\n";
+        String uri = open("emoji.mmu", text);
+
+        List<Diagnostic> diagnostics = session.nextDiagnostics(uri).getDiagnostics();
+        assertThat(diagnostics).hasSize(1);
+        int column = text.indexOf("tdpp"); // String indices are UTF-16 units
+        assertThat(diagnostics.get(0).getRange()).isEqualTo(new Range(new Position(0, column),
+                new Position(0, column + "tdpp".length())));
     }
 
     /** `lock read` of a spinlock is the checker's error in the editor too, on the word `read`. */

@@ -65,7 +65,9 @@ public final class Main {
         });
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("mmu: " + ex.getMessage());
+            // fitted to a known terminal as diagnostics are (one line into a pipe)
+            dev.mmu.interp.diag.Wrap.wrap(java.util.List.of("mmu: " + ex.getMessage()), Terminal.diagnosticColumns())
+                    .forEach(cmd.getErr()::println);
             // A typo gets picocli's "Did you mean"; anything else the usage of the command it was for.
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) cmd.usage(cmd.getErr());
             return ExitCode.BAD_INPUT;

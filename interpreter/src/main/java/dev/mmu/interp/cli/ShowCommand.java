@@ -38,8 +38,9 @@ final class ShowCommand implements Callable<Integer> {
     public Integer call() {
         String version = kernel.equals("latest") ? Prelude.LATEST : kernel;
         if (!Prelude.VERSIONS.contains(version)) {
-            System.err.println("mmu: unknown kernel version '" + kernel + "': the prelude models "
-                    + String.join(", ", Prelude.VERSIONS) + " and latest (" + Prelude.LATEST + ")");
+            Wrap.wrap(List.of("mmu: unknown kernel version '" + kernel + "': the prelude models "
+                    + String.join(", ", Prelude.VERSIONS) + " and latest (" + Prelude.LATEST + ")"),
+                    Terminal.diagnosticColumns()).forEach(System.err::println);
             return ExitCode.BAD_INPUT;
         }
         if (name == null) {
@@ -144,8 +145,9 @@ final class ShowCommand implements Callable<Integer> {
                     + (inside.size() == 1 ? "it" : "the first");
         }
         String message = "mmu: the prelude has no kernel path '" + name + "'" + where + hint;
-        // one line as before when short; the list of places is wrapped to the terminal
-        (where.isEmpty() ? List.of(message) : Wrap.wrap(List.of(message), Terminal.columns())).forEach(System.err::println);
+        // fitted to a known terminal (one line into a pipe), the list of places to any
+        Wrap.wrap(List.of(message), where.isEmpty() ? Terminal.diagnosticColumns() : Terminal.columns())
+                .forEach(System.err::println);
         return ExitCode.BAD_INPUT;
     }
 

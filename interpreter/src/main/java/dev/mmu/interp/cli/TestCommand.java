@@ -1,5 +1,6 @@
 package dev.mmu.interp.cli;
 
+import dev.mmu.interp.diag.Wrap;
 import dev.mmu.interp.report.TextReport;
 import dev.mmu.interp.run.FileResult;
 import dev.mmu.interp.run.RunResult;
@@ -118,6 +119,15 @@ final class TestCommand implements Callable<Integer> {
             System.err.println("mmu: no scenario in " + paths.stream().map(Path::toString).collect(Collectors.joining(", "))
                     + ": a path runs in a scenario's thread, as in examples/nx/patch-check.mmu");
             code = Math.max(ExitCode.BAD_INPUT, code);
+        }
+        long scenarios = results.stream().mapToLong(r -> r.scenarios().size()).sum();
+        if (!interrupted && scenarios > 0 && run.count(ScenarioResult.Status.SKIPPED) == scenarios) {
+            // Still exit 0 (a filter may rightly select nothing), but not in silence: name the tags there are.
+            var there = results.stream().flatMap(r -> r.scenarios().stream()).flatMap(sc -> sc.tags().stream())
+                    .map(t -> "@" + t).collect(Collectors.toCollection(java.util.TreeSet::new));
+            Wrap.wrap(List.of("mmu: --tags '" + String.join(",", tags) + "' selects none of the " + scenarios
+                    + " scenarios" + (there.isEmpty() ? ", which carry no tag" : "; their tags: " + String.join(" ", there))),
+                    Terminal.diagnosticColumns()).forEach(System.err::println);
         }
         return CheckCommand.withReports(code, reports.emit(run));
     }

@@ -73,6 +73,12 @@ class TestCommandTest {
         assertThat(out).contains("SKIP    " + suite.resolve("holds.mmu")).endsWith("2 passed, 0 failed, 1 skipped\n");
         assertThat(run("test", "--tags", "!quick", suite.resolve("outline.mmu").toString())).isZero();
         assertThat(out).endsWith("0 passed, 0 failed, 2 skipped\n");
+        // A filter that selects nothing says so, with the tags there are (the README's `--tags 'quick &
+        // !slow' examples` ran none of 374 untagged scenarios in silence: thirtieth session's user trial).
+        assertThat(err).contains("mmu: --tags '!quick' selects none of the 2 scenarios; their tags: @quick");
+        assertThat(run("test", "--tags", "quick", suite.resolve("holds.mmu").toString(),
+                suite.resolve("outline.mmu").toString())).isZero();
+        assertThat(err).doesNotContain("selects none");
     }
 
     /** The same tag expressions as -Dgroups: and, or, not, parentheses; a bad one is exit 2. */
