@@ -70,7 +70,8 @@ public final class Builtins {
             Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
             Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP, "gfn", Type.INT)),
             Map.entry(Type.SHADOW_ITER, ordered("level", Type.INT, "sp", Type.SP)),
-            Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL)),
+            Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL,
+                    "pfn", Type.INT)),
             Map.entry(Type.SPTE, ordered("level", Type.INT, "present", Type.BOOL, "writable", Type.BOOL,
                     "exec", Type.BOOL, "pfn", Type.INT, "accessed", Type.BOOL, "dirty", Type.BOOL)),
             Map.entry(Type.TLB_ENTRY, ordered("present", Type.BOOL, "writable", Type.BOOL, "exec", Type.BOOL,
@@ -164,6 +165,8 @@ public final class Builtins {
                 "spte_permission_fault", "whether an SPTE value forbids the fault's access: not present, or no X for an"
                         + " exec fault, no W for a write (v7.3; the kernel's first argument, vcpu->arch.mmu, is left out:"
                         + " the model's SPTEs have no user or SMAP bits)");
+        add("spte_to_pfn", Kind.QUERY, List.of(integer("spte")), Type.INT, "spte_to_pfn",
+                "the pfn a leaf SPTE value maps (its first page's, for a huge leaf)");
         add("leaf_spte_change_needs_tlb_flush", Kind.QUERY, List.of(integer("old_spte"), integer("new_spte")), Type.BOOL,
                 "leaf_spte_change_needs_tlb_flush", "whether replacing a leaf SPTE value by another drops its MMU-writable bit");
         add("possible_nx_huge_pages", Kind.QUERY, List.of(integer("mmu_type")), Type.NX_LIST,

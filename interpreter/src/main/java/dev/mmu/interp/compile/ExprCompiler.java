@@ -80,6 +80,15 @@ final class ExprCompiler {
                 var gfn = new Computed(Operator.DIV, fault.gpa(), dev.mmu.runtime.paths.Expr.constant(4096));
                 return new Computed(Operator.GFN_ROUND_FOR_LEVEL, gfn, dev.mmu.runtime.paths.Expr.local(fault.slot("level")));
             }
+            if (field.equals("pfn")) { // fault->pfn, which kvm_mmu_hugepage_adjust() aligns to goal_level
+                if (fault.slot("goal_level") < 0) {
+                    throw new CompileError(f.pos(), "fast_page_fault()'s fault has no pfn: kvm_faultin_pfn() runs after it");
+                }
+                var gfn = new Computed(Operator.DIV, fault.gpa(), dev.mmu.runtime.paths.Expr.constant(4096));
+                var offset = new Computed(Operator.SUB, gfn, new Computed(Operator.GFN_ROUND_FOR_LEVEL, gfn,
+                        dev.mmu.runtime.paths.Expr.local(fault.slot("goal_level"))));
+                return new Computed(Operator.SUB, dev.mmu.runtime.paths.Expr.local(fault.pfn()), offset);
+            }
             return dev.mmu.runtime.paths.Expr.local(fault.slot(field)); // a field the checker knows
 
         }
@@ -190,6 +199,9 @@ final class ExprCompiler {
             }
             case "is_last_spte" -> {
                 return new Computed(Operator.LAST_SPTE, compile(arg(c, 0), env), compile(arg(c, 1), env));
+            }
+            case "spte_to_pfn" -> {
+                return new Computed(Operator.SPTE_TO_PFN, compile(arg(c, 0), env), null);
             }
             case "leaf_spte_change_needs_tlb_flush" -> {
                 return new Computed(Operator.LEAF_CHANGE_NEEDS_FLUSH, compile(arg(c, 0), env), compile(arg(c, 1), env));

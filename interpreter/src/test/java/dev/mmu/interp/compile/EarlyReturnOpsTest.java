@@ -172,12 +172,17 @@ class EarlyReturnOpsTest {
                 path tdp_mmu_map_handle_target_level(fault: fault, iter: iter) {
                   if WARN_ON_ONCE(iter.level != fault.goal_level) {
                   } else if is_shadow_present_pte(iter.old_spte) && is_access_allowed(fault, iter.old_spte) && is_last_spte(iter.old_spte, iter.level) {
+                    WARN_ON_ONCE(fault.pfn != spte_to_pfn(iter.old_spte))
                   } else {
                     let new_spte = make_spte(fault, iter)
                     if new_spte == iter.old_spte {
                     } else if tdp_mmu_set_spte_atomic(iter, new_spte) != 0 {
-                    } else if is_shadow_present_pte(iter.old_spte) && (!is_last_spte(iter.old_spte, iter.level) || leaf_spte_change_needs_tlb_flush(iter.old_spte, new_spte)) {
-                      kvm_flush_remote_tlbs_gfn(iter.gfn, iter.level)
+                    } else if is_shadow_present_pte(iter.old_spte) {
+                      if !is_last_spte(iter.old_spte, iter.level) {
+                        kvm_flush_remote_tlbs_gfn(iter.gfn, iter.level)
+                      } else if WARN_ON_ONCE(leaf_spte_change_needs_tlb_flush(iter.old_spte, new_spte)) {
+                        kvm_flush_remote_tlbs_gfn(iter.gfn, iter.level)
+                      }
                     }
                   }
                 }

@@ -135,6 +135,8 @@ public interface Expr {
         ACCESS_ALLOWED,
         /** leaf_spte_change_needs_tlb_flush(old, new) (spte.h): the MMU-writable bit goes away. */
         LEAF_CHANGE_NEEDS_FLUSH,
+        /** spte_to_pfn(spte) (spte.h): the pfn a leaf maps. */
+        SPTE_TO_PFN,
         /** gfn_round_for_level(gfn, level) (mmu_internal.h): gfn down to the first of its level's pages. */
         GFN_ROUND_FOR_LEVEL;
 
@@ -170,6 +172,7 @@ public interface Expr {
                 case LAST_SPTE -> y == Level.PG_LEVEL_4K || Spte.leaf(x) ? 1 : 0;
                 case ACCESS_ALLOWED -> (y == ACCESS_EXEC ? Spte.exec(x) : y == ACCESS_WRITE ? Spte.writable(x) : Spte.present(x)) ? 1 : 0;
                 case LEAF_CHANGE_NEEDS_FLUSH -> (x & Spte.MMU_WRITABLE) != 0 && (y & Spte.MMU_WRITABLE) == 0 ? 1 : 0;
+                case SPTE_TO_PFN -> Spte.pfn(x);
                 case GFN_ROUND_FOR_LEVEL -> y < Level.PG_LEVEL_4K ? x : Level.alignDown(x, (int) y);
             };
         }

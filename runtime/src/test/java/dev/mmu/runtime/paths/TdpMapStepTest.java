@@ -130,6 +130,9 @@ class TdpMapStepTest {
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, huge, leaf4k)).isFalse();
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, leaf4k, leaf4k | Spte.DIRTY)).as("A/D only").isFalse();
         assertThat(op(Expr.Operator.LEAF_CHANGE_NEEDS_FLUSH, huge, huge)).as("never MMU-writable: nothing lost").isFalse();
+        assertThat(value(Expr.Operator.SPTE_TO_PFN, Spte.leaf(0x1234, true, true) | Spte.DIRTY, 0))
+                .as("the pfn, whatever the bits").isEqualTo(0x1234);
+        assertThat(value(Expr.Operator.SPTE_TO_PFN, huge, 0)).isEqualTo(0x1000);
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 2)).isEqualTo(0x200);
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x203, 1)).isEqualTo(0x203);
         assertThat(value(Expr.Operator.GFN_ROUND_FOR_LEVEL, 0x40203, 3)).isEqualTo(0x40000);
