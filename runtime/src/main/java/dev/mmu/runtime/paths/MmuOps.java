@@ -378,7 +378,10 @@ public final class MmuOps {
                             + " is a table covering more than the range: step down");
                     e.invisible = true;
                 } else {
-                    if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "tdp_mmu_set_spte without mmu_lock");
+                    // __tdp_mmu_set_spte()'s lockdep_assert_held_write() (v5.12; v7.2's
+                    // kvm_tdp_mmu_zap_leafs() asserts it on entry): this zap is not atomic.
+                    if (e.s.mmuWriter != e.thread) e.violate(Invariant.lockdep,
+                            "zap_gfn_range() needs mmu_lock held for write (tdp_mmu_set_spte is not atomic)");
                     TdpMmu.setSpte(e, w.spId(), w.index(), 0);
                     l[flushSlot] = 1;
                     e.note("flush pending");

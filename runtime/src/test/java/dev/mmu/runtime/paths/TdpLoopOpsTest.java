@@ -61,9 +61,30 @@ class TdpLoopOpsTest {
 
     @Test
     void aZapWithoutMmuLockIsALockdepViolation() {
-        String report = "!! lockdep: tdp_mmu_set_spte without mmu_lock";
+        String report = "!! lockdep: zap_gfn_range() needs mmu_lock held for write";
         assertThat(SlotOpsTest.withoutMmuLock(ZapAndDirtyLogTest.VM, s -> FaultPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0,
                 MmuOps.Access.READ, Expr.constant(0x1000)),
                 b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)), report)).contains(report);
+    }
+
+    /** trial16: a copy of kvm_tdp_mmu_zap_gfn_range under read_lock() passed (ZapStep asked for either mode). */
+    @Test
+    void aZapUnderTheReadLockIsALockdepViolation() {
+        MmuSystem m = new MmuSystem(InvariantsTest.program(ZapAndDirtyLogTest.VM,
+                s -> FaultPaths.guestAccess(s, ZapAndDirtyLogTest.VM, 0, MmuOps.Access.READ, Expr.constant(0x1000)),
+                InvariantsTest.thread("t", b -> KernelFixtures.tdpMmuZapGfnRange(b, Expr.constant(0), Expr.constant(0x200000)))));
+        int end = m.program().threads().get(0).ops().length;
+        VmState s = m.initial();
+        String found = "";
+        for (int i = 0; i < 300 && s.threads[0].pc < end && found.isEmpty(); i++) {
+            VmState reading = s.copy();
+            reading.mmuWriter = -1;
+            reading.mmuReaders = 1L; // thread 0 holds mmu_lock for read
+            StringBuilder trace = new StringBuilder();
+            m.step(reading, 0, 0, trace);
+            if (trace.toString().contains("!! lockdep: zap_gfn_range() needs mmu_lock held for write")) found = trace.toString();
+            s = m.step(s, 0, 0, null);
+        }
+        assertThat(found).isNotEmpty();
     }
 }
