@@ -161,7 +161,7 @@ class FootprintsTest {
                     "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
                     "FaultOps.VmEntry",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
-                    "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
+                    "MmuOps.IterStartIn", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
                     "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page",
