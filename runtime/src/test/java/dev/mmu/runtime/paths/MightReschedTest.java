@@ -68,4 +68,17 @@ class MightReschedTest {
         assertThat(warns(walk, true)).isTrue();
         assertThat(warns(walk, false)).isFalse();
     }
+
+    /**
+     * A slot walk the compiler expands (trial 16): its yield is a sleep too, only where it yields
+     * (recovery and the split: soundness/trial16-nonblock-walks.mmu, on a machine with huge pages).
+     */
+    @Test
+    void aSlotWalkSplatsOnlyWhereItYields() {
+        int pos = Memslots.position(TdpWalkYieldTest.VM, 0);
+        BiConsumer<PathBuilder, Op> wrprot = (b, op) ->
+                SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, Mode.WRITE, -1, op);
+        assertThat(warns(wrprot, true)).isTrue();
+        assertThat(warns(wrprot, false)).isFalse();
+    }
 }
