@@ -156,10 +156,11 @@ class FootprintsTest {
                             + " loop on every MMU since the shadowrmap branch, and no example calls it",
                     "primitive kvm_handle_hva_range_unmap"),
             group("writes VIOLATIONS",
-                    "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these",
+                    "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these;"
+                            + " an expanded walk's Ops.LockdepAssert reports its lock before its steps do (RecoverStep's)",
 
                     "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
-                    "FaultOps.VmEntry",
+                    "FaultOps.VmEntry", "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
                     "MmuOps.IterStartIn", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",

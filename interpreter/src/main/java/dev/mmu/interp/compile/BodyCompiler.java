@@ -379,6 +379,21 @@ final class BodyCompiler {
         return new Ops.MightResched(nonBlockRange, "at " + pos + function + ": " + sleep);
     }
 
+    /** A Java-emitted walk's yield, tdp_mmu_iter_cond_resched(): a sleep, as a user loop's is. */
+    private Op walkYield(Expr.Call c, String name) {
+        return mightReschedOp(c.pos(), name + "() -> tdp_mmu_iter_cond_resched() -> " + condResched());
+    }
+
+    /**
+     * The lockdep_assert_held*() of an expanded walk's kernel function (or its caller's, which the
+     * prelude writes as a thin path), before the walk: its ops check the lock only where they
+     * store, so a walk that found nothing to change reported nothing (trial 16).
+     */
+    private void lockdepOnEntry(String name) {
+        Primitive p = Primitives.get(name);
+        if (p.lockdep().asserts()) b.emit(new Ops.LockdepAssert(p.lockdep(), p.kernel()));
+    }
+
     private String condResched() {
         return held == Mode.READ ? "cond_resched_rwlock_read(&kvm->mmu_lock)" : "cond_resched_rwlock_write(&kvm->mmu_lock)";
     }
@@ -876,15 +891,20 @@ final class BodyCompiler {
         switch (name) {
             case "rcu_read_lock" -> b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
             case "rcu_read_unlock" -> b.emit(new Ops.Release(LockId.rcu));
-            case "tdp_zap_range" -> tdpZapRange(c, env, result);
+            case "tdp_zap_range" -> {
+                lockdepOnEntry(name);
+                tdpZapRange(c, env, result);
+            }
             case "__tdp_mmu_zap_root", "__tdp_mmu_zap_root_advancing" -> {
+                lockdepOnEntry(name);
                 int root = b.local("root");
                 Expr rootArg = named(c, "root", 0);
                 b.emit(new Ops.Assign(root, value(rootArg, env), "root = " + text(rootArg)));
                 int level = b.local("zap_level");
                 Expr levelArg = named(c, "zap_level", 1);
                 b.emit(new Ops.Assign(level, value(levelArg, env), "zap_level = " + text(levelArg)));
-                FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"));
+                FastZap.zapRoot(b, root, level, held, name.equals("__tdp_mmu_zap_root_advancing"),
+                        mightReschedOp(c.pos(), name + "() -> tdp_mmu_iter_cond_resched() -> " + condResched()));
             }
             case "link_shadow_page" -> {
                 TdpMap.Fault f = walk(c, env);
@@ -907,13 +927,25 @@ final class BodyCompiler {
             }
             case "memslot_set_flags" -> b.emit(new SlotOps.SetLogDirty(slotPosition(c, env),
                     constant(named(c, "log_dirty_pages", 1), env) != 0));
-            case "wrprot_gfn_range" -> SlotPaths.wrprotGfnRange(b, value(named(c, "start_gfn", 0), env),
-                    value(named(c, "end_gfn", 1), env), (int) constant(named(c, "min_level", 2), env), held, result);
-            case "tdp_mmu_split_huge_pages_root" -> SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env),
-                    value(named(c, "end_gfn", 1), env), held);
-            case "zap_collapsible_spte_range" -> SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held);
-            case "recover_huge_pages_range" ->
-                    HugePageRecovery.recoverHugePagesRange(b, slotPosition(c, env), held);
+            case "wrprot_gfn_range" -> {
+                lockdepOnEntry(name);
+                SlotPaths.wrprotGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env),
+                        (int) constant(named(c, "min_level", 2), env), held, result, walkYield(c, name));
+            }
+            case "tdp_mmu_split_huge_pages_root" -> {
+                lockdepOnEntry(name);
+                SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env),
+                        held, walkYield(c, name), mightReschedOp(c.pos(), name
+                                + "() -> tdp_mmu_alloc_sp_for_split() -> kmem_cache_zalloc(GFP_KERNEL_ACCOUNT)"));
+            }
+            case "zap_collapsible_spte_range" -> {
+                lockdepOnEntry(name);
+                SlotPaths.zapCollapsibleSpteRange(b, slotPosition(c, env), held, walkYield(c, name));
+            }
+            case "recover_huge_pages_range" -> {
+                lockdepOnEntry(name);
+                HugePageRecovery.recoverHugePagesRange(b, slotPosition(c, env), held, walkYield(c, name));
+            }
             case "memslot_set_invalid" -> b.emit(new SlotOps.InvalidateSlot(slotPosition(c, env)));
             case "memslot_remove" -> b.emit(new SlotOps.DeleteSlot(slotPosition(c, env)));
             case "memslot_set_base" -> memslotSetBase(c, env);
@@ -1034,7 +1066,7 @@ final class BodyCompiler {
         b.emit(new Ops.Assign(flush, value(flushArg, env), "flush = " + text(flushArg)));
         boolean canYield = constant(yieldArg, env) != 0;
         KernelPaths.zapGfnRange(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env), flush,
-                canYield, teardownFlushes(), mightReschedOp(c.pos(), "tdp_zap_range() -> " + condResched()));
+                canYield, teardownFlushes(), mightReschedOp(c.pos(), "tdp_zap_range() -> " + condResched()), held);
     }
 
     /** Whether the scenario's kernel flushes a removed TDP table before freeing it ({@link Prelude#teardownFlushes}). */

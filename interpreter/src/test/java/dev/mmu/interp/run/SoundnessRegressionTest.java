@@ -212,6 +212,52 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Trial 16: a walk the compiler expands checked mmu_lock only where it stored an SPTE, so one
+     * that found nothing to change under the wrong lock (or none) passed. Each asserts its kernel
+     * function's lock on entry now; the prelude's zap under write_lock() stays silent.
+     */
+    @Test
+    void anExpandedWalkAssertsItsLockOnEntry() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial16-expanded-lockdep.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL, Status.FAIL);
+        List<String> reports = List.of("zap_gfn_range() needs mmu_lock held for write", "wrprot_gfn_range() needs mmu_lock held",
+                "recover_huge_pages_range() needs mmu_lock held for read", "tdp_mmu_split_huge_pages_root() needs mmu_lock held");
+        for (int i = 0; i < reports.size(); i++) {
+            String report = reports.get(i);
+            assertThat(r.scenarios().get(1 + i).outcomes()).anySatisfy(o -> {
+                assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+                assertThat(o.text()).contains("lockdep");
+                assertThat(String.valueOf(o.steps())).contains("lockdep: " + report);
+            });
+        }
+    }
+
+    /**
+     * The walks the compiler expands in Java yield (and the eager split drops mmu_lock to allocate):
+     * inside a non-blockable invalidate_range_start() that is __might_resched()'s splat, as a
+     * user loop's yield is; the same walk in the blockable start is silent.
+     */
+    @Test
+    void aJavaWalkThatSleepsInANonBlockableInvalidationSplats() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial16-nonblock-walks.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.PASS, Status.FAIL, Status.FAIL, Status.FAIL);
+        List<String> sleeps = List.of("wrprot_gfn_range() -> tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_read",
+                "recover_huge_pages_range() -> tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_read",
+                "tdp_mmu_split_huge_pages_root() -> tdp_mmu_alloc_sp_for_split() -> kmem_cache_zalloc(GFP_KERNEL_ACCOUNT)");
+        for (int i = 0; i < sleeps.size(); i++) {
+            String sleep = sleeps.get(i);
+            assertThat(r.scenarios().get(1 + i).outcomes()).anySatisfy(o -> {
+                assertThat(o.verdict()).isEqualTo(Verdict.FAIL);
+                assertThat(o.text()).contains("kernel_warning");
+                assertThat(String.valueOf(o.steps())).contains("BUG: sleeping function called from invalid context")
+                        .contains(sleep);
+            });
+        }
+    }
+
+    /**
      * Trial 15: a host path that calls the notifier's _start and never its _end (or an _end
      * without kvm_mmu_invalidate_end()) passed unless the scenario said `expect terminates`. The
      * thread now ends inside the invalidation it began: lock_balance, always on.

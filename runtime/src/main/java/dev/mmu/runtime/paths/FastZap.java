@@ -259,6 +259,11 @@ public final class FastZap {
      * root's level steps past the SPTE the walk had not yet zapped.
      */
     public static void zapRoot(PathBuilder b, int root, int zapLevel, Lock.Mode mode, boolean advanceAfterRestart) {
+        zapRoot(b, root, zapLevel, mode, advanceAfterRestart, null);
+    }
+
+    /** As above; atYield (if not null) runs when it yields, before it retakes mmu_lock (a {@link Ops.MightResched}). */
+    public static void zapRoot(PathBuilder b, int root, int zapLevel, Lock.Mode mode, boolean advanceAfterRestart, Op atYield) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int end = b.local("end");
         int noFlush = b.local("flush (always false)");
@@ -266,6 +271,7 @@ public final class FastZap {
         int walk = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
+        if (atYield != null) b.emit(atYield);
         b.emit(new Ops.Acquire(dev.mmu.runtime.model.LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(it, end, false, -1));
         if (advanceAfterRestart) b.emit(new MmuOps.IterNext(it, end, true));

@@ -24,11 +24,16 @@ public final class HugePageRecovery {
      * rcu_read_unlock(). The yield flushes what is owed (IterCondResched).
      */
     public static void recoverHugePagesRange(PathBuilder b, int pos, Mode mode) {
+        recoverHugePagesRange(b, pos, mode, null);
+    }
+
+    /** As above; atYield (if not null) runs when it yields, before it retakes mmu_lock (a {@link Ops.MightResched}). */
+    public static void recoverHugePagesRange(PathBuilder b, int pos, Mode mode, Op atYield) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         int flush = b.local("flush");
         int warn = b.placeholder();
-        SlotPaths.slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, flush,
+        SlotPaths.slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, flush, atYield,
                 loop -> b.emit(new RecoverStep(it, endSlot, pos, flush)));
         b.patch(warn, new DirtyTrackWarn(pos, b.here()));
     }

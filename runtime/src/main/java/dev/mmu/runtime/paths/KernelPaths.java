@@ -34,6 +34,16 @@ public final class KernelPaths {
     /** As above; atYield (if not null) runs at each yield, before mmu_lock is retaken (a {@link Ops.MightResched}). */
     public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
                                    boolean teardownFlushes, Op atYield) {
+        zapGfnRange(b, start, end, flushSlot, canYield, teardownFlushes, atYield, Mode.WRITE);
+    }
+
+    /**
+     * As above, the yield retaking mmu_lock in `mode`, the mode the caller took it in. The kernel's
+     * walk passes shared = false (write); a copy under read_lock() fails lockdep on entry, and a
+     * yield retaking it for write would go on with a lock mode the path never took.
+     */
+    public static void zapGfnRange(PathBuilder b, Expr start, Expr end, int flushSlot, boolean canYield,
+                                   boolean teardownFlushes, Op atYield, Mode mode) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
@@ -43,7 +53,7 @@ public final class KernelPaths {
         if (canYield) {
             int condResched = b.placeholder();
             if (atYield != null) b.emit(atYield);
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
             b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
             b.emit(new Ops.Jump(loop));
             b.patch(condResched, new MmuOps.IterCondResched(it, flushSlot, b.here()));

@@ -448,6 +448,32 @@ public final class Ops {
     }
 
     /**
+     * The lockdep_assert_held*() a kernel function makes on entry, for a primitive the compiler
+     * expands into a walk: the walk's own ops check the lock only where they store, so a walk that
+     * finds nothing to change checked nothing. Like {@link Primitive#footprint} it reads only
+     * whether this thread holds the lock, which no other thread changes.
+     */
+    public record LockdepAssert(Lockdep lockdep, String function) implements Op {
+        public void exec(Exec e, int choice) {
+            if (!lockdep.satisfied(e.s, e.thread)) {
+                e.violate(Invariant.lockdep, function + "() needs " + lockdep.unmet(e.s, e.thread));
+            }
+        }
+
+        public int[] localsRead() {
+            return LiveLocals.NONE;
+        }
+
+        public Footprint footprint() {
+            return Footprint.updates(Resource.VIOLATIONS);
+        }
+
+        public String describe() {
+            return function + "(): lockdep_assert " + lockdep.describe();
+        }
+    }
+
+    /**
      * An op inside {@code atomic { }}: it runs in the same step as the op before it, taking no
      * scheduler choice (need_resched() is false inside), so nothing interleaves in the block. An op
      * that must wait (a lock another thread holds, synchronize_srcu() with readers left) ends the

@@ -21,17 +21,18 @@ public final class SlotPaths {
      * MmuOps.IterNextRoot). `step` is built by the caller with the loop head to jump back to.
      */
     private static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot,
-                                 java.util.function.IntConsumer step) {
-        slotWalk(b, start, end, minLevel, mode, it, endSlot, -1, step);
+                                 Op atYield, java.util.function.IntConsumer step) {
+        slotWalk(b, start, end, minLevel, mode, it, endSlot, -1, atYield, step);
     }
 
     /**
      * The same walk with a flush owed in the local `flush` (or -1: none, as above): the yield
      * flushes it (tdp_mmu_iter_cond_resched(kvm, &iter, flush, shared)) and each root's walk ends
-     * with `if (flush) kvm_flush_remote_tlbs_memslot()` before rcu_read_unlock().
+     * with `if (flush) kvm_flush_remote_tlbs_memslot()` before rcu_read_unlock(). atYield (if not
+     * null) runs when it yields, before it retakes mmu_lock (a {@link Ops.MightResched}).
      */
     static void slotWalk(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int it, int endSlot, int flush,
-                         java.util.function.IntConsumer step) {
+                         Op atYield, java.util.function.IntConsumer step) {
         int startSlot = b.local("start");
         int owed = flush >= 0 ? flush : b.local("flush (always false)");
         b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
@@ -39,6 +40,7 @@ public final class SlotPaths {
         int loop = b.here();
         int exit = b.placeholder();
         int condResched = b.placeholder();
+        if (atYield != null) b.emit(atYield);
         b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
         b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
         b.emit(new Ops.Jump(loop));
@@ -60,11 +62,16 @@ public final class SlotPaths {
      * leaves from minLevel up; spte_set into `result` (a local, or -1).
      */
     public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int result) {
+        wrprotGfnRange(b, start, end, minLevel, mode, result, null);
+    }
+
+    /** As above; atYield (if not null) runs when it yields, before it retakes mmu_lock. */
+    public static void wrprotGfnRange(PathBuilder b, Expr start, Expr end, int minLevel, Mode mode, int result, Op atYield) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         int spteSet = result >= 0 ? result : b.local("spte_set");
         if (result >= 0) b.emit(new Ops.Assign(spteSet, Expr.constant(0), "spte_set = false"));
-        slotWalk(b, start, end, minLevel, mode, it, endSlot,
+        slotWalk(b, start, end, minLevel, mode, it, endSlot, atYield,
                 loop -> b.emit(new SlotOps.WrprotStep(it, endSlot, spteSet)));
     }
 
@@ -75,12 +82,21 @@ public final class SlotPaths {
      * links it with tdp_mmu_link_sp(). No flush.
      */
     public static void splitHugePagesRoot(PathBuilder b, Expr start, Expr end, Mode mode) {
+        splitHugePagesRoot(b, start, end, mode, null, null);
+    }
+
+    /**
+     * As above; atYield (if not null) runs when it yields, atAlloc when it dropped the locks to
+     * allocate (kmem_cache_zalloc(GFP_KERNEL_ACCOUNT) may sleep), each before mmu_lock is retaken.
+     */
+    public static void splitHugePagesRoot(PathBuilder b, Expr start, Expr end, Mode mode, Op atYield, Op atAlloc) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
         int sp = b.local("sp (preallocated)");
-        slotWalk(b, start, end, Level.PG_LEVEL_2M, mode, it, endSlot, loop -> {
+        slotWalk(b, start, end, Level.PG_LEVEL_2M, mode, it, endSlot, atYield, loop -> {
             b.emit(new SlotOps.SplitStep(it, endSlot, sp, loop));
             // Only after the allocation dropped the locks: read_lock; rcu_read_lock; iter.yielded = true; continue.
+            if (atAlloc != null) b.emit(atAlloc);
             b.emit(new Ops.Acquire(LockId.mmu_lock, mode));
             b.emit(new MmuOps.IterRestart(it, endSlot, false, -1));
         });
@@ -92,9 +108,14 @@ public final class SlotPaths {
      * clear), then tdp_iter_next() (`goto retry` only after a failed cmpxchg).
      */
     public static void zapCollapsibleSpteRange(PathBuilder b, int pos, Mode mode) {
+        zapCollapsibleSpteRange(b, pos, mode, null);
+    }
+
+    /** As above; atYield (if not null) runs when it yields, before it retakes mmu_lock. */
+    public static void zapCollapsibleSpteRange(PathBuilder b, int pos, Mode mode, Op atYield) {
         int it = b.locals("iter", TdpIter.SLOTS);
         int endSlot = b.local("end");
-        slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, loop -> {
+        slotWalk(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Level.PG_LEVEL_2M, mode, it, endSlot, atYield, loop -> {
             b.emit(new SlotOps.CollapsibleStep(it, endSlot, pos, loop));
             b.emit(new SlotOps.ZapAtomicFinish(it, endSlot, loop));
         });

@@ -104,4 +104,30 @@ class LockdepTest {
         assertThatThrownBy(() -> Primitives.declare("g()").doc("no kernel function").expanded())
                 .hasMessageContaining("mirrors(...) missing");
     }
+
+    /**
+     * Ops.LockdepAssert, an expanded walk's check on entry (trial 16): the lock missing in the
+     * kernel function's words, nothing when it is held; it reads only this thread's holding.
+     */
+    @Test
+    void anExpandedWalksCheckOnEntryNamesTheFunctionAndWhatIsMissing() {
+        Ops.LockdepAssert op = new Ops.LockdepAssert(Lockdep.MMU_WRITE, "zap_gfn_range");
+        Run read = Run.of(TdpWalkYieldTest.VM, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Lock.Mode.READ));
+            b.emit(op);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(read.trace()).contains("!! lockdep: zap_gfn_range() needs mmu_lock held for write");
+        assertThat(read.violated(dev.mmu.runtime.model.Invariant.lockdep)).isTrue();
+        Run write = Run.of(TdpWalkYieldTest.VM, b -> {
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Lock.Mode.WRITE));
+            b.emit(op);
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(write.violated(dev.mmu.runtime.model.Invariant.lockdep)).isFalse();
+        assertThat(op.footprint()).isEqualTo(Footprint.updates(Resource.VIOLATIONS));
+        assertThat(op.localsRead()).isEmpty();
+        assertThat(op.describe()).isEqualTo("zap_gfn_range(): lockdep_assert mmu_lock held for write");
+        assertThat(op.choices(state(), T)).isEqualTo(1);
+    }
 }

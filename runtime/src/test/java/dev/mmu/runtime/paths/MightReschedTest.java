@@ -40,12 +40,17 @@ class MightReschedTest {
     }
 
     private static boolean warns(BiConsumer<PathBuilder, Op> walk, boolean atYield) {
+        return warns(TdpWalkYieldTest.VM, TdpWalkYieldTest.warm(), walk, atYield);
+    }
+
+    private static boolean warns(dev.mmu.runtime.model.VmConfig vm, PathBuilder setup, BiConsumer<PathBuilder, Op> walk,
+                                 boolean atYield) {
         PathBuilder b = new PathBuilder();
         int r = range(b);
         b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
         walk.accept(b, atYield ? new Ops.MightResched(r, "at x.mmu:1:1 p(): cond_resched_rwlock_write(&kvm->mmu_lock)") : null);
         b.emit(new Ops.Release(LockId.mmu_lock));
-        MmuSystem m = new MmuSystem(Stepper.program(TdpWalkYieldTest.VM, TdpWalkYieldTest.warm(), ThreadProgram.of("start", -1, b)));
+        MmuSystem m = new MmuSystem(Stepper.program(vm, setup, ThreadProgram.of("start", -1, b)));
         Set<VmState> all = SeedModelTest.reachable(m);
         return all.stream().anyMatch(Invariant.kernel_warning::violatedIn);
     }
@@ -67,5 +72,32 @@ class MightReschedTest {
         };
         assertThat(warns(walk, true)).isTrue();
         assertThat(warns(walk, false)).isFalse();
+    }
+
+    /**
+     * A slot walk the compiler expands (trial 16): its yield is a sleep too, only where it yields
+     * (recovery and the split: soundness/trial16-nonblock-walks.mmu, on a machine with huge pages).
+     */
+    @Test
+    void aSlotWalkSplatsOnlyWhereItYields() {
+        int pos = Memslots.position(TdpWalkYieldTest.VM, 0);
+        BiConsumer<PathBuilder, Op> wrprot = (b, op) ->
+                SlotPaths.wrprotGfnRange(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), 1, Mode.WRITE, -1, op);
+        assertThat(warns(wrprot, true)).isTrue();
+        assertThat(warns(wrprot, false)).isFalse();
+    }
+
+    /** The eager split drops mmu_lock to allocate a table (kmem_cache_zalloc(GFP_KERNEL_ACCOUNT)): a sleep there too. */
+    @Test
+    void theEagerSplitSplatsWhereItDropsTheLockToAllocate() {
+        dev.mmu.runtime.model.VmConfig huge = new dev.mmu.runtime.model.VmConfig(dev.mmu.runtime.model.Mmu.TDP, false, 1, false, 4,
+                java.util.List.of(new dev.mmu.runtime.model.Memslot(0, 0, 512, dev.mmu.runtime.model.Level.PG_LEVEL_2M, false, false)), 1);
+        PathBuilder setup = new PathBuilder();
+        FaultPaths.guestAccess(setup, huge, 0, MmuOps.Access.READ, Expr.constant(0x1000)); // a 2M leaf to split
+        int pos = Memslots.position(huge, 0);
+        BiConsumer<PathBuilder, Op> alloc = (b, op) ->
+                SlotPaths.splitHugePagesRoot(b, Memslots.baseGfn(pos), Memslots.endGfn(pos), Mode.WRITE, null, op);
+        assertThat(warns(huge, setup, alloc, true)).isTrue();
+        assertThat(warns(huge, setup, alloc, false)).isFalse();
     }
 }
