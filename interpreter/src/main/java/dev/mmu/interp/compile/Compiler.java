@@ -162,7 +162,7 @@ public final class Compiler {
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
                 m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()), m.pml(),
                 Prelude.nxListPerMmu(m.kernel()), Prelude.accessedBitVolatile(m.kernel()),
-                Prelude.setsPfnDirtyOnZap(m.kernel()), m.flushRemoteTlbsRange());
+                Prelude.setsPfnDirtyOnZap(m.kernel()), m.flushRemoteTlbsRange(), Prelude.tdpIterRcu(m.kernel()));
     }
 
     private static ExploreOptions options(CheckedScenario sc, ExprCompiler exprs) {

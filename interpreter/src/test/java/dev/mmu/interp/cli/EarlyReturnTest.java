@@ -88,7 +88,9 @@ class EarlyReturnTest {
                   thread t {
                     g = in_repeat() + in_while()
                     lock write
+                    rcu_read_lock()
                     let gfn = in_tdp_pte()
+                    rcu_read_unlock()
                     let roots = in_root_loop()
                     unlock
                     g = g + gfn + roots + in_atomic(true) + in_atomic(false)
@@ -152,10 +154,12 @@ class EarlyReturnTest {
                   setup { vcpu 0 read 0x1000 }
                   thread t {
                     lock write
+                    rcu_read_lock()
                     assert find()
                     for root in tdp_mmu_roots {
                       PUTS
                     }
+                    rcu_read_unlock()
                     unlock
                   }
                   expect never freed_root_in_use

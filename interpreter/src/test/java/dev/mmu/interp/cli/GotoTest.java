@@ -36,10 +36,12 @@ class GotoTest {
                   setup { vcpu 0 read 0x1000 }
                   thread t {
                     lock write
+                    rcu_read_lock()
                     assert CALL
                     for root in tdp_mmu_roots {
                       PUTS
                     }
+                    rcu_read_unlock()
                     unlock
                   }
                   expect never freed_root_in_use
@@ -98,7 +100,9 @@ class GotoTest {
                   setup { vcpu 0 read 0x3000 }
                   thread t {
                     lock write
+                    rcu_read_lock()
                     let gfn = in_tdp_pte()
+                    rcu_read_unlock()
                     unlock
                     g = in_repeat() + gfn + in_atomic(true) + in_atomic(false)
                   }

@@ -237,12 +237,14 @@ class LanguageFormsTest {
                     g = g + 10 * i
                   }
                   lock write
+                  rcu_read_lock()
                   for iter in tdp_pte(root, 0x0 .. 0x200) {
                     if !iter.present || !iter.leaf {
                       continue
                     }
                     g = g + 100
                   }
+                  rcu_read_unlock()
                   unlock
                 }
 

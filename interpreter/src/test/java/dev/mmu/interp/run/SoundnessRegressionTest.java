@@ -37,6 +37,23 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * A user's for_each_tdp_pte() outside rcu_read_lock() is suspicious RCU usage (its SPTE reads
+     * are rcu_dereference()s), mmu_lock held or not: trial17's copy of tdp_mmu_zap_leafs() without
+     * it passed. Not on 5.10 (no RCU in its iterator), not inside rcu_read_lock().
+     */
+    @Test
+    void aTdpPteWalkOutsideRcuReadLockIsLockdep() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("tdp-pte-without-rcu.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.FAIL, Status.FAIL, Status.PASS, Status.PASS);
+        assertThat(r.scenarios().get(0).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never lockdep: FAIL");
+        assertThat(String.join("\n", r.scenarios().get(0).outcomes().get(0).steps().stream()
+                .map(ScenarioResult.Step::text).toList()))
+                .contains("for_each_tdp_pte() needs rcu_read_lock() (CONFIG_PROVE_RCU");
+    }
+
+    /**
      * An atomic block is a step of its own: whether its opening may join the step before it (or run
      * before the race starts) is decided on the whole block's footprint, not on the opening note's.
      */

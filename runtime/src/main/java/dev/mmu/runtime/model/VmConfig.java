@@ -24,12 +24,23 @@ import java.util.List;
  * @param flushRemoteTlbsRange kvm_x86_ops.flush_remote_tlbs_range is set (KVM on Hyper-V with the enlightened
  *                        guest mapping flush: hv_flush_remote_tlbs_range), so kvm_flush_remote_tlbs_range()
  *                        drops only the TLB entries of its gfns; without it, the kernel falls back to a full flush
+ * @param tdpIterRcu      the TDP iterator reads SPTEs with rcu_dereference() (v5.12+), so a for_each_tdp_pte walk
+ *                        outside rcu_read_lock() is suspicious RCU usage (lockdep with CONFIG_PROVE_RCU)
  */
 public record VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
                        List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu,
-                       boolean accessedBitVolatile, boolean setsPfnDirtyOnZap, boolean flushRemoteTlbsRange) {
+                       boolean accessedBitVolatile, boolean setsPfnDirtyOnZap, boolean flushRemoteTlbsRange,
+                       boolean tdpIterRcu) {
     public VmConfig {
         memslots = List.copyOf(memslots);
+    }
+
+    /** A machine whose TDP iterator is RCU-protected (v5.12 and later). */
+    public VmConfig(Mmu mmu, boolean nxHugePages, int nxRecoveryRatio, boolean eagerPageSplit, int tdpLevels,
+                    List<Memslot> memslots, int vcpus, Preempt preempt, boolean pml, boolean nxListPerMmu,
+                    boolean accessedBitVolatile, boolean setsPfnDirtyOnZap, boolean flushRemoteTlbsRange) {
+        this(mmu, nxHugePages, nxRecoveryRatio, eagerPageSplit, tdpLevels, memslots, vcpus, preempt, pml, nxListPerMmu,
+                accessedBitVolatile, setsPfnDirtyOnZap, flushRemoteTlbsRange, true);
     }
 
     /** A machine whose SPTE writes are v6.12's (A volatile, kvm_set_pfn_dirty() at the zap), on bare metal. */

@@ -93,6 +93,7 @@ public final class MmuOps {
             long[] l = e.self().locals;
             // for_each_tdp_mmu_root_yield_safe() -> tdp_mmu_next_root() (v6.x): under mmu_lock, with a reference.
             if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
+            if (which == TdpIter.Roots.ROOT) assertRcu(e); // a user's loop; the built-in walks' own are right
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             int first = TdpIter.firstRoot(e.s, which);
@@ -120,6 +121,18 @@ public final class MmuOps {
     }
 
     /**
+     * tdp_iter_start() reads the root's SPTE with kvm_tdp_mmu_read_spte(), an rcu_dereference():
+     * CONFIG_PROVE_RCU reports it outside rcu_read_lock(), mmu_lock held or not (trial17: a copy of
+     * tdp_mmu_zap_leafs() without its rcu_read_lock() passed). 5.10's iterator had no RCU.
+     */
+    static void assertRcu(Exec e) {
+        if (e.s.config.tdpIterRcu() && !Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
+            e.violate(Invariant.lockdep, "for_each_tdp_pte() needs rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of"
+                    + " an SPTE pointer in kvm_tdp_mmu_read_spte())");
+        }
+    }
+
+    /**
      * for_each_tdp_pte(iter, kvm, root, start, end) (tdp_iter.h, v7.2 as v6.12) in a root the caller chose
      * (a root loop's): no reference of its own, the caller holds one or mmu_lock for write. A root
      * already freed is a walk of freed memory (rootFreed).
@@ -128,6 +141,7 @@ public final class MmuOps {
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
             if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
+            assertRcu(e);
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
             l[it + TdpIter.YIELDED] = 0;

@@ -84,6 +84,15 @@ public final class Prelude {
         return !atLeast(version, "6.18");
     }
 
+    /**
+     * Whether the version's TDP iterator reads SPTEs with rcu_dereference() (v5.12, 7cca2d0b7e7d
+     * "Protect TDP MMU page table memory with RCU"): kvm_tdp_mmu_read_spte() outside
+     * rcu_read_lock() is then suspicious RCU usage under CONFIG_PROVE_RCU. 5.10's read plainly.
+     */
+    public static boolean tdpIterRcu(String version) {
+        return atLeast(version, "5.12");
+    }
+
     /** Whether a version of {@link #VERSIONS} is the other one or newer. */
     private static boolean atLeast(String version, String other) {
         return VERSIONS.indexOf(version) >= VERSIONS.indexOf(other);

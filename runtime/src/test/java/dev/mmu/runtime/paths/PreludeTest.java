@@ -103,6 +103,8 @@ class PreludeTest {
                 .as("kvm_set_pfn_dirty() in handle_changed_spte() until v6.13").containsExactly("5.10", "5.12", "6.12");
         assertThat(Prelude.VERSIONS).filteredOn(Prelude::accessedBitVolatile)
                 .as("a clear A bit volatile until v6.15").containsExactly("5.10", "5.12", "6.12");
+        assertThat(Prelude.VERSIONS).filteredOn(Prelude::tdpIterRcu)
+                .as("the TDP iterator's rcu_dereference() since v5.12").containsExactly("5.12", "6.12", "6.18", "7.2", "7.3");
     }
 
     /**
