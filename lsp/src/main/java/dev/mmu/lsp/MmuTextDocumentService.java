@@ -225,14 +225,21 @@ final class MmuTextDocumentService implements TextDocumentService {
      * else the file's on disk (an import, a prelude copy).
      */
     private Optional<String> textOf(String uri) {
-        return documents.text(uri).or(() -> {
-            try {
-                return uri.startsWith("file:") ? Optional.of(java.nio.file.Files.readString(Path.of(java.net.URI.create(uri))))
-                        : Optional.empty();
-            } catch (java.io.IOException | RuntimeException e) {
-                return Optional.empty(); // gone or unreadable: its positions are left as counted
-            }
-        });
+        Optional<String> open = documents.text(uri);
+        if (open.isPresent() || !uri.startsWith("file:")) return open;
+        try {
+            Path file = Path.of(java.net.URI.create(uri));
+            // open under another spelling of its URI, else as saved
+            return documents.text(file).or(() -> {
+                try {
+                    return Optional.of(java.nio.file.Files.readString(file));
+                } catch (java.io.IOException e) {
+                    return Optional.empty(); // gone or unreadable: its positions are left as counted
+                }
+            });
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a URI no path holds
+        }
     }
 
     /** A feature at a 0-based position the feature counts in code points (the request's are UTF-16 units). */

@@ -150,6 +150,25 @@ class Utf16PositionsTest {
                 .isEqualTo(new Range(new Position(0, end - 2), new Position(0, end))));
     }
 
+    /** A location in a file not open in the editor is counted by that file's text, read from disk. */
+    @Test
+    void definitionInAnImportedFileCountsThatFilesUnits() throws Exception {
+        Files.writeString(dir.resolve(BUGS + ".mmu"), "path other() { commit_zap() }\n");
+        String lib = "import \"" + BUGS + ".mmu\"; path lib_zap() { lock write; commit_zap(); unlock }";
+        Files.writeString(dir.resolve("lib.mmu"), lib + "\n");
+        String main = "import \"lib.mmu\"\nscenario \"s\" { vm { mmu tdp } thread t { lib_zap } }\n";
+        String mainUri = open("main.mmu", main);
+        session.nextDiagnostics(mainUri);
+
+        List<? extends Location> found = server.definition(new DefinitionParams(new TextDocumentIdentifier(mainUri),
+                new Position(1, main.lines().toList().get(1).indexOf("lib_zap") + 1))).get(20, TimeUnit.SECONDS).getLeft();
+        int at = lib.indexOf("lib_zap");
+        assertThat(found).singleElement().satisfies(l -> {
+            assertThat(l.getUri()).endsWith("lib.mmu");
+            assertThat(l.getRange()).isEqualTo(new Range(new Position(0, at), new Position(0, at + "lib_zap".length())));
+        });
+    }
+
     @Test
     void theConversionCountsSurrogatePairsBothWays() {
         String line = "a" + BUGS + "b";
