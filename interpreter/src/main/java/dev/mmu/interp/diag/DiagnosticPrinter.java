@@ -40,7 +40,7 @@ public final class DiagnosticPrinter {
             for (int i = 0; i < chars.length; i++) {
                 cell[i + 1] = cell[i] + DisplayWidth.of(chars[i]);
             }
-            int col = Math.min(pos.column() - 1, chars.length);
+            int col = Math.max(0, Math.min(pos.column() - 1, chars.length));
             int last = Math.min(chars.length, col + Math.max(1, pos.length()));
             int at = cell[col];
             int room = Math.max(1, cell[last] - at);
