@@ -56,17 +56,8 @@ final class Checking {
             return new Diagnostic(top, pos + ": " + d.message(), severity, SOURCE);
         }
         String line = pos.line() - 1 < lines.size() ? lines.get(pos.line() - 1) : "";
-        Position start = new Position(pos.line() - 1, utf16(line, pos.column() - 1));
-        Position end = new Position(pos.line() - 1, utf16(line, pos.column() - 1 + Math.max(1, pos.length())));
+        Position start = new Position(pos.line() - 1, Utf16.units(line, pos.column() - 1));
+        Position end = new Position(pos.line() - 1, Utf16.units(line, pos.column() - 1 + Math.max(1, pos.length())));
         return new Diagnostic(new Range(start, end), d.message(), severity, SOURCE);
-    }
-
-    /**
-     * The front end counts a line's code points (ANTLR's), LSP its UTF-16 units: they differ after a
-     * character outside the BMP. Past the line's end (an error at the end of the file) as many more.
-     */
-    static int utf16(String line, int codePoints) {
-        int inLine = Math.min(codePoints, line.codePointCount(0, line.length()));
-        return line.offsetByCodePoints(0, inLine) + (codePoints - inLine);
     }
 }

@@ -29,6 +29,7 @@ import org.eclipse.lsp4j.Location;
 import org.eclipse.lsp4j.LocationLink;
 import org.eclipse.lsp4j.MessageParams;
 import org.eclipse.lsp4j.MessageType;
+import org.eclipse.lsp4j.Position;
 import org.eclipse.lsp4j.PrepareRenameDefaultBehavior;
 import org.eclipse.lsp4j.PrepareRenameParams;
 import org.eclipse.lsp4j.PrepareRenameResult;
@@ -134,60 +135,59 @@ final class MmuTextDocumentService implements TextDocumentService {
     @Override
     public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Either.forLeft(
-                Completions.at(uri, text, params.getPosition().getLine(), params.getPosition().getCharacter())),
-                () -> Either.forLeft(List.of()));
+        return at(uri, params.getPosition(), (text, line, character) -> Either.forLeft(
+                Utf16.of(text).completions(Completions.at(uri, text, line, character))), () -> Either.forLeft(List.of()));
     }
 
     @Override
     public CompletableFuture<SignatureHelp> signatureHelp(SignatureHelpParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> SignatureHelps.at(uri, text,
-                params.getPosition().getLine(), params.getPosition().getCharacter()).orElse(null), () -> null);
+        return at(uri, params.getPosition(), (text, line, character) -> SignatureHelps.at(uri, text,
+                line, character).orElse(null), () -> null);
     }
 
     @Override
     public CompletableFuture<Hover> hover(HoverParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Hovers.at(uri, text,
-                params.getPosition().getLine(), params.getPosition().getCharacter()).orElse(null), () -> null);
+        return at(uri, params.getPosition(), (text, line, character) -> Utf16.of(text).out(Hovers.at(uri, text,
+                line, character).orElse(null)), () -> null);
     }
 
     @Override
     public CompletableFuture<Either<List<? extends Location>, List<? extends LocationLink>>> definition(
             DefinitionParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Either.forLeft(Definitions.at(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), this::openText)), () -> Either.forLeft(List.of()));
+        return at(uri, params.getPosition(), (text, line, character) -> Either.forLeft(Utf16.locations(
+                Definitions.at(uri, text, line, character, this::openText), this::textOf)), () -> Either.forLeft(List.of()));
     }
 
     @Override
     public CompletableFuture<List<? extends Location>> references(ReferenceParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> References.at(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), params.getContext().isIncludeDeclaration(), workspace()), List::of);
+        return at(uri, params.getPosition(), (text, line, character) -> Utf16.locations(References.at(uri, text, line,
+                character, params.getContext().isIncludeDeclaration(), workspace()), this::textOf), List::of);
     }
 
     @Override
     public CompletableFuture<List<? extends DocumentHighlight>> documentHighlight(DocumentHighlightParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> References.highlights(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter()), List::of);
+        return at(uri, params.getPosition(), (text, line, character) -> Utf16.of(text).highlights(
+                References.highlights(uri, text, line, character)), List::of);
     }
 
     @Override
     public CompletableFuture<Either3<Range, PrepareRenameResult, PrepareRenameDefaultBehavior>> prepareRename(
             PrepareRenameParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Either3.forFirst(Renames.prepare(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), workspace())), () -> null);
+        return at(uri, params.getPosition(), (text, line, character) -> Either3.forFirst(Utf16.of(text).out(
+                Renames.prepare(uri, text, line, character, workspace()))), () -> null);
     }
 
     @Override
     public CompletableFuture<WorkspaceEdit> rename(RenameParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Renames.rename(uri, text, params.getPosition().getLine(),
-                params.getPosition().getCharacter(), params.getNewName(), workspace()), () -> null);
+        return at(uri, params.getPosition(), (text, line, character) -> Utf16.edits(Renames.rename(uri, text, line,
+                character, params.getNewName(), workspace()), this::textOf), () -> null);
     }
 
     @Override
@@ -197,7 +197,7 @@ final class MmuTextDocumentService implements TextDocumentService {
             Formatting.Result r = Formatting.of(uri, text);
             LanguageClient c = client;
             if (c != null) r.refused().ifPresent(why -> c.showMessage(new MessageParams(MessageType.Warning, why)));
-            return r.edits();
+            return Utf16.of(text).edits(r.edits());
         }, List::of);
     }
 
@@ -205,7 +205,7 @@ final class MmuTextDocumentService implements TextDocumentService {
     public CompletableFuture<List<Either<SymbolInformation, DocumentSymbol>>> documentSymbol(
             DocumentSymbolParams params) {
         String uri = params.getTextDocument().getUri();
-        return withText(uri, text -> Symbols.of(uri, text).stream()
+        return withText(uri, text -> Utf16.of(text).symbols(Symbols.of(uri, text)).stream()
                 .map(Either::<SymbolInformation, DocumentSymbol>forRight).toList(), List::of);
     }
 
@@ -218,6 +218,40 @@ final class MmuTextDocumentService implements TextDocumentService {
 
     private Optional<String> openText(Path file) {
         return documents.text(file);
+    }
+
+    /**
+     * The text of a file an answer points into, to count its positions in: an open document's,
+     * else the file's on disk (an import, a prelude copy).
+     */
+    private Optional<String> textOf(String uri) {
+        Optional<String> open = documents.text(uri);
+        if (open.isPresent() || !uri.startsWith("file:")) return open;
+        try {
+            Path file = Path.of(java.net.URI.create(uri));
+            // open under another spelling of its URI, else as saved
+            return documents.text(file).or(() -> {
+                try {
+                    return Optional.of(java.nio.file.Files.readString(file));
+                } catch (java.io.IOException e) {
+                    return Optional.empty(); // gone or unreadable: its positions are left as counted
+                }
+            });
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a URI no path holds
+        }
+    }
+
+    /** A feature at a 0-based position the feature counts in code points (the request's are UTF-16 units). */
+    private interface AtPosition<T> {
+        T apply(String text, int line, int character);
+    }
+
+    private <T> CompletableFuture<T> at(String uri, Position position, AtPosition<T> f, Supplier<T> unknown) {
+        return withText(uri, text -> {
+            Position p = Utf16.of(text).in(position);
+            return f.apply(text, p.getLine(), p.getCharacter());
+        }, unknown);
     }
 
     private <T> CompletableFuture<T> withText(String uri, java.util.function.Function<String, T> f,

@@ -121,7 +121,7 @@ final class Outline {
         for (Token t : tokens) {
             int tLine = t.getLine() - 1;
             int start = t.getCharPositionInLine();
-            int end = start + t.getText().length();
+            int end = end(t);
             if (tLine == line && start <= character && character < end) {
                 return Optional.of(t);
             }
@@ -169,11 +169,16 @@ final class Outline {
         List<Token> before = new ArrayList<>();
         for (Token t : tokens) {
             int tLine = t.getLine() - 1;
-            int end = t.getCharPositionInLine() + t.getText().length();
+            int end = end(t);
             if (tLine < line || (tLine == line && end <= character)) {
                 before.add(t);
             }
         }
         return before;
+    }
+
+    /** Where a token ends on its line, in code points as its start is (a string may hold an emoji). */
+    static int end(Token t) {
+        return t.getCharPositionInLine() + t.getText().codePointCount(0, t.getText().length());
     }
 }

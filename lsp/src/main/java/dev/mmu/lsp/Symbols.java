@@ -53,18 +53,23 @@ final class Symbols {
                 ? new Range(new Position(namePos.line() - 1, namePos.column() - 1),
                         new Position(namePos.line() - 1, namePos.column() - 1 + namePos.length()))
                 : new Range(start, start.getLine() == end.getLine() ? end
-                        : new Position(start.getLine(), lines.get(start.getLine()).stripTrailing().length()));
+                        : new Position(start.getLine(), codePoints(lines.get(start.getLine()).stripTrailing())));
         return new DocumentSymbol(name, kind, new Range(start, end), selection);
     }
 
-    /** The position {@code chars} characters (line breaks counted as one) after {@code from}. */
+    /** The position {@code chars} code points (line breaks counted as one) after {@code from}. */
     private static Position advance(List<String> lines, Position from, int chars) {
         int line = from.getLine();
         int column = from.getCharacter() + chars;
-        while (line < lines.size() - 1 && column > lines.get(line).length()) {
-            column -= lines.get(line).length() + 1;
+        while (line < lines.size() - 1 && column > codePoints(lines.get(line))) {
+            column -= codePoints(lines.get(line)) + 1;
             line++;
         }
-        return new Position(line, Math.min(column, line < lines.size() ? lines.get(line).length() : column));
+        return new Position(line, Math.min(column, line < lines.size() ? codePoints(lines.get(line)) : column));
+    }
+
+    /** A line's length as the front end's columns count it. */
+    private static int codePoints(String line) {
+        return line.codePointCount(0, line.length());
     }
 }

@@ -63,15 +63,27 @@ public final class Main {
             if (debug) ex.printStackTrace(cmd.getErr());
             return ExitCode.INTERNAL;
         });
-        cl.setParameterExceptionHandler((ex, a) -> {
-            CommandLine cmd = ex.getCommandLine();
-            // fitted to a known terminal as diagnostics are (one line into a pipe)
-            dev.mmu.interp.diag.Wrap.wrap(java.util.List.of("mmu: " + ex.getMessage()), Terminal.diagnosticColumns())
-                    .forEach(cmd.getErr()::println);
-            // A typo gets picocli's "Did you mean"; anything else the usage of the command it was for.
-            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr())) cmd.usage(cmd.getErr());
-            return ExitCode.BAD_INPUT;
-        });
+        cl.setParameterExceptionHandler(Main::badArguments);
         return cl;
+    }
+
+    /**
+     * A bad option or value: picocli's short form (its ShortErrorMessageHandler idiom), the
+     * message, a typo's "Did you mean", the one-line synopsis and where the help is, each fitted to
+     * a known terminal as diagnostics are. The whole usage (40 lines at 80 columns) scrolled the
+     * message away.
+     */
+    private static int badArguments(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        int columns = Terminal.diagnosticColumns();
+        java.io.StringWriter suggestions = new java.io.StringWriter();
+        CommandLine.UnmatchedArgumentException.printSuggestions(ex, new java.io.PrintWriter(suggestions));
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add("mmu: " + ex.getMessage());
+        suggestions.toString().lines().filter(l -> !l.isBlank()).forEach(lines::add);
+        lines.add("Usage: " + cmd.getHelp().abbreviatedSynopsis().strip());
+        lines.add("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        dev.mmu.interp.diag.Wrap.wrap(lines, columns).forEach(cmd.getErr()::println);
+        return ExitCode.BAD_INPUT;
     }
 }

@@ -33,30 +33,57 @@ public final class DiagnosticPrinter {
                 + d.severity().label() + ": " + d.message(), width)).append('\n');
         String line = sourceLine(pos.file(), pos.line());
         if (line != null) {
-            int col = Math.min(pos.column() - 1, line.length());
-            int room = Math.max(1, Math.min(pos.length(), line.length() - col));
+            // Columns count characters (code points); the terminal draws some two cells wide (CJK,
+            // emoji) and some none (combining marks), so the window and the caret are measured in cells.
+            int[] chars = line.codePoints().toArray();
+            int[] cell = new int[chars.length + 1]; // cell[i]: the cells before character i
+            for (int i = 0; i < chars.length; i++) {
+                cell[i + 1] = cell[i] + DisplayWidth.of(chars[i]);
+            }
+            int col = Math.max(0, Math.min(pos.column() - 1, chars.length));
+            int last = Math.min(chars.length, col + Math.max(1, pos.length()));
+            int at = cell[col];
+            int room = Math.max(1, cell[last] - at);
+            int cells = cell[chars.length];
             int from = 0;
-            int to = line.length();
-            if (line.length() > width) {
+            int to = chars.length;
+            if (cells > width) {
                 // a window of the line: the caret's start a third in, unless the line's start shows it
                 int text = Math.max(20, width - 2 * ELLIPSIS.length());
-                from = col + Math.min(room, text / 2) <= width - ELLIPSIS.length() ? 0 : Math.max(0, col - text / 3);
-                to = Math.min(line.length(), from + (from == 0 ? width - ELLIPSIS.length() : text));
-                if (to == line.length() && from > 0) from = Math.max(0, to - (width - ELLIPSIS.length()));
+                int fromCell = at + Math.min(room, text / 2) <= width - ELLIPSIS.length() ? 0 : Math.max(0, at - text / 3);
+                int toCell = Math.min(cells, fromCell + (fromCell == 0 ? width - ELLIPSIS.length() : text));
+                if (toCell == cells && fromCell > 0) fromCell = Math.max(0, toCell - (width - ELLIPSIS.length()));
+                from = firstAtOrAfter(cell, fromCell);
+                to = Math.max(from, lastAtOrBefore(cell, toCell));
             }
             String lead = from > 0 ? ELLIPSIS : "";
-            out.append(lead).append(line, from, to).append(to < line.length() ? ELLIPSIS : "").append('\n');
+            out.append(lead).append(new String(chars, from, to - from)).append(to < chars.length ? ELLIPSIS : "").append('\n');
             StringBuilder caret = new StringBuilder(" ".repeat(lead.length()));
             for (int i = from; i < col; i++) {
-                caret.append(line.charAt(i) == '\t' ? '\t' : ' ');
+                // a tab as the source line prints it, so the terminal moves both lines alike
+                caret.append(chars[i] == '\t' ? "\t" : " ".repeat(cell[i + 1] - cell[i]));
             }
-            caret.append('^').append("~".repeat(Math.max(0, Math.min(room, to - col) - 1)));
+            caret.append('^').append("~".repeat(Math.max(0, Math.min(room, cell[Math.max(to, col)] - at) - 1)));
             out.append(caret).append('\n');
         }
         return out.toString();
     }
 
     private static final String ELLIPSIS = "...";
+
+    /** The first character starting at or after a cell (the line's end if none). */
+    private static int firstAtOrAfter(int[] cell, int c) {
+        int i = 0;
+        while (i < cell.length - 1 && cell[i] < c) i++;
+        return i;
+    }
+
+    /** The last character boundary at or before a cell. */
+    private static int lastAtOrBefore(int[] cell, int c) {
+        int i = cell.length - 1;
+        while (i > 0 && cell[i] > c) i--;
+        return i;
+    }
 
     private String sourceLine(String file, int lineNumber) {
         String text = sources.get(file);

@@ -32,6 +32,30 @@ class NarrowTerminalTest {
         }
     }
 
+    /**
+     * A bad option value printed the whole usage (40 lines at 80 columns) under the message, which
+     * scrolled away: now picocli's short form, the message, the synopsis and where the help is.
+     */
+    @Test
+    void aBadOptionValueIsItsMessageAndWhereTheHelpIsNotTheUsage() throws Exception {
+        Path file = Files.writeString(dir.resolve("s.mmu"), "scenario \"s\" { vcpus 1 }\n");
+        for (List<String> args : List.of(List.of("check", "--strategy", "bsf", file.toString()),
+                List.of("check", "--workers", "x", file.toString()),
+                List.of("test", "--jobs", "many", file.toString()))) {
+            String err = run(args);
+            List<String> lines = err.lines().filter(l -> !l.startsWith("mmu: making the class-data")).toList();
+            assertThat(lines.get(0)).as(err).startsWith("mmu: Invalid value for option '--");
+            assertThat(lines).as(err).hasSizeLessThanOrEqualTo(4)
+                    .contains("Usage: mmu " + args.get(0) + " [OPTIONS] " + (args.get(0).equals("check") ? "FILE..." : "PATH..."))
+                    .endsWith("Try 'mmu " + args.get(0) + " --help' for more information.")
+                    .allMatch(l -> l.length() <= 80);
+        }
+        // a misspelt option keeps picocli's suggestion
+        String typo = run(List.of("check", "--stratgy", "bfs", file.toString()));
+        assertThat(typo).contains("Unknown option: '--stratgy'").contains("Possible solutions: --strategy")
+                .contains("Try 'mmu check --help' for more information.").doesNotContain("--no-por");
+    }
+
     private String run(List<String> args) throws Exception {
         Path out = dir.resolve("err.txt");
         List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -63,4 +63,46 @@ class DiagnosticPrinterTest {
         String start = printer.render(Diagnostic.error(new Pos("p.mmu", 1, 3, 3), "x"));
         assertThat(start).endsWith("  let flush = tdp_mmu_zap_leafs_patch...\n  ^~~\n");
     }
+
+    /**
+     * A column counts characters (code points) and a terminal draws an emoji or a CJK character two
+     * cells wide: the caret is placed by cells, else it lands left of the word (thirtieth trial).
+     */
+    @Test
+    void placesTheCaretByTerminalCellsAfterWideCharacters() {
+        String line = "scenario \"\uD83D\uDC1B \u7AF6\u5408\" { vm { mmu tdpp } }";
+        DiagnosticPrinter printer = new DiagnosticPrinter(Map.of("w.mmu", line + "\n"));
+        int col = line.codePointCount(0, line.indexOf("tdpp")) + 1; // 🐛 is one character, 競合 two
+
+        String out = printer.render(Diagnostic.error(new Pos("w.mmu", 1, col, 4), "unknown mmu mode"));
+
+        assertThat(out).isEqualTo("w.mmu:1:" + col + ": error: unknown mmu mode\n" + line + "\n"
+                + " ".repeat(line.indexOf("tdpp") + 2) + "^~~~\n"); // 🐛: two units, two cells; 競合: two units, four cells
+    }
+
+    /** A combining accent takes no cell: the caret after "é" spelt e + U+0301 is one cell on. */
+    @Test
+    void aCombiningMarkTakesNoCell() {
+        String line = "\"e\u0301\" x";
+        String out = new DiagnosticPrinter(Map.of("c.mmu", line)).render(Diagnostic.error(new Pos("c.mmu", 1, 6, 1), "x"));
+
+        assertThat(out).endsWith(line + "\n    ^\n");
+    }
+
+    /** A long line with wide characters is windowed by cells: every printed line fits, the caret under the word. */
+    @Test
+    void windowsALineOfWideCharactersByCells() {
+        String line = "scenario \"" + "\u7AF6".repeat(40) + "\" { vm { mmu tdpp } }";
+        DiagnosticPrinter printer = new DiagnosticPrinter(Map.of("l.mmu", line + "\n"), 40);
+        int col = line.indexOf("tdpp") + 1; // every character here is one UTF-16 unit
+
+        List<String> out = printer.render(Diagnostic.error(new Pos("l.mmu", 1, col, 4), "unknown")).lines().toList();
+
+        String source = out.get(out.size() - 2);
+        String caret = out.get(out.size() - 1);
+        int sourceCells = source.codePoints().map(DisplayWidth::of).sum();
+        assertThat(sourceCells).isLessThanOrEqualTo(40);
+        int before = source.substring(0, source.indexOf("tdpp")).codePoints().map(DisplayWidth::of).sum();
+        assertThat(caret).isEqualTo(" ".repeat(before) + "^~~~");
+    }
 }
