@@ -157,12 +157,12 @@ class FootprintsTest {
                     "primitive kvm_handle_hva_range_unmap"),
             group("writes VIOLATIONS",
                     "records a violation only where there is a bug (lockdep, an invariant it checks): acting.mmu calls a few unlocked, not these;"
-                            + " an expanded walk's Ops.LockdepAssert reports its lock before its steps do (RecoverStep's)",
+                            + " an expanded walk's Ops.LockdepAssert reports its lock before its steps do (RecoverStep's, ZapStep's)",
 
                     "DirectMap.Link", "FastZap.ZapRootStep", "FaultOps.FastPageFaultReturn",
                     "FaultOps.VmEntry", "HugePageRecovery.RecoverStep",
                     "MmuOps.IterNext", "MmuOps.IterNextRoot", "MmuOps.IterPutRoot", "MmuOps.IterRestart",
-                    "MmuOps.IterStartIn", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
+                    "MmuOps.IterStartIn", "MmuOps.ZapStep", "Nx.FirstEntry", "SlotOps.CollapsibleStep",
                     "SlotOps.SynchronizeSrcu", "SlotOps.WrprotStep",
                     "TdpMap.Walk", "primitive __kvm_mmu_prepare_zap_page",
                     "primitive account_nx_huge_page",
