@@ -80,6 +80,7 @@ memslotSetting
     | SIZE expr                                              # sizeSetting
     | BACKING expr                                           # backingSetting
     | FLAGS memslotFlag (COMMA? memslotFlag)*                # flagsSetting
+    | GUP_FAST_MAY_FAIL onOff                                # gupFastMayFailSetting
     ;
 
 memslotFlag
@@ -222,7 +223,7 @@ keyword
     : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
     | EAGER_PAGE_SPLIT | PML | FLUSH_REMOTE_TLBS_RANGE | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF | GPA
-    | SIZE | BACKING | FLAGS | DIRTY_LOG
+    | SIZE | BACKING | FLAGS | DIRTY_LOG | GUP_FAST_MAY_FAIL
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | DFS | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
@@ -270,6 +271,7 @@ BACKING               : 'backing' ;
 FLAGS                 : 'flags' ;
 DIRTY_LOG             : 'dirty_log' ;
 READONLY              : 'readonly' ;
+GUP_FAST_MAY_FAIL     : 'gup_fast_may_fail' ;
 PREEMPTIONS           : 'preemptions' ;
 STRATEGY              : 'strategy' ;
 EXHAUSTIVE            : 'exhaustive' ;

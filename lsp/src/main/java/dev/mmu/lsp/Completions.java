@@ -46,7 +46,7 @@ final class Completions {
     static final List<String> VM_WORDS =
             List.of("mmu", "nx_huge_pages", "nx_recovery_ratio", "eager_page_split", "pml", "flush_remote_tlbs_range",
                     "tdp_levels", "preempt", "kernel", "quirk");
-    static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags");
+    static final List<String> MEMSLOT_WORDS = List.of("gpa", "size", "backing", "flags", "gup_fast_may_fail");
     static final List<String> EXPLORE_WORDS =
             List.of("preemptions", "strategy", "runs", "seed", "max_states", "time", "symmetry");
     static final List<String> STATEMENT_WORDS = List.of("read", "write", "exec", "vcpu", "nested", "lock", "unlock",
@@ -121,7 +121,8 @@ final class Completions {
             case MmuLexer.MMU -> {
                 return keywords(List.of("tdp", "shadow", "both"));
             }
-            case MmuLexer.NX_HUGE_PAGES, MmuLexer.EAGER_PAGE_SPLIT, MmuLexer.PML, MmuLexer.FLUSH_REMOTE_TLBS_RANGE -> {
+            case MmuLexer.NX_HUGE_PAGES, MmuLexer.EAGER_PAGE_SPLIT, MmuLexer.PML, MmuLexer.FLUSH_REMOTE_TLBS_RANGE,
+                    MmuLexer.GUP_FAST_MAY_FAIL -> {
                 return keywords(List.of("on", "off"));
             }
             case MmuLexer.PREEMPT -> {

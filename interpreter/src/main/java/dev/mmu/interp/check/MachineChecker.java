@@ -90,6 +90,14 @@ final class MachineChecker {
             diagnostics.error(flushRange.pos(), "flush_remote_tlbs_range is Hyper-V's flush of a TDP root's guest mappings:"
                     + " KVM sets it only with EPT or NPT (mmu tdp or both), not with shadow paging");
         }
+        // The choice is made for the TDP MMU's fault only: the shadow MMU's mmu_set_spte() keeps every
+        // pfn writable in the model (docs/kernel-model.md, "A read fault may map a page read-only").
+        for (Memslot m : s.memslots()) {
+            if (mmu != VmSetting.Flavour.TDP && m.gupFastMayFail().isPresent() && m.gupFastMayFail().get().on()) {
+                diagnostics.error(m.gupFastMayFail().get().pos(), "gup_fast_may_fail is modelled for the TDP MMU's"
+                        + " faults only (mmu tdp): the shadow MMU's mmu_set_spte() always gets a writable pfn here");
+            }
+        }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
                 slotZapAll == null || slotZapAll.on(), flushRange != null && flushRange.on());
     }
@@ -217,7 +225,8 @@ final class MachineChecker {
         }
         boolean dirtyLog = m.flags().contains(Memslot.Flag.DIRTY_LOG);
         boolean readonly = m.flags().contains(Memslot.Flag.READONLY);
-        return new MemslotSpec(m.pos(), (int) id, gpa, size, backing, dirtyLog, readonly);
+        boolean gupFastMayFail = m.gupFastMayFail().map(Memslot.OnOff::on).orElse(false);
+        return new MemslotSpec(m.pos(), (int) id, gpa, size, backing, dirtyLog, readonly, gupFastMayFail);
     }
 
     private long constant(Expr e, String what, long fallback) {

@@ -10,7 +10,8 @@ public record MemslotSpec(
         long size,           // bytes, non-zero, a multiple of backing
         long backing,        // host page size: 4K, 2M or 1G; bounds the mapping level
         boolean dirtyLog,    // KVM_MEM_LOG_DIRTY_PAGES
-        boolean readonly) {  // KVM_MEM_READONLY
+        boolean readonly,    // KVM_MEM_READONLY
+        boolean gupFastMayFail) { // a read fault may get the page without write access (fault->map_writable false)
 
     /** One past the last byte. */
     public long end() {

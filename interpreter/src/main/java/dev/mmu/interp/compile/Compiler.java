@@ -157,7 +157,7 @@ public final class Compiler {
         List<Memslot> slots = new ArrayList<>();
         for (MemslotSpec s : m.memslots()) {
             slots.add(new Memslot(s.id(), s.gpa() >>> 12, s.size() >>> 12, Level.ofSize(s.backing()), s.dirtyLog(),
-                    s.readonly()));
+                    s.readonly(), s.gupFastMayFail()));
         }
         return new VmConfig(Mmu.valueOf(m.mmu().name()), m.nxHugePages(), (int) m.nxRecoveryRatio(),
                 m.eagerPageSplit(), m.tdpLevels(), slots, m.vcpus(), Preempt.valueOf(m.preempt().name()), m.pml(),

@@ -108,7 +108,8 @@ public final class Explainer {
                     + "  size " + size(s.size())
                     + "  backing " + size(s.backing()) + " (" + s.size() / s.backing() + " host page"
                     + (s.size() / s.backing() == 1 ? "" : "s") + ", mappings up to " + size(s.backing()) + ")"
-                    + (flags.isEmpty() ? "" : "  flags " + String.join(", ", flags)));
+                    + (flags.isEmpty() ? "" : "  flags " + String.join(", ", flags))
+                    + (s.gupFastMayFail() ? "  gup_fast_may_fail on (a read fault may map the page read-only)" : ""));
         }
     }
 

@@ -313,6 +313,7 @@ public final class Formatter {
             parts.add("flags " + m.flags().stream().map(f -> f.name().toLowerCase(Locale.ROOT))
                     .collect(Collectors.joining(", ")));
         }
+        m.gupFastMayFail().ifPresent(g -> parts.add("gup_fast_may_fail " + (g.on() ? "on" : "off")));
         String head = "memslot " + exprs.print(m.id());
         if (!comments.within(open, close)) {
             text(parts.isEmpty() ? head + " {}" : head + " { " + String.join(" ", parts) + " }");

@@ -108,6 +108,7 @@ final class AstBuilder {
         Optional<Expr> size = Optional.empty();
         Optional<Expr> backing = Optional.empty();
         List<Memslot.Flag> flags = new ArrayList<>();
+        Optional<Memslot.OnOff> gupFast = Optional.empty();
         for (MemslotSettingContext s : ctx.memslotSetting()) {
             if (s instanceof GpaSettingContext g) {
                 gpa = Optional.of(expr(g.expr()));
@@ -118,9 +119,11 @@ final class AstBuilder {
             } else if (s instanceof FlagsSettingContext f) {
                 f.memslotFlag().forEach(flag ->
                         flags.add(flag.DIRTY_LOG() != null ? Memslot.Flag.DIRTY_LOG : Memslot.Flag.READONLY));
+            } else if (s instanceof GupFastMayFailSettingContext g) {
+                gupFast = Optional.of(new Memslot.OnOff(pos(g), g.onOff().ON() != null));
             }
         }
-        return new Memslot(pos(ctx), expr(ctx.id), gpa, size, backing, flags);
+        return new Memslot(pos(ctx), expr(ctx.id), gpa, size, backing, flags, gupFast);
     }
 
     /** {@code expect fails X} wraps X: every kind but {@code violation} (already a failure) and assert. */

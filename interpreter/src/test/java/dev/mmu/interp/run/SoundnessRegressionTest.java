@@ -54,6 +54,26 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Patch trial 17: undoing 386d69f9f29b (the early RET_PF_SPURIOUS) passed, as the model's host
+     * promoted every read fault to a writable page. With gup_fast_may_fail a read fault may get its
+     * page read-only and rebuild the writer's leaf read-only: the WARN at tdp_mmu.c:1153, as the
+     * kernel splats (bugzilla 219588). The prelude holds; 6.12 leaves a stale writable translation.
+     */
+    @Test
+    void aReadFaultMappedReadOnlyOverAWritableLeafWarnsWithoutTheEarlyReturn() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("trial17-spurious-return-dropped.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status)
+                .containsExactly(Status.FAIL, Status.PASS, Status.FAIL);
+        assertThat(r.scenarios().get(0).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never kernel_warning: FAIL", "never stale_tlb_at_unlock: PASS");
+        assertThat(String.join("\n", r.scenarios().get(0).outcomes().get(0).steps().stream()
+                .map(ScenarioResult.Step::text).toList()))
+                .contains("map_writable false", "leaf_spte_change_needs_tlb_flush(iter.old_spte, new_spte)");
+        assertThat(r.scenarios().get(2).outcomes()).extracting(o -> o.text() + ": " + o.verdict())
+                .containsExactly("never kernel_warning: PASS", "never stale_tlb_at_unlock: FAIL");
+    }
+
+    /**
      * An atomic block is a step of its own: whether its opening may join the step before it (or run
      * before the race starts) is decided on the whole block's footprint, not on the opening note's.
      */

@@ -482,9 +482,23 @@ public final class FaultOps {
      * Abstracted: the two mmu_invalidate_retry_gfn_unsafe() pre-checks around __kvm_faultin_pfn()
      * (mmu.c @56ea38e4): read without mmu_lock they may miss an invalidation, and one that sees it
      * only returns RET_PF_RETRY earlier than is_page_fault_stale() would under the lock.
+     *
+     * <p>fault->map_writable: a read fault asks hva_to_pfn() to promote the page to writable
+     * (get_user_page_fast_only(FOLL_WRITE), kvm_main.c:2885 and 2938 v7.2), which may fail for any
+     * reason (a PTE not yet writable, its A bit toggled meanwhile: 386d69f9f29b); then the page is
+     * mapped read-only. In a slot with gup_fast_may_fail on, choice 1 is that failure (the same pfn,
+     * NO_MAP_WRITABLE in the fault's slot local); elsewhere a read fault always promotes.
      */
     public record FaultIn(Expr gpa, int seqSlot, int pfnSlot, int slotFlags, int retry, int done, boolean write)
             implements Op {
+        /** A read fault in a writable slot whose fast GUP may fail: mapped writable (0) or not (1). */
+        public int choices(VmState s, int thread) {
+            if (write) return 1;
+            long flags = s.threads[thread].locals[slotFlags];
+            if ((flags & (Memslots.FOUND | Memslots.INVALID | Memslots.READONLY)) != Memslots.FOUND) return 1;
+            return Memslots.ofFault(s, flags, gpa.eval(s, thread) >>> 12).gupFastMayFail() ? 2 : 1;
+        }
+
         public void exec(Exec e, int choice) {
             long gfn = gpa.eval(e.s, e.thread) >>> 12;
             long[] l = e.self().locals;
@@ -507,7 +521,9 @@ public final class FaultOps {
                 return;
             }
             l[pfnSlot] = Host.gfnToPfn(e, gfn);
-            if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot]));
+            l[slotFlags] = choice == 1 ? flags | Memslots.NO_MAP_WRITABLE : flags & ~Memslots.NO_MAP_WRITABLE;
+            if (e.tracing()) e.note("kvm_faultin_pfn: mmu_seq=" + l[seqSlot] + ", pfn 0x" + Long.toHexString(l[pfnSlot])
+                    + (choice == 1 ? ", map_writable false (fast GUP could not get the page writable)" : ""));
         }
 
         public int[] localsRead() {
@@ -518,9 +534,10 @@ public final class FaultOps {
             return r;
         }
 
-        /** Going on to the map, it has taken mmu_seq and the pfn. */
+        /** Going on to the map, it has taken mmu_seq, the pfn and map_writable (in the slot local). */
         public int[] localsWritten(int pc, int target) {
-            return target == pc + 1 && target != retry && target != done ? new int[] {seqSlot, pfnSlot} : LiveLocals.NONE;
+            return target == pc + 1 && target != retry && target != done ? new int[] {seqSlot, pfnSlot, slotFlags}
+                    : LiveLocals.NONE;
         }
 
         public Footprint footprint() {

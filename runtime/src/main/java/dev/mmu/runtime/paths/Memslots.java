@@ -27,6 +27,12 @@ public final class Memslots {
      * struct was freed ({@link #retire(Exec, int)}): it stays freed, whatever the masks say later.
      */
     static final long STALE = 1L << 6;
+    /**
+     * Not a slot flag: set by kvm_faultin_pfn() when the read fault got its page without write
+     * access (fault->map_writable false, which the kernel starts from the slot's KVM_MEM_READONLY),
+     * so that make_spte() builds the leaf without W and MMU-writable ({@link FaultOps.FaultIn}).
+     */
+    static final long NO_MAP_WRITABLE = 1L << 7;
     /** Where {@link #snapshot} keeps the slot's position. */
     static final int POSITION_SHIFT = 8;
 

@@ -339,7 +339,8 @@ public final class Primitives {
         // the SPTE queries (is_shadow_present_pte, is_last_spte, is_access_allowed).
         declare("make_spte(fault: fault, iter: iter) -> int")
                 .mirrors("make_spte", "v7.2, v7.3")
-                .doc("the fault's leaf SPTE at iter.level (new_spte): its pfn, writable unless the memslot is read-only,"
+                .doc("the fault's leaf SPTE at iter.level (new_spte): its pfn, writable (W, MMU-writable) if fault->map_writable:"
+                        + " unless the memslot is read-only or the read fault got its page read-only (gup_fast_may_fail),"
                         + " executable unless huge under nx_huge_pages; marks the page dirty (mark_page_dirty_in_slot) if it"
                         + " makes a writable SPTE in a dirty-logged slot")
                 .expanded();

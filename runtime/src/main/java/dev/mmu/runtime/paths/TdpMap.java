@@ -326,7 +326,8 @@ public final class TdpMap {
     /**
      * make_spte(vcpu, sp, fault->slot, ACC_ALL, iter->gfn, fault->pfn, iter->old_spte, ...) (spte.c)
      * for the fault's leaf at iter.level: the pfn of the fault's page at that level, writable
-     * unless fault->slot (the flags the fault read) is read-only, executable unless it is huge
+     * (W and MMU-writable) if fault->map_writable (host_writable): unless fault->slot (the flags the
+     * fault read) is read-only or the read fault got its page read-only, executable unless it is huge
      * under the NX mitigation; it
      * marks the page dirty (mark_page_dirty_in_slot()) when it makes a writable SPTE in a
      * dirty-logged slot, as the kernel's does, before the caller's cmpxchg. Its value (new_spte)
@@ -353,7 +354,7 @@ public final class TdpMap {
             long[] l = e.self().locals;
             int level = (int) l[m + LEVEL];
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
-            boolean writable = (l[slotFlags] & Memslots.READONLY) == 0;
+            boolean writable = (l[slotFlags] & (Memslots.READONLY | Memslots.NO_MAP_WRITABLE)) == 0; // host_writable
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
             if (marks(l)) {
                 Memslots.use(e, l[slotFlags], "make_spte(): mark_page_dirty_in_slot()");
@@ -364,7 +365,7 @@ public final class TdpMap {
 
         /** Whether it makes a writable SPTE in a dirty-logged slot, as fault->slot's flags say. */
         private boolean marks(long[] l) {
-            return (l[slotFlags] & (Memslots.READONLY | Memslots.LOGGING)) == Memslots.LOGGING;
+            return (l[slotFlags] & (Memslots.READONLY | Memslots.NO_MAP_WRITABLE | Memslots.LOGGING)) == Memslots.LOGGING;
         }
 
         public int[] localsRead() {

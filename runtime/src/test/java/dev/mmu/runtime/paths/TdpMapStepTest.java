@@ -165,6 +165,62 @@ class TdpMapStepTest {
         assertThat(make.footprint(st.s, 0)).as("a read-only slot: no writable SPTE to mark").isEqualTo(Footprint.LOCAL);
     }
 
+    /** VM with the slot's gup_fast_may_fail as given: a read fault's fast GUP may fail to get the page writable. */
+    private static Stepper readFault(boolean gupFastMayFail, Access kind) {
+        VmConfig vm = new VmConfig(Mmu.TDP, true, 1, false, 4,
+                java.util.List.of(new dev.mmu.runtime.model.Memslot(0, HPAGE_GFN, 3 * 512, 2, false, false, gupFastMayFail)), 1);
+        PathBuilder access = new PathBuilder();
+        FaultPaths.guestAccess(access, vm, 0, kind, Expr.constant(HPAGE_GPA));
+        Stepper st = new Stepper(Stepper.program(vm, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, access)));
+        st.step(0, "vcpu 0 " + kind.name().toLowerCase(java.util.Locale.ROOT));
+        return st;
+    }
+
+    /**
+     * fault->map_writable (386d69f9f29b's race): in a slot with gup_fast_may_fail on, kvm_faultin_pfn()
+     * of a read fault offers the host's failure to promote it (choice 1), and make_spte() then builds
+     * the leaf without W and MMU-writable (host_writable false), so fast_page_fault() cannot fix a
+     * write through it. A write fault, or a slot without the setting, has the one answer.
+     */
+    @Test
+    void aReadFaultWhoseFastGupFailsMapsThePageReadOnly() {
+        Stepper st = readFault(true, Access.READ);
+        Op faultIn = st.system.program().threads().get(0).ops()[st.s.threads[0].pc];
+        assertThat(faultIn.choices(st.s, 0)).isEqualTo(2);
+        st.step(0, "kvm_faultin_pfn", 1);
+        assertThat(st.trace.get(st.trace.size() - 1)).contains("map_writable false");
+        st.step(0, "read_lock(mmu_lock)");
+        st.map(0);
+        long leaf = st.spteAt(HPAGE_GFN, 2);
+        assertThat(isLeaf(leaf)).isTrue();
+        assertThat(Spte.writable(leaf)).as("no W").isFalse();
+        assertThat(leaf & Spte.MMU_WRITABLE).as("nor MMU-writable: host_writable is false").isZero();
+
+        Stepper promoted = readFault(true, Access.READ);
+        promoted.step(0, "kvm_faultin_pfn", 0);
+        promoted.step(0, "read_lock(mmu_lock)");
+        promoted.map(0);
+        assertThat(Spte.writable(promoted.spteAt(HPAGE_GFN, 2))).as("choice 0: promoted, mapped writable").isTrue();
+
+        Stepper plain = readFault(false, Access.READ);
+        assertThat(plain.system.program().threads().get(0).ops()[plain.s.threads[0].pc].choices(plain.s, 0))
+                .as("without gup_fast_may_fail").isEqualTo(1);
+        Stepper write = readFault(true, Access.WRITE);
+        for (int i = 0; i < 5 && !write.next(0).equals("kvm_faultin_pfn"); i++) write.step(0, write.next(0));
+        assertThat(write.system.program().threads().get(0).ops()[write.s.threads[0].pc].choices(write.s, 0))
+                .as("a write fault gets the page with FOLL_WRITE").isEqualTo(1);
+    }
+
+    /** make_spte() marks the page dirty only for a writable SPTE: not for a read fault mapped read-only. */
+    @Test
+    void makeSpteOfAReadOnlyPfnMarksNothingDirty() {
+        Stepper st = readAfterExecSplit(false);
+        TdpMap.MakeSpte make = new TdpMap.MakeSpte(Expr.constant(HPAGE_GPA), 0, 0, 1, -1);
+        long[] l = st.s.threads[0].locals;
+        l[1] = Memslots.FOUND | Memslots.LOGGING | Memslots.NO_MAP_WRITABLE;
+        assertThat(make.footprint(st.s, 0)).isEqualTo(Footprint.LOCAL);
+    }
+
     @Test
     void theBranchFormsDeclareWhatTheyWriteOnEachWay() {
         Expr gpa = Expr.constant(HPAGE_GPA);
