@@ -167,8 +167,12 @@ class TdpMapStepTest {
 
     /** VM with the slot's gup_fast_may_fail as given: a read fault's fast GUP may fail to get the page writable. */
     private static Stepper readFault(boolean gupFastMayFail, Access kind) {
+        return readFault(gupFastMayFail, kind, false);
+    }
+
+    private static Stepper readFault(boolean gupFastMayFail, Access kind, boolean readonly) {
         VmConfig vm = new VmConfig(Mmu.TDP, true, 1, false, 4,
-                java.util.List.of(new dev.mmu.runtime.model.Memslot(0, HPAGE_GFN, 3 * 512, 2, false, false, gupFastMayFail)), 1);
+                java.util.List.of(new dev.mmu.runtime.model.Memslot(0, HPAGE_GFN, 3 * 512, 2, false, readonly, gupFastMayFail)), 1);
         PathBuilder access = new PathBuilder();
         FaultPaths.guestAccess(access, vm, 0, kind, Expr.constant(HPAGE_GPA));
         Stepper st = new Stepper(Stepper.program(vm, new PathBuilder(), ThreadProgram.of("vcpu 0", 0, access)));
@@ -205,6 +209,9 @@ class TdpMapStepTest {
         Stepper plain = readFault(false, Access.READ);
         assertThat(plain.system.program().threads().get(0).ops()[plain.s.threads[0].pc].choices(plain.s, 0))
                 .as("without gup_fast_may_fail").isEqualTo(1);
+        Stepper readonly = readFault(true, Access.READ, true);
+        assertThat(readonly.system.program().threads().get(0).ops()[readonly.s.threads[0].pc].choices(readonly.s, 0))
+                .as("a KVM_MEM_READONLY slot: map_writable is false already").isEqualTo(1);
         Stepper write = readFault(true, Access.WRITE);
         for (int i = 0; i < 5 && !write.next(0).equals("kvm_faultin_pfn"); i++) write.step(0, write.next(0));
         assertThat(write.system.program().threads().get(0).ops()[write.s.threads[0].pc].choices(write.s, 0))
