@@ -92,11 +92,10 @@ final class MachineChecker {
         }
         // The choice is made for the TDP MMU's fault only: the shadow MMU's mmu_set_spte() keeps every
         // pfn writable in the model (docs/kernel-model.md, "A read fault may map a page read-only").
-        for (Memslot m : s.memslots()) {
-            if (mmu != VmSetting.Flavour.TDP && m.gupFastMayFail().isPresent() && m.gupFastMayFail().get().on()) {
-                diagnostics.error(m.gupFastMayFail().get().pos(), "gup_fast_may_fail is modelled for the TDP MMU's"
-                        + " faults only (mmu tdp): the shadow MMU's mmu_set_spte() always gets a writable pfn here");
-            }
+        if (mmu != VmSetting.Flavour.TDP) {
+            s.memslots().forEach(m -> m.gupFastMayFail().filter(Memslot.OnOff::on).ifPresent(g -> diagnostics.error(
+                    g.pos(), "gup_fast_may_fail is modelled for the TDP MMU's faults only (mmu tdp): the shadow MMU's"
+                            + " mmu_set_spte() always gets a writable pfn here")));
         }
         return new Machine(mmu, nx, ratio, eager, levels, vcpus(s), memslots(s.memslots(), levels), preempt, kernel, pml,
                 slotZapAll == null || slotZapAll.on(), flushRange != null && flushRange.on());

@@ -2,6 +2,7 @@ package dev.mmu.runtime.paths;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
+import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Spte;
 import dev.mmu.runtime.model.VmState;
 
@@ -126,7 +127,7 @@ public final class MmuOps {
      * tdp_mmu_zap_leafs() without its rcu_read_lock() passed). 5.10's iterator had no RCU.
      */
     static void assertRcu(Exec e) {
-        if (e.s.config.tdpIterRcu() && !Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
+        if (e.s.config.tdpIterRcu() && !Lock.held(e.s, e.thread, LockId.rcu)) {
             e.violate(Invariant.lockdep, "for_each_tdp_pte() needs rcu_read_lock() (CONFIG_PROVE_RCU: rcu_dereference of"
                     + " an SPTE pointer in kvm_tdp_mmu_read_spte())");
         }
@@ -217,7 +218,7 @@ public final class MmuOps {
                     + (l[flushSlot] != 0 ? "flush owed" : "no flush owed") + ", yield");
             if (l[flushSlot] != 0) Tlbs.flushRemoteTlbs(e);
             l[flushSlot] = 0;
-            boolean rcu = Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu);
+            boolean rcu = Lock.held(e.s, e.thread, LockId.rcu);
             l[it + TdpIter.RCU_HELD] = rcu ? 1 : 0;
             if (rcu) Lock.release(e, dev.mmu.runtime.model.LockId.rcu);
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
