@@ -54,6 +54,24 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * Patch trial 18: a silent loop that never ends (a cmpxchg retried against a stale value, once no
+     * other thread can change the SPTE) stops after MAX_SILENT_RUN ops; it rested where the count ran
+     * out, so a no-op `let` in the loop changed the states (884 -> 896) and the lasso. Now it rests
+     * where its step started, whatever the loop's length.
+     */
+    @Test
+    void aNoOpInASilentLoopChangesNeitherStatesNorTheLasso() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("silent-loop-rests-where-it-started.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsExactly(Status.PASS, Status.PASS);
+        ScenarioResult plain = r.scenarios().get(0);
+        ScenarioResult noOp = r.scenarios().get(1);
+        assertThat(noOp.stats().statesStored()).isEqualTo(plain.stats().statesStored());
+        assertThat(noOp.stats().transitions()).isEqualTo(plain.stats().transitions());
+        assertThat(noOp.outcomes().get(0).schedule()).isEqualTo(plain.outcomes().get(0).schedule());
+        assertThat(noOp.outcomes().get(0).cycleStart()).isEqualTo(plain.outcomes().get(0).cycleStart());
+    }
+
+    /**
      * Patch trial 17: undoing 386d69f9f29b (the early RET_PF_SPURIOUS) passed, as the model's host
      * promoted every read fault to a writable page. With gup_fast_may_fail a read fault may get its
      * page read-only and rebuild the writer's leaf read-only: the WARN at tdp_mmu.c:1153, as the

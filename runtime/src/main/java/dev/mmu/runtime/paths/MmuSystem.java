@@ -22,7 +22,10 @@ public final class MmuSystem implements TransitionSystem<VmState> {
     /**
      * Silent ops (local arithmetic, jumps) run within the step before them; a loop of nothing but
      * silent ops would make that step endless and out of reach of every budget. After this many the
-     * thread rests on the next one, so the loop takes steps like any other.
+     * thread goes on to the op its step started at, and rests there if the loop comes back to it (else
+     * after as many again), so the loop takes steps like any other. Resting where the step started, not
+     * where the count ran out, keeps the state independent of the loop's length: a no-op in the loop
+     * changed the count's resting pc, and with it the states and a lasso's trace (trial18).
      */
     private static final int MAX_SILENT_RUN = 1 << 16;
     private final Program program;
@@ -231,7 +234,8 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         if (e.invisible) merging.checkInvisible(e.thread, at);
         int invisibleAt = e.invisible ? at : -1;
         int run = 0;
-        for (; run < MAX_SILENT_RUN && self.pc < ops.length; run++) {
+        int start = at;
+        for (; self.pc < ops.length && (run < MAX_SILENT_RUN || self.pc != start && run < 2 * MAX_SILENT_RUN); run++) {
             Op next = ops[self.pc];
             boolean silent = merging.silent(e.s, e.thread);
             if (!silent && !(invisibleAt >= 0 && merging.mayMerge(e.s, e.thread, invisibleAt))) {
