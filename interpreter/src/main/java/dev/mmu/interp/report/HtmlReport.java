@@ -143,7 +143,7 @@ public final class HtmlReport implements Reporter {
             for (int t = 0; t < threads.size(); t++) {
                 boolean bad = t == st.thread() && st.text().contains("!!");
                 b.append(bad ? "<td class=\"bad\">" : "<td>")
-                        .append(t == st.thread() ? esc(st.text().replace("; ", "\n")) : "").append("</td>");
+                        .append(t == st.thread() ? esc(ClauseRuns.collapse(st.text()).replace("; ", "\n")) : "").append("</td>");
             }
             // Open the drawings of the steps that change them; the others stay one click away.
             boolean changes = !o.snapshots().get(i).equals(o.snapshots().get(i + 1));

@@ -115,7 +115,7 @@ public final class JsonReport implements Reporter {
         g.writeEndObject();
     }
 
-    private static void event(JsonGenerator g, StepEvent e) throws IOException {
+    private static void event(JsonGenerator g, StepEvent e, int repeat) throws IOException {
         g.writeStartObject();
         g.writeStringField("kind", e.kind());
         if (e.function() != null) g.writeStringField("function", e.function());
@@ -124,6 +124,7 @@ public final class JsonReport implements Reporter {
             else g.writeStringField(f.getKey(), f.getValue().toString());
         }
         g.writeStringField("text", e.text());
+        if (repeat > 1) g.writeNumberField("repeat", repeat);
         g.writeEndObject();
     }
 
@@ -148,9 +149,13 @@ public final class JsonReport implements Reporter {
                 g.writeNumberField("step", ++i);
                 g.writeNumberField("thread", st.thread());
                 g.writeStringField("threadName", r.threads().get(st.thread()));
-                g.writeStringField("text", st.text());
+                // A run of the same clause is one event with its count, and "(x N)" in the text, as the
+                // text report prints it (a spinning loop's step noted one clause 21,846 times).
+                g.writeStringField("text", ClauseRuns.collapse(st.text()));
                 g.writeArrayFieldStart("events");
-                for (StepEvent e : StepEvent.of(st.text())) event(g, e);
+                for (ClauseRuns.Run run : ClauseRuns.of(java.util.Arrays.asList(st.text().split("; ")))) {
+                    if (!run.clause().isBlank()) event(g, StepEvent.parse(run.clause().strip()), run.count());
+                }
                 g.writeEndArray();
                 g.writeEndObject();
             }

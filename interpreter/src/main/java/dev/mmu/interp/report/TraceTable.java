@@ -121,7 +121,8 @@ public final class TraceTable {
     /**
      * The step's clauses; a "!! X: why" clause for an invariant other than focus is set aside. A
      * step left with no clause says what was set aside: an empty step printed no row, and the list
-     * below named a step the table skipped (trial15: "lockdep at step 4" under steps 3, 5).
+     * below named a step the table skipped (trial15: "lockdep at step 4" under steps 3, 5). A run
+     * of the same clause is printed once with its count ({@link ClauseRuns}).
      */
     private List<String> keep(List<String> clauses, int step, String focus) {
         List<String> kept = new ArrayList<>();
@@ -137,7 +138,7 @@ public final class TraceTable {
             }
         }
         if (kept.isEmpty() && !aside.isEmpty()) kept.add("(" + String.join(", ", aside) + ": see below the table)");
-        return collapseSpteRuns(kept);
+        return collapseSpteRuns(ClauseRuns.collapse(kept));
     }
 
     /** "SPTE L1[7] gfn 0x207 4K pfn 0x1207 rwx -> 4K pfn 0x1207 r-x (mmu-writable)": level, index, the rest. */

@@ -50,6 +50,43 @@ class TextReportTest {
     }
 
     /**
+     * trial18: the spinning retry of examples/tdp/fast-page-fault-patch.mmu, checked with `expect
+     * terminates` so that its lasso is a failure, printed its last step's "cmpxchg lost the race"
+     * once per retry until the silent-op cap: 21,910 lines of text report, as many table cells in
+     * the HTML and events in the JSON. Every format now says the run once with its count.
+     */
+    @Test
+    void aSpinningLoopsRepeatedClauseIsSaidOnceInEveryFormat(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String text = java.nio.file.Files.readString(Path.of("../examples/tdp/fast-page-fault-patch.mmu"));
+        int from = text.indexOf("scenario \"a patch that retries forever without walking again\"");
+        String scenario = text.substring(from, text.indexOf("\n}\n", from) + 3).replace("expect fails terminates", "expect terminates");
+        Path file = java.nio.file.Files.writeString(dir.resolve("spin.mmu"), scenario);
+        FileResult f = new ScenarioRunner().runFile(file);
+        ScenarioResult r = f.scenarios().get(0);
+        assertThat(r.status()).isEqualTo(ScenarioResult.Status.FAIL);
+        String lost = "fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)";
+        String raw = r.outcomes().get(0).steps().get(r.outcomes().get(0).steps().size() - 1).text();
+        int times = raw.split(java.util.regex.Pattern.quote(lost), -1).length - 1;
+        assertThat(times).isGreaterThan(10_000);
+        String counted = lost + String.format(" (x %,d)", times);
+
+        String report = TextReport.scenario(r, 100);
+        assertThat(report).containsOnlyOnce(lost).contains(counted);
+        assertThat(report.lines().count()).isLessThan(80);
+        var run = new dev.mmu.interp.run.RunResult(List.of(f), 0);
+        assertThat(new JunitXmlReport().render(run)).containsOnlyOnce(lost);
+        assertThat(new TapReport().render(run)).containsOnlyOnce(lost);
+        assertThat(new KtapReport().render(run)).containsOnlyOnce(lost);
+        assertThat(new HtmlReport().render(run)).containsOnlyOnce(lost).contains(counted);
+
+        // the step's text and its one event; the event carries the count, no other event one
+        String json = new JsonReport().render(run);
+        assertThat(json.split(java.util.regex.Pattern.quote(lost), -1)).hasSize(3);
+        assertThat(json).contains(counted).containsOnlyOnce("\"repeat\"")
+                .containsPattern("\"text\"\\s*:\\s*\"" + java.util.regex.Pattern.quote(lost) + "\",\\s*\"repeat\"\\s*:\\s*" + times + "\\b");
+    }
+
+    /**
      * Partial-order reduction is said once per scenario, in words that say what it means for the
      * verdict (it was repeated on every expectation line as "partial-order reduction: fewer steps
      * at N states"); the JSON keeps it in each expectation's note.

@@ -119,6 +119,29 @@ class TraceTableTest {
     }
 
     /**
+     * A loop spinning within one step (a cmpxchg retried until the silent-op cap) noted the same
+     * clause thousands of times, a line each (trial18: 21,910 lines): a run of equal consecutive
+     * clauses is printed once with its count; equal clauses apart, or alternating, are each kept.
+     */
+    @Test
+    void aRunOfTheSameClauseIsPrintedOnceWithItsCount() {
+        List<String> clauses = new ArrayList<>(List.of("vCPU 1 write 0x1000: EPT violation"));
+        for (int i = 0; i < 21_846; i++) clauses.add("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)");
+        clauses.add("srcu_read_unlock(&kvm->srcu)");
+        String table = TraceTable.render(List.of("vcpu 1"), List.of(new Step(0, String.join("; ", clauses))), -1, 100, null);
+        assertThat(table).isEqualTo("""
+                  step thread  what ran
+                  1    vcpu 1  vCPU 1 write 0x1000: EPT violation
+                               fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed) (x 21,846)
+                               srcu_read_unlock(&kvm->srcu)
+                """);
+        List<String> apart = List.of("read_lock(mmu_lock)", "read_unlock(mmu_lock)", "read_lock(mmu_lock)", "read_unlock(mmu_lock)");
+        assertThat(ClauseRuns.collapse(apart)).isEqualTo(apart);
+        assertThat(ClauseRuns.collapse(List.of("a", "a", "b", "a"))).containsExactly("a (x 2)", "b", "a");
+        assertThat(ClauseRuns.collapse("a; a; a")).isEqualTo("a (x 3)");
+    }
+
+    /**
      * A thread that ran no step of the trace gets no column: a two-step lockdep trace of the zapper
      * alone had empty host and vCPU columns beside it (trial8); with one thread left, the vertical
      * layout names it; with two, only their columns.
