@@ -28,13 +28,14 @@ public final class Wrap {
      * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
      * is cut, after a bracket, comma or dot where one is near the end of the line, so that
      * `list_empty(possible_nx_huge_pages[KVM_TDP_MMU])` does not break inside a name); continuation
-     * lines are indented by two.
+     * lines are indented by two. A repeat count "(x 21,846)" is one word: "(x" alone at a line's end
+     * said nothing.
      */
     public static List<String> wrap(List<String> clauses, int max) {
         List<String> lines = new ArrayList<>();
         for (String clause : clauses) {
             StringBuilder cur = new StringBuilder();
-            for (String word : clause.split(" ")) {
+            for (String word : clause.split("(?<!\\(x) ")) {
                 while (word.length() > max - 2) { // longer than any line: cut it
                     if (!fresh(cur)) {
                         lines.add(cur.toString());

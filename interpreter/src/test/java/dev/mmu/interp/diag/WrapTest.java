@@ -12,6 +12,13 @@ class WrapTest {
         assertThat(lines).containsExactly("if", "  !list_empty(possible_nx_huge_pages[", "  KVM_TDP_MMU])");
     }
 
+    /** A clause's repeat count stays whole: at COLUMNS=80 "(x" ended a line and "21,846)" began the next. */
+    @Test
+    void aRepeatCountIsNotBrokenInside() {
+        List<String> lines = Wrap.wrap(List.of("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed) (x 21,846)"), 66);
+        assertThat(lines).containsExactly("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)", "  (x 21,846)");
+    }
+
     @Test
     void aWordWithoutABreakPointNearTheEndIsCutAtTheLine() {
         List<String> lines = Wrap.wrap(List.of("x(" + "a".repeat(30)), 20);
