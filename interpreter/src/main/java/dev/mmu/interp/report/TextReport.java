@@ -157,22 +157,32 @@ public final class TextReport implements Reporter {
 
     /**
      * The replay command after "replay:", on one line if it fits, else one argument a line, each
-     * line but the last ending in " \\"; an argument longer than a line is cut with a backslash
-     * and goes on at column 1, which the shell joins back (in double quotes too): pasted, it runs.
+     * line but the last ending in " \\". A quoted name wider than the line is broken only at a
+     * space inside its quotes, as "word \\" with the next word at column 1, which the shell joins
+     * back; nothing else is broken, and a word never. A schedule stays on its option's line,
+     * however long, for the terminal to wrap. Cut inside a number ("0.1.\\" / "2.1"), it
+     * ran only when every line was pasted, and a developer copies the schedule alone.
      */
     static String replay(List<String> args, int width) {
         String one = "  replay: " + String.join(" ", args);
         if (one.length() <= width) return one + '\n';
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < args.size(); i++) {
-            String line = (i == 0 ? "  replay: " : "    ") + args.get(i);
-            String end = i == args.size() - 1 ? "" : " \\";
-            int max = Math.max(20, width) - 1; // room for the cut's backslash
-            while (line.length() + end.length() > max + 1) {
-                b.append(line, 0, max).append("\\\n");
-                line = line.substring(max);
+            String[] words = args.get(i).split(" ", -1);
+            StringBuilder line = new StringBuilder(i == 0 ? "  replay: " : "    ").append(words[0]);
+            boolean quoted = words[0].chars().filter(c -> c == '"').count() % 2 == 1;
+            for (int w = 1; w < words.length; w++) {
+                // a break only inside the quotes, with room for " \\" after the word
+                if (quoted && line.length() + 1 + words[w].length() + 2 > width) {
+                    b.append(line).append(" \\\n");
+                    line = new StringBuilder();
+                } else {
+                    line.append(' ');
+                }
+                line.append(words[w]);
+                if (words[w].chars().filter(c -> c == '"').count() % 2 == 1) quoted = !quoted;
             }
-            b.append(line).append(end).append('\n');
+            b.append(line).append(i == args.size() - 1 ? "" : " \\").append('\n');
         }
         return b.toString();
     }

@@ -107,7 +107,9 @@ class TextReportTest {
 
     /**
      * The replay command broken to fit is still one command: the shell joins its lines back into
-     * the arguments of the one-line form (a name or schedule longer than a line included).
+     * the arguments of the one-line form. A name wider than the line is broken at its spaces; a
+     * schedule is left whole for the terminal to wrap (trial18: at COLUMNS=80 a lasso's schedule was cut inside a number,
+     * "0.1.\\" / "2.1", so the schedule copied from its line alone was another schedule).
      */
     @Test
     void aReplayCommandBrokenToFitRunsAsPasted() throws Exception {
@@ -116,8 +118,12 @@ class TextReportTest {
                 "--schedule " + "0.1.2.".repeat(20) + "0");
         assertThat(TextReport.replay(args, 400)).isEqualTo("  replay: " + String.join(" ", args) + "\n");
         String text = TextReport.replay(args, 60);
-        assertThat(text.lines()).hasSizeGreaterThan(3).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(60));
-        assertThat(text).startsWith("  replay: mmu replay ");
+        List<String> lines = text.lines().toList();
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("    " + args.get(2)); // the schedule whole, wider than 60
+        assertThat(lines.subList(0, lines.size() - 1)).hasSizeGreaterThan(2)
+                .allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(60))
+                .allSatisfy(l -> assertThat(l).endsWith(" \\")); // the name broken at its spaces
+        assertThat(text.replace(" \\\n    ", " ").replace(" \\\n", " ")).isEqualTo("  replay: " + String.join(" ", args) + "\n");
         Process bash = new ProcessBuilder("bash", "-c", "set -- " + text.substring("  replay: ".length())
                 + "\nprintf '%s\\n' \"$@\"").redirectErrorStream(true).start();
         String parsed = new String(bash.getInputStream().readAllBytes());
