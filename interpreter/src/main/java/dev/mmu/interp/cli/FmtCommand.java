@@ -21,14 +21,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** `mmu fmt [--check] PATH...`: rewrite files in canonical form, or (for CI) name those that are not. */
-@Command(name = "fmt", description = "Format .mmu files canonically (comments kept). Exit 1 with --check if a file would change.")
+/**
+ * `mmu fmt [--check] PATH...`: rewrite files in canonical form, or (for CI) name those that are not.
+ * What it wrote is said on stderr, a line a file rewritten and a count of the files left as they
+ * were, as black and ruff say it: a user who ran it to see the canonical form learns that the file
+ * changed (trial18: it was rewritten without a word). stdout stays --check's list, which scripts read.
+ */
+@Command(name = "fmt", description = {"Format .mmu files canonically, in place (comments kept).",
+        "Each file rewritten is named on stderr (\"mmu fmt: reformatted FILE\"), then how many were already "
+        + "formatted. With --check nothing is written: the files that would change are listed on stdout, "
+        + "exit 1 if any."})
 final class FmtCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = ".mmu files or directories to search")
     List<Path> paths;
 
-    @Option(names = "--check", description = "write nothing; list the files that would change and exit 1 if any")
+    @Option(names = "--check", description = "write nothing; list the files that would change on stdout and exit 1 if any")
     boolean check;
+
+    /** Files already in canonical form, counted for the last line. */
+    private int unchanged;
 
     @Override
     public Integer call() throws IOException {
@@ -46,6 +57,9 @@ final class FmtCommand implements Callable<Integer> {
         int worst = ExitCode.PASS;
         for (Path file : files) {
             worst = Math.max(worst, format(file));
+        }
+        if (!check && unchanged > 0) {
+            System.err.println("mmu fmt: " + unchanged + (unchanged == 1 ? " file" : " files") + " already formatted");
         }
         return worst;
     }
@@ -75,6 +89,7 @@ final class FmtCommand implements Callable<Integer> {
             throw new IllegalStateException("formatting " + name + " would change its meaning");
         }
         if (formatted.equals(raw)) {
+            unchanged++;
             return ExitCode.PASS;
         }
         if (check) {
@@ -96,6 +111,7 @@ final class FmtCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(temp);
         }
+        System.err.println("mmu fmt: reformatted " + name);
         return ExitCode.PASS;
     }
 }

@@ -498,6 +498,32 @@ class CliTest {
         }
     }
 
+    /**
+     * trial18: `mmu fmt FILE` rewrote the file without a word, so a user who ran it to see the
+     * canonical form had their file changed unawares. Now each file rewritten is named on stderr
+     * and the ones already formatted are counted; stdout stays empty (it is --check's list), the
+     * exit code 0, and --check says what it said before.
+     */
+    @Test
+    void fmtSaysWhichFilesItRewrote() throws IOException {
+        Path messy = dir.resolve("messy.mmu");
+        Path tidy = dir.resolve("tidy.mmu");
+        Path tidier = dir.resolve("tidier.mmu");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1\n}\n");
+        Files.writeString(tidy, "scenario \"s\" {\n  vcpus 1\n}\n");
+        Files.writeString(tidier, "scenario \"t\" {\n  vcpus 2\n}\n");
+        assertThat(run("fmt", messy.toString(), tidy.toString(), tidier.toString())).isZero();
+        assertThat(out).isEmpty();
+        assertThat(err).isEqualTo("mmu fmt: reformatted " + messy + "\nmmu fmt: 2 files already formatted\n");
+        assertThat(run("fmt", messy.toString())).isZero();
+        assertThat(out).isEmpty();
+        assertThat(err).isEqualTo("mmu fmt: 1 file already formatted\n");
+        Files.writeString(messy, "scenario \"s\" {\n    vcpus   1\n}\n");
+        assertThat(run("fmt", "--check", messy.toString(), tidy.toString())).isEqualTo(1);
+        assertThat(out).isEqualTo(messy + "\n");
+        assertThat(err).isEmpty();
+    }
+
     @Test
     void fmtRefusesAFileWithSyntaxErrors() throws IOException {
         Path bad = dir.resolve("bad.mmu");
