@@ -24,6 +24,9 @@ public final class Wrap {
         return b.substring(0, b.length() - 1);
     }
 
+    /** A space, except the one inside a repeat count "(x 21,846)" (an expression's "(x + 1)" breaks as before). */
+    private static final java.util.regex.Pattern NOT_IN_A_COUNT = java.util.regex.Pattern.compile("(?<!\\(x) |(?<=\\(x) (?![0-9,]+\\))");
+
     /**
      * Each clause on lines of at most max characters, broken at spaces (a word longer than a line
      * is cut, after a bracket, comma or dot where one is near the end of the line, so that
@@ -35,7 +38,7 @@ public final class Wrap {
         List<String> lines = new ArrayList<>();
         for (String clause : clauses) {
             StringBuilder cur = new StringBuilder();
-            for (String word : clause.split("(?<!\\(x) ")) {
+            for (String word : NOT_IN_A_COUNT.split(clause)) {
                 while (word.length() > max - 2) { // longer than any line: cut it
                     if (!fresh(cur)) {
                         lines.add(cur.toString());

@@ -17,6 +17,8 @@ class WrapTest {
     void aRepeatCountIsNotBrokenInside() {
         List<String> lines = Wrap.wrap(List.of("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed) (x 21,846)"), 66);
         assertThat(lines).containsExactly("fast_pf_fix_direct_spte: cmpxchg lost the race (SPTE changed)", "  (x 21,846)");
+        // an expression's "(x" is an ordinary word
+        assertThat(Wrap.wrap(List.of("let y = (x + 1) * 2"), 10)).containsExactly("let y = (x", "  + 1) * 2");
     }
 
     @Test
