@@ -100,7 +100,7 @@ class EarlyReturnShapesTest {
                   unlock
                 }
                 lock read
-                kvm_tdp_mmu_try_split_huge_pages(slot)
+                kvm_tdp_mmu_try_split_huge_pages(slot, true)
                 unlock
               }
             }

@@ -23,6 +23,7 @@ import dev.mmu.runtime.paths.KernelPaths;
 import dev.mmu.runtime.paths.Memslots;
 import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.Lockdep;
 import dev.mmu.runtime.paths.MmuOps.Access;
 import dev.mmu.runtime.paths.Nx;
 import dev.mmu.runtime.paths.Ops;
@@ -933,10 +934,16 @@ final class BodyCompiler {
                         (int) constant(named(c, "min_level", 2), env), held, result, walkYield(c, name));
             }
             case "tdp_mmu_split_huge_pages_root" -> {
-                lockdepOnEntry(name);
+                // kvm_lockdep_assert_mmu_lock_held(kvm, shared) (tdp_mmu.c:1604, v7.2): the read lock if
+                // shared, the write lock if not; the walk drops and retakes mmu_lock in that mode.
+                boolean shared = constant(named(c, "shared", 2), env) != 0;
+                b.emit(new Ops.LockdepAssert(shared ? Lockdep.MMU_READ : Lockdep.MMU_WRITE, name));
+                Mode was = held;
+                held = shared ? Mode.READ : Mode.WRITE;
                 SlotPaths.splitHugePagesRoot(b, value(named(c, "start_gfn", 0), env), value(named(c, "end_gfn", 1), env),
                         held, walkYield(c, name), mightReschedOp(c.pos(), name
                                 + "() -> tdp_mmu_alloc_sp_for_split() -> kmem_cache_zalloc(GFP_KERNEL_ACCOUNT)"));
+                held = was;
             }
             case "zap_collapsible_spte_range" -> {
                 lockdepOnEntry(name);

@@ -238,7 +238,7 @@ class EarlyReturnOpsTest {
                       unlock
                     }
                     lock read
-                    kvm_tdp_mmu_try_split_huge_pages(slot)
+                    kvm_tdp_mmu_try_split_huge_pages(slot, true)
                     unlock
                   }
                 }

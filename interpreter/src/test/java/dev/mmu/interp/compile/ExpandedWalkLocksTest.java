@@ -6,6 +6,7 @@ import dev.mmu.interp.run.Loaded;
 import dev.mmu.interp.run.ScenarioLoader;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.paths.Lock.Mode;
+import dev.mmu.runtime.paths.Lockdep;
 import dev.mmu.runtime.paths.Op;
 import dev.mmu.runtime.paths.Ops;
 import dev.mmu.runtime.paths.Primitives;
@@ -41,7 +42,7 @@ class ExpandedWalkLocksTest {
             "__tdp_mmu_zap_root:for root in invalidated_roots { __tdp_mmu_zap_root(root, 3) }",
             "__tdp_mmu_zap_root_advancing:for root in invalidated_roots { __tdp_mmu_zap_root_advancing(root, 3) }",
             "wrprot_gfn_range:wrprot_gfn_range(0, 512)",
-            "tdp_mmu_split_huge_pages_root:tdp_mmu_split_huge_pages_root(0, 512)",
+            "tdp_mmu_split_huge_pages_root:tdp_mmu_split_huge_pages_root(0, 512, true)",
             "zap_collapsible_spte_range:zap_collapsible_spte_range(0)",
             "recover_huge_pages_range:recover_huge_pages_range(0)");
 
@@ -67,7 +68,9 @@ class ExpandedWalkLocksTest {
             Op[] ops = ops("kvm_mmu_notifier_invalidate_range_start", "write", w.substring(w.indexOf(':') + 1));
             int at = first(ops, Ops.LockdepAssert.class);
             assertThat(at).as(name + ": " + Arrays.stream(ops).map(Op::describe).toList()).isNotNegative();
-            assertThat(ops[at]).as(name).isEqualTo(new Ops.LockdepAssert(Primitives.get(name).lockdep(), Primitives.get(name).kernel()));
+            // The split asserts the mode its `shared` names (kvm_lockdep_assert_mmu_lock_held(kvm, shared)): read for true.
+            Lockdep expected = name.equals("tdp_mmu_split_huge_pages_root") ? Lockdep.MMU_READ : Primitives.get(name).lockdep();
+            assertThat(ops[at]).as(name).isEqualTo(new Ops.LockdepAssert(expected, Primitives.get(name).kernel()));
             int walk = first(ops, dev.mmu.runtime.paths.MmuOps.IterCondResched.class);
             assertThat(at).as(name + ": before the walk").isLessThan(walk);
         }

@@ -289,6 +289,25 @@ class SoundnessRegressionTest {
     }
 
     /**
+     * User trial wrprot2: a pasted caller's rcu_read_lock() around a walk ended at the walk's own
+     * rcu_read_unlock() (lock_balance at the caller's, no lockdep at a yield inside it); RCU read
+     * sections nest now, and a walk that sleeps inside the caller's is rcu_sleep_check()'s lockdep.
+     * The split took its lock mode from the path's lock statement; now from `shared`, asserting it
+     * as kvm_lockdep_assert_mmu_lock_held(kvm, shared) does (tdp_mmu.c:1604, v7.2).
+     */
+    @Test
+    void rcuSectionsNestAndTheSplitAssertsTheModeSharedNames() {
+        FileResult r = new ScenarioRunner().runFile(DIR.resolve("wrprot2-rcu-shared.mmu"));
+        assertThat(r.scenarios()).extracting(ScenarioResult::status).containsOnly(Status.PASS).hasSize(7);
+        assertThat(r.scenarios().get(1).outcomes()).anySatisfy(o -> assertThat(String.valueOf(o.steps()))
+                .contains("Illegal context switch in RCU read-side critical section"));
+        assertThat(r.scenarios().get(3).outcomes()).anySatisfy(o -> assertThat(String.valueOf(o.steps()))
+                .contains("paste the caller"));
+        assertThat(r.scenarios().get(4).outcomes()).anySatisfy(o -> assertThat(String.valueOf(o.steps()))
+                .contains("needs mmu_lock held for write"));
+    }
+
+    /**
      * The walks the compiler expands in Java yield (and the eager split drops mmu_lock to allocate):
      * inside a non-blockable invalidate_range_start() that is __might_resched()'s splat, as a
      * user loop's yield is; the same walk in the blockable start is silent.

@@ -20,6 +20,12 @@ public final class ThreadState {
      */
     public int srcuDepth;
     /**
+     * rcu_read_lock()s this thread holds beyond its first (VmState.rcuReaders has its bit): RCU read
+     * sections nest (rcu_read_lock_nesting), as a walk's own inside a pasted caller's; each
+     * rcu_read_unlock() ends one.
+     */
+    public int rcuDepth;
+    /**
      * 1 while this thread holds kvm_tdp_mmu_map()'s sp that tdp_mmu_link_sp() failed to link (v7.2,
      * tdp_mmu.c:1267): tdp_mmu_free_unused_sp() clears it; a thread that ends or allocates again
      * with it set leaked that page table.
@@ -43,6 +49,7 @@ public final class ThreadState {
         invalidList = o.invalidList;
         holdWork = o.holdWork;
         srcuDepth = o.srcuDepth;
+        rcuDepth = o.rcuDepth;
         unusedSp = o.unusedSp;
         invalidating = o.invalidating;
     }
@@ -53,13 +60,13 @@ public final class ThreadState {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth
+        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth && rcuDepth == t.rcuDepth
                 && unusedSp == t.unusedSp && invalidating == t.invalidating
                 && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
     }
 
     @Override
     public int hashCode() {
-        return (((pc * 31 + holdWork) * 31 + srcuDepth) * 31 + unusedSp) * 31 + invalidating * 7 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+        return (((pc * 31 + holdWork) * 31 + srcuDepth + rcuDepth * 257) * 31 + unusedSp) * 31 + invalidating * 7 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
     }
 }

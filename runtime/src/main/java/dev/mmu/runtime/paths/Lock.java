@@ -85,7 +85,12 @@ public final class Lock {
                 if ((s.srcuReaders & bit) != 0) e.self().srcuDepth++;
                 s.srcuReaders |= bit;
             }
-            case rcu -> s.rcuReaders |= bit;
+            case rcu -> {
+                // rcu_read_lock() nests too (current->rcu_read_lock_nesting): a walk's own section
+                // inside its pasted caller's ends at the walk's rcu_read_unlock(), not the caller's.
+                if ((s.rcuReaders & bit) != 0) e.self().rcuDepth++;
+                s.rcuReaders |= bit;
+            }
         }
         if (e.tracing()) e.note(name(lock, mode, true));
     }
@@ -93,7 +98,12 @@ public final class Lock {
     static void release(Exec e, LockId lock) {
         VmState s = e.s;
         if (!held(s, e.thread, lock)) {
-            e.violate(Invariant.lock_balance, "releases " + lock + " it does not hold");
+            // A pasted kernel function that ends its caller's section (or a walk's unlock with the caller's
+            // lock left out) shows unbalanced here: the fix is most often to paste the caller too.
+            e.violate(Invariant.lock_balance, lock == LockId.rcu
+                    ? "releases rcu it does not hold: rcu_read_unlock() without rcu_read_lock() (if the kernel"
+                            + " function's caller takes it, paste the caller into the scenario)"
+                    : "releases " + lock + " it does not hold");
             return;
         }
         long bit = 1L << e.thread;
@@ -123,7 +133,10 @@ public final class Lock {
                 if (e.self().srcuDepth > 0) e.self().srcuDepth--;
                 else s.srcuReaders &= ~bit;
             }
-            case rcu -> s.rcuReaders &= ~bit;
+            case rcu -> {
+                if (e.self().rcuDepth > 0) e.self().rcuDepth--;
+                else s.rcuReaders &= ~bit;
+            }
         }
         if (e.tracing()) e.note(name(lock, mode, false));
     }

@@ -221,6 +221,7 @@ public final class MmuOps {
             boolean rcu = Lock.held(e.s, e.thread, LockId.rcu);
             l[it + TdpIter.RCU_HELD] = rcu ? 1 : 0;
             if (rcu) Lock.release(e, dev.mmu.runtime.model.LockId.rcu);
+            Rcu.sleepCheck(e, "tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_*()");
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
             Rcu.maybeEndGracePeriod(e);
         }
@@ -251,7 +252,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            Footprint f = Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH)
+            Footprint f = Footprint.reads(Resource.MMU_LOCK).union(Tlbs.FLUSH).andUpdates(Resource.VIOLATIONS)
                     .union(Ops.release(dev.mmu.runtime.model.LockId.rcu))
                     .union(Ops.release(dev.mmu.runtime.model.LockId.mmu_lock));
             return tableSlot < 0 ? f : f.andReads(Resource.SPTE); // the table the walk is in

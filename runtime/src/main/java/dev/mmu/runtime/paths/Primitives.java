@@ -781,10 +781,12 @@ public final class Primitives {
                 .doc("clears D of the leaf SPTEs in [start, end) with tdp_mmu_set_spte_atomic (dirty logging with PML),"
                         + " in one step; returns whether one changed")
                 .step(SlotOps.CLEAR_DIRTY_RANGE, (e, a) -> SlotOps.clearDirtyGfnRange(e, a[0], a[1]) ? 1 : 0);
-        declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int)")
+        // shared: kvm_tdp_mmu_try_split_huge_pages()'s, passed on to the walk (v7.2, tdp_mmu.c:1596): it asserts
+        // kvm_lockdep_assert_mmu_lock_held(kvm, shared) on entry and drops and retakes mmu_lock in that mode.
+        declare("tdp_mmu_split_huge_pages_root(start_gfn: int, end_gfn: int, shared: bool)")
                 .lockdep(Lockdep.MMU_HELD).mirrors("tdp_mmu_split_huge_pages_root", "v7.2, v7.3")
                 .doc("splits every huge leaf SPTE in [start, end) down to 4K, dropping mmu_lock to allocate each table;"
-                        + " no flush")
+                        + " no flush; mmu_lock held for read if shared, for write if not")
                 .expanded();
         // 6.12's TDP walk (gone in 7.2): 5.10-6.12's text calls it, 6.18's and 7.2's
         // recover_huge_pages_range. 7.2's text keeps it for mmu shadow only, as the model's

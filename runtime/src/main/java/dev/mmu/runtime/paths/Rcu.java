@@ -53,6 +53,18 @@ public final class Rcu {
         s.rcuPending = p;
     }
 
+    /**
+     * A sleep (cond_resched_rwlock_*() of a yield, a GFP_KERNEL allocation) after the walk dropped its
+     * own rcu_read_lock(): __might_resched() -> rcu_sleep_check() reports one still held, a caller's
+     * ("Illegal context switch in RCU read-side critical section", lockdep's RCU_LOCKDEP_WARN).
+     */
+    static void sleepCheck(Exec e, String sleep) {
+        if (Lock.held(e.s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
+            e.violate(dev.mmu.runtime.model.Invariant.lockdep, sleep + " inside the caller's rcu_read_lock():"
+                    + " Illegal context switch in RCU read-side critical section (rcu_sleep_check())");
+        }
+    }
+
     /** Runs the queued callbacks if a grace period can have elapsed. */
     static void maybeEndGracePeriod(Exec e) {
         VmState s = e.s;

@@ -197,6 +197,7 @@ public final class SlotOps {
                 e.note("tdp_mmu_alloc_sp_for_split: drop mmu_lock to allocate");
                 l[it + TdpIter.RCU_HELD] = Lock.held(s, e.thread, LockId.rcu) ? 1 : 0;
                 if (l[it + TdpIter.RCU_HELD] != 0) Lock.release(e, LockId.rcu);
+                Rcu.sleepCheck(e, "tdp_mmu_alloc_sp_for_split() -> kmem_cache_zalloc(GFP_KERNEL_ACCOUNT)");
                 Lock.release(e, LockId.mmu_lock);
                 Rcu.maybeEndGracePeriod(e);
                 l[prealloc] = 1;
