@@ -221,7 +221,8 @@ public final class MmuOps {
             boolean rcu = Lock.held(e.s, e.thread, LockId.rcu);
             l[it + TdpIter.RCU_HELD] = rcu ? 1 : 0;
             if (rcu) Lock.release(e, dev.mmu.runtime.model.LockId.rcu);
-            Rcu.sleepCheck(e, "tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_*()");
+            Rcu.sleepCheck(e, "tdp_mmu_iter_cond_resched() -> cond_resched_rwlock_"
+                    + (e.s.mmuWriter == e.thread ? "write()" : "read()"));
             Lock.release(e, dev.mmu.runtime.model.LockId.mmu_lock);
             Rcu.maybeEndGracePeriod(e);
         }
