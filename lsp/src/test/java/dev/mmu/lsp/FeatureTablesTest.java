@@ -167,7 +167,7 @@ class FeatureTablesTest {
             Map.entry("is_obsolete_root", new String[] {"is_obsolete_root", ""}),
             Map.entry("mmu_free_root_page", new String[] {"mmu_free_root_page", "Needs `mmu_lock` held."}),
             Map.entry("root_hpa_valid", new String[] {"kvm_mmu_reload", ""}),
-            Map.entry("tdp_mmu_get_or_alloc_root", new String[] {"kvm_tdp_mmu_alloc_root", "Needs `mmu_lock` held for read."}),
+            Map.entry("tdp_mmu_get_or_alloc_root", new String[] {"kvm_tdp_mmu_alloc_root", "Needs `mmu_lock` held."}),
             Map.entry("mmu_alloc_root", new String[] {"mmu_alloc_root", "Needs `mmu_lock` held."}),
             Map.entry("flush_tlb_current", new String[] {"vmx_flush_tlb_current", ""}),
             Map.entry("memslot_set_invalid", new String[] {"kvm_invalidate_memslot", ""}),

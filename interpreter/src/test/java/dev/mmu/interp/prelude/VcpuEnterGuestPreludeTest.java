@@ -115,6 +115,21 @@ class VcpuEnterGuestPreludeTest {
         assertThat(runner.run(file.scenarios().get(1)).status()).isEqualTo(ScenarioResult.Status.PASS);
     }
 
+    /**
+     * kvm_tdp_mmu_alloc_root() under write_lock(): its walk asserts only lockdep_assert_held() (tdp_mmu_next_root(),
+     * v7.2), so either mode passes; the primitive asserted the read lock until session 35 (alloc2 trial).
+     */
+    @Test
+    void aTdpRootAllocatedUnderTheWriteLockIsNoLockdep() {
+        String write = "path kvm_tdp_mmu_alloc_root(vcpu_id: int) {\n  lock write\n  tdp_mmu_get_or_alloc_root(vcpu_id)\n  unlock\n}";
+        ScenarioResult patched = new ScenarioRunner().run(load(write, ZAP_AND_TWO_READERS).scenarios().get(0));
+        assertThat(patched.outcomes()).extracting(o -> o.text() + ": " + o.verdict()).containsExactly(
+                "never freed_root_in_use: PASS", "never lockdep: PASS");
+        String none = "path kvm_tdp_mmu_alloc_root(vcpu_id: int) {\n  tdp_mmu_get_or_alloc_root(vcpu_id)\n}";
+        assertThat(new ScenarioRunner().run(load(none, ZAP_AND_TWO_READERS).scenarios().get(0)).outcomes())
+                .extracting(o -> o.text() + ": " + o.verdict()).contains("never lockdep: FAIL");
+    }
+
     private static Op unwrap(Op op) {
         return op instanceof Ops.Atomic a ? a.inner() : op;
     }

@@ -57,6 +57,13 @@ public final class Lock {
         long bit = 1L << e.thread;
         switch (lock) {
             case mmu_lock -> {
+                // rwlock_acquire_read(): qrwlock's read_lock() is recursive for lockdep only in
+                // interrupt context (read_lock_is_recursive(), v5.10+); a second one in a thread is
+                // "possible recursive locking detected" (an unbalanced read_lock() passed before).
+                if (mode == Mode.READ && (s.mmuReaders & bit) != 0) {
+                    e.violate(Invariant.lockdep, "read_lock(mmu_lock) while this thread holds it for read"
+                            + " (possible recursive locking detected: read_lock() is not recursive in process context)");
+                }
                 if (mode == Mode.WRITE) s.mmuWriter = e.thread;
                 else s.mmuReaders |= bit;
                 if (s.mmuQueue.length > 0 && s.mmuQueue[0] == e.thread) {

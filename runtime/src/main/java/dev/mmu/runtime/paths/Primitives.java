@@ -523,9 +523,11 @@ public final class Primitives {
                 .doc("whether the vCPU has a root: vcpu->arch.mmu->root.hpa != INVALID_PAGE (guest_mmu's in guest mode)")
                 .stepOnVcpu(v -> Footprint.LOCAL.andReadsRoots(v), (e, a) -> e.s.root(VcpuRoots.vcpu(e, a[0]), guestMmu(a)) >= 0 ? 1 : 0);
         // The valid root of the role (for_each_valid_tdp_mmu_root_yield_safe keeps the reference it
-        // took), else the recheck under tdp_mmu_pages_lock and the new root, in one step.
+        // took), else the recheck under tdp_mmu_pages_lock and the new root, in one step. The walk
+        // asserts only lockdep_assert_held() (tdp_mmu_next_root(), the macro's own check): a patch
+        // taking the write lock is correct, was a false lockdep before (session 35, alloc2 trial).
         declare("tdp_mmu_get_or_alloc_root(vcpu_id: int)")
-                .lockdep(Lockdep.MMU_READ).mirrors("kvm_tdp_mmu_alloc_root", "v7.2, v7.3")
+                .lockdep(Lockdep.MMU_HELD).mirrors("kvm_tdp_mmu_alloc_root", "v7.2, v7.3")
                 .doc("gives the vCPU a reference to the valid root of its role (address space 1 in SMM), else a new root (count 2)")
                 .stepOnVcpu(v -> Footprint.updates(Resource.SPTE).andReads(Resource.INVALID_ROOTS).andUpdatesRoots(v),
                         (e, a) -> {

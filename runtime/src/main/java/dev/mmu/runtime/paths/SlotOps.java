@@ -418,8 +418,36 @@ public final class SlotOps {
     static boolean clearDirtyGfnRange(Exec e, long start, long end) {
         boolean set = false;
         // for_each_valid_tdp_mmu_root_yield_safe(): the SMM root too.
-        for (int root : e.s.validRoots()) set |= clearDirtyIn(e, root, start, end);
+        for (int root : e.s.validRoots()) {
+            // The walk's rcu_read_unlock() before cond_resched_rwlock_read() ends only its own
+            // section: inside a caller's rcu_read_lock() its yield sleeps in an RCU read-side
+            // section (a copy wrapped in one passed before session 35's alloc2 trial).
+            if (Lock.held(e.s, e.thread, LockId.rcu) && mayYield(e.s, root, start, end)) {
+                e.violate(Invariant.lockdep, "clear_dirty_gfn_range(): tdp_mmu_iter_cond_resched() may sleep"
+                        + " (cond_resched_rwlock_read()) inside the caller's rcu_read_lock() (CONFIG_PROVE_RCU:"
+                        + " voluntary context switch within an RCU read-side critical section)");
+            }
+            set |= clearDirtyIn(e, root, start, end);
+        }
         return set;
+    }
+
+    /**
+     * Whether tdp_mmu_iter_cond_resched() may yield in a walk of [start, end) in root: its forward-progress
+     * check (next_last_level_gfn != yielded_gfn, tdp_mmu.c:744 v7.2) refuses at every SPTE of start's own
+     * descent, so it may yield only if the walk steps on to a gfn below end: past the entry where the
+     * descent at start stops (a leaf, a non-present SPTE, or 4K).
+     */
+    static boolean mayYield(VmState s, int root, long start, long end) {
+        int spId = root;
+        while (true) {
+            ShadowPage sp = s.sp(spId);
+            long spte = sp.spte(Level.index(start, sp.level));
+            if (sp.level == Level.PG_LEVEL_4K || !Spte.present(spte) || Spte.leaf(spte)) {
+                return Level.alignDown(start, sp.level) + Level.pagesPerHpage(sp.level) < end;
+            }
+            spId = Spte.child(spte);
+        }
     }
 
     private static boolean clearDirtyIn(Exec e, int root, long start, long end) {
