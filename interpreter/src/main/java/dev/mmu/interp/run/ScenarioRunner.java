@@ -137,6 +137,11 @@ public final class ScenarioRunner {
                 r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace(), null);
     }
 
+    /** `never deadlock` and `violation deadlock`: their traces end in a state where no thread can run. */
+    private static boolean deadlock(Expectation<VmState> e) {
+        return e instanceof Expectation.NoDeadlock || e instanceof Expectation.Violation<VmState> v && v.text().equals("violation deadlock");
+    }
+
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {
         String note = o.note() == null ? "" : o.note();
         if (o.expectation() instanceof Expectation.Never<VmState> n && n.watch()) {
@@ -162,6 +167,11 @@ public final class ScenarioRunner {
             StringBuilder sb = new StringBuilder();
             List<Integer> opStarts = new ArrayList<>();
             s = system.step(s, st.thread(), st.choice(), sb, opStarts);
+            if (i == schedule.length() - 1 && deadlock(o.expectation())) {
+                // the trace ends stuck: say who waits for whom, which the table's last row alone does not
+                String stuck = system.stuck(s);
+                if (stuck != null) sb.append(sb.length() == 0 ? "" : "; ").append("!! deadlock: ").append(stuck);
+            }
             steps.add(new Step(st.thread(), sb.toString(), List.copyOf(opStarts)));
             snapshots.add(StateSnapshot.of(s));
         }
