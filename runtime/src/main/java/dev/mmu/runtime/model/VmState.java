@@ -541,9 +541,9 @@ public final class VmState implements Cloneable {
                 }
             }
             w.value(0);
-            // srcuDepth, unusedSp and invalidating in holdWork's high half: the same bytes as before
+            // srcuDepth, mmuReadDepth, unusedSp and invalidating in holdWork's high half: the same bytes as before
             // while no section nests, no failed link holds its sp and no invalidation is open.
-            w.values(t.invalidList).value(t.holdWork | (long) t.srcuDepth << 32 | (long) t.unusedSp << 48
+            w.values(t.invalidList).value(t.holdWork | (long) (t.srcuDepth | t.mmuReadDepth << 8) << 32 | (long) t.unusedSp << 48
                     | (long) (t.invalidating & 0xff) << 56).cut();
         }
     }

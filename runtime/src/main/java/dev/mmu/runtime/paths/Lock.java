@@ -23,6 +23,21 @@ public final class Lock {
         };
     }
 
+    /**
+     * read_lock(mmu_lock) by a thread that holds it for read already. mmu_lock is a qrwlock, whose
+     * read side lockdep treats as recursive only in interrupt context (read_lock_is_recursive(),
+     * kernel/locking/lockdep.c): in process context check_deadlock() reports the second acquire, for
+     * a writer queued between the two waits for the first and the second waits behind the writer.
+     */
+    static boolean recursiveRead(VmState s, int thread, LockId lock, Mode mode) {
+        return lock == LockId.mmu_lock && mode == Mode.READ && (s.mmuReaders & (1L << thread)) != 0;
+    }
+
+    /** lockdep's splat for {@link #recursiveRead}, print_deadlock_bug()'s title. */
+    static final String RECURSIVE_READ = "possible recursive locking detected: trying to acquire read_lock(mmu_lock),"
+            + " but task is already holding mmu_lock for read (a qrwlock's read side is not recursive in process"
+            + " context: a writer queued between the two read_lock()s waits for the first, the second behind it)";
+
     /** What {@link #rwlockNeedbreak} reads: mmu_lock's queue, under full preemption only. */
     static Footprint needbreak(dev.mmu.runtime.model.VmConfig c) {
         return c.preempt() == Preempt.FULL ? Footprint.reads(Resource.MMU_LOCK) : Footprint.LOCAL;
@@ -58,6 +73,7 @@ public final class Lock {
         switch (lock) {
             case mmu_lock -> {
                 if (mode == Mode.WRITE) s.mmuWriter = e.thread;
+                else if ((s.mmuReaders & bit) != 0) e.self().mmuReadDepth++; // recursiveRead, reported
                 else s.mmuReaders |= bit;
                 if (s.mmuQueue.length > 0 && s.mmuQueue[0] == e.thread) {
                     s.mmuQueue = java.util.Arrays.copyOfRange(s.mmuQueue, 1, s.mmuQueue.length);
@@ -100,6 +116,12 @@ public final class Lock {
         Mode mode = Mode.READ;
         switch (lock) {
             case mmu_lock -> {
+                if (s.mmuWriter != e.thread && e.self().mmuReadDepth > 0) {
+                    // the inner of nested read sections: the thread still holds mmu_lock for read
+                    e.self().mmuReadDepth--;
+                    if (e.tracing()) e.note(name(lock, Mode.READ, false));
+                    return;
+                }
                 // A reader leaving while other readers hold the lock does not end their critical
                 // section: a read-lock zapper (v6.18 NX recovery) may still owe its flush. The check
                 // is at the writer's unlock and at the last reader's.
