@@ -74,7 +74,9 @@ public final class ScenarioRunner {
             } catch (ScenarioError e) {
                 // what the checker could not see (an address computed while exploring, a path's impossible step): the scenario is wrong
                 List<Diagnostic> diags = new ArrayList<>(loaded.diagnostics());
-                diags.add(Diagnostic.error(sc.source().scenario().pos(), "scenario \"" + sc.name()
+                // at the statement whose op raised it (the setup's are refused when compiling)
+                var at = sc.position(e.thread, e.threadPc).orElse(sc.source().scenario().pos());
+                diags.add(Diagnostic.error(at, "scenario \"" + sc.name()
                         + "\" cannot run: " + e.getMessage()
                         + (e.getMessage().contains("memslot") ? " (an address computed while exploring)" : "")));
                 return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));

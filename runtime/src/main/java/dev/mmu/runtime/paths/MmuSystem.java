@@ -199,7 +199,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         Exec e = new Exec(program, n, t, trace);
         e.opStarts = opStarts;
         Op op = ops[n.threads[t].pc];
-        runStep(merging, e, ops, op, c, touched);
+        try {
+            runStep(merging, e, ops, op, c, touched);
+        } catch (ScenarioError err) {
+            throw err.inThread(t, n.threads[t].pc); // the op that raised it: runStep advances pc after each op
+        }
         boolean described = trace != null && trace.length() == 0;
         if (described) trace.append(op.describe());
         if (e.structural != null) e.structural.insert(opStarts, described);
