@@ -209,8 +209,10 @@ call
     : IDENT LPAREN (arg (COMMA arg)*)? RPAREN
     ;
 
+// A keyword that is never a value, alone as an argument (`f(vcpu)`, pasted from C), parses so that
+// the builder can say why it is refused.
 arg
-    : (name=word COLON)? expr (DOTDOT end=expr)?
+    : (name=word COLON)? (expr (DOTDOT end=expr)? | bare=nonValueKeyword)
     ;
 
 // A field or argument name may be spelt like a keyword (`spte(x).exec`, `vm.tdp_levels`).
@@ -220,16 +222,21 @@ word
     ;
 
 keyword
-    : IMPORT | SCENARIO | FOR | IN | VM | MEMSLOT | VCPUS | VCPU | SETUP | THREAD | PATH
+    : nonValueKeyword
+    | VM | VCPUS | LPAGE_DISALLOWED | NEED_RESCHED | GPA | TRUE | FALSE // a name or a literal in primary
+    ;
+
+nonValueKeyword
+    : IMPORT | SCENARIO | FOR | IN | MEMSLOT | VCPU | SETUP | THREAD | PATH
     | EXPLORE | EXPECT | MMU | TDP | SHADOW | BOTH | NX_HUGE_PAGES | NX_RECOVERY_RATIO
-    | EAGER_PAGE_SPLIT | PML | FLUSH_REMOTE_TLBS_RANGE | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF | GPA
+    | EAGER_PAGE_SPLIT | PML | FLUSH_REMOTE_TLBS_RANGE | TDP_LEVELS | PREEMPT | KERNEL | QUIRK | FULL | VOLUNTARY | NONE | ON | OFF
     | SIZE | BACKING | FLAGS | DIRTY_LOG | GUP_FAST_MAY_FAIL
     | READONLY | PREEMPTIONS | STRATEGY | EXHAUSTIVE | DFS | BFS | RANDOM | PCT | RUNS | SEED
     | MAX_STATES | TIME | SYMMETRY | NEVER | ALWAYS | FINAL | REACHABLE | VIOLATION
     | TERMINATES | MAX | NESTED | READ | WRITE | EXEC | LOCK | UNLOCK | YIELD | IF | ELSE
-    | NEED_RESCHED | LET | WHILE | LPAGE_DISALLOWED | TAKE | TDP_PTE | REPEAT | ATOMIC
+    | LET | WHILE | TAKE | TDP_PTE | REPEAT | ATOMIC
     | ASSERT | BREAK | CONTINUE | RETURN | GOTO | MMU_LOCK | SLOTS_LOCK | SRCU | TDP_MMU_PAGES_LOCK
-    | MMU_UNSYNC_PAGES_LOCK | TRUE | FALSE | FAILS | CHOOSE | OR_BRANCH | GLOBAL
+    | MMU_UNSYNC_PAGES_LOCK | FAILS | CHOOSE | OR_BRANCH | GLOBAL
     ;
 
 // ---------------------------------------------------------------- lexer: keywords

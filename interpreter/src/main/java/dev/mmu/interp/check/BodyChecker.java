@@ -1,5 +1,6 @@
 package dev.mmu.interp.check;
 
+import dev.mmu.grammar.MmuLexer;
 import dev.mmu.interp.ast.Arg;
 import dev.mmu.interp.ast.Block;
 import dev.mmu.interp.ast.Expr;
@@ -26,6 +27,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.antlr.v4.runtime.Vocabulary;
 
 /**
  * Checks the statements of one setup, thread or path, and expressions anywhere: names resolve,
@@ -529,6 +531,16 @@ final class BodyChecker {
         return binary((Expr.Binary) e);
     }
 
+    private static boolean isKeyword(String word) {
+        Vocabulary v = MmuLexer.VOCABULARY;
+        for (int t = 1; t <= v.getMaxTokenType(); t++) {
+            if (("'" + word + "'").equals(v.getLiteralName(t))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The builtin `root` as a walk's root: no local of that name hides it. */
     private boolean builtinRoot(Expr e) {
         return e instanceof Expr.Name n && n.name().equals("root") && scopes.stream().noneMatch(s -> s.containsKey("root"));
@@ -563,6 +575,9 @@ final class BodyChecker {
         }
         if (global.isPresent()) {
             return global.get().returns();
+        }
+        if (isKeyword(n.name())) {
+            return null; // a keyword as an argument, refused by the parser already
         }
         List<String> candidates = new ArrayList<>(locals());
         candidates.addAll(row.keySet());

@@ -54,6 +54,7 @@ public final class Compiler {
         for (GlobalDecl g : sc.globals()) setup.initGlobal(g);
         for (Block b : sc.scenario().setups()) setup.block(b, new Env(null));
         List<ThreadProgram> threads = new ArrayList<>();
+        List<List<Pos>> threadPositions = new ArrayList<>();
         java.util.Set<String> ran = new java.util.HashSet<>(setup.inlined());
         for (ThreadDecl t : sc.scenario().threads()) {
             int vcpu = -1;
@@ -61,6 +62,7 @@ public final class Compiler {
             BodyCompiler body = new BodyCompiler(sc, config, exprs, vcpu);
             body.block(t.body(), new Env(null));
             threads.add(ThreadProgram.of(t.name(), vcpu, body.builder()));
+            threadPositions.add(body.positions());
             ran.addAll(body.inlined());
         }
         unrunPastes(sc, ran, warnings);
@@ -97,7 +99,7 @@ public final class Compiler {
             String off = dev.mmu.runtime.explore.Explorer.symmetryOff(expectations, options);
             if (off != null) warnings.accept(Diagnostic.warning(s.pos(), "symmetry vcpus is not applied: " + off));
         }
-        return new CompiledScenario(sc, program, expectations, options);
+        return new CompiledScenario(sc, program, expectations, options, List.copyOf(threadPositions));
     }
 
     /**

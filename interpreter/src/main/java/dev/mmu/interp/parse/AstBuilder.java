@@ -149,6 +149,17 @@ final class AstBuilder {
         return new PathDecl.Param(pos(p), p.name.getText(), p.type == null ? "" : p.type.getText());
     }
 
+    /**
+     * A keyword as a value, pasted from C (`tdp_mmu_get_or_alloc_root(vcpu)`): no parameter or local can
+     * be spelt so. Read as a name, which the checker passes over as already reported.
+     */
+    private Expr keywordArgument(NonValueKeywordContext k) {
+        String word = k.getText();
+        diagnostics.error(pos(k), "'" + word + "' is a keyword and cannot name a value; call the parameter or local '"
+                + word + "_' for example");
+        return new Expr.Name(pos(k), word);
+    }
+
     private Block block(BlockContext ctx) {
         List<Stmt> statements = new ArrayList<>();
         List<StatementContext> all = ctx.statement();
@@ -194,6 +205,10 @@ final class AstBuilder {
         List<Arg> args = new ArrayList<>();
         for (ArgContext a : ctx.arg()) {
             Optional<Ident> name = a.name == null ? Optional.empty() : Optional.of(ident(a.name.getStart()));
+            if (a.bare != null) {
+                args.add(new Arg(pos(a), name, keywordArgument(a.bare)));
+                continue;
+            }
             Expr value = a.end == null
                     ? expr(a.expr(0))
                     : new Expr.Range(pos(a.expr(0)), expr(a.expr(0)), expr(a.end));

@@ -74,7 +74,9 @@ public final class ScenarioRunner {
             } catch (ScenarioError e) {
                 // what the checker could not see (an address computed while exploring, a path's impossible step): the scenario is wrong
                 List<Diagnostic> diags = new ArrayList<>(loaded.diagnostics());
-                diags.add(Diagnostic.error(sc.source().scenario().pos(), "scenario \"" + sc.name()
+                // at the statement whose op raised it (the setup's are refused when compiling)
+                var at = sc.position(e.thread, e.threadPc).orElse(sc.source().scenario().pos());
+                diags.add(Diagnostic.error(at, "scenario \"" + sc.name()
                         + "\" cannot run: " + e.getMessage()
                         + (e.getMessage().contains("memslot") ? " (an address computed while exploring)" : "")));
                 return broken(file.toString(), new Loaded(List.of(), diags, loaded.sources()));
@@ -137,6 +139,11 @@ public final class ScenarioRunner {
                 r.coverageIfIncomplete().map(c -> c.describe()).orElse(null), system.setupTrace(), null);
     }
 
+    /** `never deadlock` and `violation deadlock`: their traces end in a state where no thread can run. */
+    private static boolean deadlock(Expectation<VmState> e) {
+        return e instanceof Expectation.NoDeadlock || e instanceof Expectation.Violation<VmState> v && v.text().equals("violation deadlock");
+    }
+
     private static OutcomeResult outcome(MmuSystem system, Outcome<VmState> o) {
         String note = o.note() == null ? "" : o.note();
         if (o.expectation() instanceof Expectation.Never<VmState> n && n.watch()) {
@@ -162,6 +169,11 @@ public final class ScenarioRunner {
             StringBuilder sb = new StringBuilder();
             List<Integer> opStarts = new ArrayList<>();
             s = system.step(s, st.thread(), st.choice(), sb, opStarts);
+            if (i == schedule.length() - 1 && deadlock(o.expectation())) {
+                // the trace ends stuck: say who waits for whom, which the table's last row alone does not
+                String stuck = system.stuck(s);
+                if (stuck != null) sb.append(sb.length() == 0 ? "" : "; ").append("!! deadlock: ").append(stuck);
+            }
             steps.add(new Step(st.thread(), sb.toString(), List.copyOf(opStarts)));
             snapshots.add(StateSnapshot.of(s));
         }

@@ -34,6 +34,18 @@ class BadInputTest {
         return r;
     }
 
+    /**
+     * A scenario that cannot run (found while exploring) points at the statement that cannot, with
+     * its caret: the scenario's first line left the user to search its paths (trial 19).
+     */
+    @Test
+    void aScenarioThatCannotRunPointsAtTheCallThatCannot() throws IOException {
+        Path f = Path.of("src/test/resources/soundness/trial13-direct-map-no-break-huge.mmu");
+        String err = badInput("check", f.toString()).err();
+        assertThat(err).contains(f + ":16:7: error: scenario \"a 2M fault without the break\" cannot run: link_shadow_page()",
+                "      link_shadow_page(fault, it)\n      ^~~~");
+    }
+
     @Test
     void aFifoIsRefusedWithoutBlockingOnIt() throws Exception {
         Path fifo = dir.resolve("pipe.mmu");

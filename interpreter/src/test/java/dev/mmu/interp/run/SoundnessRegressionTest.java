@@ -450,6 +450,8 @@ class SoundnessRegressionTest {
             assertThat(d.message()).isEqualTo("scenario \"a 2M fault without the break\" cannot run: link_shadow_page() at a"
                     + " 4K SPTE: kvm_mmu_get_child_sp() would make a shadow page of role.level 0 and the guest would map"
                     + " it as memory");
+            // at the call that cannot run, not at the scenario's first line
+            assertThat(d.pos().line() + ":" + d.pos().column()).isEqualTo("16:7");
         });
     }
 
@@ -470,6 +472,7 @@ class SoundnessRegressionTest {
             assertThat(d.message()).isEqualTo("scenario \"four swaps without a free while a fault holds fault->slot\" cannot run:"
                     + " thread vcpu 0 holds the struct kvm_memory_slot of slot id 0 that 4 swaps replaced with no free between;"
                     + " the model tells only 4 of a slot's structs apart (Memslots.GENS)");
+            assertThat(d.pos().line() + ":" + d.pos().column()).isEqualTo("12:7"); // the swap that wraps
         });
     }
 

@@ -26,6 +26,11 @@ public final class ThreadState {
      */
     public int rcuDepth;
     /**
+     * read_lock(mmu_lock)s this thread holds beyond its first (VmState.mmuReaders has its bit): a
+     * nested one is lockdep's recursive locking, but the qrwlock counts it, so each unlock ends one.
+     */
+    public int mmuReadDepth;
+    /**
      * 1 while this thread holds kvm_tdp_mmu_map()'s sp that tdp_mmu_link_sp() failed to link (v7.2,
      * tdp_mmu.c:1267): tdp_mmu_free_unused_sp() clears it; a thread that ends or allocates again
      * with it set leaked that page table.
@@ -50,6 +55,7 @@ public final class ThreadState {
         holdWork = o.holdWork;
         srcuDepth = o.srcuDepth;
         rcuDepth = o.rcuDepth;
+        mmuReadDepth = o.mmuReadDepth;
         unusedSp = o.unusedSp;
         invalidating = o.invalidating;
     }
@@ -60,13 +66,13 @@ public final class ThreadState {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth && rcuDepth == t.rcuDepth
-                && unusedSp == t.unusedSp && invalidating == t.invalidating
+        return o instanceof ThreadState t && pc == t.pc && holdWork == t.holdWork && srcuDepth == t.srcuDepth
+                && rcuDepth == t.rcuDepth && mmuReadDepth == t.mmuReadDepth && unusedSp == t.unusedSp && invalidating == t.invalidating
                 && Arrays.equals(locals, t.locals) && Arrays.equals(invalidList, t.invalidList);
     }
 
     @Override
     public int hashCode() {
-        return (((pc * 31 + holdWork) * 31 + srcuDepth + rcuDepth * 257) * 31 + unusedSp) * 31 + invalidating * 7 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
+        return (((pc * 31 + holdWork) * 31 + srcuDepth + 257 * rcuDepth + 65537 * mmuReadDepth) * 31 + unusedSp) * 31 + invalidating * 7 + Arrays.hashCode(locals) * 17 + Arrays.hashCode(invalidList);
     }
 }

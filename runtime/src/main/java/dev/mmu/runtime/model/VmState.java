@@ -541,9 +541,10 @@ public final class VmState implements Cloneable {
                 }
             }
             w.value(0);
-            // srcuDepth, rcuDepth (a byte each), unusedSp and invalidating in holdWork's high half: the
-            // same bytes as before while no section nests, no failed link holds its sp and no invalidation is open.
-            w.values(t.invalidList).value(t.holdWork | (long) (t.srcuDepth & 0xff) << 32 | (long) (t.rcuDepth & 0xff) << 40 | (long) t.unusedSp << 48
+            // srcuDepth (8 bits), rcuDepth and mmuReadDepth (4 bits each: Lock.nest() bounds them), unusedSp and
+            // invalidating in holdWork's high half: the same bytes as before while no section nests, no failed
+            // link holds its sp and no invalidation is open.
+            w.values(t.invalidList).value(t.holdWork | (long) (t.srcuDepth | t.rcuDepth << 8 | t.mmuReadDepth << 12) << 32 | (long) t.unusedSp << 48
                     | (long) (t.invalidating & 0xff) << 56).cut();
         }
     }

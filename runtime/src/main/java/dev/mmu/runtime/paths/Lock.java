@@ -23,6 +23,21 @@ public final class Lock {
         };
     }
 
+    /**
+     * read_lock(mmu_lock) by a thread that holds it for read already. mmu_lock is a qrwlock, whose
+     * read side lockdep treats as recursive only in interrupt context (read_lock_is_recursive(),
+     * kernel/locking/lockdep.c): in process context check_deadlock() reports the second acquire, for
+     * a writer queued between the two waits for the first and the second waits behind the writer.
+     */
+    static boolean recursiveRead(VmState s, int thread, LockId lock, Mode mode) {
+        return lock == LockId.mmu_lock && mode == Mode.READ && (s.mmuReaders & (1L << thread)) != 0;
+    }
+
+    /** lockdep's splat for {@link #recursiveRead}, print_deadlock_bug()'s title. */
+    static final String RECURSIVE_READ = "possible recursive locking detected: trying to acquire read_lock(mmu_lock),"
+            + " but task is already holding mmu_lock for read (a qrwlock's read side is not recursive in process"
+            + " context: a writer queued between the two read_lock()s waits for the first, the second behind it)";
+
     /** What {@link #rwlockNeedbreak} reads: mmu_lock's queue, under full preemption only. */
     static Footprint needbreak(dev.mmu.runtime.model.VmConfig c) {
         return c.preempt() == Preempt.FULL ? Footprint.reads(Resource.MMU_LOCK) : Footprint.LOCAL;
@@ -57,14 +72,8 @@ public final class Lock {
         long bit = 1L << e.thread;
         switch (lock) {
             case mmu_lock -> {
-                // rwlock_acquire_read(): qrwlock's read_lock() is recursive for lockdep only in
-                // interrupt context (read_lock_is_recursive(), v5.10+); a second one in a thread is
-                // "possible recursive locking detected" (an unbalanced read_lock() passed before).
-                if (mode == Mode.READ && (s.mmuReaders & bit) != 0) {
-                    e.violate(Invariant.lockdep, "read_lock(mmu_lock) while this thread holds it for read"
-                            + " (possible recursive locking detected: read_lock() is not recursive in process context)");
-                }
                 if (mode == Mode.WRITE) s.mmuWriter = e.thread;
+                else if ((s.mmuReaders & bit) != 0) e.self().mmuReadDepth = nest(e.self().mmuReadDepth, 15, lock); // recursiveRead, reported
                 else s.mmuReaders |= bit;
                 if (s.mmuQueue.length > 0 && s.mmuQueue[0] == e.thread) {
                     s.mmuQueue = java.util.Arrays.copyOfRange(s.mmuQueue, 1, s.mmuQueue.length);
@@ -89,17 +98,26 @@ public final class Lock {
             case srcu -> {
                 // srcu_read_lock() nests (each returns its index): a section inside another, as
                 // a recovery worker under its caller's, is counted, not merged.
-                if ((s.srcuReaders & bit) != 0) e.self().srcuDepth++;
+                if ((s.srcuReaders & bit) != 0) e.self().srcuDepth = nest(e.self().srcuDepth, 255, lock);
                 s.srcuReaders |= bit;
             }
             case rcu -> {
                 // rcu_read_lock() nests too (current->rcu_read_lock_nesting): a walk's own section
                 // inside its pasted caller's ends at the walk's rcu_read_unlock(), not the caller's.
-                if ((s.rcuReaders & bit) != 0) e.self().rcuDepth++;
+                if ((s.rcuReaders & bit) != 0) e.self().rcuDepth = nest(e.self().rcuDepth, 15, lock);
                 s.rcuReaders |= bit;
             }
         }
         if (e.tracing()) e.note(name(lock, mode, true));
+    }
+
+    /**
+     * One more nested section: the state keeps each depth in a few bits (VmState.encode), so a
+     * deeper nesting is refused rather than folded into a shallower one.
+     */
+    private static int nest(int depth, int max, LockId lock) {
+        if (depth >= max) throw new ScenarioError(lock + " read sections nested more than " + max + " deep: not modelled");
+        return depth + 1;
     }
 
     static void release(Exec e, LockId lock) {
@@ -117,6 +135,12 @@ public final class Lock {
         Mode mode = Mode.READ;
         switch (lock) {
             case mmu_lock -> {
+                if (s.mmuWriter != e.thread && e.self().mmuReadDepth > 0) {
+                    // the inner of nested read sections: the thread still holds mmu_lock for read
+                    e.self().mmuReadDepth--;
+                    if (e.tracing()) e.note(name(lock, Mode.READ, false));
+                    return;
+                }
                 // A reader leaving while other readers hold the lock does not end their critical
                 // section: a read-lock zapper (v6.18 NX recovery) may still owe its flush. The check
                 // is at the writer's unlock and at the last reader's.

@@ -199,7 +199,11 @@ public final class MmuSystem implements TransitionSystem<VmState> {
         Exec e = new Exec(program, n, t, trace);
         e.opStarts = opStarts;
         Op op = ops[n.threads[t].pc];
-        runStep(merging, e, ops, op, c, touched);
+        try {
+            runStep(merging, e, ops, op, c, touched);
+        } catch (ScenarioError err) {
+            throw err.inThread(t, n.threads[t].pc); // the op that raised it: runStep advances pc after each op
+        }
         boolean described = trace != null && trace.length() == 0;
         if (described) trace.append(op.describe());
         if (e.structural != null) e.structural.insert(opStarts, described);
@@ -369,6 +373,42 @@ public final class MmuSystem implements TransitionSystem<VmState> {
             if (s.threads[t].pc < program.threads().get(t).ops().length) return false;
         }
         return true;
+    }
+
+    /**
+     * Who waits for whom in a state where no thread can run and not all have finished: for each
+     * unfinished thread the locks it holds and the one it waits for ("admin holds mutex_lock(slots_lock),
+     * waits for write_lock(mmu_lock)"), or that it cannot run (synchronize_srcu() with readers left,
+     * say); threads "; "-separated. Null if the state is no deadlock.
+     */
+    public String stuck(VmState s) {
+        if (finished(s)) return null;
+        List<String> parts = new ArrayList<>();
+        for (int t = 0; t < s.threads.length; t++) {
+            Op[] ops = program.threads().get(t).ops();
+            int pc = s.threads[t].pc;
+            if (pc >= ops.length) continue;
+            if (ops[pc].choices(s, t) != 0) return null;
+            List<String> held = new ArrayList<>();
+            for (LockId lock : LockId.values()) {
+                if (!Lock.held(s, t, lock)) continue;
+                Lock.Mode mode = lock == LockId.mmu_lock && s.mmuWriter != t ? Lock.Mode.READ : Lock.Mode.WRITE;
+                held.add(Lock.name(lock, lock == LockId.srcu || lock == LockId.rcu ? Lock.Mode.READ : mode, true));
+            }
+            Op op = ops[pc] instanceof Ops.Atomic a ? a.inner() : ops[pc];
+            String name = threadName(t);
+            String holds = held.isEmpty() ? "" : " holds " + String.join(" and ", held);
+            if (op instanceof Ops.Acquire a) {
+                boolean self = a.lock() == LockId.mmu_lock
+                        ? s.mmuWriter == t || a.mode() == Lock.Mode.WRITE && (s.mmuReaders & (1L << t)) != 0
+                        : Lock.held(s, t, a.lock());
+                parts.add(name + holds + (holds.isEmpty() ? "" : ",") + " waits for " + Lock.name(a.lock(), a.mode(), true)
+                        + (self ? ", held by this thread itself, queued behind itself for ever" : ""));
+            } else {
+                parts.add(name + holds + (holds.isEmpty() ? "" : ",") + " cannot run");
+            }
+        }
+        return String.join("; ", parts);
     }
 
     @Override

@@ -20,6 +20,8 @@ public final class Ops {
         }
 
         public void exec(Exec e, int choice) {
+            // lockdep checks at the attempt (rwlock_acquire_read() before LOCK_CONTENDED), taken or queued.
+            if (Lock.recursiveRead(e.s, e.thread, lock, mode)) e.violate(Invariant.lockdep, Lock.RECURSIVE_READ);
             if (Lock.available(e.s, e.thread, lock, mode)) {
                 Lock.acquire(e, lock, mode);
                 return;
@@ -55,6 +57,7 @@ public final class Ops {
          * or nested) changes nothing another thread can see: only its own nesting.
          */
         public Footprint footprint(VmState s, int thread) {
+            if (Lock.recursiveRead(s, thread, lock, mode)) return footprint().andUpdates(Resource.VIOLATIONS);
             return lock == LockId.rcu && Rcu.holdsOffGracePeriods(s, thread) ? Footprint.LOCAL : footprint();
         }
 

@@ -231,7 +231,7 @@ public final class VcpuSymmetry {
         w.value(ts.pc);
         java.util.BitSet l = live == null ? null : live[t][ts.pc];
         for (int j = 0; j < ts.locals.length; j++) w.value(l == null || l.get(j) ? ts.locals[j] : 0);
-        w.values(ts.invalidList).value(ts.holdWork | (long) (ts.srcuDepth & 0xff) << 32 | (long) (ts.rcuDepth & 0xff) << 40 | (long) ts.unusedSp << 48
+        w.values(ts.invalidList).value(ts.holdWork | (long) (ts.srcuDepth | ts.rcuDepth << 8 | ts.mmuReadDepth << 12) << 32 | (long) ts.unusedSp << 48
                 | (long) (ts.invalidating & 0xff) << 56);
         long bit = 1L << t;
         w.flag(s.mmuWriter == t).flag((s.mmuReaders & bit) != 0).flag((s.srcuReaders & bit) != 0)

@@ -42,7 +42,7 @@ class VmStateEncodeTest {
                 .containsExactlyInAnyOrder("id", "level", "gfn", "tdp", "smm", "invalid", "nxHugePageDisallowed", "status",
                         "rootCount", "gen", "parent", "parentIndex", "index", "sptes", "encoded", "hash");
         assertThat(fields(ThreadState.class)).as("ThreadState fields: add a new one to VmState.encode()")
-                .containsExactlyInAnyOrder("pc", "locals", "invalidList", "holdWork", "srcuDepth", "rcuDepth", "unusedSp", "invalidating");
+                .containsExactlyInAnyOrder("pc", "locals", "invalidList", "holdWork", "srcuDepth", "rcuDepth", "mmuReadDepth", "unusedSp", "invalidating");
         assertThat(fields(TlbEntry.class)).containsExactlyInAnyOrder("gfn", "level", "pfn", "writable", "exec", "nested", "dirty");
         assertThat(fields(PscEntry.class)).containsExactlyInAnyOrder("regionGfn", "spId", "spGfn", "nested");
     }
