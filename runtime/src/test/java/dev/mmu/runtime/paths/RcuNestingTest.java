@@ -1,6 +1,7 @@
 package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.LockId;
@@ -31,5 +32,17 @@ class RcuNestingTest {
         assertThat(Invariants.violated(Invariant.lock_balance, s)).isFalse();
         Lock.release(e, LockId.rcu);
         assertThat(Invariants.violated(Invariant.lock_balance, s)).as("one unlock too many").isTrue();
+    }
+
+    /** The state keeps a nesting depth in 4 bits: a 16th nested section is refused, never folded into a shallower one. */
+    @Test
+    void aSectionNestedDeeperThanTheStateKeepsIsRefused() {
+        Program p = InvariantsTest.program(NxListsPerMmuTest.PER_MMU, b -> { }, InvariantsTest.thread("t", b -> { }));
+        VmState s = new MmuSystem(p).initial().copy();
+        Exec e = new Exec(p, s, 0, new StringBuilder());
+        for (int i = 0; i < 16; i++) Lock.acquire(e, LockId.rcu, Lock.Mode.READ);
+        assertThat(s.threads[0].rcuDepth).isEqualTo(15);
+        assertThatThrownBy(() -> Lock.acquire(e, LockId.rcu, Lock.Mode.READ)).isInstanceOf(ScenarioError.class)
+                .hasMessageContaining("nested more than 15 deep");
     }
 }
