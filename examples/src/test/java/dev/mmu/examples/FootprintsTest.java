@@ -205,7 +205,7 @@ class FootprintsTest {
                             + " (a consistent change needs TLBs, rmaps, stats, counts: only leaves' exec and MMU-writable bits flip)"
                             + " and no two reached states differ in alone",
                     "DirectMap.Start", "FastZap.NextObsolete", "Ops.SetGlobal",
-                    "TdpMap.Start", "primitive account_nx_huge_page", "primitive clear_dirty_gfn_range",
+                    "TdpMap.Start", "primitive account_nx_huge_page",
                     "primitive is_tdp_mmu_page", "primitive kvm_age_gfn", "primitive kvm_age_gfn_lockless",
                     "primitive kvm_mmu_sp_dirty_logging_enabled", "primitive kvm_test_age_gfn",
                     "primitive kvm_test_age_gfn_lockless", "primitive nx_huge_page_disallowed",

@@ -50,5 +50,8 @@ class ExpectationReadsTest {
         }
         assertThat(reads("expect always spte(0x1000).present") & access).isZero();
         assertThat(reads("expect always spte(0x1000).level == 1") & access).isZero();
+        // MMU-writable changes only under mmu_lock, Host-writable never while the SPTE is present
+        assertThat(reads("expect always spte(0x1000).mmu_writable") & access).isZero();
+        assertThat(reads("expect always spte(0x1000).host_writable") & access).isZero();
     }
 }

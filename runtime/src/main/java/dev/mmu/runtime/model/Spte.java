@@ -16,12 +16,24 @@ public final class Spte {
     public static final long FROZEN = 1 << 6;
     /** shadow_mmu_writable_mask: KVM may make the SPTE writable without mmu_lock (fast_page_fault). */
     public static final long MMU_WRITABLE = 1 << 7;
+    /**
+     * The complement of shadow_host_writable_mask (spte.h; EPT_SPTE_HOST_WRITABLE): make_spte() of a
+     * pfn the host mapped read-only (!fault->map_writable) sets it, and every change of a present
+     * SPTE keeps it. Stored inverted, high above any pfn, so that the common host-writable SPTE keeps
+     * the bits (and every state the bytes) it had before the bit was modelled.
+     */
+    public static final long HOST_READONLY = 1L << 62;
     private static final int SHIFT = 8;
 
     private Spte() {}
 
     public static long leaf(long pfn, boolean writable, boolean exec) {
         return (pfn << SHIFT) | PRESENT | LEAF | ACCESSED | (writable ? WRITABLE | MMU_WRITABLE : 0) | (exec ? EXEC : 0);
+    }
+
+    /** make_spte()'s leaf: W and MMU-writable only if host_writable (fault->map_writable), as the kernel's. */
+    public static long makeSpte(long pfn, boolean hostWritable, boolean exec) {
+        return leaf(pfn, hostWritable, exec) | (hostWritable ? 0 : HOST_READONLY);
     }
 
     /** A non-leaf SPTE: KVM makes them RWX and lets the leaf decide. */
@@ -45,8 +57,18 @@ public final class Spte {
         return (spte & EXEC) != 0;
     }
 
+    /** spte & shadow_mmu_writable_mask: fast_page_fault() may make it writable without mmu_lock. */
+    public static boolean mmuWritable(long spte) {
+        return (spte & MMU_WRITABLE) != 0;
+    }
+
+    /** spte & shadow_host_writable_mask. */
+    public static boolean hostWritable(long spte) {
+        return (spte & HOST_READONLY) == 0;
+    }
+
     public static long pfn(long spte) {
-        return spte >>> SHIFT;
+        return (spte & ~HOST_READONLY) >>> SHIFT;
     }
 
     public static int child(long spte) {
@@ -59,6 +81,8 @@ public final class Spte {
         if (!leaf(spte)) return "table sp" + child(spte);
         return Level.size(level) + " pfn 0x" + Long.toHexString(pfn(spte)) + " "
                 + "r" + (writable(spte) ? "w" : "-") + (exec(spte) ? "x" : "-")
-                + (!writable(spte) && (spte & MMU_WRITABLE) != 0 ? " (mmu-writable)" : "");
+                + (!writable(spte) && (spte & MMU_WRITABLE) != 0 ? " (mmu-writable)" : "")
+                // only a broken SPTE shows it: a host read-only one is neither W nor MMU-writable
+                + (!hostWritable(spte) && (spte & (WRITABLE | MMU_WRITABLE)) != 0 ? " (not host-writable)" : "");
     }
 }

@@ -240,7 +240,7 @@ public final class DirectMap {
             long base = l[pfnSlot] - (gfn & (Level.pagesPerHpage(level) - 1));
             boolean writable = !slot.readonly();
             boolean x = !(s.config.nxHugePages() && level > Level.PG_LEVEL_4K); // huge SPTEs lose exec under NX
-            long leaf = Spte.leaf(base, writable, x);
+            long leaf = Spte.makeSpte(base, writable, x); // host_writable: a read-only slot's pfn is not
             if (old != leaf) TdpMmu.setSpte(e, spId, i, leaf);
             else e.note("mmu_set_spte: RET_PF_SPURIOUS");
             if (Spte.present(old) && !Spte.leaf(old)) ShadowMmu.remoteFlushOrZap(e, true);

@@ -405,7 +405,7 @@ public final class FaultOps {
             }
             e.note("fast_pf_fix_direct_spte: cmpxchg succeeds");
             Memslots.use(e, l[slotFlags], "fast_pf_fix_direct_spte(): mark_page_dirty_in_slot()");
-            TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE);
+            TdpMmu.writeSpte(e, w.spId(), w.index(), w.spte() | Spte.WRITABLE); // try_cmpxchg64(): no handle_changed_spte()
             if ((l[slotFlags] & Memslots.LOGGING) != 0) Memslots.markDirty(e, gfn);
             Ops.deliver(e, 1, result, unless, negate);
         }

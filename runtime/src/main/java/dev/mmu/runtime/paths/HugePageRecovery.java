@@ -140,7 +140,7 @@ public final class HugePageRecovery {
             }
             long base = Spte.pfn(spte) - (sp.gfnOf(i) - hugeGfn);
             boolean exec = Spte.exec(spte) && !nxHugePages;
-            long keep = spte & (Spte.WRITABLE | Spte.MMU_WRITABLE | Spte.ACCESSED | Spte.DIRTY);
+            long keep = spte & (Spte.WRITABLE | Spte.MMU_WRITABLE | Spte.HOST_READONLY | Spte.ACCESSED | Spte.DIRTY);
             return (Spte.leaf(base, false, exec) & ~Spte.ACCESSED) | keep;
         }
         return 0;

@@ -184,7 +184,7 @@ public final class Primitives {
                     if (w == null || !w.presentLeaf()) return 0;
                     long spte = a[1] != 0 ? w.spte() | Spte.WRITABLE : w.spte() & ~Spte.WRITABLE;
                     if (spte == w.spte()) return 0;
-                    TdpMmu.setSpte(e, w.spId(), w.index(), spte);
+                    TdpMmu.writeSpte(e, w.spId(), w.index(), spte); // no handle_changed_spte(), so no check
                     return 1;
                 });
         declare("tdp_mmu_iter_cond_resched(flush: bool) -> bool")

@@ -45,6 +45,9 @@ public final class Queries {
             // A is set when KVM installs the leaf (make_spte) and never aged here; D by the walker on a write.
             case "accessed" -> leaf && (w.spte() & Spte.ACCESSED) != 0 ? 1 : 0;
             case "dirty" -> leaf && (w.spte() & Spte.DIRTY) != 0 ? 1 : 0;
+            // shadow_mmu_writable_mask and shadow_host_writable_mask (spte.h)
+            case "mmu_writable" -> leaf && Spte.mmuWritable(w.spte()) ? 1 : 0;
+            case "host_writable" -> leaf && Spte.hostWritable(w.spte()) ? 1 : 0;
             default -> throw new IllegalArgumentException(field);
         };
     }

@@ -347,7 +347,7 @@ public final class SlotOps {
 
     /** What {@link #clearDirtyMasked} touches. */
     static final Footprint CLEAR_DIRTY_MASKED = Footprint.updates(Resource.MEMSLOTS, Resource.DIRTY_BITMAP,
-            Resource.SPTE_ACCESS, Resource.METRICS).andReads(Resource.SPTE);
+            Resource.SPTE_ACCESS, Resource.METRICS, Resource.VIOLATIONS).andReads(Resource.SPTE);
 
     /**
      * The loop of kvm_clear_dirty_log_protect() (virt/kvm/kvm_main.c:2331, v7.2 as v6.12) with an all-ones user
@@ -389,7 +389,10 @@ public final class SlotOps {
                 for (int root : s.validRoots()) {
                     Walk w = Walk.to(s, root, gfn, 1);
                     if (w != null && w.presentLeaf() && w.level() == Level.PG_LEVEL_4K && (w.spte() & dbit) != 0) {
-                        TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~dbit);
+                        // the TDP MMU's tdp_mmu_clear_spte_bits() and __rmap_clear_dirty()'s bit clear
+                        // check nothing; rmap_write_protect()'s mmu_spte_update() checks the SPTE
+                        if (s.sp(w.spId()).tdp || s.config.pml()) TdpMmu.writeSpte(e, w.spId(), w.index(), w.spte() & ~dbit);
+                        else TdpMmu.setSpte(e, w.spId(), w.index(), w.spte() & ~dbit);
                         if (s.config.pml()) e.note("kvm_mmu_clear_dirty_pt_masked: D of gfn 0x" + Long.toHexString(gfn) + " cleared");
                     }
                 }
@@ -406,8 +409,8 @@ public final class SlotOps {
         return flush;
     }
 
-    /** What {@link #clearDirtyGfnRange} touches: D bits only. */
-    static final Footprint CLEAR_DIRTY_RANGE = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
+    /** What {@link #clearDirtyGfnRange} touches: D bits only (and check_spte_writable_invariants()'s splat). */
+    static final Footprint CLEAR_DIRTY_RANGE = Footprint.updates(Resource.SPTE_ACCESS, Resource.VIOLATIONS).andReads(Resource.SPTE);
 
     /**
      * clear_dirty_gfn_range(kvm, root, start, end) (tdp_mmu.c:1624 v7.2, which returns nothing; v6.12
@@ -458,6 +461,8 @@ public final class SlotOps {
             if ((spte & Spte.DIRTY) == 0) continue;
             assertAtomicWrite(e, spId, "clear_dirty_gfn_range", "clear_dirty_gfn_range: tdp_mmu_set_spte_atomic");
             e.s.setSpte(spId, i, spte & ~Spte.DIRTY);
+            // tdp_mmu_set_spte_atomic() -> handle_changed_spte(): D changed, nothing else to handle
+            TdpMmu.checkSpteWritableInvariants(e, e.s.sp(spId).level, spte & ~Spte.DIRTY, "handle_changed_spte");
             set = true;
         }
         if (set && e.tracing()) e.note("clear_dirty_gfn_range: D cleared under " + e.s.sp(root));

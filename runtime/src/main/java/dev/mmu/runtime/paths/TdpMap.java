@@ -360,7 +360,7 @@ public final class TdpMap {
                 Memslots.use(e, l[slotFlags], "make_spte(): mark_page_dirty_in_slot()");
                 Memslots.markDirty(e, gfn);
             }
-            Ops.deliver(e, Spte.leaf(base, writable, x), result, unless, negate);
+            Ops.deliver(e, Spte.makeSpte(base, writable, x), result, unless, negate);
         }
 
         /** Whether it makes a writable SPTE in a dirty-logged slot, as fault->slot's flags say. */

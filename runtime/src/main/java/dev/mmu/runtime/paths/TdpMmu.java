@@ -20,7 +20,8 @@ public final class TdpMmu {
      * onto the thread's invalid_list).
      */
     static final Footprint SET_SPTE = Footprint.updates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.STAT_PAGES,
-            Resource.STAT_NX_LPAGE_SPLITS, Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST).union(Rcu.GRACE_PERIOD);
+            Resource.STAT_NX_LPAGE_SPLITS, Resource.NX_LIST, Resource.METRICS, Resource.INVALID_LIST, Resource.VIOLATIONS)
+            .union(Rcu.GRACE_PERIOD);
 
     /** What {@link #putRoot} may touch: the root's count and status, the invalidated roots, call_rcu. */
     static final Footprint PUT_ROOT = Footprint.updates(Resource.SPTE, Resource.INVALID_ROOTS, Resource.VIOLATIONS)
@@ -35,8 +36,24 @@ public final class TdpMmu {
      */
     static final Footprint SET_SPTE_SHARED = SET_SPTE.andReads(Resource.TDP_MMU_PAGES_LOCK);
 
-    /** tdp_mmu_set_spte() / __tdp_mmu_set_spte(): write the SPTE, then handle_changed_spte(). */
+    /**
+     * tdp_mmu_set_spte() / __tdp_mmu_set_spte(): write the SPTE, then handle_changed_spte(); for a
+     * shadow MMU page mmu_spte_update() / drop_spte(). Both check a new present leaf with
+     * check_spte_writable_invariants() (handle_changed_spte() only if it changed).
+     */
     static void setSpte(Exec e, int spId, int index, long newSpte) {
+        ShadowPage sp = e.s.sp(spId);
+        long old = writeSpte(e, spId, index, newSpte);
+        if (old != newSpte) checkSpteWritableInvariants(e, sp.level, newSpte, sp.tdp ? "handle_changed_spte" : "mmu_spte_update");
+        handleChangedSpte(e, sp.level, old, newSpte);
+    }
+
+    /**
+     * A write with no handle_changed_spte() and no check: the fast path's try_cmpxchg64()
+     * (fast_pf_fix_direct_spte()) and tdp_mmu_clear_spte_bits() only flip W or D of a leaf, which
+     * changes no page count and removes no table. Returns the SPTE replaced.
+     */
+    static long writeSpte(Exec e, int spId, int index, long newSpte) {
         ShadowPage sp = e.s.sp(spId);
         long old = sp.spte(index);
         e.s.setSpte(spId, index, newSpte);
@@ -45,7 +62,23 @@ public final class TdpMmu {
             e.note("SPTE L" + sp.level + "[" + index + "] gfn 0x" + Long.toHexString(sp.gfnOf(index)) + " "
                     + Spte.describe(old, sp.level) + " -> " + Spte.describe(newSpte, sp.level));
         }
-        handleChangedSpte(e, sp.level, old, newSpte);
+        return old;
+    }
+
+    /**
+     * check_spte_writable_invariants(new_spte) (spte.h, v7.2 as v5.17+), on a present leaf: an
+     * MMU-writable SPTE must be Host-writable, and a writable one MMU-writable, or the fast path
+     * could make writable a page the host maps read-only, or one KVM write-protected. The kernel
+     * calls it in handle_changed_spte() and mmu_spte_update() only: not at the fast path's cmpxchg,
+     * aging, tdp_mmu_clear_spte_bits() or a split's children, so a bad bit shows at the next change
+     * that goes through one of those two.
+     */
+    static void checkSpteWritableInvariants(Exec e, int level, long spte, String caller) {
+        if (!Spte.present(spte) || !Spte.leaf(spte)) return;
+        if (Spte.mmuWritable(spte) ? Spte.hostWritable(spte) : !Spte.writable(spte)) return;
+        String what = Spte.mmuWritable(spte) ? "MMU-writable SPTE is not Host-writable" : "Writable SPTE is not MMU-writable";
+        e.violate(Invariant.kernel_warning, "WARNING: kvm: " + what + ": " + Spte.describe(spte, level)
+                + " (check_spte_writable_invariants(), spte.h, from " + caller + "())");
     }
 
     /** handle_changed_spte(): page stats when leafness changes; a removed table is torn down. */
@@ -211,15 +244,15 @@ public final class TdpMmu {
     /**
      * tdp_mmu_split_huge_page() (v6.x): fill the new child with SPTEs mapping the same pfns at the
      * next level (make_small_spte(), spte.c:345 v7.2, make_huge_page_split_spte() before v6.13:
-     * child_spte = huge_spte plus the offset, so the huge SPTE's bits, MMU-writable and A/D
-     * included; 4K children get exec back under NX). A/D were dropped until the trial9 session: a
+     * child_spte = huge_spte plus the offset, so the huge SPTE's bits, MMU- and Host-writable and
+     * A/D included; written directly, so no check_spte_writable_invariants(); 4K children get exec back under NX). A/D were dropped until the trial9 session: a
      * child of a dirty huge SPTE came out clean, so with PML its next write set D and was logged,
      * and enabling dirty logging without kvm_mmu_slot_leaf_clear_dirty() passed.
      */
     static void splitHugePage(Exec e, ShadowPage child, long huge) {
         boolean x = Spte.exec(huge) || (e.s.config.nxHugePages() && child.level == Level.PG_LEVEL_4K);
         long per = Level.pagesPerHpage(child.level);
-        long kept = huge & (Spte.MMU_WRITABLE | Spte.ACCESSED | Spte.DIRTY);
+        long kept = huge & (Spte.MMU_WRITABLE | Spte.HOST_READONLY | Spte.ACCESSED | Spte.DIRTY);
         for (int i = 0; i < Level.ENTRIES; i++) {
             e.s.setSpte(child.id, i, Spte.leaf(Spte.pfn(huge) + i * per, Spte.writable(huge), x) & ~Spte.ACCESSED | kept);
         }

@@ -97,6 +97,7 @@ final class VolatileBits {
                     + Long.toHexString(gfn) + " " + Spte.describe(memory, level) + ((memory & Spte.DIRTY) != 0 ? " dirty" : "")
                     + " -> " + Spte.describe(newSpte, level) + (setPfnDirty && (handled & Spte.DIRTY) != 0 ? ", kvm_set_pfn_dirty" : ""));
         }
+        if (handled != newSpte) TdpMmu.checkSpteWritableInvariants(e, level, newSpte, "handle_changed_spte");
         TdpMmu.handleChangedSpte(e, level, handled, newSpte);
         return handled;
     }
