@@ -40,8 +40,9 @@ public final class Ops {
         public Footprint footprint() {
             Resource r = Resource.of(lock);
             return switch (lock) {
-                // Spinning for it and holding it disable preemption: an RCU read-side section (Rcu)
-                case mmu_lock -> Footprint.updates(r, Resource.METRICS, Resource.RCU_SELF);
+                // Spinning for it and holding it disable preemption: an RCU read-side section (Rcu);
+                // a nested read_lock() is lockdep's (Lock.recursiveRead)
+                case mmu_lock -> Footprint.updates(r, Resource.METRICS, Resource.RCU_SELF).andUpdates(Resource.VIOLATIONS);
                 // The mutexes' lockdep checks read only whether this thread holds mmu_lock or
                 // srcu, which no other thread changes (see Primitive#footprint).
                 case slots_lock -> Footprint.updates(r).andUpdates(Resource.VIOLATIONS);
@@ -57,7 +58,6 @@ public final class Ops {
          * or nested) changes nothing another thread can see: only its own nesting.
          */
         public Footprint footprint(VmState s, int thread) {
-            if (Lock.recursiveRead(s, thread, lock, mode)) return footprint().andUpdates(Resource.VIOLATIONS);
             return lock == LockId.rcu && Rcu.holdsOffGracePeriods(s, thread) ? Footprint.LOCAL : footprint();
         }
 
