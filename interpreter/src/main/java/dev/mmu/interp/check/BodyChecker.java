@@ -531,14 +531,17 @@ final class BodyChecker {
         return binary((Expr.Binary) e);
     }
 
-    private static boolean isKeyword(String word) {
+    /** The lexer's keywords ('lock' -> lock), read once: a name spelt so was refused by the parser. */
+    private static final Set<String> KEYWORDS = keywords();
+
+    private static Set<String> keywords() {
         Vocabulary v = MmuLexer.VOCABULARY;
+        Set<String> words = new java.util.HashSet<>();
         for (int t = 1; t <= v.getMaxTokenType(); t++) {
-            if (("'" + word + "'").equals(v.getLiteralName(t))) {
-                return true;
-            }
+            String literal = v.getLiteralName(t);
+            if (literal != null && literal.matches("'[a-z_0-9]+'")) words.add(literal.substring(1, literal.length() - 1));
         }
-        return false;
+        return Set.copyOf(words);
     }
 
     /** The builtin `root` as a walk's root: no local of that name hides it. */
@@ -576,7 +579,7 @@ final class BodyChecker {
         if (global.isPresent()) {
             return global.get().returns();
         }
-        if (isKeyword(n.name())) {
+        if (KEYWORDS.contains(n.name())) {
             return null; // a keyword as an argument, refused by the parser already
         }
         List<String> candidates = new ArrayList<>(locals());

@@ -425,10 +425,8 @@ public final class SlotOps {
             // The walk's rcu_read_unlock() before cond_resched_rwlock_read() ends only its own
             // section: inside a caller's rcu_read_lock() its yield sleeps in an RCU read-side
             // section (a copy wrapped in one passed before session 35's alloc2 trial).
-            if (Lock.held(e.s, e.thread, LockId.rcu) && mayYield(e.s, root, start, end)) {
-                e.violate(Invariant.lockdep, "clear_dirty_gfn_range(): tdp_mmu_iter_cond_resched() may sleep"
-                        + " (cond_resched_rwlock_read()) inside the caller's rcu_read_lock() (CONFIG_PROVE_RCU:"
-                        + " voluntary context switch within an RCU read-side critical section)");
+            if (mayYield(e.s, root, start, end)) {
+                Rcu.sleepCheck(e, "clear_dirty_gfn_range(): tdp_mmu_iter_cond_resched() may sleep (cond_resched_rwlock_read())");
             }
             set |= clearDirtyIn(e, root, start, end);
         }
