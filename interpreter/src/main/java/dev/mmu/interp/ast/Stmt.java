@@ -71,7 +71,12 @@ public sealed interface Stmt {
                 "valid_tdp_mmu_roots", "for_each_valid_tdp_mmu_root(): the valid TDP roots, as tdp_mmu_roots",
                 "tdp_mmu_roots_yield_safe", "for_each_tdp_mmu_root_yield_safe(): every TDP root, each with a reference",
                 "valid_tdp_mmu_roots_yield_safe",
-                "for_each_valid_tdp_mmu_root_yield_safe(): the valid TDP roots, each with a reference");
+                "for_each_valid_tdp_mmu_root_yield_safe(): the valid TDP roots, each with a reference",
+                "valid_tdp_mmu_roots_rcu",
+                "for_each_tdp_mmu_root_rcu(kvm, root, as_id, KVM_VALID_ROOTS): the valid TDP roots under rcu_read_lock(), no"
+                        + " mmu_lock, no reference",
+                "tdp_mmu_roots_rcu",
+                "for_each_tdp_mmu_root_rcu(kvm, root, as_id, KVM_ALL_ROOTS): every TDP root under rcu_read_lock(), no mmu_lock");
 
         /** Whether the loop's variable is a shadow page (not a root). */
         public static boolean ofPages(String list) {
@@ -82,13 +87,24 @@ public sealed interface Stmt {
         public static boolean isRootWalk(String list) {
             return list.contains("tdp_mmu_roots");
         }
+
+        /** Whether a root walk is for_each_tdp_mmu_root_rcu(): RCU keeps it, and its roots' tdp_pte walks, without mmu_lock. */
+        public static boolean isRcuRootWalk(String list) {
+            return list.endsWith("tdp_mmu_roots_rcu");
+        }
     }
 
     /**
      * {@code for iter in tdp_pte(root, start .. end) { }}: the kernel's for_each_tdp_pte, in the valid
      * root of address space 0 (the builtin {@code root}) or in a root a root loop gave.
      */
-    record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) implements Stmt {
+    record ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body, boolean leafOnly) implements Stmt {
+        public ForTdpPte(Pos pos, Ident var, Expr root, Expr.Range range, Block body) {
+            this(pos, var, root, range, body, false);
+        }
+
+        /** {@code for iter in tdp_root_for_each_leaf_pte(root, start, end) { }}: the present leaves only. */
+        public static final String LEAF_WALK = "tdp_root_for_each_leaf_pte";
     }
 
     /**

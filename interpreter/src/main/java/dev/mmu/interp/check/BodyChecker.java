@@ -264,6 +264,11 @@ final class BodyChecker {
         } else if (s instanceof Stmt.ForList f) {
             loop(f.body(), f.var().name(), Stmt.ForList.ofPages(f.list().name()) ? Type.SP : Type.ROOT, false);
         } else if (s instanceof Stmt.ForTdpPte f) {
+            if (f.leafOnly() && builtinRoot(f.root())) {
+                diagnostics.error(f.root().pos(), "'" + Stmt.ForTdpPte.LEAF_WALK + "' walks a root a root loop gave or a 'root'"
+                        + " parameter ('for r in valid_tdp_mmu_roots_rcu { for iter in " + Stmt.ForTdpPte.LEAF_WALK
+                        + "(r, start, end) { } }'), not the builtin 'root'");
+            }
             Type root = builtinRoot(f.root()) ? Type.ROOT : expr(f.root());
             if (root != null && root != Type.ROOT) {
                 diagnostics.error(f.root().pos(), "the root to walk must be 'root' (the valid root of address space 0), "
@@ -272,7 +277,7 @@ final class BodyChecker {
             }
             expect(f.range().start(), Type.INT, "the start gfn");
             expect(f.range().end(), Type.INT, "the end gfn");
-            loop(f.body(), f.var().name(), Type.ITER, false);
+            loop(f.body(), f.var().name(), f.leafOnly() ? Type.LEAF_ITER : Type.ITER, false);
         } else if (s instanceof Stmt.ForFaultWalk f) {
             expect(f.fault(), Type.FAULT, "the fault whose gfn the walk goes to");
             Type iter = f.walk().name().equals("for_each_shadow_entry") ? Type.SHADOW_ITER : Type.FAULT_ITER;
@@ -616,6 +621,10 @@ final class BodyChecker {
             diagnostics.error(f.field().pos(), "unknown stat '" + name + "'" + hint);
         } else if (target == Type.VM) {
             diagnostics.error(f.field().pos(), "unknown vm setting '" + name + "'" + hint);
+        } else if (target == Type.ITER && name.equals("old_spte")) {
+            diagnostics.error(f.field().pos(), "tdp_pte's iterator has no field 'old_spte': read it with"
+                    + " kvm_tdp_mmu_read_spte(iter.gfn, iter.level), or walk the leaves with 'for iter in "
+                    + Stmt.ForTdpPte.LEAF_WALK + "(root, start, end)', whose step reads iter.old_spte");
         } else if (target == Type.SHADOW_ITER && name.equals("old_spte")) {
             // struct kvm_shadow_walk_iterator (mmu.c, v6.12) keeps sptep, not the value read: under the
             // write lock nothing changes it, there is no cmpxchg to expect a value.

@@ -68,6 +68,8 @@ public final class Builtins {
     private static final Map<Type, Map<String, Type>> FIELDS = Map.ofEntries(
             Map.entry(Type.SP, ordered("gfn", Type.INT, "gfn_end", Type.INT, "level", Type.INT, "tdp", Type.BOOL, "invalid", Type.BOOL)),
             Map.entry(Type.ITER, ordered("gfn", Type.INT, "level", Type.INT, "present", Type.BOOL, "leaf", Type.BOOL)),
+            Map.entry(Type.LEAF_ITER, ordered("gfn", Type.INT, "level", Type.INT, "old_spte", Type.INT, "present", Type.BOOL,
+                    "leaf", Type.BOOL)),
             Map.entry(Type.FAULT_ITER, ordered("level", Type.INT, "old_spte", Type.INT, "sp", Type.SP, "gfn", Type.INT)),
             Map.entry(Type.SHADOW_ITER, ordered("level", Type.INT, "sp", Type.SP)),
             Map.entry(Type.FAULT, ordered("goal_level", Type.INT, "req_level", Type.INT, "huge_page_disallowed", Type.BOOL,
@@ -157,6 +159,8 @@ public final class Builtins {
                     "the kernel's warning: its condition's value; when it holds, a kernel_warning violation"
                             + " (always checked: a WARN splat is a bug). A statement or an if's whole condition");
         }
+        add("is_accessed_spte", Kind.QUERY, List.of(integer("spte")), Type.BOOL, "is_accessed_spte",
+                "whether an SPTE value has its A bit set (shadow_accessed_mask: the model's SPTEs have A/D bits)");
         add("is_last_spte", Kind.QUERY, List.of(integer("spte"), integer("level")), Type.BOOL, "is_last_spte",
                 "whether an SPTE value at level maps a page: level is 4K, or it is a huge leaf");
         add("is_access_allowed", Kind.QUERY, List.of(new Param("fault", Type.FAULT), integer("spte")), Type.BOOL,
@@ -191,6 +195,8 @@ public final class Builtins {
         add("KVM_TDP_MMU", Kind.GLOBAL, List.of(), Type.INT, "enum kvm_mmu_type",
                 "1: the TDP MMU's index of possible_nx_huge_pages (v6.18)");
         add("vcpus", Kind.GLOBAL, List.of(), Type.INT, "kvm->online_vcpus", "the number of vCPUs");
+        add("shadow_accessed_mask", Kind.GLOBAL, List.of(), Type.INT, "shadow_accessed_mask (spte.c)",
+                "the SPTE's A bit (A/D bits enabled: VMX_EPT_ACCESS_BIT); a value, as iter.old_spte is");
         FaultOps.RET_PF.forEach(name -> add(name, Kind.GLOBAL, List.of(), Type.INT, "enum in mmu_internal.h",
                 FaultOps.RET_PF.indexOf(name) + ": a page fault handler's result (fast_page_fault's ret)"));
 

@@ -8,6 +8,8 @@ public enum Type {
     SP("shadow page"),      // a struct kvm_mmu_page handle
     ROOT("root"),           // a TDP root: the builtin root, a root loop's variable, a root parameter; also an SP
     ITER("iter"),           // a struct tdp_iter, inside for iter in tdp_pte(...)
+    // the tdp_iter inside for iter in tdp_root_for_each_leaf_pte(...): with the old_spte its step read
+    LEAF_ITER("tdp_root_for_each_leaf_pte's iter"),
     FAULT("fault"),         // a guest access's struct kvm_page_fault (kvm_tdp_mmu_page_fault's parameter)
     FAULT_ITER("tdp_mmu_for_each_pte's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
     // struct kvm_shadow_walk_iterator inside for it in for_each_shadow_entry(fault): no old_spte

@@ -63,6 +63,8 @@ final class BodyCompiler {
     private Mode held = Mode.WRITE;
     /** Enclosing for_each_tdp_pte loops, innermost first: tdp_mmu_iter_cond_resched acts on the top one. */
     private final Deque<KernelPaths.TdpLoop> loops = new ArrayDeque<>();
+    /** The locals of the enclosing for_each_tdp_mmu_root_rcu() loops: a tdp_pte walk in one of their roots takes no mmu_lock. */
+    private final java.util.Set<Integer> rcuRoots = new java.util.HashSet<>();
     /** The statement each op came from, for errors the runtime finds in the setup; and the current one. */
     private final List<Pos> where = new ArrayList<>();
     private Pos at;
@@ -545,12 +547,15 @@ final class BodyCompiler {
         inner.bind(f.var().name(), var);
         int top = b.here();
         int next = b.placeholder();
+        boolean rcu = Stmt.ForList.isRcuRootWalk(list);
         if (rootVar) exprs.walkRoots.push(dev.mmu.runtime.paths.Expr.local(var));
+        if (rcu) rcuRoots.add(var);
         loopBlock(f.body(), inner);
+        if (rcu) rcuRoots.remove(var);
         if (rootVar) exprs.walkRoots.pop();
         b.emit(new Ops.Jump(top));
         b.patch(next, list.equals("obsolete_pages") ? new FastZap.NextObsolete(var, b.here())
-                : roots ? new FastZap.NextRoot(var, b.here(), list.startsWith("valid_"), list.endsWith("_yield_safe"))
+                : roots ? new FastZap.NextRoot(var, b.here(), list.startsWith("valid_"), list.endsWith("_yield_safe"), rcu)
                 : new FastZap.NextInvalidRoot(var, b.here()));
         patchBreaks();
     }
@@ -575,8 +580,11 @@ final class BodyCompiler {
      */
     private void forTdpPte(Stmt.ForTdpPte f, Env env) {
         boolean builtin = f.root() instanceof Expr.Name n && n.name().equals("root") && env.slot("root") == null;
+        // a root of for_each_tdp_mmu_root_rcu(): for_each_tdp_pte() under RCU alone (the lockless aging walk)
+        boolean lockless = !builtin && f.root() instanceof Expr.Name n && env.slot(n.name()) != null
+                && rcuRoots.contains(env.slot(n.name()));
         var loop = KernelPaths.beginTdpPteLoop(b, builtin ? null : value(f.root(), env), value(f.range().start(), env),
-                value(f.range().end(), env));
+                value(f.range().end(), env), lockless, f.leafOnly());
         Env inner = new Env(env);
         inner.bindIter(f.var().name(), loop);
         loops.push(loop);

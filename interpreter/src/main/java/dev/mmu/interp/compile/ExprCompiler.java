@@ -62,6 +62,7 @@ final class ExprCompiler {
         if (n.name().equals("vcpus")) return dev.mmu.runtime.paths.Expr.constant(machine.vcpus());
         if (n.name().equals("KVM_SHADOW_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_SHADOW_MMU);
         if (n.name().equals("KVM_TDP_MMU")) return dev.mmu.runtime.paths.Expr.constant(VmState.KVM_TDP_MMU);
+        if (n.name().equals("shadow_accessed_mask")) return dev.mmu.runtime.paths.Expr.constant(dev.mmu.runtime.model.Spte.ACCESSED);
         if (FaultOps.RET_PF.contains(n.name())) return dev.mmu.runtime.paths.Expr.constant(FaultOps.RET_PF.indexOf(n.name()));
         throw new CompileError(n.pos(), "'" + n.name() + "' has no value here");
     }
@@ -196,6 +197,9 @@ final class ExprCompiler {
         switch (c.name().name()) {
             case "is_shadow_present_pte" -> {
                 return new Computed(Operator.SHADOW_PRESENT, compile(arg(c, 0), env), null);
+            }
+            case "is_accessed_spte" -> {
+                return new Computed(Operator.ACCESSED_SPTE, compile(arg(c, 0), env), null);
             }
             case "is_last_spte" -> {
                 return new Computed(Operator.LAST_SPTE, compile(arg(c, 0), env), compile(arg(c, 1), env));

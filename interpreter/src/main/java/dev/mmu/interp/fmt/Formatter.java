@@ -480,6 +480,10 @@ public final class Formatter {
         } else if (s instanceof Stmt.ForList f) {
             text("for " + f.var().name() + " in " + f.list().name() + " ");
             block(f.body());
+        } else if (s instanceof Stmt.ForTdpPte f && f.leafOnly()) {
+            text("for " + f.var().name() + " in " + Stmt.ForTdpPte.LEAF_WALK + "(" + exprs.print(f.root()) + ", "
+                    + exprs.print(f.range().start()) + ", " + exprs.print(f.range().end()) + ") ");
+            block(f.body());
         } else if (s instanceof Stmt.ForTdpPte f) {
             text("for " + f.var().name() + " in tdp_pte(" + exprs.print(f.root()) + ", " + exprs.print(f.range()) + ") ");
             block(f.body());

@@ -290,6 +290,12 @@ final class AstBuilder {
                 return new Stmt.ForList(pos(ctx), ident(ctx.IDENT().getSymbol()), new Ident(n.pos(), n.name()),
                         block(ctx.block()));
             }
+            if (what instanceof Expr.Call c && c.name().name().equals(Stmt.ForTdpPte.LEAF_WALK) && c.args().size() == 3
+                    && c.args().stream().allMatch(a -> a.name().isEmpty())) {
+                Expr.Range range = new Expr.Range(c.args().get(1).value().pos(), c.args().get(1).value(), c.args().get(2).value());
+                return new Stmt.ForTdpPte(pos(ctx), ident(ctx.IDENT().getSymbol()), c.args().get(0).value(), range,
+                        block(ctx.block()), true);
+            }
             if (what instanceof Expr.Call c && Stmt.ForFaultWalk.WALKS.contains(c.name().name()) && c.args().size() == 1
                     && c.args().get(0).name().isEmpty()) {
                 return new Stmt.ForFaultWalk(pos(ctx), ident(ctx.IDENT().getSymbol()), c.name(), c.args().get(0).value(),
@@ -321,11 +327,13 @@ final class AstBuilder {
                     + ", or one MMU's list (6.18): 'for " + var + " in possible_nx_huge_pages(KVM_TDP_MMU) take N { }'"
                     : "tdp_pte".equals(name) ? "'tdp_pte' walks a root over a gfn range: 'for " + var
                     + " in tdp_pte(root, start .. end) { }'"
+                    : Stmt.ForTdpPte.LEAF_WALK.equals(name) ? "'" + name + "' walks a root's present leaves: 'for " + var
+                    + " in " + name + "(root, start, end) { }'"
                     : name != null && Stmt.ForFaultWalk.WALKS.contains(name) ? "'" + name + "' walks to a fault's gfn: 'for "
                     + var + " in " + name + "(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
-                    + "'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots' or '[valid_]tdp_mmu_roots_yield_safe'";
+                    + "'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots', '[valid_]tdp_mmu_roots_yield_safe' or '[valid_]tdp_mmu_roots_rcu'";
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.mmu.runtime.paths;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
@@ -52,6 +53,80 @@ final class Aging {
         }
         if (e.tracing()) e.note((testOnly ? "kvm_test_age_gfn" : "kvm_age_gfn") + ": " + (young ? "young" : "old"));
         return young;
+    }
+
+    /**
+     * kvm_rmap_age_gfn_range(kvm, range, test_only) (mmu.c:1732, v7.2) over the hva range: the
+     * shadow MMU's leaves only (mmu shadow: every root RmapWalks.shadowRoots() names; mmu both: the
+     * nested guest's), under no mmu_lock, each rmap under its own bit lock; one step.
+     */
+    static boolean ageRmaps(Exec e, long startGpa, long endGpa, boolean testOnly) {
+        var s = e.s;
+        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
+        boolean young = false;
+        for (int k = 0; k < r.length; k += 2) {
+            if (s.config.mmu() == Mmu.SHADOW) {
+                for (int root : RmapWalks.shadowRoots(s)) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
+            }
+            if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
+        }
+        return young;
+    }
+
+    /** The aging walk's cmpxchg: compares the whole SPTE, clears A (or D). */
+    static final Footprint CMPXCHG = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
+    /** A plain store of an SPTE value (kvm_tdp_mmu_write_spte), and the lost update it may be. */
+    static final Footprint WRITE = VolatileBits.WRITE;
+
+    /** -EBUSY, __tdp_mmu_set_spte_atomic()'s failure. */
+    static final long EBUSY = -16;
+
+    /**
+     * __tdp_mmu_set_spte_atomic() of the aging walk: try_cmpxchg64 at the SPTE mapping gfn at
+     * level in root against old_spte. A table unlinked since the walk read it is no longer reached
+     * from the root: its entries are FROZEN_SPTE (handle_removed_pt), so the cmpxchg fails.
+     */
+    static long cmpxchg(Exec e, int root, long gfn, int level, long oldSpte, long newSpte) {
+        if (((oldSpte ^ newSpte) & ~(Spte.ACCESSED | Spte.DIRTY)) != 0) {
+            throw new ScenarioError("__tdp_mmu_set_spte_atomic: the model's takes an A/D change"
+                    + " only (kvm_tdp_mmu_age_spte's), not 0x" + Long.toHexString(oldSpte) + " -> 0x" + Long.toHexString(newSpte));
+        }
+        Walk w = Walk.to(e.s, root, gfn, level);
+        if (w == null || w.level() != level || w.spte() != oldSpte) {
+            if (e.tracing()) e.note("__tdp_mmu_set_spte_atomic: SPTE of gfn 0x" + Long.toHexString(gfn) + " L" + level
+                    + " changed since the walk read it, -EBUSY (not retried)");
+            return EBUSY;
+        }
+        e.s.setSpte(w.spId(), w.index(), newSpte);
+        if (e.tracing()) e.note("cmpxchg SPTE L" + level + " gfn 0x" + Long.toHexString(gfn) + " "
+                + Spte.describe(oldSpte, level) + " -> " + Spte.describe(newSpte, level) + ((newSpte & Spte.ACCESSED) == 0 ? ", old" : ""));
+        return 0;
+    }
+
+    /**
+     * kvm_tdp_mmu_write_spte(): stores new_spte whatever the SPTE holds now. If that differs from
+     * old_spte in more than the bits the CPU and fast_page_fault() set (W/A/D), another thread's
+     * change (a zap, a fault's new leaf, a split) is overwritten: lost_spte_update. A table found
+     * there is left (the violation is recorded; the model does not orphan it).
+     */
+    static long writeSpte(Exec e, int root, long gfn, int level, long oldSpte, long newSpte) {
+        Walk w = Walk.to(e.s, root, gfn, level);
+        if (w == null || w.level() != level) {
+            if (e.tracing()) e.note("kvm_tdp_mmu_write_spte: no table at L" + level + " for gfn 0x" + Long.toHexString(gfn));
+            return 0;
+        }
+        long memory = w.spte();
+        long bits = Spte.WRITABLE | Spte.ACCESSED | Spte.DIRTY;
+        if ((memory & ~bits) != (oldSpte & ~bits)) {
+            e.violate(Invariant.lost_spte_update, "kvm_tdp_mmu_write_spte over the SPTE of gfn 0x" + Long.toHexString(gfn)
+                    + " L" + level + " replaced " + Spte.describe(memory, level) + ", not the snapshot "
+                    + Spte.describe(oldSpte, level) + " it was computed from: another thread's change since the read is lost");
+        }
+        if (Spte.present(memory) && !Spte.leaf(memory) && level > 1) return memory;
+        e.s.setSpte(w.spId(), w.index(), newSpte);
+        if (e.tracing()) e.note("kvm_tdp_mmu_write_spte L" + level + " gfn 0x" + Long.toHexString(gfn) + " "
+                + Spte.describe(memory, level) + " -> " + Spte.describe(newSpte, level));
+        return memory;
     }
 
     private static boolean ageIn(Exec e, int spId, long start, long end, boolean testOnly) {

@@ -128,6 +128,8 @@ public interface Expr {
         SHADOW_PRESENT,
         /** is_last_spte(spte, level) (spte.h): level is 4K or the SPTE is a huge leaf. */
         LAST_SPTE,
+        /** is_accessed_spte(spte) (spte.h): the A bit (the model's SPTEs have A/D bits: shadow_accessed_mask). */
+        ACCESSED_SPTE,
         /**
          * is_access_allowed(fault, spte) (spte.h) with b the fault's access ({@link #ACCESS_READ},
          * {@link #ACCESS_WRITE}, {@link #ACCESS_EXEC}): X for an exec fault, W for a write, else present.
@@ -170,6 +172,7 @@ public interface Expr {
                 case DIV_ROUND_UP -> y == 0 ? 0 : Long.divideUnsigned(x + y - 1, y);
                 case SHADOW_PRESENT -> Spte.present(x) ? 1 : 0;
                 case LAST_SPTE -> y == Level.PG_LEVEL_4K || Spte.leaf(x) ? 1 : 0;
+                case ACCESSED_SPTE -> (x & Spte.ACCESSED) != 0 ? 1 : 0;
                 case ACCESS_ALLOWED -> (y == ACCESS_EXEC ? Spte.exec(x) : y == ACCESS_WRITE ? Spte.writable(x) : Spte.present(x)) ? 1 : 0;
                 case LEAF_CHANGE_NEEDS_FLUSH -> (x & Spte.MMU_WRITABLE) != 0 && (y & Spte.MMU_WRITABLE) == 0 ? 1 : 0;
                 case SPTE_TO_PFN -> Spte.pfn(x);

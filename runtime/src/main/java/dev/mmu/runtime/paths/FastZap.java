@@ -154,12 +154,24 @@ public final class FastZap {
      * reference: the caller holds mmu_lock for write (kvm_lockdep_assert_mmu_lock_held(kvm, false)),
      * or takes one itself before it yields. The _yield_safe forms are tdp_mmu_next_root(): mmu_lock
      * held in either mode, a reference taken on the next root (refcount_inc_not_zero() skips a dying
-     * one), the previous one's put; a `break` keeps the last one's, as in the kernel.
+     * one), the previous one's put; a `break` keeps the last one's, as in the kernel. With rcu,
+     * for_each_tdp_mmu_root_rcu() (v6.15+, the lockless aging walk): no mmu_lock, no reference, under
+     * rcu_read_lock() (a root's last put frees it by call_rcu()).
      */
-    public record NextRoot(int root, int end, boolean onlyValid, boolean yieldSafe) implements Op {
+    public record NextRoot(int root, int end, boolean onlyValid, boolean yieldSafe, boolean rcu) implements Op {
+        public NextRoot(int root, int end, boolean onlyValid, boolean yieldSafe) {
+            this(root, end, onlyValid, yieldSafe, false);
+        }
+
         public void exec(Exec e, int choice) {
             VmState s = e.s;
-            if (yieldSafe ? !s.holdsMmuLock(e.thread) : s.mmuWriter != e.thread) {
+            if (rcu) {
+                // for_each_tdp_mmu_root_rcu(): list_for_each_entry_rcu(), no mmu_lock (tdp_mmu.c:211, v7.2)
+                if (!Lock.held(s, e.thread, dev.mmu.runtime.model.LockId.rcu)) {
+                    e.violate(Invariant.lockdep, describe() + " outside rcu_read_lock() (CONFIG_PROVE_RCU:"
+                            + " list_for_each_entry_rcu)");
+                }
+            } else if (yieldSafe ? !s.holdsMmuLock(e.thread) : s.mmuWriter != e.thread) {
                 e.violate(Invariant.lockdep, describe() + " without mmu_lock" + (yieldSafe ? "" : " held for write"));
             }
             long[] l = e.self().locals;
@@ -191,6 +203,7 @@ public final class FastZap {
         }
 
         public String describe() {
+            if (rcu) return "for_each_tdp_mmu_root_rcu" + (onlyValid ? "(KVM_VALID_ROOTS)" : "(KVM_ALL_ROOTS)");
             return "for_each" + (onlyValid ? "_valid" : "") + "_tdp_mmu_root" + (yieldSafe ? "_yield_safe" : "");
         }
     }

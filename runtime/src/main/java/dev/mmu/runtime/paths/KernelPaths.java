@@ -98,7 +98,11 @@ public final class KernelPaths {
      * A user-written for_each_tdp_pte(iter, root, start, end) loop being emitted; `holdsRoot`: the
      * loop took its own reference on its root (the builtin `root`), which it puts at its end.
      */
-    public record TdpLoop(int it, int endSlot, int top, int exit, boolean holdsRoot) {
+    public record TdpLoop(int it, int endSlot, int top, int exit, boolean holdsRoot, boolean leafOnly) {
+        public TdpLoop(int it, int endSlot, int top, int exit, boolean holdsRoot) {
+            this(it, endSlot, top, exit, holdsRoot, false);
+        }
+
         /** The local slot of an iterator field (gfn, level), or -1 for fields read from the SPTE. */
         public int slot(String field) {
             int f = MmuOps.iterSlot(field);
@@ -120,19 +124,36 @@ public final class KernelPaths {
      * `root` null, the valid root of address space 0 with a reference for the walk; else that root.
      */
     public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr root, Expr startGfn, Expr endGfn) {
+        return beginTdpPteLoop(b, root, startGfn, endGfn, false);
+    }
+
+    /** As above; lockless: root is a for_each_tdp_mmu_root_rcu() root, walked without mmu_lock. */
+    public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr root, Expr startGfn, Expr endGfn, boolean lockless) {
+        return beginTdpPteLoop(b, root, startGfn, endGfn, lockless, false);
+    }
+
+    /**
+     * As above; leafOnly: tdp_root_for_each_leaf_pte() (tdp_mmu.c:737), whose body sees the present
+     * leaves only. The iterator's steps over the SPTEs it skips are in the step that reaches the
+     * next leaf (as kvm_tdp_mmu_map()'s walk reads present tables in one step): docs/kernel-model.md,
+     * "The aging walk".
+     */
+    public static TdpLoop beginTdpPteLoop(PathBuilder b, Expr root, Expr startGfn, Expr endGfn, boolean lockless,
+                                          boolean leafOnly) {
+        if (leafOnly && root == null) throw new IllegalArgumentException("tdp_root_for_each_leaf_pte takes a root");
         int it = b.locals("iter", TdpIter.SLOTS);
         int startSlot = b.local("start");
         int endSlot = b.local("end");
         b.emit(root == null ? new MmuOps.IterStart(it, startGfn, endGfn, startSlot, endSlot, TdpIter.Roots.ROOT)
-                : new MmuOps.IterStartIn(it, root, startGfn, endGfn, startSlot, endSlot));
+                : new MmuOps.IterStartIn(it, root, startGfn, endGfn, startSlot, endSlot, lockless, leafOnly));
         int top = b.here();
         int exit = b.placeholder();
-        return new TdpLoop(it, endSlot, top, exit, root == null);
+        return new TdpLoop(it, endSlot, top, exit, root == null, leafOnly);
     }
 
     /** The loop's tail: tdp_iter_next() (which restarts from the root after a yield) and back to the head. */
     public static void endTdpPteLoop(PathBuilder b, TdpLoop loop) {
-        b.emit(new MmuOps.IterNext(loop.it(), loop.endSlot()));
+        b.emit(new MmuOps.IterNext(loop.it(), loop.endSlot(), false, loop.leafOnly()));
         b.emit(new Ops.Jump(loop.top()));
         b.patch(loop.exit(), new Ops.JumpUnless(Expr.local(loop.it() + TdpIter.VALID), b.here(), "iter.valid"));
     }

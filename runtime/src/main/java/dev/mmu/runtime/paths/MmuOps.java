@@ -23,9 +23,13 @@ public final class MmuOps {
      * before 3a0f64de479c (v5.16) ran on a walk a yield had just restarted, which moves it on from
      * an SPTE the walk has not visited (the trace says which).
      */
-    public record IterNext(int it, int endSlot, boolean afterRestart) implements Op {
+    public record IterNext(int it, int endSlot, boolean afterRestart, boolean leafOnly) implements Op {
         public IterNext(int it, int endSlot) {
-            this(it, endSlot, false);
+            this(it, endSlot, false, false);
+        }
+
+        public IterNext(int it, int endSlot, boolean afterRestart) {
+            this(it, endSlot, afterRestart, false);
         }
 
         public void exec(Exec e, int choice) {
@@ -34,6 +38,7 @@ public final class MmuOps {
             long gfn = l[it + TdpIter.GFN];
             long level = l[it + TdpIter.LEVEL];
             TdpIter.next(e.s, l, it, l[endSlot]);
+            if (leafOnly) toLeaf(e.s, l, it, l[endSlot]);
             if (afterRestart && e.tracing()) {
                 e.note("tdp_iter_next: past the L" + level + " SPTE at gfn 0x" + Long.toHexString(gfn)
                         + ", not visited");
@@ -46,13 +51,33 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
+            return leafOnly ? LEAF_STEP : Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
         }
 
         public String describe() {
-            return "tdp_iter_next";
+            return leafOnly ? "tdp_iter_next to the next present leaf" : "tdp_iter_next";
         }
     }
+
+    /**
+     * tdp_root_for_each_leaf_pte()'s `if (!is_shadow_present_pte(iter.old_spte) ||
+     * !is_last_spte(iter.old_spte, iter.level)) continue;`: tdp_iter_next() until the iterator is at
+     * a present leaf or done, in the step that got there.
+     */
+    static void toLeaf(VmState s, long[] l, int it, long end) {
+        while (l[it + TdpIter.VALID] != 0) {
+            long spte = TdpIter.spte(s, l, it);
+            if (Spte.present(spte) && Spte.leaf(spte)) {
+                l[it + TdpIter.OLD_SPTE] = spte; // iter.old_spte, read in this step as the iterator reads it
+                return;
+            }
+            TdpIter.next(s, l, it, end);
+        }
+        l[it + TdpIter.OLD_SPTE] = 0;
+    }
+
+    /** A leaf walk's step reads the SPTE's A/D/W bits too (iter.old_spte). */
+    static final Footprint LEAF_STEP = Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS).andUpdates(Resource.VIOLATIONS);
 
     /**
      * A walk whose root was freed under it (an uncounted legacy root: TDP roots are held by
@@ -79,6 +104,7 @@ public final class MmuOps {
         return switch (field) {
             case "gfn" -> TdpIter.GFN;
             case "level" -> TdpIter.LEVEL;
+            case "old_spte" -> TdpIter.OLD_SPTE; // a leaf walk's (the checker allows it there only)
             default -> -1;
         };
     }
@@ -138,10 +164,16 @@ public final class MmuOps {
      * (a root loop's): no reference of its own, the caller holds one or mmu_lock for write. A root
      * already freed is a walk of freed memory (rootFreed).
      */
-    public record IterStartIn(int it, Expr root, Expr start, Expr end, int startSlot, int endSlot) implements Op {
+    public record IterStartIn(int it, Expr root, Expr start, Expr end, int startSlot, int endSlot, boolean lockless,
+                              boolean leafOnly) implements Op {
+        public IterStartIn(int it, Expr root, Expr start, Expr end, int startSlot, int endSlot) {
+            this(it, root, start, end, startSlot, endSlot, false, false);
+        }
+
         public void exec(Exec e, int choice) {
             long[] l = e.self().locals;
-            if (!e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
+            // lockless: in a root of for_each_tdp_mmu_root_rcu(), which RCU alone keeps (the aging walk)
+            if (!lockless && !e.s.holdsMmuLock(e.thread)) e.violate(Invariant.lockdep, "for_each_tdp_pte without mmu_lock");
             assertRcu(e);
             l[startSlot] = start.eval(e.s, e.thread);
             l[endSlot] = end.eval(e.s, e.thread);
@@ -149,6 +181,7 @@ public final class MmuOps {
             l[it + TdpIter.ROOT] = root.eval(e.s, e.thread);
             if (rootFreed(e, l, it)) return;
             TdpIter.startIn(e.s, l, it, (int) l[it + TdpIter.ROOT], l[startSlot], l[endSlot], Level.PG_LEVEL_4K);
+            if (leafOnly) toLeaf(e.s, l, it, l[endSlot]);
         }
 
         public int[] localsRead() {
@@ -157,13 +190,15 @@ public final class MmuOps {
 
         /** All but what tdp_iter_start() writes, which a freed root skips (valid is cleared either way). */
         public int[] localsWritten(int pc, int target) {
+            if (leafOnly) return TdpIter.fields(it, TdpIter.START, startSlot, endSlot, it + TdpIter.OLD_SPTE); // the skip moves it
             return new int[] {startSlot, endSlot, it + TdpIter.YIELDED, it + TdpIter.ROOT,
                     it + TdpIter.VALID};
         }
 
         public Footprint footprint() {
             // lockdep: this thread's holding
-            return Footprint.of(root, start, end).andReads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
+            Footprint f = Footprint.of(root, start, end).andReads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
+            return leafOnly ? f.union(LEAF_STEP) : f;
         }
 
         public String describe() {

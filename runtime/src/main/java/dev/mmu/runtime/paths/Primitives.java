@@ -653,35 +653,51 @@ public final class Primitives {
                         + " WRITE_ONCE, then handle_changed_spte() on old_spte")
                 .step(VolatileBits.WRITE,
                         (e, a) -> VolatileBits.setSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3], false));
-        // The MMU notifier's aging handlers (kvm_handle_hva_range() holds mmu_lock for write in
-        // v6.12; lockless TDP MMU aging came later). The range is in gpa, as the notifier's. 6.12's
-        // folder (and 5.10's, 5.12's) calls these; 6.18's and 7.2's text the _lockless pair below.
-        declare("kvm_age_gfn(start: int, end: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_age_gfn", "v6.12")
-                .doc("clears the A bit of the leaf SPTEs mapping a gpa range (kvm_tdp_mmu_age_gfn_range, atomic where the CPU"
-                        + " may set A/D meanwhile); returns whether one was set")
+        // The MMU notifier's aging handlers under mmu_lock (kvm_handle_hva_range() holds it for write in
+        // v6.12; lockless TDP MMU aging came in v6.15). The range is in gpa, as the notifier's. 6.12's
+        // kvm_age_gfn() and kvm_test_age_gfn() (kernel/6.12/mmu.mmu; 5.10's, 5.12's) call these: its
+        // kvm_age_rmap half and the TDP MMU's walk of every root, in one step under the write lock.
+        // 7.2's kvm_age_gfn() is prelude source (kernel/mmu.mmu, tdp_mmu.mmu), which does not define
+        // these names (it calls __kvm_tdp_mmu_age_gfn_range() itself).
+        declare("kvm_tdp_mmu_age_gfn_range(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_age_gfn_range", "v6.12")
+                .doc("clears the A bit of the leaf SPTEs mapping a gpa range in every TDP root (age_gfn_range:"
+                        + " tdp_mmu_clear_spte_bits, atomic where the CPU may set A/D meanwhile) and, as 6.12's kvm_age_gfn()"
+                        + " runs first, in the rmaps (kvm_age_rmap); returns whether one was set")
                 .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false) ? 1 : 0);
-        declare("kvm_test_age_gfn(start: int, end: int) -> bool")
-                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_test_age_gfn", "v6.12")
-                .doc("whether a leaf SPTE mapping a gpa range has its A bit set (kvm_tdp_mmu_test_age_gfn)")
+        declare("kvm_tdp_mmu_test_age_gfn(start: int, end: int) -> bool")
+                .lockdep(Lockdep.MMU_WRITE).mirrors("kvm_tdp_mmu_test_age_gfn", "v6.12")
+                .doc("whether a leaf SPTE mapping a gpa range has its A bit set, in every TDP root (test_age_gfn) and,"
+                        + " as 6.12's kvm_test_age_gfn() runs first, the rmaps (kvm_test_age_rmap)")
                 .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
                         (e, a) -> Aging.age(e, a[0], a[1], true) ? 1 : 0);
-        // The same handlers without mmu_lock (v6.15+: x86 selects KVM_MMU_LOCKLESS_AGING, so
-        // kvm_handle_hva_range() runs them with range->lockless): __kvm_tdp_mmu_age_gfn_range()
-        // walks the valid roots under its own guard(rcu)(), the rmaps under their own bit lock
-        // (kvm_rmap_lock_readonly), so the caller asserts no lock; one step, as the locked walk.
-        declare("kvm_age_gfn_lockless(start: int, end: int) -> bool")
-                .mirrors("kvm_age_gfn", "v7.2, v7.3")
-                .doc("kvm_age_gfn() with range->lockless: clears the A bit of the leaf SPTEs mapping a gpa range in the"
-                        + " valid TDP roots (an atomic update, kvm_tdp_mmu_age_spte) and the rmaps (kvm_rmap_age_gfn_range), without mmu_lock;"
+        // v7.2's kvm_age_gfn() with range->lockless (kernel/mmu.mmu): the rmap half stays one step
+        // (kvm_rmap_age_gfn_range() takes each rmap's own bit lock, kvm_rmap_lock_readonly; its
+        // per-SPTE cmpxchg is not split out: docs/kernel-model.md, "Aging with mmu both").
+        declare("kvm_rmap_age_gfn_range(start: int, end: int, test_only: bool) -> bool")
+                .mirrors("kvm_rmap_age_gfn_range", "v7.2, v7.3")
+                .doc("the rmap half of kvm_age_gfn() / kvm_test_age_gfn() over a gpa range, without mmu_lock: the shadow"
+                        + " MMU's leaves (mmu shadow: every root's; mmu both: the nested guest's); clears A unless test_only;"
                         + " returns whether one was set")
-                .step(Aging.AGE, (e, a) -> Aging.age(e, a[0], a[1], false, true) ? 1 : 0);
-        declare("kvm_test_age_gfn_lockless(start: int, end: int) -> bool")
-                .mirrors("kvm_test_age_gfn", "v7.2, v7.3")
-                .doc("kvm_test_age_gfn() with range->lockless: whether a leaf SPTE mapping a gpa range in a valid TDP"
-                        + " root or the rmaps (kvm_rmap_age_gfn_range) has its A bit set, without mmu_lock")
-                .step(Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS, Resource.MEMSLOTS, Resource.INVALID_ROOTS),
-                        (e, a) -> Aging.age(e, a[0], a[1], true, true) ? 1 : 0);
+                .step(Aging.AGE, (e, a) -> Aging.ageRmaps(e, a[0], a[1], a[2] != 0) ? 1 : 0);
+        // __tdp_mmu_set_spte_atomic(kvm, iter, new_spte) (tdp_mmu.c:573, v7.2): try_cmpxchg64 at
+        // iter->sptep (an rcu_dereference) against iter->old_spte, no handle_changed_spte(). The aging
+        // walk's own write (kvm_tdp_mmu_age_spte): new_spte differs from old_spte in A/D only.
+        declare("__tdp_mmu_set_spte_atomic(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
+                .lockdep(Lockdep.NONE.andRcu()).mirrors("__tdp_mmu_set_spte_atomic", "v7.2, v7.3")
+                .doc("try_cmpxchg64 of new_spte at the SPTE mapping gfn at level against old_spte (the walk's iter.old_spte),"
+                        + " without handle_changed_spte(); 0, or -EBUSY if the SPTE changed since. new_spte may differ from"
+                        + " old_spte in its A/D bits only (the aging walk's)")
+                .step(Aging.CMPXCHG, (e, a) -> Aging.cmpxchg(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3]));
+        // kvm_tdp_mmu_write_spte(sptep, old_spte, new_spte, level) (tdp_iter.h, v7.2): xchg if
+        // spte_needs_atomic_update(old_spte), else WRITE_ONCE; asserts no lock. For a patch that
+        // writes where the kernel cmpxchgs: the value in memory is replaced whatever it is now.
+        declare("kvm_tdp_mmu_write_spte(gfn: int, level: int, old_spte: int, new_spte: int) -> int")
+                .mirrors("kvm_tdp_mmu_write_spte", "v7.2, v7.3")
+                .doc("stores new_spte at the SPTE mapping gfn at level (xchg or WRITE_ONCE by old_spte), no"
+                        + " handle_changed_spte(); returns the value replaced. A value other than old_spte (but for its"
+                        + " A/D/W bits) replaced is lost_spte_update")
+                .step(Aging.WRITE, (e, a) -> Aging.writeSpte(e, VolatileBits.root(e, a, 4), a[0], (int) a[1], a[2], a[3]));
     }
 
     static {

@@ -26,7 +26,9 @@ public final class TdpIter {
     static final int ROOT = 7;
     /** iter->yielded: the walk yielded and restarted; the next tdp_iter_next() does not advance. */
     static final int YIELDED = 8;
-    public static final int SLOTS = 9;
+    /** iter->old_spte of a tdp_root_for_each_leaf_pte() walk: the leaf its step stopped at (else unused, 0). */
+    static final int OLD_SPTE = 9;
+    public static final int SLOTS = 10;
 
     /** What position() and spte() read: where iter.sptep points. */
     static final int[] POSITION = {ROOT, GFN, LEVEL};
