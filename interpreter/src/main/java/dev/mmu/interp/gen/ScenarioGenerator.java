@@ -818,7 +818,7 @@ public final class ScenarioGenerator {
                 int which = more.nextInt(pml ? 3 : 2);
                 p.append("path ").append(name).append("(start, end) {\n");
                 if (which == 1) {
-                    p.append("  let flush = kvm_age_gfn_lockless(start, end)\n");
+                    p.append("  let flush = __kvm_tdp_mmu_age_gfn_range(start, end, false)\n"); // the lockless walk (gfns)
                 } else {
                     p.append("  lock read\n  let flush = ")
                             .append(which == 0 ? "wrprot_gfn_range(start, end)" : "clear_dirty_gfn_range(start, end)")

@@ -60,7 +60,13 @@ class KernelPreludeTest {
         assertThat(KernelPrelude.source("7.2", "kvm_recover_nx_huge_pages").orElseThrow())
                 .startsWith("# kvm_recover_nx_huge_pages(kvm, mmu_type) (v7.2, mmu.c:7952");
         assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
-                .contains("kvm_age_gfn_lockless(range.start, range.end)").doesNotContain("lock write");
+                .contains("kvm_age_gfn(range.start, range.end)").doesNotContain("lock write");
+        // v7.2's aging is source (the lockless walk); 6.12's folder keeps the one-step locked primitives
+        assertThat(paths72.get("kvm_age_gfn").pos().file()).isEqualTo("kernel/mmu.mmu");
+        assertThat(paths72.get("__kvm_tdp_mmu_age_gfn_range").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
+        assertThat(KernelPrelude.source("7.2", "__kvm_tdp_mmu_age_gfn_range").orElseThrow())
+                .contains("for root in valid_tdp_mmu_roots_rcu").contains("tdp_root_for_each_leaf_pte(root, start, end)")
+                .doesNotContain("lock read");
         var paths612 = KernelPrelude.paths("6.12");
         assertThat(paths612.get("kvm_recover_nx_huge_pages").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
         assertThat(paths612.get("kvm_nx_huge_page_recovery_worker").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
@@ -70,6 +76,8 @@ class KernelPreludeTest {
         assertThat(paths612.get("kvm_tdp_mmu_map").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");
         assertThat(KernelPrelude.source("6.12", "kvm_mmu_notifier_clear_young").orElseThrow())
                 .contains("lock write").contains("kvm_age_gfn(range.start, range.end)");
+        assertThat(paths612.get("kvm_age_gfn").pos().file()).isEqualTo("kernel/6.12/mmu.mmu");
+        assertThat(KernelPrelude.source("6.12", "kvm_age_gfn").orElseThrow()).contains("kvm_tdp_mmu_age_gfn_range(start, end)");
     }
 
     /**

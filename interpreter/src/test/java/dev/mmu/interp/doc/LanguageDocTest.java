@@ -201,6 +201,7 @@ class LanguageDocTest {
             case WRITE -> "write";
             case MMU_WRITE_OR -> "write, or `" + l.lock() + "` held";
         };
+        if (l.rcu() && l.mode() == Lockdep.Mode.NONE) return "`rcu_read_lock()` only"; // __tdp_mmu_set_spte_atomic
         return l.rcu() ? held + ", and `rcu_read_lock()`" : held;
     }
 

@@ -37,7 +37,7 @@ class ScenarioGeneratorTest {
         SHAPES.put("if g\\d >= \\d|let y = g\\d", 5);                  // a vCPU reads the counter
         SHAPES.put("\\s+return true\\s+}\\s+}", 1);                     // a return from inside a loop
         SHAPES.put("goto out\\s+}\\s+}\\s+out:", 1);                   // a goto out of a loop
-        SHAPES.put("wrprot_gfn_range|clear_dirty_gfn_range|kvm_age_gfn_lockless", 5);
+        SHAPES.put("wrprot_gfn_range|clear_dirty_gfn_range|__kvm_tdp_mmu_age_gfn_range", 5);
         SHAPES.put("\\s+continue\\s+", 2);
         SHAPES.put("yield\\s+}\\s+}\\s+unlock\\s+}", 5);            // a yield in a loop under mmu_lock
         // gen2 (twenty-third session): the prelude's kvm_zap_gfn_range and root references

@@ -6,12 +6,12 @@ import dev.mmu.runtime.model.ShadowPage;
 import dev.mmu.runtime.model.Spte;
 
 /**
- * Page aging for the MMU notifier's clear_flush_young, clear_young and test_young: kvm_age_gfn()
- * and kvm_test_age_gfn() (mmu.c, v6.12 under mmu_lock; v7.2's lockless walk of the valid roots,
- * mmu.c:1785, is age(.., lockless), which 6.18 and 7.2 run) over the gfns an hva range maps, in every TDP root
- * (kvm_tdp_mmu_age_gfn_range() / kvm_tdp_mmu_test_age_gfn(), tdp_mmu.c: for_each_tdp_mmu_root,
- * invalidated roots included) and the rmaps (kvm_rmap_age_gfn_range(): with `mmu both` the nested
- * guest's leaves, with `mmu shadow` those of every root RmapWalks.shadowRoots() names).
+ * Page aging for the MMU notifier's clear_flush_young, clear_young and test_young. v6.12's
+ * kvm_age_gfn() and kvm_test_age_gfn() under mmu_lock are one step ({@link #age}). v7.2's lockless
+ * walk (mmu.c:1785, tdp_mmu.c:1329-1397) is prelude source over this class's steps: the cmpxchg of
+ * one aged SPTE ({@link #cmpxchg}), a patch's plain store ({@link #writeSpte}) and the rmap half,
+ * kvm_rmap_age_gfn_range() ({@link #ageRmaps}: with `mmu both` the nested guest's leaves, with
+ * `mmu shadow` those of every root RmapWalks.shadowRoots() names).
  */
 final class Aging {
     private Aging() {}
@@ -21,37 +21,25 @@ final class Aging {
             .andReads(Resource.SPTE, Resource.MEMSLOTS, Resource.INVALID_ROOTS);
 
     /**
-     * Whether a leaf SPTE mapping the hva range [startGpa, endGpa) has its A bit set; unless
-     * testOnly, clears it. age_gfn_range() (v6.12 and v7.2, A/D bits enabled) clears A with
-     * tdp_mmu_clear_spte_bits(): an atomic fetch-and when the SPTE has volatile bits, so a D bit
-     * the CPU sets meanwhile survives (the model does the walk in one step under the caller's
-     * write lock, which is the same). No handle_changed_spte(), no flush of its own.
+     * 6.12's kvm_age_gfn() / kvm_test_age_gfn() in one step under the caller's write lock: whether a
+     * leaf SPTE mapping the hva range [startGpa, endGpa) has its A bit set in any TDP root
+     * (kvm_tdp_mmu_handle_gfn(): for_each_tdp_mmu_root, invalidated roots included) or rmap
+     * (kvm_age_rmap); unless testOnly, clears it. age_gfn_range() (A/D bits enabled) clears A with
+     * tdp_mmu_clear_spte_bits(): an atomic fetch-and when the SPTE has volatile bits, so a D bit the
+     * CPU sets meanwhile survives. No handle_changed_spte(), no flush of its own. (7.2's lockless walk
+     * is prelude source: kernel/tdp_mmu.mmu, over {@link #cmpxchg} and {@link #ageRmaps}.)
      */
     static boolean age(Exec e, long startGpa, long endGpa, boolean testOnly) {
-        return age(e, startGpa, endGpa, testOnly, false);
-    }
-
-    /**
-     * The same; {@code lockless} is the walk of v6.15+ (KVM_MMU_LOCKLESS_AGING):
-     * __kvm_tdp_mmu_age_gfn_range() visits the valid TDP roots only (for_each_tdp_mmu_root_rcu
-     * with KVM_DIRECT_ROOTS: "this helper must NOT be used to unmap GFNs, as it processes only
-     * valid roots"); the legacy roots' leaves are all in the rmaps, which it still walks.
-     */
-    static boolean age(Exec e, long startGpa, long endGpa, boolean testOnly, boolean lockless) {
         var s = e.s;
         long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         boolean young = false;
-        // mmu shadow: kvm_rmap_age_gfn_range() over every leaf in an rmap, a vCPU's and the SMM root's too
+        // mmu shadow: kvm_age_rmap over every leaf in an rmap, a vCPU's and the SMM root's too
         int[] roots = s.config.mmu() == Mmu.SHADOW ? RmapWalks.shadowRoots(s) : s.liveRoots();
         for (int k = 0; k < r.length; k += 2) {
-            for (int root : roots) {
-                ShadowPage sp = s.sp(root);
-                if (lockless && sp != null && sp.tdp && sp.invalid) continue;
-                young |= ageIn(e, root, r[k], r[k + 1], testOnly);
-            }
+            for (int root : roots) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
             if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
         }
-        if (e.tracing()) e.note((testOnly ? "kvm_test_age_gfn" : "kvm_age_gfn") + ": " + (young ? "young" : "old"));
+        if (e.tracing()) e.note((testOnly ? "kvm_tdp_mmu_test_age_gfn" : "kvm_tdp_mmu_age_gfn_range") + ": " + (young ? "young" : "old"));
         return young;
     }
 

@@ -2,49 +2,129 @@ package dev.mmu.runtime.paths;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mmu.runtime.model.Invariant;
 import dev.mmu.runtime.model.Level;
 import dev.mmu.runtime.model.LockId;
 import dev.mmu.runtime.model.Mmu;
 import dev.mmu.runtime.model.VmConfig;
 import dev.mmu.runtime.model.VmState;
 import dev.mmu.runtime.paths.Lock.Mode;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
- * kvm_age_gfn() with range->lockless (v6.15+, the 6.18 and 7.2 prelude): no mmu_lock asserted,
- * and only the valid TDP roots walked, where the locked walk (6.12) visits invalidated roots too.
+ * The primitives of v7.2's lockless aging walk (kernel/tdp_mmu.mmu __kvm_tdp_mmu_age_gfn_range,
+ * kvm_tdp_mmu_age_spte; kernel/mmu.mmu kvm_age_gfn): __tdp_mmu_set_spte_atomic (tdp_mmu.c:573),
+ * kvm_tdp_mmu_write_spte (tdp_iter.h, for a patch's plain store), kvm_rmap_age_gfn_range
+ * (mmu.c:1732), and 6.12's one-step locked walk, kvm_tdp_mmu_age_gfn_range.
  */
 class LocklessAgingTest {
     static final VmConfig HUGE = SlotOpsTest.HUGE;
 
-    /** vCPU 0's read leaves a young leaf; its root is then invalidated (it stays, the vCPU holds it). */
-    static Run ageAfterInvalidation(String primitive, boolean locked) {
-        int[] young = new int[1];
-        Run r = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
-            young[0] = b.local("young");
-            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
-            b.emit(DirtyLogPaths.call("kvm_tdp_mmu_invalidate_roots", -1));
-            if (!locked) b.emit(new Ops.Release(LockId.mmu_lock));
-            b.emit(DirtyLogPaths.call(primitive, young[0], 0x0, 0x200000));
-            if (locked) b.emit(new Ops.Release(LockId.mmu_lock));
+    /** vCPU 0's write leaves a young, dirty 2M leaf at gfn 0 (level 2); `body` gets the local of its snapshot. */
+    static Run withSnapshot(boolean rcu, java.util.function.BiConsumer<PathBuilder, Integer> body) {
+        return Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
+            int old = b.local("old_spte");
+            if (rcu) b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_read_spte"), new Expr[] {Expr.constant(0), Expr.constant(2)}, old));
+            body.accept(b, old);
+            if (rcu) b.emit(new Ops.Release(LockId.rcu));
         });
-        r.trace.append("young=").append(r.local(young[0]));
-        return r;
+    }
+
+    /** old_spte & ~shadow_accessed_mask, as kvm_tdp_mmu_age_spte() computes it. */
+    static Expr aged(int old) {
+        return new Expr.Computed(Expr.Operator.SUB, Expr.local(old), Expr.constant(dev.mmu.runtime.model.Spte.ACCESSED));
+    }
+
+    static Op cmpxchg(int old, Expr newSpte, int result) {
+        return new Ops.Call(Primitives.get("__tdp_mmu_set_spte_atomic"),
+                new Expr[] {Expr.constant(0), Expr.constant(2), Expr.local(old), newSpte}, result);
     }
 
     @Test
-    void theLocklessWalkSkipsAnInvalidatedRootWithoutALockdepReport() {
-        Run lockless = ageAfterInvalidation("kvm_age_gfn_lockless", false);
-        assertThat(lockless.trace()).as("no valid root holds the page").endsWith("young=0").doesNotContain("!! lockdep");
-        Run locked = ageAfterInvalidation("kvm_age_gfn", true);
-        assertThat(locked.trace()).as("6.12's walk visits the invalidated root").endsWith("young=1");
-        assertThat(ageAfterInvalidation("kvm_test_age_gfn_lockless", false).trace()).endsWith("young=0");
+    void theCmpxchgClearsAAgainstItsSnapshotAndFailsOnceTheSpteChanged() {
+        int[] r = new int[2];
+        Run run = withSnapshot(true, (b, old) -> {
+            r[0] = b.local("first");
+            r[1] = b.local("second");
+            b.emit(cmpxchg(old, aged(old), r[0]));
+            b.emit(cmpxchg(old, aged(old), r[1])); // the same snapshot: memory has A clear now
+        });
+        assertThat(run.local(r[0])).as("the snapshot still in memory: stored").isZero();
+        assertThat(run.spte(0x1000, "accessed")).isZero();
+        assertThat(run.spte(0x1000, "dirty")).as("only A goes").isEqualTo(1);
+        assertThat(run.local(r[1])).as("-EBUSY, not retried").isEqualTo(-16);
+        assertThat(run.trace()).contains("-EBUSY").doesNotContain("!! lockdep");
+    }
+
+    /** rcu_dereference(iter->sptep): CONFIG_PROVE_RCU outside rcu_read_lock(), no mmu_lock needed either way. */
+    @Test
+    void theCmpxchgOutsideRcuIsLockdep() {
+        Run run = withSnapshot(false, (b, old) -> b.emit(cmpxchg(old, aged(old), -1)));
+        assertThat(run.violated(Invariant.lockdep)).isTrue();
+        assertThat(run.trace()).contains("rcu_read_lock()");
+    }
+
+    @Test
+    void theModelsCmpxchgTakesAnAgingChangeOnly() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> withSnapshot(true, (b, old) -> b.emit(cmpxchg(old, Expr.constant(0), -1))))
+                .hasMessageContaining("A/D change only");
+    }
+
+    /** The plain store over a zapped SPTE writes the leaf back: lost_spte_update; over its own snapshot, none. */
+    @Test
+    void aPlainStoreOverAChangedSpteIsALostUpdate() {
+        Consumer<PathBuilder> zap = b -> b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_write_spte"),
+                new Expr[] {Expr.constant(0), Expr.constant(2), Expr.constant(0), Expr.constant(0)}, -1));
+        Run lost = withSnapshot(true, (b, old) -> {
+            zap.accept(b); // another thread's zap, here in the same thread: the SPTE is 0 now
+            b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_write_spte"),
+                    new Expr[] {Expr.constant(0), Expr.constant(2), Expr.local(old), aged(old)}, -1));
+        });
+        assertThat(lost.violated(Invariant.lost_spte_update)).isTrue();
+        assertThat(lost.spte(0x1000, "present")).as("the zapped leaf is back").isEqualTo(1);
+        Run own = withSnapshot(true, (b, old) -> b.emit(new Ops.Call(Primitives.get("kvm_tdp_mmu_write_spte"),
+                new Expr[] {Expr.constant(0), Expr.constant(2), Expr.local(old), aged(old)}, -1)));
+        assertThat(own.violated(Invariant.lost_spte_update)).isFalse();
+        assertThat(own.spte(0x1000, "accessed")).isZero();
+    }
+
+    /** 6.12's one-step walk asserts the write lock (kvm_handle_hva_range() takes it) and ages invalidated roots too. */
+    @Test
+    void theLockedWalkOf612AgesAnInvalidatedRootUnderTheWriteLock() {
+        int[] young = new int[1];
+        Run locked = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
+            young[0] = b.local("young");
+            b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+            b.emit(DirtyLogPaths.call("kvm_tdp_mmu_invalidate_roots", -1));
+            b.emit(DirtyLogPaths.call("kvm_tdp_mmu_age_gfn_range", young[0], 0x0, 0x200000));
+            b.emit(new Ops.Release(LockId.mmu_lock));
+        });
+        assertThat(locked.local(young[0])).as("6.12's walk visits the invalidated root").isEqualTo(1);
+        assertThat(locked.violated(Invariant.lockdep)).isFalse();
+        Run unlocked = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000),
+                b -> b.emit(DirtyLogPaths.call("kvm_tdp_mmu_test_age_gfn", -1, 0x0, 0x200000)));
+        assertThat(unlocked.violated(Invariant.lockdep)).isTrue();
+    }
+
+    /** kvm_rmap_age_gfn_range() sees the rmaps only: a TDP leaf is not its (the prelude's TDP walk ages that). */
+    @Test
+    void theRmapHalfLeavesTheTdpMmusLeaves() {
+        int[] young = new int[1];
+        Run run = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
+            young[0] = b.local("young");
+            b.emit(DirtyLogPaths.call("kvm_rmap_age_gfn_range", young[0], 0x0, 0x200000, 0));
+        });
+        assertThat(run.local(young[0])).isZero();
+        assertThat(run.spte(0x1000, "accessed")).isEqualTo(1);
+        assertThat(run.violated(Invariant.lockdep)).as("no lock asserted").isFalse();
     }
 
     /**
      * mmu shadow: kvm_rmap_age_gfn_range() finds every leaf in an rmap, those of a root only a vCPU
-     * holds (obsolete) or the SMM root too (RmapWalks.shadowRoots()); before, only the VM's and the
-     * invalidated roots were aged there.
+     * holds (obsolete) or the SMM root too (RmapWalks.shadowRoots()).
      */
     @Test
     void onMmuShadowTheRmapsOfAVcpusAndTheSmmRootAreAged() {
@@ -54,11 +134,11 @@ class LocklessAgingTest {
         s.root = -1;
         Program p = InvariantsTest.program(s.config, b -> { }, InvariantsTest.thread("t", b -> { }));
         Exec e = new Exec(p, s, 0, new StringBuilder());
-        assertThat(Aging.age(e, 0x200000, 0x400000, true, true)).as("the vCPU's root: young").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("the vCPU's root: young").isTrue();
         s.vcpuRoots[0] = -1;
         s.smmRoot = root;
-        assertThat(Aging.age(e, 0x200000, 0x400000, true, true)).as("the SMM root: young").isTrue();
-        assertThat(Aging.age(e, 0x200000, 0x400000, false, true)).as("cleared").isTrue();
-        assertThat(Aging.age(e, 0x200000, 0x400000, true, true)).as("old now").isFalse();
+        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("the SMM root: young").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, false)).as("cleared").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("old now").isFalse();
     }
 }

@@ -83,7 +83,7 @@ class TdpMmuTest {
             read(s, c, 0, 0x0);                                                    // 2M leaf: A set, D clear
             FaultPaths.guestAccess(s, c, 0, Access.WRITE, Expr.constant(SZ_2M));  // 2M leaf: A and D set
         }, locked(b -> {
-            b.emit(call("kvm_age_gfn", 0x0, 0x1000));                             // the first one's A cleared
+            b.emit(call("kvm_tdp_mmu_age_gfn_range", 0x0, 0x1000));               // the first one's A cleared
             b.emit(call("split_huge", 5));
             b.emit(call("split_huge", 0x205));
         }));
