@@ -125,7 +125,7 @@ class FootprintChecksFireTest {
             }
             """;
 
-    /** kvm_test_age_gfn's answer decides where the thread goes; the vCPU's read set the A bit. */
+    /** 6.12's kvm_test_age_gfn (kvm_tdp_mmu_test_age_gfn) answer decides where the thread goes; the vCPU's read set the A bit. */
     private static final String TEST_AGE = """
             global g = 0
             scenario "a test of the A bit (a gpa range)" {
@@ -133,7 +133,7 @@ class FootprintChecksFireTest {
               memslot 0 { gpa 0x0 size 2M backing 4K }
               vcpus 1
               setup { vcpu 0 read 0x1000 }
-              thread mm { lock write; if kvm_test_age_gfn(0x0, 0x200000) { g = 1 }; unlock }
+              thread mm { lock write; if kvm_tdp_mmu_test_age_gfn(0x0, 0x200000) { g = 1 }; unlock }
             }
             """;
 
@@ -221,7 +221,7 @@ class FootprintChecksFireTest {
 
     @Test
     void theUnreadCheckCatchesATestOfTheABitReadingNoABits() {
-        assertCaught(TEST_AGE, "kvm_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
+        assertCaught(TEST_AGE, "kvm_tdp_mmu_test_age_gfn", drop(Resource.SPTE_ACCESS.bit(), 0), Check.UNREAD,
                 "reads SPTE_ACCESS, its footprint says");
     }
 

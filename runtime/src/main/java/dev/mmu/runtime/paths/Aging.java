@@ -61,6 +61,9 @@ final class Aging {
         return young;
     }
 
+    /** The rmaps' half: no root's role.invalid (the rmaps hold every shadow leaf). */
+    static final Footprint AGE_RMAPS = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE, Resource.MEMSLOTS);
+
     /** The aging walk's cmpxchg: compares the whole SPTE, clears A (or D). */
     static final Footprint CMPXCHG = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
     /** A plain store of an SPTE value (kvm_tdp_mmu_write_spte), and the lost update it may be. */

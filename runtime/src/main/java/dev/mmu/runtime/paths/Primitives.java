@@ -679,7 +679,7 @@ public final class Primitives {
                 .doc("the rmap half of kvm_age_gfn() / kvm_test_age_gfn() over a gpa range, without mmu_lock: the shadow"
                         + " MMU's leaves (mmu shadow: every root's; mmu both: the nested guest's); clears A unless test_only;"
                         + " returns whether one was set")
-                .step(Aging.AGE, (e, a) -> Aging.ageRmaps(e, a[0], a[1], a[2] != 0) ? 1 : 0);
+                .step(Aging.AGE_RMAPS, (e, a) -> Aging.ageRmaps(e, a[0], a[1], a[2] != 0) ? 1 : 0);
         // __tdp_mmu_set_spte_atomic(kvm, iter, new_spte) (tdp_mmu.c:573, v7.2): try_cmpxchg64 at
         // iter->sptep (an rcu_dereference) against iter->old_spte, no handle_changed_spte(). The aging
         // walk's own write (kvm_tdp_mmu_age_spte): new_spte differs from old_spte in A/D only.
