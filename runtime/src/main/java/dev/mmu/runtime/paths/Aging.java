@@ -66,8 +66,11 @@ final class Aging {
 
     /** The aging walk's cmpxchg: compares the whole SPTE, clears A (or D). */
     static final Footprint CMPXCHG = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
-    /** A plain store of an SPTE value (kvm_tdp_mmu_write_spte), and the lost update it may be. */
-    static final Footprint WRITE = VolatileBits.WRITE;
+    /**
+     * A plain store of an SPTE value (kvm_tdp_mmu_write_spte), and the lost update it may be: no
+     * handle_changed_spte(), so no stats, lists or freed tables.
+     */
+    static final Footprint WRITE = Footprint.updates(Resource.SPTE, Resource.SPTE_ACCESS, Resource.VIOLATIONS);
 
     /** -EBUSY, __tdp_mmu_set_spte_atomic()'s failure. */
     static final long EBUSY = -16;
