@@ -333,7 +333,8 @@ final class AstBuilder {
                     + var + " in " + name + "(fault) { }'"
                     : "unknown iterator" + (name == null ? "" : " '" + name + "'")
                     + ": a for loop walks 'lpage_disallowed take N', 'tdp_pte(root, start .. end)', "
-                    + "'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots', '[valid_]tdp_mmu_roots_yield_safe' or '[valid_]tdp_mmu_roots_rcu'";
+                    + "'tdp_root_for_each_leaf_pte(root, start, end)', 'obsolete_pages', 'invalidated_roots', '[valid_]tdp_mmu_roots',"
+                    + " '[valid_]tdp_mmu_roots_yield_safe' or '[valid_]tdp_mmu_roots_rcu'";
         }
 
         @Override
