@@ -851,6 +851,14 @@ final class BodyChecker {
             }
             return;
         }
+        if (param.type() == Type.LOCK) {
+            if (!(arg.value() instanceof Expr.Name n && lockName(n.name()) != null)) {
+                diagnostics.error(arg.value().pos(), "argument '" + param.name() + "' of " + callee + " is a lock: "
+                        + String.join(", ", java.util.Arrays.stream(Stmt.LockName.values()).map(l -> l.kernelName).toList())
+                        + " (the kernel's &kvm->mmu_lock is written mmu_lock)");
+            }
+            return;
+        }
         if (arg.value() instanceof Expr.Range r) {
             diagnostics.error(r.pos(), "argument '" + param.name() + "' of " + callee + " must be "
                     + article(param.type()) + ", found a range");
@@ -862,6 +870,11 @@ final class BodyChecker {
         if (param.name().equals("vcpu")) {
             vcpuIndex(arg.value());
         }
+    }
+
+    /** The lock a lockdep_assert_held*() argument names, or null. */
+    static Stmt.LockName lockName(String word) {
+        return java.util.Arrays.stream(Stmt.LockName.values()).filter(l -> l.kernelName.equals(word)).findFirst().orElse(null);
     }
 
     /** try_cmpxchg(ptr, old, new): ptr names a global, old a local variable that a failure updates. */
