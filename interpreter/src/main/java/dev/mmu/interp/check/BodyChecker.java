@@ -231,7 +231,7 @@ final class BodyChecker {
             access(a);
         } else if (s instanceof Stmt.Lock l) {
             lockMode(l);
-            held.add(l.lock());
+            held.add(l.lock(), l.mode());
         } else if (s instanceof Stmt.Unlock u) {
             if (!held.remove(u.lock())) {
                 diagnostics.error(u.pos(), "unlock of " + u.lock().kernelName + " without a matching 'lock' in this " + unit);

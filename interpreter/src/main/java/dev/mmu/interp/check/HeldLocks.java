@@ -4,8 +4,8 @@ import dev.mmu.interp.ast.Stmt;
 import java.util.Arrays;
 
 /**
- * What the checker's lock tracking may hold at a statement: per lock, how many of its sections
- * are open, joined as the most any way in may have. It counts because a thread may nest
+ * What the checker's lock tracking may hold at a statement: per lock, how many of its read
+ * sections are open, joined as the most any way in may have. It counts because a thread may nest
  * read_lock(&kvm->mmu_lock) (the runtime counts it too, ThreadState.mmuReadDepth, and reports the
  * nesting as lockdep's recursive locking): {@code lock read; lock read; unlock; unlock} balances,
  * a third unlock does not. Counts stop at {@link #MANY}, which an unlock leaves there, so a loop
@@ -28,9 +28,14 @@ final class HeldLocks {
         return new HeldLocks(this);
     }
 
-    /** A lock taken once more. */
-    void add(Stmt.LockName l) {
-        count[l.ordinal()] = Math.min(MANY, count[l.ordinal()] + 1);
+    /**
+     * A lock taken again: a read side nests (read_lock(), srcu_read_lock()), and is counted; a
+     * writer's or a mutex's second acquisition is the self-deadlock the explorer reports, and counts
+     * as held, once, as before.
+     */
+    void add(Stmt.LockName l, Stmt.LockMode mode) {
+        int c = count[l.ordinal()];
+        count[l.ordinal()] = mode == Stmt.LockMode.READ ? Math.min(MANY, c + 1) : Math.max(c, 1);
     }
 
     /** One section of l ended; false if none may be open. */
