@@ -149,10 +149,6 @@ final class AstBuilder {
         return new PathDecl.Param(pos(p), p.name.getText(), p.type == null ? "" : p.type.getText());
     }
 
-    /**
-     * A keyword as a value, pasted from C (`tdp_mmu_get_or_alloc_root(vcpu)`): no parameter or local can
-     * be spelt so. Read as a name, which the checker passes over as already reported.
-     */
     /** Whether the call is of a primitive with a lock parameter (lockdep_assert_held*), which a lock's keyword names. */
     private static boolean takesLock(CallContext ctx) {
         dev.mmu.runtime.paths.Primitive p = dev.mmu.runtime.paths.Primitives.get(ctx.IDENT().getText());
@@ -163,6 +159,10 @@ final class AstBuilder {
         return java.util.Arrays.stream(Stmt.LockName.values()).anyMatch(l -> l.kernelName.equals(word));
     }
 
+    /**
+     * A keyword as a value, pasted from C (`tdp_mmu_get_or_alloc_root(vcpu)`): no parameter or local can
+     * be spelt so. Read as a name, which the checker passes over as already reported.
+     */
     private Expr keywordArgument(NonValueKeywordContext k) {
         String word = k.getText();
         diagnostics.error(pos(k), "'" + word + "' is a keyword and cannot name a value; call the parameter or local '"
