@@ -17,7 +17,6 @@ import dev.mmu.runtime.paths.Prelude;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -35,7 +34,8 @@ import org.antlr.v4.runtime.Vocabulary;
  * machine, and {@code unlock}/{@code yield} only occur where a lock may be held.
  *
  * <p>Lock tracking is a may-analysis: a lock counts as held after a branch if either branch
- * takes it, so the checker never rejects a correct program; the explorer finds the rest. A branch
+ * takes it, so the checker never rejects a correct program; the explorer finds the rest. It counts
+ * each lock's open sections ({@link HeldLocks}): a nested read_lock() needs its own unlock. A branch
  * that returns goes on nowhere: what it held is not held after the branch (a return holding a lock
  * the path took is the explorer's {@code lock_balance}, as the kernel's missing {@code goto out_unlock}).
  */
@@ -54,7 +54,7 @@ final class BodyChecker {
 
     private final Deque<Map<String, Type>> scopes = new ArrayDeque<>(); // a null type: unknown, already reported
     private final Set<String> untypedParams = new HashSet<>(); // `path p(flush)`: ints by default
-    private EnumSet<Stmt.LockName> held = EnumSet.noneOf(Stmt.LockName.class);
+    private HeldLocks held = new HeldLocks();
     /** The loops around the statement being checked, innermost first: what their breaks and continues hold. */
     private final Deque<LoopEdges> loops = new ArrayDeque<>();
     private int atomicDepth;
@@ -64,17 +64,17 @@ final class BodyChecker {
     /** Whether control reaches the statement being checked: false after a `return` or `goto` (see {@link Returns}). */
     private boolean live = true;
     /** Per label of the path, what the gotos to it may hold: joined with what falls into it. */
-    private final Map<String, EnumSet<Stmt.LockName>> atLabel = new HashMap<>();
+    private final Map<String, HeldLocks> atLabel = new HashMap<>();
     /** Which statements end their way through: the path's, whose labels say where a goto out of a loop lands. */
     private Returns endings = Returns.ANY;
 
     /** What may be held where a loop's body leaves it: at its breaks, and back at its head by a continue. */
     private static final class LoopEdges {
-        final EnumSet<Stmt.LockName> breaks = EnumSet.noneOf(Stmt.LockName.class);
-        final EnumSet<Stmt.LockName> continues = EnumSet.noneOf(Stmt.LockName.class);
+        final HeldLocks breaks = new HeldLocks();
+        final HeldLocks continues = new HeldLocks();
         boolean broke; // some break is reached: an endless loop is left
 
-        void jump(Stmt.Break b, EnumSet<Stmt.LockName> held) {
+        void jump(Stmt.Break b, HeldLocks held) {
             (b.isContinue() ? continues : breaks).addAll(held);
             broke |= !b.isContinue();
         }
@@ -121,7 +121,7 @@ final class BodyChecker {
         endings = Returns.of(path.body());
         boolean backward = Gotos.check(path.body(), diagnostics);
         Runnable pass = () -> {
-            held = EnumSet.noneOf(Stmt.LockName.class);
+            held = new HeldLocks();
             live = true;
             block(path.body());
         };
@@ -157,9 +157,9 @@ final class BodyChecker {
         last.sorted().forEach(reporting::add);
     }
 
-    private static Map<String, EnumSet<Stmt.LockName>> copy(Map<String, EnumSet<Stmt.LockName>> atLabel) {
-        Map<String, EnumSet<Stmt.LockName>> copy = new HashMap<>();
-        atLabel.forEach((k, v) -> copy.put(k, EnumSet.copyOf(v)));
+    private static Map<String, HeldLocks> copy(Map<String, HeldLocks> atLabel) {
+        Map<String, HeldLocks> copy = new HashMap<>();
+        atLabel.forEach((k, v) -> copy.put(k, new HeldLocks(v)));
         return copy;
     }
 
@@ -231,7 +231,7 @@ final class BodyChecker {
             access(a);
         } else if (s instanceof Stmt.Lock l) {
             lockMode(l);
-            held.add(l.lock());
+            held.add(l.lock(), l.mode());
         } else if (s instanceof Stmt.Unlock u) {
             if (!held.remove(u.lock())) {
                 diagnostics.error(u.pos(), "unlock of " + u.lock().kernelName + " without a matching 'lock' in this " + unit);
@@ -309,7 +309,7 @@ final class BodyChecker {
             if (!inPath) {
                 diagnostics.error(g.pos(), "goto outside a path: a " + unit + " has no labels to jump to");
             } else if (live) {
-                atLabel.computeIfAbsent(g.label().name(), k -> EnumSet.noneOf(Stmt.LockName.class)).addAll(held);
+                atLabel.computeIfAbsent(g.label().name(), k -> new HeldLocks()).addAll(held);
             }
             live = false;
         } else if (s instanceof Stmt.Label l) {
@@ -372,9 +372,9 @@ final class BodyChecker {
             diagnostics.error(l.pos(), "a label outside a path: gotos and their labels belong in a path");
             return;
         }
-        EnumSet<Stmt.LockName> jumped = atLabel.get(l.name().name());
+        HeldLocks jumped = atLabel.get(l.name().name());
         if (jumped == null) return;
-        if (!live) held = EnumSet.noneOf(Stmt.LockName.class);
+        if (!live) held = new HeldLocks();
         held.addAll(jumped);
         live = true;
     }
@@ -438,11 +438,11 @@ final class BodyChecker {
             diagnostics.error(c.pos(), "choose inside atomic: an atomic block takes no scheduler choice; "
                     + "put the atomic blocks inside the branches");
         }
-        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
-        EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
+        HeldLocks before = new HeldLocks(held);
+        HeldLocks after = new HeldLocks();
         boolean anyLive = false;
         for (Block b : c.branches()) {
-            held = EnumSet.copyOf(before);
+            held = new HeldLocks(before);
             live = true;
             block(b);
             anyLive |= join(after);
@@ -452,8 +452,8 @@ final class BodyChecker {
     }
 
     private void branches(Block then, Optional<Block> orElse) {
-        EnumSet<Stmt.LockName> before = EnumSet.copyOf(held);
-        EnumSet<Stmt.LockName> after = EnumSet.noneOf(Stmt.LockName.class);
+        HeldLocks before = new HeldLocks(held);
+        HeldLocks after = new HeldLocks();
         block(then);
         boolean anyLive = join(after);
         held = before;
@@ -465,7 +465,7 @@ final class BodyChecker {
     }
 
     /** Adds what a branch holds at its end to after, if control goes on from there; whether it does. */
-    private boolean join(EnumSet<Stmt.LockName> after) {
+    private boolean join(HeldLocks after) {
         if (live) after.addAll(held);
         return live;
     }
@@ -477,12 +477,12 @@ final class BodyChecker {
      * its head (the test fails: not an endless {@code while true}) or by a break.
      */
     private void loop(Block body, String var, Type varType, boolean endless) {
-        EnumSet<Stmt.LockName> head = EnumSet.copyOf(held);
+        HeldLocks head = new HeldLocks(held);
         LoopEdges[] last = new LoopEdges[1];
-        lockFixedPoint(() -> EnumSet.copyOf(head), () -> {
+        lockFixedPoint(() -> new HeldLocks(head), () -> {
             last[0] = new LoopEdges();
             loops.push(last[0]);
-            held = EnumSet.copyOf(head);
+            held = new HeldLocks(head);
             live = true;
             scopes.push(new HashMap<>());
             if (var != null) {
@@ -860,6 +860,14 @@ final class BodyChecker {
             }
             return;
         }
+        if (param.type() == Type.LOCK) {
+            if (!(arg.value() instanceof Expr.Name n && lockName(n.name()) != null)) {
+                diagnostics.error(arg.value().pos(), "argument '" + param.name() + "' of " + callee + " is a lock: "
+                        + String.join(", ", java.util.Arrays.stream(Stmt.LockName.values()).map(l -> l.kernelName).toList())
+                        + " (the kernel's &kvm->mmu_lock is written mmu_lock)");
+            }
+            return;
+        }
         if (arg.value() instanceof Expr.Range r) {
             diagnostics.error(r.pos(), "argument '" + param.name() + "' of " + callee + " must be "
                     + article(param.type()) + ", found a range");
@@ -871,6 +879,11 @@ final class BodyChecker {
         if (param.name().equals("vcpu")) {
             vcpuIndex(arg.value());
         }
+    }
+
+    /** The lock a lockdep_assert_held*() argument names, or null. */
+    static Stmt.LockName lockName(String word) {
+        return java.util.Arrays.stream(Stmt.LockName.values()).filter(l -> l.kernelName.equals(word)).findFirst().orElse(null);
     }
 
     /** try_cmpxchg(ptr, old, new): ptr names a global, old a local variable that a failure updates. */

@@ -315,6 +315,7 @@ public final class Builtins {
             case FAULT -> Type.FAULT;
             case ITER -> Type.FAULT_ITER;
             case SHADOW_ITER -> Type.SHADOW_ITER;
+            case LOCK -> Type.LOCK;
             case VOID -> Type.VOID;
         };
     }

@@ -14,6 +14,7 @@ public enum Type {
     FAULT_ITER("tdp_mmu_for_each_pte's iter"), // the tdp_iter inside for iter in tdp_mmu_for_each_pte(fault)
     // struct kvm_shadow_walk_iterator inside for it in for_each_shadow_entry(fault): no old_spte
     SHADOW_ITER("for_each_shadow_entry's iterator"),
+    LOCK("lock"),           // a lock the language names (mmu_lock, slots_lock, ...): lockdep_assert_held*()'s argument
     SPTE("spte"),           // what spte(gpa) returns: the leaf or lowest present SPTE
     HOST_PAGE("host page"), // what host(gpa) returns
     MEMSLOT("memslot"),     // what id_to_memslot(id) returns

@@ -1043,7 +1043,13 @@ final class BodyCompiler {
         }
         int n = p.params().size();
         dev.mmu.runtime.paths.Expr[] v = new dev.mmu.runtime.paths.Expr[extra == null ? n : n + 1];
-        for (int i = 0; i < n; i++) v[i] = value(named(c, p.params().get(i).name(), i), env);
+        for (int i = 0; i < n; i++) {
+            Expr arg = named(c, p.params().get(i).name(), i);
+            // a lock (lockdep_assert_held(mmu_lock)): its LockId, which the checker made sure it names
+            v[i] = p.params().get(i).type() == Primitive.Type.LOCK
+                    ? dev.mmu.runtime.paths.Expr.constant(dev.mmu.runtime.model.LockId.valueOf(((Expr.Name) arg).name()).ordinal())
+                    : value(arg, env);
+        }
         if (extra != null) v[n] = extra;
         return new Ops.Call(p, v, result);
     }

@@ -149,6 +149,16 @@ final class AstBuilder {
         return new PathDecl.Param(pos(p), p.name.getText(), p.type == null ? "" : p.type.getText());
     }
 
+    /** Whether the call is of a primitive with a lock parameter (lockdep_assert_held*), which a lock's keyword names. */
+    private static boolean takesLock(CallContext ctx) {
+        dev.mmu.runtime.paths.Primitive p = dev.mmu.runtime.paths.Primitives.get(ctx.IDENT().getText());
+        return p != null && p.params().stream().anyMatch(q -> q.type() == dev.mmu.runtime.paths.Primitive.Type.LOCK);
+    }
+
+    private static boolean isLockName(String word) {
+        return java.util.Arrays.stream(Stmt.LockName.values()).anyMatch(l -> l.kernelName.equals(word));
+    }
+
     /**
      * A keyword as a value, pasted from C (`tdp_mmu_get_or_alloc_root(vcpu)`): no parameter or local can
      * be spelt so. Read as a name, which the checker passes over as already reported.
@@ -206,7 +216,9 @@ final class AstBuilder {
         for (ArgContext a : ctx.arg()) {
             Optional<Ident> name = a.name == null ? Optional.empty() : Optional.of(ident(a.name.getStart()));
             if (a.bare != null) {
-                args.add(new Arg(pos(a), name, keywordArgument(a.bare)));
+                args.add(new Arg(pos(a), name, takesLock(ctx) && isLockName(a.bare.getText())
+                        ? new Expr.Name(pos(a.bare), a.bare.getText()) // lockdep_assert_held(mmu_lock): the checker checks it
+                        : keywordArgument(a.bare)));
                 continue;
             }
             Expr value = a.end == null

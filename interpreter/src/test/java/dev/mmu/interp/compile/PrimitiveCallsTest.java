@@ -127,6 +127,7 @@ class PrimitiveCallsTest {
             case SP -> "sp";
             case FAULT -> "fault";
             case ITER, SHADOW_ITER -> "iter";
+            case LOCK -> "mmu_lock"; // lockdep_assert_held*(): a lock keyword
             case VOID -> throw new AssertionError(q);
         }).toList();
         return p.name() + "(" + String.join(", ", args) + ")";

@@ -96,6 +96,63 @@ class RecursiveReadLockTest {
         assertThat(r.outcomes()).extracting(OutcomeResult::text).doesNotContain("never lockdep");
     }
 
+    /**
+     * Written in one body, the nested sections balance: the checker counts them as the qrwlock does
+     * (it kept a set, and refused the second unlock as one "without a matching 'lock'"), and the
+     * explorer gives the body its verdict, lockdep's recursive locking.
+     */
+    @Test
+    void nestedReadSectionsInOneBodyPassTheCheckerAndFailLockdep() throws Exception {
+        ScenarioResult r = run("""
+                scenario "one body" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t { lock read; lock read; unlock; unlock }
+                  expect never lock_balance
+                }
+                """);
+        assertThat(outcome(r, "never lock_balance").verdict()).isEqualTo(Verdict.PASS);
+        OutcomeResult lockdep = outcome(r, "never lockdep");
+        assertThat(lockdep.verdict()).isEqualTo(Verdict.FAIL);
+        assertThat(lockdep.steps()).extracting(Step::text).anyMatch(t -> t.contains(SPLAT));
+    }
+
+    /** One unlock more than the body's sections is still refused, at that unlock. */
+    @Test
+    void anUnlockBeyondTheNestedSectionsIsRefusedWhereItStands() throws Exception {
+        Path file = dir.resolve("unbalanced.mmu");
+        Files.writeString(file, """
+                scenario "one too many" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t {
+                    lock read
+                    lock read
+                    unlock
+                    unlock
+                    unlock
+                  }
+                }
+                """);
+        FileResult f = new ScenarioRunner().runFile(file);
+        assertThat(f.diagnosticsText()).contains("unbalanced.mmu:8:5: error: unlock of mmu_lock without a matching 'lock' in this thread");
+    }
+
+    /** A branch that may nest: after the join the second section may be open, so both unlocks pass the checker. */
+    @Test
+    void aBranchThatMayNestJoinsToTheMostSections() throws Exception {
+        ScenarioResult r = run("""
+                scenario "maybe nested" {
+                  memslot 0 { gpa 0x0 size 2M }
+                  thread t {
+                    lock read
+                    choose { lock read } or { }
+                    unlock
+                    unlock
+                  }
+                }
+                """);
+        assertThat(outcome(r, "never lock_balance").verdict()).isEqualTo(Verdict.FAIL);
+    }
+
     private ScenarioResult run(String text) throws Exception {
         Path file = dir.resolve("nested.mmu");
         Files.writeString(file, text);

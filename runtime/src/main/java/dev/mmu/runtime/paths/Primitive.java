@@ -29,9 +29,11 @@ public record Primitive(String name, List<Param> params, Type returns, Lockdep l
      * ITER and SHADOW_ITER (a guest access's struct kvm_page_fault, its tdp_mmu_for_each_pte()
      * iterator, its for_each_shadow_entry() iterator) are taken only by the fault path's
      * primitives, which the compiler expands; a walk's iterator fits only its own MMU's primitives.
+     * LOCK is one of the locks the language names (mmu_lock, slots_lock, ...), passed as its
+     * {@link dev.mmu.runtime.model.LockId}'s ordinal: the lockdep_assert_held*() primitives take one.
      */
     public enum Type {
-        INT("int"), BOOL("bool"), SP("sp"), FAULT("fault"), ITER("iter"), SHADOW_ITER("shadow_iter"), VOID("");
+        INT("int"), BOOL("bool"), SP("sp"), FAULT("fault"), ITER("iter"), SHADOW_ITER("shadow_iter"), LOCK("lock"), VOID("");
 
         public final String word;
 

@@ -212,6 +212,44 @@ public final class Primitives {
     }
 
     static {
+        // The asserts at the top of kernel functions (lockdep.h, v7.2): a violation at entry, not
+        // only at the first SPTE the function changes. Thread-local (LockAsserts): no step of their own.
+        declare("lockdep_assert_held(lock: lock)")
+                .mirrors("lockdep_assert_held", "v7.2, v7.3")
+                .doc("WARN_ON(!lockdep_is_held(lock)): lockdep unless this thread holds the lock, in either mode")
+                .step(LockAsserts.FOOTPRINT, (e, a) -> {
+                    LockAsserts.check(e, "lockdep_assert_held", LockId.values()[(int) a[0]], LockAsserts.Mode.HELD);
+                    return 0;
+                });
+        declare("lockdep_assert_held_read(lock: lock)")
+                .mirrors("lockdep_assert_held_read", "v7.2, v7.3")
+                .doc("WARN_ON(!lockdep_is_held_type(lock, 1)): lockdep unless this thread holds the lock for read"
+                        + " (read_lock(), srcu_read_lock())")
+                .step(LockAsserts.FOOTPRINT, (e, a) -> {
+                    LockAsserts.check(e, "lockdep_assert_held_read", LockId.values()[(int) a[0]], LockAsserts.Mode.READ);
+                    return 0;
+                });
+        declare("lockdep_assert_held_write(lock: lock)")
+                .mirrors("lockdep_assert_held_write", "v7.2, v7.3")
+                .doc("WARN_ON(!lockdep_is_held_type(lock, 0)): lockdep unless this thread holds the lock for write"
+                        + " (write_lock(), a mutex or spinlock)")
+                .step(LockAsserts.FOOTPRINT, (e, a) -> {
+                    LockAsserts.check(e, "lockdep_assert_held_write", LockId.values()[(int) a[0]], LockAsserts.Mode.WRITE);
+                    return 0;
+                });
+        // tdp_mmu.c:22 (v7.2): static, returns true for use in a for_each macro's condition.
+        declare("kvm_lockdep_assert_mmu_lock_held(shared: bool)")
+                .mirrors("kvm_lockdep_assert_mmu_lock_held", "v7.2, v7.3")
+                .doc("lockdep_assert_held_read(&kvm->mmu_lock) if shared, else lockdep_assert_held_write(&kvm->mmu_lock)")
+                .step(LockAsserts.FOOTPRINT, (e, a) -> {
+                    boolean shared = a[0] != 0;
+                    LockAsserts.check(e, shared ? "lockdep_assert_held_read" : "lockdep_assert_held_write", LockId.mmu_lock,
+                            shared ? LockAsserts.Mode.READ : LockAsserts.Mode.WRITE);
+                    return 0;
+                });
+    }
+
+    static {
         // gfn_to_memslot(sp->gfn) && kvm_slot_dirty_track_enabled(slot) (mmu.c, v6.2+; a helper of
         // its own since v6.18): one step, as the memslots cannot change under the caller's SRCU.
         declare("kvm_mmu_sp_dirty_logging_enabled(sp: sp) -> bool")
@@ -997,7 +1035,7 @@ public final class Primitives {
 
         private static Type type(String word, String signature) {
             for (Type t : Type.values()) if (t.word.equals(word) && t != Type.VOID) return t;
-            throw new IllegalArgumentException("unknown type '" + word + "' in " + signature + ": use int, bool, sp, fault or iter");
+            throw new IllegalArgumentException("unknown type '" + word + "' in " + signature + ": use int, bool, sp, lock, fault or iter");
         }
 
         private static long value(Type type, String literal) {

@@ -174,6 +174,46 @@ class SlotOpsTest {
         assertThat(second.s.dirtyLogBusy).as("nothing cleared: no window").isZero();
     }
 
+    /**
+     * kvm_arch_mmu_enable_log_dirty_pt_masked() without PML: the TDP MMU clears W with
+     * tdp_mmu_clear_spte_bits(), which checks nothing; the shadow MMU's rmap_write_protect() goes
+     * through mmu_spte_update(), whose check_spte_writable_invariants() sees an MMU-writable leaf
+     * that is not Host-writable (made by hand: no kernel path makes one).
+     */
+    @Test
+    void onlyTheShadowMmusWriteProtectChecksTheWritableInvariants() {
+        for (Mmu mmu : new Mmu[] {Mmu.TDP, Mmu.SHADOW}) {
+            VmConfig c = InvariantsTest.vm(mmu, false, 1, new Memslot(0, 0, 512, 1, true, false));
+            Op notHostWritable = new Op() {
+                public void exec(Exec e, int choice) {
+                    Walk w = Walk.of(e.s, 0, 0, false);
+                    e.s.setSpte(w.spId(), w.index(), w.spte() | Spte.HOST_READONLY);
+                }
+
+                public Footprint footprint() {
+                    return Footprint.updates(Resource.SPTE);
+                }
+
+                public String describe() {
+                    return "Host-writable cleared by hand";
+                }
+            };
+            Run r = Run.of(c, s -> write(s, c, 0x0), b -> {
+                b.emit(notHostWritable);
+                b.emit(new Ops.Acquire(LockId.slots_lock, Mode.WRITE));
+                b.emit(new Ops.Acquire(LockId.mmu_lock, Mode.WRITE));
+                b.emit(DirtyLogPaths.clearDirtyMasked(0, b.local("flush")));
+                b.emit(new Ops.Release(LockId.mmu_lock));
+                b.emit(new Ops.Release(LockId.slots_lock));
+            });
+            assertThat(r.spte(0x0, "writable")).as("%s: write-protected", mmu).isZero();
+            assertThat(r.violated(Invariant.kernel_warning)).as("%s", mmu).isEqualTo(mmu == Mmu.SHADOW);
+            if (mmu == Mmu.SHADOW) {
+                assertThat(r.trace()).contains("MMU-writable SPTE is not Host-writable").contains("from mmu_spte_update())");
+            }
+        }
+    }
+
     @Test
     void clearDirtyLogWithNothingDirtyOwesNoFlush() {
         Run r = Run.of(LOGGING, b -> DirtyLogPaths.clearDirtyLog(b, LOGGING, 0));

@@ -42,12 +42,38 @@ class TdpLoopOpsTest {
         e.s.freeSp(legacy);
         new MmuOps.IterNext(0, TdpIter.SLOTS).exec(e, 0);
         assertThat(Invariant.freed_page_table_walk.violatedIn(e.s)).isTrue();
+        assertThat(Invariant.freed_root_in_use.violatedIn(e.s)).as("the walk still stands in the root").isTrue();
         assertThat(e.s.threads[0].locals[TdpIter.VALID]).as("the walk ends").isZero();
 
         Exec live = walking();
         live.s.threads[0].locals[TdpIter.ROOT] = live.s.root;
         new MmuOps.IterNext(0, TdpIter.SLOTS).exec(live, 0);
         assertThat(Invariant.freed_page_table_walk.violatedIn(live.s)).isFalse();
+        assertThat(Invariant.freed_root_in_use.violatedIn(live.s)).isFalse();
+    }
+
+    /**
+     * kvm_unmap_gfn_range()'s rmap half (kvm_zap_rmap) on mmu both: the nested guest's legacy root
+     * may sit at id 0 (a fast zap frees the TDP root and the next root takes the lowest free id),
+     * and a range it does not map owes no flush.
+     */
+    @Test
+    void theRmapZapReachesANestedRootAtIdZeroAndOwesAFlushOnlyForALeaf() {
+        Exec e = walking();
+        VmState s = e.s;
+        int tdpRoot = s.root;
+        s.freeSp(tdpRoot);
+        s.root = -1;
+        s.tdpMmuRoots = new int[0];
+        int nested = s.allocSp(1, 0, false).id;
+        assertThat(nested).as("the lowest free id").isZero();
+        s.nestedRoot = nested;
+        s.setSpte(nested, 0x10, dev.mmu.runtime.model.Spte.makeSpte(0x1234, true, true));
+
+        assertThat(MmuOps.zapLeafs(e, 0x20, 0x30)).as("no leaf in the range: no flush").isFalse();
+        assertThat(s.sp(nested).spte(0x10)).isNotZero();
+        assertThat(MmuOps.zapLeafs(e, 0x10, 0x11)).as("a leaf zapped: a flush is owed").isTrue();
+        assertThat(s.sp(nested).spte(0x10)).isZero();
     }
 
     @Test
