@@ -60,7 +60,9 @@ class KernelPreludeTest {
         assertThat(KernelPrelude.source("7.2", "kvm_recover_nx_huge_pages").orElseThrow())
                 .startsWith("# kvm_recover_nx_huge_pages(kvm, mmu_type) (v7.2, mmu.c:7952");
         assertThat(KernelPrelude.source("7.2", "kvm_mmu_notifier_clear_young").orElseThrow())
-                .contains("kvm_age_gfn(range.start, range.end)").doesNotContain("lock write");
+                .contains("kvm_age_hva_range(range.start .. range.end, false)").doesNotContain("lock write");
+        assertThat(KernelPrelude.source("7.2", "kvm_age_hva_range").orElseThrow())
+                .contains("kvm_age_gfn(start_gfn, end_gfn)").doesNotContain("lock write");
         // v7.2's aging is source (the lockless walk); 6.12's folder keeps the one-step locked primitives
         assertThat(paths72.get("kvm_age_gfn").pos().file()).isEqualTo("kernel/mmu.mmu");
         assertThat(paths72.get("__kvm_tdp_mmu_age_gfn_range").pos().file()).isEqualTo("kernel/tdp_mmu.mmu");

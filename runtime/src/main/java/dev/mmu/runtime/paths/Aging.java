@@ -44,25 +44,22 @@ final class Aging {
     }
 
     /**
-     * kvm_rmap_age_gfn_range(kvm, range, test_only) (mmu.c:1732, v7.2) over the hva range: the
+     * kvm_rmap_age_gfn_range(kvm, range, test_only) (mmu.c:1732, v7.2) over a memslot's gfns: the
      * shadow MMU's leaves only (mmu shadow: every root RmapWalks.shadowRoots() names; mmu both: the
      * nested guest's), under no mmu_lock, each rmap under its own bit lock; one step.
      */
-    static boolean ageRmaps(Exec e, long startGpa, long endGpa, boolean testOnly) {
+    static boolean ageRmaps(Exec e, long startGfn, long endGfn, boolean testOnly) {
         var s = e.s;
-        long[] r = Memslots.gfnRangesOfHva(s, startGpa >>> 12, endGpa >>> 12);
         boolean young = false;
-        for (int k = 0; k < r.length; k += 2) {
-            if (s.config.mmu() == Mmu.SHADOW) {
-                for (int root : RmapWalks.shadowRoots(s)) young |= ageIn(e, root, r[k], r[k + 1], testOnly);
-            }
-            if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, r[k], r[k + 1], testOnly);
+        if (s.config.mmu() == Mmu.SHADOW) {
+            for (int root : RmapWalks.shadowRoots(s)) young |= ageIn(e, root, startGfn, endGfn, testOnly);
         }
+        if (s.nestedRoot >= 0) young |= ageIn(e, s.nestedRoot, startGfn, endGfn, testOnly);
         return young;
     }
 
     /** The rmaps' half: no root's role.invalid (the rmaps hold every shadow leaf). */
-    static final Footprint AGE_RMAPS = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE, Resource.MEMSLOTS);
+    static final Footprint AGE_RMAPS = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);
 
     /** The aging walk's cmpxchg: compares the whole SPTE, clears A (or D). */
     static final Footprint CMPXCHG = Footprint.updates(Resource.SPTE_ACCESS).andReads(Resource.SPTE);

@@ -714,7 +714,7 @@ public final class Primitives {
         // per-SPTE cmpxchg is not split out: docs/kernel-model.md, "Aging with mmu both").
         declare("kvm_rmap_age_gfn_range(start: int, end: int, test_only: bool) -> bool")
                 .mirrors("kvm_rmap_age_gfn_range", "v7.2, v7.3")
-                .doc("the rmap half of kvm_age_gfn() / kvm_test_age_gfn() over a gpa range, without mmu_lock: the shadow"
+                .doc("the rmap half of kvm_age_gfn() / kvm_test_age_gfn() over a memslot's gfns [start, end), without mmu_lock: the shadow"
                         + " MMU's leaves (mmu shadow: every root's; mmu both: the nested guest's); clears A unless test_only;"
                         + " returns whether one was set")
                 .step(Aging.AGE_RMAPS, (e, a) -> Aging.ageRmaps(e, a[0], a[1], a[2] != 0) ? 1 : 0);

@@ -115,7 +115,7 @@ class LocklessAgingTest {
         int[] young = new int[1];
         Run run = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> {
             young[0] = b.local("young");
-            b.emit(DirtyLogPaths.call("kvm_rmap_age_gfn_range", young[0], 0x0, 0x200000, 0));
+            b.emit(DirtyLogPaths.call("kvm_rmap_age_gfn_range", young[0], 0x0, 0x200, 0));
         });
         assertThat(run.local(young[0])).isZero();
         assertThat(run.spte(0x1000, "accessed")).isEqualTo(1);
@@ -134,11 +134,11 @@ class LocklessAgingTest {
         s.root = -1;
         Program p = InvariantsTest.program(s.config, b -> { }, InvariantsTest.thread("t", b -> { }));
         Exec e = new Exec(p, s, 0, new StringBuilder());
-        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("the vCPU's root: young").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200, 0x400, true)).as("the vCPU's root: young").isTrue();
         s.vcpuRoots[0] = -1;
         s.smmRoot = root;
-        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("the SMM root: young").isTrue();
-        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, false)).as("cleared").isTrue();
-        assertThat(Aging.ageRmaps(e, 0x200000, 0x400000, true)).as("old now").isFalse();
+        assertThat(Aging.ageRmaps(e, 0x200, 0x400, true)).as("the SMM root: young").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200, 0x400, false)).as("cleared").isTrue();
+        assertThat(Aging.ageRmaps(e, 0x200, 0x400, true)).as("old now").isFalse();
     }
 }
