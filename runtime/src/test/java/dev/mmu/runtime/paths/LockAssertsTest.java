@@ -72,6 +72,11 @@ class LockAssertsTest {
                 .contains("lockdep_assert_held_read(&kvm->mmu_lock)");
         assertThat(violation(LockId.mmu_lock, Mode.READ, "kvm_lockdep_assert_mmu_lock_held", 0))
                 .contains("lockdep_assert_held_write(&kvm->mmu_lock)");
+        // srcu_read_lock() is a read acquisition: lockdep_is_held_type(&kvm->srcu, 0) is false
+        long srcu = LockId.srcu.ordinal();
+        assertThat(violation(LockId.srcu, Mode.READ, "lockdep_assert_held_read", srcu)).isEmpty();
+        assertThat(violation(LockId.srcu, Mode.READ, "lockdep_assert_held_write", srcu))
+                .contains("this thread holds srcu (a read acquisition)");
         // a mutex is held exclusively: lockdep_is_held_type(&kvm->slots_lock, 1) is false
         assertThat(violation(LockId.slots_lock, Mode.WRITE, "lockdep_assert_held_read", SLOTS))
                 .contains("this thread holds slots_lock (held exclusively)");

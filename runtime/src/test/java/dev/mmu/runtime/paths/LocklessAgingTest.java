@@ -91,6 +91,30 @@ class LocklessAgingTest {
         assertThat(own.spte(0x1000, "accessed")).isZero();
     }
 
+    /**
+     * The plain store finds a table where the patch's walk saw a leaf (a split since): the lost
+     * update is recorded and the model leaves the table (it does not orphan the page below); with
+     * no SPTE at that level (the walk's level is gone) it stores nothing.
+     */
+    @Test
+    void aPlainStoreOverATableIsALostUpdateAndLeavesTheTable() {
+        Run r = Run.of(HUGE, s -> SlotOpsTest.write(s, HUGE, 0x1000), b -> b.emit(new Ops.Note("idle")));
+        Exec e = new Exec(r.system.program(), r.s.copy(), 0, null);
+        int root = e.s.root;
+        Walk table = Walk.to(e.s, root, 0, 3);
+        long pointer = table.spte();
+        assertThat(dev.mmu.runtime.model.Spte.leaf(pointer)).as("L3 points to the L2 table").isFalse();
+        long leaf = Walk.to(e.s, root, 0, 2).spte();
+        assertThat(Aging.writeSpte(e, root, 0, 3, leaf, leaf - dev.mmu.runtime.model.Spte.ACCESSED)).isEqualTo(pointer);
+        assertThat(Walk.to(e.s, root, 0, 3).spte()).as("the table stays").isEqualTo(pointer);
+        assertThat(Invariants.violated(Invariant.lost_spte_update, e.s)).isTrue();
+
+        Exec none = new Exec(r.system.program(), r.s.copy(), 0, null);
+        assertThat(Aging.writeSpte(none, root, 0, 1, leaf, 0)).as("no L1 table under the 2M leaf").isZero();
+        assertThat(Walk.to(none.s, root, 0, 2).spte()).isEqualTo(leaf);
+        assertThat(Invariants.violated(Invariant.lost_spte_update, none.s)).isFalse();
+    }
+
     /** 6.12's one-step walk asserts the write lock (kvm_handle_hva_range() takes it) and ages invalidated roots too. */
     @Test
     void theLockedWalkOf612AgesAnInvalidatedRootUnderTheWriteLock() {
