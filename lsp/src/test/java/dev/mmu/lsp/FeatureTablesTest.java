@@ -148,6 +148,7 @@ class FeatureTablesTest {
             Map.entry("lockdep_assert_held", new String[] {"lockdep_assert_held", ""}),
             Map.entry("lockdep_assert_held_read", new String[] {"lockdep_assert_held_read", ""}),
             Map.entry("lockdep_assert_held_write", new String[] {"lockdep_assert_held_write", ""}),
+            Map.entry("lockdep_assert_not_held", new String[] {"lockdep_assert_not_held", ""}),
             Map.entry("kvm_lockdep_assert_mmu_lock_held", new String[] {"kvm_lockdep_assert_mmu_lock_held", ""}),
             Map.entry("split_huge", new String[] {"tdp_mmu_split_huge_page", "Needs `mmu_lock` held."}),
             Map.entry("set_spte", new String[] {"tdp_mmu_set_spte", "Needs `mmu_lock` held for write."}),

@@ -252,7 +252,8 @@ class FastZapPreludeTest {
         s = until(m, s, 0, x -> x.mmuWriter == -1);
         assertThat(s.sp(oldRoot).usedCount()).as("TDP pages are not on the obsolete legacy list").isOne();
         s = step(m, s, 0); // the back half's lockdep_assert_held(&kvm->slots_lock): a step op by op only
-        assertThat(Invariants.violated(Invariant.lockdep, s)).as("slots_lock held").isFalse();
+        s = step(m, s, 0); // and its lockdep_assert_not_held(&kvm->mmu_lock)
+        assertThat(Invariants.violated(Invariant.lockdep, s)).as("slots_lock held, mmu_lock not").isFalse();
         s = step(m, s, 0); // read_lock
         assertThat(s.mmuReaders).isEqualTo(1L);
         long flushes = s.stat(Stat.remote_tlb_flush);

@@ -237,6 +237,14 @@ public final class Primitives {
                     LockAsserts.check(e, "lockdep_assert_held_write", LockId.values()[(int) a[0]], LockAsserts.Mode.WRITE);
                     return 0;
                 });
+        declare("lockdep_assert_not_held(lock: lock)")
+                .mirrors("lockdep_assert_not_held", "v7.2, v7.3")
+                .doc("WARN_ON(lockdep_is_held(lock) == LOCK_STATE_HELD): lockdep if this thread holds the lock, in"
+                        + " either mode (a caller that must not hold it, e.g. one that will take it itself)")
+                .step(LockAsserts.FOOTPRINT, (e, a) -> {
+                    LockAsserts.check(e, "lockdep_assert_not_held", LockId.values()[(int) a[0]], LockAsserts.Mode.NOT_HELD);
+                    return 0;
+                });
         // tdp_mmu.c:22 (v7.2): static, returns true for use in a for_each macro's condition.
         declare("kvm_lockdep_assert_mmu_lock_held(shared: bool)")
                 .mirrors("kvm_lockdep_assert_mmu_lock_held", "v7.2, v7.3")

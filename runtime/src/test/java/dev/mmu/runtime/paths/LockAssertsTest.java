@@ -72,6 +72,16 @@ class LockAssertsTest {
                 .contains("lockdep_assert_held_read(&kvm->mmu_lock)");
         assertThat(violation(LockId.mmu_lock, Mode.READ, "kvm_lockdep_assert_mmu_lock_held", 0))
                 .contains("lockdep_assert_held_write(&kvm->mmu_lock)");
+        // lockdep_assert_not_held(): silent unheld, lockdep in either mode
+        assertThat(violation(LockId.mmu_lock, null, "lockdep_assert_not_held", MMU)).isEmpty();
+        for (Mode mode : Mode.values()) {
+            assertThat(violation(LockId.mmu_lock, mode, "lockdep_assert_not_held", MMU)).contains(
+                    "!! lockdep: WARNING at lockdep_assert_not_held(&kvm->mmu_lock): WARN_ON(debug_locks &&"
+                            + " !(lockdep_is_held(&kvm->mmu_lock) != LOCK_STATE_HELD)): this thread holds mmu_lock for "
+                            + mode.name().toLowerCase());
+        }
+        assertThat(violation(LockId.slots_lock, Mode.WRITE, "lockdep_assert_not_held", SLOTS))
+                .contains("this thread holds slots_lock (held exclusively)");
         // srcu_read_lock() is a read acquisition: lockdep_is_held_type(&kvm->srcu, 0) is false
         long srcu = LockId.srcu.ordinal();
         assertThat(violation(LockId.srcu, Mode.READ, "lockdep_assert_held_read", srcu)).isEmpty();
