@@ -51,7 +51,7 @@ public final class MmuOps {
         }
 
         public Footprint footprint() {
-            return leafOnly ? LEAF_STEP : Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
+            return leafOnly ? LEAF_STEP : STEP;
         }
 
         public String describe() {
@@ -75,6 +75,9 @@ public final class MmuOps {
         }
         l[it + TdpIter.OLD_SPTE] = 0;
     }
+
+    /** A walk's step reads the SPTEs (built once: footprint() is asked at every state). */
+    static final Footprint STEP = Footprint.reads(Resource.SPTE).andUpdates(Resource.VIOLATIONS);
 
     /** A leaf walk's step reads the SPTE's A/D/W bits too (iter.old_spte). */
     static final Footprint LEAF_STEP = Footprint.reads(Resource.SPTE, Resource.SPTE_ACCESS).andUpdates(Resource.VIOLATIONS);

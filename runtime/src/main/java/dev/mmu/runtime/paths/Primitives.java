@@ -214,37 +214,17 @@ public final class Primitives {
     static {
         // The asserts at the top of kernel functions (lockdep.h, v7.2): a violation at entry, not
         // only at the first SPTE the function changes. Thread-local (LockAsserts): no step of their own.
-        declare("lockdep_assert_held(lock: lock)")
-                .mirrors("lockdep_assert_held", "v7.2, v7.3")
-                .doc("WARN_ON(!lockdep_is_held(lock)): lockdep unless this thread holds the lock, in either mode")
-                .step(LockAsserts.FOOTPRINT, (e, a) -> {
-                    LockAsserts.check(e, "lockdep_assert_held", LockId.values()[(int) a[0]], LockAsserts.Mode.HELD);
-                    return 0;
-                });
-        declare("lockdep_assert_held_read(lock: lock)")
-                .mirrors("lockdep_assert_held_read", "v7.2, v7.3")
-                .doc("WARN_ON(!lockdep_is_held_type(lock, 1)): lockdep unless this thread holds the lock for read"
-                        + " (read_lock(), srcu_read_lock())")
-                .step(LockAsserts.FOOTPRINT, (e, a) -> {
-                    LockAsserts.check(e, "lockdep_assert_held_read", LockId.values()[(int) a[0]], LockAsserts.Mode.READ);
-                    return 0;
-                });
-        declare("lockdep_assert_held_write(lock: lock)")
-                .mirrors("lockdep_assert_held_write", "v7.2, v7.3")
-                .doc("WARN_ON(!lockdep_is_held_type(lock, 0)): lockdep unless this thread holds the lock for write"
-                        + " (write_lock(), a mutex or spinlock)")
-                .step(LockAsserts.FOOTPRINT, (e, a) -> {
-                    LockAsserts.check(e, "lockdep_assert_held_write", LockId.values()[(int) a[0]], LockAsserts.Mode.WRITE);
-                    return 0;
-                });
-        declare("lockdep_assert_not_held(lock: lock)")
-                .mirrors("lockdep_assert_not_held", "v7.2, v7.3")
-                .doc("WARN_ON(lockdep_is_held(lock) == LOCK_STATE_HELD): lockdep if this thread holds the lock, in"
-                        + " either mode (a caller that must not hold it, e.g. one that will take it itself)")
-                .step(LockAsserts.FOOTPRINT, (e, a) -> {
-                    LockAsserts.check(e, "lockdep_assert_not_held", LockId.values()[(int) a[0]], LockAsserts.Mode.NOT_HELD);
-                    return 0;
-                });
+        lockAssert("lockdep_assert_held", LockAsserts.Mode.HELD,
+                "WARN_ON(!lockdep_is_held(lock)): lockdep unless this thread holds the lock, in either mode");
+        lockAssert("lockdep_assert_held_read", LockAsserts.Mode.READ,
+                "WARN_ON(!lockdep_is_held_type(lock, 1)): lockdep unless this thread holds the lock for read"
+                        + " (read_lock(), srcu_read_lock())");
+        lockAssert("lockdep_assert_held_write", LockAsserts.Mode.WRITE,
+                "WARN_ON(!lockdep_is_held_type(lock, 0)): lockdep unless this thread holds the lock for write"
+                        + " (write_lock(), a mutex or spinlock)");
+        lockAssert("lockdep_assert_not_held", LockAsserts.Mode.NOT_HELD,
+                "WARN_ON(lockdep_is_held(lock) == LOCK_STATE_HELD): lockdep if this thread holds the lock, in"
+                        + " either mode (a caller that must not hold it, e.g. one that will take it itself)");
         // tdp_mmu.c:22 (v7.2): static, returns true for use in a for_each macro's condition.
         declare("kvm_lockdep_assert_mmu_lock_held(shared: bool)")
                 .mirrors("kvm_lockdep_assert_mmu_lock_held", "v7.2, v7.3")
@@ -913,6 +893,14 @@ public final class Primitives {
     }
 
     /** Starts a declaration from its signature, e.g. {@code "remote_flush_or_zap(flush: bool) -> bool"}. */
+    /** lockdep.h's name(lock), asserting mode: the kernel's function, one thread-local check. */
+    private static void lockAssert(String name, LockAsserts.Mode mode, String doc) {
+        declare(name + "(lock: lock)").mirrors(name, "v7.2, v7.3").doc(doc).step(LockAsserts.FOOTPRINT, (e, a) -> {
+            LockAsserts.check(e, name, LockId.values()[(int) a[0]], mode);
+            return 0;
+        });
+    }
+
     static Declaration declare(String signature) {
         return new Declaration(signature);
     }
