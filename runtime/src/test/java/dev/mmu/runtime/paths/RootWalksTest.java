@@ -117,4 +117,37 @@ class RootWalksTest {
         b.patch(next, new FastZap.NextRoot(root, b.here(), false, true));
         return b;
     }
+
+    /**
+     * for_each_tdp_mmu_root_rcu() (tdp_mmu.c, v7.2, the lockless aging walk): the valid roots under
+     * rcu_read_lock() alone, no mmu_lock and no reference; without RCU it is lockdep.
+     */
+    @Test
+    void theRcuWalkVisitsTheValidRootsUnderRcuAloneAndTakesNoReference() {
+        for (boolean rcu : new boolean[] {true, false}) {
+            PathBuilder b = new PathBuilder();
+            int root = b.local("root");
+            if (rcu) b.emit(new Ops.Acquire(LockId.rcu, Mode.READ));
+            b.emit(new Ops.Assign(root, Expr.constant(-1), "root = NULL"));
+            int next = b.placeholder();
+            b.emit(new Ops.Jump(next));
+            b.patch(next, new FastZap.NextRoot(root, b.here(), true, false, true));
+            if (rcu) b.emit(new Ops.Release(LockId.rcu));
+            Stepper st = afterReload(ThreadProgram.of("walk", -1, b));
+            int fresh = st.s.vcpuRoots[0];
+            int count = st.s.sp(fresh).rootCount;
+            java.util.Set<Long> seen = new java.util.LinkedHashSet<>(); // the end of the list leaves root as it was
+            for (int i = 0; i < 10 && !st.done(1); i++) {
+                boolean loop = st.next(1).startsWith("for_each_tdp_mmu_root_rcu");
+                st.step(1, st.next(1));
+                if (loop && root(st) >= 0) {
+                    seen.add(root(st));
+                    assertThat(st.s.sp(fresh).rootCount).as("no reference taken").isEqualTo(count);
+                }
+            }
+            assertThat(seen).as("the valid root only").containsExactly((long) fresh);
+            assertThat(Invariants.violated(Invariant.lockdep, st.s)).as("rcu held: %s", rcu).isEqualTo(!rcu);
+            if (!rcu) assertThat(String.join("", st.trace)).contains("for_each_tdp_mmu_root_rcu(KVM_VALID_ROOTS) outside rcu_read_lock()");
+        }
+    }
 }
